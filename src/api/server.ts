@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import type { LiveStream } from '../events/live.js';
+
+export const STREAM_PATH = '/stream';
+
+/** The base URL clients reach us on: the configured public URL, else what the request came in on. */
+export function baseUrlOf(req: FastifyRequest, publicUrl: string | null): string {
+  if (publicUrl) return publicUrl.replace(/\/+$/, '');
+  return `${req.protocol}://${req.host}`;
+}
+
+/** The HTTP server every face is mounted on; TLS when configured; the live stream on /stream. */
+export function buildServer(config: Config, log: Logger, live: LiveStream | null): FastifyInstance {
+  const tls = config.http.tls.cert_file && config.http.tls.key_file ? { cert: readFileSync(config.http.tls.cert_file), key: readFileSync(config.http.tls.key_file) } : null;
+  const app = Fastify({
+    loggerInstance: log,
+    bodyLimit: Math.round(config.http.body_limit_mb * 1024 * 1024),
+    trustProxy: config.http.trust_proxy,
+    // Per-request lines would swamp the log at carrier rates; the onResponse hook logs them at debug.
+    logController: new LogController({ disableRequestLogging: true }),
+    ...(tls ? { https: tls } : {}),
+  }) as unknown as FastifyInstance;
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+  if (live) {
+    app.server.on('upgrade', (req, socket, head) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (path === STREAM_PATH) live.upgrade(req, socket, head);
+      else socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    });
+  }
+  return app;
+}

@@ -1,0 +1,143 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { BasicAuth } from '../auth.js';
+import type { JobStore, JobFilter } from '../../store/jobs.js';
+import type { UserRow, UserStore } from '../../store/users.js';
+import type { Channel } from '../../core/model.js';
+import type { Clock } from '../../core/clock.js';
+import { ApiError } from '../errors.js';
+import { describeIssue, jobRequestSchema } from './job-request.js';
+import { toNewJob } from './submit.js';
+import { jobDetail, jobSummary } from './present.js';
+import { paginate } from './paginate.js';
+import { channelOf, jobStatusOf } from './job-types.js';
+import { parseLocalDateTime } from '../../core/windows.js';
+import { baseUrlOf } from '../server.js';
+
+export interface WelcorpDeps {
+  auth: BasicAuth;
+  jobs: JobStore;
+  users: UserStore;
+  channels: ReadonlySet<Channel>;
+  publicUrl: string | null;
+  clock: Clock;
+  onJobCreated: (jobId: number, userId: number, channel: Channel, total: number) => void;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user?: UserRow;
+  }
+}
+
+const MAX_PAGE_SIZE = 1000;
+
+/** The v1 jobs API (seed 000) at /api/v1: envelope {status, data} or {status, errors}. */
+export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Promise<void> {
+  const send = (reply: FastifyReply, status: number, body: Record<string, unknown>) => reply.code(status).send({ status, ...body });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    if (err instanceof ApiError) return send(reply, err.status, { errors: err.message });
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) app.log.error({ err }, 'request failed');
+    const message =
+      err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? `Malformed JSON: ${err.message}`
+      : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The request body is empty; send a JSON object'
+      : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'The request body is too large'
+      : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Send the request as Content-Type: application/json'
+      : status === 500 ? 'Internal error' : err.message;
+    return send(reply, status, { errors: message });
+  });
+  app.setNotFoundHandler((_req, reply) => send(reply, 404, { errors: 'Not found' }));
+
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const user = deps.auth.check(req.headers.authorization);
+    if (!user) {
+      reply.header('WWW-Authenticate', 'Basic realm="switchpost", charset="UTF-8"');
+      return send(reply, 401, { errors: 'Invalid credentials.' });
+    }
+    req.user = user;
+  });
+
+  const scopeOf = (u: UserRow) => ({ userId: u.id, role: u.role });
+
+  app.post('/jobs', async (req, reply) => {
+    const user = req.user!;
+    if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) throw new ApiError(422, 'Validation failed: the body must be a JSON object');
+    const parsed = jobRequestSchema.safeParse(req.body);
+    if (!parsed.success) throw new ApiError(422, `Validation failed: ${describeIssue(parsed.error)}`);
+    const now = deps.clock.now();
+    let job;
+    try {
+      job = toNewJob(parsed.data, user, deps.channels, now);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 422) throw new ApiError(422, `Validation failed: ${err.message}`);
+      throw err;
+    }
+    const id = deps.jobs.create(job, now);
+    req.log.info({ jobId: id, userId: user.id, recipients: job.recipients.length }, 'job created');
+    deps.onJobCreated(id, user.id, job.channel, job.recipients.length);
+    return send(reply, 200, { data: id });
+  });
+
+  app.get('/jobs', async (req, reply) => {
+    const user = req.user!;
+    const q = req.query as Record<string, string | string[] | undefined>;
+    const one = (k: string): string | undefined => {
+      const v = q[k];
+      return Array.isArray(v) ? v[v.length - 1] : v;
+    };
+    const posInt = (k: string, dflt: number, max: number): number => {
+      const v = one(k);
+      if (v === undefined || v === '') return dflt;
+      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new ApiError(422, `${k}: expected a whole number from 1 to ${max}`);
+      return Number(v);
+    };
+    const page = posInt('page', 1, 1_000_000);
+    const pageSize = posInt('page_size', 10, MAX_PAGE_SIZE);
+    const filter: JobFilter = {};
+    const name = one('job_name');
+    if (name) filter.name = name;
+    const type = one('job_type');
+    if (type) {
+      const ch = channelOf(type);
+      if (!ch) throw new ApiError(422, `job_type: unknown job type "${type}"`);
+      filter.channels = [ch];
+    }
+    const status = one('job_status');
+    if (status) {
+      const st = jobStatusOf(status);
+      if (!st) throw new ApiError(422, `job_status: expected "broadcast submitted", "complete" or "closed"`);
+      filter.statuses = [st];
+    }
+    for (const [k, field] of [['start_after', 'createdAfter'], ['start_before', 'createdBefore']] as const) {
+      const v = one(k);
+      if (!v) continue;
+      const t = parseLocalDateTime(v, user.timezone);
+      if (t === null) throw new ApiError(422, `${k}: expected a date such as 2023-04-07 or 2023-04-07 09:30`);
+      filter[field] = t;
+    }
+    const uid = one('user_id');
+    if (uid) {
+      if (!/^\d+$/.test(uid)) throw new ApiError(422, 'user_id: expected a whole number');
+      filter.userId = Number(uid);
+    }
+    const ucode = one('user_code');
+    if (ucode) filter.userCode = ucode;
+    const { rows, total } = deps.jobs.list(scopeOf(user), filter, page, pageSize);
+    const base = baseUrlOf(req, deps.publicUrl) + '/api/v1';
+    const query: Record<string, string> = {};
+    for (const [k, v] of Object.entries(q)) if (v !== undefined) query[k] = Array.isArray(v) ? v[v.length - 1]! : v;
+    const body = paginate(rows.map((j) => jobSummary(j, base)), total, page, pageSize, `${base}/jobs`, query);
+    return reply.code(200).send({ ...body, status: 200 });
+  });
+
+  app.get('/jobs/:id', async (req, reply) => {
+    const user = req.user!;
+    const raw = (req.params as { id: string }).id;
+    if (!/^\d{1,15}$/.test(raw)) throw new ApiError(404, 'Job not found');
+    const job = deps.jobs.get(Number(raw));
+    if (!job) throw new ApiError(404, 'Job not found');
+    if (!deps.users.canSee(scopeOf(user), job.user_id)) throw new ApiError(403, 'Permission denied');
+    return send(reply, 200, { data: jobDetail(job, deps.jobs.recipients(job.id)) });
+  });
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+/** Longest SMS text accepted (10 concatenated GSM parts); anything longer is refused with 422. */
+export const MAX_SMS_CHARS = 1530;
+export const MAX_RECIPIENTS = 1_000_000;
+export const MAX_MERGE_FIELDS = 100;
+
+const str = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+const flag = z.union([z.boolean(), z.literal(0), z.literal(1), z.enum(['0', '1', 'true', 'false'])]).transform((v) => v === true || v === 1 || v === '1' || v === 'true');
+const mergeValue = z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]);
+
+export const recipientSchema = z
+  .looseObject({
+    destination: z.union([str(64), z.number()]).transform(String),
+    reference: str(255).nullish(),
+    recipient: str(255).nullish(),
+  })
+  .superRefine((r, ctx) => {
+    const extra = Object.keys(r).filter((k) => k !== 'destination' && k !== 'reference' && k !== 'recipient');
+    if (extra.length > MAX_MERGE_FIELDS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_MERGE_FIELDS} merge fields` });
+    for (const k of extra) {
+      if (!/^[A-Za-z0-9_][A-Za-z0-9_ .-]{0,63}$/.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: 'merge field names are letters, digits, _ . - and spaces (1-64)' });
+      else if (!mergeValue.safeParse(r[k]).success) ctx.addIssue({ code: 'custom', path: [k], message: 'a merge value must be a string (≤ 2000), number, boolean or null' });
+    }
+  });
+
+const fileSchema = z.strictObject({ name: str(255).min(1), url: str(2048).optional(), base64content: z.string().optional() }).refine((f) => !!f.url !== !!f.base64content, 'give url or base64content, one of them');
+
+const keyResponse = z.strictObject({
+  key_press: z.union([z.string(), z.number()]).transform(String).refine((k) => /^[0-9*#]$/.test(k), 'a key is 0-9, * or #'),
+  response_message: str(2000).optional(),
+  redirect_to: str(32).optional(),
+});
+
+/** Every field the seed names for any job type; unknown fields are refused. */
+export const jobRequestSchema = z.strictObject({
+  job_type: z.string().min(1, 'is required'),
+  job_name: str(255).nullish(),
+  scheduled_date: str(64).nullish(),
+  dedupe: flag.nullish(),
+  recipients: z.array(recipientSchema).max(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} recipients`).nullish(),
+  user_list_ids: z.union([z.number().int(), z.string(), z.array(z.union([z.number().int(), z.string()]))]).nullish(),
+  cutoff_hour: str(5).nullish(),
+  cut_off_hour: str(5).nullish(),
+  callback_url: str(2048).nullish(),
+  // SMS and 2-way
+  message: z.string().nullish(),
+  manual_sender_id: str(32).nullish(),
+  callback_on_sms_status_update: z.union([z.boolean(), z.string(), z.number()]).nullish(),
+  response_email_address: str(255).nullish(),
+  optout_code: str(32).nullish(),
+  batch_replies: flag.nullish(),
+  expires: z.number().int().min(1).max(720).nullish(),
+  use_two_way_custom_sender_id: flag.nullish(),
+  // MMS, fax, email, voice
+  subject: str(998).nullish(),
+  files: z.array(fileSchema).max(20).nullish(),
+  use_high_resolution: flag.nullish(),
+  html_message: z.string().nullish(),
+  text_message: z.string().nullish(),
+  from_name: str(255).nullish(),
+  from_email: str(255).nullish(),
+  attachments: z.array(fileSchema).max(20).nullish(),
+  audiofile: fileSchema.nullish(),
+  // TTS
+  header: str(4000).nullish(),
+  voicemail_message: str(4000).nullish(),
+  voice: str(64).nullish(),
+  skip_message_repeat: flag.nullish(),
+  preferred_destination_type: z.enum(['Phone', 'Mobile', 'phone', 'mobile']).nullish(),
+  two_way_key_responses: z.array(keyResponse).max(12).nullish(),
+  additional_report_emails: str(1000).nullish(),
+});
+
+export type JobRequest = z.infer<typeof jobRequestSchema>;
+
+/** "1234,5678", 1234 or [1234, "5678"] → ids; null if any part is not a positive integer. */
+export function parseListIds(v: JobRequest['user_list_ids']): number[] | null {
+  if (v === null || v === undefined) return [];
+  const parts = Array.isArray(v) ? v : typeof v === 'number' ? [v] : v.split(',');
+  const ids = parts.map((p) => (typeof p === 'number' ? p : /^\s*\d+\s*$/.test(p) ? Number(p) : NaN));
+  return ids.every((n) => Number.isInteger(n) && n > 0) ? ids : null;
+}
+
+/** The first issue of a zod error as "field.path: message". */
+export function describeIssue(err: z.ZodError): string {
+  const issue = err.issues[0]!;
+  const path = issue.path.map((p) => String(p)).join('.');
+  if (issue.code === 'unrecognized_keys') return `${path ? path + ': ' : ''}unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  return path ? `${path}: ${issue.message}` : issue.message;
+}

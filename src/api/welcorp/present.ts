@@ -1,0 +1,81 @@
+import { DateTime } from 'luxon';
+import type { JobRow, RecipientRow } from '../../store/jobs.js';
+import { CHANNEL_TO_TYPE, REPORT_STATUS, jobStatusName } from './job-types.js';
+
+/** "2023-08-29 22:15:57" in the owner's zone (the list's format). */
+export const listDate = (ms: number | null, zone: string): string | null => (ms === null ? null : DateTime.fromMillis(ms, { zone }).toFormat('yyyy-MM-dd HH:mm:ss'));
+/** "2023-08-29T22:15:57+10:00" (the detail's and callbacks' format; milliseconds always 0). */
+export const isoDate = (ms: number | null, zone: string): string | null => (ms === null ? null : DateTime.fromMillis(ms, { zone }).set({ millisecond: 0 }).toISO({ suppressMilliseconds: true }));
+
+const money = (n: number): number => Math.round(n * 10000) / 10000;
+
+export function jobSummary(j: JobRow, baseUrl: string) {
+  return {
+    job_id: j.id,
+    user_id: j.user_id,
+    user_code: j.user_code,
+    job_type: CHANNEL_TO_TYPE[j.channel],
+    job_name: j.name,
+    start_date: listDate(j.created_at, j.timezone),
+    send_date: listDate(j.first_sent_at, j.timezone),
+    complete_date: listDate(j.completed_at, j.timezone),
+    scheduled_date: listDate(j.scheduled_at, j.timezone),
+    total_recipients: j.total,
+    failed_recipients: j.failed,
+    sent_recipients: j.succeeded,
+    total_amount: money(j.cost),
+    job_status: jobStatusName(j.status),
+    details_url: `${baseUrl}/jobs/${j.id}`,
+  };
+}
+
+export function report(r: RecipientRow, zone: string, sender: string | null) {
+  const s = REPORT_STATUS[r.state];
+  const notes = [r.reason, sender ? `SenderID: ${sender}.` : null].filter(Boolean).join(' ');
+  return {
+    report_id: r.id,
+    reference: r.reference,
+    recipient: r.name,
+    destination: r.destination,
+    status: s.status,
+    duration: r.duration ?? (r.parts ?? null),
+    message_cost: r.cost ?? 0,
+    stage: s.stage,
+    notes: notes || null,
+    send_date_time: isoDate(r.sent_at, zone),
+  };
+}
+
+export function jobDetail(j: JobRow, recipients: RecipientRow[]) {
+  const options = JSON.parse(j.options) as Record<string, unknown>;
+  const content = JSON.parse(j.content) as Record<string, unknown>;
+  const zone = j.timezone;
+  // The request's own fields are echoed first so that the computed ones below win.
+  return {
+    ...options,
+    job_id: j.id,
+    user_id: j.user_id,
+    cost: money(j.cost),
+    user_code: j.user_code,
+    job_type: CHANNEL_TO_TYPE[j.channel],
+    job_name: j.name,
+    start_date: isoDate(j.created_at, zone),
+    send_date: isoDate(j.first_sent_at, zone),
+    complete_date: isoDate(j.completed_at, zone),
+    scheduled_date: isoDate(j.scheduled_at, zone),
+    dedupe: options.dedupe ?? 0,
+    total_recipients: j.total,
+    failed_recipients: j.failed,
+    sent_recipients: j.succeeded,
+    total_amount: money(j.cost),
+    total_duration: recipients.reduce((n, r) => n + (r.duration ?? 0), 0),
+    job_status: jobStatusName(j.status),
+    manual_sender_id: j.sender,
+    message: content.message ?? null,
+    callback_url: j.callback_url,
+    cutoff_hour: j.cutoff,
+    recipients: recipients.map((r) => ({ destination: r.destination, reference: r.reference, recipient: r.name, ...(r.fields ? (JSON.parse(r.fields) as object) : {}) })),
+    user_list_ids: options.user_list_ids ?? null,
+    reports: recipients.map((r) => report(r, zone, j.sender)),
+  };
+}

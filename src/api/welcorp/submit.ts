@@ -1,0 +1,92 @@
+import type { JobRequest } from './job-request.js';
+import { MAX_SMS_CHARS, parseListIds } from './job-request.js';
+import { channelOf, JOB_TYPES } from './job-types.js';
+import { ApiError } from '../errors.js';
+import type { NewJob, NewRecipient } from '../../core/jobs.js';
+import type { Channel } from '../../core/model.js';
+import { canonicalNumber, plausibleNumber } from '../../core/numbers.js';
+import { normaliseFields } from '../../core/merge.js';
+import { dedupe } from '../../core/dedupe.js';
+import { parseLocalDateTime } from '../../core/windows.js';
+import { checkUrl } from '../../net/safe-http.js';
+
+export interface Submitter {
+  id: number;
+  timezone: string;
+  country: string;
+}
+
+const HOUR = 3_600_000;
+const ALPHA_SENDER = /^[A-Za-z0-9 ._&-]{1,11}$/;
+
+/** Turn a validated v1 job request into a core job; every refusal names its field. */
+export function toNewJob(req: JobRequest, user: Submitter, available: ReadonlySet<Channel>, now: number): NewJob {
+  const channel = channelOf(req.job_type);
+  if (!channel) throw new ApiError(422, `job_type: must be one of ${JOB_TYPES.map((t) => `"${t}"`).join(', ')}`);
+  if (!available.has(channel)) throw new ApiError(501, `job_type: "${req.job_type}" jobs are not available on this server yet`);
+
+  const listIds = parseListIds(req.user_list_ids);
+  if (listIds === null) throw new ApiError(422, 'user_list_ids: expected list ids as a number, a comma separated string or an array');
+  if (listIds.length > 0) throw new ApiError(422, 'user_list_ids: uploaded lists are not available on this server yet; send recipients');
+  if (!req.recipients) throw new ApiError(422, 'recipients: give recipients or user_list_ids');
+  if (req.recipients.length === 0) throw new ApiError(422, 'recipients: at least one recipient is required');
+
+  const message = req.message ?? '';
+  if (message.trim() === '') throw new ApiError(422, 'message: is required');
+  if ([...message].length > MAX_SMS_CHARS) throw new ApiError(422, `message: must be at most ${MAX_SMS_CHARS} characters`);
+
+  let scheduledAt: number | null = null;
+  if (req.scheduled_date) {
+    scheduledAt = parseLocalDateTime(req.scheduled_date, user.timezone);
+    if (scheduledAt === null) throw new ApiError(422, 'scheduled_date: expected a date and time such as "2024-05-01 09:30" or ISO 8601');
+  }
+  const cutoffRaw = req.cutoff_hour ?? req.cut_off_hour ?? null;
+  let cutoff: string | null = null;
+  if (cutoffRaw) {
+    const m = /^(\d{1,2}):([0-5]\d)$/.exec(cutoffRaw.trim());
+    if (!m || Number(m[1]) > 23) throw new ApiError(422, `${req.cutoff_hour ? 'cutoff_hour' : 'cut_off_hour'}: expected HH:MM in 24-hour time`);
+    cutoff = `${m[1]!.padStart(2, '0')}:${m[2]}`;
+  }
+
+  // The seed's own example puts a URL in callback_on_sms_status_update: take it as the callback URL.
+  const statusFlag = req.callback_on_sms_status_update;
+  let callbackUrl = req.callback_url ?? null;
+  if (typeof statusFlag === 'string' && /^https?:/i.test(statusFlag) && !callbackUrl) callbackUrl = statusFlag;
+  if (callbackUrl !== null) {
+    const checked = checkUrl(callbackUrl);
+    if (typeof checked === 'string') throw new ApiError(422, `callback_url: ${checked}`);
+  }
+  const statusUpdates = statusFlag === true || statusFlag === 1 || (typeof statusFlag === 'string' && statusFlag !== '' && statusFlag !== 'false' && statusFlag !== '0');
+
+  const sender = req.manual_sender_id?.trim() || null;
+  if (sender !== null && !ALPHA_SENDER.test(sender) && plausibleNumber(sender) !== null) throw new ApiError(422, 'manual_sender_id: expected up to 11 letters and digits, or a phone number');
+
+  const recipients: NewRecipient[] = [];
+  for (let i = 0; i < req.recipients.length; i++) {
+    const { destination, reference, recipient, ...rest } = req.recipients[i]!;
+    const bad = plausibleNumber(destination);
+    if (bad) throw new ApiError(422, `recipients.${i}.destination: ${bad}`);
+    const fields = Object.keys(rest).length ? normaliseFields(rest) : null;
+    recipients.push({ destination: destination.trim(), name: recipient ?? null, reference: reference ?? null, fields, blackouts: null });
+  }
+  const kept = req.dedupe ? dedupe(recipients, (r) => canonicalNumber(r.destination, user.country)).kept : recipients;
+
+  const twoWay = channel === 'sms2way' || channel === 'mms';
+  const { recipients: _omit, ...echo } = req;
+  return {
+    userId: user.id,
+    face: 'welcorp',
+    channel,
+    name: req.job_name ?? null,
+    content: { message },
+    options: { ...echo, dedupe: req.dedupe ? 1 : 0, callback_on_sms_status_update: statusUpdates, optout_code: req.optout_code ?? null },
+    callbackUrl,
+    sender,
+    scheduledAt,
+    validUntil: null,
+    replyUntil: twoWay ? now + (req.expires ?? 24) * HOUR : null,
+    cutoff,
+    blackouts: [],
+    recipients: kept,
+  };
+}

@@ -1,0 +1,225 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { loadConfig, ConfigError } from './config/load.js';
+import { providerConfigSchema, type Config } from './config/schema.js';
+import { openDb, migrate, type Db } from './store/db.js';
+import { UserStore } from './store/users.js';
+import { ProviderStore } from './store/providers.js';
+import { JobStore } from './store/jobs.js';
+import { dbFile, startDaemon, syncProviders } from './main.js';
+import { randomPassword } from './core/passwords.js';
+import { plausibleNumber } from './core/numbers.js';
+import { isValidZone } from './core/windows.js';
+import { isFinal, type Role } from './core/model.js';
+
+const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
+
+usage: switchpost [command] [--config FILE]
+
+  start                               run the daemon (the default)
+  migrate                             create or upgrade the database, then exit
+  user add CODE --role admin|agent|user [--password P] [--agent CODE] [--timezone TZ] [--country CC]
+  user list
+  user passwd CODE [--password P]
+  provider add NAME --driver D --services sms,voice,... [--host H] [--port N] [--username U] [--password P]
+               [--dialstring S] [--prefix P] [--weight N] [--throughput N] [--concurrency N] [--settings JSON] [--inactive]
+  provider list
+  send --to NUMBER --text TEXT [--user CODE] [--from SENDER] [--wait]
+                                      queue a test SMS (the running daemon sends it)
+
+The config file is --config FILE or $SWITCHPOST_CONFIG; every key can be set as SWITCHPOST_<KEY>.`;
+
+const options = {
+  config: { type: 'string' },
+  role: { type: 'string' },
+  password: { type: 'string' },
+  agent: { type: 'string' },
+  timezone: { type: 'string' },
+  country: { type: 'string' },
+  driver: { type: 'string' },
+  services: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  username: { type: 'string' },
+  dialstring: { type: 'string' },
+  prefix: { type: 'string' },
+  weight: { type: 'string' },
+  throughput: { type: 'string' },
+  concurrency: { type: 'string' },
+  settings: { type: 'string' },
+  inactive: { type: 'boolean' },
+  to: { type: 'string' },
+  text: { type: 'string' },
+  user: { type: 'string' },
+  from: { type: 'string' },
+  wait: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+class UsageError extends Error {}
+
+function openStore(config: Config): Db {
+  const db = openDb(dbFile(config), { synchronous: config.store.synchronous });
+  migrate(db);
+  return db;
+}
+
+const num = (v: string | undefined, name: string): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name}: expected a number`);
+  return n;
+};
+
+async function main(argv: string[]): Promise<number> {
+  const { values: o, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  if (o.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const [cmd = 'start', sub, arg] = positionals;
+  const config = loadConfig({ file: o.config });
+
+  if (cmd === 'start') {
+    const daemon = await startDaemon(config);
+    let signals = 0;
+    const onSignal = (sig: string) => {
+      if (++signals > 1) process.exit(1);
+      const bound = setTimeout(() => process.exit(1), (config.shutdown.grace_seconds + 5) * 1000);
+      bound.unref();
+      daemon.stop().then(
+        () => process.exit(0),
+        (err) => {
+          console.error(`switchpost: error while stopping on ${sig}: ${(err as Error).message}`);
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    return new Promise<number>(() => {});
+  }
+
+  const db = openStore(config);
+  try {
+    if (cmd === 'migrate') {
+      syncProviders(db, config);
+      console.log(`database ${dbFile(config)} is at schema version ${db.pragma('user_version', { simple: true }) as number}`);
+      return 0;
+    }
+    if (cmd === 'user') {
+      const users = new UserStore(db);
+      if (sub === 'list') {
+        for (const u of users.list()) console.log(`${u.id}\t${u.user_code}\t${u.role}\tagent=${u.agent_id ?? '-'}\t${u.timezone}\t${u.active ? 'active' : 'inactive'}`);
+        return 0;
+      }
+      if (!arg) throw new UsageError(`user ${sub ?? ''}: give the user code`);
+      if (sub === 'add') {
+        const role = (o.role ?? 'user') as Role;
+        if (!['admin', 'agent', 'user'].includes(role)) throw new UsageError('--role: admin, agent or user');
+        const timezone = o.timezone ?? config.default_timezone;
+        if (!isValidZone(timezone)) throw new UsageError(`--timezone: unknown IANA zone "${timezone}"`);
+        const country = (o.country ?? config.default_country).toUpperCase();
+        let agentId: number | null = null;
+        if (o.agent) {
+          const agent = users.byCode(o.agent);
+          if (!agent || agent.role !== 'agent') throw new UsageError(`--agent: no agent "${o.agent}"`);
+          agentId = agent.id;
+        }
+        if (users.byCode(arg)) throw new UsageError(`user "${arg}" exists already`);
+        const password = o.password ?? randomPassword();
+        const id = users.add({ user_code: arg, password, role, agent_id: agentId, timezone, country });
+        console.log(`user ${arg} added with id ${id}${o.password ? '' : `; password: ${password}`}`);
+        return 0;
+      }
+      if (sub === 'passwd') {
+        const u = users.byCode(arg);
+        if (!u) throw new UsageError(`no user "${arg}"`);
+        const password = o.password ?? randomPassword();
+        users.setPassword(u.id, password);
+        console.log(`password of ${arg} changed${o.password ? '' : `; new password: ${password}`}`);
+        return 0;
+      }
+    }
+    if (cmd === 'provider') {
+      const providers = new ProviderStore(db);
+      if (sub === 'list') {
+        for (const p of providers.list()) console.log(`${p.id}\t${p.name}\t${p.driver}\t${p.services.join(',')}\t${p.host ?? '-'}:${p.port ?? '-'}\tweight=${p.weight}\ttps=${p.throughput || '∞'}\t${p.active ? 'active' : 'inactive'}\t(${p.source})`);
+        return 0;
+      }
+      if (sub === 'add') {
+        if (!arg) throw new UsageError('provider add: give the provider name');
+        let settings: unknown = {};
+        if (o.settings) {
+          try {
+            settings = JSON.parse(o.settings);
+          } catch {
+            throw new UsageError('--settings: expected a JSON object');
+          }
+        }
+        const parsed = providerConfigSchema.safeParse({
+          name: arg,
+          driver: o.driver,
+          services: o.services?.split(',').map((s) => s.trim()),
+          host: o.host ?? null,
+          port: num(o.port, 'port') ?? null,
+          username: o.username ?? null,
+          password: o.password ?? null,
+          dialstring: o.dialstring ?? null,
+          prefix: o.prefix ?? null,
+          weight: num(o.weight, 'weight'),
+          throughput: num(o.throughput, 'throughput'),
+          concurrency: num(o.concurrency, 'concurrency'),
+          settings,
+          active: !o.inactive,
+        });
+        if (!parsed.success) {
+          const i = parsed.error.issues[0]!;
+          throw new UsageError(`--${String(i.path[0] ?? 'provider')}: ${i.message}`);
+        }
+        const id = providers.upsert(parsed.data, 'db');
+        console.log(`provider ${arg} saved with id ${id}; restart the daemon to use it`);
+        return 0;
+      }
+    }
+    if (cmd === 'send') {
+      if (!o.to || !o.text) throw new UsageError('send: --to NUMBER and --text TEXT are required');
+      const bad = plausibleNumber(o.to);
+      if (bad) throw new UsageError(`--to: ${bad}`);
+      const users = new UserStore(db);
+      const user = users.byCode(o.user ?? 'admin');
+      if (!user) throw new UsageError(`--user: no user "${o.user ?? 'admin'}"`);
+      const jobs = new JobStore(db);
+      const id = jobs.create({
+        userId: user.id, face: 'cli', channel: 'sms', name: 'switchpost send', content: { message: o.text }, options: {}, callbackUrl: null,
+        sender: o.from ?? null, scheduledAt: null, validUntil: null, replyUntil: null, cutoff: null, blackouts: [],
+        recipients: [{ destination: o.to, name: null, reference: null, fields: null, blackouts: null }],
+      });
+      console.log(`job ${id} queued`);
+      if (!o.wait) return 0;
+      for (let i = 0; i < 600; i++) {
+        const [r] = jobs.recipients(id);
+        if (r && isFinal(r.state)) {
+          console.log(`recipient ${r.destination}: ${r.state}${r.reason ? ` (${r.reason})` : ''}`);
+          return r.state === 'delivered' || r.state === 'sent' ? 0 : 2;
+        }
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      console.log('still not final after 60 s; is the daemon running?');
+      return 3;
+    }
+    throw new UsageError(`unknown command "${[cmd, sub].filter(Boolean).join(' ')}"\n\n${USAGE}`);
+  } finally {
+    db.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof UsageError) console.error(`switchpost: ${err.message}`);
+    else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`switchpost: ${(err as Error).message}\n\n${USAGE}`);
+    else console.error(`switchpost: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  },
+);

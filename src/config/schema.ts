@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/** Services a provider can carry; a job's channel needs one of them. */
+export const SERVICES = ['sms', 'mms', 'voice', 'fax', 'email'] as const;
+export const DRIVERS = ['sandbox', 'smpp', 'kannel', 'freeswitch', 'smtp'] as const;
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour)');
+const range = z.tuple([z.number().int().min(0), z.number().int().min(0)]).refine(([a, b]) => a <= b, 'expected [min, max] with min <= max');
+
+export const providerConfigSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (1-64)'),
+  driver: z.enum(DRIVERS),
+  services: z.array(z.enum(SERVICES)).min(1),
+  host: z.string().nullable().default(null),
+  port: z.number().int().min(1).max(65535).nullable().default(null),
+  username: z.string().nullable().default(null),
+  password: z.string().nullable().default(null),
+  dialstring: z.string().nullable().default(null),
+  prefix: z.string().nullable().default(null),
+  weight: z.number().int().min(0).max(1000).default(1),
+  /** Messages (or call attempts) per second; 0 = unlimited. */
+  throughput: z.number().min(0).default(0),
+  /** Attempts in flight at once; 0 = unlimited (the spool's in-flight window still applies). */
+  concurrency: z.number().int().min(0).default(0),
+  settings: z.record(z.string(), z.unknown()).default({}),
+  active: z.boolean().default(true),
+});
+export type ProviderConfig = z.infer<typeof providerConfigSchema>;
+
+export const configSchema = z.strictObject({
+  data_dir: z.string().min(1).default('./data'),
+  default_country: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166 alpha-2 code such as AU').default('AU'),
+  default_timezone: z.string().min(1).default('UTC'),
+  http: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+      public_url: z.url().nullable().default(null),
+      body_limit_mb: z.number().min(1).max(200).default(30),
+      trust_proxy: z.boolean().default(false),
+      tls: z
+        .strictObject({
+          cert_file: z.string().nullable().default(null),
+          key_file: z.string().nullable().default(null),
+        })
+        .prefault({})
+        .refine((t) => (t.cert_file === null) === (t.key_file === null), 'set both cert_file and key_file, or neither'),
+    })
+    .prefault({}),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+  store: z
+    .strictObject({
+      /** full: every commit survives power loss; normal: survives a process crash only. */
+      synchronous: z.enum(['full', 'normal']).default('full'),
+    })
+    .prefault({}),
+  spool: z
+    .strictObject({
+      batch_size: z.number().int().min(1).max(10_000).default(1000),
+      poll_ms: z.number().int().min(5).max(60_000).default(100),
+      max_in_flight: z.number().int().min(1).max(100_000).default(2000),
+      lease_seconds: z.number().int().min(5).default(120),
+      receipt_timeout_hours: z.number().min(0).default(48),
+      day_start: hhmm.default('08:00'),
+      retry: z
+        .strictObject({
+          tries: z.number().int().min(1).max(100).default(3),
+          backoff_seconds: z.number().min(0).default(60),
+          backoff_max_seconds: z.number().min(0).default(3600),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  shutdown: z.strictObject({ grace_seconds: z.number().min(0).max(300).default(10) }).prefault({}),
+  callbacks: z
+    .strictObject({
+      secret: z.string().min(16, 'use at least 16 characters').nullable().default(null),
+      timeout_ms: z.number().int().min(100).default(10_000),
+      max_tries: z.number().int().min(1).default(12),
+      backoff_seconds: z.number().min(0).default(10),
+      concurrency: z.number().int().min(1).max(256).default(16),
+      /** Host names, IPs or CIDRs that callbacks may reach although private or loopback. */
+      allow_private: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  sandbox: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      accept_ms: range.default([5, 40]),
+      receipt_ms: range.default([200, 2000]),
+      delayed_receipt_ms: z.number().int().min(0).default(30_000),
+      reply_ms: z.number().int().min(0).default(1500),
+    })
+    .prefault({}),
+  providers: z.array(providerConfigSchema).default([]),
+});
+
+export type Config = z.infer<typeof configSchema>;

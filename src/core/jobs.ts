@@ -1,0 +1,62 @@
+import type { Blackout, Channel, MergeFields, RecipientState } from './model.js';
+
+/** A job as the core accepts it from any face, already validated. */
+export interface NewJob {
+  userId: number;
+  face: string;
+  channel: Channel;
+  name: string | null;
+  /** Channel content: message text, header, subject, files… */
+  content: Record<string, unknown>;
+  /** Everything else the job asked for, including the face's own request fields to echo back. */
+  options: Record<string, unknown>;
+  callbackUrl: string | null;
+  sender: string | null;
+  scheduledAt: number | null;
+  validUntil: number | null;
+  replyUntil: number | null;
+  cutoff: string | null;
+  blackouts: Blackout[];
+  recipients: NewRecipient[];
+}
+
+export interface NewRecipient {
+  /** The destination as the client gave it; the spool validates it to E.164. */
+  destination: string;
+  name: string | null;
+  reference: string | null;
+  fields: MergeFields | null;
+  blackouts: Blackout[] | null;
+}
+
+/** What the spool and the callback formatters know of a job while it runs. */
+export interface JobInfo {
+  id: number;
+  userId: number;
+  face: string;
+  channel: Channel;
+  name: string | null;
+  sender: string | null;
+  callbackUrl: string | null;
+  content: Record<string, unknown>;
+  options: Record<string, unknown>;
+  replyUntil: number | null;
+  timezone: string;
+  country: string;
+}
+
+/** A recipient as reported in events and callbacks. */
+export interface RecipientView {
+  id: number;
+  jobId: number;
+  destination: string;
+  address: string | null;
+  name: string | null;
+  reference: string | null;
+  state: RecipientState;
+  reason: string | null;
+  cost: number | null;
+  duration: number | null;
+  keypress: string | null;
+  voicemail: boolean | null;
+}

@@ -1,0 +1,40 @@
+import type { MergeFields } from './model.js';
+
+/** A merge field in a message: %%name%%; names are case-insensitive. */
+const FIELD = /%%([A-Za-z0-9_][A-Za-z0-9_ .-]{0,63})%%/g;
+
+/** The fixed fields every uploaded list carries (seed 000); lower-cased. */
+export const LIST_FIELDS = ['recipient', 'reference', 'email', 'fax', 'phone', 'mobile', 'customfield1', 'customfield2', 'customfield3', 'customfield4', 'customfield5', 'customfield6'] as const;
+
+export type Template = (fields: MergeFields) => string;
+
+/**
+ * Compile once per job, merge once per recipient: the text is split into literal and field parts
+ * so merging is a join, not a regex per recipient. A field with no value merges as empty.
+ */
+export function compileTemplate(text: string): Template {
+  const parts: string[] = [];
+  const names: string[] = [];
+  let last = 0;
+  for (const m of text.matchAll(FIELD)) {
+    parts.push(text.slice(last, m.index));
+    names.push(m[1]!.toLowerCase());
+    last = m.index + m[0].length;
+  }
+  if (names.length === 0) return () => text;
+  parts.push(text.slice(last));
+  return (fields) => {
+    let out = parts[0]!;
+    for (let i = 0; i < names.length; i++) out += (fields[names[i]!] ?? '') + parts[i + 1]!;
+    return out;
+  };
+}
+
+export const templateFields = (text: string): string[] => [...new Set([...text.matchAll(FIELD)].map((m) => m[1]!.toLowerCase()))];
+
+/** Lower-case the keys of a recipient's merge data; values become strings. */
+export function normaliseFields(data: Record<string, unknown>): MergeFields {
+  const out: MergeFields = {};
+  for (const [k, v] of Object.entries(data)) if (v !== null && v !== undefined) out[k.toLowerCase()] = String(v);
+  return out;
+}

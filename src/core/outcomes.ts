@@ -1,0 +1,56 @@
+import type { FinalState, RecipientState } from './model.js';
+
+/** What a gateway can report about one attempt. */
+export type Outcome =
+  /** The peer took the message; awaitReceipt says whether a receipt (DLR) will follow. */
+  | { kind: 'accepted'; peerId?: string | undefined; awaitReceipt: boolean; parts?: number; encoding?: string }
+  /** The final word from the network (an SMS DLR, a call's end). */
+  | { kind: 'receipt'; status: ReceiptStatus; code?: string | undefined; text?: string | undefined; cost?: number }
+  /** The attempt did not get through. Retryable failures go back to the queue while tries remain. */
+  | { kind: 'failed'; retryable: boolean; state?: 'undeliverable' | 'rejected' | 'invalid' | 'expired'; reason: string; code?: string | undefined };
+
+export type ReceiptStatus = 'delivered' | 'undeliverable' | 'expired' | 'rejected' | 'unknown';
+
+export interface RetryPolicy {
+  tries: number;
+  backoffSeconds: number;
+  backoffMaxSeconds: number;
+}
+
+/** Exponential backoff: backoff × 2^(tries made − 1), capped, with ±10% jitter from `rand` in [0,1). */
+export function retryDelayMs(triesMade: number, policy: RetryPolicy, rand: number): number {
+  const base = Math.min(policy.backoffSeconds * 2 ** Math.max(0, triesMade - 1), policy.backoffMaxSeconds);
+  return Math.round(base * 1000 * (0.9 + 0.2 * rand));
+}
+
+export type Transition =
+  | { state: 'submitted'; final: false }
+  | { state: 'queued'; final: false; dueAt: number; reason: string }
+  | { state: FinalState; final: true; reason: string | null };
+
+const RECEIPT_STATE: Record<ReceiptStatus, FinalState> = {
+  delivered: 'delivered',
+  undeliverable: 'undeliverable',
+  expired: 'expired',
+  rejected: 'rejected',
+  unknown: 'sent',
+};
+
+/** The recipient's next state after an outcome of its current attempt. */
+export function transition(outcome: Outcome, triesMade: number, policy: RetryPolicy, now: number, rand: number): Transition {
+  switch (outcome.kind) {
+    case 'accepted':
+      return outcome.awaitReceipt ? { state: 'submitted', final: false } : { state: 'sent', final: true, reason: null };
+    case 'receipt':
+      return { state: RECEIPT_STATE[outcome.status], final: true, reason: outcome.text ?? (outcome.status === 'delivered' ? null : outcome.status) };
+    case 'failed':
+      if (outcome.retryable && triesMade < policy.tries) {
+        return { state: 'queued', final: false, dueAt: now + retryDelayMs(triesMade, policy, rand), reason: outcome.reason };
+      }
+      if (outcome.retryable) return { state: 'failed', final: true, reason: `${outcome.reason} (after ${triesMade} tries)` };
+      return { state: outcome.state ?? 'failed', final: true, reason: outcome.reason };
+  }
+}
+
+/** A state only moves forward: a late or repeated report never reopens a final recipient. */
+export const canApply = (current: RecipientState): boolean => current === 'sending' || current === 'submitted';

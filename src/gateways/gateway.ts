@@ -1,0 +1,50 @@
+import type { Channel } from '../core/model.js';
+import type { Outcome } from '../core/outcomes.js';
+
+/** One attempt handed to a gateway: everything it needs, already merged and validated. */
+export interface Delivery {
+  attemptId: number;
+  recipientId: number;
+  jobId: number;
+  channel: Channel;
+  /** E.164 number or e-mail address. */
+  destination: string;
+  sender: string | null;
+  /** Merged text (SMS body, TTS text, e-mail text part). */
+  text: string;
+  /** Channel extras (flash, validity, subject, call plan…), shaped by the core. */
+  extras: Record<string, unknown>;
+}
+
+/** An outcome for an attempt, by its id or, for receipts, by the peer's message id. */
+export type GatewayReport =
+  | { attemptId: number; outcome: Outcome; at: number }
+  | { providerId: number; peerId: string; outcome: Outcome; at: number };
+
+/** A message that came in through a provider (MO SMS, reply). */
+export interface InboundMessage {
+  providerId: number;
+  channel: 'sms' | 'mms' | 'fax' | 'email';
+  from: string;
+  to: string | null;
+  text: string;
+  at: number;
+  data?: Record<string, unknown>;
+}
+
+/** Where a gateway reports; the spool's recorder implements it. */
+export interface GatewaySink {
+  report(r: GatewayReport): void;
+  inbound(m: InboundMessage): void;
+  /** The link went up or down; the spool holds work for a provider that is down. */
+  health(providerId: number, up: boolean, reason?: string): void;
+}
+
+export interface Gateway {
+  readonly providerId: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  isUp(): boolean;
+  /** Must not throw: every problem becomes a report. */
+  send(d: Delivery): void;
+}

@@ -1,0 +1,189 @@
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/schema.js';
+import { openDb, migrate, type Db } from './store/db.js';
+import { UserStore } from './store/users.js';
+import { ProviderStore, type Provider } from './store/providers.js';
+import { JobStore } from './store/jobs.js';
+import { SpoolStore } from './store/spool.js';
+import { CallbackStore } from './store/callbacks.js';
+import { ReplyStore } from './store/replies.js';
+import { InstanceLock } from './store/instance.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { randomPassword } from './core/passwords.js';
+import type { Channel } from './core/model.js';
+import { EventBus } from './events/bus.js';
+import { CallbackFormatters } from './events/callbacks.js';
+import { Outbox } from './events/outbox.js';
+import { LiveStream } from './events/live.js';
+import { AddressPolicy } from './net/address-policy.js';
+import { JobCache } from './spool/job-cache.js';
+import { ProviderPool } from './spool/provider-pool.js';
+import { Recorder } from './spool/recorder.js';
+import { Dispatcher } from './spool/dispatcher.js';
+import type { Gateway, GatewaySink } from './gateways/gateway.js';
+import { SandboxGateway } from './gateways/sandbox/sandbox.js';
+import { buildServer } from './api/server.js';
+import { BasicAuth } from './api/auth.js';
+import { welcorpFace } from './api/welcorp/index.js';
+import { welcorpCallbacks } from './api/welcorp/callbacks.js';
+
+/** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
+export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way']);
+
+export const dbFile = (config: Config): string => join(config.data_dir, 'switchpost.db');
+
+export function createLogger(config: Config): Logger {
+  return pino({ level: config.log.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+}
+
+/** Built-in sandbox plus the providers the config declares; applied at every start. */
+export function syncProviders(db: Db, config: Config): void {
+  const providers = new ProviderStore(db);
+  db.transaction(() => {
+    providers.upsert(
+      { name: 'sandbox', driver: 'sandbox', services: ['sms', 'mms', 'voice', 'fax', 'email'], host: null, port: null, username: null, password: null, dialstring: null, prefix: null, weight: 1, throughput: 0, concurrency: 0, settings: {}, active: config.sandbox.enabled },
+      'builtin',
+    );
+    for (const p of config.providers) providers.upsert(p, 'config');
+  })();
+}
+
+/** On a fresh database, make an admin with a random password, written 0600 into the data directory. */
+function bootstrapAdmin(users: UserStore, config: Config, log: Logger): void {
+  if (users.count() > 0) return;
+  const password = randomPassword();
+  users.add({ user_code: 'admin', password, role: 'admin', timezone: config.default_timezone, country: config.default_country });
+  const file = join(config.data_dir, 'initial-admin-password');
+  writeFileSync(file, password + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  log.warn({ user: 'admin', passwordFile: file }, 'created the first admin user; its password is in the file');
+}
+
+export interface Daemon {
+  config: Config;
+  db: Db;
+  app: FastifyInstance;
+  bus: EventBus;
+  dispatcher: Dispatcher;
+  recorder: Recorder;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<Daemon> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? createLogger(config);
+  const db = openDb(dbFile(config), { synchronous: config.store.synchronous });
+  const applied = migrate(db);
+  if (applied.length) log.info({ migrations: applied.map((m) => m.version) }, 'database migrated');
+  const lock = new InstanceLock(db);
+  lock.acquire();
+
+  const users = new UserStore(db);
+  bootstrapAdmin(users, config, log);
+  syncProviders(db, config);
+
+  const bus = new EventBus((err) => log.error({ err }, 'event listener failed'));
+  const formatters = new CallbackFormatters();
+  formatters.register('welcorp', welcorpCallbacks);
+  const spool = new SpoolStore(db);
+  const callbacks = new CallbackStore(db);
+  const replies = new ReplyStore(db);
+  const jobsCache = new JobCache(db, {
+    dayStart: config.spool.day_start,
+    retry: { tries: config.spool.retry.tries, backoffSeconds: config.spool.retry.backoff_seconds, backoffMaxSeconds: config.spool.retry.backoff_max_seconds },
+  });
+  const recorder = new Recorder(spool, callbacks, replies, jobsCache, formatters, bus, clock, log.child({ part: 'recorder' }), {
+    receiptTimeoutMs: config.spool.receipt_timeout_hours * 3_600_000,
+    unmatchedReceiptMs: 60_000,
+    flushMs: 5,
+    maxBatch: 2000,
+  });
+  const pool = new ProviderPool();
+  const dispatcher = new Dispatcher(spool, replies, jobsCache, pool, recorder, bus, clock, log.child({ part: 'dispatcher' }), {
+    batchSize: config.spool.batch_size,
+    pollMs: config.spool.poll_ms,
+    maxInFlight: config.spool.max_in_flight,
+    leaseMs: config.spool.lease_seconds * 1000,
+    sweepMs: 1000,
+  });
+  const policy = new AddressPolicy(config.callbacks.allow_private);
+  const outbox = new Outbox(callbacks, policy, clock, log.child({ part: 'outbox' }), {
+    secret: config.callbacks.secret,
+    timeoutMs: config.callbacks.timeout_ms,
+    maxTries: config.callbacks.max_tries,
+    backoffSeconds: config.callbacks.backoff_seconds,
+    concurrency: config.callbacks.concurrency,
+  });
+  bus.on((e) => {
+    if (e.type === 'recipient.updated' || e.type === 'reply.received') return;
+    if (e.type === 'job.finished') log.info({ jobId: e.jobId, succeeded: e.succeeded, failed: e.failed }, 'job finished');
+  });
+  recorder.onFlushed = () => {
+    dispatcher.wake();
+    outbox.wake();
+  };
+
+  const gatewayFor = (p: Provider, sink: GatewaySink): Gateway | null => {
+    if (p.driver === 'sandbox') return new SandboxGateway(p.id, sink, config.sandbox);
+    log.warn({ provider: p.name, driver: p.driver }, 'this driver is not available yet; the provider is treated as down');
+    return null;
+  };
+  for (const p of new ProviderStore(db).list()) {
+    const gw = p.active ? gatewayFor(p, recorder) : null;
+    pool.set(p, gw, clock.now());
+    if (gw) await gw.start();
+  }
+
+  const auth = new BasicAuth(users);
+  const live = new LiveStream(
+    bus,
+    (req) => {
+      const u = auth.check(req.headers.authorization);
+      return u ? { id: u.id, role: u.role } : null;
+    },
+    (userId) => users.byId(userId)?.agent_id ?? null,
+  );
+  const app = buildServer(config, log, live);
+  app.get('/health', async () => ({ status: 'ok', in_flight: dispatcher.inFlightCount, providers: pool.gateways().map((g) => ({ id: g.providerId, up: g.isUp() })) }));
+  await app.register(welcorpFace, {
+    prefix: '/api/v1',
+    auth,
+    jobs: new JobStore(db),
+    users,
+    channels: IMPLEMENTED_CHANNELS,
+    publicUrl: config.http.public_url,
+    clock,
+    onJobCreated: (jobId, userId, channel, total) => {
+      bus.emit({ type: 'job.created', at: clock.now(), userId, jobId, channel, total });
+      dispatcher.wake();
+    },
+  });
+  const address = await app.listen({ host: config.http.host, port: config.http.port });
+  const url = address.replace('0.0.0.0', '127.0.0.1');
+  log.info({ url, dataDir: config.data_dir, tls: !!config.http.tls.cert_file }, `switchpost listening on ${url}`);
+
+  dispatcher.start();
+  outbox.start();
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('stopping: no new work is taken');
+      const grace = config.shutdown.grace_seconds * 1000;
+      live.close();
+      await app.close();
+      await dispatcher.stop(grace);
+      await outbox.stop(Math.min(grace, 2000));
+      for (const g of pool.gateways()) await g.stop();
+      recorder.flush();
+      lock.release();
+      db.close();
+      log.info('stopped');
+    })());
+
+  return { config, db, app, bus, dispatcher, recorder, url, stop };
+}

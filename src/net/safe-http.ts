@@ -1,0 +1,72 @@
+import http from 'node:http';
+import https from 'node:https';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
+import type { AddressPolicy } from './address-policy.js';
+
+export interface SafeResponse {
+  status: number;
+  body: string;
+}
+
+export class BlockedAddressError extends Error {
+  override name = 'BlockedAddressError';
+}
+
+/** Reject a URL that is not http(s) or has credentials in it; returns the parsed URL. */
+export function checkUrl(raw: string): URL | string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'not a valid URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'only http and https URLs are allowed';
+  if (url.username || url.password) return 'credentials in the URL are not allowed';
+  return url;
+}
+
+/**
+ * A request that connects only to addresses the policy allows. The check runs on the address the
+ * socket will really use (in the DNS lookup hook), so a name that re-resolves cannot slip through.
+ */
+export function safeRequest(
+  rawUrl: string,
+  opts: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number; policy: AddressPolicy; maxResponseBytes?: number },
+): Promise<SafeResponse> {
+  return new Promise((resolve, reject) => {
+    const url = checkUrl(rawUrl);
+    if (typeof url === 'string') return reject(new Error(url));
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const trusted = opts.policy.hostAllowed(host);
+    if (isIP(host) && !trusted) {
+      const why = opts.policy.check(host);
+      if (why) return reject(new BlockedAddressError(why));
+    }
+    const lookup: LookupFunction = (hostname, options, cb) => {
+      dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+        if (err) return cb(err, '', 0);
+        const list = addresses as LookupAddress[];
+        const ok = list.filter((a) => trusted || opts.policy.check(a.address) === null);
+        if (ok.length === 0) return cb(new BlockedAddressError(`${hostname} resolves only to refused addresses (${list.map((a) => a.address).join(', ')})`), '', 0);
+        if ((options as { all?: boolean }).all) return (cb as unknown as (e: null, a: LookupAddress[]) => void)(null, ok);
+        cb(null, ok[0]!.address, ok[0]!.family);
+      });
+    };
+    const mod = url.protocol === 'https:' ? https : http;
+    const req = mod.request(url, { method: opts.method, headers: opts.headers, lookup, timeout: opts.timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const max = opts.maxResponseBytes ?? 64 * 1024;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= max) chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`timed out after ${opts.timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}

@@ -1,0 +1,248 @@
+import type { Logger } from 'pino';
+import type { SpoolStore, DueRow, CurrentRow, JobCounterDelta } from '../store/spool.js';
+import type { ReplyStore } from '../store/replies.js';
+import type { Delivery, Gateway } from '../gateways/gateway.js';
+import type { EventBus, SpoolEvent } from '../events/bus.js';
+import type { Clock } from '../core/clock.js';
+import { nextAllowed } from '../core/windows.js';
+import { validateNumber } from '../core/numbers.js';
+import type { Blackout, MergeFields, Service } from '../core/model.js';
+import type { JobCache, SpoolJob } from './job-cache.js';
+import type { ProviderPool } from './provider-pool.js';
+import type { Recorder } from './recorder.js';
+
+export interface DispatcherOptions {
+  batchSize: number;
+  pollMs: number;
+  /** Attempts handed to gateways whose first outcome is not yet committed: the bound on duplicates after a crash. */
+  maxInFlight: number;
+  leaseMs: number;
+  sweepMs: number;
+}
+
+interface InFlight {
+  recipientId: number;
+  jobId: number;
+  providerId: number;
+}
+
+/**
+ * Finds due recipients by index, in batches; applies windows (moving due_at, never polling a blocked row),
+ * validates numbers, skips opt-outs, leases the rest with an attempt and hands them to a provider's gateway.
+ */
+export class Dispatcher {
+  private readonly inFlight = new Map<number, InFlight>();
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private ticking = false;
+  private nextSweep = 0;
+
+  constructor(
+    private readonly spool: SpoolStore,
+    private readonly replies: ReplyStore,
+    private readonly jobs: JobCache,
+    private readonly pool: ProviderPool,
+    private readonly recorder: Recorder,
+    private readonly bus: EventBus,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly opts: DispatcherOptions,
+  ) {
+    recorder.onReleased = (ids) => this.release(ids);
+    recorder.onFlushed = () => this.wake();
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  start(): void {
+    const recovered = this.spool.recoverLeases(this.clock.now());
+    if (recovered) this.log.warn({ recovered }, 'requeued recipients leased by a previous run');
+    this.running = true;
+    this.wake();
+  }
+
+  /** Run a tick soon (new work, freed capacity). */
+  wake(): void {
+    if (!this.running || this.ticking) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), 0);
+  }
+
+  private sleep(ms: number): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), Math.max(0, Math.min(ms, this.opts.pollMs)));
+  }
+
+  private tick(): void {
+    this.timer = null;
+    if (!this.running) return;
+    this.ticking = true;
+    let claimed = 0;
+    try {
+      const now = this.clock.now();
+      if (now >= this.nextSweep) {
+        this.sweep(now);
+        this.nextSweep = now + this.opts.sweepMs;
+      }
+      claimed = this.claim(now);
+    } catch (err) {
+      this.log.error({ err }, 'dispatcher tick failed');
+    } finally {
+      this.ticking = false;
+    }
+    const capacity = this.opts.maxInFlight - this.inFlight.size;
+    // A full batch means more is probably due; otherwise wait for the poll (or a wake).
+    if (claimed >= this.opts.batchSize && capacity > 0) setImmediate(() => this.running && !this.timer && this.tick());
+    else this.sleep(this.opts.pollMs);
+  }
+
+  /** Lease and send what is due now; returns how many rows were looked at. */
+  private claim(now: number): number {
+    const capacity = this.opts.maxInFlight - this.inFlight.size;
+    if (capacity <= 0) return 0;
+    const rows = this.spool.due(now, Math.min(this.opts.batchSize, capacity));
+    if (rows.length === 0) return 0;
+    const sends: [Gateway, Delivery][] = [];
+    const events: SpoolEvent[] = [];
+    const counters = new Map<number, JobCounterDelta>();
+    const blocked = new Map<Service, number>();
+    const sentJobs = new Set<number>();
+    this.spool.tx(() => {
+      for (const row of rows) {
+        const job = this.jobs.get(row.job_id);
+        if (!job) continue;
+        if (job.status === 'cancelled') {
+          this.finalize(job, row, 'cancelled', 'job cancelled', now, events, counters);
+          continue;
+        }
+        const rules = row.blackouts ? { ...job.rules, blackouts: [...(job.rules.blackouts ?? []), ...(JSON.parse(row.blackouts) as Blackout[])] } : job.rules;
+        const allowed = nextAllowed(now, rules);
+        if ('expired' in allowed) {
+          this.finalize(job, row, 'expired', 'validity ended before it could be sent', now, events, counters);
+          continue;
+        }
+        if (allowed.at > now) {
+          this.spool.reschedule(row.id, allowed.at, 'waiting for its sending window');
+          continue;
+        }
+        let address = row.address;
+        if (address === null) {
+          const check = validateNumber(row.destination, job.info.country);
+          if (!check.ok) {
+            this.finalize(job, row, 'invalid', check.reason, now, events, counters);
+            continue;
+          }
+          address = check.e164;
+        }
+        if (this.replies.isOptedOut(job.info.userId, address)) {
+          this.finalize(job, row, 'opted_out', 'the number opted out', now, events, counters);
+          continue;
+        }
+        if (blocked.has(job.service)) continue;
+        const pick = this.pool.pick(job.service, now);
+        if (!pick.ok) {
+          // Rate and concurrency limits clear in milliseconds: leave the row due. A provider that is down holds the work.
+          blocked.set(job.service, pick.retryAt);
+          if (pick.retryAt - now > 1000) this.spool.reschedule(row.id, pick.retryAt, pick.reason);
+          continue;
+        }
+        const attemptId = this.spool.insertAttempt(row.id, row.job_id, pick.provider.id, row.tries + 1, address, job.info.sender, now);
+        this.spool.lease(row.id, now + this.opts.leaseMs, address, attemptId);
+        this.inFlight.set(attemptId, { recipientId: row.id, jobId: row.job_id, providerId: pick.provider.id });
+        sentJobs.add(row.job_id);
+        sends.push([pick.gateway, this.delivery(job, row, address, attemptId)]);
+      }
+      for (const jobId of sentJobs) this.spool.markJobSent(jobId, now);
+      for (const [jobId, d] of counters) {
+        const r = this.spool.applyJobCounters(jobId, d, now);
+        if (r && r.remaining <= 0) events.push({ type: 'job.finished', at: now, userId: r.user_id, jobId, status: r.status as 'complete', succeeded: r.succeeded, failed: r.failed });
+      }
+    });
+    for (const [gateway, d] of sends) {
+      try {
+        gateway.send(d);
+      } catch (err) {
+        // A gateway must not throw; if one does, the attempt fails retryably rather than hanging in flight.
+        this.recorder.report({ attemptId: d.attemptId, at: now, outcome: { kind: 'failed', retryable: true, reason: `gateway error: ${(err as Error).message}` } });
+      }
+    }
+    for (const e of events) this.bus.emit(e);
+    if (blocked.size && sends.length === 0) {
+      const soonest = Math.min(...blocked.values());
+      this.sleep(Math.max(1, soonest - now));
+    }
+    return rows.length;
+  }
+
+  private delivery(job: SpoolJob, row: DueRow, address: string, attemptId: number): Delivery {
+    const fields: MergeFields = row.fields ? (JSON.parse(row.fields) as MergeFields) : {};
+    fields.recipient ??= row.name ?? '';
+    fields.reference ??= row.reference ?? '';
+    fields.destination ??= address;
+    return {
+      attemptId,
+      recipientId: row.id,
+      jobId: row.job_id,
+      channel: job.info.channel,
+      destination: address,
+      sender: job.info.sender,
+      text: job.template(fields),
+      extras: {},
+    };
+  }
+
+  private finalize(job: SpoolJob, row: DueRow, state: 'invalid' | 'opted_out' | 'expired' | 'cancelled', reason: string, now: number, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
+    const cur: CurrentRow = { id: row.id, job_id: row.job_id, state: 'queued', reason: null, tries: row.tries, attempt_id: null, destination: row.destination, address: row.address, name: row.name, reference: row.reference, cost: null, duration: null, keypress: null, voicemail: null };
+    this.recorder.finalizeNow(job, cur, state, reason, now, events, counters);
+  }
+
+  /** Leases that outlived their gateway, and receipts that never came: both go through the recorder. */
+  private sweep(now: number): void {
+    for (const r of this.spool.overdue('sending', now, 1000)) {
+      if (r.attempt_id === null) continue;
+      const held = this.inFlight.get(r.attempt_id);
+      if (held) {
+        this.inFlight.delete(r.attempt_id);
+        this.pool.done(held.providerId);
+      }
+      this.recorder.report({ attemptId: r.attempt_id, at: now, outcome: { kind: 'failed', retryable: true, reason: 'no answer from the gateway before the lease expired' } });
+    }
+    for (const r of this.spool.overdue('submitted', now, 1000)) {
+      if (r.attempt_id !== null) this.recorder.report({ attemptId: r.attempt_id, at: now, outcome: { kind: 'receipt', status: 'unknown', text: 'no receipt before the timeout' } });
+    }
+    this.recorder.flush();
+  }
+
+  private release(attemptIds: number[]): void {
+    for (const id of attemptIds) {
+      const held = this.inFlight.get(id);
+      if (!held) continue;
+      this.inFlight.delete(id);
+      this.pool.done(held.providerId);
+    }
+  }
+
+  /**
+   * Stop taking work, give in-flight attempts up to `graceMs` to report, then requeue what is left.
+   * Requeued attempts may have reached the network: delivery is at-least-once.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const deadline = Date.now() + graceMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      this.recorder.flush();
+    }
+    this.recorder.flush();
+    if (this.inFlight.size > 0) {
+      const n = this.spool.recoverLeases(this.clock.now());
+      this.log.warn({ requeued: n }, 'released leases still in flight at shutdown');
+      this.inFlight.clear();
+    }
+  }
+}

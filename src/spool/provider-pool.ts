@@ -1,0 +1,77 @@
+import type { Service } from '../core/model.js';
+import type { Provider } from '../store/providers.js';
+import type { Gateway } from '../gateways/gateway.js';
+import { TokenBucket } from './rate.js';
+
+interface Slot {
+  provider: Provider;
+  gateway: Gateway | null;
+  bucket: TokenBucket | null;
+  inFlight: number;
+}
+
+export type Pick = { ok: true; provider: Provider; gateway: Gateway } | { ok: false; retryAt: number; reason: string };
+
+/** The providers that can take work now: active, link up, under their rate and concurrency, chosen by weight. */
+export class ProviderPool {
+  private readonly slots = new Map<number, Slot>();
+
+  constructor(private readonly rand: () => number = Math.random) {}
+
+  set(provider: Provider, gateway: Gateway | null, now: number): void {
+    const old = this.slots.get(provider.id);
+    this.slots.set(provider.id, {
+      provider,
+      gateway,
+      bucket: provider.throughput > 0 ? new TokenBucket(provider.throughput, Math.max(1, provider.throughput), now) : null,
+      inFlight: old?.inFlight ?? 0,
+    });
+  }
+
+  gateways(): Gateway[] {
+    return [...this.slots.values()].flatMap((s) => (s.gateway ? [s.gateway] : []));
+  }
+
+  pick(service: Service, now: number): Pick {
+    const usable: Slot[] = [];
+    let retryAt = Infinity;
+    let reason = `no active provider offers ${service}`;
+    for (const s of this.slots.values()) {
+      if (!s.provider.active || !s.provider.services.includes(service)) continue;
+      if (!s.gateway || !s.gateway.isUp()) {
+        reason = `provider ${s.provider.name} is down`;
+        retryAt = Math.min(retryAt, now + 5000);
+        continue;
+      }
+      if (s.provider.concurrency > 0 && s.inFlight >= s.provider.concurrency) {
+        reason = 'providers at their concurrency limit';
+        retryAt = Math.min(retryAt, now + 50);
+        continue;
+      }
+      if (s.bucket && s.bucket.nextAt(now) > now) {
+        reason = 'providers at their rate limit';
+        retryAt = Math.min(retryAt, s.bucket.nextAt(now));
+        continue;
+      }
+      usable.push(s);
+    }
+    if (usable.length === 0) return { ok: false, retryAt: Number.isFinite(retryAt) ? retryAt : now + 30_000, reason };
+    const total = usable.reduce((n, s) => n + s.provider.weight, 0);
+    let chosen = usable[0]!;
+    if (total > 0) {
+      let r = this.rand() * total;
+      for (const s of usable) if ((r -= s.provider.weight) < 0) {
+        chosen = s;
+        break;
+      }
+    }
+    chosen.bucket?.take(now);
+    chosen.inFlight++;
+    return { ok: true, provider: chosen.provider, gateway: chosen.gateway! };
+  }
+
+  done(providerId: number): void {
+    const s = this.slots.get(providerId);
+    if (s && s.inFlight > 0) s.inFlight--;
+  }
+}

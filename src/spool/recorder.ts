@@ -1,0 +1,241 @@
+import type { Logger } from 'pino';
+import type { SpoolStore, CurrentRow, JobCounterDelta } from '../store/spool.js';
+import type { CallbackStore } from '../store/callbacks.js';
+import type { ReplyStore } from '../store/replies.js';
+import type { GatewayReport, GatewaySink, InboundMessage } from '../gateways/gateway.js';
+import type { EventBus, SpoolEvent } from '../events/bus.js';
+import type { CallbackFormatters } from '../events/callbacks.js';
+import type { RecipientView } from '../core/jobs.js';
+import { canApply, transition, type Outcome } from '../core/outcomes.js';
+import { isSuccess, type RecipientState } from '../core/model.js';
+import type { Clock } from '../core/clock.js';
+import type { JobCache, SpoolJob } from './job-cache.js';
+
+export interface RecorderOptions {
+  /** How long a submitted message waits for its receipt before it is final as "sent". */
+  receiptTimeoutMs: number;
+  /** How long a receipt that matches no attempt yet (it beat the submit response) is kept. */
+  unmatchedReceiptMs: number;
+  flushMs: number;
+  maxBatch: number;
+}
+
+interface Unmatched {
+  report: Extract<GatewayReport, { peerId: string }>;
+  firstSeen: number;
+}
+
+/**
+ * Turns gateway reports into state: each flush applies a batch in one transaction (group commit),
+ * writes the callbacks those changes cause in the same transaction, then tells the bus.
+ * A report is only forgotten once its transaction has committed.
+ */
+export class Recorder implements GatewaySink {
+  private queue: GatewayReport[] = [];
+  private inboundQueue: InboundMessage[] = [];
+  private unmatched: Unmatched[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private healthListeners: ((providerId: number, up: boolean, reason?: string) => void)[] = [];
+  /** Called after commit for every attempt whose first outcome was recorded: its in-flight slot is free. */
+  onReleased: (attemptIds: number[]) => void = () => {};
+  onFlushed: () => void = () => {};
+
+  constructor(
+    private readonly spool: SpoolStore,
+    private readonly callbacks: CallbackStore,
+    private readonly replies: ReplyStore,
+    private readonly jobs: JobCache,
+    private readonly formatters: CallbackFormatters,
+    private readonly bus: EventBus,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly opts: RecorderOptions,
+    private readonly rand: () => number = Math.random,
+  ) {}
+
+  report(r: GatewayReport): void {
+    this.queue.push(r);
+    this.schedule();
+  }
+
+  inbound(m: InboundMessage): void {
+    this.inboundQueue.push(m);
+    this.schedule();
+  }
+
+  health(providerId: number, up: boolean, reason?: string): void {
+    for (const l of this.healthListeners) l(providerId, up, reason);
+    this.bus.emit({ type: 'provider.health', at: this.clock.now(), userId: null, providerId, up, reason: reason ?? null });
+  }
+
+  onHealth(l: (providerId: number, up: boolean, reason?: string) => void): void {
+    this.healthListeners.push(l);
+  }
+
+  get pending(): number {
+    return this.queue.length + this.inboundQueue.length + this.unmatched.length;
+  }
+
+  private schedule(): void {
+    if (this.queue.length + this.inboundQueue.length >= this.opts.maxBatch) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      setImmediate(() => this.flush());
+      return;
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      this.flush();
+    }, this.opts.flushMs);
+  }
+
+  /** Apply everything queued now. Safe to call at any time; on a store error the batch is kept and retried. */
+  flush(): void {
+    if (this.queue.length === 0 && this.inboundQueue.length === 0 && this.unmatched.length === 0) return;
+    const reports = this.queue;
+    const inbound = this.inboundQueue;
+    const unmatched = this.unmatched;
+    this.queue = [];
+    this.inboundQueue = [];
+    this.unmatched = [];
+    const now = this.clock.now();
+    const events: SpoolEvent[] = [];
+    const released: number[] = [];
+    const counters = new Map<number, JobCounterDelta>();
+    const stillUnmatched: Unmatched[] = [];
+    try {
+      this.spool.tx(() => {
+        for (const r of reports) this.apply(r, now, events, released, counters, stillUnmatched);
+        // Receipts that beat their submit response: their attempt may be known now.
+        for (const u of unmatched) {
+          if (now - u.firstSeen > this.opts.unmatchedReceiptMs) this.log.warn({ providerId: u.report.providerId, peerId: u.report.peerId }, 'receipt matches no message; dropped');
+          else this.apply(u.report, now, events, released, counters, stillUnmatched, u.firstSeen);
+        }
+        for (const m of inbound) this.applyInbound(m, now, events);
+        for (const [jobId, d] of counters) {
+          const row = this.spool.applyJobCounters(jobId, d, now);
+          if (row && row.remaining <= 0 && d.done > 0) {
+            events.push({ type: 'job.finished', at: now, userId: row.user_id, jobId, status: row.status as 'complete', succeeded: row.succeeded, failed: row.failed });
+            this.jobs.forget(jobId);
+          }
+        }
+      });
+    } catch (err) {
+      // Nothing was committed: put the batch back and try again shortly.
+      this.log.error({ err }, 'recording outcomes failed; will retry');
+      this.queue = reports.concat(this.queue);
+      this.inboundQueue = inbound.concat(this.inboundQueue);
+      this.unmatched = unmatched.concat(this.unmatched);
+      this.timer ??= setTimeout(() => {
+        this.timer = null;
+        this.flush();
+      }, 500);
+      return;
+    }
+    this.unmatched.push(...stillUnmatched);
+    if (this.unmatched.length && !this.timer) this.timer = setTimeout(() => ((this.timer = null), this.flush()), 250);
+    if (released.length) this.onReleased(released);
+    for (const e of events) this.bus.emit(e);
+    this.onFlushed();
+  }
+
+  private apply(r: GatewayReport, now: number, events: SpoolEvent[], released: number[], counters: Map<number, JobCounterDelta>, unmatched: Unmatched[], firstSeen = now): void {
+    const attempt = 'attemptId' in r ? this.spool.attempt(r.attemptId) : this.spool.attemptByPeer(r.providerId, r.peerId);
+    if (!attempt) {
+      if ('peerId' in r) unmatched.push({ report: r, firstSeen });
+      else this.log.warn({ attemptId: r.attemptId }, 'report for an unknown attempt');
+      return;
+    }
+    const o = r.outcome;
+    if (o.kind === 'accepted') this.spool.attemptAccepted(attempt.id, o.peerId ?? null, o.parts ?? null, o.encoding ?? null, r.at);
+    else this.spool.attemptEnded(attempt.id, o.kind === 'receipt' ? o.status : o.retryable ? 'failed_retryable' : (o.state ?? 'failed'), responseOf(o), r.at, o.kind === 'receipt' ? (o.cost ?? null) : null);
+    if ('attemptId' in r) released.push(attempt.id);
+    const cur = this.spool.current(attempt.recipient_id);
+    if (o.kind === 'receipt' && cur) this.spool.insertResult(attempt.id, cur.id, cur.job_id, 'receipt', o.status, { code: o.code ?? null, text: o.text ?? null }, r.at);
+    // Late, repeated or stale reports update the attempt's record but never the recipient.
+    if (!cur || cur.attempt_id !== attempt.id || !canApply(cur.state)) return;
+    if (o.kind === 'accepted' && cur.state === 'submitted') return;
+    const job = this.jobs.get(cur.job_id);
+    if (!job) return;
+    const t = transition(o, cur.tries, job.retry, now, this.rand());
+    if (t.state === 'submitted') {
+      this.spool.markSubmitted(cur.id, now + this.opts.receiptTimeoutMs, r.at, o.kind === 'accepted' ? (o.parts ?? null) : null);
+      events.push(this.updated(job, cur, 'submitted', null, now));
+    } else if (t.state === 'queued') {
+      this.spool.requeue(cur.id, t.dueAt, t.reason);
+      events.push(this.updated(job, cur, 'queued', t.reason, now));
+    } else {
+      const cost = o.kind === 'receipt' ? (o.cost ?? null) : null;
+      this.finalize(job, cur, t.state, t.reason, now, cost, events, counters);
+    }
+  }
+
+  /** Make a recipient final: row, job counters, status callback and event, all in the caller's transaction. */
+  finalize(job: SpoolJob, cur: CurrentRow, state: RecipientState, reason: string | null, now: number, cost: number | null, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
+    const ok = isSuccess(state);
+    this.spool.finalize(cur.id, state, reason, now, ok, cost);
+    const d = counters.get(cur.job_id) ?? { done: 0, succeeded: 0, failed: 0, cost: 0 };
+    d.done++;
+    if (ok) d.succeeded++;
+    else d.failed++;
+    d.cost += cost ?? 0;
+    counters.set(cur.job_id, d);
+    const view = viewOf(cur, state, reason);
+    const cb = job.info.callbackUrl ? this.formatters.for(job.info.face)?.status(job.info, view, now) : null;
+    if (cb) this.callbacks.enqueue(cb, { userId: job.info.userId, jobId: job.info.id, recipientId: cur.id }, now);
+    events.push(this.updated(job, cur, state, reason, now));
+  }
+
+  /** Finalize outside a gateway report (invalid number, opted out, expired window): used by the dispatcher. */
+  finalizeNow(job: SpoolJob, cur: CurrentRow, state: RecipientState, reason: string, now: number, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
+    this.finalize(job, cur, state, reason, now, null, events, counters);
+  }
+
+  private applyInbound(m: InboundMessage, now: number, events: SpoolEvent[]): void {
+    const target = this.replies.replyTarget(m.from, m.to);
+    const cur = target && this.spool.current(target.recipient_id);
+    const job = target && this.jobs.get(target.job_id);
+    if (!target || !cur || !job) {
+      this.replies.insertInbound({ providerId: m.providerId, channel: m.channel, from: m.from, to: m.to, text: m.text, jobId: null, recipientId: null, at: m.at, data: m.data });
+      events.push({ type: 'inbound.received', at: now, userId: null, from: m.from, to: m.to, text: m.text });
+      return;
+    }
+    const code = typeof job.info.options.optout_code === 'string' ? job.info.options.optout_code.trim().toLowerCase() : '';
+    const optOut = code !== '' && m.text.trim().toLowerCase() === code;
+    this.replies.insertInbound({ providerId: m.providerId, channel: m.channel, from: m.from, to: m.to, text: m.text, jobId: job.info.id, recipientId: cur.id, at: m.at, data: m.data });
+    this.spool.insertResult(cur.attempt_id, cur.id, job.info.id, 'reply', m.text, { from: m.from, to: m.to, optOut }, m.at);
+    if (optOut) this.replies.optOut(job.info.userId, m.from, `reply to job ${job.info.id}`, now);
+    // Replies after the job's expiry are recorded but no longer forwarded (seed 000, "expires").
+    const forward = job.info.replyUntil === null || m.at < job.info.replyUntil;
+    const cb = forward && job.info.callbackUrl ? this.formatters.for(job.info.face)?.reply(job.info, viewOf(cur, cur.state, cur.reason), m.text, m.at) : null;
+    if (cb) this.callbacks.enqueue(cb, { userId: job.info.userId, jobId: job.info.id, recipientId: cur.id }, now);
+    events.push({ type: 'reply.received', at: now, userId: job.info.userId, jobId: job.info.id, recipientId: cur.id, from: m.from, text: m.text, optOut });
+  }
+
+  private updated(job: SpoolJob, cur: CurrentRow, state: RecipientState, reason: string | null, now: number): SpoolEvent {
+    return { type: 'recipient.updated', at: now, userId: job.info.userId, jobId: job.info.id, recipientId: cur.id, destination: cur.address ?? cur.destination, state, reason };
+  }
+}
+
+const responseOf = (o: Outcome): string | null => {
+  if (o.kind === 'failed') return [o.code, o.reason].filter(Boolean).join(' ');
+  if (o.kind === 'receipt') return [o.code, o.text].filter(Boolean).join(' ') || null;
+  return null;
+};
+
+function viewOf(cur: CurrentRow, state: RecipientState, reason: string | null): RecipientView {
+  return {
+    id: cur.id,
+    jobId: cur.job_id,
+    destination: cur.destination,
+    address: cur.address,
+    name: cur.name,
+    reference: cur.reference,
+    state,
+    reason,
+    cost: cur.cost,
+    duration: cur.duration,
+    keypress: cur.keypress,
+    voicemail: cur.voicemail === null ? null : cur.voicemail === 1,
+  };
+}

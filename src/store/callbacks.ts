@@ -1,0 +1,52 @@
+import type { Db } from './db.js';
+import type { CallbackRequest } from '../events/callbacks.js';
+
+export interface CallbackRow {
+  id: number;
+  kind: string;
+  url: string;
+  content_type: string;
+  body: string;
+  tries: number;
+}
+
+export class CallbackStore {
+  private readonly s;
+  constructor(private readonly db: Db) {
+    this.s = {
+      insert: db.prepare(
+        `INSERT INTO callbacks (user_id, job_id, recipient_id, kind, url, content_type, body, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      due: db.prepare(`SELECT id, kind, url, content_type, body, tries FROM callbacks WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?`),
+      nextAt: db.prepare(`SELECT MIN(next_at) AS t FROM callbacks WHERE state = 'pending'`),
+      delivered: db.prepare(`UPDATE callbacks SET state = 'delivered', tries = tries + 1, done_at = ?, last_error = NULL WHERE id = ?`),
+      retry: db.prepare(`UPDATE callbacks SET tries = tries + 1, next_at = ?, last_error = ? WHERE id = ?`),
+      failed: db.prepare(`UPDATE callbacks SET state = 'failed', tries = tries + 1, done_at = ?, last_error = ? WHERE id = ?`),
+    };
+  }
+
+  /** Called inside the transaction that records the change being reported. */
+  enqueue(req: CallbackRequest, owner: { userId: number; jobId: number | null; recipientId: number | null }, now: number): void {
+    this.s.insert.run(owner.userId, owner.jobId, owner.recipientId, req.kind, req.url, req.contentType, req.body, now, now);
+  }
+
+  due(now: number, limit: number): CallbackRow[] {
+    return this.s.due.all(now, limit) as CallbackRow[];
+  }
+
+  nextAt(): number | null {
+    return (this.s.nextAt.get() as { t: number | null }).t;
+  }
+
+  delivered(id: number, now: number): void {
+    this.s.delivered.run(now, id);
+  }
+
+  retry(id: number, nextAt: number, error: string): void {
+    this.s.retry.run(nextAt, error.slice(0, 500), id);
+  }
+
+  failed(id: number, now: number, error: string): void {
+    this.s.failed.run(now, error.slice(0, 500), id);
+  }
+}

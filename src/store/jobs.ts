@@ -1,0 +1,134 @@
+import type { Db } from './db.js';
+import type { NewJob } from '../core/jobs.js';
+import type { Channel, JobStatus, RecipientState } from '../core/model.js';
+import { ownerFilter, type Scope } from './users.js';
+
+export interface JobRow {
+  id: number;
+  user_id: number;
+  user_code: string;
+  face: string;
+  channel: Channel;
+  name: string | null;
+  status: JobStatus;
+  content: string;
+  options: string;
+  callback_url: string | null;
+  sender: string | null;
+  scheduled_at: number | null;
+  valid_until: number | null;
+  reply_until: number | null;
+  cutoff: string | null;
+  blackouts: string | null;
+  total: number;
+  remaining: number;
+  succeeded: number;
+  failed: number;
+  cost: number;
+  created_at: number;
+  first_sent_at: number | null;
+  completed_at: number | null;
+  timezone: string;
+  country: string;
+}
+
+export interface RecipientRow {
+  id: number;
+  job_id: number;
+  seq: number;
+  destination: string;
+  address: string | null;
+  name: string | null;
+  reference: string | null;
+  fields: string | null;
+  state: RecipientState;
+  reason: string | null;
+  tries: number;
+  parts: number | null;
+  cost: number | null;
+  duration: number | null;
+  keypress: string | null;
+  voicemail: number | null;
+  sent_at: number | null;
+  final_at: number | null;
+}
+
+export interface JobFilter {
+  name?: string;
+  channels?: Channel[];
+  statuses?: JobStatus[];
+  createdAfter?: number;
+  createdBefore?: number;
+  userId?: number;
+  userCode?: string;
+}
+
+const JOB_SELECT = `SELECT j.*, u.user_code, u.timezone, u.country FROM jobs j JOIN users u ON u.id = j.user_id`;
+
+export class JobStore {
+  constructor(private readonly db: Db) {}
+
+  /** Store a job and all its recipients in one transaction; nothing is stored if anything fails. */
+  create(job: NewJob, now = Date.now()): number {
+    const insertJob = this.db.prepare(
+      `INSERT INTO jobs (user_id, face, channel, name, content, options, callback_url, sender, scheduled_at, valid_until, reply_until, cutoff, blackouts, total, remaining, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const insertRecipient = this.db.prepare(
+      `INSERT INTO recipients (job_id, seq, destination, name, reference, fields, blackouts, state, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
+    );
+    const dueAt = Math.max(now, job.scheduledAt ?? now);
+    return this.db.transaction(() => {
+      const n = job.recipients.length;
+      const jobId = Number(
+        insertJob.run(
+          job.userId, job.face, job.channel, job.name, JSON.stringify(job.content), JSON.stringify(job.options), job.callbackUrl, job.sender,
+          job.scheduledAt, job.validUntil, job.replyUntil, job.cutoff, job.blackouts.length ? JSON.stringify(job.blackouts) : null, n, n, now,
+        ).lastInsertRowid,
+      );
+      let seq = 0;
+      for (const r of job.recipients) {
+        insertRecipient.run(jobId, seq++, r.destination, r.name, r.reference, r.fields ? JSON.stringify(r.fields) : null, r.blackouts?.length ? JSON.stringify(r.blackouts) : null, dueAt);
+      }
+      return jobId;
+    })();
+  }
+
+  get(id: number): JobRow | undefined {
+    return this.db.prepare(`${JOB_SELECT} WHERE j.id = ?`).get(id) as JobRow | undefined;
+  }
+
+  /** One page of the jobs `scope` may see, newest first, and the total that match. */
+  list(scope: Scope, filter: JobFilter, page: number, pageSize: number): { rows: JobRow[]; total: number } {
+    const owner = ownerFilter(scope, 'j.user_id');
+    const where: string[] = [owner.sql];
+    const params: (string | number)[] = [...owner.params];
+    if (filter.name !== undefined) (where.push('j.name = ?'), params.push(filter.name));
+    if (filter.channels) (where.push(`j.channel IN (${filter.channels.map(() => '?').join(',')})`), params.push(...filter.channels));
+    if (filter.statuses) (where.push(`j.status IN (${filter.statuses.map(() => '?').join(',')})`), params.push(...filter.statuses));
+    if (filter.createdAfter !== undefined) (where.push('j.created_at > ?'), params.push(filter.createdAfter));
+    if (filter.createdBefore !== undefined) (where.push('j.created_at < ?'), params.push(filter.createdBefore));
+    if (filter.userId !== undefined) (where.push('j.user_id = ?'), params.push(filter.userId));
+    if (filter.userCode !== undefined) (where.push('u.user_code = ?'), params.push(filter.userCode));
+    const cond = where.join(' AND ');
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM jobs j JOIN users u ON u.id = j.user_id WHERE ${cond}`).get(...params) as { n: number }).n;
+    const rows = this.db
+      .prepare(`${JOB_SELECT} WHERE ${cond} ORDER BY j.created_at DESC, j.id DESC LIMIT ? OFFSET ?`)
+      .all(...params, pageSize, (page - 1) * pageSize) as JobRow[];
+    return { rows, total };
+  }
+
+  recipients(jobId: number): RecipientRow[] {
+    return this.db
+      .prepare(
+        `SELECT id, job_id, seq, destination, address, name, reference, fields, state, reason, tries, parts, cost, duration, keypress, voicemail, sent_at, final_at
+         FROM recipients WHERE job_id = ? ORDER BY seq`,
+      )
+      .all(jobId) as RecipientRow[];
+  }
+
+  stateCounts(jobId: number): Partial<Record<RecipientState, number>> {
+    const rows = this.db.prepare('SELECT state, COUNT(*) AS n FROM recipients WHERE job_id = ? GROUP BY state').all(jobId) as { state: RecipientState; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+}

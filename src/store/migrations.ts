@@ -1,0 +1,205 @@
+/**
+ * Versioned schema. Append only: a released migration is never edited.
+ * Times are epoch milliseconds (INTEGER); JSON columns hold TEXT.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'core model',
+    sql: `
+CREATE TABLE companies (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  details TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  user_code TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  password_hash TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('admin', 'agent', 'user')),
+  agent_id INTEGER REFERENCES users(id),
+  company_id INTEGER REFERENCES companies(id),
+  first_name TEXT, last_name TEXT, email TEXT, phone TEXT, mobile TEXT, fax TEXT,
+  timezone TEXT NOT NULL,
+  country TEXT NOT NULL,
+  active INTEGER NOT NULL DEFAULT 1,
+  profile TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX users_agent ON users(agent_id);
+
+CREATE TABLE providers (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  driver TEXT NOT NULL,
+  services TEXT NOT NULL,
+  host TEXT, port INTEGER, username TEXT, password TEXT,
+  dialstring TEXT, prefix TEXT,
+  weight INTEGER NOT NULL DEFAULT 1,
+  throughput REAL NOT NULL DEFAULT 0,
+  concurrency INTEGER NOT NULL DEFAULT 0,
+  settings TEXT NOT NULL DEFAULT '{}',
+  active INTEGER NOT NULL DEFAULT 1,
+  owner_user_id INTEGER REFERENCES users(id),
+  source TEXT NOT NULL DEFAULT 'db' CHECK (source IN ('builtin', 'config', 'db')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+-- One broadcast. content/options are JSON shaped per channel; the columns are what the spool reads.
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  face TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  name TEXT,
+  status TEXT NOT NULL DEFAULT 'submitted' CHECK (status IN ('submitted', 'complete', 'cancelled')),
+  content TEXT NOT NULL DEFAULT '{}',
+  options TEXT NOT NULL DEFAULT '{}',
+  callback_url TEXT,
+  sender TEXT,
+  scheduled_at INTEGER,
+  valid_until INTEGER,
+  reply_until INTEGER,
+  cutoff TEXT,
+  blackouts TEXT,
+  total INTEGER NOT NULL DEFAULT 0,
+  remaining INTEGER NOT NULL DEFAULT 0,
+  succeeded INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0,
+  cost REAL NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  first_sent_at INTEGER,
+  completed_at INTEGER
+);
+CREATE INDEX jobs_created ON jobs(created_at);
+CREATE INDEX jobs_user_created ON jobs(user_id, created_at);
+
+-- One destination of a job (ICTCore: transmission).
+-- due_at means: queued → when it may be sent; sending → when its lease expires;
+-- submitted → when waiting for a receipt gives up. One index serves all three sweeps.
+CREATE TABLE recipients (
+  id INTEGER PRIMARY KEY,
+  job_id INTEGER NOT NULL REFERENCES jobs(id),
+  seq INTEGER NOT NULL,
+  destination TEXT NOT NULL,
+  address TEXT,
+  name TEXT,
+  reference TEXT,
+  fields TEXT,
+  blackouts TEXT,
+  state TEXT NOT NULL,
+  reason TEXT,
+  due_at INTEGER NOT NULL,
+  tries INTEGER NOT NULL DEFAULT 0,
+  attempt_id INTEGER,
+  parts INTEGER,
+  cost REAL,
+  duration INTEGER,
+  keypress TEXT,
+  voicemail INTEGER,
+  sent_at INTEGER,
+  final_at INTEGER
+);
+CREATE INDEX recipients_due ON recipients(state, due_at);
+CREATE INDEX recipients_job ON recipients(job_id, seq);
+
+-- One try to deliver (ICTCore: spool).
+CREATE TABLE attempts (
+  id INTEGER PRIMARY KEY,
+  recipient_id INTEGER NOT NULL,
+  job_id INTEGER NOT NULL,
+  provider_id INTEGER,
+  try INTEGER NOT NULL,
+  destination TEXT NOT NULL,
+  sender TEXT,
+  queued_at INTEGER NOT NULL,
+  started_at INTEGER,
+  connected_at INTEGER,
+  ended_at INTEGER,
+  status TEXT NOT NULL,
+  response TEXT,
+  peer_id TEXT,
+  parts INTEGER,
+  encoding TEXT,
+  cost REAL,
+  duration INTEGER
+);
+CREATE INDEX attempts_recipient ON attempts(recipient_id);
+CREATE INDEX attempts_peer ON attempts(provider_id, peer_id) WHERE peer_id IS NOT NULL;
+CREATE INDEX attempts_destination ON attempts(destination);
+
+-- What an attempt produced: receipt, reply, keypress, voicemail, fax pages.
+CREATE TABLE results (
+  id INTEGER PRIMARY KEY,
+  attempt_id INTEGER,
+  recipient_id INTEGER,
+  job_id INTEGER,
+  kind TEXT NOT NULL,
+  value TEXT,
+  data TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX results_recipient ON results(recipient_id);
+
+-- Messages that came in: SMS replies and MO, later inbound fax and email.
+CREATE TABLE inbound (
+  id INTEGER PRIMARY KEY,
+  provider_id INTEGER,
+  channel TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  receiver TEXT,
+  body TEXT,
+  job_id INTEGER,
+  recipient_id INTEGER,
+  received_at INTEGER NOT NULL,
+  data TEXT
+);
+CREATE INDEX inbound_job ON inbound(job_id);
+
+CREATE TABLE opt_outs (
+  user_id INTEGER NOT NULL,
+  address TEXT NOT NULL,
+  source TEXT,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, address)
+) WITHOUT ROWID;
+
+-- Durable outbox of callbacks: written in the same transaction as the change they report.
+CREATE TABLE callbacks (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER,
+  job_id INTEGER,
+  recipient_id INTEGER,
+  kind TEXT NOT NULL,
+  url TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  body TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+  tries INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  done_at INTEGER
+);
+CREATE INDEX callbacks_due ON callbacks(state, next_at);
+
+-- One daemon per database: the holder's token and heartbeat.
+CREATE TABLE instance (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  token TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL
+);
+`,
+  },
+];

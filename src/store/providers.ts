@@ -1,0 +1,60 @@
+import type { Db } from './db.js';
+import type { Service } from '../core/model.js';
+import type { ProviderConfig } from '../config/schema.js';
+
+export interface Provider {
+  id: number;
+  name: string;
+  driver: string;
+  services: Service[];
+  host: string | null;
+  port: number | null;
+  username: string | null;
+  password: string | null;
+  dialstring: string | null;
+  prefix: string | null;
+  weight: number;
+  throughput: number;
+  concurrency: number;
+  settings: Record<string, unknown>;
+  active: boolean;
+  owner_user_id: number | null;
+  source: 'builtin' | 'config' | 'db';
+}
+
+type Row = Omit<Provider, 'services' | 'settings' | 'active'> & { services: string; settings: string; active: number };
+
+const fromRow = (r: Row): Provider => ({ ...r, services: JSON.parse(r.services) as Service[], settings: JSON.parse(r.settings) as Record<string, unknown>, active: r.active === 1 });
+
+export class ProviderStore {
+  constructor(private readonly db: Db) {}
+
+  /** Insert or update by name; config-declared providers are re-applied at every start. */
+  upsert(p: ProviderConfig, source: Provider['source'], now = Date.now()): number {
+    const row = this.db
+      .prepare(
+        `INSERT INTO providers (name, driver, services, host, port, username, password, dialstring, prefix, weight, throughput, concurrency, settings, active, source, created_at, updated_at)
+         VALUES (@name, @driver, @services, @host, @port, @username, @password, @dialstring, @prefix, @weight, @throughput, @concurrency, @settings, @active, @source, @now, @now)
+         ON CONFLICT(name) DO UPDATE SET driver = excluded.driver, services = excluded.services, host = excluded.host, port = excluded.port,
+           username = excluded.username, password = excluded.password, dialstring = excluded.dialstring, prefix = excluded.prefix,
+           weight = excluded.weight, throughput = excluded.throughput, concurrency = excluded.concurrency, settings = excluded.settings,
+           active = excluded.active, source = excluded.source, updated_at = excluded.updated_at
+         RETURNING id`,
+      )
+      .get({ ...p, services: JSON.stringify(p.services), settings: JSON.stringify(p.settings), active: p.active ? 1 : 0, source, now }) as { id: number };
+    return row.id;
+  }
+
+  list(): Provider[] {
+    return (this.db.prepare('SELECT * FROM providers ORDER BY id').all() as Row[]).map(fromRow);
+  }
+
+  byName(name: string): Provider | undefined {
+    const r = this.db.prepare('SELECT * FROM providers WHERE name = ?').get(name) as Row | undefined;
+    return r && fromRow(r);
+  }
+
+  setActive(name: string, active: boolean, now = Date.now()): boolean {
+    return this.db.prepare('UPDATE providers SET active = ?, updated_at = ? WHERE name = ?').run(active ? 1 : 0, now, name).changes === 1;
+  }
+}

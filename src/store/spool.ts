@@ -1,0 +1,171 @@
+import type { Db } from './db.js';
+import type { RecipientState } from '../core/model.js';
+
+export interface DueRow {
+  id: number;
+  job_id: number;
+  destination: string;
+  address: string | null;
+  name: string | null;
+  reference: string | null;
+  fields: string | null;
+  blackouts: string | null;
+  tries: number;
+}
+
+export interface CurrentRow {
+  id: number;
+  job_id: number;
+  state: RecipientState;
+  reason: string | null;
+  tries: number;
+  attempt_id: number | null;
+  destination: string;
+  address: string | null;
+  name: string | null;
+  reference: string | null;
+  cost: number | null;
+  duration: number | null;
+  keypress: string | null;
+  voicemail: number | null;
+}
+
+export interface JobCounterDelta {
+  done: number;
+  succeeded: number;
+  failed: number;
+  cost: number;
+}
+
+/** The spool's statements, prepared once; callers group them into transactions. */
+export class SpoolStore {
+  readonly tx: <T>(fn: () => T) => T;
+  private readonly s;
+
+  constructor(readonly db: Db) {
+    this.tx = <T>(fn: () => T): T => db.transaction(fn)();
+    this.s = {
+      due: db.prepare(
+        `SELECT id, job_id, destination, address, name, reference, fields, blackouts, tries FROM recipients
+         WHERE state = 'queued' AND due_at <= ? ORDER BY due_at LIMIT ?`,
+      ),
+      overdue: db.prepare(`SELECT id, job_id, attempt_id, tries FROM recipients WHERE state = ? AND due_at <= ? ORDER BY due_at LIMIT ?`),
+      nextDue: db.prepare(`SELECT MIN(due_at) AS t FROM recipients WHERE state = 'queued'`),
+      reschedule: db.prepare(`UPDATE recipients SET due_at = ?, reason = ? WHERE id = ?`),
+      lease: db.prepare(`UPDATE recipients SET state = 'sending', due_at = ?, address = ?, tries = tries + 1, attempt_id = ?, reason = NULL WHERE id = ?`),
+      insertAttempt: db.prepare(
+        `INSERT INTO attempts (recipient_id, job_id, provider_id, try, destination, sender, queued_at, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending')`,
+      ),
+      current: db.prepare(
+        `SELECT id, job_id, state, reason, tries, attempt_id, destination, address, name, reference, cost, duration, keypress, voicemail FROM recipients WHERE id = ?`,
+      ),
+      attemptOf: db.prepare(`SELECT id, recipient_id FROM attempts WHERE id = ?`),
+      attemptByPeer: db.prepare(`SELECT id, recipient_id FROM attempts WHERE provider_id = ? AND peer_id = ?`),
+      submitted: db.prepare(`UPDATE recipients SET state = 'submitted', due_at = ?, sent_at = COALESCE(sent_at, ?), parts = COALESCE(?, parts) WHERE id = ?`),
+      requeue: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = ? WHERE id = ?`),
+      finalize: db.prepare(
+        `UPDATE recipients SET state = ?, reason = ?, final_at = ?, due_at = ?, sent_at = CASE WHEN ? THEN COALESCE(sent_at, ?) ELSE sent_at END,
+           cost = COALESCE(?, cost) WHERE id = ?`,
+      ),
+      attemptAccepted: db.prepare(`UPDATE attempts SET status = 'submitted', peer_id = ?, parts = ?, encoding = ?, connected_at = ? WHERE id = ?`),
+      attemptEnded: db.prepare(`UPDATE attempts SET status = ?, response = ?, ended_at = ?, cost = COALESCE(?, cost) WHERE id = ?`),
+      insertResult: db.prepare(`INSERT INTO results (attempt_id, recipient_id, job_id, kind, value, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      jobCounters: db.prepare(
+        `UPDATE jobs SET remaining = remaining - @done, succeeded = succeeded + @succeeded, failed = failed + @failed, cost = cost + @cost,
+           status = CASE WHEN status = 'submitted' AND remaining - @done <= 0 THEN 'complete' ELSE status END,
+           completed_at = CASE WHEN completed_at IS NULL AND remaining - @done <= 0 THEN @now ELSE completed_at END
+         WHERE id = @id RETURNING status, remaining, succeeded, failed, user_id`,
+      ),
+      jobFirstSent: db.prepare(`UPDATE jobs SET first_sent_at = ? WHERE id = ? AND first_sent_at IS NULL`),
+      interruptAttempts: db.prepare(
+        `UPDATE attempts SET status = 'interrupted', ended_at = ? WHERE id IN (SELECT attempt_id FROM recipients WHERE state = 'sending')`,
+      ),
+      requeueLeased: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = 'requeued after restart' WHERE state = 'sending'`),
+      releaseLease: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, tries = tries - 1, reason = NULL WHERE id = ? AND state = 'sending'`),
+      dropAttempt: db.prepare(`DELETE FROM attempts WHERE id = ?`),
+    };
+  }
+
+  due(now: number, limit: number): DueRow[] {
+    return this.s.due.all(now, limit) as DueRow[];
+  }
+
+  /** Rows in `state` whose due_at (lease or receipt deadline) has passed. */
+  overdue(state: 'sending' | 'submitted', now: number, limit: number): { id: number; job_id: number; attempt_id: number | null; tries: number }[] {
+    return this.s.overdue.all(state, now, limit) as { id: number; job_id: number; attempt_id: number | null; tries: number }[];
+  }
+
+  nextDueAt(): number | null {
+    return (this.s.nextDue.get() as { t: number | null }).t;
+  }
+
+  reschedule(id: number, dueAt: number, reason: string | null): void {
+    this.s.reschedule.run(dueAt, reason, id);
+  }
+
+  insertAttempt(recipientId: number, jobId: number, providerId: number, tryNo: number, destination: string, sender: string | null, now: number): number {
+    return Number(this.s.insertAttempt.run(recipientId, jobId, providerId, tryNo, destination, sender, now, now).lastInsertRowid);
+  }
+
+  lease(id: number, leaseUntil: number, address: string, attemptId: number): void {
+    this.s.lease.run(leaseUntil, address, attemptId, id);
+  }
+
+  current(id: number): CurrentRow | undefined {
+    return this.s.current.get(id) as CurrentRow | undefined;
+  }
+
+  attempt(id: number): { id: number; recipient_id: number } | undefined {
+    return this.s.attemptOf.get(id) as { id: number; recipient_id: number } | undefined;
+  }
+
+  attemptByPeer(providerId: number, peerId: string): { id: number; recipient_id: number } | undefined {
+    return this.s.attemptByPeer.get(providerId, peerId) as { id: number; recipient_id: number } | undefined;
+  }
+
+  markSubmitted(id: number, receiptDeadline: number, now: number, parts: number | null): void {
+    this.s.submitted.run(receiptDeadline, now, parts, id);
+  }
+
+  requeue(id: number, dueAt: number, reason: string): void {
+    this.s.requeue.run(dueAt, reason, id);
+  }
+
+  finalize(id: number, state: RecipientState, reason: string | null, now: number, sent: boolean, cost: number | null = null): void {
+    // A final row keeps due_at far in the future so no sweep ever finds it.
+    this.s.finalize.run(state, reason, now, Number.MAX_SAFE_INTEGER, sent ? 1 : 0, now, cost, id);
+  }
+
+  attemptAccepted(attemptId: number, peerId: string | null, parts: number | null, encoding: string | null, now: number): void {
+    this.s.attemptAccepted.run(peerId, parts, encoding, now, attemptId);
+  }
+
+  attemptEnded(attemptId: number, status: string, response: string | null, now: number, cost: number | null = null): void {
+    this.s.attemptEnded.run(status, response, now, cost, attemptId);
+  }
+
+  insertResult(attemptId: number | null, recipientId: number, jobId: number, kind: string, value: string | null, data: unknown, now: number): void {
+    this.s.insertResult.run(attemptId, recipientId, jobId, kind, value, data === undefined ? null : JSON.stringify(data), now);
+  }
+
+  applyJobCounters(jobId: number, d: JobCounterDelta, now: number): { status: string; remaining: number; succeeded: number; failed: number; user_id: number } | undefined {
+    return this.s.jobCounters.get({ id: jobId, ...d, now }) as { status: string; remaining: number; succeeded: number; failed: number; user_id: number } | undefined;
+  }
+
+  markJobSent(jobId: number, now: number): void {
+    this.s.jobFirstSent.run(now, jobId);
+  }
+
+  /** After a crash or restart: every leased row belonged to a dead process; its attempt is interrupted. */
+  recoverLeases(now: number): number {
+    return this.tx(() => {
+      this.s.interruptAttempts.run(now);
+      return this.s.requeueLeased.run(now).changes;
+    });
+  }
+
+  /** Give back a lease that was never handed to a gateway (shutdown): undo the try and its attempt. */
+  releaseLease(id: number, attemptId: number, now: number): void {
+    if (this.s.releaseLease.run(now, id).changes === 1) this.s.dropAttempt.run(attemptId);
+  }
+}

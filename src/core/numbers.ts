@@ -2,7 +2,7 @@ import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from
 
 export type NumberCheck = { ok: true; e164: string } | { ok: false; reason: string };
 
-const PLAUSIBLE = /^\+?[0-9][0-9 ().\-/]*$/;
+const PLAUSIBLE = /^\+?[0-9 ().\-/]+$/;
 
 /**
  * Cheap syntactic check used on the request path: could this string be a phone number at all?

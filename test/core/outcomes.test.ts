@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { retryDelayMs, transition, canApply } from '../../src/core/outcomes.js';
+import { TokenBucket } from '../../src/spool/rate.js';
+import { pageWindow } from '../../src/api/welcorp/paginate.js';
+
+const policy = { tries: 3, backoffSeconds: 60, backoffMaxSeconds: 600 };
+
+describe('outcomes and retries', () => {
+  it('retries a retryable failure with exponential backoff while tries remain', () => {
+    expect(transition({ kind: 'failed', retryable: true, reason: 'busy' }, 1, policy, 0, 0.5)).toEqual({ state: 'queued', final: false, dueAt: 60_000, reason: 'busy' });
+    expect(transition({ kind: 'failed', retryable: true, reason: 'busy' }, 2, policy, 0, 0.5)).toMatchObject({ state: 'queued', dueAt: 120_000 });
+    expect(transition({ kind: 'failed', retryable: true, reason: 'busy' }, 3, policy, 0, 0.5)).toEqual({ state: 'failed', final: true, reason: 'busy (after 3 tries)' });
+  });
+  it('never retries a final failure', () => {
+    expect(transition({ kind: 'failed', retryable: false, state: 'rejected', reason: 'rejected' }, 1, policy, 0, 0)).toEqual({ state: 'rejected', final: true, reason: 'rejected' });
+  });
+  it('maps receipts and acceptance', () => {
+    expect(transition({ kind: 'accepted', awaitReceipt: true }, 1, policy, 0, 0)).toEqual({ state: 'submitted', final: false });
+    expect(transition({ kind: 'accepted', awaitReceipt: false }, 1, policy, 0, 0)).toMatchObject({ state: 'sent', final: true });
+    expect(transition({ kind: 'receipt', status: 'expired' }, 1, policy, 0, 0)).toMatchObject({ state: 'expired', final: true });
+    expect(transition({ kind: 'receipt', status: 'unknown', text: 'no receipt' }, 1, policy, 0, 0)).toMatchObject({ state: 'sent', reason: 'no receipt' });
+  });
+  it('caps backoff and jitters ±10%', () => {
+    expect(retryDelayMs(10, policy, 0)).toBe(540_000);
+    expect(retryDelayMs(10, policy, 0.999)).toBeLessThanOrEqual(660_000);
+  });
+  it('never reopens a final recipient', () => {
+    expect(canApply('delivered')).toBe(false);
+    expect(canApply('queued')).toBe(false);
+    expect(canApply('sending')).toBe(true);
+  });
+});
+
+describe('token bucket', () => {
+  it('allows the burst, then the rate', () => {
+    const b = new TokenBucket(10, 10, 0);
+    let n = 0;
+    while (b.take(0)) n++;
+    expect(n).toBe(10);
+    expect(b.nextAt(0)).toBe(100);
+    expect(b.take(100)).toBe(true);
+    expect(b.take(100)).toBe(false);
+  });
+});
+
+describe('Laravel page window', () => {
+  it('matches the seed example: page 1 of 802', () => {
+    expect(pageWindow(1, 802)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, null, 801, 802]);
+  });
+  it('slides in the middle and near the end, and lists all pages when few', () => {
+    expect(pageWindow(400, 802)).toEqual([1, 2, null, 397, 398, 399, 400, 401, 402, 403, null, 801, 802]);
+    expect(pageWindow(800, 802)).toEqual([1, 2, null, ...Array.from({ length: 10 }, (_, i) => 793 + i)]);
+    expect(pageWindow(2, 5)).toEqual([1, 2, 3, 4, 5]);
+  });
+});

@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../src/config/load.js';
+import { startDaemon, type Daemon } from '../../src/main.js';
+import { UserStore } from '../../src/store/users.js';
+import type { Role } from '../../src/core/model.js';
+
+export interface TestDaemon extends Daemon {
+  dir: string;
+  addUser(code: string, role: Role, opts?: { agent?: number; timezone?: string; password?: string }): { id: number; auth: string };
+  api(method: string, path: string, opts?: { auth?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; json: any; text: string }>;
+  waitFor<T>(fn: () => T | undefined | null | false, ms?: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+export const basic = (user: string, pass: string) => 'Basic ' + Buffer.from(`${user}:${pass}`).toString('base64');
+
+/** A real daemon on a temp SQLite file and an ephemeral loopback port, with a fast sandbox. */
+export async function testDaemon(overrides: Record<string, unknown> = {}): Promise<TestDaemon> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchpost-test-'));
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      data_dir: dir,
+      http: { port: 0 },
+      log: { level: 'silent' },
+      store: { synchronous: 'normal' },
+      sandbox: { accept_ms: [1, 5], receipt_ms: [5, 20], delayed_receipt_ms: 300, reply_ms: 10 },
+      spool: { poll_ms: 20, retry: { tries: 3, backoff_seconds: 0.05, backoff_max_seconds: 1 } },
+      callbacks: { allow_private: ['127.0.0.1'], backoff_seconds: 0.05 },
+      ...overrides,
+    },
+  });
+  const d = await startDaemon(config, { log: pino({ level: 'silent' }) });
+  const users = new UserStore(d.db);
+  return Object.assign(d, {
+    dir,
+    addUser(code: string, role: Role, opts: { agent?: number; timezone?: string; password?: string } = {}) {
+      const password = opts.password ?? `pw-${code}-secret`;
+      const id = users.add({ user_code: code, password, role, agent_id: opts.agent ?? null, timezone: opts.timezone ?? 'Australia/Sydney', country: 'AU' });
+      return { id, auth: basic(code, password) };
+    },
+    async api(method: string, path: string, opts: { auth?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
+      const headers: Record<string, string> = { accept: 'application/json', ...(opts.headers ?? {}) };
+      if (opts.auth) headers.authorization = opts.auth;
+      let body: string | undefined;
+      if (opts.raw !== undefined) body = opts.raw;
+      else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+      if (body !== undefined) headers['content-type'] ??= 'application/json';
+      const res = await fetch(d.url + path, { method, headers, body });
+      const text = await res.text();
+      let json: any = null;
+      try {
+        json = JSON.parse(text);
+      } catch {}
+      return { status: res.status, json, text };
+    },
+    async waitFor<T>(fn: () => T | undefined | null | false, ms = 15_000): Promise<T> {
+      const until = Date.now() + ms;
+      for (;;) {
+        const v = fn();
+        if (v) return v;
+        if (Date.now() > until) throw new Error('waitFor: condition not met in time');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async close() {
+      await d.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}

@@ -79,7 +79,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   const db = openDb(dbFile(config), { synchronous: config.store.synchronous });
   const applied = migrate(db);
   if (applied.length) log.info({ migrations: applied.map((m) => m.version) }, 'database migrated');
-  const lock = new InstanceLock(db);
+  const lock = new InstanceLock(db, join(config.data_dir, 'switchpost.lock'));
   lock.acquire();
 
   const users = new UserStore(db);

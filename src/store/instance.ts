@@ -1,41 +1,41 @@
-import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
 import type { Db } from './db.js';
 
-const STALE_MS = 15_000;
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 /**
- * One daemon per database: two would send the same recipients. The holder writes a heartbeat;
- * a holder whose heartbeat is stale or whose process is gone is taken over.
+ * One daemon per database: two would send the same recipients. The guard is an exclusive SQLite lock
+ * on a lock file beside the database, held for the daemon's life; the kernel drops it the moment the
+ * process dies (SIGKILL included), so a restart after a crash never waits and a live daemon is never
+ * taken over. The holder's pid is kept in the main database for the error message.
  */
 export class InstanceLock {
-  readonly token = randomUUID();
-  private timer: NodeJS.Timeout | null = null;
+  private lockDb: Database.Database | null = null;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly lockFile: string,
+  ) {}
 
   acquire(now = Date.now()): void {
-    this.db.transaction(() => {
-      const held = this.db.prepare('SELECT token, pid, heartbeat_at FROM instance WHERE id = 1').get() as { token: string; pid: number; heartbeat_at: number } | undefined;
-      if (held && held.pid !== process.pid && now - held.heartbeat_at < STALE_MS && alive(held.pid)) {
-        throw new Error(`another switchpost (pid ${held.pid}) is running on this database`);
-      }
-      this.db.prepare('INSERT INTO instance (id, token, pid, heartbeat_at) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET token = excluded.token, pid = excluded.pid, heartbeat_at = excluded.heartbeat_at').run(this.token, process.pid, now);
-    }).immediate();
-    this.timer = setInterval(() => this.db.prepare('UPDATE instance SET heartbeat_at = ? WHERE id = 1 AND token = ?').run(Date.now(), this.token), 5000);
-    this.timer.unref();
+    const lock = new Database(this.lockFile);
+    try {
+      lock.pragma('busy_timeout = 0');
+      lock.pragma('locking_mode = EXCLUSIVE');
+      // The first write takes the exclusive lock; with locking_mode EXCLUSIVE it is kept until close.
+      lock.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS holder (pid INTEGER); DELETE FROM holder; COMMIT;');
+      lock.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
+    } catch (err) {
+      lock.close();
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      const held = this.db.prepare('SELECT pid FROM instance WHERE id = 1').get() as { pid: number } | undefined;
+      throw new Error(`another switchpost${held ? ` (pid ${held.pid})` : ''} is running on this database`);
+    }
+    this.lockDb = lock;
+    this.db.prepare('INSERT INTO instance (id, token, pid, heartbeat_at) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET token = excluded.token, pid = excluded.pid, heartbeat_at = excluded.heartbeat_at').run(String(process.pid), process.pid, now);
   }
 
   release(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.db.prepare('DELETE FROM instance WHERE id = 1 AND token = ?').run(this.token);
+    this.db.prepare('DELETE FROM instance WHERE id = 1 AND pid = ?').run(process.pid);
+    this.lockDb?.close();
+    this.lockDb = null;
   }
 }

@@ -60,7 +60,8 @@ export class SpoolStore {
         `SELECT id, job_id, state, reason, tries, attempt_id, destination, address, name, reference, cost, duration, keypress, voicemail FROM recipients WHERE id = ?`,
       ),
       attemptOf: db.prepare(`SELECT id, recipient_id FROM attempts WHERE id = ?`),
-      attemptByPeer: db.prepare(`SELECT id, recipient_id FROM attempts WHERE provider_id = ? AND peer_id = ?`),
+      // Peers reuse message ids (wrap-around, restarts): the newest attempt with the id is the one meant.
+      attemptByPeer: db.prepare(`SELECT id, recipient_id FROM attempts WHERE provider_id = ? AND peer_id = ? ORDER BY id DESC LIMIT 1`),
       submitted: db.prepare(`UPDATE recipients SET state = 'submitted', due_at = ?, sent_at = COALESCE(sent_at, ?), parts = COALESCE(?, parts) WHERE id = ?`),
       requeue: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = ? WHERE id = ?`),
       finalize: db.prepare(

@@ -34,6 +34,8 @@ export const SANDBOX_OPTOUT_TEXT = 'STOP';
  */
 export class SandboxGateway implements Gateway {
   private nextPeerId = 1;
+  // Message ids stay unique across restarts, like a real SMSC's: a per-run prefix from the start time.
+  private readonly runPrefix = Math.floor(Date.now() / 1000).toString(16);
   private readonly throttled = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private up = false;
@@ -73,7 +75,7 @@ export class SandboxGateway implements Gateway {
       this.throttled.add(d.destination);
       return this.sink.report({ attemptId: d.attemptId, at, outcome: { kind: 'failed', retryable: true, reason: 'throttled', code: '0x00000058' } });
     }
-    const peerId = (this.nextPeerId++).toString(16).padStart(8, '0');
+    const peerId = this.runPrefix + (this.nextPeerId++).toString(16).padStart(8, '0');
     this.sink.report({ attemptId: d.attemptId, at, outcome: { kind: 'accepted', peerId, awaitReceipt: true, parts: 1, encoding: 'gsm7' } });
     if (behaviour === 'no_receipt') return;
     const receiptIn = behaviour === 'delayed' ? this.timing.delayed_receipt_ms : this.between(this.timing.receipt_ms);
@@ -99,3 +101,9 @@ export class SandboxGateway implements Gateway {
     this.timers.add(t);
   }
 }
+
+/**
+ * The i-th of 90 million distinct valid Australian mobile numbers whose last three digits are never a
+ * behaviour code (100–999): the sandbox delivers every one. For tests and benchmarks.
+ */
+export const deliveredTestNumber = (i: number): string => `+614${String(Math.floor(i / 900)).padStart(5, '0')}${100 + (i % 900)}`;

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { callbackReceiver } from '../helpers/receiver.js';
+import { signCallback } from '../../src/events/outbox.js';
+
+const SECRET = 'a-callback-secret-of-some-length';
+let d: TestDaemon;
+let user: { id: number; auth: string };
+let rx: Awaited<ReturnType<typeof callbackReceiver>>;
+
+beforeAll(async () => {
+  rx = await callbackReceiver({ failFirst: 2 });
+  d = await testDaemon({ callbacks: { allow_private: ['127.0.0.1'], backoff_seconds: 0.05, secret: SECRET } });
+  user = d.addUser('au/cb', 'user', { timezone: 'Australia/Sydney' });
+});
+afterAll(async () => {
+  await d.close();
+  await rx.close();
+});
+
+const optedOut = (userId: number, n: string) => d.db.prepare('SELECT 1 FROM opt_outs WHERE user_id = ? AND address = ?').get(userId, n) !== undefined;
+
+describe('callbacks', () => {
+  it('posts SMS delivery reports form-encoded with the seed\'s fields and a valid signature, retried until the receiver takes them', async () => {
+    const r = await d.api('POST', '/api/v1/jobs', {
+      auth: user.auth,
+      body: { job_type: 'sms', job_name: 'Quick Send', message: 'hi', callback_url: rx.url, callback_on_sms_status_update: true, recipients: [{ destination: '+61491570156', reference: 'Customer 123', recipient: 'Jane Smith' }, { destination: '+61491570001', reference: 'Customer 124', recipient: 'Joe' }] },
+    });
+    const jobId = r.json.data;
+    await d.waitFor(() => rx.got.filter((g) => g.form.BroadcastID === String(jobId)).length === 2);
+    const byRef = Object.fromEntries(rx.got.map((g) => [g.form.Reference, g]));
+    const ok = byRef['Customer 123']!;
+    expect(ok.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(Object.keys(ok.form)).toEqual(['BroadcastID', 'Timestamp', 'Reference', 'Recipient', 'Destination', 'Status', 'BroadcastName']);
+    expect(ok.form).toMatchObject({ BroadcastID: String(jobId), Reference: 'Customer 123', Recipient: 'Jane Smith', Destination: '61491570156', Status: 'SENT', BroadcastName: 'Quick Send' });
+    expect(ok.body).toContain('BroadcastName=Quick+Send');
+    expect(ok.form.Timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+1[01]:00$/);
+    expect(byRef['Customer 124']!.form.Status).toBe('FAILED');
+    const ts = ok.headers['x-switchpost-timestamp'] as string;
+    expect(ok.headers['x-switchpost-signature']).toBe(signCallback(SECRET, ts, ok.body));
+    const rows = d.db.prepare("SELECT state, tries FROM callbacks WHERE job_id = ? ORDER BY id").all(jobId) as { state: string; tries: number }[];
+    expect(rows.every((x) => x.state === 'delivered')).toBe(true);
+    // The receiver refused the first two posts: they were retried, not lost.
+    expect(rows.reduce((n, x) => n + x.tries, 0)).toBe(4);
+  });
+
+  it('sends no delivery report unless callback_on_sms_status_update is set', async () => {
+    const before = rx.got.length;
+    const r = await d.api('POST', '/api/v1/jobs', { auth: user.auth, body: { job_type: 'sms', message: 'hi', callback_url: rx.url, recipients: [{ destination: '+61491570156' }] } });
+    await d.waitFor(() => (d.db.prepare('SELECT status FROM jobs WHERE id = ?').get(r.json.data) as { status: string }).status === 'complete');
+    expect((d.db.prepare('SELECT COUNT(*) AS n FROM callbacks WHERE job_id = ?').get(r.json.data) as { n: number }).n).toBe(0);
+    expect(rx.got.length).toBe(before);
+  });
+
+  it('posts 2-way replies, records an opt-out reply, and skips opted-out numbers later (reported, not dropped)', async () => {
+    const r = await d.api('POST', '/api/v1/jobs', {
+      auth: user.auth,
+      body: { job_type: '2 way sms', job_name: 'Survey', message: 'Reply please', optout_code: 'stop', callback_url: rx.url, recipients: [{ destination: '+61491570006', reference: 'R1', recipient: 'Ann' }, { destination: '+61491570007', reference: 'R2', recipient: 'Ben' }] },
+    });
+    const jobId = r.json.data;
+    await d.waitFor(() => rx.got.filter((g) => g.form.BroadcastID === String(jobId) && g.form.Response).length === 2);
+    const replies = rx.got.filter((g) => g.form.BroadcastID === String(jobId));
+    expect(Object.keys(replies[0]!.form)).toEqual(['BroadcastID', 'Timestamp', 'Reference', 'Recipient', 'Destination', 'Response', 'BroadcastName']);
+    expect(replies.find((g) => g.form.Reference === 'R1')!.form.Response).toBe('Yes, thanks');
+    expect(replies.find((g) => g.form.Reference === 'R2')!.form.Response).toBe('STOP');
+    expect(optedOut(user.id, '+61491570007')).toBe(true);
+    expect(optedOut(user.id, '+61491570006')).toBe(false);
+    const stored = d.db.prepare("SELECT value FROM results WHERE job_id = ? AND kind = 'reply' ORDER BY id").all(jobId) as { value: string }[];
+    expect(stored.map((x) => x.value).sort()).toEqual(['STOP', 'Yes, thanks']);
+
+    const again = await d.api('POST', '/api/v1/jobs', { auth: user.auth, body: { job_type: 'sms', message: 'again', recipients: [{ destination: '0491 570 007' }, { destination: '+61491570156' }] } });
+    await d.waitFor(() => (d.db.prepare('SELECT status FROM jobs WHERE id = ?').get(again.json.data) as { status: string }).status === 'complete');
+    const { data } = (await d.api('GET', `/api/v1/jobs/${again.json.data}`, { auth: user.auth })).json;
+    expect(data.reports.map((x: { status: string }) => x.status)).toEqual(['OPTED OUT', 'SENT']);
+    expect((d.db.prepare('SELECT COUNT(*) AS n FROM attempts WHERE job_id = ?').get(again.json.data) as { n: number }).n).toBe(1);
+  });
+
+  it('refuses to call back a private address that is not allow-listed, and marks it failed without retries', async () => {
+    const r = await d.api('POST', '/api/v1/jobs', { auth: user.auth, body: { job_type: 'sms', message: 'x', callback_url: 'http://169.254.169.254/latest/meta-data', callback_on_sms_status_update: true, recipients: [{ destination: '+61491570156' }] } });
+    const row = await d.waitFor(() => d.db.prepare("SELECT state, tries, last_error FROM callbacks WHERE job_id = ? AND state != 'pending'").get(r.json.data) as { state: string; tries: number; last_error: string } | undefined);
+    expect(row).toMatchObject({ state: 'failed', tries: 1, last_error: expect.stringMatching(/linkLocal/) });
+  });
+});

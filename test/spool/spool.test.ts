@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { deliveredTestNumber } from '../../src/gateways/sandbox/sandbox.js';
+
+let d: TestDaemon | undefined;
+afterEach(async () => {
+  await d?.close();
+  d = undefined;
+});
+
+const post = async (dd: TestDaemon, auth: string, body: Record<string, unknown>) => (await dd.api('POST', '/api/v1/jobs', { auth, body: { job_type: 'sms', message: 'x', ...body } })).json.data as number;
+const recipients = (dd: TestDaemon, job: number) => dd.db.prepare('SELECT destination, state, reason, tries, due_at FROM recipients WHERE job_id = ? ORDER BY seq').all(job) as { destination: string; state: string; reason: string | null; tries: number; due_at: number }[];
+const complete = (dd: TestDaemon, job: number) => () => (dd.db.prepare('SELECT status FROM jobs WHERE id = ?').get(job) as { status: string }).status === 'complete';
+
+describe('spool', () => {
+  it('retries retryable failures by policy and classes final ones', async () => {
+    d = await testDaemon({ sandbox: { accept_ms: [1, 2], receipt_ms: [2, 5], delayed_receipt_ms: 300, reply_ms: 5 } });
+    const u = d.addUser('u', 'user');
+    const job = await post(d, u.auth, { recipients: ['+61491570005', '+61491570009', '+61491570003', '+61491570002', '+61491570004'].map((destination) => ({ destination })) });
+    await d.waitFor(complete(d, job));
+    const rows = recipients(d, job);
+    expect(rows.map((r) => [r.state, r.tries])).toEqual([
+      ['delivered', 2], // throttled once, then delivered
+      ['failed', 3], // link down every time: tries exhausted
+      ['rejected', 1], // final at once
+      ['expired', 1], // receipt said EXPIRED
+      ['delivered', 1], // delayed receipt
+    ]);
+    expect(rows[1]!.reason).toMatch(/link down \(after 3 tries\)/);
+    const attempts = d.db.prepare('SELECT COUNT(*) AS n FROM attempts WHERE job_id = ?').get(job) as { n: number };
+    expect(attempts.n).toBe(2 + 3 + 1 + 1 + 1);
+    const counters = d.db.prepare('SELECT total, remaining, succeeded, failed, completed_at FROM jobs WHERE id = ?').get(job);
+    expect(counters).toMatchObject({ total: 5, remaining: 0, succeeded: 2, failed: 3, completed_at: expect.any(Number) });
+  });
+
+  it('finalises a message with no receipt as sent when the receipt timeout passes', async () => {
+    d = await testDaemon({ spool: { poll_ms: 20, receipt_timeout_hours: 0.0002 } }); // 0.72 s
+    const u = d.addUser('u', 'user');
+    const job = await post(d, u.auth, { recipients: [{ destination: '+61491570008' }] });
+    await d.waitFor(() => recipients(d!, job)[0]!.state === 'submitted');
+    await d.waitFor(complete(d, job), 10_000);
+    expect(recipients(d, job)[0]).toMatchObject({ state: 'sent', reason: 'no receipt before the timeout' });
+  });
+
+  it('moves due_at to the next allowed instant instead of polling a blocked row', async () => {
+    d = await testDaemon();
+    const u = d.addUser('u', 'user', { timezone: 'UTC' });
+    // A cutoff that has always just passed: the window is [08:00, cutoff) UTC; pick a cutoff before "now".
+    const now = new Date();
+    const h = now.getUTCHours();
+    if (h < 1 || h >= 23) return; // the window arithmetic below needs an hour on each side
+    const cutoff = `${String(h).padStart(2, '0')}:00`;
+    const job = await post(d, u.auth, { cutoff_hour: cutoff, recipients: [{ destination: '+61491570156' }] });
+    const row = await d.waitFor(() => recipients(d!, job).find((r) => r.reason === 'waiting for its sending window'));
+    const due = new Date(row.due_at);
+    expect(row.state).toBe('queued');
+    expect(row.tries).toBe(0);
+    expect(due.getTime()).toBeGreaterThan(Date.now());
+    // The next instant is 00:00 or 08:00 UTC (whichever window start comes next).
+    expect(due.getUTCMinutes()).toBe(0);
+    expect([0, 8]).toContain(due.getUTCHours());
+    const attempts = d.db.prepare('SELECT COUNT(*) AS n FROM attempts WHERE job_id = ?').get(job) as { n: number };
+    expect(attempts.n).toBe(0);
+  });
+
+  it('holds work while no provider can take it', async () => {
+    d = await testDaemon({ sandbox: { enabled: false } });
+    const u = d.addUser('u', 'user');
+    const job = await post(d, u.auth, { recipients: [{ destination: '+61491570156' }] });
+    const row = await d.waitFor(() => recipients(d!, job).find((r) => r.reason !== null));
+    expect(row.state).toBe('queued');
+    expect(row.reason).toMatch(/no active provider offers sms/);
+    expect(row.due_at).toBeGreaterThan(Date.now() + 10_000);
+  });
+
+  it('keeps to a provider\'s throughput', async () => {
+    d = await testDaemon({ providers: [{ name: 'slow', driver: 'sandbox', services: ['sms'], throughput: 20 }], sandbox: { enabled: false } });
+    // A declared sandbox-driver provider is the only sender here.
+    const u = d.addUser('u', 'user');
+    const job = await post(d, u.auth, { recipients: Array.from({ length: 40 }, (_, i) => ({ destination: deliveredTestNumber(i) })) });
+    await d.waitFor(complete(d, job), 20_000);
+    const t = d.db.prepare('SELECT MIN(started_at) AS a, MAX(started_at) AS b, COUNT(*) AS n FROM attempts WHERE job_id = ?').get(job) as { a: number; b: number; n: number };
+    expect(t.n).toBe(40);
+    // 20 go at once (the burst), the other 20 at 20/s: at least ~950 ms between first and last.
+    expect(t.b - t.a).toBeGreaterThanOrEqual(900);
+  });
+});

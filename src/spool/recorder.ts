@@ -6,7 +6,7 @@ import type { GatewayReport, GatewaySink, InboundMessage } from '../gateways/gat
 import type { EventBus, SpoolEvent } from '../events/bus.js';
 import type { CallbackFormatters } from '../events/callbacks.js';
 import type { RecipientView } from '../core/jobs.js';
-import { canApply, transition, type Outcome } from '../core/outcomes.js';
+import { canApply, transition, type Outcome, type Transition } from '../core/outcomes.js';
 import { isSuccess, type RecipientState } from '../core/model.js';
 import type { Clock } from '../core/clock.js';
 import type { JobCache, SpoolJob } from './job-cache.js';
@@ -140,55 +140,70 @@ export class Recorder implements GatewaySink {
   }
 
   private apply(r: GatewayReport, now: number, events: SpoolEvent[], released: number[], counters: Map<number, JobCounterDelta>, unmatched: Unmatched[], firstSeen = now): void {
-    const attempt = 'attemptId' in r ? this.spool.attempt(r.attemptId) : this.spool.attemptByPeer(r.providerId, r.peerId);
+    const attempt =
+      'attemptId' in r
+        ? r.recipientId !== undefined && r.jobId !== undefined
+          ? { id: r.attemptId, recipient_id: r.recipientId, job_id: r.jobId }
+          : this.spool.attempt(r.attemptId)
+        : this.spool.attemptByPeer(r.providerId, r.peerId);
     if (!attempt) {
       if ('peerId' in r) unmatched.push({ report: r, firstSeen });
       else this.log.warn({ attemptId: r.attemptId }, 'report for an unknown attempt');
       return;
     }
     const o = r.outcome;
+    if ('attemptId' in r) released.push(attempt.id);
+    // The attempt's own record takes every report; the recipient only those of its current attempt.
     if (o.kind === 'accepted') this.spool.attemptAccepted(attempt.id, o.peerId ?? null, o.parts ?? null, o.encoding ?? null, r.at);
     else this.spool.attemptEnded(attempt.id, o.kind === 'receipt' ? o.status : o.retryable ? 'failed_retryable' : (o.state ?? 'failed'), responseOf(o), r.at, o.kind === 'receipt' ? (o.cost ?? null) : null);
-    if ('attemptId' in r) released.push(attempt.id);
-    const cur = this.spool.current(attempt.recipient_id);
-    if (o.kind === 'receipt' && cur) this.spool.insertResult(attempt.id, cur.id, cur.job_id, 'receipt', o.status, { code: o.code ?? null, text: o.text ?? null }, r.at);
-    // Late, repeated or stale reports update the attempt's record but never the recipient.
-    if (!cur || cur.attempt_id !== attempt.id || !canApply(cur.state)) return;
-    if (o.kind === 'accepted' && cur.state === 'submitted') return;
-    const job = this.jobs.get(cur.job_id);
+    if (o.kind === 'receipt') this.spool.insertResult(attempt.id, attempt.recipient_id, attempt.job_id, 'receipt', o.status, { code: o.code ?? null, text: o.text ?? null }, r.at);
+    const job = this.jobs.get(attempt.job_id);
     if (!job) return;
-    const t = transition(o, cur.tries, job.retry, now, this.rand());
-    if (t.state === 'submitted') {
-      this.spool.markSubmitted(cur.id, now + this.opts.receiptTimeoutMs, r.at, o.kind === 'accepted' ? (o.parts ?? null) : null);
-      events.push(this.updated(job, cur, 'submitted', null, now));
-    } else if (t.state === 'queued') {
-      this.spool.requeue(cur.id, t.dueAt, t.reason);
-      events.push(this.updated(job, cur, 'queued', t.reason, now));
+
+    let t: Transition;
+    if (o.kind === 'failed' && o.retryable) {
+      // Only a retry needs the tries made so far: read, then decide.
+      const cur = this.spool.current(attempt.recipient_id);
+      if (!cur || cur.attempt_id !== attempt.id || !canApply(cur.state)) return;
+      t = transition(o, cur.tries, job.retry, now, this.rand());
+      if (t.state === 'queued') {
+        this.spool.requeue(cur.id, t.dueAt, t.reason);
+        events.push(this.updated(job, cur, 'queued', t.reason, now));
+        return;
+      }
     } else {
-      const cost = o.kind === 'receipt' ? (o.cost ?? null) : null;
-      this.finalize(job, cur, t.state, t.reason, now, cost, events, counters);
+      t = transition(o, 0, job.retry, now, this.rand());
     }
+    if (t.state === 'submitted') {
+      const row = this.spool.submitIfCurrent(attempt.recipient_id, attempt.id, now + this.opts.receiptTimeoutMs, r.at, o.kind === 'accepted' ? (o.parts ?? null) : null);
+      if (row) events.push(this.updated(job, row, 'submitted', null, now));
+      return;
+    }
+    if (t.state === 'queued') return;
+    const reason = t.reason;
+    const cost = o.kind === 'receipt' ? (o.cost ?? null) : null;
+    const row = this.spool.finalizeIfCurrent(attempt.recipient_id, attempt.id, t.state, reason, now, isSuccess(t.state), cost);
+    if (row) this.afterFinal(job, row, now, cost, events, counters);
   }
 
-  /** Make a recipient final: row, job counters, status callback and event, all in the caller's transaction. */
-  finalize(job: SpoolJob, cur: CurrentRow, state: RecipientState, reason: string | null, now: number, cost: number | null, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
-    const ok = isSuccess(state);
-    this.spool.finalize(cur.id, state, reason, now, ok, cost);
-    const d = counters.get(cur.job_id) ?? { done: 0, succeeded: 0, failed: 0, cost: 0 };
+  /** A recipient became final: job counters, status callback and event, all in the caller's transaction. */
+  private afterFinal(job: SpoolJob, row: CurrentRow, now: number, cost: number | null, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
+    const d = counters.get(row.job_id) ?? { done: 0, succeeded: 0, failed: 0, cost: 0 };
     d.done++;
-    if (ok) d.succeeded++;
+    if (isSuccess(row.state)) d.succeeded++;
     else d.failed++;
     d.cost += cost ?? 0;
-    counters.set(cur.job_id, d);
-    const view = viewOf(cur, state, reason);
+    counters.set(row.job_id, d);
+    const view = viewOf(row, row.state, row.reason);
     const cb = job.info.callbackUrl ? this.formatters.for(job.info.face)?.status(job.info, view, now) : null;
-    if (cb) this.callbacks.enqueue(cb, { userId: job.info.userId, jobId: job.info.id, recipientId: cur.id }, now);
-    events.push(this.updated(job, cur, state, reason, now));
+    if (cb) this.callbacks.enqueue(cb, { userId: job.info.userId, jobId: job.info.id, recipientId: row.id }, now);
+    events.push(this.updated(job, row, row.state, row.reason, now));
   }
 
-  /** Finalize outside a gateway report (invalid number, opted out, expired window): used by the dispatcher. */
+  /** Finalize a recipient that never reached a gateway (invalid number, opted out, expired, cancelled): used by the dispatcher. */
   finalizeNow(job: SpoolJob, cur: CurrentRow, state: RecipientState, reason: string, now: number, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
-    this.finalize(job, cur, state, reason, now, null, events, counters);
+    this.spool.finalize(cur.id, state, reason, now, false);
+    this.afterFinal(job, { ...cur, state, reason }, now, null, events, counters);
   }
 
   private applyInbound(m: InboundMessage, now: number, events: SpoolEvent[]): void {

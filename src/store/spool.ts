@@ -30,6 +30,14 @@ export interface CurrentRow {
   voicemail: number | null;
 }
 
+const CURRENT_COLUMNS = 'id, job_id, state, reason, tries, attempt_id, destination, address, name, reference, cost, duration, keypress, voicemail';
+
+export interface AttemptRef {
+  id: number;
+  recipient_id: number;
+  job_id: number;
+}
+
 export interface JobCounterDelta {
   done: number;
   succeeded: number;
@@ -56,13 +64,20 @@ export class SpoolStore {
       insertAttempt: db.prepare(
         `INSERT INTO attempts (recipient_id, job_id, provider_id, try, destination, sender, queued_at, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending')`,
       ),
-      current: db.prepare(
-        `SELECT id, job_id, state, reason, tries, attempt_id, destination, address, name, reference, cost, duration, keypress, voicemail FROM recipients WHERE id = ?`,
+      current: db.prepare(`SELECT ${CURRENT_COLUMNS} FROM recipients WHERE id = ?`),
+      // Guarded updates: they apply only while the report's attempt is the recipient's current one and
+      // the recipient is still open, and return what events and callbacks need: no read before the write.
+      submitIfCurrent: db.prepare(
+        `UPDATE recipients SET state = 'submitted', due_at = ?, sent_at = COALESCE(sent_at, ?), parts = COALESCE(?, parts)
+         WHERE id = ? AND attempt_id = ? AND state = 'sending' RETURNING ${CURRENT_COLUMNS}`,
       ),
-      attemptOf: db.prepare(`SELECT id, recipient_id FROM attempts WHERE id = ?`),
+      finalizeIfCurrent: db.prepare(
+        `UPDATE recipients SET state = ?, reason = ?, final_at = ?, due_at = ${Number.MAX_SAFE_INTEGER}, sent_at = CASE WHEN ? THEN COALESCE(sent_at, ?) ELSE sent_at END,
+           cost = COALESCE(?, cost) WHERE id = ? AND attempt_id = ? AND state IN ('sending', 'submitted') RETURNING ${CURRENT_COLUMNS}`,
+      ),
+      attemptOf: db.prepare(`SELECT id, recipient_id, job_id FROM attempts WHERE id = ?`),
       // Peers reuse message ids (wrap-around, restarts): the newest attempt with the id is the one meant.
-      attemptByPeer: db.prepare(`SELECT id, recipient_id FROM attempts WHERE provider_id = ? AND peer_id = ? ORDER BY id DESC LIMIT 1`),
-      submitted: db.prepare(`UPDATE recipients SET state = 'submitted', due_at = ?, sent_at = COALESCE(sent_at, ?), parts = COALESCE(?, parts) WHERE id = ?`),
+      attemptByPeer: db.prepare(`SELECT id, recipient_id, job_id FROM attempts WHERE provider_id = ? AND peer_id = ? ORDER BY id DESC LIMIT 1`),
       requeue: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = ? WHERE id = ?`),
       finalize: db.prepare(
         `UPDATE recipients SET state = ?, reason = ?, final_at = ?, due_at = ?, sent_at = CASE WHEN ? THEN COALESCE(sent_at, ?) ELSE sent_at END,
@@ -82,8 +97,6 @@ export class SpoolStore {
         `UPDATE attempts SET status = 'interrupted', ended_at = ? WHERE id IN (SELECT attempt_id FROM recipients WHERE state = 'sending')`,
       ),
       requeueLeased: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = 'requeued after restart' WHERE state = 'sending'`),
-      releaseLease: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, tries = tries - 1, reason = NULL WHERE id = ? AND state = 'sending'`),
-      dropAttempt: db.prepare(`DELETE FROM attempts WHERE id = ?`),
     };
   }
 
@@ -116,16 +129,22 @@ export class SpoolStore {
     return this.s.current.get(id) as CurrentRow | undefined;
   }
 
-  attempt(id: number): { id: number; recipient_id: number } | undefined {
-    return this.s.attemptOf.get(id) as { id: number; recipient_id: number } | undefined;
+  attempt(id: number): AttemptRef | undefined {
+    return this.s.attemptOf.get(id) as AttemptRef | undefined;
   }
 
-  attemptByPeer(providerId: number, peerId: string): { id: number; recipient_id: number } | undefined {
-    return this.s.attemptByPeer.get(providerId, peerId) as { id: number; recipient_id: number } | undefined;
+  attemptByPeer(providerId: number, peerId: string): AttemptRef | undefined {
+    return this.s.attemptByPeer.get(providerId, peerId) as AttemptRef | undefined;
   }
 
-  markSubmitted(id: number, receiptDeadline: number, now: number, parts: number | null): void {
-    this.s.submitted.run(receiptDeadline, now, parts, id);
+  /** Sending → submitted, if `attemptId` is still the recipient's current attempt; the row after, or undefined. */
+  submitIfCurrent(id: number, attemptId: number, receiptDeadline: number, now: number, parts: number | null): CurrentRow | undefined {
+    return this.s.submitIfCurrent.get(receiptDeadline, now, parts, id, attemptId) as CurrentRow | undefined;
+  }
+
+  /** Sending/submitted → a final state, if `attemptId` is still current; the row after, or undefined. */
+  finalizeIfCurrent(id: number, attemptId: number, state: RecipientState, reason: string | null, now: number, sent: boolean, cost: number | null): CurrentRow | undefined {
+    return this.s.finalizeIfCurrent.get(state, reason, now, sent ? 1 : 0, now, cost, id, attemptId) as CurrentRow | undefined;
   }
 
   requeue(id: number, dueAt: number, reason: string): void {
@@ -163,10 +182,5 @@ export class SpoolStore {
       this.s.interruptAttempts.run(now);
       return this.s.requeueLeased.run(now).changes;
     });
-  }
-
-  /** Give back a lease that was never handed to a gateway (shutdown): undo the try and its attempt. */
-  releaseLease(id: number, attemptId: number, now: number): void {
-    if (this.s.releaseLease.run(now, id).changes === 1) this.s.dropAttempt.run(attemptId);
   }
 }

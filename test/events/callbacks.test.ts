@@ -38,8 +38,12 @@ describe('callbacks', () => {
     expect(byRef['Customer 124']!.form.Status).toBe('FAILED');
     const ts = ok.headers['x-switchpost-timestamp'] as string;
     expect(ok.headers['x-switchpost-signature']).toBe(signCallback(SECRET, ts, ok.body));
-    const rows = d.db.prepare("SELECT state, tries FROM callbacks WHERE job_id = ? ORDER BY id").all(jobId) as { state: string; tries: number }[];
-    expect(rows.every((x) => x.state === 'delivered')).toBe(true);
+    // The receiver has the posts; the daemon marks them delivered once it has read the 200.
+    const rows = await d.waitFor(() => {
+      const r = d.db.prepare("SELECT state, tries FROM callbacks WHERE job_id = ? ORDER BY id").all(jobId) as { state: string; tries: number }[];
+      return r.every((x) => x.state === 'delivered') && r;
+    });
+    expect(rows).toHaveLength(2);
     // The receiver refused the first two posts: they were retried, not lost.
     expect(rows.reduce((n, x) => n + x.tries, 0)).toBe(4);
   });

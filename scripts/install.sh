@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install switchpost on a fresh Debian 12 machine (as root) and start it on its embedded defaults.
+# Idempotent: run it again after a pull to rebuild and restart.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: the toolchain better-sqlite3 compiles with (it builds from source on Node 20).
+export DEBIAN_FRONTEND=noninteractive
+need=()
+for p in python3 make g++ ca-certificates; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+if ! command -v node >/dev/null; then need+=(nodejs npm); fi
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}"
+fi
+node -e 'const [M,m]=process.versions.node.split(".").map(Number); if (M<20 || (M===20 && m<12)) { console.error("switchpost needs Node 20.12 or newer, found " + process.versions.node); process.exit(1) }'
+
+npm ci --no-audit --no-fund
+npm run build
+chmod +x dist/cli.js
+
+if [ "${1:-}" = "--no-start" ]; then exit 0; fi
+
+# Start on the embedded defaults: SQLite in ./data, HTTP on 127.0.0.1:8080, the sandbox provider.
+mkdir -p data
+if [ -f data/switchpost.pid ] && kill -0 "$(cat data/switchpost.pid)" 2>/dev/null; then
+  kill "$(cat data/switchpost.pid)"; sleep 2
+fi
+nohup node dist/cli.js start >> data/switchpost.log 2>&1 &
+echo $! > data/switchpost.pid
+port="${SWITCHPOST_HTTP_PORT:-8080}"
+node -e '(async () => { for (let i = 0; i < 100; i++) { try { if ((await fetch(process.argv[1])).ok) return; } catch {} await new Promise((r) => setTimeout(r, 200)); } console.error("switchpost did not start; see data/switchpost.log"); process.exit(1); })()' "http://127.0.0.1:$port/health"
+echo "switchpost is running on http://127.0.0.1:$port (pid $(cat data/switchpost.pid), log in data/switchpost.log)"
+[ -f data/initial-admin-password ] && echo "first admin: user 'admin', password in data/initial-admin-password"
+exit 0

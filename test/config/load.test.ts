@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, leafPaths, envName } from '../../src/config/load.js';
+import { configSchema } from '../../src/config/schema.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'switchpost-config-'));
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+describe('config', () => {
+  it('has working defaults', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.http).toMatchObject({ host: '127.0.0.1', port: 8080 });
+    expect(c.store.synchronous).toBe('full');
+    expect(c.sandbox.enabled).toBe(true);
+  });
+  it('reads a file and lets the environment win, for every leaf key', () => {
+    const f = file('a.yaml', 'http:\n  port: 9000\nspool:\n  retry:\n    tries: 7\n');
+    const c = loadConfig({ file: f, env: { SWITCHPOST_HTTP_PORT: '9100', SWITCHPOST_SANDBOX_ACCEPT_MS: '[1, 2]', SWITCHPOST_CALLBACKS_SECRET: '0123456789abcdef0123', SWITCHPOST_SANDBOX_ENABLED: 'false' } });
+    expect(c.http.port).toBe(9100);
+    expect(c.spool.retry.tries).toBe(7);
+    expect(c.sandbox.accept_ms).toEqual([1, 2]);
+    expect(c.sandbox.enabled).toBe(false);
+    expect(c.callbacks.secret).toBe('0123456789abcdef0123');
+    // Every documented key has a distinct variable.
+    const names = leafPaths(configSchema.parse({}) as Record<string, unknown>).map(envName);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toContain('SWITCHPOST_DATA_DIR');
+  });
+  it('names the key at fault, once', () => {
+    expect(() => loadConfig({ env: { SWITCHPOST_SPOOL_POLL_MS: 'soon' } })).toThrow('SWITCHPOST_SPOOL_POLL_MS: expected a number, got "soon"');
+    expect(() => loadConfig({ file: file('b.yaml', 'http:\n  tls:\n    cert_file: /x.pem\n'), env: {} })).toThrow(/http\.tls: set both cert_file and key_file/);
+    expect(() => loadConfig({ file: file('c.yaml', 'colour: red\n'), env: {} })).toThrow('invalid config at (top level): unknown key "colour"');
+    expect(() => loadConfig({ file: file('d.yaml', 'providers:\n  - name: x\n    driver: telepathy\n    services: [sms]\n'), env: {} })).toThrow(/providers\.0\.driver/);
+    expect(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} })).toThrow(/missing\.yaml/);
+  });
+  it('documents every key in the example file', async () => {
+    const { readFileSync } = await import('node:fs');
+    const example = readFileSync(new URL('../../config/switchpost.example.yaml', import.meta.url), 'utf8');
+    for (const path of leafPaths(configSchema.parse({}) as Record<string, unknown>)) expect(example).toMatch(new RegExp(`^\\s*${path.at(-1)}:`, 'm'));
+    // and the example, with its comments, is itself a valid config
+    expect(() => loadConfig({ file: new URL('../../config/switchpost.example.yaml', import.meta.url).pathname, env: {} })).not.toThrow();
+  });
+});

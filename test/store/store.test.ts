@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { openDb, migrate, schemaVersion } from '../../src/store/db.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+
+describe('store', () => {
+  it('migrates a new file to the latest version once, in WAL mode', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'switchpost-store-')), 'x.db');
+    const db = openDb(file);
+    expect(migrate(db).map((m) => m.version)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(migrate(db)).toEqual([]);
+    expect(schemaVersion(db)).toBe(MIGRATIONS.at(-1)!.version);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+    expect(tables).toEqual(expect.arrayContaining(['users', 'companies', 'providers', 'jobs', 'recipients', 'attempts', 'results', 'callbacks', 'opt_outs', 'inbound']));
+    // The spool finds due work by index, never by scanning.
+    const plan = db.prepare("EXPLAIN QUERY PLAN SELECT id FROM recipients WHERE state = 'queued' AND due_at <= 5 ORDER BY due_at LIMIT 10").all() as { detail: string }[];
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING (COVERING )?INDEX recipients_due/);
+    db.close();
+  });
+  it('refuses a database newer than the code', () => {
+    const db = openDb(':memory:');
+    db.pragma('user_version = 999');
+    expect(() => migrate(db)).toThrow(/newer than this switchpost/);
+  });
+});
+
+describe('systemd unit', () => {
+  const analyze = spawnSync('systemd-analyze', ['--version']);
+  it.skipIf(analyze.error !== undefined)('passes systemd-analyze verify', () => {
+    const r = spawnSync('systemd-analyze', ['verify', new URL('../../systemd/switchpost.service', import.meta.url).pathname], { encoding: 'utf8' });
+    expect(r.stderr.split('\n').filter((l) => l.includes('switchpost.service') && !/No such file|Failed to resolve|not executable/.test(l))).toEqual([]);
+    expect(r.status).toBe(0);
+  });
+});

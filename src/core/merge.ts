@@ -3,9 +3,6 @@ import type { MergeFields } from './model.js';
 /** A merge field in a message: %%name%%; names are case-insensitive. */
 const FIELD = /%%([A-Za-z0-9_][A-Za-z0-9_ .-]{0,63})%%/g;
 
-/** The fixed fields every uploaded list carries (seed 000); lower-cased. */
-export const LIST_FIELDS = ['recipient', 'reference', 'email', 'fax', 'phone', 'mobile', 'customfield1', 'customfield2', 'customfield3', 'customfield4', 'customfield5', 'customfield6'] as const;
-
 export type Template = (fields: MergeFields) => string;
 
 /**

@@ -108,7 +108,7 @@ export class Dispatcher {
     const sends: [Gateway, Delivery][] = [];
     const events: SpoolEvent[] = [];
     const counters = new Map<number, JobCounterDelta>();
-    const blocked = new Map<Service, number>();
+    const blocked = new Map<Service, { retryAt: number; reason: string }>();
     const sentJobs = new Set<number>();
     this.spool.tx(() => {
       for (const row of rows) {
@@ -128,6 +128,13 @@ export class Dispatcher {
           this.spool.reschedule(row.id, allowed.at, 'waiting for its sending window');
           continue;
         }
+        // A service no provider can take now: hold the row until then (a provider that is down holds
+        // its work for seconds; rate and concurrency limits clear in milliseconds, so those rows stay due).
+        const held = blocked.get(job.service);
+        if (held) {
+          if (held.retryAt - now > 1000) this.spool.reschedule(row.id, held.retryAt, held.reason);
+          continue;
+        }
         let address = row.address;
         if (address === null) {
           const check = validateNumber(row.destination, job.info.country);
@@ -141,11 +148,9 @@ export class Dispatcher {
           this.finalize(job, row, 'opted_out', 'the number opted out', now, events, counters);
           continue;
         }
-        if (blocked.has(job.service)) continue;
         const pick = this.pool.pick(job.service, now);
         if (!pick.ok) {
-          // Rate and concurrency limits clear in milliseconds: leave the row due. A provider that is down holds the work.
-          blocked.set(job.service, pick.retryAt);
+          blocked.set(job.service, pick);
           if (pick.retryAt - now > 1000) this.spool.reschedule(row.id, pick.retryAt, pick.reason);
           continue;
         }
@@ -171,7 +176,7 @@ export class Dispatcher {
     }
     for (const e of events) this.bus.emit(e);
     if (blocked.size && sends.length === 0) {
-      const soonest = Math.min(...blocked.values());
+      const soonest = Math.min(...[...blocked.values()].map((b) => b.retryAt));
       this.sleep(Math.max(1, soonest - now));
     }
     return rows.length;

@@ -198,6 +198,7 @@ export class Recorder implements GatewaySink {
     const cb = job.info.callbackUrl ? this.formatters.for(job.info.face)?.status(job.info, view, now) : null;
     if (cb) this.callbacks.enqueue(cb, { userId: job.info.userId, jobId: job.info.id, recipientId: row.id }, now);
     events.push(this.updated(job, row, row.state, row.reason, now));
+    this.log.debug({ jobId: row.job_id, recipientId: row.id, state: row.state, reason: row.reason }, 'recipient final');
   }
 
   /** Finalize a recipient that never reached a gateway (invalid number, opted out, expired, cancelled): used by the dispatcher. */

@@ -85,3 +85,14 @@ describe('spool', () => {
     expect(t.b - t.a).toBeGreaterThanOrEqual(900);
   });
 });
+
+describe('spool while a provider is down', () => {
+  it('holds every row of the batch until the retry time, not just the first', async () => {
+    d = await testDaemon({ sandbox: { enabled: false } });
+    const u = d.addUser('u', 'user');
+    const job = await post(d, u.auth, { recipients: Array.from({ length: 50 }, (_, i) => ({ destination: deliveredTestNumber(i) })) });
+    await d.waitFor(() => recipients(d!, job).every((r) => r.reason !== null));
+    const rows = recipients(d, job);
+    expect(rows.every((r) => r.state === 'queued' && r.due_at > Date.now() + 10_000)).toBe(true);
+  });
+});

@@ -63,7 +63,8 @@ export function toNewJob(req: JobRequest, user: Submitter, available: ReadonlySe
 
   const recipients: NewRecipient[] = [];
   for (let i = 0; i < req.recipients.length; i++) {
-    const { destination, reference, recipient, ...rest } = req.recipients[i]!;
+    const { destination: given, reference, recipient, ...rest } = req.recipients[i]!;
+    const destination = String(given);
     const bad = plausibleNumber(destination);
     if (bad) throw new ApiError(422, `recipients.${i}.destination: ${bad}`);
     const fields = Object.keys(rest).length ? normaliseFields(rest) : null;

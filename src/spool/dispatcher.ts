@@ -80,26 +80,27 @@ export class Dispatcher {
     this.timer = null;
     if (!this.running) return;
     this.ticking = true;
-    let claimed = 0;
+    let progressed = 0;
     try {
       const now = this.clock.now();
       if (now >= this.nextSweep) {
         this.sweep(now);
         this.nextSweep = now + this.opts.sweepMs;
       }
-      claimed = this.claim(now);
+      progressed = this.claim(now);
     } catch (err) {
       this.log.error({ err }, 'dispatcher tick failed');
     } finally {
       this.ticking = false;
     }
     const capacity = this.opts.maxInFlight - this.inFlight.size;
-    // A full batch means more is probably due; otherwise wait for the poll (or a wake).
-    if (claimed >= this.opts.batchSize && capacity > 0) setImmediate(() => this.running && !this.timer && this.tick());
-    else this.sleep(this.opts.pollMs);
+    // A batch that all moved on means more is probably due: go again at once. Otherwise wait for the
+    // poll, a wake, or (when a rate limit held rows back) the sleep claim() set until the next token.
+    if (progressed >= this.opts.batchSize && capacity > 0) setImmediate(() => this.running && !this.timer && this.tick());
+    else if (!this.timer) this.sleep(this.opts.pollMs);
   }
 
-  /** Lease and send what is due now; returns how many rows were looked at. */
+  /** Lease and send what is due now; returns how many rows moved on (sent, finalized or rescheduled). */
   private claim(now: number): number {
     const capacity = this.opts.maxInFlight - this.inFlight.size;
     if (capacity <= 0) return 0;
@@ -110,10 +111,15 @@ export class Dispatcher {
     const counters = new Map<number, JobCounterDelta>();
     const blocked = new Map<Service, { retryAt: number; reason: string }>();
     const sentJobs = new Set<number>();
+    let progressed = 0;
     this.spool.tx(() => {
       for (const row of rows) {
         const job = this.jobs.get(row.job_id);
-        if (!job) continue;
+        if (!job) {
+          this.spool.reschedule(row.id, now + 60_000, 'its job is missing');
+          continue;
+        }
+        progressed++;
         if (job.status === 'cancelled') {
           this.finalize(job, row, 'cancelled', 'job cancelled', now, events, counters);
           continue;
@@ -133,6 +139,7 @@ export class Dispatcher {
         const held = blocked.get(job.service);
         if (held) {
           if (held.retryAt - now > 1000) this.spool.reschedule(row.id, held.retryAt, held.reason);
+          else progressed--;
           continue;
         }
         let address = row.address;
@@ -152,6 +159,7 @@ export class Dispatcher {
         if (!pick.ok) {
           blocked.set(job.service, pick);
           if (pick.retryAt - now > 1000) this.spool.reschedule(row.id, pick.retryAt, pick.reason);
+          else progressed--;
           continue;
         }
         const attemptId = this.spool.insertAttempt(row.id, row.job_id, pick.provider.id, row.tries + 1, address, job.info.sender, now);
@@ -175,11 +183,12 @@ export class Dispatcher {
       }
     }
     for (const e of events) this.bus.emit(e);
-    if (blocked.size && sends.length === 0) {
+    if (blocked.size) {
+      // Rows held back by a limit stay due; look again when the soonest limit clears, not at once.
       const soonest = Math.min(...[...blocked.values()].map((b) => b.retryAt));
       this.sleep(Math.max(1, soonest - now));
     }
-    return rows.length;
+    return progressed;
   }
 
   private delivery(job: SpoolJob, row: DueRow, address: string, attemptId: number): Delivery {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { SpoolStore, DueRow, CurrentRow, JobCounterDelta } from '../store/spool.js';
+import type { SpoolStore, DueRow, JobCounterDelta } from '../store/spool.js';
 import type { ReplyStore } from '../store/replies.js';
 import type { Delivery, Gateway } from '../gateways/gateway.js';
 import type { EventBus, SpoolEvent } from '../events/bus.js';
@@ -209,8 +209,7 @@ export class Dispatcher {
   }
 
   private finalize(job: SpoolJob, row: DueRow, state: 'invalid' | 'opted_out' | 'expired' | 'cancelled', reason: string, now: number, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
-    const cur: CurrentRow = { id: row.id, job_id: row.job_id, state: 'queued', reason: null, tries: row.tries, attempt_id: null, destination: row.destination, address: row.address, name: row.name, reference: row.reference, cost: null, duration: null, keypress: null, voicemail: null };
-    this.recorder.finalizeNow(job, cur, state, reason, now, events, counters);
+    this.recorder.finalizeNow(job, row.id, row.address ?? row.destination, state, reason, now, events, counters);
   }
 
   /** Leases that outlived their gateway, and receipts that never came: both go through the recorder. */

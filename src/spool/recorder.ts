@@ -142,8 +142,8 @@ export class Recorder implements GatewaySink {
   private apply(r: GatewayReport, now: number, events: SpoolEvent[], released: number[], counters: Map<number, JobCounterDelta>, unmatched: Unmatched[], firstSeen = now): void {
     const attempt =
       'attemptId' in r
-        ? r.recipientId !== undefined && r.jobId !== undefined
-          ? { id: r.attemptId, recipient_id: r.recipientId, job_id: r.jobId }
+        ? r.recipientId !== undefined && r.jobId !== undefined && r.destination !== undefined
+          ? { id: r.attemptId, recipient_id: r.recipientId, job_id: r.jobId, destination: r.destination }
           : this.spool.attempt(r.attemptId)
         : this.spool.attemptByPeer(r.providerId, r.peerId);
     if (!attempt) {
@@ -168,43 +168,47 @@ export class Recorder implements GatewaySink {
       t = transition(o, cur.tries, job.retry, now, this.rand());
       if (t.state === 'queued') {
         this.spool.requeue(cur.id, t.dueAt, t.reason);
-        events.push(this.updated(job, cur, 'queued', t.reason, now));
+        events.push(this.updated(job, cur.id, attempt.destination, 'queued', t.reason, now));
         return;
       }
     } else {
       t = transition(o, 0, job.retry, now, this.rand());
     }
     if (t.state === 'submitted') {
-      const row = this.spool.submitIfCurrent(attempt.recipient_id, attempt.id, now + this.opts.receiptTimeoutMs, r.at, o.kind === 'accepted' ? (o.parts ?? null) : null);
-      if (row) events.push(this.updated(job, row, 'submitted', null, now));
+      if (this.spool.submitIfCurrent(attempt.recipient_id, attempt.id, now + this.opts.receiptTimeoutMs, r.at, o.kind === 'accepted' ? (o.parts ?? null) : null)) {
+        events.push(this.updated(job, attempt.recipient_id, attempt.destination, 'submitted', null, now));
+      }
       return;
     }
     if (t.state === 'queued') return;
     const reason = t.reason;
     const cost = o.kind === 'receipt' ? (o.cost ?? null) : null;
-    const row = this.spool.finalizeIfCurrent(attempt.recipient_id, attempt.id, t.state, reason, now, isSuccess(t.state), cost);
-    if (row) this.afterFinal(job, row, now, cost, events, counters);
+    if (this.spool.finalizeIfCurrent(attempt.recipient_id, attempt.id, t.state, reason, now, isSuccess(t.state), cost)) {
+      this.afterFinal(job, attempt.recipient_id, attempt.destination, t.state, reason, now, cost, events, counters);
+    }
   }
 
   /** A recipient became final: job counters, status callback and event, all in the caller's transaction. */
-  private afterFinal(job: SpoolJob, row: CurrentRow, now: number, cost: number | null, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
-    const d = counters.get(row.job_id) ?? { done: 0, succeeded: 0, failed: 0, cost: 0 };
+  private afterFinal(job: SpoolJob, recipientId: number, destination: string, state: RecipientState, reason: string | null, now: number, cost: number | null, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
+    const d = counters.get(job.info.id) ?? { done: 0, succeeded: 0, failed: 0, cost: 0 };
     d.done++;
-    if (isSuccess(row.state)) d.succeeded++;
+    if (isSuccess(state)) d.succeeded++;
     else d.failed++;
     d.cost += cost ?? 0;
-    counters.set(row.job_id, d);
-    const view = viewOf(row, row.state, row.reason);
-    const cb = job.info.callbackUrl ? this.formatters.for(job.info.face)?.status(job.info, view, now) : null;
-    if (cb) this.callbacks.enqueue(cb, { userId: job.info.userId, jobId: job.info.id, recipientId: row.id }, now);
-    events.push(this.updated(job, row, row.state, row.reason, now));
-    this.log.debug({ jobId: row.job_id, recipientId: row.id, state: row.state, reason: row.reason }, 'recipient final');
+    counters.set(job.info.id, d);
+    // The full row is read only when there is a callback to format.
+    const formatter = job.info.callbackUrl ? this.formatters.for(job.info.face) : undefined;
+    const row = formatter && this.spool.current(recipientId);
+    const cb = row ? formatter!.status(job.info, viewOf(row, state, reason), now) : null;
+    if (cb) this.callbacks.enqueue(cb, { userId: job.info.userId, jobId: job.info.id, recipientId }, now);
+    events.push(this.updated(job, recipientId, destination, state, reason, now));
+    this.log.debug({ jobId: job.info.id, recipientId, state, reason }, 'recipient final');
   }
 
   /** Finalize a recipient that never reached a gateway (invalid number, opted out, expired, cancelled): used by the dispatcher. */
-  finalizeNow(job: SpoolJob, cur: CurrentRow, state: RecipientState, reason: string, now: number, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
-    this.spool.finalize(cur.id, state, reason, now, false);
-    this.afterFinal(job, { ...cur, state, reason }, now, null, events, counters);
+  finalizeNow(job: SpoolJob, recipientId: number, destination: string, state: RecipientState, reason: string, now: number, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
+    this.spool.finalize(recipientId, state, reason, now, false);
+    this.afterFinal(job, recipientId, destination, state, reason, now, null, events, counters);
   }
 
   private applyInbound(m: InboundMessage, now: number, events: SpoolEvent[]): void {
@@ -228,8 +232,8 @@ export class Recorder implements GatewaySink {
     events.push({ type: 'reply.received', at: now, userId: job.info.userId, jobId: job.info.id, recipientId: cur.id, from: m.from, text: m.text, optOut });
   }
 
-  private updated(job: SpoolJob, cur: CurrentRow, state: RecipientState, reason: string | null, now: number): SpoolEvent {
-    return { type: 'recipient.updated', at: now, userId: job.info.userId, jobId: job.info.id, recipientId: cur.id, destination: cur.address ?? cur.destination, state, reason };
+  private updated(job: SpoolJob, recipientId: number, destination: string, state: RecipientState, reason: string | null, now: number): SpoolEvent {
+    return { type: 'recipient.updated', at: now, userId: job.info.userId, jobId: job.info.id, recipientId, destination, state, reason };
   }
 }
 

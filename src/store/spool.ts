@@ -36,6 +36,8 @@ export interface AttemptRef {
   id: number;
   recipient_id: number;
   job_id: number;
+  /** The address the attempt went to (E.164 or e-mail). */
+  destination: string;
 }
 
 export interface JobCounterDelta {
@@ -66,18 +68,18 @@ export class SpoolStore {
       ),
       current: db.prepare(`SELECT ${CURRENT_COLUMNS} FROM recipients WHERE id = ?`),
       // Guarded updates: they apply only while the report's attempt is the recipient's current one and
-      // the recipient is still open, and return what events and callbacks need: no read before the write.
+      // the recipient is still open; no read before the write. (RETURNING would cost ~5 µs more each.)
       submitIfCurrent: db.prepare(
         `UPDATE recipients SET state = 'submitted', due_at = ?, sent_at = COALESCE(sent_at, ?), parts = COALESCE(?, parts)
-         WHERE id = ? AND attempt_id = ? AND state = 'sending' RETURNING ${CURRENT_COLUMNS}`,
+         WHERE id = ? AND attempt_id = ? AND state = 'sending'`,
       ),
       finalizeIfCurrent: db.prepare(
         `UPDATE recipients SET state = ?, reason = ?, final_at = ?, due_at = ${Number.MAX_SAFE_INTEGER}, sent_at = CASE WHEN ? THEN COALESCE(sent_at, ?) ELSE sent_at END,
-           cost = COALESCE(?, cost) WHERE id = ? AND attempt_id = ? AND state IN ('sending', 'submitted') RETURNING ${CURRENT_COLUMNS}`,
+           cost = COALESCE(?, cost) WHERE id = ? AND attempt_id = ? AND state IN ('sending', 'submitted')`,
       ),
-      attemptOf: db.prepare(`SELECT id, recipient_id, job_id FROM attempts WHERE id = ?`),
+      attemptOf: db.prepare(`SELECT id, recipient_id, job_id, destination FROM attempts WHERE id = ?`),
       // Peers reuse message ids (wrap-around, restarts): the newest attempt with the id is the one meant.
-      attemptByPeer: db.prepare(`SELECT id, recipient_id, job_id FROM attempts WHERE provider_id = ? AND peer_id = ? ORDER BY id DESC LIMIT 1`),
+      attemptByPeer: db.prepare(`SELECT id, recipient_id, job_id, destination FROM attempts WHERE provider_id = ? AND peer_id = ? ORDER BY id DESC LIMIT 1`),
       requeue: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = ? WHERE id = ?`),
       finalize: db.prepare(
         `UPDATE recipients SET state = ?, reason = ?, final_at = ?, due_at = ?, sent_at = CASE WHEN ? THEN COALESCE(sent_at, ?) ELSE sent_at END,
@@ -137,14 +139,14 @@ export class SpoolStore {
     return this.s.attemptByPeer.get(providerId, peerId) as AttemptRef | undefined;
   }
 
-  /** Sending → submitted, if `attemptId` is still the recipient's current attempt; the row after, or undefined. */
-  submitIfCurrent(id: number, attemptId: number, receiptDeadline: number, now: number, parts: number | null): CurrentRow | undefined {
-    return this.s.submitIfCurrent.get(receiptDeadline, now, parts, id, attemptId) as CurrentRow | undefined;
+  /** Sending → submitted, if `attemptId` is still the recipient's current attempt; whether it applied. */
+  submitIfCurrent(id: number, attemptId: number, receiptDeadline: number, now: number, parts: number | null): boolean {
+    return this.s.submitIfCurrent.run(receiptDeadline, now, parts, id, attemptId).changes === 1;
   }
 
-  /** Sending/submitted → a final state, if `attemptId` is still current; the row after, or undefined. */
-  finalizeIfCurrent(id: number, attemptId: number, state: RecipientState, reason: string | null, now: number, sent: boolean, cost: number | null): CurrentRow | undefined {
-    return this.s.finalizeIfCurrent.get(state, reason, now, sent ? 1 : 0, now, cost, id, attemptId) as CurrentRow | undefined;
+  /** Sending/submitted → a final state, if `attemptId` is still current; whether it applied. */
+  finalizeIfCurrent(id: number, attemptId: number, state: RecipientState, reason: string | null, now: number, sent: boolean, cost: number | null): boolean {
+    return this.s.finalizeIfCurrent.run(state, reason, now, sent ? 1 : 0, now, cost, id, attemptId).changes === 1;
   }
 
   requeue(id: number, dueAt: number, reason: string): void {

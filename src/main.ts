@@ -23,6 +23,8 @@ import { JobCache } from './spool/job-cache.js';
 import { ProviderPool } from './spool/provider-pool.js';
 import { Recorder } from './spool/recorder.js';
 import { Dispatcher } from './spool/dispatcher.js';
+import { NumberChecker } from './spool/number-checker.js';
+import { Preparer } from './spool/preparer.js';
 import type { Gateway, GatewaySink } from './gateways/gateway.js';
 import { SandboxGateway } from './gateways/sandbox/sandbox.js';
 import { buildServer } from './api/server.js';
@@ -110,6 +112,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     leaseMs: config.spool.lease_seconds * 1000,
     sweepMs: 1000,
   });
+  const checker = new NumberChecker();
+  const preparer = new Preparer(spool, jobsCache, checker, recorder, bus, clock, log.child({ part: 'preparer' }));
   const policy = new AddressPolicy(config.callbacks.allow_private);
   const outbox = new Outbox(callbacks, policy, clock, log.child({ part: 'outbox' }), {
     secret: config.callbacks.secret,
@@ -159,6 +163,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     clock,
     onJobCreated: (jobId, userId, channel, total) => {
       bus.emit({ type: 'job.created', at: clock.now(), userId, jobId, channel, total });
+      preparer.add(jobId);
       dispatcher.wake();
     },
   });
@@ -167,6 +172,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   log.info({ url, dataDir: config.data_dir, tls: !!config.http.tls.cert_file }, `switchpost listening on ${url}`);
 
   dispatcher.start();
+  preparer.start();
   outbox.start();
 
   let stopping: Promise<void> | null = null;
@@ -176,9 +182,11 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       const grace = config.shutdown.grace_seconds * 1000;
       live.close();
       await app.close();
+      await preparer.stop();
       await dispatcher.stop(grace);
       await outbox.stop(Math.min(grace, 2000));
       for (const g of pool.gateways()) await g.stop();
+      await checker.close();
       recorder.flush();
       lock.release();
       db.close();

@@ -169,10 +169,7 @@ export class Dispatcher {
         sends.push([pick.gateway, this.delivery(job, row, address, attemptId)]);
       }
       for (const jobId of sentJobs) this.spool.markJobSent(jobId, now);
-      for (const [jobId, d] of counters) {
-        const r = this.spool.applyJobCounters(jobId, d, now);
-        if (r && r.remaining <= 0) events.push({ type: 'job.finished', at: now, userId: r.user_id, jobId, status: r.status as 'complete', succeeded: r.succeeded, failed: r.failed });
-      }
+      this.recorder.applyCounters(counters, now, events);
     });
     for (const [gateway, d] of sends) {
       try {

@@ -112,13 +112,7 @@ export class Recorder implements GatewaySink {
           else this.apply(u.report, now, events, released, counters, stillUnmatched, u.firstSeen);
         }
         for (const m of inbound) this.applyInbound(m, now, events);
-        for (const [jobId, d] of counters) {
-          const row = this.spool.applyJobCounters(jobId, d, now);
-          if (row && row.remaining <= 0 && d.done > 0) {
-            events.push({ type: 'job.finished', at: now, userId: row.user_id, jobId, status: row.status as 'complete', succeeded: row.succeeded, failed: row.failed });
-            this.jobs.forget(jobId);
-          }
-        }
+        this.applyCounters(counters, now, events);
       });
     } catch (err) {
       // Nothing was committed: put the batch back and try again shortly.
@@ -205,10 +199,20 @@ export class Recorder implements GatewaySink {
     this.log.debug({ jobId: job.info.id, recipientId, state, reason }, 'recipient final');
   }
 
-  /** Finalize a recipient that never reached a gateway (invalid number, opted out, expired, cancelled): used by the dispatcher. */
+  /** Finalize a queued recipient that never reached a gateway (invalid number, opted out, expired, cancelled). */
   finalizeNow(job: SpoolJob, recipientId: number, destination: string, state: RecipientState, reason: string, now: number, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
-    this.spool.finalize(recipientId, state, reason, now, false);
-    this.afterFinal(job, recipientId, destination, state, reason, now, null, events, counters);
+    if (this.spool.finalizeQueued(recipientId, state, reason, now)) this.afterFinal(job, recipientId, destination, state, reason, now, null, events, counters);
+  }
+
+  /** Apply the job counters a transaction collected (inside it); a job whose last recipient went final is finished. */
+  applyCounters(counters: Map<number, JobCounterDelta>, now: number, events: SpoolEvent[]): void {
+    for (const [jobId, d] of counters) {
+      const row = this.spool.applyJobCounters(jobId, d, now);
+      if (row && row.remaining <= 0 && d.done > 0) {
+        events.push({ type: 'job.finished', at: now, userId: row.user_id, jobId, status: row.status as 'complete', succeeded: row.succeeded, failed: row.failed });
+        this.jobs.forget(jobId);
+      }
+    }
   }
 
   private applyInbound(m: InboundMessage, now: number, events: SpoolEvent[]): void {

@@ -81,10 +81,12 @@ export class SpoolStore {
       // Peers reuse message ids (wrap-around, restarts): the newest attempt with the id is the one meant.
       attemptByPeer: db.prepare(`SELECT id, recipient_id, job_id, destination FROM attempts WHERE provider_id = ? AND peer_id = ? ORDER BY id DESC LIMIT 1`),
       requeue: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = ? WHERE id = ?`),
-      finalize: db.prepare(
-        `UPDATE recipients SET state = ?, reason = ?, final_at = ?, due_at = ?, sent_at = CASE WHEN ? THEN COALESCE(sent_at, ?) ELSE sent_at END,
-           cost = COALESCE(?, cost) WHERE id = ?`,
+      finalizeQueued: db.prepare(`UPDATE recipients SET state = ?, reason = ?, final_at = ?, due_at = ${Number.MAX_SAFE_INTEGER} WHERE id = ? AND state = 'queued'`),
+      unvalidated: db.prepare(
+        `SELECT id, seq, destination FROM recipients WHERE job_id = ? AND seq > ? AND state = 'queued' AND address IS NULL ORDER BY seq LIMIT ?`,
       ),
+      setAddress: db.prepare(`UPDATE recipients SET address = ? WHERE id = ? AND state = 'queued' AND address IS NULL`),
+      openJobs: db.prepare(`SELECT id FROM jobs WHERE status = 'submitted' ORDER BY id`),
       attemptAccepted: db.prepare(`UPDATE attempts SET status = 'submitted', peer_id = ?, parts = ?, encoding = ?, connected_at = ? WHERE id = ?`),
       attemptEnded: db.prepare(`UPDATE attempts SET status = ?, response = ?, ended_at = ?, cost = COALESCE(?, cost) WHERE id = ?`),
       insertResult: db.prepare(`INSERT INTO results (attempt_id, recipient_id, job_id, kind, value, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
@@ -153,9 +155,23 @@ export class SpoolStore {
     this.s.requeue.run(dueAt, reason, id);
   }
 
-  finalize(id: number, state: RecipientState, reason: string | null, now: number, sent: boolean, cost: number | null = null): void {
-    // A final row keeps due_at far in the future so no sweep ever finds it.
-    this.s.finalize.run(state, reason, now, Number.MAX_SAFE_INTEGER, sent ? 1 : 0, now, cost, id);
+  /** A queued recipient that never reached a gateway → final; whether it applied. A final row's due_at is far away so no sweep finds it. */
+  finalizeQueued(id: number, state: RecipientState, reason: string, now: number): boolean {
+    return this.s.finalizeQueued.run(state, reason, now, id).changes === 1;
+  }
+
+  /** Queued recipients of a job whose number is not validated yet, after `afterSeq`, in order. */
+  unvalidated(jobId: number, afterSeq: number, limit: number): { id: number; seq: number; destination: string }[] {
+    return this.s.unvalidated.all(jobId, afterSeq, limit) as { id: number; seq: number; destination: string }[];
+  }
+
+  /** Store a validated address, unless the dispatcher took the row meanwhile. */
+  setAddress(id: number, address: string): void {
+    this.s.setAddress.run(address, id);
+  }
+
+  openJobs(): number[] {
+    return (this.s.openJobs.all() as { id: number }[]).map((r) => r.id);
   }
 
   attemptAccepted(attemptId: number, peerId: string | null, parts: number | null, encoding: string | null, now: number): void {

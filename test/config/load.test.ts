@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, leafPaths, envName } from '../../src/config/load.js';
-import { configSchema } from '../../src/config/schema.js';
+import { loadConfig, leafPaths, envName } from '../../dist/config/load.js';
+import { configSchema } from '../../dist/config/schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchpost-config-'));
 const file = (name: string, text: string) => {

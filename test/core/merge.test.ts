@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileTemplate, normaliseFields, templateFields } from '../../src/core/merge.js';
-import { dedupe } from '../../src/core/dedupe.js';
+import { compileTemplate, normaliseFields, templateFields } from '../../dist/core/merge.js';
+import { dedupe } from '../../dist/core/dedupe.js';
 
 describe('merge fields', () => {
   it('merges %%name%% case-insensitively, unknown fields as empty', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalNumber, plausibleNumber, validateNumber } from '../../src/core/numbers.js';
+import { canonicalNumber, plausibleNumber, validateNumber } from '../../dist/core/numbers.js';
 
 describe('numbers', () => {
   it('normalises national and international input to E.164', () => {

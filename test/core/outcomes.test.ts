@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { retryDelayMs, transition, canApply } from '../../src/core/outcomes.js';
-import { TokenBucket } from '../../src/spool/rate.js';
-import { pageWindow } from '../../src/api/welcorp/paginate.js';
+import { retryDelayMs, transition, canApply } from '../../dist/core/outcomes.js';
+import { TokenBucket } from '../../dist/spool/rate.js';
+import { pageWindow } from '../../dist/api/welcorp/paginate.js';
 
 const policy = { tries: 3, backoffSeconds: 60, backoffMaxSeconds: 600 };
 

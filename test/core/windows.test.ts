@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
-import { nextAllowed, nextInHours, parseBlackout, parseLocalDateTime } from '../../src/core/windows.js';
+import { nextAllowed, nextInHours, parseBlackout, parseLocalDateTime } from '../../dist/core/windows.js';
 
 const at = (iso: string) => DateTime.fromISO(iso, { setZone: true }).toMillis();
 const iso = (ms: number, zone: string) => DateTime.fromMillis(ms, { zone }).toISO({ suppressMilliseconds: true });

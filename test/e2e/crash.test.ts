@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { cli, exited, freePort, killAll, startProcess } from '../helpers/process.js';
 import { callbackReceiver } from '../helpers/receiver.js';
 import { basic } from '../helpers/daemon.js';
-import { deliveredTestNumber } from '../../src/gateways/sandbox/sandbox.js';
+import { deliveredTestNumber } from '../../dist/gateways/sandbox/sandbox.js';
 
 const N = 3000;
 const IN_FLIGHT = 150;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { callbackReceiver } from '../helpers/receiver.js';
-import { signCallback } from '../../src/events/outbox.js';
+import { signCallback } from '../../dist/events/outbox.js';
 
 const SECRET = 'a-callback-secret-of-some-length';
 let d: TestDaemon;

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { loadConfig } from '../../src/config/load.js';
-import { startDaemon, type Daemon } from '../../src/main.js';
-import { UserStore } from '../../src/store/users.js';
-import type { Role } from '../../src/core/model.js';
+import { loadConfig } from '../../dist/config/load.js';
+import { startDaemon, type Daemon } from '../../dist/main.js';
+import { UserStore } from '../../dist/store/users.js';
+import type { Role } from '../../dist/core/model.js';
 
 export interface TestDaemon extends Daemon {
   dir: string;

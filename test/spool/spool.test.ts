@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { deliveredTestNumber } from '../../src/gateways/sandbox/sandbox.js';
+import { deliveredTestNumber } from '../../dist/gateways/sandbox/sandbox.js';
 
 let d: TestDaemon | undefined;
 afterEach(async () => {
@@ -94,5 +94,25 @@ describe('spool while a provider is down', () => {
     await d.waitFor(() => recipients(d!, job).every((r) => r.reason !== null));
     const rows = recipients(d, job);
     expect(rows.every((r) => r.state === 'queued' && r.due_at > Date.now() + 10_000)).toBe(true);
+  });
+});
+
+describe('numbers validated off the main thread', () => {
+  it('the preparer validates a new job on its worker: addresses stored, invalid numbers failed, before any provider exists', async () => {
+    d = await testDaemon({ sandbox: { enabled: false } });
+    const u = d.addUser('u', 'user');
+    const job = await post(d, u.auth, { recipients: [{ destination: '0491 570 156' }, { destination: '+1234' }, { destination: '+61491570157' }] });
+    // With no provider the dispatcher holds every row without validating it; only the worker can have done this.
+    const rows = await d.waitFor(() => {
+      const r = d!.db.prepare('SELECT address, state, reason FROM recipients WHERE job_id = ? ORDER BY seq').all(job) as { address: string | null; state: string; reason: string | null }[];
+      return r.every((x) => x.address !== null || x.state === 'invalid') && r;
+    });
+    expect(rows.map((r) => [r.address, r.state])).toEqual([
+      ['+61491570156', 'queued'],
+      [null, 'invalid'],
+      ['+61491570157', 'queued'],
+    ]);
+    expect(rows[1]!.reason).toMatch(/invalid number/);
+    expect(d.db.prepare('SELECT remaining, failed FROM jobs WHERE id = ?').get(job)).toEqual({ remaining: 2, failed: 1 });
   });
 });

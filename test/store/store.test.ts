@@ -3,8 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { openDb, migrate, schemaVersion } from '../../src/store/db.js';
-import { MIGRATIONS } from '../../src/store/migrations.js';
+import { openDb, migrate, schemaVersion } from '../../dist/store/db.js';
+import { MIGRATIONS } from '../../dist/store/migrations.js';
 
 describe('store', () => {
   it('migrates a new file to the latest version once, in WAL mode', () => {

@@ -4,16 +4,3 @@ export interface Clock {
 }
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** A clock that only moves when told to; for tests. */
-export class ManualClock implements Clock {
-  constructor(private t: number) {}
-  now(): number {
-    return this.t;
-  }
-  set(t: number): void {
-    this.t = t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}

@@ -1,4 +1,4 @@
-import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 
 export type NumberCheck = { ok: true; e164: string } | { ok: false; reason: string };
 
@@ -40,4 +40,3 @@ export function validateNumber(raw: string, country: string): NumberCheck {
   return { ok: true, e164: parsed.number };
 }
 
-export const isCountryCode = (c: string): boolean => isSupportedCountry(c);

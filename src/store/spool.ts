@@ -60,7 +60,6 @@ export class SpoolStore {
          WHERE state = 'queued' AND due_at <= ? ORDER BY due_at LIMIT ?`,
       ),
       overdue: db.prepare(`SELECT id, job_id, attempt_id, tries FROM recipients WHERE state = ? AND due_at <= ? ORDER BY due_at LIMIT ?`),
-      nextDue: db.prepare(`SELECT MIN(due_at) AS t FROM recipients WHERE state = 'queued'`),
       reschedule: db.prepare(`UPDATE recipients SET due_at = ?, reason = ? WHERE id = ?`),
       lease: db.prepare(`UPDATE recipients SET state = 'sending', due_at = ?, address = ?, tries = tries + 1, attempt_id = ?, reason = NULL WHERE id = ?`),
       insertAttempt: db.prepare(
@@ -111,10 +110,6 @@ export class SpoolStore {
   /** Rows in `state` whose due_at (lease or receipt deadline) has passed. */
   overdue(state: 'sending' | 'submitted', now: number, limit: number): { id: number; job_id: number; attempt_id: number | null; tries: number }[] {
     return this.s.overdue.all(state, now, limit) as { id: number; job_id: number; attempt_id: number | null; tries: number }[];
-  }
-
-  nextDueAt(): number | null {
-    return (this.s.nextDue.get() as { t: number | null }).t;
   }
 
   reschedule(id: number, dueAt: number, reason: string | null): void {

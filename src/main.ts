@@ -122,10 +122,10 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     backoffSeconds: config.callbacks.backoff_seconds,
     concurrency: config.callbacks.concurrency,
   });
-  bus.on((e) => {
-    if (e.type === 'recipient.updated' || e.type === 'reply.received') return;
-    if (e.type === 'job.finished') log.info({ jobId: e.jobId, succeeded: e.succeeded, failed: e.failed }, 'job finished');
-  });
+  bus.on(
+    (e) => e.type === 'job.finished' && log.info({ jobId: e.jobId, succeeded: e.succeeded, failed: e.failed }, 'job finished'),
+    (type) => type === 'job.finished',
+  );
   recorder.onFlushed = () => {
     dispatcher.wake();
     outbox.wake();

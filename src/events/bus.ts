@@ -10,14 +10,16 @@ export type SpoolEvent =
   | { type: 'provider.health'; at: number; userId: null; providerId: number; up: boolean; reason: string | null };
 
 export type Listener = (e: SpoolEvent) => void;
+/** Whether a listener wants events of a type right now (a stream with no clients wants none). */
+export type Interest = (type: SpoolEvent['type']) => boolean;
 
 /** A synchronous fan-out; a failing listener is reported and never stops the others. */
 export class EventBus {
-  private readonly listeners = new Set<Listener>();
+  private readonly listeners = new Map<Listener, Interest>();
   constructor(private readonly onError: (err: unknown) => void = () => {}) {}
 
-  on(l: Listener): () => void {
-    this.listeners.add(l);
+  on(l: Listener, interest: Interest = () => true): () => void {
+    this.listeners.set(l, interest);
     return () => this.listeners.delete(l);
   }
 
@@ -25,8 +27,15 @@ export class EventBus {
     return this.listeners.size;
   }
 
+  /** Does anyone want this type of event now? Lets hot paths skip building events nobody reads. */
+  wants(type: SpoolEvent['type']): boolean {
+    for (const interest of this.listeners.values()) if (interest(type)) return true;
+    return false;
+  }
+
   emit(e: SpoolEvent): void {
-    for (const l of this.listeners) {
+    for (const [l, interest] of this.listeners) {
+      if (!interest(e.type)) continue;
       try {
         l(e);
       } catch (err) {

@@ -24,7 +24,10 @@ export class LiveStream {
     private readonly agentOf: (userId: number) => number | null,
     private readonly maxBuffered = 4 * 1024 * 1024,
   ) {
-    this.unsubscribe = bus.on((e) => this.publish(e));
+    this.unsubscribe = bus.on(
+      (e) => this.publish(e),
+      () => this.clients.size > 0,
+    );
   }
 
   get size(): number {

@@ -162,7 +162,7 @@ export class Recorder implements GatewaySink {
       t = transition(o, cur.tries, job.retry, now, this.rand());
       if (t.state === 'queued') {
         this.spool.requeue(cur.id, t.dueAt, t.reason);
-        events.push(this.updated(job, cur.id, attempt.destination, 'queued', t.reason, now));
+        if (this.bus.wants('recipient.updated')) events.push(this.updated(job, cur.id, attempt.destination, 'queued', t.reason, now));
         return;
       }
     } else {
@@ -170,7 +170,7 @@ export class Recorder implements GatewaySink {
     }
     if (t.state === 'submitted') {
       if (this.spool.submitIfCurrent(attempt.recipient_id, attempt.id, now + this.opts.receiptTimeoutMs, r.at, o.kind === 'accepted' ? (o.parts ?? null) : null)) {
-        events.push(this.updated(job, attempt.recipient_id, attempt.destination, 'submitted', null, now));
+        if (this.bus.wants('recipient.updated')) events.push(this.updated(job, attempt.recipient_id, attempt.destination, 'submitted', null, now));
       }
       return;
     }
@@ -195,7 +195,7 @@ export class Recorder implements GatewaySink {
     const row = formatter && this.spool.current(recipientId);
     const cb = row ? formatter!.status(job.info, viewOf(row, state, reason), now) : null;
     if (cb) this.callbacks.enqueue(cb, { userId: job.info.userId, jobId: job.info.id, recipientId }, now);
-    events.push(this.updated(job, recipientId, destination, state, reason, now));
+    if (this.bus.wants('recipient.updated')) events.push(this.updated(job, recipientId, destination, state, reason, now));
     this.log.debug({ jobId: job.info.id, recipientId, state, reason }, 'recipient final');
   }
 

@@ -18,8 +18,7 @@ export interface Delivery {
 
 /** An outcome for an attempt, by its id or, for receipts, by the peer's message id. */
 export type GatewayReport =
-  /** recipientId, jobId and destination, copied from the Delivery, spare the recorder a lookup. */
-  | { attemptId: number; recipientId?: number; jobId?: number; destination?: string; outcome: Outcome; at: number }
+  | { attemptId: number; outcome: Outcome; at: number }
   | { providerId: number; peerId: string; outcome: Outcome; at: number };
 
 /** A message that came in through a provider (MO SMS, reply). */

@@ -24,6 +24,7 @@ interface InFlight {
   recipientId: number;
   jobId: number;
   providerId: number;
+  destination: string;
 }
 
 /**
@@ -49,6 +50,10 @@ export class Dispatcher {
     private readonly opts: DispatcherOptions,
   ) {
     recorder.onReleased = (ids) => this.release(ids);
+    recorder.inFlightAttempt = (id) => {
+      const held = this.inFlight.get(id);
+      return held && { id, recipient_id: held.recipientId, job_id: held.jobId, destination: held.destination };
+    };
     recorder.onFlushed = () => this.wake();
   }
 
@@ -111,7 +116,8 @@ export class Dispatcher {
     const counters = new Map<number, JobCounterDelta>();
     const blocked = new Map<Service, { retryAt: number; reason: string }>();
     const sentJobs = new Set<number>();
-    let progressed = 0;
+    // Rows held back by a rate or concurrency limit stay due without a write: they did not move on.
+    let stayed = 0;
     this.spool.tx(() => {
       for (const row of rows) {
         const job = this.jobs.get(row.job_id);
@@ -119,7 +125,6 @@ export class Dispatcher {
           this.spool.reschedule(row.id, now + 60_000, 'its job is missing');
           continue;
         }
-        progressed++;
         if (job.status === 'cancelled') {
           this.finalize(job, row, 'cancelled', 'job cancelled', now, events, counters);
           continue;
@@ -139,7 +144,7 @@ export class Dispatcher {
         const held = blocked.get(job.service);
         if (held) {
           if (held.retryAt - now > 1000) this.spool.reschedule(row.id, held.retryAt, held.reason);
-          else progressed--;
+          else stayed++;
           continue;
         }
         let address = row.address;
@@ -159,12 +164,12 @@ export class Dispatcher {
         if (!pick.ok) {
           blocked.set(job.service, pick);
           if (pick.retryAt - now > 1000) this.spool.reschedule(row.id, pick.retryAt, pick.reason);
-          else progressed--;
+          else stayed++;
           continue;
         }
         const attemptId = this.spool.insertAttempt(row.id, row.job_id, pick.provider.id, row.tries + 1, address, job.info.sender, now);
         this.spool.lease(row.id, now + this.opts.leaseMs, address, attemptId);
-        this.inFlight.set(attemptId, { recipientId: row.id, jobId: row.job_id, providerId: pick.provider.id });
+        this.inFlight.set(attemptId, { recipientId: row.id, jobId: row.job_id, providerId: pick.provider.id, destination: address });
         sentJobs.add(row.job_id);
         sends.push([pick.gateway, this.delivery(job, row, address, attemptId)]);
       }
@@ -185,7 +190,7 @@ export class Dispatcher {
       const soonest = Math.min(...[...blocked.values()].map((b) => b.retryAt));
       this.sleep(Math.max(1, soonest - now));
     }
-    return progressed;
+    return rows.length - stayed;
   }
 
   private delivery(job: SpoolJob, row: DueRow, address: string, attemptId: number): Delivery {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { SpoolStore, CurrentRow, JobCounterDelta } from '../store/spool.js';
+import type { SpoolStore, AttemptRef, CurrentRow, JobCounterDelta } from '../store/spool.js';
 import type { CallbackStore } from '../store/callbacks.js';
 import type { ReplyStore } from '../store/replies.js';
 import type { GatewayReport, GatewaySink, InboundMessage } from '../gateways/gateway.js';
@@ -39,6 +39,8 @@ export class Recorder implements GatewaySink {
   /** Called after commit for every attempt whose first outcome was recorded: its in-flight slot is free. */
   onReleased: (attemptIds: number[]) => void = () => {};
   onFlushed: () => void = () => {};
+  /** The dispatcher's record of an attempt still in flight, which spares a lookup for most reports. */
+  inFlightAttempt: (attemptId: number) => AttemptRef | undefined = () => undefined;
 
   constructor(
     private readonly spool: SpoolStore,
@@ -134,12 +136,7 @@ export class Recorder implements GatewaySink {
   }
 
   private apply(r: GatewayReport, now: number, events: SpoolEvent[], released: number[], counters: Map<number, JobCounterDelta>, unmatched: Unmatched[], firstSeen = now): void {
-    const attempt =
-      'attemptId' in r
-        ? r.recipientId !== undefined && r.jobId !== undefined && r.destination !== undefined
-          ? { id: r.attemptId, recipient_id: r.recipientId, job_id: r.jobId, destination: r.destination }
-          : this.spool.attempt(r.attemptId)
-        : this.spool.attemptByPeer(r.providerId, r.peerId);
+    const attempt = 'attemptId' in r ? (this.inFlightAttempt(r.attemptId) ?? this.spool.attempt(r.attemptId)) : this.spool.attemptByPeer(r.providerId, r.peerId);
     if (!attempt) {
       if ('peerId' in r) unmatched.push({ report: r, firstSeen });
       else this.log.warn({ attemptId: r.attemptId }, 'report for an unknown attempt');
@@ -162,7 +159,7 @@ export class Recorder implements GatewaySink {
       t = transition(o, cur.tries, job.retry, now, this.rand());
       if (t.state === 'queued') {
         this.spool.requeue(cur.id, t.dueAt, t.reason);
-        if (this.bus.wants('recipient.updated')) events.push(this.updated(job, cur.id, attempt.destination, 'queued', t.reason, now));
+        this.updated(events, job, cur.id, attempt.destination, 'queued', t.reason, now);
         return;
       }
     } else {
@@ -170,7 +167,7 @@ export class Recorder implements GatewaySink {
     }
     if (t.state === 'submitted') {
       if (this.spool.submitIfCurrent(attempt.recipient_id, attempt.id, now + this.opts.receiptTimeoutMs, r.at, o.kind === 'accepted' ? (o.parts ?? null) : null)) {
-        if (this.bus.wants('recipient.updated')) events.push(this.updated(job, attempt.recipient_id, attempt.destination, 'submitted', null, now));
+        this.updated(events, job, attempt.recipient_id, attempt.destination, 'submitted', null, now);
       }
       return;
     }
@@ -195,7 +192,7 @@ export class Recorder implements GatewaySink {
     const row = formatter && this.spool.current(recipientId);
     const cb = row ? formatter!.status(job.info, viewOf(row, state, reason), now) : null;
     if (cb) this.callbacks.enqueue(cb, { userId: job.info.userId, jobId: job.info.id, recipientId }, now);
-    if (this.bus.wants('recipient.updated')) events.push(this.updated(job, recipientId, destination, state, reason, now));
+    this.updated(events, job, recipientId, destination, state, reason, now);
     this.log.debug({ jobId: job.info.id, recipientId, state, reason }, 'recipient final');
   }
 
@@ -236,8 +233,9 @@ export class Recorder implements GatewaySink {
     events.push({ type: 'reply.received', at: now, userId: job.info.userId, jobId: job.info.id, recipientId: cur.id, from: m.from, text: m.text, optOut });
   }
 
-  private updated(job: SpoolJob, recipientId: number, destination: string, state: RecipientState, reason: string | null, now: number): SpoolEvent {
-    return { type: 'recipient.updated', at: now, userId: job.info.userId, jobId: job.info.id, recipientId, destination, state, reason };
+  /** Queue a recipient.updated event, unless nobody listens (with no stream client, a 100k job would build 200k for nothing). */
+  private updated(events: SpoolEvent[], job: SpoolJob, recipientId: number, destination: string, state: RecipientState, reason: string | null, now: number): void {
+    if (this.bus.wants('recipient.updated')) events.push({ type: 'recipient.updated', at: now, userId: job.info.userId, jobId: job.info.id, recipientId, destination, state, reason });
   }
 }
 

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { DateTime } from 'luxon';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { deliveredTestNumber } from '../../dist/gateways/sandbox/sandbox.js';
 
@@ -43,22 +44,15 @@ describe('spool', () => {
   });
 
   it('moves due_at to the next allowed instant instead of polling a blocked row', async () => {
+    // A fixed-offset zone where it is now about noon, so a 12:00 cutoff has always just passed.
+    const offset = 12 - new Date().getUTCHours(); // -11 … +12
+    const zone = offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
     d = await testDaemon();
-    const u = d.addUser('u', 'user', { timezone: 'UTC' });
-    // A cutoff that has always just passed: the window is [08:00, cutoff) UTC; pick a cutoff before "now".
-    const now = new Date();
-    const h = now.getUTCHours();
-    if (h < 1 || h >= 23) return; // the window arithmetic below needs an hour on each side
-    const cutoff = `${String(h).padStart(2, '0')}:00`;
-    const job = await post(d, u.auth, { cutoff_hour: cutoff, recipients: [{ destination: '+61491570156' }] });
+    const u = d.addUser('u', 'user', { timezone: zone });
+    const job = await post(d, u.auth, { cutoff_hour: '12:00', recipients: [{ destination: '+61491570156' }] });
     const row = await d.waitFor(() => recipients(d!, job).find((r) => r.reason === 'waiting for its sending window'));
-    const due = new Date(row.due_at);
-    expect(row.state).toBe('queued');
-    expect(row.tries).toBe(0);
-    expect(due.getTime()).toBeGreaterThan(Date.now());
-    // The next instant is 00:00 or 08:00 UTC (whichever window start comes next).
-    expect(due.getUTCMinutes()).toBe(0);
-    expect([0, 8]).toContain(due.getUTCHours());
+    const expected = DateTime.now().setZone(zone).plus({ days: 1 }).set({ hour: 8, minute: 0, second: 0, millisecond: 0 }).toMillis();
+    expect(row).toMatchObject({ state: 'queued', tries: 0, due_at: expected });
     const attempts = d.db.prepare('SELECT COUNT(*) AS n FROM attempts WHERE job_id = ?').get(job) as { n: number };
     expect(attempts.n).toBe(0);
   });

@@ -68,15 +68,15 @@ export class SandboxGateway implements Gateway {
   }
 
   private accept(d: Delivery, behaviour: SandboxBehaviour): void {
-    const at = Date.now();
-    if (behaviour === 'rejected') return this.sink.report({ attemptId: d.attemptId, recipientId: d.recipientId, jobId: d.jobId, destination: d.destination, at, outcome: { kind: 'failed', retryable: false, state: 'rejected', reason: 'rejected by the network', code: '0x00000045' } });
-    if (behaviour === 'link_down') return this.sink.report({ attemptId: d.attemptId, recipientId: d.recipientId, jobId: d.jobId, destination: d.destination, at, outcome: { kind: 'failed', retryable: true, reason: 'link down', code: 'link_down' } });
+    const report = (outcome: Outcome) => this.sink.report({ attemptId: d.attemptId, at: Date.now(), outcome });
+    if (behaviour === 'rejected') return report({ kind: 'failed', retryable: false, state: 'rejected', reason: 'rejected by the network', code: '0x00000045' });
+    if (behaviour === 'link_down') return report({ kind: 'failed', retryable: true, reason: 'link down', code: 'link_down' });
     if (behaviour === 'throttled_once' && !this.throttled.has(d.destination)) {
       this.throttled.add(d.destination);
-      return this.sink.report({ attemptId: d.attemptId, recipientId: d.recipientId, jobId: d.jobId, destination: d.destination, at, outcome: { kind: 'failed', retryable: true, reason: 'throttled', code: '0x00000058' } });
+      return report({ kind: 'failed', retryable: true, reason: 'throttled', code: '0x00000058' });
     }
     const peerId = this.runPrefix + (this.nextPeerId++).toString(16).padStart(8, '0');
-    this.sink.report({ attemptId: d.attemptId, recipientId: d.recipientId, jobId: d.jobId, destination: d.destination, at, outcome: { kind: 'accepted', peerId, awaitReceipt: true, parts: 1, encoding: 'gsm7' } });
+    report({ kind: 'accepted', peerId, awaitReceipt: true, parts: 1, encoding: 'gsm7' });
     if (behaviour === 'no_receipt') return;
     const receiptIn = behaviour === 'delayed' ? this.timing.delayed_receipt_ms : this.between(this.timing.receipt_ms);
     const status = behaviour === 'undeliverable' ? 'undeliverable' : behaviour === 'expired' ? 'expired' : 'delivered';

@@ -52,7 +52,7 @@ export class Dispatcher {
     recorder.onReleased = (ids) => this.release(ids);
     recorder.inFlightAttempt = (id) => {
       const held = this.inFlight.get(id);
-      return held && { id, recipient_id: held.recipientId, job_id: held.jobId, destination: held.destination };
+      return held && { id, recipient_id: held.recipientId, job_id: held.jobId, provider_id: held.providerId, destination: held.destination };
     };
     recorder.onFlushed = () => this.wake();
   }

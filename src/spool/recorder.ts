@@ -18,6 +18,8 @@ export interface RecorderOptions {
   unmatchedReceiptMs: number;
   flushMs: number;
   maxBatch: number;
+  /** How many attempts awaiting a receipt are remembered in memory (a miss costs one indexed read). */
+  receiptCacheSize?: number;
 }
 
 interface Unmatched {
@@ -35,6 +37,11 @@ export class Recorder implements GatewaySink {
   private inboundQueue: InboundMessage[] = [];
   private unmatched: Unmatched[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /**
+   * Attempts awaiting a receipt, by provider and peer message id: receipts are the hot path of a busy
+   * SMS link, and most find their attempt here instead of in the index. Bounded; a miss reads the store.
+   */
+  private readonly awaitingReceipt = new Map<string, AttemptRef>();
   private healthListeners: ((providerId: number, up: boolean, reason?: string) => void)[] = [];
   /** Called after commit for every attempt whose first outcome was recorded: its in-flight slot is free. */
   onReleased: (attemptIds: number[]) => void = () => {};
@@ -136,7 +143,7 @@ export class Recorder implements GatewaySink {
   }
 
   private apply(r: GatewayReport, now: number, events: SpoolEvent[], released: number[], counters: Map<number, JobCounterDelta>, unmatched: Unmatched[], firstSeen = now): void {
-    const attempt = 'attemptId' in r ? (this.inFlightAttempt(r.attemptId) ?? this.spool.attempt(r.attemptId)) : this.spool.attemptByPeer(r.providerId, r.peerId);
+    const attempt = 'attemptId' in r ? (this.inFlightAttempt(r.attemptId) ?? this.spool.attempt(r.attemptId)) : this.attemptByPeer(r.providerId, r.peerId);
     if (!attempt) {
       if ('peerId' in r) unmatched.push({ report: r, firstSeen });
       else this.log.warn({ attemptId: r.attemptId }, 'report for an unknown attempt');
@@ -145,8 +152,12 @@ export class Recorder implements GatewaySink {
     const o = r.outcome;
     if ('attemptId' in r) released.push(attempt.id);
     // The attempt's own record takes every report; the recipient only those of its current attempt.
-    if (o.kind === 'accepted') this.spool.attemptAccepted(attempt.id, o.peerId ?? null, o.parts ?? null, o.encoding ?? null, r.at);
+    if (o.kind === 'accepted') {
+      this.spool.attemptAccepted(attempt.id, o.peerId ?? null, o.parts ?? null, o.encoding ?? null, r.at);
+      if (o.peerId && o.awaitReceipt && attempt.provider_id !== null) this.rememberAwaiting(attempt.provider_id, o.peerId, attempt);
+    }
     else this.spool.attemptEnded(attempt.id, o.kind === 'receipt' ? o.status : o.retryable ? 'failed_retryable' : (o.state ?? 'failed'), responseOf(o), r.at, o.kind === 'receipt' ? (o.cost ?? null) : null);
+    if (o.kind === 'receipt' && 'peerId' in r) this.awaitingReceipt.delete(peerKey(r.providerId, r.peerId));
     if (o.kind === 'receipt') this.spool.insertResult(attempt.id, attempt.recipient_id, attempt.job_id, 'receipt', o.status, { code: o.code ?? null, text: o.text ?? null }, r.at);
     const job = this.jobs.get(attempt.job_id);
     if (!job) return;
@@ -177,6 +188,17 @@ export class Recorder implements GatewaySink {
     if (this.spool.finalizeIfCurrent(attempt.recipient_id, attempt.id, t.state, reason, now, isSuccess(t.state), cost)) {
       this.afterFinal(job, attempt.recipient_id, attempt.destination, t.state, reason, now, cost, events, counters);
     }
+  }
+
+  private attemptByPeer(providerId: number, peerId: string): AttemptRef | undefined {
+    return this.awaitingReceipt.get(peerKey(providerId, peerId)) ?? this.spool.attemptByPeer(providerId, peerId);
+  }
+
+  private rememberAwaiting(providerId: number, peerId: string, attempt: AttemptRef): void {
+    const map = this.awaitingReceipt;
+    // Oldest first out: a receipt that never comes must not hold memory for ever.
+    if (map.size >= (this.opts.receiptCacheSize ?? 200_000)) map.delete(map.keys().next().value!);
+    map.set(peerKey(providerId, peerId), attempt);
   }
 
   /** A recipient became final: job counters, status callback and event, all in the caller's transaction. */
@@ -238,6 +260,8 @@ export class Recorder implements GatewaySink {
     if (this.bus.wants('recipient.updated')) events.push({ type: 'recipient.updated', at: now, userId: job.info.userId, jobId: job.info.id, recipientId, destination, state, reason });
   }
 }
+
+const peerKey = (providerId: number, peerId: string): string => `${providerId}:${peerId}`;
 
 const responseOf = (o: Outcome): string | null => {
   if (o.kind === 'failed') return [o.code, o.reason].filter(Boolean).join(' ');

@@ -8,7 +8,6 @@ export class ReplyStore {
       insertInbound: db.prepare(
         `INSERT INTO inbound (provider_id, channel, sender, receiver, body, job_id, recipient_id, received_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      // The newest 2-way attempt to this number whose job still takes replies.
       // The newest 2-way attempts to this number; expiry decides forwarding, not recording.
       replyTarget: db.prepare(
         `SELECT a.recipient_id, a.job_id, a.sender FROM attempts a JOIN jobs j ON j.id = a.job_id

@@ -36,6 +36,7 @@ export interface AttemptRef {
   id: number;
   recipient_id: number;
   job_id: number;
+  provider_id: number | null;
   /** The address the attempt went to (E.164 or e-mail). */
   destination: string;
 }
@@ -76,9 +77,9 @@ export class SpoolStore {
         `UPDATE recipients SET state = ?, reason = ?, final_at = ?, due_at = ${Number.MAX_SAFE_INTEGER}, sent_at = CASE WHEN ? THEN COALESCE(sent_at, ?) ELSE sent_at END,
            cost = COALESCE(?, cost) WHERE id = ? AND attempt_id = ? AND state IN ('sending', 'submitted')`,
       ),
-      attemptOf: db.prepare(`SELECT id, recipient_id, job_id, destination FROM attempts WHERE id = ?`),
+      attemptOf: db.prepare(`SELECT id, recipient_id, job_id, provider_id, destination FROM attempts WHERE id = ?`),
       // Peers reuse message ids (wrap-around, restarts): the newest attempt with the id is the one meant.
-      attemptByPeer: db.prepare(`SELECT id, recipient_id, job_id, destination FROM attempts WHERE provider_id = ? AND peer_id = ? ORDER BY id DESC LIMIT 1`),
+      attemptByPeer: db.prepare(`SELECT id, recipient_id, job_id, provider_id, destination FROM attempts WHERE provider_id = ? AND peer_id = ? ORDER BY id DESC LIMIT 1`),
       requeue: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = ? WHERE id = ?`),
       finalizeQueued: db.prepare(`UPDATE recipients SET state = ?, reason = ?, final_at = ?, due_at = ${Number.MAX_SAFE_INTEGER} WHERE id = ? AND state = 'queued'`),
       unvalidated: db.prepare(

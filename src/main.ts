@@ -27,6 +27,8 @@ import { NumberChecker } from './spool/number-checker.js';
 import { Preparer } from './spool/preparer.js';
 import type { Gateway, GatewaySink } from './gateways/gateway.js';
 import { SandboxGateway } from './gateways/sandbox/sandbox.js';
+import { SmppGateway } from './gateways/smpp/smpp-gateway.js';
+import { smppConfig } from './gateways/smpp/settings.js';
 import { buildServer } from './api/server.js';
 import { BasicAuth } from './api/auth.js';
 import { welcorpFace } from './api/welcorp/index.js';
@@ -133,6 +135,10 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
 
   const gatewayFor = (p: Provider, sink: GatewaySink): Gateway | null => {
     if (p.driver === 'sandbox') return new SandboxGateway(p.id, sink, config.sandbox);
+    if (p.driver === 'smpp') {
+      const { endpoint, settings } = smppConfig(p);
+      return new SmppGateway(p.id, endpoint, settings, sink, log.child({ provider: p.name }));
+    }
     log.warn({ provider: p.name, driver: p.driver }, 'this driver is not available yet; the provider is treated as down');
     return null;
   };

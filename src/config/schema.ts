@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { smppSettingsSchema } from '../gateways/smpp/settings.js';
 
 /** Services a provider can carry; a job's channel needs one of them. */
 export const SERVICES = ['sms', 'mms', 'voice', 'fax', 'email'] as const;
@@ -24,6 +25,13 @@ export const providerConfigSchema = z.strictObject({
   concurrency: z.number().int().min(0).default(0),
   settings: z.record(z.string(), z.unknown()).default({}),
   active: z.boolean().default(true),
+}).superRefine((p, ctx) => {
+  // Driver settings are checked here, so a bad one stops start-up with its key named.
+  if (p.driver !== 'smpp') return;
+  const parsed = smppSettingsSchema.safeParse(p.settings);
+  if (!parsed.success) for (const i of parsed.error.issues) ctx.addIssue({ code: 'custom', path: ['settings', ...i.path.map(String)], message: i.message });
+  if (!p.host) ctx.addIssue({ code: 'custom', path: ['host'], message: 'is required for smpp' });
+  if (!p.username) ctx.addIssue({ code: 'custom', path: ['username'], message: 'is required for smpp (the system_id)' });
 });
 export type ProviderConfig = z.infer<typeof providerConfigSchema>;
 

@@ -2,12 +2,17 @@ import type { FinalState, RecipientState } from './model.js';
 
 /** What a gateway can report about one attempt. */
 export type Outcome =
-  /** The peer took the message; awaitReceipt says whether a receipt (DLR) will follow. */
-  | { kind: 'accepted'; peerId?: string | undefined; awaitReceipt: boolean; parts?: number; encoding?: string }
+  /**
+   * The peer took the message; awaitReceipt says whether a receipt (DLR) will follow. A message sent as
+   * several parts lists every part's peer id in partPeerIds (peerId is the first): each gets a receipt.
+   */
+  | { kind: 'accepted'; peerId?: string | undefined; awaitReceipt: boolean; parts?: number; encoding?: string; partPeerIds?: string[] }
   /** The final word from the network (an SMS DLR, a call's end). */
   | { kind: 'receipt'; status: ReceiptStatus; code?: string | undefined; text?: string | undefined; cost?: number }
   /** The attempt did not get through. Retryable failures go back to the queue while tries remain. */
-  | { kind: 'failed'; retryable: boolean; state?: 'undeliverable' | 'rejected' | 'invalid' | 'expired'; reason: string; code?: string | undefined };
+  | { kind: 'failed'; retryable: boolean; state?: 'undeliverable' | 'rejected' | 'invalid' | 'expired'; reason: string; code?: string | undefined }
+  /** The gateway could not send it now (link down): back to the queue after `retryMs`, without using a try. */
+  | { kind: 'held'; reason: string; retryMs: number };
 
 export type ReceiptStatus = 'delivered' | 'undeliverable' | 'expired' | 'rejected' | 'unknown';
 
@@ -43,6 +48,8 @@ export function transition(outcome: Outcome, triesMade: number, policy: RetryPol
       return outcome.awaitReceipt ? { state: 'submitted', final: false } : { state: 'sent', final: true, reason: null };
     case 'receipt':
       return { state: RECEIPT_STATE[outcome.status], final: true, reason: outcome.text ?? (outcome.status === 'delivered' ? null : outcome.status) };
+    case 'held':
+      return { state: 'queued', final: false, dueAt: now + outcome.retryMs, reason: outcome.reason };
     case 'failed':
       if (outcome.retryable && triesMade < policy.tries) {
         return { state: 'queued', final: false, dueAt: now + retryDelayMs(triesMade, policy, rand), reason: outcome.reason };

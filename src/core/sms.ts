@@ -21,6 +21,18 @@ export interface SmsOptions {
   /** What to do with characters the chosen 7-bit or 8-bit alphabet lacks. */
   invalid?: InvalidCharacters;
   maxParts?: number;
+  /** Under auto, prefer Latin-1 over UCS-2 when GSM 03.38 cannot carry the text but Latin-1 can. */
+  latin1Fallback?: boolean;
+}
+
+/** A job's SMS choices, as every face maps them (seed 003 options; defaults elsewhere). */
+export interface SmsSendOptions {
+  encoding?: 'auto' | SmsEncoding;
+  invalid?: InvalidCharacters;
+  maxParts?: number;
+  /** Class 0: shown at once, not stored. */
+  flash?: boolean;
+  validityMinutes?: number | null;
 }
 
 export interface SmsPlan {
@@ -118,11 +130,17 @@ const ucs2Buffer = (s: string): Buffer => {
   return b.swap16();
 };
 
+function autoEncoding(text: string, latin1: boolean): SmsEncoding {
+  const chars = [...text];
+  if (chars.every((c) => septetsOf(c))) return 'gsm7';
+  return latin1 && chars.every(latin1Ok) ? 'latin1' : 'ucs2';
+}
+
 /** Plan an SMS: choose the encoding, apply the character policy, and cut it into parts. */
 export function planSms(text: string, opts: SmsOptions = {}): SmsPlan {
   const invalid = opts.invalid ?? 'refuse';
   const maxParts = opts.maxParts ?? 255;
-  let encoding: SmsEncoding = opts.encoding === undefined || opts.encoding === 'auto' ? ([...text].every((c) => septetsOf(c)) ? 'gsm7' : 'ucs2') : opts.encoding;
+  let encoding: SmsEncoding = opts.encoding === undefined || opts.encoding === 'auto' ? autoEncoding(text, opts.latin1Fallback ?? false) : opts.encoding;
   let plan: SmsPlan;
   if (encoding === 'gsm7') {
     const fitted = fitText(text, (c) => septetsOf(c) !== null, invalid, 'GSM 03.38');
@@ -154,4 +172,108 @@ export function dataCoding(encoding: SmsEncoding, flash = false): number {
   if (!flash) return encoding === 'gsm7' ? 0x00 : encoding === 'latin1' ? 0x03 : 0x08;
   if (encoding === 'latin1') throw new SmsEncodingError('flash messages cannot be sent in Latin-1; use GSM or UCS-2');
   return encoding === 'gsm7' ? 0x10 : 0x18;
+}
+
+const GSM_EXTENSION_BY_SEPTET = new Map<number, string>(Object.entries(GSM_EXTENSION).map(([c, s]) => [s, c]));
+
+/**
+ * Bytes of a received short message → text, by its data_coding (SMPP 3.4 §5.2.19): unpacked GSM
+ * septets for 0, ASCII/Latin-1 for 1 and 3, UCS-2 (UTF-16BE) for 8; GSM 03.38 coding groups 0x1X
+ * and 0xFX by their alphabet bits. Anything else (8-bit binary) comes back as hex with `binary: true`.
+ */
+export function decodeSms(bytes: Buffer, dataCoding: number): { text: string; binary: boolean } {
+  const alphabet = smsAlphabet(dataCoding);
+  if (alphabet === 'gsm7') {
+    let out = '';
+    for (let i = 0; i < bytes.length; i++) {
+      const s = bytes[i]! & 0x7f;
+      if (s === ESC && i + 1 < bytes.length) out += GSM_EXTENSION_BY_SEPTET.get(bytes[++i]! & 0x7f) ?? ' ';
+      else out += s === ESC ? ' ' : GSM_BASIC[s]!;
+    }
+    return { text: out, binary: false };
+  }
+  if (alphabet === 'latin1') return { text: bytes.toString('latin1'), binary: false };
+  if (alphabet === 'ucs2') return { text: Buffer.from(bytes).swap16().toString('utf16le'), binary: false };
+  return { text: bytes.toString('hex'), binary: true };
+}
+
+function smsAlphabet(dc: number): SmsEncoding | 'binary' {
+  if (dc === 0x00) return 'gsm7';
+  if (dc === 0x01 || dc === 0x03) return 'latin1'; // IA5 (ASCII) is a subset of Latin-1
+  if (dc === 0x08) return 'ucs2';
+  // GSM 03.38 coding groups: general data coding 0x1X (bits 3-2 are the alphabet) and 0xFX (bit 2).
+  if ((dc & 0xf0) === 0x10) return (['gsm7', 'binary', 'ucs2', 'binary'] as const)[(dc >> 2) & 0x03]!;
+  if ((dc & 0xf0) === 0xf0) return dc & 0x04 ? 'binary' : 'gsm7';
+  return 'binary';
+}
+
+export interface Concat {
+  ref: number;
+  total: number;
+  seq: number;
+}
+
+/** Split a short message with UDHI set into its concatenation IE (8- or 16-bit reference) and payload. */
+export function parseUdh(bytes: Buffer): { concat: Concat | null; payload: Buffer } | null {
+  if (bytes.length === 0) return null;
+  const udhl = bytes[0]!;
+  if (udhl + 1 > bytes.length) return null;
+  let concat: Concat | null = null;
+  for (let i = 1; i + 1 < udhl + 1; ) {
+    const iei = bytes[i]!;
+    const len = bytes[i + 1]!;
+    if (i + 2 + len > udhl + 1) return null;
+    if (iei === 0x00 && len === 3) concat = { ref: bytes[i + 2]!, total: bytes[i + 3]!, seq: bytes[i + 4]! };
+    if (iei === 0x08 && len === 4) concat = { ref: bytes.readUInt16BE(i + 2), total: bytes[i + 4]!, seq: bytes[i + 5]! };
+    i += 2 + len;
+  }
+  if (concat && (concat.total === 0 || concat.seq === 0 || concat.seq > concat.total)) concat = null;
+  return { concat, payload: bytes.subarray(udhl + 1) };
+}
+
+/** SMPP relative validity_period (§7.1.1, "YYMMDDhhmmss000R") for a number of minutes. */
+export function relativeValidity(minutes: number): string {
+  let m = Math.max(1, Math.round(minutes));
+  const days = Math.floor(m / 1440);
+  m -= days * 1440;
+  const two = (n: number) => String(n).padStart(2, '0');
+  // Months and years are not used: 99 days cover the networks' own maximum validity.
+  return `0000${two(Math.min(days, 99))}${two(Math.floor(m / 60))}${two(m % 60)}00000R`;
+}
+
+export interface SmsAddress {
+  ton: number;
+  npi: number;
+  addr: string;
+}
+
+export class SmsAddressError extends Error {
+  override name = 'SmsAddressError';
+}
+
+/**
+ * A sender as the network wants it: alphanumeric (≤ 11 GSM characters) → TON 5 / NPI 0; a short code
+ * (3–8 digits) → TON 3 / NPI 0; an international number (+ and up to 15 digits) → TON 1 / NPI 1;
+ * other digits → TON 0 / NPI 1 (unknown, as given).
+ */
+export function senderAddress(sender: string): SmsAddress {
+  const s = sender.trim();
+  if (/^\+\d{4,15}$/.test(s)) return { ton: 1, npi: 1, addr: s.slice(1) };
+  if (/^\d{3,8}$/.test(s)) return { ton: 3, npi: 0, addr: s };
+  if (/^\d{9,15}$/.test(s)) return { ton: 0, npi: 1, addr: s };
+  if (s.length >= 1 && s.length <= 11 && /^[A-Za-z0-9 ._&-]+$/.test(s)) return { ton: 5, npi: 0, addr: s };
+  throw new SmsAddressError(`sender "${s.slice(0, 20)}" is neither up to 11 letters and digits, a short code nor a phone number`);
+}
+
+/** An E.164 destination → TON 1 / NPI 1 without the plus. */
+export function destinationAddress(e164: string): SmsAddress {
+  if (!/^\+\d{4,15}$/.test(e164)) throw new SmsAddressError(`destination "${e164.slice(0, 20)}" is not an E.164 number`);
+  return { ton: 1, npi: 1, addr: e164.slice(1) };
+}
+
+/** A received address → E.164 when its TON says international (or it looks it), else as given. */
+export function receivedAddress(addr: string, ton: number): string {
+  const digits = addr.replace(/^\+/, '');
+  if ((ton === 1 || addr.startsWith('+')) && /^\d{4,15}$/.test(digits)) return '+' + digits;
+  return addr;
 }

@@ -1,5 +1,6 @@
 import type { Channel } from '../core/model.js';
 import type { Outcome } from '../core/outcomes.js';
+import type { SmsSendOptions } from '../core/sms.js';
 
 /** One attempt handed to a gateway: everything it needs, already merged and validated. */
 export interface Delivery {
@@ -12,7 +13,9 @@ export interface Delivery {
   sender: string | null;
   /** Merged text (SMS body, TTS text, e-mail text part). */
   text: string;
-  /** Channel extras (flash, validity, subject, call plan…), shaped by the core. */
+  /** SMS choices of the job (encoding, flash, validity, parts), for SMS gateways. */
+  sms?: SmsSendOptions;
+  /** Channel extras (subject, call plan…), shaped by the core. */
   extras: Record<string, unknown>;
 }
 
@@ -32,10 +35,13 @@ export interface InboundMessage {
   data?: Record<string, unknown>;
 }
 
-/** Where a gateway reports; the spool's recorder implements it. */
+/**
+ * Where a gateway reports; the spool's recorder implements it. `committed` is called once the report is
+ * durable: a gateway acknowledges a receipt or an MO to its peer only then, so a crash makes the peer resend.
+ */
 export interface GatewaySink {
-  report(r: GatewayReport): void;
-  inbound(m: InboundMessage): void;
+  report(r: GatewayReport, committed?: () => void): void;
+  inbound(m: InboundMessage, committed?: () => void): void;
   /** The link went up or down; the spool holds work for a provider that is down. */
   health(providerId: number, up: boolean, reason?: string): void;
 }

@@ -5,6 +5,7 @@ import { SERVICE_OF, type Blackout, type Service } from '../core/model.js';
 import { compileTemplate, type Template } from '../core/merge.js';
 import type { RetryPolicy } from '../core/outcomes.js';
 import type { WindowRules } from '../core/windows.js';
+import type { SmsSendOptions } from '../core/sms.js';
 
 /** A running job as the spool needs it: parsed once, not once per recipient. */
 export interface SpoolJob {
@@ -14,6 +15,7 @@ export interface SpoolJob {
   rules: WindowRules;
   template: Template;
   retry: RetryPolicy;
+  sms: SmsSendOptions | undefined;
 }
 
 export interface JobCacheDefaults {
@@ -78,6 +80,7 @@ export class JobCache {
       },
       template: compileTemplate(typeof content.message === 'string' ? content.message : ''),
       retry: { ...this.defaults.retry, tries },
+      sms: typeof content.sms === 'object' && content.sms !== null ? (content.sms as SmsSendOptions) : undefined,
     };
   }
 }

@@ -6,7 +6,8 @@ import type { GatewayReport, GatewaySink, InboundMessage } from '../gateways/gat
 import type { EventBus, SpoolEvent } from '../events/bus.js';
 import type { CallbackFormatters } from '../events/callbacks.js';
 import type { RecipientView } from '../core/jobs.js';
-import { canApply, transition, type Outcome, type Transition } from '../core/outcomes.js';
+import { canApply, transition, type Outcome, type ReceiptStatus, type Transition } from '../core/outcomes.js';
+import { combinePartReceipts } from '../core/parts.js';
 import { isSuccess, type RecipientState } from '../core/model.js';
 import type { Clock } from '../core/clock.js';
 import type { JobCache, SpoolJob } from './job-cache.js';
@@ -22,6 +23,12 @@ export interface RecorderOptions {
   receiptCacheSize?: number;
 }
 
+/** An attempt awaiting a receipt, and which part of it (null for a message in one part). */
+interface Awaiting {
+  attempt: AttemptRef;
+  part: number | null;
+}
+
 interface Unmatched {
   report: Extract<GatewayReport, { peerId: string }>;
   firstSeen: number;
@@ -35,13 +42,15 @@ interface Unmatched {
 export class Recorder implements GatewaySink {
   private queue: GatewayReport[] = [];
   private inboundQueue: InboundMessage[] = [];
+  /** Acknowledgements waiting for the reports queued with them to commit. */
+  private acks: (() => void)[] = [];
   private unmatched: Unmatched[] = [];
   private timer: NodeJS.Timeout | null = null;
   /**
    * Attempts awaiting a receipt, by provider and peer message id: receipts are the hot path of a busy
    * SMS link, and most find their attempt here instead of in the index. Bounded; a miss reads the store.
    */
-  private readonly awaitingReceipt = new Map<string, AttemptRef>();
+  private readonly awaitingReceipt = new Map<string, Awaiting>();
   private healthListeners: ((providerId: number, up: boolean, reason?: string) => void)[] = [];
   /** Called after commit for every attempt whose first outcome was recorded: its in-flight slot is free. */
   onReleased: (attemptIds: number[]) => void = () => {};
@@ -62,13 +71,15 @@ export class Recorder implements GatewaySink {
     private readonly rand: () => number = Math.random,
   ) {}
 
-  report(r: GatewayReport): void {
+  report(r: GatewayReport, committed?: () => void): void {
     this.queue.push(r);
+    if (committed) this.acks.push(committed);
     this.schedule();
   }
 
-  inbound(m: InboundMessage): void {
+  inbound(m: InboundMessage, committed?: () => void): void {
     this.inboundQueue.push(m);
+    if (committed) this.acks.push(committed);
     this.schedule();
   }
 
@@ -100,10 +111,12 @@ export class Recorder implements GatewaySink {
 
   /** Apply everything queued now. Safe to call at any time; on a store error the batch is kept and retried. */
   flush(): void {
-    if (this.queue.length === 0 && this.inboundQueue.length === 0 && this.unmatched.length === 0) return;
+    if (this.queue.length === 0 && this.inboundQueue.length === 0 && this.unmatched.length === 0 && this.acks.length === 0) return;
     const reports = this.queue;
     const inbound = this.inboundQueue;
     const unmatched = this.unmatched;
+    const acks = this.acks;
+    this.acks = [];
     this.queue = [];
     this.inboundQueue = [];
     this.unmatched = [];
@@ -129,11 +142,19 @@ export class Recorder implements GatewaySink {
       this.queue = reports.concat(this.queue);
       this.inboundQueue = inbound.concat(this.inboundQueue);
       this.unmatched = unmatched.concat(this.unmatched);
+      this.acks = acks.concat(this.acks);
       this.timer ??= setTimeout(() => {
         this.timer = null;
         this.flush();
       }, 500);
       return;
+    }
+    for (const ack of acks) {
+      try {
+        ack();
+      } catch (err) {
+        this.log.error({ err }, 'acknowledging a committed report failed');
+      }
     }
     this.unmatched.push(...stillUnmatched);
     if (this.unmatched.length && !this.timer) this.timer = setTimeout(() => ((this.timer = null), this.flush()), 250);
@@ -143,22 +164,37 @@ export class Recorder implements GatewaySink {
   }
 
   private apply(r: GatewayReport, now: number, events: SpoolEvent[], released: number[], counters: Map<number, JobCounterDelta>, unmatched: Unmatched[], firstSeen = now): void {
-    const attempt = 'attemptId' in r ? (this.inFlightAttempt(r.attemptId) ?? this.spool.attempt(r.attemptId)) : this.attemptByPeer(r.providerId, r.peerId);
+    const found = 'attemptId' in r ? { attempt: this.inFlightAttempt(r.attemptId) ?? this.spool.attempt(r.attemptId), part: null } : this.attemptByPeer(r.providerId, r.peerId);
+    const attempt = found?.attempt;
     if (!attempt) {
       if ('peerId' in r) unmatched.push({ report: r, firstSeen });
       else this.log.warn({ attemptId: r.attemptId }, 'report for an unknown attempt');
       return;
     }
-    const o = r.outcome;
+    let o = r.outcome;
     if ('attemptId' in r) released.push(attempt.id);
+    if (o.kind === 'receipt' && 'peerId' in r) this.awaitingReceipt.delete(peerKey(r.providerId, r.peerId));
+    if (o.kind === 'receipt') this.spool.insertResult(attempt.id, attempt.recipient_id, attempt.job_id, 'receipt', o.status, { code: o.code ?? null, text: o.text ?? null, part: found.part }, r.at);
+    if (o.kind === 'receipt' && found.part !== null) {
+      // One part of a long message: the attempt ends when its parts together decide.
+      const statuses = this.spool.partReceipt(attempt.id, found.part, o.status, responseOf(o), r.at) as (ReceiptStatus | null)[];
+      const combined = combinePartReceipts(statuses);
+      if (combined === null) return;
+      o = { ...o, status: combined };
+    }
     // The attempt's own record takes every report; the recipient only those of its current attempt.
     if (o.kind === 'accepted') {
       this.spool.attemptAccepted(attempt.id, o.peerId ?? null, o.parts ?? null, o.encoding ?? null, r.at);
-      if (o.peerId && o.awaitReceipt && attempt.provider_id !== null) this.rememberAwaiting(attempt.provider_id, o.peerId, attempt);
+      const ids = o.partPeerIds && o.partPeerIds.length > 1 ? o.partPeerIds : null;
+      if (ids && attempt.provider_id !== null) this.spool.insertParts(attempt.id, attempt.provider_id, ids, r.at);
+      if (o.awaitReceipt && attempt.provider_id !== null) {
+        if (ids) ids.forEach((id, i) => this.rememberAwaiting(attempt.provider_id!, id, { attempt, part: i + 1 }));
+        else if (o.peerId) this.rememberAwaiting(attempt.provider_id, o.peerId, { attempt, part: null });
+      }
+    } else {
+      const status = o.kind === 'receipt' ? o.status : o.kind === 'held' ? 'held' : o.retryable ? 'failed_retryable' : (o.state ?? 'failed');
+      this.spool.attemptEnded(attempt.id, status, responseOf(o), r.at, o.kind === 'receipt' ? (o.cost ?? null) : null);
     }
-    else this.spool.attemptEnded(attempt.id, o.kind === 'receipt' ? o.status : o.retryable ? 'failed_retryable' : (o.state ?? 'failed'), responseOf(o), r.at, o.kind === 'receipt' ? (o.cost ?? null) : null);
-    if (o.kind === 'receipt' && 'peerId' in r) this.awaitingReceipt.delete(peerKey(r.providerId, r.peerId));
-    if (o.kind === 'receipt') this.spool.insertResult(attempt.id, attempt.recipient_id, attempt.job_id, 'receipt', o.status, { code: o.code ?? null, text: o.text ?? null }, r.at);
     const job = this.jobs.get(attempt.job_id);
     if (!job) return;
 
@@ -176,13 +212,16 @@ export class Recorder implements GatewaySink {
     } else {
       t = transition(o, 0, job.retry, now, this.rand());
     }
+    if (t.state === 'queued') {
+      if (this.spool.holdBack(attempt.recipient_id, attempt.id, t.dueAt, t.reason)) this.updated(events, job, attempt.recipient_id, attempt.destination, 'queued', t.reason, now);
+      return;
+    }
     if (t.state === 'submitted') {
       if (this.spool.submitIfCurrent(attempt.recipient_id, attempt.id, now + this.opts.receiptTimeoutMs, r.at, o.kind === 'accepted' ? (o.parts ?? null) : null)) {
         this.updated(events, job, attempt.recipient_id, attempt.destination, 'submitted', null, now);
       }
       return;
     }
-    if (t.state === 'queued') return;
     const reason = t.reason;
     const cost = o.kind === 'receipt' ? (o.cost ?? null) : null;
     if (this.spool.finalizeIfCurrent(attempt.recipient_id, attempt.id, t.state, reason, now, isSuccess(t.state), cost)) {
@@ -190,15 +229,20 @@ export class Recorder implements GatewaySink {
     }
   }
 
-  private attemptByPeer(providerId: number, peerId: string): AttemptRef | undefined {
-    return this.awaitingReceipt.get(peerKey(providerId, peerId)) ?? this.spool.attemptByPeer(providerId, peerId);
+  private attemptByPeer(providerId: number, peerId: string): Awaiting | undefined {
+    const hit = this.awaitingReceipt.get(peerKey(providerId, peerId));
+    if (hit) return hit;
+    const part = this.spool.partByPeer(providerId, peerId);
+    if (part) return { attempt: part, part: part.part };
+    const attempt = this.spool.attemptByPeer(providerId, peerId);
+    return attempt && { attempt, part: null };
   }
 
-  private rememberAwaiting(providerId: number, peerId: string, attempt: AttemptRef): void {
+  private rememberAwaiting(providerId: number, peerId: string, awaiting: Awaiting): void {
     const map = this.awaitingReceipt;
     // Oldest first out: a receipt that never comes must not hold memory for ever.
     if (map.size >= (this.opts.receiptCacheSize ?? 200_000)) map.delete(map.keys().next().value!);
-    map.set(peerKey(providerId, peerId), attempt);
+    map.set(peerKey(providerId, peerId), awaiting);
   }
 
   /** A recipient became final: job counters, status callback and event, all in the caller's transaction. */
@@ -264,6 +308,7 @@ export class Recorder implements GatewaySink {
 const peerKey = (providerId: number, peerId: string): string => `${providerId}:${peerId}`;
 
 const responseOf = (o: Outcome): string | null => {
+  if (o.kind === 'held') return o.reason;
   if (o.kind === 'failed') return [o.code, o.reason].filter(Boolean).join(' ');
   if (o.kind === 'receipt') return [o.code, o.text].filter(Boolean).join(' ') || null;
   return null;

@@ -202,4 +202,23 @@ CREATE TABLE instance (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'message parts',
+    sql: `
+-- A long SMS is several messages on the network, each with its own peer id and receipt.
+-- Rows exist only for attempts sent in more than one part; attempts.peer_id holds part 1's id too.
+CREATE TABLE attempt_parts (
+  attempt_id INTEGER NOT NULL,
+  part INTEGER NOT NULL,
+  provider_id INTEGER NOT NULL,
+  peer_id TEXT NOT NULL,
+  status TEXT,
+  response TEXT,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (attempt_id, part)
+) WITHOUT ROWID;
+CREATE INDEX attempt_parts_peer ON attempt_parts(provider_id, peer_id);
+`,
+  },
 ];

@@ -80,6 +80,15 @@ export class SpoolStore {
       attemptOf: db.prepare(`SELECT id, recipient_id, job_id, provider_id, destination FROM attempts WHERE id = ?`),
       // Peers reuse message ids (wrap-around, restarts): the newest attempt with the id is the one meant.
       attemptByPeer: db.prepare(`SELECT id, recipient_id, job_id, provider_id, destination FROM attempts WHERE provider_id = ? AND peer_id = ? ORDER BY id DESC LIMIT 1`),
+      // A hold gives back the try the lease took: the attempt never reached the network.
+      holdBack: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = ?, tries = MAX(0, tries - 1) WHERE id = ? AND attempt_id = ? AND state = 'sending'`),
+      insertPart: db.prepare(`INSERT OR REPLACE INTO attempt_parts (attempt_id, part, provider_id, peer_id, updated_at) VALUES (?, ?, ?, ?, ?)`),
+      partByPeer: db.prepare(
+        `SELECT a.id, a.recipient_id, a.job_id, a.provider_id, a.destination, p.part FROM attempt_parts p JOIN attempts a ON a.id = p.attempt_id
+         WHERE p.provider_id = ? AND p.peer_id = ? ORDER BY p.attempt_id DESC LIMIT 1`,
+      ),
+      setPartStatus: db.prepare(`UPDATE attempt_parts SET status = ?, response = ?, updated_at = ? WHERE attempt_id = ? AND part = ?`),
+      partStatuses: db.prepare(`SELECT status FROM attempt_parts WHERE attempt_id = ? ORDER BY part`),
       requeue: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = ? WHERE id = ?`),
       finalizeQueued: db.prepare(`UPDATE recipients SET state = ?, reason = ?, final_at = ?, due_at = ${Number.MAX_SAFE_INTEGER} WHERE id = ? AND state = 'queued'`),
       unvalidated: db.prepare(
@@ -149,6 +158,26 @@ export class SpoolStore {
 
   requeue(id: number, dueAt: number, reason: string): void {
     this.s.requeue.run(dueAt, reason, id);
+  }
+
+  /** Sending → queued without using a try, if `attemptId` is still current; whether it applied. */
+  holdBack(id: number, attemptId: number, dueAt: number, reason: string): boolean {
+    return this.s.holdBack.run(dueAt, reason, id, attemptId).changes === 1;
+  }
+
+  insertParts(attemptId: number, providerId: number, peerIds: readonly string[], now: number): void {
+    peerIds.forEach((peerId, i) => this.s.insertPart.run(attemptId, i + 1, providerId, peerId, now));
+  }
+
+  /** The attempt (and which of its parts) a peer id of a multi-part message belongs to. */
+  partByPeer(providerId: number, peerId: string): (AttemptRef & { part: number }) | undefined {
+    return this.s.partByPeer.get(providerId, peerId) as (AttemptRef & { part: number }) | undefined;
+  }
+
+  /** Record one part's receipt; returns every part's status in order (null where none came yet). */
+  partReceipt(attemptId: number, part: number, status: string, response: string | null, now: number): (string | null)[] {
+    this.s.setPartStatus.run(status, response, now, attemptId, part);
+    return (this.s.partStatuses.all(attemptId) as { status: string | null }[]).map((r) => r.status);
   }
 
   /** A queued recipient that never reached a gateway → final; whether it applied. A final row's due_at is far away so no sweep finds it. */

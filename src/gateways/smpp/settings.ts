@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import type { Provider } from '../../store/providers.js';
+
+const ms = (def: number) => z.number().int().min(1).default(def);
+
+/** An SMPP provider's `settings` (host, port, system_id = username, password and throughput are the provider's columns). */
+export const smppSettingsSchema = z.strictObject({
+  system_type: z.string().max(12).default(''),
+  /** transceiver: one bind carries both ways; transmitter_receiver: a transmitter and a receiver bind each. */
+  bind: z.enum(['transceiver', 'transmitter_receiver']).default('transceiver'),
+  /** How many binds (or transmitter + receiver pairs) to hold open. */
+  binds: z.number().int().min(1).max(32).default(1),
+  tls: z.boolean().default(false),
+  /** Outstanding PDUs per bind awaiting their response. */
+  window: z.number().int().min(1).max(1000).default(10),
+  enquire_link_ms: ms(30_000),
+  /** No PDU received for this long: the link is dead; reconnect. */
+  inactivity_ms: ms(90_000),
+  /** Every request PDU (bind, submit_sm, enquire_link, unbind) gets an answer within this or the link is reset. */
+  response_timeout_ms: ms(10_000),
+  reconnect_min_ms: ms(1000),
+  reconnect_max_ms: ms(60_000),
+  /** How long a bind pauses after ESME_RTHROTTLED or ESME_RMSGQFUL before sending the same PDU again. */
+  throttle_pause_ms: ms(1000),
+  /** auto: GSM 03.38 when the text fits, else latin1 when allowed below, else UCS-2. */
+  encoding: z.enum(['auto', 'gsm7', 'latin1', 'ucs2']).default('auto'),
+  /** Whether this SMSC takes data_coding 3 (Latin-1) for texts GSM 03.38 cannot carry. */
+  latin1: z.boolean().default(false),
+  /** How message ids compare: as hex or decimal numbers, or as text. Separately for submit_sm_resp and receipts. */
+  message_id: z.strictObject({ submit: z.enum(['hex', 'dec', 'text']).default('text'), receipt: z.enum(['hex', 'dec', 'text']).default('text') }).prefault({}),
+  /** registered_delivery: 1 asks for a receipt on success and failure; 0 asks for none (final as "sent"). */
+  registered_delivery: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+  /** Force the sender's TON/NPI instead of deriving them (alphanumeric 5/0, short code 3/0, international 1/1). */
+  source_ton: z.number().int().min(0).max(6).nullable().default(null),
+  source_npi: z.number().int().min(0).max(18).nullable().default(null),
+  /** Sender used when the job has none. */
+  default_sender: z.string().max(20).nullable().default(null),
+  /** How long the parts of an MO message are awaited before it is delivered incomplete. */
+  mo_reassembly_ms: ms(60_000),
+});
+export type SmppSettings = z.infer<typeof smppSettingsSchema>;
+
+export interface SmppEndpoint {
+  host: string;
+  port: number;
+  systemId: string;
+  password: string;
+  throughput: number;
+}
+
+/** The provider's columns and settings, checked; throws one message naming the setting. */
+export function smppConfig(p: Provider): { endpoint: SmppEndpoint; settings: SmppSettings } {
+  if (!p.host) throw new Error(`provider ${p.name}: host is required for smpp`);
+  if (!p.username) throw new Error(`provider ${p.name}: username (system_id) is required for smpp`);
+  const parsed = smppSettingsSchema.safeParse(p.settings);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new Error(`provider ${p.name}: settings.${i.path.join('.')}: ${i.message}`);
+  }
+  return {
+    endpoint: { host: p.host, port: p.port ?? (parsed.data.tls ? 3550 : 2775), systemId: p.username, password: p.password ?? '', throughput: p.throughput },
+    settings: parsed.data,
+  };
+}

@@ -1,0 +1,312 @@
+import type smpp from 'smpp';
+import type { Logger } from 'pino';
+import type { Delivery, Gateway, GatewaySink } from '../gateway.js';
+import type { Outcome } from '../../core/outcomes.js';
+import { concatUdh, dataCoding, destinationAddress, planSms, relativeValidity, senderAddress, SmsAddressError, SmsEncodingError, type SmsPlan } from '../../core/sms.js';
+import { canonicalMessageId } from '../../core/receipts.js';
+import { classifyStatus, statusCode, statusName } from '../../core/smpp-status.js';
+import { Reassembler } from '../../core/reassembly.js';
+import { TokenBucket } from '../../spool/rate.js';
+import { SmppBind, LinkError, type BindMode } from './bind.js';
+import { useRawMessages } from './raw-messages.js';
+import { inboundOf, moMessage, receiptOf } from './deliver.js';
+import type { SmppEndpoint, SmppSettings } from './settings.js';
+
+/** One message on its way: its parts go out in order, each answered by its own submit_sm_resp. */
+interface Outgoing {
+  d: Delivery;
+  plan: SmsPlan;
+  peerIds: (string | null)[];
+  answered: number;
+  /** A part went on the wire: from then on, a lost link leaves its fate unknown. */
+  onWire: boolean;
+  /** An outcome was reported; later responses for its parts only update nothing. */
+  reported: boolean;
+}
+
+interface PartSend {
+  msg: Outgoing;
+  index: number;
+  fields: smpp.PduFields;
+}
+
+/**
+ * SMS over SMPP 3.4: plans each message (encoding, parts, UDH), submits the parts over the provider's
+ * binds within their windows and the provider's throughput, reports accepted/failed per message, and
+ * turns deliver_sm into receipts (per part) and MO messages (reassembled). See README.md.
+ */
+export class SmppGateway implements Gateway {
+  private readonly binds: SmppBind[] = [];
+  private queue: PartSend[] = [];
+  private head = 0;
+  private readonly bucket: TokenBucket | null;
+  private readonly refs = new Map<string, number>();
+  private readonly reassembler: Reassembler<number>;
+  private pumpTimer: NodeJS.Timeout | null = null;
+  private expireTimer: NodeJS.Timeout | null = null;
+  private up = false;
+
+  constructor(
+    readonly providerId: number,
+    private readonly endpoint: SmppEndpoint,
+    private readonly settings: SmppSettings,
+    private readonly sink: GatewaySink,
+    private readonly log: Logger,
+    private readonly rand: () => number = Math.random,
+  ) {
+    useRawMessages();
+    this.bucket = endpoint.throughput > 0 ? new TokenBucket(endpoint.throughput, Math.max(1, Math.ceil(endpoint.throughput / 10)), Date.now()) : null;
+    this.reassembler = new Reassembler<number>(settings.mo_reassembly_ms);
+    const modes: BindMode[] = settings.bind === 'transceiver' ? ['transceiver'] : ['transmitter', 'receiver'];
+    for (let i = 0; i < settings.binds; i++) {
+      for (const mode of modes) {
+        const name = `${mode}-${i + 1}`;
+        const bind: SmppBind = new SmppBind(
+          name,
+          mode,
+          endpoint,
+          settings,
+          { deliver: (pdu) => this.onDeliver(pdu), state: (isUp, reason) => this.onBindState(bind, isUp, reason), ready: () => this.pump() },
+          log.child({ bind: name }),
+          rand,
+        );
+        this.binds.push(bind);
+      }
+    }
+  }
+
+  async start(): Promise<void> {
+    for (const b of this.binds) b.start();
+    this.expireTimer = setInterval(() => this.expireMo(), Math.max(1000, Math.floor(this.settings.mo_reassembly_ms / 4)));
+    this.expireTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    if (this.expireTimer) clearInterval(this.expireTimer);
+    this.holdQueued('the daemon is stopping');
+    await Promise.all(this.binds.map((b) => b.stop()));
+    this.expireMo(Infinity);
+  }
+
+  isUp(): boolean {
+    return this.up;
+  }
+
+  /** Messages waiting for a window slot or a token. */
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  send(d: Delivery): void {
+    const report = (outcome: Outcome) => this.sink.report({ attemptId: d.attemptId, at: Date.now(), outcome });
+    let plan: SmsPlan;
+    let parts: PartSend[];
+    try {
+      plan = planSms(d.text, {
+        encoding: d.sms?.encoding && d.sms.encoding !== 'auto' ? d.sms.encoding : this.settings.encoding,
+        invalid: d.sms?.invalid ?? 'replace',
+        maxParts: d.sms?.maxParts ?? 255,
+        latin1Fallback: this.settings.latin1,
+      });
+      parts = this.partsOf(d, plan);
+    } catch (err) {
+      if (err instanceof SmsEncodingError || err instanceof SmsAddressError) {
+        return report({ kind: 'failed', retryable: false, state: 'rejected', reason: err.message, code: 'encoding' });
+      }
+      return report({ kind: 'failed', retryable: true, reason: `could not build the message: ${(err as Error).message}` });
+    }
+    if (!this.up) return report({ kind: 'held', reason: 'the SMPP link is down', retryMs: this.settings.reconnect_min_ms * 2 });
+    this.queue.push(...parts);
+    this.pump();
+  }
+
+  /** submit_sm fields for every part of a planned message. */
+  private partsOf(d: Delivery, plan: SmsPlan): PartSend[] {
+    const sender = d.sender ?? this.settings.default_sender;
+    const src = sender ? senderAddress(sender) : { ton: 0, npi: 0, addr: '' };
+    const dst = destinationAddress(d.destination);
+    const coding = dataCoding(plan.encoding, d.sms?.flash === true);
+    const validity = d.sms?.validityMinutes ? relativeValidity(d.sms.validityMinutes) : '';
+    const msg: Outgoing = { d, plan, peerIds: plan.parts.map(() => null), answered: 0, onWire: false, reported: false };
+    const total = plan.parts.length;
+    const ref = total > 1 ? this.nextRef(d.destination) : 0;
+    return plan.parts.map((payload, index) => ({
+      msg,
+      index,
+      fields: {
+        source_addr_ton: this.settings.source_ton ?? src.ton,
+        source_addr_npi: this.settings.source_npi ?? src.npi,
+        source_addr: src.addr,
+        dest_addr_ton: dst.ton,
+        dest_addr_npi: dst.npi,
+        destination_addr: dst.addr,
+        // Store-and-forward default mode; UDHI when the part carries a concatenation header.
+        esm_class: total > 1 ? 0x40 : 0x00,
+        registered_delivery: this.settings.registered_delivery,
+        data_coding: coding,
+        validity_period: validity,
+        short_message: total > 1 ? Buffer.concat([concatUdh(ref, total, index + 1), payload]) : payload,
+      },
+    }));
+  }
+
+  /** Concatenation references per destination, so two long messages to one handset never share one. */
+  private nextRef(destination: string): number {
+    const prev = this.refs.get(destination) ?? Math.floor(this.rand() * 256);
+    const ref = (prev + 1) & 0xff;
+    if (this.refs.size >= 100_000) this.refs.clear();
+    this.refs.set(destination, ref);
+    return ref;
+  }
+
+  private pump(): void {
+    if (this.pumpTimer) {
+      clearTimeout(this.pumpTimer);
+      this.pumpTimer = null;
+    }
+    const now = Date.now();
+    while (this.head < this.queue.length) {
+      const part = this.queue[this.head]!;
+      if (part.msg.reported) {
+        this.head++;
+        continue;
+      }
+      const bind = this.freestBind(now);
+      if (!bind) {
+        // Throttled binds wake the pump when their pause ends; full windows when a response frees a slot.
+        const pausedUntil = Math.min(...this.binds.filter((b) => b.isBound && b.pauseEndsAt > now).map((b) => b.pauseEndsAt));
+        if (Number.isFinite(pausedUntil)) this.pumpTimer = setTimeout(() => this.pump(), pausedUntil - now);
+        break;
+      }
+      if (this.bucket && !this.bucket.take(now)) {
+        this.pumpTimer = setTimeout(() => this.pump(), Math.max(1, this.bucket.nextAt(now) - now));
+        break;
+      }
+      this.head++;
+      this.submit(bind, part);
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private freestBind(now: number): SmppBind | null {
+    let best: SmppBind | null = null;
+    for (const b of this.binds) if (b.canSubmit(now) && (!best || b.outstanding < best.outstanding)) best = b;
+    return best;
+  }
+
+  private submit(bind: SmppBind, part: PartSend): void {
+    part.msg.onWire = true;
+    bind.request('submit_sm', part.fields).then(
+      (resp) => this.onSubmitResp(bind, part, resp),
+      (err: Error) => this.onNoResp(part, err),
+    );
+  }
+
+  private onSubmitResp(bind: SmppBind, part: PartSend, resp: smpp.PDU): void {
+    const msg = part.msg;
+    if (msg.reported) return;
+    const status = resp.command_status;
+    const cls = classifyStatus(status);
+    if (cls === 'ok') {
+      msg.peerIds[part.index] = canonicalMessageId(String(resp.message_id ?? ''), this.settings.message_id.submit);
+      if (++msg.answered < msg.peerIds.length) return;
+      msg.reported = true;
+      const ids = msg.peerIds as string[];
+      this.report(msg, {
+        kind: 'accepted',
+        peerId: ids[0],
+        awaitReceipt: this.settings.registered_delivery !== 0,
+        parts: ids.length,
+        encoding: msg.plan.encoding,
+        ...(ids.length > 1 ? { partPeerIds: ids } : {}),
+      });
+      return;
+    }
+    if (cls === 'throttled') {
+      // Slow this bind down and send the very same part again.
+      bind.pause(Date.now());
+      this.queue.splice(this.head, 0, part);
+      this.log.debug({ status: statusName(status), attemptId: msg.d.attemptId }, 'smsc throttled; pausing the bind');
+      return;
+    }
+    msg.reported = true;
+    const reason = `SMSC refused the message: ${statusName(status)}`;
+    const code = statusCode(status);
+    if (cls === 'retryable') this.report(msg, { kind: 'failed', retryable: true, reason, code });
+    else this.report(msg, { kind: 'failed', retryable: false, state: cls === 'invalid_destination' ? 'invalid' : 'rejected', reason, code });
+  }
+
+  private onNoResp(part: PartSend, err: Error): void {
+    const msg = part.msg;
+    if (msg.reported) return;
+    msg.reported = true;
+    // Sent but not answered: the SMSC may have it. A retry may duplicate it (at-least-once).
+    const reason = err instanceof LinkError ? err.message : `submit failed: ${err.message}`;
+    this.report(msg, { kind: 'failed', retryable: true, reason, code: 'no_response' });
+  }
+
+  private report(msg: Outgoing, outcome: Outcome): void {
+    this.sink.report({ attemptId: msg.d.attemptId, at: Date.now(), outcome });
+  }
+
+  private onBindState(bind: SmppBind, isUp: boolean, reason: string): void {
+    const up = this.binds.some((b) => b.canTransmit && b.isBound);
+    if (up !== this.up) {
+      this.up = up;
+      this.sink.health(this.providerId, up, up ? undefined : `${bind.name}: ${reason}`);
+    }
+    // Work that never reached the wire waits for the link, without using a try.
+    if (!up) this.holdQueued('the SMPP link is down');
+    else if (isUp) this.pump();
+  }
+
+  private holdQueued(reason: string): void {
+    const waiting = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    for (const part of waiting) {
+      const msg = part.msg;
+      if (msg.reported) continue;
+      msg.reported = true;
+      if (msg.onWire) this.report(msg, { kind: 'failed', retryable: true, reason: `${reason} while its parts were being sent`, code: 'link_down' });
+      else this.report(msg, { kind: 'held', reason, retryMs: this.settings.reconnect_min_ms * 2 });
+    }
+  }
+
+  /** A deliver_sm: a receipt by peer id, or an MO message; answered once it is stored. */
+  private onDeliver(pdu: smpp.PDU): Promise<number> {
+    const now = Date.now();
+    const receipt = receiptOf(pdu);
+    if (receipt) {
+      if (!receipt.status) return Promise.resolve(0); // intermediate (ENROUTE, ACCEPTD): nothing to record
+      const peerId = canonicalMessageId(receipt.id, this.settings.message_id.receipt);
+      return new Promise((resolve) =>
+        this.sink.report({ providerId: this.providerId, peerId, at: now, outcome: { kind: 'receipt', status: receipt.status!, code: receipt.err ?? undefined, text: receipt.stat } }, () => resolve(0)),
+      );
+    }
+    const mo = inboundOf(pdu);
+    if (!mo) return Promise.resolve(0x08);
+    let payload = mo.payload;
+    let dataCoding = mo.dataCoding;
+    if (mo.concat && mo.concat.total > 1) {
+      // Parts wait in memory; each is acknowledged as it comes (see README: a crash loses an unfinished long MO).
+      const whole = this.reassembler.add(mo.from, mo.to, mo.concat, mo.payload, now, mo.dataCoding);
+      if (!whole) return Promise.resolve(0);
+      payload = whole.payload;
+      dataCoding = whole.meta;
+    }
+    const message = moMessage(this.providerId, mo.from, mo.to, payload, dataCoding, mo.concat?.total ?? 1, now);
+    return new Promise((resolve) => this.sink.inbound(message, () => resolve(0)));
+  }
+
+  private expireMo(now = Date.now()): void {
+    for (const m of this.reassembler.expire(now)) {
+      this.log.warn({ from: m.from, missing: m.missing }, 'MO message incomplete after the reassembly timeout; delivered as it is');
+      this.sink.inbound(moMessage(this.providerId, m.from, m.to, m.payload, m.meta, m.received, now, { incomplete: true, missing: m.missing }));
+    }
+  }
+}

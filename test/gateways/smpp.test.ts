@@ -1,0 +1,131 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { TestSmsc } from '../peers/smsc.js';
+import { SmppGateway } from '../../dist/gateways/smpp/smpp-gateway.js';
+import { smppSettingsSchema } from '../../dist/gateways/smpp/settings.js';
+import { planSms } from '../../dist/core/sms.js';
+
+let d: TestDaemon | undefined;
+let smsc: TestSmsc | undefined;
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await d?.close();
+  d = undefined;
+  for (const c of closers.splice(0)) await c();
+  await smsc?.close();
+  smsc = undefined;
+});
+
+const FAST = { window: 10, reconnect_min_ms: 50, reconnect_max_ms: 200, response_timeout_ms: 1500, enquire_link_ms: 30_000, inactivity_ms: 60_000, throttle_pause_ms: 100 };
+
+async function start(script?: ConstructorParameters<typeof TestSmsc>[0]['script'], settings: Record<string, unknown> = {}, smscOpts: Record<string, unknown> = {}) {
+  smsc = new TestSmsc({ systemId: 'esme', password: 'secret', script, ...smscOpts });
+  const port = await smsc.listen();
+  d = await testDaemon({
+    sandbox: { enabled: false },
+    providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'esme', password: 'secret', settings: { ...FAST, ...settings } }],
+  });
+  await waitUp(d);
+  return { d, smsc, u: d.addUser('u', 'user') };
+}
+
+async function waitUp(dd: TestDaemon) {
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
+    const h = await dd.api('GET', '/health');
+    if (h.json?.providers?.some((p: { up: boolean }) => p.up)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('provider never came up');
+}
+
+const post = async (dd: TestDaemon, auth: string, body: Record<string, unknown>) => {
+  const r = await dd.api('POST', '/api/v1/jobs', { auth, body: { job_type: 'sms', ...body } });
+  expect(r.status).toBe(200);
+  return r.json.data as number;
+};
+const complete = (dd: TestDaemon, job: number) => () => (dd.db.prepare('SELECT status FROM jobs WHERE id = ?').get(job) as { status: string }).status === 'complete';
+const rows = (dd: TestDaemon, job: number) => dd.db.prepare('SELECT id, destination, state, reason, tries, parts, attempt_id FROM recipients WHERE job_id = ? ORDER BY seq').all(job) as { id: number; destination: string; state: string; reason: string | null; tries: number; parts: number | null; attempt_id: number }[];
+const hex = (b: Buffer) => b.toString('hex');
+
+describe('SMPP gateway against a real SMSC on loopback', () => {
+  it('binds with its credentials and sends a GSM message with explicit coding, addresses and receipt request', async () => {
+    const { d, smsc, u } = await start();
+    const job = await post(d, u.auth, { message: 'Hi {} €5 @home', manual_sender_id: 'Acme', recipients: [{ destination: '0491 570 156' }] });
+    await d.waitFor(complete(d, job));
+    expect(smsc.binds[0]).toMatchObject({ command: 'bind_transceiver', system_id: 'esme', interface_version: 0x34, status: 0 });
+    const s = smsc.submits[0];
+    expect(s).toMatchObject({ source_addr_ton: 5, source_addr_npi: 0, source_addr: 'Acme', dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '61491570156', esm_class: 0, registered_delivery: 1, data_coding: 0 });
+    // GSM 03.38 septets, one per octet: "{" and "}" and "€" are ESC pairs, "@" is 0x00.
+    expect(hex(s.short_message)).toBe(hex(planSms('Hi {} €5 @home').parts[0]));
+    expect(hex(s.short_message).startsWith('486920' + '1b28' + '1b29' + '20' + '1b65')).toBe(true);
+    const [r] = rows(d, job);
+    expect(r).toMatchObject({ state: 'delivered', tries: 1, parts: 1 });
+    const a = d.db.prepare('SELECT peer_id, parts, encoding, status FROM attempts WHERE id = ?').get(r!.attempt_id);
+    expect(a).toEqual({ peer_id: s.messageId, parts: 1, encoding: 'gsm7', status: 'delivered' });
+  });
+
+  it('sends a long UCS-2 message as concatenated parts and is delivered only when every part is', async () => {
+    const text = 'Привет! '.repeat(12) + 'end'; // 99 UTF-16 units: two parts of 67 + 32
+    const undeliverFirstPart2 = (sub: { short_message: Buffer; destination_addr: string }) =>
+      sub.destination_addr === '61491570157' && sub.short_message[5] === 2 ? { receipt: { stat: 'UNDELIV', err: '001', delayMs: 50 } } : { receipt: { delayMs: sub.short_message[5] === 1 ? 200 : 10 } };
+    const { d, smsc, u } = await start(undeliverFirstPart2);
+    const job = await post(d, u.auth, { message: text, recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] });
+    await d.waitFor(complete(d, job));
+    const toFirst = smsc.submits.filter((s) => s.destination_addr === '61491570156');
+    expect(toFirst).toHaveLength(2);
+    for (const [i, s] of toFirst.entries()) {
+      expect(s.data_coding).toBe(8);
+      expect(s.esm_class).toBe(0x40);
+      expect([...s.short_message.subarray(0, 3)]).toEqual([0x05, 0x00, 0x03]);
+      expect([s.short_message[4], s.short_message[5]]).toEqual([2, i + 1]);
+    }
+    expect(toFirst[0].short_message[3]).toBe(toFirst[1].short_message[3]); // one reference per message
+    expect(toFirst[0].short_message.length).toBe(6 + 134);
+    const joined = Buffer.concat(toFirst.map((s) => s.short_message.subarray(6)));
+    expect(Buffer.from(joined).swap16().toString('utf16le')).toBe(text);
+    const [first, second] = rows(d, job);
+    expect(first).toMatchObject({ state: 'delivered', parts: 2 });
+    expect(second).toMatchObject({ state: 'undeliverable', parts: 2 });
+    const parts = d.db.prepare('SELECT part, status FROM attempt_parts WHERE attempt_id = ? ORDER BY part').all(first!.attempt_id);
+    expect(parts).toEqual([{ part: 1, status: 'delivered' }, { part: 2, status: 'delivered' }]);
+  });
+
+  it('matches a receipt that beats its submit_sm_resp, and ids written in another base, in text or TLVs', async () => {
+    const script = (sub: { destination_addr: string }) =>
+      sub.destination_addr.endsWith('156') ? { receipt: { beforeResp: true } } : sub.destination_addr.endsWith('157') ? { receipt: { tlv: true, stat: 'EXPIRED', delayMs: 10 } } : {};
+    // Responses carry upper-case hex with leading zeros; receipts carry the decimal value.
+    const { d, smsc, u } = await start(script, { message_id: { submit: 'hex', receipt: 'dec' } }, {
+      messageId: (n: number) => (0xab00 + n).toString(16).toUpperCase().padStart(10, '0'),
+      receiptId: (id: string) => BigInt('0x' + id).toString(10),
+    });
+    const job = await post(d, u.auth, { message: 'ids', recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }, { destination: '+61491570158' }] });
+    await d.waitFor(complete(d, job));
+    expect(smsc.submits[0].messageId).toBe('000000AB01');
+    expect(rows(d, job).map((r) => r.state)).toEqual(['delivered', 'expired', 'delivered']);
+    const results = d.db.prepare(`SELECT value FROM results WHERE job_id = ? AND kind = 'receipt' ORDER BY recipient_id`).all(job);
+    expect(results).toEqual([{ value: 'delivered' }, { value: 'expired' }, { value: 'delivered' }]);
+  });
+});
+
+describe('SMPP gateway unit wire fields', () => {
+  it('sets flash (class 0) coding and a relative validity period', async () => {
+    smsc = new TestSmsc({});
+    const port = await smsc.listen();
+    const reports: any[] = [];
+    const sink = { report: (r: any) => reports.push(r), inbound: () => {}, health: () => {} };
+    const gw = new SmppGateway(1, { host: '127.0.0.1', port, systemId: 'x', password: '', throughput: 0 }, smppSettingsSchema.parse(FAST), sink, pino({ level: 'silent' }));
+    closers.push(() => gw.stop());
+    await gw.start();
+    const until = Date.now() + 5000;
+    while (!gw.isUp() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    gw.send({ attemptId: 7, recipientId: 1, jobId: 1, channel: 'sms', destination: '+61491570156', sender: '+61412345678', text: 'now', sms: { flash: true, validityMinutes: 90 }, extras: {} });
+    gw.send({ attemptId: 8, recipientId: 2, jobId: 1, channel: 'sms', destination: '+61491570157', sender: '12345', text: 'Ünïcødé ✓', sms: { flash: true }, extras: {} });
+    while (reports.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    const [a, b] = smsc.submits;
+    expect(a).toMatchObject({ data_coding: 0x10, validity_period: '000000013000000R', source_addr_ton: 1, source_addr_npi: 1, source_addr: '61412345678' });
+    expect(b).toMatchObject({ data_coding: 0x18, validity_period: '', source_addr_ton: 3, source_addr_npi: 0, source_addr: '12345' });
+    expect(reports.filter((r) => 'attemptId' in r).map((r) => [r.attemptId, r.outcome.kind, r.outcome.encoding])).toEqual([[7, 'accepted', 'gsm7'], [8, 'accepted', 'ucs2']]);
+  });
+});

@@ -1,0 +1,167 @@
+// A scriptable SMSC for tests and benchmarks, built on the `smpp` package's server side (SMPP 3.4).
+// It speaks real PDUs on a real socket on 127.0.0.1; scripts decide each submit_sm's fate.
+// Plain ESM JavaScript so a benchmark can run it in its own process (see bench/sms-smpp.js).
+import smpp from 'smpp';
+import { useRawMessages } from '../../dist/gateways/smpp/raw-messages.js';
+
+// Raw short_message bytes both ways, as the daemon does: tests assert the octets themselves.
+useRawMessages();
+// Times as the octets on the wire too (the package would turn them into Dates).
+for (const field of ['validity_period', 'schedule_delivery_time']) {
+  const param = smpp.commands.submit_sm.params[field];
+  param.filter = { encode: (v) => v, decode: (v) => v };
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+const smppDate = (d) => `${pad(d.getUTCFullYear() % 100)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}`;
+
+/** The deliver_sm fields of a delivery receipt for message `id` (SMPP 3.4 Appendix B text, and TLVs if asked). */
+export function receiptFields(id, { stat = 'DELIVRD', err = '000', destination = '', source = '', tlv = false, state } = {}) {
+  const now = new Date();
+  const text = `id:${id} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} submit date:${smppDate(now)} done date:${smppDate(now)} stat:${stat} err:${err} text:`;
+  const states = { DELIVRD: 2, EXPIRED: 3, DELETED: 4, UNDELIV: 5, ACCEPTD: 6, UNKNOWN: 7, REJECTD: 8, ENROUTE: 1 };
+  return {
+    source_addr_ton: 1, source_addr_npi: 1, source_addr: destination,
+    dest_addr_ton: 0, dest_addr_npi: 1, destination_addr: source,
+    esm_class: 0x04, data_coding: 0, short_message: Buffer.from(text, 'latin1'),
+    ...(tlv ? { receipted_message_id: id, message_state: state ?? states[stat] ?? 7 } : {}),
+  };
+}
+
+/**
+ * Options:
+ *  - systemId/password: the credentials binds must give (else ESME_RBINDFAIL / ESME_RINVPASWD)
+ *  - script(submit, ctx): returns what to do with a submit_sm, any of
+ *      { status } command_status of the response (default 0);
+ *      { noResponse: true } never answer;
+ *      { receipt: { stat, err, delayMs, beforeResp, tlv } } or { receipt: null } for none;
+ *      { respDelayMs }
+ *    default: accept and send DELIVRD after `receiptDelayMs` (0).
+ *  - messageId(n): the id for the n-th accepted message (default: hex of n)
+ *  - receiptId(id): how receipts write that id (default: as in the response)
+ *  - receiptDelayMs
+ */
+export class TestSmsc {
+  constructor(opts = {}) {
+    this.opts = opts;
+    this.submits = [];
+    this.binds = [];
+    this.enquireLinks = 0;
+    this.unbinds = 0;
+    this.sessions = new Set();
+    this.n = 0;
+    this.receiptsSent = 0;
+    this.deliverResps = [];
+    this.server = smpp.createServer({}, (session) => this.onSession(session));
+  }
+
+  async listen(port = 0) {
+    await new Promise((resolve) => this.server.listen(port, '127.0.0.1', resolve));
+    this.port = this.server.address().port;
+    return this.port;
+  }
+
+  onSession(session) {
+    session.socket.setNoDelay(true);
+    this.sessions.add(session);
+    session.socket.on('close', () => this.sessions.delete(session));
+    session.on('error', () => session.socket.destroy());
+    for (const cmd of ['bind_transceiver', 'bind_transmitter', 'bind_receiver']) {
+      session.on(cmd, (pdu) => {
+        const { systemId, password } = this.opts;
+        const status = systemId && pdu.system_id !== systemId ? 0x0f : password && pdu.password !== password ? 0x0e : 0;
+        this.binds.push({ command: cmd, system_id: pdu.system_id, system_type: pdu.system_type, interface_version: pdu.interface_version, status });
+        session.send(pdu.response({ command_status: status, system_id: 'TESTSMSC' }));
+        if (status) session.close();
+        else session.mode = cmd.slice(5);
+      });
+    }
+    session.on('enquire_link', (pdu) => {
+      this.enquireLinks++;
+      session.send(pdu.response());
+    });
+    session.on('unbind', (pdu) => {
+      this.unbinds++;
+      session.send(pdu.response());
+      session.close();
+    });
+    session.on('deliver_sm_resp', (pdu) => this.deliverResps.push(pdu.command_status));
+    session.on('submit_sm', (pdu) => this.onSubmit(session, pdu));
+  }
+
+  onSubmit(session, pdu) {
+    const submit = {
+      source_addr_ton: pdu.source_addr_ton, source_addr_npi: pdu.source_addr_npi, source_addr: pdu.source_addr,
+      dest_addr_ton: pdu.dest_addr_ton, dest_addr_npi: pdu.dest_addr_npi, destination_addr: pdu.destination_addr,
+      esm_class: pdu.esm_class, registered_delivery: pdu.registered_delivery, data_coding: pdu.data_coding,
+      validity_period: pdu.validity_period, short_message: Buffer.from(pdu.short_message), sequence_number: pdu.sequence_number,
+    };
+    this.submits.push(submit);
+    const plan = this.opts.script?.(submit, this) ?? {};
+    if (plan.noResponse) return;
+    const status = plan.status ?? 0;
+    const id = status === 0 ? (this.opts.messageId ?? ((n) => n.toString(16)))(++this.n) : '';
+    submit.messageId = id;
+    const receipt = plan.receipt === undefined ? { delayMs: this.opts.receiptDelayMs ?? 0 } : plan.receipt;
+    const deliverTo = this.receiverFor(session);
+    const sendReceipt = () => {
+      if (!receipt || status !== 0) return;
+      const target = this.receiverFor(session) ?? deliverTo;
+      if (!target || !target.socket.writable) return;
+      this.receiptsSent++;
+      const rid = receipt.id ?? (this.opts.receiptId ?? ((x) => x))(id);
+      target.send(new smpp.PDU('deliver_sm', receiptFields(rid, { stat: receipt.stat ?? 'DELIVRD', err: receipt.err, destination: submit.destination_addr, source: submit.source_addr, tlv: receipt.tlv })));
+    };
+    const respond = () => {
+      if (session.socket.writable) session.send(pdu.response({ command_status: status, message_id: id }));
+      if (receipt && !receipt.beforeResp) (receipt.delayMs ? setTimeout(sendReceipt, receipt.delayMs) : setImmediate(sendReceipt));
+    };
+    if (receipt?.beforeResp) sendReceipt();
+    if (plan.respDelayMs) setTimeout(respond, plan.respDelayMs);
+    else respond();
+  }
+
+  /** The session that takes deliver_sm: a transceiver or receiver bind of the same client. */
+  receiverFor(session) {
+    if (session.mode === 'transceiver') return session;
+    return [...this.sessions].find((s) => s.mode === 'receiver' || s.mode === 'transceiver');
+  }
+
+  /** Send an MO deliver_sm on a receiving bind. */
+  deliver(fields) {
+    const s = [...this.sessions].find((x) => x.mode === 'receiver' || x.mode === 'transceiver');
+    if (!s) throw new Error('no receiving bind');
+    s.send(new smpp.PDU('deliver_sm', { esm_class: 0, data_coding: 0, ...fields }));
+  }
+
+  /** Ask the client for an enquire_link response (the SMSC side of the keep-alive). */
+  enquire() {
+    return Promise.all([...this.sessions].map((s) => new Promise((resolve) => s.send(new smpp.PDU('enquire_link'), resolve))));
+  }
+
+  /** Drop every connection at once, as a network failure would. */
+  dropAll() {
+    for (const s of this.sessions) s.socket.destroy();
+  }
+
+  /** Write bytes that are not a valid PDU to every session. */
+  garbage() {
+    const junk = Buffer.alloc(16);
+    junk.writeUInt32BE(16, 0);
+    junk.writeUInt32BE(0x00000004, 4); // submit_sm from the SMSC side, with no body at all
+    junk.writeUInt32BE(0, 8);
+    junk.writeUInt32BE(1, 12);
+    const huge = Buffer.alloc(8);
+    huge.writeUInt32BE(0x7fffffff, 0); // a length far past the package's limit: it throws in the parser
+    for (const s of this.sessions) s.socket.write(Buffer.concat([junk, huge]));
+  }
+
+  get bound() {
+    return [...this.sessions].filter((s) => s.mode).length;
+  }
+
+  async close() {
+    for (const s of this.sessions) s.socket.destroy();
+    await new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}

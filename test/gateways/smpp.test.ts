@@ -129,3 +129,146 @@ describe('SMPP gateway unit wire fields', () => {
     expect(reports.filter((r) => 'attemptId' in r).map((r) => [r.attemptId, r.outcome.kind, r.outcome.encoding])).toEqual([[7, 'accepted', 'gsm7'], [8, 'accepted', 'ucs2']]);
   });
 });
+
+describe('SMPP sessions under trouble', () => {
+  it('throttling pauses the bind and sends the same PDU again; errors are classed final or retryable', async () => {
+    const seen = new Map<string, number>();
+    const script = (sub: { destination_addr: string }) => {
+      const n = (seen.get(sub.destination_addr) ?? 0) + 1;
+      seen.set(sub.destination_addr, n);
+      if (sub.destination_addr.endsWith('156') && n === 1) return { status: 0x58 }; // ESME_RTHROTTLED
+      if (sub.destination_addr.endsWith('157') && n === 1) return { status: 0x14 }; // ESME_RMSGQFUL
+      if (sub.destination_addr.endsWith('158')) return { status: 0x0b }; // ESME_RINVDSTADR: final
+      if (sub.destination_addr.endsWith('159') && n === 1) return { status: 0x08 }; // ESME_RSYSERR: retryable
+      if (sub.destination_addr.endsWith('160')) return { status: 0x45 }; // ESME_RSUBMITFAIL, every time
+      return {};
+    };
+    const { d, smsc, u } = await start(script);
+    const job = await post(d, u.auth, { message: 'x', recipients: ['156', '157', '158', '159', '160'].map((s) => ({ destination: `+61491570${s}` })) });
+    await d.waitFor(complete(d, job), 20_000);
+    const r = rows(d, job);
+    expect(r.map((x) => [x.state, x.tries])).toEqual([
+      ['delivered', 1], // throttled: same attempt, sent again
+      ['delivered', 1],
+      ['invalid', 1],
+      ['delivered', 2], // system error: a new attempt
+      ['failed', 3], // retryable every time: tries run out
+    ]);
+    expect(r[2]!.reason).toMatch(/ESME_RINVDSTADR/);
+    const to156 = smsc.submits.filter((s) => s.destination_addr === '61491570156');
+    expect(to156).toHaveLength(2);
+    expect(hex(to156[0].short_message)).toBe(hex(to156[1].short_message));
+    const attempt = d.db.prepare('SELECT response FROM attempts WHERE recipient_id = ? ORDER BY id LIMIT 1').get(r[3]!.id) as { response: string };
+    expect(attempt.response).toMatch(/0x00000008/);
+  });
+
+  it('loses nothing when the SMSC drops the connection mid-run, and reconnects', async () => {
+    let dropped = false;
+    const script = (_sub: unknown, peer: TestSmsc) => {
+      if (!dropped && peer.submits.length === 60) {
+        dropped = true;
+        setImmediate(() => peer.dropAll());
+        return { noResponse: true };
+      }
+      return {};
+    };
+    const { d, smsc, u } = await start(script);
+    const recipients = Array.from({ length: 200 }, (_, i) => ({ destination: `+614915${String(70000 + i).padStart(5, '0')}` }));
+    const job = await post(d, u.auth, { message: 'bulk', recipients });
+    await d.waitFor(complete(d, job), 30_000);
+    const states = d.db.prepare('SELECT state, COUNT(*) AS n FROM recipients WHERE job_id = ? GROUP BY state').all(job);
+    expect(states).toEqual([{ state: 'delivered', n: 200 }]);
+    expect(dropped).toBe(true);
+    expect(smsc.binds.length).toBeGreaterThanOrEqual(2);
+    // Every destination reached the SMSC; the unanswered ones (fate unknown) at most twice.
+    const per = new Map<string, number>();
+    for (const s of smsc.submits) per.set(s.destination_addr, (per.get(s.destination_addr) ?? 0) + 1);
+    expect(per.size).toBe(200);
+    expect(Math.max(...per.values())).toBeLessThanOrEqual(2);
+  });
+
+  it('resets a session that receives garbage and carries on', async () => {
+    const { d, smsc, u } = await start();
+    const first = await post(d, u.auth, { message: 'before', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(complete(d, first));
+    smsc.garbage();
+    await d.waitFor(() => smsc.binds.length >= 2, 10_000);
+    await waitUp(d);
+    const second = await post(d, u.auth, { message: 'after', recipients: [{ destination: '+61491570157' }] });
+    await d.waitFor(complete(d, second), 15_000);
+    expect(rows(d, second)[0]!.state).toBe('delivered');
+  });
+
+  it('keeps the link alive both ways, and unbinds on stop', async () => {
+    const { d: daemon, smsc } = await start(undefined, { enquire_link_ms: 100 });
+    await daemon.waitFor(() => smsc.enquireLinks >= 2, 5000);
+    const answers = await smsc.enquire(); // the SMSC's own enquire_link: the package would never answer it
+    expect(answers.length).toBeGreaterThan(0);
+    await daemon.close();
+    d = undefined;
+    expect(smsc.unbinds).toBe(1);
+  });
+
+  it('declares a dead link when the SMSC goes silent, and holds work while it is down', async () => {
+    let silent = false;
+    const { d, smsc, u } = await start(() => (silent ? { noResponse: true } : {}), { enquire_link_ms: 100, inactivity_ms: 400, response_timeout_ms: 300 });
+    silent = true;
+    for (const s of smsc.sessions) s.pause(); // reads nothing: enquire_link goes unanswered
+    await d.waitFor(() => smsc.binds.length >= 2, 5000);
+    silent = false;
+    await waitUp(d);
+    const job = await post(d, u.auth, { message: 'after silence', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(complete(d, job), 15_000);
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 1 });
+  });
+
+  it('stays down when the bind is refused', async () => {
+    smsc = new TestSmsc({ systemId: 'esme', password: 'right' });
+    const port = await smsc.listen();
+    d = await testDaemon({
+      sandbox: { enabled: false },
+      providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'esme', password: 'wrong', settings: FAST }],
+    });
+    await d.waitFor(() => smsc!.binds.length >= 2, 5000);
+    expect(smsc.binds[0]).toMatchObject({ status: 0x0e });
+    const h = await d.api('GET', '/health');
+    expect(h.json.providers).toEqual([{ id: expect.any(Number), up: false }]);
+  });
+});
+
+describe('SMPP inbound', () => {
+  it('reassembles MO parts that arrive out of order, answering each deliver_sm only once stored', async () => {
+    const { d, smsc } = await start(undefined, { bind: 'transmitter_receiver' });
+    expect(smsc.binds.map((b) => b.command).sort()).toEqual(['bind_receiver', 'bind_transmitter']);
+    const text = 'A long reply that the handset sent in two parts, with an escape € right at the cut.';
+    const septets = planSms(text).parts[0]!;
+    const cut = septets.indexOf(0x1b) + 1; // split the ESC pair between the parts, as some senders do
+    const parts = [septets.subarray(0, cut), septets.subarray(cut)];
+    const udh = (seq: number) => Buffer.from([0x05, 0x00, 0x03, 0x42, 0x02, seq]);
+    const mo = (seq: number) => ({ source_addr_ton: 1, source_addr_npi: 1, source_addr: '61491570156', dest_addr_ton: 0, dest_addr_npi: 1, destination_addr: '5551', esm_class: 0x40, data_coding: 0, short_message: Buffer.concat([udh(seq), parts[seq - 1]!]) });
+    smsc.deliver(mo(2));
+    smsc.deliver(mo(1));
+    smsc.deliver({ source_addr_ton: 1, source_addr: '61491570157', destination_addr: '5551', data_coding: 8, short_message: Buffer.from('Да', 'utf16le').swap16() });
+    const inbound = await d.waitFor(() => {
+      const r = d.db.prepare('SELECT sender, receiver, body, data FROM inbound ORDER BY id').all() as { sender: string; receiver: string; body: string; data: string }[];
+      return r.length === 2 && r;
+    });
+    expect(inbound[0]).toMatchObject({ sender: '+61491570156', receiver: '5551', body: text });
+    expect(JSON.parse(inbound[0]!.data)).toMatchObject({ parts: 2, data_coding: 0 });
+    expect(inbound[1]).toMatchObject({ sender: '+61491570157', body: 'Да' });
+    await d.waitFor(() => smsc.deliverResps.length === 3);
+    expect(smsc.deliverResps).toEqual([0, 0, 0]);
+  });
+
+  it('attaches a reply to its 2-way job, and an opt-out reply stops later sends to the number', async () => {
+    const { d, smsc, u } = await start();
+    const job = await post(d, u.auth, { job_type: '2 way sms', message: 'Coming? Reply STOP to opt out', manual_sender_id: '+61412345678', optout_code: 'stop', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(complete(d, job));
+    smsc.deliver({ source_addr_ton: 1, source_addr_npi: 1, source_addr: '61491570156', dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '61412345678', short_message: Buffer.from('STOP', 'latin1') });
+    await d.waitFor(() => d.db.prepare(`SELECT 1 FROM results WHERE job_id = ? AND kind = 'reply'`).get(job));
+    const later = await post(d, u.auth, { message: 'promo', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(complete(d, later));
+    expect(rows(d, later)[0]).toMatchObject({ state: 'opted_out' });
+    expect(smsc.submits.filter((s) => s.destination_addr === '61491570156')).toHaveLength(1);
+  });
+});

@@ -175,7 +175,8 @@ async function main(argv: string[]): Promise<number> {
         });
         if (!parsed.success) {
           const i = parsed.error.issues[0]!;
-          throw new UsageError(`--${String(i.path[0] ?? 'provider')}: ${i.message}`);
+          const where = i.path[0] === 'settings' && i.path.length > 1 ? `settings: ${i.path.slice(1).join('.')}` : String(i.path[0] ?? 'provider');
+          throw new UsageError(`--${where}: ${i.message}`);
         }
         const id = providers.upsert(parsed.data, 'db');
         console.log(`provider ${arg} saved with id ${id}; restart the daemon to use it`);

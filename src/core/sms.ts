@@ -11,6 +11,9 @@ const GSM_EXTENSION: Record<string, number> = { '\f': 0x0a, '^': 0x14, '{': 0x28
 const ESC = 0x1b;
 
 const BASIC = new Map<string, number>([...GSM_BASIC].map((c, i) => [c, i]));
+// Septet of each basic-table character below U+0080 (-1: not there), for the common all-ASCII text.
+const ASCII_SEPTET = new Int16Array(128).fill(-1);
+for (const [c, i] of BASIC) if (c.charCodeAt(0) < 128 && i !== 0x1b) ASCII_SEPTET[c.charCodeAt(0)] = i;
 
 export type SmsEncoding = 'gsm7' | 'latin1' | 'ucs2';
 export type InvalidCharacters = 'refuse' | 'replace' | 'transliterate';
@@ -56,6 +59,23 @@ const septetsOf = (c: string): number[] | null => {
   const e = GSM_EXTENSION[c];
   return e === undefined ? null : [ESC, e];
 };
+
+/** The septets of a text wholly in GSM 03.38, or null when a character is not: one pass, the hot path. */
+function gsmSeptets(text: string): number[] | null {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const basic = code < 128 ? ASCII_SEPTET[code]! : -1;
+    if (basic >= 0) {
+      out.push(basic);
+      continue;
+    }
+    const s = septetsOf(text[i]!);
+    if (!s) return null;
+    out.push(...s);
+  }
+  return out;
+}
 
 const latin1Ok = (c: string): boolean => c.length === 1 && c.charCodeAt(0) <= 0xff;
 
@@ -131,20 +151,20 @@ const ucs2Buffer = (s: string): Buffer => {
 };
 
 function autoEncoding(text: string, latin1: boolean): SmsEncoding {
-  const chars = [...text];
-  if (chars.every((c) => septetsOf(c))) return 'gsm7';
-  return latin1 && chars.every(latin1Ok) ? 'latin1' : 'ucs2';
+  return latin1 && [...text].every(latin1Ok) ? 'latin1' : 'ucs2';
 }
 
 /** Plan an SMS: choose the encoding, apply the character policy, and cut it into parts. */
 export function planSms(text: string, opts: SmsOptions = {}): SmsPlan {
   const invalid = opts.invalid ?? 'refuse';
   const maxParts = opts.maxParts ?? 255;
-  let encoding: SmsEncoding = opts.encoding === undefined || opts.encoding === 'auto' ? autoEncoding(text, opts.latin1Fallback ?? false) : opts.encoding;
+  const auto = opts.encoding === undefined || opts.encoding === 'auto';
+  const asIs = auto || opts.encoding === 'gsm7' ? gsmSeptets(text) : null;
+  let encoding: SmsEncoding = asIs ? 'gsm7' : opts.encoding === undefined || opts.encoding === 'auto' ? autoEncoding(text, opts.latin1Fallback ?? false) : opts.encoding;
   let plan: SmsPlan;
   if (encoding === 'gsm7') {
-    const fitted = fitText(text, (c) => septetsOf(c) !== null, invalid, 'GSM 03.38');
-    const septets = [...fitted.text].flatMap((c) => septetsOf(c)!);
+    const fitted = asIs ? { text, changed: 0 } : fitText(text, (c) => septetsOf(c) !== null, invalid, 'GSM 03.38');
+    const septets = asIs ?? [...fitted.text].flatMap((c) => septetsOf(c)!);
     const parts = septets.length <= 160 ? [septets] : splitSeptets(septets, 153);
     plan = { encoding, text: fitted.text, parts: parts.map((p) => Buffer.from(p)), changed: fitted.changed };
   } else if (encoding === 'latin1') {

@@ -127,7 +127,10 @@ export class Recorder implements GatewaySink {
     const stillUnmatched: Unmatched[] = [];
     try {
       this.spool.tx(() => {
-        for (const r of reports) this.apply(r, now, events, released, counters, stillUnmatched);
+        // Submit outcomes first, then receipts: a receipt often comes in the same read as its submit
+        // response, and is reported before the code handling that response has run.
+        for (const r of reports) if ('attemptId' in r) this.apply(r, now, events, released, counters, stillUnmatched);
+        for (const r of reports) if (!('attemptId' in r)) this.apply(r, now, events, released, counters, stillUnmatched);
         // Receipts that beat their submit response: their attempt may be known now.
         for (const u of unmatched) {
           if (now - u.firstSeen > this.opts.unmatchedReceiptMs) this.log.warn({ providerId: u.report.providerId, peerId: u.report.peerId }, 'receipt matches no message; dropped');

@@ -40,6 +40,7 @@ export function receiptFields(id, { stat = 'DELIVRD', err = '000', destination =
  *  - messageId(n): the id for the n-th accepted message (default: hex of n)
  *  - receiptId(id): how receipts write that id (default: as in the response)
  *  - receiptDelayMs
+ *  - record: false to keep no copy of each submit_sm (benchmarks)
  */
 export class TestSmsc {
   constructor(opts = {}) {
@@ -96,7 +97,8 @@ export class TestSmsc {
       esm_class: pdu.esm_class, registered_delivery: pdu.registered_delivery, data_coding: pdu.data_coding,
       validity_period: pdu.validity_period, short_message: Buffer.from(pdu.short_message), sequence_number: pdu.sequence_number,
     };
-    this.submits.push(submit);
+    if (this.opts.record !== false) this.submits.push(submit);
+    this.submitCount = (this.submitCount ?? 0) + 1;
     const plan = this.opts.script?.(submit, this) ?? {};
     if (plan.noResponse) return;
     const status = plan.status ?? 0;

@@ -4,6 +4,7 @@ import smpp from 'smpp';
 import type { Logger } from 'pino';
 import { statusName } from '../../core/smpp-status.js';
 import type { SmppEndpoint, SmppSettings } from './settings.js';
+import { encodeEmptyResponse, encodeSubmitSm, type SubmitSmFields } from './encode.js';
 
 export type BindMode = 'transceiver' | 'transmitter' | 'receiver';
 
@@ -119,26 +120,55 @@ export class SmppBind {
 
   /** Send a request PDU; resolves with its response (whatever its command_status), rejects with LinkError. */
   request(command: string, fields: smpp.PduFields): Promise<smpp.PDU> {
+    return this.track(command, (seq) => new smpp.PDU(command, { ...fields, sequence_number: seq }));
+  }
+
+  /** submit_sm through the direct encoder (the hot path). */
+  submit(fields: SubmitSmFields): Promise<smpp.PDU> {
+    return this.track('submit_sm', (seq) => encodeSubmitSm(seq, fields));
+  }
+
+  private track(command: string, build: (seq: number) => smpp.PDU | Buffer): Promise<smpp.PDU> {
     const session = this.session;
     if (!session || !session.socket.writable) return Promise.reject(new LinkError(`${this.name}: not connected`));
     this.seq = this.seq >= 0x7fffffff ? 1 : this.seq + 1;
-    const pdu = new smpp.PDU(command, { ...fields, sequence_number: this.seq });
+    const seq = this.seq;
+    let pdu: smpp.PDU | Buffer;
+    try {
+      pdu = build(seq);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise<smpp.PDU>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pending.delete(pdu.sequence_number);
+        this.pending.delete(seq);
         reject(new LinkError(`${this.name}: no ${command}_resp within ${this.settings.response_timeout_ms} ms`));
         // A peer that stops answering is a dead link, whatever TCP thinks.
         this.reset(`no response to ${command}`);
       }, this.settings.response_timeout_ms);
-      this.pending.set(pdu.sequence_number, { resolve, reject, timer });
-      try {
-        session.send(pdu);
-      } catch (err) {
-        clearTimeout(timer);
-        this.pending.delete(pdu.sequence_number);
-        reject(new LinkError(`${this.name}: ${(err as Error).message}`));
-      }
+      this.pending.set(seq, { resolve, reject, timer });
+      this.write(session, pdu);
     });
+  }
+
+  private corked = false;
+
+  /**
+   * PDUs written in one tick leave in one write: with TCP_NODELAY each socket write is its own segment
+   * and system call, which at thousands of PDUs a second costs more than encoding them.
+   */
+  private write(session: smpp.Session, pdu: smpp.PDU | Buffer): void {
+    const socket = session.socket;
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    if (Buffer.isBuffer(pdu)) socket.write(pdu);
+    else session.send(pdu);
   }
 
   private connect(): void {
@@ -222,13 +252,13 @@ export class SmppBind {
     }
     switch (pdu.command) {
       case 'enquire_link':
-        session.send(pdu.response());
+        this.write(session, pdu.response());
         return;
       case 'deliver_sm':
       case 'data_sm':
         this.handlers.deliver(pdu).then(
-          (status) => session.socket.writable && session.send(pdu.response({ command_status: status })),
-          () => session.socket.writable && session.send(pdu.response({ command_status: 0x08 })),
+          (status) => session.socket.writable && this.write(session, encodeEmptyResponse(pdu.command_id, pdu.sequence_number, status)),
+          () => session.socket.writable && this.write(session, encodeEmptyResponse(pdu.command_id, pdu.sequence_number, 0x08)),
         );
         return;
       case 'unbind':

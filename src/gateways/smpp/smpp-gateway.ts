@@ -9,6 +9,7 @@ import { Reassembler } from '../../core/reassembly.js';
 import { TokenBucket } from '../../spool/rate.js';
 import { SmppBind, LinkError, type BindMode } from './bind.js';
 import { useRawMessages } from './raw-messages.js';
+import type { SubmitSmFields } from './encode.js';
 import { inboundOf, moMessage, receiptOf } from './deliver.js';
 import type { SmppEndpoint, SmppSettings } from './settings.js';
 
@@ -27,7 +28,7 @@ interface Outgoing {
 interface PartSend {
   msg: Outgoing;
   index: number;
-  fields: smpp.PduFields;
+  fields: SubmitSmFields;
 }
 
 /**
@@ -200,7 +201,7 @@ export class SmppGateway implements Gateway {
 
   private submit(bind: SmppBind, part: PartSend): void {
     part.msg.onWire = true;
-    bind.request('submit_sm', part.fields).then(
+    bind.submit(part.fields).then(
       (resp) => this.onSubmitResp(bind, part, resp),
       (err: Error) => this.onNoResp(part, err),
     );

@@ -1,0 +1,131 @@
+// Benchmark (not a test): issue 3's figures.
+//  1. 100,000 recipients through the v1 jobs API and the SMPP driver to an SMSC in a separate process on
+//     loopback that sends a receipt for each: messages/s submitted, time until every receipt is stored,
+//     daemon CPU and RSS (target >= 8,000 messages/s with every receipt stored)
+//  2. in the same run, a bare `smpp` client (window 100, TCP_NODELAY, no daemon) against the same SMSC
+//     (target: the daemon at >= 70% of its rate)
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import pino from 'pino';
+import smpp from 'smpp';
+import { loadConfig } from '../dist/config/load.js';
+import { startDaemon } from '../dist/main.js';
+import { UserStore } from '../dist/store/users.js';
+import { deliveredTestNumber } from '../dist/gateways/sandbox/sandbox.js';
+
+const N = Number(process.env.BENCH_RECIPIENTS ?? 100_000);
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 100);
+const BINDS = Number(process.env.BENCH_BINDS ?? 1);
+
+const smscProc = fork(new URL('./smsc-process.js', import.meta.url), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+const [portLine] = await once(smscProc.stdout, 'data');
+const port = Number(String(portLine).trim());
+const smscStats = async () => {
+  smscProc.send('stats');
+  const [m] = await once(smscProc, 'message');
+  return m;
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'switchpost-bench-'));
+const config = loadConfig({
+  env: {},
+  overrides: {
+    data_dir: dir,
+    http: { port: 0 },
+    log: { level: 'warn' },
+    sandbox: { enabled: false },
+    spool: { max_in_flight: 5000, batch_size: 2000, poll_ms: 20 },
+    providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'bench', password: 'bench', settings: { window: WINDOW, binds: BINDS } }],
+  },
+});
+const d = await startDaemon(config, { log: pino({ level: 'warn' }) });
+new UserStore(d.db).add({ user_code: 'bench', password: 'bench-password', role: 'user', timezone: 'UTC', country: 'AU' });
+const auth = 'Basic ' + Buffer.from('bench:bench-password').toString('base64');
+for (let i = 0; i < 500; i++) {
+  const h = await (await fetch(`${d.url}/health`)).json();
+  if (h.providers.some((p) => p.up)) break;
+  await new Promise((r) => setTimeout(r, 20));
+}
+
+const recipients = Array.from({ length: N }, (_, i) => ({ destination: deliveredTestNumber(i), recipient: `Name ${i}` }));
+const body = JSON.stringify({ job_type: 'sms', job_name: 'bench', message: 'Hello %%recipient%%, your parcel is on its way.', recipients });
+
+const cpu0 = process.cpuUsage();
+const { cpu: smscCpu0, submits: submitsBefore } = await smscStats();
+const t0 = performance.now();
+const res = await fetch(`${d.url}/api/v1/jobs`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body });
+const { data: jobId } = await res.json();
+const tPost = performance.now() - t0;
+const remaining = d.db.prepare('SELECT remaining FROM jobs WHERE id = ?');
+let tSubmitted = 0;
+let peakRss = 0;
+for (;;) {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  // Submitted = the SMSC has taken every submit_sm (asked over IPC: a query here would cost the daemon CPU).
+  if (!tSubmitted && (await smscStats()).submits >= N + submitsBefore) tSubmitted = performance.now() - t0 - tPost;
+  if (remaining.get(jobId).remaining === 0) break;
+  await new Promise((r) => setTimeout(r, 25));
+}
+const tFinal = performance.now() - t0 - tPost;
+const cpu = process.cpuUsage(cpu0);
+const smscCpu1 = (await smscStats()).cpu;
+const smscCpuMs = (smscCpu1.user + smscCpu1.system - smscCpu0.user - smscCpu0.system) / 1000;
+const states = d.db.prepare('SELECT state, COUNT(*) AS n FROM recipients WHERE job_id = ? GROUP BY state').all(jobId);
+const receipts = d.db.prepare(`SELECT COUNT(*) AS n FROM results WHERE job_id = ? AND kind = 'receipt'`).get(jobId).n;
+await d.stop();
+rmSync(dir, { recursive: true, force: true });
+
+// The bare client: the same messages, window 100, no store, no API.
+const bareCpu0 = (await smscStats()).cpu;
+const bare = process.env.BENCH_SKIP_BARE ? { ms: 1, rate: 1, receipts: 0 } : await bareClient(port, N, 100);
+const bareCpu1 = (await smscStats()).cpu;
+const bareSmscCpuMs = (bareCpu1.user + bareCpu1.system - bareCpu0.user - bareCpu0.system) / 1000;
+smscProc.kill('SIGTERM');
+
+const daemonRate = N / (tSubmitted / 1000);
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; SMSC in its own process on loopback; daemon binds=${BINDS} window=${WINDOW}`);
+console.log(`POST with ${N} recipients: ${tPost.toFixed(0)} ms`);
+console.log(`daemon: ${N} submitted in ${(tSubmitted / 1000).toFixed(2)} s = ${Math.round(daemonRate)} messages/s (target >= 8000/s); every receipt stored after ${(tFinal / 1000).toFixed(2)} s = ${Math.round(N / (tFinal / 1000))}/s end to end; receipts stored ${receipts}; states ${states.map((s) => `${s.state}=${s.n}`).join(' ')}`);
+console.log(`daemon CPU ${((cpu.user + cpu.system) / 1000 / (tPost + tFinal) * 100).toFixed(0)}% of one core, peak RSS ${(peakRss / 1048576).toFixed(0)} MB (bench process, daemon in it); SMSC process CPU ${((smscCpuMs / (tPost + tFinal)) * 100).toFixed(0)}%`);
+console.log(`bare smpp client (window 100): ${N} submit_sm answered in ${(bare.ms / 1000).toFixed(2)} s = ${Math.round(bare.rate)} messages/s, receipts received ${bare.receipts}; SMSC process CPU ${((bareSmscCpuMs / bare.ms) * 100).toFixed(0)}%`);
+console.log(`daemon / bare client: ${((daemonRate / bare.rate) * 100).toFixed(0)}% (target >= 70%)`);
+process.exit(0);
+
+async function bareClient(port, n, window) {
+  const session = smpp.connect({ host: '127.0.0.1', port });
+  session.socket.setNoDelay(true);
+  await once(session.socket, 'connect');
+  await new Promise((resolve, reject) => session.bind_transceiver({ system_id: 'bare', password: 'bare' }, (pdu) => (pdu.command_status === 0 ? resolve() : reject(new Error('bind')))));
+  let receipts = 0;
+  session.on('deliver_sm', (pdu) => {
+    receipts++;
+    session.send(pdu.response());
+  });
+  let sent = 0;
+  let answered = 0;
+  const t0 = performance.now();
+  await new Promise((resolve) => {
+    const pump = () => {
+      while (sent < n && sent - answered < window) {
+        const i = sent++;
+        session.submit_sm(
+          { source_addr: 'Bench', source_addr_ton: 5, destination_addr: deliveredTestNumber(i).slice(1), dest_addr_ton: 1, dest_addr_npi: 1, registered_delivery: 1, data_coding: 0, short_message: Buffer.from(`Hello Name ${i}, your parcel is on its way.`, 'latin1') },
+          () => {
+            answered++;
+            if (answered === n) resolve();
+            else pump();
+          },
+        );
+      }
+    };
+    pump();
+  });
+  const ms = performance.now() - t0;
+  const until = Date.now() + 10_000;
+  while (receipts < n && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  session.close();
+  return { ms, rate: n / (ms / 1000), receipts };
+}

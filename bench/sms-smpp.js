@@ -38,6 +38,7 @@ const config = loadConfig({
     log: { level: 'warn' },
     sandbox: { enabled: false },
     spool: { max_in_flight: 5000, batch_size: 2000, poll_ms: 20 },
+    ...(process.env.BENCH_SYNC ? { store: { synchronous: process.env.BENCH_SYNC } } : {}),
     providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'bench', password: 'bench', settings: { window: WINDOW, binds: BINDS } }],
   },
 });
@@ -74,7 +75,7 @@ const cpu = process.cpuUsage(cpu0);
 const smscCpu1 = (await smscStats()).cpu;
 const smscCpuMs = (smscCpu1.user + smscCpu1.system - smscCpu0.user - smscCpu0.system) / 1000;
 const states = d.db.prepare('SELECT state, COUNT(*) AS n FROM recipients WHERE job_id = ? GROUP BY state').all(jobId);
-const receipts = d.db.prepare(`SELECT COUNT(*) AS n FROM results WHERE job_id = ? AND kind = 'receipt'`).get(jobId).n;
+const receipts = d.db.prepare(`SELECT COUNT(*) AS n FROM attempts WHERE job_id = ? AND ended_at IS NOT NULL AND status = 'delivered'`).get(jobId).n;
 await d.stop();
 rmSync(dir, { recursive: true, force: true });
 
@@ -86,7 +87,7 @@ const bareSmscCpuMs = (bareCpu1.user + bareCpu1.system - bareCpu0.user - bareCpu
 smscProc.kill('SIGTERM');
 
 const daemonRate = N / (tSubmitted / 1000);
-console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; SMSC in its own process on loopback; daemon binds=${BINDS} window=${WINDOW}`);
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; SMSC in its own process on loopback; daemon binds=${BINDS} window=${WINDOW}, sqlite synchronous=${config.store.synchronous}`);
 console.log(`POST with ${N} recipients: ${tPost.toFixed(0)} ms`);
 console.log(`daemon: ${N} submitted in ${(tSubmitted / 1000).toFixed(2)} s = ${Math.round(daemonRate)} messages/s (target >= 8000/s); every receipt stored after ${(tFinal / 1000).toFixed(2)} s = ${Math.round(N / (tFinal / 1000))}/s end to end; receipts stored ${receipts}; states ${states.map((s) => `${s.state}=${s.n}`).join(' ')}`);
 console.log(`daemon CPU ${((cpu.user + cpu.system) / 1000 / (tPost + tFinal) * 100).toFixed(0)}% of one core, peak RSS ${(peakRss / 1048576).toFixed(0)} MB (bench process, daemon in it); SMSC process CPU ${((smscCpuMs / (tPost + tFinal)) * 100).toFixed(0)}%`);

@@ -29,6 +29,24 @@ interface Awaiting {
   part: number | null;
 }
 
+/** Accepted in this batch, not yet written: a receipt in the same batch finalizes the row in one write. */
+interface PendingSubmit {
+  job: SpoolJob;
+  attempt: AttemptRef;
+  at: number;
+  parts: number | null;
+}
+
+/** What one flush collects while it applies reports, inside its transaction. */
+interface Batch {
+  now: number;
+  events: SpoolEvent[];
+  released: number[];
+  counters: Map<number, JobCounterDelta>;
+  unmatched: Unmatched[];
+  submits: Map<number, PendingSubmit>;
+}
+
 interface Unmatched {
   report: Extract<GatewayReport, { peerId: string }>;
   firstSeen: number;
@@ -121,23 +139,22 @@ export class Recorder implements GatewaySink {
     this.inboundQueue = [];
     this.unmatched = [];
     const now = this.clock.now();
-    const events: SpoolEvent[] = [];
-    const released: number[] = [];
-    const counters = new Map<number, JobCounterDelta>();
-    const stillUnmatched: Unmatched[] = [];
+    const b: Batch = { now, events: [], released: [], counters: new Map(), unmatched: [], submits: new Map() };
+    const { events, released } = b;
     try {
       this.spool.tx(() => {
         // Submit outcomes first, then receipts: a receipt often comes in the same read as its submit
         // response, and is reported before the code handling that response has run.
-        for (const r of reports) if ('attemptId' in r) this.apply(r, now, events, released, counters, stillUnmatched);
-        for (const r of reports) if (!('attemptId' in r)) this.apply(r, now, events, released, counters, stillUnmatched);
+        for (const r of reports) if ('attemptId' in r) this.apply(r, b);
+        for (const r of reports) if (!('attemptId' in r)) this.apply(r, b);
         // Receipts that beat their submit response: their attempt may be known now.
         for (const u of unmatched) {
           if (now - u.firstSeen > this.opts.unmatchedReceiptMs) this.log.warn({ providerId: u.report.providerId, peerId: u.report.peerId }, 'receipt matches no message; dropped');
-          else this.apply(u.report, now, events, released, counters, stillUnmatched, u.firstSeen);
+          else this.apply(u.report, b, u.firstSeen);
         }
+        this.writeSubmits(b);
         for (const m of inbound) this.applyInbound(m, now, events);
-        this.applyCounters(counters, now, events);
+        this.applyCounters(b.counters, now, events);
       });
     } catch (err) {
       // Nothing was committed: put the batch back and try again shortly.
@@ -159,25 +176,26 @@ export class Recorder implements GatewaySink {
         this.log.error({ err }, 'acknowledging a committed report failed');
       }
     }
-    this.unmatched.push(...stillUnmatched);
+    this.unmatched.push(...b.unmatched);
     if (this.unmatched.length && !this.timer) this.timer = setTimeout(() => ((this.timer = null), this.flush()), 250);
     if (released.length) this.onReleased(released);
     for (const e of events) this.bus.emit(e);
     this.onFlushed();
   }
 
-  private apply(r: GatewayReport, now: number, events: SpoolEvent[], released: number[], counters: Map<number, JobCounterDelta>, unmatched: Unmatched[], firstSeen = now): void {
+  private apply(r: GatewayReport, b: Batch, firstSeen = b.now): void {
+    const { now, events } = b;
     const found = 'attemptId' in r ? { attempt: this.inFlightAttempt(r.attemptId) ?? this.spool.attempt(r.attemptId), part: null } : this.attemptByPeer(r.providerId, r.peerId);
     const attempt = found?.attempt;
     if (!attempt) {
-      if ('peerId' in r) unmatched.push({ report: r, firstSeen });
+      if ('peerId' in r) b.unmatched.push({ report: r, firstSeen });
       else this.log.warn({ attemptId: r.attemptId }, 'report for an unknown attempt');
       return;
     }
     let o = r.outcome;
-    if ('attemptId' in r) released.push(attempt.id);
+    if ('attemptId' in r) b.released.push(attempt.id);
     if (o.kind === 'receipt' && 'peerId' in r) this.awaitingReceipt.delete(peerKey(r.providerId, r.peerId));
-    if (o.kind === 'receipt') this.spool.insertResult(attempt.id, attempt.recipient_id, attempt.job_id, 'receipt', o.status, { code: o.code ?? null, text: o.text ?? null, part: found.part }, r.at);
+    // A receipt is recorded on its attempt (status, response, ended_at) or, for a long message, on its part.
     if (o.kind === 'receipt' && found.part !== null) {
       // One part of a long message: the attempt ends when its parts together decide.
       const statuses = this.spool.partReceipt(attempt.id, found.part, o.status, responseOf(o), r.at) as (ReceiptStatus | null)[];
@@ -220,15 +238,25 @@ export class Recorder implements GatewaySink {
       return;
     }
     if (t.state === 'submitted') {
-      if (this.spool.submitIfCurrent(attempt.recipient_id, attempt.id, now + this.opts.receiptTimeoutMs, r.at, o.kind === 'accepted' ? (o.parts ?? null) : null)) {
-        this.updated(events, job, attempt.recipient_id, attempt.destination, 'submitted', null, now);
-      }
+      b.submits.set(attempt.id, { job, attempt, at: r.at, parts: o.kind === 'accepted' ? (o.parts ?? null) : null });
       return;
     }
     const reason = t.reason;
     const cost = o.kind === 'receipt' ? (o.cost ?? null) : null;
-    if (this.spool.finalizeIfCurrent(attempt.recipient_id, attempt.id, t.state, reason, now, isSuccess(t.state), cost)) {
-      this.afterFinal(job, attempt.recipient_id, attempt.destination, t.state, reason, now, cost, events, counters);
+    const submitted = b.submits.get(attempt.id);
+    if (submitted) b.submits.delete(attempt.id);
+    const sentAt = submitted?.at ?? (isSuccess(t.state) ? now : null);
+    if (this.spool.finalizeIfCurrent(attempt.recipient_id, attempt.id, t.state, reason, now, sentAt, submitted?.parts ?? null, cost)) {
+      this.afterFinal(job, attempt.recipient_id, attempt.destination, t.state, reason, now, cost, events, b.counters);
+    }
+  }
+
+  /** Accepted messages whose receipt did not come in the same batch: now submitted, awaiting it. */
+  private writeSubmits(b: Batch): void {
+    for (const p of b.submits.values()) {
+      if (this.spool.submitIfCurrent(p.attempt.recipient_id, p.attempt.id, b.now + this.opts.receiptTimeoutMs, p.at, p.parts)) {
+        this.updated(b.events, p.job, p.attempt.recipient_id, p.attempt.destination, 'submitted', null, b.now);
+      }
     }
   }
 

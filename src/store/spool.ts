@@ -74,8 +74,8 @@ export class SpoolStore {
          WHERE id = ? AND attempt_id = ? AND state = 'sending'`,
       ),
       finalizeIfCurrent: db.prepare(
-        `UPDATE recipients SET state = ?, reason = ?, final_at = ?, due_at = ${Number.MAX_SAFE_INTEGER}, sent_at = CASE WHEN ? THEN COALESCE(sent_at, ?) ELSE sent_at END,
-           cost = COALESCE(?, cost) WHERE id = ? AND attempt_id = ? AND state IN ('sending', 'submitted')`,
+        `UPDATE recipients SET state = ?, reason = ?, final_at = ?, due_at = ${Number.MAX_SAFE_INTEGER}, sent_at = COALESCE(sent_at, ?),
+           parts = COALESCE(?, parts), cost = COALESCE(?, cost) WHERE id = ? AND attempt_id = ? AND state IN ('sending', 'submitted')`,
       ),
       attemptOf: db.prepare(`SELECT id, recipient_id, job_id, provider_id, destination FROM attempts WHERE id = ?`),
       // Peers reuse message ids (wrap-around, restarts): the newest attempt with the id is the one meant.
@@ -151,9 +151,9 @@ export class SpoolStore {
     return this.s.submitIfCurrent.run(receiptDeadline, now, parts, id, attemptId).changes === 1;
   }
 
-  /** Sending/submitted → a final state, if `attemptId` is still current; whether it applied. */
-  finalizeIfCurrent(id: number, attemptId: number, state: RecipientState, reason: string | null, now: number, sent: boolean, cost: number | null): boolean {
-    return this.s.finalizeIfCurrent.run(state, reason, now, sent ? 1 : 0, now, cost, id, attemptId).changes === 1;
+  /** Sending/submitted → a final state, if `attemptId` is still current; whether it applied. `sentAt` fills sent_at if unset. */
+  finalizeIfCurrent(id: number, attemptId: number, state: RecipientState, reason: string | null, now: number, sentAt: number | null, parts: number | null, cost: number | null): boolean {
+    return this.s.finalizeIfCurrent.run(state, reason, now, sentAt, parts, cost, id, attemptId).changes === 1;
   }
 
   requeue(id: number, dueAt: number, reason: string): void {

@@ -104,8 +104,8 @@ describe('SMPP gateway against a real SMSC on loopback', () => {
     await d.waitFor(complete(d, job));
     expect(smsc.submits[0].messageId).toBe('000000AB01');
     expect(rows(d, job).map((r) => r.state)).toEqual(['delivered', 'expired', 'delivered']);
-    const results = d.db.prepare(`SELECT value FROM results WHERE job_id = ? AND kind = 'receipt' ORDER BY recipient_id`).all(job);
-    expect(results).toEqual([{ value: 'delivered' }, { value: 'expired' }, { value: 'delivered' }]);
+    const attempts = d.db.prepare(`SELECT status, response FROM attempts WHERE job_id = ? ORDER BY recipient_id`).all(job);
+    expect(attempts).toEqual([{ status: 'delivered', response: '000 DELIVRD' }, { status: 'expired', response: '000 EXPIRED' }, { status: 'delivered', response: '000 DELIVRD' }]);
   });
 });
 
@@ -270,5 +270,23 @@ describe('SMPP inbound', () => {
     await d.waitFor(complete(d, later));
     expect(rows(d, later)[0]).toMatchObject({ state: 'opted_out' });
     expect(smsc.submits.filter((s) => s.destination_addr === '61491570156')).toHaveLength(1);
+  });
+});
+
+describe('direct PDU encoding', () => {
+  it('writes submit_sm and deliver_sm_resp octet for octet as the smpp package does', async () => {
+    const smpp = (await import('smpp')).default;
+    const { encodeSubmitSm, encodeEmptyResponse } = await import('../../dist/gateways/smpp/encode.js');
+    const fields = {
+      source_addr_ton: 5, source_addr_npi: 0, source_addr: 'Acme', dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '61491570156',
+      esm_class: 0x40, registered_delivery: 1, data_coding: 8, validity_period: '000001000000000R',
+      short_message: Buffer.concat([Buffer.from([5, 0, 3, 9, 2, 1]), Buffer.from('Привет', 'utf16le').swap16()]),
+    };
+    const ours = encodeSubmitSm(4242, fields);
+    const theirs = new smpp.PDU('submit_sm', { ...fields, sequence_number: 4242 }).toBuffer();
+    expect(ours.toString('hex')).toBe(theirs.toString('hex'));
+    const deliver = new smpp.PDU('deliver_sm', { sequence_number: 77 });
+    expect(encodeEmptyResponse(deliver.command_id, 77, 0).toString('hex')).toBe(deliver.response().toBuffer().toString('hex'));
+    expect(() => encodeSubmitSm(1, { ...fields, short_message: Buffer.alloc(255) })).toThrow(/at most 254/);
   });
 });

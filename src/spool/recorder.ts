@@ -31,10 +31,12 @@ interface Awaiting {
 
 /** Accepted in this batch, not yet written: a receipt in the same batch finalizes the row in one write. */
 interface PendingSubmit {
-  job: SpoolJob;
+  job: SpoolJob | undefined;
   attempt: AttemptRef;
   at: number;
+  peerId: string | null;
   parts: number | null;
+  encoding: string | null;
 }
 
 /** What one flush collects while it applies reports, inside its transaction. */
@@ -193,6 +195,7 @@ export class Recorder implements GatewaySink {
       return;
     }
     let o = r.outcome;
+    let recipientSubmit: PendingSubmit | undefined;
     if ('attemptId' in r) b.released.push(attempt.id);
     if (o.kind === 'receipt' && 'peerId' in r) this.awaitingReceipt.delete(peerKey(r.providerId, r.peerId));
     // A receipt is recorded on its attempt (status, response, ended_at) or, for a long message, on its part.
@@ -205,7 +208,8 @@ export class Recorder implements GatewaySink {
     }
     // The attempt's own record takes every report; the recipient only those of its current attempt.
     if (o.kind === 'accepted') {
-      this.spool.attemptAccepted(attempt.id, o.peerId ?? null, o.parts ?? null, o.encoding ?? null, r.at);
+      // Written with the receipt if that comes in this batch, else by writeSubmits at its end.
+      b.submits.set(attempt.id, { job: undefined, attempt, at: r.at, peerId: o.peerId ?? null, parts: o.parts ?? null, encoding: o.encoding ?? null });
       const ids = o.partPeerIds && o.partPeerIds.length > 1 ? o.partPeerIds : null;
       if (ids && attempt.provider_id !== null) this.spool.insertParts(attempt.id, attempt.provider_id, ids, r.at);
       if (o.awaitReceipt && attempt.provider_id !== null) {
@@ -214,7 +218,15 @@ export class Recorder implements GatewaySink {
       }
     } else {
       const status = o.kind === 'receipt' ? o.status : o.kind === 'held' ? 'held' : o.retryable ? 'failed_retryable' : (o.state ?? 'failed');
-      this.spool.attemptEnded(attempt.id, status, responseOf(o), r.at, o.kind === 'receipt' ? (o.cost ?? null) : null);
+      const accepted = b.submits.get(attempt.id);
+      if (accepted) {
+        b.submits.delete(attempt.id);
+        this.spool.attemptAcceptedAndEnded(attempt.id, accepted.peerId, accepted.parts, accepted.encoding, accepted.at, status, responseOf(o), r.at, o.kind === 'receipt' ? (o.cost ?? null) : null);
+      } else {
+        this.spool.attemptEnded(attempt.id, status, responseOf(o), r.at, o.kind === 'receipt' ? (o.cost ?? null) : null);
+      }
+      if (accepted && o.kind !== 'receipt') this.log.warn({ attemptId: attempt.id, outcome: o.kind }, 'an accepted attempt was reported again as not sent');
+      recipientSubmit = accepted;
     }
     const job = this.jobs.get(attempt.job_id);
     if (!job) return;
@@ -238,13 +250,12 @@ export class Recorder implements GatewaySink {
       return;
     }
     if (t.state === 'submitted') {
-      b.submits.set(attempt.id, { job, attempt, at: r.at, parts: o.kind === 'accepted' ? (o.parts ?? null) : null });
+      b.submits.get(attempt.id)!.job = job;
       return;
     }
     const reason = t.reason;
     const cost = o.kind === 'receipt' ? (o.cost ?? null) : null;
-    const submitted = b.submits.get(attempt.id);
-    if (submitted) b.submits.delete(attempt.id);
+    const submitted = recipientSubmit;
     const sentAt = submitted?.at ?? (isSuccess(t.state) ? now : null);
     if (this.spool.finalizeIfCurrent(attempt.recipient_id, attempt.id, t.state, reason, now, sentAt, submitted?.parts ?? null, cost)) {
       this.afterFinal(job, attempt.recipient_id, attempt.destination, t.state, reason, now, cost, events, b.counters);
@@ -254,7 +265,8 @@ export class Recorder implements GatewaySink {
   /** Accepted messages whose receipt did not come in the same batch: now submitted, awaiting it. */
   private writeSubmits(b: Batch): void {
     for (const p of b.submits.values()) {
-      if (this.spool.submitIfCurrent(p.attempt.recipient_id, p.attempt.id, b.now + this.opts.receiptTimeoutMs, p.at, p.parts)) {
+      this.spool.attemptAccepted(p.attempt.id, p.peerId, p.parts, p.encoding, p.at);
+      if (p.job && this.spool.submitIfCurrent(p.attempt.recipient_id, p.attempt.id, b.now + this.opts.receiptTimeoutMs, p.at, p.parts)) {
         this.updated(b.events, p.job, p.attempt.recipient_id, p.attempt.destination, 'submitted', null, b.now);
       }
     }

@@ -97,6 +97,9 @@ export class SpoolStore {
       setAddress: db.prepare(`UPDATE recipients SET address = ? WHERE id = ? AND state = 'queued' AND address IS NULL`),
       openJobs: db.prepare(`SELECT id FROM jobs WHERE status = 'submitted' ORDER BY id`),
       attemptAccepted: db.prepare(`UPDATE attempts SET status = 'submitted', peer_id = ?, parts = ?, encoding = ?, connected_at = ? WHERE id = ?`),
+      attemptAcceptedAndEnded: db.prepare(
+        `UPDATE attempts SET peer_id = ?, parts = ?, encoding = ?, connected_at = ?, status = ?, response = ?, ended_at = ?, cost = COALESCE(?, cost) WHERE id = ?`,
+      ),
       attemptEnded: db.prepare(`UPDATE attempts SET status = ?, response = ?, ended_at = ?, cost = COALESCE(?, cost) WHERE id = ?`),
       insertResult: db.prepare(`INSERT INTO results (attempt_id, recipient_id, job_id, kind, value, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       jobCounters: db.prepare(
@@ -201,6 +204,11 @@ export class SpoolStore {
 
   attemptAccepted(attemptId: number, peerId: string | null, parts: number | null, encoding: string | null, now: number): void {
     this.s.attemptAccepted.run(peerId, parts, encoding, now, attemptId);
+  }
+
+  /** Accepted and answered in one batch: one write. */
+  attemptAcceptedAndEnded(attemptId: number, peerId: string | null, parts: number | null, encoding: string | null, acceptedAt: number, status: string, response: string | null, now: number, cost: number | null): void {
+    this.s.attemptAcceptedAndEnded.run(peerId, parts, encoding, acceptedAt, status, response, now, cost, attemptId);
   }
 
   attemptEnded(attemptId: number, status: string, response: string | null, now: number, cost: number | null = null): void {

@@ -45,6 +45,8 @@ export interface RecipientRow {
   reason: string | null;
   tries: number;
   parts: number | null;
+  /** The encoding of the current attempt (SMS: gsm7, latin1, ucs2). */
+  encoding: string | null;
   cost: number | null;
   duration: number | null;
   keypress: string | null;
@@ -121,8 +123,9 @@ export class JobStore {
   recipients(jobId: number): RecipientRow[] {
     return this.db
       .prepare(
-        `SELECT id, job_id, seq, destination, address, name, reference, fields, state, reason, tries, parts, cost, duration, keypress, voicemail, sent_at, final_at
-         FROM recipients WHERE job_id = ? ORDER BY seq`,
+        `SELECT r.id, r.job_id, r.seq, r.destination, r.address, r.name, r.reference, r.fields, r.state, r.reason, r.tries, COALESCE(r.parts, a.parts) AS parts,
+           a.encoding, r.cost, r.duration, r.keypress, r.voicemail, r.sent_at, r.final_at
+         FROM recipients r LEFT JOIN attempts a ON a.id = r.attempt_id WHERE r.job_id = ? ORDER BY r.seq`,
       )
       .all(jobId) as RecipientRow[];
   }

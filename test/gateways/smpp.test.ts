@@ -90,6 +90,8 @@ describe('SMPP gateway against a real SMSC on loopback', () => {
     expect(second).toMatchObject({ state: 'undeliverable', parts: 2 });
     const parts = d.db.prepare('SELECT part, status FROM attempt_parts WHERE attempt_id = ? ORDER BY part').all(first!.attempt_id);
     expect(parts).toEqual([{ part: 1, status: 'delivered' }, { part: 2, status: 'delivered' }]);
+    const detail = await d.api('GET', `/api/v1/jobs/${job}`, { auth: u.auth });
+    expect(detail.json.data.reports.map((r: Record<string, unknown>) => [r.sms_parts, r.sms_encoding])).toEqual([[2, 'ucs2'], [2, 'ucs2']]);
   });
 
   it('matches a receipt that beats its submit_sm_resp, and ids written in another base, in text or TLVs', async () => {

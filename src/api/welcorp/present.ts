@@ -29,7 +29,7 @@ export function jobSummary(j: JobRow, baseUrl: string) {
   };
 }
 
-export function report(r: RecipientRow, zone: string, sender: string | null) {
+export function report(r: RecipientRow, zone: string, sender: string | null, sms = false) {
   const s = REPORT_STATUS[r.state];
   const notes = [r.reason, sender ? `SenderID: ${sender}.` : null].filter(Boolean).join(' ');
   return {
@@ -43,6 +43,8 @@ export function report(r: RecipientRow, zone: string, sender: string | null) {
     stage: s.stage,
     notes: notes || null,
     send_date_time: isoDate(r.sent_at, zone),
+    // Beyond the seed (clients ignore unknown keys): how an SMS went on the air.
+    ...(sms ? { sms_parts: r.parts, sms_encoding: r.encoding } : {}),
   };
 }
 
@@ -76,6 +78,6 @@ export function jobDetail(j: JobRow, recipients: RecipientRow[]) {
     cutoff_hour: j.cutoff,
     recipients: recipients.map((r) => ({ destination: r.destination, reference: r.reference, recipient: r.name, ...(r.fields ? (JSON.parse(r.fields) as object) : {}) })),
     user_list_ids: options.user_list_ids ?? null,
-    reports: recipients.map((r) => report(r, zone, j.sender)),
+    reports: recipients.map((r) => report(r, zone, j.sender, j.channel === 'sms' || j.channel === 'sms2way')),
   };
 }

@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { TestSmsc } from '../peers/smsc.js';
 import { SmppGateway } from '../../dist/gateways/smpp/smpp-gateway.js';
@@ -222,6 +226,19 @@ describe('SMPP sessions under trouble', () => {
     const job = await post(d, u.auth, { message: 'after silence', recipients: [{ destination: '+61491570156' }] });
     await d.waitFor(complete(d, job), 15_000);
     expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 1 });
+  });
+
+  it.skipIf(spawnSync('openssl', ['version']).status !== 0)('binds over TLS, verifying the SMSC certificate against the configured CA', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smpp-tls-'));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+    const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=smsc', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+    expect(gen.status, gen.stderr).toBe(0);
+    const { d, smsc, u } = await start(undefined, { tls: true, tls_ca_file: cert }, { tls: { key: readFileSync(key), cert: readFileSync(cert) } });
+    const job = await post(d, u.auth, { message: 'over TLS', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(complete(d, job));
+    expect(rows(d, job)[0]!.state).toBe('delivered');
+    expect(smsc.binds[0]).toMatchObject({ status: 0 });
   });
 
   it('stays down when the bind is refused', async () => {

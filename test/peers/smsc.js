@@ -40,6 +40,7 @@ export function receiptFields(id, { stat = 'DELIVRD', err = '000', destination =
  *  - messageId(n): the id for the n-th accepted message (default: hex of n)
  *  - receiptId(id): how receipts write that id (default: as in the response)
  *  - receiptDelayMs
+ *  - tls: { key, cert } to serve SMPP over TLS
  *  - record: false to keep no copy of each submit_sm (benchmarks)
  */
 export class TestSmsc {
@@ -53,7 +54,7 @@ export class TestSmsc {
     this.n = 0;
     this.receiptsSent = 0;
     this.deliverResps = [];
-    this.server = smpp.createServer({}, (session) => this.onSession(session));
+    this.server = smpp.createServer(opts.tls ?? {}, (session) => this.onSession(session));
   }
 
   async listen(port = 0) {

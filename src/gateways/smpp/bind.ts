@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import smpp from 'smpp';
@@ -46,6 +47,7 @@ export class SmppBind {
   private linkTimer: NodeJS.Timeout | null = null;
   private lastHeard = 0;
   private pausedUntil = 0;
+  private readonly tlsCa: Buffer | null;
 
   constructor(
     readonly name: string,
@@ -55,7 +57,9 @@ export class SmppBind {
     private readonly handlers: BindHandlers,
     private readonly log: Logger,
     private readonly rand: () => number = Math.random,
-  ) {}
+  ) {
+    this.tlsCa = settings.tls && settings.tls_ca_file ? readFileSync(settings.tls_ca_file) : null;
+  }
 
   get isBound(): boolean {
     return this.bound;
@@ -174,7 +178,7 @@ export class SmppBind {
   private connect(): void {
     if (!this.running) return;
     const { host, port } = this.endpoint;
-    const socket = this.settings.tls ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+    const socket = this.settings.tls ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...(this.tlsCa ? { ca: this.tlsCa } : {}) }) : net.connect({ host, port });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     const session = new smpp.Session({ socket });

@@ -11,6 +11,8 @@ export const smppSettingsSchema = z.strictObject({
   /** How many binds (or transmitter + receiver pairs) to hold open. */
   binds: z.number().int().min(1).max(32).default(1),
   tls: z.boolean().default(false),
+  /** PEM file of the CA that signed the SMSC's certificate (default: the system's CAs). The certificate is always verified. */
+  tls_ca_file: z.string().nullable().default(null),
   /** Outstanding PDUs per bind awaiting their response. */
   window: z.number().int().min(1).max(1000).default(10),
   enquire_link_ms: ms(30_000),

@@ -4,10 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: the toolchain better-sqlite3 compiles with (it builds from source on Node 20).
+# Debian packages: the toolchain better-sqlite3 compiles with (it builds from source on Node 20), and
+# the real peers the tests meet: Kannel (bearerbox + smsbox) and openssl for TLS certificates.
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for p in python3 make g++ ca-certificates; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+for p in python3 make g++ ca-certificates kannel openssl; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if ! command -v node >/dev/null; then need+=(nodejs npm); fi
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq

@@ -29,6 +29,8 @@ import type { Gateway, GatewaySink } from './gateways/gateway.js';
 import { SandboxGateway } from './gateways/sandbox/sandbox.js';
 import { SmppGateway } from './gateways/smpp/smpp-gateway.js';
 import { smppConfig } from './gateways/smpp/settings.js';
+import { KannelGateway } from './gateways/kannel/kannel-gateway.js';
+import { kannelConfig } from './gateways/kannel/settings.js';
 import { buildServer } from './api/server.js';
 import { BasicAuth } from './api/auth.js';
 import { welcorpFace } from './api/welcorp/index.js';
@@ -139,13 +141,18 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       const { endpoint, settings } = smppConfig(p);
       return new SmppGateway(p.id, endpoint, settings, sink, log.child({ provider: p.name }));
     }
+    if (p.driver === 'kannel') {
+      const { endpoint, settings } = kannelConfig(p);
+      return new KannelGateway(p.id, endpoint, settings, sink, log.child({ provider: p.name }));
+    }
     log.warn({ provider: p.name, driver: p.driver }, 'this driver is not available yet; the provider is treated as down');
     return null;
   };
+  const gateways: Gateway[] = [];
   for (const p of new ProviderStore(db).list()) {
     const gw = p.active ? gatewayFor(p, recorder) : null;
     pool.set(p, gw, clock.now());
-    if (gw) await gw.start();
+    if (gw) gateways.push(gw);
   }
 
   const auth = new BasicAuth(users);
@@ -173,10 +180,26 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       dispatcher.wake();
     },
   });
+  // Peers' callbacks (Kannel's DLRs and MO): answered once what they report is stored.
+  for (const gw of gateways) {
+    for (const r of gw.routes ?? []) {
+      app.route({
+        method: r.method,
+        url: r.path,
+        handler: async (req, reply) => {
+          const raw = req.raw.url ?? '';
+          const answer = await r.handle(raw.includes('?') ? raw.slice(raw.indexOf('?') + 1) : '');
+          return reply.code(answer.status).type('text/plain').send(answer.body);
+        },
+      });
+    }
+  }
   const address = await app.listen({ host: config.http.host, port: config.http.port });
   const url = address.replace('0.0.0.0', '127.0.0.1');
   log.info({ url, dataDir: config.data_dir, tls: !!config.http.tls.cert_file }, `switchpost listening on ${url}`);
 
+  for (const gw of gateways) await gw.start({ baseUrl: url });
+  recorder.onHealth((_providerId, up) => up && dispatcher.wake());
   dispatcher.start();
   preparer.start();
   outbox.start();

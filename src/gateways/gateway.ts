@@ -46,9 +46,24 @@ export interface GatewaySink {
   health(providerId: number, up: boolean, reason?: string): void;
 }
 
+/** An HTTP endpoint a gateway's peer calls back (Kannel's dlr-url and get-url), served by the daemon. */
+export interface GatewayRoute {
+  method: 'GET' | 'POST';
+  path: string;
+  /** The raw query string (without "?"); resolves with the answer once what it reports is stored. */
+  handle(rawQuery: string): Promise<{ status: number; body: string }>;
+}
+
+export interface GatewayContext {
+  /** The daemon's own base URL (for callbacks its peers make). */
+  baseUrl: string;
+}
+
 export interface Gateway {
   readonly providerId: number;
-  start(): Promise<void>;
+  /** Endpoints to serve; registered before the daemon listens. */
+  readonly routes?: GatewayRoute[];
+  start(ctx: GatewayContext): Promise<void>;
   stop(): Promise<void>;
   isUp(): boolean;
   /** Must not throw: every problem becomes a report. */

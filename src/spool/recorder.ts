@@ -19,6 +19,8 @@ export interface RecorderOptions {
   unmatchedReceiptMs: number;
   flushMs: number;
   maxBatch: number;
+  /** How many receipts that match no message yet are kept for a later match. */
+  maxUnmatched?: number;
   /** How many attempts awaiting a receipt are remembered in memory (a miss costs one indexed read). */
   receiptCacheSize?: number;
 }
@@ -179,6 +181,12 @@ export class Recorder implements GatewaySink {
       }
     }
     this.unmatched.push(...b.unmatched);
+    // Receipts for ids nobody sent (a confused peer, a guessing caller) must not grow without bound.
+    const over = this.unmatched.length - (this.opts.maxUnmatched ?? 100_000);
+    if (over > 0) {
+      this.log.warn({ dropped: over }, 'too many receipts match no message; dropping the oldest');
+      this.unmatched.splice(0, over);
+    }
     if (this.unmatched.length && !this.timer) this.timer = setTimeout(() => ((this.timer = null), this.flush()), 250);
     if (released.length) this.onReleased(released);
     for (const e of events) this.bus.emit(e);

@@ -39,6 +39,13 @@ describe('config', () => {
     expect(() => loadConfig({ file: file('d.yaml', 'providers:\n  - name: x\n    driver: telepathy\n    services: [sms]\n'), env: {} })).toThrow(/providers\.0\.driver/);
     expect(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} })).toThrow(/missing\.yaml/);
   });
+  it('checks a driver\'s settings at start-up, naming the setting', () => {
+    const smpp = 'providers:\n  - name: smsc\n    driver: smpp\n    services: [sms]\n    host: 10.0.0.1\n    username: esme\n';
+    expect(loadConfig({ file: file('e.yaml', smpp + '    settings: { window: 50, bind: transmitter_receiver }\n'), env: {} }).providers[0]!.settings).toEqual({ window: 50, bind: 'transmitter_receiver' });
+    expect(() => loadConfig({ file: file('f.yaml', smpp + '    settings: { window: 0 }\n'), env: {} })).toThrow(/providers\.0\.settings\.window/);
+    expect(() => loadConfig({ file: file('g.yaml', smpp + '    settings: { windw: 5 }\n'), env: {} })).toThrow(/providers\.0\.settings.*windw/);
+    expect(() => loadConfig({ file: file('h.yaml', 'providers:\n  - name: k\n    driver: kannel\n    services: [sms]\n    settings: { mo_secret: short }\n'), env: {} })).toThrow(/providers\.0\.(settings\.mo_secret|host)/);
+  });
   it('documents every key in the example file', async () => {
     const { readFileSync } = await import('node:fs');
     const example = readFileSync(new URL('../../config/switchpost.example.yaml', import.meta.url), 'utf8');

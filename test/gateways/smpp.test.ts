@@ -241,6 +241,23 @@ describe('SMPP sessions under trouble', () => {
     expect(smsc.binds[0]).toMatchObject({ status: 0 });
   });
 
+  it('holds work while the SMSC is unreachable and sends it, without using a try, once it is back', async () => {
+    const { d, smsc: first, u } = await start();
+    const port = (first as any).port as number;
+    await first.close();
+    const until = Date.now() + 5000;
+    while (Date.now() < until && (await d.api('GET', '/health')).json.providers[0].up) await new Promise((r) => setTimeout(r, 20));
+    expect((await d.api('GET', '/health')).json.providers[0].up).toBe(false);
+    const job = await post(d, u.auth, { message: 'wait for me', recipients: [{ destination: '+61491570156' }] });
+    const held = await d.waitFor(() => rows(d, job).find((r) => r.state === 'queued' && /down/.test(r.reason ?? '')), 5000);
+    expect(held.tries).toBe(0);
+    smsc = new TestSmsc({ systemId: 'esme', password: 'secret' });
+    await smsc.listen(port);
+    await d.waitFor(complete(d, job), 20_000);
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 1 });
+    expect(smsc.submits).toHaveLength(1);
+  });
+
   it('stays down when the bind is refused', async () => {
     smsc = new TestSmsc({ systemId: 'esme', password: 'right' });
     const port = await smsc.listen();

@@ -35,6 +35,7 @@ import { buildServer } from './api/server.js';
 import { BasicAuth } from './api/auth.js';
 import { welcorpFace } from './api/welcorp/index.js';
 import { welcorpCallbacks } from './api/welcorp/callbacks.js';
+import { retarusFace } from './api/retarus/index.js';
 
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
 export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way']);
@@ -166,6 +167,11 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   );
   const app = buildServer(config, log, live);
   app.get('/health', async () => ({ status: 'ok', in_flight: dispatcher.inFlightCount, providers: pool.gateways().map((g) => ({ id: g.providerId, up: g.isUp() })) }));
+  const onJobCreated = (jobId: number, userId: number, channel: Channel, total: number) => {
+    bus.emit({ type: 'job.created', at: clock.now(), userId, jobId, channel, total });
+    preparer.add(jobId);
+    dispatcher.wake();
+  };
   await app.register(welcorpFace, {
     prefix: '/api/v1',
     auth,
@@ -174,12 +180,20 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     channels: IMPLEMENTED_CHANNELS,
     publicUrl: config.http.public_url,
     clock,
-    onJobCreated: (jobId, userId, channel, total) => {
-      bus.emit({ type: 'job.created', at: clock.now(), userId, jobId, channel, total });
-      preparer.add(jobId);
-      dispatcher.wake();
-    },
+    onJobCreated,
   });
+  if (config.retarus.enabled) {
+    await app.register(retarusFace, {
+      prefix: config.retarus.base_path,
+      auth,
+      jobs: new JobStore(db),
+      users,
+      clock,
+      requestsPer10s: config.retarus.requests_per_10s,
+      duplicateWindowMs: config.retarus.duplicate_window_hours * 3_600_000,
+      onJobCreated,
+    });
+  }
   // Peers' callbacks (Kannel's DLRs and MO): answered once what they report is stored.
   for (const gw of gateways) {
     for (const r of gw.routes ?? []) {

@@ -93,6 +93,16 @@ export const configSchema = z.strictObject({
       allow_private: z.array(z.string()).default([]),
     })
     .prefault({}),
+  retarus: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      base_path: z.string().regex(/^\/[A-Za-z0-9/_-]*$/, 'a path such as /rest/v1').default('/rest/v1'),
+      /** Requests per account in any 10 seconds before 429. */
+      requests_per_10s: z.number().int().min(1).default(100),
+      /** How far back duplicateDetection looks for the same content to the same recipients. */
+      duplicate_window_hours: z.number().min(0).default(24),
+    })
+    .prefault({}),
   sandbox: z
     .strictObject({
       enabled: z.boolean().default(true),

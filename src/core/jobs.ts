@@ -18,6 +18,10 @@ export interface NewJob {
   cutoff: string | null;
   blackouts: Blackout[];
   recipients: NewRecipient[];
+  /** A face's own id for the job (Retarus "J.…"). */
+  externalId?: string;
+  /** Digest of content and recipients, for duplicate detection. */
+  dedupeKey?: string;
 }
 
 export interface NewRecipient {

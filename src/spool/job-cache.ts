@@ -23,6 +23,18 @@ export interface JobCacheDefaults {
   retry: RetryPolicy;
 }
 
+/**
+ * The text for a recipient: `content.message` with merge fields, or, for a job of several fixed texts
+ * (Retarus: messages[]), the one the recipient's `__message` field points at, taken literally.
+ */
+function templateOf(content: Record<string, unknown>): Template {
+  if (Array.isArray(content.messages)) {
+    const texts = content.messages.map(String);
+    return (fields) => texts[Number(fields.__message ?? 0)] ?? '';
+  }
+  return compileTemplate(typeof content.message === 'string' ? content.message : '');
+}
+
 /** Jobs by id, loaded on first use and dropped when finished or when the cache grows past its bound. */
 export class JobCache {
   private readonly jobs = new Map<number, SpoolJob>();
@@ -78,7 +90,7 @@ export class JobCache {
         hours: row.cutoff ? { dayStart: this.defaults.dayStart, cutoff: row.cutoff, zone: row.timezone } : null,
         blackouts: row.blackouts ? (JSON.parse(row.blackouts) as Blackout[]) : [],
       },
-      template: compileTemplate(typeof content.message === 'string' ? content.message : ''),
+      template: templateOf(content),
       retry: { ...this.defaults.retry, tries },
       sms: typeof content.sms === 'object' && content.sms !== null ? (content.sms as SmsSendOptions) : undefined,
     };

@@ -26,6 +26,7 @@ export interface JobRow {
   failed: number;
   cost: number;
   created_at: number;
+  external_id: string | null;
   first_sent_at: number | null;
   completed_at: number | null;
   timezone: string;
@@ -73,8 +74,8 @@ export class JobStore {
   /** Store a job and all its recipients in one transaction; nothing is stored if anything fails. */
   create(job: NewJob, now = Date.now()): number {
     const insertJob = this.db.prepare(
-      `INSERT INTO jobs (user_id, face, channel, name, content, options, callback_url, sender, scheduled_at, valid_until, reply_until, cutoff, blackouts, total, remaining, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO jobs (user_id, face, channel, name, content, options, callback_url, sender, scheduled_at, valid_until, reply_until, cutoff, blackouts, total, remaining, created_at, external_id, dedupe_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertRecipient = this.db.prepare(
       `INSERT INTO recipients (job_id, seq, destination, name, reference, fields, blackouts, state, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
@@ -86,6 +87,7 @@ export class JobStore {
         insertJob.run(
           job.userId, job.face, job.channel, job.name, JSON.stringify(job.content), JSON.stringify(job.options), job.callbackUrl, job.sender,
           job.scheduledAt, job.validUntil, job.replyUntil, job.cutoff, job.blackouts.length ? JSON.stringify(job.blackouts) : null, n, n, now,
+          job.externalId ?? null, job.dedupeKey ?? null,
         ).lastInsertRowid,
       );
       let seq = 0;
@@ -94,6 +96,26 @@ export class JobStore {
       }
       return jobId;
     })();
+  }
+
+  byExternalId(face: string, externalId: string): JobRow | undefined {
+    return this.db.prepare(`${JOB_SELECT} WHERE j.face = ? AND j.external_id = ?`).get(face, externalId) as JobRow | undefined;
+  }
+
+  /** Whether the user made a job with this digest since `since`. */
+  hasDuplicate(userId: number, dedupeKey: string, since: number): boolean {
+    return this.db.prepare('SELECT 1 FROM jobs WHERE user_id = ? AND dedupe_key = ? AND created_at >= ? LIMIT 1').get(userId, dedupeKey, since) !== undefined;
+  }
+
+  /** External ids of a face's jobs that `scope` may see, created in [from, to), oldest first. */
+  externalIds(scope: Scope, face: string, from: number, to: number, open: boolean | null, limit: number, offset: number): string[] {
+    const owner = ownerFilter(scope, 'j.user_id');
+    const openSql = open === null ? '' : open ? ` AND j.status = 'submitted'` : ` AND j.status <> 'submitted'`;
+    return (
+      this.db
+        .prepare(`SELECT j.external_id FROM jobs j WHERE ${owner.sql} AND j.face = ? AND j.external_id IS NOT NULL AND j.created_at >= ? AND j.created_at < ?${openSql} ORDER BY j.created_at, j.id LIMIT ? OFFSET ?`)
+        .all(...owner.params, face, from, to, limit, offset) as { external_id: string }[]
+    ).map((r) => r.external_id);
   }
 
   get(id: number): JobRow | undefined {

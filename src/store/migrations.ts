@@ -221,4 +221,16 @@ CREATE TABLE attempt_parts (
 CREATE INDEX attempt_parts_peer ON attempt_parts(provider_id, peer_id);
 `,
   },
+  {
+    version: 3,
+    name: 'external job ids and duplicate detection',
+    sql: `
+-- A face's own id for a job (Retarus "J.…"), unique within the face.
+ALTER TABLE jobs ADD COLUMN external_id TEXT;
+CREATE UNIQUE INDEX jobs_external ON jobs(face, external_id) WHERE external_id IS NOT NULL;
+-- Same content to the same recipients: a digest, for faces that refuse duplicates within a window.
+ALTER TABLE jobs ADD COLUMN dedupe_key TEXT;
+CREATE INDEX jobs_dedupe ON jobs(user_id, dedupe_key, created_at) WHERE dedupe_key IS NOT NULL;
+`,
+  },
 ];

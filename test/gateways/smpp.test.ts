@@ -136,6 +136,20 @@ describe('SMPP gateway unit wire fields', () => {
   });
 });
 
+describe('SMS options from a face to the wire', () => {
+  it('sends a Retarus job with UCS-2, flash, validity and its sender as the SMSC sees them', async () => {
+    const { d, smsc, u } = await start();
+    const r = await d.api('POST', '/rest/v1/jobs', { auth: u.auth, body: { options: { src: 'Acme', encoding: 'utf-16', flash: true, validityMin: 90 }, messages: [{ text: 'Alarm', recipients: [{ dst: '+61491570156' }] }] } });
+    expect(r.status).toBe(201);
+    await d.waitFor(() => smsc.submits.length === 1);
+    expect(smsc.submits[0]).toMatchObject({ data_coding: 0x18, validity_period: '000000013000000R', source_addr_ton: 5, source_addr: 'Acme' });
+    expect(Buffer.from(smsc.submits[0].short_message).swap16().toString('utf16le')).toBe('Alarm');
+    await d.waitFor(() => (d.db.prepare('SELECT remaining FROM jobs WHERE external_id = ?').get(r.json.jobId) as { remaining: number }).remaining === 0);
+    const sms = await d.api('GET', `/rest/v1/sms?jobId=${r.json.jobId}`, { auth: u.auth });
+    expect(sms.json).toEqual([expect.objectContaining({ dst: '+61491570156', processStatus: 'DONE', status: 'SUC_FIN' })]);
+  });
+});
+
 describe('SMPP sessions under trouble', () => {
   it('throttling pauses the bind and sends the same PDU again; errors are classed final or retryable', async () => {
     const seen = new Map<string, number>();

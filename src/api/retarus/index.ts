@@ -1,0 +1,125 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { DateTime } from 'luxon';
+import type { BasicAuth } from '../auth.js';
+import type { JobStore } from '../../store/jobs.js';
+import type { UserStore } from '../../store/users.js';
+import type { Clock } from '../../core/clock.js';
+import type { Channel } from '../../core/model.js';
+import { ApiError } from '../errors.js';
+import { toNewJob } from './submit.js';
+import { jobReport, recipientReport } from './present.js';
+import { RequestWindow } from './rate.js';
+
+export interface RetarusDeps {
+  auth: BasicAuth;
+  jobs: JobStore;
+  users: UserStore;
+  clock: Clock;
+  requestsPer10s: number;
+  duplicateWindowMs: number;
+  onJobCreated: (jobId: number, userId: number, channel: Channel, total: number) => void;
+}
+
+const DAY = 86_400_000;
+const HISTORY_MS = 92 * DAY; // "up to 3 months"
+
+/** The Retarus SMS v1 REST API (seed 003). Errors: the seed's status codes, with {"message": …} (see README.md). */
+export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Promise<void> {
+  const window = new RequestWindow(deps.requestsPer10s);
+  const fail = (reply: FastifyReply, status: number, message: string) => reply.code(status).send({ message });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    if (err instanceof ApiError) return fail(reply, err.status, err.message);
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) app.log.error({ err }, 'request failed');
+    // Malformed JSON and the like are invalid JobRequest data: 400.
+    return fail(reply, status === 500 ? 500 : 400, status === 500 ? 'Internal error' : err.message);
+  });
+  app.setNotFoundHandler((_req, reply) => fail(reply, 404, 'Not found'));
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url.startsWith(`${app.prefix}/version`)) return;
+    const user = deps.auth.check(req.headers.authorization);
+    if (!user) {
+      reply.header('WWW-Authenticate', 'Basic realm="switchpost", charset="UTF-8"');
+      return fail(reply, 401, 'Authentication failed');
+    }
+    const wait = window.take(user.id, deps.clock.now());
+    if (wait > 0) {
+      reply.header('Retry-After', String(Math.ceil(wait / 1000)));
+      return fail(reply, 429, `Too many requests in the last 10 seconds; retry in ${Math.ceil(wait / 1000)} s`);
+    }
+    req.user = user;
+  });
+
+  const scopeOf = (u: { id: number; role: 'admin' | 'agent' | 'user' }) => ({ userId: u.id, role: u.role });
+
+  app.post('/jobs', async (req, reply) => {
+    const user = req.user!;
+    const now = deps.clock.now();
+    const job = toNewJob(req.body, user, now);
+    if (job.dedupeKey && deps.jobs.hasDuplicate(user.id, job.dedupeKey, now - deps.duplicateWindowMs)) {
+      throw new ApiError(409, 'Duplicate job: the same texts to the same recipients were sent within the detection window');
+    }
+    const id = deps.jobs.create(job, now);
+    req.log.info({ jobId: id, externalId: job.externalId, userId: user.id, recipients: job.recipients.length }, 'job created');
+    deps.onJobCreated(id, user.id, job.channel, job.recipients.length);
+    return reply.code(201).send({ jobId: job.externalId });
+  });
+
+  app.get('/jobs', async (req) => {
+    const user = req.user!;
+    const q = req.query as Record<string, string | undefined>;
+    const now = deps.clock.now();
+    const time = (k: string): number | undefined => {
+      const v = q[k];
+      if (v === undefined || v === '') return undefined;
+      const t = DateTime.fromISO(v, { setZone: true });
+      if (!t.isValid) throw new ApiError(400, `${k}: expected an ISO 8601 date-time`);
+      return t.toMillis();
+    };
+    const to = time('toTs') ?? now;
+    const from = time('fromTs') ?? to - 30 * DAY;
+    if (to <= from) throw new ApiError(400, 'toTs: must be after fromTs');
+    if (to - from > 30 * DAY) throw new ApiError(400, 'fromTs: at most 30 days before toTs');
+    const int = (k: string, dflt: number, min: number, max: number): number => {
+      const v = q[k];
+      if (v === undefined || v === '') return dflt;
+      if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new ApiError(400, `${k}: expected a whole number from ${min} to ${max}`);
+      return Number(v);
+    };
+    const limit = int('limit', 100, 1, 1000);
+    const offset = int('offset', 0, 0, 1_000_000_000);
+    if (q.jobIdsOnly !== undefined && q.jobIdsOnly !== '' && q.jobIdsOnly !== 'true') throw new ApiError(400, 'jobIdsOnly: must be true');
+    const open = q.open === undefined || q.open === '' ? null : q.open === 'true' ? true : q.open === 'false' ? false : undefined;
+    if (open === undefined) throw new ApiError(400, 'open: expected true, false or nothing');
+    const ids = deps.jobs.externalIds(scopeOf(user), 'retarus', Math.max(from, now - HISTORY_MS), to, open, limit, offset);
+    return ids.map((jobId) => ({ jobId }));
+  });
+
+  const visibleJob = (user: { id: number; role: 'admin' | 'agent' | 'user' }, externalId: string | undefined) => {
+    if (!externalId) throw new ApiError(400, 'No job-id given');
+    const job = deps.jobs.byExternalId('retarus', externalId);
+    if (!job || job.created_at < deps.clock.now() - HISTORY_MS || !deps.users.canSee(scopeOf(user), job.user_id)) throw new ApiError(404, 'Job not found');
+    return job;
+  };
+
+  app.get('/jobs/:jobId', async (req) => {
+    const job = visibleJob(req.user!, (req.params as { jobId: string }).jobId);
+    return jobReport(job, deps.jobs.recipients(job.id).map((r) => r.id));
+  });
+
+  app.get('/sms', async (req) => {
+    const job = visibleJob(req.user!, (req.query as { jobId?: string }).jobId);
+    return deps.jobs.recipients(job.id).map((r) => recipientReport(job, r));
+  });
+
+  app.get('/version', async () => ({
+    buildNumber: 1,
+    buildTimestamp: '2026-11-22 00:00:00 +0000',
+    majorVersion: 2015,
+    minorVersion: 10,
+    versionInfo: 'REST Interface',
+    message: 'switchpost',
+  }));
+}

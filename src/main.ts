@@ -36,6 +36,8 @@ import { BasicAuth } from './api/auth.js';
 import { welcorpFace } from './api/welcorp/index.js';
 import { welcorpCallbacks } from './api/welcorp/callbacks.js';
 import { retarusFace } from './api/retarus/index.js';
+import { ucontactFace } from './api/ucontact/index.js';
+import { SessionStore } from './store/sessions.js';
 
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
 export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way']);
@@ -182,6 +184,21 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     clock,
     onJobCreated,
   });
+  if (config.ucontact.enabled) {
+    for (const prefix of ['/Integra/resources', '/IntegraChannels/resources']) {
+      await app.register(ucontactFace, {
+        prefix,
+        jobs: new JobStore(db),
+        users,
+        sessions: new SessionStore(db),
+        clock,
+        sessionMs: config.ucontact.session_hours * 3_600_000,
+        inbound: (m, committed) => recorder.inbound(m, committed),
+        bus,
+        onJobCreated,
+      });
+    }
+  }
   if (config.retarus.enabled) {
     await app.register(retarusFace, {
       prefix: config.retarus.base_path,

@@ -103,6 +103,13 @@ export const configSchema = z.strictObject({
       duplicate_window_hours: z.number().min(0).default(24),
     })
     .prefault({}),
+  ucontact: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** A session token lives this long after its last use. */
+      session_hours: z.number().min(0.01).max(24 * 30).default(12),
+    })
+    .prefault({}),
   sandbox: z
     .strictObject({
       enabled: z.boolean().default(true),

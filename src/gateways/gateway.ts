@@ -26,7 +26,8 @@ export type GatewayReport =
 
 /** A message that came in through a provider (MO SMS, reply). */
 export interface InboundMessage {
-  providerId: number;
+  /** null when it came through an API rather than a provider (uContact's ReceiveURLSMS). */
+  providerId: number | null;
   channel: 'sms' | 'mms' | 'fax' | 'email';
   from: string;
   to: string | null;

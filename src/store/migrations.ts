@@ -233,4 +233,19 @@ ALTER TABLE jobs ADD COLUMN dedupe_key TEXT;
 CREATE INDEX jobs_dedupe ON jobs(user_id, dedupe_key, created_at) WHERE dedupe_key IS NOT NULL;
 `,
   },
+  {
+    version: 4,
+    name: 'sessions',
+    sql: `
+-- Token sessions of faces that log in (uContact). Only a digest of the token is stored.
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  face TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_expiry ON sessions(expires_at);
+`,
+  },
 ];

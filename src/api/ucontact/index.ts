@@ -1,0 +1,161 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { JobStore } from '../../store/jobs.js';
+import type { UserRow, UserStore } from '../../store/users.js';
+import type { SessionStore } from '../../store/sessions.js';
+import type { Clock } from '../../core/clock.js';
+import type { Channel } from '../../core/model.js';
+import type { GatewaySink } from '../../gateways/gateway.js';
+import type { EventBus } from '../../events/bus.js';
+import { verifyPassword } from '../../core/passwords.js';
+import { parseLocalDateTime } from '../../core/windows.js';
+import { validateNumber } from '../../core/numbers.js';
+import { campaignJob, parseBase, rowProblem, type SmsRow } from './jobs.js';
+
+export interface UcontactDeps {
+  jobs: JobStore;
+  users: UserStore;
+  sessions: SessionStore;
+  clock: Clock;
+  sessionMs: number;
+  inbound: GatewaySink['inbound'];
+  bus: EventBus;
+  onJobCreated: (jobId: number, userId: number, channel: Channel, total: number) => void;
+}
+
+const FACE = 'ucontact';
+type Form = Record<string, string | undefined>;
+
+/** uContact Integra (seed 002), SMS part: plain-text answers (OK / ERROR / 1), form-encoded bodies, session tokens. */
+export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Promise<void> {
+  // Form bodies are the seed's way; a few lines, no plugin needed.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+  const text = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/plain; charset=utf-8').send(body);
+  const refuse = (req: FastifyRequest, reply: FastifyReply, status: number, why: string) => {
+    req.log.info({ why }, 'ucontact request refused');
+    return text(reply.header('X-Error', encodeURIComponent(why)), status, 'ERROR');
+  };
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) app.log.error({ err }, 'request failed');
+    return refuse(req, reply, status, status === 500 ? 'internal error' : err.message);
+  });
+  app.setNotFoundHandler((req, reply) => refuse(req, reply, 404, 'not found'));
+
+  const form = (req: FastifyRequest): Form => {
+    const b = req.body;
+    const q = req.query as Form;
+    return typeof b === 'object' && b !== null && !Array.isArray(b) ? { ...q, ...(b as Form) } : q;
+  };
+  const tokenOf = (req: FastifyRequest): string | null => {
+    const h = req.headers.authorization?.trim();
+    if (!h) return null;
+    return h.toLowerCase().startsWith('bearer ') ? h.slice(7).trim() : h;
+  };
+  const sessionUser = (req: FastifyRequest): UserRow | null => {
+    const token = tokenOf(req);
+    if (!token) return null;
+    const id = deps.sessions.user(token, FACE, deps.sessionMs, deps.clock.now());
+    const u = id === null ? undefined : deps.users.byId(id);
+    return u && u.active ? u : null;
+  };
+  const authed = (handler: (req: FastifyRequest, reply: FastifyReply, user: UserRow) => unknown) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const user = sessionUser(req);
+    if (!user) return refuse(req, reply, 401, 'no valid session token in Authorization');
+    return handler(req, reply, user);
+  };
+
+  // Session: log in with the daemon's user and password, use the token in Authorization, log out.
+  app.post('/auth/login', async (req, reply) => {
+    const f = form(req);
+    const code = f.user ?? f.username ?? '';
+    const user = code ? deps.users.byCode(code) : undefined;
+    if (!user || !user.active || !verifyPassword(f.password ?? '', user.password_hash)) return refuse(req, reply, 401, 'wrong user or password');
+    const token = deps.sessions.open(user.id, FACE, deps.sessionMs, deps.clock.now());
+    return reply.code(200).send({ token, expires_in: Math.round(deps.sessionMs / 1000) });
+  });
+  app.post('/auth/logout', async (req, reply) => {
+    const token = tokenOf(req);
+    if (!token || !deps.sessions.close(token, FACE)) return refuse(req, reply, 401, 'no such session');
+    return text(reply, 200, 'OK');
+  });
+
+  const createJob = (user: UserRow, campaign: string, rows: SmsRow[], opts: { sender: string | null; scheduledAt: number | null; agent?: string | null }) => {
+    const job = campaignJob(user.id, campaign, rows, opts);
+    const id = deps.jobs.create(job, deps.clock.now());
+    deps.onJobCreated(id, user.id, job.channel, job.recipients.length);
+    return id;
+  };
+  const oneSms = (req: FastifyRequest, user: UserRow): { jobId: number } | string => {
+    const f = form(req);
+    const row: SmsRow = { campaign: f.campaign ?? '', destination: f.destination ?? '', text: f.message ?? '', priority: null };
+    const problem = rowProblem(row);
+    if (problem) return problem;
+    const source = f.source?.trim() || null;
+    if (source && !/^\+?[0-9A-Za-z ._&-]{1,15}$/.test(source)) return 'source: expected a caller id or up to 11 letters and digits';
+    return { jobId: createJob(user, row.campaign, [row], { sender: source, scheduledAt: null, agent: f.agent ?? null }) };
+  };
+
+  app.post('/SMS/SendSMS', authed(async (req, reply, user) => {
+    const r = oneSms(req, user);
+    return typeof r === 'string' ? refuse(req, reply, 400, r) : text(reply, 200, 'OK');
+  }));
+
+  app.post('/SMS/SendSMSv2', authed(async (req, reply, user) => {
+    const r = oneSms(req, user);
+    if (typeof r === 'string') return refuse(req, reply, 400, r);
+    const recipient = deps.jobs.recipients(r.jobId)[0]!;
+    return reply.code(200).send({ id: String(recipient.id) });
+  }));
+
+  app.get('/InboundSMS/ReceiveURLSMS', authed(async (req, reply, user) => {
+    const f = form(req);
+    const phone = (f.phone ?? '').trim();
+    if (!/^\+?[0-9]{3,15}$/.test(phone)) return refuse(req, reply, 400, 'phone: expected a phone number');
+    if (typeof f.message !== 'string' || f.message.length > 1600) return refuse(req, reply, 400, 'message: required, at most 1600 characters');
+    const checked = validateNumber(phone, user.country);
+    const from = checked.ok ? checked.e164 : phone;
+    // Answered once the message is stored (and its callbacks written).
+    await new Promise<void>((resolve) => deps.inbound({ providerId: null, channel: 'sms', from, to: null, text: f.message!, at: deps.clock.now(), data: { via: 'ucontact' } }, resolve));
+    return text(reply, 200, 'OK');
+  }));
+
+  app.post('/SMS/ScheduleDialerSMS', authed(async (req, reply, user) => {
+    let sms: Record<string, unknown>;
+    try {
+      sms = JSON.parse(form(req).sms ?? '') as Record<string, unknown>;
+    } catch {
+      return refuse(req, reply, 400, 'sms: expected a JSON object');
+    }
+    if (typeof sms !== 'object' || sms === null) return refuse(req, reply, 400, 'sms: expected a JSON object');
+    const str = (k: string) => (typeof sms[k] === 'string' || typeof sms[k] === 'number' ? String(sms[k]) : '');
+    const at = parseLocalDateTime(str('calldate'), user.timezone);
+    if (at === null) return refuse(req, reply, 400, 'sms.calldate: expected "YYYY-MM-DD HH:MM:SS"');
+    const row: SmsRow = { campaign: str('campaign'), destination: str('destination'), text: str('data'), priority: null };
+    const problem = rowProblem(row);
+    if (problem) return refuse(req, reply, 400, `sms.${problem}`);
+    createJob(user, row.campaign, [row], { sender: null, scheduledAt: at });
+    return text(reply, 200, '1');
+  }));
+
+  app.post('/SMS/uploadbase', authed(async (req, reply, user) => {
+    const f = form(req);
+    const b64 = (f.fileb64 ?? '').replace(/\s+/g, '');
+    if (!b64 || b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return refuse(req, reply, 400, 'fileb64: expected base64');
+    const csv = Buffer.from(b64, 'base64').toString('utf8');
+    const source = (f.filename ?? 'upload').slice(0, 255);
+    const { rows, rejected } = parseBase(csv, f.campaign ?? '');
+    // Stored before the answer (nothing is lost if the daemon dies); the dialer sends them later.
+    const byCampaign = new Map<string, SmsRow[]>();
+    for (const r of rows) (byCampaign.get(r.campaign) ?? byCampaign.set(r.campaign, []).get(r.campaign)!).push(r);
+    for (const [campaign, list] of byCampaign) createJob(user, campaign, list, { sender: null, scheduledAt: null });
+    const now = deps.clock.now();
+    for (const r of rejected) {
+      req.log.warn({ file: source, line: r.line, reason: r.reason }, 'uploadbase row rejected');
+      deps.bus.emit({ type: 'import.rejected', at: now, userId: user.id, source, line: r.line, reason: r.reason });
+    }
+    req.log.info({ file: source, accepted: rows.length, rejected: rejected.length, jobs: byCampaign.size }, 'uploadbase processed');
+    return text(reply, 200, '1');
+  }));
+}

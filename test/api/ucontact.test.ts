@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DateTime } from 'luxon';
+import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+
+let d: TestDaemon | undefined;
+afterEach(async () => {
+  await d?.close();
+  d = undefined;
+});
+
+const formPost = async (dd: TestDaemon, path: string, fields: Record<string, string>, token?: string) => {
+  const res = await fetch(dd.url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8', ...(token ? { authorization: token } : {}) },
+    body: new URLSearchParams(fields).toString(),
+  });
+  return { status: res.status, text: await res.text(), error: decodeURIComponent(res.headers.get('x-error') ?? '') };
+};
+
+async function login(dd: TestDaemon, code = 'agent1') {
+  const u = dd.addUser(code, 'user', { password: 'uc-password-1' });
+  const r = await formPost(dd, '/Integra/resources/auth/login', { user: code, password: 'uc-password-1' });
+  expect(r.status).toBe(200);
+  return { ...u, token: JSON.parse(r.text).token as string };
+}
+const jobsOf = (dd: TestDaemon, face = 'ucontact') => dd.db.prepare('SELECT id, name, sender, total, status, scheduled_at FROM jobs WHERE face = ? ORDER BY id').all(face) as { id: number; name: string; sender: string | null; total: number; status: string; scheduled_at: number | null }[];
+
+describe('uContact Integra face (SMS)', () => {
+  it('logs in for a session token, sends with it, and logs out', async () => {
+    d = await testDaemon();
+    const { token } = await login(d);
+    expect((await formPost(d, '/Integra/resources/auth/login', { user: 'agent1', password: 'wrong' })).status).toBe(401);
+    expect(await formPost(d, '/Integra/resources/SMS/SendSMS', { destination: '0491570156', message: 'Hola', campaign: 'Ventas', agent: 'ana', source: '5551' })).toMatchObject({ status: 401, text: 'ERROR' });
+    expect(await formPost(d, '/Integra/resources/SMS/SendSMS', { destination: '0491570156', message: 'Hola', campaign: 'Ventas', agent: 'ana', source: '5551' }, token)).toMatchObject({ status: 200, text: 'OK' });
+    const v2 = await formPost(d, '/IntegraChannels/resources/SMS/SendSMSv2', { destination: '+61491570157', message: 'Hola v2', campaign: 'Ventas', source: 'Acme' }, `Bearer ${token}`);
+    expect(v2.status).toBe(200);
+    const { id } = JSON.parse(v2.text);
+    expect(id).toMatch(/^\d+$/);
+    const jobs = jobsOf(d);
+    expect(jobs.map((j) => [j.name, j.sender, j.total])).toEqual([['Ventas', '5551', 1], ['Ventas', 'Acme', 1]]);
+    expect(d.db.prepare('SELECT job_id FROM recipients WHERE id = ?').get(Number(id))).toEqual({ job_id: jobs[1]!.id });
+    await d.waitFor(() => jobsOf(d!).every((j) => j.status === 'complete'));
+    expect(d.db.prepare(`SELECT state FROM recipients WHERE job_id IN (${jobs.map((j) => j.id).join(',')})`).all()).toEqual([{ state: 'delivered' }, { state: 'delivered' }]);
+    expect((await formPost(d, '/Integra/resources/SMS/SendSMS', { destination: 'nobody', message: 'x' }, token))).toMatchObject({ status: 400, text: 'ERROR', error: expect.stringMatching(/number/) });
+    expect((await formPost(d, '/Integra/resources/SMS/SendSMS', { destination: '0491570156', message: '' }, token))).toMatchObject({ status: 400, error: expect.stringMatching(/text/) });
+    expect(await formPost(d, '/Integra/resources/auth/logout', {}, token)).toMatchObject({ status: 200, text: 'OK' });
+    expect((await formPost(d, '/Integra/resources/SMS/SendSMS', { destination: '0491570156', message: 'late' }, token)).status).toBe(401);
+    expect(jobsOf(d)).toHaveLength(2);
+  });
+
+  it('takes an inbound SMS by URL: a STOP reply to a 2-way job made on the v1 API opts the number out', async () => {
+    d = await testDaemon();
+    const { token, auth } = await login(d);
+    const job = (await d.api('POST', '/api/v1/jobs', { auth, body: { job_type: '2 way sms', message: 'Come?', optout_code: 'STOP', recipients: [{ destination: '+61491570156' }] } })).json.data;
+    await d.waitFor(() => (d!.db.prepare('SELECT status FROM jobs WHERE id = ?').get(job) as { status: string }).status === 'complete');
+    const res = await fetch(`${d.url}/Integra/resources/InboundSMS/ReceiveURLSMS?phone=0491570156&message=STOP`, { headers: { authorization: token } });
+    expect([res.status, await res.text()]).toEqual([200, 'OK']);
+    expect(d.db.prepare('SELECT sender, body, job_id FROM inbound').all()).toEqual([{ sender: '+61491570156', body: 'STOP', job_id: job }]);
+    expect(d.db.prepare('SELECT address FROM opt_outs').all()).toEqual([{ address: '+61491570156' }]);
+    const bad = await fetch(`${d.url}/Integra/resources/InboundSMS/ReceiveURLSMS?phone=x&message=hi`, { headers: { authorization: token } });
+    expect(bad.status).toBe(400);
+  });
+
+  it('schedules an SMS for its calldate in the user\'s time zone', async () => {
+    d = await testDaemon();
+    const { token } = await login(d);
+    const when = DateTime.now().setZone('Australia/Sydney').plus({ days: 2 }).set({ second: 0, millisecond: 0 });
+    const sms = JSON.stringify({ calldate: when.toFormat('yyyy-MM-dd HH:mm:ss'), campaign: 'Ventas->', destination: '098344484', data: 'Message' });
+    expect(await formPost(d, '/Integra/resources/SMS/ScheduleDialerSMS', { sms }, token)).toMatchObject({ status: 200, text: '1' });
+    const [job] = jobsOf(d);
+    expect(job).toMatchObject({ name: 'Ventas->', scheduled_at: when.toMillis() });
+    expect(d.db.prepare('SELECT state, due_at FROM recipients WHERE job_id = ?').get(job!.id)).toEqual({ state: 'queued', due_at: when.toMillis() });
+    expect((await formPost(d, '/Integra/resources/SMS/ScheduleDialerSMS', { sms: '{"calldate": "soon"}' }, token)).status).toBe(400);
+    expect((await formPost(d, '/Integra/resources/SMS/ScheduleDialerSMS', { sms: 'not json' }, token)).status).toBe(400);
+  });
+
+  it('loads a base64 CSV base into one job per campaign and reports rejected rows with their line numbers', async () => {
+    d = await testDaemon();
+    const { token, id: userId } = await login(d);
+    const rejected: { line: number; reason: string; userId: number }[] = [];
+    d.bus.on((e) => e.type === 'import.rejected' && rejected.push({ line: e.line, reason: e.reason, userId: e.userId }));
+    const csv = ['campaign;number;text;priority', 'somecampaign;0491570156;Hello World!;9999', 'somecampaign;0491570157;Hi; with a semicolon;5', 'other;+61491570158;Third;', 'other;not-a-number;Bad;1', 'other;0491570159;;1', 'justtwo;cells'].join('\n');
+    const r = await formPost(d, '/Integra/resources/SMS/uploadbase', { filename: 'base.csv', fileb64: Buffer.from(csv).toString('base64'), campaign: 'fallback' }, token);
+    expect(r).toMatchObject({ status: 200, text: '1' });
+    expect(jobsOf(d).map((j) => [j.name, j.total])).toEqual([['somecampaign', 2], ['other', 1]]);
+    const texts = jobsOf(d).map((j) => JSON.parse((d!.db.prepare('SELECT content FROM jobs WHERE id = ?').get(j.id) as { content: string }).content).messages);
+    expect(texts).toEqual([['Hello World!', 'Hi; with a semicolon'], ['Third']]);
+    expect(rejected.map((x) => [x.line, x.userId])).toEqual([[5, userId], [6, userId], [7, userId]]);
+    expect(rejected[0]!.reason).toMatch(/number/);
+    expect((await formPost(d, '/Integra/resources/SMS/uploadbase', { filename: 'x.csv', fileb64: 'not base64!!', campaign: 'c' }, token)).status).toBe(400);
+  });
+});

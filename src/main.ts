@@ -38,6 +38,7 @@ import { welcorpCallbacks } from './api/welcorp/callbacks.js';
 import { retarusFace } from './api/retarus/index.js';
 import { ucontactFace } from './api/ucontact/index.js';
 import { SessionStore } from './store/sessions.js';
+import { CompanyStore } from './store/companies.js';
 
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
 export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way']);
@@ -179,6 +180,9 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     auth,
     jobs: new JobStore(db),
     users,
+    companies: new CompanyStore(db),
+    defaultTimezone: config.default_timezone,
+    defaultCountry: config.default_country,
     channels: IMPLEMENTED_CHANNELS,
     publicUrl: config.http.public_url,
     clock,

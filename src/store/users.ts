@@ -32,8 +32,29 @@ export interface NewUser {
   first_name?: string | null;
   last_name?: string | null;
   email?: string | null;
+  phone?: string | null;
+  mobile?: string | null;
+  fax?: string | null;
+  /** Face-specific fields (the v1 API's report and e-mail-to-fax settings…). */
+  profile?: Record<string, unknown>;
   timezone: string;
   country: string;
+}
+
+/** Columns a user update may set; profile is merged key by key. */
+export interface UserPatch {
+  user_code?: string;
+  password?: string;
+  company_id?: number | null;
+  first_name?: string | null;
+  last_name?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  mobile?: string | null;
+  fax?: string | null;
+  timezone?: string;
+  active?: boolean;
+  profile?: Record<string, unknown>;
 }
 
 /** Who is asking, for visibility: an admin sees all, an agent its users, a user itself. */
@@ -55,10 +76,13 @@ export class UserStore {
   add(u: NewUser, now = Date.now()): number {
     const info = this.db
       .prepare(
-        `INSERT INTO users (user_code, password_hash, role, agent_id, company_id, first_name, last_name, email, timezone, country, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO users (user_code, password_hash, role, agent_id, company_id, first_name, last_name, email, phone, mobile, fax, profile, timezone, country, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(u.user_code, hashPassword(u.password), u.role, u.agent_id ?? null, u.company_id ?? null, u.first_name ?? null, u.last_name ?? null, u.email ?? null, u.timezone, u.country, now, now);
+      .run(
+        u.user_code, hashPassword(u.password), u.role, u.agent_id ?? null, u.company_id ?? null, u.first_name ?? null, u.last_name ?? null, u.email ?? null,
+        u.phone ?? null, u.mobile ?? null, u.fax ?? null, JSON.stringify(u.profile ?? {}), u.timezone, u.country, now, now,
+      );
     return Number(info.lastInsertRowid);
   }
 
@@ -76,6 +100,34 @@ export class UserStore {
 
   count(): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
+  }
+
+  /** One page of the users `scope` may see, by user_code substring, oldest first. */
+  page(scope: Scope, codeLike: string | null, page: number, size: number): { rows: UserRow[]; total: number } {
+    const owner = ownerFilter(scope, 'id');
+    const like = codeLike ? ` AND user_code LIKE ? ESCAPE '\\'` : '';
+    const params: (string | number)[] = [...owner.params, ...(codeLike ? [`%${codeLike.replace(/[\\%_]/g, (c) => '\\' + c)}%`] : [])];
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM users WHERE ${owner.sql}${like}`).get(...params) as { n: number }).n;
+    const rows = this.db.prepare(`SELECT * FROM users WHERE ${owner.sql}${like} ORDER BY id LIMIT ? OFFSET ?`).all(...params, size, (page - 1) * size) as UserRow[];
+    return { rows, total };
+  }
+
+  /** Apply a partial update; false when there is no such user. */
+  update(id: number, patch: UserPatch, now = Date.now()): boolean {
+    const cur = this.byId(id);
+    if (!cur) return false;
+    const sets: string[] = [];
+    const params: (string | number | null)[] = [];
+    for (const k of ['user_code', 'company_id', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax', 'timezone'] as const) {
+      if (patch[k] !== undefined) (sets.push(`${k} = ?`), params.push(patch[k] ?? null));
+    }
+    if (patch.password !== undefined) (sets.push('password_hash = ?'), params.push(hashPassword(patch.password)));
+    if (patch.active !== undefined) (sets.push('active = ?'), params.push(patch.active ? 1 : 0));
+    if (patch.profile) (sets.push('profile = ?'), params.push(JSON.stringify({ ...(JSON.parse(cur.profile) as Record<string, unknown>), ...patch.profile })));
+    sets.push('updated_at = ?');
+    params.push(now);
+    this.db.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+    return true;
   }
 
   setPassword(id: number, password: string, now = Date.now()): boolean {

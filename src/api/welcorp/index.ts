@@ -12,11 +12,16 @@ import { paginate } from './paginate.js';
 import { channelOf, jobStatusOf } from './job-types.js';
 import { parseLocalDateTime } from '../../core/windows.js';
 import { baseUrlOf } from '../server.js';
+import { userRoutes } from './users.js';
+import type { CompanyStore } from '../../store/companies.js';
 
 export interface WelcorpDeps {
   auth: BasicAuth;
   jobs: JobStore;
   users: UserStore;
+  companies: CompanyStore;
+  defaultTimezone: string;
+  defaultCountry: string;
   channels: ReadonlySet<Channel>;
   publicUrl: string | null;
   clock: Clock;
@@ -59,6 +64,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
   });
 
   const scopeOf = (u: UserRow) => ({ userId: u.id, role: u.role });
+  userRoutes(app, deps, send);
 
   app.post('/jobs', async (req, reply) => {
     const user = req.user!;

@@ -1,0 +1,180 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { DateTime } from 'luxon';
+import type { UserPatch, UserRow, UserStore } from '../../store/users.js';
+import type { CompanyStore } from '../../store/companies.js';
+import { ApiError } from '../errors.js';
+import { paginate } from './paginate.js';
+import { baseUrlOf } from '../server.js';
+
+/** The seed's user fields kept in the profile, with the value shown when unset. */
+const PROFILE_FIELDS: Record<string, unknown> = {
+  dist_id: 1, account_type: 'Acct', title: null, additional_reports_address: null, report_type: null, timezone_id: null, monthly_limit: null,
+  agree_spam_policy: 0, receive_reports: false, show_recipients_in_email_report: false, show_recipients_in_online_report: false,
+  fax_header_text: null, call_back_url: null, default_tts_voice: null, tts_repeat_count: null, default_voice_caller_id: null,
+  default_sms_sender_id: null, etob_authentication_type: null, etob_email_address: null, etob_subject_behaviour: null,
+  etob_use_email_body_as_fax_cover: false, etob_email_message_start_string: null, etob_email_message_start_string_include: false,
+  etob_email_message_end_string: null, etob_strip_non_ascii: false, etob_disabled: false, etob_xheader_code: null, etob_ip_whitelist: null,
+  etob_ip_whitelist_alert_address: null, email_address_for_inbound_fax: null, credit_limit_for_alert: null, credit_limit_alert_address: null,
+  hide_costs_in_reports: false, hide_accounts: false, filter_non_ascii_in_sms: false, tts_max_character_limit: null,
+  default_sms_reply_email_address: null, tts_message_prefix: null, maximum_document_retention_hours: null, include_fax_content_in_reports: false,
+};
+const COMPANY_FIELDS = ['abn', 'address', 'suburb', 'state', 'postcode', 'country', 'billing_user_id', 'billing_contact_title', 'billing_contact_surname', 'billing_contact_first_name', 'billing_contact_phone', 'billing_contact_fax', 'billing_contact_email'];
+
+const text = (max: number) => z.string().max(max).nullable().optional();
+const scalar = z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]);
+const companySchema = z.strictObject({ name: z.string().min(1).max(255), ...Object.fromEntries(COMPANY_FIELDS.map((f) => [f, scalar.optional()])) });
+
+const userFields = {
+  user_code: z.string().regex(/^[A-Za-z0-9_./@+-]{1,64}$/, 'letters, digits and _ . / @ + - (1-64)'),
+  password: z.string().min(8, 'at least 8 characters').max(256),
+  first_name: text(100),
+  last_name: text(100),
+  email: z.email().nullable().optional(),
+  phone: text(32),
+  fax: text(32),
+  mobile: text(32),
+  timezone: z.string().max(64).optional(),
+  user_live: z.boolean().optional(),
+  company_id: z.number().int().positive().optional(),
+  company: companySchema.optional(),
+  ...Object.fromEntries(Object.keys(PROFILE_FIELDS).map((f) => [f, scalar.optional()])),
+};
+const createSchema = z.strictObject(userFields);
+const updateSchema = z.strictObject(userFields).partial();
+
+const validTimezone = (tz: string) => DateTime.local().setZone(tz).isValid;
+
+export interface UserRouteDeps {
+  users: UserStore;
+  companies: CompanyStore;
+  publicUrl: string | null;
+  defaultTimezone: string;
+  defaultCountry: string;
+  /** Cached credentials must not outlive a password change or a deactivation. */
+  auth: { forget(): void };
+}
+
+/** GET/POST /users, GET/PUT /users/{id} of the v1 API (seed 000). */
+export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (reply: FastifyReply, status: number, body: Record<string, unknown>) => FastifyReply): void {
+  const present = (u: UserRow) => {
+    const profile = JSON.parse(u.profile) as Record<string, unknown>;
+    const company = u.company_id === null ? undefined : deps.companies.byId(u.company_id);
+    const fields = Object.fromEntries(Object.entries(PROFILE_FIELDS).map(([k, dflt]) => [k, profile[k] ?? dflt]));
+    return {
+      user_id: u.id,
+      company_id: u.company_id,
+      agent_id: u.agent_id,
+      ...fields,
+      user_code: u.user_code,
+      first_name: u.first_name,
+      last_name: u.last_name,
+      email: u.email,
+      phone: u.phone,
+      fax: u.fax,
+      mobile: u.mobile,
+      user_live: u.active === 1,
+      user_added: DateTime.fromMillis(u.created_at, { zone: u.timezone }).toFormat('yyyy-MM-dd HH:mm:ss'),
+      timezone: u.timezone,
+      company: company
+        ? { company_id: company.id, dist_id: 1, agent_id: u.agent_id, name: company.name, ...Object.fromEntries(COMPANY_FIELDS.map((f) => [f, (JSON.parse(company.details) as Record<string, unknown>)[f] ?? null])) }
+        : null,
+    };
+  };
+  const issue = (err: z.ZodError) => {
+    const i = err.issues[0]!;
+    return i.code === 'unrecognized_keys' ? `unknown field "${i.keys[0]}"` : `${i.path.join('.') || 'body'}: ${i.message}`;
+  };
+  const profileOf = (body: Record<string, unknown>) => Object.fromEntries(Object.keys(PROFILE_FIELDS).filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
+  const scopeOf = (u: UserRow) => ({ userId: u.id, role: u.role });
+
+  app.get('/users', async (req, reply) => {
+    const me = req.user!;
+    if (me.role === 'user') return send(reply, 200, { data: present(me) });
+    const q = req.query as Record<string, string | undefined>;
+    const int = (k: string, dflt: number, max: number) => {
+      const v = q[k];
+      if (v === undefined || v === '') return dflt;
+      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new ApiError(422, `${k}: expected a whole number from 1 to ${max}`);
+      return Number(v);
+    };
+    const page = int('page', 1, 1_000_000);
+    const size = int('page_size', 10, 1000);
+    const { rows, total } = deps.users.page(scopeOf(me), q.user_code?.trim() || null, page, size);
+    const base = baseUrlOf(req, deps.publicUrl) + '/api/v1';
+    const query = Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined));
+    return reply.code(200).send({ ...paginate(rows.map(present), total, page, size, `${base}/users`, query), status: 200 });
+  });
+
+  const visible = (me: UserRow, raw: string) => {
+    if (!/^\d{1,15}$/.test(raw)) throw new ApiError(404, 'User not found');
+    const u = deps.users.byId(Number(raw));
+    if (!u) throw new ApiError(404, 'User not found');
+    if (!deps.users.canSee(scopeOf(me), u.id)) throw new ApiError(403, 'Permission denied');
+    return u;
+  };
+
+  app.get('/users/:id', async (req, reply) => send(reply, 200, { data: present(visible(req.user!, (req.params as { id: string }).id)) }));
+
+  const companyFor = (body: { company_id?: number | undefined; company?: Record<string, unknown> | undefined }): number | null | undefined => {
+    if (body.company_id !== undefined && body.company) throw new ApiError(422, 'Validation failed: give company_id or company, not both');
+    if (body.company_id !== undefined) {
+      if (!deps.companies.byId(body.company_id)) throw new ApiError(422, 'Validation failed: company_id: no such company');
+      return body.company_id;
+    }
+    if (body.company) {
+      const { name, ...details } = body.company;
+      return deps.companies.add(String(name), details);
+    }
+    return undefined;
+  };
+
+  app.post('/users', async (req, reply) => {
+    const me = req.user!;
+    if (me.role === 'user') throw new ApiError(403, 'Permission denied');
+    const parsed = createSchema.safeParse(req.body);
+    if (!parsed.success) throw new ApiError(422, `Validation failed: ${issue(parsed.error)}`);
+    const b = parsed.data as z.infer<typeof createSchema> & Record<string, unknown>;
+    if (deps.users.byCode(b.user_code)) throw new ApiError(422, 'Validation failed: The user_code has already been taken.');
+    if (b.timezone !== undefined && !validTimezone(b.timezone)) throw new ApiError(422, 'Validation failed: timezone: not an IANA time zone');
+    const id = deps.users.add({
+      user_code: b.user_code,
+      password: b.password,
+      role: 'user',
+      agent_id: me.role === 'agent' ? me.id : null,
+      company_id: companyFor(b) ?? (me.role === 'agent' ? me.company_id : null),
+      first_name: b.first_name ?? null,
+      last_name: b.last_name ?? null,
+      email: b.email ?? null,
+      phone: b.phone ?? null,
+      mobile: b.mobile ?? null,
+      fax: b.fax ?? null,
+      profile: profileOf(b),
+      timezone: b.timezone ?? deps.defaultTimezone,
+      country: deps.defaultCountry,
+    });
+    req.log.info({ userId: id, by: me.id }, 'user created');
+    return send(reply, 200, { data: id });
+  });
+
+  app.put('/users/:id', async (req, reply) => {
+    const me = req.user!;
+    const target = visible(me, (req.params as { id: string }).id);
+    const parsed = updateSchema.safeParse(req.body);
+    if (!parsed.success) throw new ApiError(422, `Validation failed: ${issue(parsed.error)}`);
+    const b = parsed.data as z.infer<typeof updateSchema> & Record<string, unknown>;
+    if (b.user_code !== undefined && b.user_code.toLowerCase() !== target.user_code.toLowerCase() && deps.users.byCode(b.user_code)) {
+      throw new ApiError(422, 'Validation failed: The user_code has already been taken.');
+    }
+    if (b.timezone !== undefined && !validTimezone(b.timezone)) throw new ApiError(422, 'Validation failed: timezone: not an IANA time zone');
+    if (b.user_live !== undefined && me.id === target.id) throw new ApiError(403, 'Permission denied: a user cannot deactivate itself');
+    const patch: UserPatch = { profile: profileOf(b) };
+    for (const k of ['user_code', 'password', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax', 'timezone'] as const) if (b[k] !== undefined) (patch as Record<string, unknown>)[k] = b[k];
+    if (b.user_live !== undefined) patch.active = b.user_live;
+    const company = companyFor(b);
+    if (company !== undefined) patch.company_id = company;
+    deps.users.update(target.id, patch);
+    if (patch.password !== undefined || patch.active !== undefined || patch.user_code !== undefined) deps.auth.forget();
+    return send(reply, 200, { data: target.id });
+  });
+}

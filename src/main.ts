@@ -39,6 +39,8 @@ import { retarusFace } from './api/retarus/index.js';
 import { ucontactFace } from './api/ucontact/index.js';
 import { SessionStore } from './store/sessions.js';
 import { CompanyStore } from './store/companies.js';
+import { VerificationStore } from './store/verification.js';
+import { loadOrCreateKey } from './store/secret-key.js';
 
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
 export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way']);
@@ -134,6 +136,17 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     (e) => e.type === 'job.finished' && log.info({ jobId: e.jobId, succeeded: e.succeeded, failed: e.failed }, 'job finished'),
     (type) => type === 'job.finished',
   );
+  // A 2FA message's text holds its code: once the message is final, only the template stays stored.
+  const jobStore = new JobStore(db);
+  bus.on(
+    (e) => {
+      if (e.type !== 'job.finished') return;
+      const job = jobStore.get(e.jobId);
+      const options = job ? (JSON.parse(job.options) as Record<string, unknown>) : {};
+      if (options.two_factor === true) jobStore.setContent(e.jobId, { messages: [String(options.template ?? '')] });
+    },
+    (type) => type === 'job.finished',
+  );
   recorder.onFlushed = () => {
     dispatcher.wake();
     outbox.wake();
@@ -181,6 +194,13 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     jobs: new JobStore(db),
     users,
     companies: new CompanyStore(db),
+    verification: {
+      codes: new VerificationStore(db),
+      key: loadOrCreateKey(join(config.data_dir, 'verification.key')),
+      codeTtlMs: config.two_factor.code_ttl_minutes * 60_000,
+      maxFailures: config.two_factor.max_failures,
+      failureWindowMs: config.two_factor.failure_window_minutes * 60_000,
+    },
     defaultTimezone: config.default_timezone,
     defaultCountry: config.default_country,
     channels: IMPLEMENTED_CHANNELS,

@@ -93,6 +93,15 @@ export const configSchema = z.strictObject({
       allow_private: z.array(z.string()).default([]),
     })
     .prefault({}),
+  two_factor: z
+    .strictObject({
+      /** How long a sent code stays usable (the seed: 30 minutes by default, up to 5 hours). */
+      code_ttl_minutes: z.number().int().min(1).max(300).default(30),
+      /** Failed validations per client_ref within the window before 429. */
+      max_failures: z.number().int().min(1).max(100).default(5),
+      failure_window_minutes: z.number().int().min(1).max(1440).default(15),
+    })
+    .prefault({}),
   retarus: z
     .strictObject({
       enabled: z.boolean().default(true),

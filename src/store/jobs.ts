@@ -98,6 +98,11 @@ export class JobStore {
     })();
   }
 
+  /** Replace a job's content (to drop a secret from it once sent). */
+  setContent(id: number, content: Record<string, unknown>): void {
+    this.db.prepare('UPDATE jobs SET content = ? WHERE id = ?').run(JSON.stringify(content), id);
+  }
+
   byExternalId(face: string, externalId: string): JobRow | undefined {
     return this.db.prepare(`${JOB_SELECT} WHERE j.face = ? AND j.external_id = ?`).get(face, externalId) as JobRow | undefined;
   }

@@ -248,4 +248,29 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_expiry ON sessions(expires_at);
 `,
   },
+  {
+    version: 5,
+    name: 'verification codes',
+    sql: `
+-- 2FA codes (v1 API client_verification): only a keyed digest of each code is kept.
+CREATE TABLE verification_codes (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL,
+  client_ref TEXT NOT NULL,
+  code_hash TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  job_id INTEGER,
+  sent_at INTEGER NOT NULL,
+  used_at INTEGER
+);
+CREATE INDEX verification_codes_ref ON verification_codes(user_id, client_ref, sent_at);
+CREATE TABLE verification_failures (
+  user_id INTEGER NOT NULL,
+  client_ref TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX verification_failures_ref ON verification_failures(user_id, client_ref, at);
+`,
+  },
 ];

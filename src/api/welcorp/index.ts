@@ -13,6 +13,7 @@ import { channelOf, jobStatusOf } from './job-types.js';
 import { parseLocalDateTime } from '../../core/windows.js';
 import { baseUrlOf } from '../server.js';
 import { userRoutes } from './users.js';
+import { verificationRoutes, type VerificationDeps } from './verification.js';
 import type { CompanyStore } from '../../store/companies.js';
 
 export interface WelcorpDeps {
@@ -20,6 +21,7 @@ export interface WelcorpDeps {
   jobs: JobStore;
   users: UserStore;
   companies: CompanyStore;
+  verification: Omit<VerificationDeps, 'jobs' | 'clock' | 'channels' | 'onJobCreated'>;
   defaultTimezone: string;
   defaultCountry: string;
   channels: ReadonlySet<Channel>;
@@ -65,6 +67,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
 
   const scopeOf = (u: UserRow) => ({ userId: u.id, role: u.role });
   userRoutes(app, deps, send);
+  verificationRoutes(app, { ...deps.verification, jobs: deps.jobs, clock: deps.clock, channels: deps.channels, onJobCreated: deps.onJobCreated }, send);
 
   app.post('/jobs', async (req, reply) => {
     const user = req.user!;

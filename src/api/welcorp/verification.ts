@@ -1,0 +1,103 @@
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { VerificationStore } from '../../store/verification.js';
+import type { JobStore } from '../../store/jobs.js';
+import type { UserRow } from '../../store/users.js';
+import type { Channel } from '../../core/model.js';
+import type { Clock } from '../../core/clock.js';
+import { validateNumber } from '../../core/numbers.js';
+
+export interface VerificationDeps {
+  codes: VerificationStore;
+  jobs: JobStore;
+  clock: Clock;
+  key: Buffer;
+  channels: ReadonlySet<Channel>;
+  codeTtlMs: number;
+  maxFailures: number;
+  failureWindowMs: number;
+  onJobCreated: (jobId: number, userId: number, channel: Channel, total: number) => void;
+}
+
+const MINUTE = 60_000;
+const DEFAULT_TEMPLATE = 'Your [[company_name]] verification code is [[code]]';
+
+/**
+ * The v1 API's 2FA (seed 000, client_verification): sendCode and validateCode, as POST JSON or GET
+ * query. Codes are six digits, kept as a keyed digest, usable once, within the code's time to live and
+ * the caller's validation_window; guessing is limited per client_ref. Errors are an array of messages.
+ */
+export function verificationRoutes(app: FastifyInstance, deps: VerificationDeps, send: (reply: FastifyReply, status: number, body: Record<string, unknown>) => FastifyReply): void {
+  const digest = (userId: number, clientRef: string, code: string) => createHmac('sha256', deps.key).update(`${userId}\u0000${clientRef}\u0000${code}`).digest('hex');
+  const params = (req: FastifyRequest): Record<string, unknown> => {
+    const b = req.body;
+    return { ...(req.query as Record<string, unknown>), ...(typeof b === 'object' && b !== null && !Array.isArray(b) ? (b as Record<string, unknown>) : {}) };
+  };
+  const str = (p: Record<string, unknown>, k: string): string | undefined => (typeof p[k] === 'string' ? (p[k] as string).trim() : typeof p[k] === 'number' ? String(p[k]) : undefined);
+  const fail = (reply: FastifyReply, status: number, errors: string[]) => send(reply, status, { errors });
+
+  const sendCode = async (req: FastifyRequest, reply: FastifyReply) => {
+    const user = req.user as UserRow;
+    const p = params(req);
+    const errors: string[] = [];
+    const clientRef = str(p, 'client_ref');
+    if (!clientRef || clientRef.length > 255) errors.push('client_ref: required, at most 255 characters');
+    const type = str(p, 'message_type')?.toLowerCase();
+    if (!type || !['sms', 'email', 'tts'].includes(type)) errors.push('message_type: one of sms, email or tts');
+    const destination = str(p, 'message_destination');
+    if (!destination) errors.push('message_destination: required');
+    const template = str(p, 'message_template');
+    const company = str(p, 'company_name');
+    if (template !== undefined && (!template.includes('[[code]]') || template.length > 480)) errors.push('message_template: must contain [[code]] and be at most 480 characters');
+    if (template === undefined && (!company || company.length > 100)) errors.push('company_name: required when there is no message_template (at most 100 characters)');
+    if (errors.length) return fail(reply, 422, errors);
+    if (type === 'email' || (type === 'tts' && !deps.channels.has('tts'))) return fail(reply, 501, [`message_type: ${type} codes are not available on this server yet`]);
+    // "a valid international mobile number, including the country code", with or without "+".
+    const check = validateNumber(/^\d+$/.test(destination!) && !destination!.startsWith('0') ? `+${destination}` : destination!, user.country);
+    if (!check.ok) return fail(reply, 422, [`message_destination: ${check.reason}`]);
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const base = template ?? DEFAULT_TEMPLATE.replace('[[company_name]]', company!);
+    const now = deps.clock.now();
+    const jobId = deps.jobs.create(
+      {
+        userId: user.id, face: 'welcorp', channel: type === 'tts' ? 'tts' : 'sms', name: '2FA verification',
+        content: { messages: [base.replaceAll('[[code]]', code)] }, options: { two_factor: true, client_ref: clientRef, template: base },
+        callbackUrl: null, sender: null, scheduledAt: null, validUntil: now + deps.codeTtlMs, replyUntil: null, cutoff: null, blackouts: [],
+        recipients: [{ destination: check.e164, name: null, reference: clientRef!, fields: { __message: '0' }, blackouts: null }],
+      },
+      now,
+    );
+    deps.codes.add(user.id, clientRef!, digest(user.id, clientRef!, code), type!, check.e164, jobId, now);
+    deps.onJobCreated(jobId, user.id, type === 'tts' ? 'tts' : 'sms', 1);
+    return send(reply, 200, { data: 'message sent' });
+  };
+
+  const validateCode = async (req: FastifyRequest, reply: FastifyReply) => {
+    const user = req.user as UserRow;
+    const p = params(req);
+    const errors: string[] = [];
+    const clientRef = str(p, 'client_ref');
+    if (!clientRef || clientRef.length > 255) errors.push('client_ref: required, at most 255 characters');
+    const entered = str(p, 'entered_code');
+    if (!entered || entered.length > 32) errors.push('entered_code: required');
+    const windowRaw = p.validation_window ?? 10;
+    const windowMin = typeof windowRaw === 'string' && /^\d+$/.test(windowRaw) ? Number(windowRaw) : windowRaw;
+    if (typeof windowMin !== 'number' || !Number.isInteger(windowMin) || windowMin < 1 || windowMin > 120) errors.push('validation_window: a whole number of minutes from 1 to 120');
+    if (errors.length) return fail(reply, 422, errors);
+    const now = deps.clock.now();
+    if (deps.codes.failuresSince(user.id, clientRef!, now - deps.failureWindowMs) >= deps.maxFailures) {
+      return fail(reply, 429, [`too many wrong codes for this client_ref; try again in ${Math.round(deps.failureWindowMs / MINUTE)} minutes`]);
+    }
+    const since = now - Math.min((windowMin as number) * MINUTE, deps.codeTtlMs);
+    const wanted = Buffer.from(digest(user.id, clientRef!, entered!), 'hex');
+    const hit = deps.codes.usable(user.id, clientRef!, since).find((c) => timingSafeEqual(Buffer.from(c.code_hash, 'hex'), wanted));
+    if (hit && deps.codes.use(hit.id, now)) return send(reply, 200, { data: 'valid' });
+    deps.codes.failure(user.id, clientRef!, now);
+    return send(reply, 200, { data: 'invalid' });
+  };
+
+  for (const [path, handler] of [['/client_verification/sendCode', sendCode], ['/client_verification/validateCode', validateCode]] as const) {
+    app.get(path, handler);
+    app.post(path, handler);
+  }
+}

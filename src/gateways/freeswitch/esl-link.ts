@@ -1,0 +1,198 @@
+import { EventEmitter } from 'node:events';
+import esl, { type Connection, type Event as RawEvent } from 'modesl';
+import type { Logger } from 'pino';
+
+export interface EslSettings {
+  host: string;
+  port: number;
+  password: string;
+  /** Event names to subscribe to (json). */
+  events: string[];
+  /** Every api, bgapi and sendmsg gets an answer within this, or the link is reset. */
+  timeoutMs: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+}
+
+/** An event as the gateway reads it: FreeSWITCH's own header names. */
+export interface EslEvent {
+  name: string;
+  get(header: string): string | undefined;
+  body: string;
+}
+
+export class EslError extends Error {
+  override name = 'EslError';
+}
+
+/**
+ * One inbound Event Socket connection to FreeSWITCH over `modesl`, kept up: authenticate, subscribe,
+ * reconnect with backoff and jitter (a new connection object each time, so handlers never double),
+ * a timeout on every request (modesl has none, and answers replies in FIFO order: a lost reply would
+ * shift every later one, so a timeout resets the link), pending requests failed when the link drops.
+ * Emits 'event' (EslEvent) and 'state' (up, reason).
+ */
+export class EslLink extends EventEmitter {
+  private conn: Connection | null = null;
+  private isUp = false;
+  private running = false;
+  private failures = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly pending = new Set<(err: Error) => void>();
+
+  constructor(
+    private readonly settings: EslSettings,
+    private readonly log: Logger,
+    private readonly rand: () => number = Math.random,
+  ) {
+    super();
+  }
+
+  get up(): boolean {
+    return this.isUp;
+  }
+
+  start(): void {
+    this.running = true;
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const conn = this.conn;
+    this.drop('stopped');
+    try {
+      conn?.disconnect();
+    } catch {
+      // already gone
+    }
+  }
+
+  private connect(): void {
+    if (!this.running) return;
+    const conn = new esl.Connection(this.settings.host, this.settings.port, this.settings.password);
+    this.conn = conn;
+    conn.socket?.setNoDelay(true);
+    conn.socket?.setTimeout(this.settings.timeoutMs, () => {
+      if (!this.isUp) conn.socket?.destroy(new Error('connect or auth timed out'));
+    });
+    conn.on('esl::ready', () => {
+      if (this.conn !== conn) return;
+      conn.events('json', this.settings.events.join(' '), () => {
+        if (this.conn !== conn) return;
+        conn.socket?.setTimeout(0);
+        this.failures = 0;
+        this.isUp = true;
+        this.log.info({ host: this.settings.host, port: this.settings.port }, 'event socket connected');
+        this.emit('state', true, 'connected');
+      });
+    });
+    conn.on('esl::event::auth::fail', () => {
+      this.failures += 2;
+      this.log.error({ host: this.settings.host }, 'event socket refused the password');
+    });
+    conn.on('esl::event::**', (e: RawEvent, headers: Record<string, string>) => {
+      if (this.conn !== conn) return;
+      const type = headers?.['Content-Type'];
+      if (type === 'text/event-json') {
+        this.emit('event', { name: e.getHeader('Event-Name') ?? '', get: (h: string) => e.getHeader(h), body: e.getBody() } satisfies EslEvent);
+      } else if (type === 'text/disconnect-notice') {
+        conn.socket?.destroy();
+      }
+    });
+    const ended = (why: string) => {
+      if (this.conn !== conn) return;
+      this.conn = null;
+      this.drop(why);
+      this.scheduleReconnect();
+    };
+    conn.on('esl::end', () => ended('connection closed'));
+    conn.on('error', (err: Error) => {
+      this.log.warn({ err: err.message }, 'event socket error');
+      conn.socket?.destroy();
+      ended(err.message);
+    });
+    conn.socket?.on('close', () => ended('connection closed'));
+  }
+
+  private drop(reason: string): void {
+    const wasUp = this.isUp;
+    this.isUp = false;
+    for (const fail of [...this.pending]) fail(new EslError(`event socket ${reason} before the answer`));
+    this.pending.clear();
+    if (wasUp) this.emit('state', false, reason);
+  }
+
+  private scheduleReconnect(): void {
+    if (!this.running || this.timer) return;
+    const base = Math.min(this.settings.reconnectMaxMs, this.settings.reconnectMinMs * 2 ** Math.min(this.failures, 16));
+    this.failures++;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.connect();
+    }, Math.round(base * (0.5 + this.rand() / 2)));
+    this.timer.unref();
+  }
+
+  /** Reset the link now (it reconnects). */
+  reset(reason: string): void {
+    this.log.warn({ reason }, 'event socket reset');
+    this.conn?.socket?.destroy();
+  }
+
+  private request<T>(what: string, send: (conn: Connection, done: (v: T) => void) => void): Promise<T> {
+    const conn = this.conn;
+    if (!conn || !this.isUp) return Promise.reject(new EslError(`event socket is down (${what})`));
+    return new Promise<T>((resolve, reject) => {
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        this.pending.delete(fail);
+        reject(err);
+      };
+      const timer = setTimeout(() => {
+        fail(new EslError(`no answer to ${what} within ${this.settings.timeoutMs} ms`));
+        this.reset(`no answer to ${what}`);
+      }, this.settings.timeoutMs);
+      this.pending.add(fail);
+      send(conn, (v) => {
+        clearTimeout(timer);
+        if (!this.pending.delete(fail)) return;
+        resolve(v);
+      });
+    });
+  }
+
+  /** api: the response body. */
+  api(command: string, args: string): Promise<string> {
+    if (!oneLine(command, args)) return Promise.reject(new EslError('a value for the event socket contains a line break'));
+    return this.request(`api ${command}`, (conn, done) => conn.api(command, args, (e: RawEvent) => done(e.getBody())));
+  }
+
+  /** bgapi with our Job-UUID; resolves when FreeSWITCH took the job (its result is a BACKGROUND_JOB event). */
+  bgapi(command: string, args: string, jobUuid: string): Promise<void> {
+    if (!oneLine(command, args, jobUuid)) return Promise.reject(new EslError('a value for the event socket contains a line break'));
+    return this.request(`bgapi ${command}`, (conn, done) => {
+      conn.bgapi(command, args, jobUuid);
+      // modesl answers bgapi's command/reply through its FIFO without telling us; the BACKGROUND_JOB
+      // event is the real answer, so taking the job is enough here.
+      done(undefined);
+    });
+  }
+
+  /** sendmsg to a channel (execute an application, hang up); resolves on +OK. */
+  sendmsg(uuid: string, headers: Record<string, string>): Promise<void> {
+    if (!oneLine(uuid, ...Object.keys(headers), ...Object.values(headers))) return Promise.reject(new EslError('a value for the event socket contains a line break'));
+    return this.request(`sendmsg ${headers['execute-app-name'] ?? headers['call-command'] ?? ''}`, (conn, done) =>
+      conn.sendRecv(`sendmsg ${uuid}`, headers, (e: RawEvent) => {
+        const reply = e.getHeader('Reply-Text') ?? '';
+        if (!reply.startsWith('+OK')) this.log.warn({ uuid, reply }, 'sendmsg refused');
+        done(undefined);
+      }),
+    );
+  }
+}
+
+/** The last line of defence: nothing that could end an ESL command reaches the socket. */
+const oneLine = (...parts: string[]): boolean => parts.every((p) => !/[\r\n]/.test(p));

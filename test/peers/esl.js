@@ -1,0 +1,314 @@
+// A FreeSWITCH stand-in for tests and benchmarks: the inbound Event Socket protocol on a real TCP
+// socket (auth/request, command/reply, api/response, bgapi + BACKGROUND_JOB, text/event-json with
+// byte-counted Content-Length, text/disconnect-notice) and channels that emit FreeSWITCH's own event
+// and variable names (CHANNEL_CREATE, CHANNEL_ANSWER, CHANNEL_EXECUTE_COMPLETE, DTMF, CHANNEL_HANGUP,
+// CHANNEL_HANGUP_COMPLETE with Hangup-Cause, variable_billsec, variable_duration…). What each call does
+// is scripted by its destination number. Plain ESM JavaScript so a benchmark can run it in its own process.
+import net from 'node:net';
+import { randomUUID } from 'node:crypto';
+
+const DISCONNECT = 'Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n';
+
+/** Split an originate argument: `{a=b,c='d e'}sofia/gateway/gw/123 &park()` → vars, endpoint, application. */
+export function parseOriginate(arg) {
+  let rest = arg.trim();
+  const vars = {};
+  if (rest.startsWith('{')) {
+    let i = 1;
+    let key = '';
+    let val = '';
+    let inKey = true;
+    let quoted = false;
+    for (; i < rest.length; i++) {
+      const c = rest[i];
+      if (quoted) {
+        if (c === "'") quoted = false;
+        else val += c;
+        continue;
+      }
+      if (c === '\\' && i + 1 < rest.length) {
+        (inKey ? (key += rest[++i]) : (val += rest[++i]));
+        continue;
+      }
+      if (c === "'" && !inKey) { quoted = true; continue; }
+      if (c === '=' && inKey) { inKey = false; continue; }
+      if (c === ',' || c === '}') {
+        if (key) vars[key] = val;
+        key = ''; val = ''; inKey = true;
+        if (c === '}') break;
+        continue;
+      }
+      (inKey ? (key += c) : (val += c));
+    }
+    rest = rest.slice(i + 1);
+  }
+  const space = rest.indexOf(' ');
+  const endpoint = space < 0 ? rest : rest.slice(0, space);
+  const app = space < 0 ? '' : rest.slice(space + 1).trim();
+  return { vars, endpoint, app };
+}
+
+/**
+ * Options:
+ *  - password (default ClueCon)
+ *  - script(call) → behaviour for an originate: { answer: true, answerMs, hangupAfterMs, keys, machine } or
+ *    { cause: 'USER_BUSY' | 'NO_ANSWER' | 'CALL_REJECTED' | 'UNALLOCATED_NUMBER' …, afterMs }.
+ *    Default by the number's last three digits: 002 busy, 003 no answer, 004 rejected, 005 unallocated,
+ *    006 answering machine, else answered.
+ */
+export class EslPeer {
+  constructor(opts = {}) {
+    this.opts = opts;
+    this.password = opts.password ?? 'ClueCon';
+    this.coreUuid = randomUUID();
+    this.clients = new Set();
+    this.commands = [];
+    this.originates = [];
+    this.channels = new Map();
+    this.executed = [];
+    this.authFailures = 0;
+    this.server = net.createServer((s) => this.onClient(s));
+    this.seq = 1;
+  }
+
+  async listen(port = 0) {
+    await new Promise((r) => this.server.listen(port, '127.0.0.1', r));
+    this.port = this.server.address().port;
+    return this.port;
+  }
+
+  onClient(socket) {
+    const client = { socket, buffer: Buffer.alloc(0), authed: false, events: new Set(), all: false };
+    this.clients.add(client);
+    socket.setNoDelay(true);
+    socket.on('close', () => this.clients.delete(client));
+    socket.on('error', () => {});
+    socket.on('data', (d) => this.onData(client, d));
+    socket.write('Content-Type: auth/request\n\n');
+  }
+
+  onData(client, data) {
+    client.buffer = Buffer.concat([client.buffer, data]);
+    for (;;) {
+      const end = client.buffer.indexOf('\n\n');
+      if (end < 0) return;
+      const text = client.buffer.subarray(0, end).toString('utf8');
+      client.buffer = client.buffer.subarray(end + 2);
+      const [first, ...lines] = text.split('\n');
+      const headers = {};
+      for (const l of lines) {
+        const i = l.indexOf(': ');
+        if (i > 0) headers[l.slice(0, i)] = l.slice(i + 2);
+      }
+      this.onCommand(client, first.trim(), headers);
+    }
+  }
+
+  reply(client, text, extra = {}) {
+    const head = Object.entries({ 'Content-Type': 'command/reply', 'Reply-Text': text, ...extra }).map(([k, v]) => `${k}: ${v}`).join('\n');
+    client.socket.write(`${head}\n\n`);
+  }
+
+  apiResponse(client, body) {
+    client.socket.write(`Content-Type: api/response\nContent-Length: ${Buffer.byteLength(body)}\n\n${body}`);
+  }
+
+  onCommand(client, line, headers) {
+    this.commands.push({ line, headers });
+    if (!client.authed) {
+      if (line === `auth ${this.password}`) {
+        client.authed = true;
+        return this.reply(client, '+OK accepted');
+      }
+      this.authFailures++;
+      this.reply(client, '-ERR invalid');
+      client.socket.write(`Content-Type: text/disconnect-notice\nContent-Length: ${Buffer.byteLength(DISCONNECT)}\n\n${DISCONNECT}`);
+      return client.socket.end();
+    }
+    const [cmd, ...rest] = line.split(' ');
+    const args = rest.join(' ');
+    switch (cmd) {
+      case 'event': {
+        const [format, ...names] = rest;
+        if (format !== 'json') return this.reply(client, '-ERR this peer speaks json events only');
+        for (const n of names) (n === 'ALL' || n === 'all' ? (client.all = true) : client.events.add(n));
+        return this.reply(client, `+OK event listener enabled ${format}`);
+      }
+      case 'api':
+        if (this.opts.silent) return; // a FreeSWITCH that stopped answering
+        return this.apiResponse(client, this.api(rest[0], rest.slice(1).join(' ')));
+      case 'bgapi': {
+        const jobUuid = headers['Job-UUID'] ?? randomUUID();
+        this.reply(client, `+OK Job-UUID: ${jobUuid}`, { 'Job-UUID': jobUuid });
+        return this.bgapi(rest[0], rest.slice(1).join(' '), jobUuid);
+      }
+      case 'sendmsg':
+        return this.sendmsg(client, args, headers);
+      case 'exit':
+        this.reply(client, '+OK bye');
+        return client.socket.end();
+      default:
+        return this.reply(client, '-ERR command not found');
+    }
+  }
+
+  api(command, args) {
+    switch (command) {
+      case 'uuid_exists':
+        return this.channels.has(args.trim()) ? 'true' : 'false';
+      case 'uuid_kill': {
+        const [uuid, cause] = args.trim().split(/\s+/);
+        const ch = this.channels.get(uuid);
+        if (!ch) return '-ERR No such channel!\n';
+        this.hangup(ch, cause || 'NORMAL_CLEARING');
+        return '+OK\n';
+      }
+      case 'status':
+        return `UP 0 years, 0 days\nFreeSWITCH (Version 1.10.9-release) is ready\n${this.channels.size} session(s)\n`;
+      case 'show':
+        return JSON.stringify({ row_count: this.channels.size, rows: [...this.channels.keys()].map((uuid) => ({ uuid })) });
+      default:
+        return `-ERR ${command} Command not found!\n`;
+    }
+  }
+
+  emit(name, fields, body) {
+    const event = {
+      'Event-Name': name,
+      'Core-UUID': this.coreUuid,
+      'FreeSWITCH-Hostname': 'peer',
+      'Event-Date-Timestamp': String(Date.now() * 1000),
+      'Event-Sequence': String(this.seq++),
+      ...fields,
+      ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)), _body: body } : {}),
+    };
+    const json = JSON.stringify(event);
+    for (const c of this.clients) {
+      if (!c.authed || !(c.all || c.events.has(name))) continue;
+      c.socket.write(`Content-Length: ${Buffer.byteLength(json)}\nContent-Type: text/event-json\n\n${json}`);
+    }
+  }
+
+  channelFields(ch) {
+    return {
+      'Unique-ID': ch.uuid,
+      'Channel-Call-UUID': ch.uuid,
+      'Channel-Name': ch.endpoint,
+      'Call-Direction': 'outbound',
+      'Caller-Destination-Number': ch.number,
+      'Caller-Caller-ID-Number': ch.vars.origination_caller_id_number ?? '0000000000',
+      'Answer-State': ch.answeredAt ? 'answered' : 'ringing',
+      variable_origination_uuid: ch.uuid,
+      ...Object.fromEntries(Object.entries(ch.vars).map(([k, v]) => [`variable_${k}`, v])),
+    };
+  }
+
+  bgapi(command, args, jobUuid) {
+    if (command !== 'originate') {
+      return this.emit('BACKGROUND_JOB', { 'Job-UUID': jobUuid, 'Job-Command': command, 'Job-Command-Arg': args }, this.api(command, args));
+    }
+    const { vars, endpoint, app } = parseOriginate(args);
+    const number = endpoint.split('/').pop();
+    const uuid = vars.origination_uuid || randomUUID();
+    const call = { uuid, vars, endpoint, app, number, jobUuid, createdAt: Date.now() };
+    this.originates.push(call);
+    const plan = this.opts.script?.(call) ?? this.defaultPlan(number);
+    const ch = { ...call, plan, answeredAt: null, timers: [] };
+    this.channels.set(uuid, ch);
+    this.emit('CHANNEL_CREATE', this.channelFields(ch));
+    const finishJob = (body) => this.emit('BACKGROUND_JOB', { 'Job-UUID': jobUuid, 'Job-Command': 'originate', 'Job-Command-Arg': args }, body);
+    if (plan.cause) {
+      ch.timers.push(setTimeout(() => {
+        this.hangup(ch, plan.cause);
+        finishJob(`-ERR ${plan.cause}\n`);
+      }, plan.afterMs ?? 5));
+      return;
+    }
+    ch.timers.push(setTimeout(() => {
+      if (!this.channels.has(uuid)) return;
+      ch.answeredAt = Date.now();
+      this.emit('CHANNEL_ANSWER', this.channelFields(ch));
+      finishJob(`+OK ${uuid}\n`);
+      if (plan.machine) this.emit('CUSTOM', { ...this.channelFields(ch), 'Event-Subclass': 'avmd::beep', 'Beep-Status': 'DETECTED' });
+      if (plan.hangupAfterMs !== undefined) ch.timers.push(setTimeout(() => this.hangup(ch, 'NORMAL_CLEARING'), plan.hangupAfterMs));
+    }, plan.answerMs ?? 5));
+  }
+
+  defaultPlan(number) {
+    switch (String(number).slice(-3)) {
+      case '002': return { cause: 'USER_BUSY' };
+      case '003': return { cause: 'NO_ANSWER', afterMs: 20 };
+      case '004': return { cause: 'CALL_REJECTED' };
+      case '005': return { cause: 'UNALLOCATED_NUMBER' };
+      case '006': return { answer: true, machine: true };
+      default: return { answer: true };
+    }
+  }
+
+  sendmsg(client, args, headers) {
+    const uuid = args.trim();
+    const ch = this.channels.get(uuid);
+    if (!ch) return this.reply(client, '-ERR invalid session id [' + uuid + ']');
+    this.reply(client, '+OK');
+    if (headers['call-command'] === 'hangup') return this.hangup(ch, headers['hangup-cause'] || 'NORMAL_CLEARING');
+    if (headers['call-command'] !== 'execute') return;
+    const app = headers['execute-app-name'];
+    const data = headers['execute-app-arg'] ?? '';
+    const appUuid = headers['Event-UUID'] ?? randomUUID();
+    this.executed.push({ uuid, app, data });
+    this.emit('CHANNEL_EXECUTE', { ...this.channelFields(ch), Application: app, 'Application-Data': data, 'Application-UUID': appUuid });
+    const done = (response, extra = {}) => {
+      if (!this.channels.has(uuid)) return;
+      this.emit('CHANNEL_EXECUTE_COMPLETE', { ...this.channelFields(ch), ...extra, Application: app, 'Application-Data': data, 'Application-Response': response, 'Application-UUID': appUuid });
+    };
+    if (app === 'hangup') return this.hangup(ch, data || 'NORMAL_CLEARING');
+    if (app === 'play_and_get_digits') {
+      const parts = data.split(' ');
+      const varName = parts[7] || 'digits';
+      const key = ch.plan.keys ?? '';
+      ch.timers.push(setTimeout(() => {
+        if (key) this.emit('DTMF', { ...this.channelFields(ch), 'DTMF-Digit': key, 'DTMF-Duration': '2000', 'DTMF-Source': 'RTP' });
+        ch.vars[varName] = key;
+        done('FILE PLAYED', { [`variable_${varName}`]: key });
+      }, ch.plan.playMs ?? 5));
+      return;
+    }
+    ch.timers.push(setTimeout(() => done(app === 'playback' ? 'FILE PLAYED' : '+OK'), ch.plan.playMs ?? 5));
+  }
+
+  hangup(ch, cause) {
+    if (!this.channels.has(ch.uuid)) return;
+    this.channels.delete(ch.uuid);
+    for (const t of ch.timers) clearTimeout(t);
+    const now = Date.now();
+    const billsec = ch.answeredAt ? Math.round((now - ch.answeredAt) / 1000) : 0;
+    const fields = {
+      ...this.channelFields(ch),
+      'Hangup-Cause': cause,
+      variable_hangup_cause: cause,
+      variable_billsec: String(billsec),
+      variable_duration: String(Math.round((now - ch.createdAt) / 1000)),
+      variable_originate_disposition: ch.answeredAt ? 'SUCCESS' : cause,
+      'Answer-State': ch.answeredAt ? 'hangup' : 'hangup',
+    };
+    this.emit('CHANNEL_HANGUP', fields);
+    this.emit('CHANNEL_HANGUP_COMPLETE', fields);
+  }
+
+  /** The far end hangs up every live call. */
+  hangupAll(cause = 'NORMAL_CLEARING') {
+    for (const ch of [...this.channels.values()]) this.hangup(ch, cause);
+  }
+
+  /** Drop every ESL connection, as a FreeSWITCH restart or a network failure would; calls stay up. */
+  dropClients() {
+    for (const c of this.clients) c.socket.destroy();
+  }
+
+  async close() {
+    for (const ch of this.channels.values()) for (const t of ch.timers) clearTimeout(t);
+    this.channels.clear();
+    for (const c of this.clients) c.socket.destroy();
+    await new Promise((r) => this.server.close(() => r()));
+  }
+}

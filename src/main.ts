@@ -31,6 +31,9 @@ import { SmppGateway } from './gateways/smpp/smpp-gateway.js';
 import { smppConfig } from './gateways/smpp/settings.js';
 import { KannelGateway } from './gateways/kannel/kannel-gateway.js';
 import { kannelConfig } from './gateways/kannel/settings.js';
+import { FreeswitchGateway } from './gateways/freeswitch/freeswitch-gateway.js';
+import { freeswitchSettingsSchema } from './gateways/freeswitch/settings.js';
+import { TtsRenderer } from './media/tts.js';
 import { buildServer } from './api/server.js';
 import { BasicAuth } from './api/auth.js';
 import { welcorpFace } from './api/welcorp/index.js';
@@ -43,7 +46,7 @@ import { VerificationStore } from './store/verification.js';
 import { loadOrCreateKey } from './store/secret-key.js';
 
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
-export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way']);
+export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'tts', 'tts2way']);
 
 export const dbFile = (config: Config): string => join(config.data_dir, 'switchpost.db');
 
@@ -152,11 +155,17 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     outbox.wake();
   };
 
+  const tts = new TtsRenderer(join(config.data_dir, 'media', 'tts'));
   const gatewayFor = (p: Provider, sink: GatewaySink): Gateway | null => {
     if (p.driver === 'sandbox') return new SandboxGateway(p.id, sink, config.sandbox);
     if (p.driver === 'smpp') {
       const { endpoint, settings } = smppConfig(p);
       return new SmppGateway(p.id, endpoint, settings, sink, log.child({ provider: p.name }));
+    }
+    if (p.driver === 'freeswitch') {
+      const settings = freeswitchSettingsSchema.parse(p.settings);
+      const endpoint = { host: p.host ?? '127.0.0.1', port: p.port ?? 8021, password: p.password ?? 'ClueCon', dialstring: p.dialstring ?? 'sofia/gateway/{gateway}/{number}', prefix: p.prefix };
+      return new FreeswitchGateway(p.id, endpoint, settings, tts, sink, log.child({ provider: p.name }));
     }
     if (p.driver === 'kannel') {
       const { endpoint, settings } = kannelConfig(p);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { smppSettingsSchema } from '../gateways/smpp/settings.js';
 import { kannelSettingsSchema } from '../gateways/kannel/settings.js';
+import { freeswitchSettingsSchema } from '../gateways/freeswitch/settings.js';
 
 /** Services a provider can carry; a job's channel needs one of them. */
 export const SERVICES = ['sms', 'mms', 'voice', 'fax', 'email'] as const;
@@ -28,12 +29,12 @@ export const providerConfigSchema = z.strictObject({
   active: z.boolean().default(true),
 }).superRefine((p, ctx) => {
   // Driver settings are checked here, so a bad one stops start-up with its key named.
-  const schema = p.driver === 'smpp' ? smppSettingsSchema : p.driver === 'kannel' ? kannelSettingsSchema : null;
+  const schema = p.driver === 'smpp' ? smppSettingsSchema : p.driver === 'kannel' ? kannelSettingsSchema : p.driver === 'freeswitch' ? freeswitchSettingsSchema : null;
   if (!schema) return;
   const parsed = schema.safeParse(p.settings);
   if (!parsed.success) for (const i of parsed.error.issues) ctx.addIssue({ code: 'custom', path: ['settings', ...i.path.map(String)], message: i.message });
   if (!p.host) ctx.addIssue({ code: 'custom', path: ['host'], message: `is required for ${p.driver}` });
-  if (!p.username) ctx.addIssue({ code: 'custom', path: ['username'], message: p.driver === 'smpp' ? 'is required for smpp (the system_id)' : 'is required for kannel (the sendsms-user)' });
+  if (!p.username && p.driver !== 'freeswitch') ctx.addIssue({ code: 'custom', path: ['username'], message: p.driver === 'smpp' ? 'is required for smpp (the system_id)' : 'is required for kannel (the sendsms-user)' });
 });
 export type ProviderConfig = z.infer<typeof providerConfigSchema>;
 

@@ -8,11 +8,19 @@ export type Outcome =
    */
   | { kind: 'accepted'; peerId?: string | undefined; awaitReceipt: boolean; parts?: number; encoding?: string; partPeerIds?: string[] }
   /** The final word from the network (an SMS DLR, a call's end). */
-  | { kind: 'receipt'; status: ReceiptStatus; code?: string | undefined; text?: string | undefined; cost?: number }
+  | { kind: 'receipt'; status: ReceiptStatus; code?: string | undefined; text?: string | undefined; cost?: number; call?: CallResult }
   /** The attempt did not get through. Retryable failures go back to the queue while tries remain. */
   | { kind: 'failed'; retryable: boolean; state?: 'undeliverable' | 'rejected' | 'invalid' | 'expired'; reason: string; code?: string | undefined }
   /** The gateway could not send it now (link down): back to the queue after `retryMs`, without using a try. */
   | { kind: 'held'; reason: string; retryMs: number };
+
+/** What an answered call produced. */
+export interface CallResult {
+  /** Seconds from answer to hangup. */
+  duration: number;
+  keypress: string | null;
+  voicemail: boolean;
+}
 
 export type ReceiptStatus = 'delivered' | 'undeliverable' | 'expired' | 'rejected' | 'unknown';
 

@@ -1,4 +1,4 @@
-import type { Channel } from '../core/model.js';
+import type { Channel, MergeFields } from '../core/model.js';
 import type { Outcome } from '../core/outcomes.js';
 import type { SmsSendOptions } from '../core/sms.js';
 
@@ -13,6 +13,10 @@ export interface Delivery {
   sender: string | null;
   /** Merged text (SMS body, TTS text, e-mail text part). */
   text: string;
+  /** The recipient's merge fields (for texts beyond the main one: a call's header, voicemail…). */
+  fields?: MergeFields;
+  /** The job's content, for gateways that build more than one text from it (calls). */
+  content?: Record<string, unknown>;
   /** SMS choices of the job (encoding, flash, validity, parts), for SMS gateways. */
   sms?: SmsSendOptions;
   /** Channel extras (subject, call plan…), shaped by the core. */

@@ -206,6 +206,7 @@ export class Dispatcher {
       destination: address,
       sender: job.info.sender,
       text: job.template(fields),
+      ...(job.service === 'voice' ? { fields, content: job.info.content } : {}),
       ...(job.sms ? { sms: job.sms } : {}),
       extras: {},
     };

@@ -263,6 +263,11 @@ export class Recorder implements GatewaySink {
     }
     const reason = t.reason;
     const cost = o.kind === 'receipt' ? (o.cost ?? null) : null;
+    if (o.kind === 'receipt' && o.call) {
+      this.spool.setCallResult(attempt.recipient_id, attempt.id, o.call.duration, o.call.keypress, o.call.voicemail);
+      if (o.call.keypress !== null) this.spool.insertResult(attempt.id, attempt.recipient_id, attempt.job_id, 'keypress', o.call.keypress, null, r.at);
+      if (o.call.voicemail) this.spool.insertResult(attempt.id, attempt.recipient_id, attempt.job_id, 'voicemail', 'true', null, r.at);
+    }
     const submitted = recipientSubmit;
     const sentAt = submitted?.at ?? (isSuccess(t.state) ? now : null);
     if (this.spool.finalizeIfCurrent(attempt.recipient_id, attempt.id, t.state, reason, now, sentAt, submitted?.parts ?? null, cost)) {

@@ -89,6 +89,8 @@ export class SpoolStore {
       ),
       setPartStatus: db.prepare(`UPDATE attempt_parts SET status = ?, response = ?, updated_at = ? WHERE attempt_id = ? AND part = ?`),
       partStatuses: db.prepare(`SELECT status FROM attempt_parts WHERE attempt_id = ? ORDER BY part`),
+      callResult: db.prepare(`UPDATE recipients SET duration = ?, keypress = ?, voicemail = ? WHERE id = ? AND attempt_id = ?`),
+      attemptDuration: db.prepare(`UPDATE attempts SET duration = ? WHERE id = ?`),
       requeue: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = ? WHERE id = ?`),
       finalizeQueued: db.prepare(`UPDATE recipients SET state = ?, reason = ?, final_at = ?, due_at = ${Number.MAX_SAFE_INTEGER} WHERE id = ? AND state = 'queued'`),
       unvalidated: db.prepare(
@@ -161,6 +163,12 @@ export class SpoolStore {
 
   requeue(id: number, dueAt: number, reason: string): void {
     this.s.requeue.run(dueAt, reason, id);
+  }
+
+  /** What an answered call produced, on its recipient (while the attempt is current) and its attempt. */
+  setCallResult(recipientId: number, attemptId: number, duration: number, keypress: string | null, voicemail: boolean): void {
+    this.s.callResult.run(duration, keypress, voicemail ? 1 : 0, recipientId, attemptId);
+    this.s.attemptDuration.run(duration, attemptId);
   }
 
   /** Sending → queued without using a try, if `attemptId` is still current; whether it applied. */

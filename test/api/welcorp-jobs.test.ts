@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDaemon, basic, type TestDaemon } from '../helpers/daemon.js';
-import { SEED_2WAY, SEED_LIST, SEED_OVERVIEW, SEED_SMS, SEED_TTS } from '../fixtures/welcorp-seed.js';
+import { SEED_2WAY, SEED_LIST, SEED_OVERVIEW, SEED_SMS, SEED_TTS, SEED_2WAY_TTS } from '../fixtures/welcorp-seed.js';
 
 let d: TestDaemon;
 let admin: { id: number; auth: string };
@@ -80,11 +80,32 @@ describe('POST /api/v1/jobs', () => {
     expect(row.due_at).toBe(Date.parse(when));
   });
 
-  it('answers the 2-way seed example and 501 for channels not yet available', async () => {
+  it('answers the 2-way, TTS and 2-way TTS seed examples, and 501 for channels not yet available', async () => {
     expect((await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: SEED_2WAY })).status).toBe(200);
-    const tts = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: SEED_TTS });
-    expect(tts.status).toBe(501);
-    expect(tts.json.errors).toMatch(/job_type/);
+    expect((await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: SEED_TTS })).status).toBe(200);
+    const twoWay = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: SEED_2WAY_TTS });
+    expect(twoWay.status).toBe(200);
+    const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(twoWay.json.data) as { content: string }).content);
+    expect(content.two_way_key_responses).toEqual([
+      { key_press: '1', response_message: "Thanks, you're being redirected", redirect_to: '+6987654321' },
+      { key_press: '2', response_message: "Thanks, you're NOT being redirected", redirect_to: null },
+      { key_press: '3', response_message: null, redirect_to: '+6987654322' },
+    ]);
+    const voice = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: { job_type: 'voice', recipients: [{ destination: '+61491570156' }], message: 'x' } });
+    expect(voice.status).toBe(501);
+    expect(voice.json.errors).toMatch(/job_type/);
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ ...SEED_TTS, voice: 'klingon' }, /voice: unknown voice "klingon"/],
+      [{ ...SEED_2WAY_TTS, two_way_key_responses: [{ key_press: 'A', response_message: 'x' }] }, /key_press: a key is 0-9, \* or #/],
+      [{ ...SEED_2WAY_TTS, two_way_key_responses: [{ key_press: '1', response_message: 'x' }, { key_press: 1, response_message: 'y' }] }, /given twice/],
+      [{ ...SEED_2WAY_TTS, two_way_key_responses: [{ key_press: '1', redirect_to: 'reception' }] }, /redirect_to/],
+      [{ ...SEED_TTS, two_way_key_responses: [{ key_press: '1', response_message: 'x' }] }, /only for "2 way tts"/],
+    ];
+    for (const [body, pattern] of bad) {
+      const r = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body });
+      expect(r.status).toBe(422);
+      expect(r.json.errors).toMatch(pattern);
+    }
   });
 
   it('answers user_list_ids in every accepted shape with 422 until contact lists exist', async () => {

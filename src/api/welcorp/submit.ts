@@ -9,6 +9,7 @@ import { normaliseFields } from '../../core/merge.js';
 import { dedupe } from '../../core/dedupe.js';
 import { parseLocalDateTime } from '../../core/windows.js';
 import { checkUrl } from '../../net/safe-http.js';
+import { isVoice, MAX_TTS_CHARS, VOICES } from '../../media/tts.js';
 
 export interface Submitter {
   id: number;
@@ -18,6 +19,36 @@ export interface Submitter {
 
 const HOUR = 3_600_000;
 const ALPHA_SENDER = /^[A-Za-z0-9 ._&-]{1,11}$/;
+
+/** A TTS job's call fields, checked: the voice exists, keys are unique, redirects are numbers. */
+function callContentOf(req: JobRequest, twoWay: boolean, country: string): Record<string, unknown> {
+  const voice = req.voice?.trim() || 'default';
+  if (!isVoice(voice)) throw new ApiError(422, `voice: unknown voice "${voice}"; one of ${Object.keys(VOICES).join(', ')}`);
+  const responses = twoWay ? (req.two_way_key_responses ?? []) : [];
+  if (!twoWay && req.two_way_key_responses?.length) throw new ApiError(422, 'two_way_key_responses: only for "2 way tts" jobs');
+  const seen = new Set<string>();
+  const keys = responses.map((r, i) => {
+    if (seen.has(r.key_press)) throw new ApiError(422, `two_way_key_responses.${i}.key_press: key ${r.key_press} is given twice`);
+    seen.add(r.key_press);
+    let redirect: string | null = null;
+    if (r.redirect_to) {
+      const bad = plausibleNumber(r.redirect_to);
+      if (bad) throw new ApiError(422, `two_way_key_responses.${i}.redirect_to: ${bad}`);
+      // The seed writes international numbers without "+" ("6987654321"); a leading 0 is national.
+      const given = r.redirect_to.trim();
+      redirect = /^\d+$/.test(given) && !given.startsWith('0') ? `+${given}` : canonicalNumber(given, country);
+    }
+    if (!r.response_message && !redirect) throw new ApiError(422, `two_way_key_responses.${i}: give response_message, redirect_to or both`);
+    return { key_press: r.key_press, response_message: r.response_message ?? null, redirect_to: redirect };
+  });
+  return {
+    header: req.header ?? null,
+    voicemail_message: req.voicemail_message ?? null,
+    voice,
+    skip_message_repeat: req.skip_message_repeat === true,
+    two_way_key_responses: keys,
+  };
+}
 
 /** Turn a validated v1 job request into a core job; every refusal names its field. */
 export function toNewJob(req: JobRequest, user: Submitter, available: ReadonlySet<Channel>, now: number): NewJob {
@@ -32,8 +63,11 @@ export function toNewJob(req: JobRequest, user: Submitter, available: ReadonlySe
   if (req.recipients.length === 0) throw new ApiError(422, 'recipients: at least one recipient is required');
 
   const message = req.message ?? '';
+  const isCall = channel === 'tts' || channel === 'tts2way';
   if (message.trim() === '') throw new ApiError(422, 'message: is required');
-  if ([...message].length > MAX_SMS_CHARS) throw new ApiError(422, `message: must be at most ${MAX_SMS_CHARS} characters`);
+  const maxChars = isCall ? MAX_TTS_CHARS : MAX_SMS_CHARS;
+  if ([...message].length > maxChars) throw new ApiError(422, `message: must be at most ${maxChars} characters`);
+  const callContent = isCall ? callContentOf(req, channel === 'tts2way', user.country) : null;
 
   let scheduledAt: number | null = null;
   if (req.scheduled_date) {
@@ -79,7 +113,7 @@ export function toNewJob(req: JobRequest, user: Submitter, available: ReadonlySe
     face: 'welcorp',
     channel,
     name: req.job_name ?? null,
-    content: { message },
+    content: callContent ? { message, ...callContent } : { message },
     options: { ...echo, dedupe: req.dedupe ? 1 : 0, callback_on_sms_status_update: statusUpdates, optout_code: req.optout_code ?? null },
     callbackUrl,
     sender,

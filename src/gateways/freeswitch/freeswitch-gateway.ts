@@ -1,0 +1,246 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Delivery, Gateway, GatewaySink } from '../gateway.js';
+import type { Outcome } from '../../core/outcomes.js';
+import { callPlan, planTexts, type CallPlan } from '../../core/call-plan.js';
+import { checkFile, dialNumber, dialstring, DialError, originateArg } from '../../core/originate.js';
+import { hangupOutcome } from '../../core/hangup.js';
+import type { TtsRenderer } from '../../media/tts.js';
+import { EslLink, type EslEvent } from './esl-link.js';
+import type { FreeswitchSettings } from './settings.js';
+
+export interface FreeswitchEndpoint {
+  host: string;
+  port: number;
+  password: string;
+  dialstring: string;
+  prefix: string | null;
+}
+
+/** One step of an answered call: an application run on the channel, then the next step. */
+type Step = { app: 'playback'; file: string } | { app: 'collect'; file: string; tries: number } | { app: 'bridge'; number: string } | { app: 'hangup' };
+
+interface Call {
+  d: Delivery;
+  uuid: string;
+  jobUuid: string;
+  plan: CallPlan;
+  files: Map<string, string>;
+  steps: Step[];
+  running: string | null;
+  answeredAt: number | null;
+  keypress: string | null;
+  voicemail: boolean;
+  ended: boolean;
+  watchdog: NodeJS.Timeout | null;
+}
+
+const KEY_VAR = 'switchpost_key';
+const EVENTS = ['BACKGROUND_JOB', 'CHANNEL_ANSWER', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP_COMPLETE', 'DTMF', 'CUSTOM', 'avmd::beep'];
+
+/**
+ * TTS and 2-way TTS calls through FreeSWITCH: texts rendered first, then bgapi originate with our own
+ * origination_uuid, the call plan run step by step over sendmsg as each CHANNEL_EXECUTE_COMPLETE comes,
+ * and the outcome taken from CHANNEL_HANGUP_COMPLETE (or BACKGROUND_JOB's -ERR). See README.md.
+ */
+export class FreeswitchGateway implements Gateway {
+  private readonly link: EslLink;
+  private readonly calls = new Map<string, Call>();
+  private readonly byJob = new Map<string, string>();
+
+  constructor(
+    readonly providerId: number,
+    private readonly endpoint: FreeswitchEndpoint,
+    private readonly settings: FreeswitchSettings,
+    private readonly tts: TtsRenderer,
+    private readonly sink: GatewaySink,
+    private readonly log: Logger,
+  ) {
+    this.link = new EslLink(
+      { host: endpoint.host, port: endpoint.port, password: endpoint.password, events: EVENTS, timeoutMs: settings.esl_timeout_ms, reconnectMinMs: settings.reconnect_min_ms, reconnectMaxMs: settings.reconnect_max_ms },
+      log,
+    );
+    this.link.on('event', (e: EslEvent) => this.onEvent(e));
+    this.link.on('state', (up: boolean, reason: string) => {
+      this.sink.health(providerId, up, up ? undefined : reason);
+      if (up) void this.reconcile();
+    });
+  }
+
+  async start(): Promise<void> {
+    this.link.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.calls.values()) if (c.watchdog) clearTimeout(c.watchdog);
+    await this.link.stop();
+  }
+
+  isUp(): boolean {
+    return this.link.up;
+  }
+
+  get liveCalls(): number {
+    return this.calls.size;
+  }
+
+  send(d: Delivery): void {
+    void this.dial(d).catch((err: Error) => {
+      const outcome: Outcome =
+        err instanceof DialError ? { kind: 'failed', retryable: false, state: 'invalid', reason: err.message, code: 'dial' } : { kind: 'failed', retryable: true, reason: `could not place the call: ${err.message}` };
+      this.sink.report({ attemptId: d.attemptId, at: Date.now(), outcome });
+    });
+  }
+
+  private async dial(d: Delivery): Promise<void> {
+    const plan = callPlan(d.content ?? {}, d.text, d.fields ?? {}, d.channel === 'tts2way');
+    const number = dialNumber(d.destination, this.endpoint.prefix);
+    const target = dialstring(this.endpoint.dialstring, this.settings.gateway, number);
+    for (const r of Object.values(plan.responses)) if (r.redirectTo) dialstring(this.endpoint.dialstring, this.settings.gateway, dialNumber(r.redirectTo, this.endpoint.prefix));
+    // Every text is rendered before dialling: nothing on the call waits for speech synthesis.
+    const files = new Map<string, string>();
+    for (const t of planTexts(plan)) files.set(t, checkFile(await this.tts.render(t, plan.voice)));
+    const uuid = randomUUID();
+    const jobUuid = randomUUID();
+    const call: Call = { d, uuid, jobUuid, plan, files, steps: [], running: null, answeredAt: null, keypress: null, voicemail: false, ended: false, watchdog: null };
+    this.calls.set(uuid, call);
+    this.byJob.set(jobUuid, uuid);
+    const caller = d.sender && /^\+?\d{3,20}$/.test(d.sender) ? d.sender : this.settings.caller_id_number;
+    const arg = originateArg({
+      uuid,
+      dialstring: target,
+      callerIdNumber: caller,
+      callerIdName: this.settings.caller_id_name,
+      timeoutSeconds: this.settings.originate_timeout_s,
+      ignoreEarlyMedia: this.settings.ignore_early_media,
+      variables: this.settings.amd === 'avmd' ? { execute_on_answer: 'avmd_start' } : {},
+    });
+    call.watchdog = setTimeout(() => void this.link.api('uuid_kill', `${uuid} ALLOTTED_TIMEOUT`).catch(() => undefined), (this.settings.originate_timeout_s + this.settings.max_call_seconds) * 1000);
+    call.watchdog.unref();
+    try {
+      await this.link.bgapi('originate', arg, jobUuid);
+    } catch (err) {
+      this.forget(call);
+      throw err;
+    }
+  }
+
+  private onEvent(e: EslEvent): void {
+    if (e.name === 'BACKGROUND_JOB') {
+      const uuid = this.byJob.get(e.get('Job-UUID') ?? '');
+      const call = uuid ? this.calls.get(uuid) : undefined;
+      this.byJob.delete(e.get('Job-UUID') ?? '');
+      const body = e.body.trim();
+      // "-ERR USER_BUSY": the call never came up (a CHANNEL_HANGUP_COMPLETE may say the same).
+      if (call && body.startsWith('-ERR') && !call.answeredAt) this.end(call, hangupOutcome({ cause: body.slice(4).trim().split(/\s/)[0] || 'NORMAL_TEMPORARY_FAILURE', answered: false, billsec: 0 }));
+      return;
+    }
+    const call = this.calls.get(e.get('Unique-ID') ?? '');
+    if (!call) return;
+    switch (e.name) {
+      case 'CHANNEL_ANSWER':
+        if (call.answeredAt) return;
+        call.answeredAt = Date.now();
+        this.sink.report({ attemptId: call.d.attemptId, at: call.answeredAt, outcome: { kind: 'accepted', peerId: call.uuid, awaitReceipt: true } });
+        call.steps = this.stepsFor(call.plan, call.files);
+        return this.next(call);
+      case 'CHANNEL_EXECUTE_COMPLETE': {
+        if (e.get('Application-UUID') !== call.running) return;
+        call.running = null;
+        if (e.get('Application') === 'play_and_get_digits') {
+          const key = e.get(`variable_${KEY_VAR}`) ?? '';
+          if (/^[0-9*#]$/.test(key)) {
+            call.keypress = key;
+            const r = call.plan.responses[key];
+            call.steps = [...(r?.message ? [{ app: 'playback' as const, file: call.files.get(r.message)! }] : []), ...(r?.redirectTo ? [{ app: 'bridge' as const, number: r.redirectTo }] : []), { app: 'hangup' }];
+          }
+        }
+        return this.next(call);
+      }
+      case 'CUSTOM':
+        if (e.get('Event-Subclass') !== 'avmd::beep' || call.voicemail) return;
+        // An answering machine: stop what plays and leave the voicemail message instead.
+        call.voicemail = true;
+        call.steps = [{ app: 'playback', file: call.files.get(call.plan.voicemail ?? call.plan.message)! }, { app: 'hangup' }];
+        call.running = null;
+        void this.link.api('uuid_break', `${call.uuid} all`).then(() => this.next(call), () => undefined);
+        return;
+      case 'CHANNEL_HANGUP_COMPLETE': {
+        const cause = e.get('Hangup-Cause') ?? 'NORMAL_CLEARING';
+        const billsec = Number(e.get('variable_billsec') ?? 0) || 0;
+        const outcome = hangupOutcome({ cause, answered: call.answeredAt !== null, billsec });
+        return this.end(call, outcome.kind === 'receipt' ? { ...outcome, cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } } : outcome);
+      }
+    }
+  }
+
+  private stepsFor(plan: CallPlan, files: Map<string, string>): Step[] {
+    const steps: Step[] = [];
+    if (plan.header) steps.push({ app: 'playback', file: files.get(plan.header)! });
+    const message = files.get(plan.message)!;
+    if (plan.collect) steps.push({ app: 'collect', file: message, tries: plan.repeat ? 2 : 1 });
+    else steps.push({ app: 'playback', file: message }, ...(plan.repeat ? [{ app: 'playback' as const, file: message }] : []));
+    steps.push({ app: 'hangup' });
+    return steps;
+  }
+
+  private next(call: Call): void {
+    if (call.ended || call.running) return;
+    const step = call.steps.shift();
+    if (!step) return;
+    const appUuid = randomUUID();
+    call.running = appUuid;
+    let app: string;
+    let arg: string;
+    switch (step.app) {
+      case 'playback':
+        [app, arg] = ['playback', step.file];
+        break;
+      case 'collect':
+        // min max tries timeout terminators file invalid-file variable regexp digit-timeout
+        [app, arg] = ['play_and_get_digits', `1 1 ${step.tries} 5000 # ${step.file} silence_stream://250 ${KEY_VAR} [0-9*#] 3000`];
+        break;
+      case 'bridge':
+        [app, arg] = ['bridge', dialstring(this.endpoint.dialstring, this.settings.gateway, dialNumber(step.number, this.endpoint.prefix))];
+        break;
+      case 'hangup':
+        [app, arg] = ['hangup', 'NORMAL_CLEARING'];
+        break;
+    }
+    this.link.sendmsg(call.uuid, { 'call-command': 'execute', 'execute-app-name': app, 'execute-app-arg': arg, 'Event-UUID': appUuid }).catch((err: Error) => this.log.warn({ uuid: call.uuid, app, err: err.message }, 'could not run a call step'));
+  }
+
+  private cost(billsec: number): number {
+    return Math.round(((billsec / 60) * this.settings.cost_per_minute) * 10000) / 10000;
+  }
+
+  private end(call: Call, outcome: Outcome): void {
+    if (call.ended) return;
+    call.ended = true;
+    this.forget(call);
+    this.sink.report({ attemptId: call.d.attemptId, at: Date.now(), outcome });
+  }
+
+  private forget(call: Call): void {
+    if (call.watchdog) clearTimeout(call.watchdog);
+    this.calls.delete(call.uuid);
+    this.byJob.delete(call.jobUuid);
+  }
+
+  /** After the event socket came back: calls that ended while it was away are finished from what is known. */
+  private async reconcile(): Promise<void> {
+    for (const call of [...this.calls.values()]) {
+      let exists: string;
+      try {
+        exists = (await this.link.api('uuid_exists', call.uuid)).trim();
+      } catch {
+        return;
+      }
+      if (exists === 'true' || call.ended) continue;
+      const billsec = call.answeredAt ? Math.round((Date.now() - call.answeredAt) / 1000) : 0;
+      this.end(call, call.answeredAt
+        ? { kind: 'receipt', status: 'delivered', code: 'UNKNOWN', text: 'the call ended while the event socket was down', cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } }
+        : { kind: 'failed', retryable: true, reason: 'the call ended while the event socket was down', code: 'esl_down' });
+    }
+  }
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+/** A freeswitch provider's `settings`; host, port and password are the event socket's, dialstring and prefix the provider's columns. */
+export const freeswitchSettingsSchema = z.strictObject({
+  /** The sofia gateway name put in {gateway} of the dialstring. */
+  gateway: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).nullable().default(null),
+  caller_id_number: z.string().regex(/^\+?[0-9]{3,20}$/).nullable().default(null),
+  caller_id_name: z.string().max(40).nullable().default(null),
+  originate_timeout_s: z.number().int().min(5).max(300).default(30),
+  ignore_early_media: z.boolean().default(true),
+  /** Answering machine detection by FreeSWITCH: mod_avmd started on answer, or none. */
+  amd: z.enum(['none', 'avmd']).default('none'),
+  cost_per_minute: z.number().min(0).default(0),
+  /** A call still up after this long is hung up. */
+  max_call_seconds: z.number().int().min(10).max(7200).default(600),
+  esl_timeout_ms: z.number().int().min(100).default(5000),
+  reconnect_min_ms: z.number().int().min(10).default(1000),
+  reconnect_max_ms: z.number().int().min(10).default(30_000),
+});
+export type FreeswitchSettings = z.infer<typeof freeswitchSettingsSchema>;

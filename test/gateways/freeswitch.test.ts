@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { callbackReceiver } from '../helpers/receiver.js';
+import { EslPeer } from '../peers/esl.js';
+import { SEED_TTS, SEED_2WAY_TTS } from '../fixtures/welcorp-seed.js';
+
+const hasTools = spawnSync('espeak-ng', ['--version']).status === 0 && spawnSync('ffmpeg', ['-version']).status === 0;
+let d: TestDaemon | undefined;
+let peer: EslPeer | undefined;
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await d?.close();
+  d = undefined;
+  await peer?.close();
+  peer = undefined;
+  for (const c of closers.splice(0)) await c();
+});
+
+async function start(script?: ConstructorParameters<typeof EslPeer>[0]['script'], settings: Record<string, unknown> = {}) {
+  peer = new EslPeer({ password: 'Esl-test-secret-1', script });
+  const port = await peer.listen();
+  d = await testDaemon({
+    sandbox: { enabled: false },
+    spool: { poll_ms: 20, retry: { tries: 2, backoff_seconds: 0.05, backoff_max_seconds: 0.1 } },
+    providers: [{ name: 'fs', driver: 'freeswitch', services: ['voice'], host: '127.0.0.1', port, password: 'Esl-test-secret-1', dialstring: 'sofia/gateway/{gateway}/{number}', settings: { gateway: 'telco-a', caller_id_number: '+61299990000', reconnect_min_ms: 50, reconnect_max_ms: 200, esl_timeout_ms: 2000, cost_per_minute: 0.12, ...settings } }],
+  });
+  const until = Date.now() + 10_000;
+  while (!(await d.api('GET', '/health')).json.providers[0].up) {
+    if (Date.now() > until) throw new Error('the event socket never came up');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { d, peer, u: d.addUser('caller', 'user') };
+}
+
+// The seed's examples stop at 18:00 local time; these tests must run at any hour.
+const anyHour = <T extends Record<string, unknown>>(body: T): T => ({ ...body, cutoff_hour: undefined, cut_off_hour: undefined });
+const post = async (dd: TestDaemon, auth: string, body: Record<string, unknown>) => {
+  const r = await dd.api('POST', '/api/v1/jobs', { auth, body });
+  expect(r.status).toBe(200);
+  return r.json.data as number;
+};
+const complete = (dd: TestDaemon, job: number) => () => (dd.db.prepare('SELECT status FROM jobs WHERE id = ?').get(job) as { status: string }).status === 'complete';
+const rows = (dd: TestDaemon, job: number) => dd.db.prepare('SELECT state, reason, tries, duration, keypress, voicemail, cost FROM recipients WHERE job_id = ? ORDER BY seq').all(job) as { state: string; reason: string | null; tries: number; duration: number | null; keypress: string | null; voicemail: number | null; cost: number | null }[];
+
+describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
+  it('renders the texts, originates with its own uuid, plays header once and the message twice, and records the call', async () => {
+    const { d, peer, u } = await start();
+    const job = await post(d, u.auth, { ...anyHour(SEED_TTS), recipients: [{ destination: '+61491570156', recipient: 'Jane' }] });
+    await d.waitFor(complete(d, job));
+    const [call] = peer.originates;
+    expect(call!.endpoint).toBe('sofia/gateway/telco-a/61491570156');
+    expect(call!.vars).toMatchObject({ origination_uuid: expect.stringMatching(/^[0-9a-f-]{36}$/), originate_timeout: '30', ignore_early_media: 'true', origination_caller_id_number: '61299990000' });
+    expect(call!.app).toBe('&park()');
+    const steps = peer.executed.map((x) => [x.app, x.data]);
+    expect(steps.map((s) => s[0])).toEqual(['playback', 'playback', 'playback', 'hangup']);
+    expect(steps[1]![1]).toBe(steps[2]![1]); // the message, twice
+    expect(steps[0]![1]).not.toBe(steps[1]![1]); // the header, once
+    for (const [, file] of steps.slice(0, 3)) expect(existsSync(file!)).toBe(true);
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 1, duration: 0, voicemail: 0 });
+    const attempt = d.db.prepare('SELECT peer_id FROM attempts WHERE job_id = ?').get(job) as { peer_id: string };
+    expect(attempt.peer_id).toBe(call!.vars.origination_uuid);
+    const report = (await d.api('GET', `/api/v1/jobs/${job}`, { auth: u.auth })).json.data.reports[0];
+    expect(report).toMatchObject({ status: 'SENT', stage: 'Confirmed' });
+  });
+
+  it('retries busy and unanswered calls by policy; rejected and unallocated numbers are final', async () => {
+    const { d, peer, u } = await start();
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: ['+61491570002', '+61491570003', '+61491570004', '+61491570005'].map((destination) => ({ destination })) });
+    await d.waitFor(complete(d, job), 15_000);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['failed', 2], ['failed', 2], ['rejected', 1], ['invalid', 1]]);
+    expect(rows(d, job)[0]!.reason).toMatch(/user busy/);
+    expect(rows(d, job)[1]!.reason).toMatch(/no answer/);
+    expect(peer.originates.filter((o) => o.number === '61491570002')).toHaveLength(2);
+  });
+
+  it('2-way: collects a key, plays its response, bridges to its redirect, and reports the keypress in the callback', async () => {
+    const receiver = await callbackReceiver();
+    closers.push(receiver.close);
+    const { d, peer, u } = await start((call) => ({ answer: true, keys: call.number === '33677680275' ? '1' : '' }));
+    const job = await post(d, u.auth, { ...anyHour(SEED_2WAY_TTS), callback_url: receiver.url });
+    await d.waitFor(complete(d, job), 15_000);
+    const steps = peer.executed.map((x) => [x.app, x.data]);
+    expect(steps.map((s) => s[0])).toEqual(['playback', 'play_and_get_digits', 'playback', 'bridge', 'hangup']);
+    expect(steps[1]![1]).toMatch(/^1 1 2 5000 # \/\S+\.wav silence_stream:\/\/250 switchpost_key \[0-9\*#\] 3000$/);
+    expect(steps[3]![1]).toBe('sofia/gateway/telco-a/6987654321');
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', keypress: '1' });
+    const cb = await d.waitFor(() => receiver.got[0]);
+    expect(cb.form).toMatchObject({ BroadcastID: String(job), Destination: '33677680275', Status: 'SENT', Keypress: '1', Voicemail: 'false', Reference: 'Jon test', Recipient: 'Jon A' });
+  });
+
+  it('leaves the voicemail message when FreeSWITCH detects an answering machine', async () => {
+    const { d, peer, u } = await start(() => ({ answer: true, machine: true, playMs: 200 }), { amd: 'avmd' });
+    const job = await post(d, u.auth, { ...anyHour(SEED_TTS), skip_message_repeat: true, recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(complete(d, job), 15_000);
+    expect(peer.originates[0]!.vars.execute_on_answer).toBe('avmd_start');
+    const plays = peer.executed.filter((x) => x.app === 'playback').map((x) => x.data);
+    expect(plays.length).toBeGreaterThanOrEqual(2);
+    const voicemailFile = plays[plays.length - 1];
+    expect(voicemailFile).not.toBe(plays[0]);
+    expect(peer.executed[peer.executed.length - 1]!.app).toBe('hangup');
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', voicemail: 1 });
+  });
+
+  it('keeps hostile merge fields out of the commands: they are only spoken', async () => {
+    const { d, peer, u } = await start();
+    const evil = "x},origination_caller_id_number=666}sofia/gateway/evil/1 &bridge(x)\n\napi shutdown";
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello %%recipient%%', recipients: [{ destination: '+61491570156', recipient: evil }] });
+    await d.waitFor(complete(d, job));
+    expect(peer.originates).toHaveLength(1);
+    expect(peer.originates[0]!.vars.origination_caller_id_number).toBe('61299990000');
+    expect(peer.commands.some((c) => /shutdown|evil/.test(c.line) || Object.values(c.headers).some((v) => /shutdown|evil/.test(String(v))))).toBe(false);
+    expect(rows(d, job)[0]!.state).toBe('delivered');
+  });
+
+  it('finishes a call that ended while the event socket was down, after reconnecting', async () => {
+    const { d, peer, u } = await start(() => ({ answer: true, playMs: 60_000 }));
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Long message', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(() => peer.executed.length > 0);
+    peer.dropClients();
+    peer.hangupAll(); // the far end hangs up while nobody listens
+    await d.waitFor(complete(d, job), 10_000);
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', reason: 'the call ended while the event socket was down' });
+    expect(peer.originates).toHaveLength(1);
+  });
+});

@@ -56,7 +56,7 @@ describe('v1 client verification (2FA)', () => {
     expect((await d.api('POST', '/api/v1/client_verification/validateCode', { auth: u.auth, body: { client_ref: 'c2', entered_code: code } })).json.data).toBe('invalid');
   });
 
-  it('refuses bad requests with an array of errors, and e-mail until that channel exists', async () => {
+  it('refuses bad requests with an array of errors, and e-mail until that channel exists; sends by voice', async () => {
     d = await testDaemon();
     const u = d.addUser('app', 'user');
     const send = (body: Record<string, unknown>) => d!.api('POST', '/api/v1/client_verification/sendCode', { auth: u.auth, body });
@@ -66,9 +66,13 @@ describe('v1 client verification (2FA)', () => {
     expect((await send({ client_ref: 'a', message_type: 'sms', message_destination: '61491570008', message_template: 'no code here' })).json.errors[0]).toMatch(/\[\[code\]\]/);
     expect((await send({ client_ref: 'a', message_type: 'sms', message_destination: 'nobody', company_name: 'X' })).json.errors[0]).toMatch(/message_destination/);
     expect((await send({ client_ref: 'a', message_type: 'email', message_destination: 'a@b.example', company_name: 'X' })).status).toBe(501);
+    // By voice: a TTS call that reads the code (twice, as TTS messages are).
+    expect((await send({ client_ref: 'v', message_type: 'tts', message_destination: '61491570156', message_template: 'Your code is [[code]]' })).json).toEqual({ status: 200, data: 'message sent' });
+    expect(d.db.prepare(`SELECT channel FROM jobs`).all()).toEqual([{ channel: 'tts' }]);
+    expect(d.db.prepare(`SELECT channel FROM verification_codes`).all()).toEqual([{ channel: 'tts' }]);
     expect((await d.api('POST', '/api/v1/client_verification/validateCode', { auth: u.auth, body: { client_ref: 'a', entered_code: '1', validation_window: 500 } })).json.errors[0]).toMatch(/validation_window/);
     expect((await d.api('GET', '/api/v1/client_verification/sendCode?client_ref=a')).status).toBe(401);
-    expect(d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 0 });
+    expect(d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 1 }); // the voice code only
   });
 
   it('keeps only the template once the message is final', async () => {

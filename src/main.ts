@@ -165,7 +165,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     if (p.driver === 'freeswitch') {
       const settings = freeswitchSettingsSchema.parse(p.settings);
       const endpoint = { host: p.host ?? '127.0.0.1', port: p.port ?? 8021, password: p.password ?? 'ClueCon', dialstring: p.dialstring ?? 'sofia/gateway/{gateway}/{number}', prefix: p.prefix };
-      return new FreeswitchGateway(p.id, endpoint, settings, tts, sink, log.child({ provider: p.name }));
+      return new FreeswitchGateway(p.id, endpoint, settings, tts, sink, log.child({ provider: p.name }), p.concurrency);
     }
     if (p.driver === 'kannel') {
       const { endpoint, settings } = kannelConfig(p);

@@ -71,6 +71,10 @@ export interface Gateway {
   start(ctx: GatewayContext): Promise<void>;
   stop(): Promise<void>;
   isUp(): boolean;
+  /** Whether it can take one more now (a call gateway's live channels count until they hang up). */
+  hasCapacity?(): boolean;
+  /** The pool picked it for a delivery that send() will bring in this tick: count it from now. */
+  reserve?(): void;
   /** Must not throw: every problem becomes a report. */
   send(d: Delivery): void;
 }

@@ -43,7 +43,7 @@ export class ProviderPool {
         retryAt = Math.min(retryAt, now + 5000);
         continue;
       }
-      if (s.provider.concurrency > 0 && s.inFlight >= s.provider.concurrency) {
+      if ((s.provider.concurrency > 0 && s.inFlight >= s.provider.concurrency) || (s.gateway.hasCapacity && !s.gateway.hasCapacity())) {
         reason = 'providers at their concurrency limit';
         retryAt = Math.min(retryAt, now + 50);
         continue;
@@ -67,6 +67,7 @@ export class ProviderPool {
     }
     chosen.bucket?.take(now);
     chosen.inFlight++;
+    chosen.gateway!.reserve?.();
     return { ok: true, provider: chosen.provider, gateway: chosen.gateway! };
   }
 

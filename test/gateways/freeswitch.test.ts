@@ -18,13 +18,13 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-async function start(script?: ConstructorParameters<typeof EslPeer>[0]['script'], settings: Record<string, unknown> = {}) {
+async function start(script?: ConstructorParameters<typeof EslPeer>[0]['script'], settings: Record<string, unknown> = {}, provider: Record<string, unknown> = {}) {
   peer = new EslPeer({ password: 'Esl-test-secret-1', script });
   const port = await peer.listen();
   d = await testDaemon({
     sandbox: { enabled: false },
     spool: { poll_ms: 20, retry: { tries: 2, backoff_seconds: 0.05, backoff_max_seconds: 0.1 } },
-    providers: [{ name: 'fs', driver: 'freeswitch', services: ['voice'], host: '127.0.0.1', port, password: 'Esl-test-secret-1', dialstring: 'sofia/gateway/{gateway}/{number}', settings: { gateway: 'telco-a', caller_id_number: '+61299990000', reconnect_min_ms: 50, reconnect_max_ms: 200, esl_timeout_ms: 2000, cost_per_minute: 0.12, ...settings } }],
+    providers: [{ name: 'fs', driver: 'freeswitch', services: ['voice'], host: '127.0.0.1', port, password: 'Esl-test-secret-1', dialstring: 'sofia/gateway/{gateway}/{number}', settings: { gateway: 'telco-a', caller_id_number: '+61299990000', reconnect_min_ms: 50, reconnect_max_ms: 200, esl_timeout_ms: 2000, cost_per_minute: 0.12, ...settings }, ...provider }],
   });
   const until = Date.now() + 10_000;
   while (!(await d.api('GET', '/health')).json.providers[0].up) {
@@ -101,6 +101,17 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(voicemailFile).not.toBe(plays[0]);
     expect(peer.executed[peer.executed.length - 1]!.app).toBe('hangup');
     expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', voicemail: 1 });
+  });
+
+  it('never has more calls up than the provider\'s concurrency', async () => {
+    const { d, peer, u } = await start(() => ({ answer: true, playMs: 100 }), {}, { concurrency: 2 });
+    let peak = 0;
+    const timer = setInterval(() => (peak = Math.max(peak, peer.channels.size)), 5);
+    closers.push(async () => clearInterval(timer));
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hi', recipients: Array.from({ length: 6 }, (_, i) => ({ destination: `+6149157015${i}` })) });
+    await d.waitFor(complete(d, job), 15_000);
+    expect(peak).toBe(2);
+    expect(rows(d, job).every((r) => r.state === 'delivered')).toBe(true);
   });
 
   it('keeps hostile merge fields out of the commands: they are only spoken', async () => {

@@ -47,6 +47,10 @@ export class FreeswitchGateway implements Gateway {
   private readonly link: EslLink;
   private readonly calls = new Map<string, Call>();
   private readonly byJob = new Map<string, string>();
+  /** Deliveries taken whose texts are still being rendered (not yet in `calls`). */
+  private dialling = 0;
+  private reserved = 0;
+  private clearReserved: NodeJS.Immediate | null = null;
 
   constructor(
     readonly providerId: number,
@@ -55,6 +59,7 @@ export class FreeswitchGateway implements Gateway {
     private readonly tts: TtsRenderer,
     private readonly sink: GatewaySink,
     private readonly log: Logger,
+    private readonly maxCalls = 0,
   ) {
     this.link = new EslLink(
       { host: endpoint.host, port: endpoint.port, password: endpoint.password, events: EVENTS, timeoutMs: settings.esl_timeout_ms, reconnectMinMs: settings.reconnect_min_ms, reconnectMaxMs: settings.reconnect_max_ms },
@@ -84,15 +89,34 @@ export class FreeswitchGateway implements Gateway {
     return this.calls.size;
   }
 
+  /** Calls last minutes, not milliseconds: the provider's concurrency counts live calls. */
+  hasCapacity(): boolean {
+    return this.maxCalls <= 0 || this.calls.size + this.dialling + this.reserved < this.maxCalls;
+  }
+
+  /** The dispatcher picks a whole batch before it sends any: count picks until send() takes them. */
+  reserve(): void {
+    this.reserved++;
+    // A pick whose send never came (its transaction failed) must not hold a channel for ever.
+    this.clearReserved ??= setImmediate(() => ((this.reserved = 0), (this.clearReserved = null)));
+  }
+
   send(d: Delivery): void {
-    void this.dial(d).catch((err: Error) => {
+    if (this.reserved > 0) this.reserved--;
+    this.dialling++;
+    let counted = true;
+    const placed = () => {
+      if (counted) (counted = false), this.dialling--;
+    };
+    void this.dial(d, placed).catch((err: Error) => {
+      placed();
       const outcome: Outcome =
         err instanceof DialError ? { kind: 'failed', retryable: false, state: 'invalid', reason: err.message, code: 'dial' } : { kind: 'failed', retryable: true, reason: `could not place the call: ${err.message}` };
       this.sink.report({ attemptId: d.attemptId, at: Date.now(), outcome });
     });
   }
 
-  private async dial(d: Delivery): Promise<void> {
+  private async dial(d: Delivery, placed: () => void): Promise<void> {
     const plan = callPlan(d.content ?? {}, d.text, d.fields ?? {}, d.channel === 'tts2way');
     const number = dialNumber(d.destination, this.endpoint.prefix);
     const target = dialstring(this.endpoint.dialstring, this.settings.gateway, number);
@@ -100,6 +124,7 @@ export class FreeswitchGateway implements Gateway {
     // Every text is rendered before dialling: nothing on the call waits for speech synthesis.
     const files = new Map<string, string>();
     for (const t of planTexts(plan)) files.set(t, checkFile(await this.tts.render(t, plan.voice)));
+    placed();
     const uuid = randomUUID();
     const jobUuid = randomUUID();
     const call: Call = { d, uuid, jobUuid, plan, files, steps: [], running: null, answeredAt: null, keypress: null, voicemail: false, ended: false, watchdog: null };

@@ -2,47 +2,19 @@
 // an ESL peer in its own process (each call answered, its message played for PLAY_MS twice, then hung up),
 // at most 1,000 at once. Prints originates/s sustained, peak concurrent calls, daemon CPU and RSS at peak.
 // Targets: >= 200 originates/s, <= 300 MB RSS at 1,000 concurrent.
-import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
-import { join } from 'node:path';
-import { once } from 'node:events';
-import pino from 'pino';
-import { loadConfig } from '../dist/config/load.js';
-import { startDaemon } from '../dist/main.js';
-import { UserStore } from '../dist/store/users.js';
+import { cpus } from 'node:os';
+import { forkPeer, benchDaemon } from './lib.js';
 import { deliveredTestNumber } from '../dist/gateways/sandbox/sandbox.js';
 
 const N = Number(process.env.BENCH_CALLS ?? 5000);
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 1000);
-const peerProc = fork(new URL('./esl-process.js', import.meta.url), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, PLAY_MS: process.env.PLAY_MS ?? '3000' } });
-const [portLine] = await once(peerProc.stdout, 'data');
-const port = Number(String(portLine).trim());
-const stats = async () => {
-  peerProc.send('stats');
-  const [m] = await once(peerProc, 'message');
-  return m;
-};
-
-const dir = mkdtempSync(join(tmpdir(), 'switchpost-bench-'));
-const config = loadConfig({
-  env: {},
-  overrides: {
-    data_dir: dir,
-    http: { port: 0 },
-    log: { level: 'warn' },
-    sandbox: { enabled: false },
-    spool: { max_in_flight: 5000, batch_size: 500, poll_ms: 20 },
-    providers: [{ name: 'fs', driver: 'freeswitch', services: ['voice'], host: '127.0.0.1', port, password: 'bench-esl-secret', concurrency: CONCURRENT, settings: { gateway: 'bench', caller_id_number: '+61299990000' } }],
-  },
+const peerProc = await forkPeer('./esl-process.js', { PLAY_MS: process.env.PLAY_MS ?? '3000' });
+const stats = peerProc.stats;
+const { d, auth, stop } = await benchDaemon({
+  sandbox: { enabled: false },
+  spool: { max_in_flight: 5000, batch_size: 500, poll_ms: 20 },
+  providers: [{ name: 'fs', driver: 'freeswitch', services: ['voice'], host: '127.0.0.1', port: peerProc.port, password: 'bench-esl-secret', concurrency: CONCURRENT, settings: { gateway: 'bench', caller_id_number: '+61299990000' } }],
 });
-const d = await startDaemon(config, { log: pino({ level: 'warn' }) });
-new UserStore(d.db).add({ user_code: 'bench', password: 'bench-password', role: 'user', timezone: 'UTC', country: 'AU' });
-for (let i = 0; i < 500; i++) {
-  if ((await (await fetch(`${d.url}/health`)).json()).providers.some((p) => p.up)) break;
-  await new Promise((r) => setTimeout(r, 20));
-}
-const auth = 'Basic ' + Buffer.from('bench:bench-password').toString('base64');
 const body = JSON.stringify({ job_type: 'tts', job_name: 'bench', message: 'This is a reminder of your appointment tomorrow at ten.', recipients: Array.from({ length: N }, (_, i) => ({ destination: deliveredTestNumber(i) })) });
 
 const cpu0 = process.cpuUsage();
@@ -71,9 +43,8 @@ const at = (frac) => samples.find((x) => x[1] >= N * frac) ?? samples[samples.le
 const [t10, n10] = at(0.1);
 const [t90, n90] = at(0.9);
 const peer = await stats();
-await d.stop();
-peerProc.kill('SIGTERM');
-rmSync(dir, { recursive: true, force: true });
+await stop();
+peerProc.kill();
 
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ESL peer in its own process, each call ~${2 * Number(process.env.PLAY_MS ?? 3000) / 1000} s of playback`);
 console.log(`${N} calls in ${(total / 1000).toFixed(1)} s; originates sustained ${Math.round((n90 - n10) / ((t90 - t10) / 1000))}/s (target >= 200/s); peak concurrent ${Math.max(peakLive, peer.peak)} (limit ${CONCURRENT})`);

@@ -2,22 +2,14 @@
 //  1. POST /rest/v1/jobs with 10,000 recipients: time to the response (target <= 0.3 s)
 //  2. GET /rest/v1/sms?jobId= for that job: time to the response (target <= 0.5 s)
 // The daemon runs in this process on a temp SQLite file with the sandbox provider; bodies are built before timing.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { loadConfig } from '../dist/config/load.js';
-import { startDaemon } from '../dist/main.js';
-import { UserStore } from '../dist/store/users.js';
+import { cpus } from 'node:os';
+import { benchDaemon } from './lib.js';
 import { deliveredTestNumber } from '../dist/gateways/sandbox/sandbox.js';
 
 const N = Number(process.env.BENCH_RECIPIENTS ?? 10_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const dir = mkdtempSync(join(tmpdir(), 'switchpost-bench-'));
-const config = loadConfig({ env: {}, overrides: { data_dir: dir, http: { port: 0 }, log: { level: 'warn' }, retarus: { requests_per_10s: 1000 } } });
-const d = await startDaemon(config, { log: pino({ level: 'warn' }) });
-new UserStore(d.db).add({ user_code: 'bench', password: 'bench-password', role: 'user', timezone: 'Europe/Berlin', country: 'DE' });
-const headers = { authorization: 'Basic ' + Buffer.from('bench:bench-password').toString('base64'), 'content-type': 'application/json' };
+const { d, auth, stop } = await benchDaemon({ retarus: { requests_per_10s: 1000 } }, { timezone: 'Europe/Berlin', country: 'DE' });
+const headers = { authorization: auth, 'content-type': 'application/json' };
 const body = (run) =>
   JSON.stringify({
     options: { src: 'Bench', encoding: 'standard', customerRef: `run ${run}`, invalidCharacters: 'REFUSE' },
@@ -42,5 +34,4 @@ const fmt = (xs) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ${RUNS} runs, the spool delivering meanwhile`);
 console.log(`POST /rest/v1/jobs with ${N} recipients: ${fmt(posts)} (target <= 300 ms)`);
 console.log(`GET /rest/v1/sms?jobId= with ${N} reports: ${fmt(gets)} (target <= 500 ms)`);
-await d.stop();
-rmSync(dir, { recursive: true, force: true });
+await stop();

@@ -2,31 +2,16 @@
 //  1. one POST /api/v1/jobs with 100,000 recipients: time to the response, all recipients spooled (target <= 1.5 s)
 //  2. that job through the sandbox provider: recipients/s from the response to every recipient final (target >= 20,000/s)
 // Runs the built daemon in this process on a temp SQLite file; the client body is prepared before timing.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { loadConfig } from '../dist/config/load.js';
-import { startDaemon } from '../dist/main.js';
-import { UserStore } from '../dist/store/users.js';
+import { cpus } from 'node:os';
+import { benchDaemon } from './lib.js';
 import { deliveredTestNumber } from '../dist/gateways/sandbox/sandbox.js';
 
 const N = Number(process.env.BENCH_RECIPIENTS ?? 100_000);
-const dir = mkdtempSync(join(tmpdir(), 'switchpost-bench-'));
-const config = loadConfig({
-  env: {},
-  overrides: {
-    data_dir: dir,
-    http: { port: 0 },
-    log: { level: 'warn' },
-    sandbox: { accept_ms: [1, 5], receipt_ms: [20, 200] },
-    spool: { max_in_flight: 5000, batch_size: 2000, poll_ms: 20 },
-    ...(process.env.BENCH_SYNC ? { store: { synchronous: process.env.BENCH_SYNC } } : {}),
-  },
+const { d, config, auth, stop } = await benchDaemon({
+  sandbox: { accept_ms: [1, 5], receipt_ms: [20, 200] },
+  spool: { max_in_flight: 5000, batch_size: 2000, poll_ms: 20 },
+  ...(process.env.BENCH_SYNC ? { store: { synchronous: process.env.BENCH_SYNC } } : {}),
 });
-const d = await startDaemon(config, { log: pino({ level: 'warn' }) });
-new UserStore(d.db).add({ user_code: 'bench', password: 'bench-password', role: 'user', timezone: 'UTC', country: 'AU' });
-const auth = 'Basic ' + Buffer.from('bench:bench-password').toString('base64');
 
 const recipients = Array.from({ length: N }, (_, i) => ({ destination: deliveredTestNumber(i), reference: `ref-${i}`, recipient: `Name ${i}`, field1: `value ${i}` }));
 const body = JSON.stringify({ job_type: 'sms', job_name: 'bench', message: 'Hello %%recipient%%, your code is %%field1%%', recipients });
@@ -55,5 +40,4 @@ console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${pr
 console.log(`POST with ${N} recipients: ${tPost.toFixed(0)} ms to the response, ${spooled} spooled (target <= 1500 ms)`);
 console.log(`sandbox delivery: ${N} recipients final in ${(tFinal / 1000).toFixed(2)} s = ${Math.round(N / (tFinal / 1000))} recipients/s (target >= 20000/s); states ${states.map((s) => `${s.state}=${s.n}`).join(' ')}`);
 console.log(`daemon CPU ${((cpu.user + cpu.system) / 1000 / (tPost + tFinal) * 100).toFixed(0)}% of one core over the run, peak RSS ${(peakRss / 1048576).toFixed(0)} MB`);
-await d.stop();
-rmSync(dir, { recursive: true, force: true });
+await stop();

@@ -4,52 +4,26 @@
 //     daemon CPU and RSS (target >= 8,000 messages/s with every receipt stored)
 //  2. in the same run, a bare `smpp` client (window 100, TCP_NODELAY, no daemon) against the same SMSC
 //     (target: the daemon at >= 70% of its rate)
-import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
 import { once } from 'node:events';
-import pino from 'pino';
 import smpp from 'smpp';
-import { loadConfig } from '../dist/config/load.js';
-import { startDaemon } from '../dist/main.js';
-import { UserStore } from '../dist/store/users.js';
+import { forkPeer, benchDaemon } from './lib.js';
 import { deliveredTestNumber } from '../dist/gateways/sandbox/sandbox.js';
 
 const N = Number(process.env.BENCH_RECIPIENTS ?? 100_000);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 100);
 const BINDS = Number(process.env.BENCH_BINDS ?? 1);
 
-const smscProc = fork(new URL('./smsc-process.js', import.meta.url), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-const [portLine] = await once(smscProc.stdout, 'data');
-const port = Number(String(portLine).trim());
-const smscStats = async () => {
-  smscProc.send('stats');
-  const [m] = await once(smscProc, 'message');
-  return m;
-};
+const smsc = await forkPeer('./smsc-process.js');
+const port = smsc.port;
+const smscStats = smsc.stats;
 
-const dir = mkdtempSync(join(tmpdir(), 'switchpost-bench-'));
-const config = loadConfig({
-  env: {},
-  overrides: {
-    data_dir: dir,
-    http: { port: 0 },
-    log: { level: 'warn' },
-    sandbox: { enabled: false },
-    spool: { max_in_flight: 5000, batch_size: 2000, poll_ms: 20 },
-    ...(process.env.BENCH_SYNC ? { store: { synchronous: process.env.BENCH_SYNC } } : {}),
-    providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'bench', password: 'bench', settings: { window: WINDOW, binds: BINDS } }],
-  },
+const { d, config, auth, stop } = await benchDaemon({
+  sandbox: { enabled: false },
+  spool: { max_in_flight: 5000, batch_size: 2000, poll_ms: 20 },
+  ...(process.env.BENCH_SYNC ? { store: { synchronous: process.env.BENCH_SYNC } } : {}),
+  providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'bench', password: 'bench', settings: { window: WINDOW, binds: BINDS } }],
 });
-const d = await startDaemon(config, { log: pino({ level: 'warn' }) });
-new UserStore(d.db).add({ user_code: 'bench', password: 'bench-password', role: 'user', timezone: 'UTC', country: 'AU' });
-const auth = 'Basic ' + Buffer.from('bench:bench-password').toString('base64');
-for (let i = 0; i < 500; i++) {
-  const h = await (await fetch(`${d.url}/health`)).json();
-  if (h.providers.some((p) => p.up)) break;
-  await new Promise((r) => setTimeout(r, 20));
-}
 
 const recipients = Array.from({ length: N }, (_, i) => ({ destination: deliveredTestNumber(i), recipient: `Name ${i}` }));
 const body = JSON.stringify({ job_type: 'sms', job_name: 'bench', message: 'Hello %%recipient%%, your parcel is on its way.', recipients });
@@ -76,15 +50,14 @@ const smscCpu1 = (await smscStats()).cpu;
 const smscCpuMs = (smscCpu1.user + smscCpu1.system - smscCpu0.user - smscCpu0.system) / 1000;
 const states = d.db.prepare('SELECT state, COUNT(*) AS n FROM recipients WHERE job_id = ? GROUP BY state').all(jobId);
 const receipts = d.db.prepare(`SELECT COUNT(*) AS n FROM attempts WHERE job_id = ? AND ended_at IS NOT NULL AND status = 'delivered'`).get(jobId).n;
-await d.stop();
-rmSync(dir, { recursive: true, force: true });
+await stop();
 
 // The bare client: the same messages, window 100, no store, no API.
 const bareCpu0 = (await smscStats()).cpu;
 const bare = process.env.BENCH_SKIP_BARE ? { ms: 1, rate: 1, receipts: 0 } : await bareClient(port, N, 100);
 const bareCpu1 = (await smscStats()).cpu;
 const bareSmscCpuMs = (bareCpu1.user + bareCpu1.system - bareCpu0.user - bareCpu0.system) / 1000;
-smscProc.kill('SIGTERM');
+smsc.kill();
 
 const daemonRate = N / (tSubmitted / 1000);
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; SMSC in its own process on loopback; daemon binds=${BINDS} window=${WINDOW}, sqlite synchronous=${config.store.synchronous}`);

@@ -262,7 +262,10 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   const url = address.replace('0.0.0.0', '127.0.0.1');
   log.info({ url, dataDir: config.data_dir, tls: !!config.http.tls.cert_file }, `switchpost listening on ${url}`);
 
+  // What a previous run left open (calls placed or up) is read before leases are recovered.
+  const leftOpen = gateways.map((gw) => spool.openWithPeer(gw.providerId));
   for (const gw of gateways) await gw.start({ baseUrl: url });
+  gateways.forEach((gw, i) => leftOpen[i]!.length && gw.adopt?.(leftOpen[i]!));
   recorder.onHealth((_providerId, up) => up && dispatcher.wake());
   dispatcher.start();
   preparer.start();

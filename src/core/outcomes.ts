@@ -12,7 +12,9 @@ export type Outcome =
   /** The attempt did not get through. Retryable failures go back to the queue while tries remain. */
   | { kind: 'failed'; retryable: boolean; state?: 'undeliverable' | 'rejected' | 'invalid' | 'expired'; reason: string; code?: string | undefined }
   /** The gateway could not send it now (link down): back to the queue after `retryMs`, without using a try. */
-  | { kind: 'held'; reason: string; retryMs: number };
+  | { kind: 'held'; reason: string; retryMs: number }
+  /** Not an outcome yet: the peer's id for the attempt, stored before the peer acts (a call's UUID before it is dialled). */
+  | { kind: 'dialing'; peerId: string };
 
 /** What an answered call produced. */
 export interface CallResult {
@@ -56,6 +58,8 @@ export function transition(outcome: Outcome, triesMade: number, policy: RetryPol
       return outcome.awaitReceipt ? { state: 'submitted', final: false } : { state: 'sent', final: true, reason: null };
     case 'receipt':
       return { state: RECEIPT_STATE[outcome.status], final: true, reason: outcome.text ?? (outcome.status === 'delivered' ? null : outcome.status) };
+    case 'dialing':
+      return { state: 'submitted', final: false };
     case 'held':
       return { state: 'queued', final: false, dueAt: now + outcome.retryMs, reason: outcome.reason };
     case 'failed':

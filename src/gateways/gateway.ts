@@ -75,6 +75,8 @@ export interface Gateway {
   hasCapacity?(): boolean;
   /** The pool picked it for a delivery that send() will bring in this tick: count it from now. */
   reserve?(): void;
+  /** At start: attempts a previous run left open on this provider (calls placed or up), to reconcile. */
+  adopt?(open: { attemptId: number; peerId: string; state: 'sending' | 'submitted' }[]): void;
   /** Must not throw: every problem becomes a report. */
   send(d: Delivery): void;
 }

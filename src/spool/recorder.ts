@@ -203,6 +203,11 @@ export class Recorder implements GatewaySink {
       return;
     }
     let o = r.outcome;
+    if (o.kind === 'dialing') {
+      // Only the attempt learns its peer id; the recipient stays leased and the in-flight slot held.
+      this.spool.attemptPeer(attempt.id, o.peerId);
+      return;
+    }
     let recipientSubmit: PendingSubmit | undefined;
     if ('attemptId' in r) b.released.push(attempt.id);
     if (o.kind === 'receipt' && 'peerId' in r) this.awaitingReceipt.delete(peerKey(r.providerId, r.peerId));

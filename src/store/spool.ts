@@ -102,6 +102,11 @@ export class SpoolStore {
       attemptAcceptedAndEnded: db.prepare(
         `UPDATE attempts SET peer_id = ?, parts = ?, encoding = ?, connected_at = ?, status = ?, response = ?, ended_at = ?, cost = COALESCE(?, cost) WHERE id = ?`,
       ),
+      attemptPeer: db.prepare(`UPDATE attempts SET peer_id = ? WHERE id = ?`),
+      openWithPeer: db.prepare(
+        `SELECT a.id AS attemptId, a.peer_id AS peerId, r.state AS state FROM recipients r JOIN attempts a ON a.id = r.attempt_id
+         WHERE r.state IN ('sending', 'submitted') AND a.provider_id = ? AND a.peer_id IS NOT NULL`,
+      ),
       attemptEnded: db.prepare(`UPDATE attempts SET status = ?, response = ?, ended_at = ?, cost = COALESCE(?, cost) WHERE id = ?`),
       insertResult: db.prepare(`INSERT INTO results (attempt_id, recipient_id, job_id, kind, value, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       jobCounters: db.prepare(
@@ -212,6 +217,15 @@ export class SpoolStore {
 
   attemptAccepted(attemptId: number, peerId: string | null, parts: number | null, encoding: string | null, now: number): void {
     this.s.attemptAccepted.run(peerId, parts, encoding, now, attemptId);
+  }
+
+  attemptPeer(attemptId: number, peerId: string): void {
+    this.s.attemptPeer.run(peerId, attemptId);
+  }
+
+  /** A provider's attempts still open with a peer id (calls placed or up), for reconciling after a restart. */
+  openWithPeer(providerId: number): { attemptId: number; peerId: string; state: 'sending' | 'submitted' }[] {
+    return this.s.openWithPeer.all(providerId) as { attemptId: number; peerId: string; state: 'sending' | 'submitted' }[];
   }
 
   /** Accepted and answered in one batch: one write. */

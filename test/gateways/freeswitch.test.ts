@@ -5,6 +5,9 @@ import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { callbackReceiver } from '../helpers/receiver.js';
 import { EslPeer } from '../peers/esl.js';
 import { SEED_TTS, SEED_2WAY_TTS } from '../fixtures/welcorp-seed.js';
+import pino from 'pino';
+import { rmSync } from 'node:fs';
+import { startDaemon } from '../../dist/main.js';
 
 const hasTools = spawnSync('espeak-ng', ['--version']).status === 0 && spawnSync('ffmpeg', ['-version']).status === 0;
 let d: TestDaemon | undefined;
@@ -123,6 +126,30 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(peer.originates[0]!.vars.origination_caller_id_number).toBe('61299990000');
     expect(peer.commands.some((c) => /shutdown|evil/.test(c.line) || Object.values(c.headers).some((v) => /shutdown|evil/.test(String(v))))).toBe(false);
     expect(rows(d, job)[0]!.state).toBe('delivered');
+  });
+
+  it('after a daemon restart mid-call: hangs up a call still up and delivers it; an answered call already gone is delivered too', async () => {
+    const { d, peer, u } = await start(() => ({ answer: true, playMs: 60_000 }));
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Long message', recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] });
+    await d.waitFor(() => peer.executed.length >= 2 && (d.db.prepare(`SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'submitted'`).get(job) as { n: number }).n === 2);
+    const uuids = peer.originates.map((o) => o.vars.origination_uuid);
+    await d.stop(); // the daemon goes away; FreeSWITCH keeps both calls up
+    const gone = peer.channels.get(uuids[1]!)!;
+    peer.hangup(gone, 'NORMAL_CLEARING'); // one call ends while nobody listens
+    const again = await startDaemon(d.config, { log: pino({ level: 'silent' }) });
+    closers.push(async () => {
+      await again.stop();
+      rmSync(d.dir, { recursive: true, force: true });
+    });
+    d.stop = async () => {}; // already stopped; afterEach must not close it twice
+    d.close = async () => {};
+    const states = () => again.db.prepare('SELECT state, reason, duration FROM recipients WHERE job_id = ? ORDER BY seq').all(job) as { state: string; reason: string | null }[];
+    const until = Date.now() + 10_000;
+    while (states().some((r) => r.state !== 'delivered') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(states().map((r) => r.state)).toEqual(['delivered', 'delivered']);
+    expect(states()[1]!.reason).toBe('the call ended while the daemon was down');
+    expect(peer.channels.size).toBe(0); // the call left up was hung up
+    expect(peer.originates).toHaveLength(2); // nobody was dialled twice
   });
 
   it('finishes a call that ended while the event socket was down, after reconnecting', async () => {

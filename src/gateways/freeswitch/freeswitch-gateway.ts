@@ -68,7 +68,7 @@ export class FreeswitchGateway implements Gateway {
     this.link.on('event', (e: EslEvent) => this.onEvent(e));
     this.link.on('state', (up: boolean, reason: string) => {
       this.sink.health(providerId, up, up ? undefined : reason);
-      if (up) void this.reconcile();
+      if (up) void this.reconcile().then(() => this.adoptNow());
     });
   }
 
@@ -127,6 +127,8 @@ export class FreeswitchGateway implements Gateway {
     placed();
     const uuid = randomUUID();
     const jobUuid = randomUUID();
+    // The call's UUID is stored before it is dialled: after a crash the next run can find the call.
+    await new Promise<void>((resolve) => this.sink.report({ attemptId: d.attemptId, at: Date.now(), outcome: { kind: 'dialing', peerId: uuid } }, resolve));
     const call: Call = { d, uuid, jobUuid, plan, files, steps: [], running: null, answeredAt: null, keypress: null, voicemail: false, ended: false, watchdog: null };
     this.calls.set(uuid, call);
     this.byJob.set(jobUuid, uuid);
@@ -250,6 +252,40 @@ export class FreeswitchGateway implements Gateway {
     if (call.watchdog) clearTimeout(call.watchdog);
     this.calls.delete(call.uuid);
     this.byJob.delete(call.jobUuid);
+  }
+
+  private adoptable: { attemptId: number; peerId: string; state: 'sending' | 'submitted' }[] = [];
+
+  /**
+   * Calls a previous run left: once the link is up, a call still up is hung up (its plan cannot be
+   * resumed) and reported when its hangup comes; an answered call already gone is delivered. Ringing
+   * calls' recipients were requeued at start; their old channels are only cleared away.
+   */
+  adopt(open: { attemptId: number; peerId: string; state: 'sending' | 'submitted' }[]): void {
+    this.adoptable.push(...open);
+    if (this.link.up) void this.adoptNow();
+  }
+
+  private async adoptNow(): Promise<void> {
+    const list = this.adoptable.splice(0);
+    for (const a of list) {
+      let exists: string;
+      try {
+        exists = (await this.link.api('uuid_exists', a.peerId)).trim();
+      } catch {
+        this.adoptable.push(a);
+        continue;
+      }
+      const answered = a.state === 'submitted';
+      if (exists === 'true') {
+        const d = { attemptId: a.attemptId } as Delivery;
+        const call: Call = { d, uuid: a.peerId, jobUuid: '', plan: { voice: 'default', header: null, message: '', repeat: false, voicemail: null, collect: false, responses: {} }, files: new Map(), steps: [], running: null, answeredAt: answered ? Date.now() : null, keypress: null, voicemail: false, ended: false, watchdog: null };
+        this.calls.set(a.peerId, call);
+        await this.link.api('uuid_kill', `${a.peerId} NORMAL_CLEARING`).catch(() => undefined);
+      } else if (answered) {
+        this.sink.report({ attemptId: a.attemptId, at: Date.now(), outcome: { kind: 'receipt', status: 'delivered', code: 'UNKNOWN', text: 'the call ended while the daemon was down' } });
+      }
+    }
   }
 
   /** After the event socket came back: calls that ended while it was away are finished from what is known. */

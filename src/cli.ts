@@ -11,6 +11,10 @@ import { randomPassword } from './core/passwords.js';
 import { plausibleNumber } from './core/numbers.js';
 import { isValidZone } from './core/windows.js';
 import { isFinal, type Role } from './core/model.js';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isVoice, TtsRenderer, VOICES } from './media/tts.js';
+import { toTelephonyWav } from './media/run.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
 
@@ -26,6 +30,10 @@ usage: switchpost [command] [--config FILE]
   provider list
   send --to NUMBER --text TEXT [--user CODE] [--from SENDER] [--wait]
                                       queue a test SMS (the running daemon sends it)
+  convert tts "TEXT" OUT.wav [--voice NAME]
+                                      speak TEXT into an 8 kHz mono WAV, as calls do
+  convert audio IN OUT.wav [--max-seconds N]
+                                      any audio ffmpeg reads → 8 kHz mono 16-bit WAV
 
 The config file is --config FILE or $SWITCHPOST_CONFIG; every key can be set as SWITCHPOST_<KEY>.`;
 
@@ -53,6 +61,8 @@ const options = {
   user: { type: 'string' },
   from: { type: 'string' },
   wait: { type: 'boolean' },
+  voice: { type: 'string' },
+  'max-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -98,6 +108,22 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     process.on('SIGINT', () => onSignal('SIGINT'));
     return new Promise<number>(() => {});
+  }
+
+  if (cmd === 'convert') {
+    const out = positionals[3];
+    if ((sub !== 'tts' && sub !== 'audio') || !arg || !out) throw new UsageError('convert: tts "TEXT" OUT.wav, or audio IN OUT.wav');
+    if (sub === 'tts') {
+      const voice = o.voice ?? 'default';
+      if (!isVoice(voice)) throw new UsageError(`--voice: unknown voice "${voice}"; one of ${Object.keys(VOICES).join(', ')}`);
+      const file = await new TtsRenderer(join(config.data_dir, 'media', 'tts')).render(arg, voice);
+      copyFileSync(file, out);
+    } else {
+      const seconds = num(o['max-seconds'], 'max-seconds');
+      writeFileSync(out, await toTelephonyWav(readFileSync(arg), seconds ? { maxSeconds: seconds } : {}));
+    }
+    console.log(`wrote ${out} (8 kHz mono 16-bit WAV)`);
+    return 0;
   }
 
   const db = openStore(config);

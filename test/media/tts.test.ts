@@ -48,4 +48,20 @@ describe.skipIf(!hasTools)('text to speech with espeak-ng and ffmpeg', () => {
     expect(wavFormat(wav)).toEqual({ format: 1, channels: 1, rate: 8000, bits: 16 });
     await expect(toTelephonyWav(Buffer.from('this is not audio at all'))).rejects.toThrow(/ffmpeg exited/);
   });
+
+  it('is exposed to operators as switchpost convert tts|audio', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'convert-'));
+    const env = { ...process.env, SWITCHPOST_DATA_DIR: dir };
+    const tts = spawnSync('node', ['dist/cli.js', 'convert', 'tts', 'Press one to confirm.', join(dir, 'prompt.wav'), '--voice', 'jack'], { env, encoding: 'utf8' });
+    expect(tts.status, tts.stderr).toBe(0);
+    expect(wavFormat(readFileSync(join(dir, 'prompt.wav')))).toEqual({ format: 1, channels: 1, rate: 8000, bits: 16 });
+    const audio = spawnSync('node', ['dist/cli.js', 'convert', 'audio', join(dir, 'prompt.wav'), join(dir, 'again.wav'), '--max-seconds', '1'], { env, encoding: 'utf8' });
+    expect(audio.status, audio.stderr).toBe(0);
+    const again = readFileSync(join(dir, 'again.wav'));
+    expect(wavFormat(again).rate).toBe(8000);
+    expect(again.length).toBeLessThanOrEqual(44 + 16000 + 64); // at most one second of 8 kHz 16-bit
+    const bad = spawnSync('node', ['dist/cli.js', 'convert', 'tts', 'x', join(dir, 'x.wav'), '--voice', 'klingon'], { env, encoding: 'utf8' });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/unknown voice "klingon"/);
+  });
 });

@@ -34,6 +34,7 @@ import { kannelConfig } from './gateways/kannel/settings.js';
 import { FreeswitchGateway } from './gateways/freeswitch/freeswitch-gateway.js';
 import { freeswitchSettingsSchema } from './gateways/freeswitch/settings.js';
 import { TtsRenderer } from './media/tts.js';
+import { prepareAudio } from './media/audio.js';
 import { buildServer } from './api/server.js';
 import { BasicAuth } from './api/auth.js';
 import { welcorpFace } from './api/welcorp/index.js';
@@ -46,7 +47,7 @@ import { VerificationStore } from './store/verification.js';
 import { loadOrCreateKey } from './store/secret-key.js';
 
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
-export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'tts', 'tts2way']);
+export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'tts', 'tts2way', 'voice']);
 
 export const dbFile = (config: Config): string => join(config.data_dir, 'switchpost.db');
 
@@ -203,6 +204,13 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     jobs: new JobStore(db),
     users,
     companies: new CompanyStore(db),
+    prepareAudio: (file) =>
+      prepareAudio(file, join(config.data_dir, 'media', 'audio'), {
+        maxBytes: Math.round(config.media.max_audio_mb * 1024 * 1024),
+        maxSeconds: config.media.max_audio_seconds,
+        fetchTimeoutMs: config.media.fetch_timeout_ms,
+        policy: new AddressPolicy(config.media.allow_private),
+      }),
     verification: {
       codes: new VerificationStore(db),
       key: loadOrCreateKey(join(config.data_dir, 'verification.key')),

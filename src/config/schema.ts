@@ -94,6 +94,16 @@ export const configSchema = z.strictObject({
       allow_private: z.array(z.string()).default([]),
     })
     .prefault({}),
+  media: z
+    .strictObject({
+      /** Largest audio file a job may bring (url or base64). */
+      max_audio_mb: z.number().min(0.1).max(100).default(10),
+      max_audio_seconds: z.number().int().min(1).max(3600).default(300),
+      fetch_timeout_ms: z.number().int().min(100).default(15_000),
+      /** Host names, IPs or CIDRs that audio URLs may reach although private or loopback. */
+      allow_private: z.array(z.string()).default([]),
+    })
+    .prefault({}),
   two_factor: z
     .strictObject({
       /** How long a sent code stays usable (the seed: 30 minutes by default, up to 5 hours). */

@@ -10,6 +10,8 @@ export interface KeyResponse {
 /** What an answered call does (seed 000's TTS fields), texts already merged for this recipient. */
 export interface CallPlan {
   voice: string;
+  /** A voice job's own recording (a converted WAV), played instead of a spoken message. */
+  audio: string | null;
   header: string | null;
   message: string;
   /** The message is read twice unless skip_message_repeat. */
@@ -34,9 +36,11 @@ export function callPlan(content: Record<string, unknown>, message: string, fiel
   }
   return {
     voice: text(content.voice) ?? 'default',
+    audio: text(content.audio_file),
     header: merge(text(content.header)),
     message,
-    repeat: content.skip_message_repeat !== true && content.skip_message_repeat !== 1,
+    // A recording plays once; a spoken message twice unless skip_message_repeat.
+    repeat: !text(content.audio_file) && content.skip_message_repeat !== true && content.skip_message_repeat !== 1,
     voicemail: merge(text(content.voicemail_message)),
     collect: twoWay,
     responses,
@@ -45,5 +49,5 @@ export function callPlan(content: Record<string, unknown>, message: string, fiel
 
 /** Every distinct text a plan may speak (rendered before dialling, so nothing waits on the call). */
 export function planTexts(p: CallPlan): string[] {
-  return [...new Set([p.header, p.message, p.voicemail, ...Object.values(p.responses).map((r) => r.message)].filter((t): t is string => t !== null))];
+  return [...new Set([p.header, p.audio ? null : p.message, p.voicemail, ...Object.values(p.responses).map((r) => r.message)].filter((t): t is string => t !== null))];
 }

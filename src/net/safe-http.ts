@@ -7,6 +7,10 @@ import type { AddressPolicy } from './address-policy.js';
 export interface SafeResponse {
   status: number;
   body: string;
+  /** The body's bytes (up to maxResponseBytes). */
+  bytes: Buffer;
+  /** The body was longer than maxResponseBytes and was cut. */
+  truncated: boolean;
 }
 
 export class BlockedAddressError extends Error {
@@ -61,9 +65,15 @@ export function safeRequest(
       res.on('data', (c: Buffer) => {
         size += c.length;
         if (size <= max) chunks.push(c);
+        else res.destroy();
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
+      const done = () => {
+        const bytes = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, body: bytes.toString('utf8'), bytes, truncated: size > max });
+      };
+      res.on('end', done);
+      res.on('close', done);
+      res.on('error', (err) => (size > max ? done() : reject(err)));
     });
     req.on('timeout', () => req.destroy(new Error(`timed out after ${opts.timeoutMs} ms`)));
     req.on('error', reject);

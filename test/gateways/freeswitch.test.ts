@@ -106,6 +106,16 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', voicemail: 1 });
   });
 
+  it('voice: plays the job\'s own recording, once', async () => {
+    const { d, peer, u } = await start();
+    const wav = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-f', 'wav', 'pipe:1']).stdout;
+    const job = await post(d, u.auth, { job_type: 'voice', job_name: 'test voice', audiofile: { name: 'voicemessage.wav', base64content: wav.toString('base64') }, recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(complete(d, job));
+    const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(job) as { content: string }).content);
+    expect(peer.executed.map((x) => [x.app, x.data])).toEqual([['playback', content.audio_file], ['hangup', 'NORMAL_CLEARING']]);
+    expect(rows(d, job)[0]!.state).toBe('delivered');
+  });
+
   it('never has more calls up than the provider\'s concurrency', async () => {
     const { d, peer, u } = await start(() => ({ answer: true, playMs: 100 }), {}, { concurrency: 2 });
     let peak = 0;

@@ -13,6 +13,7 @@ import { channelOf, jobStatusOf } from './job-types.js';
 import { parseLocalDateTime } from '../../core/windows.js';
 import { baseUrlOf } from '../server.js';
 import { userRoutes } from './users.js';
+import { AudioRefused, type AudioFile } from '../../media/audio.js';
 import { verificationRoutes, type VerificationDeps } from './verification.js';
 import type { CompanyStore } from '../../store/companies.js';
 
@@ -22,6 +23,8 @@ export interface WelcorpDeps {
   users: UserStore;
   companies: CompanyStore;
   verification: Omit<VerificationDeps, 'jobs' | 'clock' | 'channels' | 'onJobCreated'>;
+  /** A voice job's audio file → a converted WAV on disk; throws AudioRefused. */
+  prepareAudio: (file: AudioFile) => Promise<{ path: string }>;
   defaultTimezone: string;
   defaultCountry: string;
   channels: ReadonlySet<Channel>;
@@ -74,10 +77,21 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) throw new ApiError(422, 'Validation failed: the body must be a JSON object');
     const parsed = jobRequestSchema.safeParse(req.body);
     if (!parsed.success) throw new ApiError(422, `Validation failed: ${describeIssue(parsed.error)}`);
+    let audio: { path: string; name: string } | null = null;
+    if (channelOf(parsed.data.job_type) === 'voice' && deps.channels.has('voice')) {
+      const file = parsed.data.audiofile;
+      if (!file) throw new ApiError(422, 'Validation failed: audiofile: is required for voice jobs');
+      try {
+        audio = { path: (await deps.prepareAudio(file)).path, name: file.name };
+      } catch (err) {
+        if (err instanceof AudioRefused) throw new ApiError(422, `Validation failed: audiofile "${file.name.slice(0, 100)}": ${err.message}`);
+        throw err;
+      }
+    }
     const now = deps.clock.now();
     let job;
     try {
-      job = toNewJob(parsed.data, user, deps.channels, now);
+      job = toNewJob(parsed.data, user, deps.channels, now, audio);
     } catch (err) {
       if (err instanceof ApiError && err.status === 422) throw new ApiError(422, `Validation failed: ${err.message}`);
       throw err;

@@ -51,7 +51,7 @@ function callContentOf(req: JobRequest, twoWay: boolean, country: string): Recor
 }
 
 /** Turn a validated v1 job request into a core job; every refusal names its field. */
-export function toNewJob(req: JobRequest, user: Submitter, available: ReadonlySet<Channel>, now: number): NewJob {
+export function toNewJob(req: JobRequest, user: Submitter, available: ReadonlySet<Channel>, now: number, audio: { path: string; name: string } | null = null): NewJob {
   const channel = channelOf(req.job_type);
   if (!channel) throw new ApiError(422, `job_type: must be one of ${JOB_TYPES.map((t) => `"${t}"`).join(', ')}`);
   if (!available.has(channel)) throw new ApiError(501, `job_type: "${req.job_type}" jobs are not available on this server yet`);
@@ -63,11 +63,12 @@ export function toNewJob(req: JobRequest, user: Submitter, available: ReadonlySe
   if (req.recipients.length === 0) throw new ApiError(422, 'recipients: at least one recipient is required');
 
   const message = req.message ?? '';
-  const isCall = channel === 'tts' || channel === 'tts2way';
-  if (message.trim() === '') throw new ApiError(422, 'message: is required');
+  const isCall = channel === 'tts' || channel === 'tts2way' || channel === 'voice';
+  if (channel === 'voice' && !audio) throw new ApiError(422, 'audiofile: is required for voice jobs');
+  if (message.trim() === '' && channel !== 'voice') throw new ApiError(422, 'message: is required');
   const maxChars = isCall ? MAX_TTS_CHARS : MAX_SMS_CHARS;
   if ([...message].length > maxChars) throw new ApiError(422, `message: must be at most ${maxChars} characters`);
-  const callContent = isCall ? callContentOf(req, channel === 'tts2way', user.country) : null;
+  const callContent = isCall ? { ...callContentOf(req, channel === 'tts2way', user.country), ...(audio ? { audio_file: audio.path, audio_name: audio.name } : {}) } : null;
 
   let scheduledAt: number | null = null;
   if (req.scheduled_date) {

@@ -117,13 +117,14 @@ export class FreeswitchGateway implements Gateway {
   }
 
   private async dial(d: Delivery, placed: () => void): Promise<void> {
-    const plan = callPlan(d.content ?? {}, d.text, d.fields ?? {}, d.channel === 'tts2way');
+    const plan = callPlan(d.content ?? {}, d.channel === 'voice' ? '(recording)' : d.text, d.fields ?? {}, d.channel === 'tts2way');
     const number = dialNumber(d.destination, this.endpoint.prefix);
     const target = dialstring(this.endpoint.dialstring, this.settings.gateway, number);
     for (const r of Object.values(plan.responses)) if (r.redirectTo) dialstring(this.endpoint.dialstring, this.settings.gateway, dialNumber(r.redirectTo, this.endpoint.prefix));
     // Every text is rendered before dialling: nothing on the call waits for speech synthesis.
     const files = new Map<string, string>();
     for (const t of planTexts(plan)) files.set(t, checkFile(await this.tts.render(t, plan.voice)));
+    if (plan.audio) files.set(plan.message, checkFile(plan.audio));
     placed();
     const uuid = randomUUID();
     const jobUuid = randomUUID();
@@ -279,7 +280,7 @@ export class FreeswitchGateway implements Gateway {
       const answered = a.state === 'submitted';
       if (exists === 'true') {
         const d = { attemptId: a.attemptId } as Delivery;
-        const call: Call = { d, uuid: a.peerId, jobUuid: '', plan: { voice: 'default', header: null, message: '', repeat: false, voicemail: null, collect: false, responses: {} }, files: new Map(), steps: [], running: null, answeredAt: answered ? Date.now() : null, keypress: null, voicemail: false, ended: false, watchdog: null };
+        const call: Call = { d, uuid: a.peerId, jobUuid: '', plan: { voice: 'default', audio: null, header: null, message: '', repeat: false, voicemail: null, collect: false, responses: {} }, files: new Map(), steps: [], running: null, answeredAt: answered ? Date.now() : null, keypress: null, voicemail: false, ended: false, watchdog: null };
         this.calls.set(a.peerId, call);
         await this.link.api('uuid_kill', `${a.peerId} NORMAL_CLEARING`).catch(() => undefined);
       } else if (answered) {

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressPolicy } from '../net/address-policy.js';
+import { safeRequest } from '../net/safe-http.js';
+import { MediaToolError, runTool } from './run.js';
+
+export interface AudioLimits {
+  maxBytes: number;
+  maxSeconds: number;
+  fetchTimeoutMs: number;
+  policy: AddressPolicy;
+}
+
+export interface AudioFile {
+  name: string;
+  url?: string | undefined;
+  base64content?: string | undefined;
+}
+
+/** Why a file was refused; the face answers 422 naming the file. */
+export class AudioRefused extends Error {
+  override name = 'AudioRefused';
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const BYTES_PER_SECOND = 16_000; // 8 kHz, 16-bit, mono
+
+/**
+ * A job's audio (url or base64; wav, mp3, ogg… whatever ffmpeg reads) → 8 kHz mono 16-bit WAV in `dir`,
+ * named by its content hash (one conversion per distinct file). The given name never reaches a path.
+ */
+export async function prepareAudio(file: AudioFile, dir: string, limits: AudioLimits): Promise<{ path: string; seconds: number }> {
+  let input: Buffer;
+  if (file.base64content !== undefined) {
+    const b64 = file.base64content.replace(/\s+/g, '');
+    if (b64.length === 0 || b64.length % 4 !== 0 || !BASE64.test(b64)) throw new AudioRefused('base64content is not valid base64');
+    if ((b64.length / 4) * 3 > limits.maxBytes + 2) throw new AudioRefused(`larger than ${limits.maxBytes} bytes`);
+    input = Buffer.from(b64, 'base64');
+  } else if (file.url !== undefined) {
+    let res;
+    try {
+      res = await safeRequest(file.url, { method: 'GET', headers: { accept: 'audio/*' }, timeoutMs: limits.fetchTimeoutMs, policy: limits.policy, maxResponseBytes: limits.maxBytes });
+    } catch (err) {
+      throw new AudioRefused(`could not be fetched: ${(err as Error).message}`);
+    }
+    if (res.status !== 200) throw new AudioRefused(`could not be fetched: HTTP ${res.status}`);
+    if (res.truncated) throw new AudioRefused(`larger than ${limits.maxBytes} bytes`);
+    input = res.bytes;
+  } else {
+    throw new AudioRefused('give url or base64content');
+  }
+  if (input.length === 0) throw new AudioRefused('is empty');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${createHash('sha256').update(input).digest('hex')}.wav`);
+  if (!existsSync(path)) {
+    let wav: Buffer;
+    try {
+      // One second more than allowed is enough to tell a file that is too long.
+      wav = await runTool(
+        'ffmpeg',
+        ['-hide_banner', '-loglevel', 'error', '-i', 'pipe:0', '-t', String(limits.maxSeconds + 1), '-vn', '-ar', '8000', '-ac', '1', '-c:a', 'pcm_s16le', '-map_metadata', '-1', '-fflags', '+bitexact', '-f', 'wav', 'pipe:1'],
+        { input, timeoutMs: 60_000 },
+      );
+    } catch (err) {
+      throw new AudioRefused(err instanceof MediaToolError ? 'is not audio ffmpeg can read' : (err as Error).message);
+    }
+    const seconds = (wav.length - 44) / BYTES_PER_SECOND;
+    if (seconds <= 0.05) throw new AudioRefused('has no audio');
+    if (seconds > limits.maxSeconds) throw new AudioRefused(`longer than ${limits.maxSeconds} seconds`);
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, wav);
+    renameSync(tmp, path);
+    return { path, seconds };
+  }
+  return { path, seconds: 0 };
+}

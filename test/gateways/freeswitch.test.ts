@@ -6,7 +6,9 @@ import { callbackReceiver } from '../helpers/receiver.js';
 import { EslPeer } from '../peers/esl.js';
 import { SEED_TTS, SEED_2WAY_TTS } from '../fixtures/welcorp-seed.js';
 import pino from 'pino';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startDaemon } from '../../dist/main.js';
 
 const hasTools = spawnSync('espeak-ng', ['--version']).status === 0 && spawnSync('ffmpeg', ['-version']).status === 0;
@@ -21,9 +23,9 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-async function start(script?: ConstructorParameters<typeof EslPeer>[0]['script'], settings: Record<string, unknown> = {}, provider: Record<string, unknown> = {}) {
-  peer = new EslPeer({ password: 'Esl-test-secret-1', script });
-  const port = await peer.listen();
+async function start(script?: ConstructorParameters<typeof EslPeer>[0]['script'], settings: Record<string, unknown> = {}, provider: Record<string, unknown> = {}, existing?: EslPeer) {
+  peer = existing ?? new EslPeer({ password: 'Esl-test-secret-1', script, gatewaysOnRescan: () => ['telco-a'] });
+  const port = existing ? existing.port : await peer.listen();
   d = await testDaemon({
     sandbox: { enabled: false },
     spool: { poll_ms: 20, retry: { tries: 2, backoff_seconds: 0.05, backoff_max_seconds: 0.1 } },
@@ -93,6 +95,21 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(cb.form).toMatchObject({ BroadcastID: String(job), Destination: '33677680275', Status: 'SENT', Keypress: '1', Voicemail: 'false', Reference: 'Jon test', Recipient: 'Jon A' });
   });
 
+  it('2-way: key 2 plays its response only, key 3 redirects only, no key records none', async () => {
+    const keys: Record<string, string> = { '61491570152': '2', '61491570153': '3', '61491570150': '' };
+    const { d, peer, u } = await start((call) => ({ answer: true, keys: keys[call.number] ?? '' }));
+    const job = await post(d, u.auth, { ...anyHour(SEED_2WAY_TTS), recipients: Object.keys(keys).map((n) => ({ destination: `+${n}` })) });
+    await d.waitFor(complete(d, job), 15_000);
+    const byCall = (n: string) => {
+      const uuid = peer.originates.find((o) => o.number === n)!.vars.origination_uuid;
+      return peer.executed.filter((x) => x.uuid === uuid).map((x) => x.app);
+    };
+    expect(byCall('61491570152')).toEqual(['playback', 'play_and_get_digits', 'playback', 'hangup']);
+    expect(byCall('61491570153')).toEqual(['playback', 'play_and_get_digits', 'bridge', 'hangup']);
+    expect(byCall('61491570150')).toEqual(['playback', 'play_and_get_digits', 'hangup']);
+    expect(rows(d, job).map((r) => r.keypress)).toEqual(['2', '3', null]);
+  });
+
   it('leaves the voicemail message when FreeSWITCH detects an answering machine', async () => {
     const { d, peer, u } = await start(() => ({ answer: true, machine: true, playMs: 200 }), { amd: 'avmd' });
     const job = await post(d, u.auth, { ...anyHour(SEED_TTS), skip_message_repeat: true, recipients: [{ destination: '+61491570156' }] });
@@ -114,6 +131,32 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(job) as { content: string }).content);
     expect(peer.executed.map((x) => [x.app, x.data])).toEqual([['playback', content.audio_file], ['hangup', 'NORMAL_CLEARING']]);
     expect(rows(d, job)[0]!.state).toBe('delivered');
+  });
+
+  it('writes the provider\'s trunk as a sofia gateway and loads it, again only when it changed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sip-profiles-'));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const trunk = { gateway_dir: dir, realm: 'sip.telco-a.example.net', username: 'acct', password: `p"w'<x>&y` };
+    const first = await start(undefined, { trunk });
+    await first.d.waitFor(() => (first.peer as any).sofia?.includes('profile external rescan'));
+    const xml = readFileSync(join(dir, 'switchpost-telco-a.xml'), 'utf8');
+    expect(xml).toContain('<gateway name="telco-a">');
+    expect(xml).toContain('<param name="password" value="p&quot;w&apos;&lt;x&gt;&amp;y"/>');
+    expect(xml).toContain('<param name="realm" value="sip.telco-a.example.net"/>');
+    const peerKept = first.peer;
+    await first.d.close();
+    d = undefined;
+    // Same trunk: nothing to reload.
+    const again = await start(undefined, { trunk }, {}, peerKept);
+    await again.d.waitFor(() => (peerKept as any).sofia.filter((x: string) => x.startsWith('status')).length >= 2);
+    expect((peerKept as any).sofia.filter((x: string) => x.includes('rescan'))).toHaveLength(1);
+    await again.d.close();
+    d = undefined;
+    // A new password: the gateway is killed and loaded again.
+    await start(undefined, { trunk: { ...trunk, password: 'new-secret' } }, {}, peerKept);
+    await d!.waitFor(() => (peerKept as any).sofia.filter((x: string) => x.includes('rescan')).length === 2);
+    expect((peerKept as any).sofia).toContain('profile external killgw telco-a');
+    expect(readFileSync(join(dir, 'switchpost-telco-a.xml'), 'utf8')).toContain('value="new-secret"');
   });
 
   it('never has more calls up than the provider\'s concurrency', async () => {

@@ -163,6 +163,19 @@ export class EslPeer {
         this.hangup(ch, cause || 'NORMAL_CLEARING');
         return '+OK\n';
       }
+      case 'sofia': {
+        // sofia status gateway <name> | sofia profile <p> rescan | sofia profile <p> killgw <name>
+        this.sofia = [...(this.sofia ?? []), args];
+        const [what, a, b, c] = args.trim().split(/\s+/);
+        this.gateways ??= new Set();
+        if (what === 'status' && a === 'gateway') return this.gateways.has(b) ? `Name    \t${b}\nState   \tREGED\n` : 'Invalid Gateway!\n';
+        if (what === 'profile' && b === 'rescan') {
+          for (const g of this.opts.gatewaysOnRescan?.() ?? []) this.gateways.add(g);
+          return 'Reload XML [Success]\n+OK scan complete\n';
+        }
+        if (what === 'profile' && b === 'killgw') return this.gateways.delete(c) ? '+OK gateway marked for deletion.\n' : '-ERR no such gateway.\n';
+        return '-ERR Usage\n';
+      }
       case 'status':
         return `UP 0 years, 0 days\nFreeSWITCH (Version 1.10.9-release) is ready\n${this.channels.size} session(s)\n`;
       case 'show':

@@ -8,6 +8,7 @@ import { hangupOutcome } from '../../core/hangup.js';
 import type { TtsRenderer } from '../../media/tts.js';
 import { EslLink, type EslEvent } from './esl-link.js';
 import type { FreeswitchSettings } from './settings.js';
+import { writeGateway } from './trunk.js';
 
 export interface FreeswitchEndpoint {
   host: string;
@@ -68,7 +69,7 @@ export class FreeswitchGateway implements Gateway {
     this.link.on('event', (e: EslEvent) => this.onEvent(e));
     this.link.on('state', (up: boolean, reason: string) => {
       this.sink.health(providerId, up, up ? undefined : reason);
-      if (up) void this.reconcile().then(() => this.adoptNow());
+      if (up) void this.loadTrunk().then(() => this.reconcile()).then(() => this.adoptNow());
     });
   }
 
@@ -253,6 +254,21 @@ export class FreeswitchGateway implements Gateway {
     if (call.watchdog) clearTimeout(call.watchdog);
     this.calls.delete(call.uuid);
     this.byJob.delete(call.jobUuid);
+  }
+
+  /** The provider's trunk as a sofia gateway: written, then (re)loaded only when it changed. */
+  private async loadTrunk(): Promise<void> {
+    const t = this.settings.trunk;
+    const name = this.settings.gateway;
+    if (!t || !name) return;
+    try {
+      const changed = writeGateway(name, t);
+      const loaded = (await this.link.api('sofia', `status gateway ${name}`)).includes(name);
+      if (changed && loaded) await this.link.api('sofia', `profile ${t.profile} killgw ${name}`);
+      if (changed || !loaded) await this.link.api('sofia', `profile ${t.profile} rescan`);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, gateway: name }, 'could not write or load the trunk');
+    }
   }
 
   private adoptable: { attemptId: number; peerId: string; state: 'sending' | 'submitted' }[] = [];

@@ -13,6 +13,23 @@ export const freeswitchSettingsSchema = z.strictObject({
   cost_per_minute: z.number().min(0).default(0),
   /** A call still up after this long is hung up. */
   max_call_seconds: z.number().int().min(10).max(7200).default(600),
+  /**
+   * The SIP trunk as a sofia gateway that the daemon writes into `gateway_dir` (FreeSWITCH's
+   * sip_profiles/<profile>/ directory) and loads over ESL; null: the operator manages it.
+   */
+  trunk: z
+    .strictObject({
+      gateway_dir: z.string().regex(/^\/[A-Za-z0-9_./-]+$/, 'an absolute directory path'),
+      profile: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('external'),
+      realm: z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/, 'a host name or address, with an optional port'),
+      proxy: z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/).nullable().default(null),
+      username: z.string().max(128).nullable().default(null),
+      password: z.string().max(128).nullable().default(null),
+      register: z.boolean().default(true),
+      caller_id_in_from: z.boolean().default(true),
+    })
+    .nullable()
+    .default(null),
   esl_timeout_ms: z.number().int().min(100).default(5000),
   reconnect_min_ms: z.number().int().min(10).default(1000),
   reconnect_max_ms: z.number().int().min(10).default(30_000),

@@ -275,7 +275,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   for (const gw of gateways) await gw.start({ baseUrl: url });
   gateways.forEach((gw, i) => leftOpen[i]!.length && gw.adopt?.(leftOpen[i]!));
   recorder.onHealth((_providerId, up) => up && dispatcher.wake());
-  dispatcher.start();
+  // Ringing calls of a previous run stay leased while their gateway finds out what became of them.
+  dispatcher.start(gateways.flatMap((gw, i) => (gw.adopt ? leftOpen[i]!.filter((a) => a.state === 'sending').map((a) => a.attemptId) : [])));
   preparer.start();
   outbox.start();
 

@@ -61,8 +61,10 @@ export class Dispatcher {
     return this.inFlight.size;
   }
 
-  start(): void {
-    const recovered = this.spool.recoverLeases(this.clock.now());
+  /** `adopted`: attempts a gateway reconciles itself (calls placed by a previous run); they stay leased. */
+  start(adopted: readonly number[] = []): void {
+    const now = this.clock.now();
+    const recovered = this.spool.recoverLeases(now, adopted, now + this.opts.leaseMs);
     if (recovered) this.log.warn({ recovered }, 'requeued recipients leased by a previous run');
     this.running = true;
     this.wake();
@@ -160,7 +162,9 @@ export class Dispatcher {
           this.finalize(job, row, 'opted_out', 'the number opted out', now, events, counters);
           continue;
         }
-        const pick = this.pool.pick(job.service, now);
+        // A retry fails over to another provider when there is one (the last attempt's is read only for retries).
+        const avoid = row.tries > 0 && row.attempt_id !== null ? (this.spool.attempt(row.attempt_id)?.provider_id ?? null) : null;
+        const pick = this.pool.pick(job.service, now, avoid);
         if (!pick.ok) {
           blocked.set(job.service, pick);
           if (pick.retryAt - now > 1000) this.spool.reschedule(row.id, pick.retryAt, pick.reason);
@@ -257,7 +261,8 @@ export class Dispatcher {
     }
     this.recorder.flush();
     if (this.inFlight.size > 0) {
-      const n = this.spool.recoverLeases(this.clock.now());
+      // Calls already placed stay leased: the next run finds them over ESL instead of dialling again.
+      const n = this.spool.recoverLeases(this.clock.now(), this.spool.leasedWithPeer());
       this.log.warn({ requeued: n }, 'released leases still in flight at shutdown');
       this.inFlight.clear();
     }

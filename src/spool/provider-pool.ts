@@ -32,7 +32,8 @@ export class ProviderPool {
     return [...this.slots.values()].flatMap((s) => (s.gateway ? [s.gateway] : []));
   }
 
-  pick(service: Service, now: number): Pick {
+  /** A provider for `service`; `avoid` (the last attempt's provider) is passed over when another can take it. */
+  pick(service: Service, now: number, avoid: number | null = null): Pick {
     const usable: Slot[] = [];
     let retryAt = Infinity;
     let reason = `no active provider offers ${service}`;
@@ -56,6 +57,10 @@ export class ProviderPool {
       usable.push(s);
     }
     if (usable.length === 0) return { ok: false, retryAt: Number.isFinite(retryAt) ? retryAt : now + 30_000, reason };
+    if (avoid !== null && usable.length > 1) {
+      const others = usable.filter((s) => s.provider.id !== avoid && s.provider.weight > 0);
+      if (others.length) usable.splice(0, usable.length, ...others);
+    }
     const total = usable.reduce((n, s) => n + s.provider.weight, 0);
     let chosen = usable[0]!;
     if (total > 0) {

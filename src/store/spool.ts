@@ -4,6 +4,8 @@ import type { RecipientState } from '../core/model.js';
 export interface DueRow {
   id: number;
   job_id: number;
+  /** The last attempt (a retry avoids its provider when another can take it). */
+  attempt_id: number | null;
   destination: string;
   address: string | null;
   name: string | null;
@@ -57,7 +59,7 @@ export class SpoolStore {
     this.tx = <T>(fn: () => T): T => db.transaction(fn)();
     this.s = {
       due: db.prepare(
-        `SELECT id, job_id, destination, address, name, reference, fields, blackouts, tries FROM recipients
+        `SELECT id, job_id, attempt_id, destination, address, name, reference, fields, blackouts, tries FROM recipients
          WHERE state = 'queued' AND due_at <= ? ORDER BY due_at LIMIT ?`,
       ),
       overdue: db.prepare(`SELECT id, job_id, attempt_id, tries FROM recipients WHERE state = ? AND due_at <= ? ORDER BY due_at LIMIT ?`),
@@ -117,9 +119,14 @@ export class SpoolStore {
       ),
       jobFirstSent: db.prepare(`UPDATE jobs SET first_sent_at = ? WHERE id = ? AND first_sent_at IS NULL`),
       interruptAttempts: db.prepare(
-        `UPDATE attempts SET status = 'interrupted', ended_at = ? WHERE id IN (SELECT attempt_id FROM recipients WHERE state = 'sending')`,
+        `UPDATE attempts SET status = 'interrupted', ended_at = ? WHERE id IN (SELECT attempt_id FROM recipients WHERE state = 'sending')
+           AND id NOT IN (SELECT value FROM json_each(?))`,
       ),
-      requeueLeased: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = 'requeued after restart' WHERE state = 'sending'`),
+      requeueLeased: db.prepare(
+        `UPDATE recipients SET state = 'queued', due_at = ?, reason = 'requeued after restart' WHERE state = 'sending' AND attempt_id NOT IN (SELECT value FROM json_each(?))`,
+      ),
+      leasedWithPeer: db.prepare(`SELECT a.id FROM recipients r JOIN attempts a ON a.id = r.attempt_id WHERE r.state = 'sending' AND a.peer_id IS NOT NULL`),
+      extendLease: db.prepare(`UPDATE recipients SET due_at = ? WHERE state = 'sending' AND attempt_id IN (SELECT value FROM json_each(?))`),
     };
   }
 
@@ -223,6 +230,11 @@ export class SpoolStore {
     this.s.attemptPeer.run(peerId, attemptId);
   }
 
+  /** Leased attempts the peer already knows by id (calls placed): left leased at shutdown for the next run to adopt. */
+  leasedWithPeer(): number[] {
+    return (this.s.leasedWithPeer.all() as { id: number }[]).map((r) => r.id);
+  }
+
   /** A provider's attempts still open with a peer id (calls placed or up), for reconciling after a restart. */
   openWithPeer(providerId: number): { attemptId: number; peerId: string; state: 'sending' | 'submitted' }[] {
     return this.s.openWithPeer.all(providerId) as { attemptId: number; peerId: string; state: 'sending' | 'submitted' }[];
@@ -249,11 +261,16 @@ export class SpoolStore {
     this.s.jobFirstSent.run(now, jobId);
   }
 
-  /** After a crash or restart: every leased row belonged to a dead process; its attempt is interrupted. */
-  recoverLeases(now: number): number {
+  /**
+   * After a crash or restart: every leased row belonged to a dead process; its attempt is interrupted —
+   * except attempts a gateway adopts (`keep`: calls it can still find), whose leases are renewed.
+   */
+  recoverLeases(now: number, keep: readonly number[] = [], leaseUntil = now): number {
+    const kept = JSON.stringify(keep);
     return this.tx(() => {
-      this.s.interruptAttempts.run(now);
-      return this.s.requeueLeased.run(now).changes;
+      this.s.interruptAttempts.run(now, kept);
+      if (keep.length) this.s.extendLease.run(leaseUntil, kept);
+      return this.s.requeueLeased.run(now, kept).changes;
     });
   }
 }

@@ -97,6 +97,9 @@ describe('event socket link against the ESL peer', () => {
     const end = await waitFor(() => events.find((e) => e.name === 'CHANNEL_HANGUP_COMPLETE'));
     expect([end.get('Unique-ID'), end.get('Hangup-Cause'), end.get('variable_billsec')]).toEqual([uuid, 'NORMAL_CLEARING', '0']);
     await expect(link.api('uuid_exists', 'x\n\napi shutdown')).rejects.toThrow(/line break/);
+    // Content-Length counts bytes: multibyte bodies must come through whole, and the next reply in order.
+    expect(await link.api('echo', 'Zoë ✓ 日本語 — ok')).toBe('Zoë ✓ 日本語 — ok');
+    expect(await link.api('uuid_exists', uuid)).toBe('false');
   });
 
   it('stays down on a wrong password, and reconnects after a drop without doubling its handlers', async () => {

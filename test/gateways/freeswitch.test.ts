@@ -205,6 +205,32 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(peer.originates).toHaveLength(2); // nobody was dialled twice
   });
 
+  it('after a daemon restart while a call rings: the call is found, hung up and retried — never two at once', async () => {
+    let n = 0;
+    const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, answerMs: 60_000 } : { answer: true }), {}, {}, undefined);
+    d.config.shutdown.grace_seconds = 0;
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(() => peer.originates.length === 1 && (d.db.prepare('SELECT a.peer_id FROM attempts a WHERE a.job_id = ?').get(job) as { peer_id: string | null } | undefined)?.peer_id);
+    await d.stop();
+    expect(d.db.open ? 'open' : 'closed').toBe('closed');
+    let overlap = 0;
+    const timer = setInterval(() => (overlap = Math.max(overlap, peer.channels.size)), 2);
+    closers.push(async () => clearInterval(timer));
+    const again = await startDaemon(d.config, { log: pino({ level: 'silent' }) });
+    closers.push(async () => {
+      await again.stop();
+      rmSync(d.dir, { recursive: true, force: true });
+    });
+    d.stop = async () => {};
+    d.close = async () => {};
+    const until = Date.now() + 10_000;
+    const state = () => again.db.prepare('SELECT state, tries FROM recipients WHERE job_id = ?').get(job) as { state: string; tries: number };
+    while (state().state !== 'delivered' && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(state()).toEqual({ state: 'delivered', tries: 2 });
+    expect(peer.originates).toHaveLength(2);
+    expect(overlap).toBe(1); // the ringing call was hung up before the recipient was called again
+  });
+
   it('finishes a call that ended while the event socket was down, after reconnecting', async () => {
     const { d, peer, u } = await start(() => ({ answer: true, playMs: 60_000 }));
     const job = await post(d, u.auth, { job_type: 'tts', message: 'Long message', recipients: [{ destination: '+61491570156' }] });

@@ -176,6 +176,8 @@ export class EslPeer {
         if (what === 'profile' && b === 'killgw') return this.gateways.delete(c) ? '+OK gateway marked for deletion.\n' : '-ERR no such gateway.\n';
         return '-ERR Usage\n';
       }
+      case 'echo':
+        return args;
       case 'status':
         return `UP 0 years, 0 days\nFreeSWITCH (Version 1.10.9-release) is ready\n${this.channels.size} session(s)\n`;
       case 'show':
@@ -300,6 +302,7 @@ export class EslPeer {
       'Hangup-Cause': cause,
       variable_hangup_cause: cause,
       variable_billsec: String(billsec),
+      variable_answer_epoch: String(ch.answeredAt ? Math.floor(ch.answeredAt / 1000) : 0),
       variable_duration: String(Math.round((now - ch.createdAt) / 1000)),
       variable_originate_disposition: ch.answeredAt ? 'SUCCESS' : cause,
       'Answer-State': ch.answeredAt ? 'hangup' : 'hangup',

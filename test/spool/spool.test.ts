@@ -67,6 +67,24 @@ describe('spool', () => {
     expect(row.due_at).toBeGreaterThan(Date.now() + 10_000);
   });
 
+  it('fails a retry over to another provider of the service', async () => {
+    // Two providers; every "005" number is throttled once by each gateway: a retry on the same one would succeed.
+    d = await testDaemon({ providers: [{ name: 'second', driver: 'sandbox', services: ['sms'] }] });
+    const u = d.addUser('u', 'user');
+    const numbers = Array.from({ length: 12 }, (_, i) => `+614915${String(10 + i).padStart(2, '0')}005`);
+    const job = await post(d, u.auth, { recipients: numbers.map((destination) => ({ destination })) });
+    await d.waitFor(complete(d, job), 20_000);
+    const tries = d.db.prepare('SELECT recipient_id, provider_id, try FROM attempts WHERE job_id = ? ORDER BY recipient_id, try').all(job) as { recipient_id: number; provider_id: number; try: number }[];
+    const byRecipient = new Map<number, number[]>();
+    for (const t of tries) byRecipient.set(t.recipient_id, [...(byRecipient.get(t.recipient_id) ?? []), t.provider_id]);
+    expect(byRecipient.size).toBe(12);
+    for (const providers of byRecipient.values()) {
+      expect(providers.length).toBeGreaterThanOrEqual(2);
+      for (let i = 1; i < providers.length; i++) expect(providers[i]).not.toBe(providers[i - 1]);
+    }
+    expect(recipients(d, job).every((r) => r.state === 'delivered')).toBe(true);
+  });
+
   it('keeps to a provider\'s throughput', async () => {
     d = await testDaemon({ providers: [{ name: 'slow', driver: 'sandbox', services: ['sms'], throughput: 20 }], sandbox: { enabled: false } });
     // A declared sandbox-driver provider is the only sender here.

@@ -34,6 +34,8 @@ interface Call {
   voicemail: boolean;
   ended: boolean;
   watchdog: NodeJS.Timeout | null;
+  /** Placed by a previous run and hung up by this one: unanswered, it is retried rather than failed. */
+  adopted?: boolean;
 }
 
 const KEY_VAR = 'switchpost_key';
@@ -197,7 +199,10 @@ export class FreeswitchGateway implements Gateway {
       case 'CHANNEL_HANGUP_COMPLETE': {
         const cause = e.get('Hangup-Cause') ?? 'NORMAL_CLEARING';
         const billsec = Number(e.get('variable_billsec') ?? 0) || 0;
-        const outcome = hangupOutcome({ cause, answered: call.answeredAt !== null, billsec });
+        // answer_epoch tells an adopted call (placed by a previous run) that was answered meanwhile.
+        const answered = call.answeredAt !== null || Number(e.get('variable_answer_epoch') ?? 0) > 0;
+        if (call.adopted && !answered) return this.end(call, { kind: 'failed', retryable: true, reason: 'hung up after a restart before it was answered', code: 'restart' });
+        const outcome = hangupOutcome({ cause, answered, billsec });
         return this.end(call, outcome.kind === 'receipt' ? { ...outcome, cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } } : outcome);
       }
     }
@@ -275,8 +280,9 @@ export class FreeswitchGateway implements Gateway {
 
   /**
    * Calls a previous run left: once the link is up, a call still up is hung up (its plan cannot be
-   * resumed) and reported when its hangup comes; an answered call already gone is delivered. Ringing
-   * calls' recipients were requeued at start; their old channels are only cleared away.
+   * resumed) and reported from its hangup (answered or not, by answer_epoch); an answered call already
+   * gone is delivered; a placed call gone before anyone saw it answered is retried by policy. The
+   * dispatcher keeps those recipients leased meanwhile, so none is dialled twice by the restart.
    */
   adopt(open: { attemptId: number; peerId: string; state: 'sending' | 'submitted' }[]): void {
     this.adoptable.push(...open);
@@ -296,11 +302,14 @@ export class FreeswitchGateway implements Gateway {
       const answered = a.state === 'submitted';
       if (exists === 'true') {
         const d = { attemptId: a.attemptId } as Delivery;
-        const call: Call = { d, uuid: a.peerId, jobUuid: '', plan: { voice: 'default', audio: null, header: null, message: '', repeat: false, voicemail: null, collect: false, responses: {} }, files: new Map(), steps: [], running: null, answeredAt: answered ? Date.now() : null, keypress: null, voicemail: false, ended: false, watchdog: null };
+        const call: Call = { adopted: true, d, uuid: a.peerId, jobUuid: '', plan: { voice: 'default', audio: null, header: null, message: '', repeat: false, voicemail: null, collect: false, responses: {} }, files: new Map(), steps: [], running: null, answeredAt: answered ? Date.now() : null, keypress: null, voicemail: false, ended: false, watchdog: null };
         this.calls.set(a.peerId, call);
         await this.link.api('uuid_kill', `${a.peerId} NORMAL_CLEARING`).catch(() => undefined);
       } else if (answered) {
         this.sink.report({ attemptId: a.attemptId, at: Date.now(), outcome: { kind: 'receipt', status: 'delivered', code: 'UNKNOWN', text: 'the call ended while the daemon was down' } });
+      } else {
+        // Placed but never seen answered, and gone: whether anyone heard it is unknown; the policy retries.
+        this.sink.report({ attemptId: a.attemptId, at: Date.now(), outcome: { kind: 'failed', retryable: true, reason: 'the call ended while the daemon was down', code: 'restart' } });
       }
     }
   }

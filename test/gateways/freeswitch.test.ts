@@ -77,6 +77,8 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['failed', 2], ['failed', 2], ['rejected', 1], ['invalid', 1]]);
     expect(rows(d, job)[0]!.reason).toMatch(/user busy/);
     expect(rows(d, job)[1]!.reason).toMatch(/no answer/);
+    const reports = (await d.api('GET', `/api/v1/jobs/${job}`, { auth: u.auth })).json.data.reports;
+    expect(reports.map((r: { status: string }) => r.status)).toEqual(['BUSY', 'NO ANSWER', 'FAILED', 'INVALID']);
     expect(peer.originates.filter((o) => o.number === '61491570002')).toHaveLength(2);
   });
 
@@ -168,6 +170,14 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     await d.waitFor(complete(d, job), 15_000);
     expect(peak).toBe(2);
     expect(rows(d, job).every((r) => r.state === 'delivered')).toBe(true);
+  });
+
+  it('shows the user\'s default voice caller id', async () => {
+    const { d, peer, u } = await start();
+    expect((await d.api('PUT', `/api/v1/users/${u.id}`, { auth: u.auth, body: { default_voice_caller_id: '+61388887777' } })).status).toBe(200);
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hi', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(complete(d, job));
+    expect(peer.originates[0]!.vars.origination_caller_id_number).toBe('61388887777');
   });
 
   it('keeps hostile merge fields out of the commands: they are only spoken', async () => {

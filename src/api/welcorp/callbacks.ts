@@ -1,6 +1,6 @@
 import type { CallbackFormatter, CallbackRequest } from '../../events/callbacks.js';
 import type { JobInfo, RecipientView } from '../../core/jobs.js';
-import { REPORT_STATUS } from './job-types.js';
+import { reportStatus } from './job-types.js';
 import { isoDate } from './present.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -26,7 +26,7 @@ export const welcorpCallbacks: CallbackFormatter = {
       ['Reference', r.reference],
       ['Recipient', r.name],
       ['Destination', digits(r)],
-      ['Status', REPORT_STATUS[r.state].status],
+      ['Status', reportStatus(r.state, r.reason, !SMS_CHANNELS.has(job.channel))],
     ];
     if (SMS_CHANNELS.has(job.channel)) {
       if (job.options.callback_on_sms_status_update !== true) return null;

@@ -47,3 +47,12 @@ export const REPORT_STATUS: Record<RecipientState, { status: string; stage: stri
   opted_out: { status: 'OPTED OUT', stage: 'Opted out' },
   cancelled: { status: 'CANCELLED', stage: 'Cancelled' },
 };
+
+/** A call's failed status says why, when the reason does (a busy line, no answer); else as REPORT_STATUS. */
+export function reportStatus(state: RecipientState, reason: string | null, call: boolean): string {
+  if (call && state === 'failed' && reason) {
+    if (/^user busy/.test(reason)) return 'BUSY';
+    if (/^(no answer|no user response)/.test(reason)) return 'NO ANSWER';
+  }
+  return REPORT_STATUS[state].status;
+}

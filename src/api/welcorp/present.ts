@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { JobRow, RecipientRow } from '../../store/jobs.js';
-import { CHANNEL_TO_TYPE, REPORT_STATUS, jobStatusName } from './job-types.js';
+import { CHANNEL_TO_TYPE, REPORT_STATUS, jobStatusName, reportStatus } from './job-types.js';
 
 /** "2023-08-29 22:15:57" in the owner's zone (the list's format). */
 export const listDate = (ms: number | null, zone: string): string | null => (ms === null ? null : DateTime.fromMillis(ms, { zone }).toFormat('yyyy-MM-dd HH:mm:ss'));
@@ -30,7 +30,7 @@ export function jobSummary(j: JobRow, baseUrl: string) {
 }
 
 export function report(r: RecipientRow, zone: string, sender: string | null, sms = false) {
-  const s = REPORT_STATUS[r.state];
+  const s = { ...REPORT_STATUS[r.state], status: reportStatus(r.state, r.reason, !sms) };
   const notes = [r.reason, sender ? `SenderID: ${sender}.` : null].filter(Boolean).join(' ');
   return {
     report_id: r.id,

@@ -15,6 +15,8 @@ export interface Submitter {
   id: number;
   timezone: string;
   country: string;
+  /** The user's profile (default_voice_caller_id, default_sms_sender_id…). */
+  profile?: string;
 }
 
 const HOUR = 3_600_000;
@@ -93,7 +95,10 @@ export function toNewJob(req: JobRequest, user: Submitter, available: ReadonlySe
   }
   const statusUpdates = statusFlag === true || statusFlag === 1 || (typeof statusFlag === 'string' && statusFlag !== '' && statusFlag !== 'false' && statusFlag !== '0');
 
-  const sender = req.manual_sender_id?.trim() || null;
+  // Calls show the user's default voice caller id (else the provider's); SMS the given sender.
+  const profile = user.profile ? (JSON.parse(user.profile) as Record<string, unknown>) : {};
+  const callerId = typeof profile.default_voice_caller_id === 'string' && /^\+?\d{3,20}$/.test(profile.default_voice_caller_id.trim()) ? profile.default_voice_caller_id.trim() : null;
+  const sender = isCall ? callerId : req.manual_sender_id?.trim() || null;
   if (sender !== null && !ALPHA_SENDER.test(sender) && plausibleNumber(sender) !== null) throw new ApiError(422, 'manual_sender_id: expected up to 11 letters and digits, or a phone number');
 
   const recipients: NewRecipient[] = [];

@@ -31,6 +31,8 @@ export interface NewRecipient {
   reference: string | null;
   fields: MergeFields | null;
   blackouts: Blackout[] | null;
+  /** Lower goes first among prioritised recipients (uContact); undefined/null: by due time only. */
+  priority?: number | null;
 }
 
 /** What the spool and the callback formatters know of a job while it runs. */

@@ -78,7 +78,7 @@ export class JobStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertRecipient = this.db.prepare(
-      `INSERT INTO recipients (job_id, seq, destination, name, reference, fields, blackouts, state, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
+      `INSERT INTO recipients (job_id, seq, destination, name, reference, fields, blackouts, state, due_at, priority) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
     );
     const dueAt = Math.max(now, job.scheduledAt ?? now);
     return this.db.transaction(() => {
@@ -92,7 +92,7 @@ export class JobStore {
       );
       let seq = 0;
       for (const r of job.recipients) {
-        insertRecipient.run(jobId, seq++, r.destination, r.name, r.reference, r.fields ? JSON.stringify(r.fields) : null, r.blackouts?.length ? JSON.stringify(r.blackouts) : null, dueAt);
+        insertRecipient.run(jobId, seq++, r.destination, r.name, r.reference, r.fields ? JSON.stringify(r.fields) : null, r.blackouts?.length ? JSON.stringify(r.blackouts) : null, dueAt, r.priority ?? null);
       }
       return jobId;
     })();

@@ -273,4 +273,14 @@ CREATE TABLE verification_failures (
 CREATE INDEX verification_failures_ref ON verification_failures(user_id, client_ref, at);
 `,
   },
+  {
+    version: 6,
+    name: 'recipient priority',
+    sql: `
+-- Lower goes first (uContact's priority). NULL: no priority; such rows go by due time alone.
+ALTER TABLE recipients ADD COLUMN priority INTEGER;
+-- Only prioritised rows are in it, so reading it costs nothing when none are queued.
+CREATE INDEX recipients_priority ON recipients(priority, due_at) WHERE state = 'queued' AND priority IS NOT NULL;
+`,
+  },
 ];

@@ -62,6 +62,10 @@ export class SpoolStore {
         `SELECT id, job_id, attempt_id, destination, address, name, reference, fields, blackouts, tries FROM recipients
          WHERE state = 'queued' AND due_at <= ? ORDER BY due_at LIMIT ?`,
       ),
+      duePrioritised: db.prepare(
+        `SELECT id, job_id, attempt_id, destination, address, name, reference, fields, blackouts, tries FROM recipients INDEXED BY recipients_priority
+         WHERE state = 'queued' AND priority IS NOT NULL AND due_at <= ? ORDER BY priority, due_at LIMIT ?`,
+      ),
       overdue: db.prepare(`SELECT id, job_id, attempt_id, tries FROM recipients WHERE state = ? AND due_at <= ? ORDER BY due_at LIMIT ?`),
       reschedule: db.prepare(`UPDATE recipients SET due_at = ?, reason = ? WHERE id = ?`),
       lease: db.prepare(`UPDATE recipients SET state = 'sending', due_at = ?, address = ?, tries = tries + 1, attempt_id = ?, reason = NULL WHERE id = ?`),
@@ -130,8 +134,18 @@ export class SpoolStore {
     };
   }
 
+  /**
+   * Due rows: prioritised ones first, lowest priority number first (up to half the batch when others
+   * wait too), then the rest by due time.
+   */
   due(now: number, limit: number): DueRow[] {
-    return this.s.due.all(now, limit) as DueRow[];
+    const urgent = this.s.duePrioritised.all(now, limit) as DueRow[];
+    if (urgent.length === 0) return this.s.due.all(now, limit) as DueRow[];
+    const taken = new Set(urgent.map((u) => u.id));
+    const rest = (this.s.due.all(now, limit) as DueRow[]).filter((r) => !taken.has(r.id));
+    const share = rest.length ? Math.max(1, Math.ceil(limit / 2)) : limit;
+    const first = urgent.slice(0, share);
+    return [...first, ...rest.slice(0, limit - first.length)];
   }
 
   /** Rows in `state` whose due_at (lease or receipt deadline) has passed. */

@@ -74,6 +74,16 @@ describe('uContact Integra face (SMS)', () => {
     expect((await formPost(d, '/Integra/resources/SMS/ScheduleDialerSMS', { sms: 'not json' }, token)).status).toBe(400);
   });
 
+  it('sends a base\'s rows in priority order (lower first)', async () => {
+    d = await testDaemon({ spool: { poll_ms: 200 } });
+    const { token } = await login(d);
+    const csv = ['c;0491570150;low;9999', 'c;0491570151;urgent;1', 'c;0491570152;middle;5', 'c;0491570153;also urgent;1'].join('\n');
+    expect((await formPost(d, '/Integra/resources/SMS/uploadbase', { filename: 'p.csv', fileb64: Buffer.from(csv).toString('base64') }, token)).text).toBe('1');
+    await d.waitFor(() => (d!.db.prepare('SELECT COUNT(*) AS n FROM attempts').get() as { n: number }).n === 4);
+    const order = d.db.prepare('SELECT destination FROM attempts ORDER BY id').all() as { destination: string }[];
+    expect(order.map((o) => o.destination)).toEqual(['+61491570151', '+61491570153', '+61491570152', '+61491570150']);
+  });
+
   it('loads a base64 CSV base into one job per campaign and reports rejected rows with their line numbers', async () => {
     d = await testDaemon();
     const { token, id: userId } = await login(d);

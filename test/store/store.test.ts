@@ -19,6 +19,11 @@ describe('store', () => {
     // The spool finds due work by index, never by scanning.
     const plan = db.prepare("EXPLAIN QUERY PLAN SELECT id FROM recipients WHERE state = 'queued' AND due_at <= 5 ORDER BY due_at LIMIT 10").all() as { detail: string }[];
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING (COVERING )?INDEX recipients_due/);
+    // Prioritised rows (uContact) by their partial index, without a sort (the spool names the index:
+    // the planner would otherwise take recipients_due and sort every due row).
+    const urgent = db.prepare("EXPLAIN QUERY PLAN SELECT id FROM recipients INDEXED BY recipients_priority WHERE state = 'queued' AND priority IS NOT NULL AND due_at <= 5 ORDER BY priority, due_at LIMIT 10").all() as { detail: string }[];
+    expect(urgent.map((p) => p.detail).join(' ')).toMatch(/USING (COVERING )?INDEX recipients_priority/);
+    expect(urgent.map((p) => p.detail).join(' ')).not.toMatch(/TEMP B-TREE/);
     db.close();
   });
   it('refuses a database newer than the code', () => {

@@ -23,7 +23,7 @@ export function rowProblem(r: SmsRow): string | null {
 
 /**
  * One job per campaign: its texts are taken literally (uContact has no merge fields), each recipient
- * points at its own; the priority is kept with the recipient.
+ * points at its own; a row's priority orders the spool (lower first).
  */
 export function campaignJob(userId: number, campaign: string, rows: SmsRow[], opts: { sender: string | null; scheduledAt: number | null; agent?: string | null }): NewJob {
   const texts: string[] = [];
@@ -31,7 +31,7 @@ export function campaignJob(userId: number, campaign: string, rows: SmsRow[], op
   const recipients: NewRecipient[] = rows.map((r) => {
     let i = index.get(r.text);
     if (i === undefined) index.set(r.text, (i = texts.push(r.text) - 1));
-    return { destination: r.destination.trim(), name: null, reference: null, fields: { __message: String(i), ...(r.priority !== null ? { priority: String(r.priority) } : {}) }, blackouts: null };
+    return { destination: r.destination.trim(), name: null, reference: null, fields: { __message: String(i) }, blackouts: null, priority: r.priority };
   });
   return {
     userId,

@@ -42,20 +42,9 @@ export interface NewUser {
 }
 
 /** Columns a user update may set; profile is merged key by key. */
-export interface UserPatch {
-  user_code?: string;
-  password?: string;
-  company_id?: number | null;
-  first_name?: string | null;
-  last_name?: string | null;
-  email?: string | null;
-  phone?: string | null;
-  mobile?: string | null;
-  fax?: string | null;
-  timezone?: string;
+export type UserPatch = Partial<Pick<NewUser, 'user_code' | 'password' | 'company_id' | 'first_name' | 'last_name' | 'email' | 'phone' | 'mobile' | 'fax' | 'timezone' | 'profile'>> & {
   active?: boolean;
-  profile?: Record<string, unknown>;
-}
+};
 
 /** Who is asking, for visibility: an admin sees all, an agent its users, a user itself. */
 export interface Scope {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { retryDelayMs, transition, canApply } from '../../dist/core/outcomes.js';
+import { reconnectDelay } from '../../dist/core/backoff.js';
 import { TokenBucket } from '../../dist/spool/rate.js';
 import { pageWindow } from '../../dist/api/welcorp/paginate.js';
 
@@ -51,5 +52,14 @@ describe('Laravel page window', () => {
     expect(pageWindow(400, 802)).toEqual([1, 2, null, 397, 398, 399, 400, 401, 402, 403, null, 801, 802]);
     expect(pageWindow(800, 802)).toEqual([1, 2, null, ...Array.from({ length: 10 }, (_, i) => 793 + i)]);
     expect(pageWindow(2, 5)).toEqual([1, 2, 3, 4, 5]);
+  });
+});
+
+describe('reconnect backoff', () => {
+  it('doubles from the minimum up to the cap, with jitter between half and all of it', () => {
+    expect(reconnectDelay(0, 1000, 60_000, 0.999999)).toBe(1000);
+    expect(reconnectDelay(0, 1000, 60_000, 0)).toBe(500);
+    expect(reconnectDelay(3, 1000, 60_000, 0.999999)).toBe(8000);
+    expect(reconnectDelay(30, 1000, 60_000, 0.999999)).toBe(60_000);
   });
 });

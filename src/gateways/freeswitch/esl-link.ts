@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import esl, { type Connection, type Event as RawEvent } from 'modesl';
 import type { Logger } from 'pino';
+import { reconnectDelay } from '../../core/backoff.js';
 
 export interface EslSettings {
   host: string;
@@ -127,12 +128,11 @@ export class EslLink extends EventEmitter {
 
   private scheduleReconnect(): void {
     if (!this.running || this.timer) return;
-    const base = Math.min(this.settings.reconnectMaxMs, this.settings.reconnectMinMs * 2 ** Math.min(this.failures, 16));
-    this.failures++;
+    const delay = reconnectDelay(this.failures++, this.settings.reconnectMinMs, this.settings.reconnectMaxMs, this.rand());
     this.timer = setTimeout(() => {
       this.timer = null;
       this.connect();
-    }, Math.round(base * (0.5 + this.rand() / 2)));
+    }, delay);
     this.timer.unref();
   }
 

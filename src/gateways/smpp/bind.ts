@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import smpp from 'smpp';
 import type { Logger } from 'pino';
 import { statusName } from '../../core/smpp-status.js';
+import { reconnectDelay } from '../../core/backoff.js';
 import type { SmppEndpoint, SmppSettings } from './settings.js';
 import { encodeEmptyResponse, encodeSubmitSm, type SubmitSmFields } from './encode.js';
 
@@ -299,9 +300,7 @@ export class SmppBind {
 
   private scheduleReconnect(): void {
     if (!this.running || this.reconnectTimer) return;
-    const base = Math.min(this.settings.reconnect_max_ms, this.settings.reconnect_min_ms * 2 ** Math.min(this.failures, 16));
-    this.failures++;
-    const delay = Math.round(base * (0.5 + this.rand() / 2));
+    const delay = reconnectDelay(this.failures++, this.settings.reconnect_min_ms, this.settings.reconnect_max_ms, this.rand());
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       this.connect();

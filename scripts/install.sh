@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: the toolchain better-sqlite3 compiles with (it builds from source on Node 20), and
 # the real parts the daemon and its tests use: Kannel (bearerbox + smsbox), openssl for TLS
-# certificates, espeak-ng (text to speech) and ffmpeg (audio to 8 kHz WAV).
+# certificates, espeak-ng (text to speech), ffmpeg (audio to 8 kHz WAV), ghostscript (documents to fax
+# TIFF), libtiff-tools, and libspandsp-dev + pkg-config (the tests' real fax stack).
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for p in python3 make g++ ca-certificates kannel openssl espeak-ng ffmpeg; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+for p in python3 make g++ ca-certificates kannel openssl espeak-ng ffmpeg ghostscript libtiff-tools libspandsp-dev pkg-config; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if ! command -v node >/dev/null; then need+=(nodejs npm); fi
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq

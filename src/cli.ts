@@ -14,7 +14,8 @@ import { isFinal, type Role } from './core/model.js';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isVoice, TtsRenderer, VOICES } from './media/tts.js';
-import { toTelephonyWav } from './media/run.js';
+import { MediaToolError, toTelephonyWav } from './media/run.js';
+import { FaxDocumentRefused, toFaxTiff } from './media/fax.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
 
@@ -34,6 +35,7 @@ usage: switchpost [command] [--config FILE]
                                       speak TEXT into an 8 kHz mono WAV, as calls do
   convert audio IN OUT.wav [--max-seconds N]
                                       any audio ffmpeg reads → 8 kHz mono 16-bit WAV
+  convert fax IN... OUT.tif [--fine]  documents (pdf, txt) → one fax TIFF (1728 px, G4)
 
 The config file is --config FILE or $SWITCHPOST_CONFIG; every key can be set as SWITCHPOST_<KEY>.`;
 
@@ -63,6 +65,7 @@ const options = {
   wait: { type: 'boolean' },
   voice: { type: 'string' },
   'max-seconds': { type: 'string' },
+  fine: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -110,6 +113,15 @@ async function main(argv: string[]): Promise<number> {
     return new Promise<number>(() => {});
   }
 
+  if (cmd === 'convert' && sub === 'fax') {
+    const files = positionals.slice(2);
+    const out = files.pop();
+    if (!out || files.length === 0) throw new UsageError('convert fax: IN... OUT.tif');
+    const { tiff, pages } = await toFaxTiff(files.map((f) => ({ name: f, bytes: readFileSync(f) })), { fine: o.fine === true });
+    writeFileSync(out, tiff);
+    console.log(`wrote ${out}: ${pages} page(s), 1728 px wide, ${o.fine ? '204x196' : '204x98'} dpi, CCITT G4`);
+    return 0;
+  }
   if (cmd === 'convert') {
     const out = positionals[3];
     if ((sub !== 'tts' && sub !== 'audio') || !arg || !out) throw new UsageError('convert: tts "TEXT" OUT.wav, or audio IN OUT.wav');
@@ -244,7 +256,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof UsageError) console.error(`switchpost: ${err.message}`);
+    if (err instanceof ConfigError || err instanceof UsageError || err instanceof FaxDocumentRefused || err instanceof MediaToolError) console.error(`switchpost: ${err.message}`);
     else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`switchpost: ${(err as Error).message}\n\n${USAGE}`);
     else console.error(`switchpost: ${(err as Error).stack ?? String(err)}`);
     process.exit(1);

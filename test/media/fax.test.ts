@@ -1,0 +1,96 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { toFaxTiff, FaxDocumentRefused } from '../../dist/media/fax.js';
+
+// The real fax stack: test/peers/fax/faxcheck.c, built here against Debian's libspandsp.
+const dir = mkdtempSync(join(tmpdir(), 'faxtest-'));
+const faxcheck = join(dir, 'faxcheck');
+const cflags = spawnSync('pkg-config', ['--cflags', '--libs', 'spandsp'], { encoding: 'utf8' });
+const hasStack = spawnSync('gs', ['--version']).status === 0 && spawnSync('tiffinfo', ['-h']).error === undefined && cflags.status === 0;
+
+beforeAll(() => {
+  if (!hasStack) return;
+  const cc = spawnSync('gcc', ['-O2', '-o', faxcheck, 'test/peers/fax/faxcheck.c', ...cflags.stdout.trim().split(/\s+/), '-ltiff'], { encoding: 'utf8' });
+  expect(cc.status, cc.stderr).toBe(0);
+});
+
+/** Fax a TIFF from a spandsp sender to a spandsp receiver; their own account of the call. */
+function fax(tiff: Buffer, ecm = false) {
+  const input = join(dir, `in-${Math.random().toString(36).slice(2)}.tif`);
+  writeFileSync(input, tiff);
+  const r = spawnSync(faxcheck, [input, `${input}.rx.tif`, ...(ecm ? ['ecm'] : [])], { encoding: 'utf8', timeout: 60_000 });
+  return JSON.parse(r.stdout) as { ok: boolean; status_text: string; pages_tx: number; pages_rx: number; pages_in_file: number; width: number };
+}
+
+/** tiffinfo's account of every page. */
+function tiffFields(tiff: Buffer) {
+  const file = join(dir, `info-${Math.random().toString(36).slice(2)}.tif`);
+  writeFileSync(file, tiff);
+  const out = spawnSync('tiffinfo', [file], { encoding: 'utf8' }).stdout;
+  const pages = out.split(/TIFF Directory at offset/).slice(1);
+  return pages.map((p) => ({
+    width: Number(/Image Width: (\d+)/.exec(p)?.[1]),
+    resolution: /Resolution: ([\d.]+), ([\d.]+)/.exec(p)?.slice(1, 3).map(Number),
+    compression: /Compression Scheme: (.+)/.exec(p)?.[1]?.trim(),
+    bits: Number(/Bits\/Sample: (\d+)/.exec(p)?.[1]),
+  }));
+}
+
+async function pdf(pages: number): Promise<Buffer> {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  for (let i = 1; i <= pages; i++) {
+    const page = doc.addPage([612, 792]); // US Letter, fitted to A4 width
+    page.drawText(`Fax test page ${i} of ${pages}`, { x: 72, y: 700, size: 28, font });
+    page.drawRectangle({ x: 72, y: 100, width: 400, height: 500, borderWidth: 3 });
+  }
+  return Buffer.from(await doc.save());
+}
+
+describe.skipIf(!hasStack)('documents to fax TIFF, proven through spandsp', () => {
+  it('renders every PDF page at 1728 px, 204×196 (fine) in G4, and a real fax stack receives every page', async () => {
+    const { tiff, pages } = await toFaxTiff([{ name: 'letter.pdf', bytes: await pdf(3) }], { fine: true });
+    expect(pages).toBe(3);
+    expect(tiffFields(tiff)).toEqual(Array(3).fill({ width: 1728, resolution: [204, 196], compression: 'CCITT Group 4', bits: 1 }));
+    expect(fax(tiff)).toMatchObject({ ok: true, status_text: 'OK', pages_in_file: 3, pages_rx: 3, width: 1728 });
+    expect(fax(tiff, true)).toMatchObject({ ok: true, pages_rx: 3 });
+  });
+
+  it('renders 204×98 by default and G3 on request; text through pdf-lib; several files in order', async () => {
+    const normal = await toFaxTiff([{ name: 'notes.txt', bytes: Buffer.from('Hello fax.\n'.repeat(120)) }, { name: 'letter.pdf', bytes: await pdf(2) }]);
+    expect(normal.pages).toBe(2 + 2); // 120 lines of text make two pages, then the PDF's two
+    expect(tiffFields(normal.tiff).every((p) => p.width === 1728 && p.resolution?.[0] === 204 && p.resolution?.[1] === 98)).toBe(true);
+    expect(fax(normal.tiff)).toMatchObject({ ok: true, pages_rx: 4 });
+    const g3 = await toFaxTiff([{ name: 'letter.pdf', bytes: await pdf(1) }], { compression: 'g3' });
+    expect(tiffFields(g3.tiff)[0]!.compression).toBe('CCITT Group 3');
+    expect(fax(g3.tiff)).toMatchObject({ ok: true, pages_rx: 1 });
+  });
+
+  it('refuses a type it does not take, content that does not match its name, empty and corrupt documents — naming the file', async () => {
+    const cases: [Parameters<typeof toFaxTiff>[0], RegExp][] = [
+      [[{ name: 'a.exe', bytes: Buffer.from('MZ') }], /"a\.exe": type \.exe is not supported/],
+      [[{ name: 'fake.pdf', bytes: Buffer.from('just text') }], /"fake\.pdf": its content is not a pdf file/],
+      [[{ name: 'empty.pdf', bytes: Buffer.alloc(0) }], /"empty\.pdf": is empty/],
+      [[{ name: 'bin.txt', bytes: Buffer.from([0x41, 0x00, 0x42]) }], /"bin\.txt": its content is not a txt file/],
+      [[{ name: 'broken.pdf', bytes: Buffer.from('%PDF-1.4\n1 0 obj garbage\n%%EOF') }], /could not be rendered|no pages/],
+      [[{ name: '../../etc/passwd.pdf', bytes: Buffer.from('%PDF-1.4 x') }], /could not be rendered|no pages/],
+    ];
+    for (const [inputs, pattern] of cases) await expect(toFaxTiff(inputs)).rejects.toThrow(pattern);
+    await expect(toFaxTiff([])).rejects.toBeInstanceOf(FaxDocumentRefused);
+  });
+
+  it('is exposed as switchpost convert fax IN... OUT.tif [--fine]', async () => {
+    const input = join(dir, 'cli.pdf');
+    writeFileSync(input, await pdf(2));
+    const out = join(dir, 'cli.tif');
+    const r = spawnSync('node', ['dist/cli.js', 'convert', 'fax', input, out, '--fine'], { encoding: 'utf8', env: { ...process.env, SWITCHPOST_DATA_DIR: dir } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/2 page\(s\), 1728 px wide, 204x196 dpi/);
+    const bad = spawnSync('node', ['dist/cli.js', 'convert', 'fax', join(dir, 'nothing.docx'), out], { encoding: 'utf8', env: { ...process.env, SWITCHPOST_DATA_DIR: dir } });
+    expect(bad.status).not.toBe(0);
+  });
+});

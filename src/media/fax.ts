@@ -1,4 +1,5 @@
 import { PDFDocument, StandardFonts } from 'pdf-lib';
+import sharp from 'sharp';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,12 @@ export interface FaxOptions {
 const TYPES: Record<string, { magic: (b: Buffer) => boolean }> = {
   pdf: { magic: (b) => b.subarray(0, 5).toString('latin1') === '%PDF-' },
   txt: { magic: (b) => !b.subarray(0, 4096).includes(0) },
+  png: { magic: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) },
+  jpg: { magic: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+  jpeg: { magic: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+  gif: { magic: (b) => /^GIF8[79]a$/.test(b.subarray(0, 6).toString('latin1')) },
+  tif: { magic: (b) => ['II*\u0000', 'MM\u0000*'].includes(b.subarray(0, 4).toString('latin1')) },
+  tiff: { magic: (b) => ['II*\u0000', 'MM\u0000*'].includes(b.subarray(0, 4).toString('latin1')) },
 };
 
 export const FAX_WIDTH = 1728;
@@ -59,10 +66,85 @@ async function textToPdf(text: string): Promise<Buffer> {
   return Buffer.from(await doc.save());
 }
 
+/** Every input becomes PDF pages first, so one ghostscript pass renders, fits and joins them all. */
+async function asPdf(ext: string, input: FaxInput, dir: string, i: number): Promise<Buffer> {
+  if (ext === 'pdf') return input.bytes;
+  if (ext === 'txt') return textToPdf(input.bytes.toString('utf8'));
+  if (ext === 'tif' || ext === 'tiff') {
+    const src = join(dir, `${i}.src.tif`);
+    writeFileSync(src, input.bytes);
+    try {
+      await runTool('tiff2pdf', ['-o', join(dir, `${i}.tiff.pdf`), src], { timeoutMs: 60_000 });
+    } catch {
+      throw new FaxDocumentRefused(`"${input.name}": is not a TIFF that can be read`);
+    }
+    return readFileSync(join(dir, `${i}.tiff.pdf`));
+  }
+  return imageToPdf(input);
+}
+
+/**
+ * An image → one PDF page of bitonal pixels at fax resolution: flattened on white, fitted to the page,
+ * then thresholded (drawings, text) or error-diffused (photos: many mid-tones), as a fax shows it.
+ */
+async function imageToPdf(input: FaxInput): Promise<Buffer> {
+  let grey: { data: Buffer; info: { width: number; height: number } };
+  try {
+    grey = await sharp(input.bytes, { limitInputPixels: 100_000_000 })
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .greyscale()
+      .resize({ width: FAX_WIDTH, height: HEIGHT.fine, fit: 'inside', withoutEnlargement: false })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw new FaxDocumentRefused(`"${input.name}": is not an image that can be read (${(err as Error).message.slice(0, 100)})`);
+  }
+  const { width, height } = grey.info;
+  const bits = bitonal(grey.data, width, height);
+  const png = await sharp(bits, { raw: { width, height, channels: 1 } }).png({ palette: true, colours: 2 }).toBuffer();
+  const doc = await PDFDocument.create();
+  const page = doc.addPage([595.28, 841.89]);
+  const img = await doc.embedPng(png);
+  const scale = Math.min(595.28 / width, 841.89 / height);
+  page.drawImage(img, { x: (595.28 - width * scale) / 2, y: 841.89 - height * scale, width: width * scale, height: height * scale });
+  return Buffer.from(await doc.save());
+}
+
+/** Grey pixels → black or white: a plain threshold, or Floyd–Steinberg when most pixels are mid-tones. */
+export function bitonal(grey: Buffer, width: number, height: number): Buffer {
+  let mid = 0;
+  for (let i = 0; i < grey.length; i += 7) if (grey[i]! > 40 && grey[i]! < 215) mid++;
+  const photo = mid / (grey.length / 7) > 0.3;
+  const out = Buffer.alloc(grey.length);
+  if (!photo) {
+    for (let i = 0; i < grey.length; i++) out[i] = grey[i]! < 160 ? 0 : 255;
+    return out;
+  }
+  const err = new Float32Array(grey.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      const v = grey[i]! + err[i]!;
+      const q = v < 128 ? 0 : 255;
+      out[i] = q;
+      const e = v - q;
+      if (x + 1 < width) err[i + 1]! += (e * 7) / 16;
+      if (y + 1 < height) {
+        if (x > 0) err[i + width - 1]! += (e * 3) / 16;
+        err[i + width]! += (e * 5) / 16;
+        if (x + 1 < width) err[i + width + 1]! += e / 16;
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * Documents → one multi-page fax TIFF: 1728 px wide, 204×196 or 204×98 dpi, 1-bit, CCITT G4 (or G3),
  * every page fitted to A4, files concatenated in order. PDF through ghostscript's tiffg4/tiffg3
- * device; text through pdf-lib first. Returns the TIFF and its page count.
+ * device; text through pdf-lib; images through sharp (bitonal at fax resolution); TIFF through
+ * tiff2pdf. Returns the TIFF and its page count.
  */
 export async function toFaxTiff(inputs: FaxInput[], opts: FaxOptions = {}): Promise<{ tiff: Buffer; pages: number }> {
   if (inputs.length === 0) throw new FaxDocumentRefused('no documents');
@@ -77,7 +159,7 @@ export async function toFaxTiff(inputs: FaxInput[], opts: FaxOptions = {}): Prom
       if (!type.magic(input.bytes)) throw new FaxDocumentRefused(`"${input.name}": its content is not a ${ext} file`);
       // Files inside the work directory are named by position: a client's file name never reaches a path.
       const file = join(dir, `${i}.pdf`);
-      writeFileSync(file, ext === 'txt' ? await textToPdf(input.bytes.toString('utf8')) : input.bytes);
+      writeFileSync(file, await asPdf(ext, input, dir, i));
       pdfs.push(file);
     }
     const out = join(dir, 'fax.tif');

@@ -70,6 +70,37 @@ describe.skipIf(!hasStack)('documents to fax TIFF, proven through spandsp', () =
     expect(fax(g3.tiff)).toMatchObject({ ok: true, pages_rx: 1 });
   });
 
+  it('takes images (a drawing thresholded, a photo dithered) and TIFFs, and the fax stack receives them', async () => {
+    const sharp = (await import('sharp')).default;
+    const drawing = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#ffffff' } })
+      .composite([{ input: Buffer.from('<svg width="800" height="600"><rect x="100" y="100" width="600" height="400" fill="none" stroke="black" stroke-width="12"/><text x="150" y="320" font-size="60">Invoice 42</text></svg>'), top: 0, left: 0 }])
+      .png().toBuffer();
+    const gradient = Buffer.alloc(640 * 480 * 3);
+    for (let y = 0; y < 480; y++) for (let x = 0; x < 640; x++) gradient.fill(Math.round((x / 640) * 255), (y * 640 + x) * 3, (y * 640 + x) * 3 + 3);
+    const photo = await sharp(gradient, { raw: { width: 640, height: 480, channels: 3 } }).jpeg().toBuffer();
+    const gif = await sharp(drawing).gif().toBuffer();
+    const { tiff, pages } = await toFaxTiff([{ name: 'drawing.png', bytes: drawing }, { name: 'photo.jpg', bytes: photo }, { name: 'logo.gif', bytes: gif }], { fine: true });
+    expect(pages).toBe(3);
+    expect(tiffFields(tiff).every((p) => p.width === 1728 && p.bits === 1 && p.compression === 'CCITT Group 4')).toBe(true);
+    expect(fax(tiff)).toMatchObject({ ok: true, pages_rx: 3 });
+    // A fax TIFF given as a document: its pages go through as they are.
+    const again = await toFaxTiff([{ name: 'earlier.tif', bytes: tiff }]);
+    expect(again.pages).toBe(3);
+    expect(fax(again.tiff)).toMatchObject({ ok: true, pages_rx: 3 });
+    await expect(toFaxTiff([{ name: 'fake.png', bytes: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('junk')]) }])).rejects.toThrow(/"fake\.png": is not an image/);
+  });
+
+  it('dithers photos and thresholds drawings', async () => {
+    const { bitonal } = await import('../../dist/media/fax.js');
+    const flat = Buffer.alloc(100 * 100, 128); // all mid-grey: a "photo"
+    const d = bitonal(flat, 100, 100);
+    const black = [...d].filter((v) => v === 0).length;
+    expect(black).toBeGreaterThan(4000); // about half the dots, not all or none
+    expect(black).toBeLessThan(6000);
+    const text = Buffer.alloc(100 * 100, 255).fill(10, 0, 1000); // white page with a dark band
+    expect([...bitonal(text, 100, 100)].filter((v) => v === 0)).toHaveLength(1000);
+  });
+
   it('refuses a type it does not take, content that does not match its name, empty and corrupt documents — naming the file', async () => {
     const cases: [Parameters<typeof toFaxTiff>[0], RegExp][] = [
       [[{ name: 'a.exe', bytes: Buffer.from('MZ') }], /"a\.exe": type \.exe is not supported/],

@@ -34,7 +34,8 @@ import { kannelConfig } from './gateways/kannel/settings.js';
 import { FreeswitchGateway } from './gateways/freeswitch/freeswitch-gateway.js';
 import { freeswitchSettingsSchema } from './gateways/freeswitch/settings.js';
 import { TtsRenderer } from './media/tts.js';
-import { prepareAudio } from './media/audio.js';
+import { fileBytes, prepareAudio } from './media/audio.js';
+import { FaxDocumentRefused, prepareFax } from './media/fax.js';
 import { buildServer } from './api/server.js';
 import { BasicAuth } from './api/auth.js';
 import { welcorpFace } from './api/welcorp/index.js';
@@ -47,7 +48,7 @@ import { VerificationStore } from './store/verification.js';
 import { loadOrCreateKey } from './store/secret-key.js';
 
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
-export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'tts', 'tts2way', 'voice']);
+export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'tts', 'tts2way', 'voice', 'fax']);
 
 export const dbFile = (config: Config): string => join(config.data_dir, 'switchpost.db');
 
@@ -204,6 +205,22 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     jobs: new JobStore(db),
     users,
     companies: new CompanyStore(db),
+    prepareFax: async (files, fine) => {
+      const limits = { maxBytes: 20 * 1024 * 1024, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) };
+      const inputs = [];
+      let total = 0;
+      for (const f of files) {
+        const bytes = await fileBytes(f, limits, class extends FaxDocumentRefused {
+          constructor(m: string) {
+            super(`"${f.name.slice(0, 100)}": ${m}`);
+          }
+        });
+        total += bytes.length;
+        if (total > limits.maxBytes) throw new FaxDocumentRefused(`the documents are larger than 20 MB together`);
+        inputs.push({ name: f.name, bytes });
+      }
+      return prepareFax(inputs, join(config.data_dir, 'media', 'fax'), { fine });
+    },
     prepareAudio: (file) =>
       prepareAudio(file, join(config.data_dir, 'media', 'audio'), {
         maxBytes: Math.round(config.media.max_audio_mb * 1024 * 1024),

@@ -22,6 +22,8 @@ export interface CallResult {
   duration: number;
   keypress: string | null;
   voicemail: boolean;
+  /** A fax's pages that went through. */
+  pages?: number;
 }
 
 export type ReceiptStatus = 'delivered' | 'undeliverable' | 'expired' | 'rejected' | 'unknown';

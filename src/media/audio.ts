@@ -27,29 +27,36 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const BYTES_PER_SECOND = 16_000; // 8 kHz, 16-bit, mono
 
 /**
+ * A job's file as bytes: base64 checked strictly, or a URL fetched over http(s) only, within the size
+ * cap and time limit, never from an address the policy refuses. Refusals are thrown as `Refused`.
+ */
+export async function fileBytes(file: AudioFile, limits: Omit<AudioLimits, 'maxSeconds'>, Refused: new (m: string) => Error): Promise<Buffer> {
+  if (file.base64content !== undefined) {
+    const b64 = file.base64content.replace(/\s+/g, '');
+    if (b64.length === 0 || b64.length % 4 !== 0 || !BASE64.test(b64)) throw new Refused('base64content is not valid base64');
+    if ((b64.length / 4) * 3 > limits.maxBytes + 2) throw new Refused(`larger than ${limits.maxBytes} bytes`);
+    return Buffer.from(b64, 'base64');
+  }
+  if (file.url !== undefined) {
+    let res;
+    try {
+      res = await safeRequest(file.url, { method: 'GET', headers: { accept: '*/*' }, timeoutMs: limits.fetchTimeoutMs, policy: limits.policy, maxResponseBytes: limits.maxBytes });
+    } catch (err) {
+      throw new Refused(`could not be fetched: ${(err as Error).message}`);
+    }
+    if (res.status !== 200) throw new Refused(`could not be fetched: HTTP ${res.status}`);
+    if (res.truncated) throw new Refused(`larger than ${limits.maxBytes} bytes`);
+    return res.bytes;
+  }
+  throw new Refused('give url or base64content');
+}
+
+/**
  * A job's audio (url or base64; wav, mp3, ogg… whatever ffmpeg reads) → 8 kHz mono 16-bit WAV in `dir`,
  * named by its content hash (one conversion per distinct file). The given name never reaches a path.
  */
 export async function prepareAudio(file: AudioFile, dir: string, limits: AudioLimits): Promise<{ path: string; seconds: number }> {
-  let input: Buffer;
-  if (file.base64content !== undefined) {
-    const b64 = file.base64content.replace(/\s+/g, '');
-    if (b64.length === 0 || b64.length % 4 !== 0 || !BASE64.test(b64)) throw new AudioRefused('base64content is not valid base64');
-    if ((b64.length / 4) * 3 > limits.maxBytes + 2) throw new AudioRefused(`larger than ${limits.maxBytes} bytes`);
-    input = Buffer.from(b64, 'base64');
-  } else if (file.url !== undefined) {
-    let res;
-    try {
-      res = await safeRequest(file.url, { method: 'GET', headers: { accept: 'audio/*' }, timeoutMs: limits.fetchTimeoutMs, policy: limits.policy, maxResponseBytes: limits.maxBytes });
-    } catch (err) {
-      throw new AudioRefused(`could not be fetched: ${(err as Error).message}`);
-    }
-    if (res.status !== 200) throw new AudioRefused(`could not be fetched: HTTP ${res.status}`);
-    if (res.truncated) throw new AudioRefused(`larger than ${limits.maxBytes} bytes`);
-    input = res.bytes;
-  } else {
-    throw new AudioRefused('give url or base64content');
-  }
+  const input = await fileBytes(file, limits, AudioRefused);
   if (input.length === 0) throw new AudioRefused('is empty');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${createHash('sha256').update(input).digest('hex')}.wav`);

@@ -1,6 +1,7 @@
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MediaToolError, runTool } from './run.js';
@@ -198,3 +199,25 @@ export function tiffPages(b: Buffer): number {
   }
   return n;
 }
+
+/**
+ * A fax job's files → one TIFF in `dir`, named by the hash of the inputs and resolution: a job is
+ * converted once, and the same documents sent again are not converted again.
+ */
+export async function prepareFax(inputs: FaxInput[], dir: string, opts: FaxOptions = {}): Promise<{ path: string; pages: number }> {
+  const h = createHash('sha256').update(opts.fine ? 'fine' : 'normal').update(opts.compression ?? 'g4');
+  for (const i of inputs) h.update(extension(i.name)).update('\u0000').update(i.bytes).update('\u0001');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${h.digest('hex')}.tif`);
+  if (existsSync(path)) return { path, pages: tiffPages(readFileSync(path)) };
+  const { tiff, pages } = await toFaxTiff(inputs, opts);
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, tiff);
+  renameSync(tmp, path);
+  prepared++;
+  return { path, pages };
+}
+
+let prepared = 0;
+/** Conversions made by this process (the benchmark counts them). */
+export const faxConversions = (): number => prepared;

@@ -210,7 +210,7 @@ export class Dispatcher {
       destination: address,
       sender: job.info.sender,
       text: job.template(fields),
-      ...(job.service === 'voice' ? { fields, content: job.info.content } : {}),
+      ...(job.service === 'voice' || job.service === 'fax' ? { fields, content: job.info.content } : {}),
       ...(job.sms ? { sms: job.sms } : {}),
       extras: {},
     };

@@ -272,6 +272,7 @@ export class Recorder implements GatewaySink {
       this.spool.setCallResult(attempt.recipient_id, attempt.id, o.call.duration, o.call.keypress, o.call.voicemail);
       if (o.call.keypress !== null) this.spool.insertResult(attempt.id, attempt.recipient_id, attempt.job_id, 'keypress', o.call.keypress, null, r.at);
       if (o.call.voicemail) this.spool.insertResult(attempt.id, attempt.recipient_id, attempt.job_id, 'voicemail', 'true', null, r.at);
+      if (o.call.pages !== undefined) this.spool.insertResult(attempt.id, attempt.recipient_id, attempt.job_id, 'fax_pages', String(o.call.pages), null, r.at);
     }
     const submitted = recipientSubmit;
     const sentAt = submitted?.at ?? (isSuccess(t.state) ? now : null);

@@ -29,7 +29,7 @@ async function start(script?: ConstructorParameters<typeof EslPeer>[0]['script']
   d = await testDaemon({
     sandbox: { enabled: false },
     spool: { poll_ms: 20, retry: { tries: 2, backoff_seconds: 0.05, backoff_max_seconds: 0.1 } },
-    providers: [{ name: 'fs', driver: 'freeswitch', services: ['voice'], host: '127.0.0.1', port, password: 'Esl-test-secret-1', dialstring: 'sofia/gateway/{gateway}/{number}', settings: { gateway: 'telco-a', caller_id_number: '+61299990000', reconnect_min_ms: 50, reconnect_max_ms: 200, esl_timeout_ms: 2000, cost_per_minute: 0.12, ...settings }, ...provider }],
+    providers: [{ name: 'fs', driver: 'freeswitch', services: ['voice', 'fax'], host: '127.0.0.1', port, password: 'Esl-test-secret-1', dialstring: 'sofia/gateway/{gateway}/{number}', settings: { gateway: 'telco-a', caller_id_number: '+61299990000', reconnect_min_ms: 50, reconnect_max_ms: 200, esl_timeout_ms: 2000, cost_per_minute: 0.12, ...settings }, ...provider }],
   });
   const until = Date.now() + 10_000;
   while (!(await d.api('GET', '/health')).json.providers[0].up) {
@@ -159,6 +159,28 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     await d!.waitFor(() => (peerKept as any).sofia.filter((x: string) => x.includes('rescan')).length === 2);
     expect((peerKept as any).sofia).toContain('profile external killgw telco-a');
     expect(readFileSync(join(dir, 'switchpost-telco-a.xml'), 'utf8')).toContain('value="new-secret"');
+  });
+
+  it('fax: converts the documents once, sends them with txfax over T.38 with the user\'s header, and retries a partial fax', async () => {
+    const { PDFDocument, StandardFonts } = await import('pdf-lib');
+    const doc = await PDFDocument.create();
+    const font = await doc.embedFont(StandardFonts.Helvetica);
+    for (let i = 1; i <= 2; i++) doc.addPage([595, 842]).drawText(`Fax page ${i}`, { x: 50, y: 750, size: 30, font });
+    const pdf = Buffer.from(await doc.save()).toString('base64');
+    let calls = 0;
+    const { d, peer, u } = await start((call) => (call.number === '61491570157' && ++calls === 1 ? { answer: true, fax: { success: false, pages: 1, total: 2, code: 49, text: 'The call dropped prematurely' } } : { answer: true, fax: { success: true, pages: 2, total: 2 } }));
+    await d.api('PUT', `/api/v1/users/${u.id}`, { auth: u.auth, body: { fax_header_text: 'Acme Pty Ltd' } });
+    const job = await post(d, u.auth, { job_type: 'fax', job_name: 'fax test', use_high_resolution: true, files: [{ name: 'letter.pdf', base64content: pdf }], recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] });
+    await d.waitFor(complete(d, job), 15_000);
+    const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(job) as { content: string }).content);
+    expect(content).toMatchObject({ fax_pages: 2, fine: true, fax_header: 'Acme Pty Ltd', file_names: ['letter.pdf'] });
+    expect(peer.originates[0]!.vars).toMatchObject({ fax_enable_t38: 'true', fax_enable_t38_request: 'true', fax_use_ecm: 'true', fax_ident: '61299990000' });
+    const first = peer.originates[0]!.vars.origination_uuid;
+    expect(peer.executed.filter((x) => x.uuid === first).map((x) => [x.app, x.data])).toEqual([['set', 'fax_header=Acme Pty Ltd'], ['txfax', content.fax_file], ['hangup', 'NORMAL_CLEARING']]);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 1], ['delivered', 2]]);
+    const failed = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? AND status = 'failed_retryable'`).get(job) as { response: string };
+    expect(failed.response).toMatch(/fax_49 fax failed: The call dropped prematurely \(1 of 2 pages\)/);
+    expect(d.db.prepare(`SELECT value FROM results WHERE job_id = ? AND kind = 'fax_pages'`).all(job)).toEqual([{ value: '2' }, { value: '2' }]);
   });
 
   it('never has more calls up than the provider\'s concurrency', async () => {

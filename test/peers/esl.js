@@ -277,6 +277,19 @@ export class EslPeer {
       this.emit('CHANNEL_EXECUTE_COMPLETE', { ...this.channelFields(ch), ...extra, Application: app, 'Application-Data': data, 'Application-Response': response, 'Application-UUID': appUuid });
     };
     if (app === 'hangup') return this.hangup(ch, data || 'NORMAL_CLEARING');
+    if (app === 'txfax') {
+      // spandsp's report, as mod_spandsp sets it: fax_success, fax_result_code/text, pages.
+      const f = ch.plan.fax ?? { success: true, pages: 1, total: 1 };
+      ch.timers.push(setTimeout(() => done('', {
+        variable_fax_success: f.success ? '1' : '0',
+        variable_fax_result_code: f.success ? '0' : String(f.code ?? 49),
+        variable_fax_result_text: f.success ? 'OK' : (f.text ?? 'The call dropped prematurely'),
+        variable_fax_document_transferred_pages: String(f.pages),
+        variable_fax_document_total_pages: String(f.total ?? f.pages),
+        variable_fax_ecm_used: 'on',
+      }), ch.plan.playMs ?? 5));
+      return;
+    }
     if (app === 'play_and_get_digits') {
       const parts = data.split(' ');
       const varName = parts[7] || 'digits';

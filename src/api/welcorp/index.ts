@@ -14,6 +14,7 @@ import { parseLocalDateTime } from '../../core/windows.js';
 import { baseUrlOf } from '../server.js';
 import { userRoutes } from './users.js';
 import { AudioRefused, type AudioFile } from '../../media/audio.js';
+import { FaxDocumentRefused } from '../../media/fax.js';
 import { verificationRoutes, type VerificationDeps } from './verification.js';
 import type { CompanyStore } from '../../store/companies.js';
 
@@ -25,6 +26,8 @@ export interface WelcorpDeps {
   verification: Omit<VerificationDeps, 'jobs' | 'clock' | 'channels' | 'onJobCreated'>;
   /** A voice job's audio file → a converted WAV on disk; throws AudioRefused. */
   prepareAudio: (file: AudioFile) => Promise<{ path: string }>;
+  /** A fax job's files → one fax TIFF on disk; throws FaxDocumentRefused naming the file. */
+  prepareFax: (files: AudioFile[], fine: boolean) => Promise<{ path: string; pages: number }>;
   defaultTimezone: string;
   defaultCountry: string;
   channels: ReadonlySet<Channel>;
@@ -88,10 +91,21 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
         throw err;
       }
     }
+    let fax: { path: string; pages: number } | null = null;
+    if (channelOf(parsed.data.job_type) === 'fax' && deps.channels.has('fax')) {
+      const files = parsed.data.files ?? [];
+      if (files.length === 0) throw new ApiError(422, 'Validation failed: files: at least one document is required for fax jobs');
+      try {
+        fax = await deps.prepareFax(files, parsed.data.use_high_resolution === true);
+      } catch (err) {
+        if (err instanceof FaxDocumentRefused) throw new ApiError(422, `Validation failed: files: ${err.message}`);
+        throw err;
+      }
+    }
     const now = deps.clock.now();
     let job;
     try {
-      job = toNewJob(parsed.data, user, deps.channels, now, audio);
+      job = toNewJob(parsed.data, user, deps.channels, now, audio, fax);
     } catch (err) {
       if (err instanceof ApiError && err.status === 422) throw new ApiError(422, `Validation failed: ${err.message}`);
       throw err;

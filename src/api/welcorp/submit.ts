@@ -22,6 +22,13 @@ export interface Submitter {
 const HOUR = 3_600_000;
 const ALPHA_SENDER = /^[A-Za-z0-9 ._&-]{1,11}$/;
 
+/** A fax job's document (converted at submit), resolution and header (the user's fax_header_text). */
+function faxContentOf(fax: { path: string; pages: number }, req: JobRequest, user: Submitter): Record<string, unknown> {
+  const profile = user.profile ? (JSON.parse(user.profile) as Record<string, unknown>) : {};
+  const header = typeof profile.fax_header_text === 'string' ? profile.fax_header_text.replace(/[^\p{L}\p{N} .,:;()/&@+_-]/gu, '').slice(0, 60) : null;
+  return { fax_file: fax.path, fax_pages: fax.pages, fine: req.use_high_resolution === true, fax_header: header || null, file_names: (req.files ?? []).map((f) => f.name) };
+}
+
 /** A TTS job's call fields, checked: the voice exists, keys are unique, redirects are numbers. */
 function callContentOf(req: JobRequest, twoWay: boolean, country: string): Record<string, unknown> {
   const voice = req.voice?.trim() || 'default';
@@ -53,7 +60,14 @@ function callContentOf(req: JobRequest, twoWay: boolean, country: string): Recor
 }
 
 /** Turn a validated v1 job request into a core job; every refusal names its field. */
-export function toNewJob(req: JobRequest, user: Submitter, available: ReadonlySet<Channel>, now: number, audio: { path: string; name: string } | null = null): NewJob {
+export function toNewJob(
+  req: JobRequest,
+  user: Submitter,
+  available: ReadonlySet<Channel>,
+  now: number,
+  audio: { path: string; name: string } | null = null,
+  fax: { path: string; pages: number } | null = null,
+): NewJob {
   const channel = channelOf(req.job_type);
   if (!channel) throw new ApiError(422, `job_type: must be one of ${JOB_TYPES.map((t) => `"${t}"`).join(', ')}`);
   if (!available.has(channel)) throw new ApiError(501, `job_type: "${req.job_type}" jobs are not available on this server yet`);
@@ -67,7 +81,8 @@ export function toNewJob(req: JobRequest, user: Submitter, available: ReadonlySe
   const message = req.message ?? '';
   const isCall = channel === 'tts' || channel === 'tts2way' || channel === 'voice';
   if (channel === 'voice' && !audio) throw new ApiError(422, 'audiofile: is required for voice jobs');
-  if (message.trim() === '' && channel !== 'voice') throw new ApiError(422, 'message: is required');
+  if (channel === 'fax' && !fax) throw new ApiError(422, 'files: at least one document is required for fax jobs');
+  if (message.trim() === '' && channel !== 'voice' && channel !== 'fax') throw new ApiError(422, 'message: is required');
   const maxChars = isCall ? MAX_TTS_CHARS : MAX_SMS_CHARS;
   if ([...message].length > maxChars) throw new ApiError(422, `message: must be at most ${maxChars} characters`);
   const callContent = isCall ? { ...callContentOf(req, channel === 'tts2way', user.country), ...(audio ? { audio_file: audio.path, audio_name: audio.name } : {}) } : null;
@@ -119,7 +134,7 @@ export function toNewJob(req: JobRequest, user: Submitter, available: ReadonlySe
     face: 'welcorp',
     channel,
     name: req.job_name ?? null,
-    content: callContent ? { message, ...callContent } : { message },
+    content: fax ? { message, ...faxContentOf(fax, req, user) } : callContent ? { message, ...callContent } : { message },
     options: { ...echo, dedupe: req.dedupe ? 1 : 0, callback_on_sms_status_update: statusUpdates, optout_code: req.optout_code ?? null },
     callbackUrl,
     sender,

@@ -19,7 +19,22 @@ export interface FreeswitchEndpoint {
 }
 
 /** One step of an answered call: an application run on the channel, then the next step. */
-type Step = { app: 'playback'; file: string } | { app: 'collect'; file: string; tries: number } | { app: 'bridge'; number: string } | { app: 'hangup' };
+type Step =
+  | { app: 'playback'; file: string }
+  | { app: 'collect'; file: string; tries: number }
+  | { app: 'bridge'; number: string }
+  | { app: 'set'; variable: string; value: string }
+  | { app: 'txfax'; file: string }
+  | { app: 'hangup' };
+
+/** What spandsp said of a fax (the fax_* variables on txfax's CHANNEL_EXECUTE_COMPLETE). */
+interface FaxResult {
+  success: boolean;
+  code: string;
+  text: string;
+  pages: number;
+  total: number;
+}
 
 interface Call {
   d: Delivery;
@@ -36,6 +51,7 @@ interface Call {
   watchdog: NodeJS.Timeout | null;
   /** Placed by a previous run and hung up by this one: unanswered, it is retried rather than failed. */
   adopted?: boolean;
+  fax?: { file: string; header: string | null; result: FaxResult | null };
 }
 
 const KEY_VAR = 'switchpost_key';
@@ -120,20 +136,22 @@ export class FreeswitchGateway implements Gateway {
   }
 
   private async dial(d: Delivery, placed: () => void): Promise<void> {
-    const plan = callPlan(d.content ?? {}, d.channel === 'voice' ? '(recording)' : d.text, d.fields ?? {}, d.channel === 'tts2way');
+    const isFax = d.channel === 'fax';
+    const plan = callPlan(isFax ? {} : (d.content ?? {}), d.channel === 'voice' || isFax ? '(recording)' : d.text, d.fields ?? {}, d.channel === 'tts2way');
     const number = dialNumber(d.destination, this.endpoint.prefix);
     const target = dialstring(this.endpoint.dialstring, this.settings.gateway, number);
     for (const r of Object.values(plan.responses)) if (r.redirectTo) dialstring(this.endpoint.dialstring, this.settings.gateway, dialNumber(r.redirectTo, this.endpoint.prefix));
     // Every text is rendered before dialling: nothing on the call waits for speech synthesis.
     const files = new Map<string, string>();
-    for (const t of planTexts(plan)) files.set(t, checkFile(await this.tts.render(t, plan.voice)));
+    if (!isFax) for (const t of planTexts(plan)) files.set(t, checkFile(await this.tts.render(t, plan.voice)));
     if (plan.audio) files.set(plan.message, checkFile(plan.audio));
+    const fax = isFax ? { file: checkFile(String(d.content?.fax_file ?? '')), header: typeof d.content?.fax_header === 'string' ? d.content.fax_header : null, result: null } : undefined;
     placed();
     const uuid = randomUUID();
     const jobUuid = randomUUID();
     // The call's UUID is stored before it is dialled: after a crash the next run can find the call.
     await new Promise<void>((resolve) => this.sink.report({ attemptId: d.attemptId, at: Date.now(), outcome: { kind: 'dialing', peerId: uuid } }, resolve));
-    const call: Call = { d, uuid, jobUuid, plan, files, steps: [], running: null, answeredAt: null, keypress: null, voicemail: false, ended: false, watchdog: null };
+    const call: Call = { d, uuid, jobUuid, plan, files, steps: [], running: null, answeredAt: null, keypress: null, voicemail: false, ended: false, watchdog: null, ...(fax ? { fax } : {}) };
     this.calls.set(uuid, call);
     this.byJob.set(jobUuid, uuid);
     const caller = d.sender && /^\+?\d{3,20}$/.test(d.sender) ? d.sender : this.settings.caller_id_number;
@@ -144,7 +162,11 @@ export class FreeswitchGateway implements Gateway {
       callerIdName: this.settings.caller_id_name,
       timeoutSeconds: this.settings.originate_timeout_s,
       ignoreEarlyMedia: this.settings.ignore_early_media,
-      variables: this.settings.amd === 'avmd' ? { execute_on_answer: 'avmd_start' } : {},
+      variables: {
+        ...(this.settings.amd === 'avmd' && !fax ? { execute_on_answer: 'avmd_start' } : {}),
+        // T.38 when the far end offers or accepts it, ECM always (spandsp falls back to audio by itself).
+        ...(fax ? { fax_enable_t38: 'true', fax_enable_t38_request: 'true', fax_use_ecm: 'true', ...(caller ? { fax_ident: caller.replace(/^\+/, '') } : {}) } : {}),
+      },
     });
     call.watchdog = setTimeout(() => void this.link.api('uuid_kill', `${uuid} ALLOTTED_TIMEOUT`).catch(() => undefined), (this.settings.originate_timeout_s + this.settings.max_call_seconds) * 1000);
     call.watchdog.unref();
@@ -173,11 +195,23 @@ export class FreeswitchGateway implements Gateway {
         if (call.answeredAt) return;
         call.answeredAt = Date.now();
         this.sink.report({ attemptId: call.d.attemptId, at: call.answeredAt, outcome: { kind: 'accepted', peerId: call.uuid, awaitReceipt: true } });
-        call.steps = this.stepsFor(call.plan, call.files);
+        call.steps = call.fax
+          ? [...(call.fax.header ? [{ app: 'set' as const, variable: 'fax_header', value: call.fax.header }] : []), { app: 'txfax' as const, file: call.fax.file }, { app: 'hangup' as const }]
+          : this.stepsFor(call.plan, call.files);
         return this.next(call);
       case 'CHANNEL_EXECUTE_COMPLETE': {
         if (e.get('Application-UUID') !== call.running) return;
         call.running = null;
+        if (e.get('Application') === 'txfax' && call.fax) {
+          const num = (v: string | undefined) => Number(v ?? 0) || 0;
+          call.fax.result = {
+            success: e.get('variable_fax_success') === '1',
+            code: e.get('variable_fax_result_code') ?? '',
+            text: e.get('variable_fax_result_text') ?? '',
+            pages: num(e.get('variable_fax_document_transferred_pages')),
+            total: num(e.get('variable_fax_document_total_pages')),
+          };
+        }
         if (e.get('Application') === 'play_and_get_digits') {
           const key = e.get(`variable_${KEY_VAR}`) ?? '';
           if (/^[0-9*#]$/.test(key)) {
@@ -202,10 +236,20 @@ export class FreeswitchGateway implements Gateway {
         // answer_epoch tells an adopted call (placed by a previous run) that was answered meanwhile.
         const answered = call.answeredAt !== null || Number(e.get('variable_answer_epoch') ?? 0) > 0;
         if (call.adopted && !answered) return this.end(call, { kind: 'failed', retryable: true, reason: 'hung up after a restart before it was answered', code: 'restart' });
+        if (call.fax && answered) return this.end(call, this.faxOutcome(call.fax.result, billsec));
         const outcome = hangupOutcome({ cause, answered, billsec });
         return this.end(call, outcome.kind === 'receipt' ? { ...outcome, cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } } : outcome);
       }
     }
+  }
+
+  /** A fax went only when spandsp says so and every page went; otherwise it is tried again by policy. */
+  private faxOutcome(r: FaxResult | null, billsec: number): Outcome {
+    if (r && r.success && r.total > 0 && r.pages === r.total) {
+      return { kind: 'receipt', status: 'delivered', code: r.code || '0', text: r.text || 'OK', cost: this.cost(billsec), call: { duration: billsec, keypress: null, voicemail: false, pages: r.pages } };
+    }
+    const what = r ? `fax failed: ${r.text || 'no result'} (${r.pages} of ${r.total} pages)` : 'fax failed: the call ended before the fax did';
+    return { kind: 'failed', retryable: true, reason: what, code: r?.code ? `fax_${r.code}` : 'fax' };
   }
 
   private stepsFor(plan: CallPlan, files: Map<string, string>): Step[] {
@@ -236,6 +280,12 @@ export class FreeswitchGateway implements Gateway {
         break;
       case 'bridge':
         [app, arg] = ['bridge', dialstring(this.endpoint.dialstring, this.settings.gateway, dialNumber(step.number, this.endpoint.prefix))];
+        break;
+      case 'set':
+        [app, arg] = ['set', `${step.variable}=${step.value}`];
+        break;
+      case 'txfax':
+        [app, arg] = ['txfax', step.file];
         break;
       case 'hangup':
         [app, arg] = ['hangup', 'NORMAL_CLEARING'];

@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+
+const hasGs = spawnSync('gs', ['--version']).status === 0;
+let d: TestDaemon | undefined;
+afterEach(async () => {
+  await d?.close();
+  d = undefined;
+});
+
+const pdf = async () => {
+  const doc = await PDFDocument.create();
+  doc.addPage([595, 842]).drawText('Fax', { x: 50, y: 750, size: 30, font: await doc.embedFont(StandardFonts.Helvetica) });
+  return Buffer.from(await doc.save()).toString('base64');
+};
+
+describe.skipIf(!hasGs)('fax jobs on the v1 API', () => {
+  it('converts a job\'s documents exactly once, whatever the number of recipients', async () => {
+    d = await testDaemon();
+    const u = d.addUser('f', 'user');
+    const body = { job_type: 'fax', files: [{ name: 'a.pdf', base64content: await pdf() }, { name: 'b.txt', base64content: Buffer.from('notes').toString('base64') }], recipients: Array.from({ length: 200 }, (_, i) => ({ destination: `+614915${String(70100 + i).padStart(5, '0')}` })) };
+    const r = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body });
+    expect(r.status).toBe(200);
+    expect(readdirSync(join(d.dir, 'media', 'fax'))).toHaveLength(1);
+    const again = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body }); // the same documents: no new conversion
+    expect(again.status).toBe(200);
+    expect(readdirSync(join(d.dir, 'media', 'fax'))).toHaveLength(1);
+    const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(r.json.data) as { content: string }).content);
+    expect(content).toMatchObject({ fax_pages: 2, fine: false, file_names: ['a.pdf', 'b.txt'] });
+  });
+
+  it('refuses corrupt, mistyped, unreadable or missing documents with 422 naming the file, storing no job', async () => {
+    d = await testDaemon();
+    const u = d.addUser('f', 'user');
+    const job = (files: unknown) => ({ job_type: 'fax', files, recipients: [{ destination: '+61491570156' }] });
+    const cases: [unknown, RegExp][] = [
+      [[{ name: 'fake.pdf', base64content: Buffer.from('hello').toString('base64') }], /files: "fake\.pdf": its content is not a pdf file/],
+      [[{ name: 'virus.exe', base64content: Buffer.from('MZ').toString('base64') }], /"virus\.exe": type \.exe is not supported/],
+      [[{ name: 'bad.pdf', base64content: 'not base64!' }], /"bad\.pdf": base64content is not valid base64/],
+      [[{ name: 'local.pdf', url: 'http://127.0.0.1:9/x.pdf' }], /"local\.pdf": could not be fetched/],
+      [[], /files: at least one document/],
+    ];
+    for (const [files, pattern] of cases) {
+      const r = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: job(files) });
+      expect(r.status).toBe(422);
+      expect(r.json.errors).toMatch(pattern);
+    }
+    expect(d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 0 });
+  });
+});

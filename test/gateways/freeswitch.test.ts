@@ -183,6 +183,15 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(d.db.prepare(`SELECT value FROM results WHERE job_id = ? AND kind = 'fax_pages'`).all(job)).toEqual([{ value: '2' }, { value: '2' }]);
   });
 
+  it('fax: after a T.38 negotiation failure the next try to that number goes in audio mode', async () => {
+    let n = 0;
+    const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, fax: { success: false, pages: 0, total: 1, code: 66, text: 'T.38 negotiation failed' } } : { answer: true, fax: { success: true, pages: 1, total: 1 } }));
+    const job = await post(d, u.auth, { job_type: 'fax', files: [{ name: 'note.txt', base64content: Buffer.from('hello').toString('base64') }], recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(complete(d, job), 15_000);
+    expect(peer.originates.map((o) => [o.vars.fax_enable_t38, o.vars.fax_enable_t38_request])).toEqual([['true', 'true'], ['false', 'false']]);
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 2 });
+  });
+
   it('never has more calls up than the provider\'s concurrency', async () => {
     const { d, peer, u } = await start(() => ({ answer: true, playMs: 100 }), {}, { concurrency: 2 });
     let peak = 0;

@@ -66,6 +66,8 @@ export class FreeswitchGateway implements Gateway {
   private readonly link: EslLink;
   private readonly calls = new Map<string, Call>();
   private readonly byJob = new Map<string, string>();
+  /** Destinations whose T.38 negotiation failed: their next fax goes in audio mode (this run's memory). */
+  private readonly audioFax = new Set<string>();
   /** Deliveries taken whose texts are still being rendered (not yet in `calls`). */
   private dialling = 0;
   private reserved = 0;
@@ -165,7 +167,7 @@ export class FreeswitchGateway implements Gateway {
       variables: {
         ...(this.settings.amd === 'avmd' && !fax ? { execute_on_answer: 'avmd_start' } : {}),
         // T.38 when the far end offers or accepts it, ECM always (spandsp falls back to audio by itself).
-        ...(fax ? { fax_enable_t38: 'true', fax_enable_t38_request: 'true', fax_use_ecm: 'true', ...(caller ? { fax_ident: caller.replace(/^\+/, '') } : {}) } : {}),
+        ...(fax ? { ...this.t38For(d.destination), fax_use_ecm: 'true', ...(caller ? { fax_ident: caller.replace(/^\+/, '') } : {}) } : {}),
       },
     });
     call.watchdog = setTimeout(() => void this.link.api('uuid_kill', `${uuid} ALLOTTED_TIMEOUT`).catch(() => undefined), (this.settings.originate_timeout_s + this.settings.max_call_seconds) * 1000);
@@ -236,11 +238,21 @@ export class FreeswitchGateway implements Gateway {
         // answer_epoch tells an adopted call (placed by a previous run) that was answered meanwhile.
         const answered = call.answeredAt !== null || Number(e.get('variable_answer_epoch') ?? 0) > 0;
         if (call.adopted && !answered) return this.end(call, { kind: 'failed', retryable: true, reason: 'hung up after a restart before it was answered', code: 'restart' });
-        if (call.fax && answered) return this.end(call, this.faxOutcome(call.fax.result, billsec));
+        if (call.fax && answered) {
+          const r = call.fax.result;
+          // A T.38 negotiation that failed: the next try to this number goes in audio (G.711) mode.
+          if (r && !r.success && /t\.?38/i.test(r.text)) this.audioFax.add(call.d.destination);
+          return this.end(call, this.faxOutcome(r, billsec));
+        }
         const outcome = hangupOutcome({ cause, answered, billsec });
         return this.end(call, outcome.kind === 'receipt' ? { ...outcome, cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } } : outcome);
       }
     }
+  }
+
+  private t38For(destination: string): Record<string, string> {
+    const t38 = this.audioFax.has(destination) ? 'false' : 'true';
+    return { fax_enable_t38: t38, fax_enable_t38_request: t38 };
   }
 
   /** A fax went only when spandsp says so and every page went; otherwise it is tried again by policy. */

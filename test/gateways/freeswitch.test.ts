@@ -161,7 +161,7 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(readFileSync(join(dir, 'switchpost-telco-a.xml'), 'utf8')).toContain('value="new-secret"');
   });
 
-  it('fax: converts the documents once, sends them with txfax over T.38 with the user\'s header, and retries a partial fax', async () => {
+  it('fax: converts the documents once, sends them with txfax over T.38 with the user\'s header, and resumes a partial fax', async () => {
     const { PDFDocument, StandardFonts } = await import('pdf-lib');
     const doc = await PDFDocument.create();
     const font = await doc.embedFont(StandardFonts.Helvetica);
@@ -180,6 +180,9 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 1], ['delivered', 2]]);
     const failed = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? AND status = 'failed_retryable'`).get(job) as { response: string };
     expect(failed.response).toMatch(/fax_49 fax failed: The call dropped prematurely \(1 of 2 pages\)/);
+    // The retry starts after the page that arrived (mod_spandsp's fax_start_page, 0-based).
+    const toSecond = peer.originates.filter((o) => o.number === '61491570157');
+    expect(toSecond.map((o) => o.vars.fax_start_page)).toEqual([undefined, '1']);
     expect(d.db.prepare(`SELECT value FROM results WHERE job_id = ? AND kind = 'fax_pages'`).all(job)).toEqual([{ value: '2' }, { value: '2' }]);
   });
 

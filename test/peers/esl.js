@@ -279,7 +279,10 @@ export class EslPeer {
     if (app === 'hangup') return this.hangup(ch, data || 'NORMAL_CLEARING');
     if (app === 'txfax') {
       // spandsp's report, as mod_spandsp sets it: fax_success, fax_result_code/text, pages.
-      const f = ch.plan.fax ?? { success: true, pages: 1, total: 1 };
+      // fax_start_page (0-based) skips pages a previous call delivered; the rest are "sent" this time.
+      const start = Number(ch.vars.fax_start_page ?? 0);
+      const planned = ch.plan.fax ?? { success: true, pages: 1, total: 1 };
+      const f = start > 0 && planned.success ? { ...planned, pages: (planned.total ?? planned.pages) - start } : planned;
       ch.timers.push(setTimeout(() => done('', {
         variable_fax_success: f.success ? '1' : '0',
         variable_fax_result_code: f.success ? '0' : String(f.code ?? 49),

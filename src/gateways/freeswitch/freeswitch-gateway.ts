@@ -51,7 +51,7 @@ interface Call {
   watchdog: NodeJS.Timeout | null;
   /** Placed by a previous run and hung up by this one: unanswered, it is retried rather than failed. */
   adopted?: boolean;
-  fax?: { file: string; header: string | null; result: FaxResult | null };
+  fax?: { file: string; header: string | null; result: FaxResult | null; startPage: number };
 }
 
 const KEY_VAR = 'switchpost_key';
@@ -68,6 +68,8 @@ export class FreeswitchGateway implements Gateway {
   private readonly byJob = new Map<string, string>();
   /** Destinations whose T.38 negotiation failed: their next fax goes in audio mode (this run's memory). */
   private readonly audioFax = new Set<string>();
+  /** Recipients whose fax went partly: the pages already received, so the next try starts after them. */
+  private readonly faxSent = new Map<number, number>();
   /** Deliveries taken whose texts are still being rendered (not yet in `calls`). */
   private dialling = 0;
   private reserved = 0;
@@ -147,7 +149,9 @@ export class FreeswitchGateway implements Gateway {
     const files = new Map<string, string>();
     if (!isFax) for (const t of planTexts(plan)) files.set(t, checkFile(await this.tts.render(t, plan.voice)));
     if (plan.audio) files.set(plan.message, checkFile(plan.audio));
-    const fax = isFax ? { file: checkFile(String(d.content?.fax_file ?? '')), header: typeof d.content?.fax_header === 'string' ? d.content.fax_header : null, result: null } : undefined;
+    const fax = isFax
+      ? { file: checkFile(String(d.content?.fax_file ?? '')), header: typeof d.content?.fax_header === 'string' ? d.content.fax_header : null, result: null, startPage: this.faxSent.get(d.recipientId) ?? 0 }
+      : undefined;
     placed();
     const uuid = randomUUID();
     const jobUuid = randomUUID();
@@ -168,6 +172,8 @@ export class FreeswitchGateway implements Gateway {
         ...(this.settings.amd === 'avmd' && !fax ? { execute_on_answer: 'avmd_start' } : {}),
         // T.38 when the far end offers or accepts it, ECM always (spandsp falls back to audio by itself).
         ...(fax ? { ...this.t38For(d.destination), fax_use_ecm: 'true', ...(caller ? { fax_ident: caller.replace(/^\+/, '') } : {}) } : {}),
+        // mod_spandsp's fax_start_page (0-based): a retry of a partial fax sends only what did not arrive.
+        ...(fax && fax.startPage > 0 ? { fax_start_page: fax.startPage } : {}),
       },
     });
     call.watchdog = setTimeout(() => void this.link.api('uuid_kill', `${uuid} ALLOTTED_TIMEOUT`).catch(() => undefined), (this.settings.originate_timeout_s + this.settings.max_call_seconds) * 1000);
@@ -242,7 +248,11 @@ export class FreeswitchGateway implements Gateway {
           const r = call.fax.result;
           // A T.38 negotiation that failed: the next try to this number goes in audio (G.711) mode.
           if (r && !r.success && /t\.?38/i.test(r.text)) this.audioFax.add(call.d.destination);
-          return this.end(call, this.faxOutcome(r, billsec));
+          const before = call.fax.startPage;
+          const outcome = this.faxOutcome(r, billsec, before);
+          if (outcome.kind === 'failed' && r && r.pages > 0) this.faxSent.set(call.d.recipientId, before + r.pages);
+          else if (outcome.kind === 'receipt') this.faxSent.delete(call.d.recipientId);
+          return this.end(call, outcome);
         }
         const outcome = hangupOutcome({ cause, answered, billsec });
         return this.end(call, outcome.kind === 'receipt' ? { ...outcome, cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } } : outcome);
@@ -256,11 +266,12 @@ export class FreeswitchGateway implements Gateway {
   }
 
   /** A fax went only when spandsp says so and every page went; otherwise it is tried again by policy. */
-  private faxOutcome(r: FaxResult | null, billsec: number): Outcome {
-    if (r && r.success && r.total > 0 && r.pages === r.total) {
-      return { kind: 'receipt', status: 'delivered', code: r.code || '0', text: r.text || 'OK', cost: this.cost(billsec), call: { duration: billsec, keypress: null, voicemail: false, pages: r.pages } };
+  private faxOutcome(r: FaxResult | null, billsec: number, before: number): Outcome {
+    // `before`: pages a previous try already delivered (this try started after them).
+    if (r && r.success && r.total > 0 && before + r.pages >= r.total) {
+      return { kind: 'receipt', status: 'delivered', code: r.code || '0', text: r.text || 'OK', cost: this.cost(billsec), call: { duration: billsec, keypress: null, voicemail: false, pages: before + r.pages } };
     }
-    const what = r ? `fax failed: ${r.text || 'no result'} (${r.pages} of ${r.total} pages)` : 'fax failed: the call ended before the fax did';
+    const what = r ? `fax failed: ${r.text || 'no result'} (${before + r.pages} of ${r.total} pages)` : 'fax failed: the call ended before the fax did';
     return { kind: 'failed', retryable: true, reason: what, code: r?.code ? `fax_${r.code}` : 'fax' };
   }
 

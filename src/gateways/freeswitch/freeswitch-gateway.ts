@@ -152,13 +152,13 @@ export class FreeswitchGateway implements Gateway {
     const fax = isFax
       ? { file: checkFile(String(d.content?.fax_file ?? '')), header: typeof d.content?.fax_header === 'string' ? d.content.fax_header : null, result: null, startPage: this.faxSent.get(d.recipientId) ?? 0 }
       : undefined;
-    placed();
     const uuid = randomUUID();
     const jobUuid = randomUUID();
     // The call's UUID is stored before it is dialled: after a crash the next run can find the call.
     await new Promise<void>((resolve) => this.sink.report({ attemptId: d.attemptId, at: Date.now(), outcome: { kind: 'dialing', peerId: uuid } }, resolve));
     const call: Call = { d, uuid, jobUuid, plan, files, steps: [], running: null, answeredAt: null, keypress: null, voicemail: false, ended: false, watchdog: null, ...(fax ? { fax } : {}) };
     this.calls.set(uuid, call);
+    placed(); // counted as a live call from here on
     this.byJob.set(jobUuid, uuid);
     const caller = d.sender && /^\+?\d{3,20}$/.test(d.sender) ? d.sender : this.settings.caller_id_number;
     const arg = originateArg({
@@ -170,7 +170,7 @@ export class FreeswitchGateway implements Gateway {
       ignoreEarlyMedia: this.settings.ignore_early_media,
       variables: {
         ...(this.settings.amd === 'avmd' && !fax ? { execute_on_answer: 'avmd_start' } : {}),
-        // T.38 when the far end offers or accepts it, ECM always (spandsp falls back to audio by itself).
+        // T.38 offered and accepted unless this number failed to negotiate it before; ECM always.
         ...(fax ? { ...this.t38For(d.destination), fax_use_ecm: 'true', ...(caller ? { fax_ident: caller.replace(/^\+/, '') } : {}) } : {}),
         // mod_spandsp's fax_start_page (0-based): a retry of a partial fax sends only what did not arrive.
         ...(fax && fax.startPage > 0 ? { fax_start_page: fax.startPage } : {}),

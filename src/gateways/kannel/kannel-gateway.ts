@@ -212,7 +212,7 @@ export class KannelGateway implements Gateway {
     if (!/^\+?[0-9A-Za-z ._-]{1,20}$/.test(from)) return Promise.resolve({ status: 400, body: 'bad sender' });
     const to = q.get('to')?.toString('utf8').trim() || null;
     const text = kannelText(q.get('text') ?? Buffer.alloc(0), q.get('charset')?.toString('latin1') ?? '');
-    return this.stored((committed) => this.sink.inbound({ providerId: this.providerId, channel: 'sms', from: /^\+?\d+$/.test(from) ? '+' + from.replace(/^\+/, '') : from, to, text, at: Date.now(), data: { via: 'kannel' } }, committed));
+    return this.stored((committed) => this.sink.inbound({ providerId: this.providerId, channel: 'sms', from, to, text, at: Date.now(), data: { via: 'kannel' } }, committed));
   }
 }
 

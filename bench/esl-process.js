@@ -6,13 +6,10 @@ const playMs = Number(process.env.PLAY_MS ?? 3000);
 const peer = new EslPeer({ password: process.env.ESL_PASSWORD ?? 'bench-esl-secret', script: () => ({ answer: true, answerMs: 20, playMs }) });
 const port = await peer.listen();
 let peak = 0;
-let originated = 0;
-const push = peer.originates.push.bind(peer.originates);
-peer.originates.push = (...calls) => ((originated += calls.length), push(...calls));
 setInterval(() => (peak = Math.max(peak, peer.channels.size)), 20).unref();
 process.stdout.write(`${port}\n`);
 process.on('message', (m) => {
-  if (m === 'stats') process.send?.({ originates: originated, live: peer.channels.size, peak, cpu: process.cpuUsage() });
+  if (m === 'stats') process.send?.({ originates: peer.originated ?? 0, live: peer.channels.size, peak, cpu: process.cpuUsage() });
 });
 // Keep memory flat over thousands of calls: the bench only needs counts.
 setInterval(() => {

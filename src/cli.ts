@@ -15,7 +15,8 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isVoice, TtsRenderer, VOICES } from './media/tts.js';
 import { MediaToolError, toTelephonyWav } from './media/run.js';
-import { FaxDocumentRefused, toFaxTiff } from './media/fax.js';
+import { toFaxTiff } from './media/fax.js';
+import { MediaRefused } from './media/refused.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
 
@@ -256,7 +257,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof UsageError || err instanceof FaxDocumentRefused || err instanceof MediaToolError) console.error(`switchpost: ${err.message}`);
+    if (err instanceof ConfigError || err instanceof UsageError || err instanceof MediaRefused || err instanceof MediaToolError) console.error(`switchpost: ${err.message}`);
     else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`switchpost: ${(err as Error).message}\n\n${USAGE}`);
     else console.error(`switchpost: ${(err as Error).stack ?? String(err)}`);
     process.exit(1);

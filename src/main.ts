@@ -35,7 +35,8 @@ import { FreeswitchGateway } from './gateways/freeswitch/freeswitch-gateway.js';
 import { freeswitchSettingsSchema } from './gateways/freeswitch/settings.js';
 import { TtsRenderer } from './media/tts.js';
 import { fileBytes, prepareAudio } from './media/audio.js';
-import { FaxDocumentRefused, prepareFax } from './media/fax.js';
+import { prepareFax } from './media/fax.js';
+import { MediaRefused } from './media/refused.js';
 import { buildServer } from './api/server.js';
 import { BasicAuth } from './api/auth.js';
 import { welcorpFace } from './api/welcorp/index.js';
@@ -210,13 +211,11 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       const inputs = [];
       let total = 0;
       for (const f of files) {
-        const bytes = await fileBytes(f, limits, class extends FaxDocumentRefused {
-          constructor(m: string) {
-            super(`"${f.name.slice(0, 100)}": ${m}`);
-          }
+        const bytes = await fileBytes(f, limits).catch((err: Error) => {
+          throw err instanceof MediaRefused ? new MediaRefused(`"${f.name.slice(0, 100)}": ${err.message}`) : err;
         });
         total += bytes.length;
-        if (total > limits.maxBytes) throw new FaxDocumentRefused(`the documents are larger than 20 MB together`);
+        if (total > limits.maxBytes) throw new MediaRefused('the documents are larger than 20 MB together');
         inputs.push({ name: f.name, bytes });
       }
       return prepareFax(inputs, join(config.data_dir, 'media', 'fax'), { fine });

@@ -66,3 +66,12 @@ export interface RecipientView {
   keypress: string | null;
   voicemail: boolean | null;
 }
+
+/** An attempt a previous run left open with a peer id (a call placed or up). */
+export interface OpenAttempt {
+  attemptId: number;
+  recipientId: number;
+  destination: string;
+  peerId: string;
+  state: 'sending' | 'submitted';
+}

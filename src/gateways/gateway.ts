@@ -1,6 +1,7 @@
 import type { Channel, MergeFields } from '../core/model.js';
 import type { Outcome } from '../core/outcomes.js';
 import type { SmsSendOptions } from '../core/sms.js';
+import type { OpenAttempt } from '../core/jobs.js';
 
 /** One attempt handed to a gateway: everything it needs, already merged and validated. */
 export interface Delivery {
@@ -76,7 +77,7 @@ export interface Gateway {
   /** The pool picked it for a delivery that send() will bring in this tick: count it from now. */
   reserve?(): void;
   /** At start: attempts a previous run left open on this provider (calls placed or up), to reconcile. */
-  adopt?(open: { attemptId: number; peerId: string; state: 'sending' | 'submitted' }[]): void;
+  adopt?(open: OpenAttempt[]): void;
   /** Must not throw: every problem becomes a report. */
   send(d: Delivery): void;
 }

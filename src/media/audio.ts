@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { safeRequest } from '../net/safe-http.js';
 import { MediaToolError, runTool } from './run.js';
+import { MediaRefused } from './refused.js';
 
 export interface AudioLimits {
   maxBytes: number;
@@ -18,23 +19,19 @@ export interface AudioFile {
   base64content?: string | undefined;
 }
 
-/** Why a file was refused; the face answers 422 naming the file. */
-export class AudioRefused extends Error {
-  override name = 'AudioRefused';
-}
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const BYTES_PER_SECOND = 16_000; // 8 kHz, 16-bit, mono
 
 /**
  * A job's file as bytes: base64 checked strictly, or a URL fetched over http(s) only, within the size
- * cap and time limit, never from an address the policy refuses. Refusals are thrown as `Refused`.
+ * cap and time limit, never from an address the policy refuses.
  */
-export async function fileBytes(file: AudioFile, limits: Omit<AudioLimits, 'maxSeconds'>, Refused: new (m: string) => Error): Promise<Buffer> {
+export async function fileBytes(file: AudioFile, limits: Omit<AudioLimits, 'maxSeconds'>): Promise<Buffer> {
   if (file.base64content !== undefined) {
     const b64 = file.base64content.replace(/\s+/g, '');
-    if (b64.length === 0 || b64.length % 4 !== 0 || !BASE64.test(b64)) throw new Refused('base64content is not valid base64');
-    if ((b64.length / 4) * 3 > limits.maxBytes + 2) throw new Refused(`larger than ${limits.maxBytes} bytes`);
+    if (b64.length === 0 || b64.length % 4 !== 0 || !BASE64.test(b64)) throw new MediaRefused('base64content is not valid base64');
+    if ((b64.length / 4) * 3 > limits.maxBytes + 2) throw new MediaRefused(`larger than ${limits.maxBytes} bytes`);
     return Buffer.from(b64, 'base64');
   }
   if (file.url !== undefined) {
@@ -42,13 +39,13 @@ export async function fileBytes(file: AudioFile, limits: Omit<AudioLimits, 'maxS
     try {
       res = await safeRequest(file.url, { method: 'GET', headers: { accept: '*/*' }, timeoutMs: limits.fetchTimeoutMs, policy: limits.policy, maxResponseBytes: limits.maxBytes });
     } catch (err) {
-      throw new Refused(`could not be fetched: ${(err as Error).message}`);
+      throw new MediaRefused(`could not be fetched: ${(err as Error).message}`);
     }
-    if (res.status !== 200) throw new Refused(`could not be fetched: HTTP ${res.status}`);
-    if (res.truncated) throw new Refused(`larger than ${limits.maxBytes} bytes`);
+    if (res.status !== 200) throw new MediaRefused(`could not be fetched: HTTP ${res.status}`);
+    if (res.truncated) throw new MediaRefused(`larger than ${limits.maxBytes} bytes`);
     return res.bytes;
   }
-  throw new Refused('give url or base64content');
+  throw new MediaRefused('give url or base64content');
 }
 
 /**
@@ -56,8 +53,8 @@ export async function fileBytes(file: AudioFile, limits: Omit<AudioLimits, 'maxS
  * named by its content hash (one conversion per distinct file). The given name never reaches a path.
  */
 export async function prepareAudio(file: AudioFile, dir: string, limits: AudioLimits): Promise<{ path: string; seconds: number }> {
-  const input = await fileBytes(file, limits, AudioRefused);
-  if (input.length === 0) throw new AudioRefused('is empty');
+  const input = await fileBytes(file, limits);
+  if (input.length === 0) throw new MediaRefused('is empty');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${createHash('sha256').update(input).digest('hex')}.wav`);
   if (!existsSync(path)) {
@@ -70,11 +67,11 @@ export async function prepareAudio(file: AudioFile, dir: string, limits: AudioLi
         { input, timeoutMs: 60_000 },
       );
     } catch (err) {
-      throw new AudioRefused(err instanceof MediaToolError ? 'is not audio ffmpeg can read' : (err as Error).message);
+      throw new MediaRefused(err instanceof MediaToolError ? 'is not audio ffmpeg can read' : (err as Error).message);
     }
     const seconds = (wav.length - 44) / BYTES_PER_SECOND;
-    if (seconds <= 0.05) throw new AudioRefused('has no audio');
-    if (seconds > limits.maxSeconds) throw new AudioRefused(`longer than ${limits.maxSeconds} seconds`);
+    if (seconds <= 0.05) throw new MediaRefused('has no audio');
+    if (seconds > limits.maxSeconds) throw new MediaRefused(`longer than ${limits.maxSeconds} seconds`);
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, wav);
     renameSync(tmp, path);

@@ -5,11 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MediaToolError, runTool } from './run.js';
+import { MediaRefused } from './refused.js';
 
-/** A document refused for a fax; the face answers 422 naming the file. */
-export class FaxDocumentRefused extends Error {
-  override name = 'FaxDocumentRefused';
-}
 
 export interface FaxInput {
   /** As the client named it: used for the type only, never for a path. */
@@ -77,7 +74,7 @@ async function asPdf(ext: string, input: FaxInput, dir: string, i: number): Prom
     try {
       await runTool('tiff2pdf', ['-o', join(dir, `${i}.tiff.pdf`), src], { timeoutMs: 60_000 });
     } catch {
-      throw new FaxDocumentRefused(`"${input.name}": is not a TIFF that can be read`);
+      throw new MediaRefused(`"${input.name}": is not a TIFF that can be read`);
     }
     return readFileSync(join(dir, `${i}.tiff.pdf`));
   }
@@ -99,7 +96,7 @@ async function imageToPdf(input: FaxInput): Promise<Buffer> {
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (err) {
-    throw new FaxDocumentRefused(`"${input.name}": is not an image that can be read (${(err as Error).message.slice(0, 100)})`);
+    throw new MediaRefused(`"${input.name}": is not an image that can be read (${(err as Error).message.slice(0, 100)})`);
   }
   const { width, height } = grey.info;
   const bits = bitonal(grey.data, width, height);
@@ -148,16 +145,16 @@ export function bitonal(grey: Buffer, width: number, height: number): Buffer {
  * tiff2pdf. Returns the TIFF and its page count.
  */
 export async function toFaxTiff(inputs: FaxInput[], opts: FaxOptions = {}): Promise<{ tiff: Buffer; pages: number }> {
-  if (inputs.length === 0) throw new FaxDocumentRefused('no documents');
+  if (inputs.length === 0) throw new MediaRefused('no documents');
   const dir = mkdtempSync(join(tmpdir(), 'switchpost-fax-'));
   try {
     const pdfs: string[] = [];
     for (const [i, input] of inputs.entries()) {
       const ext = extension(input.name);
       const type = TYPES[ext];
-      if (!type) throw new FaxDocumentRefused(`"${input.name}": type .${ext || '?'} is not supported (${Object.keys(TYPES).join(', ')})`);
-      if (input.bytes.length === 0) throw new FaxDocumentRefused(`"${input.name}": is empty`);
-      if (!type.magic(input.bytes)) throw new FaxDocumentRefused(`"${input.name}": its content is not a ${ext} file`);
+      if (!type) throw new MediaRefused(`"${input.name}": type .${ext || '?'} is not supported (${Object.keys(TYPES).join(', ')})`);
+      if (input.bytes.length === 0) throw new MediaRefused(`"${input.name}": is empty`);
+      if (!type.magic(input.bytes)) throw new MediaRefused(`"${input.name}": its content is not a ${ext} file`);
       // Files inside the work directory are named by position: a client's file name never reaches a path.
       const file = join(dir, `${i}.pdf`);
       writeFileSync(file, await asPdf(ext, input, dir, i));
@@ -172,13 +169,13 @@ export async function toFaxTiff(inputs: FaxInput[], opts: FaxOptions = {}): Prom
         { timeoutMs: 120_000 },
       );
     } catch (err) {
-      throw new FaxDocumentRefused(`a document could not be rendered (corrupt, encrypted or not a document): ${err instanceof MediaToolError ? err.message.slice(0, 200) : String(err)}`);
+      throw new MediaRefused(`a document could not be rendered (corrupt, encrypted or not a document): ${err instanceof MediaToolError ? err.message.slice(0, 200) : String(err)}`);
     }
     // ghostscript may "succeed" on a broken file and write nothing at all.
-    if (!existsSync(out)) throw new FaxDocumentRefused('a document could not be rendered (corrupt, encrypted or not a document)');
+    if (!existsSync(out)) throw new MediaRefused('a document could not be rendered (corrupt, encrypted or not a document)');
     const tiff = readFileSync(out);
     const pages = tiffPages(tiff);
-    if (pages === 0) throw new FaxDocumentRefused('the documents have no pages');
+    if (pages === 0) throw new MediaRefused('the documents have no pages');
     return { tiff, pages };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import type { Db } from './db.js';
 import type { RecipientState } from '../core/model.js';
+import type { OpenAttempt } from '../core/jobs.js';
 
 export interface DueRow {
   id: number;
@@ -110,7 +111,7 @@ export class SpoolStore {
       ),
       attemptPeer: db.prepare(`UPDATE attempts SET peer_id = ? WHERE id = ?`),
       openWithPeer: db.prepare(
-        `SELECT a.id AS attemptId, a.peer_id AS peerId, r.state AS state FROM recipients r JOIN attempts a ON a.id = r.attempt_id
+        `SELECT a.id AS attemptId, r.id AS recipientId, a.destination, a.peer_id AS peerId, r.state AS state FROM recipients r JOIN attempts a ON a.id = r.attempt_id
          WHERE r.state IN ('sending', 'submitted') AND a.provider_id = ? AND a.peer_id IS NOT NULL`,
       ),
       attemptEnded: db.prepare(`UPDATE attempts SET status = ?, response = ?, ended_at = ?, cost = COALESCE(?, cost) WHERE id = ?`),
@@ -250,8 +251,8 @@ export class SpoolStore {
   }
 
   /** A provider's attempts still open with a peer id (calls placed or up), for reconciling after a restart. */
-  openWithPeer(providerId: number): { attemptId: number; peerId: string; state: 'sending' | 'submitted' }[] {
-    return this.s.openWithPeer.all(providerId) as { attemptId: number; peerId: string; state: 'sending' | 'submitted' }[];
+  openWithPeer(providerId: number): OpenAttempt[] {
+    return this.s.openWithPeer.all(providerId) as OpenAttempt[];
   }
 
   /** Accepted and answered in one batch: one write. */

@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
-import { toFaxTiff, FaxDocumentRefused } from '../../dist/media/fax.js';
+import { toFaxTiff } from '../../dist/media/fax.js';
+import { MediaRefused } from '../../dist/media/refused.js';
 
 // The real fax stack: test/peers/fax/faxcheck.c, built here against Debian's libspandsp.
 const dir = mkdtempSync(join(tmpdir(), 'faxtest-'));
@@ -111,7 +112,7 @@ describe.skipIf(!hasStack)('documents to fax TIFF, proven through spandsp', () =
       [[{ name: '../../etc/passwd.pdf', bytes: Buffer.from('%PDF-1.4 x') }], /could not be rendered|no pages/],
     ];
     for (const [inputs, pattern] of cases) await expect(toFaxTiff(inputs)).rejects.toThrow(pattern);
-    await expect(toFaxTiff([])).rejects.toBeInstanceOf(FaxDocumentRefused);
+    await expect(toFaxTiff([])).rejects.toBeInstanceOf(MediaRefused);
   });
 
   it('is exposed as switchpost convert fax IN... OUT.tif [--fine]', async () => {

@@ -227,6 +227,7 @@ export class EslPeer {
     const uuid = vars.origination_uuid || randomUUID();
     const call = { uuid, vars, endpoint, app, number, jobUuid, createdAt: Date.now() };
     this.originates.push(call);
+    this.originated = (this.originated ?? 0) + 1;
     const plan = this.opts.script?.(call) ?? this.defaultPlan(number);
     const ch = { ...call, plan, answeredAt: null, timers: [] };
     this.channels.set(uuid, ch);

@@ -13,8 +13,8 @@ import { channelOf, jobStatusOf } from './job-types.js';
 import { parseLocalDateTime } from '../../core/windows.js';
 import { baseUrlOf } from '../server.js';
 import { userRoutes } from './users.js';
-import { AudioRefused, type AudioFile } from '../../media/audio.js';
-import { FaxDocumentRefused } from '../../media/fax.js';
+import type { AudioFile } from '../../media/audio.js';
+import { MediaRefused } from '../../media/refused.js';
 import { verificationRoutes, type VerificationDeps } from './verification.js';
 import type { CompanyStore } from '../../store/companies.js';
 
@@ -24,9 +24,9 @@ export interface WelcorpDeps {
   users: UserStore;
   companies: CompanyStore;
   verification: Omit<VerificationDeps, 'jobs' | 'clock' | 'channels' | 'onJobCreated'>;
-  /** A voice job's audio file → a converted WAV on disk; throws AudioRefused. */
+  /** A voice job's audio file → a converted WAV on disk; throws MediaRefused. */
   prepareAudio: (file: AudioFile) => Promise<{ path: string }>;
-  /** A fax job's files → one fax TIFF on disk; throws FaxDocumentRefused naming the file. */
+  /** A fax job's files → one fax TIFF on disk; throws MediaRefused naming the file. */
   prepareFax: (files: AudioFile[], fine: boolean) => Promise<{ path: string; pages: number }>;
   defaultTimezone: string;
   defaultCountry: string;
@@ -87,7 +87,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
       try {
         audio = { path: (await deps.prepareAudio(file)).path, name: file.name };
       } catch (err) {
-        if (err instanceof AudioRefused) throw new ApiError(422, `Validation failed: audiofile "${file.name.slice(0, 100)}": ${err.message}`);
+        if (err instanceof MediaRefused) throw new ApiError(422, `Validation failed: audiofile "${file.name.slice(0, 100)}": ${err.message}`);
         throw err;
       }
     }
@@ -98,7 +98,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
       try {
         fax = await deps.prepareFax(files, parsed.data.use_high_resolution === true);
       } catch (err) {
-        if (err instanceof FaxDocumentRefused) throw new ApiError(422, `Validation failed: files: ${err.message}`);
+        if (err instanceof MediaRefused) throw new ApiError(422, `Validation failed: files: ${err.message}`);
         throw err;
       }
     }

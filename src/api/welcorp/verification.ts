@@ -35,13 +35,17 @@ export function verificationRoutes(app: FastifyInstance, deps: VerificationDeps,
   };
   const str = (p: Record<string, unknown>, k: string): string | undefined => (typeof p[k] === 'string' ? (p[k] as string).trim() : typeof p[k] === 'number' ? String(p[k]) : undefined);
   const fail = (reply: FastifyReply, status: number, errors: string[]) => send(reply, status, { errors });
+  const checkedRef = (p: Record<string, unknown>, errors: string[]): string | undefined => {
+    const ref = str(p, 'client_ref');
+    if (!ref || ref.length > 255) errors.push('client_ref: required, at most 255 characters');
+    return ref;
+  };
 
   const sendCode = async (req: FastifyRequest, reply: FastifyReply) => {
     const user = req.user as UserRow;
     const p = params(req);
     const errors: string[] = [];
-    const clientRef = str(p, 'client_ref');
-    if (!clientRef || clientRef.length > 255) errors.push('client_ref: required, at most 255 characters');
+    const clientRef = checkedRef(p, errors);
     const type = str(p, 'message_type')?.toLowerCase();
     if (!type || !['sms', 'email', 'tts'].includes(type)) errors.push('message_type: one of sms, email or tts');
     const destination = str(p, 'message_destination');
@@ -76,8 +80,7 @@ export function verificationRoutes(app: FastifyInstance, deps: VerificationDeps,
     const user = req.user as UserRow;
     const p = params(req);
     const errors: string[] = [];
-    const clientRef = str(p, 'client_ref');
-    if (!clientRef || clientRef.length > 255) errors.push('client_ref: required, at most 255 characters');
+    const clientRef = checkedRef(p, errors);
     const entered = str(p, 'entered_code');
     if (!entered || entered.length > 32) errors.push('entered_code: required');
     const windowRaw = p.validation_window ?? 10;

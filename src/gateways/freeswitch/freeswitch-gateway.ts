@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Delivery, Gateway, GatewaySink } from '../gateway.js';
+import type { OpenAttempt } from '../../core/jobs.js';
 import type { Outcome } from '../../core/outcomes.js';
 import { callPlan, planTexts, type CallPlan } from '../../core/call-plan.js';
 import { checkFile, dialNumber, dialstring, DialError, originateArg } from '../../core/originate.js';
@@ -37,7 +38,8 @@ interface FaxResult {
 }
 
 interface Call {
-  d: Delivery;
+  /** Which attempt, recipient and number the call is for (an adopted call knows no more). */
+  d: Pick<Delivery, 'attemptId' | 'recipientId' | 'destination'>;
   uuid: string;
   jobUuid: string;
   plan: CallPlan;
@@ -349,7 +351,7 @@ export class FreeswitchGateway implements Gateway {
     }
   }
 
-  private adoptable: { attemptId: number; peerId: string; state: 'sending' | 'submitted' }[] = [];
+  private adoptable: OpenAttempt[] = [];
 
   /**
    * Calls a previous run left: once the link is up, a call still up is hung up (its plan cannot be
@@ -357,7 +359,7 @@ export class FreeswitchGateway implements Gateway {
    * gone is delivered; a placed call gone before anyone saw it answered is retried by policy. The
    * dispatcher keeps those recipients leased meanwhile, so none is dialled twice by the restart.
    */
-  adopt(open: { attemptId: number; peerId: string; state: 'sending' | 'submitted' }[]): void {
+  adopt(open: OpenAttempt[]): void {
     this.adoptable.push(...open);
     if (this.link.up) void this.adoptNow();
   }
@@ -374,8 +376,7 @@ export class FreeswitchGateway implements Gateway {
       }
       const answered = a.state === 'submitted';
       if (exists === 'true') {
-        const d = { attemptId: a.attemptId } as Delivery;
-        const call: Call = { adopted: true, d, uuid: a.peerId, jobUuid: '', plan: { voice: 'default', audio: null, header: null, message: '', repeat: false, voicemail: null, collect: false, responses: {} }, files: new Map(), steps: [], running: null, answeredAt: answered ? Date.now() : null, keypress: null, voicemail: false, ended: false, watchdog: null };
+        const call: Call = { adopted: true, d: { attemptId: a.attemptId, recipientId: a.recipientId, destination: a.destination }, uuid: a.peerId, jobUuid: '', plan: { voice: 'default', audio: null, header: null, message: '', repeat: false, voicemail: null, collect: false, responses: {} }, files: new Map(), steps: [], running: null, answeredAt: answered ? Date.now() : null, keypress: null, voicemail: false, ended: false, watchdog: null };
         this.calls.set(a.peerId, call);
         await this.link.api('uuid_kill', `${a.peerId} NORMAL_CLEARING`).catch(() => undefined);
       } else if (answered) {

@@ -1,0 +1,4 @@
+/** A file a job brought that cannot be used (not audio, not a document, too large, unreachable…); faces answer 422 naming it. */
+export class MediaRefused extends Error {
+  override name = 'MediaRefused';
+}

@@ -7,15 +7,18 @@ cd "$(dirname "$0")/.."
 # Debian packages: the toolchain better-sqlite3 compiles with (it builds from source on Node 20), and
 # the real parts the daemon and its tests use: Kannel (bearerbox + smsbox), openssl for TLS
 # certificates, espeak-ng (text to speech), ffmpeg (audio to 8 kHz WAV), ghostscript (documents to fax
-# TIFF), libtiff-tools, and libspandsp-dev + pkg-config (the tests' real fax stack).
+# TIFF), libtiff-tools, and libspandsp-dev + pkg-config (the tests' real fax stack); LibreOffice
+# without a GUI and its python3-uno bridge (office documents to fax), without its recommends (none are
+# needed to render documents headless).
 export DEBIAN_FRONTEND=noninteractive
 need=()
 for p in python3 make g++ ca-certificates kannel openssl espeak-ng ffmpeg ghostscript libtiff-tools libspandsp-dev pkg-config; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if ! command -v node >/dev/null; then need+=(nodejs npm); fi
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq
-  apt-get install -y -qq "${need[@]}"
-fi
+office=()
+for p in libreoffice-nogui python3-uno fonts-dejavu-core; do dpkg -s "$p" >/dev/null 2>&1 || office+=("$p"); done
+if [ ${#need[@]} -gt 0 ] || [ ${#office[@]} -gt 0 ]; then apt-get update -qq; fi
+if [ ${#need[@]} -gt 0 ]; then apt-get install -y -qq "${need[@]}"; fi
+if [ ${#office[@]} -gt 0 ]; then apt-get install -y -qq --no-install-recommends "${office[@]}"; fi
 node -e 'const [M,m]=process.versions.node.split(".").map(Number); if (M<20 || (M===20 && m<12)) { console.error("switchpost needs Node 20.12 or newer, found " + process.versions.node); process.exit(1) }'
 
 npm ci --no-audit --no-fund

@@ -11,11 +11,13 @@ import { randomPassword } from './core/passwords.js';
 import { plausibleNumber } from './core/numbers.js';
 import { isValidZone } from './core/windows.js';
 import { isFinal, type Role } from './core/model.js';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isVoice, TtsRenderer, VOICES } from './media/tts.js';
 import { MediaToolError, toTelephonyWav } from './media/run.js';
 import { toFaxTiff } from './media/fax.js';
+import { OfficeConverter } from './media/office.js';
 import { MediaRefused } from './media/refused.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
@@ -118,7 +120,13 @@ async function main(argv: string[]): Promise<number> {
     const files = positionals.slice(2);
     const out = files.pop();
     if (!out || files.length === 0) throw new UsageError('convert fax: IN... OUT.tif');
-    const { tiff, pages } = await toFaxTiff(files.map((f) => ({ name: f, bytes: readFileSync(f) })), { fine: o.fine === true });
+    // Its own listener in a temporary directory: a daemon's listener on the same data_dir is left alone.
+    const workDir = mkdtempSync(join(tmpdir(), 'switchpost-office-'));
+    const office = new OfficeConverter({ workDir });
+    const { tiff, pages } = await toFaxTiff(files.map((f) => ({ name: f, bytes: readFileSync(f) })), { fine: o.fine === true, office }).finally(async () => {
+      await office.stop();
+      rmSync(workDir, { recursive: true, force: true });
+    });
     writeFileSync(out, tiff);
     console.log(`wrote ${out}: ${pages} page(s), 1728 px wide, ${o.fine ? '204x196' : '204x98'} dpi, CCITT G4`);
     return 0;

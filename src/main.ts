@@ -36,6 +36,7 @@ import { freeswitchSettingsSchema } from './gateways/freeswitch/settings.js';
 import { TtsRenderer } from './media/tts.js';
 import { fileBytes, prepareAudio } from './media/audio.js';
 import { prepareFax } from './media/fax.js';
+import { OfficeConverter } from './media/office.js';
 import { MediaRefused } from './media/refused.js';
 import { buildServer } from './api/server.js';
 import { BasicAuth } from './api/auth.js';
@@ -194,6 +195,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     (userId) => users.byId(userId)?.agent_id ?? null,
   );
   const app = buildServer(config, log, live);
+  // Started on the first office document a fax job brings; stopped with the daemon.
+  const office = new OfficeConverter({ workDir: join(config.data_dir, 'media', 'office') });
   app.get('/health', async () => ({ status: 'ok', in_flight: dispatcher.inFlightCount, providers: pool.gateways().map((g) => ({ id: g.providerId, up: g.isUp() })) }));
   const onJobCreated = (jobId: number, userId: number, channel: Channel, total: number) => {
     bus.emit({ type: 'job.created', at: clock.now(), userId, jobId, channel, total });
@@ -218,7 +221,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
         if (total > limits.maxBytes) throw new MediaRefused('the documents are larger than 20 MB together');
         inputs.push({ name: f.name, bytes });
       }
-      return prepareFax(inputs, join(config.data_dir, 'media', 'fax'), { fine });
+      return prepareFax(inputs, join(config.data_dir, 'media', 'fax'), { fine, office });
     },
     prepareAudio: (file) =>
       prepareAudio(file, join(config.data_dir, 'media', 'audio'), {
@@ -304,6 +307,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       live.close();
       await app.close();
       await preparer.stop();
+      await office.stop();
       await dispatcher.stop(grace);
       await outbox.stop(Math.min(grace, 2000));
       for (const g of pool.gateways()) await g.stop();

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MediaToolError, runTool } from './run.js';
 import { MediaRefused } from './refused.js';
+import { isOfficeType, OFFICE_TYPES, type OfficeConverter } from './office.js';
 
 
 export interface FaxInput {
@@ -19,11 +20,16 @@ export interface FaxOptions {
   fine?: boolean;
   /** CCITT G4 (default) or G3 (T.4 2D) for receivers that lack T.6. */
   compression?: 'g4' | 'g3';
+  /** Renders doc/docx/xls/xlsx/ppt/pptx; without one, office documents are refused. */
+  office?: OfficeConverter;
 }
 
 /** The types this build converts, by extension, and the magic bytes their content must start with. */
+const isPdf = (b: Buffer) => b.subarray(0, 5).toString('latin1') === '%PDF-';
 const TYPES: Record<string, { magic: (b: Buffer) => boolean }> = {
-  pdf: { magic: (b) => b.subarray(0, 5).toString('latin1') === '%PDF-' },
+  pdf: { magic: isPdf },
+  // PDF/X (print-ready PDF) is PDF to ghostscript; the seed lists its own extension.
+  pdfx: { magic: isPdf },
   txt: { magic: (b) => !b.subarray(0, 4096).includes(0) },
   png: { magic: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) },
   jpg: { magic: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
@@ -31,6 +37,7 @@ const TYPES: Record<string, { magic: (b: Buffer) => boolean }> = {
   gif: { magic: (b) => /^GIF8[79]a$/.test(b.subarray(0, 6).toString('latin1')) },
   tif: { magic: (b) => ['II*\u0000', 'MM\u0000*'].includes(b.subarray(0, 4).toString('latin1')) },
   tiff: { magic: (b) => ['II*\u0000', 'MM\u0000*'].includes(b.subarray(0, 4).toString('latin1')) },
+  ...OFFICE_TYPES,
 };
 
 export const FAX_WIDTH = 1728;
@@ -65,8 +72,12 @@ async function textToPdf(text: string): Promise<Buffer> {
 }
 
 /** Every input becomes PDF pages first, so one ghostscript pass renders, fits and joins them all. */
-async function asPdf(ext: string, input: FaxInput, dir: string, i: number): Promise<Buffer> {
-  if (ext === 'pdf') return input.bytes;
+async function asPdf(ext: string, input: FaxInput, dir: string, i: number, office?: OfficeConverter): Promise<Buffer> {
+  if (ext === 'pdf' || ext === 'pdfx') return input.bytes;
+  if (isOfficeType(ext)) {
+    if (!office) throw new MediaRefused(`"${input.name}": office documents are not converted here (no LibreOffice)`);
+    return office.toPdf(input.name, ext, input.bytes);
+  }
   if (ext === 'txt') return textToPdf(input.bytes.toString('utf8'));
   if (ext === 'tif' || ext === 'tiff') {
     const src = join(dir, `${i}.src.tif`);
@@ -141,7 +152,7 @@ export function bitonal(grey: Buffer, width: number, height: number): Buffer {
 /**
  * Documents → one multi-page fax TIFF: 1728 px wide, 204×196 or 204×98 dpi, 1-bit, CCITT G4 (or G3),
  * every page fitted to A4, files concatenated in order. PDF through ghostscript's tiffg4/tiffg3
- * device; text through pdf-lib; images through sharp (bitonal at fax resolution); TIFF through
+ * device; office documents through LibreOffice (a long-lived listener) to PDF; text through pdf-lib; images through sharp (bitonal at fax resolution); TIFF through
  * tiff2pdf. Returns the TIFF and its page count.
  */
 export async function toFaxTiff(inputs: FaxInput[], opts: FaxOptions = {}): Promise<{ tiff: Buffer; pages: number }> {
@@ -151,13 +162,13 @@ export async function toFaxTiff(inputs: FaxInput[], opts: FaxOptions = {}): Prom
     const pdfs: string[] = [];
     for (const [i, input] of inputs.entries()) {
       const ext = extension(input.name);
-      const type = TYPES[ext];
+      const type = Object.hasOwn(TYPES, ext) ? TYPES[ext] : undefined;
       if (!type) throw new MediaRefused(`"${input.name}": type .${ext || '?'} is not supported (${Object.keys(TYPES).join(', ')})`);
       if (input.bytes.length === 0) throw new MediaRefused(`"${input.name}": is empty`);
       if (!type.magic(input.bytes)) throw new MediaRefused(`"${input.name}": its content is not a ${ext} file`);
       // Files inside the work directory are named by position: a client's file name never reaches a path.
       const file = join(dir, `${i}.pdf`);
-      writeFileSync(file, await asPdf(ext, input, dir, i));
+      writeFileSync(file, await asPdf(ext, input, dir, i, opts.office));
       pdfs.push(file);
     }
     const out = join(dir, 'fax.tif');

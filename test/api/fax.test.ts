@@ -1,11 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 const hasGs = spawnSync('gs', ['--version']).status === 0;
+const hasOffice = hasGs && spawnSync('soffice', ['--version']).status === 0;
+const office = (name: string) => readFileSync(join('test/fixtures/office', name)).toString('base64');
 let d: TestDaemon | undefined;
 afterEach(async () => {
   await d?.close();
@@ -51,4 +53,18 @@ describe.skipIf(!hasGs)('fax jobs on the v1 API', () => {
     }
     expect(d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 0 });
   });
+
+  it.skipIf(!hasOffice)('takes office documents (LibreOffice listener) with the others, and refuses a password-protected one', async () => {
+    d = await testDaemon();
+    const u = d.addUser('f', 'user');
+    const files = [{ name: 'cover.pdf', base64content: await pdf() }, { name: 'Letter.DOCX', base64content: office('letter.docx') }, { name: 'rates.xls', base64content: office('sheet.xls') }];
+    const r = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'fax', use_high_resolution: true, files, recipients: [{ destination: '+61491570156' }] } });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(r.json.data) as { content: string }).content);
+    expect(content).toMatchObject({ fax_pages: 1 + 2 + 1, fine: true });
+    const locked = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'fax', files: [{ name: 'locked.doc', base64content: office('locked.doc') }], recipients: [{ destination: '+61491570156' }] } });
+    expect(locked.status).toBe(422);
+    expect(locked.json.errors).toMatch(/"locked\.doc": could not be opened \(corrupt, encrypted/);
+    expect(d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 1 });
+  }, 60_000);
 });

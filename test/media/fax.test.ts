@@ -1,11 +1,12 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { toFaxTiff } from '../../dist/media/fax.js';
 import { MediaRefused } from '../../dist/media/refused.js';
+import { OfficeConverter } from '../../dist/media/office.js';
 
 // The real fax stack: test/peers/fax/faxcheck.c, built here against Debian's libspandsp.
 const dir = mkdtempSync(join(tmpdir(), 'faxtest-'));
@@ -125,4 +126,54 @@ describe.skipIf(!hasStack)('documents to fax TIFF, proven through spandsp', () =
     const bad = spawnSync('node', ['dist/cli.js', 'convert', 'fax', join(dir, 'nothing.docx'), out], { encoding: 'utf8', env: { ...process.env, SWITCHPOST_DATA_DIR: dir } });
     expect(bad.status).not.toBe(0);
   });
+});
+
+// Office documents: the fixtures in test/fixtures/office (made by its make.sh from flat ODF sources).
+const hasOffice = hasStack && spawnSync('soffice', ['--version']).status === 0;
+const fixture = (name: string) => ({ name, bytes: readFileSync(join('test/fixtures/office', name)) });
+
+describe.skipIf(!hasOffice)('office documents through a long-lived LibreOffice listener', () => {
+  const office = new OfficeConverter({ workDir: join(dir, 'office') });
+  afterAll(() => office.stop());
+
+  it('renders doc, docx, xls, xlsx, ppt and pptx with every page, and the fax stack receives them', async () => {
+    const expected: Record<string, number> = { 'letter.doc': 2, 'letter.docx': 2, 'sheet.xls': 1, 'sheet.xlsx': 1, 'slides.ppt': 2, 'slides.pptx': 2 };
+    for (const [name, pages] of Object.entries(expected)) {
+      const { tiff, pages: got } = await toFaxTiff([fixture(name)], { office, fine: true });
+      expect(got, name).toBe(pages);
+      expect(tiffFields(tiff), name).toEqual(Array(pages).fill({ width: 1728, resolution: [204, 196], compression: 'CCITT Group 4', bits: 1 }));
+      expect(fax(tiff), name).toMatchObject({ ok: true, pages_rx: pages });
+    }
+    expect(office.starts).toBe(1); // one listener for all of them
+  }, 120_000);
+
+  it('keeps files in order across kinds (pdf, docx, pdfx, pptx) in one TIFF', async () => {
+    const { tiff, pages } = await toFaxTiff([{ name: 'a.pdf', bytes: await pdf(1) }, fixture('letter.docx'), { name: 'print.pdfx', bytes: await pdf(2) }, fixture('slides.pptx')], { office });
+    expect(pages).toBe(1 + 2 + 2 + 2);
+    expect(fax(tiff, true)).toMatchObject({ ok: true, pages_rx: 7 });
+  }, 60_000);
+
+  it('refuses office files that are not what their name says, corrupt or password-protected — naming the file', async () => {
+    const letter = readFileSync('test/fixtures/office/letter.docx');
+    const cases: [Parameters<typeof toFaxTiff>[0], RegExp][] = [
+      [[{ name: 'rates.xlsx', bytes: letter }], /"rates\.xlsx": its content is not a xlsx file/],
+      [[{ name: 'letter.doc', bytes: letter }], /"letter\.doc": its content is not a doc file/],
+      [[{ name: 'cut.docx', bytes: letter.subarray(0, 1500) }], /"cut\.docx": could not be opened \(corrupt, encrypted/],
+      [[fixture('locked.doc')], /"locked\.doc": could not be opened \(corrupt, encrypted/],
+    ];
+    for (const [inputs, pattern] of cases) await expect(toFaxTiff(inputs, { office })).rejects.toThrow(pattern);
+    await expect(toFaxTiff([fixture('letter.docx')])).rejects.toThrow(/"letter\.docx": office documents are not converted here/);
+  }, 60_000);
+
+  it('restarts the listener when LibreOffice dies, and the document still converts', async () => {
+    await toFaxTiff([fixture('sheet.xlsx')], { office });
+    const before = office.starts;
+    const pids = office.pids();
+    expect(pids).not.toBeNull();
+    process.kill(-pids!.soffice, 'SIGKILL');
+    const { pages } = await toFaxTiff([fixture('letter.docx')], { office });
+    expect(pages).toBe(2);
+    expect(office.starts).toBe(before + 1);
+    expect(office.pids()!.soffice).not.toBe(pids!.soffice);
+  }, 60_000);
 });

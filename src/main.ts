@@ -44,6 +44,9 @@ import { welcorpFace } from './api/welcorp/index.js';
 import { welcorpCallbacks } from './api/welcorp/callbacks.js';
 import { retarusFace } from './api/retarus/index.js';
 import { ucontactFace } from './api/ucontact/index.js';
+import { ictcoreFace } from './api/ictcore/index.js';
+import { Tokens } from './api/ictcore/token.js';
+import { PermissionStore } from './store/permissions.js';
 import { SessionStore } from './store/sessions.js';
 import { CompanyStore } from './store/companies.js';
 import { VerificationStore } from './store/verification.js';
@@ -102,6 +105,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   lock.acquire();
 
   const users = new UserStore(db);
+  const permissions = new PermissionStore(db);
   bootstrapAdmin(users, config, log);
   syncProviders(db, config);
 
@@ -258,6 +262,23 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
         onJobCreated,
       });
     }
+  }
+  if (config.ictcore.enabled) {
+    await app.register(ictcoreFace, {
+      prefix: config.ictcore.base_path === '/' ? '' : config.ictcore.base_path,
+      db,
+      users,
+      permissions,
+      jobs: new JobStore(db),
+      tokens: new Tokens(loadOrCreateKey(join(config.data_dir, 'ictcore-jwt.key')), users, config.ictcore.token_hours * 3_600_000),
+      clock,
+      dataDir: config.data_dir,
+      defaultTimezone: config.default_timezone,
+      defaultCountry: config.default_country,
+      channels: IMPLEMENTED_CHANNELS,
+      onJobCreated,
+      wake: () => dispatcher.wake(),
+    });
   }
   if (config.retarus.enabled) {
     await app.register(retarusFace, {

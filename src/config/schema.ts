@@ -123,6 +123,15 @@ export const configSchema = z.strictObject({
       duplicate_window_hours: z.number().min(0).default(24),
     })
     .prefault({}),
+  ictcore: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Where the face lives; ICTCore's own clients point at the site root. */
+      base_path: z.string().regex(/^\/[A-Za-z0-9/_-]*$/, 'a path such as / or /ictcore').default('/'),
+      /** Lifetime of a token from POST /authenticate (ICTCore's: one year). A password change ends it sooner. */
+      token_hours: z.number().min(0.01).max(24 * 366).default(24 * 365),
+    })
+    .prefault({}),
   ucontact: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -283,4 +283,139 @@ ALTER TABLE recipients ADD COLUMN priority INTEGER;
 CREATE INDEX recipients_priority ON recipients(priority, due_at) WHERE state = 'queued' AND priority IS NOT NULL;
 `,
   },
+  {
+    version: 7,
+    name: 'ictcore: contacts, groups, messages, programs, accounts, campaigns, schedules, permissions',
+    sql: `
+-- The address book (ICTCore contacts) and its groups; a campaign sends to a group.
+CREATE TABLE contacts (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  first_name TEXT, last_name TEXT, phone TEXT, email TEXT, address TEXT,
+  custom1 TEXT, custom2 TEXT, custom3 TEXT, description TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX contacts_user ON contacts(user_id, id);
+CREATE TABLE contact_groups (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  name TEXT NOT NULL,
+  description TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX contact_groups_user ON contact_groups(user_id, id);
+CREATE TABLE group_members (
+  group_id INTEGER NOT NULL,
+  contact_id INTEGER NOT NULL,
+  PRIMARY KEY (group_id, contact_id)
+) WITHOUT ROWID;
+CREATE INDEX group_members_contact ON group_members(contact_id);
+
+-- Reusable content: fax documents, voice recordings, e-mail templates, SMS texts. Kind-specific
+-- fields are JSON in data; an uploaded file lives in data_dir/media/messages, converted once.
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  kind TEXT NOT NULL CHECK (kind IN ('document', 'recording', 'template', 'text')),
+  name TEXT NOT NULL,
+  description TEXT,
+  type TEXT,
+  data TEXT NOT NULL DEFAULT '{}',
+  media TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX messages_user ON messages(user_id, kind, id);
+
+-- What a transmission does (sendsms: a text; sendfax: a document…), with its parameters.
+CREATE TABLE programs (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  type TEXT NOT NULL,
+  name TEXT NOT NULL,
+  parent_id INTEGER,
+  data TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX programs_user ON programs(user_id, id);
+
+-- Sending identities (ICTCore accounts: a DID, an extension, an e-mail address) and their settings.
+CREATE TABLE accounts (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER REFERENCES users(id),
+  type TEXT NOT NULL DEFAULT 'account',
+  username TEXT,
+  password_hash TEXT,
+  pin_hash TEXT,
+  first_name TEXT, last_name TEXT, phone TEXT, email TEXT, address TEXT,
+  active INTEGER NOT NULL DEFAULT 1,
+  created_by INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX accounts_username ON accounts(username) WHERE username IS NOT NULL;
+CREATE TABLE account_settings (
+  account_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT,
+  PRIMARY KEY (account_id, name)
+) WITHOUT ROWID;
+CREATE TABLE account_programs (
+  account_id INTEGER NOT NULL,
+  program_id INTEGER NOT NULL,
+  PRIMARY KEY (account_id, program_id)
+) WITHOUT ROWID;
+
+-- A program sent to a group; each start is a job over the group's contacts (job_id: the latest).
+CREATE TABLE campaigns (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  program_id INTEGER NOT NULL,
+  group_id INTEGER NOT NULL,
+  account_id INTEGER,
+  cpm INTEGER NOT NULL DEFAULT 60,
+  try_allowed INTEGER NOT NULL DEFAULT 1,
+  status TEXT NOT NULL DEFAULT 'new',
+  job_id INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX campaigns_user ON campaigns(user_id, id);
+
+-- Timed actions (transmission send, campaign start/stop): a cron expression, or one instant.
+CREATE TABLE schedules (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL,
+  target TEXT NOT NULL CHECK (target IN ('transmission', 'campaign')),
+  target_id INTEGER NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('send', 'start', 'stop')),
+  cron TEXT,
+  at INTEGER,
+  recurring INTEGER NOT NULL DEFAULT 0,
+  expiry INTEGER,
+  timezone TEXT NOT NULL,
+  last_run_at INTEGER,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX schedules_target ON schedules(target, target_id);
+
+-- Per-user exceptions to the role's permissions: granted 1 adds one, 0 takes one away.
+CREATE TABLE user_permissions (
+  user_id INTEGER NOT NULL,
+  permission TEXT NOT NULL,
+  granted INTEGER NOT NULL,
+  PRIMARY KEY (user_id, permission)
+) WITHOUT ROWID;
+
+-- A transmission (recipient) knows its contact; a job its program, account and campaign.
+ALTER TABLE recipients ADD COLUMN contact_id INTEGER;
+ALTER TABLE jobs ADD COLUMN program_id INTEGER;
+ALTER TABLE jobs ADD COLUMN account_id INTEGER;
+ALTER TABLE jobs ADD COLUMN campaign_id INTEGER;
+CREATE INDEX jobs_campaign ON jobs(campaign_id) WHERE campaign_id IS NOT NULL;
+`,
+  },
 ];

@@ -1,0 +1,61 @@
+import type { FastifyRequest } from 'fastify';
+import type { Db } from '../../store/db.js';
+import type { UserRow, UserStore, Scope } from '../../store/users.js';
+import type { PermissionStore } from '../../store/permissions.js';
+import type { JobStore } from '../../store/jobs.js';
+import type { Clock } from '../../core/clock.js';
+import type { Channel } from '../../core/model.js';
+import type { Permission } from '../../core/permissions.js';
+import type { Row } from '../../store/owned.js';
+import type { Tokens } from './token.js';
+import { ApiError } from '../errors.js';
+
+/** What the ICTCore face needs from the daemon. */
+export interface IctcoreDeps {
+  db: Db;
+  users: UserStore;
+  permissions: PermissionStore;
+  jobs: JobStore;
+  tokens: Tokens;
+  clock: Clock;
+  dataDir: string;
+  defaultTimezone: string;
+  defaultCountry: string;
+  channels: ReadonlySet<Channel>;
+  onJobCreated: (jobId: number, userId: number, channel: Channel, total: number) => void;
+  /** Wake the dispatcher: queued work became due. */
+  wake: () => void;
+}
+
+/** The signed-in user, permission checks and tenancy, shared by every route module of the face. */
+export class Ctx {
+  constructor(readonly deps: IctcoreDeps) {}
+
+  user(req: FastifyRequest): UserRow {
+    if (!req.user) throw new ApiError(401, 'no valid token');
+    return req.user;
+  }
+
+  scope(req: FastifyRequest): Scope {
+    const u = this.user(req);
+    return { userId: u.id, role: u.role };
+  }
+
+  /** The user, if the user may `p`; else 403 (ICTCore: "User not permitted to perform required action"). */
+  authorize(req: FastifyRequest, ...ps: Permission[]): UserRow {
+    const u = this.user(req);
+    for (const p of ps) if (!this.deps.permissions.can(u, p)) throw new ApiError(403, `User not permitted to perform required action (${p})`);
+    return u;
+  }
+
+  /** A row the user may see, else 404 — another tenant's row looks exactly like a missing one. */
+  own<T extends Pick<Row, 'user_id'>>(req: FastifyRequest, row: T | undefined, what: string, ownerOf: (r: T) => number | null = (r) => r.user_id): T {
+    const owner = row ? ownerOf(row) : null;
+    if (!row || owner === null || !this.deps.users.canSee(this.scope(req), owner)) {
+      // An admin sees rows nobody owns (an account set free).
+      if (row && owner === null && this.user(req).role === 'admin') return row;
+      throw new ApiError(404, `${what} not found`);
+    }
+    return row;
+  }
+}

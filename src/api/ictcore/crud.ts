@@ -1,0 +1,80 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { OwnedRows, Row } from '../../store/owned.js';
+import type { Permission } from '../../core/permissions.js';
+import type { Ctx } from './context.js';
+import { idParam, listFilter, parseBody } from './fields.js';
+import { ApiError } from '../errors.js';
+
+type Values = Record<string, string | number | null>;
+
+export interface CrudSpec {
+  /** Collection path, e.g. /contacts. */
+  path: string;
+  /** The thing, for messages: "contact". */
+  what: string;
+  /** Permission prefix: contact → contact_create, contact_list… */
+  perm: 'contact' | 'group' | 'campaign' | 'message' | 'account' | 'program';
+  store: OwnedRows;
+  create: z.ZodType<Values>;
+  update: z.ZodType<Values>;
+  /** Query-string field → column a list may be filtered by. */
+  filters: Record<string, string>;
+  present: (row: Row) => Record<string, unknown>;
+  /** Checks and side effects before a row is written (validate ids the body names…); may add values. */
+  beforeWrite?: (req: FastifyRequest, values: Values, existing: Row | null) => Values | Promise<Values>;
+  /** Refuse a delete (409-like cases answer 423). */
+  beforeDelete?: (req: FastifyRequest, row: Row) => void;
+  /** Delete with what belongs to the row (default: the row alone). */
+  remove?: (id: number) => boolean;
+  /** Leave out routes a module defines itself. */
+  skip?: ('create' | 'update')[];
+}
+
+/**
+ * ICTCore's shape for a user-owned resource: POST → new id; GET → list filtered by the query string;
+ * GET/PUT/DELETE /{id} (PUT answers the updated resource, DELETE true); GET /{id}/delete as a delete.
+ */
+export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
+  const perm = (op: 'create' | 'list' | 'read' | 'update' | 'delete') => `${s.perm}_${op}` as Permission;
+  const load = (req: FastifyRequest) => {
+    const id = idParam((req.params as { id: string }).id, s.what);
+    return ctx.own(req, s.store.get(id), `${s.what} ${id}`);
+  };
+
+  if (!s.skip?.includes('create')) {
+    app.post(s.path, async (req) => {
+      const user = ctx.authorize(req, perm('create'));
+      let values = parseBody(s.create, req.body);
+      if (s.beforeWrite) values = await s.beforeWrite(req, values, null);
+      return s.store.insert(user.id, values, ctx.deps.clock.now());
+    });
+  }
+  app.get(s.path, async (req) => {
+    ctx.authorize(req, perm('list'));
+    return s.store.list(ctx.scope(req), listFilter(req.query, s.filters)).map(s.present);
+  });
+  app.get(`${s.path}/:id`, async (req) => {
+    ctx.authorize(req, perm('read'));
+    return s.present(load(req));
+  });
+  if (!s.skip?.includes('update')) {
+    app.put(`${s.path}/:id`, async (req) => {
+      ctx.authorize(req, perm('update'));
+      const row = load(req);
+      let values = parseBody(s.update, req.body);
+      if (s.beforeWrite) values = await s.beforeWrite(req, values, row);
+      if (Object.keys(values).length) s.store.update(row.id, values, ctx.deps.clock.now());
+      return s.present(s.store.get(row.id)!);
+    });
+  }
+  const remove = async (req: FastifyRequest) => {
+    ctx.authorize(req, perm('delete'));
+    const row = load(req);
+    s.beforeDelete?.(req, row);
+    if (!(s.remove ? s.remove(row.id) : s.store.delete(row.id))) throw new ApiError(417, `${s.what} delete failed`);
+    return true;
+  };
+  app.delete(`${s.path}/:id`, remove);
+  app.get(`${s.path}/:id/delete`, remove);
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { ApiError } from '../errors.js';
+
+/** ICTCore's status codes (seed 001) and the reason phrases its REST server puts before a message. */
+export const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  412: 'Precondition Failed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  417: 'Expectation Failed',
+  423: 'Locked',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+};
+
+/** Validate a body with `schema`; 412 naming the first field at fault. */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const r = schema.safeParse(body ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const field = issue.path.join('.') || 'body';
+  throw new ApiError(412, `Data validation failed, for ${field}: ${issue.message}`);
+}
+
+/** A path id: a positive integer, else 404 (ICTCore answers a bad id as a missing one). */
+export function idParam(v: unknown, what: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0 || String(v) !== String(n)) throw new ApiError(404, `${what} ${String(v).slice(0, 20)} not found`);
+  return n;
+}
+
+/**
+ * A list call's query string → column filters. Only the named fields filter; an unknown one is a 412
+ * naming it (a typo would otherwise silently list everything).
+ */
+export function listFilter(query: unknown, fields: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries((query ?? {}) as Record<string, unknown>)) {
+    const col = fields[k];
+    if (!col) throw new ApiError(412, `Data validation failed, for ${k}: not a field this list can be searched by (${Object.keys(fields).join(', ')})`);
+    if (typeof v !== 'string' || v.length > 200) throw new ApiError(412, `Data validation failed, for ${k}: expected one value`);
+    // Kept as text: column affinity converts it for id columns, and a phone stays a phone.
+    out[col] = v;
+  }
+  return out;
+}
+
+/** Optional trimmed text up to `max` characters; "" and null clear it. */
+export const text = (max: number) => z.union([z.string().max(max), z.number()]).transform((v) => String(v).trim() || null).nullable().optional();
+export const requiredText = (max: number) => z.union([z.string(), z.number()]).transform((v) => String(v).trim()).pipe(z.string().min(1, 'is required').max(max));
+/** 1/0, true/false or "1"/"0". */
+export const flag = z.union([z.boolean(), z.literal(0), z.literal(1), z.literal('0'), z.literal('1')]).transform((v) => v === true || v === 1 || v === '1');
+export const positiveInt = z.union([z.number(), z.string().regex(/^\d+$/)]).transform(Number).pipe(z.number().int().positive());
+/** Epoch seconds, as ICTCore shows times. */
+export const seconds = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : Math.floor(ms / 1000));

@@ -1,0 +1,135 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import { z } from 'zod';
+import type { Ctx } from './context.js';
+import type { ContactStore, ContactValues } from '../../store/contacts.js';
+import type { Row } from '../../store/owned.js';
+import { CONTACT_LIMITS, contactProblem, isContactField, type ContactField } from '../../core/contact.js';
+import { crudRoutes } from './crud.js';
+import { idParam, requiredText, seconds, text } from './fields.js';
+import { presentContact } from './contacts.js';
+import { ApiError } from '../errors.js';
+
+const FIELDS = Object.keys(CONTACT_LIMITS) as ContactField[];
+const MAX_ROWS = 1_000_000;
+const MAX_BYTES = 200 * 1024 * 1024;
+const MAX_REJECTED_SHOWN = 1000;
+
+const groupBody = z.object({ name: requiredText(100), description: text(1000) });
+const groupPatch = z.object({ name: requiredText(100).optional(), description: text(1000) });
+
+/** One CSV field, quoted when it must be (RFC 4180). */
+const csvField = (v: unknown): string => {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+const csvLine = (values: unknown[]): string => values.map(csvField).join(',') + '\r\n';
+
+/** Groups: CRUD, their contacts, CSV import (streamed, all valid rows in one transaction) and export. */
+export function groupRoutes(app: FastifyInstance, ctx: Ctx, store: ContactStore): void {
+  const present = (r: Row) => ({
+    group_id: r.id,
+    name: r.name,
+    description: r.description ?? null,
+    contact_total: store.groupSize(r.id),
+    created_by: r.user_id,
+    date_created: seconds(r.created_at as number),
+  });
+  const loadGroup = (req: FastifyRequest) => {
+    const id = idParam((req.params as { id: string }).id, 'group');
+    return ctx.own(req, store.groups.get(id), `group ${id}`);
+  };
+
+  // The sample is static: registered before /groups/:id/… so that "sample" is never read as an id.
+  app.get('/groups/sample/csv', async (req, reply) => {
+    ctx.authorize(req, 'group_read');
+    reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="contacts-sample.csv"');
+    return csvLine(FIELDS) + csvLine(['Ayesha', 'Khan', '+923001234567', 'ayesha@example.com', 'Lahore', 'gold', '', '', 'imported from CSV']) + csvLine(['John', 'Smith', '+61491570156', '', '', '', '', '', '']);
+  });
+
+  crudRoutes(app, ctx, {
+    path: '/groups',
+    what: 'group',
+    perm: 'group',
+    store: store.groups,
+    create: groupBody,
+    update: groupPatch,
+    filters: { group_id: 'id', name: 'name', description: 'description' },
+    present,
+    remove: (id) => store.deleteGroup(id),
+  });
+
+  app.get('/groups/:id/contacts', async (req) => {
+    ctx.authorize(req, 'group_read', 'contact_list');
+    return store.members(loadGroup(req).id, 0, MAX_ROWS).map(presentContact);
+  });
+
+  app.get('/groups/:id/csv', async (req, reply) => {
+    ctx.authorize(req, 'group_read', 'contact_list');
+    const group = loadGroup(req);
+    reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="group-${group.id}.csv"`);
+    // Streamed in pages: a 100,000-contact group never sits in memory as one string.
+    return Readable.from(
+      (function* () {
+        yield csvLine(FIELDS);
+        for (let after = 0; ; ) {
+          const page = store.members(group.id, after, 5000);
+          if (page.length === 0) return;
+          yield page.map((c) => csvLine(FIELDS.map((f) => c[f]))).join('');
+          after = page[page.length - 1]!.id;
+        }
+      })(),
+    );
+  });
+
+  // CSV bodies are streamed into the parser, not buffered by Fastify.
+  for (const type of ['text/csv', 'application/csv']) app.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
+
+  app.post('/groups/:id/csv', async (req) => {
+    const user = ctx.authorize(req, 'group_update', 'contact_create');
+    const group = loadGroup(req);
+    if (!(req.body instanceof Readable)) throw new ApiError(415, 'send the CSV as the body with Content-Type: text/csv');
+    const rows: ContactValues[] = [];
+    const rejected: { line: number; error: string }[] = [];
+    let bytes = 0;
+    const body = req.body;
+    body.on('data', (d: Buffer) => {
+      bytes += d.length;
+      if (bytes > MAX_BYTES) body.destroy(new ApiError(413, `the CSV is larger than ${MAX_BYTES / 1024 / 1024} MB`));
+    });
+    const parser = body.pipe(
+      parse({
+        bom: true,
+        trim: true,
+        skip_empty_lines: true,
+        info: true,
+        max_record_size: 64 * 1024,
+        columns: (header: string[]) => {
+          const cols = header.map((h) => h.toLowerCase().replace(/[\s-]+/g, '_'));
+          const unknown = cols.find((c) => !isContactField(c));
+          if (unknown !== undefined) throw new ApiError(412, `Data validation failed, for header: "${unknown.slice(0, 40)}" is not a contact field (${FIELDS.join(', ')})`);
+          if (!cols.includes('phone') && !cols.includes('email')) throw new ApiError(412, 'Data validation failed, for header: a phone or an email column is required');
+          return cols;
+        },
+      }),
+    );
+    body.on('error', (err) => parser.destroy(err));
+    try {
+      for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+        const c: ContactValues = {};
+        for (const [k, v] of Object.entries(record)) if (v !== '') c[k as ContactField] = v;
+        const problem = contactProblem(c, true);
+        if (problem) rejected.push({ line: info.lines, error: problem });
+        else rows.push(c);
+        if (rows.length + rejected.length > MAX_ROWS) throw new ApiError(413, `the CSV has more than ${MAX_ROWS} rows`);
+      }
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      // A broken CSV (unclosed quote, wrong column count…) imports nothing.
+      throw new ApiError(412, `Data validation failed, for csv: ${(err as Error).message.slice(0, 300)}`);
+    }
+    const imported = store.importInto(user.id, group.id, rows, ctx.deps.clock.now());
+    return { group_id: group.id, imported, rejected_total: rejected.length, rejected: rejected.slice(0, MAX_REJECTED_SHOWN) };
+  });
+}

@@ -1,0 +1,86 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { Ctx, type IctcoreDeps } from './context.js';
+import { ApiError } from '../errors.js';
+import { STATUS_TEXT, parseBody } from './fields.js';
+import { verifyPassword } from '../../core/passwords.js';
+import { ContactStore } from '../../store/contacts.js';
+import { contactRoutes } from './contacts.js';
+import { groupRoutes } from './groups.js';
+
+export type { IctcoreDeps } from './context.js';
+
+const credentials = z.object({
+  username: z.union([z.string(), z.number()]).transform(String).optional(),
+  email: z.string().optional(),
+  user_id: z.union([z.string(), z.number()]).transform(String).optional(),
+  password: z.string().max(200),
+});
+
+/**
+ * The ICTCore REST API (seed 001). JSON in and out, bare values as ICTCore answers them (an id, true,
+ * a status string), errors as {"error": {"code", "message"}}; every call but /authenticate takes a
+ * Bearer JWT in Authorization (or Authentication, the header the seed prints).
+ */
+export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Promise<void> {
+  const ctx = new Ctx(deps);
+  const fail = (reply: FastifyReply, status: number, message: string) => {
+    const phrase = STATUS_TEXT[status] ?? 'Error';
+    return reply.code(status).send({ error: { code: status, message: message ? `${phrase}: ${message}` : phrase } });
+  };
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    if (err instanceof ApiError) return fail(reply, err.status, err.message);
+    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) return fail(reply, 412, `Data validation failed, malformed JSON: ${err.message}`);
+    if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return fail(reply, 412, 'Data validation failed, the body is empty; send a JSON object');
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'the body is too large');
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 415, 'unsupported Content-Type');
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) app.log.error({ err }, 'request failed');
+    return fail(reply, status, status === 500 ? 'try again later' : err.message);
+  });
+  app.setNotFoundHandler((req, reply) => fail(reply, 404, `no API at ${req.method} ${req.url.split('?')[0]!.slice(0, 100)}`));
+
+  const tokenOf = (req: FastifyRequest): string | null => {
+    for (const h of [req.headers.authorization, req.headers.authentication]) {
+      const v = Array.isArray(h) ? h[0] : h;
+      if (v && /^bearer\s+/i.test(v)) return v.replace(/^bearer\s+/i, '').trim();
+    }
+    return null;
+  };
+  app.addHook('onRequest', async (req) => {
+    // Unknown paths go on to the 404; /authenticate is the one open route.
+    if (req.routeOptions.url === undefined || (req.routeOptions.config as { open?: boolean }).open) return;
+    const token = tokenOf(req);
+    const user = token ? deps.tokens.user(token) : null;
+    if (!user) throw new ApiError(401, token ? 'the token is invalid or has expired' : 'send Authorization: Bearer <token> from POST /authenticate');
+    req.user = user;
+  });
+
+  app.post('/authenticate', { config: { open: true } }, async (req) => {
+    const c = parseBody(credentials, req.body);
+    const name = c.username ?? c.email ?? c.user_id;
+    if (!name) throw new ApiError(401, 'No valid username found');
+    const user = /^\d+$/.test(name) && !deps.users.byCode(name) ? deps.users.byId(Number(name)) : deps.users.byCode(name);
+    if (!user || !user.active || !verifyPassword(c.password, user.password_hash)) throw new ApiError(401, 'Invalid user name and password');
+    const token = deps.tokens.issue(user);
+    // ICTCore answers the user with its token, in OAuth's words too.
+    return {
+      user_id: user.id,
+      username: user.user_code,
+      first_name: user.first_name,
+      last_name: user.last_name,
+      email: user.email,
+      token,
+      access_token: token,
+      token_type: 'Bearer',
+      expires_in: Math.round(deps.tokens.ttlMs / 1000),
+      scope: 'All',
+    };
+  });
+  // Tokens are stateless: cancelling is the client forgetting it (as in ICTCore). A password change ends them all.
+  app.post('/authenticate/cancel', { config: { open: true } }, async () => true);
+
+  const contacts = new ContactStore(deps.db);
+  contactRoutes(app, ctx, contacts);
+  groupRoutes(app, ctx, contacts);
+}

@@ -1,0 +1,67 @@
+import type { Db } from './db.js';
+import { ownerFilter, type Scope } from './users.js';
+
+/** A table whose rows belong to a user: its name and the columns clients may set and filter on. */
+export interface OwnedSpec {
+  table: string;
+  columns: readonly string[];
+  /** Rows of one kind only, when the table holds several (messages: kind). */
+  fixed?: Record<string, string>;
+  /** The SQL expression naming a row's owner (default user_id). */
+  owner?: string;
+}
+
+export type Row = Record<string, unknown> & { id: number; user_id: number };
+type Value = string | number | null;
+
+/**
+ * Create, read, filter, update and delete for user-owned rows. Column names come from the spec only —
+ * a client's field name is matched against it, never put into SQL.
+ */
+export class OwnedRows {
+  private readonly fixedSql: string;
+  private readonly fixedParams: string[];
+
+  constructor(
+    private readonly db: Db,
+    readonly spec: OwnedSpec,
+  ) {
+    const fixed = Object.entries(spec.fixed ?? {});
+    this.fixedSql = fixed.map(([k]) => ` AND ${k} = ?`).join('');
+    this.fixedParams = fixed.map(([, v]) => v);
+  }
+
+  has(column: string): boolean {
+    return this.spec.columns.includes(column);
+  }
+
+  insert(userId: number, values: Record<string, Value>, now = Date.now()): number {
+    const cols = [...Object.keys(this.spec.fixed ?? {}), ...Object.keys(values).filter((k) => this.has(k))];
+    const params = [...this.fixedParams, ...cols.slice(this.fixedParams.length).map((k) => values[k] ?? null)];
+    const sql = `INSERT INTO ${this.spec.table} (user_id, ${[...cols, 'created_at', 'updated_at'].join(', ')}) VALUES (?, ${[...cols, 'created_at', 'updated_at'].map(() => '?').join(', ')})`;
+    return Number(this.db.prepare(sql).run(userId, ...params, now, now).lastInsertRowid);
+  }
+
+  get(id: number): Row | undefined {
+    return this.db.prepare(`SELECT * FROM ${this.spec.table} WHERE id = ?${this.fixedSql}`).get(id, ...this.fixedParams) as Row | undefined;
+  }
+
+  /** The rows `scope` may see whose columns equal `filter`'s values, oldest first. */
+  list(scope: Scope, filter: Record<string, Value>, limit = 100_000, offset = 0): Row[] {
+    const owner = ownerFilter(scope, this.spec.owner ?? 'user_id');
+    const keys = Object.keys(filter).filter((k) => k === 'id' || k === 'user_id' || this.has(k));
+    const where = keys.map((k) => ` AND ${k} = ?`).join('');
+    return this.db
+      .prepare(`SELECT * FROM ${this.spec.table} WHERE ${owner.sql}${this.fixedSql}${where} ORDER BY id LIMIT ? OFFSET ?`)
+      .all(...owner.params, ...this.fixedParams, ...keys.map((k) => filter[k] ?? null), limit, offset) as Row[];
+  }
+
+  update(id: number, values: Record<string, Value>, now = Date.now()): void {
+    const cols = Object.keys(values).filter((k) => this.has(k));
+    this.db.prepare(`UPDATE ${this.spec.table} SET ${[...cols.map((k) => `${k} = ?`), 'updated_at = ?'].join(', ')} WHERE id = ?`).run(...cols.map((k) => values[k] ?? null), now, id);
+  }
+
+  delete(id: number): boolean {
+    return this.db.prepare(`DELETE FROM ${this.spec.table} WHERE id = ?${this.fixedSql}`).run(id, ...this.fixedParams).changes === 1;
+  }
+}

@@ -34,7 +34,7 @@ import { kannelConfig } from './gateways/kannel/settings.js';
 import { FreeswitchGateway } from './gateways/freeswitch/freeswitch-gateway.js';
 import { freeswitchSettingsSchema } from './gateways/freeswitch/settings.js';
 import { TtsRenderer } from './media/tts.js';
-import { fileBytes, prepareAudio } from './media/audio.js';
+import { convertAudio, fileBytes, prepareAudio } from './media/audio.js';
 import { prepareFax } from './media/fax.js';
 import { OfficeConverter } from './media/office.js';
 import { MediaRefused } from './media/refused.js';
@@ -278,6 +278,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       channels: IMPLEMENTED_CHANNELS,
       onJobCreated,
       wake: () => dispatcher.wake(),
+      prepareFax: (files, fine) => prepareFax(files, join(config.data_dir, 'media', 'fax'), { fine, office }),
+      convertAudio: (bytes) => convertAudio(bytes, join(config.data_dir, 'media', 'audio'), config.media.max_audio_seconds),
     });
   }
   if (config.retarus.enabled) {

@@ -22,7 +22,16 @@ export interface NewJob {
   externalId?: string;
   /** Digest of content and recipients, for duplicate detection. */
   dedupeKey?: string;
+  /** ICTCore: the program, account and campaign the job comes from. */
+  programId?: number | null;
+  accountId?: number | null;
+  campaignId?: number | null;
+  /** Stored but not sent until asked (ICTCore's transmission before POST …/send). */
+  held?: boolean;
 }
+
+/** due_at of a recipient that waits to be sent on request: later than any real time. */
+export const HELD_UNTIL = 9_000_000_000_000_000;
 
 export interface NewRecipient {
   /** The destination as the client gave it; the spool validates it to E.164. */
@@ -33,6 +42,10 @@ export interface NewRecipient {
   blackouts: Blackout[] | null;
   /** Lower goes first among prioritised recipients (uContact); undefined/null: by due time only. */
   priority?: number | null;
+  /** The address-book contact it was made from (ICTCore). */
+  contactId?: number | null;
+  /** When it may go, if not with the job (a campaign spreads its recipients by calls per minute). */
+  dueAt?: number;
 }
 
 /** What the spool and the callback formatters know of a job while it runs. */

@@ -53,7 +53,12 @@ export async function fileBytes(file: AudioFile, limits: Omit<AudioLimits, 'maxS
  * named by its content hash (one conversion per distinct file). The given name never reaches a path.
  */
 export async function prepareAudio(file: AudioFile, dir: string, limits: AudioLimits): Promise<{ path: string; seconds: number }> {
-  const input = await fileBytes(file, limits);
+  return convertAudio(await fileBytes(file, limits), dir, limits.maxSeconds);
+}
+
+/** Audio bytes → 8 kHz mono 16-bit WAV in `dir`, named by content hash; MediaRefused when unusable. */
+export async function convertAudio(input: Buffer, dir: string, maxSeconds: number): Promise<{ path: string; seconds: number }> {
+  const limits = { maxSeconds };
   if (input.length === 0) throw new MediaRefused('is empty');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${createHash('sha256').update(input).digest('hex')}.wav`);

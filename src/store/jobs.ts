@@ -1,5 +1,5 @@
 import type { Db } from './db.js';
-import type { NewJob } from '../core/jobs.js';
+import { HELD_UNTIL, type NewJob } from '../core/jobs.js';
 import type { Channel, JobStatus, RecipientState } from '../core/model.js';
 import { ownerFilter, type Scope } from './users.js';
 
@@ -74,25 +74,25 @@ export class JobStore {
   /** Store a job and all its recipients in one transaction; nothing is stored if anything fails. */
   create(job: NewJob, now = Date.now()): number {
     const insertJob = this.db.prepare(
-      `INSERT INTO jobs (user_id, face, channel, name, content, options, callback_url, sender, scheduled_at, valid_until, reply_until, cutoff, blackouts, total, remaining, created_at, external_id, dedupe_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO jobs (user_id, face, channel, name, content, options, callback_url, sender, scheduled_at, valid_until, reply_until, cutoff, blackouts, total, remaining, created_at, external_id, dedupe_key, program_id, account_id, campaign_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertRecipient = this.db.prepare(
-      `INSERT INTO recipients (job_id, seq, destination, name, reference, fields, blackouts, state, due_at, priority) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+      `INSERT INTO recipients (job_id, seq, destination, name, reference, fields, blackouts, state, due_at, priority, contact_id) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
     );
-    const dueAt = Math.max(now, job.scheduledAt ?? now);
+    const dueAt = job.held ? HELD_UNTIL : Math.max(now, job.scheduledAt ?? now);
     return this.db.transaction(() => {
       const n = job.recipients.length;
       const jobId = Number(
         insertJob.run(
           job.userId, job.face, job.channel, job.name, JSON.stringify(job.content), JSON.stringify(job.options), job.callbackUrl, job.sender,
           job.scheduledAt, job.validUntil, job.replyUntil, job.cutoff, job.blackouts.length ? JSON.stringify(job.blackouts) : null, n, n, now,
-          job.externalId ?? null, job.dedupeKey ?? null,
+          job.externalId ?? null, job.dedupeKey ?? null, job.programId ?? null, job.accountId ?? null, job.campaignId ?? null,
         ).lastInsertRowid,
       );
       let seq = 0;
       for (const r of job.recipients) {
-        insertRecipient.run(jobId, seq++, r.destination, r.name, r.reference, r.fields ? JSON.stringify(r.fields) : null, r.blackouts?.length ? JSON.stringify(r.blackouts) : null, dueAt, r.priority ?? null);
+        insertRecipient.run(jobId, seq++, r.destination, r.name, r.reference, r.fields ? JSON.stringify(r.fields) : null, r.blackouts?.length ? JSON.stringify(r.blackouts) : null, r.dueAt ?? dueAt, r.priority ?? null, r.contactId ?? null);
       }
       return jobId;
     })();

@@ -25,6 +25,10 @@ export interface IctcoreDeps {
   onJobCreated: (jobId: number, userId: number, channel: Channel, total: number) => void;
   /** Wake the dispatcher: queued work became due. */
   wake: () => void;
+  /** Documents → one fax TIFF on disk (converted once per content); throws MediaRefused naming the file. */
+  prepareFax: (files: { name: string; bytes: Buffer }[], fine: boolean) => Promise<{ path: string; pages: number }>;
+  /** A recording → 8 kHz WAV on disk (converted once per content); throws MediaRefused. */
+  convertAudio: (bytes: Buffer) => Promise<{ path: string }>;
 }
 
 /** The signed-in user, permission checks and tenancy, shared by every route module of the face. */

@@ -6,7 +6,7 @@ import type { Ctx } from './context.js';
 import { idParam, listFilter, parseBody } from './fields.js';
 import { ApiError } from '../errors.js';
 
-type Values = Record<string, string | number | null>;
+export type Values = Record<string, string | number | null>;
 
 export interface CrudSpec {
   /** Collection path, e.g. /contacts. */
@@ -27,6 +27,8 @@ export interface CrudSpec {
   beforeDelete?: (req: FastifyRequest, row: Row) => void;
   /** Delete with what belongs to the row (default: the row alone). */
   remove?: (id: number) => boolean;
+  /** Who owns a row, when not its user_id (an account set free: its creator). */
+  ownerOf?: (row: Row) => number | null;
   /** Leave out routes a module defines itself. */
   skip?: ('create' | 'update')[];
 }
@@ -39,7 +41,7 @@ export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
   const perm = (op: 'create' | 'list' | 'read' | 'update' | 'delete') => `${s.perm}_${op}` as Permission;
   const load = (req: FastifyRequest) => {
     const id = idParam((req.params as { id: string }).id, s.what);
-    return ctx.own(req, s.store.get(id), `${s.what} ${id}`);
+    return ctx.own(req, s.store.get(id), `${s.what} ${id}`, s.ownerOf);
   };
 
   if (!s.skip?.includes('create')) {

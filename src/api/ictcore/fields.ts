@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { ApiError } from '../errors.js';
 
@@ -56,3 +57,6 @@ export const flag = z.union([z.boolean(), z.literal(0), z.literal(1), z.literal(
 export const positiveInt = z.union([z.number(), z.string().regex(/^\d+$/)]).transform(Number).pipe(z.number().int().positive());
 /** Epoch seconds, as ICTCore shows times. */
 export const seconds = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : Math.floor(ms / 1000));
+
+/** ICTCore JSON-encodes every answer, a bare string too ("pending"); Fastify would send a string as text. */
+export const jsonString = (reply: FastifyReply, value: string): FastifyReply => reply.type('application/json; charset=utf-8').send(JSON.stringify(value));

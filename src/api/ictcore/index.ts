@@ -7,6 +7,12 @@ import { verifyPassword } from '../../core/passwords.js';
 import { ContactStore } from '../../store/contacts.js';
 import { contactRoutes } from './contacts.js';
 import { groupRoutes } from './groups.js';
+import { MessageStore, messageRoutes } from './messages.js';
+import { programRoutes, programStore } from './programs.js';
+import { AccountStore, accountRoutes } from './accounts.js';
+import { transmissionRoutes } from './transmissions.js';
+import { CampaignRuns, campaignRoutes } from './campaigns.js';
+import { ScheduleStore } from './schedules.js';
 
 export type { IctcoreDeps } from './context.js';
 
@@ -80,7 +86,34 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
   // Tokens are stateless: cancelling is the client forgetting it (as in ICTCore). A password change ends them all.
   app.post('/authenticate/cancel', { config: { open: true } }, async () => true);
 
+  // Media uploads (documents, recordings, templates) arrive as raw bodies of their own type.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
   const contacts = new ContactStore(deps.db);
+  const messages = new MessageStore(deps.db);
+  const programs = programStore(deps.db);
+  const accounts = new AccountStore(deps.db);
+  const schedules = new ScheduleStore(deps.db, app.log, () => deps.clock.now());
   contactRoutes(app, ctx, contacts);
   groupRoutes(app, ctx, contacts);
+  messageRoutes(app, ctx, messages);
+  const ownProgram = (req: FastifyRequest, id: number) => void ctx.own(req, programs.get(id), `program ${id}`);
+  const ownAccount = (req: FastifyRequest, id: number) => void ctx.own(req, accounts.rows.get(id), `account ${id}`, (r) => (r.user_id as number | null) ?? (r.created_by as number));
+  programRoutes(app, ctx, programs, messages, ownAccount);
+  accountRoutes(app, ctx, accounts, ownProgram);
+  const transmissions = transmissionRoutes(app, ctx, { contacts, accounts, messages, programs, schedules });
+  const campaignDeps = { contacts, accounts, messages, programs, schedules, transmissions: transmissions.store };
+  const campaigns = new CampaignRuns(deps.db, ctx, campaignDeps);
+  campaignRoutes(app, ctx, campaigns, campaignDeps);
+
+  // Schedules fire only while the face is up; they are re-armed from SQLite at every start.
+  app.addHook('onReady', async () =>
+    schedules.start(async (target, id, action) => {
+      if (target === 'transmission') return transmissions.send(id, false);
+      const c = campaigns.rows.get(id);
+      if (!c) return;
+      return action === 'start' ? campaigns.start(c) : campaigns.stop(c);
+    }),
+  );
+  app.addHook('onClose', async () => schedules.stop());
 }

@@ -1,0 +1,192 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Ctx } from './context.js';
+import type { Db } from '../../store/db.js';
+import { OwnedRows, type Row } from '../../store/owned.js';
+import { crudRoutes } from './crud.js';
+import { flag, idParam, jsonString, parseBody, requiredText, seconds, text } from './fields.js';
+import { ApiError } from '../errors.js';
+import { hashPassword } from '../../core/passwords.js';
+import { plausibleNumber } from '../../core/numbers.js';
+
+/** Sending identities (ICTCore accounts): a DID or caller id, an e-mail address; with settings and programs. */
+export class AccountStore {
+  readonly rows: OwnedRows;
+  constructor(private readonly db: Db) {
+    // An account set free (no user) stays visible to whoever made it.
+    this.rows = new OwnedRows(db, { table: 'accounts', columns: ['type', 'username', 'password_hash', 'pin_hash', 'first_name', 'last_name', 'phone', 'email', 'address', 'active', 'created_by', 'user_id'], owner: 'COALESCE(user_id, created_by)' });
+  }
+  programs(accountId: number): number[] {
+    return (this.db.prepare('SELECT program_id FROM account_programs WHERE account_id = ? ORDER BY program_id').all(accountId) as { program_id: number }[]).map((r) => r.program_id);
+  }
+  subscribe(accountId: number, programId: number): void {
+    this.db.prepare('INSERT OR IGNORE INTO account_programs (account_id, program_id) VALUES (?, ?)').run(accountId, programId);
+  }
+  unsubscribe(accountId: number, programId?: number): number {
+    return programId === undefined
+      ? this.db.prepare('DELETE FROM account_programs WHERE account_id = ?').run(accountId).changes
+      : this.db.prepare('DELETE FROM account_programs WHERE account_id = ? AND program_id = ?').run(accountId, programId).changes;
+  }
+  setting(accountId: number, name: string): string | null | undefined {
+    const r = this.db.prepare('SELECT value FROM account_settings WHERE account_id = ? AND name = ?').get(accountId, name) as { value: string | null } | undefined;
+    return r?.value;
+  }
+  setSetting(accountId: number, name: string, value: string | null): void {
+    this.db.prepare('INSERT INTO account_settings (account_id, name, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value').run(accountId, name, value);
+  }
+  deleteSetting(accountId: number, name: string): boolean {
+    return this.db.prepare('DELETE FROM account_settings WHERE account_id = ? AND name = ?').run(accountId, name).changes === 1;
+  }
+  usernameTaken(username: string, except: number | null): boolean {
+    return this.db.prepare('SELECT 1 FROM accounts WHERE username = ? AND id IS NOT ?').get(username, except) !== undefined;
+  }
+  delete(id: number): boolean {
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM account_settings WHERE account_id = ?').run(id);
+      this.db.prepare('DELETE FROM account_programs WHERE account_id = ?').run(id);
+      return this.rows.delete(id);
+    })();
+  }
+}
+
+const phone = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v).trim() || null)
+  .refine((v) => v === null || plausibleNumber(v) === null, 'not a phone number')
+  .nullable()
+  .optional();
+const fields = {
+  type: z.enum(['account', 'did', 'extension', 'eaddress']).optional(),
+  username: text(64),
+  passwd: z.string().min(6, 'at least 6 characters').max(200).optional(),
+  passwd_pin: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^\d{4,12}$/, '4 to 12 digits')).optional(),
+  first_name: text(100),
+  last_name: text(100),
+  phone,
+  email: z.string().email('not an e-mail address').max(254).nullable().optional(),
+  address: text(500),
+  active: flag.optional(),
+};
+const accountBody = z.object({ ...fields, username: requiredText(64) });
+const accountPatch = z.object(fields);
+
+/** Body → columns: passwords hashed, flags as 1/0. */
+const toColumns = (b: z.infer<typeof accountPatch>): Record<string, string | number | null> => {
+  const { passwd, passwd_pin, active, ...rest } = b;
+  return {
+    ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+    ...(passwd !== undefined ? { password_hash: hashPassword(passwd) } : {}),
+    ...(passwd_pin !== undefined ? { pin_hash: hashPassword(passwd_pin) } : {}),
+    ...(active !== undefined ? { active: active ? 1 : 0 } : {}),
+  } as Record<string, string | number | null>;
+};
+
+/** An account set free (no user) belongs to whoever made it. */
+const ownerOf = (r: Row): number => (r.user_id as number | null) ?? (r.created_by as number);
+
+export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStore, programOwned: (req: FastifyRequest, id: number) => void): void {
+  const present = (r: Row) => ({
+    account_id: r.id,
+    type: r.type,
+    username: r.username,
+    first_name: r.first_name ?? null,
+    last_name: r.last_name ?? null,
+    phone: r.phone ?? null,
+    email: r.email ?? null,
+    address: r.address ?? null,
+    active: r.active,
+    user_id: r.user_id ?? null,
+    created_by: r.created_by,
+    programs: store.programs(r.id),
+    date_created: seconds(r.created_at as number),
+  });
+  const load = (req: FastifyRequest) => {
+    const id = idParam((req.params as { id: string }).id, 'account');
+    return ctx.own(req, store.rows.get(id), `account ${id}`, ownerOf);
+  };
+  const checkUsername = (values: Record<string, unknown>, existing: Row | null) => {
+    if (typeof values.username === 'string' && store.usernameTaken(values.username, existing?.id ?? null)) throw new ApiError(412, `Data validation failed, for username: "${values.username}" is taken`);
+  };
+
+  crudRoutes(app, ctx, {
+    path: '/accounts',
+    what: 'account',
+    perm: 'account',
+    store: store.rows,
+    create: accountBody.transform(toColumns),
+    update: accountPatch.transform(toColumns),
+    filters: { account_id: 'id', type: 'type', username: 'username', phone: 'phone', email: 'email', active: 'active', user_id: 'user_id' },
+    present,
+    beforeWrite: (req, values, existing) => {
+      checkUsername(values, existing);
+      return existing ? values : { ...values, created_by: ctx.user(req).id };
+    },
+    remove: (id) => store.delete(id),
+    ownerOf,
+  });
+
+  app.put('/accounts/:id/programs/:program_id', async (req) => {
+    ctx.authorize(req, 'account_update');
+    const account = load(req);
+    const programId = idParam((req.params as { program_id: string }).program_id, 'program');
+    programOwned(req, programId);
+    store.subscribe(account.id, programId);
+    return present(account);
+  });
+  const unsubscribe = async (req: FastifyRequest) => {
+    ctx.authorize(req, 'account_update');
+    const account = load(req);
+    const programId = idParam((req.params as { program_id: string }).program_id, 'program');
+    if (store.unsubscribe(account.id, programId) === 0) throw new ApiError(404, `account ${account.id} is not subscribed to program ${programId}`);
+    return present(account);
+  };
+  app.delete('/accounts/:id/programs/:program_id', unsubscribe);
+  app.delete('/accounts/:id/programs', async (req) => {
+    ctx.authorize(req, 'account_update');
+    const account = load(req);
+    store.unsubscribe(account.id);
+    return present(account);
+  });
+
+  app.put('/accounts/:id/users/:user_id', async (req) => {
+    ctx.authorize(req, 'account_update');
+    const account = load(req);
+    const userId = idParam((req.params as { user_id: string }).user_id, 'user');
+    const target = ctx.deps.users.byId(userId);
+    if (!target || !ctx.deps.users.canSee(ctx.scope(req), userId)) throw new ApiError(404, `user ${userId} not found`);
+    store.rows.update(account.id, { user_id: userId }, ctx.deps.clock.now());
+    return present(store.rows.get(account.id)!);
+  });
+  app.delete('/accounts/:id/users', async (req) => {
+    ctx.authorize(req, 'account_update');
+    const account = load(req);
+    store.rows.update(account.id, { user_id: null }, ctx.deps.clock.now());
+    return present(store.rows.get(account.id)!);
+  });
+
+  const settingName = (req: FastifyRequest) => {
+    const name = String((req.params as { name: string }).name);
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(name)) throw new ApiError(412, 'Data validation failed, for name: letters, digits, _ . : - (up to 64)');
+    return name;
+  };
+  app.get('/accounts/:id/settings/:name', async (req, reply) => {
+    ctx.authorize(req, 'account_read');
+    const account = load(req);
+    const value = store.setting(account.id, settingName(req));
+    if (value === undefined) throw new ApiError(404, `account ${account.id} has no setting "${settingName(req)}"`);
+    return value === null ? null : jsonString(reply, value);
+  });
+  app.put('/accounts/:id/settings/:name', async (req) => {
+    ctx.authorize(req, 'account_update');
+    const account = load(req);
+    const { value } = parseBody(z.object({ value: z.union([z.string().max(10_000), z.number(), z.boolean()]).transform(String).nullable() }), req.body);
+    store.setSetting(account.id, settingName(req), value);
+    return true;
+  });
+  app.delete('/accounts/:id/settings/:name', async (req) => {
+    ctx.authorize(req, 'account_update');
+    const account = load(req);
+    if (!store.deleteSetting(account.id, settingName(req))) throw new ApiError(404, `account ${account.id} has no setting "${settingName(req)}"`);
+    return true;
+  });
+}

@@ -1,0 +1,173 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Ctx } from './context.js';
+import type { Db } from '../../store/db.js';
+import type { ContactStore } from '../../store/contacts.js';
+import type { UserRow } from '../../store/users.js';
+import type { AccountStore } from './accounts.js';
+import type { MessageStore } from './messages.js';
+import type { ScheduleStore } from './schedules.js';
+import type { TransmissionStore } from '../../store/transmissions.js';
+import { OwnedRows, type Row } from '../../store/owned.js';
+import type { NewRecipient } from '../../core/jobs.js';
+import { normaliseFields } from '../../core/merge.js';
+import { parseSchedule } from '../../core/schedule.js';
+import { crudRoutes } from './crud.js';
+import { idParam, positiveInt, seconds } from './fields.js';
+import { programContent } from './programs.js';
+import { ApiError } from '../errors.js';
+
+const MAX_CPM = 60_000;
+const body = {
+  program_id: positiveInt,
+  group_id: positiveInt,
+  account_id: positiveInt.nullable().optional(),
+  cpm: positiveInt.pipe(z.number().max(MAX_CPM)).optional(),
+  try_allowed: positiveInt.pipe(z.number().max(20)).optional(),
+};
+const campaignBody = z.object(body);
+const campaignPatch = z.object({ ...body, program_id: body.program_id.optional(), group_id: body.group_id.optional() });
+
+export interface CampaignDeps {
+  contacts: ContactStore;
+  accounts: AccountStore;
+  messages: MessageStore;
+  programs: OwnedRows;
+  schedules: ScheduleStore;
+  transmissions: TransmissionStore;
+}
+
+/**
+ * Campaigns: a program sent to a group. Each start is one job over the group's contacts, their due
+ * times spread by `cpm` (transmissions a minute), `try_allowed` tries each. Stop holds what has not
+ * gone; start again resumes it, spread from then. Once a run has finished, start makes a new run.
+ */
+export class CampaignRuns {
+  readonly rows: OwnedRows;
+  constructor(
+    db: Db,
+    private readonly ctx: Ctx,
+    private readonly deps: CampaignDeps,
+  ) {
+    this.rows = new OwnedRows(db, { table: 'campaigns', columns: ['program_id', 'group_id', 'account_id', 'cpm', 'try_allowed', 'status', 'job_id'] });
+  }
+
+  /** The status, with a finished run read as completed. */
+  status(c: Row): string {
+    if (c.status === 'running' && c.job_id !== null) {
+      const job = this.ctx.deps.jobs.get(c.job_id as number);
+      if (!job || job.status !== 'submitted') return 'completed';
+    }
+    return String(c.status);
+  }
+
+  start(c: Row): true {
+    const now = this.ctx.deps.clock.now();
+    const interval = 60_000 / (c.cpm as number);
+    if (c.job_id !== null) {
+      const held = this.deps.transmissions.heldOf(c.job_id as number);
+      if (held.length) {
+        this.deps.transmissions.release(held, (i) => now + Math.floor(i * interval));
+        this.rows.update(c.id, { status: 'running' }, now);
+        this.ctx.deps.wake();
+        return true;
+      }
+      if (this.status(c) === 'running') throw new ApiError(423, `campaign ${c.id} is already running`);
+    }
+    const owner = this.ctx.deps.users.byId(c.user_id)!;
+    const program = this.deps.programs.get(c.program_id as number);
+    if (!program) throw new ApiError(412, `Data validation failed, for program_id: program ${c.program_id} no longer exists`);
+    const { channel, content } = programContent(this.ctx, this.deps.messages, program, owner);
+    const account = c.account_id ? this.deps.accounts.rows.get(c.account_id as number) : undefined;
+    const recipients: NewRecipient[] = [];
+    for (const m of this.deps.contacts.members(c.group_id as number, 0, 10_000_000)) {
+      if (!m.phone) continue;
+      const fields = normaliseFields(Object.fromEntries(['first_name', 'last_name', 'phone', 'email', 'address', 'custom1', 'custom2', 'custom3', 'description'].map((k) => [k, (m[k] as string | null) ?? ''])));
+      const name = [m.first_name, m.last_name].filter(Boolean).join(' ') || null;
+      recipients.push({ destination: String(m.phone), name, reference: null, fields, blackouts: null, contactId: m.id, dueAt: now + Math.floor(recipients.length * interval) });
+    }
+    if (recipients.length === 0) throw new ApiError(412, `Data validation failed, for group_id: group ${c.group_id} has no contacts with a phone number`);
+    const jobId = this.ctx.deps.jobs.create(
+      {
+        userId: owner.id, face: 'ictcore', channel, name: `campaign ${c.id}`, content,
+        options: { title: `campaign ${c.id}`, origin: 'campaign', direction: 'outbound', tries: c.try_allowed as number },
+        callbackUrl: null, sender: (account?.phone as string | undefined) ?? null, scheduledAt: null, validUntil: null, replyUntil: null, cutoff: null, blackouts: [],
+        recipients, programId: program.id, accountId: (c.account_id as number | null) ?? null, campaignId: c.id,
+      },
+      now,
+    );
+    this.rows.update(c.id, { status: 'running', job_id: jobId }, now);
+    this.ctx.deps.onJobCreated(jobId, owner.id, channel, recipients.length);
+    return true;
+  }
+
+  stop(c: Row): true {
+    if (c.job_id !== null && this.status(c) === 'running') this.deps.transmissions.hold(c.job_id as number);
+    this.rows.update(c.id, { status: this.status(c) === 'completed' ? 'completed' : 'paused' }, this.ctx.deps.clock.now());
+    return true;
+  }
+}
+
+export function campaignRoutes(app: FastifyInstance, ctx: Ctx, runs: CampaignRuns, deps: CampaignDeps): void {
+  const present = (r: Row) => {
+    const job = r.job_id !== null ? ctx.deps.jobs.get(r.job_id as number) : undefined;
+    return {
+      campaign_id: r.id,
+      program_id: r.program_id,
+      group_id: r.group_id,
+      account_id: r.account_id ?? null,
+      cpm: r.cpm,
+      try_allowed: r.try_allowed,
+      status: runs.status(r),
+      contact_total: deps.contacts.groupSize(r.group_id as number),
+      contact_done: job ? job.total - job.remaining : 0,
+      created_by: r.user_id,
+      date_created: seconds(r.created_at as number),
+    };
+  };
+  /** The program, group and account a campaign names must be the user's own. */
+  const checkRefs = (req: FastifyRequest, v: Record<string, unknown>) => {
+    if (v.program_id !== undefined) ctx.own(req, deps.programs.get(v.program_id as number), `program ${v.program_id}`);
+    if (v.group_id !== undefined) ctx.own(req, deps.contacts.groups.get(v.group_id as number), `group ${v.group_id}`);
+    if (v.account_id) ctx.own(req, deps.accounts.rows.get(v.account_id as number), `account ${v.account_id}`, (r) => (r.user_id as number | null) ?? (r.created_by as number));
+  };
+  crudRoutes(app, ctx, {
+    path: '/campaigns',
+    what: 'campaign',
+    perm: 'campaign',
+    store: runs.rows,
+    create: campaignBody.transform((b) => ({ ...b, account_id: b.account_id ?? null, cpm: b.cpm ?? 60, try_allowed: b.try_allowed ?? 1, status: 'new' })),
+    update: campaignPatch.transform((b) => Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined)) as Record<string, number | null>),
+    filters: { campaign_id: 'id', program_id: 'program_id', group_id: 'group_id', account_id: 'account_id', status: 'status' },
+    present,
+    beforeWrite: (req, values) => (checkRefs(req, values), values),
+    beforeDelete: (_req, row) => {
+      if (runs.status(row) === 'running') throw new ApiError(423, `campaign ${row.id} is running; stop it first`);
+      deps.schedules.cancel('campaign', row.id);
+    },
+  });
+  const load = (req: FastifyRequest) => {
+    const id = idParam((req.params as { id: string }).id, 'campaign');
+    return ctx.own(req, runs.rows.get(id), `campaign ${id}`);
+  };
+  for (const method of ['PUT', 'GET'] as const) {
+    app.route({ method, url: '/campaigns/:id/start', handler: async (req) => (ctx.authorize(req, 'campaign_start'), runs.start(load(req))) });
+    app.route({ method, url: '/campaigns/:id/stop', handler: async (req) => (ctx.authorize(req, 'campaign_stop'), runs.stop(load(req))) });
+  }
+  for (const action of ['start', 'stop'] as const) {
+    const handler = async (req: FastifyRequest) => {
+      const user: UserRow = ctx.authorize(req, 'task_create', action === 'start' ? 'campaign_start' : 'campaign_stop');
+      const c = load(req);
+      const spec = parseSchedule((req.body ?? {}) as Record<string, unknown>, ctx.deps.clock.now(), user.timezone);
+      if (typeof spec === 'string') throw new ApiError(412, `Data validation failed, for ${spec}`);
+      return deps.schedules.add(user, 'campaign', c.id, action, spec);
+    };
+    app.post(`/campaigns/:id/${action}/schedule`, handler);
+    app.put(`/campaigns/:id/${action}/schedule`, handler);
+  }
+  app.delete('/campaigns/:id/schedule', async (req) => {
+    ctx.authorize(req, 'task_delete');
+    deps.schedules.cancel('campaign', load(req).id);
+    return true;
+  });
+}

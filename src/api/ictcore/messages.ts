@@ -1,0 +1,203 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isUtf8 } from 'node:buffer';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Ctx } from './context.js';
+import type { Db } from '../../store/db.js';
+import { OwnedRows, type Row } from '../../store/owned.js';
+import { crudRoutes, type Values } from './crud.js';
+import { idParam, requiredText, seconds, text } from './fields.js';
+import { ApiError } from '../errors.js';
+import { MediaRefused } from '../../media/refused.js';
+
+/** What a message's uploaded file became: the original (for download) and what the channel sends. */
+export interface Media {
+  /** File names inside data_dir/media/messages: made from the message id, never from the client. */
+  original: string;
+  content_type: string;
+  type: string;
+  size: number;
+  /** Documents: the fax TIFF and its pages; recordings: the 8 kHz WAV and its length. */
+  converted: string | null;
+  pages?: number;
+  seconds?: number;
+}
+
+export const mediaOf = (r: Row): Media | null => (typeof r.media === 'string' ? (JSON.parse(r.media) as Media) : null);
+export const dataOf = (r: Row): Record<string, unknown> => JSON.parse((r.data as string | undefined) ?? '{}') as Record<string, unknown>;
+
+type Kind = 'document' | 'recording' | 'template' | 'text';
+
+/** Content types → the extension the converters know. Anything else is refused (415). */
+const DOCUMENT_TYPES: Record<string, string> = {
+  'application/pdf': 'pdf',
+  'application/x-pdf': 'pdf',
+  'text/plain': 'txt',
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/gif': 'gif',
+  'image/tiff': 'tif',
+  'application/msword': 'doc',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+  'application/vnd.ms-excel': 'xls',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+  'application/vnd.ms-powerpoint': 'ppt',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
+};
+const RECORDING_TYPES: Record<string, string> = {
+  'audio/wav': 'wav', 'audio/x-wav': 'wav', 'audio/wave': 'wav', 'audio/vnd.wave': 'wav',
+  'audio/mpeg': 'mp3', 'audio/mp3': 'mp3', 'audio/ogg': 'ogg', 'audio/x-gsm': 'gsm',
+};
+const TEMPLATE_TYPES: Record<string, string> = { 'text/plain': 'txt', 'text/html': 'html' };
+const EXTENSIONS = [...new Set([...Object.values(DOCUMENT_TYPES), ...Object.values(RECORDING_TYPES), ...Object.values(TEMPLATE_TYPES)])];
+const MIME_OF: Record<string, string> = Object.fromEntries(
+  [...Object.entries(DOCUMENT_TYPES), ...Object.entries(RECORDING_TYPES), ...Object.entries(TEMPLATE_TYPES)].reverse().map(([m, e]) => [e, m]),
+);
+
+const SPECS = {
+  text: {
+    path: '/messages/texts',
+    create: z.object({ name: requiredText(100), data: requiredText(5000), type: z.enum(['plain', 'unicode', 'binary']).optional(), description: text(1000) }),
+    update: z.object({ name: requiredText(100).optional(), data: requiredText(5000).optional(), type: z.enum(['plain', 'unicode', 'binary']).optional(), description: text(1000) }),
+    fields: ['data'],
+  },
+  template: {
+    path: '/messages/templates',
+    create: z.object({ name: requiredText(100), subject: requiredText(500), body: requiredText(200_000), body_alt: text(200_000), type: text(10), description: text(1000) }),
+    update: z.object({ name: requiredText(100).optional(), subject: requiredText(500).optional(), body: requiredText(200_000).optional(), body_alt: text(200_000), type: text(10), description: text(1000) }),
+    fields: ['subject', 'body', 'body_alt'],
+  },
+  document: {
+    path: '/messages/documents',
+    // quality: "fine" renders 204×196 dpi (our addition; ICTCore's documents are standard unless said).
+    create: z.object({ name: requiredText(100), description: text(1000), type: text(10), quality: z.enum(['standard', 'fine']).optional() }),
+    update: z.object({ name: requiredText(100).optional(), description: text(1000), type: text(10), quality: z.enum(['standard', 'fine']).optional() }),
+    fields: ['quality'],
+  },
+  recording: {
+    path: '/messages/recordings',
+    create: z.object({ name: requiredText(100), description: text(1000), type: text(10) }),
+    update: z.object({ name: requiredText(100).optional(), description: text(1000), type: text(10) }),
+    fields: [],
+  },
+} as const;
+
+/** Fields that live in the data JSON, moved there from a parsed body. */
+function toColumns(kind: Kind, body: Record<string, unknown>, existing: Row | null): Record<string, string | number | null> {
+  const data = existing ? dataOf(existing) : {};
+  const out: Record<string, string | number | null> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (v === undefined) continue;
+    if ((SPECS[kind].fields as readonly string[]).includes(k)) data[k] = v;
+    else out[k] = v as string | null;
+  }
+  out.data = JSON.stringify(data);
+  return out;
+}
+
+export class MessageStore {
+  readonly kinds: Record<Kind, OwnedRows>;
+  constructor(db: Db) {
+    const spec = (kind: Kind) => new OwnedRows(db, { table: 'messages', columns: ['name', 'description', 'type', 'data', 'media'], fixed: { kind } });
+    this.kinds = { document: spec('document'), recording: spec('recording'), template: spec('template'), text: spec('text') };
+  }
+}
+
+/** Documents, recordings, templates and texts, with media upload (type checked, converted once) and download. */
+export function messageRoutes(app: FastifyInstance, ctx: Ctx, store: MessageStore): void {
+  const dir = join(ctx.deps.dataDir, 'media', 'messages');
+  const present = (kind: Kind) => (r: Row) => {
+    const media = mediaOf(r);
+    return {
+      [`${kind}_id`]: r.id,
+      name: r.name,
+      description: r.description ?? null,
+      type: r.type ?? media?.type ?? null,
+      ...dataOf(r),
+      ...(kind === 'document' ? { pages: media?.pages ?? null, file_size: media?.size ?? null } : {}),
+      ...(kind === 'recording' ? { length: media?.seconds ?? null, file_size: media?.size ?? null } : {}),
+      ...(kind === 'template' ? { attachment: media ? media.type : null } : {}),
+      created_by: r.user_id,
+      date_created: seconds(r.created_at as number),
+    };
+  };
+
+  for (const kind of ['document', 'recording', 'template', 'text'] as const) {
+    const s = SPECS[kind];
+    const rows = store.kinds[kind];
+    const spec = s as unknown as { create: z.ZodType<Record<string, unknown>>; update: z.ZodType<Record<string, unknown>> };
+    crudRoutes(app, ctx, {
+      path: s.path,
+      what: kind,
+      perm: 'message',
+      store: rows,
+      create: spec.create.transform((b) => toColumns(kind, b, null)),
+      // The update keeps its fields as given; beforeWrite moves kind fields into data.
+      update: spec.update as z.ZodType<Values>,
+      filters: { [`${kind}_id`]: 'id', name: 'name', type: 'type', description: 'description' },
+      present: present(kind),
+      beforeWrite: (_req, values, existing) => (existing ? toColumns(kind, values, existing) : values),
+      remove: (id) => {
+        const media = mediaOf(rows.get(id)!);
+        const gone = rows.delete(id);
+        // The converted file may be shared by identical uploads (named by hash): only the original goes.
+        if (gone && media) rmSync(join(dir, media.original), { force: true });
+        return gone;
+      },
+    });
+    if (kind === 'text') continue;
+
+    const load = (req: FastifyRequest) => {
+      const id = idParam((req.params as { id: string }).id, kind);
+      return ctx.own(req, rows.get(id), `${kind} ${id}`);
+    };
+    app.put(`${s.path}/:id/media`, { bodyLimit: 25 * 1024 * 1024 }, async (req) => {
+      ctx.authorize(req, 'message_update');
+      const row = load(req);
+      const contentType = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      const types = kind === 'document' ? DOCUMENT_TYPES : kind === 'recording' ? RECORDING_TYPES : TEMPLATE_TYPES;
+      // application/octet-stream is taken when the message's own type names the extension.
+      const declared = typeof row.type === 'string' && EXTENSIONS.includes(row.type.toLowerCase()) ? row.type.toLowerCase() : null;
+      const ext = types[contentType] ?? (contentType === 'application/octet-stream' && declared && Object.values(types).includes(declared) ? declared : undefined);
+      if (!ext) throw new ApiError(415, `a ${kind} takes ${[...new Set(Object.keys(types))].join(', ')}`);
+      const bytes = req.body;
+      if (!Buffer.isBuffer(bytes) || bytes.length === 0) throw new ApiError(412, 'Data validation failed, for media: the body is empty');
+      let converted: string | null = null;
+      let pages: number | undefined;
+      let secs: number | undefined;
+      try {
+        if (kind === 'document') {
+          const fine = dataOf(row).quality === 'fine';
+          const fax = await ctx.deps.prepareFax([{ name: `document.${ext}`, bytes }], fine);
+          converted = fax.path;
+          pages = fax.pages;
+        } else if (kind === 'recording') {
+          const wav = await ctx.deps.convertAudio(bytes);
+          converted = wav.path;
+          secs = Math.round(((statSync(wav.path).size - 44) / 16_000) * 10) / 10;
+        } else if (bytes.includes(0) || !isUtf8(bytes)) {
+          throw new MediaRefused('is not UTF-8 text');
+        }
+      } catch (err) {
+        if (err instanceof MediaRefused) throw new ApiError(412, `Data validation failed, for media: ${err.message.replace(/^"document\.\w+": /, '')}`);
+        throw err;
+      }
+      mkdirSync(dir, { recursive: true });
+      const original = `${kind}-${row.id}.${ext}`;
+      const tmp = join(dir, `${original}.${process.pid}.tmp`);
+      writeFileSync(tmp, bytes);
+      renameSync(tmp, join(dir, original));
+      const media: Media = { original, content_type: MIME_OF[ext] ?? contentType, type: ext, size: bytes.length, converted, ...(pages ? { pages } : {}), ...(secs !== undefined ? { seconds: secs } : {}) };
+      rows.update(row.id, { media: JSON.stringify(media), type: ext }, ctx.deps.clock.now());
+      return row.id;
+    });
+    app.get(`${s.path}/:id/media`, async (req, reply) => {
+      ctx.authorize(req, 'message_read');
+      const media = mediaOf(load(req));
+      const file = media && join(dir, media.original);
+      if (!media || !file || !existsSync(file)) throw new ApiError(404, `${kind} has no media yet; PUT it first`);
+      return reply.type(media.content_type).header('content-disposition', `attachment; filename="${media.original}"`).send(readFileSync(file));
+    });
+  }
+}

@@ -1,0 +1,319 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Ctx } from './context.js';
+import type { OwnedRows, Row } from '../../store/owned.js';
+import type { ContactStore } from '../../store/contacts.js';
+import type { AccountStore } from './accounts.js';
+import type { MessageStore } from './messages.js';
+import type { ScheduleStore } from './schedules.js';
+import type { UserRow } from '../../store/users.js';
+import { HELD_UNTIL, type NewJob } from '../../core/jobs.js';
+import { isFinal, type Channel, type RecipientState } from '../../core/model.js';
+import { normaliseFields } from '../../core/merge.js';
+import { parseSchedule } from '../../core/schedule.js';
+import { TransmissionStore, type AttemptRow, type TransmissionFilter, type TransmissionRow } from '../../store/transmissions.js';
+import { programContent, SERVICE_FLAG } from './programs.js';
+import { idParam, jsonString, listFilter, parseBody, positiveInt, seconds, text } from './fields.js';
+import { ApiError } from '../errors.js';
+
+/** ICTCore's transmission statuses (seed 001: pending, processing, completed, failed, invalid). */
+export function transmissionStatus(state: RecipientState): 'pending' | 'processing' | 'completed' | 'failed' | 'invalid' {
+  if (state === 'queued') return 'pending';
+  if (state === 'sending' || state === 'submitted') return 'processing';
+  if (state === 'delivered' || state === 'sent') return 'completed';
+  return state === 'invalid' ? 'invalid' : 'failed';
+}
+const STATES_OF: Record<string, RecipientState[]> = {
+  pending: ['queued'],
+  processing: ['sending', 'submitted'],
+  completed: ['delivered', 'sent'],
+  failed: ['undeliverable', 'expired', 'rejected', 'failed', 'opted_out', 'cancelled'],
+  invalid: ['invalid'],
+};
+
+/** An attempt's status as ICTCore's spool has it (initiated, completed, failed). */
+export function spoolStatus(a: Pick<AttemptRow, 'status'>): 'initiated' | 'completed' | 'failed' {
+  if (['delivered', 'sent', 'accepted', 'unknown'].includes(a.status)) return a.status === 'accepted' ? 'initiated' : 'completed';
+  if (['sending', 'dialing', 'queued', 'held'].includes(a.status)) return 'initiated';
+  return 'failed';
+}
+
+const transmissionBody = z.object({
+  program_id: positiveInt.optional(),
+  contact_id: positiveInt.optional(),
+  phone: z.union([z.string(), z.number()]).transform((v) => String(v).trim()).optional(),
+  email: z.string().optional(),
+  account_id: positiveInt.nullable().optional(),
+  title: text(200),
+  origin: text(200),
+  direction: z.enum(['outbound', 'inbound']).optional(),
+  try_allowed: positiveInt.pipe(z.number().max(20)).optional(),
+  service_flag: z.unknown().optional(),
+});
+
+export interface TransmissionDeps {
+  contacts: ContactStore;
+  accounts: AccountStore;
+  messages: MessageStore;
+  programs: OwnedRows;
+  schedules: ScheduleStore;
+}
+
+/**
+ * Transmissions (each is a recipient of its own held job until sent), their spools and results.
+ * Sending releases the held recipient to the spool and answers with the attempt that took it.
+ */
+export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: TransmissionDeps): TransmissionActions {
+  const store = new TransmissionStore(ctx.deps.db);
+  const actions = new TransmissionActions(ctx, store);
+
+  const present = (t: TransmissionRow) => {
+    const options = JSON.parse(t.options) as Record<string, unknown>;
+    return {
+      transmission_id: t.id,
+      title: options.title ?? null,
+      origin: options.origin ?? null,
+      service_flag: SERVICE_FLAG[t.channel],
+      account_id: t.account_id,
+      contact_id: t.contact_id,
+      program_id: t.program_id,
+      campaign_id: t.campaign_id,
+      phone: t.destination,
+      direction: options.direction ?? 'outbound',
+      status: transmissionStatus(t.state),
+      response: t.reason ?? '',
+      try_allowed: typeof options.tries === 'number' ? options.tries : null,
+      try_done: t.tries,
+      last_run: seconds(t.sent_at),
+      date_created: seconds(t.created_at),
+    };
+  };
+  const load = (req: FastifyRequest, param = 'id') => {
+    const id = idParam((req.params as Record<string, string>)[param], 'transmission');
+    return ctx.own(req, store.get(id), `transmission ${id}`);
+  };
+
+  /** A new held transmission of `program` for the body's contact (or a contact made from its phone). */
+  const create = (req: FastifyRequest, user: UserRow, program: Row, b: z.infer<typeof transmissionBody>): number => {
+    if (b.direction === 'inbound') throw new ApiError(501, 'inbound transmissions are made by the daemon when messages arrive, not by the API');
+    const { channel, content } = programContent(ctx, deps.messages, program, user);
+    let contact: Row;
+    if (b.contact_id !== undefined) contact = ctx.own(req, deps.contacts.contacts.get(b.contact_id), `contact ${b.contact_id}`);
+    else if (b.phone) {
+      // ICTCore makes a contact of a bare phone number.
+      const id = deps.contacts.contacts.insert(user.id, { phone: b.phone, email: b.email ?? null }, ctx.deps.clock.now());
+      contact = deps.contacts.contacts.get(id)!;
+    } else throw new ApiError(412, 'Data validation failed, for contact_id: give contact_id or phone');
+    if (!contact.phone) throw new ApiError(412, `Data validation failed, for contact_id: contact ${contact.id} has no phone number`);
+    let sender: string | null = null;
+    if (b.account_id) {
+      const account = ctx.own(req, deps.accounts.rows.get(b.account_id), `account ${b.account_id}`, (r) => (r.user_id as number | null) ?? (r.created_by as number));
+      sender = (account.phone as string | null) ?? null;
+    }
+    return actions.createHeld(user, channel, content, contact, { programId: program.id, accountId: b.account_id ?? null, sender, title: b.title ?? null, origin: b.origin ?? null, tries: b.try_allowed ?? null });
+  };
+
+  app.post('/transmissions', async (req) => {
+    const user = ctx.authorize(req, 'transmission_create');
+    const b = parseBody(transmissionBody, req.body);
+    if (b.program_id === undefined) throw new ApiError(412, 'Data validation failed, for program_id: is required');
+    const program = ctx.own(req, deps.programs.get(b.program_id), `program ${b.program_id}`);
+    return create(req, user, program, b);
+  });
+  app.put('/programs/:id/transmissions', async (req) => {
+    const user = ctx.authorize(req, 'transmission_create');
+    const program = ctx.own(req, deps.programs.get(idParam((req.params as { id: string }).id, 'program')), 'program');
+    return create(req, user, program, parseBody(transmissionBody, req.body));
+  });
+  app.get('/programs/:id/transmissions', async (req) => {
+    ctx.authorize(req, 'transmission_list');
+    const program = ctx.own(req, deps.programs.get(idParam((req.params as { id: string }).id, 'program')), 'program');
+    return store.list(ctx.scope(req), { program_id: String(program.id) }, 100_000).map(present);
+  });
+
+  app.get('/transmissions', async (req) => {
+    ctx.authorize(req, 'transmission_list');
+    const { limit, offset, ...query } = (req.query ?? {}) as Record<string, string>;
+    const f = listFilter(query, { program_id: 'program_id', account_id: 'account_id', campaign_id: 'campaign_id', contact_id: 'contact_id', phone: 'destination', status: 'status', service_flag: 'service_flag' });
+    const filter: TransmissionFilter = { ...f };
+    if (f.status !== undefined) {
+      const states = STATES_OF[f.status];
+      if (!states) throw new ApiError(412, `Data validation failed, for status: one of ${Object.keys(STATES_OF).join(', ')}`);
+      filter.states = states;
+      delete (filter as Record<string, unknown>).status;
+    }
+    if (f.service_flag !== undefined) {
+      filter.channels = (Object.keys(SERVICE_FLAG) as Channel[]).filter((c) => String(SERVICE_FLAG[c]) === f.service_flag);
+      delete (filter as Record<string, unknown>).service_flag;
+    }
+    const n = Math.min(Math.max(Number(limit ?? 10_000) || 10_000, 1), 100_000);
+    return store.list(ctx.scope(req), filter, n, Math.max(Number(offset ?? 0) || 0, 0)).map(present);
+  });
+  app.get('/transmissions/:id', async (req) => {
+    ctx.authorize(req, 'transmission_read');
+    return present(load(req));
+  });
+  const remove = async (req: FastifyRequest) => {
+    ctx.authorize(req, 'transmission_delete');
+    const t = load(req);
+    const r = store.remove(t.id);
+    if (r === 'busy') throw new ApiError(423, `transmission ${t.id} is being sent; delete it once it has finished`);
+    return true;
+  };
+  app.delete('/transmissions/:id', remove);
+  app.get('/transmissions/:id/delete', remove);
+
+  const send = async (req: FastifyRequest) => {
+    ctx.authorize(req, 'transmission_send');
+    const t = load(req);
+    if (!ctx.deps.channels.has(t.channel)) throw new ApiError(501, `the ${t.channel} channel is not available on this server yet`);
+    return actions.send(t.id, true);
+  };
+  app.post('/transmissions/:id/send', send);
+  app.post('/transmissions/:id/retry', send);
+
+  app.put('/transmissions/:id/schedule', async (req) => {
+    const user = ctx.authorize(req, 'transmission_send', 'task_create');
+    const t = load(req);
+    const spec = parseSchedule((req.body ?? {}) as Record<string, unknown>, ctx.deps.clock.now(), user.timezone);
+    if (typeof spec === 'string') throw new ApiError(412, `Data validation failed, for ${spec}`);
+    return deps.schedules.add(user, 'transmission', t.id, 'send', spec);
+  });
+  app.delete('/transmissions/:id/schedule', async (req) => {
+    ctx.authorize(req, 'transmission_update', 'task_delete');
+    const t = load(req);
+    return deps.schedules.cancel('transmission', t.id) >= 0;
+  });
+
+  app.get('/transmissions/:id/clone', async (req) => {
+    const user = ctx.authorize(req, 'transmission_read', 'transmission_create');
+    return actions.clone(user, load(req));
+  });
+
+  app.get('/transmissions/:id/status', async (req, reply) => {
+    ctx.authorize(req, 'transmission_read');
+    return jsonString(reply, transmissionStatus(load(req).state));
+  });
+  const presentSpool = (a: AttemptRow) => ({
+    spool_id: a.id,
+    transmission_id: a.recipient_id,
+    time_spool: seconds(a.queued_at),
+    time_start: seconds(a.started_at),
+    time_connect: seconds(a.connected_at),
+    time_end: seconds(a.ended_at),
+    status: spoolStatus(a),
+    response: a.response ?? a.status,
+    try: a.try,
+    amount: a.duration ?? a.parts ?? null,
+    cost: a.cost,
+  });
+  app.get('/transmissions/:id/detail', async (req) => {
+    ctx.authorize(req, 'transmission_read', 'spool_read');
+    return store.attempts(load(req).id).map(presentSpool);
+  });
+
+  /** A spool's results as ICTCore lists them: what the far end said (status, keys pressed, replies, pages). */
+  const results = (a: AttemptRow) => [
+    { spool_result_id: null, spool_id: a.id, type: 'result', name: 'status', data: a.status, date_created: seconds(a.ended_at ?? a.started_at) },
+    ...(a.response ? [{ spool_result_id: null, spool_id: a.id, type: 'result', name: 'response', data: a.response, date_created: seconds(a.ended_at ?? a.started_at) }] : []),
+    ...store.results(a.id).map((r) => ({ spool_result_id: r.id, spool_id: a.id, type: r.kind, name: r.kind, data: r.value ?? r.data, date_created: seconds(r.created_at) })),
+  ];
+  app.get('/transmissions/:id/result', async (req) => {
+    ctx.authorize(req, 'transmission_read', 'result_read');
+    const attempts = store.attempts(load(req).id);
+    const last = attempts[attempts.length - 1];
+    return last ? results(last) : [];
+  });
+  const loadSpool = (req: FastifyRequest) => {
+    const id = idParam((req.params as { id: string }).id, 'spool');
+    return ctx.own(req, store.attempt(id), `spool ${id}`);
+  };
+  app.get('/spools/:id/status', async (req, reply) => {
+    ctx.authorize(req, 'spool_read');
+    return jsonString(reply, spoolStatus(loadSpool(req)));
+  });
+  app.get('/spools/:id/result', async (req) => {
+    ctx.authorize(req, 'spool_read', 'result_read');
+    return results(loadSpool(req));
+  });
+  return actions;
+}
+
+/** What sends: a held transmission made, released, retried, cloned — used by the routes and the schedules. */
+export class TransmissionActions {
+  constructor(
+    private readonly ctx: Ctx,
+    readonly store: TransmissionStore,
+  ) {}
+
+  createHeld(
+    user: UserRow,
+    channel: Channel,
+    content: Record<string, unknown>,
+    contact: Row,
+    o: { programId: number | null; accountId: number | null; sender: string | null; title: string | null; origin: string | null; tries: number | null; direction?: string },
+  ): number {
+    const name = [contact.first_name, contact.last_name].filter(Boolean).join(' ') || null;
+    const fields = normaliseFields(Object.fromEntries(['first_name', 'last_name', 'phone', 'email', 'address', 'custom1', 'custom2', 'custom3', 'description'].map((k) => [k, (contact[k] as string | null) ?? ''])));
+    const job: NewJob = {
+      userId: user.id,
+      face: 'ictcore',
+      channel,
+      name: o.title,
+      content,
+      options: { title: o.title, origin: o.origin, direction: o.direction ?? 'outbound', ...(o.tries ? { tries: o.tries } : {}) },
+      callbackUrl: null,
+      sender: o.sender,
+      scheduledAt: null,
+      validUntil: null,
+      replyUntil: null,
+      cutoff: null,
+      blackouts: [],
+      recipients: [{ destination: String(contact.phone), name, reference: null, fields, blackouts: null, contactId: contact.id }],
+      programId: o.programId,
+      accountId: o.accountId,
+      held: true,
+    };
+    const jobId = this.ctx.deps.jobs.create(job, this.ctx.deps.clock.now());
+    this.ctx.deps.onJobCreated(jobId, user.id, channel, 1);
+    return this.ctx.deps.jobs.recipients(jobId)[0]!.id;
+  }
+
+  /**
+   * Release a held transmission, or queue a finished one again; with `wait`, answer the attempt (spool)
+   * that took it once the spool has leased it (null if it is not due yet: a window, a schedule).
+   */
+  async send(id: number, wait: boolean): Promise<number | null> {
+    const t = this.store.get(id);
+    if (!t) throw new ApiError(404, `transmission ${id} not found`);
+    const now = this.ctx.deps.clock.now();
+    const released = t.state === 'queued' && t.due_at === HELD_UNTIL ? this.store.release([id], () => now) === 1 : isFinal(t.state) ? this.store.requeue(id, now) : false;
+    if (!released) throw new ApiError(423, `transmission ${id} is already being sent`);
+    this.ctx.deps.wake();
+    if (!wait) return null;
+    const before = t.attempt_id;
+    for (let i = 0; i < 200; i++) {
+      const cur = this.store.get(id);
+      if (cur && cur.attempt_id !== null && cur.attempt_id !== before) return cur.attempt_id;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return null;
+  }
+
+  /** A copy of a transmission, held (ICTCore: send it with …/send). */
+  clone(user: UserRow, t: TransmissionRow): number {
+    const job = this.ctx.deps.jobs.get(t.job_id)!;
+    // The contact as the transmission knew it: its merge fields, number and id.
+    const fields = this.ctx.deps.jobs.recipients(t.job_id).find((r) => r.id === t.id)?.fields;
+    const contact = { ...(fields ? (JSON.parse(fields) as Record<string, unknown>) : {}), id: t.contact_id, user_id: t.user_id, phone: t.destination } as Row;
+    const options = JSON.parse(job.options) as Record<string, unknown>;
+    return this.createHeld(user, job.channel, JSON.parse(job.content) as Record<string, unknown>, contact, {
+      programId: t.program_id,
+      accountId: t.account_id,
+      sender: job.sender,
+      title: (options.title as string | null) ?? null,
+      origin: (options.origin as string | null) ?? null,
+      tries: typeof options.tries === 'number' ? options.tries : null,
+    });
+  }
+}

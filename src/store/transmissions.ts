@@ -1,0 +1,151 @@
+import type { Db } from './db.js';
+import { ownerFilter, type Scope } from './users.js';
+import { HELD_UNTIL } from '../core/jobs.js';
+import { isFinal, isSuccess, type Channel, type RecipientState } from '../core/model.js';
+
+/** A recipient seen as an ICTCore transmission: with its job's program, account, campaign and owner. */
+export interface TransmissionRow {
+  id: number;
+  job_id: number;
+  user_id: number;
+  channel: Channel;
+  program_id: number | null;
+  account_id: number | null;
+  campaign_id: number | null;
+  contact_id: number | null;
+  destination: string;
+  state: RecipientState;
+  reason: string | null;
+  due_at: number;
+  tries: number;
+  attempt_id: number | null;
+  options: string;
+  created_at: number;
+  sent_at: number | null;
+  final_at: number | null;
+}
+
+export interface AttemptRow {
+  id: number;
+  recipient_id: number;
+  job_id: number;
+  try: number;
+  status: string;
+  response: string | null;
+  queued_at: number;
+  started_at: number | null;
+  connected_at: number | null;
+  ended_at: number | null;
+  cost: number | null;
+  duration: number | null;
+  parts: number | null;
+  user_id: number;
+}
+
+export interface ResultRow {
+  id: number;
+  attempt_id: number | null;
+  kind: string;
+  value: string | null;
+  data: string | null;
+  created_at: number;
+}
+
+const SELECT = `SELECT r.id, r.job_id, j.user_id, j.channel, j.program_id, j.account_id, j.campaign_id, r.contact_id, r.destination, r.state, r.reason,
+  r.due_at, r.tries, r.attempt_id, j.options, j.created_at, r.sent_at, r.final_at FROM recipients r JOIN jobs j ON j.id = r.job_id`;
+
+export type TransmissionFilter = Partial<Record<'program_id' | 'account_id' | 'campaign_id' | 'contact_id' | 'destination', string>> & {
+  channels?: Channel[];
+  states?: RecipientState[];
+  held?: boolean;
+};
+
+/** Transmissions, their spools (attempts) and results, and the changes ICTCore's calls make to them. */
+export class TransmissionStore {
+  constructor(private readonly db: Db) {}
+
+  get(id: number): TransmissionRow | undefined {
+    return this.db.prepare(`${SELECT} WHERE r.id = ?`).get(id) as TransmissionRow | undefined;
+  }
+
+  list(scope: Scope, f: TransmissionFilter, limit: number, offset = 0): TransmissionRow[] {
+    const owner = ownerFilter(scope, 'j.user_id');
+    const where = [owner.sql, "j.face = 'ictcore'"];
+    const params: (string | number)[] = [...owner.params];
+    for (const k of ['program_id', 'account_id', 'campaign_id'] as const) if (f[k] !== undefined) (where.push(`j.${k} = ?`), params.push(f[k]!));
+    for (const k of ['contact_id', 'destination'] as const) if (f[k] !== undefined) (where.push(`r.${k} = ?`), params.push(f[k]!));
+    if (f.channels) (where.push(`j.channel IN (${f.channels.map(() => '?').join(',')})`), params.push(...f.channels));
+    if (f.states) (where.push(`r.state IN (${f.states.map(() => '?').join(',')})`), params.push(...f.states));
+    if (f.held !== undefined) (where.push(f.held ? 'r.due_at = ?' : 'r.due_at <> ?'), params.push(HELD_UNTIL));
+    return this.db.prepare(`${SELECT} WHERE ${where.join(' AND ')} ORDER BY r.id LIMIT ? OFFSET ?`).all(...params, limit, offset) as TransmissionRow[];
+  }
+
+  attempts(recipientId: number): AttemptRow[] {
+    return this.db
+      .prepare('SELECT a.*, j.user_id FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE a.recipient_id = ? ORDER BY a.id')
+      .all(recipientId) as AttemptRow[];
+  }
+
+  attempt(id: number): AttemptRow | undefined {
+    return this.db.prepare('SELECT a.*, j.user_id FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE a.id = ?').get(id) as AttemptRow | undefined;
+  }
+
+  results(attemptId: number): ResultRow[] {
+    return this.db.prepare('SELECT id, attempt_id, kind, value, data, created_at FROM results WHERE attempt_id = ? ORDER BY id').all(attemptId) as ResultRow[];
+  }
+
+  /** Held → due now. False when it was not held (already sent or sending). */
+  release(ids: number[], dueAt: (i: number) => number): number {
+    const st = this.db.prepare(`UPDATE recipients SET due_at = ?, reason = NULL WHERE id = ? AND state = 'queued' AND due_at = ${HELD_UNTIL}`);
+    return this.db.transaction(() => ids.reduce((n, id, i) => n + st.run(dueAt(i), id).changes, 0))();
+  }
+
+  /** Queued (not yet leased) → held again; what is in flight finishes. */
+  hold(jobId: number): number {
+    return this.db.prepare(`UPDATE recipients SET due_at = ${HELD_UNTIL}, reason = 'stopped' WHERE job_id = ? AND state = 'queued'`).run(jobId).changes;
+  }
+
+  /** Recipients of a job that are held, in order (a stopped campaign resumes with them). */
+  heldOf(jobId: number): number[] {
+    return (this.db.prepare(`SELECT id FROM recipients WHERE job_id = ? AND state = 'queued' AND due_at = ${HELD_UNTIL} ORDER BY seq`).all(jobId) as { id: number }[]).map((r) => r.id);
+  }
+
+  /**
+   * A finished transmission queued again for a new attempt (ICTCore's retry), with its job's counters
+   * put back. False when it has not finished.
+   */
+  requeue(id: number, now: number): boolean {
+    return this.db.transaction(() => {
+      const r = this.db.prepare('SELECT job_id, state FROM recipients WHERE id = ?').get(id) as { job_id: number; state: RecipientState } | undefined;
+      if (!r || !isFinal(r.state)) return false;
+      this.db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = 'retry requested', final_at = NULL, tries = 0 WHERE id = ?`).run(now, id);
+      const col = isSuccess(r.state) ? 'succeeded' : 'failed';
+      this.db.prepare(`UPDATE jobs SET remaining = remaining + 1, ${col} = MAX(0, ${col} - 1), status = 'submitted', completed_at = NULL WHERE id = ?`).run(r.job_id);
+      return true;
+    })();
+  }
+
+  /**
+   * Delete a transmission that is not being sent (held, or finished) with its attempts and results;
+   * its job goes too when nothing else is in it. 'busy' when it is queued to go or in flight.
+   */
+  remove(id: number): 'removed' | 'busy' | 'missing' {
+    return this.db.transaction(() => {
+      const r = this.db.prepare('SELECT job_id, state, due_at FROM recipients WHERE id = ?').get(id) as { job_id: number; state: RecipientState; due_at: number } | undefined;
+      if (!r) return 'missing';
+      const held = r.state === 'queued' && r.due_at === HELD_UNTIL;
+      if (!held && !isFinal(r.state)) return 'busy';
+      this.db.prepare('DELETE FROM attempt_parts WHERE attempt_id IN (SELECT id FROM attempts WHERE recipient_id = ?)').run(id);
+      this.db.prepare('DELETE FROM results WHERE recipient_id = ?').run(id);
+      this.db.prepare('DELETE FROM attempts WHERE recipient_id = ?').run(id);
+      this.db.prepare('DELETE FROM recipients WHERE id = ?').run(id);
+      const col = held ? 'remaining' : isSuccess(r.state) ? 'succeeded' : 'failed';
+      const job = this.db.prepare(`UPDATE jobs SET total = total - 1, ${col} = MAX(0, ${col} - 1) WHERE id = ? RETURNING total`).get(r.job_id) as { total: number };
+      if (job.total <= 0) {
+        this.db.prepare('DELETE FROM callbacks WHERE job_id = ?').run(r.job_id);
+        this.db.prepare('DELETE FROM jobs WHERE id = ?').run(r.job_id);
+      }
+      return 'removed';
+    })();
+  }
+}

@@ -47,6 +47,7 @@ import { ucontactFace } from './api/ucontact/index.js';
 import { ictcoreFace } from './api/ictcore/index.js';
 import { Tokens } from './api/ictcore/token.js';
 import { PermissionStore } from './store/permissions.js';
+import { ContactStore } from './store/contacts.js';
 import { SessionStore } from './store/sessions.js';
 import { CompanyStore } from './store/companies.js';
 import { VerificationStore } from './store/verification.js';
@@ -210,6 +211,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   await app.register(welcorpFace, {
     prefix: '/api/v1',
     auth,
+    permissions,
+    contacts: new ContactStore(db),
     jobs: new JobStore(db),
     users,
     companies: new CompanyStore(db),
@@ -253,6 +256,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       await app.register(ucontactFace, {
         prefix,
         jobs: new JobStore(db),
+        permissions,
         users,
         sessions: new SessionStore(db),
         clock,
@@ -263,6 +267,24 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       });
     }
   }
+  // A provider created, changed or deleted through an API takes effect now: its old gateway stops (an
+  // SMPP bind unbinds, an event socket closes), the new one starts (a FreeSWITCH trunk is rewritten).
+  let baseUrl = '';
+  const reloadProvider = async (id: number): Promise<void> => {
+    const p = new ProviderStore(db).byId(id);
+    await pool.gateway(id)?.stop();
+    if (!p) return pool.remove(id);
+    let gw: Gateway | null = null;
+    try {
+      gw = p.active ? gatewayFor(p, recorder) : null;
+    } catch (err) {
+      // Stored, but held down until it is fixed: its work waits rather than failing.
+      log.error({ provider: p.name, err: (err as Error).message }, 'provider cannot start');
+    }
+    pool.set(p, gw, clock.now());
+    if (gw) await gw.start({ baseUrl });
+    dispatcher.wake();
+  };
   if (config.ictcore.enabled) {
     await app.register(ictcoreFace, {
       prefix: config.ictcore.base_path === '/' ? '' : config.ictcore.base_path,
@@ -278,6 +300,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       channels: IMPLEMENTED_CHANNELS,
       onJobCreated,
       wake: () => dispatcher.wake(),
+      providerChanged: reloadProvider,
+      credentialsChanged: () => auth.forget(),
       prepareFax: (files, fine) => prepareFax(files, join(config.data_dir, 'media', 'fax'), { fine, office }),
       convertAudio: (bytes) => convertAudio(bytes, join(config.data_dir, 'media', 'audio'), config.media.max_audio_seconds),
     });
@@ -286,6 +310,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     await app.register(retarusFace, {
       prefix: config.retarus.base_path,
       auth,
+      permissions,
       jobs: new JobStore(db),
       users,
       clock,
@@ -294,22 +319,23 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       onJobCreated,
     });
   }
-  // Peers' callbacks (Kannel's DLRs and MO): answered once what they report is stored.
-  for (const gw of gateways) {
-    for (const r of gw.routes ?? []) {
-      app.route({
-        method: r.method,
-        url: r.path,
-        handler: async (req, reply) => {
-          const raw = req.raw.url ?? '';
-          const answer = await r.handle(raw.includes('?') ? raw.slice(raw.indexOf('?') + 1) : '');
-          return reply.code(answer.status).type('text/plain').send(answer.body);
-        },
-      });
-    }
-  }
+  // Peers' callbacks (Kannel's DLRs and MO), answered once what they report is stored. One route looks
+  // the path up among the live gateways, so a provider added or changed at run time is served too.
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/gateways/*',
+    handler: async (req, reply) => {
+      const raw = req.raw.url ?? '';
+      const path = raw.split('?')[0]!;
+      const route = pool.gateways().flatMap((g) => g.routes ?? []).find((r) => r.path === path && r.method === req.method);
+      if (!route) return reply.code(404).type('text/plain').send('no such gateway route');
+      const answer = await route.handle(raw.includes('?') ? raw.slice(raw.indexOf('?') + 1) : '');
+      return reply.code(answer.status).type('text/plain').send(answer.body);
+    },
+  });
   const address = await app.listen({ host: config.http.host, port: config.http.port });
   const url = address.replace('0.0.0.0', '127.0.0.1');
+  baseUrl = url;
   log.info({ url, dataDir: config.data_dir, tls: !!config.http.tls.cert_file }, `switchpost listening on ${url}`);
 
   // What a previous run left open (calls placed or up) is read before leases are recovered.

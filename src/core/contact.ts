@@ -1,4 +1,6 @@
 import { plausibleNumber } from './numbers.js';
+import { normaliseFields } from './merge.js';
+import type { MergeFields } from './model.js';
 
 /** A contact's fields, as an address book holds them (ICTCore's Contact). */
 export const CONTACT_LIMITS = {
@@ -33,4 +35,10 @@ export function contactProblem(c: Partial<Record<ContactField, string | null>>, 
   if (c.email && !EMAIL.test(c.email)) return 'email: not an e-mail address';
   if (isNew && !c.phone && !c.email) return 'phone: a contact needs a phone number or an e-mail address';
   return null;
+}
+
+/** A contact as a recipient: its display name and its fields as merge fields (%%first_name%%…). */
+export function contactRecipient(c: Record<string, unknown> & { id: number | null }): { name: string | null; fields: MergeFields; contactId: number | null } {
+  const fields = normaliseFields(Object.fromEntries(Object.keys(CONTACT_LIMITS).map((k) => [k, (c[k] as string | null | undefined) ?? ''])));
+  return { name: [c.first_name, c.last_name].filter(Boolean).join(' ') || null, fields, contactId: c.id };
 }

@@ -28,6 +28,16 @@ export class ProviderPool {
     });
   }
 
+  /** The provider's gateway now, if it has one. */
+  gateway(providerId: number): Gateway | null {
+    return this.slots.get(providerId)?.gateway ?? null;
+  }
+
+  /** A deleted provider takes no more work; what it has in flight still reports through the recorder. */
+  remove(providerId: number): void {
+    this.slots.delete(providerId);
+  }
+
   gateways(): Gateway[] {
     return [...this.slots.values()].flatMap((s) => (s.gateway ? [s.gateway] : []));
   }

@@ -54,6 +54,37 @@ export class ProviderStore {
     return r && fromRow(r);
   }
 
+  byId(id: number): Provider | undefined {
+    const r = this.db.prepare('SELECT * FROM providers WHERE id = ?').get(id) as Row | undefined;
+    return r && fromRow(r);
+  }
+
+  /** A provider made through an API (source db), owned by the user who made it. */
+  insert(p: ProviderConfig, owner: number | null, now = Date.now()): number {
+    return Number(
+      this.db
+        .prepare(
+          `INSERT INTO providers (name, driver, services, host, port, username, password, dialstring, prefix, weight, throughput, concurrency, settings, active, owner_user_id, source, created_at, updated_at)
+           VALUES (@name, @driver, @services, @host, @port, @username, @password, @dialstring, @prefix, @weight, @throughput, @concurrency, @settings, @active, @owner, 'db', @now, @now)`,
+        )
+        .run({ ...p, services: JSON.stringify(p.services), settings: JSON.stringify(p.settings), active: p.active ? 1 : 0, owner, now }).lastInsertRowid,
+    );
+  }
+
+  update(id: number, p: ProviderConfig, now = Date.now()): void {
+    this.db
+      .prepare(
+        `UPDATE providers SET name = @name, driver = @driver, services = @services, host = @host, port = @port, username = @username, password = @password,
+           dialstring = @dialstring, prefix = @prefix, weight = @weight, throughput = @throughput, concurrency = @concurrency, settings = @settings,
+           active = @active, updated_at = @now WHERE id = @id`,
+      )
+      .run({ ...p, services: JSON.stringify(p.services), settings: JSON.stringify(p.settings), active: p.active ? 1 : 0, now, id });
+  }
+
+  delete(id: number): boolean {
+    return this.db.prepare('DELETE FROM providers WHERE id = ?').run(id).changes === 1;
+  }
+
   setActive(name: string, active: boolean, now = Date.now()): boolean {
     return this.db.prepare('UPDATE providers SET active = ?, updated_at = ? WHERE name = ?').run(active ? 1 : 0, now, name).changes === 1;
   }

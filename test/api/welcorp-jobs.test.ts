@@ -108,11 +108,11 @@ describe('POST /api/v1/jobs', () => {
     }
   });
 
-  it('answers user_list_ids in every accepted shape with 422 until contact lists exist', async () => {
+  it('reads user_list_ids in every accepted shape as contact groups, naming one that is not the user\'s', async () => {
     for (const ids of [SEED_LIST.user_list_ids, 1234, [1234, '5678']]) {
       const r = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: { ...SEED_LIST, user_list_ids: ids } });
       expect(r.status).toBe(422);
-      expect(r.json.errors).toMatch(/user_list_ids: uploaded lists are not available/);
+      expect(r.json.errors).toMatch(/user_list_ids: list \d+ not found/);
     }
     const bad = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: { ...SEED_LIST, user_list_ids: '12,abc' } });
     expect(bad.json.errors).toMatch(/user_list_ids: expected list ids/);

@@ -10,7 +10,7 @@ import type { ScheduleStore } from './schedules.js';
 import type { TransmissionStore } from '../../store/transmissions.js';
 import { OwnedRows, type Row } from '../../store/owned.js';
 import type { NewRecipient } from '../../core/jobs.js';
-import { normaliseFields } from '../../core/merge.js';
+import { contactRecipient } from '../../core/contact.js';
 import { parseSchedule } from '../../core/schedule.js';
 import { crudRoutes } from './crud.js';
 import { idParam, positiveInt, seconds } from './fields.js';
@@ -82,9 +82,7 @@ export class CampaignRuns {
     const recipients: NewRecipient[] = [];
     for (const m of this.deps.contacts.members(c.group_id as number, 0, 10_000_000)) {
       if (!m.phone) continue;
-      const fields = normaliseFields(Object.fromEntries(['first_name', 'last_name', 'phone', 'email', 'address', 'custom1', 'custom2', 'custom3', 'description'].map((k) => [k, (m[k] as string | null) ?? ''])));
-      const name = [m.first_name, m.last_name].filter(Boolean).join(' ') || null;
-      recipients.push({ destination: String(m.phone), name, reference: null, fields, blackouts: null, contactId: m.id, dueAt: now + Math.floor(recipients.length * interval) });
+      recipients.push({ destination: String(m.phone), reference: null, blackouts: null, ...contactRecipient(m), dueAt: now + Math.floor(recipients.length * interval) });
     }
     if (recipients.length === 0) throw new ApiError(412, `Data validation failed, for group_id: group ${c.group_id} has no contacts with a phone number`);
     const jobId = this.ctx.deps.jobs.create(

@@ -25,6 +25,10 @@ export interface IctcoreDeps {
   onJobCreated: (jobId: number, userId: number, channel: Channel, total: number) => void;
   /** Wake the dispatcher: queued work became due. */
   wake: () => void;
+  /** A user's password, name or state changed: forget remembered credentials (Basic auth faces). */
+  credentialsChanged: () => void;
+  /** A provider was created, changed or deleted: apply it to the running daemon. */
+  providerChanged: (id: number) => Promise<void>;
   /** Documents → one fax TIFF on disk (converted once per content); throws MediaRefused naming the file. */
   prepareFax: (files: { name: string; bytes: Buffer }[], fine: boolean) => Promise<{ path: string; pages: number }>;
   /** A recording → 8 kHz WAV on disk (converted once per content); throws MediaRefused. */

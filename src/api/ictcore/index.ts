@@ -13,6 +13,8 @@ import { AccountStore, accountRoutes } from './accounts.js';
 import { transmissionRoutes } from './transmissions.js';
 import { CampaignRuns, campaignRoutes } from './campaigns.js';
 import { ScheduleStore } from './schedules.js';
+import { userRoutes } from './users.js';
+import { providerRoutes } from './providers.js';
 
 export type { IctcoreDeps } from './context.js';
 
@@ -105,6 +107,8 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
   const campaignDeps = { contacts, accounts, messages, programs, schedules, transmissions: transmissions.store };
   const campaigns = new CampaignRuns(deps.db, ctx, campaignDeps);
   campaignRoutes(app, ctx, campaigns, campaignDeps);
+  userRoutes(app, ctx);
+  providerRoutes(app, ctx);
 
   // Schedules fire only while the face is up; they are re-armed from SQLite at every start.
   app.addHook('onReady', async () =>

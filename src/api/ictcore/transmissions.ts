@@ -9,7 +9,7 @@ import type { ScheduleStore } from './schedules.js';
 import type { UserRow } from '../../store/users.js';
 import { HELD_UNTIL, type NewJob } from '../../core/jobs.js';
 import { isFinal, type Channel, type RecipientState } from '../../core/model.js';
-import { normaliseFields } from '../../core/merge.js';
+import { contactRecipient } from '../../core/contact.js';
 import { parseSchedule } from '../../core/schedule.js';
 import { TransmissionStore, type AttemptRow, type TransmissionFilter, type TransmissionRow } from '../../store/transmissions.js';
 import { programContent, SERVICE_FLAG } from './programs.js';
@@ -253,8 +253,6 @@ export class TransmissionActions {
     contact: Row,
     o: { programId: number | null; accountId: number | null; sender: string | null; title: string | null; origin: string | null; tries: number | null; direction?: string },
   ): number {
-    const name = [contact.first_name, contact.last_name].filter(Boolean).join(' ') || null;
-    const fields = normaliseFields(Object.fromEntries(['first_name', 'last_name', 'phone', 'email', 'address', 'custom1', 'custom2', 'custom3', 'description'].map((k) => [k, (contact[k] as string | null) ?? ''])));
     const job: NewJob = {
       userId: user.id,
       face: 'ictcore',
@@ -269,7 +267,7 @@ export class TransmissionActions {
       replyUntil: null,
       cutoff: null,
       blackouts: [],
-      recipients: [{ destination: String(contact.phone), name, reference: null, fields, blackouts: null, contactId: contact.id }],
+      recipients: [{ destination: String(contact.phone), reference: null, blackouts: null, ...contactRecipient(contact) }],
       programId: o.programId,
       accountId: o.accountId,
       held: true,

@@ -9,9 +9,19 @@ import { ApiError } from '../errors.js';
 import { toNewJob } from './submit.js';
 import { jobReport, recipientReport } from './present.js';
 import { RequestWindow } from './rate.js';
+import type { PermissionStore } from '../../store/permissions.js';
+import { missingPermission, type RoutePermissions } from '../route-permissions.js';
+
+const RETARUS_PERMISSIONS: RoutePermissions = {
+  'POST /jobs': 'transmission_create',
+  'GET /jobs': 'transmission_list',
+  'GET /jobs/:jobId': 'transmission_read',
+  'GET /sms': 'transmission_read',
+};
 
 export interface RetarusDeps {
   auth: BasicAuth;
+  permissions: PermissionStore;
   jobs: JobStore;
   users: UserStore;
   clock: Clock;
@@ -49,6 +59,8 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
       reply.header('Retry-After', String(Math.ceil(wait / 1000)));
       return fail(reply, 429, `Too many requests in the last 10 seconds; retry in ${Math.ceil(wait / 1000)} s`);
     }
+    const missing = missingPermission(deps.permissions, user, req, app.prefix, RETARUS_PERMISSIONS);
+    if (missing) return fail(reply, 403, `This account lacks the ${missing} permission`);
     req.user = user;
   });
 

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JobStore } from '../../store/jobs.js';
 import type { UserRow, UserStore } from '../../store/users.js';
 import type { SessionStore } from '../../store/sessions.js';
+import type { PermissionStore } from '../../store/permissions.js';
 import type { Clock } from '../../core/clock.js';
 import type { Channel } from '../../core/model.js';
 import type { GatewaySink } from '../../gateways/gateway.js';
@@ -13,6 +14,7 @@ import { campaignJob, parseBase, rowProblem, type SmsRow } from './jobs.js';
 
 export interface UcontactDeps {
   jobs: JobStore;
+  permissions: PermissionStore;
   users: UserStore;
   sessions: SessionStore;
   clock: Clock;
@@ -63,6 +65,8 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
   const authed = (handler: (req: FastifyRequest, reply: FastifyReply, user: UserRow) => unknown) => async (req: FastifyRequest, reply: FastifyReply) => {
     const user = sessionUser(req);
     if (!user) return refuse(req, reply, 401, 'no valid session token in Authorization');
+    // Every call but login/logout sends or injects messages.
+    if (!deps.permissions.can(user, 'transmission_create')) return refuse(req, reply, 403, 'this user lacks the transmission_create permission');
     return handler(req, reply, user);
   };
 

@@ -17,9 +17,16 @@ import type { AudioFile } from '../../media/audio.js';
 import { MediaRefused } from '../../media/refused.js';
 import { verificationRoutes, type VerificationDeps } from './verification.js';
 import type { CompanyStore } from '../../store/companies.js';
+import type { PermissionStore } from '../../store/permissions.js';
+import type { ContactStore } from '../../store/contacts.js';
+import { listRecipients } from './lists.js';
+import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 
 export interface WelcorpDeps {
   auth: BasicAuth;
+  /** The address book: user_list_ids are its groups. */
+  contacts: ContactStore;
+  permissions: PermissionStore;
   jobs: JobStore;
   users: UserStore;
   companies: CompanyStore;
@@ -43,6 +50,18 @@ declare module 'fastify' {
 }
 
 const MAX_PAGE_SIZE = 1000;
+
+const WELCORP_PERMISSIONS: RoutePermissions = {
+  'POST /jobs': 'transmission_create',
+  'GET /jobs': 'transmission_list',
+  'GET /jobs/:id': 'transmission_read',
+  'GET /users': 'user_list',
+  'GET /users/:id': 'user_read',
+  'POST /users': 'user_create',
+  'PUT /users/:id': 'user_update',
+  'GET /client_verification/sendCode': 'transmission_create',
+  'POST /client_verification/sendCode': 'transmission_create',
+};
 
 /** The v1 jobs API (seed 000) at /api/v1: envelope {status, data} or {status, errors}. */
 export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Promise<void> {
@@ -68,6 +87,8 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
       reply.header('WWW-Authenticate', 'Basic realm="switchpost", charset="UTF-8"');
       return send(reply, 401, { errors: 'Invalid credentials.' });
     }
+    const missing = missingPermission(deps.permissions, user, req, app.prefix, WELCORP_PERMISSIONS);
+    if (missing) return send(reply, 403, { errors: `Forbidden: this user lacks the ${missing} permission` });
     req.user = user;
   });
 
@@ -105,7 +126,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     const now = deps.clock.now();
     let job;
     try {
-      job = toNewJob(parsed.data, user, deps.channels, now, audio, fax);
+      job = toNewJob(parsed.data, user, deps.channels, now, audio, fax, (ids) => listRecipients(deps.contacts, scopeOf(user), ids));
     } catch (err) {
       if (err instanceof ApiError && err.status === 422) throw new ApiError(422, `Validation failed: ${err.message}`);
       throw err;

@@ -67,6 +67,7 @@ export function toNewJob(
   now: number,
   audio: { path: string; name: string } | null = null,
   fax: { path: string; pages: number } | null = null,
+  lists: (ids: number[]) => NewRecipient[] | string = () => 'contact lists are not available here',
 ): NewJob {
   const channel = channelOf(req.job_type);
   if (!channel) throw new ApiError(422, `job_type: must be one of ${JOB_TYPES.map((t) => `"${t}"`).join(', ')}`);
@@ -74,9 +75,11 @@ export function toNewJob(
 
   const listIds = parseListIds(req.user_list_ids);
   if (listIds === null) throw new ApiError(422, 'user_list_ids: expected list ids as a number, a comma separated string or an array');
-  if (listIds.length > 0) throw new ApiError(422, 'user_list_ids: uploaded lists are not available on this server yet; send recipients');
-  if (!req.recipients) throw new ApiError(422, 'recipients: give recipients or user_list_ids');
-  if (req.recipients.length === 0) throw new ApiError(422, 'recipients: at least one recipient is required');
+  // Lists are the contact groups of the ICTCore face; their contacts join the recipients given.
+  const fromLists = listIds.length > 0 ? lists(listIds) : [];
+  if (typeof fromLists === 'string') throw new ApiError(422, `user_list_ids: ${fromLists}`);
+  if (!req.recipients && listIds.length === 0) throw new ApiError(422, 'recipients: give recipients or user_list_ids');
+  if ((req.recipients?.length ?? 0) + fromLists.length === 0) throw new ApiError(422, listIds.length ? 'user_list_ids: the lists have no contacts with a phone number' : 'recipients: at least one recipient is required');
 
   const message = req.message ?? '';
   const isCall = channel === 'tts' || channel === 'tts2way' || channel === 'voice';
@@ -117,14 +120,15 @@ export function toNewJob(
   if (sender !== null && !ALPHA_SENDER.test(sender) && plausibleNumber(sender) !== null) throw new ApiError(422, 'manual_sender_id: expected up to 11 letters and digits, or a phone number');
 
   const recipients: NewRecipient[] = [];
-  for (let i = 0; i < req.recipients.length; i++) {
-    const { destination: given, reference, recipient, ...rest } = req.recipients[i]!;
+  for (let i = 0; i < (req.recipients?.length ?? 0); i++) {
+    const { destination: given, reference, recipient, ...rest } = req.recipients![i]!;
     const destination = String(given);
     const bad = plausibleNumber(destination);
     if (bad) throw new ApiError(422, `recipients.${i}.destination: ${bad}`);
     const fields = Object.keys(rest).length ? normaliseFields(rest) : null;
     recipients.push({ destination: destination.trim(), name: recipient ?? null, reference: reference ?? null, fields, blackouts: null });
   }
+  recipients.push(...fromLists);
   const kept = req.dedupe ? dedupe(recipients, (r) => canonicalNumber(r.destination, user.country)).kept : recipients;
 
   const twoWay = channel === 'sms2way' || channel === 'mms';

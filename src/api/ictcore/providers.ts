@@ -1,0 +1,169 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Ctx } from './context.js';
+import { ProviderStore, type Provider } from '../../store/providers.js';
+import { DRIVERS, providerConfigSchema, type ProviderConfig } from '../../config/schema.js';
+import type { Service } from '../../core/model.js';
+import { flag, idParam, listFilter, parseBody, seconds } from './fields.js';
+import { ApiError } from '../errors.js';
+
+/** ICTCore's gateway flags (Freeswitch 8, Kannel 2, Sendmail 4) and ours for the drivers it lacks. */
+const GATEWAY_FLAG: Record<(typeof DRIVERS)[number], number> = { kannel: 2, smtp: 4, freeswitch: 8, smpp: 16, sandbox: 32 };
+/** ICTCore's service flags: bits of voice 1, fax 2, sms 4, email 8. */
+const SERVICE_BITS: [number, Service][] = [[1, 'voice'], [2, 'fax'], [4, 'sms'], [8, 'email']];
+
+/**
+ * ICTCore's weight: "a provider with a lighter weight is used more often". The pool picks in
+ * proportion to its own weight, so an ICTCore weight w (1–100) becomes 1000 / w there, and back.
+ */
+const poolWeight = (w: number) => Math.max(1, Math.round(1000 / w));
+const ictcoreWeight = (p: Provider) => (p.weight > 0 ? Math.round(1000 / p.weight) : 0);
+
+const num = z.union([z.number(), z.string().regex(/^\d+$/)]).transform(Number);
+const providerBody = z.object({
+  name: z.string(),
+  type: z.enum(DRIVERS).optional(),
+  gateway_flag: num.optional(),
+  service_flag: num.optional(),
+  services: z.array(z.string()).optional(),
+  node_id: z.unknown().optional(),
+  host: z.string().nullable().optional(),
+  port: num.nullable().optional(),
+  username: z.string().nullable().optional(),
+  password: z.string().nullable().optional(),
+  dialstring: z.string().nullable().optional(),
+  prefix: z.union([z.string(), z.number()]).transform(String).nullable().optional(),
+  settings: z.union([z.string(), z.record(z.string(), z.unknown())]).nullable().optional(),
+  register: flag.optional(),
+  weight: num.pipe(z.number().int().min(1, 'from 1 (used most) to 100').max(100, 'from 1 (used most) to 100')).optional(),
+  throughput: z.number().min(0).optional(),
+  concurrency: num.optional(),
+  active: flag.optional(),
+});
+type Body = z.infer<typeof providerBody>;
+
+/** An ICTCore provider body (over what the provider was) → the daemon's provider, validated like the config file's. */
+function toConfig(b: Partial<Body>, base: Provider | null): ProviderConfig {
+  const driver = b.type ?? (b.gateway_flag !== undefined ? (Object.entries(GATEWAY_FLAG).find(([, f]) => f === b.gateway_flag)?.[0] as ProviderConfig['driver'] | undefined) : undefined) ?? base?.driver;
+  if (!driver) throw new ApiError(412, `Data validation failed, for gateway_flag: one of ${Object.entries(GATEWAY_FLAG).map(([d, f]) => `${f} (${d})`).join(', ')}, or type`);
+  let settings: Record<string, unknown> = base ? { ...base.settings } : {};
+  if (b.settings !== undefined && b.settings !== null) {
+    try {
+      settings = typeof b.settings === 'string' ? (b.settings.trim() ? (JSON.parse(b.settings) as Record<string, unknown>) : {}) : b.settings;
+    } catch {
+      throw new ApiError(412, 'Data validation failed, for settings: expected a JSON object');
+    }
+    if (typeof settings !== 'object' || Array.isArray(settings)) throw new ApiError(412, 'Data validation failed, for settings: expected a JSON object');
+  }
+  const driverSettings = settings;
+  if (b.register !== undefined && driver === 'freeswitch' && typeof driverSettings.trunk === 'object' && driverSettings.trunk) (driverSettings.trunk as Record<string, unknown>).register = b.register;
+  const services = b.services ?? (b.service_flag !== undefined ? SERVICE_BITS.filter(([bit]) => (b.service_flag! & bit) !== 0).map(([, s]) => s) : base?.services);
+  const weight = b.weight !== undefined ? b.weight : base ? ictcoreWeight(base) : 1;
+  const parsed = providerConfigSchema.safeParse({
+    name: b.name ?? base?.name,
+    driver,
+    services: services ?? [],
+    host: b.host !== undefined ? b.host : (base?.host ?? null),
+    port: b.port !== undefined ? b.port : (base?.port ?? null),
+    username: b.username !== undefined ? b.username : (base?.username ?? null),
+    password: b.password !== undefined ? b.password : (base?.password ?? null),
+    dialstring: b.dialstring !== undefined ? b.dialstring : (base?.dialstring ?? null),
+    prefix: b.prefix !== undefined ? b.prefix : (base?.prefix ?? null),
+    weight: poolWeight(weight),
+    throughput: b.throughput ?? base?.throughput ?? 0,
+    concurrency: b.concurrency ?? base?.concurrency ?? 0,
+    settings: driverSettings,
+    active: b.active ?? base?.active ?? true,
+  });
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new ApiError(412, `Data validation failed, for ${i.path.join('.') || 'provider'}: ${i.message}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Providers (trunks): the same ones the drivers use. A change is applied to the running daemon at once.
+ * Resellers (agents) manage their own; providers from the config file are managed there.
+ */
+export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
+  const store = new ProviderStore(ctx.deps.db);
+  const present = (p: Provider) => ({
+    provider_id: p.id,
+    name: p.name,
+    type: p.driver,
+    gateway_flag: GATEWAY_FLAG[p.driver as keyof typeof GATEWAY_FLAG] ?? 0,
+    service_flag: SERVICE_BITS.reduce((n, [bit, s]) => (p.services.includes(s) ? n | bit : n), 0),
+    services: p.services,
+    host: p.host,
+    port: p.port,
+    username: p.username,
+    // Secrets are written, never read back.
+    dialstring: p.dialstring,
+    prefix: p.prefix,
+    settings: JSON.stringify(p.settings),
+    weight: ictcoreWeight(p),
+    throughput: p.throughput,
+    concurrency: p.concurrency,
+    active: p.active ? 1 : 0,
+    source: p.source,
+    created_by: p.owner_user_id,
+  });
+  const visible = (req: FastifyRequest, p: Provider | undefined): p is Provider => {
+    if (!p) return false;
+    const u = ctx.user(req);
+    if (u.role === 'admin') return true;
+    return p.owner_user_id !== null && ctx.deps.users.canSee(ctx.scope(req), p.owner_user_id);
+  };
+  const load = (req: FastifyRequest, forChange: boolean) => {
+    const id = idParam((req.params as { id: string }).id, 'provider');
+    const p = store.byId(id);
+    if (!visible(req, p)) throw new ApiError(404, `provider ${id} not found`);
+    if (forChange && p.source !== 'db') throw new ApiError(423, `provider ${p.name} is declared in the configuration file; change it there`);
+    return p;
+  };
+  const nameTaken = (name: string, except: number | null) => {
+    const other = store.byName(name);
+    if (other && other.id !== except) throw new ApiError(412, `Data validation failed, for name: "${name}" is taken`);
+  };
+
+  app.post('/providers', async (req) => {
+    const user = ctx.authorize(req, 'provider_create');
+    const config = toConfig(parseBody(providerBody, req.body), null);
+    nameTaken(config.name, null);
+    const id = store.insert(config, user.id, ctx.deps.clock.now());
+    await ctx.deps.providerChanged(id);
+    return id;
+  });
+  app.get('/providers', async (req) => {
+    ctx.authorize(req, 'provider_list');
+    const f = listFilter(req.query, { provider_id: 'id', name: 'name', type: 'driver', host: 'host', active: 'active' });
+    return store
+      .list()
+      .filter((p) => visible(req, p))
+      .filter((p) => Object.entries(f).every(([k, v]) => String(k === 'active' ? (p.active ? 1 : 0) : p[k as keyof Provider]) === v))
+      .map(present);
+  });
+  app.get('/providers/:id', async (req) => {
+    ctx.authorize(req, 'provider_read');
+    return present(load(req, false));
+  });
+  app.put('/providers/:id', async (req) => {
+    ctx.authorize(req, 'provider_update');
+    const p = load(req, true);
+    const config = toConfig(parseBody(providerBody.partial(), req.body), p);
+    nameTaken(config.name, p.id);
+    store.update(p.id, config, ctx.deps.clock.now());
+    await ctx.deps.providerChanged(p.id);
+    return present(store.byId(p.id)!);
+  });
+  const remove = async (req: FastifyRequest) => {
+    ctx.authorize(req, 'provider_delete');
+    const p = load(req, true);
+    store.delete(p.id);
+    await ctx.deps.providerChanged(p.id);
+    return true;
+  };
+  app.delete('/providers/:id', remove);
+  app.get('/providers/:id/delete', remove);
+}

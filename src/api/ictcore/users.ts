@@ -1,0 +1,190 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Ctx } from './context.js';
+import type { UserRow } from '../../store/users.js';
+import { flag, idParam, listFilter, parseBody, requiredText, seconds, text } from './fields.js';
+import { ApiError } from '../errors.js';
+import { isValidZone } from '../../core/windows.js';
+import { isPermission, permissionById, permissionId, ROLE_IDS, roleId, type Permission } from '../../core/permissions.js';
+
+const country = z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 country code such as PK or AU').transform((c) => c.toUpperCase());
+const timezone = z.string().refine(isValidZone, 'an IANA time zone such as Asia/Karachi');
+const fields = {
+  username: requiredText(64).pipe(z.string().regex(/^[A-Za-z0-9_.@-]+$/, 'letters, digits, _ . @ - only')),
+  passwd: z.string().min(8, 'at least 8 characters').max(200),
+  first_name: text(100),
+  last_name: text(100),
+  phone: text(32),
+  email: z.string().email('not an e-mail address').max(254).nullable().optional(),
+  address: text(500),
+  company: text(200),
+  country_id: country.optional(),
+  timezone_id: timezone.optional(),
+  active: flag.optional(),
+};
+const userBody = z.object(fields);
+const userPatch = z.object({ ...fields, username: fields.username.optional(), passwd: fields.passwd.optional() });
+
+/** Tables that hold a user's work: a user who owns any is disabled (active 0), not deleted. */
+const OWNED = ['jobs', 'contacts', 'contact_groups', 'messages', 'programs', 'campaigns'] as const;
+
+/** Users, their password, role and permission exceptions (ICTCore's User), on the same users every face uses. */
+export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
+  const { users, permissions } = ctx.deps;
+  const present = (u: UserRow) => {
+    const profile = JSON.parse(u.profile) as Record<string, unknown>;
+    return {
+      user_id: u.id,
+      username: u.user_code,
+      first_name: u.first_name,
+      last_name: u.last_name,
+      phone: u.phone,
+      email: u.email,
+      address: (profile.address as string | undefined) ?? null,
+      company: (profile.company as string | undefined) ?? null,
+      country_id: u.country,
+      timezone_id: u.timezone,
+      active: u.active,
+      role_id: roleId(u.role),
+      role: u.role,
+      permissions: [...permissions.exceptions(u.id)].map(([p, granted]) => ({ permission_id: isPermission(p) ? permissionId(p) : null, name: p, granted })),
+      created_by: u.agent_id,
+      date_created: seconds(u.created_at),
+    };
+  };
+  /** A user the requester may see (an admin: all; an agent: itself and its users; a user: itself). */
+  const load = (req: FastifyRequest, param = 'id'): UserRow => {
+    const id = idParam((req.params as Record<string, string>)[param], 'user');
+    const u = users.byId(id);
+    if (!u || !users.canSee(ctx.scope(req), id)) throw new ApiError(404, `user ${id} not found`);
+    return u;
+  };
+  const taken = (code: string, except: number | null) => {
+    const other = users.byCode(code);
+    if (other && other.id !== except) throw new ApiError(412, `Data validation failed, for username: "${code}" is taken`);
+  };
+
+  app.post('/users', async (req) => {
+    const me = ctx.authorize(req, 'user_create');
+    const b = parseBody(userBody, req.body);
+    taken(b.username, null);
+    return users.add({
+      user_code: b.username,
+      password: b.passwd,
+      role: 'user',
+      // An agent's users are its own (a reseller's customers).
+      agent_id: me.role === 'agent' ? me.id : null,
+      first_name: b.first_name ?? null,
+      last_name: b.last_name ?? null,
+      phone: b.phone ?? null,
+      email: b.email ?? null,
+      profile: { address: b.address ?? null, company: b.company ?? null },
+      timezone: b.timezone_id ?? ctx.deps.defaultTimezone,
+      country: b.country_id ?? ctx.deps.defaultCountry,
+    }, ctx.deps.clock.now());
+  });
+  app.get('/users', async (req) => {
+    ctx.authorize(req, 'user_list');
+    const f = listFilter(req.query, { user_id: 'id', username: 'user_code', first_name: 'first_name', last_name: 'last_name', email: 'email', phone: 'phone', active: 'active', role: 'role' });
+    return users
+      .page(ctx.scope(req), null, 1, 100_000)
+      .rows.filter((u) => Object.entries(f).every(([k, v]) => String(u[k as keyof UserRow]) === v))
+      .map(present);
+  });
+  app.get('/users/:id', async (req) => {
+    ctx.authorize(req, 'user_read');
+    return present(load(req));
+  });
+  app.put('/users/:id', async (req) => {
+    ctx.authorize(req, 'user_update');
+    const u = load(req);
+    const b = parseBody(userPatch, req.body);
+    if (b.username !== undefined) taken(b.username, u.id);
+    if (b.active === false && u.id === ctx.user(req).id) throw new ApiError(412, 'Data validation failed, for active: you cannot disable yourself');
+    users.update(u.id, {
+      ...(b.username !== undefined ? { user_code: b.username } : {}),
+      ...(b.passwd !== undefined ? { password: b.passwd } : {}),
+      ...(b.first_name !== undefined ? { first_name: b.first_name } : {}),
+      ...(b.last_name !== undefined ? { last_name: b.last_name } : {}),
+      ...(b.phone !== undefined ? { phone: b.phone } : {}),
+      ...(b.email !== undefined ? { email: b.email } : {}),
+      ...(b.timezone_id !== undefined ? { timezone: b.timezone_id } : {}),
+      ...(b.active !== undefined ? { active: b.active } : {}),
+      ...(b.address !== undefined || b.company !== undefined ? { profile: { ...(b.address !== undefined ? { address: b.address } : {}), ...(b.company !== undefined ? { company: b.company } : {}) } } : {}),
+    }, ctx.deps.clock.now());
+    if (b.country_id !== undefined) ctx.deps.db.prepare('UPDATE users SET country = ? WHERE id = ?').run(b.country_id, u.id);
+    ctx.deps.credentialsChanged();
+    return present(users.byId(u.id)!);
+  });
+  const remove = async (req: FastifyRequest) => {
+    const me = ctx.authorize(req, 'user_delete');
+    const u = load(req);
+    if (u.id === me.id) throw new ApiError(423, 'you cannot delete yourself');
+    const owns = OWNED.find((t) => ctx.deps.db.prepare(`SELECT 1 FROM ${t} WHERE user_id = ? LIMIT 1`).get(u.id) !== undefined);
+    const agentOf = ctx.deps.db.prepare('SELECT 1 FROM users WHERE agent_id = ? LIMIT 1').get(u.id) !== undefined;
+    if (owns || agentOf) throw new ApiError(423, `user ${u.id} owns ${owns ?? 'users'}; disable it with PUT {"active": 0} instead`);
+    ctx.deps.db.transaction(() => {
+      ctx.deps.db.prepare('DELETE FROM user_permissions WHERE user_id = ?').run(u.id);
+      ctx.deps.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(u.id);
+      ctx.deps.db.prepare('UPDATE accounts SET user_id = NULL WHERE user_id = ?').run(u.id);
+      ctx.deps.db.prepare('DELETE FROM users WHERE id = ?').run(u.id);
+    })();
+    ctx.deps.credentialsChanged();
+    return true;
+  };
+  app.delete('/users/:id', remove);
+  app.get('/users/:id/delete', remove);
+
+  app.put('/users/:id/password', async (req) => {
+    ctx.authorize(req, 'user_update');
+    const u = load(req);
+    const { password } = parseBody(z.object({ password: fields.passwd }), req.body);
+    users.setPassword(u.id, password, ctx.deps.clock.now());
+    ctx.deps.credentialsChanged();
+    return present(users.byId(u.id)!);
+  });
+
+  const roleOf = (req: FastifyRequest) => {
+    const id = idParam((req.params as { role_id: string }).role_id, 'role');
+    const role = ROLE_IDS[id];
+    if (!role) throw new ApiError(404, `role ${id} not found (${Object.entries(ROLE_IDS).map(([i, r]) => `${i} ${r}`).join(', ')})`);
+    return role;
+  };
+  app.put('/users/:id/roles/:role_id', async (req) => {
+    const me = ctx.authorize(req, 'user_role');
+    const u = load(req);
+    const role = roleOf(req);
+    if (u.id === me.id) throw new ApiError(423, 'you cannot change your own role');
+    ctx.deps.db.prepare('UPDATE users SET role = ?, updated_at = ? WHERE id = ?').run(role, ctx.deps.clock.now(), u.id);
+    return present(users.byId(u.id)!);
+  });
+  app.delete('/users/:id/roles/:role_id', async (req) => {
+    const me = ctx.authorize(req, 'user_role');
+    const u = load(req);
+    const role = roleOf(req);
+    if (u.id === me.id) throw new ApiError(423, 'you cannot change your own role');
+    if (u.role !== role) throw new ApiError(404, `user ${u.id} does not have role ${role}`);
+    // Without its role a user is a plain user.
+    ctx.deps.db.prepare("UPDATE users SET role = 'user', updated_at = ? WHERE id = ?").run(ctx.deps.clock.now(), u.id);
+    return present(users.byId(u.id)!);
+  });
+
+  const permissionOf = (req: FastifyRequest): Permission => {
+    const raw = String((req.params as { permission_id: string }).permission_id);
+    const p = /^\d+$/.test(raw) ? permissionById(Number(raw)) : isPermission(raw) ? raw : undefined;
+    if (!p) throw new ApiError(404, `permission ${raw.slice(0, 40)} not found`);
+    return p;
+  };
+  app.put('/users/:id/permissions/:permission_id', async (req) => {
+    ctx.authorize(req, 'user_permission');
+    const u = load(req);
+    permissions.set(u.id, permissionOf(req), true);
+    return present(u);
+  });
+  app.delete('/users/:id/permissions/:permission_id', async (req) => {
+    ctx.authorize(req, 'user_permission');
+    const u = load(req);
+    permissions.set(u.id, permissionOf(req), false);
+    return true;
+  });
+}

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 import { OwnedRows, type Row } from './owned.js';
 
 export const CONTACT_FIELDS = ['first_name', 'last_name', 'phone', 'email', 'address', 'custom1', 'custom2', 'custom3', 'description'] as const;
@@ -15,17 +15,17 @@ export class ContactStore {
   }
 
   link(groupId: number, contactId: number): void {
-    this.db.prepare('INSERT OR IGNORE INTO group_members (group_id, contact_id) VALUES (?, ?)').run(groupId, contactId);
+    stmt(this.db, 'INSERT OR IGNORE INTO group_members (group_id, contact_id) VALUES (?, ?)').run(groupId, contactId);
   }
 
   unlink(groupId: number, contactId: number): boolean {
-    return this.db.prepare('DELETE FROM group_members WHERE group_id = ? AND contact_id = ?').run(groupId, contactId).changes === 1;
+    return stmt(this.db, 'DELETE FROM group_members WHERE group_id = ? AND contact_id = ?').run(groupId, contactId).changes === 1;
   }
 
   /** A contact and its group memberships go together. */
   deleteContact(id: number): boolean {
     return this.db.transaction(() => {
-      this.db.prepare('DELETE FROM group_members WHERE contact_id = ?').run(id);
+      stmt(this.db, 'DELETE FROM group_members WHERE contact_id = ?').run(id);
       return this.contacts.delete(id);
     })();
   }
@@ -33,13 +33,13 @@ export class ContactStore {
   /** A group goes; its contacts stay in the address book. */
   deleteGroup(id: number): boolean {
     return this.db.transaction(() => {
-      this.db.prepare('DELETE FROM group_members WHERE group_id = ?').run(id);
+      stmt(this.db, 'DELETE FROM group_members WHERE group_id = ?').run(id);
       return this.groups.delete(id);
     })();
   }
 
   groupSize(groupId: number): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM group_members WHERE group_id = ?').get(groupId) as { n: number }).n;
+    return (stmt(this.db, 'SELECT COUNT(*) AS n FROM group_members WHERE group_id = ?').get(groupId) as { n: number }).n;
   }
 
   /** The group's contacts, in id order, `limit` at a time after `afterId` (exports and campaigns stream them). */
@@ -54,10 +54,10 @@ export class ContactStore {
    * transaction (100,000 rows in well under a second on these machines).
    */
   importInto(userId: number, groupId: number, rows: ContactValues[], now = Date.now()): number {
-    const insert = this.db.prepare(
+    const insert = stmt(this.db, 
       `INSERT INTO contacts (user_id, ${CONTACT_FIELDS.join(', ')}, created_at, updated_at) VALUES (?, ${CONTACT_FIELDS.map(() => '?').join(', ')}, ?, ?)`,
     );
-    const link = this.db.prepare('INSERT INTO group_members (group_id, contact_id) VALUES (?, ?)');
+    const link = stmt(this.db, 'INSERT INTO group_members (group_id, contact_id) VALUES (?, ?)');
     return this.db.transaction(() => {
       for (const r of rows) {
         const id = insert.run(userId, ...CONTACT_FIELDS.map((f) => r[f] ?? null), now, now).lastInsertRowid;

@@ -42,3 +42,20 @@ export function migrate(db: Db, migrations: Migration[] = MIGRATIONS): Migration
   }
   return applied;
 }
+
+const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/**
+ * A prepared statement, prepared once per database: better-sqlite3 does not cache them, and preparing
+ * costs more than running a keyed SELECT (read paths under load use this).
+ */
+export function stmt(db: Db, sql: string): Database.Statement {
+  let m = statements.get(db);
+  if (!m) statements.set(db, (m = new Map()));
+  let s = m.get(sql);
+  if (!s) {
+    if (m.size > 2000) m.clear();
+    m.set(sql, (s = db.prepare(sql)));
+  }
+  return s;
+}

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 import { ownerFilter, type Scope } from './users.js';
 
 /** A table whose rows belong to a user: its name and the columns clients may set and filter on. */
@@ -39,11 +39,11 @@ export class OwnedRows {
     const cols = [...Object.keys(this.spec.fixed ?? {}), ...Object.keys(values).filter((k) => this.has(k))];
     const params = [...this.fixedParams, ...cols.slice(this.fixedParams.length).map((k) => values[k] ?? null)];
     const sql = `INSERT INTO ${this.spec.table} (user_id, ${[...cols, 'created_at', 'updated_at'].join(', ')}) VALUES (?, ${[...cols, 'created_at', 'updated_at'].map(() => '?').join(', ')})`;
-    return Number(this.db.prepare(sql).run(userId, ...params, now, now).lastInsertRowid);
+    return Number(stmt(this.db, sql).run(userId, ...params, now, now).lastInsertRowid);
   }
 
   get(id: number): Row | undefined {
-    return this.db.prepare(`SELECT * FROM ${this.spec.table} WHERE id = ?${this.fixedSql}`).get(id, ...this.fixedParams) as Row | undefined;
+    return stmt(this.db, `SELECT * FROM ${this.spec.table} WHERE id = ?${this.fixedSql}`).get(id, ...this.fixedParams) as Row | undefined;
   }
 
   /** The rows `scope` may see whose columns equal `filter`'s values, oldest first. */
@@ -58,10 +58,10 @@ export class OwnedRows {
 
   update(id: number, values: Record<string, Value>, now = Date.now()): void {
     const cols = Object.keys(values).filter((k) => this.has(k));
-    this.db.prepare(`UPDATE ${this.spec.table} SET ${[...cols.map((k) => `${k} = ?`), 'updated_at = ?'].join(', ')} WHERE id = ?`).run(...cols.map((k) => values[k] ?? null), now, id);
+    stmt(this.db, `UPDATE ${this.spec.table} SET ${[...cols.map((k) => `${k} = ?`), 'updated_at = ?'].join(', ')} WHERE id = ?`).run(...cols.map((k) => values[k] ?? null), now, id);
   }
 
   delete(id: number): boolean {
-    return this.db.prepare(`DELETE FROM ${this.spec.table} WHERE id = ?${this.fixedSql}`).run(id, ...this.fixedParams).changes === 1;
+    return stmt(this.db, `DELETE FROM ${this.spec.table} WHERE id = ?${this.fixedSql}`).run(id, ...this.fixedParams).changes === 1;
   }
 }

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 import type { Role } from '../core/model.js';
 import { allows, type Permission } from '../core/permissions.js';
 
@@ -11,7 +11,7 @@ export class PermissionStore {
   exceptions(userId: number): ReadonlyMap<string, boolean> {
     let m = this.cache.get(userId);
     if (!m) {
-      const rows = this.db.prepare('SELECT permission, granted FROM user_permissions WHERE user_id = ?').all(userId) as { permission: string; granted: number }[];
+      const rows = stmt(this.db, 'SELECT permission, granted FROM user_permissions WHERE user_id = ?').all(userId) as { permission: string; granted: number }[];
       m = new Map(rows.map((r) => [r.permission, r.granted === 1]));
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(userId, m);
@@ -25,14 +25,14 @@ export class PermissionStore {
 
   /** Grant (true) or take away (false) one permission from a user, whatever the role says. */
   set(userId: number, p: Permission, granted: boolean): void {
-    this.db.prepare('INSERT INTO user_permissions (user_id, permission, granted) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET granted = excluded.granted').run(userId, p, granted ? 1 : 0);
+    stmt(this.db, 'INSERT INTO user_permissions (user_id, permission, granted) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET granted = excluded.granted').run(userId, p, granted ? 1 : 0);
     this.cache.delete(userId);
   }
 
   /** Back to what the role says. */
   clear(userId: number, p?: Permission): void {
-    if (p) this.db.prepare('DELETE FROM user_permissions WHERE user_id = ? AND permission = ?').run(userId, p);
-    else this.db.prepare('DELETE FROM user_permissions WHERE user_id = ?').run(userId);
+    if (p) stmt(this.db, 'DELETE FROM user_permissions WHERE user_id = ? AND permission = ?').run(userId, p);
+    else stmt(this.db, 'DELETE FROM user_permissions WHERE user_id = ?').run(userId);
     this.cache.delete(userId);
   }
 }

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 import { ownerFilter, type Scope } from './users.js';
 import { HELD_UNTIL } from '../core/jobs.js';
 import { isFinal, isSuccess, type Channel, type RecipientState } from '../core/model.js';
@@ -65,7 +65,7 @@ export class TransmissionStore {
   constructor(private readonly db: Db) {}
 
   get(id: number): TransmissionRow | undefined {
-    return this.db.prepare(`${SELECT} WHERE r.id = ?`).get(id) as TransmissionRow | undefined;
+    return stmt(this.db, `${SELECT} WHERE r.id = ?`).get(id) as TransmissionRow | undefined;
   }
 
   list(scope: Scope, f: TransmissionFilter, limit: number, offset = 0): TransmissionRow[] {
@@ -77,7 +77,7 @@ export class TransmissionStore {
     if (f.channels) (where.push(`j.channel IN (${f.channels.map(() => '?').join(',')})`), params.push(...f.channels));
     if (f.states) (where.push(`r.state IN (${f.states.map(() => '?').join(',')})`), params.push(...f.states));
     if (f.held !== undefined) (where.push(f.held ? 'r.due_at = ?' : 'r.due_at <> ?'), params.push(HELD_UNTIL));
-    return this.db.prepare(`${SELECT} WHERE ${where.join(' AND ')} ORDER BY r.id LIMIT ? OFFSET ?`).all(...params, limit, offset) as TransmissionRow[];
+    return stmt(this.db, `${SELECT} WHERE ${where.join(' AND ')} ORDER BY r.id LIMIT ? OFFSET ?`).all(...params, limit, offset) as TransmissionRow[];
   }
 
   attempts(recipientId: number): AttemptRow[] {
@@ -87,27 +87,27 @@ export class TransmissionStore {
   }
 
   attempt(id: number): AttemptRow | undefined {
-    return this.db.prepare('SELECT a.*, j.user_id FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE a.id = ?').get(id) as AttemptRow | undefined;
+    return stmt(this.db, 'SELECT a.*, j.user_id FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE a.id = ?').get(id) as AttemptRow | undefined;
   }
 
   results(attemptId: number): ResultRow[] {
-    return this.db.prepare('SELECT id, attempt_id, kind, value, data, created_at FROM results WHERE attempt_id = ? ORDER BY id').all(attemptId) as ResultRow[];
+    return stmt(this.db, 'SELECT id, attempt_id, kind, value, data, created_at FROM results WHERE attempt_id = ? ORDER BY id').all(attemptId) as ResultRow[];
   }
 
   /** Held → due now. False when it was not held (already sent or sending). */
   release(ids: number[], dueAt: (i: number) => number): number {
-    const st = this.db.prepare(`UPDATE recipients SET due_at = ?, reason = NULL WHERE id = ? AND state = 'queued' AND due_at = ${HELD_UNTIL}`);
+    const st = stmt(this.db, `UPDATE recipients SET due_at = ?, reason = NULL WHERE id = ? AND state = 'queued' AND due_at = ${HELD_UNTIL}`);
     return this.db.transaction(() => ids.reduce((n, id, i) => n + st.run(dueAt(i), id).changes, 0))();
   }
 
   /** Queued (not yet leased) → held again; what is in flight finishes. */
   hold(jobId: number): number {
-    return this.db.prepare(`UPDATE recipients SET due_at = ${HELD_UNTIL}, reason = 'stopped' WHERE job_id = ? AND state = 'queued'`).run(jobId).changes;
+    return stmt(this.db, `UPDATE recipients SET due_at = ${HELD_UNTIL}, reason = 'stopped' WHERE job_id = ? AND state = 'queued'`).run(jobId).changes;
   }
 
   /** Recipients of a job that are held, in order (a stopped campaign resumes with them). */
   heldOf(jobId: number): number[] {
-    return (this.db.prepare(`SELECT id FROM recipients WHERE job_id = ? AND state = 'queued' AND due_at = ${HELD_UNTIL} ORDER BY seq`).all(jobId) as { id: number }[]).map((r) => r.id);
+    return (stmt(this.db, `SELECT id FROM recipients WHERE job_id = ? AND state = 'queued' AND due_at = ${HELD_UNTIL} ORDER BY seq`).all(jobId) as { id: number }[]).map((r) => r.id);
   }
 
   /**
@@ -116,11 +116,11 @@ export class TransmissionStore {
    */
   requeue(id: number, now: number): boolean {
     return this.db.transaction(() => {
-      const r = this.db.prepare('SELECT job_id, state FROM recipients WHERE id = ?').get(id) as { job_id: number; state: RecipientState } | undefined;
+      const r = stmt(this.db, 'SELECT job_id, state FROM recipients WHERE id = ?').get(id) as { job_id: number; state: RecipientState } | undefined;
       if (!r || !isFinal(r.state)) return false;
-      this.db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = 'retry requested', final_at = NULL, tries = 0 WHERE id = ?`).run(now, id);
+      stmt(this.db, `UPDATE recipients SET state = 'queued', due_at = ?, reason = 'retry requested', final_at = NULL, tries = 0 WHERE id = ?`).run(now, id);
       const col = isSuccess(r.state) ? 'succeeded' : 'failed';
-      this.db.prepare(`UPDATE jobs SET remaining = remaining + 1, ${col} = MAX(0, ${col} - 1), status = 'submitted', completed_at = NULL WHERE id = ?`).run(r.job_id);
+      stmt(this.db, `UPDATE jobs SET remaining = remaining + 1, ${col} = MAX(0, ${col} - 1), status = 'submitted', completed_at = NULL WHERE id = ?`).run(r.job_id);
       return true;
     })();
   }
@@ -131,19 +131,19 @@ export class TransmissionStore {
    */
   remove(id: number): 'removed' | 'busy' | 'missing' {
     return this.db.transaction(() => {
-      const r = this.db.prepare('SELECT job_id, state, due_at FROM recipients WHERE id = ?').get(id) as { job_id: number; state: RecipientState; due_at: number } | undefined;
+      const r = stmt(this.db, 'SELECT job_id, state, due_at FROM recipients WHERE id = ?').get(id) as { job_id: number; state: RecipientState; due_at: number } | undefined;
       if (!r) return 'missing';
       const held = r.state === 'queued' && r.due_at === HELD_UNTIL;
       if (!held && !isFinal(r.state)) return 'busy';
-      this.db.prepare('DELETE FROM attempt_parts WHERE attempt_id IN (SELECT id FROM attempts WHERE recipient_id = ?)').run(id);
-      this.db.prepare('DELETE FROM results WHERE recipient_id = ?').run(id);
-      this.db.prepare('DELETE FROM attempts WHERE recipient_id = ?').run(id);
-      this.db.prepare('DELETE FROM recipients WHERE id = ?').run(id);
+      stmt(this.db, 'DELETE FROM attempt_parts WHERE attempt_id IN (SELECT id FROM attempts WHERE recipient_id = ?)').run(id);
+      stmt(this.db, 'DELETE FROM results WHERE recipient_id = ?').run(id);
+      stmt(this.db, 'DELETE FROM attempts WHERE recipient_id = ?').run(id);
+      stmt(this.db, 'DELETE FROM recipients WHERE id = ?').run(id);
       const col = held ? 'remaining' : isSuccess(r.state) ? 'succeeded' : 'failed';
-      const job = this.db.prepare(`UPDATE jobs SET total = total - 1, ${col} = MAX(0, ${col} - 1) WHERE id = ? RETURNING total`).get(r.job_id) as { total: number };
+      const job = stmt(this.db, `UPDATE jobs SET total = total - 1, ${col} = MAX(0, ${col} - 1) WHERE id = ? RETURNING total`).get(r.job_id) as { total: number };
       if (job.total <= 0) {
-        this.db.prepare('DELETE FROM callbacks WHERE job_id = ?').run(r.job_id);
-        this.db.prepare('DELETE FROM jobs WHERE id = ?').run(r.job_id);
+        stmt(this.db, 'DELETE FROM callbacks WHERE job_id = ?').run(r.job_id);
+        stmt(this.db, 'DELETE FROM jobs WHERE id = ?').run(r.job_id);
       }
       return 'removed';
     })();

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 import type { Role } from '../core/model.js';
 import { hashPassword } from '../core/passwords.js';
 
@@ -76,19 +76,19 @@ export class UserStore {
   }
 
   byCode(code: string): UserRow | undefined {
-    return this.db.prepare('SELECT * FROM users WHERE user_code = ?').get(code) as UserRow | undefined;
+    return stmt(this.db, 'SELECT * FROM users WHERE user_code = ?').get(code) as UserRow | undefined;
   }
 
   byId(id: number): UserRow | undefined {
-    return this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    return stmt(this.db, 'SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
   }
 
   list(): UserRow[] {
-    return this.db.prepare('SELECT * FROM users ORDER BY id').all() as UserRow[];
+    return stmt(this.db, 'SELECT * FROM users ORDER BY id').all() as UserRow[];
   }
 
   count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
+    return (stmt(this.db, 'SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
   }
 
   /** One page of the users `scope` may see, by user_code substring, oldest first. */
@@ -96,8 +96,8 @@ export class UserStore {
     const owner = ownerFilter(scope, 'id');
     const like = codeLike ? ` AND user_code LIKE ? ESCAPE '\\'` : '';
     const params: (string | number)[] = [...owner.params, ...(codeLike ? [`%${codeLike.replace(/[\\%_]/g, (c) => '\\' + c)}%`] : [])];
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM users WHERE ${owner.sql}${like}`).get(...params) as { n: number }).n;
-    const rows = this.db.prepare(`SELECT * FROM users WHERE ${owner.sql}${like} ORDER BY id LIMIT ? OFFSET ?`).all(...params, size, (page - 1) * size) as UserRow[];
+    const total = (stmt(this.db, `SELECT COUNT(*) AS n FROM users WHERE ${owner.sql}${like}`).get(...params) as { n: number }).n;
+    const rows = stmt(this.db, `SELECT * FROM users WHERE ${owner.sql}${like} ORDER BY id LIMIT ? OFFSET ?`).all(...params, size, (page - 1) * size) as UserRow[];
     return { rows, total };
   }
 
@@ -115,12 +115,12 @@ export class UserStore {
     if (patch.profile) (sets.push('profile = ?'), params.push(JSON.stringify({ ...(JSON.parse(cur.profile) as Record<string, unknown>), ...patch.profile })));
     sets.push('updated_at = ?');
     params.push(now);
-    this.db.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+    stmt(this.db, `UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
     return true;
   }
 
   setPassword(id: number, password: string, now = Date.now()): boolean {
-    return this.db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?').run(hashPassword(password), now, id).changes === 1;
+    return stmt(this.db, 'UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?').run(hashPassword(password), now, id).changes === 1;
   }
 
   /** May `scope` see the work of `ownerId`? */

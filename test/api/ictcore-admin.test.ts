@@ -147,7 +147,6 @@ describe('ICTCore face: providers', () => {
       const sandbox = ((await d.api('GET', '/providers?name=sandbox', { auth: admin })).json as { provider_id: number }[])[0]!.provider_id;
       expect((await d.api('PUT', `/providers/${sandbox}`, { auth: admin, body: { active: 0 } })).status).toBe(423); // declared by the config
       for (let i = 0; i < 200 && !((await d.api('GET', '/health')).json.providers as { id: number; up: boolean }[]).find((p) => p.id === b)?.up; i++) await new Promise((res) => setTimeout(res, 25));
-      await d.api('PUT', `/providers/${b}`, { auth: admin, body: { weight: 3 } });
       const owner = d.addUser('weigher', 'user');
       const job = await d.api('POST', '/api/v1/jobs', { auth: owner.auth, body: { job_type: 'sms', message: 'w', recipients: Array.from({ length: 400 }, (_, i) => ({ destination: `+6149157${String(2000 + i)}` })) } });
       expect(job.status, job.text).toBe(200);

@@ -89,7 +89,9 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
   app.post('/authenticate/cancel', { config: { open: true } }, async () => true);
 
   // Media uploads (documents, recordings, templates) arrive as raw bodies of their own type.
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // text/plain too: Fastify's own parser would hand over a decoded string.
+  app.removeContentTypeParser('text/plain');
+  for (const type of ['*', 'text/plain']) app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   const contacts = new ContactStore(deps.db);
   const messages = new MessageStore(deps.db);

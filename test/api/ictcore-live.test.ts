@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { startDaemon } from '../../dist/main.js';
+import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { EslPeer } from '../peers/esl.js';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()!();
+});
+
+async function login(d: { url: string }, username: string, password: string): Promise<string> {
+  const r = await fetch(`${d.url}/authenticate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  return `Bearer ${((await r.json()) as { token: string }).token}`;
+}
+
+describe('ICTCore face on a running daemon', () => {
+  it('adds a FreeSWITCH trunk that connects at once, and reloads its sofia gateway when it changes', async () => {
+    const peer = new EslPeer({ password: 'Esl-test-secret-1', gatewaysOnRescan: () => ['telco-b'] });
+    const port = await peer.listen();
+    const d = await testDaemon({ sandbox: { enabled: false } });
+    closers.push(async () => (await d.close(), await peer.close()));
+    d.addUser('root', 'admin', { password: 'root-secret' });
+    const admin = await login(d, 'root', 'root-secret');
+    const dir = mkdtempSync(join(tmpdir(), 'sip-profiles-'));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const trunk = { gateway_dir: dir, realm: 'sip.telco-b.example.net', username: 'acct', password: 'first-secret' };
+    const settings = { gateway: 'telco-b', reconnect_min_ms: 50, reconnect_max_ms: 200, esl_timeout_ms: 2000, trunk };
+    const r = await d.api('POST', '/providers', { auth: admin, body: { name: 'fs-b', gateway_flag: 8, service_flag: 3, host: '127.0.0.1', port, password: 'Esl-test-secret-1', dialstring: 'sofia/gateway/{gateway}/{number}', settings: JSON.stringify(settings), register: 0 } });
+    expect(r.status, r.text).toBe(200);
+    const id = r.json as number;
+    const up = async () => ((await d.api('GET', '/health')).json.providers as { id: number; up: boolean }[]).find((p) => p.id === id)?.up;
+    for (let i = 0; i < 200 && !(await up()); i++) await new Promise((res) => setTimeout(res, 25));
+    expect(await up()).toBe(true);
+    await d.waitFor(() => (peer as unknown as { sofia?: string[] }).sofia?.includes('profile external rescan'));
+    const xml = readFileSync(join(dir, 'switchpost-telco-b.xml'), 'utf8');
+    expect(xml).toContain('value="first-secret"');
+    expect(xml).toContain('<param name="register" value="false"/>');
+    expect((await d.api('GET', `/providers/${id}`, { auth: admin })).json).toMatchObject({ type: 'freeswitch', gateway_flag: 8, service_flag: 3, services: ['voice', 'fax'] });
+    // A new trunk password through the API: the running daemon kills the gateway and loads it again.
+    const changed = await d.api('PUT', `/providers/${id}`, { auth: admin, body: { settings: JSON.stringify({ ...settings, trunk: { ...trunk, password: 'second-secret' } }) } });
+    expect(changed.status, changed.text).toBe(200);
+    await d.waitFor(() => (peer as unknown as { sofia: string[] }).sofia.filter((x) => x.includes('rescan')).length === 2);
+    expect((peer as unknown as { sofia: string[] }).sofia).toContain('profile external killgw telco-b');
+    expect(readFileSync(join(dir, 'switchpost-telco-b.xml'), 'utf8')).toContain('value="second-secret"');
+  });
+
+  it('keeps schedules across a restart: a send scheduled before the daemon stops happens after it starts again', async () => {
+    const d = await testDaemon();
+    d.addUser('alice', 'user', { password: 'alice-secret' });
+    const token = await login(d, 'alice', 'alice-secret');
+    const program = (await d.api('POST', '/programs/sendsms', { auth: token, body: { name: 'later', data: 'After the restart' } })).json as number;
+    const id = (await d.api('POST', '/transmissions', { auth: token, body: { program_id: program, phone: '+61491570156' } })).json as number;
+    expect((await d.api('PUT', `/transmissions/${id}/schedule`, { auth: token, body: { delay: 2 } })).status).toBe(200);
+    await d.stop();
+    const again = await startDaemon(d.config, { log: pino({ level: 'silent' }) });
+    closers.push(async () => (await again.stop(), rmSync(d.dir, { recursive: true, force: true })));
+    const state = () => (again.db.prepare('SELECT state FROM recipients WHERE id = ?').get(id) as { state: string }).state;
+    expect(state()).toBe('queued');
+    const until = Date.now() + 8000;
+    while (state() !== 'delivered' && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(state()).toBe('delivered');
+    expect(again.db.prepare('SELECT COUNT(*) AS n FROM schedules').get()).toEqual({ n: 0 }); // ran once, then gone
+    // A token from before the restart still works: the signing key is kept in data_dir.
+    const res = await fetch(`${again.url}/transmissions/${id}/status`, { headers: { authorization: token } });
+    expect(await res.json()).toBe('completed');
+  });
+});

@@ -410,8 +410,10 @@ CREATE TABLE user_permissions (
   PRIMARY KEY (user_id, permission)
 ) WITHOUT ROWID;
 
--- A transmission (recipient) knows its contact; a job its program, account and campaign.
+-- A transmission (recipient) knows its contact; a job its program, account and campaign. A deleted
+-- transmission is hidden, not removed: ids are never reused while caches may still hold them.
 ALTER TABLE recipients ADD COLUMN contact_id INTEGER;
+ALTER TABLE recipients ADD COLUMN hidden INTEGER;
 ALTER TABLE jobs ADD COLUMN program_id INTEGER;
 ALTER TABLE jobs ADD COLUMN account_id INTEGER;
 ALTER TABLE jobs ADD COLUMN campaign_id INTEGER;

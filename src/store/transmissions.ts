@@ -65,12 +65,12 @@ export class TransmissionStore {
   constructor(private readonly db: Db) {}
 
   get(id: number): TransmissionRow | undefined {
-    return stmt(this.db, `${SELECT} WHERE r.id = ?`).get(id) as TransmissionRow | undefined;
+    return stmt(this.db, `${SELECT} WHERE r.id = ? AND r.hidden IS NULL`).get(id) as TransmissionRow | undefined;
   }
 
   list(scope: Scope, f: TransmissionFilter, limit: number, offset = 0): TransmissionRow[] {
     const owner = ownerFilter(scope, 'j.user_id');
-    const where = [owner.sql, "j.face = 'ictcore'"];
+    const where = [owner.sql, "j.face = 'ictcore'", 'r.hidden IS NULL'];
     const params: (string | number)[] = [...owner.params];
     for (const k of ['program_id', 'account_id', 'campaign_id'] as const) if (f[k] !== undefined) (where.push(`j.${k} = ?`), params.push(f[k]!));
     for (const k of ['contact_id', 'destination'] as const) if (f[k] !== undefined) (where.push(`r.${k} = ?`), params.push(f[k]!));
@@ -87,7 +87,7 @@ export class TransmissionStore {
   }
 
   attempt(id: number): AttemptRow | undefined {
-    return stmt(this.db, 'SELECT a.*, j.user_id FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE a.id = ?').get(id) as AttemptRow | undefined;
+    return stmt(this.db, 'SELECT a.*, j.user_id FROM attempts a JOIN jobs j ON j.id = a.job_id JOIN recipients r ON r.id = a.recipient_id WHERE a.id = ? AND r.hidden IS NULL').get(id) as AttemptRow | undefined;
   }
 
   results(attemptId: number): ResultRow[] {
@@ -126,24 +126,22 @@ export class TransmissionStore {
   }
 
   /**
-   * Delete a transmission that is not being sent (held, or finished) with its attempts and results;
-   * its job goes too when nothing else is in it. 'busy' when it is queued to go or in flight.
+   * Delete a transmission that is not being sent (held, or finished): it is hidden from every read,
+   * a held one cancelled so that its job can finish. 'busy' when it is queued to go or in flight.
    */
-  remove(id: number): 'removed' | 'busy' | 'missing' {
+  remove(id: number, now: number): 'removed' | 'busy' | 'missing' {
     return this.db.transaction(() => {
-      const r = stmt(this.db, 'SELECT job_id, state, due_at FROM recipients WHERE id = ?').get(id) as { job_id: number; state: RecipientState; due_at: number } | undefined;
+      const r = stmt(this.db, 'SELECT job_id, state, due_at FROM recipients WHERE id = ? AND hidden IS NULL').get(id) as { job_id: number; state: RecipientState; due_at: number } | undefined;
       if (!r) return 'missing';
       const held = r.state === 'queued' && r.due_at === HELD_UNTIL;
       if (!held && !isFinal(r.state)) return 'busy';
-      stmt(this.db, 'DELETE FROM attempt_parts WHERE attempt_id IN (SELECT id FROM attempts WHERE recipient_id = ?)').run(id);
-      stmt(this.db, 'DELETE FROM results WHERE recipient_id = ?').run(id);
-      stmt(this.db, 'DELETE FROM attempts WHERE recipient_id = ?').run(id);
-      stmt(this.db, 'DELETE FROM recipients WHERE id = ?').run(id);
-      const col = held ? 'remaining' : isSuccess(r.state) ? 'succeeded' : 'failed';
-      const job = stmt(this.db, `UPDATE jobs SET total = total - 1, ${col} = MAX(0, ${col} - 1) WHERE id = ? RETURNING total`).get(r.job_id) as { total: number };
-      if (job.total <= 0) {
-        stmt(this.db, 'DELETE FROM callbacks WHERE job_id = ?').run(r.job_id);
-        stmt(this.db, 'DELETE FROM jobs WHERE id = ?').run(r.job_id);
+      if (held) {
+        stmt(this.db, `UPDATE recipients SET state = 'cancelled', reason = 'deleted', final_at = ?, due_at = ${Number.MAX_SAFE_INTEGER}, hidden = 1 WHERE id = ?`).run(now, id);
+        stmt(this.db, `UPDATE jobs SET remaining = remaining - 1, failed = failed + 1,
+            status = CASE WHEN status = 'submitted' AND remaining - 1 <= 0 THEN 'complete' ELSE status END,
+            completed_at = CASE WHEN completed_at IS NULL AND remaining - 1 <= 0 THEN ? ELSE completed_at END WHERE id = ?`).run(now, r.job_id);
+      } else {
+        stmt(this.db, 'UPDATE recipients SET hidden = 1 WHERE id = ?').run(id);
       }
       return 'removed';
     })();

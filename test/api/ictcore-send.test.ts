@@ -132,6 +132,12 @@ describe('ICTCore face: programs, transmissions and spools', () => {
       expect(r.status, `${path} ${JSON.stringify(body)}`).toBe(status);
       expect(r.json.error.message).toMatch(pattern);
     }
+    // try_allowed bounds the tries: a number whose link is always down fails after exactly that many.
+    const limited = (await d.api('POST', '/transmissions', { auth: alice, body: { program_id: program, phone: '+61491570009', try_allowed: 2 } })).json as number;
+    await d.api('POST', `/transmissions/${limited}/send`, { auth: alice });
+    await d.waitFor(() => (d.db.prepare('SELECT state FROM recipients WHERE id = ?').get(limited) as { state: string }).state === 'failed', 8000);
+    expect((await d.api('GET', `/transmissions/${limited}`, { auth: alice })).json).toMatchObject({ status: 'failed', try_allowed: 2, try_done: 2 });
+    expect((await d.api('GET', `/transmissions/${limited}/detail`, { auth: alice })).json.map((s: { status: string }) => s.status)).toEqual(['failed', 'failed']);
     // Inbound and e-mail programs are stored but cannot send yet.
     const account = (await d.api('POST', '/accounts', { auth: alice, body: { username: 'alice-in' } })).json;
     const rx = (await d.api('POST', '/programs/receivesms', { auth: alice, body: { name: 'rx', account_id: account } })).json;

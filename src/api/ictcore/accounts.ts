@@ -37,6 +37,10 @@ export class AccountStore {
   deleteSetting(accountId: number, name: string): boolean {
     return this.db.prepare('DELETE FROM account_settings WHERE account_id = ? AND name = ?').run(accountId, name).changes === 1;
   }
+  /** The account `req`'s user may use (its own, or one it made and set free), else 404. */
+  owned(ctx: Ctx, req: FastifyRequest, id: number): Row {
+    return ctx.own(req, this.rows.get(id), `account ${id}`, accountOwner);
+  }
   usernameTaken(username: string, except: number | null): boolean {
     return this.db.prepare('SELECT 1 FROM accounts WHERE username = ? AND id IS NOT ?').get(username, except) !== undefined;
   }
@@ -82,7 +86,7 @@ const toColumns = (b: z.infer<typeof accountPatch>): Record<string, string | num
 };
 
 /** An account set free (no user) belongs to whoever made it. */
-const ownerOf = (r: Row): number => (r.user_id as number | null) ?? (r.created_by as number);
+export const accountOwner = (r: Row): number => (r.user_id as number | null) ?? (r.created_by as number);
 
 export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStore, programOwned: (req: FastifyRequest, id: number) => void): void {
   const present = (r: Row) => ({
@@ -102,7 +106,7 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStor
   });
   const load = (req: FastifyRequest) => {
     const id = idParam((req.params as { id: string }).id, 'account');
-    return ctx.own(req, store.rows.get(id), `account ${id}`, ownerOf);
+    return ctx.own(req, store.rows.get(id), `account ${id}`, accountOwner);
   };
   const checkUsername = (values: Record<string, unknown>, existing: Row | null) => {
     if (typeof values.username === 'string' && store.usernameTaken(values.username, existing?.id ?? null)) throw new ApiError(412, `Data validation failed, for username: "${values.username}" is taken`);
@@ -122,7 +126,7 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStor
       return existing ? values : { ...values, created_by: ctx.user(req).id };
     },
     remove: (id) => store.delete(id),
-    ownerOf,
+    ownerOf: accountOwner,
   });
 
   app.put('/accounts/:id/programs/:program_id', async (req) => {

@@ -127,7 +127,7 @@ export function campaignRoutes(app: FastifyInstance, ctx: Ctx, runs: CampaignRun
   const checkRefs = (req: FastifyRequest, v: Record<string, unknown>) => {
     if (v.program_id !== undefined) ctx.own(req, deps.programs.get(v.program_id as number), `program ${v.program_id}`);
     if (v.group_id !== undefined) ctx.own(req, deps.contacts.groups.get(v.group_id as number), `group ${v.group_id}`);
-    if (v.account_id) ctx.own(req, deps.accounts.rows.get(v.account_id as number), `account ${v.account_id}`, (r) => (r.user_id as number | null) ?? (r.created_by as number));
+    if (v.account_id) deps.accounts.owned(ctx, req, v.account_id as number);
   };
   crudRoutes(app, ctx, {
     path: '/campaigns',

@@ -16,8 +16,9 @@ export interface CrudSpec {
   /** Permission prefix: contact → contact_create, contact_list… */
   perm: 'contact' | 'group' | 'campaign' | 'message' | 'account' | 'program';
   store: OwnedRows;
-  create: z.ZodType<Values>;
-  update: z.ZodType<Values>;
+  /** Bodies of POST and PUT (a module that makes its own create or update routes leaves them out). */
+  create?: z.ZodType<Values>;
+  update?: z.ZodType<Values>;
   /** Query-string field → column a list may be filtered by. */
   filters: Record<string, string>;
   present: (row: Row) => Record<string, unknown>;
@@ -29,8 +30,6 @@ export interface CrudSpec {
   remove?: (id: number) => boolean;
   /** Who owns a row, when not its user_id (an account set free: its creator). */
   ownerOf?: (row: Row) => number | null;
-  /** Leave out routes a module defines itself. */
-  skip?: ('create' | 'update')[];
 }
 
 /**
@@ -44,10 +43,11 @@ export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
     return ctx.own(req, s.store.get(id), `${s.what} ${id}`, s.ownerOf);
   };
 
-  if (!s.skip?.includes('create')) {
+  const { create, update } = s;
+  if (create) {
     app.post(s.path, async (req) => {
       const user = ctx.authorize(req, perm('create'));
-      let values = parseBody(s.create, req.body);
+      let values = parseBody(create, req.body);
       if (s.beforeWrite) values = await s.beforeWrite(req, values, null);
       return s.store.insert(user.id, values, ctx.deps.clock.now());
     });
@@ -60,11 +60,11 @@ export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
     ctx.authorize(req, perm('read'));
     return s.present(load(req));
   });
-  if (!s.skip?.includes('update')) {
+  if (update) {
     app.put(`${s.path}/:id`, async (req) => {
       ctx.authorize(req, perm('update'));
       const row = load(req);
-      let values = parseBody(s.update, req.body);
+      let values = parseBody(update, req.body);
       if (s.beforeWrite) values = await s.beforeWrite(req, values, row);
       if (Object.keys(values).length) s.store.update(row.id, values, ctx.deps.clock.now());
       return s.present(s.store.get(row.id)!);

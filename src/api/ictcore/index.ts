@@ -102,7 +102,7 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
   groupRoutes(app, ctx, contacts);
   messageRoutes(app, ctx, messages);
   const ownProgram = (req: FastifyRequest, id: number) => void ctx.own(req, programs.get(id), `program ${id}`);
-  const ownAccount = (req: FastifyRequest, id: number) => void ctx.own(req, accounts.rows.get(id), `account ${id}`, (r) => (r.user_id as number | null) ?? (r.created_by as number));
+  const ownAccount = (req: FastifyRequest, id: number) => void accounts.owned(ctx, req, id);
   programRoutes(app, ctx, programs, messages, ownAccount);
   accountRoutes(app, ctx, accounts, ownProgram);
   const transmissions = transmissionRoutes(app, ctx, { contacts, accounts, messages, programs, schedules });

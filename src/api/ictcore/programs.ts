@@ -93,12 +93,9 @@ export function programRoutes(app: FastifyInstance, ctx: Ctx, programs: OwnedRow
     what: 'program',
     perm: 'program',
     store: programs,
-    create: z.object({}) as never,
-    update: z.object({}) as never,
     filters: { program_id: 'id', name: 'name', type: 'type', parent_id: 'parent_id' },
     present: presentProgram,
-    // ICTCore makes programs by type and never updates one: make a new one instead.
-    skip: ['create', 'update'],
+    // No create or update here: ICTCore makes programs by type (below) and never updates one.
   });
 
   app.post('/programs/:type', async (req) => {

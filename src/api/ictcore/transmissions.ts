@@ -31,10 +31,11 @@ const STATES_OF: Record<string, RecipientState[]> = {
   invalid: ['invalid'],
 };
 
-/** An attempt's status as ICTCore's spool has it (initiated, completed, failed). */
+/** An attempt's status as ICTCore's spool has it: under way, ended well, or not (held and interrupted ones too). */
 export function spoolStatus(a: Pick<AttemptRow, 'status'>): 'initiated' | 'completed' | 'failed' {
-  if (['delivered', 'sent', 'accepted', 'unknown'].includes(a.status)) return a.status === 'accepted' ? 'initiated' : 'completed';
-  if (['sending', 'dialing', 'queued', 'held'].includes(a.status)) return 'initiated';
+  if (a.status === 'sending' || a.status === 'submitted' || a.status === 'dialing') return 'initiated';
+  // "unknown": no receipt came before the timeout; the message counts as sent.
+  if (a.status === 'delivered' || a.status === 'sent' || a.status === 'unknown') return 'completed';
   return 'failed';
 }
 
@@ -107,7 +108,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
     if (!contact.phone) throw new ApiError(412, `Data validation failed, for contact_id: contact ${contact.id} has no phone number`);
     let sender: string | null = null;
     if (b.account_id) {
-      const account = ctx.own(req, deps.accounts.rows.get(b.account_id), `account ${b.account_id}`, (r) => (r.user_id as number | null) ?? (r.created_by as number));
+      const account = deps.accounts.owned(ctx, req, b.account_id);
       sender = (account.phone as string | null) ?? null;
     }
     return actions.createHeld(user, channel, content, contact, { programId: program.id, accountId: b.account_id ?? null, sender, title: b.title ?? null, origin: b.origin ?? null, tries: b.try_allowed ?? null });
@@ -156,7 +157,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
   const remove = async (req: FastifyRequest) => {
     ctx.authorize(req, 'transmission_delete');
     const t = load(req);
-    const r = store.remove(t.id);
+    const r = store.remove(t.id, ctx.deps.clock.now());
     if (r === 'busy') throw new ApiError(423, `transmission ${t.id} is being sent; delete it once it has finished`);
     return true;
   };

@@ -124,11 +124,11 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     const agentOf = ctx.deps.db.prepare('SELECT 1 FROM users WHERE agent_id = ? LIMIT 1').get(u.id) !== undefined;
     if (owns || agentOf) throw new ApiError(423, `user ${u.id} owns ${owns ?? 'users'}; disable it with PUT {"active": 0} instead`);
     ctx.deps.db.transaction(() => {
-      ctx.deps.db.prepare('DELETE FROM user_permissions WHERE user_id = ?').run(u.id);
       ctx.deps.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(u.id);
       ctx.deps.db.prepare('UPDATE accounts SET user_id = NULL WHERE user_id = ?').run(u.id);
       ctx.deps.db.prepare('DELETE FROM users WHERE id = ?').run(u.id);
     })();
+    permissions.clear(u.id); // its exceptions, and their cache: ids can come back
     ctx.deps.credentialsChanged();
     return true;
   };

@@ -9,8 +9,11 @@ export type Outcome =
   | { kind: 'accepted'; peerId?: string | undefined; awaitReceipt: boolean; parts?: number; encoding?: string; partPeerIds?: string[] }
   /** The final word from the network (an SMS DLR, a call's end). */
   | { kind: 'receipt'; status: ReceiptStatus; code?: string | undefined; text?: string | undefined; cost?: number; call?: CallResult }
-  /** The attempt did not get through. Retryable failures go back to the queue while tries remain. */
-  | { kind: 'failed'; retryable: boolean; state?: 'undeliverable' | 'rejected' | 'invalid' | 'expired'; reason: string; code?: string | undefined }
+  /**
+   * The attempt did not get through. Retryable failures go back to the queue while tries remain. A fax
+   * that went partly says how many pages arrived (`pages`): its retry starts after them.
+   */
+  | { kind: 'failed'; retryable: boolean; state?: 'undeliverable' | 'rejected' | 'invalid' | 'expired'; reason: string; code?: string | undefined; pages?: number }
   /** The gateway could not send it now (link down): back to the queue after `retryMs`, without using a try. */
   | { kind: 'held'; reason: string; retryMs: number }
   /** Not an outcome yet: the peer's id for the attempt, stored before the peer acts (a call's UUID before it is dialled). */

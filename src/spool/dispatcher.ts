@@ -175,7 +175,7 @@ export class Dispatcher {
         this.spool.lease(row.id, now + this.opts.leaseMs, address, attemptId);
         this.inFlight.set(attemptId, { recipientId: row.id, jobId: row.job_id, providerId: pick.provider.id, destination: address });
         sentJobs.add(row.job_id);
-        sends.push([pick.gateway, this.delivery(job, row, address, attemptId)]);
+        sends.push([pick.gateway, this.delivery(job, row, address, attemptId, now)]);
       }
       for (const jobId of sentJobs) this.spool.markJobSent(jobId, now);
       this.recorder.applyCounters(counters, now, events);
@@ -197,7 +197,7 @@ export class Dispatcher {
     return rows.length - stayed;
   }
 
-  private delivery(job: SpoolJob, row: DueRow, address: string, attemptId: number): Delivery {
+  private delivery(job: SpoolJob, row: DueRow, address: string, attemptId: number, now: number): Delivery {
     const fields: MergeFields = row.fields ? (JSON.parse(row.fields) as MergeFields) : {};
     fields.recipient ??= row.name ?? '';
     fields.reference ??= row.reference ?? '';
@@ -212,7 +212,8 @@ export class Dispatcher {
       text: job.template(fields),
       ...(job.service === 'voice' || job.service === 'fax' ? { fields, content: job.info.content } : {}),
       ...(job.sms ? { sms: job.sms } : {}),
-      extras: {},
+      // A fax resumes after the pages an earlier try delivered, in audio mode where T.38 failed.
+      extras: job.service === 'fax' ? { fax: this.spool.faxHistory(row.id, address, now) } : {},
     };
   }
 

@@ -236,7 +236,7 @@ export class Recorder implements GatewaySink {
         b.submits.delete(attempt.id);
         this.spool.attemptAcceptedAndEnded(attempt.id, accepted.peerId, accepted.parts, accepted.encoding, accepted.at, status, responseOf(o), r.at, o.kind === 'receipt' ? (o.cost ?? null) : null);
       } else {
-        this.spool.attemptEnded(attempt.id, status, responseOf(o), r.at, o.kind === 'receipt' ? (o.cost ?? null) : null);
+        this.spool.attemptEnded(attempt.id, status, responseOf(o), r.at, o.kind === 'receipt' ? (o.cost ?? null) : null, o.kind === 'failed' ? (o.pages ?? null) : null);
       }
       if (accepted && o.kind !== 'receipt') this.log.warn({ attemptId: attempt.id, outcome: o.kind }, 'an accepted attempt was reported again as not sent');
       recipientSubmit = accepted;

@@ -114,7 +114,16 @@ export class SpoolStore {
         `SELECT a.id AS attemptId, r.id AS recipientId, a.destination, a.peer_id AS peerId, r.state AS state FROM recipients r JOIN attempts a ON a.id = r.attempt_id
          WHERE r.state IN ('sending', 'submitted') AND a.provider_id = ? AND a.peer_id IS NOT NULL`,
       ),
-      attemptEnded: db.prepare(`UPDATE attempts SET status = ?, response = ?, ended_at = ?, cost = COALESCE(?, cost) WHERE id = ?`),
+      attemptEnded: db.prepare(`UPDATE attempts SET status = ?, response = ?, ended_at = ?, cost = COALESCE(?, cost), parts = COALESCE(?, parts) WHERE id = ?`),
+      // A fax's pages that arrived in failed tries since its last success, and T.38 failures to its number.
+      faxPagesSent: db.prepare(
+        `SELECT COALESCE(SUM(parts), 0) AS pages FROM attempts WHERE recipient_id = ? AND status = 'failed_retryable' AND parts > 0
+           AND id > COALESCE((SELECT MAX(id) FROM attempts WHERE recipient_id = ? AND status = 'delivered'), 0)`,
+      ),
+      faxT38Failed: db.prepare(
+        `SELECT 1 FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE a.destination = ? AND j.channel = 'fax' AND a.ended_at > ?
+           AND (a.response LIKE '%T.38%' OR a.response LIKE '%T38%') LIMIT 1`,
+      ),
       insertResult: db.prepare(`INSERT INTO results (attempt_id, recipient_id, job_id, kind, value, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       jobCounters: db.prepare(
         `UPDATE jobs SET remaining = remaining - @done, succeeded = succeeded + @succeeded, failed = failed + @failed, cost = cost + @cost,
@@ -260,8 +269,18 @@ export class SpoolStore {
     this.s.attemptAcceptedAndEnded.run(peerId, parts, encoding, acceptedAt, status, response, now, cost, attemptId);
   }
 
-  attemptEnded(attemptId: number, status: string, response: string | null, now: number, cost: number | null = null): void {
-    this.s.attemptEnded.run(status, response, now, cost, attemptId);
+  /**
+   * What earlier tries tell a fax's next one, from the attempts table (so it survives restarts): the
+   * pages already received (the next try starts after them) and whether T.38 failed to this number
+   * within `audioDays` (then it goes in audio mode).
+   */
+  faxHistory(recipientId: number, destination: string, now: number, audioDays = 30): { startPage: number; audio: boolean } {
+    const { pages } = this.s.faxPagesSent.get(recipientId, recipientId) as { pages: number };
+    return { startPage: pages, audio: this.s.faxT38Failed.get(destination, now - audioDays * 86_400_000) !== undefined };
+  }
+
+  attemptEnded(attemptId: number, status: string, response: string | null, now: number, cost: number | null = null, parts: number | null = null): void {
+    this.s.attemptEnded.run(status, response, now, cost, parts, attemptId);
   }
 
   insertResult(attemptId: number | null, recipientId: number, jobId: number, kind: string, value: string | null, data: unknown, now: number): void {

@@ -23,12 +23,12 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-async function start(script?: ConstructorParameters<typeof EslPeer>[0]['script'], settings: Record<string, unknown> = {}, provider: Record<string, unknown> = {}, existing?: EslPeer) {
+async function start(script?: ConstructorParameters<typeof EslPeer>[0]['script'], settings: Record<string, unknown> = {}, provider: Record<string, unknown> = {}, existing?: EslPeer, retry = { tries: 2, backoff_seconds: 0.05, backoff_max_seconds: 0.1 }) {
   peer = existing ?? new EslPeer({ password: 'Esl-test-secret-1', script, gatewaysOnRescan: () => ['telco-a'] });
   const port = existing ? existing.port : await peer.listen();
   d = await testDaemon({
     sandbox: { enabled: false },
-    spool: { poll_ms: 20, retry: { tries: 2, backoff_seconds: 0.05, backoff_max_seconds: 0.1 } },
+    spool: { poll_ms: 20, retry },
     providers: [{ name: 'fs', driver: 'freeswitch', services: ['voice', 'fax'], host: '127.0.0.1', port, password: 'Esl-test-secret-1', dialstring: 'sofia/gateway/{gateway}/{number}', settings: { gateway: 'telco-a', caller_id_number: '+61299990000', reconnect_min_ms: 50, reconnect_max_ms: 200, esl_timeout_ms: 2000, cost_per_minute: 0.12, ...settings }, ...provider }],
   });
   const until = Date.now() + 10_000;
@@ -193,6 +193,39 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     await d.waitFor(complete(d, job), 15_000);
     expect(peer.originates.map((o) => [o.vars.fax_enable_t38, o.vars.fax_enable_t38_request])).toEqual([['true', 'true'], ['false', 'false']]);
     expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 2 });
+  });
+
+  it('fax: what a try left (pages received, T.38 failed) is kept in the spool, so a restart neither resends pages nor offers T.38 again', async () => {
+    const { PDFDocument } = await import('pdf-lib');
+    const doc = await PDFDocument.create();
+    for (let i = 0; i < 3; i++) doc.addPage([595, 842]);
+    const pdf = Buffer.from(await doc.save()).toString('base64');
+    const outcomes = [
+      { answer: true, fax: { success: false, pages: 2, total: 3, code: 49, text: 'The call dropped prematurely' } },
+      { answer: true, fax: { success: false, pages: 0, total: 3, code: 66, text: 'T.38 negotiation failed' } },
+      { answer: true, fax: { success: true, pages: 1, total: 3 } },
+    ];
+    let n = 0;
+    // Slow retries, so that the daemon can be stopped between the tries.
+    const first = await start(() => outcomes[n++]!, {}, {}, undefined, { tries: 3, backoff_seconds: 1.5, backoff_max_seconds: 3 });
+    const job = await post(first.d, first.u.auth, { job_type: 'fax', files: [{ name: 'three.pdf', base64content: pdf }], recipients: [{ destination: '+61491570156' }] });
+    await first.d.waitFor(() => first.peer.originates.length === 1 && (first.d.db.prepare('SELECT state FROM recipients WHERE job_id = ?').get(job) as { state: string }).state === 'queued');
+    const restart = async () => {
+      const config = d!.config;
+      await d!.stop();
+      const again = await startDaemon(config, { log: pino({ level: 'silent' }) });
+      d!.stop = async () => again.stop();
+      d!.db = again.db;
+      return again;
+    };
+    await restart();
+    await d!.waitFor(() => peer!.originates.length === 2, 10_000);
+    await d!.waitFor(() => (d!.db.prepare('SELECT state FROM recipients WHERE job_id = ?').get(job) as { state: string }).state === 'queued');
+    await restart();
+    await d!.waitFor(() => (d!.db.prepare('SELECT state FROM recipients WHERE job_id = ?').get(job) as { state: string }).state === 'delivered', 10_000);
+    // Try 2 started after the two pages of try 1; try 3 too (try 2 sent none), and in audio mode.
+    expect(peer!.originates.map((o) => [o.vars.fax_start_page, o.vars.fax_enable_t38])).toEqual([[undefined, 'true'], ['2', 'true'], ['2', 'false']]);
+    expect(d!.db.prepare(`SELECT value FROM results WHERE job_id = ? AND kind = 'fax_pages'`).all(job)).toEqual([{ value: '3' }]);
   });
 
   it('never has more calls up than the provider\'s concurrency', async () => {

@@ -53,10 +53,16 @@ interface Call {
   watchdog: NodeJS.Timeout | null;
   /** Placed by a previous run and hung up by this one: unanswered, it is retried rather than failed. */
   adopted?: boolean;
-  fax?: { file: string; header: string | null; result: FaxResult | null; startPage: number };
+  fax?: { file: string; header: string | null; result: FaxResult | null; startPage: number; audio: boolean };
 }
 
 const KEY_VAR = 'switchpost_key';
+
+/** What the spool knows of a fax's earlier tries (Delivery.extras.fax): pages already received, audio mode. */
+const faxHistory = (d: Delivery): { startPage: number; audio: boolean } => {
+  const h = d.extras.fax as { startPage?: unknown; audio?: unknown } | undefined;
+  return { startPage: typeof h?.startPage === 'number' ? h.startPage : 0, audio: h?.audio === true };
+};
 const EVENTS = ['BACKGROUND_JOB', 'CHANNEL_ANSWER', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP_COMPLETE', 'DTMF', 'CUSTOM', 'avmd::beep'];
 
 /**
@@ -68,10 +74,6 @@ export class FreeswitchGateway implements Gateway {
   private readonly link: EslLink;
   private readonly calls = new Map<string, Call>();
   private readonly byJob = new Map<string, string>();
-  /** Destinations whose T.38 negotiation failed: their next fax goes in audio mode (this run's memory). */
-  private readonly audioFax = new Set<string>();
-  /** Recipients whose fax went partly: the pages already received, so the next try starts after them. */
-  private readonly faxSent = new Map<number, number>();
   /** Deliveries taken whose texts are still being rendered (not yet in `calls`). */
   private dialling = 0;
   private reserved = 0;
@@ -152,7 +154,7 @@ export class FreeswitchGateway implements Gateway {
     if (!isFax) for (const t of planTexts(plan)) files.set(t, checkFile(await this.tts.render(t, plan.voice)));
     if (plan.audio) files.set(plan.message, checkFile(plan.audio));
     const fax = isFax
-      ? { file: checkFile(String(d.content?.fax_file ?? '')), header: typeof d.content?.fax_header === 'string' ? d.content.fax_header : null, result: null, startPage: this.faxSent.get(d.recipientId) ?? 0 }
+      ? { file: checkFile(String(d.content?.fax_file ?? '')), header: typeof d.content?.fax_header === 'string' ? d.content.fax_header : null, result: null, ...faxHistory(d) }
       : undefined;
     const uuid = randomUUID();
     const jobUuid = randomUUID();
@@ -173,7 +175,7 @@ export class FreeswitchGateway implements Gateway {
       variables: {
         ...(this.settings.amd === 'avmd' && !fax ? { execute_on_answer: 'avmd_start' } : {}),
         // T.38 offered and accepted unless this number failed to negotiate it before; ECM always.
-        ...(fax ? { ...this.t38For(d.destination), fax_use_ecm: 'true', ...(caller ? { fax_ident: caller.replace(/^\+/, '') } : {}) } : {}),
+        ...(fax ? { ...this.t38For(fax.audio), fax_use_ecm: 'true', ...(caller ? { fax_ident: caller.replace(/^\+/, '') } : {}) } : {}),
         // mod_spandsp's fax_start_page (0-based): a retry of a partial fax sends only what did not arrive.
         ...(fax && fax.startPage > 0 ? { fax_start_page: fax.startPage } : {}),
       },
@@ -248,13 +250,9 @@ export class FreeswitchGateway implements Gateway {
         if (call.adopted && !answered) return this.end(call, { kind: 'failed', retryable: true, reason: 'hung up after a restart before it was answered', code: 'restart' });
         if (call.fax && answered) {
           const r = call.fax.result;
-          // A T.38 negotiation that failed: the next try to this number goes in audio (G.711) mode.
-          if (r && !r.success && /t\.?38/i.test(r.text)) this.audioFax.add(call.d.destination);
-          const before = call.fax.startPage;
-          const outcome = this.faxOutcome(r, billsec, before);
-          if (outcome.kind === 'failed' && r && r.pages > 0) this.faxSent.set(call.d.recipientId, before + r.pages);
-          else if (outcome.kind === 'receipt') this.faxSent.delete(call.d.recipientId);
-          return this.end(call, outcome);
+          // The pages that arrived and a T.38 failure are stored with the attempt: the spool hands them to
+          // the next try (faxHistory), after a restart too.
+          return this.end(call, this.faxOutcome(r, billsec, call.fax.startPage));
         }
         const outcome = hangupOutcome({ cause, answered, billsec });
         return this.end(call, outcome.kind === 'receipt' ? { ...outcome, cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } } : outcome);
@@ -262,8 +260,9 @@ export class FreeswitchGateway implements Gateway {
     }
   }
 
-  private t38For(destination: string): Record<string, string> {
-    const t38 = this.audioFax.has(destination) ? 'false' : 'true';
+  /** T.38 offered and accepted, unless T.38 failed to this number before: then audio (G.711) mode. */
+  private t38For(audio: boolean): Record<string, string> {
+    const t38 = audio ? 'false' : 'true';
     return { fax_enable_t38: t38, fax_enable_t38_request: t38 };
   }
 
@@ -274,7 +273,7 @@ export class FreeswitchGateway implements Gateway {
       return { kind: 'receipt', status: 'delivered', code: r.code || '0', text: r.text || 'OK', cost: this.cost(billsec), call: { duration: billsec, keypress: null, voicemail: false, pages: before + r.pages } };
     }
     const what = r ? `fax failed: ${r.text || 'no result'} (${before + r.pages} of ${r.total} pages)` : 'fax failed: the call ended before the fax did';
-    return { kind: 'failed', retryable: true, reason: what, code: r?.code ? `fax_${r.code}` : 'fax' };
+    return { kind: 'failed', retryable: true, reason: what, code: r?.code ? `fax_${r.code}` : 'fax', ...(r && r.pages > 0 ? { pages: r.pages } : {}) };
   }
 
   private stepsFor(plan: CallPlan, files: Map<string, string>): Step[] {

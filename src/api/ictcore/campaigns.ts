@@ -72,7 +72,8 @@ export class CampaignRuns {
         this.ctx.deps.wake();
         return true;
       }
-      if (this.status(c) === 'running') throw new ApiError(423, `campaign ${c.id} is already running`);
+      // Nothing held, but its last sends are still out (or it runs): not a new run yet.
+      if (this.ctx.deps.jobs.get(c.job_id as number)?.status === 'submitted') throw new ApiError(423, `campaign ${c.id} is already running`);
     }
     const owner = this.ctx.deps.users.byId(c.user_id)!;
     const program = this.deps.programs.get(c.program_id as number);

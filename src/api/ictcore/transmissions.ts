@@ -159,6 +159,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
     const t = load(req);
     const r = store.remove(t.id, ctx.deps.clock.now());
     if (r === 'busy') throw new ApiError(423, `transmission ${t.id} is being sent; delete it once it has finished`);
+    deps.schedules.cancel('transmission', t.id);
     return true;
   };
   app.delete('/transmissions/:id', remove);

@@ -191,10 +191,13 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   }
 
   const auth = new BasicAuth(users);
+  const tokens = new Tokens(loadOrCreateKey(join(config.data_dir, 'ictcore-jwt.key')), users, config.ictcore.token_hours * 3_600_000);
   const live = new LiveStream(
     bus,
     (req) => {
-      const u = auth.check(req.headers.authorization);
+      // Basic credentials, or an ICTCore token (Bearer).
+      const h = req.headers.authorization;
+      const u = h && /^bearer\s+/i.test(h) ? tokens.user(h.replace(/^bearer\s+/i, '').trim()) : auth.check(h);
       return u ? { id: u.id, role: u.role } : null;
     },
     (userId) => users.byId(userId)?.agent_id ?? null,
@@ -292,7 +295,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       users,
       permissions,
       jobs: new JobStore(db),
-      tokens: new Tokens(loadOrCreateKey(join(config.data_dir, 'ictcore-jwt.key')), users, config.ictcore.token_hours * 3_600_000),
+      tokens,
       clock,
       dataDir: config.data_dir,
       defaultTimezone: config.default_timezone,

@@ -39,4 +39,13 @@ describe('live stream', () => {
     expect(s2.events.filter((e) => e.jobId === job)).toEqual([]);
     for (const s of [s1, s2, sa, sadm]) s.ws.close();
   });
+
+  it('takes an ICTCore token (Bearer) as well, and refuses a forged one', async () => {
+    d.addUser('jwt-user', 'user', { password: 'jwt-user-secret' });
+    const token = (await d.api('POST', '/authenticate', { body: { username: 'jwt-user', password: 'jwt-user-secret' } })).json.token as string;
+    const s = await connect(`Bearer ${token}`);
+    await d.waitFor(() => s.events.some((e) => e.type === 'hello'));
+    s.ws.close();
+    await expect(connect(`Bearer ${token.slice(0, -4)}abcd`)).rejects.toThrow('HTTP 401');
+  });
 });

@@ -101,6 +101,7 @@ describe('ICTCore face: programs, transmissions and spools', () => {
     await d.waitFor(() => (d.db.prepare('SELECT state FROM recipients WHERE id = ?').get(id) as { state: string }).state === 'delivered');
     expect((await d.api('GET', `/transmissions/${id}/detail`, { auth: alice })).json).toHaveLength(2);
     expect((await d.api('GET', `/transmissions?program_id=${program}&status=completed`, { auth: alice })).json.map((x: { transmission_id: number }) => x.transmission_id)).toEqual([id]);
+    expect((await d.api('GET', `/transmissions?program_id=${program}`, { auth: alice })).json[0]).toMatchObject({ contact: { contact_id: contact, first_name: 'Ann' }, account: { account_id: account, phone: '+61491570999' } });
     expect((await d.api('GET', `/programs/${program}/transmissions`, { auth: alice })).json).toHaveLength(1);
     // Another tenant sees none of it.
     for (const path of [`/transmissions/${id}`, `/transmissions/${id}/status`, `/spools/${spool}/status`, `/spools/${spool}/result`]) expect((await d.api('GET', path, { auth: bob })).status).toBe(404);

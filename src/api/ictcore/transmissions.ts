@@ -13,6 +13,7 @@ import { contactRecipient } from '../../core/contact.js';
 import { parseSchedule } from '../../core/schedule.js';
 import { TransmissionStore, type AttemptRow, type TransmissionFilter, type TransmissionRow } from '../../store/transmissions.js';
 import { programContent, SERVICE_FLAG } from './programs.js';
+import { presentContact } from './contacts.js';
 import { idParam, jsonString, listFilter, parseBody, positiveInt, seconds, text } from './fields.js';
 import { ApiError } from '../errors.js';
 
@@ -148,7 +149,16 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
       delete (filter as Record<string, unknown>).service_flag;
     }
     const n = Math.min(Math.max(Number(limit ?? 10_000) || 10_000, 1), 100_000);
-    return store.list(ctx.scope(req), filter, n, Math.max(Number(offset ?? 0) || 0, 0)).map(present);
+    // ICTCore's list carries each transmission's contact and account as objects too.
+    return store.list(ctx.scope(req), filter, n, Math.max(Number(offset ?? 0) || 0, 0)).map((t) => {
+      const contact = t.contact_id !== null ? deps.contacts.contacts.get(t.contact_id) : undefined;
+      const account = t.account_id !== null ? deps.accounts.rows.get(t.account_id) : undefined;
+      return {
+        ...present(t),
+        contact: contact ? presentContact(contact) : null,
+        account: account ? { account_id: account.id, username: account.username, phone: account.phone ?? null, email: account.email ?? null } : null,
+      };
+    });
   });
   app.get('/transmissions/:id', async (req) => {
     ctx.authorize(req, 'transmission_read');

@@ -124,6 +124,8 @@ describe('ICTCore face: programs, transmissions and spools', () => {
       ['/transmissions', { program_id: program }, 412, /give contact_id or phone/],
       ['/transmissions', { program_id: 999999, phone: '+61491570158' }, 404, /program 999999/],
       ['/transmissions', { program_id: program, phone: '+61491570158', direction: 'inbound' }, 501, /inbound/],
+      ['/transmissions', { program_id: program, phone: 'call me' }, 412, /for phone: not a phone number/],
+      ['/transmissions', { program_id: program, phone: '+61491570158', account_id: 999999 }, 404, /account 999999/],
       ['/programs/sendsms', { name: 'x' }, 412, /text_id: is required/],
       ['/programs/sendsms', { name: 'x', text_id: 999999 }, 404, /text 999999/],
       ['/programs/nosuchtype', { name: 'x' }, 404, /no program type/],
@@ -139,6 +141,8 @@ describe('ICTCore face: programs, transmissions and spools', () => {
     await d.waitFor(() => (d.db.prepare('SELECT state FROM recipients WHERE id = ?').get(limited) as { state: string }).state === 'failed', 8000);
     expect((await d.api('GET', `/transmissions/${limited}`, { auth: alice })).json).toMatchObject({ status: 'failed', try_allowed: 2, try_done: 2 });
     expect((await d.api('GET', `/transmissions/${limited}/detail`, { auth: alice })).json.map((s: { status: string }) => s.status)).toEqual(['failed', 'failed']);
+    // None of the refused ones left a contact behind.
+    expect((await d.api('GET', '/contacts?phone=%2B61491570158', { auth: alice })).json).toEqual([]);
     // Inbound and e-mail programs are stored but cannot send yet.
     const account = (await d.api('POST', '/accounts', { auth: alice, body: { username: 'alice-in' } })).json;
     const rx = (await d.api('POST', '/programs/receivesms', { auth: alice, body: { name: 'rx', account_id: account } })).json;

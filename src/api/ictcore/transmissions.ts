@@ -9,7 +9,7 @@ import type { ScheduleStore } from './schedules.js';
 import type { UserRow } from '../../store/users.js';
 import { HELD_UNTIL, type NewJob } from '../../core/jobs.js';
 import { isFinal, type Channel, type RecipientState } from '../../core/model.js';
-import { contactRecipient } from '../../core/contact.js';
+import { contactProblem, contactRecipient } from '../../core/contact.js';
 import { parseSchedule } from '../../core/schedule.js';
 import { TransmissionStore, type AttemptRow, type TransmissionFilter, type TransmissionRow } from '../../store/transmissions.js';
 import { programContent, SERVICE_FLAG } from './programs.js';
@@ -99,19 +99,19 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
   const create = (req: FastifyRequest, user: UserRow, program: Row, b: z.infer<typeof transmissionBody>): number => {
     if (b.direction === 'inbound') throw new ApiError(501, 'inbound transmissions are made by the daemon when messages arrive, not by the API');
     const { channel, content } = programContent(ctx, deps.messages, program, user);
+    // Everything is checked before anything is stored: bad input changes nothing.
+    let sender: string | null = null;
+    if (b.account_id) sender = (deps.accounts.owned(ctx, req, b.account_id).phone as string | null) ?? null;
     let contact: Row;
     if (b.contact_id !== undefined) contact = ctx.own(req, deps.contacts.contacts.get(b.contact_id), `contact ${b.contact_id}`);
     else if (b.phone) {
+      const problem = contactProblem({ phone: b.phone, email: b.email ?? null }, true);
+      if (problem) throw new ApiError(412, `Data validation failed, for ${problem}`);
       // ICTCore makes a contact of a bare phone number.
       const id = deps.contacts.contacts.insert(user.id, { phone: b.phone, email: b.email ?? null }, ctx.deps.clock.now());
       contact = deps.contacts.contacts.get(id)!;
     } else throw new ApiError(412, 'Data validation failed, for contact_id: give contact_id or phone');
     if (!contact.phone) throw new ApiError(412, `Data validation failed, for contact_id: contact ${contact.id} has no phone number`);
-    let sender: string | null = null;
-    if (b.account_id) {
-      const account = deps.accounts.owned(ctx, req, b.account_id);
-      sender = (account.phone as string | null) ?? null;
-    }
     return actions.createHeld(user, channel, content, contact, { programId: program.id, accountId: b.account_id ?? null, sender, title: b.title ?? null, origin: b.origin ?? null, tries: b.try_allowed ?? null });
   };
 

@@ -104,25 +104,25 @@ export function programRoutes(app: FastifyInstance, ctx: Ctx, programs: OwnedRow
     const user = ctx.authorize(req, 'program_create');
     const b = parseBody(programBody, req.body);
     const needs = PROGRAM_TYPES[type].needs;
-    const data: Record<string, unknown> = {};
-    if (needs === 'text_id' && b.text_id === undefined && (b.data ?? b.content)) {
-      // The text given inline is stored as a text message of the user's.
-      const textId = messages.kinds.text.insert(user.id, { name: b.name, data: JSON.stringify({ data: b.data ?? b.content }) }, ctx.deps.clock.now());
-      b.text_id = textId;
-    }
+    // Everything is checked before anything is stored (an inline text is stored last).
+    const inline = needs === 'text_id' && b.text_id === undefined ? (b.data ?? b.content ?? null) : null;
     const id = b[needs];
-    if (id === undefined) throw new ApiError(412, `Data validation failed, for ${needs}: is required for ${type} programs`);
-    if (needs === 'account_id') accountOwned(req, id);
-    else {
-      const kind = needs.replace('_id', '') as 'text' | 'recording' | 'document' | 'template';
-      ctx.own(req, messages.kinds[kind].get(id), `${kind} ${id}`);
+    if (id === undefined && inline === null) throw new ApiError(412, `Data validation failed, for ${needs}: is required for ${type} programs`);
+    if (id !== undefined) {
+      if (needs === 'account_id') accountOwned(req, id);
+      else {
+        const kind = needs.replace('_id', '') as 'text' | 'recording' | 'document' | 'template';
+        ctx.own(req, messages.kinds[kind].get(id), `${kind} ${id}`);
+      }
     }
-    data[needs] = id;
+    const data: Record<string, unknown> = {};
     if (type === 'voicetts' && b.voice !== undefined) {
       if (!isVoice(b.voice)) throw new ApiError(412, `Data validation failed, for voice: one of ${Object.keys(VOICES).join(', ')}`);
       data.voice = b.voice;
     }
     if (b.parent_id) ctx.own(req, programs.get(b.parent_id), `program ${b.parent_id}`);
+    // ICTCore's data_map: a text given inline is stored as a text message of the user's.
+    data[needs] = id ?? messages.kinds.text.insert(user.id, { name: b.name, data: JSON.stringify({ data: inline }) }, ctx.deps.clock.now());
     return programs.insert(user.id, { type, name: b.name, parent_id: b.parent_id ?? null, data: JSON.stringify(data) }, ctx.deps.clock.now());
   });
 }

@@ -146,4 +146,24 @@ export class TransmissionStore {
       return 'removed';
     })();
   }
+
+  /** ICTCore's Statistics: totals of the campaigns, groups, contacts, transmissions and spools `scope` may see. */
+  statistics(scope: Scope): Record<string, number> {
+    const count = (sql: string, col: string) => {
+      const owner = ownerFilter(scope, col);
+      return (stmt(this.db, sql.replace('$OWNER', owner.sql)).get(...owner.params) as { n: number }).n;
+    };
+    const ict = "j.face = 'ictcore' AND r.hidden IS NULL";
+    return {
+      campaign_total: count('SELECT COUNT(*) AS n FROM campaigns WHERE $OWNER', 'user_id'),
+      campaign_active: count("SELECT COUNT(*) AS n FROM campaigns c JOIN jobs j ON j.id = c.job_id WHERE c.status = 'running' AND j.status = 'submitted' AND $OWNER", 'c.user_id'),
+      group_total: count('SELECT COUNT(*) AS n FROM contact_groups WHERE $OWNER', 'user_id'),
+      contact_total: count('SELECT COUNT(*) AS n FROM contacts WHERE $OWNER', 'user_id'),
+      transmission_total: count(`SELECT COUNT(*) AS n FROM recipients r JOIN jobs j ON j.id = r.job_id WHERE ${ict} AND $OWNER`, 'j.user_id'),
+      transmission_active: count(`SELECT COUNT(*) AS n FROM recipients r JOIN jobs j ON j.id = r.job_id WHERE ${ict} AND r.state IN ('sending', 'submitted') AND $OWNER`, 'j.user_id'),
+      spool_total: count(`SELECT COUNT(*) AS n FROM attempts a JOIN recipients r ON r.id = a.recipient_id JOIN jobs j ON j.id = a.job_id WHERE ${ict} AND $OWNER`, 'j.user_id'),
+      spool_success: count(`SELECT COUNT(*) AS n FROM attempts a JOIN recipients r ON r.id = a.recipient_id JOIN jobs j ON j.id = a.job_id WHERE ${ict} AND a.status IN ('delivered', 'sent', 'unknown') AND $OWNER`, 'j.user_id'),
+      spool_failed: count(`SELECT COUNT(*) AS n FROM attempts a JOIN recipients r ON r.id = a.recipient_id JOIN jobs j ON j.id = a.job_id WHERE ${ict} AND a.status NOT IN ('delivered', 'sent', 'unknown', 'sending', 'submitted', 'dialing') AND $OWNER`, 'j.user_id'),
+    };
+  }
 }

@@ -103,6 +103,8 @@ describe('ICTCore face: programs, transmissions and spools', () => {
     expect((await d.api('GET', `/transmissions?program_id=${program}&status=completed`, { auth: alice })).json.map((x: { transmission_id: number }) => x.transmission_id)).toEqual([id]);
     expect((await d.api('GET', `/transmissions?program_id=${program}`, { auth: alice })).json[0]).toMatchObject({ contact: { contact_id: contact, first_name: 'Ann' }, account: { account_id: account, phone: '+61491570999' } });
     expect((await d.api('GET', `/programs/${program}/transmissions`, { auth: alice })).json).toHaveLength(1);
+    expect((await d.api('GET', '/statistics', { auth: alice })).json).toMatchObject({ contact_total: 1, transmission_total: 1, spool_total: 2, spool_success: 2, spool_failed: 0 });
+    expect((await d.api('GET', '/statistics', { auth: bob })).json).toMatchObject({ contact_total: 0, transmission_total: 0, spool_total: 0 });
     // Another tenant sees none of it.
     for (const path of [`/transmissions/${id}`, `/transmissions/${id}/status`, `/spools/${spool}/status`, `/spools/${spool}/result`]) expect((await d.api('GET', path, { auth: bob })).status).toBe(404);
     expect((await d.api('POST', `/transmissions/${id}/send`, { auth: bob })).status).toBe(404);

@@ -160,6 +160,11 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
       };
     });
   });
+  // The seed's Statistics object (ICTCore's GET /statistics), over what the user may see.
+  app.get('/statistics', async (req) => {
+    ctx.authorize(req, 'transmission_list');
+    return store.statistics(ctx.scope(req));
+  });
   app.get('/transmissions/:id', async (req) => {
     ctx.authorize(req, 'transmission_read');
     return present(load(req));

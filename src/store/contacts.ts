@@ -1,8 +1,9 @@
 import { stmt, type Db } from './db.js';
 import { OwnedRows, type Row } from './owned.js';
+import { CONTACT_LIMITS, type ContactField } from '../core/contact.js';
 
-export const CONTACT_FIELDS = ['first_name', 'last_name', 'phone', 'email', 'address', 'custom1', 'custom2', 'custom3', 'description'] as const;
-export type ContactValues = Partial<Record<(typeof CONTACT_FIELDS)[number], string | null>>;
+const CONTACT_FIELDS = Object.keys(CONTACT_LIMITS) as ContactField[];
+export type ContactValues = Partial<Record<ContactField, string | null>>;
 
 /** The address book: contacts, groups and who is in which group. */
 export class ContactStore {

@@ -1,6 +1,7 @@
 import { stmt, type Db } from './db.js';
 import { OwnedRows, type Row } from './owned.js';
-import { CONTACT_LIMITS, type ContactField } from '../core/contact.js';
+import { CONTACT_LIMITS, contactRecipient, type ContactField } from '../core/contact.js';
+import type { NewRecipient } from '../core/jobs.js';
 
 const CONTACT_FIELDS = Object.keys(CONTACT_LIMITS) as ContactField[];
 export type ContactValues = Partial<Record<ContactField, string | null>>;
@@ -48,6 +49,11 @@ export class ContactStore {
     return this.db
       .prepare('SELECT c.* FROM group_members m JOIN contacts c ON c.id = m.contact_id WHERE m.group_id = ? AND m.contact_id > ? ORDER BY m.contact_id LIMIT ?')
       .all(groupId, afterId, limit) as Row[];
+  }
+
+  /** The group's contacts that have a phone, as recipients (name, merge fields, contact id), in id order. */
+  recipientsOf(groupId: number): NewRecipient[] {
+    return this.members(groupId, 0, Number.MAX_SAFE_INTEGER).flatMap((c) => (c.phone ? [{ destination: String(c.phone), reference: null, blackouts: null, ...contactRecipient(c) }] : []));
   }
 
   /**

@@ -26,22 +26,19 @@ type Row = Omit<Provider, 'services' | 'settings' | 'active'> & { services: stri
 
 const fromRow = (r: Row): Provider => ({ ...r, services: JSON.parse(r.services) as Service[], settings: JSON.parse(r.settings) as Record<string, unknown>, active: r.active === 1 });
 
+/** The columns a provider's configuration sets, and that configuration as their parameters. */
+const CONFIG_COLUMNS = ['name', 'driver', 'services', 'host', 'port', 'username', 'password', 'dialstring', 'prefix', 'weight', 'throughput', 'concurrency', 'settings', 'active'] as const;
+const params = (p: ProviderConfig) => ({ ...p, services: JSON.stringify(p.services), settings: JSON.stringify(p.settings), active: p.active ? 1 : 0 });
+const INSERT = `INSERT INTO providers (${CONFIG_COLUMNS.join(', ')}, owner_user_id, source, created_at, updated_at)
+  VALUES (${CONFIG_COLUMNS.map((c) => '@' + c).join(', ')}, @owner, @source, @now, @now)`;
+
 export class ProviderStore {
   constructor(private readonly db: Db) {}
 
   /** Insert or update by name; config-declared providers are re-applied at every start. */
   upsert(p: ProviderConfig, source: Provider['source'], now = Date.now()): number {
-    const row = this.db
-      .prepare(
-        `INSERT INTO providers (name, driver, services, host, port, username, password, dialstring, prefix, weight, throughput, concurrency, settings, active, source, created_at, updated_at)
-         VALUES (@name, @driver, @services, @host, @port, @username, @password, @dialstring, @prefix, @weight, @throughput, @concurrency, @settings, @active, @source, @now, @now)
-         ON CONFLICT(name) DO UPDATE SET driver = excluded.driver, services = excluded.services, host = excluded.host, port = excluded.port,
-           username = excluded.username, password = excluded.password, dialstring = excluded.dialstring, prefix = excluded.prefix,
-           weight = excluded.weight, throughput = excluded.throughput, concurrency = excluded.concurrency, settings = excluded.settings,
-           active = excluded.active, source = excluded.source, updated_at = excluded.updated_at
-         RETURNING id`,
-      )
-      .get({ ...p, services: JSON.stringify(p.services), settings: JSON.stringify(p.settings), active: p.active ? 1 : 0, source, now }) as { id: number };
+    const update = [...CONFIG_COLUMNS.filter((c) => c !== 'name'), 'source', 'updated_at'].map((c) => `${c} = excluded.${c}`).join(', ');
+    const row = this.db.prepare(`${INSERT} ON CONFLICT(name) DO UPDATE SET ${update} RETURNING id`).get({ ...params(p), owner: null, source, now }) as { id: number };
     return row.id;
   }
 
@@ -61,24 +58,12 @@ export class ProviderStore {
 
   /** A provider made through an API (source db), owned by the user who made it. */
   insert(p: ProviderConfig, owner: number | null, now = Date.now()): number {
-    return Number(
-      this.db
-        .prepare(
-          `INSERT INTO providers (name, driver, services, host, port, username, password, dialstring, prefix, weight, throughput, concurrency, settings, active, owner_user_id, source, created_at, updated_at)
-           VALUES (@name, @driver, @services, @host, @port, @username, @password, @dialstring, @prefix, @weight, @throughput, @concurrency, @settings, @active, @owner, 'db', @now, @now)`,
-        )
-        .run({ ...p, services: JSON.stringify(p.services), settings: JSON.stringify(p.settings), active: p.active ? 1 : 0, owner, now }).lastInsertRowid,
-    );
+    return Number(this.db.prepare(INSERT).run({ ...params(p), owner, source: 'db', now }).lastInsertRowid);
   }
 
   update(id: number, p: ProviderConfig, now = Date.now()): void {
-    this.db
-      .prepare(
-        `UPDATE providers SET name = @name, driver = @driver, services = @services, host = @host, port = @port, username = @username, password = @password,
-           dialstring = @dialstring, prefix = @prefix, weight = @weight, throughput = @throughput, concurrency = @concurrency, settings = @settings,
-           active = @active, updated_at = @now WHERE id = @id`,
-      )
-      .run({ ...p, services: JSON.stringify(p.services), settings: JSON.stringify(p.settings), active: p.active ? 1 : 0, now, id });
+    const set = CONFIG_COLUMNS.map((c) => `${c} = @${c}`).join(', ');
+    this.db.prepare(`UPDATE providers SET ${set}, updated_at = @now WHERE id = @id`).run({ ...params(p), now, id });
   }
 
   delete(id: number): boolean {

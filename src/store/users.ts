@@ -42,9 +42,12 @@ export interface NewUser {
 }
 
 /** Columns a user update may set; profile is merged key by key. */
-export type UserPatch = Partial<Pick<NewUser, 'user_code' | 'password' | 'company_id' | 'first_name' | 'last_name' | 'email' | 'phone' | 'mobile' | 'fax' | 'timezone' | 'profile'>> & {
+export type UserPatch = Partial<Pick<NewUser, 'user_code' | 'password' | 'company_id' | 'first_name' | 'last_name' | 'email' | 'phone' | 'mobile' | 'fax' | 'timezone' | 'country' | 'role' | 'profile'>> & {
   active?: boolean;
 };
+
+/** Tables that hold a user's work: a user who owns any cannot be deleted, only disabled. */
+const OWNED = ['jobs', 'contacts', 'contact_groups', 'messages', 'programs', 'campaigns'] as const;
 
 /** Who is asking, for visibility: an admin sees all, an agent its users, a user itself. */
 export interface Scope {
@@ -107,7 +110,7 @@ export class UserStore {
     if (!cur) return false;
     const sets: string[] = [];
     const params: (string | number | null)[] = [];
-    for (const k of ['user_code', 'company_id', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax', 'timezone'] as const) {
+    for (const k of ['user_code', 'company_id', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax', 'timezone', 'country', 'role'] as const) {
       if (patch[k] !== undefined) (sets.push(`${k} = ?`), params.push(patch[k] ?? null));
     }
     if (patch.password !== undefined) (sets.push('password_hash = ?'), params.push(hashPassword(patch.password)));
@@ -117,6 +120,22 @@ export class UserStore {
     params.push(now);
     stmt(this.db, `UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
     return true;
+  }
+
+  /** What the user owns that keeps it from being deleted (a kind of work, or users of its own), or null. */
+  owns(id: number): string | null {
+    const table = OWNED.find((t) => stmt(this.db, `SELECT 1 FROM ${t} WHERE user_id = ? LIMIT 1`).get(id) !== undefined);
+    if (table) return table;
+    return stmt(this.db, 'SELECT 1 FROM users WHERE agent_id = ? LIMIT 1').get(id) !== undefined ? 'users' : null;
+  }
+
+  /** Delete a user that owns nothing (see owns): its sessions go, its accounts are set free. */
+  delete(id: number): boolean {
+    return this.db.transaction(() => {
+      stmt(this.db, 'DELETE FROM sessions WHERE user_id = ?').run(id);
+      stmt(this.db, 'UPDATE accounts SET user_id = NULL WHERE user_id = ?').run(id);
+      return stmt(this.db, 'DELETE FROM users WHERE id = ?').run(id).changes === 1;
+    })();
   }
 
   setPassword(id: number, password: string, now = Date.now()): boolean {

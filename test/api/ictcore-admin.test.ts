@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDaemon, basic, type TestDaemon } from '../helpers/daemon.js';
+import { testDaemon, basic, type TestDaemon, bearer } from '../helpers/daemon.js';
 import { TestSmsc } from '../peers/smsc.js';
 
 let d: TestDaemon;
@@ -9,11 +9,7 @@ let agentId: number;
 let alice: string;
 let aliceId: number;
 
-async function login(username: string, password: string): Promise<string> {
-  const r = await d.api('POST', '/authenticate', { body: { username, password } });
-  expect(r.status, r.text).toBe(200);
-  return `Bearer ${r.json.token}`;
-}
+const login = (username: string, password: string) => bearer(d, username, password);
 
 beforeAll(async () => {
   // No sandbox: the trunks made in the provider test are the only way out.
@@ -72,6 +68,11 @@ describe('ICTCore face: users, roles and permissions', () => {
     expect(v1.json.errors).toMatch(/transmission_create/);
     const retarus = await d.api('POST', '/rest/v1/jobs', { auth: basic('alice', 'alice-secret'), body: { messages: [{ text: 'x', recipients: [{ dst: '+61491570156' }] }] } });
     expect(retarus.status).toBe(403);
+    const session = await fetch(`${d.url}/Integra/resources/auth/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=alice&password=alice-secret' });
+    const { token: ucToken } = (await session.json()) as { token: string };
+    const uc = await fetch(`${d.url}/Integra/resources/SMS/SendSMS`, { method: 'POST', headers: { authorization: ucToken, 'content-type': 'application/x-www-form-urlencoded' }, body: 'campaign=c&destination=%2B61491570156&message=x' });
+    expect(uc.status).toBe(403);
+    expect(await uc.text()).toBe('ERROR');
     expect((await d.api('GET', '/api/v1/jobs', { auth: basic('alice', 'alice-secret') })).status).toBe(200); // reading is still allowed
     // Given back (by name too), and a role makes an agent.
     expect((await d.api('PUT', `/users/${aliceId}/permissions/transmission_create`, { auth: admin })).status).toBe(200);

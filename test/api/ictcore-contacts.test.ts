@@ -1,18 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { testDaemon, type TestDaemon, bearer } from '../helpers/daemon.js';
 
 let d: TestDaemon;
 let alice: string;
 let bob: string;
 let admin: string;
 
-/** Log in through POST /authenticate; the Bearer header to use. */
-async function login(username: string, password: string): Promise<string> {
-  const r = await d.api('POST', '/authenticate', { body: { username, password } });
-  expect(r.status, r.text).toBe(200);
-  expect(r.json).toMatchObject({ username, token_type: 'Bearer', token: expect.any(String), access_token: r.json.token });
-  return `Bearer ${r.json.token}`;
-}
+const login = (username: string, password: string) => bearer(d, username, password);
 
 beforeAll(async () => {
   d = await testDaemon();
@@ -26,6 +20,11 @@ beforeAll(async () => {
 afterAll(() => d.close());
 
 describe('ICTCore face: authentication', () => {
+  it('answers the user and its token, in OAuth\'s words too', async () => {
+    const r = await d.api('POST', '/authenticate', { body: { username: 'alice', password: 'alice-secret' } });
+    expect(r.json).toMatchObject({ username: 'alice', token_type: 'Bearer', token: expect.any(String), access_token: r.json.token, expires_in: 365 * 86_400 });
+  });
+
   it('takes the token in Authorization or Authentication, and refuses what is missing, forged, expired or outdated', async () => {
     expect((await d.api('GET', '/contacts', { auth: alice })).status).toBe(200);
     expect((await d.api('GET', '/contacts', { headers: { authentication: alice } })).status).toBe(200);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { startDaemon } from '../../dist/main.js';
-import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { testDaemon, type TestDaemon, bearer } from '../helpers/daemon.js';
 import { EslPeer } from '../peers/esl.js';
 
 const closers: (() => Promise<void>)[] = [];
@@ -12,10 +12,6 @@ afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
 
-async function login(d: { url: string }, username: string, password: string): Promise<string> {
-  const r = await fetch(`${d.url}/authenticate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
-  return `Bearer ${((await r.json()) as { token: string }).token}`;
-}
 
 describe('ICTCore face on a running daemon', () => {
   it('adds a FreeSWITCH trunk that connects at once, and reloads its sofia gateway when it changes', async () => {
@@ -24,7 +20,7 @@ describe('ICTCore face on a running daemon', () => {
     const d = await testDaemon({ sandbox: { enabled: false } });
     closers.push(async () => (await d.close(), await peer.close()));
     d.addUser('root', 'admin', { password: 'root-secret' });
-    const admin = await login(d, 'root', 'root-secret');
+    const admin = await bearer(d, 'root', 'root-secret');
     const dir = mkdtempSync(join(tmpdir(), 'sip-profiles-'));
     closers.push(async () => rmSync(dir, { recursive: true, force: true }));
     const trunk = { gateway_dir: dir, realm: 'sip.telco-b.example.net', username: 'acct', password: 'first-secret' };
@@ -51,7 +47,7 @@ describe('ICTCore face on a running daemon', () => {
   it('keeps schedules across a restart: a send scheduled before the daemon stops happens after it starts again', async () => {
     const d = await testDaemon();
     d.addUser('alice', 'user', { password: 'alice-secret' });
-    const token = await login(d, 'alice', 'alice-secret');
+    const token = await bearer(d, 'alice', 'alice-secret');
     const program = (await d.api('POST', '/programs/sendsms', { auth: token, body: { name: 'later', data: 'After the restart' } })).json as number;
     const id = (await d.api('POST', '/transmissions', { auth: token, body: { program_id: program, phone: '+61491570156' } })).json as number;
     expect((await d.api('PUT', `/transmissions/${id}/schedule`, { auth: token, body: { delay: 2 } })).status).toBe(200);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { testDaemon, type TestDaemon, bearer } from '../helpers/daemon.js';
 
 // Every method + path of seed 001, through the real HTTP server: each answers its owner, refuses a
 // request without a token (401), hides its resource from another tenant (404) and names the field of a
@@ -9,10 +9,7 @@ let alice: string;
 let bob: string;
 const ids: Record<string, number> = {};
 
-async function login(username: string, password: string): Promise<string> {
-  const r = await d.api('POST', '/authenticate', { body: { username, password } });
-  return `Bearer ${r.json.token}`;
-}
+const login = (username: string, password: string) => bearer(d, username, password);
 const make = async (path: string, body: unknown, auth = alice) => {
   const r = await d.api('POST', path, { auth, body });
   expect(r.status, `${path}: ${r.text}`).toBe(200);
@@ -127,8 +124,17 @@ describe('ICTCore face: every route', () => {
         expect(other.status, `${method} ${path} as bob`).toBe(404);
       }
     }
-    const lists = await Promise.all(['/contacts', '/groups', '/campaigns', '/transmissions', '/programs', '/messages/texts', '/accounts', '/providers', '/users'].map((p) => d.api('GET', p, { auth: bob })));
-    for (const l of lists) expect(JSON.stringify(l.json)).not.toMatch(new RegExp(`"created_by":${ids.alice}\\b`));
+    // Bob's lists hold none of alice's rows, while alice's own lists do.
+    const lists: [string, string, number][] = [
+      ['/contacts', 'contact_id', ids.contact!], ['/groups', 'group_id', ids.group!], ['/campaigns', 'campaign_id', ids.campaign!],
+      ['/transmissions', 'transmission_id', ids.transmission!], ['/programs', 'program_id', ids.program!], ['/messages/texts', 'text_id', ids.text!],
+      ['/accounts', 'account_id', ids.account!], ['/providers', 'provider_id', ids.provider!], ['/users', 'user_id', ids.user!],
+    ];
+    for (const [path, key, id] of lists) {
+      const idsIn = async (auth: string) => ((await d.api('GET', path, { auth })).json as Record<string, number>[]).map((r) => r[key]);
+      expect(await idsIn(alice), `${path} as alice`).toContain(id);
+      expect(await idsIn(bob), `${path} as bob`).not.toContain(id);
+    }
   });
 
   it('names the field of a bad body with 412', async () => {

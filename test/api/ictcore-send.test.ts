@@ -1,17 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
-import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { testDaemon, type TestDaemon, bearer } from '../helpers/daemon.js';
 
 let d: TestDaemon;
 let alice: string;
 let bob: string;
 const hasMedia = spawnSync('gs', ['--version']).status === 0 && spawnSync('ffmpeg', ['-version']).status === 0;
 
-async function login(username: string, password: string): Promise<string> {
-  const r = await d.api('POST', '/authenticate', { body: { username, password } });
-  return `Bearer ${r.json.token}`;
-}
+const login = (username: string, password: string) => bearer(d, username, password);
 const binary = async (method: string, path: string, auth: string, type: string, body: Buffer) => {
   const res = await fetch(d.url + path, { method, headers: { authorization: auth, 'content-type': type }, body });
   return { status: res.status, json: await res.json().catch(() => null) };

@@ -72,3 +72,11 @@ export async function testDaemon(overrides: Record<string, unknown> = {}): Promi
     },
   });
 }
+
+/** "Bearer <token>" for a user, from the ICTCore face's POST /authenticate (fails loudly otherwise). */
+export async function bearer(d: { url: string }, username: string, password: string): Promise<string> {
+  const res = await fetch(`${d.url}/authenticate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const body = (await res.json()) as { token?: string };
+  if (res.status !== 200 || !body.token) throw new Error(`POST /authenticate for ${username}: ${res.status} ${JSON.stringify(body)}`);
+  return `Bearer ${body.token}`;
+}

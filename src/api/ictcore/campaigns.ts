@@ -9,8 +9,6 @@ import type { MessageStore } from './messages.js';
 import type { ScheduleStore } from './schedules.js';
 import type { TransmissionStore } from '../../store/transmissions.js';
 import { OwnedRows, type Row } from '../../store/owned.js';
-import type { NewRecipient } from '../../core/jobs.js';
-import { contactRecipient } from '../../core/contact.js';
 import { parseSchedule } from '../../core/schedule.js';
 import { crudRoutes } from './crud.js';
 import { idParam, positiveInt, seconds } from './fields.js';
@@ -80,11 +78,7 @@ export class CampaignRuns {
     if (!program) throw new ApiError(412, `Data validation failed, for program_id: program ${c.program_id} no longer exists`);
     const { channel, content } = programContent(this.ctx, this.deps.messages, program, owner);
     const account = c.account_id ? this.deps.accounts.rows.get(c.account_id as number) : undefined;
-    const recipients: NewRecipient[] = [];
-    for (const m of this.deps.contacts.members(c.group_id as number, 0, 10_000_000)) {
-      if (!m.phone) continue;
-      recipients.push({ destination: String(m.phone), reference: null, blackouts: null, ...contactRecipient(m), dueAt: now + Math.floor(recipients.length * interval) });
-    }
+    const recipients = this.deps.contacts.recipientsOf(c.group_id as number).map((r, i) => ({ ...r, dueAt: now + Math.floor(i * interval) }));
     if (recipients.length === 0) throw new ApiError(412, `Data validation failed, for group_id: group ${c.group_id} has no contacts with a phone number`);
     const jobId = this.ctx.deps.jobs.create(
       {

@@ -5,12 +5,13 @@ import type { ContactStore } from '../../store/contacts.js';
 import type { Row } from '../../store/owned.js';
 import { CONTACT_LIMITS, contactProblem, type ContactField } from '../../core/contact.js';
 import { crudRoutes } from './crud.js';
-import { idParam, seconds } from './fields.js';
+import { idParam, seconds, text } from './fields.js';
 import { ApiError } from '../errors.js';
 
 const FIELDS = Object.keys(CONTACT_LIMITS) as ContactField[];
-// Phones arrive as numbers too (the seed's example is 03001234567); a leading zero a JSON number lost cannot be recovered.
-const value = z.union([z.string(), z.number()]).transform((v) => String(v).trim() || null).nullable().optional();
+// Phones arrive as numbers too (the seed's example is 03001234567); a leading zero a JSON number lost
+// cannot be recovered. Lengths are checked by contactProblem, naming the field.
+const value = text(100_000);
 const contactBody = z.object(Object.fromEntries(FIELDS.map((f) => [f, value])) as Record<ContactField, typeof value>);
 
 export const presentContact = (r: Row) => ({

@@ -59,11 +59,7 @@ export class Ctx {
   /** A row the user may see, else 404 — another tenant's row looks exactly like a missing one. */
   own<T extends Pick<Row, 'user_id'>>(req: FastifyRequest, row: T | undefined, what: string, ownerOf: (r: T) => number | null = (r) => r.user_id): T {
     const owner = row ? ownerOf(row) : null;
-    if (!row || owner === null || !this.deps.users.canSee(this.scope(req), owner)) {
-      // An admin sees rows nobody owns (an account set free).
-      if (row && owner === null && this.user(req).role === 'admin') return row;
-      throw new ApiError(404, `${what} not found`);
-    }
+    if (!row || owner === null || !this.deps.users.canSee(this.scope(req), owner)) throw new ApiError(404, `${what} not found`);
     return row;
   }
 }

@@ -126,18 +126,18 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, store: MessageStor
   for (const kind of ['document', 'recording', 'template', 'text'] as const) {
     const s = SPECS[kind];
     const rows = store.kinds[kind];
-    const spec = s as unknown as { create: z.ZodType<Record<string, unknown>>; update: z.ZodType<Record<string, unknown>> };
+    // Bodies keep their fields as given; beforeWrite moves the kind's own fields into data.
+    const spec = s as unknown as { create: z.ZodType<Values>; update: z.ZodType<Values> };
     crudRoutes(app, ctx, {
       path: s.path,
       what: kind,
       perm: 'message',
       store: rows,
-      create: spec.create.transform((b) => toColumns(kind, b, null)),
-      // The update keeps its fields as given; beforeWrite moves kind fields into data.
-      update: spec.update as z.ZodType<Values>,
+      create: spec.create,
+      update: spec.update,
       filters: { [`${kind}_id`]: 'id', name: 'name', type: 'type', description: 'description' },
       present: present(kind),
-      beforeWrite: (_req, values, existing) => (existing ? toColumns(kind, values, existing) : values),
+      beforeWrite: (_req, values, existing) => toColumns(kind, values, existing),
       remove: (id) => {
         const media = mediaOf(rows.get(id)!);
         const gone = rows.delete(id);

@@ -69,8 +69,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
   const store = new TransmissionStore(ctx.deps.db);
   const actions = new TransmissionActions(ctx, store);
 
-  const present = (t: TransmissionRow) => {
-    const options = JSON.parse(t.options) as Record<string, unknown>;
+  const present = (t: TransmissionRow, options = JSON.parse(t.options) as Record<string, unknown>) => {
     return {
       transmission_id: t.id,
       title: options.title ?? null,
@@ -130,7 +129,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
   app.get('/programs/:id/transmissions', async (req) => {
     ctx.authorize(req, 'transmission_list');
     const program = ctx.own(req, deps.programs.get(idParam((req.params as { id: string }).id, 'program')), 'program');
-    return store.list(ctx.scope(req), { program_id: String(program.id) }, 100_000).map(present);
+    return store.list(ctx.scope(req), { program_id: String(program.id) }, 100_000).map((t) => present(t));
   });
 
   app.get('/transmissions', async (req) => {
@@ -149,16 +148,27 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
       delete (filter as Record<string, unknown>).service_flag;
     }
     const n = Math.min(Math.max(Number(limit ?? 10_000) || 10_000, 1), 100_000);
-    // ICTCore's list carries each transmission's contact and account as objects too.
-    return store.list(ctx.scope(req), filter, n, Math.max(Number(offset ?? 0) || 0, 0)).map((t) => {
-      const contact = t.contact_id !== null ? deps.contacts.contacts.get(t.contact_id) : undefined;
-      const account = t.account_id !== null ? deps.accounts.rows.get(t.account_id) : undefined;
-      return {
-        ...present(t),
-        contact: contact ? presentContact(contact) : null,
-        account: account ? { account_id: account.id, username: account.username, phone: account.phone ?? null, email: account.email ?? null } : null,
-      };
+    // ICTCore's list carries each transmission's contact and account as objects too. A campaign's
+    // transmissions share one job, and often contacts and an account: each is read once a call.
+    const once = <K, V>(load: (k: K) => V) => {
+      const seen = new Map<K, V>();
+      return (k: K): V => (seen.has(k) ? seen.get(k)! : (seen.set(k, load(k)), seen.get(k)!));
+    };
+    const jobOptions = new Map<number, Record<string, unknown>>();
+    const optionsOf = (t: TransmissionRow) => jobOptions.get(t.job_id) ?? jobOptions.set(t.job_id, JSON.parse(t.options) as Record<string, unknown>).get(t.job_id)!;
+    const contactOf = once((id: number) => {
+      const c = deps.contacts.contacts.get(id);
+      return c ? presentContact(c) : null;
     });
+    const accountOf = once((id: number) => {
+      const a = deps.accounts.rows.get(id);
+      return a ? { account_id: a.id, username: a.username, phone: a.phone ?? null, email: a.email ?? null } : null;
+    });
+    return store.list(ctx.scope(req), filter, n, Math.max(Number(offset ?? 0) || 0, 0)).map((t) => ({
+      ...present(t, optionsOf(t)),
+      contact: t.contact_id !== null ? contactOf(t.contact_id) : null,
+      account: t.account_id !== null ? accountOf(t.account_id) : null,
+    }));
   });
   // The seed's Statistics object (ICTCore's GET /statistics), over what the user may see.
   app.get('/statistics', async (req) => {

@@ -25,8 +25,6 @@ const fields = {
 const userBody = z.object(fields);
 const userPatch = z.object({ ...fields, username: fields.username.optional(), passwd: fields.passwd.optional() });
 
-/** Tables that hold a user's work: a user who owns any is disabled (active 0), not deleted. */
-const OWNED = ['jobs', 'contacts', 'contact_groups', 'messages', 'programs', 'campaigns'] as const;
 
 /** Users, their password, role and permission exceptions (ICTCore's User), on the same users every face uses. */
 export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
@@ -109,10 +107,10 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
       ...(b.phone !== undefined ? { phone: b.phone } : {}),
       ...(b.email !== undefined ? { email: b.email } : {}),
       ...(b.timezone_id !== undefined ? { timezone: b.timezone_id } : {}),
+      ...(b.country_id !== undefined ? { country: b.country_id } : {}),
       ...(b.active !== undefined ? { active: b.active } : {}),
       ...(b.address !== undefined || b.company !== undefined ? { profile: { ...(b.address !== undefined ? { address: b.address } : {}), ...(b.company !== undefined ? { company: b.company } : {}) } } : {}),
     }, ctx.deps.clock.now());
-    if (b.country_id !== undefined) ctx.deps.db.prepare('UPDATE users SET country = ? WHERE id = ?').run(b.country_id, u.id);
     ctx.deps.credentialsChanged();
     return present(users.byId(u.id)!);
   });
@@ -120,14 +118,9 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     const me = ctx.authorize(req, 'user_delete');
     const u = load(req);
     if (u.id === me.id) throw new ApiError(423, 'you cannot delete yourself');
-    const owns = OWNED.find((t) => ctx.deps.db.prepare(`SELECT 1 FROM ${t} WHERE user_id = ? LIMIT 1`).get(u.id) !== undefined);
-    const agentOf = ctx.deps.db.prepare('SELECT 1 FROM users WHERE agent_id = ? LIMIT 1').get(u.id) !== undefined;
-    if (owns || agentOf) throw new ApiError(423, `user ${u.id} owns ${owns ?? 'users'}; disable it with PUT {"active": 0} instead`);
-    ctx.deps.db.transaction(() => {
-      ctx.deps.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(u.id);
-      ctx.deps.db.prepare('UPDATE accounts SET user_id = NULL WHERE user_id = ?').run(u.id);
-      ctx.deps.db.prepare('DELETE FROM users WHERE id = ?').run(u.id);
-    })();
+    const owns = users.owns(u.id);
+    if (owns) throw new ApiError(423, `user ${u.id} owns ${owns}; disable it with PUT {"active": 0} instead`);
+    users.delete(u.id);
     permissions.clear(u.id); // its exceptions, and their cache: ids can come back
     ctx.deps.credentialsChanged();
     return true;
@@ -155,7 +148,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     const u = load(req);
     const role = roleOf(req);
     if (u.id === me.id) throw new ApiError(423, 'you cannot change your own role');
-    ctx.deps.db.prepare('UPDATE users SET role = ?, updated_at = ? WHERE id = ?').run(role, ctx.deps.clock.now(), u.id);
+    users.update(u.id, { role }, ctx.deps.clock.now());
     return present(users.byId(u.id)!);
   });
   app.delete('/users/:id/roles/:role_id', async (req) => {
@@ -165,7 +158,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     if (u.id === me.id) throw new ApiError(423, 'you cannot change your own role');
     if (u.role !== role) throw new ApiError(404, `user ${u.id} does not have role ${role}`);
     // Without its role a user is a plain user.
-    ctx.deps.db.prepare("UPDATE users SET role = 'user', updated_at = ? WHERE id = ?").run(ctx.deps.clock.now(), u.id);
+    users.update(u.id, { role: 'user' }, ctx.deps.clock.now());
     return present(users.byId(u.id)!);
   });
 

@@ -3,6 +3,7 @@ import type { JobStore } from '../../store/jobs.js';
 import type { UserRow, UserStore } from '../../store/users.js';
 import type { SessionStore } from '../../store/sessions.js';
 import type { PermissionStore } from '../../store/permissions.js';
+import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import type { Clock } from '../../core/clock.js';
 import type { Channel } from '../../core/model.js';
 import type { GatewaySink } from '../../gateways/gateway.js';
@@ -25,6 +26,15 @@ export interface UcontactDeps {
 }
 
 const FACE = 'ucontact';
+
+/** Every call but login and logout sends or injects messages. */
+const UCONTACT_PERMISSIONS: RoutePermissions = {
+  'POST /SMS/SendSMS': 'transmission_create',
+  'POST /SMS/SendSMSv2': 'transmission_create',
+  'GET /InboundSMS/ReceiveURLSMS': 'transmission_create',
+  'POST /SMS/ScheduleDialerSMS': 'transmission_create',
+  'POST /SMS/uploadbase': 'transmission_create',
+};
 type Form = Record<string, string | undefined>;
 
 /** uContact Integra (seed 002), SMS part: plain-text answers (OK / ERROR / 1), form-encoded bodies, session tokens. */
@@ -65,8 +75,8 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
   const authed = (handler: (req: FastifyRequest, reply: FastifyReply, user: UserRow) => unknown) => async (req: FastifyRequest, reply: FastifyReply) => {
     const user = sessionUser(req);
     if (!user) return refuse(req, reply, 401, 'no valid session token in Authorization');
-    // Every call but login/logout sends or injects messages.
-    if (!deps.permissions.can(user, 'transmission_create')) return refuse(req, reply, 403, 'this user lacks the transmission_create permission');
+    const missing = missingPermission(deps.permissions, user, req, app.prefix, UCONTACT_PERMISSIONS);
+    if (missing) return refuse(req, reply, 403, `this user lacks the ${missing} permission`);
     return handler(req, reply, user);
   };
 

@@ -115,7 +115,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   formatters.register('welcorp', welcorpCallbacks);
   const spool = new SpoolStore(db);
   const callbacks = new CallbackStore(db);
-  const replies = new ReplyStore(db);
+  const replies = new ReplyStore(db, config.default_country);
   const jobsCache = new JobCache(db, {
     dayStart: config.spool.day_start,
     retry: { tries: config.spool.retry.tries, backoffSeconds: config.spool.retry.backoff_seconds, backoffMaxSeconds: config.spool.retry.backoff_max_seconds },

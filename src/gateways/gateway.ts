@@ -33,6 +33,8 @@ export type GatewayReport =
 export interface InboundMessage {
   /** null when it came through an API rather than a provider (uContact's ReceiveURLSMS). */
   providerId: number | null;
+  /** Set when a user injected it through a face: it is that user's and can answer only that user's jobs. */
+  userId?: number;
   channel: 'sms' | 'mms' | 'fax' | 'email';
   from: string;
   to: string | null;

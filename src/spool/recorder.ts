@@ -341,17 +341,18 @@ export class Recorder implements GatewaySink {
   }
 
   private applyInbound(m: InboundMessage, now: number, events: SpoolEvent[]): void {
-    const target = this.replies.replyTarget(m.from, m.to);
+    const userId = m.userId ?? null;
+    const target = this.replies.replyTarget({ from: m.from, to: m.to, providerId: m.providerId, userId, at: m.at });
     const cur = target && this.spool.current(target.recipient_id);
     const job = target && this.jobs.get(target.job_id);
     if (!target || !cur || !job) {
-      this.replies.insertInbound({ providerId: m.providerId, channel: m.channel, from: m.from, to: m.to, text: m.text, jobId: null, recipientId: null, at: m.at, data: m.data });
-      events.push({ type: 'inbound.received', at: now, userId: null, from: m.from, to: m.to, text: m.text });
+      this.replies.insertInbound({ providerId: m.providerId, userId, channel: m.channel, from: m.from, to: m.to, text: m.text, jobId: null, recipientId: null, at: m.at, data: m.data });
+      events.push({ type: 'inbound.received', at: now, userId, from: m.from, to: m.to, text: m.text });
       return;
     }
     const code = typeof job.info.options.optout_code === 'string' ? job.info.options.optout_code.trim().toLowerCase() : '';
     const optOut = code !== '' && m.text.trim().toLowerCase() === code;
-    this.replies.insertInbound({ providerId: m.providerId, channel: m.channel, from: m.from, to: m.to, text: m.text, jobId: job.info.id, recipientId: cur.id, at: m.at, data: m.data });
+    this.replies.insertInbound({ providerId: m.providerId, userId: job.info.userId, channel: m.channel, from: m.from, to: m.to, text: m.text, jobId: job.info.id, recipientId: cur.id, at: m.at, data: m.data });
     this.spool.insertResult(cur.attempt_id, cur.id, job.info.id, 'reply', m.text, { from: m.from, to: m.to, optOut }, m.at);
     if (optOut) this.replies.optOut(job.info.userId, m.from, `reply to job ${job.info.id}`, now);
     // Replies after the job's expiry are recorded but no longer forwarded (seed 000, "expires").

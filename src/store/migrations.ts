@@ -420,4 +420,12 @@ ALTER TABLE jobs ADD COLUMN campaign_id INTEGER;
 CREATE INDEX jobs_campaign ON jobs(campaign_id) WHERE campaign_id IS NOT NULL;
 `,
   },
+  {
+    version: 8,
+    name: 'inbound owner',
+    sql: `
+-- A message a user injected through a face is that user's (a matched reply: its job's user).
+ALTER TABLE inbound ADD COLUMN user_id INTEGER;
+`,
+  },
 ];

@@ -1,17 +1,22 @@
 import type { Db } from './db.js';
+import { answers, numberForms } from '../core/reply-match.js';
 
 /** Inbound messages, reply matching and the opt-out list. */
 export class ReplyStore {
   private readonly s;
-  constructor(db: Db) {
+  /** `country` reads a reply's national `from` (attempts hold E.164). */
+  constructor(db: Db, private readonly country = 'AU') {
     this.s = {
       insertInbound: db.prepare(
-        `INSERT INTO inbound (provider_id, channel, sender, receiver, body, job_id, recipient_id, received_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO inbound (provider_id, user_id, channel, sender, receiver, body, job_id, recipient_id, received_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      // The newest 2-way attempts to this number; expiry decides forwarding, not recording.
-      replyTarget: db.prepare(
-        `SELECT a.recipient_id, a.job_id, a.sender FROM attempts a JOIN jobs j ON j.id = a.job_id
-         WHERE a.destination = ? AND j.channel IN ('sms2way', 'mms') ORDER BY a.id DESC LIMIT 10`,
+      // 2-way attempts to this number, newest first, of one user's jobs when it is given. attempts_destination
+      // holds them in id order: read backwards (no sort), stopped at the first that fits.
+      replyCandidates: db.prepare(
+        `SELECT a.recipient_id, a.job_id, a.provider_id, j.sender, j.reply_until, u.country
+         FROM attempts a JOIN jobs j ON j.id = a.job_id JOIN users u ON u.id = j.user_id
+         WHERE a.destination = @to AND j.channel IN ('sms2way', 'mms') AND (@user IS NULL OR j.user_id = @user)
+         ORDER BY a.id DESC`,
       ),
       isOptedOut: db.prepare(`SELECT 1 FROM opt_outs WHERE user_id = ? AND address = ?`),
       optOut: db.prepare(`INSERT OR IGNORE INTO opt_outs (user_id, address, source, created_at) VALUES (?, ?, ?, ?)`),
@@ -19,15 +24,27 @@ export class ReplyStore {
     };
   }
 
-  insertInbound(m: { providerId: number | null; channel: string; from: string; to: string | null; text: string; jobId: number | null; recipientId: number | null; at: number; data?: unknown }): number {
-    return Number(this.s.insertInbound.run(m.providerId, m.channel, m.from, m.to, m.text, m.jobId, m.recipientId, m.at, m.data === undefined ? null : JSON.stringify(m.data)).lastInsertRowid);
+  insertInbound(m: { providerId: number | null; userId: number | null; channel: string; from: string; to: string | null; text: string; jobId: number | null; recipientId: number | null; at: number; data?: unknown }): number {
+    return Number(this.s.insertInbound.run(m.providerId, m.userId, m.channel, m.from, m.to, m.text, m.jobId, m.recipientId, m.at, m.data === undefined ? null : JSON.stringify(m.data)).lastInsertRowid);
   }
 
-  /** Match a reply: the number it came from and, when known, the number it was sent to (the job's sender). */
-  replyTarget(from: string, to: string | null): { recipient_id: number; job_id: number } | undefined {
-    const rows = this.s.replyTarget.all(from) as { recipient_id: number; job_id: number; sender: string | null }[];
-    const digits = (s: string | null) => (s ?? '').replace(/\D/g, '');
-    return rows.find((r) => to === null || r.sender === null || digits(r.sender) === digits(to)) ?? undefined;
+  /**
+   * The 2-way job a reply answers: of the jobs that sent to its `from` from the number it went `to`
+   * (of `userId`'s jobs only, when a user injected it), the one that sent there last and is still
+   * open (its reply window not passed); else the last one, to record a late reply (not forwarded).
+   */
+  replyTarget(m: ReplyQuery): { recipient_id: number; job_id: number } | undefined {
+    let late: { recipient_id: number; job_id: number } | undefined;
+    // At most one spelling is a number we send to (the other is not valid E.164): one at a time, each in order.
+    for (const to of new Set(numberForms(m.from, this.country))) {
+      for (const r of this.s.replyCandidates.iterate({ to, user: m.userId }) as IterableIterator<Candidate>) {
+        if (!answers({ sender: r.sender, providerId: r.provider_id, country: r.country }, m)) continue;
+        const target = { recipient_id: r.recipient_id, job_id: r.job_id };
+        if (r.reply_until === null || m.at < r.reply_until) return target;
+        late ??= target;
+      }
+    }
+    return late;
   }
 
   isOptedOut(userId: number, address: string): boolean {
@@ -41,4 +58,23 @@ export class ReplyStore {
   optOuts(userId: number): string[] {
     return (this.s.optOuts.all(userId) as { address: string }[]).map((r) => r.address);
   }
+}
+
+/** A reply to match: where it came from and went, through which provider, injected by whom, when. */
+export interface ReplyQuery {
+  from: string;
+  to: string | null;
+  providerId: number | null;
+  /** The user who injected it through a face: it can answer only that user's jobs. */
+  userId: number | null;
+  at: number;
+}
+
+interface Candidate {
+  recipient_id: number;
+  job_id: number;
+  provider_id: number | null;
+  sender: string | null;
+  reply_until: number | null;
+  country: string;
 }

@@ -142,6 +142,13 @@ export class UserStore {
     return stmt(this.db, 'UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?').run(hashPassword(password), now, id).changes === 1;
   }
 
+  /** May `scope` put a user into company `companyId`? An admin: any; a user: its own; an agent: its own and its users'. */
+  mayJoin(scope: Scope, companyId: number): boolean {
+    if (scope.role === 'admin') return true;
+    const owner = ownerFilter(scope, 'id');
+    return stmt(this.db, `SELECT 1 FROM users WHERE company_id = ? AND ${owner.sql} LIMIT 1`).get(companyId, ...owner.params) !== undefined;
+  }
+
   /** May `scope` see the work of `ownerId`? */
   canSee(scope: Scope, ownerId: number): boolean {
     if (scope.role === 'admin' || scope.userId === ownerId) return true;

@@ -61,6 +61,24 @@ describe('uContact Integra face (SMS)', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('keeps an injected inbound SMS to its injector: another user\'s STOP neither lands on a victim\'s 2-way job nor opts the number out of its list', async () => {
+    d = await testDaemon();
+    const victim = d.addUser('victim', 'user');
+    const job = (await d.api('POST', '/api/v1/jobs', { auth: victim.auth, body: { job_type: '2 way sms', message: 'Come?', optout_code: 'STOP', recipients: [{ destination: '+61491570156' }] } })).json.data;
+    await d.waitFor(() => (d!.db.prepare('SELECT status FROM jobs WHERE id = ?').get(job) as { status: string }).status === 'complete');
+    const attacker = await login(d, 'attacker');
+    const res = await fetch(`${d.url}/Integra/resources/InboundSMS/ReceiveURLSMS?phone=0491570156&message=STOP`, { headers: { authorization: attacker.token } });
+    expect([res.status, await res.text()]).toEqual([200, 'OK']);
+    // Stored as the attacker's own message, matching none of its (absent) jobs.
+    expect(d.db.prepare('SELECT sender, body, job_id FROM inbound').all()).toEqual([{ sender: '+61491570156', body: 'STOP', job_id: null }]);
+    expect(d.db.prepare(`SELECT COUNT(*) AS n FROM results WHERE kind = 'reply'`).get()).toEqual({ n: 0 });
+    expect(d.db.prepare('SELECT * FROM opt_outs').all()).toEqual([]);
+    expect(d.db.prepare('SELECT user_id FROM inbound').all()).toEqual([{ user_id: attacker.id }]);
+    const later = (await d.api('POST', '/api/v1/jobs', { auth: victim.auth, body: { job_type: 'sms', message: 'still here', recipients: [{ destination: '+61491570156' }] } })).json.data;
+    await d.waitFor(() => (d!.db.prepare('SELECT status FROM jobs WHERE id = ?').get(later) as { status: string }).status === 'complete');
+    expect(d.db.prepare('SELECT state FROM recipients WHERE job_id = ?').get(later)).toEqual({ state: 'delivered' });
+  });
+
   it('schedules an SMS for its calldate in the user\'s time zone', async () => {
     d = await testDaemon();
     const { token } = await login(d);

@@ -85,4 +85,33 @@ describe('v1 users', () => {
     expect((await d.api('PUT', `/api/v1/users/${id}`, { auth: agent.auth, body: { user_live: false } })).status).toBe(200);
     expect((await d.api('GET', '/api/v1/jobs', { auth: basic('au/u1', 'new-password-456') })).status).toBe(401);
   });
+  it('lets a user join only its own company, an agent its users\' companies, an admin any; a refusal changes nothing', async () => {
+    d = await testDaemon();
+    const admin = d.addUser('boss', 'admin');
+    const agent = d.addUser('agent7', 'agent');
+    const victimCo = (await d.api('POST', '/api/v1/users', { auth: admin.auth, body: { user_code: 'victim', password: 'password-123', company: { name: 'Victim Pty', abn: '99 999 999 999', billing_contact_email: 'billing@victim.example' } } })).json.data;
+    const victimCompany = (await d.api('GET', `/api/v1/users/${victimCo}`, { auth: admin.auth })).json.data.company.company_id as number;
+    const mine = (await d.api('POST', '/api/v1/users', { auth: agent.auth, body: { user_code: 'cust1', password: 'password-123', company: { name: 'Cust One' } } })).json.data;
+    const custCompany = (await d.api('GET', `/api/v1/users/${mine}`, { auth: agent.auth })).json.data.company.company_id as number;
+    const cust = basic('cust1', 'password-123');
+    const before = d.db.prepare('SELECT id, company_id, updated_at FROM users ORDER BY id').all();
+    // A plain user cannot move itself into another company, and so never reads its ABN or billing e-mail.
+    const self = await d.api('PUT', `/api/v1/users/${mine}`, { auth: cust, body: { company_id: victimCompany, email: 'cust@test.com' } });
+    expect(self).toMatchObject({ status: 422, json: { status: 422, errors: expect.stringMatching(/company_id/) } });
+    const after = await d.api('GET', `/api/v1/users/${mine}`, { auth: cust });
+    expect(after.json.data.company).toMatchObject({ company_id: custCompany, name: 'Cust One' });
+    expect(after.text).not.toMatch(/billing@victim|999 999/);
+    // Nor can an agent create or move its users there.
+    const made = await d.api('POST', '/api/v1/users', { auth: agent.auth, body: { user_code: 'cust2', password: 'password-123', company_id: victimCompany } });
+    expect(made).toMatchObject({ status: 422, json: { errors: expect.stringMatching(/company_id/) } });
+    expect((await d.api('PUT', `/api/v1/users/${mine}`, { auth: agent.auth, body: { company_id: victimCompany } })).status).toBe(422);
+    expect(d.db.prepare('SELECT id, company_id, updated_at FROM users ORDER BY id').all()).toEqual(before);
+    expect(d.db.prepare(`SELECT 1 FROM users WHERE user_code = 'cust2'`).get()).toBeUndefined();
+    // What is allowed still works: one's own company, an agent's users' companies, an admin anywhere.
+    expect((await d.api('PUT', `/api/v1/users/${mine}`, { auth: cust, body: { company_id: custCompany } })).status).toBe(200);
+    const cust3 = await d.api('POST', '/api/v1/users', { auth: agent.auth, body: { user_code: 'cust3', password: 'password-123', company_id: custCompany } });
+    expect(cust3.status).toBe(200);
+    expect(await d.api('PUT', `/api/v1/users/${mine}`, { auth: admin.auth, body: { company_id: victimCompany } })).toMatchObject({ status: 200 });
+    expect((d.db.prepare('SELECT company_id FROM users WHERE id = ?').get(mine) as { company_id: number }).company_id).toBe(victimCompany);
+  });
 });

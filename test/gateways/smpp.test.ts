@@ -321,6 +321,39 @@ describe('SMPP inbound', () => {
     expect(rows(d, later)[0]).toMatchObject({ state: 'opted_out' });
     expect(smsc.submits.filter((s) => s.destination_addr === '61491570156')).toHaveLength(1);
   });
+  it('matches each reply to the 2-way job it answers: by the number it was sent to and the recipient, the newest open job of that pair', async () => {
+    const { d, smsc, u } = await start();
+    const two = (sender: string) => post(d, u.auth, { job_type: '2 way sms', message: `from ${sender}`, manual_sender_id: sender, recipients: [{ destination: '+61491570156' }] });
+    const a = await two('+61412345678');
+    const b = await two('+61412345679');
+    const c = await two('Acme');
+    const newer: number[] = [];
+    // More 2-way jobs to the same number than any fixed look-back, from a third number.
+    for (let i = 0; i < 11; i++) newer.push(await two('61412345699'));
+    for (const job of [a, b, c, ...newer]) await d.waitFor(complete(d, job));
+    const reply = (to: string, ton: number, text: string) =>
+      smsc.deliver({ source_addr_ton: 1, source_addr_npi: 1, source_addr: '61491570156', dest_addr_ton: ton, dest_addr_npi: ton === 5 ? 0 : 1, destination_addr: to, short_message: Buffer.from(text, 'latin1') });
+    reply('61412345678', 1, 'for a'); // international, as most SMSCs write it
+    reply('0412345679', 2, 'for b'); // national form of b's sender
+    reply('ACME', 5, 'for c'); // an alphanumeric sender, as the SMSC spells it
+    reply('+61412345699', 0, 'for the newest');
+    const got = await d.waitFor(() => {
+      const r = d.db.prepare('SELECT body, job_id FROM inbound ORDER BY id').all() as { body: string; job_id: number | null }[];
+      return r.length === 4 && r;
+    });
+    expect(Object.fromEntries(got.map((r) => [r.body, r.job_id]))).toEqual({ 'for a': a, 'for b': b, 'for c': c, 'for the newest': newer.at(-1) });
+    // The newest job of a pair whose reply window has closed gives way to an older one still open.
+    const open = await two('+61412345600');
+    const closed = await two('+61412345600');
+    for (const job of [open, closed]) await d.waitFor(complete(d, job));
+    d.db.prepare('UPDATE jobs SET reply_until = ? WHERE id = ?').run(Date.now() - 1000, closed); // its window passed
+    reply('61412345600', 1, 'late');
+    const late = await d.waitFor(() => d.db.prepare(`SELECT job_id FROM inbound WHERE body = 'late'`).get() as { job_id: number | null } | undefined);
+    expect(late.job_id).toBe(open);
+    expect(d.db.prepare(`SELECT job_id, value AS body FROM results WHERE kind = 'reply' ORDER BY id`).all()).toEqual([
+      { job_id: a, body: 'for a' }, { job_id: b, body: 'for b' }, { job_id: c, body: 'for c' }, { job_id: newer.at(-1), body: 'for the newest' }, { job_id: open, body: 'late' },
+    ]);
+  });
 });
 
 describe('direct PDU encoding', () => {

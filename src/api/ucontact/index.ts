@@ -131,7 +131,7 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
     const checked = validateNumber(phone, user.country);
     const from = checked.ok ? checked.e164 : phone;
     // Answered once the message is stored (and its callbacks written).
-    await new Promise<void>((resolve) => deps.inbound({ providerId: null, channel: 'sms', from, to: null, text: f.message!, at: deps.clock.now(), data: { via: 'ucontact' } }, resolve));
+    await new Promise<void>((resolve) => deps.inbound({ providerId: null, userId: user.id, channel: 'sms', from, to: null, text: f.message!, at: deps.clock.now(), data: { via: 'ucontact' } }, resolve));
     return text(reply, 200, 'OK');
   }));
 

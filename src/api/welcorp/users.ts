@@ -116,10 +116,13 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
 
   app.get('/users/:id', async (req, reply) => send(reply, 200, { data: present(visible(req.user!, (req.params as { id: string }).id)) }));
 
-  const companyFor = (body: { company_id?: number | undefined; company?: Record<string, unknown> | undefined }): number | null | undefined => {
+  /** The company a created or updated user goes into: one `me` may join (see UserStore.mayJoin), or a new one. */
+  const companyFor = (me: UserRow, body: { company_id?: number | undefined; company?: Record<string, unknown> | undefined }): number | null | undefined => {
     if (body.company_id !== undefined && body.company) throw new ApiError(422, 'Validation failed: give company_id or company, not both');
     if (body.company_id !== undefined) {
       if (!deps.companies.byId(body.company_id)) throw new ApiError(422, 'Validation failed: company_id: no such company');
+      // Joining a company shows its ABN and billing contact: only one's own (an agent: also its users').
+      if (!deps.users.mayJoin(scopeOf(me), body.company_id)) throw new ApiError(422, 'Validation failed: company_id: not a company you may join (only your own, or an agent\'s users\' companies)');
       return body.company_id;
     }
     if (body.company) {
@@ -142,7 +145,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
       password: b.password,
       role: 'user',
       agent_id: me.role === 'agent' ? me.id : null,
-      company_id: companyFor(b) ?? (me.role === 'agent' ? me.company_id : null),
+      company_id: companyFor(me, b) ?? (me.role === 'agent' ? me.company_id : null),
       first_name: b.first_name ?? null,
       last_name: b.last_name ?? null,
       email: b.email ?? null,
@@ -171,7 +174,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     const patch: UserPatch = { profile: profileOf(b) };
     for (const k of ['user_code', 'password', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax', 'timezone'] as const) if (b[k] !== undefined) (patch as Record<string, unknown>)[k] = b[k];
     if (b.user_live !== undefined) patch.active = b.user_live;
-    const company = companyFor(b);
+    const company = companyFor(me, b);
     if (company !== undefined) patch.company_id = company;
     deps.users.update(target.id, patch);
     if (patch.password !== undefined || patch.active !== undefined || patch.user_code !== undefined) deps.auth.forget();

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { answers, numberForms, sameAddress } from '../../dist/core/reply-match.js';
+
+describe('reply matching', () => {
+  it('knows one sender in the spellings SMPP, Kannel and the sandbox write', () => {
+    for (const to of ['+61412345678', '61412345678', '0412345678', '0061412345678', '+61 412 345 678']) expect(sameAddress('+61412345678', to, 'AU')).toBe(true);
+    expect(sameAddress('0412345678', '61412345678', 'AU')).toBe(true);
+    expect(sameAddress('+61412345678', '+61412345679', 'AU')).toBe(false);
+    expect(sameAddress('+61412345678', '412345678', 'GB')).toBe(false);
+    expect(sameAddress('Acme', 'ACME', 'AU')).toBe(true);
+    expect(sameAddress('Acme Co', 'ACMECO', 'AU')).toBe(true);
+    expect(sameAddress('Acme', 'Acme2', 'AU')).toBe(false);
+    expect(sameAddress('5551', '5551', 'AU')).toBe(true);
+    expect(sameAddress('5551', '5552', 'AU')).toBe(false);
+  });
+
+  it('looks a reply\'s number up in E.164, whether it came international, without "+" or national', () => {
+    expect(numberForms('+61491570156', 'AU')).toEqual(['+61491570156', '+61491570156']);
+    expect(numberForms('0061491570156', 'AU')).toEqual(['+61491570156', '+61491570156']);
+    expect(numberForms('61491570156', 'AU')).toContain('+61491570156');
+    expect(numberForms('0491570156', 'AU')).toContain('+61491570156');
+  });
+
+  it('matches a job without a sender only through the provider it went by, and any job when the reply names no number', () => {
+    expect(answers({ sender: null, providerId: 2, country: 'AU' }, { to: '+61400000000', providerId: 2 })).toBe(true);
+    expect(answers({ sender: null, providerId: 2, country: 'AU' }, { to: '+61400000000', providerId: 3 })).toBe(false);
+    expect(answers({ sender: '+61412345678', providerId: 2, country: 'AU' }, { to: null, providerId: 3 })).toBe(true);
+    expect(answers({ sender: '+61412345678', providerId: 2, country: 'AU' }, { to: '0412345678', providerId: 3 })).toBe(true);
+    expect(answers({ sender: '+61412345678', providerId: 2, country: 'AU' }, { to: '0412345679', providerId: 2 })).toBe(false);
+  });
+});

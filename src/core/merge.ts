@@ -5,9 +5,23 @@ const FIELD = /%%([A-Za-z0-9_][A-Za-z0-9_ .-]{0,63})%%/g;
 
 export type Template = (fields: MergeFields) => string;
 
+// C0 controls but LF and CR (GSM 03.38 has both; "\r\n" stays as written), DEL and C1 controls.
+const CONTROL = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+const CONTROLS = new RegExp(CONTROL.source, 'g');
+
+/**
+ * A merge value as it may reach an SMSC or a text-to-speech engine: control characters removed (a
+ * tab becomes a space, so that words stay apart). A value with none is returned as it is, after one
+ * regex test: the common case costs no copy.
+ */
+export function plainValue(value: string): string {
+  return CONTROL.test(value) ? value.replace(CONTROLS, (c) => (c === '\t' ? ' ' : '')) : value;
+}
+
 /**
  * Compile once per job, merge once per recipient: the text is split into literal and field parts
- * so merging is a join, not a regex per recipient. A field with no value merges as empty.
+ * so merging is a join, not a regex per recipient. A field with no value merges as empty; values lose
+ * their control characters (plainValue), the template's own text is taken as the client wrote it.
  */
 export function compileTemplate(text: string): Template {
   const parts: string[] = [];
@@ -22,7 +36,7 @@ export function compileTemplate(text: string): Template {
   parts.push(text.slice(last));
   return (fields) => {
     let out = parts[0]!;
-    for (let i = 0; i < names.length; i++) out += (fields[names[i]!] ?? '') + parts[i + 1]!;
+    for (let i = 0; i < names.length; i++) out += plainValue(fields[names[i]!] ?? '') + parts[i + 1]!;
     return out;
   };
 }

@@ -32,6 +32,7 @@ export interface SmsOptions {
 export interface SmsSendOptions {
   encoding?: 'auto' | SmsEncoding;
   invalid?: InvalidCharacters;
+  /** The job's limit on each recipient's text as sent (after merge fields): the gateway that plans it refuses more. */
   maxParts?: number;
   /** Class 0: shown at once, not stored. */
   flash?: boolean;
@@ -180,7 +181,7 @@ export function planSms(text: string, opts: SmsOptions = {}): SmsPlan {
     plan = { encoding, text, parts: parts.map(ucs2Buffer), changed: 0 };
   }
   if (plan.parts.length === 0) plan.parts.push(Buffer.alloc(0));
-  if (plan.parts.length > maxParts) throw new SmsEncodingError(`the message needs ${plan.parts.length} parts in ${plan.encoding}, more than maxParts (${maxParts})`);
+  if (plan.parts.length > maxParts) throw new SmsEncodingError(`the message needs ${plan.parts.length} parts in ${plan.encoding}, more than the limit of ${maxParts} part${maxParts === 1 ? '' : 's'} (maxParts)`);
   return plan;
 }
 

@@ -37,8 +37,8 @@ interface Listener {
 
 /**
  * Office documents → PDF through one long-lived LibreOffice (soffice --accept on a private pipe, with
- * a private profile) driven over UNO by office-bridge.py: a warm listener converts a small document in
- * ~0.1 s where a fresh soffice costs ~1.2 s. Started on first use; one document at a time (LibreOffice
+ * a private profile, in a network namespace of its own) driven over UNO by office-bridge.py: a warm
+ * listener converts a small document in ~0.1 s where a fresh soffice costs ~1.2 s. Started on first use; one document at a time (LibreOffice
  * is not concurrent); restarted when it dies or hangs — a document that kills it twice is refused.
  */
 export class OfficeConverter {
@@ -124,17 +124,26 @@ export class OfficeConverter {
     const profile = mkdtempSync(join(this.opts.workDir, 'lo-'));
     const pipe = `switchpost_${process.pid}_${++this.starts}`;
     const soffice = spawn(
-      'soffice',
-      ['--headless', '--invisible', '--nologo', '--norestore', '--nodefault', '--nolockcheck', `-env:UserInstallation=file://${profile}`, `--accept=pipe,name=${pipe};urp;`],
-      { stdio: 'ignore', detached: true },
+      'unshare',
+      [
+        ...withoutNetwork(),
+        '--',
+        'soffice',
+        ...['--headless', '--invisible', '--nologo', '--norestore', '--nodefault', '--nolockcheck', `-env:UserInstallation=file://${profile}`, `--accept=pipe,name=${pipe};urp;`],
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
     );
     if (soffice.pid) writeFileSync(join(profile, 'soffice.pid'), String(soffice.pid));
+    let sofficeErr = '';
+    soffice.stderr!.on('data', (d: Buffer) => (sofficeErr = (sofficeErr + d.toString()).slice(-1000)));
     const bridge = spawn(PYTHON, [BRIDGE, pipe], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     bridge.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-1000)));
     const spawnError = new Promise<never>((_, reject) => {
-      soffice.once('error', (e) => reject(new MediaToolError(`soffice: ${e.message} (is LibreOffice installed?)`)));
+      soffice.once('error', (e) => reject(new MediaToolError(`unshare: ${e.message} (is util-linux installed?)`)));
       bridge.once('error', (e) => reject(new MediaToolError(`${PYTHON}: ${e.message}`)));
+      // unshare refused (no user namespaces) or soffice is missing: say so now, not after the start timeout.
+      soffice.once('exit', (code) => reject(new MediaToolError(startFailure(code, sofficeErr))));
     });
     const l: Listener = { soffice, bridge, profile, lines: createInterface({ input: bridge.stdout! })[Symbol.asyncIterator]() };
     const ready = await Promise.race([this.nextLine(l, this.opts.startTimeoutMs ?? 60_000), spawnError]).catch((e: Error) => {
@@ -167,6 +176,27 @@ export class OfficeConverter {
     l.bridge.kill('SIGKILL');
     rmSync(l.profile, { recursive: true, force: true });
   }
+}
+
+/**
+ * LibreOffice runs in a network namespace of its own, which has only a loopback that is down: a
+ * document's linked images, OLE links or WebDAV probes cannot reach anything (UpdateDocMode=0 in the
+ * bridge alone still lets LibreOffice fetch linked images). The UNO pipe is a socket file in /tmp,
+ * which a network namespace does not separate. Root makes the namespace directly; any other user
+ * needs an unprivileged user namespace too (mapped to its own uid, so soffice keeps no capabilities).
+ * When the namespace cannot be made, office conversion is refused rather than run with the network:
+ * a fax of an office document must never make the daemon's host call an address a client chose.
+ */
+function withoutNetwork(): string[] {
+  return process.geteuid?.() === 0 ? ['--net'] : ['--user', '--map-current-user', '--net'];
+}
+
+function startFailure(code: number | null, stderr: string): string {
+  const said = stderr.trim().split('\n').slice(-2).join(' ');
+  if (/^unshare: (?!failed to execute)/m.test(said)) {
+    return `LibreOffice not started: it runs without network, and the network namespace could not be made (${said}); allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or run as root`;
+  }
+  return `LibreOffice did not start (exit ${code ?? 'by signal'}): ${said || 'no message'} (is LibreOffice installed?)`;
 }
 
 /**

@@ -92,7 +92,7 @@ describe('Retarus SMS v1 face', () => {
       [job([{ text: 'hi', recipients: [] }]), 422, /recipients/],
       [job([{ text: 'hi', recipients: [ok('call me')] }]), 422, /messages\[0\]\.recipients\[0\]\.dst/],
       [job([{ text: 'Grüße ✓ €', recipients: [ok('+61491570156')] }], { invalidCharacters: 'REFUSE' }), 422, /"✓"/],
-      [job([{ text: 'x'.repeat(161), recipients: [ok('+61491570156')] }], { maxParts: 1 }), 422, /more than maxParts \(1\)/],
+      [job([{ text: 'x'.repeat(161), recipients: [ok('+61491570156')] }], { maxParts: 1 }), 422, /more than the limit of 1 part \(maxParts\)/],
       [job([{ text: 'Привет '.repeat(11), recipients: [ok('+61491570156')] }], { encoding: 'utf-16', maxParts: 1 }), 422, /2 parts in ucs2/],
     ];
     for (const [body, status, message] of cases) {

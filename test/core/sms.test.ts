@@ -67,7 +67,7 @@ describe('invalid characters and limits', () => {
     expect(p.parts[0]![0]).toBe(0xef);
   });
   it('refuses more parts than maxParts', () => {
-    expect(() => planSms('a'.repeat(400), { maxParts: 2 })).toThrow(/needs 3 parts in gsm7, more than maxParts \(2\)/);
+    expect(() => planSms('a'.repeat(400), { maxParts: 2 })).toThrow(/needs 3 parts in gsm7, more than the limit of 2 parts \(maxParts\)/);
   });
 });
 

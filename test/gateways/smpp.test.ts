@@ -115,6 +115,51 @@ describe('SMPP gateway against a real SMSC on loopback', () => {
   });
 });
 
+describe('the text as sent, after merge fields', () => {
+  it('fails a v1 recipient whose merged message needs more than 10 parts, naming the limit, and sends the others', async () => {
+    const { d, smsc, u } = await start();
+    // An 18-character template; one recipient's values make it 6,003 characters (40 parts).
+    const job = await post(d, u.auth, {
+      message: 'Hi %%a%%%%b%%%%c%%',
+      recipients: [
+        { destination: '+61491570156', a: 'x'.repeat(2000), b: 'x'.repeat(2000), c: 'x'.repeat(2000) },
+        { destination: '+61491570157', a: 'Jane' },
+        { destination: '+61491570158', a: 'y'.repeat(1527) }, // 1530 with the template: exactly 10 parts
+      ],
+    });
+    await d.waitFor(complete(d, job));
+    expect(smsc.submits.filter((s) => s.destination_addr === '61491570156')).toHaveLength(0);
+    expect(smsc.submits.filter((s) => s.destination_addr === '61491570157')).toHaveLength(1);
+    expect(smsc.submits.filter((s) => s.destination_addr === '61491570158')).toHaveLength(10);
+    const [long, short, ten] = rows(d, job);
+    expect(long).toMatchObject({ state: 'rejected', tries: 1, parts: null });
+    expect(long!.reason).toMatch(/needs 40 parts in gsm7, more than the limit of 10 parts/);
+    expect([short!.state, ten!.state, ten!.parts]).toEqual(['delivered', 'delivered', 10]);
+    const detail = await d.api('GET', `/api/v1/jobs/${job}`, { auth: u.auth });
+    const report = detail.json.data.reports.find((r: { destination: string }) => r.destination === '+61491570156');
+    expect(report).toMatchObject({ status: expect.any(String) });
+    expect(report.notes).toMatch(/more than the limit of 10 parts/);
+    expect(detail.json.data.failed_recipients).toBe(1);
+  });
+
+  it('refuses at submit a template that needs more than 10 parts with its fields empty', async () => {
+    const { d, u } = await start();
+    const r = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'sms', message: 'Привет! '.repeat(90) + '%%name%%', recipients: [{ destination: '+61491570156' }] } });
+    expect(r.status).toBe(422);
+    expect(r.json.message ?? JSON.stringify(r.json)).toMatch(/message: the message needs \d+ parts in ucs2, more than the limit of 10 parts/);
+  });
+
+  it('never passes control characters in merge values to the SMSC; line breaks stay', async () => {
+    const { d, smsc, u } = await start();
+    const job = await post(d, u.auth, { message: 'Code %%code%%\r\nfor %%name%%', recipients: [{ destination: '+61491570156', name: 'Ja\u0000ne\u001b\u0085', code: '12\t34\u0007' }] });
+    await d.waitFor(complete(d, job));
+    expect(smsc.submits).toHaveLength(1);
+    const sent = smsc.submits[0]!.short_message;
+    expect(sent.toString('hex')).toBe(planSms('Code 12 34\r\nfor Jane').parts[0]!.toString('hex'));
+    expect(smsc.submits[0]).toMatchObject({ data_coding: 0 }); // GSM: no control character forced UCS-2
+  });
+});
+
 describe('SMPP gateway unit wire fields', () => {
   it('sets flash (class 0) coding and a relative validity period', async () => {
     smsc = new TestSmsc({});

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
@@ -132,6 +133,47 @@ describe.skipIf(!hasStack)('documents to fax TIFF, proven through spandsp', () =
 const hasOffice = hasStack && spawnSync('soffice', ['--version']).status === 0;
 const fixture = (name: string) => ({ name, bytes: readFileSync(join('test/fixtures/office', name)) });
 
+/**
+ * A .docx whose only picture is linked, not embedded: LibreOffice fetches it from `url` on load
+ * (OPTIONS, then GETs) unless it has no network. Zipped by Info-ZIP's zip, as Word would store it.
+ */
+function linkedImageDocx(url: string): Buffer {
+  const root = mkdtempSync(join(dir, 'linked-'));
+  const part = (path: string, xml: string) => {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n${xml}`);
+  };
+  const ns = 'http://schemas.openxmlformats.org';
+  part('[Content_Types].xml', `<Types xmlns="${ns}/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`);
+  part('_rels/.rels', `<Relationships xmlns="${ns}/package/2006/relationships"><Relationship Id="rId1" Type="${ns}/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>`);
+  part('word/_rels/document.xml.rels', `<Relationships xmlns="${ns}/package/2006/relationships"><Relationship Id="rIdImg" Type="${ns}/officeDocument/2006/relationships/image" Target="${url}" TargetMode="External"/></Relationships>`);
+  part(
+    'word/document.xml',
+    `<w:document xmlns:w="${ns}/wordprocessingml/2006/main" xmlns:r="${ns}/officeDocument/2006/relationships" xmlns:wp="${ns}/drawingml/2006/wordprocessingDrawing" xmlns:a="${ns}/drawingml/2006/main" xmlns:pic="${ns}/drawingml/2006/picture"><w:body>` +
+      `<w:p><w:r><w:t>A letter with a linked logo</w:t></w:r></w:p><w:p><w:r><w:drawing><wp:inline><wp:extent cx="914400" cy="914400"/><wp:docPr id="1" name="logo"/>` +
+      `<a:graphic><a:graphicData uri="${ns}/drawingml/2006/picture"><pic:pic><pic:nvPicPr><pic:cNvPr id="1" name="logo.png"/><pic:cNvPicPr/></pic:nvPicPr>` +
+      `<pic:blipFill><a:blip r:link="rIdImg"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill><pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="914400" cy="914400"/></a:xfrm><a:prstGeom prst="rect"/></pic:spPr></pic:pic>` +
+      `</a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p></w:body></w:document>`,
+  );
+  const out = join(root, 'linked.docx');
+  const z = spawnSync('zip', ['-X', '-q', '-r', out, '[Content_Types].xml', '_rels', 'word'], { cwd: root, encoding: 'utf8' });
+  expect(z.status, z.stderr).toBe(0);
+  return readFileSync(out);
+}
+
+/** A TCP listener on 127.0.0.1 that counts the connections made to it (and answers nothing). */
+async function countingListener() {
+  const seen = { connections: 0, requests: [] as string[] };
+  const server = createServer((s) => {
+    seen.connections++;
+    s.on('data', (d) => seen.requests.push(d.toString('latin1').split('\r\n')[0]!));
+    s.on('error', () => {});
+    s.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { seen, port: (server.address() as AddressInfo).port, close: () => new Promise((r) => server.close(r)) };
+}
+
 describe.skipIf(!hasOffice)('office documents through a long-lived LibreOffice listener', () => {
   const office = new OfficeConverter({ workDir: join(dir, 'office') });
   afterAll(() => office.stop());
@@ -163,6 +205,51 @@ describe.skipIf(!hasOffice)('office documents through a long-lived LibreOffice l
     ];
     for (const [inputs, pattern] of cases) await expect(toFaxTiff(inputs, { office })).rejects.toThrow(pattern);
     await expect(toFaxTiff([fixture('letter.docx')])).rejects.toThrow(/"letter\.docx": office documents are not converted here/);
+  }, 60_000);
+
+  it('never opens a network connection: a linked image on a loopback listener is not fetched, and the document converts', async () => {
+    const listener = await countingListener();
+    try {
+      const docx = linkedImageDocx(`http://127.0.0.1:${listener.port}/logo.png`);
+      const { tiff, pages } = await toFaxTiff([{ name: 'linked.docx', bytes: docx }], { office });
+      expect(pages).toBe(1);
+      expect(fax(tiff)).toMatchObject({ ok: true, pages_rx: 1 });
+      await new Promise((r) => setTimeout(r, 300)); // a late fetch would still be counted
+      expect(listener.seen).toEqual({ connections: 0, requests: [] });
+    } finally {
+      await listener.close();
+    }
+  }, 60_000);
+
+  // As the systemd unit runs it: an unprivileged user, no new privileges, no capabilities at all. The
+  // converter then makes a user namespace (mapped to its own uid) for its network namespace.
+  const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--bounding-set=-all', '--inh-caps=-all', '--no-new-privs'];
+  const nobodyReads = process.geteuid?.() === 0 && spawnSync(asNobody[0]!, [...asNobody.slice(1), 'test', '-r', 'dist/media/office.js']).status === 0;
+  it.skipIf(!nobodyReads)('has no network as an unprivileged user under NoNewPrivileges either, and still converts', async () => {
+    const listener = await countingListener();
+    try {
+      const work = mkdtempSync(join(tmpdir(), 'office-nobody-'));
+      chownSync(work, 65534, 65534);
+      const input = join(work, 'linked.docx');
+      writeFileSync(input, linkedImageDocx(`http://127.0.0.1:${listener.port}/logo.png`));
+      const script = `import { readFileSync } from 'node:fs';
+        const { OfficeConverter } = await import(${JSON.stringify(join(process.cwd(), 'dist/media/office.js'))});
+        const office = new OfficeConverter({ workDir: ${JSON.stringify(join(work, 'office'))} });
+        const pdf = await office.toPdf('linked.docx', 'docx', readFileSync(${JSON.stringify(input)}));
+        console.log(JSON.stringify({ uid: process.getuid(), pdf: pdf.subarray(0, 5).toString() }));
+        await office.stop();`;
+      const child = spawn(asNobody[0]!, [...asNobody.slice(1), process.execPath, '--input-type=module', '-e', script], { env: { ...process.env, HOME: work } });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      const code = await new Promise((r) => child.once('exit', r));
+      expect(code, err).toBe(0);
+      expect(JSON.parse(out)).toEqual({ uid: 65534, pdf: '%PDF-' });
+      expect(listener.seen).toEqual({ connections: 0, requests: [] });
+    } finally {
+      await listener.close();
+    }
   }, 60_000);
 
   it('restarts the listener when LibreOffice dies, and the document still converts', async () => {

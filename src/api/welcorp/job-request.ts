@@ -2,6 +2,8 @@ import { z } from 'zod';
 
 /** Longest SMS text accepted (10 concatenated GSM parts); anything longer is refused with 422. */
 export const MAX_SMS_CHARS = 1530;
+/** Most parts one recipient's SMS may take on the air, after its merge fields (1530 GSM characters). */
+export const MAX_SMS_PARTS = 10;
 export const MAX_RECIPIENTS = 1_000_000;
 export const MAX_MERGE_FIELDS = 100;
 

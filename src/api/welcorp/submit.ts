@@ -1,11 +1,12 @@
 import type { JobRequest } from './job-request.js';
-import { MAX_SMS_CHARS, parseListIds } from './job-request.js';
+import { MAX_SMS_CHARS, MAX_SMS_PARTS, parseListIds } from './job-request.js';
 import { channelOf, JOB_TYPES } from './job-types.js';
 import { ApiError } from '../errors.js';
 import type { NewJob, NewRecipient } from '../../core/jobs.js';
 import type { Channel } from '../../core/model.js';
 import { canonicalNumber, plausibleNumber } from '../../core/numbers.js';
-import { normaliseFields } from '../../core/merge.js';
+import { compileTemplate, normaliseFields } from '../../core/merge.js';
+import { planSms, SmsEncodingError, type SmsSendOptions } from '../../core/sms.js';
 import { dedupe } from '../../core/dedupe.js';
 import { parseLocalDateTime } from '../../core/windows.js';
 import { checkUrl } from '../../net/safe-http.js';
@@ -88,6 +89,17 @@ export function toNewJob(
   if (message.trim() === '' && channel !== 'voice' && channel !== 'fax') throw new ApiError(422, 'message: is required');
   const maxChars = isCall ? MAX_TTS_CHARS : MAX_SMS_CHARS;
   if ([...message].length > maxChars) throw new ApiError(422, `message: must be at most ${maxChars} characters`);
+  // 10 parts hold for each recipient's text as sent (1530 GSM characters): the gateway that plans the
+  // merged text refuses more (that recipient fails, naming the limit); here the template, fields empty.
+  const smsLimits: SmsSendOptions | null = channel === 'sms' || channel === 'sms2way' ? { maxParts: MAX_SMS_PARTS } : null;
+  if (smsLimits) {
+    try {
+      planSms(compileTemplate(message)({}), smsLimits);
+    } catch (err) {
+      if (err instanceof SmsEncodingError) throw new ApiError(422, `message: ${err.message}`);
+      throw err;
+    }
+  }
   const callContent = isCall ? { ...callContentOf(req, channel === 'tts2way', user.country), ...(audio ? { audio_file: audio.path, audio_name: audio.name } : {}) } : null;
 
   let scheduledAt: number | null = null;
@@ -138,7 +150,7 @@ export function toNewJob(
     face: 'welcorp',
     channel,
     name: req.job_name ?? null,
-    content: fax ? { message, ...faxContentOf(fax, req, user) } : callContent ? { message, ...callContent } : { message },
+    content: fax ? { message, ...faxContentOf(fax, req, user) } : callContent ? { message, ...callContent } : smsLimits ? { message, sms: smsLimits } : { message },
     options: { ...echo, dedupe: req.dedupe ? 1 : 0, callback_on_sms_status_update: statusUpdates, optout_code: req.optout_code ?? null },
     callbackUrl,
     sender,

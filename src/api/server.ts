@@ -29,7 +29,7 @@ export function buildServer(config: Config, log: Logger, live: LiveStream | null
   if (live) {
     app.server.on('upgrade', (req, socket, head) => {
       const path = (req.url ?? '').split('?')[0];
-      if (path === STREAM_PATH) live.upgrade(req, socket, head);
+      if (path === STREAM_PATH) void live.upgrade(req, socket, head);
       else socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
     });
   }

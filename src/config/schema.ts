@@ -113,6 +113,22 @@ export const configSchema = z.strictObject({
       failure_window_minutes: z.number().int().min(1).max(1440).default(15),
     })
     .prefault({}),
+  login: z
+    .strictObject({
+      /** How long a failed login counts (from the first failure of a series). */
+      window_minutes: z.number().min(0.1).max(24 * 60).default(15),
+      /** Failed logins of one user from one address in the window; more answer 429 with Retry-After. */
+      max_failures_per_user_address: z.number().int().min(1).default(5),
+      /** Failed logins from one address in the window, whatever the users. */
+      max_failures_per_address: z.number().int().min(1).default(30),
+      /** Failed logins of one user from any address; over it, the addresses that failed for it wait (others may still try). */
+      max_failures_per_user: z.number().int().min(1).default(50),
+      /** Password hashes checked at once; 0: one less than the cores, at most 2. */
+      hash_concurrency: z.number().int().min(0).max(16).default(0),
+      /** Logins waiting for a hash beyond which one more is answered 429 (Retry-After: 1) at once. */
+      max_queued: z.number().int().min(0).default(64),
+    })
+    .prefault({}),
   retarus: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -7,7 +7,15 @@ import type { Role } from '../core/model.js';
 export interface StreamUser {
   id: number;
   role: Role;
+  /** The user's credentials version at upgrade (see `credentialsOf`). */
+  credentials: string;
 }
+
+/** What an upgrade's credentials come to; `limited` is answered 429 with Retry-After before upgrading. */
+export type StreamLogin = { kind: 'ok'; user: StreamUser } | { kind: 'refused' } | { kind: 'limited'; retryAfterS: number };
+
+/** The close code of a stream whose user changed password or was disabled (4000-4999: the application's; 401's echo). */
+export const CREDENTIALS_CHANGED = 4401;
 
 /**
  * The live event stream over WebSocket. Each connection is authenticated at upgrade and sees only
@@ -17,17 +25,38 @@ export class LiveStream {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   private readonly clients = new Map<WebSocket, StreamUser>();
   private readonly unsubscribe: () => void;
+  private readonly timer: NodeJS.Timeout;
 
+  /**
+   * `credentialsOf` reads a user's credentials version now (null: gone or disabled). Open streams are
+   * checked against it every `recheckMs` and at `recheck()`, so a password changed by another process
+   * (the CLI) ends them within that time.
+   */
   constructor(
     bus: EventBus,
-    private readonly authenticate: (req: IncomingMessage) => StreamUser | null,
+    private readonly authenticate: (req: IncomingMessage) => Promise<StreamLogin>,
     private readonly agentOf: (userId: number) => number | null,
+    private readonly credentialsOf: (userId: number) => string | null,
     private readonly maxBuffered = 4 * 1024 * 1024,
+    recheckMs = 1000,
   ) {
     this.unsubscribe = bus.on(
       (e) => this.publish(e),
       () => this.clients.size > 0,
     );
+    this.timer = setInterval(() => this.recheck(), recheckMs).unref();
+  }
+
+  /** Close the streams whose user's credentials changed since they opened. One read per user. */
+  recheck(): void {
+    if (this.clients.size === 0) return;
+    const now = new Map<number, string | null>();
+    for (const [ws, user] of this.clients) {
+      if (!now.has(user.id)) now.set(user.id, this.credentialsOf(user.id));
+      if (now.get(user.id) === user.credentials) continue;
+      this.clients.delete(ws);
+      ws.close(CREDENTIALS_CHANGED, 'credentials changed');
+    }
   }
 
   get size(): number {
@@ -35,12 +64,21 @@ export class LiveStream {
   }
 
   /** Hand an HTTP upgrade on the stream path to this stream. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const user = this.authenticate(req);
-    if (!user) {
+  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // The client may go away while its password is checked.
+    socket.on('error', () => socket.destroy());
+    const login = await this.authenticate(req).catch(() => null);
+    if (socket.destroyed) return;
+    if (!login) return void socket.destroy();
+    if (login.kind === 'limited') {
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${login.retryAfterS}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      return;
+    }
+    if (login.kind !== 'ok') {
       socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="switchpost"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
     }
+    const user = login.user;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.clients.set(ws, user);
       ws.on('close', () => this.clients.delete(ws));
@@ -71,6 +109,7 @@ export class LiveStream {
   }
 
   close(): void {
+    clearInterval(this.timer);
     this.unsubscribe();
     for (const ws of this.clients.keys()) ws.close(1001, 'shutting down');
     this.wss.close();

@@ -118,8 +118,16 @@ export class UserStore {
     if (patch.profile) (sets.push('profile = ?'), params.push(JSON.stringify({ ...(JSON.parse(cur.profile) as Record<string, unknown>), ...patch.profile })));
     sets.push('updated_at = ?');
     params.push(now);
-    stmt(this.db, `UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+    this.db.transaction(() => {
+      stmt(this.db, `UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+      if (patch.password !== undefined || patch.active === false) this.endSessions(id);
+    })();
     return true;
+  }
+
+  /** A password change or deactivation ends the user's login sessions (whichever process makes it). */
+  private endSessions(id: number): void {
+    stmt(this.db, 'DELETE FROM sessions WHERE user_id = ?').run(id);
   }
 
   /** What the user owns that keeps it from being deleted (a kind of work, or users of its own), or null. */
@@ -139,7 +147,11 @@ export class UserStore {
   }
 
   setPassword(id: number, password: string, now = Date.now()): boolean {
-    return stmt(this.db, 'UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?').run(hashPassword(password), now, id).changes === 1;
+    const hash = hashPassword(password);
+    return this.db.transaction(() => {
+      this.endSessions(id);
+      return stmt(this.db, 'UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?').run(hash, now, id).changes === 1;
+    })();
   }
 
   /** May `scope` put a user into company `companyId`? An admin: any; a user: its own; an agent: its own and its users'. */

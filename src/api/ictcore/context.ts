@@ -8,6 +8,7 @@ import type { Channel } from '../../core/model.js';
 import type { Permission } from '../../core/permissions.js';
 import type { Row } from '../../store/owned.js';
 import type { Tokens } from './token.js';
+import type { Logins } from '../login-limiter.js';
 import { ApiError } from '../errors.js';
 
 /** What the ICTCore face needs from the daemon. */
@@ -17,6 +18,8 @@ export interface IctcoreDeps {
   permissions: PermissionStore;
   jobs: JobStore;
   tokens: Tokens;
+  /** POST /authenticate checks passwords here (limited, off the event loop). */
+  logins: Logins;
   clock: Clock;
   dataDir: string;
   defaultTimezone: string;

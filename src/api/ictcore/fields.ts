@@ -13,6 +13,7 @@ export const STATUS_TEXT: Record<number, string> = {
   415: 'Unsupported Media Type',
   417: 'Expectation Failed',
   423: 'Locked',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   501: 'Not Implemented',
 };

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { Ctx, type IctcoreDeps } from './context.js';
 import { ApiError } from '../errors.js';
 import { STATUS_TEXT, parseBody } from './fields.js';
-import { verifyPassword } from '../../core/passwords.js';
+import { limitedMessage } from '../login-limiter.js';
 import { ContactStore } from '../../store/contacts.js';
 import { contactRoutes } from './contacts.js';
 import { groupRoutes } from './groups.js';
@@ -64,12 +64,17 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
     req.user = user;
   });
 
-  app.post('/authenticate', { config: { open: true } }, async (req) => {
+  app.post('/authenticate', { config: { open: true } }, async (req, reply) => {
     const c = parseBody(credentials, req.body);
     const name = c.username ?? c.email ?? c.user_id;
     if (!name) throw new ApiError(401, 'No valid username found');
-    const user = /^\d+$/.test(name) && !deps.users.byCode(name) ? deps.users.byId(Number(name)) : deps.users.byCode(name);
-    if (!user || !user.active || !verifyPassword(c.password, user.password_hash)) throw new ApiError(401, 'Invalid user name and password');
+    const login = await deps.logins.login(name, c.password, req.ip, (n) => (/^\d+$/.test(n) && !deps.users.byCode(n) ? deps.users.byId(Number(n)) : deps.users.byCode(n)));
+    if (login.kind === 'limited') {
+      reply.header('Retry-After', String(login.retryAfterS));
+      throw new ApiError(429, limitedMessage(login));
+    }
+    if (login.kind !== 'ok') throw new ApiError(401, 'Invalid user name and password');
+    const user = login.user;
     const token = deps.tokens.issue(user);
     // ICTCore answers the user with its token, in OAuth's words too.
     return {

@@ -1,9 +1,6 @@
-import { createHash } from 'node:crypto';
 import { createSigner, createVerifier } from 'fast-jwt';
 import type { UserRow, UserStore } from '../../store/users.js';
-
-/** A digest of the password hash: a token carries it, so a password change ends the user's tokens. */
-const passwordVersion = (u: UserRow): string => createHash('sha256').update(u.password_hash).digest('base64url').slice(0, 12);
+import { passwordVersion } from '../../core/passwords.js';
 
 /** HS256 tokens for the ICTCore face: subject = user id, checked for signature, expiry, user and password. */
 export class Tokens {
@@ -21,7 +18,8 @@ export class Tokens {
   }
 
   issue(user: UserRow): string {
-    return this.sign({ sub: String(user.id), pwv: passwordVersion(user) });
+    // A token carries a digest of the password hash, so a password change ends the user's tokens.
+    return this.sign({ sub: String(user.id), pwv: passwordVersion(user.password_hash) });
   }
 
   /** The active user a token names, or null (bad signature, expired, user gone or disabled, password changed). */
@@ -33,7 +31,7 @@ export class Tokens {
       return null;
     }
     const user = this.users.byId(Number(claims.sub));
-    if (!user || !user.active || claims.pwv !== passwordVersion(user)) return null;
+    if (!user || !user.active || claims.pwv !== passwordVersion(user.password_hash)) return null;
     return user;
   }
 }

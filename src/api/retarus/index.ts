@@ -11,6 +11,7 @@ import { jobReport, recipientReport } from './present.js';
 import { RequestWindow } from './rate.js';
 import type { PermissionStore } from '../../store/permissions.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
+import { limitedMessage } from '../login-limiter.js';
 
 const RETARUS_PERMISSIONS: RoutePermissions = {
   'POST /jobs': 'transmission_create',
@@ -49,11 +50,16 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
 
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.startsWith(`${app.prefix}/version`)) return;
-    const user = deps.auth.check(req.headers.authorization);
-    if (!user) {
+    const login = await deps.auth.check(req.headers.authorization, req.ip);
+    if (login.kind === 'limited') {
+      const why = limitedMessage(login);
+      return fail(reply.header('Retry-After', String(login.retryAfterS)), 429, why[0]!.toUpperCase() + why.slice(1));
+    }
+    if (login.kind !== 'ok') {
       reply.header('WWW-Authenticate', 'Basic realm="switchpost", charset="UTF-8"');
       return fail(reply, 401, 'Authentication failed');
     }
+    const user = login.user;
     const wait = window.take(user.id, deps.clock.now());
     if (wait > 0) {
       reply.header('Retry-After', String(Math.ceil(wait / 1000)));

@@ -8,7 +8,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Channel } from '../../core/model.js';
 import type { GatewaySink } from '../../gateways/gateway.js';
 import type { EventBus } from '../../events/bus.js';
-import { verifyPassword } from '../../core/passwords.js';
+import { limitedMessage, type Logins } from '../login-limiter.js';
 import { parseLocalDateTime } from '../../core/windows.js';
 import { validateNumber } from '../../core/numbers.js';
 import { campaignJob, parseBase, rowProblem, type SmsRow } from './jobs.js';
@@ -18,6 +18,8 @@ export interface UcontactDeps {
   permissions: PermissionStore;
   users: UserStore;
   sessions: SessionStore;
+  /** auth/login checks passwords here (limited, off the event loop). */
+  logins: Logins;
   clock: Clock;
   sessionMs: number;
   inbound: GatewaySink['inbound'];
@@ -84,8 +86,10 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
   app.post('/auth/login', async (req, reply) => {
     const f = form(req);
     const code = f.user ?? f.username ?? '';
-    const user = code ? deps.users.byCode(code) : undefined;
-    if (!user || !user.active || !verifyPassword(f.password ?? '', user.password_hash)) return refuse(req, reply, 401, 'wrong user or password');
+    const login = code ? await deps.logins.login(code, f.password ?? '', req.ip) : null;
+    if (login?.kind === 'limited') return refuse(req, reply.header('Retry-After', String(login.retryAfterS)), 429, limitedMessage(login));
+    if (login?.kind !== 'ok') return refuse(req, reply, 401, 'wrong user or password');
+    const user = login.user;
     const token = deps.sessions.open(user.id, FACE, deps.sessionMs, deps.clock.now());
     return reply.code(200).send({ token, expires_in: Math.round(deps.sessionMs / 1000) });
   });

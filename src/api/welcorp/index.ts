@@ -21,6 +21,7 @@ import type { PermissionStore } from '../../store/permissions.js';
 import type { ContactStore } from '../../store/contacts.js';
 import { listRecipients } from './lists.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
+import { limitedMessage } from '../login-limiter.js';
 
 export interface WelcorpDeps {
   auth: BasicAuth;
@@ -82,11 +83,16 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
   app.setNotFoundHandler((_req, reply) => send(reply, 404, { errors: 'Not found' }));
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    const user = deps.auth.check(req.headers.authorization);
-    if (!user) {
+    const login = await deps.auth.check(req.headers.authorization, req.ip);
+    if (login.kind === 'limited') {
+      const why = limitedMessage(login);
+      return send(reply.header('Retry-After', String(login.retryAfterS)), 429, { errors: why[0]!.toUpperCase() + why.slice(1) });
+    }
+    if (login.kind !== 'ok') {
       reply.header('WWW-Authenticate', 'Basic realm="switchpost", charset="UTF-8"');
       return send(reply, 401, { errors: 'Invalid credentials.' });
     }
+    const user = login.user;
     const missing = missingPermission(deps.permissions, user, req, app.prefix, WELCORP_PERMISSIONS);
     if (missing) return send(reply, 403, { errors: `Forbidden: this user lacks the ${missing} permission` });
     req.user = user;

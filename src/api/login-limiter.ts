@@ -1,0 +1,79 @@
+import { availableParallelism } from 'node:os';
+import type { UserRow, UserStore } from '../store/users.js';
+import type { Clock } from '../core/clock.js';
+import { LoginLimiter, type LoginLimits } from '../core/login-limits.js';
+import { DUMMY_HASH, verifyPassword } from '../core/passwords.js';
+
+/** What a login comes to; every face answers `limited` as a 429 with Retry-After in its own format. */
+export type LoginOutcome =
+  | { kind: 'ok'; user: UserRow }
+  | { kind: 'refused' }
+  | { kind: 'limited'; retryAfterS: number; why: 'failures' | 'busy' };
+
+export interface LoginSettings extends LoginLimits {
+  /** Password hashes verified at once; 0: one less than the cores, at most 2 (libuv's 4 threads also serve fs and dns). */
+  hashConcurrency: number;
+  /** Logins waiting for a hash beyond which a login is answered `busy` at once, rather than queued. */
+  maxQueued: number;
+}
+
+export const REFUSED: LoginOutcome = { kind: 'refused' };
+
+/** The 429's words, lower-case first: each face writes them into its own envelope. */
+export const limitedMessage = (o: { retryAfterS: number; why: 'failures' | 'busy' }): string =>
+  o.why === 'busy' ? `too many logins at once; retry in ${o.retryAfterS} s` : `too many failed logins for this user or from this address; retry in ${o.retryAfterS} s`;
+
+/**
+ * The one place a user name and password are checked, for every face: failures are limited (see
+ * LoginLimiter), an unknown or disabled user is verified against a dummy hash so it costs what a
+ * known one does, and hashes run in the threadpool a few at a time, so a flood of wrong passwords
+ * queues here instead of starving the event loop and the file system.
+ */
+export class Logins {
+  private readonly limiter: LoginLimiter;
+  private readonly concurrency: number;
+  private running = 0;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(
+    private readonly users: UserStore,
+    private readonly settings: LoginSettings,
+    private readonly clock: Clock,
+  ) {
+    this.limiter = new LoginLimiter(settings);
+    this.concurrency = settings.hashConcurrency || Math.max(1, Math.min(2, availableParallelism() - 1));
+  }
+
+  /** Check `name` (a user code, unless `find` reads it otherwise) and `password` from `address`. */
+  async login(name: string, password: string, address: string, find: (name: string) => UserRow | undefined = (n) => this.users.byCode(n)): Promise<LoginOutcome> {
+    const found = find(name);
+    // A known user is counted by id (ICTCore takes an id or a code for the same user); others by name.
+    const key = found ? `\u0001${found.id}` : name;
+    const wait = this.limiter.wait(key, address, this.clock.now());
+    if (wait > 0) return { kind: 'limited', retryAfterS: Math.ceil(wait / 1000), why: 'failures' };
+    const usable = found && found.active ? found : null;
+    const ok = await this.verify(password, usable?.password_hash ?? DUMMY_HASH);
+    if (ok === null) return { kind: 'limited', retryAfterS: 1, why: 'busy' };
+    if (!ok || !usable) {
+      this.limiter.failed(key, address, this.clock.now());
+      return REFUSED;
+    }
+    this.limiter.succeeded(key, address);
+    return { kind: 'ok', user: usable };
+  }
+
+  /** null when too many are waiting already. */
+  private async verify(password: string, hash: string): Promise<boolean | null> {
+    if (this.running < this.concurrency) this.running++;
+    else if (this.queue.length >= this.settings.maxQueued) return null;
+    else await new Promise<void>((resolve) => this.queue.push(resolve));
+    try {
+      return await verifyPassword(password, hash);
+    } finally {
+      // The slot passes straight to the next waiter, or is given back.
+      const next = this.queue.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}

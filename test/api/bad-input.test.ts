@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bearer, testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { concrete, routesOf } from '../helpers/routes.js';
 
 /**
  * Bad input on every route of every face: repeated query parameters, odd numbers, bad bodies. Nothing
@@ -20,25 +21,6 @@ const faceOf = (path: string): Face =>
   : path.startsWith('/Integra') ? 'ucontact'
   : path === '/health' || path.startsWith('/gateways') || path === '*' || path === '/*' ? 'daemon'
   : 'ictcore';
-
-/** Every (method, path) Fastify serves, parsed from printRoutes' tree (segments append to their parent). */
-function routesOf(tree: string): { method: string; path: string }[] {
-  const out: { method: string; path: string }[] = [];
-  const stack: string[] = [''];
-  for (const line of tree.split('\n')) {
-    const m = /^((?:[│ ] {3})*)[├└]── (.+?) \(([^)]+)\)$/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 4 + 1;
-    const path = stack[depth - 1]! + m[2]!;
-    stack[depth] = path;
-    stack.length = depth + 1;
-    for (const method of m[3]!.split(', ')) if (method !== 'HEAD') out.push({ method, path });
-  }
-  return out;
-}
-
-/** A concrete URL for a route: ids that exist nowhere (so nothing is touched), the wildcard filled. */
-const concrete = (path: string) => (path.startsWith('/') ? path : `/${path}`).replace(/:[A-Za-z_]+/g, '999999').replace(/\*/g, 'x');
 
 const authFor = (face: Face) => (face === 'ictcore' ? ictAuth : face === 'ucontact' ? `Bearer ${ucAuth}` : basicAuth);
 

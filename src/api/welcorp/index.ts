@@ -179,7 +179,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     const ucode = one('user_code');
     if (ucode) filter.userCode = ucode;
     const { rows, total } = deps.jobs.list(scopeOf(user), filter, page, pageSize);
-    const base = baseUrlOf(req, deps.publicUrl) + '/api/v1';
+    const base = baseUrlOf(deps.publicUrl) + '/api/v1';
     const query: Record<string, string> = {};
     for (const [k, v] of Object.entries(q)) if (v !== undefined) query[k] = Array.isArray(v) ? v[v.length - 1]! : v;
     const body = paginate(rows.map((j) => jobSummary(j, base)), total, page, pageSize, `${base}/jobs`, query);

@@ -96,7 +96,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     const page = wholeNumber(q.page, 'page', { min: 1, max: 1_000_000, dflt: 1 }, 422);
     const size = wholeNumber(q.page_size, 'page_size', { min: 1, max: 1000, dflt: 10 }, 422);
     const { rows, total } = deps.users.page(scopeOf(me), q.user_code?.trim() || null, page, size);
-    const base = baseUrlOf(req, deps.publicUrl) + '/api/v1';
+    const base = baseUrlOf(deps.publicUrl) + '/api/v1';
     const query = Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined));
     return reply.code(200).send({ ...paginate(rows.map(present), total, page, size, `${base}/users`, query), status: 200 });
   });

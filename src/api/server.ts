@@ -1,15 +1,18 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { LiveStream } from '../events/live.js';
 
 export const STREAM_PATH = '/stream';
 
-/** The base URL clients reach us on: the configured public URL, else what the request came in on. */
-export function baseUrlOf(req: FastifyRequest, publicUrl: string | null): string {
-  if (publicUrl) return publicUrl.replace(/\/+$/, '');
-  return `${req.protocol}://${req.host}`;
+/**
+ * The base of the links we answer with: the configured public URL, else nothing (links relative to
+ * this server). Never the request's Host or X-Forwarded-Host: those are the client's to choose, and a
+ * reflected one poisons caches and sends the next client elsewhere.
+ */
+export function baseUrlOf(publicUrl: string | null): string {
+  return publicUrl ? publicUrl.replace(/\/+$/, '') : '';
 }
 
 /** The HTTP server every face is mounted on; TLS when configured; the live stream on /stream. */

@@ -209,8 +209,8 @@ describe('GET /api/v1/jobs and visibility', () => {
     const r = await d.api('GET', '/api/v1/jobs?job_type=sms&page_size=2&page=2', { auth: admin.auth });
     expect(r.status).toBe(200);
     expect(Object.keys(r.json)).toEqual(['current_page', 'data', 'first_page_url', 'from', 'last_page', 'last_page_url', 'links', 'next_page_url', 'path', 'per_page', 'prev_page_url', 'to', 'total', 'status']);
-    expect(r.json).toMatchObject({ current_page: 2, from: 3, to: 4, per_page: 2, status: 200, path: `${d.url}/api/v1/jobs` });
-    expect(r.json.prev_page_url).toBe(`${d.url}/api/v1/jobs?job_type=sms&page_size=2&page=1`);
+    expect(r.json).toMatchObject({ current_page: 2, from: 3, to: 4, per_page: 2, status: 200, path: '/api/v1/jobs' });
+    expect(r.json.prev_page_url).toBe('/api/v1/jobs?job_type=sms&page_size=2&page=1');
     expect(r.json.links[0]).toEqual({ url: r.json.prev_page_url, label: '« Previous', active: false });
     expect(r.json.links.find((l: { active: boolean }) => l.active)).toMatchObject({ label: '2' });
     expect(r.json.links.at(-1).label).toBe('Next »');

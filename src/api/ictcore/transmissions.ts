@@ -16,6 +16,7 @@ import { programContent, SERVICE_FLAG } from './programs.js';
 import { presentContact } from './contacts.js';
 import { idParam, jsonString, listFilter, parseBody, positiveInt, seconds, text } from './fields.js';
 import { ApiError } from '../errors.js';
+import { wholeNumber } from '../input.js';
 
 /** ICTCore's transmission statuses (seed 001: pending, processing, completed, failed, invalid). */
 export function transmissionStatus(state: RecipientState): 'pending' | 'processing' | 'completed' | 'failed' | 'invalid' {
@@ -147,7 +148,9 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
       filter.channels = (Object.keys(SERVICE_FLAG) as Channel[]).filter((c) => String(SERVICE_FLAG[c]) === f.service_flag);
       delete (filter as Record<string, unknown>).service_flag;
     }
-    const n = Math.min(Math.max(Number(limit ?? 10_000) || 10_000, 1), 100_000);
+    // ICTCore's lenience kept: 0 is the default, a larger limit is capped; a non-integer is refused.
+    const n = Math.min(wholeNumber(limit, 'limit', { min: 0, max: Number.MAX_SAFE_INTEGER, dflt: 10_000 }) || 10_000, 100_000);
+    const skip = wholeNumber(offset, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER, dflt: 0 });
     // ICTCore's list carries each transmission's contact and account as objects too. A campaign's
     // transmissions share one job, and often contacts and an account: each is read once a call.
     const once = <K, V>(load: (k: K) => V) => {
@@ -164,7 +167,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
       const a = deps.accounts.rows.get(id);
       return a ? { account_id: a.id, username: a.username, phone: a.phone ?? null, email: a.email ?? null } : null;
     });
-    return store.list(ctx.scope(req), filter, n, Math.max(Number(offset ?? 0) || 0, 0)).map((t) => ({
+    return store.list(ctx.scope(req), filter, n, skip).map((t) => ({
       ...present(t, optionsOf(t)),
       contact: t.contact_id !== null ? contactOf(t.contact_id) : null,
       account: t.account_id !== null ? accountOf(t.account_id) : null,

@@ -12,6 +12,7 @@ import { RequestWindow } from './rate.js';
 import type { PermissionStore } from '../../store/permissions.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { limitedMessage } from '../login-limiter.js';
+import { refuseRepeatedQuery, wholeNumber } from '../input.js';
 
 const RETARUS_PERMISSIONS: RoutePermissions = {
   'POST /jobs': 'transmission_create',
@@ -47,6 +48,7 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
     return fail(reply, status === 500 ? 500 : 400, status === 500 ? 'Internal error' : err.message);
   });
   app.setNotFoundHandler((_req, reply) => fail(reply, 404, 'Not found'));
+  refuseRepeatedQuery(app);
 
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.startsWith(`${app.prefix}/version`)) return;
@@ -100,14 +102,8 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
     const from = time('fromTs') ?? to - 30 * DAY;
     if (to <= from) throw new ApiError(400, 'toTs: must be after fromTs');
     if (to - from > 30 * DAY) throw new ApiError(400, 'fromTs: at most 30 days before toTs');
-    const int = (k: string, dflt: number, min: number, max: number): number => {
-      const v = q[k];
-      if (v === undefined || v === '') return dflt;
-      if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new ApiError(400, `${k}: expected a whole number from ${min} to ${max}`);
-      return Number(v);
-    };
-    const limit = int('limit', 100, 1, 1000);
-    const offset = int('offset', 0, 0, 1_000_000_000);
+    const limit = wholeNumber(q.limit, 'limit', { min: 1, max: 1000, dflt: 100 });
+    const offset = wholeNumber(q.offset, 'offset', { min: 0, max: 1_000_000_000, dflt: 0 });
     if (q.jobIdsOnly !== undefined && q.jobIdsOnly !== '' && q.jobIdsOnly !== 'true') throw new ApiError(400, 'jobIdsOnly: must be true');
     const open = q.open === undefined || q.open === '' ? null : q.open === 'true' ? true : q.open === 'false' ? false : undefined;
     if (open === undefined) throw new ApiError(400, 'open: expected true, false or nothing');

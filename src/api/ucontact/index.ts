@@ -12,6 +12,8 @@ import { limitedMessage, type Logins } from '../login-limiter.js';
 import { parseLocalDateTime } from '../../core/windows.js';
 import { validateNumber } from '../../core/numbers.js';
 import { campaignJob, parseBase, rowProblem, type SmsRow } from './jobs.js';
+import { ApiError } from '../errors.js';
+import { refuseRepeatedQuery } from '../input.js';
 
 export interface UcontactDeps {
   jobs: JobStore;
@@ -51,16 +53,26 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
     return text(reply.header('X-Error', encodeURIComponent(why)), status, 'ERROR');
   };
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    if (err instanceof ApiError) return refuse(req, reply, err.status, err.message);
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) app.log.error({ err }, 'request failed');
     return refuse(req, reply, status, status === 500 ? 'internal error' : err.message);
   });
   app.setNotFoundHandler((req, reply) => refuse(req, reply, 404, 'not found'));
+  refuseRepeatedQuery(app);
 
+  // A JSON body may carry numbers; a list or an object where one value belongs is refused.
   const form = (req: FastifyRequest): Form => {
     const b = req.body;
     const q = req.query as Form;
-    return typeof b === 'object' && b !== null && !Array.isArray(b) ? { ...q, ...(b as Form) } : q;
+    if (typeof b !== 'object' || b === null || Array.isArray(b)) return q;
+    const out: Form = { ...q };
+    for (const [k, v] of Object.entries(b)) {
+      if (typeof v === 'string') out[k] = v;
+      else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
+      else if (v !== null) throw new ApiError(400, `${k.slice(0, 50)}: expected one value`);
+    }
+    return out;
   };
   const tokenOf = (req: FastifyRequest): string | null => {
     const h = req.headers.authorization?.trim();

@@ -22,6 +22,7 @@ import type { ContactStore } from '../../store/contacts.js';
 import { listRecipients } from './lists.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { limitedMessage } from '../login-limiter.js';
+import { refuseRepeatedQuery, wholeNumber } from '../input.js';
 
 export interface WelcorpDeps {
   auth: BasicAuth;
@@ -81,6 +82,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     return send(reply, status, { errors: message });
   });
   app.setNotFoundHandler((_req, reply) => send(reply, 404, { errors: 'Not found' }));
+  refuseRepeatedQuery(app);
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const login = await deps.auth.check(req.headers.authorization, req.ip);
@@ -150,14 +152,9 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
       const v = q[k];
       return Array.isArray(v) ? v[v.length - 1] : v;
     };
-    const posInt = (k: string, dflt: number, max: number): number => {
-      const v = one(k);
-      if (v === undefined || v === '') return dflt;
-      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new ApiError(422, `${k}: expected a whole number from 1 to ${max}`);
-      return Number(v);
-    };
-    const page = posInt('page', 1, 1_000_000);
-    const pageSize = posInt('page_size', 10, MAX_PAGE_SIZE);
+    // Laravel answers a bad page with its validation status, 422.
+    const page = wholeNumber(one('page'), 'page', { min: 1, max: 1_000_000, dflt: 1 }, 422);
+    const pageSize = wholeNumber(one('page_size'), 'page_size', { min: 1, max: MAX_PAGE_SIZE, dflt: 10 }, 422);
     const filter: JobFilter = {};
     const name = one('job_name');
     if (name) filter.name = name;
@@ -188,7 +185,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     const ucode = one('user_code');
     if (ucode) filter.userCode = ucode;
     const { rows, total } = deps.jobs.list(scopeOf(user), filter, page, pageSize);
-    const base = baseUrlOf(req, deps.publicUrl) + '/api/v1';
+    const base = baseUrlOf(deps.publicUrl) + '/api/v1';
     const query: Record<string, string> = {};
     for (const [k, v] of Object.entries(q)) if (v !== undefined) query[k] = Array.isArray(v) ? v[v.length - 1]! : v;
     const body = paginate(rows.map((j) => jobSummary(j, base)), total, page, pageSize, `${base}/jobs`, query);

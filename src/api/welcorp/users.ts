@@ -6,6 +6,7 @@ import type { CompanyStore } from '../../store/companies.js';
 import { ApiError } from '../errors.js';
 import { paginate } from './paginate.js';
 import { baseUrlOf } from '../server.js';
+import { wholeNumber } from '../input.js';
 
 /** The seed's user fields kept in the profile, with the value shown when unset. */
 const PROFILE_FIELDS: Record<string, unknown> = {
@@ -92,16 +93,10 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     const me = req.user!;
     if (me.role === 'user') return send(reply, 200, { data: present(me) });
     const q = req.query as Record<string, string | undefined>;
-    const int = (k: string, dflt: number, max: number) => {
-      const v = q[k];
-      if (v === undefined || v === '') return dflt;
-      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new ApiError(422, `${k}: expected a whole number from 1 to ${max}`);
-      return Number(v);
-    };
-    const page = int('page', 1, 1_000_000);
-    const size = int('page_size', 10, 1000);
+    const page = wholeNumber(q.page, 'page', { min: 1, max: 1_000_000, dflt: 1 }, 422);
+    const size = wholeNumber(q.page_size, 'page_size', { min: 1, max: 1000, dflt: 10 }, 422);
     const { rows, total } = deps.users.page(scopeOf(me), q.user_code?.trim() || null, page, size);
-    const base = baseUrlOf(req, deps.publicUrl) + '/api/v1';
+    const base = baseUrlOf(deps.publicUrl) + '/api/v1';
     const query = Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined));
     return reply.code(200).send({ ...paginate(rows.map(present), total, page, size, `${base}/users`, query), status: 200 });
   });

@@ -126,7 +126,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     flushMs: 5,
     maxBatch: 2000,
   });
-  const pool = new ProviderPool();
+  const pool = new ProviderPool(Math.random, config.spool.burst_seconds);
   const dispatcher = new Dispatcher(spool, replies, jobsCache, pool, recorder, bus, clock, log.child({ part: 'dispatcher' }), {
     batchSize: config.spool.batch_size,
     pollMs: config.spool.poll_ms,

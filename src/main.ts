@@ -345,7 +345,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   const leftOpen = gateways.map((gw) => spool.openWithPeer(gw.providerId));
   for (const gw of gateways) await gw.start({ baseUrl: url });
   gateways.forEach((gw, i) => leftOpen[i]!.length && gw.adopt?.(leftOpen[i]!));
-  recorder.onHealth((_providerId, up) => up && dispatcher.wake());
+  recorder.onHealth((providerId, up) => up && dispatcher.providerUp(providerId));
   // Ringing calls of a previous run stay leased while their gateway finds out what became of them.
   dispatcher.start(gateways.flatMap((gw, i) => (gw.adopt ? leftOpen[i]!.filter((a) => a.state === 'sending').map((a) => a.attemptId) : [])));
   preparer.start();

@@ -38,6 +38,10 @@ export class ProviderPool {
     return this.slots.get(providerId)?.gateway ?? null;
   }
 
+  servicesOf(providerId: number): readonly Service[] {
+    return this.slots.get(providerId)?.provider.services ?? [];
+  }
+
   /** A deleted provider takes no more work; what it has in flight still reports through the recorder. */
   remove(providerId: number): void {
     this.slots.delete(providerId);

@@ -127,7 +127,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     flushMs: 5,
     maxBatch: 2000,
   });
-  const pool = new ProviderPool();
+  const pool = new ProviderPool(Math.random, config.spool.burst_seconds);
   const dispatcher = new Dispatcher(spool, replies, jobsCache, pool, recorder, bus, clock, log.child({ part: 'dispatcher' }), {
     batchSize: config.spool.batch_size,
     pollMs: config.spool.poll_ms,
@@ -365,7 +365,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   const leftOpen = gateways.map((gw) => spool.openWithPeer(gw.providerId));
   for (const gw of gateways) await gw.start({ baseUrl: url });
   gateways.forEach((gw, i) => leftOpen[i]!.length && gw.adopt?.(leftOpen[i]!));
-  recorder.onHealth((_providerId, up) => up && dispatcher.wake());
+  recorder.onHealth((providerId, up) => up && dispatcher.providerUp(providerId));
   // Ringing calls of a previous run stay leased while their gateway finds out what became of them.
   dispatcher.start(gateways.flatMap((gw, i) => (gw.adopt ? leftOpen[i]!.filter((a) => a.state === 'sending').map((a) => a.attemptId) : [])));
   preparer.start();

@@ -71,6 +71,8 @@ export const configSchema = z.strictObject({
       poll_ms: z.number().int().min(5).max(60_000).default(100),
       max_in_flight: z.number().int().min(1).max(100_000).default(2000),
       lease_seconds: z.number().int().min(5).default(120),
+      /** A provider's rate limit lets this much of a second's throughput go at once. */
+      burst_seconds: z.number().min(0).max(10).default(0.1),
       receipt_timeout_hours: z.number().min(0).default(48),
       day_start: hhmm.default('08:00'),
       retry: z

@@ -10,6 +10,7 @@ import type { Blackout, MergeFields, Service } from '../core/model.js';
 import type { JobCache, SpoolJob } from './job-cache.js';
 import type { ProviderPool } from './provider-pool.js';
 import type { Recorder } from './recorder.js';
+import { HeldWork } from './held-work.js';
 
 export interface DispatcherOptions {
   batchSize: number;
@@ -33,6 +34,7 @@ interface InFlight {
  */
 export class Dispatcher {
   private readonly inFlight = new Map<number, InFlight>();
+  private readonly held = new HeldWork();
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private ticking = false;
@@ -55,6 +57,7 @@ export class Dispatcher {
       return held && { id, recipient_id: held.recipientId, job_id: held.jobId, provider_id: held.providerId, destination: held.destination };
     };
     recorder.onFlushed = () => this.wake();
+    recorder.onHeld = (recipientId, service) => this.held.add(service, recipientId);
   }
 
   get inFlightCount(): number {
@@ -145,7 +148,7 @@ export class Dispatcher {
         // its work for seconds; rate and concurrency limits clear in milliseconds, so those rows stay due).
         const held = blocked.get(job.service);
         if (held) {
-          if (held.retryAt - now > 1000) this.spool.reschedule(row.id, held.retryAt, held.reason);
+          if (held.retryAt - now > 1000) this.hold(job.service, row.id, held.retryAt, held.reason);
           else stayed++;
           continue;
         }
@@ -167,7 +170,7 @@ export class Dispatcher {
         const pick = this.pool.pick(job.service, now, avoid);
         if (!pick.ok) {
           blocked.set(job.service, pick);
-          if (pick.retryAt - now > 1000) this.spool.reschedule(row.id, pick.retryAt, pick.reason);
+          if (pick.retryAt - now > 1000) this.hold(job.service, row.id, pick.retryAt, pick.reason);
           else stayed++;
           continue;
         }
@@ -195,6 +198,18 @@ export class Dispatcher {
       this.sleep(Math.max(1, soonest - now));
     }
     return rows.length - stayed;
+  }
+
+  private hold(service: Service, recipientId: number, until: number, reason: string): void {
+    this.spool.reschedule(recipientId, until, reason);
+    this.held.add(service, recipientId);
+  }
+
+  /** A provider is up again (bind up, ESL up): what was held for its services is due now, not at the hold's end. */
+  providerUp(providerId: number): void {
+    const ids = this.held.take(this.pool.servicesOf(providerId));
+    if (ids.length) this.spool.pullForward(ids, this.clock.now());
+    this.wake();
   }
 
   private delivery(job: SpoolJob, row: DueRow, address: string, attemptId: number, now: number): Delivery {

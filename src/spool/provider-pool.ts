@@ -1,12 +1,12 @@
 import type { Service } from '../core/model.js';
 import type { Provider } from '../store/providers.js';
 import type { Gateway } from '../gateways/gateway.js';
-import { TokenBucket } from './rate.js';
+import { SlidingWindow, type RateLimit } from './rate.js';
 
 interface Slot {
   provider: Provider;
   gateway: Gateway | null;
-  bucket: TokenBucket | null;
+  bucket: RateLimit | null;
   inFlight: number;
 }
 
@@ -16,14 +16,19 @@ export type Pick = { ok: true; provider: Provider; gateway: Gateway } | { ok: fa
 export class ProviderPool {
   private readonly slots = new Map<number, Slot>();
 
-  constructor(private readonly rand: () => number = Math.random) {}
+  /** `burstSeconds`: how much of a second's throughput may go at once (a cold start included). */
+  constructor(
+    private readonly rand: () => number = Math.random,
+    private readonly burstSeconds = 0.1,
+  ) {}
 
   set(provider: Provider, gateway: Gateway | null, now: number): void {
     const old = this.slots.get(provider.id);
     this.slots.set(provider.id, {
       provider,
       gateway,
-      bucket: provider.throughput > 0 ? new TokenBucket(provider.throughput, Math.max(1, provider.throughput), now) : null,
+      // A whole second's throughput at once trips peers that count per second (FreeSWITCH's sessions-per-second).
+      bucket: provider.throughput > 0 ? new SlidingWindow(provider.throughput, this.burstSeconds) : null,
       inFlight: old?.inFlight ?? 0,
     });
   }
@@ -31,6 +36,10 @@ export class ProviderPool {
   /** The provider's gateway now, if it has one. */
   gateway(providerId: number): Gateway | null {
     return this.slots.get(providerId)?.gateway ?? null;
+  }
+
+  servicesOf(providerId: number): readonly Service[] {
+    return this.slots.get(providerId)?.provider.services ?? [];
   }
 
   /** A deleted provider takes no more work; what it has in flight still reports through the recorder. */

@@ -77,6 +77,8 @@ export class Recorder implements GatewaySink {
   /** Called after commit for every attempt whose first outcome was recorded: its in-flight slot is free. */
   onReleased: (attemptIds: number[]) => void = () => {};
   onFlushed: () => void = () => {};
+  /** A recipient its gateway handed back unsent (link down): it waits for its provider to come back. */
+  onHeld: (recipientId: number, service: SpoolJob['service']) => void = () => {};
   /** The dispatcher's record of an attempt still in flight, which spares a lookup for most reports. */
   inFlightAttempt: (attemptId: number) => AttemptRef | undefined = () => undefined;
 
@@ -259,7 +261,10 @@ export class Recorder implements GatewaySink {
       t = transition(o, 0, job.retry, now, this.rand());
     }
     if (t.state === 'queued') {
-      if (this.spool.holdBack(attempt.recipient_id, attempt.id, t.dueAt, t.reason)) this.updated(events, job, attempt.recipient_id, attempt.destination, 'queued', t.reason, now);
+      if (this.spool.holdBack(attempt.recipient_id, attempt.id, t.dueAt, t.reason)) {
+        this.onHeld(attempt.recipient_id, job.service);
+        this.updated(events, job, attempt.recipient_id, attempt.destination, 'queued', t.reason, now);
+      }
       return;
     }
     if (t.state === 'submitted') {

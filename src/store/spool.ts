@@ -140,6 +140,7 @@ export class SpoolStore {
         `UPDATE recipients SET state = 'queued', due_at = ?, reason = 'requeued after restart' WHERE state = 'sending' AND attempt_id NOT IN (SELECT value FROM json_each(?))`,
       ),
       leasedWithPeer: db.prepare(`SELECT a.id FROM recipients r JOIN attempts a ON a.id = r.attempt_id WHERE r.state = 'sending' AND a.peer_id IS NOT NULL`),
+      pullForward: db.prepare(`UPDATE recipients SET due_at = ? WHERE state = 'queued' AND due_at > ? AND id IN (SELECT value FROM json_each(?))`),
       extendLease: db.prepare(`UPDATE recipients SET due_at = ? WHERE state = 'sending' AND attempt_id IN (SELECT value FROM json_each(?))`),
     };
   }
@@ -293,6 +294,11 @@ export class SpoolStore {
 
   markJobSent(jobId: number, now: number): void {
     this.s.jobFirstSent.run(now, jobId);
+  }
+
+  /** Held rows due now (their provider is back); rows taken or final meanwhile are left alone. */
+  pullForward(ids: readonly number[], now: number): void {
+    this.s.pullForward.run(now, now, JSON.stringify(ids));
   }
 
   /**

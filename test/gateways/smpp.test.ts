@@ -317,6 +317,26 @@ describe('SMPP sessions under trouble', () => {
     expect(smsc.submits).toHaveLength(1);
   });
 
+  it('sends the work held for a provider within 200 ms of its bind coming back', async () => {
+    // Reconnects a second apart: rows held by the spool (provider down) and by the gateway (link down) wait longer than that.
+    const { d, smsc: first, u } = await start(undefined, { reconnect_min_ms: 1000, reconnect_max_ms: 1000 });
+    const port = (first as any).port as number;
+    await first.close();
+    const until = Date.now() + 5000;
+    while (Date.now() < until && (await d.api('GET', '/health')).json.providers[0].up) await new Promise((r) => setTimeout(r, 20));
+    const job = await post(d, u.auth, { message: 'held', recipients: Array.from({ length: 20 }, (_, i) => ({ destination: `+614915701${String(i).padStart(2, '0')}` })) });
+    await d.waitFor(() => rows(d, job).every((r) => r.state === 'queued' && /down/.test(r.reason ?? '')), 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    smsc = new TestSmsc({ systemId: 'esme', password: 'secret' });
+    await smsc.listen(port);
+    await d.waitFor(complete(d, job), 20_000);
+    const bound = smsc.binds.find((b) => b.status === 0)!.at as number;
+    const firstSubmit = Math.min(...smsc.submits.map((s) => s.at as number));
+    console.log(`held work: first submit ${firstSubmit - bound} ms after the bind came back (target <= 200 ms)`);
+    expect(firstSubmit - bound).toBeLessThanOrEqual(200);
+    expect(rows(d, job).every((r) => r.state === 'delivered' && r.tries === 1)).toBe(true);
+  });
+
   it('stays down when the bind is refused', async () => {
     smsc = new TestSmsc({ systemId: 'esme', password: 'right' });
     const port = await smsc.listen();

@@ -72,7 +72,7 @@ export class TestSmsc {
       session.on(cmd, (pdu) => {
         const { systemId, password } = this.opts;
         const status = systemId && pdu.system_id !== systemId ? 0x0f : password && pdu.password !== password ? 0x0e : 0;
-        this.binds.push({ command: cmd, system_id: pdu.system_id, system_type: pdu.system_type, interface_version: pdu.interface_version, status });
+        this.binds.push({ command: cmd, system_id: pdu.system_id, system_type: pdu.system_type, interface_version: pdu.interface_version, status, at: Date.now() });
         session.send(pdu.response({ command_status: status, system_id: 'TESTSMSC' }));
         if (status) session.close();
         else session.mode = cmd.slice(5);
@@ -97,6 +97,7 @@ export class TestSmsc {
       dest_addr_ton: pdu.dest_addr_ton, dest_addr_npi: pdu.dest_addr_npi, destination_addr: pdu.destination_addr,
       esm_class: pdu.esm_class, registered_delivery: pdu.registered_delivery, data_coding: pdu.data_coding,
       validity_period: pdu.validity_period, short_message: Buffer.from(pdu.short_message), sequence_number: pdu.sequence_number,
+      at: Date.now(),
     };
     if (this.opts.record !== false) this.submits.push(submit);
     this.submitCount = (this.submitCount ?? 0) + 1;

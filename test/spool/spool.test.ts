@@ -98,6 +98,28 @@ describe('spool', () => {
   });
 });
 
+describe('a provider\'s rate limit from a cold start', () => {
+  it('sends at most a tenth of a second\'s throughput in any 100 ms, and the throughput over a second', async () => {
+    const tps = 100;
+    d = await testDaemon({ providers: [{ name: 'paced', driver: 'sandbox', services: ['sms'], throughput: tps }], sandbox: { enabled: false }, spool: { poll_ms: 5 } });
+    const u = d.addUser('u', 'user');
+    const job = await post(d, u.auth, { recipients: Array.from({ length: 250 }, (_, i) => ({ destination: deliveredTestNumber(i) })) });
+    await d.waitFor(complete(d, job), 20_000);
+    const starts = (d.db.prepare('SELECT started_at AS t FROM attempts WHERE job_id = ? ORDER BY started_at').all(job) as { t: number }[]).map((r) => r.t);
+    expect(starts.length).toBe(250);
+    // Sliding windows: the most sent in any 100 ms, and in the first second.
+    let most = 0;
+    for (let i = 0, j = 0; i < starts.length; i++) {
+      while (starts[i]! - starts[j]! >= 100) j++;
+      most = Math.max(most, i - j + 1);
+    }
+    const firstSecond = starts.filter((t) => t < starts[0]! + 1000).length;
+    expect(most).toBeLessThanOrEqual(tps / 10 + 2);
+    expect(firstSecond).toBeGreaterThanOrEqual(tps * 0.9);
+    expect(firstSecond).toBeLessThanOrEqual(tps * 1.1 + 2);
+  });
+});
+
 describe('spool while a provider is down', () => {
   it('holds every row of the batch until the retry time, not just the first', async () => {
     d = await testDaemon({ sandbox: { enabled: false } });

@@ -73,6 +73,10 @@ describe('hangup causes', () => {
     expect(hangupOutcome({ cause: 'CALL_REJECTED', answered: false, billsec: 0 })).toMatchObject({ kind: 'failed', retryable: false, state: 'rejected' });
     expect(hangupOutcome({ cause: 'UNALLOCATED_NUMBER', answered: false, billsec: 0 })).toMatchObject({ kind: 'failed', retryable: false, state: 'invalid' });
   });
+
+  it('our own switch going away is retried, never a rejection of the recipient', () => {
+    for (const cause of ['SYSTEM_SHUTDOWN', 'MANAGER_REQUEST']) expect(hangupOutcome({ cause, answered: false, billsec: 0 }), cause).toMatchObject({ kind: 'failed', retryable: true, code: cause });
+  });
 });
 
 describe('event socket link against the ESL peer', () => {

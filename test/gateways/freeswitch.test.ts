@@ -308,6 +308,32 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(overlap).toBe(1); // the ringing call was hung up before the recipient was called again
   });
 
+  it('our own switch shutting down (fsctl shutdown: SYSTEM_SHUTDOWN, then the socket closes) retries the calls, delivered once it is back', async () => {
+    let n = 0;
+    const { d, peer, u } = await start(() => (++n <= 2 ? { answer: true, answerMs: 60_000 } : { answer: true }));
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] });
+    await d.waitFor(() => peer.channels.size === 2);
+    await peer.shutdown();
+    await d.waitFor(() => !(d.db.prepare('SELECT 1 FROM recipients WHERE job_id = ? AND state IN (\'sending\', \'submitted\')').get(job)));
+    expect(rows(d, job).map((r) => r.state)).toEqual(['queued', 'queued']);
+    expect(rows(d, job)[0]!.reason).toMatch(/system shutdown/);
+    await new Promise((r) => setTimeout(r, 300)); // the switch stays away for a while: nothing is final meanwhile
+    expect(rows(d, job).map((r) => r.state)).toEqual(['queued', 'queued']);
+    await peer.restart();
+    await d.waitFor(complete(d, job), 10_000);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 2], ['delivered', 2]]);
+  });
+
+  it('a hupall from our own switch (MANAGER_REQUEST) is retried, not a rejection', async () => {
+    let n = 0;
+    const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, answerMs: 60_000 } : { answer: true }));
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(() => peer.channels.size === 1);
+    peer.api('fsctl', 'hupall');
+    await d.waitFor(complete(d, job), 10_000);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 2]]);
+  });
+
   it('finishes a call that ended while the event socket was down, after reconnecting', async () => {
     const { d, peer, u } = await start(() => ({ answer: true, playMs: 60_000 }));
     const job = await post(d, u.auth, { job_type: 'tts', message: 'Long message', recipients: [{ destination: '+61491570156' }] });

@@ -176,6 +176,22 @@ export class EslPeer {
         if (what === 'profile' && b === 'killgw') return this.gateways.delete(c) ? '+OK gateway marked for deletion.\n' : '-ERR no such gateway.\n';
         return '-ERR Usage\n';
       }
+      case 'fsctl': {
+        // mod_commands answers "+OK" and the core then shuts down (switch_core_destroy).
+        const [what, how] = args.trim().split(/\s+/);
+        if (what === 'shutdown') {
+          setImmediate(() => void this.shutdown());
+          return '+OK\n';
+        }
+        if (what === 'hupall') {
+          this.hangupAll(how || 'MANAGER_REQUEST');
+          return '+OK\n';
+        }
+        return '-ERR INVALID COMMAND\n';
+      }
+      case 'hupall':
+        this.hangupAll(args.trim().split(/\s+/)[0] || 'MANAGER_REQUEST');
+        return '+OK\n';
       case 'echo':
         return args;
       case 'status':
@@ -232,19 +248,21 @@ export class EslPeer {
     const ch = { ...call, plan, answeredAt: null, timers: [] };
     this.channels.set(uuid, ch);
     this.emit('CHANNEL_CREATE', this.channelFields(ch));
-    const finishJob = (body) => this.emit('BACKGROUND_JOB', { 'Job-UUID': jobUuid, 'Job-Command': 'originate', 'Job-Command-Arg': args }, body);
+    ch.finishJob = (body) => {
+      if (ch.jobDone) return;
+      ch.jobDone = true;
+      this.emit('BACKGROUND_JOB', { 'Job-UUID': jobUuid, 'Job-Command': 'originate', 'Job-Command-Arg': args }, body);
+    };
+    // A call that never came up ends its originate with "-ERR <cause>" (after its hangup events).
     if (plan.cause) {
-      ch.timers.push(setTimeout(() => {
-        this.hangup(ch, plan.cause);
-        finishJob(`-ERR ${plan.cause}\n`);
-      }, plan.afterMs ?? 5));
+      ch.timers.push(setTimeout(() => this.hangup(ch, plan.cause), plan.afterMs ?? 5));
       return;
     }
     ch.timers.push(setTimeout(() => {
       if (!this.channels.has(uuid)) return;
       ch.answeredAt = Date.now();
       this.emit('CHANNEL_ANSWER', this.channelFields(ch));
-      finishJob(`+OK ${uuid}\n`);
+      ch.finishJob(`+OK ${uuid}\n`);
       if (plan.machine) this.emit('CUSTOM', { ...this.channelFields(ch), 'Event-Subclass': 'avmd::beep', 'Beep-Status': 'DETECTED' });
       if (plan.hangupAfterMs !== undefined) ch.timers.push(setTimeout(() => this.hangup(ch, 'NORMAL_CLEARING'), plan.hangupAfterMs));
     }, plan.answerMs ?? 5));
@@ -326,11 +344,37 @@ export class EslPeer {
     };
     this.emit('CHANNEL_HANGUP', fields);
     this.emit('CHANNEL_HANGUP_COMPLETE', fields);
+    if (!ch.answeredAt) ch.finishJob?.(`-ERR ${cause}\n`);
   }
 
   /** The far end hangs up every live call. */
   hangupAll(cause = 'NORMAL_CLEARING') {
     for (const ch of [...this.channels.values()]) this.hangup(ch, cause);
+  }
+
+  /**
+   * `fsctl shutdown` as switch_core_destroy() does it: a SHUTDOWN event, every call hung up with
+   * SYSTEM_SHUTDOWN, then mod_event_socket's listeners get "The system is being shut down." and are
+   * closed. Nothing listens until restart().
+   */
+  async shutdown(cause = 'SYSTEM_SHUTDOWN') {
+    this.emit('SHUTDOWN', { 'Event-Info': 'System Shutting Down' });
+    this.hangupAll(cause);
+    const notice = 'The system is being shut down.\n';
+    for (const c of this.clients) {
+      c.socket.write(`Content-Type: text/disconnect-notice\nContent-Length: ${Buffer.byteLength(notice)}\n\n${notice}`);
+      c.socket.end();
+    }
+    this.down = true;
+    await new Promise((r) => this.server.close(() => r()));
+  }
+
+  /** FreeSWITCH started again on the same port (a new core, no calls). */
+  async restart() {
+    this.coreUuid = randomUUID();
+    this.server = net.createServer((s) => this.onClient(s));
+    await this.listen(this.port);
+    this.down = false;
   }
 
   /** Drop every ESL connection, as a FreeSWITCH restart or a network failure would; calls stay up. */
@@ -342,6 +386,6 @@ export class EslPeer {
     for (const ch of this.channels.values()) for (const t of ch.timers) clearTimeout(t);
     this.channels.clear();
     for (const c of this.clients) c.socket.destroy();
-    await new Promise((r) => this.server.close(() => r()));
+    if (!this.down) await new Promise((r) => this.server.close(() => r()));
   }
 }

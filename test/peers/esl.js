@@ -66,6 +66,8 @@ export class EslPeer {
     this.originates = [];
     this.channels = new Map();
     this.executed = [];
+    /** sendmsg commands answered -ERR. */
+    this.refused = [];
     this.authFailures = 0;
     this.server = net.createServer((s) => this.onClient(s));
     this.seq = 1;
@@ -134,9 +136,12 @@ export class EslPeer {
         for (const n of names) (n === 'ALL' || n === 'all' ? (client.all = true) : client.events.add(n));
         return this.reply(client, `+OK event listener enabled ${format}`);
       }
-      case 'api':
+      case 'api': {
         if (this.opts.silent) return; // a FreeSWITCH that stopped answering
-        return this.apiResponse(client, this.api(rest[0], rest.slice(1).join(' ')));
+        // opts.apiAnswer(command, args) → a body to answer instead (e.g. mod_event_socket's "-ERR no reply").
+        const instead = this.opts.apiAnswer?.(rest[0], rest.slice(1).join(' '));
+        return this.apiResponse(client, instead ?? this.api(rest[0], rest.slice(1).join(' ')));
+      }
       case 'bgapi': {
         const jobUuid = headers['Job-UUID'] ?? randomUUID();
         this.reply(client, `+OK Job-UUID: ${jobUuid}`, { 'Job-UUID': jobUuid });
@@ -282,7 +287,15 @@ export class EslPeer {
   sendmsg(client, args, headers) {
     const uuid = args.trim();
     const ch = this.channels.get(uuid);
-    if (!ch) return this.reply(client, '-ERR invalid session id [' + uuid + ']');
+    // mod_event_socket's answers: no such channel, or its event queue refused the message.
+    if (!ch) {
+      this.refused.push({ uuid, headers });
+      return this.reply(client, '-ERR invalid session id [' + uuid + ']');
+    }
+    if (ch.plan.refuse && ch.plan.refuse === headers['execute-app-name']) {
+      this.refused.push({ uuid, headers });
+      return this.reply(client, '-ERR memory error');
+    }
     this.reply(client, '+OK');
     if (headers['call-command'] === 'hangup') return this.hangup(ch, headers['hangup-cause'] || 'NORMAL_CLEARING');
     if (headers['call-command'] !== 'execute') return;
@@ -292,9 +305,12 @@ export class EslPeer {
     this.executed.push({ uuid, app, data });
     this.emit('CHANNEL_EXECUTE', { ...this.channelFields(ch), Application: app, 'Application-Data': data, 'Application-UUID': appUuid });
     const done = (response, extra = {}) => {
-      if (!this.channels.has(uuid)) return;
+      if (!this.channels.has(uuid) || ch.running?.appUuid !== appUuid) return;
+      ch.running = null;
       this.emit('CHANNEL_EXECUTE_COMPLETE', { ...this.channelFields(ch), ...extra, Application: app, 'Application-Data': data, 'Application-Response': response, 'Application-UUID': appUuid });
     };
+    // What the application reports when the channel hangs up under it (see hangup()).
+    ch.running = { appUuid, done: (fields) => this.emit('CHANNEL_EXECUTE_COMPLETE', { ...fields, Application: app, 'Application-Data': data, 'Application-Response': app === 'playback' ? 'PLAYBACK ERROR' : '', 'Application-UUID': appUuid }) };
     if (app === 'hangup') return this.hangup(ch, data || 'NORMAL_CLEARING');
     if (app === 'txfax') {
       // spandsp's report, as mod_spandsp sets it: fax_success, fax_result_code/text, pages.
@@ -342,7 +358,12 @@ export class EslPeer {
       variable_originate_disposition: ch.answeredAt ? 'SUCCESS' : cause,
       'Answer-State': ch.answeredAt ? 'hangup' : 'hangup',
     };
+    // FreeSWITCH's order: CHANNEL_HANGUP, then the application that ran returns (its
+    // CHANNEL_EXECUTE_COMPLETE), then CHANNEL_HANGUP_COMPLETE from the reporting state.
     this.emit('CHANNEL_HANGUP', fields);
+    const running = ch.running;
+    ch.running = null;
+    if (running) running.done(fields);
     this.emit('CHANNEL_HANGUP_COMPLETE', fields);
     if (!ch.answeredAt) ch.finishJob?.(`-ERR ${cause}\n`);
   }

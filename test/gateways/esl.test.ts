@@ -73,6 +73,10 @@ describe('hangup causes', () => {
     expect(hangupOutcome({ cause: 'CALL_REJECTED', answered: false, billsec: 0 })).toMatchObject({ kind: 'failed', retryable: false, state: 'rejected' });
     expect(hangupOutcome({ cause: 'UNALLOCATED_NUMBER', answered: false, billsec: 0 })).toMatchObject({ kind: 'failed', retryable: false, state: 'invalid' });
   });
+
+  it('our own switch going away is retried, never a rejection of the recipient', () => {
+    for (const cause of ['SYSTEM_SHUTDOWN', 'MANAGER_REQUEST']) expect(hangupOutcome({ cause, answered: false, billsec: 0 }), cause).toMatchObject({ kind: 'failed', retryable: true, code: cause });
+  });
 });
 
 describe('event socket link against the ESL peer', () => {
@@ -126,6 +130,32 @@ describe('event socket link against the ESL peer', () => {
     await waitFor(() => answers.length > 0);
     await new Promise((r) => setTimeout(r, 50));
     expect(answers).toEqual([uuid]);
+  });
+
+  it('rejects a sendmsg FreeSWITCH refuses (-ERR in Reply-Text) with its reply', async () => {
+    peer = new EslPeer({ password: 'Sw1tchP0st-esl' });
+    link = new EslLink(settings(await peer.listen()), log);
+    link.start();
+    await waitFor(() => link!.up);
+    const gone = randomUUID();
+    const err = await link.sendmsg(gone, { 'call-command': 'execute', 'execute-app-name': 'playback', 'execute-app-arg': '/tmp/x.wav' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'EslError', code: 'refused', message: `-ERR invalid session id [${gone}]` });
+  });
+
+  it('logs a lost event socket once at warn, not once per failed reconnect', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const captured = pino({ level: 'debug' }, { write: (l: string) => lines.push(JSON.parse(l)) });
+    peer = new EslPeer({ password: 'Sw1tchP0st-esl' });
+    link = new EslLink(settings(await peer.listen()), captured);
+    link.start();
+    await waitFor(() => link!.up);
+    await peer.shutdown(); // FreeSWITCH goes away: every reconnect is refused until it is back
+    await new Promise((r) => setTimeout(r, 800));
+    await peer.restart();
+    await waitFor(() => link!.up);
+    const warnings = lines.filter((l) => l.level >= 40);
+    expect(warnings.map((l) => l.msg)).toEqual(['event socket lost; reconnecting']);
+    expect(lines.filter((l) => l.msg === 'event socket error').length).toBeGreaterThanOrEqual(2); // the refused reconnects, at debug
   });
 
   it('fails a request that gets no answer and resets the link', async () => {

@@ -308,6 +308,72 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(overlap).toBe(1); // the ringing call was hung up before the recipient was called again
   });
 
+  it('our own switch shutting down (fsctl shutdown: SYSTEM_SHUTDOWN, then the socket closes) retries the calls, delivered once it is back', async () => {
+    let n = 0;
+    const { d, peer, u } = await start(() => (++n <= 2 ? { answer: true, answerMs: 60_000 } : { answer: true }));
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] });
+    await d.waitFor(() => peer.channels.size === 2);
+    await peer.shutdown();
+    await d.waitFor(() => !(d.db.prepare('SELECT 1 FROM recipients WHERE job_id = ? AND state IN (\'sending\', \'submitted\')').get(job)));
+    expect(rows(d, job).map((r) => r.state)).toEqual(['queued', 'queued']);
+    expect(rows(d, job)[0]!.reason).toMatch(/system shutdown/);
+    await new Promise((r) => setTimeout(r, 300)); // the switch stays away for a while: nothing is final meanwhile
+    expect(rows(d, job).map((r) => r.state)).toEqual(['queued', 'queued']);
+    await peer.restart();
+    await d.waitFor(complete(d, job), 10_000);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 2], ['delivered', 2]]);
+  });
+
+  it('a hupall from our own switch (MANAGER_REQUEST) is retried, not a rejection', async () => {
+    let n = 0;
+    const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, answerMs: 60_000 } : { answer: true }));
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(() => peer.channels.size === 1);
+    peer.api('fsctl', 'hupall');
+    await d.waitFor(complete(d, job), 10_000);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 2]]);
+  });
+
+  it('a call step FreeSWITCH refuses (sendmsg -ERR) ends that call with its reason, and it is tried again', async () => {
+    let n = 0;
+    const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, refuse: 'playback' } : { answer: true }));
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(complete(d, job), 10_000);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 2]]);
+    const first = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? ORDER BY id LIMIT 1`).get(job) as { response: string };
+    expect(first.response).toBe('sendmsg FreeSWITCH refused playback: -ERR memory error');
+    expect(peer.channels.size).toBe(0); // the refused call was hung up
+  });
+
+  it('sends nothing to a channel after its hangup: no "invalid session id" when the far end hangs up mid-message', async () => {
+    const { d, peer, u } = await start(() => ({ answer: true, playMs: 400, hangupAfterMs: 50 }));
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(complete(d, job));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(peer.executed.map((x) => x.app)).toEqual(['playback']);
+    expect(peer.refused).toEqual([]);
+    expect(rows(d, job)[0]!.state).toBe('delivered');
+  });
+
+  it('a reconcile FreeSWITCH could not answer is tried again, and never takes a live call for gone', async () => {
+    let errors = 2;
+    const { d, peer, u } = await start(() => ({ answer: true, playMs: 60_000 }));
+    peer.opts.apiAnswer = (command: string) => (command === 'uuid_exists' && peer.clients.size > 0 && errors > 0 && (peer as any).dropped ? (errors--, '-ERR no reply\n') : undefined);
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Long message', recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] });
+    await d.waitFor(() => peer.executed.length >= 2 && (d.db.prepare(`SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'submitted'`).get(job) as { n: number }).n === 2);
+    const [live, gone] = peer.originates.map((o) => peer.channels.get(o.vars.origination_uuid)!);
+    (peer as any).dropped = true;
+    peer.dropClients();
+    peer.hangup(gone!, 'NORMAL_CLEARING'); // one call ends while nobody listens
+    await d.waitFor(() => rows(d, job)[1]!.state === 'delivered', 10_000);
+    expect(errors).toBe(0); // the first checks were answered -ERR
+    expect(rows(d, job)[0]!.state).toBe('submitted'); // the live call is still a live call
+    expect(peer.channels.has(live!.uuid)).toBe(true);
+    peer.hangup(live!, 'NORMAL_CLEARING');
+    await d.waitFor(complete(d, job));
+    expect(rows(d, job).map((r) => [r.state, r.reason])).toEqual([['delivered', 'answered, 0 s'], ['delivered', 'the call ended while the event socket was down']]);
+  });
+
   it('finishes a call that ended while the event socket was down, after reconnecting', async () => {
     const { d, peer, u } = await start(() => ({ answer: true, playMs: 60_000 }));
     const job = await post(d, u.auth, { job_type: 'tts', message: 'Long message', recipients: [{ destination: '+61491570156' }] });

@@ -66,6 +66,8 @@ export class EslPeer {
     this.originates = [];
     this.channels = new Map();
     this.executed = [];
+    /** sendmsg commands answered -ERR. */
+    this.refused = [];
     this.authFailures = 0;
     this.server = net.createServer((s) => this.onClient(s));
     this.seq = 1;
@@ -134,9 +136,12 @@ export class EslPeer {
         for (const n of names) (n === 'ALL' || n === 'all' ? (client.all = true) : client.events.add(n));
         return this.reply(client, `+OK event listener enabled ${format}`);
       }
-      case 'api':
+      case 'api': {
         if (this.opts.silent) return; // a FreeSWITCH that stopped answering
-        return this.apiResponse(client, this.api(rest[0], rest.slice(1).join(' ')));
+        // opts.apiAnswer(command, args) → a body to answer instead (e.g. mod_event_socket's "-ERR no reply").
+        const instead = this.opts.apiAnswer?.(rest[0], rest.slice(1).join(' '));
+        return this.apiResponse(client, instead ?? this.api(rest[0], rest.slice(1).join(' ')));
+      }
       case 'bgapi': {
         const jobUuid = headers['Job-UUID'] ?? randomUUID();
         this.reply(client, `+OK Job-UUID: ${jobUuid}`, { 'Job-UUID': jobUuid });
@@ -176,6 +181,22 @@ export class EslPeer {
         if (what === 'profile' && b === 'killgw') return this.gateways.delete(c) ? '+OK gateway marked for deletion.\n' : '-ERR no such gateway.\n';
         return '-ERR Usage\n';
       }
+      case 'fsctl': {
+        // mod_commands answers "+OK" and the core then shuts down (switch_core_destroy).
+        const [what, how] = args.trim().split(/\s+/);
+        if (what === 'shutdown') {
+          setImmediate(() => void this.shutdown());
+          return '+OK\n';
+        }
+        if (what === 'hupall') {
+          this.hangupAll(how || 'MANAGER_REQUEST');
+          return '+OK\n';
+        }
+        return '-ERR INVALID COMMAND\n';
+      }
+      case 'hupall':
+        this.hangupAll(args.trim().split(/\s+/)[0] || 'MANAGER_REQUEST');
+        return '+OK\n';
       case 'echo':
         return args;
       case 'status':
@@ -232,19 +253,21 @@ export class EslPeer {
     const ch = { ...call, plan, answeredAt: null, timers: [] };
     this.channels.set(uuid, ch);
     this.emit('CHANNEL_CREATE', this.channelFields(ch));
-    const finishJob = (body) => this.emit('BACKGROUND_JOB', { 'Job-UUID': jobUuid, 'Job-Command': 'originate', 'Job-Command-Arg': args }, body);
+    ch.finishJob = (body) => {
+      if (ch.jobDone) return;
+      ch.jobDone = true;
+      this.emit('BACKGROUND_JOB', { 'Job-UUID': jobUuid, 'Job-Command': 'originate', 'Job-Command-Arg': args }, body);
+    };
+    // A call that never came up ends its originate with "-ERR <cause>" (after its hangup events).
     if (plan.cause) {
-      ch.timers.push(setTimeout(() => {
-        this.hangup(ch, plan.cause);
-        finishJob(`-ERR ${plan.cause}\n`);
-      }, plan.afterMs ?? 5));
+      ch.timers.push(setTimeout(() => this.hangup(ch, plan.cause), plan.afterMs ?? 5));
       return;
     }
     ch.timers.push(setTimeout(() => {
       if (!this.channels.has(uuid)) return;
       ch.answeredAt = Date.now();
       this.emit('CHANNEL_ANSWER', this.channelFields(ch));
-      finishJob(`+OK ${uuid}\n`);
+      ch.finishJob(`+OK ${uuid}\n`);
       if (plan.machine) this.emit('CUSTOM', { ...this.channelFields(ch), 'Event-Subclass': 'avmd::beep', 'Beep-Status': 'DETECTED' });
       if (plan.hangupAfterMs !== undefined) ch.timers.push(setTimeout(() => this.hangup(ch, 'NORMAL_CLEARING'), plan.hangupAfterMs));
     }, plan.answerMs ?? 5));
@@ -264,7 +287,15 @@ export class EslPeer {
   sendmsg(client, args, headers) {
     const uuid = args.trim();
     const ch = this.channels.get(uuid);
-    if (!ch) return this.reply(client, '-ERR invalid session id [' + uuid + ']');
+    // mod_event_socket's answers: no such channel, or its event queue refused the message.
+    if (!ch) {
+      this.refused.push({ uuid, headers });
+      return this.reply(client, '-ERR invalid session id [' + uuid + ']');
+    }
+    if (ch.plan.refuse && ch.plan.refuse === headers['execute-app-name']) {
+      this.refused.push({ uuid, headers });
+      return this.reply(client, '-ERR memory error');
+    }
     this.reply(client, '+OK');
     if (headers['call-command'] === 'hangup') return this.hangup(ch, headers['hangup-cause'] || 'NORMAL_CLEARING');
     if (headers['call-command'] !== 'execute') return;
@@ -274,9 +305,12 @@ export class EslPeer {
     this.executed.push({ uuid, app, data });
     this.emit('CHANNEL_EXECUTE', { ...this.channelFields(ch), Application: app, 'Application-Data': data, 'Application-UUID': appUuid });
     const done = (response, extra = {}) => {
-      if (!this.channels.has(uuid)) return;
+      if (!this.channels.has(uuid) || ch.running?.appUuid !== appUuid) return;
+      ch.running = null;
       this.emit('CHANNEL_EXECUTE_COMPLETE', { ...this.channelFields(ch), ...extra, Application: app, 'Application-Data': data, 'Application-Response': response, 'Application-UUID': appUuid });
     };
+    // What the application reports when the channel hangs up under it (see hangup()).
+    ch.running = { appUuid, done: (fields) => this.emit('CHANNEL_EXECUTE_COMPLETE', { ...fields, Application: app, 'Application-Data': data, 'Application-Response': app === 'playback' ? 'PLAYBACK ERROR' : '', 'Application-UUID': appUuid }) };
     if (app === 'hangup') return this.hangup(ch, data || 'NORMAL_CLEARING');
     if (app === 'txfax') {
       // spandsp's report, as mod_spandsp sets it: fax_success, fax_result_code/text, pages.
@@ -324,13 +358,44 @@ export class EslPeer {
       variable_originate_disposition: ch.answeredAt ? 'SUCCESS' : cause,
       'Answer-State': ch.answeredAt ? 'hangup' : 'hangup',
     };
+    // FreeSWITCH's order: CHANNEL_HANGUP, then the application that ran returns (its
+    // CHANNEL_EXECUTE_COMPLETE), then CHANNEL_HANGUP_COMPLETE from the reporting state.
     this.emit('CHANNEL_HANGUP', fields);
+    const running = ch.running;
+    ch.running = null;
+    if (running) running.done(fields);
     this.emit('CHANNEL_HANGUP_COMPLETE', fields);
+    if (!ch.answeredAt) ch.finishJob?.(`-ERR ${cause}\n`);
   }
 
   /** The far end hangs up every live call. */
   hangupAll(cause = 'NORMAL_CLEARING') {
     for (const ch of [...this.channels.values()]) this.hangup(ch, cause);
+  }
+
+  /**
+   * `fsctl shutdown` as switch_core_destroy() does it: a SHUTDOWN event, every call hung up with
+   * SYSTEM_SHUTDOWN, then mod_event_socket's listeners get "The system is being shut down." and are
+   * closed. Nothing listens until restart().
+   */
+  async shutdown(cause = 'SYSTEM_SHUTDOWN') {
+    this.emit('SHUTDOWN', { 'Event-Info': 'System Shutting Down' });
+    this.hangupAll(cause);
+    const notice = 'The system is being shut down.\n';
+    for (const c of this.clients) {
+      c.socket.write(`Content-Type: text/disconnect-notice\nContent-Length: ${Buffer.byteLength(notice)}\n\n${notice}`);
+      c.socket.end();
+    }
+    this.down = true;
+    await new Promise((r) => this.server.close(() => r()));
+  }
+
+  /** FreeSWITCH started again on the same port (a new core, no calls). */
+  async restart() {
+    this.coreUuid = randomUUID();
+    this.server = net.createServer((s) => this.onClient(s));
+    await this.listen(this.port);
+    this.down = false;
   }
 
   /** Drop every ESL connection, as a FreeSWITCH restart or a network failure would; calls stay up. */
@@ -342,6 +407,6 @@ export class EslPeer {
     for (const ch of this.channels.values()) for (const t of ch.timers) clearTimeout(t);
     this.channels.clear();
     for (const c of this.clients) c.socket.destroy();
-    await new Promise((r) => this.server.close(() => r()));
+    if (!this.down) await new Promise((r) => this.server.close(() => r()));
   }
 }

@@ -22,8 +22,17 @@ export interface EslEvent {
   body: string;
 }
 
+/** Why a request failed: the link was down or dropped, no answer in time, a line break refused, or FreeSWITCH said -ERR. */
+export type EslErrorCode = 'down' | 'timeout' | 'line_break' | 'refused';
+
 export class EslError extends Error {
   override name = 'EslError';
+  constructor(
+    readonly code: EslErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -40,6 +49,8 @@ export class EslLink extends EventEmitter {
   private failures = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly pending = new Set<(err: Error) => void>();
+  /** Why we reset the link ourselves, for the one warning its loss gets. */
+  private resetReason: string | null = null;
 
   constructor(
     private readonly settings: EslSettings,
@@ -111,7 +122,8 @@ export class EslLink extends EventEmitter {
     };
     conn.on('esl::end', () => ended('connection closed'));
     conn.on('error', (err: Error) => {
-      this.log.warn({ err: err.message }, 'event socket error');
+      // A lost link is logged once (drop()); the failed reconnects that follow are not news.
+      this.log.debug({ err: err.message }, 'event socket error');
       conn.socket?.destroy();
       ended(err.message);
     });
@@ -121,8 +133,11 @@ export class EslLink extends EventEmitter {
   private drop(reason: string): void {
     const wasUp = this.isUp;
     this.isUp = false;
-    for (const fail of [...this.pending]) fail(new EslError(`event socket ${reason} before the answer`));
+    for (const fail of [...this.pending]) fail(new EslError('down', `event socket ${reason} before the answer`));
     this.pending.clear();
+    const why = this.resetReason ?? reason;
+    this.resetReason = null;
+    if (wasUp && this.running) this.log.warn({ host: this.settings.host, port: this.settings.port, reason: why }, 'event socket lost; reconnecting');
     if (wasUp) this.emit('state', false, reason);
   }
 
@@ -138,13 +153,13 @@ export class EslLink extends EventEmitter {
 
   /** Reset the link now (it reconnects). */
   reset(reason: string): void {
-    this.log.warn({ reason }, 'event socket reset');
+    this.resetReason = reason;
     this.conn?.socket?.destroy();
   }
 
-  private request<T>(what: string, send: (conn: Connection, done: (v: T) => void) => void): Promise<T> {
+  private request<T>(what: string, send: (conn: Connection, done: (v: T | EslError) => void) => void): Promise<T> {
     const conn = this.conn;
-    if (!conn || !this.isUp) return Promise.reject(new EslError(`event socket is down (${what})`));
+    if (!conn || !this.isUp) return Promise.reject(new EslError('down', `event socket is down (${what})`));
     return new Promise<T>((resolve, reject) => {
       const fail = (err: Error) => {
         clearTimeout(timer);
@@ -152,27 +167,28 @@ export class EslLink extends EventEmitter {
         reject(err);
       };
       const timer = setTimeout(() => {
-        fail(new EslError(`no answer to ${what} within ${this.settings.timeoutMs} ms`));
+        fail(new EslError('timeout', `no answer to ${what} within ${this.settings.timeoutMs} ms`));
         this.reset(`no answer to ${what}`);
       }, this.settings.timeoutMs);
       this.pending.add(fail);
       send(conn, (v) => {
         clearTimeout(timer);
         if (!this.pending.delete(fail)) return;
-        resolve(v);
+        if (v instanceof EslError) reject(v);
+        else resolve(v);
       });
     });
   }
 
   /** api: the response body. */
   api(command: string, args: string): Promise<string> {
-    if (!oneLine(command, args)) return Promise.reject(new EslError('a value for the event socket contains a line break'));
+    if (!oneLine(command, args)) return Promise.reject(new EslError('line_break', 'a value for the event socket contains a line break'));
     return this.request(`api ${command}`, (conn, done) => conn.api(command, args, (e: RawEvent) => done(e.getBody())));
   }
 
   /** bgapi with our Job-UUID; resolves when FreeSWITCH took the job (its result is a BACKGROUND_JOB event). */
   bgapi(command: string, args: string, jobUuid: string): Promise<void> {
-    if (!oneLine(command, args, jobUuid)) return Promise.reject(new EslError('a value for the event socket contains a line break'));
+    if (!oneLine(command, args, jobUuid)) return Promise.reject(new EslError('line_break', 'a value for the event socket contains a line break'));
     return this.request(`bgapi ${command}`, (conn, done) => {
       conn.bgapi(command, args, jobUuid);
       // modesl answers bgapi's command/reply through its FIFO without telling us; the BACKGROUND_JOB
@@ -181,14 +197,13 @@ export class EslLink extends EventEmitter {
     });
   }
 
-  /** sendmsg to a channel (execute an application, hang up); resolves on +OK. */
+  /** sendmsg to a channel (execute an application, hang up); resolves on +OK, rejects (code refused) with FreeSWITCH's -ERR. */
   sendmsg(uuid: string, headers: Record<string, string>): Promise<void> {
-    if (!oneLine(uuid, ...Object.keys(headers), ...Object.values(headers))) return Promise.reject(new EslError('a value for the event socket contains a line break'));
+    if (!oneLine(uuid, ...Object.keys(headers), ...Object.values(headers))) return Promise.reject(new EslError('line_break', 'a value for the event socket contains a line break'));
     return this.request(`sendmsg ${headers['execute-app-name'] ?? headers['call-command'] ?? ''}`, (conn, done) =>
       conn.sendRecv(`sendmsg ${uuid}`, headers, (e: RawEvent) => {
         const reply = e.getHeader('Reply-Text') ?? '';
-        if (!reply.startsWith('+OK')) this.log.warn({ uuid, reply }, 'sendmsg refused');
-        done(undefined);
+        done(reply.startsWith('+OK') ? undefined : new EslError('refused', reply || 'no Reply-Text'));
       }),
     );
   }

@@ -7,7 +7,7 @@ import { callPlan, planTexts, type CallPlan } from '../../core/call-plan.js';
 import { checkFile, dialNumber, dialstring, DialError, originateArg } from '../../core/originate.js';
 import { hangupOutcome } from '../../core/hangup.js';
 import type { TtsRenderer } from '../../media/tts.js';
-import { EslLink, type EslEvent } from './esl-link.js';
+import { EslError, EslLink, type EslEvent } from './esl-link.js';
 import type { FreeswitchSettings } from './settings.js';
 import { writeGateway } from './trunk.js';
 
@@ -50,6 +50,8 @@ interface Call {
   keypress: string | null;
   voicemail: boolean;
   ended: boolean;
+  /** CHANNEL_HANGUP seen: the channel is going, nothing more is sent to it. */
+  hungUp?: boolean;
   watchdog: NodeJS.Timeout | null;
   /** Placed by a previous run and hung up by this one: unanswered, it is retried rather than failed. */
   adopted?: boolean;
@@ -63,7 +65,7 @@ const faxHistory = (d: Delivery): { startPage: number; audio: boolean } => {
   const h = d.extras.fax as { startPage?: unknown; audio?: unknown } | undefined;
   return { startPage: typeof h?.startPage === 'number' ? h.startPage : 0, audio: h?.audio === true };
 };
-const EVENTS = ['BACKGROUND_JOB', 'CHANNEL_ANSWER', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP_COMPLETE', 'DTMF', 'CUSTOM', 'avmd::beep'];
+const EVENTS = ['BACKGROUND_JOB', 'CHANNEL_ANSWER', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE', 'DTMF', 'CUSTOM', 'avmd::beep'];
 
 /**
  * TTS and 2-way TTS calls through FreeSWITCH: texts rendered first, then bgapi originate with our own
@@ -105,6 +107,7 @@ export class FreeswitchGateway implements Gateway {
 
   async stop(): Promise<void> {
     for (const c of this.calls.values()) if (c.watchdog) clearTimeout(c.watchdog);
+    if (this.reconcileTimer) clearTimeout(this.reconcileTimer);
     await this.link.stop();
   }
 
@@ -203,6 +206,10 @@ export class FreeswitchGateway implements Gateway {
     const call = this.calls.get(e.get('Unique-ID') ?? '');
     if (!call) return;
     switch (e.name) {
+      case 'CHANNEL_HANGUP':
+        // The running application returns after this (its CHANNEL_EXECUTE_COMPLETE): send it no next step.
+        call.hungUp = true;
+        return;
       case 'CHANNEL_ANSWER':
         if (call.answeredAt) return;
         call.answeredAt = Date.now();
@@ -287,7 +294,7 @@ export class FreeswitchGateway implements Gateway {
   }
 
   private next(call: Call): void {
-    if (call.ended || call.running) return;
+    if (call.ended || call.running || call.hungUp) return;
     const step = call.steps.shift();
     if (!step) return;
     const appUuid = randomUUID();
@@ -315,7 +322,18 @@ export class FreeswitchGateway implements Gateway {
         [app, arg] = ['hangup', 'NORMAL_CLEARING'];
         break;
     }
-    this.link.sendmsg(call.uuid, { 'call-command': 'execute', 'execute-app-name': app, 'execute-app-arg': arg, 'Event-UUID': appUuid }).catch((err: Error) => this.log.warn({ uuid: call.uuid, app, err: err.message }, 'could not run a call step'));
+    this.link.sendmsg(call.uuid, { 'call-command': 'execute', 'execute-app-name': app, 'execute-app-arg': arg, 'Event-UUID': appUuid }).catch((err: Error) => this.stepFailed(call, app, err));
+  }
+
+  /**
+   * A step FreeSWITCH refused (-ERR) can never run: the call is hung up and ends with FreeSWITCH's reason,
+   * retried by policy. A link that dropped meanwhile is left to the reconcile after it is back.
+   */
+  private stepFailed(call: Call, app: string, err: Error): void {
+    if (!(err instanceof EslError) || err.code !== 'refused' || call.ended) return;
+    this.log.warn({ uuid: call.uuid, app, reply: err.message }, 'FreeSWITCH refused a call step; ending the call');
+    void this.link.api('uuid_kill', `${call.uuid} NORMAL_TEMPORARY_FAILURE`).catch(() => undefined);
+    this.end(call, { kind: 'failed', retryable: true, reason: `FreeSWITCH refused ${app}: ${err.message}`, code: 'sendmsg' });
   }
 
   private cost(billsec: number): number {
@@ -387,20 +405,39 @@ export class FreeswitchGateway implements Gateway {
     }
   }
 
-  /** After the event socket came back: calls that ended while it was away are finished from what is known. */
+  private reconcileTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * After the event socket came back: calls that ended while it was away are finished from what is known.
+   * Only FreeSWITCH's "false" means gone; a call it could not answer for is checked again shortly.
+   */
   private async reconcile(): Promise<void> {
+    let unchecked = 0;
     for (const call of [...this.calls.values()]) {
+      if (call.ended) continue;
       let exists: string;
       try {
         exists = (await this.link.api('uuid_exists', call.uuid)).trim();
       } catch {
-        return;
+        exists = '';
       }
       if (exists === 'true' || call.ended) continue;
+      if (exists !== 'false') {
+        unchecked++;
+        continue;
+      }
       const billsec = call.answeredAt ? Math.round((Date.now() - call.answeredAt) / 1000) : 0;
       this.end(call, call.answeredAt
         ? { kind: 'receipt', status: 'delivered', code: 'UNKNOWN', text: 'the call ended while the event socket was down', cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } }
         : { kind: 'failed', retryable: true, reason: 'the call ended while the event socket was down', code: 'esl_down' });
+    }
+    if (unchecked > 0 && !this.reconcileTimer) {
+      this.log.warn({ unchecked }, 'could not check calls after the event socket came back; trying again');
+      this.reconcileTimer = setTimeout(() => {
+        this.reconcileTimer = null;
+        if (this.link.up) void this.reconcile();
+      }, this.settings.reconnect_min_ms);
+      this.reconcileTimer.unref();
     }
   }
 }

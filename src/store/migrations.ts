@@ -420,4 +420,11 @@ ALTER TABLE jobs ADD COLUMN campaign_id INTEGER;
 CREATE INDEX jobs_campaign ON jobs(campaign_id) WHERE campaign_id IS NOT NULL;
 `,
   },
+  {
+    version: 9,
+    name: 'callbacks by job, for the callback status in reports',
+    sql: `
+CREATE INDEX callbacks_job ON callbacks(job_id, recipient_id) WHERE job_id IS NOT NULL;
+`,
+  },
 ];

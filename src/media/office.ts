@@ -194,7 +194,7 @@ function withoutNetwork(): string[] {
 function startFailure(code: number | null, stderr: string): string {
   const said = stderr.trim().split('\n').slice(-2).join(' ');
   if (/^unshare: (?!failed to execute)/m.test(said)) {
-    return `LibreOffice not started: it runs without network, and the network namespace could not be made (${said}); allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or run as root`;
+    return `LibreOffice not started: it runs without network, and the network namespace could not be made (${said}); allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone=1, no AppArmor restriction) or run as root`;
   }
   return `LibreOffice did not start (exit ${code ?? 'by signal'}): ${said || 'no message'} (is LibreOffice installed?)`;
 }

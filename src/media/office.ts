@@ -122,6 +122,7 @@ export class OfficeConverter {
     // A private profile per listener: a soffice left by a killed daemon holds its own profile's pipe,
     // which would otherwise swallow our start (soffice hands its arguments to a running instance).
     const profile = mkdtempSync(join(this.opts.workDir, 'lo-'));
+    writeProfileSettings(profile);
     const pipe = `switchpost_${process.pid}_${++this.starts}`;
     const soffice = spawn(
       'unshare',
@@ -176,6 +177,23 @@ export class OfficeConverter {
     l.bridge.kill('SIGKILL');
     rmSync(l.profile, { recursive: true, force: true });
   }
+}
+
+/**
+ * The second fence, inside LibreOffice: BlockUntrustedRefererLinks stops it fetching what a document
+ * links to (linked images; UpdateDocMode=0 in the bridge does not). Written into a new profile
+ * before soffice first reads it.
+ */
+export function writeProfileSettings(profile: string): void {
+  mkdirSync(join(profile, 'user'), { recursive: true });
+  writeFileSync(
+    join(profile, 'user', 'registrymodifications.xcu'),
+    `<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
+</oor:items>
+`,
+  );
 }
 
 /**

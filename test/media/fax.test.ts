@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { toFaxTiff } from '../../dist/media/fax.js';
 import { MediaRefused } from '../../dist/media/refused.js';
-import { OfficeConverter } from '../../dist/media/office.js';
+import { OfficeConverter, writeProfileSettings } from '../../dist/media/office.js';
 
 // The real fax stack: test/peers/fax/faxcheck.c, built here against Debian's libspandsp.
 const dir = mkdtempSync(join(tmpdir(), 'faxtest-'));
@@ -215,6 +215,23 @@ describe.skipIf(!hasOffice)('office documents through a long-lived LibreOffice l
       expect(pages).toBe(1);
       expect(fax(tiff)).toMatchObject({ ok: true, pages_rx: 1 });
       await new Promise((r) => setTimeout(r, 300)); // a late fetch would still be counted
+      expect(listener.seen).toEqual({ connections: 0, requests: [] });
+    } finally {
+      await listener.close();
+    }
+  }, 60_000);
+
+  it('keeps a second fence inside LibreOffice: its profile alone, with the network there, fetches no linked image', async () => {
+    const listener = await countingListener();
+    try {
+      const work = mkdtempSync(join(dir, 'fence-'));
+      writeFileSync(join(work, 'linked.docx'), linkedImageDocx(`http://127.0.0.1:${listener.port}/logo.png`));
+      const profile = join(work, 'profile');
+      writeProfileSettings(profile);
+      // A plain soffice, outside any namespace: only the profile's settings stand between it and the listener.
+      const child = spawn('soffice', ['--headless', '--norestore', `-env:UserInstallation=file://${profile}`, '--convert-to', 'pdf', '--outdir', work, join(work, 'linked.docx')], { stdio: 'ignore' });
+      expect(await new Promise((r) => child.once('exit', r))).toBe(0);
+      expect(readFileSync(join(work, 'linked.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
       expect(listener.seen).toEqual({ connections: 0, requests: [] });
     } finally {
       await listener.close();

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { callbackReceiver } from '../helpers/receiver.js';
 import { signCallback } from '../../dist/events/outbox.js';
+import { refusedUrl } from '../../dist/net/safe-http.js';
+import { AddressPolicy } from '../../dist/net/address-policy.js';
 
 const SECRET = 'a-callback-secret-of-some-length';
 let d: TestDaemon;
@@ -118,6 +120,17 @@ describe('callbacks the policy refuses, and callbacks that fail for good', () =>
     await short.close();
     await good.close();
     await dead.close();
+  });
+
+  it('checks a URL as the outbox will: public literals and names that do not resolve (yet) pass, allow-listed ones too', async () => {
+    const policy = new AddressPolicy(['10.9.0.0/16', 'intranet.example']);
+    expect(await refusedUrl('https://93.184.215.14/cb', policy)).toBeNull();
+    expect(await refusedUrl('http://[2606:4700::1111]/cb', policy)).toBeNull();
+    expect(await refusedUrl('http://10.9.1.2/cb', policy)).toBeNull();
+    expect(await refusedUrl('http://10.8.1.2/cb', policy)).toBe('10.8.1.2 is a private address; only public addresses are called');
+    expect(await refusedUrl('http://intranet.example/cb', policy)).toBeNull();
+    expect(await refusedUrl('http://no-such-host.invalid/cb', policy)).toBeNull(); // the outbox checks again when it connects
+    expect(await refusedUrl('ftp://93.184.215.14/cb', policy)).toBe('only http and https URLs are allowed');
   });
 
   it('resolves a host name at submit and refuses it when it has only refused addresses', async () => {

@@ -269,6 +269,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     defaultCountry: config.default_country,
     channels: IMPLEMENTED_CHANNELS,
     publicUrl: config.http.public_url,
+    callbackPolicy: policy,
+    callbacks,
     clock,
     onJobCreated,
   });

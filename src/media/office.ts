@@ -122,6 +122,7 @@ export class OfficeConverter {
     // A private profile per listener: a soffice left by a killed daemon holds its own profile's pipe,
     // which would otherwise swallow our start (soffice hands its arguments to a running instance).
     const profile = mkdtempSync(join(this.opts.workDir, 'lo-'));
+    writeProfileSettings(profile);
     const pipe = `switchpost_${process.pid}_${++this.starts}`;
     const soffice = spawn(
       'unshare',
@@ -179,6 +180,23 @@ export class OfficeConverter {
 }
 
 /**
+ * The second fence, inside LibreOffice: BlockUntrustedRefererLinks stops it fetching what a document
+ * links to (linked images; UpdateDocMode=0 in the bridge does not). Written into a new profile
+ * before soffice first reads it.
+ */
+export function writeProfileSettings(profile: string): void {
+  mkdirSync(join(profile, 'user'), { recursive: true });
+  writeFileSync(
+    join(profile, 'user', 'registrymodifications.xcu'),
+    `<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
+</oor:items>
+`,
+  );
+}
+
+/**
  * LibreOffice runs in a network namespace of its own, which has only a loopback that is down: a
  * document's linked images, OLE links or WebDAV probes cannot reach anything (UpdateDocMode=0 in the
  * bridge alone still lets LibreOffice fetch linked images). The UNO pipe is a socket file in /tmp,
@@ -194,7 +212,7 @@ function withoutNetwork(): string[] {
 function startFailure(code: number | null, stderr: string): string {
   const said = stderr.trim().split('\n').slice(-2).join(' ');
   if (/^unshare: (?!failed to execute)/m.test(said)) {
-    return `LibreOffice not started: it runs without network, and the network namespace could not be made (${said}); allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or run as root`;
+    return `LibreOffice not started: it runs without network, and the network namespace could not be made (${said}); allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone=1, no AppArmor restriction) or run as root`;
   }
   return `LibreOffice did not start (exit ${code ?? 'by signal'}): ${said || 'no message'} (is LibreOffice installed?)`;
 }

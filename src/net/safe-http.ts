@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as dnsLookup, promises as dnsPromises, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import type { AddressPolicy } from './address-policy.js';
 
@@ -29,6 +29,31 @@ export function checkUrl(raw: string): URL | string {
   if (url.username || url.password) return 'credentials in the URL are not allowed';
   return url;
 }
+
+/**
+ * Why a URL given at submit (a callback) would be refused when called, else null: the client hears it
+ * as a validation error now instead of a callback dropped later. A literal IP is checked directly; a
+ * name is resolved and refused when every address it has is refused. A name that does not resolve
+ * now, or not within `timeoutMs`, passes: the outbox checks the address it really connects to anyway.
+ */
+export async function refusedUrl(raw: string, policy: AddressPolicy, timeoutMs = 2000): Promise<string | null> {
+  const url = checkUrl(raw);
+  if (typeof url === 'string') return url;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (policy.hostAllowed(host)) return null;
+  if (isIP(host)) return refusedBecause(policy.check(host));
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), timeoutMs)));
+  try {
+    const list = await Promise.race([dnsPromises.lookup(host, { all: true }).catch(() => null), late]);
+    if (list === null || list.length === 0 || list.some((a) => policy.check(a.address) === null)) return null;
+    return refusedBecause(`${host} resolves only to refused addresses (${list.map((a) => a.address).join(', ')})`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const refusedBecause = (why: string | null): string | null => (why === null ? null : `${why}; only public addresses are called`);
 
 /**
  * A request that connects only to addresses the policy allows. The check runs on the address the

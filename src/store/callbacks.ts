@@ -10,6 +10,15 @@ export interface CallbackRow {
   tries: number;
 }
 
+/** How a recipient's callbacks went: failed if one failed for good, else pending while one waits. */
+export interface CallbackStatus {
+  state: 'pending' | 'delivered' | 'failed';
+  /** The last error (of the failed one, or of a pending one being retried). */
+  error: string | null;
+}
+
+const RANK = { delivered: 0, pending: 1, failed: 2 } as const;
+
 export class CallbackStore {
   private readonly s;
   constructor(private readonly db: Db) {
@@ -22,6 +31,7 @@ export class CallbackStore {
       delivered: db.prepare(`UPDATE callbacks SET state = 'delivered', tries = tries + 1, done_at = ?, last_error = NULL WHERE id = ?`),
       retry: db.prepare(`UPDATE callbacks SET tries = tries + 1, next_at = ?, last_error = ? WHERE id = ?`),
       failed: db.prepare(`UPDATE callbacks SET state = 'failed', tries = tries + 1, done_at = ?, last_error = ? WHERE id = ?`),
+      ofJob: db.prepare(`SELECT recipient_id, state, last_error FROM callbacks WHERE job_id = ? AND recipient_id IS NOT NULL ORDER BY recipient_id, id`),
     };
   }
 
@@ -48,5 +58,15 @@ export class CallbackStore {
 
   failed(id: number, now: number, error: string): void {
     this.s.failed.run(now, error.slice(0, 500), id);
+  }
+
+  /** Each recipient's callback status in a job (recipients without callbacks are absent). */
+  statusByRecipient(jobId: number): Map<number, CallbackStatus> {
+    const out = new Map<number, CallbackStatus>();
+    for (const r of this.s.ofJob.all(jobId) as { recipient_id: number; state: CallbackStatus['state']; last_error: string | null }[]) {
+      const seen = out.get(r.recipient_id);
+      if (!seen || RANK[r.state] >= RANK[seen.state]) out.set(r.recipient_id, { state: r.state, error: r.last_error });
+    }
+    return out;
   }
 }

@@ -428,4 +428,11 @@ CREATE INDEX jobs_campaign ON jobs(campaign_id) WHERE campaign_id IS NOT NULL;
 ALTER TABLE inbound ADD COLUMN user_id INTEGER;
 `,
   },
+  {
+    version: 9,
+    name: 'callbacks by job, for the callback status in reports',
+    sql: `
+CREATE INDEX callbacks_job ON callbacks(job_id, recipient_id) WHERE job_id IS NOT NULL;
+`,
+  },
 ];

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { callbackReceiver } from '../helpers/receiver.js';
 import { signCallback } from '../../dist/events/outbox.js';
+import { refusedUrl } from '../../dist/net/safe-http.js';
+import { AddressPolicy } from '../../dist/net/address-policy.js';
 
 const SECRET = 'a-callback-secret-of-some-length';
 let d: TestDaemon;
@@ -79,9 +81,81 @@ describe('callbacks', () => {
     expect((d.db.prepare('SELECT COUNT(*) AS n FROM attempts WHERE job_id = ?').get(again.json.data) as { n: number }).n).toBe(1);
   });
 
-  it('refuses to call back a private address that is not allow-listed, and marks it failed without retries', async () => {
-    const r = await d.api('POST', '/api/v1/jobs', { auth: user.auth, body: { job_type: 'sms', message: 'x', callback_url: 'http://169.254.169.254/latest/meta-data', callback_on_sms_status_update: true, recipients: [{ destination: '+61491570156' }] } });
-    const row = await d.waitFor(() => d.db.prepare("SELECT state, tries, last_error FROM callbacks WHERE job_id = ? AND state != 'pending'").get(r.json.data) as { state: string; tries: number; last_error: string } | undefined);
-    expect(row).toMatchObject({ state: 'failed', tries: 1, last_error: expect.stringMatching(/linkLocal/) });
+  it('refuses at submit, naming the field, a callback URL whose address the policy refuses; nothing is stored', async () => {
+    const jobs = () => (d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n;
+    const before = jobs();
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ callback_url: 'http://169.254.169.254/latest/meta-data' }, /^Validation failed: callback_url: 169\.254\.169\.254 is a linkLocal address; only public addresses are called$/],
+      [{ callback_url: 'http://10.1.2.3:8080/cb' }, /callback_url: 10\.1\.2\.3 is a private address/],
+      [{ callback_url: 'http://[::1]/cb' }, /callback_url: ::1 is a loopback address/],
+      [{ callback_url: 'http://0.0.0.0/cb' }, /callback_url: 0\.0\.0\.0 is a unspecified address/],
+      [{ callback_url: 'http://2130706434/cb' }, /callback_url: 127\.0\.0\.2 is a loopback address/], // 127.0.0.2, written as one number
+      [{ callback_url: 'http://[::ffff:169.254.169.254]/cb' }, /callback_url: .*linkLocal/],
+      [{ callback_on_sms_status_update: 'http://192.168.0.1/cb' }, /callback_on_sms_status_update: 192\.168\.0\.1 is a private address/],
+    ];
+    for (const [fields, pattern] of cases) {
+      const r = await d.api('POST', '/api/v1/jobs', { auth: user.auth, body: { job_type: 'sms', message: 'x', recipients: [{ destination: '+61491570156' }], ...fields } });
+      expect(r.status, JSON.stringify(fields)).toBe(422);
+      expect(r.json.errors, JSON.stringify(fields)).toMatch(pattern);
+    }
+    expect(jobs()).toBe(before);
+  });
+});
+
+describe('callbacks the policy refuses, and callbacks that fail for good', () => {
+  let strict: TestDaemon;
+  let short: TestDaemon;
+  let good: Awaited<ReturnType<typeof callbackReceiver>>;
+  let dead: Awaited<ReturnType<typeof callbackReceiver>>;
+  beforeAll(async () => {
+    good = await callbackReceiver();
+    dead = await callbackReceiver({ failFirst: 1000 });
+    // No allow-list: loopback is refused as in production.
+    strict = await testDaemon({ callbacks: { allow_private: [] } });
+    // Two tries, so a dead receiver fails for good soon.
+    short = await testDaemon({ callbacks: { allow_private: ['127.0.0.1'], backoff_seconds: 0.02, max_tries: 2 } });
+  });
+  afterAll(async () => {
+    await strict.close();
+    await short.close();
+    await good.close();
+    await dead.close();
+  });
+
+  it('checks a URL as the outbox will: public literals and names that do not resolve (yet) pass, allow-listed ones too', async () => {
+    const policy = new AddressPolicy(['10.9.0.0/16', 'intranet.example']);
+    expect(await refusedUrl('https://93.184.215.14/cb', policy)).toBeNull();
+    expect(await refusedUrl('http://[2606:4700::1111]/cb', policy)).toBeNull();
+    expect(await refusedUrl('http://10.9.1.2/cb', policy)).toBeNull();
+    expect(await refusedUrl('http://10.8.1.2/cb', policy)).toBe('10.8.1.2 is a private address; only public addresses are called');
+    expect(await refusedUrl('http://intranet.example/cb', policy)).toBeNull();
+    expect(await refusedUrl('http://no-such-host.invalid/cb', policy)).toBeNull(); // the outbox checks again when it connects
+    expect(await refusedUrl('ftp://93.184.215.14/cb', policy)).toBe('only http and https URLs are allowed');
+  });
+
+  it('resolves a host name at submit and refuses it when it has only refused addresses', async () => {
+    const u = strict.addUser('au/strict', 'user');
+    const r = await strict.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'sms', message: 'x', callback_url: 'http://localhost:8080/cb', recipients: [{ destination: '+61491570156' }] } });
+    expect(r.status).toBe(422);
+    expect(r.json.errors).toMatch(/^Validation failed: callback_url: localhost resolves only to refused addresses \((127\.0\.0\.1|::1)/);
+    expect((strict.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n).toBe(0);
+  });
+
+  it('shows a callback that failed for good in the job report, beside one that arrived', async () => {
+    const u = short.addUser('au/reports', 'user');
+    const post = (url: string | null) =>
+      short.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'sms', message: 'x', ...(url ? { callback_url: url, callback_on_sms_status_update: true } : {}), recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] } });
+    const [ok, bad, plain] = [(await post(good.url)).json.data, (await post(dead.url)).json.data, (await post(null)).json.data];
+    const settled = (job: number) => () => (short.db.prepare("SELECT COUNT(*) AS n FROM callbacks WHERE job_id = ? AND state != 'pending'").get(job) as { n: number }).n === 2;
+    await short.waitFor(settled(ok));
+    await short.waitFor(settled(bad));
+    const callbackFields = async (job: number) =>
+      ((await short.api('GET', `/api/v1/jobs/${job}`, { auth: u.auth })).json.data.reports as Record<string, unknown>[]).map((x) => [x.callback_status, x.callback_error]);
+    expect(await callbackFields(ok)).toEqual([['delivered', null], ['delivered', null]]);
+    expect(await callbackFields(bad)).toEqual([['failed', 'HTTP 503'], ['failed', 'HTTP 503']]);
+    // A job without a callback URL has no callback fields at all.
+    await short.waitFor(() => (short.db.prepare('SELECT status FROM jobs WHERE id = ?').get(plain) as { status: string }).status === 'complete');
+    const none = (await short.api('GET', `/api/v1/jobs/${plain}`, { auth: u.auth })).json.data;
+    expect(none.reports[0]).not.toHaveProperty('callback_status');
   });
 });

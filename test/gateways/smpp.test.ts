@@ -146,7 +146,7 @@ describe('the text as sent, after merge fields', () => {
     const { d, u } = await start();
     const r = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'sms', message: 'Привет! '.repeat(90) + '%%name%%', recipients: [{ destination: '+61491570156' }] } });
     expect(r.status).toBe(422);
-    expect(r.json.message ?? JSON.stringify(r.json)).toMatch(/message: the message needs \d+ parts in ucs2, more than the limit of 10 parts/);
+    expect(r.json.errors).toMatch(/message: the message needs \d+ parts in ucs2, more than the limit of 10 parts/);
   });
 
   it('never passes control characters in merge values to the SMSC; line breaks stay', async () => {

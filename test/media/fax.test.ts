@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { toFaxTiff } from '../../dist/media/fax.js';
 import { MediaRefused } from '../../dist/media/refused.js';
-import { OfficeConverter } from '../../dist/media/office.js';
+import { OfficeConverter, writeProfileSettings } from '../../dist/media/office.js';
 
 // The real fax stack: test/peers/fax/faxcheck.c, built here against Debian's libspandsp.
 const dir = mkdtempSync(join(tmpdir(), 'faxtest-'));
@@ -221,6 +221,23 @@ describe.skipIf(!hasOffice)('office documents through a long-lived LibreOffice l
     }
   }, 60_000);
 
+  it('keeps a second fence inside LibreOffice: its profile alone, with the network there, fetches no linked image', async () => {
+    const listener = await countingListener();
+    try {
+      const work = mkdtempSync(join(dir, 'fence-'));
+      writeFileSync(join(work, 'linked.docx'), linkedImageDocx(`http://127.0.0.1:${listener.port}/logo.png`));
+      const profile = join(work, 'profile');
+      writeProfileSettings(profile);
+      // A plain soffice, outside any namespace: only the profile's settings stand between it and the listener.
+      const child = spawn('soffice', ['--headless', '--norestore', `-env:UserInstallation=file://${profile}`, '--convert-to', 'pdf', '--outdir', work, join(work, 'linked.docx')], { stdio: 'ignore' });
+      expect(await new Promise((r) => child.once('exit', r))).toBe(0);
+      expect(readFileSync(join(work, 'linked.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
+      expect(listener.seen).toEqual({ connections: 0, requests: [] });
+    } finally {
+      await listener.close();
+    }
+  }, 60_000);
+
   // As the systemd unit runs it: an unprivileged user, no new privileges, no capabilities at all. The
   // converter then makes a user namespace (mapped to its own uid) for its network namespace.
   const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--bounding-set=-all', '--inh-caps=-all', '--no-new-privs'];
@@ -251,6 +268,25 @@ describe.skipIf(!hasOffice)('office documents through a long-lived LibreOffice l
       await listener.close();
     }
   }, 60_000);
+
+  // A host where user namespaces cannot be made (here: a user namespace whose limit allows no more
+  // nested ones, as user.max_user_namespaces=0 does on a host): refused at once, with the reason.
+  const nestsUserNs = process.geteuid?.() === 0 && spawnSync('unshare', ['--user', '--map-root-user', 'true']).status === 0;
+  it.skipIf(!nestsUserNs)('refuses to convert, saying why, when the converter cannot be cut off from the network', () => {
+    const script = `const { OfficeConverter } = await import(${JSON.stringify(join(process.cwd(), 'dist/media/office.js'))});
+      const office = new OfficeConverter({ workDir: ${JSON.stringify(join(dir, 'office-no-userns'))} });
+      const t = Date.now();
+      const err = await office.toPdf('letter.docx', 'docx', Buffer.from(${JSON.stringify(readFileSync('test/fixtures/office/letter.docx').toString('base64'))}, 'base64')).then(() => null, (e) => e);
+      console.log(JSON.stringify({ uid: process.geteuid(), name: err?.name, message: err?.message, ms: Date.now() - t }));
+      await office.stop();`;
+    const inner = `echo 1 > /proc/sys/user/max_user_namespaces && exec unshare --user --map-user=1000 --map-group=1000 ${process.execPath} --input-type=module -e "$0"`;
+    const r = spawnSync('unshare', ['--user', '--map-root-user', 'sh', '-c', inner, script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { uid: number; name: string; message: string; ms: number };
+    expect(out).toMatchObject({ uid: 1000, name: 'MediaToolError' });
+    expect(out.message).toMatch(/^LibreOffice not started: it runs without network, and the network namespace could not be made \(unshare: unshare failed: .+\); allow unprivileged user namespaces/);
+    expect(out.ms).toBeLessThan(10_000); // at once, not after the 60 s start timeout
+  });
 
   it('restarts the listener when LibreOffice dies, and the document still converts', async () => {
     await toFaxTiff([fixture('sheet.xlsx')], { office });

@@ -6,7 +6,10 @@ import type { Channel } from '../../core/model.js';
 import type { Clock } from '../../core/clock.js';
 import { ApiError } from '../errors.js';
 import { describeIssue, jobRequestSchema } from './job-request.js';
-import { toNewJob } from './submit.js';
+import { callbackOf, toNewJob } from './submit.js';
+import { refusedUrl } from '../../net/safe-http.js';
+import type { AddressPolicy } from '../../net/address-policy.js';
+import type { CallbackStore } from '../../store/callbacks.js';
 import { jobDetail, jobSummary } from './present.js';
 import { paginate } from './paginate.js';
 import { channelOf, jobStatusOf } from './job-types.js';
@@ -41,6 +44,10 @@ export interface WelcorpDeps {
   defaultCountry: string;
   channels: ReadonlySet<Channel>;
   publicUrl: string | null;
+  /** The outbox's address policy: callback URLs it would refuse are refused at submit. */
+  callbackPolicy: AddressPolicy;
+  /** The callback outbox: each recipient's callback status in a job's report. */
+  callbacks: CallbackStore;
   clock: Clock;
   onJobCreated: (jobId: number, userId: number, channel: Channel, total: number) => void;
 }
@@ -109,6 +116,10 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) throw new ApiError(422, 'Validation failed: the body must be a JSON object');
     const parsed = jobRequestSchema.safeParse(req.body);
     if (!parsed.success) throw new ApiError(422, `Validation failed: ${describeIssue(parsed.error)}`);
+    // Before any media work: a callback the address policy refuses is a validation error, not a drop.
+    const callback = callbackOf(parsed.data);
+    const refused = callback ? await refusedUrl(callback.url, deps.callbackPolicy) : null;
+    if (refused) throw new ApiError(422, `Validation failed: ${callback!.field}: ${refused}`);
     let audio: { path: string; name: string } | null = null;
     if (channelOf(parsed.data.job_type) === 'voice' && deps.channels.has('voice')) {
       const file = parsed.data.audiofile;
@@ -199,6 +210,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     const job = deps.jobs.get(Number(raw));
     if (!job) throw new ApiError(404, 'Job not found');
     if (!deps.users.canSee(scopeOf(user), job.user_id)) throw new ApiError(403, 'Permission denied');
-    return send(reply, 200, { data: jobDetail(job, deps.jobs.recipients(job.id)) });
+    const callbacks = job.callback_url ? deps.callbacks.statusByRecipient(job.id) : null;
+    return send(reply, 200, { data: jobDetail(job, deps.jobs.recipients(job.id), callbacks) });
   });
 }

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { JobRow, RecipientRow } from '../../store/jobs.js';
+import type { CallbackStatus } from '../../store/callbacks.js';
 import { CHANNEL_TO_TYPE, REPORT_STATUS, jobStatusName, reportStatus } from './job-types.js';
 
 /** "2023-08-29 22:15:57" in the owner's zone (the list's format). */
@@ -29,7 +30,7 @@ export function jobSummary(j: JobRow, baseUrl: string) {
   };
 }
 
-export function report(r: RecipientRow, zone: string, sender: string | null, sms = false) {
+export function report(r: RecipientRow, zone: string, sender: string | null, sms = false, callback?: CallbackStatus | null) {
   const s = { ...REPORT_STATUS[r.state], status: reportStatus(r.state, r.reason, !sms) };
   const notes = [r.reason, sender ? `SenderID: ${sender}.` : null].filter(Boolean).join(' ');
   return {
@@ -45,10 +46,13 @@ export function report(r: RecipientRow, zone: string, sender: string | null, sms
     send_date_time: isoDate(r.sent_at, zone),
     // Beyond the seed (clients ignore unknown keys): how an SMS went on the air.
     ...(sms ? { sms_parts: r.parts, sms_encoding: r.encoding } : {}),
+    // Beyond the seed, for a job with a callback_url: whether this recipient's callbacks arrived
+    // (null: none sent yet), so that a callback that failed for good is seen, not only logged.
+    ...(callback !== undefined ? { callback_status: callback?.state ?? null, callback_error: callback?.error ?? null } : {}),
   };
 }
 
-export function jobDetail(j: JobRow, recipients: RecipientRow[]) {
+export function jobDetail(j: JobRow, recipients: RecipientRow[], callbacks: Map<number, CallbackStatus> | null = null) {
   const options = JSON.parse(j.options) as Record<string, unknown>;
   const content = JSON.parse(j.content) as Record<string, unknown>;
   const zone = j.timezone;
@@ -78,6 +82,6 @@ export function jobDetail(j: JobRow, recipients: RecipientRow[]) {
     cutoff_hour: j.cutoff,
     recipients: recipients.map((r) => ({ destination: r.destination, reference: r.reference, recipient: r.name, ...(r.fields ? (JSON.parse(r.fields) as object) : {}) })),
     user_list_ids: options.user_list_ids ?? null,
-    reports: recipients.map((r) => report(r, zone, j.sender, j.channel === 'sms' || j.channel === 'sms2way')),
+    reports: recipients.map((r) => report(r, zone, j.sender, j.channel === 'sms' || j.channel === 'sms2way', callbacks ? (callbacks.get(r.id) ?? null) : undefined)),
   };
 }

@@ -60,6 +60,16 @@ function callContentOf(req: JobRequest, twoWay: boolean, country: string): Recor
   };
 }
 
+/**
+ * The job's callback URL and the field it came from: `callback_url`, or — as the seed's own example
+ * does — a URL given in `callback_on_sms_status_update` (taken as "true" and as the URL).
+ */
+export function callbackOf(req: JobRequest): { field: 'callback_url' | 'callback_on_sms_status_update'; url: string } | null {
+  if (req.callback_url) return { field: 'callback_url', url: req.callback_url };
+  const flag = req.callback_on_sms_status_update;
+  return typeof flag === 'string' && /^https?:/i.test(flag) ? { field: 'callback_on_sms_status_update', url: flag } : null;
+}
+
 /** Turn a validated v1 job request into a core job; every refusal names its field. */
 export function toNewJob(
   req: JobRequest,
@@ -115,14 +125,13 @@ export function toNewJob(
     cutoff = `${m[1]!.padStart(2, '0')}:${m[2]}`;
   }
 
-  // The seed's own example puts a URL in callback_on_sms_status_update: take it as the callback URL.
-  const statusFlag = req.callback_on_sms_status_update;
-  let callbackUrl = req.callback_url ?? null;
-  if (typeof statusFlag === 'string' && /^https?:/i.test(statusFlag) && !callbackUrl) callbackUrl = statusFlag;
-  if (callbackUrl !== null) {
-    const checked = checkUrl(callbackUrl);
-    if (typeof checked === 'string') throw new ApiError(422, `callback_url: ${checked}`);
+  const callback = callbackOf(req);
+  const callbackUrl = callback?.url ?? null;
+  if (callback) {
+    const checked = checkUrl(callback.url);
+    if (typeof checked === 'string') throw new ApiError(422, `${callback.field}: ${checked}`);
   }
+  const statusFlag = req.callback_on_sms_status_update;
   const statusUpdates = statusFlag === true || statusFlag === 1 || (typeof statusFlag === 'string' && statusFlag !== '' && statusFlag !== 'false' && statusFlag !== '0');
 
   // Calls show the user's default voice caller id (else the provider's); SMS the given sender.

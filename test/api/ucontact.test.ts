@@ -83,7 +83,7 @@ describe('uContact Integra face (SMS)', () => {
     d = await testDaemon();
     const { token } = await login(d);
     const when = DateTime.now().setZone('Australia/Sydney').plus({ days: 2 }).set({ second: 0, millisecond: 0 });
-    const sms = JSON.stringify({ calldate: when.toFormat('yyyy-MM-dd HH:mm:ss'), campaign: 'Ventas->', destination: '098344484', data: 'Message' });
+    const sms = JSON.stringify({ calldate: when.toFormat('yyyy-MM-dd HH:mm:ss'), campaign: 'Ventas->', destination: '0491570156', data: 'Message' });
     expect(await formPost(d, '/Integra/resources/SMS/ScheduleDialerSMS', { sms }, token)).toMatchObject({ status: 200, text: '1' });
     const [job] = jobsOf(d);
     expect(job).toMatchObject({ name: 'Ventas->', scheduled_at: when.toMillis() });

@@ -378,6 +378,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       const grace = config.shutdown.grace_seconds * 1000;
       live.close();
       await app.close();
+      await logins.close();
       await preparer.stop();
       await office.stop();
       await dispatcher.stop(grace);

@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import type { UserRow, UserStore } from '../store/users.js';
 import type { Clock } from '../core/clock.js';
 import { LoginLimiter, type LoginLimits } from '../core/login-limits.js';
-import { DUMMY_HASH, verifyPassword } from '../core/passwords.js';
+import { DUMMY_HASH } from '../core/passwords.js';
+import { HashPool } from './hash-pool.js';
 
 /** What a login comes to; every face answers `limited` as a 429 with Retry-After in its own format. */
 export type LoginOutcome =
@@ -11,7 +12,7 @@ export type LoginOutcome =
   | { kind: 'limited'; retryAfterS: number; why: 'failures' | 'busy' };
 
 export interface LoginSettings extends LoginLimits {
-  /** Password hashes verified at once; 0: one less than the cores, at most 2 (libuv's 4 threads also serve fs and dns). */
+  /** Password hashes verified at once (each in its own worker thread); 0: one less than the cores, at most 2. */
   hashConcurrency: number;
   /** Logins waiting for a hash beyond which a login is answered `busy` at once, rather than queued. */
   maxQueued: number;
@@ -26,14 +27,12 @@ export const limitedMessage = (o: { retryAfterS: number; why: 'failures' | 'busy
 /**
  * The one place a user name and password are checked, for every face: failures are limited (see
  * LoginLimiter), an unknown or disabled user is verified against a dummy hash so it costs what a
- * known one does, and hashes run in the threadpool a few at a time, so a flood of wrong passwords
- * queues here instead of starving the event loop and the file system.
+ * known one does, and hashes run in a few low-priority worker threads, so a flood of wrong passwords
+ * queues here instead of starving the event loop.
  */
 export class Logins {
   private readonly limiter: LoginLimiter;
-  private readonly concurrency: number;
-  private running = 0;
-  private readonly queue: (() => void)[] = [];
+  private readonly hashes: HashPool;
 
   constructor(
     private readonly users: UserStore,
@@ -41,7 +40,7 @@ export class Logins {
     private readonly clock: Clock,
   ) {
     this.limiter = new LoginLimiter(settings);
-    this.concurrency = settings.hashConcurrency || Math.max(1, Math.min(2, availableParallelism() - 1));
+    this.hashes = new HashPool(settings.hashConcurrency || Math.max(1, Math.min(2, availableParallelism() - 1)), settings.maxQueued);
   }
 
   /** Check `name` (a user code, unless `find` reads it otherwise) and `password` from `address`. */
@@ -52,8 +51,9 @@ export class Logins {
     const wait = this.limiter.wait(key, address, this.clock.now());
     if (wait > 0) return { kind: 'limited', retryAfterS: Math.ceil(wait / 1000), why: 'failures' };
     const usable = found && found.active ? found : null;
-    const ok = await this.verify(password, usable?.password_hash ?? DUMMY_HASH);
-    if (ok === null) return { kind: 'limited', retryAfterS: 1, why: 'busy' };
+    const check = this.hashes.verify(password, usable?.password_hash ?? DUMMY_HASH);
+    if (!check) return { kind: 'limited', retryAfterS: 1, why: 'busy' };
+    const ok = await check;
     if (!ok || !usable) {
       this.limiter.failed(key, address, this.clock.now());
       return REFUSED;
@@ -62,18 +62,8 @@ export class Logins {
     return { kind: 'ok', user: usable };
   }
 
-  /** null when too many are waiting already. */
-  private async verify(password: string, hash: string): Promise<boolean | null> {
-    if (this.running < this.concurrency) this.running++;
-    else if (this.queue.length >= this.settings.maxQueued) return null;
-    else await new Promise<void>((resolve) => this.queue.push(resolve));
-    try {
-      return await verifyPassword(password, hash);
-    } finally {
-      // The slot passes straight to the next waiter, or is given back.
-      const next = this.queue.shift();
-      if (next) next();
-      else this.running--;
-    }
+  /** Stop the password workers (at daemon stop). */
+  close(): Promise<void> {
+    return this.hashes.close();
   }
 }

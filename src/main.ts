@@ -232,6 +232,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   await app.register(welcorpFace, {
     prefix: '/api/v1',
     auth,
+    hashPassword: (password) => logins.hash(password),
     permissions,
     contacts: new ContactStore(db),
     jobs: new JobStore(db),

@@ -1,9 +1,11 @@
 import { Worker } from 'node:worker_threads';
 
+/** What a worker is asked: check a password against its stored form, or make a new one's. */
+export type HashTask = { kind: 'verify'; password: string; stored: string } | { kind: 'hash'; password: string };
+
 interface Job {
-  password: string;
-  stored: string;
-  resolve: (ok: boolean) => void;
+  task: HashTask;
+  resolve: (answer: boolean | string) => void;
   reject: (err: Error) => void;
 }
 
@@ -27,10 +29,19 @@ export class HashPool {
 
   /** Whether `password` matches `stored`; null at once when `maxQueued` checks wait already. */
   verify(password: string, stored: string): Promise<boolean> | null {
-    if (this.closed) return Promise.reject(new Error('the password workers are stopped'));
     if (this.busy.size >= this.size && this.waiting.length >= this.maxQueued) return null;
-    return new Promise<boolean>((resolve, reject) => {
-      this.waiting.push({ password, stored, resolve, reject });
+    return this.run({ kind: 'verify', password, stored }).then((ok) => ok === true);
+  }
+
+  /** A new password's stored form (an authenticated user's change: it waits its turn, never refused). */
+  hash(password: string): Promise<string> {
+    return this.run({ kind: 'hash', password }).then(String);
+  }
+
+  private run(task: HashTask): Promise<boolean | string> {
+    if (this.closed) return Promise.reject(new Error('the password workers are stopped'));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ task, resolve, reject });
       this.pump();
     });
   }
@@ -50,7 +61,7 @@ export class HashPool {
       if (!w) return;
       const job = this.waiting.shift()!;
       this.busy.set(w, job);
-      w.postMessage({ password: job.password, stored: job.stored });
+      w.postMessage(job.task);
     }
   }
 
@@ -58,11 +69,11 @@ export class HashPool {
     const w = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: { nice: this.nice } });
     w.unref();
     this.all.add(w);
-    w.on('message', (ok: boolean) => {
+    w.on('message', (answer: boolean | string) => {
       const job = this.busy.get(w);
       this.busy.delete(w);
       this.idle.push(w);
-      job?.resolve(ok === true);
+      job?.resolve(answer);
       this.pump();
     });
     // 'exit' follows an 'error'; the job in hand fails there, and the next check starts a new worker.

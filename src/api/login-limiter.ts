@@ -62,6 +62,11 @@ export class Logins {
     return { kind: 'ok', user: usable };
   }
 
+  /** A new password's stored form, made in a password worker (not on the event loop). */
+  hash(password: string): Promise<string> {
+    return this.hashes.hash(password);
+  }
+
   /** Stop the password workers (at daemon stop). */
   close(): Promise<void> {
     return this.hashes.close();

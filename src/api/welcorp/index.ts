@@ -25,6 +25,8 @@ import { limitedMessage } from '../login-limiter.js';
 
 export interface WelcorpDeps {
   auth: BasicAuth;
+  /** A new password's stored form, made off the event loop. */
+  hashPassword: (password: string) => Promise<string>;
   /** The address book: user_list_ids are its groups. */
   contacts: ContactStore;
   permissions: PermissionStore;

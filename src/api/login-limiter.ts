@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import ipaddr from 'ipaddr.js';
 import type { UserRow, UserStore } from '../store/users.js';
 import type { Clock } from '../core/clock.js';
 import { LoginLimiter, type LoginLimits } from '../core/login-limits.js';
@@ -19,6 +20,17 @@ export interface LoginSettings extends LoginLimits {
 }
 
 export const REFUSED: LoginOutcome = { kind: 'refused' };
+
+/**
+ * The source an address is counted as: an IPv4 address (also when IPv4-mapped), or an IPv6 address's
+ * /64 — one host commonly holds a whole /64, and would otherwise have endless fresh addresses.
+ */
+export function sourceOf(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const a = ipaddr.process(address);
+  if (a.kind() === 'ipv4') return a.toString();
+  return `${(a as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16)).join(':')}::/64`;
+}
 
 /** The 429's words, lower-case first: each face writes them into its own envelope. */
 export const limitedMessage = (o: { retryAfterS: number; why: 'failures' | 'busy' }): string =>
@@ -44,8 +56,9 @@ export class Logins {
   }
 
   /** Check `name` (a user code, unless `find` reads it otherwise) and `password` from `address`. */
-  async login(name: string, password: string, address: string, find: (name: string) => UserRow | undefined = (n) => this.users.byCode(n)): Promise<LoginOutcome> {
+  async login(name: string, password: string, from: string, find: (name: string) => UserRow | undefined = (n) => this.users.byCode(n)): Promise<LoginOutcome> {
     const found = find(name);
+    const address = sourceOf(from);
     // A known user is counted by id (ICTCore takes an id or a code for the same user); others by name.
     const key = found ? `\u0001${found.id}` : name;
     const wait = this.limiter.wait(key, address, this.clock.now());

@@ -43,3 +43,13 @@ describe('LoginLimiter', () => {
     expect(l.wait('carol', 'A', 1)).toBe(59_999); // A: 5 failures, success or not
   });
 });
+
+describe('sourceOf: what a login limit counts an address as', () => {
+  it('IPv4 as is (also IPv4-mapped), IPv6 by its /64', async () => {
+    const { sourceOf } = await import('../../dist/api/login-limiter.js');
+    expect(sourceOf('::ffff:10.1.2.3')).toBe('10.1.2.3');
+    expect(sourceOf('10.1.2.3')).toBe('10.1.2.3');
+    expect(sourceOf('2001:db8:1:2:3:4:5:6')).toBe(sourceOf('2001:db8:1:2::9'));
+    expect(sourceOf('2001:db8:1:3::9')).not.toBe(sourceOf('2001:db8:1:2::9'));
+  });
+});

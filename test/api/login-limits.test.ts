@@ -125,3 +125,27 @@ describe('per address and per user', () => {
     for (let n = 0; n < 2; n++) expect((await ict.attempt(d, '127.0.0.60', 'forgetful', 'wrong')).status).toBe(401);
   });
 });
+
+describe('behind a trusted proxy', () => {
+  let d: TestDaemon;
+  beforeAll(async () => {
+    d = await testDaemon({ http: { port: 0, trust_proxy: true } });
+  });
+  afterAll(async () => d.close());
+
+  it('the forwarded client is counted, on the faces and the stream upgrade alike', async () => {
+    d.addUser('proxied', 'user', { password: 'proxied-password' });
+    const upgrade = (client: string, password: string) =>
+      upgradeFrom('127.0.0.1', d.url.replace('http', 'ws') + '/stream', { authorization: basic('proxied', password), 'x-forwarded-for': `${client}, 10.0.0.1` });
+    // Three failures on the stream and two on the v1 API: the same client, five failures.
+    for (let n = 0; n < 3; n++) expect(await upgrade('203.0.113.9', 'wrong')).toMatchObject({ status: 401 });
+    for (let n = 0; n < 2; n++) {
+      const a = await from('127.0.0.1', `${d.url}/api/v1/jobs`, { headers: { authorization: basic('proxied', 'wrong'), 'x-forwarded-for': '203.0.113.9' } });
+      expect(a.status).toBe(401);
+    }
+    expect(await upgrade('203.0.113.9', 'wrong')).toMatchObject({ status: 429 });
+    const open = await upgrade('203.0.113.10', 'proxied-password');
+    expect('ws' in open).toBe(true);
+    if ('ws' in open) open.ws.close();
+  });
+});

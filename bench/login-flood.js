@@ -9,7 +9,7 @@ import http from 'node:http';
 import { benchDaemon } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const FLOOD = Number(process.env.BENCH_FLOOD_CONNECTIONS ?? 32);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 

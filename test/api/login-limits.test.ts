@@ -149,3 +149,27 @@ describe('behind a trusted proxy', () => {
     if ('ws' in open) open.ws.close();
   });
 });
+
+describe('too many logins at once', () => {
+  let d: TestDaemon;
+  beforeAll(async () => {
+    d = await testDaemon({ login: { hash_concurrency: 1, max_queued: 1 } });
+  });
+  afterAll(async () => d.close());
+
+  it('past login.max_queued waiting, a login is a 429 with Retry-After: 1 at once, not queued', async () => {
+    for (let n = 0; n < 6; n++) d.addUser(`busy${n}`, 'user', { password: 'busy-password' });
+    const ict = FACES[2]!;
+    const answers = await Promise.all([0, 1, 2, 3, 4, 5].map((n) => ict.attempt(d, `127.0.4.${n + 1}`, `busy${n}`, 'wrong') as Promise<Answer>));
+    // One hashing, one waiting; the rest are told to come back.
+    expect(answers.filter((a) => a.status === 401).length).toBe(2);
+    const busy = answers.filter((a) => a.status === 429);
+    expect(busy).toHaveLength(4);
+    for (const a of busy) {
+      expect(a.headers['retry-after']).toBe('1');
+      expect(a.json).toEqual({ error: { code: 429, message: 'Too Many Requests: too many logins at once; retry in 1 s' } });
+    }
+    // Once they are done, the right password goes through.
+    expect((await ict.attempt(d, '127.0.4.20', 'busy0', 'busy-password')).status).toBe(200);
+  });
+});

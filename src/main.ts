@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import { openDb, migrate, type Db } from './store/db.js';
-import { UserStore, type UserRow } from './store/users.js';
+import { UserStore } from './store/users.js';
 import { ProviderStore, type Provider } from './store/providers.js';
 import { JobStore } from './store/jobs.js';
 import { SpoolStore } from './store/spool.js';
@@ -12,7 +12,7 @@ import { CallbackStore } from './store/callbacks.js';
 import { ReplyStore } from './store/replies.js';
 import { InstanceLock } from './store/instance.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { passwordVersion, randomPassword } from './core/passwords.js';
+import { randomPassword } from './core/passwords.js';
 import type { Channel } from './core/model.js';
 import { EventBus } from './events/bus.js';
 import { CallbackFormatters } from './events/callbacks.js';
@@ -41,6 +41,7 @@ import { MediaRefused } from './media/refused.js';
 import { buildServer } from './api/server.js';
 import { BasicAuth } from './api/auth.js';
 import { Logins } from './api/login-limiter.js';
+import { streamCredentials, streamLogin } from './api/stream-auth.js';
 import { welcorpFace } from './api/welcorp/index.js';
 import { welcorpCallbacks } from './api/welcorp/callbacks.js';
 import { retarusFace } from './api/retarus/index.js';
@@ -199,27 +200,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   // A change made in this process ends the user's open streams at once (others' within a second).
   const auth = new BasicAuth(users, logins, 60_000, () => live.recheck());
   const tokens = new Tokens(loadOrCreateKey(join(config.data_dir, 'ictcore-jwt.key')), users, config.ictcore.token_hours * 3_600_000);
-  const live = new LiveStream(
-    bus,
-    async (req) => {
-      // Basic credentials, or an ICTCore token (Bearer).
-      const h = req.headers.authorization;
-      const stream = (u: UserRow) => ({ kind: 'ok' as const, user: { id: u.id, role: u.role, credentials: passwordVersion(u.password_hash) } });
-      if (h && /^bearer\s+/i.test(h)) {
-        const u = tokens.user(h.replace(/^bearer\s+/i, '').trim());
-        return u ? stream(u) : { kind: 'refused' };
-      }
-      // The client's address as Fastify reads it for the other faces (behind a trusted proxy: the first forwarded hop).
-      const forwarded = config.http.trust_proxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0]!.trim() : '';
-      const login = await auth.check(h, forwarded || (req.socket.remoteAddress ?? ''));
-      return login.kind === 'ok' ? stream(login.user) : login;
-    },
-    (userId) => users.byId(userId)?.agent_id ?? null,
-    (userId) => {
-      const u = users.byId(userId);
-      return u && u.active ? passwordVersion(u.password_hash) : null;
-    },
-  );
+  const live = new LiveStream(bus, streamLogin(auth, tokens, config.http.trust_proxy), (userId) => users.byId(userId)?.agent_id ?? null, streamCredentials(users));
   const app = buildServer(config, log, live);
   // Started on the first office document a fax job brings; stopped with the daemon.
   const office = new OfficeConverter({ workDir: join(config.data_dir, 'media', 'office') });
@@ -232,6 +213,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   await app.register(welcorpFace, {
     prefix: '/api/v1',
     auth,
+    hashPassword: (password) => logins.hash(password),
     permissions,
     contacts: new ContactStore(db),
     jobs: new JobStore(db),
@@ -380,6 +362,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       const grace = config.shutdown.grace_seconds * 1000;
       live.close();
       await app.close();
+      await logins.close();
       await preparer.stop();
       await office.stop();
       await dispatcher.stop(grace);

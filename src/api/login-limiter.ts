@@ -1,8 +1,10 @@
 import { availableParallelism } from 'node:os';
+import ipaddr from 'ipaddr.js';
 import type { UserRow, UserStore } from '../store/users.js';
 import type { Clock } from '../core/clock.js';
 import { LoginLimiter, type LoginLimits } from '../core/login-limits.js';
-import { DUMMY_HASH, verifyPassword } from '../core/passwords.js';
+import { DUMMY_HASH } from '../core/passwords.js';
+import { HashPool } from './hash-pool.js';
 
 /** What a login comes to; every face answers `limited` as a 429 with Retry-After in its own format. */
 export type LoginOutcome =
@@ -11,13 +13,24 @@ export type LoginOutcome =
   | { kind: 'limited'; retryAfterS: number; why: 'failures' | 'busy' };
 
 export interface LoginSettings extends LoginLimits {
-  /** Password hashes verified at once; 0: one less than the cores, at most 2 (libuv's 4 threads also serve fs and dns). */
+  /** Password hashes verified at once (each in its own worker thread); 0: one less than the cores, at most 2. */
   hashConcurrency: number;
   /** Logins waiting for a hash beyond which a login is answered `busy` at once, rather than queued. */
   maxQueued: number;
 }
 
 export const REFUSED: LoginOutcome = { kind: 'refused' };
+
+/**
+ * The source an address is counted as: an IPv4 address (also when IPv4-mapped), or an IPv6 address's
+ * /64 — one host commonly holds a whole /64, and would otherwise have endless fresh addresses.
+ */
+export function sourceOf(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const a = ipaddr.process(address);
+  if (a.kind() === 'ipv4') return a.toString();
+  return `${(a as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16)).join(':')}::/64`;
+}
 
 /** The 429's words, lower-case first: each face writes them into its own envelope. */
 export const limitedMessage = (o: { retryAfterS: number; why: 'failures' | 'busy' }): string =>
@@ -26,14 +39,12 @@ export const limitedMessage = (o: { retryAfterS: number; why: 'failures' | 'busy
 /**
  * The one place a user name and password are checked, for every face: failures are limited (see
  * LoginLimiter), an unknown or disabled user is verified against a dummy hash so it costs what a
- * known one does, and hashes run in the threadpool a few at a time, so a flood of wrong passwords
- * queues here instead of starving the event loop and the file system.
+ * known one does, and hashes run in a few low-priority worker threads, so a flood of wrong passwords
+ * queues here instead of starving the event loop.
  */
 export class Logins {
   private readonly limiter: LoginLimiter;
-  private readonly concurrency: number;
-  private running = 0;
-  private readonly queue: (() => void)[] = [];
+  private readonly hashes: HashPool;
 
   constructor(
     private readonly users: UserStore,
@@ -41,19 +52,21 @@ export class Logins {
     private readonly clock: Clock,
   ) {
     this.limiter = new LoginLimiter(settings);
-    this.concurrency = settings.hashConcurrency || Math.max(1, Math.min(2, availableParallelism() - 1));
+    this.hashes = new HashPool(settings.hashConcurrency || Math.max(1, Math.min(2, availableParallelism() - 1)), settings.maxQueued);
   }
 
   /** Check `name` (a user code, unless `find` reads it otherwise) and `password` from `address`. */
-  async login(name: string, password: string, address: string, find: (name: string) => UserRow | undefined = (n) => this.users.byCode(n)): Promise<LoginOutcome> {
+  async login(name: string, password: string, from: string, find: (name: string) => UserRow | undefined = (n) => this.users.byCode(n)): Promise<LoginOutcome> {
     const found = find(name);
+    const address = sourceOf(from);
     // A known user is counted by id (ICTCore takes an id or a code for the same user); others by name.
     const key = found ? `\u0001${found.id}` : name;
     const wait = this.limiter.wait(key, address, this.clock.now());
     if (wait > 0) return { kind: 'limited', retryAfterS: Math.ceil(wait / 1000), why: 'failures' };
     const usable = found && found.active ? found : null;
-    const ok = await this.verify(password, usable?.password_hash ?? DUMMY_HASH);
-    if (ok === null) return { kind: 'limited', retryAfterS: 1, why: 'busy' };
+    const check = this.hashes.verify(password, usable?.password_hash ?? DUMMY_HASH);
+    if (!check) return { kind: 'limited', retryAfterS: 1, why: 'busy' };
+    const ok = await check;
     if (!ok || !usable) {
       this.limiter.failed(key, address, this.clock.now());
       return REFUSED;
@@ -62,18 +75,13 @@ export class Logins {
     return { kind: 'ok', user: usable };
   }
 
-  /** null when too many are waiting already. */
-  private async verify(password: string, hash: string): Promise<boolean | null> {
-    if (this.running < this.concurrency) this.running++;
-    else if (this.queue.length >= this.settings.maxQueued) return null;
-    else await new Promise<void>((resolve) => this.queue.push(resolve));
-    try {
-      return await verifyPassword(password, hash);
-    } finally {
-      // The slot passes straight to the next waiter, or is given back.
-      const next = this.queue.shift();
-      if (next) next();
-      else this.running--;
-    }
+  /** A new password's stored form, made in a password worker (not on the event loop). */
+  hash(password: string): Promise<string> {
+    return this.hashes.hash(password);
+  }
+
+  /** Stop the password workers (at daemon stop). */
+  close(): Promise<void> {
+    return this.hashes.close();
   }
 }

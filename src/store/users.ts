@@ -26,6 +26,8 @@ export interface UserRow {
 export interface NewUser {
   user_code: string;
   password: string;
+  /** `password`'s stored form when made already (the faces make it off the event loop); else it is made here. */
+  password_hash?: string;
   role: Role;
   agent_id?: number | null;
   company_id?: number | null;
@@ -42,7 +44,7 @@ export interface NewUser {
 }
 
 /** Columns a user update may set; profile is merged key by key. */
-export type UserPatch = Partial<Pick<NewUser, 'user_code' | 'password' | 'company_id' | 'first_name' | 'last_name' | 'email' | 'phone' | 'mobile' | 'fax' | 'timezone' | 'country' | 'role' | 'profile'>> & {
+export type UserPatch = Partial<Pick<NewUser, 'user_code' | 'password' | 'password_hash' | 'company_id' | 'first_name' | 'last_name' | 'email' | 'phone' | 'mobile' | 'fax' | 'timezone' | 'country' | 'role' | 'profile'>> & {
   active?: boolean;
 };
 
@@ -72,7 +74,7 @@ export class UserStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
-        u.user_code, hashPassword(u.password), u.role, u.agent_id ?? null, u.company_id ?? null, u.first_name ?? null, u.last_name ?? null, u.email ?? null,
+        u.user_code, u.password_hash ?? hashPassword(u.password), u.role, u.agent_id ?? null, u.company_id ?? null, u.first_name ?? null, u.last_name ?? null, u.email ?? null,
         u.phone ?? null, u.mobile ?? null, u.fax ?? null, JSON.stringify(u.profile ?? {}), u.timezone, u.country, now, now,
       );
     return Number(info.lastInsertRowid);
@@ -113,7 +115,7 @@ export class UserStore {
     for (const k of ['user_code', 'company_id', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax', 'timezone', 'country', 'role'] as const) {
       if (patch[k] !== undefined) (sets.push(`${k} = ?`), params.push(patch[k] ?? null));
     }
-    if (patch.password !== undefined) (sets.push('password_hash = ?'), params.push(hashPassword(patch.password)));
+    if (patch.password !== undefined) (sets.push('password_hash = ?'), params.push(patch.password_hash ?? hashPassword(patch.password)));
     if (patch.active !== undefined) (sets.push('active = ?'), params.push(patch.active ? 1 : 0));
     if (patch.profile) (sets.push('profile = ?'), params.push(JSON.stringify({ ...(JSON.parse(cur.profile) as Record<string, unknown>), ...patch.profile })));
     sets.push('updated_at = ?');

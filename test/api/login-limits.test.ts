@@ -125,3 +125,51 @@ describe('per address and per user', () => {
     for (let n = 0; n < 2; n++) expect((await ict.attempt(d, '127.0.0.60', 'forgetful', 'wrong')).status).toBe(401);
   });
 });
+
+describe('behind a trusted proxy', () => {
+  let d: TestDaemon;
+  beforeAll(async () => {
+    d = await testDaemon({ http: { port: 0, trust_proxy: true } });
+  });
+  afterAll(async () => d.close());
+
+  it('the forwarded client is counted, on the faces and the stream upgrade alike', async () => {
+    d.addUser('proxied', 'user', { password: 'proxied-password' });
+    const upgrade = (client: string, password: string) =>
+      upgradeFrom('127.0.0.1', d.url.replace('http', 'ws') + '/stream', { authorization: basic('proxied', password), 'x-forwarded-for': `${client}, 10.0.0.1` });
+    // Three failures on the stream and two on the v1 API: the same client, five failures.
+    for (let n = 0; n < 3; n++) expect(await upgrade('203.0.113.9', 'wrong')).toMatchObject({ status: 401 });
+    for (let n = 0; n < 2; n++) {
+      const a = await from('127.0.0.1', `${d.url}/api/v1/jobs`, { headers: { authorization: basic('proxied', 'wrong'), 'x-forwarded-for': '203.0.113.9' } });
+      expect(a.status).toBe(401);
+    }
+    expect(await upgrade('203.0.113.9', 'wrong')).toMatchObject({ status: 429 });
+    const open = await upgrade('203.0.113.10', 'proxied-password');
+    expect('ws' in open).toBe(true);
+    if ('ws' in open) open.ws.close();
+  });
+});
+
+describe('too many logins at once', () => {
+  let d: TestDaemon;
+  beforeAll(async () => {
+    d = await testDaemon({ login: { hash_concurrency: 1, max_queued: 1 } });
+  });
+  afterAll(async () => d.close());
+
+  it('past login.max_queued waiting, a login is a 429 with Retry-After: 1 at once, not queued', async () => {
+    for (let n = 0; n < 6; n++) d.addUser(`busy${n}`, 'user', { password: 'busy-password' });
+    const ict = FACES[2]!;
+    const answers = await Promise.all([0, 1, 2, 3, 4, 5].map((n) => ict.attempt(d, `127.0.4.${n + 1}`, `busy${n}`, 'wrong') as Promise<Answer>));
+    // One hashing, one waiting; the rest are told to come back.
+    expect(answers.filter((a) => a.status === 401).length).toBe(2);
+    const busy = answers.filter((a) => a.status === 429);
+    expect(busy).toHaveLength(4);
+    for (const a of busy) {
+      expect(a.headers['retry-after']).toBe('1');
+      expect(a.json).toEqual({ error: { code: 429, message: 'Too Many Requests: too many logins at once; retry in 1 s' } });
+    }
+    // Once they are done, the right password goes through.
+    expect((await ict.attempt(d, '127.0.4.20', 'busy0', 'busy-password')).status).toBe(200);
+  });
+});

@@ -6,7 +6,6 @@ import { OwnedRows, type Row } from '../../store/owned.js';
 import { crudRoutes } from './crud.js';
 import { flag, idParam, jsonString, parseBody, requiredText, seconds, text } from './fields.js';
 import { ApiError } from '../errors.js';
-import { hashPassword } from '../../core/passwords.js';
 import { plausibleNumber } from '../../core/numbers.js';
 
 /** Sending identities (ICTCore accounts): a DID or caller id, an e-mail address; with settings and programs. */
@@ -74,13 +73,13 @@ const fields = {
 const accountBody = z.object({ ...fields, username: requiredText(64) });
 const accountPatch = z.object(fields);
 
-/** Body → columns: passwords hashed, flags as 1/0. */
+/** Body → columns: flags as 1/0; passwords still plain here (beforeWrite hashes them, off the event loop). */
 const toColumns = (b: z.infer<typeof accountPatch>): Record<string, string | number | null> => {
   const { passwd, passwd_pin, active, ...rest } = b;
   return {
     ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
-    ...(passwd !== undefined ? { password_hash: hashPassword(passwd) } : {}),
-    ...(passwd_pin !== undefined ? { pin_hash: hashPassword(passwd_pin) } : {}),
+    ...(passwd !== undefined ? { passwd } : {}),
+    ...(passwd_pin !== undefined ? { passwd_pin } : {}),
     ...(active !== undefined ? { active: active ? 1 : 0 } : {}),
   } as Record<string, string | number | null>;
 };
@@ -121,9 +120,12 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStor
     update: accountPatch.transform(toColumns),
     filters: { account_id: 'id', type: 'type', username: 'username', phone: 'phone', email: 'email', active: 'active', user_id: 'user_id' },
     present,
-    beforeWrite: (req, values, existing) => {
+    beforeWrite: async (req, values, existing) => {
       checkUsername(values, existing);
-      return existing ? values : { ...values, created_by: ctx.user(req).id };
+      const { passwd, passwd_pin, ...columns } = values;
+      if (passwd != null) columns.password_hash = await ctx.deps.logins.hash(String(passwd));
+      if (passwd_pin != null) columns.pin_hash = await ctx.deps.logins.hash(String(passwd_pin));
+      return existing ? columns : { ...columns, created_by: ctx.user(req).id };
     },
     remove: (id) => store.delete(id),
     ownerOf: accountOwner,

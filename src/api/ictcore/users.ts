@@ -69,6 +69,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     return users.add({
       user_code: b.username,
       password: b.passwd,
+      password_hash: await ctx.deps.logins.hash(b.passwd),
       role: 'user',
       // An agent's users are its own (a reseller's customers).
       agent_id: me.role === 'agent' ? me.id : null,
@@ -101,7 +102,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     if (b.active === false && u.id === ctx.user(req).id) throw new ApiError(412, 'Data validation failed, for active: you cannot disable yourself');
     users.update(u.id, {
       ...(b.username !== undefined ? { user_code: b.username } : {}),
-      ...(b.passwd !== undefined ? { password: b.passwd } : {}),
+      ...(b.passwd !== undefined ? { password: b.passwd, password_hash: await ctx.deps.logins.hash(b.passwd) } : {}),
       ...(b.first_name !== undefined ? { first_name: b.first_name } : {}),
       ...(b.last_name !== undefined ? { last_name: b.last_name } : {}),
       ...(b.phone !== undefined ? { phone: b.phone } : {}),
@@ -132,7 +133,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     ctx.authorize(req, 'user_update');
     const u = load(req);
     const { password } = parseBody(z.object({ password: fields.passwd }), req.body);
-    users.setPassword(u.id, password, ctx.deps.clock.now());
+    users.update(u.id, { password, password_hash: await ctx.deps.logins.hash(password) }, ctx.deps.clock.now());
     ctx.deps.credentialsChanged();
     return present(users.byId(u.id)!);
   });

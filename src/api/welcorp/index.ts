@@ -29,6 +29,8 @@ import { refuseRepeatedQuery, wholeNumber } from '../input.js';
 
 export interface WelcorpDeps {
   auth: BasicAuth;
+  /** A new password's stored form, made off the event loop. */
+  hashPassword: (password: string) => Promise<string>;
   /** The address book: user_list_ids are its groups. */
   contacts: ContactStore;
   permissions: PermissionStore;

@@ -54,6 +54,8 @@ export interface UserRouteDeps {
   defaultCountry: string;
   /** Cached credentials must not outlive a password change or a deactivation. */
   auth: { forget(): void };
+  /** A new password's stored form, made off the event loop. */
+  hashPassword: (password: string) => Promise<string>;
 }
 
 /** GET/POST /users, GET/PUT /users/{id} of the v1 API (seed 000). */
@@ -138,6 +140,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     const id = deps.users.add({
       user_code: b.user_code,
       password: b.password,
+      password_hash: await deps.hashPassword(b.password),
       role: 'user',
       agent_id: me.role === 'agent' ? me.id : null,
       company_id: companyFor(me, b) ?? (me.role === 'agent' ? me.company_id : null),
@@ -171,6 +174,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     if (b.user_live !== undefined) patch.active = b.user_live;
     const company = companyFor(me, b);
     if (company !== undefined) patch.company_id = company;
+    if (patch.password !== undefined) patch.password_hash = await deps.hashPassword(patch.password);
     deps.users.update(target.id, patch);
     if (patch.password !== undefined || patch.active !== undefined || patch.user_code !== undefined) deps.auth.forget();
     return send(reply, 200, { data: target.id });

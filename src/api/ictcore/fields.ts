@@ -15,6 +15,7 @@ export const STATUS_TEXT: Record<number, string> = {
   423: 'Locked',
   500: 'Internal Server Error',
   501: 'Not Implemented',
+  503: 'Service Unavailable',
 };
 
 /** Validate a body with `schema`; 412 naming the first field at fault. */

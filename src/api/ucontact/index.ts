@@ -14,6 +14,7 @@ import { validateNumber } from '../../core/numbers.js';
 import { campaignJob, parseBase, rowProblem, type SmsRow } from './jobs.js';
 import { ApiError } from '../errors.js';
 import { refuseRepeatedQuery } from '../input.js';
+import { storageRefusal } from '../storage.js';
 
 export interface UcontactDeps {
   jobs: JobStore;
@@ -52,6 +53,8 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
   };
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     if (err instanceof ApiError) return refuse(req, reply, err.status, err.message);
+    const storage = storageRefusal(err, app.log, reply);
+    if (storage) return refuse(req, reply, 503, storage);
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) app.log.error({ err }, 'request failed');
     return refuse(req, reply, status, status === 500 ? 'internal error' : err.message);

@@ -22,6 +22,7 @@ import type { ContactStore } from '../../store/contacts.js';
 import { listRecipients } from './lists.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { refuseRepeatedQuery, wholeNumber } from '../input.js';
+import { storageRefusal } from '../storage.js';
 
 export interface WelcorpDeps {
   auth: BasicAuth;
@@ -70,6 +71,8 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err instanceof ApiError) return send(reply, err.status, { errors: err.message });
+    const storage = storageRefusal(err, app.log, reply);
+    if (storage) return send(reply, 503, { errors: storage });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) app.log.error({ err }, 'request failed');
     const message =

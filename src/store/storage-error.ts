@@ -1,0 +1,70 @@
+import { accessSync, constants, mkdirSync, statfsSync } from 'node:fs';
+
+/** Why the disk refused a write: out of space, mounted read-only, not ours to write, or failing. */
+export type StorageCode = 'full' | 'read_only' | 'denied' | 'io';
+
+const SAYS: Record<StorageCode, string> = {
+  full: 'storage is full',
+  read_only: 'storage is read-only',
+  denied: 'storage is not writable (permission denied)',
+  io: 'storage failed (I/O error)',
+};
+
+/**
+ * A write the disk refused (SQLite's or a media file's). The faces answer it 503 in their own
+ * envelope: the request was sound, the server cannot keep it now, and nothing of it was stored.
+ */
+export class StorageError extends Error {
+  override name = 'StorageError';
+  constructor(
+    readonly code: StorageCode,
+    /** What failed, for the log and the operator (a path, "the database"); never sent to a client. */
+    readonly where: string,
+    override readonly cause?: unknown,
+  ) {
+    super(SAYS[code]);
+  }
+
+  /** The answer for a client: no paths, and a plain statement that nothing was kept. */
+  get publicMessage(): string {
+    return `${SAYS[this.code]}; nothing was stored, try again later`;
+  }
+}
+
+// SQLite's primary result codes (better-sqlite3's SqliteError.code carries extended ones too: SQLITE_IOERR_WRITE…).
+const SQLITE: [prefix: string, code: StorageCode][] = [
+  ['SQLITE_FULL', 'full'],
+  ['SQLITE_READONLY', 'read_only'],
+  ['SQLITE_IOERR', 'io'],
+  ['SQLITE_CANTOPEN', 'denied'],
+  ['SQLITE_PERM', 'denied'],
+];
+const ERRNO: Record<string, StorageCode> = { ENOSPC: 'full', EDQUOT: 'full', EROFS: 'read_only', EACCES: 'denied', EPERM: 'denied', EIO: 'io' };
+
+/** The StorageError an error stands for (SQLite's or a file system call's), or null for any other error. */
+export function storageErrorOf(err: unknown): StorageError | null {
+  if (err instanceof StorageError) return err;
+  if (typeof err !== 'object' || err === null) return null;
+  const { code, path, name } = err as { code?: unknown; path?: unknown; name?: unknown };
+  if (typeof code !== 'string') return null;
+  if (name === 'SqliteError') {
+    const hit = SQLITE.find(([prefix]) => code === prefix || code.startsWith(`${prefix}_`));
+    return hit ? new StorageError(hit[1], 'the database', err) : null;
+  }
+  // Only errors of a file system call carry a syscall; a socket's EACCES is not the disk's.
+  const mapped = ERRNO[code];
+  return mapped && typeof (err as { syscall?: unknown }).syscall === 'string' ? new StorageError(mapped, typeof path === 'string' ? path : 'a file', err) : null;
+}
+
+/** What the data directory can take now: 'ok', or why it cannot (checked by /health and at start). */
+export function storageState(dir: string, minFreeBytes: number): { state: 'ok' | StorageCode; freeBytes: number | null } {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    return { state: storageErrorOf(err)?.code ?? 'denied', freeBytes: null };
+  }
+  const fs = statfsSync(dir);
+  const freeBytes = fs.bavail * fs.bsize;
+  return { state: freeBytes < minFreeBytes ? 'full' : 'ok', freeBytes };
+}

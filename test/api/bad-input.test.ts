@@ -168,6 +168,21 @@ describe('bad input on every route of every face', () => {
     expect(await sweep(cases)).toEqual([]);
   }, 120_000);
 
+  it('answers a path that is not valid percent-encoding, or too long a segment, in the face envelope', async () => {
+    const cases = routes.flatMap((r) => {
+      const url = concrete(r.path);
+      const withParam = r.path.includes(':') ? [r.path.replace(/:[A-Za-z_]+/g, '%zz'), r.path.replace(/:[A-Za-z_]+/g, 'a'.repeat(300)), r.path.replace(/:[A-Za-z_]+/g, '%E0%A4%A')] : [];
+      return [`${url}/%zz`, `${url}%`, ...withParam].map((u) => ({ method: r.method, url: u.startsWith('/') ? u : `/${u}` }));
+    });
+    expect(await sweep(cases)).toEqual([]);
+    const a = await call('GET', '/api/v1/jobs/%zz');
+    expect(a.json).toEqual({ status: 400, errors: expect.stringMatching(/percent-encoding/) });
+    expect((await call('GET', '/rest/v1/jobs/%zz')).json).toEqual({ message: expect.stringMatching(/percent-encoding/) });
+    expect((await call('GET', '/contacts/%zz')).json).toEqual({ error: { code: 400, message: expect.stringMatching(/^Bad Request: .*percent-encoding/) } });
+    const uc = await call('POST', '/Integra/resources/SMS/%zz');
+    expect([uc.status, uc.text, decodeURIComponent(uc.xError ?? '')]).toEqual([400, 'ERROR', expect.stringMatching(/percent-encoding/)]);
+  }, 120_000);
+
   it('stores nothing when it refuses a repeated parameter', async () => {
     const jobs = () => (d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n;
     const before = jobs();

@@ -10,6 +10,7 @@ export const STATUS_TEXT: Record<number, string> = {
   404: 'Not Found',
   412: 'Precondition Failed',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   417: 'Expectation Failed',
   423: 'Locked',

@@ -15,7 +15,7 @@ import { CampaignRuns, campaignRoutes } from './campaigns.js';
 import { ScheduleStore } from './schedules.js';
 import { userRoutes } from './users.js';
 import { providerRoutes } from './providers.js';
-import { refuseRepeatedQuery } from '../input.js';
+import { guardInput } from '../input.js';
 import { storageRefusal } from '../storage.js';
 
 export type { IctcoreDeps } from './context.js';
@@ -51,7 +51,7 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
     return fail(reply, status, status === 500 ? 'try again later' : err.message);
   });
   app.setNotFoundHandler((req, reply) => fail(reply, 404, `no API at ${req.method} ${req.url.split('?')[0]!.slice(0, 100)}`));
-  refuseRepeatedQuery(app);
+  guardInput(app, fail);
 
   const tokenOf = (req: FastifyRequest): string | null => {
     for (const h of [req.headers.authorization, req.headers.authentication]) {

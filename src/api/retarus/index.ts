@@ -11,7 +11,7 @@ import { jobReport, recipientReport } from './present.js';
 import { RequestWindow } from './rate.js';
 import type { PermissionStore } from '../../store/permissions.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
-import { refuseRepeatedQuery, wholeNumber } from '../input.js';
+import { guardInput, wholeNumber } from '../input.js';
 import { storageRefusal } from '../storage.js';
 
 const RETARUS_PERMISSIONS: RoutePermissions = {
@@ -50,7 +50,7 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
     return fail(reply, status === 500 ? 500 : 400, status === 500 ? 'Internal error' : err.message);
   });
   app.setNotFoundHandler((_req, reply) => fail(reply, 404, 'Not found'));
-  refuseRepeatedQuery(app);
+  guardInput(app, fail);
 
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.startsWith(`${app.prefix}/version`)) return;

@@ -13,7 +13,7 @@ import { parseLocalDateTime } from '../../core/windows.js';
 import { validateNumber } from '../../core/numbers.js';
 import { campaignJob, parseBase, rowProblem, type SmsRow } from './jobs.js';
 import { ApiError } from '../errors.js';
-import { refuseRepeatedQuery } from '../input.js';
+import { guardInput } from '../input.js';
 import { storageRefusal } from '../storage.js';
 
 export interface UcontactDeps {
@@ -60,7 +60,7 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
     return refuse(req, reply, status, status === 500 ? 'internal error' : err.message);
   });
   app.setNotFoundHandler((req, reply) => refuse(req, reply, 404, 'not found'));
-  refuseRepeatedQuery(app);
+  guardInput(app, (reply, status, why) => refuse(reply.request, reply, status, why));
 
   // A JSON body may carry numbers; a list or an object where one value belongs is refused.
   const form = (req: FastifyRequest): Form => {

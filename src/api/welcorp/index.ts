@@ -21,7 +21,7 @@ import type { PermissionStore } from '../../store/permissions.js';
 import type { ContactStore } from '../../store/contacts.js';
 import { listRecipients } from './lists.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
-import { refuseRepeatedQuery, wholeNumber } from '../input.js';
+import { guardInput, wholeNumber } from '../input.js';
 import { storageRefusal } from '../storage.js';
 
 export interface WelcorpDeps {
@@ -84,7 +84,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     return send(reply, status, { errors: message });
   });
   app.setNotFoundHandler((_req, reply) => send(reply, 404, { errors: 'Not found' }));
-  refuseRepeatedQuery(app);
+  guardInput(app, (reply, status, message) => send(reply, status, { errors: message }));
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const user = deps.auth.check(req.headers.authorization);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bearer, testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { cli, freePort } from '../helpers/process.js';
+import { EslPeer } from '../peers/esl.js';
 
 /**
  * Bad days for the disk, for real: a small tmpfs filled to the last block, a read-only bind mount, a
@@ -136,6 +137,30 @@ describe('a full or read-only disk', () => {
     expect(r.status).toBe(503);
     expect(r.json).toEqual({ status: 503, errors: expect.stringMatching(/storage is read-only.*nothing was stored/) });
     expect(counts(d)).toEqual(before);
+  }, 30_000);
+
+  it('fails a TTS call whose speech cannot be written with a reason saying storage is read-only', async () => {
+    const peer = new EslPeer({ password: 'Esl-test-secret-1' });
+    const port = await peer.listen();
+    try {
+      d = await testDaemon({
+        sandbox: { enabled: false },
+        spool: { poll_ms: 20, retry: { tries: 1, backoff_seconds: 0.05, backoff_max_seconds: 0.1 } },
+        providers: [{ name: 'fs', driver: 'freeswitch', services: ['voice'], host: '127.0.0.1', port, password: 'Esl-test-secret-1', settings: { gateway: 'telco-a', reconnect_min_ms: 50, reconnect_max_ms: 200 } }],
+      });
+      const tts = join(d.dir, 'media', 'tts');
+      mount('--bind', tts, tts);
+      inner.push(tts);
+      mount('-o', 'remount,bind,ro', tts);
+      const u = d.addUser('tts-user', 'user');
+      const r = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'tts', message: 'Hello there', recipients: [{ destination: '+61491570156' }] } });
+      expect(r.status).toBe(200);
+      const row = await d.waitFor(() => d!.db.prepare("SELECT state, reason FROM recipients WHERE job_id = ? AND state NOT IN ('queued', 'sending')").get(r.json.data) as { state: string; reason: string } | undefined);
+      expect(row.reason).toMatch(/storage is read-only/);
+      expect(peer.originates).toHaveLength(0);
+    } finally {
+      await peer.close();
+    }
   }, 30_000);
 
   it('refuses to start on a read-only or a full data directory with one line naming it', async () => {

@@ -52,7 +52,7 @@ import { SessionStore } from './store/sessions.js';
 import { CompanyStore } from './store/companies.js';
 import { VerificationStore } from './store/verification.js';
 import { loadOrCreateKey } from './store/secret-key.js';
-import { StorageError, storageErrorOf, storageState } from './store/storage-error.js';
+import { assertWritable, StorageError, storageErrorOf, storageState } from './store/storage-error.js';
 
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
 export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'tts', 'tts2way', 'voice', 'fax']);
@@ -102,11 +102,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   const log = opts.log ?? createLogger(config);
   const minFree = config.store.min_free_mb * 1024 * 1024;
   // A data directory that cannot take writes stops start-up with its name, not a stack.
-  const disk = storageState(config.data_dir, minFree);
-  if (disk.state !== 'ok') {
-    const free = disk.freeBytes === null ? '' : `, ${(disk.freeBytes / 1024 / 1024).toFixed(1)} MB free, store.min_free_mb is ${config.store.min_free_mb}`;
-    throw new StorageError(disk.state, `the data directory ${config.data_dir}${free}`);
-  }
+  assertWritable(config.data_dir, config.store.min_free_mb);
   let db: Db;
   let lock: InstanceLock;
   try {

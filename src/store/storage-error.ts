@@ -56,15 +56,28 @@ export function storageErrorOf(err: unknown): StorageError | null {
   return mapped && typeof (err as { syscall?: unknown }).syscall === 'string' ? new StorageError(mapped, typeof path === 'string' ? path : 'a file', err) : null;
 }
 
-/** What the data directory can take now: 'ok', or why it cannot (checked by /health and at start). */
+/** What the data directory can take now: 'ok', or why it cannot (/health asks at every call: two syscalls). */
 export function storageState(dir: string, minFreeBytes: number): { state: 'ok' | StorageCode; freeBytes: number | null } {
   try {
-    mkdirSync(dir, { recursive: true });
+    // access(2) reports a read-only mount even to root.
     accessSync(dir, constants.W_OK);
+    const fs = statfsSync(dir);
+    const freeBytes = fs.bavail * fs.bsize;
+    return { state: freeBytes < minFreeBytes ? 'full' : 'ok', freeBytes };
   } catch (err) {
     return { state: storageErrorOf(err)?.code ?? 'denied', freeBytes: null };
   }
-  const fs = statfsSync(dir);
-  const freeBytes = fs.bavail * fs.bsize;
-  return { state: freeBytes < minFreeBytes ? 'full' : 'ok', freeBytes };
+}
+
+/** At start: the data directory exists and can take writes, else a StorageError naming it (and its free space). */
+export function assertWritable(dir: string, minFreeMb: number): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new StorageError(storageErrorOf(err)?.code ?? 'denied', `the data directory ${dir}`, err);
+  }
+  const { state, freeBytes } = storageState(dir, minFreeMb * 1024 * 1024);
+  if (state === 'ok') return;
+  const free = freeBytes === null ? '' : `, ${(freeBytes / 1024 / 1024).toFixed(1)} MB free, store.min_free_mb is ${minFreeMb}`;
+  throw new StorageError(state, `the data directory ${dir}${free}`);
 }

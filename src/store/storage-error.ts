@@ -39,6 +39,7 @@ const SQLITE: [prefix: string, code: StorageCode][] = [
   ['SQLITE_CANTOPEN', 'denied'],
   ['SQLITE_PERM', 'denied'],
 ];
+const NOT_DISK = /^(spawn|connect|listen|bind|accept|getaddrinfo|kill|uv_)/;
 const ERRNO: Record<string, StorageCode> = { ENOSPC: 'full', EDQUOT: 'full', EROFS: 'read_only', EACCES: 'denied', EPERM: 'denied', EIO: 'io' };
 
 /** The StorageError an error stands for (SQLite's or a file system call's), or null for any other error. */
@@ -51,9 +52,11 @@ export function storageErrorOf(err: unknown): StorageError | null {
     const hit = SQLITE.find(([prefix]) => code === prefix || code.startsWith(`${prefix}_`));
     return hit ? new StorageError(hit[1], 'the database', err) : null;
   }
-  // Only errors of a file system call carry a syscall; a socket's EACCES is not the disk's.
+  // A system call's error, and not a socket's or a child's: listen EACCES (port 80) is not the disk's.
   const mapped = ERRNO[code];
-  return mapped && typeof (err as { syscall?: unknown }).syscall === 'string' ? new StorageError(mapped, typeof path === 'string' ? path : 'a file', err) : null;
+  const syscall = (err as { syscall?: unknown }).syscall;
+  if (!mapped || typeof syscall !== 'string' || NOT_DISK.test(syscall)) return null;
+  return new StorageError(mapped, typeof path === 'string' ? path : 'a file', err);
 }
 
 /** What the data directory can take now: 'ok', or why it cannot (/health asks at every call: two syscalls). */

@@ -144,11 +144,9 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
 
   app.get('/jobs', async (req, reply) => {
     const user = req.user!;
-    const q = req.query as Record<string, string | string[] | undefined>;
-    const one = (k: string): string | undefined => {
-      const v = q[k];
-      return Array.isArray(v) ? v[v.length - 1] : v;
-    };
+    // One value per name: guardInput refused a repeated one.
+    const q = req.query as Record<string, string | undefined>;
+    const one = (k: string): string | undefined => q[k];
     // Laravel answers a bad page with its validation status, 422.
     const page = wholeNumber(one('page'), 'page', { min: 1, max: 1_000_000, dflt: 1 }, 422);
     const pageSize = wholeNumber(one('page_size'), 'page_size', { min: 1, max: MAX_PAGE_SIZE, dflt: 10 }, 422);
@@ -184,7 +182,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     const { rows, total } = deps.jobs.list(scopeOf(user), filter, page, pageSize);
     const base = baseUrlOf(deps.publicUrl) + '/api/v1';
     const query: Record<string, string> = {};
-    for (const [k, v] of Object.entries(q)) if (v !== undefined) query[k] = Array.isArray(v) ? v[v.length - 1]! : v;
+    for (const [k, v] of Object.entries(q)) if (v !== undefined) query[k] = v;
     const body = paginate(rows.map((j) => jobSummary(j, base)), total, page, pageSize, `${base}/jobs`, query);
     return reply.code(200).send({ ...body, status: 200 });
   });

@@ -9,8 +9,10 @@ import { concrete, routesOf } from '../helpers/routes.js';
  */
 
 let d: TestDaemon;
-let basicAuth: string;
-let ictAuth: string;
+/** Who the fuzz calls as: an admin reaches every route; a plain user the tenancy branches. */
+let who: 'fuzz-admin' | 'fuzz-user' = 'fuzz-admin';
+const basicAuth: Record<string, string> = {};
+const ictAuth: Record<string, string> = {};
 let ucAuth: string;
 
 type Face = 'welcorp' | 'retarus' | 'ucontact' | 'ictcore' | 'daemon';
@@ -22,7 +24,7 @@ const faceOf = (path: string): Face =>
   : path === '/health' || path.startsWith('/gateways') || path === '*' || path === '/*' ? 'daemon'
   : 'ictcore';
 
-const authFor = (face: Face) => (face === 'ictcore' ? ictAuth : face === 'ucontact' ? `Bearer ${ucAuth}` : basicAuth);
+const authFor = (face: Face) => (face === 'ictcore' ? ictAuth[who]! : face === 'ucontact' ? `Bearer ${ucAuth}` : basicAuth[who]!);
 
 interface Answer { status: number; text: string; json: any; xError: string | null }
 
@@ -83,16 +85,17 @@ let routes: { method: string; path: string; face: Face }[] = [];
 
 /** A fresh uContact session: the fuzz itself calls auth/logout. */
 async function ucontactLogin(): Promise<void> {
-  const login = await fetch(`${d.url}/Integra/resources/auth/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=fuzz-admin&password=fuzz-password-1' });
+  const login = await fetch(`${d.url}/Integra/resources/auth/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `user=${who}&password=fuzz-password-1` });
   ucAuth = ((await login.json()) as { token: string }).token;
 }
 
 beforeAll(async () => {
   // Retarus' request window would answer most of the fuzz 429.
   d = await testDaemon({ retarus: { requests_per_10s: 1_000_000 } });
-  const admin = d.addUser('fuzz-admin', 'admin', { password: 'fuzz-password-1' });
-  basicAuth = admin.auth;
-  ictAuth = await bearer(d, 'fuzz-admin', 'fuzz-password-1');
+  for (const [code, role] of [['fuzz-admin', 'admin'], ['fuzz-user', 'user']] as const) {
+    basicAuth[code] = d.addUser(code, role, { password: 'fuzz-password-1' }).auth;
+    ictAuth[code] = await bearer(d, code, 'fuzz-password-1');
+  }
   routes = routesOf(d.app.printRoutes({ commonPrefix: false })).map((r) => ({ ...r, face: faceOf(concrete(r.path)) }));
 }, 30_000);
 beforeEach(ucontactLogin);
@@ -115,6 +118,18 @@ async function sweep(cases: { method: string; url: string; body?: string; type?:
   return wrong;
 }
 
+const repeatedCases = () => routes.flatMap((r) => NAMES.map((n) => ({ method: r.method, url: `${concrete(r.path)}?${n}=a&${n}=b` })));
+
+/** Every field name the faces read, each set to one odd value at a time; and nesting deeper than any body. */
+function oddBodyCases() {
+  const FIELDS = ['job_type', 'job_name', 'message', 'recipients', 'destination', 'files', 'audiofile', 'company_id', 'company', 'user_code', 'program_id', 'account_id', 'group_id', 'contact_id', 'campaign_id', 'transmission_id', 'phone', 'email', 'username', 'passwd', 'password', 'role', 'active', 'cpm', 'hour', 'minute', 'messages', 'options', 'text', 'dst', 'name', 'data', 'value', 'settings', 'services', 'host', 'port', 'throughput', 'first_name', 'timezone', 'country', 'scheduled_date', 'sms', 'fileb64', 'try_allowed', 'origin', 'type', 'direction', 'client_ref', 'code'];
+  const VALUES: unknown[] = [1e308, -1, 1.5, 2 ** 63, 'x'.repeat(20_000), {}, [], [[[]]], null, true, '\u0000\u202e', { $gt: '' }];
+  const deep = '['.repeat(5000) + ']'.repeat(5000);
+  return routes
+    .filter((r) => ['POST', 'PUT', 'DELETE'].includes(r.method))
+    .flatMap((r) => [...VALUES.map((v) => ({ method: r.method, url: concrete(r.path), body: JSON.stringify(Object.fromEntries(FIELDS.map((f) => [f, v]))) })), { method: r.method, url: concrete(r.path), body: deep }]);
+}
+
 describe('bad input on every route of every face', () => {
   it('finds the routes of all four faces', () => {
     const faces = new Set(routes.map((r) => r.face));
@@ -123,8 +138,7 @@ describe('bad input on every route of every face', () => {
   });
 
   it('answers a repeated query parameter with a 400 in the face envelope, never a 5xx', async () => {
-    const cases = routes.flatMap((r) => NAMES.map((n) => ({ method: r.method, url: `${concrete(r.path)}?${n}=a&${n}=b` })));
-    expect(await sweep(cases)).toEqual([]);
+    expect(await sweep(repeatedCases())).toEqual([]);
     // The ones that were 500s, now each a 400 in its face's words.
     for (const [method, url] of [
       ['GET', '/api/v1/users?user_code=a&user_code=b'],
@@ -179,13 +193,17 @@ describe('bad input on every route of every face', () => {
   }, 180_000);
 
   it('answers odd values in every field of a JSON body in the face envelope, never a 5xx', async () => {
-    const FIELDS = ['job_type', 'job_name', 'message', 'recipients', 'destination', 'files', 'audiofile', 'company_id', 'company', 'user_code', 'program_id', 'account_id', 'group_id', 'contact_id', 'campaign_id', 'transmission_id', 'phone', 'email', 'username', 'passwd', 'password', 'role', 'active', 'cpm', 'hour', 'minute', 'messages', 'options', 'text', 'dst', 'name', 'data', 'value', 'settings', 'services', 'host', 'port', 'throughput', 'first_name', 'timezone', 'country', 'scheduled_date', 'sms', 'fileb64', 'try_allowed', 'origin', 'type', 'direction', 'client_ref', 'code'];
-    const VALUES: unknown[] = [1e308, -1, 1.5, 2 ** 63, 'x'.repeat(20_000), {}, [], [[[]]], null, true, '\u0000\u202e', { $gt: '' }];
-    const deep = '['.repeat(5000) + ']'.repeat(5000);
-    const cases = routes
-      .filter((r) => ['POST', 'PUT', 'DELETE'].includes(r.method))
-      .flatMap((r) => [...VALUES.map((v) => ({ method: r.method, url: concrete(r.path), body: JSON.stringify(Object.fromEntries(FIELDS.map((f) => [f, v]))) })), { method: r.method, url: concrete(r.path), body: deep }]);
-    expect(await sweep(cases)).toEqual([]);
+    expect(await sweep(oddBodyCases())).toEqual([]);
+  }, 180_000);
+
+  it('holds for a plain user too (its own records, other tenancy branches)', async () => {
+    who = 'fuzz-user';
+    try {
+      await ucontactLogin();
+      expect(await sweep([...repeatedCases(), ...oddBodyCases()])).toEqual([]);
+    } finally {
+      who = 'fuzz-admin';
+    }
   }, 180_000);
 
   it('answers a path that is not valid percent-encoding, or too long a segment, in the face envelope', async () => {

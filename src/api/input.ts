@@ -55,9 +55,10 @@ export function repeatedParameter(query: unknown, lists: readonly string[] = [])
 
 /** A 400 (in the face's envelope, through its error handler) for a repeated query parameter. */
 export function refuseRepeatedQuery(app: FastifyInstance): void {
-  app.addHook('preValidation', async (req: FastifyRequest) => {
+  // A callback hook, not an async one: it runs on every request, GET status included.
+  app.addHook('preValidation', (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
     const name = repeatedParameter(req.query, req.routeOptions.config.listQuery);
-    if (name !== null) throw new ApiError(400, `${name.slice(0, 50)}: give this parameter once`);
+    done(name === null ? undefined : new ApiError(400, `${name.slice(0, 50)}: give this parameter once`));
   });
 }
 

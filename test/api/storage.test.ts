@@ -94,6 +94,7 @@ describe('a full or read-only disk', () => {
     expect(ucontact.status).toBe(503);
     expect(await ucontact.text()).toBe('ERROR');
     expect(decodeURIComponent(ucontact.headers.get('x-error') ?? '')).toMatch(/storage is full/);
+    expect(ucontact.headers.get('retry-after')).toBe('60');
 
     const csv = ['first_name,last_name,phone,description', ...Array.from({ length: 3000 }, (_, i) => `Name${i},Family${i},+614915${String(i).padStart(5, '0')},${'z'.repeat(60)}`)].join('\n');
     const ictcore = await d.api('POST', `/groups/${group}/csv`, { auth: ict, raw: csv, headers: { 'content-type': 'text/csv' } });

@@ -19,6 +19,7 @@ import { MediaToolError, toTelephonyWav } from './media/run.js';
 import { toFaxTiff } from './media/fax.js';
 import { OfficeConverter } from './media/office.js';
 import { MediaRefused } from './media/refused.js';
+import { storageErrorOf } from './store/storage-error.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
 
@@ -265,7 +266,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof UsageError || err instanceof MediaRefused || err instanceof MediaToolError) console.error(`switchpost: ${err.message}`);
+    // A data directory that is full or read-only: one line naming it, no stack.
+    const storage = storageErrorOf(err);
+    if (storage) console.error(`switchpost: ${storage.message} (${storage.where})`);
+    else if (err instanceof ConfigError || err instanceof UsageError || err instanceof MediaRefused || err instanceof MediaToolError) console.error(`switchpost: ${err.message}`);
     else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`switchpost: ${(err as Error).message}\n\n${USAGE}`);
     else console.error(`switchpost: ${(err as Error).stack ?? String(err)}`);
     process.exit(1);

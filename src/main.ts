@@ -54,6 +54,7 @@ import { SessionStore } from './store/sessions.js';
 import { CompanyStore } from './store/companies.js';
 import { VerificationStore } from './store/verification.js';
 import { loadOrCreateKey } from './store/secret-key.js';
+import { assertWritable, StorageError, storageErrorOf, storageState } from './store/storage-error.js';
 
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
 export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'tts', 'tts2way', 'voice', 'fax']);
@@ -101,11 +102,21 @@ export interface Daemon {
 export async function startDaemon(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<Daemon> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(config);
-  const db = openDb(dbFile(config), { synchronous: config.store.synchronous });
-  const applied = migrate(db);
-  if (applied.length) log.info({ migrations: applied.map((m) => m.version) }, 'database migrated');
-  const lock = new InstanceLock(db, join(config.data_dir, 'switchpost.lock'));
-  lock.acquire();
+  const minFree = config.store.min_free_mb * 1024 * 1024;
+  // A data directory that cannot take writes stops start-up with its name, not a stack.
+  assertWritable(config.data_dir, config.store.min_free_mb);
+  let db: Db;
+  let lock: InstanceLock;
+  try {
+    db = openDb(dbFile(config), { synchronous: config.store.synchronous });
+    const applied = migrate(db);
+    if (applied.length) log.info({ migrations: applied.map((m) => m.version) }, 'database migrated');
+    lock = new InstanceLock(db, join(config.data_dir, 'switchpost.lock'));
+    lock.acquire();
+  } catch (err) {
+    const storage = storageErrorOf(err);
+    throw storage ? new StorageError(storage.code, `the data directory ${config.data_dir}`, err) : err;
+  }
 
   const users = new UserStore(db);
   const permissions = new PermissionStore(db);
@@ -204,7 +215,10 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   const app = buildServer(config, log, live);
   // Started on the first office document a fax job brings; stopped with the daemon.
   const office = new OfficeConverter({ workDir: join(config.data_dir, 'media', 'office') });
-  app.get('/health', async () => ({ status: 'ok', in_flight: dispatcher.inFlightCount, providers: pool.gateways().map((g) => ({ id: g.providerId, up: g.isUp() })) }));
+  app.get('/health', async () => {
+    const storage = storageState(config.data_dir, minFree).state;
+    return { status: storage === 'ok' ? 'ok' : 'degraded', storage, in_flight: dispatcher.inFlightCount, providers: pool.gateways().map((g) => ({ id: g.providerId, up: g.isUp() })) };
+  });
   const onJobCreated = (jobId: number, userId: number, channel: Channel, total: number) => {
     bus.emit({ type: 'job.created', at: clock.now(), userId, jobId, channel, total });
     preparer.add(jobId);

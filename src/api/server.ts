@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { LiveStream } from '../events/live.js';
+import { routerError, type Envelope } from './input.js';
 
 export const STREAM_PATH = '/stream';
 
@@ -18,14 +19,17 @@ export function baseUrlOf(publicUrl: string | null): string {
 /** The HTTP server every face is mounted on; TLS when configured; the live stream on /stream. */
 export function buildServer(config: Config, log: Logger, live: LiveStream | null): FastifyInstance {
   const tls = config.http.tls.cert_file && config.http.tls.key_file ? { cert: readFileSync(config.http.tls.cert_file), key: readFileSync(config.http.tls.key_file) } : null;
+  const envelopes: { prefix: string; envelope: Envelope }[] = [];
   const app = Fastify({
     loggerInstance: log,
     bodyLimit: Math.round(config.http.body_limit_mb * 1024 * 1024),
     trustProxy: config.http.trust_proxy,
     // Per-request lines would swamp the log at carrier rates; the onResponse hook logs them at debug.
     logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors: routerError(envelopes),
     ...(tls ? { https: tls } : {}),
   }) as unknown as FastifyInstance;
+  app.decorate('faceEnvelopes', envelopes);
   app.addHook('onResponse', async (req, reply) => {
     req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });

@@ -63,6 +63,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** full: every commit survives power loss; normal: survives a process crash only. */
       synchronous: z.enum(['full', 'normal']).default('full'),
+      /** Free space in the data directory below which storage counts as full: /health says so, start-up refuses. */
+      min_free_mb: z.number().min(0).default(16),
     })
     .prefault({}),
   spool: z

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { safeRequest } from '../net/safe-http.js';
 import { MediaToolError, runTool } from './run.js';
 import { MediaRefused } from './refused.js';
+import { writeStored } from './store-file.js';
 
 export interface AudioLimits {
   maxBytes: number;
@@ -78,8 +79,7 @@ export async function convertAudio(input: Buffer, dir: string, maxSeconds: numbe
     if (seconds <= 0.05) throw new MediaRefused('has no audio');
     if (seconds > limits.maxSeconds) throw new MediaRefused(`longer than ${limits.maxSeconds} seconds`);
     const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, wav);
-    renameSync(tmp, path);
+    writeStored(tmp, path, wav);
     return { path, seconds };
   }
   return { path, seconds: 0 };

@@ -1,11 +1,12 @@
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MediaToolError, runTool } from './run.js';
 import { MediaRefused } from './refused.js';
+import { writeStored } from './store-file.js';
 import { isOfficeType, OFFICE_TYPES, type OfficeConverter } from './office.js';
 
 
@@ -220,8 +221,7 @@ export async function prepareFax(inputs: FaxInput[], dir: string, opts: FaxOptio
   if (existsSync(path)) return { path, pages: tiffPages(readFileSync(path)) };
   const { tiff, pages } = await toFaxTiff(inputs, opts);
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, tiff);
-  renameSync(tmp, path);
+  writeStored(tmp, path, tiff);
   prepared++;
   return { path, pages };
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTool, toTelephonyWav } from './run.js';
+import { writeStored } from './store-file.js';
 
 /** The seed's voice names → espeak-ng voices installed from Debian's package (README lists them). */
 export const VOICES: Record<string, string> = {
@@ -53,8 +54,7 @@ export class TtsRenderer {
         const raw = await runTool('espeak-ng', ['--stdin', '-v', espeakVoice, '-s', '150', '--stdout'], { input: text, timeoutMs: 60_000 });
         const wav = await toTelephonyWav(raw);
         const tmp = `${file}.${process.pid}.tmp`;
-        writeFileSync(tmp, wav);
-        renameSync(tmp, file);
+        writeStored(tmp, file, wav);
         return file;
       }).finally(() => this.inFlight.delete(file));
       this.inFlight.set(file, p);

@@ -9,8 +9,10 @@ import { concrete, routesOf } from '../helpers/routes.js';
  */
 
 let d: TestDaemon;
-let basicAuth: string;
-let ictAuth: string;
+/** Who the fuzz calls as: an admin reaches every route; a plain user the tenancy branches. */
+let who: 'fuzz-admin' | 'fuzz-user' = 'fuzz-admin';
+const basicAuth: Record<string, string> = {};
+const ictAuth: Record<string, string> = {};
 let ucAuth: string;
 
 type Face = 'welcorp' | 'retarus' | 'ucontact' | 'ictcore' | 'daemon';
@@ -22,7 +24,7 @@ const faceOf = (path: string): Face =>
   : path === '/health' || path.startsWith('/gateways') || path === '*' || path === '/*' ? 'daemon'
   : 'ictcore';
 
-const authFor = (face: Face) => (face === 'ictcore' ? ictAuth : face === 'ucontact' ? `Bearer ${ucAuth}` : basicAuth);
+const authFor = (face: Face) => (face === 'ictcore' ? ictAuth[who]! : face === 'ucontact' ? `Bearer ${ucAuth}` : basicAuth[who]!);
 
 interface Answer { status: number; text: string; json: any; xError: string | null }
 
@@ -83,35 +85,49 @@ let routes: { method: string; path: string; face: Face }[] = [];
 
 /** A fresh uContact session: the fuzz itself calls auth/logout. */
 async function ucontactLogin(): Promise<void> {
-  const login = await fetch(`${d.url}/Integra/resources/auth/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=fuzz-admin&password=fuzz-password-1' });
+  const login = await fetch(`${d.url}/Integra/resources/auth/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `user=${who}&password=fuzz-password-1` });
   ucAuth = ((await login.json()) as { token: string }).token;
 }
 
 beforeAll(async () => {
   // Retarus' request window would answer most of the fuzz 429.
   d = await testDaemon({ retarus: { requests_per_10s: 1_000_000 } });
-  const admin = d.addUser('fuzz-admin', 'admin', { password: 'fuzz-password-1' });
-  basicAuth = admin.auth;
-  ictAuth = await bearer(d, 'fuzz-admin', 'fuzz-password-1');
-  // Logging out ends the fuzz's own uContact session: those routes go last.
-  routes = routesOf(d.app.printRoutes({ commonPrefix: false }))
-    .map((r) => ({ ...r, face: faceOf(concrete(r.path)) }))
-    .sort((a, b) => Number(a.path.endsWith('logout')) - Number(b.path.endsWith('logout')));
+  for (const [code, role] of [['fuzz-admin', 'admin'], ['fuzz-user', 'user']] as const) {
+    basicAuth[code] = d.addUser(code, role, { password: 'fuzz-password-1' }).auth;
+    ictAuth[code] = await bearer(d, code, 'fuzz-password-1');
+  }
+  routes = routesOf(d.app.printRoutes({ commonPrefix: false })).map((r) => ({ ...r, face: faceOf(concrete(r.path)) }));
 }, 30_000);
 beforeEach(ucontactLogin);
 afterAll(async () => d?.close());
 
-/** Runs every case, collecting what went wrong, so one failure lists them all. */
+/** Runs every case (a few at once; logouts alone, at the end), collecting what went wrong, so one failure lists them all. */
 async function sweep(cases: { method: string; url: string; body?: string; type?: string }[]): Promise<string[]> {
   const wrong: string[] = [];
-  for (const c of cases) {
+  const check = async (c: (typeof cases)[number]) => {
     const a = await call(c.method, c.url, c);
-    const what = `${c.method} ${c.url}${c.body !== undefined ? ` [${c.type ?? 'application/json'}: ${c.body.slice(0, 30)}]` : ''}`;
+    const what = `${c.method} ${c.url.slice(0, 160)}${c.body !== undefined ? ` [${c.type ?? 'application/json'}: ${c.body.slice(0, 30)}]` : ''}`;
     if (a.status >= 500) wrong.push(`${what} → ${a.status} ${a.text.slice(0, 80)}`);
     const bad = envelopeProblem(faceOf(c.url), a);
     if (bad) wrong.push(`${what} → ${a.status} ${bad}: ${a.text.slice(0, 80)}`);
-  }
+  };
+  const isLogout = (c: (typeof cases)[number]) => c.url.includes('/auth/logout');
+  const first = cases.filter((c) => !isLogout(c));
+  for (let i = 0; i < first.length; i += 8) await Promise.all(first.slice(i, i + 8).map(check));
+  for (const c of cases.filter(isLogout)) await check(c);
   return wrong;
+}
+
+const repeatedCases = () => routes.flatMap((r) => NAMES.map((n) => ({ method: r.method, url: `${concrete(r.path)}?${n}=a&${n}=b` })));
+
+/** Every field name the faces read, each set to one odd value at a time; and nesting deeper than any body. */
+function oddBodyCases() {
+  const FIELDS = ['job_type', 'job_name', 'message', 'recipients', 'destination', 'files', 'audiofile', 'company_id', 'company', 'user_code', 'program_id', 'account_id', 'group_id', 'contact_id', 'campaign_id', 'transmission_id', 'phone', 'email', 'username', 'passwd', 'password', 'role', 'active', 'cpm', 'hour', 'minute', 'messages', 'options', 'text', 'dst', 'name', 'data', 'value', 'settings', 'services', 'host', 'port', 'throughput', 'first_name', 'timezone', 'country', 'scheduled_date', 'sms', 'fileb64', 'try_allowed', 'origin', 'type', 'direction', 'client_ref', 'code'];
+  const VALUES: unknown[] = [1e308, -1, 1.5, 2 ** 63, 'x'.repeat(20_000), {}, [], [[[]]], null, true, '\u0000\u202e', { $gt: '' }];
+  const deep = '['.repeat(5000) + ']'.repeat(5000);
+  return routes
+    .filter((r) => ['POST', 'PUT', 'DELETE'].includes(r.method))
+    .flatMap((r) => [...VALUES.map((v) => ({ method: r.method, url: concrete(r.path), body: JSON.stringify(Object.fromEntries(FIELDS.map((f) => [f, v]))) })), { method: r.method, url: concrete(r.path), body: deep }]);
 }
 
 describe('bad input on every route of every face', () => {
@@ -122,8 +138,7 @@ describe('bad input on every route of every face', () => {
   });
 
   it('answers a repeated query parameter with a 400 in the face envelope, never a 5xx', async () => {
-    const cases = routes.flatMap((r) => NAMES.map((n) => ({ method: r.method, url: `${concrete(r.path)}?${n}=a&${n}=b` })));
-    expect(await sweep(cases)).toEqual([]);
+    expect(await sweep(repeatedCases())).toEqual([]);
     // The ones that were 500s, now each a 400 in its face's words.
     for (const [method, url] of [
       ['GET', '/api/v1/users?user_code=a&user_code=b'],
@@ -166,6 +181,44 @@ describe('bad input on every route of every face', () => {
   it('answers bad bodies and wrong content types in the face envelope, never a 5xx', async () => {
     const cases = routes.filter((r) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method)).flatMap((r) => BODIES.map((b) => ({ method: r.method, url: concrete(r.path), ...b })));
     expect(await sweep(cases)).toEqual([]);
+  }, 120_000);
+
+  it('answers odd values in every query parameter, and prototype names, in the face envelope, never a 5xx', async () => {
+    const names = [...NAMES, 'start_after', 'start_before', 'job_type', 'job_status', 'user_id', 'toTs', 'jobIdsOnly', 'contact_id', 'account_id', 'campaign_id', 'service_flag', 'active', 'role', 'email', 'filename', 'calldate', 'sms', 'client_ref', 'code', '__proto__', 'constructor', 'hasOwnProperty', 'toString'];
+    const values = ['%00', '1e308', '-1', '%E2%80%AE', '[object Object]', '2023-02-30', '9999-99-99 99:99', 'true'];
+    const cases = routes.flatMap((r) => values.map((v) => ({ method: r.method, url: `${concrete(r.path)}?${names.map((n) => `${n}=${v}`).join('&')}` })));
+    // One name at a time too (a long value alone: the whole URL stays under Node's 16 KB header limit).
+    cases.push(...routes.filter((r) => r.method === 'GET').flatMap((r) => names.map((n) => ({ method: r.method, url: `${concrete(r.path)}?${n}=${'x'.repeat(4000)}` }))));
+    expect(await sweep(cases)).toEqual([]);
+  }, 180_000);
+
+  it('answers odd values in every field of a JSON body in the face envelope, never a 5xx', async () => {
+    expect(await sweep(oddBodyCases())).toEqual([]);
+  }, 180_000);
+
+  it('holds for a plain user too (its own records, other tenancy branches)', async () => {
+    who = 'fuzz-user';
+    try {
+      await ucontactLogin();
+      expect(await sweep([...repeatedCases(), ...oddBodyCases()])).toEqual([]);
+    } finally {
+      who = 'fuzz-admin';
+    }
+  }, 180_000);
+
+  it('answers a path that is not valid percent-encoding, or too long a segment, in the face envelope', async () => {
+    const cases = routes.flatMap((r) => {
+      const url = concrete(r.path);
+      const withParam = r.path.includes(':') ? [r.path.replace(/:[A-Za-z_]+/g, '%zz'), r.path.replace(/:[A-Za-z_]+/g, 'a'.repeat(300)), r.path.replace(/:[A-Za-z_]+/g, '%E0%A4%A')] : [];
+      return [`${url}/%zz`, `${url}%`, ...withParam].map((u) => ({ method: r.method, url: u.startsWith('/') ? u : `/${u}` }));
+    });
+    expect(await sweep(cases)).toEqual([]);
+    const a = await call('GET', '/api/v1/jobs/%zz');
+    expect(a.json).toEqual({ status: 400, errors: expect.stringMatching(/percent-encoding/) });
+    expect((await call('GET', '/rest/v1/jobs/%zz')).json).toEqual({ message: expect.stringMatching(/percent-encoding/) });
+    expect((await call('GET', '/contacts/%zz')).json).toEqual({ error: { code: 400, message: expect.stringMatching(/^Bad Request: .*percent-encoding/) } });
+    const uc = await call('POST', '/Integra/resources/SMS/%zz');
+    expect([uc.status, uc.text, decodeURIComponent(uc.xError ?? '')]).toEqual([400, 'ERROR', expect.stringMatching(/percent-encoding/)]);
   }, 120_000);
 
   it('stores nothing when it refuses a repeated parameter', async () => {

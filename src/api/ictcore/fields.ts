@@ -10,12 +10,14 @@ export const STATUS_TEXT: Record<number, string> = {
   404: 'Not Found',
   412: 'Precondition Failed',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   417: 'Expectation Failed',
   423: 'Locked',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   501: 'Not Implemented',
+  503: 'Service Unavailable',
 };
 
 /** Validate a body with `schema`; 412 naming the first field at fault. */

@@ -15,7 +15,8 @@ import { CampaignRuns, campaignRoutes } from './campaigns.js';
 import { ScheduleStore } from './schedules.js';
 import { userRoutes } from './users.js';
 import { providerRoutes } from './providers.js';
-import { refuseRepeatedQuery } from '../input.js';
+import { guardInput } from '../input.js';
+import { storageRefusal } from '../storage.js';
 
 export type { IctcoreDeps } from './context.js';
 
@@ -39,6 +40,8 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
   };
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err instanceof ApiError) return fail(reply, err.status, err.message);
+    const storage = storageRefusal(err, app.log, reply);
+    if (storage) return fail(reply, 503, storage);
     if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) return fail(reply, 412, `Data validation failed, malformed JSON: ${err.message}`);
     if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return fail(reply, 412, 'Data validation failed, the body is empty; send a JSON object');
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'the body is too large');
@@ -48,7 +51,7 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
     return fail(reply, status, status === 500 ? 'try again later' : err.message);
   });
   app.setNotFoundHandler((req, reply) => fail(reply, 404, `no API at ${req.method} ${req.url.split('?')[0]!.slice(0, 100)}`));
-  refuseRepeatedQuery(app);
+  guardInput(app, fail);
 
   const tokenOf = (req: FastifyRequest): string | null => {
     for (const h of [req.headers.authorization, req.headers.authentication]) {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isUtf8 } from 'node:buffer';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Ctx } from './context.js';
@@ -10,6 +10,7 @@ import { crudRoutes, type Values } from './crud.js';
 import { idParam, requiredText, seconds, text } from './fields.js';
 import { ApiError } from '../errors.js';
 import { MediaRefused } from '../../media/refused.js';
+import { writeStored } from '../../media/store-file.js';
 
 /** What a message's uploaded file became: the original (for download) and what the channel sends. */
 export interface Media {
@@ -186,8 +187,7 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, store: MessageStor
       mkdirSync(dir, { recursive: true });
       const original = `${kind}-${row.id}.${ext}`;
       const tmp = join(dir, `${original}.${process.pid}.tmp`);
-      writeFileSync(tmp, bytes);
-      renameSync(tmp, join(dir, original));
+      writeStored(tmp, join(dir, original), bytes);
       const media: Media = { original, content_type: MIME_OF[ext] ?? contentType, type: ext, size: bytes.length, converted, ...(pages ? { pages } : {}), ...(secs !== undefined ? { seconds: secs } : {}) };
       rows.update(row.id, { media: JSON.stringify(media), type: ext }, ctx.deps.clock.now());
       return row.id;

@@ -12,7 +12,8 @@ import { RequestWindow } from './rate.js';
 import type { PermissionStore } from '../../store/permissions.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { limitedMessage } from '../login-limiter.js';
-import { refuseRepeatedQuery, wholeNumber } from '../input.js';
+import { guardInput, wholeNumber } from '../input.js';
+import { storageRefusal } from '../storage.js';
 
 const RETARUS_PERMISSIONS: RoutePermissions = {
   'POST /jobs': 'transmission_create',
@@ -42,13 +43,15 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err instanceof ApiError) return fail(reply, err.status, err.message);
+    const storage = storageRefusal(err, app.log, reply);
+    if (storage) return fail(reply, 503, storage);
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) app.log.error({ err }, 'request failed');
     // Malformed JSON and the like are invalid JobRequest data: 400.
     return fail(reply, status === 500 ? 500 : 400, status === 500 ? 'Internal error' : err.message);
   });
   app.setNotFoundHandler((_req, reply) => fail(reply, 404, 'Not found'));
-  refuseRepeatedQuery(app);
+  guardInput(app, fail);
 
   app.addHook('onRequest', async (req, reply) => {
     if (req.url.startsWith(`${app.prefix}/version`)) return;

@@ -13,7 +13,8 @@ import { parseLocalDateTime } from '../../core/windows.js';
 import { validateNumber } from '../../core/numbers.js';
 import { campaignJob, parseBase, rowProblem, type SmsRow } from './jobs.js';
 import { ApiError } from '../errors.js';
-import { refuseRepeatedQuery } from '../input.js';
+import { guardInput } from '../input.js';
+import { storageRefusal } from '../storage.js';
 
 export interface UcontactDeps {
   jobs: JobStore;
@@ -54,12 +55,14 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
   };
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     if (err instanceof ApiError) return refuse(req, reply, err.status, err.message);
+    const storage = storageRefusal(err, app.log, reply);
+    if (storage) return refuse(req, reply, 503, storage);
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) app.log.error({ err }, 'request failed');
     return refuse(req, reply, status, status === 500 ? 'internal error' : err.message);
   });
   app.setNotFoundHandler((req, reply) => refuse(req, reply, 404, 'not found'));
-  refuseRepeatedQuery(app);
+  guardInput(app, (reply, status, why) => refuse(reply.request, reply, status, why));
 
   // A JSON body may carry numbers; a list or an object where one value belongs is refused.
   const form = (req: FastifyRequest): Form => {

@@ -25,7 +25,8 @@ import type { ContactStore } from '../../store/contacts.js';
 import { listRecipients } from './lists.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { limitedMessage } from '../login-limiter.js';
-import { refuseRepeatedQuery, wholeNumber } from '../input.js';
+import { guardInput, wholeNumber } from '../input.js';
+import { storageRefusal } from '../storage.js';
 
 export interface WelcorpDeps {
   auth: BasicAuth;
@@ -80,6 +81,8 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err instanceof ApiError) return send(reply, err.status, { errors: err.message });
+    const storage = storageRefusal(err, app.log, reply);
+    if (storage) return send(reply, 503, { errors: storage });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) app.log.error({ err }, 'request failed');
     const message =
@@ -91,7 +94,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     return send(reply, status, { errors: message });
   });
   app.setNotFoundHandler((_req, reply) => send(reply, 404, { errors: 'Not found' }));
-  refuseRepeatedQuery(app);
+  guardInput(app, (reply, status, message) => send(reply, status, { errors: message }));
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const login = await deps.auth.check(req.headers.authorization, req.ip);
@@ -160,11 +163,9 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
 
   app.get('/jobs', async (req, reply) => {
     const user = req.user!;
-    const q = req.query as Record<string, string | string[] | undefined>;
-    const one = (k: string): string | undefined => {
-      const v = q[k];
-      return Array.isArray(v) ? v[v.length - 1] : v;
-    };
+    // One value per name: guardInput refused a repeated one.
+    const q = req.query as Record<string, string | undefined>;
+    const one = (k: string): string | undefined => q[k];
     // Laravel answers a bad page with its validation status, 422.
     const page = wholeNumber(one('page'), 'page', { min: 1, max: 1_000_000, dflt: 1 }, 422);
     const pageSize = wholeNumber(one('page_size'), 'page_size', { min: 1, max: MAX_PAGE_SIZE, dflt: 10 }, 422);
@@ -200,7 +201,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     const { rows, total } = deps.jobs.list(scopeOf(user), filter, page, pageSize);
     const base = baseUrlOf(deps.publicUrl) + '/api/v1';
     const query: Record<string, string> = {};
-    for (const [k, v] of Object.entries(q)) if (v !== undefined) query[k] = Array.isArray(v) ? v[v.length - 1]! : v;
+    for (const [k, v] of Object.entries(q)) if (v !== undefined) query[k] = v;
     const body = paginate(rows.map((j) => jobSummary(j, base)), total, page, pageSize, `${base}/jobs`, query);
     return reply.code(200).send({ ...body, status: 200 });
   });

@@ -90,8 +90,9 @@ async function ucontactLogin(): Promise<void> {
 }
 
 beforeAll(async () => {
-  // Retarus' request window would answer most of the fuzz 429.
-  d = await testDaemon({ retarus: { requests_per_10s: 1_000_000 } });
+  // Retarus' request window and the failed-login limits (the fuzz logs in with bad bodies from one
+  // address; login-limits.test.ts tests those) would answer most of the fuzz 429.
+  d = await testDaemon({ retarus: { requests_per_10s: 1_000_000 }, login: { max_failures_per_address: 1_000_000, max_failures_per_user_address: 1_000_000, max_failures_per_user: 1_000_000 } });
   for (const [code, role] of [['fuzz-admin', 'admin'], ['fuzz-user', 'user']] as const) {
     basicAuth[code] = d.addUser(code, role, { password: 'fuzz-password-1' }).auth;
     ictAuth[code] = await bearer(d, code, 'fuzz-password-1');

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -17,12 +17,12 @@ describe('ICTCore face on a running daemon', () => {
   it('adds a FreeSWITCH trunk that connects at once, and reloads its sofia gateway when it changes', async () => {
     const peer = new EslPeer({ password: 'Esl-test-secret-1', gatewaysOnRescan: () => ['telco-b'] });
     const port = await peer.listen();
-    const d = await testDaemon({ sandbox: { enabled: false } });
+    const dir = mkdtempSync(join(tmpdir(), 'sip-profiles-'));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const d = await testDaemon({ sandbox: { enabled: false }, freeswitch: { config_dir: dir } });
     closers.push(async () => (await d.close(), await peer.close()));
     d.addUser('root', 'admin', { password: 'root-secret' });
     const admin = await bearer(d, 'root', 'root-secret');
-    const dir = mkdtempSync(join(tmpdir(), 'sip-profiles-'));
-    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
     const trunk = { gateway_dir: dir, realm: 'sip.telco-b.example.net', username: 'acct', password: 'first-secret' };
     const settings = { gateway: 'telco-b', reconnect_min_ms: 50, reconnect_max_ms: 200, esl_timeout_ms: 2000, trunk };
     const r = await d.api('POST', '/providers', { auth: admin, body: { name: 'fs-b', gateway_flag: 8, service_flag: 3, host: '127.0.0.1', port, password: 'Esl-test-secret-1', dialstring: 'sofia/gateway/{gateway}/{number}', settings: JSON.stringify(settings), register: 0 } });
@@ -42,6 +42,49 @@ describe('ICTCore face on a running daemon', () => {
     await d.waitFor(() => (peer as unknown as { sofia: string[] }).sofia.filter((x) => x.includes('rescan')).length === 2);
     expect((peer as unknown as { sofia: string[] }).sofia).toContain('profile external killgw telco-b');
     expect(readFileSync(join(dir, 'switchpost-telco-b.xml'), 'utf8')).toContain('value="second-secret"');
+  });
+
+  it('writes trunk files only inside FreeSWITCH\'s directory: a reseller cannot choose gateway_dir, no one leads it out', async () => {
+    const peer = new EslPeer({ password: 'Esl-test-secret-1', gatewaysOnRescan: () => ['telco-r'] });
+    const port = await peer.listen();
+    const root = mkdtempSync(join(tmpdir(), 'fs-conf-'));
+    const outside = mkdtempSync(join(tmpdir(), 'elsewhere-'));
+    closers.push(async () => (rmSync(root, { recursive: true, force: true }), rmSync(outside, { recursive: true, force: true })));
+    mkdirSync(join(root, 'sip_profiles'));
+    symlinkSync(outside, join(root, 'sip_profiles', 'link'));
+    const d = await testDaemon({ sandbox: { enabled: false }, freeswitch: { config_dir: root }, agent_providers: { allow_hosts: ['127.0.0.1'] } });
+    closers.push(async () => (await d.close(), await peer.close()));
+    d.addUser('root', 'admin', { password: 'root-secret' });
+    d.addUser('reseller', 'agent', { password: 'reseller-secret' });
+    const admin = await bearer(d, 'root', 'root-secret');
+    const agent = await bearer(d, 'reseller', 'reseller-secret');
+    const trunk = { realm: 'sip.telco-r.example.net', username: 'acct', password: 'trunk-secret' };
+    const body = (name: string, t: Record<string, unknown>) => ({ name, gateway_flag: 8, service_flag: 1, host: '127.0.0.1', port, password: 'Esl-test-secret-1', settings: JSON.stringify({ gateway: 'telco-r', reconnect_min_ms: 50, reconnect_max_ms: 200, esl_timeout_ms: 2000, trunk: t }) });
+    const refused = async (auth: string, t: Record<string, unknown>, why: RegExp) => {
+      const r = await d.api('POST', '/providers', { auth, body: body('fs-bad', t) });
+      expect(r.status, JSON.stringify(t)).toBe(412);
+      expect(r.json.error.message).toMatch(/Data validation failed, for settings\.trunk\.gateway_dir: /);
+      expect(r.json.error.message).toMatch(why);
+    };
+    await refused(agent, { ...trunk, gateway_dir: join(outside, 'x') }, /only an administrator sets it/);
+    await refused(agent, { ...trunk, gateway_dir: join(root, 'sip_profiles', 'mine') }, /only an administrator sets it/);
+    await refused(admin, { ...trunk, gateway_dir: `${root}/sip_profiles/../../${outside.split('/').pop()}` }, /no "\." or "\.\."/);
+    await refused(admin, { ...trunk, gateway_dir: join(outside, 'x') }, /must be inside the FreeSWITCH directory/);
+    await refused(admin, { ...trunk, gateway_dir: join(root, 'sip_profiles', 'link', 'external') }, /symbolic link/);
+    expect(d.db.prepare(`SELECT COUNT(*) AS n FROM providers WHERE driver = 'freeswitch'`).get()).toEqual({ n: 0 });
+    // A reseller's trunk goes where FreeSWITCH reads it: <config_dir>/sip_profiles/<profile>.
+    const r = await d.api('POST', '/providers', { auth: agent, body: body('fs-r', trunk) });
+    expect(r.status, r.text).toBe(200);
+    const file = join(root, 'sip_profiles', 'external', 'switchpost-telco-r.xml');
+    await d.waitFor(() => existsSync(file));
+    expect(readFileSync(file, 'utf8')).toContain('value="trunk-secret"');
+    const moved = await d.api('PUT', `/providers/${r.json}`, { auth: agent, body: { settings: JSON.stringify({ gateway: 'telco-r', trunk: { ...trunk, gateway_dir: outside } }) } });
+    expect(moved.status).toBe(412);
+    expect(readdirSync(outside)).toEqual([]);
+    // An administrator may put it elsewhere inside the directory.
+    const inside = join(root, 'sip_profiles', 'internal');
+    expect((await d.api('PUT', `/providers/${r.json}`, { auth: admin, body: { settings: JSON.stringify({ gateway: 'telco-r', reconnect_min_ms: 50, trunk: { ...trunk, gateway_dir: inside } }) } })).status).toBe(200);
+    await d.waitFor(() => existsSync(join(inside, 'switchpost-telco-r.xml')));
   });
 
   it('keeps schedules across a restart: a send scheduled before the daemon stops happens after it starts again', async () => {

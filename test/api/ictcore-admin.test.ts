@@ -205,6 +205,10 @@ describe('ICTCore face: providers', () => {
           expect(r.json.error.message).toMatch(why);
         }
       }
+      // Nor make the daemon read a file of its choosing.
+      const ca = await d.api('POST', '/providers', { auth: agent, body: { ...body('evil-ca', '127.0.0.1'), settings: JSON.stringify({ tls: true, tls_ca_file: '/etc/shadow' }) } });
+      expect(ca.status).toBe(412);
+      expect(ca.json.error.message).toMatch(/for settings\.tls_ca_file: only an administrator sets it/);
       // Nor can it move an allowed provider there.
       const ok = await d.api('POST', '/providers', { auth: agent, body: { ...body('reseller-ok', '127.0.0.1'), settings: JSON.stringify({ reconnect_min_ms: 50, reconnect_max_ms: 200 }) } });
       expect(ok.status, ok.text).toBe(200);

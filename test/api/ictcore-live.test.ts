@@ -6,6 +6,9 @@ import pino from 'pino';
 import { startDaemon } from '../../dist/main.js';
 import { testDaemon, type TestDaemon, bearer } from '../helpers/daemon.js';
 import { EslPeer } from '../peers/esl.js';
+import { createServer, type Socket } from 'node:net';
+import { ProviderStore } from '../../dist/store/providers.js';
+import { providerConfigSchema } from '../../dist/config/schema.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -85,6 +88,36 @@ describe('ICTCore face on a running daemon', () => {
     const inside = join(root, 'sip_profiles', 'internal');
     expect((await d.api('PUT', `/providers/${r.json}`, { auth: admin, body: { settings: JSON.stringify({ gateway: 'telco-r', reconnect_min_ms: 50, trunk: { ...trunk, gateway_dir: inside } }) } })).status).toBe(200);
     await d.waitFor(() => existsSync(join(inside, 'switchpost-telco-r.xml')));
+  });
+
+  it('holds down, at start, a reseller\'s provider stored before the address rules held: it never connects', async () => {
+    const sockets: Socket[] = [];
+    const trap = createServer((sock) => sockets.push(sock));
+    await new Promise<void>((r) => trap.listen(0, '127.0.0.2', r));
+    closers.push(async () => (sockets.forEach((x) => x.destroy()), await new Promise((r) => trap.close(r))));
+    const port = (trap.address() as { port: number }).port;
+    const d = await testDaemon({ sandbox: { enabled: false } });
+    const agent = d.addUser('reseller', 'agent', { password: 'reseller-secret' });
+    const admin = d.addUser('root', 'admin', { password: 'root-secret' });
+    const store = new ProviderStore(d.db);
+    const smpp = (name: string) => providerConfigSchema.parse({ name, driver: 'smpp', services: ['sms'], host: '127.0.0.2', port, username: 'esme', password: 'x', settings: { reconnect_min_ms: 50, reconnect_max_ms: 200 } });
+    const stale = store.insert(smpp('stale-agent'), agent.id);
+    await d.stop();
+    const again = await startDaemon(d.config, { log: pino({ level: 'silent' }) });
+    closers.push(async () => (await again.stop(), rmSync(d.dir, { recursive: true, force: true })));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sockets).toHaveLength(0);
+    const health = await (await fetch(`${again.url}/health`)).json();
+    expect(health.providers.map((p: { id: number }) => p.id)).not.toContain(stale); // no gateway: held down
+    // The same row owned by an administrator connects (the rule is the reseller's, not the address's).
+    const owned = new ProviderStore(again.db).insert(smpp('admin-owned'), admin.id);
+    await again.stop();
+    const third = await startDaemon(d.config, { log: pino({ level: 'silent' }) });
+    closers.push(async () => void (await third.stop()));
+    const until = Date.now() + 5000;
+    while (sockets.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(sockets.length).toBeGreaterThan(0);
+    expect(owned).toBeGreaterThan(stale);
   });
 
   it('keeps schedules across a restart: a send scheduled before the daemon stops happens after it starts again', async () => {

@@ -14,7 +14,7 @@ const HAS_LETTER = /[A-Za-z]/;
  */
 export function sameAddress(a: string, b: string, country: string): boolean {
   if (HAS_LETTER.test(a) || HAS_LETTER.test(b)) return a.replace(/\s+/g, '').toLowerCase() === b.replace(/\s+/g, '').toLowerCase();
-  return canonicalNumber(a, country) === canonicalNumber(b, country);
+  return key(a, country) === key(b, country);
 }
 
 /**
@@ -46,11 +46,6 @@ export interface ReplyAddress {
   providerId: number | null;
 }
 
-/** Could `reply` answer `sent`? A job without a sender went out with its provider's default one. */
-export function answers(sent: SentMessage, reply: ReplyAddress): boolean {
-  return replyMatcher(reply)(sent);
-}
-
 /** Senders and the numbers replies go to are few and recur: their E.164 forms are kept (bounded). */
 const canonical = new Map<string, string>();
 const CANONICAL_MAX = 10_000;
@@ -66,16 +61,11 @@ function key(address: string, country: string): string {
 }
 
 /**
- * `answers` for one reply against many sent messages (a national number's E.164 form costs a
- * libphonenumber parse, so `key` keeps it).
+ * Could a reply answer a sent message? Made once per reply, asked of many messages. A job without a sender went
+ * out with its provider's default one: only a reply through that provider answers it.
  */
 export function replyMatcher(reply: ReplyAddress): (sent: SentMessage) => boolean {
   const to = reply.to;
   if (to === null) return () => true; // the peer did not say which number it went to
-  const alpha = HAS_LETTER.test(to) ? to.replace(/\s+/g, '').toLowerCase() : null;
-  return (sent) => {
-    if (sent.sender === null) return reply.providerId === null || sent.providerId === reply.providerId;
-    if (alpha !== null || HAS_LETTER.test(sent.sender)) return alpha === sent.sender.replace(/\s+/g, '').toLowerCase();
-    return key(sent.sender, sent.country) === key(to, sent.country);
-  };
+  return (sent) => (sent.sender === null ? reply.providerId === null || sent.providerId === reply.providerId : sameAddress(sent.sender, to, sent.country));
 }

@@ -33,6 +33,8 @@ import { KannelGateway } from './gateways/kannel/kannel-gateway.js';
 import { kannelConfig } from './gateways/kannel/settings.js';
 import { FreeswitchGateway } from './gateways/freeswitch/freeswitch-gateway.js';
 import { freeswitchSettingsSchema } from './gateways/freeswitch/settings.js';
+import { defaultGatewayDir, gatewayDirProblem } from './gateways/freeswitch/trunk-dir.js';
+import { providerHostProblem } from './net/provider-hosts.js';
 import { TtsRenderer } from './media/tts.js';
 import { convertAudio, fileBytes, prepareAudio } from './media/audio.js';
 import { prepareFax } from './media/fax.js';
@@ -178,7 +180,24 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   };
 
   const tts = new TtsRenderer(join(config.data_dir, 'media', 'tts'));
+  const providerHosts = new AddressPolicy(config.agent_providers.allow_hosts);
+  /** What an API-made provider breaks of the rules its face checks (stored before they held, or by hand), or null. */
+  const refusal = (p: Provider): string | null => {
+    if (p.source !== 'db') return null;
+    if (p.host && p.owner_user_id !== null && users.byId(p.owner_user_id)?.role !== 'admin') {
+      const why = providerHostProblem(providerHosts, p.host);
+      if (why) return `host: ${why}`;
+    }
+    const dir = p.driver === 'freeswitch' ? (p.settings.trunk as { gateway_dir?: unknown } | null | undefined)?.gateway_dir : undefined;
+    const why = typeof dir === 'string' ? gatewayDirProblem(config.freeswitch.config_dir, dir) : null;
+    return why && `settings.trunk.gateway_dir: ${why}`;
+  };
   const gatewayFor = (p: Provider, sink: GatewaySink): Gateway | null => {
+    const refused = refusal(p);
+    if (refused) {
+      log.error({ provider: p.name, why: refused }, 'provider refused: held as down');
+      return null;
+    }
     if (p.driver === 'sandbox') return new SandboxGateway(p.id, sink, config.sandbox);
     if (p.driver === 'smpp') {
       const { endpoint, settings } = smppConfig(p);
@@ -186,6 +205,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     }
     if (p.driver === 'freeswitch') {
       const settings = freeswitchSettingsSchema.parse(p.settings);
+      if (settings.trunk) settings.trunk.gateway_dir ??= defaultGatewayDir(config.freeswitch.config_dir, settings.trunk.profile);
       const endpoint = { host: p.host ?? '127.0.0.1', port: p.port ?? 8021, password: p.password ?? 'ClueCon', dialstring: p.dialstring ?? 'sofia/gateway/{gateway}/{number}', prefix: p.prefix };
       return new FreeswitchGateway(p.id, endpoint, settings, tts, sink, log.child({ provider: p.name }), p.concurrency);
     }
@@ -322,6 +342,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       onJobCreated,
       wake: () => dispatcher.wake(),
       providerChanged: reloadProvider,
+      providerHosts,
+      freeswitchDir: config.freeswitch.config_dir,
       credentialsChanged: () => auth.forget(),
       prepareFax: (files, fine) => prepareFax(files, join(config.data_dir, 'media', 'fax'), { fine, office }),
       convertAudio: (bytes) => convertAudio(bytes, join(config.data_dir, 'media', 'audio'), config.media.max_audio_seconds),

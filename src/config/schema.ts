@@ -108,6 +108,21 @@ export const configSchema = z.strictObject({
       allow_private: z.array(z.string()).default([]),
     })
     .prefault({}),
+  agent_providers: z
+    .strictObject({
+      /**
+       * Host names, IPs or CIDRs that a provider made by an agent (reseller) or user may use although
+       * private or loopback. Other names are refused for them (a name can re-resolve to an internal address).
+       */
+      allow_hosts: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  freeswitch: z
+    .strictObject({
+      /** FreeSWITCH's configuration directory: providers' trunk files (settings.trunk.gateway_dir) are written only inside it. */
+      config_dir: z.string().regex(/^\//, 'an absolute directory path').default('/etc/freeswitch'),
+    })
+    .prefault({}),
   two_factor: z
     .strictObject({
       /** How long a sent code stays usable (the seed: 30 minutes by default, up to 5 hours). */

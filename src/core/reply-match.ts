@@ -14,22 +14,23 @@ const HAS_LETTER = /[A-Za-z]/;
  */
 export function sameAddress(a: string, b: string, country: string): boolean {
   if (HAS_LETTER.test(a) || HAS_LETTER.test(b)) return a.replace(/\s+/g, '').toLowerCase() === b.replace(/\s+/g, '').toLowerCase();
-  return canonicalNumber(a, country) === canonicalNumber(b, country);
+  return key(a, country) === key(b, country);
 }
 
 /**
  * The E.164 forms a reply's `from` may stand for, to look up the attempts sent to it (stored in
- * E.164): as given with "+", international without "+", and national in `country`.
+ * E.164), cheapest first: as given with "+" (or "00"), or international without "+"; then national
+ * in `country` (a libphonenumber parse, so only when the first found nothing).
  */
-export function numberForms(from: string, country: string): [string, string] {
+export function* numberForms(from: string, country: string): Generator<string> {
   const s = from.trim();
-  if (HAS_LETTER.test(s)) return [s, s];
+  if (HAS_LETTER.test(s)) return yield s;
   const digits = s.replace(/\D/g, '');
-  if (s.startsWith('+') || digits.startsWith('00')) {
-    const e164 = canonicalNumber(s, country);
-    return [e164, e164];
-  }
-  return ['+' + digits, canonicalNumber(s, country)];
+  if (s.startsWith('+')) return yield '+' + digits;
+  if (digits.startsWith('00')) return yield '+' + digits.slice(2);
+  yield '+' + digits;
+  const national = canonicalNumber(s, country);
+  if (national !== '+' + digits) yield national;
 }
 
 /** A 2-way message sent to the reply's number: its job's sender, the provider it went through, the owner's country. */
@@ -45,9 +46,26 @@ export interface ReplyAddress {
   providerId: number | null;
 }
 
-/** Could `reply` answer `sent`? A job without a sender went out with its provider's default one. */
-export function answers(sent: SentMessage, reply: ReplyAddress): boolean {
-  if (reply.to === null) return true; // the peer did not say which number it went to
-  if (sent.sender === null) return reply.providerId === null || sent.providerId === reply.providerId;
-  return sameAddress(sent.sender, reply.to, sent.country);
+/** Senders and the numbers replies go to are few and recur: their E.164 forms are kept (bounded). */
+const canonical = new Map<string, string>();
+const CANONICAL_MAX = 10_000;
+function key(address: string, country: string): string {
+  if (address.startsWith('+')) return canonicalNumber(address, country); // no parse: "+" and digits
+  const k = country + ' ' + address;
+  let v = canonical.get(k);
+  if (v === undefined) {
+    if (canonical.size >= CANONICAL_MAX) canonical.clear();
+    canonical.set(k, (v = canonicalNumber(address, country)));
+  }
+  return v;
+}
+
+/**
+ * Could a reply answer a sent message? Made once per reply, asked of many messages. A job without a sender went
+ * out with its provider's default one: only a reply through that provider answers it.
+ */
+export function replyMatcher(reply: ReplyAddress): (sent: SentMessage) => boolean {
+  const to = reply.to;
+  if (to === null) return () => true; // the peer did not say which number it went to
+  return (sent) => (sent.sender === null ? reply.providerId === null || sent.providerId === reply.providerId : sameAddress(sent.sender, to, sent.country));
 }

@@ -1,5 +1,12 @@
 import type { Db } from './db.js';
-import { answers, numberForms } from '../core/reply-match.js';
+import { numberForms, replyMatcher } from '../core/reply-match.js';
+
+/**
+ * How many of the messages last sent to a number a reply is matched among. Reply windows are hours to
+ * days (the v1 API's `expires`: at most 30 days), so the job a reply answers is among them; the bound
+ * keeps a number that was sent a great deal from costing a scan of everything it was ever sent.
+ */
+const LOOKBACK = 1000;
 
 /** Inbound messages, reply matching and the opt-out list. */
 export class ReplyStore {
@@ -10,12 +17,13 @@ export class ReplyStore {
       insertInbound: db.prepare(
         `INSERT INTO inbound (provider_id, user_id, channel, sender, receiver, body, job_id, recipient_id, received_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      // 2-way attempts to this number, newest first, of one user's jobs when it is given. attempts_destination
-      // holds them in id order: read backwards (no sort), stopped at the first that fits.
+      // The 2-way attempts among the newest LOOKBACK to this number, newest first, of one user's jobs when
+      // it is given. attempts_destination holds a number's attempts in id order: read backwards.
       replyCandidates: db.prepare(
         `SELECT a.recipient_id, a.job_id, a.provider_id, j.sender, j.reply_until, u.country
-         FROM attempts a JOIN jobs j ON j.id = a.job_id JOIN users u ON u.id = j.user_id
-         WHERE a.destination = @to AND j.channel IN ('sms2way', 'mms') AND (@user IS NULL OR j.user_id = @user)
+         FROM (SELECT id, recipient_id, job_id, provider_id FROM attempts WHERE destination = @to ORDER BY id DESC LIMIT ${LOOKBACK}) a
+         JOIN jobs j ON j.id = a.job_id JOIN users u ON u.id = j.user_id
+         WHERE j.channel IN ('sms2way', 'mms') AND (@user IS NULL OR j.user_id = @user)
          ORDER BY a.id DESC`,
       ),
       isOptedOut: db.prepare(`SELECT 1 FROM opt_outs WHERE user_id = ? AND address = ?`),
@@ -34,17 +42,19 @@ export class ReplyStore {
    * open (its reply window not passed); else the last one, to record a late reply (not forwarded).
    */
   replyTarget(m: ReplyQuery): { recipient_id: number; job_id: number } | undefined {
-    let late: { recipient_id: number; job_id: number } | undefined;
-    // At most one spelling is a number we send to (the other is not valid E.164): one at a time, each in order.
-    for (const to of new Set(numberForms(m.from, this.country))) {
+    const fits = replyMatcher(m);
+    // At most one spelling is a number we send to (the others are not valid E.164): the first that matches.
+    for (const to of numberForms(m.from, this.country)) {
+      let late: { recipient_id: number; job_id: number } | undefined;
       for (const r of this.s.replyCandidates.iterate({ to, user: m.userId }) as IterableIterator<Candidate>) {
-        if (!answers({ sender: r.sender, providerId: r.provider_id, country: r.country }, m)) continue;
+        if (!fits({ sender: r.sender, providerId: r.provider_id, country: r.country })) continue;
         const target = { recipient_id: r.recipient_id, job_id: r.job_id };
         if (r.reply_until === null || m.at < r.reply_until) return target;
         late ??= target;
       }
+      if (late) return late;
     }
-    return late;
+    return undefined;
   }
 
   isOptedOut(userId: number, address: string): boolean {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDaemon, basic, type TestDaemon, bearer } from '../helpers/daemon.js';
 import { TestSmsc } from '../peers/smsc.js';
+import { createServer, type Socket } from 'node:net';
 
 let d: TestDaemon;
 let admin: string;
@@ -12,8 +13,9 @@ let aliceId: number;
 const login = (username: string, password: string) => bearer(d, username, password);
 
 beforeAll(async () => {
-  // No sandbox: the trunks made in the provider test are the only way out.
-  d = await testDaemon({ sandbox: { enabled: false } });
+  // No sandbox: the trunks made in the provider test are the only way out. The test SMSC's loopback
+  // address is allow-listed for resellers' providers, as an administrator would a private SMSC.
+  d = await testDaemon({ sandbox: { enabled: false }, agent_providers: { allow_hosts: ['127.0.0.1'] } });
   d.addUser('root', 'admin', { password: 'root-secret' });
   agentId = d.addUser('reseller', 'agent', { password: 'reseller-secret' }).id;
   aliceId = d.addUser('alice', 'user', { password: 'alice-secret', agent: agentId }).id;
@@ -176,6 +178,57 @@ describe('ICTCore face: providers', () => {
       await smsc.close();
     }
   }, 40_000);
+  it('keeps a reseller\'s providers off internal addresses unless allow-listed, and refuses host names it could re-resolve', async () => {
+    // A listener on a loopback address that is not allow-listed: the daemon must never connect to it.
+    const sockets: Socket[] = [];
+    const trap = createServer((sock) => sockets.push(sock));
+    await new Promise<void>((r) => trap.listen(0, '127.0.0.2', r));
+    const port = (trap.address() as { port: number }).port;
+    try {
+      const before = d.db.prepare('SELECT id, host FROM providers ORDER BY id').all();
+      const body = (name: string, host: string, type = 'smpp') => ({ name, type, service_flag: 4, host, port, username: 'esme', password: 'secret' });
+      for (const [host, why] of [
+        ['127.0.0.2', /host: 127\.0\.0\.2 is a loopback address/],
+        ['10.1.2.3', /host: 10\.1\.2\.3 is a private address/],
+        ['169.254.169.254', /host: 169\.254\.169\.254 is a linkLocal address/],
+        ['0.0.0.0', /host: 0\.0\.0\.0 is a unspecified address/],
+        ['::1', /host: ::1 is a loopback address/],
+        ['::ffff:127.0.0.2', /host: .*loopback/],
+        ['localhost', /host: .*IP address, not a name/],
+        ['smsc.example.com', /host: .*IP address, not a name/],
+        ['2130706434', /host: .*IP address, not a name/],
+      ] as const) {
+        for (const type of ['smpp', 'kannel']) {
+          const r = await d.api('POST', '/providers', { auth: agent, body: body(`evil-${type}-${host.replace(/[^A-Za-z0-9]/g, '_')}`, host, type) });
+          expect(r.status, `${type} ${host}`).toBe(412);
+          expect(r.json.error.message).toMatch(/Data validation failed, for host: /);
+          expect(r.json.error.message).toMatch(why);
+        }
+      }
+      // Nor make the daemon read a file of its choosing.
+      const ca = await d.api('POST', '/providers', { auth: agent, body: { ...body('evil-ca', '127.0.0.1'), settings: JSON.stringify({ tls: true, tls_ca_file: '/etc/shadow' }) } });
+      expect(ca.status).toBe(412);
+      expect(ca.json.error.message).toMatch(/for settings\.tls_ca_file: only an administrator sets it/);
+      // Nor can it move an allowed provider there.
+      const ok = await d.api('POST', '/providers', { auth: agent, body: { ...body('reseller-ok', '127.0.0.1'), settings: JSON.stringify({ reconnect_min_ms: 50, reconnect_max_ms: 200 }) } });
+      expect(ok.status, ok.text).toBe(200);
+      const moved = await d.api('PUT', `/providers/${ok.json}`, { auth: agent, body: { host: '127.0.0.2' } });
+      expect(moved.status).toBe(412);
+      expect(moved.json.error.message).toMatch(/host: 127\.0\.0\.2 is a loopback address/);
+      expect((d.db.prepare('SELECT host FROM providers WHERE id = ?').get(ok.json) as { host: string }).host).toBe('127.0.0.1');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sockets).toHaveLength(0);
+      expect(d.db.prepare('SELECT id, host FROM providers WHERE id <> ? ORDER BY id').all(ok.json)).toEqual(before);
+      // An administrator may use any host, and its provider does connect there.
+      const mine = await d.api('POST', '/providers', { auth: admin, body: { ...body('admin-internal', '127.0.0.2'), settings: JSON.stringify({ reconnect_min_ms: 50, reconnect_max_ms: 200 }) } });
+      expect(mine.status, mine.text).toBe(200);
+      await d.waitFor(() => sockets.length > 0);
+      for (const id of [ok.json, mine.json]) expect((await d.api('DELETE', `/providers/${id}`, { auth: admin })).status).toBe(200);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => trap.close(r));
+    }
+  });
 });
 
 describe('v1 API: user_list_ids are ICTCore groups', () => {

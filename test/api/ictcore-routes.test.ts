@@ -17,7 +17,7 @@ const make = async (path: string, body: unknown, auth = alice) => {
 };
 
 beforeAll(async () => {
-  d = await testDaemon();
+  d = await testDaemon({ agent_providers: { allow_hosts: ['127.0.0.1'] } });
   ids.alice = d.addUser('alice', 'agent', { password: 'alice-secret' }).id;
   d.addUser('bob', 'agent', { password: 'bob-secret' });
   alice = await login('alice', 'alice-secret');

@@ -9,6 +9,7 @@ import type { Permission } from '../../core/permissions.js';
 import type { Row } from '../../store/owned.js';
 import type { Tokens } from './token.js';
 import type { Logins } from '../login-limiter.js';
+import type { AddressPolicy } from '../../net/address-policy.js';
 import { ApiError } from '../errors.js';
 
 /** What the ICTCore face needs from the daemon. */
@@ -30,6 +31,10 @@ export interface IctcoreDeps {
   wake: () => void;
   /** A user's password, name or state changed: forget remembered credentials (Basic auth faces). */
   credentialsChanged: () => void;
+  /** The addresses a provider that is not an administrator's may use (agent_providers.allow_hosts). */
+  providerHosts: AddressPolicy;
+  /** FreeSWITCH's configuration directory: trunk files go only inside it. */
+  freeswitchDir: string;
   /** A provider was created, changed or deleted: apply it to the running daemon. */
   providerChanged: (id: number) => Promise<void>;
   /** Documents → one fax TIFF on disk (converted once per content); throws MediaRefused naming the file. */

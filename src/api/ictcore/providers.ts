@@ -6,6 +6,9 @@ import { DRIVERS, providerConfigSchema, type ProviderConfig } from '../../config
 import type { Service } from '../../core/model.js';
 import { flag, idParam, listFilter, parseBody, seconds } from './fields.js';
 import { ApiError } from '../errors.js';
+import type { UserRow } from '../../store/users.js';
+import { providerHostProblem } from '../../net/provider-hosts.js';
+import { defaultGatewayDir, gatewayDirProblem } from '../../gateways/freeswitch/trunk-dir.js';
 
 /** ICTCore's gateway flags (Freeswitch 8, Kannel 2, Sendmail 4) and ours for the drivers it lacks. */
 const GATEWAY_FLAG: Record<(typeof DRIVERS)[number], number> = { kannel: 2, smtp: 4, freeswitch: 8, smpp: 16, sandbox: 32 };
@@ -122,6 +125,29 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
     if (forChange && p.source !== 'db') throw new ApiError(423, `provider ${p.name} is declared in the configuration file; change it there`);
     return p;
   };
+  /**
+   * Where a provider may make the daemon connect and write: a reseller's (anyone but an administrator)
+   * only to allowed addresses, its trunk file only where the administrator put it; anyone's trunk file
+   * only inside FreeSWITCH's directory.
+   */
+  const confine = (user: UserRow, config: ProviderConfig, base: Provider | null) => {
+    const refuse = (field: string, why: string) => new ApiError(412, `Data validation failed, for ${field}: ${why}`);
+    if (user.role !== 'admin' && config.host !== null) {
+      const why = providerHostProblem(ctx.deps.providerHosts, config.host);
+      if (why) throw refuse('host', why);
+    }
+    // A file the daemon reads: the administrator's to name, like a trunk's directory.
+    const caFile = config.driver === 'smpp' ? config.settings.tls_ca_file : undefined;
+    if (user.role !== 'admin' && caFile !== undefined && caFile !== null && caFile !== base?.settings.tls_ca_file) throw refuse('settings.tls_ca_file', 'only an administrator sets it');
+    const trunk = config.driver === 'freeswitch' ? (config.settings.trunk as { gateway_dir?: unknown; profile?: unknown } | null | undefined) : null;
+    if (!trunk || trunk.gateway_dir === undefined) return;
+    const dir = String(trunk.gateway_dir);
+    const stored = (base?.settings.trunk as { gateway_dir?: unknown } | null | undefined)?.gateway_dir;
+    const fallback = defaultGatewayDir(ctx.deps.freeswitchDir, typeof trunk.profile === 'string' ? trunk.profile : 'external');
+    if (user.role !== 'admin' && dir !== stored) throw refuse('settings.trunk.gateway_dir', `only an administrator sets it; leave it out for ${fallback}`);
+    const why = gatewayDirProblem(ctx.deps.freeswitchDir, dir);
+    if (why) throw refuse('settings.trunk.gateway_dir', why);
+  };
   const nameTaken = (name: string, except: number | null) => {
     const other = store.byName(name);
     if (other && other.id !== except) throw new ApiError(412, `Data validation failed, for name: "${name}" is taken`);
@@ -130,6 +156,7 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
   app.post('/providers', async (req) => {
     const user = ctx.authorize(req, 'provider_create');
     const config = toConfig(parseBody(providerBody, req.body), null);
+    confine(user, config, null);
     nameTaken(config.name, null);
     const id = store.insert(config, user.id, ctx.deps.clock.now());
     await ctx.deps.providerChanged(id);
@@ -149,9 +176,10 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
     return present(load(req, false));
   });
   app.put('/providers/:id', async (req) => {
-    ctx.authorize(req, 'provider_update');
+    const user = ctx.authorize(req, 'provider_update');
     const p = load(req, true);
     const config = toConfig(parseBody(providerBody.partial(), req.body), p);
+    confine(user, config, p);
     nameTaken(config.name, p.id);
     store.update(p.id, config, ctx.deps.clock.now());
     await ctx.deps.providerChanged(p.id);

@@ -19,7 +19,8 @@ export const freeswitchSettingsSchema = z.strictObject({
    */
   trunk: z
     .strictObject({
-      gateway_dir: z.string().regex(/^\/[A-Za-z0-9_./-]+$/, 'an absolute directory path'),
+      /** Inside freeswitch.config_dir; default <config_dir>/sip_profiles/<profile> (filled in when the gateway is built). */
+      gateway_dir: z.string().regex(/^\/[A-Za-z0-9_./-]+$/, 'an absolute directory path').optional(),
       profile: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('external'),
       realm: z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/, 'a host name or address, with an optional port'),
       proxy: z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/).nullable().default(null),

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FreeswitchSettings } from './settings.js';
 
@@ -27,12 +27,15 @@ export function gatewayXml(name: string, t: Trunk): string {
 
 /** Write the file if it changed; returns whether FreeSWITCH must reload the gateway. */
 export function writeGateway(name: string, t: Trunk): boolean {
+  if (!t.gateway_dir) throw new Error('the trunk has no gateway_dir');
   mkdirSync(t.gateway_dir, { recursive: true });
   const file = join(t.gateway_dir, `switchpost-${name}.xml`);
   const xml = gatewayXml(name, t);
   if (existsSync(file) && readFileSync(file, 'utf8') === xml) return false;
   const tmp = `${file}.tmp`;
-  writeFileSync(tmp, xml, { mode: 0o640 });
+  // A new file, never through a link left at the temporary name.
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, xml, { mode: 0o640, flag: 'wx' });
   renameSync(tmp, file);
   return true;
 }

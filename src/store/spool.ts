@@ -120,9 +120,10 @@ export class SpoolStore {
         `SELECT COALESCE(SUM(parts), 0) AS pages FROM attempts WHERE recipient_id = ? AND status = 'failed_retryable' AND parts > 0
            AND id > COALESCE((SELECT MAX(id) FROM attempts WHERE recipient_id = ? AND status = 'delivered'), 0)`,
       ),
+      // A T.38 failure is an attempt stored under core/fax.ts's T38_FAILURE_CODE (read from mod_spandsp's fax_t38_status).
       faxT38Failed: db.prepare(
         `SELECT 1 FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE a.destination = ? AND j.channel = 'fax' AND a.ended_at > ?
-           AND (a.response LIKE '%T.38%' OR a.response LIKE '%T38%') LIMIT 1`,
+           AND a.response LIKE 'fax!_t38!_%' ESCAPE '!' LIMIT 1`,
       ),
       insertResult: db.prepare(`INSERT INTO results (attempt_id, recipient_id, job_id, kind, value, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       jobCounters: db.prepare(

@@ -168,7 +168,7 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     for (let i = 1; i <= 2; i++) doc.addPage([595, 842]).drawText(`Fax page ${i}`, { x: 50, y: 750, size: 30, font });
     const pdf = Buffer.from(await doc.save()).toString('base64');
     let calls = 0;
-    const { d, peer, u } = await start((call) => (call.number === '61491570157' && ++calls === 1 ? { answer: true, fax: { success: false, pages: 1, total: 2, code: 49, text: 'The call dropped prematurely' } } : { answer: true, fax: { success: true, pages: 2, total: 2 } }));
+    const { d, peer, u } = await start((call) => (call.number === '61491570157' && ++calls === 1 ? { answer: true, fax: { success: false, pages: 1, total: 2, code: 49 } } : { answer: true, fax: { success: true, pages: 2, total: 2 } }));
     await d.api('PUT', `/api/v1/users/${u.id}`, { auth: u.auth, body: { fax_header_text: 'Acme Pty Ltd' } });
     const job = await post(d, u.auth, { job_type: 'fax', job_name: 'fax test', use_high_resolution: true, files: [{ name: 'letter.pdf', base64content: pdf }], recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] });
     await d.waitFor(complete(d, job), 15_000);
@@ -179,20 +179,71 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(peer.executed.filter((x) => x.uuid === first).map((x) => [x.app, x.data])).toEqual([['set', 'fax_header=Acme Pty Ltd'], ['txfax', content.fax_file], ['hangup', 'NORMAL_CLEARING']]);
     expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 1], ['delivered', 2]]);
     const failed = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? AND status = 'failed_retryable'`).get(job) as { response: string };
-    expect(failed.response).toMatch(/fax_49 fax failed: The call dropped prematurely \(1 of 2 pages\)/);
+    // A page went over T.38: T.38 works to that number, the retry offers it again.
+    expect(failed.response).toBe('fax_49 fax failed: The call dropped prematurely (1 of 2 pages, T.38 negotiated)');
     // The retry starts after the page that arrived (mod_spandsp's fax_start_page, 0-based).
     const toSecond = peer.originates.filter((o) => o.number === '61491570157');
-    expect(toSecond.map((o) => o.vars.fax_start_page)).toEqual([undefined, '1']);
+    expect(toSecond.map((o) => [o.vars.fax_start_page, o.vars.fax_enable_t38_request])).toEqual([[undefined, 'true'], ['1', 'true']]);
     expect(d.db.prepare(`SELECT value FROM results WHERE job_id = ? AND kind = 'fax_pages'`).all(job)).toEqual([{ value: '2' }, { value: '2' }]);
   });
 
-  it('fax: after a T.38 negotiation failure the next try to that number goes in audio mode', async () => {
+  const faxJob = { job_type: 'fax', files: [{ name: 'note.txt', base64content: Buffer.from('hello').toString('base64') }], recipients: [{ destination: '+61491570156' }] };
+  const t38Vars = (p: EslPeer) => p.originates.map((o) => [o.vars.fax_enable_t38, o.vars.fax_enable_t38_request]);
+
+  it('fax: after a T.38 failure (fax_t38_status negotiated, no page went) the next try to that number goes in audio mode', async () => {
     let n = 0;
-    const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, fax: { success: false, pages: 0, total: 1, code: 66, text: 'T.38 negotiation failed' } } : { answer: true, fax: { success: true, pages: 1, total: 1 } }));
-    const job = await post(d, u.auth, { job_type: 'fax', files: [{ name: 'note.txt', base64content: Buffer.from('hello').toString('base64') }], recipients: [{ destination: '+61491570156' }] });
+    // spandsp's 20: "Received no response to DCS or TCF", over a T.38 that was negotiated.
+    const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, t38: 'negotiate', fax: { success: false, pages: 0, total: 1, code: 20 } } : { answer: true, fax: { success: true, pages: 1, total: 1 } }));
+    const job = await post(d, u.auth, faxJob);
     await d.waitFor(complete(d, job), 15_000);
-    expect(peer.originates.map((o) => [o.vars.fax_enable_t38, o.vars.fax_enable_t38_request])).toEqual([['true', 'true'], ['false', 'false']]);
+    expect(t38Vars(peer)).toEqual([['true', 'true'], ['false', 'false']]);
     expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 2 });
+    const first = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? ORDER BY id LIMIT 1`).get(job) as { response: string };
+    expect(first.response).toBe('fax_t38_20 fax failed: Received no response to DCS or TCF (0 of 1 pages, T.38 negotiated)');
+  });
+
+  it('fax: a failure after the far end refused T.38 (fax_t38_status refused: it went on in audio) is no T.38 failure', async () => {
+    let n = 0;
+    const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, t38: 'refuse', fax: { success: false, pages: 0, total: 1, code: 3 } } : { answer: true, fax: { success: true, pages: 1, total: 1 } }));
+    const job = await post(d, u.auth, faxJob);
+    await d.waitFor(complete(d, job), 15_000);
+    expect(t38Vars(peer)).toEqual([['true', 'true'], ['true', 'true']]);
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 2 });
+  });
+
+  it('fax over loopback with T.38 requested: FreeSWITCH never answers, txfax waits, our negotiation timeout hangs up, and the next try goes in audio', async () => {
+    let n = 0;
+    const { d, peer, u } = await start(() => (++n === 1 ? { answer: true } : { answer: true, fax: { success: true, pages: 1, total: 1 } }), { t38: 'request', fax_negotiation_timeout_s: 1 }, { dialstring: 'loopback/{number}/default' });
+    const job = await post(d, u.auth, faxJob);
+    await d.waitFor(() => peer.executed.some((x) => x.app === 'txfax'));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(rows(d, job)[0]!.state).toBe('submitted'); // txfax still waits for an answer to its T.38 request
+    await d.waitFor(complete(d, job), 15_000);
+    expect(peer.originates.map((o) => o.endpoint)).toEqual(['loopback/61491570156/default', 'loopback/61491570156/default']);
+    expect(t38Vars(peer)).toEqual([['true', 'true'], ['false', 'false']]);
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 2 });
+    const first = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? ORDER BY id LIMIT 1`).get(job) as { response: string };
+    expect(first.response).toBe('fax_t38_49 fax failed: The call dropped prematurely (0 of 1 pages, T.38 requested)');
+  });
+
+  it('fax over loopback by default goes in audio mode (T.38 off) and goes through the first time', async () => {
+    const { d, peer, u } = await start(() => ({ answer: true, fax: { success: true, pages: 1, total: 1 } }), {}, { dialstring: 'loopback/{number}/default' });
+    const job = await post(d, u.auth, faxJob);
+    await d.waitFor(complete(d, job), 15_000);
+    expect(t38Vars(peer)).toEqual([['false', 'false']]);
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 1 });
+  });
+
+  it('fax: the provider\'s t38 setting (off, accept) sets mod_spandsp\'s variables', async () => {
+    for (const [t38, want] of [['off', ['false', 'false']], ['accept', ['true', 'false']]] as const) {
+      const { d, peer, u } = await start(() => ({ answer: true, fax: { success: true, pages: 1, total: 1 } }), { t38 });
+      const job = await post(d, u.auth, faxJob);
+      await d.waitFor(complete(d, job), 15_000);
+      expect(t38Vars(peer), t38).toEqual([want]);
+      expect(rows(d, job)[0]!.state).toBe('delivered');
+      await d.close();
+      await peer.close();
+    }
   });
 
   it('fax: what a try left (pages received, T.38 failed) is kept in the spool, so a restart neither resends pages nor offers T.38 again', async () => {
@@ -201,8 +252,8 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     for (let i = 0; i < 3; i++) doc.addPage([595, 842]);
     const pdf = Buffer.from(await doc.save()).toString('base64');
     const outcomes = [
-      { answer: true, fax: { success: false, pages: 2, total: 3, code: 49, text: 'The call dropped prematurely' } },
-      { answer: true, fax: { success: false, pages: 0, total: 3, code: 66, text: 'T.38 negotiation failed' } },
+      { answer: true, fax: { success: false, pages: 2, total: 3, code: 49 } },
+      { answer: true, t38: 'negotiate', fax: { success: false, pages: 0, total: 3, code: 20 } },
       { answer: true, fax: { success: true, pages: 1, total: 3 } },
     ];
     let n = 0;

@@ -7,6 +7,16 @@
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 
+/** spandsp's t30_completion_code_to_str() for the result codes the tests use (t30.h's T30_ERR_* order). */
+const T30_TEXT = {
+  0: 'OK',
+  2: 'Timed out waiting for initial communication',
+  3: 'Timed out waiting for the first message',
+  6: 'Failed to train with any of the compatible modems',
+  20: 'Received no response to DCS or TCF',
+  49: 'The call dropped prematurely',
+};
+
 const DISCONNECT = 'Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n';
 
 /** Split an originate argument: `{a=b,c='d e'}sofia/gateway/gw/123 &park()` → vars, endpoint, application. */
@@ -312,22 +322,7 @@ export class EslPeer {
     // What the application reports when the channel hangs up under it (see hangup()).
     ch.running = { appUuid, done: (fields) => this.emit('CHANNEL_EXECUTE_COMPLETE', { ...fields, Application: app, 'Application-Data': data, 'Application-Response': app === 'playback' ? 'PLAYBACK ERROR' : '', 'Application-UUID': appUuid }) };
     if (app === 'hangup') return this.hangup(ch, data || 'NORMAL_CLEARING');
-    if (app === 'txfax') {
-      // spandsp's report, as mod_spandsp sets it: fax_success, fax_result_code/text, pages.
-      // fax_start_page (0-based) skips pages a previous call delivered; the rest are "sent" this time.
-      const start = Number(ch.vars.fax_start_page ?? 0);
-      const planned = ch.plan.fax ?? { success: true, pages: 1, total: 1 };
-      const f = start > 0 && planned.success ? { ...planned, pages: (planned.total ?? planned.pages) - start } : planned;
-      ch.timers.push(setTimeout(() => done('', {
-        variable_fax_success: f.success ? '1' : '0',
-        variable_fax_result_code: f.success ? '0' : String(f.code ?? 49),
-        variable_fax_result_text: f.success ? 'OK' : (f.text ?? 'The call dropped prematurely'),
-        variable_fax_document_transferred_pages: String(f.pages),
-        variable_fax_document_total_pages: String(f.total ?? f.pages),
-        variable_fax_ecm_used: 'on',
-      }), ch.plan.playMs ?? 5));
-      return;
-    }
+    if (app === 'txfax') return this.txfax(ch, done, data);
     if (app === 'play_and_get_digits') {
       const parts = data.split(' ');
       const varName = parts[7] || 'digits';
@@ -340,6 +335,59 @@ export class EslPeer {
       return;
     }
     ch.timers.push(setTimeout(() => done(app === 'playback' ? 'FILE PLAYED' : '+OK'), ch.plan.playMs ?? 5));
+  }
+
+  /**
+   * mod_spandsp's txfax. T.38 per the channel's fax_enable_t38 / fax_enable_t38_request and the far
+   * end (plan.t38: 'negotiate' | 'refuse' | 'silent'; a loopback/ endpoint never answers a T.38
+   * request, so txfax then waits for ever, as FreeSWITCH 1.10 does). Phase B fires
+   * CUSTOM spandsp::txfaxnegociateresult; the end sets fax_success, fax_result_code/_text (spandsp's
+   * t30 completion codes), fax_document_*_pages and fax_t38_status (off, requested, negotiated,
+   * refused), on the channel and in CUSTOM spandsp::txfaxresult. A hangup mid-fax ends it with 49.
+   * fax_start_page (0-based) skips pages a previous call delivered; the rest are "sent" this time.
+   */
+  txfax(ch, done, data) {
+    const on = (v) => /^(true|1|yes|on|enabled|active|allow)$/i.test(String(v ?? ''));
+    const request = on(ch.vars.fax_enable_t38) && on(ch.vars.fax_enable_t38_request);
+    const farEnd = ch.plan.t38 ?? (ch.endpoint.startsWith('loopback/') ? 'silent' : 'negotiate');
+    const t38 = !request ? 'off' : farEnd === 'negotiate' ? 'negotiated' : farEnd === 'refuse' ? 'refused' : 'requested';
+    const start = Number(ch.vars.fax_start_page ?? 0);
+    const planned = ch.plan.fax ?? { success: true, pages: 1, total: 1 };
+    const total = planned.total ?? planned.pages;
+    const result = (success, code, pages) => {
+      const text = T30_TEXT[code];
+      if (text === undefined) throw new Error(`the peer knows no spandsp result code ${code}`);
+      return {
+        variable_fax_success: success ? '1' : '0',
+        variable_fax_result_code: String(code),
+        variable_fax_result_text: text,
+        variable_fax_document_transferred_pages: String(pages),
+        variable_fax_document_total_pages: String(total),
+        variable_fax_ecm_used: 'on',
+        variable_fax_t38_status: t38,
+      };
+    };
+    const ended = (fields) => {
+      Object.assign(ch.vars, Object.fromEntries(Object.entries(fields).map(([k, v]) => [k.replace(/^variable_/, ''), v])));
+      this.emit('CUSTOM', { ...this.channelFields(ch), 'Event-Subclass': 'spandsp::txfaxresult', 'fax-success': fields.variable_fax_success, 'fax-result-code': fields.variable_fax_result_code, 'fax-result-text': fields.variable_fax_result_text, 'fax-document-transferred-pages': fields.variable_fax_document_transferred_pages, 'fax-document-total-pages': fields.variable_fax_document_total_pages, 'fax-t38-status': t38 });
+    };
+    // Hung up under the fax: spandsp ends with "The call dropped prematurely".
+    const running = ch.running;
+    running.done = (fields) => {
+      const f = result(false, 49, 0);
+      ended(f);
+      this.emit('CHANNEL_EXECUTE_COMPLETE', { ...fields, ...f, Application: 'txfax', 'Application-Data': data, 'Application-Response': '', 'Application-UUID': running.appUuid });
+    };
+    if (t38 === 'requested') return; // nobody answers the re-INVITE: txfax waits until the call is hung up
+    ch.timers.push(setTimeout(() => {
+      this.emit('CUSTOM', { ...this.channelFields(ch), 'Event-Subclass': 'spandsp::txfaxnegociateresult', uuid: ch.uuid, 'fax-transfer-rate': '14400', 'fax-ecm-used': 'on', 'fax-t38-status': t38, 'fax-local-station-id': ch.vars.fax_ident ?? '', 'fax-remote-station-id': '', 'fax-document-total-pages': String(total) });
+    }, 1));
+    const pages = start > 0 && planned.success ? total - start : planned.pages;
+    ch.timers.push(setTimeout(() => {
+      const f = planned.success ? result(true, 0, pages) : result(false, planned.code ?? 49, pages);
+      ended(f);
+      done('', f);
+    }, ch.plan.playMs ?? 5));
   }
 
   hangup(ch, cause) {

@@ -6,6 +6,7 @@ import type { Outcome } from '../../core/outcomes.js';
 import { callPlan, planTexts, type CallPlan } from '../../core/call-plan.js';
 import { checkFile, dialNumber, dialstring, DialError, originateArg } from '../../core/originate.js';
 import { hangupOutcome } from '../../core/hangup.js';
+import { defaultT38, t38Failed, t38Variables, T38_FAILURE_CODE, type T38Mode } from '../../core/fax.js';
 import type { TtsRenderer } from '../../media/tts.js';
 import { EslError, EslLink, type EslEvent } from './esl-link.js';
 import type { FreeswitchSettings } from './settings.js';
@@ -35,6 +36,8 @@ interface FaxResult {
   text: string;
   pages: number;
   total: number;
+  /** mod_spandsp's fax_t38_status: off, requested, negotiated, refused. */
+  t38: string;
 }
 
 interface Call {
@@ -55,7 +58,7 @@ interface Call {
   watchdog: NodeJS.Timeout | null;
   /** Placed by a previous run and hung up by this one: unanswered, it is retried rather than failed. */
   adopted?: boolean;
-  fax?: { file: string; header: string | null; result: FaxResult | null; startPage: number; audio: boolean };
+  fax?: { file: string; header: string | null; result: FaxResult | null; startPage: number; audio: boolean; negotiated?: boolean; timer?: NodeJS.Timeout };
 }
 
 const KEY_VAR = 'switchpost_key';
@@ -65,7 +68,7 @@ const faxHistory = (d: Delivery): { startPage: number; audio: boolean } => {
   const h = d.extras.fax as { startPage?: unknown; audio?: unknown } | undefined;
   return { startPage: typeof h?.startPage === 'number' ? h.startPage : 0, audio: h?.audio === true };
 };
-const EVENTS = ['BACKGROUND_JOB', 'CHANNEL_ANSWER', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE', 'DTMF', 'CUSTOM', 'avmd::beep'];
+const EVENTS = ['BACKGROUND_JOB', 'CHANNEL_ANSWER', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE', 'DTMF', 'CUSTOM', 'avmd::beep', 'spandsp::txfaxnegociateresult'];
 
 /**
  * TTS and 2-way TTS calls through FreeSWITCH: texts rendered first, then bgapi originate with our own
@@ -80,6 +83,7 @@ export class FreeswitchGateway implements Gateway {
   private dialling = 0;
   private reserved = 0;
   private clearReserved: NodeJS.Immediate | null = null;
+  private readonly t38: T38Mode;
 
   constructor(
     readonly providerId: number,
@@ -94,6 +98,10 @@ export class FreeswitchGateway implements Gateway {
       { host: endpoint.host, port: endpoint.port, password: endpoint.password, events: EVENTS, timeoutMs: settings.esl_timeout_ms, reconnectMinMs: settings.reconnect_min_ms, reconnectMaxMs: settings.reconnect_max_ms },
       log,
     );
+    this.t38 = settings.t38 ?? defaultT38(endpoint.dialstring);
+    if (this.t38 === 'request' && endpoint.dialstring.startsWith('loopback/')) {
+      log.warn({ t38: this.t38 }, `T.38 is requested over a loopback endpoint, which never answers it: faxes wait fax_negotiation_timeout_s (${settings.fax_negotiation_timeout_s} s) and go again in audio`);
+    }
     this.link.on('event', (e: EslEvent) => this.onEvent(e));
     this.link.on('state', (up: boolean, reason: string) => {
       this.sink.health(providerId, up, up ? undefined : reason);
@@ -177,8 +185,8 @@ export class FreeswitchGateway implements Gateway {
       ignoreEarlyMedia: this.settings.ignore_early_media,
       variables: {
         ...(this.settings.amd === 'avmd' && !fax ? { execute_on_answer: 'avmd_start' } : {}),
-        // T.38 offered and accepted unless this number failed to negotiate it before; ECM always.
-        ...(fax ? { ...this.t38For(fax.audio), fax_use_ecm: 'true', ...(caller ? { fax_ident: caller.replace(/^\+/, '') } : {}) } : {}),
+        // T.38 as the provider says, unless it failed to this number before; ECM always.
+        ...(fax ? { ...t38Variables(this.t38, fax.audio), fax_use_ecm: 'true', ...(caller ? { fax_ident: caller.replace(/^\+/, '') } : {}) } : {}),
         // mod_spandsp's fax_start_page (0-based): a retry of a partial fax sends only what did not arrive.
         ...(fax && fax.startPage > 0 ? { fax_start_page: fax.startPage } : {}),
       },
@@ -229,6 +237,7 @@ export class FreeswitchGateway implements Gateway {
             text: e.get('variable_fax_result_text') ?? '',
             pages: num(e.get('variable_fax_document_transferred_pages')),
             total: num(e.get('variable_fax_document_total_pages')),
+            t38: e.get('variable_fax_t38_status') ?? 'off',
           };
         }
         if (e.get('Application') === 'play_and_get_digits') {
@@ -242,6 +251,12 @@ export class FreeswitchGateway implements Gateway {
         return this.next(call);
       }
       case 'CUSTOM':
+        if (e.get('Event-Subclass') === 'spandsp::txfaxnegociateresult' && call.fax) {
+          // spandsp's phase B: the fax machines are talking (over T.38 or audio); the fax will end by itself.
+          call.fax.negotiated = true;
+          if (call.fax.timer) clearTimeout(call.fax.timer);
+          return;
+        }
         if (e.get('Event-Subclass') !== 'avmd::beep' || call.voicemail) return;
         // An answering machine: stop what plays and leave the voicemail message instead.
         call.voicemail = true;
@@ -267,20 +282,16 @@ export class FreeswitchGateway implements Gateway {
     }
   }
 
-  /** T.38 offered and accepted, unless T.38 failed to this number before: then audio (G.711) mode. */
-  private t38For(audio: boolean): Record<string, string> {
-    const t38 = audio ? 'false' : 'true';
-    return { fax_enable_t38: t38, fax_enable_t38_request: t38 };
-  }
-
   /** A fax went only when spandsp says so and every page went; otherwise it is tried again by policy. */
   private faxOutcome(r: FaxResult | null, billsec: number, before: number): Outcome {
     // `before`: pages a previous try already delivered (this try started after them).
     if (r && r.success && r.total > 0 && before + r.pages >= r.total) {
       return { kind: 'receipt', status: 'delivered', code: r.code || '0', text: r.text || 'OK', cost: this.cost(billsec), call: { duration: billsec, keypress: null, voicemail: false, pages: before + r.pages } };
     }
-    const what = r ? `fax failed: ${r.text || 'no result'} (${before + r.pages} of ${r.total} pages)` : 'fax failed: the call ended before the fax did';
-    return { kind: 'failed', retryable: true, reason: what, code: r?.code ? `fax_${r.code}` : 'fax', ...(r && r.pages > 0 ? { pages: r.pages } : {}) };
+    const what = r ? `fax failed: ${r.text || 'no result'} (${before + r.pages} of ${r.total} pages, T.38 ${r.t38})` : 'fax failed: the call ended before the fax did';
+    // A T.38 failure is stored under its own code: the next tries to the number go in audio mode.
+    const code = r ? `${r && t38Failed(r.success, r.t38, r.pages) ? T38_FAILURE_CODE : 'fax_'}${r.code || 'none'}` : 'fax';
+    return { kind: 'failed', retryable: true, reason: what, code, ...(r && r.pages > 0 ? { pages: r.pages } : {}) };
   }
 
   private stepsFor(plan: CallPlan, files: Map<string, string>): Step[] {
@@ -317,6 +328,7 @@ export class FreeswitchGateway implements Gateway {
         break;
       case 'txfax':
         [app, arg] = ['txfax', step.file];
+        this.watchNegotiation(call);
         break;
       case 'hangup':
         [app, arg] = ['hangup', 'NORMAL_CLEARING'];
@@ -336,6 +348,18 @@ export class FreeswitchGateway implements Gateway {
     this.end(call, { kind: 'failed', retryable: true, reason: `FreeSWITCH refused ${app}: ${err.message}`, code: 'sendmsg' });
   }
 
+  /** A txfax with no fax negotiation within fax_negotiation_timeout_s never ends by itself: hang it up. */
+  private watchNegotiation(call: Call): void {
+    const fax = call.fax;
+    if (!fax) return;
+    fax.timer = setTimeout(() => {
+      if (fax.negotiated || call.ended) return;
+      this.log.warn({ uuid: call.uuid, t38: this.t38 }, 'no fax negotiation in time; hanging up');
+      void this.link.api('uuid_kill', `${call.uuid} RECOVERY_ON_TIMER_EXPIRE`).catch(() => undefined);
+    }, this.settings.fax_negotiation_timeout_s * 1000);
+    fax.timer.unref();
+  }
+
   private cost(billsec: number): number {
     return Math.round(((billsec / 60) * this.settings.cost_per_minute) * 10000) / 10000;
   }
@@ -349,6 +373,7 @@ export class FreeswitchGateway implements Gateway {
 
   private forget(call: Call): void {
     if (call.watchdog) clearTimeout(call.watchdog);
+    if (call.fax?.timer) clearTimeout(call.fax.timer);
     this.calls.delete(call.uuid);
     this.byJob.delete(call.jobUuid);
   }

@@ -14,6 +14,16 @@ export const freeswitchSettingsSchema = z.strictObject({
   /** A call still up after this long is hung up. */
   max_call_seconds: z.number().int().min(10).max(7200).default(600),
   /**
+   * T.38 for faxes: `request` (re-INVITE to T.38, and accept one), `accept` (only when the far end asks),
+   * `off` (audio, G.711). null: `off` over a loopback/ endpoint, which never answers a T.38 request, else `request`.
+   */
+  t38: z.enum(['off', 'request', 'accept']).nullable().default(null),
+  /**
+   * A txfax whose fax negotiation (spandsp::txfaxnegociateresult) has not come this long after it
+   * started is hung up: a T.38 request nobody answers leaves txfax waiting for ever.
+   */
+  fax_negotiation_timeout_s: z.number().int().min(1).max(600).default(60),
+  /**
    * The SIP trunk as a sofia gateway that the daemon writes into `gateway_dir` (FreeSWITCH's
    * sip_profiles/<profile>/ directory) and loads over ESL; null: the operator manages it.
    */

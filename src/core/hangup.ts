@@ -23,3 +23,19 @@ export function hangupOutcome(end: CallEnd): Outcome {
   if (INVALID.has(end.cause)) return { kind: 'failed', retryable: false, state: 'invalid', reason, code: end.cause };
   return { kind: 'failed', retryable: false, state: 'rejected', reason, code: end.cause };
 }
+
+/**
+ * What FreeSWITCH keeps of a call after its channel is gone: `api_hangup_hook` (run in the hangup
+ * state, variables expanded) stores `billsec:hangup_cause` with mod_hash under realm `switchpost`,
+ * so a call that ended while the event socket was down is billed to the end FreeSWITCH recorded.
+ */
+export const HANGUP_REALM = 'switchpost';
+
+/** The api_hangup_hook value for a call (set with uuid_setvar, which does not expand it). */
+export const hangupHook = (uuid: string): string => `hash insert/${HANGUP_REALM}/${uuid}/\${billsec}:\${hangup_cause}`;
+
+/** `hash select/switchpost/<uuid>`'s answer, or null when FreeSWITCH kept nothing. */
+export function keptCallEnd(value: string): { billsec: number; cause: string } | null {
+  const m = /^(\d{1,9}):([A-Z_]{1,64})$/.exec(value.trim());
+  return m ? { billsec: Number(m[1]), cause: m[2]! } : null;
+}

@@ -63,7 +63,7 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(steps[1]![1]).toBe(steps[2]![1]); // the message, twice
     expect(steps[0]![1]).not.toBe(steps[1]![1]); // the header, once
     for (const [, file] of steps.slice(0, 3)) expect(existsSync(file!)).toBe(true);
-    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 1, duration: 0, voicemail: 0 });
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 1, duration: peer.ended[0]!.billsec, voicemail: 0 });
     const attempt = d.db.prepare('SELECT peer_id FROM attempts WHERE job_id = ?').get(job) as { peer_id: string };
     expect(attempt.peer_id).toBe(call!.vars.origination_uuid);
     const report = (await d.api('GET', `/api/v1/jobs/${job}`, { auth: u.auth })).json.data.reports[0];
@@ -329,6 +329,7 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     while (states().some((r) => r.state !== 'delivered') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     expect(states().map((r) => r.state)).toEqual(['delivered', 'delivered']);
     expect(states()[1]!.reason).toBe('the call ended while the daemon was down');
+    expect((states()[1] as { duration: number | null }).duration).toBe(peer.ended.find((x) => x.uuid === uuids[1])!.billsec); // FreeSWITCH kept its end
     expect(peer.channels.size).toBe(0); // the call left up was hung up
     expect(peer.originates).toHaveLength(2); // nobody was dialled twice
   });
@@ -423,6 +424,34 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     peer.hangup(live!, 'NORMAL_CLEARING');
     await d.waitFor(complete(d, job));
     expect(rows(d, job).map((r) => [r.state, r.reason])).toEqual([['delivered', 'answered, 0 s'], ['delivered', 'the call ended while the event socket was down']]);
+  });
+
+  it('bills a call that ended while the event socket was lost to the end FreeSWITCH recorded, not to the reconnect', async () => {
+    const { d, peer, u } = await start(() => ({ answer: true, playMs: 60_000 }));
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Long message', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(() => peer.executed.length > 0);
+    const uuid = peer.originates[0]!.vars.origination_uuid;
+    // The daemon asked FreeSWITCH to keep the call's end (api_hangup_hook, stored with mod_hash).
+    expect(peer.channels.get(uuid)!.vars.api_hangup_hook).toBe(`hash insert/switchpost/${uuid}/\${billsec}:\${hangup_cause}`);
+    await peer.unreachable();
+    await new Promise((r) => setTimeout(r, 1100));
+    peer.hangupAll(); // the far end hangs up while nobody can listen
+    await new Promise((r) => setTimeout(r, 2500)); // the socket stays away a while longer
+    await peer.restart();
+    await d.waitFor(complete(d, job), 10_000);
+    const { billsec } = peer.ended[0]!;
+    expect(billsec).toBeGreaterThanOrEqual(1);
+    expect(billsec).toBeLessThanOrEqual(2);
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', reason: 'the call ended while the event socket was down', duration: billsec, cost: Math.round((billsec / 60) * 0.12 * 10000) / 10000 });
+    expect((peer as any).hashes.size).toBe(0); // read once, then deleted
+  });
+
+  it('a call ended normally leaves nothing kept in FreeSWITCH', async () => {
+    const { d, peer, u } = await start();
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hi', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(complete(d, job));
+    await d.waitFor(() => peer.commands.some((c) => c.line.startsWith('api hash delete/switchpost/')));
+    expect((peer as any).hashes.size).toBe(0);
   });
 
   it('finishes a call that ended while the event socket was down, after reconnecting', async () => {

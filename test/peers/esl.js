@@ -76,6 +76,8 @@ export class EslPeer {
     this.originates = [];
     this.channels = new Map();
     this.executed = [];
+    /** Calls hung up: uuid, cause, billsec as FreeSWITCH computed it. */
+    this.ended = [];
     /** sendmsg commands answered -ERR. */
     this.refused = [];
     this.authFailures = 0;
@@ -171,6 +173,30 @@ export class EslPeer {
     switch (command) {
       case 'uuid_exists':
         return this.channels.has(args.trim()) ? 'true' : 'false';
+      case 'uuid_setvar': {
+        // mod_commands: "<uuid> <var> [<value>]", the value as given (not expanded).
+        const [uuid, name, ...value] = args.trim().split(' ');
+        const ch = this.channels.get(uuid);
+        if (!ch) return '-ERR No such channel!\n';
+        ch.vars[name] = value.join(' ');
+        return '+OK\n';
+      }
+      case 'uuid_getvar': {
+        const [uuid, name] = args.trim().split(/\s+/);
+        const ch = this.channels.get(uuid);
+        if (!ch) return '-ERR No such channel!\n';
+        return ch.vars[name] ?? '_undef_';
+      }
+      case 'hash': {
+        // mod_hash's api: insert|select|delete/<realm>/<key>[/<value>], kept in memory by FreeSWITCH.
+        const [op, realm, key, ...rest] = args.trim().split('/');
+        this.hashes ??= new Map();
+        const k = `${realm}_${key}`;
+        if (op === 'insert' && rest.length) return this.hashes.set(k, rest.join('/')), '+OK\n';
+        if (op === 'select') return this.hashes.get(k) ?? '';
+        if (op === 'delete') return this.hashes.delete(k) ? '+OK\n' : '-ERR Not found\n';
+        return '-ERR Usage: hash insert|insert_ifempty|select|delete|delete_ifmatch/realm/key[/value]\n';
+      }
       case 'uuid_kill': {
         const [uuid, cause] = args.trim().split(/\s+/);
         const ch = this.channels.get(uuid);
@@ -395,14 +421,21 @@ export class EslPeer {
     this.channels.delete(ch.uuid);
     for (const t of ch.timers) clearTimeout(t);
     const now = Date.now();
-    const billsec = ch.answeredAt ? Math.round((now - ch.answeredAt) / 1000) : 0;
+    // switch_channel_set_timestamps(): whole seconds, billsec = end_epoch - answer_epoch.
+    const billsec = ch.answeredAt ? Math.floor(now / 1000) - Math.floor(ch.answeredAt / 1000) : 0;
+    Object.assign(ch.vars, { hangup_cause: cause, billsec: String(billsec), billmsec: String(ch.answeredAt ? now - ch.answeredAt : 0), answer_epoch: String(ch.answeredAt ? Math.floor(ch.answeredAt / 1000) : 0), end_epoch: String(Math.floor(now / 1000)) });
+    this.ended.push({ uuid: ch.uuid, cause, billsec });
+    // The hangup state runs api_hangup_hook (variables expanded) before CHANNEL_HANGUP_COMPLETE.
+    const hook = ch.vars.api_hangup_hook;
+    if (hook) {
+      const expanded = hook.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, v) => ch.vars[v] ?? '');
+      const space = expanded.indexOf(' ');
+      this.api(space < 0 ? expanded : expanded.slice(0, space), space < 0 ? '' : expanded.slice(space + 1));
+    }
     const fields = {
       ...this.channelFields(ch),
       'Hangup-Cause': cause,
-      variable_hangup_cause: cause,
-      variable_billsec: String(billsec),
-      variable_answer_epoch: String(ch.answeredAt ? Math.floor(ch.answeredAt / 1000) : 0),
-      variable_duration: String(Math.round((now - ch.createdAt) / 1000)),
+      variable_duration: String(Math.floor(now / 1000) - Math.floor(ch.createdAt / 1000)),
       variable_originate_disposition: ch.answeredAt ? 'SUCCESS' : cause,
       'Answer-State': ch.answeredAt ? 'hangup' : 'hangup',
     };
@@ -438,7 +471,14 @@ export class EslPeer {
     await new Promise((r) => this.server.close(() => r()));
   }
 
-  /** FreeSWITCH started again on the same port (a new core, no calls). */
+  /** The event socket unreachable (a network failure): connections dropped and refused; calls stay up. */
+  async unreachable() {
+    this.dropClients();
+    this.down = true;
+    await new Promise((r) => this.server.close(() => r()));
+  }
+
+  /** FreeSWITCH reachable again on the same port (after shutdown(): a new core, no calls). */
   async restart() {
     this.coreUuid = randomUUID();
     this.server = net.createServer((s) => this.onClient(s));

@@ -5,7 +5,7 @@ import type { OpenAttempt } from '../../core/jobs.js';
 import type { Outcome } from '../../core/outcomes.js';
 import { callPlan, planTexts, type CallPlan } from '../../core/call-plan.js';
 import { checkFile, dialNumber, dialstring, DialError, originateArg } from '../../core/originate.js';
-import { hangupOutcome } from '../../core/hangup.js';
+import { hangupHook, hangupOutcome, HANGUP_REALM, keptCallEnd } from '../../core/hangup.js';
 import { defaultT38, t38Failed, t38Variables, T38_FAILURE_CODE, type T38Mode } from '../../core/fax.js';
 import type { TtsRenderer } from '../../media/tts.js';
 import { EslError, EslLink, type EslEvent } from './esl-link.js';
@@ -84,6 +84,8 @@ export class FreeswitchGateway implements Gateway {
   private reserved = 0;
   private clearReserved: NodeJS.Immediate | null = null;
   private readonly t38: T38Mode;
+  /** When the event socket was lost: calls that ended meanwhile are billed no further, lacking FreeSWITCH's word. */
+  private lostAt: number | null = null;
 
   constructor(
     readonly providerId: number,
@@ -105,6 +107,7 @@ export class FreeswitchGateway implements Gateway {
     this.link.on('event', (e: EslEvent) => this.onEvent(e));
     this.link.on('state', (up: boolean, reason: string) => {
       this.sink.health(providerId, up, up ? undefined : reason);
+      if (!up) this.lostAt ??= Date.now();
       if (up) void this.loadTrunk().then(() => this.reconcile()).then(() => this.adoptNow());
     });
   }
@@ -221,6 +224,8 @@ export class FreeswitchGateway implements Gateway {
       case 'CHANNEL_ANSWER':
         if (call.answeredAt) return;
         call.answeredAt = Date.now();
+        // FreeSWITCH keeps the call's end for us, should the event socket be away when it comes.
+        void this.link.api('uuid_setvar', `${call.uuid} api_hangup_hook ${hangupHook(call.uuid)}`).catch(() => undefined);
         this.sink.report({ attemptId: call.d.attemptId, at: call.answeredAt, outcome: { kind: 'accepted', peerId: call.uuid, awaitReceipt: true } });
         call.steps = call.fax
           ? [...(call.fax.header ? [{ app: 'set' as const, variable: 'fax_header', value: call.fax.header }] : []), { app: 'txfax' as const, file: call.fax.file }, { app: 'hangup' as const }]
@@ -269,6 +274,7 @@ export class FreeswitchGateway implements Gateway {
         const billsec = Number(e.get('variable_billsec') ?? 0) || 0;
         // answer_epoch tells an adopted call (placed by a previous run) that was answered meanwhile.
         const answered = call.answeredAt !== null || Number(e.get('variable_answer_epoch') ?? 0) > 0;
+        if (answered) void this.link.api('hash', `delete/${HANGUP_REALM}/${call.uuid}`).catch(() => undefined);
         if (call.adopted && !answered) return this.end(call, { kind: 'failed', retryable: true, reason: 'hung up after a restart before it was answered', code: 'restart' });
         if (call.fax && answered) {
           const r = call.fax.result;
@@ -422,7 +428,9 @@ export class FreeswitchGateway implements Gateway {
         this.calls.set(a.peerId, call);
         await this.link.api('uuid_kill', `${a.peerId} NORMAL_CLEARING`).catch(() => undefined);
       } else if (answered) {
-        this.sink.report({ attemptId: a.attemptId, at: Date.now(), outcome: { kind: 'receipt', status: 'delivered', code: 'UNKNOWN', text: 'the call ended while the daemon was down' } });
+        const kept = await this.keptEnd(a.peerId);
+        const billed = kept ? { cost: this.cost(kept.billsec), call: { duration: kept.billsec, keypress: null, voicemail: false } } : {};
+        this.sink.report({ attemptId: a.attemptId, at: Date.now(), outcome: { kind: 'receipt', status: 'delivered', code: kept?.cause ?? 'UNKNOWN', text: 'the call ended while the daemon was down', ...billed } });
       } else {
         // Placed but never seen answered, and gone: whether anyone heard it is unknown; the policy retries.
         this.sink.report({ attemptId: a.attemptId, at: Date.now(), outcome: { kind: 'failed', retryable: true, reason: 'the call ended while the daemon was down', code: 'restart' } });
@@ -431,6 +439,17 @@ export class FreeswitchGateway implements Gateway {
   }
 
   private reconcileTimer: NodeJS.Timeout | null = null;
+
+  /** The end FreeSWITCH kept of a call whose channel is gone (its api_hangup_hook), read once. */
+  private async keptEnd(uuid: string): Promise<{ billsec: number; cause: string } | null> {
+    try {
+      const kept = keptCallEnd(await this.link.api('hash', `select/${HANGUP_REALM}/${uuid}`));
+      if (kept) void this.link.api('hash', `delete/${HANGUP_REALM}/${uuid}`).catch(() => undefined);
+      return kept;
+    } catch {
+      return null;
+    }
+  }
 
   /**
    * After the event socket came back: calls that ended while it was away are finished from what is known.
@@ -451,11 +470,15 @@ export class FreeswitchGateway implements Gateway {
         unchecked++;
         continue;
       }
-      const billsec = call.answeredAt ? Math.round((Date.now() - call.answeredAt) / 1000) : 0;
+      // Billed to the end FreeSWITCH recorded, else to the moment the socket was lost: never to our reconnect.
+      const kept = call.answeredAt ? await this.keptEnd(call.uuid) : null;
+      const billsec = kept?.billsec ?? (call.answeredAt ? Math.max(0, Math.round(((this.lostAt ?? Date.now()) - call.answeredAt) / 1000)) : 0);
+      if (call.ended) continue;
       this.end(call, call.answeredAt
-        ? { kind: 'receipt', status: 'delivered', code: 'UNKNOWN', text: 'the call ended while the event socket was down', cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } }
+        ? { kind: 'receipt', status: 'delivered', code: kept?.cause ?? 'UNKNOWN', text: 'the call ended while the event socket was down', cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } }
         : { kind: 'failed', retryable: true, reason: 'the call ended while the event socket was down', code: 'esl_down' });
     }
+    if (unchecked === 0) this.lostAt = null;
     if (unchecked > 0 && !this.reconcileTimer) {
       this.log.warn({ unchecked }, 'could not check calls after the event socket came back; trying again');
       this.reconcileTimer = setTimeout(() => {

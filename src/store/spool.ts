@@ -110,6 +110,7 @@ export class SpoolStore {
         `UPDATE attempts SET peer_id = ?, parts = ?, encoding = ?, connected_at = ?, status = ?, response = ?, ended_at = ?, cost = COALESCE(?, cost) WHERE id = ?`,
       ),
       attemptPeer: db.prepare(`UPDATE attempts SET peer_id = ? WHERE id = ?`),
+      renewLease: db.prepare(`UPDATE recipients SET due_at = ? WHERE id = ? AND attempt_id = ? AND state = 'sending'`),
       openWithPeer: db.prepare(
         `SELECT a.id AS attemptId, r.id AS recipientId, a.destination, a.peer_id AS peerId, r.state AS state FROM recipients r JOIN attempts a ON a.id = r.attempt_id
          WHERE r.state IN ('sending', 'submitted') AND a.provider_id = ? AND a.peer_id IS NOT NULL`,
@@ -249,6 +250,11 @@ export class SpoolStore {
 
   attemptAccepted(attemptId: number, peerId: string | null, parts: number | null, encoding: string | null, now: number): void {
     this.s.attemptAccepted.run(peerId, parts, encoding, now, attemptId);
+  }
+
+  /** A leased attempt still under way (a call dialled, ringing): its lease runs from now again. */
+  renewLease(recipientId: number, attemptId: number, leaseUntil: number): void {
+    this.s.renewLease.run(leaseUntil, recipientId, attemptId);
   }
 
   attemptPeer(attemptId: number, peerId: string): void {

@@ -23,12 +23,12 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-async function start(script?: ConstructorParameters<typeof EslPeer>[0]['script'], settings: Record<string, unknown> = {}, provider: Record<string, unknown> = {}, existing?: EslPeer, retry = { tries: 2, backoff_seconds: 0.05, backoff_max_seconds: 0.1 }) {
+async function start(script?: ConstructorParameters<typeof EslPeer>[0]['script'], settings: Record<string, unknown> = {}, provider: Record<string, unknown> = {}, existing?: EslPeer, retry = { tries: 2, backoff_seconds: 0.05, backoff_max_seconds: 0.1 }, spool: Record<string, unknown> = {}) {
   peer = existing ?? new EslPeer({ password: 'Esl-test-secret-1', script, gatewaysOnRescan: () => ['telco-a'] });
   const port = existing ? existing.port : await peer.listen();
   d = await testDaemon({
     sandbox: { enabled: false },
-    spool: { poll_ms: 20, retry },
+    spool: { poll_ms: 20, retry, ...spool },
     providers: [{ name: 'fs', driver: 'freeswitch', services: ['voice', 'fax'], host: '127.0.0.1', port, password: 'Esl-test-secret-1', dialstring: 'sofia/gateway/{gateway}/{number}', settings: { gateway: 'telco-a', caller_id_number: '+61299990000', reconnect_min_ms: 50, reconnect_max_ms: 200, esl_timeout_ms: 2000, cost_per_minute: 0.12, ...settings }, ...provider }],
   });
   const until = Date.now() + 10_000;
@@ -423,7 +423,8 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(peer.channels.has(live!.uuid)).toBe(true);
     peer.hangup(live!, 'NORMAL_CLEARING');
     await d.waitFor(complete(d, job));
-    expect(rows(d, job).map((r) => [r.state, r.reason])).toEqual([['delivered', 'answered, 0 s'], ['delivered', 'the call ended while the event socket was down']]);
+    const liveEnd = peer.ended.find((x) => x.uuid === live!.uuid)!;
+    expect(rows(d, job).map((r) => [r.state, r.reason])).toEqual([['delivered', `answered, ${liveEnd.billsec} s`], ['delivered', 'the call ended while the event socket was down']]);
   });
 
   it('bills a call that ended while the event socket was lost to the end FreeSWITCH recorded, not to the reconnect', async () => {
@@ -452,6 +453,47 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     await d.waitFor(complete(d, job));
     await d.waitFor(() => peer.commands.some((c) => c.line.startsWith('api hash delete/switchpost/')));
     expect((peer as any).hashes.size).toBe(0);
+  });
+
+  it('a call dialled late in its lease and ringing past it is not dialled twice: dialling and ringing renew the lease', async () => {
+    let progressAt = 0;
+    const { d, peer, u } = await start(() => ({ answer: true, progressMs: 3500, answerMs: 4900 }), { originate_timeout_s: 5 }, {}, undefined, undefined, { lease_seconds: 6 });
+    const seen = (e: string) => e === 'CHANNEL_PROGRESS' && (progressAt = Date.now());
+    const emit = peer.emit.bind(peer);
+    peer.emit = (name: string, fields: Record<string, string>, body?: string) => (seen(name), emit(name, fields, body));
+    // A long text takes a while to render: the call is dialled well after the lease began.
+    const text = (what: string) => Array.from({ length: 70 }, (_, i) => `The ${what} fox jumps over the lazy dog number ${i}.`).join(' ').slice(0, 4000);
+    const job = await post(d, u.auth, { job_type: 'tts', message: text('quick'), header: text('brown'), voicemail_message: text('red'), skip_message_repeat: true, recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(() => progressAt > 0 && Date.now() - progressAt > 100, 15_000);
+    const leased = d.db.prepare(`SELECT r.state, r.due_at, a.started_at FROM recipients r JOIN attempts a ON a.id = r.attempt_id WHERE r.job_id = ?`).get(job) as { state: string; due_at: number; started_at: number };
+    expect(leased.state).toBe('sending');
+    expect(leased.due_at).toBeGreaterThanOrEqual(progressAt + 6000 - 200); // renewed when it rang
+    expect(leased.due_at).toBeGreaterThan(leased.started_at + 6000);
+    await d.waitFor(complete(d, job), 20_000);
+    expect(peer.originates).toHaveLength(1);
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 1 });
+  });
+
+  it('a stored freeswitch provider whose originate timeout is not shorter than the lease is not started, with both keys named', async () => {
+    peer = new EslPeer({ password: 'Esl-test-secret-1' });
+    const port = await peer.listen();
+    d = await testDaemon({ sandbox: { enabled: false }, spool: { poll_ms: 20, lease_seconds: 20 } });
+    // Stored as the API or the CLI stores one: the config's check never saw it.
+    const { ProviderStore } = await import('../../dist/store/providers.js');
+    new ProviderStore(d.db).insert({ name: 'fs-api', driver: 'freeswitch', services: ['voice'], host: '127.0.0.1', port, username: null, password: 'Esl-test-secret-1', dialstring: 'sofia/gateway/{gateway}/{number}', prefix: null, weight: 1, throughput: 0, concurrency: 0, settings: { originate_timeout_s: 30 }, active: true }, null);
+    const config = d.config;
+    await d.stop();
+    const lines: { level: number; msg: string }[] = [];
+    const again = await startDaemon(config, { log: pino({ level: 'warn' }, { write: (l: string) => lines.push(JSON.parse(l)) }) });
+    closers.push(async () => {
+      await again.stop();
+      rmSync(config.data_dir, { recursive: true, force: true });
+    });
+    d.stop = async () => {};
+    d.close = async () => {};
+    await new Promise((r) => setTimeout(r, 300));
+    expect(lines.filter((l) => l.level === 50).map((l) => l.msg)).toEqual(['provider fs-api: settings.originate_timeout_s (30 s) must be shorter than spool.lease_seconds (20 s), or a call still ringing would be dialled again; the provider is treated as down']);
+    expect(peer.clients.size).toBe(0); // never connected
   });
 
   it('finishes a call that ended while the event socket was down, after reconnecting', async () => {

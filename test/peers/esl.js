@@ -299,6 +299,8 @@ export class EslPeer {
       ch.timers.push(setTimeout(() => this.hangup(ch, plan.cause), plan.afterMs ?? 5));
       return;
     }
+    // 180 Ringing: switch_channel_mark_ring_ready() fires CHANNEL_PROGRESS.
+    ch.timers.push(setTimeout(() => this.channels.has(uuid) && this.emit('CHANNEL_PROGRESS', this.channelFields(ch)), plan.progressMs ?? 1));
     ch.timers.push(setTimeout(() => {
       if (!this.channels.has(uuid)) return;
       ch.answeredAt = Date.now();

@@ -68,7 +68,7 @@ const faxHistory = (d: Delivery): { startPage: number; audio: boolean } => {
   const h = d.extras.fax as { startPage?: unknown; audio?: unknown } | undefined;
   return { startPage: typeof h?.startPage === 'number' ? h.startPage : 0, audio: h?.audio === true };
 };
-const EVENTS = ['BACKGROUND_JOB', 'CHANNEL_ANSWER', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE', 'DTMF', 'CUSTOM', 'avmd::beep', 'spandsp::txfaxnegociateresult'];
+const EVENTS = ['BACKGROUND_JOB', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE', 'DTMF', 'CUSTOM', 'avmd::beep', 'spandsp::txfaxnegociateresult'];
 
 /**
  * TTS and 2-way TTS calls through FreeSWITCH: texts rendered first, then bgapi originate with our own
@@ -217,6 +217,11 @@ export class FreeswitchGateway implements Gateway {
     const call = this.calls.get(e.get('Unique-ID') ?? '');
     if (!call) return;
     switch (e.name) {
+      case 'CHANNEL_PROGRESS':
+      case 'CHANNEL_PROGRESS_MEDIA':
+        // Ringing (180) or early media (183): still under way, its lease renewed (never dialled twice).
+        if (!call.answeredAt) this.sink.report({ attemptId: call.d.attemptId, at: Date.now(), outcome: { kind: 'dialing', peerId: call.uuid } });
+        return;
       case 'CHANNEL_HANGUP':
         // The running application returns after this (its CHANNEL_EXECUTE_COMPLETE): send it no next step.
         call.hungUp = true;

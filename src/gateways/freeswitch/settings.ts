@@ -45,3 +45,11 @@ export const freeswitchSettingsSchema = z.strictObject({
   reconnect_max_ms: z.number().int().min(10).default(30_000),
 });
 export type FreeswitchSettings = z.infer<typeof freeswitchSettingsSchema>;
+
+/**
+ * A call rings within one lease (renewed when it is dialled and when it rings): an originate timeout
+ * as long as the lease would let the spool dial a recipient again while its first call still rings.
+ */
+export function leaseProblem(originateTimeoutS: number, leaseSeconds: number): string | null {
+  return originateTimeoutS < leaseSeconds ? null : `settings.originate_timeout_s (${originateTimeoutS} s) must be shorter than spool.lease_seconds (${leaseSeconds} s), or a call still ringing would be dialled again`;
+}

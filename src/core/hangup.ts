@@ -13,11 +13,17 @@ export interface CallEnd {
   cause: string;
   answered: boolean;
   billsec: number;
+  /** Answered, and hung up before its plan was played to the end. */
+  cutShort?: boolean;
 }
 
-/** A call's end: answered → delivered (its seconds as duration); else retried or final by cause. */
+/**
+ * A call's end: answered → delivered (its seconds as duration), unless our own switch cut it short
+ * (then retried: the recipient did not hear it all); else retried or final by cause.
+ */
 export function hangupOutcome(end: CallEnd): Outcome {
   const reason = end.cause.toLowerCase().replaceAll('_', ' ');
+  if (end.answered && end.cutShort && OURS.has(end.cause)) return { kind: 'failed', retryable: true, reason: `cut short by our own switch (${reason})`, code: end.cause };
   if (end.answered) return { kind: 'receipt', status: 'delivered', code: end.cause, text: `answered, ${end.billsec} s` };
   if (RETRY.has(end.cause) || OURS.has(end.cause)) return { kind: 'failed', retryable: true, reason, code: end.cause };
   if (INVALID.has(end.cause)) return { kind: 'failed', retryable: false, state: 'invalid', reason, code: end.cause };

@@ -76,6 +76,10 @@ describe('hangup causes', () => {
 
   it('our own switch going away is retried, never a rejection of the recipient', () => {
     for (const cause of ['SYSTEM_SHUTDOWN', 'MANAGER_REQUEST']) expect(hangupOutcome({ cause, answered: false, billsec: 0 }), cause).toMatchObject({ kind: 'failed', retryable: true, code: cause });
+    // Answered and cut short by it: tried again; answered and played to the end: delivered.
+    expect(hangupOutcome({ cause: 'SYSTEM_SHUTDOWN', answered: true, billsec: 3, cutShort: true })).toMatchObject({ kind: 'failed', retryable: true, reason: 'cut short by our own switch (system shutdown)' });
+    expect(hangupOutcome({ cause: 'SYSTEM_SHUTDOWN', answered: true, billsec: 3, cutShort: false })).toMatchObject({ kind: 'receipt', status: 'delivered' });
+    expect(hangupOutcome({ cause: 'NORMAL_CLEARING', answered: true, billsec: 3, cutShort: true })).toMatchObject({ kind: 'receipt', status: 'delivered' });
   });
 });
 

@@ -361,19 +361,24 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
   });
 
   it('our own switch shutting down (fsctl shutdown: SYSTEM_SHUTDOWN, then the socket closes) retries the calls, delivered once it is back', async () => {
-    let n = 0;
-    const { d, peer, u } = await start(() => (++n <= 2 ? { answer: true, answerMs: 60_000 } : { answer: true }));
-    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] });
-    await d.waitFor(() => peer.channels.size === 2);
+    const first = new Set<string>();
+    // The first call to each number: two ring, one is answered and in the middle of its message.
+    const { d, peer, u } = await start((call) => {
+      if (first.has(call.number)) return { answer: true };
+      first.add(call.number);
+      return call.number === '61491570158' ? { answer: true, playMs: 60_000 } : { answer: true, answerMs: 60_000 };
+    });
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: ['+61491570156', '+61491570157', '+61491570158'].map((destination) => ({ destination })) });
+    await d.waitFor(() => peer.channels.size === 3 && peer.executed.length > 0);
     await peer.shutdown();
     await d.waitFor(() => !(d.db.prepare('SELECT 1 FROM recipients WHERE job_id = ? AND state IN (\'sending\', \'submitted\')').get(job)));
-    expect(rows(d, job).map((r) => r.state)).toEqual(['queued', 'queued']);
-    expect(rows(d, job)[0]!.reason).toMatch(/system shutdown/);
+    expect(rows(d, job).map((r) => r.state)).toEqual(['queued', 'queued', 'queued']);
+    expect(rows(d, job).map((r) => r.reason)).toEqual(['system shutdown', 'system shutdown', 'cut short by our own switch (system shutdown)']);
     await new Promise((r) => setTimeout(r, 300)); // the switch stays away for a while: nothing is final meanwhile
-    expect(rows(d, job).map((r) => r.state)).toEqual(['queued', 'queued']);
+    expect(rows(d, job).map((r) => r.state)).toEqual(['queued', 'queued', 'queued']);
     await peer.restart();
     await d.waitFor(complete(d, job), 10_000);
-    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 2], ['delivered', 2]]);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 2], ['delivered', 2], ['delivered', 2]]);
   });
 
   it('a hupall from our own switch (MANAGER_REQUEST) is retried, not a rejection', async () => {

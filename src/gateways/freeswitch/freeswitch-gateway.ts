@@ -49,6 +49,8 @@ interface Call {
   files: Map<string, string>;
   steps: Step[];
   running: string | null;
+  /** The application of the running step. */
+  runningApp?: Step['app'];
   answeredAt: number | null;
   keypress: string | null;
   voicemail: boolean;
@@ -287,7 +289,9 @@ export class FreeswitchGateway implements Gateway {
           // the next try (faxHistory), after a restart too.
           return this.end(call, this.faxOutcome(r, billsec, call.fax.startPage));
         }
-        const outcome = hangupOutcome({ cause, answered, billsec });
+        // The running step's CHANNEL_EXECUTE_COMPLETE came before this: steps left means the plan was cut short.
+        const cutShort = call.answeredAt !== null && !call.adopted && (call.steps.length > 0 || (call.running !== null && call.runningApp !== 'hangup'));
+        const outcome = hangupOutcome({ cause, answered, billsec, cutShort });
         return this.end(call, outcome.kind === 'receipt' ? { ...outcome, cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } } : outcome);
       }
     }
@@ -321,6 +325,7 @@ export class FreeswitchGateway implements Gateway {
     if (!step) return;
     const appUuid = randomUUID();
     call.running = appUuid;
+    call.runningApp = step.app;
     let app: string;
     let arg: string;
     switch (step.app) {

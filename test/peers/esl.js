@@ -1,9 +1,13 @@
 // A FreeSWITCH stand-in for tests and benchmarks: the inbound Event Socket protocol on a real TCP
 // socket (auth/request, command/reply, api/response, bgapi + BACKGROUND_JOB, text/event-json with
 // byte-counted Content-Length, text/disconnect-notice) and channels that emit FreeSWITCH's own event
-// and variable names (CHANNEL_CREATE, CHANNEL_ANSWER, CHANNEL_EXECUTE_COMPLETE, DTMF, CHANNEL_HANGUP,
-// CHANNEL_HANGUP_COMPLETE with Hangup-Cause, variable_billsec, variable_duration…). What each call does
-// is scripted by its destination number. Plain ESM JavaScript so a benchmark can run it in its own process.
+// and variable names (CHANNEL_CREATE, CHANNEL_PROGRESS, CHANNEL_ANSWER, CHANNEL_EXECUTE(_COMPLETE),
+// DTMF, CHANNEL_HANGUP, CHANNEL_HANGUP_COMPLETE with Hangup-Cause, variable_billsec…), mod_spandsp's
+// txfax (fax_* variables, spandsp::txfaxnegociateresult / txfaxresult, T.38 per the channel and the
+// far end), api_hangup_hook with mod_hash, and `fsctl shutdown`. Each name and value was checked in
+// FreeSWITCH 1.10's and spandsp's sources (mod_event_socket, mod_commands, mod_dptools, mod_spandsp,
+// mod_hash, switch_core, switch_channel). What each call does is scripted by its destination number.
+// Plain ESM JavaScript so a benchmark can run it in its own process.
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 
@@ -61,8 +65,12 @@ export function parseOriginate(arg) {
 /**
  * Options:
  *  - password (default ClueCon)
- *  - script(call) → behaviour for an originate: { answer: true, answerMs, hangupAfterMs, keys, machine } or
+ *  - script(call) → behaviour for an originate: { answer: true, progressMs, answerMs, hangupAfterMs, playMs,
+ *    keys, machine, refuse: '<app>' (sendmsg answered "-ERR memory error"), t38: 'negotiate' | 'refuse' |
+ *    'silent' (the far end's answer to a T.38 re-INVITE; loopback/ is silent), fax: { success, pages,
+ *    total, code } (code: spandsp's T.30 result) } or
  *    { cause: 'USER_BUSY' | 'NO_ANSWER' | 'CALL_REJECTED' | 'UNALLOCATED_NUMBER' …, afterMs }.
+ *  - apiAnswer(command, args) → a body to answer an api with instead (e.g. "-ERR no reply\n").
  *    Default by the number's last three digits: 002 busy, 003 no answer, 004 rejected, 005 unallocated,
  *    006 answering machine, else answered.
  */
@@ -236,7 +244,7 @@ export class EslPeer {
       case 'echo':
         return args;
       case 'status':
-        return `UP 0 years, 0 days\nFreeSWITCH (Version 1.10.9-release) is ready\n${this.channels.size} session(s)\n`;
+        return `UP 0 years, 0 days\nFreeSWITCH (Version 1.10.12-release) is ready\n${this.channels.size} session(s)\n`;
       case 'show':
         return JSON.stringify({ row_count: this.channels.size, rows: [...this.channels.keys()].map((uuid) => ({ uuid })) });
       default:

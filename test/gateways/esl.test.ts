@@ -4,7 +4,7 @@ import pino from 'pino';
 import { EslPeer, parseOriginate } from '../peers/esl.js';
 import { EslLink, type EslEvent } from '../../dist/gateways/freeswitch/esl-link.js';
 import { originateArg, dialstring, dialNumber, DialError, checkFile } from '../../dist/core/originate.js';
-import { hangupOutcome } from '../../dist/core/hangup.js';
+import { hangupOutcome, keptCallEnd } from '../../dist/core/hangup.js';
 
 const log = pino({ level: 'silent' });
 let peer: EslPeer | undefined;
@@ -72,6 +72,12 @@ describe('hangup causes', () => {
     expect(hangupOutcome({ cause: 'NO_ANSWER', answered: false, billsec: 0 })).toMatchObject({ kind: 'failed', retryable: true });
     expect(hangupOutcome({ cause: 'CALL_REJECTED', answered: false, billsec: 0 })).toMatchObject({ kind: 'failed', retryable: false, state: 'rejected' });
     expect(hangupOutcome({ cause: 'UNALLOCATED_NUMBER', answered: false, billsec: 0 })).toMatchObject({ kind: 'failed', retryable: false, state: 'invalid' });
+  });
+
+  it('reads what FreeSWITCH kept of a call (its api_hangup_hook, expanded), and nothing else', () => {
+    expect(keptCallEnd('7:NORMAL_CLEARING:::::')).toEqual({ billsec: 7, cause: 'NORMAL_CLEARING', fax: null });
+    expect(keptCallEnd('95:NORMAL_CLEARING:0:49:1:3:negotiated')).toEqual({ billsec: 95, cause: 'NORMAL_CLEARING', fax: { success: false, code: '49', pages: 1, total: 3, t38: 'negotiated' } });
+    for (const answer of ['', '-ERR hash Command not found!\n', '7:NORMAL_CLEARING', 'x:Y:::::']) expect(keptCallEnd(answer), answer).toBeNull();
   });
 
   it('our own switch going away is retried, never a rejection of the recipient', () => {

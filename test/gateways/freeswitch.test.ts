@@ -438,7 +438,7 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     await d.waitFor(() => peer.executed.length > 0);
     const uuid = peer.originates[0]!.vars.origination_uuid;
     // The daemon asked FreeSWITCH to keep the call's end (api_hangup_hook, stored with mod_hash).
-    expect(peer.channels.get(uuid)!.vars.api_hangup_hook).toBe(`hash insert/switchpost/${uuid}/\${billsec}:\${hangup_cause}`);
+    expect(peer.channels.get(uuid)!.vars.api_hangup_hook).toBe(`hash insert/switchpost/${uuid}/\${billsec}:\${hangup_cause}:\${fax_success}:\${fax_result_code}:\${fax_document_transferred_pages}:\${fax_document_total_pages}:\${fax_t38_status}`);
     await peer.unreachable();
     await new Promise((r) => setTimeout(r, 1100));
     peer.hangupAll(); // the far end hangs up while nobody can listen
@@ -450,6 +450,27 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(billsec).toBeLessThanOrEqual(2);
     expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', reason: 'the call ended while the event socket was down', duration: billsec, cost: Math.round((billsec / 60) * 0.12 * 10000) / 10000 });
     expect((peer as any).hashes.size).toBe(0); // read once, then deleted
+  });
+
+  it('a fax that ended while the event socket was lost is judged by the result FreeSWITCH kept, T.38 failure included', async () => {
+    const first = new Set<string>();
+    const { d, peer, u } = await start((call) => {
+      if (first.has(call.number)) return { answer: true, fax: { success: true, pages: 1, total: 1 } };
+      first.add(call.number);
+      return call.number === '61491570156' ? { answer: true, playMs: 400, fax: { success: true, pages: 1, total: 1 } } : { answer: true, playMs: 400, t38: 'negotiate', fax: { success: false, pages: 0, total: 1, code: 20 } };
+    });
+    const job = await post(d, u.auth, { ...faxJob, recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] });
+    await d.waitFor(() => peer.executed.filter((x) => x.app === 'txfax').length === 2);
+    await peer.unreachable(); // both faxes end while nobody listens, and the calls are hung up
+    await new Promise((r) => setTimeout(r, 600));
+    peer.hangupAll();
+    await peer.restart();
+    await d.waitFor(complete(d, job), 15_000);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 1], ['delivered', 2]]);
+    expect(d.db.prepare(`SELECT value FROM results WHERE job_id = ? AND kind = 'fax_pages' ORDER BY id`).all(job)).toEqual([{ value: '1' }, { value: '1' }]);
+    const failed = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? AND status = 'failed_retryable'`).get(job) as { response: string };
+    expect(failed.response).toBe('fax_t38_20 fax failed: spandsp result 20 (0 of 1 pages, T.38 negotiated)');
+    expect(t38Vars(peer).slice(2)).toEqual([['false', 'false']]); // the retry went in audio mode
   });
 
   it('a call ended normally leaves nothing kept in FreeSWITCH', async () => {

@@ -435,13 +435,6 @@ export class EslPeer {
     const billsec = ch.answeredAt ? Math.floor(now / 1000) - Math.floor(ch.answeredAt / 1000) : 0;
     Object.assign(ch.vars, { hangup_cause: cause, billsec: String(billsec), billmsec: String(ch.answeredAt ? now - ch.answeredAt : 0), answer_epoch: String(ch.answeredAt ? Math.floor(ch.answeredAt / 1000) : 0), end_epoch: String(Math.floor(now / 1000)) });
     this.ended.push({ uuid: ch.uuid, cause, billsec });
-    // The hangup state runs api_hangup_hook (variables expanded) before CHANNEL_HANGUP_COMPLETE.
-    const hook = ch.vars.api_hangup_hook;
-    if (hook) {
-      const expanded = hook.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, v) => ch.vars[v] ?? '');
-      const space = expanded.indexOf(' ');
-      this.api(space < 0 ? expanded : expanded.slice(0, space), space < 0 ? '' : expanded.slice(space + 1));
-    }
     const fields = {
       ...this.channelFields(ch),
       'Hangup-Cause': cause,
@@ -455,6 +448,14 @@ export class EslPeer {
     const running = ch.running;
     ch.running = null;
     if (running) running.done(fields);
+    // The hangup state runs api_hangup_hook (variables expanded, the fax's among them) before the
+    // reporting state's CHANNEL_HANGUP_COMPLETE.
+    const hook = ch.vars.api_hangup_hook;
+    if (hook) {
+      const expanded = hook.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, v) => ch.vars[v] ?? '');
+      const space = expanded.indexOf(' ');
+      this.api(space < 0 ? expanded : expanded.slice(0, space), space < 0 ? '' : expanded.slice(space + 1));
+    }
     this.emit('CHANNEL_HANGUP_COMPLETE', fields);
     if (!ch.answeredAt) ch.finishJob?.(`-ERR ${cause}\n`);
   }

@@ -5,7 +5,7 @@ import type { OpenAttempt } from '../../core/jobs.js';
 import type { Outcome } from '../../core/outcomes.js';
 import { callPlan, planTexts, type CallPlan } from '../../core/call-plan.js';
 import { checkFile, dialNumber, dialstring, DialError, originateArg } from '../../core/originate.js';
-import { hangupHook, hangupOutcome, HANGUP_REALM, keptCallEnd } from '../../core/hangup.js';
+import { hangupHook, hangupOutcome, HANGUP_REALM, keptCallEnd, type KeptCallEnd } from '../../core/hangup.js';
 import { defaultT38, t38Failed, t38Variables, T38_FAILURE_CODE, type T38Mode } from '../../core/fax.js';
 import type { TtsRenderer } from '../../media/tts.js';
 import { EslError, EslLink, type EslEvent } from './esl-link.js';
@@ -64,6 +64,9 @@ interface Call {
 }
 
 const KEY_VAR = 'switchpost_key';
+
+/** A fax result FreeSWITCH kept (its api_hangup_hook): spandsp's code, without its text. */
+const keptFax = (f: NonNullable<KeptCallEnd['fax']>): FaxResult => ({ success: f.success, code: f.code, text: f.success ? 'OK' : `spandsp result ${f.code}`, pages: f.pages, total: f.total, t38: f.t38 });
 
 /** What the spool knows of a fax's earlier tries (Delivery.extras.fax): pages already received, audio mode. */
 const faxHistory = (d: Delivery): { startPage: number; audio: boolean } => {
@@ -440,7 +443,8 @@ export class FreeswitchGateway implements Gateway {
       } else if (answered) {
         const kept = await this.keptEnd(a.peerId);
         const billed = kept ? { cost: this.cost(kept.billsec), call: { duration: kept.billsec, keypress: null, voicemail: false } } : {};
-        this.sink.report({ attemptId: a.attemptId, at: Date.now(), outcome: { kind: 'receipt', status: 'delivered', code: kept?.cause ?? 'UNKNOWN', text: 'the call ended while the daemon was down', ...billed } });
+        const outcome: Outcome = kept?.fax ? this.faxOutcome(keptFax(kept.fax), kept.billsec, 0) : { kind: 'receipt', status: 'delivered', code: kept?.cause ?? 'UNKNOWN', text: 'the call ended while the daemon was down', ...billed };
+        this.sink.report({ attemptId: a.attemptId, at: Date.now(), outcome });
       } else {
         // Placed but never seen answered, and gone: whether anyone heard it is unknown; the policy retries.
         this.sink.report({ attemptId: a.attemptId, at: Date.now(), outcome: { kind: 'failed', retryable: true, reason: 'the call ended while the daemon was down', code: 'restart' } });
@@ -451,7 +455,7 @@ export class FreeswitchGateway implements Gateway {
   private reconcileTimer: NodeJS.Timeout | null = null;
 
   /** The end FreeSWITCH kept of a call whose channel is gone (its api_hangup_hook), read once. */
-  private async keptEnd(uuid: string): Promise<{ billsec: number; cause: string } | null> {
+  private async keptEnd(uuid: string): Promise<KeptCallEnd | null> {
     try {
       const kept = keptCallEnd(await this.link.api('hash', `select/${HANGUP_REALM}/${uuid}`));
       if (kept) void this.link.api('hash', `delete/${HANGUP_REALM}/${uuid}`).catch(() => undefined);
@@ -484,6 +488,11 @@ export class FreeswitchGateway implements Gateway {
       const kept = call.answeredAt ? await this.keptEnd(call.uuid) : null;
       const billsec = kept?.billsec ?? (call.answeredAt ? Math.max(0, Math.round(((this.lostAt ?? Date.now()) - call.answeredAt) / 1000)) : 0);
       if (call.ended) continue;
+      // A fax is judged by spandsp's result: seen before the socket went, else kept by FreeSWITCH.
+      if (call.fax && call.answeredAt) {
+        this.end(call, this.faxOutcome(call.fax.result ?? (kept?.fax ? keptFax(kept.fax) : null), billsec, call.fax.startPage));
+        continue;
+      }
       this.end(call, call.answeredAt
         ? { kind: 'receipt', status: 'delivered', code: kept?.cause ?? 'UNKNOWN', text: 'the call ended while the event socket was down', cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } }
         : { kind: 'failed', retryable: true, reason: 'the call ended while the event socket was down', code: 'esl_down' });

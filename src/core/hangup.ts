@@ -25,6 +25,8 @@ export function hangupOutcome(end: CallEnd): Outcome {
   const reason = end.cause.toLowerCase().replaceAll('_', ' ');
   if (end.answered && end.cutShort && OURS.has(end.cause)) return { kind: 'failed', retryable: true, reason: `cut short by our own switch (${reason})`, code: end.cause };
   if (end.answered) return { kind: 'receipt', status: 'delivered', code: end.cause, text: `answered, ${end.billsec} s` };
+  // Cleared before it was answered says nothing of the number (over loopback/ a busy far end ends so).
+  if (end.cause === 'NORMAL_CLEARING') return { kind: 'failed', retryable: true, reason: 'cleared before it was answered', code: end.cause };
   if (RETRY.has(end.cause) || OURS.has(end.cause)) return { kind: 'failed', retryable: true, reason, code: end.cause };
   if (INVALID.has(end.cause)) return { kind: 'failed', retryable: false, state: 'invalid', reason, code: end.cause };
   return { kind: 'failed', retryable: false, state: 'rejected', reason, code: end.cause };

@@ -82,6 +82,14 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(peer.originates.filter((o) => o.number === '61491570002')).toHaveLength(2);
   });
 
+  it('over loopback a busy far end (respond 486) ends as NORMAL_CLEARING before answer: retried, never a rejection', async () => {
+    const { d, peer, u } = await start(undefined, {}, { dialstring: 'loopback/{number}/default' });
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: [{ destination: '+61491570002' }] });
+    await d.waitFor(complete(d, job), 15_000);
+    expect(peer.ended.map((x) => x.cause)).toEqual(['NORMAL_CLEARING', 'NORMAL_CLEARING']);
+    expect(rows(d, job).map((r) => [r.state, r.tries, r.reason])).toEqual([['failed', 2, 'cleared before it was answered (after 2 tries)']]);
+  });
+
   it('2-way: collects a key, plays its response, bridges to its redirect, and reports the keypress in the callback', async () => {
     const receiver = await callbackReceiver();
     closers.push(receiver.close);

@@ -288,7 +288,9 @@ export class EslPeer {
       return this.emit('BACKGROUND_JOB', { 'Job-UUID': jobUuid, 'Job-Command': command, 'Job-Command-Arg': args }, this.api(command, args));
     }
     const { vars, endpoint, app } = parseOriginate(args);
-    const number = endpoint.split('/').pop();
+    // sofia/gateway/<gw>/<number>, loopback/<number>/<context>
+    const path = endpoint.split('/');
+    const number = path[0] === 'loopback' ? path[1] : path.pop();
     const uuid = vars.origination_uuid || randomUUID();
     const call = { uuid, vars, endpoint, app, number, jobUuid, createdAt: Date.now() };
     this.originates.push(call);
@@ -304,7 +306,9 @@ export class EslPeer {
     };
     // A call that never came up ends its originate with "-ERR <cause>" (after its hangup events).
     if (plan.cause) {
-      ch.timers.push(setTimeout(() => this.hangup(ch, plan.cause), plan.afterMs ?? 5));
+      // Over loopback/ the far leg's cause does not reach ours: `respond 486` there ends as NORMAL_CLEARING.
+      const cause = endpoint.startsWith('loopback/') ? 'NORMAL_CLEARING' : plan.cause;
+      ch.timers.push(setTimeout(() => this.hangup(ch, cause), plan.afterMs ?? 5));
       return;
     }
     // 180 Ringing: switch_channel_mark_ring_ready() fires CHANNEL_PROGRESS.

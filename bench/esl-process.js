@@ -16,5 +16,6 @@ setInterval(() => {
   if (peer.originates.length > 100) peer.originates.splice(0, peer.originates.length - 100);
   peer.commands.length = 0;
   peer.executed.length = 0;
+  peer.ended.length = 0;
 }, 1000).unref();
 process.on('SIGTERM', () => peer.close().then(() => process.exit(0)));

@@ -32,7 +32,7 @@ import { smppConfig } from './gateways/smpp/settings.js';
 import { KannelGateway } from './gateways/kannel/kannel-gateway.js';
 import { kannelConfig } from './gateways/kannel/settings.js';
 import { FreeswitchGateway } from './gateways/freeswitch/freeswitch-gateway.js';
-import { freeswitchSettingsSchema } from './gateways/freeswitch/settings.js';
+import { freeswitchSettingsSchema, leaseProblem } from './gateways/freeswitch/settings.js';
 import { defaultGatewayDir, gatewayDirProblem } from './gateways/freeswitch/trunk-dir.js';
 import { providerHostProblem } from './net/provider-hosts.js';
 import { TtsRenderer } from './media/tts.js';
@@ -140,6 +140,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     unmatchedReceiptMs: 60_000,
     flushMs: 5,
     maxBatch: 2000,
+    leaseMs: config.spool.lease_seconds * 1000,
   });
   const pool = new ProviderPool(Math.random, config.spool.burst_seconds);
   const dispatcher = new Dispatcher(spool, replies, jobsCache, pool, recorder, bus, clock, log.child({ part: 'dispatcher' }), {
@@ -205,6 +206,12 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     }
     if (p.driver === 'freeswitch') {
       const settings = freeswitchSettingsSchema.parse(p.settings);
+      // Providers stored by the API or the CLI are checked against the lease here (the config's at load).
+      const problem = leaseProblem(settings.originate_timeout_s, config.spool.lease_seconds);
+      if (problem) {
+        log.error({ provider: p.name }, `provider ${p.name}: ${problem}; the provider is treated as down`);
+        return null;
+      }
       if (settings.trunk) settings.trunk.gateway_dir ??= defaultGatewayDir(config.freeswitch.config_dir, settings.trunk.profile);
       const endpoint = { host: p.host ?? '127.0.0.1', port: p.port ?? 8021, password: p.password ?? 'ClueCon', dialstring: p.dialstring ?? 'sofia/gateway/{gateway}/{number}', prefix: p.prefix };
       return new FreeswitchGateway(p.id, endpoint, settings, tts, sink, log.child({ provider: p.name }), p.concurrency);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { smppSettingsSchema } from '../gateways/smpp/settings.js';
 import { kannelSettingsSchema } from '../gateways/kannel/settings.js';
-import { freeswitchSettingsSchema } from '../gateways/freeswitch/settings.js';
+import { freeswitchSettingsSchema, leaseProblem } from '../gateways/freeswitch/settings.js';
 
 /** Services a provider can carry; a job's channel needs one of them. */
 export const SERVICES = ['sms', 'mms', 'voice', 'fax', 'email'] as const;
@@ -184,6 +184,13 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   providers: z.array(providerConfigSchema).default([]),
+}).superRefine((c, ctx) => {
+  c.providers.forEach((p, i) => {
+    if (p.driver !== 'freeswitch') return;
+    const parsed = freeswitchSettingsSchema.safeParse(p.settings);
+    const problem = parsed.success ? leaseProblem(parsed.data.originate_timeout_s, c.spool.lease_seconds) : null;
+    if (problem) ctx.addIssue({ code: 'custom', path: ['providers', i, 'settings', 'originate_timeout_s'], message: problem });
+  });
 });
 
 export type Config = z.infer<typeof configSchema>;

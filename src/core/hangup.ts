@@ -13,13 +13,49 @@ export interface CallEnd {
   cause: string;
   answered: boolean;
   billsec: number;
+  /** Answered, and hung up before its plan was played to the end. */
+  cutShort?: boolean;
 }
 
-/** A call's end: answered → delivered (its seconds as duration); else retried or final by cause. */
+/**
+ * A call's end: answered → delivered (its seconds as duration), unless our own switch cut it short
+ * (then retried: the recipient did not hear it all); else retried or final by cause.
+ */
 export function hangupOutcome(end: CallEnd): Outcome {
   const reason = end.cause.toLowerCase().replaceAll('_', ' ');
+  if (end.answered && end.cutShort && OURS.has(end.cause)) return { kind: 'failed', retryable: true, reason: `cut short by our own switch (${reason})`, code: end.cause };
   if (end.answered) return { kind: 'receipt', status: 'delivered', code: end.cause, text: `answered, ${end.billsec} s` };
+  // Cleared before it was answered says nothing of the number (over loopback/ a busy far end ends so).
+  if (end.cause === 'NORMAL_CLEARING') return { kind: 'failed', retryable: true, reason: 'cleared before it was answered', code: end.cause };
   if (RETRY.has(end.cause) || OURS.has(end.cause)) return { kind: 'failed', retryable: true, reason, code: end.cause };
   if (INVALID.has(end.cause)) return { kind: 'failed', retryable: false, state: 'invalid', reason, code: end.cause };
   return { kind: 'failed', retryable: false, state: 'rejected', reason, code: end.cause };
+}
+
+/**
+ * What FreeSWITCH keeps of a call after its channel is gone: `api_hangup_hook` (run in the hangup
+ * state, after the running application returned, variables expanded) stores the call's billsec and
+ * hangup_cause, and a fax's spandsp result, with mod_hash under realm `switchpost`, so a call that
+ * ended while the event socket was down is billed to the end FreeSWITCH recorded.
+ */
+export const HANGUP_REALM = 'switchpost';
+
+const KEPT = ['billsec', 'hangup_cause', 'fax_success', 'fax_result_code', 'fax_document_transferred_pages', 'fax_document_total_pages', 'fax_t38_status'];
+
+/** The api_hangup_hook value for a call (set with uuid_setvar, which does not expand it). */
+export const hangupHook = (uuid: string): string => `hash insert/${HANGUP_REALM}/${uuid}/${KEPT.map((v) => `\${${v}}`).join(':')}`;
+
+export interface KeptCallEnd {
+  billsec: number;
+  cause: string;
+  /** spandsp's result when the call ran txfax (fax_success was set). */
+  fax: { success: boolean; code: string; pages: number; total: number; t38: string } | null;
+}
+
+/** `hash select/switchpost/<uuid>`'s answer, or null when FreeSWITCH kept nothing. */
+export function keptCallEnd(value: string): KeptCallEnd | null {
+  const m = /^(\d{1,9}):([A-Z_]{1,64}):([01]?):(\d{0,4}):(\d{0,6}):(\d{0,6}):([a-z]{0,16})$/.exec(value.trim());
+  if (!m) return null;
+  const [billsec = '0', cause = '', success = '', code = '', pages = '', total = '', t38 = ''] = m.slice(1);
+  return { billsec: Number(billsec), cause, fax: success ? { success: success === '1', code, pages: Number(pages) || 0, total: Number(total) || 0, t38: t38 || 'off' } : null };
 }

@@ -23,6 +23,8 @@ export interface RecorderOptions {
   maxUnmatched?: number;
   /** How many attempts awaiting a receipt are remembered in memory (a miss costs one indexed read). */
   receiptCacheSize?: number;
+  /** The spool's lease: a `dialing` report (a call dialled or ringing) renews it for this long. */
+  leaseMs?: number;
 }
 
 /** An attempt awaiting a receipt, and which part of it (null for a message in one part). */
@@ -195,6 +197,11 @@ export class Recorder implements GatewaySink {
     this.onFlushed();
   }
 
+  /** A call dialled or ringing is still under way: it must not be taken back (and dialled again) by the lease sweep. */
+  private renewLease(attempt: AttemptRef, now: number): void {
+    if (this.opts.leaseMs) this.spool.renewLease(attempt.recipient_id, attempt.id, now + this.opts.leaseMs);
+  }
+
   private apply(r: GatewayReport, b: Batch, firstSeen = b.now): void {
     const { now, events } = b;
     const found = 'attemptId' in r ? { attempt: this.inFlightAttempt(r.attemptId) ?? this.spool.attempt(r.attemptId), part: null } : this.attemptByPeer(r.providerId, r.peerId);
@@ -208,6 +215,7 @@ export class Recorder implements GatewaySink {
     if (o.kind === 'dialing') {
       // Only the attempt learns its peer id; the recipient stays leased and the in-flight slot held.
       this.spool.attemptPeer(attempt.id, o.peerId);
+      this.renewLease(attempt, now);
       return;
     }
     let recipientSubmit: PendingSubmit | undefined;

@@ -110,6 +110,7 @@ export class SpoolStore {
         `UPDATE attempts SET peer_id = ?, parts = ?, encoding = ?, connected_at = ?, status = ?, response = ?, ended_at = ?, cost = COALESCE(?, cost) WHERE id = ?`,
       ),
       attemptPeer: db.prepare(`UPDATE attempts SET peer_id = ? WHERE id = ?`),
+      renewLease: db.prepare(`UPDATE recipients SET due_at = ? WHERE id = ? AND attempt_id = ? AND state = 'sending'`),
       openWithPeer: db.prepare(
         `SELECT a.id AS attemptId, r.id AS recipientId, a.destination, a.peer_id AS peerId, r.state AS state FROM recipients r JOIN attempts a ON a.id = r.attempt_id
          WHERE r.state IN ('sending', 'submitted') AND a.provider_id = ? AND a.peer_id IS NOT NULL`,
@@ -120,9 +121,10 @@ export class SpoolStore {
         `SELECT COALESCE(SUM(parts), 0) AS pages FROM attempts WHERE recipient_id = ? AND status = 'failed_retryable' AND parts > 0
            AND id > COALESCE((SELECT MAX(id) FROM attempts WHERE recipient_id = ? AND status = 'delivered'), 0)`,
       ),
+      // A T.38 failure is an attempt stored under core/fax.ts's T38_FAILURE_CODE (read from mod_spandsp's fax_t38_status).
       faxT38Failed: db.prepare(
         `SELECT 1 FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE a.destination = ? AND j.channel = 'fax' AND a.ended_at > ?
-           AND (a.response LIKE '%T.38%' OR a.response LIKE '%T38%') LIMIT 1`,
+           AND a.response LIKE 'fax!_t38!_%' ESCAPE '!' LIMIT 1`,
       ),
       insertResult: db.prepare(`INSERT INTO results (attempt_id, recipient_id, job_id, kind, value, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       jobCounters: db.prepare(
@@ -249,6 +251,11 @@ export class SpoolStore {
 
   attemptAccepted(attemptId: number, peerId: string | null, parts: number | null, encoding: string | null, now: number): void {
     this.s.attemptAccepted.run(peerId, parts, encoding, now, attemptId);
+  }
+
+  /** A leased attempt still under way (a call dialled, ringing): its lease runs from now again. */
+  renewLease(recipientId: number, attemptId: number, leaseUntil: number): void {
+    this.s.renewLease.run(leaseUntil, recipientId, attemptId);
   }
 
   attemptPeer(attemptId: number, peerId: string): void {

@@ -38,6 +38,10 @@ describe('config', () => {
     expect(() => loadConfig({ file: file('c.yaml', 'colour: red\n'), env: {} })).toThrow('invalid config at (top level): unknown key "colour"');
     expect(() => loadConfig({ file: file('d.yaml', 'providers:\n  - name: x\n    driver: telepathy\n    services: [sms]\n'), env: {} })).toThrow(/providers\.0\.driver/);
     expect(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} })).toThrow(/missing\.yaml/);
+    // A call would still ring when its lease ends, and be dialled again: both keys named.
+    const fs = 'providers:\n  - name: fs\n    driver: freeswitch\n    services: [voice]\n    host: 127.0.0.1\n    settings: { originate_timeout_s: 60 }\n';
+    expect(() => loadConfig({ file: file('e.yaml', `spool:\n  lease_seconds: 60\n${fs}`), env: {} })).toThrow(/providers\.0\.settings\.originate_timeout_s: settings\.originate_timeout_s \(60 s\) must be shorter than spool\.lease_seconds \(60 s\)/);
+    expect(loadConfig({ file: file('f.yaml', `spool:\n  lease_seconds: 61\n${fs}`), env: {} }).providers[0]!.settings).toMatchObject({ originate_timeout_s: 60 });
   });
   it('checks a driver\'s settings at start-up, naming the setting', () => {
     const smpp = 'providers:\n  - name: smsc\n    driver: smpp\n    services: [sms]\n    host: 10.0.0.1\n    username: esme\n';

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { EslPeer, parseOriginate } from '../peers/esl.js';
 import { EslLink, type EslEvent } from '../../dist/gateways/freeswitch/esl-link.js';
 import { originateArg, dialstring, dialNumber, DialError, checkFile } from '../../dist/core/originate.js';
-import { hangupOutcome } from '../../dist/core/hangup.js';
+import { hangupOutcome, keptCallEnd } from '../../dist/core/hangup.js';
 
 const log = pino({ level: 'silent' });
 let peer: EslPeer | undefined;
@@ -72,10 +72,21 @@ describe('hangup causes', () => {
     expect(hangupOutcome({ cause: 'NO_ANSWER', answered: false, billsec: 0 })).toMatchObject({ kind: 'failed', retryable: true });
     expect(hangupOutcome({ cause: 'CALL_REJECTED', answered: false, billsec: 0 })).toMatchObject({ kind: 'failed', retryable: false, state: 'rejected' });
     expect(hangupOutcome({ cause: 'UNALLOCATED_NUMBER', answered: false, billsec: 0 })).toMatchObject({ kind: 'failed', retryable: false, state: 'invalid' });
+    expect(hangupOutcome({ cause: 'NORMAL_CLEARING', answered: false, billsec: 0 })).toMatchObject({ kind: 'failed', retryable: true, reason: 'cleared before it was answered' });
+  });
+
+  it('reads what FreeSWITCH kept of a call (its api_hangup_hook, expanded), and nothing else', () => {
+    expect(keptCallEnd('7:NORMAL_CLEARING:::::')).toEqual({ billsec: 7, cause: 'NORMAL_CLEARING', fax: null });
+    expect(keptCallEnd('95:NORMAL_CLEARING:0:49:1:3:negotiated')).toEqual({ billsec: 95, cause: 'NORMAL_CLEARING', fax: { success: false, code: '49', pages: 1, total: 3, t38: 'negotiated' } });
+    for (const answer of ['', '-ERR hash Command not found!\n', '7:NORMAL_CLEARING', 'x:Y:::::']) expect(keptCallEnd(answer), answer).toBeNull();
   });
 
   it('our own switch going away is retried, never a rejection of the recipient', () => {
     for (const cause of ['SYSTEM_SHUTDOWN', 'MANAGER_REQUEST']) expect(hangupOutcome({ cause, answered: false, billsec: 0 }), cause).toMatchObject({ kind: 'failed', retryable: true, code: cause });
+    // Answered and cut short by it: tried again; answered and played to the end: delivered.
+    expect(hangupOutcome({ cause: 'SYSTEM_SHUTDOWN', answered: true, billsec: 3, cutShort: true })).toMatchObject({ kind: 'failed', retryable: true, reason: 'cut short by our own switch (system shutdown)' });
+    expect(hangupOutcome({ cause: 'SYSTEM_SHUTDOWN', answered: true, billsec: 3, cutShort: false })).toMatchObject({ kind: 'receipt', status: 'delivered' });
+    expect(hangupOutcome({ cause: 'NORMAL_CLEARING', answered: true, billsec: 3, cutShort: true })).toMatchObject({ kind: 'receipt', status: 'delivered' });
   });
 });
 

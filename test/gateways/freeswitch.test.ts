@@ -23,12 +23,12 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-async function start(script?: ConstructorParameters<typeof EslPeer>[0]['script'], settings: Record<string, unknown> = {}, provider: Record<string, unknown> = {}, existing?: EslPeer, retry = { tries: 2, backoff_seconds: 0.05, backoff_max_seconds: 0.1 }) {
+async function start(script?: ConstructorParameters<typeof EslPeer>[0]['script'], settings: Record<string, unknown> = {}, provider: Record<string, unknown> = {}, existing?: EslPeer, retry = { tries: 2, backoff_seconds: 0.05, backoff_max_seconds: 0.1 }, spool: Record<string, unknown> = {}) {
   peer = existing ?? new EslPeer({ password: 'Esl-test-secret-1', script, gatewaysOnRescan: () => ['telco-a'] });
   const port = existing ? existing.port : await peer.listen();
   d = await testDaemon({
     sandbox: { enabled: false },
-    spool: { poll_ms: 20, retry },
+    spool: { poll_ms: 20, retry, ...spool },
     providers: [{ name: 'fs', driver: 'freeswitch', services: ['voice', 'fax'], host: '127.0.0.1', port, password: 'Esl-test-secret-1', dialstring: 'sofia/gateway/{gateway}/{number}', settings: { gateway: 'telco-a', caller_id_number: '+61299990000', reconnect_min_ms: 50, reconnect_max_ms: 200, esl_timeout_ms: 2000, cost_per_minute: 0.12, ...settings }, ...provider }],
   });
   const until = Date.now() + 10_000;
@@ -63,7 +63,7 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(steps[1]![1]).toBe(steps[2]![1]); // the message, twice
     expect(steps[0]![1]).not.toBe(steps[1]![1]); // the header, once
     for (const [, file] of steps.slice(0, 3)) expect(existsSync(file!)).toBe(true);
-    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 1, duration: 0, voicemail: 0 });
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 1, duration: peer.ended[0]!.billsec, voicemail: 0 });
     const attempt = d.db.prepare('SELECT peer_id FROM attempts WHERE job_id = ?').get(job) as { peer_id: string };
     expect(attempt.peer_id).toBe(call!.vars.origination_uuid);
     const report = (await d.api('GET', `/api/v1/jobs/${job}`, { auth: u.auth })).json.data.reports[0];
@@ -80,6 +80,14 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     const reports = (await d.api('GET', `/api/v1/jobs/${job}`, { auth: u.auth })).json.data.reports;
     expect(reports.map((r: { status: string }) => r.status)).toEqual(['BUSY', 'NO ANSWER', 'FAILED', 'INVALID']);
     expect(peer.originates.filter((o) => o.number === '61491570002')).toHaveLength(2);
+  });
+
+  it('over loopback a busy far end (respond 486) ends as NORMAL_CLEARING before answer: retried, never a rejection', async () => {
+    const { d, peer, u } = await start(undefined, {}, { dialstring: 'loopback/{number}/default' });
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: [{ destination: '+61491570002' }] });
+    await d.waitFor(complete(d, job), 15_000);
+    expect(peer.ended.map((x) => x.cause)).toEqual(['NORMAL_CLEARING', 'NORMAL_CLEARING']);
+    expect(rows(d, job).map((r) => [r.state, r.tries, r.reason])).toEqual([['failed', 2, 'cleared before it was answered (after 2 tries)']]);
   });
 
   it('2-way: collects a key, plays its response, bridges to its redirect, and reports the keypress in the callback', async () => {
@@ -168,7 +176,7 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     for (let i = 1; i <= 2; i++) doc.addPage([595, 842]).drawText(`Fax page ${i}`, { x: 50, y: 750, size: 30, font });
     const pdf = Buffer.from(await doc.save()).toString('base64');
     let calls = 0;
-    const { d, peer, u } = await start((call) => (call.number === '61491570157' && ++calls === 1 ? { answer: true, fax: { success: false, pages: 1, total: 2, code: 49, text: 'The call dropped prematurely' } } : { answer: true, fax: { success: true, pages: 2, total: 2 } }));
+    const { d, peer, u } = await start((call) => (call.number === '61491570157' && ++calls === 1 ? { answer: true, fax: { success: false, pages: 1, total: 2, code: 49 } } : { answer: true, fax: { success: true, pages: 2, total: 2 } }));
     await d.api('PUT', `/api/v1/users/${u.id}`, { auth: u.auth, body: { fax_header_text: 'Acme Pty Ltd' } });
     const job = await post(d, u.auth, { job_type: 'fax', job_name: 'fax test', use_high_resolution: true, files: [{ name: 'letter.pdf', base64content: pdf }], recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] });
     await d.waitFor(complete(d, job), 15_000);
@@ -179,20 +187,71 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(peer.executed.filter((x) => x.uuid === first).map((x) => [x.app, x.data])).toEqual([['set', 'fax_header=Acme Pty Ltd'], ['txfax', content.fax_file], ['hangup', 'NORMAL_CLEARING']]);
     expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 1], ['delivered', 2]]);
     const failed = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? AND status = 'failed_retryable'`).get(job) as { response: string };
-    expect(failed.response).toMatch(/fax_49 fax failed: The call dropped prematurely \(1 of 2 pages\)/);
+    // A page went over T.38: T.38 works to that number, the retry offers it again.
+    expect(failed.response).toBe('fax_49 fax failed: The call dropped prematurely (1 of 2 pages, T.38 negotiated)');
     // The retry starts after the page that arrived (mod_spandsp's fax_start_page, 0-based).
     const toSecond = peer.originates.filter((o) => o.number === '61491570157');
-    expect(toSecond.map((o) => o.vars.fax_start_page)).toEqual([undefined, '1']);
+    expect(toSecond.map((o) => [o.vars.fax_start_page, o.vars.fax_enable_t38_request])).toEqual([[undefined, 'true'], ['1', 'true']]);
     expect(d.db.prepare(`SELECT value FROM results WHERE job_id = ? AND kind = 'fax_pages'`).all(job)).toEqual([{ value: '2' }, { value: '2' }]);
   });
 
-  it('fax: after a T.38 negotiation failure the next try to that number goes in audio mode', async () => {
+  const faxJob = { job_type: 'fax', files: [{ name: 'note.txt', base64content: Buffer.from('hello').toString('base64') }], recipients: [{ destination: '+61491570156' }] };
+  const t38Vars = (p: EslPeer) => p.originates.map((o) => [o.vars.fax_enable_t38, o.vars.fax_enable_t38_request]);
+
+  it('fax: after a T.38 failure (fax_t38_status negotiated, no page went) the next try to that number goes in audio mode', async () => {
     let n = 0;
-    const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, fax: { success: false, pages: 0, total: 1, code: 66, text: 'T.38 negotiation failed' } } : { answer: true, fax: { success: true, pages: 1, total: 1 } }));
-    const job = await post(d, u.auth, { job_type: 'fax', files: [{ name: 'note.txt', base64content: Buffer.from('hello').toString('base64') }], recipients: [{ destination: '+61491570156' }] });
+    // spandsp's 20: "Received no response to DCS or TCF", over a T.38 that was negotiated.
+    const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, t38: 'negotiate', fax: { success: false, pages: 0, total: 1, code: 20 } } : { answer: true, fax: { success: true, pages: 1, total: 1 } }));
+    const job = await post(d, u.auth, faxJob);
     await d.waitFor(complete(d, job), 15_000);
-    expect(peer.originates.map((o) => [o.vars.fax_enable_t38, o.vars.fax_enable_t38_request])).toEqual([['true', 'true'], ['false', 'false']]);
+    expect(t38Vars(peer)).toEqual([['true', 'true'], ['false', 'false']]);
     expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 2 });
+    const first = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? ORDER BY id LIMIT 1`).get(job) as { response: string };
+    expect(first.response).toBe('fax_t38_20 fax failed: Received no response to DCS or TCF (0 of 1 pages, T.38 negotiated)');
+  });
+
+  it('fax: a failure after the far end refused T.38 (fax_t38_status refused: it went on in audio) is no T.38 failure', async () => {
+    let n = 0;
+    const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, t38: 'refuse', fax: { success: false, pages: 0, total: 1, code: 3 } } : { answer: true, fax: { success: true, pages: 1, total: 1 } }));
+    const job = await post(d, u.auth, faxJob);
+    await d.waitFor(complete(d, job), 15_000);
+    expect(t38Vars(peer)).toEqual([['true', 'true'], ['true', 'true']]);
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 2 });
+  });
+
+  it('fax over loopback with T.38 requested: FreeSWITCH never answers, txfax waits, our negotiation timeout hangs up, and the next try goes in audio', async () => {
+    let n = 0;
+    const { d, peer, u } = await start(() => (++n === 1 ? { answer: true } : { answer: true, fax: { success: true, pages: 1, total: 1 } }), { t38: 'request', fax_negotiation_timeout_s: 1 }, { dialstring: 'loopback/{number}/default' });
+    const job = await post(d, u.auth, faxJob);
+    await d.waitFor(() => peer.executed.some((x) => x.app === 'txfax'));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(rows(d, job)[0]!.state).toBe('submitted'); // txfax still waits for an answer to its T.38 request
+    await d.waitFor(complete(d, job), 15_000);
+    expect(peer.originates.map((o) => o.endpoint)).toEqual(['loopback/61491570156/default', 'loopback/61491570156/default']);
+    expect(t38Vars(peer)).toEqual([['true', 'true'], ['false', 'false']]);
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 2 });
+    const first = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? ORDER BY id LIMIT 1`).get(job) as { response: string };
+    expect(first.response).toBe('fax_t38_49 fax failed: The call dropped prematurely (0 of 1 pages, T.38 requested)');
+  });
+
+  it('fax over loopback by default goes in audio mode (T.38 off) and goes through the first time', async () => {
+    const { d, peer, u } = await start(() => ({ answer: true, fax: { success: true, pages: 1, total: 1 } }), {}, { dialstring: 'loopback/{number}/default' });
+    const job = await post(d, u.auth, faxJob);
+    await d.waitFor(complete(d, job), 15_000);
+    expect(t38Vars(peer)).toEqual([['false', 'false']]);
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 1 });
+  });
+
+  it('fax: the provider\'s t38 setting (off, accept) sets mod_spandsp\'s variables', async () => {
+    for (const [t38, want] of [['off', ['false', 'false']], ['accept', ['true', 'false']]] as const) {
+      const { d, peer, u } = await start(() => ({ answer: true, fax: { success: true, pages: 1, total: 1 } }), { t38 });
+      const job = await post(d, u.auth, faxJob);
+      await d.waitFor(complete(d, job), 15_000);
+      expect(t38Vars(peer), t38).toEqual([want]);
+      expect(rows(d, job)[0]!.state).toBe('delivered');
+      await d.close();
+      await peer.close();
+    }
   });
 
   it('fax: what a try left (pages received, T.38 failed) is kept in the spool, so a restart neither resends pages nor offers T.38 again', async () => {
@@ -201,8 +260,8 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     for (let i = 0; i < 3; i++) doc.addPage([595, 842]);
     const pdf = Buffer.from(await doc.save()).toString('base64');
     const outcomes = [
-      { answer: true, fax: { success: false, pages: 2, total: 3, code: 49, text: 'The call dropped prematurely' } },
-      { answer: true, fax: { success: false, pages: 0, total: 3, code: 66, text: 'T.38 negotiation failed' } },
+      { answer: true, fax: { success: false, pages: 2, total: 3, code: 49 } },
+      { answer: true, t38: 'negotiate', fax: { success: false, pages: 0, total: 3, code: 20 } },
       { answer: true, fax: { success: true, pages: 1, total: 3 } },
     ];
     let n = 0;
@@ -278,6 +337,7 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     while (states().some((r) => r.state !== 'delivered') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     expect(states().map((r) => r.state)).toEqual(['delivered', 'delivered']);
     expect(states()[1]!.reason).toBe('the call ended while the daemon was down');
+    expect((states()[1] as { duration: number | null }).duration).toBe(peer.ended.find((x) => x.uuid === uuids[1])!.billsec); // FreeSWITCH kept its end
     expect(peer.channels.size).toBe(0); // the call left up was hung up
     expect(peer.originates).toHaveLength(2); // nobody was dialled twice
   });
@@ -309,19 +369,24 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
   });
 
   it('our own switch shutting down (fsctl shutdown: SYSTEM_SHUTDOWN, then the socket closes) retries the calls, delivered once it is back', async () => {
-    let n = 0;
-    const { d, peer, u } = await start(() => (++n <= 2 ? { answer: true, answerMs: 60_000 } : { answer: true }));
-    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] });
-    await d.waitFor(() => peer.channels.size === 2);
+    const first = new Set<string>();
+    // The first call to each number: two ring, one is answered and in the middle of its message.
+    const { d, peer, u } = await start((call) => {
+      if (first.has(call.number)) return { answer: true };
+      first.add(call.number);
+      return call.number === '61491570158' ? { answer: true, playMs: 60_000 } : { answer: true, answerMs: 60_000 };
+    });
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: ['+61491570156', '+61491570157', '+61491570158'].map((destination) => ({ destination })) });
+    await d.waitFor(() => peer.channels.size === 3 && peer.executed.length > 0);
     await peer.shutdown();
     await d.waitFor(() => !(d.db.prepare('SELECT 1 FROM recipients WHERE job_id = ? AND state IN (\'sending\', \'submitted\')').get(job)));
-    expect(rows(d, job).map((r) => r.state)).toEqual(['queued', 'queued']);
-    expect(rows(d, job)[0]!.reason).toMatch(/system shutdown/);
+    expect(rows(d, job).map((r) => r.state)).toEqual(['queued', 'queued', 'queued']);
+    expect(rows(d, job).map((r) => r.reason)).toEqual(['system shutdown', 'system shutdown', 'cut short by our own switch (system shutdown)']);
     await new Promise((r) => setTimeout(r, 300)); // the switch stays away for a while: nothing is final meanwhile
-    expect(rows(d, job).map((r) => r.state)).toEqual(['queued', 'queued']);
+    expect(rows(d, job).map((r) => r.state)).toEqual(['queued', 'queued', 'queued']);
     await peer.restart();
     await d.waitFor(complete(d, job), 10_000);
-    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 2], ['delivered', 2]]);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 2], ['delivered', 2], ['delivered', 2]]);
   });
 
   it('a hupall from our own switch (MANAGER_REQUEST) is retried, not a rejection', async () => {
@@ -371,7 +436,98 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(peer.channels.has(live!.uuid)).toBe(true);
     peer.hangup(live!, 'NORMAL_CLEARING');
     await d.waitFor(complete(d, job));
-    expect(rows(d, job).map((r) => [r.state, r.reason])).toEqual([['delivered', 'answered, 0 s'], ['delivered', 'the call ended while the event socket was down']]);
+    const liveEnd = peer.ended.find((x) => x.uuid === live!.uuid)!;
+    expect(rows(d, job).map((r) => [r.state, r.reason])).toEqual([['delivered', `answered, ${liveEnd.billsec} s`], ['delivered', 'the call ended while the event socket was down']]);
+  });
+
+  it('bills a call that ended while the event socket was lost to the end FreeSWITCH recorded, not to the reconnect', async () => {
+    const { d, peer, u } = await start(() => ({ answer: true, playMs: 60_000 }));
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Long message', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(() => peer.executed.length > 0);
+    const uuid = peer.originates[0]!.vars.origination_uuid;
+    // The daemon asked FreeSWITCH to keep the call's end (api_hangup_hook, stored with mod_hash).
+    expect(peer.channels.get(uuid)!.vars.api_hangup_hook).toBe(`hash insert/switchpost/${uuid}/\${billsec}:\${hangup_cause}:\${fax_success}:\${fax_result_code}:\${fax_document_transferred_pages}:\${fax_document_total_pages}:\${fax_t38_status}`);
+    await peer.unreachable();
+    await new Promise((r) => setTimeout(r, 1100));
+    peer.hangupAll(); // the far end hangs up while nobody can listen
+    await new Promise((r) => setTimeout(r, 2500)); // the socket stays away a while longer
+    await peer.restart();
+    await d.waitFor(complete(d, job), 10_000);
+    const { billsec } = peer.ended[0]!;
+    expect(billsec).toBeGreaterThanOrEqual(1);
+    expect(billsec).toBeLessThanOrEqual(2);
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', reason: 'the call ended while the event socket was down', duration: billsec, cost: Math.round((billsec / 60) * 0.12 * 10000) / 10000 });
+    expect((peer as any).hashes.size).toBe(0); // read once, then deleted
+  });
+
+  it('a fax that ended while the event socket was lost is judged by the result FreeSWITCH kept, T.38 failure included', async () => {
+    const first = new Set<string>();
+    const { d, peer, u } = await start((call) => {
+      if (first.has(call.number)) return { answer: true, fax: { success: true, pages: 1, total: 1 } };
+      first.add(call.number);
+      return call.number === '61491570156' ? { answer: true, playMs: 400, fax: { success: true, pages: 1, total: 1 } } : { answer: true, playMs: 400, t38: 'negotiate', fax: { success: false, pages: 0, total: 1, code: 20 } };
+    });
+    const job = await post(d, u.auth, { ...faxJob, recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] });
+    await d.waitFor(() => peer.executed.filter((x) => x.app === 'txfax').length === 2);
+    await peer.unreachable(); // both faxes end while nobody listens, and the calls are hung up
+    await new Promise((r) => setTimeout(r, 600));
+    peer.hangupAll();
+    await peer.restart();
+    await d.waitFor(complete(d, job), 15_000);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 1], ['delivered', 2]]);
+    expect(d.db.prepare(`SELECT value FROM results WHERE job_id = ? AND kind = 'fax_pages' ORDER BY id`).all(job)).toEqual([{ value: '1' }, { value: '1' }]);
+    const failed = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? AND status = 'failed_retryable'`).get(job) as { response: string };
+    expect(failed.response).toBe('fax_t38_20 fax failed: spandsp result 20 (0 of 1 pages, T.38 negotiated)');
+    expect(t38Vars(peer).slice(2)).toEqual([['false', 'false']]); // the retry went in audio mode
+  });
+
+  it('a call ended normally leaves nothing kept in FreeSWITCH', async () => {
+    const { d, peer, u } = await start();
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hi', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(complete(d, job));
+    await d.waitFor(() => peer.commands.some((c) => c.line.startsWith('api hash delete/switchpost/')));
+    expect((peer as any).hashes.size).toBe(0);
+  });
+
+  it('a call dialled late in its lease and ringing past it is not dialled twice: dialling and ringing renew the lease', async () => {
+    let progressAt = 0;
+    const { d, peer, u } = await start(() => ({ answer: true, progressMs: 3500, answerMs: 4900 }), { originate_timeout_s: 5 }, {}, undefined, undefined, { lease_seconds: 6 });
+    const seen = (e: string) => e === 'CHANNEL_PROGRESS' && (progressAt = Date.now());
+    const emit = peer.emit.bind(peer);
+    peer.emit = (name: string, fields: Record<string, string>, body?: string) => (seen(name), emit(name, fields, body));
+    // A long text takes a while to render: the call is dialled well after the lease began.
+    const text = (what: string) => Array.from({ length: 70 }, (_, i) => `The ${what} fox jumps over the lazy dog number ${i}.`).join(' ').slice(0, 4000);
+    const job = await post(d, u.auth, { job_type: 'tts', message: text('quick'), header: text('brown'), voicemail_message: text('red'), skip_message_repeat: true, recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(() => progressAt > 0 && Date.now() - progressAt > 100, 15_000);
+    const leased = d.db.prepare(`SELECT r.state, r.due_at, a.started_at FROM recipients r JOIN attempts a ON a.id = r.attempt_id WHERE r.job_id = ?`).get(job) as { state: string; due_at: number; started_at: number };
+    expect(leased.state).toBe('sending');
+    expect(leased.due_at).toBeGreaterThanOrEqual(progressAt + 6000 - 200); // renewed when it rang
+    expect(leased.due_at).toBeGreaterThan(leased.started_at + 6000);
+    await d.waitFor(complete(d, job), 20_000);
+    expect(peer.originates).toHaveLength(1);
+    expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 1 });
+  });
+
+  it('a stored freeswitch provider whose originate timeout is not shorter than the lease is not started, with both keys named', async () => {
+    peer = new EslPeer({ password: 'Esl-test-secret-1' });
+    const port = await peer.listen();
+    d = await testDaemon({ sandbox: { enabled: false }, spool: { poll_ms: 20, lease_seconds: 20 } });
+    // Stored as the API or the CLI stores one: the config's check never saw it.
+    const { ProviderStore } = await import('../../dist/store/providers.js');
+    new ProviderStore(d.db).insert({ name: 'fs-api', driver: 'freeswitch', services: ['voice'], host: '127.0.0.1', port, username: null, password: 'Esl-test-secret-1', dialstring: 'sofia/gateway/{gateway}/{number}', prefix: null, weight: 1, throughput: 0, concurrency: 0, settings: { originate_timeout_s: 30 }, active: true }, null);
+    const config = d.config;
+    await d.stop();
+    const lines: { level: number; msg: string }[] = [];
+    const again = await startDaemon(config, { log: pino({ level: 'warn' }, { write: (l: string) => lines.push(JSON.parse(l)) }) });
+    closers.push(async () => {
+      await again.stop();
+      rmSync(config.data_dir, { recursive: true, force: true });
+    });
+    d.stop = async () => {};
+    d.close = async () => {};
+    await new Promise((r) => setTimeout(r, 300));
+    expect(lines.filter((l) => l.level === 50).map((l) => l.msg)).toEqual(['provider fs-api: settings.originate_timeout_s (30 s) must be shorter than spool.lease_seconds (20 s), or a call still ringing would be dialled again; the provider is treated as down']);
+    expect(peer.clients.size).toBe(0); // never connected
   });
 
   it('finishes a call that ended while the event socket was down, after reconnecting', async () => {

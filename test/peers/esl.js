@@ -1,11 +1,25 @@
 // A FreeSWITCH stand-in for tests and benchmarks: the inbound Event Socket protocol on a real TCP
 // socket (auth/request, command/reply, api/response, bgapi + BACKGROUND_JOB, text/event-json with
 // byte-counted Content-Length, text/disconnect-notice) and channels that emit FreeSWITCH's own event
-// and variable names (CHANNEL_CREATE, CHANNEL_ANSWER, CHANNEL_EXECUTE_COMPLETE, DTMF, CHANNEL_HANGUP,
-// CHANNEL_HANGUP_COMPLETE with Hangup-Cause, variable_billsec, variable_duration…). What each call does
-// is scripted by its destination number. Plain ESM JavaScript so a benchmark can run it in its own process.
+// and variable names (CHANNEL_CREATE, CHANNEL_PROGRESS, CHANNEL_ANSWER, CHANNEL_EXECUTE(_COMPLETE),
+// DTMF, CHANNEL_HANGUP, CHANNEL_HANGUP_COMPLETE with Hangup-Cause, variable_billsec…), mod_spandsp's
+// txfax (fax_* variables, spandsp::txfaxnegociateresult / txfaxresult, T.38 per the channel and the
+// far end), api_hangup_hook with mod_hash, and `fsctl shutdown`. Each name and value was checked in
+// FreeSWITCH 1.10's and spandsp's sources (mod_event_socket, mod_commands, mod_dptools, mod_spandsp,
+// mod_hash, switch_core, switch_channel). What each call does is scripted by its destination number.
+// Plain ESM JavaScript so a benchmark can run it in its own process.
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
+
+/** spandsp's t30_completion_code_to_str() for the result codes the tests use (t30.h's T30_ERR_* order). */
+const T30_TEXT = {
+  0: 'OK',
+  2: 'Timed out waiting for initial communication',
+  3: 'Timed out waiting for the first message',
+  6: 'Failed to train with any of the compatible modems',
+  20: 'Received no response to DCS or TCF',
+  49: 'The call dropped prematurely',
+};
 
 const DISCONNECT = 'Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n';
 
@@ -51,8 +65,12 @@ export function parseOriginate(arg) {
 /**
  * Options:
  *  - password (default ClueCon)
- *  - script(call) → behaviour for an originate: { answer: true, answerMs, hangupAfterMs, keys, machine } or
+ *  - script(call) → behaviour for an originate: { answer: true, progressMs, answerMs, hangupAfterMs, playMs,
+ *    keys, machine, refuse: '<app>' (sendmsg answered "-ERR memory error"), t38: 'negotiate' | 'refuse' |
+ *    'silent' (the far end's answer to a T.38 re-INVITE; loopback/ is silent), fax: { success, pages,
+ *    total, code } (code: spandsp's T.30 result) } or
  *    { cause: 'USER_BUSY' | 'NO_ANSWER' | 'CALL_REJECTED' | 'UNALLOCATED_NUMBER' …, afterMs }.
+ *  - apiAnswer(command, args) → a body to answer an api with instead (e.g. "-ERR no reply\n").
  *    Default by the number's last three digits: 002 busy, 003 no answer, 004 rejected, 005 unallocated,
  *    006 answering machine, else answered.
  */
@@ -66,6 +84,8 @@ export class EslPeer {
     this.originates = [];
     this.channels = new Map();
     this.executed = [];
+    /** Calls hung up: uuid, cause, billsec as FreeSWITCH computed it. */
+    this.ended = [];
     /** sendmsg commands answered -ERR. */
     this.refused = [];
     this.authFailures = 0;
@@ -161,6 +181,30 @@ export class EslPeer {
     switch (command) {
       case 'uuid_exists':
         return this.channels.has(args.trim()) ? 'true' : 'false';
+      case 'uuid_setvar': {
+        // mod_commands: "<uuid> <var> [<value>]", the value as given (not expanded).
+        const [uuid, name, ...value] = args.trim().split(' ');
+        const ch = this.channels.get(uuid);
+        if (!ch) return '-ERR No such channel!\n';
+        ch.vars[name] = value.join(' ');
+        return '+OK\n';
+      }
+      case 'uuid_getvar': {
+        const [uuid, name] = args.trim().split(/\s+/);
+        const ch = this.channels.get(uuid);
+        if (!ch) return '-ERR No such channel!\n';
+        return ch.vars[name] ?? '_undef_';
+      }
+      case 'hash': {
+        // mod_hash's api: insert|select|delete/<realm>/<key>[/<value>], kept in memory by FreeSWITCH.
+        const [op, realm, key, ...rest] = args.trim().split('/');
+        this.hashes ??= new Map();
+        const k = `${realm}_${key}`;
+        if (op === 'insert' && rest.length) return this.hashes.set(k, rest.join('/')), '+OK\n';
+        if (op === 'select') return this.hashes.get(k) ?? '';
+        if (op === 'delete') return this.hashes.delete(k) ? '+OK\n' : '-ERR Not found\n';
+        return '-ERR Usage: hash insert|insert_ifempty|select|delete|delete_ifmatch/realm/key[/value]\n';
+      }
       case 'uuid_kill': {
         const [uuid, cause] = args.trim().split(/\s+/);
         const ch = this.channels.get(uuid);
@@ -200,7 +244,7 @@ export class EslPeer {
       case 'echo':
         return args;
       case 'status':
-        return `UP 0 years, 0 days\nFreeSWITCH (Version 1.10.9-release) is ready\n${this.channels.size} session(s)\n`;
+        return `UP 0 years, 0 days\nFreeSWITCH (Version 1.10.12-release) is ready\n${this.channels.size} session(s)\n`;
       case 'show':
         return JSON.stringify({ row_count: this.channels.size, rows: [...this.channels.keys()].map((uuid) => ({ uuid })) });
       default:
@@ -244,7 +288,9 @@ export class EslPeer {
       return this.emit('BACKGROUND_JOB', { 'Job-UUID': jobUuid, 'Job-Command': command, 'Job-Command-Arg': args }, this.api(command, args));
     }
     const { vars, endpoint, app } = parseOriginate(args);
-    const number = endpoint.split('/').pop();
+    // sofia/gateway/<gw>/<number>, loopback/<number>/<context>
+    const path = endpoint.split('/');
+    const number = path[0] === 'loopback' ? path[1] : path.pop();
     const uuid = vars.origination_uuid || randomUUID();
     const call = { uuid, vars, endpoint, app, number, jobUuid, createdAt: Date.now() };
     this.originates.push(call);
@@ -260,9 +306,13 @@ export class EslPeer {
     };
     // A call that never came up ends its originate with "-ERR <cause>" (after its hangup events).
     if (plan.cause) {
-      ch.timers.push(setTimeout(() => this.hangup(ch, plan.cause), plan.afterMs ?? 5));
+      // Over loopback/ the far leg's cause does not reach ours: `respond 486` there ends as NORMAL_CLEARING.
+      const cause = endpoint.startsWith('loopback/') ? 'NORMAL_CLEARING' : plan.cause;
+      ch.timers.push(setTimeout(() => this.hangup(ch, cause), plan.afterMs ?? 5));
       return;
     }
+    // 180 Ringing: switch_channel_mark_ring_ready() fires CHANNEL_PROGRESS.
+    ch.timers.push(setTimeout(() => this.channels.has(uuid) && this.emit('CHANNEL_PROGRESS', this.channelFields(ch)), plan.progressMs ?? 1));
     ch.timers.push(setTimeout(() => {
       if (!this.channels.has(uuid)) return;
       ch.answeredAt = Date.now();
@@ -312,22 +362,7 @@ export class EslPeer {
     // What the application reports when the channel hangs up under it (see hangup()).
     ch.running = { appUuid, done: (fields) => this.emit('CHANNEL_EXECUTE_COMPLETE', { ...fields, Application: app, 'Application-Data': data, 'Application-Response': app === 'playback' ? 'PLAYBACK ERROR' : '', 'Application-UUID': appUuid }) };
     if (app === 'hangup') return this.hangup(ch, data || 'NORMAL_CLEARING');
-    if (app === 'txfax') {
-      // spandsp's report, as mod_spandsp sets it: fax_success, fax_result_code/text, pages.
-      // fax_start_page (0-based) skips pages a previous call delivered; the rest are "sent" this time.
-      const start = Number(ch.vars.fax_start_page ?? 0);
-      const planned = ch.plan.fax ?? { success: true, pages: 1, total: 1 };
-      const f = start > 0 && planned.success ? { ...planned, pages: (planned.total ?? planned.pages) - start } : planned;
-      ch.timers.push(setTimeout(() => done('', {
-        variable_fax_success: f.success ? '1' : '0',
-        variable_fax_result_code: f.success ? '0' : String(f.code ?? 49),
-        variable_fax_result_text: f.success ? 'OK' : (f.text ?? 'The call dropped prematurely'),
-        variable_fax_document_transferred_pages: String(f.pages),
-        variable_fax_document_total_pages: String(f.total ?? f.pages),
-        variable_fax_ecm_used: 'on',
-      }), ch.plan.playMs ?? 5));
-      return;
-    }
+    if (app === 'txfax') return this.txfax(ch, done, data);
     if (app === 'play_and_get_digits') {
       const parts = data.split(' ');
       const varName = parts[7] || 'digits';
@@ -342,19 +377,72 @@ export class EslPeer {
     ch.timers.push(setTimeout(() => done(app === 'playback' ? 'FILE PLAYED' : '+OK'), ch.plan.playMs ?? 5));
   }
 
+  /**
+   * mod_spandsp's txfax. T.38 per the channel's fax_enable_t38 / fax_enable_t38_request and the far
+   * end (plan.t38: 'negotiate' | 'refuse' | 'silent'; a loopback/ endpoint never answers a T.38
+   * request, so txfax then waits for ever, as FreeSWITCH 1.10 does). Phase B fires
+   * CUSTOM spandsp::txfaxnegociateresult; the end sets fax_success, fax_result_code/_text (spandsp's
+   * t30 completion codes), fax_document_*_pages and fax_t38_status (off, requested, negotiated,
+   * refused), on the channel and in CUSTOM spandsp::txfaxresult. A hangup mid-fax ends it with 49.
+   * fax_start_page (0-based) skips pages a previous call delivered; the rest are "sent" this time.
+   */
+  txfax(ch, done, data) {
+    const on = (v) => /^(true|1|yes|on|enabled|active|allow)$/i.test(String(v ?? ''));
+    const request = on(ch.vars.fax_enable_t38) && on(ch.vars.fax_enable_t38_request);
+    const farEnd = ch.plan.t38 ?? (ch.endpoint.startsWith('loopback/') ? 'silent' : 'negotiate');
+    const t38 = !request ? 'off' : farEnd === 'negotiate' ? 'negotiated' : farEnd === 'refuse' ? 'refused' : 'requested';
+    const start = Number(ch.vars.fax_start_page ?? 0);
+    const planned = ch.plan.fax ?? { success: true, pages: 1, total: 1 };
+    const total = planned.total ?? planned.pages;
+    const result = (success, code, pages) => {
+      const text = T30_TEXT[code];
+      if (text === undefined) throw new Error(`the peer knows no spandsp result code ${code}`);
+      return {
+        variable_fax_success: success ? '1' : '0',
+        variable_fax_result_code: String(code),
+        variable_fax_result_text: text,
+        variable_fax_document_transferred_pages: String(pages),
+        variable_fax_document_total_pages: String(total),
+        variable_fax_ecm_used: 'on',
+        variable_fax_t38_status: t38,
+      };
+    };
+    const ended = (fields) => {
+      Object.assign(ch.vars, Object.fromEntries(Object.entries(fields).map(([k, v]) => [k.replace(/^variable_/, ''), v])));
+      this.emit('CUSTOM', { ...this.channelFields(ch), 'Event-Subclass': 'spandsp::txfaxresult', 'fax-success': fields.variable_fax_success, 'fax-result-code': fields.variable_fax_result_code, 'fax-result-text': fields.variable_fax_result_text, 'fax-document-transferred-pages': fields.variable_fax_document_transferred_pages, 'fax-document-total-pages': fields.variable_fax_document_total_pages, 'fax-t38-status': t38 });
+    };
+    // Hung up under the fax: spandsp ends with "The call dropped prematurely".
+    const running = ch.running;
+    running.done = (fields) => {
+      const f = result(false, 49, 0);
+      ended(f);
+      this.emit('CHANNEL_EXECUTE_COMPLETE', { ...fields, ...f, Application: 'txfax', 'Application-Data': data, 'Application-Response': '', 'Application-UUID': running.appUuid });
+    };
+    if (t38 === 'requested') return; // nobody answers the re-INVITE: txfax waits until the call is hung up
+    ch.timers.push(setTimeout(() => {
+      this.emit('CUSTOM', { ...this.channelFields(ch), 'Event-Subclass': 'spandsp::txfaxnegociateresult', uuid: ch.uuid, 'fax-transfer-rate': '14400', 'fax-ecm-used': 'on', 'fax-t38-status': t38, 'fax-local-station-id': ch.vars.fax_ident ?? '', 'fax-remote-station-id': '', 'fax-document-total-pages': String(total) });
+    }, 1));
+    const pages = start > 0 && planned.success ? total - start : planned.pages;
+    ch.timers.push(setTimeout(() => {
+      const f = planned.success ? result(true, 0, pages) : result(false, planned.code ?? 49, pages);
+      ended(f);
+      done('', f);
+    }, ch.plan.playMs ?? 5));
+  }
+
   hangup(ch, cause) {
     if (!this.channels.has(ch.uuid)) return;
     this.channels.delete(ch.uuid);
     for (const t of ch.timers) clearTimeout(t);
     const now = Date.now();
-    const billsec = ch.answeredAt ? Math.round((now - ch.answeredAt) / 1000) : 0;
+    // switch_channel_set_timestamps(): whole seconds, billsec = end_epoch - answer_epoch.
+    const billsec = ch.answeredAt ? Math.floor(now / 1000) - Math.floor(ch.answeredAt / 1000) : 0;
+    Object.assign(ch.vars, { hangup_cause: cause, billsec: String(billsec), billmsec: String(ch.answeredAt ? now - ch.answeredAt : 0), answer_epoch: String(ch.answeredAt ? Math.floor(ch.answeredAt / 1000) : 0), end_epoch: String(Math.floor(now / 1000)) });
+    this.ended.push({ uuid: ch.uuid, cause, billsec });
     const fields = {
       ...this.channelFields(ch),
       'Hangup-Cause': cause,
-      variable_hangup_cause: cause,
-      variable_billsec: String(billsec),
-      variable_answer_epoch: String(ch.answeredAt ? Math.floor(ch.answeredAt / 1000) : 0),
-      variable_duration: String(Math.round((now - ch.createdAt) / 1000)),
+      variable_duration: String(Math.floor(now / 1000) - Math.floor(ch.createdAt / 1000)),
       variable_originate_disposition: ch.answeredAt ? 'SUCCESS' : cause,
       'Answer-State': ch.answeredAt ? 'hangup' : 'hangup',
     };
@@ -364,6 +452,14 @@ export class EslPeer {
     const running = ch.running;
     ch.running = null;
     if (running) running.done(fields);
+    // The hangup state runs api_hangup_hook (variables expanded, the fax's among them) before the
+    // reporting state's CHANNEL_HANGUP_COMPLETE.
+    const hook = ch.vars.api_hangup_hook;
+    if (hook) {
+      const expanded = hook.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, v) => ch.vars[v] ?? '');
+      const space = expanded.indexOf(' ');
+      this.api(space < 0 ? expanded : expanded.slice(0, space), space < 0 ? '' : expanded.slice(space + 1));
+    }
     this.emit('CHANNEL_HANGUP_COMPLETE', fields);
     if (!ch.answeredAt) ch.finishJob?.(`-ERR ${cause}\n`);
   }
@@ -390,7 +486,14 @@ export class EslPeer {
     await new Promise((r) => this.server.close(() => r()));
   }
 
-  /** FreeSWITCH started again on the same port (a new core, no calls). */
+  /** The event socket unreachable (a network failure): connections dropped and refused; calls stay up. */
+  async unreachable() {
+    this.dropClients();
+    this.down = true;
+    await new Promise((r) => this.server.close(() => r()));
+  }
+
+  /** FreeSWITCH reachable again on the same port (after shutdown(): a new core, no calls). */
   async restart() {
     this.coreUuid = randomUUID();
     this.server = net.createServer((s) => this.onClient(s));

@@ -5,7 +5,8 @@ import type { OpenAttempt } from '../../core/jobs.js';
 import type { Outcome } from '../../core/outcomes.js';
 import { callPlan, planTexts, type CallPlan } from '../../core/call-plan.js';
 import { checkFile, dialNumber, dialstring, DialError, originateArg } from '../../core/originate.js';
-import { hangupOutcome } from '../../core/hangup.js';
+import { hangupHook, hangupOutcome, HANGUP_REALM, keptCallEnd, type KeptCallEnd } from '../../core/hangup.js';
+import { defaultT38, t38Failed, t38Variables, T38_FAILURE_CODE, type T38Mode } from '../../core/fax.js';
 import type { TtsRenderer } from '../../media/tts.js';
 import { EslError, EslLink, type EslEvent } from './esl-link.js';
 import type { FreeswitchSettings } from './settings.js';
@@ -35,6 +36,8 @@ interface FaxResult {
   text: string;
   pages: number;
   total: number;
+  /** mod_spandsp's fax_t38_status: off, requested, negotiated, refused. */
+  t38: string;
 }
 
 interface Call {
@@ -46,6 +49,8 @@ interface Call {
   files: Map<string, string>;
   steps: Step[];
   running: string | null;
+  /** The application of the running step. */
+  runningApp?: Step['app'];
   answeredAt: number | null;
   keypress: string | null;
   voicemail: boolean;
@@ -55,17 +60,20 @@ interface Call {
   watchdog: NodeJS.Timeout | null;
   /** Placed by a previous run and hung up by this one: unanswered, it is retried rather than failed. */
   adopted?: boolean;
-  fax?: { file: string; header: string | null; result: FaxResult | null; startPage: number; audio: boolean };
+  fax?: { file: string; header: string | null; result: FaxResult | null; startPage: number; audio: boolean; negotiated?: boolean; timer?: NodeJS.Timeout };
 }
 
 const KEY_VAR = 'switchpost_key';
+
+/** A fax result FreeSWITCH kept (its api_hangup_hook): spandsp's code, without its text. */
+const keptFax = (f: NonNullable<KeptCallEnd['fax']>): FaxResult => ({ success: f.success, code: f.code, text: f.success ? 'OK' : `spandsp result ${f.code}`, pages: f.pages, total: f.total, t38: f.t38 });
 
 /** What the spool knows of a fax's earlier tries (Delivery.extras.fax): pages already received, audio mode. */
 const faxHistory = (d: Delivery): { startPage: number; audio: boolean } => {
   const h = d.extras.fax as { startPage?: unknown; audio?: unknown } | undefined;
   return { startPage: typeof h?.startPage === 'number' ? h.startPage : 0, audio: h?.audio === true };
 };
-const EVENTS = ['BACKGROUND_JOB', 'CHANNEL_ANSWER', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE', 'DTMF', 'CUSTOM', 'avmd::beep'];
+const EVENTS = ['BACKGROUND_JOB', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE', 'DTMF', 'CUSTOM', 'avmd::beep', 'spandsp::txfaxnegociateresult'];
 
 /**
  * TTS and 2-way TTS calls through FreeSWITCH: texts rendered first, then bgapi originate with our own
@@ -80,6 +88,9 @@ export class FreeswitchGateway implements Gateway {
   private dialling = 0;
   private reserved = 0;
   private clearReserved: NodeJS.Immediate | null = null;
+  private readonly t38: T38Mode;
+  /** When the event socket was lost: calls that ended meanwhile are billed no further, lacking FreeSWITCH's word. */
+  private lostAt: number | null = null;
 
   constructor(
     readonly providerId: number,
@@ -94,9 +105,14 @@ export class FreeswitchGateway implements Gateway {
       { host: endpoint.host, port: endpoint.port, password: endpoint.password, events: EVENTS, timeoutMs: settings.esl_timeout_ms, reconnectMinMs: settings.reconnect_min_ms, reconnectMaxMs: settings.reconnect_max_ms },
       log,
     );
+    this.t38 = settings.t38 ?? defaultT38(endpoint.dialstring);
+    if (this.t38 === 'request' && endpoint.dialstring.startsWith('loopback/')) {
+      log.warn({ t38: this.t38 }, `T.38 is requested over a loopback endpoint, which never answers it: faxes wait fax_negotiation_timeout_s (${settings.fax_negotiation_timeout_s} s) and go again in audio`);
+    }
     this.link.on('event', (e: EslEvent) => this.onEvent(e));
     this.link.on('state', (up: boolean, reason: string) => {
       this.sink.health(providerId, up, up ? undefined : reason);
+      if (!up) this.lostAt ??= Date.now();
       if (up) void this.loadTrunk().then(() => this.reconcile()).then(() => this.adoptNow());
     });
   }
@@ -177,8 +193,8 @@ export class FreeswitchGateway implements Gateway {
       ignoreEarlyMedia: this.settings.ignore_early_media,
       variables: {
         ...(this.settings.amd === 'avmd' && !fax ? { execute_on_answer: 'avmd_start' } : {}),
-        // T.38 offered and accepted unless this number failed to negotiate it before; ECM always.
-        ...(fax ? { ...this.t38For(fax.audio), fax_use_ecm: 'true', ...(caller ? { fax_ident: caller.replace(/^\+/, '') } : {}) } : {}),
+        // T.38 as the provider says, unless it failed to this number before; ECM always.
+        ...(fax ? { ...t38Variables(this.t38, fax.audio), fax_use_ecm: 'true', ...(caller ? { fax_ident: caller.replace(/^\+/, '') } : {}) } : {}),
         // mod_spandsp's fax_start_page (0-based): a retry of a partial fax sends only what did not arrive.
         ...(fax && fax.startPage > 0 ? { fax_start_page: fax.startPage } : {}),
       },
@@ -206,6 +222,11 @@ export class FreeswitchGateway implements Gateway {
     const call = this.calls.get(e.get('Unique-ID') ?? '');
     if (!call) return;
     switch (e.name) {
+      case 'CHANNEL_PROGRESS':
+      case 'CHANNEL_PROGRESS_MEDIA':
+        // Ringing (180) or early media (183): still under way, its lease renewed (never dialled twice).
+        if (!call.answeredAt) this.sink.report({ attemptId: call.d.attemptId, at: Date.now(), outcome: { kind: 'dialing', peerId: call.uuid } });
+        return;
       case 'CHANNEL_HANGUP':
         // The running application returns after this (its CHANNEL_EXECUTE_COMPLETE): send it no next step.
         call.hungUp = true;
@@ -213,6 +234,8 @@ export class FreeswitchGateway implements Gateway {
       case 'CHANNEL_ANSWER':
         if (call.answeredAt) return;
         call.answeredAt = Date.now();
+        // FreeSWITCH keeps the call's end for us, should the event socket be away when it comes.
+        void this.link.api('uuid_setvar', `${call.uuid} api_hangup_hook ${hangupHook(call.uuid)}`).catch(() => undefined);
         this.sink.report({ attemptId: call.d.attemptId, at: call.answeredAt, outcome: { kind: 'accepted', peerId: call.uuid, awaitReceipt: true } });
         call.steps = call.fax
           ? [...(call.fax.header ? [{ app: 'set' as const, variable: 'fax_header', value: call.fax.header }] : []), { app: 'txfax' as const, file: call.fax.file }, { app: 'hangup' as const }]
@@ -229,6 +252,7 @@ export class FreeswitchGateway implements Gateway {
             text: e.get('variable_fax_result_text') ?? '',
             pages: num(e.get('variable_fax_document_transferred_pages')),
             total: num(e.get('variable_fax_document_total_pages')),
+            t38: e.get('variable_fax_t38_status') ?? 'off',
           };
         }
         if (e.get('Application') === 'play_and_get_digits') {
@@ -242,6 +266,12 @@ export class FreeswitchGateway implements Gateway {
         return this.next(call);
       }
       case 'CUSTOM':
+        if (e.get('Event-Subclass') === 'spandsp::txfaxnegociateresult' && call.fax) {
+          // spandsp's phase B: the fax machines are talking (over T.38 or audio); the fax will end by itself.
+          call.fax.negotiated = true;
+          if (call.fax.timer) clearTimeout(call.fax.timer);
+          return;
+        }
         if (e.get('Event-Subclass') !== 'avmd::beep' || call.voicemail) return;
         // An answering machine: stop what plays and leave the voicemail message instead.
         call.voicemail = true;
@@ -254,6 +284,7 @@ export class FreeswitchGateway implements Gateway {
         const billsec = Number(e.get('variable_billsec') ?? 0) || 0;
         // answer_epoch tells an adopted call (placed by a previous run) that was answered meanwhile.
         const answered = call.answeredAt !== null || Number(e.get('variable_answer_epoch') ?? 0) > 0;
+        if (answered) void this.link.api('hash', `delete/${HANGUP_REALM}/${call.uuid}`).catch(() => undefined);
         if (call.adopted && !answered) return this.end(call, { kind: 'failed', retryable: true, reason: 'hung up after a restart before it was answered', code: 'restart' });
         if (call.fax && answered) {
           const r = call.fax.result;
@@ -261,16 +292,12 @@ export class FreeswitchGateway implements Gateway {
           // the next try (faxHistory), after a restart too.
           return this.end(call, this.faxOutcome(r, billsec, call.fax.startPage));
         }
-        const outcome = hangupOutcome({ cause, answered, billsec });
+        // The running step's CHANNEL_EXECUTE_COMPLETE came before this: steps left means the plan was cut short.
+        const cutShort = call.answeredAt !== null && !call.adopted && (call.steps.length > 0 || (call.running !== null && call.runningApp !== 'hangup'));
+        const outcome = hangupOutcome({ cause, answered, billsec, cutShort });
         return this.end(call, outcome.kind === 'receipt' ? { ...outcome, cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } } : outcome);
       }
     }
-  }
-
-  /** T.38 offered and accepted, unless T.38 failed to this number before: then audio (G.711) mode. */
-  private t38For(audio: boolean): Record<string, string> {
-    const t38 = audio ? 'false' : 'true';
-    return { fax_enable_t38: t38, fax_enable_t38_request: t38 };
   }
 
   /** A fax went only when spandsp says so and every page went; otherwise it is tried again by policy. */
@@ -279,8 +306,10 @@ export class FreeswitchGateway implements Gateway {
     if (r && r.success && r.total > 0 && before + r.pages >= r.total) {
       return { kind: 'receipt', status: 'delivered', code: r.code || '0', text: r.text || 'OK', cost: this.cost(billsec), call: { duration: billsec, keypress: null, voicemail: false, pages: before + r.pages } };
     }
-    const what = r ? `fax failed: ${r.text || 'no result'} (${before + r.pages} of ${r.total} pages)` : 'fax failed: the call ended before the fax did';
-    return { kind: 'failed', retryable: true, reason: what, code: r?.code ? `fax_${r.code}` : 'fax', ...(r && r.pages > 0 ? { pages: r.pages } : {}) };
+    const what = r ? `fax failed: ${r.text || 'no result'} (${before + r.pages} of ${r.total} pages, T.38 ${r.t38})` : 'fax failed: the call ended before the fax did';
+    // A T.38 failure is stored under its own code: the next tries to the number go in audio mode.
+    const code = r ? `${r && t38Failed(r.success, r.t38, r.pages) ? T38_FAILURE_CODE : 'fax_'}${r.code || 'none'}` : 'fax';
+    return { kind: 'failed', retryable: true, reason: what, code, ...(r && r.pages > 0 ? { pages: r.pages } : {}) };
   }
 
   private stepsFor(plan: CallPlan, files: Map<string, string>): Step[] {
@@ -299,6 +328,7 @@ export class FreeswitchGateway implements Gateway {
     if (!step) return;
     const appUuid = randomUUID();
     call.running = appUuid;
+    call.runningApp = step.app;
     let app: string;
     let arg: string;
     switch (step.app) {
@@ -317,6 +347,7 @@ export class FreeswitchGateway implements Gateway {
         break;
       case 'txfax':
         [app, arg] = ['txfax', step.file];
+        this.watchNegotiation(call);
         break;
       case 'hangup':
         [app, arg] = ['hangup', 'NORMAL_CLEARING'];
@@ -336,6 +367,18 @@ export class FreeswitchGateway implements Gateway {
     this.end(call, { kind: 'failed', retryable: true, reason: `FreeSWITCH refused ${app}: ${err.message}`, code: 'sendmsg' });
   }
 
+  /** A txfax with no fax negotiation within fax_negotiation_timeout_s never ends by itself: hang it up. */
+  private watchNegotiation(call: Call): void {
+    const fax = call.fax;
+    if (!fax) return;
+    fax.timer = setTimeout(() => {
+      if (fax.negotiated || call.ended) return;
+      this.log.warn({ uuid: call.uuid, t38: this.t38 }, 'no fax negotiation in time; hanging up');
+      void this.link.api('uuid_kill', `${call.uuid} RECOVERY_ON_TIMER_EXPIRE`).catch(() => undefined);
+    }, this.settings.fax_negotiation_timeout_s * 1000);
+    fax.timer.unref();
+  }
+
   private cost(billsec: number): number {
     return Math.round(((billsec / 60) * this.settings.cost_per_minute) * 10000) / 10000;
   }
@@ -349,6 +392,7 @@ export class FreeswitchGateway implements Gateway {
 
   private forget(call: Call): void {
     if (call.watchdog) clearTimeout(call.watchdog);
+    if (call.fax?.timer) clearTimeout(call.fax.timer);
     this.calls.delete(call.uuid);
     this.byJob.delete(call.jobUuid);
   }
@@ -397,7 +441,10 @@ export class FreeswitchGateway implements Gateway {
         this.calls.set(a.peerId, call);
         await this.link.api('uuid_kill', `${a.peerId} NORMAL_CLEARING`).catch(() => undefined);
       } else if (answered) {
-        this.sink.report({ attemptId: a.attemptId, at: Date.now(), outcome: { kind: 'receipt', status: 'delivered', code: 'UNKNOWN', text: 'the call ended while the daemon was down' } });
+        const kept = await this.keptEnd(a.peerId);
+        const billed = kept ? { cost: this.cost(kept.billsec), call: { duration: kept.billsec, keypress: null, voicemail: false } } : {};
+        const outcome: Outcome = kept?.fax ? this.faxOutcome(keptFax(kept.fax), kept.billsec, 0) : { kind: 'receipt', status: 'delivered', code: kept?.cause ?? 'UNKNOWN', text: 'the call ended while the daemon was down', ...billed };
+        this.sink.report({ attemptId: a.attemptId, at: Date.now(), outcome });
       } else {
         // Placed but never seen answered, and gone: whether anyone heard it is unknown; the policy retries.
         this.sink.report({ attemptId: a.attemptId, at: Date.now(), outcome: { kind: 'failed', retryable: true, reason: 'the call ended while the daemon was down', code: 'restart' } });
@@ -406,6 +453,17 @@ export class FreeswitchGateway implements Gateway {
   }
 
   private reconcileTimer: NodeJS.Timeout | null = null;
+
+  /** The end FreeSWITCH kept of a call whose channel is gone (its api_hangup_hook), read once. */
+  private async keptEnd(uuid: string): Promise<KeptCallEnd | null> {
+    try {
+      const kept = keptCallEnd(await this.link.api('hash', `select/${HANGUP_REALM}/${uuid}`));
+      if (kept) void this.link.api('hash', `delete/${HANGUP_REALM}/${uuid}`).catch(() => undefined);
+      return kept;
+    } catch {
+      return null;
+    }
+  }
 
   /**
    * After the event socket came back: calls that ended while it was away are finished from what is known.
@@ -426,11 +484,20 @@ export class FreeswitchGateway implements Gateway {
         unchecked++;
         continue;
       }
-      const billsec = call.answeredAt ? Math.round((Date.now() - call.answeredAt) / 1000) : 0;
+      // Billed to the end FreeSWITCH recorded, else to the moment the socket was lost: never to our reconnect.
+      const kept = call.answeredAt ? await this.keptEnd(call.uuid) : null;
+      const billsec = kept?.billsec ?? (call.answeredAt ? Math.max(0, Math.round(((this.lostAt ?? Date.now()) - call.answeredAt) / 1000)) : 0);
+      if (call.ended) continue;
+      // A fax is judged by spandsp's result: seen before the socket went, else kept by FreeSWITCH.
+      if (call.fax && call.answeredAt) {
+        this.end(call, this.faxOutcome(call.fax.result ?? (kept?.fax ? keptFax(kept.fax) : null), billsec, call.fax.startPage));
+        continue;
+      }
       this.end(call, call.answeredAt
-        ? { kind: 'receipt', status: 'delivered', code: 'UNKNOWN', text: 'the call ended while the event socket was down', cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } }
+        ? { kind: 'receipt', status: 'delivered', code: kept?.cause ?? 'UNKNOWN', text: 'the call ended while the event socket was down', cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } }
         : { kind: 'failed', retryable: true, reason: 'the call ended while the event socket was down', code: 'esl_down' });
     }
+    if (unchecked === 0) this.lostAt = null;
     if (unchecked > 0 && !this.reconcileTimer) {
       this.log.warn({ unchecked }, 'could not check calls after the event socket came back; trying again');
       this.reconcileTimer = setTimeout(() => {

@@ -14,6 +14,16 @@ export const freeswitchSettingsSchema = z.strictObject({
   /** A call still up after this long is hung up. */
   max_call_seconds: z.number().int().min(10).max(7200).default(600),
   /**
+   * T.38 for faxes: `request` (re-INVITE to T.38, and accept one), `accept` (only when the far end asks),
+   * `off` (audio, G.711). null: `off` over a loopback/ endpoint, which never answers a T.38 request, else `request`.
+   */
+  t38: z.enum(['off', 'request', 'accept']).nullable().default(null),
+  /**
+   * A txfax whose fax negotiation (spandsp::txfaxnegociateresult) has not come this long after it
+   * started is hung up: a T.38 request nobody answers leaves txfax waiting for ever.
+   */
+  fax_negotiation_timeout_s: z.number().int().min(1).max(600).default(60),
+  /**
    * The SIP trunk as a sofia gateway that the daemon writes into `gateway_dir` (FreeSWITCH's
    * sip_profiles/<profile>/ directory) and loads over ESL; null: the operator manages it.
    */
@@ -36,3 +46,11 @@ export const freeswitchSettingsSchema = z.strictObject({
   reconnect_max_ms: z.number().int().min(10).default(30_000),
 });
 export type FreeswitchSettings = z.infer<typeof freeswitchSettingsSchema>;
+
+/**
+ * A call rings within one lease (renewed when it is dialled and when it rings): an originate timeout
+ * as long as the lease would let the spool dial a recipient again while its first call still rings.
+ */
+export function leaseProblem(originateTimeoutS: number, leaseSeconds: number): string | null {
+  return originateTimeoutS < leaseSeconds ? null : `settings.originate_timeout_s (${originateTimeoutS} s) must be shorter than spool.lease_seconds (${leaseSeconds} s), or a call still ringing would be dialled again`;
+}

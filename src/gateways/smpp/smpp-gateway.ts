@@ -6,7 +6,7 @@ import { concatUdh, dataCoding, destinationAddress, planSms, relativeValidity, s
 import { canonicalMessageId } from '../../core/receipts.js';
 import { classifyStatus, statusCode, statusName } from '../../core/smpp-status.js';
 import { Reassembler } from '../../core/reassembly.js';
-import { TokenBucket } from '../../spool/rate.js';
+import { AdaptiveRate, DEFAULT_ADAPTIVE_RATE } from '../../core/adaptive-rate.js';
 import { SmppBind, LinkError, type BindMode } from './bind.js';
 import { useRawMessages } from './raw-messages.js';
 import type { SubmitSmFields } from './encode.js';
@@ -29,6 +29,8 @@ interface PartSend {
   msg: Outgoing;
   index: number;
   fields: SubmitSmFields;
+  /** Times the SMSC answered this PDU throttled. */
+  throttles: number;
 }
 
 /**
@@ -40,7 +42,8 @@ export class SmppGateway implements Gateway {
   private readonly binds: SmppBind[] = [];
   private queue: PartSend[] = [];
   private head = 0;
-  private readonly bucket: TokenBucket | null;
+  /** The pace the SMSC takes, learned from its throttling, under the provider's throughput. */
+  private readonly pace: AdaptiveRate;
   private readonly refs = new Map<string, number>();
   private readonly reassembler: Reassembler<number>;
   private pumpTimer: NodeJS.Timeout | null = null;
@@ -56,7 +59,7 @@ export class SmppGateway implements Gateway {
     private readonly rand: () => number = Math.random,
   ) {
     useRawMessages();
-    this.bucket = endpoint.throughput > 0 ? new TokenBucket(endpoint.throughput, Math.max(1, Math.ceil(endpoint.throughput / 10)), Date.now()) : null;
+    this.pace = new AdaptiveRate({ ...DEFAULT_ADAPTIVE_RATE, max: endpoint.throughput > 0 ? endpoint.throughput : Infinity });
     this.reassembler = new Reassembler<number>(settings.mo_reassembly_ms);
     const modes: BindMode[] = settings.bind === 'transceiver' ? ['transceiver'] : ['transmitter', 'receiver'];
     for (let i = 0; i < settings.binds; i++) {
@@ -135,6 +138,7 @@ export class SmppGateway implements Gateway {
     return plan.parts.map((payload, index) => ({
       msg,
       index,
+      throttles: 0,
       fields: {
         source_addr_ton: this.settings.source_ton ?? src.ton,
         source_addr_npi: this.settings.source_npi ?? src.npi,
@@ -173,15 +177,11 @@ export class SmppGateway implements Gateway {
         this.head++;
         continue;
       }
-      const bind = this.freestBind(now);
-      if (!bind) {
-        // Throttled binds wake the pump when their pause ends; full windows when a response frees a slot.
-        const pausedUntil = Math.min(...this.binds.filter((b) => b.isBound && b.pauseEndsAt > now).map((b) => b.pauseEndsAt));
-        if (Number.isFinite(pausedUntil)) this.pumpTimer = setTimeout(() => this.pump(), pausedUntil - now);
-        break;
-      }
-      if (this.bucket && !this.bucket.take(now)) {
-        this.pumpTimer = setTimeout(() => this.pump(), Math.max(1, this.bucket.nextAt(now) - now));
+      // Full windows wake the pump when a response frees a slot.
+      const bind = this.freestBind();
+      if (!bind) break;
+      if (!this.pace.take(now)) {
+        this.pumpTimer = setTimeout(() => this.pump(), Math.max(1, this.pace.nextAt(now) - now));
         break;
       }
       this.head++;
@@ -193,26 +193,27 @@ export class SmppGateway implements Gateway {
     }
   }
 
-  private freestBind(now: number): SmppBind | null {
+  private freestBind(): SmppBind | null {
     let best: SmppBind | null = null;
-    for (const b of this.binds) if (b.canSubmit(now) && (!best || b.outstanding < best.outstanding)) best = b;
+    for (const b of this.binds) if (b.canSubmit() && (!best || b.outstanding < best.outstanding)) best = b;
     return best;
   }
 
   private submit(bind: SmppBind, part: PartSend): void {
     part.msg.onWire = true;
     bind.submit(part.fields).then(
-      (resp) => this.onSubmitResp(bind, part, resp),
+      (resp) => this.onSubmitResp(part, resp),
       (err: Error) => this.onNoResp(part, err),
     );
   }
 
-  private onSubmitResp(bind: SmppBind, part: PartSend, resp: smpp.PDU): void {
+  private onSubmitResp(part: PartSend, resp: smpp.PDU): void {
     const msg = part.msg;
     if (msg.reported) return;
     const status = resp.command_status;
     const cls = classifyStatus(status);
     if (cls === 'ok') {
+      this.pace.accepted(Date.now());
       msg.peerIds[part.index] = canonicalMessageId(String(resp.message_id ?? ''), this.settings.message_id.submit);
       if (++msg.answered < msg.peerIds.length) return;
       msg.reported = true;
@@ -227,16 +228,22 @@ export class SmppGateway implements Gateway {
       });
       return;
     }
+    const code = statusCode(status);
     if (cls === 'throttled') {
-      // Slow this bind down and send the very same part again.
-      bind.pause(Date.now());
-      this.queue.splice(this.head, 0, part);
-      this.log.debug({ status: statusName(status), attemptId: msg.d.attemptId }, 'smsc throttled; pausing the bind');
+      // Slow the provider's pace down and send the very same part again, a bounded number of times.
+      this.pace.throttled(Date.now());
+      if (++part.throttles <= this.settings.max_throttle_resends) {
+        this.queue.splice(this.head, 0, part);
+        this.log.debug({ status: statusName(status), attemptId: msg.d.attemptId, rate: Math.round(this.pace.current) }, 'smsc throttled; slowing down');
+        this.pump();
+        return;
+      }
+      msg.reported = true;
+      this.report(msg, { kind: 'failed', retryable: true, reason: `SMSC throttled the message ${part.throttles} times: ${statusName(status)}`, code });
       return;
     }
     msg.reported = true;
     const reason = `SMSC refused the message: ${statusName(status)}`;
-    const code = statusCode(status);
     if (cls === 'retryable') this.report(msg, { kind: 'failed', retryable: true, reason, code });
     else this.report(msg, { kind: 'failed', retryable: false, state: cls === 'invalid_destination' ? 'invalid' : 'rejected', reason, code });
   }

@@ -48,6 +48,8 @@ export interface InboundMessage {
 export interface GatewaySink {
   report(r: GatewayReport, committed?: () => void): void;
   inbound(m: InboundMessage, committed?: () => void): void;
+  /** Commit what is queued now rather than at the next group commit: the gateway waits on it. */
+  flushSoon?(): void;
   /** The link went up or down; the spool holds work for a provider that is down. */
   health(providerId: number, up: boolean, reason?: string): void;
 }

@@ -67,10 +67,28 @@ export class Dispatcher {
   /** `adopted`: attempts a gateway reconciles itself (calls placed by a previous run); they stay leased. */
   start(adopted: readonly number[] = []): void {
     const now = this.clock.now();
+    this.endSpentLeases(adopted, now);
     const recovered = this.spool.recoverLeases(now, adopted, now + this.opts.leaseMs);
     if (recovered) this.log.warn({ recovered }, 'requeued recipients leased by a previous run');
     this.running = true;
     this.wake();
+  }
+
+  /**
+   * A lease left by a previous run on its last try may have reached the peer: its try counted when it was
+   * leased, so it ends as that try's failure rather than going out once more than `tries` allows.
+   */
+  private endSpentLeases(adopted: readonly number[], now: number): void {
+    let ended = 0;
+    for (const r of this.spool.leasedBy(adopted)) {
+      const job = this.jobs.get(r.job_id);
+      if (!job || r.tries < job.retry.tries) continue;
+      this.recorder.report({ attemptId: r.attempt_id, at: now, outcome: { kind: 'failed', retryable: true, reason: 'interrupted by a restart on its last try (it may have been sent)', code: 'interrupted' } });
+      ended++;
+    }
+    if (!ended) return;
+    this.recorder.flush();
+    this.log.warn({ ended }, 'ended recipients leased on their last try by a previous run');
   }
 
   /** Run a tick soon (new work, freed capacity). */

@@ -68,6 +68,7 @@ export class Recorder implements GatewaySink {
   private acks: (() => void)[] = [];
   private unmatched: Unmatched[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private soon = false;
   /**
    * Attempts awaiting a receipt, by provider and peer message id: receipts are the hot path of a busy
    * SMS link, and most find their attempt here instead of in the index. Bounded; a miss reads the store.
@@ -105,6 +106,15 @@ export class Recorder implements GatewaySink {
     this.inboundQueue.push(m);
     if (committed) this.acks.push(committed);
     this.schedule();
+  }
+
+  flushSoon(): void {
+    if (this.soon || this.queue.length === 0) return;
+    this.soon = true;
+    setImmediate(() => {
+      this.soon = false;
+      this.flush();
+    });
   }
 
   health(providerId: number, up: boolean, reason?: string): void {

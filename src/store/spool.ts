@@ -141,6 +141,7 @@ export class SpoolStore {
       ),
       leasedWithPeer: db.prepare(`SELECT a.id FROM recipients r JOIN attempts a ON a.id = r.attempt_id WHERE r.state = 'sending' AND a.peer_id IS NOT NULL`),
       pullForward: db.prepare(`UPDATE recipients SET due_at = ? WHERE state = 'queued' AND due_at > ? AND id IN (SELECT value FROM json_each(?))`),
+      leasedBy: db.prepare(`SELECT id, job_id, tries, attempt_id FROM recipients WHERE state = 'sending' AND attempt_id NOT IN (SELECT value FROM json_each(?))`),
       extendLease: db.prepare(`UPDATE recipients SET due_at = ? WHERE state = 'sending' AND attempt_id IN (SELECT value FROM json_each(?))`),
     };
   }
@@ -294,6 +295,11 @@ export class SpoolStore {
 
   markJobSent(jobId: number, now: number): void {
     this.s.jobFirstSent.run(now, jobId);
+  }
+
+  /** Rows leased (by a previous run, at start), but for `keep`: what a crash left in flight. */
+  leasedBy(keep: readonly number[]): { id: number; job_id: number; tries: number; attempt_id: number }[] {
+    return this.s.leasedBy.all(JSON.stringify(keep)) as { id: number; job_id: number; tries: number; attempt_id: number }[];
   }
 
   /** Held rows due now (their provider is back); rows taken or final meanwhile are left alone. */

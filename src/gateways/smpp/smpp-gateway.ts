@@ -46,6 +46,14 @@ export class SmppGateway implements Gateway {
   private readonly pace: AdaptiveRate;
   private readonly refs = new Map<string, number>();
   private readonly reassembler: Reassembler<number>;
+  /**
+   * Messages on the wire whose outcome is not committed yet: from their first part's submit_sm until
+   * the recorder has committed what came of them. At most `unsettledCap` (2 × binds × window): after a
+   * crash only these may have reached the SMSC without their answer recorded, so only these can go
+   * twice. (The rest of what the spool handed over waits here, not on the wire.)
+   */
+  private unsettled = 0;
+  private readonly unsettledCap: number;
   private pumpTimer: NodeJS.Timeout | null = null;
   private expireTimer: NodeJS.Timeout | null = null;
   private up = false;
@@ -61,6 +69,7 @@ export class SmppGateway implements Gateway {
     useRawMessages();
     this.pace = new AdaptiveRate({ ...DEFAULT_ADAPTIVE_RATE, max: endpoint.throughput > 0 ? endpoint.throughput : Infinity });
     this.reassembler = new Reassembler<number>(settings.mo_reassembly_ms);
+    this.unsettledCap = 2 * settings.binds * settings.window;
     const modes: BindMode[] = settings.bind === 'transceiver' ? ['transceiver'] : ['transmitter', 'receiver'];
     for (let i = 0; i < settings.binds; i++) {
       for (const mode of modes) {
@@ -177,7 +186,11 @@ export class SmppGateway implements Gateway {
         this.head++;
         continue;
       }
-      // Full windows wake the pump when a response frees a slot.
+      // Full windows wake the pump when a response frees a slot; a full unsettled count when a commit does.
+      if (!part.msg.onWire && this.unsettled >= this.unsettledCap) {
+        this.sink.flushSoon?.();
+        break;
+      }
       const bind = this.freestBind();
       if (!bind) break;
       if (!this.pace.take(now)) {
@@ -200,6 +213,7 @@ export class SmppGateway implements Gateway {
   }
 
   private submit(bind: SmppBind, part: PartSend): void {
+    if (!part.msg.onWire) this.unsettled++;
     part.msg.onWire = true;
     bind.submit(part.fields).then(
       (resp) => this.onSubmitResp(part, resp),
@@ -258,8 +272,14 @@ export class SmppGateway implements Gateway {
   }
 
   private report(msg: Outgoing, outcome: Outcome): void {
-    this.sink.report({ attemptId: msg.d.attemptId, at: Date.now(), outcome });
+    this.sink.report({ attemptId: msg.d.attemptId, at: Date.now(), outcome }, msg.onWire ? this.settle : undefined);
   }
+
+  /** A message's outcome is committed: it can no longer go twice; room for another. */
+  private readonly settle = (): void => {
+    if (this.unsettled > 0) this.unsettled--;
+    if (this.unsettled === this.unsettledCap - 1 && this.head < this.queue.length) this.pump();
+  };
 
   private onBindState(bind: SmppBind, isUp: boolean, reason: string): void {
     const up = this.binds.some((b) => b.canTransmit && b.isBound);

@@ -81,6 +81,10 @@ export class Dispatcher {
   private endSpentLeases(adopted: readonly number[], now: number): void {
     let ended = 0;
     for (const r of this.spool.leasedBy(adopted)) {
+      if (r.unsent) {
+        this.spool.giveBackTry(r.id, r.attempt_id);
+        continue;
+      }
       const job = this.jobs.get(r.job_id);
       if (!job || r.tries < job.retry.tries) continue;
       this.recorder.report({ attemptId: r.attempt_id, at: now, outcome: { kind: 'failed', retryable: true, reason: 'interrupted by a restart on its last try (it may have been sent)', code: 'interrupted' } });
@@ -193,10 +197,12 @@ export class Dispatcher {
           continue;
         }
         const attemptId = this.spool.insertAttempt(row.id, row.job_id, pick.provider.id, row.tries + 1, address, job.info.sender, now);
+        const lastTry = row.tries + 1 >= job.retry.tries;
+        if (lastTry && pick.gateway.confirmsWire) this.spool.markUnsent(attemptId);
         this.spool.lease(row.id, now + this.opts.leaseMs, address, attemptId);
         this.inFlight.set(attemptId, { recipientId: row.id, jobId: row.job_id, providerId: pick.provider.id, destination: address });
         sentJobs.add(row.job_id);
-        sends.push([pick.gateway, this.delivery(job, row, address, attemptId, now)]);
+        sends.push([pick.gateway, { ...this.delivery(job, row, address, attemptId, now), lastTry }]);
       }
       for (const jobId of sentJobs) this.spool.markJobSent(jobId, now);
       this.recorder.applyCounters(counters, now, events);

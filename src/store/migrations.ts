@@ -420,4 +420,14 @@ ALTER TABLE jobs ADD COLUMN campaign_id INTEGER;
 CREATE INDEX jobs_campaign ON jobs(campaign_id) WHERE campaign_id IS NOT NULL;
 `,
   },
+  {
+    version: 12,
+    name: 'delivery: attempts held back from the wire',
+    sql: `
+-- An attempt leased but held back from the wire until the spool has recorded that it goes there (a
+-- last try over SMPP): 1 until then. After a crash such an attempt gives its try back; any other may
+-- have been sent, so its try counts.
+ALTER TABLE attempts ADD COLUMN unsent INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

@@ -115,6 +115,8 @@ describe('a crash over SMPP sends little twice and never a try too many', () => 
       const addr = sub.destination_addr;
       // The last try of a "last-try" destination gets no answer: a kill finds it on the wire.
       if (addr.startsWith('6149157')) return smsc.perDestination!.get(addr)! >= TRIES ? { noResponse: true } : { status: 0x08 };
+      if (addr.startsWith('6149158')) return { noResponse: true }; // fills the window
+      if (addr.startsWith('6149159')) return {};
       if (failing(addr)) return { status: 0x08 };
       const prev = lastRun.get(addr);
       if (prev !== undefined) copies[prev]!++;
@@ -143,6 +145,19 @@ describe('a crash over SMPP sends little twice and never a try too many', () => 
       } finally {
         d.close();
       }
+    };
+    const postJob = async (url: string, to: string[]) => {
+      const r = await fetch(`${url}/api/v1/jobs`, {
+        method: 'POST',
+        headers: { authorization: basic('crash', 'crash-password'), 'content-type': 'application/json' },
+        body: JSON.stringify({ job_type: 'sms', message: 'crash test', recipients: to.map((destination) => ({ destination })) }),
+      });
+      return ((await r.json()) as { data: number }).data;
+    };
+    const kill = async (proc: { child: import('node:child_process').ChildProcess }) => {
+      const gone = exited(proc.child);
+      proc.child.kill('SIGKILL');
+      await gone;
     };
     try {
       expect(cli(['user', 'add', 'crash', '--role', 'user', '--password', 'crash-password'], senv).status).toBe(0);
@@ -198,6 +213,30 @@ describe('a crash over SMPP sends little twice and never a try too many', () => 
       console.log(`smpp crash test: killed with ${last.length} messages on the wire on their last try; sent ${sends().join(', ')} times (tries ${TRIES})`);
       expect(Math.max(...sends())).toBe(TRIES);
       expect(q("SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'failed'", lastJob)).toBe(last.length);
+
+      // With one try each: a kill while the window is full of unanswered messages and more wait behind it.
+      // Those on the wire end failed (they may have gone); those still waiting give their try back and go.
+      await kill(p);
+      p = await startProcess({ ...senv, SWITCHPOST_SPOOL_RETRY_TRIES: '1' });
+      const blockers = Array.from({ length: BINDS * WINDOW }, (_, i) => `+61491580${String(i).padStart(3, '0')}`);
+      const waiting = Array.from({ length: 10 }, (_, i) => `+61491590${String(i).padStart(3, '0')}`);
+      const blockJob = await postJob(p.url, blockers);
+      const count = (list: string[]) => list.map((a) => smsc.perDestination!.get(a.slice(1)) ?? 0);
+      for (let i = 0; i < 1000 && !count(blockers).every((n) => n === 1); i++) await new Promise((r) => setTimeout(r, 10));
+      const waitJob = await postJob(p.url, waiting);
+      for (let i = 0; i < 1000 && q("SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'sending'", waitJob) < waiting.length; i++) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(count(waiting)).toEqual(waiting.map(() => 0));
+      const killed2 = exited(p.child);
+      p.child.kill('SIGKILL');
+      await killed2;
+      p = await startProcess({ ...senv, SWITCHPOST_SPOOL_RETRY_TRIES: '1' });
+      for (let i = 0; i < 400 && q('SELECT remaining AS n FROM jobs WHERE id = ?', waitJob) > 0; i++) await new Promise((r) => setTimeout(r, 25));
+      console.log(`smpp crash test: one try each, killed with ${blockers.length} on the wire and ${waiting.length} waiting: sent ${count(blockers).join(',')} and ${count(waiting).join(',')} times`);
+      expect(count(blockers)).toEqual(blockers.map(() => 1));
+      expect(count(waiting)).toEqual(waiting.map(() => 1));
+      expect(q("SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'failed'", blockJob)).toBe(blockers.length);
+      expect(q("SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'delivered'", waitJob)).toBe(waiting.length);
       const gone = exited(p.child);
       p.child.kill('SIGTERM');
       await gone;

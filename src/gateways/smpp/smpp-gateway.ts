@@ -23,6 +23,8 @@ interface Outgoing {
   onWire: boolean;
   /** An outcome was reported; later responses for its parts only update nothing. */
   reported: boolean;
+  /** A last try: recorded as going on the wire (committed) before its first part goes. */
+  armed: boolean;
 }
 
 interface PartSend {
@@ -39,6 +41,7 @@ interface PartSend {
  * turns deliver_sm into receipts (per part) and MO messages (reassembled). See README.md.
  */
 export class SmppGateway implements Gateway {
+  readonly confirmsWire = true;
   private readonly binds: SmppBind[] = [];
   private queue: PartSend[] = [];
   private head = 0;
@@ -141,7 +144,7 @@ export class SmppGateway implements Gateway {
     const dst = destinationAddress(d.destination);
     const coding = dataCoding(plan.encoding, d.sms?.flash === true);
     const validity = d.sms?.validityMinutes ? relativeValidity(d.sms.validityMinutes) : '';
-    const msg: Outgoing = { d, plan, peerIds: plan.parts.map(() => null), answered: 0, onWire: false, reported: false };
+    const msg: Outgoing = { d, plan, peerIds: plan.parts.map(() => null), answered: 0, onWire: false, reported: false, armed: d.lastTry !== true || !this.sink.onWire };
     const total = plan.parts.length;
     const ref = total > 1 ? this.nextRef(d.destination) : 0;
     return plan.parts.map((payload, index) => ({
@@ -193,6 +196,11 @@ export class SmppGateway implements Gateway {
       }
       const bind = this.freestBind();
       if (!bind) break;
+      // Armed only once it could go now: a last try waiting behind a full window stays unsent.
+      if (!part.msg.armed) {
+        this.arm(part.msg);
+        continue;
+      }
       if (!this.pace.take(now)) {
         this.pumpTimer = setTimeout(() => this.pump(), Math.max(1, this.pace.nextAt(now) - now));
         break;
@@ -204,6 +212,27 @@ export class SmppGateway implements Gateway {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
+  }
+
+  /**
+   * A last try leaves the queue until the spool has committed that it goes on the wire (so a crash before
+   * then gives its try back), then comes back at its head.
+   */
+  private arm(msg: Outgoing): void {
+    let n = 0;
+    while (this.head + n < this.queue.length && this.queue[this.head + n]!.msg === msg) n++;
+    const parts = this.queue.splice(this.head, n);
+    this.sink.onWire!(msg.d.attemptId, () => {
+      msg.armed = true;
+      if (msg.reported) return;
+      if (!this.up) {
+        msg.reported = true;
+        this.report(msg, { kind: 'held', reason: 'the SMPP link is down', retryMs: this.settings.reconnect_min_ms * 2 });
+        return;
+      }
+      this.queue.splice(this.head, 0, ...parts);
+      this.pump();
+    });
   }
 
   private freestBind(): SmppBind | null {

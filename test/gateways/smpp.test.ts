@@ -204,6 +204,17 @@ describe('SMPP sessions under trouble', () => {
     expect(Math.max(...per.values())).toBeLessThanOrEqual(1 + 10);
   });
 
+  it('sends one throttled PDU again at most max_throttle_resends times, then fails that try', async () => {
+    const { d, smsc, u } = await start((sub: { destination_addr: string }) => (sub.destination_addr === '61491570999' ? { status: 0x58 } : {}), { max_throttle_resends: 3 });
+    const job = await post(d, u.auth, { message: 'x', recipients: [{ destination: '+61491570999' }, ...Array.from({ length: 100 }, (_, i) => ({ destination: `+614915701${String(i).padStart(2, '0')}` }))] });
+    await d.waitFor(complete(d, job), 30_000);
+    const r = rows(d, job);
+    expect(r[0]).toMatchObject({ state: 'failed', tries: 3 });
+    expect(r[0]!.reason).toMatch(/throttled the message 4 times/);
+    expect(smsc.submits.filter((s) => s.destination_addr === '61491570999')).toHaveLength(3 * 4);
+    expect(r.slice(1).every((x) => x.state === 'delivered')).toBe(true);
+  });
+
   it('loses nothing when the SMSC drops the connection mid-run, and reconnects', async () => {
     let dropped = false;
     const script = (_sub: unknown, peer: TestSmsc) => {

@@ -75,8 +75,9 @@ export class Dispatcher {
   }
 
   /**
-   * A lease left by a previous run on its last try may have reached the peer: its try counted when it was
-   * leased, so it ends as that try's failure rather than going out once more than `tries` allows.
+   * Leases a previous run left: one held back from the wire (`unsent`) gives its try back; one on its last
+   * try may have reached the peer — its try counted when it was leased — so it ends as that try's failure
+   * rather than going out once more than `tries` allows. The rest are requeued by `recoverLeases`.
    */
   private endSpentLeases(adopted: readonly number[], now: number): void {
     let ended = 0;
@@ -202,7 +203,7 @@ export class Dispatcher {
         this.spool.lease(row.id, now + this.opts.leaseMs, address, attemptId);
         this.inFlight.set(attemptId, { recipientId: row.id, jobId: row.job_id, providerId: pick.provider.id, destination: address });
         sentJobs.add(row.job_id);
-        sends.push([pick.gateway, { ...this.delivery(job, row, address, attemptId, now), lastTry }]);
+        sends.push([pick.gateway, this.delivery(job, row, address, attemptId, now, lastTry)]);
       }
       for (const jobId of sentJobs) this.spool.markJobSent(jobId, now);
       this.recorder.applyCounters(counters, now, events);
@@ -236,7 +237,7 @@ export class Dispatcher {
     this.wake();
   }
 
-  private delivery(job: SpoolJob, row: DueRow, address: string, attemptId: number, now: number): Delivery {
+  private delivery(job: SpoolJob, row: DueRow, address: string, attemptId: number, now: number, lastTry: boolean): Delivery {
     const fields: MergeFields = row.fields ? (JSON.parse(row.fields) as MergeFields) : {};
     fields.recipient ??= row.name ?? '';
     fields.reference ??= row.reference ?? '';
@@ -253,6 +254,7 @@ export class Dispatcher {
       ...(job.sms ? { sms: job.sms } : {}),
       // A fax resumes after the pages an earlier try delivered, in audio mode where T.38 failed.
       extras: job.service === 'fax' ? { fax: this.spool.faxHistory(row.id, address, now) } : {},
+      lastTry,
     };
   }
 

@@ -28,7 +28,7 @@ export async function forkPeer(script, env = {}) {
 export async function benchDaemon(overrides, user = { timezone: 'UTC', country: 'AU' }) {
   const dir = mkdtempSync(join(tmpdir(), 'switchpost-bench-'));
   const config = loadConfig({ env: {}, overrides: { data_dir: dir, http: { port: 0 }, log: { level: 'warn' }, ...overrides } });
-  const d = await startDaemon(config, { log: pino({ level: 'warn' }) });
+  const d = await startDaemon(config, { log: pino({ level: config.log.level }) });
   new UserStore(d.db).add({ user_code: 'bench', password: 'bench-password', role: 'user', ...user });
   for (let i = 0; i < 500 && overrides.providers?.length; i++) {
     if ((await (await fetch(`${d.url}/health`)).json()).providers.some((p) => p.up)) break;

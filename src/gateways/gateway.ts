@@ -22,6 +22,8 @@ export interface Delivery {
   sms?: SmsSendOptions;
   /** Channel extras (subject, call plan…), shaped by the core. */
   extras: Record<string, unknown>;
+  /** The recipient's last try by its retry policy (a gateway that `confirmsWire` sends it only once recorded). */
+  lastTry?: boolean;
 }
 
 /** An outcome for an attempt, by its id or, for receipts, by the peer's message id. */
@@ -50,6 +52,10 @@ export interface InboundMessage {
 export interface GatewaySink {
   report(r: GatewayReport, committed?: () => void): void;
   inbound(m: InboundMessage, committed?: () => void): void;
+  /** Record that this attempt goes on the wire now (see `Gateway.confirmsWire`); `committed` once it is durable. */
+  onWire?(attemptId: number, committed: () => void): void;
+  /** Commit what is queued now rather than at the next group commit: the gateway waits on it. */
+  flushSoon?(): void;
   /** The link went up or down; the spool holds work for a provider that is down. */
   health(providerId: number, up: boolean, reason?: string): void;
 }
@@ -80,6 +86,11 @@ export interface Gateway {
   reserve?(): void;
   /** At start: attempts a previous run left open on this provider (calls placed or up), to reconcile. */
   adopt?(open: OpenAttempt[]): void;
+  /**
+   * It sends a last try only after `GatewaySink.onWire` has committed: until then the attempt is marked
+   * unsent, and a crash gives its try back instead of counting a try that never went.
+   */
+  readonly confirmsWire?: boolean;
   /** Must not throw: every problem becomes a report. */
   send(d: Delivery): void;
 }

@@ -67,10 +67,33 @@ export class Dispatcher {
   /** `adopted`: attempts a gateway reconciles itself (calls placed by a previous run); they stay leased. */
   start(adopted: readonly number[] = []): void {
     const now = this.clock.now();
+    this.endSpentLeases(adopted, now);
     const recovered = this.spool.recoverLeases(now, adopted, now + this.opts.leaseMs);
     if (recovered) this.log.warn({ recovered }, 'requeued recipients leased by a previous run');
     this.running = true;
     this.wake();
+  }
+
+  /**
+   * Leases a previous run left: one held back from the wire (`unsent`) gives its try back; one on its last
+   * try may have reached the peer — its try counted when it was leased — so it ends as that try's failure
+   * rather than going out once more than `tries` allows. The rest are requeued by `recoverLeases`.
+   */
+  private endSpentLeases(adopted: readonly number[], now: number): void {
+    let ended = 0;
+    for (const r of this.spool.leasedBy(adopted)) {
+      if (r.unsent) {
+        this.spool.giveBackTry(r.id, r.attempt_id);
+        continue;
+      }
+      const job = this.jobs.get(r.job_id);
+      if (!job || r.tries < job.retry.tries) continue;
+      this.recorder.report({ attemptId: r.attempt_id, at: now, outcome: { kind: 'failed', retryable: true, reason: 'interrupted by a restart on its last try (it may have been sent)', code: 'interrupted' } });
+      ended++;
+    }
+    if (!ended) return;
+    this.recorder.flush();
+    this.log.warn({ ended }, 'ended recipients leased on their last try by a previous run');
   }
 
   /** Run a tick soon (new work, freed capacity). */
@@ -175,10 +198,12 @@ export class Dispatcher {
           continue;
         }
         const attemptId = this.spool.insertAttempt(row.id, row.job_id, pick.provider.id, row.tries + 1, address, job.info.sender, now);
+        const lastTry = row.tries + 1 >= job.retry.tries;
+        if (lastTry && pick.gateway.confirmsWire) this.spool.markUnsent(attemptId);
         this.spool.lease(row.id, now + this.opts.leaseMs, address, attemptId);
         this.inFlight.set(attemptId, { recipientId: row.id, jobId: row.job_id, providerId: pick.provider.id, destination: address });
         sentJobs.add(row.job_id);
-        sends.push([pick.gateway, this.delivery(job, row, address, attemptId, now)]);
+        sends.push([pick.gateway, this.delivery(job, row, address, attemptId, now, lastTry)]);
       }
       for (const jobId of sentJobs) this.spool.markJobSent(jobId, now);
       this.recorder.applyCounters(counters, now, events);
@@ -212,7 +237,7 @@ export class Dispatcher {
     this.wake();
   }
 
-  private delivery(job: SpoolJob, row: DueRow, address: string, attemptId: number, now: number): Delivery {
+  private delivery(job: SpoolJob, row: DueRow, address: string, attemptId: number, now: number, lastTry: boolean): Delivery {
     const fields: MergeFields = row.fields ? (JSON.parse(row.fields) as MergeFields) : {};
     fields.recipient ??= row.name ?? '';
     fields.reference ??= row.reference ?? '';
@@ -229,6 +254,7 @@ export class Dispatcher {
       ...(job.sms ? { sms: job.sms } : {}),
       // A fax resumes after the pages an earlier try delivered, in audio mode where T.38 failed.
       extras: job.service === 'fax' ? { fax: this.spool.faxHistory(row.id, address, now) } : {},
+      lastTry,
     };
   }
 

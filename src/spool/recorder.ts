@@ -66,10 +66,13 @@ interface Unmatched {
 export class Recorder implements GatewaySink {
   private queue: GatewayReport[] = [];
   private inboundQueue: InboundMessage[] = [];
+  /** Attempts going on the wire, recorded in the next commit. */
+  private wired: number[] = [];
   /** Acknowledgements waiting for the reports queued with them to commit. */
   private acks: (() => void)[] = [];
   private unmatched: Unmatched[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private soon = false;
   /**
    * Attempts awaiting a receipt, by provider and peer message id: receipts are the hot path of a busy
    * SMS link, and most find their attempt here instead of in the index. Bounded; a miss reads the store.
@@ -109,6 +112,21 @@ export class Recorder implements GatewaySink {
     this.schedule();
   }
 
+  onWire(attemptId: number, committed: () => void): void {
+    this.wired.push(attemptId);
+    this.acks.push(committed);
+    this.flushSoon();
+  }
+
+  flushSoon(): void {
+    if (this.soon || this.queue.length + this.wired.length === 0) return;
+    this.soon = true;
+    setImmediate(() => {
+      this.soon = false;
+      this.flush();
+    });
+  }
+
   health(providerId: number, up: boolean, reason?: string): void {
     for (const l of this.healthListeners) l(providerId, up, reason);
     this.bus.emit({ type: 'provider.health', at: this.clock.now(), userId: null, providerId, up, reason: reason ?? null });
@@ -138,6 +156,8 @@ export class Recorder implements GatewaySink {
   /** Apply everything queued now. Safe to call at any time; on a store error the batch is kept and retried. */
   flush(): void {
     if (this.queue.length === 0 && this.inboundQueue.length === 0 && this.unmatched.length === 0 && this.acks.length === 0) return;
+    const wired = this.wired;
+    this.wired = [];
     const reports = this.queue;
     const inbound = this.inboundQueue;
     const unmatched = this.unmatched;
@@ -151,6 +171,7 @@ export class Recorder implements GatewaySink {
     const { events, released } = b;
     try {
       this.spool.tx(() => {
+        if (wired.length) this.spool.markOnWire(wired);
         // Submit outcomes first, then receipts: a receipt often comes in the same read as its submit
         // response, and is reported before the code handling that response has run.
         for (const r of reports) if ('attemptId' in r) this.apply(r, b);
@@ -168,6 +189,7 @@ export class Recorder implements GatewaySink {
       // Nothing was committed: put the batch back and try again shortly.
       this.log.error({ err }, 'recording outcomes failed; will retry');
       this.queue = reports.concat(this.queue);
+      this.wired = wired.concat(this.wired);
       this.inboundQueue = inbound.concat(this.inboundQueue);
       this.unmatched = unmatched.concat(this.unmatched);
       this.acks = acks.concat(this.acks);

@@ -435,4 +435,14 @@ ALTER TABLE inbound ADD COLUMN user_id INTEGER;
 CREATE INDEX callbacks_job ON callbacks(job_id, recipient_id) WHERE job_id IS NOT NULL;
 `,
   },
+  {
+    version: 12,
+    name: 'delivery: attempts held back from the wire',
+    sql: `
+-- An attempt leased but held back from the wire until the spool has recorded that it goes there (a
+-- last try over SMPP): 1 until then. After a crash such an attempt gives its try back; any other may
+-- have been sent, so its try counts.
+ALTER TABLE attempts ADD COLUMN unsent INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

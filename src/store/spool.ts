@@ -143,6 +143,13 @@ export class SpoolStore {
       ),
       leasedWithPeer: db.prepare(`SELECT a.id FROM recipients r JOIN attempts a ON a.id = r.attempt_id WHERE r.state = 'sending' AND a.peer_id IS NOT NULL`),
       pullForward: db.prepare(`UPDATE recipients SET due_at = ? WHERE state = 'queued' AND due_at > ? AND id IN (SELECT value FROM json_each(?))`),
+      leasedBy: db.prepare(
+        `SELECT r.id, r.job_id, r.tries, r.attempt_id, a.unsent FROM recipients r JOIN attempts a ON a.id = r.attempt_id
+         WHERE r.state = 'sending' AND r.attempt_id NOT IN (SELECT value FROM json_each(?))`,
+      ),
+      markUnsent: db.prepare(`UPDATE attempts SET unsent = 1 WHERE id = ?`),
+      markOnWire: db.prepare(`UPDATE attempts SET unsent = 0 WHERE id IN (SELECT value FROM json_each(?))`),
+      giveBackTry: db.prepare(`UPDATE recipients SET tries = MAX(0, tries - 1) WHERE id = ? AND attempt_id = ? AND state = 'sending'`),
       extendLease: db.prepare(`UPDATE recipients SET due_at = ? WHERE state = 'sending' AND attempt_id IN (SELECT value FROM json_each(?))`),
     };
   }
@@ -301,6 +308,26 @@ export class SpoolStore {
 
   markJobSent(jobId: number, now: number): void {
     this.s.jobFirstSent.run(now, jobId);
+  }
+
+  /** Rows leased (by a previous run, at start), but for `keep`: what a crash left in flight. */
+  leasedBy(keep: readonly number[]): { id: number; job_id: number; tries: number; attempt_id: number; unsent: number }[] {
+    return this.s.leasedBy.all(JSON.stringify(keep)) as { id: number; job_id: number; tries: number; attempt_id: number; unsent: number }[];
+  }
+
+  /** The attempt is held back from the wire until `markOnWire`. */
+  markUnsent(attemptId: number): void {
+    this.s.markUnsent.run(attemptId);
+  }
+
+  /** These attempts go on the wire now: from here a crash counts their try. */
+  markOnWire(attemptIds: readonly number[]): void {
+    this.s.markOnWire.run(JSON.stringify(attemptIds));
+  }
+
+  /** A leased attempt that never left: its try is given back (before its lease is recovered). */
+  giveBackTry(id: number, attemptId: number): void {
+    this.s.giveBackTry.run(id, attemptId);
   }
 
   /** Held rows due now (their provider is back); rows taken or final meanwhile are left alone. */

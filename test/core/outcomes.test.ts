@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { retryDelayMs, transition, canApply } from '../../dist/core/outcomes.js';
 import { reconnectDelay } from '../../dist/core/backoff.js';
-import { TokenBucket } from '../../dist/spool/rate.js';
 import { pageWindow } from '../../dist/api/welcorp/paginate.js';
 
 const policy = { tries: 3, backoffSeconds: 60, backoffMaxSeconds: 600 };
@@ -29,18 +28,6 @@ describe('outcomes and retries', () => {
     expect(canApply('delivered')).toBe(false);
     expect(canApply('queued')).toBe(false);
     expect(canApply('sending')).toBe(true);
-  });
-});
-
-describe('token bucket', () => {
-  it('allows the burst, then the rate', () => {
-    const b = new TokenBucket(10, 10, 0);
-    let n = 0;
-    while (b.take(0)) n++;
-    expect(n).toBe(10);
-    expect(b.nextAt(0)).toBe(100);
-    expect(b.take(100)).toBe(true);
-    expect(b.take(100)).toBe(false);
   });
 });
 

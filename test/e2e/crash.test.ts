@@ -7,6 +7,8 @@ import { cli, exited, freePort, killAll, startProcess } from '../helpers/process
 import { callbackReceiver } from '../helpers/receiver.js';
 import { basic } from '../helpers/daemon.js';
 import { deliveredTestNumber } from '../../dist/gateways/sandbox/sandbox.js';
+import { writeFileSync } from 'node:fs';
+import { TestSmsc } from '../peers/smsc.js';
 
 const N = 3000;
 const IN_FLIGHT = 150;
@@ -97,6 +99,153 @@ describe('a crash loses nothing', () => {
     expect(count("SELECT COUNT(*) AS n FROM recipients WHERE state = 'sending'")).toBe(0);
     expect(count('SELECT COUNT(*) AS n FROM instance')).toBe(0);
   });
+});
+
+describe('a crash over SMPP sends little twice and never a try too many', () => {
+  it('SIGKILL at random moments: nothing lost, copies per kill within 2 × binds × window, no destination sent more than its tries', async () => {
+    const [N, BINDS, WINDOW, TRIES, KILLS] = [24_000, 2, 5, 3, 3];
+    const bound = 2 * BINDS * WINDOW;
+    // Every 40th destination is refused with a retryable error every time: it may be sent TRIES times, no more.
+    const failing = (addr: string) => Number(addr.slice(-5)) % 40 === 7;
+    // A copy sent again is laid to the kill that ended the run its previous copy went in.
+    let run = 0;
+    const lastRun = new Map<string, number>();
+    const copies = new Array<number>(KILLS).fill(0);
+    const script = (sub: { destination_addr: string }) => {
+      const addr = sub.destination_addr;
+      // The last try of a "last-try" destination gets no answer: a kill finds it on the wire.
+      if (addr.startsWith('6149157')) return smsc.perDestination!.get(addr)! >= TRIES ? { noResponse: true } : { status: 0x08 };
+      if (addr.startsWith('6149158')) return { noResponse: true }; // fills the window
+      if (addr.startsWith('6149159')) return {};
+      if (failing(addr)) return { status: 0x08 };
+      const prev = lastRun.get(addr);
+      if (prev !== undefined) copies[prev]!++;
+      lastRun.set(addr, run);
+      return {};
+    };
+    const smsc = new TestSmsc({ record: false, countDestinations: true, script });
+    const port = await smsc.listen();
+    const config = join(dir, 'smpp.json');
+    writeFileSync(config, JSON.stringify({ providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'esme', password: 'pw', settings: { window: WINDOW, binds: BINDS, reconnect_min_ms: 100, reconnect_max_ms: 300 } }] }));
+    const senv = {
+      ...env,
+      SWITCHPOST_CONFIG: config,
+      SWITCHPOST_DATA_DIR: mkdtempSync(join(tmpdir(), 'switchpost-crash-smpp-')),
+      SWITCHPOST_SANDBOX_ENABLED: 'false',
+      SWITCHPOST_SPOOL_MAX_IN_FLIGHT: '2000',
+      SWITCHPOST_SPOOL_RETRY_TRIES: String(TRIES),
+      SWITCHPOST_SPOOL_RETRY_BACKOFF_SECONDS: '0.2',
+      SWITCHPOST_SPOOL_RETRY_BACKOFF_MAX_SECONDS: '0.5',
+    };
+    const sdb = () => new Database(join(senv.SWITCHPOST_DATA_DIR, 'switchpost.db'), { readonly: true });
+    const q = (sql: string, ...p: unknown[]) => {
+      const d = sdb();
+      try {
+        return (d.prepare(sql).get(...p) as { n: number }).n;
+      } finally {
+        d.close();
+      }
+    };
+    const postJob = async (url: string, to: string[]) => {
+      const r = await fetch(`${url}/api/v1/jobs`, {
+        method: 'POST',
+        headers: { authorization: basic('crash', 'crash-password'), 'content-type': 'application/json' },
+        body: JSON.stringify({ job_type: 'sms', message: 'crash test', recipients: to.map((destination) => ({ destination })) }),
+      });
+      return ((await r.json()) as { data: number }).data;
+    };
+    const kill = async (proc: { child: import('node:child_process').ChildProcess }) => {
+      const gone = exited(proc.child);
+      proc.child.kill('SIGKILL');
+      await gone;
+    };
+    try {
+      expect(cli(['user', 'add', 'crash', '--role', 'user', '--password', 'crash-password'], senv).status).toBe(0);
+      let p = await startProcess(senv);
+      const recipients = Array.from({ length: N }, (_, i) => ({ destination: `+614915${String(i).padStart(5, '0')}` }));
+      const res = await fetch(`${p.url}/api/v1/jobs`, {
+        method: 'POST',
+        headers: { authorization: basic('crash', 'crash-password'), 'content-type': 'application/json' },
+        body: JSON.stringify({ job_type: 'sms', message: 'crash test', recipients }),
+      });
+      expect(res.status).toBe(200);
+      const jobId = ((await res.json()) as { data: number }).data;
+      for (let k = 0; k < KILLS; k++) {
+        // A random moment in the k-th part of the run.
+        const at = ((k + 1 + Math.random() / 2) * N) / (KILLS + 1);
+        for (let i = 0; i < 3000 && (smsc.submitCount ?? 0) < at; i++) await new Promise((r) => setTimeout(r, 5));
+        const gone = exited(p.child);
+        p.child.kill('SIGKILL');
+        await gone;
+        run++;
+        p = await startProcess(senv);
+      }
+      for (let i = 0; i < 1200 && q('SELECT remaining AS n FROM jobs WHERE id = ?', jobId) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      const perKill = copies;
+
+      const failingCount = recipients.filter((r) => failing(r.destination.slice(1))).length;
+      // Nothing lost: every recipient final, every good one delivered (or sent, when its receipt died with a run).
+      expect(q('SELECT remaining AS n FROM jobs WHERE id = ?', jobId)).toBe(0);
+      expect(q("SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state IN ('delivered', 'sent')", jobId)).toBe(N - failingCount);
+      expect(q("SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'failed'", jobId)).toBe(failingCount);
+      expect(smsc.perDestination!.size).toBe(N);
+      const maxFailing = Math.max(...[...smsc.perDestination!].filter(([a]) => failing(a)).map(([, n]) => n));
+      console.log(`smpp crash test: ${KILLS} kills, copies sent twice per kill ${perKill.join(', ')} (bound ${bound}); a refused destination sent at most ${maxFailing} times (tries ${TRIES})`);
+      expect(Math.max(...perKill)).toBeLessThanOrEqual(bound);
+      expect(maxFailing).toBeLessThanOrEqual(TRIES);
+
+      // A kill while every message of a job is on the wire on its last try: none is sent again.
+      const last = Array.from({ length: 10 }, (_, i) => `+61491570${String(i).padStart(3, '0')}`);
+      const res2 = await fetch(`${p.url}/api/v1/jobs`, {
+        method: 'POST',
+        headers: { authorization: basic('crash', 'crash-password'), 'content-type': 'application/json' },
+        body: JSON.stringify({ job_type: 'sms', message: 'last try', recipients: last.map((destination) => ({ destination })) }),
+      });
+      const lastJob = ((await res2.json()) as { data: number }).data;
+      const sends = () => last.map((a) => smsc.perDestination!.get(a.slice(1)) ?? 0);
+      for (let i = 0; i < 1000 && !sends().every((n) => n >= TRIES); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(sends().every((n) => n === TRIES)).toBe(true);
+      const killed = exited(p.child);
+      p.child.kill('SIGKILL');
+      await killed;
+      p = await startProcess(senv);
+      for (let i = 0; i < 400 && q('SELECT remaining AS n FROM jobs WHERE id = ?', lastJob) > 0; i++) await new Promise((r) => setTimeout(r, 25));
+      console.log(`smpp crash test: killed with ${last.length} messages on the wire on their last try; sent ${sends().join(', ')} times (tries ${TRIES})`);
+      expect(Math.max(...sends())).toBe(TRIES);
+      expect(q("SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'failed'", lastJob)).toBe(last.length);
+
+      // With one try each: a kill while the window is full of unanswered messages and more wait behind it.
+      // Those on the wire end failed (they may have gone); those still waiting give their try back and go.
+      await kill(p);
+      p = await startProcess({ ...senv, SWITCHPOST_SPOOL_RETRY_TRIES: '1' });
+      const blockers = Array.from({ length: BINDS * WINDOW }, (_, i) => `+61491580${String(i).padStart(3, '0')}`);
+      const waiting = Array.from({ length: 10 }, (_, i) => `+61491590${String(i).padStart(3, '0')}`);
+      const blockJob = await postJob(p.url, blockers);
+      const count = (list: string[]) => list.map((a) => smsc.perDestination!.get(a.slice(1)) ?? 0);
+      for (let i = 0; i < 1000 && !count(blockers).every((n) => n === 1); i++) await new Promise((r) => setTimeout(r, 10));
+      const waitJob = await postJob(p.url, waiting);
+      for (let i = 0; i < 1000 && q("SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'sending'", waitJob) < waiting.length; i++) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(count(waiting)).toEqual(waiting.map(() => 0));
+      const killed2 = exited(p.child);
+      p.child.kill('SIGKILL');
+      await killed2;
+      p = await startProcess({ ...senv, SWITCHPOST_SPOOL_RETRY_TRIES: '1' });
+      for (let i = 0; i < 400 && q('SELECT remaining AS n FROM jobs WHERE id = ?', waitJob) > 0; i++) await new Promise((r) => setTimeout(r, 25));
+      console.log(`smpp crash test: one try each, killed with ${blockers.length} on the wire and ${waiting.length} waiting: sent ${count(blockers).join(',')} and ${count(waiting).join(',')} times`);
+      expect(count(blockers)).toEqual(blockers.map(() => 1));
+      expect(count(waiting)).toEqual(waiting.map(() => 1));
+      expect(q("SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'failed'", blockJob)).toBe(blockers.length);
+      expect(q("SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'delivered'", waitJob)).toBe(waiting.length);
+      const gone = exited(p.child);
+      p.child.kill('SIGTERM');
+      await gone;
+    } finally {
+      await killAll();
+      await smsc.close();
+      rmSync(senv.SWITCHPOST_DATA_DIR, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('start-up and the CLI', () => {

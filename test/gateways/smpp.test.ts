@@ -196,7 +196,7 @@ describe('SMS options from a face to the wire', () => {
 });
 
 describe('SMPP sessions under trouble', () => {
-  it('throttling pauses the bind and sends the same PDU again; errors are classed final or retryable', async () => {
+  it('throttling slows the pace and sends the same PDU again; errors are classed final or retryable', async () => {
     const seen = new Map<string, number>();
     const script = (sub: { destination_addr: string }) => {
       const n = (seen.get(sub.destination_addr) ?? 0) + 1;
@@ -225,6 +225,39 @@ describe('SMPP sessions under trouble', () => {
     expect(hex(to156[0].short_message)).toBe(hex(to156[1].short_message));
     const attempt = d.db.prepare('SELECT response FROM attempts WHERE recipient_id = ? ORDER BY id LIMIT 1').get(r[3]!.id) as { response: string };
     expect(attempt.response).toMatch(/0x00000008/);
+  });
+
+  it('learns the rate of an SMSC that takes 400 submit_sm/s: delivers >= 360/s, <= 5% answered throttled, no PDU resent past the cap', async () => {
+    const { d, smsc, u } = await start(undefined, { window: 10, binds: 2 }, { rateLimit: { perSecond: 400 } });
+    const n = 2400;
+    const job = await post(d, u.auth, { message: 'paced', recipients: Array.from({ length: n }, (_, i) => ({ destination: `+614915${String(70000 + i).padStart(5, '0')}` })) });
+    await d.waitFor(complete(d, job), 40_000);
+    expect(d.db.prepare("SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'delivered'").get(job)).toEqual({ n });
+    const taken = smsc.submits.filter((s) => !s.throttled);
+    expect(taken).toHaveLength(n);
+    const rate = (n - 1) / ((taken.at(-1)!.at - taken[0]!.at) / 1000);
+    // Once learned (after the first second): the pace it keeps.
+    const learned = taken.filter((s) => s.at >= taken[0]!.at + 1000);
+    const steady = (learned.length - 1) / ((learned.at(-1)!.at - learned[0]!.at) / 1000);
+    const share = smsc.throttled / smsc.submits.length;
+    const per = new Map<string, number>();
+    for (const s of smsc.submits) per.set(s.destination_addr, (per.get(s.destination_addr) ?? 0) + 1);
+    console.log(`SMSC at 400/s: delivered ${rate.toFixed(0)}/s (${steady.toFixed(0)}/s after the first second), ${(share * 100).toFixed(1)}% of ${smsc.submits.length} submits throttled, one PDU sent at most ${Math.max(...per.values())} times`);
+    expect(steady).toBeGreaterThanOrEqual(360);
+    expect(rate).toBeGreaterThanOrEqual(340);
+    expect(share).toBeLessThanOrEqual(0.05);
+    expect(Math.max(...per.values())).toBeLessThanOrEqual(1 + 10);
+  });
+
+  it('sends one throttled PDU again at most max_throttle_resends times, then fails that try', async () => {
+    const { d, smsc, u } = await start((sub: { destination_addr: string }) => (sub.destination_addr === '61491570999' ? { status: 0x58 } : {}), { max_throttle_resends: 3 });
+    const job = await post(d, u.auth, { message: 'x', recipients: [{ destination: '+61491570999' }, ...Array.from({ length: 100 }, (_, i) => ({ destination: `+614915701${String(i).padStart(2, '0')}` }))] });
+    await d.waitFor(complete(d, job), 30_000);
+    const r = rows(d, job);
+    expect(r[0]).toMatchObject({ state: 'failed', tries: 3 });
+    expect(r[0]!.reason).toMatch(/throttled the message 4 times/);
+    expect(smsc.submits.filter((s) => s.destination_addr === '61491570999')).toHaveLength(3 * 4);
+    expect(r.slice(1).every((x) => x.state === 'delivered')).toBe(true);
   });
 
   it('loses nothing when the SMSC drops the connection mid-run, and reconnects', async () => {

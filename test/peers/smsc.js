@@ -42,6 +42,11 @@ export function receiptFields(id, { stat = 'DELIVRD', err = '000', destination =
  *  - receiptDelayMs
  *  - tls: { key, cert } to serve SMPP over TLS
  *  - record: false to keep no copy of each submit_sm (benchmarks)
+ *  - rateLimit: { perSecond, burst } to take at most perSecond submit_sm a second (a token bucket holding
+ *    burst, default a tenth of a second's worth) and answer the rest ESME_RTHROTTLED (0x58), as an
+ *    SMSC enforcing an account's rate does; counted in `throttled`
+ *  - countDestinations: true to count every submit_sm per destination_addr in `perDestination`, and the
+ *    times of the first and last one accepted in `firstAcceptedAt` / `lastAcceptedAt` (without `record`)
  */
 export class TestSmsc {
   constructor(opts = {}) {
@@ -54,6 +59,14 @@ export class TestSmsc {
     this.n = 0;
     this.receiptsSent = 0;
     this.deliverResps = [];
+    this.throttled = 0;
+    this.perDestination = opts.countDestinations ? new Map() : null;
+    this.firstAcceptedAt = 0;
+    this.lastAcceptedAt = 0;
+    if (opts.rateLimit) {
+      const { perSecond, burst = Math.max(1, Math.ceil(perSecond / 10)) } = opts.rateLimit;
+      this.bucket = { perSecond, burst, tokens: burst, at: Date.now() };
+    }
     this.server = smpp.createServer(opts.tls ?? {}, (session) => this.onSession(session));
   }
 
@@ -101,10 +114,21 @@ export class TestSmsc {
     };
     if (this.opts.record !== false) this.submits.push(submit);
     this.submitCount = (this.submitCount ?? 0) + 1;
+    if (this.perDestination) this.perDestination.set(submit.destination_addr, (this.perDestination.get(submit.destination_addr) ?? 0) + 1);
+    if (this.bucket && !this.takeToken()) {
+      this.throttled++;
+      submit.throttled = true;
+      session.send(pdu.response({ command_status: 0x58, message_id: '' }));
+      return;
+    }
     const plan = this.opts.script?.(submit, this) ?? {};
     if (plan.noResponse) return;
     const status = plan.status ?? 0;
     const id = status === 0 ? (this.opts.messageId ?? ((n) => n.toString(16)))(++this.n) : '';
+    if (status === 0) {
+      this.firstAcceptedAt ||= submit.at;
+      this.lastAcceptedAt = submit.at;
+    }
     submit.messageId = id;
     const receipt = plan.receipt === undefined ? { delayMs: this.opts.receiptDelayMs ?? 0 } : plan.receipt;
     const deliverTo = this.receiverFor(session);
@@ -123,6 +147,16 @@ export class TestSmsc {
     if (receipt?.beforeResp) sendReceipt();
     if (plan.respDelayMs) setTimeout(respond, plan.respDelayMs);
     else respond();
+  }
+
+  takeToken() {
+    const b = this.bucket;
+    const now = Date.now();
+    b.tokens = Math.min(b.burst, b.tokens + ((now - b.at) * b.perSecond) / 1000);
+    b.at = now;
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
   }
 
   /** The session that takes deliver_sm: a transceiver or receiver bind of the same client. */

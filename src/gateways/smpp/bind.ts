@@ -47,7 +47,6 @@ export class SmppBind {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private linkTimer: NodeJS.Timeout | null = null;
   private lastHeard = 0;
-  private pausedUntil = 0;
   private readonly tlsCa: Buffer | null;
 
   constructor(
@@ -75,20 +74,9 @@ export class SmppBind {
     return this.pending.size;
   }
 
-  /** Whether a submit_sm may go now: bound, window not full, not paused by throttling, socket not backed up. */
-  canSubmit(now: number): boolean {
-    return this.bound && this.canTransmit && this.pending.size < this.settings.window && now >= this.pausedUntil && !this.session?.socket.writableNeedDrain;
-  }
-
-  /** When a throttling pause ends (0 when not paused). */
-  get pauseEndsAt(): number {
-    return this.pausedUntil;
-  }
-
-  /** The SMSC said throttled / queue full: hold this bind's submissions for a while. */
-  pause(now: number): void {
-    this.pausedUntil = now + this.settings.throttle_pause_ms;
-    setTimeout(() => this.handlers.ready(), this.settings.throttle_pause_ms).unref();
+  /** Whether a submit_sm may go now: bound, window not full, socket not backed up. */
+  canSubmit(): boolean {
+    return this.bound && this.canTransmit && this.pending.size < this.settings.window && !this.session?.socket.writableNeedDrain;
   }
 
   start(): void {

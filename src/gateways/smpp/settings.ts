@@ -22,8 +22,10 @@ export const smppSettingsSchema = z.strictObject({
   response_timeout_ms: ms(10_000),
   reconnect_min_ms: ms(1000),
   reconnect_max_ms: ms(60_000),
-  /** How long a bind pauses after ESME_RTHROTTLED or ESME_RMSGQFUL before sending the same PDU again. */
+  /** No longer used: throttling now slows the provider's learned pace (kept so stored settings still load). */
   throttle_pause_ms: ms(1000),
+  /** How many times one PDU answered ESME_RTHROTTLED or ESME_RMSGQFUL is sent again before its try fails (retryably). */
+  max_throttle_resends: z.number().int().min(0).max(1000).default(10),
   /** auto: GSM 03.38 when the text fits, else latin1 when allowed below, else UCS-2. */
   encoding: z.enum(['auto', 'gsm7', 'latin1', 'ucs2']).default('auto'),
   /** Whether this SMSC takes data_coding 3 (Latin-1) for texts GSM 03.38 cannot carry. */

@@ -6,7 +6,7 @@ import { concatUdh, dataCoding, destinationAddress, planSms, relativeValidity, s
 import { canonicalMessageId } from '../../core/receipts.js';
 import { classifyStatus, statusCode, statusName } from '../../core/smpp-status.js';
 import { Reassembler } from '../../core/reassembly.js';
-import { TokenBucket } from '../../spool/rate.js';
+import { AdaptiveRate, DEFAULT_ADAPTIVE_RATE } from '../../core/adaptive-rate.js';
 import { SmppBind, LinkError, type BindMode } from './bind.js';
 import { useRawMessages } from './raw-messages.js';
 import type { SubmitSmFields } from './encode.js';
@@ -23,12 +23,16 @@ interface Outgoing {
   onWire: boolean;
   /** An outcome was reported; later responses for its parts only update nothing. */
   reported: boolean;
+  /** A last try: recorded as going on the wire (committed) before its first part goes. */
+  armed: boolean;
 }
 
 interface PartSend {
   msg: Outgoing;
   index: number;
   fields: SubmitSmFields;
+  /** Times the SMSC answered this PDU throttled. */
+  throttles: number;
 }
 
 /**
@@ -37,12 +41,22 @@ interface PartSend {
  * turns deliver_sm into receipts (per part) and MO messages (reassembled). See README.md.
  */
 export class SmppGateway implements Gateway {
+  readonly confirmsWire = true;
   private readonly binds: SmppBind[] = [];
   private queue: PartSend[] = [];
   private head = 0;
-  private readonly bucket: TokenBucket | null;
+  /** The pace the SMSC takes, learned from its throttling, under the provider's throughput. */
+  private readonly pace: AdaptiveRate;
   private readonly refs = new Map<string, number>();
   private readonly reassembler: Reassembler<number>;
+  /**
+   * Messages on the wire whose outcome is not committed yet: from their first part's submit_sm until
+   * the recorder has committed what came of them. At most `unsettledCap` (2 × binds × window): after a
+   * crash only these may have reached the SMSC without their answer recorded, so only these can go
+   * twice. (The rest of what the spool handed over waits here, not on the wire.)
+   */
+  private unsettled = 0;
+  private readonly unsettledCap: number;
   private pumpTimer: NodeJS.Timeout | null = null;
   private expireTimer: NodeJS.Timeout | null = null;
   private up = false;
@@ -56,8 +70,9 @@ export class SmppGateway implements Gateway {
     private readonly rand: () => number = Math.random,
   ) {
     useRawMessages();
-    this.bucket = endpoint.throughput > 0 ? new TokenBucket(endpoint.throughput, Math.max(1, Math.ceil(endpoint.throughput / 10)), Date.now()) : null;
+    this.pace = new AdaptiveRate({ ...DEFAULT_ADAPTIVE_RATE, max: endpoint.throughput > 0 ? endpoint.throughput : Infinity });
     this.reassembler = new Reassembler<number>(settings.mo_reassembly_ms);
+    this.unsettledCap = 2 * settings.binds * settings.window;
     const modes: BindMode[] = settings.bind === 'transceiver' ? ['transceiver'] : ['transmitter', 'receiver'];
     for (let i = 0; i < settings.binds; i++) {
       for (const mode of modes) {
@@ -129,12 +144,13 @@ export class SmppGateway implements Gateway {
     const dst = destinationAddress(d.destination);
     const coding = dataCoding(plan.encoding, d.sms?.flash === true);
     const validity = d.sms?.validityMinutes ? relativeValidity(d.sms.validityMinutes) : '';
-    const msg: Outgoing = { d, plan, peerIds: plan.parts.map(() => null), answered: 0, onWire: false, reported: false };
+    const msg: Outgoing = { d, plan, peerIds: plan.parts.map(() => null), answered: 0, onWire: false, reported: false, armed: d.lastTry !== true || !this.sink.onWire };
     const total = plan.parts.length;
     const ref = total > 1 ? this.nextRef(d.destination) : 0;
     return plan.parts.map((payload, index) => ({
       msg,
       index,
+      throttles: 0,
       fields: {
         source_addr_ton: this.settings.source_ton ?? src.ton,
         source_addr_npi: this.settings.source_npi ?? src.npi,
@@ -173,15 +189,20 @@ export class SmppGateway implements Gateway {
         this.head++;
         continue;
       }
-      const bind = this.freestBind(now);
-      if (!bind) {
-        // Throttled binds wake the pump when their pause ends; full windows when a response frees a slot.
-        const pausedUntil = Math.min(...this.binds.filter((b) => b.isBound && b.pauseEndsAt > now).map((b) => b.pauseEndsAt));
-        if (Number.isFinite(pausedUntil)) this.pumpTimer = setTimeout(() => this.pump(), pausedUntil - now);
+      // Full windows wake the pump when a response frees a slot; a full unsettled count when a commit does.
+      if (!part.msg.onWire && this.unsettled >= this.unsettledCap) {
+        this.sink.flushSoon?.();
         break;
       }
-      if (this.bucket && !this.bucket.take(now)) {
-        this.pumpTimer = setTimeout(() => this.pump(), Math.max(1, this.bucket.nextAt(now) - now));
+      const bind = this.freestBind();
+      if (!bind) break;
+      // Armed only once it could go now: a last try waiting behind a full window stays unsent.
+      if (!part.msg.armed) {
+        this.arm(part.msg);
+        continue;
+      }
+      if (!this.pace.take(now)) {
+        this.pumpTimer = setTimeout(() => this.pump(), Math.max(1, this.pace.nextAt(now) - now));
         break;
       }
       this.head++;
@@ -193,26 +214,49 @@ export class SmppGateway implements Gateway {
     }
   }
 
-  private freestBind(now: number): SmppBind | null {
+  /**
+   * A last try leaves the queue until the spool has committed that it goes on the wire (so a crash before
+   * then gives its try back), then comes back at its head.
+   */
+  private arm(msg: Outgoing): void {
+    let n = 0;
+    while (this.head + n < this.queue.length && this.queue[this.head + n]!.msg === msg) n++;
+    const parts = this.queue.splice(this.head, n);
+    this.sink.onWire!(msg.d.attemptId, () => {
+      msg.armed = true;
+      if (msg.reported) return;
+      if (!this.up) {
+        msg.reported = true;
+        this.report(msg, { kind: 'held', reason: 'the SMPP link is down', retryMs: this.settings.reconnect_min_ms * 2 });
+        return;
+      }
+      this.queue.splice(this.head, 0, ...parts);
+      this.pump();
+    });
+  }
+
+  private freestBind(): SmppBind | null {
     let best: SmppBind | null = null;
-    for (const b of this.binds) if (b.canSubmit(now) && (!best || b.outstanding < best.outstanding)) best = b;
+    for (const b of this.binds) if (b.canSubmit() && (!best || b.outstanding < best.outstanding)) best = b;
     return best;
   }
 
   private submit(bind: SmppBind, part: PartSend): void {
+    if (!part.msg.onWire) this.unsettled++;
     part.msg.onWire = true;
     bind.submit(part.fields).then(
-      (resp) => this.onSubmitResp(bind, part, resp),
+      (resp) => this.onSubmitResp(part, resp),
       (err: Error) => this.onNoResp(part, err),
     );
   }
 
-  private onSubmitResp(bind: SmppBind, part: PartSend, resp: smpp.PDU): void {
+  private onSubmitResp(part: PartSend, resp: smpp.PDU): void {
     const msg = part.msg;
     if (msg.reported) return;
     const status = resp.command_status;
     const cls = classifyStatus(status);
     if (cls === 'ok') {
+      this.pace.accepted(Date.now());
       msg.peerIds[part.index] = canonicalMessageId(String(resp.message_id ?? ''), this.settings.message_id.submit);
       if (++msg.answered < msg.peerIds.length) return;
       msg.reported = true;
@@ -227,16 +271,22 @@ export class SmppGateway implements Gateway {
       });
       return;
     }
+    const code = statusCode(status);
     if (cls === 'throttled') {
-      // Slow this bind down and send the very same part again.
-      bind.pause(Date.now());
-      this.queue.splice(this.head, 0, part);
-      this.log.debug({ status: statusName(status), attemptId: msg.d.attemptId }, 'smsc throttled; pausing the bind');
+      // Slow the provider's pace down and send the very same part again, a bounded number of times.
+      this.pace.throttled(Date.now());
+      if (++part.throttles <= this.settings.max_throttle_resends) {
+        this.queue.splice(this.head, 0, part);
+        this.log.debug({ status: statusName(status), attemptId: msg.d.attemptId, rate: Math.round(this.pace.current) }, 'smsc throttled; slowing down');
+        this.pump();
+        return;
+      }
+      msg.reported = true;
+      this.report(msg, { kind: 'failed', retryable: true, reason: `SMSC throttled the message ${part.throttles} times: ${statusName(status)}`, code });
       return;
     }
     msg.reported = true;
     const reason = `SMSC refused the message: ${statusName(status)}`;
-    const code = statusCode(status);
     if (cls === 'retryable') this.report(msg, { kind: 'failed', retryable: true, reason, code });
     else this.report(msg, { kind: 'failed', retryable: false, state: cls === 'invalid_destination' ? 'invalid' : 'rejected', reason, code });
   }
@@ -251,8 +301,14 @@ export class SmppGateway implements Gateway {
   }
 
   private report(msg: Outgoing, outcome: Outcome): void {
-    this.sink.report({ attemptId: msg.d.attemptId, at: Date.now(), outcome });
+    this.sink.report({ attemptId: msg.d.attemptId, at: Date.now(), outcome }, msg.onWire ? this.settle : undefined);
   }
+
+  /** A message's outcome is committed: it can no longer go twice; room for another. */
+  private readonly settle = (): void => {
+    if (this.unsettled > 0) this.unsettled--;
+    if (this.unsettled === this.unsettledCap - 1 && this.head < this.queue.length) this.pump();
+  };
 
   private onBindState(bind: SmppBind, isUp: boolean, reason: string): void {
     const up = this.binds.some((b) => b.canTransmit && b.isBound);

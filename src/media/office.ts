@@ -201,19 +201,20 @@ export function writeProfileSettings(profile: string): void {
  * LibreOffice runs in a network namespace of its own, which has only a loopback that is down: a
  * document's linked images, OLE links or WebDAV probes cannot reach anything (UpdateDocMode=0 in the
  * bridge alone still lets LibreOffice fetch linked images). The UNO pipe is a socket file in /tmp,
- * which a network namespace does not separate. Root makes the namespace directly; any other user
- * needs an unprivileged user namespace too (mapped to its own uid, so soffice keeps no capabilities).
+ * which a network namespace does not separate. Always inside a user namespace of its own too, mapped
+ * to the daemon's uid — as root as well: root's soffice then holds no capability over the host (the
+ * ones it has are the new namespace's), and no CAP_SYS_ADMIN is needed, which a container often lacks.
  * When the namespace cannot be made, office conversion is refused rather than run with the network:
  * a fax of an office document must never make the daemon's host call an address a client chose.
  */
 export function withoutNetwork(): string[] {
-  return process.geteuid?.() === 0 ? ['--net'] : ['--user', '--map-current-user', '--net'];
+  return ['--user', '--map-current-user', '--net'];
 }
 
 function startFailure(code: number | null, stderr: string): OfficeUnavailable {
   const said = stderr.trim().split('\n').slice(-2).join(' ');
   if (/^unshare: (?!failed to execute)/m.test(said)) {
-    return new OfficeUnavailable('no_namespace', `LibreOffice not started: it runs without network, and the network namespace could not be made (${said}); allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone=1, no AppArmor restriction) or run as root`);
+    return new OfficeUnavailable('no_namespace', `LibreOffice not started: it runs without network, and the network namespace could not be made (${said}); allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone=1, no AppArmor restriction, no seccomp filter refusing unshare)`);
   }
   return new OfficeUnavailable('start_failed', `LibreOffice did not start (exit ${code ?? 'by signal'}): ${said || 'no message'} (is LibreOffice installed?)`);
 }

@@ -240,6 +240,8 @@ describe.skipIf(!hasOffice)('office documents through a long-lived LibreOffice l
       const ns = `/proc/${office.pids()!.soffice}/ns/net`;
       expect(readlinkSync(ns)).toMatch(/^net:\[\d+\]$/);
       expect(readlinkSync(ns)).not.toBe(readlinkSync('/proc/self/ns/net'));
+      // And a user namespace of its own, even when we are root: its capabilities are not the host's.
+      expect(readlinkSync(`/proc/${office.pids()!.soffice}/ns/user`)).not.toBe(readlinkSync('/proc/self/ns/user'));
       const links = spawnSync('nsenter', [`--net=${ns}`, 'ip', '-o', 'link'], { encoding: 'utf8', timeout: 10_000 });
       if (links.status === 0) expect(links.stdout.trim().split('\n').map((l) => `${l.split(': ')[1]} ${/ state (\w+)/.exec(l)?.[1]}`)).toEqual(['lo DOWN']);
     } finally {

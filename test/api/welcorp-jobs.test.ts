@@ -140,6 +140,8 @@ describe('POST /api/v1/jobs', () => {
       ['a bad scheduled_date', { body: { job_type: 'sms', message: 'x', scheduled_date: 'next tuesday', recipients: [{ destination: '+61491570156' }] } }, 422, /scheduled_date/],
       ['a bad cutoff_hour', { body: { job_type: 'sms', message: 'x', cutoff_hour: '25:00', recipients: [{ destination: '+61491570156' }] } }, 422, /cutoff_hour/],
       ['a non-http callback_url', { body: { job_type: 'sms', message: 'x', callback_url: 'file:///etc/passwd', recipients: [{ destination: '+61491570156' }] } }, 422, /callback_url: only http and https/],
+      ['a message with an escape sequence in it', { body: { job_type: 'sms', message: 'Hi \u001b[31mJane', recipients: [{ destination: '+61491570156' }] } }, 422, /^Validation failed: message: contains a control character \(U\+001B at character 4\); only LF, CR and TAB are taken$/],
+      ['a message with a C1 control in it', { body: { job_type: 'sms', message: 'Line one\r\n\tLine two\u0085', recipients: [{ destination: '+61491570156' }] } }, 422, /message: contains a control character \(U\+0085 at character 20\)/],
       ['an over-long sender', { body: { job_type: 'sms', message: 'x', manual_sender_id: 'ABCDEFGHIJKLMN', recipients: [{ destination: '+61491570156' }] } }, 422, /manual_sender_id/],
       ['a form-encoded body', { raw: 'job_type=sms', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, /application\/json/],
     ];

@@ -51,6 +51,18 @@ describe('POST /api/v1/jobs', () => {
     expect(attempt).toMatchObject({ destination: '+61491570156', sender: '+61417914491', status: 'delivered', peer_id: expect.any(String) });
   });
 
+  it('refuses at submit only a text no encoding fits in 10 parts: Latin-1 and GSM-extension texts a Latin-1 provider sends in fewer pass', async () => {
+    const post = (message: string) => d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: { job_type: 'sms', message, recipients: [{ destination: '+61491570156' }] } });
+    // 1000 "ê": 15 parts in UCS-2, 8 in Latin-1. 1000 "{": 14 parts in GSM (two septets each), 8 in Latin-1.
+    for (const message of ['ê'.repeat(1000), '{'.repeat(1000)]) expect((await post(message)).status, message.slice(0, 3)).toBe(200);
+    // Cyrillic has only UCS-2: 1370 characters are 21 parts there, whatever the provider.
+    const cyrillic = await post('Привет '.repeat(195) + 'Ж'.repeat(5));
+    expect(cyrillic.status).toBe(422);
+    expect(cyrillic.json.errors).toBe('Validation failed: message: the message needs 21 parts in ucs2, more than the limit of 10 parts');
+    // Past Latin-1's 10 parts too: refused, naming the encoding that came closest.
+    expect((await post('ê'.repeat(1341))).json.errors).toBe('Validation failed: message: the message needs 11 parts in latin1, more than the limit of 10 parts');
+  });
+
   it('fails an invalid number alone and reports why (seed overview example)', async () => {
     const r = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: { ...SEED_OVERVIEW, recipients: [...SEED_OVERVIEW.recipients, { destination: '0491 570 156', recipient: 'Local' }] } });
     expect(r.status).toBe(200);

@@ -14,20 +14,38 @@ export interface SafeResponse {
   truncated: boolean;
 }
 
-export class BlockedAddressError extends Error {
+/** Why an outbound URL is not called: not a URL, not http(s), credentials in it, or an address the policy refuses. */
+export type UrlRefusalCode = 'invalid' | 'scheme' | 'credentials' | 'address';
+
+/** An outbound URL that will not be called, whatever the try: the outbox gives it up at once. */
+export class UrlRefused extends Error {
+  override name = 'UrlRefused';
+  constructor(
+    readonly code: UrlRefusalCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The address (as connected, or every address the name resolves to) is one the policy refuses. */
+export class BlockedAddressError extends UrlRefused {
   override name = 'BlockedAddressError';
+  constructor(message: string) {
+    super('address', message);
+  }
 }
 
 /** Reject a URL that is not http(s) or has credentials in it; returns the parsed URL. */
-export function checkUrl(raw: string): URL | string {
+export function checkUrl(raw: string): URL | UrlRefused {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    return 'not a valid URL';
+    return new UrlRefused('invalid', 'not a valid URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'only http and https URLs are allowed';
-  if (url.username || url.password) return 'credentials in the URL are not allowed';
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return new UrlRefused('scheme', 'only http and https URLs are allowed');
+  if (url.username || url.password) return new UrlRefused('credentials', 'credentials in the URL are not allowed');
   return url;
 }
 
@@ -48,9 +66,9 @@ let submitLookups = 0;
  * most MAX_SUBMIT_LOOKUPS at a time — past that the check is skipped. Names only NSS modules other
  * than files and dns know (mdns, LDAP…) are not seen here; the outbox's check at send covers them.
  */
-export async function refusedUrl(raw: string, policy: AddressPolicy, timeoutMs = 2000): Promise<string | null> {
+export async function refusedUrl(raw: string, policy: AddressPolicy, timeoutMs = 2000): Promise<UrlRefused | null> {
   const url = checkUrl(raw);
-  if (typeof url === 'string') return url;
+  if (url instanceof UrlRefused) return url;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (policy.hostAllowed(host)) return null;
   if (isIP(host)) return refusedBecause(policy.check(host));
@@ -96,7 +114,7 @@ async function hostsFileAddresses(name: string, file = '/etc/hosts'): Promise<st
   return out;
 }
 
-const refusedBecause = (why: string | null): string | null => (why === null ? null : `${why}; only public addresses are called`);
+const refusedBecause = (why: string | null): BlockedAddressError | null => (why === null ? null : new BlockedAddressError(`${why}; only public addresses are called`));
 
 /**
  * A request that connects only to addresses the policy allows. The check runs on the address the
@@ -108,7 +126,7 @@ export function safeRequest(
 ): Promise<SafeResponse> {
   return new Promise((resolve, reject) => {
     const url = checkUrl(rawUrl);
-    if (typeof url === 'string') return reject(new Error(url));
+    if (url instanceof UrlRefused) return reject(url);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const trusted = opts.policy.hostAllowed(host);
     if (isIP(host) && !trusted) {

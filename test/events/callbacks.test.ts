@@ -131,10 +131,12 @@ describe('callbacks the policy refuses, and callbacks that fail for good', () =>
     expect(await refusedUrl('https://93.184.215.14/cb', policy)).toBeNull();
     expect(await refusedUrl('http://[2606:4700::1111]/cb', policy)).toBeNull();
     expect(await refusedUrl('http://10.9.1.2/cb', policy)).toBeNull();
-    expect(await refusedUrl('http://10.8.1.2/cb', policy)).toBe('10.8.1.2 is a private address; only public addresses are called');
+    expect(await refusedUrl('http://10.8.1.2/cb', policy)).toMatchObject({ name: 'BlockedAddressError', code: 'address', message: '10.8.1.2 is a private address; only public addresses are called' });
     expect(await refusedUrl('http://intranet.example/cb', policy)).toBeNull();
     expect(await refusedUrl('http://no-such-host.invalid/cb', policy)).toBeNull(); // the outbox checks again when it connects
-    expect(await refusedUrl('ftp://93.184.215.14/cb', policy)).toBe('only http and https URLs are allowed');
+    expect(await refusedUrl('ftp://93.184.215.14/cb', policy)).toMatchObject({ name: 'UrlRefused', code: 'scheme', message: 'only http and https URLs are allowed' });
+    expect(await refusedUrl('http://user:pw@93.184.215.14/cb', policy)).toMatchObject({ code: 'credentials' });
+    expect(await refusedUrl('http://[::1/cb', policy)).toMatchObject({ code: 'invalid', message: 'not a valid URL' });
   });
 
   it('resolves a host name at submit and refuses it when it has only refused addresses', async () => {

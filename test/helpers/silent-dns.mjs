@@ -24,14 +24,14 @@ const results = await Promise.all(checks);
 console.log(
   JSON.stringify({
     fileMs: file.ms,
-    answers: [...new Set(results.map((r) => r.value))],
+    answers: [...new Set(results.map((r) => r.value?.message ?? null))],
     slowestMs: Math.max(...results.map((r) => r.ms)),
     overCapMs: Math.max(...results.slice(16).map((r) => r.ms)),
     allMs: Date.now() - started,
     queries: queries.n,
-    localhost: await refusedUrl('http://localhost:8080/cb', policy),
-    subLocalhost: await refusedUrl('http://api.localhost/cb', policy),
-    hostsFile: await refusedUrl('http://Intranet-Host./cb', policy),
+    localhost: (await refusedUrl('http://localhost:8080/cb', policy))?.message,
+    subLocalhost: (await refusedUrl('http://api.localhost/cb', policy))?.message,
+    hostsFile: (await refusedUrl('http://Intranet-Host./cb', policy))?.message,
   }),
 );
 silent.close();

@@ -124,7 +124,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     // Before any media work: a callback the address policy refuses is a validation error, not a drop.
     const callback = callbackOf(parsed.data);
     const refused = callback ? await refusedUrl(callback.url, deps.callbackPolicy) : null;
-    if (refused) throw new ApiError(422, `Validation failed: ${callback!.field}: ${refused}`);
+    if (refused) throw new ApiError(422, `Validation failed: ${callback!.field}: ${refused.message}`);
     let audio: { path: string; name: string } | null = null;
     if (channelOf(parsed.data.job_type) === 'voice' && deps.channels.has('voice')) {
       const file = parsed.data.audiofile;

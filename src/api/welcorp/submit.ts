@@ -9,7 +9,7 @@ import { compileTemplate, normaliseFields } from '../../core/merge.js';
 import { fewestParts, type SmsSendOptions } from '../../core/sms.js';
 import { dedupe } from '../../core/dedupe.js';
 import { parseLocalDateTime } from '../../core/windows.js';
-import { checkUrl } from '../../net/safe-http.js';
+import { checkUrl, UrlRefused } from '../../net/safe-http.js';
 import { isVoice, MAX_TTS_CHARS, VOICES } from '../../media/tts.js';
 
 export interface Submitter {
@@ -127,7 +127,7 @@ export function toNewJob(
   const callbackUrl = callback?.url ?? null;
   if (callback) {
     const checked = checkUrl(callback.url);
-    if (typeof checked === 'string') throw new ApiError(422, `${callback.field}: ${checked}`);
+    if (checked instanceof UrlRefused) throw new ApiError(422, `${callback.field}: ${checked.message}`);
   }
   const statusFlag = req.callback_on_sms_status_update;
   const statusUpdates = statusFlag === true || statusFlag === 1 || (typeof statusFlag === 'string' && statusFlag !== '' && statusFlag !== 'false' && statusFlag !== '0');

@@ -18,6 +18,19 @@ export function plainValue(value: string): string {
   return CONTROL.test(value) ? value.replace(CONTROLS, (c) => (c === '\t' ? ' ' : '')) : value;
 }
 
+// What a client's own message text may not carry: the controls above but TAB (it is written as a space).
+const TEXT_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
+/**
+ * The first control character in a client's message text (C0 but TAB, LF and CR; DEL; C1), named
+ * for the error ("U+001B at character 7"), or null. A message text is refused with it rather than
+ * cleaned: the client wrote it, and an ESC or NUL sent on would mean something else to an SMSC.
+ */
+export function controlCharacterIn(text: string): string | null {
+  const m = TEXT_CONTROL.exec(text);
+  return m ? `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at character ${m.index + 1}` : null;
+}
+
 /**
  * Compile once per job, merge once per recipient: the text is split into literal and field parts
  * so merging is a join, not a regex per recipient. A field with no value merges as empty; values lose

@@ -185,6 +185,23 @@ export function planSms(text: string, opts: SmsOptions = {}): SmsPlan {
   return plan;
 }
 
+/**
+ * The fewest parts a text takes in any encoding that carries it unchanged — GSM 03.38, Latin-1 (a
+ * provider with `latin1`), UCS-2 — for a check made before the provider is known (GSM is not always
+ * the shortest: its extension characters such as "{" take two septets, one byte in Latin-1).
+ */
+export function fewestParts(text: string): { encoding: SmsEncoding; parts: number } {
+  const plans = (['gsm7', 'latin1', 'ucs2'] as const).flatMap((encoding) => {
+    try {
+      return [planSms(text, { encoding, invalid: 'refuse', maxParts: Infinity })];
+    } catch {
+      return []; // not carried unchanged
+    }
+  });
+  const best = plans.reduce((a, b) => (b.parts.length < a.parts.length ? b : a));
+  return { encoding: best.encoding, parts: best.parts.length };
+}
+
 /** 8-bit concatenation UDH (IEI 0x00): reference 0–255, total parts, this part's number from 1. */
 export const concatUdh = (ref: number, total: number, seq: number): Buffer => Buffer.from([0x05, 0x00, 0x03, ref & 0xff, total, seq]);
 

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CallbackStore, CallbackRow } from '../store/callbacks.js';
 import type { AddressPolicy } from '../net/address-policy.js';
-import { BlockedAddressError, safeRequest } from '../net/safe-http.js';
+import { safeRequest, UrlRefused } from '../net/safe-http.js';
 import type { Clock } from '../core/clock.js';
 
 export interface OutboxOptions {
@@ -93,7 +93,7 @@ export class Outbox {
       error = `HTTP ${res.status}`;
     } catch (err) {
       error = (err as Error).message;
-      permanent = err instanceof BlockedAddressError;
+      permanent = err instanceof UrlRefused; // a refused address or URL: no try will differ
     }
     const tries = row.tries + 1;
     if (tries >= this.opts.maxTries || permanent) {

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { OfficeUnavailable } from './office-unavailable.js';
 import { MediaRefused } from './refused.js';
-import { MediaToolError } from './run.js';
 
 /**
  * Office types, the content their files must have, and LibreOffice's import filter for each. The filter
@@ -141,10 +141,11 @@ export class OfficeConverter {
     let stderr = '';
     bridge.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-1000)));
     const spawnError = new Promise<never>((_, reject) => {
-      soffice.once('error', (e) => reject(new MediaToolError(`unshare: ${e.message} (is util-linux installed?)`)));
-      bridge.once('error', (e) => reject(new MediaToolError(`${PYTHON}: ${e.message}`)));
-      // unshare refused (no user namespaces) or soffice is missing: say so now, not after the start timeout.
-      soffice.once('exit', (code) => reject(new MediaToolError(startFailure(code, sofficeErr))));
+      soffice.once('error', (e) => reject(new OfficeUnavailable('not_installed', `unshare: ${e.message} (is util-linux installed?)`)));
+      bridge.once('error', (e) => reject(new OfficeUnavailable('not_installed', `${PYTHON}: ${e.message}`)));
+      // unshare refused (no user namespaces) or soffice is missing: say so now, not after the start
+      // timeout. 'close', not 'exit': at 'exit' the stderr pipe may still hold the cause unread.
+      soffice.once('close', (code) => reject(startFailure(code, sofficeErr)));
     });
     const l: Listener = { soffice, bridge, profile, lines: createInterface({ input: bridge.stdout! })[Symbol.asyncIterator]() };
     const ready = await Promise.race([this.nextLine(l, this.opts.startTimeoutMs ?? 60_000), spawnError]).catch((e: Error) => {
@@ -153,7 +154,7 @@ export class OfficeConverter {
     });
     if (ready === null) {
       this.kill(l);
-      throw new MediaToolError(`LibreOffice did not start: ${stderr.trim().split('\n').slice(-2).join(' ') || 'no answer'}`);
+      throw new OfficeUnavailable('start_timeout', `LibreOffice did not start: ${stderr.trim().split('\n').slice(-2).join(' ') || 'no answer'}`);
     }
     const onExit = () => {
       if (this.listener === l) {
@@ -200,21 +201,22 @@ export function writeProfileSettings(profile: string): void {
  * LibreOffice runs in a network namespace of its own, which has only a loopback that is down: a
  * document's linked images, OLE links or WebDAV probes cannot reach anything (UpdateDocMode=0 in the
  * bridge alone still lets LibreOffice fetch linked images). The UNO pipe is a socket file in /tmp,
- * which a network namespace does not separate. Root makes the namespace directly; any other user
- * needs an unprivileged user namespace too (mapped to its own uid, so soffice keeps no capabilities).
+ * which a network namespace does not separate. Always inside a user namespace of its own too, mapped
+ * to the daemon's uid — as root as well: root's soffice then holds no capability over the host (the
+ * ones it has are the new namespace's), and no CAP_SYS_ADMIN is needed, which a container often lacks.
  * When the namespace cannot be made, office conversion is refused rather than run with the network:
  * a fax of an office document must never make the daemon's host call an address a client chose.
  */
-function withoutNetwork(): string[] {
-  return process.geteuid?.() === 0 ? ['--net'] : ['--user', '--map-current-user', '--net'];
+export function withoutNetwork(): string[] {
+  return ['--user', '--map-current-user', '--net'];
 }
 
-function startFailure(code: number | null, stderr: string): string {
+function startFailure(code: number | null, stderr: string): OfficeUnavailable {
   const said = stderr.trim().split('\n').slice(-2).join(' ');
   if (/^unshare: (?!failed to execute)/m.test(said)) {
-    return `LibreOffice not started: it runs without network, and the network namespace could not be made (${said}); allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone=1, no AppArmor restriction) or run as root`;
+    return new OfficeUnavailable('no_namespace', `LibreOffice not started: it runs without network, and the network namespace could not be made (${said}); allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone=1, no AppArmor restriction, no seccomp filter refusing unshare)`);
   }
-  return `LibreOffice did not start (exit ${code ?? 'by signal'}): ${said || 'no message'} (is LibreOffice installed?)`;
+  return new OfficeUnavailable('start_failed', `LibreOffice did not start (exit ${code ?? 'by signal'}): ${said || 'no message'} (is LibreOffice installed?)`);
 }
 
 /**

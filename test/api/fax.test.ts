@@ -68,3 +68,22 @@ describe.skipIf(!hasGs)('fax jobs on the v1 API', () => {
     expect(d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 1 });
   }, 60_000);
 });
+
+// A host where LibreOffice's network namespace cannot be made (here: a user namespace that may not
+// nest another, as user.max_user_namespaces=0 does on a host). The daemon runs in it as a child.
+const nestsUserNs = hasOffice && process.geteuid?.() === 0 && spawnSync('unshare', ['--user', '--map-root-user', 'true']).status === 0;
+describe.skipIf(!nestsUserNs)('when LibreOffice cannot be started', () => {
+  it('answers an office document 503 with Retry-After on the v1 and ICTCore faces, and stores nothing', () => {
+    const inner = `echo 1 > /proc/sys/user/max_user_namespaces && exec unshare --user --map-user=1000 --map-group=1000 ${process.execPath} "$0"`;
+    const r = spawnSync('unshare', ['--user', '--map-root-user', 'sh', '-c', inner, 'test/helpers/office-docx-daemon.mjs'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const said = /^(Service Unavailable: )?office documents cannot be converted now \(the converter is unavailable on this server\); nothing was stored, try again later$/;
+    expect(out.v1).toMatchObject({ status: 503, retryAfter: '60', body: { status: 503 } });
+    expect(out.v1.body.errors).toMatch(said);
+    expect(out.ictcore).toMatchObject({ status: 503, retryAfter: '60', body: { error: { code: 503 } } });
+    expect(out.ictcore.body.error.message).toMatch(said);
+    expect(out.jobs).toBe(0);
+    expect(out.documentType).not.toBe('docx'); // the upload was not kept
+  }, 60_000);
+});

@@ -89,6 +89,7 @@ describe('Retarus SMS v1 face', () => {
       [job([]), 422, /at least one message/],
       [{ options: {} }, 422, /messages/],
       [job([{ text: '', recipients: [ok('+61491570156')] }]), 422, /text: is empty/],
+      [job([{ text: 'code\u0000 1234', recipients: [ok('+61491570156')] }]), 422, /^messages\[0\]\.text: contains a control character \(U\+0000 at character 5\)/],
       [job([{ text: 'hi', recipients: [] }]), 422, /recipients/],
       [job([{ text: 'hi', recipients: [ok('call me')] }]), 422, /messages\[0\]\.recipients\[0\]\.dst/],
       [job([{ text: 'Grüße ✓ €', recipients: [ok('+61491570156')] }], { invalidCharacters: 'REFUSE' }), 422, /"✓"/],

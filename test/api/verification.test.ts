@@ -35,6 +35,12 @@ describe('v1 client verification (2FA)', () => {
     expect(post.json.data).toBe('message sent');
     const second = sentCode(d, 'user-123');
     expect(JSON.parse((d.db.prepare(`SELECT content FROM jobs ORDER BY id DESC LIMIT 1`).get() as { content: string }).content).messages[0]).toBe(`Your TEST COMPANY verification code is ${second}`);
+    // The company name is text: replacement patterns stay as written, control characters go.
+    await d.api('POST', '/api/v1/client_verification/sendCode', { auth: u.auth, body: { client_ref: 'user-123', message_type: 'sms', message_destination: '+61491570008', company_name: "A$&B$'C$`\u0007\u001b" } });
+    expect(JSON.parse((d.db.prepare(`SELECT content FROM jobs ORDER BY id DESC LIMIT 1`).get() as { content: string }).content).messages[0]).toBe(`Your A$&B$'C$\` verification code is ${sentCode(d, 'user-123')}`);
+    const escaped = await d.api('POST', '/api/v1/client_verification/sendCode', { auth: u.auth, body: { client_ref: 'user-123', message_type: 'sms', message_destination: '+61491570008', message_template: 'Code \u001b[[code]]' } });
+    expect(escaped.status).toBe(422);
+    expect(escaped.json.errors).toEqual(['message_template: contains a control character (U+001B at character 6); only LF, CR and TAB are taken']);
     const viaGet = await d.api('GET', `/api/v1/client_verification/validateCode?client_ref=user-123&entered_code=${second}&validation_window=5`, { auth: u.auth });
     expect(viaGet.json).toEqual({ status: 200, data: 'valid' });
     // Codes belong to the account that sent them.

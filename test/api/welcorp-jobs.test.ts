@@ -51,6 +51,18 @@ describe('POST /api/v1/jobs', () => {
     expect(attempt).toMatchObject({ destination: '+61491570156', sender: '+61417914491', status: 'delivered', peer_id: expect.any(String) });
   });
 
+  it('refuses at submit only a text no encoding fits in 10 parts: Latin-1 and GSM-extension texts a Latin-1 provider sends in fewer pass', async () => {
+    const post = (message: string) => d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: { job_type: 'sms', message, recipients: [{ destination: '+61491570156' }] } });
+    // 1000 "ê": 15 parts in UCS-2, 8 in Latin-1. 1000 "{": 14 parts in GSM (two septets each), 8 in Latin-1.
+    for (const message of ['ê'.repeat(1000), '{'.repeat(1000)]) expect((await post(message)).status, message.slice(0, 3)).toBe(200);
+    // Cyrillic has only UCS-2: 1370 characters are 21 parts there, whatever the provider.
+    const cyrillic = await post('Привет '.repeat(195) + 'Ж'.repeat(5));
+    expect(cyrillic.status).toBe(422);
+    expect(cyrillic.json.errors).toBe('Validation failed: message: the message needs 21 parts in ucs2, more than the limit of 10 parts');
+    // Past Latin-1's 10 parts too: refused, naming the encoding that came closest.
+    expect((await post('ê'.repeat(1341))).json.errors).toBe('Validation failed: message: the message needs 11 parts in latin1, more than the limit of 10 parts');
+  });
+
   it('fails an invalid number alone and reports why (seed overview example)', async () => {
     const r = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: { ...SEED_OVERVIEW, recipients: [...SEED_OVERVIEW.recipients, { destination: '0491 570 156', recipient: 'Local' }] } });
     expect(r.status).toBe(200);
@@ -140,6 +152,8 @@ describe('POST /api/v1/jobs', () => {
       ['a bad scheduled_date', { body: { job_type: 'sms', message: 'x', scheduled_date: 'next tuesday', recipients: [{ destination: '+61491570156' }] } }, 422, /scheduled_date/],
       ['a bad cutoff_hour', { body: { job_type: 'sms', message: 'x', cutoff_hour: '25:00', recipients: [{ destination: '+61491570156' }] } }, 422, /cutoff_hour/],
       ['a non-http callback_url', { body: { job_type: 'sms', message: 'x', callback_url: 'file:///etc/passwd', recipients: [{ destination: '+61491570156' }] } }, 422, /callback_url: only http and https/],
+      ['a message with an escape sequence in it', { body: { job_type: 'sms', message: 'Hi \u001b[31mJane', recipients: [{ destination: '+61491570156' }] } }, 422, /^Validation failed: message: contains a control character \(U\+001B at character 4\); only LF, CR and TAB are taken$/],
+      ['a message with a C1 control in it', { body: { job_type: 'sms', message: 'Line one\r\n\tLine two\u0085', recipients: [{ destination: '+61491570156' }] } }, 422, /message: contains a control character \(U\+0085 at character 20\)/],
       ['an over-long sender', { body: { job_type: 'sms', message: 'x', manual_sender_id: 'ABCDEFGHIJKLMN', recipients: [{ destination: '+61491570156' }] } }, 422, /manual_sender_id/],
       ['a form-encoded body', { raw: 'job_type=sms', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, /application\/json/],
     ];

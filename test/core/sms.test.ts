@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planSms, concatUdh, dataCoding, SmsEncodingError } from '../../dist/core/sms.js';
+import { planSms, concatUdh, dataCoding, fewestParts, SmsEncodingError } from '../../dist/core/sms.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 
@@ -78,5 +78,16 @@ describe('wire helpers', () => {
   it('gives an explicit data_coding for every encoding, class 0 for flash', () => {
     expect([dataCoding('gsm7'), dataCoding('latin1'), dataCoding('ucs2'), dataCoding('gsm7', true), dataCoding('ucs2', true)]).toEqual([0, 3, 8, 0x10, 0x18]);
     expect(() => dataCoding('latin1', true)).toThrow(/Latin-1/);
+  });
+});
+
+describe('fewest parts in any encoding (the check before the provider is known)', () => {
+  it('takes whichever of GSM, Latin-1 and UCS-2 carries the text unchanged in the fewest parts', () => {
+    expect(fewestParts('hello')).toEqual({ encoding: 'gsm7', parts: 1 });
+    expect(fewestParts('x'.repeat(1530))).toEqual({ encoding: 'gsm7', parts: 10 });
+    expect(fewestParts('ê'.repeat(1000))).toEqual({ encoding: 'latin1', parts: 8 }); // 15 in UCS-2
+    expect(fewestParts('{'.repeat(1000))).toEqual({ encoding: 'latin1', parts: 8 }); // 14 in GSM: two septets each
+    expect(fewestParts('Привет')).toEqual({ encoding: 'ucs2', parts: 1 });
+    expect(fewestParts('€'.repeat(200))).toEqual({ encoding: 'gsm7', parts: 3 }); // not Latin-1; 400 septets or 200 UCS-2 characters: 3 parts either way, GSM kept
   });
 });

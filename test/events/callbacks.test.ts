@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { callbackReceiver } from '../helpers/receiver.js';
 import { signCallback } from '../../dist/events/outbox.js';
@@ -127,10 +131,12 @@ describe('callbacks the policy refuses, and callbacks that fail for good', () =>
     expect(await refusedUrl('https://93.184.215.14/cb', policy)).toBeNull();
     expect(await refusedUrl('http://[2606:4700::1111]/cb', policy)).toBeNull();
     expect(await refusedUrl('http://10.9.1.2/cb', policy)).toBeNull();
-    expect(await refusedUrl('http://10.8.1.2/cb', policy)).toBe('10.8.1.2 is a private address; only public addresses are called');
+    expect(await refusedUrl('http://10.8.1.2/cb', policy)).toMatchObject({ name: 'BlockedAddressError', code: 'address', message: '10.8.1.2 is a private address; only public addresses are called' });
     expect(await refusedUrl('http://intranet.example/cb', policy)).toBeNull();
     expect(await refusedUrl('http://no-such-host.invalid/cb', policy)).toBeNull(); // the outbox checks again when it connects
-    expect(await refusedUrl('ftp://93.184.215.14/cb', policy)).toBe('only http and https URLs are allowed');
+    expect(await refusedUrl('ftp://93.184.215.14/cb', policy)).toMatchObject({ name: 'UrlRefused', code: 'scheme', message: 'only http and https URLs are allowed' });
+    expect(await refusedUrl('http://user:pw@93.184.215.14/cb', policy)).toMatchObject({ code: 'credentials' });
+    expect(await refusedUrl('http://[::1/cb', policy)).toMatchObject({ code: 'invalid', message: 'not a valid URL' });
   });
 
   it('resolves a host name at submit and refuses it when it has only refused addresses', async () => {
@@ -157,5 +163,32 @@ describe('callbacks the policy refuses, and callbacks that fail for good', () =>
     await short.waitFor(() => (short.db.prepare('SELECT status FROM jobs WHERE id = ?').get(plain) as { status: string }).status === 'complete');
     const none = (await short.api('GET', `/api/v1/jobs/${plain}`, { auth: u.auth })).json.data;
     expect(none.reports[0]).not.toHaveProperty('callback_status');
+  });
+});
+
+// A callback host whose DNS never answers, in namespaces of our own: /etc/resolv.conf (bind-mounted)
+// names a silent server on the namespace's loopback, with a 4 s resolver timeout.
+const ownNamespaces = process.geteuid?.() === 0 && spawnSync('unshare', ['--mount', '--net', 'true']).status === 0 && spawnSync('ip', ['-V']).status === 0;
+describe.skipIf(!ownNamespaces)('submit-time callback checks when DNS never answers', () => {
+  it('hold no thread-pool thread: file I/O goes on, each check passes after its 2 s, past 16 at once without a lookup; localhost and /etc/hosts names need no DNS', () => {
+    const etc = mkdtempSync(join(tmpdir(), 'silent-dns-'));
+    try {
+      writeFileSync(join(etc, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:4 attempts:1\n');
+      writeFileSync(join(etc, 'hosts'), '127.0.0.1 localhost\n10.1.2.3 intranet-host # an internal name\n');
+      const inner = `ip link set lo up && mount --bind ${etc}/resolv.conf /etc/resolv.conf && mount --bind ${etc}/hosts /etc/hosts && exec ${process.execPath} test/helpers/silent-dns.mjs`;
+      const r = spawnSync('unshare', ['--mount', '--net', 'sh', '-c', inner], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.fileMs).toBeLessThan(1000); // getaddrinfo on the pool held it for the resolver's 4 s
+      expect(out.answers).toEqual([null]); // unknown passes: the outbox checks the connected address
+      expect(out.slowestMs).toBeLessThan(3500);
+      expect(out.overCapMs).toBeLessThan(1000); // not resolved at submit at all
+      expect(out.queries).toBeGreaterThan(0); // the checks under the cap did ask DNS
+      expect(out.localhost).toBe('localhost resolves only to refused addresses (127.0.0.1, ::1); only public addresses are called');
+      expect(out.subLocalhost).toMatch(/^api\.localhost resolves only to refused addresses \(127\.0\.0\.1, ::1\)/);
+      expect(out.hostsFile).toBe('intranet-host. resolves only to refused addresses (10.1.2.3); only public addresses are called');
+    } finally {
+      rmSync(etc, { recursive: true, force: true });
+    }
   });
 });

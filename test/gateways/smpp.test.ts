@@ -137,7 +137,7 @@ describe('the text as sent, after merge fields', () => {
     expect([short!.state, ten!.state, ten!.parts]).toEqual(['delivered', 'delivered', 10]);
     const detail = await d.api('GET', `/api/v1/jobs/${job}`, { auth: u.auth });
     const report = detail.json.data.reports.find((r: { destination: string }) => r.destination === '+61491570156');
-    expect(report).toMatchObject({ status: expect.any(String) });
+    expect(report).toMatchObject({ status: 'FAILED', stage: 'Rejected', sms_parts: null }); // README: rejected is FAILED, stage Rejected
     expect(report.notes).toMatch(/more than the limit of 10 parts/);
     expect(detail.json.data.failed_recipients).toBe(1);
   });

@@ -1,19 +1,39 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { toFaxTiff } from '../../dist/media/fax.js';
 import { MediaRefused } from '../../dist/media/refused.js';
-import { OfficeConverter, writeProfileSettings } from '../../dist/media/office.js';
+import { OfficeConverter, withoutNetwork, writeProfileSettings } from '../../dist/media/office.js';
 
 // The real fax stack: test/peers/fax/faxcheck.c, built here against Debian's libspandsp.
 const dir = mkdtempSync(join(tmpdir(), 'faxtest-'));
 const faxcheck = join(dir, 'faxcheck');
 const cflags = spawnSync('pkg-config', ['--cflags', '--libs', 'spandsp'], { encoding: 'utf8' });
 const hasStack = spawnSync('gs', ['--version']).status === 0 && spawnSync('tiffinfo', ['-h']).error === undefined && cflags.status === 0;
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A child's exit code; killed (with its group when detached) when it has not ended in `ms`. */
+function exited(child: ChildProcess, ms = 45_000): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      reject(new Error(`${child.spawnargs.slice(0, 3).join(' ')} … did not end in ${ms} ms`));
+    }, ms);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
 
 beforeAll(() => {
   if (!hasStack) return;
@@ -207,7 +227,7 @@ describe.skipIf(!hasOffice)('office documents through a long-lived LibreOffice l
     await expect(toFaxTiff([fixture('letter.docx')])).rejects.toThrow(/"letter\.docx": office documents are not converted here/);
   }, 60_000);
 
-  it('never opens a network connection: a linked image on a loopback listener is not fetched, and the document converts', async () => {
+  it('never opens a network connection: soffice has a network namespace of its own, a linked image on a loopback listener is not fetched, and the document converts', async () => {
     const listener = await countingListener();
     try {
       const docx = linkedImageDocx(`http://127.0.0.1:${listener.port}/logo.png`);
@@ -216,10 +236,39 @@ describe.skipIf(!hasOffice)('office documents through a long-lived LibreOffice l
       expect(fax(tiff)).toMatchObject({ ok: true, pages_rx: 1 });
       await new Promise((r) => setTimeout(r, 300)); // a late fetch would still be counted
       expect(listener.seen).toEqual({ connections: 0, requests: [] });
+      // Not the profile's fence alone: soffice is in another network namespace, with only a loopback that is down.
+      const ns = `/proc/${office.pids()!.soffice}/ns/net`;
+      expect(readlinkSync(ns)).toMatch(/^net:\[\d+\]$/);
+      expect(readlinkSync(ns)).not.toBe(readlinkSync('/proc/self/ns/net'));
+      // And a user namespace of its own, even when we are root: its capabilities are not the host's.
+      expect(readlinkSync(`/proc/${office.pids()!.soffice}/ns/user`)).not.toBe(readlinkSync('/proc/self/ns/user'));
+      const links = spawnSync('nsenter', [`--net=${ns}`, 'ip', '-o', 'link'], { encoding: 'utf8', timeout: 10_000 });
+      if (links.status === 0) expect(links.stdout.trim().split('\n').map((l) => `${l.split(': ')[1]} ${/ state (\w+)/.exec(l)?.[1]}`)).toEqual(['lo DOWN']);
     } finally {
       await listener.close();
     }
   }, 60_000);
+
+  it('cuts the network by the namespace alone: with an empty profile, soffice fetches the linked image outside it and not inside it', async () => {
+    const listener = await countingListener();
+    try {
+      const work = mkdtempSync(join(dir, 'bare-'));
+      writeFileSync(join(work, 'linked.docx'), linkedImageDocx(`http://127.0.0.1:${listener.port}/logo.png`));
+      // No registrymodifications.xcu: BlockUntrustedRefererLinks is off, only the namespace is left.
+      const convert = (prefix: string[], profile: string) => {
+        const args = ['--headless', '--norestore', `-env:UserInstallation=file://${join(work, profile)}`, '--convert-to', 'pdf', '--outdir', join(work, profile), join(work, 'linked.docx')];
+        return exited(spawn(prefix[0] ?? 'soffice', prefix.length ? [...prefix.slice(1), 'soffice', ...args] : args, { stdio: 'ignore', detached: true }));
+      };
+      expect(await convert(['unshare', ...withoutNetwork(), '--'], 'inside')).toBe(0);
+      expect(readFileSync(join(work, 'inside', 'linked.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
+      expect(listener.seen.connections).toBe(0);
+      // The control: the same soffice and document with the network do fetch it, so the zero above is the namespace's.
+      expect(await convert([], 'outside')).toBe(0);
+      expect(listener.seen.connections).toBeGreaterThan(0);
+    } finally {
+      await listener.close();
+    }
+  }, 90_000);
 
   it('keeps a second fence inside LibreOffice: its profile alone, with the network there, fetches no linked image', async () => {
     const listener = await countingListener();
@@ -229,8 +278,8 @@ describe.skipIf(!hasOffice)('office documents through a long-lived LibreOffice l
       const profile = join(work, 'profile');
       writeProfileSettings(profile);
       // A plain soffice, outside any namespace: only the profile's settings stand between it and the listener.
-      const child = spawn('soffice', ['--headless', '--norestore', `-env:UserInstallation=file://${profile}`, '--convert-to', 'pdf', '--outdir', work, join(work, 'linked.docx')], { stdio: 'ignore' });
-      expect(await new Promise((r) => child.once('exit', r))).toBe(0);
+      const child = spawn('soffice', ['--headless', '--norestore', `-env:UserInstallation=file://${profile}`, '--convert-to', 'pdf', '--outdir', work, join(work, 'linked.docx')], { stdio: 'ignore', detached: true });
+      expect(await exited(child)).toBe(0);
       expect(readFileSync(join(work, 'linked.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
       expect(listener.seen).toEqual({ connections: 0, requests: [] });
     } finally {
@@ -244,8 +293,8 @@ describe.skipIf(!hasOffice)('office documents through a long-lived LibreOffice l
   const nobodyReads = process.geteuid?.() === 0 && spawnSync(asNobody[0]!, [...asNobody.slice(1), 'test', '-r', 'dist/media/office.js']).status === 0;
   it.skipIf(!nobodyReads)('has no network as an unprivileged user under NoNewPrivileges either, and still converts', async () => {
     const listener = await countingListener();
+    const work = mkdtempSync(join(tmpdir(), 'office-nobody-'));
     try {
-      const work = mkdtempSync(join(tmpdir(), 'office-nobody-'));
       chownSync(work, 65534, 65534);
       const input = join(work, 'linked.docx');
       writeFileSync(input, linkedImageDocx(`http://127.0.0.1:${listener.port}/logo.png`));
@@ -255,17 +304,18 @@ describe.skipIf(!hasOffice)('office documents through a long-lived LibreOffice l
         const pdf = await office.toPdf('linked.docx', 'docx', readFileSync(${JSON.stringify(input)}));
         console.log(JSON.stringify({ uid: process.getuid(), pdf: pdf.subarray(0, 5).toString() }));
         await office.stop();`;
-      const child = spawn(asNobody[0]!, [...asNobody.slice(1), process.execPath, '--input-type=module', '-e', script], { env: { ...process.env, HOME: work } });
+      const child = spawn(asNobody[0]!, [...asNobody.slice(1), process.execPath, '--input-type=module', '-e', script], { env: { ...process.env, HOME: work }, detached: true });
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => (out += d));
       child.stderr.on('data', (d) => (err += d));
-      const code = await new Promise((r) => child.once('exit', r));
+      const code = await exited(child);
       expect(code, err).toBe(0);
       expect(JSON.parse(out)).toEqual({ uid: 65534, pdf: '%PDF-' });
       expect(listener.seen).toEqual({ connections: 0, requests: [] });
     } finally {
       await listener.close();
+      rmSync(work, { recursive: true, force: true });
     }
   }, 60_000);
 
@@ -277,13 +327,13 @@ describe.skipIf(!hasOffice)('office documents through a long-lived LibreOffice l
       const office = new OfficeConverter({ workDir: ${JSON.stringify(join(dir, 'office-no-userns'))} });
       const t = Date.now();
       const err = await office.toPdf('letter.docx', 'docx', Buffer.from(${JSON.stringify(readFileSync('test/fixtures/office/letter.docx').toString('base64'))}, 'base64')).then(() => null, (e) => e);
-      console.log(JSON.stringify({ uid: process.geteuid(), name: err?.name, message: err?.message, ms: Date.now() - t }));
+      console.log(JSON.stringify({ uid: process.geteuid(), name: err?.name, code: err?.code, message: err?.message, ms: Date.now() - t }));
       await office.stop();`;
     const inner = `echo 1 > /proc/sys/user/max_user_namespaces && exec unshare --user --map-user=1000 --map-group=1000 ${process.execPath} --input-type=module -e "$0"`;
     const r = spawnSync('unshare', ['--user', '--map-root-user', 'sh', '-c', inner, script], { encoding: 'utf8', timeout: 30_000 });
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { uid: number; name: string; message: string; ms: number };
-    expect(out).toMatchObject({ uid: 1000, name: 'MediaToolError' });
+    const out = JSON.parse(r.stdout) as { uid: number; name: string; code: string; message: string; ms: number };
+    expect(out).toMatchObject({ uid: 1000, name: 'OfficeUnavailable', code: 'no_namespace' });
     expect(out.message).toMatch(/^LibreOffice not started: it runs without network, and the network namespace could not be made \(unshare: unshare failed: .+\); allow unprivileged user namespaces/);
     expect(out.ms).toBeLessThan(10_000); // at once, not after the 60 s start timeout
   });

@@ -16,7 +16,7 @@ import { ScheduleStore } from './schedules.js';
 import { userRoutes } from './users.js';
 import { providerRoutes } from './providers.js';
 import { guardInput } from '../input.js';
-import { storageRefusal } from '../storage.js';
+import { unavailableRefusal } from '../unavailable.js';
 
 export type { IctcoreDeps } from './context.js';
 
@@ -40,8 +40,8 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
   };
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err instanceof ApiError) return fail(reply, err.status, err.message);
-    const storage = storageRefusal(err, app.log, reply);
-    if (storage) return fail(reply, 503, storage);
+    const unavailable = unavailableRefusal(err, app.log, reply);
+    if (unavailable) return fail(reply, 503, unavailable);
     if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) return fail(reply, 412, `Data validation failed, malformed JSON: ${err.message}`);
     if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return fail(reply, 412, 'Data validation failed, the body is empty; send a JSON object');
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'the body is too large');

@@ -13,7 +13,7 @@ import type { PermissionStore } from '../../store/permissions.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { limitedMessage } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
-import { storageRefusal } from '../storage.js';
+import { unavailableRefusal } from '../unavailable.js';
 
 const RETARUS_PERMISSIONS: RoutePermissions = {
   'POST /jobs': 'transmission_create',
@@ -43,8 +43,8 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err instanceof ApiError) return fail(reply, err.status, err.message);
-    const storage = storageRefusal(err, app.log, reply);
-    if (storage) return fail(reply, 503, storage);
+    const unavailable = unavailableRefusal(err, app.log, reply);
+    if (unavailable) return fail(reply, 503, unavailable);
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) app.log.error({ err }, 'request failed');
     // Malformed JSON and the like are invalid JobRequest data: 400.

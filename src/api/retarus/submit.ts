@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import { ApiError } from '../errors.js';
 import type { NewJob, NewRecipient } from '../../core/jobs.js';
 import type { Blackout } from '../../core/model.js';
+import { controlCharacterIn } from '../../core/merge.js';
 import { plausibleNumber } from '../../core/numbers.js';
 import { parseBlackout } from '../../core/windows.js';
 import { planSms, senderAddress, SmsAddressError, SmsEncodingError, type InvalidCharacters, type SmsEncoding, type SmsSendOptions } from '../../core/sms.js';
@@ -83,6 +84,8 @@ export function toNewJob(body: unknown, user: Submitter, now: number): NewJob {
     }
     const msg: RetarusMessage = parsed.data;
     if (msg.text === '') throw invalid(`messages[${m}].text: is empty`);
+    const control = controlCharacterIn(msg.text);
+    if (control) throw invalid(`messages[${m}].text: contains a control character (${control}); only LF, CR and TAB are taken`);
     if (msg.recipients.length === 0) throw invalid(`messages[${m}].recipients: at least one recipient is required`);
     try {
       // The texts are fixed (no merge fields): what is planned here is exactly what goes out.

@@ -14,7 +14,7 @@ import { validateNumber } from '../../core/numbers.js';
 import { campaignJob, parseBase, rowProblem, type SmsRow } from './jobs.js';
 import { ApiError } from '../errors.js';
 import { guardInput } from '../input.js';
-import { storageRefusal } from '../storage.js';
+import { unavailableRefusal } from '../unavailable.js';
 
 export interface UcontactDeps {
   jobs: JobStore;
@@ -55,8 +55,8 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
   };
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     if (err instanceof ApiError) return refuse(req, reply, err.status, err.message);
-    const storage = storageRefusal(err, app.log, reply);
-    if (storage) return refuse(req, reply, 503, storage);
+    const unavailable = unavailableRefusal(err, app.log, reply);
+    if (unavailable) return refuse(req, reply, 503, unavailable);
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) app.log.error({ err }, 'request failed');
     return refuse(req, reply, status, status === 500 ? 'internal error' : err.message);

@@ -26,7 +26,7 @@ import { listRecipients } from './lists.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { limitedMessage } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
-import { storageRefusal } from '../storage.js';
+import { unavailableRefusal } from '../unavailable.js';
 
 export interface WelcorpDeps {
   auth: BasicAuth;
@@ -81,8 +81,8 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err instanceof ApiError) return send(reply, err.status, { errors: err.message });
-    const storage = storageRefusal(err, app.log, reply);
-    if (storage) return send(reply, 503, { errors: storage });
+    const unavailable = unavailableRefusal(err, app.log, reply);
+    if (unavailable) return send(reply, 503, { errors: unavailable });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) app.log.error({ err }, 'request failed');
     const message =
@@ -124,7 +124,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     // Before any media work: a callback the address policy refuses is a validation error, not a drop.
     const callback = callbackOf(parsed.data);
     const refused = callback ? await refusedUrl(callback.url, deps.callbackPolicy) : null;
-    if (refused) throw new ApiError(422, `Validation failed: ${callback!.field}: ${refused}`);
+    if (refused) throw new ApiError(422, `Validation failed: ${callback!.field}: ${refused.message}`);
     let audio: { path: string; name: string } | null = null;
     if (channelOf(parsed.data.job_type) === 'voice' && deps.channels.has('voice')) {
       const file = parsed.data.audiofile;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { controlCharacterIn } from '../../core/merge.js';
 
 /** Longest SMS text accepted (10 concatenated GSM parts); anything longer is refused with 422. */
 export const MAX_SMS_CHARS = 1530;
@@ -8,6 +9,11 @@ export const MAX_RECIPIENTS = 1_000_000;
 export const MAX_MERGE_FIELDS = 100;
 
 const str = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+/** A message text with a control character in it is refused, naming it (see controlCharacterIn). */
+const noControls = (text: string, ctx: z.RefinementCtx) => {
+  const found = controlCharacterIn(text);
+  if (found) ctx.addIssue({ code: 'custom', message: `contains a control character (${found}); only LF, CR and TAB are taken` });
+};
 const flag = z.union([z.boolean(), z.literal(0), z.literal(1), z.enum(['0', '1', 'true', 'false'])]).transform((v) => v === true || v === 1 || v === '1' || v === 'true');
 const MERGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_ .-]{0,63}$/;
 
@@ -79,7 +85,7 @@ export const jobRequestSchema = z.strictObject({
   cut_off_hour: str(5).nullish(),
   callback_url: str(2048).nullish(),
   // SMS and 2-way
-  message: z.string().nullish(),
+  message: z.string().superRefine(noControls).nullish(),
   manual_sender_id: str(32).nullish(),
   callback_on_sms_status_update: z.union([z.boolean(), z.string(), z.number()]).nullish(),
   response_email_address: str(255).nullish(),

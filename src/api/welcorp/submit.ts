@@ -6,10 +6,10 @@ import type { NewJob, NewRecipient } from '../../core/jobs.js';
 import type { Channel } from '../../core/model.js';
 import { canonicalNumber, plausibleNumber } from '../../core/numbers.js';
 import { compileTemplate, normaliseFields } from '../../core/merge.js';
-import { planSms, SmsEncodingError, type SmsSendOptions } from '../../core/sms.js';
+import { fewestParts, type SmsSendOptions } from '../../core/sms.js';
 import { dedupe } from '../../core/dedupe.js';
 import { parseLocalDateTime } from '../../core/windows.js';
-import { checkUrl } from '../../net/safe-http.js';
+import { checkUrl, UrlRefused } from '../../net/safe-http.js';
 import { isVoice, MAX_TTS_CHARS, VOICES } from '../../media/tts.js';
 
 export interface Submitter {
@@ -103,12 +103,10 @@ export function toNewJob(
   // merged text refuses more (that recipient fails, naming the limit); here the template, fields empty.
   const smsLimits: SmsSendOptions | null = channel === 'sms' || channel === 'sms2way' ? { maxParts: MAX_SMS_PARTS } : null;
   if (smsLimits) {
-    try {
-      planSms(compileTemplate(message)({}), smsLimits);
-    } catch (err) {
-      if (err instanceof SmsEncodingError) throw new ApiError(422, `message: ${err.message}`);
-      throw err;
-    }
+    // The provider is not known yet: refused only when no encoding a provider could use (GSM, Latin-1,
+    // UCS-2, the text unchanged) fits it in 10 parts; the gateway's own plan is exact per recipient.
+    const best = fewestParts(compileTemplate(message)({}));
+    if (best.parts > MAX_SMS_PARTS) throw new ApiError(422, `message: the message needs ${best.parts} parts in ${best.encoding}, more than the limit of ${MAX_SMS_PARTS} parts`);
   }
   const callContent = isCall ? { ...callContentOf(req, channel === 'tts2way', user.country), ...(audio ? { audio_file: audio.path, audio_name: audio.name } : {}) } : null;
 
@@ -129,7 +127,7 @@ export function toNewJob(
   const callbackUrl = callback?.url ?? null;
   if (callback) {
     const checked = checkUrl(callback.url);
-    if (typeof checked === 'string') throw new ApiError(422, `${callback.field}: ${checked}`);
+    if (checked instanceof UrlRefused) throw new ApiError(422, `${callback.field}: ${checked.message}`);
   }
   const statusFlag = req.callback_on_sms_status_update;
   const statusUpdates = statusFlag === true || statusFlag === 1 || (typeof statusFlag === 'string' && statusFlag !== '' && statusFlag !== 'false' && statusFlag !== '0');

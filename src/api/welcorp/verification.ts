@@ -5,6 +5,7 @@ import type { JobStore } from '../../store/jobs.js';
 import type { UserRow } from '../../store/users.js';
 import type { Channel } from '../../core/model.js';
 import type { Clock } from '../../core/clock.js';
+import { plainValue, controlCharacterIn } from '../../core/merge.js';
 import { validateNumber } from '../../core/numbers.js';
 
 export interface VerificationDeps {
@@ -54,13 +55,16 @@ export function verificationRoutes(app: FastifyInstance, deps: VerificationDeps,
     const company = str(p, 'company_name');
     if (template !== undefined && (!template.includes('[[code]]') || template.length > 480)) errors.push('message_template: must contain [[code]] and be at most 480 characters');
     if (template === undefined && (!company || company.length > 100)) errors.push('company_name: required when there is no message_template (at most 100 characters)');
+    const control = template === undefined ? null : controlCharacterIn(template);
+    if (control) errors.push(`message_template: contains a control character (${control}); only LF, CR and TAB are taken`);
     if (errors.length) return fail(reply, 422, errors);
     if (type === 'email' || (type === 'tts' && !deps.channels.has('tts'))) return fail(reply, 501, [`message_type: ${type} codes are not available on this server yet`]);
     // "a valid international mobile number, including the country code", with or without "+".
     const check = validateNumber(/^\d+$/.test(destination!) && !destination!.startsWith('0') ? `+${destination}` : destination!, user.country);
     if (!check.ok) return fail(reply, 422, [`message_destination: ${check.reason}`]);
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    const base = template ?? DEFAULT_TEMPLATE.replace('[[company_name]]', company!);
+    // A function replacer: "$&" or "$'" in a company name are text, not replacement patterns.
+    const base = template ?? DEFAULT_TEMPLATE.replace('[[company_name]]', () => plainValue(company!));
     const now = deps.clock.now();
     const jobId = deps.jobs.create(
       {

@@ -31,7 +31,7 @@ import { storageRefusal } from '../storage.js';
 export interface WelcorpDeps {
   auth: BasicAuth;
   /** A new password's stored form, made off the event loop. */
-  hashPassword: (password: string) => Promise<string>;
+  hashPassword: (password: string, by: number) => Promise<string>;
   /** The address book: user_list_ids are its groups. */
   contacts: ContactStore;
   permissions: PermissionStore;

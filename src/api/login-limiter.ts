@@ -38,6 +38,12 @@ export function sourceOf(address: string): string {
 export const limitedMessage = (o: { retryAfterS: number; why: 'failures' | 'busy' }): string =>
   o.why === 'busy' ? `too many logins at once; retry in ${o.retryAfterS} s` : `too many failed logins for this user or from this address; retry in ${o.retryAfterS} s`;
 
+/** The same words as a sentence, for the faces whose messages start with a capital. */
+export const limitedSentence = (o: { retryAfterS: number; why: 'failures' | 'busy' }): string => {
+  const words = limitedMessage(o);
+  return words[0]!.toUpperCase() + words.slice(1);
+};
+
 /** Password changes one user may have hashed at once (a client creating users in parallel needs a few). */
 export const MAX_CHANGES_PER_USER = 4;
 

@@ -44,9 +44,13 @@ export interface NewUser {
 }
 
 /** Columns a user update may set; profile is merged key by key. */
-export type UserPatch = Partial<Pick<NewUser, 'user_code' | 'password' | 'password_hash' | 'company_id' | 'first_name' | 'last_name' | 'email' | 'phone' | 'mobile' | 'fax' | 'timezone' | 'country' | 'role' | 'profile'>> & {
-  active?: boolean;
-};
+export type UserPatch = Partial<Pick<NewUser, 'user_code' | 'company_id' | 'first_name' | 'last_name' | 'email' | 'phone' | 'mobile' | 'fax' | 'timezone' | 'country' | 'role' | 'profile'>> &
+  PasswordChange & {
+    active?: boolean;
+  };
+
+/** A new password, with its stored form when made already (off the event loop); never a stored form alone. */
+type PasswordChange = { password?: undefined; password_hash?: undefined } | { password: string; password_hash?: string };
 
 /** Tables that hold a user's work: a user who owns any cannot be deleted, only disabled. */
 const OWNED = ['jobs', 'contacts', 'contact_groups', 'messages', 'programs', 'campaigns'] as const;

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Ctx } from './context.js';
-import { UserCodeTaken, type UserRow } from '../../store/users.js';
+import { UserCodeTaken, type UserPatch, type UserRow } from '../../store/users.js';
 import { flag, idParam, listFilter, parseBody, requiredText, seconds, text } from './fields.js';
 import { ApiError } from '../errors.js';
 import { isValidZone } from '../../core/windows.js';
@@ -113,9 +113,10 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     const passwordHash = b.passwd !== undefined ? await ctx.deps.logins.hash(b.passwd, me.id) : undefined;
     if (b.username !== undefined) taken(b.username, u.id);
     if (b.active === false && u.id === ctx.user(req).id) throw new ApiError(412, 'Data validation failed, for active: you cannot disable yourself');
+    const password: UserPatch = b.passwd !== undefined ? { password: b.passwd, password_hash: passwordHash! } : {};
     codeTaken(b.username ?? u.user_code, () => users.update(u.id, {
+      ...password,
       ...(b.username !== undefined ? { user_code: b.username } : {}),
-      ...(b.passwd !== undefined ? { password: b.passwd, password_hash: passwordHash! } : {}),
       ...(b.first_name !== undefined ? { first_name: b.first_name } : {}),
       ...(b.last_name !== undefined ? { last_name: b.last_name } : {}),
       ...(b.phone !== undefined ? { phone: b.phone } : {}),

@@ -24,7 +24,7 @@ import type { PermissionStore } from '../../store/permissions.js';
 import type { ContactStore } from '../../store/contacts.js';
 import { listRecipients } from './lists.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
-import { limitedMessage } from '../login-limiter.js';
+import { limitedSentence } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
 import { storageRefusal } from '../storage.js';
 
@@ -99,8 +99,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const login = await deps.auth.check(req.headers.authorization, req.ip);
     if (login.kind === 'limited') {
-      const why = limitedMessage(login);
-      return send(reply.header('Retry-After', String(login.retryAfterS)), 429, { errors: why[0]!.toUpperCase() + why.slice(1) });
+      return send(reply.header('Retry-After', String(login.retryAfterS)), 429, { errors: limitedSentence(login) });
     }
     if (login.kind !== 'ok') {
       reply.header('WWW-Authenticate', 'Basic realm="switchpost", charset="UTF-8"');

@@ -183,12 +183,12 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     }
     if (b.timezone !== undefined && !validTimezone(b.timezone)) throw new ApiError(422, 'Validation failed: timezone: not an IANA time zone');
     if (b.user_live !== undefined && me.id === target.id) throw new ApiError(403, 'Permission denied: a user cannot deactivate itself');
-    const patch: UserPatch = { profile: profileOf(b) };
-    for (const k of ['user_code', 'password', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax', 'timezone'] as const) if (b[k] !== undefined) (patch as Record<string, unknown>)[k] = b[k];
+    const password: UserPatch = b.password !== undefined ? { password: b.password, password_hash: passwordHash! } : {};
+    const patch: UserPatch = { ...password, profile: profileOf(b) };
+    for (const k of ['user_code', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax', 'timezone'] as const) if (b[k] !== undefined) (patch as Record<string, unknown>)[k] = b[k];
     if (b.user_live !== undefined) patch.active = b.user_live;
     const company = companyFor(me, b);
     if (company !== undefined) patch.company_id = company;
-    if (passwordHash !== undefined) patch.password_hash = passwordHash;
     codeTaken(() => deps.users.update(target.id, patch));
     if (patch.password !== undefined || patch.active !== undefined || patch.user_code !== undefined) deps.auth.forget();
     return send(reply, 200, { data: target.id });

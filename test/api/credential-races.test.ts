@@ -103,3 +103,27 @@ describe('password changes do not crowd out logins', () => {
     expect((await d.api('GET', '/api/v1/jobs', { auth: basic('named', 'named-new-password') })).status).toBe(200);
   });
 });
+
+describe('when the password workers cannot answer', () => {
+  it('a malformed stored hash matches nothing (401), and the worker lives on for the next login', async () => {
+    d.addUser('broken-hash', 'user', { password: 'broken-password' });
+    d.addUser('after-broken', 'user', { password: 'after-password' });
+    // N=3 is not a power of two: scrypt throws on it.
+    d.db.prepare("UPDATE users SET password_hash = 'scrypt$3$8$1$c2FsdA==$aGFzaA==' WHERE user_code = 'broken-hash'").run();
+    expect((await d.api('GET', '/api/v1/jobs', { auth: basic('broken-hash', 'broken-password') })).status).toBe(401);
+    expect((await d.api('GET', '/api/v1/jobs', { auth: basic('after-broken', 'after-password') })).status).toBe(200);
+  });
+
+  it('stopped workers: a login is a 503 in the face\'s own envelope, not a 500', async () => {
+    const s = await testDaemon();
+    try {
+      s.addUser('late', 'user', { password: 'late-password' });
+      await s.logins.close();
+      expect(await s.api('GET', '/api/v1/jobs', { auth: basic('late', 'late-password') })).toMatchObject({ status: 503, json: { status: 503, errors: expect.stringMatching(/password workers are stopped/) } });
+      const ict = await s.api('POST', '/authenticate', { body: { username: 'late', password: 'late-password' } });
+      expect(ict).toMatchObject({ status: 503, json: { error: { code: 503 } } });
+    } finally {
+      await s.close();
+    }
+  });
+});

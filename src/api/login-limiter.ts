@@ -51,7 +51,8 @@ export const MAX_CHANGES_PER_USER = 4;
 const MAX_NAME_KEY = 64;
 export const nameKey = (name: string): string => {
   const n = name.toLowerCase();
-  return n.length <= MAX_NAME_KEY ? n : `\u0002${createHash('sha256').update(n).digest('base64url')}`;
+  // Hex: the limiter compares keys without case.
+  return n.length <= MAX_NAME_KEY ? n : `\u0002${createHash('sha256').update(n).digest('hex').slice(0, 40)}`;
 };
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LoginLimiter } from '../../dist/core/login-limits.js';
+import { nameKey } from '../../dist/api/login-limiter.js';
 
 const limits = { windowMs: 60_000, perUserAddress: 3, perAddress: 5, perUser: 4 };
 
@@ -80,5 +81,17 @@ describe('sourceOf: what a login limit counts an address as', () => {
     expect(l.wait('someone', 'C', 0)).toBe(1000); // the address's limit, in flight
     for (let i = 0; i < 5; i++) l.finish(`u${i}`, 'C', 1, null);
     expect(l.wait('someone', 'C', 1)).toBe(0);
+  });
+});
+
+describe('limiter keys for unknown user names', () => {
+  it('long names are kept as a fixed-size digest (no case), distinct names stay distinct, short ones as they are', () => {
+    const long = 'x'.repeat(10_000);
+    expect(nameKey(long).length).toBeLessThanOrEqual(64);
+    expect(nameKey(long)).toBe(nameKey(long.toUpperCase()));
+    expect(nameKey(long)).not.toBe(nameKey(long + 'y'));
+    expect(nameKey('Alice')).toBe('alice');
+    // A digest never equals a short name someone could type.
+    expect(nameKey(long).startsWith('\u0002')).toBe(true);
   });
 });

@@ -40,6 +40,7 @@ import { convertAudio, fileBytes, prepareAudio } from './media/audio.js';
 import { prepareFax } from './media/fax.js';
 import { OfficeConverter } from './media/office.js';
 import { MediaRefused } from './media/refused.js';
+import { trustProxyOf } from './api/trust-proxy.js';
 import { buildServer } from './api/server.js';
 import { BasicAuth } from './api/auth.js';
 import { Logins } from './api/login-limiter.js';
@@ -97,6 +98,8 @@ export interface Daemon {
   bus: EventBus;
   dispatcher: Dispatcher;
   recorder: Recorder;
+  /** Every face's password checks; tests read its hashCounts (where the hashes ran). */
+  logins: Logins;
   url: string;
   stop(): Promise<void>;
 }
@@ -234,11 +237,11 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   const logins = new Logins(users, {
     windowMs: lc.window_minutes * 60_000, perUserAddress: lc.max_failures_per_user_address, perAddress: lc.max_failures_per_address,
     perUser: lc.max_failures_per_user, hashConcurrency: lc.hash_concurrency, maxQueued: lc.max_queued,
-  }, clock);
+  }, clock, log.child({ part: 'passwords' }));
   // A change made in this process ends the user's open streams at once (others' within a second).
   const auth = new BasicAuth(users, logins, 60_000, () => live.recheck());
   const tokens = new Tokens(loadOrCreateKey(join(config.data_dir, 'ictcore-jwt.key')), users, config.ictcore.token_hours * 3_600_000);
-  const live = new LiveStream(bus, streamLogin(auth, tokens, config.http.trust_proxy), (userId) => users.byId(userId)?.agent_id ?? null, streamCredentials(users));
+  const live = new LiveStream(bus, streamLogin(auth, tokens, trustProxyOf(config.http.trust_proxy)), (userId) => users.byId(userId)?.agent_id ?? null, streamCredentials(users), undefined, config.live.recheck_ms);
   const app = buildServer(config, log, live);
   // Started on the first office document a fax job brings; stopped with the daemon.
   const office = new OfficeConverter({ workDir: join(config.data_dir, 'media', 'office') });
@@ -254,7 +257,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   await app.register(welcorpFace, {
     prefix: '/api/v1',
     auth,
-    hashPassword: (password) => logins.hash(password),
+    hashPassword: (password, by) => logins.hash(password, by),
     permissions,
     contacts: new ContactStore(db),
     jobs: new JobStore(db),
@@ -418,5 +421,5 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       log.info('stopped');
     })());
 
-  return { config, db, app, bus, dispatcher, recorder, url, stop };
+  return { config, db, app, bus, dispatcher, recorder, logins, url, stop };
 }

@@ -49,9 +49,11 @@ export class BasicAuth {
     return outcome;
   }
 
-  /** A user's credentials changed in this process: forget at once, and tell who else holds logins. */
+  /**
+   * A user's credentials changed in this process: tell who else holds logins (the live stream). The
+   * remembered logins need no clearing: each hit is compared with the stored row (see `check`).
+   */
   forget(): void {
-    this.verified.clear();
     this.onForget();
   }
 }

@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import type { Logger } from 'pino';
 import ipaddr from 'ipaddr.js';
 import type { UserRow, UserStore } from '../store/users.js';
 import type { Clock } from '../core/clock.js';
 import { LoginLimiter, type LoginLimits } from '../core/login-limits.js';
 import { DUMMY_HASH } from '../core/passwords.js';
-import { HashPool } from './hash-pool.js';
+import { HashPool, HashPoolError, type HashCounts } from './hash-pool.js';
 
 /** What a login comes to; every face answers `limited` as a 429 with Retry-After in its own format. */
 export type LoginOutcome =
@@ -36,6 +38,23 @@ export function sourceOf(address: string): string {
 export const limitedMessage = (o: { retryAfterS: number; why: 'failures' | 'busy' }): string =>
   o.why === 'busy' ? `too many logins at once; retry in ${o.retryAfterS} s` : `too many failed logins for this user or from this address; retry in ${o.retryAfterS} s`;
 
+/** The same words as a sentence, for the faces whose messages start with a capital. */
+export const limitedSentence = (o: { retryAfterS: number; why: 'failures' | 'busy' }): string => {
+  const words = limitedMessage(o);
+  return words[0]!.toUpperCase() + words.slice(1);
+};
+
+/** Password changes one user may have hashed at once (a client creating users in parallel needs a few). */
+export const MAX_CHANGES_PER_USER = 4;
+
+/** Unknown user names are keys in the limiter's tables: long ones are kept as a digest, not as sent. */
+const MAX_NAME_KEY = 64;
+export const nameKey = (name: string): string => {
+  const n = name.toLowerCase();
+  // Hex: the limiter compares keys without case.
+  return n.length <= MAX_NAME_KEY ? n : `\u0002${createHash('sha256').update(n).digest('hex').slice(0, 40)}`;
+};
+
 /**
  * The one place a user name and password are checked, for every face: failures are limited (see
  * LoginLimiter), an unknown or disabled user is verified against a dummy hash so it costs what a
@@ -45,14 +64,22 @@ export const limitedMessage = (o: { retryAfterS: number; why: 'failures' | 'busy
 export class Logins {
   private readonly limiter: LoginLimiter;
   private readonly hashes: HashPool;
+  /** Password changes being hashed now, per user: a few each, so no user can fill the workers. */
+  private readonly changing = new Map<number, number>();
 
   constructor(
     private readonly users: UserStore,
     private readonly settings: LoginSettings,
     private readonly clock: Clock,
+    log: Logger | null = null,
   ) {
     this.limiter = new LoginLimiter(settings);
-    this.hashes = new HashPool(settings.hashConcurrency || Math.max(1, Math.min(2, availableParallelism() - 1)), settings.maxQueued);
+    this.hashes = new HashPool(settings.hashConcurrency || Math.max(1, Math.min(2, availableParallelism() - 1)), settings.maxQueued, log);
+  }
+
+  /** Hashes done so far, and where (see HashCounts). */
+  get hashCounts(): Readonly<HashCounts> {
+    return this.hashes.counts;
   }
 
   /** Check `name` (a user code, unless `find` reads it otherwise) and `password` from `address`. */
@@ -60,24 +87,41 @@ export class Logins {
     const found = find(name);
     const address = sourceOf(from);
     // A known user is counted by id (ICTCore takes an id or a code for the same user); others by name.
-    const key = found ? `\u0001${found.id}` : name;
+    const key = found ? `\u0001${found.id}` : nameKey(name);
     const wait = this.limiter.wait(key, address, this.clock.now());
     if (wait > 0) return { kind: 'limited', retryAfterS: Math.ceil(wait / 1000), why: 'failures' };
     const usable = found && found.active ? found : null;
     const check = this.hashes.verify(password, usable?.password_hash ?? DUMMY_HASH);
     if (!check) return { kind: 'limited', retryAfterS: 1, why: 'busy' };
-    const ok = await check;
-    if (!ok || !usable) {
-      this.limiter.failed(key, address, this.clock.now());
-      return REFUSED;
+    // Counted as a failure while it is checked: parallel guesses see each other at `wait` above.
+    this.limiter.start(key, address);
+    let ok: boolean | null = null;
+    try {
+      ok = await check;
+    } finally {
+      this.limiter.finish(key, address, this.clock.now(), ok);
     }
-    this.limiter.succeeded(key, address);
-    return { kind: 'ok', user: usable };
+    // The row was read before the hash: a password change or deactivation committed meanwhile wins.
+    const now = usable ? this.users.byId(usable.id) : undefined;
+    if (!ok || !usable || !now || !now.active || now.password_hash !== usable.password_hash) return REFUSED;
+    return { kind: 'ok', user: now };
   }
 
-  /** A new password's stored form, made in a password worker (not on the event loop). */
-  hash(password: string): Promise<string> {
-    return this.hashes.hash(password);
+  /**
+   * A new password's stored form, made in a password worker (not on the event loop), for a change
+   * `by` a logged-in user. At most MAX_CHANGES_PER_USER at a time per user: more are a HashPoolError `busy`.
+   */
+  async hash(password: string, by: number): Promise<string> {
+    const n = this.changing.get(by) ?? 0;
+    if (n >= MAX_CHANGES_PER_USER) throw new HashPoolError('busy', 'too many password changes of yours at once; retry in 1 s');
+    this.changing.set(by, n + 1);
+    try {
+      return await this.hashes.hash(password);
+    } finally {
+      const left = (this.changing.get(by) ?? 1) - 1;
+      if (left > 0) this.changing.set(by, left);
+      else this.changing.delete(by);
+    }
   }
 
   /** Stop the password workers (at daemon stop). */

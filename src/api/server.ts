@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { LiveStream } from '../events/live.js';
 import { routerError, type Envelope } from './input.js';
+import { trustProxyOf } from './trust-proxy.js';
 
 export const STREAM_PATH = '/stream';
 
@@ -23,7 +24,7 @@ export function buildServer(config: Config, log: Logger, live: LiveStream | null
   const app = Fastify({
     loggerInstance: log,
     bodyLimit: Math.round(config.http.body_limit_mb * 1024 * 1024),
-    trustProxy: config.http.trust_proxy,
+    trustProxy: trustProxyOf(config.http.trust_proxy),
     // Per-request lines would swamp the log at carrier rates; the onResponse hook logs them at debug.
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: routerError(envelopes),
@@ -36,7 +37,8 @@ export function buildServer(config: Config, log: Logger, live: LiveStream | null
   if (live) {
     app.server.on('upgrade', (req, socket, head) => {
       const path = (req.url ?? '').split('?')[0];
-      if (path === STREAM_PATH) void live.upgrade(req, socket, head);
+      // A failed upgrade ends its socket; left unhandled, the rejection would end the daemon.
+      if (path === STREAM_PATH) live.upgrade(req, socket, head).catch(() => socket.destroy());
       else socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
     });
   }

@@ -4,25 +4,28 @@ import type { StreamLogin } from '../events/live.js';
 import { passwordVersion } from '../core/passwords.js';
 import type { BasicAuth } from './auth.js';
 import type { Tokens } from './ictcore/token.js';
+import { clientAddress, type TrustProxy } from './trust-proxy.js';
 
-/** A user's credentials version as the live stream compares it: changes with the password; null when gone or disabled. */
+/** What an open stream was granted on: the password and the role (what it may see); a change of either ends it. */
+const grantOf = (u: UserRow): string => `${passwordVersion(u.password_hash)}.${u.role}`;
+
+/** A user's credentials version as the live stream compares it: changes with the password or role; null when gone or disabled. */
 export const streamCredentials = (users: UserStore) => (userId: number): string | null => {
   const u = users.byId(userId);
-  return u && u.active ? passwordVersion(u.password_hash) : null;
+  return u && u.active ? grantOf(u) : null;
 };
 
 /** The live stream's upgrade login: Basic credentials (limited as on every face), or an ICTCore token (Bearer). */
-export function streamLogin(auth: BasicAuth, tokens: Tokens, trustProxy: boolean): (req: IncomingMessage) => Promise<StreamLogin> {
-  const ok = (u: UserRow): StreamLogin => ({ kind: 'ok', user: { id: u.id, role: u.role, credentials: passwordVersion(u.password_hash) } });
+export function streamLogin(auth: BasicAuth, tokens: Tokens, trust: TrustProxy | false): (req: IncomingMessage) => Promise<StreamLogin> {
+  const ok = (u: UserRow): StreamLogin => ({ kind: 'ok', user: { id: u.id, role: u.role, credentials: grantOf(u) } });
   return async (req) => {
     const h = req.headers.authorization;
     if (h && /^bearer\s+/i.test(h)) {
       const u = tokens.user(h.replace(/^bearer\s+/i, '').trim());
       return u ? ok(u) : { kind: 'refused' };
     }
-    // The client's address as Fastify reads it for the faces (behind a trusted proxy: the first forwarded hop).
-    const forwarded = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0]!.trim() : '';
-    const login = await auth.check(h, forwarded || (req.socket.remoteAddress ?? ''));
+    // The client's address by the same trust decision as Fastify's req.ip for the faces.
+    const login = await auth.check(h, clientAddress(req, trust));
     return login.kind === 'ok' ? ok(login.user) : login;
   };
 }

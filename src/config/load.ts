@@ -30,6 +30,8 @@ function coerce(raw: string, like: unknown, name: string): unknown {
     if (raw.trim() === '' || Number.isNaN(n)) throw new ConfigError(`${name}: expected a number, got "${raw}"`);
     return n;
   }
+  // A JSON list where false is the default (http.trust_proxy: false or its proxies).
+  if (typeof like === 'boolean' && /^\s*\[/.test(raw)) return coerce(raw, null, name);
   if (typeof like === 'boolean') {
     if (/^(1|true|yes|on)$/i.test(raw)) return true;
     if (/^(0|false|no|off)$/i.test(raw)) return false;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isProxyEntry } from '../api/trust-proxy.js';
 import { smppSettingsSchema } from '../gateways/smpp/settings.js';
 import { kannelSettingsSchema } from '../gateways/kannel/settings.js';
 import { freeswitchSettingsSchema, leaseProblem } from '../gateways/freeswitch/settings.js';
@@ -48,7 +49,18 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(8080),
       public_url: z.url().nullable().default(null),
       body_limit_mb: z.number().min(1).max(200).default(30),
-      trust_proxy: z.boolean().default(false),
+      /**
+       * The proxies whose X-Forwarded-For is believed: false (none), or their addresses / CIDRs. Not
+       * true: that trusts every hop, and the client writes the left-most one itself.
+       */
+      trust_proxy: z
+        .union([z.literal(false), z.array(z.string().refine(isProxyEntry, 'expected an IP address or CIDR such as 10.0.0.0/8 (or loopback, linklocal, uniquelocal)'))], {
+          error: (iss) =>
+            iss.input === true
+              ? 'true would trust every hop, so any client could choose the address it is counted as; list the proxies in front instead, e.g. ["127.0.0.1"] or ["10.0.0.0/8"] (false: none)'
+              : 'expected false or a list of the proxies\' addresses or CIDRs, e.g. ["127.0.0.1"]',
+        })
+        .default(false),
       tls: z
         .strictObject({
           cert_file: z.string().nullable().default(null),
@@ -130,6 +142,12 @@ export const configSchema = z.strictObject({
       /** Failed validations per client_ref within the window before 429. */
       max_failures: z.number().int().min(1).max(100).default(5),
       failure_window_minutes: z.number().int().min(1).max(1440).default(15),
+    })
+    .prefault({}),
+  live: z
+    .strictObject({
+      /** How often open /stream connections are checked against their user's password, role and state (a change by the CLI). */
+      recheck_ms: z.number().int().min(10).max(60_000).default(1000),
     })
     .prefault({}),
   login: z

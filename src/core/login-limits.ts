@@ -54,28 +54,76 @@ class Counts {
   }
 }
 
+/** Attempts whose password is being checked now, per key: they count as failures until they end. */
+class InFlight {
+  private readonly m = new Map<string, number>();
+
+  of(key: string): number {
+    return this.m.get(key) ?? 0;
+  }
+
+  add(key: string): void {
+    this.m.set(key, this.of(key) + 1);
+  }
+
+  remove(key: string): void {
+    const n = this.of(key) - 1;
+    if (n > 0) this.m.set(key, n);
+    else this.m.delete(key);
+  }
+}
+
+/** When an attempt checked now may end: a limit reached by attempts in flight alone is retried this soon. */
+const IN_FLIGHT_RETRY_MS = 1000;
+
 /**
  * Failed logins per (user, address), per address and per user. Pure bookkeeping: the caller asks
- * `wait` before verifying a password and reports the outcome. User names are compared without case.
+ * `wait` before verifying a password, `start`s the attempt and `finish`es it with the outcome. An
+ * attempt in flight counts as a failure already, so a burst of parallel guesses cannot all pass `wait`
+ * before the first of them is known to fail. User names are compared without case.
  */
 export class LoginLimiter {
   private readonly pairs = new Counts();
   private readonly addresses = new Counts();
   private readonly users = new Counts();
+  private readonly pending = { pairs: new InFlight(), addresses: new InFlight(), users: new InFlight() };
 
   constructor(private readonly limits: LoginLimits) {}
 
   /** Milliseconds before `user` may try from `address` again; 0 when it may try now. */
   wait(user: string, address: string, now: number): number {
     const u = user.toLowerCase();
+    const pk = pairKey(u, address);
     const a = this.addresses.get(address, now);
-    const p = this.pairs.get(pairKey(u, address), now);
+    const p = this.pairs.get(pk, now);
     const byUser = this.users.get(u, now);
+    const pairN = (p?.n ?? 0) + this.pending.pairs.of(pk);
+    const userN = (byUser?.n ?? 0) + this.pending.users.of(u);
+    // Over a limit: wait for its window, or briefly when only attempts in flight make up the count.
+    const over = (c: Count | null) => (c ? c.until : now + IN_FLIGHT_RETRY_MS);
     let until = 0;
-    if (a && a.n >= this.limits.perAddress) until = Math.max(until, a.until);
-    if (p && p.n >= this.limits.perUserAddress) until = Math.max(until, p.until);
-    if (p && byUser && byUser.n >= this.limits.perUser) until = Math.max(until, byUser.until);
+    if ((a?.n ?? 0) + this.pending.addresses.of(address) >= this.limits.perAddress) until = Math.max(until, over(a));
+    if (pairN >= this.limits.perUserAddress) until = Math.max(until, over(p));
+    if (pairN > 0 && userN >= this.limits.perUser) until = Math.max(until, over(byUser));
     return until > now ? until - now : 0;
+  }
+
+  /** An attempt whose password is checked now (after `wait` said 0); `finish` it with its outcome. */
+  start(user: string, address: string): void {
+    const u = user.toLowerCase();
+    this.pending.pairs.add(pairKey(u, address));
+    this.pending.addresses.add(address);
+    this.pending.users.add(u);
+  }
+
+  /** A `start`ed attempt ended: a failure counts on; `ok` resets its pair; `null` (not checked) counts nothing. */
+  finish(user: string, address: string, now: number, ok: boolean | null): void {
+    const u = user.toLowerCase();
+    this.pending.pairs.remove(pairKey(u, address));
+    this.pending.addresses.remove(address);
+    this.pending.users.remove(u);
+    if (ok === true) this.succeeded(u, address);
+    else if (ok === false) this.failed(u, address, now);
   }
 
   failed(user: string, address: string, now: number): void {

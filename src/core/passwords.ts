@@ -6,8 +6,13 @@ const R = 8;
 const P = 1;
 const MAXMEM = 64 * 1024 * 1024;
 
+/** scrypt runs in this thread so far: the daemon's main thread must stay at its set-up count (tests check). */
+let runHere = 0;
+export const hashesInThisThread = (): number => runHere;
+
 /** A new password's stored form. Synchronous: for the CLI and set-up, never for a login. */
 export function hashPassword(password: string): string {
+  runHere++;
   const salt = randomBytes(16);
   const hash = scryptSync(password, salt, 32, { N, r: R, p: P, maxmem: MAXMEM });
   return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${hash.toString('base64')}`;
@@ -21,6 +26,7 @@ export function verifyPasswordSync(password: string, stored: string): boolean {
   const [scheme, n, r, p, salt, hash] = stored.split('$');
   if (scheme !== 'scrypt' || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64');
+  runHere++;
   const got = scryptSync(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: MAXMEM });
   return timingSafeEqual(got, expected);
 }

@@ -44,9 +44,13 @@ export interface NewUser {
 }
 
 /** Columns a user update may set; profile is merged key by key. */
-export type UserPatch = Partial<Pick<NewUser, 'user_code' | 'password' | 'password_hash' | 'company_id' | 'first_name' | 'last_name' | 'email' | 'phone' | 'mobile' | 'fax' | 'timezone' | 'country' | 'role' | 'profile'>> & {
-  active?: boolean;
-};
+export type UserPatch = Partial<Pick<NewUser, 'user_code' | 'company_id' | 'first_name' | 'last_name' | 'email' | 'phone' | 'mobile' | 'fax' | 'timezone' | 'country' | 'role' | 'profile'>> &
+  PasswordChange & {
+    active?: boolean;
+  };
+
+/** A new password, with its stored form when made already (off the event loop); never a stored form alone. */
+type PasswordChange = { password?: undefined; password_hash?: undefined } | { password: string; password_hash?: string };
 
 /** Tables that hold a user's work: a user who owns any cannot be deleted, only disabled. */
 const OWNED = ['jobs', 'contacts', 'contact_groups', 'messages', 'programs', 'campaigns'] as const;
@@ -64,10 +68,34 @@ export function ownerFilter(scope: Scope, col: string): { sql: string; params: n
   return { sql: `${col} = ?`, params: [scope.userId] };
 }
 
+/** A user_code another user has already (compared without case): the table's UNIQUE constraint, typed. */
+export class UserCodeTaken extends Error {
+  override name = 'UserCodeTaken';
+  readonly code = 'USER_CODE_TAKEN';
+  constructor(readonly userCode: string) {
+    super(`user_code "${userCode}" is taken`);
+  }
+}
+
+/** SQLite's UNIQUE failure on user_code (another process, the CLI, may have added it) as UserCodeTaken. */
+function codeClash(err: unknown, userCode: string | undefined): unknown {
+  const e = err as { code?: unknown; message?: unknown };
+  return userCode !== undefined && e.code === 'SQLITE_CONSTRAINT_UNIQUE' && String(e.message).includes('users.user_code') ? new UserCodeTaken(userCode) : err;
+}
+
 export class UserStore {
   constructor(private readonly db: Db) {}
 
+  /** The new user's id; UserCodeTaken when its code is another's. */
   add(u: NewUser, now = Date.now()): number {
+    try {
+      return this.insert(u, now);
+    } catch (err) {
+      throw codeClash(err, u.user_code);
+    }
+  }
+
+  private insert(u: NewUser, now: number): number {
     const info = this.db
       .prepare(
         `INSERT INTO users (user_code, password_hash, role, agent_id, company_id, first_name, last_name, email, phone, mobile, fax, profile, timezone, country, created_at, updated_at)
@@ -106,7 +134,7 @@ export class UserStore {
     return { rows, total };
   }
 
-  /** Apply a partial update; false when there is no such user. */
+  /** Apply a partial update; false when there is no such user; UserCodeTaken when the new code is another's. */
   update(id: number, patch: UserPatch, now = Date.now()): boolean {
     const cur = this.byId(id);
     if (!cur) return false;
@@ -120,10 +148,14 @@ export class UserStore {
     if (patch.profile) (sets.push('profile = ?'), params.push(JSON.stringify({ ...(JSON.parse(cur.profile) as Record<string, unknown>), ...patch.profile })));
     sets.push('updated_at = ?');
     params.push(now);
-    this.db.transaction(() => {
-      stmt(this.db, `UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
-      if (patch.password !== undefined || patch.active === false) this.endSessions(id);
-    })();
+    try {
+      this.db.transaction(() => {
+        stmt(this.db, `UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+        if (patch.password !== undefined || patch.active === false) this.endSessions(id);
+      })();
+    } catch (err) {
+      throw codeClash(err, patch.user_code);
+    }
     return true;
   }
 

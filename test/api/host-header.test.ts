@@ -39,7 +39,7 @@ async function seed(dd: TestDaemon) {
 
 describe('links never reflect the Host header', () => {
   it('pages the v1 lists with relative links when no public URL is configured, whatever Host says', async () => {
-    d = await testDaemon({ http: { port: 0, trust_proxy: true } });
+    d = await testDaemon({ http: { port: 0, trust_proxy: ['127.0.0.1'] } });
     const admin = await seed(d);
     const hostile = { host: EVIL, 'x-forwarded-host': EVIL, 'x-forwarded-proto': 'gopher', authorization: admin.auth };
     const jobs = await get(d.url, '/api/v1/jobs?page_size=1&page=2', hostile);

@@ -47,8 +47,8 @@ const FACES: Face[] = [
       }
       return r;
     },
-    refused: () => {},
-    limited: () => {},
+    refused: (a) => expect([a.status, a.headers['www-authenticate']]).toEqual([401, 'Basic realm="switchpost"']),
+    limited: (a) => expect([a.status, Number(a.headers['retry-after']) > 0]).toEqual([429, true]),
   },
 ];
 const ok = (status: number) => status === 200 || status === 101;
@@ -126,27 +126,71 @@ describe('per address and per user', () => {
   });
 });
 
-describe('behind a trusted proxy', () => {
+describe('behind a trusted proxy (http.trust_proxy: the proxies\' addresses)', () => {
   let d: TestDaemon;
   beforeAll(async () => {
-    d = await testDaemon({ http: { port: 0, trust_proxy: true } });
+    d = await testDaemon({ http: { port: 0, trust_proxy: ['127.0.0.1'] } });
   });
   afterAll(async () => d.close());
 
-  it('the forwarded client is counted, on the faces and the stream upgrade alike', async () => {
+  it('the forwarded client is counted, on the faces and the stream upgrade alike; what the client wrote before it is not', async () => {
     d.addUser('proxied', 'user', { password: 'proxied-password' });
+    // The client writes a new left-most address each time; the proxy (127.0.0.1) appends the real one.
+    let n = 0;
+    const xff = (client: string) => `198.51.100.${++n}, ${client}`;
     const upgrade = (client: string, password: string) =>
-      upgradeFrom('127.0.0.1', d.url.replace('http', 'ws') + '/stream', { authorization: basic('proxied', password), 'x-forwarded-for': `${client}, 10.0.0.1` });
+      upgradeFrom('127.0.0.1', d.url.replace('http', 'ws') + '/stream', { authorization: basic('proxied', password), 'x-forwarded-for': xff(client) });
     // Three failures on the stream and two on the v1 API: the same client, five failures.
-    for (let n = 0; n < 3; n++) expect(await upgrade('203.0.113.9', 'wrong')).toMatchObject({ status: 401 });
-    for (let n = 0; n < 2; n++) {
-      const a = await from('127.0.0.1', `${d.url}/api/v1/jobs`, { headers: { authorization: basic('proxied', 'wrong'), 'x-forwarded-for': '203.0.113.9' } });
+    for (let i = 0; i < 3; i++) expect(await upgrade('203.0.113.9', 'wrong')).toMatchObject({ status: 401 });
+    for (let i = 0; i < 2; i++) {
+      const a = await from('127.0.0.1', `${d.url}/api/v1/jobs`, { headers: { authorization: basic('proxied', 'wrong'), 'x-forwarded-for': xff('203.0.113.9') } });
       expect(a.status).toBe(401);
     }
     expect(await upgrade('203.0.113.9', 'wrong')).toMatchObject({ status: 429 });
+    const a = await from('127.0.0.1', `${d.url}/api/v1/jobs`, { headers: { authorization: basic('proxied', 'wrong'), 'x-forwarded-for': xff('203.0.113.9') } });
+    expect(a.status).toBe(429);
     const open = await upgrade('203.0.113.10', 'proxied-password');
     expect('ws' in open).toBe(true);
     if ('ws' in open) open.ws.close();
+  });
+
+  it('a peer that is not a listed proxy is counted as itself, whatever X-Forwarded-For it sends', async () => {
+    d.addUser('spoofed', 'user', { password: 'spoofed-password' });
+    let n = 0;
+    const spoof = () => `198.51.100.${++n}`;
+    for (let i = 0; i < 3; i++) {
+      const a = await from('127.0.0.2', `${d.url}/api/v1/jobs`, { headers: { authorization: basic('spoofed', 'wrong'), 'x-forwarded-for': spoof() } });
+      expect(a.status).toBe(401);
+    }
+    for (let i = 0; i < 2; i++) {
+      const a = await upgradeFrom('127.0.0.2', d.url.replace('http', 'ws') + '/stream', { authorization: basic('spoofed', 'wrong'), 'x-forwarded-for': spoof() });
+      expect(a).toMatchObject({ status: 401 });
+    }
+    expect((await from('127.0.0.2', `${d.url}/api/v1/jobs`, { headers: { authorization: basic('spoofed', 'wrong'), 'x-forwarded-for': spoof() } })).status).toBe(429);
+    expect(await upgradeFrom('127.0.0.2', d.url.replace('http', 'ws') + '/stream', { authorization: basic('spoofed', 'wrong'), 'x-forwarded-for': spoof() })).toMatchObject({ status: 429 });
+  });
+});
+
+describe('a burst of parallel guesses', () => {
+  let d: TestDaemon;
+  beforeAll(async () => {
+    d = await testDaemon();
+  });
+  afterAll(async () => d.close());
+
+  it('20 wrong passwords at once from one address: at most 5 are checked (401), the rest wait (429)', async () => {
+    d.addUser('burst', 'user', { password: 'burst-password' });
+    const ict = FACES[2]!;
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, n) => ict.attempt(d, '127.0.5.1', 'burst', `guess-${n}`) as Promise<Answer>));
+    const refused = answers.filter((a) => a.status === 401).length;
+    expect(refused).toBeGreaterThan(0);
+    expect(refused).toBeLessThanOrEqual(5);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(20 - refused);
+    for (const a of answers.filter((x) => x.status === 429)) expect(Number(a.headers['retry-after'])).toBeGreaterThan(0);
+    // Once they have failed, the pair waits its whole window.
+    const after = (await ict.attempt(d, '127.0.5.1', 'burst', 'burst-password')) as Answer;
+    expect(after.status).toBe(429);
+    expect(Number(after.headers['retry-after'])).toBeGreaterThan(60);
   });
 });
 

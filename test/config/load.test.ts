@@ -58,3 +58,20 @@ describe('config', () => {
     expect(() => loadConfig({ file: new URL('../../config/switchpost.example.yaml', import.meta.url).pathname, env: {} })).not.toThrow();
   });
 });
+
+describe('http.trust_proxy', () => {
+  it('takes false or the proxies\' addresses / CIDRs, from the file or the environment', () => {
+    expect(loadConfig({ env: {} }).http.trust_proxy).toBe(false);
+    expect(loadConfig({ file: file('tp1.yaml', 'http:\n  trust_proxy: [127.0.0.1, 10.0.0.0/8, loopback]\n'), env: {} }).http.trust_proxy).toEqual(['127.0.0.1', '10.0.0.0/8', 'loopback']);
+    expect(loadConfig({ env: { SWITCHPOST_HTTP_TRUST_PROXY: '["192.0.2.7"]' } }).http.trust_proxy).toEqual(['192.0.2.7']);
+    expect(loadConfig({ env: { SWITCHPOST_HTTP_TRUST_PROXY: 'false' } }).http.trust_proxy).toBe(false);
+  });
+
+  it('refuses true (every hop trusted: the client would choose its address), naming the key and what to put instead', () => {
+    const refusal = /invalid config at http\.trust_proxy: true would trust every hop.*list the proxies in front instead, e\.g\. \["127\.0\.0\.1"\].*\(env SWITCHPOST_HTTP_TRUST_PROXY\)/;
+    expect(() => loadConfig({ file: file('tp2.yaml', 'http:\n  trust_proxy: true\n'), env: {} })).toThrow(refusal);
+    expect(() => loadConfig({ env: { SWITCHPOST_HTTP_TRUST_PROXY: 'true' } })).toThrow(refusal);
+    expect(() => loadConfig({ file: file('tp3.yaml', 'http:\n  trust_proxy: [10.0.0.0/33]\n'), env: {} })).toThrow(/http\.trust_proxy\.0: expected an IP address or CIDR/);
+    expect(() => loadConfig({ file: file('tp4.yaml', 'http:\n  trust_proxy: 1\n'), env: {} })).toThrow(/http\.trust_proxy: expected false or a list/);
+  });
+});

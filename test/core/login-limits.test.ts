@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LoginLimiter } from '../../dist/core/login-limits.js';
+import { nameKey } from '../../dist/api/login-limiter.js';
 
 const limits = { windowMs: 60_000, perUserAddress: 3, perAddress: 5, perUser: 4 };
 
@@ -51,5 +52,46 @@ describe('sourceOf: what a login limit counts an address as', () => {
     expect(sourceOf('10.1.2.3')).toBe('10.1.2.3');
     expect(sourceOf('2001:db8:1:2:3:4:5:6')).toBe(sourceOf('2001:db8:1:2::9'));
     expect(sourceOf('2001:db8:1:3::9')).not.toBe(sourceOf('2001:db8:1:2::9'));
+  });
+
+  it('attempts in flight count as failures: a burst cannot pass `wait` before the first of it fails', () => {
+    const l = new LoginLimiter(limits);
+    for (let i = 0; i < 3; i++) {
+      expect(l.wait('alice', 'A', 0)).toBe(0);
+      l.start('alice', 'A');
+    }
+    // Three in flight, none failed yet: the pair is at its limit; come back when they have ended.
+    expect(l.wait('alice', 'A', 0)).toBe(1000);
+    expect(l.wait('alice', 'B', 0)).toBe(0);
+    l.finish('alice', 'A', 10, false);
+    l.finish('alice', 'A', 10, false);
+    l.finish('alice', 'A', 10, false);
+    expect(l.wait('alice', 'A', 10)).toBe(60_000);
+  });
+
+  it('a finished attempt that was right resets its pair; one never checked (null) counts nothing', () => {
+    const l = new LoginLimiter(limits);
+    l.failed('bob', 'A', 0);
+    l.failed('bob', 'A', 0);
+    l.start('bob', 'A');
+    expect(l.wait('bob', 'A', 0)).toBe(60_000);
+    l.finish('bob', 'A', 1, true);
+    expect(l.wait('bob', 'A', 1)).toBe(0);
+    for (let i = 0; i < 5; i++) l.start(`u${i}`, 'C');
+    expect(l.wait('someone', 'C', 0)).toBe(1000); // the address's limit, in flight
+    for (let i = 0; i < 5; i++) l.finish(`u${i}`, 'C', 1, null);
+    expect(l.wait('someone', 'C', 1)).toBe(0);
+  });
+});
+
+describe('limiter keys for unknown user names', () => {
+  it('long names are kept as a fixed-size digest (no case), distinct names stay distinct, short ones as they are', () => {
+    const long = 'x'.repeat(10_000);
+    expect(nameKey(long).length).toBeLessThanOrEqual(64);
+    expect(nameKey(long)).toBe(nameKey(long.toUpperCase()));
+    expect(nameKey(long)).not.toBe(nameKey(long + 'y'));
+    expect(nameKey('Alice')).toBe('alice');
+    // A digest never equals a short name someone could type.
+    expect(nameKey(long).startsWith('\u0002')).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { cli, freePort, killAll, startProcess } from '../helpers/process.js';
-import { basic } from '../helpers/daemon.js';
+import { basic, bearer } from '../helpers/daemon.js';
 
 /**
  * A password change or a deactivation ends everything the user holds (cached Basic credentials, open
@@ -15,7 +15,8 @@ let env: Record<string, string>;
 const ids: Record<string, number> = {};
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'switchpost-creds-'));
-  env = { SWITCHPOST_DATA_DIR: dir, SWITCHPOST_HTTP_PORT: String(await freePort()), SWITCHPOST_LOG_LEVEL: 'warn' };
+  // Streams rechecked every 100 ms (live.recheck_ms), so the bounds below leave seconds of slack on a loaded machine.
+  env = { SWITCHPOST_DATA_DIR: dir, SWITCHPOST_HTTP_PORT: String(await freePort()), SWITCHPOST_LOG_LEVEL: 'warn', SWITCHPOST_LIVE_RECHECK_MS: '100' };
   for (const [code, role] of [['alice', 'user'], ['bob', 'user'], ['boss', 'admin']]) {
     const r = cli(['user', 'add', code!, '--role', role!, '--password', `${code}-old-password`], env);
     expect(r.status).toBe(0);
@@ -64,7 +65,7 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms: number)
 }
 
 describe('a credentials change ends what the user holds', () => {
-  it('`switchpost user passwd` while the daemon runs: the old password, its sockets, sessions and tokens end within a second', async () => {
+  it('`switchpost user passwd` while the daemon runs: the old password, its sockets, sessions and tokens end within the recheck interval', async () => {
     const p = await startProcess(env);
     const alice = await hold(p.url, 'alice', 'alice-old-password');
     const bob = await hold(p.url, 'bob', 'bob-old-password');
@@ -72,11 +73,10 @@ describe('a credentials change ends what the user holds', () => {
     expect(r.status).toBe(0);
     const changed = Date.now();
     const ended = { basic: 401, session: 401, jwt: 401 };
-    expect(await until(alice.probe, (v) => JSON.stringify(v) === JSON.stringify(ended), 1500)).toEqual(ended);
-    expect(Date.now() - changed).toBeLessThan(1500);
-    const closed = await Promise.race([alice.closed, new Promise<null>((r) => setTimeout(() => r(null), 1500))]);
+    expect(await until(alice.probe, (v) => JSON.stringify(v) === JSON.stringify(ended), 5000)).toEqual(ended);
+    const closed = await Promise.race([alice.closed, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
     expect(closed).not.toBeNull();
-    expect(closed!.at - changed).toBeLessThan(1500);
+    expect(closed!.at - changed).toBeLessThan(5000);
     expect(closed!.code).toBe(4401);
     // The new password works; another user is untouched.
     expect((await fetch(`${p.url}/api/v1/jobs`, { headers: { authorization: basic('alice', 'alice-new-password') } })).status).toBe(200);
@@ -92,8 +92,23 @@ describe('a credentials change ends what the user holds', () => {
     expect(put.status).toBe(200);
     const changed = Date.now();
     expect(await bob.probe()).toEqual({ basic: 401, session: 401, jwt: 401 });
-    const closed = await Promise.race([bob.closed, new Promise<null>((r) => setTimeout(() => r(null), 1500))]);
+    const closed = await Promise.race([bob.closed, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
     expect(closed).not.toBeNull();
-    expect(closed!.at - changed).toBeLessThan(500);
+    expect(closed!.code).toBe(4401);
+  });
+
+  it('a role change through the API ends the open stream (it was scoped to the old role)', async () => {
+    const p = await startProcess(env);
+    const put = (body: object) => fetch(`${p.url}/api/v1/users/${ids.bob}`, { method: 'PUT', headers: { authorization: basic('boss', 'boss-old-password'), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await put({ user_live: true })).status).toBe(200);
+    const ws = await new Promise<WebSocket>((resolve, reject) => {
+      const s = new WebSocket(p.url.replace('http', 'ws') + '/stream', { headers: { authorization: basic('bob', 'bob-old-password') } });
+      s.on('open', () => resolve(s));
+      s.on('error', reject);
+    });
+    const closed = new Promise<number>((r) => ws.on('close', (c) => r(c)));
+    const token = await bearer(p, 'boss', 'boss-old-password');
+    expect((await fetch(`${p.url}/users/${ids.bob}/roles/2`, { method: 'PUT', headers: { authorization: token } })).status).toBe(200);
+    expect(await Promise.race([closed, new Promise<null>((r) => setTimeout(() => r(null), 5000))])).toBe(4401);
   });
 });

@@ -33,12 +33,16 @@ export function from(address: string, url: string, opts: { method?: string; head
 }
 
 /** A WebSocket upgrade from `address`: the open socket, or the HTTP answer that refused it. */
-export function upgradeFrom(address: string, url: string, headers: Record<string, string>): Promise<{ ws: WebSocket } | { status: number; retryAfter: string | undefined }> {
+export function upgradeFrom(
+  address: string,
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ ws: WebSocket } | { status: number; retryAfter: string | undefined; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers, localAddress: address });
     ws.on('open', () => resolve({ ws }));
     ws.on('unexpected-response', (_req, res) => {
-      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined });
+      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, headers: res.headers });
       res.resume();
     });
     ws.on('error', reject);

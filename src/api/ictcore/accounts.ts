@@ -121,10 +121,12 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStor
     filters: { account_id: 'id', type: 'type', username: 'username', phone: 'phone', email: 'email', active: 'active', user_id: 'user_id' },
     present,
     beforeWrite: async (req, values, existing) => {
-      checkUsername(values, existing);
       const { passwd, passwd_pin, ...columns } = values;
-      if (passwd != null) columns.password_hash = await ctx.deps.logins.hash(String(passwd));
-      if (passwd_pin != null) columns.pin_hash = await ctx.deps.logins.hash(String(passwd_pin));
+      const by = ctx.user(req).id;
+      if (passwd != null) columns.password_hash = await ctx.deps.logins.hash(String(passwd), by);
+      if (passwd_pin != null) columns.pin_hash = await ctx.deps.logins.hash(String(passwd_pin), by);
+      // After the hashes: no await comes between this check and the write.
+      checkUsername(values, existing);
       return existing ? columns : { ...columns, created_by: ctx.user(req).id };
     },
     remove: (id) => store.delete(id),

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Ctx } from './context.js';
-import type { UserRow } from '../../store/users.js';
+import { UserCodeTaken, type UserPatch, type UserRow } from '../../store/users.js';
 import { flag, idParam, listFilter, parseBody, requiredText, seconds, text } from './fields.js';
 import { ApiError } from '../errors.js';
 import { isValidZone } from '../../core/windows.js';
@@ -57,19 +57,30 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     if (!u || !users.canSee(ctx.scope(req), id)) throw new ApiError(404, `user ${id} not found`);
     return u;
   };
+  const takenError = (code: string) => new ApiError(412, `Data validation failed, for username: "${code}" is taken`);
   const taken = (code: string, except: number | null) => {
     const other = users.byCode(code);
-    if (other && other.id !== except) throw new ApiError(412, `Data validation failed, for username: "${code}" is taken`);
+    if (other && other.id !== except) throw takenError(code);
+  };
+  /** A clash the store caught (another process, the CLI, added the code meanwhile): the same 412. */
+  const codeTaken = <T>(code: string, write: () => T): T => {
+    try {
+      return write();
+    } catch (err) {
+      throw err instanceof UserCodeTaken ? takenError(code) : err;
+    }
   };
 
   app.post('/users', async (req) => {
     const me = ctx.authorize(req, 'user_create');
     const b = parseBody(userBody, req.body);
+    // Hashed first: no await may come between the check and the insert (a clash would be a 500).
+    const passwordHash = await ctx.deps.logins.hash(b.passwd, me.id);
     taken(b.username, null);
-    return users.add({
+    return codeTaken(b.username, () => users.add({
       user_code: b.username,
       password: b.passwd,
-      password_hash: await ctx.deps.logins.hash(b.passwd),
+      password_hash: passwordHash,
       role: 'user',
       // An agent's users are its own (a reseller's customers).
       agent_id: me.role === 'agent' ? me.id : null,
@@ -80,7 +91,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
       profile: { address: b.address ?? null, company: b.company ?? null },
       timezone: b.timezone_id ?? ctx.deps.defaultTimezone,
       country: b.country_id ?? ctx.deps.defaultCountry,
-    }, ctx.deps.clock.now());
+    }, ctx.deps.clock.now()));
   });
   app.get('/users', async (req) => {
     ctx.authorize(req, 'user_list');
@@ -95,14 +106,17 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     return present(load(req));
   });
   app.put('/users/:id', async (req) => {
-    ctx.authorize(req, 'user_update');
+    const me = ctx.authorize(req, 'user_update');
     const u = load(req);
     const b = parseBody(userPatch, req.body);
+    // Hashed first: no await may come between the checks and the update.
+    const passwordHash = b.passwd !== undefined ? await ctx.deps.logins.hash(b.passwd, me.id) : undefined;
     if (b.username !== undefined) taken(b.username, u.id);
     if (b.active === false && u.id === ctx.user(req).id) throw new ApiError(412, 'Data validation failed, for active: you cannot disable yourself');
-    users.update(u.id, {
+    const password: UserPatch = b.passwd !== undefined ? { password: b.passwd, password_hash: passwordHash! } : {};
+    codeTaken(b.username ?? u.user_code, () => users.update(u.id, {
+      ...password,
       ...(b.username !== undefined ? { user_code: b.username } : {}),
-      ...(b.passwd !== undefined ? { password: b.passwd, password_hash: await ctx.deps.logins.hash(b.passwd) } : {}),
       ...(b.first_name !== undefined ? { first_name: b.first_name } : {}),
       ...(b.last_name !== undefined ? { last_name: b.last_name } : {}),
       ...(b.phone !== undefined ? { phone: b.phone } : {}),
@@ -111,8 +125,9 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
       ...(b.country_id !== undefined ? { country: b.country_id } : {}),
       ...(b.active !== undefined ? { active: b.active } : {}),
       ...(b.address !== undefined || b.company !== undefined ? { profile: { ...(b.address !== undefined ? { address: b.address } : {}), ...(b.company !== undefined ? { company: b.company } : {}) } } : {}),
-    }, ctx.deps.clock.now());
-    ctx.deps.credentialsChanged();
+    }, ctx.deps.clock.now()));
+    // Only what a login or a held credential depends on; a new first name keeps the cached logins.
+    if (b.passwd !== undefined || b.active !== undefined || (b.username !== undefined && b.username.toLowerCase() !== u.user_code.toLowerCase())) ctx.deps.credentialsChanged();
     return present(users.byId(u.id)!);
   });
   const remove = async (req: FastifyRequest) => {
@@ -130,10 +145,10 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
   app.get('/users/:id/delete', remove);
 
   app.put('/users/:id/password', async (req) => {
-    ctx.authorize(req, 'user_update');
+    const me = ctx.authorize(req, 'user_update');
     const u = load(req);
     const { password } = parseBody(z.object({ password: fields.passwd }), req.body);
-    users.update(u.id, { password, password_hash: await ctx.deps.logins.hash(password) }, ctx.deps.clock.now());
+    users.update(u.id, { password, password_hash: await ctx.deps.logins.hash(password, me.id) }, ctx.deps.clock.now());
     ctx.deps.credentialsChanged();
     return present(users.byId(u.id)!);
   });
@@ -150,6 +165,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     const role = roleOf(req);
     if (u.id === me.id) throw new ApiError(423, 'you cannot change your own role');
     users.update(u.id, { role }, ctx.deps.clock.now());
+    ctx.deps.credentialsChanged(); // open streams were scoped to the old role
     return present(users.byId(u.id)!);
   });
   app.delete('/users/:id/roles/:role_id', async (req) => {
@@ -160,6 +176,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     if (u.role !== role) throw new ApiError(404, `user ${u.id} does not have role ${role}`);
     // Without its role a user is a plain user.
     users.update(u.id, { role: 'user' }, ctx.deps.clock.now());
+    ctx.deps.credentialsChanged();
     return present(users.byId(u.id)!);
   });
 

@@ -11,7 +11,7 @@ import { jobReport, recipientReport } from './present.js';
 import { RequestWindow } from './rate.js';
 import type { PermissionStore } from '../../store/permissions.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
-import { limitedMessage } from '../login-limiter.js';
+import { limitedSentence } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
 import { unavailableRefusal } from '../unavailable.js';
 
@@ -57,8 +57,7 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
     if (req.url.startsWith(`${app.prefix}/version`)) return;
     const login = await deps.auth.check(req.headers.authorization, req.ip);
     if (login.kind === 'limited') {
-      const why = limitedMessage(login);
-      return fail(reply.header('Retry-After', String(login.retryAfterS)), 429, why[0]!.toUpperCase() + why.slice(1));
+      return fail(reply.header('Retry-After', String(login.retryAfterS)), 429, limitedSentence(login));
     }
     if (login.kind !== 'ok') {
       reply.header('WWW-Authenticate', 'Basic realm="switchpost", charset="UTF-8"');

@@ -24,14 +24,14 @@ import type { PermissionStore } from '../../store/permissions.js';
 import type { ContactStore } from '../../store/contacts.js';
 import { listRecipients } from './lists.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
-import { limitedMessage } from '../login-limiter.js';
+import { limitedSentence } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
 import { unavailableRefusal } from '../unavailable.js';
 
 export interface WelcorpDeps {
   auth: BasicAuth;
   /** A new password's stored form, made off the event loop. */
-  hashPassword: (password: string) => Promise<string>;
+  hashPassword: (password: string, by: number) => Promise<string>;
   /** The address book: user_list_ids are its groups. */
   contacts: ContactStore;
   permissions: PermissionStore;
@@ -99,8 +99,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const login = await deps.auth.check(req.headers.authorization, req.ip);
     if (login.kind === 'limited') {
-      const why = limitedMessage(login);
-      return send(reply.header('Retry-After', String(login.retryAfterS)), 429, { errors: why[0]!.toUpperCase() + why.slice(1) });
+      return send(reply.header('Retry-After', String(login.retryAfterS)), 429, { errors: limitedSentence(login) });
     }
     if (login.kind !== 'ok') {
       reply.header('WWW-Authenticate', 'Basic realm="switchpost", charset="UTF-8"');

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { DateTime } from 'luxon';
-import type { UserPatch, UserRow, UserStore } from '../../store/users.js';
+import { UserCodeTaken, type UserPatch, type UserRow, type UserStore } from '../../store/users.js';
 import type { CompanyStore } from '../../store/companies.js';
 import { ApiError } from '../errors.js';
 import { paginate } from './paginate.js';
@@ -55,7 +55,17 @@ export interface UserRouteDeps {
   /** Cached credentials must not outlive a password change or a deactivation. */
   auth: { forget(): void };
   /** A new password's stored form, made off the event loop. */
-  hashPassword: (password: string) => Promise<string>;
+  hashPassword: (password: string, by: number) => Promise<string>;
+}
+
+/** A user_code clash the store caught (another process added it meanwhile): the same 422 as the check's. */
+function codeTaken<T>(write: () => T): T {
+  try {
+    return write();
+  } catch (err) {
+    if (err instanceof UserCodeTaken) throw new ApiError(422, 'Validation failed: The user_code has already been taken.');
+    throw err;
+  }
 }
 
 /** GET/POST /users, GET/PUT /users/{id} of the v1 API (seed 000). */
@@ -135,12 +145,14 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     const parsed = createSchema.safeParse(req.body);
     if (!parsed.success) throw new ApiError(422, `Validation failed: ${issue(parsed.error)}`);
     const b = parsed.data as z.infer<typeof createSchema> & Record<string, unknown>;
-    if (deps.users.byCode(b.user_code)) throw new ApiError(422, 'Validation failed: The user_code has already been taken.');
     if (b.timezone !== undefined && !validTimezone(b.timezone)) throw new ApiError(422, 'Validation failed: timezone: not an IANA time zone');
-    const id = deps.users.add({
+    // Hashed first: no await may come between the checks below and the insert (a clash would be a 500).
+    const passwordHash = await deps.hashPassword(b.password, me.id);
+    if (deps.users.byCode(b.user_code)) throw new ApiError(422, 'Validation failed: The user_code has already been taken.');
+    const id = codeTaken(() => deps.users.add({
       user_code: b.user_code,
       password: b.password,
-      password_hash: await deps.hashPassword(b.password),
+      password_hash: passwordHash,
       role: 'user',
       agent_id: me.role === 'agent' ? me.id : null,
       company_id: companyFor(me, b) ?? (me.role === 'agent' ? me.company_id : null),
@@ -153,7 +165,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
       profile: profileOf(b),
       timezone: b.timezone ?? deps.defaultTimezone,
       country: deps.defaultCountry,
-    });
+    }));
     req.log.info({ userId: id, by: me.id }, 'user created');
     return send(reply, 200, { data: id });
   });
@@ -164,18 +176,20 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     const parsed = updateSchema.safeParse(req.body);
     if (!parsed.success) throw new ApiError(422, `Validation failed: ${issue(parsed.error)}`);
     const b = parsed.data as z.infer<typeof updateSchema> & Record<string, unknown>;
+    // Hashed first: no await may come between the checks below and the update.
+    const passwordHash = b.password !== undefined ? await deps.hashPassword(b.password, me.id) : undefined;
     if (b.user_code !== undefined && b.user_code.toLowerCase() !== target.user_code.toLowerCase() && deps.users.byCode(b.user_code)) {
       throw new ApiError(422, 'Validation failed: The user_code has already been taken.');
     }
     if (b.timezone !== undefined && !validTimezone(b.timezone)) throw new ApiError(422, 'Validation failed: timezone: not an IANA time zone');
     if (b.user_live !== undefined && me.id === target.id) throw new ApiError(403, 'Permission denied: a user cannot deactivate itself');
-    const patch: UserPatch = { profile: profileOf(b) };
-    for (const k of ['user_code', 'password', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax', 'timezone'] as const) if (b[k] !== undefined) (patch as Record<string, unknown>)[k] = b[k];
+    const password: UserPatch = b.password !== undefined ? { password: b.password, password_hash: passwordHash! } : {};
+    const patch: UserPatch = { ...password, profile: profileOf(b) };
+    for (const k of ['user_code', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax', 'timezone'] as const) if (b[k] !== undefined) (patch as Record<string, unknown>)[k] = b[k];
     if (b.user_live !== undefined) patch.active = b.user_live;
     const company = companyFor(me, b);
     if (company !== undefined) patch.company_id = company;
-    if (patch.password !== undefined) patch.password_hash = await deps.hashPassword(patch.password);
-    deps.users.update(target.id, patch);
+    codeTaken(() => deps.users.update(target.id, patch));
     if (patch.password !== undefined || patch.active !== undefined || patch.user_code !== undefined) deps.auth.forget();
     return send(reply, 200, { data: target.id });
   });

@@ -25,8 +25,9 @@ export function hangupOutcome(end: CallEnd): Outcome {
   const reason = end.cause.toLowerCase().replaceAll('_', ' ');
   if (end.answered && end.cutShort && OURS.has(end.cause)) return { kind: 'failed', retryable: true, reason: `cut short by our own switch (${reason})`, code: end.cause };
   if (end.answered) return { kind: 'receipt', status: 'delivered', code: end.cause, text: `answered, ${end.billsec} s` };
-  // Cleared before it was answered says nothing of the number (over loopback/ a busy far end ends so).
-  if (end.cause === 'NORMAL_CLEARING') return { kind: 'failed', retryable: true, reason: 'cleared before it was answered', code: end.cause };
+  // Cleared before answer is final: over SIP it is mostly a 4xx/6xx with `Reason: Q.850;cause=16`, a callee
+  // who declined, whom a retry would ring again. (Over loopback/ a far `respond 486` ends so too: see README.)
+  if (end.cause === 'NORMAL_CLEARING') return { kind: 'failed', retryable: false, state: 'rejected', reason: 'cleared before it was answered', code: end.cause };
   if (RETRY.has(end.cause) || OURS.has(end.cause)) return { kind: 'failed', retryable: true, reason, code: end.cause };
   if (INVALID.has(end.cause)) return { kind: 'failed', retryable: false, state: 'invalid', reason, code: end.cause };
   return { kind: 'failed', retryable: false, state: 'rejected', reason, code: end.cause };

@@ -82,12 +82,22 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(peer.originates.filter((o) => o.number === '61491570002')).toHaveLength(2);
   });
 
-  it('over loopback a busy far end (respond 486) ends as NORMAL_CLEARING before answer: retried, never a rejection', async () => {
-    const { d, peer, u } = await start(undefined, {}, { dialstring: 'loopback/{number}/default' });
-    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: [{ destination: '+61491570002' }] });
+  it('over loopback a far `respond 486` ends as NORMAL_CLEARING before answer: final, the callee is not rung again', async () => {
+    const { d, peer, u } = await start(() => ({ respond: 486 }), {}, { dialstring: 'loopback/{number}/default' });
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: [{ destination: '+61491570156' }] });
     await d.waitFor(complete(d, job), 15_000);
-    expect(peer.ended.map((x) => x.cause)).toEqual(['NORMAL_CLEARING', 'NORMAL_CLEARING']);
-    expect(rows(d, job).map((r) => [r.state, r.tries, r.reason])).toEqual([['failed', 2, 'cleared before it was answered (after 2 tries)']]);
+    expect(peer.ended.map((x) => x.cause)).toEqual(['NORMAL_CLEARING']);
+    expect(rows(d, job).map((r) => [r.state, r.tries, r.reason])).toEqual([['rejected', 1, 'cleared before it was answered']]);
+    expect(peer.originates).toHaveLength(1);
+  });
+
+  it('over loopback the far dialplan\'s `hangup <CAUSE>` reaches our leg as it is: busy retried, unallocated invalid', async () => {
+    const { d, peer, u } = await start(undefined, {}, { dialstring: 'loopback/{number}/default' });
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: ['+61491570002', '+61491570005'].map((destination) => ({ destination })) });
+    await d.waitFor(complete(d, job), 15_000);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['failed', 2], ['invalid', 1]]);
+    expect(rows(d, job)[0]!.reason).toMatch(/user busy/);
+    expect(peer.ended.map((x) => x.cause).sort()).toEqual(['UNALLOCATED_NUMBER', 'USER_BUSY', 'USER_BUSY']);
   });
 
   it('2-way: collects a key, plays its response, bridges to its redirect, and reports the keypress in the callback', async () => {

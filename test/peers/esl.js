@@ -69,7 +69,9 @@ export function parseOriginate(arg) {
  *    keys, machine, refuse: '<app>' (sendmsg answered "-ERR memory error"), t38: 'negotiate' | 'refuse' |
  *    'silent' (the far end's answer to a T.38 re-INVITE; loopback/ is silent), fax: { success, pages,
  *    total, code } (code: spandsp's T.30 result) } or
- *    { cause: 'USER_BUSY' | 'NO_ANSWER' | 'CALL_REJECTED' | 'UNALLOCATED_NUMBER' …, afterMs }.
+ *    { cause: 'USER_BUSY' | 'NO_ANSWER' | 'CALL_REJECTED' | 'UNALLOCATED_NUMBER' …, afterMs } (over
+ *    loopback/ the far dialplan's `hangup <CAUSE>`, passed through) or, over loopback/ only,
+ *    { respond: 486, afterMs } (the far dialplan's `respond 486`, which loopback ignores: NORMAL_CLEARING).
  *  - apiAnswer(command, args) → a body to answer an api with instead (e.g. "-ERR no reply\n").
  *    Default by the number's last three digits: 002 busy, 003 no answer, 004 rejected, 005 unallocated,
  *    006 answering machine, else answered.
@@ -305,10 +307,19 @@ export class EslPeer {
       this.emit('BACKGROUND_JOB', { 'Job-UUID': jobUuid, 'Job-Command': 'originate', 'Job-Command-Arg': args }, body);
     };
     // A call that never came up ends its originate with "-ERR <cause>" (after its hangup events).
+    if (plan.respond !== undefined) {
+      // The far dialplan's `respond <code>` (mod_dptools sends SWITCH_MESSAGE_INDICATE_RESPOND). mod_loopback's
+      // channel_receive_message has no case for it and passes it on only for loopback/app=… (TFLAG_RUNNING_APP),
+      // so it does nothing; the dialplan runs out (switch_core_standard_on_execute: NORMAL_CLEARING) and
+      // channel_on_hangup hangs our leg up with that cause.
+      if (!endpoint.startsWith('loopback/')) throw new Error('the peer models respond over loopback/ only; give a SIP far end its cause');
+      ch.timers.push(setTimeout(() => this.hangup(ch, 'NORMAL_CLEARING'), plan.afterMs ?? 5));
+      return;
+    }
     if (plan.cause) {
-      // Over loopback/ the far leg's cause does not reach ours: `respond 486` there ends as NORMAL_CLEARING.
-      const cause = endpoint.startsWith('loopback/') ? 'NORMAL_CLEARING' : plan.cause;
-      ch.timers.push(setTimeout(() => this.hangup(ch, cause), plan.afterMs ?? 5));
+      // Over SIP the far end's answer as sofia maps it; over loopback/ the far dialplan's `hangup <CAUSE>`,
+      // which mod_loopback's channel_on_hangup passes on to our leg as it is.
+      ch.timers.push(setTimeout(() => this.hangup(ch, plan.cause), plan.afterMs ?? 5));
       return;
     }
     // 180 Ringing: switch_channel_mark_ring_ready() fires CHANNEL_PROGRESS.

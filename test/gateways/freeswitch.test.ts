@@ -474,6 +474,42 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect((peer as any).hashes.size).toBe(0); // read once, then deleted
   });
 
+  it('an answered call our own switch cut short (hupall: MANAGER_REQUEST) while the event socket was lost is retried, not delivered', async () => {
+    let n = 0;
+    const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, playMs: 60_000 } : { answer: true }));
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Long message', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(() => peer.executed.length > 0);
+    await peer.unreachable();
+    peer.api('hupall', ''); // our own switch hangs the call up while nobody listens
+    await peer.restart();
+    await d.waitFor(complete(d, job), 10_000);
+    expect(peer.ended.map((x) => x.cause)).toEqual(['MANAGER_REQUEST', 'NORMAL_CLEARING']);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 2]]);
+    const first = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? ORDER BY id LIMIT 1`).get(job) as { response: string };
+    expect(first.response).toBe('MANAGER_REQUEST cut short by our own switch (manager request)');
+  });
+
+  it('an answered call our own switch cut short while the daemon was down is retried after the restart, not delivered', async () => {
+    let n = 0;
+    const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, playMs: 60_000 } : { answer: true }));
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Long message', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(() => peer.executed.length > 0 && (d.db.prepare(`SELECT state FROM recipients WHERE job_id = ?`).get(job) as { state: string }).state === 'submitted');
+    await d.stop();
+    peer.api('hupall', 'MANAGER_REQUEST');
+    const again = await startDaemon(d.config, { log: pino({ level: 'silent' }) });
+    closers.push(async () => {
+      await again.stop();
+      rmSync(d.dir, { recursive: true, force: true });
+    });
+    d.stop = async () => {};
+    d.close = async () => {};
+    const state = () => again.db.prepare('SELECT state, tries FROM recipients WHERE job_id = ?').get(job) as { state: string; tries: number };
+    const until = Date.now() + 10_000;
+    while (state().state !== 'delivered' && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(state()).toEqual({ state: 'delivered', tries: 2 });
+    expect(peer.originates).toHaveLength(2);
+  });
+
   it('a fax that ended while the event socket was lost is judged by the result FreeSWITCH kept, T.38 failure included', async () => {
     const first = new Set<string>();
     const { d, peer, u } = await start((call) => {

@@ -442,8 +442,10 @@ export class FreeswitchGateway implements Gateway {
         await this.link.api('uuid_kill', `${a.peerId} NORMAL_CLEARING`).catch(() => undefined);
       } else if (answered) {
         const kept = await this.keptEnd(a.peerId);
-        const billed = kept ? { cost: this.cost(kept.billsec), call: { duration: kept.billsec, keypress: null, voicemail: false } } : {};
-        const outcome: Outcome = kept?.fax ? this.faxOutcome(keptFax(kept.fax), kept.billsec, 0) : { kind: 'receipt', status: 'delivered', code: kept?.cause ?? 'UNKNOWN', text: 'the call ended while the daemon was down', ...billed };
+        // The previous run stopped running the call's plan, so an end by our own switch cut it short.
+        const outcome: Outcome = kept?.fax
+          ? this.faxOutcome(keptFax(kept.fax), kept.billsec, 0)
+          : this.goneOutcome(kept, kept?.billsec ?? null, true, 'the call ended while the daemon was down', { keypress: null, voicemail: false });
         this.sink.report({ attemptId: a.attemptId, at: Date.now(), outcome });
       } else {
         // Placed but never seen answered, and gone: whether anyone heard it is unknown; the policy retries.
@@ -453,6 +455,16 @@ export class FreeswitchGateway implements Gateway {
   }
 
   private reconcileTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * An answered call that ended while nobody listened, by the cause FreeSWITCH kept (hangupOutcome: one cut
+   * short by our own switch is retried); delivered with `text` and `billsec` (null: FreeSWITCH kept none).
+   */
+  private goneOutcome(kept: KeptCallEnd | null, billsec: number | null, cutShort: boolean, text: string, heard: { keypress: string | null; voicemail: boolean }): Outcome {
+    const outcome = hangupOutcome({ cause: kept?.cause ?? 'UNKNOWN', answered: true, billsec: billsec ?? 0, cutShort });
+    if (outcome.kind !== 'receipt') return outcome;
+    return { ...outcome, text, ...(billsec !== null ? { cost: this.cost(billsec), call: { duration: billsec, ...heard } } : {}) };
+  }
 
   /** The end FreeSWITCH kept of a call whose channel is gone (its api_hangup_hook), read once. */
   private async keptEnd(uuid: string): Promise<KeptCallEnd | null> {
@@ -493,8 +505,9 @@ export class FreeswitchGateway implements Gateway {
         this.end(call, this.faxOutcome(call.fax.result ?? (kept?.fax ? keptFax(kept.fax) : null), billsec, call.fax.startPage));
         continue;
       }
+      const cutShort = call.steps.length > 0 || (call.running !== null && call.runningApp !== 'hangup');
       this.end(call, call.answeredAt
-        ? { kind: 'receipt', status: 'delivered', code: kept?.cause ?? 'UNKNOWN', text: 'the call ended while the event socket was down', cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } }
+        ? this.goneOutcome(kept, billsec, cutShort, 'the call ended while the event socket was down', { keypress: call.keypress, voicemail: call.voicemail })
         : { kind: 'failed', retryable: true, reason: 'the call ended while the event socket was down', code: 'esl_down' });
     }
     if (unchecked === 0) this.lostAt = null;

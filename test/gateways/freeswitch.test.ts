@@ -158,7 +158,7 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     closers.push(async () => rmSync(dir, { recursive: true, force: true }));
     const trunk = { gateway_dir: dir, realm: 'sip.telco-a.example.net', username: 'acct', password: `p"w'<x>&y` };
     const first = await start(undefined, { trunk });
-    await first.d.waitFor(() => (first.peer as any).sofia?.includes('profile external rescan'));
+    await first.d.waitFor(() => first.peer.sofia.includes('profile external rescan'));
     const xml = readFileSync(join(dir, 'switchpost-telco-a.xml'), 'utf8');
     expect(xml).toContain('<gateway name="telco-a">');
     expect(xml).toContain('<param name="password" value="p&quot;w&apos;&lt;x&gt;&amp;y"/>');
@@ -168,14 +168,14 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     d = undefined;
     // Same trunk: nothing to reload.
     const again = await start(undefined, { trunk }, {}, peerKept);
-    await again.d.waitFor(() => (peerKept as any).sofia.filter((x: string) => x.startsWith('status')).length >= 2);
-    expect((peerKept as any).sofia.filter((x: string) => x.includes('rescan'))).toHaveLength(1);
+    await again.d.waitFor(() => peerKept.sofia.filter((x: string) => x.startsWith('status')).length >= 2);
+    expect(peerKept.sofia.filter((x: string) => x.includes('rescan'))).toHaveLength(1);
     await again.d.close();
     d = undefined;
     // A new password: the gateway is killed and loaded again.
     await start(undefined, { trunk: { ...trunk, password: 'new-secret' } }, {}, peerKept);
-    await d!.waitFor(() => (peerKept as any).sofia.filter((x: string) => x.includes('rescan')).length === 2);
-    expect((peerKept as any).sofia).toContain('profile external killgw telco-a');
+    await d!.waitFor(() => peerKept.sofia.filter((x: string) => x.includes('rescan')).length === 2);
+    expect(peerKept.sofia).toContain('profile external killgw telco-a');
     expect(readFileSync(join(dir, 'switchpost-telco-a.xml'), 'utf8')).toContain('value="new-secret"');
   });
 
@@ -420,6 +420,17 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(peer.channels.size).toBe(0); // the refused call was hung up
   });
 
+  it('a refused call step leaves nothing kept in FreeSWITCH: the hash entry its hangup hook stored is deleted', async () => {
+    let n = 0;
+    const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, refuse: 'playback' } : { answer: true }));
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(complete(d, job), 10_000);
+    const refused = peer.originates[0]!.vars.origination_uuid;
+    await d.waitFor(() => peer.commands.some((c) => c.line === `api hash delete/switchpost/${refused}`));
+    await d.waitFor(() => peer.hashes.size === 0);
+    expect(peer.ended.find((x) => x.uuid === refused)!.cause).toBe('NORMAL_TEMPORARY_FAILURE');
+  });
+
   it('sends nothing to a channel after its hangup: no "invalid session id" when the far end hangs up mid-message', async () => {
     const { d, peer, u } = await start(() => ({ answer: true, playMs: 400, hangupAfterMs: 50 }));
     const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: [{ destination: '+61491570156' }] });
@@ -432,12 +443,13 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
 
   it('a reconcile FreeSWITCH could not answer is tried again, and never takes a live call for gone', async () => {
     let errors = 2;
+    let dropped = false;
     const { d, peer, u } = await start(() => ({ answer: true, playMs: 60_000 }));
-    peer.opts.apiAnswer = (command: string) => (command === 'uuid_exists' && peer.clients.size > 0 && errors > 0 && (peer as any).dropped ? (errors--, '-ERR no reply\n') : undefined);
+    peer.opts.apiAnswer = (command: string) => (command === 'uuid_exists' && peer.clients.size > 0 && errors > 0 && dropped ? (errors--, '-ERR no reply\n') : undefined);
     const job = await post(d, u.auth, { job_type: 'tts', message: 'Long message', recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] });
     await d.waitFor(() => peer.executed.length >= 2 && (d.db.prepare(`SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'submitted'`).get(job) as { n: number }).n === 2);
     const [live, gone] = peer.originates.map((o) => peer.channels.get(o.vars.origination_uuid)!);
-    (peer as any).dropped = true;
+    dropped = true;
     peer.dropClients();
     peer.hangup(gone!, 'NORMAL_CLEARING'); // one call ends while nobody listens
     await d.waitFor(() => rows(d, job)[1]!.state === 'delivered', 10_000);
@@ -471,7 +483,7 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     // it); billed to the reconnect it would be at least (reconnect - answer) / 1000 - 1/2.
     expect(rows(d, job)[0]!.duration!).toBeLessThan((reconnectAt - answeredAt) / 1000 - 1);
     expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', reason: 'the call ended while the event socket was down', duration: billsec, cost: Math.round((billsec / 60) * 0.12 * 10000) / 10000 });
-    expect((peer as any).hashes.size).toBe(0); // read once, then deleted
+    expect(peer.hashes.size).toBe(0); // read once, then deleted
   });
 
   it('an answered call our own switch cut short (hupall: MANAGER_REQUEST) while the event socket was lost is retried, not delivered', async () => {
@@ -536,7 +548,7 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     const job = await post(d, u.auth, { job_type: 'tts', message: 'Hi', recipients: [{ destination: '+61491570156' }] });
     await d.waitFor(complete(d, job));
     await d.waitFor(() => peer.commands.some((c) => c.line.startsWith('api hash delete/switchpost/')));
-    expect((peer as any).hashes.size).toBe(0);
+    expect(peer.hashes.size).toBe(0);
   });
 
   it('a call dialled late in its lease and ringing past it is not dialled twice: dialling and ringing renew the lease', async () => {

@@ -91,6 +91,12 @@ export class EslPeer {
     /** sendmsg commands answered -ERR. */
     this.refused = [];
     this.authFailures = 0;
+    /** @type {Map<string, string>} mod_hash's entries as `hash select` finds them: `<realm>_<key>` → value. */
+    this.hashes = new Map();
+    /** @type {string[]} The arguments of every `api sofia …`, in order. */
+    this.sofia = [];
+    /** @type {Set<string>} The sofia gateways loaded. */
+    this.gateways = new Set();
     this.server = net.createServer((s) => this.onClient(s));
     this.seq = 1;
   }
@@ -200,7 +206,6 @@ export class EslPeer {
       case 'hash': {
         // mod_hash's api: insert|select|delete/<realm>/<key>[/<value>], kept in memory by FreeSWITCH.
         const [op, realm, key, ...rest] = args.trim().split('/');
-        this.hashes ??= new Map();
         const k = `${realm}_${key}`;
         if (op === 'insert' && rest.length) return this.hashes.set(k, rest.join('/')), '+OK\n';
         if (op === 'select') return this.hashes.get(k) ?? '';
@@ -216,9 +221,8 @@ export class EslPeer {
       }
       case 'sofia': {
         // sofia status gateway <name> | sofia profile <p> rescan | sofia profile <p> killgw <name>
-        this.sofia = [...(this.sofia ?? []), args];
+        this.sofia.push(args);
         const [what, a, b, c] = args.trim().split(/\s+/);
-        this.gateways ??= new Set();
         if (what === 'status' && a === 'gateway') return this.gateways.has(b) ? `Name    \t${b}\nState   \tREGED\n` : 'Invalid Gateway!\n';
         if (what === 'profile' && b === 'rescan') {
           for (const g of this.opts.gatewaysOnRescan?.() ?? []) this.gateways.add(g);

@@ -89,6 +89,12 @@ export class FreeswitchGateway implements Gateway {
   private reserved = 0;
   private clearReserved: NodeJS.Immediate | null = null;
   private readonly t38: T38Mode;
+  /**
+   * Answered calls we ended before their CHANNEL_HANGUP_COMPLETE (a refused step): their api_hangup_hook
+   * still runs and stores the call's end with mod_hash, deleted when that event comes (or, if the socket
+   * was lost meanwhile, by the reconcile), else it stays in FreeSWITCH's memory for ever.
+   */
+  private readonly unswept = new Set<string>();
   /** When the event socket was lost: calls that ended meanwhile are billed no further, lacking FreeSWITCH's word. */
   private lostAt: number | null = null;
 
@@ -220,7 +226,10 @@ export class FreeswitchGateway implements Gateway {
       return;
     }
     const call = this.calls.get(e.get('Unique-ID') ?? '');
-    if (!call) return;
+    if (!call) {
+      if (e.name === 'CHANNEL_HANGUP_COMPLETE') this.sweep(e.get('Unique-ID') ?? '');
+      return;
+    }
     switch (e.name) {
       case 'CHANNEL_PROGRESS':
       case 'CHANNEL_PROGRESS_MEDIA':
@@ -363,6 +372,7 @@ export class FreeswitchGateway implements Gateway {
   private stepFailed(call: Call, app: string, err: Error): void {
     if (!(err instanceof EslError) || err.code !== 'refused' || call.ended) return;
     this.log.warn({ uuid: call.uuid, app, reply: err.message }, 'FreeSWITCH refused a call step; ending the call');
+    if (call.answeredAt) this.unswept.add(call.uuid);
     void this.link.api('uuid_kill', `${call.uuid} NORMAL_TEMPORARY_FAILURE`).catch(() => undefined);
     this.end(call, { kind: 'failed', retryable: true, reason: `FreeSWITCH refused ${app}: ${err.message}`, code: 'sendmsg' });
   }
@@ -377,6 +387,12 @@ export class FreeswitchGateway implements Gateway {
       void this.link.api('uuid_kill', `${call.uuid} RECOVERY_ON_TIMER_EXPIRE`).catch(() => undefined);
     }, this.settings.fax_negotiation_timeout_s * 1000);
     fax.timer.unref();
+  }
+
+  /** The mod_hash entry of a call we no longer follow, deleted once its hangup hook has run. */
+  private sweep(uuid: string): void {
+    if (!this.unswept.delete(uuid)) return;
+    void this.link.api('hash', `delete/${HANGUP_REALM}/${uuid}`).catch(() => undefined);
   }
 
   private cost(billsec: number): number {
@@ -483,6 +499,10 @@ export class FreeswitchGateway implements Gateway {
    */
   private async reconcile(): Promise<void> {
     let unchecked = 0;
+    for (const uuid of [...this.unswept]) {
+      const exists = await this.link.api('uuid_exists', uuid).then((r) => r.trim(), () => '');
+      if (exists === 'false') this.sweep(uuid);
+    }
     for (const call of [...this.calls.values()]) {
       if (call.ended) continue;
       let exists: string;

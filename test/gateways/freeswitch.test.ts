@@ -462,6 +462,42 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(rows(d, job).map((r) => [r.state, r.reason])).toEqual([['delivered', `answered, ${liveEnd.billsec} s`], ['delivered', 'the call ended while the event socket was down']]);
   });
 
+  it('a reconcile that keeps failing warns once, then asks again ever more slowly at debug, and says when it recovers', async () => {
+    let failing = false;
+    const failedAt: number[] = [];
+    const first = await start(() => ({ answer: true, playMs: 60_000 }));
+    const config = first.d.config;
+    await first.d.stop();
+    first.d.stop = async () => {};
+    first.d.close = async () => {};
+    const lines: { level: number; msg: string; tries?: number }[] = [];
+    const again = await startDaemon(config, { log: pino({ level: 'debug' }, { write: (l: string) => lines.push(JSON.parse(l)) }) });
+    closers.push(async () => {
+      await again.stop();
+      rmSync(config.data_dir, { recursive: true, force: true });
+    });
+    const peer = first.peer;
+    peer.opts.apiAnswer = (command: string) => (command === 'uuid_exists' && failing ? (failedAt.push(Date.now()), '-ERR no reply\n') : undefined);
+    const until = Date.now() + 10_000;
+    while (peer.clients.size === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const res = await fetch(`${again.url}/api/v1/jobs`, { method: 'POST', headers: { authorization: first.u.auth, 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ job_type: 'tts', message: 'Long message', recipients: [{ destination: '+61491570156' }] }) });
+    expect(res.status).toBe(200);
+    await first.d.waitFor(() => peer.executed.length > 0);
+    failing = true;
+    peer.dropClients();
+    await first.d.waitFor(() => failedAt.length >= 5, 10_000);
+    failing = false;
+    const recovered = 'checked the calls after the event socket came back';
+    await first.d.waitFor(() => lines.some((l) => l.msg === recovered), 10_000);
+    const tried = lines.filter((l) => l.msg === 'could not check calls after the event socket came back; trying again');
+    expect(tried.filter((l) => l.level === 40)).toHaveLength(1);
+    expect(tried.filter((l) => l.level === 20).length).toBeGreaterThanOrEqual(4);
+    expect(lines.filter((l) => l.msg === recovered).map((l) => l.level)).toEqual([30]);
+    // reconnect_min_ms 50, doubled up to reconnect_max_ms 200: the fourth wait is at least 200 ms, not 50.
+    expect(failedAt[4]! - failedAt[3]!).toBeGreaterThanOrEqual(190);
+    expect(peer.channels.size).toBe(1); // the live call was never taken for gone
+  });
+
   it('bills a call that ended while the event socket was lost to the end FreeSWITCH recorded, not to the reconnect', async () => {
     const { d, peer, u } = await start(() => ({ answer: true, playMs: 60_000 }));
     const job = await post(d, u.auth, { job_type: 'tts', message: 'Long message', recipients: [{ destination: '+61491570156' }] });

@@ -471,6 +471,8 @@ export class FreeswitchGateway implements Gateway {
   }
 
   private reconcileTimer: NodeJS.Timeout | null = null;
+  /** Reconciles in a row FreeSWITCH could not answer for every call. */
+  private reconcileFailures = 0;
 
   /**
    * An answered call that ended while nobody listened, by the cause FreeSWITCH kept (hangupOutcome: one cut
@@ -530,14 +532,22 @@ export class FreeswitchGateway implements Gateway {
         ? this.goneOutcome(kept, billsec, cutShort, 'the call ended while the event socket was down', { keypress: call.keypress, voicemail: call.voicemail })
         : { kind: 'failed', retryable: true, reason: 'the call ended while the event socket was down', code: 'esl_down' });
     }
-    if (unchecked === 0) this.lostAt = null;
-    if (unchecked > 0 && !this.reconcileTimer) {
-      this.log.warn({ unchecked }, 'could not check calls after the event socket came back; trying again');
-      this.reconcileTimer = setTimeout(() => {
-        this.reconcileTimer = null;
-        if (this.link.up) void this.reconcile();
-      }, this.settings.reconnect_min_ms);
-      this.reconcileTimer.unref();
+    if (unchecked === 0) {
+      this.lostAt = null;
+      if (this.reconcileFailures > 0) this.log.info({ tries: this.reconcileFailures + 1 }, 'checked the calls after the event socket came back');
+      this.reconcileFailures = 0;
+      return;
     }
+    if (this.reconcileTimer) return;
+    // Said once at warn; a FreeSWITCH that keeps failing is asked again ever more slowly, quietly.
+    this.reconcileFailures++;
+    const delay = Math.min(this.settings.reconnect_max_ms, this.settings.reconnect_min_ms * 2 ** (this.reconcileFailures - 1));
+    const say = this.reconcileFailures === 1 ? this.log.warn.bind(this.log) : this.log.debug.bind(this.log);
+    say({ unchecked, tries: this.reconcileFailures, retryInMs: delay }, 'could not check calls after the event socket came back; trying again');
+    this.reconcileTimer = setTimeout(() => {
+      this.reconcileTimer = null;
+      if (this.link.up) void this.reconcile();
+    }, delay);
+    this.reconcileTimer.unref();
   }
 }

@@ -4,7 +4,8 @@ import type { Outcome } from './outcomes.js';
 const RETRY = new Set(['USER_BUSY', 'NO_ANSWER', 'NO_USER_RESPONSE', 'ORIGINATOR_CANCEL', 'NORMAL_TEMPORARY_FAILURE', 'SWITCH_CONGESTION', 'NORMAL_CIRCUIT_CONGESTION', 'RECOVERY_ON_TIMER_EXPIRE', 'NETWORK_OUT_OF_ORDER', 'DESTINATION_OUT_OF_ORDER', 'GATEWAY_DOWN', 'MEDIA_TIMEOUT', 'ALLOTTED_TIMEOUT', 'REQUESTED_CHAN_UNAVAIL', 'SERVICE_UNAVAILABLE', 'LOSE_RACE', 'SUBSCRIBER_ABSENT', 'PROGRESS_TIMEOUT']);
 /**
  * Our own switch going away, not the recipient: FreeSWITCH's shutdown hangs every call up with
- * SYSTEM_SHUTDOWN (switch_core_destroy), `hupall` and `uuid_kill` without a cause with MANAGER_REQUEST.
+ * SYSTEM_SHUTDOWN (switch_core_destroy), `hupall` without a cause and `fsctl hupall` with MANAGER_REQUEST
+ * (mod_commands; `uuid_kill` without a cause uses NORMAL_CLEARING, which says nothing of whose it was).
  */
 const OURS = new Set(['SYSTEM_SHUTDOWN', 'MANAGER_REQUEST']);
 const INVALID = new Set(['UNALLOCATED_NUMBER', 'INVALID_NUMBER_FORMAT', 'NO_ROUTE_DESTINATION', 'NUMBER_CHANGED', 'INCOMPATIBLE_DESTINATION']);

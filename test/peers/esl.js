@@ -533,6 +533,7 @@ export class EslPeer {
       c.socket.end();
     }
     this.down = true;
+    this.hashes.clear(); // mod_hash keeps its entries in memory only: the process that restarts has none
     await new Promise((r) => this.server.close(() => r()));
   }
 

@@ -4,7 +4,8 @@ import type { Outcome } from './outcomes.js';
 const RETRY = new Set(['USER_BUSY', 'NO_ANSWER', 'NO_USER_RESPONSE', 'ORIGINATOR_CANCEL', 'NORMAL_TEMPORARY_FAILURE', 'SWITCH_CONGESTION', 'NORMAL_CIRCUIT_CONGESTION', 'RECOVERY_ON_TIMER_EXPIRE', 'NETWORK_OUT_OF_ORDER', 'DESTINATION_OUT_OF_ORDER', 'GATEWAY_DOWN', 'MEDIA_TIMEOUT', 'ALLOTTED_TIMEOUT', 'REQUESTED_CHAN_UNAVAIL', 'SERVICE_UNAVAILABLE', 'LOSE_RACE', 'SUBSCRIBER_ABSENT', 'PROGRESS_TIMEOUT']);
 /**
  * Our own switch going away, not the recipient: FreeSWITCH's shutdown hangs every call up with
- * SYSTEM_SHUTDOWN (switch_core_destroy), `hupall` and `uuid_kill` without a cause with MANAGER_REQUEST.
+ * SYSTEM_SHUTDOWN (switch_core_destroy), `hupall` without a cause and `fsctl hupall` with MANAGER_REQUEST
+ * (mod_commands; `uuid_kill` without a cause uses NORMAL_CLEARING, which says nothing of whose it was).
  */
 const OURS = new Set(['SYSTEM_SHUTDOWN', 'MANAGER_REQUEST']);
 const INVALID = new Set(['UNALLOCATED_NUMBER', 'INVALID_NUMBER_FORMAT', 'NO_ROUTE_DESTINATION', 'NUMBER_CHANGED', 'INCOMPATIBLE_DESTINATION']);
@@ -25,8 +26,9 @@ export function hangupOutcome(end: CallEnd): Outcome {
   const reason = end.cause.toLowerCase().replaceAll('_', ' ');
   if (end.answered && end.cutShort && OURS.has(end.cause)) return { kind: 'failed', retryable: true, reason: `cut short by our own switch (${reason})`, code: end.cause };
   if (end.answered) return { kind: 'receipt', status: 'delivered', code: end.cause, text: `answered, ${end.billsec} s` };
-  // Cleared before it was answered says nothing of the number (over loopback/ a busy far end ends so).
-  if (end.cause === 'NORMAL_CLEARING') return { kind: 'failed', retryable: true, reason: 'cleared before it was answered', code: end.cause };
+  // Cleared before answer is final: over SIP it is mostly a 4xx/6xx with `Reason: Q.850;cause=16`, a callee
+  // who declined, whom a retry would ring again. (Over loopback/ a far `respond 486` ends so too: see README.)
+  if (end.cause === 'NORMAL_CLEARING') return { kind: 'failed', retryable: false, state: 'rejected', reason: 'cleared before it was answered', code: end.cause };
   if (RETRY.has(end.cause) || OURS.has(end.cause)) return { kind: 'failed', retryable: true, reason, code: end.cause };
   if (INVALID.has(end.cause)) return { kind: 'failed', retryable: false, state: 'invalid', reason, code: end.cause };
   return { kind: 'failed', retryable: false, state: 'rejected', reason, code: end.cause };

@@ -72,7 +72,8 @@ describe('hangup causes', () => {
     expect(hangupOutcome({ cause: 'NO_ANSWER', answered: false, billsec: 0 })).toMatchObject({ kind: 'failed', retryable: true });
     expect(hangupOutcome({ cause: 'CALL_REJECTED', answered: false, billsec: 0 })).toMatchObject({ kind: 'failed', retryable: false, state: 'rejected' });
     expect(hangupOutcome({ cause: 'UNALLOCATED_NUMBER', answered: false, billsec: 0 })).toMatchObject({ kind: 'failed', retryable: false, state: 'invalid' });
-    expect(hangupOutcome({ cause: 'NORMAL_CLEARING', answered: false, billsec: 0 })).toMatchObject({ kind: 'failed', retryable: true, reason: 'cleared before it was answered' });
+    // Over SIP a callee who declined (4xx/6xx with Reason: Q.850;cause=16): never rung again.
+    expect(hangupOutcome({ cause: 'NORMAL_CLEARING', answered: false, billsec: 0 })).toMatchObject({ kind: 'failed', retryable: false, state: 'rejected', reason: 'cleared before it was answered' });
   });
 
   it('reads what FreeSWITCH kept of a call (its api_hangup_hook, expanded), and nothing else', () => {

@@ -4,14 +4,42 @@
 // and variable names (CHANNEL_CREATE, CHANNEL_PROGRESS, CHANNEL_ANSWER, CHANNEL_EXECUTE(_COMPLETE),
 // DTMF, CHANNEL_HANGUP, CHANNEL_HANGUP_COMPLETE with Hangup-Cause, variable_billsec…), mod_spandsp's
 // txfax (fax_* variables, spandsp::txfaxnegociateresult / txfaxresult, T.38 per the channel and the
-// far end), api_hangup_hook with mod_hash, and `fsctl shutdown`. Each name and value was checked in
-// FreeSWITCH 1.10's and spandsp's sources (mod_event_socket, mod_commands, mod_dptools, mod_spandsp,
-// mod_hash, switch_core, switch_channel). What each call does is scripted by its destination number.
+// far end), api_hangup_hook with mod_hash, mod_loopback's handling of the far leg's end, and
+// `fsctl shutdown`. What each call does is scripted by its destination number.
+//
+// Names, replies and behaviour checked in signalwire/freeswitch master (cc93a68, 2026-08; mod_loopback.c,
+// switch_core_state_machine.c and mod_hash.c are unchanged since v1.10.12):
+//  - src/mod/event_handlers/mod_event_socket/mod_event_socket.c: the replies (+OK accepted, -ERR invalid,
+//    the disconnect notice texts, +OK event listener enabled, -ERR command not found, +OK bye, +OK Job-UUID,
+//    -ERR invalid session id, -ERR memory error, -ERR no reply, "-ERR <cmd> Command not found!"),
+//    text/event-<format> with Content-Length;
+//  - src/mod/applications/mod_commands/mod_commands.c: uuid_exists, uuid_setvar (value as given),
+//    uuid_getvar (_undef_), uuid_kill (NORMAL_CLEARING unless a cause is named; -ERR No such channel!),
+//    hupall (+OK hangup all channels with cause …), fsctl hupall / shutdown / its -ERR Invalid command,
+//    status, show … as json (row_count, rows);
+//  - src/mod/applications/mod_hash/mod_hash.c: hash insert|select|delete, `<realm>_<key>`, its answers;
+//  - src/mod/applications/mod_dptools/mod_dptools.c: playback's FILE PLAYED / PLAYBACK ERROR, respond
+//    (SWITCH_MESSAGE_INDICATE_RESPOND);
+//  - src/mod/endpoints/mod_loopback/mod_loopback.c: channel_receive_message ignores RESPOND (passed on only
+//    for loopback/app=…), channel_on_hangup hands the far leg's cause to ours;
+//  - src/switch_core_state_machine.c: the dialplan running out hangs up NORMAL_CLEARING; api_hangup_hook
+//    runs in the hangup state after switch_channel_set_timestamps;
+//  - src/switch_channel.c: Unique-ID, Channel-Name, Call-Direction, Channel-Call-UUID, Answer-State,
+//    Hangup-Cause, billsec / billmsec / answer_epoch / end_epoch / duration; src/switch_caller.c:
+//    Caller-Destination-Number; src/switch_event.c: event names, Core-UUID, Event-Sequence,
+//    Event-Date-Timestamp, FreeSWITCH-Hostname; src/switch_ivr_originate.c: originate_disposition;
+//    src/switch_ivr.c: sendmsg's hangup-cause; src/switch_core.c: SYSTEM_SHUTDOWN, SCSC_HUPALL;
+//  - src/mod/applications/mod_spandsp/mod_spandsp.h, mod_spandsp_fax.c: the spandsp::* subclasses, the
+//    fax_* variables and fax-* headers, fax_enable_t38(_request), fax_start_page, the T.38 statuses;
+//  - src/mod/applications/mod_avmd/mod_avmd.c: avmd::beep, Beep-Status DETECTED;
+//  - src/mod/endpoints/mod_sofia/mod_sofia.c: sofia status gateway / profile rescan / killgw answers.
+// And in freeswitch/spandsp master (0c7bceb): T30_TEXT's codes and texts, src/spandsp/t30.h (T30_ERR_* order)
+// and src/t30_logging.c (t30_completion_code_to_str).
 // Plain ESM JavaScript so a benchmark can run it in its own process.
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 
-/** spandsp's t30_completion_code_to_str() for the result codes the tests use (t30.h's T30_ERR_* order). */
+/** spandsp's t30_completion_code_to_str() (t30_logging.c) for the result codes the tests use (t30.h's T30_ERR_* order). */
 const T30_TEXT = {
   0: 'OK',
   2: 'Timed out waiting for initial communication',
@@ -20,6 +48,9 @@ const T30_TEXT = {
   20: 'Received no response to DCS or TCF',
   49: 'The call dropped prematurely',
 };
+
+/** mod_commands' CTL_SYNTAX, which `fsctl` quotes when it does not know the command. */
+const CTL_SYNTAX = '[api_expansion [on|off]|recover|send_sighup|hupall|pause [inbound|outbound]|resume [inbound|outbound]|shutdown [cancel|elegant|asap|now|restart]|uuid_version [4|7]|sps|sps_peak_reset|sync_clock|sync_clock_when_idle|reclaim_mem|max_sessions|min_dtmf_duration [num]|max_dtmf_duration [num]|default_dtmf_duration [num]|min_idle_cpu|loglevel [level]|debug_level [level]|mdns_resolve [enable|disable]]';
 
 const DISCONNECT = 'Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n';
 
@@ -69,7 +100,9 @@ export function parseOriginate(arg) {
  *    keys, machine, refuse: '<app>' (sendmsg answered "-ERR memory error"), t38: 'negotiate' | 'refuse' |
  *    'silent' (the far end's answer to a T.38 re-INVITE; loopback/ is silent), fax: { success, pages,
  *    total, code } (code: spandsp's T.30 result) } or
- *    { cause: 'USER_BUSY' | 'NO_ANSWER' | 'CALL_REJECTED' | 'UNALLOCATED_NUMBER' …, afterMs }.
+ *    { cause: 'USER_BUSY' | 'NO_ANSWER' | 'CALL_REJECTED' | 'UNALLOCATED_NUMBER' …, afterMs } (over
+ *    loopback/ the far dialplan's `hangup <CAUSE>`, passed through) or, over loopback/ only,
+ *    { respond: 486, afterMs } (the far dialplan's `respond 486`, which loopback ignores: NORMAL_CLEARING).
  *  - apiAnswer(command, args) → a body to answer an api with instead (e.g. "-ERR no reply\n").
  *    Default by the number's last three digits: 002 busy, 003 no answer, 004 rejected, 005 unallocated,
  *    006 answering machine, else answered.
@@ -89,6 +122,12 @@ export class EslPeer {
     /** sendmsg commands answered -ERR. */
     this.refused = [];
     this.authFailures = 0;
+    /** @type {Map<string, string>} mod_hash's entries as `hash select` finds them: `<realm>_<key>` → value. */
+    this.hashes = new Map();
+    /** @type {string[]} The arguments of every `api sofia …`, in order. */
+    this.sofia = [];
+    /** @type {Set<string>} The sofia gateways loaded. */
+    this.gateways = new Set();
     this.server = net.createServer((s) => this.onClient(s));
     this.seq = 1;
   }
@@ -198,7 +237,6 @@ export class EslPeer {
       case 'hash': {
         // mod_hash's api: insert|select|delete/<realm>/<key>[/<value>], kept in memory by FreeSWITCH.
         const [op, realm, key, ...rest] = args.trim().split('/');
-        this.hashes ??= new Map();
         const k = `${realm}_${key}`;
         if (op === 'insert' && rest.length) return this.hashes.set(k, rest.join('/')), '+OK\n';
         if (op === 'select') return this.hashes.get(k) ?? '';
@@ -214,9 +252,8 @@ export class EslPeer {
       }
       case 'sofia': {
         // sofia status gateway <name> | sofia profile <p> rescan | sofia profile <p> killgw <name>
-        this.sofia = [...(this.sofia ?? []), args];
+        this.sofia.push(args);
         const [what, a, b, c] = args.trim().split(/\s+/);
-        this.gateways ??= new Set();
         if (what === 'status' && a === 'gateway') return this.gateways.has(b) ? `Name    \t${b}\nState   \tREGED\n` : 'Invalid Gateway!\n';
         if (what === 'profile' && b === 'rescan') {
           for (const g of this.opts.gatewaysOnRescan?.() ?? []) this.gateways.add(g);
@@ -227,24 +264,28 @@ export class EslPeer {
       }
       case 'fsctl': {
         // mod_commands answers "+OK" and the core then shuts down (switch_core_destroy).
-        const [what, how] = args.trim().split(/\s+/);
+        const [what] = args.trim().split(/\s+/);
         if (what === 'shutdown') {
           setImmediate(() => void this.shutdown());
           return '+OK\n';
         }
+        // SCSC_HUPALL hangs every call up with MANAGER_REQUEST; fsctl takes no cause.
         if (what === 'hupall') {
-          this.hangupAll(how || 'MANAGER_REQUEST');
+          this.hangupAll('MANAGER_REQUEST');
           return '+OK\n';
         }
-        return '-ERR INVALID COMMAND\n';
+        return `-ERR Invalid command\nUSAGE: fsctl ${CTL_SYNTAX}\n`;
       }
-      case 'hupall':
-        this.hangupAll(args.trim().split(/\s+/)[0] || 'MANAGER_REQUEST');
-        return '+OK\n';
+      case 'hupall': {
+        // mod_commands' hupall_api_function: the cause named, MANAGER_REQUEST when none (the peer takes any name).
+        const cause = args.trim().split(/\s+/)[0] || 'MANAGER_REQUEST';
+        this.hangupAll(cause);
+        return `+OK hangup all channels with cause ${cause}\n`;
+      }
       case 'echo':
         return args;
       case 'status':
-        return `UP 0 years, 0 days\nFreeSWITCH (Version 1.10.12-release) is ready\n${this.channels.size} session(s)\n`;
+        return `UP 0 years, 0 days, 0 hours, 0 minutes, 1 second, 0 milliseconds, 0 microseconds\nFreeSWITCH (Version 1.10.12-release 64bit) is ready\n${this.originated ?? 0} session(s) since startup\n${this.channels.size} session(s) - peak ${this.channels.size}, last 5min ${this.channels.size} \n`;
       case 'show':
         return JSON.stringify({ row_count: this.channels.size, rows: [...this.channels.keys()].map((uuid) => ({ uuid })) });
       default:
@@ -305,10 +346,19 @@ export class EslPeer {
       this.emit('BACKGROUND_JOB', { 'Job-UUID': jobUuid, 'Job-Command': 'originate', 'Job-Command-Arg': args }, body);
     };
     // A call that never came up ends its originate with "-ERR <cause>" (after its hangup events).
+    if (plan.respond !== undefined) {
+      // The far dialplan's `respond <code>` (mod_dptools sends SWITCH_MESSAGE_INDICATE_RESPOND). mod_loopback's
+      // channel_receive_message has no case for it and passes it on only for loopback/app=… (TFLAG_RUNNING_APP),
+      // so it does nothing; the dialplan runs out (switch_core_standard_on_execute: NORMAL_CLEARING) and
+      // channel_on_hangup hangs our leg up with that cause.
+      if (!endpoint.startsWith('loopback/')) throw new Error('the peer models respond over loopback/ only; give a SIP far end its cause');
+      ch.timers.push(setTimeout(() => this.hangup(ch, 'NORMAL_CLEARING'), plan.afterMs ?? 5));
+      return;
+    }
     if (plan.cause) {
-      // Over loopback/ the far leg's cause does not reach ours: `respond 486` there ends as NORMAL_CLEARING.
-      const cause = endpoint.startsWith('loopback/') ? 'NORMAL_CLEARING' : plan.cause;
-      ch.timers.push(setTimeout(() => this.hangup(ch, cause), plan.afterMs ?? 5));
+      // Over SIP the far end's answer as sofia maps it; over loopback/ the far dialplan's `hangup <CAUSE>`,
+      // which mod_loopback's channel_on_hangup passes on to our leg as it is.
+      ch.timers.push(setTimeout(() => this.hangup(ch, plan.cause), plan.afterMs ?? 5));
       return;
     }
     // 180 Ringing: switch_channel_mark_ring_ready() fires CHANNEL_PROGRESS.
@@ -483,6 +533,7 @@ export class EslPeer {
       c.socket.end();
     }
     this.down = true;
+    this.hashes.clear(); // mod_hash keeps its entries in memory only: the process that restarts has none
     await new Promise((r) => this.server.close(() => r()));
   }
 

@@ -89,6 +89,12 @@ export class FreeswitchGateway implements Gateway {
   private reserved = 0;
   private clearReserved: NodeJS.Immediate | null = null;
   private readonly t38: T38Mode;
+  /**
+   * Answered calls we ended before their CHANNEL_HANGUP_COMPLETE (a refused step): their api_hangup_hook
+   * still runs and stores the call's end with mod_hash, deleted when that event comes (or, if the socket
+   * was lost meanwhile, by the reconcile), else it stays in FreeSWITCH's memory for ever.
+   */
+  private readonly unswept = new Set<string>();
   /** When the event socket was lost: calls that ended meanwhile are billed no further, lacking FreeSWITCH's word. */
   private lostAt: number | null = null;
 
@@ -220,7 +226,10 @@ export class FreeswitchGateway implements Gateway {
       return;
     }
     const call = this.calls.get(e.get('Unique-ID') ?? '');
-    if (!call) return;
+    if (!call) {
+      if (e.name === 'CHANNEL_HANGUP_COMPLETE') this.sweep(e.get('Unique-ID') ?? '');
+      return;
+    }
     switch (e.name) {
       case 'CHANNEL_PROGRESS':
       case 'CHANNEL_PROGRESS_MEDIA':
@@ -363,6 +372,7 @@ export class FreeswitchGateway implements Gateway {
   private stepFailed(call: Call, app: string, err: Error): void {
     if (!(err instanceof EslError) || err.code !== 'refused' || call.ended) return;
     this.log.warn({ uuid: call.uuid, app, reply: err.message }, 'FreeSWITCH refused a call step; ending the call');
+    if (call.answeredAt) this.unswept.add(call.uuid);
     void this.link.api('uuid_kill', `${call.uuid} NORMAL_TEMPORARY_FAILURE`).catch(() => undefined);
     this.end(call, { kind: 'failed', retryable: true, reason: `FreeSWITCH refused ${app}: ${err.message}`, code: 'sendmsg' });
   }
@@ -377,6 +387,12 @@ export class FreeswitchGateway implements Gateway {
       void this.link.api('uuid_kill', `${call.uuid} RECOVERY_ON_TIMER_EXPIRE`).catch(() => undefined);
     }, this.settings.fax_negotiation_timeout_s * 1000);
     fax.timer.unref();
+  }
+
+  /** The mod_hash entry of a call we no longer follow, deleted once its hangup hook has run. */
+  private sweep(uuid: string): void {
+    if (!this.unswept.delete(uuid)) return;
+    void this.link.api('hash', `delete/${HANGUP_REALM}/${uuid}`).catch(() => undefined);
   }
 
   private cost(billsec: number): number {
@@ -442,8 +458,10 @@ export class FreeswitchGateway implements Gateway {
         await this.link.api('uuid_kill', `${a.peerId} NORMAL_CLEARING`).catch(() => undefined);
       } else if (answered) {
         const kept = await this.keptEnd(a.peerId);
-        const billed = kept ? { cost: this.cost(kept.billsec), call: { duration: kept.billsec, keypress: null, voicemail: false } } : {};
-        const outcome: Outcome = kept?.fax ? this.faxOutcome(keptFax(kept.fax), kept.billsec, 0) : { kind: 'receipt', status: 'delivered', code: kept?.cause ?? 'UNKNOWN', text: 'the call ended while the daemon was down', ...billed };
+        // The previous run stopped running the call's plan, so an end by our own switch cut it short.
+        const outcome: Outcome = kept?.fax
+          ? this.faxOutcome(keptFax(kept.fax), kept.billsec, 0)
+          : this.goneOutcome(kept, kept?.billsec ?? null, true, 'the call ended while the daemon was down', { keypress: null, voicemail: false });
         this.sink.report({ attemptId: a.attemptId, at: Date.now(), outcome });
       } else {
         // Placed but never seen answered, and gone: whether anyone heard it is unknown; the policy retries.
@@ -453,6 +471,18 @@ export class FreeswitchGateway implements Gateway {
   }
 
   private reconcileTimer: NodeJS.Timeout | null = null;
+  /** Reconciles in a row FreeSWITCH could not answer for every call. */
+  private reconcileFailures = 0;
+
+  /**
+   * An answered call that ended while nobody listened, by the cause FreeSWITCH kept (hangupOutcome: one cut
+   * short by our own switch is retried); delivered with `text` and `billsec` (null: FreeSWITCH kept none).
+   */
+  private goneOutcome(kept: KeptCallEnd | null, billsec: number | null, cutShort: boolean, text: string, heard: { keypress: string | null; voicemail: boolean }): Outcome {
+    const outcome = hangupOutcome({ cause: kept?.cause ?? 'UNKNOWN', answered: true, billsec: billsec ?? 0, cutShort });
+    if (outcome.kind !== 'receipt') return outcome;
+    return { ...outcome, text, ...(billsec !== null ? { cost: this.cost(billsec), call: { duration: billsec, ...heard } } : {}) };
+  }
 
   /** The end FreeSWITCH kept of a call whose channel is gone (its api_hangup_hook), read once. */
   private async keptEnd(uuid: string): Promise<KeptCallEnd | null> {
@@ -471,6 +501,10 @@ export class FreeswitchGateway implements Gateway {
    */
   private async reconcile(): Promise<void> {
     let unchecked = 0;
+    for (const uuid of [...this.unswept]) {
+      const exists = await this.link.api('uuid_exists', uuid).then((r) => r.trim(), () => '');
+      if (exists === 'false') this.sweep(uuid);
+    }
     for (const call of [...this.calls.values()]) {
       if (call.ended) continue;
       let exists: string;
@@ -493,18 +527,27 @@ export class FreeswitchGateway implements Gateway {
         this.end(call, this.faxOutcome(call.fax.result ?? (kept?.fax ? keptFax(kept.fax) : null), billsec, call.fax.startPage));
         continue;
       }
+      const cutShort = call.steps.length > 0 || (call.running !== null && call.runningApp !== 'hangup');
       this.end(call, call.answeredAt
-        ? { kind: 'receipt', status: 'delivered', code: kept?.cause ?? 'UNKNOWN', text: 'the call ended while the event socket was down', cost: this.cost(billsec), call: { duration: billsec, keypress: call.keypress, voicemail: call.voicemail } }
+        ? this.goneOutcome(kept, billsec, cutShort, 'the call ended while the event socket was down', { keypress: call.keypress, voicemail: call.voicemail })
         : { kind: 'failed', retryable: true, reason: 'the call ended while the event socket was down', code: 'esl_down' });
     }
-    if (unchecked === 0) this.lostAt = null;
-    if (unchecked > 0 && !this.reconcileTimer) {
-      this.log.warn({ unchecked }, 'could not check calls after the event socket came back; trying again');
-      this.reconcileTimer = setTimeout(() => {
-        this.reconcileTimer = null;
-        if (this.link.up) void this.reconcile();
-      }, this.settings.reconnect_min_ms);
-      this.reconcileTimer.unref();
+    if (unchecked === 0) {
+      this.lostAt = null;
+      if (this.reconcileFailures > 0) this.log.info({ tries: this.reconcileFailures + 1 }, 'checked the calls after the event socket came back');
+      this.reconcileFailures = 0;
+      return;
     }
+    if (this.reconcileTimer) return;
+    // Said once at warn; a FreeSWITCH that keeps failing is asked again ever more slowly, quietly.
+    this.reconcileFailures++;
+    const delay = Math.min(this.settings.reconnect_max_ms, this.settings.reconnect_min_ms * 2 ** (this.reconcileFailures - 1));
+    const say = this.reconcileFailures === 1 ? this.log.warn.bind(this.log) : this.log.debug.bind(this.log);
+    say({ unchecked, tries: this.reconcileFailures, retryInMs: delay }, 'could not check calls after the event socket came back; trying again');
+    this.reconcileTimer = setTimeout(() => {
+      this.reconcileTimer = null;
+      if (this.link.up) void this.reconcile();
+    }, delay);
+    this.reconcileTimer.unref();
   }
 }

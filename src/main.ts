@@ -54,6 +54,13 @@ import { ictcoreFace } from './api/ictcore/index.js';
 import { Tokens } from './api/ictcore/token.js';
 import { PermissionStore } from './store/permissions.js';
 import { ContactStore } from './store/contacts.js';
+import { MessageStore } from './store/messages.js';
+import { programStore } from './store/programs.js';
+import { AccountStore } from './store/accounts.js';
+import { campaignStore } from './store/campaigns.js';
+import { TransmissionStore } from './store/transmissions.js';
+import { ScheduleStore } from './store/schedules.js';
+import { Schedules } from './spool/schedules.js';
 import { SessionStore } from './store/sessions.js';
 import { CompanyStore } from './store/companies.js';
 import { VerificationStore } from './store/verification.js';
@@ -238,6 +245,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     const storage = storageState(config.data_dir, minFree).state;
     return { status: storage === 'ok' ? 'ok' : 'degraded', storage, in_flight: dispatcher.inFlightCount, providers: pool.gateways().map((g) => ({ id: g.providerId, up: g.isUp() })) };
   });
+  // ICTCore's tasks: armed from SQLite once the server listens (when that face is on), stopped first at stop.
+  const schedules = new Schedules(new ScheduleStore(db), log.child({ part: 'schedules' }), () => clock.now());
   const onJobCreated = (jobId: number, userId: number, channel: Channel, total: number) => {
     bus.emit({ type: 'job.created', at: clock.now(), userId, jobId, channel, total });
     preparer.add(jobId);
@@ -315,7 +324,16 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   if (config.ictcore.enabled) {
     await app.register(ictcoreFace, {
       prefix: config.ictcore.base_path === '/' ? '' : config.ictcore.base_path,
-      db,
+      stores: {
+        contacts: new ContactStore(db),
+        messages: new MessageStore(db),
+        programs: programStore(db),
+        accounts: new AccountStore(db),
+        campaigns: campaignStore(db),
+        transmissions: new TransmissionStore(db),
+        providers: new ProviderStore(db),
+      },
+      schedules,
       users,
       permissions,
       jobs: new JobStore(db),
@@ -364,6 +382,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   dispatcher.start(gateways.flatMap((gw, i) => (gw.adopt ? leftOpen[i]!.filter((a) => a.state === 'sending').map((a) => a.attemptId) : [])));
   preparer.start();
   outbox.start();
+  if (config.ictcore.enabled) schedules.start();
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
@@ -371,6 +390,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       log.info('stopping: no new work is taken');
       const grace = config.shutdown.grace_seconds * 1000;
       live.close();
+      schedules.stop();
       await app.close();
       await logins.close();
       await preparer.stop();

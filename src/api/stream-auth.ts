@@ -3,7 +3,7 @@ import type { UserRow, UserStore } from '../store/users.js';
 import type { StreamLogin } from '../events/live.js';
 import { passwordVersion } from '../core/passwords.js';
 import type { BasicAuth } from './auth.js';
-import type { Tokens } from './ictcore/token.js';
+import { bearerToken, type Tokens } from './ictcore/token.js';
 
 /** A user's credentials version as the live stream compares it: changes with the password; null when gone or disabled. */
 export const streamCredentials = (users: UserStore) => (userId: number): string | null => {
@@ -16,8 +16,9 @@ export function streamLogin(auth: BasicAuth, tokens: Tokens, trustProxy: boolean
   const ok = (u: UserRow): StreamLogin => ({ kind: 'ok', user: { id: u.id, role: u.role, credentials: passwordVersion(u.password_hash) } });
   return async (req) => {
     const h = req.headers.authorization;
-    if (h && /^bearer\s+/i.test(h)) {
-      const u = tokens.user(h.replace(/^bearer\s+/i, '').trim());
+    const bearer = bearerToken(h);
+    if (bearer !== null) {
+      const u = tokens.user(bearer);
       return u ? ok(u) : { kind: 'refused' };
     }
     // The client's address as Fastify reads it for the faces (behind a trusted proxy: the first forwarded hop).

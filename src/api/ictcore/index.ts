@@ -14,6 +14,7 @@ import { CampaignRuns, campaignRoutes } from './campaigns.js';
 import { userRoutes } from './users.js';
 import { providerRoutes } from './providers.js';
 import { guardInput } from '../input.js';
+import { bearerToken } from './token.js';
 import { storageRefusal } from '../storage.js';
 
 export type { IctcoreDeps, IctcoreStores } from './context.js';
@@ -53,8 +54,8 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
 
   const tokenOf = (req: FastifyRequest): string | null => {
     for (const h of [req.headers.authorization, req.headers.authentication]) {
-      const v = Array.isArray(h) ? h[0] : h;
-      if (v && /^bearer\s+/i.test(v)) return v.replace(/^bearer\s+/i, '').trim();
+      const token = bearerToken(h);
+      if (token !== null) return token;
     }
     return null;
   };

@@ -36,23 +36,32 @@ import { freeswitchSettingsSchema, leaseProblem } from './gateways/freeswitch/se
 import { defaultGatewayDir, gatewayDirProblem } from './gateways/freeswitch/trunk-dir.js';
 import { providerHostProblem } from './net/provider-hosts.js';
 import { TtsRenderer } from './media/tts.js';
-import { convertAudio, fileBytes, prepareAudio } from './media/audio.js';
+import { convertAudio, prepareAudio } from './media/audio.js';
 import { prepareFax } from './media/fax.js';
+import { readFaxDocuments } from './media/fax-documents.js';
 import { OfficeConverter } from './media/office.js';
-import { MediaRefused } from './media/refused.js';
 import { trustProxyOf } from './api/trust-proxy.js';
 import { buildServer } from './api/server.js';
+import { gatewayRoutes } from './api/gateway-routes.js';
 import { BasicAuth } from './api/auth.js';
 import { Logins } from './api/login-limiter.js';
 import { streamCredentials, streamLogin } from './api/stream-auth.js';
 import { welcorpFace } from './api/welcorp/index.js';
 import { welcorpCallbacks } from './api/welcorp/callbacks.js';
+import { redactFinishedTwoFactor } from './api/welcorp/two-factor-redaction.js';
 import { retarusFace } from './api/retarus/index.js';
 import { ucontactFace } from './api/ucontact/index.js';
 import { ictcoreFace } from './api/ictcore/index.js';
 import { Tokens } from './api/ictcore/token.js';
 import { PermissionStore } from './store/permissions.js';
 import { ContactStore } from './store/contacts.js';
+import { MessageStore } from './store/messages.js';
+import { programStore } from './store/programs.js';
+import { AccountStore } from './store/accounts.js';
+import { campaignStore } from './store/campaigns.js';
+import { TransmissionStore } from './store/transmissions.js';
+import { ScheduleStore } from './store/schedules.js';
+import { Schedules } from './spool/schedules.js';
 import { SessionStore } from './store/sessions.js';
 import { CompanyStore } from './store/companies.js';
 import { VerificationStore } from './store/verification.js';
@@ -167,17 +176,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     (e) => e.type === 'job.finished' && log.info({ jobId: e.jobId, succeeded: e.succeeded, failed: e.failed }, 'job finished'),
     (type) => type === 'job.finished',
   );
-  // A 2FA message's text holds its code: once the message is final, only the template stays stored.
-  const jobStore = new JobStore(db);
-  bus.on(
-    (e) => {
-      if (e.type !== 'job.finished') return;
-      const job = jobStore.get(e.jobId);
-      const options = job ? (JSON.parse(job.options) as Record<string, unknown>) : {};
-      if (options.two_factor === true) jobStore.setContent(e.jobId, { messages: [String(options.template ?? '')] });
-    },
-    (type) => type === 'job.finished',
-  );
+  redactFinishedTwoFactor(bus, new JobStore(db));
   recorder.onFlushed = () => {
     dispatcher.wake();
     outbox.wake();
@@ -249,6 +248,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     const storage = storageState(config.data_dir, minFree).state;
     return { status: storage === 'ok' ? 'ok' : 'degraded', storage, in_flight: dispatcher.inFlightCount, providers: pool.gateways().map((g) => ({ id: g.providerId, up: g.isUp() })) };
   });
+  // ICTCore's tasks: armed from SQLite once the server listens (when that face is on), stopped first at stop.
+  const schedules = new Schedules(new ScheduleStore(db), log.child({ part: 'schedules' }), () => clock.now());
   const onJobCreated = (jobId: number, userId: number, channel: Channel, total: number) => {
     bus.emit({ type: 'job.created', at: clock.now(), userId, jobId, channel, total });
     preparer.add(jobId);
@@ -263,20 +264,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     jobs: new JobStore(db),
     users,
     companies: new CompanyStore(db),
-    prepareFax: async (files, fine) => {
-      const limits = { maxBytes: 20 * 1024 * 1024, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) };
-      const inputs = [];
-      let total = 0;
-      for (const f of files) {
-        const bytes = await fileBytes(f, limits).catch((err: Error) => {
-          throw err instanceof MediaRefused ? new MediaRefused(`"${f.name.slice(0, 100)}": ${err.message}`) : err;
-        });
-        total += bytes.length;
-        if (total > limits.maxBytes) throw new MediaRefused('the documents are larger than 20 MB together');
-        inputs.push({ name: f.name, bytes });
-      }
-      return prepareFax(inputs, join(config.data_dir, 'media', 'fax'), { fine, office });
-    },
+    prepareFax: async (files, fine) =>
+      prepareFax(await readFaxDocuments(files, { maxMb: config.media.max_fax_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) }), join(config.data_dir, 'media', 'fax'), { fine, office }),
     prepareAudio: (file) =>
       prepareAudio(file, join(config.data_dir, 'media', 'audio'), {
         maxBytes: Math.round(config.media.max_audio_mb * 1024 * 1024),
@@ -338,7 +327,16 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   if (config.ictcore.enabled) {
     await app.register(ictcoreFace, {
       prefix: config.ictcore.base_path === '/' ? '' : config.ictcore.base_path,
-      db,
+      stores: {
+        contacts: new ContactStore(db),
+        messages: new MessageStore(db),
+        programs: programStore(db),
+        accounts: new AccountStore(db),
+        campaigns: campaignStore(db),
+        transmissions: new TransmissionStore(db),
+        providers: new ProviderStore(db),
+      },
+      schedules,
       users,
       permissions,
       jobs: new JobStore(db),
@@ -372,20 +370,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       onJobCreated,
     });
   }
-  // Peers' callbacks (Kannel's DLRs and MO), answered once what they report is stored. One route looks
-  // the path up among the live gateways, so a provider added or changed at run time is served too.
-  app.route({
-    method: ['GET', 'POST'],
-    url: '/gateways/*',
-    handler: async (req, reply) => {
-      const raw = req.raw.url ?? '';
-      const path = raw.split('?')[0]!;
-      const route = pool.gateways().flatMap((g) => g.routes ?? []).find((r) => r.path === path && r.method === req.method);
-      if (!route) return reply.code(404).type('text/plain').send('no such gateway route');
-      const answer = await route.handle(raw.includes('?') ? raw.slice(raw.indexOf('?') + 1) : '');
-      return reply.code(answer.status).type('text/plain').send(answer.body);
-    },
-  });
+  gatewayRoutes(app, () => pool.gateways().flatMap((g) => g.routes ?? []));
   const address = await app.listen({ host: config.http.host, port: config.http.port });
   const url = address.replace('0.0.0.0', '127.0.0.1');
   baseUrl = url;
@@ -400,6 +385,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   dispatcher.start(gateways.flatMap((gw, i) => (gw.adopt ? leftOpen[i]!.filter((a) => a.state === 'sending').map((a) => a.attemptId) : [])));
   preparer.start();
   outbox.start();
+  if (config.ictcore.enabled) schedules.start();
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
@@ -407,6 +393,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       log.info('stopping: no new work is taken');
       const grace = config.shutdown.grace_seconds * 1000;
       live.close();
+      schedules.stop();
       await app.close();
       await logins.close();
       await preparer.stop();

@@ -3,7 +3,7 @@ import type { UserRow, UserStore } from '../store/users.js';
 import type { StreamLogin } from '../events/live.js';
 import { passwordVersion } from '../core/passwords.js';
 import type { BasicAuth } from './auth.js';
-import type { Tokens } from './ictcore/token.js';
+import { bearerToken, type Tokens } from './ictcore/token.js';
 import { clientAddress, type TrustProxy } from './trust-proxy.js';
 
 /** What an open stream was granted on: the password and the role (what it may see); a change of either ends it. */
@@ -20,8 +20,9 @@ export function streamLogin(auth: BasicAuth, tokens: Tokens, trust: TrustProxy |
   const ok = (u: UserRow): StreamLogin => ({ kind: 'ok', user: { id: u.id, role: u.role, credentials: grantOf(u) } });
   return async (req) => {
     const h = req.headers.authorization;
-    if (h && /^bearer\s+/i.test(h)) {
-      const u = tokens.user(h.replace(/^bearer\s+/i, '').trim());
+    const bearer = bearerToken(h);
+    if (bearer !== null) {
+      const u = tokens.user(bearer);
       return u ? ok(u) : { kind: 'refused' };
     }
     // The client's address by the same trust decision as Fastify's req.ip for the faces.

@@ -115,6 +115,8 @@ export const configSchema = z.strictObject({
       /** Largest audio file a job may bring (url or base64). */
       max_audio_mb: z.number().min(0.1).max(100).default(10),
       max_audio_seconds: z.number().int().min(1).max(3600).default(300),
+      /** Largest fax document a job may bring (url or base64), and all of its documents together. */
+      max_fax_mb: z.number().min(0.1).max(500).default(20),
       fetch_timeout_ms: z.number().int().min(100).default(15_000),
       /** Host names, IPs or CIDRs that audio URLs may reach although private or loopback. */
       allow_private: z.array(z.string()).default([]),

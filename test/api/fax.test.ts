@@ -54,6 +54,20 @@ describe.skipIf(!hasGs)('fax jobs on the v1 API', () => {
     expect(d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 0 });
   });
 
+  it('refuses documents over media.max_fax_mb, each and all of a job\'s together, storing no job', async () => {
+    d = await testDaemon({ media: { max_fax_mb: 0.1 } });
+    const u = d.addUser('f', 'user');
+    const text = (kb: number) => Buffer.alloc(kb * 1024, 'fax notes\n').toString('base64');
+    const job = (files: unknown) => ({ job_type: 'fax', files, recipients: [{ destination: '+61491570156' }] });
+    const together = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: job([{ name: 'a.txt', base64content: text(60) }, { name: 'b.txt', base64content: text(60) }]) });
+    expect(together.status).toBe(422);
+    expect(together.json.errors).toMatch(/the documents are larger than 0\.1 MB together/);
+    const one = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: job([{ name: 'big.txt', base64content: text(120) }]) });
+    expect(one.status).toBe(422);
+    expect(one.json.errors).toMatch(/"big\.txt": larger than 104858 bytes/);
+    expect(d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 0 });
+  });
+
   it.skipIf(!hasOffice)('takes office documents (LibreOffice listener) with the others, and refuses a password-protected one', async () => {
     d = await testDaemon();
     const u = d.addUser('f', 'user');

@@ -1,56 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Ctx } from './context.js';
-import type { Db } from '../../store/db.js';
-import { OwnedRows, type Row } from '../../store/owned.js';
+import type { Row } from '../../store/owned.js';
+import { accountOwner, type AccountStore } from '../../store/accounts.js';
 import { crudRoutes } from './crud.js';
 import { flag, idParam, jsonString, parseBody, requiredText, seconds, text } from './fields.js';
 import { ApiError } from '../errors.js';
 import { plausibleNumber } from '../../core/numbers.js';
-
-/** Sending identities (ICTCore accounts): a DID or caller id, an e-mail address; with settings and programs. */
-export class AccountStore {
-  readonly rows: OwnedRows;
-  constructor(private readonly db: Db) {
-    // An account set free (no user) stays visible to whoever made it.
-    this.rows = new OwnedRows(db, { table: 'accounts', columns: ['type', 'username', 'password_hash', 'pin_hash', 'first_name', 'last_name', 'phone', 'email', 'address', 'active', 'created_by', 'user_id'], owner: 'COALESCE(user_id, created_by)' });
-  }
-  programs(accountId: number): number[] {
-    return (this.db.prepare('SELECT program_id FROM account_programs WHERE account_id = ? ORDER BY program_id').all(accountId) as { program_id: number }[]).map((r) => r.program_id);
-  }
-  subscribe(accountId: number, programId: number): void {
-    this.db.prepare('INSERT OR IGNORE INTO account_programs (account_id, program_id) VALUES (?, ?)').run(accountId, programId);
-  }
-  unsubscribe(accountId: number, programId?: number): number {
-    return programId === undefined
-      ? this.db.prepare('DELETE FROM account_programs WHERE account_id = ?').run(accountId).changes
-      : this.db.prepare('DELETE FROM account_programs WHERE account_id = ? AND program_id = ?').run(accountId, programId).changes;
-  }
-  setting(accountId: number, name: string): string | null | undefined {
-    const r = this.db.prepare('SELECT value FROM account_settings WHERE account_id = ? AND name = ?').get(accountId, name) as { value: string | null } | undefined;
-    return r?.value;
-  }
-  setSetting(accountId: number, name: string, value: string | null): void {
-    this.db.prepare('INSERT INTO account_settings (account_id, name, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value').run(accountId, name, value);
-  }
-  deleteSetting(accountId: number, name: string): boolean {
-    return this.db.prepare('DELETE FROM account_settings WHERE account_id = ? AND name = ?').run(accountId, name).changes === 1;
-  }
-  /** The account `req`'s user may use (its own, or one it made and set free), else 404. */
-  owned(ctx: Ctx, req: FastifyRequest, id: number): Row {
-    return ctx.own(req, this.rows.get(id), `account ${id}`, accountOwner);
-  }
-  usernameTaken(username: string, except: number | null): boolean {
-    return this.db.prepare('SELECT 1 FROM accounts WHERE username = ? AND id IS NOT ?').get(username, except) !== undefined;
-  }
-  delete(id: number): boolean {
-    return this.db.transaction(() => {
-      this.db.prepare('DELETE FROM account_settings WHERE account_id = ?').run(id);
-      this.db.prepare('DELETE FROM account_programs WHERE account_id = ?').run(id);
-      return this.rows.delete(id);
-    })();
-  }
-}
 
 const phone = z
   .union([z.string(), z.number()])
@@ -84,8 +40,8 @@ const toColumns = (b: z.infer<typeof accountPatch>): Record<string, string | num
   } as Record<string, string | number | null>;
 };
 
-/** An account set free (no user) belongs to whoever made it. */
-export const accountOwner = (r: Row): number => (r.user_id as number | null) ?? (r.created_by as number);
+/** The account `req`'s user may use (its own, or one it made and set free), else 404. */
+export const ownedAccount = (ctx: Ctx, req: FastifyRequest, store: AccountStore, id: number): Row => ctx.own(req, store.rows.get(id), `account ${id}`, accountOwner);
 
 export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStore, programOwned: (req: FastifyRequest, id: number) => void): void {
   const present = (r: Row) => ({

@@ -1,14 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Ctx } from './context.js';
-import type { Db } from '../../store/db.js';
 import type { ContactStore } from '../../store/contacts.js';
 import type { UserRow } from '../../store/users.js';
-import type { AccountStore } from './accounts.js';
-import type { MessageStore } from './messages.js';
-import type { ScheduleStore } from './schedules.js';
+import type { AccountStore } from '../../store/accounts.js';
+import type { MessageStore } from '../../store/messages.js';
+import type { Schedules } from '../../spool/schedules.js';
 import type { TransmissionStore } from '../../store/transmissions.js';
-import { OwnedRows, type Row } from '../../store/owned.js';
+import type { OwnedRows, Row } from '../../store/owned.js';
+import { pacedDueAt } from '../../spool/pacing.js';
+import { ownedAccount } from './accounts.js';
 import { parseSchedule } from '../../core/schedule.js';
 import { crudRoutes } from './crud.js';
 import { idParam, positiveInt, seconds } from './fields.js';
@@ -31,7 +32,7 @@ export interface CampaignDeps {
   accounts: AccountStore;
   messages: MessageStore;
   programs: OwnedRows;
-  schedules: ScheduleStore;
+  schedules: Schedules;
   transmissions: TransmissionStore;
 }
 
@@ -41,14 +42,11 @@ export interface CampaignDeps {
  * gone; start again resumes it, spread from then. Once a run has finished, start makes a new run.
  */
 export class CampaignRuns {
-  readonly rows: OwnedRows;
   constructor(
-    db: Db,
+    readonly rows: OwnedRows,
     private readonly ctx: Ctx,
     private readonly deps: CampaignDeps,
-  ) {
-    this.rows = new OwnedRows(db, { table: 'campaigns', columns: ['program_id', 'group_id', 'account_id', 'cpm', 'try_allowed', 'status', 'job_id'] });
-  }
+  ) {}
 
   /** The status, with a finished run read as completed. */
   status(c: Row): string {
@@ -61,11 +59,11 @@ export class CampaignRuns {
 
   start(c: Row): true {
     const now = this.ctx.deps.clock.now();
-    const interval = 60_000 / (c.cpm as number);
+    const dueAt = pacedDueAt(c.cpm as number, now);
     if (c.job_id !== null) {
       const held = this.deps.transmissions.heldOf(c.job_id as number);
       if (held.length) {
-        this.deps.transmissions.release(held, (i) => now + Math.floor(i * interval));
+        this.deps.transmissions.release(held, dueAt);
         this.rows.update(c.id, { status: 'running' }, now);
         this.ctx.deps.wake();
         return true;
@@ -78,7 +76,7 @@ export class CampaignRuns {
     if (!program) throw new ApiError(412, `Data validation failed, for program_id: program ${c.program_id} no longer exists`);
     const { channel, content } = programContent(this.ctx, this.deps.messages, program, owner);
     const account = c.account_id ? this.deps.accounts.rows.get(c.account_id as number) : undefined;
-    const recipients = this.deps.contacts.recipientsOf(c.group_id as number).map((r, i) => ({ ...r, dueAt: now + Math.floor(i * interval) }));
+    const recipients = this.deps.contacts.recipientsOf(c.group_id as number).map((r, i) => ({ ...r, dueAt: dueAt(i) }));
     if (recipients.length === 0) throw new ApiError(412, `Data validation failed, for group_id: group ${c.group_id} has no contacts with a phone number`);
     const jobId = this.ctx.deps.jobs.create(
       {
@@ -122,7 +120,7 @@ export function campaignRoutes(app: FastifyInstance, ctx: Ctx, runs: CampaignRun
   const checkRefs = (req: FastifyRequest, v: Record<string, unknown>) => {
     if (v.program_id !== undefined) ctx.own(req, deps.programs.get(v.program_id as number), `program ${v.program_id}`);
     if (v.group_id !== undefined) ctx.own(req, deps.contacts.groups.get(v.group_id as number), `group ${v.group_id}`);
-    if (v.account_id) deps.accounts.owned(ctx, req, v.account_id as number);
+    if (v.account_id) ownedAccount(ctx, req, deps.accounts, v.account_id as number);
   };
   crudRoutes(app, ctx, {
     path: '/campaigns',

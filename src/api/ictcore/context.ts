@@ -1,20 +1,38 @@
 import type { FastifyRequest } from 'fastify';
-import type { Db } from '../../store/db.js';
 import type { UserRow, UserStore, Scope } from '../../store/users.js';
 import type { PermissionStore } from '../../store/permissions.js';
 import type { JobStore } from '../../store/jobs.js';
 import type { Clock } from '../../core/clock.js';
 import type { Channel } from '../../core/model.js';
 import type { Permission } from '../../core/permissions.js';
-import type { Row } from '../../store/owned.js';
+import type { OwnedRows, Row } from '../../store/owned.js';
+import type { ContactStore } from '../../store/contacts.js';
+import type { MessageStore } from '../../store/messages.js';
+import type { AccountStore } from '../../store/accounts.js';
+import type { TransmissionStore } from '../../store/transmissions.js';
+import type { ProviderStore } from '../../store/providers.js';
+import type { Schedules } from '../../spool/schedules.js';
 import type { Tokens } from './token.js';
 import type { Logins } from '../login-limiter.js';
 import type { AddressPolicy } from '../../net/address-policy.js';
 import { ApiError } from '../errors.js';
 
+/** The tables the ICTCore face reads and writes, each through its store (no face is handed the database). */
+export interface IctcoreStores {
+  contacts: ContactStore;
+  messages: MessageStore;
+  programs: OwnedRows;
+  accounts: AccountStore;
+  campaigns: OwnedRows;
+  transmissions: TransmissionStore;
+  providers: ProviderStore;
+}
+
 /** What the ICTCore face needs from the daemon. */
 export interface IctcoreDeps {
-  db: Db;
+  stores: IctcoreStores;
+  /** Armed and stopped by main; the face adds and cancels schedules and says what they do. */
+  schedules: Schedules;
   users: UserStore;
   permissions: PermissionStore;
   jobs: JobStore;

@@ -4,21 +4,20 @@ import { Ctx, type IctcoreDeps } from './context.js';
 import { ApiError } from '../errors.js';
 import { STATUS_TEXT, parseBody } from './fields.js';
 import { limitedMessage } from '../login-limiter.js';
-import { ContactStore } from '../../store/contacts.js';
 import { contactRoutes } from './contacts.js';
 import { groupRoutes } from './groups.js';
-import { MessageStore, messageRoutes } from './messages.js';
-import { programRoutes, programStore } from './programs.js';
-import { AccountStore, accountRoutes } from './accounts.js';
+import { messageRoutes } from './messages.js';
+import { programRoutes } from './programs.js';
+import { accountRoutes, ownedAccount } from './accounts.js';
 import { transmissionRoutes } from './transmissions.js';
 import { CampaignRuns, campaignRoutes } from './campaigns.js';
-import { ScheduleStore } from './schedules.js';
 import { userRoutes } from './users.js';
 import { providerRoutes } from './providers.js';
 import { guardInput } from '../input.js';
 import { unavailableRefusal } from '../unavailable.js';
+import { bearerToken } from './token.js';
 
-export type { IctcoreDeps } from './context.js';
+export type { IctcoreDeps, IctcoreStores } from './context.js';
 
 const credentials = z.object({
   username: z.union([z.string(), z.number()]).transform(String).optional(),
@@ -55,8 +54,8 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
 
   const tokenOf = (req: FastifyRequest): string | null => {
     for (const h of [req.headers.authorization, req.headers.authentication]) {
-      const v = Array.isArray(h) ? h[0] : h;
-      if (v && /^bearer\s+/i.test(v)) return v.replace(/^bearer\s+/i, '').trim();
+      const token = bearerToken(h);
+      if (token !== null) return token;
     }
     return null;
   };
@@ -103,33 +102,28 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
   app.removeContentTypeParser('text/plain');
   for (const type of ['*', 'text/plain']) app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  const contacts = new ContactStore(deps.db);
-  const messages = new MessageStore(deps.db);
-  const programs = programStore(deps.db);
-  const accounts = new AccountStore(deps.db);
-  const schedules = new ScheduleStore(deps.db, app.log, () => deps.clock.now());
+  const { contacts, messages, programs, accounts } = deps.stores;
+  const schedules = deps.schedules;
   contactRoutes(app, ctx, contacts);
   groupRoutes(app, ctx, contacts);
   messageRoutes(app, ctx, messages);
   const ownProgram = (req: FastifyRequest, id: number) => void ctx.own(req, programs.get(id), `program ${id}`);
-  const ownAccount = (req: FastifyRequest, id: number) => void accounts.owned(ctx, req, id);
+  const ownAccount = (req: FastifyRequest, id: number) => void ownedAccount(ctx, req, accounts, id);
   programRoutes(app, ctx, programs, messages, ownAccount);
   accountRoutes(app, ctx, accounts, ownProgram);
   const transmissions = transmissionRoutes(app, ctx, { contacts, accounts, messages, programs, schedules });
   const campaignDeps = { contacts, accounts, messages, programs, schedules, transmissions: transmissions.store };
-  const campaigns = new CampaignRuns(deps.db, ctx, campaignDeps);
+  const campaigns = new CampaignRuns(deps.stores.campaigns, ctx, campaignDeps);
   campaignRoutes(app, ctx, campaigns, campaignDeps);
   userRoutes(app, ctx);
   providerRoutes(app, ctx);
 
-  // Schedules fire only while the face is up; they are re-armed from SQLite at every start.
-  app.addHook('onReady', async () =>
-    schedules.start(async (target, id, action) => {
-      if (target === 'transmission') return transmissions.send(id, false);
-      const c = campaigns.rows.get(id);
-      if (!c) return;
-      return action === 'start' ? campaigns.start(c) : campaigns.stop(c);
-    }),
-  );
-  app.addHook('onClose', async () => schedules.stop());
+  // What a schedule does, while the face is up (main arms them from SQLite at start and stops them).
+  const unhandle = schedules.handle(async (target, id, action) => {
+    if (target === 'transmission') return transmissions.send(id, false);
+    const c = campaigns.rows.get(id);
+    if (!c) return;
+    return action === 'start' ? campaigns.start(c) : campaigns.stop(c);
+  });
+  app.addHook('onClose', async () => unhandle());
 }

@@ -4,8 +4,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Ctx } from './context.js';
-import type { Db } from '../../store/db.js';
-import { OwnedRows, type Row } from '../../store/owned.js';
+import type { Row } from '../../store/owned.js';
+import type { MessageKind, MessageStore } from '../../store/messages.js';
 import { crudRoutes, type Values } from './crud.js';
 import { idParam, requiredText, seconds, text } from './fields.js';
 import { ApiError } from '../errors.js';
@@ -28,7 +28,7 @@ export interface Media {
 export const mediaOf = (r: Row): Media | null => (typeof r.media === 'string' ? (JSON.parse(r.media) as Media) : null);
 export const dataOf = (r: Row): Record<string, unknown> => JSON.parse((r.data as string | undefined) ?? '{}') as Record<string, unknown>;
 
-type Kind = 'document' | 'recording' | 'template' | 'text';
+type Kind = MessageKind;
 
 /** Content types → the extension the converters know. Anything else is refused (415). */
 const DOCUMENT_TYPES: Record<string, string> = {
@@ -95,14 +95,6 @@ function toColumns(kind: Kind, body: Record<string, unknown>, existing: Row | nu
   }
   out.data = JSON.stringify(data);
   return out;
-}
-
-export class MessageStore {
-  readonly kinds: Record<Kind, OwnedRows>;
-  constructor(db: Db) {
-    const spec = (kind: Kind) => new OwnedRows(db, { table: 'messages', columns: ['name', 'description', 'type', 'data', 'media'], fixed: { kind } });
-    this.kinds = { document: spec('document'), recording: spec('recording'), template: spec('template'), text: spec('text') };
-  }
 }
 
 /** Documents, recordings, templates and texts, with media upload (type checked, converted once) and download. */

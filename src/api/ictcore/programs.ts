@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Ctx } from './context.js';
-import type { Db } from '../../store/db.js';
 import type { UserRow } from '../../store/users.js';
 import type { Channel } from '../../core/model.js';
-import { OwnedRows, type Row } from '../../store/owned.js';
-import { dataOf, mediaOf, type MessageStore } from './messages.js';
+import type { OwnedRows, Row } from '../../store/owned.js';
+import type { MessageStore } from '../../store/messages.js';
+import { dataOf, mediaOf } from './messages.js';
 import { crudRoutes } from './crud.js';
 import { parseBody, positiveInt, requiredText, seconds, text } from './fields.js';
 import { ApiError } from '../errors.js';
@@ -44,8 +44,6 @@ const programBody = z.object({
   content: text(MAX_TTS_CHARS),
   voice: z.string().optional(),
 });
-
-export const programStore = (db: Db) => new OwnedRows(db, { table: 'programs', columns: ['type', 'name', 'parent_id', 'data'] });
 
 export const presentProgram = (r: Row) => ({ program_id: r.id, name: r.name, type: r.type, parent_id: r.parent_id ?? null, ...dataOf(r), created_by: r.user_id, date_created: seconds(r.created_at as number) });
 

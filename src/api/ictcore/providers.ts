@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Ctx } from './context.js';
-import { ProviderStore, type Provider } from '../../store/providers.js';
+import type { Provider } from '../../store/providers.js';
 import { DRIVERS, providerConfigSchema, type ProviderConfig } from '../../config/schema.js';
 import type { Service } from '../../core/model.js';
 import { flag, idParam, listFilter, parseBody, seconds } from './fields.js';
@@ -90,7 +90,7 @@ function toConfig(b: Partial<Body>, base: Provider | null): ProviderConfig {
  * Resellers (agents) manage their own; providers from the config file are managed there.
  */
 export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
-  const store = new ProviderStore(ctx.deps.db);
+  const store = ctx.deps.stores.providers;
   const present = (p: Provider) => ({
     provider_id: p.id,
     name: p.name,

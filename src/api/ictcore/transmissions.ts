@@ -3,17 +3,18 @@ import { z } from 'zod';
 import type { Ctx } from './context.js';
 import type { OwnedRows, Row } from '../../store/owned.js';
 import type { ContactStore } from '../../store/contacts.js';
-import type { AccountStore } from './accounts.js';
-import type { MessageStore } from './messages.js';
-import type { ScheduleStore } from './schedules.js';
+import type { AccountStore } from '../../store/accounts.js';
+import type { MessageStore } from '../../store/messages.js';
+import type { Schedules } from '../../spool/schedules.js';
 import type { UserRow } from '../../store/users.js';
 import { HELD_UNTIL, type NewJob } from '../../core/jobs.js';
 import { isFinal, type Channel, type RecipientState } from '../../core/model.js';
 import { contactProblem, contactRecipient } from '../../core/contact.js';
 import { parseSchedule } from '../../core/schedule.js';
-import { TransmissionStore, type AttemptRow, type TransmissionFilter, type TransmissionRow } from '../../store/transmissions.js';
+import type { TransmissionStore, AttemptRow, TransmissionFilter, TransmissionRow } from '../../store/transmissions.js';
 import { programContent, SERVICE_FLAG } from './programs.js';
 import { presentContact } from './contacts.js';
+import { ownedAccount } from './accounts.js';
 import { idParam, jsonString, listFilter, parseBody, positiveInt, seconds, text } from './fields.js';
 import { ApiError } from '../errors.js';
 import { wholeNumber } from '../input.js';
@@ -59,7 +60,7 @@ export interface TransmissionDeps {
   accounts: AccountStore;
   messages: MessageStore;
   programs: OwnedRows;
-  schedules: ScheduleStore;
+  schedules: Schedules;
 }
 
 /**
@@ -67,7 +68,7 @@ export interface TransmissionDeps {
  * Sending releases the held recipient to the spool and answers with the attempt that took it.
  */
 export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: TransmissionDeps): TransmissionActions {
-  const store = new TransmissionStore(ctx.deps.db);
+  const store = ctx.deps.stores.transmissions;
   const actions = new TransmissionActions(ctx, store);
 
   const present = (t: TransmissionRow, options = JSON.parse(t.options) as Record<string, unknown>) => {
@@ -101,7 +102,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
     const { channel, content } = programContent(ctx, deps.messages, program, user);
     // Everything is checked before anything is stored: bad input changes nothing.
     let sender: string | null = null;
-    if (b.account_id) sender = (deps.accounts.owned(ctx, req, b.account_id).phone as string | null) ?? null;
+    if (b.account_id) sender = (ownedAccount(ctx, req, deps.accounts, b.account_id).phone as string | null) ?? null;
     let contact: Row;
     if (b.contact_id !== undefined) contact = ctx.own(req, deps.contacts.contacts.get(b.contact_id), `contact ${b.contact_id}`);
     else if (b.phone) {

@@ -1,0 +1,18 @@
+import type { EventBus } from '../../events/bus.js';
+import type { JobStore } from '../../store/jobs.js';
+
+/**
+ * A 2FA message's text holds its code (client_verification/sendCode): once the job is final, only the
+ * template stays stored, so the database never keeps a code that has gone out. Returns the unsubscribe.
+ */
+export function redactFinishedTwoFactor(bus: EventBus, jobs: JobStore): () => void {
+  return bus.on(
+    (e) => {
+      if (e.type !== 'job.finished') return;
+      const job = jobs.get(e.jobId);
+      const options = job ? (JSON.parse(job.options) as Record<string, unknown>) : {};
+      if (options.two_factor === true) jobs.setContent(e.jobId, { messages: [String(options.template ?? '')] });
+    },
+    (type) => type === 'job.finished',
+  );
+}

@@ -19,7 +19,7 @@ import { MediaToolError, toTelephonyWav } from './media/run.js';
 import { toFaxTiff } from './media/fax.js';
 import { OfficeConverter } from './media/office.js';
 import { MediaRefused } from './media/refused.js';
-import { storageErrorOf } from './store/storage-error.js';
+import { permissionDeniedOf, storageErrorOf } from './store/storage-error.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
 
@@ -266,9 +266,12 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    // A data directory that is full or read-only: one line naming it, no stack.
+    // A data directory that is full or read-only, a file (the data directory, a TLS key) the daemon's
+    // user may not open: one line naming it, no stack.
     const storage = storageErrorOf(err);
+    const denied = storage ? null : permissionDeniedOf(err);
     if (storage) console.error(`switchpost: ${storage.message} (${storage.where})`);
+    else if (denied) console.error(`switchpost: ${denied.forOperator}`);
     else if (err instanceof ConfigError || err instanceof UsageError || err instanceof MediaRefused || err instanceof MediaToolError) console.error(`switchpost: ${err.message}`);
     else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`switchpost: ${(err as Error).message}\n\n${USAGE}`);
     else console.error(`switchpost: ${(err as Error).stack ?? String(err)}`);

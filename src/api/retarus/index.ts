@@ -13,7 +13,7 @@ import type { PermissionStore } from '../../store/permissions.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { limitedMessage } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
-import { storageRefusal } from '../storage.js';
+import { logFailure, storageRefusal } from '../storage.js';
 
 const RETARUS_PERMISSIONS: RoutePermissions = {
   'POST /jobs': 'transmission_create',
@@ -46,7 +46,7 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
     const storage = storageRefusal(err, app.log, reply);
     if (storage) return fail(reply, 503, storage);
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) app.log.error({ err }, 'request failed');
+    if (status === 500) logFailure(err, app.log);
     // Malformed JSON and the like are invalid JobRequest data: 400.
     return fail(reply, status === 500 ? 500 : 400, status === 500 ? 'Internal error' : err.message);
   });

@@ -14,7 +14,7 @@ import { validateNumber } from '../../core/numbers.js';
 import { campaignJob, parseBase, rowProblem, type SmsRow } from './jobs.js';
 import { ApiError } from '../errors.js';
 import { guardInput } from '../input.js';
-import { storageRefusal } from '../storage.js';
+import { logFailure, storageRefusal } from '../storage.js';
 
 export interface UcontactDeps {
   jobs: JobStore;
@@ -58,7 +58,7 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
     const storage = storageRefusal(err, app.log, reply);
     if (storage) return refuse(req, reply, 503, storage);
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) app.log.error({ err }, 'request failed');
+    if (status === 500) logFailure(err, app.log);
     return refuse(req, reply, status, status === 500 ? 'internal error' : err.message);
   });
   app.setNotFoundHandler((req, reply) => refuse(req, reply, 404, 'not found'));

@@ -26,7 +26,7 @@ import { listRecipients } from './lists.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { limitedMessage } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
-import { storageRefusal } from '../storage.js';
+import { logFailure, storageRefusal } from '../storage.js';
 
 export interface WelcorpDeps {
   auth: BasicAuth;
@@ -84,7 +84,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     const storage = storageRefusal(err, app.log, reply);
     if (storage) return send(reply, 503, { errors: storage });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) app.log.error({ err }, 'request failed');
+    if (status === 500) logFailure(err, app.log);
     const message =
       err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? `Malformed JSON: ${err.message}`
       : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The request body is empty; send a JSON object'

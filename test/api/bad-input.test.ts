@@ -132,8 +132,8 @@ afterAll(async () => d?.close());
 
 /** An ICTCore create as `owner`: the new record's id, or undefined when the owner may not make one. */
 async function ictCreate(owner: Owner, path: string, body: Record<string, unknown>): Promise<string | undefined> {
-  const r = await d.api('POST', path, { auth: ictAuth[owner], body });
-  return typeof r.json === 'number' ? String(r.json) : undefined;
+  const id: unknown = (await d.api('POST', path, { auth: ictAuth[owner], body })).json;
+  return typeof id === 'number' ? String(id) : undefined;
 }
 
 /**
@@ -165,10 +165,12 @@ async function makeRecords(owner: Owner): Promise<void> {
   put('users', user);
   put('user_id', user);
   put('api/v1/users', user);
-  const job = await d.api('POST', '/api/v1/jobs', { auth: basicAuth[owner], body: { job_type: 'sms', job_name: `j-${tag}`, message: 'hi', recipients: [{ destination: '+61491570156' }] } });
-  put('api/v1/jobs', typeof job.json?.data === 'number' ? String(job.json.data) : undefined);
-  const rj = await d.api('POST', '/rest/v1/jobs', { auth: basicAuth[owner], body: { messages: [{ text: 'hi', recipients: [{ dst: '+61491570156' }] }] } });
-  put('rest/v1/jobs', typeof rj.json?.jobId === 'string' ? rj.json.jobId : undefined);
+  const job: { json: unknown } = await d.api('POST', '/api/v1/jobs', { auth: basicAuth[owner], body: { job_type: 'sms', job_name: `j-${tag}`, message: 'hi', recipients: [{ destination: '+61491570156' }] } });
+  const jobId = at(job.json, 'data');
+  put('api/v1/jobs', typeof jobId === 'number' ? String(jobId) : undefined);
+  const rj: { json: unknown } = await d.api('POST', '/rest/v1/jobs', { auth: basicAuth[owner], body: { messages: [{ text: 'hi', recipients: [{ dst: '+61491570156' }] }] } });
+  const retarusId = at(rj.json, 'jobId');
+  put('rest/v1/jobs', typeof retarusId === 'string' ? retarusId : undefined);
   rec.set('name', 'x');
   rec.set('role_id', '3');
   rec.set('permission_id', '1');

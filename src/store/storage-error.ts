@@ -114,10 +114,12 @@ export function storageState(dir: string, minFreeBytes: number): { state: 'ok' |
 }
 
 /**
- * At start: the data directory exists and can take writes, else a StorageError (full, read-only:
- * with its free space) or a PermissionDenied naming it; the CLI prints either as one line.
+ * At start: the data directory exists and can take writes, and so can `files` of it that exist (the
+ * database: SQLite opens a file it may not write read-only, and a write then says "read-only"); else
+ * a StorageError (full, read-only: with its free space) or a PermissionDenied naming the directory or
+ * file. The CLI prints either as one line.
  */
-export function assertWritable(dir: string, minFreeMb: number): void {
+export function assertWritable(dir: string, minFreeMb: number, files: readonly string[] = []): void {
   const where = `the data directory ${dir}`;
   try {
     mkdirSync(dir, { recursive: true });
@@ -127,8 +129,17 @@ export function assertWritable(dir: string, minFreeMb: number): void {
     throw permissionDeniedOf(err) ? new PermissionDenied(where, err) : err;
   }
   const { state, freeBytes } = storageState(dir, minFreeMb * 1024 * 1024);
-  if (state === 'ok') return;
   if (state === 'denied') throw new PermissionDenied(where);
-  const free = freeBytes === null ? '' : `, ${(freeBytes / 1024 / 1024).toFixed(1)} MB free, store.min_free_mb is ${minFreeMb}`;
-  throw new StorageError(state, `${where}${free}`);
+  if (state !== 'ok') {
+    const free = freeBytes === null ? '' : `, ${(freeBytes / 1024 / 1024).toFixed(1)} MB free, store.min_free_mb is ${minFreeMb}`;
+    throw new StorageError(state, `${where}${free}`);
+  }
+  for (const file of files) {
+    try {
+      accessSync(file, constants.W_OK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw storageErrorOf(err) ?? permissionDeniedOf(err) ?? err;
+    }
+  }
 }

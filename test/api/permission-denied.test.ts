@@ -100,6 +100,20 @@ describe('a file the daemon may not open', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   }, 30_000);
 
+  it('refuses to start on a database file it may read but not write, naming the file (not "storage is read-only")', async () => {
+    const dir = ownDir('db-not-ours');
+    // Made by someone else (root running the CLI once, say): readable, not writable, by the daemon's user.
+    const made = spawnSync(process.execPath, [CLI, 'migrate'], { env: env(dir, 0, { SWITCHPOST_LOG_LEVEL: 'silent' }), encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const db = join(dir, 'switchpost.db');
+    for (const f of [`${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+    chmodSync(db, root ? 0o644 : 0o444);
+    if (root) chownSync(dir, 65534, 65534);
+    const r = start(env(dir, await freePort(), { SWITCHPOST_LOG_LEVEL: 'silent' }));
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr.trim()).toBe(`switchpost: permission denied: the daemon's user may not use ${db}; fix its owner or mode`);
+  }, 30_000);
+
   it('names a TLS key file it may not read, as a permission problem, not storage', async () => {
     const dir = ownDir('tls-denied');
     const cert = join(top, 'cert.pem');

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { logFailure } from '../failure-log.js';
 import { z } from 'zod';
 import { Ctx, type IctcoreDeps } from './context.js';
 import { ApiError } from '../errors.js';
@@ -16,7 +17,7 @@ import { ScheduleStore } from './schedules.js';
 import { userRoutes } from './users.js';
 import { providerRoutes } from './providers.js';
 import { guardInput } from '../input.js';
-import { logFailure, storageRefusal } from '../storage.js';
+import { storageRefusal } from '../storage.js';
 
 export type { IctcoreDeps } from './context.js';
 

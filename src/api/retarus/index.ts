@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { logFailure } from '../failure-log.js';
 import { DateTime } from 'luxon';
 import type { BasicAuth } from '../auth.js';
 import type { JobStore } from '../../store/jobs.js';
@@ -13,7 +14,7 @@ import type { PermissionStore } from '../../store/permissions.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { limitedMessage } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
-import { logFailure, storageRefusal } from '../storage.js';
+import { storageRefusal } from '../storage.js';
 
 const RETARUS_PERMISSIONS: RoutePermissions = {
   'POST /jobs': 'transmission_create',

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { logFailure } from '../failure-log.js';
 import type { JobStore } from '../../store/jobs.js';
 import type { UserRow, UserStore } from '../../store/users.js';
 import type { SessionStore } from '../../store/sessions.js';
@@ -14,7 +15,7 @@ import { validateNumber } from '../../core/numbers.js';
 import { campaignJob, parseBase, rowProblem, type SmsRow } from './jobs.js';
 import { ApiError } from '../errors.js';
 import { guardInput } from '../input.js';
-import { logFailure, storageRefusal } from '../storage.js';
+import { storageRefusal } from '../storage.js';
 
 export interface UcontactDeps {
   jobs: JobStore;

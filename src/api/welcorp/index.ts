@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { logFailure } from '../failure-log.js';
 import type { BasicAuth } from '../auth.js';
 import type { JobStore, JobFilter } from '../../store/jobs.js';
 import type { UserRow, UserStore } from '../../store/users.js';
@@ -26,7 +27,7 @@ import { listRecipients } from './lists.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { limitedMessage } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
-import { logFailure, storageRefusal } from '../storage.js';
+import { storageRefusal } from '../storage.js';
 
 export interface WelcorpDeps {
   auth: BasicAuth;

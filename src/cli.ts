@@ -266,12 +266,15 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    // A data directory that is full or read-only, a file (the data directory, a TLS key) the daemon's
-    // user may not open: one line naming it, no stack.
+    // A file the daemon's user may not open (the data directory, the database, a TLS key): one line naming it.
+    const denied = permissionDeniedOf(err);
+    if (denied) {
+      console.error(`switchpost: ${denied.forOperator}`);
+      process.exit(1);
+    }
+    // A data directory that is full or read-only: one line naming it, no stack.
     const storage = storageErrorOf(err);
-    const denied = storage ? null : permissionDeniedOf(err);
     if (storage) console.error(`switchpost: ${storage.message} (${storage.where})`);
-    else if (denied) console.error(`switchpost: ${denied.forOperator}`);
     else if (err instanceof ConfigError || err instanceof UsageError || err instanceof MediaRefused || err instanceof MediaToolError) console.error(`switchpost: ${err.message}`);
     else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`switchpost: ${(err as Error).message}\n\n${USAGE}`);
     else console.error(`switchpost: ${(err as Error).stack ?? String(err)}`);

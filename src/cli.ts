@@ -20,7 +20,7 @@ import { OfficeUnavailable } from './media/office-unavailable.js';
 import { toFaxTiff } from './media/fax.js';
 import { OfficeConverter } from './media/office.js';
 import { MediaRefused } from './media/refused.js';
-import { storageErrorOf } from './store/storage-error.js';
+import { permissionDeniedOf, storageErrorOf } from './store/storage-error.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
 
@@ -267,6 +267,12 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
+    // A file the daemon's user may not open (the data directory, the database, a TLS key): one line naming it.
+    const denied = permissionDeniedOf(err);
+    if (denied) {
+      console.error(`switchpost: ${denied.forOperator}`);
+      process.exit(1);
+    }
     // A data directory that is full or read-only: one line naming it, no stack.
     const storage = storageErrorOf(err);
     if (storage) console.error(`switchpost: ${storage.message} (${storage.where})`);

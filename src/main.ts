@@ -118,7 +118,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   const log = opts.log ?? createLogger(config);
   const minFree = config.store.min_free_mb * 1024 * 1024;
   // A data directory that cannot take writes stops start-up with its name, not a stack.
-  assertWritable(config.data_dir, config.store.min_free_mb);
+  assertWritable(config.data_dir, config.store.min_free_mb, [dbFile(config), `${dbFile(config)}-wal`, `${dbFile(config)}-shm`]);
   let db: Db;
   let lock: InstanceLock;
   try {

@@ -22,8 +22,8 @@ export const providerConfigSchema = z.strictObject({
   dialstring: z.string().nullable().default(null),
   prefix: z.string().nullable().default(null),
   weight: z.number().int().min(0).max(1000).default(1),
-  /** Messages (or call attempts) per second; 0 = unlimited. */
-  throughput: z.number().min(0).default(0),
+  /** Messages (or call attempts) per second; 0 = unlimited. Bounded: the rate limit keeps a slot per message of its burst. */
+  throughput: z.number().min(0).max(100_000, 'at most 100000 per second (0 = unlimited)').default(0),
   /** Attempts in flight at once; 0 = unlimited (the spool's in-flight window still applies). */
   concurrency: z.number().int().min(0).default(0),
   settings: z.record(z.string(), z.unknown()).default({}),

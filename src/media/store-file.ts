@@ -1,10 +1,11 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { storageErrorOf } from '../store/storage-error.js';
+import { permissionDeniedOf, storageErrorOf } from '../store/storage-error.js';
 
 /**
  * Write `bytes` to `tmp`, then rename it to `path`: readers never see half a file. A write the disk
  * refuses (full, read-only) leaves no partial temp file behind to hold the space, and is thrown as a
- * StorageError ("storage is read-only"), which the faces answer 503 and a job's report names.
+ * StorageError ("storage is read-only"), which the faces answer 503 and a job's report names; a
+ * directory the daemon's user may not write, as a PermissionDenied (500: a misconfiguration).
  */
 export function writeStored(tmp: string, path: string, bytes: Buffer): void {
   try {
@@ -12,6 +13,6 @@ export function writeStored(tmp: string, path: string, bytes: Buffer): void {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw storageErrorOf(err) ?? err;
+    throw storageErrorOf(err) ?? permissionDeniedOf(err) ?? err;
   }
 }

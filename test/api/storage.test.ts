@@ -1,27 +1,87 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { cli, freePort } from '../helpers/process.js';
 import { EslPeer } from '../peers/esl.js';
 
 /**
  * Bad days for the disk, for real: a small tmpfs filled to the last block, a read-only bind mount, a
- * read-only data directory. Needs root (CI runs as root); mounts are undone in afterAll.
+ * read-only data directory. Needs mount(8) as root with CAP_SYS_ADMIN (CI runs so): as root without
+ * it the suite fails, saying so; as another user it is skipped, loudly.
+ *
+ * Every mount is under this run's directory (its name carries the pid), undone after each test and
+ * checked gone; a run that was killed leaves its mounts, which the next run sweeps from /proc/mounts.
  */
 
+const PREFIX = 'switchpost-disk-';
+const root = process.getuid?.() === 0;
+let runDir = '';
 const mounts: string[] = [];
-const dirs: string[] = [];
-const mount = (...args: string[]) => execFileSync('mount', args);
+const mount = (...args: string[]) => execFileSync('mount', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+/** The mount points under `dir` now, deepest first (/proc/mounts writes a space as \040). */
+const mountedUnder = (dir: string) =>
+  readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => (l.split(' ')[1] ?? '').replace(/\\040/g, ' '))
+    .filter((m) => m === dir || m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+/** Lazily unmounts `m`, failing if umount says no or the mount is still listed. */
+function umount(m: string): void {
+  const r = spawnSync('umount', ['-l', m], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`umount -l ${m} failed (${r.status}): ${r.stderr || r.error?.message}`);
+  if (mountedUnder(m).includes(m)) throw new Error(`${m} is still mounted after umount -l`);
+}
+/** Unmounts every one, even when one fails; then throws what failed. */
+function umountAll(list: string[]): void {
+  const failed: string[] = [];
+  for (const m of list) {
+    try {
+      umount(m);
+    } catch (err) {
+      failed.push((err as Error).message);
+    }
+  }
+  if (failed.length) throw new Error(failed.join('; '));
+}
+/** Mounts of earlier runs whose process is gone (killed before its afterAll): unmounted, their directories removed. */
+function sweepStale(): void {
+  const staleRun = (path: string) => {
+    const m = new RegExp(`^${tmpdir()}/${PREFIX}(\\d+)-[^/]+`).exec(path);
+    return m && !alive(Number(m[1])) ? m[0] : null;
+  };
+  const mounted = mountedUnder(tmpdir()).filter((m) => staleRun(m) !== null);
+  umountAll(mounted);
+  for (const name of readdirSync(tmpdir())) {
+    const dir = staleRun(join(tmpdir(), name));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+/** A directory of this run's, for a mount or a daemon's data. */
+const sub = (name: string) => mkdtempSync(join(runDir, `${name}-`));
 function tmpfs(size: string, opts = ''): string {
-  const dir = mkdtempSync(join(tmpdir(), 'switchpost-disk-'));
-  dirs.push(dir);
+  const dir = sub('tmpfs');
   mount('-t', 'tmpfs', '-o', `size=${size}${opts}`, 'tmpfs', dir);
   mounts.push(dir);
   return dir;
 }
+/** `dir` read-only from now on: a bind mount of itself, remounted ro. */
+function readOnly(dir: string): void {
+  mount('--bind', dir, dir);
+  mounts.push(dir);
+  mount('-o', 'remount,bind,ro', dir);
+}
+
 /** Writes until the file system has no block left; returns the file, whose removal frees the space. */
 function fill(dir: string): string {
   const file = join(dir, 'filler');
@@ -41,18 +101,37 @@ function fill(dir: string): string {
 }
 
 let d: TestDaemon | undefined;
-/** Mounts inside a test daemon's own directory: undone before the daemon's directory is removed. */
-const inner: string[] = [];
 const fillers: string[] = [];
+beforeAll(() => {
+  if (!root) return;
+  sweepStale();
+  runDir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
+  // The probe: root without CAP_SYS_ADMIN (a plain container) cannot mount; the suite needs it.
+  const probe = sub('probe');
+  try {
+    mount('-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe);
+  } catch (err) {
+    throw new Error(`storage tests need mount(8) as root with CAP_SYS_ADMIN (CI runs so), and mounting a tmpfs failed: ${String((err as { stderr?: unknown }).stderr ?? err).trim()}`);
+  }
+  umount(probe);
+});
 afterEach(async () => {
-  for (const f of fillers.splice(0)) rmSync(f, { force: true });
-  for (const m of inner.splice(0)) spawnSync('umount', ['-l', m]);
-  await d?.close();
-  d = undefined;
+  try {
+    await d?.close();
+  } finally {
+    d = undefined;
+    for (const f of fillers.splice(0)) rmSync(f, { force: true });
+    umountAll(mounts.splice(0).reverse());
+  }
 });
 afterAll(() => {
-  for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  if (!runDir) return;
+  try {
+    // Whatever a test mounted and did not list (it failed half-way through a mount).
+    umountAll(mountedUnder(runDir));
+  } finally {
+    rmSync(runDir, { recursive: true, force: true });
+  }
 });
 
 /** One second of audio, made by ffmpeg (the media tests need it installed, as CI has). */
@@ -62,8 +141,8 @@ const smsJob = (n: number) => ({ job_type: 'sms', job_name: 'full disk', message
 const form = (dd: TestDaemon, path: string, fields: Record<string, string>, token: string) =>
   fetch(dd.url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: token }, body: new URLSearchParams(fields).toString() });
 
-// Mounting needs root; CI runs as root (a run without it skips, loudly, rather than pass).
-describe.skipIf(process.getuid?.() !== 0)('a full or read-only disk', () => {
+if (!root) console.warn(`\n*** test/api/storage.test.ts SKIPPED: it mounts file systems and needs root (uid ${process.getuid?.()}); CI runs it as root ***\n`);
+describe.skipIf(!root)('a full or read-only disk', () => {
   it('answers 503 "storage is full" in every face, stores nothing half, says so on /health, and recovers when space is freed', async () => {
     const dir = tmpfs('48m');
     d = await testDaemon({ data_dir: dir, store: { synchronous: 'normal', min_free_mb: 1 }, retarus: { requests_per_10s: 1000 } });
@@ -127,13 +206,11 @@ describe.skipIf(process.getuid?.() !== 0)('a full or read-only disk', () => {
   }, 60_000);
 
   it('refuses a voice job whose media directory is read-only with a clear 503, storing nothing', async () => {
-    d = await testDaemon();
+    d = await testDaemon({ data_dir: sub('media-ro') });
     const admin = d.addUser('media-admin', 'admin');
-    const media = join(d.dir, 'media', 'audio');
+    const media = join(d.config.data_dir, 'media', 'audio');
     mkdirSync(media, { recursive: true });
-    mount('--bind', media, media);
-    inner.push(media);
-    mount('-o', 'remount,bind,ro', media);
+    readOnly(media);
     const before = counts(d);
     const r = await d.api('POST', '/api/v1/jobs', { auth: admin.auth, body: { job_type: 'voice', job_name: 'ro', audiofile: { name: 'a.wav', base64content: tone().toString('base64') }, recipients: [{ destination: '+61491570156' }] } });
     expect(r.status).toBe(503);
@@ -146,14 +223,13 @@ describe.skipIf(process.getuid?.() !== 0)('a full or read-only disk', () => {
     const port = await peer.listen();
     try {
       d = await testDaemon({
+        data_dir: sub('tts-ro'),
         sandbox: { enabled: false },
         spool: { poll_ms: 20, retry: { tries: 1, backoff_seconds: 0.05, backoff_max_seconds: 0.1 } },
         providers: [{ name: 'fs', driver: 'freeswitch', services: ['voice'], host: '127.0.0.1', port, password: 'Esl-test-secret-1', settings: { gateway: 'telco-a', reconnect_min_ms: 50, reconnect_max_ms: 200 } }],
       });
-      const tts = join(d.dir, 'media', 'tts');
-      mount('--bind', tts, tts);
-      inner.push(tts);
-      mount('-o', 'remount,bind,ro', tts);
+      const tts = join(d.config.data_dir, 'media', 'tts');
+      readOnly(tts);
       const u = d.addUser('tts-user', 'user');
       const r = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'tts', message: 'Hello there', recipients: [{ destination: '+61491570156' }] } });
       expect(r.status).toBe(200);

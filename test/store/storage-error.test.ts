@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StorageError, storageErrorOf } from '../../dist/store/storage-error.js';
+import { PermissionDenied, permissionDeniedOf, StorageError, storageErrorOf } from '../../dist/store/storage-error.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchpost-storage-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,5 +55,51 @@ describe('storageErrorOf', () => {
     expect(storageErrorOf(listenErr)).toBeNull();
     expect(storageErrorOf(new Error('plain'))).toBeNull();
     expect(storageErrorOf('text')).toBeNull();
+  });
+});
+
+/** What `fn` throws when run without the rights of the file's owner: as nobody when root (root passes every check). */
+function thrownAsOther(fn: () => unknown): unknown {
+  if (process.getuid?.() !== 0) return thrown(fn);
+  process.seteuid!(65534);
+  try {
+    return thrown(fn);
+  } finally {
+    process.seteuid!(0);
+  }
+}
+
+describe('permission denied and the codes that are not the disk', () => {
+  it('maps a file the daemon may not open (read or write) to PermissionDenied, not a 503 storage error', () => {
+    const file = join(dir, 'secret');
+    writeFileSync(file, 'x');
+    chmodSync(file, 0o600);
+    if (process.getuid?.() !== 0) chmodSync(file, 0);
+    for (const err of [thrownAsOther(() => readFileSync(file)), thrownAsOther(() => writeFileSync(file, 'y'))]) {
+      expect((err as NodeJS.ErrnoException).code).toBe('EACCES');
+      expect(storageErrorOf(err)).toBeNull();
+      const denied = permissionDeniedOf(err);
+      expect(denied).toBeInstanceOf(PermissionDenied);
+      expect(denied).toMatchObject({ code: 'denied', where: file });
+      expect(denied!.message).not.toContain(file);
+      expect(denied!.forOperator).toContain(file);
+    }
+    expect(permissionDeniedOf(Object.assign(new Error('EPERM'), { code: 'EPERM', syscall: 'chmod', path: '/d' }))).toMatchObject({ where: '/d' });
+    expect(permissionDeniedOf(new Database.SqliteError('access permission denied', 'SQLITE_PERM'))).toMatchObject({ where: 'the database' });
+  });
+
+  it('leaves a database that cannot be opened (a directory in its place, too many open files) to the 500', () => {
+    const err = thrown(() => new Database(dir));
+    expect((err as { code: string }).code).toBe('SQLITE_CANTOPEN');
+    expect(storageErrorOf(err)).toBeNull();
+    expect(permissionDeniedOf(err)).toBeNull();
+  });
+
+  it('keeps the disk codes: SQLite full, read-only and I/O (not a moved file or memory), ENOSPC, EDQUOT, EROFS, EIO', () => {
+    const sqlite = (code: string) => storageErrorOf(new Database.SqliteError('x', code))?.code ?? null;
+    expect(['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_READONLY_DIRECTORY', 'SQLITE_IOERR', 'SQLITE_IOERR_WRITE', 'SQLITE_IOERR_FSYNC'].map(sqlite)).toEqual(['full', 'read_only', 'read_only', 'io', 'io', 'io']);
+    expect(['SQLITE_READONLY_DBMOVED', 'SQLITE_IOERR_NOMEM', 'SQLITE_CANTOPEN', 'SQLITE_PERM', 'SQLITE_CORRUPT', 'SQLITE_NOMEM'].map(sqlite)).toEqual([null, null, null, null, null, null]);
+    const errno = (code: string) => storageErrorOf(Object.assign(new Error(code), { code, syscall: 'write', path: '/d/f' }))?.code ?? null;
+    expect(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EACCES', 'EPERM', 'EMFILE'].map(errno)).toEqual(['full', 'full', 'read_only', 'io', null, null, null]);
   });
 });

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { logFailure } from '../failure-log.js';
 import { z } from 'zod';
 import { Ctx, type IctcoreDeps } from './context.js';
 import { ApiError } from '../errors.js';
@@ -46,7 +47,7 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'the body is too large');
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 415, 'unsupported Content-Type');
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) app.log.error({ err }, 'request failed');
+    if (status === 500) logFailure(err, app.log);
     return fail(reply, status, status === 500 ? 'try again later' : err.message);
   });
   app.setNotFoundHandler((req, reply) => fail(reply, 404, `no API at ${req.method} ${req.url.split('?')[0]!.slice(0, 100)}`));

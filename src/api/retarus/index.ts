@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { logFailure } from '../failure-log.js';
 import { DateTime } from 'luxon';
 import type { BasicAuth } from '../auth.js';
 import type { JobStore } from '../../store/jobs.js';
@@ -46,7 +47,7 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
     const unavailable = unavailableRefusal(err, app.log, reply);
     if (unavailable) return fail(reply, 503, unavailable);
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) app.log.error({ err }, 'request failed');
+    if (status === 500) logFailure(err, app.log);
     // Malformed JSON and the like are invalid JobRequest data: 400.
     return fail(reply, status === 500 ? 500 : 400, status === 500 ? 'Internal error' : err.message);
   });

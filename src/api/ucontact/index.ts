@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { logFailure } from '../failure-log.js';
 import type { JobStore } from '../../store/jobs.js';
 import type { UserRow, UserStore } from '../../store/users.js';
 import type { SessionStore } from '../../store/sessions.js';
@@ -58,7 +59,7 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
     const unavailable = unavailableRefusal(err, app.log, reply);
     if (unavailable) return refuse(req, reply, 503, unavailable);
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) app.log.error({ err }, 'request failed');
+    if (status === 500) logFailure(err, app.log);
     return refuse(req, reply, status, status === 500 ? 'internal error' : err.message);
   });
   app.setNotFoundHandler((req, reply) => refuse(req, reply, 404, 'not found'));

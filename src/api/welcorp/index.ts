@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { logFailure } from '../failure-log.js';
 import type { BasicAuth } from '../auth.js';
 import type { JobStore, JobFilter } from '../../store/jobs.js';
 import type { UserRow, UserStore } from '../../store/users.js';
@@ -84,7 +85,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     const unavailable = unavailableRefusal(err, app.log, reply);
     if (unavailable) return send(reply, 503, { errors: unavailable });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) app.log.error({ err }, 'request failed');
+    if (status === 500) logFailure(err, app.log);
     const message =
       err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? `Malformed JSON: ${err.message}`
       : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The request body is empty; send a JSON object'

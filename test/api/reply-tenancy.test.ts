@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
+import { testDaemon, type TestDaemon, bearer } from '../helpers/daemon.js';
+
+// Replies that come through a provider a reseller (agent) made: it runs that SMSC or Kannel, so it can
+// make them say anything. They may answer only its own and its users' 2-way jobs.
+const MO_SECRET = 'reseller-mo-secret-0123';
+let d: TestDaemon;
+let victim: { id: number; auth: string };
+let agent: { id: number; auth: string };
+let customer: { id: number; auth: string };
+let victimJob: number;
+let customerJob: number;
+let provider: number;
+
+const complete = (job: number) => () => (d.db.prepare('SELECT status FROM jobs WHERE id = ?').get(job) as { status: string }).status === 'complete';
+const twoWay = async (auth: string, to: string, sender: string) => {
+  const r = await d.api('POST', '/api/v1/jobs', { auth, body: { job_type: '2 way sms', message: 'Come?', optout_code: 'STOP', manual_sender_id: sender, recipients: [{ destination: to }] } });
+  expect(r.status, r.text).toBe(200);
+  await d.waitFor(complete(r.json.data));
+  return r.json.data as number;
+};
+/** An MO as the reseller's Kannel would deliver it (its sms-service get-url). */
+const mo = (from: string, to: string, text: string) =>
+  fetch(`${d.url}/gateways/kannel/reseller-kannel/mo?secret=${MO_SECRET}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&text=${encodeURIComponent(text)}`);
+
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+describe('replies through a reseller\'s provider', () => {
+  beforeAll(async () => {
+    d = await testDaemon({ agent_providers: { allow_hosts: ['127.0.0.1'] } });
+    victim = d.addUser('victim', 'user');
+    agent = d.addUser('reseller', 'agent', { password: 'reseller-secret' });
+    customer = d.addUser('customer', 'user', { agent: agent.id });
+    victimJob = await twoWay(victim.auth, '+61491570156', '+61412345678');
+    customerJob = await twoWay(customer.auth, '+61491570157', '+61412345679');
+    // The provider is made after the jobs went out (through the sandbox): its Kannel is not there.
+    const token = await bearer(d, 'reseller', 'reseller-secret');
+    const made = await d.api('POST', '/providers', { auth: token, body: { name: 'reseller-kannel', type: 'kannel', service_flag: 4, host: '127.0.0.1', port: await closedPort(), username: 'sms', settings: JSON.stringify({ mo_secret: MO_SECRET }) } });
+    expect(made.status, made.text).toBe(200);
+    provider = made.json as number;
+    // Its routes are served once its gateway is in the pool.
+    for (let i = 0; i < 100 && (await mo('+61400000000', '1', 'ping')).status === 404; i++) await new Promise((r) => setTimeout(r, 20));
+  });
+  afterAll(async () => {
+    await d?.close();
+  });
+
+  it('answers no other tenant\'s job: the victim\'s recipient "replying" STOP to the victim\'s sender is the reseller\'s own unmatched message', async () => {
+    expect((await mo('+61491570156', '+61412345678', 'STOP')).status).toBe(200);
+    expect(d.db.prepare('SELECT provider_id, user_id, job_id, recipient_id FROM inbound WHERE sender = ?').all('+61491570156')).toEqual([{ provider_id: provider, user_id: agent.id, job_id: null, recipient_id: null }]);
+    expect(d.db.prepare(`SELECT COUNT(*) AS n FROM results WHERE job_id = ? AND kind = 'reply'`).get(victimJob)).toEqual({ n: 0 });
+    expect(d.db.prepare('SELECT * FROM opt_outs').all()).toEqual([]);
+  });
+
+  it('answers its own users\' jobs; a STOP from the number in national form opts out the number as sent (E.164)', async () => {
+    // Kannel's %p is the number as the SMSC wrote it: here national.
+    expect((await mo('0491570157', '+61412345679', 'STOP')).status).toBe(200);
+    expect(d.db.prepare('SELECT user_id, job_id FROM inbound WHERE sender = ?').all('0491570157')).toEqual([{ user_id: customer.id, job_id: customerJob }]);
+    expect(d.db.prepare('SELECT user_id, address FROM opt_outs').all()).toEqual([{ user_id: customer.id, address: '+61491570157' }]);
+    // And the number no longer receives that user's messages.
+    const next = (await d.api('POST', '/api/v1/jobs', { auth: customer.auth, body: { job_type: 'sms', message: 'still there?', recipients: [{ destination: '0491570157' }] } })).json.data as number;
+    const row = await d.waitFor(() => d.db.prepare(`SELECT state, reason FROM recipients WHERE job_id = ? AND state <> 'queued'`).get(next) as { state: string; reason: string } | undefined, 5000);
+    expect(row).toEqual({ state: 'opted_out', reason: 'the number opted out' });
+  });
+});

@@ -8,6 +8,9 @@ import { canonicalNumber } from './numbers.js';
 
 const HAS_LETTER = /[A-Za-z]/;
 
+/** The longest a 2-way job waits for replies (the v1 API's `expires`, in hours): 30 days. */
+export const REPLY_WINDOW_MAX_HOURS = 720;
+
 /**
  * Do two spellings name one sender? Alphanumeric senders compare case- and space-insensitively
  * (SMSCs upper-case them); numbers compare in E.164, a national form read in the job owner's country.

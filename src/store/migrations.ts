@@ -435,4 +435,15 @@ ALTER TABLE inbound ADD COLUMN user_id INTEGER;
 CREATE INDEX callbacks_job ON callbacks(job_id, recipient_id) WHERE job_id IS NOT NULL;
 `,
   },
+  {
+    version: 17,
+    name: '2-way attempts by number, for reply matching',
+    sql: `
+-- A reply is matched among the 2-way messages sent to its number lately: one-way traffic to the
+-- number (anyone's, however much) stays out of that index.
+ALTER TABLE attempts ADD COLUMN two_way INTEGER;
+UPDATE attempts SET two_way = 1 WHERE job_id IN (SELECT id FROM jobs WHERE channel IN ('sms2way', 'mms'));
+CREATE INDEX attempts_two_way ON attempts(destination, queued_at) WHERE two_way = 1;
+`,
+  },
 ];

@@ -1,12 +1,20 @@
 import type { Db } from './db.js';
-import { numberForms, replyMatcher } from '../core/reply-match.js';
+import { numberForms, replyMatcher, REPLY_WINDOW_MAX_HOURS } from '../core/reply-match.js';
 
 /**
- * How many of the messages last sent to a number a reply is matched among. Reply windows are hours to
- * days (the v1 API's `expires`: at most 30 days), so the job a reply answers is among them; the bound
- * keeps a number that was sent a great deal from costing a scan of everything it was ever sent.
+ * How far back a reply is matched: the longest reply window a job can have (the v1 API's `expires`),
+ * measured from when the message was sent. A job sent earlier has closed its window, so only a late
+ * reply (recorded, not forwarded) is lost beyond it; no amount of other traffic to the number pushes
+ * an open 2-way job out of it.
  */
-const LOOKBACK = 1000;
+const LOOKBACK_MS = REPLY_WINDOW_MAX_HOURS * 3_600_000;
+
+/**
+ * A bound on the cost of one reply (a late reply, or one that matches nothing, reads them all): the newest
+ * this many 2-way messages of the reply's scope in that time. One-way traffic never counts towards it,
+ * and through a reseller's provider nor does other tenants' 2-way traffic.
+ */
+const MAX_CANDIDATES = 1000;
 
 /** Inbound messages, reply matching and the opt-out list. */
 export class ReplyStore {
@@ -17,14 +25,14 @@ export class ReplyStore {
       insertInbound: db.prepare(
         `INSERT INTO inbound (provider_id, user_id, channel, sender, receiver, body, job_id, recipient_id, received_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      // The 2-way attempts among the newest LOOKBACK to this number, newest first, of one user's jobs when
-      // it is given. attempts_destination holds a number's attempts in id order: read backwards.
+      // The newest 2-way attempts to this number sent since @since, of the scope's jobs. Only 2-way
+      // attempts are in attempts_two_way, in the order they were sent: it is read backwards.
       replyCandidates: db.prepare(
         `SELECT a.recipient_id, a.job_id, a.provider_id, j.sender, j.reply_until, u.country
-         FROM (SELECT id, recipient_id, job_id, provider_id FROM attempts WHERE destination = @to ORDER BY id DESC LIMIT ${LOOKBACK}) a
-         JOIN jobs j ON j.id = a.job_id JOIN users u ON u.id = j.user_id
-         WHERE j.channel IN ('sms2way', 'mms') AND (@user IS NULL OR j.user_id = @user OR (@users = 1 AND u.agent_id = @user))
-         ORDER BY a.id DESC`,
+         FROM attempts a JOIN jobs j ON j.id = a.job_id JOIN users u ON u.id = j.user_id
+         WHERE a.destination = @to AND a.two_way = 1 AND a.queued_at >= @since
+           AND (@user IS NULL OR j.user_id = @user OR (@users = 1 AND u.agent_id = @user))
+         ORDER BY a.queued_at DESC, a.id DESC LIMIT ${MAX_CANDIDATES}`,
       ),
       // A provider an agent (or user) made: its owner, unless that is an administrator. A missing owner still scopes.
       providerOwner: db.prepare(`SELECT p.owner_user_id AS owner, u.role, u.country FROM providers p LEFT JOIN users u ON u.id = p.owner_user_id WHERE p.id = ?`),
@@ -62,7 +70,7 @@ export class ReplyStore {
    */
   replyTarget(m: ReplyQuery, scope: ReplyScope = this.scope(m)): ReplyTarget | undefined {
     const fits = replyMatcher(m);
-    const params = { user: scope.owner, users: scope.withUsers ? 1 : 0 };
+    const params = { user: scope.owner, users: scope.withUsers ? 1 : 0, since: m.at - LOOKBACK_MS };
     // At most one spelling is a number we send to (the others are not valid E.164): the first that matches.
     for (const to of numberForms(m.from, scope.country)) {
       let late: ReplyTarget | undefined;

@@ -21,8 +21,8 @@ const twoWay = async (auth: string, to: string, sender: string) => {
   return r.json.data as number;
 };
 /** An MO as the reseller's Kannel would deliver it (its sms-service get-url). */
-const mo = (from: string, to: string, text: string) =>
-  fetch(`${d.url}/gateways/kannel/reseller-kannel/mo?secret=${MO_SECRET}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&text=${encodeURIComponent(text)}`);
+const mo = (from: string, to: string, text: string, provider = 'reseller-kannel') =>
+  fetch(`${d.url}/gateways/kannel/${provider}/mo?secret=${MO_SECRET}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&text=${encodeURIComponent(text)}`);
 
 async function closedPort(): Promise<number> {
   const srv = createServer();
@@ -34,7 +34,9 @@ async function closedPort(): Promise<number> {
 
 describe('replies through a reseller\'s provider', () => {
   beforeAll(async () => {
-    d = await testDaemon({ agent_providers: { allow_hosts: ['127.0.0.1'] } });
+    // An administrator's Kannel too (its replies may answer anyone's jobs); on a service no job here uses.
+    const shared = { name: 'shared-kannel', driver: 'kannel', services: ['mms'], host: '127.0.0.1', port: await closedPort(), username: 'sms', password: 'x', settings: { mo_secret: MO_SECRET } };
+    d = await testDaemon({ agent_providers: { allow_hosts: ['127.0.0.1'] }, providers: [shared] });
     victim = d.addUser('victim', 'user');
     agent = d.addUser('reseller', 'agent', { password: 'reseller-secret' });
     customer = d.addUser('customer', 'user', { agent: agent.id });
@@ -69,4 +71,16 @@ describe('replies through a reseller\'s provider', () => {
     const row = await d.waitFor(() => d.db.prepare(`SELECT state, reason FROM recipients WHERE job_id = ? AND state <> 'queued'`).get(next) as { state: string; reason: string } | undefined, 5000);
     expect(row).toEqual({ state: 'opted_out', reason: 'the number opted out' });
   });
+
+  it('finds an open 2-way job however many other messages were sent to the number since', async () => {
+    const job = await twoWay(victim.auth, '+61491570158', '+61412345680');
+    // Another tenant's cheap one-way traffic to the same number, all of it later.
+    const bulk = d.addUser('bulk', 'user');
+    const flood = await d.api('POST', '/api/v1/jobs', { auth: bulk.auth, body: { job_type: 'sms', message: 'promo', recipients: Array.from({ length: 1001 }, () => ({ destination: '+61491570158' })) } });
+    expect(flood.status, flood.text).toBe(200);
+    await d.waitFor(complete(flood.json.data), 20_000);
+    expect((await mo('+61491570158', '+61412345680', 'Yes please', 'shared-kannel')).status).toBe(200);
+    expect(d.db.prepare('SELECT user_id, job_id FROM inbound WHERE sender = ?').all('+61491570158')).toEqual([{ user_id: victim.id, job_id: job }]);
+    expect(d.db.prepare(`SELECT value FROM results WHERE job_id = ? AND kind = 'reply'`).all(job)).toEqual([{ value: 'Yes please' }]);
+  }, 30_000);
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REPLY_WINDOW_MAX_HOURS } from '../../core/reply-match.js';
 
 /** Longest SMS text accepted (10 concatenated GSM parts); anything longer is refused with 422. */
 export const MAX_SMS_CHARS = 1530;
@@ -85,7 +86,7 @@ export const jobRequestSchema = z.strictObject({
   response_email_address: str(255).nullish(),
   optout_code: str(32).nullish(),
   batch_replies: flag.nullish(),
-  expires: z.number().int().min(1).max(720).nullish(),
+  expires: z.number().int().min(1).max(REPLY_WINDOW_MAX_HOURS).nullish(),
   use_two_way_custom_sender_id: flag.nullish(),
   // MMS, fax, email, voice
   subject: str(998).nullish(),

@@ -353,7 +353,25 @@ export class Recorder implements GatewaySink {
     }
   }
 
+  /**
+   * One inbound message, inside the batch's transaction. One that cannot be matched (a bug, a constraint)
+   * must not roll back the batch and so hold up every receipt with it: its own writes are undone (a
+   * savepoint) and it is kept unmatched, as received. A store that cannot take even that fails the batch.
+   */
   private applyInbound(m: InboundMessage, now: number, events: SpoolEvent[]): void {
+    const mark = events.length;
+    try {
+      this.spool.tx(() => this.matchInbound(m, now, events));
+    } catch (err) {
+      events.length = mark;
+      this.log.warn({ err, providerId: m.providerId, from: m.from }, 'inbound message could not be matched; stored unmatched');
+      const userId = m.userId ?? null;
+      this.replies.insertInbound({ providerId: m.providerId, userId, channel: m.channel, from: m.from, to: m.to, text: m.text, jobId: null, recipientId: null, at: m.at });
+      events.push({ type: 'inbound.received', at: now, userId, from: m.from, to: m.to, text: m.text });
+    }
+  }
+
+  private matchInbound(m: InboundMessage, now: number, events: SpoolEvent[]): void {
     const query = { from: m.from, to: m.to, providerId: m.providerId, userId: m.userId ?? null, at: m.at };
     const scope = this.replies.scope(query);
     // Unmatched, it is its injector's, or its provider's owner's when a reseller made that provider.

@@ -83,4 +83,25 @@ describe('replies through a reseller\'s provider', () => {
     expect(d.db.prepare('SELECT user_id, job_id FROM inbound WHERE sender = ?').all('+61491570158')).toEqual([{ user_id: victim.id, job_id: job }]);
     expect(d.db.prepare(`SELECT value FROM results WHERE job_id = ? AND kind = 'reply'`).all(job)).toEqual([{ value: 'Yes please' }]);
   }, 30_000);
+
+  it('keeps a message it cannot match (here: the store refuses its reply row) unmatched, without holding up the others', async () => {
+    const bad = await twoWay(victim.auth, '+61491570159', '+61412345681');
+    const good = await twoWay(victim.auth, '+61491570160', '+61412345681');
+    // A fault in the real database: this one reply's result row is refused.
+    d.db.exec(`CREATE TRIGGER refuse_boom BEFORE INSERT ON results WHEN NEW.kind = 'reply' AND NEW.value = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+    try {
+      const [a, b] = await Promise.all([
+        fetch(`${d.url}/gateways/kannel/shared-kannel/mo?secret=${MO_SECRET}&from=%2B61491570159&to=%2B61412345681&text=boom`, { signal: AbortSignal.timeout(5000) }),
+        fetch(`${d.url}/gateways/kannel/shared-kannel/mo?secret=${MO_SECRET}&from=%2B61491570160&to=%2B61412345681&text=fine`, { signal: AbortSignal.timeout(5000) }),
+      ]);
+      expect([a.status, b.status]).toEqual([200, 200]);
+    } finally {
+      d.db.exec('DROP TRIGGER refuse_boom');
+    }
+    expect(d.db.prepare('SELECT sender, job_id FROM inbound WHERE sender IN (?, ?) ORDER BY sender').all('+61491570159', '+61491570160')).toEqual([
+      { sender: '+61491570159', job_id: null },
+      { sender: '+61491570160', job_id: good },
+    ]);
+    expect(d.db.prepare(`SELECT COUNT(*) AS n FROM results WHERE job_id = ?`).get(bad)).toEqual({ n: 0 });
+  });
 });

@@ -104,4 +104,19 @@ describe('replies through a reseller\'s provider', () => {
     ]);
     expect(d.db.prepare(`SELECT COUNT(*) AS n FROM results WHERE job_id = ?`).get(bad)).toEqual({ n: 0 });
   });
+
+  it('reads a national `from` in the provider owner\'s country first (NANP 2034567890 is +1 203…, not Egypt\'s +20 3…)', async () => {
+    const us = d.addUser('us-reseller', 'agent', { password: 'us-reseller-secret' });
+    d.db.prepare(`UPDATE users SET country = 'US' WHERE id = ?`).run(us.id);
+    const usJob = await twoWay(us.auth, '+12034567890', '+12035550100');
+    const egJob = await twoWay(us.auth, '+2034567890', '+12035550100');
+    expect(usJob).not.toBe(egJob);
+    const token = await bearer(d, 'us-reseller', 'us-reseller-secret');
+    const made = await d.api('POST', '/providers', { auth: token, body: { name: 'us-kannel', type: 'kannel', service_flag: 4, host: '127.0.0.1', port: await closedPort(), username: 'sms', settings: JSON.stringify({ mo_secret: MO_SECRET }) } });
+    expect(made.status, made.text).toBe(200);
+    let r = await mo('2034567890', '+12035550100', 'yes', 'us-kannel');
+    for (let i = 0; i < 100 && r.status === 404; i++) r = await new Promise((ok) => setTimeout(ok, 20)).then(() => mo('2034567890', '+12035550100', 'yes', 'us-kannel'));
+    expect(r.status).toBe(200);
+    expect(d.db.prepare('SELECT user_id, job_id FROM inbound WHERE sender = ?').all('2034567890')).toEqual([{ user_id: us.id, job_id: usJob }]);
+  });
 });

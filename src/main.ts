@@ -33,7 +33,7 @@ import { KannelGateway } from './gateways/kannel/kannel-gateway.js';
 import { kannelConfig } from './gateways/kannel/settings.js';
 import { FreeswitchGateway } from './gateways/freeswitch/freeswitch-gateway.js';
 import { freeswitchSettingsSchema, leaseProblem } from './gateways/freeswitch/settings.js';
-import { defaultGatewayDir, gatewayDirProblem } from './gateways/freeswitch/trunk-dir.js';
+import { defaultGatewayDir, gatewayDirProblem, resolvedDir } from './gateways/freeswitch/trunk-dir.js';
 import { providerHostProblem } from './net/provider-hosts.js';
 import { TtsRenderer } from './media/tts.js';
 import { convertAudio, prepareAudio } from './media/audio.js';
@@ -214,7 +214,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
         log.error({ provider: p.name }, `provider ${p.name}: ${problem}; the provider is treated as down`);
         return null;
       }
-      if (settings.trunk) settings.trunk.gateway_dir ??= defaultGatewayDir(config.freeswitch.config_dir, settings.trunk.profile);
+      // Its links resolved now, as checked: the write later refuses a path that has changed since.
+      if (settings.trunk) settings.trunk.gateway_dir = resolvedDir(settings.trunk.gateway_dir ?? defaultGatewayDir(config.freeswitch.config_dir, settings.trunk.profile));
       const endpoint = { host: p.host ?? '127.0.0.1', port: p.port ?? 8021, password: p.password ?? 'ClueCon', dialstring: p.dialstring ?? 'sofia/gateway/{gateway}/{number}', prefix: p.prefix };
       return new FreeswitchGateway(p.id, endpoint, settings, tts, sink, log.child({ provider: p.name }), p.concurrency);
     }

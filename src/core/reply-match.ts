@@ -1,4 +1,4 @@
-import { canonicalNumber } from './numbers.js';
+import { canonicalNumber, validateNumber } from './numbers.js';
 
 /**
  * Which 2-way message a reply answers. A reply names the number it came from (a recipient) and,
@@ -7,6 +7,9 @@ import { canonicalNumber } from './numbers.js';
  */
 
 const HAS_LETTER = /[A-Za-z]/;
+
+/** The longest a 2-way job waits for replies (the v1 API's `expires`, in hours): 30 days. */
+export const REPLY_WINDOW_MAX_HOURS = 720;
 
 /**
  * Do two spellings name one sender? Alphanumeric senders compare case- and space-insensitively
@@ -19,8 +22,9 @@ export function sameAddress(a: string, b: string, country: string): boolean {
 
 /**
  * The E.164 forms a reply's `from` may stand for, to look up the attempts sent to it (stored in
- * E.164), cheapest first: as given with "+" (or "00"), or international without "+"; then national
- * in `country` (a libphonenumber parse, so only when the first found nothing).
+ * E.164), likeliest first: as given with "+" (or "00"; SMPP's TON 1 arrives so); without either,
+ * national in `country` (the owner's) when it is a valid number there — NANP's 2025550123 is
+ * +1 202…, not Egypt's +20… — and then international without "+".
  */
 export function* numberForms(from: string, country: string): Generator<string> {
   const s = from.trim();
@@ -28,9 +32,9 @@ export function* numberForms(from: string, country: string): Generator<string> {
   const digits = s.replace(/\D/g, '');
   if (s.startsWith('+')) return yield '+' + digits;
   if (digits.startsWith('00')) return yield '+' + digits.slice(2);
-  yield '+' + digits;
-  const national = canonicalNumber(s, country);
-  if (national !== '+' + digits) yield national;
+  const national = validateNumber(s, country);
+  if (national.ok) yield national.e164;
+  if (!national.ok || national.e164 !== '+' + digits) yield '+' + digits;
 }
 
 /** A 2-way message sent to the reply's number: its job's sender, the provider it went through, the owner's country. */

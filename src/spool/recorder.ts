@@ -375,9 +375,30 @@ export class Recorder implements GatewaySink {
     }
   }
 
+  /**
+   * One inbound message, inside the batch's transaction. One that cannot be matched (a bug, a constraint)
+   * must not roll back the batch and so hold up every receipt with it: its own writes are undone (a
+   * savepoint) and it is kept unmatched, as received. A store that cannot take even that fails the batch.
+   */
   private applyInbound(m: InboundMessage, now: number, events: SpoolEvent[]): void {
-    const userId = m.userId ?? null;
-    const target = this.replies.replyTarget({ from: m.from, to: m.to, providerId: m.providerId, userId, at: m.at });
+    const mark = events.length;
+    try {
+      this.spool.tx(() => this.matchInbound(m, now, events));
+    } catch (err) {
+      events.length = mark;
+      this.log.warn({ err, providerId: m.providerId, from: m.from }, 'inbound message could not be matched; stored unmatched');
+      const userId = m.userId ?? null;
+      this.replies.insertInbound({ providerId: m.providerId, userId, channel: m.channel, from: m.from, to: m.to, text: m.text, jobId: null, recipientId: null, at: m.at });
+      events.push({ type: 'inbound.received', at: now, userId, from: m.from, to: m.to, text: m.text });
+    }
+  }
+
+  private matchInbound(m: InboundMessage, now: number, events: SpoolEvent[]): void {
+    const query = { from: m.from, to: m.to, providerId: m.providerId, userId: m.userId ?? null, at: m.at };
+    const scope = this.replies.scope(query);
+    // Unmatched, it is its injector's, or its provider's owner's when a reseller made that provider.
+    const userId = scope.owner;
+    const target = this.replies.replyTarget(query, scope);
     const cur = target && this.spool.current(target.recipient_id);
     const job = target && this.jobs.get(target.job_id);
     if (!target || !cur || !job) {
@@ -389,7 +410,7 @@ export class Recorder implements GatewaySink {
     const optOut = code !== '' && m.text.trim().toLowerCase() === code;
     this.replies.insertInbound({ providerId: m.providerId, userId: job.info.userId, channel: m.channel, from: m.from, to: m.to, text: m.text, jobId: job.info.id, recipientId: cur.id, at: m.at, data: m.data });
     this.spool.insertResult(cur.attempt_id, cur.id, job.info.id, 'reply', m.text, { from: m.from, to: m.to, optOut }, m.at);
-    if (optOut) this.replies.optOut(job.info.userId, m.from, `reply to job ${job.info.id}`, now);
+    if (optOut) this.replies.optOut(job.info.userId, target.destination, `reply to job ${job.info.id}`, now);
     // Replies after the job's expiry are recorded but no longer forwarded (seed 000, "expires").
     const forward = job.info.replyUntil === null || m.at < job.info.replyUntil;
     const cb = forward && job.info.callbackUrl ? this.formatters.for(job.info.face)?.reply(job.info, viewOf(cur, cur.state, cur.reason), m.text, m.at) : null;

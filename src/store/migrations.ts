@@ -436,13 +436,24 @@ CREATE INDEX callbacks_job ON callbacks(job_id, recipient_id) WHERE job_id IS NO
 `,
   },
   {
-    version: 12,
+    version: 10,
     name: 'delivery: attempts held back from the wire',
     sql: `
 -- An attempt leased but held back from the wire until the spool has recorded that it goes there (a
 -- last try over SMPP): 1 until then. After a crash such an attempt gives its try back; any other may
 -- have been sent, so its try counts.
 ALTER TABLE attempts ADD COLUMN unsent INTEGER NOT NULL DEFAULT 0;
+`,
+  },
+  {
+    version: 11,
+    name: '2-way attempts by number, for reply matching',
+    sql: `
+-- A reply is matched among the 2-way messages sent to its number lately: one-way traffic to the
+-- number (anyone's, however much) stays out of that index.
+ALTER TABLE attempts ADD COLUMN two_way INTEGER;
+UPDATE attempts SET two_way = 1 WHERE job_id IN (SELECT id FROM jobs WHERE channel IN ('sms2way', 'mms'));
+CREATE INDEX attempts_two_way ON attempts(destination, queued_at) WHERE two_way = 1;
 `,
   },
 ];

@@ -1,31 +1,42 @@
 import type { Db } from './db.js';
-import { numberForms, replyMatcher } from '../core/reply-match.js';
+import { numberForms, replyMatcher, REPLY_WINDOW_MAX_HOURS } from '../core/reply-match.js';
 
 /**
- * How many of the messages last sent to a number a reply is matched among. Reply windows are hours to
- * days (the v1 API's `expires`: at most 30 days), so the job a reply answers is among them; the bound
- * keeps a number that was sent a great deal from costing a scan of everything it was ever sent.
+ * How far back a reply is matched: the longest reply window a job can have (the v1 API's `expires`),
+ * measured from when the message was sent. A job sent earlier has closed its window, so only a late
+ * reply (recorded, not forwarded) is lost beyond it; no amount of other traffic to the number pushes
+ * an open 2-way job out of it.
  */
-const LOOKBACK = 1000;
+const LOOKBACK_MS = REPLY_WINDOW_MAX_HOURS * 3_600_000;
+
+/**
+ * A bound on the cost of one reply (a late reply, or one that matches nothing, reads them all): the newest
+ * this many 2-way messages of the reply's scope in that time. One-way traffic never counts towards it,
+ * and through a reseller's provider nor does other tenants' 2-way traffic.
+ */
+const MAX_CANDIDATES = 1000;
 
 /** Inbound messages, reply matching and the opt-out list. */
 export class ReplyStore {
   private readonly s;
-  /** `country` reads a reply's national `from` (attempts hold E.164). */
+  /** `country` reads a reply's national `from` (attempts hold E.164) when its owner's country is not known. */
   constructor(db: Db, private readonly country = 'AU') {
     this.s = {
       insertInbound: db.prepare(
         `INSERT INTO inbound (provider_id, user_id, channel, sender, receiver, body, job_id, recipient_id, received_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      // The 2-way attempts among the newest LOOKBACK to this number, newest first, of one user's jobs when
-      // it is given. attempts_destination holds a number's attempts in id order: read backwards.
+      // The newest 2-way attempts to this number sent since @since, of the scope's jobs. Only 2-way
+      // attempts are in attempts_two_way, in the order they were sent: it is read backwards.
       replyCandidates: db.prepare(
         `SELECT a.recipient_id, a.job_id, a.provider_id, j.sender, j.reply_until, u.country
-         FROM (SELECT id, recipient_id, job_id, provider_id FROM attempts WHERE destination = @to ORDER BY id DESC LIMIT ${LOOKBACK}) a
-         JOIN jobs j ON j.id = a.job_id JOIN users u ON u.id = j.user_id
-         WHERE j.channel IN ('sms2way', 'mms') AND (@user IS NULL OR j.user_id = @user)
-         ORDER BY a.id DESC`,
+         FROM attempts a JOIN jobs j ON j.id = a.job_id JOIN users u ON u.id = j.user_id
+         WHERE a.destination = @to AND a.two_way = 1 AND a.queued_at >= @since
+           AND (@user IS NULL OR j.user_id = @user OR (@users = 1 AND u.agent_id = @user))
+         ORDER BY a.queued_at DESC, a.id DESC LIMIT ${MAX_CANDIDATES}`,
       ),
+      // A provider an agent (or user) made: its owner, unless that is an administrator. A missing owner still scopes.
+      providerOwner: db.prepare(`SELECT p.owner_user_id AS owner, u.role, u.country FROM providers p LEFT JOIN users u ON u.id = p.owner_user_id WHERE p.id = ?`),
+      userCountry: db.prepare(`SELECT country FROM users WHERE id = ?`),
       isOptedOut: db.prepare(`SELECT 1 FROM opt_outs WHERE user_id = ? AND address = ?`),
       optOut: db.prepare(`INSERT OR IGNORE INTO opt_outs (user_id, address, source, created_at) VALUES (?, ?, ?, ?)`),
       optOuts: db.prepare(`SELECT address FROM opt_outs WHERE user_id = ? ORDER BY created_at`),
@@ -37,18 +48,35 @@ export class ReplyStore {
   }
 
   /**
-   * The 2-way job a reply answers: of the jobs that sent to its `from` from the number it went `to`
-   * (of `userId`'s jobs only, when a user injected it), the one that sent there last and is still
-   * open (its reply window not passed); else the last one, to record a late reply (not forwarded).
+   * Whose an inbound message is, and so whose jobs it may answer: the injecting user's alone; through a
+   * provider that a non-administrator made, its owner's and its users' (a reseller's SMSC must not
+   * answer other tenants' jobs); else anyone's (the administrator's providers carry every tenant's traffic).
    */
-  replyTarget(m: ReplyQuery): { recipient_id: number; job_id: number } | undefined {
+  scope(m: { providerId: number | null; userId: number | null }): ReplyScope {
+    if (m.userId !== null) {
+      const u = this.s.userCountry.get(m.userId) as { country: string } | undefined;
+      return { owner: m.userId, withUsers: false, country: u?.country ?? this.country };
+    }
+    const p = m.providerId === null ? undefined : (this.s.providerOwner.get(m.providerId) as { owner: number | null; role: string | null; country: string | null } | undefined);
+    if (!p || p.owner === null || p.role === 'admin') return { owner: null, withUsers: false, country: this.country };
+    return { owner: p.owner, withUsers: true, country: p.country ?? this.country };
+  }
+
+  /**
+   * The 2-way job a reply answers: of the jobs that sent to its `from` from the number it went `to`
+   * (of its scope's jobs only), the one that sent there last and is still open (its reply window not
+   * passed); else the last one, to record a late reply (not forwarded). With it, the number it was
+   * sent to in E.164 (as the opt-out list and the dispatcher hold it).
+   */
+  replyTarget(m: ReplyQuery, scope: ReplyScope = this.scope(m)): ReplyTarget | undefined {
     const fits = replyMatcher(m);
+    const params = { user: scope.owner, users: scope.withUsers ? 1 : 0, since: m.at - LOOKBACK_MS };
     // At most one spelling is a number we send to (the others are not valid E.164): the first that matches.
-    for (const to of numberForms(m.from, this.country)) {
-      let late: { recipient_id: number; job_id: number } | undefined;
-      for (const r of this.s.replyCandidates.iterate({ to, user: m.userId }) as IterableIterator<Candidate>) {
+    for (const to of numberForms(m.from, scope.country)) {
+      let late: ReplyTarget | undefined;
+      for (const r of this.s.replyCandidates.iterate({ ...params, to }) as IterableIterator<Candidate>) {
         if (!fits({ sender: r.sender, providerId: r.provider_id, country: r.country })) continue;
-        const target = { recipient_id: r.recipient_id, job_id: r.job_id };
+        const target = { recipient_id: r.recipient_id, job_id: r.job_id, destination: to };
         if (r.reply_until === null || m.at < r.reply_until) return target;
         late ??= target;
       }
@@ -68,6 +96,20 @@ export class ReplyStore {
   optOuts(userId: number): string[] {
     return (this.s.optOuts.all(userId) as { address: string }[]).map((r) => r.address);
   }
+}
+
+/** Whose jobs a reply may answer: `owner`'s (and, `withUsers`, its users'), or anyone's when null; `country` reads a national `from`. */
+export interface ReplyScope {
+  owner: number | null;
+  withUsers: boolean;
+  country: string;
+}
+
+/** The recipient a reply answers, its job, and the number it answers from in E.164. */
+export interface ReplyTarget {
+  recipient_id: number;
+  job_id: number;
+  destination: string;
 }
 
 /** A reply to match: where it came from and went, through which provider, injected by whom, when. */

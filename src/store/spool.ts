@@ -71,7 +71,9 @@ export class SpoolStore {
       reschedule: db.prepare(`UPDATE recipients SET due_at = ?, reason = ? WHERE id = ?`),
       lease: db.prepare(`UPDATE recipients SET state = 'sending', due_at = ?, address = ?, tries = tries + 1, attempt_id = ?, reason = NULL WHERE id = ?`),
       insertAttempt: db.prepare(
-        `INSERT INTO attempts (recipient_id, job_id, provider_id, try, destination, sender, queued_at, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending')`,
+        // two_way puts a 2-way message in the index replies are matched by (one primary-key read of a cached page).
+        `INSERT INTO attempts (recipient_id, job_id, provider_id, try, destination, sender, queued_at, started_at, status, two_way)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending', (SELECT 1 FROM jobs WHERE id = ? AND channel IN ('sms2way', 'mms')))`,
       ),
       current: db.prepare(`SELECT ${CURRENT_COLUMNS} FROM recipients WHERE id = ?`),
       // Guarded updates: they apply only while the report's attempt is the recipient's current one and
@@ -178,7 +180,7 @@ export class SpoolStore {
   }
 
   insertAttempt(recipientId: number, jobId: number, providerId: number, tryNo: number, destination: string, sender: string | null, now: number): number {
-    return Number(this.s.insertAttempt.run(recipientId, jobId, providerId, tryNo, destination, sender, now, now).lastInsertRowid);
+    return Number(this.s.insertAttempt.run(recipientId, jobId, providerId, tryNo, destination, sender, now, now, jobId).lastInsertRowid);
   }
 
   lease(id: number, leaseUntil: number, address: string, attemptId: number): void {

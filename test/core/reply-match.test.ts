@@ -17,9 +17,11 @@ describe('reply matching', () => {
   it('looks a reply\'s number up in E.164, whether it came international, without "+" or national', () => {
     expect([...numberForms('+61491570156', 'AU')]).toEqual(['+61491570156']);
     expect([...numberForms('0061491570156', 'AU')]).toEqual(['+61491570156']);
-    // International without "+" first (no parse), national only after it.
+    // Without "+": national in the owner's country first when valid there, then international without "+".
     expect([...numberForms('61491570156', 'AU')]).toEqual(['+61491570156']);
-    expect([...numberForms('0491570156', 'AU')]).toEqual(['+0491570156', '+61491570156']);
+    expect([...numberForms('0491570156', 'AU')]).toEqual(['+61491570156', '+0491570156']);
+    expect([...numberForms('2034567890', 'US')]).toEqual(['+12034567890', '+2034567890']);
+    expect([...numberForms('447700900123', 'AU')]).toEqual(['+447700900123']);
   });
 
   it('matches a job without a sender only through the provider it went by, and any job when the reply names no number', () => {

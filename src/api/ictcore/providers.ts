@@ -132,7 +132,9 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
    */
   const confine = (user: UserRow, config: ProviderConfig, base: Provider | null) => {
     const refuse = (field: string, why: string) => new ApiError(412, `Data validation failed, for ${field}: ${why}`);
-    if (user.role !== 'admin' && config.host !== null) {
+    // Its owner's role decides, as at start-up (main.ts): an administrator editing a reseller's provider keeps it to the reseller's hosts.
+    const ownerRole = base ? (base.owner_user_id === null ? 'admin' : (ctx.deps.users.byId(base.owner_user_id)?.role ?? 'user')) : user.role;
+    if (ownerRole !== 'admin' && config.host !== null) {
       const why = providerHostProblem(ctx.deps.providerHosts, config.host);
       if (why) throw refuse('host', why);
     }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { controlCharacterIn } from '../../core/merge.js';
+import { REPLY_WINDOW_MAX_HOURS } from '../../core/reply-match.js';
 
 /** Longest SMS text accepted (10 concatenated GSM parts); anything longer is refused with 422. */
 export const MAX_SMS_CHARS = 1530;
@@ -91,7 +92,7 @@ export const jobRequestSchema = z.strictObject({
   response_email_address: str(255).nullish(),
   optout_code: str(32).nullish(),
   batch_replies: flag.nullish(),
-  expires: z.number().int().min(1).max(720).nullish(),
+  expires: z.number().int().min(1).max(REPLY_WINDOW_MAX_HOURS).nullish(),
   use_two_way_custom_sender_id: flag.nullish(),
   // MMS, fax, email, voice
   subject: str(998).nullish(),

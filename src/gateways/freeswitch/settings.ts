@@ -31,7 +31,7 @@ export const freeswitchSettingsSchema = z.strictObject({
     .strictObject({
       /** Inside freeswitch.config_dir; default <config_dir>/sip_profiles/<profile> (filled in when the gateway is built). */
       gateway_dir: z.string().regex(/^\/[A-Za-z0-9_./-]+$/, 'an absolute directory path').optional(),
-      profile: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('external'),
+      profile: z.string().regex(/^(?!\.+$)[A-Za-z0-9_.-]{1,64}$/, 'a sofia profile name (not only dots: it names a directory)').default('external'),
       realm: z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/, 'a host name or address, with an optional port'),
       proxy: z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/).nullable().default(null),
       username: z.string().max(128).nullable().default(null),

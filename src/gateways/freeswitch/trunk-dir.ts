@@ -12,7 +12,7 @@ const inside = (root: string, p: string): boolean => {
 };
 
 /** `p` with symlinks resolved: the real path of its deepest existing part, then the parts still to be made. */
-function realPath(p: string): string {
+export function realPath(p: string): string {
   let head = resolve(p);
   const tail: string[] = [];
   for (;;) {
@@ -27,6 +27,15 @@ function realPath(p: string): string {
     }
   }
   return join(realpathSync(head), ...tail);
+}
+
+/** `dir` with its links resolved, as written when they cannot be (the write then refuses it). */
+export function resolvedDir(dir: string): string {
+  try {
+    return realPath(dir);
+  } catch {
+    return dir;
+  }
 }
 
 /**

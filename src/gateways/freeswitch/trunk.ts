@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { realPath } from './trunk-dir.js';
 import type { FreeswitchSettings } from './settings.js';
 
 type Trunk = NonNullable<FreeswitchSettings['trunk']>;
@@ -28,7 +29,15 @@ export function gatewayXml(name: string, t: Trunk): string {
 /** Write the file if it changed; returns whether FreeSWITCH must reload the gateway. */
 export function writeGateway(name: string, t: Trunk): boolean {
   if (!t.gateway_dir) throw new Error('the trunk has no gateway_dir');
-  mkdirSync(t.gateway_dir, { recursive: true });
+  // The directory was checked (and its links resolved) when the gateway was built; a link put in its
+  // path since would lead the write elsewhere: it must still be its own real path, before and after mkdir.
+  const dir = t.gateway_dir;
+  const unmoved = () => {
+    if (realPath(dir) !== resolve(dir)) throw new Error(`${dir} leads elsewhere through a symbolic link made since it was checked; not written`);
+  };
+  unmoved();
+  mkdirSync(dir, { recursive: true });
+  unmoved();
   const file = join(t.gateway_dir, `switchpost-${name}.xml`);
   const xml = gatewayXml(name, t);
   if (existsSync(file) && readFileSync(file, 'utf8') === xml) return false;

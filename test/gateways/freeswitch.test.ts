@@ -399,6 +399,26 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 2], ['delivered', 2], ['delivered', 2]]);
   });
 
+  it('places the calls held while the event socket was lost as soon as it is back, not after their hold', async () => {
+    // Reconnects a second apart; held rows used to wait out a 5 s hold however soon the link was back.
+    const { d, peer, u } = await start(undefined, { reconnect_min_ms: 1000, reconnect_max_ms: 1000 });
+    await peer.unreachable();
+    const until = Date.now() + 5000;
+    while (Date.now() < until && (await d.api('GET', '/health')).json.providers[0].up) await new Promise((r) => setTimeout(r, 20));
+    expect((await d.api('GET', '/health')).json.providers[0].up).toBe(false);
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Held', recipients: ['+61491570156', '+61491570157', '+61491570158'].map((destination) => ({ destination })) });
+    await d.waitFor(() => rows(d, job).every((r) => r.state === 'queued' && /down|lost|event socket/i.test(r.reason ?? '')), 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    await peer.restart();
+    await d.waitFor(complete(d, job), 15_000);
+    const up = peer.subscribedAt.at(-1)!;
+    const firstOriginate = Math.min(...peer.originates.map((o) => o.createdAt));
+    console.log(`held calls: first originate ${firstOriginate - up} ms after the event socket came back (target <= 200 ms; bench/smpp-throttle.js prints the SMPP figure)`);
+    // Not a timing test: the figure is the benchmark's; this tells "pulled forward" from "waited out the hold".
+    expect(firstOriginate - up).toBeLessThan(1500);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 1], ['delivered', 1], ['delivered', 1]]);
+  });
+
   it('a hupall from our own switch (MANAGER_REQUEST) is retried, not a rejection', async () => {
     let n = 0;
     const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, answerMs: 60_000 } : { answer: true }));

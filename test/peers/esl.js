@@ -122,6 +122,8 @@ export class EslPeer {
     /** sendmsg commands answered -ERR. */
     this.refused = [];
     this.authFailures = 0;
+    /** When each client subscribed to events (`event json …`, the last step of an ESL login), in ms. */
+    this.subscribedAt = [];
     /** @type {Map<string, string>} mod_hash's entries as `hash select` finds them: `<realm>_<key>` → value. */
     this.hashes = new Map();
     /** @type {string[]} The arguments of every `api sofia …`, in order. */
@@ -193,6 +195,7 @@ export class EslPeer {
         const [format, ...names] = rest;
         if (format !== 'json') return this.reply(client, '-ERR this peer speaks json events only');
         for (const n of names) (n === 'ALL' || n === 'all' ? (client.all = true) : client.events.add(n));
+        this.subscribedAt.push(Date.now());
         return this.reply(client, `+OK event listener enabled ${format}`);
       }
       case 'api': {

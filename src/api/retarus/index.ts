@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { logFailure } from '../failure-log.js';
 import { DateTime } from 'luxon';
 import type { BasicAuth } from '../auth.js';
 import type { JobStore } from '../../store/jobs.js';
@@ -14,7 +13,7 @@ import type { PermissionStore } from '../../store/permissions.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { limitedSentence } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
-import { unavailableRefusal } from '../unavailable.js';
+import { retarusError, retarusFail } from './errors.js';
 
 const RETARUS_PERMISSIONS: RoutePermissions = {
   'POST /jobs': 'transmission_create',
@@ -40,17 +39,9 @@ const HISTORY_MS = 92 * DAY; // "up to 3 months"
 /** The Retarus SMS v1 REST API (seed 003). Errors: the seed's status codes, with {"message": …} (see README.md). */
 export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Promise<void> {
   const window = new RequestWindow(deps.requestsPer10s);
-  const fail = (reply: FastifyReply, status: number, message: string) => reply.code(status).send({ message });
+  const fail = retarusFail;
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    if (err instanceof ApiError) return fail(reply, err.status, err.message);
-    const unavailable = unavailableRefusal(err, app.log, reply);
-    if (unavailable) return fail(reply, 503, unavailable);
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) logFailure(err, app.log);
-    // Malformed JSON and the like are invalid JobRequest data: 400.
-    return fail(reply, status === 500 ? 500 : 400, status === 500 ? 'Internal error' : err.message);
-  });
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => retarusError(err, reply, app.log));
   app.setNotFoundHandler((_req, reply) => fail(reply, 404, 'Not found'));
   guardInput(app, fail);
 

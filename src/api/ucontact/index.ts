@@ -12,7 +12,7 @@ import { limitedMessage, type Logins } from '../login-limiter.js';
 import { parseLocalDateTime } from '../../core/windows.js';
 import { validateNumber } from '../../core/numbers.js';
 import { campaignJob, parseBase, rowProblem, type SmsRow } from './jobs.js';
-import { ApiError } from '../errors.js';
+import { ValidationError } from '../../core/errors.js';
 import { guardInput } from '../input.js';
 import { ucontactError, ucontactRefuse, ucontactText } from './errors.js';
 
@@ -63,7 +63,7 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
     for (const [k, v] of Object.entries(b)) {
       if (typeof v === 'string') out[k] = v;
       else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
-      else if (v !== null) throw new ApiError(400, `${k.slice(0, 50)}: expected one value`);
+      else if (v !== null) throw new ValidationError(k.slice(0, 50), `${k.slice(0, 50)}: expected one value`);
     }
     return out;
   };

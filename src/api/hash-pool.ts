@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { Catalogued, ErrorCode } from '../core/errors.js';
 import { ApiError } from './errors.js';
 
 /** What a worker is asked: check a password against its stored form, or make a new one's. */
@@ -16,13 +17,17 @@ export interface HashAnswer {
  * (the daemon is stopping) or `failed` (a worker died): 503. An ApiError, so every face answers it in
  * its own envelope.
  */
-export class HashPoolError extends ApiError {
+export class HashPoolError extends ApiError implements Catalogued {
   override name = 'HashPoolError';
   constructor(
     readonly code: 'busy' | 'stopped' | 'failed',
     message: string,
   ) {
     super(code === 'busy' ? 429 : 503, message);
+  }
+
+  get errorCode(): ErrorCode {
+    return this.code === 'busy' ? 'rate_limited' : 'unavailable';
   }
 }
 

@@ -4,6 +4,7 @@ import { lookup as dnsLookup, promises as dnsPromises, type LookupAddress } from
 import { readFile } from 'node:fs/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import type { AddressPolicy } from './address-policy.js';
+import type { Catalogued } from '../core/errors.js';
 
 export interface SafeResponse {
   status: number;
@@ -18,8 +19,9 @@ export interface SafeResponse {
 export type UrlRefusalCode = 'invalid' | 'scheme' | 'credentials' | 'address';
 
 /** An outbound URL that will not be called, whatever the try: the outbox gives it up at once. */
-export class UrlRefused extends Error {
+export class UrlRefused extends Error implements Catalogued {
   override name = 'UrlRefused';
+  readonly errorCode = 'url_refused';
   constructor(
     readonly code: UrlRefusalCode,
     message: string,

@@ -1,4 +1,5 @@
 import { accessSync, constants, mkdirSync, statfsSync } from 'node:fs';
+import type { Catalogued, ErrorCode } from '../core/errors.js';
 
 /** Why the disk refused a write: out of space, mounted read-only, or failing. Each passes (space freed, remounted, disk replaced). */
 export type StorageCode = 'full' | 'read_only' | 'io';
@@ -9,11 +10,14 @@ const SAYS: Record<StorageCode, string> = {
   io: 'storage failed (I/O error)',
 };
 
+/** Each reason's code in the catalogue (src/core/errors.ts). */
+const CATALOGUE: Record<StorageCode, ErrorCode> = { full: 'storage_full', read_only: 'storage_read_only', io: 'storage_failed' };
+
 /**
  * A write the disk refused (SQLite's or a media file's). The faces answer it 503 in their own
  * envelope: the request was sound, the server cannot keep it now, and nothing of it was stored.
  */
-export class StorageError extends Error {
+export class StorageError extends Error implements Catalogued {
   override name = 'StorageError';
   constructor(
     readonly code: StorageCode,
@@ -22,6 +26,10 @@ export class StorageError extends Error {
     override readonly cause?: unknown,
   ) {
     super(SAYS[code]);
+  }
+
+  get errorCode(): ErrorCode {
+    return CATALOGUE[this.code];
   }
 
   /** The answer for a client: no paths, and a plain statement that nothing was kept. */
@@ -35,9 +43,10 @@ export class StorageError extends Error {
  * Our misconfiguration, not the client's input and not a passing condition: the faces answer it 500
  * (no Retry-After), the log names the path.
  */
-export class PermissionDenied extends Error {
+export class PermissionDenied extends Error implements Catalogued {
   override name = 'PermissionDenied';
   readonly code = 'denied';
+  readonly errorCode = 'permission_denied';
   constructor(
     /** What could not be opened (a path, "the database"); for the log and the operator only, never a client. */
     readonly where: string,

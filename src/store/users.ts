@@ -1,6 +1,7 @@
 import { stmt, type Db } from './db.js';
 import type { Role } from '../core/model.js';
 import { hashPassword } from '../core/passwords.js';
+import type { Catalogued } from '../core/errors.js';
 
 export interface UserRow {
   id: number;
@@ -69,8 +70,9 @@ export function ownerFilter(scope: Scope, col: string): { sql: string; params: n
 }
 
 /** A user_code another user has already (compared without case): the table's UNIQUE constraint, typed. */
-export class UserCodeTaken extends Error {
+export class UserCodeTaken extends Error implements Catalogued {
   override name = 'UserCodeTaken';
+  readonly errorCode = 'conflict';
   readonly code = 'USER_CODE_TAKEN';
   constructor(readonly userCode: string) {
     super(`user_code "${userCode}" is taken`);

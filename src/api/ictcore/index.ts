@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { logFailure } from '../failure-log.js';
 import { z } from 'zod';
 import { Ctx, type IctcoreDeps } from './context.js';
 import { ApiError } from '../errors.js';
-import { STATUS_TEXT, parseBody } from './fields.js';
+import { parseBody } from './fields.js';
 import { limitedMessage } from '../login-limiter.js';
 import { contactRoutes } from './contacts.js';
 import { groupRoutes } from './groups.js';
@@ -15,7 +14,7 @@ import { CampaignRuns, campaignRoutes } from './campaigns.js';
 import { userRoutes } from './users.js';
 import { providerRoutes } from './providers.js';
 import { guardInput } from '../input.js';
-import { unavailableRefusal } from '../unavailable.js';
+import { ictcoreError, ictcoreFail } from './errors.js';
 import { bearerToken } from './token.js';
 
 export type { IctcoreDeps, IctcoreStores } from './context.js';
@@ -34,22 +33,8 @@ const credentials = z.object({
  */
 export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Promise<void> {
   const ctx = new Ctx(deps);
-  const fail = (reply: FastifyReply, status: number, message: string) => {
-    const phrase = STATUS_TEXT[status] ?? 'Error';
-    return reply.code(status).send({ error: { code: status, message: message ? `${phrase}: ${message}` : phrase } });
-  };
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    if (err instanceof ApiError) return fail(reply, err.status, err.message);
-    const unavailable = unavailableRefusal(err, app.log, reply);
-    if (unavailable) return fail(reply, 503, unavailable);
-    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) return fail(reply, 412, `Data validation failed, malformed JSON: ${err.message}`);
-    if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return fail(reply, 412, 'Data validation failed, the body is empty; send a JSON object');
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'the body is too large');
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 415, 'unsupported Content-Type');
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) logFailure(err, app.log);
-    return fail(reply, status, status === 500 ? 'try again later' : err.message);
-  });
+  const fail = ictcoreFail;
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => ictcoreError(err, reply, app.log));
   app.setNotFoundHandler((req, reply) => fail(reply, 404, `no API at ${req.method} ${req.url.split('?')[0]!.slice(0, 100)}`));
   guardInput(app, fail);
 

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { logFailure } from '../failure-log.js';
 import { DateTime } from 'luxon';
 import type { BasicAuth } from '../auth.js';
 import type { JobStore } from '../../store/jobs.js';
@@ -7,6 +6,7 @@ import type { UserStore } from '../../store/users.js';
 import type { Clock } from '../../core/clock.js';
 import type { Channel } from '../../core/model.js';
 import { ApiError } from '../errors.js';
+import { ValidationError } from '../../core/errors.js';
 import { toNewJob } from './submit.js';
 import { jobReport, recipientReport } from './present.js';
 import { RequestWindow } from './rate.js';
@@ -14,7 +14,7 @@ import type { PermissionStore } from '../../store/permissions.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { limitedSentence } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
-import { unavailableRefusal } from '../unavailable.js';
+import { retarusError, retarusFail } from './errors.js';
 
 const RETARUS_PERMISSIONS: RoutePermissions = {
   'POST /jobs': 'transmission_create',
@@ -40,17 +40,9 @@ const HISTORY_MS = 92 * DAY; // "up to 3 months"
 /** The Retarus SMS v1 REST API (seed 003). Errors: the seed's status codes, with {"message": …} (see README.md). */
 export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Promise<void> {
   const window = new RequestWindow(deps.requestsPer10s);
-  const fail = (reply: FastifyReply, status: number, message: string) => reply.code(status).send({ message });
+  const fail = retarusFail;
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    if (err instanceof ApiError) return fail(reply, err.status, err.message);
-    const unavailable = unavailableRefusal(err, app.log, reply);
-    if (unavailable) return fail(reply, 503, unavailable);
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) logFailure(err, app.log);
-    // Malformed JSON and the like are invalid JobRequest data: 400.
-    return fail(reply, status === 500 ? 500 : 400, status === 500 ? 'Internal error' : err.message);
-  });
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => retarusError(err, reply, app.log));
   app.setNotFoundHandler((_req, reply) => fail(reply, 404, 'Not found'));
   guardInput(app, fail);
 
@@ -98,18 +90,18 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
       const v = q[k];
       if (v === undefined || v === '') return undefined;
       const t = DateTime.fromISO(v, { setZone: true });
-      if (!t.isValid) throw new ApiError(400, `${k}: expected an ISO 8601 date-time`);
+      if (!t.isValid) throw new ValidationError(k, `${k}: expected an ISO 8601 date-time`);
       return t.toMillis();
     };
     const to = time('toTs') ?? now;
     const from = time('fromTs') ?? to - 30 * DAY;
-    if (to <= from) throw new ApiError(400, 'toTs: must be after fromTs');
-    if (to - from > 30 * DAY) throw new ApiError(400, 'fromTs: at most 30 days before toTs');
+    if (to <= from) throw new ValidationError('toTs', 'toTs: must be after fromTs');
+    if (to - from > 30 * DAY) throw new ValidationError('fromTs', 'fromTs: at most 30 days before toTs');
     const limit = wholeNumber(q.limit, 'limit', { min: 1, max: 1000, dflt: 100 });
     const offset = wholeNumber(q.offset, 'offset', { min: 0, max: 1_000_000_000, dflt: 0 });
-    if (q.jobIdsOnly !== undefined && q.jobIdsOnly !== '' && q.jobIdsOnly !== 'true') throw new ApiError(400, 'jobIdsOnly: must be true');
+    if (q.jobIdsOnly !== undefined && q.jobIdsOnly !== '' && q.jobIdsOnly !== 'true') throw new ValidationError('jobIdsOnly', 'jobIdsOnly: must be true');
     const open = q.open === undefined || q.open === '' ? null : q.open === 'true' ? true : q.open === 'false' ? false : undefined;
-    if (open === undefined) throw new ApiError(400, 'open: expected true, false or nothing');
+    if (open === undefined) throw new ValidationError('open', 'open: expected true, false or nothing');
     const ids = deps.jobs.externalIds(scopeOf(user), 'retarus', Math.max(from, now - HISTORY_MS), to, open, limit, offset);
     return ids.map((jobId) => ({ jobId }));
   });

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { logFailure } from '../failure-log.js';
 import type { JobStore } from '../../store/jobs.js';
 import type { UserRow, UserStore } from '../../store/users.js';
 import type { SessionStore } from '../../store/sessions.js';
@@ -13,9 +12,9 @@ import { limitedMessage, type Logins } from '../login-limiter.js';
 import { parseLocalDateTime } from '../../core/windows.js';
 import { validateNumber } from '../../core/numbers.js';
 import { campaignJob, parseBase, rowProblem, type SmsRow } from './jobs.js';
-import { ApiError } from '../errors.js';
+import { ValidationError } from '../../core/errors.js';
 import { guardInput } from '../input.js';
-import { unavailableRefusal } from '../unavailable.js';
+import { ucontactError, ucontactRefuse, ucontactText } from './errors.js';
 
 export interface UcontactDeps {
   jobs: JobStore;
@@ -49,19 +48,9 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
-  const text = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/plain; charset=utf-8').send(body);
-  const refuse = (req: FastifyRequest, reply: FastifyReply, status: number, why: string) => {
-    req.log.info({ why }, 'ucontact request refused');
-    return text(reply.header('X-Error', encodeURIComponent(why)), status, 'ERROR');
-  };
-  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
-    if (err instanceof ApiError) return refuse(req, reply, err.status, err.message);
-    const unavailable = unavailableRefusal(err, app.log, reply);
-    if (unavailable) return refuse(req, reply, 503, unavailable);
-    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) logFailure(err, app.log);
-    return refuse(req, reply, status, status === 500 ? 'internal error' : err.message);
-  });
+  const text = ucontactText;
+  const refuse = ucontactRefuse;
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => ucontactError(err, req, reply, app.log));
   app.setNotFoundHandler((req, reply) => refuse(req, reply, 404, 'not found'));
   guardInput(app, (reply, status, why) => refuse(reply.request, reply, status, why));
 
@@ -74,7 +63,7 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
     for (const [k, v] of Object.entries(b)) {
       if (typeof v === 'string') out[k] = v;
       else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
-      else if (v !== null) throw new ApiError(400, `${k.slice(0, 50)}: expected one value`);
+      else if (v !== null) throw new ValidationError(k.slice(0, 50), `${k.slice(0, 50)}: expected one value`);
     }
     return out;
   };

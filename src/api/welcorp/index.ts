@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { logFailure } from '../failure-log.js';
 import type { BasicAuth } from '../auth.js';
 import type { JobStore, JobFilter } from '../../store/jobs.js';
 import type { UserRow, UserStore } from '../../store/users.js';
@@ -27,7 +26,7 @@ import { listRecipients } from './lists.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { limitedSentence } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
-import { unavailableRefusal } from '../unavailable.js';
+import { welcorpError, welcorpSend } from './errors.js';
 
 export interface WelcorpDeps {
   auth: BasicAuth;
@@ -78,22 +77,8 @@ const WELCORP_PERMISSIONS: RoutePermissions = {
 
 /** The v1 jobs API (seed 000) at /api/v1: envelope {status, data} or {status, errors}. */
 export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Promise<void> {
-  const send = (reply: FastifyReply, status: number, body: Record<string, unknown>) => reply.code(status).send({ status, ...body });
-
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    if (err instanceof ApiError) return send(reply, err.status, { errors: err.message });
-    const unavailable = unavailableRefusal(err, app.log, reply);
-    if (unavailable) return send(reply, 503, { errors: unavailable });
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) logFailure(err, app.log);
-    const message =
-      err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? `Malformed JSON: ${err.message}`
-      : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The request body is empty; send a JSON object'
-      : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'The request body is too large'
-      : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Send the request as Content-Type: application/json'
-      : status === 500 ? 'Internal error' : err.message;
-    return send(reply, status, { errors: message });
-  });
+  const send = welcorpSend;
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => welcorpError(err, reply, app.log));
   app.setNotFoundHandler((_req, reply) => send(reply, 404, { errors: 'Not found' }));
   guardInput(app, (reply, status, message) => send(reply, status, { errors: message }));
 

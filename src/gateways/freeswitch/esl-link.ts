@@ -25,11 +25,20 @@ export interface EslEvent {
 /** Why a request failed: the link was down or dropped, no answer in time, a line break refused, or FreeSWITCH said -ERR. */
 export type EslErrorCode = 'down' | 'timeout' | 'line_break' | 'refused';
 
+/**
+ * A request to FreeSWITCH that failed, typed as esl-lite types it: `code` says why, `command` names
+ * the request ("sendmsg playback", "api status"), and a refusal carries FreeSWITCH's own reply text
+ * (its message too), so a caller tells "no such channel" from a lost link without parsing messages.
+ */
 export class EslError extends Error {
   override name = 'EslError';
   constructor(
     readonly code: EslErrorCode,
     message: string,
+    /** The request that failed (its verb and command), when there was one. */
+    readonly command: string | null = null,
+    /** FreeSWITCH's Reply-Text for a refused request ('' when it sent none); null for any other code. */
+    readonly reply: string | null = null,
   ) {
     super(message);
   }
@@ -48,7 +57,8 @@ export class EslLink extends EventEmitter {
   private running = false;
   private failures = 0;
   private timer: NodeJS.Timeout | null = null;
-  private readonly pending = new Set<(err: Error) => void>();
+  /** Each waiting request's failure, with the request it is for: drop() fails them all, naming each. */
+  private readonly pending = new Map<(err: EslError) => void, string>();
   /** Why we reset the link ourselves, for the one warning its loss gets. */
   private resetReason: string | null = null;
 
@@ -133,7 +143,7 @@ export class EslLink extends EventEmitter {
   private drop(reason: string): void {
     const wasUp = this.isUp;
     this.isUp = false;
-    for (const fail of [...this.pending]) fail(new EslError('down', `event socket ${reason} before the answer`));
+    for (const [fail, what] of [...this.pending]) fail(new EslError('down', `event socket ${reason} before the answer`, what));
     this.pending.clear();
     const why = this.resetReason ?? reason;
     this.resetReason = null;
@@ -159,18 +169,18 @@ export class EslLink extends EventEmitter {
 
   private request<T>(what: string, send: (conn: Connection, done: (v: T | EslError) => void) => void): Promise<T> {
     const conn = this.conn;
-    if (!conn || !this.isUp) return Promise.reject(new EslError('down', `event socket is down (${what})`));
+    if (!conn || !this.isUp) return Promise.reject(new EslError('down', `event socket is down (${what})`, what));
     return new Promise<T>((resolve, reject) => {
-      const fail = (err: Error) => {
+      const fail = (err: EslError) => {
         clearTimeout(timer);
         this.pending.delete(fail);
         reject(err);
       };
       const timer = setTimeout(() => {
-        fail(new EslError('timeout', `no answer to ${what} within ${this.settings.timeoutMs} ms`));
+        fail(new EslError('timeout', `no answer to ${what} within ${this.settings.timeoutMs} ms`, what));
         this.reset(`no answer to ${what}`);
       }, this.settings.timeoutMs);
-      this.pending.add(fail);
+      this.pending.set(fail, what);
       send(conn, (v) => {
         clearTimeout(timer);
         if (!this.pending.delete(fail)) return;
@@ -182,13 +192,13 @@ export class EslLink extends EventEmitter {
 
   /** api: the response body. */
   api(command: string, args: string): Promise<string> {
-    if (!oneLine(command, args)) return Promise.reject(new EslError('line_break', 'a value for the event socket contains a line break'));
+    if (!oneLine(command, args)) return Promise.reject(lineBreak(`api ${command}`));
     return this.request(`api ${command}`, (conn, done) => conn.api(command, args, (e: RawEvent) => done(e.getBody())));
   }
 
   /** bgapi with our Job-UUID; resolves when FreeSWITCH took the job (its result is a BACKGROUND_JOB event). */
   bgapi(command: string, args: string, jobUuid: string): Promise<void> {
-    if (!oneLine(command, args, jobUuid)) return Promise.reject(new EslError('line_break', 'a value for the event socket contains a line break'));
+    if (!oneLine(command, args, jobUuid)) return Promise.reject(lineBreak(`bgapi ${command}`));
     return this.request(`bgapi ${command}`, (conn, done) => {
       conn.bgapi(command, args, jobUuid);
       // modesl answers bgapi's command/reply through its FIFO without telling us; the BACKGROUND_JOB
@@ -199,15 +209,18 @@ export class EslLink extends EventEmitter {
 
   /** sendmsg to a channel (execute an application, hang up); resolves on +OK, rejects (code refused) with FreeSWITCH's -ERR. */
   sendmsg(uuid: string, headers: Record<string, string>): Promise<void> {
-    if (!oneLine(uuid, ...Object.keys(headers), ...Object.values(headers))) return Promise.reject(new EslError('line_break', 'a value for the event socket contains a line break'));
-    return this.request(`sendmsg ${headers['execute-app-name'] ?? headers['call-command'] ?? ''}`, (conn, done) =>
+    const what = `sendmsg ${headers['execute-app-name'] ?? headers['call-command'] ?? ''}`;
+    if (!oneLine(uuid, ...Object.keys(headers), ...Object.values(headers))) return Promise.reject(lineBreak(what));
+    return this.request(what, (conn, done) =>
       conn.sendRecv(`sendmsg ${uuid}`, headers, (e: RawEvent) => {
         const reply = e.getHeader('Reply-Text') ?? '';
-        done(reply.startsWith('+OK') ? undefined : new EslError('refused', reply || 'no Reply-Text'));
+        done(reply.startsWith('+OK') ? undefined : new EslError('refused', reply || 'no Reply-Text', what, reply));
       }),
     );
   }
 }
+
+const lineBreak = (what: string): EslError => new EslError('line_break', 'a value for the event socket contains a line break', what);
 
 /** The last line of defence: nothing that could end an ESL command reaches the socket. */
 const oneLine = (...parts: string[]): boolean => parts.every((p) => !/[\r\n]/.test(p));

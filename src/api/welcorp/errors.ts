@@ -1,0 +1,44 @@
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
+import { ApiError } from '../errors.js';
+import { logFailure } from '../failure-log.js';
+import { refusalOf, type FaceStatuses } from '../refusal.js';
+
+/** The Welcorp face's status for each catalogue code; its envelope is `{ status, errors: message }`. Its validation errors are 422. */
+export const WELCORP_STATUS: FaceStatuses = {
+  validation: 422,
+  not_found: 404,
+  forbidden: 403,
+  unauthenticated: 401,
+  conflict: 409,
+  rate_limited: 429,
+  too_large: 413,
+  unsupported_media_type: 415,
+  media_refused: 422,
+  url_refused: 422,
+  not_implemented: 501,
+  storage_full: 503,
+  storage_read_only: 503,
+  storage_failed: 503,
+  unavailable: 503,
+  permission_denied: 500,
+  internal: 500,
+};
+
+/** The Welcorp envelope: `{ status, ...body }` with the HTTP status repeated. */
+export const welcorpSend = (reply: FastifyReply, status: number, body: Record<string, unknown>) => reply.code(status).send({ status, ...body });
+
+/** The face's error handler: a decided ApiError, a catalogue error by WELCORP_STATUS, Fastify's own, else a 500 that says nothing. */
+export function welcorpError(err: Error & { statusCode?: number; code?: string }, reply: FastifyReply, log: FastifyBaseLogger): FastifyReply {
+  if (err instanceof ApiError) return welcorpSend(reply, err.status, { errors: err.message });
+  const refusal = refusalOf(err, WELCORP_STATUS, log, reply);
+  if (refusal) return welcorpSend(reply, refusal.status, { errors: refusal.message ?? 'Internal error' });
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+  if (status === 500) logFailure(err, log);
+  const message =
+    err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? `Malformed JSON: ${err.message}`
+    : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The request body is empty; send a JSON object'
+    : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'The request body is too large'
+    : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Send the request as Content-Type: application/json'
+    : status === 500 ? 'Internal error' : err.message;
+  return welcorpSend(reply, status, { errors: message });
+}

@@ -26,14 +26,7 @@ import { Dispatcher } from './spool/dispatcher.js';
 import { NumberChecker } from './spool/number-checker.js';
 import { Preparer } from './spool/preparer.js';
 import type { Gateway, GatewaySink } from './gateways/gateway.js';
-import { SandboxGateway } from './gateways/sandbox/sandbox.js';
-import { SmppGateway } from './gateways/smpp/smpp-gateway.js';
-import { smppConfig } from './gateways/smpp/settings.js';
-import { KannelGateway } from './gateways/kannel/kannel-gateway.js';
-import { kannelConfig } from './gateways/kannel/settings.js';
-import { FreeswitchGateway } from './gateways/freeswitch/freeswitch-gateway.js';
-import { freeswitchSettingsSchema, leaseProblem } from './gateways/freeswitch/settings.js';
-import { defaultGatewayDir, gatewayDirProblem, resolvedDir } from './gateways/freeswitch/trunk-dir.js';
+import { driverOf, type DriverLimits } from './gateways/registry.js';
 import { providerHostProblem } from './net/provider-hosts.js';
 import { TtsRenderer } from './media/tts.js';
 import { convertAudio, prepareAudio } from './media/audio.js';
@@ -184,6 +177,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
 
   const tts = new TtsRenderer(join(config.data_dir, 'media', 'tts'));
   const providerHosts = new AddressPolicy(config.agent_providers.allow_hosts);
+  const limits: DriverLimits = { leaseSeconds: config.spool.lease_seconds, freeswitchDir: config.freeswitch.config_dir };
   /** What an API-made provider breaks of the rules its face checks (stored before they held, or by hand), or null. */
   const refusal = (p: Provider): string | null => {
     if (p.source !== 'db') return null;
@@ -191,9 +185,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       const why = providerHostProblem(providerHosts, p.host);
       if (why) return `host: ${why}`;
     }
-    const dir = p.driver === 'freeswitch' ? (p.settings.trunk as { gateway_dir?: unknown } | null | undefined)?.gateway_dir : undefined;
-    const why = typeof dir === 'string' ? gatewayDirProblem(config.freeswitch.config_dir, dir) : null;
-    return why && `settings.trunk.gateway_dir: ${why}`;
+    return driverOf(p.driver)?.refusal?.(p.settings, limits) ?? null;
   };
   const gatewayFor = (p: Provider, sink: GatewaySink): Gateway | null => {
     const refused = refusal(p);
@@ -201,30 +193,18 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       log.error({ provider: p.name, why: refused }, 'provider refused: held as down');
       return null;
     }
-    if (p.driver === 'sandbox') return new SandboxGateway(p.id, sink, config.sandbox);
-    if (p.driver === 'smpp') {
-      const { endpoint, settings } = smppConfig(p);
-      return new SmppGateway(p.id, endpoint, settings, sink, log.child({ provider: p.name }));
+    const driver = driverOf(p.driver);
+    // Providers stored by the API or the CLI are checked against the daemon's settings here (the config's at load).
+    const problem = driver?.check?.(p.settings, limits);
+    if (problem) {
+      log.error({ provider: p.name }, `provider ${p.name}: ${problem.message}; the provider is treated as down`);
+      return null;
     }
-    if (p.driver === 'freeswitch') {
-      const settings = freeswitchSettingsSchema.parse(p.settings);
-      // Providers stored by the API or the CLI are checked against the lease here (the config's at load).
-      const problem = leaseProblem(settings.originate_timeout_s, config.spool.lease_seconds);
-      if (problem) {
-        log.error({ provider: p.name }, `provider ${p.name}: ${problem}; the provider is treated as down`);
-        return null;
-      }
-      // Its links resolved now, as checked: the write later refuses a path that has changed since.
-      if (settings.trunk) settings.trunk.gateway_dir = resolvedDir(settings.trunk.gateway_dir ?? defaultGatewayDir(config.freeswitch.config_dir, settings.trunk.profile));
-      const endpoint = { host: p.host ?? '127.0.0.1', port: p.port ?? 8021, password: p.password ?? 'ClueCon', dialstring: p.dialstring ?? 'sofia/gateway/{gateway}/{number}', prefix: p.prefix };
-      return new FreeswitchGateway(p.id, endpoint, settings, tts, sink, log.child({ provider: p.name }), p.concurrency);
+    if (!driver?.create) {
+      log.warn({ provider: p.name, driver: p.driver }, 'this driver is not available yet; the provider is treated as down');
+      return null;
     }
-    if (p.driver === 'kannel') {
-      const { endpoint, settings } = kannelConfig(p);
-      return new KannelGateway(p.id, endpoint, settings, sink, log.child({ provider: p.name }));
-    }
-    log.warn({ provider: p.name, driver: p.driver }, 'this driver is not available yet; the provider is treated as down');
-    return null;
+    return driver.create(p, { ...limits, sink, log: log.child({ provider: p.name }), tts, sandbox: config.sandbox });
   };
   const gateways: Gateway[] = [];
   for (const p of new ProviderStore(db).list()) {

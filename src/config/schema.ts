@@ -1,12 +1,10 @@
 import { z } from 'zod';
 import { isProxyEntry } from '../api/trust-proxy.js';
-import { smppSettingsSchema } from '../gateways/smpp/settings.js';
-import { kannelSettingsSchema } from '../gateways/kannel/settings.js';
-import { freeswitchSettingsSchema, leaseProblem } from '../gateways/freeswitch/settings.js';
+import { DRIVER_REGISTRY, DRIVERS } from '../gateways/registry.js';
 
 /** Services a provider can carry; a job's channel needs one of them. */
 export const SERVICES = ['sms', 'mms', 'voice', 'fax', 'email'] as const;
-export const DRIVERS = ['sandbox', 'smpp', 'kannel', 'freeswitch', 'smtp'] as const;
+export { DRIVERS };
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour)');
 const range = z.tuple([z.number().int().min(0), z.number().int().min(0)]).refine(([a, b]) => a <= b, 'expected [min, max] with min <= max');
@@ -29,13 +27,13 @@ export const providerConfigSchema = z.strictObject({
   settings: z.record(z.string(), z.unknown()).default({}),
   active: z.boolean().default(true),
 }).superRefine((p, ctx) => {
-  // Driver settings are checked here, so a bad one stops start-up with its key named.
-  const schema = p.driver === 'smpp' ? smppSettingsSchema : p.driver === 'kannel' ? kannelSettingsSchema : p.driver === 'freeswitch' ? freeswitchSettingsSchema : null;
-  if (!schema) return;
-  const parsed = schema.safeParse(p.settings);
+  // Driver settings are checked here (by the driver's own schema), so a bad one stops start-up with its key named.
+  const driver = DRIVER_REGISTRY[p.driver];
+  if (!driver.settings) return;
+  const parsed = driver.settings.safeParse(p.settings);
   if (!parsed.success) for (const i of parsed.error.issues) ctx.addIssue({ code: 'custom', path: ['settings', ...i.path.map(String)], message: i.message });
-  if (!p.host) ctx.addIssue({ code: 'custom', path: ['host'], message: `is required for ${p.driver}` });
-  if (!p.username && p.driver !== 'freeswitch') ctx.addIssue({ code: 'custom', path: ['username'], message: p.driver === 'smpp' ? 'is required for smpp (the system_id)' : 'is required for kannel (the sendsms-user)' });
+  if (!p.host && driver.requires.host) ctx.addIssue({ code: 'custom', path: ['host'], message: driver.requires.host });
+  if (!p.username && driver.requires.username) ctx.addIssue({ code: 'custom', path: ['username'], message: driver.requires.username });
 });
 export type ProviderConfig = z.infer<typeof providerConfigSchema>;
 
@@ -206,10 +204,8 @@ export const configSchema = z.strictObject({
   providers: z.array(providerConfigSchema).default([]),
 }).superRefine((c, ctx) => {
   c.providers.forEach((p, i) => {
-    if (p.driver !== 'freeswitch') return;
-    const parsed = freeswitchSettingsSchema.safeParse(p.settings);
-    const problem = parsed.success ? leaseProblem(parsed.data.originate_timeout_s, c.spool.lease_seconds) : null;
-    if (problem) ctx.addIssue({ code: 'custom', path: ['providers', i, 'settings', 'originate_timeout_s'], message: problem });
+    const problem = DRIVER_REGISTRY[p.driver].check?.(p.settings, { leaseSeconds: c.spool.lease_seconds });
+    if (problem) ctx.addIssue({ code: 'custom', path: ['providers', i, 'settings', ...problem.path], message: problem.message });
   });
 });
 

@@ -3,6 +3,21 @@ import type { Outcome } from '../core/outcomes.js';
 import type { SmsSendOptions } from '../core/sms.js';
 import type { OpenAttempt } from '../core/jobs.js';
 
+/** A provider as a driver reads it: its columns and its settings (the store's provider is one). */
+export interface ProviderEntry {
+  id: number;
+  name: string;
+  host: string | null;
+  port: number | null;
+  username: string | null;
+  password: string | null;
+  dialstring: string | null;
+  prefix: string | null;
+  throughput: number;
+  concurrency: number;
+  settings: Record<string, unknown>;
+}
+
 /** One attempt handed to a gateway: everything it needs, already merged and validated. */
 export interface Delivery {
   attemptId: number;

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSms, parseUdh, planSms, receivedAddress, relativeValidity, senderAddress, destinationAddress } from '../../dist/core/sms.js';
-import { Reassembler } from '../../dist/core/reassembly.js';
+import { decodeSms, planSms, senderAddress } from '../../dist/core/sms.js';
+import { parseUdh, receivedAddress, relativeValidity, destinationAddress } from '../../dist/gateways/smpp/fields.js';
+import { Reassembler } from '../../dist/gateways/smpp/reassembly.js';
 import { combinePartReceipts } from '../../dist/core/parts.js';
-import { classifyStatus, statusName } from '../../dist/core/smpp-status.js';
+import { classifyStatus, statusName } from '../../dist/gateways/smpp/status.js';
 
 describe('SMS on the wire', () => {
   it('decodes by data_coding: GSM septets with extensions, Latin-1, UCS-2 with surrogates, coding groups, binary', () => {

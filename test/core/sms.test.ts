@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planSms, concatUdh, dataCoding, fewestParts, SmsEncodingError } from '../../dist/core/sms.js';
+import { planSms, concatUdh, fewestParts, SmsEncodingError } from '../../dist/core/sms.js';
+import { dataCoding } from '../../dist/gateways/smpp/fields.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { EslPeer, parseOriginate } from '../peers/esl.js';
 import { EslLink, type EslEvent } from '../../dist/gateways/freeswitch/esl-link.js';
-import { originateArg, dialstring, dialNumber, DialError, checkFile } from '../../dist/core/originate.js';
-import { hangupOutcome, keptCallEnd } from '../../dist/core/hangup.js';
+import { originateArg, dialstring, dialNumber, DialError, checkFile } from '../../dist/gateways/freeswitch/originate.js';
+import { hangupOutcome, keptCallEnd } from '../../dist/gateways/freeswitch/hangup.js';
 
 const log = pino({ level: 'silent' });
 let peer: EslPeer | undefined;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Delivery, Gateway, GatewayContext, GatewayRoute, GatewaySink } from '../gateway.js';
 import type { Outcome } from '../../core/outcomes.js';
 import { concatUdh, decodeSms, planSms, senderAddress, SmsAddressError, SmsEncodingError, type SmsPlan } from '../../core/sms.js';
-import { KANNEL_DLR_MASK, kannelDlr, kannelText, queryBytes, sendsmsAnswer } from '../../core/kannel.js';
+import { KANNEL_DLR_MASK, kannelDlr, kannelText, queryBytes, sendsmsAnswer } from './protocol.js';
 import type { KannelSettings } from './settings.js';
 
 export interface KannelEndpoint {

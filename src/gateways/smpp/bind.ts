@@ -3,7 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import smpp from 'smpp';
 import type { Logger } from 'pino';
-import { statusName } from '../../core/smpp-status.js';
+import { statusName } from './status.js';
 import { reconnectDelay } from '../../core/backoff.js';
 import type { SmppEndpoint, SmppSettings } from './settings.js';
 import { encodeEmptyResponse, encodeSubmitSm, type SubmitSmFields } from './encode.js';

@@ -1,5 +1,6 @@
 import type smpp from 'smpp';
-import { decodeSms, parseUdh, receivedAddress, type Concat } from '../../core/sms.js';
+import { decodeSms } from '../../core/sms.js';
+import { parseUdh, receivedAddress, type Concat } from './fields.js';
 import { messageStateStatus, parseReceiptText, statStatus } from '../../core/receipts.js';
 import type { ReceiptStatus } from '../../core/outcomes.js';
 import type { InboundMessage } from '../gateway.js';

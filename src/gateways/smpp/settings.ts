@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Provider } from '../../store/providers.js';
+import type { ProviderEntry } from '../gateway.js';
 
 const ms = (def: number) => z.number().int().min(1).default(def);
 
@@ -53,7 +53,7 @@ export interface SmppEndpoint {
 }
 
 /** The provider's columns and settings, checked; throws one message naming the setting. */
-export function smppConfig(p: Provider): { endpoint: SmppEndpoint; settings: SmppSettings } {
+export function smppConfig(p: ProviderEntry): { endpoint: SmppEndpoint; settings: SmppSettings } {
   if (!p.host) throw new Error(`provider ${p.name}: host is required for smpp`);
   if (!p.username) throw new Error(`provider ${p.name}: username (system_id) is required for smpp`);
   const parsed = smppSettingsSchema.safeParse(p.settings);

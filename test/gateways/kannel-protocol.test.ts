@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kannelDlr, kannelText, queryBytes, sendsmsAnswer } from '../../dist/core/kannel.js';
+import { kannelDlr, kannelText, queryBytes, sendsmsAnswer } from '../../dist/gateways/kannel/protocol.js';
 
 describe('Kannel mapping', () => {
   it('reads raw octets from a query string, which URLSearchParams would mangle', () => {

@@ -1,5 +1,5 @@
-import type { ReceiptStatus } from './outcomes.js';
-import { parseReceiptText, statStatus } from './receipts.js';
+import type { ReceiptStatus } from '../../core/outcomes.js';
+import { parseReceiptText, statStatus } from '../../core/receipts.js';
 
 /**
  * A query string as bytes: Kannel's escapes (%b, %A) put raw message octets in URLs, which are not

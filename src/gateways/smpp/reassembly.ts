@@ -1,4 +1,4 @@
-import type { Concat } from './sms.js';
+import type { Concat } from './fields.js';
 
 interface Pending<M> {
   meta: M;

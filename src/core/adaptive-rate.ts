@@ -55,6 +55,14 @@ export class AdaptiveRate {
     return true;
   }
 
+  /** How many sends `take` would allow now, back to back. */
+  available(now: number): number {
+    if (this.rate === Infinity) return Infinity;
+    const ahead = Math.max(this.tat, now) - now;
+    const tol = this.tolerance();
+    return ahead > tol ? 0 : Math.floor((tol - ahead) * this.rate / 1000) + 1;
+  }
+
   /** When `take` will next succeed. */
   nextAt(now: number): number {
     if (this.rate === Infinity) return now;

@@ -248,6 +248,59 @@ describe('a crash over SMPP sends little twice and never a try too many', () => 
   }, 120_000);
 });
 
+describe('a crash over a paced SMPP link', () => {
+  it('a last try waiting for the pace is not armed: after SIGKILL the messages never sent are delivered, not failed', async () => {
+    // No throughput configured: the pace is what the driver learns from the SMSC's throttling.
+    const smsc = new TestSmsc({ record: false, countDestinations: true, rateLimit: { perSecond: 20 } });
+    const port = await smsc.listen();
+    const data = mkdtempSync(join(tmpdir(), 'switchpost-crash-paced-'));
+    const config = join(data, 'smpp.json');
+    writeFileSync(config, JSON.stringify({ providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'esme', password: 'pw', settings: { window: 5, binds: 1, max_throttle_resends: 100, reconnect_min_ms: 100, reconnect_max_ms: 300 } }] }));
+    const penv = { ...env, SWITCHPOST_DATA_DIR: data, SWITCHPOST_SANDBOX_ENABLED: 'false', SWITCHPOST_SPOOL_MAX_IN_FLIGHT: '2000', SWITCHPOST_SPOOL_RETRY_TRIES: '1' };
+    const q = (sql: string, ...p: unknown[]) => {
+      const d = new Database(join(data, 'switchpost.db'), { readonly: true });
+      try {
+        return (d.prepare(sql).get(...p) as { n: number }).n;
+      } finally {
+        d.close();
+      }
+    };
+    try {
+      expect(cli(['user', 'add', 'crash', '--role', 'user', '--password', 'crash-password'], penv).status).toBe(0);
+      let p = await startProcess({ ...penv, SWITCHPOST_CONFIG: config });
+      const to = Array.from({ length: 60 }, (_, i) => `+61491600${String(i).padStart(3, '0')}`);
+      const r = await fetch(`${p.url}/api/v1/jobs`, {
+        method: 'POST',
+        headers: { authorization: basic('crash', 'crash-password'), 'content-type': 'application/json' },
+        body: JSON.stringify({ job_type: 'sms', message: 'paced', recipients: to.map((destination) => ({ destination })) }),
+      });
+      const jobId = ((await r.json()) as { data: number }).data;
+      // Once the pace is learned, most messages wait for it in the driver.
+      for (let i = 0; i < 2000 && to.filter((a) => smsc.perDestination!.has(a.slice(1))).length < 20; i++) await new Promise((res) => setTimeout(res, 5));
+      const gone = exited(p.child);
+      p.child.kill('SIGKILL');
+      await gone;
+      const sentBefore = to.filter((a) => (smsc.perDestination!.get(a.slice(1)) ?? 0) > 0).length;
+      p = await startProcess({ ...penv, SWITCHPOST_CONFIG: config });
+      for (let i = 0; i < 800 && q('SELECT remaining AS n FROM jobs WHERE id = ?', jobId) > 0; i++) await new Promise((res) => setTimeout(res, 25));
+      const failed = q("SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'failed'", jobId);
+      console.log(`paced crash test: ${sentBefore} of ${to.length} reached the SMSC before SIGKILL, ${failed} failed as interrupted after`);
+      expect(q('SELECT remaining AS n FROM jobs WHERE id = ?', jobId)).toBe(0);
+      expect(sentBefore).toBeLessThan(to.length);
+      // Only what reached the SMSC before the kill may end as interrupted.
+      expect(failed).toBeLessThanOrEqual(sentBefore);
+      expect(q("SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'delivered'", jobId)).toBe(to.length - failed);
+      const end = exited(p.child);
+      p.child.kill('SIGTERM');
+      await end;
+    } finally {
+      await killAll();
+      await smsc.close();
+      rmSync(data, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe('start-up and the CLI', () => {
   it('a bad config stops start-up with one message naming the key', async () => {
     const r = cli(['start'], { ...env, SWITCHPOST_SPOOL_BATCH_SIZE: 'lots' });

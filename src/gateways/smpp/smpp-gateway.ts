@@ -26,6 +26,10 @@ interface Outgoing {
   reported: boolean;
   /** A last try: recorded as going on the wire (committed) before its first part goes. */
   armed: boolean;
+  /** Counted in `unsettled` (from its arming, or its first submit); settle releases it. */
+  counted: boolean;
+  /** Armed by us and not yet on the wire: counted against the free window slots. */
+  arming: boolean;
 }
 
 interface PartSend {
@@ -58,6 +62,8 @@ export class SmppGateway implements Gateway {
    */
   private unsettled = 0;
   private readonly unsettledCap: number;
+  /** Last tries armed (or being armed) but not on the wire yet: never more than could go at once. */
+  private arming = 0;
   private pumpTimer: NodeJS.Timeout | null = null;
   private expireTimer: NodeJS.Timeout | null = null;
   private up = false;
@@ -145,7 +151,7 @@ export class SmppGateway implements Gateway {
     const dst = destinationAddress(d.destination);
     const coding = dataCoding(plan.encoding, d.sms?.flash === true);
     const validity = d.sms?.validityMinutes ? relativeValidity(d.sms.validityMinutes) : '';
-    const msg: Outgoing = { d, plan, peerIds: plan.parts.map(() => null), answered: 0, onWire: false, reported: false, armed: d.lastTry !== true || !this.sink.onWire };
+    const msg: Outgoing = { d, plan, peerIds: plan.parts.map(() => null), answered: 0, onWire: false, reported: false, armed: d.lastTry !== true || !this.sink.onWire, counted: false, arming: false };
     const total = plan.parts.length;
     const ref = total > 1 ? this.nextRef(d.destination) : 0;
     return plan.parts.map((payload, index) => ({
@@ -197,8 +203,14 @@ export class SmppGateway implements Gateway {
       }
       const bind = this.freestBind();
       if (!bind) break;
-      // Armed only once it could go now: a last try waiting behind a full window stays unsent.
+      // Armed only once it could go now: a last try waiting behind a full window or the pace stays
+      // unsent, so a crash gives its try back. At most as many armed as free slots, each counted unsettled.
       if (!part.msg.armed) {
+        if (this.arming >= this.freeSlots()) break;
+        if (this.arming >= this.pace.available(now)) {
+          if (this.arming === 0) this.pumpTimer = setTimeout(() => this.pump(), Math.max(1, this.pace.nextAt(now) - now));
+          break;
+        }
         this.arm(part.msg);
         continue;
       }
@@ -223,6 +235,10 @@ export class SmppGateway implements Gateway {
     let n = 0;
     while (this.head + n < this.queue.length && this.queue[this.head + n]!.msg === msg) n++;
     const parts = this.queue.splice(this.head, n);
+    this.unsettled++;
+    msg.counted = true;
+    msg.arming = true;
+    this.arming++;
     this.sink.onWire!(msg.d.attemptId, () => {
       msg.armed = true;
       if (msg.reported) return;
@@ -236,6 +252,20 @@ export class SmppGateway implements Gateway {
     });
   }
 
+  /** Submits the binds could take now. */
+  private freeSlots(): number {
+    let n = 0;
+    for (const b of this.binds) if (b.canSubmit()) n += this.settings.window - b.outstanding;
+    return n;
+  }
+
+  /** An armed message went on the wire or ended: it no longer holds a free slot. */
+  private disarm(msg: Outgoing): void {
+    if (!msg.arming) return;
+    msg.arming = false;
+    this.arming--;
+  }
+
   private freestBind(): SmppBind | null {
     let best: SmppBind | null = null;
     for (const b of this.binds) if (b.canSubmit() && (!best || b.outstanding < best.outstanding)) best = b;
@@ -243,7 +273,9 @@ export class SmppGateway implements Gateway {
   }
 
   private submit(bind: SmppBind, part: PartSend): void {
-    if (!part.msg.onWire) this.unsettled++;
+    if (!part.msg.counted) this.unsettled++;
+    part.msg.counted = true;
+    this.disarm(part.msg);
     part.msg.onWire = true;
     bind.submit(part.fields).then(
       (resp) => this.onSubmitResp(part, resp),
@@ -302,7 +334,8 @@ export class SmppGateway implements Gateway {
   }
 
   private report(msg: Outgoing, outcome: Outcome): void {
-    this.sink.report({ attemptId: msg.d.attemptId, at: Date.now(), outcome }, msg.onWire ? this.settle : undefined);
+    this.disarm(msg);
+    this.sink.report({ attemptId: msg.d.attemptId, at: Date.now(), outcome }, msg.counted ? this.settle : undefined);
   }
 
   /** A message's outcome is committed: it can no longer go twice; room for another. */

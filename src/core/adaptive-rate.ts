@@ -37,7 +37,11 @@ export class AdaptiveRate {
   private learnFrom = -Infinity;
   private learnAccepted = 0;
 
-  constructor(private readonly o: AdaptiveRateOptions) {
+  private readonly o: AdaptiveRateOptions;
+
+  constructor(o: AdaptiveRateOptions) {
+    // A fractional throughput (0.5/s) is its own floor: the floor never lifts the rate past the ceiling.
+    this.o = { ...o, min: Math.min(o.min, o.max) };
     this.rate = o.max;
   }
 
@@ -49,6 +53,7 @@ export class AdaptiveRate {
   /** Take a send slot if the pace allows one now. */
   take(now: number): boolean {
     if (this.rate === Infinity) return true;
+    this.clampTat(now);
     const t = Math.max(this.tat, now);
     if (t - now > this.tolerance()) return false;
     this.tat = t + 1000 / this.rate;
@@ -58,6 +63,7 @@ export class AdaptiveRate {
   /** How many sends `take` would allow now, back to back. */
   available(now: number): number {
     if (this.rate === Infinity) return Infinity;
+    this.clampTat(now);
     const ahead = Math.max(this.tat, now) - now;
     const tol = this.tolerance();
     return ahead > tol ? 0 : Math.floor((tol - ahead) * this.rate / 1000) + 1;
@@ -66,6 +72,7 @@ export class AdaptiveRate {
   /** When `take` will next succeed. */
   nextAt(now: number): number {
     if (this.rate === Infinity) return now;
+    this.clampTat(now);
     return Math.max(now, Math.ceil(this.tat - this.tolerance()));
   }
 
@@ -80,7 +87,10 @@ export class AdaptiveRate {
     this.lastGrow = now;
     const sinceDecrease = Math.max(0, now - this.lastDecrease) / 1000;
     const step = this.o.increase * this.rate * 2 ** Math.min(10, Math.floor(sinceDecrease));
-    this.rate = Math.min(this.o.max, this.rate + (step * dt) / 1000);
+    // Never past twice what the peer took over the last second: a quiet link learns nothing about its
+    // ceiling, and a rate grown far past it would take many decreases to come back.
+    const ceiling = Math.max(this.rate, 2 * this.measured(now));
+    this.rate = Math.min(this.o.max, ceiling, this.rate + (step * dt) / 1000);
   }
 
   /** The peer throttled a PDU. */
@@ -100,10 +110,21 @@ export class AdaptiveRate {
       if (this.learnAccepted > 0) basis = Math.min(this.rate, (this.learnAccepted * 1000) / Math.max(1, now - this.learnFrom));
       this.learnFrom = -Infinity;
     }
+    // Decrease from no more than twice what the peer took (the most growth reaches): a pace grown far
+    // past it would take many decreases to come back. (Not from the measure itself: after a quiet spell
+    // it is the old load, not the peer.)
+    const took = this.measured(now);
+    if (took > 0) basis = Math.min(basis, 2 * took);
     this.rate = Math.max(this.o.min, basis * this.o.decrease);
     this.lastDecrease = now;
     this.lastGrow = now;
     if (this.tat === -Infinity) this.tat = now;
+  }
+
+  /** A clock that stepped back leaves `tat` far ahead: no legitimate send puts it past one interval beyond the tolerance. */
+  private clampTat(now: number): void {
+    const most = now + this.tolerance() + 1000 / this.rate;
+    if (this.tat > most) this.tat = most;
   }
 
   private tolerance(): number {

@@ -5,15 +5,19 @@ import { AdaptiveRate, DEFAULT_ADAPTIVE_RATE } from '../../dist/core/adaptive-ra
  * A sender with `window` PDUs outstanding, answers after `rttMs`, against a peer that takes `peerRate`
  * a second (a token bucket holding a tenth of a second) and throttles the rest; 1 ms steps.
  */
-function simulate(r: AdaptiveRate, peerRate: number, ms: number, { window = 20, rttMs = 2, start = 1_000_000 } = {}) {
+function simulate(r: AdaptiveRate, peerRate: number, ms: number, { window = 20, rttMs = 2, start = 1_000_000, load = Infinity } = {}) {
   let tokens = peerRate / 10;
+  // The offered load: messages waiting to be sent (unbounded when Infinity).
+  let offered = 0;
   let accepted = 0;
   let throttled = 0;
   const answers: { at: number }[] = [];
   for (let now = start; now < start + ms; now++) {
     tokens = Math.min(peerRate / 10, tokens + peerRate / 1000);
     while (answers.length && answers[0]!.at <= now) answers.shift();
-    while (answers.length < window && r.take(now)) {
+    offered = Math.min(load, offered + load / 1000);
+    while (answers.length < window && offered >= 1 && r.take(now)) {
+      offered--;
       if (tokens >= 1) {
         tokens--;
         accepted++;
@@ -91,5 +95,39 @@ describe('adaptive rate (AIMD)', () => {
     for (let t = 0; t < 2000; t += 5) r.accepted(t); // 200/s
     r.throttled(2000);
     expect(r.current).toBeCloseTo(200 * 0.9, -1);
+  });
+
+  it('grows no further than twice what the peer accepts, so a long quiet spell does not leave the link unpaced', () => {
+    const r = new AdaptiveRate({ ...DEFAULT_ADAPTIVE_RATE, max: Infinity });
+    simulate(r, 400, 5000); // learns 400/s
+    const quiet = simulate(r, 400, 60_000, { start: 1_005_000, load: 50 });
+    expect(quiet.throttled).toBe(0);
+    expect(r.current).toBeLessThanOrEqual(2 * 400); // what it took at most, twice
+    // Full load again: the first seconds stay paced near the peer's rate.
+    const busy = simulate(r, 400, 3000, { start: 1_065_000 });
+    expect(busy.share).toBeLessThanOrEqual(0.05);
+    expect(busy.perSecond).toBeGreaterThan(150); // and it does not collapse
+  });
+
+  it('a decrease starts from what the peer accepted, not from a rate grown past it', () => {
+    const r = new AdaptiveRate({ ...DEFAULT_ADAPTIVE_RATE, max: 1000 });
+    r.throttled(0); // 900
+    for (let t = 1; t <= 3000; t += 10) r.accepted(t); // 100/s accepted
+    r.throttled(3001);
+    expect(r.current).toBeLessThanOrEqual(2 * 100 * 0.9 * 1.1);
+  });
+
+  it('keeps a fractional throughput, and a clock stepping back does not stall it', () => {
+    const r = new AdaptiveRate({ ...DEFAULT_ADAPTIVE_RATE, max: 0.5 });
+    r.throttled(0);
+    expect(r.current).toBeLessThanOrEqual(0.5);
+    const c = new AdaptiveRate({ ...DEFAULT_ADAPTIVE_RATE, max: 10 });
+    const t0 = 10_000_000;
+    while (c.take(t0));
+    const back = t0 - 3_600_000; // the wall clock stepped back an hour
+    expect(c.nextAt(back) - back).toBeLessThanOrEqual(200);
+    let sent = 0;
+    for (let t = back; t < back + 1000; t++) while (c.take(t)) sent++;
+    expect(sent).toBeGreaterThanOrEqual(9);
   });
 });

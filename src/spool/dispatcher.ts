@@ -67,8 +67,11 @@ export class Dispatcher {
   /** `adopted`: attempts a gateway reconciles itself (calls placed by a previous run); they stay leased. */
   start(adopted: readonly number[] = []): void {
     const now = this.clock.now();
-    this.endSpentLeases(adopted, now);
-    const recovered = this.spool.recoverLeases(now, adopted, now + this.opts.leaseMs);
+    // One transaction: a kill during start-up leaves every lease as it found it, to be recovered once.
+    const recovered = this.spool.tx(() => {
+      this.endSpentLeases(adopted, now);
+      return this.spool.recoverLeases(now, adopted, now + this.opts.leaseMs);
+    });
     if (recovered) this.log.warn({ recovered }, 'requeued recipients leased by a previous run');
     this.running = true;
     this.wake();
@@ -93,6 +96,9 @@ export class Dispatcher {
     }
     if (!ended) return;
     this.recorder.flush();
+    // The recorder keeps a batch it could not commit: then nothing of the recovery may commit either, or
+    // recoverLeases would requeue these last tries for one try more.
+    if (this.recorder.pending > 0) throw new Error('could not record the last tries a previous run left leased');
     this.log.warn({ ended }, 'ended recipients leased on their last try by a previous run');
   }
 

@@ -151,7 +151,9 @@ export class SpoolStore {
       ),
       markUnsent: db.prepare(`UPDATE attempts SET unsent = 1 WHERE id = ?`),
       markOnWire: db.prepare(`UPDATE attempts SET unsent = 0 WHERE id IN (SELECT value FROM json_each(?))`),
-      giveBackTry: db.prepare(`UPDATE recipients SET tries = MAX(0, tries - 1) WHERE id = ? AND attempt_id = ? AND state = 'sending'`),
+      giveBackTry: db.prepare(`UPDATE recipients SET tries = MAX(0, tries - 1) WHERE id = ? AND attempt_id = ? AND state = 'sending'
+         AND EXISTS (SELECT 1 FROM attempts WHERE id = ? AND unsent = 1)`),
+      clearUnsent: db.prepare(`UPDATE attempts SET unsent = 0 WHERE id = ?`),
       extendLease: db.prepare(`UPDATE recipients SET due_at = ? WHERE state = 'sending' AND attempt_id IN (SELECT value FROM json_each(?))`),
     };
   }
@@ -327,9 +329,15 @@ export class SpoolStore {
     this.s.markOnWire.run(JSON.stringify(attemptIds));
   }
 
-  /** A leased attempt that never left: its try is given back (before its lease is recovered). */
+  /**
+   * A leased attempt that never left: its try is given back (before its lease is recovered), once — the
+   * mark goes with it, so a start-up interrupted before the lease is recovered cannot give it back twice.
+   */
   giveBackTry(id: number, attemptId: number): void {
-    this.s.giveBackTry.run(id, attemptId);
+    this.tx(() => {
+      this.s.giveBackTry.run(id, attemptId, attemptId);
+      this.s.clearUnsent.run(attemptId);
+    });
   }
 
   /** Held rows due now (their provider is back); rows taken or final meanwhile are left alone. */

@@ -150,3 +150,28 @@ describe('numbers validated off the main thread', () => {
     expect(d.db.prepare('SELECT remaining, failed FROM jobs WHERE id = ?').get(job)).toEqual({ remaining: 2, failed: 1 });
   });
 });
+
+describe('start-up recovery', () => {
+  it('gives a held-back last try its try back once, even when start-up is replayed before the lease is recovered', async () => {
+    d = await testDaemon({ sandbox: { enabled: false } });
+    const u = d.addUser('u', 'user');
+    const job = await post(d, u.auth, { recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(() => recipients(d!, job).find((r) => r.reason !== null));
+    const { SpoolStore } = await import('../../dist/store/spool.js');
+    const spool = new SpoolStore(d.db);
+    const r = d.db.prepare('SELECT id FROM recipients WHERE job_id = ?').get(job) as { id: number };
+    // A previous run leased it for its second try and held it back from the wire (the real SQLite file).
+    d.db.prepare('UPDATE recipients SET tries = 1 WHERE id = ?').run(r.id);
+    const attemptId = spool.insertAttempt(r.id, job, 1, 2, '+61491570156', null, Date.now());
+    spool.lease(r.id, Date.now() + 60_000, '+61491570156', attemptId);
+    spool.markUnsent(attemptId);
+    const giveBack = () => {
+      for (const row of spool.leasedBy([])) if (row.unsent) spool.giveBackTry(row.id, row.attempt_id);
+    };
+    giveBack(); // killed here, before recoverLeases
+    giveBack(); // the next start-up runs it again
+    expect(recipients(d, job)[0]).toMatchObject({ state: 'sending', tries: 1 });
+    spool.recoverLeases(Date.now());
+    expect(recipients(d, job)[0]).toMatchObject({ state: 'queued', tries: 1 });
+  });
+});

@@ -163,6 +163,12 @@ export class Dispatcher {
           this.finalize(job, row, 'cancelled', 'job cancelled', now, events, counters);
           continue;
         }
+        // Every try it is allowed was used (a last try requeued by a stop past its grace, a lease whose job
+        // was unknown at start-up): it may have gone, so it is never sent as one try more.
+        if (row.tries >= job.retry.tries) {
+          this.finalize(job, row, 'failed', `no try left: its ${job.retry.tries} ${job.retry.tries === 1 ? 'try was' : 'tries were'} used (the last may have been sent)`, now, events, counters);
+          continue;
+        }
         const rules = row.blackouts ? { ...job.rules, blackouts: [...(job.rules.blackouts ?? []), ...(JSON.parse(row.blackouts) as Blackout[])] } : job.rules;
         const allowed = nextAllowed(now, rules);
         if ('expired' in allowed) {
@@ -264,7 +270,7 @@ export class Dispatcher {
     };
   }
 
-  private finalize(job: SpoolJob, row: DueRow, state: 'invalid' | 'opted_out' | 'expired' | 'cancelled', reason: string, now: number, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
+  private finalize(job: SpoolJob, row: DueRow, state: 'invalid' | 'opted_out' | 'expired' | 'cancelled' | 'failed', reason: string, now: number, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
     this.recorder.finalizeNow(job, row.id, row.address ?? row.destination, state, reason, now, events, counters);
   }
 

@@ -175,3 +175,20 @@ describe('start-up recovery', () => {
     expect(recipients(d, job)[0]).toMatchObject({ state: 'queued', tries: 1 });
   });
 });
+
+describe('claim', () => {
+  it('never sends a row whose tries are all used: it ends failed, naming the tries, with no attempt', async () => {
+    d = await testDaemon({ sandbox: { enabled: false } });
+    const u = d.addUser('u', 'user');
+    const job = await post(d, u.auth, { recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(() => recipients(d!, job).find((r) => r.reason !== null));
+    // As a stop past its grace leaves a last try: requeued with its 3 tries counted.
+    d.db.prepare('UPDATE recipients SET tries = 3, due_at = ? WHERE job_id = ?').run(Date.now() - 1, job);
+    d.dispatcher.wake();
+    const row = await d.waitFor(() => recipients(d!, job).find((r) => r.state === 'failed'));
+    expect(row.reason).toMatch(/3 tries were used/);
+    expect(row.tries).toBe(3);
+    expect((d.db.prepare('SELECT COUNT(*) AS n FROM attempts WHERE job_id = ?').get(job) as { n: number }).n).toBe(0);
+    expect((d.db.prepare('SELECT remaining, failed FROM jobs WHERE id = ?').get(job) as { remaining: number; failed: number })).toEqual({ remaining: 0, failed: 1 });
+  });
+});

@@ -57,7 +57,7 @@ export class Dispatcher {
       return held && { id, recipient_id: held.recipientId, job_id: held.jobId, provider_id: held.providerId, destination: held.destination };
     };
     recorder.onFlushed = () => this.wake();
-    recorder.onHeld = (recipientId, service) => this.held.add(service, recipientId);
+    recorder.onHeld = (recipientId, service, dueAt) => this.held.add(service, recipientId, dueAt);
   }
 
   get inFlightCount(): number {
@@ -213,6 +213,7 @@ export class Dispatcher {
         const lastTry = row.tries + 1 >= job.retry.tries;
         if (lastTry && pick.gateway.confirmsWire) this.spool.markUnsent(attemptId);
         this.spool.lease(row.id, now + this.opts.leaseMs, address, attemptId);
+        this.held.forget(job.service, row.id);
         this.inFlight.set(attemptId, { recipientId: row.id, jobId: row.job_id, providerId: pick.provider.id, destination: address });
         sentJobs.add(row.job_id);
         sends.push([pick.gateway, this.delivery(job, row, address, attemptId, now, lastTry)]);
@@ -239,13 +240,13 @@ export class Dispatcher {
 
   private hold(service: Service, recipientId: number, until: number, reason: string): void {
     this.spool.reschedule(recipientId, until, reason);
-    this.held.add(service, recipientId);
+    this.held.add(service, recipientId, until);
   }
 
   /** A provider is up again (bind up, ESL up): what was held for its services is due now, not at the hold's end. */
   providerUp(providerId: number): void {
-    const ids = this.held.take(this.pool.servicesOf(providerId));
-    if (ids.length) this.spool.pullForward(ids, this.clock.now());
+    const held = this.held.take(this.pool.servicesOf(providerId));
+    if (held.length) this.spool.pullForward(held, this.clock.now());
     this.wake();
   }
 

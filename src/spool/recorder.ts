@@ -83,7 +83,7 @@ export class Recorder implements GatewaySink {
   onReleased: (attemptIds: number[]) => void = () => {};
   onFlushed: () => void = () => {};
   /** A recipient its gateway handed back unsent (link down): it waits for its provider to come back. */
-  onHeld: (recipientId: number, service: SpoolJob['service']) => void = () => {};
+  onHeld: (recipientId: number, service: SpoolJob['service'], dueAt: number) => void = () => {};
   /** The dispatcher's record of an attempt still in flight, which spares a lookup for most reports. */
   inFlightAttempt: (attemptId: number) => AttemptRef | undefined = () => undefined;
 
@@ -292,7 +292,7 @@ export class Recorder implements GatewaySink {
     }
     if (t.state === 'queued') {
       if (this.spool.holdBack(attempt.recipient_id, attempt.id, t.dueAt, t.reason)) {
-        this.onHeld(attempt.recipient_id, job.service);
+        this.onHeld(attempt.recipient_id, job.service, t.dueAt);
         this.updated(events, job, attempt.recipient_id, attempt.destination, 'queued', t.reason, now);
       }
       return;

@@ -144,7 +144,8 @@ export class SpoolStore {
         `UPDATE recipients SET state = 'queued', due_at = ?, reason = 'requeued after restart' WHERE state = 'sending' AND attempt_id NOT IN (SELECT value FROM json_each(?))`,
       ),
       leasedWithPeer: db.prepare(`SELECT a.id FROM recipients r JOIN attempts a ON a.id = r.attempt_id WHERE r.state = 'sending' AND a.peer_id IS NOT NULL`),
-      pullForward: db.prepare(`UPDATE recipients SET due_at = ? WHERE state = 'queued' AND due_at > ? AND id IN (SELECT value FROM json_each(?))`),
+      // Only while the row is still as its hold left it (queued, that due time): not one that moved on since.
+      pullForward: db.prepare(`UPDATE recipients SET due_at = ? WHERE id = ? AND state = 'queued' AND due_at = ? AND due_at > ?`),
       leasedBy: db.prepare(
         `SELECT r.id, r.job_id, r.tries, r.attempt_id, a.unsent FROM recipients r JOIN attempts a ON a.id = r.attempt_id
          WHERE r.state = 'sending' AND r.attempt_id NOT IN (SELECT value FROM json_each(?))`,
@@ -340,9 +341,11 @@ export class SpoolStore {
     });
   }
 
-  /** Held rows due now (their provider is back); rows taken or final meanwhile are left alone. */
-  pullForward(ids: readonly number[], now: number): void {
-    this.s.pullForward.run(now, now, JSON.stringify(ids));
+  /** Held rows due now (their provider is back); rows taken, final or rescheduled meanwhile are left alone. */
+  pullForward(held: readonly { id: number; dueAt: number }[], now: number): void {
+    this.tx(() => {
+      for (const h of held) this.s.pullForward.run(now, h.id, h.dueAt, now);
+    });
   }
 
   /**

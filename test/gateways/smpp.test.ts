@@ -335,7 +335,7 @@ describe('SMPP sessions under trouble', () => {
 
   it('holds work while the SMSC is unreachable and sends it, without using a try, once it is back', async () => {
     const { d, smsc: first, u } = await start();
-    const port = (first as any).port as number;
+    const port = first.port;
     await first.close();
     const until = Date.now() + 5000;
     while (Date.now() < until && (await d.api('GET', '/health')).json.providers[0].up) await new Promise((r) => setTimeout(r, 20));
@@ -350,10 +350,29 @@ describe('SMPP sessions under trouble', () => {
     expect(smsc.submits).toHaveLength(1);
   });
 
+  it('a provider coming back pulls forward only rows still held: one that moved on to a retry backoff waits it out', async () => {
+    const { d, smsc: first, u } = await start(undefined, { reconnect_min_ms: 200, reconnect_max_ms: 200 });
+    const port = first.port;
+    await first.close();
+    const until = Date.now() + 5000;
+    while (Date.now() < until && (await d.api('GET', '/health')).json.providers[0].up) await new Promise((r) => setTimeout(r, 20));
+    const job = await post(d, u.auth, { message: 'held, then sent', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(() => rows(d, job).find((r) => r.state === 'queued' && /down/.test(r.reason ?? '')), 5000);
+    // Since its hold the row went out and failed: now it waits out its retry's backoff.
+    const backoff = Date.now() + 60_000;
+    d.db.prepare("UPDATE recipients SET tries = 1, due_at = ?, reason = 'retry backoff' WHERE job_id = ?").run(backoff, job);
+    smsc = new TestSmsc({ systemId: 'esme', password: 'secret' });
+    await smsc.listen(port);
+    await d.waitFor(() => (smsc!.binds.length > 0 ? true : undefined), 5000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(d.db.prepare('SELECT state, tries, due_at FROM recipients WHERE job_id = ?').get(job)).toEqual({ state: 'queued', tries: 1, due_at: backoff });
+    expect(smsc.submits).toHaveLength(0);
+  });
+
   it('sends the work held for a provider within 200 ms of its bind coming back', async () => {
     // Reconnects a second apart: rows held by the spool (provider down) and by the gateway (link down) wait longer than that.
     const { d, smsc: first, u } = await start(undefined, { reconnect_min_ms: 1000, reconnect_max_ms: 1000 });
-    const port = (first as any).port as number;
+    const port = first.port;
     await first.close();
     const until = Date.now() + 5000;
     while (Date.now() < until && (await d.api('GET', '/health')).json.providers[0].up) await new Promise((r) => setTimeout(r, 20));

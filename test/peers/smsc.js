@@ -70,10 +70,15 @@ export class TestSmsc {
     this.server = smpp.createServer(opts.tls ?? {}, (session) => this.onSession(session));
   }
 
+  /** The port it listens on (0 before `listen`). */
+  get port() {
+    return this.boundPort ?? 0;
+  }
+
   async listen(port = 0) {
     await new Promise((resolve) => this.server.listen(port, '127.0.0.1', resolve));
-    this.port = this.server.address().port;
-    return this.port;
+    this.boundPort = this.server.address().port;
+    return this.boundPort;
   }
 
   onSession(session) {

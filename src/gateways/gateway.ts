@@ -99,6 +99,11 @@ export interface Gateway {
   hasCapacity?(): boolean;
   /** The pool picked it for a delivery that send() will bring in this tick: count it from now. */
   reserve?(): void;
+  /**
+   * At a stop past its grace: put nothing more on the wire, and report what was handed over but never sent
+   * as held (its try is given back) before the spool releases the leases.
+   */
+  drain?(): void;
   /** At start: attempts a previous run left open on this provider (calls placed or up), to reconcile. */
   adopt?(open: OpenAttempt[]): void;
   /**

@@ -66,15 +66,22 @@ export class Dispatcher {
 
   /** `adopted`: attempts a gateway reconciles itself (calls placed by a previous run); they stay leased. */
   start(adopted: readonly number[] = []): void {
-    const now = this.clock.now();
-    // One transaction: a kill during start-up leaves every lease as it found it, to be recovered once.
-    const recovered = this.spool.tx(() => {
-      this.endSpentLeases(adopted, now);
-      return this.spool.recoverLeases(now, adopted, now + this.opts.leaseMs);
-    });
+    const recovered = this.releaseLeases(adopted);
     if (recovered) this.log.warn({ recovered }, 'requeued recipients leased by a previous run');
     this.running = true;
     this.wake();
+  }
+
+  /**
+   * Ends what holds a lease (a previous run's, at start; this run's, at a stop past its grace), but for
+   * `keep`. One transaction: a kill meanwhile leaves every lease as it found it, to be released once.
+   */
+  private releaseLeases(keep: readonly number[]): number {
+    const now = this.clock.now();
+    return this.spool.tx(() => {
+      this.endSpentLeases(keep, now);
+      return this.spool.recoverLeases(now, keep, now + this.opts.leaseMs);
+    });
   }
 
   /**
@@ -316,8 +323,13 @@ export class Dispatcher {
     }
     this.recorder.flush();
     if (this.inFlight.size > 0) {
+      // Past the grace: gateways stop putting work on the wire and hand back what they hold unsent (held,
+      // its try given back); then the leases end as at start-up — a last try that may have gone as its
+      // failure, one held back from the wire with its try back — so none is sent as one try more.
+      for (const g of this.pool.gateways()) g.drain?.();
+      this.recorder.flush();
       // Calls already placed stay leased: the next run finds them over ESL instead of dialling again.
-      const n = this.spool.recoverLeases(this.clock.now(), this.spool.leasedWithPeer());
+      const n = this.releaseLeases(this.spool.leasedWithPeer());
       this.log.warn({ requeued: n }, 'released leases still in flight at shutdown');
       this.inFlight.clear();
     }

@@ -301,6 +301,63 @@ describe('a crash over a paced SMPP link', () => {
   }, 60_000);
 });
 
+describe('a stop past its grace over SMPP', () => {
+  it('never sends a last try again, and what waited unsent keeps its try and goes after the restart', async () => {
+    const [BINDS, WINDOW] = [1, 5];
+    // Blockers are never answered: they fill the window and are still on the wire when the grace ends.
+    const smsc = new TestSmsc({ record: false, countDestinations: true, script: (sub: { destination_addr: string }) => (sub.destination_addr.startsWith('6149161') ? { noResponse: true } : {}) });
+    const port = await smsc.listen();
+    const data = mkdtempSync(join(tmpdir(), 'switchpost-crash-stop-'));
+    const config = join(data, 'smpp.json');
+    writeFileSync(config, JSON.stringify({ providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'esme', password: 'pw', settings: { window: WINDOW, binds: BINDS, reconnect_min_ms: 100, reconnect_max_ms: 300 } }] }));
+    const penv = { ...env, SWITCHPOST_CONFIG: config, SWITCHPOST_DATA_DIR: data, SWITCHPOST_SANDBOX_ENABLED: 'false', SWITCHPOST_SPOOL_MAX_IN_FLIGHT: '2000', SWITCHPOST_SPOOL_RETRY_TRIES: '1', SWITCHPOST_SHUTDOWN_GRACE_SECONDS: '1' };
+    const q = (sql: string, ...p: unknown[]) => {
+      const d = new Database(join(data, 'switchpost.db'), { readonly: true });
+      try {
+        return (d.prepare(sql).get(...p) as { n: number }).n;
+      } finally {
+        d.close();
+      }
+    };
+    const postJob = async (url: string, to: string[]) => {
+      const r = await fetch(`${url}/api/v1/jobs`, {
+        method: 'POST',
+        headers: { authorization: basic('crash', 'crash-password'), 'content-type': 'application/json' },
+        body: JSON.stringify({ job_type: 'sms', message: 'stop', recipients: to.map((destination) => ({ destination })) }),
+      });
+      return ((await r.json()) as { data: number }).data;
+    };
+    const sends = (list: string[]) => list.map((a) => smsc.perDestination!.get(a.slice(1)) ?? 0);
+    try {
+      expect(cli(['user', 'add', 'crash', '--role', 'user', '--password', 'crash-password'], penv).status).toBe(0);
+      let p = await startProcess(penv);
+      const blockers = Array.from({ length: BINDS * WINDOW }, (_, i) => `+61491610${String(i).padStart(3, '0')}`);
+      const waiting = Array.from({ length: 10 }, (_, i) => `+61491620${String(i).padStart(3, '0')}`);
+      const blockJob = await postJob(p.url, blockers);
+      for (let i = 0; i < 1000 && !sends(blockers).every((n) => n === 1); i++) await new Promise((r) => setTimeout(r, 10));
+      const waitJob = await postJob(p.url, waiting);
+      for (let i = 0; i < 1000 && q("SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'sending'", waitJob) < waiting.length; i++) await new Promise((r) => setTimeout(r, 10));
+      const stopped = exited(p.child);
+      p.child.kill('SIGTERM');
+      await stopped;
+      p = await startProcess(penv);
+      for (let i = 0; i < 400 && q('SELECT remaining AS n FROM jobs WHERE id = ?', waitJob) + q('SELECT remaining AS n FROM jobs WHERE id = ?', blockJob) > 0; i++) await new Promise((r) => setTimeout(r, 25));
+      console.log(`stop past grace, one try each: blockers sent ${sends(blockers).join(',')}, waiting sent ${sends(waiting).join(',')} times`);
+      expect(sends(blockers)).toEqual(blockers.map(() => 1));
+      expect(sends(waiting)).toEqual(waiting.map(() => 1));
+      expect(q("SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'failed'", blockJob)).toBe(blockers.length);
+      expect(q("SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'delivered'", waitJob)).toBe(waiting.length);
+      const end = exited(p.child);
+      p.child.kill('SIGTERM');
+      await end;
+    } finally {
+      await killAll();
+      await smsc.close();
+      rmSync(data, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe('start-up and the CLI', () => {
   it('a bad config stops start-up with one message naming the key', async () => {
     const r = cli(['start'], { ...env, SWITCHPOST_SPOOL_BATCH_SIZE: 'lots' });

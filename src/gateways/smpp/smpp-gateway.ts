@@ -67,6 +67,8 @@ export class SmppGateway implements Gateway {
   private pumpTimer: NodeJS.Timeout | null = null;
   private expireTimer: NodeJS.Timeout | null = null;
   private up = false;
+  /** Stopping past the grace: nothing more goes on the wire. */
+  private draining = false;
 
   constructor(
     readonly providerId: number,
@@ -112,6 +114,11 @@ export class SmppGateway implements Gateway {
     this.expireMo(Infinity);
   }
 
+  drain(): void {
+    this.draining = true;
+    this.holdQueued('the daemon is stopping');
+  }
+
   isUp(): boolean {
     return this.up;
   }
@@ -140,6 +147,7 @@ export class SmppGateway implements Gateway {
       return report({ kind: 'failed', retryable: true, reason: `could not build the message: ${(err as Error).message}` });
     }
     if (!this.up) return report({ kind: 'held', reason: 'the SMPP link is down', retryMs: this.settings.reconnect_min_ms * 2 });
+    if (this.draining) return report({ kind: 'held', reason: 'the daemon is stopping', retryMs: this.settings.reconnect_min_ms * 2 });
     this.queue.push(...parts);
     this.pump();
   }
@@ -189,6 +197,7 @@ export class SmppGateway implements Gateway {
       clearTimeout(this.pumpTimer);
       this.pumpTimer = null;
     }
+    if (this.draining) return;
     const now = Date.now();
     while (this.head < this.queue.length) {
       const part = this.queue[this.head]!;
@@ -242,9 +251,9 @@ export class SmppGateway implements Gateway {
     this.sink.onWire!(msg.d.attemptId, () => {
       msg.armed = true;
       if (msg.reported) return;
-      if (!this.up) {
+      if (!this.up || this.draining) {
         msg.reported = true;
-        this.report(msg, { kind: 'held', reason: 'the SMPP link is down', retryMs: this.settings.reconnect_min_ms * 2 });
+        this.report(msg, { kind: 'held', reason: this.draining ? 'the daemon is stopping' : 'the SMPP link is down', retryMs: this.settings.reconnect_min_ms * 2 });
         return;
       }
       this.queue.splice(this.head, 0, ...parts);

@@ -7,6 +7,30 @@ import { logFailure } from './failure-log.js';
 /** A face's status for every code of the catalogue (src/core/errors.ts): the compiler holds each face to all of them. */
 export type FaceStatuses = Readonly<Record<ErrorCode, number>>;
 
+/**
+ * The HTTP statuses every face shares; faces differ only in what a bad request is (v1 422 as Laravel,
+ * ICTCore 412, Retarus and uContact 400), given by `faceStatuses`.
+ */
+const SHARED_STATUSES: Omit<FaceStatuses, 'validation' | 'media_refused' | 'url_refused'> = {
+  not_found: 404,
+  forbidden: 403,
+  unauthenticated: 401,
+  conflict: 409,
+  rate_limited: 429,
+  too_large: 413,
+  unsupported_media_type: 415,
+  not_implemented: 501,
+  storage_full: 503,
+  storage_read_only: 503,
+  storage_failed: 503,
+  unavailable: 503,
+  permission_denied: 500,
+  internal: 500,
+};
+
+/** A face's statuses: the shared ones, with its own status for a request it refuses as bad. */
+export const faceStatuses = (badRequest: number): FaceStatuses => ({ ...SHARED_STATUSES, validation: badRequest, media_refused: badRequest, url_refused: badRequest });
+
 /** Seconds a client is asked to wait before trying again a request the server could not take. */
 export const RETRY_AFTER_S = 60;
 

@@ -1,29 +1,11 @@
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { ApiError } from '../errors.js';
 import { logFailure } from '../failure-log.js';
-import { refusalOf, type FaceStatuses } from '../refusal.js';
+import { faceStatuses, refusalOf, type FaceStatuses } from '../refusal.js';
 import { STATUS_TEXT } from './fields.js';
 
 /** The ICTCore face's status for each catalogue code; its envelope is ICTCore's `{ error: { code, message } }`. Data validation is 412, as in ICTCore. */
-export const ICTCORE_STATUS: FaceStatuses = {
-  validation: 412,
-  not_found: 404,
-  forbidden: 403,
-  unauthenticated: 401,
-  conflict: 409,
-  rate_limited: 429,
-  too_large: 413,
-  unsupported_media_type: 415,
-  media_refused: 412,
-  url_refused: 412,
-  not_implemented: 501,
-  storage_full: 503,
-  storage_read_only: 503,
-  storage_failed: 503,
-  unavailable: 503,
-  permission_denied: 500,
-  internal: 500,
-};
+export const ICTCORE_STATUS: FaceStatuses = faceStatuses(412);
 
 /** The ICTCore envelope: `{ error: { code, message } }`, the message led by the status's phrase. */
 export const ictcoreFail = (reply: FastifyReply, status: number, message: string) => {

@@ -1,28 +1,10 @@
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { ApiError } from '../errors.js';
 import { logFailure } from '../failure-log.js';
-import { refusalOf, type FaceStatuses } from '../refusal.js';
+import { faceStatuses, refusalOf, type FaceStatuses } from '../refusal.js';
 
 /** The Retarus face's status for each catalogue code; its envelope is `{ message }`. Invalid JobRequest data is 400. */
-export const RETARUS_STATUS: FaceStatuses = {
-  validation: 400,
-  not_found: 404,
-  forbidden: 403,
-  unauthenticated: 401,
-  conflict: 409,
-  rate_limited: 429,
-  too_large: 413,
-  unsupported_media_type: 415,
-  media_refused: 400,
-  url_refused: 400,
-  not_implemented: 501,
-  storage_full: 503,
-  storage_read_only: 503,
-  storage_failed: 503,
-  unavailable: 503,
-  permission_denied: 500,
-  internal: 500,
-};
+export const RETARUS_STATUS: FaceStatuses = faceStatuses(400);
 
 /** The Retarus envelope: `{ message }`. */
 export const retarusFail = (reply: FastifyReply, status: number, message: string) => reply.code(status).send({ message });

@@ -1,28 +1,10 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.js';
 import { logFailure } from '../failure-log.js';
-import { refusalOf, type FaceStatuses } from '../refusal.js';
+import { faceStatuses, refusalOf, type FaceStatuses } from '../refusal.js';
 
 /** The uContact face's status for each catalogue code; its envelope is the text ERROR with the message in X-Error. A bad parameter is 400. */
-export const UCONTACT_STATUS: FaceStatuses = {
-  validation: 400,
-  not_found: 404,
-  forbidden: 403,
-  unauthenticated: 401,
-  conflict: 409,
-  rate_limited: 429,
-  too_large: 413,
-  unsupported_media_type: 415,
-  media_refused: 400,
-  url_refused: 400,
-  not_implemented: 501,
-  storage_full: 503,
-  storage_read_only: 503,
-  storage_failed: 503,
-  unavailable: 503,
-  permission_denied: 500,
-  internal: 500,
-};
+export const UCONTACT_STATUS: FaceStatuses = faceStatuses(400);
 
 /** A plain-text answer, as uContact's API gives. */
 export const ucontactText = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/plain; charset=utf-8').send(body);

@@ -1,28 +1,10 @@
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { ApiError } from '../errors.js';
 import { logFailure } from '../failure-log.js';
-import { refusalOf, type FaceStatuses } from '../refusal.js';
+import { faceStatuses, refusalOf, type FaceStatuses } from '../refusal.js';
 
 /** The Welcorp face's status for each catalogue code; its envelope is `{ status, errors: message }`. Its validation errors are 422. */
-export const WELCORP_STATUS: FaceStatuses = {
-  validation: 422,
-  not_found: 404,
-  forbidden: 403,
-  unauthenticated: 401,
-  conflict: 409,
-  rate_limited: 429,
-  too_large: 413,
-  unsupported_media_type: 415,
-  media_refused: 422,
-  url_refused: 422,
-  not_implemented: 501,
-  storage_full: 503,
-  storage_read_only: 503,
-  storage_failed: 503,
-  unavailable: 503,
-  permission_denied: 500,
-  internal: 500,
-};
+export const WELCORP_STATUS: FaceStatuses = faceStatuses(422);
 
 /** The Welcorp envelope: `{ status, ...body }` with the HTTP status repeated. */
 export const welcorpSend = (reply: FastifyReply, status: number, body: Record<string, unknown>) => reply.code(status).send({ status, ...body });

@@ -10,6 +10,26 @@ import { deliveredTestNumber } from '../../dist/gateways/sandbox/sandbox.js';
 import { writeFileSync } from 'node:fs';
 import { TestSmsc } from '../peers/smsc.js';
 
+/** A count read from a daemon's spool (a query returning `n`), through its own read-only connection. */
+const spoolCount = (dataDir: string) => (sql: string, ...p: unknown[]): number => {
+  const d = new Database(join(dataDir, 'switchpost.db'), { readonly: true });
+  try {
+    return (d.prepare(sql).get(...p) as { n: number }).n;
+  } finally {
+    d.close();
+  }
+};
+
+/** POST a v1 SMS job as the test user; its id. */
+const postSms = async (url: string, message: string, to: string[]): Promise<number> => {
+  const r = await fetch(`${url}/api/v1/jobs`, {
+    method: 'POST',
+    headers: { authorization: basic('crash', 'crash-password'), 'content-type': 'application/json' },
+    body: JSON.stringify({ job_type: 'sms', message, recipients: to.map((destination) => ({ destination })) }),
+  });
+  return ((await r.json()) as { data: number }).data;
+};
+
 const N = 3000;
 const IN_FLIGHT = 150;
 let dir: string;
@@ -137,23 +157,8 @@ describe('a crash over SMPP sends little twice and never a try too many', () => 
       SWITCHPOST_SPOOL_RETRY_BACKOFF_SECONDS: '0.2',
       SWITCHPOST_SPOOL_RETRY_BACKOFF_MAX_SECONDS: '0.5',
     };
-    const sdb = () => new Database(join(senv.SWITCHPOST_DATA_DIR, 'switchpost.db'), { readonly: true });
-    const q = (sql: string, ...p: unknown[]) => {
-      const d = sdb();
-      try {
-        return (d.prepare(sql).get(...p) as { n: number }).n;
-      } finally {
-        d.close();
-      }
-    };
-    const postJob = async (url: string, to: string[]) => {
-      const r = await fetch(`${url}/api/v1/jobs`, {
-        method: 'POST',
-        headers: { authorization: basic('crash', 'crash-password'), 'content-type': 'application/json' },
-        body: JSON.stringify({ job_type: 'sms', message: 'crash test', recipients: to.map((destination) => ({ destination })) }),
-      });
-      return ((await r.json()) as { data: number }).data;
-    };
+    const q = spoolCount(senv.SWITCHPOST_DATA_DIR);
+    const postJob = (url: string, to: string[]) => postSms(url, 'crash test', to);
     const kill = async (proc: { child: import('node:child_process').ChildProcess }) => {
       const gone = exited(proc.child);
       proc.child.kill('SIGKILL');
@@ -257,24 +262,12 @@ describe('a crash over a paced SMPP link', () => {
     const config = join(data, 'smpp.json');
     writeFileSync(config, JSON.stringify({ providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'esme', password: 'pw', settings: { window: 5, binds: 1, max_throttle_resends: 100, reconnect_min_ms: 100, reconnect_max_ms: 300 } }] }));
     const penv = { ...env, SWITCHPOST_DATA_DIR: data, SWITCHPOST_SANDBOX_ENABLED: 'false', SWITCHPOST_SPOOL_MAX_IN_FLIGHT: '2000', SWITCHPOST_SPOOL_RETRY_TRIES: '1' };
-    const q = (sql: string, ...p: unknown[]) => {
-      const d = new Database(join(data, 'switchpost.db'), { readonly: true });
-      try {
-        return (d.prepare(sql).get(...p) as { n: number }).n;
-      } finally {
-        d.close();
-      }
-    };
+    const q = spoolCount(data);
     try {
       expect(cli(['user', 'add', 'crash', '--role', 'user', '--password', 'crash-password'], penv).status).toBe(0);
       let p = await startProcess({ ...penv, SWITCHPOST_CONFIG: config });
       const to = Array.from({ length: 60 }, (_, i) => `+61491600${String(i).padStart(3, '0')}`);
-      const r = await fetch(`${p.url}/api/v1/jobs`, {
-        method: 'POST',
-        headers: { authorization: basic('crash', 'crash-password'), 'content-type': 'application/json' },
-        body: JSON.stringify({ job_type: 'sms', message: 'paced', recipients: to.map((destination) => ({ destination })) }),
-      });
-      const jobId = ((await r.json()) as { data: number }).data;
+      const jobId = await postSms(p.url, 'paced', to);
       // Once the pace is learned, most messages wait for it in the driver.
       for (let i = 0; i < 2000 && to.filter((a) => smsc.perDestination!.has(a.slice(1))).length < 20; i++) await new Promise((res) => setTimeout(res, 5));
       const gone = exited(p.child);
@@ -311,22 +304,8 @@ describe('a stop past its grace over SMPP', () => {
     const config = join(data, 'smpp.json');
     writeFileSync(config, JSON.stringify({ providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'esme', password: 'pw', settings: { window: WINDOW, binds: BINDS, reconnect_min_ms: 100, reconnect_max_ms: 300 } }] }));
     const penv = { ...env, SWITCHPOST_CONFIG: config, SWITCHPOST_DATA_DIR: data, SWITCHPOST_SANDBOX_ENABLED: 'false', SWITCHPOST_SPOOL_MAX_IN_FLIGHT: '2000', SWITCHPOST_SPOOL_RETRY_TRIES: '1', SWITCHPOST_SHUTDOWN_GRACE_SECONDS: '1' };
-    const q = (sql: string, ...p: unknown[]) => {
-      const d = new Database(join(data, 'switchpost.db'), { readonly: true });
-      try {
-        return (d.prepare(sql).get(...p) as { n: number }).n;
-      } finally {
-        d.close();
-      }
-    };
-    const postJob = async (url: string, to: string[]) => {
-      const r = await fetch(`${url}/api/v1/jobs`, {
-        method: 'POST',
-        headers: { authorization: basic('crash', 'crash-password'), 'content-type': 'application/json' },
-        body: JSON.stringify({ job_type: 'sms', message: 'stop', recipients: to.map((destination) => ({ destination })) }),
-      });
-      return ((await r.json()) as { data: number }).data;
-    };
+    const q = spoolCount(data);
+    const postJob = (url: string, to: string[]) => postSms(url, 'stop', to);
     const sends = (list: string[]) => list.map((a) => smsc.perDestination!.get(a.slice(1)) ?? 0);
     try {
       expect(cli(['user', 'add', 'crash', '--role', 'user', '--password', 'crash-password'], penv).status).toBe(0);

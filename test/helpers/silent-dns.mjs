@@ -26,7 +26,8 @@ console.log(
     fileMs: file.ms,
     answers: [...new Set(results.map((r) => r.value?.message ?? null))],
     slowestMs: Math.max(...results.map((r) => r.ms)),
-    overCapMs: Math.max(...results.slice(16).map((r) => r.ms)),
+    // Which 16 get a lookup depends on which /etc/hosts read ends first, not on their order here.
+    overCap: results.filter((r) => r.ms < 1000).length,
     allMs: Date.now() - started,
     queries: queries.n,
     localhost: (await refusedUrl('http://localhost:8080/cb', policy))?.message,

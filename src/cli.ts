@@ -21,6 +21,7 @@ import { toFaxTiff } from './media/fax.js';
 import { OfficeConverter } from './media/office.js';
 import { MediaRefused } from './media/refused.js';
 import { permissionDeniedOf, storageErrorOf } from './store/storage-error.js';
+import { smsContent } from './core/content.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
 
@@ -241,7 +242,7 @@ async function main(argv: string[]): Promise<number> {
       if (!user) throw new UsageError(`--user: no user "${o.user ?? 'admin'}"`);
       const jobs = new JobStore(db);
       const id = jobs.create({
-        userId: user.id, face: 'cli', channel: 'sms', name: 'switchpost send', content: { message: o.text }, options: {}, callbackUrl: null,
+        userId: user.id, face: 'cli', channel: 'sms', name: 'switchpost send', content: smsContent({ template: o.text }), options: {}, callbackUrl: null,
         sender: o.from ?? null, scheduledAt: null, validUntil: null, replyUntil: null, cutoff: null, blackouts: [],
         recipients: [{ destination: o.to, name: null, reference: null, fields: null, blackouts: null }],
       });

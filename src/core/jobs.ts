@@ -1,4 +1,11 @@
+import type { Content } from './content.js';
 import type { Blackout, Channel, MergeFields, RecipientState } from './model.js';
+
+/**
+ * A face's own request fields, kept to echo back in its reports: opaque to the core and the spool, read
+ * only by the face that wrote them.
+ */
+export type FaceFields = Readonly<Record<string, unknown>>;
 
 /** A job as the core accepts it from any face, already validated. */
 export interface NewJob {
@@ -6,10 +13,14 @@ export interface NewJob {
   face: string;
   channel: Channel;
   name: string | null;
-  /** Channel content: message text, header, subject, files… */
-  content: Record<string, unknown>;
-  /** Everything else the job asked for, including the face's own request fields to echo back. */
-  options: Record<string, unknown>;
+  /** What it sends, checked by `checkContent` when the job is stored. */
+  content: Content;
+  /** The face's request fields to echo back. */
+  options: FaceFields;
+  /** Tries per recipient (ICTCore's try_allowed), else the daemon's retry policy. */
+  tries?: number | null;
+  /** A reply with this word (case-insensitive) opts the number out, besides STOP. */
+  optoutCode?: string | null;
   callbackUrl: string | null;
   sender: string | null;
   scheduledAt: number | null;
@@ -57,8 +68,10 @@ export interface JobInfo {
   name: string | null;
   sender: string | null;
   callbackUrl: string | null;
-  content: Record<string, unknown>;
-  options: Record<string, unknown>;
+  content: Content;
+  options: FaceFields;
+  tries: number | null;
+  optoutCode: string | null;
   replyUntil: number | null;
   timezone: string;
   country: string;

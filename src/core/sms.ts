@@ -187,6 +187,35 @@ export function planSms(text: string, opts: SmsOptions = {}): SmsPlan {
 }
 
 /**
+ * How a link codes SMS: its own encoding when the job leaves it to the link (`auto`), whether it carries
+ * Latin-1 at all (Kannel's 8-bit coding is binary: Latin-1 goes as UCS-2 there), and whether `auto` may pick
+ * Latin-1 before UCS-2 (an SMSC that takes data_coding 3).
+ */
+export interface SmsLink {
+  encoding: 'auto' | SmsEncoding;
+  latin1: boolean;
+  latin1Fallback: boolean;
+}
+
+/** A link with no preferences: the job's encoding, or GSM 03.38 else UCS-2. */
+export const PLAIN_SMS_LINK: SmsLink = { encoding: 'auto', latin1: true, latin1Fallback: false };
+
+/** An SMS as a link sends it: its parts planned for that link, and the job's flags. */
+export interface SmsMessage {
+  plan: SmsPlan;
+  flash: boolean;
+  validityMinutes: number | null;
+}
+
+/** Plan one recipient's text for a link with the job's choices; throws SmsEncodingError when they refuse it. */
+export function smsMessage(text: string, job: SmsSendOptions, link: SmsLink): SmsMessage {
+  const asked = job.encoding && job.encoding !== 'auto' ? job.encoding : link.encoding;
+  const encoding = asked === 'latin1' && !link.latin1 ? 'ucs2' : asked;
+  const plan = planSms(text, { encoding, invalid: job.invalid ?? 'replace', maxParts: job.maxParts ?? 255, latin1Fallback: link.latin1Fallback });
+  return { plan, flash: job.flash === true, validityMinutes: job.validityMinutes ?? null };
+}
+
+/**
  * The fewest parts a text takes in any encoding that carries it unchanged — GSM 03.38, Latin-1 (a
  * provider with `latin1`), UCS-2 — for a check made before the provider is known (GSM is not always
  * the shortest: its extension characters such as "{" take two septets, one byte in Latin-1).

@@ -1,6 +1,7 @@
-import type { Channel, MergeFields } from '../core/model.js';
+import type { Channel } from '../core/model.js';
+import type { DeliveryPlan } from '../core/delivery-plan.js';
 import type { Outcome } from '../core/outcomes.js';
-import type { SmsSendOptions } from '../core/sms.js';
+import type { SmsLink } from '../core/sms.js';
 import type { OpenAttempt } from '../core/jobs.js';
 
 /** A provider as a driver reads it: its columns and its settings (the store's provider is one). */
@@ -18,8 +19,14 @@ export interface ProviderEntry {
   settings: Record<string, unknown>;
 }
 
-/** One attempt handed to a gateway: everything it needs, already merged and validated. */
-export interface Delivery {
+/** One attempt handed to a gateway: everything it needs, already merged, validated and planned by the core. */
+export type Delivery = DeliveryBase & DeliveryPlan;
+
+export type SmsDelivery = Extract<Delivery, { kind: 'sms' }>;
+export type CallDelivery = Extract<Delivery, { kind: 'call' }>;
+export type FaxDelivery = Extract<Delivery, { kind: 'fax' }>;
+
+interface DeliveryBase {
   attemptId: number;
   recipientId: number;
   jobId: number;
@@ -27,16 +34,6 @@ export interface Delivery {
   /** E.164 number or e-mail address. */
   destination: string;
   sender: string | null;
-  /** Merged text (SMS body, TTS text, e-mail text part). */
-  text: string;
-  /** The recipient's merge fields (for texts beyond the main one: a call's header, voicemail…). */
-  fields?: MergeFields;
-  /** The job's content, for gateways that build more than one text from it (calls). */
-  content?: Record<string, unknown>;
-  /** SMS choices of the job (encoding, flash, validity, parts), for SMS gateways. */
-  sms?: SmsSendOptions;
-  /** Channel extras (subject, call plan…), shaped by the core. */
-  extras: Record<string, unknown>;
   /** The recipient's last try by its retry policy (a gateway that `confirmsWire` sends it only once recorded). */
   lastTry?: boolean;
 }
@@ -57,7 +54,21 @@ export interface InboundMessage {
   to: string | null;
   text: string;
   at: number;
-  data?: Record<string, unknown>;
+  data?: InboundDetails;
+}
+
+/** What the link said of an inbound message beyond its text, stored with it (snake_case, as kept). */
+export interface InboundDetails {
+  /** The path it came by when not the provider's own protocol (Kannel's get-url). */
+  via?: string;
+  /** SMS parts it was reassembled from, and their data_coding. */
+  parts?: number;
+  data_coding?: number;
+  /** 8-bit data that is not text: kept as received. */
+  binary?: boolean;
+  /** Given up waiting for its other parts: the parts (1-based) that never came. */
+  incomplete?: boolean;
+  missing?: number[];
 }
 
 /**
@@ -111,6 +122,8 @@ export interface Gateway {
    * unsent, and a crash gives its try back instead of counting a try that never went.
    */
   readonly confirmsWire?: boolean;
+  /** How it codes SMS (an SMS gateway): the spool plans each text's parts for it. */
+  readonly smsLink?: SmsLink;
   /** Must not throw: every problem becomes a report. */
   send(d: Delivery): void;
 }

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import type { SpoolStore, DueRow, JobCounterDelta } from '../store/spool.js';
 import type { ReplyStore } from '../store/replies.js';
-import type { Delivery, Gateway } from '../gateways/gateway.js';
+import type { Delivery, Gateway, GatewayReport } from '../gateways/gateway.js';
 import type { EventBus, SpoolEvent } from '../events/bus.js';
 import type { Clock } from '../core/clock.js';
 import { nextAllowed } from '../core/windows.js';
 import { validateNumber } from '../core/numbers.js';
+import { planDelivery } from '../core/delivery-plan.js';
+import { PLAIN_SMS_LINK, SmsEncodingError } from '../core/sms.js';
 import type { Blackout, MergeFields, Service } from '../core/model.js';
 import type { JobCache, SpoolJob } from './job-cache.js';
 import type { ProviderPool } from './provider-pool.js';
@@ -153,6 +155,7 @@ export class Dispatcher {
     const rows = this.spool.due(now, Math.min(this.opts.batchSize, capacity));
     if (rows.length === 0) return 0;
     const sends: [Gateway, Delivery][] = [];
+    const refused: GatewayReport[] = [];
     const events: SpoolEvent[] = [];
     const counters = new Map<number, JobCounterDelta>();
     const blocked = new Map<Service, { retryAt: number; reason: string }>();
@@ -223,11 +226,14 @@ export class Dispatcher {
         this.held.forget(job.service, row.id);
         this.inFlight.set(attemptId, { recipientId: row.id, jobId: row.job_id, providerId: pick.provider.id, destination: address });
         sentJobs.add(row.job_id);
-        sends.push([pick.gateway, this.delivery(job, row, address, attemptId, now, lastTry)]);
+        const d = this.delivery(job, row, address, attemptId, now, lastTry, pick.gateway);
+        if ('outcome' in d) refused.push(d);
+        else sends.push([pick.gateway, d]);
       }
       for (const jobId of sentJobs) this.spool.markJobSent(jobId, now);
       this.recorder.applyCounters(counters, now, events);
     });
+    for (const r of refused) this.recorder.report(r);
     for (const [gateway, d] of sends) {
       try {
         gateway.send(d);
@@ -257,25 +263,26 @@ export class Dispatcher {
     this.wake();
   }
 
-  private delivery(job: SpoolJob, row: DueRow, address: string, attemptId: number, now: number, lastTry: boolean): Delivery {
+  /**
+   * The attempt as its gateway gets it, planned by the core for that gateway's link; or, when the job's
+   * own limits refuse the recipient's text (its SMS parts), that attempt's failure.
+   */
+  private delivery(job: SpoolJob, row: DueRow, address: string, attemptId: number, now: number, lastTry: boolean, gateway: Gateway): Delivery | Extract<GatewayReport, { attemptId: number }> {
     const fields: MergeFields = row.fields ? (JSON.parse(row.fields) as MergeFields) : {};
     fields.recipient ??= row.name ?? '';
     fields.reference ??= row.reference ?? '';
     fields.destination ??= address;
-    return {
-      attemptId,
-      recipientId: row.id,
-      jobId: row.job_id,
-      channel: job.info.channel,
-      destination: address,
-      sender: job.info.sender,
-      text: job.template(fields),
-      ...(job.service === 'voice' || job.service === 'fax' ? { fields, content: job.info.content } : {}),
-      ...(job.sms ? { sms: job.sms } : {}),
+    try {
       // A fax resumes after the pages an earlier try delivered, in audio mode where T.38 failed.
-      extras: job.service === 'fax' ? { fax: this.spool.faxHistory(row.id, address, now) } : {},
-      lastTry,
-    };
+      const plan = planDelivery(job.info.content, job.info.channel, job.template(fields), fields, { sms: gateway.smsLink ?? PLAIN_SMS_LINK, faxHistory: () => this.spool.faxHistory(row.id, address, now) });
+      return { attemptId, recipientId: row.id, jobId: row.job_id, channel: job.info.channel, destination: address, sender: job.info.sender, lastTry, ...plan };
+    } catch (err) {
+      const outcome =
+        err instanceof SmsEncodingError
+          ? ({ kind: 'failed', retryable: false, state: 'rejected', reason: err.message, code: 'encoding' } as const)
+          : ({ kind: 'failed', retryable: true, reason: `could not build the message: ${(err as Error).message}` } as const);
+      return { attemptId, at: now, outcome };
+    }
   }
 
   private finalize(job: SpoolJob, row: DueRow, state: 'invalid' | 'opted_out' | 'expired' | 'cancelled' | 'failed', reason: string, now: number, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {

@@ -1,11 +1,11 @@
 import type { Db } from '../store/db.js';
-import { JobStore, type JobRow } from '../store/jobs.js';
+import { jobChoices, JobStore, type JobRow } from '../store/jobs.js';
+import { parseContent, textFor } from '../core/content.js';
 import type { JobInfo } from '../core/jobs.js';
 import { SERVICE_OF, type Blackout, type Service } from '../core/model.js';
-import { compileTemplate, type Template } from '../core/merge.js';
+import type { Template } from '../core/merge.js';
 import type { RetryPolicy } from '../core/outcomes.js';
 import type { WindowRules } from '../core/windows.js';
-import type { SmsSendOptions } from '../core/sms.js';
 
 /** A running job as the spool needs it: parsed once, not once per recipient. */
 export interface SpoolJob {
@@ -13,26 +13,14 @@ export interface SpoolJob {
   status: JobRow['status'];
   service: Service;
   rules: WindowRules;
+  /** Each recipient's text (SMS body, spoken message); a fax has none. */
   template: Template;
   retry: RetryPolicy;
-  sms: SmsSendOptions | undefined;
 }
 
 export interface JobCacheDefaults {
   dayStart: string;
   retry: RetryPolicy;
-}
-
-/**
- * The text for a recipient: `content.message` with merge fields, or, for a job of several fixed texts
- * (Retarus: messages[]), the one the recipient's `__message` field points at, taken literally.
- */
-function templateOf(content: Record<string, unknown>): Template {
-  if (Array.isArray(content.messages)) {
-    const texts = content.messages.map(String);
-    return (fields) => texts[Number(fields.__message ?? 0)] ?? '';
-  }
-  return compileTemplate(typeof content.message === 'string' ? content.message : '');
 }
 
 /** Jobs by id, loaded on first use and dropped when finished or when the cache grows past its bound. */
@@ -64,9 +52,9 @@ export class JobCache {
   }
 
   private build(row: JobRow): SpoolJob {
-    const content = JSON.parse(row.content) as Record<string, unknown>;
+    const content = parseContent(row.content);
     const options = JSON.parse(row.options) as Record<string, unknown>;
-    const tries = typeof options.tries === 'number' ? options.tries : this.defaults.retry.tries;
+    const { tries, optoutCode } = jobChoices(row.options);
     return {
       status: row.status,
       service: SERVICE_OF[row.channel],
@@ -80,6 +68,8 @@ export class JobCache {
         callbackUrl: row.callback_url,
         content,
         options,
+        tries,
+        optoutCode,
         replyUntil: row.reply_until,
         timezone: row.timezone,
         country: row.country,
@@ -90,9 +80,8 @@ export class JobCache {
         hours: row.cutoff ? { dayStart: this.defaults.dayStart, cutoff: row.cutoff, zone: row.timezone } : null,
         blackouts: row.blackouts ? (JSON.parse(row.blackouts) as Blackout[]) : [],
       },
-      template: templateOf(content),
-      retry: { ...this.defaults.retry, tries },
-      sms: typeof content.sms === 'object' && content.sms !== null ? (content.sms as SmsSendOptions) : undefined,
+      template: content.kind === 'fax' ? () => '' : textFor(content.text),
+      retry: { ...this.defaults.retry, tries: tries ?? this.defaults.retry.tries },
     };
   }
 }

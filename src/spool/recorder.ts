@@ -406,7 +406,7 @@ export class Recorder implements GatewaySink {
       events.push({ type: 'inbound.received', at: now, userId, from: m.from, to: m.to, text: m.text });
       return;
     }
-    const code = typeof job.info.options.optout_code === 'string' ? job.info.options.optout_code.trim().toLowerCase() : '';
+    const code = job.info.optoutCode?.trim().toLowerCase() ?? '';
     const optOut = code !== '' && m.text.trim().toLowerCase() === code;
     this.replies.insertInbound({ providerId: m.providerId, userId: job.info.userId, channel: m.channel, from: m.from, to: m.to, text: m.text, jobId: job.info.id, recipientId: cur.id, at: m.at, data: m.data });
     this.spool.insertResult(cur.attempt_id, cur.id, job.info.id, 'reply', m.text, { from: m.from, to: m.to, optOut }, m.at);

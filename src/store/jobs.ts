@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { checkContent, type Content } from '../core/content.js';
 import { HELD_UNTIL, type NewJob } from '../core/jobs.js';
 import type { Channel, JobStatus, RecipientState } from '../core/model.js';
 import { ownerFilter, type Scope } from './users.js';
@@ -68,6 +69,19 @@ export interface JobFilter {
 
 const JOB_SELECT = `SELECT j.*, u.user_code, u.timezone, u.country FROM jobs j JOIN users u ON u.id = j.user_id`;
 
+/**
+ * The options column: the face's fields to echo, with the core's own choices under the names the faces
+ * echo them by (ICTCore's try_allowed as `tries`, v1's `optout_code`).
+ */
+const storedOptions = (job: NewJob): string =>
+  JSON.stringify({ ...job.options, ...(job.tries ? { tries: job.tries } : {}), ...(job.optoutCode !== undefined ? { optout_code: job.optoutCode } : {}) });
+
+/** The core's choices read back from the options column. */
+export function jobChoices(optionsJson: string): { tries: number | null; optoutCode: string | null } {
+  const o = JSON.parse(optionsJson) as { tries?: unknown; optout_code?: unknown };
+  return { tries: typeof o.tries === 'number' ? o.tries : null, optoutCode: typeof o.optout_code === 'string' ? o.optout_code : null };
+}
+
 export class JobStore {
   constructor(private readonly db: Db) {}
 
@@ -85,7 +99,7 @@ export class JobStore {
       const n = job.recipients.length;
       const jobId = Number(
         insertJob.run(
-          job.userId, job.face, job.channel, job.name, JSON.stringify(job.content), JSON.stringify(job.options), job.callbackUrl, job.sender,
+          job.userId, job.face, job.channel, job.name, JSON.stringify(checkContent(job.channel, job.content)), storedOptions(job), job.callbackUrl, job.sender,
           job.scheduledAt, job.validUntil, job.replyUntil, job.cutoff, job.blackouts.length ? JSON.stringify(job.blackouts) : null, n, n, now,
           job.externalId ?? null, job.dedupeKey ?? null, job.programId ?? null, job.accountId ?? null, job.campaignId ?? null,
         ).lastInsertRowid,
@@ -99,7 +113,7 @@ export class JobStore {
   }
 
   /** Replace a job's content (to drop a secret from it once sent). */
-  setContent(id: number, content: Record<string, unknown>): void {
+  setContent(id: number, content: Content): void {
     this.db.prepare('UPDATE jobs SET content = ? WHERE id = ?').run(JSON.stringify(content), id);
   }
 

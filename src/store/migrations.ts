@@ -456,4 +456,46 @@ UPDATE attempts SET two_way = 1 WHERE job_id IN (SELECT id FROM jobs WHERE chann
 CREATE INDEX attempts_two_way ON attempts(destination, queued_at) WHERE two_way = 1;
 `,
   },
+  {
+    version: 12,
+    name: 'job content in the domain\'s words',
+    sql: `
+-- Content was stored under the v1 face's wire names ({message, sms}, {message, voice, header,
+-- two_way_key_responses, skip_message_repeat, audio_file…}, {fax_file, fax_pages, fax_header…});
+-- it is now core/content.ts's typed union, one kind per channel family.
+UPDATE jobs SET content = json_object(
+  'kind', 'sms',
+  'text', CASE WHEN json_type(content, '$.messages') = 'array' THEN json_object('texts', json(json_extract(content, '$.messages')))
+               ELSE json_object('template', coalesce(json_extract(content, '$.message'), '')) END,
+  'sms', CASE WHEN json_type(content, '$.sms') = 'object' THEN json(json_extract(content, '$.sms')) ELSE json('{}') END)
+WHERE channel IN ('sms', 'sms2way') AND json_extract(content, '$.kind') IS NULL;
+
+UPDATE jobs SET content = json_object(
+  'kind', 'call',
+  'text', CASE WHEN json_type(content, '$.messages') = 'array' THEN json_object('texts', json(json_extract(content, '$.messages')))
+               ELSE json_object('template', coalesce(json_extract(content, '$.message'), '')) END,
+  'voice', coalesce(nullif(trim(json_extract(content, '$.voice')), ''), 'default'),
+  'header', json_extract(content, '$.header'),
+  'voicemail', json_extract(content, '$.voicemail_message'),
+  'recording', CASE WHEN coalesce(json_extract(content, '$.audio_file'), '') <> ''
+                    THEN json_object('file', json_extract(content, '$.audio_file'), 'name', coalesce(json_extract(content, '$.audio_name'), '')) END,
+  -- skip_message_repeat was true or 1 (json_extract gives 1 for both) to read the message once.
+  'repeat', json(CASE WHEN json_extract(content, '$.skip_message_repeat') = 1 THEN 'false' ELSE 'true' END),
+  'responses', (SELECT json_group_array(json_object('key', CAST(json_extract(r.value, '$.key_press') AS TEXT),
+                                                    'message', json_extract(r.value, '$.response_message'),
+                                                    'redirectTo', json_extract(r.value, '$.redirect_to')))
+                FROM json_each(jobs.content, '$.two_way_key_responses') AS r))
+WHERE channel IN ('tts', 'tts2way', 'voice') AND json_extract(content, '$.kind') IS NULL;
+
+UPDATE jobs SET content = json_object(
+  'kind', 'fax',
+  'document', coalesce(json_extract(content, '$.fax_file'), ''),
+  'pages', coalesce(json_extract(content, '$.fax_pages'), 0),
+  'fine', json(CASE WHEN json_extract(content, '$.fine') = 1 THEN 'true' ELSE 'false' END),
+  'header', json_extract(content, '$.fax_header'),
+  'fileNames', CASE WHEN json_type(content, '$.file_names') = 'array' THEN json(json_extract(content, '$.file_names')) ELSE json('[]') END)
+WHERE channel = 'fax' AND json_extract(content, '$.kind') IS NULL;
+`,
+  },
 ];
+

@@ -32,7 +32,7 @@ describe.skipIf(!hasGs)('fax jobs on the v1 API', () => {
     expect(again.status).toBe(200);
     expect(readdirSync(join(d.dir, 'media', 'fax'))).toHaveLength(1);
     const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(r.json.data) as { content: string }).content);
-    expect(content).toMatchObject({ fax_pages: 2, fine: false, file_names: ['a.pdf', 'b.txt'] });
+    expect(content).toMatchObject({ kind: 'fax', pages: 2, fine: false, fileNames: ['a.pdf', 'b.txt'] });
   });
 
   it('refuses corrupt, mistyped, unreadable or missing documents with 422 naming the file, storing no job', async () => {
@@ -75,7 +75,7 @@ describe.skipIf(!hasGs)('fax jobs on the v1 API', () => {
     const r = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'fax', use_high_resolution: true, files, recipients: [{ destination: '+61491570156' }] } });
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(r.json.data) as { content: string }).content);
-    expect(content).toMatchObject({ fax_pages: 1 + 2 + 1, fine: true });
+    expect(content).toMatchObject({ pages: 1 + 2 + 1, fine: true });
     const locked = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'fax', files: [{ name: 'locked.doc', base64content: office('locked.doc') }], recipients: [{ destination: '+61491570156' }] } });
     expect(locked.status).toBe(422);
     expect(locked.json.errors).toMatch(/"locked\.doc": could not be opened \(corrupt, encrypted/);

@@ -69,7 +69,7 @@ describe('Retarus SMS v1 face', () => {
       ['SUC_FIN', 'Delivered to destination.', 'a'], ['SUC_FIN', 'Delivered to destination.', 'b'], ['SUC_FIN', 'Delivered to destination.', undefined],
     ]);
     const bodies = (d.db.prepare(`SELECT content FROM jobs WHERE external_id = ?`).get(r.json.jobId) as { content: string }).content;
-    expect(JSON.parse(bodies).messages).toEqual(['first', 'second']);
+    expect(JSON.parse(bodies).text).toEqual({ texts: ['first', 'second'] });
   });
 
   it('answers bad options 400, bad content 422, with nothing stored', async () => {
@@ -113,7 +113,7 @@ describe('Retarus SMS v1 face', () => {
     for (const policy of ['REPLACE', 'TRANSLITERATE']) {
       const r = await d.api('POST', '/rest/v1/jobs', { auth: u.auth, body: job([{ text: '“Quoted” – ok ✓', recipients: [ok('+61491570156')] }], { invalidCharacters: policy }) });
       expect(r.status).toBe(201);
-      texts.push(JSON.parse((d.db.prepare(`SELECT content FROM jobs WHERE external_id = ?`).get(r.json.jobId) as { content: string }).content).messages[0]);
+      texts.push(JSON.parse((d.db.prepare(`SELECT content FROM jobs WHERE external_id = ?`).get(r.json.jobId) as { content: string }).content).text.texts[0]);
     }
     expect(texts).toEqual(['?Quoted? ? ok ?', '"Quoted" - ok ?']);
   });

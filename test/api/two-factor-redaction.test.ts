@@ -25,7 +25,7 @@ describe('2FA redaction (its own module, wired by main)', () => {
     const jobs = new JobStore(db);
     const job = (text: string, options: Record<string, unknown>) =>
       jobs.create({
-        userId, face: 'welcorp', channel: 'sms', name: null, content: { messages: [text] }, options, callbackUrl: null, sender: null,
+        userId, face: 'welcorp', channel: 'sms', name: null, content: { kind: 'sms', text: { texts: [text] }, sms: {} }, options, callbackUrl: null, sender: null,
         scheduledAt: null, validUntil: null, replyUntil: null, cutoff: null, blackouts: [],
         recipients: [{ destination: '+61491570156', name: null, reference: null, fields: null, blackouts: null }],
       });
@@ -39,11 +39,11 @@ describe('2FA redaction (its own module, wired by main)', () => {
     finished(plain);
     bus.emit({ type: 'job.created', at: 1, userId, jobId: waiting, channel: 'sms', total: 1 });
     const content = (id: number) => JSON.parse(jobs.get(id)!.content);
-    expect(content(twoFactor)).toEqual({ messages: ['Code [[code]]'] });
-    expect(content(waiting)).toEqual({ messages: ['Code 654321'] });
-    expect(content(plain)).toEqual({ messages: ['Hello 123456'] });
+    expect(content(twoFactor).text).toEqual({ texts: ['Code [[code]]'] });
+    expect(content(waiting).text).toEqual({ texts: ['Code 654321'] });
+    expect(content(plain).text).toEqual({ texts: ['Hello 123456'] });
     off();
     finished(waiting);
-    expect(content(waiting)).toEqual({ messages: ['Code 654321'] });
+    expect(content(waiting).text).toEqual({ texts: ['Code 654321'] });
   });
 });

@@ -111,7 +111,7 @@ describe('uContact Integra face (SMS)', () => {
     const r = await formPost(d, '/Integra/resources/SMS/uploadbase', { filename: 'base.csv', fileb64: Buffer.from(csv).toString('base64'), campaign: 'fallback' }, token);
     expect(r).toMatchObject({ status: 200, text: '1' });
     expect(jobsOf(d).map((j) => [j.name, j.total])).toEqual([['somecampaign', 2], ['other', 1]]);
-    const texts = jobsOf(d).map((j) => JSON.parse((d!.db.prepare('SELECT content FROM jobs WHERE id = ?').get(j.id) as { content: string }).content).messages);
+    const texts = jobsOf(d).map((j) => JSON.parse((d!.db.prepare('SELECT content FROM jobs WHERE id = ?').get(j.id) as { content: string }).content).text.texts);
     expect(texts).toEqual([['Hello World!', 'Hi; with a semicolon'], ['Third']]);
     expect(rejected.map((x) => [x.line, x.userId])).toEqual([[5, userId], [6, userId], [7, userId]]);
     expect(rejected[0]!.reason).toMatch(/number/);

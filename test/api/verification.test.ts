@@ -10,7 +10,7 @@ afterEach(async () => {
 /** The code in the job's text, read while the message is still out (the sandbox's "008" never gets a receipt). */
 const sentCode = (dd: TestDaemon, ref: string): string => {
   const row = dd.db.prepare(`SELECT content FROM jobs WHERE json_extract(options, '$.client_ref') = ? ORDER BY id DESC LIMIT 1`).get(ref) as { content: string };
-  return /(\d{6})/.exec(JSON.parse(row.content).messages[0])![1]!;
+  return /(\d{6})/.exec(JSON.parse(row.content).text.texts[0])![1]!;
 };
 
 describe('v1 client verification (2FA)', () => {
@@ -20,7 +20,7 @@ describe('v1 client verification (2FA)', () => {
     const get = await d.api('GET', '/api/v1/client_verification/sendCode?client_ref=user-123&message_type=sms&message_destination=61491570008&message_template=Your+test+copany+auth+no.+is+[[code]]', { auth: u.auth });
     expect(get.json).toEqual({ status: 200, data: 'message sent' });
     const job = d.db.prepare(`SELECT id, name, content FROM jobs`).get() as { id: number; content: string };
-    expect(JSON.parse(job.content).messages[0]).toMatch(/^Your test copany auth no\. is \d{6}$/);
+    expect(JSON.parse(job.content).text.texts[0]).toMatch(/^Your test copany auth no\. is \d{6}$/);
     await d.waitFor(() => (d!.db.prepare('SELECT state FROM recipients WHERE job_id = ?').get(job.id) as { state: string }).state === 'submitted');
     expect(d.db.prepare('SELECT destination, address FROM recipients WHERE job_id = ?').get(job.id)).toEqual({ destination: '+61491570008', address: '+61491570008' });
     const code = sentCode(d, 'user-123');
@@ -34,10 +34,10 @@ describe('v1 client verification (2FA)', () => {
     const post = await d.api('POST', '/api/v1/client_verification/sendCode', { auth: u.auth, body: { client_ref: 'user-123', message_type: 'sms', message_destination: '+61491570008', company_name: 'TEST COMPANY' } });
     expect(post.json.data).toBe('message sent');
     const second = sentCode(d, 'user-123');
-    expect(JSON.parse((d.db.prepare(`SELECT content FROM jobs ORDER BY id DESC LIMIT 1`).get() as { content: string }).content).messages[0]).toBe(`Your TEST COMPANY verification code is ${second}`);
+    expect(JSON.parse((d.db.prepare(`SELECT content FROM jobs ORDER BY id DESC LIMIT 1`).get() as { content: string }).content).text.texts[0]).toBe(`Your TEST COMPANY verification code is ${second}`);
     // The company name is text: replacement patterns stay as written, control characters go.
     await d.api('POST', '/api/v1/client_verification/sendCode', { auth: u.auth, body: { client_ref: 'user-123', message_type: 'sms', message_destination: '+61491570008', company_name: "A$&B$'C$`\u0007\u001b" } });
-    expect(JSON.parse((d.db.prepare(`SELECT content FROM jobs ORDER BY id DESC LIMIT 1`).get() as { content: string }).content).messages[0]).toBe(`Your A$&B$'C$\` verification code is ${sentCode(d, 'user-123')}`);
+    expect(JSON.parse((d.db.prepare(`SELECT content FROM jobs ORDER BY id DESC LIMIT 1`).get() as { content: string }).content).text.texts[0]).toBe(`Your A$&B$'C$\` verification code is ${sentCode(d, 'user-123')}`);
     const escaped = await d.api('POST', '/api/v1/client_verification/sendCode', { auth: u.auth, body: { client_ref: 'user-123', message_type: 'sms', message_destination: '+61491570008', message_template: 'Code \u001b[[code]]' } });
     expect(escaped.status).toBe(422);
     expect(escaped.json.errors).toEqual(['message_template: contains a control character (U+001B at character 6); only LF, CR and TAB are taken']);
@@ -85,7 +85,7 @@ describe('v1 client verification (2FA)', () => {
     d = await testDaemon();
     const u = d.addUser('app', 'user');
     await d.api('POST', '/api/v1/client_verification/sendCode', { auth: u.auth, body: { client_ref: 'r', message_type: 'sms', message_destination: '61491570156', message_template: 'Code [[code]]' } });
-    await d.waitFor(() => (d!.db.prepare('SELECT content FROM jobs').get() as { content: string }).content === JSON.stringify({ messages: ['Code [[code]]'] }));
+    await d.waitFor(() => (d!.db.prepare('SELECT content FROM jobs').get() as { content: string }).content === JSON.stringify({ kind: 'sms', text: { texts: ['Code [[code]]'] }, sms: {} }));
     expect(d.db.prepare('SELECT state FROM recipients').get()).toEqual({ state: 'delivered' });
   });
 });

@@ -28,17 +28,17 @@ describe.skipIf(!hasFfmpeg)('voice jobs: the job\'s own audio', () => {
       const r = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: voiceJob({ name: `message.${format}`, base64content: tone(1, format).toString('base64') }) });
       expect([format, r.status]).toEqual([format, 200]);
       const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(r.json.data) as { content: string }).content);
-      expect(content.audio_name).toBe(`message.${format}`);
-      expect(content.audio_file).toMatch(/\/media\/audio\/[0-9a-f]{64}\.wav$/);
-      const wav = readFileSync(content.audio_file);
+      expect(content.recording.name).toBe(`message.${format}`);
+      expect(content.recording.file).toMatch(/\/media\/audio\/[0-9a-f]{64}\.wav$/);
+      const wav = readFileSync(content.recording.file);
       expect([wav.readUInt16LE(22), wav.readUInt32LE(24), wav.readUInt16LE(34)]).toEqual([1, 8000, 16]);
-      paths.push(content.audio_file);
+      paths.push(content.recording.file);
       await d.waitFor(() => (d!.db.prepare('SELECT status FROM jobs WHERE id = ?').get(r.json.data) as { status: string }).status === 'complete');
     }
     expect(new Set(paths).size).toBe(3);
     const again = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: voiceJob({ name: 'same.wav', base64content: tone(1, 'wav').toString('base64') }) });
     const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(again.json.data) as { content: string }).content);
-    expect(content.audio_file).toBe(paths[0]); // the same file, converted once
+    expect(content.recording.file).toBe(paths[0]); // the same file, converted once
   });
 
   it('refuses what is not audio, too long, too large, not base64, or from a refused address — naming the file, storing nothing', async () => {

@@ -98,10 +98,10 @@ describe('POST /api/v1/jobs', () => {
     const twoWay = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: SEED_2WAY_TTS });
     expect(twoWay.status).toBe(200);
     const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(twoWay.json.data) as { content: string }).content);
-    expect(content.two_way_key_responses).toEqual([
-      { key_press: '1', response_message: "Thanks, you're being redirected", redirect_to: '+6987654321' },
-      { key_press: '2', response_message: "Thanks, you're NOT being redirected", redirect_to: null },
-      { key_press: '3', response_message: null, redirect_to: '+6987654322' },
+    expect(content.responses).toEqual([
+      { key: '1', message: "Thanks, you're being redirected", redirectTo: '+6987654321' },
+      { key: '2', message: "Thanks, you're NOT being redirected", redirectTo: null },
+      { key: '3', message: null, redirectTo: '+6987654322' },
     ]);
     const email = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: { job_type: 'email', recipients: [{ destination: 'a@b.example' }], message: 'x' } });
     expect(email.status).toBe(501);

@@ -149,7 +149,7 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     const job = await post(d, u.auth, { job_type: 'voice', job_name: 'test voice', audiofile: { name: 'voicemessage.wav', base64content: wav.toString('base64') }, recipients: [{ destination: '+61491570156' }] });
     await d.waitFor(complete(d, job));
     const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(job) as { content: string }).content);
-    expect(peer.executed.map((x) => [x.app, x.data])).toEqual([['playback', content.audio_file], ['hangup', 'NORMAL_CLEARING']]);
+    expect(peer.executed.map((x) => [x.app, x.data])).toEqual([['playback', content.recording.file], ['hangup', 'NORMAL_CLEARING']]);
     expect(rows(d, job)[0]!.state).toBe('delivered');
   });
 
@@ -191,10 +191,10 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     const job = await post(d, u.auth, { job_type: 'fax', job_name: 'fax test', use_high_resolution: true, files: [{ name: 'letter.pdf', base64content: pdf }], recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] });
     await d.waitFor(complete(d, job), 15_000);
     const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(job) as { content: string }).content);
-    expect(content).toMatchObject({ fax_pages: 2, fine: true, fax_header: 'Acme Pty Ltd', file_names: ['letter.pdf'] });
+    expect(content).toMatchObject({ kind: 'fax', pages: 2, fine: true, header: 'Acme Pty Ltd', fileNames: ['letter.pdf'] });
     expect(peer.originates[0]!.vars).toMatchObject({ fax_enable_t38: 'true', fax_enable_t38_request: 'true', fax_use_ecm: 'true', fax_ident: '61299990000' });
     const first = peer.originates[0]!.vars.origination_uuid;
-    expect(peer.executed.filter((x) => x.uuid === first).map((x) => [x.app, x.data])).toEqual([['set', 'fax_header=Acme Pty Ltd'], ['txfax', content.fax_file], ['hangup', 'NORMAL_CLEARING']]);
+    expect(peer.executed.filter((x) => x.uuid === first).map((x) => [x.app, x.data])).toEqual([['set', 'fax_header=Acme Pty Ltd'], ['txfax', content.document], ['hangup', 'NORMAL_CLEARING']]);
     expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 1], ['delivered', 2]]);
     const failed = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? AND status = 'failed_retryable'`).get(job) as { response: string };
     // A page went over T.38: T.38 works to that number, the retry offers it again.

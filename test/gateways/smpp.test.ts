@@ -8,7 +8,7 @@ import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { TestSmsc } from '../peers/smsc.js';
 import { SmppGateway } from '../../dist/gateways/smpp/smpp-gateway.js';
 import { smppSettingsSchema } from '../../dist/gateways/smpp/settings.js';
-import { planSms } from '../../dist/core/sms.js';
+import { planSms, smsMessage } from '../../dist/core/sms.js';
 
 let d: TestDaemon | undefined;
 let smsc: TestSmsc | undefined;
@@ -171,8 +171,8 @@ describe('SMPP gateway unit wire fields', () => {
     await gw.start();
     const until = Date.now() + 5000;
     while (!gw.isUp() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-    gw.send({ attemptId: 7, recipientId: 1, jobId: 1, channel: 'sms', destination: '+61491570156', sender: '+61412345678', text: 'now', sms: { flash: true, validityMinutes: 90 }, extras: {} });
-    gw.send({ attemptId: 8, recipientId: 2, jobId: 1, channel: 'sms', destination: '+61491570157', sender: '12345', text: 'Ünïcødé ✓', sms: { flash: true }, extras: {} });
+    gw.send({ attemptId: 7, recipientId: 1, jobId: 1, channel: 'sms', destination: '+61491570156', sender: '+61412345678', kind: 'sms', sms: smsMessage('now', { flash: true, validityMinutes: 90 }, gw.smsLink) });
+    gw.send({ attemptId: 8, recipientId: 2, jobId: 1, channel: 'sms', destination: '+61491570157', sender: '12345', kind: 'sms', sms: smsMessage('Ünïcødé ✓', { flash: true }, gw.smsLink) });
     while (reports.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     const [a, b] = smsc.submits;
     expect(a).toMatchObject({ data_coding: 0x10, validity_period: '000000013000000R', source_addr_ton: 1, source_addr_npi: 1, source_addr: '61412345678' });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Ctx } from './context.js';
 import type { UserRow } from '../../store/users.js';
 import type { Channel } from '../../core/model.js';
+import { callContent, smsContent, type Content } from '../../core/content.js';
 import type { OwnedRows, Row } from '../../store/owned.js';
 import type { MessageStore } from '../../store/messages.js';
 import { dataOf, mediaOf } from './messages.js';
@@ -48,7 +49,7 @@ const programBody = z.object({
 export const presentProgram = (r: Row) => ({ program_id: r.id, name: r.name, type: r.type, parent_id: r.parent_id ?? null, ...dataOf(r), created_by: r.user_id, date_created: seconds(r.created_at as number) });
 
 /** What a transmission of `program` sends: its channel and the job content, read from its message now. */
-export function programContent(ctx: Ctx, messages: MessageStore, program: Row, user: UserRow): { channel: Channel; content: Record<string, unknown> } {
+export function programContent(ctx: Ctx, messages: MessageStore, program: Row, user: UserRow): { channel: Channel; content: Content } {
   const type = String(program.type);
   const spec = isProgramType(type) ? PROGRAM_TYPES[type] : null;
   if (!spec?.channel) throw new ApiError(501, `${type} programs cannot send transmissions on this server yet`);
@@ -59,17 +60,17 @@ export function programContent(ctx: Ctx, messages: MessageStore, program: Row, u
     if (!row) throw new ApiError(412, `Data validation failed, for ${kind}_id: the program's ${kind} no longer exists`);
     return row;
   };
-  const call = { header: null, voicemail_message: null, voice: typeof data.voice === 'string' ? data.voice : 'default', skip_message_repeat: false, two_way_key_responses: [] };
+  const voice = typeof data.voice === 'string' && data.voice.trim() !== '' ? data.voice : 'default';
   switch (spec.channel) {
     case 'sms':
-      return { channel: 'sms', content: { message: String(dataOf(message('text')).data) } };
+      return { channel: 'sms', content: smsContent({ template: String(dataOf(message('text')).data) }) };
     case 'tts':
-      return { channel: 'tts', content: { message: String(dataOf(message('text')).data), ...call } };
+      return { channel: 'tts', content: callContent({ template: String(dataOf(message('text')).data) }, { voice }) };
     case 'voice': {
       const rec = message('recording');
       const media = mediaOf(rec);
       if (!media?.converted) throw new ApiError(423, `recording ${rec.id} has no media yet; PUT /messages/recordings/${rec.id}/media first`);
-      return { channel: 'voice', content: { message: '', ...call, audio_file: media.converted, audio_name: String(rec.name) } };
+      return { channel: 'voice', content: callContent({ template: '' }, { voice, recording: { file: media.converted, name: String(rec.name) } }) };
     }
     case 'fax': {
       const doc = message('document');
@@ -77,7 +78,7 @@ export function programContent(ctx: Ctx, messages: MessageStore, program: Row, u
       if (!media?.converted) throw new ApiError(423, `document ${doc.id} has no media yet; PUT /messages/documents/${doc.id}/media first`);
       const profile = JSON.parse(user.profile) as Record<string, unknown>;
       const header = typeof profile.fax_header_text === 'string' ? profile.fax_header_text.replace(/[^\p{L}\p{N} .,:;()/&@+_-]/gu, '').slice(0, 60) : null;
-      return { channel: 'fax', content: { message: '', fax_file: media.converted, fax_pages: media.pages ?? 0, fine: dataOf(doc).quality === 'fine', fax_header: header || null, file_names: [String(doc.name)] } };
+      return { channel: 'fax', content: { kind: 'fax', document: media.converted, pages: media.pages ?? 0, fine: dataOf(doc).quality === 'fine', header: header || null, fileNames: [String(doc.name)] } };
     }
     default:
       throw new ApiError(501, `${type} programs cannot send transmissions on this server yet`);

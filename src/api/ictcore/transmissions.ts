@@ -8,6 +8,7 @@ import type { MessageStore } from '../../store/messages.js';
 import type { Schedules } from '../../spool/schedules.js';
 import type { UserRow } from '../../store/users.js';
 import { HELD_UNTIL, type NewJob } from '../../core/jobs.js';
+import { parseContent, type Content } from '../../core/content.js';
 import { isFinal, type Channel, type RecipientState } from '../../core/model.js';
 import { contactProblem, contactRecipient } from '../../core/contact.js';
 import { parseSchedule } from '../../core/schedule.js';
@@ -280,7 +281,7 @@ export class TransmissionActions {
   createHeld(
     user: UserRow,
     channel: Channel,
-    content: Record<string, unknown>,
+    content: Content,
     contact: Row,
     o: { programId: number | null; accountId: number | null; sender: string | null; title: string | null; origin: string | null; tries: number | null; direction?: string },
   ): number {
@@ -290,7 +291,8 @@ export class TransmissionActions {
       channel,
       name: o.title,
       content,
-      options: { title: o.title, origin: o.origin, direction: o.direction ?? 'outbound', ...(o.tries ? { tries: o.tries } : {}) },
+      options: { title: o.title, origin: o.origin, direction: o.direction ?? 'outbound' },
+      tries: o.tries,
       callbackUrl: null,
       sender: o.sender,
       scheduledAt: null,
@@ -336,7 +338,7 @@ export class TransmissionActions {
     const fields = this.ctx.deps.jobs.recipients(t.job_id).find((r) => r.id === t.id)?.fields;
     const contact = { ...(fields ? (JSON.parse(fields) as Record<string, unknown>) : {}), id: t.contact_id, user_id: t.user_id, phone: t.destination } as Row;
     const options = JSON.parse(job.options) as Record<string, unknown>;
-    return this.createHeld(user, job.channel, JSON.parse(job.content) as Record<string, unknown>, contact, {
+    return this.createHeld(user, job.channel, parseContent(job.content), contact, {
       programId: t.program_id,
       accountId: t.account_id,
       sender: job.sender,

@@ -8,6 +8,7 @@ import { plausibleNumber } from '../../core/numbers.js';
 import { parseBlackout } from '../../core/windows.js';
 import { planSms, senderAddress, SmsAddressError, SmsEncodingError, type InvalidCharacters, type SmsEncoding, type SmsSendOptions } from '../../core/sms.js';
 import { messageSchema, optionsSchema, MAX_MESSAGES, MAX_RECIPIENTS, type RetarusMessage, type RetarusOptions } from './request.js';
+import { smsContent } from '../../core/content.js';
 
 // 400: the options are wrong (qos, encoding…); 422: the content is (invalid chars, no messages…).
 const bad = (msg: string) => new ApiError(400, msg);
@@ -113,7 +114,7 @@ export function toNewJob(body: unknown, user: Submitter, now: number): NewJob {
     face: 'retarus',
     channel: 'sms',
     name: o.customerRef ?? null,
-    content: { messages: texts, sms },
+    content: smsContent({ texts }, sms),
     options: { ...o, encoding: encoding === 'ucs2' ? 'utf-16' : 'standard', invalidCharacters: policy.toUpperCase(), qos },
     callbackUrl: null,
     sender: o.src ?? null,

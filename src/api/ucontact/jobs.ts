@@ -1,5 +1,6 @@
 import type { NewJob, NewRecipient } from '../../core/jobs.js';
 import { plausibleNumber } from '../../core/numbers.js';
+import { smsContent } from '../../core/content.js';
 
 export const MAX_TEXT = 1600;
 
@@ -38,7 +39,7 @@ export function campaignJob(userId: number, campaign: string, rows: SmsRow[], op
     face: 'ucontact',
     channel: 'sms',
     name: campaign || null,
-    content: { messages: texts },
+    content: smsContent({ texts }),
     options: { campaign, ...(opts.agent ? { agent: opts.agent } : {}) },
     callbackUrl: null,
     sender: opts.sender,

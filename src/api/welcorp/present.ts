@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import type { JobRow, RecipientRow } from '../../store/jobs.js';
 import type { CallbackStatus } from '../../store/callbacks.js';
 import { CHANNEL_TO_TYPE, REPORT_STATUS, jobStatusName, reportStatus } from './job-types.js';
+import { parseContent, templateOf } from '../../core/content.js';
 
 /** "2023-08-29 22:15:57" in the owner's zone (the list's format). */
 export const listDate = (ms: number | null, zone: string): string | null => (ms === null ? null : DateTime.fromMillis(ms, { zone }).toFormat('yyyy-MM-dd HH:mm:ss'));
@@ -54,7 +55,7 @@ export function report(r: RecipientRow, zone: string, sender: string | null, sms
 
 export function jobDetail(j: JobRow, recipients: RecipientRow[], callbacks: Map<number, CallbackStatus> | null = null) {
   const options = JSON.parse(j.options) as Record<string, unknown>;
-  const content = JSON.parse(j.content) as Record<string, unknown>;
+  const content = parseContent(j.content);
   const zone = j.timezone;
   // The request's own fields are echoed first so that the computed ones below win.
   return {
@@ -77,7 +78,8 @@ export function jobDetail(j: JobRow, recipients: RecipientRow[], callbacks: Map<
     total_duration: recipients.reduce((n, r) => n + (r.duration ?? 0), 0),
     job_status: jobStatusName(j.status),
     manual_sender_id: j.sender,
-    message: content.message ?? null,
+    // A fax's message is the request's own (it is not faxed); fixed texts (2FA) show none.
+    message: content.kind === 'fax' ? (options.message ?? '') : templateOf(content),
     callback_url: j.callback_url,
     cutoff_hour: j.cutoff,
     recipients: recipients.map((r) => ({ destination: r.destination, reference: r.reference, recipient: r.name, ...(r.fields ? (JSON.parse(r.fields) as object) : {}) })),

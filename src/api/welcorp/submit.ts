@@ -3,6 +3,7 @@ import { MAX_SMS_CHARS, MAX_SMS_PARTS, parseListIds } from './job-request.js';
 import { channelOf, JOB_TYPES } from './job-types.js';
 import { ApiError } from '../errors.js';
 import type { NewJob, NewRecipient } from '../../core/jobs.js';
+import { callContent, smsContent, type CallContent, type FaxContent } from '../../core/content.js';
 import type { Channel } from '../../core/model.js';
 import { canonicalNumber, plausibleNumber } from '../../core/numbers.js';
 import { compileTemplate, normaliseFields } from '../../core/merge.js';
@@ -24,14 +25,14 @@ const HOUR = 3_600_000;
 const ALPHA_SENDER = /^[A-Za-z0-9 ._&-]{1,11}$/;
 
 /** A fax job's document (converted at submit), resolution and header (the user's fax_header_text). */
-function faxContentOf(fax: { path: string; pages: number }, req: JobRequest, user: Submitter): Record<string, unknown> {
+function faxContentOf(fax: { path: string; pages: number }, req: JobRequest, user: Submitter): FaxContent {
   const profile = user.profile ? (JSON.parse(user.profile) as Record<string, unknown>) : {};
   const header = typeof profile.fax_header_text === 'string' ? profile.fax_header_text.replace(/[^\p{L}\p{N} .,:;()/&@+_-]/gu, '').slice(0, 60) : null;
-  return { fax_file: fax.path, fax_pages: fax.pages, fine: req.use_high_resolution === true, fax_header: header || null, file_names: (req.files ?? []).map((f) => f.name) };
+  return { kind: 'fax', document: fax.path, pages: fax.pages, fine: req.use_high_resolution === true, header: header || null, fileNames: (req.files ?? []).map((f) => f.name) };
 }
 
 /** A TTS job's call fields, checked: the voice exists, keys are unique, redirects are numbers. */
-function callContentOf(req: JobRequest, twoWay: boolean, country: string): Record<string, unknown> {
+function callContentOf(req: JobRequest, message: string, twoWay: boolean, country: string, audio: { path: string; name: string } | null): CallContent {
   const voice = req.voice?.trim() || 'default';
   if (!isVoice(voice)) throw new ApiError(422, `voice: unknown voice "${voice}"; one of ${Object.keys(VOICES).join(', ')}`);
   const responses = twoWay ? (req.two_way_key_responses ?? []) : [];
@@ -49,15 +50,12 @@ function callContentOf(req: JobRequest, twoWay: boolean, country: string): Recor
       redirect = /^\d+$/.test(given) && !given.startsWith('0') ? `+${given}` : canonicalNumber(given, country);
     }
     if (!r.response_message && !redirect) throw new ApiError(422, `two_way_key_responses.${i}: give response_message, redirect_to or both`);
-    return { key_press: r.key_press, response_message: r.response_message ?? null, redirect_to: redirect };
+    return { key: r.key_press, message: r.response_message ?? null, redirectTo: redirect };
   });
-  return {
-    header: req.header ?? null,
-    voicemail_message: req.voicemail_message ?? null,
-    voice,
-    skip_message_repeat: req.skip_message_repeat === true,
-    two_way_key_responses: keys,
-  };
+  return callContent(
+    { template: message },
+    { header: req.header ?? null, voicemail: req.voicemail_message ?? null, voice, recording: audio ? { file: audio.path, name: audio.name } : null, repeat: req.skip_message_repeat !== true, responses: keys },
+  );
 }
 
 /**
@@ -108,7 +106,7 @@ export function toNewJob(
     const best = fewestParts(compileTemplate(message)({}));
     if (best.parts > MAX_SMS_PARTS) throw new ApiError(422, `message: the message needs ${best.parts} parts in ${best.encoding}, more than the limit of ${MAX_SMS_PARTS} parts`);
   }
-  const callContent = isCall ? { ...callContentOf(req, channel === 'tts2way', user.country), ...(audio ? { audio_file: audio.path, audio_name: audio.name } : {}) } : null;
+  const call = isCall ? callContentOf(req, message, channel === 'tts2way', user.country, audio) : null;
 
   let scheduledAt: number | null = null;
   if (req.scheduled_date) {
@@ -157,8 +155,9 @@ export function toNewJob(
     face: 'welcorp',
     channel,
     name: req.job_name ?? null,
-    content: fax ? { message, ...faxContentOf(fax, req, user) } : callContent ? { message, ...callContent } : smsLimits ? { message, sms: smsLimits } : { message },
-    options: { ...echo, dedupe: req.dedupe ? 1 : 0, callback_on_sms_status_update: statusUpdates, optout_code: req.optout_code ?? null },
+    content: fax ? faxContentOf(fax, req, user) : (call ?? smsContent({ template: message }, smsLimits ?? {})),
+    options: { ...echo, dedupe: req.dedupe ? 1 : 0, callback_on_sms_status_update: statusUpdates },
+    optoutCode: req.optout_code ?? null,
     callbackUrl,
     sender,
     scheduledAt,

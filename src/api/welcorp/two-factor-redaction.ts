@@ -1,3 +1,4 @@
+import { parseContent, withText } from '../../core/content.js';
 import type { EventBus } from '../../events/bus.js';
 import type { JobStore } from '../../store/jobs.js';
 
@@ -11,7 +12,9 @@ export function redactFinishedTwoFactor(bus: EventBus, jobs: JobStore): () => vo
       if (e.type !== 'job.finished') return;
       const job = jobs.get(e.jobId);
       const options = job ? (JSON.parse(job.options) as Record<string, unknown>) : {};
-      if (options.two_factor === true) jobs.setContent(e.jobId, { messages: [String(options.template ?? '')] });
+      if (!job || options.two_factor !== true) return;
+      const content = parseContent(job.content);
+      if (content.kind !== 'fax') jobs.setContent(e.jobId, withText(content, { texts: [String(options.template ?? '')] }));
     },
     (type) => type === 'job.finished',
   );

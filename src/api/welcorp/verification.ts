@@ -7,6 +7,7 @@ import type { Channel } from '../../core/model.js';
 import type { Clock } from '../../core/clock.js';
 import { plainValue, controlCharacterIn } from '../../core/merge.js';
 import { validateNumber } from '../../core/numbers.js';
+import { callContent, smsContent } from '../../core/content.js';
 
 export interface VerificationDeps {
   codes: VerificationStore;
@@ -69,7 +70,7 @@ export function verificationRoutes(app: FastifyInstance, deps: VerificationDeps,
     const jobId = deps.jobs.create(
       {
         userId: user.id, face: 'welcorp', channel: type === 'tts' ? 'tts' : 'sms', name: '2FA verification',
-        content: { messages: [base.replaceAll('[[code]]', code)] }, options: { two_factor: true, client_ref: clientRef, template: base },
+        content: type === 'tts' ? callContent({ texts: [base.replaceAll('[[code]]', code)] }) : smsContent({ texts: [base.replaceAll('[[code]]', code)] }), options: { two_factor: true, client_ref: clientRef, template: base },
         callbackUrl: null, sender: null, scheduledAt: null, validUntil: now + deps.codeTtlMs, replyUntil: null, cutoff: null, blackouts: [],
         recipients: [{ destination: check.e164, name: null, reference: clientRef!, fields: { __message: '0' }, blackouts: null }],
       },

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Delivery, Gateway, GatewaySink } from '../gateway.js';
 import type { OpenAttempt } from '../../core/jobs.js';
 import type { Outcome } from '../../core/outcomes.js';
-import { callPlan, planTexts, type CallPlan } from '../../core/call-plan.js';
+import { planTexts, type CallPlan } from '../../core/call-plan.js';
 import { checkFile, dialNumber, dialstring, DialError, originateArg } from './originate.js';
 import { hangupHook, hangupOutcome, HANGUP_REALM, keptCallEnd, type KeptCallEnd } from './hangup.js';
 import { defaultT38, t38Failed, t38Variables, T38_FAILURE_CODE, type T38Mode } from '../../core/fax.js';
@@ -45,7 +45,8 @@ interface Call {
   d: Pick<Delivery, 'attemptId' | 'recipientId' | 'destination'>;
   uuid: string;
   jobUuid: string;
-  plan: CallPlan;
+  /** What the answered call does; null for a fax (its steps are txfax) and for a call adopted from a previous run. */
+  plan: CallPlan | null;
   files: Map<string, string>;
   steps: Step[];
   running: string | null;
@@ -68,11 +69,6 @@ const KEY_VAR = 'switchpost_key';
 /** A fax result FreeSWITCH kept (its api_hangup_hook): spandsp's code, without its text. */
 const keptFax = (f: NonNullable<KeptCallEnd['fax']>): FaxResult => ({ success: f.success, code: f.code, text: f.success ? 'OK' : `spandsp result ${f.code}`, pages: f.pages, total: f.total, t38: f.t38 });
 
-/** What the spool knows of a fax's earlier tries (Delivery.extras.fax): pages already received, audio mode. */
-const faxHistory = (d: Delivery): { startPage: number; audio: boolean } => {
-  const h = d.extras.fax as { startPage?: unknown; audio?: unknown } | undefined;
-  return { startPage: typeof h?.startPage === 'number' ? h.startPage : 0, audio: h?.audio === true };
-};
 const EVENTS = ['BACKGROUND_JOB', 'CHANNEL_PROGRESS', 'CHANNEL_PROGRESS_MEDIA', 'CHANNEL_ANSWER', 'CHANNEL_EXECUTE_COMPLETE', 'CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE', 'DTMF', 'CUSTOM', 'avmd::beep', 'spandsp::txfaxnegociateresult'];
 
 /**
@@ -169,18 +165,17 @@ export class FreeswitchGateway implements Gateway {
   }
 
   private async dial(d: Delivery, placed: () => void): Promise<void> {
-    const isFax = d.channel === 'fax';
-    const plan = callPlan(isFax ? {} : (d.content ?? {}), d.channel === 'voice' || isFax ? '(recording)' : d.text, d.fields ?? {}, d.channel === 'tts2way');
+    if (d.kind === 'sms') throw new DialError('a FreeSWITCH provider carries calls and faxes, not SMS');
+    const plan = d.kind === 'call' ? d.call : null;
     const number = dialNumber(d.destination, this.endpoint.prefix);
     const target = dialstring(this.endpoint.dialstring, this.settings.gateway, number);
-    for (const r of Object.values(plan.responses)) if (r.redirectTo) dialstring(this.endpoint.dialstring, this.settings.gateway, dialNumber(r.redirectTo, this.endpoint.prefix));
+    for (const r of Object.values(plan?.responses ?? {})) if (r.redirectTo) dialstring(this.endpoint.dialstring, this.settings.gateway, dialNumber(r.redirectTo, this.endpoint.prefix));
     // Every text is rendered before dialling: nothing on the call waits for speech synthesis.
     const files = new Map<string, string>();
-    if (!isFax) for (const t of planTexts(plan)) files.set(t, checkFile(await this.tts.render(t, plan.voice)));
-    if (plan.audio) files.set(plan.message, checkFile(plan.audio));
-    const fax = isFax
-      ? { file: checkFile(String(d.content?.fax_file ?? '')), header: typeof d.content?.fax_header === 'string' ? d.content.fax_header : null, result: null, ...faxHistory(d) }
-      : undefined;
+    if (plan) for (const t of planTexts(plan)) files.set(t, checkFile(await this.tts.render(t, plan.voice)));
+    if (plan?.audio) files.set(plan.message, checkFile(plan.audio));
+    // A fax resumes after the pages an earlier try delivered, in audio where T.38 failed to this number (its plan says).
+    const fax = d.kind === 'fax' ? { ...d.fax, file: checkFile(d.fax.file), result: null } : undefined;
     const uuid = randomUUID();
     const jobUuid = randomUUID();
     // The call's UUID is stored before it is dialled: after a crash the next run can find the call.
@@ -248,7 +243,9 @@ export class FreeswitchGateway implements Gateway {
         this.sink.report({ attemptId: call.d.attemptId, at: call.answeredAt, outcome: { kind: 'accepted', peerId: call.uuid, awaitReceipt: true } });
         call.steps = call.fax
           ? [...(call.fax.header ? [{ app: 'set' as const, variable: 'fax_header', value: call.fax.header }] : []), { app: 'txfax' as const, file: call.fax.file }, { app: 'hangup' as const }]
-          : this.stepsFor(call.plan, call.files);
+          : call.plan
+            ? this.stepsFor(call.plan, call.files)
+            : [{ app: 'hangup' as const }];
         return this.next(call);
       case 'CHANNEL_EXECUTE_COMPLETE': {
         if (e.get('Application-UUID') !== call.running) return;
@@ -268,7 +265,7 @@ export class FreeswitchGateway implements Gateway {
           const key = e.get(`variable_${KEY_VAR}`) ?? '';
           if (/^[0-9*#]$/.test(key)) {
             call.keypress = key;
-            const r = call.plan.responses[key];
+            const r = call.plan?.responses[key];
             call.steps = [...(r?.message ? [{ app: 'playback' as const, file: call.files.get(r.message)! }] : []), ...(r?.redirectTo ? [{ app: 'bridge' as const, number: r.redirectTo }] : []), { app: 'hangup' }];
           }
         }
@@ -281,7 +278,7 @@ export class FreeswitchGateway implements Gateway {
           if (call.fax.timer) clearTimeout(call.fax.timer);
           return;
         }
-        if (e.get('Event-Subclass') !== 'avmd::beep' || call.voicemail) return;
+        if (e.get('Event-Subclass') !== 'avmd::beep' || call.voicemail || !call.plan) return;
         // An answering machine: stop what plays and leave the voicemail message instead.
         call.voicemail = true;
         call.steps = [{ app: 'playback', file: call.files.get(call.plan.voicemail ?? call.plan.message)! }, { app: 'hangup' }];
@@ -453,7 +450,7 @@ export class FreeswitchGateway implements Gateway {
       }
       const answered = a.state === 'submitted';
       if (exists === 'true') {
-        const call: Call = { adopted: true, d: { attemptId: a.attemptId, recipientId: a.recipientId, destination: a.destination }, uuid: a.peerId, jobUuid: '', plan: { voice: 'default', audio: null, header: null, message: '', repeat: false, voicemail: null, collect: false, responses: {} }, files: new Map(), steps: [], running: null, answeredAt: answered ? Date.now() : null, keypress: null, voicemail: false, ended: false, watchdog: null };
+        const call: Call = { adopted: true, d: { attemptId: a.attemptId, recipientId: a.recipientId, destination: a.destination }, uuid: a.peerId, jobUuid: '', plan: null, files: new Map(), steps: [], running: null, answeredAt: answered ? Date.now() : null, keypress: null, voicemail: false, ended: false, watchdog: null };
         this.calls.set(a.peerId, call);
         await this.link.api('uuid_kill', `${a.peerId} NORMAL_CLEARING`).catch(() => undefined);
       } else if (answered) {

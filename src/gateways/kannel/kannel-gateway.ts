@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Delivery, Gateway, GatewayContext, GatewayRoute, GatewaySink } from '../gateway.js';
 import type { Outcome } from '../../core/outcomes.js';
-import { concatUdh, decodeSms, planSms, senderAddress, SmsAddressError, SmsEncodingError, type SmsPlan } from '../../core/sms.js';
+import { concatUdh, decodeSms, senderAddress, SmsAddressError, type SmsLink, type SmsPlan } from '../../core/sms.js';
 import { KANNEL_DLR_MASK, kannelDlr, kannelText, queryBytes, sendsmsAnswer } from './protocol.js';
 import type { KannelSettings } from './settings.js';
 
@@ -30,6 +30,8 @@ interface Request {
  */
 export class KannelGateway implements Gateway {
   readonly routes: GatewayRoute[];
+  /** Kannel carries GSM 03.38 (coding 0) and UCS-2 (coding 2); its 8-bit coding is binary, so Latin-1 goes as UCS-2. */
+  readonly smsLink: SmsLink = { encoding: 'auto', latin1: false, latin1Fallback: false };
   private readonly waiting: Request[] = [];
   private active = 0;
   private up = false;
@@ -72,15 +74,13 @@ export class KannelGateway implements Gateway {
 
   send(d: Delivery): void {
     const report = (outcome: Outcome) => this.sink.report({ attemptId: d.attemptId, at: Date.now(), outcome });
-    let plan: SmsPlan;
+    if (d.kind !== 'sms') return report({ kind: 'failed', retryable: false, state: 'rejected', reason: `a Kannel provider carries SMS, not ${d.channel}`, code: 'channel' });
+    const plan = d.sms.plan;
     try {
-      // Kannel carries GSM 03.38 (coding 0) and UCS-2 (coding 2); its 8-bit coding is binary, so no Latin-1.
-      const encoding = d.sms?.encoding === 'latin1' ? 'ucs2' : (d.sms?.encoding ?? 'auto');
-      plan = planSms(d.text, { encoding, invalid: d.sms?.invalid ?? 'replace', maxParts: d.sms?.maxParts ?? 255 });
       const sender = d.sender ?? this.settings.default_sender;
       if (sender) senderAddress(sender); // refuses a sender no network takes
     } catch (err) {
-      if (err instanceof SmsEncodingError || err instanceof SmsAddressError) return report({ kind: 'failed', retryable: false, state: 'rejected', reason: err.message, code: 'encoding' });
+      if (err instanceof SmsAddressError) return report({ kind: 'failed', retryable: false, state: 'rejected', reason: err.message, code: 'encoding' });
       return report({ kind: 'failed', retryable: true, reason: (err as Error).message });
     }
     if (!this.up) return report({ kind: 'held', reason: 'kannel is not reachable', retryMs: this.settings.probe_ms });
@@ -95,8 +95,8 @@ export class KannelGateway implements Gateway {
       if (plan.encoding === 'gsm7') q.push(['charset', 'UTF-8'], ['text', decodeSms(payload, 0).text]);
       else q.push(['coding', '2'], ['charset', 'UTF-16BE'], ['text', payload]);
       if (total > 1) q.push(['udh', concatUdh(ref, total, i + 1)]);
-      if (d.sms?.flash) q.push(['mclass', '0']);
-      if (d.sms?.validityMinutes) q.push(['validity', String(Math.round(d.sms.validityMinutes))]);
+      if (d.sms.flash) q.push(['mclass', '0']);
+      if (d.sms.validityMinutes) q.push(['validity', String(Math.round(d.sms.validityMinutes))]);
       if (this.settings.smsc_id) q.push(['smsc', this.settings.smsc_id]);
       q.push(['dlr-mask', String(KANNEL_DLR_MASK)], ['dlr-url', `${this.baseUrl}${this.routes[0]!.path}?t=${msg.tokens[i]}&s=%d&a=%A`]);
       this.waiting.push({ d, query: q, msg });

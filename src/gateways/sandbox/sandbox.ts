@@ -1,6 +1,5 @@
 import type { Delivery, Gateway, GatewaySink } from '../gateway.js';
 import type { Outcome } from '../../core/outcomes.js';
-import { planSms, SmsEncodingError, type SmsPlan } from '../../core/sms.js';
 
 export interface SandboxTiming {
   accept_ms: readonly [number, number];
@@ -70,16 +69,8 @@ export class SandboxGateway implements Gateway {
 
   private accept(d: Delivery, behaviour: SandboxBehaviour): void {
     const report = (outcome: Outcome) => this.sink.report({ attemptId: d.attemptId, at: Date.now(), outcome });
-    // An SMS is planned as an SMSC driver plans it: the job's limits refuse it alike, the report has its real parts.
-    let plan: SmsPlan | null = null;
-    if (d.channel === 'sms' || d.channel === 'sms2way') {
-      try {
-        plan = planSms(d.text, { encoding: d.sms?.encoding ?? 'auto', invalid: d.sms?.invalid ?? 'replace', maxParts: d.sms?.maxParts ?? 255 });
-      } catch (err) {
-        if (err instanceof SmsEncodingError) return report({ kind: 'failed', retryable: false, state: 'rejected', reason: err.message, code: 'encoding' });
-        return report({ kind: 'failed', retryable: true, reason: `could not build the message: ${(err as Error).message}` });
-      }
-    }
+    // The report has the SMS's real parts, as the spool planned them for this link.
+    const plan = d.kind === 'sms' ? d.sms.plan : null;
     if (behaviour === 'rejected') return report({ kind: 'failed', retryable: false, state: 'rejected', reason: 'rejected by the network', code: '0x00000045' });
     if (behaviour === 'link_down') return report({ kind: 'failed', retryable: true, reason: 'link down', code: 'link_down' });
     if (behaviour === 'throttled_once' && !this.throttled.has(d.destination)) {

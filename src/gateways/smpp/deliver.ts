@@ -3,7 +3,7 @@ import { decodeSms } from '../../core/sms.js';
 import { parseUdh, receivedAddress, type Concat } from './fields.js';
 import { messageStateStatus, parseReceiptText, statStatus } from '../../core/receipts.js';
 import type { ReceiptStatus } from '../../core/outcomes.js';
-import type { InboundMessage } from '../gateway.js';
+import type { InboundDetails, InboundMessage } from '../gateway.js';
 
 /** esm_class message type bits (SMPP 3.4 §5.2.12): SMSC delivery receipt, intermediate notification. */
 const ESM_TYPE = 0x3c;
@@ -68,7 +68,7 @@ export function inboundOf(pdu: smpp.PDU): MoPart | null {
 }
 
 /** The inbound message the spool stores, from a whole payload. */
-export function moMessage(providerId: number, from: string, to: string, payload: Buffer, dataCoding: number, parts: number, at: number, extra: Record<string, unknown> = {}): InboundMessage {
+export function moMessage(providerId: number, from: string, to: string, payload: Buffer, dataCoding: number, parts: number, at: number, extra: InboundDetails = {}): InboundMessage {
   const { text, binary } = decodeSms(payload, dataCoding);
   return { providerId, channel: 'sms', from, to: to || null, text, at, data: { parts, data_coding: dataCoding, ...(binary ? { binary: true } : {}), ...extra } };
 }

@@ -1,8 +1,8 @@
 import type smpp from 'smpp';
 import type { Logger } from 'pino';
-import type { Delivery, Gateway, GatewaySink } from '../gateway.js';
+import type { Delivery, Gateway, GatewaySink, SmsDelivery } from '../gateway.js';
 import type { Outcome } from '../../core/outcomes.js';
-import { concatUdh, planSms, senderAddress, SmsAddressError, SmsEncodingError, type SmsPlan } from '../../core/sms.js';
+import { concatUdh, senderAddress, SmsAddressError, type SmsLink, type SmsPlan } from '../../core/sms.js';
 import { dataCoding, destinationAddress, relativeValidity } from './fields.js';
 import { canonicalMessageId } from '../../core/receipts.js';
 import { classifyStatus, statusCode, statusName } from './status.js';
@@ -47,6 +47,7 @@ interface PartSend {
  */
 export class SmppGateway implements Gateway {
   readonly confirmsWire = true;
+  readonly smsLink: SmsLink;
   private readonly binds: SmppBind[] = [];
   private queue: PartSend[] = [];
   private head = 0;
@@ -79,6 +80,7 @@ export class SmppGateway implements Gateway {
     private readonly rand: () => number = Math.random,
   ) {
     useRawMessages();
+    this.smsLink = { encoding: settings.encoding, latin1: true, latin1Fallback: settings.latin1 };
     this.pace = new AdaptiveRate({ ...DEFAULT_ADAPTIVE_RATE, max: endpoint.throughput > 0 ? endpoint.throughput : Infinity });
     this.reassembler = new Reassembler<number>(settings.mo_reassembly_ms);
     this.unsettledCap = 2 * settings.binds * settings.window;
@@ -130,18 +132,12 @@ export class SmppGateway implements Gateway {
 
   send(d: Delivery): void {
     const report = (outcome: Outcome) => this.sink.report({ attemptId: d.attemptId, at: Date.now(), outcome });
-    let plan: SmsPlan;
+    if (d.kind !== 'sms') return report({ kind: 'failed', retryable: false, state: 'rejected', reason: `an SMPP provider carries SMS, not ${d.channel}`, code: 'channel' });
     let parts: PartSend[];
     try {
-      plan = planSms(d.text, {
-        encoding: d.sms?.encoding && d.sms.encoding !== 'auto' ? d.sms.encoding : this.settings.encoding,
-        invalid: d.sms?.invalid ?? 'replace',
-        maxParts: d.sms?.maxParts ?? 255,
-        latin1Fallback: this.settings.latin1,
-      });
-      parts = this.partsOf(d, plan);
+      parts = this.partsOf(d);
     } catch (err) {
-      if (err instanceof SmsEncodingError || err instanceof SmsAddressError) {
+      if (err instanceof SmsAddressError) {
         return report({ kind: 'failed', retryable: false, state: 'rejected', reason: err.message, code: 'encoding' });
       }
       return report({ kind: 'failed', retryable: true, reason: `could not build the message: ${(err as Error).message}` });
@@ -153,12 +149,13 @@ export class SmppGateway implements Gateway {
   }
 
   /** submit_sm fields for every part of a planned message. */
-  private partsOf(d: Delivery, plan: SmsPlan): PartSend[] {
+  private partsOf(d: SmsDelivery): PartSend[] {
+    const plan = d.sms.plan;
     const sender = d.sender ?? this.settings.default_sender;
     const src = sender ? senderAddress(sender) : { ton: 0, npi: 0, addr: '' };
     const dst = destinationAddress(d.destination);
-    const coding = dataCoding(plan.encoding, d.sms?.flash === true);
-    const validity = d.sms?.validityMinutes ? relativeValidity(d.sms.validityMinutes) : '';
+    const coding = dataCoding(plan.encoding, d.sms.flash);
+    const validity = d.sms.validityMinutes ? relativeValidity(d.sms.validityMinutes) : '';
     const msg: Outgoing = { d, plan, peerIds: plan.parts.map(() => null), answered: 0, onWire: false, reported: false, armed: d.lastTry !== true || !this.sink.onWire, counted: false, arming: false };
     const total = plan.parts.length;
     const ref = total > 1 ? this.nextRef(d.destination) : 0;

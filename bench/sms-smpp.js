@@ -5,6 +5,7 @@
 //  2. in the same run, a bare `smpp` client (window 100, TCP_NODELAY, no daemon) against the same SMSC
 //     (target: the daemon at >= 70% of its rate)
 import { cpus } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { once } from 'node:events';
 import smpp from 'smpp';
 import { forkPeer, benchDaemon } from './lib.js';
@@ -30,6 +31,9 @@ const body = JSON.stringify({ job_type: 'sms', job_name: 'bench', message: 'Hell
 
 const cpu0 = process.cpuUsage();
 const { cpu: smscCpu0, submits: submitsBefore } = await smscStats();
+// The event loop's delay over the run (the daemon runs in this process): what a stall would cost every peer.
+const loop = monitorEventLoopDelay({ resolution: 5 });
+loop.enable();
 const t0 = performance.now();
 const res = await fetch(`${d.url}/api/v1/jobs`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body });
 const { data: jobId } = await res.json();
@@ -45,6 +49,7 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 25));
 }
 const tFinal = performance.now() - t0 - tPost;
+loop.disable();
 const cpu = process.cpuUsage(cpu0);
 const smscCpu1 = (await smscStats()).cpu;
 const smscCpuMs = (smscCpu1.user + smscCpu1.system - smscCpu0.user - smscCpu0.system) / 1000;
@@ -65,6 +70,7 @@ console.log(`POST with ${N} recipients: ${tPost.toFixed(0)} ms`);
 console.log(`daemon: ${N} submitted in ${(tSubmitted / 1000).toFixed(2)} s = ${Math.round(daemonRate)} messages/s (target >= 8000/s); every receipt stored after ${(tFinal / 1000).toFixed(2)} s = ${Math.round(N / (tFinal / 1000))}/s end to end; receipts stored ${receipts}; states ${states.map((s) => `${s.state}=${s.n}`).join(' ')}`);
 console.log(`daemon CPU ${((cpu.user + cpu.system) / 1000 / (tPost + tFinal) * 100).toFixed(0)}% of one core, peak RSS ${(peakRss / 1048576).toFixed(0)} MB (bench process, daemon in it); SMSC process CPU ${((smscCpuMs / (tPost + tFinal)) * 100).toFixed(0)}%`);
 console.log(`bare smpp client (window 100): ${N} submit_sm answered in ${(bare.ms / 1000).toFixed(2)} s = ${Math.round(bare.rate)} messages/s, receipts received ${bare.receipts}; SMSC process CPU ${((bareSmscCpuMs / bare.ms) * 100).toFixed(0)}%`);
+console.log(`daemon event-loop delay over the run: p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`);
 console.log(`daemon / bare client: ${((daemonRate / bare.rate) * 100).toFixed(0)}% (target >= 70%)`);
 process.exit(0);
 

@@ -71,12 +71,21 @@ export const configSchema = z.strictObject({
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   store: z
     .strictObject({
+      /**
+       * sqlite: the embedded store, a file in data_dir (switchpost.db). postgres (store.url) is the shared
+       * store several daemons use; it is refused at start until its driver lands (issue 15).
+       */
+      driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
+      /** postgres://user@host:5432/db for store.driver postgres; unused by sqlite. */
+      url: z.string().nullable().default(null),
       /** full: every commit survives power loss; normal: survives a process crash only. */
       synchronous: z.enum(['full', 'normal']).default('full'),
       /** Free space in the data directory below which storage counts as full: /health says so, start-up refuses. */
       min_free_mb: z.number().min(0).default(16),
     })
-    .prefault({}),
+    .prefault({})
+    .refine((s) => s.driver !== 'postgres' || (s.url !== null && /^postgres(ql)?:\/\//.test(s.url)), 'store.driver postgres needs store.url, a postgres:// URL')
+    .refine((s) => s.driver !== 'postgres', 'store.driver postgres is not available in this version yet: use sqlite (the default)'),
   spool: z
     .strictObject({
       batch_size: z.number().int().min(1).max(10_000).default(1000),

@@ -58,6 +58,7 @@ export function refuseRepeatedQuery(app: FastifyInstance): void {
   // A callback hook, not an async one: it runs on every request, GET status included.
   app.addHook('preValidation', (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
     const name = repeatedParameter(req.query, req.routeOptions.config.listQuery);
+    // An ApiError: a rule of HTTP input below every face's own, 400 on each (as routerError's are), not a code's mapping.
     done(name === null ? undefined : new ApiError(400, `${name.slice(0, 50)}: give this parameter once`));
   });
 }
@@ -71,6 +72,7 @@ export function wholeNumber(raw: unknown, name: string, range: { min: number; ma
   if (raw === undefined || raw === '') return range.dflt;
   const max = Math.min(range.max, Number.MAX_SAFE_INTEGER);
   const n = typeof raw === 'string' && /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
+  // An ApiError: the status is the caller's (v1 422, ICTCore and Retarus 400), and input.test.ts holds it to ApiError.
   if (!(n >= range.min && n <= max)) throw new ApiError(status, `${name}: expected a whole number from ${range.min} to ${max}`);
   return n;
 }

@@ -8,14 +8,15 @@ import { logFailure } from './failure-log.js';
 export type FaceStatuses = Readonly<Record<ErrorCode, number>>;
 
 /**
- * The HTTP statuses every face shares; faces differ only in what a bad request is (v1 422 as Laravel,
- * ICTCore 412, Retarus and uContact 400), given by `faceStatuses`.
+ * The HTTP statuses every face shares; faces differ in what a bad request is (v1 422 as Laravel,
+ * ICTCore 412, Retarus and uContact 400), given by `faceStatuses`, and ICTCore answers `locked` 423.
  */
 const SHARED_STATUSES: Omit<FaceStatuses, 'validation' | 'media_refused' | 'url_refused'> = {
   not_found: 404,
   forbidden: 403,
   unauthenticated: 401,
   conflict: 409,
+  locked: 409,
   rate_limited: 429,
   too_large: 413,
   unsupported_media_type: 415,
@@ -28,8 +29,8 @@ const SHARED_STATUSES: Omit<FaceStatuses, 'validation' | 'media_refused' | 'url_
   internal: 500,
 };
 
-/** A face's statuses: the shared ones, with its own status for a request it refuses as bad. */
-export const faceStatuses = (badRequest: number): FaceStatuses => ({ ...SHARED_STATUSES, validation: badRequest, media_refused: badRequest, url_refused: badRequest });
+/** A face's statuses: the shared ones, with its own status for a request it refuses as bad, and any of its own. */
+export const faceStatuses = (badRequest: number, own: Partial<FaceStatuses> = {}): FaceStatuses => ({ ...SHARED_STATUSES, validation: badRequest, media_refused: badRequest, url_refused: badRequest, ...own });
 
 /** Seconds a client is asked to wait before trying again a request the server could not take. */
 export const RETRY_AFTER_S = 60;

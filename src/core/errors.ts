@@ -10,6 +10,7 @@
  * | forbidden              | client | the caller is known but may not do this                                    |
  * | unauthenticated        | client | the caller did not prove who it is (no, wrong or expired credentials)      |
  * | conflict               | client | the request clashes with what is kept (a duplicate job, a name taken)      |
+ * | locked                 | client | what the request names is in a state that refuses this now (being sent…)   |
  * | rate_limited           | client | too many requests or logins; `retryAfterS` says when to try again          |
  * | too_large              | client | the request is larger than the server takes                                |
  * | unsupported_media_type | client | the body is of a type the route does not read                              |
@@ -32,6 +33,7 @@ export const ERROR_CODES = {
   forbidden: 'client',
   unauthenticated: 'client',
   conflict: 'client',
+  locked: 'client',
   rate_limited: 'client',
   too_large: 'client',
   unsupported_media_type: 'client',
@@ -97,6 +99,25 @@ export class ValidationError extends SwitchpostError {
   override name = 'ValidationError';
   constructor(field: string, message: string) {
     super('validation', message, { field });
+  }
+
+  override get field(): string {
+    return this.options.field!;
+  }
+
+  /** The message most faces give, led by its field: `at('recipients.3.destination', 'not a number')` says "recipients.3.destination: not a number"; `lead` goes before the field (ICTCore's "Data validation failed, for "). */
+  static at(field: string, why: string, lead = ''): ValidationError {
+    return new ValidationError(field, `${lead}${field}: ${why}`);
+  }
+
+  /**
+   * A message already written "field: why" (after a face's `lead`), as a zod issue or a parser gives
+   * it: the field is read from its start, the message kept whole. One with no field in it is the body's.
+   */
+  static fromMessage(message: string, lead = ''): ValidationError {
+    const rest = message.startsWith(lead) ? message.slice(lead.length) : message;
+    const colon = rest.indexOf(': ');
+    return new ValidationError(colon > 0 ? rest.slice(0, colon) : 'body', message);
   }
 }
 

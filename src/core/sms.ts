@@ -4,6 +4,8 @@
  * (SMPP's own fields — data_coding, validity, TON/NPI of destinations, UDH parsing — are in gateways/smpp/fields.ts).
  */
 
+import type { Catalogued } from './errors.js';
+
 // GSM 03.38 default alphabet, by septet value 0x00–0x7F (0x1B is the escape to the extension table).
 const GSM_BASIC =
   '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
@@ -50,8 +52,10 @@ export interface SmsPlan {
   changed: number;
 }
 
-export class SmsEncodingError extends Error {
+/** A text the job's SMS choices refuse (characters its alphabet lacks, more parts than allowed): the request's to mend. */
+export class SmsEncodingError extends Error implements Catalogued {
   override name = 'SmsEncodingError';
+  readonly errorCode = 'validation';
 }
 
 /** Septets for one character, or null when GSM 03.38 lacks it. */
@@ -274,8 +278,10 @@ export interface SmsAddress {
   addr: string;
 }
 
-export class SmsAddressError extends Error {
+/** A sender that is no SMS address (neither up to 11 letters and digits, a short code nor a number): the request's to mend. */
+export class SmsAddressError extends Error implements Catalogued {
   override name = 'SmsAddressError';
+  readonly errorCode = 'validation';
 }
 
 /**

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import pino from 'pino';
 import { ERROR_CODES, SwitchpostError, ValidationError, clientCaused, errorCodes, type ErrorCode } from '../../dist/core/errors.js';
@@ -11,6 +14,9 @@ import { OfficeUnavailable } from '../../dist/media/office-unavailable.js';
 import { MediaRefused } from '../../dist/media/refused.js';
 import { UrlRefused } from '../../dist/net/safe-http.js';
 import { UserCodeTaken } from '../../dist/store/users.js';
+import { toNewJob as welcorpJob } from '../../dist/api/welcorp/submit.js';
+import { toNewJob as retarusJob } from '../../dist/api/retarus/submit.js';
+import { idParam, invalidAs, listFilter } from '../../dist/api/ictcore/fields.js';
 
 // Issue 13 item 7: one catalogue of error codes in the core, each face mapping it to its own status and envelope.
 type Handler = (err: Error, reply: FastifyReply, log: pino.Logger) => unknown;
@@ -138,5 +144,52 @@ describe('the error catalogue', () => {
     expect(lines.some((l) => l.msg.startsWith('request failed: permission denied'))).toBe(true);
     expect(lines.some((l) => l.msg === 'request failed')).toBe(true);
     expect(lines.some((l) => l.msg.includes('is not audio'))).toBe(false);
+  });
+});
+
+const thrown = (f: () => unknown): unknown => {
+  try {
+    f();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('nothing was thrown');
+};
+
+describe('the faces throw the catalogue', () => {
+  it('ICTCore answers locked 423, every other face 409', () => {
+    expect(ICTCORE_STATUS.locked).toBe(423);
+    for (const face of FACES.filter((f) => f.name !== 'ictcore')) expect(face.statuses.locked, face.name).toBe(409);
+  });
+
+  it('a ValidationError from a face names its field, its message as the face gives it', () => {
+    const user = { id: 1, timezone: 'UTC', country: 'AU' };
+    const job = { job_type: 'sms', message: 'hi', recipients: [{ destination: '0400000000' }, { destination: 'not a number' }] };
+    const v1 = thrown(() => welcorpJob(job, user, new Set(['sms']), 0));
+    expect(v1).toBeInstanceOf(ValidationError);
+    expect(v1).toMatchObject({ code: 'validation', field: 'recipients.1.destination', message: 'recipients.1.destination: not a phone number (digits, spaces, + ( ) . - / only)' });
+    const retarus = thrown(() => retarusJob({ options: { qos: 'FAST' }, messages: [] }, user, 0));
+    expect(retarus).toMatchObject({ code: 'validation', field: 'options.qos', message: 'options.qos: expected EXPRESS or NORMAL' });
+    const ictcore = thrown(() => listFilter({ colour: 'red' }, { phone: 'phone' }));
+    expect(ictcore).toMatchObject({ code: 'validation', field: 'colour', message: 'Data validation failed, for colour: not a field this list can be searched by (phone)' });
+    expect(invalidAs('delay: expected seconds from now (0 to a year)')).toMatchObject({ field: 'delay', message: 'Data validation failed, for delay: expected seconds from now (0 to a year)' });
+    const missing = thrown(() => idParam('x1', 'contact'));
+    expect(missing).toBeInstanceOf(SwitchpostError);
+    expect(missing).toMatchObject({ code: 'not_found', message: 'contact x1 not found' });
+  });
+
+  // Issue 13 item 7: a route throws what went wrong, in the catalogue; the face decides the status.
+  it('no module under src/api throws an ApiError with a status of its own choosing, but the few that are one face\'s wire rule', () => {
+    const API = fileURLToPath(new URL('../../src/api', import.meta.url));
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+    // Each says why beside it: HTTP input below every face (400) and a status its callers choose; ICTCore's 417; Retarus's 422.
+    const ALLOWED: Record<string, number> = { 'input.ts': 2, 'ictcore/crud.ts': 1, 'retarus/submit.ts': 1 };
+    const found: Record<string, number> = {};
+    for (const f of files(API)) {
+      const n = readFileSync(f, 'utf8').split('new ApiError(').length - 1;
+      if (n > 0) found[relative(API, f).split('\\').join('/')] = n;
+    }
+    expect(found).toEqual(ALLOWED);
   });
 });

@@ -4,9 +4,9 @@ import type { Ctx } from './context.js';
 import type { Row } from '../../store/owned.js';
 import { accountOwner, type AccountStore } from '../../store/accounts.js';
 import { crudRoutes } from './crud.js';
-import { flag, idParam, jsonString, parseBody, requiredText, seconds, text } from './fields.js';
-import { ApiError } from '../errors.js';
+import { flag, idParam, jsonString, parseBody, requiredText, seconds, text, invalid } from './fields.js';
 import { plausibleNumber } from '../../core/numbers.js';
+import { SwitchpostError } from '../../core/errors.js';
 
 const phone = z
   .union([z.string(), z.number()])
@@ -64,7 +64,7 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStor
     return ctx.own(req, store.rows.get(id), `account ${id}`, accountOwner);
   };
   const checkUsername = (values: Record<string, unknown>, existing: Row | null) => {
-    if (typeof values.username === 'string' && store.usernameTaken(values.username, existing?.id ?? null)) throw new ApiError(412, `Data validation failed, for username: "${values.username}" is taken`);
+    if (typeof values.username === 'string' && store.usernameTaken(values.username, existing?.id ?? null)) throw invalid('username', `"${values.username}" is taken`);
   };
 
   crudRoutes(app, ctx, {
@@ -101,7 +101,7 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStor
     ctx.authorize(req, 'account_update');
     const account = load(req);
     const programId = idParam((req.params as { program_id: string }).program_id, 'program');
-    if (store.unsubscribe(account.id, programId) === 0) throw new ApiError(404, `account ${account.id} is not subscribed to program ${programId}`);
+    if (store.unsubscribe(account.id, programId) === 0) throw new SwitchpostError('not_found', `account ${account.id} is not subscribed to program ${programId}`);
     return present(account);
   };
   app.delete('/accounts/:id/programs/:program_id', unsubscribe);
@@ -117,7 +117,7 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStor
     const account = load(req);
     const userId = idParam((req.params as { user_id: string }).user_id, 'user');
     const target = ctx.deps.users.byId(userId);
-    if (!target || !ctx.deps.users.canSee(ctx.scope(req), userId)) throw new ApiError(404, `user ${userId} not found`);
+    if (!target || !ctx.deps.users.canSee(ctx.scope(req), userId)) throw new SwitchpostError('not_found', `user ${userId} not found`);
     store.rows.update(account.id, { user_id: userId }, ctx.deps.clock.now());
     return present(store.rows.get(account.id)!);
   });
@@ -130,14 +130,14 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStor
 
   const settingName = (req: FastifyRequest) => {
     const name = String((req.params as { name: string }).name);
-    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(name)) throw new ApiError(412, 'Data validation failed, for name: letters, digits, _ . : - (up to 64)');
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(name)) throw invalid('name', 'letters, digits, _ . : - (up to 64)');
     return name;
   };
   app.get('/accounts/:id/settings/:name', async (req, reply) => {
     ctx.authorize(req, 'account_read');
     const account = load(req);
     const value = store.setting(account.id, settingName(req));
-    if (value === undefined) throw new ApiError(404, `account ${account.id} has no setting "${settingName(req)}"`);
+    if (value === undefined) throw new SwitchpostError('not_found', `account ${account.id} has no setting "${settingName(req)}"`);
     return value === null ? null : jsonString(reply, value);
   });
   app.put('/accounts/:id/settings/:name', async (req) => {
@@ -150,7 +150,7 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStor
   app.delete('/accounts/:id/settings/:name', async (req) => {
     ctx.authorize(req, 'account_update');
     const account = load(req);
-    if (!store.deleteSetting(account.id, settingName(req))) throw new ApiError(404, `account ${account.id} has no setting "${settingName(req)}"`);
+    if (!store.deleteSetting(account.id, settingName(req))) throw new SwitchpostError('not_found', `account ${account.id} has no setting "${settingName(req)}"`);
     return true;
   });
 }

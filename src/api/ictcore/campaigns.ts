@@ -12,9 +12,9 @@ import { pacedDueAt } from '../../spool/pacing.js';
 import { ownedAccount } from './accounts.js';
 import { parseSchedule } from '../../core/schedule.js';
 import { crudRoutes } from './crud.js';
-import { idParam, positiveInt, seconds } from './fields.js';
+import { idParam, positiveInt, seconds, invalid, invalidAs } from './fields.js';
 import { programContent } from './programs.js';
-import { ApiError } from '../errors.js';
+import { SwitchpostError } from '../../core/errors.js';
 
 const MAX_CPM = 60_000;
 const body = {
@@ -69,15 +69,15 @@ export class CampaignRuns {
         return true;
       }
       // Nothing held, but its last sends are still out (or it runs): not a new run yet.
-      if (this.ctx.deps.jobs.get(c.job_id as number)?.status === 'submitted') throw new ApiError(423, `campaign ${c.id} is already running`);
+      if (this.ctx.deps.jobs.get(c.job_id as number)?.status === 'submitted') throw new SwitchpostError('locked', `campaign ${c.id} is already running`);
     }
     const owner = this.ctx.deps.users.byId(c.user_id)!;
     const program = this.deps.programs.get(c.program_id as number);
-    if (!program) throw new ApiError(412, `Data validation failed, for program_id: program ${c.program_id} no longer exists`);
+    if (!program) throw invalid('program_id', `program ${c.program_id} no longer exists`);
     const { channel, content } = programContent(this.ctx, this.deps.messages, program, owner);
     const account = c.account_id ? this.deps.accounts.rows.get(c.account_id as number) : undefined;
     const recipients = this.deps.contacts.recipientsOf(c.group_id as number).map((r, i) => ({ ...r, dueAt: dueAt(i) }));
-    if (recipients.length === 0) throw new ApiError(412, `Data validation failed, for group_id: group ${c.group_id} has no contacts with a phone number`);
+    if (recipients.length === 0) throw invalid('group_id', `group ${c.group_id} has no contacts with a phone number`);
     const jobId = this.ctx.deps.jobs.create(
       {
         userId: owner.id, face: 'ictcore', channel, name: `campaign ${c.id}`, content,
@@ -134,7 +134,7 @@ export function campaignRoutes(app: FastifyInstance, ctx: Ctx, runs: CampaignRun
     present,
     beforeWrite: (req, values) => (checkRefs(req, values), values),
     beforeDelete: (_req, row) => {
-      if (runs.status(row) === 'running') throw new ApiError(423, `campaign ${row.id} is running; stop it first`);
+      if (runs.status(row) === 'running') throw new SwitchpostError('locked', `campaign ${row.id} is running; stop it first`);
       deps.schedules.cancel('campaign', row.id);
     },
   });
@@ -151,7 +151,7 @@ export function campaignRoutes(app: FastifyInstance, ctx: Ctx, runs: CampaignRun
       const user: UserRow = ctx.authorize(req, 'task_create', action === 'start' ? 'campaign_start' : 'campaign_stop');
       const c = load(req);
       const spec = parseSchedule((req.body ?? {}) as Record<string, unknown>, ctx.deps.clock.now(), user.timezone);
-      if (typeof spec === 'string') throw new ApiError(412, `Data validation failed, for ${spec}`);
+      if (typeof spec === 'string') throw invalidAs(spec);
       return deps.schedules.add(user, 'campaign', c.id, action, spec);
     };
     app.post(`/campaigns/:id/${action}/schedule`, handler);

@@ -6,7 +6,7 @@ import type { Row } from '../../store/owned.js';
 import { CONTACT_LIMITS, contactProblem, type ContactField } from '../../core/contact.js';
 import { crudRoutes } from './crud.js';
 import { idParam, seconds, text } from './fields.js';
-import { ApiError } from '../errors.js';
+import { SwitchpostError } from '../../core/errors.js';
 
 const FIELDS = Object.keys(CONTACT_LIMITS) as ContactField[];
 // Phones arrive as numbers too (the seed's example is 03001234567); a leading zero a JSON number lost
@@ -54,7 +54,7 @@ export function contactRoutes(app: FastifyInstance, ctx: Ctx, store: ContactStor
     const contact = ctx.own(req, store.contacts.get(idParam(p.id, 'contact')), `contact ${p.id}`);
     const group = ctx.own(req, store.groups.get(idParam(p.group_id, 'group')), `group ${p.group_id}`);
     if (add) store.link(group.id, contact.id);
-    else if (!store.unlink(group.id, contact.id)) throw new ApiError(404, `contact ${contact.id} is not in group ${group.id}`);
+    else if (!store.unlink(group.id, contact.id)) throw new SwitchpostError('not_found', `contact ${contact.id} is not in group ${group.id}`);
     return presentContact(contact);
   };
   app.put('/contacts/:id/link/:group_id', link(true));

@@ -15,7 +15,7 @@ import type { Schedules } from '../../spool/schedules.js';
 import type { Tokens } from './token.js';
 import type { Logins } from '../login-limiter.js';
 import type { AddressPolicy } from '../../net/address-policy.js';
-import { ApiError } from '../errors.js';
+import { SwitchpostError } from '../../core/errors.js';
 
 /** The tables the ICTCore face reads and writes, each through its store (no face is handed the database). */
 export interface IctcoreStores {
@@ -66,7 +66,7 @@ export class Ctx {
   constructor(readonly deps: IctcoreDeps) {}
 
   user(req: FastifyRequest): UserRow {
-    if (!req.user) throw new ApiError(401, 'no valid token');
+    if (!req.user) throw new SwitchpostError('unauthenticated', 'no valid token');
     return req.user;
   }
 
@@ -78,14 +78,14 @@ export class Ctx {
   /** The user, if the user may `p`; else 403 (ICTCore: "User not permitted to perform required action"). */
   authorize(req: FastifyRequest, ...ps: Permission[]): UserRow {
     const u = this.user(req);
-    for (const p of ps) if (!this.deps.permissions.can(u, p)) throw new ApiError(403, `User not permitted to perform required action (${p})`);
+    for (const p of ps) if (!this.deps.permissions.can(u, p)) throw new SwitchpostError('forbidden', `User not permitted to perform required action (${p})`);
     return u;
   }
 
   /** A row the user may see, else 404 — another tenant's row looks exactly like a missing one. */
   own<T extends Pick<Row, 'user_id'>>(req: FastifyRequest, row: T | undefined, what: string, ownerOf: (r: T) => number | null = (r) => r.user_id): T {
     const owner = row ? ownerOf(row) : null;
-    if (!row || owner === null || !this.deps.users.canSee(this.scope(req), owner)) throw new ApiError(404, `${what} not found`);
+    if (!row || owner === null || !this.deps.users.canSee(this.scope(req), owner)) throw new SwitchpostError('not_found', `${what} not found`);
     return row;
   }
 }

@@ -74,6 +74,7 @@ export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
     ctx.authorize(req, perm('delete'));
     const row = load(req);
     s.beforeDelete?.(req, row);
+    // ICTCore's own 417 for a delete that removed nothing (the row went meanwhile): no catalogue code means it.
     if (!(s.remove ? s.remove(row.id) : s.store.delete(row.id))) throw new ApiError(417, `${s.what} delete failed`);
     return true;
   };

@@ -4,8 +4,8 @@ import { logFailure } from '../failure-log.js';
 import { faceStatuses, refusalOf, type FaceStatuses } from '../refusal.js';
 import { STATUS_TEXT } from './fields.js';
 
-/** The ICTCore face's status for each catalogue code; its envelope is ICTCore's `{ error: { code, message } }`. Data validation is 412, as in ICTCore. */
-export const ICTCORE_STATUS: FaceStatuses = faceStatuses(412);
+/** The ICTCore face's status for each catalogue code; its envelope is ICTCore's `{ error: { code, message } }`. Data validation is 412 and "not now" (locked) 423, as in ICTCore. */
+export const ICTCORE_STATUS: FaceStatuses = faceStatuses(412, { locked: 423 });
 
 /** The ICTCore envelope: `{ error: { code, message } }`, the message led by the status's phrase. */
 export const ictcoreFail = (reply: FastifyReply, status: number, message: string) => {

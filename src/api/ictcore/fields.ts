@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { ApiError } from '../errors.js';
+import { SwitchpostError, ValidationError } from '../../core/errors.js';
 
 /** ICTCore's status codes (seed 001) and the reason phrases its REST server puts before a message. */
 export const STATUS_TEXT: Record<number, string> = {
@@ -20,19 +20,28 @@ export const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/** ICTCore's words before the field at fault in a 412: "Data validation failed, for phone: …". */
+const INVALID = 'Data validation failed, for ';
+
+/** A validation error (412) in ICTCore's words, naming `field`. */
+export const invalid = (field: string, why: string): ValidationError => ValidationError.at(field, why, INVALID);
+
+/** A validation error (412) for a problem already written "field: why" (a contact's, a schedule's). */
+export const invalidAs = (problem: string): ValidationError => ValidationError.fromMessage(`${INVALID}${problem}`, INVALID);
+
 /** Validate a body with `schema`; 412 naming the first field at fault. */
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const r = schema.safeParse(body ?? {});
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const field = issue.path.join('.') || 'body';
-  throw new ApiError(412, `Data validation failed, for ${field}: ${issue.message}`);
+  throw invalid(field, issue.message);
 }
 
 /** A path id: a positive integer, else 404 (ICTCore answers a bad id as a missing one). */
 export function idParam(v: unknown, what: string): number {
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n <= 0 || String(v) !== String(n)) throw new ApiError(404, `${what} ${String(v).slice(0, 20)} not found`);
+  if (!Number.isSafeInteger(n) || n <= 0 || String(v) !== String(n)) throw new SwitchpostError('not_found', `${what} ${String(v).slice(0, 20)} not found`);
   return n;
 }
 
@@ -44,8 +53,8 @@ export function listFilter(query: unknown, fields: Record<string, string>): Reco
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries((query ?? {}) as Record<string, unknown>)) {
     const col = fields[k];
-    if (!col) throw new ApiError(412, `Data validation failed, for ${k}: not a field this list can be searched by (${Object.keys(fields).join(', ')})`);
-    if (typeof v !== 'string' || v.length > 200) throw new ApiError(412, `Data validation failed, for ${k}: expected one value`);
+    if (!col) throw invalid(k, `not a field this list can be searched by (${Object.keys(fields).join(', ')})`);
+    if (typeof v !== 'string' || v.length > 200) throw invalid(k, 'expected one value');
     // Kept as text: column affinity converts it for id columns, and a phone stays a phone.
     out[col] = v;
   }

@@ -7,9 +7,9 @@ import type { ContactStore, ContactValues } from '../../store/contacts.js';
 import type { Row } from '../../store/owned.js';
 import { CONTACT_LIMITS, contactProblem, isContactField, type ContactField } from '../../core/contact.js';
 import { crudRoutes } from './crud.js';
-import { idParam, requiredText, seconds, text } from './fields.js';
+import { idParam, requiredText, seconds, text, invalid } from './fields.js';
 import { presentContact } from './contacts.js';
-import { ApiError } from '../errors.js';
+import { SwitchpostError } from '../../core/errors.js';
 
 const FIELDS = Object.keys(CONTACT_LIMITS) as ContactField[];
 const MAX_ROWS = 1_000_000;
@@ -89,14 +89,14 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, store: ContactStore)
   app.post('/groups/:id/csv', async (req) => {
     const user = ctx.authorize(req, 'group_update', 'contact_create');
     const group = loadGroup(req);
-    if (!(req.body instanceof Readable)) throw new ApiError(415, 'send the CSV as the body with Content-Type: text/csv');
+    if (!(req.body instanceof Readable)) throw new SwitchpostError('unsupported_media_type', 'send the CSV as the body with Content-Type: text/csv');
     const rows: ContactValues[] = [];
     const rejected: { line: number; error: string }[] = [];
     let bytes = 0;
     const body = req.body;
     body.on('data', (d: Buffer) => {
       bytes += d.length;
-      if (bytes > MAX_BYTES) body.destroy(new ApiError(413, `the CSV is larger than ${MAX_BYTES / 1024 / 1024} MB`));
+      if (bytes > MAX_BYTES) body.destroy(new SwitchpostError('too_large', `the CSV is larger than ${MAX_BYTES / 1024 / 1024} MB`));
     });
     const parser = body.pipe(
       parse({
@@ -108,8 +108,8 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, store: ContactStore)
         columns: (header: string[]) => {
           const cols = header.map((h) => h.toLowerCase().replace(/[\s-]+/g, '_'));
           const unknown = cols.find((c) => !isContactField(c));
-          if (unknown !== undefined) throw new ApiError(412, `Data validation failed, for header: "${unknown.slice(0, 40)}" is not a contact field (${FIELDS.join(', ')})`);
-          if (!cols.includes('phone') && !cols.includes('email')) throw new ApiError(412, 'Data validation failed, for header: a phone or an email column is required');
+          if (unknown !== undefined) throw invalid('header', `"${unknown.slice(0, 40)}" is not a contact field (${FIELDS.join(', ')})`);
+          if (!cols.includes('phone') && !cols.includes('email')) throw invalid('header', 'a phone or an email column is required');
           return cols;
         },
       }),
@@ -122,12 +122,12 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, store: ContactStore)
         const problem = contactProblem(c, true);
         if (problem) rejected.push({ line: info.lines, error: problem });
         else rows.push(c);
-        if (rows.length + rejected.length > MAX_ROWS) throw new ApiError(413, `the CSV has more than ${MAX_ROWS} rows`);
+        if (rows.length + rejected.length > MAX_ROWS) throw new SwitchpostError('too_large', `the CSV has more than ${MAX_ROWS} rows`);
       }
     } catch (err) {
-      if (err instanceof ApiError) throw err;
+      if (err instanceof SwitchpostError) throw err;
       // A broken CSV (unclosed quote, wrong column count…) imports nothing.
-      throw new ApiError(412, `Data validation failed, for csv: ${(err as Error).message.slice(0, 300)}`);
+      throw invalid('csv', (err as Error).message.slice(0, 300));
     }
     const imported = store.importInto(user.id, group.id, rows, ctx.deps.clock.now());
     return { group_id: group.id, imported, rejected_total: rejected.length, rejected: rejected.slice(0, MAX_REJECTED_SHOWN) };

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Ctx, type IctcoreDeps } from './context.js';
-import { ApiError } from '../errors.js';
 import { parseBody } from './fields.js';
 import { limitedMessage } from '../login-limiter.js';
 import { contactRoutes } from './contacts.js';
@@ -16,6 +15,7 @@ import { providerRoutes } from './providers.js';
 import { guardInput } from '../input.js';
 import { ictcoreError, ictcoreFail } from './errors.js';
 import { bearerToken } from './token.js';
+import { SwitchpostError } from '../../core/errors.js';
 
 export type { IctcoreDeps, IctcoreStores } from './context.js';
 
@@ -50,20 +50,20 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
     if (req.routeOptions.url === undefined || (req.routeOptions.config as { open?: boolean }).open) return;
     const token = tokenOf(req);
     const user = token ? deps.tokens.user(token) : null;
-    if (!user) throw new ApiError(401, token ? 'the token is invalid or has expired' : 'send Authorization: Bearer <token> from POST /authenticate');
+    if (!user) throw new SwitchpostError('unauthenticated', token ? 'the token is invalid or has expired' : 'send Authorization: Bearer <token> from POST /authenticate');
     req.user = user;
   });
 
   app.post('/authenticate', { config: { open: true } }, async (req, reply) => {
     const c = parseBody(credentials, req.body);
     const name = c.username ?? c.email ?? c.user_id;
-    if (!name) throw new ApiError(401, 'No valid username found');
+    if (!name) throw new SwitchpostError('unauthenticated', 'No valid username found');
     const login = await deps.logins.login(name, c.password, req.ip, (n) => (/^\d+$/.test(n) && !deps.users.byCode(n) ? deps.users.byId(Number(n)) : deps.users.byCode(n)));
     if (login.kind === 'limited') {
       reply.header('Retry-After', String(login.retryAfterS));
-      throw new ApiError(429, limitedMessage(login));
+      throw new SwitchpostError('rate_limited', limitedMessage(login));
     }
-    if (login.kind !== 'ok') throw new ApiError(401, 'Invalid user name and password');
+    if (login.kind !== 'ok') throw new SwitchpostError('unauthenticated', 'Invalid user name and password');
     const user = login.user;
     const token = deps.tokens.issue(user);
     // ICTCore answers the user with its token, in OAuth's words too.

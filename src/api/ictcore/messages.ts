@@ -7,10 +7,10 @@ import type { Ctx } from './context.js';
 import type { Row } from '../../store/owned.js';
 import type { MessageKind, MessageStore } from '../../store/messages.js';
 import { crudRoutes, type Values } from './crud.js';
-import { idParam, requiredText, seconds, text } from './fields.js';
-import { ApiError } from '../errors.js';
+import { idParam, requiredText, seconds, text, invalid } from './fields.js';
 import { MediaRefused } from '../../media/refused.js';
 import { writeStored } from '../../media/store-file.js';
+import { SwitchpostError } from '../../core/errors.js';
 
 /** What a message's uploaded file became: the original (for download) and what the channel sends. */
 export interface Media {
@@ -153,9 +153,9 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, store: MessageStor
       // application/octet-stream is taken when the message's own type names the extension.
       const declared = typeof row.type === 'string' && EXTENSIONS.includes(row.type.toLowerCase()) ? row.type.toLowerCase() : null;
       const ext = types[contentType] ?? (contentType === 'application/octet-stream' && declared && Object.values(types).includes(declared) ? declared : undefined);
-      if (!ext) throw new ApiError(415, `a ${kind} takes ${[...new Set(Object.keys(types))].join(', ')}`);
+      if (!ext) throw new SwitchpostError('unsupported_media_type', `a ${kind} takes ${[...new Set(Object.keys(types))].join(', ')}`);
       const bytes = req.body;
-      if (!Buffer.isBuffer(bytes) || bytes.length === 0) throw new ApiError(412, 'Data validation failed, for media: the body is empty');
+      if (!Buffer.isBuffer(bytes) || bytes.length === 0) throw invalid('media', 'the body is empty');
       let converted: string | null = null;
       let pages: number | undefined;
       let secs: number | undefined;
@@ -173,7 +173,7 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, store: MessageStor
           throw new MediaRefused('is not UTF-8 text');
         }
       } catch (err) {
-        if (err instanceof MediaRefused) throw new ApiError(412, `Data validation failed, for media: ${err.message.replace(/^"document\.\w+": /, '')}`);
+        if (err instanceof MediaRefused) throw invalid('media', err.message.replace(/^"document\.\w+": /, ''));
         throw err;
       }
       mkdirSync(dir, { recursive: true });
@@ -188,7 +188,7 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, store: MessageStor
       ctx.authorize(req, 'message_read');
       const media = mediaOf(load(req));
       const file = media && join(dir, media.original);
-      if (!media || !file || !existsSync(file)) throw new ApiError(404, `${kind} has no media yet; PUT it first`);
+      if (!media || !file || !existsSync(file)) throw new SwitchpostError('not_found', `${kind} has no media yet; PUT it first`);
       return reply.type(media.content_type).header('content-disposition', `attachment; filename="${media.original}"`).send(readFileSync(file));
     });
   }

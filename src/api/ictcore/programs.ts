@@ -8,9 +8,9 @@ import type { OwnedRows, Row } from '../../store/owned.js';
 import type { MessageStore } from '../../store/messages.js';
 import { dataOf, mediaOf } from './messages.js';
 import { crudRoutes } from './crud.js';
-import { parseBody, positiveInt, requiredText, seconds, text } from './fields.js';
-import { ApiError } from '../errors.js';
+import { parseBody, positiveInt, requiredText, seconds, text, invalid } from './fields.js';
 import { isVoice, MAX_TTS_CHARS, VOICES } from '../../media/tts.js';
+import { SwitchpostError } from '../../core/errors.js';
 
 /** ICTCore's program types: what each sends, and the message it needs. */
 export const PROGRAM_TYPES = {
@@ -52,12 +52,12 @@ export const presentProgram = (r: Row) => ({ program_id: r.id, name: r.name, typ
 export function programContent(ctx: Ctx, messages: MessageStore, program: Row, user: UserRow): { channel: Channel; content: Content } {
   const type = String(program.type);
   const spec = isProgramType(type) ? PROGRAM_TYPES[type] : null;
-  if (!spec?.channel) throw new ApiError(501, `${type} programs cannot send transmissions on this server yet`);
-  if (!ctx.deps.channels.has(spec.channel)) throw new ApiError(501, `${type}: the ${spec.channel} channel is not available on this server yet`);
+  if (!spec?.channel) throw new SwitchpostError('not_implemented', `${type} programs cannot send transmissions on this server yet`);
+  if (!ctx.deps.channels.has(spec.channel)) throw new SwitchpostError('not_implemented', `${type}: the ${spec.channel} channel is not available on this server yet`);
   const data = dataOf(program);
   const message = (kind: 'text' | 'recording' | 'document' | 'template') => {
     const row = messages.kinds[kind].get(Number(data[`${kind}_id`]));
-    if (!row) throw new ApiError(412, `Data validation failed, for ${kind}_id: the program's ${kind} no longer exists`);
+    if (!row) throw invalid(`${kind}_id`, `the program's ${kind} no longer exists`);
     return row;
   };
   const voice = typeof data.voice === 'string' && data.voice.trim() !== '' ? data.voice : 'default';
@@ -69,19 +69,19 @@ export function programContent(ctx: Ctx, messages: MessageStore, program: Row, u
     case 'voice': {
       const rec = message('recording');
       const media = mediaOf(rec);
-      if (!media?.converted) throw new ApiError(423, `recording ${rec.id} has no media yet; PUT /messages/recordings/${rec.id}/media first`);
+      if (!media?.converted) throw new SwitchpostError('locked', `recording ${rec.id} has no media yet; PUT /messages/recordings/${rec.id}/media first`);
       return { channel: 'voice', content: callContent({ template: '' }, { voice, recording: { file: media.converted, name: String(rec.name) } }) };
     }
     case 'fax': {
       const doc = message('document');
       const media = mediaOf(doc);
-      if (!media?.converted) throw new ApiError(423, `document ${doc.id} has no media yet; PUT /messages/documents/${doc.id}/media first`);
+      if (!media?.converted) throw new SwitchpostError('locked', `document ${doc.id} has no media yet; PUT /messages/documents/${doc.id}/media first`);
       const profile = JSON.parse(user.profile) as Record<string, unknown>;
       const header = typeof profile.fax_header_text === 'string' ? profile.fax_header_text.replace(/[^\p{L}\p{N} .,:;()/&@+_-]/gu, '').slice(0, 60) : null;
       return { channel: 'fax', content: { kind: 'fax', document: media.converted, pages: media.pages ?? 0, fine: dataOf(doc).quality === 'fine', header: header || null, fileNames: [String(doc.name)] } };
     }
     default:
-      throw new ApiError(501, `${type} programs cannot send transmissions on this server yet`);
+      throw new SwitchpostError('not_implemented', `${type} programs cannot send transmissions on this server yet`);
   }
 }
 
@@ -99,14 +99,14 @@ export function programRoutes(app: FastifyInstance, ctx: Ctx, programs: OwnedRow
 
   app.post('/programs/:type', async (req) => {
     const type = String((req.params as { type: string }).type).toLowerCase();
-    if (!isProgramType(type)) throw new ApiError(404, `no program type "${type.slice(0, 30)}" (${Object.keys(PROGRAM_TYPES).join(', ')})`);
+    if (!isProgramType(type)) throw new SwitchpostError('not_found', `no program type "${type.slice(0, 30)}" (${Object.keys(PROGRAM_TYPES).join(', ')})`);
     const user = ctx.authorize(req, 'program_create');
     const b = parseBody(programBody, req.body);
     const needs = PROGRAM_TYPES[type].needs;
     // Everything is checked before anything is stored (an inline text is stored last).
     const inline = needs === 'text_id' && b.text_id === undefined ? (b.data ?? b.content ?? null) : null;
     const id = b[needs];
-    if (id === undefined && inline === null) throw new ApiError(412, `Data validation failed, for ${needs}: is required for ${type} programs`);
+    if (id === undefined && inline === null) throw invalid(needs, `is required for ${type} programs`);
     if (id !== undefined) {
       if (needs === 'account_id') accountOwned(req, id);
       else {
@@ -116,7 +116,7 @@ export function programRoutes(app: FastifyInstance, ctx: Ctx, programs: OwnedRow
     }
     const data: Record<string, unknown> = {};
     if (type === 'voicetts' && b.voice !== undefined) {
-      if (!isVoice(b.voice)) throw new ApiError(412, `Data validation failed, for voice: one of ${Object.keys(VOICES).join(', ')}`);
+      if (!isVoice(b.voice)) throw invalid('voice', `one of ${Object.keys(VOICES).join(', ')}`);
       data.voice = b.voice;
     }
     if (b.parent_id) ctx.own(req, programs.get(b.parent_id), `program ${b.parent_id}`);

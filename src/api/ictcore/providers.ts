@@ -4,11 +4,11 @@ import type { Ctx } from './context.js';
 import type { Provider } from '../../store/providers.js';
 import { DRIVERS, providerConfigSchema, type ProviderConfig } from '../../config/schema.js';
 import type { Service } from '../../core/model.js';
-import { flag, idParam, listFilter, parseBody, seconds } from './fields.js';
-import { ApiError } from '../errors.js';
+import { flag, idParam, listFilter, parseBody, seconds, invalid } from './fields.js';
 import type { UserRow } from '../../store/users.js';
 import { providerHostProblem } from '../../net/provider-hosts.js';
 import { defaultGatewayDir, gatewayDirProblem } from '../../gateways/freeswitch/trunk-dir.js';
+import { SwitchpostError } from '../../core/errors.js';
 
 /** ICTCore's gateway flags (Freeswitch 8, Kannel 2, Sendmail 4) and ours for the drivers it lacks. */
 const GATEWAY_FLAG: Record<(typeof DRIVERS)[number], number> = { kannel: 2, smtp: 4, freeswitch: 8, smpp: 16, sandbox: 32 };
@@ -48,15 +48,15 @@ type Body = z.infer<typeof providerBody>;
 /** An ICTCore provider body (over what the provider was) → the daemon's provider, validated like the config file's. */
 function toConfig(b: Partial<Body>, base: Provider | null): ProviderConfig {
   const driver = b.type ?? (b.gateway_flag !== undefined ? (Object.entries(GATEWAY_FLAG).find(([, f]) => f === b.gateway_flag)?.[0] as ProviderConfig['driver'] | undefined) : undefined) ?? base?.driver;
-  if (!driver) throw new ApiError(412, `Data validation failed, for gateway_flag: one of ${Object.entries(GATEWAY_FLAG).map(([d, f]) => `${f} (${d})`).join(', ')}, or type`);
+  if (!driver) throw invalid('gateway_flag', `one of ${Object.entries(GATEWAY_FLAG).map(([d, f]) => `${f} (${d})`).join(', ')}, or type`);
   let settings: Record<string, unknown> = base ? { ...base.settings } : {};
   if (b.settings !== undefined && b.settings !== null) {
     try {
       settings = typeof b.settings === 'string' ? (b.settings.trim() ? (JSON.parse(b.settings) as Record<string, unknown>) : {}) : b.settings;
     } catch {
-      throw new ApiError(412, 'Data validation failed, for settings: expected a JSON object');
+      throw invalid('settings', 'expected a JSON object');
     }
-    if (typeof settings !== 'object' || Array.isArray(settings)) throw new ApiError(412, 'Data validation failed, for settings: expected a JSON object');
+    if (typeof settings !== 'object' || Array.isArray(settings)) throw invalid('settings', 'expected a JSON object');
   }
   const driverSettings = settings;
   if (b.register !== undefined && driver === 'freeswitch' && typeof driverSettings.trunk === 'object' && driverSettings.trunk) (driverSettings.trunk as Record<string, unknown>).register = b.register;
@@ -80,7 +80,7 @@ function toConfig(b: Partial<Body>, base: Provider | null): ProviderConfig {
   });
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
-    throw new ApiError(412, `Data validation failed, for ${i.path.join('.') || 'provider'}: ${i.message}`);
+    throw invalid(i.path.join('.') || 'provider', i.message);
   }
   return parsed.data;
 }
@@ -121,8 +121,8 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
   const load = (req: FastifyRequest, forChange: boolean) => {
     const id = idParam((req.params as { id: string }).id, 'provider');
     const p = store.byId(id);
-    if (!visible(req, p)) throw new ApiError(404, `provider ${id} not found`);
-    if (forChange && p.source !== 'db') throw new ApiError(423, `provider ${p.name} is declared in the configuration file; change it there`);
+    if (!visible(req, p)) throw new SwitchpostError('not_found', `provider ${id} not found`);
+    if (forChange && p.source !== 'db') throw new SwitchpostError('locked', `provider ${p.name} is declared in the configuration file; change it there`);
     return p;
   };
   /**
@@ -131,7 +131,7 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
    * only inside FreeSWITCH's directory.
    */
   const confine = (user: UserRow, config: ProviderConfig, base: Provider | null) => {
-    const refuse = (field: string, why: string) => new ApiError(412, `Data validation failed, for ${field}: ${why}`);
+    const refuse = (field: string, why: string) => invalid(field, why);
     // Its owner's role decides, as at start-up (main.ts): an administrator editing a reseller's provider keeps it to the reseller's hosts.
     const ownerRole = base ? (base.owner_user_id === null ? 'admin' : (ctx.deps.users.byId(base.owner_user_id)?.role ?? 'user')) : user.role;
     if (ownerRole !== 'admin' && config.host !== null) {
@@ -152,7 +152,7 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
   };
   const nameTaken = (name: string, except: number | null) => {
     const other = store.byName(name);
-    if (other && other.id !== except) throw new ApiError(412, `Data validation failed, for name: "${name}" is taken`);
+    if (other && other.id !== except) throw invalid('name', `"${name}" is taken`);
   };
 
   app.post('/providers', async (req) => {

@@ -16,9 +16,9 @@ import type { TransmissionStore, AttemptRow, TransmissionFilter, TransmissionRow
 import { programContent, SERVICE_FLAG } from './programs.js';
 import { presentContact } from './contacts.js';
 import { ownedAccount } from './accounts.js';
-import { idParam, jsonString, listFilter, parseBody, positiveInt, seconds, text } from './fields.js';
-import { ApiError } from '../errors.js';
+import { idParam, jsonString, listFilter, parseBody, positiveInt, seconds, text, invalid, invalidAs } from './fields.js';
 import { wholeNumber } from '../input.js';
+import { SwitchpostError } from '../../core/errors.js';
 
 /** ICTCore's transmission statuses (seed 001: pending, processing, completed, failed, invalid). */
 export function transmissionStatus(state: RecipientState): 'pending' | 'processing' | 'completed' | 'failed' | 'invalid' {
@@ -99,7 +99,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
 
   /** A new held transmission of `program` for the body's contact (or a contact made from its phone). */
   const create = (req: FastifyRequest, user: UserRow, program: Row, b: z.infer<typeof transmissionBody>): number => {
-    if (b.direction === 'inbound') throw new ApiError(501, 'inbound transmissions are made by the daemon when messages arrive, not by the API');
+    if (b.direction === 'inbound') throw new SwitchpostError('not_implemented', 'inbound transmissions are made by the daemon when messages arrive, not by the API');
     const { channel, content } = programContent(ctx, deps.messages, program, user);
     // Everything is checked before anything is stored: bad input changes nothing.
     let sender: string | null = null;
@@ -108,19 +108,19 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
     if (b.contact_id !== undefined) contact = ctx.own(req, deps.contacts.contacts.get(b.contact_id), `contact ${b.contact_id}`);
     else if (b.phone) {
       const problem = contactProblem({ phone: b.phone, email: b.email ?? null }, true);
-      if (problem) throw new ApiError(412, `Data validation failed, for ${problem}`);
+      if (problem) throw invalidAs(problem);
       // ICTCore makes a contact of a bare phone number.
       const id = deps.contacts.contacts.insert(user.id, { phone: b.phone, email: b.email ?? null }, ctx.deps.clock.now());
       contact = deps.contacts.contacts.get(id)!;
-    } else throw new ApiError(412, 'Data validation failed, for contact_id: give contact_id or phone');
-    if (!contact.phone) throw new ApiError(412, `Data validation failed, for contact_id: contact ${contact.id} has no phone number`);
+    } else throw invalid('contact_id', 'give contact_id or phone');
+    if (!contact.phone) throw invalid('contact_id', `contact ${contact.id} has no phone number`);
     return actions.createHeld(user, channel, content, contact, { programId: program.id, accountId: b.account_id ?? null, sender, title: b.title ?? null, origin: b.origin ?? null, tries: b.try_allowed ?? null });
   };
 
   app.post('/transmissions', async (req) => {
     const user = ctx.authorize(req, 'transmission_create');
     const b = parseBody(transmissionBody, req.body);
-    if (b.program_id === undefined) throw new ApiError(412, 'Data validation failed, for program_id: is required');
+    if (b.program_id === undefined) throw invalid('program_id', 'is required');
     const program = ctx.own(req, deps.programs.get(b.program_id), `program ${b.program_id}`);
     return create(req, user, program, b);
   });
@@ -142,7 +142,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
     const filter: TransmissionFilter = { ...f };
     if (f.status !== undefined) {
       const states = STATES_OF[f.status];
-      if (!states) throw new ApiError(412, `Data validation failed, for status: one of ${Object.keys(STATES_OF).join(', ')}`);
+      if (!states) throw invalid('status', `one of ${Object.keys(STATES_OF).join(', ')}`);
       filter.states = states;
       delete (filter as Record<string, unknown>).status;
     }
@@ -188,7 +188,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
     ctx.authorize(req, 'transmission_delete');
     const t = load(req);
     const r = store.remove(t.id, ctx.deps.clock.now());
-    if (r === 'busy') throw new ApiError(423, `transmission ${t.id} is being sent; delete it once it has finished`);
+    if (r === 'busy') throw new SwitchpostError('locked', `transmission ${t.id} is being sent; delete it once it has finished`);
     deps.schedules.cancel('transmission', t.id);
     return true;
   };
@@ -198,7 +198,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
   const send = async (req: FastifyRequest) => {
     ctx.authorize(req, 'transmission_send');
     const t = load(req);
-    if (!ctx.deps.channels.has(t.channel)) throw new ApiError(501, `the ${t.channel} channel is not available on this server yet`);
+    if (!ctx.deps.channels.has(t.channel)) throw new SwitchpostError('not_implemented', `the ${t.channel} channel is not available on this server yet`);
     return actions.send(t.id, true);
   };
   app.post('/transmissions/:id/send', send);
@@ -208,7 +208,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
     const user = ctx.authorize(req, 'transmission_send', 'task_create');
     const t = load(req);
     const spec = parseSchedule((req.body ?? {}) as Record<string, unknown>, ctx.deps.clock.now(), user.timezone);
-    if (typeof spec === 'string') throw new ApiError(412, `Data validation failed, for ${spec}`);
+    if (typeof spec === 'string') throw invalidAs(spec);
     return deps.schedules.add(user, 'transmission', t.id, 'send', spec);
   });
   app.delete('/transmissions/:id/schedule', async (req) => {
@@ -316,10 +316,10 @@ export class TransmissionActions {
    */
   async send(id: number, wait: boolean): Promise<number | null> {
     const t = this.store.get(id);
-    if (!t) throw new ApiError(404, `transmission ${id} not found`);
+    if (!t) throw new SwitchpostError('not_found', `transmission ${id} not found`);
     const now = this.ctx.deps.clock.now();
     const released = t.state === 'queued' && t.due_at === HELD_UNTIL ? this.store.release([id], () => now) === 1 : isFinal(t.state) ? this.store.requeue(id, now) : false;
-    if (!released) throw new ApiError(423, `transmission ${id} is already being sent`);
+    if (!released) throw new SwitchpostError('locked', `transmission ${id} is already being sent`);
     this.ctx.deps.wake();
     if (!wait) return null;
     const before = t.attempt_id;

@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Ctx } from './context.js';
 import { UserCodeTaken, type UserPatch, type UserRow } from '../../store/users.js';
-import { flag, idParam, listFilter, parseBody, requiredText, seconds, text } from './fields.js';
-import { ApiError } from '../errors.js';
+import { flag, idParam, listFilter, parseBody, requiredText, seconds, text, invalid } from './fields.js';
 import { isValidZone } from '../../core/windows.js';
 import { isPermission, permissionById, permissionId, ROLE_IDS, roleId, type Permission } from '../../core/permissions.js';
+import { SwitchpostError } from '../../core/errors.js';
 
 const country = z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 country code such as PK or AU').transform((c) => c.toUpperCase());
 const timezone = z.string().refine(isValidZone, 'an IANA time zone such as Asia/Karachi');
@@ -54,10 +54,10 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
   const load = (req: FastifyRequest, param = 'id'): UserRow => {
     const id = idParam((req.params as Record<string, string>)[param], 'user');
     const u = users.byId(id);
-    if (!u || !users.canSee(ctx.scope(req), id)) throw new ApiError(404, `user ${id} not found`);
+    if (!u || !users.canSee(ctx.scope(req), id)) throw new SwitchpostError('not_found', `user ${id} not found`);
     return u;
   };
-  const takenError = (code: string) => new ApiError(412, `Data validation failed, for username: "${code}" is taken`);
+  const takenError = (code: string) => invalid('username', `"${code}" is taken`);
   const taken = (code: string, except: number | null) => {
     const other = users.byCode(code);
     if (other && other.id !== except) throw takenError(code);
@@ -112,7 +112,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     // Hashed first: no await may come between the checks and the update.
     const passwordHash = b.passwd !== undefined ? await ctx.deps.logins.hash(b.passwd, me.id) : undefined;
     if (b.username !== undefined) taken(b.username, u.id);
-    if (b.active === false && u.id === ctx.user(req).id) throw new ApiError(412, 'Data validation failed, for active: you cannot disable yourself');
+    if (b.active === false && u.id === ctx.user(req).id) throw invalid('active', 'you cannot disable yourself');
     const password: UserPatch = b.passwd !== undefined ? { password: b.passwd, password_hash: passwordHash! } : {};
     codeTaken(b.username ?? u.user_code, () => users.update(u.id, {
       ...password,
@@ -133,9 +133,9 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
   const remove = async (req: FastifyRequest) => {
     const me = ctx.authorize(req, 'user_delete');
     const u = load(req);
-    if (u.id === me.id) throw new ApiError(423, 'you cannot delete yourself');
+    if (u.id === me.id) throw new SwitchpostError('locked', 'you cannot delete yourself');
     const owns = users.owns(u.id);
-    if (owns) throw new ApiError(423, `user ${u.id} owns ${owns}; disable it with PUT {"active": 0} instead`);
+    if (owns) throw new SwitchpostError('locked', `user ${u.id} owns ${owns}; disable it with PUT {"active": 0} instead`);
     users.delete(u.id);
     permissions.clear(u.id); // its exceptions, and their cache: ids can come back
     ctx.deps.credentialsChanged();
@@ -156,14 +156,14 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
   const roleOf = (req: FastifyRequest) => {
     const id = idParam((req.params as { role_id: string }).role_id, 'role');
     const role = ROLE_IDS[id];
-    if (!role) throw new ApiError(404, `role ${id} not found (${Object.entries(ROLE_IDS).map(([i, r]) => `${i} ${r}`).join(', ')})`);
+    if (!role) throw new SwitchpostError('not_found', `role ${id} not found (${Object.entries(ROLE_IDS).map(([i, r]) => `${i} ${r}`).join(', ')})`);
     return role;
   };
   app.put('/users/:id/roles/:role_id', async (req) => {
     const me = ctx.authorize(req, 'user_role');
     const u = load(req);
     const role = roleOf(req);
-    if (u.id === me.id) throw new ApiError(423, 'you cannot change your own role');
+    if (u.id === me.id) throw new SwitchpostError('locked', 'you cannot change your own role');
     users.update(u.id, { role }, ctx.deps.clock.now());
     ctx.deps.credentialsChanged(); // open streams were scoped to the old role
     return present(users.byId(u.id)!);
@@ -172,8 +172,8 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     const me = ctx.authorize(req, 'user_role');
     const u = load(req);
     const role = roleOf(req);
-    if (u.id === me.id) throw new ApiError(423, 'you cannot change your own role');
-    if (u.role !== role) throw new ApiError(404, `user ${u.id} does not have role ${role}`);
+    if (u.id === me.id) throw new SwitchpostError('locked', 'you cannot change your own role');
+    if (u.role !== role) throw new SwitchpostError('not_found', `user ${u.id} does not have role ${role}`);
     // Without its role a user is a plain user.
     users.update(u.id, { role: 'user' }, ctx.deps.clock.now());
     ctx.deps.credentialsChanged();
@@ -183,7 +183,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
   const permissionOf = (req: FastifyRequest): Permission => {
     const raw = String((req.params as { permission_id: string }).permission_id);
     const p = /^\d+$/.test(raw) ? permissionById(Number(raw)) : isPermission(raw) ? raw : undefined;
-    if (!p) throw new ApiError(404, `permission ${raw.slice(0, 40)} not found`);
+    if (!p) throw new SwitchpostError('not_found', `permission ${raw.slice(0, 40)} not found`);
     return p;
   };
   app.put('/users/:id/permissions/:permission_id', async (req) => {

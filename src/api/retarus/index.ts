@@ -5,8 +5,7 @@ import type { JobStore } from '../../store/jobs.js';
 import type { UserStore } from '../../store/users.js';
 import type { Clock } from '../../core/clock.js';
 import type { Channel } from '../../core/model.js';
-import { ApiError } from '../errors.js';
-import { ValidationError } from '../../core/errors.js';
+import { SwitchpostError, ValidationError } from '../../core/errors.js';
 import { toNewJob } from './submit.js';
 import { jobReport, recipientReport } from './present.js';
 import { RequestWindow } from './rate.js';
@@ -74,7 +73,7 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
     const now = deps.clock.now();
     const job = toNewJob(req.body, user, now);
     if (job.dedupeKey && deps.jobs.hasDuplicate(user.id, job.dedupeKey, now - deps.duplicateWindowMs)) {
-      throw new ApiError(409, 'Duplicate job: the same texts to the same recipients were sent within the detection window');
+      throw new SwitchpostError('conflict', 'Duplicate job: the same texts to the same recipients were sent within the detection window');
     }
     const id = deps.jobs.create(job, now);
     req.log.info({ jobId: id, externalId: job.externalId, userId: user.id, recipients: job.recipients.length }, 'job created');
@@ -107,9 +106,9 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
   });
 
   const visibleJob = (user: { id: number; role: 'admin' | 'agent' | 'user' }, externalId: string | undefined) => {
-    if (!externalId) throw new ApiError(400, 'No job-id given');
+    if (!externalId) throw new ValidationError('jobId', 'No job-id given');
     const job = deps.jobs.byExternalId('retarus', externalId);
-    if (!job || job.created_at < deps.clock.now() - HISTORY_MS || !deps.users.canSee(scopeOf(user), job.user_id)) throw new ApiError(404, 'Job not found');
+    if (!job || job.created_at < deps.clock.now() - HISTORY_MS || !deps.users.canSee(scopeOf(user), job.user_id)) throw new SwitchpostError('not_found', 'Job not found');
     return job;
   };
 

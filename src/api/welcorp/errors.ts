@@ -1,10 +1,17 @@
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
+import { ValidationError } from '../../core/errors.js';
 import { ApiError } from '../errors.js';
 import { logFailure } from '../failure-log.js';
 import { faceStatuses, refusalOf, type FaceStatuses } from '../refusal.js';
 
 /** The Welcorp face's status for each catalogue code; its envelope is `{ status, errors: message }`. Its validation errors are 422. */
 export const WELCORP_STATUS: FaceStatuses = faceStatuses(422);
+
+/** The words v1 puts before a refused job or user body's error, as Laravel's validation does: "Validation failed: message: is required". */
+export const VALIDATION_FAILED = 'Validation failed: ';
+
+/** A refused body's ValidationError (422) in v1's words, naming `field`. */
+export const invalidBody = (field: string, why: string): ValidationError => ValidationError.at(field, why, VALIDATION_FAILED);
 
 /** The Welcorp envelope: `{ status, ...body }` with the HTTP status repeated. */
 export const welcorpSend = (reply: FastifyReply, status: number, body: Record<string, unknown>) => reply.code(status).send({ status, ...body });

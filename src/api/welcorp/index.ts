@@ -4,7 +4,7 @@ import type { JobStore, JobFilter } from '../../store/jobs.js';
 import type { UserRow, UserStore } from '../../store/users.js';
 import type { Channel } from '../../core/model.js';
 import type { Clock } from '../../core/clock.js';
-import { ApiError } from '../errors.js';
+import { SwitchpostError, ValidationError } from '../../core/errors.js';
 import { describeIssue, jobRequestSchema } from './job-request.js';
 import { callbackOf, toNewJob } from './submit.js';
 import { refusedUrl } from '../../net/safe-http.js';
@@ -26,7 +26,7 @@ import { listRecipients } from './lists.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { limitedSentence } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
-import { welcorpError, welcorpSend } from './errors.js';
+import { invalidBody, VALIDATION_FAILED, welcorpError, welcorpSend } from './errors.js';
 
 export interface WelcorpDeps {
   auth: BasicAuth;
@@ -103,32 +103,32 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
 
   app.post('/jobs', async (req, reply) => {
     const user = req.user!;
-    if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) throw new ApiError(422, 'Validation failed: the body must be a JSON object');
+    if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) throw new ValidationError('body', 'Validation failed: the body must be a JSON object');
     const parsed = jobRequestSchema.safeParse(req.body);
-    if (!parsed.success) throw new ApiError(422, `Validation failed: ${describeIssue(parsed.error)}`);
+    if (!parsed.success) throw ValidationError.fromMessage(`${VALIDATION_FAILED}${describeIssue(parsed.error)}`, VALIDATION_FAILED);
     // Before any media work: a callback the address policy refuses is a validation error, not a drop.
     const callback = callbackOf(parsed.data);
     const refused = callback ? await refusedUrl(callback.url, deps.callbackPolicy) : null;
-    if (refused) throw new ApiError(422, `Validation failed: ${callback!.field}: ${refused.message}`);
+    if (refused) throw invalidBody(callback!.field, refused.message);
     let audio: { path: string; name: string } | null = null;
     if (channelOf(parsed.data.job_type) === 'voice' && deps.channels.has('voice')) {
       const file = parsed.data.audiofile;
-      if (!file) throw new ApiError(422, 'Validation failed: audiofile: is required for voice jobs');
+      if (!file) throw invalidBody('audiofile', 'is required for voice jobs');
       try {
         audio = { path: (await deps.prepareAudio(file)).path, name: file.name };
       } catch (err) {
-        if (err instanceof MediaRefused) throw new ApiError(422, `Validation failed: audiofile "${file.name.slice(0, 100)}": ${err.message}`);
+        if (err instanceof MediaRefused) throw new ValidationError('audiofile', `Validation failed: audiofile "${file.name.slice(0, 100)}": ${err.message}`);
         throw err;
       }
     }
     let fax: { path: string; pages: number } | null = null;
     if (channelOf(parsed.data.job_type) === 'fax' && deps.channels.has('fax')) {
       const files = parsed.data.files ?? [];
-      if (files.length === 0) throw new ApiError(422, 'Validation failed: files: at least one document is required for fax jobs');
+      if (files.length === 0) throw invalidBody('files', 'at least one document is required for fax jobs');
       try {
         fax = await deps.prepareFax(files, parsed.data.use_high_resolution === true);
       } catch (err) {
-        if (err instanceof MediaRefused) throw new ApiError(422, `Validation failed: files: ${err.message}`);
+        if (err instanceof MediaRefused) throw invalidBody('files', err.message);
         throw err;
       }
     }
@@ -137,7 +137,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     try {
       job = toNewJob(parsed.data, user, deps.channels, now, audio, fax, (ids) => listRecipients(deps.contacts, scopeOf(user), ids));
     } catch (err) {
-      if (err instanceof ApiError && err.status === 422) throw new ApiError(422, `Validation failed: ${err.message}`);
+      if (err instanceof ValidationError) throw new ValidationError(err.field, `${VALIDATION_FAILED}${err.message}`);
       throw err;
     }
     const id = deps.jobs.create(job, now);
@@ -160,25 +160,25 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     const type = one('job_type');
     if (type) {
       const ch = channelOf(type);
-      if (!ch) throw new ApiError(422, `job_type: unknown job type "${type}"`);
+      if (!ch) throw ValidationError.at('job_type', `unknown job type "${type}"`);
       filter.channels = [ch];
     }
     const status = one('job_status');
     if (status) {
       const st = jobStatusOf(status);
-      if (!st) throw new ApiError(422, `job_status: expected "broadcast submitted", "complete" or "closed"`);
+      if (!st) throw ValidationError.at('job_status', 'expected "broadcast submitted", "complete" or "closed"');
       filter.statuses = [st];
     }
     for (const [k, field] of [['start_after', 'createdAfter'], ['start_before', 'createdBefore']] as const) {
       const v = one(k);
       if (!v) continue;
       const t = parseLocalDateTime(v, user.timezone);
-      if (t === null) throw new ApiError(422, `${k}: expected a date such as 2023-04-07 or 2023-04-07 09:30`);
+      if (t === null) throw ValidationError.at(k, 'expected a date such as 2023-04-07 or 2023-04-07 09:30');
       filter[field] = t;
     }
     const uid = one('user_id');
     if (uid) {
-      if (!/^\d+$/.test(uid)) throw new ApiError(422, 'user_id: expected a whole number');
+      if (!/^\d+$/.test(uid)) throw ValidationError.at('user_id', 'expected a whole number');
       filter.userId = Number(uid);
     }
     const ucode = one('user_code');
@@ -194,10 +194,10 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
   app.get('/jobs/:id', async (req, reply) => {
     const user = req.user!;
     const raw = (req.params as { id: string }).id;
-    if (!/^\d{1,15}$/.test(raw)) throw new ApiError(404, 'Job not found');
+    if (!/^\d{1,15}$/.test(raw)) throw new SwitchpostError('not_found', 'Job not found');
     const job = deps.jobs.get(Number(raw));
-    if (!job) throw new ApiError(404, 'Job not found');
-    if (!deps.users.canSee(scopeOf(user), job.user_id)) throw new ApiError(403, 'Permission denied');
+    if (!job) throw new SwitchpostError('not_found', 'Job not found');
+    if (!deps.users.canSee(scopeOf(user), job.user_id)) throw new SwitchpostError('forbidden', 'Permission denied');
     const callbacks = job.callback_url ? deps.callbacks.statusByRecipient(job.id) : null;
     return send(reply, 200, { data: jobDetail(job, deps.jobs.recipients(job.id), callbacks) });
   });

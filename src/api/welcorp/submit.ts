@@ -1,7 +1,7 @@
 import type { JobRequest } from './job-request.js';
 import { MAX_SMS_CHARS, MAX_SMS_PARTS, parseListIds } from './job-request.js';
 import { channelOf, JOB_TYPES } from './job-types.js';
-import { ApiError } from '../errors.js';
+import { SwitchpostError, ValidationError } from '../../core/errors.js';
 import type { NewJob, NewRecipient } from '../../core/jobs.js';
 import { callContent, smsContent, type CallContent, type FaxContent } from '../../core/content.js';
 import type { Channel } from '../../core/model.js';
@@ -34,22 +34,22 @@ function faxContentOf(fax: { path: string; pages: number }, req: JobRequest, use
 /** A TTS job's call fields, checked: the voice exists, keys are unique, redirects are numbers. */
 function callContentOf(req: JobRequest, message: string, twoWay: boolean, country: string, audio: { path: string; name: string } | null): CallContent {
   const voice = req.voice?.trim() || 'default';
-  if (!isVoice(voice)) throw new ApiError(422, `voice: unknown voice "${voice}"; one of ${Object.keys(VOICES).join(', ')}`);
+  if (!isVoice(voice)) throw ValidationError.at('voice', `unknown voice "${voice}"; one of ${Object.keys(VOICES).join(', ')}`);
   const responses = twoWay ? (req.two_way_key_responses ?? []) : [];
-  if (!twoWay && req.two_way_key_responses?.length) throw new ApiError(422, 'two_way_key_responses: only for "2 way tts" jobs');
+  if (!twoWay && req.two_way_key_responses?.length) throw ValidationError.at('two_way_key_responses', 'only for "2 way tts" jobs');
   const seen = new Set<string>();
   const keys = responses.map((r, i) => {
-    if (seen.has(r.key_press)) throw new ApiError(422, `two_way_key_responses.${i}.key_press: key ${r.key_press} is given twice`);
+    if (seen.has(r.key_press)) throw ValidationError.at(`two_way_key_responses.${i}.key_press`, `key ${r.key_press} is given twice`);
     seen.add(r.key_press);
     let redirect: string | null = null;
     if (r.redirect_to) {
       const bad = plausibleNumber(r.redirect_to);
-      if (bad) throw new ApiError(422, `two_way_key_responses.${i}.redirect_to: ${bad}`);
+      if (bad) throw ValidationError.at(`two_way_key_responses.${i}.redirect_to`, bad);
       // The seed writes international numbers without "+" ("6987654321"); a leading 0 is national.
       const given = r.redirect_to.trim();
       redirect = /^\d+$/.test(given) && !given.startsWith('0') ? `+${given}` : canonicalNumber(given, country);
     }
-    if (!r.response_message && !redirect) throw new ApiError(422, `two_way_key_responses.${i}: give response_message, redirect_to or both`);
+    if (!r.response_message && !redirect) throw ValidationError.at(`two_way_key_responses.${i}`, 'give response_message, redirect_to or both');
     return { key: r.key_press, message: r.response_message ?? null, redirectTo: redirect };
   });
   return callContent(
@@ -79,24 +79,24 @@ export function toNewJob(
   lists: (ids: number[]) => NewRecipient[] | string = () => 'contact lists are not available here',
 ): NewJob {
   const channel = channelOf(req.job_type);
-  if (!channel) throw new ApiError(422, `job_type: must be one of ${JOB_TYPES.map((t) => `"${t}"`).join(', ')}`);
-  if (!available.has(channel)) throw new ApiError(501, `job_type: "${req.job_type}" jobs are not available on this server yet`);
+  if (!channel) throw ValidationError.at('job_type', `must be one of ${JOB_TYPES.map((t) => `"${t}"`).join(', ')}`);
+  if (!available.has(channel)) throw new SwitchpostError('not_implemented', `job_type: "${req.job_type}" jobs are not available on this server yet`);
 
   const listIds = parseListIds(req.user_list_ids);
-  if (listIds === null) throw new ApiError(422, 'user_list_ids: expected list ids as a number, a comma separated string or an array');
+  if (listIds === null) throw ValidationError.at('user_list_ids', 'expected list ids as a number, a comma separated string or an array');
   // Lists are the contact groups of the ICTCore face; their contacts join the recipients given.
   const fromLists = listIds.length > 0 ? lists(listIds) : [];
-  if (typeof fromLists === 'string') throw new ApiError(422, `user_list_ids: ${fromLists}`);
-  if (!req.recipients && listIds.length === 0) throw new ApiError(422, 'recipients: give recipients or user_list_ids');
-  if ((req.recipients?.length ?? 0) + fromLists.length === 0) throw new ApiError(422, listIds.length ? 'user_list_ids: the lists have no contacts with a phone number' : 'recipients: at least one recipient is required');
+  if (typeof fromLists === 'string') throw ValidationError.at('user_list_ids', fromLists);
+  if (!req.recipients && listIds.length === 0) throw ValidationError.at('recipients', 'give recipients or user_list_ids');
+  if ((req.recipients?.length ?? 0) + fromLists.length === 0) throw listIds.length ? ValidationError.at('user_list_ids', 'the lists have no contacts with a phone number') : ValidationError.at('recipients', 'at least one recipient is required');
 
   const message = req.message ?? '';
   const isCall = channel === 'tts' || channel === 'tts2way' || channel === 'voice';
-  if (channel === 'voice' && !audio) throw new ApiError(422, 'audiofile: is required for voice jobs');
-  if (channel === 'fax' && !fax) throw new ApiError(422, 'files: at least one document is required for fax jobs');
-  if (message.trim() === '' && channel !== 'voice' && channel !== 'fax') throw new ApiError(422, 'message: is required');
+  if (channel === 'voice' && !audio) throw ValidationError.at('audiofile', 'is required for voice jobs');
+  if (channel === 'fax' && !fax) throw ValidationError.at('files', 'at least one document is required for fax jobs');
+  if (message.trim() === '' && channel !== 'voice' && channel !== 'fax') throw ValidationError.at('message', 'is required');
   const maxChars = isCall ? MAX_TTS_CHARS : MAX_SMS_CHARS;
-  if ([...message].length > maxChars) throw new ApiError(422, `message: must be at most ${maxChars} characters`);
+  if ([...message].length > maxChars) throw ValidationError.at('message', `must be at most ${maxChars} characters`);
   // 10 parts hold for each recipient's text as sent (1530 GSM characters): the gateway that plans the
   // merged text refuses more (that recipient fails, naming the limit); here the template, fields empty.
   const smsLimits: SmsSendOptions | null = channel === 'sms' || channel === 'sms2way' ? { maxParts: MAX_SMS_PARTS } : null;
@@ -104,20 +104,20 @@ export function toNewJob(
     // The provider is not known yet: refused only when no encoding a provider could use (GSM, Latin-1,
     // UCS-2, the text unchanged) fits it in 10 parts; the gateway's own plan is exact per recipient.
     const best = fewestParts(compileTemplate(message)({}));
-    if (best.parts > MAX_SMS_PARTS) throw new ApiError(422, `message: the message needs ${best.parts} parts in ${best.encoding}, more than the limit of ${MAX_SMS_PARTS} parts`);
+    if (best.parts > MAX_SMS_PARTS) throw ValidationError.at('message', `the message needs ${best.parts} parts in ${best.encoding}, more than the limit of ${MAX_SMS_PARTS} parts`);
   }
   const call = isCall ? callContentOf(req, message, channel === 'tts2way', user.country, audio) : null;
 
   let scheduledAt: number | null = null;
   if (req.scheduled_date) {
     scheduledAt = parseLocalDateTime(req.scheduled_date, user.timezone);
-    if (scheduledAt === null) throw new ApiError(422, 'scheduled_date: expected a date and time such as "2024-05-01 09:30" or ISO 8601');
+    if (scheduledAt === null) throw ValidationError.at('scheduled_date', 'expected a date and time such as "2024-05-01 09:30" or ISO 8601');
   }
   const cutoffRaw = req.cutoff_hour ?? req.cut_off_hour ?? null;
   let cutoff: string | null = null;
   if (cutoffRaw) {
     const m = /^(\d{1,2}):([0-5]\d)$/.exec(cutoffRaw.trim());
-    if (!m || Number(m[1]) > 23) throw new ApiError(422, `${req.cutoff_hour ? 'cutoff_hour' : 'cut_off_hour'}: expected HH:MM in 24-hour time`);
+    if (!m || Number(m[1]) > 23) throw ValidationError.at(req.cutoff_hour ? 'cutoff_hour' : 'cut_off_hour', 'expected HH:MM in 24-hour time');
     cutoff = `${m[1]!.padStart(2, '0')}:${m[2]}`;
   }
 
@@ -125,7 +125,7 @@ export function toNewJob(
   const callbackUrl = callback?.url ?? null;
   if (callback) {
     const checked = checkUrl(callback.url);
-    if (checked instanceof UrlRefused) throw new ApiError(422, `${callback.field}: ${checked.message}`);
+    if (checked instanceof UrlRefused) throw ValidationError.at(callback.field, checked.message);
   }
   const statusFlag = req.callback_on_sms_status_update;
   const statusUpdates = statusFlag === true || statusFlag === 1 || (typeof statusFlag === 'string' && statusFlag !== '' && statusFlag !== 'false' && statusFlag !== '0');
@@ -134,14 +134,14 @@ export function toNewJob(
   const profile = user.profile ? (JSON.parse(user.profile) as Record<string, unknown>) : {};
   const callerId = typeof profile.default_voice_caller_id === 'string' && /^\+?\d{3,20}$/.test(profile.default_voice_caller_id.trim()) ? profile.default_voice_caller_id.trim() : null;
   const sender = isCall ? callerId : req.manual_sender_id?.trim() || null;
-  if (sender !== null && !ALPHA_SENDER.test(sender) && plausibleNumber(sender) !== null) throw new ApiError(422, 'manual_sender_id: expected up to 11 letters and digits, or a phone number');
+  if (sender !== null && !ALPHA_SENDER.test(sender) && plausibleNumber(sender) !== null) throw ValidationError.at('manual_sender_id', 'expected up to 11 letters and digits, or a phone number');
 
   const recipients: NewRecipient[] = [];
   for (let i = 0; i < (req.recipients?.length ?? 0); i++) {
     const { destination: given, reference, recipient, ...rest } = req.recipients![i]!;
     const destination = String(given);
     const bad = plausibleNumber(destination);
-    if (bad) throw new ApiError(422, `recipients.${i}.destination: ${bad}`);
+    if (bad) throw ValidationError.at(`recipients.${i}.destination`, bad);
     const fields = Object.keys(rest).length ? normaliseFields(rest) : null;
     recipients.push({ destination: destination.trim(), name: recipient ?? null, reference: reference ?? null, fields, blackouts: null });
   }

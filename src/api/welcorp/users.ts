@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { DateTime } from 'luxon';
 import { UserCodeTaken, type UserPatch, type UserRow, type UserStore } from '../../store/users.js';
 import type { CompanyStore } from '../../store/companies.js';
-import { ApiError } from '../errors.js';
+import { SwitchpostError, ValidationError } from '../../core/errors.js';
+import { invalidBody, VALIDATION_FAILED } from './errors.js';
 import { paginate } from './paginate.js';
 import { baseUrlOf } from '../server.js';
 import { wholeNumber } from '../input.js';
@@ -58,12 +59,15 @@ export interface UserRouteDeps {
   hashPassword: (password: string, by: number) => Promise<string>;
 }
 
+/** A user_code taken, in Laravel's words (422). */
+const userCodeTaken = () => new ValidationError('user_code', 'Validation failed: The user_code has already been taken.');
+
 /** A user_code clash the store caught (another process added it meanwhile): the same 422 as the check's. */
 function codeTaken<T>(write: () => T): T {
   try {
     return write();
   } catch (err) {
-    if (err instanceof UserCodeTaken) throw new ApiError(422, 'Validation failed: The user_code has already been taken.');
+    if (err instanceof UserCodeTaken) throw userCodeTaken();
     throw err;
   }
 }
@@ -114,10 +118,10 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
   });
 
   const visible = (me: UserRow, raw: string) => {
-    if (!/^\d{1,15}$/.test(raw)) throw new ApiError(404, 'User not found');
+    if (!/^\d{1,15}$/.test(raw)) throw new SwitchpostError('not_found', 'User not found');
     const u = deps.users.byId(Number(raw));
-    if (!u) throw new ApiError(404, 'User not found');
-    if (!deps.users.canSee(scopeOf(me), u.id)) throw new ApiError(403, 'Permission denied');
+    if (!u) throw new SwitchpostError('not_found', 'User not found');
+    if (!deps.users.canSee(scopeOf(me), u.id)) throw new SwitchpostError('forbidden', 'Permission denied');
     return u;
   };
 
@@ -125,11 +129,11 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
 
   /** The company a created or updated user goes into: one `me` may join (see UserStore.mayJoin), or a new one. */
   const companyFor = (me: UserRow, body: { company_id?: number | undefined; company?: Record<string, unknown> | undefined }): number | null | undefined => {
-    if (body.company_id !== undefined && body.company) throw new ApiError(422, 'Validation failed: give company_id or company, not both');
+    if (body.company_id !== undefined && body.company) throw new ValidationError('company_id', 'Validation failed: give company_id or company, not both');
     if (body.company_id !== undefined) {
-      if (!deps.companies.byId(body.company_id)) throw new ApiError(422, 'Validation failed: company_id: no such company');
+      if (!deps.companies.byId(body.company_id)) throw invalidBody('company_id', 'no such company');
       // Joining a company shows its ABN and billing contact: only one's own (an agent: also its users').
-      if (!deps.users.mayJoin(scopeOf(me), body.company_id)) throw new ApiError(422, 'Validation failed: company_id: not a company you may join (only your own, or an agent\'s users\' companies)');
+      if (!deps.users.mayJoin(scopeOf(me), body.company_id)) throw invalidBody('company_id', "not a company you may join (only your own, or an agent's users' companies)");
       return body.company_id;
     }
     if (body.company) {
@@ -141,14 +145,14 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
 
   app.post('/users', async (req, reply) => {
     const me = req.user!;
-    if (me.role === 'user') throw new ApiError(403, 'Permission denied');
+    if (me.role === 'user') throw new SwitchpostError('forbidden', 'Permission denied');
     const parsed = createSchema.safeParse(req.body);
-    if (!parsed.success) throw new ApiError(422, `Validation failed: ${issue(parsed.error)}`);
+    if (!parsed.success) throw ValidationError.fromMessage(`${VALIDATION_FAILED}${issue(parsed.error)}`, VALIDATION_FAILED);
     const b = parsed.data as z.infer<typeof createSchema> & Record<string, unknown>;
-    if (b.timezone !== undefined && !validTimezone(b.timezone)) throw new ApiError(422, 'Validation failed: timezone: not an IANA time zone');
+    if (b.timezone !== undefined && !validTimezone(b.timezone)) throw invalidBody('timezone', 'not an IANA time zone');
     // Hashed first: no await may come between the checks below and the insert (a clash would be a 500).
     const passwordHash = await deps.hashPassword(b.password, me.id);
-    if (deps.users.byCode(b.user_code)) throw new ApiError(422, 'Validation failed: The user_code has already been taken.');
+    if (deps.users.byCode(b.user_code)) throw userCodeTaken();
     const id = codeTaken(() => deps.users.add({
       user_code: b.user_code,
       password: b.password,
@@ -174,15 +178,15 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     const me = req.user!;
     const target = visible(me, (req.params as { id: string }).id);
     const parsed = updateSchema.safeParse(req.body);
-    if (!parsed.success) throw new ApiError(422, `Validation failed: ${issue(parsed.error)}`);
+    if (!parsed.success) throw ValidationError.fromMessage(`${VALIDATION_FAILED}${issue(parsed.error)}`, VALIDATION_FAILED);
     const b = parsed.data as z.infer<typeof updateSchema> & Record<string, unknown>;
     // Hashed first: no await may come between the checks below and the update.
     const passwordHash = b.password !== undefined ? await deps.hashPassword(b.password, me.id) : undefined;
     if (b.user_code !== undefined && b.user_code.toLowerCase() !== target.user_code.toLowerCase() && deps.users.byCode(b.user_code)) {
-      throw new ApiError(422, 'Validation failed: The user_code has already been taken.');
+      throw userCodeTaken();
     }
-    if (b.timezone !== undefined && !validTimezone(b.timezone)) throw new ApiError(422, 'Validation failed: timezone: not an IANA time zone');
-    if (b.user_live !== undefined && me.id === target.id) throw new ApiError(403, 'Permission denied: a user cannot deactivate itself');
+    if (b.timezone !== undefined && !validTimezone(b.timezone)) throw invalidBody('timezone', 'not an IANA time zone');
+    if (b.user_live !== undefined && me.id === target.id) throw new SwitchpostError('forbidden', 'Permission denied: a user cannot deactivate itself');
     const password: UserPatch = b.password !== undefined ? { password: b.password, password_hash: passwordHash! } : {};
     const patch: UserPatch = { ...password, profile: profileOf(b) };
     for (const k of ['user_code', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax', 'timezone'] as const) if (b[k] !== undefined) (patch as Record<string, unknown>)[k] = b[k];

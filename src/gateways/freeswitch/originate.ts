@@ -3,8 +3,13 @@
  * could end a variable list, start another, add an application or a second command (",", "}", "{",
  * "'", "|", "&", "^", newlines, spaces where not quoted…) is refused, never escaped and hoped for.
  */
-export class DialError extends Error {
+
+import type { Catalogued } from '../../core/errors.js';
+
+/** A number, dialstring or other value that cannot go into a FreeSWITCH command safely: refused (catalogued as validation), never escaped. */
+export class DialError extends Error implements Catalogued {
   override name = 'DialError';
+  readonly errorCode = 'validation';
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

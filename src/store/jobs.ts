@@ -67,7 +67,7 @@ export interface ReportRow extends RecipientRow {
 }
 
 /** How many rows one page of a job's report reads: small enough that a page is a few ms of work. */
-export const REPORT_PAGE_SIZE = 500;
+export const REPORT_PAGE_SIZE = 200;
 
 const RECIPIENT_COLUMNS = `r.id, r.job_id, r.seq, r.destination, r.address, r.name, r.reference, r.fields, r.state, r.reason, r.tries, COALESCE(r.parts, a.parts) AS parts,
            a.encoding, r.cost, r.duration, r.keypress, r.voicemail, r.sent_at, r.final_at`;

@@ -3,6 +3,9 @@ import { checkContent, type Content } from '../core/content.js';
 import { HELD_UNTIL, type NewJob } from '../core/jobs.js';
 import type { Channel, JobStatus, RecipientState } from '../core/model.js';
 import { ownerFilter, type Scope } from './users.js';
+import { stmt } from './db.js';
+import type { CallbackStatus } from './callbacks.js';
+import { keysetPages } from './pages.js';
 
 export interface JobRow {
   id: number;
@@ -56,6 +59,34 @@ export interface RecipientRow {
   sent_at: number | null;
   final_at: number | null;
 }
+
+/** A recipient as a job's report shows it: with its callbacks' status when the report was asked with them. */
+export interface ReportRow extends RecipientRow {
+  /** null: no callback for it yet, or callbacks not asked for. */
+  callback: CallbackStatus | null;
+}
+
+/** How many rows one page of a job's report reads: small enough that a page is a few ms of work. */
+export const REPORT_PAGE_SIZE = 200;
+
+const RECIPIENT_COLUMNS = `r.id, r.job_id, r.seq, r.destination, r.address, r.name, r.reference, r.fields, r.state, r.reason, r.tries, COALESCE(r.parts, a.parts) AS parts,
+           a.encoding, r.cost, r.duration, r.keypress, r.voicemail, r.sent_at, r.final_at`;
+
+/**
+ * A recipient's callbacks in one: the one failed for good if any, else one still pending, else the
+ * delivered; the newest of its kind (as CallbackStore.statusByRecipient ranks them). By callbacks_job.
+ */
+const CALLBACK_OF = `(SELECT c.id FROM callbacks c WHERE c.job_id = r.job_id AND c.recipient_id = r.id
+           ORDER BY CASE c.state WHEN 'failed' THEN 2 WHEN 'pending' THEN 1 ELSE 0 END DESC, c.id DESC LIMIT 1)`;
+
+const REPORT_PAGE = `SELECT ${RECIPIENT_COLUMNS} FROM recipients r LEFT JOIN attempts a ON a.id = r.attempt_id
+         WHERE r.job_id = ? AND r.seq > ? ORDER BY r.seq LIMIT ?`;
+const REPORT_PAGE_WITH_CALLBACKS = `SELECT ${RECIPIENT_COLUMNS}, cb.state AS callback_state, cb.last_error AS callback_error
+         FROM recipients r LEFT JOIN attempts a ON a.id = r.attempt_id LEFT JOIN callbacks cb ON cb.id = ${CALLBACK_OF}
+         WHERE r.job_id = ? AND r.seq > ? ORDER BY r.seq LIMIT ?`;
+const DURATION_PAGE = `SELECT r.seq, r.duration FROM recipients r WHERE r.job_id = ? AND r.seq > ? ORDER BY r.seq LIMIT ?`;
+
+type ReportSqlRow = RecipientRow & { callback_state?: CallbackStatus['state'] | null; callback_error?: string | null };
 
 export interface JobFilter {
   name?: string;
@@ -169,6 +200,29 @@ export class JobStore {
          FROM recipients r LEFT JOIN attempts a ON a.id = r.attempt_id WHERE r.job_id = ? ORDER BY r.seq`,
       )
       .all(jobId) as RecipientRow[];
+  }
+
+  /** One page of a job's report: the recipients after `afterSeq`, in order, by the recipients_job index. */
+  async reportPage(jobId: number, afterSeq: number, limit: number, withCallbacks: boolean): Promise<ReportRow[]> {
+    const rows = stmt(this.db, withCallbacks ? REPORT_PAGE_WITH_CALLBACKS : REPORT_PAGE).all(jobId, afterSeq, limit) as ReportSqlRow[];
+    return rows.map(({ callback_state, callback_error, ...r }) => ({ ...r, callback: callback_state ? { state: callback_state, error: callback_error ?? null } : null }));
+  }
+
+  /** A job's report, page by page (each one query); `withCallbacks` adds each recipient's callback status. */
+  reportPages(jobId: number, withCallbacks: boolean, pageSize = REPORT_PAGE_SIZE): AsyncGenerator<ReportRow[]> {
+    return keysetPages((after, limit) => this.reportPage(jobId, after, limit, withCallbacks), (r) => r.seq, pageSize);
+  }
+
+  /** The sum of a job's recipients' durations, added in recipient order as the report always has, read in pages. */
+  async totalDuration(jobId: number, pageSize = 5000): Promise<number> {
+    let total = 0;
+    const page = async (after: number, limit: number) => stmt(this.db, DURATION_PAGE).all(jobId, after, limit) as { seq: number; duration: number | null }[];
+    for await (const rows of keysetPages(page, (r) => r.seq, pageSize)) {
+      for (const r of rows) total += r.duration ?? 0;
+      // Between pages: the loop is not held for a whole big job's column.
+      await new Promise<void>((done) => setImmediate(done));
+    }
+    return total;
   }
 
   stateCounts(jobId: number): Partial<Record<RecipientState, number>> {

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { JobRow, RecipientRow } from '../../store/jobs.js';
+import type { JobRow, RecipientRow, ReportRow } from '../../store/jobs.js';
 import type { CallbackStatus } from '../../store/callbacks.js';
 import { CHANNEL_TO_TYPE, REPORT_STATUS, jobStatusName, reportStatus } from './job-types.js';
 import { parseContent, templateOf } from '../../core/content.js';
@@ -53,7 +53,20 @@ export function report(r: RecipientRow, zone: string, sender: string | null, sms
   };
 }
 
-export function jobDetail(j: JobRow, recipients: RecipientRow[], callbacks: Map<number, CallbackStatus> | null = null) {
+/** A recipient as the job detail echoes it: the request's own fields. */
+export const recipientEntry = (r: RecipientRow) => ({ destination: r.destination, reference: r.reference, recipient: r.name, ...(r.fields ? (JSON.parse(r.fields) as object) : {}) });
+
+/** A report row's entry in `reports`; its callback status only for a job with a callback URL. */
+export const reportEntry = (j: JobRow, withCallbacks: boolean) => {
+  const sms = j.channel === 'sms' || j.channel === 'sms2way';
+  return (r: ReportRow) => report(r, j.timezone, j.sender, sms, withCallbacks ? r.callback : undefined);
+};
+
+/**
+ * The job detail, with its two per-recipient lists given as values made by the caller (the streamed
+ * lists of jsonStream), and the sum of the recipients' durations read beforehand.
+ */
+export function jobDetail(j: JobRow, totalDuration: number, recipients: unknown, reports: unknown) {
   const options = JSON.parse(j.options) as Record<string, unknown>;
   const content = parseContent(j.content);
   const zone = j.timezone;
@@ -75,15 +88,15 @@ export function jobDetail(j: JobRow, recipients: RecipientRow[], callbacks: Map<
     failed_recipients: j.failed,
     sent_recipients: j.succeeded,
     total_amount: money(j.cost),
-    total_duration: recipients.reduce((n, r) => n + (r.duration ?? 0), 0),
+    total_duration: totalDuration,
     job_status: jobStatusName(j.status),
     manual_sender_id: j.sender,
     // A fax's message is the request's own (it is not faxed); fixed texts (2FA) show none.
     message: content.kind === 'fax' ? (options.message ?? '') : templateOf(content),
     callback_url: j.callback_url,
     cutoff_hour: j.cutoff,
-    recipients: recipients.map((r) => ({ destination: r.destination, reference: r.reference, recipient: r.name, ...(r.fields ? (JSON.parse(r.fields) as object) : {}) })),
+    recipients,
     user_list_ids: options.user_list_ids ?? null,
-    reports: recipients.map((r) => report(r, zone, j.sender, j.channel === 'sms' || j.channel === 'sms2way', callbacks ? (callbacks.get(r.id) ?? null) : undefined)),
+    reports,
   };
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+// TypeScript 7 (the alias typescript-native): `typescript` itself is 6.0, for the lint tools' JS API (see package.json).
+const TSC = join(ROOT, 'node_modules', 'typescript-native', 'bin', 'tsc');
 
 /**
  * Build `root`'s dist/ from its sources as `npm run build` does: emptied first (a module deleted from

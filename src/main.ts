@@ -33,7 +33,7 @@ import { convertAudio, prepareAudio } from './media/audio.js';
 import { prepareFax } from './media/fax.js';
 import { readFaxDocuments } from './media/fax-documents.js';
 import { OfficeConverter } from './media/office.js';
-import { trustProxyOf } from './api/trust-proxy.js';
+import { trustProxyOf } from './net/trust-proxy.js';
 import { buildServer } from './api/server.js';
 import { gatewayRoutes } from './api/gateway-routes.js';
 import { BasicAuth } from './api/auth.js';

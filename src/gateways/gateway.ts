@@ -2,6 +2,7 @@ import type { Channel, MergeFields } from '../core/model.js';
 import type { Outcome } from '../core/outcomes.js';
 import type { SmsSendOptions } from '../core/sms.js';
 import type { OpenAttempt } from '../core/jobs.js';
+import type { InboundMessage } from '../core/inbound.js';
 
 /** A provider as a driver reads it: its columns and its settings (the store's provider is one). */
 export interface ProviderEntry {
@@ -46,19 +47,8 @@ export type GatewayReport =
   | { attemptId: number; outcome: Outcome; at: number }
   | { providerId: number; peerId: string; outcome: Outcome; at: number };
 
-/** A message that came in through a provider (MO SMS, reply). */
-export interface InboundMessage {
-  /** null when it came through an API rather than a provider (uContact's ReceiveURLSMS). */
-  providerId: number | null;
-  /** Set when a user injected it through a face: it is that user's and can answer only that user's jobs. */
-  userId?: number;
-  channel: 'sms' | 'mms' | 'fax' | 'email';
-  from: string;
-  to: string | null;
-  text: string;
-  at: number;
-  data?: Record<string, unknown>;
-}
+// In the core since a face injects one too (uContact); named here for the drivers.
+export type { InboundMessage };
 
 /**
  * Where a gateway reports; the spool's recorder implements it. `committed` is called once the report is

@@ -27,6 +27,7 @@ import { NumberChecker } from './spool/number-checker.js';
 import { Preparer } from './spool/preparer.js';
 import type { Gateway, GatewaySink } from './gateways/gateway.js';
 import { driverOf, type DriverLimits } from './gateways/registry.js';
+import { defaultGatewayDir, gatewayDirProblem } from './gateways/freeswitch/trunk-dir.js';
 import { providerHostProblem } from './net/provider-hosts.js';
 import { TtsRenderer } from './media/tts.js';
 import { convertAudio, prepareAudio } from './media/audio.js';
@@ -332,7 +333,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       wake: () => dispatcher.wake(),
       providerChanged: reloadProvider,
       providerHosts,
-      freeswitchDir: config.freeswitch.config_dir,
+      trunkDirs: { fallback: (profile) => defaultGatewayDir(config.freeswitch.config_dir, profile), problem: (dir) => gatewayDirProblem(config.freeswitch.config_dir, dir) },
       credentialsChanged: () => auth.forget(),
       prepareFax: (files, fine) => prepareFax(files, join(config.data_dir, 'media', 'fax'), { fine, office }),
       convertAudio: (bytes) => convertAudio(bytes, join(config.data_dir, 'media', 'audio'), config.media.max_audio_seconds),

@@ -210,7 +210,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   const gateways: Gateway[] = [];
   for (const p of new ProviderStore(db).list()) {
     const gw = p.active ? gatewayFor(p, recorder) : null;
-    pool.set(p, gw, clock.now());
+    pool.set(p, gw);
     if (gw) gateways.push(gw);
   }
 
@@ -302,7 +302,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       // Stored, but held down until it is fixed: its work waits rather than failing.
       log.error({ provider: p.name, err: (err as Error).message }, 'provider cannot start');
     }
-    pool.set(p, gw, clock.now());
+    pool.set(p, gw);
     if (gw) await gw.start({ baseUrl });
     dispatcher.wake();
   };

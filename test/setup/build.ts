@@ -18,6 +18,7 @@ export function build(root: string): void {
     execFileSync(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
+    // eslint-disable-next-line preserve-caught-error -- the message carries the compiler's output; a cause would print it twice
     throw new Error(`the build failed (tsc -p tsconfig.json):\n${(e.stdout ?? '') + (e.stderr ?? '') || e.message}`);
   }
   copyFileSync(join(root, 'src', 'media', 'office-bridge.py'), join(root, 'dist', 'media', 'office-bridge.py'));

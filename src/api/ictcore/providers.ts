@@ -4,7 +4,7 @@ import type { Ctx } from './context.js';
 import type { Provider } from '../../store/providers.js';
 import { DRIVERS, providerConfigSchema, type ProviderConfig } from '../../config/schema.js';
 import type { Service } from '../../core/model.js';
-import { flag, idParam, listFilter, parseBody, seconds } from './fields.js';
+import { flag, idParam, listFilter, parseBody } from './fields.js';
 import { ApiError } from '../errors.js';
 import type { UserRow } from '../../store/users.js';
 import { providerHostProblem } from '../../net/provider-hosts.js';

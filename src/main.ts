@@ -27,13 +27,14 @@ import { NumberChecker } from './spool/number-checker.js';
 import { Preparer } from './spool/preparer.js';
 import type { Gateway, GatewaySink } from './gateways/gateway.js';
 import { driverOf, type DriverLimits } from './gateways/registry.js';
+import { defaultGatewayDir, gatewayDirProblem } from './gateways/freeswitch/trunk-dir.js';
 import { providerHostProblem } from './net/provider-hosts.js';
 import { TtsRenderer } from './media/tts.js';
 import { convertAudio, prepareAudio } from './media/audio.js';
 import { prepareFax } from './media/fax.js';
 import { readFaxDocuments } from './media/fax-documents.js';
 import { OfficeConverter } from './media/office.js';
-import { trustProxyOf } from './api/trust-proxy.js';
+import { trustProxyOf } from './net/trust-proxy.js';
 import { buildServer } from './api/server.js';
 import { gatewayRoutes } from './api/gateway-routes.js';
 import { BasicAuth } from './api/auth.js';
@@ -209,7 +210,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   const gateways: Gateway[] = [];
   for (const p of new ProviderStore(db).list()) {
     const gw = p.active ? gatewayFor(p, recorder) : null;
-    pool.set(p, gw, clock.now());
+    pool.set(p, gw);
     if (gw) gateways.push(gw);
   }
 
@@ -301,7 +302,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       // Stored, but held down until it is fixed: its work waits rather than failing.
       log.error({ provider: p.name, err: (err as Error).message }, 'provider cannot start');
     }
-    pool.set(p, gw, clock.now());
+    pool.set(p, gw);
     if (gw) await gw.start({ baseUrl });
     dispatcher.wake();
   };
@@ -332,7 +333,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       wake: () => dispatcher.wake(),
       providerChanged: reloadProvider,
       providerHosts,
-      freeswitchDir: config.freeswitch.config_dir,
+      trunkDirs: { fallback: (profile) => defaultGatewayDir(config.freeswitch.config_dir, profile), problem: (dir) => gatewayDirProblem(config.freeswitch.config_dir, dir) },
       credentialsChanged: () => auth.forget(),
       prepareFax: (files, fine) => prepareFax(files, join(config.data_dir, 'media', 'fax'), { fine, office }),
       convertAudio: (bytes) => convertAudio(bytes, join(config.data_dir, 'media', 'audio'), config.media.max_audio_seconds),

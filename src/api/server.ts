@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { LiveStream } from '../events/live.js';
 import { routerError, type Envelope } from './input.js';
-import { trustProxyOf } from './trust-proxy.js';
+import { trustProxyOf } from '../net/trust-proxy.js';
 
 export const STREAM_PATH = '/stream';
 

@@ -4,7 +4,7 @@ import type { StreamLogin } from '../events/live.js';
 import { passwordVersion } from '../core/passwords.js';
 import type { BasicAuth } from './auth.js';
 import { bearerToken, type Tokens } from './ictcore/token.js';
-import { clientAddress, type TrustProxy } from './trust-proxy.js';
+import { clientAddress, type TrustProxy } from '../net/trust-proxy.js';
 
 /** What an open stream was granted on: the password and the role (what it may see); a change of either ends it. */
 const grantOf = (u: UserRow): string => `${passwordVersion(u.password_hash)}.${u.role}`;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isProxyEntry } from '../api/trust-proxy.js';
+import { isProxyEntry } from '../net/trust-proxy.js';
 import { DRIVER_REGISTRY, DRIVERS } from '../gateways/registry.js';
 
 /** Services a provider can carry; a job's channel needs one of them. */

@@ -6,6 +6,7 @@ const FIELD = /%%([A-Za-z0-9_][A-Za-z0-9_ .-]{0,63})%%/g;
 export type Template = (fields: MergeFields) => string;
 
 // C0 controls but LF and CR (GSM 03.38 has both; "\r\n" stays as written), DEL and C1 controls.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 const CONTROLS = new RegExp(CONTROL.source, 'g');
 
@@ -19,6 +20,7 @@ export function plainValue(value: string): string {
 }
 
 // What a client's own message text may not carry: the controls above but TAB (it is written as a space).
+// eslint-disable-next-line no-control-regex -- likewise
 const TEXT_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 
 /**

@@ -26,7 +26,7 @@ export function sameAddress(a: string, b: string, country: string): boolean {
  * national in `country` (the owner's) when it is a valid number there — NANP's 2025550123 is
  * +1 202…, not Egypt's +20… — and then international without "+".
  */
-export function* numberForms(from: string, country: string): Generator<string> {
+export function* numberForms(from: string, country: string): Generator<string, void, void> {
   const s = from.trim();
   if (HAS_LETTER.test(s)) return yield s;
   const digits = s.replace(/\D/g, '');

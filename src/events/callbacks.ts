@@ -1,12 +1,5 @@
 import type { JobInfo, RecipientView } from '../core/jobs.js';
-
-/** A callback ready for the outbox: the face decides its format, the outbox only delivers it. */
-export interface CallbackRequest {
-  kind: string;
-  url: string;
-  contentType: string;
-  body: string;
-}
+import type { CallbackRequest } from '../store/callbacks.js';
 
 /** Each face that offers callbacks formats them for its own clients. */
 export interface CallbackFormatter {

@@ -3,6 +3,7 @@ import type { DeliveryPlan } from '../core/delivery-plan.js';
 import type { Outcome } from '../core/outcomes.js';
 import type { SmsLink } from '../core/sms.js';
 import type { OpenAttempt } from '../core/jobs.js';
+import type { InboundDetails, InboundMessage } from '../core/inbound.js';
 
 /** A provider as a driver reads it: its columns and its settings (the store's provider is one). */
 export interface ProviderEntry {
@@ -43,33 +44,8 @@ export type GatewayReport =
   | { attemptId: number; outcome: Outcome; at: number }
   | { providerId: number; peerId: string; outcome: Outcome; at: number };
 
-/** A message that came in through a provider (MO SMS, reply). */
-export interface InboundMessage {
-  /** null when it came through an API rather than a provider (uContact's ReceiveURLSMS). */
-  providerId: number | null;
-  /** Set when a user injected it through a face: it is that user's and can answer only that user's jobs. */
-  userId?: number;
-  channel: 'sms' | 'mms' | 'fax' | 'email';
-  from: string;
-  to: string | null;
-  text: string;
-  at: number;
-  data?: InboundDetails;
-}
-
-/** What the link said of an inbound message beyond its text, stored with it (snake_case, as kept). */
-export interface InboundDetails {
-  /** The path it came by when not the provider's own protocol (Kannel's get-url). */
-  via?: string;
-  /** SMS parts it was reassembled from, and their data_coding. */
-  parts?: number;
-  data_coding?: number;
-  /** 8-bit data that is not text: kept as received. */
-  binary?: boolean;
-  /** Given up waiting for its other parts: the parts (1-based) that never came. */
-  incomplete?: boolean;
-  missing?: number[];
-}
+// In the core since a face injects one too (uContact); named here for the drivers.
+export type { InboundDetails, InboundMessage };
 
 /**
  * Where a gateway reports; the spool's recorder implements it. `committed` is called once the report is

@@ -21,7 +21,7 @@ export class HeldWork {
   /** `dueAt`: the due time the hold gave the row. */
   add(service: Service, recipientId: number, dueAt: number): void {
     let ids = this.byService.get(service);
-    if (!ids) this.byService.set(service, (ids = new Map()));
+    if (!ids) this.byService.set(service, (ids = new Map<number, number>()));
     if (!ids.has(recipientId)) {
       if (this.size >= this.max) return;
       this.size++;

@@ -22,7 +22,7 @@ export class ProviderPool {
     private readonly burstSeconds = 0.1,
   ) {}
 
-  set(provider: Provider, gateway: Gateway | null, now: number): void {
+  set(provider: Provider, gateway: Gateway | null): void {
     const old = this.slots.get(provider.id);
     this.slots.set(provider.id, {
       provider,

@@ -1,5 +1,12 @@
 import type { Db } from './db.js';
-import type { CallbackRequest } from '../events/callbacks.js';
+
+/** A callback ready for the outbox: the face decides its format, the outbox only delivers it. */
+export interface CallbackRequest {
+  kind: string;
+  url: string;
+  contentType: string;
+  body: string;
+}
 
 export interface CallbackRow {
   id: number;

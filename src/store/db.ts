@@ -51,7 +51,7 @@ const statements = new WeakMap<Db, Map<string, Database.Statement>>();
  */
 export function stmt(db: Db, sql: string): Database.Statement {
   let m = statements.get(db);
-  if (!m) statements.set(db, (m = new Map()));
+  if (!m) statements.set(db, (m = new Map<string, Database.Statement>()));
   let s = m.get(sql);
   if (!s) {
     if (m.size > 2000) m.clear();

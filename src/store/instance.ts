@@ -27,7 +27,7 @@ export class InstanceLock {
       lock.close();
       if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
       const held = this.db.prepare('SELECT pid FROM instance WHERE id = 1').get() as { pid: number } | undefined;
-      throw new Error(`another switchpost${held ? ` (pid ${held.pid})` : ''} is running on this database`);
+      throw new Error(`another switchpost${held ? ` (pid ${held.pid})` : ''} is running on this database`, { cause: err });
     }
     this.lockDb = lock;
     this.db.prepare('INSERT INTO instance (id, token, pid, heartbeat_at) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET token = excluded.token, pid = excluded.pid, heartbeat_at = excluded.heartbeat_at').run(String(process.pid), process.pid, now);

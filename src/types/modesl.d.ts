@@ -11,8 +11,9 @@ declare module 'modesl' {
   export class Connection {
     constructor(host: string, port: number, password: string, ready?: () => void);
     socket: Socket | null;
-    on(event: string, listener: (...args: any[]) => void): this;
-    once(event: string, listener: (...args: any[]) => void): this;
+    // Each listener declares what its event carries.
+    on(event: string, listener: (...args: never[]) => void): this;
+    once(event: string, listener: (...args: never[]) => void): this;
     removeAllListeners(event?: string): this;
     api(command: string, args: string, cb: (e: Event) => void): void;
     bgapi(command: string, args: string, jobId: string, cb?: (e: Event) => void): void;

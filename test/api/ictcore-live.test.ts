@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { startDaemon } from '../../dist/main.js';
-import { testDaemon, type TestDaemon, bearer } from '../helpers/daemon.js';
+import { testDaemon, bearer } from '../helpers/daemon.js';
 import { EslPeer } from '../peers/esl.js';
 import { createServer, type Socket } from 'node:net';
 import { ProviderStore } from '../../dist/store/providers.js';

@@ -111,7 +111,7 @@ beforeAll(() => {
   try {
     mount('-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe);
   } catch (err) {
-    throw new Error(`storage tests need mount(8) as root with CAP_SYS_ADMIN (CI runs so), and mounting a tmpfs failed: ${String((err as { stderr?: unknown }).stderr ?? err).trim()}`);
+    throw new Error(`storage tests need mount(8) as root with CAP_SYS_ADMIN (CI runs so), and mounting a tmpfs failed: ${String((err as { stderr?: unknown }).stderr ?? err).trim()}`, { cause: err });
   }
   umount(probe);
 });

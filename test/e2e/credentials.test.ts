@@ -90,7 +90,6 @@ describe('a credentials change ends what the user holds', () => {
     const bob = await hold(p.url, 'bob', 'bob-old-password');
     const put = await fetch(`${p.url}/api/v1/users/${ids.bob}`, { method: 'PUT', headers: { authorization: basic('boss', 'boss-old-password'), 'content-type': 'application/json' }, body: JSON.stringify({ user_live: false }) });
     expect(put.status).toBe(200);
-    const changed = Date.now();
     expect(await bob.probe()).toEqual({ basic: 401, session: 401, jwt: 401 });
     const closed = await Promise.race([bob.closed, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
     expect(closed).not.toBeNull();

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+// TypeScript 7 (the alias typescript-native): `typescript` itself is 6.0, for the lint tools' JS API (see package.json).
+const TSC = join(ROOT, 'node_modules', 'typescript-native', 'bin', 'tsc');
 
 /**
  * Build `root`'s dist/ from its sources as `npm run build` does: emptied first (a module deleted from
@@ -17,6 +18,7 @@ export function build(root: string): void {
     execFileSync(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
+    // eslint-disable-next-line preserve-caught-error -- the message carries the compiler's output; a cause would print it twice
     throw new Error(`the build failed (tsc -p tsconfig.json):\n${(e.stdout ?? '') + (e.stderr ?? '') || e.message}`);
   }
   copyFileSync(join(root, 'src', 'media', 'office-bridge.py'), join(root, 'dist', 'media', 'office-bridge.py'));

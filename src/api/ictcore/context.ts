@@ -51,8 +51,8 @@ export interface IctcoreDeps {
   credentialsChanged: () => void;
   /** The addresses a provider that is not an administrator's may use (agent_providers.allow_hosts). */
   providerHosts: AddressPolicy;
-  /** FreeSWITCH's configuration directory: trunk files go only inside it. */
-  freeswitchDir: string;
+  /** Trunk files go only inside FreeSWITCH's configuration directory: a profile's default there, and why `dir` may not hold them (null: it may). */
+  trunkDirs: { fallback: (profile: string) => string; problem: (dir: string) => string | null };
   /** A provider was created, changed or deleted: apply it to the running daemon. */
   providerChanged: (id: number) => Promise<void>;
   /** Documents → one fax TIFF on disk (converted once per content); throws MediaRefused naming the file. */

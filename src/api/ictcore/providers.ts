@@ -4,10 +4,9 @@ import type { Ctx } from './context.js';
 import type { Provider } from '../../store/providers.js';
 import { DRIVERS, providerConfigSchema, type ProviderConfig } from '../../config/schema.js';
 import type { Service } from '../../core/model.js';
-import { flag, idParam, listFilter, parseBody, seconds, invalid } from './fields.js';
+import { flag, idParam, listFilter, parseBody, invalid } from './fields.js';
 import type { UserRow } from '../../store/users.js';
 import { providerHostProblem } from '../../net/provider-hosts.js';
-import { defaultGatewayDir, gatewayDirProblem } from '../../gateways/freeswitch/trunk-dir.js';
 import { SwitchpostError } from '../../core/errors.js';
 
 /** ICTCore's gateway flags (Freeswitch 8, Kannel 2, Sendmail 4) and ours for the drivers it lacks. */
@@ -145,9 +144,9 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
     if (!trunk || trunk.gateway_dir === undefined) return;
     const dir = String(trunk.gateway_dir);
     const stored = (base?.settings.trunk as { gateway_dir?: unknown } | null | undefined)?.gateway_dir;
-    const fallback = defaultGatewayDir(ctx.deps.freeswitchDir, typeof trunk.profile === 'string' ? trunk.profile : 'external');
+    const fallback = ctx.deps.trunkDirs.fallback(typeof trunk.profile === 'string' ? trunk.profile : 'external');
     if (user.role !== 'admin' && dir !== stored) throw refuse('settings.trunk.gateway_dir', `only an administrator sets it; leave it out for ${fallback}`);
-    const why = gatewayDirProblem(ctx.deps.freeswitchDir, dir);
+    const why = ctx.deps.trunkDirs.problem(dir);
     if (why) throw refuse('settings.trunk.gateway_dir', why);
   };
   const nameTaken = (name: string, except: number | null) => {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { DateTime } from 'luxon';
 import type { BasicAuth } from '../auth.js';
 import type { JobStore } from '../../store/jobs.js';

@@ -6,7 +6,7 @@ import type { PermissionStore } from '../../store/permissions.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import type { Clock } from '../../core/clock.js';
 import type { Channel } from '../../core/model.js';
-import type { GatewaySink } from '../../gateways/gateway.js';
+import type { InboundMessage } from '../../core/inbound.js';
 import type { EventBus } from '../../events/bus.js';
 import { limitedMessage, type Logins } from '../login-limiter.js';
 import { parseLocalDateTime } from '../../core/windows.js';
@@ -25,7 +25,8 @@ export interface UcontactDeps {
   logins: Logins;
   clock: Clock;
   sessionMs: number;
-  inbound: GatewaySink['inbound'];
+  /** The recorder's inbound (as a gateway reports one); `committed` once it is durable. */
+  inbound: (m: InboundMessage, committed?: () => void) => void;
   bus: EventBus;
   onJobCreated: (jobId: number, userId: number, channel: Channel, total: number) => void;
 }

@@ -1,4 +1,5 @@
-import type { CallbackFormatter, CallbackRequest } from '../../events/callbacks.js';
+import type { CallbackFormatter } from '../../events/callbacks.js';
+import type { CallbackRequest } from '../../store/callbacks.js';
 import type { JobInfo, RecipientView } from '../../core/jobs.js';
 import { reportStatus } from './job-types.js';
 import { isoDate } from './present.js';

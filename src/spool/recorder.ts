@@ -8,7 +8,7 @@ import type { CallbackFormatters } from '../events/callbacks.js';
 import type { RecipientView } from '../core/jobs.js';
 import { canApply, transition, type Outcome, type ReceiptStatus, type Transition } from '../core/outcomes.js';
 import { combinePartReceipts } from '../core/parts.js';
-import { isSuccess, type RecipientState } from '../core/model.js';
+import { isSuccess, type RecipientState, type Service } from '../core/model.js';
 import type { Clock } from '../core/clock.js';
 import type { JobCache, SpoolJob } from './job-cache.js';
 
@@ -58,6 +58,26 @@ interface Unmatched {
   firstSeen: number;
 }
 
+/** What the recorder tells whoever subscribes (`on`); several may listen to each, none replaces another. */
+export interface RecorderEvents {
+  /** After commit, the attempts whose first outcome was recorded: their in-flight slots are free. */
+  released: (attemptIds: number[]) => void;
+  /** After commit, once the batch's events are emitted: capacity may be free, callbacks may be due. */
+  flushed: () => void;
+  /**
+   * A recipient its gateway handed back unsent (link down): it waits for its provider to come back.
+   * Told inside the batch's transaction, as the hold is written.
+   */
+  held: (recipientId: number, service: Service, dueAt: number) => void;
+  /** A provider's link went up or down (before the bus hears of it). */
+  health: (providerId: number, up: boolean, reason?: string) => void;
+}
+
+type ListenerSets = { [E in keyof RecorderEvents]: Set<RecorderEvents[E]> };
+
+/** The dispatcher's record of an attempt still in flight. */
+export type InFlightLookup = (attemptId: number) => AttemptRef | undefined;
+
 /**
  * Turns gateway reports into state: each flush applies a batch in one transaction (group commit),
  * writes the callbacks those changes cause in the same transaction, then tells the bus.
@@ -78,14 +98,8 @@ export class Recorder implements GatewaySink {
    * SMS link, and most find their attempt here instead of in the index. Bounded; a miss reads the store.
    */
   private readonly awaitingReceipt = new Map<string, Awaiting>();
-  private healthListeners: ((providerId: number, up: boolean, reason?: string) => void)[] = [];
-  /** Called after commit for every attempt whose first outcome was recorded: its in-flight slot is free. */
-  onReleased: (attemptIds: number[]) => void = () => {};
-  onFlushed: () => void = () => {};
-  /** A recipient its gateway handed back unsent (link down): it waits for its provider to come back. */
-  onHeld: (recipientId: number, service: SpoolJob['service'], dueAt: number) => void = () => {};
-  /** The dispatcher's record of an attempt still in flight, which spares a lookup for most reports. */
-  inFlightAttempt: (attemptId: number) => AttemptRef | undefined = () => undefined;
+  private readonly listeners: ListenerSets = { released: new Set(), flushed: new Set(), held: new Set(), health: new Set() };
+  private inFlight: InFlightLookup | null = null;
 
   constructor(
     private readonly spool: SpoolStore,
@@ -99,6 +113,19 @@ export class Recorder implements GatewaySink {
     private readonly opts: RecorderOptions,
     private readonly rand: () => number = Math.random,
   ) {}
+
+  /** Subscribe to one of the recorder's events; returns the unsubscribe. */
+  on<E extends keyof RecorderEvents>(event: E, listener: RecorderEvents[E]): () => void {
+    const set: Set<RecorderEvents[E]> = this.listeners[event];
+    set.add(listener);
+    return () => void set.delete(listener);
+  }
+
+  /** Set once, by the dispatcher: its record of attempts in flight spares a store read for most reports. */
+  setInFlightLookup(lookup: InFlightLookup): void {
+    if (this.inFlight) throw new Error('the in-flight lookup is set once');
+    this.inFlight = lookup;
+  }
 
   report(r: GatewayReport, committed?: () => void): void {
     this.queue.push(r);
@@ -128,12 +155,8 @@ export class Recorder implements GatewaySink {
   }
 
   health(providerId: number, up: boolean, reason?: string): void {
-    for (const l of this.healthListeners) l(providerId, up, reason);
+    for (const l of this.listeners.health) l(providerId, up, reason);
     this.bus.emit({ type: 'provider.health', at: this.clock.now(), userId: null, providerId, up, reason: reason ?? null });
-  }
-
-  onHealth(l: (providerId: number, up: boolean, reason?: string) => void): void {
-    this.healthListeners.push(l);
   }
 
   get pending(): number {
@@ -214,9 +237,9 @@ export class Recorder implements GatewaySink {
       this.unmatched.splice(0, over);
     }
     if (this.unmatched.length && !this.timer) this.timer = setTimeout(() => ((this.timer = null), this.flush()), 250);
-    if (released.length) this.onReleased(released);
+    if (released.length) for (const l of this.listeners.released) l(released);
     for (const e of events) this.bus.emit(e);
-    this.onFlushed();
+    for (const l of this.listeners.flushed) l();
   }
 
   /** A call dialled or ringing is still under way: it must not be taken back (and dialled again) by the lease sweep. */
@@ -226,7 +249,7 @@ export class Recorder implements GatewaySink {
 
   private apply(r: GatewayReport, b: Batch, firstSeen = b.now): void {
     const { now, events } = b;
-    const found = 'attemptId' in r ? { attempt: this.inFlightAttempt(r.attemptId) ?? this.spool.attempt(r.attemptId), part: null } : this.attemptByPeer(r.providerId, r.peerId);
+    const found = 'attemptId' in r ? { attempt: this.inFlight?.(r.attemptId) ?? this.spool.attempt(r.attemptId), part: null } : this.attemptByPeer(r.providerId, r.peerId);
     const attempt = found?.attempt;
     if (!attempt) {
       if ('peerId' in r) b.unmatched.push({ report: r, firstSeen });
@@ -292,7 +315,7 @@ export class Recorder implements GatewaySink {
     }
     if (t.state === 'queued') {
       if (this.spool.holdBack(attempt.recipient_id, attempt.id, t.dueAt, t.reason)) {
-        this.onHeld(attempt.recipient_id, job.service, t.dueAt);
+        for (const l of this.listeners.held) l(attempt.recipient_id, job.service, t.dueAt);
         this.updated(events, job, attempt.recipient_id, attempt.destination, 'queued', t.reason, now);
       }
       return;

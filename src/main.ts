@@ -171,10 +171,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     (type) => type === 'job.finished',
   );
   redactFinishedTwoFactor(bus, new JobStore(db));
-  recorder.onFlushed = () => {
-    dispatcher.wake();
-    outbox.wake();
-  };
+  // Beside the dispatcher's own wake: a flush may have written callbacks for the outbox to deliver.
+  recorder.on('flushed', () => outbox.wake());
 
   const tts = new TtsRenderer(join(config.data_dir, 'media', 'tts'));
   const providerHosts = new AddressPolicy(config.agent_providers.allow_hosts);
@@ -362,7 +360,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   const leftOpen = gateways.map((gw) => spool.openWithPeer(gw.providerId));
   for (const gw of gateways) await gw.start({ baseUrl: url });
   gateways.forEach((gw, i) => leftOpen[i]!.length && gw.adopt?.(leftOpen[i]!));
-  recorder.onHealth((providerId, up) => up && dispatcher.providerUp(providerId));
+  recorder.on('health', (providerId, up) => up && dispatcher.providerUp(providerId));
   // Ringing calls of a previous run stay leased while their gateway finds out what became of them.
   dispatcher.start(gateways.flatMap((gw, i) => (gw.adopt ? leftOpen[i]!.filter((a) => a.state === 'sending').map((a) => a.attemptId) : [])));
   preparer.start();

@@ -76,5 +76,20 @@ export function transition(outcome: Outcome, triesMade: number, policy: RetryPol
   }
 }
 
+/** The status an attempt's own record takes from an outcome that ends it (its recipient may still be retried). */
+export function attemptStatus(outcome: Extract<Outcome, { kind: 'receipt' | 'failed' | 'held' }>): string {
+  if (outcome.kind === 'receipt') return outcome.status;
+  if (outcome.kind === 'held') return 'held';
+  return outcome.retryable ? 'failed_retryable' : (outcome.state ?? 'failed');
+}
+
+/** The attempt's `response`: what the peer or the gateway said of it, or null when it said nothing. */
+export function responseOf(outcome: Outcome): string | null {
+  if (outcome.kind === 'held') return outcome.reason;
+  if (outcome.kind === 'failed') return [outcome.code, outcome.reason].filter(Boolean).join(' ');
+  if (outcome.kind === 'receipt') return [outcome.code, outcome.text].filter(Boolean).join(' ') || null;
+  return null;
+}
+
 /** A state only moves forward: a late or repeated report never reopens a final recipient. */
 export const canApply = (current: RecipientState): boolean => current === 'sending' || current === 'submitted';

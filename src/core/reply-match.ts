@@ -73,3 +73,12 @@ export function replyMatcher(reply: ReplyAddress): (sent: SentMessage) => boolea
   if (to === null) return () => true; // the peer did not say which number it went to
   return (sent) => (sent.sender === null ? reply.providerId === null || sent.providerId === reply.providerId : sameAddress(sent.sender, to, sent.country));
 }
+
+/** Does a reply opt its number out? Only where the job has an opt-out code, and the reply is that code (case and surrounding space aside). */
+export function isOptOut(text: string, optoutCode: string | null): boolean {
+  const code = optoutCode?.trim().toLowerCase() ?? '';
+  return code !== '' && text.trim().toLowerCase() === code;
+}
+
+/** Replies after the job's expiry are recorded but no longer forwarded (seed 000, "expires"). */
+export const forwardsReply = (replyUntil: number | null, at: number): boolean => replyUntil === null || at < replyUntil;

@@ -53,13 +53,13 @@ export class Dispatcher {
     private readonly log: Logger,
     private readonly opts: DispatcherOptions,
   ) {
-    recorder.onReleased = (ids) => this.release(ids);
-    recorder.inFlightAttempt = (id) => {
+    recorder.setInFlightLookup((id) => {
       const held = this.inFlight.get(id);
       return held && { id, recipient_id: held.recipientId, job_id: held.jobId, provider_id: held.providerId, destination: held.destination };
-    };
-    recorder.onFlushed = () => this.wake();
-    recorder.onHeld = (recipientId, service, dueAt) => this.held.add(service, recipientId, dueAt);
+    });
+    recorder.on('released', (ids) => this.release(ids));
+    recorder.on('flushed', () => this.wake());
+    recorder.on('held', (recipientId, service, dueAt) => this.held.add(service, recipientId, dueAt));
   }
 
   get inFlightCount(): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retryDelayMs, transition, canApply } from '../../dist/core/outcomes.js';
+import { retryDelayMs, transition, canApply, attemptStatus, responseOf } from '../../dist/core/outcomes.js';
 import { reconnectDelay } from '../../dist/core/backoff.js';
 import { pageWindow } from '../../dist/api/welcorp/paginate.js';
 
@@ -28,6 +28,18 @@ describe('outcomes and retries', () => {
     expect(canApply('delivered')).toBe(false);
     expect(canApply('queued')).toBe(false);
     expect(canApply('sending')).toBe(true);
+  });
+  it('gives the attempt its own status and response, whatever its recipient does next', () => {
+    expect(attemptStatus({ kind: 'failed', retryable: true, reason: 'busy' })).toBe('failed_retryable');
+    expect(attemptStatus({ kind: 'failed', retryable: false, state: 'rejected', reason: 'no' })).toBe('rejected');
+    expect(attemptStatus({ kind: 'failed', retryable: false, reason: 'no' })).toBe('failed');
+    expect(attemptStatus({ kind: 'held', reason: 'link down', retryMs: 1000 })).toBe('held');
+    expect(attemptStatus({ kind: 'receipt', status: 'delivered' })).toBe('delivered');
+    expect(responseOf({ kind: 'failed', retryable: true, code: '0x58', reason: 'throttled' })).toBe('0x58 throttled');
+    expect(responseOf({ kind: 'receipt', status: 'delivered', code: '000', text: 'DELIVRD' })).toBe('000 DELIVRD');
+    expect(responseOf({ kind: 'receipt', status: 'delivered' })).toBeNull();
+    expect(responseOf({ kind: 'held', reason: 'link down', retryMs: 1000 })).toBe('link down');
+    expect(responseOf({ kind: 'accepted', awaitReceipt: true })).toBeNull();
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { numberForms, replyMatcher, sameAddress } from '../../dist/core/reply-match.js';
+import { forwardsReply, isOptOut, numberForms, replyMatcher, sameAddress } from '../../dist/core/reply-match.js';
 
 describe('reply matching', () => {
   it('knows one sender in the spellings SMPP, Kannel and the sandbox write', () => {
@@ -30,5 +30,14 @@ describe('reply matching', () => {
     expect(replyMatcher({ to: null, providerId: 3 })({ sender: '+61412345678', providerId: 2, country: 'AU' })).toBe(true);
     expect(replyMatcher({ to: '0412345678', providerId: 3 })({ sender: '+61412345678', providerId: 2, country: 'AU' })).toBe(true);
     expect(replyMatcher({ to: '0412345679', providerId: 2 })({ sender: '+61412345678', providerId: 2, country: 'AU' })).toBe(false);
+  });
+  it('opts out on the job\'s code alone, case and surrounding space aside; forwards replies until the job\'s expiry', () => {
+    expect(isOptOut(' stop ', 'STOP')).toBe(true);
+    expect(isOptOut('stop now', 'STOP')).toBe(false);
+    expect(isOptOut('STOP', null)).toBe(false);
+    expect(isOptOut('', '  ')).toBe(false);
+    expect(forwardsReply(null, 5)).toBe(true);
+    expect(forwardsReply(10, 9)).toBe(true);
+    expect(forwardsReply(10, 10)).toBe(false);
   });
 });

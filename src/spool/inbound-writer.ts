@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import type { SpoolStore } from '../store/spool.js';
+import type { CallbackStore } from '../store/callbacks.js';
+import type { ReplyStore } from '../store/replies.js';
+import type { InboundMessage } from '../gateways/gateway.js';
+import type { SpoolEvent } from '../events/bus.js';
+import type { CallbackFormatters } from '../events/callbacks.js';
+import { forwardsReply, isOptOut } from '../core/reply-match.js';
+import type { JobCache } from './job-cache.js';
+import { viewOf } from './recipient-updates.js';
+
+/**
+ * Inbound messages inside the batch's transaction: a reply to a 2-way job is matched to the recipient
+ * it answers (`ReplyStore.replyTarget`, by `core/reply-match`), recorded as its result, opts its number
+ * out when it is the job's opt-out code and is forwarded as a callback; anything else (MO) is stored
+ * unmatched, its injector's or its provider's owner's.
+ */
+export class InboundWriter {
+  constructor(
+    private readonly spool: SpoolStore,
+    private readonly replies: ReplyStore,
+    private readonly jobs: JobCache,
+    private readonly callbacks: CallbackStore,
+    private readonly formatters: CallbackFormatters,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * One inbound message, inside the batch's transaction. One that cannot be matched (a bug, a constraint)
+   * must not roll back the batch and so hold up every receipt with it: its own writes are undone (a
+   * savepoint) and it is kept unmatched, as received. A store that cannot take even that fails the batch.
+   */
+  write(m: InboundMessage, now: number, events: SpoolEvent[]): void {
+    const mark = events.length;
+    try {
+      this.spool.tx(() => this.match(m, now, events));
+    } catch (err) {
+      events.length = mark;
+      this.log.warn({ err, providerId: m.providerId, from: m.from }, 'inbound message could not be matched; stored unmatched');
+      const userId = m.userId ?? null;
+      this.replies.insertInbound({ providerId: m.providerId, userId, channel: m.channel, from: m.from, to: m.to, text: m.text, jobId: null, recipientId: null, at: m.at });
+      events.push({ type: 'inbound.received', at: now, userId, from: m.from, to: m.to, text: m.text });
+    }
+  }
+
+  private match(m: InboundMessage, now: number, events: SpoolEvent[]): void {
+    const query = { from: m.from, to: m.to, providerId: m.providerId, userId: m.userId ?? null, at: m.at };
+    const scope = this.replies.scope(query);
+    // Unmatched, it is its injector's, or its provider's owner's when a reseller made that provider.
+    const userId = scope.owner;
+    const target = this.replies.replyTarget(query, scope);
+    const cur = target && this.spool.current(target.recipient_id);
+    const job = target && this.jobs.get(target.job_id);
+    if (!target || !cur || !job) {
+      this.replies.insertInbound({ providerId: m.providerId, userId, channel: m.channel, from: m.from, to: m.to, text: m.text, jobId: null, recipientId: null, at: m.at, data: m.data });
+      events.push({ type: 'inbound.received', at: now, userId, from: m.from, to: m.to, text: m.text });
+      return;
+    }
+    const optOut = isOptOut(m.text, job.info.optoutCode);
+    this.replies.insertInbound({ providerId: m.providerId, userId: job.info.userId, channel: m.channel, from: m.from, to: m.to, text: m.text, jobId: job.info.id, recipientId: cur.id, at: m.at, data: m.data });
+    this.spool.insertResult(cur.attempt_id, cur.id, job.info.id, 'reply', m.text, { from: m.from, to: m.to, optOut }, m.at);
+    if (optOut) this.replies.optOut(job.info.userId, target.destination, `reply to job ${job.info.id}`, now);
+    const cb = forwardsReply(job.info.replyUntil, m.at) && job.info.callbackUrl ? this.formatters.for(job.info.face)?.reply(job.info, viewOf(cur, cur.state, cur.reason), m.text, m.at) : null;
+    if (cb) this.callbacks.enqueue(cb, { userId: job.info.userId, jobId: job.info.id, recipientId: cur.id }, now);
+    events.push({ type: 'reply.received', at: now, userId: job.info.userId, jobId: job.info.id, recipientId: cur.id, from: m.from, text: m.text, optOut });
+  }
+}

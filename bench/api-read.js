@@ -22,9 +22,29 @@ const perJob = 200_000;
 for (let done = 0; done < TRANSMISSIONS; done += perJob) {
   const n = Math.min(perJob, TRANSMISSIONS - done);
   jobs.create({
-    userId, face: 'ictcore', channel: 'sms', name: 'bench', content: { message: 'bench' }, options: { title: 'bench' }, callbackUrl: null, sender: null,
-    scheduledAt: null, validUntil: null, replyUntil: null, cutoff: null, blackouts: [], held: true,
-    recipients: Array.from({ length: n }, (_, i) => ({ destination: `+6149157${String(done + i).padStart(4, '0').slice(-4)}`, name: null, reference: null, fields: null, blackouts: null })),
+    userId,
+    face: 'ictcore',
+    channel: 'sms',
+    name: 'bench',
+    content: { message: 'bench' },
+    options: { title: 'bench' },
+    callbackUrl: null,
+    sender: null,
+    scheduledAt: null,
+    validUntil: null,
+    replyUntil: null,
+    cutoff: null,
+    blackouts: [],
+    held: true,
+    recipients: Array.from({ length: n }, (_, i) => ({
+      destination: `+6149157${String(done + i)
+        .padStart(4, '0')
+        .slice(-4)}`,
+      name: null,
+      reference: null,
+      fields: null,
+      blackouts: null,
+    })),
   });
 }
 const stored = (performance.now() - t) / 1000;
@@ -35,7 +55,9 @@ const check = await fetch(`${b.d.url}/transmissions/${hi}/status`, { headers: { 
 if (check.status !== 200 || (await check.json()) !== 'pending') throw new Error(`GET status answered ${check.status}`);
 
 const cpu0 = process.cpuUsage();
-const load = fork(new URL('./http-load.js', import.meta.url), [JSON.stringify({ url: b.d.url, seconds: SECONDS, connections: CONNECTIONS, auth: `Bearer ${login.token}`, path: '/transmissions/{id}/status', lo, hi })], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+const load = fork(new URL('./http-load.js', import.meta.url), [JSON.stringify({ url: b.d.url, seconds: SECONDS, connections: CONNECTIONS, auth: `Bearer ${login.token}`, path: '/transmissions/{id}/status', lo, hi })], {
+  stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+});
 let out = '';
 load.stdout.on('data', (d) => (out += d));
 await once(load, 'exit');
@@ -53,7 +75,9 @@ if (imported.imported !== 100_000) throw new Error(`import: ${JSON.stringify(imp
 
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
 console.log(`stored ${TRANSMISSIONS.toLocaleString('en')} transmissions in ${stored.toFixed(1)} s`);
-console.log(`GET /transmissions/{id}/status, ${CONNECTIONS} keep-alive connections from a second process, ${SECONDS} s: ${Math.round(r.rps).toLocaleString('en')} requests/s (target >= 10,000), p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (target <= 20), max ${r.max.toFixed(1)} ms, errors ${r.errors + r.statusErrors}`);
+console.log(
+  `GET /transmissions/{id}/status, ${CONNECTIONS} keep-alive connections from a second process, ${SECONDS} s: ${Math.round(r.rps).toLocaleString('en')} requests/s (target >= 10,000), p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (target <= 20), max ${r.max.toFixed(1)} ms, errors ${r.errors + r.statusErrors}`,
+);
 console.log(`daemon CPU during the load: ${(((cpu.user + cpu.system) / 1e6 / r.seconds) * 100).toFixed(0)}% of one core; RSS ${Math.round(process.memoryUsage().rss / 1e6)} MB`);
 console.log(`CSV import of 100,000 rows: ${importSeconds.toFixed(2)} s to the answer (target <= 3)`);
 await b.stop();

@@ -30,7 +30,7 @@ for (;;) {
   const s = await stats();
   const rss = process.memoryUsage().rss;
   peakRss = Math.max(peakRss, rss);
-  if (s.live >= peakLive) (peakLive = s.live), (rssAtPeak = rss);
+  if (s.live >= peakLive) ((peakLive = s.live), (rssAtPeak = rss));
   samples.push([performance.now() - t0, s.originates]);
   if (remaining.get(jobId).remaining === 0) break;
   await new Promise((r) => setTimeout(r, 100));
@@ -46,7 +46,9 @@ const peer = await stats();
 await stop();
 peerProc.kill();
 
-console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ESL peer in its own process, each call ~${2 * Number(process.env.PLAY_MS ?? 3000) / 1000} s of playback`);
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ESL peer in its own process, each call ~${(2 * Number(process.env.PLAY_MS ?? 3000)) / 1000} s of playback`);
 console.log(`${N} calls in ${(total / 1000).toFixed(1)} s; originates sustained ${Math.round((n90 - n10) / ((t90 - t10) / 1000))}/s (target >= 200/s); peak concurrent ${Math.max(peakLive, peer.peak)} (limit ${CONCURRENT})`);
-console.log(`daemon: CPU ${((cpu.user + cpu.system) / 1000 / total * 100).toFixed(0)}% of one core, RSS ${(rssAtPeak / 1048576).toFixed(0)} MB at peak concurrency, peak ${(peakRss / 1048576).toFixed(0)} MB (target <= 300 MB); states ${states.map((s) => `${s.state}=${s.n}`).join(' ')}`);
+console.log(
+  `daemon: CPU ${(((cpu.user + cpu.system) / 1000 / total) * 100).toFixed(0)}% of one core, RSS ${(rssAtPeak / 1048576).toFixed(0)} MB at peak concurrency, peak ${(peakRss / 1048576).toFixed(0)} MB (target <= 300 MB); states ${states.map((s) => `${s.state}=${s.n}`).join(' ')}`,
+);
 process.exit(0);

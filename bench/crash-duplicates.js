@@ -17,13 +17,14 @@ const DEADLINE = Date.now() + Number(process.env.BENCH_SECONDS ?? 240) * 1000;
 const [BINDS, WINDOW] = [2, 50];
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-const freePort = () => new Promise((resolve) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
   });
-});
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // A copy sent again is laid to the kill that ended the run its previous copy went in.
@@ -43,7 +44,10 @@ const smscPort = await smsc.listen();
 
 const dir = mkdtempSync(join(tmpdir(), 'switchpost-crash-bench-'));
 const config = join(dir, 'config.json');
-writeFileSync(config, JSON.stringify({ providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port: smscPort, username: 'bench', password: 'bench', settings: { window: WINDOW, binds: BINDS, reconnect_min_ms: 100, reconnect_max_ms: 300 } }] }));
+writeFileSync(
+  config,
+  JSON.stringify({ providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port: smscPort, username: 'bench', password: 'bench', settings: { window: WINDOW, binds: BINDS, reconnect_min_ms: 100, reconnect_max_ms: 300 } }] }),
+);
 const env = {
   ...process.env,
   SWITCHPOST_CONFIG: config,
@@ -70,16 +74,21 @@ async function start() {
   }
   throw new Error('the daemon did not start');
 }
-const kill = (child, signal) => new Promise((resolve) => {
-  child.once('exit', resolve);
-  child.kill(signal);
-});
+const kill = (child, signal) =>
+  new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill(signal);
+  });
 const db = new Database(join(dir, 'switchpost.db'), { readonly: true, fileMustExist: false });
 
 let child = await start();
 const recipients = Array.from({ length: N }, (_, i) => ({ destination: `+6149${String(i).padStart(7, '0')}` }));
 const t0 = Date.now();
-const res = await fetch(`${url}/api/v1/jobs`, { method: 'POST', headers: { authorization: 'Basic ' + Buffer.from('bench:bench-password').toString('base64'), 'content-type': 'application/json' }, body: JSON.stringify({ job_type: 'sms', message: 'crash bench', recipients }) });
+const res = await fetch(`${url}/api/v1/jobs`, {
+  method: 'POST',
+  headers: { authorization: 'Basic ' + Buffer.from('bench:bench-password').toString('base64'), 'content-type': 'application/json' },
+  body: JSON.stringify({ job_type: 'sms', message: 'crash bench', recipients }),
+});
 const { data: jobId } = await res.json();
 for (let k = 0; k < KILLS; k++) {
   const at = ((k + 1 + Math.random() / 2) * N) / (KILLS + 1);

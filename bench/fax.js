@@ -70,12 +70,17 @@ t = performance.now();
 for (const name of docs) await toFaxTiff([{ name, bytes: readFileSync(new URL(`../test/fixtures/office/${name}`, import.meta.url)) }], { office, fine: true });
 const warmTiff = (performance.now() - t) / docs.length;
 await office.stop();
-console.log(`office, 10 documents: cold soffice per file ${(cold / 1000).toFixed(2)} s/doc (to PDF); listener ${(warmPdf / 1000).toFixed(2)} s/doc to PDF, ${(warmTiff / 1000).toFixed(2)} s/doc to fine fax TIFF (target <= 0.7); listener start ${(firstStart / 1000).toFixed(2)} s once`);
+console.log(
+  `office, 10 documents: cold soffice per file ${(cold / 1000).toFixed(2)} s/doc (to PDF); listener ${(warmPdf / 1000).toFixed(2)} s/doc to PDF, ${(warmTiff / 1000).toFixed(2)} s/doc to fine fax TIFF (target <= 0.7); listener start ${(firstStart / 1000).toFixed(2)} s once`,
+);
 
 // 3. One fax job to 1,000 recipients through the daemon.
 const b = await benchDaemon({});
 const before = faxConversions();
-const files = [{ name: 'cover.pdf', base64content: pdf.subarray(0).toString('base64') }, { name: 'letter.docx', base64content: readFileSync(new URL('../test/fixtures/office/letter.docx', import.meta.url)).toString('base64') }];
+const files = [
+  { name: 'cover.pdf', base64content: pdf.subarray(0).toString('base64') },
+  { name: 'letter.docx', base64content: readFileSync(new URL('../test/fixtures/office/letter.docx', import.meta.url)).toString('base64') },
+];
 const recipients = Array.from({ length: 1000 }, (_, i) => ({ destination: `+61491${String(570000 + i)}` }));
 t = performance.now();
 const res = await fetch(`${b.d.url}/api/v1/jobs`, { method: 'POST', headers: { authorization: b.auth, 'content-type': 'application/json' }, body: JSON.stringify({ job_type: 'fax', files, recipients }) });

@@ -65,9 +65,11 @@ if (process.argv[2] === 'flood') {
       req.on('error', () => resolve((counts.error = (counts.error ?? 0) + 1)));
       req.end();
     });
-  await Promise.all(Array.from({ length: connections }, async () => {
-    while (performance.now() < until) await one();
-  }));
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < until) await one();
+    }),
+  );
   console.log(JSON.stringify(counts));
   agent.destroy();
   process.exit(0);

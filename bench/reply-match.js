@@ -24,7 +24,9 @@ db.prepare("INSERT INTO users (user_code, password_hash, role, timezone, country
 const job = db.prepare("INSERT INTO jobs (user_id, face, channel, sender, reply_until, created_at) VALUES (1, 'welcorp', 'sms2way', ?, ?, ?)");
 const rcpt = db.prepare("INSERT INTO recipients (job_id, seq, destination, state, due_at) VALUES (?, 0, '+61491570156', 'delivered', 0)");
 // Attempts as the spool writes them (two_way from the job's channel), one a minute up to now.
-const att = db.prepare("INSERT INTO attempts (recipient_id, job_id, provider_id, try, destination, sender, queued_at, status, two_way) VALUES (?, ?, 1, 1, '+61491570156', ?, ?, 'delivered', (SELECT 1 FROM jobs WHERE id = ? AND channel IN ('sms2way', 'mms')))");
+const att = db.prepare(
+  "INSERT INTO attempts (recipient_id, job_id, provider_id, try, destination, sender, queued_at, status, two_way) VALUES (?, ?, 1, 1, '+61491570156', ?, ?, 'delivered', (SELECT 1 FROM jobs WHERE id = ? AND channel IN ('sms2way', 'mms')))",
+);
 const firstOpen = JOBS - OPEN;
 db.transaction(() => {
   for (let i = 0; i < JOBS; i++) {
@@ -44,8 +46,8 @@ const time = (fn) => {
 const q = (from, to, at = now) => ({ from, to, providerId: 1, userId: null, at });
 if (replies.replyTarget(q('+61491570156', '+61412345600'))?.job_id !== firstOpen + 1) throw new Error('the oldest open job was not matched');
 const rows = () => [
-  ['to the newest job\'s sender, E.164', () => replies.replyTarget(q('+61491570156', '+61412345602'))],
-  ['to the newest job\'s sender, national (SMPP TON 2, Kannel)', () => replies.replyTarget(q('61491570156', '0412345602'))],
+  ["to the newest job's sender, E.164", () => replies.replyTarget(q('+61491570156', '+61412345602'))],
+  ["to the newest job's sender, national (SMPP TON 2, Kannel)", () => replies.replyTarget(q('61491570156', '0412345602'))],
   [`to the oldest of ${OPEN} open jobs' sender`, () => replies.replyTarget(q('+61491570156', '+61412345600'))],
   ['after every reply window (late, recorded)', () => replies.replyTarget(q('+61491570156', '+61412345601', now + 2 * 86_400_000))],
   ['matching no job', () => replies.replyTarget(q('+61491570156', '+61499999999'))],

@@ -19,9 +19,7 @@ else await main();
 /** The child: a daemon from the build in `dist`, a big job, and its loop's delay between 'start' and 'stop'. */
 async function daemon(dist) {
   const at = (m) => import(pathToFileURL(resolve(dist, m)).href);
-  const [{ mkdtempSync, rmSync }, { tmpdir }, { join }, { monitorEventLoopDelay }, { default: pino }] = await Promise.all(
-    ['node:fs', 'node:os', 'node:path', 'node:perf_hooks', 'pino'].map((m) => import(m)),
-  );
+  const [{ mkdtempSync, rmSync }, { tmpdir }, { join }, { monitorEventLoopDelay }, { default: pino }] = await Promise.all(['node:fs', 'node:os', 'node:path', 'node:perf_hooks', 'pino'].map((m) => import(m)));
   const [{ loadConfig }, { startDaemon }, { UserStore }, { JobStore }] = await Promise.all(['config/load.js', 'main.js', 'store/users.js', 'store/jobs.js'].map(at));
   const dir = mkdtempSync(join(tmpdir(), 'switchpost-bench-'));
   const config = loadConfig({ env: {}, overrides: { data_dir: dir, http: { port: 0 }, log: { level: 'warn' } } });
@@ -31,8 +29,20 @@ async function daemon(dist) {
   const now = Date.now();
   const jobId = d.db.transaction(() => {
     const id = jobs.create({
-      userId, face: 'welcorp', channel: 'sms', name: 'bench', content: { kind: 'sms', text: { template: 'Hello %%recipient%%' }, sms: {} }, options: { job_type: 'sms', message: 'Hello %%recipient%%' },
-      callbackUrl: null, sender: '+61417914491', scheduledAt: null, validUntil: null, replyUntil: null, cutoff: null, blackouts: [], held: true,
+      userId,
+      face: 'welcorp',
+      channel: 'sms',
+      name: 'bench',
+      content: { kind: 'sms', text: { template: 'Hello %%recipient%%' }, sms: {} },
+      options: { job_type: 'sms', message: 'Hello %%recipient%%' },
+      callbackUrl: null,
+      sender: '+61417914491',
+      scheduledAt: null,
+      validUntil: null,
+      replyUntil: null,
+      cutoff: null,
+      blackouts: [],
+      held: true,
       recipients: Array.from({ length: RECIPIENTS }, (_, i) => ({ destination: `+614915${String(i).padStart(5, '0')}`, name: `Recipient ${i}`, reference: `ref-${i}`, fields: { field1: `value ${i}` }, blackouts: null })),
     });
     // As if delivered: the report has its dates, notes and costs to write.

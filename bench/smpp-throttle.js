@@ -12,13 +12,14 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SETTINGS = { window: 10, binds: 2, reconnect_min_ms: 1000, reconnect_max_ms: 1000 };
 const QUIET = { log: { level: 'error' } }; // the refused connects while the SMSC is away are expected
 
-const freePort = () => new Promise((resolve) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
   });
-});
 
 async function post(d, auth, n, offset) {
   const recipients = Array.from({ length: n }, (_, i) => ({ destination: deliveredTestNumber(offset + i) }));

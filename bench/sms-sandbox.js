@@ -45,5 +45,5 @@ console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${pr
 console.log(`POST with ${N} recipients: ${tPost.toFixed(0)} ms to the response, ${spooled} spooled (target <= 1500 ms)`);
 console.log(`sandbox delivery: ${N} recipients final in ${(tFinal / 1000).toFixed(2)} s = ${Math.round(N / (tFinal / 1000))} recipients/s (target >= 20000/s); states ${states.map((s) => `${s.state}=${s.n}`).join(' ')}`);
 console.log(`event-loop delay over the run: p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`);
-console.log(`daemon CPU ${((cpu.user + cpu.system) / 1000 / (tPost + tFinal) * 100).toFixed(0)}% of one core over the run, peak RSS ${(peakRss / 1048576).toFixed(0)} MB`);
+console.log(`daemon CPU ${(((cpu.user + cpu.system) / 1000 / (tPost + tFinal)) * 100).toFixed(0)}% of one core over the run, peak RSS ${(peakRss / 1048576).toFixed(0)} MB`);
 await stop();

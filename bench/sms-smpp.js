@@ -67,8 +67,12 @@ smsc.kill();
 const daemonRate = N / (tSubmitted / 1000);
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; SMSC in its own process on loopback; daemon binds=${BINDS} window=${WINDOW}, sqlite synchronous=${config.store.synchronous}`);
 console.log(`POST with ${N} recipients: ${tPost.toFixed(0)} ms`);
-console.log(`daemon: ${N} submitted in ${(tSubmitted / 1000).toFixed(2)} s = ${Math.round(daemonRate)} messages/s (target >= 8000/s); every receipt stored after ${(tFinal / 1000).toFixed(2)} s = ${Math.round(N / (tFinal / 1000))}/s end to end; receipts stored ${receipts}; states ${states.map((s) => `${s.state}=${s.n}`).join(' ')}`);
-console.log(`daemon CPU ${((cpu.user + cpu.system) / 1000 / (tPost + tFinal) * 100).toFixed(0)}% of one core, peak RSS ${(peakRss / 1048576).toFixed(0)} MB (bench process, daemon in it); SMSC process CPU ${((smscCpuMs / (tPost + tFinal)) * 100).toFixed(0)}%`);
+console.log(
+  `daemon: ${N} submitted in ${(tSubmitted / 1000).toFixed(2)} s = ${Math.round(daemonRate)} messages/s (target >= 8000/s); every receipt stored after ${(tFinal / 1000).toFixed(2)} s = ${Math.round(N / (tFinal / 1000))}/s end to end; receipts stored ${receipts}; states ${states.map((s) => `${s.state}=${s.n}`).join(' ')}`,
+);
+console.log(
+  `daemon CPU ${(((cpu.user + cpu.system) / 1000 / (tPost + tFinal)) * 100).toFixed(0)}% of one core, peak RSS ${(peakRss / 1048576).toFixed(0)} MB (bench process, daemon in it); SMSC process CPU ${((smscCpuMs / (tPost + tFinal)) * 100).toFixed(0)}%`,
+);
 console.log(`bare smpp client (window 100): ${N} submit_sm answered in ${(bare.ms / 1000).toFixed(2)} s = ${Math.round(bare.rate)} messages/s, receipts received ${bare.receipts}; SMSC process CPU ${((bareSmscCpuMs / bare.ms) * 100).toFixed(0)}%`);
 console.log(`daemon event-loop delay over the run: p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`);
 console.log(`daemon / bare client: ${((daemonRate / bare.rate) * 100).toFixed(0)}% (target >= 70%)`);
@@ -92,7 +96,16 @@ async function bareClient(port, n, window) {
       while (sent < n && sent - answered < window) {
         const i = sent++;
         session.submit_sm(
-          { source_addr: 'Bench', source_addr_ton: 5, destination_addr: deliveredTestNumber(i).slice(1), dest_addr_ton: 1, dest_addr_npi: 1, registered_delivery: 1, data_coding: 0, short_message: Buffer.from(`Hello Name ${i}, your parcel is on its way.`, 'latin1') },
+          {
+            source_addr: 'Bench',
+            source_addr_ton: 5,
+            destination_addr: deliveredTestNumber(i).slice(1),
+            dest_addr_ton: 1,
+            dest_addr_npi: 1,
+            registered_delivery: 1,
+            data_coding: 0,
+            short_message: Buffer.from(`Hello Name ${i}, your parcel is on its way.`, 'latin1'),
+          },
           () => {
             answered++;
             if (answered === n) resolve();

@@ -11,9 +11,17 @@ process.on('message', (m) => {
   if (m === 'stats') {
     const per = smsc.perDestination ? [...smsc.perDestination.values()] : [];
     process.send?.({
-      submits: smsc.submitCount ?? 0, receipts: smsc.receiptsSent, cpu: process.cpuUsage(), throttled: smsc.throttled,
-      firstAcceptedAt: smsc.firstAcceptedAt, lastAcceptedAt: smsc.lastAcceptedAt, boundAt: smsc.binds.find((b) => b.status === 0)?.at ?? 0,
-      destinations: per.length, sentTwice: per.filter((n) => n > 1).length, extraCopies: per.reduce((a, n) => a + n - 1, 0), maxPerDestination: Math.max(0, ...per),
+      submits: smsc.submitCount ?? 0,
+      receipts: smsc.receiptsSent,
+      cpu: process.cpuUsage(),
+      throttled: smsc.throttled,
+      firstAcceptedAt: smsc.firstAcceptedAt,
+      lastAcceptedAt: smsc.lastAcceptedAt,
+      boundAt: smsc.binds.find((b) => b.status === 0)?.at ?? 0,
+      destinations: per.length,
+      sentTwice: per.filter((n) => n > 1).length,
+      extraCopies: per.reduce((a, n) => a + n - 1, 0),
+      maxPerDestination: Math.max(0, ...per),
     });
   }
 });

@@ -126,7 +126,10 @@ async function main(argv: string[]): Promise<number> {
     // Its own listener in a temporary directory: a daemon's listener on the same data_dir is left alone.
     const workDir = mkdtempSync(join(tmpdir(), 'switchpost-office-'));
     const office = new OfficeConverter({ workDir });
-    const { tiff, pages } = await toFaxTiff(files.map((f) => ({ name: f, bytes: readFileSync(f) })), { fine: o.fine === true, office }).finally(async () => {
+    const { tiff, pages } = await toFaxTiff(
+      files.map((f) => ({ name: f, bytes: readFileSync(f) })),
+      { fine: o.fine === true, office },
+    ).finally(async () => {
       await office.stop();
       rmSync(workDir, { recursive: true, force: true });
     });
@@ -242,8 +245,19 @@ async function main(argv: string[]): Promise<number> {
       if (!user) throw new UsageError(`--user: no user "${o.user ?? 'admin'}"`);
       const jobs = new JobStore(db);
       const id = jobs.create({
-        userId: user.id, face: 'cli', channel: 'sms', name: 'switchpost send', content: smsContent({ template: o.text }), options: {}, callbackUrl: null,
-        sender: o.from ?? null, scheduledAt: null, validUntil: null, replyUntil: null, cutoff: null, blackouts: [],
+        userId: user.id,
+        face: 'cli',
+        channel: 'sms',
+        name: 'switchpost send',
+        content: smsContent({ template: o.text }),
+        options: {},
+        callbackUrl: null,
+        sender: o.from ?? null,
+        scheduledAt: null,
+        validUntil: null,
+        replyUntil: null,
+        cutoff: null,
+        blackouts: [],
         recipients: [{ destination: o.to, name: null, reference: null, fields: null, blackouts: null }],
       });
       console.log(`job ${id} queued`);

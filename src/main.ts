@@ -76,7 +76,22 @@ export function syncProviders(db: Db, config: Config): void {
   const providers = new ProviderStore(db);
   db.transaction(() => {
     providers.upsert(
-      { name: 'sandbox', driver: 'sandbox', services: ['sms', 'mms', 'voice', 'fax', 'email'], host: null, port: null, username: null, password: null, dialstring: null, prefix: null, weight: 1, throughput: 0, concurrency: 0, settings: {}, active: config.sandbox.enabled },
+      {
+        name: 'sandbox',
+        driver: 'sandbox',
+        services: ['sms', 'mms', 'voice', 'fax', 'email'],
+        host: null,
+        port: null,
+        username: null,
+        password: null,
+        dialstring: null,
+        prefix: null,
+        weight: 1,
+        throughput: 0,
+        concurrency: 0,
+        settings: {},
+        active: config.sandbox.enabled,
+      },
       'builtin',
     );
     for (const p of config.providers) providers.upsert(p, 'config');
@@ -213,10 +228,19 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   }
 
   const lc = config.login;
-  const logins = new Logins(users, {
-    windowMs: lc.window_minutes * 60_000, perUserAddress: lc.max_failures_per_user_address, perAddress: lc.max_failures_per_address,
-    perUser: lc.max_failures_per_user, hashConcurrency: lc.hash_concurrency, maxQueued: lc.max_queued,
-  }, clock, log.child({ part: 'passwords' }));
+  const logins = new Logins(
+    users,
+    {
+      windowMs: lc.window_minutes * 60_000,
+      perUserAddress: lc.max_failures_per_user_address,
+      perAddress: lc.max_failures_per_address,
+      perUser: lc.max_failures_per_user,
+      hashConcurrency: lc.hash_concurrency,
+      maxQueued: lc.max_queued,
+    },
+    clock,
+    log.child({ part: 'passwords' }),
+  );
   // A change made in this process ends the user's open streams at once (others' within a second).
   const auth = new BasicAuth(users, logins, 60_000, () => live.recheck());
   const tokens = new Tokens(loadOrCreateKey(join(config.data_dir, 'ictcore-jwt.key')), users, config.ictcore.token_hours * 3_600_000);

@@ -7,8 +7,7 @@ import { build } from './setup/build.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-const sources = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []));
+const sources = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []));
 
 describe('the suite tests what the sources say', () => {
   it('every source module has its output in dist/, built no earlier than the source was written', () => {

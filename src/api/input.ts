@@ -35,13 +35,8 @@ export function guardInput(app: FastifyInstance, envelope: Envelope): void {
 export function routerError(envelopes: readonly { prefix: string; envelope: Envelope }[]) {
   return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): unknown => {
     const path = (req.raw.url ?? '').split('?')[0]!;
-    const face = envelopes
-      .filter((e) => e.prefix === '' || path === e.prefix || path.startsWith(`${e.prefix}/`))
-      .sort((a, b) => b.prefix.length - a.prefix.length)[0];
-    const [status, message] =
-      err.code === 'FST_ERR_BAD_URL' ? [400, 'the path is not valid percent-encoding']
-      : err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? [414, 'a path segment is too long']
-      : [400, 'the request cannot be routed'];
+    const face = envelopes.filter((e) => e.prefix === '' || path === e.prefix || path.startsWith(`${e.prefix}/`)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
+    const [status, message] = err.code === 'FST_ERR_BAD_URL' ? [400, 'the path is not valid percent-encoding'] : err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? [414, 'a path segment is too long'] : [400, 'the request cannot be routed'];
     return face ? face.envelope(reply, status, message) : reply.code(status).send({ error: message });
   };
 }

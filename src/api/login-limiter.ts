@@ -9,10 +9,7 @@ import { DUMMY_HASH } from '../core/passwords.js';
 import { HashPool, HashPoolError, type HashCounts } from './hash-pool.js';
 
 /** What a login comes to; every face answers `limited` as a 429 with Retry-After in its own format. */
-export type LoginOutcome =
-  | { kind: 'ok'; user: UserRow }
-  | { kind: 'refused' }
-  | { kind: 'limited'; retryAfterS: number; why: 'failures' | 'busy' };
+export type LoginOutcome = { kind: 'ok'; user: UserRow } | { kind: 'refused' } | { kind: 'limited'; retryAfterS: number; why: 'failures' | 'busy' };
 
 export interface LoginSettings extends LoginLimits {
   /** Password hashes verified at once (each in its own worker thread); 0: one less than the cores, at most 2. */
@@ -31,7 +28,10 @@ export function sourceOf(address: string): string {
   if (!ipaddr.isValid(address)) return address;
   const a = ipaddr.process(address);
   if (a.kind() === 'ipv4') return a.toString();
-  return `${(a as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16)).join(':')}::/64`;
+  return `${(a as ipaddr.IPv6).parts
+    .slice(0, 4)
+    .map((p) => p.toString(16))
+    .join(':')}::/64`;
 }
 
 /** The 429's words, lower-case first: each face writes them into its own envelope. */

@@ -10,10 +10,12 @@ import { clientAddress, type TrustProxy } from '../net/trust-proxy.js';
 const grantOf = (u: UserRow): string => `${passwordVersion(u.password_hash)}.${u.role}`;
 
 /** A user's credentials version as the live stream compares it: changes with the password or role; null when gone or disabled. */
-export const streamCredentials = (users: UserStore) => (userId: number): string | null => {
-  const u = users.byId(userId);
-  return u && u.active ? grantOf(u) : null;
-};
+export const streamCredentials =
+  (users: UserStore) =>
+  (userId: number): string | null => {
+    const u = users.byId(userId);
+    return u && u.active ? grantOf(u) : null;
+  };
 
 /** The live stream's upgrade login: Basic credentials (limited as on every face), or an ICTCore token (Bearer). */
 export function streamLogin(auth: BasicAuth, tokens: Tokens, trust: TrustProxy | false): (req: IncomingMessage) => Promise<StreamLogin> {

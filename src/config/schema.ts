@@ -9,213 +9,238 @@ export { DRIVERS };
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour)');
 const range = z.tuple([z.number().int().min(0), z.number().int().min(0)]).refine(([a, b]) => a <= b, 'expected [min, max] with min <= max');
 
-export const providerConfigSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (1-64)'),
-  driver: z.enum(DRIVERS),
-  services: z.array(z.enum(SERVICES)).min(1),
-  host: z.string().nullable().default(null),
-  port: z.number().int().min(1).max(65535).nullable().default(null),
-  username: z.string().nullable().default(null),
-  password: z.string().nullable().default(null),
-  dialstring: z.string().nullable().default(null),
-  prefix: z.string().nullable().default(null),
-  weight: z.number().int().min(0).max(1000).default(1),
-  /** Messages (or call attempts) per second; 0 = unlimited. Bounded: the rate limit keeps a slot per message of its burst. */
-  throughput: z.number().min(0).max(100_000, 'at most 100000 per second (0 = unlimited)').default(0),
-  /** Attempts in flight at once; 0 = unlimited (the spool's in-flight window still applies). */
-  concurrency: z.number().int().min(0).default(0),
-  settings: z.record(z.string(), z.unknown()).default({}),
-  active: z.boolean().default(true),
-}).superRefine((p, ctx) => {
-  // Driver settings are checked here (by the driver's own schema), so a bad one stops start-up with its key named.
-  const driver = DRIVER_REGISTRY[p.driver];
-  if (!driver.settings) return;
-  const parsed = driver.settings.safeParse(p.settings);
-  if (!parsed.success) for (const i of parsed.error.issues) ctx.addIssue({ code: 'custom', path: ['settings', ...i.path.map(String)], message: i.message });
-  if (!p.host && driver.requires.host) ctx.addIssue({ code: 'custom', path: ['host'], message: driver.requires.host });
-  if (!p.username && driver.requires.username) ctx.addIssue({ code: 'custom', path: ['username'], message: driver.requires.username });
-});
+export const providerConfigSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (1-64)'),
+    driver: z.enum(DRIVERS),
+    services: z.array(z.enum(SERVICES)).min(1),
+    host: z.string().nullable().default(null),
+    port: z.number().int().min(1).max(65535).nullable().default(null),
+    username: z.string().nullable().default(null),
+    password: z.string().nullable().default(null),
+    dialstring: z.string().nullable().default(null),
+    prefix: z.string().nullable().default(null),
+    weight: z.number().int().min(0).max(1000).default(1),
+    /** Messages (or call attempts) per second; 0 = unlimited. Bounded: the rate limit keeps a slot per message of its burst. */
+    throughput: z.number().min(0).max(100_000, 'at most 100000 per second (0 = unlimited)').default(0),
+    /** Attempts in flight at once; 0 = unlimited (the spool's in-flight window still applies). */
+    concurrency: z.number().int().min(0).default(0),
+    settings: z.record(z.string(), z.unknown()).default({}),
+    active: z.boolean().default(true),
+  })
+  .superRefine((p, ctx) => {
+    // Driver settings are checked here (by the driver's own schema), so a bad one stops start-up with its key named.
+    const driver = DRIVER_REGISTRY[p.driver];
+    if (!driver.settings) return;
+    const parsed = driver.settings.safeParse(p.settings);
+    if (!parsed.success) for (const i of parsed.error.issues) ctx.addIssue({ code: 'custom', path: ['settings', ...i.path.map(String)], message: i.message });
+    if (!p.host && driver.requires.host) ctx.addIssue({ code: 'custom', path: ['host'], message: driver.requires.host });
+    if (!p.username && driver.requires.username) ctx.addIssue({ code: 'custom', path: ['username'], message: driver.requires.username });
+  });
 export type ProviderConfig = z.infer<typeof providerConfigSchema>;
 
-export const configSchema = z.strictObject({
-  data_dir: z.string().min(1).default('./data'),
-  default_country: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166 alpha-2 code such as AU').default('AU'),
-  default_timezone: z.string().min(1).default('UTC'),
-  http: z
-    .strictObject({
-      host: z.string().min(1).default('127.0.0.1'),
-      port: z.number().int().min(0).max(65535).default(8080),
-      public_url: z.url().nullable().default(null),
-      body_limit_mb: z.number().min(1).max(200).default(30),
-      /**
-       * The proxies whose X-Forwarded-For is believed: false (none), or their addresses / CIDRs. Not
-       * true: that trusts every hop, and the client writes the left-most one itself.
-       */
-      trust_proxy: z
-        .union([z.literal(false), z.array(z.string().refine(isProxyEntry, 'expected an IP address or CIDR such as 10.0.0.0/8 (or loopback, linklocal, uniquelocal)'))], {
-          error: (iss) =>
-            iss.input === true
-              ? 'true would trust every hop, so any client could choose the address it is counted as; list the proxies in front instead, e.g. ["127.0.0.1"] or ["10.0.0.0/8"] (false: none)'
-              : 'expected false or a list of the proxies\' addresses or CIDRs, e.g. ["127.0.0.1"]',
-        })
-        .default(false),
-      tls: z
-        .strictObject({
-          cert_file: z.string().nullable().default(null),
-          key_file: z.string().nullable().default(null),
-        })
-        .prefault({})
-        .refine((t) => (t.cert_file === null) === (t.key_file === null), 'set both cert_file and key_file, or neither'),
-    })
-    .prefault({}),
-  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
-  store: z
-    .strictObject({
-      /**
-       * sqlite: the embedded store, a file in data_dir (switchpost.db). postgres (store.url) is the shared
-       * store several daemons use; it is refused at start until its driver lands (issue 15).
-       */
-      driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
-      /** postgres://user@host:5432/db for store.driver postgres; unused by sqlite. */
-      url: z.string().nullable().default(null),
-      /** full: every commit survives power loss; normal: survives a process crash only. */
-      synchronous: z.enum(['full', 'normal']).default('full'),
-      /** Free space in the data directory below which storage counts as full: /health says so, start-up refuses. */
-      min_free_mb: z.number().min(0).default(16),
-    })
-    .prefault({})
-    .refine((s) => s.driver !== 'postgres' || (s.url !== null && /^postgres(ql)?:\/\//.test(s.url)), 'store.driver postgres needs store.url, a postgres:// URL')
-    .refine((s) => s.driver !== 'postgres', 'store.driver postgres is not available in this version yet: use sqlite (the default)'),
-  spool: z
-    .strictObject({
-      batch_size: z.number().int().min(1).max(10_000).default(1000),
-      poll_ms: z.number().int().min(5).max(60_000).default(100),
-      max_in_flight: z.number().int().min(1).max(100_000).default(2000),
-      lease_seconds: z.number().int().min(5).default(120),
-      /** A provider's rate limit lets this much of a second's throughput go at once. */
-      burst_seconds: z.number().min(0).max(10).default(0.1),
-      receipt_timeout_hours: z.number().min(0).default(48),
-      day_start: hhmm.default('08:00'),
-      retry: z
-        .strictObject({
-          tries: z.number().int().min(1).max(100).default(3),
-          backoff_seconds: z.number().min(0).default(60),
-          backoff_max_seconds: z.number().min(0).default(3600),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
-  shutdown: z.strictObject({ grace_seconds: z.number().min(0).max(300).default(10) }).prefault({}),
-  callbacks: z
-    .strictObject({
-      secret: z.string().min(16, 'use at least 16 characters').nullable().default(null),
-      timeout_ms: z.number().int().min(100).default(10_000),
-      max_tries: z.number().int().min(1).default(12),
-      backoff_seconds: z.number().min(0).default(10),
-      concurrency: z.number().int().min(1).max(256).default(16),
-      /** Host names, IPs or CIDRs that callbacks may reach although private or loopback. */
-      allow_private: z.array(z.string()).default([]),
-    })
-    .prefault({}),
-  media: z
-    .strictObject({
-      /** Largest audio file a job may bring (url or base64). */
-      max_audio_mb: z.number().min(0.1).max(100).default(10),
-      max_audio_seconds: z.number().int().min(1).max(3600).default(300),
-      /** Largest fax document a job may bring (url or base64), and all of its documents together. */
-      max_fax_mb: z.number().min(0.1).max(500).default(20),
-      fetch_timeout_ms: z.number().int().min(100).default(15_000),
-      /** Host names, IPs or CIDRs that audio URLs may reach although private or loopback. */
-      allow_private: z.array(z.string()).default([]),
-    })
-    .prefault({}),
-  agent_providers: z
-    .strictObject({
-      /**
-       * Host names, IPs or CIDRs that a provider made by an agent (reseller) or user may use although
-       * private or loopback. Other names are refused for them (a name can re-resolve to an internal address).
-       */
-      allow_hosts: z.array(z.string()).default([]),
-    })
-    .prefault({}),
-  freeswitch: z
-    .strictObject({
-      /** FreeSWITCH's configuration directory: providers' trunk files (settings.trunk.gateway_dir) are written only inside it. */
-      config_dir: z.string().regex(/^\//, 'an absolute directory path').default('/etc/freeswitch'),
-    })
-    .prefault({}),
-  two_factor: z
-    .strictObject({
-      /** How long a sent code stays usable (the seed: 30 minutes by default, up to 5 hours). */
-      code_ttl_minutes: z.number().int().min(1).max(300).default(30),
-      /** Failed validations per client_ref within the window before 429. */
-      max_failures: z.number().int().min(1).max(100).default(5),
-      failure_window_minutes: z.number().int().min(1).max(1440).default(15),
-    })
-    .prefault({}),
-  live: z
-    .strictObject({
-      /** How often open /stream connections are checked against their user's password, role and state (a change by the CLI). */
-      recheck_ms: z.number().int().min(10).max(60_000).default(1000),
-    })
-    .prefault({}),
-  login: z
-    .strictObject({
-      /** How long a failed login counts (from the first failure of a series). */
-      window_minutes: z.number().min(0.1).max(24 * 60).default(15),
-      /** Failed logins of one user from one address in the window; more answer 429 with Retry-After. */
-      max_failures_per_user_address: z.number().int().min(1).default(5),
-      /** Failed logins from one address in the window, whatever the users. */
-      max_failures_per_address: z.number().int().min(1).default(30),
-      /** Failed logins of one user from any address; over it, the addresses that failed for it wait (others may still try). */
-      max_failures_per_user: z.number().int().min(1).default(50),
-      /** Password hashes checked at once; 0: one less than the cores, at most 2. */
-      hash_concurrency: z.number().int().min(0).max(16).default(0),
-      /** Logins waiting for a hash beyond which one more is answered 429 (Retry-After: 1) at once. */
-      max_queued: z.number().int().min(0).default(64),
-    })
-    .prefault({}),
-  retarus: z
-    .strictObject({
-      enabled: z.boolean().default(true),
-      base_path: z.string().regex(/^\/[A-Za-z0-9/_-]*$/, 'a path such as /rest/v1').default('/rest/v1'),
-      /** Requests per account in any 10 seconds before 429. */
-      requests_per_10s: z.number().int().min(1).default(100),
-      /** How far back duplicateDetection looks for the same content to the same recipients. */
-      duplicate_window_hours: z.number().min(0).default(24),
-    })
-    .prefault({}),
-  ictcore: z
-    .strictObject({
-      enabled: z.boolean().default(true),
-      /** Where the face lives; ICTCore's own clients point at the site root. */
-      base_path: z.string().regex(/^\/[A-Za-z0-9/_-]*$/, 'a path such as / or /ictcore').default('/'),
-      /** Lifetime of a token from POST /authenticate (ICTCore's: one year). A password change ends it sooner. */
-      token_hours: z.number().min(0.01).max(24 * 366).default(24 * 365),
-    })
-    .prefault({}),
-  ucontact: z
-    .strictObject({
-      enabled: z.boolean().default(true),
-      /** A session token lives this long after its last use. */
-      session_hours: z.number().min(0.01).max(24 * 30).default(12),
-    })
-    .prefault({}),
-  sandbox: z
-    .strictObject({
-      enabled: z.boolean().default(true),
-      accept_ms: range.default([5, 40]),
-      receipt_ms: range.default([200, 2000]),
-      delayed_receipt_ms: z.number().int().min(0).default(30_000),
-      reply_ms: z.number().int().min(0).default(1500),
-    })
-    .prefault({}),
-  providers: z.array(providerConfigSchema).default([]),
-}).superRefine((c, ctx) => {
-  c.providers.forEach((p, i) => {
-    const problem = DRIVER_REGISTRY[p.driver].check?.(p.settings, { leaseSeconds: c.spool.lease_seconds });
-    if (problem) ctx.addIssue({ code: 'custom', path: ['providers', i, 'settings', ...problem.path], message: problem.message });
+export const configSchema = z
+  .strictObject({
+    data_dir: z.string().min(1).default('./data'),
+    default_country: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'expected an ISO 3166 alpha-2 code such as AU')
+      .default('AU'),
+    default_timezone: z.string().min(1).default('UTC'),
+    http: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        public_url: z.url().nullable().default(null),
+        body_limit_mb: z.number().min(1).max(200).default(30),
+        /**
+         * The proxies whose X-Forwarded-For is believed: false (none), or their addresses / CIDRs. Not
+         * true: that trusts every hop, and the client writes the left-most one itself.
+         */
+        trust_proxy: z
+          .union([z.literal(false), z.array(z.string().refine(isProxyEntry, 'expected an IP address or CIDR such as 10.0.0.0/8 (or loopback, linklocal, uniquelocal)'))], {
+            error: (iss) =>
+              iss.input === true
+                ? 'true would trust every hop, so any client could choose the address it is counted as; list the proxies in front instead, e.g. ["127.0.0.1"] or ["10.0.0.0/8"] (false: none)'
+                : 'expected false or a list of the proxies\' addresses or CIDRs, e.g. ["127.0.0.1"]',
+          })
+          .default(false),
+        tls: z
+          .strictObject({
+            cert_file: z.string().nullable().default(null),
+            key_file: z.string().nullable().default(null),
+          })
+          .prefault({})
+          .refine((t) => (t.cert_file === null) === (t.key_file === null), 'set both cert_file and key_file, or neither'),
+      })
+      .prefault({}),
+    log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+    store: z
+      .strictObject({
+        /**
+         * sqlite: the embedded store, a file in data_dir (switchpost.db). postgres (store.url) is the shared
+         * store several daemons use; it is refused at start until its driver lands (issue 15).
+         */
+        driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
+        /** postgres://user@host:5432/db for store.driver postgres; unused by sqlite. */
+        url: z.string().nullable().default(null),
+        /** full: every commit survives power loss; normal: survives a process crash only. */
+        synchronous: z.enum(['full', 'normal']).default('full'),
+        /** Free space in the data directory below which storage counts as full: /health says so, start-up refuses. */
+        min_free_mb: z.number().min(0).default(16),
+      })
+      .prefault({})
+      .refine((s) => s.driver !== 'postgres' || (s.url !== null && /^postgres(ql)?:\/\//.test(s.url)), 'store.driver postgres needs store.url, a postgres:// URL')
+      .refine((s) => s.driver !== 'postgres', 'store.driver postgres is not available in this version yet: use sqlite (the default)'),
+    spool: z
+      .strictObject({
+        batch_size: z.number().int().min(1).max(10_000).default(1000),
+        poll_ms: z.number().int().min(5).max(60_000).default(100),
+        max_in_flight: z.number().int().min(1).max(100_000).default(2000),
+        lease_seconds: z.number().int().min(5).default(120),
+        /** A provider's rate limit lets this much of a second's throughput go at once. */
+        burst_seconds: z.number().min(0).max(10).default(0.1),
+        receipt_timeout_hours: z.number().min(0).default(48),
+        day_start: hhmm.default('08:00'),
+        retry: z
+          .strictObject({
+            tries: z.number().int().min(1).max(100).default(3),
+            backoff_seconds: z.number().min(0).default(60),
+            backoff_max_seconds: z.number().min(0).default(3600),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    shutdown: z.strictObject({ grace_seconds: z.number().min(0).max(300).default(10) }).prefault({}),
+    callbacks: z
+      .strictObject({
+        secret: z.string().min(16, 'use at least 16 characters').nullable().default(null),
+        timeout_ms: z.number().int().min(100).default(10_000),
+        max_tries: z.number().int().min(1).default(12),
+        backoff_seconds: z.number().min(0).default(10),
+        concurrency: z.number().int().min(1).max(256).default(16),
+        /** Host names, IPs or CIDRs that callbacks may reach although private or loopback. */
+        allow_private: z.array(z.string()).default([]),
+      })
+      .prefault({}),
+    media: z
+      .strictObject({
+        /** Largest audio file a job may bring (url or base64). */
+        max_audio_mb: z.number().min(0.1).max(100).default(10),
+        max_audio_seconds: z.number().int().min(1).max(3600).default(300),
+        /** Largest fax document a job may bring (url or base64), and all of its documents together. */
+        max_fax_mb: z.number().min(0.1).max(500).default(20),
+        fetch_timeout_ms: z.number().int().min(100).default(15_000),
+        /** Host names, IPs or CIDRs that audio URLs may reach although private or loopback. */
+        allow_private: z.array(z.string()).default([]),
+      })
+      .prefault({}),
+    agent_providers: z
+      .strictObject({
+        /**
+         * Host names, IPs or CIDRs that a provider made by an agent (reseller) or user may use although
+         * private or loopback. Other names are refused for them (a name can re-resolve to an internal address).
+         */
+        allow_hosts: z.array(z.string()).default([]),
+      })
+      .prefault({}),
+    freeswitch: z
+      .strictObject({
+        /** FreeSWITCH's configuration directory: providers' trunk files (settings.trunk.gateway_dir) are written only inside it. */
+        config_dir: z.string().regex(/^\//, 'an absolute directory path').default('/etc/freeswitch'),
+      })
+      .prefault({}),
+    two_factor: z
+      .strictObject({
+        /** How long a sent code stays usable (the seed: 30 minutes by default, up to 5 hours). */
+        code_ttl_minutes: z.number().int().min(1).max(300).default(30),
+        /** Failed validations per client_ref within the window before 429. */
+        max_failures: z.number().int().min(1).max(100).default(5),
+        failure_window_minutes: z.number().int().min(1).max(1440).default(15),
+      })
+      .prefault({}),
+    live: z
+      .strictObject({
+        /** How often open /stream connections are checked against their user's password, role and state (a change by the CLI). */
+        recheck_ms: z.number().int().min(10).max(60_000).default(1000),
+      })
+      .prefault({}),
+    login: z
+      .strictObject({
+        /** How long a failed login counts (from the first failure of a series). */
+        window_minutes: z
+          .number()
+          .min(0.1)
+          .max(24 * 60)
+          .default(15),
+        /** Failed logins of one user from one address in the window; more answer 429 with Retry-After. */
+        max_failures_per_user_address: z.number().int().min(1).default(5),
+        /** Failed logins from one address in the window, whatever the users. */
+        max_failures_per_address: z.number().int().min(1).default(30),
+        /** Failed logins of one user from any address; over it, the addresses that failed for it wait (others may still try). */
+        max_failures_per_user: z.number().int().min(1).default(50),
+        /** Password hashes checked at once; 0: one less than the cores, at most 2. */
+        hash_concurrency: z.number().int().min(0).max(16).default(0),
+        /** Logins waiting for a hash beyond which one more is answered 429 (Retry-After: 1) at once. */
+        max_queued: z.number().int().min(0).default(64),
+      })
+      .prefault({}),
+    retarus: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        base_path: z
+          .string()
+          .regex(/^\/[A-Za-z0-9/_-]*$/, 'a path such as /rest/v1')
+          .default('/rest/v1'),
+        /** Requests per account in any 10 seconds before 429. */
+        requests_per_10s: z.number().int().min(1).default(100),
+        /** How far back duplicateDetection looks for the same content to the same recipients. */
+        duplicate_window_hours: z.number().min(0).default(24),
+      })
+      .prefault({}),
+    ictcore: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Where the face lives; ICTCore's own clients point at the site root. */
+        base_path: z
+          .string()
+          .regex(/^\/[A-Za-z0-9/_-]*$/, 'a path such as / or /ictcore')
+          .default('/'),
+        /** Lifetime of a token from POST /authenticate (ICTCore's: one year). A password change ends it sooner. */
+        token_hours: z
+          .number()
+          .min(0.01)
+          .max(24 * 366)
+          .default(24 * 365),
+      })
+      .prefault({}),
+    ucontact: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** A session token lives this long after its last use. */
+        session_hours: z
+          .number()
+          .min(0.01)
+          .max(24 * 30)
+          .default(12),
+      })
+      .prefault({}),
+    sandbox: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        accept_ms: range.default([5, 40]),
+        receipt_ms: range.default([200, 2000]),
+        delayed_receipt_ms: z.number().int().min(0).default(30_000),
+        reply_ms: z.number().int().min(0).default(1500),
+      })
+      .prefault({}),
+    providers: z.array(providerConfigSchema).default([]),
+  })
+  .superRefine((c, ctx) => {
+    c.providers.forEach((p, i) => {
+      const problem = DRIVER_REGISTRY[p.driver].check?.(p.settings, { leaseSeconds: c.spool.lease_seconds });
+      if (problem) ctx.addIssue({ code: 'custom', path: ['providers', i, 'settings', ...problem.path], message: problem.message });
+    });
   });
-});
 
 export type Config = z.infer<typeof configSchema>;

@@ -66,7 +66,7 @@ export class AdaptiveRate {
     this.clampTat(now);
     const ahead = Math.max(this.tat, now) - now;
     const tol = this.tolerance();
-    return ahead > tol ? 0 : Math.floor((tol - ahead) * this.rate / 1000) + 1;
+    return ahead > tol ? 0 : Math.floor(((tol - ahead) * this.rate) / 1000) + 1;
   }
 
   /** When `take` will next succeed. */

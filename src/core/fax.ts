@@ -15,8 +15,7 @@ export function t38Variables(mode: T38Mode, audio: boolean): { fax_enable_t38: s
  * negotiated, refused): requested and never answered, or negotiated and not one page went. Pages that
  * went over T.38 show it works; refused means the fax went on in audio, so audio failed, not T.38.
  */
-export const t38Failed = (success: boolean, t38Status: string, pages: number): boolean =>
-  !success && (t38Status === 'requested' || (t38Status === 'negotiated' && pages === 0));
+export const t38Failed = (success: boolean, t38Status: string, pages: number): boolean => !success && (t38Status === 'requested' || (t38Status === 'negotiated' && pages === 0));
 
 /** The outcome code a T.38 failure is stored under; the spool finds earlier T.38 failures to a number by it. */
 export const T38_FAILURE_CODE = 'fax_t38_';

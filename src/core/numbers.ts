@@ -39,4 +39,3 @@ export function validateNumber(raw: string, country: string): NumberCheck {
   if (!parsed.isValid()) return { ok: false, reason: `invalid number for ${parsed.country ?? 'its country code'}` };
   return { ok: true, e164: parsed.number };
 }
-

@@ -43,10 +43,7 @@ export function retryDelayMs(triesMade: number, policy: RetryPolicy, rand: numbe
   return Math.round(base * 1000 * (0.9 + 0.2 * rand));
 }
 
-export type Transition =
-  | { state: 'submitted'; final: false }
-  | { state: 'queued'; final: false; dueAt: number; reason: string }
-  | { state: FinalState; final: true; reason: string | null };
+export type Transition = { state: 'submitted'; final: false } | { state: 'queued'; final: false; dueAt: number; reason: string } | { state: FinalState; final: true; reason: string | null };
 
 const RECEIPT_STATE: Record<ReceiptStatus, FinalState> = {
   delivered: 'delivered',

@@ -7,8 +7,7 @@
 import type { Catalogued } from './errors.js';
 
 // GSM 03.38 default alphabet, by septet value 0x00–0x7F (0x1B is the escape to the extension table).
-const GSM_BASIC =
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+const GSM_BASIC = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
 // Extension table: ESC followed by these septets (each character costs two septets).
 const GSM_EXTENSION: Record<string, number> = { '\f': 0x0a, '^': 0x14, '{': 0x28, '}': 0x29, '\\': 0x2f, '[': 0x3c, '~': 0x3d, ']': 0x3e, '|': 0x40, '€': 0x65 };
 const ESC = 0x1b;
@@ -87,9 +86,38 @@ const latin1Ok = (c: string): boolean => c.length === 1 && c.charCodeAt(0) <= 0x
 
 // Common look-alikes first; then accents are stripped by Unicode decomposition.
 const TRANSLITERATIONS: Record<string, string> = {
-  '‘': "'", '’': "'", '‚': "'", '‛': "'", '′': "'", '“': '"', '”': '"', '„': '"', '″': '"', '–': '-', '—': '-', '−': '-', '‐': '-',
-  '…': '...', '•': '*', '·': '.', '\u00a0': ' ', '\u2009': ' ', '\u200b': '', '«': '"', '»': '"', '©': '(c)', '®': '(R)', '™': 'TM',
-  'Œ': 'OE', 'œ': 'oe', 'Ł': 'L', 'ł': 'l', 'Đ': 'D', 'đ': 'd', 'ı': 'i', '\t': ' ',
+  '‘': "'",
+  '’': "'",
+  '‚': "'",
+  '‛': "'",
+  '′': "'",
+  '“': '"',
+  '”': '"',
+  '„': '"',
+  '″': '"',
+  '–': '-',
+  '—': '-',
+  '−': '-',
+  '‐': '-',
+  '…': '...',
+  '•': '*',
+  '·': '.',
+  '\u00a0': ' ',
+  '\u2009': ' ',
+  '\u200b': '',
+  '«': '"',
+  '»': '"',
+  '©': '(c)',
+  '®': '(R)',
+  '™': 'TM',
+  Œ: 'OE',
+  œ: 'oe',
+  Ł: 'L',
+  ł: 'l',
+  Đ: 'D',
+  đ: 'd',
+  ı: 'i',
+  '\t': ' ',
 };
 
 function transliterate(c: string, fits: (c: string) => boolean): string | null {

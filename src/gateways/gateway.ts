@@ -40,9 +40,7 @@ interface DeliveryBase {
 }
 
 /** An outcome for an attempt, by its id or, for receipts, by the peer's message id. */
-export type GatewayReport =
-  | { attemptId: number; outcome: Outcome; at: number }
-  | { providerId: number; peerId: string; outcome: Outcome; at: number };
+export type GatewayReport = { attemptId: number; outcome: Outcome; at: number } | { providerId: number; peerId: string; outcome: Outcome; at: number };
 
 // In the core since a face injects one too (uContact); named here for the drivers.
 export type { InboundDetails, InboundMessage };

@@ -20,7 +20,6 @@ export interface AudioFile {
   base64content?: string | undefined;
 }
 
-
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const BYTES_PER_SECOND = 16_000; // 8 kHz, 16-bit, mono
 

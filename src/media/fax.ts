@@ -9,7 +9,6 @@ import { MediaRefused } from './refused.js';
 import { writeStored } from './store-file.js';
 import { isOfficeType, OFFICE_TYPES, type OfficeConverter } from './office.js';
 
-
 export interface FaxInput {
   /** As the client named it: used for the type only, never for a path. */
   name: string;
@@ -112,7 +111,9 @@ async function imageToPdf(input: FaxInput): Promise<Buffer> {
   }
   const { width, height } = grey.info;
   const bits = bitonal(grey.data, width, height);
-  const png = await sharp(bits, { raw: { width, height, channels: 1 } }).png({ palette: true, colours: 2 }).toBuffer();
+  const png = await sharp(bits, { raw: { width, height, channels: 1 } })
+    .png({ palette: true, colours: 2 })
+    .toBuffer();
   const doc = await PDFDocument.create();
   const page = doc.addPage([595.28, 841.89]);
   const img = await doc.embedPng(png);
@@ -177,7 +178,21 @@ export async function toFaxTiff(inputs: FaxInput[], opts: FaxOptions = {}): Prom
     try {
       await runTool(
         'gs',
-        ['-q', '-dNOPAUSE', '-dBATCH', '-dSAFER', '-dNOINTERPOLATE', `-sDEVICE=${opts.compression === 'g3' ? 'tiffg32d' : 'tiffg4'}`, `-r204x${fine ? 196 : 98}`, `-g${FAX_WIDTH}x${fine ? HEIGHT.fine : HEIGHT.normal}`, '-dFIXEDMEDIA', '-dPDFFitPage', '-dAutoRotatePages=/PageByPage', `-sOutputFile=${out}`, ...pdfs],
+        [
+          '-q',
+          '-dNOPAUSE',
+          '-dBATCH',
+          '-dSAFER',
+          '-dNOINTERPOLATE',
+          `-sDEVICE=${opts.compression === 'g3' ? 'tiffg32d' : 'tiffg4'}`,
+          `-r204x${fine ? 196 : 98}`,
+          `-g${FAX_WIDTH}x${fine ? HEIGHT.fine : HEIGHT.normal}`,
+          '-dFIXEDMEDIA',
+          '-dPDFFitPage',
+          '-dAutoRotatePages=/PageByPage',
+          `-sOutputFile=${out}`,
+          ...pdfs,
+        ],
         { timeoutMs: 120_000 },
       );
     } catch (err) {
@@ -214,7 +229,9 @@ export function tiffPages(b: Buffer): number {
  * converted once, and the same documents sent again are not converted again.
  */
 export async function prepareFax(inputs: FaxInput[], dir: string, opts: FaxOptions = {}): Promise<{ path: string; pages: number }> {
-  const h = createHash('sha256').update(opts.fine ? 'fine' : 'normal').update(opts.compression ?? 'g4');
+  const h = createHash('sha256')
+    .update(opts.fine ? 'fine' : 'normal')
+    .update(opts.compression ?? 'g4');
   for (const i of inputs) h.update(extension(i.name)).update('\u0000').update(i.bytes).update('\u0001');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${h.digest('hex')}.tif`);

@@ -124,16 +124,10 @@ export class OfficeConverter {
     const profile = mkdtempSync(join(this.opts.workDir, 'lo-'));
     writeProfileSettings(profile);
     const pipe = `switchpost_${process.pid}_${++this.starts}`;
-    const soffice = spawn(
-      'unshare',
-      [
-        ...withoutNetwork(),
-        '--',
-        'soffice',
-        ...['--headless', '--invisible', '--nologo', '--norestore', '--nodefault', '--nolockcheck', `-env:UserInstallation=file://${profile}`, `--accept=pipe,name=${pipe};urp;`],
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
-    );
+    const soffice = spawn('unshare', [...withoutNetwork(), '--', 'soffice', ...['--headless', '--invisible', '--nologo', '--norestore', '--nodefault', '--nolockcheck', `-env:UserInstallation=file://${profile}`, `--accept=pipe,name=${pipe};urp;`]], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    });
     if (soffice.pid) writeFileSync(join(profile, 'soffice.pid'), String(soffice.pid));
     let sofficeErr = '';
     soffice.stderr!.on('data', (d: Buffer) => (sofficeErr = (sofficeErr + d.toString()).slice(-1000)));
@@ -214,7 +208,10 @@ export function withoutNetwork(): string[] {
 function startFailure(code: number | null, stderr: string): OfficeUnavailable {
   const said = stderr.trim().split('\n').slice(-2).join(' ');
   if (/^unshare: (?!failed to execute)/m.test(said)) {
-    return new OfficeUnavailable('no_namespace', `LibreOffice not started: it runs without network, and the network namespace could not be made (${said}); allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone=1, no AppArmor restriction, no seccomp filter refusing unshare)`);
+    return new OfficeUnavailable(
+      'no_namespace',
+      `LibreOffice not started: it runs without network, and the network namespace could not be made (${said}); allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone=1, no AppArmor restriction, no seccomp filter refusing unshare)`,
+    );
   }
   return new OfficeUnavailable('start_failed', `LibreOffice did not start (exit ${code ?? 'by signal'}): ${said || 'no message'} (is LibreOffice installed?)`);
 }

@@ -27,7 +27,15 @@ export class AddressPolicy {
     for (const [net, bits] of this.cidrs) if (ip.kind() === net.kind() && ip.match(net, bits)) return null;
     const range = ip.range();
     // ::/96 (IPv4-compatible, deprecated) embeds an IPv4 address the range does not see (::7f00:1 is 127.0.0.1).
-    if (range === 'unicast' && ip.kind() === 'ipv6' && ip.toByteArray().slice(0, 12).every((b) => b === 0)) return `${address} is an IPv4-compatible address`;
+    if (
+      range === 'unicast' &&
+      ip.kind() === 'ipv6' &&
+      ip
+        .toByteArray()
+        .slice(0, 12)
+        .every((b) => b === 0)
+    )
+      return `${address} is an IPv4-compatible address`;
     return range === 'unicast' ? null : `${address} is a ${range} address`;
   }
 }

@@ -122,10 +122,7 @@ const refusedBecause = (why: string | null): BlockedAddressError | null => (why 
  * A request that connects only to addresses the policy allows. The check runs on the address the
  * socket will really use (in the DNS lookup hook), so a name that re-resolves cannot slip through.
  */
-export function safeRequest(
-  rawUrl: string,
-  opts: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number; policy: AddressPolicy; maxResponseBytes?: number },
-): Promise<SafeResponse> {
+export function safeRequest(rawUrl: string, opts: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number; policy: AddressPolicy; maxResponseBytes?: number }): Promise<SafeResponse> {
   return new Promise((resolve, reject) => {
     const url = checkUrl(rawUrl);
     if (url instanceof UrlRefused) return reject(url);

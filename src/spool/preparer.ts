@@ -59,7 +59,10 @@ export class Preparer {
       const rows = this.spool.unvalidated(jobId, afterSeq, this.chunk);
       if (rows.length === 0) return;
       afterSeq = rows[rows.length - 1]!.seq;
-      const results = await this.checker.check(job.info.country, rows.map((r) => [r.id, r.destination]));
+      const results = await this.checker.check(
+        job.info.country,
+        rows.map((r) => [r.id, r.destination]),
+      );
       if (!this.running) return;
       const now = this.clock.now();
       const events: SpoolEvent[] = [];

@@ -84,10 +84,11 @@ export class ProviderPool {
     let chosen = usable[0]!;
     if (total > 0) {
       let r = this.rand() * total;
-      for (const s of usable) if ((r -= s.provider.weight) < 0) {
-        chosen = s;
-        break;
-      }
+      for (const s of usable)
+        if ((r -= s.provider.weight) < 0) {
+          chosen = s;
+          break;
+        }
     }
     chosen.bucket?.take(now);
     chosen.inFlight++;

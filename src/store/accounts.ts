@@ -15,9 +15,7 @@ export class AccountStore {
     stmt(this.db, 'INSERT OR IGNORE INTO account_programs (account_id, program_id) VALUES (?, ?)').run(accountId, programId);
   }
   unsubscribe(accountId: number, programId?: number): number {
-    return programId === undefined
-      ? stmt(this.db, 'DELETE FROM account_programs WHERE account_id = ?').run(accountId).changes
-      : stmt(this.db, 'DELETE FROM account_programs WHERE account_id = ? AND program_id = ?').run(accountId, programId).changes;
+    return programId === undefined ? stmt(this.db, 'DELETE FROM account_programs WHERE account_id = ?').run(accountId).changes : stmt(this.db, 'DELETE FROM account_programs WHERE account_id = ? AND program_id = ?').run(accountId, programId).changes;
   }
   setting(accountId: number, name: string): string | null | undefined {
     const r = stmt(this.db, 'SELECT value FROM account_settings WHERE account_id = ? AND name = ?').get(accountId, name) as { value: string | null } | undefined;

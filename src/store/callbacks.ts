@@ -30,9 +30,7 @@ export class CallbackStore {
   private readonly s;
   constructor(private readonly db: Db) {
     this.s = {
-      insert: db.prepare(
-        `INSERT INTO callbacks (user_id, job_id, recipient_id, kind, url, content_type, body, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      insert: db.prepare(`INSERT INTO callbacks (user_id, job_id, recipient_id, kind, url, content_type, body, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       due: db.prepare(`SELECT id, kind, url, content_type, body, tries FROM callbacks WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?`),
       nextAt: db.prepare(`SELECT MIN(next_at) AS t FROM callbacks WHERE state = 'pending'`),
       delivered: db.prepare(`UPDATE callbacks SET state = 'delivered', tries = tries + 1, done_at = ?, last_error = NULL WHERE id = ?`),

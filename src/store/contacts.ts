@@ -46,9 +46,7 @@ export class ContactStore {
 
   /** The group's contacts, in id order, `limit` at a time after `afterId` (exports and campaigns stream them). */
   members(groupId: number, afterId = 0, limit = 10_000): Row[] {
-    return this.db
-      .prepare('SELECT c.* FROM group_members m JOIN contacts c ON c.id = m.contact_id WHERE m.group_id = ? AND m.contact_id > ? ORDER BY m.contact_id LIMIT ?')
-      .all(groupId, afterId, limit) as Row[];
+    return this.db.prepare('SELECT c.* FROM group_members m JOIN contacts c ON c.id = m.contact_id WHERE m.group_id = ? AND m.contact_id > ? ORDER BY m.contact_id LIMIT ?').all(groupId, afterId, limit) as Row[];
   }
 
   /** The group's contacts that have a phone, as recipients (name, merge fields, contact id), in id order. */
@@ -61,9 +59,7 @@ export class ContactStore {
    * transaction (100,000 rows in well under a second on these machines).
    */
   importInto(userId: number, groupId: number, rows: ContactValues[], now = Date.now()): number {
-    const insert = stmt(this.db, 
-      `INSERT INTO contacts (user_id, ${CONTACT_FIELDS.join(', ')}, created_at, updated_at) VALUES (?, ${CONTACT_FIELDS.map(() => '?').join(', ')}, ?, ?)`,
-    );
+    const insert = stmt(this.db, `INSERT INTO contacts (user_id, ${CONTACT_FIELDS.join(', ')}, created_at, updated_at) VALUES (?, ${CONTACT_FIELDS.map(() => '?').join(', ')}, ?, ?)`);
     const link = stmt(this.db, 'INSERT INTO group_members (group_id, contact_id) VALUES (?, ?)');
     return this.db.transaction(() => {
       for (const r of rows) {

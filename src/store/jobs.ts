@@ -104,8 +104,7 @@ const JOB_SELECT = `SELECT j.*, u.user_code, u.timezone, u.country FROM jobs j J
  * The options column: the face's fields to echo, with the core's own choices under the names the faces
  * echo them by (ICTCore's try_allowed as `tries`, v1's `optout_code`).
  */
-const storedOptions = (job: NewJob): string =>
-  JSON.stringify({ ...job.options, ...(job.tries ? { tries: job.tries } : {}), ...(job.optoutCode !== undefined ? { optout_code: job.optoutCode } : {}) });
+const storedOptions = (job: NewJob): string => JSON.stringify({ ...job.options, ...(job.tries ? { tries: job.tries } : {}), ...(job.optoutCode !== undefined ? { optout_code: job.optoutCode } : {}) });
 
 /** The core's choices read back from the options column. */
 export function jobChoices(optionsJson: string): { tries: number | null; optoutCode: string | null } {
@@ -122,17 +121,33 @@ export class JobStore {
       `INSERT INTO jobs (user_id, face, channel, name, content, options, callback_url, sender, scheduled_at, valid_until, reply_until, cutoff, blackouts, total, remaining, created_at, external_id, dedupe_key, program_id, account_id, campaign_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const insertRecipient = this.db.prepare(
-      `INSERT INTO recipients (job_id, seq, destination, name, reference, fields, blackouts, state, due_at, priority, contact_id) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
-    );
+    const insertRecipient = this.db.prepare(`INSERT INTO recipients (job_id, seq, destination, name, reference, fields, blackouts, state, due_at, priority, contact_id) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`);
     const dueAt = job.held ? HELD_UNTIL : Math.max(now, job.scheduledAt ?? now);
     return this.db.transaction(() => {
       const n = job.recipients.length;
       const jobId = Number(
         insertJob.run(
-          job.userId, job.face, job.channel, job.name, JSON.stringify(checkContent(job.channel, job.content)), storedOptions(job), job.callbackUrl, job.sender,
-          job.scheduledAt, job.validUntil, job.replyUntil, job.cutoff, job.blackouts.length ? JSON.stringify(job.blackouts) : null, n, n, now,
-          job.externalId ?? null, job.dedupeKey ?? null, job.programId ?? null, job.accountId ?? null, job.campaignId ?? null,
+          job.userId,
+          job.face,
+          job.channel,
+          job.name,
+          JSON.stringify(checkContent(job.channel, job.content)),
+          storedOptions(job),
+          job.callbackUrl,
+          job.sender,
+          job.scheduledAt,
+          job.validUntil,
+          job.replyUntil,
+          job.cutoff,
+          job.blackouts.length ? JSON.stringify(job.blackouts) : null,
+          n,
+          n,
+          now,
+          job.externalId ?? null,
+          job.dedupeKey ?? null,
+          job.programId ?? null,
+          job.accountId ?? null,
+          job.campaignId ?? null,
         ).lastInsertRowid,
       );
       let seq = 0;
@@ -186,9 +201,7 @@ export class JobStore {
     if (filter.userCode !== undefined) (where.push('u.user_code = ?'), params.push(filter.userCode));
     const cond = where.join(' AND ');
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM jobs j JOIN users u ON u.id = j.user_id WHERE ${cond}`).get(...params) as { n: number }).n;
-    const rows = this.db
-      .prepare(`${JOB_SELECT} WHERE ${cond} ORDER BY j.created_at DESC, j.id DESC LIMIT ? OFFSET ?`)
-      .all(...params, pageSize, (page - 1) * pageSize) as JobRow[];
+    const rows = this.db.prepare(`${JOB_SELECT} WHERE ${cond} ORDER BY j.created_at DESC, j.id DESC LIMIT ? OFFSET ?`).all(...params, pageSize, (page - 1) * pageSize) as JobRow[];
     return { rows, total };
   }
 
@@ -210,7 +223,11 @@ export class JobStore {
 
   /** A job's report, page by page (each one query); `withCallbacks` adds each recipient's callback status. */
   reportPages(jobId: number, withCallbacks: boolean, pageSize = REPORT_PAGE_SIZE): AsyncGenerator<ReportRow[]> {
-    return keysetPages((after, limit) => this.reportPage(jobId, after, limit, withCallbacks), (r) => r.seq, pageSize);
+    return keysetPages(
+      (after, limit) => this.reportPage(jobId, after, limit, withCallbacks),
+      (r) => r.seq,
+      pageSize,
+    );
   }
 
   /** The sum of a job's recipients' durations, added in recipient order as the report always has, read in pages. */

@@ -458,7 +458,7 @@ CREATE INDEX attempts_two_way ON attempts(destination, queued_at) WHERE two_way 
   },
   {
     version: 12,
-    name: 'job content in the domain\'s words',
+    name: "job content in the domain's words",
     sql: `
 -- Content was stored under the v1 face's wire names ({message, sms}, {message, voice, header,
 -- two_way_key_responses, skip_message_repeat, audio_file…}, {fax_file, fax_pages, fax_header…});
@@ -498,4 +498,3 @@ WHERE channel = 'fax' AND json_extract(content, '$.kind') IS NULL;
 `,
   },
 ];
-

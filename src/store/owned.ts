@@ -51,9 +51,7 @@ export class OwnedRows {
     const owner = ownerFilter(scope, this.spec.owner ?? 'user_id');
     const keys = Object.keys(filter).filter((k) => k === 'id' || k === 'user_id' || this.has(k));
     const where = keys.map((k) => ` AND ${k} = ?`).join('');
-    return this.db
-      .prepare(`SELECT * FROM ${this.spec.table} WHERE ${owner.sql}${this.fixedSql}${where} ORDER BY id LIMIT ? OFFSET ?`)
-      .all(...owner.params, ...this.fixedParams, ...keys.map((k) => filter[k] ?? null), limit, offset) as Row[];
+    return this.db.prepare(`SELECT * FROM ${this.spec.table} WHERE ${owner.sql}${this.fixedSql}${where} ORDER BY id LIMIT ? OFFSET ?`).all(...owner.params, ...this.fixedParams, ...keys.map((k) => filter[k] ?? null), limit, offset) as Row[];
   }
 
   update(id: number, values: Record<string, Value>, now = Date.now()): void {

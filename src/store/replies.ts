@@ -20,11 +20,12 @@ const MAX_CANDIDATES = 1000;
 export class ReplyStore {
   private readonly s;
   /** `country` reads a reply's national `from` (attempts hold E.164) when its owner's country is not known. */
-  constructor(db: Db, private readonly country = 'AU') {
+  constructor(
+    db: Db,
+    private readonly country = 'AU',
+  ) {
     this.s = {
-      insertInbound: db.prepare(
-        `INSERT INTO inbound (provider_id, user_id, channel, sender, receiver, body, job_id, recipient_id, received_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      insertInbound: db.prepare(`INSERT INTO inbound (provider_id, user_id, channel, sender, receiver, body, job_id, recipient_id, received_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       // The newest 2-way attempts to this number sent since @since, of the scope's jobs. Only 2-way
       // attempts are in attempts_two_way, in the order they were sent: it is read backwards.
       replyCandidates: db.prepare(

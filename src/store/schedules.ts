@@ -23,8 +23,18 @@ export class ScheduleStore {
 
   add(owner: { id: number; timezone: string }, target: ScheduleTarget, targetId: number, action: ScheduleAction, spec: ScheduleSpec, now: number): number {
     return Number(
-      stmt(this.db, 'INSERT INTO schedules (user_id, target, target_id, action, cron, at, recurring, expiry, timezone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(owner.id, target, targetId, action, spec.cron, spec.at, spec.recurring ? 1 : 0, spec.expiry, owner.timezone, now).lastInsertRowid,
+      stmt(this.db, 'INSERT INTO schedules (user_id, target, target_id, action, cron, at, recurring, expiry, timezone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+        owner.id,
+        target,
+        targetId,
+        action,
+        spec.cron,
+        spec.at,
+        spec.recurring ? 1 : 0,
+        spec.expiry,
+        owner.timezone,
+        now,
+      ).lastInsertRowid,
     );
   }
 

@@ -102,15 +102,11 @@ export class SpoolStore {
       attemptDuration: db.prepare(`UPDATE attempts SET duration = ? WHERE id = ?`),
       requeue: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = ? WHERE id = ?`),
       finalizeQueued: db.prepare(`UPDATE recipients SET state = ?, reason = ?, final_at = ?, due_at = ${Number.MAX_SAFE_INTEGER} WHERE id = ? AND state = 'queued'`),
-      unvalidated: db.prepare(
-        `SELECT id, seq, destination FROM recipients WHERE job_id = ? AND seq > ? AND state = 'queued' AND address IS NULL ORDER BY seq LIMIT ?`,
-      ),
+      unvalidated: db.prepare(`SELECT id, seq, destination FROM recipients WHERE job_id = ? AND seq > ? AND state = 'queued' AND address IS NULL ORDER BY seq LIMIT ?`),
       setAddress: db.prepare(`UPDATE recipients SET address = ? WHERE id = ? AND state = 'queued' AND address IS NULL`),
       openJobs: db.prepare(`SELECT id FROM jobs WHERE status = 'submitted' ORDER BY id`),
       attemptAccepted: db.prepare(`UPDATE attempts SET status = 'submitted', peer_id = ?, parts = ?, encoding = ?, connected_at = ? WHERE id = ?`),
-      attemptAcceptedAndEnded: db.prepare(
-        `UPDATE attempts SET peer_id = ?, parts = ?, encoding = ?, connected_at = ?, status = ?, response = ?, ended_at = ?, cost = COALESCE(?, cost) WHERE id = ?`,
-      ),
+      attemptAcceptedAndEnded: db.prepare(`UPDATE attempts SET peer_id = ?, parts = ?, encoding = ?, connected_at = ?, status = ?, response = ?, ended_at = ?, cost = COALESCE(?, cost) WHERE id = ?`),
       attemptPeer: db.prepare(`UPDATE attempts SET peer_id = ? WHERE id = ?`),
       renewLease: db.prepare(`UPDATE recipients SET due_at = ? WHERE id = ? AND attempt_id = ? AND state = 'sending'`),
       openWithPeer: db.prepare(
@@ -140,9 +136,7 @@ export class SpoolStore {
         `UPDATE attempts SET status = 'interrupted', ended_at = ? WHERE id IN (SELECT attempt_id FROM recipients WHERE state = 'sending')
            AND id NOT IN (SELECT value FROM json_each(?))`,
       ),
-      requeueLeased: db.prepare(
-        `UPDATE recipients SET state = 'queued', due_at = ?, reason = 'requeued after restart' WHERE state = 'sending' AND attempt_id NOT IN (SELECT value FROM json_each(?))`,
-      ),
+      requeueLeased: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = 'requeued after restart' WHERE state = 'sending' AND attempt_id NOT IN (SELECT value FROM json_each(?))`),
       leasedWithPeer: db.prepare(`SELECT a.id FROM recipients r JOIN attempts a ON a.id = r.attempt_id WHERE r.state = 'sending' AND a.peer_id IS NOT NULL`),
       // Only while the row is still as its hold left it (queued, that due time): not one that moved on since.
       pullForward: db.prepare(`UPDATE recipients SET due_at = ? WHERE id = ? AND state = 'queued' AND due_at = ? AND due_at > ?`),

@@ -81,9 +81,7 @@ export class TransmissionStore {
   }
 
   attempts(recipientId: number): AttemptRow[] {
-    return this.db
-      .prepare('SELECT a.*, j.user_id FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE a.recipient_id = ? ORDER BY a.id')
-      .all(recipientId) as AttemptRow[];
+    return this.db.prepare('SELECT a.*, j.user_id FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE a.recipient_id = ? ORDER BY a.id').all(recipientId) as AttemptRow[];
   }
 
   attempt(id: number): AttemptRow | undefined {
@@ -137,9 +135,12 @@ export class TransmissionStore {
       if (!held && !isFinal(r.state)) return 'busy';
       if (held) {
         stmt(this.db, `UPDATE recipients SET state = 'cancelled', reason = 'deleted', final_at = ?, due_at = ${Number.MAX_SAFE_INTEGER}, hidden = 1 WHERE id = ?`).run(now, id);
-        stmt(this.db, `UPDATE jobs SET remaining = remaining - 1, failed = failed + 1,
+        stmt(
+          this.db,
+          `UPDATE jobs SET remaining = remaining - 1, failed = failed + 1,
             status = CASE WHEN status = 'submitted' AND remaining - 1 <= 0 THEN 'complete' ELSE status END,
-            completed_at = CASE WHEN completed_at IS NULL AND remaining - 1 <= 0 THEN ? ELSE completed_at END WHERE id = ?`).run(now, r.job_id);
+            completed_at = CASE WHEN completed_at IS NULL AND remaining - 1 <= 0 THEN ? ELSE completed_at END WHERE id = ?`,
+        ).run(now, r.job_id);
       } else {
         stmt(this.db, 'UPDATE recipients SET hidden = 1 WHERE id = ?').run(id);
       }
@@ -163,7 +164,10 @@ export class TransmissionStore {
       transmission_active: count(`SELECT COUNT(*) AS n FROM recipients r JOIN jobs j ON j.id = r.job_id WHERE ${ict} AND r.state IN ('sending', 'submitted') AND $OWNER`, 'j.user_id'),
       spool_total: count(`SELECT COUNT(*) AS n FROM attempts a JOIN recipients r ON r.id = a.recipient_id JOIN jobs j ON j.id = a.job_id WHERE ${ict} AND $OWNER`, 'j.user_id'),
       spool_success: count(`SELECT COUNT(*) AS n FROM attempts a JOIN recipients r ON r.id = a.recipient_id JOIN jobs j ON j.id = a.job_id WHERE ${ict} AND a.status IN ('delivered', 'sent', 'unknown') AND $OWNER`, 'j.user_id'),
-      spool_failed: count(`SELECT COUNT(*) AS n FROM attempts a JOIN recipients r ON r.id = a.recipient_id JOIN jobs j ON j.id = a.job_id WHERE ${ict} AND a.status NOT IN ('delivered', 'sent', 'unknown', 'sending', 'submitted', 'dialing') AND $OWNER`, 'j.user_id'),
+      spool_failed: count(
+        `SELECT COUNT(*) AS n FROM attempts a JOIN recipients r ON r.id = a.recipient_id JOIN jobs j ON j.id = a.job_id WHERE ${ict} AND a.status NOT IN ('delivered', 'sent', 'unknown', 'sending', 'submitted', 'dialing') AND $OWNER`,
+        'j.user_id',
+      ),
     };
   }
 }

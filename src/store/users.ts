@@ -104,8 +104,22 @@ export class UserStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
-        u.user_code, u.password_hash ?? hashPassword(u.password), u.role, u.agent_id ?? null, u.company_id ?? null, u.first_name ?? null, u.last_name ?? null, u.email ?? null,
-        u.phone ?? null, u.mobile ?? null, u.fax ?? null, JSON.stringify(u.profile ?? {}), u.timezone, u.country, now, now,
+        u.user_code,
+        u.password_hash ?? hashPassword(u.password),
+        u.role,
+        u.agent_id ?? null,
+        u.company_id ?? null,
+        u.first_name ?? null,
+        u.last_name ?? null,
+        u.email ?? null,
+        u.phone ?? null,
+        u.mobile ?? null,
+        u.fax ?? null,
+        JSON.stringify(u.profile ?? {}),
+        u.timezone,
+        u.country,
+        now,
+        now,
       );
     return Number(info.lastInsertRowid);
   }

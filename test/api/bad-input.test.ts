@@ -24,15 +24,16 @@ let ucAuth: string;
 type Face = 'welcorp' | 'retarus' | 'ucontact' | 'ictcore' | 'daemon';
 
 const faceOf = (path: string): Face =>
-  path.startsWith('/api/v1') ? 'welcorp'
-  : path.startsWith('/rest/v1') ? 'retarus'
-  : path.startsWith('/Integra') ? 'ucontact'
-  : path === '/health' || path.startsWith('/gateways') || path === '*' || path === '/*' ? 'daemon'
-  : 'ictcore';
+  path.startsWith('/api/v1') ? 'welcorp' : path.startsWith('/rest/v1') ? 'retarus' : path.startsWith('/Integra') ? 'ucontact' : path === '/health' || path.startsWith('/gateways') || path === '*' || path === '/*' ? 'daemon' : 'ictcore';
 
 const authFor = (face: Face) => (face === 'ictcore' ? ictAuth[who]! : face === 'ucontact' ? `Bearer ${ucAuth}` : basicAuth[who]!);
 
-interface Answer { status: number; text: string; json: unknown; xError: string | null }
+interface Answer {
+  status: number;
+  text: string;
+  json: unknown;
+  xError: string | null;
+}
 
 /** The value at `keys` inside a parsed body; undefined where a step is not an object. */
 function at(v: unknown, ...keys: string[]): unknown {
@@ -111,7 +112,12 @@ beforeAll(async () => {
   // Retarus' request window and the failed-login limits (the fuzz logs in with bad bodies from one
   // address; login-limits.test.ts tests those) would answer most of the fuzz 429.
   d = await testDaemon({ retarus: { requests_per_10s: 1_000_000 }, login: { max_failures_per_address: 1_000_000, max_failures_per_user_address: 1_000_000, max_failures_per_user: 1_000_000 } });
-  for (const [code, role] of [['fuzz-admin', 'admin'], ['fuzz-user', 'user'], ['fuzz-other', 'user'], ['fuzz-target', 'user']] as const) {
+  for (const [code, role] of [
+    ['fuzz-admin', 'admin'],
+    ['fuzz-user', 'user'],
+    ['fuzz-other', 'user'],
+    ['fuzz-target', 'user'],
+  ] as const) {
     const u = d.addUser(code, role, { password: 'fuzz-password-1' });
     basicAuth[code] = u.auth;
     userIds[code] = u.id;
@@ -217,7 +223,58 @@ const urlsOf = (path: string): string[] => {
 const repeatedCases = () => routes.flatMap((r) => urlsOf(r.path).flatMap((url) => NAMES.map((n) => ({ method: r.method, url: `${url}?${n}=a&${n}=b` }))));
 
 /** Every field name the faces read, each set to one odd value at a time; and nesting deeper than any body. */
-const ODD_FIELDS = ['job_type', 'job_name', 'message', 'recipients', 'destination', 'files', 'audiofile', 'company_id', 'company', 'user_code', 'program_id', 'account_id', 'group_id', 'contact_id', 'campaign_id', 'transmission_id', 'phone', 'email', 'username', 'passwd', 'password', 'role', 'active', 'cpm', 'hour', 'minute', 'messages', 'options', 'text', 'dst', 'name', 'data', 'value', 'settings', 'services', 'host', 'port', 'throughput', 'first_name', 'timezone', 'country', 'scheduled_date', 'sms', 'fileb64', 'try_allowed', 'origin', 'type', 'direction', 'client_ref', 'code'];
+const ODD_FIELDS = [
+  'job_type',
+  'job_name',
+  'message',
+  'recipients',
+  'destination',
+  'files',
+  'audiofile',
+  'company_id',
+  'company',
+  'user_code',
+  'program_id',
+  'account_id',
+  'group_id',
+  'contact_id',
+  'campaign_id',
+  'transmission_id',
+  'phone',
+  'email',
+  'username',
+  'passwd',
+  'password',
+  'role',
+  'active',
+  'cpm',
+  'hour',
+  'minute',
+  'messages',
+  'options',
+  'text',
+  'dst',
+  'name',
+  'data',
+  'value',
+  'settings',
+  'services',
+  'host',
+  'port',
+  'throughput',
+  'first_name',
+  'timezone',
+  'country',
+  'scheduled_date',
+  'sms',
+  'fileb64',
+  'try_allowed',
+  'origin',
+  'type',
+  'direction',
+  'client_ref',
+  'code',
+];
 function oddBodyCases() {
   const FIELDS = ODD_FIELDS;
   const VALUES: unknown[] = [1e308, -1, 1.5, 2 ** 63, 'x'.repeat(20_000), {}, [], [[[]]], null, true, '\u0000\u202e', { $gt: '' }];
@@ -246,7 +303,10 @@ describe('bad input on every route of every face', () => {
         }
         // A plain user may not list providers; everything else is its own.
         expect(found.length, owner).toBeGreaterThanOrEqual(owner === 'fuzz-admin' ? 14 : 13);
-        expect(found.filter((f) => !f.endsWith(' 200')), owner).toEqual([]);
+        expect(
+          found.filter((f) => !f.endsWith(' 200')),
+          owner,
+        ).toEqual([]);
       } finally {
         who = 'fuzz-admin';
       }
@@ -300,7 +360,32 @@ describe('bad input on every route of every face', () => {
   }, 120_000);
 
   it('answers odd values in every query parameter, and prototype names, in the face envelope, never a 5xx', async () => {
-    const names = [...NAMES, 'start_after', 'start_before', 'job_type', 'job_status', 'user_id', 'toTs', 'jobIdsOnly', 'contact_id', 'account_id', 'campaign_id', 'service_flag', 'active', 'role', 'email', 'filename', 'calldate', 'sms', 'client_ref', 'code', '__proto__', 'constructor', 'hasOwnProperty', 'toString'];
+    const names = [
+      ...NAMES,
+      'start_after',
+      'start_before',
+      'job_type',
+      'job_status',
+      'user_id',
+      'toTs',
+      'jobIdsOnly',
+      'contact_id',
+      'account_id',
+      'campaign_id',
+      'service_flag',
+      'active',
+      'role',
+      'email',
+      'filename',
+      'calldate',
+      'sms',
+      'client_ref',
+      'code',
+      '__proto__',
+      'constructor',
+      'hasOwnProperty',
+      'toString',
+    ];
     const values = ['%00', '1e308', '-1', '%E2%80%AE', '[object Object]', '2023-02-30', '9999-99-99 99:99', 'true'];
     const cases = routes.flatMap((r) => values.map((v) => ({ method: r.method, url: `${concrete(r.path)}?${names.map((n) => `${n}=${v}`).join('&')}` })));
     // One name at a time too (a long value alone: the whole URL stays under Node's 16 KB header limit).
@@ -369,7 +454,19 @@ describe('bad input on every route of every face', () => {
       const otherJobs = () => d.db.prepare('SELECT j.*, (SELECT json_group_array(state) FROM recipients r WHERE r.job_id = j.id) AS states FROM jobs j WHERE user_id = ? ORDER BY id').all(userIds['fuzz-other']) as { face: string; status: string }[];
       await d.waitFor(() => otherJobs().every((j) => j.face === 'ictcore' || j.status === 'complete'));
       const TABLES = ['users', 'companies', 'providers', 'contacts', 'contact_groups', 'group_members', 'messages', 'programs', 'accounts', 'account_settings', 'account_programs', 'campaigns', 'schedules', 'user_permissions', 'opt_outs'];
-      const snapshot = () => ({ jobs: otherJobs(), ...Object.fromEntries(TABLES.map((t) => [t, d.db.prepare(`SELECT * FROM ${t}`).all().map((row) => JSON.stringify(row)).sort()])) });
+      const snapshot = () => ({
+        jobs: otherJobs(),
+        ...Object.fromEntries(
+          TABLES.map((t) => [
+            t,
+            d.db
+              .prepare(`SELECT * FROM ${t}`)
+              .all()
+              .map((row) => JSON.stringify(row))
+              .sort(),
+          ]),
+        ),
+      });
       const before = snapshot();
 
       // Plainly asked: a 403 or a 404, in the face's envelope.

@@ -5,8 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { bearerToken } from '../../dist/api/ictcore/token.js';
 
 const SRC = fileURLToPath(new URL('../../src', import.meta.url));
-const files = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 
 describe('Bearer parsing in one place (ICTCore face and live stream)', () => {
   it('reads the token of a Bearer header in any case; blank is ""; other schemes and none are null', () => {
@@ -20,7 +19,9 @@ describe('Bearer parsing in one place (ICTCore face and live stream)', () => {
   });
 
   it('no other source module parses Bearer headers itself', () => {
-    const parsers = files(SRC).filter((f) => /\/\^bearer/i.test(readFileSync(f, 'utf8'))).map((f) => relative(SRC, f));
+    const parsers = files(SRC)
+      .filter((f) => /\/\^bearer/i.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(SRC, f));
     expect(parsers).toEqual(['api/ictcore/token.ts']);
   });
 });

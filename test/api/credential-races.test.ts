@@ -12,8 +12,7 @@ beforeAll(async () => {
 });
 afterAll(async () => d.close());
 
-const form = (url: string, fields: Record<string, string>) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+const form = (url: string, fields: Record<string, string>) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
 
 describe('a login checked against a password that changes during the hash', () => {
   it('is refused when the password changed or the user was disabled meanwhile (the row is read again after the hash)', async () => {
@@ -114,7 +113,7 @@ describe('when the password workers cannot answer', () => {
     expect((await d.api('GET', '/api/v1/jobs', { auth: basic('after-broken', 'after-password') })).status).toBe(200);
   });
 
-  it('stopped workers: a login is a 503 in the face\'s own envelope, not a 500', async () => {
+  it("stopped workers: a login is a 503 in the face's own envelope, not a 500", async () => {
     const s = await testDaemon();
     try {
       s.addUser('late', 'user', { password: 'late-password' });

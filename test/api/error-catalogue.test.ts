@@ -179,10 +179,9 @@ describe('the faces throw the catalogue', () => {
   });
 
   // Issue 13 item 7: a route throws what went wrong, in the catalogue; the face decides the status.
-  it('no module under src/api throws an ApiError with a status of its own choosing, but the few that are one face\'s wire rule', () => {
+  it("no module under src/api throws an ApiError with a status of its own choosing, but the few that are one face's wire rule", () => {
     const API = fileURLToPath(new URL('../../src/api', import.meta.url));
-    const files = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+    const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
     // Each says why beside it: HTTP input below every face (400) and a status its callers choose; ICTCore's 417; Retarus's 422.
     const ALLOWED: Record<string, number> = { 'input.ts': 2, 'ictcore/crud.ts': 1, 'retarus/submit.ts': 1 };
     const found: Record<string, number> = {};

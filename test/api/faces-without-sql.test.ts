@@ -4,8 +4,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const API = fileURLToPath(new URL('../../src/api', import.meta.url));
-const files = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 
 describe('faces hold no SQL and no timers (issue 13: stores in src/store, schedules in the spool)', () => {
   it('no module under src/api imports the database, prepares or runs SQL, or schedules with node-cron', () => {

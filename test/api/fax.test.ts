@@ -21,10 +21,17 @@ const pdf = async () => {
 };
 
 describe.skipIf(!hasGs)('fax jobs on the v1 API', () => {
-  it('converts a job\'s documents exactly once, whatever the number of recipients', async () => {
+  it("converts a job's documents exactly once, whatever the number of recipients", async () => {
     d = await testDaemon();
     const u = d.addUser('f', 'user');
-    const body = { job_type: 'fax', files: [{ name: 'a.pdf', base64content: await pdf() }, { name: 'b.txt', base64content: Buffer.from('notes').toString('base64') }], recipients: Array.from({ length: 200 }, (_, i) => ({ destination: `+614915${String(70100 + i).padStart(5, '0')}` })) };
+    const body = {
+      job_type: 'fax',
+      files: [
+        { name: 'a.pdf', base64content: await pdf() },
+        { name: 'b.txt', base64content: Buffer.from('notes').toString('base64') },
+      ],
+      recipients: Array.from({ length: 200 }, (_, i) => ({ destination: `+614915${String(70100 + i).padStart(5, '0')}` })),
+    };
     const r = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body });
     expect(r.status).toBe(200);
     expect(readdirSync(join(d.dir, 'media', 'fax'))).toHaveLength(1);
@@ -54,12 +61,18 @@ describe.skipIf(!hasGs)('fax jobs on the v1 API', () => {
     expect(d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 0 });
   });
 
-  it('refuses documents over media.max_fax_mb, each and all of a job\'s together, storing no job', async () => {
+  it("refuses documents over media.max_fax_mb, each and all of a job's together, storing no job", async () => {
     d = await testDaemon({ media: { max_fax_mb: 0.1 } });
     const u = d.addUser('f', 'user');
     const text = (kb: number) => Buffer.alloc(kb * 1024, 'fax notes\n').toString('base64');
     const job = (files: unknown) => ({ job_type: 'fax', files, recipients: [{ destination: '+61491570156' }] });
-    const together = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: job([{ name: 'a.txt', base64content: text(60) }, { name: 'b.txt', base64content: text(60) }]) });
+    const together = await d.api('POST', '/api/v1/jobs', {
+      auth: u.auth,
+      body: job([
+        { name: 'a.txt', base64content: text(60) },
+        { name: 'b.txt', base64content: text(60) },
+      ]),
+    });
     expect(together.status).toBe(422);
     expect(together.json.errors).toMatch(/the documents are larger than 0\.1 MB together/);
     const one = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: job([{ name: 'big.txt', base64content: text(120) }]) });
@@ -68,19 +81,27 @@ describe.skipIf(!hasGs)('fax jobs on the v1 API', () => {
     expect(d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 0 });
   });
 
-  it.skipIf(!hasOffice)('takes office documents (LibreOffice listener) with the others, and refuses a password-protected one', async () => {
-    d = await testDaemon();
-    const u = d.addUser('f', 'user');
-    const files = [{ name: 'cover.pdf', base64content: await pdf() }, { name: 'Letter.DOCX', base64content: office('letter.docx') }, { name: 'rates.xls', base64content: office('sheet.xls') }];
-    const r = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'fax', use_high_resolution: true, files, recipients: [{ destination: '+61491570156' }] } });
-    expect(r.status, JSON.stringify(r.json)).toBe(200);
-    const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(r.json.data) as { content: string }).content);
-    expect(content).toMatchObject({ pages: 1 + 2 + 1, fine: true });
-    const locked = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'fax', files: [{ name: 'locked.doc', base64content: office('locked.doc') }], recipients: [{ destination: '+61491570156' }] } });
-    expect(locked.status).toBe(422);
-    expect(locked.json.errors).toMatch(/"locked\.doc": could not be opened \(corrupt, encrypted/);
-    expect(d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 1 });
-  }, 60_000);
+  it.skipIf(!hasOffice)(
+    'takes office documents (LibreOffice listener) with the others, and refuses a password-protected one',
+    async () => {
+      d = await testDaemon();
+      const u = d.addUser('f', 'user');
+      const files = [
+        { name: 'cover.pdf', base64content: await pdf() },
+        { name: 'Letter.DOCX', base64content: office('letter.docx') },
+        { name: 'rates.xls', base64content: office('sheet.xls') },
+      ];
+      const r = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'fax', use_high_resolution: true, files, recipients: [{ destination: '+61491570156' }] } });
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(r.json.data) as { content: string }).content);
+      expect(content).toMatchObject({ pages: 1 + 2 + 1, fine: true });
+      const locked = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'fax', files: [{ name: 'locked.doc', base64content: office('locked.doc') }], recipients: [{ destination: '+61491570156' }] } });
+      expect(locked.status).toBe(422);
+      expect(locked.json.errors).toMatch(/"locked\.doc": could not be opened \(corrupt, encrypted/);
+      expect(d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 1 });
+    },
+    60_000,
+  );
 });
 
 // A host where LibreOffice's network namespace cannot be made (here: a user namespace that may not

@@ -115,7 +115,12 @@ describe('ICTCore face: accounts', () => {
     expect((await d.api('GET', `/accounts/${mine}`, { auth: agent })).status).toBe(200);
     const stranger = d.addUser('stranger', 'user', { password: 'stranger-pw' });
     const s = await login('stranger', 'stranger-pw');
-    for (const [m, p] of [['GET', `/accounts/${id}`], ['PUT', `/accounts/${id}/settings/x`], ['DELETE', `/accounts/${id}`]] as const) expect((await d.api(m, p, { auth: s, body: m === 'PUT' ? { value: 'x' } : undefined })).status).toBe(404);
+    for (const [m, p] of [
+      ['GET', `/accounts/${id}`],
+      ['PUT', `/accounts/${id}/settings/x`],
+      ['DELETE', `/accounts/${id}`],
+    ] as const)
+      expect((await d.api(m, p, { auth: s, body: m === 'PUT' ? { value: 'x' } : undefined })).status).toBe(404);
     expect((await d.api('PUT', `/accounts/${mine}/users/${stranger.id}`, { auth: agent })).status).toBe(404);
     expect((await d.api('DELETE', `/accounts/${id}`, { auth: alice })).json).toBe(true);
   });
@@ -178,7 +183,7 @@ describe('ICTCore face: providers', () => {
       await smsc.close();
     }
   }, 40_000);
-  it('keeps a reseller\'s providers off internal addresses unless allow-listed, and refuses host names it could re-resolve', async () => {
+  it("keeps a reseller's providers off internal addresses unless allow-listed, and refuses host names it could re-resolve", async () => {
     // A listener on a loopback address that is not allow-listed: the daemon must never connect to it.
     const sockets: Socket[] = [];
     const trap = createServer((sock) => sockets.push(sock));
@@ -232,7 +237,7 @@ describe('ICTCore face: providers', () => {
 });
 
 describe('v1 API: user_list_ids are ICTCore groups', () => {
-  it('sends to a group\'s contacts with their fields merged, and refuses another user\'s list', async () => {
+  it("sends to a group's contacts with their fields merged, and refuses another user's list", async () => {
     const bob = d.addUser('bob', 'user', { password: 'bob-secret' });
     const bobToken = await login('bob', 'bob-secret');
     const g = (await d.api('POST', '/groups', { auth: bobToken, body: { name: 'list' } })).json as number;

@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => d.close());
 
 describe('ICTCore face: authentication', () => {
-  it('answers the user and its token, in OAuth\'s words too', async () => {
+  it("answers the user and its token, in OAuth's words too", async () => {
     const r = await d.api('POST', '/authenticate', { body: { username: 'alice', password: 'alice-secret' } });
     expect(r.json).toMatchObject({ username: 'alice', token_type: 'Bearer', token: expect.any(String), access_token: r.json.token, expires_in: 365 * 86_400 });
   });
@@ -95,7 +95,12 @@ describe('ICTCore face: contacts', () => {
 
   it('keeps tenants apart: another user can neither read, change nor delete a contact; an admin can', async () => {
     const id = (await d.api('POST', '/contacts', { auth: alice, body: { first_name: 'Private', phone: '+61491570157' } })).json as number;
-    for (const [method, path, body] of [['GET', `/contacts/${id}`], ['PUT', `/contacts/${id}`, { first_name: 'Hacked' }], ['DELETE', `/contacts/${id}`], ['GET', `/contacts/${id}/delete`]] as const) {
+    for (const [method, path, body] of [
+      ['GET', `/contacts/${id}`],
+      ['PUT', `/contacts/${id}`, { first_name: 'Hacked' }],
+      ['DELETE', `/contacts/${id}`],
+      ['GET', `/contacts/${id}/delete`],
+    ] as const) {
       const r = await d.api(method, path, { auth: bob, body });
       expect(r.status, `${method} ${path}`).toBe(404);
     }
@@ -106,7 +111,7 @@ describe('ICTCore face: contacts', () => {
 });
 
 describe('ICTCore face: groups and CSV', () => {
-  it('creates groups, links contacts, lists a group\'s contacts, and refuses another tenant\'s group', async () => {
+  it("creates groups, links contacts, lists a group's contacts, and refuses another tenant's group", async () => {
     const g = (await d.api('POST', '/groups', { auth: alice, body: { name: 'VIP', description: 'best customers' } })).json as number;
     const c = (await d.api('POST', '/contacts', { auth: alice, body: { first_name: 'Linked', phone: '+61491570158' } })).json as number;
     expect((await d.api('PUT', `/contacts/${c}/link/${g}`, { auth: alice })).json).toMatchObject({ contact_id: c });

@@ -15,7 +15,6 @@ afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
 
-
 describe('ICTCore face on a running daemon', () => {
   it('adds a FreeSWITCH trunk that connects at once, and reloads its sofia gateway when it changes', async () => {
     const peer = new EslPeer({ password: 'Esl-test-secret-1', gatewaysOnRescan: () => ['telco-b'] });
@@ -28,7 +27,10 @@ describe('ICTCore face on a running daemon', () => {
     const admin = await bearer(d, 'root', 'root-secret');
     const trunk = { gateway_dir: dir, realm: 'sip.telco-b.example.net', username: 'acct', password: 'first-secret' };
     const settings = { gateway: 'telco-b', reconnect_min_ms: 50, reconnect_max_ms: 200, esl_timeout_ms: 2000, trunk };
-    const r = await d.api('POST', '/providers', { auth: admin, body: { name: 'fs-b', gateway_flag: 8, service_flag: 3, host: '127.0.0.1', port, password: 'Esl-test-secret-1', dialstring: 'sofia/gateway/{gateway}/{number}', settings: JSON.stringify(settings), register: 0 } });
+    const r = await d.api('POST', '/providers', {
+      auth: admin,
+      body: { name: 'fs-b', gateway_flag: 8, service_flag: 3, host: '127.0.0.1', port, password: 'Esl-test-secret-1', dialstring: 'sofia/gateway/{gateway}/{number}', settings: JSON.stringify(settings), register: 0 },
+    });
     expect(r.status, r.text).toBe(200);
     const id = r.json as number;
     const up = async () => ((await d.api('GET', '/health')).json.providers as { id: number; up: boolean }[]).find((p) => p.id === id)?.up;
@@ -47,7 +49,7 @@ describe('ICTCore face on a running daemon', () => {
     expect(readFileSync(join(dir, 'switchpost-telco-b.xml'), 'utf8')).toContain('value="second-secret"');
   });
 
-  it('writes trunk files only inside FreeSWITCH\'s directory: a reseller cannot choose gateway_dir, no one leads it out', async () => {
+  it("writes trunk files only inside FreeSWITCH's directory: a reseller cannot choose gateway_dir, no one leads it out", async () => {
     const peer = new EslPeer({ password: 'Esl-test-secret-1', gatewaysOnRescan: () => ['telco-r'] });
     const port = await peer.listen();
     const root = mkdtempSync(join(tmpdir(), 'fs-conf-'));
@@ -62,7 +64,15 @@ describe('ICTCore face on a running daemon', () => {
     const admin = await bearer(d, 'root', 'root-secret');
     const agent = await bearer(d, 'reseller', 'reseller-secret');
     const trunk = { realm: 'sip.telco-r.example.net', username: 'acct', password: 'trunk-secret' };
-    const body = (name: string, t: Record<string, unknown>) => ({ name, gateway_flag: 8, service_flag: 1, host: '127.0.0.1', port, password: 'Esl-test-secret-1', settings: JSON.stringify({ gateway: 'telco-r', reconnect_min_ms: 50, reconnect_max_ms: 200, esl_timeout_ms: 2000, trunk: t }) });
+    const body = (name: string, t: Record<string, unknown>) => ({
+      name,
+      gateway_flag: 8,
+      service_flag: 1,
+      host: '127.0.0.1',
+      port,
+      password: 'Esl-test-secret-1',
+      settings: JSON.stringify({ gateway: 'telco-r', reconnect_min_ms: 50, reconnect_max_ms: 200, esl_timeout_ms: 2000, trunk: t }),
+    });
     const refused = async (auth: string, t: Record<string, unknown>, why: RegExp) => {
       const r = await d.api('POST', '/providers', { auth, body: body('fs-bad', t) });
       expect(r.status, JSON.stringify(t)).toBe(412);
@@ -90,7 +100,7 @@ describe('ICTCore face on a running daemon', () => {
     await d.waitFor(() => existsSync(join(inside, 'switchpost-telco-r.xml')));
   });
 
-  it('holds down, at start, a reseller\'s provider stored before the address rules held: it never connects', async () => {
+  it("holds down, at start, a reseller's provider stored before the address rules held: it never connects", async () => {
     const sockets: Socket[] = [];
     const trap = createServer((sock) => sockets.push(sock));
     await new Promise<void>((r) => trap.listen(0, '127.0.0.2', r));

@@ -108,7 +108,7 @@ const routes = (): Case[] => [
 const isCollection = (path: string) => /^\/(programs|transmissions|contacts|groups|campaigns|accounts|users|providers|messages\/\w+)$/.test(path) || path === '/groups/sample/csv';
 
 describe('ICTCore face: every route', () => {
-  it('answers its owner, refuses without a token, and hides one tenant\'s resources from another', async () => {
+  it("answers its owner, refuses without a token, and hides one tenant's resources from another", async () => {
     for (const [method, path, body] of routes()) {
       const own = await d.api(method, path, { auth: alice, body });
       expect(own.status, `${method} ${path}: ${own.text}`).toBe(200);
@@ -126,9 +126,15 @@ describe('ICTCore face: every route', () => {
     }
     // Bob's lists hold none of alice's rows, while alice's own lists do.
     const lists: [string, string, number][] = [
-      ['/contacts', 'contact_id', ids.contact!], ['/groups', 'group_id', ids.group!], ['/campaigns', 'campaign_id', ids.campaign!],
-      ['/transmissions', 'transmission_id', ids.transmission!], ['/programs', 'program_id', ids.program!], ['/messages/texts', 'text_id', ids.text!],
-      ['/accounts', 'account_id', ids.account!], ['/providers', 'provider_id', ids.provider!], ['/users', 'user_id', ids.user!],
+      ['/contacts', 'contact_id', ids.contact!],
+      ['/groups', 'group_id', ids.group!],
+      ['/campaigns', 'campaign_id', ids.campaign!],
+      ['/transmissions', 'transmission_id', ids.transmission!],
+      ['/programs', 'program_id', ids.program!],
+      ['/messages/texts', 'text_id', ids.text!],
+      ['/accounts', 'account_id', ids.account!],
+      ['/providers', 'provider_id', ids.provider!],
+      ['/users', 'user_id', ids.user!],
     ];
     for (const [path, key, id] of lists) {
       const idsIn = async (auth: string) => ((await d.api('GET', path, { auth })).json as Record<string, number>[]).map((r) => r[key]);

@@ -81,7 +81,7 @@ describe('ICTCore face: programs, transmissions and spools', () => {
     expect(sent.status, sent.text).toBe(200);
     const spool = sent.json as number;
     expect(spool).toBeTypeOf('number');
-    await d.waitFor(() => (d.db.prepare("SELECT state FROM recipients WHERE id = ?").get(id) as { state: string }).state === 'delivered');
+    await d.waitFor(() => (d.db.prepare('SELECT state FROM recipients WHERE id = ?').get(id) as { state: string }).state === 'delivered');
     expect((await d.api('GET', `/transmissions/${id}/status`, { auth: alice })).json).toBe('completed');
     expect((await d.api('GET', `/spools/${spool}/status`, { auth: alice })).json).toBe('completed');
     const detail = (await d.api('GET', `/transmissions/${id}/detail`, { auth: alice })).json;

@@ -46,12 +46,14 @@ describe('what a login costs', () => {
     await d.api('GET', '/api/v1/users', { auth: admin.auth }); // remembered: no hash below but the changes'
     const mainBefore = hashesInThisThread();
     const hashedBefore = d.logins.hashCounts.hashed;
-    const answers = (await Promise.all([
-      d.api('PUT', `/api/v1/users/${targets[0]!.id}`, { auth: admin.auth, body: { password: 'new-password-0' } }),
-      d.api('PUT', `/api/v1/users/${targets[1]!.id}`, { auth: admin.auth, body: { password: 'new-password-1' } }),
-      d.api('PUT', `/users/${targets[2]!.id}/password`, { auth: token, body: { password: 'new-password-2' } }),
-      d.api('POST', '/accounts', { auth: token, body: { username: 'sip-account', passwd: 'account-secret', passwd_pin: '1234' } }),
-    ])).map((r) => r.status);
+    const answers = (
+      await Promise.all([
+        d.api('PUT', `/api/v1/users/${targets[0]!.id}`, { auth: admin.auth, body: { password: 'new-password-0' } }),
+        d.api('PUT', `/api/v1/users/${targets[1]!.id}`, { auth: admin.auth, body: { password: 'new-password-1' } }),
+        d.api('PUT', `/users/${targets[2]!.id}/password`, { auth: token, body: { password: 'new-password-2' } }),
+        d.api('POST', '/accounts', { auth: token, body: { username: 'sip-account', passwd: 'account-secret', passwd_pin: '1234' } }),
+      ])
+    ).map((r) => r.status);
     expect(answers).toEqual([200, 200, 200, 200]);
     expect(hashesInThisThread()).toBe(mainBefore);
     expect(d.logins.hashCounts.hashed - hashedBefore).toBe(5);

@@ -32,8 +32,7 @@ const FACES: Face[] = [
   },
   {
     name: 'uContact auth/login',
-    attempt: (d, address, user, password) =>
-      from(address, `${d.url}/Integra/resources/auth/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ user, password }).toString() }),
+    attempt: (d, address, user, password) => from(address, `${d.url}/Integra/resources/auth/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ user, password }).toString() }),
     refused: (a) => expect([a.text, decodeURIComponent(String(a.headers['x-error']))]).toEqual(['ERROR', 'wrong user or password']),
     limited: (a) => expect([a.text, decodeURIComponent(String(a.headers['x-error']))]).toEqual(['ERROR', expect.stringMatching(/^too many failed logins.*retry in \d+ s/)]),
   },
@@ -126,7 +125,7 @@ describe('per address and per user', () => {
   });
 });
 
-describe('behind a trusted proxy (http.trust_proxy: the proxies\' addresses)', () => {
+describe("behind a trusted proxy (http.trust_proxy: the proxies' addresses)", () => {
   let d: TestDaemon;
   beforeAll(async () => {
     d = await testDaemon({ http: { port: 0, trust_proxy: ['127.0.0.1'] } });
@@ -138,8 +137,7 @@ describe('behind a trusted proxy (http.trust_proxy: the proxies\' addresses)', (
     // The client writes a new left-most address each time; the proxy (127.0.0.1) appends the real one.
     let n = 0;
     const xff = (client: string) => `198.51.100.${++n}, ${client}`;
-    const upgrade = (client: string, password: string) =>
-      upgradeFrom('127.0.0.1', d.url.replace('http', 'ws') + '/stream', { authorization: basic('proxied', password), 'x-forwarded-for': xff(client) });
+    const upgrade = (client: string, password: string) => upgradeFrom('127.0.0.1', d.url.replace('http', 'ws') + '/stream', { authorization: basic('proxied', password), 'x-forwarded-for': xff(client) });
     // Three failures on the stream and two on the v1 API: the same client, five failures.
     for (let i = 0; i < 3; i++) expect(await upgrade('203.0.113.9', 'wrong')).toMatchObject({ status: 401 });
     for (let i = 0; i < 2; i++) {

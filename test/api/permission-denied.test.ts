@@ -67,7 +67,13 @@ describe.skipIf(!nobodyReaches)('a file the daemon may not open', () => {
     for (let i = 0; ; i++) {
       if (child.exitCode !== null) throw new Error(`daemon exited: ${out}`);
       if (i > 300) throw new Error(`daemon did not start: ${out}`);
-      if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`${url}/health`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       await new Promise((r) => setTimeout(r, 50));
     }
     const password = readFileSync(join(dir, 'initial-admin-password'), 'utf8').trim();

@@ -17,7 +17,7 @@ describe('ICTCore providers: the rules a provider is held to', () => {
     await d?.close();
   });
 
-  it('holds a reseller\'s provider to the reseller\'s hosts also when an administrator edits it (start-up would hold it down)', async () => {
+  it("holds a reseller's provider to the reseller's hosts also when an administrator edits it (start-up would hold it down)", async () => {
     const made = await d.api('POST', '/providers', { auth: agent, body: { name: 'reseller-trunk', type: 'kannel', service_flag: 4, host: '127.0.0.1', port: 13013, username: 'sms' } });
     expect(made.status, made.text).toBe(200);
     const moved = await d.api('PUT', `/providers/${made.json}`, { auth: admin, body: { host: '10.1.2.3' } });
@@ -29,9 +29,12 @@ describe('ICTCore providers: the rules a provider is held to', () => {
     expect(own.status, own.text).toBe(200);
   });
 
-  it('refuses a trunk profile made only of dots (its default directory would be FreeSWITCH\'s own directory or above)', async () => {
+  it("refuses a trunk profile made only of dots (its default directory would be FreeSWITCH's own directory or above)", async () => {
     for (const profile of ['..', '.', '...']) {
-      const r = await d.api('POST', '/providers', { auth: admin, body: { name: `fs-${profile.length}`, type: 'freeswitch', service_flag: 1, host: '127.0.0.1', port: 8021, settings: JSON.stringify({ trunk: { realm: 'sip.example.com', profile } }) } });
+      const r = await d.api('POST', '/providers', {
+        auth: admin,
+        body: { name: `fs-${profile.length}`, type: 'freeswitch', service_flag: 1, host: '127.0.0.1', port: 8021, settings: JSON.stringify({ trunk: { realm: 'sip.example.com', profile } }) },
+      });
       expect(r.status, `${profile}: ${r.text}`).toBe(412);
       expect(r.json.error.message).toMatch(/for settings\.trunk\.profile/);
     }

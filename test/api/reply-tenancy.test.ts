@@ -21,8 +21,7 @@ const twoWay = async (auth: string, to: string, sender: string) => {
   return r.json.data as number;
 };
 /** An MO as the reseller's Kannel would deliver it (its sms-service get-url). */
-const mo = (from: string, to: string, text: string, provider = 'reseller-kannel') =>
-  fetch(`${d.url}/gateways/kannel/${provider}/mo?secret=${MO_SECRET}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&text=${encodeURIComponent(text)}`);
+const mo = (from: string, to: string, text: string, provider = 'reseller-kannel') => fetch(`${d.url}/gateways/kannel/${provider}/mo?secret=${MO_SECRET}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&text=${encodeURIComponent(text)}`);
 
 async function closedPort(): Promise<number> {
   const srv = createServer();
@@ -32,7 +31,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('replies through a reseller\'s provider', () => {
+describe("replies through a reseller's provider", () => {
   beforeAll(async () => {
     // An administrator's Kannel too (its replies may answer anyone's jobs); on a service no job here uses.
     const shared = { name: 'shared-kannel', driver: 'kannel', services: ['mms'], host: '127.0.0.1', port: await closedPort(), username: 'sms', password: 'x', settings: { mo_secret: MO_SECRET } };
@@ -54,14 +53,14 @@ describe('replies through a reseller\'s provider', () => {
     await d?.close();
   });
 
-  it('answers no other tenant\'s job: the victim\'s recipient "replying" STOP to the victim\'s sender is the reseller\'s own unmatched message', async () => {
+  it("answers no other tenant's job: the victim's recipient \"replying\" STOP to the victim's sender is the reseller's own unmatched message", async () => {
     expect((await mo('+61491570156', '+61412345678', 'STOP')).status).toBe(200);
     expect(d.db.prepare('SELECT provider_id, user_id, job_id, recipient_id FROM inbound WHERE sender = ?').all('+61491570156')).toEqual([{ provider_id: provider, user_id: agent.id, job_id: null, recipient_id: null }]);
     expect(d.db.prepare(`SELECT COUNT(*) AS n FROM results WHERE job_id = ? AND kind = 'reply'`).get(victimJob)).toEqual({ n: 0 });
     expect(d.db.prepare('SELECT * FROM opt_outs').all()).toEqual([]);
   });
 
-  it('answers its own users\' jobs; a STOP from the number in national form opts out the number as sent (E.164)', async () => {
+  it("answers its own users' jobs; a STOP from the number in national form opts out the number as sent (E.164)", async () => {
     // Kannel's %p is the number as the SMSC wrote it: here national.
     expect((await mo('0491570157', '+61412345679', 'STOP')).status).toBe(200);
     expect(d.db.prepare('SELECT user_id, job_id FROM inbound WHERE sender = ?').all('0491570157')).toEqual([{ user_id: customer.id, job_id: customerJob }]);
@@ -105,7 +104,7 @@ describe('replies through a reseller\'s provider', () => {
     expect(d.db.prepare(`SELECT COUNT(*) AS n FROM results WHERE job_id = ?`).get(bad)).toEqual({ n: 0 });
   });
 
-  it('reads a national `from` in the provider owner\'s country first (NANP 2034567890 is +1 203…, not Egypt\'s +20 3…)', async () => {
+  it("reads a national `from` in the provider owner's country first (NANP 2034567890 is +1 203…, not Egypt's +20 3…)", async () => {
     const us = d.addUser('us-reseller', 'agent', { password: 'us-reseller-secret' });
     d.db.prepare(`UPDATE users SET country = 'US' WHERE id = ?`).run(us.id);
     const usJob = await twoWay(us.auth, '+12034567890', '+12035550100');

@@ -11,20 +11,36 @@ afterEach(async () => {
 // the present (jobPeriod and blackouts in the past, so the job goes at once).
 const seedRequest = () => ({
   options: {
-    src: 'retarusREST', encoding: 'utf-16', billcode: 'Billingcode', statusRequested: true, flash: false, customerRef: 'JOBREF.000001',
-    validityMin: 5, maxParts: 2, invalidCharacters: 'TRANSLITERATE', qos: 'EXPRESS', jobPeriod: '2018-09-24T11:00:00.000+02:00', duplicateDetection: false,
+    src: 'retarusREST',
+    encoding: 'utf-16',
+    billcode: 'Billingcode',
+    statusRequested: true,
+    flash: false,
+    customerRef: 'JOBREF.000001',
+    validityMin: 5,
+    maxParts: 2,
+    invalidCharacters: 'TRANSLITERATE',
+    qos: 'EXPRESS',
+    jobPeriod: '2018-09-24T11:00:00.000+02:00',
+    duplicateDetection: false,
     blackoutPeriods: ['2018-09-24T12:00:00.000+02:00/2018-09-24T13:00:00.000+02:00', '2018-09-24T18:00:00.000+02:00/2018-09-25T08:00:00.000+02:00'],
   },
   messages: [
-    { text: 'Hello Germany...', recipients: [
-      { dst: '+4917615500001', customerRef: 'RECIREF.001' },
-      { dst: '+4917500001', customerRef: 'RECIREF.002', blackoutPeriods: ['2018-09-24T12:15:00.000+02:00/2018-09-24T13:00:00.000+02:00', '2018-09-24T20:00:00.000+02:00/2018-09-25T10:00:00.000+02:00'] },
-    ] },
-    { text: 'Hello USA...', recipients: [
-      { dst: '+17615500002', customerRef: 'RECIREF.003', blackoutPeriods: ['2018-09-24T19:00:00.000+02:00/2018-09-24T20:00:00.000+02:00', '2018-09-25T01:00:00.000+02:00/2018-09-25T15:00:00.000+02:00'] },
-      { dst: '+17500002', customerRef: 'RECIREF.004' },
-      { dst: '+17500003', customerRef: 'RECIREF.005' },
-    ] },
+    {
+      text: 'Hello Germany...',
+      recipients: [
+        { dst: '+4917615500001', customerRef: 'RECIREF.001' },
+        { dst: '+4917500001', customerRef: 'RECIREF.002', blackoutPeriods: ['2018-09-24T12:15:00.000+02:00/2018-09-24T13:00:00.000+02:00', '2018-09-24T20:00:00.000+02:00/2018-09-25T10:00:00.000+02:00'] },
+      ],
+    },
+    {
+      text: 'Hello USA...',
+      recipients: [
+        { dst: '+17615500002', customerRef: 'RECIREF.003', blackoutPeriods: ['2018-09-24T19:00:00.000+02:00/2018-09-24T20:00:00.000+02:00', '2018-09-25T01:00:00.000+02:00/2018-09-25T15:00:00.000+02:00'] },
+        { dst: '+17500002', customerRef: 'RECIREF.004' },
+        { dst: '+17500003', customerRef: 'RECIREF.005' },
+      ],
+    },
   ],
 });
 
@@ -32,7 +48,7 @@ const job = (messages: { text: string; recipients: { dst: string; customerRef?: 
 const ok = (dst: string, customerRef?: string) => ({ dst, ...(customerRef ? { customerRef } : {}) });
 
 describe('Retarus SMS v1 face', () => {
-  it('takes the seed\'s JobRequest, answers 201 with a job id, and reports the job and every recipient', async () => {
+  it("takes the seed's JobRequest, answers 201 with a job id, and reports the job and every recipient", async () => {
     d = await testDaemon();
     const u = d.addUser('rest', 'user');
     const r = await d.api('POST', '/rest/v1/jobs', { auth: u.auth, body: seedRequest() });
@@ -51,22 +67,37 @@ describe('Retarus SMS v1 face', () => {
     expect(sms.status).toBe(200);
     expect(sms.json.map((x: any) => x.smsId)).toEqual(report.json.recipientIds);
     expect(sms.json.map((x: any) => [x.dst, x.customerRef, x.processStatus])).toEqual([
-      ['+4917615500001', 'RECIREF.001', 'DONE'], ['+4917500001', 'RECIREF.002', 'DONE'], ['+17615500002', 'RECIREF.003', 'DONE'], ['+17500002', 'RECIREF.004', 'DONE'], ['+17500003', 'RECIREF.005', 'DONE'],
+      ['+4917615500001', 'RECIREF.001', 'DONE'],
+      ['+4917500001', 'RECIREF.002', 'DONE'],
+      ['+17615500002', 'RECIREF.003', 'DONE'],
+      ['+17500002', 'RECIREF.004', 'DONE'],
+      ['+17500003', 'RECIREF.005', 'DONE'],
     ]);
     // The sandbox's "001" ending is undeliverable; the short numbers are not valid numbers.
     expect(sms.json[0]).toMatchObject({ status: 'ERR_DLV', sentTs: expect.any(String), finishedTs: expect.any(String) });
     expect(sms.json[1]).toMatchObject({ status: 'ERR_DST' });
   });
 
-  it('reports delivered recipients as SUC_FIN and sends each message\'s own text', async () => {
+  it("reports delivered recipients as SUC_FIN and sends each message's own text", async () => {
     d = await testDaemon();
     const u = d.addUser('rest', 'user');
-    const r = await d.api('POST', '/rest/v1/jobs', { auth: u.auth, body: job([{ text: 'first', recipients: [ok('+61491570156', 'a')] }, { text: 'second', recipients: [ok('+61491570157', 'b'), ok('+61491570158')] }], { src: 'Acme' }) });
+    const r = await d.api('POST', '/rest/v1/jobs', {
+      auth: u.auth,
+      body: job(
+        [
+          { text: 'first', recipients: [ok('+61491570156', 'a')] },
+          { text: 'second', recipients: [ok('+61491570157', 'b'), ok('+61491570158')] },
+        ],
+        { src: 'Acme' },
+      ),
+    });
     expect(r.status).toBe(201);
     await d.waitFor(() => (d!.db.prepare(`SELECT remaining FROM jobs WHERE external_id = ?`).get(r.json.jobId) as { remaining: number }).remaining === 0);
     const sms = await d.api('GET', `/rest/v1/sms?jobId=${r.json.jobId}`, { auth: u.auth });
     expect(sms.json.map((x: any) => [x.status, x.reason, x.customerRef])).toEqual([
-      ['SUC_FIN', 'Delivered to destination.', 'a'], ['SUC_FIN', 'Delivered to destination.', 'b'], ['SUC_FIN', 'Delivered to destination.', undefined],
+      ['SUC_FIN', 'Delivered to destination.', 'a'],
+      ['SUC_FIN', 'Delivered to destination.', 'b'],
+      ['SUC_FIN', 'Delivered to destination.', undefined],
     ]);
     const bodies = (d.db.prepare(`SELECT content FROM jobs WHERE external_id = ?`).get(r.json.jobId) as { content: string }).content;
     expect(JSON.parse(bodies).text).toEqual({ texts: ['first', 'second'] });
@@ -158,7 +189,16 @@ describe('Retarus SMS v1 face', () => {
     expect((await list('?open=false')).json).toHaveLength(3);
     const now = Date.now();
     expect((await list(`?fromTs=${new Date(now + 60_000).toISOString()}&toTs=${new Date(now + 120_000).toISOString()}`)).json).toEqual([]);
-    for (const q of ['?limit=0', '?limit=1001', '?offset=-1', '?jobIdsOnly=false', '?open=maybe', `?fromTs=${new Date(now).toISOString()}&toTs=${new Date(now - 1000).toISOString()}`, `?fromTs=${new Date(now - 31 * 86_400_000).toISOString()}&toTs=${new Date(now).toISOString()}`, '?toTs=yesterday']) {
+    for (const q of [
+      '?limit=0',
+      '?limit=1001',
+      '?offset=-1',
+      '?jobIdsOnly=false',
+      '?open=maybe',
+      `?fromTs=${new Date(now).toISOString()}&toTs=${new Date(now - 1000).toISOString()}`,
+      `?fromTs=${new Date(now - 31 * 86_400_000).toISOString()}&toTs=${new Date(now).toISOString()}`,
+      '?toTs=yesterday',
+    ]) {
       expect([q, (await list(q)).status]).toEqual([q, 400]);
     }
     expect((await d.api('GET', `/rest/v1/jobs/${ids[0]}`, { auth: other.auth })).status).toBe(404);

@@ -137,7 +137,12 @@ afterAll(() => {
 /** One second of audio, made by ffmpeg (the media tests need it installed, as CI has). */
 const tone = () => spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-f', 'wav', 'pipe:1']).stdout;
 const counts = (dd: TestDaemon) => dd.db.prepare('SELECT (SELECT COUNT(*) FROM jobs) AS jobs, (SELECT COUNT(*) FROM recipients) AS recipients').get() as { jobs: number; recipients: number };
-const smsJob = (n: number) => ({ job_type: 'sms', job_name: 'full disk', message: 'hello there, this is a message long enough to take some room in the spool', recipients: Array.from({ length: n }, (_, i) => ({ destination: `+614915${String(i).padStart(5, '0')}`, reference: `ref-${i}-${'x'.repeat(40)}` })) });
+const smsJob = (n: number) => ({
+  job_type: 'sms',
+  job_name: 'full disk',
+  message: 'hello there, this is a message long enough to take some room in the spool',
+  recipients: Array.from({ length: n }, (_, i) => ({ destination: `+614915${String(i).padStart(5, '0')}`, reference: `ref-${i}-${'x'.repeat(40)}` })),
+});
 const form = (dd: TestDaemon, path: string, fields: Record<string, string>, token: string) =>
   fetch(dd.url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: token }, body: new URLSearchParams(fields).toString() });
 
@@ -245,7 +250,10 @@ describe.skipIf(!root)('a full or read-only disk', () => {
     const ro = tmpfs('4m', ',ro');
     const full = tmpfs('4m');
     fill(full);
-    for (const [dir, says] of [[ro, /read-only/], [full, /full/]] as const) {
+    for (const [dir, says] of [
+      [ro, /read-only/],
+      [full, /full/],
+    ] as const) {
       const r = cli(['start'], { SWITCHPOST_DATA_DIR: dir, SWITCHPOST_HTTP_PORT: String(await freePort()), SWITCHPOST_LOG_LEVEL: 'silent' });
       expect(r.status, r.stderr).toBe(1);
       const lines = r.stderr.trim().split('\n');

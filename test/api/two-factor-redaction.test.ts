@@ -25,8 +25,19 @@ describe('2FA redaction (its own module, wired by main)', () => {
     const jobs = new JobStore(db);
     const job = (text: string, options: Record<string, unknown>) =>
       jobs.create({
-        userId, face: 'welcorp', channel: 'sms', name: null, content: { kind: 'sms', text: { texts: [text] }, sms: {} }, options, callbackUrl: null, sender: null,
-        scheduledAt: null, validUntil: null, replyUntil: null, cutoff: null, blackouts: [],
+        userId,
+        face: 'welcorp',
+        channel: 'sms',
+        name: null,
+        content: { kind: 'sms', text: { texts: [text] }, sms: {} },
+        options,
+        callbackUrl: null,
+        sender: null,
+        scheduledAt: null,
+        validUntil: null,
+        replyUntil: null,
+        cutoff: null,
+        blackouts: [],
         recipients: [{ destination: '+61491570156', name: null, reference: null, fields: null, blackouts: null }],
       });
     const twoFactor = job('Code 123456', { two_factor: true, template: 'Code [[code]]' });

@@ -23,7 +23,8 @@ async function login(dd: TestDaemon, code = 'agent1') {
   expect(r.status).toBe(200);
   return { ...u, token: JSON.parse(r.text).token as string };
 }
-const jobsOf = (dd: TestDaemon, face = 'ucontact') => dd.db.prepare('SELECT id, name, sender, total, status, scheduled_at FROM jobs WHERE face = ? ORDER BY id').all(face) as { id: number; name: string; sender: string | null; total: number; status: string; scheduled_at: number | null }[];
+const jobsOf = (dd: TestDaemon, face = 'ucontact') =>
+  dd.db.prepare('SELECT id, name, sender, total, status, scheduled_at FROM jobs WHERE face = ? ORDER BY id').all(face) as { id: number; name: string; sender: string | null; total: number; status: string; scheduled_at: number | null }[];
 
 describe('uContact Integra face (SMS)', () => {
   it('logs in for a session token, sends with it, and logs out', async () => {
@@ -37,12 +38,15 @@ describe('uContact Integra face (SMS)', () => {
     const { id } = JSON.parse(v2.text);
     expect(id).toMatch(/^\d+$/);
     const jobs = jobsOf(d);
-    expect(jobs.map((j) => [j.name, j.sender, j.total])).toEqual([['Ventas', '5551', 1], ['Ventas', 'Acme', 1]]);
+    expect(jobs.map((j) => [j.name, j.sender, j.total])).toEqual([
+      ['Ventas', '5551', 1],
+      ['Ventas', 'Acme', 1],
+    ]);
     expect(d.db.prepare('SELECT job_id FROM recipients WHERE id = ?').get(Number(id))).toEqual({ job_id: jobs[1]!.id });
     await d.waitFor(() => jobsOf(d!).every((j) => j.status === 'complete'));
     expect(d.db.prepare(`SELECT state FROM recipients WHERE job_id IN (${jobs.map((j) => j.id).join(',')})`).all()).toEqual([{ state: 'delivered' }, { state: 'delivered' }]);
-    expect((await formPost(d, '/Integra/resources/SMS/SendSMS', { destination: 'nobody', message: 'x' }, token))).toMatchObject({ status: 400, text: 'ERROR', error: expect.stringMatching(/number/) });
-    expect((await formPost(d, '/Integra/resources/SMS/SendSMS', { destination: '0491570156', message: '' }, token))).toMatchObject({ status: 400, error: expect.stringMatching(/text/) });
+    expect(await formPost(d, '/Integra/resources/SMS/SendSMS', { destination: 'nobody', message: 'x' }, token)).toMatchObject({ status: 400, text: 'ERROR', error: expect.stringMatching(/number/) });
+    expect(await formPost(d, '/Integra/resources/SMS/SendSMS', { destination: '0491570156', message: '' }, token)).toMatchObject({ status: 400, error: expect.stringMatching(/text/) });
     expect(await formPost(d, '/Integra/resources/auth/logout', {}, token)).toMatchObject({ status: 200, text: 'OK' });
     expect((await formPost(d, '/Integra/resources/SMS/SendSMS', { destination: '0491570156', message: 'late' }, token)).status).toBe(401);
     expect(jobsOf(d)).toHaveLength(2);
@@ -61,7 +65,7 @@ describe('uContact Integra face (SMS)', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('keeps an injected inbound SMS to its injector: another user\'s STOP neither lands on a victim\'s 2-way job nor opts the number out of its list', async () => {
+  it("keeps an injected inbound SMS to its injector: another user's STOP neither lands on a victim's 2-way job nor opts the number out of its list", async () => {
     d = await testDaemon();
     const victim = d.addUser('victim', 'user');
     const job = (await d.api('POST', '/api/v1/jobs', { auth: victim.auth, body: { job_type: '2 way sms', message: 'Come?', optout_code: 'STOP', recipients: [{ destination: '+61491570156' }] } })).json.data;
@@ -79,7 +83,7 @@ describe('uContact Integra face (SMS)', () => {
     expect(d.db.prepare('SELECT state FROM recipients WHERE job_id = ?').get(later)).toEqual({ state: 'delivered' });
   });
 
-  it('schedules an SMS for its calldate in the user\'s time zone', async () => {
+  it("schedules an SMS for its calldate in the user's time zone", async () => {
     d = await testDaemon();
     const { token } = await login(d);
     const when = DateTime.now().setZone('Australia/Sydney').plus({ days: 2 }).set({ second: 0, millisecond: 0 });
@@ -92,7 +96,7 @@ describe('uContact Integra face (SMS)', () => {
     expect((await formPost(d, '/Integra/resources/SMS/ScheduleDialerSMS', { sms: 'not json' }, token)).status).toBe(400);
   });
 
-  it('sends a base\'s rows in priority order (lower first)', async () => {
+  it("sends a base's rows in priority order (lower first)", async () => {
     d = await testDaemon({ spool: { poll_ms: 200 } });
     const { token } = await login(d);
     const csv = ['c;0491570150;low;9999', 'c;0491570151;urgent;1', 'c;0491570152;middle;5', 'c;0491570153;also urgent;1'].join('\n');
@@ -107,13 +111,22 @@ describe('uContact Integra face (SMS)', () => {
     const { token, id: userId } = await login(d);
     const rejected: { line: number; reason: string; userId: number }[] = [];
     d.bus.on((e) => e.type === 'import.rejected' && rejected.push({ line: e.line, reason: e.reason, userId: e.userId }));
-    const csv = ['campaign;number;text;priority', 'somecampaign;0491570156;Hello World!;9999', 'somecampaign;0491570157;Hi; with a semicolon;5', 'other;+61491570158;Third;', 'other;not-a-number;Bad;1', 'other;0491570159;;1', 'justtwo;cells'].join('\n');
+    const csv = ['campaign;number;text;priority', 'somecampaign;0491570156;Hello World!;9999', 'somecampaign;0491570157;Hi; with a semicolon;5', 'other;+61491570158;Third;', 'other;not-a-number;Bad;1', 'other;0491570159;;1', 'justtwo;cells'].join(
+      '\n',
+    );
     const r = await formPost(d, '/Integra/resources/SMS/uploadbase', { filename: 'base.csv', fileb64: Buffer.from(csv).toString('base64'), campaign: 'fallback' }, token);
     expect(r).toMatchObject({ status: 200, text: '1' });
-    expect(jobsOf(d).map((j) => [j.name, j.total])).toEqual([['somecampaign', 2], ['other', 1]]);
+    expect(jobsOf(d).map((j) => [j.name, j.total])).toEqual([
+      ['somecampaign', 2],
+      ['other', 1],
+    ]);
     const texts = jobsOf(d).map((j) => JSON.parse((d!.db.prepare('SELECT content FROM jobs WHERE id = ?').get(j.id) as { content: string }).content).text.texts);
     expect(texts).toEqual([['Hello World!', 'Hi; with a semicolon'], ['Third']]);
-    expect(rejected.map((x) => [x.line, x.userId])).toEqual([[5, userId], [6, userId], [7, userId]]);
+    expect(rejected.map((x) => [x.line, x.userId])).toEqual([
+      [5, userId],
+      [6, userId],
+      [7, userId],
+    ]);
     expect(rejected[0]!.reason).toMatch(/number/);
     expect((await formPost(d, '/Integra/resources/SMS/uploadbase', { filename: 'x.csv', fileb64: 'not base64!!', campaign: 'c' }, token)).status).toBe(400);
   });

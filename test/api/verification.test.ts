@@ -14,7 +14,7 @@ const sentCode = (dd: TestDaemon, ref: string): string => {
 };
 
 describe('v1 client verification (2FA)', () => {
-  it('sends a code by SMS (seed\'s GET and POST forms) and validates it once', async () => {
+  it("sends a code by SMS (seed's GET and POST forms) and validates it once", async () => {
     d = await testDaemon();
     const u = d.addUser('app', 'user');
     const get = await d.api('GET', '/api/v1/client_verification/sendCode?client_ref=user-123&message_type=sms&message_destination=61491570008&message_template=Your+test+copany+auth+no.+is+[[code]]', { auth: u.auth });

@@ -6,8 +6,7 @@ import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 /** Audio made by ffmpeg itself: a tone of `seconds` in `format` (wav, mp3, ogg). */
-const tone = (seconds: number, format: string): Buffer =>
-  spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`, '-f', format, 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 }).stdout;
+const tone = (seconds: number, format: string): Buffer => spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`, '-f', format, 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 }).stdout;
 
 let d: TestDaemon | undefined;
 const closers: (() => Promise<void>)[] = [];
@@ -19,7 +18,7 @@ afterEach(async () => {
 
 const voiceJob = (audiofile: Record<string, unknown>) => ({ job_type: 'voice', job_name: 'test voice', audiofile, recipients: [{ destination: '+61491570156' }] });
 
-describe.skipIf(!hasFfmpeg)('voice jobs: the job\'s own audio', () => {
+describe.skipIf(!hasFfmpeg)("voice jobs: the job's own audio", () => {
   it('converts a base64 file (wav, mp3, ogg) to 8 kHz WAV once per distinct file, and sends it', async () => {
     d = await testDaemon({ media: { max_audio_seconds: 5 } });
     const u = d.addUser('v', 'user');
@@ -64,7 +63,13 @@ describe.skipIf(!hasFfmpeg)('voice jobs: the job\'s own audio', () => {
     }
     expect((await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'voice', recipients: [{ destination: '+61491570156' }] } })).json.errors).toMatch(/audiofile: is required/);
     expect(d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 0 });
-    expect(existsSync(`${d.dir}/media/audio`) ? spawnSync('ls', [`${d.dir}/media/audio`]).stdout.toString().trim() : '').toBe('');
+    expect(
+      existsSync(`${d.dir}/media/audio`)
+        ? spawnSync('ls', [`${d.dir}/media/audio`])
+            .stdout.toString()
+            .trim()
+        : '',
+    ).toBe('');
     await d.close();
     // The same URL, allowed by the operator.
     d = await testDaemon({ media: { allow_private: ['127.0.0.1'] } });

@@ -11,7 +11,7 @@ let carol: { id: number; auth: string };
 
 const jobCount = () => (d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n;
 const recipientCount = () => (d.db.prepare('SELECT COUNT(*) AS n FROM recipients').get() as { n: number }).n;
-const finished = (id: number) => () => (d.db.prepare("SELECT status FROM jobs WHERE id = ?").get(id) as { status: string }).status === 'complete';
+const finished = (id: number) => () => (d.db.prepare('SELECT status FROM jobs WHERE id = ?').get(id) as { status: string }).status === 'complete';
 
 beforeAll(async () => {
   d = await testDaemon();
@@ -43,7 +43,20 @@ describe('POST /api/v1/jobs', () => {
     const detail = await d.api('GET', `/api/v1/jobs/${id}`, { auth: alice.auth });
     expect(detail.status).toBe(200);
     const data = detail.json.data;
-    expect(data).toMatchObject({ job_id: id, user_id: alice.id, user_code: 'au/alice', job_type: 'SMS', job_name: 'My SMS test', job_status: 'Complete', total_recipients: 1, sent_recipients: 1, failed_recipients: 0, manual_sender_id: '+61417914491', callback_url: 'https://myserver.com/callback', callback_on_sms_status_update: true });
+    expect(data).toMatchObject({
+      job_id: id,
+      user_id: alice.id,
+      user_code: 'au/alice',
+      job_type: 'SMS',
+      job_name: 'My SMS test',
+      job_status: 'Complete',
+      total_recipients: 1,
+      sent_recipients: 1,
+      failed_recipients: 0,
+      manual_sender_id: '+61417914491',
+      callback_url: 'https://myserver.com/callback',
+      callback_on_sms_status_update: true,
+    });
     expect(data.start_date).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]1[01]:00$/);
     expect(data.recipients[0]).toEqual({ destination: '+61491570156', reference: 'Main tester', recipient: 'Jane Smith', field1: 'test value 1a', field2: 'test value 1b' });
     expect(data.reports[0]).toMatchObject({ reference: 'Main tester', recipient: 'Jane Smith', destination: '+61491570156', status: 'SENT', stage: 'Confirmed', notes: 'SenderID: +61417914491.' });
@@ -109,7 +122,16 @@ describe('POST /api/v1/jobs', () => {
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ ...SEED_TTS, voice: 'klingon' }, /voice: unknown voice "klingon"/],
       [{ ...SEED_2WAY_TTS, two_way_key_responses: [{ key_press: 'A', response_message: 'x' }] }, /key_press: a key is 0-9, \* or #/],
-      [{ ...SEED_2WAY_TTS, two_way_key_responses: [{ key_press: '1', response_message: 'x' }, { key_press: 1, response_message: 'y' }] }, /given twice/],
+      [
+        {
+          ...SEED_2WAY_TTS,
+          two_way_key_responses: [
+            { key_press: '1', response_message: 'x' },
+            { key_press: 1, response_message: 'y' },
+          ],
+        },
+        /given twice/,
+      ],
       [{ ...SEED_2WAY_TTS, two_way_key_responses: [{ key_press: '1', redirect_to: 'reception' }] }, /redirect_to/],
       [{ ...SEED_TTS, two_way_key_responses: [{ key_press: '1', response_message: 'x' }] }, /only for "2 way tts"/],
     ];
@@ -120,7 +142,7 @@ describe('POST /api/v1/jobs', () => {
     }
   });
 
-  it('reads user_list_ids in every accepted shape as contact groups, naming one that is not the user\'s', async () => {
+  it("reads user_list_ids in every accepted shape as contact groups, naming one that is not the user's", async () => {
     for (const ids of [SEED_LIST.user_list_ids, 1234, [1234, '5678']]) {
       const r = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: { ...SEED_LIST, user_list_ids: ids } });
       expect(r.status).toBe(422);
@@ -152,7 +174,12 @@ describe('POST /api/v1/jobs', () => {
       ['a bad scheduled_date', { body: { job_type: 'sms', message: 'x', scheduled_date: 'next tuesday', recipients: [{ destination: '+61491570156' }] } }, 422, /scheduled_date/],
       ['a bad cutoff_hour', { body: { job_type: 'sms', message: 'x', cutoff_hour: '25:00', recipients: [{ destination: '+61491570156' }] } }, 422, /cutoff_hour/],
       ['a non-http callback_url', { body: { job_type: 'sms', message: 'x', callback_url: 'file:///etc/passwd', recipients: [{ destination: '+61491570156' }] } }, 422, /callback_url: only http and https/],
-      ['a message with an escape sequence in it', { body: { job_type: 'sms', message: 'Hi \u001b[31mJane', recipients: [{ destination: '+61491570156' }] } }, 422, /^Validation failed: message: contains a control character \(U\+001B at character 4\); only LF, CR and TAB are taken$/],
+      [
+        'a message with an escape sequence in it',
+        { body: { job_type: 'sms', message: 'Hi \u001b[31mJane', recipients: [{ destination: '+61491570156' }] } },
+        422,
+        /^Validation failed: message: contains a control character \(U\+001B at character 4\); only LF, CR and TAB are taken$/,
+      ],
       ['a message with a C1 control in it', { body: { job_type: 'sms', message: 'Line one\r\n\tLine two\u0085', recipients: [{ destination: '+61491570156' }] } }, 422, /message: contains a control character \(U\+0085 at character 20\)/],
       ['an over-long sender', { body: { job_type: 'sms', message: 'x', manual_sender_id: 'ABCDEFGHIJKLMN', recipients: [{ destination: '+61491570156' }] } }, 422, /manual_sender_id/],
       ['a form-encoded body', { raw: 'job_type=sms', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, /application\/json/],
@@ -181,7 +208,7 @@ describe('GET /api/v1/jobs and visibility', () => {
 
   const ids = async (auth: string, q = '') => ((await d.api('GET', `/api/v1/jobs?page_size=1000${q}`, { auth })).json.data as { job_id: number }[]).map((j) => j.job_id);
 
-  it('a user sees only its jobs, an agent its users\', an admin all', async () => {
+  it("a user sees only its jobs, an agent its users', an admin all", async () => {
     const forAlice = await ids(alice.auth);
     expect(forAlice).not.toContain(bobJob);
     expect(forAlice).not.toContain(carolJob);
@@ -194,7 +221,7 @@ describe('GET /api/v1/jobs and visibility', () => {
     expect(forAdmin.length).toBe(forAgent.length + 1);
   });
 
-  it('GET /jobs/{id} answers 403 for another user\'s job, 404 for none', async () => {
+  it("GET /jobs/{id} answers 403 for another user's job, 404 for none", async () => {
     expect((await d.api('GET', `/api/v1/jobs/${carolJob}`, { auth: alice.auth })).json).toEqual({ status: 403, errors: 'Permission denied' });
     expect((await d.api('GET', `/api/v1/jobs/${bobJob}`, { auth: agent.auth })).status).toBe(200);
     expect((await d.api('GET', `/api/v1/jobs/${carolJob}`, { auth: agent.auth })).status).toBe(403);
@@ -219,7 +246,7 @@ describe('GET /api/v1/jobs and visibility', () => {
     expect((await d.api('GET', '/api/v1/jobs?start_after=soon', { auth: admin.auth })).status).toBe(422);
   });
 
-  it('pages with the seed\'s envelope, key for key', async () => {
+  it("pages with the seed's envelope, key for key", async () => {
     const r = await d.api('GET', '/api/v1/jobs?job_type=sms&page_size=2&page=2', { auth: admin.auth });
     expect(r.status).toBe(200);
     expect(Object.keys(r.json)).toEqual(['current_page', 'data', 'first_page_url', 'from', 'last_page', 'last_page_url', 'links', 'next_page_url', 'path', 'per_page', 'prev_page_url', 'to', 'total', 'status']);
@@ -228,7 +255,23 @@ describe('GET /api/v1/jobs and visibility', () => {
     expect(r.json.links[0]).toEqual({ url: r.json.prev_page_url, label: '« Previous', active: false });
     expect(r.json.links.find((l: { active: boolean }) => l.active)).toMatchObject({ label: '2' });
     expect(r.json.links.at(-1).label).toBe('Next »');
-    expect(Object.keys(r.json.data[0])).toEqual(['job_id', 'user_id', 'user_code', 'job_type', 'job_name', 'start_date', 'send_date', 'complete_date', 'scheduled_date', 'total_recipients', 'failed_recipients', 'sent_recipients', 'total_amount', 'job_status', 'details_url']);
+    expect(Object.keys(r.json.data[0])).toEqual([
+      'job_id',
+      'user_id',
+      'user_code',
+      'job_type',
+      'job_name',
+      'start_date',
+      'send_date',
+      'complete_date',
+      'scheduled_date',
+      'total_recipients',
+      'failed_recipients',
+      'sent_recipients',
+      'total_amount',
+      'job_status',
+      'details_url',
+    ]);
     expect(r.json.data[0].start_date).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
   });
 });

@@ -50,7 +50,8 @@ describe('GET /api/v1/jobs/{id}, streamed', () => {
       if (i % 5 === 1) d.db.prepare("UPDATE callbacks SET state = 'failed', last_error = ? WHERE id = ?").run(`HTTP 500 "${i}"`, c.id);
       if (i % 5 === 2) d.db.prepare("UPDATE callbacks SET state = 'pending', next_at = ?, last_error = ? WHERE id = ?").run(far, i % 10 === 2 ? 'timeout' : null, c.id);
       if (i % 9 === 0) {
-        d.db.prepare("INSERT INTO callbacks (user_id, job_id, recipient_id, kind, url, content_type, body, state, next_at, created_at, last_error) VALUES (?, ?, ?, 'sms.status', 'x', 'x', 'x', ?, ?, 0, ?)")
+        d.db
+          .prepare("INSERT INTO callbacks (user_id, job_id, recipient_id, kind, url, content_type, body, state, next_at, created_at, last_error) VALUES (?, ?, ?, 'sms.status', 'x', 'x', 'x', ?, ?, 0, ?)")
           .run(alice.id, id, c.recipient_id, i % 2 ? 'delivered' : 'failed', far, i % 2 ? null : 'later failure');
       }
     }
@@ -69,8 +70,20 @@ describe('GET /api/v1/jobs/{id}, streamed', () => {
     const jobs = new JobStore(d.db);
     const make = (n: number, held: boolean) =>
       jobs.create({
-        userId: alice.id, face: 'welcorp', channel: 'sms', name: null, content: smsContent({ template: 'x' }), options: { job_type: 'sms', message: 'x' },
-        callbackUrl: null, sender: null, scheduledAt: null, validUntil: null, replyUntil: null, cutoff: null, blackouts: [], held,
+        userId: alice.id,
+        face: 'welcorp',
+        channel: 'sms',
+        name: null,
+        content: smsContent({ template: 'x' }),
+        options: { job_type: 'sms', message: 'x' },
+        callbackUrl: null,
+        sender: null,
+        scheduledAt: null,
+        validUntil: null,
+        replyUntil: null,
+        cutoff: null,
+        blackouts: [],
+        held,
         recipients: Array.from({ length: n }, (_, i) => ({ destination: `+61491570${String(100 + (i % 800)).padStart(3, '0')}`, name: null, reference: `r${i}`, fields: i % 3 ? { a: i } : null, blackouts: null })),
       });
     for (const id of [make(0, true), make(1, true), make(500, true), make(501, true), make(1000, true)]) {
@@ -90,8 +103,20 @@ describe('a 100,000-recipient report (about 30 MB)', () => {
     const n = 100_000;
     const id = d.db.transaction(() => {
       const jobId = jobs.create({
-        userId: alice.id, face: 'welcorp', channel: 'sms', name: 'huge', content: smsContent({ template: 'Hello %%recipient%%' }), options: { job_type: 'sms', message: 'Hello %%recipient%%' },
-        callbackUrl: null, sender: '+61417914491', scheduledAt: null, validUntil: null, replyUntil: null, cutoff: null, blackouts: [], held: true,
+        userId: alice.id,
+        face: 'welcorp',
+        channel: 'sms',
+        name: 'huge',
+        content: smsContent({ template: 'Hello %%recipient%%' }),
+        options: { job_type: 'sms', message: 'Hello %%recipient%%' },
+        callbackUrl: null,
+        sender: '+61417914491',
+        scheduledAt: null,
+        validUntil: null,
+        replyUntil: null,
+        cutoff: null,
+        blackouts: [],
+        held: true,
         recipients: Array.from({ length: n }, (_, i) => ({ destination: `+614915${String(i).padStart(5, '0')}`, name: `Recipient ${i}`, reference: `ref-${i}`, fields: { field1: `value ${i}` }, blackouts: null })),
       });
       // Final, as if sent: the report has dates, notes and costs to write.

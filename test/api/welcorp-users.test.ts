@@ -8,8 +8,30 @@ afterEach(async () => {
 });
 
 // Seed 000's create requests (the second made valid JSON: its trailing comma removed).
-const seedNewCompany = { user_code: 'au/mytestuser', password: 'Test Password', first_name: 'Jane', last_name: 'Smith', email: 'jsmith@test.com', fax: '6987654321', mobile: '6123456789', account_type: 'Acct', agree_spam_policy: true, company: { name: 'test company', abn: '123456789', address: '123 test st', suburb: 'testville', state: 'NSW', postcode: '2345', country: 'Australia' } };
-const seedJoinCompany = (companyId: number) => ({ user_code: 'au/mytestuser2', company_id: companyId, password: 'Test Password', first_name: 'Jane', last_name: 'Smith', email: 'jsmith@test.com', fax: '6987654321', mobile: '6123456789', account_type: 'Acct', agree_spam_policy: true });
+const seedNewCompany = {
+  user_code: 'au/mytestuser',
+  password: 'Test Password',
+  first_name: 'Jane',
+  last_name: 'Smith',
+  email: 'jsmith@test.com',
+  fax: '6987654321',
+  mobile: '6123456789',
+  account_type: 'Acct',
+  agree_spam_policy: true,
+  company: { name: 'test company', abn: '123456789', address: '123 test st', suburb: 'testville', state: 'NSW', postcode: '2345', country: 'Australia' },
+};
+const seedJoinCompany = (companyId: number) => ({
+  user_code: 'au/mytestuser2',
+  company_id: companyId,
+  password: 'Test Password',
+  first_name: 'Jane',
+  last_name: 'Smith',
+  email: 'jsmith@test.com',
+  fax: '6987654321',
+  mobile: '6123456789',
+  account_type: 'Acct',
+  agree_spam_policy: true,
+});
 
 describe('v1 users', () => {
   it('creates users with a new or an existing company, shows the full record, and never the password', async () => {
@@ -19,7 +41,18 @@ describe('v1 users', () => {
     expect(r.json).toEqual({ status: 200, data: expect.any(Number) });
     const got = await d.api('GET', `/api/v1/users/${r.json.data}`, { auth: admin.auth });
     expect(got.status).toBe(200);
-    expect(got.json.data).toMatchObject({ user_id: r.json.data, user_code: 'au/mytestuser', first_name: 'Jane', email: 'jsmith@test.com', mobile: '6123456789', account_type: 'Acct', agree_spam_policy: true, user_live: true, receive_reports: false, fax_header_text: null });
+    expect(got.json.data).toMatchObject({
+      user_id: r.json.data,
+      user_code: 'au/mytestuser',
+      first_name: 'Jane',
+      email: 'jsmith@test.com',
+      mobile: '6123456789',
+      account_type: 'Acct',
+      agree_spam_policy: true,
+      user_live: true,
+      receive_reports: false,
+      fax_header_text: null,
+    });
     expect(got.json.data.company).toMatchObject({ company_id: expect.any(Number), name: 'test company', abn: '123456789', state: 'NSW', billing_contact_email: null });
     expect(got.text).not.toMatch(/password|scrypt/i);
     const hash = (d.db.prepare('SELECT password_hash FROM users WHERE id = ?').get(r.json.data) as { password_hash: string }).password_hash;
@@ -42,7 +75,7 @@ describe('v1 users', () => {
     expect(d.db.prepare(`SELECT COUNT(*) AS n FROM users WHERE user_code LIKE 'x%'`).get()).toEqual({ n: 0 });
   });
 
-  it('lists users by visibility, with partial user_code matches and the seed\'s pagination', async () => {
+  it("lists users by visibility, with partial user_code matches and the seed's pagination", async () => {
     d = await testDaemon();
     const admin = d.addUser('boss', 'admin');
     const agent = d.addUser('agent7', 'agent');
@@ -85,11 +118,12 @@ describe('v1 users', () => {
     expect((await d.api('PUT', `/api/v1/users/${id}`, { auth: agent.auth, body: { user_live: false } })).status).toBe(200);
     expect((await d.api('GET', '/api/v1/jobs', { auth: basic('au/u1', 'new-password-456') })).status).toBe(401);
   });
-  it('lets a user join only its own company, an agent its users\' companies, an admin any; a refusal changes nothing', async () => {
+  it("lets a user join only its own company, an agent its users' companies, an admin any; a refusal changes nothing", async () => {
     d = await testDaemon();
     const admin = d.addUser('boss', 'admin');
     const agent = d.addUser('agent7', 'agent');
-    const victimCo = (await d.api('POST', '/api/v1/users', { auth: admin.auth, body: { user_code: 'victim', password: 'password-123', company: { name: 'Victim Pty', abn: '99 999 999 999', billing_contact_email: 'billing@victim.example' } } })).json.data;
+    const victimCo = (await d.api('POST', '/api/v1/users', { auth: admin.auth, body: { user_code: 'victim', password: 'password-123', company: { name: 'Victim Pty', abn: '99 999 999 999', billing_contact_email: 'billing@victim.example' } } })).json
+      .data;
     const victimCompany = (await d.api('GET', `/api/v1/users/${victimCo}`, { auth: admin.auth })).json.data.company.company_id as number;
     const mine = (await d.api('POST', '/api/v1/users', { auth: agent.auth, body: { user_code: 'cust1', password: 'password-123', company: { name: 'Cust One' } } })).json.data;
     const custCompany = (await d.api('GET', `/api/v1/users/${mine}`, { auth: agent.auth })).json.data.company.company_id as number;

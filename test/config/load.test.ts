@@ -48,7 +48,7 @@ describe('config', () => {
     expect(() => loadConfig({ file: file('e.yaml', `spool:\n  lease_seconds: 60\n${fs}`), env: {} })).toThrow(/providers\.0\.settings\.originate_timeout_s: settings\.originate_timeout_s \(60 s\) must be shorter than spool\.lease_seconds \(60 s\)/);
     expect(loadConfig({ file: file('f.yaml', `spool:\n  lease_seconds: 61\n${fs}`), env: {} }).providers[0]!.settings).toMatchObject({ originate_timeout_s: 60 });
   });
-  it('checks a driver\'s settings at start-up, naming the setting', () => {
+  it("checks a driver's settings at start-up, naming the setting", () => {
     const smpp = 'providers:\n  - name: smsc\n    driver: smpp\n    services: [sms]\n    host: 10.0.0.1\n    username: esme\n';
     expect(loadConfig({ file: file('e.yaml', smpp + '    settings: { window: 50, bind: transmitter_receiver }\n'), env: {} }).providers[0]!.settings).toEqual({ window: 50, bind: 'transmitter_receiver' });
     expect(() => loadConfig({ file: file('f.yaml', smpp + '    settings: { window: 0 }\n'), env: {} })).toThrow(/providers\.0\.settings\.window/);
@@ -65,7 +65,7 @@ describe('config', () => {
 });
 
 describe('http.trust_proxy', () => {
-  it('takes false or the proxies\' addresses / CIDRs, from the file or the environment', () => {
+  it("takes false or the proxies' addresses / CIDRs, from the file or the environment", () => {
     expect(loadConfig({ env: {} }).http.trust_proxy).toBe(false);
     expect(loadConfig({ file: file('tp1.yaml', 'http:\n  trust_proxy: [127.0.0.1, 10.0.0.0/8, loopback]\n'), env: {} }).http.trust_proxy).toEqual(['127.0.0.1', '10.0.0.0/8', 'loopback']);
     expect(loadConfig({ env: { SWITCHPOST_HTTP_TRUST_PROXY: '["192.0.2.7"]' } }).http.trust_proxy).toEqual(['192.0.2.7']);

@@ -33,7 +33,7 @@ function simulate(r: AdaptiveRate, peerRate: number, ms: number, { window = 20, 
 }
 
 describe('adaptive rate (AIMD)', () => {
-  it('learns a peer\'s 400/s from unpaced: >= 90% of it with <= 5% throttled', () => {
+  it("learns a peer's 400/s from unpaced: >= 90% of it with <= 5% throttled", () => {
     const r = new AdaptiveRate({ ...DEFAULT_ADAPTIVE_RATE, max: Infinity });
     simulate(r, 400, 5000); // learning
     const steady = simulate(r, 400, 20_000, { start: 1_005_000 });

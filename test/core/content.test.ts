@@ -27,7 +27,7 @@ describe('job content: one typed shape per channel family', () => {
 });
 
 describe('delivery plans made by the core', () => {
-  it('plans an SMS for the link it goes over, and refuses it by the job\'s own limits', () => {
+  it("plans an SMS for the link it goes over, and refuses it by the job's own limits", () => {
     const text = 'Grüße aus Köln {ok}';
     // The job leaves the encoding to the link: GSM 03.38 carries it.
     expect(smsMessage(text, {}, PLAIN_SMS_LINK).plan.encoding).toBe('gsm7');

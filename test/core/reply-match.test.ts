@@ -31,7 +31,7 @@ describe('reply matching', () => {
     expect(replyMatcher({ to: '0412345678', providerId: 3 })({ sender: '+61412345678', providerId: 2, country: 'AU' })).toBe(true);
     expect(replyMatcher({ to: '0412345679', providerId: 2 })({ sender: '+61412345678', providerId: 2, country: 'AU' })).toBe(false);
   });
-  it('opts out on the job\'s code alone, case and surrounding space aside; forwards replies until the job\'s expiry', () => {
+  it("opts out on the job's code alone, case and surrounding space aside; forwards replies until the job's expiry", () => {
     expect(isOptOut(' stop ', 'STOP')).toBe(true);
     expect(isOptOut('stop now', 'STOP')).toBe(false);
     expect(isOptOut('STOP', null)).toBe(false);

@@ -11,14 +11,16 @@ import { writeFileSync } from 'node:fs';
 import { TestSmsc } from '../peers/smsc.js';
 
 /** A count read from a daemon's spool (a query returning `n`), through its own read-only connection. */
-const spoolCount = (dataDir: string) => (sql: string, ...p: unknown[]): number => {
-  const d = new Database(join(dataDir, 'switchpost.db'), { readonly: true });
-  try {
-    return (d.prepare(sql).get(...p) as { n: number }).n;
-  } finally {
-    d.close();
-  }
-};
+const spoolCount =
+  (dataDir: string) =>
+  (sql: string, ...p: unknown[]): number => {
+    const d = new Database(join(dataDir, 'switchpost.db'), { readonly: true });
+    try {
+      return (d.prepare(sql).get(...p) as { n: number }).n;
+    } finally {
+      d.close();
+    }
+  };
 
 /** POST a v1 SMS job as the test user; its id. */
 const postSms = async (url: string, message: string, to: string[]): Promise<number> => {
@@ -146,7 +148,10 @@ describe('a crash over SMPP sends little twice and never a try too many', () => 
     const smsc = new TestSmsc({ record: false, countDestinations: true, script });
     const port = await smsc.listen();
     const config = join(dir, 'smpp.json');
-    writeFileSync(config, JSON.stringify({ providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'esme', password: 'pw', settings: { window: WINDOW, binds: BINDS, reconnect_min_ms: 100, reconnect_max_ms: 300 } }] }));
+    writeFileSync(
+      config,
+      JSON.stringify({ providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'esme', password: 'pw', settings: { window: WINDOW, binds: BINDS, reconnect_min_ms: 100, reconnect_max_ms: 300 } }] }),
+    );
     const senv = {
       ...env,
       SWITCHPOST_CONFIG: config,
@@ -260,7 +265,12 @@ describe('a crash over a paced SMPP link', () => {
     const port = await smsc.listen();
     const data = mkdtempSync(join(tmpdir(), 'switchpost-crash-paced-'));
     const config = join(data, 'smpp.json');
-    writeFileSync(config, JSON.stringify({ providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'esme', password: 'pw', settings: { window: 5, binds: 1, max_throttle_resends: 100, reconnect_min_ms: 100, reconnect_max_ms: 300 } }] }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'esme', password: 'pw', settings: { window: 5, binds: 1, max_throttle_resends: 100, reconnect_min_ms: 100, reconnect_max_ms: 300 } }],
+      }),
+    );
     const penv = { ...env, SWITCHPOST_DATA_DIR: data, SWITCHPOST_SANDBOX_ENABLED: 'false', SWITCHPOST_SPOOL_MAX_IN_FLIGHT: '2000', SWITCHPOST_SPOOL_RETRY_TRIES: '1' };
     const q = spoolCount(data);
     try {
@@ -302,7 +312,10 @@ describe('a stop past its grace over SMPP', () => {
     const port = await smsc.listen();
     const data = mkdtempSync(join(tmpdir(), 'switchpost-crash-stop-'));
     const config = join(data, 'smpp.json');
-    writeFileSync(config, JSON.stringify({ providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'esme', password: 'pw', settings: { window: WINDOW, binds: BINDS, reconnect_min_ms: 100, reconnect_max_ms: 300 } }] }));
+    writeFileSync(
+      config,
+      JSON.stringify({ providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'esme', password: 'pw', settings: { window: WINDOW, binds: BINDS, reconnect_min_ms: 100, reconnect_max_ms: 300 } }] }),
+    );
     const penv = { ...env, SWITCHPOST_CONFIG: config, SWITCHPOST_DATA_DIR: data, SWITCHPOST_SANDBOX_ENABLED: 'false', SWITCHPOST_SPOOL_MAX_IN_FLIGHT: '2000', SWITCHPOST_SPOOL_RETRY_TRIES: '1', SWITCHPOST_SHUTDOWN_GRACE_SECONDS: '1' };
     const q = spoolCount(data);
     const postJob = (url: string, to: string[]) => postSms(url, 'stop', to);

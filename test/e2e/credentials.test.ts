@@ -17,7 +17,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'switchpost-creds-'));
   // Streams rechecked every 100 ms (live.recheck_ms), so the bounds below leave seconds of slack on a loaded machine.
   env = { SWITCHPOST_DATA_DIR: dir, SWITCHPOST_HTTP_PORT: String(await freePort()), SWITCHPOST_LOG_LEVEL: 'warn', SWITCHPOST_LIVE_RECHECK_MS: '100' };
-  for (const [code, role] of [['alice', 'user'], ['bob', 'user'], ['boss', 'admin']]) {
+  for (const [code, role] of [
+    ['alice', 'user'],
+    ['bob', 'user'],
+    ['boss', 'admin'],
+  ]) {
     const r = cli(['user', 'add', code!, '--role', role!, '--password', `${code}-old-password`], env);
     expect(r.status).toBe(0);
     ids[code!] = Number(/with id (\d+)/.exec(r.stdout)![1]);

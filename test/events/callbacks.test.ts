@@ -27,10 +27,20 @@ afterAll(async () => {
 const optedOut = (userId: number, n: string) => d.db.prepare('SELECT 1 FROM opt_outs WHERE user_id = ? AND address = ?').get(userId, n) !== undefined;
 
 describe('callbacks', () => {
-  it('posts SMS delivery reports form-encoded with the seed\'s fields and a valid signature, retried until the receiver takes them', async () => {
+  it("posts SMS delivery reports form-encoded with the seed's fields and a valid signature, retried until the receiver takes them", async () => {
     const r = await d.api('POST', '/api/v1/jobs', {
       auth: user.auth,
-      body: { job_type: 'sms', job_name: 'Quick Send', message: 'hi', callback_url: rx.url, callback_on_sms_status_update: true, recipients: [{ destination: '+61491570156', reference: 'Customer 123', recipient: 'Jane Smith' }, { destination: '+61491570001', reference: 'Customer 124', recipient: 'Joe' }] },
+      body: {
+        job_type: 'sms',
+        job_name: 'Quick Send',
+        message: 'hi',
+        callback_url: rx.url,
+        callback_on_sms_status_update: true,
+        recipients: [
+          { destination: '+61491570156', reference: 'Customer 123', recipient: 'Jane Smith' },
+          { destination: '+61491570001', reference: 'Customer 124', recipient: 'Joe' },
+        ],
+      },
     });
     const jobId = r.json.data;
     await d.waitFor(() => rx.got.filter((g) => g.form.BroadcastID === String(jobId)).length === 2);
@@ -46,7 +56,7 @@ describe('callbacks', () => {
     expect(ok.headers['x-switchpost-signature']).toBe(signCallback(SECRET, ts, ok.body));
     // The receiver has the posts; the daemon marks them delivered once it has read the 200.
     const rows = await d.waitFor(() => {
-      const r = d.db.prepare("SELECT state, tries FROM callbacks WHERE job_id = ? ORDER BY id").all(jobId) as { state: string; tries: number }[];
+      const r = d.db.prepare('SELECT state, tries FROM callbacks WHERE job_id = ? ORDER BY id').all(jobId) as { state: string; tries: number }[];
       return r.every((x) => x.state === 'delivered') && r;
     });
     expect(rows).toHaveLength(2);
@@ -65,7 +75,17 @@ describe('callbacks', () => {
   it('posts 2-way replies, records an opt-out reply, and skips opted-out numbers later (reported, not dropped)', async () => {
     const r = await d.api('POST', '/api/v1/jobs', {
       auth: user.auth,
-      body: { job_type: '2 way sms', job_name: 'Survey', message: 'Reply please', optout_code: 'stop', callback_url: rx.url, recipients: [{ destination: '+61491570006', reference: 'R1', recipient: 'Ann' }, { destination: '+61491570007', reference: 'R2', recipient: 'Ben' }] },
+      body: {
+        job_type: '2 way sms',
+        job_name: 'Survey',
+        message: 'Reply please',
+        optout_code: 'stop',
+        callback_url: rx.url,
+        recipients: [
+          { destination: '+61491570006', reference: 'R1', recipient: 'Ann' },
+          { destination: '+61491570007', reference: 'R2', recipient: 'Ben' },
+        ],
+      },
     });
     const jobId = r.json.data;
     await d.waitFor(() => rx.got.filter((g) => g.form.BroadcastID === String(jobId) && g.form.Response).length === 2);
@@ -150,15 +170,23 @@ describe('callbacks the policy refuses, and callbacks that fail for good', () =>
   it('shows a callback that failed for good in the job report, beside one that arrived', async () => {
     const u = short.addUser('au/reports', 'user');
     const post = (url: string | null) =>
-      short.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'sms', message: 'x', ...(url ? { callback_url: url, callback_on_sms_status_update: true } : {}), recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] } });
+      short.api('POST', '/api/v1/jobs', {
+        auth: u.auth,
+        body: { job_type: 'sms', message: 'x', ...(url ? { callback_url: url, callback_on_sms_status_update: true } : {}), recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }] },
+      });
     const [ok, bad, plain] = [(await post(good.url)).json.data, (await post(dead.url)).json.data, (await post(null)).json.data];
     const settled = (job: number) => () => (short.db.prepare("SELECT COUNT(*) AS n FROM callbacks WHERE job_id = ? AND state != 'pending'").get(job) as { n: number }).n === 2;
     await short.waitFor(settled(ok));
     await short.waitFor(settled(bad));
-    const callbackFields = async (job: number) =>
-      ((await short.api('GET', `/api/v1/jobs/${job}`, { auth: u.auth })).json.data.reports as Record<string, unknown>[]).map((x) => [x.callback_status, x.callback_error]);
-    expect(await callbackFields(ok)).toEqual([['delivered', null], ['delivered', null]]);
-    expect(await callbackFields(bad)).toEqual([['failed', 'HTTP 503'], ['failed', 'HTTP 503']]);
+    const callbackFields = async (job: number) => ((await short.api('GET', `/api/v1/jobs/${job}`, { auth: u.auth })).json.data.reports as Record<string, unknown>[]).map((x) => [x.callback_status, x.callback_error]);
+    expect(await callbackFields(ok)).toEqual([
+      ['delivered', null],
+      ['delivered', null],
+    ]);
+    expect(await callbackFields(bad)).toEqual([
+      ['failed', 'HTTP 503'],
+      ['failed', 'HTTP 503'],
+    ]);
     // A job without a callback URL has no callback fields at all.
     await short.waitFor(() => (short.db.prepare('SELECT status FROM jobs WHERE id = ?').get(plain) as { status: string }).status === 'complete');
     const none = (await short.api('GET', `/api/v1/jobs/${plain}`, { auth: u.auth })).json.data;

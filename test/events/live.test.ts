@@ -24,7 +24,7 @@ describe('live stream', () => {
     await expect(connect(basic('nobody', 'x'))).rejects.toThrow('HTTP 401');
   });
 
-  it('shows each user only its own work, an agent its users\', an admin all', async () => {
+  it("shows each user only its own work, an agent its users', an admin all", async () => {
     const agent = d.addUser('ag', 'agent');
     const u1 = d.addUser('u1', 'user', { agent: agent.id });
     const u2 = d.addUser('u2', 'user');

@@ -16,7 +16,16 @@ afterEach(async () => {
   peer = undefined;
 });
 
-const settings = (port: number, extra: Record<string, unknown> = {}) => ({ host: '127.0.0.1', port, password: 'Sw1tchP0st-esl', events: ['CHANNEL_ANSWER', 'CHANNEL_HANGUP_COMPLETE', 'BACKGROUND_JOB', 'CHANNEL_EXECUTE_COMPLETE', 'DTMF'], timeoutMs: 1000, reconnectMinMs: 50, reconnectMaxMs: 200, ...extra });
+const settings = (port: number, extra: Record<string, unknown> = {}) => ({
+  host: '127.0.0.1',
+  port,
+  password: 'Sw1tchP0st-esl',
+  events: ['CHANNEL_ANSWER', 'CHANNEL_HANGUP_COMPLETE', 'BACKGROUND_JOB', 'CHANNEL_EXECUTE_COMPLETE', 'DTMF'],
+  timeoutMs: 1000,
+  reconnectMinMs: 50,
+  reconnectMaxMs: 200,
+  ...extra,
+});
 const waitFor = async <T>(fn: () => T | undefined | false | null, ms = 5000): Promise<T> => {
   const until = Date.now() + ms;
   for (;;) {
@@ -28,13 +37,25 @@ const waitFor = async <T>(fn: () => T | undefined | false | null, ms = 5000): Pr
 };
 
 describe('originate builder', () => {
-  const spec = (over: Record<string, unknown> = {}) => ({ uuid: randomUUID(), dialstring: dialstring('sofia/gateway/{gateway}/{number}', 'telco-a', dialNumber('+61491570156', null)), callerIdNumber: '+61412345678', callerIdName: 'Acme Ltd', timeoutSeconds: 30, ignoreEarlyMedia: true, ...over });
+  const spec = (over: Record<string, unknown> = {}) => ({
+    uuid: randomUUID(),
+    dialstring: dialstring('sofia/gateway/{gateway}/{number}', 'telco-a', dialNumber('+61491570156', null)),
+    callerIdNumber: '+61412345678',
+    callerIdName: 'Acme Ltd',
+    timeoutSeconds: 30,
+    ignoreEarlyMedia: true,
+    ...over,
+  });
 
   it('writes the channel variables and the dialstring FreeSWITCH expects, and reads back the same', () => {
     const s = spec();
     const arg = originateArg(s);
     expect(arg).toBe(`{origination_uuid=${s.uuid},originate_timeout=30,ignore_early_media=true,hangup_after_bridge=true,origination_caller_id_number=61412345678,origination_caller_id_name='Acme Ltd'}sofia/gateway/telco-a/61491570156 &park()`);
-    expect(parseOriginate(arg)).toEqual({ vars: { origination_uuid: s.uuid, originate_timeout: '30', ignore_early_media: 'true', hangup_after_bridge: 'true', origination_caller_id_number: '61412345678', origination_caller_id_name: 'Acme Ltd' }, endpoint: 'sofia/gateway/telco-a/61491570156', app: '&park()' });
+    expect(parseOriginate(arg)).toEqual({
+      vars: { origination_uuid: s.uuid, originate_timeout: '30', ignore_early_media: 'true', hangup_after_bridge: 'true', origination_caller_id_number: '61412345678', origination_caller_id_name: 'Acme Ltd' },
+      endpoint: 'sofia/gateway/telco-a/61491570156',
+      app: '&park()',
+    });
   });
 
   it('applies prefix rules', () => {
@@ -92,7 +113,7 @@ describe('hangup causes', () => {
 });
 
 describe('event socket link against the ESL peer', () => {
-  it('authenticates, subscribes, runs api and bgapi originate, and receives the call\'s events', async () => {
+  it("authenticates, subscribes, runs api and bgapi originate, and receives the call's events", async () => {
     peer = new EslPeer({ password: 'Sw1tchP0st-esl' });
     const port = await peer.listen();
     link = new EslLink(settings(port), log);

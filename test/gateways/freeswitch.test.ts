@@ -23,13 +23,32 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-async function start(script?: ConstructorParameters<typeof EslPeer>[0]['script'], settings: Record<string, unknown> = {}, provider: Record<string, unknown> = {}, existing?: EslPeer, retry = { tries: 2, backoff_seconds: 0.05, backoff_max_seconds: 0.1 }, spool: Record<string, unknown> = {}) {
+async function start(
+  script?: ConstructorParameters<typeof EslPeer>[0]['script'],
+  settings: Record<string, unknown> = {},
+  provider: Record<string, unknown> = {},
+  existing?: EslPeer,
+  retry = { tries: 2, backoff_seconds: 0.05, backoff_max_seconds: 0.1 },
+  spool: Record<string, unknown> = {},
+) {
   peer = existing ?? new EslPeer({ password: 'Esl-test-secret-1', script, gatewaysOnRescan: () => ['telco-a'] });
   const port = existing ? existing.port : await peer.listen();
   d = await testDaemon({
     sandbox: { enabled: false },
     spool: { poll_ms: 20, retry, ...spool },
-    providers: [{ name: 'fs', driver: 'freeswitch', services: ['voice', 'fax'], host: '127.0.0.1', port, password: 'Esl-test-secret-1', dialstring: 'sofia/gateway/{gateway}/{number}', settings: { gateway: 'telco-a', caller_id_number: '+61299990000', reconnect_min_ms: 50, reconnect_max_ms: 200, esl_timeout_ms: 2000, cost_per_minute: 0.12, ...settings }, ...provider }],
+    providers: [
+      {
+        name: 'fs',
+        driver: 'freeswitch',
+        services: ['voice', 'fax'],
+        host: '127.0.0.1',
+        port,
+        password: 'Esl-test-secret-1',
+        dialstring: 'sofia/gateway/{gateway}/{number}',
+        settings: { gateway: 'telco-a', caller_id_number: '+61299990000', reconnect_min_ms: 50, reconnect_max_ms: 200, esl_timeout_ms: 2000, cost_per_minute: 0.12, ...settings },
+        ...provider,
+      },
+    ],
   });
   const until = Date.now() + 10_000;
   while (!(await d.api('GET', '/health')).json.providers[0].up) {
@@ -47,7 +66,16 @@ const post = async (dd: TestDaemon, auth: string, body: Record<string, unknown>)
   return r.json.data as number;
 };
 const complete = (dd: TestDaemon, job: number) => () => (dd.db.prepare('SELECT status FROM jobs WHERE id = ?').get(job) as { status: string }).status === 'complete';
-const rows = (dd: TestDaemon, job: number) => dd.db.prepare('SELECT state, reason, tries, duration, keypress, voicemail, cost FROM recipients WHERE job_id = ? ORDER BY seq').all(job) as { state: string; reason: string | null; tries: number; duration: number | null; keypress: string | null; voicemail: number | null; cost: number | null }[];
+const rows = (dd: TestDaemon, job: number) =>
+  dd.db.prepare('SELECT state, reason, tries, duration, keypress, voicemail, cost FROM recipients WHERE job_id = ? ORDER BY seq').all(job) as {
+    state: string;
+    reason: string | null;
+    tries: number;
+    duration: number | null;
+    keypress: string | null;
+    voicemail: number | null;
+    cost: number | null;
+  }[];
 
 describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
   it('renders the texts, originates with its own uuid, plays header once and the message twice, and records the call', async () => {
@@ -74,7 +102,12 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     const { d, peer, u } = await start();
     const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: ['+61491570002', '+61491570003', '+61491570004', '+61491570005'].map((destination) => ({ destination })) });
     await d.waitFor(complete(d, job), 15_000);
-    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['failed', 2], ['failed', 2], ['rejected', 1], ['invalid', 1]]);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([
+      ['failed', 2],
+      ['failed', 2],
+      ['rejected', 1],
+      ['invalid', 1],
+    ]);
     expect(rows(d, job)[0]!.reason).toMatch(/user busy/);
     expect(rows(d, job)[1]!.reason).toMatch(/no answer/);
     const reports = (await d.api('GET', `/api/v1/jobs/${job}`, { auth: u.auth })).json.data.reports;
@@ -91,11 +124,14 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(peer.originates).toHaveLength(1);
   });
 
-  it('over loopback the far dialplan\'s `hangup <CAUSE>` reaches our leg as it is: busy retried, unallocated invalid', async () => {
+  it("over loopback the far dialplan's `hangup <CAUSE>` reaches our leg as it is: busy retried, unallocated invalid", async () => {
     const { d, peer, u } = await start(undefined, {}, { dialstring: 'loopback/{number}/default' });
     const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: ['+61491570002', '+61491570005'].map((destination) => ({ destination })) });
     await d.waitFor(complete(d, job), 15_000);
-    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['failed', 2], ['invalid', 1]]);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([
+      ['failed', 2],
+      ['invalid', 1],
+    ]);
     expect(rows(d, job)[0]!.reason).toMatch(/user busy/);
     expect(peer.ended.map((x) => x.cause).sort()).toEqual(['UNALLOCATED_NUMBER', 'USER_BUSY', 'USER_BUSY']);
   });
@@ -143,17 +179,20 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', voicemail: 1 });
   });
 
-  it('voice: plays the job\'s own recording, once', async () => {
+  it("voice: plays the job's own recording, once", async () => {
     const { d, peer, u } = await start();
     const wav = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-f', 'wav', 'pipe:1']).stdout;
     const job = await post(d, u.auth, { job_type: 'voice', job_name: 'test voice', audiofile: { name: 'voicemessage.wav', base64content: wav.toString('base64') }, recipients: [{ destination: '+61491570156' }] });
     await d.waitFor(complete(d, job));
     const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(job) as { content: string }).content);
-    expect(peer.executed.map((x) => [x.app, x.data])).toEqual([['playback', content.recording.file], ['hangup', 'NORMAL_CLEARING']]);
+    expect(peer.executed.map((x) => [x.app, x.data])).toEqual([
+      ['playback', content.recording.file],
+      ['hangup', 'NORMAL_CLEARING'],
+    ]);
     expect(rows(d, job)[0]!.state).toBe('delivered');
   });
 
-  it('writes the provider\'s trunk as a sofia gateway and loads it, again only when it changed', async () => {
+  it("writes the provider's trunk as a sofia gateway and loads it, again only when it changed", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sip-profiles-'));
     closers.push(async () => rmSync(dir, { recursive: true, force: true }));
     const trunk = { gateway_dir: dir, realm: 'sip.telco-a.example.net', username: 'acct', password: `p"w'<x>&y` };
@@ -179,7 +218,7 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(readFileSync(join(dir, 'switchpost-telco-a.xml'), 'utf8')).toContain('value="new-secret"');
   });
 
-  it('fax: converts the documents once, sends them with txfax over T.38 with the user\'s header, and resumes a partial fax', async () => {
+  it("fax: converts the documents once, sends them with txfax over T.38 with the user's header, and resumes a partial fax", async () => {
     const { PDFDocument, StandardFonts } = await import('pdf-lib');
     const doc = await PDFDocument.create();
     const font = await doc.embedFont(StandardFonts.Helvetica);
@@ -194,14 +233,24 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(content).toMatchObject({ kind: 'fax', pages: 2, fine: true, header: 'Acme Pty Ltd', fileNames: ['letter.pdf'] });
     expect(peer.originates[0]!.vars).toMatchObject({ fax_enable_t38: 'true', fax_enable_t38_request: 'true', fax_use_ecm: 'true', fax_ident: '61299990000' });
     const first = peer.originates[0]!.vars.origination_uuid;
-    expect(peer.executed.filter((x) => x.uuid === first).map((x) => [x.app, x.data])).toEqual([['set', 'fax_header=Acme Pty Ltd'], ['txfax', content.document], ['hangup', 'NORMAL_CLEARING']]);
-    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 1], ['delivered', 2]]);
+    expect(peer.executed.filter((x) => x.uuid === first).map((x) => [x.app, x.data])).toEqual([
+      ['set', 'fax_header=Acme Pty Ltd'],
+      ['txfax', content.document],
+      ['hangup', 'NORMAL_CLEARING'],
+    ]);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([
+      ['delivered', 1],
+      ['delivered', 2],
+    ]);
     const failed = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? AND status = 'failed_retryable'`).get(job) as { response: string };
     // A page went over T.38: T.38 works to that number, the retry offers it again.
     expect(failed.response).toBe('fax_49 fax failed: The call dropped prematurely (1 of 2 pages, T.38 negotiated)');
     // The retry starts after the page that arrived (mod_spandsp's fax_start_page, 0-based).
     const toSecond = peer.originates.filter((o) => o.number === '61491570157');
-    expect(toSecond.map((o) => [o.vars.fax_start_page, o.vars.fax_enable_t38_request])).toEqual([[undefined, 'true'], ['1', 'true']]);
+    expect(toSecond.map((o) => [o.vars.fax_start_page, o.vars.fax_enable_t38_request])).toEqual([
+      [undefined, 'true'],
+      ['1', 'true'],
+    ]);
     expect(d.db.prepare(`SELECT value FROM results WHERE job_id = ? AND kind = 'fax_pages'`).all(job)).toEqual([{ value: '2' }, { value: '2' }]);
   });
 
@@ -214,7 +263,10 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, t38: 'negotiate', fax: { success: false, pages: 0, total: 1, code: 20 } } : { answer: true, fax: { success: true, pages: 1, total: 1 } }));
     const job = await post(d, u.auth, faxJob);
     await d.waitFor(complete(d, job), 15_000);
-    expect(t38Vars(peer)).toEqual([['true', 'true'], ['false', 'false']]);
+    expect(t38Vars(peer)).toEqual([
+      ['true', 'true'],
+      ['false', 'false'],
+    ]);
     expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 2 });
     const first = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? ORDER BY id LIMIT 1`).get(job) as { response: string };
     expect(first.response).toBe('fax_t38_20 fax failed: Received no response to DCS or TCF (0 of 1 pages, T.38 negotiated)');
@@ -225,7 +277,10 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     const { d, peer, u } = await start(() => (++n === 1 ? { answer: true, t38: 'refuse', fax: { success: false, pages: 0, total: 1, code: 3 } } : { answer: true, fax: { success: true, pages: 1, total: 1 } }));
     const job = await post(d, u.auth, faxJob);
     await d.waitFor(complete(d, job), 15_000);
-    expect(t38Vars(peer)).toEqual([['true', 'true'], ['true', 'true']]);
+    expect(t38Vars(peer)).toEqual([
+      ['true', 'true'],
+      ['true', 'true'],
+    ]);
     expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 2 });
   });
 
@@ -238,7 +293,10 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(rows(d, job)[0]!.state).toBe('submitted'); // txfax still waits for an answer to its T.38 request
     await d.waitFor(complete(d, job), 15_000);
     expect(peer.originates.map((o) => o.endpoint)).toEqual(['loopback/61491570156/default', 'loopback/61491570156/default']);
-    expect(t38Vars(peer)).toEqual([['true', 'true'], ['false', 'false']]);
+    expect(t38Vars(peer)).toEqual([
+      ['true', 'true'],
+      ['false', 'false'],
+    ]);
     expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 2 });
     const first = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? ORDER BY id LIMIT 1`).get(job) as { response: string };
     expect(first.response).toBe('fax_t38_49 fax failed: The call dropped prematurely (0 of 1 pages, T.38 requested)');
@@ -252,8 +310,11 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(rows(d, job)[0]).toMatchObject({ state: 'delivered', tries: 1 });
   });
 
-  it('fax: the provider\'s t38 setting (off, accept) sets mod_spandsp\'s variables', async () => {
-    for (const [t38, want] of [['off', ['false', 'false']], ['accept', ['true', 'false']]] as const) {
+  it("fax: the provider's t38 setting (off, accept) sets mod_spandsp's variables", async () => {
+    for (const [t38, want] of [
+      ['off', ['false', 'false']],
+      ['accept', ['true', 'false']],
+    ] as const) {
       const { d, peer, u } = await start(() => ({ answer: true, fax: { success: true, pages: 1, total: 1 } }), { t38 });
       const job = await post(d, u.auth, faxJob);
       await d.waitFor(complete(d, job), 15_000);
@@ -293,11 +354,15 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     await restart();
     await d!.waitFor(() => (d!.db.prepare('SELECT state FROM recipients WHERE job_id = ?').get(job) as { state: string }).state === 'delivered', 10_000);
     // Try 2 started after the two pages of try 1; try 3 too (try 2 sent none), and in audio mode.
-    expect(peer!.originates.map((o) => [o.vars.fax_start_page, o.vars.fax_enable_t38])).toEqual([[undefined, 'true'], ['2', 'true'], ['2', 'false']]);
+    expect(peer!.originates.map((o) => [o.vars.fax_start_page, o.vars.fax_enable_t38])).toEqual([
+      [undefined, 'true'],
+      ['2', 'true'],
+      ['2', 'false'],
+    ]);
     expect(d!.db.prepare(`SELECT value FROM results WHERE job_id = ? AND kind = 'fax_pages'`).all(job)).toEqual([{ value: '3' }]);
   });
 
-  it('never has more calls up than the provider\'s concurrency', async () => {
+  it("never has more calls up than the provider's concurrency", async () => {
     const { d, peer, u } = await start(() => ({ answer: true, playMs: 100 }), {}, { concurrency: 2 });
     let peak = 0;
     const timer = setInterval(() => (peak = Math.max(peak, peer.channels.size)), 5);
@@ -308,7 +373,7 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(rows(d, job).every((r) => r.state === 'delivered')).toBe(true);
   });
 
-  it('shows the user\'s default voice caller id', async () => {
+  it("shows the user's default voice caller id", async () => {
     const { d, peer, u } = await start();
     expect((await d.api('PUT', `/api/v1/users/${u.id}`, { auth: u.auth, body: { default_voice_caller_id: '+61388887777' } })).status).toBe(200);
     const job = await post(d, u.auth, { job_type: 'tts', message: 'Hi', recipients: [{ destination: '+61491570156' }] });
@@ -318,7 +383,7 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
 
   it('keeps hostile merge fields out of the commands: they are only spoken', async () => {
     const { d, peer, u } = await start();
-    const evil = "x},origination_caller_id_number=666}sofia/gateway/evil/1 &bridge(x)\n\napi shutdown";
+    const evil = 'x},origination_caller_id_number=666}sofia/gateway/evil/1 &bridge(x)\n\napi shutdown';
     const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello %%recipient%%', recipients: [{ destination: '+61491570156', recipient: evil }] });
     await d.waitFor(complete(d, job));
     expect(peer.originates).toHaveLength(1);
@@ -389,14 +454,18 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     const job = await post(d, u.auth, { job_type: 'tts', message: 'Hello', recipients: ['+61491570156', '+61491570157', '+61491570158'].map((destination) => ({ destination })) });
     await d.waitFor(() => peer.channels.size === 3 && peer.executed.length > 0);
     await peer.shutdown();
-    await d.waitFor(() => !(d.db.prepare('SELECT 1 FROM recipients WHERE job_id = ? AND state IN (\'sending\', \'submitted\')').get(job)));
+    await d.waitFor(() => !d.db.prepare("SELECT 1 FROM recipients WHERE job_id = ? AND state IN ('sending', 'submitted')").get(job));
     expect(rows(d, job).map((r) => r.state)).toEqual(['queued', 'queued', 'queued']);
     expect(rows(d, job).map((r) => r.reason)).toEqual(['system shutdown', 'system shutdown', 'cut short by our own switch (system shutdown)']);
     await new Promise((r) => setTimeout(r, 300)); // the switch stays away for a while: nothing is final meanwhile
     expect(rows(d, job).map((r) => r.state)).toEqual(['queued', 'queued', 'queued']);
     await peer.restart();
     await d.waitFor(complete(d, job), 10_000);
-    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 2], ['delivered', 2], ['delivered', 2]]);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([
+      ['delivered', 2],
+      ['delivered', 2],
+      ['delivered', 2],
+    ]);
   });
 
   it('places the calls held while the event socket was lost as soon as it is back, not after their hold', async () => {
@@ -416,7 +485,11 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     console.log(`held calls: first originate ${firstOriginate - up} ms after the event socket came back (target <= 200 ms; bench/smpp-throttle.js prints the SMPP figure)`);
     // Not a timing test: the figure is the benchmark's; this tells "pulled forward" from "waited out the hold".
     expect(firstOriginate - up).toBeLessThan(1500);
-    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 1], ['delivered', 1], ['delivered', 1]]);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([
+      ['delivered', 1],
+      ['delivered', 1],
+      ['delivered', 1],
+    ]);
   });
 
   it('a hupall from our own switch (MANAGER_REQUEST) is retried, not a rejection', async () => {
@@ -479,7 +552,10 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     peer.hangup(live!, 'NORMAL_CLEARING');
     await d.waitFor(complete(d, job));
     const liveEnd = peer.ended.find((x) => x.uuid === live!.uuid)!;
-    expect(rows(d, job).map((r) => [r.state, r.reason])).toEqual([['delivered', `answered, ${liveEnd.billsec} s`], ['delivered', 'the call ended while the event socket was down']]);
+    expect(rows(d, job).map((r) => [r.state, r.reason])).toEqual([
+      ['delivered', `answered, ${liveEnd.billsec} s`],
+      ['delivered', 'the call ended while the event socket was down'],
+    ]);
   });
 
   it('a reconcile that keeps failing warns once, then asks again ever more slowly at debug, and says when it recovers', async () => {
@@ -500,7 +576,11 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     peer.opts.apiAnswer = (command: string) => (command === 'uuid_exists' && failing ? (failedAt.push(Date.now()), '-ERR no reply\n') : undefined);
     const until = Date.now() + 10_000;
     while (peer.clients.size === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    const res = await fetch(`${again.url}/api/v1/jobs`, { method: 'POST', headers: { authorization: first.u.auth, 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ job_type: 'tts', message: 'Long message', recipients: [{ destination: '+61491570156' }] }) });
+    const res = await fetch(`${again.url}/api/v1/jobs`, {
+      method: 'POST',
+      headers: { authorization: first.u.auth, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ job_type: 'tts', message: 'Long message', recipients: [{ destination: '+61491570156' }] }),
+    });
     expect(res.status).toBe(200);
     await first.d.waitFor(() => peer.executed.length > 0);
     failing = true;
@@ -592,7 +672,10 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     peer.hangupAll();
     await peer.restart();
     await d.waitFor(complete(d, job), 15_000);
-    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([['delivered', 1], ['delivered', 2]]);
+    expect(rows(d, job).map((r) => [r.state, r.tries])).toEqual([
+      ['delivered', 1],
+      ['delivered', 2],
+    ]);
     expect(d.db.prepare(`SELECT value FROM results WHERE job_id = ? AND kind = 'fax_pages' ORDER BY id`).all(job)).toEqual([{ value: '1' }, { value: '1' }]);
     const failed = d.db.prepare(`SELECT response FROM attempts WHERE job_id = ? AND status = 'failed_retryable'`).get(job) as { response: string };
     expect(failed.response).toBe('fax_t38_20 fax failed: spandsp result 20 (0 of 1 pages, T.38 negotiated)');
@@ -614,7 +697,10 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     const emit = peer.emit.bind(peer);
     peer.emit = (name: string, fields: Record<string, string>, body?: string) => (seen(name), emit(name, fields, body));
     // A long text takes a while to render: the call is dialled well after the lease began.
-    const text = (what: string) => Array.from({ length: 70 }, (_, i) => `The ${what} fox jumps over the lazy dog number ${i}.`).join(' ').slice(0, 4000);
+    const text = (what: string) =>
+      Array.from({ length: 70 }, (_, i) => `The ${what} fox jumps over the lazy dog number ${i}.`)
+        .join(' ')
+        .slice(0, 4000);
     const job = await post(d, u.auth, { job_type: 'tts', message: text('quick'), header: text('brown'), voicemail_message: text('red'), skip_message_repeat: true, recipients: [{ destination: '+61491570156' }] });
     await d.waitFor(() => progressAt > 0 && Date.now() - progressAt > 100, 15_000);
     const leased = d.db.prepare(`SELECT r.state, r.due_at, a.started_at FROM recipients r JOIN attempts a ON a.id = r.attempt_id WHERE r.job_id = ?`).get(job) as { state: string; due_at: number; started_at: number };
@@ -632,7 +718,25 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     d = await testDaemon({ sandbox: { enabled: false }, spool: { poll_ms: 20, lease_seconds: 20 } });
     // Stored as the API or the CLI stores one: the config's check never saw it.
     const { ProviderStore } = await import('../../dist/store/providers.js');
-    new ProviderStore(d.db).insert({ name: 'fs-api', driver: 'freeswitch', services: ['voice'], host: '127.0.0.1', port, username: null, password: 'Esl-test-secret-1', dialstring: 'sofia/gateway/{gateway}/{number}', prefix: null, weight: 1, throughput: 0, concurrency: 0, settings: { originate_timeout_s: 30 }, active: true }, null);
+    new ProviderStore(d.db).insert(
+      {
+        name: 'fs-api',
+        driver: 'freeswitch',
+        services: ['voice'],
+        host: '127.0.0.1',
+        port,
+        username: null,
+        password: 'Esl-test-secret-1',
+        dialstring: 'sofia/gateway/{gateway}/{number}',
+        prefix: null,
+        weight: 1,
+        throughput: 0,
+        concurrency: 0,
+        settings: { originate_timeout_s: 30 },
+        active: true,
+      },
+      null,
+    );
     const config = d.config;
     await d.stop();
     const lines: { level: number; msg: string }[] = [];
@@ -644,7 +748,9 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     d.stop = async () => {};
     d.close = async () => {};
     await new Promise((r) => setTimeout(r, 300));
-    expect(lines.filter((l) => l.level === 50).map((l) => l.msg)).toEqual(['provider fs-api: settings.originate_timeout_s (30 s) must be shorter than spool.lease_seconds (20 s), or a call still ringing would be dialled again; the provider is treated as down']);
+    expect(lines.filter((l) => l.level === 50).map((l) => l.msg)).toEqual([
+      'provider fs-api: settings.originate_timeout_s (30 s) must be shorter than spool.lease_seconds (20 s), or a call still ringing would be dialled again; the provider is treated as down',
+    ]);
     expect(peer.clients.size).toBe(0); // never connected
   });
 

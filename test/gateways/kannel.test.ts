@@ -40,7 +40,18 @@ describe.skipIf(!hasKannel())('Kannel driver through a real bearerbox and smsbox
     d = await testDaemon({
       http: { port: httpPort },
       sandbox: { enabled: false },
-      providers: [{ name: 'kannel', driver: 'kannel', services: ['sms'], host: '127.0.0.1', port: kannel.sendsmsPort, username: kannel.username, password: kannel.password, settings: { mo_secret: MO_SECRET, probe_ms: 200, timeout_ms: 5000, default_sender: 'Switchpost' } }],
+      providers: [
+        {
+          name: 'kannel',
+          driver: 'kannel',
+          services: ['sms'],
+          host: '127.0.0.1',
+          port: kannel.sendsmsPort,
+          username: kannel.username,
+          password: kannel.password,
+          settings: { mo_secret: MO_SECRET, probe_ms: 200, timeout_ms: 5000, default_sender: 'Switchpost' },
+        },
+      ],
     });
     auth = d.addUser('u', 'user').auth;
     await d.waitFor(() => smsc.bound > 0, 15_000);
@@ -74,7 +85,11 @@ describe.skipIf(!hasKannel())('Kannel driver through a real bearerbox and smsbox
       expect(p.data_coding & 0x0c).toBe(0x08); // UCS-2
       expect([...p.short_message.subarray(0, 3), p.short_message[4], p.short_message[5]]).toEqual([5, 0, 3, 2, i + 1]);
     }
-    expect(Buffer.concat(parts.map((p) => p.short_message.subarray(6))).swap16().toString('utf16le')).toBe(text);
+    expect(
+      Buffer.concat(parts.map((p) => p.short_message.subarray(6)))
+        .swap16()
+        .toString('utf16le'),
+    ).toBe(text);
     const [r] = rows(job);
     expect(r).toMatchObject({ state: 'delivered', parts: 2 });
     expect(d.db.prepare('SELECT status FROM attempt_parts WHERE attempt_id = ? ORDER BY part').all(r!.attempt_id)).toEqual([{ status: 'delivered' }, { status: 'delivered' }]);
@@ -83,7 +98,10 @@ describe.skipIf(!hasKannel())('Kannel driver through a real bearerbox and smsbox
   it('maps failed DLRs, refined by the SMSC receipt text', async () => {
     const job = await post({ message: 'x', recipients: [{ destination: '+61491570157' }, { destination: '+61491570158' }] });
     await d.waitFor(complete(job), 20_000);
-    expect(rows(job).map((r) => [r.state, r.reason])).toEqual([['undeliverable', expect.anything()], ['expired', expect.anything()]]);
+    expect(rows(job).map((r) => [r.state, r.reason])).toEqual([
+      ['undeliverable', expect.anything()],
+      ['expired', expect.anything()],
+    ]);
   });
 
   it('takes MO messages from the sms-service, GSM and UCS-2, and refuses callers without the secret or token', async () => {

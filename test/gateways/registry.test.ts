@@ -31,7 +31,7 @@ describe('the driver registry', () => {
     expect(driverOf('toString')).toBeUndefined(); // not an inherited property
   });
 
-  it('builds each available driver\'s gateway from a provider, and holds smtp down (no factory)', () => {
+  it("builds each available driver's gateway from a provider, and holds smtp down (no factory)", () => {
     expect(DRIVER_REGISTRY.sandbox.create!(provider(), deps)).toBeInstanceOf(SandboxGateway);
     const smpp = DRIVER_REGISTRY.smpp.create!(provider(), deps);
     expect(smpp).toBeInstanceOf(SmppGateway);
@@ -43,7 +43,7 @@ describe('the driver registry', () => {
     expect(() => DRIVER_REGISTRY.kannel.create!(provider({ settings: { window: 0 } }), deps)).toThrow(/settings\./);
   });
 
-  it('keeps each driver\'s endpoint defaults and start-time checks', () => {
+  it("keeps each driver's endpoint defaults and start-time checks", () => {
     expect(freeswitchEndpoint(provider({ host: null }))).toEqual({ host: '127.0.0.1', port: 8021, password: 'ClueCon', dialstring: 'sofia/gateway/{gateway}/{number}', prefix: null });
     const lease = DRIVER_REGISTRY.freeswitch.check!({ originate_timeout_s: 60 }, { leaseSeconds: 60 });
     expect(lease).toMatchObject({ path: ['originate_timeout_s'], message: expect.stringMatching(/shorter than spool\.lease_seconds \(60 s\)/) });
@@ -54,7 +54,10 @@ describe('the driver registry', () => {
 
   it('is what the provider schema validates settings and required columns through', () => {
     const base = { name: 'p', services: ['sms'], host: '10.0.0.1', username: 'u' };
-    const issues = (p: Record<string, unknown>) => { const r = providerConfigSchema.safeParse(p); return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`); };
+    const issues = (p: Record<string, unknown>) => {
+      const r = providerConfigSchema.safeParse(p);
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
     expect(issues({ ...base, driver: 'smpp', username: null })).toEqual(['username: is required for smpp (the system_id)']);
     expect(issues({ ...base, driver: 'kannel', host: null, username: null })).toEqual(['host: is required for kannel', 'username: is required for kannel (the sendsms-user)']);
     expect(issues({ ...base, driver: 'freeswitch', username: null, settings: { amd: 'maybe' } })).toEqual([expect.stringMatching(/^settings\.amd: /)]);

@@ -50,7 +50,16 @@ const post = async (dd: TestDaemon, auth: string, body: Record<string, unknown>)
   return r.json.data as number;
 };
 const complete = (dd: TestDaemon, job: number) => () => (dd.db.prepare('SELECT status FROM jobs WHERE id = ?').get(job) as { status: string }).status === 'complete';
-const rows = (dd: TestDaemon, job: number) => dd.db.prepare('SELECT id, destination, state, reason, tries, parts, attempt_id FROM recipients WHERE job_id = ? ORDER BY seq').all(job) as { id: number; destination: string; state: string; reason: string | null; tries: number; parts: number | null; attempt_id: number }[];
+const rows = (dd: TestDaemon, job: number) =>
+  dd.db.prepare('SELECT id, destination, state, reason, tries, parts, attempt_id FROM recipients WHERE job_id = ? ORDER BY seq').all(job) as {
+    id: number;
+    destination: string;
+    state: string;
+    reason: string | null;
+    tries: number;
+    parts: number | null;
+    attempt_id: number;
+  }[];
 const hex = (b: Buffer) => b.toString('hex');
 
 describe('SMPP gateway against a real SMSC on loopback', () => {
@@ -93,25 +102,38 @@ describe('SMPP gateway against a real SMSC on loopback', () => {
     expect(first).toMatchObject({ state: 'delivered', parts: 2 });
     expect(second).toMatchObject({ state: 'undeliverable', parts: 2 });
     const parts = d.db.prepare('SELECT part, status FROM attempt_parts WHERE attempt_id = ? ORDER BY part').all(first!.attempt_id);
-    expect(parts).toEqual([{ part: 1, status: 'delivered' }, { part: 2, status: 'delivered' }]);
+    expect(parts).toEqual([
+      { part: 1, status: 'delivered' },
+      { part: 2, status: 'delivered' },
+    ]);
     const detail = await d.api('GET', `/api/v1/jobs/${job}`, { auth: u.auth });
-    expect(detail.json.data.reports.map((r: Record<string, unknown>) => [r.sms_parts, r.sms_encoding])).toEqual([[2, 'ucs2'], [2, 'ucs2']]);
+    expect(detail.json.data.reports.map((r: Record<string, unknown>) => [r.sms_parts, r.sms_encoding])).toEqual([
+      [2, 'ucs2'],
+      [2, 'ucs2'],
+    ]);
   });
 
   it('matches a receipt that beats its submit_sm_resp, and ids written in another base, in text or TLVs', async () => {
-    const script = (sub: { destination_addr: string }) =>
-      sub.destination_addr.endsWith('156') ? { receipt: { beforeResp: true } } : sub.destination_addr.endsWith('157') ? { receipt: { tlv: true, stat: 'EXPIRED', delayMs: 10 } } : {};
+    const script = (sub: { destination_addr: string }) => (sub.destination_addr.endsWith('156') ? { receipt: { beforeResp: true } } : sub.destination_addr.endsWith('157') ? { receipt: { tlv: true, stat: 'EXPIRED', delayMs: 10 } } : {});
     // Responses carry upper-case hex with leading zeros; receipts carry the decimal value.
-    const { d, smsc, u } = await start(script, { message_id: { submit: 'hex', receipt: 'dec' } }, {
-      messageId: (n: number) => (0xab00 + n).toString(16).toUpperCase().padStart(10, '0'),
-      receiptId: (id: string) => BigInt('0x' + id).toString(10),
-    });
+    const { d, smsc, u } = await start(
+      script,
+      { message_id: { submit: 'hex', receipt: 'dec' } },
+      {
+        messageId: (n: number) => (0xab00 + n).toString(16).toUpperCase().padStart(10, '0'),
+        receiptId: (id: string) => BigInt('0x' + id).toString(10),
+      },
+    );
     const job = await post(d, u.auth, { message: 'ids', recipients: [{ destination: '+61491570156' }, { destination: '+61491570157' }, { destination: '+61491570158' }] });
     await d.waitFor(complete(d, job));
     expect(smsc.submits[0].messageId).toBe('000000AB01');
     expect(rows(d, job).map((r) => r.state)).toEqual(['delivered', 'expired', 'delivered']);
     const attempts = d.db.prepare(`SELECT status, response FROM attempts WHERE job_id = ? ORDER BY recipient_id`).all(job);
-    expect(attempts).toEqual([{ status: 'delivered', response: '000 DELIVRD' }, { status: 'expired', response: '000 EXPIRED' }, { status: 'delivered', response: '000 DELIVRD' }]);
+    expect(attempts).toEqual([
+      { status: 'delivered', response: '000 DELIVRD' },
+      { status: 'expired', response: '000 EXPIRED' },
+      { status: 'delivered', response: '000 DELIVRD' },
+    ]);
   });
 });
 
@@ -177,7 +199,10 @@ describe('SMPP gateway unit wire fields', () => {
     const [a, b] = smsc.submits;
     expect(a).toMatchObject({ data_coding: 0x10, validity_period: '000000013000000R', source_addr_ton: 1, source_addr_npi: 1, source_addr: '61412345678' });
     expect(b).toMatchObject({ data_coding: 0x18, validity_period: '', source_addr_ton: 3, source_addr_npi: 0, source_addr: '12345' });
-    expect(reports.filter((r) => 'attemptId' in r).map((r) => [r.attemptId, r.outcome.kind, r.outcome.encoding])).toEqual([[7, 'accepted', 'gsm7'], [8, 'accepted', 'ucs2']]);
+    expect(reports.filter((r) => 'attemptId' in r).map((r) => [r.attemptId, r.outcome.kind, r.outcome.encoding])).toEqual([
+      [7, 'accepted', 'gsm7'],
+      [8, 'accepted', 'ucs2'],
+    ]);
   });
 });
 
@@ -414,7 +439,17 @@ describe('SMPP inbound', () => {
     const cut = septets.indexOf(0x1b) + 1; // split the ESC pair between the parts, as some senders do
     const parts = [septets.subarray(0, cut), septets.subarray(cut)];
     const udh = (seq: number) => Buffer.from([0x05, 0x00, 0x03, 0x42, 0x02, seq]);
-    const mo = (seq: number) => ({ source_addr_ton: 1, source_addr_npi: 1, source_addr: '61491570156', dest_addr_ton: 0, dest_addr_npi: 1, destination_addr: '5551', esm_class: 0x40, data_coding: 0, short_message: Buffer.concat([udh(seq), parts[seq - 1]!]) });
+    const mo = (seq: number) => ({
+      source_addr_ton: 1,
+      source_addr_npi: 1,
+      source_addr: '61491570156',
+      dest_addr_ton: 0,
+      dest_addr_npi: 1,
+      destination_addr: '5551',
+      esm_class: 0x40,
+      data_coding: 0,
+      short_message: Buffer.concat([udh(seq), parts[seq - 1]!]),
+    });
     smsc.deliver(mo(2));
     smsc.deliver(mo(1));
     smsc.deliver({ source_addr_ton: 1, source_addr: '61491570157', destination_addr: '5551', data_coding: 8, short_message: Buffer.from('Да', 'utf16le').swap16() });
@@ -470,7 +505,11 @@ describe('SMPP inbound', () => {
     const late = await d.waitFor(() => d.db.prepare(`SELECT job_id FROM inbound WHERE body = 'late'`).get() as { job_id: number | null } | undefined);
     expect(late.job_id).toBe(open);
     expect(d.db.prepare(`SELECT job_id, value AS body FROM results WHERE kind = 'reply' ORDER BY id`).all()).toEqual([
-      { job_id: a, body: 'for a' }, { job_id: b, body: 'for b' }, { job_id: c, body: 'for c' }, { job_id: newer.at(-1), body: 'for the newest' }, { job_id: open, body: 'late' },
+      { job_id: a, body: 'for a' },
+      { job_id: b, body: 'for b' },
+      { job_id: c, body: 'for c' },
+      { job_id: newer.at(-1), body: 'for the newest' },
+      { job_id: open, body: 'late' },
     ]);
   });
 });
@@ -480,8 +519,16 @@ describe('direct PDU encoding', () => {
     const smpp = (await import('smpp')).default;
     const { encodeSubmitSm, encodeEmptyResponse } = await import('../../dist/gateways/smpp/encode.js');
     const fields = {
-      source_addr_ton: 5, source_addr_npi: 0, source_addr: 'Acme', dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '61491570156',
-      esm_class: 0x40, registered_delivery: 1, data_coding: 8, validity_period: '000001000000000R',
+      source_addr_ton: 5,
+      source_addr_npi: 0,
+      source_addr: 'Acme',
+      dest_addr_ton: 1,
+      dest_addr_npi: 1,
+      destination_addr: '61491570156',
+      esm_class: 0x40,
+      registered_delivery: 1,
+      data_coding: 8,
+      validity_period: '000001000000000R',
       short_message: Buffer.concat([Buffer.from([5, 0, 3, 9, 2, 1]), Buffer.from('Привет', 'utf16le').swap16()]),
     };
     const ours = encodeSubmitSm(4242, fields);

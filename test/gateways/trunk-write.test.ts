@@ -10,7 +10,7 @@ let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('trunk files', () => {
-  it('are not written through a symbolic link put in the checked directory\'s path after the check', () => {
+  it("are not written through a symbolic link put in the checked directory's path after the check", () => {
     dir = realpathSync(mkdtempSync(join(tmpdir(), 'switchpost-trunk-')));
     const root = join(dir, 'freeswitch');
     const outside = join(dir, 'outside');

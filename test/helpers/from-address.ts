@@ -33,11 +33,7 @@ export function from(address: string, url: string, opts: { method?: string; head
 }
 
 /** A WebSocket upgrade from `address`: the open socket, or the HTTP answer that refused it. */
-export function upgradeFrom(
-  address: string,
-  url: string,
-  headers: Record<string, string>,
-): Promise<{ ws: WebSocket } | { status: number; retryAfter: string | undefined; headers: Record<string, string | string[] | undefined> }> {
+export function upgradeFrom(address: string, url: string, headers: Record<string, string>): Promise<{ ws: WebSocket } | { status: number; retryAfter: string | undefined; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers, localAddress: address });
     ws.on('open', () => resolve({ ws }));

@@ -26,9 +26,7 @@ try {
   const { token } = await (await fetch(`${d.url}/authenticate`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'f', password: 'f-secret-pw' }) })).json();
   const bearer = { authorization: `Bearer ${token}` };
   const doc = await (await fetch(`${d.url}/messages/documents`, { method: 'POST', headers: { ...bearer, ...json }, body: JSON.stringify({ name: 'letter' }) })).json();
-  const ictcore = await answer(
-    await fetch(`${d.url}/messages/documents/${doc}/media`, { method: 'PUT', headers: { ...bearer, 'content-type': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' }, body: docx }),
-  );
+  const ictcore = await answer(await fetch(`${d.url}/messages/documents/${doc}/media`, { method: 'PUT', headers: { ...bearer, 'content-type': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' }, body: docx }));
   const media = await (await fetch(`${d.url}/messages/documents/${doc}`, { headers: bearer })).json();
   console.log(JSON.stringify({ v1, ictcore, jobs: d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get().n, documentType: media.type ?? null }));
 } finally {

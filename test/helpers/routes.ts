@@ -17,7 +17,6 @@ export function routesOf(tree: string): { method: string; path: string }[] {
 /** A concrete URL for a route: ids that exist nowhere (so nothing is touched), the wildcard filled. */
 export const concrete = (path: string) => (path.startsWith('/') ? path : `/${path}`).replace(/:[A-Za-z_]+/g, '999999').replace(/\*/g, 'x');
 
-
 /**
  * A URL for a route at real records: `:id` (`:jobId`) is the record of the route's resource (its
  * first segments: "contacts", "messages/texts", "api/v1/users"), another `:name` the id of that name;

@@ -84,7 +84,10 @@ describe.skipIf(!hasStack)('documents to fax TIFF, proven through spandsp', () =
   });
 
   it('renders 204×98 by default and G3 on request; text through pdf-lib; several files in order', async () => {
-    const normal = await toFaxTiff([{ name: 'notes.txt', bytes: Buffer.from('Hello fax.\n'.repeat(120)) }, { name: 'letter.pdf', bytes: await pdf(2) }]);
+    const normal = await toFaxTiff([
+      { name: 'notes.txt', bytes: Buffer.from('Hello fax.\n'.repeat(120)) },
+      { name: 'letter.pdf', bytes: await pdf(2) },
+    ]);
     expect(normal.pages).toBe(2 + 2); // 120 lines of text make two pages, then the PDF's two
     expect(tiffFields(normal.tiff).every((p) => p.width === 1728 && p.resolution?.[0] === 204 && p.resolution?.[1] === 98)).toBe(true);
     expect(fax(normal.tiff)).toMatchObject({ ok: true, pages_rx: 4 });
@@ -97,12 +100,22 @@ describe.skipIf(!hasStack)('documents to fax TIFF, proven through spandsp', () =
     const sharp = (await import('sharp')).default;
     const drawing = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#ffffff' } })
       .composite([{ input: Buffer.from('<svg width="800" height="600"><rect x="100" y="100" width="600" height="400" fill="none" stroke="black" stroke-width="12"/><text x="150" y="320" font-size="60">Invoice 42</text></svg>'), top: 0, left: 0 }])
-      .png().toBuffer();
+      .png()
+      .toBuffer();
     const gradient = Buffer.alloc(640 * 480 * 3);
     for (let y = 0; y < 480; y++) for (let x = 0; x < 640; x++) gradient.fill(Math.round((x / 640) * 255), (y * 640 + x) * 3, (y * 640 + x) * 3 + 3);
-    const photo = await sharp(gradient, { raw: { width: 640, height: 480, channels: 3 } }).jpeg().toBuffer();
+    const photo = await sharp(gradient, { raw: { width: 640, height: 480, channels: 3 } })
+      .jpeg()
+      .toBuffer();
     const gif = await sharp(drawing).gif().toBuffer();
-    const { tiff, pages } = await toFaxTiff([{ name: 'drawing.png', bytes: drawing }, { name: 'photo.jpg', bytes: photo }, { name: 'logo.gif', bytes: gif }], { fine: true });
+    const { tiff, pages } = await toFaxTiff(
+      [
+        { name: 'drawing.png', bytes: drawing },
+        { name: 'photo.jpg', bytes: photo },
+        { name: 'logo.gif', bytes: gif },
+      ],
+      { fine: true },
+    );
     expect(pages).toBe(3);
     expect(tiffFields(tiff).every((p) => p.width === 1728 && p.bits === 1 && p.compression === 'CCITT Group 4')).toBe(true);
     expect(fax(tiff)).toMatchObject({ ok: true, pages_rx: 3 });
@@ -164,7 +177,10 @@ function linkedImageDocx(url: string): Buffer {
     writeFileSync(join(root, path), `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n${xml}`);
   };
   const ns = 'http://schemas.openxmlformats.org';
-  part('[Content_Types].xml', `<Types xmlns="${ns}/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`);
+  part(
+    '[Content_Types].xml',
+    `<Types xmlns="${ns}/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`,
+  );
   part('_rels/.rels', `<Relationships xmlns="${ns}/package/2006/relationships"><Relationship Id="rId1" Type="${ns}/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>`);
   part('word/_rels/document.xml.rels', `<Relationships xmlns="${ns}/package/2006/relationships"><Relationship Id="rIdImg" Type="${ns}/officeDocument/2006/relationships/image" Target="${url}" TargetMode="External"/></Relationships>`);
   part(
@@ -243,7 +259,13 @@ describe.skipIf(!hasOffice)('office documents through a long-lived LibreOffice l
       // And a user namespace of its own, even when we are root: its capabilities are not the host's.
       expect(readlinkSync(`/proc/${office.pids()!.soffice}/ns/user`)).not.toBe(readlinkSync('/proc/self/ns/user'));
       const links = spawnSync('nsenter', [`--net=${ns}`, 'ip', '-o', 'link'], { encoding: 'utf8', timeout: 10_000 });
-      if (links.status === 0) expect(links.stdout.trim().split('\n').map((l) => `${l.split(': ')[1]} ${/ state (\w+)/.exec(l)?.[1]}`)).toEqual(['lo DOWN']);
+      if (links.status === 0)
+        expect(
+          links.stdout
+            .trim()
+            .split('\n')
+            .map((l) => `${l.split(': ')[1]} ${/ state (\w+)/.exec(l)?.[1]}`),
+        ).toEqual(['lo DOWN']);
     } finally {
       await listener.close();
     }
@@ -260,7 +282,11 @@ describe.skipIf(!hasOffice)('office documents through a long-lived LibreOffice l
         return exited(spawn(prefix[0] ?? 'soffice', prefix.length ? [...prefix.slice(1), 'soffice', ...args] : args, { stdio: 'ignore', detached: true }));
       };
       expect(await convert(['unshare', ...withoutNetwork(), '--'], 'inside')).toBe(0);
-      expect(readFileSync(join(work, 'inside', 'linked.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
+      expect(
+        readFileSync(join(work, 'inside', 'linked.pdf'))
+          .subarray(0, 5)
+          .toString(),
+      ).toBe('%PDF-');
       expect(listener.seen.connections).toBe(0);
       // The control: the same soffice and document with the network do fetch it, so the zero above is the namespace's.
       expect(await convert([], 'outside')).toBe(0);
@@ -291,33 +317,37 @@ describe.skipIf(!hasOffice)('office documents through a long-lived LibreOffice l
   // converter then makes a user namespace (mapped to its own uid) for its network namespace.
   const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--bounding-set=-all', '--inh-caps=-all', '--no-new-privs'];
   const nobodyReads = process.geteuid?.() === 0 && spawnSync(asNobody[0]!, [...asNobody.slice(1), 'test', '-r', 'dist/media/office.js']).status === 0;
-  it.skipIf(!nobodyReads)('has no network as an unprivileged user under NoNewPrivileges either, and still converts', async () => {
-    const listener = await countingListener();
-    const work = mkdtempSync(join(tmpdir(), 'office-nobody-'));
-    try {
-      chownSync(work, 65534, 65534);
-      const input = join(work, 'linked.docx');
-      writeFileSync(input, linkedImageDocx(`http://127.0.0.1:${listener.port}/logo.png`));
-      const script = `import { readFileSync } from 'node:fs';
+  it.skipIf(!nobodyReads)(
+    'has no network as an unprivileged user under NoNewPrivileges either, and still converts',
+    async () => {
+      const listener = await countingListener();
+      const work = mkdtempSync(join(tmpdir(), 'office-nobody-'));
+      try {
+        chownSync(work, 65534, 65534);
+        const input = join(work, 'linked.docx');
+        writeFileSync(input, linkedImageDocx(`http://127.0.0.1:${listener.port}/logo.png`));
+        const script = `import { readFileSync } from 'node:fs';
         const { OfficeConverter } = await import(${JSON.stringify(join(process.cwd(), 'dist/media/office.js'))});
         const office = new OfficeConverter({ workDir: ${JSON.stringify(join(work, 'office'))} });
         const pdf = await office.toPdf('linked.docx', 'docx', readFileSync(${JSON.stringify(input)}));
         console.log(JSON.stringify({ uid: process.getuid(), pdf: pdf.subarray(0, 5).toString() }));
         await office.stop();`;
-      const child = spawn(asNobody[0]!, [...asNobody.slice(1), process.execPath, '--input-type=module', '-e', script], { env: { ...process.env, HOME: work }, detached: true });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (err += d));
-      const code = await exited(child);
-      expect(code, err).toBe(0);
-      expect(JSON.parse(out)).toEqual({ uid: 65534, pdf: '%PDF-' });
-      expect(listener.seen).toEqual({ connections: 0, requests: [] });
-    } finally {
-      await listener.close();
-      rmSync(work, { recursive: true, force: true });
-    }
-  }, 60_000);
+        const child = spawn(asNobody[0]!, [...asNobody.slice(1), process.execPath, '--input-type=module', '-e', script], { env: { ...process.env, HOME: work }, detached: true });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (err += d));
+        const code = await exited(child);
+        expect(code, err).toBe(0);
+        expect(JSON.parse(out)).toEqual({ uid: 65534, pdf: '%PDF-' });
+        expect(listener.seen).toEqual({ connections: 0, requests: [] });
+      } finally {
+        await listener.close();
+        rmSync(work, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 
   // A host where user namespaces cannot be made (here: a user namespace whose limit allows no more
   // nested ones, as user.max_user_namespaces=0 does on a host): refused at once, with the reason.

@@ -50,7 +50,8 @@ const T30_TEXT = {
 };
 
 /** mod_commands' CTL_SYNTAX, which `fsctl` quotes when it does not know the command. */
-const CTL_SYNTAX = '[api_expansion [on|off]|recover|send_sighup|hupall|pause [inbound|outbound]|resume [inbound|outbound]|shutdown [cancel|elegant|asap|now|restart]|uuid_version [4|7]|sps|sps_peak_reset|sync_clock|sync_clock_when_idle|reclaim_mem|max_sessions|min_dtmf_duration [num]|max_dtmf_duration [num]|default_dtmf_duration [num]|min_idle_cpu|loglevel [level]|debug_level [level]|mdns_resolve [enable|disable]]';
+const CTL_SYNTAX =
+  '[api_expansion [on|off]|recover|send_sighup|hupall|pause [inbound|outbound]|resume [inbound|outbound]|shutdown [cancel|elegant|asap|now|restart]|uuid_version [4|7]|sps|sps_peak_reset|sync_clock|sync_clock_when_idle|reclaim_mem|max_sessions|min_dtmf_duration [num]|max_dtmf_duration [num]|default_dtmf_duration [num]|min_idle_cpu|loglevel [level]|debug_level [level]|mdns_resolve [enable|disable]]';
 
 const DISCONNECT = 'Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n';
 
@@ -72,18 +73,26 @@ export function parseOriginate(arg) {
         continue;
       }
       if (c === '\\' && i + 1 < rest.length) {
-        (inKey ? (key += rest[++i]) : (val += rest[++i]));
+        inKey ? (key += rest[++i]) : (val += rest[++i]);
         continue;
       }
-      if (c === "'" && !inKey) { quoted = true; continue; }
-      if (c === '=' && inKey) { inKey = false; continue; }
+      if (c === "'" && !inKey) {
+        quoted = true;
+        continue;
+      }
+      if (c === '=' && inKey) {
+        inKey = false;
+        continue;
+      }
       if (c === ',' || c === '}') {
         if (key) vars[key] = val;
-        key = ''; val = ''; inKey = true;
+        key = '';
+        val = '';
+        inKey = true;
         if (c === '}') break;
         continue;
       }
-      (inKey ? (key += c) : (val += c));
+      inKey ? (key += c) : (val += c);
     }
     rest = rest.slice(i + 1);
   }
@@ -168,7 +177,9 @@ export class EslPeer {
   }
 
   reply(client, text, extra = {}) {
-    const head = Object.entries({ 'Content-Type': 'command/reply', 'Reply-Text': text, ...extra }).map(([k, v]) => `${k}: ${v}`).join('\n');
+    const head = Object.entries({ 'Content-Type': 'command/reply', 'Reply-Text': text, ...extra })
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n');
     client.socket.write(`${head}\n\n`);
   }
 
@@ -194,7 +205,7 @@ export class EslPeer {
       case 'event': {
         const [format, ...names] = rest;
         if (format !== 'json') return this.reply(client, '-ERR this peer speaks json events only');
-        for (const n of names) (n === 'ALL' || n === 'all' ? (client.all = true) : client.events.add(n));
+        for (const n of names) n === 'ALL' || n === 'all' ? (client.all = true) : client.events.add(n);
         this.subscribedAt.push(Date.now());
         return this.reply(client, `+OK event listener enabled ${format}`);
       }
@@ -241,7 +252,7 @@ export class EslPeer {
         // mod_hash's api: insert|select|delete/<realm>/<key>[/<value>], kept in memory by FreeSWITCH.
         const [op, realm, key, ...rest] = args.trim().split('/');
         const k = `${realm}_${key}`;
-        if (op === 'insert' && rest.length) return this.hashes.set(k, rest.join('/')), '+OK\n';
+        if (op === 'insert' && rest.length) return (this.hashes.set(k, rest.join('/')), '+OK\n');
         if (op === 'select') return this.hashes.get(k) ?? '';
         if (op === 'delete') return this.hashes.delete(k) ? '+OK\n' : '-ERR Not found\n';
         return '-ERR Usage: hash insert|insert_ifempty|select|delete|delete_ifmatch/realm/key[/value]\n';
@@ -366,24 +377,32 @@ export class EslPeer {
     }
     // 180 Ringing: switch_channel_mark_ring_ready() fires CHANNEL_PROGRESS.
     ch.timers.push(setTimeout(() => this.channels.has(uuid) && this.emit('CHANNEL_PROGRESS', this.channelFields(ch)), plan.progressMs ?? 1));
-    ch.timers.push(setTimeout(() => {
-      if (!this.channels.has(uuid)) return;
-      ch.answeredAt = Date.now();
-      this.emit('CHANNEL_ANSWER', this.channelFields(ch));
-      ch.finishJob(`+OK ${uuid}\n`);
-      if (plan.machine) this.emit('CUSTOM', { ...this.channelFields(ch), 'Event-Subclass': 'avmd::beep', 'Beep-Status': 'DETECTED' });
-      if (plan.hangupAfterMs !== undefined) ch.timers.push(setTimeout(() => this.hangup(ch, 'NORMAL_CLEARING'), plan.hangupAfterMs));
-    }, plan.answerMs ?? 5));
+    ch.timers.push(
+      setTimeout(() => {
+        if (!this.channels.has(uuid)) return;
+        ch.answeredAt = Date.now();
+        this.emit('CHANNEL_ANSWER', this.channelFields(ch));
+        ch.finishJob(`+OK ${uuid}\n`);
+        if (plan.machine) this.emit('CUSTOM', { ...this.channelFields(ch), 'Event-Subclass': 'avmd::beep', 'Beep-Status': 'DETECTED' });
+        if (plan.hangupAfterMs !== undefined) ch.timers.push(setTimeout(() => this.hangup(ch, 'NORMAL_CLEARING'), plan.hangupAfterMs));
+      }, plan.answerMs ?? 5),
+    );
   }
 
   defaultPlan(number) {
     switch (String(number).slice(-3)) {
-      case '002': return { cause: 'USER_BUSY' };
-      case '003': return { cause: 'NO_ANSWER', afterMs: 20 };
-      case '004': return { cause: 'CALL_REJECTED' };
-      case '005': return { cause: 'UNALLOCATED_NUMBER' };
-      case '006': return { answer: true, machine: true };
-      default: return { answer: true };
+      case '002':
+        return { cause: 'USER_BUSY' };
+      case '003':
+        return { cause: 'NO_ANSWER', afterMs: 20 };
+      case '004':
+        return { cause: 'CALL_REJECTED' };
+      case '005':
+        return { cause: 'UNALLOCATED_NUMBER' };
+      case '006':
+        return { answer: true, machine: true };
+      default:
+        return { answer: true };
     }
   }
 
@@ -420,11 +439,13 @@ export class EslPeer {
       const parts = data.split(' ');
       const varName = parts[7] || 'digits';
       const key = ch.plan.keys ?? '';
-      ch.timers.push(setTimeout(() => {
-        if (key) this.emit('DTMF', { ...this.channelFields(ch), 'DTMF-Digit': key, 'DTMF-Duration': '2000', 'DTMF-Source': 'RTP' });
-        ch.vars[varName] = key;
-        done('FILE PLAYED', { [`variable_${varName}`]: key });
-      }, ch.plan.playMs ?? 5));
+      ch.timers.push(
+        setTimeout(() => {
+          if (key) this.emit('DTMF', { ...this.channelFields(ch), 'DTMF-Digit': key, 'DTMF-Duration': '2000', 'DTMF-Source': 'RTP' });
+          ch.vars[varName] = key;
+          done('FILE PLAYED', { [`variable_${varName}`]: key });
+        }, ch.plan.playMs ?? 5),
+      );
       return;
     }
     ch.timers.push(setTimeout(() => done(app === 'playback' ? 'FILE PLAYED' : '+OK'), ch.plan.playMs ?? 5));
@@ -462,7 +483,16 @@ export class EslPeer {
     };
     const ended = (fields) => {
       Object.assign(ch.vars, Object.fromEntries(Object.entries(fields).map(([k, v]) => [k.replace(/^variable_/, ''), v])));
-      this.emit('CUSTOM', { ...this.channelFields(ch), 'Event-Subclass': 'spandsp::txfaxresult', 'fax-success': fields.variable_fax_success, 'fax-result-code': fields.variable_fax_result_code, 'fax-result-text': fields.variable_fax_result_text, 'fax-document-transferred-pages': fields.variable_fax_document_transferred_pages, 'fax-document-total-pages': fields.variable_fax_document_total_pages, 'fax-t38-status': t38 });
+      this.emit('CUSTOM', {
+        ...this.channelFields(ch),
+        'Event-Subclass': 'spandsp::txfaxresult',
+        'fax-success': fields.variable_fax_success,
+        'fax-result-code': fields.variable_fax_result_code,
+        'fax-result-text': fields.variable_fax_result_text,
+        'fax-document-transferred-pages': fields.variable_fax_document_transferred_pages,
+        'fax-document-total-pages': fields.variable_fax_document_total_pages,
+        'fax-t38-status': t38,
+      });
     };
     // Hung up under the fax: spandsp ends with "The call dropped prematurely".
     const running = ch.running;
@@ -472,15 +502,29 @@ export class EslPeer {
       this.emit('CHANNEL_EXECUTE_COMPLETE', { ...fields, ...f, Application: 'txfax', 'Application-Data': data, 'Application-Response': '', 'Application-UUID': running.appUuid });
     };
     if (t38 === 'requested') return; // nobody answers the re-INVITE: txfax waits until the call is hung up
-    ch.timers.push(setTimeout(() => {
-      this.emit('CUSTOM', { ...this.channelFields(ch), 'Event-Subclass': 'spandsp::txfaxnegociateresult', uuid: ch.uuid, 'fax-transfer-rate': '14400', 'fax-ecm-used': 'on', 'fax-t38-status': t38, 'fax-local-station-id': ch.vars.fax_ident ?? '', 'fax-remote-station-id': '', 'fax-document-total-pages': String(total) });
-    }, 1));
+    ch.timers.push(
+      setTimeout(() => {
+        this.emit('CUSTOM', {
+          ...this.channelFields(ch),
+          'Event-Subclass': 'spandsp::txfaxnegociateresult',
+          uuid: ch.uuid,
+          'fax-transfer-rate': '14400',
+          'fax-ecm-used': 'on',
+          'fax-t38-status': t38,
+          'fax-local-station-id': ch.vars.fax_ident ?? '',
+          'fax-remote-station-id': '',
+          'fax-document-total-pages': String(total),
+        });
+      }, 1),
+    );
     const pages = start > 0 && planned.success ? total - start : planned.pages;
-    ch.timers.push(setTimeout(() => {
-      const f = planned.success ? result(true, 0, pages) : result(false, planned.code ?? 49, pages);
-      ended(f);
-      done('', f);
-    }, ch.plan.playMs ?? 5));
+    ch.timers.push(
+      setTimeout(() => {
+        const f = planned.success ? result(true, 0, pages) : result(false, planned.code ?? 49, pages);
+        ended(f);
+        done('', f);
+      }, ch.plan.playMs ?? 5),
+    );
   }
 
   hangup(ch, cause) {
@@ -490,7 +534,13 @@ export class EslPeer {
     const now = Date.now();
     // switch_channel_set_timestamps(): whole seconds, billsec = end_epoch - answer_epoch.
     const billsec = ch.answeredAt ? Math.floor(now / 1000) - Math.floor(ch.answeredAt / 1000) : 0;
-    Object.assign(ch.vars, { hangup_cause: cause, billsec: String(billsec), billmsec: String(ch.answeredAt ? now - ch.answeredAt : 0), answer_epoch: String(ch.answeredAt ? Math.floor(ch.answeredAt / 1000) : 0), end_epoch: String(Math.floor(now / 1000)) });
+    Object.assign(ch.vars, {
+      hangup_cause: cause,
+      billsec: String(billsec),
+      billmsec: String(ch.answeredAt ? now - ch.answeredAt : 0),
+      answer_epoch: String(ch.answeredAt ? Math.floor(ch.answeredAt / 1000) : 0),
+      end_epoch: String(Math.floor(now / 1000)),
+    });
     this.ended.push({ uuid: ch.uuid, cause, billsec });
     const fields = {
       ...this.channelFields(ch),

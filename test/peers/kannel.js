@@ -102,7 +102,22 @@ concatenation = true
     log: () => ['bearerbox.log', 'smsbox.log', 'access.log'].map((f) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '')).join('\n'),
     async stop() {
       for (const p of procs.reverse()) p.kill('SIGTERM');
-      await Promise.all(procs.map((p) => (p.exitCode !== null ? null : new Promise((r) => { const t = setTimeout(() => { p.kill('SIGKILL'); r(); }, 3000); p.once('exit', () => { clearTimeout(t); r(); }); }))));
+      await Promise.all(
+        procs.map((p) =>
+          p.exitCode !== null
+            ? null
+            : new Promise((r) => {
+                const t = setTimeout(() => {
+                  p.kill('SIGKILL');
+                  r();
+                }, 3000);
+                p.once('exit', () => {
+                  clearTimeout(t);
+                  r();
+                });
+              }),
+        ),
+      );
       rmSync(dir, { recursive: true, force: true });
     },
   };

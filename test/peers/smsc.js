@@ -21,9 +21,15 @@ export function receiptFields(id, { stat = 'DELIVRD', err = '000', destination =
   const text = `id:${id} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} submit date:${smppDate(now)} done date:${smppDate(now)} stat:${stat} err:${err} text:`;
   const states = { DELIVRD: 2, EXPIRED: 3, DELETED: 4, UNDELIV: 5, ACCEPTD: 6, UNKNOWN: 7, REJECTD: 8, ENROUTE: 1 };
   return {
-    source_addr_ton: 1, source_addr_npi: 1, source_addr: destination,
-    dest_addr_ton: 0, dest_addr_npi: 1, destination_addr: source,
-    esm_class: 0x04, data_coding: 0, short_message: Buffer.from(text, 'latin1'),
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    source_addr: destination,
+    dest_addr_ton: 0,
+    dest_addr_npi: 1,
+    destination_addr: source,
+    esm_class: 0x04,
+    data_coding: 0,
+    short_message: Buffer.from(text, 'latin1'),
     ...(tlv ? { receipted_message_id: id, message_state: state ?? states[stat] ?? 7 } : {}),
   };
 }
@@ -111,10 +117,18 @@ export class TestSmsc {
 
   onSubmit(session, pdu) {
     const submit = {
-      source_addr_ton: pdu.source_addr_ton, source_addr_npi: pdu.source_addr_npi, source_addr: pdu.source_addr,
-      dest_addr_ton: pdu.dest_addr_ton, dest_addr_npi: pdu.dest_addr_npi, destination_addr: pdu.destination_addr,
-      esm_class: pdu.esm_class, registered_delivery: pdu.registered_delivery, data_coding: pdu.data_coding,
-      validity_period: pdu.validity_period, short_message: Buffer.from(pdu.short_message), sequence_number: pdu.sequence_number,
+      source_addr_ton: pdu.source_addr_ton,
+      source_addr_npi: pdu.source_addr_npi,
+      source_addr: pdu.source_addr,
+      dest_addr_ton: pdu.dest_addr_ton,
+      dest_addr_npi: pdu.dest_addr_npi,
+      destination_addr: pdu.destination_addr,
+      esm_class: pdu.esm_class,
+      registered_delivery: pdu.registered_delivery,
+      data_coding: pdu.data_coding,
+      validity_period: pdu.validity_period,
+      short_message: Buffer.from(pdu.short_message),
+      sequence_number: pdu.sequence_number,
       at: Date.now(),
     };
     if (this.opts.record !== false) this.submits.push(submit);
@@ -147,7 +161,7 @@ export class TestSmsc {
     };
     const respond = () => {
       if (session.socket.writable) session.send(pdu.response({ command_status: status, message_id: id }));
-      if (receipt && !receipt.beforeResp) (receipt.delayMs ? setTimeout(sendReceipt, receipt.delayMs) : setImmediate(sendReceipt));
+      if (receipt && !receipt.beforeResp) receipt.delayMs ? setTimeout(sendReceipt, receipt.delayMs) : setImmediate(sendReceipt);
     };
     if (receipt?.beforeResp) sendReceipt();
     if (plan.respDelayMs) setTimeout(respond, plan.respDelayMs);

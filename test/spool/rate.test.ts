@@ -17,7 +17,7 @@ const most = (times: number[], windowMs: number) => {
 };
 
 describe('sliding window rate limit', () => {
-  it('sends a tenth of a second\'s throughput in any 100 ms, from cold and after idling, and the throughput each second', () => {
+  it("sends a tenth of a second's throughput in any 100 ms, from cold and after idling, and the throughput each second", () => {
     const w = new SlidingWindow(300, 0.1);
     const cold = drive(w, 0, 2000);
     expect(most(cold, 100)).toBe(30);

@@ -10,7 +10,8 @@ afterEach(async () => {
 });
 
 const post = async (dd: TestDaemon, auth: string, body: Record<string, unknown>) => (await dd.api('POST', '/api/v1/jobs', { auth, body: { job_type: 'sms', message: 'x', ...body } })).json.data as number;
-const recipients = (dd: TestDaemon, job: number) => dd.db.prepare('SELECT destination, state, reason, tries, due_at FROM recipients WHERE job_id = ? ORDER BY seq').all(job) as { destination: string; state: string; reason: string | null; tries: number; due_at: number }[];
+const recipients = (dd: TestDaemon, job: number) =>
+  dd.db.prepare('SELECT destination, state, reason, tries, due_at FROM recipients WHERE job_id = ? ORDER BY seq').all(job) as { destination: string; state: string; reason: string | null; tries: number; due_at: number }[];
 const complete = (dd: TestDaemon, job: number) => () => (dd.db.prepare('SELECT status FROM jobs WHERE id = ?').get(job) as { status: string }).status === 'complete';
 
 describe('spool', () => {
@@ -85,7 +86,7 @@ describe('spool', () => {
     expect(recipients(d, job).every((r) => r.state === 'delivered')).toBe(true);
   });
 
-  it('keeps to a provider\'s throughput', async () => {
+  it("keeps to a provider's throughput", async () => {
     d = await testDaemon({ providers: [{ name: 'slow', driver: 'sandbox', services: ['sms'], throughput: 20 }], sandbox: { enabled: false } });
     // A declared sandbox-driver provider is the only sender here.
     const u = d.addUser('u', 'user');
@@ -98,8 +99,8 @@ describe('spool', () => {
   });
 });
 
-describe('a provider\'s rate limit from a cold start', () => {
-  it('sends at most a tenth of a second\'s throughput in any 100 ms, and the throughput over a second', async () => {
+describe("a provider's rate limit from a cold start", () => {
+  it("sends at most a tenth of a second's throughput in any 100 ms, and the throughput over a second", async () => {
     const tps = 100;
     d = await testDaemon({ providers: [{ name: 'paced', driver: 'sandbox', services: ['sms'], throughput: tps }], sandbox: { enabled: false }, spool: { poll_ms: 5 } });
     const u = d.addUser('u', 'user');
@@ -189,6 +190,6 @@ describe('claim', () => {
     expect(row.reason).toMatch(/3 tries were used/);
     expect(row.tries).toBe(3);
     expect((d.db.prepare('SELECT COUNT(*) AS n FROM attempts WHERE job_id = ?').get(job) as { n: number }).n).toBe(0);
-    expect((d.db.prepare('SELECT remaining, failed FROM jobs WHERE id = ?').get(job) as { remaining: number; failed: number })).toEqual({ remaining: 0, failed: 1 });
+    expect(d.db.prepare('SELECT remaining, failed FROM jobs WHERE id = ?').get(job) as { remaining: number; failed: number }).toEqual({ remaining: 0, failed: 1 });
   });
 });

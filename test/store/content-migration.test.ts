@@ -9,20 +9,33 @@ const LEGACY: [channel: string, content: unknown][] = [
   ['sms', { message: 'Hi [[recipient]]', sms: { maxParts: 10 } }],
   ['sms', { messages: ['first', 'second'], sms: { encoding: 'ucs2', invalid: 'refuse', maxParts: 255, flash: true, validityMinutes: null } }],
   ['sms2way', { messages: ['Code [[code]]'] }],
-  ['tts2way', {
-    message: 'Press 1', header: 'Hello', voicemail_message: null, voice: 'en-au', skip_message_repeat: true,
-    two_way_key_responses: [{ key_press: '1', response_message: 'Thanks', redirect_to: '+6987654321' }, { key_press: 2, response_message: null, redirect_to: '+6987654322' }],
-  }],
+  [
+    'tts2way',
+    {
+      message: 'Press 1',
+      header: 'Hello',
+      voicemail_message: null,
+      voice: 'en-au',
+      skip_message_repeat: true,
+      two_way_key_responses: [
+        { key_press: '1', response_message: 'Thanks', redirect_to: '+6987654321' },
+        { key_press: 2, response_message: null, redirect_to: '+6987654322' },
+      ],
+    },
+  ],
   ['tts', { message: 'Spoken', header: null, voicemail_message: 'Call us', voice: '', skip_message_repeat: 1, two_way_key_responses: [] }],
   ['tts', { messages: ['Your code is 1'] }],
   ['voice', { message: '', header: null, voicemail_message: null, voice: 'default', skip_message_repeat: false, two_way_key_responses: [], audio_file: '/data/media/audio/a.wav', audio_name: 'message.mp3' }],
   ['fax', { message: '', fax_file: '/data/media/fax/a.tiff', fax_pages: 3, fine: true, fax_header: 'Acme', file_names: ['a.pdf', 'b.txt'] }],
 ];
 
-describe('migration 12: stored content in the domain\'s words', () => {
+describe("migration 12: stored content in the domain's words", () => {
   it('turns every legacy shape into typed content that reads back, the same job as before', () => {
     const db = openDb(':memory:');
-    migrate(db, MIGRATIONS.filter((m: { version: number }) => m.version < 12));
+    migrate(
+      db,
+      MIGRATIONS.filter((m: { version: number }) => m.version < 12),
+    );
     const userId = new UserStore(db).add({ user_code: 'u', password: 'pw-u-secret', role: 'user', timezone: 'UTC', country: 'AU' });
     const insert = db.prepare('INSERT INTO jobs (user_id, face, channel, content, created_at) VALUES (?, ?, ?, ?, 1)');
     for (const [channel, content] of LEGACY) insert.run(userId, 'welcorp', channel, JSON.stringify(content));
@@ -33,8 +46,17 @@ describe('migration 12: stored content in the domain\'s words', () => {
       { kind: 'sms', text: { texts: ['first', 'second'] }, sms: { encoding: 'ucs2', invalid: 'refuse', maxParts: 255, flash: true, validityMinutes: null } },
       { kind: 'sms', text: { texts: ['Code [[code]]'] }, sms: {} },
       {
-        kind: 'call', text: { template: 'Press 1' }, voice: 'en-au', header: 'Hello', voicemail: null, recording: null, repeat: false,
-        responses: [{ key: '1', message: 'Thanks', redirectTo: '+6987654321' }, { key: '2', message: null, redirectTo: '+6987654322' }],
+        kind: 'call',
+        text: { template: 'Press 1' },
+        voice: 'en-au',
+        header: 'Hello',
+        voicemail: null,
+        recording: null,
+        repeat: false,
+        responses: [
+          { key: '1', message: 'Thanks', redirectTo: '+6987654321' },
+          { key: '2', message: null, redirectTo: '+6987654322' },
+        ],
       },
       { kind: 'call', text: { template: 'Spoken' }, voice: 'default', header: null, voicemail: 'Call us', recording: null, repeat: false, responses: [] },
       { kind: 'call', text: { texts: ['Your code is 1'] }, voice: 'default', header: null, voicemail: null, recording: null, repeat: true, responses: [] },

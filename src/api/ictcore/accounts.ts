@@ -18,7 +18,11 @@ const fields = {
   type: z.enum(['account', 'did', 'extension', 'eaddress']).optional(),
   username: text(64),
   passwd: z.string().min(6, 'at least 6 characters').max(200).optional(),
-  passwd_pin: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^\d{4,12}$/, '4 to 12 digits')).optional(),
+  passwd_pin: z
+    .union([z.string(), z.number()])
+    .transform(String)
+    .pipe(z.string().regex(/^\d{4,12}$/, '4 to 12 digits'))
+    .optional(),
   first_name: text(100),
   last_name: text(100),
   phone,
@@ -143,7 +147,15 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStor
   app.put('/accounts/:id/settings/:name', async (req) => {
     ctx.authorize(req, 'account_update');
     const account = load(req);
-    const { value } = parseBody(z.object({ value: z.union([z.string().max(10_000), z.number(), z.boolean()]).transform(String).nullable() }), req.body);
+    const { value } = parseBody(
+      z.object({
+        value: z
+          .union([z.string().max(10_000), z.number(), z.boolean()])
+          .transform(String)
+          .nullable(),
+      }),
+      req.body,
+    );
     store.setSetting(account.id, settingName(req), value);
     return true;
   });

@@ -80,11 +80,24 @@ export class CampaignRuns {
     if (recipients.length === 0) throw invalid('group_id', `group ${c.group_id} has no contacts with a phone number`);
     const jobId = this.ctx.deps.jobs.create(
       {
-        userId: owner.id, face: 'ictcore', channel, name: `campaign ${c.id}`, content,
+        userId: owner.id,
+        face: 'ictcore',
+        channel,
+        name: `campaign ${c.id}`,
+        content,
         options: { title: `campaign ${c.id}`, origin: 'campaign', direction: 'outbound' },
         tries: c.try_allowed as number,
-        callbackUrl: null, sender: (account?.phone as string | undefined) ?? null, scheduledAt: null, validUntil: null, replyUntil: null, cutoff: null, blackouts: [],
-        recipients, programId: program.id, accountId: (c.account_id as number | null) ?? null, campaignId: c.id,
+        callbackUrl: null,
+        sender: (account?.phone as string | undefined) ?? null,
+        scheduledAt: null,
+        validUntil: null,
+        replyUntil: null,
+        cutoff: null,
+        blackouts: [],
+        recipients,
+        programId: program.id,
+        accountId: (c.account_id as number | null) ?? null,
+        campaignId: c.id,
       },
       now,
     );

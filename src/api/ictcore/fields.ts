@@ -62,11 +62,23 @@ export function listFilter(query: unknown, fields: Record<string, string>): Reco
 }
 
 /** Optional trimmed text up to `max` characters; "" and null clear it. */
-export const text = (max: number) => z.union([z.string().max(max), z.number()]).transform((v) => String(v).trim() || null).nullable().optional();
-export const requiredText = (max: number) => z.union([z.string(), z.number()]).transform((v) => String(v).trim()).pipe(z.string().min(1, 'is required').max(max));
+export const text = (max: number) =>
+  z
+    .union([z.string().max(max), z.number()])
+    .transform((v) => String(v).trim() || null)
+    .nullable()
+    .optional();
+export const requiredText = (max: number) =>
+  z
+    .union([z.string(), z.number()])
+    .transform((v) => String(v).trim())
+    .pipe(z.string().min(1, 'is required').max(max));
 /** 1/0, true/false or "1"/"0". */
 export const flag = z.union([z.boolean(), z.literal(0), z.literal(1), z.literal('0'), z.literal('1')]).transform((v) => v === true || v === 1 || v === '1');
-export const positiveInt = z.union([z.number(), z.string().regex(/^\d+$/)]).transform(Number).pipe(z.number().int().positive());
+export const positiveInt = z
+  .union([z.number(), z.string().regex(/^\d+$/)])
+  .transform(Number)
+  .pipe(z.number().int().positive());
 /** Epoch seconds, as ICTCore shows times. */
 export const seconds = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : Math.floor(ms / 1000));
 

@@ -73,7 +73,7 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, store: ContactStore)
     return Readable.from(
       (function* () {
         yield csvLine(FIELDS);
-        for (let after = 0; ; ) {
+        for (let after = 0; ;) {
           const page = store.members(group.id, after, 5000);
           if (page.length === 0) return;
           yield page.map((c) => csvLine(FIELDS.map((f) => c[f]))).join('');

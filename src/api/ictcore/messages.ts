@@ -47,14 +47,18 @@ const DOCUMENT_TYPES: Record<string, string> = {
   'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
 };
 const RECORDING_TYPES: Record<string, string> = {
-  'audio/wav': 'wav', 'audio/x-wav': 'wav', 'audio/wave': 'wav', 'audio/vnd.wave': 'wav',
-  'audio/mpeg': 'mp3', 'audio/mp3': 'mp3', 'audio/ogg': 'ogg', 'audio/x-gsm': 'gsm',
+  'audio/wav': 'wav',
+  'audio/x-wav': 'wav',
+  'audio/wave': 'wav',
+  'audio/vnd.wave': 'wav',
+  'audio/mpeg': 'mp3',
+  'audio/mp3': 'mp3',
+  'audio/ogg': 'ogg',
+  'audio/x-gsm': 'gsm',
 };
 const TEMPLATE_TYPES: Record<string, string> = { 'text/plain': 'txt', 'text/html': 'html' };
 const EXTENSIONS = [...new Set([...Object.values(DOCUMENT_TYPES), ...Object.values(RECORDING_TYPES), ...Object.values(TEMPLATE_TYPES)])];
-const MIME_OF: Record<string, string> = Object.fromEntries(
-  [...Object.entries(DOCUMENT_TYPES), ...Object.entries(RECORDING_TYPES), ...Object.entries(TEMPLATE_TYPES)].reverse().map(([m, e]) => [e, m]),
-);
+const MIME_OF: Record<string, string> = Object.fromEntries([...Object.entries(DOCUMENT_TYPES), ...Object.entries(RECORDING_TYPES), ...Object.entries(TEMPLATE_TYPES)].reverse().map(([m, e]) => [e, m]));
 
 const SPECS = {
   text: {
@@ -148,7 +152,10 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, store: MessageStor
     app.put(`${s.path}/:id/media`, { bodyLimit: 25 * 1024 * 1024 }, async (req) => {
       ctx.authorize(req, 'message_update');
       const row = load(req);
-      const contentType = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      const contentType = String(req.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim()
+        .toLowerCase();
       const types = kind === 'document' ? DOCUMENT_TYPES : kind === 'recording' ? RECORDING_TYPES : TEMPLATE_TYPES;
       // application/octet-stream is taken when the message's own type names the extension.
       const declared = typeof row.type === 'string' && EXTENSIONS.includes(row.type.toLowerCase()) ? row.type.toLowerCase() : null;

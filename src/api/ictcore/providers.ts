@@ -12,7 +12,12 @@ import { SwitchpostError } from '../../core/errors.js';
 /** ICTCore's gateway flags (Freeswitch 8, Kannel 2, Sendmail 4) and ours for the drivers it lacks. */
 const GATEWAY_FLAG: Record<(typeof DRIVERS)[number], number> = { kannel: 2, smtp: 4, freeswitch: 8, smpp: 16, sandbox: 32 };
 /** ICTCore's service flags: bits of voice 1, fax 2, sms 4, email 8. */
-const SERVICE_BITS: [number, Service][] = [[1, 'voice'], [2, 'fax'], [4, 'sms'], [8, 'email']];
+const SERVICE_BITS: [number, Service][] = [
+  [1, 'voice'],
+  [2, 'fax'],
+  [4, 'sms'],
+  [8, 'email'],
+];
 
 /**
  * ICTCore's weight: "a provider with a lighter weight is used more often". The pool picks in
@@ -35,7 +40,10 @@ const providerBody = z.object({
   password: z.string().nullable().optional(),
   dialstring: z.string().nullable().optional(),
   prefix: z.union([z.string(), z.number()]).transform(String).nullable().optional(),
-  settings: z.union([z.string(), z.record(z.string(), z.unknown())]).nullable().optional(),
+  settings: z
+    .union([z.string(), z.record(z.string(), z.unknown())])
+    .nullable()
+    .optional(),
   register: flag.optional(),
   weight: num.pipe(z.number().int().min(1, 'from 1 (used most) to 100').max(100, 'from 1 (used most) to 100')).optional(),
   throughput: z.number().min(0).optional(),
@@ -47,7 +55,13 @@ type Body = z.infer<typeof providerBody>;
 /** An ICTCore provider body (over what the provider was) → the daemon's provider, validated like the config file's. */
 function toConfig(b: Partial<Body>, base: Provider | null): ProviderConfig {
   const driver = b.type ?? (b.gateway_flag !== undefined ? (Object.entries(GATEWAY_FLAG).find(([, f]) => f === b.gateway_flag)?.[0] as ProviderConfig['driver'] | undefined) : undefined) ?? base?.driver;
-  if (!driver) throw invalid('gateway_flag', `one of ${Object.entries(GATEWAY_FLAG).map(([d, f]) => `${f} (${d})`).join(', ')}, or type`);
+  if (!driver)
+    throw invalid(
+      'gateway_flag',
+      `one of ${Object.entries(GATEWAY_FLAG)
+        .map(([d, f]) => `${f} (${d})`)
+        .join(', ')}, or type`,
+    );
   let settings: Record<string, unknown> = base ? { ...base.settings } : {};
   if (b.settings !== undefined && b.settings !== null) {
     try {

@@ -46,7 +46,10 @@ export function spoolStatus(a: Pick<AttemptRow, 'status'>): 'initiated' | 'compl
 const transmissionBody = z.object({
   program_id: positiveInt.optional(),
   contact_id: positiveInt.optional(),
-  phone: z.union([z.string(), z.number()]).transform((v) => String(v).trim()).optional(),
+  phone: z
+    .union([z.string(), z.number()])
+    .transform((v) => String(v).trim())
+    .optional(),
   email: z.string().optional(),
   account_id: positiveInt.nullable().optional(),
   title: text(200),

@@ -7,7 +7,10 @@ import { isValidZone } from '../../core/windows.js';
 import { isPermission, permissionById, permissionId, ROLE_IDS, roleId, type Permission } from '../../core/permissions.js';
 import { SwitchpostError } from '../../core/errors.js';
 
-const country = z.string().regex(/^[A-Za-z]{2}$/, 'an ISO 3166 country code such as PK or AU').transform((c) => c.toUpperCase());
+const country = z
+  .string()
+  .regex(/^[A-Za-z]{2}$/, 'an ISO 3166 country code such as PK or AU')
+  .transform((c) => c.toUpperCase());
 const timezone = z.string().refine(isValidZone, 'an IANA time zone such as Asia/Karachi');
 const fields = {
   username: requiredText(64).pipe(z.string().regex(/^[A-Za-z0-9_.@-]+$/, 'letters, digits, _ . @ - only')),
@@ -24,7 +27,6 @@ const fields = {
 };
 const userBody = z.object(fields);
 const userPatch = z.object({ ...fields, username: fields.username.optional(), passwd: fields.passwd.optional() });
-
 
 /** Users, their password, role and permission exceptions (ICTCore's User), on the same users every face uses. */
 export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
@@ -77,21 +79,26 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     // Hashed first: no await may come between the check and the insert (a clash would be a 500).
     const passwordHash = await ctx.deps.logins.hash(b.passwd, me.id);
     taken(b.username, null);
-    return codeTaken(b.username, () => users.add({
-      user_code: b.username,
-      password: b.passwd,
-      password_hash: passwordHash,
-      role: 'user',
-      // An agent's users are its own (a reseller's customers).
-      agent_id: me.role === 'agent' ? me.id : null,
-      first_name: b.first_name ?? null,
-      last_name: b.last_name ?? null,
-      phone: b.phone ?? null,
-      email: b.email ?? null,
-      profile: { address: b.address ?? null, company: b.company ?? null },
-      timezone: b.timezone_id ?? ctx.deps.defaultTimezone,
-      country: b.country_id ?? ctx.deps.defaultCountry,
-    }, ctx.deps.clock.now()));
+    return codeTaken(b.username, () =>
+      users.add(
+        {
+          user_code: b.username,
+          password: b.passwd,
+          password_hash: passwordHash,
+          role: 'user',
+          // An agent's users are its own (a reseller's customers).
+          agent_id: me.role === 'agent' ? me.id : null,
+          first_name: b.first_name ?? null,
+          last_name: b.last_name ?? null,
+          phone: b.phone ?? null,
+          email: b.email ?? null,
+          profile: { address: b.address ?? null, company: b.company ?? null },
+          timezone: b.timezone_id ?? ctx.deps.defaultTimezone,
+          country: b.country_id ?? ctx.deps.defaultCountry,
+        },
+        ctx.deps.clock.now(),
+      ),
+    );
   });
   app.get('/users', async (req) => {
     ctx.authorize(req, 'user_list');
@@ -114,18 +121,24 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     if (b.username !== undefined) taken(b.username, u.id);
     if (b.active === false && u.id === ctx.user(req).id) throw invalid('active', 'you cannot disable yourself');
     const password: UserPatch = b.passwd !== undefined ? { password: b.passwd, password_hash: passwordHash! } : {};
-    codeTaken(b.username ?? u.user_code, () => users.update(u.id, {
-      ...password,
-      ...(b.username !== undefined ? { user_code: b.username } : {}),
-      ...(b.first_name !== undefined ? { first_name: b.first_name } : {}),
-      ...(b.last_name !== undefined ? { last_name: b.last_name } : {}),
-      ...(b.phone !== undefined ? { phone: b.phone } : {}),
-      ...(b.email !== undefined ? { email: b.email } : {}),
-      ...(b.timezone_id !== undefined ? { timezone: b.timezone_id } : {}),
-      ...(b.country_id !== undefined ? { country: b.country_id } : {}),
-      ...(b.active !== undefined ? { active: b.active } : {}),
-      ...(b.address !== undefined || b.company !== undefined ? { profile: { ...(b.address !== undefined ? { address: b.address } : {}), ...(b.company !== undefined ? { company: b.company } : {}) } } : {}),
-    }, ctx.deps.clock.now()));
+    codeTaken(b.username ?? u.user_code, () =>
+      users.update(
+        u.id,
+        {
+          ...password,
+          ...(b.username !== undefined ? { user_code: b.username } : {}),
+          ...(b.first_name !== undefined ? { first_name: b.first_name } : {}),
+          ...(b.last_name !== undefined ? { last_name: b.last_name } : {}),
+          ...(b.phone !== undefined ? { phone: b.phone } : {}),
+          ...(b.email !== undefined ? { email: b.email } : {}),
+          ...(b.timezone_id !== undefined ? { timezone: b.timezone_id } : {}),
+          ...(b.country_id !== undefined ? { country: b.country_id } : {}),
+          ...(b.active !== undefined ? { active: b.active } : {}),
+          ...(b.address !== undefined || b.company !== undefined ? { profile: { ...(b.address !== undefined ? { address: b.address } : {}), ...(b.company !== undefined ? { company: b.company } : {}) } } : {}),
+        },
+        ctx.deps.clock.now(),
+      ),
+    );
     // Only what a login or a held credential depends on; a new first name keeps the cached logins.
     if (b.passwd !== undefined || b.active !== undefined || (b.username !== undefined && b.username.toLowerCase() !== u.user_code.toLowerCase())) ctx.deps.credentialsChanged();
     return present(users.byId(u.id)!);
@@ -156,7 +169,13 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
   const roleOf = (req: FastifyRequest) => {
     const id = idParam((req.params as { role_id: string }).role_id, 'role');
     const role = ROLE_IDS[id];
-    if (!role) throw new SwitchpostError('not_found', `role ${id} not found (${Object.entries(ROLE_IDS).map(([i, r]) => `${i} ${r}`).join(', ')})`);
+    if (!role)
+      throw new SwitchpostError(
+        'not_found',
+        `role ${id} not found (${Object.entries(ROLE_IDS)
+          .map(([i, r]) => `${i} ${r}`)
+          .join(', ')})`,
+      );
     return role;
   };
   app.put('/users/:id/roles/:role_id', async (req) => {

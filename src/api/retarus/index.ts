@@ -114,7 +114,10 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
 
   app.get('/jobs/:jobId', async (req) => {
     const job = visibleJob(req.user!, (req.params as { jobId: string }).jobId);
-    return jobReport(job, deps.jobs.recipients(job.id).map((r) => r.id));
+    return jobReport(
+      job,
+      deps.jobs.recipients(job.id).map((r) => r.id),
+    );
   });
 
   app.get('/sms', async (req) => {

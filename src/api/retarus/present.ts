@@ -3,11 +3,10 @@ import type { JobRow, RecipientRow } from '../../store/jobs.js';
 import type { RecipientState } from '../../core/model.js';
 
 /** "2018-09-24T12:17:44.653+02:00" in the owner's zone. */
-const ts = (ms: number | null, zone: string): string | undefined => (ms === null ? undefined : DateTime.fromMillis(ms, { zone }).toISO() ?? undefined);
+const ts = (ms: number | null, zone: string): string | undefined => (ms === null ? undefined : (DateTime.fromMillis(ms, { zone }).toISO() ?? undefined));
 
 /** "S.20180924-121800-00001": the job's time and the recipient's own number. */
-export const smsId = (job: JobRow, recipientId: number): string =>
-  `S.${DateTime.fromMillis(job.created_at, { zone: 'UTC' }).toFormat('yyyyMMdd-HHmmss')}-${String(recipientId).padStart(5, '0')}`;
+export const smsId = (job: JobRow, recipientId: number): string => `S.${DateTime.fromMillis(job.created_at, { zone: 'UTC' }).toFormat('yyyyMMdd-HHmmss')}-${String(recipientId).padStart(5, '0')}`;
 
 /** Core state → the seed's processStatus / status / reason (the table in README.md). */
 export const STATUS: Record<RecipientState, { process: 'OPEN' | 'DONE'; status?: string; reason?: string }> = {

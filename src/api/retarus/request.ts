@@ -14,7 +14,12 @@ export const optionsSchema = z.strictObject({
   statusRequested: z.boolean().optional(),
   flash: z.boolean().optional(),
   customerRef: z.string().max(255).optional(),
-  validityMin: z.number().int().min(1).max(7 * 1440).optional(),
+  validityMin: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 1440)
+    .optional(),
   maxParts: z.number().int().min(1).max(255).optional(),
   invalidCharacters: z.string().max(20).optional(),
   qos: z.string().max(20).optional(),

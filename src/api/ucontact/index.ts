@@ -121,65 +121,80 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
     return { jobId: createJob(user, row.campaign, [row], { sender: source, scheduledAt: null, agent: f.agent ?? null }) };
   };
 
-  app.post('/SMS/SendSMS', authed(async (req, reply, user) => {
-    const r = oneSms(req, user);
-    return typeof r === 'string' ? refuse(req, reply, 400, r) : text(reply, 200, 'OK');
-  }));
+  app.post(
+    '/SMS/SendSMS',
+    authed(async (req, reply, user) => {
+      const r = oneSms(req, user);
+      return typeof r === 'string' ? refuse(req, reply, 400, r) : text(reply, 200, 'OK');
+    }),
+  );
 
-  app.post('/SMS/SendSMSv2', authed(async (req, reply, user) => {
-    const r = oneSms(req, user);
-    if (typeof r === 'string') return refuse(req, reply, 400, r);
-    const recipient = deps.jobs.recipients(r.jobId)[0]!;
-    return reply.code(200).send({ id: String(recipient.id) });
-  }));
+  app.post(
+    '/SMS/SendSMSv2',
+    authed(async (req, reply, user) => {
+      const r = oneSms(req, user);
+      if (typeof r === 'string') return refuse(req, reply, 400, r);
+      const recipient = deps.jobs.recipients(r.jobId)[0]!;
+      return reply.code(200).send({ id: String(recipient.id) });
+    }),
+  );
 
-  app.get('/InboundSMS/ReceiveURLSMS', authed(async (req, reply, user) => {
-    const f = form(req);
-    const phone = (f.phone ?? '').trim();
-    if (!/^\+?[0-9]{3,15}$/.test(phone)) return refuse(req, reply, 400, 'phone: expected a phone number');
-    if (typeof f.message !== 'string' || f.message.length > 1600) return refuse(req, reply, 400, 'message: required, at most 1600 characters');
-    const checked = validateNumber(phone, user.country);
-    const from = checked.ok ? checked.e164 : phone;
-    // Answered once the message is stored (and its callbacks written).
-    await new Promise<void>((resolve) => deps.inbound({ providerId: null, userId: user.id, channel: 'sms', from, to: null, text: f.message!, at: deps.clock.now(), data: { via: 'ucontact' } }, resolve));
-    return text(reply, 200, 'OK');
-  }));
+  app.get(
+    '/InboundSMS/ReceiveURLSMS',
+    authed(async (req, reply, user) => {
+      const f = form(req);
+      const phone = (f.phone ?? '').trim();
+      if (!/^\+?[0-9]{3,15}$/.test(phone)) return refuse(req, reply, 400, 'phone: expected a phone number');
+      if (typeof f.message !== 'string' || f.message.length > 1600) return refuse(req, reply, 400, 'message: required, at most 1600 characters');
+      const checked = validateNumber(phone, user.country);
+      const from = checked.ok ? checked.e164 : phone;
+      // Answered once the message is stored (and its callbacks written).
+      await new Promise<void>((resolve) => deps.inbound({ providerId: null, userId: user.id, channel: 'sms', from, to: null, text: f.message!, at: deps.clock.now(), data: { via: 'ucontact' } }, resolve));
+      return text(reply, 200, 'OK');
+    }),
+  );
 
-  app.post('/SMS/ScheduleDialerSMS', authed(async (req, reply, user) => {
-    let sms: Record<string, unknown>;
-    try {
-      sms = JSON.parse(form(req).sms ?? '') as Record<string, unknown>;
-    } catch {
-      return refuse(req, reply, 400, 'sms: expected a JSON object');
-    }
-    if (typeof sms !== 'object' || sms === null) return refuse(req, reply, 400, 'sms: expected a JSON object');
-    const str = (k: string) => (typeof sms[k] === 'string' || typeof sms[k] === 'number' ? String(sms[k]) : '');
-    const at = parseLocalDateTime(str('calldate'), user.timezone);
-    if (at === null) return refuse(req, reply, 400, 'sms.calldate: expected "YYYY-MM-DD HH:MM:SS"');
-    const row: SmsRow = { campaign: str('campaign'), destination: str('destination'), text: str('data'), priority: null };
-    const problem = rowProblem(row);
-    if (problem) return refuse(req, reply, 400, `sms.${problem}`);
-    createJob(user, row.campaign, [row], { sender: null, scheduledAt: at });
-    return text(reply, 200, '1');
-  }));
+  app.post(
+    '/SMS/ScheduleDialerSMS',
+    authed(async (req, reply, user) => {
+      let sms: Record<string, unknown>;
+      try {
+        sms = JSON.parse(form(req).sms ?? '') as Record<string, unknown>;
+      } catch {
+        return refuse(req, reply, 400, 'sms: expected a JSON object');
+      }
+      if (typeof sms !== 'object' || sms === null) return refuse(req, reply, 400, 'sms: expected a JSON object');
+      const str = (k: string) => (typeof sms[k] === 'string' || typeof sms[k] === 'number' ? String(sms[k]) : '');
+      const at = parseLocalDateTime(str('calldate'), user.timezone);
+      if (at === null) return refuse(req, reply, 400, 'sms.calldate: expected "YYYY-MM-DD HH:MM:SS"');
+      const row: SmsRow = { campaign: str('campaign'), destination: str('destination'), text: str('data'), priority: null };
+      const problem = rowProblem(row);
+      if (problem) return refuse(req, reply, 400, `sms.${problem}`);
+      createJob(user, row.campaign, [row], { sender: null, scheduledAt: at });
+      return text(reply, 200, '1');
+    }),
+  );
 
-  app.post('/SMS/uploadbase', authed(async (req, reply, user) => {
-    const f = form(req);
-    const b64 = (f.fileb64 ?? '').replace(/\s+/g, '');
-    if (!b64 || b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return refuse(req, reply, 400, 'fileb64: expected base64');
-    const csv = Buffer.from(b64, 'base64').toString('utf8');
-    const source = (f.filename ?? 'upload').slice(0, 255);
-    const { rows, rejected } = parseBase(csv, f.campaign ?? '');
-    // Stored before the answer (nothing is lost if the daemon dies); the dialer sends them later.
-    const byCampaign = new Map<string, SmsRow[]>();
-    for (const r of rows) (byCampaign.get(r.campaign) ?? byCampaign.set(r.campaign, []).get(r.campaign)!).push(r);
-    for (const [campaign, list] of byCampaign) createJob(user, campaign, list, { sender: null, scheduledAt: null });
-    const now = deps.clock.now();
-    for (const r of rejected) {
-      req.log.warn({ file: source, line: r.line, reason: r.reason }, 'uploadbase row rejected');
-      deps.bus.emit({ type: 'import.rejected', at: now, userId: user.id, source, line: r.line, reason: r.reason });
-    }
-    req.log.info({ file: source, accepted: rows.length, rejected: rejected.length, jobs: byCampaign.size }, 'uploadbase processed');
-    return text(reply, 200, '1');
-  }));
+  app.post(
+    '/SMS/uploadbase',
+    authed(async (req, reply, user) => {
+      const f = form(req);
+      const b64 = (f.fileb64 ?? '').replace(/\s+/g, '');
+      if (!b64 || b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return refuse(req, reply, 400, 'fileb64: expected base64');
+      const csv = Buffer.from(b64, 'base64').toString('utf8');
+      const source = (f.filename ?? 'upload').slice(0, 255);
+      const { rows, rejected } = parseBase(csv, f.campaign ?? '');
+      // Stored before the answer (nothing is lost if the daemon dies); the dialer sends them later.
+      const byCampaign = new Map<string, SmsRow[]>();
+      for (const r of rows) (byCampaign.get(r.campaign) ?? byCampaign.set(r.campaign, []).get(r.campaign)!).push(r);
+      for (const [campaign, list] of byCampaign) createJob(user, campaign, list, { sender: null, scheduledAt: null });
+      const now = deps.clock.now();
+      for (const r of rejected) {
+        req.log.warn({ file: source, line: r.line, reason: r.reason }, 'uploadbase row rejected');
+        deps.bus.emit({ type: 'import.rejected', at: now, userId: user.id, source, line: r.line, reason: r.reason });
+      }
+      req.log.info({ file: source, accepted: rows.length, rejected: rejected.length, jobs: byCampaign.size }, 'uploadbase processed');
+      return text(reply, 200, '1');
+    }),
+  );
 }

@@ -33,14 +33,7 @@ export const welcorpCallbacks: CallbackFormatter = {
       if (job.options.callback_on_sms_status_update !== true) return null;
       return form('sms.status', job.callbackUrl, [...common(), ['BroadcastName', job.name]]);
     }
-    return form('call.status', job.callbackUrl, [
-      ...common(),
-      ['Duration', r.duration ?? 0],
-      ['Cost', r.cost ?? 0],
-      ['Keypress', r.keypress],
-      ['Voicemail', r.voicemail ?? false],
-      ['BroadcastName', job.name],
-    ]);
+    return form('call.status', job.callbackUrl, [...common(), ['Duration', r.duration ?? 0], ['Cost', r.cost ?? 0], ['Keypress', r.keypress], ['Voicemail', r.voicemail ?? false], ['BroadcastName', job.name]]);
   },
   reply(job: JobInfo, r: RecipientView, text: string, at: number) {
     if (!job.callbackUrl) return null;

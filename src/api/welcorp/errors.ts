@@ -24,10 +24,16 @@ export function welcorpError(err: Error & { statusCode?: number; code?: string }
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
   if (status === 500) logFailure(err, log);
   const message =
-    err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? `Malformed JSON: ${err.message}`
-    : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The request body is empty; send a JSON object'
-    : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'The request body is too large'
-    : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Send the request as Content-Type: application/json'
-    : status === 500 ? 'Internal error' : err.message;
+    err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError
+      ? `Malformed JSON: ${err.message}`
+      : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+        ? 'The request body is empty; send a JSON object'
+        : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? 'The request body is too large'
+          : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? 'Send the request as Content-Type: application/json'
+            : status === 500
+              ? 'Internal error'
+              : err.message;
   return welcorpSend(reply, status, { errors: message });
 }

@@ -170,7 +170,10 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
       if (!st) throw ValidationError.at('job_status', 'expected "broadcast submitted", "complete" or "closed"');
       filter.statuses = [st];
     }
-    for (const [k, field] of [['start_after', 'createdAfter'], ['start_before', 'createdBefore']] as const) {
+    for (const [k, field] of [
+      ['start_after', 'createdAfter'],
+      ['start_before', 'createdBefore'],
+    ] as const) {
       const v = one(k);
       if (!v) continue;
       const t = parseLocalDateTime(v, user.timezone);
@@ -188,7 +191,14 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     const base = baseUrlOf(deps.publicUrl) + '/api/v1';
     const query: Record<string, string> = {};
     for (const [k, v] of Object.entries(q)) if (v !== undefined) query[k] = v;
-    const body = paginate(rows.map((j) => jobSummary(j, base)), total, page, pageSize, `${base}/jobs`, query);
+    const body = paginate(
+      rows.map((j) => jobSummary(j, base)),
+      total,
+      page,
+      pageSize,
+      `${base}/jobs`,
+      query,
+    );
     return reply.code(200).send({ ...body, status: 200 });
   });
 

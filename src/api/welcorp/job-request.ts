@@ -69,7 +69,10 @@ const recipientsSchema = z
 const fileSchema = z.strictObject({ name: str(255).min(1), url: str(2048).optional(), base64content: z.string().optional() }).refine((f) => !!f.url !== !!f.base64content, 'give url or base64content, one of them');
 
 const keyResponse = z.strictObject({
-  key_press: z.union([z.string(), z.number()]).transform(String).refine((k) => /^[0-9*#]$/.test(k), 'a key is 0-9, * or #'),
+  key_press: z
+    .union([z.string(), z.number()])
+    .transform(String)
+    .refine((k) => /^[0-9*#]$/.test(k), 'a key is 0-9, * or #'),
   response_message: str(2000).optional(),
   redirect_to: str(32).optional(),
 });

@@ -40,7 +40,7 @@ export function report(r: RecipientRow, zone: string, sender: string | null, sms
     recipient: r.name,
     destination: r.destination,
     status: s.status,
-    duration: r.duration ?? (r.parts ?? null),
+    duration: r.duration ?? r.parts ?? null,
     message_cost: r.cost ?? 0,
     stage: s.stage,
     notes: notes || null,

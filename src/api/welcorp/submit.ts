@@ -52,10 +52,7 @@ function callContentOf(req: JobRequest, message: string, twoWay: boolean, countr
     if (!r.response_message && !redirect) throw ValidationError.at(`two_way_key_responses.${i}`, 'give response_message, redirect_to or both');
     return { key: r.key_press, message: r.response_message ?? null, redirectTo: redirect };
   });
-  return callContent(
-    { template: message },
-    { header: req.header ?? null, voicemail: req.voicemail_message ?? null, voice, recording: audio ? { file: audio.path, name: audio.name } : null, repeat: req.skip_message_repeat !== true, responses: keys },
-  );
+  return callContent({ template: message }, { header: req.header ?? null, voicemail: req.voicemail_message ?? null, voice, recording: audio ? { file: audio.path, name: audio.name } : null, repeat: req.skip_message_repeat !== true, responses: keys });
 }
 
 /**

@@ -11,17 +11,62 @@ import { wholeNumber } from '../input.js';
 
 /** The seed's user fields kept in the profile, with the value shown when unset. */
 const PROFILE_FIELDS: Record<string, unknown> = {
-  dist_id: 1, account_type: 'Acct', title: null, additional_reports_address: null, report_type: null, timezone_id: null, monthly_limit: null,
-  agree_spam_policy: 0, receive_reports: false, show_recipients_in_email_report: false, show_recipients_in_online_report: false,
-  fax_header_text: null, call_back_url: null, default_tts_voice: null, tts_repeat_count: null, default_voice_caller_id: null,
-  default_sms_sender_id: null, etob_authentication_type: null, etob_email_address: null, etob_subject_behaviour: null,
-  etob_use_email_body_as_fax_cover: false, etob_email_message_start_string: null, etob_email_message_start_string_include: false,
-  etob_email_message_end_string: null, etob_strip_non_ascii: false, etob_disabled: false, etob_xheader_code: null, etob_ip_whitelist: null,
-  etob_ip_whitelist_alert_address: null, email_address_for_inbound_fax: null, credit_limit_for_alert: null, credit_limit_alert_address: null,
-  hide_costs_in_reports: false, hide_accounts: false, filter_non_ascii_in_sms: false, tts_max_character_limit: null,
-  default_sms_reply_email_address: null, tts_message_prefix: null, maximum_document_retention_hours: null, include_fax_content_in_reports: false,
+  dist_id: 1,
+  account_type: 'Acct',
+  title: null,
+  additional_reports_address: null,
+  report_type: null,
+  timezone_id: null,
+  monthly_limit: null,
+  agree_spam_policy: 0,
+  receive_reports: false,
+  show_recipients_in_email_report: false,
+  show_recipients_in_online_report: false,
+  fax_header_text: null,
+  call_back_url: null,
+  default_tts_voice: null,
+  tts_repeat_count: null,
+  default_voice_caller_id: null,
+  default_sms_sender_id: null,
+  etob_authentication_type: null,
+  etob_email_address: null,
+  etob_subject_behaviour: null,
+  etob_use_email_body_as_fax_cover: false,
+  etob_email_message_start_string: null,
+  etob_email_message_start_string_include: false,
+  etob_email_message_end_string: null,
+  etob_strip_non_ascii: false,
+  etob_disabled: false,
+  etob_xheader_code: null,
+  etob_ip_whitelist: null,
+  etob_ip_whitelist_alert_address: null,
+  email_address_for_inbound_fax: null,
+  credit_limit_for_alert: null,
+  credit_limit_alert_address: null,
+  hide_costs_in_reports: false,
+  hide_accounts: false,
+  filter_non_ascii_in_sms: false,
+  tts_max_character_limit: null,
+  default_sms_reply_email_address: null,
+  tts_message_prefix: null,
+  maximum_document_retention_hours: null,
+  include_fax_content_in_reports: false,
 };
-const COMPANY_FIELDS = ['abn', 'address', 'suburb', 'state', 'postcode', 'country', 'billing_user_id', 'billing_contact_title', 'billing_contact_surname', 'billing_contact_first_name', 'billing_contact_phone', 'billing_contact_fax', 'billing_contact_email'];
+const COMPANY_FIELDS = [
+  'abn',
+  'address',
+  'suburb',
+  'state',
+  'postcode',
+  'country',
+  'billing_user_id',
+  'billing_contact_title',
+  'billing_contact_surname',
+  'billing_contact_first_name',
+  'billing_contact_phone',
+  'billing_contact_fax',
+  'billing_contact_email',
+];
 
 const text = (max: number) => z.string().max(max).nullable().optional();
 const scalar = z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]);
@@ -93,16 +138,19 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
       user_live: u.active === 1,
       user_added: DateTime.fromMillis(u.created_at, { zone: u.timezone }).toFormat('yyyy-MM-dd HH:mm:ss'),
       timezone: u.timezone,
-      company: company
-        ? { company_id: company.id, dist_id: 1, agent_id: u.agent_id, name: company.name, ...Object.fromEntries(COMPANY_FIELDS.map((f) => [f, (JSON.parse(company.details) as Record<string, unknown>)[f] ?? null])) }
-        : null,
+      company: company ? { company_id: company.id, dist_id: 1, agent_id: u.agent_id, name: company.name, ...Object.fromEntries(COMPANY_FIELDS.map((f) => [f, (JSON.parse(company.details) as Record<string, unknown>)[f] ?? null])) } : null,
     };
   };
   const issue = (err: z.ZodError) => {
     const i = err.issues[0]!;
     return i.code === 'unrecognized_keys' ? `unknown field "${i.keys[0]}"` : `${i.path.join('.') || 'body'}: ${i.message}`;
   };
-  const profileOf = (body: Record<string, unknown>) => Object.fromEntries(Object.keys(PROFILE_FIELDS).filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
+  const profileOf = (body: Record<string, unknown>) =>
+    Object.fromEntries(
+      Object.keys(PROFILE_FIELDS)
+        .filter((k) => body[k] !== undefined)
+        .map((k) => [k, body[k]]),
+    );
   const scopeOf = (u: UserRow) => ({ userId: u.id, role: u.role });
 
   app.get('/users', async (req, reply) => {
@@ -153,23 +201,25 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     // Hashed first: no await may come between the checks below and the insert (a clash would be a 500).
     const passwordHash = await deps.hashPassword(b.password, me.id);
     if (deps.users.byCode(b.user_code)) throw userCodeTaken();
-    const id = codeTaken(() => deps.users.add({
-      user_code: b.user_code,
-      password: b.password,
-      password_hash: passwordHash,
-      role: 'user',
-      agent_id: me.role === 'agent' ? me.id : null,
-      company_id: companyFor(me, b) ?? (me.role === 'agent' ? me.company_id : null),
-      first_name: b.first_name ?? null,
-      last_name: b.last_name ?? null,
-      email: b.email ?? null,
-      phone: b.phone ?? null,
-      mobile: b.mobile ?? null,
-      fax: b.fax ?? null,
-      profile: profileOf(b),
-      timezone: b.timezone ?? deps.defaultTimezone,
-      country: deps.defaultCountry,
-    }));
+    const id = codeTaken(() =>
+      deps.users.add({
+        user_code: b.user_code,
+        password: b.password,
+        password_hash: passwordHash,
+        role: 'user',
+        agent_id: me.role === 'agent' ? me.id : null,
+        company_id: companyFor(me, b) ?? (me.role === 'agent' ? me.company_id : null),
+        first_name: b.first_name ?? null,
+        last_name: b.last_name ?? null,
+        email: b.email ?? null,
+        phone: b.phone ?? null,
+        mobile: b.mobile ?? null,
+        fax: b.fax ?? null,
+        profile: profileOf(b),
+        timezone: b.timezone ?? deps.defaultTimezone,
+        country: deps.defaultCountry,
+      }),
+    );
     req.log.info({ userId: id, by: me.id }, 'user created');
     return send(reply, 200, { data: id });
   });

@@ -69,9 +69,19 @@ export function verificationRoutes(app: FastifyInstance, deps: VerificationDeps,
     const now = deps.clock.now();
     const jobId = deps.jobs.create(
       {
-        userId: user.id, face: 'welcorp', channel: type === 'tts' ? 'tts' : 'sms', name: '2FA verification',
-        content: type === 'tts' ? callContent({ texts: [base.replaceAll('[[code]]', code)] }) : smsContent({ texts: [base.replaceAll('[[code]]', code)] }), options: { two_factor: true, client_ref: clientRef, template: base },
-        callbackUrl: null, sender: null, scheduledAt: null, validUntil: now + deps.codeTtlMs, replyUntil: null, cutoff: null, blackouts: [],
+        userId: user.id,
+        face: 'welcorp',
+        channel: type === 'tts' ? 'tts' : 'sms',
+        name: '2FA verification',
+        content: type === 'tts' ? callContent({ texts: [base.replaceAll('[[code]]', code)] }) : smsContent({ texts: [base.replaceAll('[[code]]', code)] }),
+        options: { two_factor: true, client_ref: clientRef, template: base },
+        callbackUrl: null,
+        sender: null,
+        scheduledAt: null,
+        validUntil: now + deps.codeTtlMs,
+        replyUntil: null,
+        cutoff: null,
+        blackouts: [],
         recipients: [{ destination: check.e164, name: null, reference: clientRef!, fields: { __message: '0' }, blackouts: null }],
       },
       now,
@@ -104,7 +114,10 @@ export function verificationRoutes(app: FastifyInstance, deps: VerificationDeps,
     return send(reply, 200, { data: 'invalid' });
   };
 
-  for (const [path, handler] of [['/client_verification/sendCode', sendCode], ['/client_verification/validateCode', validateCode]] as const) {
+  for (const [path, handler] of [
+    ['/client_verification/sendCode', sendCode],
+    ['/client_verification/validateCode', validateCode],
+  ] as const) {
     app.get(path, handler);
     app.post(path, handler);
   }

@@ -21,13 +21,7 @@ export interface FreeswitchEndpoint {
 }
 
 /** One step of an answered call: an application run on the channel, then the next step. */
-type Step =
-  | { app: 'playback'; file: string }
-  | { app: 'collect'; file: string; tries: number }
-  | { app: 'bridge'; number: string }
-  | { app: 'set'; variable: string; value: string }
-  | { app: 'txfax'; file: string }
-  | { app: 'hangup' };
+type Step = { app: 'playback'; file: string } | { app: 'collect'; file: string; tries: number } | { app: 'bridge'; number: string } | { app: 'set'; variable: string; value: string } | { app: 'txfax'; file: string } | { app: 'hangup' };
 
 /** What spandsp said of a fax (the fax_* variables on txfax's CHANNEL_EXECUTE_COMPLETE). */
 interface FaxResult {
@@ -103,10 +97,7 @@ export class FreeswitchGateway implements Gateway {
     private readonly log: Logger,
     private readonly maxCalls = 0,
   ) {
-    this.link = new EslLink(
-      { host: endpoint.host, port: endpoint.port, password: endpoint.password, events: EVENTS, timeoutMs: settings.esl_timeout_ms, reconnectMinMs: settings.reconnect_min_ms, reconnectMaxMs: settings.reconnect_max_ms },
-      log,
-    );
+    this.link = new EslLink({ host: endpoint.host, port: endpoint.port, password: endpoint.password, events: EVENTS, timeoutMs: settings.esl_timeout_ms, reconnectMinMs: settings.reconnect_min_ms, reconnectMaxMs: settings.reconnect_max_ms }, log);
     this.t38 = settings.t38 ?? defaultT38(endpoint.dialstring);
     if (this.t38 === 'request' && endpoint.dialstring.startsWith('loopback/')) {
       log.warn({ t38: this.t38 }, `T.38 is requested over a loopback endpoint, which never answers it: faxes wait fax_negotiation_timeout_s (${settings.fax_negotiation_timeout_s} s) and go again in audio`);
@@ -115,7 +106,10 @@ export class FreeswitchGateway implements Gateway {
     this.link.on('state', (up: boolean, reason: string) => {
       this.sink.health(providerId, up, up ? undefined : reason);
       if (!up) this.lostAt ??= Date.now();
-      if (up) void this.loadTrunk().then(() => this.reconcile()).then(() => this.adoptNow());
+      if (up)
+        void this.loadTrunk()
+          .then(() => this.reconcile())
+          .then(() => this.adoptNow());
     });
   }
 
@@ -154,12 +148,11 @@ export class FreeswitchGateway implements Gateway {
     this.dialling++;
     let counted = true;
     const placed = () => {
-      if (counted) (counted = false), this.dialling--;
+      if (counted) ((counted = false), this.dialling--);
     };
     void this.dial(d, placed).catch((err: Error) => {
       placed();
-      const outcome: Outcome =
-        err instanceof DialError ? { kind: 'failed', retryable: false, state: 'invalid', reason: err.message, code: 'dial' } : { kind: 'failed', retryable: true, reason: `could not place the call: ${err.message}` };
+      const outcome: Outcome = err instanceof DialError ? { kind: 'failed', retryable: false, state: 'invalid', reason: err.message, code: 'dial' } : { kind: 'failed', retryable: true, reason: `could not place the call: ${err.message}` };
       this.sink.report({ attemptId: d.attemptId, at: Date.now(), outcome });
     });
   }
@@ -283,7 +276,10 @@ export class FreeswitchGateway implements Gateway {
         call.voicemail = true;
         call.steps = [{ app: 'playback', file: call.files.get(call.plan.voicemail ?? call.plan.message)! }, { app: 'hangup' }];
         call.running = null;
-        void this.link.api('uuid_break', `${call.uuid} all`).then(() => this.next(call), () => undefined);
+        void this.link.api('uuid_break', `${call.uuid} all`).then(
+          () => this.next(call),
+          () => undefined,
+        );
         return;
       case 'CHANNEL_HANGUP_COMPLETE': {
         const cause = e.get('Hangup-Cause') ?? 'NORMAL_CLEARING';
@@ -393,7 +389,7 @@ export class FreeswitchGateway implements Gateway {
   }
 
   private cost(billsec: number): number {
-    return Math.round(((billsec / 60) * this.settings.cost_per_minute) * 10000) / 10000;
+    return Math.round((billsec / 60) * this.settings.cost_per_minute * 10000) / 10000;
   }
 
   private end(call: Call, outcome: Outcome): void {
@@ -450,15 +446,27 @@ export class FreeswitchGateway implements Gateway {
       }
       const answered = a.state === 'submitted';
       if (exists === 'true') {
-        const call: Call = { adopted: true, d: { attemptId: a.attemptId, recipientId: a.recipientId, destination: a.destination }, uuid: a.peerId, jobUuid: '', plan: null, files: new Map(), steps: [], running: null, answeredAt: answered ? Date.now() : null, keypress: null, voicemail: false, ended: false, watchdog: null };
+        const call: Call = {
+          adopted: true,
+          d: { attemptId: a.attemptId, recipientId: a.recipientId, destination: a.destination },
+          uuid: a.peerId,
+          jobUuid: '',
+          plan: null,
+          files: new Map(),
+          steps: [],
+          running: null,
+          answeredAt: answered ? Date.now() : null,
+          keypress: null,
+          voicemail: false,
+          ended: false,
+          watchdog: null,
+        };
         this.calls.set(a.peerId, call);
         await this.link.api('uuid_kill', `${a.peerId} NORMAL_CLEARING`).catch(() => undefined);
       } else if (answered) {
         const kept = await this.keptEnd(a.peerId);
         // The previous run stopped running the call's plan, so an end by our own switch cut it short.
-        const outcome: Outcome = kept?.fax
-          ? this.faxOutcome(keptFax(kept.fax), kept.billsec, 0)
-          : this.goneOutcome(kept, kept?.billsec ?? null, true, 'the call ended while the daemon was down', { keypress: null, voicemail: false });
+        const outcome: Outcome = kept?.fax ? this.faxOutcome(keptFax(kept.fax), kept.billsec, 0) : this.goneOutcome(kept, kept?.billsec ?? null, true, 'the call ended while the daemon was down', { keypress: null, voicemail: false });
         this.sink.report({ attemptId: a.attemptId, at: Date.now(), outcome });
       } else {
         // Placed but never seen answered, and gone: whether anyone heard it is unknown; the policy retries.
@@ -499,7 +507,10 @@ export class FreeswitchGateway implements Gateway {
   private async reconcile(): Promise<void> {
     let unchecked = 0;
     for (const uuid of [...this.unswept]) {
-      const exists = await this.link.api('uuid_exists', uuid).then((r) => r.trim(), () => '');
+      const exists = await this.link.api('uuid_exists', uuid).then(
+        (r) => r.trim(),
+        () => '',
+      );
       if (exists === 'false') this.sweep(uuid);
     }
     for (const call of [...this.calls.values()]) {
@@ -525,9 +536,12 @@ export class FreeswitchGateway implements Gateway {
         continue;
       }
       const cutShort = call.steps.length > 0 || (call.running !== null && call.runningApp !== 'hangup');
-      this.end(call, call.answeredAt
-        ? this.goneOutcome(kept, billsec, cutShort, 'the call ended while the event socket was down', { keypress: call.keypress, voicemail: call.voicemail })
-        : { kind: 'failed', retryable: true, reason: 'the call ended while the event socket was down', code: 'esl_down' });
+      this.end(
+        call,
+        call.answeredAt
+          ? this.goneOutcome(kept, billsec, cutShort, 'the call ended while the event socket was down', { keypress: call.keypress, voicemail: call.voicemail })
+          : { kind: 'failed', retryable: true, reason: 'the call ended while the event socket was down', code: 'esl_down' },
+      );
     }
     if (unchecked === 0) {
       this.lostAt = null;

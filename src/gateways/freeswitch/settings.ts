@@ -3,8 +3,16 @@ import { z } from 'zod';
 /** A freeswitch provider's `settings`; host, port and password are the event socket's, dialstring and prefix the provider's columns. */
 export const freeswitchSettingsSchema = z.strictObject({
   /** The sofia gateway name put in {gateway} of the dialstring. */
-  gateway: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).nullable().default(null),
-  caller_id_number: z.string().regex(/^\+?[0-9]{3,20}$/).nullable().default(null),
+  gateway: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .nullable()
+    .default(null),
+  caller_id_number: z
+    .string()
+    .regex(/^\+?[0-9]{3,20}$/)
+    .nullable()
+    .default(null),
   caller_id_name: z.string().max(40).nullable().default(null),
   originate_timeout_s: z.number().int().min(5).max(300).default(30),
   ignore_early_media: z.boolean().default(true),
@@ -30,10 +38,20 @@ export const freeswitchSettingsSchema = z.strictObject({
   trunk: z
     .strictObject({
       /** Inside freeswitch.config_dir; default <config_dir>/sip_profiles/<profile> (filled in when the gateway is built). */
-      gateway_dir: z.string().regex(/^\/[A-Za-z0-9_./-]+$/, 'an absolute directory path').optional(),
-      profile: z.string().regex(/^(?!\.+$)[A-Za-z0-9_.-]{1,64}$/, 'a sofia profile name (not only dots: it names a directory)').default('external'),
+      gateway_dir: z
+        .string()
+        .regex(/^\/[A-Za-z0-9_./-]+$/, 'an absolute directory path')
+        .optional(),
+      profile: z
+        .string()
+        .regex(/^(?!\.+$)[A-Za-z0-9_.-]{1,64}$/, 'a sofia profile name (not only dots: it names a directory)')
+        .default('external'),
       realm: z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/, 'a host name or address, with an optional port'),
-      proxy: z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/).nullable().default(null),
+      proxy: z
+        .string()
+        .regex(/^[A-Za-z0-9_.:-]{1,255}$/)
+        .nullable()
+        .default(null),
       username: z.string().max(128).nullable().default(null),
       password: z.string().max(128).nullable().default(null),
       register: z.boolean().default(true),

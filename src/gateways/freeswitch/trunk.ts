@@ -6,7 +6,14 @@ import type { FreeswitchSettings } from './settings.js';
 type Trunk = NonNullable<FreeswitchSettings['trunk']>;
 
 /** XML attribute text: every character that could end the attribute or the element escaped. */
-const attr = (v: string): string => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/[\r\n\t]/g, ' ');
+const attr = (v: string): string =>
+  v
+    .replace(/&/g, '&amp;')
+    .replace(/"/g, '&quot;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/'/g, '&apos;')
+    .replace(/[\r\n\t]/g, ' ');
 
 /** A sofia gateway definition for a provider's trunk (FreeSWITCH's sip_profiles/<profile>/<name>.xml). */
 export function gatewayXml(name: string, t: Trunk): string {
@@ -16,7 +23,7 @@ export function gatewayXml(name: string, t: Trunk): string {
   if (t.password !== null) params.push(['password', t.password]);
   params.push(['register', String(t.register)], ['caller-id-in-from', String(t.caller_id_in_from)]);
   return [
-    '<!-- Written by switchpost from the provider\'s settings.trunk; edits here are overwritten. -->',
+    "<!-- Written by switchpost from the provider's settings.trunk; edits here are overwritten. -->",
     '<include>',
     `  <gateway name="${attr(name)}">`,
     ...params.map(([k, v]) => `    <param name="${k}" value="${attr(v)}"/>`),

@@ -88,7 +88,11 @@ export class KannelGateway implements Gateway {
     const ref = total > 1 ? randomBytes(1)[0]! : 0;
     const msg = { tokens: plan.parts.map(() => randomBytes(16).toString('hex')), answered: 0, reported: false, plan };
     plan.parts.forEach((payload, i) => {
-      const q: Params = [['username', this.endpoint.username], ['password', this.endpoint.password], ['to', d.destination]];
+      const q: Params = [
+        ['username', this.endpoint.username],
+        ['password', this.endpoint.password],
+        ['to', d.destination],
+      ];
       const sender = d.sender ?? this.settings.default_sender;
       if (sender) q.push(['from', sender]);
       // GSM text goes as UTF-8 (coding 0, Kannel maps it to GSM 03.38); UCS-2 as its own octets.

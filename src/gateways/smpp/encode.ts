@@ -31,8 +31,7 @@ export function encodeSubmitSm(seq: number, f: SubmitSmFields): Buffer {
   if (f.short_message.length > 254) throw new RangeError(`short_message of ${f.short_message.length} octets: at most 254`);
   const service = f.service_type ?? '';
   const sched = f.schedule_delivery_time ?? '';
-  const length =
-    HEADER + cstr(service) + 2 + cstr(f.source_addr) + 2 + cstr(f.destination_addr) + 3 + cstr(sched) + cstr(f.validity_period) + 5 + f.short_message.length;
+  const length = HEADER + cstr(service) + 2 + cstr(f.source_addr) + 2 + cstr(f.destination_addr) + 3 + cstr(sched) + cstr(f.validity_period) + 5 + f.short_message.length;
   const b = Buffer.allocUnsafe(length);
   b.writeUInt32BE(length, 0);
   b.writeUInt32BE(SUBMIT_SM, 4);

@@ -24,7 +24,7 @@ export function parseUdh(bytes: Buffer): { concat: Concat | null; payload: Buffe
   const udhl = bytes[0]!;
   if (udhl + 1 > bytes.length) return null;
   let concat: Concat | null = null;
-  for (let i = 1; i + 1 < udhl + 1; ) {
+  for (let i = 1; i + 1 < udhl + 1;) {
     const iei = bytes[i]!;
     const len = bytes[i + 1]!;
     if (i + 2 + len > udhl + 1) return null;

@@ -55,5 +55,4 @@ export class Reassembler<M = undefined> {
   }
 }
 
-const joinParts = <M>(p: Pending<M>): Buffer =>
-  Buffer.concat([...p.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b));
+const joinParts = <M>(p: Pending<M>): Buffer => Buffer.concat([...p.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b));

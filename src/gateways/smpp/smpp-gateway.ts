@@ -88,15 +88,7 @@ export class SmppGateway implements Gateway {
     for (let i = 0; i < settings.binds; i++) {
       for (const mode of modes) {
         const name = `${mode}-${i + 1}`;
-        const bind: SmppBind = new SmppBind(
-          name,
-          mode,
-          endpoint,
-          settings,
-          { deliver: (pdu) => this.onDeliver(pdu), state: (isUp, reason) => this.onBindState(bind, isUp, reason), ready: () => this.pump() },
-          log.child({ bind: name }),
-          rand,
-        );
+        const bind: SmppBind = new SmppBind(name, mode, endpoint, settings, { deliver: (pdu) => this.onDeliver(pdu), state: (isUp, reason) => this.onBindState(bind, isUp, reason), ready: () => this.pump() }, log.child({ bind: name }), rand);
         this.binds.push(bind);
       }
     }
@@ -381,9 +373,7 @@ export class SmppGateway implements Gateway {
     if (receipt) {
       if (!receipt.status) return Promise.resolve(0); // intermediate (ENROUTE, ACCEPTD): nothing to record
       const peerId = canonicalMessageId(receipt.id, this.settings.message_id.receipt);
-      return new Promise((resolve) =>
-        this.sink.report({ providerId: this.providerId, peerId, at: now, outcome: { kind: 'receipt', status: receipt.status!, code: receipt.err ?? undefined, text: receipt.stat } }, () => resolve(0)),
-      );
+      return new Promise((resolve) => this.sink.report({ providerId: this.providerId, peerId, at: now, outcome: { kind: 'receipt', status: receipt.status!, code: receipt.err ?? undefined, text: receipt.stat } }, () => resolve(0)));
     }
     const mo = inboundOf(pdu);
     if (!mo) return Promise.resolve(0x08);

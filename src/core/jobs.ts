@@ -19,7 +19,7 @@ export interface NewJob {
   options: FaceFields;
   /** Tries per recipient (ICTCore's try_allowed), else the daemon's retry policy. */
   tries?: number | null;
-  /** A reply with this word (case-insensitive) opts the number out, besides STOP. */
+  /** A reply that is this word (case and surrounding space aside) opts its number out (seed 000's optout_code). */
   optoutCode?: string | null;
   callbackUrl: string | null;
   sender: string | null;

@@ -26,7 +26,7 @@ for (let done = 0; done < TRANSMISSIONS; done += perJob) {
     face: 'ictcore',
     channel: 'sms',
     name: 'bench',
-    content: { message: 'bench' },
+    content: { kind: 'sms', text: { template: 'bench' }, sms: {} },
     options: { title: 'bench' },
     callbackUrl: null,
     sender: null,

@@ -1,6 +1,7 @@
 import { stmt, type Db } from './db.js';
 import { ownerFilter, type Scope } from './users.js';
 import { HELD_UNTIL } from '../core/jobs.js';
+import { keysetPages, LIST_PAGE_SIZE } from './pages.js';
 import { isFinal, isSuccess, type Channel, type RecipientState } from '../core/model.js';
 
 /** A recipient seen as an ICTCore transmission: with its job's program, account, campaign and owner. */
@@ -69,6 +70,39 @@ export class TransmissionStore {
   }
 
   list(scope: Scope, f: TransmissionFilter, limit: number, offset = 0): TransmissionRow[] {
+    const { where, params } = this.filterSql(scope, f);
+    return stmt(this.db, `${SELECT} WHERE ${where} ORDER BY r.id LIMIT ? OFFSET ?`).all(...params, limit, offset) as TransmissionRow[];
+  }
+
+  /** One page of list(): the transmissions after id `afterId`, by the recipients' primary key. */
+  async page(scope: Scope, f: TransmissionFilter, afterId: number, limit: number): Promise<TransmissionRow[]> {
+    const { where, params } = this.filterSql(scope, f);
+    return stmt(this.db, `${SELECT} WHERE ${where} AND r.id > ? ORDER BY r.id LIMIT ?`).all(...params, afterId, limit) as TransmissionRow[];
+  }
+
+  /** What list() answers (at most `max` transmissions, in id order, after id `afterId`), page by page. */
+  pages(scope: Scope, f: TransmissionFilter, max: number, afterId = 0, pageSize = LIST_PAGE_SIZE): AsyncGenerator<TransmissionRow[]> {
+    return keysetPages(
+      (after, limit) => this.page(scope, f, after, limit),
+      (t) => t.id,
+      pageSize,
+      afterId,
+      max,
+    );
+  }
+
+  /**
+   * The id after which list(…, offset) starts: the `offset`-th transmission's (0 for none skipped), null
+   * when there are no more than `offset`. A client's offset has no key to start from: skipped once, here.
+   */
+  async idAtOffset(scope: Scope, f: TransmissionFilter, offset: number): Promise<number | null> {
+    if (offset === 0) return 0;
+    const { where, params } = this.filterSql(scope, f);
+    const row = stmt(this.db, `SELECT r.id FROM recipients r JOIN jobs j ON j.id = r.job_id WHERE ${where} ORDER BY r.id LIMIT 1 OFFSET ?`).get(...params, offset - 1) as { id: number } | undefined;
+    return row ? row.id : null;
+  }
+
+  private filterSql(scope: Scope, f: TransmissionFilter): { where: string; params: (string | number)[] } {
     const owner = ownerFilter(scope, 'j.user_id');
     const where = [owner.sql, "j.face = 'ictcore'", 'r.hidden IS NULL'];
     const params: (string | number)[] = [...owner.params];
@@ -77,7 +111,7 @@ export class TransmissionStore {
     if (f.channels) (where.push(`j.channel IN (${f.channels.map(() => '?').join(',')})`), params.push(...f.channels));
     if (f.states) (where.push(`r.state IN (${f.states.map(() => '?').join(',')})`), params.push(...f.states));
     if (f.held !== undefined) (where.push(f.held ? 'r.due_at = ?' : 'r.due_at <> ?'), params.push(HELD_UNTIL));
-    return stmt(this.db, `${SELECT} WHERE ${where.join(' AND ')} ORDER BY r.id LIMIT ? OFFSET ?`).all(...params, limit, offset) as TransmissionRow[];
+    return { where: where.join(' AND '), params };
   }
 
   attempts(recipientId: number): AttemptRow[] {

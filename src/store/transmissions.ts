@@ -1,7 +1,6 @@
 import { stmt, type Db } from './db.js';
 import { ownerFilter, type Scope } from './users.js';
 import { HELD_UNTIL } from '../core/jobs.js';
-import { LIST_PAGE_SIZE } from './pages.js';
 import { isFinal, isSuccess, type Channel, type RecipientState } from '../core/model.js';
 
 /** A recipient seen as an ICTCore transmission: with its job's program, account, campaign and owner. */

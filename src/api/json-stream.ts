@@ -4,8 +4,11 @@ import { Readable } from 'node:stream';
 /** Items of a big list, a page at a time (a store's keyset pages, mapped to what the face shows). */
 export type ItemPages = AsyncIterable<readonly unknown[]>;
 
+/** The content type Fastify gives a JSON answer, for streamed ones to say the same. */
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
 /** Let timers, I/O and other requests run between two pages. */
-const breathe = () => new Promise<void>((done) => setImmediate(done));
+export const breathe = () => new Promise<void>((done) => setImmediate(done));
 
 /** The pages of `pages` mapped item by item (the face's view of each row). */
 export async function* mapPages<T, U>(pages: AsyncIterable<readonly T[]>, view: (row: T) => U): AsyncGenerator<U[]> {

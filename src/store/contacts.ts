@@ -1,8 +1,10 @@
 import { stmt, type Db } from './db.js';
 import { OwnedRows, type Row } from './owned.js';
+import { keysetPages, LIST_PAGE_SIZE } from './pages.js';
 import { CONTACT_LIMITS, contactRecipient, type ContactField } from '../core/contact.js';
 import type { NewRecipient } from '../core/jobs.js';
 
+const MEMBER_PAGE = 'SELECT c.* FROM group_members m JOIN contacts c ON c.id = m.contact_id WHERE m.group_id = ? AND m.contact_id > ? ORDER BY m.contact_id LIMIT ?';
 const CONTACT_FIELDS = Object.keys(CONTACT_LIMITS) as ContactField[];
 export type ContactValues = Partial<Record<ContactField, string | null>>;
 
@@ -47,6 +49,22 @@ export class ContactStore {
   /** The group's contacts, in id order, `limit` at a time after `afterId` (exports and campaigns stream them). */
   members(groupId: number, afterId = 0, limit = 10_000): Row[] {
     return this.db.prepare('SELECT c.* FROM group_members m JOIN contacts c ON c.id = m.contact_id WHERE m.group_id = ? AND m.contact_id > ? ORDER BY m.contact_id LIMIT ?').all(groupId, afterId, limit) as Row[];
+  }
+
+  /** One page of members(), by the group_members key (async, as a store on a worker thread will be). */
+  async memberPage(groupId: number, afterId: number, limit: number): Promise<Row[]> {
+    return stmt(this.db, MEMBER_PAGE).all(groupId, afterId, limit) as Row[];
+  }
+
+  /** The group's contacts in id order, at most `max`, page by page. */
+  memberPages(groupId: number, max = Infinity, pageSize = LIST_PAGE_SIZE): AsyncGenerator<Row[]> {
+    return keysetPages(
+      (after, limit) => this.memberPage(groupId, after, limit),
+      (r) => r.id,
+      pageSize,
+      0,
+      max,
+    );
   }
 
   /** The group's contacts that have a phone, as recipients (name, merge fields, contact id), in id order. */

@@ -230,6 +230,11 @@ export class JobStore {
     );
   }
 
+  /** A job's recipients in order, page by page (each one query): what recipients() reads whole. */
+  recipientPages(jobId: number, pageSize = REPORT_PAGE_SIZE): AsyncGenerator<RecipientRow[]> {
+    return this.reportPages(jobId, false, pageSize);
+  }
+
   /** The sum of a job's recipients' durations, added in recipient order as the report always has, read in pages. */
   async totalDuration(jobId: number, pageSize = 5000): Promise<number> {
     let total = 0;

@@ -1,5 +1,6 @@
 import { stmt, type Db } from './db.js';
 import { ownerFilter, type Scope } from './users.js';
+import { keysetPages, LIST_PAGE_SIZE } from './pages.js';
 
 /** A table whose rows belong to a user: its name and the columns clients may set and filter on. */
 export interface OwnedSpec {
@@ -48,10 +49,32 @@ export class OwnedRows {
 
   /** The rows `scope` may see whose columns equal `filter`'s values, oldest first. */
   list(scope: Scope, filter: Record<string, Value>, limit = 100_000, offset = 0): Row[] {
+    const { sql, params } = this.selectWhere(scope, filter);
+    return this.db.prepare(`${sql} ORDER BY id LIMIT ? OFFSET ?`).all(...params, limit, offset) as Row[];
+  }
+
+  /** One page of list(): the rows after id `afterId`, by the primary key. */
+  async page(scope: Scope, filter: Record<string, Value>, afterId: number, limit: number): Promise<Row[]> {
+    const { sql, params } = this.selectWhere(scope, filter);
+    return this.db.prepare(`${sql} AND id > ? ORDER BY id LIMIT ?`).all(...params, afterId, limit) as Row[];
+  }
+
+  /** What list() answers (at most `max` rows, oldest first), page by page. */
+  pages(scope: Scope, filter: Record<string, Value>, max = 100_000, pageSize = LIST_PAGE_SIZE): AsyncGenerator<Row[]> {
+    return keysetPages(
+      (after, limit) => this.page(scope, filter, after, limit),
+      (r) => r.id,
+      pageSize,
+      0,
+      max,
+    );
+  }
+
+  private selectWhere(scope: Scope, filter: Record<string, Value>): { sql: string; params: Value[] } {
     const owner = ownerFilter(scope, this.spec.owner ?? 'user_id');
     const keys = Object.keys(filter).filter((k) => k === 'id' || k === 'user_id' || this.has(k));
     const where = keys.map((k) => ` AND ${k} = ?`).join('');
-    return this.db.prepare(`SELECT * FROM ${this.spec.table} WHERE ${owner.sql}${this.fixedSql}${where} ORDER BY id LIMIT ? OFFSET ?`).all(...owner.params, ...this.fixedParams, ...keys.map((k) => filter[k] ?? null), limit, offset) as Row[];
+    return { sql: `SELECT * FROM ${this.spec.table} WHERE ${owner.sql}${this.fixedSql}${where}`, params: [...owner.params, ...this.fixedParams, ...keys.map((k) => filter[k] ?? null)] };
   }
 
   update(id: number, values: Record<string, Value>, now = Date.now()): void {

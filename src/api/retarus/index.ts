@@ -7,7 +7,8 @@ import type { Clock } from '../../core/clock.js';
 import type { Channel } from '../../core/model.js';
 import { SwitchpostError, ValidationError } from '../../core/errors.js';
 import { toNewJob } from './submit.js';
-import { jobReport, recipientReport } from './present.js';
+import { jobReport, recipientReport, smsId } from './present.js';
+import { JSON_TYPE, jsonStream, mapPages } from '../json-stream.js';
 import { RequestWindow } from './rate.js';
 import type { PermissionStore } from '../../store/permissions.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
@@ -112,17 +113,18 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
     return job;
   };
 
-  app.get('/jobs/:jobId', async (req) => {
+  // Both lists grow with the job (100,000 recipients and more): written a keyset page at a time, the
+  // same JSON as the whole array, with the event loop free between pages.
+  app.get('/jobs/:jobId', async (req, reply) => {
     const job = visibleJob(req.user!, (req.params as { jobId: string }).jobId);
-    return jobReport(
-      job,
-      deps.jobs.recipients(job.id).map((r) => r.id),
-    );
+    const body = jsonStream((list) => jobReport(job, list(mapPages(deps.jobs.recipientPages(job.id), (r) => smsId(job, r.id)))));
+    return reply.code(200).type(JSON_TYPE).send(body);
   });
 
-  app.get('/sms', async (req) => {
+  app.get('/sms', async (req, reply) => {
     const job = visibleJob(req.user!, (req.query as { jobId?: string }).jobId);
-    return deps.jobs.recipients(job.id).map((r) => recipientReport(job, r));
+    const body = jsonStream((list) => list(mapPages(deps.jobs.recipientPages(job.id), (r) => recipientReport(job, r))));
+    return reply.code(200).type(JSON_TYPE).send(body);
   });
 
   app.get('/version', async () => ({

@@ -24,7 +24,8 @@ export const STATUS: Record<RecipientState, { process: 'OPEN' | 'DONE'; status?:
   cancelled: { process: 'DONE', status: 'ERR_CAN', reason: 'Cancelled.' },
 };
 
-export function jobReport(job: JobRow, recipientIds: number[]) {
+/** The job's report; `recipientIds` is its list of smsIds (an array, or a list jsonStream writes page by page). */
+export function jobReport(job: JobRow, recipientIds: unknown) {
   const o = JSON.parse(job.options) as Record<string, unknown>;
   const pick = (k: string) => (o[k] === undefined ? {} : { [k]: o[k] });
   return {
@@ -39,7 +40,7 @@ export function jobReport(job: JobRow, recipientIds: number[]) {
     qos: o.qos ?? 'NORMAL',
     receiptTs: ts(job.created_at, job.timezone),
     ...(job.completed_at !== null ? { finishedTs: ts(job.completed_at, job.timezone) } : {}),
-    recipientIds: recipientIds.map((id) => smsId(job, id)),
+    recipientIds,
   };
 }
 

@@ -1,0 +1,27 @@
+import { Readable } from 'node:stream';
+import { breathe } from './json-stream.js';
+
+/** One CSV field, quoted when it must be (RFC 4180). */
+const csvField = (v: unknown): string => {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+/** One CSV record with its CRLF. */
+export const csvLine = (values: unknown[]): string => values.map(csvField).join(',') + '\r\n';
+
+/**
+ * A CSV body: the `header` line, then each row of `pages` as `record(row)` gives its fields, a page per
+ * chunk; a page is read only when the one before has been taken (so a full socket stops the reading),
+ * with a turn of the event loop between pages (as jsonStream's lists).
+ */
+export function csvStream<T>(header: unknown[], pages: AsyncIterable<readonly T[]>, record: (row: T) => unknown[]): Readable {
+  async function* chunks(): AsyncGenerator<string> {
+    yield csvLine(header);
+    for await (const page of pages) {
+      if (page.length) yield page.map((row) => csvLine(record(row))).join('');
+      await breathe();
+    }
+  }
+  return Readable.from(chunks(), { objectMode: false });
+}

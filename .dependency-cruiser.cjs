@@ -9,7 +9,7 @@
 //             to the data directory and fails as the database does); never the database
 //   gateways  core, net, media: a gateway reports through its GatewaySink, never to a face, the spool,
 //             the store, the events or config
-//   config    core, net and the driver registry (gateways/registry.ts: each driver's settings schema)
+//   config    core, net and the drivers' rules (gateways/drivers.ts: each driver's settings schema; no gateway class)
 //   store     core and config (the provider rows are the config's): never a face, gateway, the events or spool
 //   events    core, net, store: never a face (faces format callbacks for it), a gateway, the spool or config
 //   spool     anything but the faces
@@ -23,6 +23,9 @@ const only = (name, why, layer, allowed) => ({
   from: { path: `^src/${layer}/` },
   to: { path: '^src/', pathNot: `^src/(${[layer, ...allowed].join('|')})(/|$)` },
 });
+// What of src/gateways a face or the store may load: the contract, the drivers' rules and their settings schemas.
+const DRIVER_CODE = { path: '^src/gateways/', pathNot: '^src/gateways/(gateway|drivers)\\.ts$|^src/gateways/[^/]+/settings\\.ts$|^src/gateways/freeswitch/trunk-dir\\.ts$', reachable: true };
+const reaching = (name, why, from) => ({ name, comment: why, severity: 'error', from: { path: from }, to: DRIVER_CODE });
 const never = (name, why, from, to) => ({ name, comment: why, severity: 'error', from: { path: from }, to: { path: to } });
 
 module.exports = {
@@ -59,12 +62,16 @@ module.exports = {
     only('net-on-core', 'net sits under everything but the core.', 'net', ['core']),
     only('media-on-core-net', "media: core and net, and the store's typed disk errors; never the database.", 'media', ['core', 'net', 'store/storage-error\\.ts']),
     only('gateways-below', 'A gateway reports through its GatewaySink: never a face, the spool, the store, the events or config.', 'gateways', ['core', 'net', 'media']),
-    only('config-below', 'config: core, net and the driver registry.', 'config', ['core', 'net', 'gateways/registry\\.ts']),
+    only('config-below', "config: core, net and the drivers' rules (no gateway class).", 'config', ['core', 'net', 'gateways/drivers\\.ts']),
     only('store-below', 'The store: core and config; never a face, a gateway, the events or the spool.', 'store', ['core', 'config']),
     only('events-below', 'The events: core, net, store; never a face, a gateway, the spool or config.', 'events', ['core', 'net', 'store']),
     never('spool-not-faces', 'The spool never knows a face.', '^src/spool/', '^src/api/'),
     never('faces-not-gateways', 'Faces are handed services, never a gateway.', '^src/api/', '^src/gateways/'),
     never('faces-not-database', 'Faces are handed stores, never the database.', '^src/api/', '^src/store/db\\.ts$|(^|/)node_modules/(@types/)?better-sqlite3/'),
+    // Not only what a module imports but all it loads through others: a face or the store that reached a
+    // driver class through the config would load every protocol (the rules above see one step only).
+    reaching('faces-reach-no-driver', 'A face loads no gateway, not even through the config or a store.', '^src/api/'),
+    reaching('store-reaches-no-driver', 'The store loads no gateway, not even through the config.', '^src/store/'),
     never('nothing-imports-the-cli', 'cli.ts is the command.', '^src/', '^src/cli\\.ts$'),
     {
       name: 'only-the-cli-imports-main',

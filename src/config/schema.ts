@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isProxyEntry } from '../net/trust-proxy.js';
-import { DRIVER_REGISTRY, DRIVERS } from '../gateways/registry.js';
+import { DRIVER_RULES, DRIVERS } from '../gateways/drivers.js';
 
 /** Services a provider can carry; a job's channel needs one of them. */
 export const SERVICES = ['sms', 'mms', 'voice', 'fax', 'email'] as const;
@@ -30,7 +30,7 @@ export const providerConfigSchema = z
   })
   .superRefine((p, ctx) => {
     // Driver settings are checked here (by the driver's own schema), so a bad one stops start-up with its key named.
-    const driver = DRIVER_REGISTRY[p.driver];
+    const driver = DRIVER_RULES[p.driver];
     if (!driver.settings) return;
     const parsed = driver.settings.safeParse(p.settings);
     if (!parsed.success) for (const i of parsed.error.issues) ctx.addIssue({ code: 'custom', path: ['settings', ...i.path.map(String)], message: i.message });
@@ -238,7 +238,7 @@ export const configSchema = z
   })
   .superRefine((c, ctx) => {
     c.providers.forEach((p, i) => {
-      const problem = DRIVER_REGISTRY[p.driver].check?.(p.settings, { leaseSeconds: c.spool.lease_seconds });
+      const problem = DRIVER_RULES[p.driver].check?.(p.settings, { leaseSeconds: c.spool.lease_seconds });
       if (problem) ctx.addIssue({ code: 'custom', path: ['providers', i, 'settings', ...problem.path], message: problem.message });
     });
   });

@@ -155,6 +155,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   const jobsCache = new JobCache(db, {
     dayStart: config.spool.day_start,
     retry: { tries: config.spool.retry.tries, backoffSeconds: config.spool.retry.backoff_seconds, backoffMaxSeconds: config.spool.retry.backoff_max_seconds },
+    onUnreadable: (jobId, why) => log.error({ jobId, why }, "a job's stored content cannot be read: its recipients fail"),
   });
   const recorder = new Recorder(spool, callbacks, replies, jobsCache, formatters, bus, clock, log.child({ part: 'recorder' }), {
     receiptTimeoutMs: config.spool.receipt_timeout_hours * 3_600_000,

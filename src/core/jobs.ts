@@ -68,7 +68,6 @@ export interface JobInfo {
   name: string | null;
   sender: string | null;
   callbackUrl: string | null;
-  content: Content;
   options: FaceFields;
   tries: number | null;
   optoutCode: string | null;

@@ -7,6 +7,7 @@ import type { Clock } from '../core/clock.js';
 import { nextAllowed } from '../core/windows.js';
 import { validateNumber } from '../core/numbers.js';
 import { planDelivery } from '../core/delivery-plan.js';
+import type { Content } from '../core/content.js';
 import { PLAIN_SMS_LINK, SmsEncodingError } from '../core/sms.js';
 import type { Blackout, MergeFields, Service } from '../core/model.js';
 import type { JobCache, SpoolJob } from './job-cache.js';
@@ -162,77 +163,93 @@ export class Dispatcher {
     const sentJobs = new Set<number>();
     // Rows held back by a rate or concurrency limit stay due without a write: they did not move on.
     let stayed = 0;
-    this.spool.tx(() => {
-      for (const row of rows) {
-        const job = this.jobs.get(row.job_id);
-        if (!job) {
-          this.spool.reschedule(row.id, now + 60_000, 'its job is missing');
-          continue;
-        }
-        if (job.status === 'cancelled') {
-          this.finalize(job, row, 'cancelled', 'job cancelled', now, events, counters);
-          continue;
-        }
-        // Every try it is allowed was used (a last try requeued by a stop past its grace, a lease whose job
-        // was unknown at start-up): it may have gone, so it is never sent as one try more.
-        if (row.tries >= job.retry.tries) {
-          this.finalize(job, row, 'failed', `no try left: its ${job.retry.tries} ${job.retry.tries === 1 ? 'try was' : 'tries were'} used (the last may have been sent)`, now, events, counters);
-          continue;
-        }
-        const rules = row.blackouts ? { ...job.rules, blackouts: [...(job.rules.blackouts ?? []), ...(JSON.parse(row.blackouts) as Blackout[])] } : job.rules;
-        const allowed = nextAllowed(now, rules);
-        if ('expired' in allowed) {
-          this.finalize(job, row, 'expired', 'validity ended before it could be sent', now, events, counters);
-          continue;
-        }
-        if (allowed.at > now) {
-          this.spool.reschedule(row.id, allowed.at, 'waiting for its sending window');
-          continue;
-        }
-        // A service no provider can take now: hold the row until then (a provider that is down holds
-        // its work for seconds; rate and concurrency limits clear in milliseconds, so those rows stay due).
-        const held = blocked.get(job.service);
-        if (held) {
-          if (held.retryAt - now > 1000) this.hold(job.service, row.id, held.retryAt, held.reason);
-          else stayed++;
-          continue;
-        }
-        let address = row.address;
-        if (address === null) {
-          const check = validateNumber(row.destination, job.info.country);
-          if (!check.ok) {
-            this.finalize(job, row, 'invalid', check.reason, now, events, counters);
+    // What this tick counts in memory as it goes (in-flight attempts, provider slots): undone if its transaction fails.
+    const taken: { attemptId: number; providerId: number }[] = [];
+    try {
+      this.spool.tx(() => {
+        for (const row of rows) {
+          const job = this.jobs.get(row.job_id);
+          if (!job) {
+            this.spool.reschedule(row.id, now + 60_000, 'its job is missing');
             continue;
           }
-          address = check.e164;
+          if (!job.content) {
+            this.finalize(job, row, 'failed', `its job cannot be sent: ${job.unreadable ?? 'no content'}`, now, events, counters);
+            continue;
+          }
+          if (job.status === 'cancelled') {
+            this.finalize(job, row, 'cancelled', 'job cancelled', now, events, counters);
+            continue;
+          }
+          // Every try it is allowed was used (a last try requeued by a stop past its grace, a lease whose job
+          // was unknown at start-up): it may have gone, so it is never sent as one try more.
+          if (row.tries >= job.retry.tries) {
+            this.finalize(job, row, 'failed', `no try left: its ${job.retry.tries} ${job.retry.tries === 1 ? 'try was' : 'tries were'} used (the last may have been sent)`, now, events, counters);
+            continue;
+          }
+          const rules = row.blackouts ? { ...job.rules, blackouts: [...(job.rules.blackouts ?? []), ...(JSON.parse(row.blackouts) as Blackout[])] } : job.rules;
+          const allowed = nextAllowed(now, rules);
+          if ('expired' in allowed) {
+            this.finalize(job, row, 'expired', 'validity ended before it could be sent', now, events, counters);
+            continue;
+          }
+          if (allowed.at > now) {
+            this.spool.reschedule(row.id, allowed.at, 'waiting for its sending window');
+            continue;
+          }
+          // A service no provider can take now: hold the row until then (a provider that is down holds
+          // its work for seconds; rate and concurrency limits clear in milliseconds, so those rows stay due).
+          const held = blocked.get(job.service);
+          if (held) {
+            if (held.retryAt - now > 1000) this.hold(job.service, row.id, held.retryAt, held.reason);
+            else stayed++;
+            continue;
+          }
+          let address = row.address;
+          if (address === null) {
+            const check = validateNumber(row.destination, job.info.country);
+            if (!check.ok) {
+              this.finalize(job, row, 'invalid', check.reason, now, events, counters);
+              continue;
+            }
+            address = check.e164;
+          }
+          if (this.replies.isOptedOut(job.info.userId, address)) {
+            this.finalize(job, row, 'opted_out', 'the number opted out', now, events, counters);
+            continue;
+          }
+          // A retry fails over to another provider when there is one (the last attempt's is read only for retries).
+          const avoid = row.tries > 0 && row.attempt_id !== null ? (this.spool.attempt(row.attempt_id)?.provider_id ?? null) : null;
+          const pick = this.pool.pick(job.service, now, avoid);
+          if (!pick.ok) {
+            blocked.set(job.service, pick);
+            if (pick.retryAt - now > 1000) this.hold(job.service, row.id, pick.retryAt, pick.reason);
+            else stayed++;
+            continue;
+          }
+          const attemptId = this.spool.insertAttempt(row.id, row.job_id, pick.provider.id, row.tries + 1, address, job.info.sender, now);
+          const lastTry = row.tries + 1 >= job.retry.tries;
+          if (lastTry && pick.gateway.confirmsWire) this.spool.markUnsent(attemptId);
+          this.spool.lease(row.id, now + this.opts.leaseMs, address, attemptId);
+          this.held.forget(job.service, row.id);
+          this.inFlight.set(attemptId, { recipientId: row.id, jobId: row.job_id, providerId: pick.provider.id, destination: address });
+          taken.push({ attemptId, providerId: pick.provider.id });
+          sentJobs.add(row.job_id);
+          const d = this.delivery(job, job.content, row, address, attemptId, now, lastTry, pick.gateway);
+          if ('outcome' in d) refused.push(d);
+          else sends.push([pick.gateway, d]);
         }
-        if (this.replies.isOptedOut(job.info.userId, address)) {
-          this.finalize(job, row, 'opted_out', 'the number opted out', now, events, counters);
-          continue;
-        }
-        // A retry fails over to another provider when there is one (the last attempt's is read only for retries).
-        const avoid = row.tries > 0 && row.attempt_id !== null ? (this.spool.attempt(row.attempt_id)?.provider_id ?? null) : null;
-        const pick = this.pool.pick(job.service, now, avoid);
-        if (!pick.ok) {
-          blocked.set(job.service, pick);
-          if (pick.retryAt - now > 1000) this.hold(job.service, row.id, pick.retryAt, pick.reason);
-          else stayed++;
-          continue;
-        }
-        const attemptId = this.spool.insertAttempt(row.id, row.job_id, pick.provider.id, row.tries + 1, address, job.info.sender, now);
-        const lastTry = row.tries + 1 >= job.retry.tries;
-        if (lastTry && pick.gateway.confirmsWire) this.spool.markUnsent(attemptId);
-        this.spool.lease(row.id, now + this.opts.leaseMs, address, attemptId);
-        this.held.forget(job.service, row.id);
-        this.inFlight.set(attemptId, { recipientId: row.id, jobId: row.job_id, providerId: pick.provider.id, destination: address });
-        sentJobs.add(row.job_id);
-        const d = this.delivery(job, row, address, attemptId, now, lastTry, pick.gateway);
-        if ('outcome' in d) refused.push(d);
-        else sends.push([pick.gateway, d]);
+        for (const jobId of sentJobs) this.spool.markJobSent(jobId, now);
+        this.recorder.applyCounters(counters, now, events);
+      });
+    } catch (err) {
+      // Rolled back: none of these attempts exists, so none may hold an in-flight slot or a provider's.
+      for (const t of taken) {
+        this.inFlight.delete(t.attemptId);
+        this.pool.done(t.providerId);
       }
-      for (const jobId of sentJobs) this.spool.markJobSent(jobId, now);
-      this.recorder.applyCounters(counters, now, events);
-    });
+      throw err;
+    }
     for (const r of refused) this.recorder.report(r);
     for (const [gateway, d] of sends) {
       try {
@@ -267,14 +284,14 @@ export class Dispatcher {
    * The attempt as its gateway gets it, planned by the core for that gateway's link; or, when the job's
    * own limits refuse the recipient's text (its SMS parts), that attempt's failure.
    */
-  private delivery(job: SpoolJob, row: DueRow, address: string, attemptId: number, now: number, lastTry: boolean, gateway: Gateway): Delivery | Extract<GatewayReport, { attemptId: number }> {
+  private delivery(job: SpoolJob, content: Content, row: DueRow, address: string, attemptId: number, now: number, lastTry: boolean, gateway: Gateway): Delivery | Extract<GatewayReport, { attemptId: number }> {
     const fields: MergeFields = row.fields ? (JSON.parse(row.fields) as MergeFields) : {};
     fields.recipient ??= row.name ?? '';
     fields.reference ??= row.reference ?? '';
     fields.destination ??= address;
     try {
       // A fax resumes after the pages an earlier try delivered, in audio mode where T.38 failed.
-      const plan = planDelivery(job.info.content, job.info.channel, job.template(fields), fields, { sms: gateway.smsLink ?? PLAIN_SMS_LINK, faxHistory: () => this.spool.faxHistory(row.id, address, now) });
+      const plan = planDelivery(content, job.info.channel, job.template(fields), fields, { sms: gateway.smsLink ?? PLAIN_SMS_LINK, faxHistory: () => this.spool.faxHistory(row.id, address, now) });
       return { attemptId, recipientId: row.id, jobId: row.job_id, channel: job.info.channel, destination: address, sender: job.info.sender, lastTry, ...plan };
     } catch (err) {
       const outcome =

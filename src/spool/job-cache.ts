@@ -1,6 +1,6 @@
 import type { Db } from '../store/db.js';
 import { jobChoices, JobStore, type JobRow } from '../store/jobs.js';
-import { parseContent, textFor } from '../core/content.js';
+import { ContentError, parseContent, textFor, type Content } from '../core/content.js';
 import type { JobInfo } from '../core/jobs.js';
 import { SERVICE_OF, type Blackout, type Service } from '../core/model.js';
 import type { Template } from '../core/merge.js';
@@ -10,6 +10,9 @@ import type { WindowRules } from '../core/windows.js';
 /** A running job as the spool needs it: parsed once, not once per recipient. */
 export interface SpoolJob {
   info: JobInfo;
+  /** What it sends; null when the stored content cannot be read (`unreadable` says why): its recipients fail. */
+  content: Content | null;
+  unreadable: string | null;
   status: JobRow['status'];
   service: Service;
   rules: WindowRules;
@@ -21,6 +24,8 @@ export interface SpoolJob {
 export interface JobCacheDefaults {
   dayStart: string;
   retry: RetryPolicy;
+  /** Told once per load of a job whose stored content cannot be read. */
+  onUnreadable?: (jobId: number, why: string) => void;
 }
 
 /** Jobs by id, loaded on first use and dropped when finished or when the cache grows past its bound. */
@@ -52,7 +57,16 @@ export class JobCache {
   }
 
   private build(row: JobRow): SpoolJob {
-    const content = parseContent(row.content);
+    let content: Content | null = null;
+    let unreadable: string | null = null;
+    try {
+      content = parseContent(row.content);
+    } catch (err) {
+      // A row no face wrote (a hand-made tool, an old backup): that job fails, the spool goes on.
+      if (!(err instanceof ContentError) && !(err instanceof SyntaxError)) throw err;
+      unreadable = err.message;
+      this.defaults.onUnreadable?.(row.id, unreadable);
+    }
     const options = JSON.parse(row.options) as Record<string, unknown>;
     const { tries, optoutCode } = jobChoices(row.options);
     return {
@@ -66,7 +80,6 @@ export class JobCache {
         name: row.name,
         sender: row.sender,
         callbackUrl: row.callback_url,
-        content,
         options,
         tries,
         optoutCode,
@@ -80,7 +93,9 @@ export class JobCache {
         hours: row.cutoff ? { dayStart: this.defaults.dayStart, cutoff: row.cutoff, zone: row.timezone } : null,
         blackouts: row.blackouts ? (JSON.parse(row.blackouts) as Blackout[]) : [],
       },
-      template: content.kind === 'fax' ? () => '' : textFor(content.text),
+      content,
+      unreadable,
+      template: !content || content.kind === 'fax' ? () => '' : textFor(content.text),
       retry: { ...this.defaults.retry, tries: tries ?? this.defaults.retry.tries },
     };
   }

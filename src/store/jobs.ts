@@ -215,6 +215,12 @@ export class JobStore {
       .all(jobId) as RecipientRow[];
   }
 
+  /** One recipient's merge fields (JSON text, or null), by id within its job; undefined when it is not the job's. */
+  recipientFields(jobId: number, recipientId: number): string | null | undefined {
+    const row = stmt(this.db, 'SELECT fields FROM recipients WHERE id = ? AND job_id = ?').get(recipientId, jobId) as { fields: string | null } | undefined;
+    return row?.fields;
+  }
+
   /** One page of a job's report: the recipients after `afterSeq`, in order, by the recipients_job index. */
   async reportPage(jobId: number, afterSeq: number, limit: number, withCallbacks: boolean): Promise<ReportRow[]> {
     const rows = stmt(this.db, withCallbacks ? REPORT_PAGE_WITH_CALLBACKS : REPORT_PAGE).all(jobId, afterSeq, limit) as ReportSqlRow[];

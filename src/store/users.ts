@@ -2,6 +2,7 @@ import { stmt, type Db } from './db.js';
 import type { Role } from '../core/model.js';
 import { hashPassword } from '../core/passwords.js';
 import type { Catalogued } from '../core/errors.js';
+import { keysetPages, LIST_PAGE_SIZE } from './pages.js';
 
 export interface UserRow {
   id: number;
@@ -53,6 +54,13 @@ export type UserPatch = Partial<Pick<NewUser, 'user_code' | 'company_id' | 'firs
 /** A new password, with its stored form when made already (off the event loop); never a stored form alone. */
 type PasswordChange = { password?: undefined; password_hash?: undefined } | { password: string; password_hash?: string };
 
+/** The columns a list of users may be filtered on, each by its text (ICTCore's GET /users). */
+export const USER_LIST_COLUMNS = ['id', 'user_code', 'first_name', 'last_name', 'email', 'phone', 'active', 'role'] as const;
+export type UserFilter = Partial<Record<(typeof USER_LIST_COLUMNS)[number], string>>;
+
+/** How many visible users one window of a filtered list scans at most: under a millisecond of SQLite. */
+const USER_SCAN_SPAN = 5_000;
+
 /** Tables that hold a user's work: a user who owns any cannot be deleted, only disabled. */
 const OWNED = ['jobs', 'contacts', 'contact_groups', 'messages', 'programs', 'campaigns'] as const;
 
@@ -77,6 +85,29 @@ export class UserCodeTaken extends Error implements Catalogued {
   constructor(readonly userCode: string) {
     super(`user_code "${userCode}" is taken`);
   }
+}
+
+/**
+ * SQL that holds where each filtered column's value, as text, is the filter's text byte for byte, NULL
+ * reading "null": what ICTCore's list compared in memory (String(value) === text). For these columns
+ * CAST gives JavaScript's text (integers, text; a user's columns hold nothing else), COLLATE BINARY
+ * overrides user_code's NOCASE. id and user_code first narrow by their index with a plain `=`, which
+ * holds wherever the exact test does (and more: '007' = 7, a code in another case, which the exact test drops).
+ */
+function userMatch(filter: UserFilter): { sql: string; params: string[] } {
+  let sql = '';
+  const params: string[] = [];
+  for (const col of USER_LIST_COLUMNS) {
+    const text = filter[col];
+    if (text === undefined) continue;
+    if (col === 'id' || col === 'user_code') {
+      sql += ` AND ${col} = ?`;
+      params.push(text);
+    }
+    sql += ` AND coalesce(CAST(${col} AS TEXT), 'null') = ? COLLATE BINARY`;
+    params.push(text);
+  }
+  return { sql, params };
 }
 
 /** SQLite's UNIQUE failure on user_code (another process, the CLI, may have added it) as UserCodeTaken. */
@@ -148,6 +179,41 @@ export class UserStore {
     const total = (stmt(this.db, `SELECT COUNT(*) AS n FROM users WHERE ${owner.sql}${like}`).get(...params) as { n: number }).n;
     const rows = stmt(this.db, `SELECT * FROM users WHERE ${owner.sql}${like} ORDER BY id LIMIT ? OFFSET ?`).all(...params, size, (page - 1) * size) as UserRow[];
     return { rows, total };
+  }
+
+  /**
+   * What page(scope, null, 1, max) answers, kept to the users whose columns read as `filter`'s texts (see
+   * userMatch), page by page. Read in windows of `span` visible users (one query finds where a window
+   * ends, then its matches by key), so a filter that matches few never scans the whole table in one
+   * query, and the first `max` visible users bound the matches as they bounded the list filtered whole.
+   * A window that matched nothing is an empty page, so that the reader's turn between pages still comes.
+   */
+  async *pages(scope: Scope, filter: UserFilter, max = 100_000, pageSize = LIST_PAGE_SIZE, span = USER_SCAN_SPAN): AsyncGenerator<UserRow[]> {
+    const owner = ownerFilter(scope, 'id');
+    const match = userMatch(filter);
+    const windowEnd = stmt(this.db, `SELECT id FROM users WHERE ${owner.sql} AND id > ? ORDER BY id LIMIT 1 OFFSET ?`).pluck();
+    const matches = stmt(this.db, `SELECT * FROM users WHERE ${owner.sql} AND id > ? AND id <= ?${match.sql} ORDER BY id LIMIT ?`);
+    let after = 0;
+    for (let left = max; left > 0;) {
+      const n = Math.min(span, left);
+      // The n-th visible user after `after`; none: the window runs to the end (fewer than n are left).
+      const end = windowEnd.get(...owner.params, after, n - 1) as number | undefined;
+      const through = end ?? Number.MAX_SAFE_INTEGER;
+      let found = false;
+      for await (const rows of keysetPages(
+        async (a, limit) => matches.all(...owner.params, a, through, ...match.params, limit) as UserRow[],
+        (r) => r.id,
+        pageSize,
+        after,
+      )) {
+        found = true;
+        yield rows;
+      }
+      if (!found) yield [];
+      if (end === undefined) return;
+      after = end;
+      left -= n;
+    }
   }
 
   /** Apply a partial update; false when there is no such user; UserCodeTaken when the new code is another's. */

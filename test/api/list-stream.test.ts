@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDaemon, bearer, type TestDaemon } from '../helpers/daemon.js';
+import { underProbe, bodyBytes } from '../helpers/probe.js';
 import { groupCsvV0, groupV0, retarusJobReportV0, transmissionListV0, transmissionV0 } from '../helpers/lists-v0.js';
 import { JobStore } from '../../dist/store/jobs.js';
 import { ContactStore } from '../../dist/store/contacts.js';
@@ -215,50 +216,15 @@ describe('ICTCore lists, streamed', () => {
   });
 });
 
-/** `read` while timers run every 5 ms and /health is asked every 10 ms: the longest gap and answer. */
-async function underProbe(read: () => Promise<number>) {
-  let last = performance.now();
-  let gap = 0;
-  const probe = setInterval(() => {
-    const now = performance.now();
-    gap = Math.max(gap, now - last);
-    last = now;
-  }, 5);
-  const health: number[] = [];
-  let reading = true;
-  const healthLoop = (async () => {
-    while (reading) {
-      const t = performance.now();
-      await (await fetch(`${d.url}/health`)).text();
-      health.push(performance.now() - t);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  })();
-  const bytes = await read();
-  reading = false;
-  await healthLoop;
-  clearInterval(probe);
-  return { bytes, gap, health: Math.max(...health), n: health.length };
-}
-
-/** The body's length, read as bytes (parsing it here would be this test's own gap, not the daemon's). */
-const bodyBytes = async (path: string, auth: string) => {
-  const res = await fetch(`${d.url}${path}`, { headers: { authorization: auth } });
-  expect(res.status).toBe(200);
-  let n = 0;
-  for await (const c of res.body!) n += (c as Uint8Array).length;
-  return n;
-};
-
 describe('100,000-row lists', () => {
   // Generous bounds: the machine is shared, and a loaded one deschedules us for 100-200 ms at times;
   // bench/list-stream.js has the figures. The whole-list routes held the loop for seconds.
   it('Retarus /sms?jobId= of 100,000 recipients is served while timers and /health keep running (nothing past 400 ms)', async () => {
     const id = d.db.transaction(() => makeJob(alice.id, 100_000, { face: 'retarus', externalId: 'J.huge', options: { src: 'Sender' } }))();
     d.db.prepare("UPDATE recipients SET state = 'delivered', sent_at = ?, final_at = ? WHERE job_id = ?").run(Date.now(), Date.now(), id);
-    const r = await underProbe(() => bodyBytes('/rest/v1/sms?jobId=J.huge', alice.auth));
-    console.log(`Retarus /sms of ${r.bytes} bytes: longest timer gap ${r.gap.toFixed(1)} ms, slowest /health ${r.health.toFixed(1)} ms of ${r.n}`);
-    expect(r.bytes).toBeGreaterThan(15_000_000);
+    const r = await underProbe(d.url, () => bodyBytes(d.url, '/rest/v1/sms?jobId=J.huge', alice.auth));
+    console.log(`Retarus /sms of ${r.result} bytes: longest timer gap ${r.gap.toFixed(1)} ms, slowest /health ${r.health.toFixed(1)} ms of ${r.n}`);
+    expect(r.result).toBeGreaterThan(15_000_000);
     expect(r.n).toBeGreaterThan(3);
     expect(r.gap).toBeLessThan(400);
     expect(r.health).toBeLessThan(400);
@@ -275,9 +241,9 @@ describe('100,000-row lists', () => {
     const members = contacts.members(g, 0, 100_000);
     d.db.transaction(() => makeJob(alice.id, 100_000, { face: 'ictcore', programId: program, contactId: (i) => members[i]!.id }))();
     for (const path of [`/groups/${g}/contacts`, `/groups/${g}/csv`, `/programs/${program}/transmissions`, `/transmissions?program_id=${program}&limit=100000`]) {
-      const r = await underProbe(() => bodyBytes(path, alice.token));
-      console.log(`ICTCore ${path.replace(/\d+/, 'N')} of ${r.bytes} bytes: longest timer gap ${r.gap.toFixed(1)} ms, slowest /health ${r.health.toFixed(1)} ms of ${r.n}`);
-      expect(r.bytes).toBeGreaterThan(5_000_000);
+      const r = await underProbe(d.url, () => bodyBytes(d.url, path, alice.token));
+      console.log(`ICTCore ${path.replace(/\d+/, 'N')} of ${r.result} bytes: longest timer gap ${r.gap.toFixed(1)} ms, slowest /health ${r.health.toFixed(1)} ms of ${r.n}`);
+      expect(r.result).toBeGreaterThan(5_000_000);
       expect(r.gap, path).toBeLessThan(400);
       expect(r.health, path).toBeLessThan(400);
     }

@@ -1,10 +1,13 @@
 // The big lists of the Retarus and ICTCore faces as their routes built them whole before they were
-// streamed (issue 14; c502f7a: src/api/retarus/present.ts, src/api/ictcore/{groups,transmissions}.ts),
+// streamed (issue 14; c502f7a: src/api/retarus/present.ts, src/api/ictcore/{groups,transmissions}.ts;
+// 4cc4c27: src/api/ictcore/users.ts),
 // kept verbatim as the reference the streamed bodies must equal byte for byte.
 import { DateTime } from 'luxon';
 import type { JobRow } from '../../dist/store/jobs.js';
 import type { Row } from '../../dist/store/owned.js';
 import type { TransmissionRow } from '../../dist/store/transmissions.js';
+import type { UserRow } from '../../dist/store/users.js';
+import { isPermission, permissionId, roleId } from '../../dist/core/permissions.js';
 import { smsId } from '../../dist/api/retarus/present.js';
 import { presentContact } from '../../dist/api/ictcore/contacts.js';
 import { SERVICE_FLAG } from '../../dist/api/ictcore/programs.js';
@@ -88,3 +91,32 @@ const csvLine = (values: unknown[]): string => values.map(csvField).join(',') + 
 
 /** ICTCore GET /groups/{id}/csv: the header, then each member's fields. */
 export const groupCsvV0 = (members: Row[]): string => csvLine(FIELDS) + members.map((c) => csvLine(FIELDS.map((f) => c[f]))).join('');
+
+/**
+ * ICTCore GET /users as userRoutes built it whole before it was streamed (issue 14; 4cc4c27:
+ * src/api/ictcore/users.ts): the first 100,000 users the scope sees, filtered in memory, presented.
+ */
+export function userListV0(rows: UserRow[], f: Record<string, string>, exceptions: (id: number) => ReadonlyMap<string, boolean>) {
+  const present = (u: UserRow) => {
+    const profile = JSON.parse(u.profile) as Record<string, unknown>;
+    return {
+      user_id: u.id,
+      username: u.user_code,
+      first_name: u.first_name,
+      last_name: u.last_name,
+      phone: u.phone,
+      email: u.email,
+      address: (profile.address as string | undefined) ?? null,
+      company: (profile.company as string | undefined) ?? null,
+      country_id: u.country,
+      timezone_id: u.timezone,
+      active: u.active,
+      role_id: roleId(u.role),
+      role: u.role,
+      permissions: [...exceptions(u.id)].map(([p, granted]) => ({ permission_id: isPermission(p) ? permissionId(p) : null, name: p, granted })),
+      created_by: u.agent_id,
+      date_created: seconds(u.created_at),
+    };
+  };
+  return rows.filter((u) => Object.entries(f).every(([k, v]) => String(u[k as keyof UserRow]) === v)).map(present);
+}

@@ -350,7 +350,7 @@ export class TransmissionActions {
   clone(user: UserRow, t: TransmissionRow): number {
     const job = this.ctx.deps.jobs.get(t.job_id)!;
     // The contact as the transmission knew it: its merge fields, number and id.
-    const fields = this.ctx.deps.jobs.recipients(t.job_id).find((r) => r.id === t.id)?.fields;
+    const fields = this.ctx.deps.jobs.recipientFields(t.job_id, t.id);
     const contact = { ...(fields ? (JSON.parse(fields) as Record<string, unknown>) : {}), id: t.contact_id, user_id: t.user_id, phone: t.destination } as Row;
     const options = JSON.parse(job.options) as Record<string, unknown>;
     return this.createHeld(user, job.channel, parseContent(job.content), contact, {

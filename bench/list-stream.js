@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { measureGet } from './measure-get.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -90,34 +91,6 @@ async function daemon(dist) {
   });
 }
 
-/** One GET of a list, with /health asked every 10 ms meanwhile. */
-async function measure(child, url, path, authorization) {
-  child.send('start');
-  await once(child, 'message');
-  let reading = true;
-  const health = [];
-  const probe = (async () => {
-    while (reading) {
-      const t = performance.now();
-      await (await fetch(`${url}/health`)).arrayBuffer();
-      health.push(performance.now() - t);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  })();
-  const t = performance.now();
-  const res = await fetch(`${url}${path}`, { headers: { authorization } });
-  const first = performance.now() - t;
-  let bytes = 0;
-  for await (const c of res.body) bytes += c.length;
-  const total = performance.now() - t;
-  reading = false;
-  await probe;
-  child.send('stop');
-  const [lag] = await once(child, 'message');
-  if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
-  return { bytes, first, total, ...lag, health: Math.max(...health), healthN: health.length };
-}
-
 async function main() {
   const builds = [['after', fileURLToPath(new URL('../dist/', import.meta.url))]];
   if (process.env.BENCH_BEFORE_DIST) builds.unshift(['before', resolve(process.env.BENCH_BEFORE_DIST)]);
@@ -126,7 +99,7 @@ async function main() {
   for (const [name, dist] of builds) {
     const child = fork(fileURLToPath(import.meta.url), ['daemon', dist], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const [{ url, lists }] = await once(child, 'message');
-    for (const [list, path, auth] of lists) for (let i = 0; i < RUNS; i++) rows.push({ name, list, ...(await measure(child, url, path, auth)) });
+    for (const [list, path, auth] of lists) for (let i = 0; i < RUNS; i++) rows.push({ name, list, ...(await measureGet(child, url, path, auth)) });
     child.send('exit');
     await once(child, 'exit');
   }

@@ -9,6 +9,9 @@ import { once } from 'node:events';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { measureGet } from './measure-get.js';
+
+const BENCH_AUTH = 'Basic ' + Buffer.from('bench:bench-password').toString('base64');
 
 const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -65,34 +68,6 @@ async function daemon(dist) {
   process.send({ url: d.url, jobId });
 }
 
-/** One GET of the report, with /health asked every 10 ms meanwhile. */
-async function measure(child, url, jobId) {
-  child.send('start');
-  await once(child, 'message');
-  let reading = true;
-  const health = [];
-  const probe = (async () => {
-    while (reading) {
-      const t = performance.now();
-      await (await fetch(`${url}/health`)).arrayBuffer();
-      health.push(performance.now() - t);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  })();
-  const t = performance.now();
-  const res = await fetch(`${url}/api/v1/jobs/${jobId}`, { headers: { authorization: 'Basic ' + Buffer.from('bench:bench-password').toString('base64') } });
-  const first = performance.now() - t;
-  let bytes = 0;
-  for await (const c of res.body) bytes += c.length;
-  const total = performance.now() - t;
-  reading = false;
-  await probe;
-  child.send('stop');
-  const [lag] = await once(child, 'message');
-  if (res.status !== 200) throw new Error(`GET answered ${res.status}`);
-  return { bytes, first, total, ...lag, health: Math.max(...health), healthN: health.length };
-}
-
 async function main() {
   const builds = [['after', fileURLToPath(new URL('../dist/', import.meta.url))]];
   if (process.env.BENCH_BEFORE_DIST) builds.unshift(['before', resolve(process.env.BENCH_BEFORE_DIST)]);
@@ -101,7 +76,7 @@ async function main() {
   for (const [name, dist] of builds) {
     const child = fork(fileURLToPath(import.meta.url), ['daemon', dist], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const [{ url, jobId }] = await once(child, 'message');
-    for (let i = 0; i < RUNS; i++) rows.push({ name, ...(await measure(child, url, jobId)) });
+    for (let i = 0; i < RUNS; i++) rows.push({ name, ...(await measureGet(child, url, `/api/v1/jobs/${jobId}`, BENCH_AUTH)) });
     child.send('exit');
     await once(child, 'exit');
   }

@@ -35,6 +35,9 @@ interface InFlight {
  * Finds due recipients by index, in batches; applies windows (moving due_at, never polling a blocked row),
  * validates numbers, skips opt-outs, leases the rest with an attempt and hands them to a provider's gateway.
  */
+/** How long a row whose claim failed waits before it is tried again. */
+const QUARANTINE_MS = 60_000;
+
 export class Dispatcher {
   private readonly inFlight = new Map<number, InFlight>();
   private readonly held = new HeldWork();
@@ -155,6 +158,39 @@ export class Dispatcher {
     if (capacity <= 0) return 0;
     const rows = this.spool.due(now, Math.min(this.opts.batchSize, capacity));
     if (rows.length === 0) return 0;
+    try {
+      return this.claimRows(rows, now);
+    } catch (err) {
+      if (rows.length === 1) return this.quarantine(rows[0]!, now, err);
+      // One row the store refuses must not hold the batch: claim each alone, and set aside the ones that fail.
+      this.log.error({ err, rows: rows.length }, 'a claim failed; claiming its rows one by one');
+      let moved = 0;
+      for (const row of rows) {
+        try {
+          moved += this.claimRows([row], now);
+        } catch (rowErr) {
+          moved += this.quarantine(row, now, rowErr);
+        }
+      }
+      return moved;
+    }
+  }
+
+  /** A row whose claim fails: it waits a minute, saying why, rather than being tried at every tick. */
+  private quarantine(row: DueRow, now: number, err: unknown): number {
+    const why = `could not be claimed: ${(err as Error).message}`;
+    this.log.error({ err, recipientId: row.id, jobId: row.job_id }, why);
+    try {
+      this.spool.tx(() => this.spool.reschedule(row.id, now + QUARANTINE_MS, why));
+      return 1;
+    } catch (again) {
+      this.log.error({ err: again, recipientId: row.id }, 'could not set the row aside either');
+      return 0;
+    }
+  }
+
+  /** Claim these rows in one transaction, then hand their deliveries to their gateways. */
+  private claimRows(rows: DueRow[], now: number): number {
     const sends: [Gateway, Delivery][] = [];
     const refused: GatewayReport[] = [];
     const events: SpoolEvent[] = [];

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { measureGet } from './measure-get.js';
+import { answerLoopDelay, measureGet } from './measure-get.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -22,7 +22,7 @@ else await main();
 /** The child: a daemon from the build in `dist`, the big lists, and its loop's delay between 'start' and 'stop'. */
 async function daemon(dist) {
   const at = (m) => import(pathToFileURL(resolve(dist, m)).href);
-  const [{ mkdtempSync, rmSync }, { tmpdir }, { join }, { monitorEventLoopDelay }, { default: pino }] = await Promise.all(['node:fs', 'node:os', 'node:path', 'node:perf_hooks', 'pino'].map((m) => import(m)));
+  const [{ mkdtempSync, rmSync }, { tmpdir }, { join }, { default: pino }] = await Promise.all(['node:fs', 'node:os', 'node:path', 'pino'].map((m) => import(m)));
   const [{ loadConfig }, { startDaemon }, { UserStore }, { JobStore }, { ContactStore }] = await Promise.all(['config/load.js', 'main.js', 'store/users.js', 'store/jobs.js', 'store/contacts.js'].map(at));
   const dir = mkdtempSync(join(tmpdir(), 'switchpost-bench-'));
   const config = loadConfig({ env: {}, overrides: { data_dir: dir, http: { port: 0 }, log: { level: 'warn' } } });
@@ -67,18 +67,9 @@ async function daemon(dist) {
     })();
   job('retarus', { externalId: 'J.bench', options: { src: 'Sender' } }, () => null);
   job('ictcore', { programId: program }, (i) => members[i].id);
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  process.on('message', async (m) => {
-    if (m === 'start') (h.reset(), h.enable(), process.send('started'));
-    if (m === 'stop') {
-      h.disable();
-      process.send({ p99: h.percentile(99) / 1e6, max: h.max / 1e6 });
-    }
-    if (m === 'exit') {
-      await d.stop();
-      rmSync(dir, { recursive: true, force: true });
-      process.exit(0);
-    }
+  answerLoopDelay(async () => {
+    await d.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
   process.send({
     url: d.url,

@@ -48,7 +48,7 @@ export class ContactStore {
 
   /** The group's contacts, in id order, `limit` at a time after `afterId` (exports and campaigns stream them). */
   members(groupId: number, afterId = 0, limit = 10_000): Row[] {
-    return this.db.prepare('SELECT c.* FROM group_members m JOIN contacts c ON c.id = m.contact_id WHERE m.group_id = ? AND m.contact_id > ? ORDER BY m.contact_id LIMIT ?').all(groupId, afterId, limit) as Row[];
+    return stmt(this.db, MEMBER_PAGE).all(groupId, afterId, limit) as Row[];
   }
 
   /** One page of members(), by the group_members key (async, as a store on a worker thread will be). */

@@ -50,13 +50,13 @@ export class OwnedRows {
   /** The rows `scope` may see whose columns equal `filter`'s values, oldest first. */
   list(scope: Scope, filter: Record<string, Value>, limit = 100_000, offset = 0): Row[] {
     const { sql, params } = this.selectWhere(scope, filter);
-    return this.db.prepare(`${sql} ORDER BY id LIMIT ? OFFSET ?`).all(...params, limit, offset) as Row[];
+    return stmt(this.db, `${sql} ORDER BY id LIMIT ? OFFSET ?`).all(...params, limit, offset) as Row[];
   }
 
   /** One page of list(): the rows after id `afterId`, by the primary key. */
   async page(scope: Scope, filter: Record<string, Value>, afterId: number, limit: number): Promise<Row[]> {
     const { sql, params } = this.selectWhere(scope, filter);
-    return this.db.prepare(`${sql} AND id > ? ORDER BY id LIMIT ?`).all(...params, afterId, limit) as Row[];
+    return stmt(this.db, `${sql} AND id > ? ORDER BY id LIMIT ?`).all(...params, afterId, limit) as Row[];
   }
 
   /** What list() answers (at most `max` rows, oldest first), page by page. */

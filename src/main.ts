@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
-import { openDb, migrate, type Db } from './store/db.js';
+import { openDb, migrate, dbPath, type Db } from './store/db.js';
 import { UserStore } from './store/users.js';
 import { ProviderStore, type Provider } from './store/providers.js';
 import { JobStore } from './store/jobs.js';
-import { SpoolStore } from './store/spool.js';
 import { CallbackStore } from './store/callbacks.js';
 import { ReplyStore } from './store/replies.js';
 import { InstanceLock } from './store/instance.js';
@@ -15,16 +14,9 @@ import { systemClock, type Clock } from './core/clock.js';
 import { randomPassword } from './core/passwords.js';
 import type { Channel } from './core/model.js';
 import { EventBus } from './events/bus.js';
-import { CallbackFormatters } from './events/callbacks.js';
-import { Outbox } from './events/outbox.js';
 import { LiveStream } from './events/live.js';
 import { AddressPolicy } from './net/address-policy.js';
-import { JobCache } from './spool/job-cache.js';
-import { ProviderPool } from './spool/provider-pool.js';
-import { Recorder } from './spool/recorder.js';
-import { Dispatcher } from './spool/dispatcher.js';
-import { NumberChecker } from './spool/number-checker.js';
-import { Preparer } from './spool/preparer.js';
+import { SpoolHost } from './spool/engine-host.js';
 import type { Gateway, GatewaySink } from './gateways/gateway.js';
 import { driverOf, type DriverLimits } from './gateways/registry.js';
 import { defaultGatewayDir, gatewayDirProblem } from './gateways/freeswitch/trunk-dir.js';
@@ -41,7 +33,6 @@ import { BasicAuth } from './api/auth.js';
 import { Logins } from './api/login-limiter.js';
 import { streamCredentials, streamLogin } from './api/stream-auth.js';
 import { welcorpFace } from './api/welcorp/index.js';
-import { welcorpCallbacks } from './api/welcorp/callbacks.js';
 import { redactFinishedTwoFactor } from './api/welcorp/two-factor-redaction.js';
 import { retarusFace } from './api/retarus/index.js';
 import { ucontactFace } from './api/ucontact/index.js';
@@ -65,7 +56,7 @@ import { assertWritable, StorageError, storageErrorOf, storageState } from './st
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
 export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'tts', 'tts2way', 'voice', 'fax']);
 
-export const dbFile = (config: Config): string => join(config.data_dir, 'switchpost.db');
+export const dbFile = (config: Config): string => dbPath(config.data_dir);
 
 export function createLogger(config: Config): Logger {
   return pino({ level: config.log.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
@@ -114,8 +105,8 @@ export interface Daemon {
   db: Db;
   app: FastifyInstance;
   bus: EventBus;
-  dispatcher: Dispatcher;
-  recorder: Recorder;
+  /** The spool engine (its own thread): wake it, read its attempts in flight. */
+  spool: { wake(): void; readonly inFlightCount: number };
   /** Every face's password checks; tests read its hashCounts (where the hashes ran). */
   logins: Logins;
   url: string;
@@ -147,48 +138,20 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   syncProviders(db, config);
 
   const bus = new EventBus((err) => log.error({ err }, 'event listener failed'));
-  const formatters = new CallbackFormatters();
-  formatters.register('welcorp', welcorpCallbacks);
-  const spool = new SpoolStore(db);
   const callbacks = new CallbackStore(db);
-  const replies = new ReplyStore(db, config.default_country);
-  const jobsCache = new JobCache(db, {
-    dayStart: config.spool.day_start,
-    retry: { tries: config.spool.retry.tries, backoffSeconds: config.spool.retry.backoff_seconds, backoffMaxSeconds: config.spool.retry.backoff_max_seconds },
-    onUnreadable: (jobId, why) => log.error({ jobId, why }, "a job's stored content cannot be read: its recipients fail"),
-  });
-  const recorder = new Recorder(spool, callbacks, replies, jobsCache, formatters, bus, clock, log.child({ part: 'recorder' }), {
-    receiptTimeoutMs: config.spool.receipt_timeout_hours * 3_600_000,
-    unmatchedReceiptMs: 60_000,
-    flushMs: 5,
-    maxBatch: 2000,
-    leaseMs: config.spool.lease_seconds * 1000,
-  });
-  const pool = new ProviderPool(Math.random, config.spool.burst_seconds);
-  const dispatcher = new Dispatcher(spool, replies, jobsCache, pool, recorder, bus, clock, log.child({ part: 'dispatcher' }), {
-    batchSize: config.spool.batch_size,
-    pollMs: config.spool.poll_ms,
-    maxInFlight: config.spool.max_in_flight,
-    leaseMs: config.spool.lease_seconds * 1000,
-    sweepMs: 1000,
-  });
-  const checker = new NumberChecker();
-  const preparer = new Preparer(spool, jobsCache, checker, recorder, bus, clock, log.child({ part: 'preparer' }));
+  // The spool (claims, group commits, callbacks) runs on its own thread with its own connection: a disk
+  // that stalls stalls it, not the sockets here.
+  let engine: SpoolHost;
+  try {
+    engine = await SpoolHost.start(config, bus, log.child({ part: 'spool' }));
+  } catch (err) {
+    lock.release();
+    db.close();
+    throw err;
+  }
+  const wake = (): void => void engine.call('wake', {}).catch((err: unknown) => log.error({ err }, 'could not wake the spool'));
   const policy = new AddressPolicy(config.callbacks.allow_private);
-  const outbox = new Outbox(callbacks, policy, clock, log.child({ part: 'outbox' }), {
-    secret: config.callbacks.secret,
-    timeoutMs: config.callbacks.timeout_ms,
-    maxTries: config.callbacks.max_tries,
-    backoffSeconds: config.callbacks.backoff_seconds,
-    concurrency: config.callbacks.concurrency,
-  });
-  bus.on(
-    (e) => e.type === 'job.finished' && log.info({ jobId: e.jobId, succeeded: e.succeeded, failed: e.failed }, 'job finished'),
-    (type) => type === 'job.finished',
-  );
   redactFinishedTwoFactor(bus, new JobStore(db));
-  // Beside the dispatcher's own wake: a flush may have written callbacks for the outbox to deliver.
-  recorder.on('flushed', () => outbox.wake());
 
   const tts = new TtsRenderer(join(config.data_dir, 'media', 'tts'));
   const providerHosts = new AddressPolicy(config.agent_providers.allow_hosts);
@@ -223,8 +186,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   };
   const gateways: Gateway[] = [];
   for (const p of new ProviderStore(db).list()) {
-    const gw = p.active ? gatewayFor(p, recorder) : null;
-    pool.set(p, gw);
+    const gw = p.active ? gatewayFor(p, engine) : null;
+    engine.setProvider(p, gw);
     if (gw) gateways.push(gw);
   }
 
@@ -251,14 +214,13 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   const office = new OfficeConverter({ workDir: join(config.data_dir, 'media', 'office') });
   app.get('/health', async () => {
     const storage = storageState(config.data_dir, minFree).state;
-    return { status: storage === 'ok' ? 'ok' : 'degraded', storage, in_flight: dispatcher.inFlightCount, providers: pool.gateways().map((g) => ({ id: g.providerId, up: g.isUp() })) };
+    return { status: storage === 'ok' ? 'ok' : 'degraded', storage, spool: engine.alive ? 'ok' : 'down', in_flight: engine.inFlightCount, providers: engine.allGateways().map((g) => ({ id: g.providerId, up: g.isUp() })) };
   });
   // ICTCore's tasks: armed from SQLite once the server listens (when that face is on), stopped first at stop.
   const schedules = new Schedules(new ScheduleStore(db), log.child({ part: 'schedules' }), () => clock.now());
   const onJobCreated = (jobId: number, userId: number, channel: Channel, total: number) => {
     bus.emit({ type: 'job.created', at: clock.now(), userId, jobId, channel, total });
-    preparer.add(jobId);
-    dispatcher.wake();
+    void engine.call('jobCreated', { jobId }).catch((err: unknown) => log.error({ err, jobId }, 'could not tell the spool of a new job'));
   };
   await app.register(welcorpFace, {
     prefix: '/api/v1',
@@ -305,7 +267,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
         logins,
         clock,
         sessionMs: config.ucontact.session_hours * 3_600_000,
-        inbound: (m, committed) => recorder.inbound(m, committed),
+        inbound: (m, committed) => engine.inbound(m, committed),
         bus,
         onJobCreated,
       });
@@ -316,18 +278,18 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   let baseUrl = '';
   const reloadProvider = async (id: number): Promise<void> => {
     const p = new ProviderStore(db).byId(id);
-    await pool.gateway(id)?.stop();
-    if (!p) return pool.remove(id);
+    await engine.gateway(id)?.stop();
+    if (!p) return engine.removeProvider(id);
     let gw: Gateway | null = null;
     try {
-      gw = p.active ? gatewayFor(p, recorder) : null;
+      gw = p.active ? gatewayFor(p, engine) : null;
     } catch (err) {
       // Stored, but held down until it is fixed: its work waits rather than failing.
       log.error({ provider: p.name, err: (err as Error).message }, 'provider cannot start');
     }
-    pool.set(p, gw);
+    engine.setProvider(p, gw);
     if (gw) await gw.start({ baseUrl });
-    dispatcher.wake();
+    wake();
   };
   if (config.ictcore.enabled) {
     await app.register(ictcoreFace, {
@@ -353,7 +315,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       defaultCountry: config.default_country,
       channels: IMPLEMENTED_CHANNELS,
       onJobCreated,
-      wake: () => dispatcher.wake(),
+      wake,
       providerChanged: reloadProvider,
       providerHosts,
       trunkDirs: { fallback: (profile) => defaultGatewayDir(config.freeswitch.config_dir, profile), problem: (dir) => gatewayDirProblem(config.freeswitch.config_dir, dir) },
@@ -375,21 +337,18 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       onJobCreated,
     });
   }
-  gatewayRoutes(app, () => pool.gateways().flatMap((g) => g.routes ?? []));
+  gatewayRoutes(app, () => engine.allGateways().flatMap((g) => g.routes ?? []));
   const address = await app.listen({ host: config.http.host, port: config.http.port });
   const url = address.replace('0.0.0.0', '127.0.0.1');
   baseUrl = url;
   log.info({ url, dataDir: config.data_dir, tls: !!config.http.tls.cert_file }, `switchpost listening on ${url}`);
 
   // What a previous run left open (calls placed or up) is read before leases are recovered.
-  const leftOpen = gateways.map((gw) => spool.openWithPeer(gw.providerId));
+  const leftOpen = await Promise.all(gateways.map((gw) => engine.call('openWithPeer', { providerId: gw.providerId })));
   for (const gw of gateways) await gw.start({ baseUrl: url });
   gateways.forEach((gw, i) => leftOpen[i]!.length && gw.adopt?.(leftOpen[i]!));
-  recorder.on('health', (providerId, up) => up && dispatcher.providerUp(providerId));
   // Ringing calls of a previous run stay leased while their gateway finds out what became of them.
-  dispatcher.start(gateways.flatMap((gw, i) => (gw.adopt ? leftOpen[i]!.filter((a) => a.state === 'sending').map((a) => a.attemptId) : [])));
-  preparer.start();
-  outbox.start();
+  await engine.call('start', { adopted: gateways.flatMap((gw, i) => (gw.adopt ? leftOpen[i]!.filter((a) => a.state === 'sending').map((a) => a.attemptId) : [])) });
   if (config.ictcore.enabled) schedules.start();
 
   let stopping: Promise<void> | null = null;
@@ -401,17 +360,29 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       schedules.stop();
       await app.close();
       await logins.close();
-      await preparer.stop();
       await office.stop();
-      await dispatcher.stop(grace);
-      await outbox.stop(Math.min(grace, 2000));
-      for (const g of pool.gateways()) await g.stop();
-      await checker.close();
-      recorder.flush();
+      // The engine drains the gateways (through this thread) when its grace runs out.
+      await engine.call('stopDispatch', { graceMs: grace }).catch((err: unknown) => log.error({ err }, 'stopping the spool failed'));
+      for (const g of engine.allGateways()) await g.stop();
+      await engine.close().catch((err: unknown) => log.error({ err }, 'closing the spool failed'));
       lock.release();
       db.close();
       log.info('stopped');
     })());
 
-  return { config, db, app, bus, dispatcher, recorder, logins, url, stop };
+  return {
+    config,
+    db,
+    app,
+    bus,
+    spool: {
+      wake,
+      get inFlightCount() {
+        return engine.inFlightCount;
+      },
+    },
+    logins,
+    url,
+    stop,
+  };
 }

@@ -10,6 +10,9 @@ export type SpoolEvent =
   | { type: 'import.rejected'; at: number; userId: number; source: string; line: number; reason: string }
   | { type: 'provider.health'; at: number; userId: null; providerId: number; up: boolean; reason: string | null };
 
+/** Every event type, for whoever forwards the bus's interest (the spool engine builds only wanted events). */
+export const SPOOL_EVENT_TYPES: readonly SpoolEvent['type'][] = ['job.created', 'recipient.updated', 'job.finished', 'reply.received', 'inbound.received', 'import.rejected', 'provider.health'];
+
 export type Listener = (e: SpoolEvent) => void;
 /** Whether a listener wants events of a type right now (a stream with no clients wants none). */
 export type Interest = (type: SpoolEvent['type']) => boolean;
@@ -17,11 +20,27 @@ export type Interest = (type: SpoolEvent['type']) => boolean;
 /** A synchronous fan-out; a failing listener is reported and never stops the others. */
 export class EventBus {
   private readonly listeners = new Map<Listener, Interest>();
+  private readonly watchers = new Set<() => void>();
   constructor(private readonly onError: (err: unknown) => void = () => {}) {}
 
   on(l: Listener, interest: Interest = () => true): () => void {
     this.listeners.set(l, interest);
-    return () => this.listeners.delete(l);
+    this.interestChanged();
+    return () => {
+      this.listeners.delete(l);
+      this.interestChanged();
+    };
+  }
+
+  /** Be told when a listener's interest may have changed (a stream got its first client). */
+  watchInterest(w: () => void): () => void {
+    this.watchers.add(w);
+    return () => this.watchers.delete(w);
+  }
+
+  /** A listener's interest may have changed: tell the watchers now rather than at their next look. */
+  interestChanged(): void {
+    for (const w of this.watchers) w();
   }
 
   get size(): number {

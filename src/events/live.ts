@@ -33,7 +33,7 @@ export class LiveStream {
    * (the CLI) ends them within that time.
    */
   constructor(
-    bus: EventBus,
+    private readonly bus: EventBus,
     private readonly authenticate: (req: IncomingMessage) => Promise<StreamLogin>,
     private readonly agentOf: (userId: number) => number | null,
     private readonly credentialsOf: (userId: number) => string | null,
@@ -81,10 +81,16 @@ export class LiveStream {
     const user = login.user;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.clients.set(ws, user);
-      ws.on('close', () => this.clients.delete(ws));
-      ws.on('error', () => this.clients.delete(ws));
+      // The spool engine builds the events someone wants: from this client's first one on.
+      if (this.clients.size === 1) this.bus.interestChanged();
+      ws.on('close', () => this.drop(ws));
+      ws.on('error', () => this.drop(ws));
       ws.send(JSON.stringify({ type: 'hello', at: Date.now(), userId: user.id, role: user.role }));
     });
+  }
+
+  private drop(ws: WebSocket): void {
+    if (this.clients.delete(ws) && this.clients.size === 0) this.bus.interestChanged();
   }
 
   private visible(user: StreamUser, e: SpoolEvent): boolean {

@@ -80,7 +80,9 @@ export interface Gateway {
   start(ctx: GatewayContext): Promise<void>;
   stop(): Promise<void>;
   isUp(): boolean;
-  /** Whether it can take one more now (a call gateway's live channels count until they hang up). */
+  /** How many more it can take now (a call gateway's live channels count until they hang up); none: no limit of its own. */
+  room?(): number;
+  /** Whether it can take one more now: what the spool's pool asks (its stub answers from `room`). */
   hasCapacity?(): boolean;
   /** The pool picked it for a delivery that send() will bring in this tick: count it from now. */
   reserve?(): void;
@@ -88,7 +90,7 @@ export interface Gateway {
    * At a stop past its grace: put nothing more on the wire, and report what was handed over but never sent
    * as held (its try is given back) before the spool releases the leases.
    */
-  drain?(): void;
+  drain?(): void | Promise<void>;
   /** At start: attempts a previous run left open on this provider (calls placed or up), to reconcile. */
   adopt?(open: OpenAttempt[]): void;
   /**

@@ -1,9 +1,12 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
 export type Db = Database.Database;
+
+/** The spool database in a data directory. */
+export const dbPath = (dataDir: string): string => join(dataDir, 'switchpost.db');
 
 export interface OpenOptions {
   synchronous?: 'full' | 'normal';

@@ -185,7 +185,7 @@ describe('claim', () => {
     await d.waitFor(() => recipients(d!, job).find((r) => r.reason !== null));
     // As a stop past its grace leaves a last try: requeued with its 3 tries counted.
     d.db.prepare('UPDATE recipients SET tries = 3, due_at = ? WHERE job_id = ?').run(Date.now() - 1, job);
-    d.dispatcher.wake();
+    d.spool.wake();
     const row = await d.waitFor(() => recipients(d!, job).find((r) => r.state === 'failed'));
     expect(row.reason).toMatch(/3 tries were used/);
     expect(row.tries).toBe(3);

@@ -76,8 +76,6 @@ export class FreeswitchGateway implements Gateway {
   private readonly byJob = new Map<string, string>();
   /** Deliveries taken whose texts are still being rendered (not yet in `calls`). */
   private dialling = 0;
-  private reserved = 0;
-  private clearReserved: NodeJS.Immediate | null = null;
   private readonly t38: T38Mode;
   /**
    * Answered calls we ended before their CHANNEL_HANGUP_COMPLETE (a refused step): their api_hangup_hook
@@ -131,20 +129,12 @@ export class FreeswitchGateway implements Gateway {
     return this.calls.size;
   }
 
-  /** Calls last minutes, not milliseconds: the provider's concurrency counts live calls. */
-  hasCapacity(): boolean {
-    return this.maxCalls <= 0 || this.calls.size + this.dialling + this.reserved < this.maxCalls;
-  }
-
-  /** The dispatcher picks a whole batch before it sends any: count picks until send() takes them. */
-  reserve(): void {
-    this.reserved++;
-    // A pick whose send never came (its transaction failed) must not hold a channel for ever.
-    this.clearReserved ??= setImmediate(() => ((this.reserved = 0), (this.clearReserved = null)));
+  /** Calls last minutes, not milliseconds: the provider's concurrency counts live calls (and those dialling). */
+  room(): number {
+    return this.maxCalls <= 0 ? Infinity : this.maxCalls - this.calls.size - this.dialling;
   }
 
   send(d: Delivery): void {
-    if (this.reserved > 0) this.reserved--;
     this.dialling++;
     let counted = true;
     const placed = () => {

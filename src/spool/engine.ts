@@ -1,0 +1,250 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { dbPath, openDb, type Db } from '../store/db.js';
+import { SpoolStore } from '../store/spool.js';
+import { CallbackStore } from '../store/callbacks.js';
+import { ReplyStore } from '../store/replies.js';
+import { systemClock } from '../core/clock.js';
+import { EventBus, type SpoolEvent } from '../events/bus.js';
+import type { CallbackFormatters } from '../events/callbacks.js';
+import { Outbox } from '../events/outbox.js';
+import { AddressPolicy } from '../net/address-policy.js';
+import type { Delivery } from '../gateways/gateway.js';
+import { JobCache } from './job-cache.js';
+import { ProviderPool } from './provider-pool.js';
+import { Recorder } from './recorder.js';
+import { Dispatcher } from './dispatcher.js';
+import { NumberChecker } from './number-checker.js';
+import { Preparer } from './preparer.js';
+import { GatewayStub } from './gateway-stub.js';
+import type { EngineCalls, EngineOp, FromEngine, SendItem, SinkItem, ToEngine } from './engine-protocol.js';
+
+/**
+ * The spool on its own thread: the database connection, the dispatcher's claims, the recorder's group
+ * commits, the preparer and the callback outbox. A disk that stalls stalls this thread only; the main
+ * thread keeps its sockets answered and its reports queue here until the disk is back.
+ */
+export class SpoolEngine {
+  private readonly db: Db;
+  private readonly bus: EventBus;
+  private readonly recorder: Recorder;
+  private readonly dispatcher: Dispatcher;
+  private readonly preparer: Preparer;
+  private readonly checker: NumberChecker;
+  private readonly outbox: Outbox;
+  private readonly pool: ProviderPool;
+  private readonly spool: SpoolStore;
+  private readonly stubs = new Map<number, GatewayStub>();
+  private wanted = new Set<SpoolEvent['type']>();
+  private sends: SendItem[] = [];
+  private acks: number[] = [];
+  private events: SpoolEvent[] = [];
+  private posting = false;
+  private drains = new Map<number, () => void>();
+  private nextDrain = 1;
+  private lastInFlight = -1;
+  private readonly statsTimer: NodeJS.Timeout;
+
+  constructor(
+    config: Config,
+    formatters: CallbackFormatters,
+    private readonly port: MessagePort,
+    private readonly log: Logger,
+  ) {
+    const clock = systemClock;
+    this.db = openDb(dbPath(config.data_dir), { synchronous: config.store.synchronous });
+    // Everything the engine tells the main thread leaves in one message per turn.
+    this.bus = new EventBus((err) => log.error({ err }, 'event listener failed'));
+    this.bus.on(
+      (e) => this.queue(() => this.events.push(e)),
+      (type) => this.wanted.has(type),
+    );
+    this.bus.on(
+      (e) => e.type === 'job.finished' && log.info({ jobId: e.jobId, succeeded: e.succeeded, failed: e.failed }, 'job finished'),
+      (type) => type === 'job.finished',
+    );
+    this.spool = new SpoolStore(this.db);
+    const callbacks = new CallbackStore(this.db);
+    const replies = new ReplyStore(this.db, config.default_country);
+    const jobs = new JobCache(this.db, {
+      dayStart: config.spool.day_start,
+      retry: { tries: config.spool.retry.tries, backoffSeconds: config.spool.retry.backoff_seconds, backoffMaxSeconds: config.spool.retry.backoff_max_seconds },
+      onUnreadable: (jobId, why) => log.error({ jobId, why }, "a job's stored content cannot be read: its recipients fail"),
+    });
+    this.recorder = new Recorder(this.spool, callbacks, replies, jobs, formatters, this.bus, clock, log.child({ part: 'recorder' }), {
+      receiptTimeoutMs: config.spool.receipt_timeout_hours * 3_600_000,
+      unmatchedReceiptMs: 60_000,
+      flushMs: 5,
+      maxBatch: 2000,
+      leaseMs: config.spool.lease_seconds * 1000,
+    });
+    this.pool = new ProviderPool(Math.random, config.spool.burst_seconds);
+    this.dispatcher = new Dispatcher(this.spool, replies, jobs, this.pool, this.recorder, this.bus, clock, log.child({ part: 'dispatcher' }), {
+      batchSize: config.spool.batch_size,
+      pollMs: config.spool.poll_ms,
+      maxInFlight: config.spool.max_in_flight,
+      leaseMs: config.spool.lease_seconds * 1000,
+      sweepMs: 1000,
+    });
+    this.checker = new NumberChecker();
+    this.preparer = new Preparer(this.spool, jobs, this.checker, this.recorder, this.bus, clock, log.child({ part: 'preparer' }));
+    this.outbox = new Outbox(callbacks, new AddressPolicy(config.callbacks.allow_private), clock, log.child({ part: 'outbox' }), {
+      secret: config.callbacks.secret,
+      timeoutMs: config.callbacks.timeout_ms,
+      maxTries: config.callbacks.max_tries,
+      backoffSeconds: config.callbacks.backoff_seconds,
+      concurrency: config.callbacks.concurrency,
+    });
+    // Beside the dispatcher's own wake: a flush may have written callbacks for the outbox to deliver.
+    this.recorder.on('flushed', () => this.outbox.wake());
+    this.recorder.on('health', (providerId, up) => up && this.dispatcher.providerUp(providerId));
+    this.recorder.on('flushed', () => this.postStats());
+    this.statsTimer = setInterval(() => this.postStats(), 100);
+    port.on('message', (m: ToEngine) => this.receive(m));
+    this.send({ t: 'ready' });
+  }
+
+  private send(m: FromEngine): void {
+    this.port.postMessage(m);
+  }
+
+  /** Collect `add`'s item and post everything collected once this turn's work is done. */
+  private queue(add: () => void): void {
+    add();
+    if (this.posting) return;
+    this.posting = true;
+    queueMicrotask(() => {
+      this.posting = false;
+      // Sends first: a gateway's report of one cannot come before the gateway has it.
+      if (this.sends.length) this.send({ t: 'send', items: this.sends });
+      if (this.acks.length) this.send({ t: 'acks', ids: this.acks });
+      if (this.events.length) this.send({ t: 'events', events: this.events });
+      this.sends = [];
+      this.acks = [];
+      this.events = [];
+    });
+  }
+
+  private postStats(): void {
+    const n = this.dispatcher.inFlightCount;
+    if (n === this.lastInFlight) return;
+    this.lastInFlight = n;
+    this.send({ t: 'stats', inFlight: n });
+  }
+
+  private ack(id: number): (() => void) | undefined {
+    return id ? () => this.queue(() => this.acks.push(id)) : undefined;
+  }
+
+  private receive(m: ToEngine): void {
+    switch (m.t) {
+      case 'sink':
+        for (const item of m.items) this.sinkItem(item);
+        return;
+      case 'state':
+        for (const s of m.states) this.stubs.get(s.providerId)?.update(s);
+        return;
+      case 'provider': {
+        const { provider, gateway, state } = m;
+        let stub: GatewayStub | null = null;
+        if (gateway) {
+          const id = provider.id;
+          stub = new GatewayStub(
+            gateway,
+            (d: Delivery) => this.queue(() => this.sends.push({ providerId: id, d })),
+            () => this.drain(id),
+          );
+          if (state) stub.update(state);
+          this.stubs.set(id, stub);
+        } else this.stubs.delete(provider.id);
+        this.pool.set(provider, stub);
+        this.dispatcher.wake();
+        return;
+      }
+      case 'removeProvider':
+        this.stubs.delete(m.providerId);
+        this.pool.remove(m.providerId);
+        return;
+      case 'interest':
+        this.wanted = new Set(m.types);
+        return;
+      case 'drained':
+        this.drains.get(m.req)?.();
+        this.drains.delete(m.req);
+        return;
+      case 'call':
+        void this.call(m.id, m.op, m.args);
+        return;
+    }
+  }
+
+  private sinkItem(item: SinkItem): void {
+    switch (item.k) {
+      case 'report':
+        return this.recorder.report(item.r, this.ack(item.ack));
+      case 'inbound':
+        return this.recorder.inbound(item.m, this.ack(item.ack));
+      case 'wire':
+        return this.recorder.onWire(item.attemptId, this.ack(item.ack)!);
+      case 'flushSoon':
+        return this.recorder.flushSoon();
+      case 'health':
+        // The pool sees the link as its gateway says before the dispatcher is told it came back.
+        this.stubs.get(item.providerId)?.setUp(item.up);
+        return this.recorder.health(item.providerId, item.up, item.reason ?? undefined);
+    }
+  }
+
+  /** Ask the main thread to drain a gateway; what it hands back arrives as sink items before `drained`. */
+  private drain(providerId: number): Promise<void> {
+    const req = this.nextDrain++;
+    return new Promise((resolve) => {
+      this.drains.set(req, resolve);
+      this.send({ t: 'drain', req, providerId });
+    });
+  }
+
+  private async call<O extends EngineOp>(id: number, op: O, args: EngineCalls[O]['args']): Promise<void> {
+    try {
+      const handler = this.handlers[op] as (a: EngineCalls[O]['args']) => Promise<EngineCalls[O]['result']>;
+      this.send({ t: 'result', id, ok: true, value: await handler(args) });
+    } catch (err) {
+      this.log.error({ err, op }, 'spool engine call failed');
+      this.send({ t: 'result', id, ok: false, message: (err as Error).message });
+    }
+  }
+
+  private readonly handlers: { [O in EngineOp]: (args: EngineCalls[O]['args']) => Promise<EngineCalls[O]['result']> } = {
+    openWithPeer: async ({ providerId }) => this.spool.openWithPeer(providerId),
+    start: async ({ adopted }) => {
+      this.dispatcher.start(adopted);
+      this.preparer.start();
+      this.outbox.start();
+      return null;
+    },
+    jobCreated: async ({ jobId }) => {
+      this.preparer.add(jobId);
+      this.dispatcher.wake();
+      return null;
+    },
+    wake: async () => {
+      this.dispatcher.wake();
+      return null;
+    },
+    stopDispatch: async ({ graceMs }) => {
+      await this.preparer.stop();
+      await this.dispatcher.stop(graceMs);
+      await this.outbox.stop(Math.min(graceMs, 2000));
+      return null;
+    },
+    close: async () => {
+      await this.checker.close();
+      this.recorder.flush();
+      clearInterval(this.statsTimer);
+      this.postStats();
+      this.db.close();
+      return null;
+    },
+  };
+}

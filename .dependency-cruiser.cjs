@@ -15,7 +15,8 @@
 //   spool     anything but the faces
 //   api       the faces: anything but a gateway and the database (store/db.ts, better-sqlite3); they are
 //             handed stores and services
-//   main.ts, cli.ts  the wiring: anything; nothing imports them, but the CLI starts main
+//   main.ts, cli.ts, spool-worker.ts  the wiring: anything; nothing imports them, but the CLI starts main
+//             and the spool's host starts spool-worker.ts as a thread (by URL, not by import)
 const only = (name, why, layer, allowed) => ({
   name,
   comment: why,
@@ -73,6 +74,7 @@ module.exports = {
     reaching('faces-reach-no-driver', 'A face loads no gateway, not even through the config or a store.', '^src/api/'),
     reaching('store-reaches-no-driver', 'The store loads no gateway, not even through the config.', '^src/store/'),
     never('nothing-imports-the-cli', 'cli.ts is the command.', '^src/', '^src/cli\\.ts$'),
+    never('nothing-imports-the-spool-thread', "spool-worker.ts is a thread's entry, started by URL.", '^src/', '^src/spool-worker\\.ts$'),
     {
       name: 'only-the-cli-imports-main',
       comment: 'main.ts wires everything; only the CLI starts it.',

@@ -8,7 +8,6 @@ import { UserStore } from './store/users.js';
 import { ProviderStore, type Provider } from './store/providers.js';
 import { JobStore } from './store/jobs.js';
 import { CallbackStore } from './store/callbacks.js';
-import { ReplyStore } from './store/replies.js';
 import { InstanceLock } from './store/instance.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { randomPassword } from './core/passwords.js';
@@ -33,7 +32,6 @@ import { BasicAuth } from './api/auth.js';
 import { Logins } from './api/login-limiter.js';
 import { streamCredentials, streamLogin } from './api/stream-auth.js';
 import { welcorpFace } from './api/welcorp/index.js';
-import { redactFinishedTwoFactor } from './api/welcorp/two-factor-redaction.js';
 import { retarusFace } from './api/retarus/index.js';
 import { ucontactFace } from './api/ucontact/index.js';
 import { ictcoreFace } from './api/ictcore/index.js';
@@ -151,7 +149,6 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   }
   const wake = (): void => void engine.call('wake', {}).catch((err: unknown) => log.error({ err }, 'could not wake the spool'));
   const policy = new AddressPolicy(config.callbacks.allow_private);
-  redactFinishedTwoFactor(bus, new JobStore(db));
 
   const tts = new TtsRenderer(join(config.data_dir, 'media', 'tts'));
   const providerHosts = new AddressPolicy(config.agent_providers.allow_hosts);

@@ -386,7 +386,7 @@ export class Dispatcher {
       // Past the grace: gateways stop putting work on the wire and hand back what they hold unsent (held,
       // its try given back); then the leases end as at start-up — a last try that may have gone as its
       // failure, one held back from the wire with its try back — so none is sent as one try more.
-      await Promise.all(this.pool.gateways().map((g) => g.drain?.()));
+      for (const g of this.pool.gateways()) await g.drain?.();
       this.recorder.flush();
       // Calls already placed stay leased: the next run finds them over ESL instead of dialling again.
       const n = this.releaseLeases(this.spool.leasedWithPeer());

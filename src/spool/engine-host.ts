@@ -8,6 +8,23 @@ import type { EngineCalls, EngineData, EngineOp, FromEngine, GatewayState, SendI
 
 const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 
+/**
+ * A structured clone turns a Buffer into a plain Uint8Array: give the gateways their Buffers back (the
+ * SMS parts a delivery carries), sharing the same memory.
+ */
+function withBuffers<T>(value: T): T {
+  if (value instanceof Uint8Array) return (Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)) as T;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = withBuffers(value[i]);
+    return value;
+  }
+  if (value !== null && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    for (const k of Object.keys(o)) if (typeof o[k] === 'object' && o[k] !== null) o[k] = withBuffers(o[k]);
+  }
+  return value;
+}
+
 /** How often gateway states and the bus's interest are compared with what the engine was last told. */
 const STATE_MS = 25;
 
@@ -206,7 +223,7 @@ export class SpoolHost implements GatewaySink {
         continue;
       }
       try {
-        gw.send(d);
+        gw.send(withBuffers(d));
       } catch (err) {
         // A gateway must not throw; if one does, the attempt fails retryably rather than hanging in flight.
         this.report({ attemptId: d.attemptId, at: Date.now(), outcome: { kind: 'failed', retryable: true, reason: `gateway error: ${(err as Error).message}` } });

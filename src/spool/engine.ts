@@ -26,8 +26,9 @@ import type { EngineCalls, EngineOp, FromEngine, SendItem, SinkItem, ToEngine } 
  * thread keeps its sockets answered and its reports queue here until the disk is back.
  */
 export class SpoolEngine {
-  private readonly db: Db;
-  private readonly bus: EventBus;
+  /** For the wiring's own listeners on this thread (the 2FA redaction): the engine's connection and bus. */
+  readonly db: Db;
+  readonly bus: EventBus;
   private readonly recorder: Recorder;
   private readonly dispatcher: Dispatcher;
   private readonly preparer: Preparer;

@@ -16,6 +16,8 @@ import { EventBus } from './events/bus.js';
 import { LiveStream } from './events/live.js';
 import { AddressPolicy } from './net/address-policy.js';
 import { SpoolHost } from './spool/engine-host.js';
+import { local } from './store/remote.js';
+import { remoteStores } from './store/face-stores.js';
 import type { Gateway, GatewaySink } from './gateways/gateway.js';
 import { driverOf, type DriverLimits } from './gateways/registry.js';
 import { defaultGatewayDir, gatewayDirProblem } from './gateways/freeswitch/trunk-dir.js';
@@ -188,9 +190,14 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     if (gw) gateways.push(gw);
   }
 
+  // The faces' stores, served from the engine's thread. (Permissions stay on this thread's instance
+  // until every face that sets them reads them there: its cache must be the one that is told.)
+  const stores = remoteStores(engine.stores);
+  const remoteUsers = stores.users;
+  const sharedPermissions = local(permissions);
   const lc = config.login;
   const logins = new Logins(
-    users,
+    remoteUsers,
     {
       windowMs: lc.window_minutes * 60_000,
       perUserAddress: lc.max_failures_per_user_address,
@@ -203,9 +210,9 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     log.child({ part: 'passwords' }),
   );
   // A change made in this process ends the user's open streams at once (others' within a second).
-  const auth = new BasicAuth(users, logins, 60_000, () => live.recheck());
-  const tokens = new Tokens(loadOrCreateKey(join(config.data_dir, 'ictcore-jwt.key')), users, config.ictcore.token_hours * 3_600_000);
-  const live = new LiveStream(bus, streamLogin(auth, tokens, trustProxyOf(config.http.trust_proxy)), (userId) => users.byId(userId)?.agent_id ?? null, streamCredentials(users), undefined, config.live.recheck_ms);
+  const auth = new BasicAuth(remoteUsers, logins, 60_000, () => void live.recheck());
+  const tokens = new Tokens(loadOrCreateKey(join(config.data_dir, 'ictcore-jwt.key')), remoteUsers, config.ictcore.token_hours * 3_600_000);
+  const live = new LiveStream(bus, streamLogin(auth, tokens, trustProxyOf(config.http.trust_proxy)), async (userId) => (await remoteUsers.byId(userId))?.agent_id ?? null, streamCredentials(remoteUsers), undefined, config.live.recheck_ms);
   const app = buildServer(config, log, live);
   // Started on the first office document a fax job brings; stopped with the daemon.
   const office = new OfficeConverter({ workDir: join(config.data_dir, 'media', 'office') });
@@ -223,7 +230,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     prefix: '/api/v1',
     auth,
     hashPassword: (password, by) => logins.hash(password, by),
-    permissions,
+    permissions: sharedPermissions,
     contacts: new ContactStore(db),
     jobs: new JobStore(db),
     users,
@@ -258,7 +265,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       await app.register(ucontactFace, {
         prefix,
         jobs: new JobStore(db),
-        permissions,
+        permissions: sharedPermissions,
         users,
         sessions: new SessionStore(db),
         logins,
@@ -325,7 +332,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     await app.register(retarusFace, {
       prefix: config.retarus.base_path,
       auth,
-      permissions,
+      permissions: sharedPermissions,
       jobs: new JobStore(db),
       users,
       clock,

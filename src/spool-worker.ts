@@ -1,16 +1,16 @@
 /**
  * The spool engine's thread (started by main.ts with `new Worker`): wiring, like main.ts. Its logs go
- * to the main thread's logger as lines; its formatters are the faces' callback formats, and
- * the faces' listeners that write when a job finishes run here too.
+ * to the main thread's logger as lines; its formatters are the faces' callback formats; the faces'
+ * listeners that write when a job finishes run here too; and it serves the faces' stores by name.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { CallbackFormatters } from './events/callbacks.js';
 import { welcorpCallbacks } from './api/welcorp/callbacks.js';
-import { SpoolEngine } from './spool/engine.js';
-import { JobStore } from './store/jobs.js';
 import { redactFinishedTwoFactor } from './api/welcorp/two-factor-redaction.js';
+import { SpoolEngine } from './spool/engine.js';
 import type { EngineData, FromEngine } from './spool/engine-protocol.js';
+import { faceStores } from './store/face-stores.js';
 
 const port = parentPort;
 if (!port) throw new Error('spool-worker.js runs as a worker thread');
@@ -19,5 +19,7 @@ const log = pino({ level: data.logLevel, base: undefined }, { write: (line: stri
 const formatters = new CallbackFormatters();
 formatters.register('welcorp', welcorpCallbacks);
 const engine = new SpoolEngine(data.config, formatters, port, log);
+const stores = faceStores(engine.db, data.config.default_country);
+engine.serve(stores);
 // On this thread: it writes as each job finishes.
-redactFinishedTwoFactor(engine.bus, new JobStore(engine.db));
+redactFinishedTwoFactor(engine.bus, stores.jobs);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { UserStore } from '../store/users.js';
+import type { Remote } from '../store/remote.js';
 import { REFUSED, type LoginOutcome, type Logins } from './login-limiter.js';
 
 /**
@@ -14,7 +15,7 @@ export class BasicAuth {
   private readonly pending = new Map<string, Promise<LoginOutcome>>();
 
   constructor(
-    private readonly users: UserStore,
+    private readonly users: Remote<UserStore>,
     private readonly logins: Logins,
     private readonly ttlMs = 60_000,
     private readonly onForget: () => void = () => {},
@@ -31,7 +32,7 @@ export class BasicAuth {
     const key = createHash('sha256').update(decoded).digest('base64');
     const hit = this.verified.get(key);
     if (hit && hit.until > Date.now()) {
-      const u = this.users.byId(hit.userId);
+      const u = await this.users.byId(hit.userId);
       if (u && u.active && u.password_hash === hit.hash && u.user_code.toLowerCase() === code.toLowerCase()) return { kind: 'ok', user: u };
       this.verified.delete(key);
     }

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import ipaddr from 'ipaddr.js';
 import type { UserRow, UserStore } from '../store/users.js';
+import type { Remote } from '../store/remote.js';
 import type { Clock } from '../core/clock.js';
 import { LoginLimiter, type LoginLimits } from '../core/login-limits.js';
 import { DUMMY_HASH } from '../core/passwords.js';
@@ -68,7 +69,7 @@ export class Logins {
   private readonly changing = new Map<number, number>();
 
   constructor(
-    private readonly users: UserStore,
+    private readonly users: Remote<UserStore>,
     private readonly settings: LoginSettings,
     private readonly clock: Clock,
     log: Logger | null = null,
@@ -83,8 +84,8 @@ export class Logins {
   }
 
   /** Check `name` (a user code, unless `find` reads it otherwise) and `password` from `address`. */
-  async login(name: string, password: string, from: string, find: (name: string) => UserRow | undefined = (n) => this.users.byCode(n)): Promise<LoginOutcome> {
-    const found = find(name);
+  async login(name: string, password: string, from: string, find: (name: string) => UserRow | undefined | Promise<UserRow | undefined> = (n) => this.users.byCode(n)): Promise<LoginOutcome> {
+    const found = await find(name);
     const address = sourceOf(from);
     // A known user is counted by id (ICTCore takes an id or a code for the same user); others by name.
     const key = found ? `\u0001${found.id}` : nameKey(name);
@@ -102,7 +103,7 @@ export class Logins {
       this.limiter.finish(key, address, this.clock.now(), ok);
     }
     // The row was read before the hash: a password change or deactivation committed meanwhile wins.
-    const now = usable ? this.users.byId(usable.id) : undefined;
+    const now = usable ? await this.users.byId(usable.id) : undefined;
     if (!ok || !usable || !now || !now.active || now.password_hash !== usable.password_hash) return REFUSED;
     return { kind: 'ok', user: now };
   }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { UserRow, UserStore } from '../store/users.js';
+import type { Remote } from '../store/remote.js';
 import type { StreamLogin } from '../events/live.js';
 import { passwordVersion } from '../core/passwords.js';
 import type { BasicAuth } from './auth.js';
@@ -11,9 +12,9 @@ const grantOf = (u: UserRow): string => `${passwordVersion(u.password_hash)}.${u
 
 /** A user's credentials version as the live stream compares it: changes with the password or role; null when gone or disabled. */
 export const streamCredentials =
-  (users: UserStore) =>
-  (userId: number): string | null => {
-    const u = users.byId(userId);
+  (users: Remote<UserStore>) =>
+  async (userId: number): Promise<string | null> => {
+    const u = await users.byId(userId);
     return u && u.active ? grantOf(u) : null;
   };
 
@@ -24,7 +25,7 @@ export function streamLogin(auth: BasicAuth, tokens: Tokens, trust: TrustProxy |
     const h = req.headers.authorization;
     const bearer = bearerToken(h);
     if (bearer !== null) {
-      const u = tokens.user(bearer);
+      const u = await tokens.user(bearer);
       return u ? ok(u) : { kind: 'refused' };
     }
     // The client's address by the same trust decision as Fastify's req.ip for the faces.

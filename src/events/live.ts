@@ -24,6 +24,10 @@ export const CREDENTIALS_CHANGED = 4401;
 export class LiveStream {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   private readonly clients = new Map<WebSocket, StreamUser>();
+  private readonly agents = new Map<number, { agent: number | null; until: number }>();
+  private chain: Promise<void> = Promise.resolve();
+  private waiting = 0;
+  private rechecking = false;
   private readonly unsubscribe: () => void;
   private readonly timer: NodeJS.Timeout;
 
@@ -35,8 +39,8 @@ export class LiveStream {
   constructor(
     private readonly bus: EventBus,
     private readonly authenticate: (req: IncomingMessage) => Promise<StreamLogin>,
-    private readonly agentOf: (userId: number) => number | null,
-    private readonly credentialsOf: (userId: number) => string | null,
+    private readonly agentOf: (userId: number) => Promise<number | null>,
+    private readonly credentialsOf: (userId: number) => Promise<string | null>,
     private readonly maxBuffered = 4 * 1024 * 1024,
     recheckMs = 1000,
   ) {
@@ -48,14 +52,21 @@ export class LiveStream {
   }
 
   /** Close the streams whose user's credentials changed since they opened. One read per user. */
-  recheck(): void {
-    if (this.clients.size === 0) return;
-    const now = new Map<number, string | null>();
-    for (const [ws, user] of this.clients) {
-      if (!now.has(user.id)) now.set(user.id, this.credentialsOf(user.id));
-      if (now.get(user.id) === user.credentials) continue;
-      this.clients.delete(ws);
-      ws.close(CREDENTIALS_CHANGED, 'credentials changed');
+  async recheck(): Promise<void> {
+    if (this.clients.size === 0 || this.rechecking) return;
+    this.rechecking = true;
+    try {
+      const now = new Map<number, string | null>();
+      for (const user of [...this.clients.values()]) if (!now.has(user.id)) now.set(user.id, await this.credentialsOf(user.id));
+      for (const [ws, user] of this.clients) {
+        if (!now.has(user.id) || now.get(user.id) === user.credentials) continue;
+        this.clients.delete(ws);
+        ws.close(CREDENTIALS_CHANGED, 'credentials changed');
+      }
+    } catch {
+      // The store could not answer now: the next recheck asks again.
+    } finally {
+      this.rechecking = false;
     }
   }
 
@@ -93,18 +104,51 @@ export class LiveStream {
     if (this.clients.delete(ws) && this.clients.size === 0) this.bus.interestChanged();
   }
 
-  private visible(user: StreamUser, e: SpoolEvent): boolean {
+  private visible(user: StreamUser, e: SpoolEvent, agent: number | null): boolean {
     if (user.role === 'admin') return true;
     if (e.userId === null) return false;
     if (e.userId === user.id) return true;
-    return user.role === 'agent' && this.agentOf(e.userId) === user.id;
+    return user.role === 'agent' && agent === user.id;
   }
 
+  /** An agent sees its users' events: whose agent the event's user is, read from the store (kept for a second). */
+  private knownAgent(userId: number | null): number | null | undefined {
+    if (userId === null) return null;
+    const hit = this.agents.get(userId);
+    return hit && hit.until > Date.now() ? hit.agent : undefined;
+  }
+
+  private hasAgentClient(): boolean {
+    for (const user of this.clients.values()) if (user.role === 'agent') return true;
+    return false;
+  }
+
+  /**
+   * Events go out in the order they came: one whose user's agent must be read first waits for it, and
+   * every later event waits behind it.
+   */
   private publish(e: SpoolEvent): void {
     if (this.clients.size === 0) return;
+    const known = this.hasAgentClient() ? this.knownAgent(e.userId) : null;
+    if (this.waiting === 0 && known !== undefined) return this.deliver(e, known);
+    this.waiting++;
+    this.chain = this.chain
+      .then(async () => {
+        let agent = this.knownAgent(e.userId);
+        if (agent === undefined && e.userId !== null) {
+          agent = await this.agentOf(e.userId).catch(() => null);
+          if (this.agents.size > 10_000) this.agents.clear();
+          this.agents.set(e.userId, { agent, until: Date.now() + 1000 });
+        }
+        this.deliver(e, agent ?? null);
+      })
+      .finally(() => this.waiting--);
+  }
+
+  private deliver(e: SpoolEvent, agent: number | null): void {
     let text: string | null = null;
     for (const [ws, user] of this.clients) {
-      if (!this.visible(user, e)) continue;
+      if (!this.visible(user, e, agent)) continue;
       // A client that cannot keep up is dropped rather than buffered without bound.
       if (ws.bufferedAmount > this.maxBuffered) {
         ws.close(1013, 'too slow');

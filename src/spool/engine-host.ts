@@ -4,6 +4,8 @@ import type { Config } from '../config/schema.js';
 import type { Provider } from '../store/providers.js';
 import { SPOOL_EVENT_TYPES, type EventBus } from '../events/bus.js';
 import type { Gateway, GatewayReport, GatewaySink, InboundMessage } from '../gateways/gateway.js';
+import { reviveError } from '../store/remote-errors.js';
+import type { StoreChannel } from '../store/remote.js';
 import type { EngineCalls, EngineData, EngineOp, FromEngine, GatewayState, SendItem, SinkItem, ToEngine } from './engine-protocol.js';
 
 const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
@@ -83,11 +85,23 @@ export class SpoolHost implements GatewaySink {
   }
 
   call<O extends EngineOp>(op: O, args: EngineCalls[O]['args']): Promise<EngineCalls[O]['result']> {
+    return this.ask((id) => ({ t: 'call', id, op, args }) as ToEngine) as Promise<EngineCalls[O]['result']>;
+  }
+
+  /** The faces' stores, on the engine's thread (`remote(host.stores, name)`). */
+  readonly stores: StoreChannel = {
+    call: (store, method, args) => this.ask((id) => ({ t: 'store', id, store, method, args })),
+    open: (store, method, args) => this.ask((id) => ({ t: 'storeOpen', id, store, method, args })) as Promise<number>,
+    next: (gen) => this.ask((id) => ({ t: 'storeNext', id, gen })) as Promise<{ done: boolean; value: unknown }>,
+    close: async (gen) => void (await this.ask((id) => ({ t: 'storeClose', id, gen }))),
+  };
+
+  private ask(message: (id: number) => ToEngine): Promise<unknown> {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.nextCall++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.post({ t: 'call', id, op, args } as ToEngine);
+      this.pending.set(id, { resolve, reject });
+      this.post(message(id));
     });
   }
 
@@ -206,7 +220,7 @@ export class SpoolHost implements GatewaySink {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
         if (m.ok) p?.resolve(m.value);
-        else p?.reject(new Error(m.message));
+        else p?.reject(reviveError(m.error));
         return;
       }
     }

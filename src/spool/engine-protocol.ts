@@ -10,6 +10,7 @@ import type { OpenAttempt } from '../core/jobs.js';
 import type { SpoolEvent } from '../events/bus.js';
 import type { Provider } from '../store/providers.js';
 import type { Config } from '../config/schema.js';
+import type { SentError } from '../store/remote-errors.js';
 
 /** One thing a gateway told its sink; `ack` (0: none) is answered in `acks` once it is durable. */
 export type SinkItem =
@@ -57,6 +58,11 @@ export type ToEngine =
   /** The event types someone on the main thread listens to now (the engine builds no others). */
   | { t: 'interest'; types: SpoolEvent['type'][] }
   | { t: 'drained'; req: number }
+  /** A face's store call (`store/remote.ts`); paging calls open a generator, read it a page at a time and close it. */
+  | { t: 'store'; id: number; store: string; method: string; args: unknown[] }
+  | { t: 'storeOpen'; id: number; store: string; method: string; args: unknown[] }
+  | { t: 'storeNext'; id: number; gen: number }
+  | { t: 'storeClose'; id: number; gen: number }
   | { [O in EngineOp]: { t: 'call'; id: number; op: O; args: EngineCalls[O]['args'] } }[EngineOp];
 
 export interface SendItem {
@@ -74,7 +80,7 @@ export type FromEngine =
   | { t: 'log'; line: string }
   | { t: 'stats'; inFlight: number }
   | { t: 'result'; id: number; ok: true; value: unknown }
-  | { t: 'result'; id: number; ok: false; message: string };
+  | { t: 'result'; id: number; ok: false; error: SentError };
 
 /** What the worker is started with. */
 export interface EngineData {

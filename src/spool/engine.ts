@@ -18,6 +18,7 @@ import { Dispatcher } from './dispatcher.js';
 import { NumberChecker } from './number-checker.js';
 import { Preparer } from './preparer.js';
 import { GatewayStub } from './gateway-stub.js';
+import { sendError } from '../store/remote-errors.js';
 import type { EngineCalls, EngineOp, FromEngine, SendItem, SinkItem, ToEngine } from './engine-protocol.js';
 
 /**
@@ -46,6 +47,10 @@ export class SpoolEngine {
   private nextDrain = 1;
   private lastInFlight = -1;
   private readonly statsTimer: NodeJS.Timeout;
+  /** The faces' stores, served to the main thread by name (`store/remote.ts`); set by the wiring. */
+  private stores: Readonly<Record<string, object>> = {};
+  private readonly generators = new Map<number, { gen: AsyncIterator<unknown>; used: number }>();
+  private nextGen = 1;
 
   constructor(
     config: Config,
@@ -177,6 +182,18 @@ export class SpoolEngine {
       case 'call':
         void this.call(m.id, m.op, m.args);
         return;
+      case 'store':
+        return this.answer(m.id, () => this.storeMethod(m.store, m.method).apply(this.stores[m.store], m.args));
+      case 'storeOpen':
+        return this.answer(m.id, () => this.open(this.storeMethod(m.store, m.method).apply(this.stores[m.store], m.args)));
+      case 'storeNext':
+        return this.answer(m.id, () => this.next(m.gen));
+      case 'storeClose':
+        return this.answer(m.id, async () => {
+          await this.generators.get(m.gen)?.gen.return?.();
+          this.generators.delete(m.gen);
+          return null;
+        });
     }
   }
 
@@ -197,6 +214,48 @@ export class SpoolEngine {
     }
   }
 
+  /** Serve these stores to the main thread's faces, by name. */
+  serve(stores: object): void {
+    this.stores = stores as Readonly<Record<string, object>>;
+  }
+
+  private storeMethod(store: string, method: string): (...args: unknown[]) => unknown {
+    const fn = (this.stores[store] as Record<string, unknown> | undefined)?.[method];
+    if (typeof fn !== 'function') throw new Error(`no store method ${store}.${method}`);
+    return fn as (...args: unknown[]) => unknown;
+  }
+
+  /** Run `fn` (a store call, synchronous or not) and post its value or its error, typed. */
+  private answer(id: number, fn: () => unknown): void {
+    void (async () => {
+      try {
+        this.send({ t: 'result', id, ok: true, value: await fn() });
+      } catch (err) {
+        this.send({ t: 'result', id, ok: false, error: sendError(err) });
+      }
+    })();
+  }
+
+  private open(pages: unknown): number {
+    const it = pages as AsyncIterable<unknown>;
+    if (typeof it?.[Symbol.asyncIterator] !== 'function') throw new Error('not a paging method');
+    // A reader that never closes (a connection lost without a word) must not keep its generator for ever.
+    const now = Date.now();
+    for (const [id, g] of this.generators) if (now - g.used > 60_000) this.generators.delete(id);
+    const id = this.nextGen++;
+    this.generators.set(id, { gen: it[Symbol.asyncIterator](), used: now });
+    return id;
+  }
+
+  private async next(id: number): Promise<{ done: boolean; value: unknown }> {
+    const g = this.generators.get(id);
+    if (!g) throw new Error('this list was closed: it was left unread for a minute');
+    g.used = Date.now();
+    const step = await g.gen.next();
+    if (step.done) this.generators.delete(id);
+    return { done: step.done === true, value: step.done ? null : step.value };
+  }
+
   /** Ask the main thread to drain a gateway; what it hands back arrives as sink items before `drained`. */
   private drain(providerId: number): Promise<void> {
     const req = this.nextDrain++;
@@ -212,7 +271,7 @@ export class SpoolEngine {
       this.send({ t: 'result', id, ok: true, value: await handler(args) });
     } catch (err) {
       this.log.error({ err, op }, 'spool engine call failed');
-      this.send({ t: 'result', id, ok: false, message: (err as Error).message });
+      this.send({ t: 'result', id, ok: false, error: sendError(err) });
     }
   }
 

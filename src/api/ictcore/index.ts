@@ -49,7 +49,7 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
     // Unknown paths go on to the 404; /authenticate is the one open route.
     if (req.routeOptions.url === undefined || (req.routeOptions.config as { open?: boolean }).open) return;
     const token = tokenOf(req);
-    const user = token ? deps.tokens.user(token) : null;
+    const user = token ? await deps.tokens.user(token) : null;
     if (!user) throw new SwitchpostError('unauthenticated', token ? 'the token is invalid or has expired' : 'send Authorization: Bearer <token> from POST /authenticate');
     req.user = user;
   });

@@ -1,5 +1,6 @@
 import { createSigner, createVerifier } from 'fast-jwt';
 import type { UserRow, UserStore } from '../../store/users.js';
+import type { Remote } from '../../store/remote.js';
 import { passwordVersion } from '../../core/passwords.js';
 
 /**
@@ -18,7 +19,7 @@ export class Tokens {
 
   constructor(
     key: Buffer,
-    private readonly users: UserStore,
+    private readonly users: Remote<UserStore>,
     readonly ttlMs: number,
   ) {
     this.sign = createSigner({ key, algorithm: 'HS256', expiresIn: ttlMs, iss: 'switchpost' });
@@ -32,14 +33,14 @@ export class Tokens {
   }
 
   /** The active user a token names, or null (bad signature, expired, user gone or disabled, password changed). */
-  user(token: string): UserRow | null {
+  async user(token: string): Promise<UserRow | null> {
     let claims: Record<string, unknown>;
     try {
       claims = this.verify(token);
     } catch {
       return null;
     }
-    const user = this.users.byId(Number(claims.sub));
+    const user = await this.users.byId(Number(claims.sub));
     if (!user || !user.active || claims.pwv !== passwordVersion(user.password_hash)) return null;
     return user;
   }

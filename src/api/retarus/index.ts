@@ -11,6 +11,7 @@ import { jobReport, recipientReport, smsId } from './present.js';
 import { JSON_TYPE, jsonStream, mapPages } from '../json-stream.js';
 import { RequestWindow } from './rate.js';
 import type { PermissionStore } from '../../store/permissions.js';
+import type { Remote } from '../../store/remote.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { limitedSentence } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
@@ -25,7 +26,7 @@ const RETARUS_PERMISSIONS: RoutePermissions = {
 
 export interface RetarusDeps {
   auth: BasicAuth;
-  permissions: PermissionStore;
+  permissions: Remote<PermissionStore>;
   jobs: JobStore;
   users: UserStore;
   clock: Clock;
@@ -62,7 +63,7 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
       reply.header('Retry-After', String(Math.ceil(wait / 1000)));
       return fail(reply, 429, `Too many requests in the last 10 seconds; retry in ${Math.ceil(wait / 1000)} s`);
     }
-    const missing = missingPermission(deps.permissions, user, req, app.prefix, RETARUS_PERMISSIONS);
+    const missing = await missingPermission(deps.permissions, user, req, app.prefix, RETARUS_PERMISSIONS);
     if (missing) return fail(reply, 403, `This account lacks the ${missing} permission`);
     req.user = user;
   });

@@ -3,6 +3,7 @@ import type { JobStore } from '../../store/jobs.js';
 import type { UserRow, UserStore } from '../../store/users.js';
 import type { SessionStore } from '../../store/sessions.js';
 import type { PermissionStore } from '../../store/permissions.js';
+import type { Remote } from '../../store/remote.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import type { Clock } from '../../core/clock.js';
 import type { Channel } from '../../core/model.js';
@@ -18,7 +19,7 @@ import { ucontactError, ucontactRefuse, ucontactText } from './errors.js';
 
 export interface UcontactDeps {
   jobs: JobStore;
-  permissions: PermissionStore;
+  permissions: Remote<PermissionStore>;
   users: UserStore;
   sessions: SessionStore;
   /** auth/login checks passwords here (limited, off the event loop). */
@@ -83,7 +84,7 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
   const authed = (handler: (req: FastifyRequest, reply: FastifyReply, user: UserRow) => unknown) => async (req: FastifyRequest, reply: FastifyReply) => {
     const user = sessionUser(req);
     if (!user) return refuse(req, reply, 401, 'no valid session token in Authorization');
-    const missing = missingPermission(deps.permissions, user, req, app.prefix, UCONTACT_PERMISSIONS);
+    const missing = await missingPermission(deps.permissions, user, req, app.prefix, UCONTACT_PERMISSIONS);
     if (missing) return refuse(req, reply, 403, `this user lacks the ${missing} permission`);
     return handler(req, reply, user);
   };

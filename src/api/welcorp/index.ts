@@ -22,6 +22,7 @@ import { MediaRefused } from '../../media/refused.js';
 import { verificationRoutes, type VerificationDeps } from './verification.js';
 import type { CompanyStore } from '../../store/companies.js';
 import type { PermissionStore } from '../../store/permissions.js';
+import type { Remote } from '../../store/remote.js';
 import type { ContactStore } from '../../store/contacts.js';
 import { listRecipients } from './lists.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
@@ -35,7 +36,7 @@ export interface WelcorpDeps {
   hashPassword: (password: string, by: number) => Promise<string>;
   /** The address book: user_list_ids are its groups. */
   contacts: ContactStore;
-  permissions: PermissionStore;
+  permissions: Remote<PermissionStore>;
   jobs: JobStore;
   users: UserStore;
   companies: CompanyStore;
@@ -93,7 +94,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
       return send(reply, 401, { errors: 'Invalid credentials.' });
     }
     const user = login.user;
-    const missing = missingPermission(deps.permissions, user, req, app.prefix, WELCORP_PERMISSIONS);
+    const missing = await missingPermission(deps.permissions, user, req, app.prefix, WELCORP_PERMISSIONS);
     if (missing) return send(reply, 403, { errors: `Forbidden: this user lacks the ${missing} permission` });
     req.user = user;
   });

@@ -17,7 +17,8 @@ const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fa
 function withBuffers<T>(value: T): T {
   if (value instanceof Uint8Array) return (Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)) as T;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = withBuffers(value[i]);
+    const list = value as unknown[];
+    for (let i = 0; i < list.length; i++) list[i] = withBuffers(list[i]);
     return value;
   }
   if (value !== null && typeof value === 'object') {

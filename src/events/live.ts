@@ -48,7 +48,7 @@ export class LiveStream {
       (e) => this.publish(e),
       () => this.clients.size > 0,
     );
-    this.timer = setInterval(() => this.recheck(), recheckMs).unref();
+    this.timer = setInterval(() => void this.recheck(), recheckMs).unref();
   }
 
   /** Close the streams whose user's credentials changed since they opened. One read per user. */

@@ -4,6 +4,7 @@
 //     daemon CPU and RSS (target >= 8,000 messages/s with every receipt stored)
 //  2. in the same run, a bare `smpp` client (window 100, TCP_NODELAY, no daemon) against the same SMSC
 //     (target: the daemon at >= 70% of its rate)
+// Knobs: BENCH_RECIPIENTS, BENCH_WINDOW, BENCH_BINDS, BENCH_SYNC (full/normal), BENCH_INFLIGHT, BENCH_BATCH, BENCH_SKIP_BARE.
 import { cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { once } from 'node:events';
@@ -21,7 +22,7 @@ const smscStats = smsc.stats;
 
 const { d, config, auth, stop } = await benchDaemon({
   sandbox: { enabled: false },
-  spool: { max_in_flight: 5000, batch_size: 2000, poll_ms: 20 },
+  spool: { max_in_flight: Number(process.env.BENCH_INFLIGHT ?? 5000), batch_size: Number(process.env.BENCH_BATCH ?? 2000), poll_ms: 20 },
   ...(process.env.BENCH_SYNC ? { store: { synchronous: process.env.BENCH_SYNC } } : {}),
   providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'bench', password: 'bench', settings: { window: WINDOW, binds: BINDS } }],
 });

@@ -4,16 +4,15 @@ import type { ReplyStore } from '../store/replies.js';
 import type { Delivery, Gateway, GatewayReport } from '../gateways/gateway.js';
 import type { EventBus, SpoolEvent } from '../events/bus.js';
 import type { Clock } from '../core/clock.js';
-import { nextAllowed } from '../core/windows.js';
-import { validateNumber } from '../core/numbers.js';
 import { planDelivery } from '../core/delivery-plan.js';
 import type { Content } from '../core/content.js';
 import { PLAIN_SMS_LINK, SmsEncodingError } from '../core/sms.js';
-import type { Blackout, MergeFields, Service } from '../core/model.js';
+import type { MergeFields, Service } from '../core/model.js';
 import type { JobCache, SpoolJob } from './job-cache.js';
 import type { ProviderPool } from './provider-pool.js';
 import type { Recorder } from './recorder.js';
 import { HeldWork } from './held-work.js';
+import { addressOf, decideClaim, type ClaimFacts, type RowDecision } from './claim.js';
 
 export interface DispatcherOptions {
   batchSize: number;
@@ -45,6 +44,8 @@ export class Dispatcher {
   private running = false;
   private ticking = false;
   private nextSweep = 0;
+  /** The services the last claim found no provider for, and when their limit clears. */
+  private readonly lastBlocked = new Map<Service, number>();
 
   constructor(
     private readonly spool: SpoolStore,
@@ -189,119 +190,107 @@ export class Dispatcher {
     }
   }
 
-  /** Claim these rows in one transaction, then hand their deliveries to their gateways. */
+  /**
+   * Claim these rows: in one transaction, read what the batch's decisions need (jobs, opt-outs, the
+   * providers of retries' last attempts), decide every row in memory (`claim.ts`), then write the
+   * decisions; after the commit, hand the deliveries to their gateways.
+   */
   private claimRows(rows: DueRow[], now: number): number {
-    const sends: [Gateway, Delivery][] = [];
-    const refused: GatewayReport[] = [];
     const events: SpoolEvent[] = [];
     const counters = new Map<number, JobCounterDelta>();
-    const blocked = new Map<Service, { retryAt: number; reason: string }>();
-    const sentJobs = new Set<number>();
-    // Rows held back by a rate or concurrency limit stay due without a write: they did not move on.
-    let stayed = 0;
-    // What this tick counts in memory as it goes (in-flight attempts, provider slots): undone if its transaction fails.
-    const taken: { attemptId: number; providerId: number }[] = [];
+    let decisions: RowDecision[] = [];
+    const sent: { d: Extract<RowDecision, { kind: 'send' }>; attemptId: number }[] = [];
+    // What this claim counts in memory as it goes (provider slots as picked, in-flight attempts as
+    // written): undone if its transaction fails.
+    const picked: number[] = [];
     try {
       this.spool.tx(() => {
-        for (const row of rows) {
-          const job = this.jobs.get(row.job_id);
-          if (!job) {
-            this.spool.reschedule(row.id, now + 60_000, 'its job is missing');
-            continue;
-          }
-          if (!job.content) {
-            this.finalize(job, row, 'failed', `its job cannot be sent: ${job.unreadable ?? 'no content'}`, now, events, counters);
-            continue;
-          }
-          if (job.status === 'cancelled') {
-            this.finalize(job, row, 'cancelled', 'job cancelled', now, events, counters);
-            continue;
-          }
-          // Every try it is allowed was used (a last try requeued by a stop past its grace, a lease whose job
-          // was unknown at start-up): it may have gone, so it is never sent as one try more.
-          if (row.tries >= job.retry.tries) {
-            this.finalize(job, row, 'failed', `no try left: its ${job.retry.tries} ${job.retry.tries === 1 ? 'try was' : 'tries were'} used (the last may have been sent)`, now, events, counters);
-            continue;
-          }
-          const rules = row.blackouts ? { ...job.rules, blackouts: [...(job.rules.blackouts ?? []), ...(JSON.parse(row.blackouts) as Blackout[])] } : job.rules;
-          const allowed = nextAllowed(now, rules);
-          if ('expired' in allowed) {
-            this.finalize(job, row, 'expired', 'validity ended before it could be sent', now, events, counters);
-            continue;
-          }
-          if (allowed.at > now) {
-            this.spool.reschedule(row.id, allowed.at, 'waiting for its sending window');
-            continue;
-          }
-          // A service no provider can take now: hold the row until then (a provider that is down holds
-          // its work for seconds; rate and concurrency limits clear in milliseconds, so those rows stay due).
-          const held = blocked.get(job.service);
-          if (held) {
-            if (held.retryAt - now > 1000) this.hold(job.service, row.id, held.retryAt, held.reason);
-            else stayed++;
-            continue;
-          }
-          let address = row.address;
-          if (address === null) {
-            const check = validateNumber(row.destination, job.info.country);
-            if (!check.ok) {
-              this.finalize(job, row, 'invalid', check.reason, now, events, counters);
-              continue;
+        decisions = decideClaim(rows, this.facts(rows, now, picked));
+        const sentJobs = new Set<number>();
+        for (const d of decisions) {
+          switch (d.kind) {
+            case 'reschedule':
+              this.spool.reschedule(d.row.id, d.at, d.reason);
+              break;
+            case 'final':
+              this.recorder.finalizeNow(d.job, d.row.id, d.row.address ?? d.row.destination, d.state, d.reason, now, events, counters);
+              break;
+            case 'hold':
+              this.hold(d.service, d.row.id, d.until, d.reason);
+              break;
+            case 'stay':
+              break;
+            case 'send': {
+              const attemptId = this.spool.insertAttempt(d.row.id, d.row.job_id, d.provider.id, d.row.tries + 1, d.address, d.job.info.sender, now);
+              if (d.lastTry && d.gateway.confirmsWire) this.spool.markUnsent(attemptId);
+              this.spool.lease(d.row.id, now + this.opts.leaseMs, d.address, attemptId);
+              this.held.forget(d.job.service, d.row.id);
+              this.inFlight.set(attemptId, { recipientId: d.row.id, jobId: d.row.job_id, providerId: d.provider.id, destination: d.address });
+              sent.push({ d, attemptId });
+              sentJobs.add(d.row.job_id);
+              break;
             }
-            address = check.e164;
           }
-          if (this.replies.isOptedOut(job.info.userId, address)) {
-            this.finalize(job, row, 'opted_out', 'the number opted out', now, events, counters);
-            continue;
-          }
-          // A retry fails over to another provider when there is one (the last attempt's is read only for retries).
-          const avoid = row.tries > 0 && row.attempt_id !== null ? (this.spool.attempt(row.attempt_id)?.provider_id ?? null) : null;
-          const pick = this.pool.pick(job.service, now, avoid);
-          if (!pick.ok) {
-            blocked.set(job.service, pick);
-            if (pick.retryAt - now > 1000) this.hold(job.service, row.id, pick.retryAt, pick.reason);
-            else stayed++;
-            continue;
-          }
-          const attemptId = this.spool.insertAttempt(row.id, row.job_id, pick.provider.id, row.tries + 1, address, job.info.sender, now);
-          const lastTry = row.tries + 1 >= job.retry.tries;
-          if (lastTry && pick.gateway.confirmsWire) this.spool.markUnsent(attemptId);
-          this.spool.lease(row.id, now + this.opts.leaseMs, address, attemptId);
-          this.held.forget(job.service, row.id);
-          this.inFlight.set(attemptId, { recipientId: row.id, jobId: row.job_id, providerId: pick.provider.id, destination: address });
-          taken.push({ attemptId, providerId: pick.provider.id });
-          sentJobs.add(row.job_id);
-          const d = this.delivery(job, job.content, row, address, attemptId, now, lastTry, pick.gateway);
-          if ('outcome' in d) refused.push(d);
-          else sends.push([pick.gateway, d]);
         }
         for (const jobId of sentJobs) this.spool.markJobSent(jobId, now);
         this.recorder.applyCounters(counters, now, events);
       });
     } catch (err) {
       // Rolled back: none of these attempts exists, so none may hold an in-flight slot or a provider's.
-      for (const t of taken) {
-        this.inFlight.delete(t.attemptId);
-        this.pool.done(t.providerId);
-      }
+      for (const { attemptId } of sent) this.inFlight.delete(attemptId);
+      for (const providerId of picked) this.pool.done(providerId);
       throw err;
     }
-    for (const r of refused) this.recorder.report(r);
-    for (const [gateway, d] of sends) {
+    for (const { d, attemptId } of sent) {
+      const delivery = this.delivery(d.job, d.content, d.row, d.address, attemptId, now, d.lastTry, d.gateway);
+      if ('outcome' in delivery) {
+        this.recorder.report(delivery);
+        continue;
+      }
       try {
-        gateway.send(d);
+        d.gateway.send(delivery);
       } catch (err) {
         // A gateway must not throw; if one does, the attempt fails retryably rather than hanging in flight.
-        this.recorder.report({ attemptId: d.attemptId, at: now, outcome: { kind: 'failed', retryable: true, reason: `gateway error: ${(err as Error).message}` } });
+        this.recorder.report({ attemptId, at: now, outcome: { kind: 'failed', retryable: true, reason: `gateway error: ${(err as Error).message}` } });
       }
     }
     for (const e of events) this.bus.emit(e);
-    if (blocked.size) {
+    if (this.lastBlocked.size) {
       // Rows held back by a limit stay due; look again when the soonest limit clears, not at once.
-      const soonest = Math.min(...[...blocked.values()].map((b) => b.retryAt));
+      const soonest = Math.min(...[...this.lastBlocked.values()]);
       this.sleep(Math.max(1, soonest - now));
     }
-    return rows.length - stayed;
+    return rows.length - decisions.filter((d) => d.kind === 'stay').length;
+  }
+
+  /** What the batch's decisions read: fetched for every row at once, then looked up. */
+  private facts(rows: readonly DueRow[], now: number, picked: number[]): ClaimFacts {
+    const addresses = new Map<number, string[]>();
+    for (const row of rows) {
+      const job = this.jobs.get(row.job_id);
+      const a = job && addressOf(row, job);
+      if (!job || !a?.ok) continue;
+      const list = addresses.get(job.info.userId) ?? [];
+      list.push(a.e164);
+      addresses.set(job.info.userId, list);
+    }
+    const optedOut = new Map([...addresses].map(([userId, list]) => [userId, this.replies.optedOutAmong(userId, list)]));
+    const retries = rows.flatMap((r) => (r.tries > 0 && r.attempt_id !== null ? [r.attempt_id] : []));
+    const lastProviders = this.spool.providersOf(retries);
+    this.lastBlocked.clear();
+    return {
+      now,
+      job: (id) => this.jobs.get(id),
+      address: addressOf,
+      optedOut: (userId, address) => optedOut.get(userId)?.has(address) === true,
+      lastProvider: (row) => (row.tries > 0 && row.attempt_id !== null ? (lastProviders.get(row.attempt_id) ?? null) : null),
+      pick: (service, avoid) => {
+        const pick = this.pool.pick(service, now, avoid);
+        if (pick.ok) picked.push(pick.provider.id);
+        else this.lastBlocked.set(service, pick.retryAt);
+        return pick;
+      },
+    };
   }
 
   private hold(service: Service, recipientId: number, until: number, reason: string): void {

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 import { numberForms, replyMatcher, REPLY_WINDOW_MAX_HOURS } from '../core/reply-match.js';
 
 /**
@@ -21,7 +21,7 @@ export class ReplyStore {
   private readonly s;
   /** `country` reads a reply's national `from` (attempts hold E.164) when its owner's country is not known. */
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly country = 'AU',
   ) {
     this.s = {
@@ -84,6 +84,13 @@ export class ReplyStore {
       if (late) return late;
     }
     return undefined;
+  }
+
+  /** Which of `addresses` opted out of `userId`'s messages: one query for a claim's batch. */
+  optedOutAmong(userId: number, addresses: readonly string[]): Set<string> {
+    if (addresses.length === 0) return new Set();
+    const rows = stmt(this.db, 'SELECT address FROM opt_outs WHERE user_id = ? AND address IN (SELECT value FROM json_each(?))').all(userId, JSON.stringify(addresses)) as { address: string }[];
+    return new Set(rows.map((r) => r.address));
   }
 
   isOptedOut(userId: number, address: string): boolean {

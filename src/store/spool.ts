@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 import type { RecipientState } from '../core/model.js';
 import type { OpenAttempt } from '../core/jobs.js';
 
@@ -186,6 +186,13 @@ export class SpoolStore {
 
   current(id: number): CurrentRow | undefined {
     return this.s.current.get(id) as CurrentRow | undefined;
+  }
+
+  /** Each attempt's provider, for a claim's retries: one query for the batch. */
+  providersOf(attemptIds: readonly number[]): Map<number, number | null> {
+    if (attemptIds.length === 0) return new Map();
+    const rows = stmt(this.db, 'SELECT id, provider_id FROM attempts WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(attemptIds)) as { id: number; provider_id: number | null }[];
+    return new Map(rows.map((r) => [r.id, r.provider_id]));
   }
 
   attempt(id: number): AttemptRef | undefined {

@@ -47,7 +47,6 @@ import { campaignStore } from './store/campaigns.js';
 import { TransmissionStore } from './store/transmissions.js';
 import { ScheduleStore } from './store/schedules.js';
 import { Schedules } from './spool/schedules.js';
-import { SessionStore } from './store/sessions.js';
 import { CompanyStore } from './store/companies.js';
 import { VerificationStore } from './store/verification.js';
 import { loadOrCreateKey } from './store/secret-key.js';
@@ -264,10 +263,10 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     for (const prefix of ['/Integra/resources', '/IntegraChannels/resources']) {
       await app.register(ucontactFace, {
         prefix,
-        jobs: new JobStore(db),
+        jobs: stores.jobs,
         permissions: sharedPermissions,
-        users,
-        sessions: new SessionStore(db),
+        users: stores.users,
+        sessions: stores.sessions,
         logins,
         clock,
         sessionMs: config.ucontact.session_hours * 3_600_000,

@@ -11,7 +11,7 @@ import { CallbackStore } from './store/callbacks.js';
 import { InstanceLock } from './store/instance.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { randomPassword } from './core/passwords.js';
-import type { Channel } from './core/model.js';
+import type { Channel, Role } from './core/model.js';
 import { EventBus } from './events/bus.js';
 import { LiveStream } from './events/live.js';
 import { AddressPolicy } from './net/address-policy.js';
@@ -47,7 +47,6 @@ import { campaignStore } from './store/campaigns.js';
 import { TransmissionStore } from './store/transmissions.js';
 import { ScheduleStore } from './store/schedules.js';
 import { Schedules } from './spool/schedules.js';
-import { SessionStore } from './store/sessions.js';
 import { CompanyStore } from './store/companies.js';
 import { VerificationStore } from './store/verification.js';
 import { loadOrCreateKey } from './store/secret-key.js';
@@ -155,17 +154,22 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   const tts = new TtsRenderer(join(config.data_dir, 'media', 'tts'));
   const providerHosts = new AddressPolicy(config.agent_providers.allow_hosts);
   const limits: DriverLimits = { leaseSeconds: config.spool.lease_seconds, freeswitchDir: config.freeswitch.config_dir };
-  /** What an API-made provider breaks of the rules its face checks (stored before they held, or by hand), or null. */
-  const refusal = (p: Provider): string | null => {
+  /** Whether refusal() looks at the provider's owner: an API-made provider with a host and an owner. */
+  const ownerChecked = (p: Provider): p is Provider & { owner_user_id: number } => p.source === 'db' && !!p.host && p.owner_user_id !== null;
+  /**
+   * What an API-made provider breaks of the rules its face checks (stored before they held, or by hand), or null.
+   * `ownerRole` is its owner's role where ownerChecked(p): read by the caller, at start here, at a reload on the engine's thread.
+   */
+  const refusal = (p: Provider, ownerRole: Role | undefined): string | null => {
     if (p.source !== 'db') return null;
-    if (p.host && p.owner_user_id !== null && users.byId(p.owner_user_id)?.role !== 'admin') {
+    if (p.host && p.owner_user_id !== null && ownerRole !== 'admin') {
       const why = providerHostProblem(providerHosts, p.host);
       if (why) return `host: ${why}`;
     }
     return driverOf(p.driver)?.refusal?.(p.settings, limits) ?? null;
   };
-  const gatewayFor = (p: Provider, sink: GatewaySink): Gateway | null => {
-    const refused = refusal(p);
+  const gatewayFor = (p: Provider, sink: GatewaySink, ownerRole: Role | undefined): Gateway | null => {
+    const refused = refusal(p, ownerRole);
     if (refused) {
       log.error({ provider: p.name, why: refused }, 'provider refused: held as down');
       return null;
@@ -185,7 +189,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   };
   const gateways: Gateway[] = [];
   for (const p of new ProviderStore(db).list()) {
-    const gw = p.active ? gatewayFor(p, engine) : null;
+    // Before the daemon listens: this thread's store may still be read synchronously.
+    const gw = p.active ? gatewayFor(p, engine, ownerChecked(p) ? users.byId(p.owner_user_id)?.role : undefined) : null;
     engine.setProvider(p, gw);
     if (gw) gateways.push(gw);
   }
@@ -264,10 +269,10 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     for (const prefix of ['/Integra/resources', '/IntegraChannels/resources']) {
       await app.register(ucontactFace, {
         prefix,
-        jobs: new JobStore(db),
+        jobs: stores.jobs,
         permissions: sharedPermissions,
-        users,
-        sessions: new SessionStore(db),
+        users: stores.users,
+        sessions: stores.sessions,
         logins,
         clock,
         sessionMs: config.ucontact.session_hours * 3_600_000,
@@ -281,12 +286,14 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   // SMPP bind unbinds, an event socket closes), the new one starts (a FreeSWITCH trunk is rewritten).
   let baseUrl = '';
   const reloadProvider = async (id: number): Promise<void> => {
-    const p = new ProviderStore(db).byId(id);
+    const p = await stores.providers.byId(id);
     await engine.gateway(id)?.stop();
     if (!p) return engine.removeProvider(id);
     let gw: Gateway | null = null;
     try {
-      gw = p.active ? gatewayFor(p, engine) : null;
+      // The owner is read in here: a store that fails holds the provider down, as a refusal would.
+      const ownerRole = p.active && ownerChecked(p) ? (await stores.users.byId(p.owner_user_id))?.role : undefined;
+      gw = p.active ? gatewayFor(p, engine, ownerRole) : null;
     } catch (err) {
       // Stored, but held down until it is fixed: its work waits rather than failing.
       log.error({ provider: p.name, err: (err as Error).message }, 'provider cannot start');
@@ -333,8 +340,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       prefix: config.retarus.base_path,
       auth,
       permissions: sharedPermissions,
-      jobs: new JobStore(db),
-      users,
+      jobs: stores.jobs,
+      users: stores.users,
       clock,
       requestsPer10s: config.retarus.requests_per_10s,
       duplicateWindowMs: config.retarus.duplicate_window_hours * 3_600_000,

@@ -160,6 +160,15 @@ describe('Retarus SMS v1 face', () => {
     expect((await d.api('POST', '/rest/v1/jobs', { auth: other.auth, body: body(true) })).status).toBe(201);
   });
 
+  it('lets one of several duplicates sent at once through: the check and the create are one step per user', async () => {
+    d = await testDaemon();
+    const u = d.addUser('rest', 'user');
+    const body = job([{ text: 'same', recipients: [ok('+61491570156')] }], { duplicateDetection: true });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => d!.api('POST', '/rest/v1/jobs', { auth: u.auth, body })));
+    expect(answers.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409]);
+    expect((d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n).toBe(1);
+  });
+
   it('answers 401 without credentials and 429 past the request rate, with Retry-After', async () => {
     d = await testDaemon({ retarus: { requests_per_10s: 3 } });
     const u = d.addUser('rest', 'user');

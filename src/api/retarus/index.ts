@@ -16,6 +16,7 @@ import { missingPermission, type RoutePermissions } from '../route-permissions.j
 import { limitedSentence } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
 import { retarusError, retarusFail } from './errors.js';
+import { PerKey } from './serial.js';
 
 const RETARUS_PERMISSIONS: RoutePermissions = {
   'POST /jobs': 'transmission_create',
@@ -27,8 +28,8 @@ const RETARUS_PERMISSIONS: RoutePermissions = {
 export interface RetarusDeps {
   auth: BasicAuth;
   permissions: Remote<PermissionStore>;
-  jobs: JobStore;
-  users: UserStore;
+  jobs: Remote<JobStore>;
+  users: Remote<UserStore>;
   clock: Clock;
   requestsPer10s: number;
   duplicateWindowMs: number;
@@ -41,6 +42,7 @@ const HISTORY_MS = 92 * DAY; // "up to 3 months"
 /** The Retarus SMS v1 REST API (seed 003). Errors: the seed's status codes, with {"message": …} (see README.md). */
 export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Promise<void> {
   const window = new RequestWindow(deps.requestsPer10s);
+  const submissions = new PerKey<number>();
   const fail = retarusFail;
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => retarusError(err, reply, app.log));
@@ -74,10 +76,16 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
     const user = req.user!;
     const now = deps.clock.now();
     const job = toNewJob(req.body, user, now);
-    if (job.dedupeKey && deps.jobs.hasDuplicate(user.id, job.dedupeKey, now - deps.duplicateWindowMs)) {
-      throw new SwitchpostError('conflict', 'Duplicate job: the same texts to the same recipients were sent within the detection window');
-    }
-    const id = deps.jobs.create(job, now);
+    const { dedupeKey } = job;
+    // With duplicate detection, the check and the create are one step per user (see PerKey); without, no check to race.
+    const id = dedupeKey
+      ? await submissions.run(user.id, async () => {
+          if (await deps.jobs.hasDuplicate(user.id, dedupeKey, now - deps.duplicateWindowMs)) {
+            throw new SwitchpostError('conflict', 'Duplicate job: the same texts to the same recipients were sent within the detection window');
+          }
+          return deps.jobs.create(job, now);
+        })
+      : await deps.jobs.create(job, now);
     req.log.info({ jobId: id, externalId: job.externalId, userId: user.id, recipients: job.recipients.length }, 'job created');
     deps.onJobCreated(id, user.id, job.channel, job.recipients.length);
     return reply.code(201).send({ jobId: job.externalId });
@@ -103,27 +111,27 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
     if (q.jobIdsOnly !== undefined && q.jobIdsOnly !== '' && q.jobIdsOnly !== 'true') throw new ValidationError('jobIdsOnly', 'jobIdsOnly: must be true');
     const open = q.open === undefined || q.open === '' ? null : q.open === 'true' ? true : q.open === 'false' ? false : undefined;
     if (open === undefined) throw new ValidationError('open', 'open: expected true, false or nothing');
-    const ids = deps.jobs.externalIds(scopeOf(user), 'retarus', Math.max(from, now - HISTORY_MS), to, open, limit, offset);
+    const ids = await deps.jobs.externalIds(scopeOf(user), 'retarus', Math.max(from, now - HISTORY_MS), to, open, limit, offset);
     return ids.map((jobId) => ({ jobId }));
   });
 
-  const visibleJob = (user: { id: number; role: 'admin' | 'agent' | 'user' }, externalId: string | undefined) => {
+  const visibleJob = async (user: { id: number; role: 'admin' | 'agent' | 'user' }, externalId: string | undefined) => {
     if (!externalId) throw new ValidationError('jobId', 'No job-id given');
-    const job = deps.jobs.byExternalId('retarus', externalId);
-    if (!job || job.created_at < deps.clock.now() - HISTORY_MS || !deps.users.canSee(scopeOf(user), job.user_id)) throw new SwitchpostError('not_found', 'Job not found');
+    const job = await deps.jobs.byExternalId('retarus', externalId);
+    if (!job || job.created_at < deps.clock.now() - HISTORY_MS || !(await deps.users.canSee(scopeOf(user), job.user_id))) throw new SwitchpostError('not_found', 'Job not found');
     return job;
   };
 
   // Both lists grow with the job (100,000 recipients and more): written a keyset page at a time, the
   // same JSON as the whole array, with the event loop free between pages.
   app.get('/jobs/:jobId', async (req, reply) => {
-    const job = visibleJob(req.user!, (req.params as { jobId: string }).jobId);
+    const job = await visibleJob(req.user!, (req.params as { jobId: string }).jobId);
     const body = jsonStream((list) => jobReport(job, list(mapPages(deps.jobs.recipientPages(job.id), (r) => smsId(job, r.id)))));
     return reply.code(200).type(JSON_TYPE).send(body);
   });
 
   app.get('/sms', async (req, reply) => {
-    const job = visibleJob(req.user!, (req.query as { jobId?: string }).jobId);
+    const job = await visibleJob(req.user!, (req.query as { jobId?: string }).jobId);
     const body = jsonStream((list) => list(mapPages(deps.jobs.recipientPages(job.id), (r) => recipientReport(job, r))));
     return reply.code(200).type(JSON_TYPE).send(body);
   });

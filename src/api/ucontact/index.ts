@@ -18,10 +18,10 @@ import { guardInput } from '../input.js';
 import { ucontactError, ucontactRefuse, ucontactText } from './errors.js';
 
 export interface UcontactDeps {
-  jobs: JobStore;
+  jobs: Remote<JobStore>;
   permissions: Remote<PermissionStore>;
-  users: UserStore;
-  sessions: SessionStore;
+  users: Remote<UserStore>;
+  sessions: Remote<SessionStore>;
   /** auth/login checks passwords here (limited, off the event loop). */
   logins: Logins;
   clock: Clock;
@@ -74,15 +74,15 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
     if (!h) return null;
     return h.toLowerCase().startsWith('bearer ') ? h.slice(7).trim() : h;
   };
-  const sessionUser = (req: FastifyRequest): UserRow | null => {
+  const sessionUser = async (req: FastifyRequest): Promise<UserRow | null> => {
     const token = tokenOf(req);
     if (!token) return null;
-    const id = deps.sessions.user(token, FACE, deps.sessionMs, deps.clock.now());
-    const u = id === null ? undefined : deps.users.byId(id);
+    const id = await deps.sessions.user(token, FACE, deps.sessionMs, deps.clock.now());
+    const u = id === null ? undefined : await deps.users.byId(id);
     return u && u.active ? u : null;
   };
   const authed = (handler: (req: FastifyRequest, reply: FastifyReply, user: UserRow) => unknown) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const user = sessionUser(req);
+    const user = await sessionUser(req);
     if (!user) return refuse(req, reply, 401, 'no valid session token in Authorization');
     const missing = await missingPermission(deps.permissions, user, req, app.prefix, UCONTACT_PERMISSIONS);
     if (missing) return refuse(req, reply, 403, `this user lacks the ${missing} permission`);
@@ -97,35 +97,35 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
     if (login?.kind === 'limited') return refuse(req, reply.header('Retry-After', String(login.retryAfterS)), 429, limitedMessage(login));
     if (login?.kind !== 'ok') return refuse(req, reply, 401, 'wrong user or password');
     const user = login.user;
-    const token = deps.sessions.open(user.id, FACE, deps.sessionMs, deps.clock.now());
+    const token = await deps.sessions.open(user.id, FACE, deps.sessionMs, deps.clock.now());
     return reply.code(200).send({ token, expires_in: Math.round(deps.sessionMs / 1000) });
   });
   app.post('/auth/logout', async (req, reply) => {
     const token = tokenOf(req);
-    if (!token || !deps.sessions.close(token, FACE)) return refuse(req, reply, 401, 'no such session');
+    if (!token || !(await deps.sessions.close(token, FACE))) return refuse(req, reply, 401, 'no such session');
     return text(reply, 200, 'OK');
   });
 
-  const createJob = (user: UserRow, campaign: string, rows: SmsRow[], opts: { sender: string | null; scheduledAt: number | null; agent?: string | null }) => {
+  const createJob = async (user: UserRow, campaign: string, rows: SmsRow[], opts: { sender: string | null; scheduledAt: number | null; agent?: string | null }): Promise<number> => {
     const job = campaignJob(user.id, campaign, rows, opts);
-    const id = deps.jobs.create(job, deps.clock.now());
+    const id = await deps.jobs.create(job, deps.clock.now());
     deps.onJobCreated(id, user.id, job.channel, job.recipients.length);
     return id;
   };
-  const oneSms = (req: FastifyRequest, user: UserRow): { jobId: number } | string => {
+  const oneSms = async (req: FastifyRequest, user: UserRow): Promise<{ jobId: number } | string> => {
     const f = form(req);
     const row: SmsRow = { campaign: f.campaign ?? '', destination: f.destination ?? '', text: f.message ?? '', priority: null };
     const problem = rowProblem(row);
     if (problem) return problem;
     const source = f.source?.trim() || null;
     if (source && !/^\+?[0-9A-Za-z ._&-]{1,15}$/.test(source)) return 'source: expected a caller id or up to 11 letters and digits';
-    return { jobId: createJob(user, row.campaign, [row], { sender: source, scheduledAt: null, agent: f.agent ?? null }) };
+    return { jobId: await createJob(user, row.campaign, [row], { sender: source, scheduledAt: null, agent: f.agent ?? null }) };
   };
 
   app.post(
     '/SMS/SendSMS',
     authed(async (req, reply, user) => {
-      const r = oneSms(req, user);
+      const r = await oneSms(req, user);
       return typeof r === 'string' ? refuse(req, reply, 400, r) : text(reply, 200, 'OK');
     }),
   );
@@ -133,9 +133,9 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
   app.post(
     '/SMS/SendSMSv2',
     authed(async (req, reply, user) => {
-      const r = oneSms(req, user);
+      const r = await oneSms(req, user);
       if (typeof r === 'string') return refuse(req, reply, 400, r);
-      const recipient = deps.jobs.recipients(r.jobId)[0]!;
+      const recipient = (await deps.jobs.recipients(r.jobId))[0]!;
       return reply.code(200).send({ id: String(recipient.id) });
     }),
   );
@@ -171,7 +171,7 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
       const row: SmsRow = { campaign: str('campaign'), destination: str('destination'), text: str('data'), priority: null };
       const problem = rowProblem(row);
       if (problem) return refuse(req, reply, 400, `sms.${problem}`);
-      createJob(user, row.campaign, [row], { sender: null, scheduledAt: at });
+      await createJob(user, row.campaign, [row], { sender: null, scheduledAt: at });
       return text(reply, 200, '1');
     }),
   );
@@ -188,7 +188,8 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
       // Stored before the answer (nothing is lost if the daemon dies); the dialer sends them later.
       const byCampaign = new Map<string, SmsRow[]>();
       for (const r of rows) (byCampaign.get(r.campaign) ?? byCampaign.set(r.campaign, []).get(r.campaign)!).push(r);
-      for (const [campaign, list] of byCampaign) createJob(user, campaign, list, { sender: null, scheduledAt: null });
+      // One after another, as before: job ids in the file's campaign order.
+      for (const [campaign, list] of byCampaign) await createJob(user, campaign, list, { sender: null, scheduledAt: null });
       const now = deps.clock.now();
       for (const r of rejected) {
         req.log.warn({ file: source, line: r.line, reason: r.reason }, 'uploadbase row rejected');

@@ -1,0 +1,21 @@
+/**
+ * Runs tasks one after another per key. The duplicate check and the job's creation were one
+ * synchronous step; across the engine's thread they are two awaited calls, and two requests of one
+ * user could both pass the check before either job exists. One daemon serves a database, so ordering
+ * them here is enough.
+ */
+export class PerKey<K> {
+  private readonly tails = new Map<K, Promise<unknown>>();
+
+  run<T>(key: K, task: () => Promise<T>): Promise<T> {
+    const before = this.tails.get(key) ?? Promise.resolve();
+    // A failed task does not stop the next one: each waits only for the one before to settle.
+    const mine = before.then(task, task);
+    const tail = mine.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return mine;
+  }
+}

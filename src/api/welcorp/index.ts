@@ -142,7 +142,11 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     const fromLists = listIds.length > 0 ? await listRecipients(deps, scopeOf(user), listIds) : [];
     let job;
     try {
-      job = toNewJob(parsed.data, user, deps.channels, now, audio, fax, () => fromLists);
+      job = toNewJob(parsed.data, user, deps.channels, now, audio, fax, (ids) => {
+        // Read above for the ids listIdsWanted said it would ask; other ids would be a bug here, not the client's.
+        if (ids.join() !== listIds.join()) throw new Error(`v1 jobs: lists ${listIds.join()} read, ${ids.join()} asked for`);
+        return fromLists;
+      });
     } catch (err) {
       if (err instanceof ValidationError) throw new ValidationError(err.field, `${VALIDATION_FAILED}${err.message}`);
       throw err;

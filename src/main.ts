@@ -7,7 +7,6 @@ import { openDb, migrate, dbPath, type Db } from './store/db.js';
 import { UserStore } from './store/users.js';
 import { ProviderStore, type Provider } from './store/providers.js';
 import { JobStore } from './store/jobs.js';
-import { CallbackStore } from './store/callbacks.js';
 import { InstanceLock } from './store/instance.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { randomPassword } from './core/passwords.js';
@@ -47,8 +46,6 @@ import { campaignStore } from './store/campaigns.js';
 import { TransmissionStore } from './store/transmissions.js';
 import { ScheduleStore } from './store/schedules.js';
 import { Schedules } from './spool/schedules.js';
-import { CompanyStore } from './store/companies.js';
-import { VerificationStore } from './store/verification.js';
 import { loadOrCreateKey } from './store/secret-key.js';
 import { assertWritable, StorageError, storageErrorOf, storageState } from './store/storage-error.js';
 
@@ -137,7 +134,6 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   syncProviders(db, config);
 
   const bus = new EventBus((err) => log.error({ err }, 'event listener failed'));
-  const callbacks = new CallbackStore(db);
   // The spool (claims, group commits, callbacks) runs on its own thread with its own connection: a disk
   // that stalls stalls it, not the sockets here.
   let engine: SpoolHost;
@@ -236,10 +232,11 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     auth,
     hashPassword: (password, by) => logins.hash(password, by),
     permissions: sharedPermissions,
-    contacts: new ContactStore(db),
-    jobs: new JobStore(db),
-    users,
-    companies: new CompanyStore(db),
+    contacts: stores.contacts,
+    groups: stores['contacts.groups'],
+    jobs: stores.jobs,
+    users: stores.users,
+    companies: stores.companies,
     prepareFax: async (files, fine) =>
       prepareFax(await readFaxDocuments(files, { maxMb: config.media.max_fax_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) }), join(config.data_dir, 'media', 'fax'), { fine, office }),
     prepareAudio: (file) =>
@@ -250,7 +247,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
         policy: new AddressPolicy(config.media.allow_private),
       }),
     verification: {
-      codes: new VerificationStore(db),
+      codes: stores.verification,
       key: loadOrCreateKey(join(config.data_dir, 'verification.key')),
       codeTtlMs: config.two_factor.code_ttl_minutes * 60_000,
       maxFailures: config.two_factor.max_failures,
@@ -261,7 +258,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     channels: IMPLEMENTED_CHANNELS,
     publicUrl: config.http.public_url,
     callbackPolicy: policy,
-    callbacks,
+    callbacks: stores.callbacks,
     clock,
     onJobCreated,
   });

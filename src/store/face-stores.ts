@@ -24,6 +24,7 @@ export interface FaceStores {
   permissions: PermissionStore;
   jobs: JobStore;
   contacts: ContactStore;
+  'contacts.groups': OwnedRows;
   companies: CompanyStore;
   callbacks: CallbackStore;
   verification: VerificationStore;
@@ -46,11 +47,13 @@ export interface FaceStores {
 export function faceStores(db: Db, defaultCountry: string): FaceStores {
   const messages = new MessageStore(db);
   const accounts = new AccountStore(db);
+  const contacts = new ContactStore(db);
   return {
     users: new UserStore(db),
     permissions: new PermissionStore(db),
     jobs: new JobStore(db),
-    contacts: new ContactStore(db),
+    contacts,
+    'contacts.groups': contacts.groups,
     companies: new CompanyStore(db),
     callbacks: new CallbackStore(db),
     verification: new VerificationStore(db),
@@ -77,6 +80,7 @@ export function remoteStores(channel: StoreChannel): RemoteStores {
     permissions: remote<PermissionStore>(channel, 'permissions'),
     jobs: remote<JobStore>(channel, 'jobs', ['reportPages', 'recipientPages']),
     contacts: remote<ContactStore>(channel, 'contacts', ['memberPages']),
+    'contacts.groups': owned('contacts.groups'),
     companies: remote<CompanyStore>(channel, 'companies'),
     callbacks: remote<CallbackStore>(channel, 'callbacks'),
     verification: remote<VerificationStore>(channel, 'verification'),

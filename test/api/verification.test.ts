@@ -62,6 +62,20 @@ describe('v1 client verification (2FA)', () => {
     expect((await d.api('POST', '/api/v1/client_verification/validateCode', { auth: u.auth, body: { client_ref: 'c2', entered_code: code } })).json.data).toBe('invalid');
   });
 
+  // The count and the failure are two store calls on the engine's thread: guesses sent together must
+  // not all pass the count before any failure is written.
+  it('limits wrong guesses sent together as it does guesses sent one by one', async () => {
+    d = await testDaemon({ two_factor: { max_failures: 3 } });
+    const u = d.addUser('app', 'user');
+    await d.api('POST', '/api/v1/client_verification/sendCode', { auth: u.auth, body: { client_ref: 'c1', message_type: 'sms', message_destination: '61491570008', company_name: 'X' } });
+    const code = sentCode(d, 'c1');
+    const wrong = code === '123456' ? '654321' : '123456';
+    const answers = await Promise.all(Array.from({ length: 12 }, () => d!.api('POST', '/api/v1/client_verification/validateCode', { auth: u.auth, body: { client_ref: 'c1', entered_code: wrong } })));
+    expect(answers.filter((a) => a.status === 200).map((a) => a.json.data)).toEqual(['invalid', 'invalid', 'invalid']);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(9);
+    expect((d.db.prepare('SELECT COUNT(*) AS n FROM verification_failures').get() as { n: number }).n).toBe(3);
+  });
+
   it('refuses bad requests with an array of errors, and e-mail until that channel exists; sends by voice', async () => {
     d = await testDaemon();
     const u = d.addUser('app', 'user');

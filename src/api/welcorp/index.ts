@@ -6,7 +6,7 @@ import type { Channel } from '../../core/model.js';
 import type { Clock } from '../../core/clock.js';
 import { SwitchpostError, ValidationError } from '../../core/errors.js';
 import { describeIssue, jobRequestSchema } from './job-request.js';
-import { callbackOf, toNewJob } from './submit.js';
+import { callbackOf, listIdsWanted, toNewJob } from './submit.js';
 import { refusedUrl } from '../../net/safe-http.js';
 import type { AddressPolicy } from '../../net/address-policy.js';
 import type { CallbackStore } from '../../store/callbacks.js';
@@ -24,6 +24,7 @@ import type { CompanyStore } from '../../store/companies.js';
 import type { PermissionStore } from '../../store/permissions.js';
 import type { Remote } from '../../store/remote.js';
 import type { ContactStore } from '../../store/contacts.js';
+import type { OwnedRows } from '../../store/owned.js';
 import { listRecipients } from './lists.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
 import { limitedSentence } from '../login-limiter.js';
@@ -35,11 +36,13 @@ export interface WelcorpDeps {
   /** A new password's stored form, made off the event loop. */
   hashPassword: (password: string, by: number) => Promise<string>;
   /** The address book: user_list_ids are its groups. */
-  contacts: ContactStore;
+  contacts: Remote<ContactStore>;
+  /** The address book's groups (the contact lists), whose owner is checked. */
+  groups: Remote<OwnedRows>;
   permissions: Remote<PermissionStore>;
-  jobs: JobStore;
-  users: UserStore;
-  companies: CompanyStore;
+  jobs: Remote<JobStore>;
+  users: Remote<UserStore>;
+  companies: Remote<CompanyStore>;
   verification: Omit<VerificationDeps, 'jobs' | 'clock' | 'channels' | 'onJobCreated'>;
   /** A voice job's audio file → a converted WAV on disk; throws MediaRefused. */
   prepareAudio: (file: AudioFile) => Promise<{ path: string }>;
@@ -52,7 +55,7 @@ export interface WelcorpDeps {
   /** The outbox's address policy: callback URLs it would refuse are refused at submit. */
   callbackPolicy: AddressPolicy;
   /** The callback outbox: each recipient's callback status in a job's report. */
-  callbacks: CallbackStore;
+  callbacks: Remote<CallbackStore>;
   clock: Clock;
   onJobCreated: (jobId: number, userId: number, channel: Channel, total: number) => void;
 }
@@ -135,14 +138,20 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
       }
     }
     const now = deps.clock.now();
+    const listIds = listIdsWanted(parsed.data, deps.channels);
+    const fromLists = listIds.length > 0 ? await listRecipients(deps, scopeOf(user), listIds) : [];
     let job;
     try {
-      job = toNewJob(parsed.data, user, deps.channels, now, audio, fax, (ids) => listRecipients(deps.contacts, scopeOf(user), ids));
+      job = toNewJob(parsed.data, user, deps.channels, now, audio, fax, (ids) => {
+        // Read above for the ids listIdsWanted said it would ask; other ids would be a bug here, not the client's.
+        if (ids.join() !== listIds.join()) throw new Error(`v1 jobs: lists ${listIds.join()} read, ${ids.join()} asked for`);
+        return fromLists;
+      });
     } catch (err) {
       if (err instanceof ValidationError) throw new ValidationError(err.field, `${VALIDATION_FAILED}${err.message}`);
       throw err;
     }
-    const id = deps.jobs.create(job, now);
+    const id = await deps.jobs.create(job, now);
     req.log.info({ jobId: id, userId: user.id, recipients: job.recipients.length }, 'job created');
     deps.onJobCreated(id, user.id, job.channel, job.recipients.length);
     return send(reply, 200, { data: id });
@@ -188,7 +197,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     }
     const ucode = one('user_code');
     if (ucode) filter.userCode = ucode;
-    const { rows, total } = deps.jobs.list(scopeOf(user), filter, page, pageSize);
+    const { rows, total } = await deps.jobs.list(scopeOf(user), filter, page, pageSize);
     const base = baseUrlOf(deps.publicUrl) + '/api/v1';
     const query: Record<string, string> = {};
     for (const [k, v] of Object.entries(q)) if (v !== undefined) query[k] = v;
@@ -207,9 +216,9 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     const user = req.user!;
     const raw = (req.params as { id: string }).id;
     if (!/^\d{1,15}$/.test(raw)) throw new SwitchpostError('not_found', 'Job not found');
-    const job = deps.jobs.get(Number(raw));
+    const job = await deps.jobs.get(Number(raw));
     if (!job) throw new SwitchpostError('not_found', 'Job not found');
-    if (!deps.users.canSee(scopeOf(user), job.user_id)) throw new SwitchpostError('forbidden', 'Permission denied');
+    if (!(await deps.users.canSee(scopeOf(user), job.user_id))) throw new SwitchpostError('forbidden', 'Permission denied');
     // Streamed a page at a time (a 100,000-recipient report is ~30 MB): the same JSON as welcorpSend's.
     const withCallbacks = Boolean(job.callback_url);
     const totalDuration = await deps.jobs.totalDuration(job.id);

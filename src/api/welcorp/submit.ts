@@ -65,6 +65,16 @@ export function callbackOf(req: JobRequest): { field: 'callback_url' | 'callback
   return typeof flag === 'string' && /^https?:/i.test(flag) ? { field: 'callback_on_sms_status_update', url: flag } : null;
 }
 
+/**
+ * The list ids toNewJob will ask `lists` for: none when it refuses the job_type or the ids first. The
+ * lists are read (asynchronously) beforehand with these, so that its refusals come in the same order.
+ */
+export function listIdsWanted(req: JobRequest, available: ReadonlySet<Channel>): number[] {
+  const channel = channelOf(req.job_type);
+  if (!channel || !available.has(channel)) return [];
+  return parseListIds(req.user_list_ids) ?? [];
+}
+
 /** Turn a validated v1 job request into a core job; every refusal names its field. */
 export function toNewJob(
   req: JobRequest,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DateTime } from 'luxon';
 import { UserCodeTaken, type UserPatch, type UserRow, type UserStore } from '../../store/users.js';
 import type { CompanyStore } from '../../store/companies.js';
+import type { Remote } from '../../store/remote.js';
 import { SwitchpostError, ValidationError } from '../../core/errors.js';
 import { invalidBody, VALIDATION_FAILED } from './errors.js';
 import { paginate } from './paginate.js';
@@ -93,8 +94,8 @@ const updateSchema = z.strictObject(userFields).partial();
 const validTimezone = (tz: string) => DateTime.local().setZone(tz).isValid;
 
 export interface UserRouteDeps {
-  users: UserStore;
-  companies: CompanyStore;
+  users: Remote<UserStore>;
+  companies: Remote<CompanyStore>;
   publicUrl: string | null;
   defaultTimezone: string;
   defaultCountry: string;
@@ -107,10 +108,10 @@ export interface UserRouteDeps {
 /** A user_code taken, in Laravel's words (422). */
 const userCodeTaken = () => new ValidationError('user_code', 'Validation failed: The user_code has already been taken.');
 
-/** A user_code clash the store caught (another process added it meanwhile): the same 422 as the check's. */
-function codeTaken<T>(write: () => T): T {
+/** A user_code clash the store caught (another request or process added it meanwhile): the same 422 as the check's. */
+async function codeTaken<T>(write: () => Promise<T>): Promise<T> {
   try {
-    return write();
+    return await write();
   } catch (err) {
     if (err instanceof UserCodeTaken) throw userCodeTaken();
     throw err;
@@ -119,9 +120,9 @@ function codeTaken<T>(write: () => T): T {
 
 /** GET/POST /users, GET/PUT /users/{id} of the v1 API (seed 000). */
 export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (reply: FastifyReply, status: number, body: Record<string, unknown>) => FastifyReply): void {
-  const present = (u: UserRow) => {
+  const present = async (u: UserRow) => {
     const profile = JSON.parse(u.profile) as Record<string, unknown>;
-    const company = u.company_id === null ? undefined : deps.companies.byId(u.company_id);
+    const company = u.company_id === null ? undefined : await deps.companies.byId(u.company_id);
     const fields = Object.fromEntries(Object.entries(PROFILE_FIELDS).map(([k, dflt]) => [k, profile[k] ?? dflt]));
     return {
       user_id: u.id,
@@ -155,33 +156,35 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
 
   app.get('/users', async (req, reply) => {
     const me = req.user!;
-    if (me.role === 'user') return send(reply, 200, { data: present(me) });
+    if (me.role === 'user') return send(reply, 200, { data: await present(me) });
     const q = req.query as Record<string, string | undefined>;
     const page = wholeNumber(q.page, 'page', { min: 1, max: 1_000_000, dflt: 1 }, 422);
     const size = wholeNumber(q.page_size, 'page_size', { min: 1, max: 1000, dflt: 10 }, 422);
-    const { rows, total } = deps.users.page(scopeOf(me), q.user_code?.trim() || null, page, size);
+    const { rows, total } = await deps.users.page(scopeOf(me), q.user_code?.trim() || null, page, size);
     const base = baseUrlOf(deps.publicUrl) + '/api/v1';
     const query = Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined));
-    return reply.code(200).send({ ...paginate(rows.map(present), total, page, size, `${base}/users`, query), status: 200 });
+    // The page's companies asked for together (the engine answers them in turn); the order is the rows'.
+    const data = await Promise.all(rows.map(present));
+    return reply.code(200).send({ ...paginate(data, total, page, size, `${base}/users`, query), status: 200 });
   });
 
-  const visible = (me: UserRow, raw: string) => {
+  const visible = async (me: UserRow, raw: string) => {
     if (!/^\d{1,15}$/.test(raw)) throw new SwitchpostError('not_found', 'User not found');
-    const u = deps.users.byId(Number(raw));
+    const u = await deps.users.byId(Number(raw));
     if (!u) throw new SwitchpostError('not_found', 'User not found');
-    if (!deps.users.canSee(scopeOf(me), u.id)) throw new SwitchpostError('forbidden', 'Permission denied');
+    if (!(await deps.users.canSee(scopeOf(me), u.id))) throw new SwitchpostError('forbidden', 'Permission denied');
     return u;
   };
 
-  app.get('/users/:id', async (req, reply) => send(reply, 200, { data: present(visible(req.user!, (req.params as { id: string }).id)) }));
+  app.get('/users/:id', async (req, reply) => send(reply, 200, { data: await present(await visible(req.user!, (req.params as { id: string }).id)) }));
 
   /** The company a created or updated user goes into: one `me` may join (see UserStore.mayJoin), or a new one. */
-  const companyFor = (me: UserRow, body: { company_id?: number | undefined; company?: Record<string, unknown> | undefined }): number | null | undefined => {
+  const companyFor = async (me: UserRow, body: { company_id?: number | undefined; company?: Record<string, unknown> | undefined }): Promise<number | null | undefined> => {
     if (body.company_id !== undefined && body.company) throw new ValidationError('company_id', 'Validation failed: give company_id or company, not both');
     if (body.company_id !== undefined) {
-      if (!deps.companies.byId(body.company_id)) throw invalidBody('company_id', 'no such company');
+      if (!(await deps.companies.byId(body.company_id))) throw invalidBody('company_id', 'no such company');
       // Joining a company shows its ABN and billing contact: only one's own (an agent: also its users').
-      if (!deps.users.mayJoin(scopeOf(me), body.company_id)) throw invalidBody('company_id', "not a company you may join (only your own, or an agent's users' companies)");
+      if (!(await deps.users.mayJoin(scopeOf(me), body.company_id))) throw invalidBody('company_id', "not a company you may join (only your own, or an agent's users' companies)");
       return body.company_id;
     }
     if (body.company) {
@@ -198,17 +201,18 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     if (!parsed.success) throw ValidationError.fromMessage(`${VALIDATION_FAILED}${issue(parsed.error)}`, VALIDATION_FAILED);
     const b = parsed.data as z.infer<typeof createSchema> & Record<string, unknown>;
     if (b.timezone !== undefined && !validTimezone(b.timezone)) throw invalidBody('timezone', 'not an IANA time zone');
-    // Hashed first: no await may come between the checks below and the insert (a clash would be a 500).
+    // Hashed first, then checked. A code taken between the check and the insert (each store call is a
+    // turn of the loop now) is caught by the store (UNIQUE, UserCodeTaken): the same 422, not a 500.
     const passwordHash = await deps.hashPassword(b.password, me.id);
-    if (deps.users.byCode(b.user_code)) throw userCodeTaken();
-    const id = codeTaken(() =>
+    if (await deps.users.byCode(b.user_code)) throw userCodeTaken();
+    const id = await codeTaken(async () =>
       deps.users.add({
         user_code: b.user_code,
         password: b.password,
         password_hash: passwordHash,
         role: 'user',
         agent_id: me.role === 'agent' ? me.id : null,
-        company_id: companyFor(me, b) ?? (me.role === 'agent' ? me.company_id : null),
+        company_id: (await companyFor(me, b)) ?? (me.role === 'agent' ? me.company_id : null),
         first_name: b.first_name ?? null,
         last_name: b.last_name ?? null,
         email: b.email ?? null,
@@ -226,13 +230,13 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
 
   app.put('/users/:id', async (req, reply) => {
     const me = req.user!;
-    const target = visible(me, (req.params as { id: string }).id);
+    const target = await visible(me, (req.params as { id: string }).id);
     const parsed = updateSchema.safeParse(req.body);
     if (!parsed.success) throw ValidationError.fromMessage(`${VALIDATION_FAILED}${issue(parsed.error)}`, VALIDATION_FAILED);
     const b = parsed.data as z.infer<typeof updateSchema> & Record<string, unknown>;
-    // Hashed first: no await may come between the checks below and the update.
+    // Hashed first, then checked; a code taken meanwhile is the store's UserCodeTaken (the same 422).
     const passwordHash = b.password !== undefined ? await deps.hashPassword(b.password, me.id) : undefined;
-    if (b.user_code !== undefined && b.user_code.toLowerCase() !== target.user_code.toLowerCase() && deps.users.byCode(b.user_code)) {
+    if (b.user_code !== undefined && b.user_code.toLowerCase() !== target.user_code.toLowerCase() && (await deps.users.byCode(b.user_code))) {
       throw userCodeTaken();
     }
     if (b.timezone !== undefined && !validTimezone(b.timezone)) throw invalidBody('timezone', 'not an IANA time zone');
@@ -241,9 +245,9 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     const patch: UserPatch = { ...password, profile: profileOf(b) };
     for (const k of ['user_code', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax', 'timezone'] as const) if (b[k] !== undefined) (patch as Record<string, unknown>)[k] = b[k];
     if (b.user_live !== undefined) patch.active = b.user_live;
-    const company = companyFor(me, b);
+    const company = await companyFor(me, b);
     if (company !== undefined) patch.company_id = company;
-    codeTaken(() => deps.users.update(target.id, patch));
+    await codeTaken(() => deps.users.update(target.id, patch));
     if (patch.password !== undefined || patch.active !== undefined || patch.user_code !== undefined) deps.auth.forget();
     return send(reply, 200, { data: target.id });
   });

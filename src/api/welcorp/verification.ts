@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VerificationStore } from '../../store/verification.js';
 import type { JobStore } from '../../store/jobs.js';
 import type { UserRow } from '../../store/users.js';
+import type { Remote } from '../../store/remote.js';
 import type { Channel } from '../../core/model.js';
 import type { Clock } from '../../core/clock.js';
 import { plainValue, controlCharacterIn } from '../../core/merge.js';
@@ -10,8 +11,8 @@ import { validateNumber } from '../../core/numbers.js';
 import { callContent, smsContent } from '../../core/content.js';
 
 export interface VerificationDeps {
-  codes: VerificationStore;
-  jobs: JobStore;
+  codes: Remote<VerificationStore>;
+  jobs: Remote<JobStore>;
   clock: Clock;
   key: Buffer;
   channels: ReadonlySet<Channel>;
@@ -67,7 +68,7 @@ export function verificationRoutes(app: FastifyInstance, deps: VerificationDeps,
     // A function replacer: "$&" or "$'" in a company name are text, not replacement patterns.
     const base = template ?? DEFAULT_TEMPLATE.replace('[[company_name]]', () => plainValue(company!));
     const now = deps.clock.now();
-    const jobId = deps.jobs.create(
+    const jobId = await deps.jobs.create(
       {
         userId: user.id,
         face: 'welcorp',
@@ -86,9 +87,23 @@ export function verificationRoutes(app: FastifyInstance, deps: VerificationDeps,
       },
       now,
     );
-    deps.codes.add(user.id, clientRef!, digest(user.id, clientRef!, code), type!, check.e164, jobId, now);
+    await deps.codes.add(user.id, clientRef!, digest(user.id, clientRef!, code), type!, check.e164, jobId, now);
     deps.onJobCreated(jobId, user.id, type === 'tts' ? 'tts' : 'sms', 1);
     return send(reply, 200, { data: 'message sent' });
+  };
+
+  // A client_ref's validations one after another, as they were when the store was synchronous: the
+  // failure count is read, and a failure written, by separate calls now, and guesses sent together
+  // would otherwise all pass the count before any of them is written.
+  const validating = new Map<string, Promise<unknown>>();
+  const inTurn = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const run = (validating.get(key) ?? Promise.resolve()).then(fn);
+    const settled = run.catch(() => undefined);
+    validating.set(key, settled);
+    void settled.then(() => {
+      if (validating.get(key) === settled) validating.delete(key);
+    });
+    return run;
   };
 
   const validateCode = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -102,15 +117,20 @@ export function verificationRoutes(app: FastifyInstance, deps: VerificationDeps,
     const windowMin = typeof windowRaw === 'string' && /^\d+$/.test(windowRaw) ? Number(windowRaw) : windowRaw;
     if (typeof windowMin !== 'number' || !Number.isInteger(windowMin) || windowMin < 1 || windowMin > 120) errors.push('validation_window: a whole number of minutes from 1 to 120');
     if (errors.length) return fail(reply, 422, errors);
+    return inTurn(`${user.id}\u0000${clientRef!}`, () => check(reply, user, clientRef!, entered!, windowMin as number));
+  };
+
+  const check = async (reply: FastifyReply, user: UserRow, clientRef: string, entered: string, windowMin: number) => {
     const now = deps.clock.now();
-    if (deps.codes.failuresSince(user.id, clientRef!, now - deps.failureWindowMs) >= deps.maxFailures) {
+    if ((await deps.codes.failuresSince(user.id, clientRef, now - deps.failureWindowMs)) >= deps.maxFailures) {
       return fail(reply, 429, [`too many wrong codes for this client_ref; try again in ${Math.round(deps.failureWindowMs / MINUTE)} minutes`]);
     }
-    const since = now - Math.min((windowMin as number) * MINUTE, deps.codeTtlMs);
-    const wanted = Buffer.from(digest(user.id, clientRef!, entered!), 'hex');
-    const hit = deps.codes.usable(user.id, clientRef!, since).find((c) => timingSafeEqual(Buffer.from(c.code_hash, 'hex'), wanted));
-    if (hit && deps.codes.use(hit.id, now)) return send(reply, 200, { data: 'valid' });
-    deps.codes.failure(user.id, clientRef!, now);
+    const since = now - Math.min(windowMin * MINUTE, deps.codeTtlMs);
+    const wanted = Buffer.from(digest(user.id, clientRef, entered), 'hex');
+    const hit = (await deps.codes.usable(user.id, clientRef, since)).find((c) => timingSafeEqual(Buffer.from(c.code_hash, 'hex'), wanted));
+    // use() spends the code only if it is still unused (one UPDATE): of two requests with it, one is valid.
+    if (hit && (await deps.codes.use(hit.id, now))) return send(reply, 200, { data: 'valid' });
+    await deps.codes.failure(user.id, clientRef, now);
     return send(reply, 200, { data: 'invalid' });
   };
 

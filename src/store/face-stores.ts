@@ -24,6 +24,8 @@ export interface FaceStores {
   permissions: PermissionStore;
   jobs: JobStore;
   contacts: ContactStore;
+  'contacts.contacts': OwnedRows;
+  'contacts.groups': OwnedRows;
   companies: CompanyStore;
   callbacks: CallbackStore;
   verification: VerificationStore;
@@ -46,11 +48,14 @@ export interface FaceStores {
 export function faceStores(db: Db, defaultCountry: string): FaceStores {
   const messages = new MessageStore(db);
   const accounts = new AccountStore(db);
+  const contacts = new ContactStore(db);
   return {
     users: new UserStore(db),
     permissions: new PermissionStore(db),
     jobs: new JobStore(db),
-    contacts: new ContactStore(db),
+    contacts,
+    'contacts.contacts': contacts.contacts,
+    'contacts.groups': contacts.groups,
     companies: new CompanyStore(db),
     callbacks: new CallbackStore(db),
     verification: new VerificationStore(db),
@@ -77,6 +82,8 @@ export function remoteStores(channel: StoreChannel): RemoteStores {
     permissions: remote<PermissionStore>(channel, 'permissions'),
     jobs: remote<JobStore>(channel, 'jobs', ['reportPages', 'recipientPages']),
     contacts: remote<ContactStore>(channel, 'contacts', ['memberPages']),
+    'contacts.contacts': owned('contacts.contacts'),
+    'contacts.groups': owned('contacts.groups'),
     companies: remote<CompanyStore>(channel, 'companies'),
     callbacks: remote<CallbackStore>(channel, 'callbacks'),
     verification: remote<VerificationStore>(channel, 'verification'),

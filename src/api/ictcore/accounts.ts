@@ -4,7 +4,7 @@ import type { Ctx, IctcoreStores } from './context.js';
 import type { Row } from '../../store/owned.js';
 import { accountOwner } from '../../store/accounts.js';
 import { crudRoutes } from './crud.js';
-import { flag, idParam, jsonString, parseBody, requiredText, seconds, text, invalid } from './fields.js';
+import { flag, idParam, isUniqueClash, jsonString, parseBody, requiredText, seconds, text, invalid, found } from './fields.js';
 import { plausibleNumber } from '../../core/numbers.js';
 import { SwitchpostError } from '../../core/errors.js';
 
@@ -68,8 +68,9 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
     const id = idParam((req.params as { id: string }).id, 'account');
     return ctx.own(req, await rows.get(id), `account ${id}`, accountOwner);
   };
+  const usernameError = (username: string) => invalid('username', `"${username}" is taken`);
   const checkUsername = async (values: Record<string, unknown>, existing: Row | null) => {
-    if (typeof values.username === 'string' && (await store.usernameTaken(values.username, existing?.id ?? null))) throw invalid('username', `"${values.username}" is taken`);
+    if (typeof values.username === 'string' && (await store.usernameTaken(values.username, existing?.id ?? null))) throw usernameError(values.username);
   };
 
   crudRoutes(app, ctx, {
@@ -87,10 +88,11 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
       if (passwd != null) columns.password_hash = await ctx.deps.logins.hash(String(passwd), by);
       if (passwd_pin != null) columns.pin_hash = await ctx.deps.logins.hash(String(passwd_pin), by);
       // After the hashes. The check and the write are two calls to the engine's thread: a username taken
-      // between them is caught by the unique index instead.
+      // between them is refused by the unique index, answered the same (clash).
       await checkUsername(values, existing);
       return existing ? columns : { ...columns, created_by: ctx.user(req).id };
     },
+    clash: (err, values) => (typeof values.username === 'string' && isUniqueClash(err, 'accounts.username') ? usernameError(values.username) : null),
     remove: (id) => store.delete(id),
     ownerOf: accountOwner,
   });
@@ -125,13 +127,13 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
     const target = await ctx.deps.users.byId(userId);
     if (!target || !(await ctx.deps.users.canSee(ctx.scope(req), userId))) throw new SwitchpostError('not_found', `user ${userId} not found`);
     await rows.update(account.id, { user_id: userId }, ctx.deps.clock.now());
-    return present((await rows.get(account.id))!);
+    return present(found(await rows.get(account.id), `account ${account.id}`));
   });
   app.delete('/accounts/:id/users', async (req) => {
     await ctx.authorize(req, 'account_update');
     const account = await load(req);
     await rows.update(account.id, { user_id: null }, ctx.deps.clock.now());
-    return present((await rows.get(account.id))!);
+    return present(found(await rows.get(account.id), `account ${account.id}`));
   });
 
   const settingName = (req: FastifyRequest) => {

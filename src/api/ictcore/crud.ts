@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { OwnedRows, Row } from '../../store/owned.js';
 import type { Permission } from '../../core/permissions.js';
 import type { Ctx } from './context.js';
-import { idParam, listFilter, parseBody } from './fields.js';
+import { idParam, listFilter, parseBody, found } from './fields.js';
 import { ApiError } from '../errors.js';
 import { JSON_TYPE, jsonStream } from '../json-stream.js';
 import type { Remote } from '../../store/remote.js';
@@ -35,6 +35,8 @@ export interface CrudSpec {
   beforeDelete?: (req: FastifyRequest, row: Row) => Promise<void>;
   /** Delete with what belongs to the row (default: the row alone). */
   remove?: (id: number) => Promise<boolean>;
+  /** A write a unique index refused (a value beforeWrite found free, taken since): the error to answer, else null. */
+  clash?: (err: unknown, values: Values) => Error | null;
   /** Who owns a row, when not its user_id (an account set free: its creator). */
   ownerOf?: (row: Row) => number | null;
 }
@@ -50,13 +52,21 @@ export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
     return ctx.own(req, await s.store.get(id), `${s.what} ${id}`, s.ownerOf);
   };
 
+  const write = async <T>(values: Values, w: () => Promise<T>): Promise<T> => {
+    try {
+      return await w();
+    } catch (err) {
+      throw s.clash?.(err, values) ?? err;
+    }
+  };
+
   const { create, update } = s;
   if (create) {
     app.post(s.path, async (req) => {
       const user = await ctx.authorize(req, perm('create'));
       let values = parseBody(create, req.body);
       if (s.beforeWrite) values = await s.beforeWrite(req, values, null);
-      return s.store.insert(user.id, values, ctx.deps.clock.now());
+      return write(values, () => s.store.insert(user.id, values, ctx.deps.clock.now()));
     });
   }
   // A list grows with the data (a user's contacts: 100,000 and more): written a keyset page at a time,
@@ -79,8 +89,8 @@ export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
       const row = await load(req);
       let values = parseBody(update, req.body);
       if (s.beforeWrite) values = await s.beforeWrite(req, values, row);
-      if (Object.keys(values).length) await s.store.update(row.id, values, ctx.deps.clock.now());
-      return s.present((await s.store.get(row.id))!);
+      if (Object.keys(values).length) await write(values, () => s.store.update(row.id, values, ctx.deps.clock.now()));
+      return s.present(found(await s.store.get(row.id), `${s.what} ${row.id}`));
     });
   }
   const remove = async (req: FastifyRequest) => {

@@ -136,7 +136,10 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, messages: IctcoreS
       present: present(kind),
       beforeWrite: (_req, values, existing) => toColumns(kind, values, existing),
       remove: async (id) => {
-        const media = mediaOf((await rows.get(id))!);
+        // Read again (a concurrent delete may have taken it since the load: then nothing is removed, a 417).
+        const row = await rows.get(id);
+        if (!row) return false;
+        const media = mediaOf(row);
         const gone = await rows.delete(id);
         // The converted file may be shared by identical uploads (named by hash): only the original goes.
         if (gone && media) rmSync(join(dir, media.original), { force: true });

@@ -4,7 +4,7 @@ import type { Ctx } from './context.js';
 import type { Provider } from '../../store/providers.js';
 import { DRIVERS, providerConfigSchema, type ProviderConfig } from '../../config/schema.js';
 import type { Service } from '../../core/model.js';
-import { flag, idParam, listFilter, parseBody, invalid } from './fields.js';
+import { flag, idParam, listFilter, parseBody, invalid, unlessTaken, found } from './fields.js';
 import type { UserRow } from '../../store/users.js';
 import { providerHostProblem } from '../../net/provider-hosts.js';
 import { SwitchpostError } from '../../core/errors.js';
@@ -163,9 +163,10 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
     const why = ctx.deps.trunkDirs.problem(dir);
     if (why) throw refuse('settings.trunk.gateway_dir', why);
   };
+  const takenError = (name: string) => invalid('name', `"${name}" is taken`);
   const nameTaken = async (name: string, except: number | null) => {
     const other = await store.byName(name);
-    if (other && other.id !== except) throw invalid('name', `"${name}" is taken`);
+    if (other && other.id !== except) throw takenError(name);
   };
 
   app.post('/providers', async (req) => {
@@ -173,7 +174,12 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
     const config = toConfig(parseBody(providerBody, req.body), null);
     await confine(user, config, null);
     await nameTaken(config.name, null);
-    const id = await store.insert(config, user.id, ctx.deps.clock.now());
+    // A name taken after the check (a separate call) is refused by the unique index: the same 412.
+    const id = await unlessTaken(
+      'providers.name',
+      () => store.insert(config, user.id, ctx.deps.clock.now()),
+      () => takenError(config.name),
+    );
     await ctx.deps.providerChanged(id);
     return id;
   });
@@ -197,9 +203,13 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
     const config = toConfig(parseBody(providerBody.partial(), req.body), p);
     await confine(user, config, p);
     await nameTaken(config.name, p.id);
-    await store.update(p.id, config, ctx.deps.clock.now());
+    await unlessTaken(
+      'providers.name',
+      () => store.update(p.id, config, ctx.deps.clock.now()),
+      () => takenError(config.name),
+    );
     await ctx.deps.providerChanged(p.id);
-    return present((await store.byId(p.id))!);
+    return present(found(await store.byId(p.id), `provider ${p.id}`));
   });
   const remove = async (req: FastifyRequest) => {
     await ctx.authorize(req, 'provider_delete');

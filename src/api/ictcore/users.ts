@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Ctx } from './context.js';
 import { UserCodeTaken, type UserFilter, type UserPatch, type UserRow } from '../../store/users.js';
-import { flag, idParam, listFilter, parseBody, requiredText, seconds, text, invalid } from './fields.js';
+import { flag, idParam, listFilter, parseBody, requiredText, seconds, text, invalid, found } from './fields.js';
 import { isValidZone } from '../../core/windows.js';
 import { isPermission, permissionById, permissionId, ROLE_IDS, roleId, type Permission } from '../../core/permissions.js';
 import { SwitchpostError } from '../../core/errors.js';
@@ -146,7 +146,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     );
     // Only what a login or a held credential depends on; a new first name keeps the cached logins.
     if (b.passwd !== undefined || b.active !== undefined || (b.username !== undefined && b.username.toLowerCase() !== u.user_code.toLowerCase())) ctx.deps.credentialsChanged();
-    return present((await users.byId(u.id))!);
+    return present(found(await users.byId(u.id), `user ${u.id}`));
   });
   const remove = async (req: FastifyRequest) => {
     const me = await ctx.authorize(req, 'user_delete');
@@ -168,7 +168,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     const { password } = parseBody(z.object({ password: fields.passwd }), req.body);
     await users.update(u.id, { password, password_hash: await ctx.deps.logins.hash(password, me.id) }, ctx.deps.clock.now());
     ctx.deps.credentialsChanged();
-    return present((await users.byId(u.id))!);
+    return present(found(await users.byId(u.id), `user ${u.id}`));
   });
 
   const roleOf = (req: FastifyRequest) => {
@@ -190,7 +190,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     if (u.id === me.id) throw new SwitchpostError('locked', 'you cannot change your own role');
     await users.update(u.id, { role }, ctx.deps.clock.now());
     ctx.deps.credentialsChanged(); // open streams were scoped to the old role
-    return present((await users.byId(u.id))!);
+    return present(found(await users.byId(u.id), `user ${u.id}`));
   });
   app.delete('/users/:id/roles/:role_id', async (req) => {
     const me = await ctx.authorize(req, 'user_role');
@@ -201,7 +201,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     // Without its role a user is a plain user.
     await users.update(u.id, { role: 'user' }, ctx.deps.clock.now());
     ctx.deps.credentialsChanged();
-    return present((await users.byId(u.id))!);
+    return present(found(await users.byId(u.id), `user ${u.id}`));
   });
 
   const permissionOf = (req: FastifyRequest): Permission => {

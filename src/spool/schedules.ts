@@ -70,6 +70,8 @@ export class Schedules {
   }
 
   private async arm(r: ScheduleRow): Promise<void> {
+    // Added by the face while start() read the rows: armed once.
+    if (this.armed.has(r.id)) return;
     if (r.expiry !== null && r.expiry <= this.now()) return this.remove(r.id);
     if (r.cron) {
       const task: ScheduledTask = cron.schedule(r.cron, () => void this.fire(r.id), { timezone: r.timezone, name: `schedule-${r.id}` });
@@ -86,7 +88,8 @@ export class Schedules {
   private async rearm(id: number): Promise<void> {
     try {
       const r = await this.store.get(id);
-      if (r && this.started && this.armed.has(id)) await this.arm(r);
+      if (!r || !this.started || !this.armed.delete(id)) return;
+      await this.arm(r);
     } catch (err) {
       this.log.error({ schedule: id, err: (err as Error).message }, 'schedule could not be armed again');
     }

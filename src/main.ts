@@ -15,7 +15,6 @@ import { EventBus } from './events/bus.js';
 import { LiveStream } from './events/live.js';
 import { AddressPolicy } from './net/address-policy.js';
 import { SpoolHost } from './spool/engine-host.js';
-import { local } from './store/remote.js';
 import { remoteStores } from './store/face-stores.js';
 import type { Gateway, GatewaySink } from './gateways/gateway.js';
 import { driverOf, type DriverLimits } from './gateways/registry.js';
@@ -37,14 +36,7 @@ import { retarusFace } from './api/retarus/index.js';
 import { ucontactFace } from './api/ucontact/index.js';
 import { ictcoreFace } from './api/ictcore/index.js';
 import { Tokens } from './api/ictcore/token.js';
-import { PermissionStore } from './store/permissions.js';
 import { ContactStore } from './store/contacts.js';
-import { MessageStore } from './store/messages.js';
-import { programStore } from './store/programs.js';
-import { AccountStore } from './store/accounts.js';
-import { campaignStore } from './store/campaigns.js';
-import { TransmissionStore } from './store/transmissions.js';
-import { ScheduleStore } from './store/schedules.js';
 import { Schedules } from './spool/schedules.js';
 import { loadOrCreateKey } from './store/secret-key.js';
 import { assertWritable, StorageError, storageErrorOf, storageState } from './store/storage-error.js';
@@ -129,7 +121,6 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   }
 
   const users = new UserStore(db);
-  const permissions = new PermissionStore(db);
   bootstrapAdmin(users, config, log);
   syncProviders(db, config);
 
@@ -191,11 +182,11 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     if (gw) gateways.push(gw);
   }
 
-  // The faces' stores, served from the engine's thread. (Permissions stay on this thread's instance
-  // until every face that sets them reads them there: its cache must be the one that is told.)
+  // The faces' stores, served from the engine's thread. Every face uses the one PermissionStore there:
+  // its per-user cache must be the one that is told of a change.
   const stores = remoteStores(engine.stores);
   const remoteUsers = stores.users;
-  const sharedPermissions = local(permissions);
+  const sharedPermissions = stores.permissions;
   const lc = config.login;
   const logins = new Logins(
     remoteUsers,
@@ -222,7 +213,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     return { status: storage === 'ok' ? 'ok' : 'degraded', storage, spool: engine.alive ? 'ok' : 'down', in_flight: engine.inFlightCount, providers: engine.allGateways().map((g) => ({ id: g.providerId, up: g.isUp() })) };
   });
   // ICTCore's tasks: armed from SQLite once the server listens (when that face is on), stopped first at stop.
-  const schedules = new Schedules(new ScheduleStore(db), log.child({ part: 'schedules' }), () => clock.now());
+  const schedules = new Schedules(stores.schedules, log.child({ part: 'schedules' }), () => clock.now());
   const onJobCreated = (jobId: number, userId: number, channel: Channel, total: number) => {
     bus.emit({ type: 'job.created', at: clock.now(), userId, jobId, channel, total });
     void engine.call('jobCreated', { jobId }).catch((err: unknown) => log.error({ err, jobId }, 'could not tell the spool of a new job'));
@@ -303,18 +294,21 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     await app.register(ictcoreFace, {
       prefix: config.ictcore.base_path === '/' ? '' : config.ictcore.base_path,
       stores: {
-        contacts: new ContactStore(db),
-        messages: new MessageStore(db),
-        programs: programStore(db),
-        accounts: new AccountStore(db),
-        campaigns: campaignStore(db),
-        transmissions: new TransmissionStore(db),
-        providers: new ProviderStore(db),
+        contacts: stores.contacts,
+        contactRows: stores['contacts.contacts'],
+        groupRows: stores['contacts.groups'],
+        messages: { document: stores['messages.document'], recording: stores['messages.recording'], template: stores['messages.template'], text: stores['messages.text'] },
+        programs: stores.programs,
+        accounts: stores.accounts,
+        accountRows: stores['accounts.rows'],
+        campaigns: stores.campaigns,
+        transmissions: stores.transmissions,
+        providers: stores.providers,
       },
       schedules,
-      users,
-      permissions,
-      jobs: new JobStore(db),
+      users: remoteUsers,
+      permissions: sharedPermissions,
+      jobs: stores.jobs,
       tokens,
       logins,
       clock,
@@ -357,7 +351,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
   gateways.forEach((gw, i) => leftOpen[i]!.length && gw.adopt?.(leftOpen[i]!));
   // Ringing calls of a previous run stay leased while their gateway finds out what became of them.
   await engine.call('start', { adopted: gateways.flatMap((gw, i) => (gw.adopt ? leftOpen[i]!.filter((a) => a.state === 'sending').map((a) => a.attemptId) : [])) });
-  if (config.ictcore.enabled) schedules.start();
+  // Armed from the engine's thread; a failure leaves schedules unarmed, not the daemon down.
+  if (config.ictcore.enabled) await schedules.start().catch((err: unknown) => log.error({ err }, 'could not arm the schedules'));
 
   let stopping: Promise<void> | null = null;
   const stop = () =>

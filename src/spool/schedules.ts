@@ -2,6 +2,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { ScheduleSpec } from '../core/schedule.js';
 import type { ScheduleAction, ScheduleRow, ScheduleStore, ScheduleTarget } from '../store/schedules.js';
+import type { Remote } from '../store/remote.js';
 
 /** What a schedule does when it fires: the face that owns its targets says. */
 export type ScheduleHandler = (target: ScheduleTarget, id: number, action: ScheduleAction) => Promise<unknown>;
@@ -21,7 +22,7 @@ export class Schedules {
   private started = false;
 
   constructor(
-    private readonly store: ScheduleStore,
+    private readonly store: Remote<ScheduleStore>,
     private readonly log: Logger,
     private readonly now: () => number,
   ) {}
@@ -34,22 +35,26 @@ export class Schedules {
     };
   }
 
-  add(owner: { id: number; timezone: string }, target: ScheduleTarget, targetId: number, action: ScheduleAction, spec: ScheduleSpec): number {
-    const id = this.store.add(owner, target, targetId, action, spec, this.now());
-    if (this.started) this.arm(this.store.get(id)!);
+  async add(owner: { id: number; timezone: string }, target: ScheduleTarget, targetId: number, action: ScheduleAction, spec: ScheduleSpec): Promise<number> {
+    const id = await this.store.add(owner, target, targetId, action, spec, this.now());
+    if (this.started) await this.arm((await this.store.get(id))!);
     return id;
   }
 
   /** Remove every schedule of a target; how many there were. */
-  cancel(target: ScheduleTarget, targetId: number): number {
-    const ids = this.store.idsOf(target, targetId);
-    for (const id of ids) this.remove(id);
+  async cancel(target: ScheduleTarget, targetId: number): Promise<number> {
+    const ids = await this.store.idsOf(target, targetId);
+    for (const id of ids) await this.remove(id);
     return ids.length;
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.started = true;
-    for (const r of this.store.all()) this.arm(r);
+    for (const r of await this.store.all()) {
+      // Stopped while the rows were read (or between two): nothing more is armed.
+      if (!this.started) return;
+      await this.arm(r);
+    }
   }
 
   stop(): void {
@@ -58,13 +63,15 @@ export class Schedules {
     this.armed.clear();
   }
 
-  private remove(id: number): void {
+  private async remove(id: number): Promise<void> {
     this.armed.get(id)?.stop();
     this.armed.delete(id);
-    this.store.delete(id);
+    await this.store.delete(id);
   }
 
-  private arm(r: ScheduleRow): void {
+  private async arm(r: ScheduleRow): Promise<void> {
+    // Added by the face while start() read the rows: armed once.
+    if (this.armed.has(r.id)) return;
     if (r.expiry !== null && r.expiry <= this.now()) return this.remove(r.id);
     if (r.cron) {
       const task: ScheduledTask = cron.schedule(r.cron, () => void this.fire(r.id), { timezone: r.timezone, name: `schedule-${r.id}` });
@@ -72,19 +79,36 @@ export class Schedules {
       return;
     }
     const wait = Math.max(0, (r.at ?? 0) - this.now());
-    const timer = setTimeout(() => (wait > MAX_TIMER ? this.arm(this.store.get(r.id)!) : void this.fire(r.id)), Math.min(wait, MAX_TIMER));
+    const timer = setTimeout(() => void (wait > MAX_TIMER ? this.rearm(r.id) : this.fire(r.id)), Math.min(wait, MAX_TIMER));
     timer.unref();
     this.armed.set(r.id, { stop: () => clearTimeout(timer) });
   }
 
+  /** A far instant's timer ran out before it: armed again from its row (gone: nothing). */
+  private async rearm(id: number): Promise<void> {
+    try {
+      const r = await this.store.get(id);
+      if (!r || !this.started || !this.armed.delete(id)) return;
+      await this.arm(r);
+    } catch (err) {
+      this.log.error({ schedule: id, err: (err as Error).message }, 'schedule could not be armed again');
+    }
+  }
+
   private async fire(id: number): Promise<void> {
-    const r = this.store.get(id);
     const handler = this.handler;
-    if (!r || !handler || !this.started) return;
-    if (r.expiry !== null && r.expiry <= this.now()) return this.remove(id);
-    // Recorded before the action runs: a crash during it does not run it twice.
-    if (r.cron && r.recurring) this.store.ran(id, this.now());
-    else this.remove(id);
+    let r: ScheduleRow | undefined;
+    try {
+      r = await this.store.get(id);
+      if (!r || !handler || !this.started) return;
+      if (r.expiry !== null && r.expiry <= this.now()) return await this.remove(id);
+      // Recorded before the action runs: a crash during it does not run it twice.
+      if (r.cron && r.recurring) await this.store.ran(id, this.now());
+      else await this.remove(id);
+    } catch (err) {
+      this.log.error({ schedule: id, err: (err as Error).message }, 'schedule could not be read or recorded');
+      return;
+    }
     try {
       await handler(r.target, r.target_id, r.action);
       this.log.info({ schedule: id, target: r.target, id: r.target_id, action: r.action }, 'schedule ran');

@@ -24,6 +24,7 @@ export interface FaceStores {
   permissions: PermissionStore;
   jobs: JobStore;
   contacts: ContactStore;
+  'contacts.contacts': OwnedRows;
   'contacts.groups': OwnedRows;
   companies: CompanyStore;
   callbacks: CallbackStore;
@@ -53,6 +54,7 @@ export function faceStores(db: Db, defaultCountry: string): FaceStores {
     permissions: new PermissionStore(db),
     jobs: new JobStore(db),
     contacts,
+    'contacts.contacts': contacts.contacts,
     'contacts.groups': contacts.groups,
     companies: new CompanyStore(db),
     callbacks: new CallbackStore(db),
@@ -80,6 +82,7 @@ export function remoteStores(channel: StoreChannel): RemoteStores {
     permissions: remote<PermissionStore>(channel, 'permissions'),
     jobs: remote<JobStore>(channel, 'jobs', ['reportPages', 'recipientPages']),
     contacts: remote<ContactStore>(channel, 'contacts', ['memberPages']),
+    'contacts.contacts': owned('contacts.contacts'),
     'contacts.groups': owned('contacts.groups'),
     companies: remote<CompanyStore>(channel, 'companies'),
     callbacks: remote<CallbackStore>(channel, 'callbacks'),

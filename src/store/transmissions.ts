@@ -125,10 +125,10 @@ export class TransmissionStore {
     return stmt(this.db, 'SELECT id, attempt_id, kind, value, data, created_at FROM results WHERE attempt_id = ? ORDER BY id').all(attemptId) as ResultRow[];
   }
 
-  /** Held → due now. False when it was not held (already sent or sending). */
-  release(ids: number[], dueAt: (i: number) => number): number {
+  /** Held → due at `dueAt[i]` (values, not a function: the call crosses threads). How many were held. */
+  release(ids: number[], dueAt: readonly number[]): number {
     const st = stmt(this.db, `UPDATE recipients SET due_at = ?, reason = NULL WHERE id = ? AND state = 'queued' AND due_at = ${HELD_UNTIL}`);
-    return this.db.transaction(() => ids.reduce((n, id, i) => n + st.run(dueAt(i), id).changes, 0))();
+    return this.db.transaction(() => ids.reduce((n, id, i) => n + st.run(dueAt[i], id).changes, 0))();
   }
 
   /** Queued (not yet leased) → held again; what is in flight finishes. */

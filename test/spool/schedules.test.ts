@@ -7,6 +7,7 @@ import { openDb, migrate, type Db } from '../../dist/store/db.js';
 import { UserStore } from '../../dist/store/users.js';
 import { ScheduleStore } from '../../dist/store/schedules.js';
 import { Schedules } from '../../dist/spool/schedules.js';
+import { local } from '../../dist/store/remote.js';
 import { pacedDueAt } from '../../dist/spool/pacing.js';
 
 let dir: string;
@@ -28,30 +29,30 @@ describe('schedules in the spool (armed by main, handled by the face)', () => {
     migrate(db);
     const user = { id: new UserStore(db).add({ user_code: 'u', password: 'pw-u-secret', role: 'user', timezone: 'UTC', country: 'AU' }), timezone: 'UTC' };
     const store = new ScheduleStore(db);
-    schedules = new Schedules(store, pino({ level: 'silent' }), () => Date.now());
+    schedules = new Schedules(local(store), pino({ level: 'silent' }), () => Date.now());
     const ran: string[] = [];
     const spec = (inMs: number) => ({ cron: null, at: Date.now() + inMs, recurring: false, expiry: null });
-    schedules.add(user, 'transmission', 1, 'send', spec(0)); // due, but not armed before start
+    await schedules.add(user, 'transmission', 1, 'send', spec(0)); // due, but not armed before start
     await sleep(50);
     expect(ran).toEqual([]);
     expect(store.all()).toHaveLength(1);
     const unhandle = schedules.handle(async (target, id, action) => void ran.push(`${target} ${id} ${action}`));
-    schedules.start();
-    schedules.add(user, 'campaign', 2, 'start', spec(20));
+    await schedules.start();
+    await schedules.add(user, 'campaign', 2, 'start', spec(20));
     await sleep(150);
     expect(ran).toEqual(['transmission 1 send', 'campaign 2 start']);
     expect(store.all()).toEqual([]); // single instants run once, then go
     unhandle();
-    schedules.add(user, 'campaign', 3, 'stop', spec(0));
+    await schedules.add(user, 'campaign', 3, 'stop', spec(0));
     await sleep(50);
     expect(ran).toHaveLength(2); // no handler: nothing runs, the schedule stays
     expect(store.idsOf('campaign', 3)).toHaveLength(1);
     schedules.handle(async (target, id, action) => void ran.push(`${target} ${id} ${action}`));
     schedules.stop();
-    schedules.add(user, 'campaign', 4, 'stop', spec(0));
+    await schedules.add(user, 'campaign', 4, 'stop', spec(0));
     await sleep(50);
     expect(ran).toHaveLength(2); // stopped: nothing fires
-    expect(schedules.cancel('campaign', 3) + schedules.cancel('campaign', 4)).toBe(2);
+    expect((await schedules.cancel('campaign', 3)) + (await schedules.cancel('campaign', 4))).toBe(2);
     expect(store.all()).toEqual([]);
   });
 

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Ctx } from './context.js';
+import type { Ctx, IctcoreStores } from './context.js';
 import type { Row } from '../../store/owned.js';
-import { accountOwner, type AccountStore } from '../../store/accounts.js';
+import { accountOwner } from '../../store/accounts.js';
 import { crudRoutes } from './crud.js';
-import { flag, idParam, jsonString, parseBody, requiredText, seconds, text, invalid } from './fields.js';
+import { flag, idParam, isUniqueClash, jsonString, parseBody, requiredText, seconds, text, invalid, found } from './fields.js';
 import { plausibleNumber } from '../../core/numbers.js';
 import { SwitchpostError } from '../../core/errors.js';
 
@@ -45,10 +45,11 @@ const toColumns = (b: z.infer<typeof accountPatch>): Record<string, string | num
 };
 
 /** The account `req`'s user may use (its own, or one it made and set free), else 404. */
-export const ownedAccount = (ctx: Ctx, req: FastifyRequest, store: AccountStore, id: number): Row => ctx.own(req, store.rows.get(id), `account ${id}`, accountOwner);
+export const ownedAccount = async (ctx: Ctx, req: FastifyRequest, rows: IctcoreStores['accountRows'], id: number): Promise<Row> => ctx.own(req, await rows.get(id), `account ${id}`, accountOwner);
 
-export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStore, programOwned: (req: FastifyRequest, id: number) => void): void {
-  const present = (r: Row) => ({
+export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<IctcoreStores, 'accounts' | 'accountRows'>, programOwned: (req: FastifyRequest, id: number) => Promise<void>): void {
+  const { accounts: store, accountRows: rows } = stores;
+  const present = async (r: Row) => ({
     account_id: r.id,
     type: r.type,
     username: r.username,
@@ -60,22 +61,23 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStor
     active: r.active,
     user_id: r.user_id ?? null,
     created_by: r.created_by,
-    programs: store.programs(r.id),
+    programs: await store.programs(r.id),
     date_created: seconds(r.created_at as number),
   });
-  const load = (req: FastifyRequest) => {
+  const load = async (req: FastifyRequest) => {
     const id = idParam((req.params as { id: string }).id, 'account');
-    return ctx.own(req, store.rows.get(id), `account ${id}`, accountOwner);
+    return ctx.own(req, await rows.get(id), `account ${id}`, accountOwner);
   };
-  const checkUsername = (values: Record<string, unknown>, existing: Row | null) => {
-    if (typeof values.username === 'string' && store.usernameTaken(values.username, existing?.id ?? null)) throw invalid('username', `"${values.username}" is taken`);
+  const usernameError = (username: string) => invalid('username', `"${username}" is taken`);
+  const checkUsername = async (values: Record<string, unknown>, existing: Row | null) => {
+    if (typeof values.username === 'string' && (await store.usernameTaken(values.username, existing?.id ?? null))) throw usernameError(values.username);
   };
 
   crudRoutes(app, ctx, {
     path: '/accounts',
     what: 'account',
     perm: 'account',
-    store: store.rows,
+    store: rows,
     create: accountBody.transform(toColumns),
     update: accountPatch.transform(toColumns),
     filters: { account_id: 'id', type: 'type', username: 'username', phone: 'phone', email: 'email', active: 'active', user_id: 'user_id' },
@@ -85,51 +87,53 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStor
       const by = ctx.user(req).id;
       if (passwd != null) columns.password_hash = await ctx.deps.logins.hash(String(passwd), by);
       if (passwd_pin != null) columns.pin_hash = await ctx.deps.logins.hash(String(passwd_pin), by);
-      // After the hashes: no await comes between this check and the write.
-      checkUsername(values, existing);
+      // After the hashes. The check and the write are two calls to the engine's thread: a username taken
+      // between them is refused by the unique index, answered the same (clash).
+      await checkUsername(values, existing);
       return existing ? columns : { ...columns, created_by: ctx.user(req).id };
     },
+    clash: (err, values) => (typeof values.username === 'string' && isUniqueClash(err, 'accounts.username') ? usernameError(values.username) : null),
     remove: (id) => store.delete(id),
     ownerOf: accountOwner,
   });
 
   app.put('/accounts/:id/programs/:program_id', async (req) => {
-    ctx.authorize(req, 'account_update');
-    const account = load(req);
+    await ctx.authorize(req, 'account_update');
+    const account = await load(req);
     const programId = idParam((req.params as { program_id: string }).program_id, 'program');
-    programOwned(req, programId);
-    store.subscribe(account.id, programId);
+    await programOwned(req, programId);
+    await store.subscribe(account.id, programId);
     return present(account);
   });
   const unsubscribe = async (req: FastifyRequest) => {
-    ctx.authorize(req, 'account_update');
-    const account = load(req);
+    await ctx.authorize(req, 'account_update');
+    const account = await load(req);
     const programId = idParam((req.params as { program_id: string }).program_id, 'program');
-    if (store.unsubscribe(account.id, programId) === 0) throw new SwitchpostError('not_found', `account ${account.id} is not subscribed to program ${programId}`);
+    if ((await store.unsubscribe(account.id, programId)) === 0) throw new SwitchpostError('not_found', `account ${account.id} is not subscribed to program ${programId}`);
     return present(account);
   };
   app.delete('/accounts/:id/programs/:program_id', unsubscribe);
   app.delete('/accounts/:id/programs', async (req) => {
-    ctx.authorize(req, 'account_update');
-    const account = load(req);
-    store.unsubscribe(account.id);
+    await ctx.authorize(req, 'account_update');
+    const account = await load(req);
+    await store.unsubscribe(account.id);
     return present(account);
   });
 
   app.put('/accounts/:id/users/:user_id', async (req) => {
-    ctx.authorize(req, 'account_update');
-    const account = load(req);
+    await ctx.authorize(req, 'account_update');
+    const account = await load(req);
     const userId = idParam((req.params as { user_id: string }).user_id, 'user');
-    const target = ctx.deps.users.byId(userId);
-    if (!target || !ctx.deps.users.canSee(ctx.scope(req), userId)) throw new SwitchpostError('not_found', `user ${userId} not found`);
-    store.rows.update(account.id, { user_id: userId }, ctx.deps.clock.now());
-    return present(store.rows.get(account.id)!);
+    const target = await ctx.deps.users.byId(userId);
+    if (!target || !(await ctx.deps.users.canSee(ctx.scope(req), userId))) throw new SwitchpostError('not_found', `user ${userId} not found`);
+    await rows.update(account.id, { user_id: userId }, ctx.deps.clock.now());
+    return present(found(await rows.get(account.id), `account ${account.id}`));
   });
   app.delete('/accounts/:id/users', async (req) => {
-    ctx.authorize(req, 'account_update');
-    const account = load(req);
-    store.rows.update(account.id, { user_id: null }, ctx.deps.clock.now());
-    return present(store.rows.get(account.id)!);
+    await ctx.authorize(req, 'account_update');
+    const account = await load(req);
+    await rows.update(account.id, { user_id: null }, ctx.deps.clock.now());
+    return present(found(await rows.get(account.id), `account ${account.id}`));
   });
 
   const settingName = (req: FastifyRequest) => {
@@ -138,15 +142,15 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStor
     return name;
   };
   app.get('/accounts/:id/settings/:name', async (req, reply) => {
-    ctx.authorize(req, 'account_read');
-    const account = load(req);
-    const value = store.setting(account.id, settingName(req));
+    await ctx.authorize(req, 'account_read');
+    const account = await load(req);
+    const value = await store.setting(account.id, settingName(req));
     if (value === undefined) throw new SwitchpostError('not_found', `account ${account.id} has no setting "${settingName(req)}"`);
     return value === null ? null : jsonString(reply, value);
   });
   app.put('/accounts/:id/settings/:name', async (req) => {
-    ctx.authorize(req, 'account_update');
-    const account = load(req);
+    await ctx.authorize(req, 'account_update');
+    const account = await load(req);
     const { value } = parseBody(
       z.object({
         value: z
@@ -156,13 +160,13 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, store: AccountStor
       }),
       req.body,
     );
-    store.setSetting(account.id, settingName(req), value);
+    await store.setSetting(account.id, settingName(req), value);
     return true;
   });
   app.delete('/accounts/:id/settings/:name', async (req) => {
-    ctx.authorize(req, 'account_update');
-    const account = load(req);
-    if (!store.deleteSetting(account.id, settingName(req))) throw new SwitchpostError('not_found', `account ${account.id} has no setting "${settingName(req)}"`);
+    await ctx.authorize(req, 'account_update');
+    const account = await load(req);
+    if (!(await store.deleteSetting(account.id, settingName(req)))) throw new SwitchpostError('not_found', `account ${account.id} has no setting "${settingName(req)}"`);
     return true;
   });
 }

@@ -1,13 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Ctx } from './context.js';
-import type { ContactStore } from '../../store/contacts.js';
+import type { Ctx, IctcoreStores } from './context.js';
 import type { UserRow } from '../../store/users.js';
-import type { AccountStore } from '../../store/accounts.js';
-import type { MessageStore } from '../../store/messages.js';
 import type { Schedules } from '../../spool/schedules.js';
-import type { TransmissionStore } from '../../store/transmissions.js';
 import type { OwnedRows, Row } from '../../store/owned.js';
+import type { Remote } from '../../store/remote.js';
 import { pacedDueAt } from '../../spool/pacing.js';
 import { ownedAccount } from './accounts.js';
 import { parseSchedule } from '../../core/schedule.js';
@@ -27,14 +24,7 @@ const body = {
 const campaignBody = z.object(body);
 const campaignPatch = z.object({ ...body, program_id: body.program_id.optional(), group_id: body.group_id.optional() });
 
-export interface CampaignDeps {
-  contacts: ContactStore;
-  accounts: AccountStore;
-  messages: MessageStore;
-  programs: OwnedRows;
-  schedules: Schedules;
-  transmissions: TransmissionStore;
-}
+export type CampaignDeps = Pick<IctcoreStores, 'contacts' | 'groupRows' | 'accountRows' | 'messages' | 'programs' | 'transmissions'> & { schedules: Schedules };
 
 /**
  * Campaigns: a program sent to a group. Each start is one job over the group's contacts, their due
@@ -43,42 +33,46 @@ export interface CampaignDeps {
  */
 export class CampaignRuns {
   constructor(
-    readonly rows: OwnedRows,
+    readonly rows: Remote<OwnedRows>,
     private readonly ctx: Ctx,
     private readonly deps: CampaignDeps,
   ) {}
 
   /** The status, with a finished run read as completed. */
-  status(c: Row): string {
+  async status(c: Row): Promise<string> {
     if (c.status === 'running' && c.job_id !== null) {
-      const job = this.ctx.deps.jobs.get(c.job_id as number);
+      const job = await this.ctx.deps.jobs.get(c.job_id as number);
       if (!job || job.status !== 'submitted') return 'completed';
     }
     return String(c.status);
   }
 
-  start(c: Row): true {
+  async start(c: Row): Promise<true> {
     const now = this.ctx.deps.clock.now();
     const dueAt = pacedDueAt(c.cpm as number, now);
     if (c.job_id !== null) {
-      const held = this.deps.transmissions.heldOf(c.job_id as number);
+      const held = await this.deps.transmissions.heldOf(c.job_id as number);
       if (held.length) {
-        this.deps.transmissions.release(held, dueAt);
-        this.rows.update(c.id, { status: 'running' }, now);
+        // Due times as values: the store is on the engine's thread.
+        await this.deps.transmissions.release(
+          held,
+          held.map((_, i) => dueAt(i)),
+        );
+        await this.rows.update(c.id, { status: 'running' }, now);
         this.ctx.deps.wake();
         return true;
       }
       // Nothing held, but its last sends are still out (or it runs): not a new run yet.
-      if (this.ctx.deps.jobs.get(c.job_id as number)?.status === 'submitted') throw new SwitchpostError('locked', `campaign ${c.id} is already running`);
+      if ((await this.ctx.deps.jobs.get(c.job_id as number))?.status === 'submitted') throw new SwitchpostError('locked', `campaign ${c.id} is already running`);
     }
-    const owner = this.ctx.deps.users.byId(c.user_id)!;
-    const program = this.deps.programs.get(c.program_id as number);
+    const owner = (await this.ctx.deps.users.byId(c.user_id))!;
+    const program = await this.deps.programs.get(c.program_id as number);
     if (!program) throw invalid('program_id', `program ${c.program_id} no longer exists`);
-    const { channel, content } = programContent(this.ctx, this.deps.messages, program, owner);
-    const account = c.account_id ? this.deps.accounts.rows.get(c.account_id as number) : undefined;
-    const recipients = this.deps.contacts.recipientsOf(c.group_id as number).map((r, i) => ({ ...r, dueAt: dueAt(i) }));
+    const { channel, content } = await programContent(this.ctx, this.deps.messages, program, owner);
+    const account = c.account_id ? await this.deps.accountRows.get(c.account_id as number) : undefined;
+    const recipients = (await this.deps.contacts.recipientsOf(c.group_id as number)).map((r, i) => ({ ...r, dueAt: dueAt(i) }));
     if (recipients.length === 0) throw invalid('group_id', `group ${c.group_id} has no contacts with a phone number`);
-    const jobId = this.ctx.deps.jobs.create(
+    const jobId = await this.ctx.deps.jobs.create(
       {
         userId: owner.id,
         face: 'ictcore',
@@ -101,21 +95,22 @@ export class CampaignRuns {
       },
       now,
     );
-    this.rows.update(c.id, { status: 'running', job_id: jobId }, now);
+    await this.rows.update(c.id, { status: 'running', job_id: jobId }, now);
     this.ctx.deps.onJobCreated(jobId, owner.id, channel, recipients.length);
     return true;
   }
 
-  stop(c: Row): true {
-    if (c.job_id !== null && this.status(c) === 'running') this.deps.transmissions.hold(c.job_id as number);
-    this.rows.update(c.id, { status: this.status(c) === 'completed' ? 'completed' : 'paused' }, this.ctx.deps.clock.now());
+  async stop(c: Row): Promise<true> {
+    if (c.job_id !== null && (await this.status(c)) === 'running') await this.deps.transmissions.hold(c.job_id as number);
+    // Read again after the hold, as it always was: the run may have finished meanwhile.
+    await this.rows.update(c.id, { status: (await this.status(c)) === 'completed' ? 'completed' : 'paused' }, this.ctx.deps.clock.now());
     return true;
   }
 }
 
 export function campaignRoutes(app: FastifyInstance, ctx: Ctx, runs: CampaignRuns, deps: CampaignDeps): void {
-  const present = (r: Row) => {
-    const job = r.job_id !== null ? ctx.deps.jobs.get(r.job_id as number) : undefined;
+  const present = async (r: Row) => {
+    const job = r.job_id !== null ? await ctx.deps.jobs.get(r.job_id as number) : undefined;
     return {
       campaign_id: r.id,
       program_id: r.program_id,
@@ -123,18 +118,18 @@ export function campaignRoutes(app: FastifyInstance, ctx: Ctx, runs: CampaignRun
       account_id: r.account_id ?? null,
       cpm: r.cpm,
       try_allowed: r.try_allowed,
-      status: runs.status(r),
-      contact_total: deps.contacts.groupSize(r.group_id as number),
+      status: await runs.status(r),
+      contact_total: await deps.contacts.groupSize(r.group_id as number),
       contact_done: job ? job.total - job.remaining : 0,
       created_by: r.user_id,
       date_created: seconds(r.created_at as number),
     };
   };
   /** The program, group and account a campaign names must be the user's own. */
-  const checkRefs = (req: FastifyRequest, v: Record<string, unknown>) => {
-    if (v.program_id !== undefined) ctx.own(req, deps.programs.get(v.program_id as number), `program ${v.program_id}`);
-    if (v.group_id !== undefined) ctx.own(req, deps.contacts.groups.get(v.group_id as number), `group ${v.group_id}`);
-    if (v.account_id) ownedAccount(ctx, req, deps.accounts, v.account_id as number);
+  const checkRefs = async (req: FastifyRequest, v: Record<string, unknown>) => {
+    if (v.program_id !== undefined) await ctx.own(req, await deps.programs.get(v.program_id as number), `program ${v.program_id}`);
+    if (v.group_id !== undefined) await ctx.own(req, await deps.groupRows.get(v.group_id as number), `group ${v.group_id}`);
+    if (v.account_id) await ownedAccount(ctx, req, deps.accountRows, v.account_id as number);
   };
   crudRoutes(app, ctx, {
     path: '/campaigns',
@@ -145,24 +140,24 @@ export function campaignRoutes(app: FastifyInstance, ctx: Ctx, runs: CampaignRun
     update: campaignPatch.transform((b) => Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined)) as Record<string, number | null>),
     filters: { campaign_id: 'id', program_id: 'program_id', group_id: 'group_id', account_id: 'account_id', status: 'status' },
     present,
-    beforeWrite: (req, values) => (checkRefs(req, values), values),
-    beforeDelete: (_req, row) => {
-      if (runs.status(row) === 'running') throw new SwitchpostError('locked', `campaign ${row.id} is running; stop it first`);
-      deps.schedules.cancel('campaign', row.id);
+    beforeWrite: async (req, values) => (await checkRefs(req, values), values),
+    beforeDelete: async (_req, row) => {
+      if ((await runs.status(row)) === 'running') throw new SwitchpostError('locked', `campaign ${row.id} is running; stop it first`);
+      await deps.schedules.cancel('campaign', row.id);
     },
   });
-  const load = (req: FastifyRequest) => {
+  const load = async (req: FastifyRequest) => {
     const id = idParam((req.params as { id: string }).id, 'campaign');
-    return ctx.own(req, runs.rows.get(id), `campaign ${id}`);
+    return ctx.own(req, await runs.rows.get(id), `campaign ${id}`);
   };
   for (const method of ['PUT', 'GET'] as const) {
-    app.route({ method, url: '/campaigns/:id/start', handler: async (req) => (ctx.authorize(req, 'campaign_start'), runs.start(load(req))) });
-    app.route({ method, url: '/campaigns/:id/stop', handler: async (req) => (ctx.authorize(req, 'campaign_stop'), runs.stop(load(req))) });
+    app.route({ method, url: '/campaigns/:id/start', handler: async (req) => (await ctx.authorize(req, 'campaign_start'), runs.start(await load(req))) });
+    app.route({ method, url: '/campaigns/:id/stop', handler: async (req) => (await ctx.authorize(req, 'campaign_stop'), runs.stop(await load(req))) });
   }
   for (const action of ['start', 'stop'] as const) {
     const handler = async (req: FastifyRequest) => {
-      const user: UserRow = ctx.authorize(req, 'task_create', action === 'start' ? 'campaign_start' : 'campaign_stop');
-      const c = load(req);
+      const user: UserRow = await ctx.authorize(req, 'task_create', action === 'start' ? 'campaign_start' : 'campaign_stop');
+      const c = await load(req);
       const spec = parseSchedule((req.body ?? {}) as Record<string, unknown>, ctx.deps.clock.now(), user.timezone);
       if (typeof spec === 'string') throw invalidAs(spec);
       return deps.schedules.add(user, 'campaign', c.id, action, spec);
@@ -171,8 +166,8 @@ export function campaignRoutes(app: FastifyInstance, ctx: Ctx, runs: CampaignRun
     app.put(`/campaigns/:id/${action}/schedule`, handler);
   }
   app.delete('/campaigns/:id/schedule', async (req) => {
-    ctx.authorize(req, 'task_delete');
-    deps.schedules.cancel('campaign', load(req).id);
+    await ctx.authorize(req, 'task_delete');
+    await deps.schedules.cancel('campaign', (await load(req)).id);
     return true;
   });
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Ctx } from './context.js';
-import type { ContactStore } from '../../store/contacts.js';
+import type { IctcoreStores } from './context.js';
 import type { Row } from '../../store/owned.js';
 import { CONTACT_LIMITS, contactProblem, type ContactField } from '../../core/contact.js';
 import { crudRoutes } from './crud.js';
@@ -23,7 +23,8 @@ export const presentContact = (r: Row) => ({
 });
 
 /** Contacts: CRUD (ICTCore's Contact), and linking to groups. */
-export function contactRoutes(app: FastifyInstance, ctx: Ctx, store: ContactStore): void {
+export function contactRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<IctcoreStores, 'contacts' | 'contactRows' | 'groupRows'>): void {
+  const { contacts: store, contactRows, groupRows } = stores;
   const checked = (isNew: boolean) =>
     contactBody.transform((c, zc) => {
       const values = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as Record<string, string | null>;
@@ -39,7 +40,7 @@ export function contactRoutes(app: FastifyInstance, ctx: Ctx, store: ContactStor
     path: '/contacts',
     what: 'contact',
     perm: 'contact',
-    store: store.contacts,
+    store: contactRows,
     create: checked(true),
     update: checked(false),
     filters: { contact_id: 'id', ...Object.fromEntries(FIELDS.map((f) => [f, f])) },
@@ -49,12 +50,12 @@ export function contactRoutes(app: FastifyInstance, ctx: Ctx, store: ContactStor
   });
 
   const link = (add: boolean) => async (req: FastifyRequest) => {
-    ctx.authorize(req, 'contact_update');
+    await ctx.authorize(req, 'contact_update');
     const p = req.params as { id: string; group_id: string };
-    const contact = ctx.own(req, store.contacts.get(idParam(p.id, 'contact')), `contact ${p.id}`);
-    const group = ctx.own(req, store.groups.get(idParam(p.group_id, 'group')), `group ${p.group_id}`);
-    if (add) store.link(group.id, contact.id);
-    else if (!store.unlink(group.id, contact.id)) throw new SwitchpostError('not_found', `contact ${contact.id} is not in group ${group.id}`);
+    const contact = await ctx.own(req, await contactRows.get(idParam(p.id, 'contact')), `contact ${p.id}`);
+    const group = await ctx.own(req, await groupRows.get(idParam(p.group_id, 'group')), `group ${p.group_id}`);
+    if (add) await store.link(group.id, contact.id);
+    else if (!(await store.unlink(group.id, contact.id))) throw new SwitchpostError('not_found', `contact ${contact.id} is not in group ${group.id}`);
     return presentContact(contact);
   };
   app.put('/contacts/:id/link/:group_id', link(true));

@@ -7,7 +7,7 @@ import type { Channel } from '../../core/model.js';
 import type { Permission } from '../../core/permissions.js';
 import type { OwnedRows, Row } from '../../store/owned.js';
 import type { ContactStore } from '../../store/contacts.js';
-import type { MessageStore } from '../../store/messages.js';
+import type { MessageKind } from '../../store/messages.js';
 import type { AccountStore } from '../../store/accounts.js';
 import type { TransmissionStore } from '../../store/transmissions.js';
 import type { ProviderStore } from '../../store/providers.js';
@@ -15,17 +15,27 @@ import type { Schedules } from '../../spool/schedules.js';
 import type { Tokens } from './token.js';
 import type { Logins } from '../login-limiter.js';
 import type { AddressPolicy } from '../../net/address-policy.js';
+import type { Remote } from '../../store/remote.js';
 import { SwitchpostError } from '../../core/errors.js';
 
-/** The tables the ICTCore face reads and writes, each through its store (no face is handed the database). */
+/**
+ * The tables the ICTCore face reads and writes, each through its store on the spool engine's thread
+ * (no face is handed the database). A store's tables of rows are remotes of their own.
+ */
 export interface IctcoreStores {
-  contacts: ContactStore;
-  messages: MessageStore;
-  programs: OwnedRows;
-  accounts: AccountStore;
-  campaigns: OwnedRows;
-  transmissions: TransmissionStore;
-  providers: ProviderStore;
+  contacts: Remote<ContactStore>;
+  /** ContactStore's contacts and groups. */
+  contactRows: Remote<OwnedRows>;
+  groupRows: Remote<OwnedRows>;
+  /** MessageStore's kinds. */
+  messages: Record<MessageKind, Remote<OwnedRows>>;
+  programs: Remote<OwnedRows>;
+  accounts: Remote<AccountStore>;
+  /** AccountStore's rows. */
+  accountRows: Remote<OwnedRows>;
+  campaigns: Remote<OwnedRows>;
+  transmissions: Remote<TransmissionStore>;
+  providers: Remote<ProviderStore>;
 }
 
 /** What the ICTCore face needs from the daemon. */
@@ -33,9 +43,10 @@ export interface IctcoreDeps {
   stores: IctcoreStores;
   /** Armed and stopped by main; the face adds and cancels schedules and says what they do. */
   schedules: Schedules;
-  users: UserStore;
-  permissions: PermissionStore;
-  jobs: JobStore;
+  users: Remote<UserStore>;
+  /** The one instance every face uses: its per-user cache must be the one that is told. */
+  permissions: Remote<PermissionStore>;
+  jobs: Remote<JobStore>;
   tokens: Tokens;
   /** POST /authenticate checks passwords here (limited, off the event loop). */
   logins: Logins;
@@ -76,16 +87,16 @@ export class Ctx {
   }
 
   /** The user, if the user may `p`; else 403 (ICTCore: "User not permitted to perform required action"). */
-  authorize(req: FastifyRequest, ...ps: Permission[]): UserRow {
+  async authorize(req: FastifyRequest, ...ps: Permission[]): Promise<UserRow> {
     const u = this.user(req);
-    for (const p of ps) if (!this.deps.permissions.can(u, p)) throw new SwitchpostError('forbidden', `User not permitted to perform required action (${p})`);
+    for (const p of ps) if (!(await this.deps.permissions.can(u, p))) throw new SwitchpostError('forbidden', `User not permitted to perform required action (${p})`);
     return u;
   }
 
   /** A row the user may see, else 404 — another tenant's row looks exactly like a missing one. */
-  own<T extends Pick<Row, 'user_id'>>(req: FastifyRequest, row: T | undefined, what: string, ownerOf: (r: T) => number | null = (r) => r.user_id): T {
+  async own<T extends Pick<Row, 'user_id'>>(req: FastifyRequest, row: T | undefined, what: string, ownerOf: (r: T) => number | null = (r) => r.user_id): Promise<T> {
     const owner = row ? ownerOf(row) : null;
-    if (!row || owner === null || !this.deps.users.canSee(this.scope(req), owner)) throw new SwitchpostError('not_found', `${what} not found`);
+    if (!row || owner === null || !(await this.deps.users.canSee(this.scope(req), owner))) throw new SwitchpostError('not_found', `${what} not found`);
     return row;
   }
 }

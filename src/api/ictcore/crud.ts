@@ -3,11 +3,17 @@ import type { z } from 'zod';
 import type { OwnedRows, Row } from '../../store/owned.js';
 import type { Permission } from '../../core/permissions.js';
 import type { Ctx } from './context.js';
-import { idParam, listFilter, parseBody } from './fields.js';
+import { idParam, listFilter, parseBody, found } from './fields.js';
 import { ApiError } from '../errors.js';
-import { JSON_TYPE, jsonStream, mapPages } from '../json-stream.js';
+import { JSON_TYPE, jsonStream } from '../json-stream.js';
+import type { Remote } from '../../store/remote.js';
 
 export type Values = Record<string, string | number | null>;
+
+/** The pages of `pages` mapped item by item by a view that may read stores (a page's items at once, in order). */
+export async function* viewPages<T, U>(pages: AsyncIterable<readonly T[]>, view: (row: T) => U | Promise<U>): AsyncGenerator<U[]> {
+  for await (const page of pages) yield await Promise.all(page.map(view));
+}
 
 export interface CrudSpec {
   /** Collection path, e.g. /contacts. */
@@ -16,19 +22,21 @@ export interface CrudSpec {
   what: string;
   /** Permission prefix: contact → contact_create, contact_list… */
   perm: 'contact' | 'group' | 'campaign' | 'message' | 'account' | 'program';
-  store: OwnedRows;
+  store: Remote<OwnedRows>;
   /** Bodies of POST and PUT (a module that makes its own create or update routes leaves them out). */
   create?: z.ZodType<Values>;
   update?: z.ZodType<Values>;
   /** Query-string field → column a list may be filtered by. */
   filters: Record<string, string>;
-  present: (row: Row) => Record<string, unknown>;
+  present: (row: Row) => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** Checks and side effects before a row is written (validate ids the body names…); may add values. */
   beforeWrite?: (req: FastifyRequest, values: Values, existing: Row | null) => Values | Promise<Values>;
   /** Refuse a delete (409-like cases answer 423). */
-  beforeDelete?: (req: FastifyRequest, row: Row) => void;
+  beforeDelete?: (req: FastifyRequest, row: Row) => Promise<void>;
   /** Delete with what belongs to the row (default: the row alone). */
-  remove?: (id: number) => boolean;
+  remove?: (id: number) => Promise<boolean>;
+  /** A write a unique index refused (a value beforeWrite found free, taken since): the error to answer, else null. */
+  clash?: (err: unknown, values: Values) => Error | null;
   /** Who owns a row, when not its user_id (an account set free: its creator). */
   ownerOf?: (row: Row) => number | null;
 }
@@ -39,50 +47,58 @@ export interface CrudSpec {
  */
 export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
   const perm = (op: 'create' | 'list' | 'read' | 'update' | 'delete') => `${s.perm}_${op}` as Permission;
-  const load = (req: FastifyRequest) => {
+  const load = async (req: FastifyRequest) => {
     const id = idParam((req.params as { id: string }).id, s.what);
-    return ctx.own(req, s.store.get(id), `${s.what} ${id}`, s.ownerOf);
+    return ctx.own(req, await s.store.get(id), `${s.what} ${id}`, s.ownerOf);
+  };
+
+  const write = async <T>(values: Values, w: () => Promise<T>): Promise<T> => {
+    try {
+      return await w();
+    } catch (err) {
+      throw s.clash?.(err, values) ?? err;
+    }
   };
 
   const { create, update } = s;
   if (create) {
     app.post(s.path, async (req) => {
-      const user = ctx.authorize(req, perm('create'));
+      const user = await ctx.authorize(req, perm('create'));
       let values = parseBody(create, req.body);
       if (s.beforeWrite) values = await s.beforeWrite(req, values, null);
-      return s.store.insert(user.id, values, ctx.deps.clock.now());
+      return write(values, () => s.store.insert(user.id, values, ctx.deps.clock.now()));
     });
   }
   // A list grows with the data (a user's contacts: 100,000 and more): written a keyset page at a time,
   // the same JSON as the whole array (cut at 100,000 rows as it always was).
   app.get(s.path, async (req, reply) => {
-    ctx.authorize(req, perm('list'));
+    await ctx.authorize(req, perm('list'));
     const pages = s.store.pages(ctx.scope(req), listFilter(req.query, s.filters));
     return reply
       .code(200)
       .type(JSON_TYPE)
-      .send(jsonStream((list) => list(mapPages(pages, (r) => s.present(r)))));
+      .send(jsonStream((list) => list(viewPages(pages, (r) => s.present(r)))));
   });
   app.get(`${s.path}/:id`, async (req) => {
-    ctx.authorize(req, perm('read'));
-    return s.present(load(req));
+    await ctx.authorize(req, perm('read'));
+    return s.present(await load(req));
   });
   if (update) {
     app.put(`${s.path}/:id`, async (req) => {
-      ctx.authorize(req, perm('update'));
-      const row = load(req);
+      await ctx.authorize(req, perm('update'));
+      const row = await load(req);
       let values = parseBody(update, req.body);
       if (s.beforeWrite) values = await s.beforeWrite(req, values, row);
-      if (Object.keys(values).length) s.store.update(row.id, values, ctx.deps.clock.now());
-      return s.present(s.store.get(row.id)!);
+      if (Object.keys(values).length) await write(values, () => s.store.update(row.id, values, ctx.deps.clock.now()));
+      return s.present(found(await s.store.get(row.id), `${s.what} ${row.id}`));
     });
   }
   const remove = async (req: FastifyRequest) => {
-    ctx.authorize(req, perm('delete'));
-    const row = load(req);
-    s.beforeDelete?.(req, row);
+    await ctx.authorize(req, perm('delete'));
+    const row = await load(req);
+    await s.beforeDelete?.(req, row);
     // ICTCore's own 417 for a delete that removed nothing (the row went meanwhile): no catalogue code means it.
-    if (!(s.remove ? s.remove(row.id) : s.store.delete(row.id))) throw new ApiError(417, `${s.what} delete failed`);
+    if (!(await (s.remove ? s.remove(row.id) : s.store.delete(row.id)))) throw new ApiError(417, `${s.what} delete failed`);
     return true;
   };
   app.delete(`${s.path}/:id`, remove);

@@ -29,6 +29,27 @@ export const invalid = (field: string, why: string): ValidationError => Validati
 /** A validation error (412) for a problem already written "field: why" (a contact's, a schedule's). */
 export const invalidAs = (problem: string): ValidationError => ValidationError.fromMessage(`${INVALID}${problem}`, INVALID);
 
+/**
+ * A write that a unique index on `column` ("table.column") refused, as `taken()`: the value was free at
+ * the face's check and another request took it before the write (the two are separate calls to the
+ * engine's thread). Other errors are thrown as they came.
+ */
+export async function unlessTaken<T>(column: string, write: () => Promise<T>, taken: () => Error): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    throw isUniqueClash(err, column) ? taken() : err;
+  }
+}
+
+export const isUniqueClash = (err: unknown, column: string): boolean => (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String((err as { message?: unknown }).message).includes(column);
+
+/** A row read again after a write: gone means another request deleted it meanwhile (a 404, not a 500). */
+export function found<T>(row: T | undefined, what: string): T {
+  if (row === undefined) throw new SwitchpostError('not_found', `${what} not found`);
+  return row;
+}
+
 /** Validate a body with `schema`; 412 naming the first field at fault. */
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const r = schema.safeParse(body ?? {});

@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { z } from 'zod';
-import type { Ctx } from './context.js';
-import type { ContactStore, ContactValues } from '../../store/contacts.js';
+import type { Ctx, IctcoreStores } from './context.js';
+import type { ContactValues } from '../../store/contacts.js';
 import type { Row } from '../../store/owned.js';
 import { CONTACT_LIMITS, contactProblem, isContactField, type ContactField } from '../../core/contact.js';
 import { crudRoutes } from './crud.js';
@@ -22,23 +22,24 @@ const groupBody = z.object({ name: requiredText(100), description: text(1000) })
 const groupPatch = z.object({ name: requiredText(100).optional(), description: text(1000) });
 
 /** Groups: CRUD, their contacts, CSV import (streamed, all valid rows in one transaction) and export. */
-export function groupRoutes(app: FastifyInstance, ctx: Ctx, store: ContactStore): void {
-  const present = (r: Row) => ({
+export function groupRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<IctcoreStores, 'contacts' | 'groupRows'>): void {
+  const { contacts: store, groupRows } = stores;
+  const present = async (r: Row) => ({
     group_id: r.id,
     name: r.name,
     description: r.description ?? null,
-    contact_total: store.groupSize(r.id),
+    contact_total: await store.groupSize(r.id),
     created_by: r.user_id,
     date_created: seconds(r.created_at as number),
   });
-  const loadGroup = (req: FastifyRequest) => {
+  const loadGroup = async (req: FastifyRequest) => {
     const id = idParam((req.params as { id: string }).id, 'group');
-    return ctx.own(req, store.groups.get(id), `group ${id}`);
+    return ctx.own(req, await groupRows.get(id), `group ${id}`);
   };
 
   // The sample is static: registered before /groups/:id/… so that "sample" is never read as an id.
   app.get('/groups/sample/csv', async (req, reply) => {
-    ctx.authorize(req, 'group_read');
+    await ctx.authorize(req, 'group_read');
     reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="contacts-sample.csv"');
     return csvLine(FIELDS) + csvLine(['Ayesha', 'Khan', '+923001234567', 'ayesha@example.com', 'Lahore', 'gold', '', '', 'imported from CSV']) + csvLine(['John', 'Smith', '+61491570156', '', '', '', '', '', '']);
   });
@@ -47,7 +48,7 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, store: ContactStore)
     path: '/groups',
     what: 'group',
     perm: 'group',
-    store: store.groups,
+    store: groupRows,
     create: groupBody,
     update: groupPatch,
     filters: { group_id: 'id', name: 'name', description: 'description' },
@@ -57,8 +58,8 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, store: ContactStore)
 
   // Both grow with the group: written a keyset page at a time, with the event loop free between pages.
   app.get('/groups/:id/contacts', async (req, reply) => {
-    ctx.authorize(req, 'group_read', 'contact_list');
-    const pages = store.memberPages(loadGroup(req).id, MAX_ROWS);
+    await ctx.authorize(req, 'group_read', 'contact_list');
+    const pages = store.memberPages((await loadGroup(req)).id, MAX_ROWS);
     return reply
       .code(200)
       .type(JSON_TYPE)
@@ -66,8 +67,8 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, store: ContactStore)
   });
 
   app.get('/groups/:id/csv', async (req, reply) => {
-    ctx.authorize(req, 'group_read', 'contact_list');
-    const group = loadGroup(req);
+    await ctx.authorize(req, 'group_read', 'contact_list');
+    const group = await loadGroup(req);
     reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="group-${group.id}.csv"`);
     return csvStream(FIELDS, store.memberPages(group.id), (c) => FIELDS.map((f) => c[f]));
   });
@@ -76,8 +77,8 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, store: ContactStore)
   for (const type of ['text/csv', 'application/csv']) app.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
 
   app.post('/groups/:id/csv', async (req) => {
-    const user = ctx.authorize(req, 'group_update', 'contact_create');
-    const group = loadGroup(req);
+    const user = await ctx.authorize(req, 'group_update', 'contact_create');
+    const group = await loadGroup(req);
     if (!(req.body instanceof Readable)) throw new SwitchpostError('unsupported_media_type', 'send the CSV as the body with Content-Type: text/csv');
     const rows: ContactValues[] = [];
     const rejected: { line: number; error: string }[] = [];
@@ -118,7 +119,7 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, store: ContactStore)
       // A broken CSV (unclosed quote, wrong column count…) imports nothing.
       throw invalid('csv', (err as Error).message.slice(0, 300));
     }
-    const imported = store.importInto(user.id, group.id, rows, ctx.deps.clock.now());
+    const imported = await store.importInto(user.id, group.id, rows, ctx.deps.clock.now());
     return { group_id: group.id, imported, rejected_total: rejected.length, rejected: rejected.slice(0, MAX_REJECTED_SHOWN) };
   });
 }

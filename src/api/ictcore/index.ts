@@ -58,7 +58,8 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
     const c = parseBody(credentials, req.body);
     const name = c.username ?? c.email ?? c.user_id;
     if (!name) throw new SwitchpostError('unauthenticated', 'No valid username found');
-    const login = await deps.logins.login(name, c.password, req.ip, (n) => (/^\d+$/.test(n) && !deps.users.byCode(n) ? deps.users.byId(Number(n)) : deps.users.byCode(n)));
+    // A user code first; a number no code has is a user id.
+    const login = await deps.logins.login(name, c.password, req.ip, async (n) => (await deps.users.byCode(n)) ?? (/^\d+$/.test(n) ? deps.users.byId(Number(n)) : undefined));
     if (login.kind === 'limited') {
       reply.header('Retry-After', String(login.retryAfterS));
       throw new SwitchpostError('rate_limited', limitedMessage(login));
@@ -88,17 +89,18 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
   app.removeContentTypeParser('text/plain');
   for (const type of ['*', 'text/plain']) app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  const { contacts, messages, programs, accounts } = deps.stores;
+  const stores = deps.stores;
+  const { messages, programs, accountRows } = stores;
   const schedules = deps.schedules;
-  contactRoutes(app, ctx, contacts);
-  groupRoutes(app, ctx, contacts);
+  contactRoutes(app, ctx, stores);
+  groupRoutes(app, ctx, stores);
   messageRoutes(app, ctx, messages);
-  const ownProgram = (req: FastifyRequest, id: number) => void ctx.own(req, programs.get(id), `program ${id}`);
-  const ownAccount = (req: FastifyRequest, id: number) => void ownedAccount(ctx, req, accounts, id);
+  const ownProgram = async (req: FastifyRequest, id: number) => void (await ctx.own(req, await programs.get(id), `program ${id}`));
+  const ownAccount = async (req: FastifyRequest, id: number) => void (await ownedAccount(ctx, req, accountRows, id));
   programRoutes(app, ctx, programs, messages, ownAccount);
-  accountRoutes(app, ctx, accounts, ownProgram);
-  const transmissions = transmissionRoutes(app, ctx, { contacts, accounts, messages, programs, schedules });
-  const campaignDeps = { contacts, accounts, messages, programs, schedules, transmissions: transmissions.store };
+  accountRoutes(app, ctx, stores, ownProgram);
+  const transmissions = transmissionRoutes(app, ctx, { ...stores, schedules });
+  const campaignDeps = { ...stores, schedules };
   const campaigns = new CampaignRuns(deps.stores.campaigns, ctx, campaignDeps);
   campaignRoutes(app, ctx, campaigns, campaignDeps);
   userRoutes(app, ctx);
@@ -107,7 +109,7 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
   // What a schedule does, while the face is up (main arms them from SQLite at start and stops them).
   const unhandle = schedules.handle(async (target, id, action) => {
     if (target === 'transmission') return transmissions.send(id, false);
-    const c = campaigns.rows.get(id);
+    const c = await campaigns.rows.get(id);
     if (!c) return;
     return action === 'start' ? campaigns.start(c) : campaigns.stop(c);
   });

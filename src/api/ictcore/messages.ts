@@ -3,9 +3,9 @@ import { isUtf8 } from 'node:buffer';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Ctx } from './context.js';
+import type { Ctx, IctcoreStores } from './context.js';
 import type { Row } from '../../store/owned.js';
-import type { MessageKind, MessageStore } from '../../store/messages.js';
+import type { MessageKind } from '../../store/messages.js';
 import { crudRoutes, type Values } from './crud.js';
 import { idParam, requiredText, seconds, text, invalid } from './fields.js';
 import { MediaRefused } from '../../media/refused.js';
@@ -102,7 +102,7 @@ function toColumns(kind: Kind, body: Record<string, unknown>, existing: Row | nu
 }
 
 /** Documents, recordings, templates and texts, with media upload (type checked, converted once) and download. */
-export function messageRoutes(app: FastifyInstance, ctx: Ctx, store: MessageStore): void {
+export function messageRoutes(app: FastifyInstance, ctx: Ctx, messages: IctcoreStores['messages']): void {
   const dir = join(ctx.deps.dataDir, 'media', 'messages');
   const present = (kind: Kind) => (r: Row) => {
     const media = mediaOf(r);
@@ -122,7 +122,7 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, store: MessageStor
 
   for (const kind of ['document', 'recording', 'template', 'text'] as const) {
     const s = SPECS[kind];
-    const rows = store.kinds[kind];
+    const rows = messages[kind];
     // Bodies keep their fields as given; beforeWrite moves the kind's own fields into data.
     const spec = s as unknown as { create: z.ZodType<Values>; update: z.ZodType<Values> };
     crudRoutes(app, ctx, {
@@ -135,9 +135,12 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, store: MessageStor
       filters: { [`${kind}_id`]: 'id', name: 'name', type: 'type', description: 'description' },
       present: present(kind),
       beforeWrite: (_req, values, existing) => toColumns(kind, values, existing),
-      remove: (id) => {
-        const media = mediaOf(rows.get(id)!);
-        const gone = rows.delete(id);
+      remove: async (id) => {
+        // Read again (a concurrent delete may have taken it since the load: then nothing is removed, a 417).
+        const row = await rows.get(id);
+        if (!row) return false;
+        const media = mediaOf(row);
+        const gone = await rows.delete(id);
         // The converted file may be shared by identical uploads (named by hash): only the original goes.
         if (gone && media) rmSync(join(dir, media.original), { force: true });
         return gone;
@@ -145,13 +148,13 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, store: MessageStor
     });
     if (kind === 'text') continue;
 
-    const load = (req: FastifyRequest) => {
+    const load = async (req: FastifyRequest) => {
       const id = idParam((req.params as { id: string }).id, kind);
-      return ctx.own(req, rows.get(id), `${kind} ${id}`);
+      return ctx.own(req, await rows.get(id), `${kind} ${id}`);
     };
     app.put(`${s.path}/:id/media`, { bodyLimit: 25 * 1024 * 1024 }, async (req) => {
-      ctx.authorize(req, 'message_update');
-      const row = load(req);
+      await ctx.authorize(req, 'message_update');
+      const row = await load(req);
       const contentType = String(req.headers['content-type'] ?? '')
         .split(';')[0]!
         .trim()
@@ -188,12 +191,12 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, store: MessageStor
       const tmp = join(dir, `${original}.${process.pid}.tmp`);
       writeStored(tmp, join(dir, original), bytes);
       const media: Media = { original, content_type: MIME_OF[ext] ?? contentType, type: ext, size: bytes.length, converted, ...(pages ? { pages } : {}), ...(secs !== undefined ? { seconds: secs } : {}) };
-      rows.update(row.id, { media: JSON.stringify(media), type: ext }, ctx.deps.clock.now());
+      await rows.update(row.id, { media: JSON.stringify(media), type: ext }, ctx.deps.clock.now());
       return row.id;
     });
     app.get(`${s.path}/:id/media`, async (req, reply) => {
-      ctx.authorize(req, 'message_read');
-      const media = mediaOf(load(req));
+      await ctx.authorize(req, 'message_read');
+      const media = mediaOf(await load(req));
       const file = media && join(dir, media.original);
       if (!media || !file || !existsSync(file)) throw new SwitchpostError('not_found', `${kind} has no media yet; PUT it first`);
       return reply.type(media.content_type).header('content-disposition', `attachment; filename="${media.original}"`).send(readFileSync(file));

@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Ctx } from './context.js';
+import type { Ctx, IctcoreStores } from './context.js';
 import type { UserRow } from '../../store/users.js';
 import type { Channel } from '../../core/model.js';
 import { callContent, smsContent, type Content } from '../../core/content.js';
-import type { OwnedRows, Row } from '../../store/owned.js';
-import type { MessageStore } from '../../store/messages.js';
+import type { Row } from '../../store/owned.js';
 import { dataOf, mediaOf } from './messages.js';
 import { crudRoutes } from './crud.js';
 import { parseBody, positiveInt, requiredText, seconds, text, invalid } from './fields.js';
@@ -49,31 +48,31 @@ const programBody = z.object({
 export const presentProgram = (r: Row) => ({ program_id: r.id, name: r.name, type: r.type, parent_id: r.parent_id ?? null, ...dataOf(r), created_by: r.user_id, date_created: seconds(r.created_at as number) });
 
 /** What a transmission of `program` sends: its channel and the job content, read from its message now. */
-export function programContent(ctx: Ctx, messages: MessageStore, program: Row, user: UserRow): { channel: Channel; content: Content } {
+export async function programContent(ctx: Ctx, messages: IctcoreStores['messages'], program: Row, user: UserRow): Promise<{ channel: Channel; content: Content }> {
   const type = String(program.type);
   const spec = isProgramType(type) ? PROGRAM_TYPES[type] : null;
   if (!spec?.channel) throw new SwitchpostError('not_implemented', `${type} programs cannot send transmissions on this server yet`);
   if (!ctx.deps.channels.has(spec.channel)) throw new SwitchpostError('not_implemented', `${type}: the ${spec.channel} channel is not available on this server yet`);
   const data = dataOf(program);
-  const message = (kind: 'text' | 'recording' | 'document' | 'template') => {
-    const row = messages.kinds[kind].get(Number(data[`${kind}_id`]));
+  const message = async (kind: 'text' | 'recording' | 'document' | 'template') => {
+    const row = await messages[kind].get(Number(data[`${kind}_id`]));
     if (!row) throw invalid(`${kind}_id`, `the program's ${kind} no longer exists`);
     return row;
   };
   const voice = typeof data.voice === 'string' && data.voice.trim() !== '' ? data.voice : 'default';
   switch (spec.channel) {
     case 'sms':
-      return { channel: 'sms', content: smsContent({ template: String(dataOf(message('text')).data) }) };
+      return { channel: 'sms', content: smsContent({ template: String(dataOf(await message('text')).data) }) };
     case 'tts':
-      return { channel: 'tts', content: callContent({ template: String(dataOf(message('text')).data) }, { voice }) };
+      return { channel: 'tts', content: callContent({ template: String(dataOf(await message('text')).data) }, { voice }) };
     case 'voice': {
-      const rec = message('recording');
+      const rec = await message('recording');
       const media = mediaOf(rec);
       if (!media?.converted) throw new SwitchpostError('locked', `recording ${rec.id} has no media yet; PUT /messages/recordings/${rec.id}/media first`);
       return { channel: 'voice', content: callContent({ template: '' }, { voice, recording: { file: media.converted, name: String(rec.name) } }) };
     }
     case 'fax': {
-      const doc = message('document');
+      const doc = await message('document');
       const media = mediaOf(doc);
       if (!media?.converted) throw new SwitchpostError('locked', `document ${doc.id} has no media yet; PUT /messages/documents/${doc.id}/media first`);
       const profile = JSON.parse(user.profile) as Record<string, unknown>;
@@ -86,7 +85,7 @@ export function programContent(ctx: Ctx, messages: MessageStore, program: Row, u
 }
 
 /** Programs: one POST per type (/programs/sendsms…), list, read, delete. */
-export function programRoutes(app: FastifyInstance, ctx: Ctx, programs: OwnedRows, messages: MessageStore, accountOwned: (req: FastifyRequest, id: number) => void): void {
+export function programRoutes(app: FastifyInstance, ctx: Ctx, programs: IctcoreStores['programs'], messages: IctcoreStores['messages'], accountOwned: (req: FastifyRequest, id: number) => Promise<void>): void {
   crudRoutes(app, ctx, {
     path: '/programs',
     what: 'program',
@@ -100,7 +99,7 @@ export function programRoutes(app: FastifyInstance, ctx: Ctx, programs: OwnedRow
   app.post('/programs/:type', async (req) => {
     const type = String((req.params as { type: string }).type).toLowerCase();
     if (!isProgramType(type)) throw new SwitchpostError('not_found', `no program type "${type.slice(0, 30)}" (${Object.keys(PROGRAM_TYPES).join(', ')})`);
-    const user = ctx.authorize(req, 'program_create');
+    const user = await ctx.authorize(req, 'program_create');
     const b = parseBody(programBody, req.body);
     const needs = PROGRAM_TYPES[type].needs;
     // Everything is checked before anything is stored (an inline text is stored last).
@@ -108,10 +107,10 @@ export function programRoutes(app: FastifyInstance, ctx: Ctx, programs: OwnedRow
     const id = b[needs];
     if (id === undefined && inline === null) throw invalid(needs, `is required for ${type} programs`);
     if (id !== undefined) {
-      if (needs === 'account_id') accountOwned(req, id);
+      if (needs === 'account_id') await accountOwned(req, id);
       else {
         const kind = needs.replace('_id', '') as 'text' | 'recording' | 'document' | 'template';
-        ctx.own(req, messages.kinds[kind].get(id), `${kind} ${id}`);
+        await ctx.own(req, await messages[kind].get(id), `${kind} ${id}`);
       }
     }
     const data: Record<string, unknown> = {};
@@ -119,9 +118,9 @@ export function programRoutes(app: FastifyInstance, ctx: Ctx, programs: OwnedRow
       if (!isVoice(b.voice)) throw invalid('voice', `one of ${Object.keys(VOICES).join(', ')}`);
       data.voice = b.voice;
     }
-    if (b.parent_id) ctx.own(req, programs.get(b.parent_id), `program ${b.parent_id}`);
+    if (b.parent_id) await ctx.own(req, await programs.get(b.parent_id), `program ${b.parent_id}`);
     // ICTCore's data_map: a text given inline is stored as a text message of the user's.
-    data[needs] = id ?? messages.kinds.text.insert(user.id, { name: b.name, data: JSON.stringify({ data: inline }) }, ctx.deps.clock.now());
+    data[needs] = id ?? (await messages.text.insert(user.id, { name: b.name, data: JSON.stringify({ data: inline }) }, ctx.deps.clock.now()));
     return programs.insert(user.id, { type, name: b.name, parent_id: b.parent_id ?? null, data: JSON.stringify(data) }, ctx.deps.clock.now());
   });
 }

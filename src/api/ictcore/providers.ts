@@ -4,7 +4,7 @@ import type { Ctx } from './context.js';
 import type { Provider } from '../../store/providers.js';
 import { DRIVERS, providerConfigSchema, type ProviderConfig } from '../../config/schema.js';
 import type { Service } from '../../core/model.js';
-import { flag, idParam, listFilter, parseBody, invalid } from './fields.js';
+import { flag, idParam, listFilter, parseBody, invalid, unlessTaken, found } from './fields.js';
 import type { UserRow } from '../../store/users.js';
 import { providerHostProblem } from '../../net/provider-hosts.js';
 import { SwitchpostError } from '../../core/errors.js';
@@ -125,16 +125,16 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
     source: p.source,
     created_by: p.owner_user_id,
   });
-  const visible = (req: FastifyRequest, p: Provider | undefined): p is Provider => {
+  const visible = async (req: FastifyRequest, p: Provider | undefined): Promise<boolean> => {
     if (!p) return false;
     const u = ctx.user(req);
     if (u.role === 'admin') return true;
-    return p.owner_user_id !== null && ctx.deps.users.canSee(ctx.scope(req), p.owner_user_id);
+    return p.owner_user_id !== null && (await ctx.deps.users.canSee(ctx.scope(req), p.owner_user_id));
   };
-  const load = (req: FastifyRequest, forChange: boolean) => {
+  const load = async (req: FastifyRequest, forChange: boolean): Promise<Provider> => {
     const id = idParam((req.params as { id: string }).id, 'provider');
-    const p = store.byId(id);
-    if (!visible(req, p)) throw new SwitchpostError('not_found', `provider ${id} not found`);
+    const p = await store.byId(id);
+    if (!p || !(await visible(req, p))) throw new SwitchpostError('not_found', `provider ${id} not found`);
     if (forChange && p.source !== 'db') throw new SwitchpostError('locked', `provider ${p.name} is declared in the configuration file; change it there`);
     return p;
   };
@@ -143,10 +143,10 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
    * only to allowed addresses, its trunk file only where the administrator put it; anyone's trunk file
    * only inside FreeSWITCH's directory.
    */
-  const confine = (user: UserRow, config: ProviderConfig, base: Provider | null) => {
+  const confine = async (user: UserRow, config: ProviderConfig, base: Provider | null) => {
     const refuse = (field: string, why: string) => invalid(field, why);
     // Its owner's role decides, as at start-up (main.ts): an administrator editing a reseller's provider keeps it to the reseller's hosts.
-    const ownerRole = base ? (base.owner_user_id === null ? 'admin' : (ctx.deps.users.byId(base.owner_user_id)?.role ?? 'user')) : user.role;
+    const ownerRole = base ? (base.owner_user_id === null ? 'admin' : ((await ctx.deps.users.byId(base.owner_user_id))?.role ?? 'user')) : user.role;
     if (ownerRole !== 'admin' && config.host !== null) {
       const why = providerHostProblem(ctx.deps.providerHosts, config.host);
       if (why) throw refuse('host', why);
@@ -163,47 +163,58 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
     const why = ctx.deps.trunkDirs.problem(dir);
     if (why) throw refuse('settings.trunk.gateway_dir', why);
   };
-  const nameTaken = (name: string, except: number | null) => {
-    const other = store.byName(name);
-    if (other && other.id !== except) throw invalid('name', `"${name}" is taken`);
+  const takenError = (name: string) => invalid('name', `"${name}" is taken`);
+  const nameTaken = async (name: string, except: number | null) => {
+    const other = await store.byName(name);
+    if (other && other.id !== except) throw takenError(name);
   };
 
   app.post('/providers', async (req) => {
-    const user = ctx.authorize(req, 'provider_create');
+    const user = await ctx.authorize(req, 'provider_create');
     const config = toConfig(parseBody(providerBody, req.body), null);
-    confine(user, config, null);
-    nameTaken(config.name, null);
-    const id = store.insert(config, user.id, ctx.deps.clock.now());
+    await confine(user, config, null);
+    await nameTaken(config.name, null);
+    // A name taken after the check (a separate call) is refused by the unique index: the same 412.
+    const id = await unlessTaken(
+      'providers.name',
+      () => store.insert(config, user.id, ctx.deps.clock.now()),
+      () => takenError(config.name),
+    );
     await ctx.deps.providerChanged(id);
     return id;
   });
   app.get('/providers', async (req) => {
-    ctx.authorize(req, 'provider_list');
+    await ctx.authorize(req, 'provider_list');
     const f = listFilter(req.query, { provider_id: 'id', name: 'name', type: 'driver', host: 'host', active: 'active' });
-    return store
-      .list()
-      .filter((p) => visible(req, p))
+    const all = await store.list();
+    const seen = await Promise.all(all.map((p) => visible(req, p)));
+    return all
+      .filter((_, i) => seen[i])
       .filter((p) => Object.entries(f).every(([k, v]) => String(k === 'active' ? (p.active ? 1 : 0) : p[k as keyof Provider]) === v))
       .map(present);
   });
   app.get('/providers/:id', async (req) => {
-    ctx.authorize(req, 'provider_read');
-    return present(load(req, false));
+    await ctx.authorize(req, 'provider_read');
+    return present(await load(req, false));
   });
   app.put('/providers/:id', async (req) => {
-    const user = ctx.authorize(req, 'provider_update');
-    const p = load(req, true);
+    const user = await ctx.authorize(req, 'provider_update');
+    const p = await load(req, true);
     const config = toConfig(parseBody(providerBody.partial(), req.body), p);
-    confine(user, config, p);
-    nameTaken(config.name, p.id);
-    store.update(p.id, config, ctx.deps.clock.now());
+    await confine(user, config, p);
+    await nameTaken(config.name, p.id);
+    await unlessTaken(
+      'providers.name',
+      () => store.update(p.id, config, ctx.deps.clock.now()),
+      () => takenError(config.name),
+    );
     await ctx.deps.providerChanged(p.id);
-    return present(store.byId(p.id)!);
+    return present(found(await store.byId(p.id), `provider ${p.id}`));
   });
   const remove = async (req: FastifyRequest) => {
-    ctx.authorize(req, 'provider_delete');
-    const p = load(req, true);
-    store.delete(p.id);
+    await ctx.authorize(req, 'provider_delete');
+    const p = await load(req, true);
+    await store.delete(p.id);
     await ctx.deps.providerChanged(p.id);
     return true;
   };

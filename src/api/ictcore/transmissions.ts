@@ -1,10 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Ctx } from './context.js';
-import type { OwnedRows, Row } from '../../store/owned.js';
-import type { ContactStore } from '../../store/contacts.js';
-import type { AccountStore } from '../../store/accounts.js';
-import type { MessageStore } from '../../store/messages.js';
+import type { Ctx, IctcoreStores } from './context.js';
+import type { Row } from '../../store/owned.js';
+import type { Remote } from '../../store/remote.js';
 import type { Schedules } from '../../spool/schedules.js';
 import type { UserRow } from '../../store/users.js';
 import { HELD_UNTIL, type NewJob } from '../../core/jobs.js';
@@ -19,6 +17,7 @@ import { ownedAccount } from './accounts.js';
 import { idParam, jsonString, listFilter, parseBody, positiveInt, seconds, text, invalid, invalidAs } from './fields.js';
 import { wholeNumber } from '../input.js';
 import { JSON_TYPE, jsonStream, mapPages } from '../json-stream.js';
+import { viewPages } from './crud.js';
 import { SwitchpostError } from '../../core/errors.js';
 
 /** ICTCore's transmission statuses (seed 001: pending, processing, completed, failed, invalid). */
@@ -60,13 +59,7 @@ const transmissionBody = z.object({
   service_flag: z.unknown().optional(),
 });
 
-export interface TransmissionDeps {
-  contacts: ContactStore;
-  accounts: AccountStore;
-  messages: MessageStore;
-  programs: OwnedRows;
-  schedules: Schedules;
-}
+export type TransmissionDeps = Pick<IctcoreStores, 'contactRows' | 'accountRows' | 'messages' | 'programs'> & { schedules: Schedules };
 
 /**
  * Transmissions (each is a recipient of its own held job until sent), their spools and results.
@@ -96,46 +89,46 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
       date_created: seconds(t.created_at),
     };
   };
-  const load = (req: FastifyRequest, param = 'id') => {
+  const load = async (req: FastifyRequest, param = 'id') => {
     const id = idParam((req.params as Record<string, string>)[param], 'transmission');
-    return ctx.own(req, store.get(id), `transmission ${id}`);
+    return ctx.own(req, await store.get(id), `transmission ${id}`);
   };
 
   /** A new held transmission of `program` for the body's contact (or a contact made from its phone). */
-  const create = (req: FastifyRequest, user: UserRow, program: Row, b: z.infer<typeof transmissionBody>): number => {
+  const create = async (req: FastifyRequest, user: UserRow, program: Row, b: z.infer<typeof transmissionBody>): Promise<number> => {
     if (b.direction === 'inbound') throw new SwitchpostError('not_implemented', 'inbound transmissions are made by the daemon when messages arrive, not by the API');
-    const { channel, content } = programContent(ctx, deps.messages, program, user);
+    const { channel, content } = await programContent(ctx, deps.messages, program, user);
     // Everything is checked before anything is stored: bad input changes nothing.
     let sender: string | null = null;
-    if (b.account_id) sender = (ownedAccount(ctx, req, deps.accounts, b.account_id).phone as string | null) ?? null;
+    if (b.account_id) sender = ((await ownedAccount(ctx, req, deps.accountRows, b.account_id)).phone as string | null) ?? null;
     let contact: Row;
-    if (b.contact_id !== undefined) contact = ctx.own(req, deps.contacts.contacts.get(b.contact_id), `contact ${b.contact_id}`);
+    if (b.contact_id !== undefined) contact = await ctx.own(req, await deps.contactRows.get(b.contact_id), `contact ${b.contact_id}`);
     else if (b.phone) {
       const problem = contactProblem({ phone: b.phone, email: b.email ?? null }, true);
       if (problem) throw invalidAs(problem);
       // ICTCore makes a contact of a bare phone number.
-      const id = deps.contacts.contacts.insert(user.id, { phone: b.phone, email: b.email ?? null }, ctx.deps.clock.now());
-      contact = deps.contacts.contacts.get(id)!;
+      const id = await deps.contactRows.insert(user.id, { phone: b.phone, email: b.email ?? null }, ctx.deps.clock.now());
+      contact = (await deps.contactRows.get(id))!;
     } else throw invalid('contact_id', 'give contact_id or phone');
     if (!contact.phone) throw invalid('contact_id', `contact ${contact.id} has no phone number`);
     return actions.createHeld(user, channel, content, contact, { programId: program.id, accountId: b.account_id ?? null, sender, title: b.title ?? null, origin: b.origin ?? null, tries: b.try_allowed ?? null });
   };
 
   app.post('/transmissions', async (req) => {
-    const user = ctx.authorize(req, 'transmission_create');
+    const user = await ctx.authorize(req, 'transmission_create');
     const b = parseBody(transmissionBody, req.body);
     if (b.program_id === undefined) throw invalid('program_id', 'is required');
-    const program = ctx.own(req, deps.programs.get(b.program_id), `program ${b.program_id}`);
+    const program = await ctx.own(req, await deps.programs.get(b.program_id), `program ${b.program_id}`);
     return create(req, user, program, b);
   });
   app.put('/programs/:id/transmissions', async (req) => {
-    const user = ctx.authorize(req, 'transmission_create');
-    const program = ctx.own(req, deps.programs.get(idParam((req.params as { id: string }).id, 'program')), 'program');
+    const user = await ctx.authorize(req, 'transmission_create');
+    const program = await ctx.own(req, await deps.programs.get(idParam((req.params as { id: string }).id, 'program')), 'program');
     return create(req, user, program, parseBody(transmissionBody, req.body));
   });
   app.get('/programs/:id/transmissions', async (req, reply) => {
-    ctx.authorize(req, 'transmission_list');
-    const program = ctx.own(req, deps.programs.get(idParam((req.params as { id: string }).id, 'program')), 'program');
+    await ctx.authorize(req, 'transmission_list');
+    const program = await ctx.own(req, await deps.programs.get(idParam((req.params as { id: string }).id, 'program')), 'program');
     // Grows with the program (a campaign's every transmission): a page at a time, cut at 100,000 as always.
     const pages = store.pages(ctx.scope(req), { program_id: String(program.id) }, 100_000);
     return reply
@@ -145,7 +138,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
   });
 
   app.get('/transmissions', async (req, reply) => {
-    ctx.authorize(req, 'transmission_list');
+    await ctx.authorize(req, 'transmission_list');
     const { limit, offset, ...query } = (req.query ?? {}) as Record<string, string>;
     const f = listFilter(query, { program_id: 'program_id', account_id: 'account_id', campaign_id: 'campaign_id', contact_id: 'contact_id', phone: 'destination', status: 'status', service_flag: 'service_flag' });
     const filter: TransmissionFilter = { ...f };
@@ -163,56 +156,57 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
     const n = Math.min(wholeNumber(limit, 'limit', { min: 0, max: Number.MAX_SAFE_INTEGER, dflt: 10_000 }) || 10_000, 100_000);
     const skip = wholeNumber(offset, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER, dflt: 0 });
     // ICTCore's list carries each transmission's contact and account as objects too. A campaign's
-    // transmissions share one job, and often contacts and an account: each is read once a call.
-    const once = <K, V>(load: (k: K) => V) => {
-      const seen = new Map<K, V>();
-      return (k: K): V => (seen.has(k) ? seen.get(k)! : (seen.set(k, load(k)), seen.get(k)!));
+    // transmissions share one job, and often contacts and an account: each is read once a call (the
+    // read's promise is kept, so rows of one page that share a contact wait on the same read).
+    const once = <K, V>(load: (k: K) => Promise<V>) => {
+      const seen = new Map<K, Promise<V>>();
+      return (k: K): Promise<V> => seen.get(k) ?? seen.set(k, load(k)).get(k)!;
     };
     const jobOptions = new Map<number, Record<string, unknown>>();
     const optionsOf = (t: TransmissionRow) => jobOptions.get(t.job_id) ?? jobOptions.set(t.job_id, JSON.parse(t.options) as Record<string, unknown>).get(t.job_id)!;
-    const contactOf = once((id: number) => {
-      const c = deps.contacts.contacts.get(id);
+    const contactOf = once(async (id: number) => {
+      const c = await deps.contactRows.get(id);
       return c ? presentContact(c) : null;
     });
-    const accountOf = once((id: number) => {
-      const a = deps.accounts.rows.get(id);
+    const accountOf = once(async (id: number) => {
+      const a = await deps.accountRows.get(id);
       return a ? { account_id: a.id, username: a.username, phone: a.phone ?? null, email: a.email ?? null } : null;
     });
     // Up to 100,000 with their contacts: a page at a time, the same JSON as the whole array.
     const pages = store.pages(ctx.scope(req), filter, n, skip);
-    const entry = (t: TransmissionRow) => ({
+    const entry = async (t: TransmissionRow) => ({
       ...present(t, optionsOf(t)),
-      contact: t.contact_id !== null ? contactOf(t.contact_id) : null,
-      account: t.account_id !== null ? accountOf(t.account_id) : null,
+      contact: t.contact_id !== null ? await contactOf(t.contact_id) : null,
+      account: t.account_id !== null ? await accountOf(t.account_id) : null,
     });
     return reply
       .code(200)
       .type(JSON_TYPE)
-      .send(jsonStream((list) => list(mapPages(pages, entry))));
+      .send(jsonStream((list) => list(viewPages(pages, entry))));
   });
   // The seed's Statistics object (ICTCore's GET /statistics), over what the user may see.
   app.get('/statistics', async (req) => {
-    ctx.authorize(req, 'transmission_list');
+    await ctx.authorize(req, 'transmission_list');
     return store.statistics(ctx.scope(req));
   });
   app.get('/transmissions/:id', async (req) => {
-    ctx.authorize(req, 'transmission_read');
-    return present(load(req));
+    await ctx.authorize(req, 'transmission_read');
+    return present(await load(req));
   });
   const remove = async (req: FastifyRequest) => {
-    ctx.authorize(req, 'transmission_delete');
-    const t = load(req);
-    const r = store.remove(t.id, ctx.deps.clock.now());
+    await ctx.authorize(req, 'transmission_delete');
+    const t = await load(req);
+    const r = await store.remove(t.id, ctx.deps.clock.now());
     if (r === 'busy') throw new SwitchpostError('locked', `transmission ${t.id} is being sent; delete it once it has finished`);
-    deps.schedules.cancel('transmission', t.id);
+    await deps.schedules.cancel('transmission', t.id);
     return true;
   };
   app.delete('/transmissions/:id', remove);
   app.get('/transmissions/:id/delete', remove);
 
   const send = async (req: FastifyRequest) => {
-    ctx.authorize(req, 'transmission_send');
-    const t = load(req);
+    await ctx.authorize(req, 'transmission_send');
+    const t = await load(req);
     if (!ctx.deps.channels.has(t.channel)) throw new SwitchpostError('not_implemented', `the ${t.channel} channel is not available on this server yet`);
     return actions.send(t.id, true);
   };
@@ -220,26 +214,26 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
   app.post('/transmissions/:id/retry', send);
 
   app.put('/transmissions/:id/schedule', async (req) => {
-    const user = ctx.authorize(req, 'transmission_send', 'task_create');
-    const t = load(req);
+    const user = await ctx.authorize(req, 'transmission_send', 'task_create');
+    const t = await load(req);
     const spec = parseSchedule((req.body ?? {}) as Record<string, unknown>, ctx.deps.clock.now(), user.timezone);
     if (typeof spec === 'string') throw invalidAs(spec);
     return deps.schedules.add(user, 'transmission', t.id, 'send', spec);
   });
   app.delete('/transmissions/:id/schedule', async (req) => {
-    ctx.authorize(req, 'transmission_update', 'task_delete');
-    const t = load(req);
-    return deps.schedules.cancel('transmission', t.id) >= 0;
+    await ctx.authorize(req, 'transmission_update', 'task_delete');
+    const t = await load(req);
+    return (await deps.schedules.cancel('transmission', t.id)) >= 0;
   });
 
   app.get('/transmissions/:id/clone', async (req) => {
-    const user = ctx.authorize(req, 'transmission_read', 'transmission_create');
-    return actions.clone(user, load(req));
+    const user = await ctx.authorize(req, 'transmission_read', 'transmission_create');
+    return actions.clone(user, await load(req));
   });
 
   app.get('/transmissions/:id/status', async (req, reply) => {
-    ctx.authorize(req, 'transmission_read');
-    return jsonString(reply, transmissionStatus(load(req).state));
+    await ctx.authorize(req, 'transmission_read');
+    return jsonString(reply, transmissionStatus((await load(req)).state));
   });
   const presentSpool = (a: AttemptRow) => ({
     spool_id: a.id,
@@ -255,33 +249,33 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
     cost: a.cost,
   });
   app.get('/transmissions/:id/detail', async (req) => {
-    ctx.authorize(req, 'transmission_read', 'spool_read');
-    return store.attempts(load(req).id).map(presentSpool);
+    await ctx.authorize(req, 'transmission_read', 'spool_read');
+    return (await store.attempts((await load(req)).id)).map(presentSpool);
   });
 
   /** A spool's results as ICTCore lists them: what the far end said (status, keys pressed, replies, pages). */
-  const results = (a: AttemptRow) => [
+  const results = async (a: AttemptRow) => [
     { spool_result_id: null, spool_id: a.id, type: 'result', name: 'status', data: a.status, date_created: seconds(a.ended_at ?? a.started_at) },
     ...(a.response ? [{ spool_result_id: null, spool_id: a.id, type: 'result', name: 'response', data: a.response, date_created: seconds(a.ended_at ?? a.started_at) }] : []),
-    ...store.results(a.id).map((r) => ({ spool_result_id: r.id, spool_id: a.id, type: r.kind, name: r.kind, data: r.value ?? r.data, date_created: seconds(r.created_at) })),
+    ...(await store.results(a.id)).map((r) => ({ spool_result_id: r.id, spool_id: a.id, type: r.kind, name: r.kind, data: r.value ?? r.data, date_created: seconds(r.created_at) })),
   ];
   app.get('/transmissions/:id/result', async (req) => {
-    ctx.authorize(req, 'transmission_read', 'result_read');
-    const attempts = store.attempts(load(req).id);
+    await ctx.authorize(req, 'transmission_read', 'result_read');
+    const attempts = await store.attempts((await load(req)).id);
     const last = attempts[attempts.length - 1];
     return last ? results(last) : [];
   });
-  const loadSpool = (req: FastifyRequest) => {
+  const loadSpool = async (req: FastifyRequest) => {
     const id = idParam((req.params as { id: string }).id, 'spool');
-    return ctx.own(req, store.attempt(id), `spool ${id}`);
+    return ctx.own(req, await store.attempt(id), `spool ${id}`);
   };
   app.get('/spools/:id/status', async (req, reply) => {
-    ctx.authorize(req, 'spool_read');
-    return jsonString(reply, spoolStatus(loadSpool(req)));
+    await ctx.authorize(req, 'spool_read');
+    return jsonString(reply, spoolStatus(await loadSpool(req)));
   });
   app.get('/spools/:id/result', async (req) => {
-    ctx.authorize(req, 'spool_read', 'result_read');
-    return results(loadSpool(req));
+    await ctx.authorize(req, 'spool_read', 'result_read');
+    return results(await loadSpool(req));
   });
   return actions;
 }
@@ -290,16 +284,16 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
 export class TransmissionActions {
   constructor(
     private readonly ctx: Ctx,
-    readonly store: TransmissionStore,
+    readonly store: Remote<TransmissionStore>,
   ) {}
 
-  createHeld(
+  async createHeld(
     user: UserRow,
     channel: Channel,
     content: Content,
     contact: Row,
     o: { programId: number | null; accountId: number | null; sender: string | null; title: string | null; origin: string | null; tries: number | null; direction?: string },
-  ): number {
+  ): Promise<number> {
     const job: NewJob = {
       userId: user.id,
       face: 'ictcore',
@@ -320,9 +314,9 @@ export class TransmissionActions {
       accountId: o.accountId,
       held: true,
     };
-    const jobId = this.ctx.deps.jobs.create(job, this.ctx.deps.clock.now());
+    const jobId = await this.ctx.deps.jobs.create(job, this.ctx.deps.clock.now());
     this.ctx.deps.onJobCreated(jobId, user.id, channel, 1);
-    return this.ctx.deps.jobs.recipients(jobId)[0]!.id;
+    return (await this.ctx.deps.jobs.recipients(jobId))[0]!.id;
   }
 
   /**
@@ -330,16 +324,17 @@ export class TransmissionActions {
    * that took it once the spool has leased it (null if it is not due yet: a window, a schedule).
    */
   async send(id: number, wait: boolean): Promise<number | null> {
-    const t = this.store.get(id);
+    const t = await this.store.get(id);
     if (!t) throw new SwitchpostError('not_found', `transmission ${id} not found`);
     const now = this.ctx.deps.clock.now();
-    const released = t.state === 'queued' && t.due_at === HELD_UNTIL ? this.store.release([id], () => now) === 1 : isFinal(t.state) ? this.store.requeue(id, now) : false;
+    // Each store call checks the state it changes (held, or finished), so a state that moved since the read changes nothing.
+    const released = t.state === 'queued' && t.due_at === HELD_UNTIL ? (await this.store.release([id], [now])) === 1 : isFinal(t.state) ? await this.store.requeue(id, now) : false;
     if (!released) throw new SwitchpostError('locked', `transmission ${id} is already being sent`);
     this.ctx.deps.wake();
     if (!wait) return null;
     const before = t.attempt_id;
     for (let i = 0; i < 200; i++) {
-      const cur = this.store.get(id);
+      const cur = await this.store.get(id);
       if (cur && cur.attempt_id !== null && cur.attempt_id !== before) return cur.attempt_id;
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -347,10 +342,10 @@ export class TransmissionActions {
   }
 
   /** A copy of a transmission, held (ICTCore: send it with …/send). */
-  clone(user: UserRow, t: TransmissionRow): number {
-    const job = this.ctx.deps.jobs.get(t.job_id)!;
+  async clone(user: UserRow, t: TransmissionRow): Promise<number> {
+    const job = (await this.ctx.deps.jobs.get(t.job_id))!;
     // The contact as the transmission knew it: its merge fields, number and id.
-    const fields = this.ctx.deps.jobs.recipientFields(t.job_id, t.id);
+    const fields = await this.ctx.deps.jobs.recipientFields(t.job_id, t.id);
     const contact = { ...(fields ? (JSON.parse(fields) as Record<string, unknown>) : {}), id: t.contact_id, user_id: t.user_id, phone: t.destination } as Row;
     const options = JSON.parse(job.options) as Record<string, unknown>;
     return this.createHeld(user, job.channel, parseContent(job.content), contact, {

@@ -2,11 +2,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Ctx } from './context.js';
 import { UserCodeTaken, type UserFilter, type UserPatch, type UserRow } from '../../store/users.js';
-import { flag, idParam, listFilter, parseBody, requiredText, seconds, text, invalid } from './fields.js';
+import { flag, idParam, listFilter, parseBody, requiredText, seconds, text, invalid, found } from './fields.js';
 import { isValidZone } from '../../core/windows.js';
 import { isPermission, permissionById, permissionId, ROLE_IDS, roleId, type Permission } from '../../core/permissions.js';
 import { SwitchpostError } from '../../core/errors.js';
-import { JSON_TYPE, jsonStream, mapPages } from '../json-stream.js';
+import { JSON_TYPE, jsonStream } from '../json-stream.js';
+import { viewPages } from './crud.js';
 
 const country = z
   .string()
@@ -32,7 +33,8 @@ const userPatch = z.object({ ...fields, username: fields.username.optional(), pa
 /** Users, their password, role and permission exceptions (ICTCore's User), on the same users every face uses. */
 export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
   const { users, permissions } = ctx.deps;
-  const present = (u: UserRow) => {
+  const present = async (u: UserRow) => {
+    const exceptions = await permissions.exceptions(u.id);
     const profile = JSON.parse(u.profile) as Record<string, unknown>;
     return {
       user_id: u.id,
@@ -48,38 +50,38 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
       active: u.active,
       role_id: roleId(u.role),
       role: u.role,
-      permissions: [...permissions.exceptions(u.id)].map(([p, granted]) => ({ permission_id: isPermission(p) ? permissionId(p) : null, name: p, granted })),
+      permissions: [...exceptions].map(([p, granted]) => ({ permission_id: isPermission(p) ? permissionId(p) : null, name: p, granted })),
       created_by: u.agent_id,
       date_created: seconds(u.created_at),
     };
   };
   /** A user the requester may see (an admin: all; an agent: itself and its users; a user: itself). */
-  const load = (req: FastifyRequest, param = 'id'): UserRow => {
+  const load = async (req: FastifyRequest, param = 'id'): Promise<UserRow> => {
     const id = idParam((req.params as Record<string, string>)[param], 'user');
-    const u = users.byId(id);
-    if (!u || !users.canSee(ctx.scope(req), id)) throw new SwitchpostError('not_found', `user ${id} not found`);
+    const u = await users.byId(id);
+    if (!u || !(await users.canSee(ctx.scope(req), id))) throw new SwitchpostError('not_found', `user ${id} not found`);
     return u;
   };
   const takenError = (code: string) => invalid('username', `"${code}" is taken`);
-  const taken = (code: string, except: number | null) => {
-    const other = users.byCode(code);
+  const taken = async (code: string, except: number | null) => {
+    const other = await users.byCode(code);
     if (other && other.id !== except) throw takenError(code);
   };
-  /** A clash the store caught (another process, the CLI, added the code meanwhile): the same 412. */
-  const codeTaken = <T>(code: string, write: () => T): T => {
+  /** A clash the store caught (another request, process or the CLI added the code meanwhile): the same 412. */
+  const codeTaken = async <T>(code: string, write: () => Promise<T>): Promise<T> => {
     try {
-      return write();
+      return await write();
     } catch (err) {
       throw err instanceof UserCodeTaken ? takenError(code) : err;
     }
   };
 
   app.post('/users', async (req) => {
-    const me = ctx.authorize(req, 'user_create');
+    const me = await ctx.authorize(req, 'user_create');
     const b = parseBody(userBody, req.body);
-    // Hashed first: no await may come between the check and the insert (a clash would be a 500).
+    // Hashed first, then checked; a code taken between the check and the insert is UserCodeTaken (codeTaken).
     const passwordHash = await ctx.deps.logins.hash(b.passwd, me.id);
-    taken(b.username, null);
+    await taken(b.username, null);
     return codeTaken(b.username, () =>
       users.add(
         {
@@ -102,29 +104,29 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     );
   });
   app.get('/users', async (req, reply) => {
-    ctx.authorize(req, 'user_list');
+    await ctx.authorize(req, 'user_list');
     const f: UserFilter = listFilter(req.query, { user_id: 'id', username: 'user_code', first_name: 'first_name', last_name: 'last_name', email: 'email', phone: 'phone', active: 'active', role: 'role' });
     // Up to 100,000, filtered in SQL as the whole list was in memory: a page at a time, the same JSON.
     const pages = users.pages(ctx.scope(req), f, 100_000);
     return reply
       .code(200)
       .type(JSON_TYPE)
-      .send(jsonStream((list) => list(mapPages(pages, present))));
+      .send(jsonStream((list) => list(viewPages(pages, present))));
   });
   app.get('/users/:id', async (req) => {
-    ctx.authorize(req, 'user_read');
-    return present(load(req));
+    await ctx.authorize(req, 'user_read');
+    return present(await load(req));
   });
   app.put('/users/:id', async (req) => {
-    const me = ctx.authorize(req, 'user_update');
-    const u = load(req);
+    const me = await ctx.authorize(req, 'user_update');
+    const u = await load(req);
     const b = parseBody(userPatch, req.body);
-    // Hashed first: no await may come between the checks and the update.
+    // Hashed first, then checked; a code taken between the check and the update is UserCodeTaken (codeTaken).
     const passwordHash = b.passwd !== undefined ? await ctx.deps.logins.hash(b.passwd, me.id) : undefined;
-    if (b.username !== undefined) taken(b.username, u.id);
+    if (b.username !== undefined) await taken(b.username, u.id);
     if (b.active === false && u.id === ctx.user(req).id) throw invalid('active', 'you cannot disable yourself');
     const password: UserPatch = b.passwd !== undefined ? { password: b.passwd, password_hash: passwordHash! } : {};
-    codeTaken(b.username ?? u.user_code, () =>
+    await codeTaken(b.username ?? u.user_code, () =>
       users.update(
         u.id,
         {
@@ -144,16 +146,16 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     );
     // Only what a login or a held credential depends on; a new first name keeps the cached logins.
     if (b.passwd !== undefined || b.active !== undefined || (b.username !== undefined && b.username.toLowerCase() !== u.user_code.toLowerCase())) ctx.deps.credentialsChanged();
-    return present(users.byId(u.id)!);
+    return present(found(await users.byId(u.id), `user ${u.id}`));
   });
   const remove = async (req: FastifyRequest) => {
-    const me = ctx.authorize(req, 'user_delete');
-    const u = load(req);
+    const me = await ctx.authorize(req, 'user_delete');
+    const u = await load(req);
     if (u.id === me.id) throw new SwitchpostError('locked', 'you cannot delete yourself');
-    const owns = users.owns(u.id);
+    const owns = await users.owns(u.id);
     if (owns) throw new SwitchpostError('locked', `user ${u.id} owns ${owns}; disable it with PUT {"active": 0} instead`);
-    users.delete(u.id);
-    permissions.clear(u.id); // its exceptions, and their cache: ids can come back
+    await users.delete(u.id);
+    await permissions.clear(u.id); // its exceptions, and their cache: ids can come back
     ctx.deps.credentialsChanged();
     return true;
   };
@@ -161,12 +163,12 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
   app.get('/users/:id/delete', remove);
 
   app.put('/users/:id/password', async (req) => {
-    const me = ctx.authorize(req, 'user_update');
-    const u = load(req);
+    const me = await ctx.authorize(req, 'user_update');
+    const u = await load(req);
     const { password } = parseBody(z.object({ password: fields.passwd }), req.body);
-    users.update(u.id, { password, password_hash: await ctx.deps.logins.hash(password, me.id) }, ctx.deps.clock.now());
+    await users.update(u.id, { password, password_hash: await ctx.deps.logins.hash(password, me.id) }, ctx.deps.clock.now());
     ctx.deps.credentialsChanged();
-    return present(users.byId(u.id)!);
+    return present(found(await users.byId(u.id), `user ${u.id}`));
   });
 
   const roleOf = (req: FastifyRequest) => {
@@ -182,24 +184,24 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     return role;
   };
   app.put('/users/:id/roles/:role_id', async (req) => {
-    const me = ctx.authorize(req, 'user_role');
-    const u = load(req);
+    const me = await ctx.authorize(req, 'user_role');
+    const u = await load(req);
     const role = roleOf(req);
     if (u.id === me.id) throw new SwitchpostError('locked', 'you cannot change your own role');
-    users.update(u.id, { role }, ctx.deps.clock.now());
+    await users.update(u.id, { role }, ctx.deps.clock.now());
     ctx.deps.credentialsChanged(); // open streams were scoped to the old role
-    return present(users.byId(u.id)!);
+    return present(found(await users.byId(u.id), `user ${u.id}`));
   });
   app.delete('/users/:id/roles/:role_id', async (req) => {
-    const me = ctx.authorize(req, 'user_role');
-    const u = load(req);
+    const me = await ctx.authorize(req, 'user_role');
+    const u = await load(req);
     const role = roleOf(req);
     if (u.id === me.id) throw new SwitchpostError('locked', 'you cannot change your own role');
     if (u.role !== role) throw new SwitchpostError('not_found', `user ${u.id} does not have role ${role}`);
     // Without its role a user is a plain user.
-    users.update(u.id, { role: 'user' }, ctx.deps.clock.now());
+    await users.update(u.id, { role: 'user' }, ctx.deps.clock.now());
     ctx.deps.credentialsChanged();
-    return present(users.byId(u.id)!);
+    return present(found(await users.byId(u.id), `user ${u.id}`));
   });
 
   const permissionOf = (req: FastifyRequest): Permission => {
@@ -209,15 +211,15 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     return p;
   };
   app.put('/users/:id/permissions/:permission_id', async (req) => {
-    ctx.authorize(req, 'user_permission');
-    const u = load(req);
-    permissions.set(u.id, permissionOf(req), true);
+    await ctx.authorize(req, 'user_permission');
+    const u = await load(req);
+    await permissions.set(u.id, permissionOf(req), true);
     return present(u);
   });
   app.delete('/users/:id/permissions/:permission_id', async (req) => {
-    ctx.authorize(req, 'user_permission');
-    const u = load(req);
-    permissions.set(u.id, permissionOf(req), false);
+    await ctx.authorize(req, 'user_permission');
+    const u = await load(req);
+    await permissions.set(u.id, permissionOf(req), false);
     return true;
   });
 }

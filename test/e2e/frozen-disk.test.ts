@@ -74,7 +74,7 @@ const timed = async (p: () => Promise<unknown>, ms: number): Promise<number> => 
 };
 
 describe('a frozen data disk', () => {
-  it('keeps /health and enquire_link answered within 1 s while SMPP traffic runs, and loses nothing after the thaw', async () => {
+  it('keeps /health and enquire_link answered within 1 s while SMPP traffic runs and a report waits for the disk, and loses nothing after the thaw', async () => {
     disk = createFrozenDisk();
     const dataDir = join(disk.mnt, 'data');
     smsc = new TestSmsc({ systemId: 'esme', password: 'secret', record: false, receiptDelayMs: 20 });
@@ -129,6 +129,12 @@ describe('a frozen data disk', () => {
 
     disk.freeze(FREEZE_MS);
     const t0 = performance.now();
+    // A face's request that needs the store (the job's report) waits for the disk, holding up nothing else.
+    const report = (async () => {
+      await sleep(300);
+      const r = await fetch(`${p.url}/api/v1/jobs/${jobId}`, { headers: { authorization: basic('freeze', 'freeze-password'), accept: 'application/json' } });
+      return { status: r.status, body: await r.text() };
+    })();
     const until = t0 + FREEZE_MS - HEALTH_EVERY_MS; // every probe goes out while frozen
     const health: number[] = [];
     const enquires: number[] = [];
@@ -161,6 +167,9 @@ describe('a frozen data disk', () => {
     disk.thaw(); // the guard would now anyway
     const frozenFor = Math.round(performance.now() - t0);
     await Promise.all(probes);
+    const answered = await report;
+    expect(answered.status, answered.body.slice(0, 200)).toBe(200);
+    expect(JSON.parse(answered.body)).toMatchObject({ status: 200, data: { job_type: 'SMS' } });
     const fmt = (xs: number[]) => `[${xs.join(', ')}] ms`;
     console.log(`frozen-disk: frozen ${frozenFor} ms; /health ${fmt(health)}; enquire_link ${fmt(enquires)}; receipts acked during the freeze ${ackedEarly} -> ${ackedLate}`);
 

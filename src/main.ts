@@ -15,6 +15,7 @@ import { LiveStream } from './events/live.js';
 import { AddressPolicy } from './net/address-policy.js';
 import { SpoolHost } from './spool/engine-host.js';
 import { remoteStores } from './store/face-stores.js';
+import { PerKey } from './api/serial.js';
 import type { Gateway, GatewaySink } from './gateways/gateway.js';
 import { driverOf, type DriverLimits } from './gateways/registry.js';
 import { defaultGatewayDir, gatewayDirProblem } from './gateways/freeswitch/trunk-dir.js';
@@ -134,256 +135,282 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     throw err;
   }
   const wake = (): void => void engine.call('wake', {}).catch((err: unknown) => log.error({ err }, 'could not wake the spool'));
-  const policy = new AddressPolicy(config.callbacks.allow_private);
-
-  const tts = new TtsRenderer(join(config.data_dir, 'media', 'tts'));
-  const providerHosts = new AddressPolicy(config.agent_providers.allow_hosts);
-  const limits: DriverLimits = { leaseSeconds: config.spool.lease_seconds, freeswitchDir: config.freeswitch.config_dir };
-  /** Whether refusal() looks at the provider's owner: an API-made provider with a host and an owner. */
-  const ownerChecked = (p: Provider): p is Provider & { owner_user_id: number } => p.source === 'db' && !!p.host && p.owner_user_id !== null;
-  /**
-   * What an API-made provider breaks of the rules its face checks (stored before they held, or by hand), or null.
-   * `ownerRole` is its owner's role where ownerChecked(p): read by the caller, at start here, at a reload on the engine's thread.
-   */
-  const refusal = (p: Provider, ownerRole: Role | undefined): string | null => {
-    if (p.source !== 'db') return null;
-    if (p.host && p.owner_user_id !== null && ownerRole !== 'admin') {
-      const why = providerHostProblem(providerHosts, p.host);
-      if (why) return `host: ${why}`;
-    }
-    return driverOf(p.driver)?.refusal?.(p.settings, limits) ?? null;
-  };
-  const gatewayFor = (p: Provider, sink: GatewaySink, ownerRole: Role | undefined): Gateway | null => {
-    const refused = refusal(p, ownerRole);
-    if (refused) {
-      log.error({ provider: p.name, why: refused }, 'provider refused: held as down');
-      return null;
-    }
-    const driver = driverOf(p.driver);
-    // Providers stored by the API or the CLI are checked against the daemon's settings here (the config's at load).
-    const problem = driver?.check?.(p.settings, limits);
-    if (problem) {
-      log.error({ provider: p.name }, `provider ${p.name}: ${problem.message}; the provider is treated as down`);
-      return null;
-    }
-    if (!driver?.create) {
-      log.warn({ provider: p.name, driver: p.driver }, 'this driver is not available yet; the provider is treated as down');
-      return null;
-    }
-    return driver.create(p, { ...limits, sink, log: log.child({ provider: p.name }), tts, sandbox: config.sandbox });
-  };
-  const gateways: Gateway[] = [];
-  for (const p of new ProviderStore(db).list()) {
-    // Before the daemon listens: this thread's store may still be read synchronously.
-    const gw = p.active ? gatewayFor(p, engine, ownerChecked(p) ? users.byId(p.owner_user_id)?.role : undefined) : null;
-    engine.setProvider(p, gw);
-    if (gw) gateways.push(gw);
-  }
-
-  // The faces' stores, served from the engine's thread. Every face uses the one PermissionStore there:
-  // its per-user cache must be the one that is told of a change.
-  const stores = remoteStores(engine.stores);
-  const remoteUsers = stores.users;
-  const sharedPermissions = stores.permissions;
-  const lc = config.login;
-  const logins = new Logins(
-    remoteUsers,
-    {
-      windowMs: lc.window_minutes * 60_000,
-      perUserAddress: lc.max_failures_per_user_address,
-      perAddress: lc.max_failures_per_address,
-      perUser: lc.max_failures_per_user,
-      hashConcurrency: lc.hash_concurrency,
-      maxQueued: lc.max_queued,
-    },
-    clock,
-    log.child({ part: 'passwords' }),
-  );
-  // A change made in this process ends the user's open streams at once (others' within a second).
-  const auth = new BasicAuth(remoteUsers, logins, 60_000, () => void live.recheck());
-  const tokens = new Tokens(loadOrCreateKey(join(config.data_dir, 'ictcore-jwt.key')), remoteUsers, config.ictcore.token_hours * 3_600_000);
-  const live = new LiveStream(bus, streamLogin(auth, tokens, trustProxyOf(config.http.trust_proxy)), async (userId) => (await remoteUsers.byId(userId))?.agent_id ?? null, streamCredentials(remoteUsers), undefined, config.live.recheck_ms);
-  const app = buildServer(config, log, live);
-  // Started on the first office document a fax job brings; stopped with the daemon.
-  const office = new OfficeConverter({ workDir: join(config.data_dir, 'media', 'office') });
-  app.get('/health', async () => {
-    const storage = storageState(config.data_dir, minFree).state;
-    return { status: storage === 'ok' && engine.alive ? 'ok' : 'degraded', storage, spool: engine.alive ? 'ok' : 'down', in_flight: engine.inFlightCount, providers: engine.allGateways().map((g) => ({ id: g.providerId, up: g.isUp() })) };
+  // The engine's thread failing leaves nothing to send or record with: end the process, so that its
+  // supervisor restarts it (a restart recovers every lease, as after a crash).
+  engine.onFailure((err) => {
+    log.fatal({ err }, 'the spool engine failed: exiting');
+    process.exit(70);
   });
-  // ICTCore's tasks: armed from SQLite once the server listens (when that face is on), stopped first at stop.
-  const schedules = new Schedules(stores.schedules, log.child({ part: 'schedules' }), () => clock.now());
-  const onJobCreated = (jobId: number, userId: number, channel: Channel, total: number) => {
-    bus.emit({ type: 'job.created', at: clock.now(), userId, jobId, channel, total });
-    void engine.call('jobCreated', { jobId }).catch((err: unknown) => log.error({ err, jobId }, 'could not tell the spool of a new job'));
-  };
-  await app.register(welcorpFace, {
-    prefix: '/api/v1',
-    auth,
-    hashPassword: (password, by) => logins.hash(password, by),
-    permissions: sharedPermissions,
-    contacts: stores.contacts,
-    groups: stores['contacts.groups'],
-    jobs: stores.jobs,
-    users: stores.users,
-    companies: stores.companies,
-    prepareFax: async (files, fine) =>
-      prepareFax(await readFaxDocuments(files, { maxMb: config.media.max_fax_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) }), join(config.data_dir, 'media', 'fax'), { fine, office }),
-    prepareAudio: (file) =>
-      prepareAudio(file, join(config.data_dir, 'media', 'audio'), {
-        maxBytes: Math.round(config.media.max_audio_mb * 1024 * 1024),
-        maxSeconds: config.media.max_audio_seconds,
-        fetchTimeoutMs: config.media.fetch_timeout_ms,
-        policy: new AddressPolicy(config.media.allow_private),
-      }),
-    verification: {
-      codes: stores.verification,
-      key: loadOrCreateKey(join(config.data_dir, 'verification.key')),
-      codeTtlMs: config.two_factor.code_ttl_minutes * 60_000,
-      maxFailures: config.two_factor.max_failures,
-      failureWindowMs: config.two_factor.failure_window_minutes * 60_000,
-    },
-    defaultTimezone: config.default_timezone,
-    defaultCountry: config.default_country,
-    channels: IMPLEMENTED_CHANNELS,
-    publicUrl: config.http.public_url,
-    callbackPolicy: policy,
-    callbacks: stores.callbacks,
-    clock,
-    onJobCreated,
-  });
-  if (config.ucontact.enabled) {
-    for (const prefix of ['/Integra/resources', '/IntegraChannels/resources']) {
-      await app.register(ucontactFace, {
-        prefix,
-        jobs: stores.jobs,
-        permissions: sharedPermissions,
-        users: stores.users,
-        sessions: stores.sessions,
-        logins,
-        clock,
-        sessionMs: config.ucontact.session_hours * 3_600_000,
-        inbound: (m, committed) => engine.inbound(m, committed),
-        bus,
-        onJobCreated,
-      });
+  // A start that fails past here leaves nothing running: what was started is stopped, in reverse.
+  const undo: (() => Promise<unknown>)[] = [];
+  try {
+    const policy = new AddressPolicy(config.callbacks.allow_private);
+
+    const tts = new TtsRenderer(join(config.data_dir, 'media', 'tts'));
+    const providerHosts = new AddressPolicy(config.agent_providers.allow_hosts);
+    const limits: DriverLimits = { leaseSeconds: config.spool.lease_seconds, freeswitchDir: config.freeswitch.config_dir };
+    /** Whether refusal() looks at the provider's owner: an API-made provider with a host and an owner. */
+    const ownerChecked = (p: Provider): p is Provider & { owner_user_id: number } => p.source === 'db' && !!p.host && p.owner_user_id !== null;
+    /**
+     * What an API-made provider breaks of the rules its face checks (stored before they held, or by hand), or null.
+     * `ownerRole` is its owner's role where ownerChecked(p): read by the caller, at start here, at a reload on the engine's thread.
+     */
+    const refusal = (p: Provider, ownerRole: Role | undefined): string | null => {
+      if (p.source !== 'db') return null;
+      if (p.host && p.owner_user_id !== null && ownerRole !== 'admin') {
+        const why = providerHostProblem(providerHosts, p.host);
+        if (why) return `host: ${why}`;
+      }
+      return driverOf(p.driver)?.refusal?.(p.settings, limits) ?? null;
+    };
+    const gatewayFor = (p: Provider, sink: GatewaySink, ownerRole: Role | undefined): Gateway | null => {
+      const refused = refusal(p, ownerRole);
+      if (refused) {
+        log.error({ provider: p.name, why: refused }, 'provider refused: held as down');
+        return null;
+      }
+      const driver = driverOf(p.driver);
+      // Providers stored by the API or the CLI are checked against the daemon's settings here (the config's at load).
+      const problem = driver?.check?.(p.settings, limits);
+      if (problem) {
+        log.error({ provider: p.name }, `provider ${p.name}: ${problem.message}; the provider is treated as down`);
+        return null;
+      }
+      if (!driver?.create) {
+        log.warn({ provider: p.name, driver: p.driver }, 'this driver is not available yet; the provider is treated as down');
+        return null;
+      }
+      return driver.create(p, { ...limits, sink, log: log.child({ provider: p.name }), tts, sandbox: config.sandbox });
+    };
+    const gateways: Gateway[] = [];
+    for (const p of new ProviderStore(db).list()) {
+      // Before the daemon listens: this thread's store may still be read synchronously.
+      const gw = p.active ? gatewayFor(p, engine, ownerChecked(p) ? users.byId(p.owner_user_id)?.role : undefined) : null;
+      engine.setProvider(p, gw);
+      if (gw) gateways.push(gw);
     }
-  }
-  // A provider created, changed or deleted through an API takes effect now: its old gateway stops (an
-  // SMPP bind unbinds, an event socket closes), the new one starts (a FreeSWITCH trunk is rewritten).
-  let baseUrl = '';
-  const reloadProvider = async (id: number): Promise<void> => {
-    const p = await stores.providers.byId(id);
-    await engine.gateway(id)?.stop();
-    if (!p) return engine.removeProvider(id);
-    let gw: Gateway | null = null;
-    try {
-      // The owner is read in here: a store that fails holds the provider down, as a refusal would.
-      const ownerRole = p.active && ownerChecked(p) ? (await stores.users.byId(p.owner_user_id))?.role : undefined;
-      gw = p.active ? gatewayFor(p, engine, ownerRole) : null;
-    } catch (err) {
-      // Stored, but held down until it is fixed: its work waits rather than failing.
-      log.error({ provider: p.name, err: (err as Error).message }, 'provider cannot start');
-    }
-    engine.setProvider(p, gw);
-    if (gw) await gw.start({ baseUrl });
-    wake();
-  };
-  if (config.ictcore.enabled) {
-    await app.register(ictcoreFace, {
-      prefix: config.ictcore.base_path === '/' ? '' : config.ictcore.base_path,
-      stores: {
-        contacts: stores.contacts,
-        contactRows: stores['contacts.contacts'],
-        groupRows: stores['contacts.groups'],
-        messages: { document: stores['messages.document'], recording: stores['messages.recording'], template: stores['messages.template'], text: stores['messages.text'] },
-        programs: stores.programs,
-        accounts: stores.accounts,
-        accountRows: stores['accounts.rows'],
-        campaigns: stores.campaigns,
-        transmissions: stores.transmissions,
-        providers: stores.providers,
+
+    // The faces' stores, served from the engine's thread. Every face uses the one PermissionStore there:
+    // its per-user cache must be the one that is told of a change.
+    const stores = remoteStores(engine.stores);
+    const remoteUsers = stores.users;
+    const sharedPermissions = stores.permissions;
+    const lc = config.login;
+    const logins = new Logins(
+      remoteUsers,
+      {
+        windowMs: lc.window_minutes * 60_000,
+        perUserAddress: lc.max_failures_per_user_address,
+        perAddress: lc.max_failures_per_address,
+        perUser: lc.max_failures_per_user,
+        hashConcurrency: lc.hash_concurrency,
+        maxQueued: lc.max_queued,
       },
-      schedules,
-      users: remoteUsers,
-      permissions: sharedPermissions,
-      jobs: stores.jobs,
-      tokens,
-      logins,
       clock,
-      dataDir: config.data_dir,
+      log.child({ part: 'passwords' }),
+    );
+    // A change made in this process ends the user's open streams at once (others' within a second).
+    const auth = new BasicAuth(remoteUsers, logins, 60_000, () => void live.recheck());
+    const tokens = new Tokens(loadOrCreateKey(join(config.data_dir, 'ictcore-jwt.key')), remoteUsers, config.ictcore.token_hours * 3_600_000);
+    const live = new LiveStream(bus, streamLogin(auth, tokens, trustProxyOf(config.http.trust_proxy)), async (userId) => (await remoteUsers.byId(userId))?.agent_id ?? null, streamCredentials(remoteUsers), undefined, config.live.recheck_ms);
+    const app = buildServer(config, log, live);
+    undo.push(
+      () => app.close(),
+      () => logins.close(),
+      async () => live.close(),
+    );
+    // Started on the first office document a fax job brings; stopped with the daemon.
+    const office = new OfficeConverter({ workDir: join(config.data_dir, 'media', 'office') });
+    undo.push(() => office.stop());
+    app.get('/health', async () => {
+      const storage = storageState(config.data_dir, minFree).state;
+      return { status: storage === 'ok' && engine.alive ? 'ok' : 'degraded', storage, spool: engine.alive ? 'ok' : 'down', in_flight: engine.inFlightCount, providers: engine.allGateways().map((g) => ({ id: g.providerId, up: g.isUp() })) };
+    });
+    // ICTCore's tasks: armed from SQLite once the server listens (when that face is on), stopped first at stop.
+    const schedules = new Schedules(stores.schedules, log.child({ part: 'schedules' }), () => clock.now());
+    const onJobCreated = (jobId: number, userId: number, channel: Channel, total: number) => {
+      bus.emit({ type: 'job.created', at: clock.now(), userId, jobId, channel, total });
+      void engine.call('jobCreated', { jobId }).catch((err: unknown) => log.error({ err, jobId }, 'could not tell the spool of a new job'));
+    };
+    await app.register(welcorpFace, {
+      prefix: '/api/v1',
+      auth,
+      hashPassword: (password, by) => logins.hash(password, by),
+      permissions: sharedPermissions,
+      contacts: stores.contacts,
+      groups: stores['contacts.groups'],
+      jobs: stores.jobs,
+      users: stores.users,
+      companies: stores.companies,
+      prepareFax: async (files, fine) =>
+        prepareFax(await readFaxDocuments(files, { maxMb: config.media.max_fax_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) }), join(config.data_dir, 'media', 'fax'), { fine, office }),
+      prepareAudio: (file) =>
+        prepareAudio(file, join(config.data_dir, 'media', 'audio'), {
+          maxBytes: Math.round(config.media.max_audio_mb * 1024 * 1024),
+          maxSeconds: config.media.max_audio_seconds,
+          fetchTimeoutMs: config.media.fetch_timeout_ms,
+          policy: new AddressPolicy(config.media.allow_private),
+        }),
+      verification: {
+        codes: stores.verification,
+        key: loadOrCreateKey(join(config.data_dir, 'verification.key')),
+        codeTtlMs: config.two_factor.code_ttl_minutes * 60_000,
+        maxFailures: config.two_factor.max_failures,
+        failureWindowMs: config.two_factor.failure_window_minutes * 60_000,
+      },
       defaultTimezone: config.default_timezone,
       defaultCountry: config.default_country,
       channels: IMPLEMENTED_CHANNELS,
-      onJobCreated,
-      wake,
-      providerChanged: reloadProvider,
-      providerHosts,
-      trunkDirs: { fallback: (profile) => defaultGatewayDir(config.freeswitch.config_dir, profile), problem: (dir) => gatewayDirProblem(config.freeswitch.config_dir, dir) },
-      credentialsChanged: () => auth.forget(),
-      prepareFax: (files, fine) => prepareFax(files, join(config.data_dir, 'media', 'fax'), { fine, office }),
-      convertAudio: (bytes) => convertAudio(bytes, join(config.data_dir, 'media', 'audio'), config.media.max_audio_seconds),
-    });
-  }
-  if (config.retarus.enabled) {
-    await app.register(retarusFace, {
-      prefix: config.retarus.base_path,
-      auth,
-      permissions: sharedPermissions,
-      jobs: stores.jobs,
-      users: stores.users,
+      publicUrl: config.http.public_url,
+      callbackPolicy: policy,
+      callbacks: stores.callbacks,
       clock,
-      requestsPer10s: config.retarus.requests_per_10s,
-      duplicateWindowMs: config.retarus.duplicate_window_hours * 3_600_000,
       onJobCreated,
     });
-  }
-  gatewayRoutes(app, () => engine.allGateways().flatMap((g) => g.routes ?? []));
-  const address = await app.listen({ host: config.http.host, port: config.http.port });
-  const url = address.replace('0.0.0.0', '127.0.0.1');
-  baseUrl = url;
-  log.info({ url, dataDir: config.data_dir, tls: !!config.http.tls.cert_file }, `switchpost listening on ${url}`);
+    if (config.ucontact.enabled) {
+      for (const prefix of ['/Integra/resources', '/IntegraChannels/resources']) {
+        await app.register(ucontactFace, {
+          prefix,
+          jobs: stores.jobs,
+          permissions: sharedPermissions,
+          users: stores.users,
+          sessions: stores.sessions,
+          logins,
+          clock,
+          sessionMs: config.ucontact.session_hours * 3_600_000,
+          inbound: (m, committed) => engine.inbound(m, committed),
+          bus,
+          onJobCreated,
+        });
+      }
+    }
+    // A provider created, changed or deleted through an API takes effect now: its old gateway stops (an
+    // SMPP bind unbinds, an event socket closes), the new one starts (a FreeSWITCH trunk is rewritten).
+    let baseUrl = '';
+    // One at a time per provider: two reloads at once would each start a gateway, and one would be left running.
+    const reloads = new PerKey<number>();
+    const reloadProvider = (id: number): Promise<void> =>
+      reloads.run(id, async () => {
+        const p = await stores.providers.byId(id);
+        await engine.gateway(id)?.stop();
+        if (!p) return engine.removeProvider(id);
+        let gw: Gateway | null = null;
+        try {
+          // The owner is read in here: a store that fails holds the provider down, as a refusal would.
+          const ownerRole = p.active && ownerChecked(p) ? (await stores.users.byId(p.owner_user_id))?.role : undefined;
+          gw = p.active ? gatewayFor(p, engine, ownerRole) : null;
+        } catch (err) {
+          // Stored, but held down until it is fixed: its work waits rather than failing.
+          log.error({ provider: p.name, err: (err as Error).message }, 'provider cannot start');
+        }
+        engine.setProvider(p, gw);
+        if (gw) await gw.start({ baseUrl });
+        wake();
+      });
+    if (config.ictcore.enabled) {
+      await app.register(ictcoreFace, {
+        prefix: config.ictcore.base_path === '/' ? '' : config.ictcore.base_path,
+        stores: {
+          contacts: stores.contacts,
+          contactRows: stores['contacts.contacts'],
+          groupRows: stores['contacts.groups'],
+          messages: { document: stores['messages.document'], recording: stores['messages.recording'], template: stores['messages.template'], text: stores['messages.text'] },
+          programs: stores.programs,
+          accounts: stores.accounts,
+          accountRows: stores['accounts.rows'],
+          campaigns: stores.campaigns,
+          transmissions: stores.transmissions,
+          providers: stores.providers,
+        },
+        schedules,
+        users: remoteUsers,
+        permissions: sharedPermissions,
+        jobs: stores.jobs,
+        tokens,
+        logins,
+        clock,
+        dataDir: config.data_dir,
+        defaultTimezone: config.default_timezone,
+        defaultCountry: config.default_country,
+        channels: IMPLEMENTED_CHANNELS,
+        onJobCreated,
+        wake,
+        providerChanged: reloadProvider,
+        providerHosts,
+        trunkDirs: { fallback: (profile) => defaultGatewayDir(config.freeswitch.config_dir, profile), problem: (dir) => gatewayDirProblem(config.freeswitch.config_dir, dir) },
+        credentialsChanged: () => auth.forget(),
+        prepareFax: (files, fine) => prepareFax(files, join(config.data_dir, 'media', 'fax'), { fine, office }),
+        convertAudio: (bytes) => convertAudio(bytes, join(config.data_dir, 'media', 'audio'), config.media.max_audio_seconds),
+      });
+    }
+    if (config.retarus.enabled) {
+      await app.register(retarusFace, {
+        prefix: config.retarus.base_path,
+        auth,
+        permissions: sharedPermissions,
+        jobs: stores.jobs,
+        users: stores.users,
+        clock,
+        requestsPer10s: config.retarus.requests_per_10s,
+        duplicateWindowMs: config.retarus.duplicate_window_hours * 3_600_000,
+        onJobCreated,
+      });
+    }
+    gatewayRoutes(app, () => engine.allGateways().flatMap((g) => g.routes ?? []));
+    const address = await app.listen({ host: config.http.host, port: config.http.port });
+    const url = address.replace('0.0.0.0', '127.0.0.1');
+    baseUrl = url;
+    log.info({ url, dataDir: config.data_dir, tls: !!config.http.tls.cert_file }, `switchpost listening on ${url}`);
 
-  // What a previous run left open (calls placed or up) is read before leases are recovered.
-  const leftOpen = await Promise.all(gateways.map((gw) => engine.call('openWithPeer', { providerId: gw.providerId })));
-  for (const gw of gateways) await gw.start({ baseUrl: url });
-  gateways.forEach((gw, i) => leftOpen[i]!.length && gw.adopt?.(leftOpen[i]!));
-  // Ringing calls of a previous run stay leased while their gateway finds out what became of them.
-  await engine.call('start', { adopted: gateways.flatMap((gw, i) => (gw.adopt ? leftOpen[i]!.filter((a) => a.state === 'sending').map((a) => a.attemptId) : [])) });
-  // Armed from the engine's thread; a failure leaves schedules unarmed, not the daemon down.
-  if (config.ictcore.enabled) await schedules.start().catch((err: unknown) => log.error({ err }, 'could not arm the schedules'));
+    // What a previous run left open (calls placed or up) is read before leases are recovered.
+    const leftOpen = await Promise.all(gateways.map((gw) => engine.call('openWithPeer', { providerId: gw.providerId })));
+    for (const gw of gateways) await gw.start({ baseUrl: url });
+    gateways.forEach((gw, i) => leftOpen[i]!.length && gw.adopt?.(leftOpen[i]!));
+    // Ringing calls of a previous run stay leased while their gateway finds out what became of them.
+    await engine.call('start', { adopted: gateways.flatMap((gw, i) => (gw.adopt ? leftOpen[i]!.filter((a) => a.state === 'sending').map((a) => a.attemptId) : [])) });
+    // Armed from the engine's thread; a failure leaves schedules unarmed, not the daemon down.
+    if (config.ictcore.enabled) await schedules.start().catch((err: unknown) => log.error({ err }, 'could not arm the schedules'));
 
-  let stopping: Promise<void> | null = null;
-  const stop = () =>
-    (stopping ??= (async () => {
-      log.info('stopping: no new work is taken');
-      const grace = config.shutdown.grace_seconds * 1000;
-      live.close();
-      schedules.stop();
-      await app.close();
-      await logins.close();
-      await office.stop();
-      // The engine drains the gateways (through this thread) when its grace runs out.
-      await engine.call('stopDispatch', { graceMs: grace }).catch((err: unknown) => log.error({ err }, 'stopping the spool failed'));
-      for (const g of engine.allGateways()) await g.stop();
-      await engine.close().catch((err: unknown) => log.error({ err }, 'closing the spool failed'));
-      lock.release();
-      db.close();
-      log.info('stopped');
-    })());
+    let stopping: Promise<void> | null = null;
+    const stop = () =>
+      (stopping ??= (async () => {
+        log.info('stopping: no new work is taken');
+        const grace = config.shutdown.grace_seconds * 1000;
+        live.close();
+        schedules.stop();
+        await app.close();
+        await logins.close();
+        await office.stop();
+        // The engine drains the gateways (through this thread) when its grace runs out.
+        await engine.call('stopDispatch', { graceMs: grace }).catch((err: unknown) => log.error({ err }, 'stopping the spool failed'));
+        for (const g of engine.allGateways()) await g.stop();
+        await engine.close().catch((err: unknown) => log.error({ err }, 'closing the spool failed'));
+        lock.release();
+        db.close();
+        log.info('stopped');
+      })());
 
-  return {
-    config,
-    db,
-    app,
-    bus,
-    spool: {
-      wake,
-      get inFlightCount() {
-        return engine.inFlightCount;
+    return {
+      config,
+      db,
+      app,
+      bus,
+      spool: {
+        wake,
+        get inFlightCount() {
+          return engine.inFlightCount;
+        },
       },
-    },
-    logins,
-    url,
-    stop,
-  };
+      logins,
+      url,
+      stop,
+    };
+  } catch (err) {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    for (const g of engine.allGateways()) await g.stop().catch(() => undefined);
+    await engine.close().catch(() => undefined);
+    lock.release();
+    db.close();
+    throw err;
+  }
 }

@@ -310,11 +310,13 @@ export class Dispatcher {
    * own limits refuse the recipient's text (its SMS parts), that attempt's failure.
    */
   private delivery(job: SpoolJob, content: Content, row: DueRow, address: string, attemptId: number, now: number, lastTry: boolean, gateway: Gateway): Delivery | Extract<GatewayReport, { attemptId: number }> {
-    const fields: MergeFields = row.fields ? (JSON.parse(row.fields) as MergeFields) : {};
-    fields.recipient ??= row.name ?? '';
-    fields.reference ??= row.reference ?? '';
-    fields.destination ??= address;
     try {
+      // Inside the try: the claim has committed by now, so nothing here may throw past it (a throw would
+      // read as a failed claim and claim the batch's rows again).
+      const fields: MergeFields = row.fields ? (JSON.parse(row.fields) as MergeFields) : {};
+      fields.recipient ??= row.name ?? '';
+      fields.reference ??= row.reference ?? '';
+      fields.destination ??= address;
       // A fax resumes after the pages an earlier try delivered, in audio mode where T.38 failed.
       const plan = planDelivery(content, job.info.channel, job.template(fields), fields, { sms: gateway.smsLink ?? PLAIN_SMS_LINK, faxHistory: () => this.spool.faxHistory(row.id, address, now) });
       return { attemptId, recipientId: row.id, jobId: row.job_id, channel: job.info.channel, destination: address, sender: job.info.sender, lastTry, ...plan };

@@ -48,6 +48,10 @@ export class SpoolHost implements GatewaySink {
   /** Sends handed to each provider's gateway since it was set (the engine's stubs count theirs). */
   private readonly applied = new Map<number, number>();
   private readonly told = new Map<number, string>();
+  /** Each provider's current gateway generation: what was sent to an older one is handed back. */
+  private readonly generations = new Map<number, number>();
+  private nextGeneration = 1;
+  private failureListener: ((err: Error) => void) | null = null;
   private interest = '';
   private readonly timer: NodeJS.Timeout;
   private failed: Error | null = null;
@@ -75,9 +79,15 @@ export class SpoolHost implements GatewaySink {
       const ready = (m: FromEngine) => m.t === 'ready' && (worker.off('message', ready), worker.off('error', reject), resolve());
       worker.on('message', ready);
       worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the spool engine's thread exited at start (${code})`)));
     });
     host.tellInterest();
     return host;
+  }
+
+  /** Told once if the engine's thread fails (not at close): the daemon cannot go on without it. */
+  onFailure(listener: (err: Error) => void): void {
+    this.failureListener = listener;
   }
 
   /** Whether the engine's thread is running (false once it failed: /health says so). */
@@ -102,23 +112,32 @@ export class SpoolHost implements GatewaySink {
     const id = this.nextCall++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.post(message(id));
+      try {
+        this.post(message(id));
+      } catch (err) {
+        // Not cloneable (a function, a class instance): a bug of the caller's, answered at once.
+        this.pending.delete(id);
+        reject(err as Error);
+      }
     });
   }
 
   /** A provider's gateway now (null: it is held down). */
   setProvider(provider: Provider, gateway: Gateway | null): void {
     const id = provider.id;
+    const generation = this.nextGeneration++;
+    this.generations.set(id, generation);
     this.applied.set(id, 0);
     this.told.delete(id);
     if (gateway) this.gateways.set(id, gateway);
     else this.gateways.delete(id);
-    const traits = gateway && { providerId: id, confirmsWire: gateway.confirmsWire === true, smsLink: gateway.smsLink ?? null };
+    const traits = gateway && { providerId: id, generation, confirmsWire: gateway.confirmsWire === true, smsLink: gateway.smsLink ?? null };
     this.post({ t: 'provider', provider, gateway: traits, state: gateway && this.stateOf(id, gateway) });
   }
 
   removeProvider(providerId: number): void {
     this.gateways.delete(providerId);
+    this.generations.delete(providerId);
     this.post({ t: 'removeProvider', providerId });
   }
 
@@ -160,6 +179,8 @@ export class SpoolHost implements GatewaySink {
     } finally {
       this.failed ??= new Error('the spool engine is closed');
       await this.worker.terminate();
+      for (const p of this.pending.values()) p.reject(this.failed);
+      this.pending.clear();
     }
   }
 
@@ -229,14 +250,15 @@ export class SpoolHost implements GatewaySink {
 
   private deliver(items: SendItem[]): void {
     const touched = new Set<number>();
-    for (const { providerId, d } of items) {
-      this.applied.set(providerId, (this.applied.get(providerId) ?? 0) + 1);
-      touched.add(providerId);
+    for (const { providerId, generation, d } of items) {
       const gw = this.gateways.get(providerId);
-      if (!gw) {
-        this.report({ attemptId: d.attemptId, at: Date.now(), outcome: { kind: 'failed', retryable: true, reason: 'its provider was removed or stopped' } });
+      if (!gw || this.generations.get(providerId) !== generation) {
+        // Planned for a gateway that is gone (removed, reloaded, held down): it never left, so it keeps its try.
+        this.report({ attemptId: d.attemptId, at: Date.now(), outcome: { kind: 'held', reason: 'its provider was removed or restarted', retryMs: 1000 } });
         continue;
       }
+      this.applied.set(providerId, (this.applied.get(providerId) ?? 0) + 1);
+      touched.add(providerId);
       try {
         gw.send(withBuffers(d));
       } catch (err) {
@@ -260,7 +282,7 @@ export class SpoolHost implements GatewaySink {
 
   private stateOf(providerId: number, gw: Gateway): GatewayState {
     const room = gw.room?.() ?? null;
-    return { providerId, up: gw.isUp(), room: room === Infinity ? null : room, applied: this.applied.get(providerId) ?? 0 };
+    return { providerId, generation: this.generations.get(providerId) ?? 0, up: gw.isUp(), room: room === Infinity ? null : room, applied: this.applied.get(providerId) ?? 0 };
   }
 
   /** Tell the engine each gateway's state that changed since it was last told (link up or down, room). */
@@ -303,5 +325,6 @@ export class SpoolHost implements GatewaySink {
     this.log.fatal({ err }, 'the spool engine stopped: no work is dispatched or recorded');
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    this.failureListener?.(err);
   }
 }

@@ -19,6 +19,8 @@ export type SinkItem =
 /** What the engine's pool needs of a gateway that never changes while it lives. */
 export interface GatewayTraits {
   providerId: number;
+  /** Which of the provider's gateways (a reload makes a new one): sends and states name it. */
+  generation: number;
   confirmsWire: boolean;
   smsLink: SmsLink | null;
 }
@@ -30,6 +32,7 @@ export interface GatewayTraits {
  */
 export interface GatewayState {
   providerId: number;
+  generation: number;
   up: boolean;
   room: number | null;
   applied: number;
@@ -67,6 +70,7 @@ export type ToEngine =
 
 export interface SendItem {
   providerId: number;
+  generation: number;
   d: Delivery;
 }
 

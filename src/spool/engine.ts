@@ -26,6 +26,9 @@ import type { EngineCalls, EngineOp, FromEngine, SendItem, SinkItem, ToEngine } 
  * commits, the preparer and the callback outbox. A disk that stalls stalls this thread only; the main
  * thread keeps its sockets answered and its reports queue here until the disk is back.
  */
+/** A list left unread this long is closed (its client went away without a word). */
+const IDLE_PAGES_MS = 10 * 60_000;
+
 export class SpoolEngine {
   /** For the wiring's own listeners on this thread (the 2FA redaction): the engine's connection and bus. */
   readonly db: Db;
@@ -146,7 +149,14 @@ export class SpoolEngine {
   private receive(m: ToEngine): void {
     switch (m.t) {
       case 'sink':
-        for (const item of m.items) this.sinkItem(item);
+        for (const item of m.items) {
+          try {
+            this.sinkItem(item);
+          } catch (err) {
+            // One item the store refuses (a provider's work pulled forward on a full disk) must not end the thread.
+            this.log.error({ err, item: item.k }, 'a gateway report could not be taken');
+          }
+        }
         return;
       case 'state':
         for (const s of m.states) this.stubs.get(s.providerId)?.update(s);
@@ -158,7 +168,7 @@ export class SpoolEngine {
           const id = provider.id;
           stub = new GatewayStub(
             gateway,
-            (d: Delivery) => this.queue(() => this.sends.push({ providerId: id, d })),
+            (d: Delivery) => this.queue(() => this.sends.push({ providerId: id, generation: gateway.generation, d })),
             () => this.drain(id),
           );
           if (state) stub.update(state);
@@ -241,7 +251,7 @@ export class SpoolEngine {
     if (typeof it?.[Symbol.asyncIterator] !== 'function') throw new Error('not a paging method');
     // A reader that never closes (a connection lost without a word) must not keep its generator for ever.
     const now = Date.now();
-    for (const [id, g] of this.generators) if (now - g.used > 60_000) this.generators.delete(id);
+    for (const [id, g] of this.generators) if (now - g.used > IDLE_PAGES_MS) this.generators.delete(id);
     const id = this.nextGen++;
     this.generators.set(id, { gen: it[Symbol.asyncIterator](), used: now });
     return id;
@@ -249,7 +259,7 @@ export class SpoolEngine {
 
   private async next(id: number): Promise<{ done: boolean; value: unknown }> {
     const g = this.generators.get(id);
-    if (!g) throw new Error('this list was closed: it was left unread for a minute');
+    if (!g) throw new Error('this list was closed: it was left unread for ten minutes');
     g.used = Date.now();
     const step = await g.gen.next();
     if (step.done) this.generators.delete(id);

@@ -25,13 +25,17 @@ export class GatewayStub implements Gateway {
     private readonly drainer: () => Promise<void>,
   ) {
     this.providerId = traits.providerId;
+    this.generation = traits.generation;
     this.confirmsWire = traits.confirmsWire;
     if (traits.smsLink) this.smsLink = traits.smsLink;
   }
 
   readonly providerId: number;
+  readonly generation: number;
 
   update(s: GatewayState): void {
+    // A state of the gateway this one replaced (a reload) counts sends this one never made.
+    if (s.generation !== this.generation) return;
     this.up = s.up;
     this.measured = s.room;
     this.applied = Math.max(this.applied, s.applied);
@@ -50,7 +54,7 @@ export class GatewayStub implements Gateway {
   }
 
   hasCapacity(): boolean {
-    return this.measured === null || this.measured - (this.sent - this.applied) - this.reserved > 0;
+    return this.measured === null || this.measured - Math.max(0, this.sent - this.applied) - this.reserved > 0;
   }
 
   reserve(): void {

@@ -37,7 +37,10 @@ export class Schedules {
 
   async add(owner: { id: number; timezone: string }, target: ScheduleTarget, targetId: number, action: ScheduleAction, spec: ScheduleSpec): Promise<number> {
     const id = await this.store.add(owner, target, targetId, action, spec, this.now());
-    if (this.started) await this.arm((await this.store.get(id))!);
+    if (!this.started) return id;
+    const row = await this.store.get(id);
+    // Asked again after the read: a stop meanwhile arms nothing.
+    if (row && this.started) await this.arm(row);
     return id;
   }
 

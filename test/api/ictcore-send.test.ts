@@ -164,6 +164,21 @@ describe('ICTCore face: programs, transmissions and spools', () => {
 });
 
 describe('ICTCore face: campaigns', () => {
+  it('starts a campaign once when starts come at the same moment (a retry, a double click)', async () => {
+    const group = (await d.api('POST', '/groups', { auth: alice, body: { name: 'twice list' } })).json as number;
+    const csv = ['first_name,phone', ...Array.from({ length: 3 }, (_, i) => `T${i},+6149157${String(1200 + i)}`)].join('\n');
+    await d.api('POST', `/groups/${group}/csv`, { auth: alice, raw: csv, headers: { 'content-type': 'text/csv' } });
+    const program = (await d.api('POST', '/programs/sendsms', { auth: alice, body: { name: 'twice', data: 'Hi %%first_name%%' } })).json as number;
+    const id = (await d.api('POST', '/campaigns', { auth: alice, body: { program_id: program, group_id: group, cpm: 6 } })).json as number;
+    // Each on its own connection, all at once.
+    const starts = await Promise.all(Array.from({ length: 20 }, () => d.api('PUT', `/campaigns/${id}/start`, { auth: alice, headers: { connection: 'close' } })));
+    expect(starts.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(starts.filter((r) => r.status === 423)).toHaveLength(19);
+    expect((d.db.prepare('SELECT COUNT(*) AS n FROM jobs WHERE campaign_id = ?').get(id) as { n: number }).n).toBe(1);
+    expect((d.db.prepare('SELECT COUNT(*) AS n FROM recipients r JOIN jobs j ON j.id = r.job_id WHERE j.campaign_id = ?').get(id) as { n: number }).n).toBe(3);
+    expect((await d.api('PUT', `/campaigns/${id}/stop`, { auth: alice })).json).toBe(true);
+  });
+
   it('runs a program over a group at its cpm with its tries, stops, resumes and completes', async () => {
     const group = (await d.api('POST', '/groups', { auth: alice, body: { name: 'campaign list' } })).json as number;
     const csv = ['first_name,phone', ...Array.from({ length: 6 }, (_, i) => `C${i},+6149157${String(1100 + i)}`)].join('\n');

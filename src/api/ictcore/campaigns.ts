@@ -12,6 +12,7 @@ import { crudRoutes } from './crud.js';
 import { idParam, positiveInt, seconds, invalid, invalidAs } from './fields.js';
 import { programContent } from './programs.js';
 import { SwitchpostError } from '../../core/errors.js';
+import { PerKey } from '../serial.js';
 
 const MAX_CPM = 60_000;
 const body = {
@@ -32,6 +33,8 @@ export type CampaignDeps = Pick<IctcoreStores, 'contacts' | 'groupRows' | 'accou
  * gone; start again resumes it, spread from then. Once a run has finished, start makes a new run.
  */
 export class CampaignRuns {
+  private readonly serial = new PerKey<number>();
+
   constructor(
     readonly rows: Remote<OwnedRows>,
     private readonly ctx: Ctx,
@@ -47,7 +50,19 @@ export class CampaignRuns {
     return String(c.status);
   }
 
-  async start(c: Row): Promise<true> {
+  /**
+   * Start or stop a campaign, one at a time per campaign, each reading the campaign afresh: a second
+   * start (a retry, a double click, a schedule) sees the first's run instead of making another.
+   */
+  start(c: Row): Promise<true> {
+    return this.serial.run(c.id, async () => this.startNow((await this.rows.get(c.id)) ?? c));
+  }
+
+  stop(c: Row): Promise<true> {
+    return this.serial.run(c.id, async () => this.stopNow((await this.rows.get(c.id)) ?? c));
+  }
+
+  private async startNow(c: Row): Promise<true> {
     const now = this.ctx.deps.clock.now();
     const dueAt = pacedDueAt(c.cpm as number, now);
     if (c.job_id !== null) {
@@ -100,7 +115,7 @@ export class CampaignRuns {
     return true;
   }
 
-  async stop(c: Row): Promise<true> {
+  private async stopNow(c: Row): Promise<true> {
     if (c.job_id !== null && (await this.status(c)) === 'running') await this.deps.transmissions.hold(c.job_id as number);
     // Read again after the hold, as it always was: the run may have finished meanwhile.
     await this.rows.update(c.id, { status: (await this.status(c)) === 'completed' ? 'completed' : 'paused' }, this.ctx.deps.clock.now());

@@ -16,7 +16,7 @@ import { missingPermission, type RoutePermissions } from '../route-permissions.j
 import { limitedSentence } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
 import { retarusError, retarusFail } from './errors.js';
-import { PerKey } from './serial.js';
+import { PerKey } from '../serial.js';
 
 const RETARUS_PERMISSIONS: RoutePermissions = {
   'POST /jobs': 'transmission_create',

@@ -1,8 +1,8 @@
 /**
- * Runs tasks one after another per key. The duplicate check and the job's creation were one
- * synchronous step; across the engine's thread they are two awaited calls, and two requests of one
- * user could both pass the check before either job exists. One daemon serves a database, so ordering
- * them here is enough.
+ * Runs tasks one after another per key: a check and the write it decides (Retarus's duplicate check
+ * and the job's creation, a campaign's "running?" and its new run) were one synchronous step; across
+ * the engine's thread they are awaited calls, and two requests could both pass the check. One daemon
+ * serves a database, so ordering them here is enough.
  */
 export class PerKey<K> {
   private readonly tails = new Map<K, Promise<unknown>>();

@@ -21,14 +21,14 @@ import { GatewayStub } from './gateway-stub.js';
 import { sendError } from '../store/remote-errors.js';
 import type { EngineCalls, EngineOp, FromEngine, SendItem, SinkItem, ToEngine } from './engine-protocol.js';
 
+/** A list left unread this long is closed (its client went away without a word). */
+const IDLE_PAGES_MS = 10 * 60_000;
+
 /**
  * The spool on its own thread: the database connection, the dispatcher's claims, the recorder's group
  * commits, the preparer and the callback outbox. A disk that stalls stalls this thread only; the main
  * thread keeps its sockets answered and its reports queue here until the disk is back.
  */
-/** A list left unread this long is closed (its client went away without a word). */
-const IDLE_PAGES_MS = 10 * 60_000;
-
 export class SpoolEngine {
   /** For the wiring's own listeners on this thread (the 2FA redaction): the engine's connection and bus. */
   readonly db: Db;

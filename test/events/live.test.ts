@@ -4,7 +4,9 @@ import { testDaemon, basic, type TestDaemon } from '../helpers/daemon.js';
 
 let d: TestDaemon;
 beforeAll(async () => {
-  d = await testDaemon();
+  // Receipts well after their submit: each state is committed, and streamed, on its own (a receipt
+  // that lands in its submit's own group commit streams the final state only).
+  d = await testDaemon({ sandbox: { accept_ms: [1, 5], receipt_ms: [200, 250], delayed_receipt_ms: 300, reply_ms: 10 } });
 });
 afterAll(async () => d.close());
 

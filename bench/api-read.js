@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { cpus } from 'node:os';
 import { benchDaemon } from './lib.js';
 import { JobStore } from '../dist/store/jobs.js';
+import { plainJob } from '../dist/core/jobs.js';
 
 const TRANSMISSIONS = Number(process.env.BENCH_TRANSMISSIONS ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -21,31 +22,25 @@ const jobs = new JobStore(b.d.db);
 const perJob = 200_000;
 for (let done = 0; done < TRANSMISSIONS; done += perJob) {
   const n = Math.min(perJob, TRANSMISSIONS - done);
-  jobs.create({
-    userId,
-    face: 'ictcore',
-    channel: 'sms',
-    name: 'bench',
-    content: { kind: 'sms', text: { template: 'bench' }, sms: {} },
-    options: { title: 'bench' },
-    callbackUrl: null,
-    sender: null,
-    scheduledAt: null,
-    validUntil: null,
-    replyUntil: null,
-    cutoff: null,
-    blackouts: [],
-    held: true,
-    recipients: Array.from({ length: n }, (_, i) => ({
-      destination: `+6149157${String(done + i)
-        .padStart(4, '0')
-        .slice(-4)}`,
-      name: null,
-      reference: null,
-      fields: null,
-      blackouts: null,
-    })),
-  });
+  jobs.create(
+    plainJob({
+      userId,
+      face: 'ictcore',
+      channel: 'sms',
+      name: 'bench',
+      content: { kind: 'sms', text: { template: 'bench' }, sms: {} },
+      options: { title: 'bench' },
+      held: true,
+      recipients: Array.from({ length: n }, (_, i) => ({
+        destination: `+6149157${String(done + i)
+          .padStart(4, '0')
+          .slice(-4)}`,
+        reference: null,
+        fields: null,
+        blackouts: null,
+      })),
+    }),
+  );
 }
 const stored = (performance.now() - t) / 1000;
 const { lo, hi } = b.d.db.prepare("SELECT MIN(r.id) AS lo, MAX(r.id) AS hi FROM recipients r JOIN jobs j ON j.id = r.job_id WHERE j.face = 'ictcore'").get();

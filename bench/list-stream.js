@@ -11,6 +11,7 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { answerLoopDelay, measureGet } from './measure-get.js';
+import { plainJob } from '../dist/core/jobs.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -43,24 +44,18 @@ async function daemon(dist) {
   const now = Date.now();
   const job = (face, extra, contactOf) =>
     d.db.transaction(() => {
-      const id = jobs.create({
-        userId,
-        face,
-        channel: 'sms',
-        name: 'bench',
-        content: { kind: 'sms', text: { template: 'Hello' }, sms: {} },
-        options: {},
-        callbackUrl: null,
-        sender: null,
-        scheduledAt: null,
-        validUntil: null,
-        replyUntil: null,
-        cutoff: null,
-        blackouts: [],
-        held: true,
-        ...extra,
-        recipients: Array.from({ length: ROWS }, (_, i) => ({ destination: `+614915${String(i).padStart(5, '0')}`, name: `Recipient ${i}`, reference: `ref-${i}`, fields: null, blackouts: null, contactId: contactOf(i) })),
-      });
+      const id = jobs.create(
+        plainJob({
+          userId,
+          face,
+          channel: 'sms',
+          name: 'bench',
+          content: { kind: 'sms', text: { template: 'Hello' }, sms: {} },
+          held: true,
+          ...extra,
+          recipients: Array.from({ length: ROWS }, (_, i) => ({ destination: `+614915${String(i).padStart(5, '0')}`, name: `Recipient ${i}`, reference: `ref-${i}`, fields: null, blackouts: null, contactId: contactOf(i) })),
+        }),
+      );
       // As if delivered: the lists have their dates and statuses to write.
       d.db.prepare("UPDATE recipients SET state = 'delivered', sent_at = ?, final_at = ? WHERE job_id = ?").run(now, now, id);
       return id;

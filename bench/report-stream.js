@@ -10,6 +10,7 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { answerLoopDelay, measureGet } from './measure-get.js';
+import { plainJob } from '../dist/core/jobs.js';
 
 const BENCH_AUTH = 'Basic ' + Buffer.from('bench:bench-password').toString('base64');
 
@@ -31,23 +32,19 @@ async function daemon(dist) {
   const jobs = new JobStore(d.db);
   const now = Date.now();
   const jobId = d.db.transaction(() => {
-    const id = jobs.create({
-      userId,
-      face: 'welcorp',
-      channel: 'sms',
-      name: 'bench',
-      content: { kind: 'sms', text: { template: 'Hello %%recipient%%' }, sms: {} },
-      options: { job_type: 'sms', message: 'Hello %%recipient%%' },
-      callbackUrl: null,
-      sender: '+61417914491',
-      scheduledAt: null,
-      validUntil: null,
-      replyUntil: null,
-      cutoff: null,
-      blackouts: [],
-      held: true,
-      recipients: Array.from({ length: RECIPIENTS }, (_, i) => ({ destination: `+614915${String(i).padStart(5, '0')}`, name: `Recipient ${i}`, reference: `ref-${i}`, fields: { field1: `value ${i}` }, blackouts: null })),
-    });
+    const id = jobs.create(
+      plainJob({
+        userId,
+        face: 'welcorp',
+        channel: 'sms',
+        name: 'bench',
+        content: { kind: 'sms', text: { template: 'Hello %%recipient%%' }, sms: {} },
+        options: { job_type: 'sms', message: 'Hello %%recipient%%' },
+        sender: '+61417914491',
+        held: true,
+        recipients: Array.from({ length: RECIPIENTS }, (_, i) => ({ destination: `+614915${String(i).padStart(5, '0')}`, name: `Recipient ${i}`, reference: `ref-${i}`, fields: { field1: `value ${i}` }, blackouts: null })),
+      }),
+    );
     // As if delivered: the report has its dates, notes and costs to write.
     d.db.prepare("UPDATE recipients SET state = 'delivered', address = destination, sent_at = ?, final_at = ?, cost = 0.05, parts = 1 WHERE job_id = ?").run(now, now, id);
     return id;

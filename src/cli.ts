@@ -22,6 +22,7 @@ import { OfficeConverter } from './media/office.js';
 import { MediaRefused } from './media/refused.js';
 import { permissionDeniedOf, storageErrorOf } from './store/storage-error.js';
 import { smsContent } from './core/content.js';
+import { plainJob } from './core/jobs.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
 
@@ -244,22 +245,17 @@ async function main(argv: string[]): Promise<number> {
       const user = users.byCode(o.user ?? 'admin');
       if (!user) throw new UsageError(`--user: no user "${o.user ?? 'admin'}"`);
       const jobs = new JobStore(db);
-      const id = jobs.create({
-        userId: user.id,
-        face: 'cli',
-        channel: 'sms',
-        name: 'switchpost send',
-        content: smsContent({ template: o.text }),
-        options: {},
-        callbackUrl: null,
-        sender: o.from ?? null,
-        scheduledAt: null,
-        validUntil: null,
-        replyUntil: null,
-        cutoff: null,
-        blackouts: [],
-        recipients: [{ destination: o.to, name: null, reference: null, fields: null, blackouts: null }],
-      });
+      const id = jobs.create(
+        plainJob({
+          userId: user.id,
+          face: 'cli',
+          channel: 'sms',
+          name: 'switchpost send',
+          content: smsContent({ template: o.text }),
+          sender: o.from ?? null,
+          recipients: [{ destination: o.to, name: null, reference: null, fields: null, blackouts: null }],
+        }),
+      );
       console.log(`job ${id} queued`);
       if (!o.wait) return 0;
       for (let i = 0; i < 600; i++) {

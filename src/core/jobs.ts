@@ -41,6 +41,14 @@ export interface NewJob {
   held?: boolean;
 }
 
+/**
+ * A job with nothing but what it must say: no schedule, validity, reply window, cutoff, blackouts,
+ * callback or sender unless given (the CLI's test SMS, fixtures). Faces spell out every field.
+ */
+export function plainJob(job: Pick<NewJob, 'userId' | 'face' | 'channel' | 'content' | 'recipients'> & Partial<NewJob>): NewJob {
+  return { name: null, options: {}, callbackUrl: null, sender: null, scheduledAt: null, validUntil: null, replyUntil: null, cutoff: null, blackouts: [], ...job };
+}
+
 /** due_at of a recipient that waits to be sent on request: later than any real time. */
 export const HELD_UNTIL = 9_000_000_000_000_000;
 

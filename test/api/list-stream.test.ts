@@ -9,6 +9,7 @@ import { TransmissionStore } from '../../dist/store/transmissions.js';
 import { recipientReport } from '../../dist/api/retarus/present.js';
 import { presentContact } from '../../dist/api/ictcore/contacts.js';
 import { smsContent } from '../../dist/core/content.js';
+import { plainJob } from '../../dist/core/jobs.js';
 
 // The other faces' big lists are streamed a keyset page at a time (issue 14), as the v1 job report is:
 // each body must stay the very bytes the whole-list route made, and a huge list must not hold the loop.
@@ -37,26 +38,20 @@ afterAll(() => d.close());
 
 /** A held job of `n` recipients made through the store (face, program, contacts as given). */
 const makeJob = (userId: number, n: number, o: { face: string; externalId?: string; options?: Record<string, unknown>; programId?: number; accountId?: number; contactId?: (i: number) => number | null }) =>
-  jobs.create({
-    userId,
-    face: o.face,
-    channel: 'sms',
-    name: null,
-    content: smsContent({ template: 'Hello' }),
-    options: o.options ?? {},
-    callbackUrl: null,
-    sender: null,
-    scheduledAt: null,
-    validUntil: null,
-    replyUntil: null,
-    cutoff: null,
-    blackouts: [],
-    held: true,
-    externalId: o.externalId,
-    programId: o.programId,
-    accountId: o.accountId,
-    recipients: Array.from({ length: n }, (_, i) => ({ destination: `+614915${String(i).padStart(5, '0')}`, name: tricky(i), reference: i % 3 ? `ref "${i}"` : null, fields: null, blackouts: null, contactId: o.contactId?.(i) ?? null })),
-  });
+  jobs.create(
+    plainJob({
+      userId,
+      face: o.face,
+      channel: 'sms',
+      content: smsContent({ template: 'Hello' }),
+      options: o.options ?? {},
+      held: true,
+      externalId: o.externalId,
+      programId: o.programId,
+      accountId: o.accountId,
+      recipients: Array.from({ length: n }, (_, i) => ({ destination: `+614915${String(i).padStart(5, '0')}`, name: tricky(i), reference: i % 3 ? `ref "${i}"` : null, fields: null, blackouts: null, contactId: o.contactId?.(i) ?? null })),
+    }),
+  );
 
 /** Every state, reasons, send and final times over a job's recipients. */
 const mix = (jobId: number) => {

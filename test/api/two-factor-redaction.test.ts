@@ -7,6 +7,7 @@ import { UserStore } from '../../dist/store/users.js';
 import { JobStore } from '../../dist/store/jobs.js';
 import { EventBus } from '../../dist/events/bus.js';
 import { redactFinishedTwoFactor } from '../../dist/api/welcorp/two-factor-redaction.js';
+import { plainJob } from '../../dist/core/jobs.js';
 
 let dir: string;
 let db: Db | undefined;
@@ -24,22 +25,16 @@ describe('2FA redaction (its own module, wired by main)', () => {
     const userId = new UserStore(db).add({ user_code: 'u', password: 'pw-u-secret', role: 'user', timezone: 'UTC', country: 'AU' });
     const jobs = new JobStore(db);
     const job = (text: string, options: Record<string, unknown>) =>
-      jobs.create({
-        userId,
-        face: 'welcorp',
-        channel: 'sms',
-        name: null,
-        content: { kind: 'sms', text: { texts: [text] }, sms: {} },
-        options,
-        callbackUrl: null,
-        sender: null,
-        scheduledAt: null,
-        validUntil: null,
-        replyUntil: null,
-        cutoff: null,
-        blackouts: [],
-        recipients: [{ destination: '+61491570156', name: null, reference: null, fields: null, blackouts: null }],
-      });
+      jobs.create(
+        plainJob({
+          userId,
+          face: 'welcorp',
+          channel: 'sms',
+          content: { kind: 'sms', text: { texts: [text] }, sms: {} },
+          options,
+          recipients: [{ destination: '+61491570156', name: null, reference: null, fields: null, blackouts: null }],
+        }),
+      );
     const twoFactor = job('Code 123456', { two_factor: true, template: 'Code [[code]]' });
     const waiting = job('Code 654321', { two_factor: true, template: 'Code [[code]]' });
     const plain = job('Hello 123456', {});

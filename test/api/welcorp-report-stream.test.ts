@@ -6,6 +6,7 @@ import { jobDetailV0 } from '../helpers/welcorp-report-v0.js';
 import { JobStore } from '../../dist/store/jobs.js';
 import { CallbackStore } from '../../dist/store/callbacks.js';
 import { smsContent } from '../../dist/core/content.js';
+import { plainJob } from '../../dist/core/jobs.js';
 
 // The job detail is streamed a keyset page at a time (issue 14): the body must stay the very JSON the
 // whole-document builder made, and a huge job must not hold the event loop while it is written.
@@ -70,23 +71,17 @@ describe('GET /api/v1/jobs/{id}, streamed', () => {
   it('is the same JSON for a job without a callback URL, an empty job, and one held in the queue', async () => {
     const jobs = new JobStore(d.db);
     const make = (n: number, held: boolean) =>
-      jobs.create({
-        userId: alice.id,
-        face: 'welcorp',
-        channel: 'sms',
-        name: null,
-        content: smsContent({ template: 'x' }),
-        options: { job_type: 'sms', message: 'x' },
-        callbackUrl: null,
-        sender: null,
-        scheduledAt: null,
-        validUntil: null,
-        replyUntil: null,
-        cutoff: null,
-        blackouts: [],
-        held,
-        recipients: Array.from({ length: n }, (_, i) => ({ destination: `+61491570${String(100 + (i % 800)).padStart(3, '0')}`, name: null, reference: `r${i}`, fields: i % 3 ? { a: i } : null, blackouts: null })),
-      });
+      jobs.create(
+        plainJob({
+          userId: alice.id,
+          face: 'welcorp',
+          channel: 'sms',
+          content: smsContent({ template: 'x' }),
+          options: { job_type: 'sms', message: 'x' },
+          held,
+          recipients: Array.from({ length: n }, (_, i) => ({ destination: `+61491570${String(100 + (i % 800)).padStart(3, '0')}`, name: null, reference: `r${i}`, fields: i % 3 ? { a: i } : null, blackouts: null })),
+        }),
+      );
     for (const id of [make(0, true), make(1, true), make(500, true), make(501, true), make(1000, true)]) {
       const got = await d.api('GET', `/api/v1/jobs/${id}`, { auth: alice.auth });
       expect(got.status).toBe(200);
@@ -103,23 +98,19 @@ describe('a 100,000-recipient report (about 30 MB)', () => {
     const jobs = new JobStore(d.db);
     const n = 100_000;
     const id = d.db.transaction(() => {
-      const jobId = jobs.create({
-        userId: alice.id,
-        face: 'welcorp',
-        channel: 'sms',
-        name: 'huge',
-        content: smsContent({ template: 'Hello %%recipient%%' }),
-        options: { job_type: 'sms', message: 'Hello %%recipient%%' },
-        callbackUrl: null,
-        sender: '+61417914491',
-        scheduledAt: null,
-        validUntil: null,
-        replyUntil: null,
-        cutoff: null,
-        blackouts: [],
-        held: true,
-        recipients: Array.from({ length: n }, (_, i) => ({ destination: `+614915${String(i).padStart(5, '0')}`, name: `Recipient ${i}`, reference: `ref-${i}`, fields: { field1: `value ${i}` }, blackouts: null })),
-      });
+      const jobId = jobs.create(
+        plainJob({
+          userId: alice.id,
+          face: 'welcorp',
+          channel: 'sms',
+          name: 'huge',
+          content: smsContent({ template: 'Hello %%recipient%%' }),
+          options: { job_type: 'sms', message: 'Hello %%recipient%%' },
+          sender: '+61417914491',
+          held: true,
+          recipients: Array.from({ length: n }, (_, i) => ({ destination: `+614915${String(i).padStart(5, '0')}`, name: `Recipient ${i}`, reference: `ref-${i}`, fields: { field1: `value ${i}` }, blackouts: null })),
+        }),
+      );
       // Final, as if sent: the report has dates, notes and costs to write.
       d.db.prepare("UPDATE recipients SET state = 'delivered', address = destination, sent_at = ?, final_at = ?, cost = 0.05, parts = 1 WHERE job_id = ?").run(Date.now(), Date.now(), jobId);
       return jobId;

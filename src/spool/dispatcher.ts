@@ -12,6 +12,7 @@ import type { JobCache, SpoolJob } from './job-cache.js';
 import type { ProviderPool } from './provider-pool.js';
 import type { Recorder } from './recorder.js';
 import { HeldWork } from './held-work.js';
+import { SpoolBatch } from '../store/spool-batch.js';
 import { addressOf, decideClaim, type ClaimFacts, type RowDecision } from './claim.js';
 
 export interface DispatcherOptions {
@@ -46,6 +47,7 @@ export class Dispatcher {
   private nextSweep = 0;
   /** The services the last claim found no provider for, and when their limit clears. */
   private readonly lastBlocked = new Map<Service, number>();
+  private readonly batch: SpoolBatch;
 
   constructor(
     private readonly spool: SpoolStore,
@@ -58,6 +60,7 @@ export class Dispatcher {
     private readonly log: Logger,
     private readonly opts: DispatcherOptions,
   ) {
+    this.batch = new SpoolBatch(spool.db);
     recorder.setInFlightLookup((id) => {
       const held = this.inFlight.get(id);
       return held && { id, recipient_id: held.recipientId, job_id: held.jobId, provider_id: held.providerId, destination: held.destination };
@@ -206,33 +209,45 @@ export class Dispatcher {
     try {
       this.spool.tx(() => {
         decisions = decideClaim(rows, this.facts(rows, now, picked));
-        const sentJobs = new Set<number>();
+        const by = { reschedule: [] as Extract<RowDecision, { kind: 'reschedule' | 'hold' }>[], final: [] as Extract<RowDecision, { kind: 'final' }>[], send: [] as Extract<RowDecision, { kind: 'send' }>[] };
         for (const d of decisions) {
-          switch (d.kind) {
-            case 'reschedule':
-              this.spool.reschedule(d.row.id, d.at, d.reason);
-              break;
-            case 'final':
-              this.recorder.finalizeNow(d.job, d.row.id, d.row.address ?? d.row.destination, d.state, d.reason, now, events, counters);
-              break;
-            case 'hold':
-              this.hold(d.service, d.row.id, d.until, d.reason);
-              break;
-            case 'stay':
-              break;
-            case 'send': {
-              const attemptId = this.spool.insertAttempt(d.row.id, d.row.job_id, d.provider.id, d.row.tries + 1, d.address, d.job.info.sender, now);
-              if (d.lastTry && d.gateway.confirmsWire) this.spool.markUnsent(attemptId);
-              this.spool.lease(d.row.id, now + this.opts.leaseMs, d.address, attemptId);
-              this.held.forget(d.job.service, d.row.id);
-              this.inFlight.set(attemptId, { recipientId: d.row.id, jobId: d.row.job_id, providerId: d.provider.id, destination: d.address });
-              sent.push({ d, attemptId });
-              sentJobs.add(d.row.job_id);
-              break;
-            }
-          }
+          if (d.kind === 'reschedule' || d.kind === 'hold') by.reschedule.push(d);
+          else if (d.kind === 'final') by.final.push(d);
+          else if (d.kind === 'send') by.send.push(d);
         }
-        for (const jobId of sentJobs) this.spool.markJobSent(jobId, now);
+        // The batch's decisions in a few statements: rows moved on, rows final, attempts created and leased.
+        this.batch.reschedule(by.reschedule.map((d) => ({ id: d.row.id, at: d.kind === 'hold' ? d.until : d.at, reason: d.reason })));
+        for (const d of by.reschedule) if (d.kind === 'hold') this.held.add(d.service, d.row.id, d.until);
+        this.recorder.finalizeQueued(
+          by.final.map((d) => ({ job: d.job, recipientId: d.row.id, destination: d.row.address ?? d.row.destination, state: d.state, reason: d.reason })),
+          now,
+          events,
+          counters,
+        );
+        const attemptIds = this.batch.insertAttempts(
+          by.send.map((d) => ({
+            recipientId: d.row.id,
+            jobId: d.row.job_id,
+            providerId: d.provider.id,
+            tryNo: d.row.tries + 1,
+            destination: d.address,
+            sender: d.job.info.sender,
+            twoWay: d.job.info.channel === 'sms2way' || d.job.info.channel === 'mms',
+            unsent: d.lastTry && d.gateway.confirmsWire === true,
+          })),
+          now,
+        );
+        for (const d of by.send) {
+          const attemptId = attemptIds.get(d.row.id)!;
+          this.held.forget(d.job.service, d.row.id);
+          this.inFlight.set(attemptId, { recipientId: d.row.id, jobId: d.row.job_id, providerId: d.provider.id, destination: d.address });
+          sent.push({ d, attemptId });
+        }
+        this.batch.lease(
+          sent.map(({ d, attemptId }) => ({ id: d.row.id, address: d.address, attemptId })),
+          now + this.opts.leaseMs,
+        );
+        this.batch.markJobsSent([...new Set(by.send.map((d) => d.row.job_id))], now);
         this.recorder.applyCounters(counters, now, events);
       });
     } catch (err) {
@@ -293,15 +308,10 @@ export class Dispatcher {
     };
   }
 
-  private hold(service: Service, recipientId: number, until: number, reason: string): void {
-    this.spool.reschedule(recipientId, until, reason);
-    this.held.add(service, recipientId, until);
-  }
-
   /** A provider is up again (bind up, ESL up): what was held for its services is due now, not at the hold's end. */
   providerUp(providerId: number): void {
     const held = this.held.take(this.pool.servicesOf(providerId));
-    if (held.length) this.spool.pullForward(held, this.clock.now());
+    if (held.length) this.batch.pullForward(held, this.clock.now());
     this.wake();
   }
 
@@ -327,10 +337,6 @@ export class Dispatcher {
           : ({ kind: 'failed', retryable: true, reason: `could not build the message: ${(err as Error).message}` } as const);
       return { attemptId, at: now, outcome };
     }
-  }
-
-  private finalize(job: SpoolJob, row: DueRow, state: 'invalid' | 'opted_out' | 'expired' | 'cancelled' | 'failed', reason: string, now: number, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
-    this.recorder.finalizeNow(job, row.id, row.address ?? row.destination, state, reason, now, events, counters);
   }
 
   /** Leases that outlived their gateway, and receipts that never came: both go through the recorder. */

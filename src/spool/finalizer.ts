@@ -1,20 +1,33 @@
 import type { Logger } from 'pino';
 import type { SpoolStore, JobCounterDelta } from '../store/spool.js';
-import type { CallbackStore } from '../store/callbacks.js';
+import type { SpoolBatch } from '../store/spool-batch.js';
+import type { CallbackStore, QueuedCallback } from '../store/callbacks.js';
 import type { EventBus, SpoolEvent } from '../events/bus.js';
 import type { CallbackFormatters } from '../events/callbacks.js';
 import { isSuccess, type RecipientState } from '../core/model.js';
 import type { JobCache, SpoolJob } from './job-cache.js';
 import { queueUpdated, viewOf } from './recipient-updates.js';
 
+/** A recipient that became final in a batch. */
+export interface FinalItem {
+  job: SpoolJob;
+  recipientId: number;
+  destination: string;
+  state: RecipientState;
+  reason: string | null;
+  cost: number | null;
+}
+
 /**
- * A recipient became final, and what follows in the same transaction: its job's counters, its status
- * callback written to the outbox, its event; a job whose last recipient went final is finished. The
+ * Recipients became final, and what follows in the same transaction: their jobs' counters, their status
+ * callbacks written to the outbox, their events; a job whose last recipient went final is finished. Set-
+ * based: one read of the rows callbacks are formatted from, one write of the callbacks, per batch. The
  * caller owns the transaction and emits the events once it has committed.
  */
 export class Finalizer {
   constructor(
     private readonly spool: SpoolStore,
+    private readonly batch: SpoolBatch,
     private readonly callbacks: CallbackStore,
     private readonly jobs: JobCache,
     private readonly formatters: CallbackFormatters,
@@ -22,26 +35,43 @@ export class Finalizer {
     private readonly log: Logger,
   ) {}
 
-  /** A recipient became final: job counters, status callback and event, all in the caller's transaction. */
-  recipientFinal(job: SpoolJob, recipientId: number, destination: string, state: RecipientState, reason: string | null, now: number, cost: number | null, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
-    const d = counters.get(job.info.id) ?? { done: 0, succeeded: 0, failed: 0, cost: 0 };
-    d.done++;
-    if (isSuccess(state)) d.succeeded++;
-    else d.failed++;
-    d.cost += cost ?? 0;
-    counters.set(job.info.id, d);
-    // The full row is read only when there is a callback to format.
-    const formatter = job.info.callbackUrl ? this.formatters.for(job.info.face) : undefined;
-    const row = formatter && this.spool.current(recipientId);
-    const cb = row ? formatter!.status(job.info, viewOf(row, state, reason), now) : null;
-    if (cb) this.callbacks.enqueue(cb, { userId: job.info.userId, jobId: job.info.id, recipientId }, now);
-    queueUpdated(this.bus, events, job, recipientId, destination, state, reason, now);
-    this.log.debug({ jobId: job.info.id, recipientId, state, reason }, 'recipient final');
+  /** Recipients whose final state was written: job counters, status callbacks and events, all in the caller's transaction. */
+  recipientsFinal(items: readonly FinalItem[], now: number, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
+    if (items.length === 0) return;
+    // The full rows are read only for the recipients with a callback to format.
+    const formatted = items.filter((i) => i.job.info.callbackUrl && this.formatters.for(i.job.info.face));
+    const rows = this.batch.currents(formatted.map((i) => i.recipientId));
+    const queued: QueuedCallback[] = [];
+    for (const i of items) {
+      const { job } = i;
+      const d = counters.get(job.info.id) ?? { done: 0, succeeded: 0, failed: 0, cost: 0 };
+      d.done++;
+      if (isSuccess(i.state)) d.succeeded++;
+      else d.failed++;
+      d.cost += i.cost ?? 0;
+      counters.set(job.info.id, d);
+      const row = rows.get(i.recipientId);
+      const cb = row ? this.formatters.for(job.info.face)!.status(job.info, viewOf(row, i.state, i.reason), now) : null;
+      if (cb) queued.push({ req: cb, owner: { userId: job.info.userId, jobId: job.info.id, recipientId: i.recipientId } });
+      queueUpdated(this.bus, events, job, i.recipientId, i.destination, i.state, i.reason, now);
+    }
+    this.callbacks.enqueueMany(queued, now);
+    this.log.debug({ recipients: items.length }, 'recipients final');
   }
 
-  /** Finalize a queued recipient that never reached a gateway (invalid number, opted out, expired, cancelled). */
-  finalizeNow(job: SpoolJob, recipientId: number, destination: string, state: RecipientState, reason: string, now: number, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
-    if (this.spool.finalizeQueued(recipientId, state, reason, now)) this.recipientFinal(job, recipientId, destination, state, reason, now, null, events, counters);
+  /** Finalize queued recipients that never reached a gateway (invalid number, opted out, expired, cancelled); those taken meanwhile are left. */
+  finalizeQueued(items: readonly (Omit<FinalItem, 'cost'> & { reason: string })[], now: number, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
+    if (items.length === 0) return;
+    const applied = this.batch.finalizeQueued(
+      items.map((i) => ({ id: i.recipientId, state: i.state, reason: i.reason })),
+      now,
+    );
+    this.recipientsFinal(
+      items.filter((i) => applied.has(i.recipientId)).map((i) => ({ ...i, cost: null })),
+      now,
+      events,
+      counters,
+    );
   }
 
   /** Apply the job counters a transaction collected (inside it); a job whose last recipient went final is finished. */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { SpoolStore, AttemptRef, JobCounterDelta } from '../store/spool.js';
+import type { AttemptRef, CurrentRow, JobCounterDelta } from '../store/spool.js';
+import type { SpoolBatch } from '../store/spool-batch.js';
 import type { GatewayReport } from '../gateways/gateway.js';
 import type { EventBus, SpoolEvent } from '../events/bus.js';
 import { attemptStatus, canApply, responseOf, transition, type ReceiptStatus, type Transition } from '../core/outcomes.js';
@@ -9,6 +10,7 @@ import type { JobCache, SpoolJob } from './job-cache.js';
 import type { Awaiting, ReceiptMatcher, Unmatched } from './receipt-matcher.js';
 import type { Finalizer } from './finalizer.js';
 import { queueUpdated } from './recipient-updates.js';
+import { RecordWrites } from './record-writes.js';
 
 export interface OutcomeOptions {
   /** How long a submitted message waits for its receipt before it is final as "sent". */
@@ -27,7 +29,9 @@ interface PendingSubmit {
   encoding: string | null;
 }
 
-/** What one flush collects while it applies reports, inside its transaction. */
+type ById = Extract<GatewayReport, { attemptId: number }>;
+
+/** What one flush collects while it decides its reports in memory, and writes at its end. */
 export interface Batch {
   now: number;
   events: SpoolEvent[];
@@ -37,21 +41,28 @@ export interface Batch {
   /** Receipts that matched no attempt, kept for a later flush once this one commits. */
   unmatched: Unmatched[];
   submits: Map<number, PendingSubmit>;
+  writes: RecordWrites;
+  /** Read for the batch before its decisions: the recipients whose retries need their tries so far. */
+  currents: Map<number, CurrentRow>;
+  /** Long messages' part statuses: as stored, then as this batch's receipts set them. */
+  parts: Map<number, (string | null)[]>;
 }
 
-export const newBatch = (now: number): Batch => ({ now, events: [], released: [], counters: new Map(), unmatched: [], submits: new Map() });
+export const newBatch = (now: number): Batch => ({ now, events: [], released: [], counters: new Map(), unmatched: [], submits: new Map(), writes: new RecordWrites(), currents: new Map(), parts: new Map() });
 
 /** A recipient its gateway handed back unsent (link down), now held until `dueAt`. */
 export type HeldListener = (recipientId: number, service: Service, dueAt: number) => void;
 
 /**
- * Writes one report inside the batch's transaction: the attempt's own record (status, response, its
- * parts' receipts), then its recipient's move by `core/outcomes` — submitted, requeued for a retry,
- * held back without using a try, or final through the finalizer.
+ * A flush's reports, set-based: read what their decisions need for the whole batch (attempts not in
+ * flight, tries of retries, part statuses, receipts not in memory), decide each report in memory by
+ * `core/outcomes` — the attempt's record, its recipient submitted, requeued for a retry, held back
+ * without using a try, or final — then write the batch in a few statements and, for the moves that
+ * applied, tell the finalizer and the bus.
  */
 export class OutcomeWriter {
   constructor(
-    private readonly spool: SpoolStore,
+    private readonly store: SpoolBatch,
     private readonly jobs: JobCache,
     private readonly receipts: ReceiptMatcher,
     private readonly finalizer: Finalizer,
@@ -63,14 +74,48 @@ export class OutcomeWriter {
     private readonly held: HeldListener,
   ) {}
 
-  apply(r: GatewayReport, found: Awaiting, b: Batch): void {
-    const { now, events } = b;
+  /**
+   * Everything one flush records, inside its transaction: reports by attempt id first, then receipts (a
+   * receipt often comes in the same read as its submit response, and is reported before the code handling
+   * that response has run), then `retried` receipts that beat their submit response earlier.
+   */
+  applyAll(reports: readonly GatewayReport[], retried: readonly Unmatched[], b: Batch): void {
+    const byId = reports.filter((r): r is ById => 'attemptId' in r);
+    const found = this.receipts.attemptsOf(byId.map((r) => r.attemptId));
+    const retries = byId.flatMap((r, i) => (r.outcome.kind === 'failed' && r.outcome.retryable && found[i] ? [found[i].attempt.recipient_id] : []));
+    b.currents = this.store.currents([...new Set(retries)]);
+    byId.forEach((r, i) => {
+      const f = found[i];
+      if (f) this.apply(r, f, b);
+      else this.log.warn({ attemptId: r.attemptId }, 'report for an unknown attempt');
+    });
+    const byPeer: Unmatched[] = [...reports.flatMap((r) => ('peerId' in r ? [{ report: r, firstSeen: b.now }] : [])), ...retried];
+    const matched = this.receipts.matchAll(byPeer.map((u) => u.report));
+    this.readParts(matched, b);
+    byPeer.forEach((u, i) => {
+      const m = matched[i];
+      if (m) this.apply(u.report, m, b);
+      else b.unmatched.push(u);
+    });
+    this.queueSubmits(b);
+    this.write(b);
+  }
+
+  /** The stored part statuses of the long messages this batch's receipts are about (not those it inserted). */
+  private readParts(matched: readonly (Awaiting | undefined)[], b: Batch): void {
+    const wanted = new Set<number>();
+    for (const m of matched) if (m && m.part !== null && !b.parts.has(m.attempt.id)) wanted.add(m.attempt.id);
+    for (const [id, statuses] of this.store.partStatuses([...wanted])) b.parts.set(id, statuses);
+  }
+
+  private apply(r: GatewayReport, found: Awaiting, b: Batch): void {
+    const { now, writes } = b;
     const { attempt } = found;
     let o = r.outcome;
     if (o.kind === 'dialing') {
-      // Only the attempt learns its peer id; the recipient stays leased and the in-flight slot held.
-      this.spool.attemptPeer(attempt.id, o.peerId);
-      this.renewLease(attempt, now);
+      // Only the attempt learns its peer id; the recipient stays leased (its lease renewed) and the in-flight slot held.
+      writes.patchAttempt(attempt.id, { peerId: o.peerId });
+      if (this.opts.leaseMs) writes.move({ kind: 'renew', id: attempt.recipient_id, attemptId: attempt.id });
       return;
     }
     let recipientSubmit: PendingSubmit | undefined;
@@ -79,88 +124,102 @@ export class OutcomeWriter {
     // A receipt is recorded on its attempt (status, response, ended_at) or, for a long message, on its part.
     if (o.kind === 'receipt' && found.part !== null) {
       // One part of a long message: the attempt ends when its parts together decide.
-      const statuses = this.spool.partReceipt(attempt.id, found.part, o.status, responseOf(o), r.at) as (ReceiptStatus | null)[];
-      const combined = combinePartReceipts(statuses);
+      const statuses = b.parts.get(attempt.id) ?? [];
+      statuses[found.part - 1] = o.status;
+      b.parts.set(attempt.id, statuses);
+      writes.partStatus({ attemptId: attempt.id, part: found.part, status: o.status, response: responseOf(o), at: r.at });
+      const combined = combinePartReceipts(Array.from(statuses, (s) => (s ?? null) as ReceiptStatus | null));
       if (combined === null) return;
       o = { ...o, status: combined };
     }
     // The attempt's own record takes every report; the recipient only those of its current attempt.
     if (o.kind === 'accepted') {
-      // Written with the receipt if that comes in this batch, else by writeSubmits at its end.
+      // Written with the receipt if that comes in this batch, else by queueSubmits at its end.
       b.submits.set(attempt.id, { job: undefined, attempt, at: r.at, peerId: o.peerId ?? null, parts: o.parts ?? null, encoding: o.encoding ?? null });
       const ids = o.partPeerIds && o.partPeerIds.length > 1 ? o.partPeerIds : null;
-      if (ids && attempt.provider_id !== null) this.spool.insertParts(attempt.id, attempt.provider_id, ids, r.at);
-      if (o.awaitReceipt && attempt.provider_id !== null) {
-        if (ids) ids.forEach((id, i) => this.receipts.remember(attempt.provider_id!, id, { attempt, part: i + 1 }));
-        else if (o.peerId) this.receipts.remember(attempt.provider_id, o.peerId, { attempt, part: null });
+      const providerId = attempt.provider_id;
+      if (ids && providerId !== null) {
+        writes.insertParts(ids.map((peerId, i) => ({ attemptId: attempt.id, part: i + 1, providerId, peerId, at: r.at })));
+        b.parts.set(
+          attempt.id,
+          ids.map(() => null),
+        );
+      }
+      if (o.awaitReceipt && providerId !== null) {
+        if (ids) ids.forEach((id, i) => this.receipts.remember(providerId, id, { attempt, part: i + 1 }));
+        else if (o.peerId) this.receipts.remember(providerId, o.peerId, { attempt, part: null });
       }
     } else {
-      const status = attemptStatus(o);
       const accepted = b.submits.get(attempt.id);
       if (accepted) {
         b.submits.delete(attempt.id);
-        this.spool.attemptAcceptedAndEnded(attempt.id, accepted.peerId, accepted.parts, accepted.encoding, accepted.at, status, responseOf(o), r.at, o.kind === 'receipt' ? (o.cost ?? null) : null);
-      } else {
-        this.spool.attemptEnded(attempt.id, status, responseOf(o), r.at, o.kind === 'receipt' ? (o.cost ?? null) : null, o.kind === 'failed' ? (o.pages ?? null) : null);
+        writes.patchAttempt(attempt.id, { peerId: accepted.peerId, parts: accepted.parts, encoding: accepted.encoding, connectedAt: accepted.at });
+        if (o.kind !== 'receipt') this.log.warn({ attemptId: attempt.id, outcome: o.kind }, 'an accepted attempt was reported again as not sent');
       }
-      if (accepted && o.kind !== 'receipt') this.log.warn({ attemptId: attempt.id, outcome: o.kind }, 'an accepted attempt was reported again as not sent');
+      writes.patchAttempt(attempt.id, {
+        status: attemptStatus(o),
+        response: responseOf(o),
+        endedAt: r.at,
+        cost: o.kind === 'receipt' ? (o.cost ?? null) : null,
+        parts: o.kind === 'failed' ? (o.pages ?? null) : null,
+      });
       recipientSubmit = accepted;
     }
     const job = this.jobs.get(attempt.job_id);
     if (!job) return;
+    const of = { id: attempt.recipient_id, attemptId: attempt.id, job, destination: attempt.destination };
 
     let t: Transition;
     if (o.kind === 'failed' && o.retryable) {
-      // Only a retry needs the tries made so far: read, then decide.
-      const cur = this.spool.current(attempt.recipient_id);
-      if (!cur || cur.attempt_id !== attempt.id || !canApply(cur.state)) return;
+      // Only a retry needs the tries made so far (read for the batch): decide from them.
+      const cur = b.currents.get(attempt.recipient_id);
+      if (!cur || cur.attempt_id !== attempt.id || !canApply(cur.state) || writes.moved(attempt.recipient_id, attempt.id)) return;
       t = transition(o, cur.tries, job.retry, now, this.rand());
-      if (t.state === 'queued') {
-        this.spool.requeue(cur.id, t.dueAt, t.reason);
-        queueUpdated(this.bus, events, job, cur.id, attempt.destination, 'queued', t.reason, now);
-        return;
-      }
+      if (t.state === 'queued') return writes.move({ kind: 'requeue', ...of, dueAt: t.dueAt, reason: t.reason });
     } else {
       t = transition(o, 0, job.retry, now, this.rand());
     }
-    if (t.state === 'queued') {
-      if (this.spool.holdBack(attempt.recipient_id, attempt.id, t.dueAt, t.reason)) {
-        this.held(attempt.recipient_id, job.service, t.dueAt);
-        queueUpdated(this.bus, events, job, attempt.recipient_id, attempt.destination, 'queued', t.reason, now);
-      }
-      return;
-    }
+    if (t.state === 'queued') return writes.move({ kind: 'hold', ...of, dueAt: t.dueAt, reason: t.reason });
     if (t.state === 'submitted') {
       b.submits.get(attempt.id)!.job = job;
       return;
     }
-    const reason = t.reason;
     const cost = o.kind === 'receipt' ? (o.cost ?? null) : null;
     if (o.kind === 'receipt' && o.call) {
-      this.spool.setCallResult(attempt.recipient_id, attempt.id, o.call.duration, o.call.keypress, o.call.voicemail);
-      if (o.call.keypress !== null) this.spool.insertResult(attempt.id, attempt.recipient_id, attempt.job_id, 'keypress', o.call.keypress, null, r.at);
-      if (o.call.voicemail) this.spool.insertResult(attempt.id, attempt.recipient_id, attempt.job_id, 'voicemail', 'true', null, r.at);
-      if (o.call.pages !== undefined) this.spool.insertResult(attempt.id, attempt.recipient_id, attempt.job_id, 'fax_pages', String(o.call.pages), null, r.at);
+      const { call } = o;
+      writes.callResult({ id: attempt.recipient_id, attemptId: attempt.id, duration: call.duration, keypress: call.keypress, voicemail: call.voicemail });
+      const result = (kind: string, value: string) => writes.result({ attemptId: attempt.id, recipientId: attempt.recipient_id, jobId: attempt.job_id, kind, value, data: null, at: r.at });
+      if (call.keypress !== null) result('keypress', call.keypress);
+      if (call.voicemail) result('voicemail', 'true');
+      if (call.pages !== undefined) result('fax_pages', String(call.pages));
     }
-    const submitted = recipientSubmit;
-    const sentAt = submitted?.at ?? (isSuccess(t.state) ? now : null);
-    if (this.spool.finalizeIfCurrent(attempt.recipient_id, attempt.id, t.state, reason, now, sentAt, submitted?.parts ?? null, cost)) {
-      this.finalizer.recipientFinal(job, attempt.recipient_id, attempt.destination, t.state, reason, now, cost, events, b.counters);
-    }
+    const sentAt = recipientSubmit?.at ?? (isSuccess(t.state) ? now : null);
+    writes.move({ kind: 'final', ...of, state: t.state, reason: t.reason, sentAt, parts: recipientSubmit?.parts ?? null, cost });
   }
 
   /** Accepted messages whose receipt did not come in the same batch: now submitted, awaiting it. */
-  writeSubmits(b: Batch): void {
+  private queueSubmits(b: Batch): void {
     for (const p of b.submits.values()) {
-      this.spool.attemptAccepted(p.attempt.id, p.peerId, p.parts, p.encoding, p.at);
-      if (p.job && this.spool.submitIfCurrent(p.attempt.recipient_id, p.attempt.id, b.now + this.opts.receiptTimeoutMs, p.at, p.parts)) {
-        queueUpdated(this.bus, b.events, p.job, p.attempt.recipient_id, p.attempt.destination, 'submitted', null, b.now);
-      }
+      b.writes.patchAttempt(p.attempt.id, { peerId: p.peerId, parts: p.parts, encoding: p.encoding, connectedAt: p.at });
+      if (p.job) b.writes.move({ kind: 'submit', id: p.attempt.recipient_id, attemptId: p.attempt.id, sentAt: p.at, parts: p.parts, job: p.job, destination: p.attempt.destination });
     }
   }
 
-  /** A call dialled or ringing is still under way: it must not be taken back (and dialled again) by the lease sweep. */
-  private renewLease(attempt: AttemptRef, now: number): void {
-    if (this.opts.leaseMs) this.spool.renewLease(attempt.recipient_id, attempt.id, now + this.opts.leaseMs);
+  /** The batch's writes, then what the moves that applied cause: events, holds remembered, finals finished. */
+  private write(b: Batch): void {
+    const { now, events } = b;
+    const applied = b.writes.write(this.store, now, now + (this.opts.leaseMs ?? 0), now + this.opts.receiptTimeoutMs);
+    for (const m of applied.submitted) queueUpdated(this.bus, events, m.job, m.id, m.destination, 'submitted', null, now);
+    for (const m of applied.requeued) queueUpdated(this.bus, events, m.job, m.id, m.destination, 'queued', m.reason, now);
+    for (const m of applied.held) {
+      this.held(m.id, m.job.service, m.dueAt);
+      queueUpdated(this.bus, events, m.job, m.id, m.destination, 'queued', m.reason, now);
+    }
+    this.finalizer.recipientsFinal(
+      applied.finals.map((m) => ({ job: m.job, recipientId: m.id, destination: m.destination, state: m.state, reason: m.reason, cost: m.cost })),
+      now,
+      events,
+      b.counters,
+    );
   }
 }

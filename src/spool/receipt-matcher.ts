@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { SpoolStore, AttemptRef } from '../store/spool.js';
+import type { AttemptRef } from '../store/spool.js';
+import type { SpoolBatch } from '../store/spool-batch.js';
 import type { GatewayReport } from '../gateways/gateway.js';
 
 export interface ReceiptMatchOptions {
@@ -40,7 +41,7 @@ export class ReceiptMatcher {
   private inFlight: InFlightLookup | null = null;
 
   constructor(
-    private readonly spool: SpoolStore,
+    private readonly store: SpoolBatch,
     private readonly log: Logger,
     private readonly opts: ReceiptMatchOptions,
   ) {}
@@ -51,22 +52,39 @@ export class ReceiptMatcher {
     this.inFlight = lookup;
   }
 
-  /** The attempt a report is about, or undefined when none is known (yet, for a receipt). */
-  attemptOf(r: GatewayReport): Awaiting | undefined {
-    if ('attemptId' in r) {
-      const attempt = this.inFlight?.(r.attemptId) ?? this.spool.attempt(r.attemptId);
+  /** The attempt each report by attempt id is about (undefined where none is known): from the dispatcher's record, else one read for the rest. */
+  attemptsOf(attemptIds: readonly number[]): (Awaiting | undefined)[] {
+    const known = attemptIds.map((id) => this.inFlight?.(id));
+    const stored = this.store.attempts(attemptIds.filter((_, i) => !known[i]));
+    return attemptIds.map((id, i) => {
+      const attempt = known[i] ?? stored.get(id);
       return attempt && { attempt, part: null };
-    }
-    return this.byPeer(r.providerId, r.peerId);
+    });
   }
 
-  private byPeer(providerId: number, peerId: string): Awaiting | undefined {
-    const hit = this.awaitingReceipt.get(peerKey(providerId, peerId));
-    if (hit) return hit;
-    const part = this.spool.partByPeer(providerId, peerId);
-    if (part) return { attempt: part, part: part.part };
-    const attempt = this.spool.attemptByPeer(providerId, peerId);
-    return attempt && { attempt, part: null };
+  /**
+   * The attempt each receipt is about, by the peer's message id: from memory, else one read per provider
+   * for the rest. Undefined where none is known yet (the receipt beat its submit response).
+   */
+  matchAll(reports: readonly { providerId: number; peerId: string }[]): (Awaiting | undefined)[] {
+    const hits = reports.map((r) => this.awaitingReceipt.get(peerKey(r.providerId, r.peerId)));
+    const missed = new Map<number, Set<string>>();
+    reports.forEach((r, i) => {
+      if (hits[i]) return;
+      const set = missed.get(r.providerId) ?? new Set<string>();
+      set.add(r.peerId);
+      missed.set(r.providerId, set);
+    });
+    const stored = new Map<number, Map<string, AttemptRef & { part: number | null }>>();
+    for (const [providerId, peerIds] of missed) stored.set(providerId, this.store.byPeer(providerId, [...peerIds]));
+    return reports.map((r, i) => {
+      const hit = hits[i];
+      if (hit) return hit;
+      const row = stored.get(r.providerId)?.get(r.peerId);
+      if (!row) return undefined;
+      const { part, ...attempt } = row;
+      return { attempt, part };
+    });
   }
 
   /** An accepted message (or one part of it) awaits its receipt under the peer's id. */

@@ -5,13 +5,13 @@ import type { ReplyStore } from '../store/replies.js';
 import type { GatewayReport, GatewaySink, InboundMessage } from '../gateways/gateway.js';
 import type { EventBus, SpoolEvent } from '../events/bus.js';
 import type { CallbackFormatters } from '../events/callbacks.js';
-import type { RecipientState } from '../core/model.js';
 import type { Clock } from '../core/clock.js';
-import type { JobCache, SpoolJob } from './job-cache.js';
+import type { JobCache } from './job-cache.js';
+import { SpoolBatch } from '../store/spool-batch.js';
 import { ReceiptMatcher, type InFlightLookup, type ReceiptMatchOptions } from './receipt-matcher.js';
-import { OutcomeWriter, newBatch, type Batch, type HeldListener, type OutcomeOptions } from './outcome-writer.js';
+import { OutcomeWriter, newBatch, type HeldListener, type OutcomeOptions } from './outcome-writer.js';
 import { InboundWriter } from './inbound-writer.js';
-import { Finalizer } from './finalizer.js';
+import { Finalizer, type FinalItem } from './finalizer.js';
 
 export interface RecorderOptions extends ReceiptMatchOptions, OutcomeOptions {
   flushMs: number;
@@ -69,10 +69,11 @@ export class Recorder implements GatewaySink {
     private readonly opts: RecorderOptions,
     rand: () => number = Math.random,
   ) {
-    this.receipts = new ReceiptMatcher(spool, log, opts);
-    this.finalizer = new Finalizer(spool, callbacks, jobs, formatters, bus, log);
+    const batch = new SpoolBatch(spool.db);
+    this.receipts = new ReceiptMatcher(batch, log, opts);
+    this.finalizer = new Finalizer(spool, batch, callbacks, jobs, formatters, bus, log);
     this.inboundWriter = new InboundWriter(spool, replies, jobs, callbacks, formatters, log);
-    this.outcomes = new OutcomeWriter(spool, jobs, this.receipts, this.finalizer, bus, log, opts, rand, (recipientId, service, dueAt) => {
+    this.outcomes = new OutcomeWriter(batch, jobs, this.receipts, this.finalizer, bus, log, opts, rand, (recipientId, service, dueAt) => {
       for (const l of this.listeners.held) l(recipientId, service, dueAt);
     });
   }
@@ -125,9 +126,9 @@ export class Recorder implements GatewaySink {
     return this.queue.length + this.inboundQueue.length + this.receipts.unmatchedCount;
   }
 
-  /** Finalize a queued recipient that never reached a gateway (invalid number, opted out, expired, cancelled). */
-  finalizeNow(job: SpoolJob, recipientId: number, destination: string, state: RecipientState, reason: string, now: number, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
-    this.finalizer.finalizeNow(job, recipientId, destination, state, reason, now, events, counters);
+  /** Finalize queued recipients that never reached a gateway (invalid number, opted out, expired, cancelled), inside the caller's transaction. */
+  finalizeQueued(items: readonly (Omit<FinalItem, 'cost'> & { reason: string })[], now: number, events: SpoolEvent[], counters: Map<number, JobCounterDelta>): void {
+    this.finalizer.finalizeQueued(items, now, events, counters);
   }
 
   /** Apply the job counters a transaction collected (inside it); a job whose last recipient went final is finished. */
@@ -166,13 +167,12 @@ export class Recorder implements GatewaySink {
     try {
       this.spool.tx(() => {
         if (wired.length) this.spool.markOnWire(wired);
-        // Submit outcomes first, then receipts: a receipt often comes in the same read as its submit
-        // response, and is reported before the code handling that response has run.
-        for (const r of reports) if ('attemptId' in r) this.apply(r, b);
-        for (const r of reports) if (!('attemptId' in r)) this.apply(r, b);
-        // Receipts that beat their submit response: their attempt may be known now.
-        for (const u of unmatched) if (this.receipts.worthRetrying(u, now)) this.apply(u.report, b, u.firstSeen);
-        this.outcomes.writeSubmits(b);
+        // Receipts that beat their submit response are tried again: their attempt may be known now.
+        this.outcomes.applyAll(
+          reports,
+          unmatched.filter((u) => this.receipts.worthRetrying(u, now)),
+          b,
+        );
         for (const m of inbound) this.inboundWriter.write(m, now, events);
         this.finalizer.applyCounters(b.counters, now, events);
       });
@@ -202,13 +202,5 @@ export class Recorder implements GatewaySink {
     if (released.length) for (const l of this.listeners.released) l(released);
     for (const e of events) this.bus.emit(e);
     for (const l of this.listeners.flushed) l();
-  }
-
-  /** One report: to its attempt's outcome writer, or, a receipt whose attempt is not known yet, kept for a later flush. */
-  private apply(r: GatewayReport, b: Batch, firstSeen = b.now): void {
-    const found = this.receipts.attemptOf(r);
-    if (found) this.outcomes.apply(r, found, b);
-    else if ('peerId' in r) b.unmatched.push({ report: r, firstSeen });
-    else this.log.warn({ attemptId: r.attemptId }, 'report for an unknown attempt');
   }
 }

@@ -24,6 +24,12 @@ export interface CallbackStatus {
   error: string | null;
 }
 
+/** A callback and whose change it reports, as a batch writes it. */
+export interface QueuedCallback {
+  req: CallbackRequest;
+  owner: { userId: number; jobId: number | null; recipientId: number | null };
+}
+
 const RANK = { delivered: 0, pending: 1, failed: 2 } as const;
 
 export class CallbackStore {
@@ -31,6 +37,10 @@ export class CallbackStore {
   constructor(private readonly db: Db) {
     this.s = {
       insert: db.prepare(`INSERT INTO callbacks (user_id, job_id, recipient_id, kind, url, content_type, body, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertMany: db.prepare(
+        `INSERT INTO callbacks (user_id, job_id, recipient_id, kind, url, content_type, body, next_at, created_at)
+         SELECT v.value->>0, v.value->>1, v.value->>2, v.value->>3, v.value->>4, v.value->>5, v.value->>6, @at, @at FROM json_each(@rows) v`,
+      ),
       due: db.prepare(`SELECT id, kind, url, content_type, body, tries FROM callbacks WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?`),
       nextAt: db.prepare(`SELECT MIN(next_at) AS t FROM callbacks WHERE state = 'pending'`),
       delivered: db.prepare(`UPDATE callbacks SET state = 'delivered', tries = tries + 1, done_at = ?, last_error = NULL WHERE id = ?`),
@@ -43,6 +53,12 @@ export class CallbackStore {
   /** Called inside the transaction that records the change being reported. */
   enqueue(req: CallbackRequest, owner: { userId: number; jobId: number | null; recipientId: number | null }, now: number): void {
     this.s.insert.run(owner.userId, owner.jobId, owner.recipientId, req.kind, req.url, req.contentType, req.body, now, now);
+  }
+
+  /** A batch's callbacks in one statement, in order; inside the transaction that records the changes. */
+  enqueueMany(list: readonly QueuedCallback[], now: number): void {
+    if (list.length === 0) return;
+    this.s.insertMany.run({ at: now, rows: JSON.stringify(list.map(({ req, owner }) => [owner.userId, owner.jobId, owner.recipientId, req.kind, req.url, req.contentType, req.body])) });
   }
 
   due(now: number, limit: number): CallbackRow[] {

@@ -159,13 +159,14 @@ describe('start-up recovery', () => {
     const job = await post(d, u.auth, { recipients: [{ destination: '+61491570156' }] });
     await d.waitFor(() => recipients(d!, job).find((r) => r.reason !== null));
     const { SpoolStore } = await import('../../dist/store/spool.js');
+    const { SpoolBatch } = await import('../../dist/store/spool-batch.js');
     const spool = new SpoolStore(d.db);
+    const batch = new SpoolBatch(d.db);
     const r = d.db.prepare('SELECT id FROM recipients WHERE job_id = ?').get(job) as { id: number };
     // A previous run leased it for its second try and held it back from the wire (the real SQLite file).
     d.db.prepare('UPDATE recipients SET tries = 1 WHERE id = ?').run(r.id);
-    const attemptId = spool.insertAttempt(r.id, job, 1, 2, '+61491570156', null, Date.now());
-    spool.lease(r.id, Date.now() + 60_000, '+61491570156', attemptId);
-    spool.markUnsent(attemptId);
+    const attemptId = batch.insertAttempts([{ recipientId: r.id, jobId: job, providerId: 1, tryNo: 2, destination: '+61491570156', sender: null, twoWay: false, unsent: true }], Date.now()).get(r.id)!;
+    batch.lease([{ id: r.id, address: '+61491570156', attemptId }], Date.now() + 60_000);
     const giveBack = () => {
       for (const row of spool.leasedBy([])) if (row.unsent) spool.giveBackTry(row.id, row.attempt_id);
     };

@@ -1,4 +1,4 @@
-import { stmt, type Db } from './db.js';
+import { jsonRows, stmt, type Db } from './db.js';
 import { OwnedRows, type Row } from './owned.js';
 import { keysetPages, LIST_PAGE_SIZE } from './pages.js';
 import { CONTACT_LIMITS, contactRecipient, type ContactField } from '../core/contact.js';
@@ -6,6 +6,9 @@ import type { NewRecipient } from '../core/jobs.js';
 
 const MEMBER_PAGE = 'SELECT c.* FROM group_members m JOIN contacts c ON c.id = m.contact_id WHERE m.group_id = ? AND m.contact_id > ? ORDER BY m.contact_id LIMIT ?';
 const CONTACT_FIELDS = Object.keys(CONTACT_LIMITS) as ContactField[];
+/** An import's contacts, a chunk of jsonRows() at a time, each row its CONTACT_FIELDS in order. */
+const IMPORT_CONTACTS = `INSERT INTO contacts (user_id, ${CONTACT_FIELDS.join(', ')}, created_at, updated_at)
+  SELECT ?, ${CONTACT_FIELDS.map((_, i) => `value->>${i}`).join(', ')}, ?, ? FROM jsonb_each(?) RETURNING id`;
 export type ContactValues = Partial<Record<ContactField, string | null>>;
 
 /** The address book: contacts, groups and who is in which group. */
@@ -74,15 +77,16 @@ export class ContactStore {
 
   /**
    * Contacts from an import, all or none: each becomes a contact of `userId` linked to the group, in one
-   * transaction (100,000 rows in well under a second on these machines).
+   * transaction, set-based: per ROWS_PER_STATEMENT rows one INSERT of the contacts and one of their links.
    */
   importInto(userId: number, groupId: number, rows: ContactValues[], now = Date.now()): number {
-    const insert = stmt(this.db, `INSERT INTO contacts (user_id, ${CONTACT_FIELDS.join(', ')}, created_at, updated_at) VALUES (?, ${CONTACT_FIELDS.map(() => '?').join(', ')}, ?, ?)`);
-    const link = stmt(this.db, 'INSERT INTO group_members (group_id, contact_id) VALUES (?, ?)');
+    const insert = stmt(this.db, IMPORT_CONTACTS);
+    const link = stmt(this.db, 'INSERT INTO group_members (group_id, contact_id) SELECT ?, value FROM jsonb_each(?)');
     return this.db.transaction(() => {
-      for (const r of rows) {
-        const id = insert.run(userId, ...CONTACT_FIELDS.map((f) => r[f] ?? null), now, now).lastInsertRowid;
-        link.run(groupId, id);
+      for (const chunk of jsonRows(rows, (r) => CONTACT_FIELDS.map((f) => r[f] ?? null))) {
+        // The new ids, whatever rowids SQLite chose (RETURNING's order is unspecified; links have none).
+        const ids = (insert.all(userId, now, now, chunk) as { id: number }[]).map((c) => c.id);
+        link.run(groupId, JSON.stringify(ids));
       }
       return rows.length;
     })();

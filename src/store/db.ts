@@ -62,3 +62,28 @@ export function stmt(db: Db, sql: string): Database.Statement {
   }
   return s;
 }
+
+/**
+ * How many rows one set-based write carries: a store writing many rows (a job's recipients, an
+ * import) sends them as a few statements of this many each, never one statement per row. Inserting
+ * 100,000 recipients alone, 2,000 to 5,000 a statement were the fastest; 10,000 and more slower.
+ */
+export const ROWS_PER_STATEMENT = 5000;
+
+/**
+ * `items` as JSON arrays of row arrays, `size` rows each, for a statement that reads its rows with
+ * `FROM jsonb_each(?)` and its columns with `value->>0`, `value->>1`, …: `->>` gives SQL values
+ * (a JSON integer an INTEGER, a string TEXT, null NULL), so the stored row is what binding the same
+ * values one row at a time stores. A column holding JSON text goes in as a string of it, kept
+ * verbatim. jsonb_each, not json_each: its `value` is JSONB, which `->>` indexes without parsing
+ * each row's text again (inserting 100,000 recipients alone, json_each was 10-25% slower than one
+ * INSERT a row, jsonb_each 15-20% faster).
+ */
+export function* jsonRows<T>(items: readonly T[], row: (item: T, index: number) => unknown[], size = ROWS_PER_STATEMENT): Generator<string> {
+  for (let start = 0; start < items.length; start += size) {
+    const end = Math.min(items.length, start + size);
+    const rows: unknown[][] = [];
+    for (let i = start; i < end; i++) rows.push(row(items[i]!, i));
+    yield JSON.stringify(rows);
+  }
+}

@@ -1,9 +1,9 @@
 import type { Db } from './db.js';
 import { checkContent, type Content } from '../core/content.js';
-import { HELD_UNTIL, type NewJob } from '../core/jobs.js';
+import { HELD_UNTIL, type NewJob, type NewRecipient } from '../core/jobs.js';
 import type { Channel, JobStatus, RecipientState } from '../core/model.js';
 import { ownerFilter, type Scope } from './users.js';
-import { stmt } from './db.js';
+import { jsonRows, stmt } from './db.js';
 import type { CallbackStatus } from './callbacks.js';
 import { keysetPages } from './pages.js';
 
@@ -98,6 +98,10 @@ export interface JobFilter {
   userCode?: string;
 }
 
+/** A job's recipients, a chunk at a time: the rows are jsonRows() arrays, in the order of their columns here. */
+const INSERT_RECIPIENTS = `INSERT INTO recipients (job_id, seq, destination, name, reference, fields, blackouts, state, due_at, priority, contact_id)
+  SELECT ?, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, 'queued', value->>6, value->>7, value->>8 FROM jsonb_each(?)`;
+
 const JOB_SELECT = `SELECT j.*, u.user_code, u.timezone, u.country FROM jobs j JOIN users u ON u.id = j.user_id`;
 
 /**
@@ -121,8 +125,19 @@ export class JobStore {
       `INSERT INTO jobs (user_id, face, channel, name, content, options, callback_url, sender, scheduled_at, valid_until, reply_until, cutoff, blackouts, total, remaining, created_at, external_id, dedupe_key, program_id, account_id, campaign_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const insertRecipient = this.db.prepare(`INSERT INTO recipients (job_id, seq, destination, name, reference, fields, blackouts, state, due_at, priority, contact_id) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`);
     const dueAt = job.held ? HELD_UNTIL : Math.max(now, job.scheduledAt ?? now);
+    // In INSERT_RECIPIENTS' order; JSON columns as the text of their JSON.
+    const recipientRow = (r: NewRecipient, seq: number) => [
+      seq,
+      r.destination,
+      r.name,
+      r.reference,
+      r.fields ? JSON.stringify(r.fields) : null,
+      r.blackouts?.length ? JSON.stringify(r.blackouts) : null,
+      r.dueAt ?? dueAt,
+      r.priority ?? null,
+      r.contactId ?? null,
+    ];
     return this.db.transaction(() => {
       const n = job.recipients.length;
       const jobId = Number(
@@ -150,10 +165,9 @@ export class JobStore {
           job.campaignId ?? null,
         ).lastInsertRowid,
       );
-      let seq = 0;
-      for (const r of job.recipients) {
-        insertRecipient.run(jobId, seq++, r.destination, r.name, r.reference, r.fields ? JSON.stringify(r.fields) : null, r.blackouts?.length ? JSON.stringify(r.blackouts) : null, r.dueAt ?? dueAt, r.priority ?? null, r.contactId ?? null);
-      }
+      // Set-based: one statement per ROWS_PER_STATEMENT recipients, seq their order in the job.
+      const insertRecipients = stmt(this.db, INSERT_RECIPIENTS);
+      for (const rows of jsonRows(job.recipients, recipientRow)) insertRecipients.run(jobId, rows);
       return jobId;
     })();
   }

@@ -1,4 +1,4 @@
-import { stmt, type Db } from './db.js';
+import { jsonRows, stmt, type Db } from './db.js';
 import { ownerFilter, type Scope } from './users.js';
 import { HELD_UNTIL } from '../core/jobs.js';
 import { isFinal, isSuccess, type Channel, type RecipientState } from '../core/model.js';
@@ -56,6 +56,12 @@ const SELECT = `SELECT r.id, r.job_id, j.user_id, j.channel, j.program_id, j.acc
 
 /** A transmission with its contact and account is ~600 bytes of JSON: pages of 200 are a few ms each. */
 const TRANSMISSION_PAGE_SIZE = 200;
+/**
+ * Held → due, a chunk of jsonRows() [id, due_at] at a time. The unary + keeps recipients_due out of
+ * the plan: by it SQLite would scan every held row of every job and each chunk once per row.
+ */
+const RELEASE = `UPDATE recipients SET due_at = v.value->>1, reason = NULL FROM jsonb_each(?) v
+  WHERE recipients.id = v.value->>0 AND +recipients.state = 'queued' AND +recipients.due_at = ${HELD_UNTIL}`;
 const BY_IDS = `${SELECT} WHERE r.id IN (SELECT value FROM json_each(?)) ORDER BY r.id`;
 
 export type TransmissionFilter = Partial<Record<'program_id' | 'account_id' | 'campaign_id' | 'contact_id' | 'destination', string>> & {
@@ -127,8 +133,16 @@ export class TransmissionStore {
 
   /** Held → due at `dueAt[i]` (values, not a function: the call crosses threads). How many were held. */
   release(ids: number[], dueAt: readonly number[]): number {
-    const st = stmt(this.db, `UPDATE recipients SET due_at = ?, reason = NULL WHERE id = ? AND state = 'queued' AND due_at = ${HELD_UNTIL}`);
-    return this.db.transaction(() => ids.reduce((n, id, i) => n + st.run(dueAt[i], id).changes, 0))();
+    // An id given twice goes by its first due time, as when each was its own UPDATE (UPDATE … FROM
+    // would pick one of them arbitrarily).
+    const seen = new Set<number>();
+    const first = ids.flatMap((id, i) => (seen.has(id) ? [] : (seen.add(id), [i])));
+    const st = stmt(this.db, RELEASE);
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const rows of jsonRows(first, (i) => [ids[i], dueAt[i]])) n += st.run(rows).changes;
+      return n;
+    })();
   }
 
   /** Queued (not yet leased) → held again; what is in flight finishes. */

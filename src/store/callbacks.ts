@@ -39,7 +39,7 @@ export class CallbackStore {
       insert: db.prepare(`INSERT INTO callbacks (user_id, job_id, recipient_id, kind, url, content_type, body, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertMany: db.prepare(
         `INSERT INTO callbacks (user_id, job_id, recipient_id, kind, url, content_type, body, next_at, created_at)
-         SELECT v.value->>0, v.value->>1, v.value->>2, v.value->>3, v.value->>4, v.value->>5, v.value->>6, @at, @at FROM json_each(@rows) v`,
+         SELECT v.value->>0, v.value->>1, v.value->>2, v.value->>3, v.value->>4, v.value->>5, v.value->>6, @at, @at FROM jsonb_each(@rows) v`,
       ),
       due: db.prepare(`SELECT id, kind, url, content_type, body, tries FROM callbacks WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?`),
       nextAt: db.prepare(`SELECT MIN(next_at) AS t FROM callbacks WHERE state = 'pending'`),

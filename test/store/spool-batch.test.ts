@@ -37,7 +37,7 @@ describe('the spool’s set-based statements', () => {
     const spy = new Proxy(db, { get: (t, k) => (k === 'prepare' ? (sql: string) => (sqls.push(sql), t.prepare(sql)) : Reflect.get(t, k, t)) });
     new SpoolBatch(spy);
     new CallbackStore(spy);
-    const batched = sqls.filter((s) => s.includes('json_each'));
+    const batched = sqls.filter((s) => /jsonb?_each/.test(s));
     expect(batched.length).toBeGreaterThan(20);
     for (const sql of batched) {
       const st = db.prepare(`EXPLAIN QUERY PLAN ${sql}`);

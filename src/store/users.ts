@@ -253,12 +253,18 @@ export class UserStore {
     return stmt(this.db, 'SELECT 1 FROM users WHERE agent_id = ? LIMIT 1').get(id) !== undefined ? 'users' : null;
   }
 
-  /** Delete a user that owns nothing (see owns): its sessions go, its accounts are set free. */
-  delete(id: number): boolean {
+  /**
+   * Delete a user that owns nothing (see owns): its sessions go, its accounts are set free. The check and
+   * the delete are one transaction, so work created for the user meanwhile is never orphaned: then the
+   * user stays, and the result names what it owns.
+   */
+  delete(id: number): { deleted: boolean; owns: string | null } {
     return this.db.transaction(() => {
+      const owns = this.owns(id);
+      if (owns) return { deleted: false, owns };
       stmt(this.db, 'DELETE FROM sessions WHERE user_id = ?').run(id);
       stmt(this.db, 'UPDATE accounts SET user_id = NULL WHERE user_id = ?').run(id);
-      return stmt(this.db, 'DELETE FROM users WHERE id = ?').run(id).changes === 1;
+      return { deleted: stmt(this.db, 'DELETE FROM users WHERE id = ?').run(id).changes === 1, owns: null };
     })();
   }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { openDb, migrate, schemaVersion } from '../../dist/store/db.js';
 import { MIGRATIONS } from '../../dist/store/migrations.js';
+import { UserStore } from '../../dist/store/users.js';
 
 describe('store', () => {
   it('migrates a new file to the latest version once, in WAL mode', () => {
@@ -24,6 +25,21 @@ describe('store', () => {
     const urgent = db.prepare("EXPLAIN QUERY PLAN SELECT id FROM recipients INDEXED BY recipients_priority WHERE state = 'queued' AND priority IS NOT NULL AND due_at <= 5 ORDER BY priority, due_at LIMIT 10").all() as { detail: string }[];
     expect(urgent.map((p) => p.detail).join(' ')).toMatch(/USING (COVERING )?INDEX recipients_priority/);
     expect(urgent.map((p) => p.detail).join(' ')).not.toMatch(/TEMP B-TREE/);
+    db.close();
+  });
+  it('deletes a user only if it owns nothing, checked in the delete itself (work made for it meanwhile keeps it)', () => {
+    const db = openDb(':memory:');
+    migrate(db);
+    const users = new UserStore(db);
+    const id = users.add({ user_code: 'gone', password: 'gone-secret-1', role: 'user', agent_id: null, timezone: 'UTC', country: 'AU' });
+    const kept = users.add({ user_code: 'kept', password: 'kept-secret-1', role: 'user', agent_id: null, timezone: 'UTC', country: 'AU' });
+    // A job written for `kept` after any earlier look at what it owns: the delete sees it.
+    db.prepare(`INSERT INTO jobs (user_id, face, channel, content, options, total, remaining, created_at) VALUES (?, 'v1', 'sms', '{}', '{}', 0, 0, 0)`).run(kept);
+    expect(users.delete(kept)).toEqual({ deleted: false, owns: 'jobs' });
+    expect(users.byId(kept)).toMatchObject({ id: kept });
+    expect(users.delete(id)).toEqual({ deleted: true, owns: null });
+    expect(users.byId(id)).toBeUndefined();
+    expect(users.delete(id)).toEqual({ deleted: false, owns: null });
     db.close();
   });
   it('refuses a database newer than the code', () => {

@@ -152,9 +152,10 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     const me = await ctx.authorize(req, 'user_delete');
     const u = await load(req);
     if (u.id === me.id) throw new SwitchpostError('locked', 'you cannot delete yourself');
-    const owns = await users.owns(u.id);
+    // Checked and deleted in one store call: a job created for the user meanwhile keeps it.
+    const { deleted, owns } = await users.delete(u.id);
     if (owns) throw new SwitchpostError('locked', `user ${u.id} owns ${owns}; disable it with PUT {"active": 0} instead`);
-    await users.delete(u.id);
+    if (!deleted) throw new SwitchpostError('not_found', `user ${u.id} not found`);
     await permissions.clear(u.id); // its exceptions, and their cache: ids can come back
     ctx.deps.credentialsChanged();
     return true;

@@ -12,7 +12,6 @@ import type { JobCache, SpoolJob } from './job-cache.js';
 import type { ProviderPool } from './provider-pool.js';
 import type { Recorder } from './recorder.js';
 import { HeldWork } from './held-work.js';
-import { SpoolBatch } from '../store/spool-batch.js';
 import { addressOf, decideClaim, type ClaimFacts, type RowDecision } from './claim.js';
 
 export interface DispatcherOptions {
@@ -47,7 +46,6 @@ export class Dispatcher {
   private nextSweep = 0;
   /** The services the last claim found no provider for, and when their limit clears. */
   private readonly lastBlocked = new Map<Service, number>();
-  private readonly batch: SpoolBatch;
 
   constructor(
     private readonly spool: SpoolStore,
@@ -60,7 +58,6 @@ export class Dispatcher {
     private readonly log: Logger,
     private readonly opts: DispatcherOptions,
   ) {
-    this.batch = new SpoolBatch(spool.db);
     recorder.setInFlightLookup((id) => {
       const held = this.inFlight.get(id);
       return held && { id, recipient_id: held.recipientId, job_id: held.jobId, provider_id: held.providerId, destination: held.destination };
@@ -216,7 +213,7 @@ export class Dispatcher {
           else if (d.kind === 'send') by.send.push(d);
         }
         // The batch's decisions in a few statements: rows moved on, rows final, attempts created and leased.
-        this.batch.reschedule(by.reschedule.map((d) => ({ id: d.row.id, at: d.kind === 'hold' ? d.until : d.at, reason: d.reason })));
+        this.spool.batch.reschedule(by.reschedule.map((d) => ({ id: d.row.id, at: d.kind === 'hold' ? d.until : d.at, reason: d.reason })));
         for (const d of by.reschedule) if (d.kind === 'hold') this.held.add(d.service, d.row.id, d.until);
         this.recorder.finalizeQueued(
           by.final.map((d) => ({ job: d.job, recipientId: d.row.id, destination: d.row.address ?? d.row.destination, state: d.state, reason: d.reason })),
@@ -224,7 +221,7 @@ export class Dispatcher {
           events,
           counters,
         );
-        const attemptIds = this.batch.insertAttempts(
+        const attemptIds = this.spool.batch.insertAttempts(
           by.send.map((d) => ({
             recipientId: d.row.id,
             jobId: d.row.job_id,
@@ -243,11 +240,11 @@ export class Dispatcher {
           this.inFlight.set(attemptId, { recipientId: d.row.id, jobId: d.row.job_id, providerId: d.provider.id, destination: d.address });
           sent.push({ d, attemptId });
         }
-        this.batch.lease(
+        this.spool.batch.lease(
           sent.map(({ d, attemptId }) => ({ id: d.row.id, address: d.address, attemptId })),
           now + this.opts.leaseMs,
         );
-        this.batch.markJobsSent([...new Set(by.send.map((d) => d.row.job_id))], now);
+        this.spool.batch.markJobsSent([...new Set(by.send.map((d) => d.row.job_id))], now);
         this.recorder.applyCounters(counters, now, events);
       });
     } catch (err) {
@@ -311,7 +308,7 @@ export class Dispatcher {
   /** A provider is up again (bind up, ESL up): what was held for its services is due now, not at the hold's end. */
   providerUp(providerId: number): void {
     const held = this.held.take(this.pool.servicesOf(providerId));
-    if (held.length) this.batch.pullForward(held, this.clock.now());
+    if (held.length) this.spool.batch.pullForward(held, this.clock.now());
     this.wake();
   }
 

@@ -5,7 +5,6 @@ import type { Clock } from '../core/clock.js';
 import type { JobCache } from './job-cache.js';
 import type { NumberChecker } from './number-checker.js';
 import type { Recorder } from './recorder.js';
-import { SpoolBatch } from '../store/spool-batch.js';
 
 /**
  * Validates a new job's numbers on the worker thread, ahead of the dispatcher, so that the dispatcher's
@@ -16,7 +15,6 @@ export class Preparer {
   private readonly queue: number[] = [];
   private running = false;
   private working: Promise<void> | null = null;
-  private readonly batch: SpoolBatch;
 
   constructor(
     private readonly spool: SpoolStore,
@@ -27,9 +25,7 @@ export class Preparer {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly chunk = 5000,
-  ) {
-    this.batch = new SpoolBatch(spool.db);
-  }
+  ) {}
 
   /** Start, picking up the open jobs a previous run may not have finished preparing. */
   start(): void {
@@ -73,7 +69,7 @@ export class Preparer {
       const counters = new Map<number, JobCounterDelta>();
       const given = new Map(rows.map((r) => [r.id, r.destination]));
       this.spool.tx(() => {
-        this.batch.setAddresses(results.flatMap(([id, e164]) => (e164 !== null ? [[id, e164] as const] : [])));
+        this.spool.batch.setAddresses(results.flatMap(([id, e164]) => (e164 !== null ? [[id, e164] as const] : [])));
         this.recorder.finalizeQueued(
           results.flatMap(([id, e164, reason]) => (e164 === null ? [{ job, recipientId: id, destination: given.get(id)!, state: 'invalid' as const, reason: reason ?? 'invalid number' }] : [])),
           now,

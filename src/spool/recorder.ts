@@ -7,7 +7,6 @@ import type { EventBus, SpoolEvent } from '../events/bus.js';
 import type { CallbackFormatters } from '../events/callbacks.js';
 import type { Clock } from '../core/clock.js';
 import type { JobCache } from './job-cache.js';
-import { SpoolBatch } from '../store/spool-batch.js';
 import { ReceiptMatcher, type InFlightLookup, type ReceiptMatchOptions } from './receipt-matcher.js';
 import { OutcomeWriter, newBatch, type HeldListener, type OutcomeOptions } from './outcome-writer.js';
 import { InboundWriter } from './inbound-writer.js';
@@ -69,7 +68,7 @@ export class Recorder implements GatewaySink {
     private readonly opts: RecorderOptions,
     rand: () => number = Math.random,
   ) {
-    const batch = new SpoolBatch(spool.db);
+    const { batch } = spool;
     this.receipts = new ReceiptMatcher(batch, log, opts);
     this.finalizer = new Finalizer(spool, batch, callbacks, jobs, formatters, bus, log);
     this.inboundWriter = new InboundWriter(spool, replies, jobs, callbacks, formatters, log);

@@ -1,6 +1,5 @@
 import type { Db } from './db.js';
 import type { RecipientState } from '../core/model.js';
-import type { AttemptRef, CurrentRow } from './spool.js';
 
 /**
  * The spool's set-based statements: each takes a whole batch (a claim's rows, a flush's reports) as one
@@ -13,6 +12,32 @@ import type { AttemptRef, CurrentRow } from './spool.js';
  * index instead.
  * Guarded writes return the moves they applied to, by `moveKey`.
  */
+
+export interface AttemptRef {
+  id: number;
+  recipient_id: number;
+  job_id: number;
+  provider_id: number | null;
+  /** The address the attempt went to (E.164 or e-mail). */
+  destination: string;
+}
+
+export interface CurrentRow {
+  id: number;
+  job_id: number;
+  state: RecipientState;
+  reason: string | null;
+  tries: number;
+  attempt_id: number | null;
+  destination: string;
+  address: string | null;
+  name: string | null;
+  reference: string | null;
+  cost: number | null;
+  duration: number | null;
+  keypress: string | null;
+  voicemail: number | null;
+}
 
 /** An attempt the claim creates: one per recipient it sends. */
 export interface NewAttempt {

@@ -1,6 +1,8 @@
 import { stmt, type Db } from './db.js';
-import type { RecipientState } from '../core/model.js';
+import { SpoolBatch, type CurrentRow } from './spool-batch.js';
 import type { OpenAttempt } from '../core/jobs.js';
+
+export type { AttemptRef, CurrentRow } from './spool-batch.js';
 
 export interface DueRow {
   id: number;
@@ -16,33 +18,7 @@ export interface DueRow {
   tries: number;
 }
 
-export interface CurrentRow {
-  id: number;
-  job_id: number;
-  state: RecipientState;
-  reason: string | null;
-  tries: number;
-  attempt_id: number | null;
-  destination: string;
-  address: string | null;
-  name: string | null;
-  reference: string | null;
-  cost: number | null;
-  duration: number | null;
-  keypress: string | null;
-  voicemail: number | null;
-}
-
 const CURRENT_COLUMNS = 'id, job_id, state, reason, tries, attempt_id, destination, address, name, reference, cost, duration, keypress, voicemail';
-
-export interface AttemptRef {
-  id: number;
-  recipient_id: number;
-  job_id: number;
-  provider_id: number | null;
-  /** The address the attempt went to (E.164 or e-mail). */
-  destination: string;
-}
 
 export interface JobCounterDelta {
   done: number;
@@ -54,10 +30,13 @@ export interface JobCounterDelta {
 /** The spool's statements, prepared once; callers group them into transactions. */
 export class SpoolStore {
   readonly tx: <T>(fn: () => T) => T;
+  /** The set-based statements of claims and flushes, prepared once for this connection. */
+  readonly batch: SpoolBatch;
   private readonly s;
 
   constructor(readonly db: Db) {
     this.tx = <T>(fn: () => T): T => db.transaction(fn)();
+    this.batch = new SpoolBatch(db);
     this.s = {
       due: db.prepare(
         `SELECT id, job_id, attempt_id, destination, address, name, reference, fields, blackouts, tries FROM recipients

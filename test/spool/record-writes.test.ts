@@ -1,30 +1,15 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { migrate, openDb, type Db } from '../../dist/store/db.js';
+import { expect, it } from 'vitest';
+import type { Db } from '../../dist/store/db.js';
 import { SpoolBatch } from '../../dist/store/spool-batch.js';
 import { RecordWrites } from '../../dist/spool/record-writes.js';
 import type { SpoolJob } from '../../dist/spool/job-cache.js';
+import { seedJob, tempDb } from '../helpers/temp-db.js';
 
-let dir: string;
-let db: Db;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'switchpost-writes-'));
-  db = openDb(join(dir, 'spool.db'));
-  migrate(db);
-});
-afterEach(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const current = tempDb();
 
 /** Two recipients leased to their first attempts; their attempt ids. */
-function leased(b: SpoolBatch): [number, number] {
-  db.prepare(`INSERT INTO users (user_code, password_hash, role, timezone, country, created_at, updated_at) VALUES ('u', 'x', 'user', 'UTC', 'AU', 0, 0)`).run();
-  db.prepare(`INSERT INTO providers (name, driver, services, settings, created_at, updated_at) VALUES ('p', 'sandbox', '["sms"]', '{}', 0, 0)`).run();
-  db.prepare(`INSERT INTO jobs (user_id, face, channel, name, content, options, total, remaining, created_at) VALUES (1, 'v1', 'sms', 'b', '{}', '{}', 2, 2, 0)`).run();
-  for (const seq of [0, 1]) db.prepare(`INSERT INTO recipients (job_id, seq, destination, state, due_at) VALUES (1, ?, '+61491570156', 'queued', 0)`).run(seq);
+function leased(db: Db, b: SpoolBatch): [number, number] {
+  seedJob(db, 2);
   const ids = b.insertAttempts(
     [1, 2].map((id) => ({ recipientId: id, jobId: 1, providerId: 1, tryNo: 1, destination: '+61491570156', sender: null, twoWay: false, unsent: false })),
     1,
@@ -37,11 +22,12 @@ function leased(b: SpoolBatch): [number, number] {
 }
 
 const job = { info: { id: 1 } } as unknown as SpoolJob;
-const row = (id: number) => db.prepare('SELECT state, reason, due_at, tries FROM recipients WHERE id = ?').get(id) as { state: string; reason: string | null; due_at: number; tries: number };
+const row = (id: number) => current().prepare('SELECT state, reason, due_at, tries FROM recipients WHERE id = ?').get(id) as { state: string; reason: string | null; due_at: number; tries: number };
 
 it('keeps the order moves were decided in: a renewal gives way, the first state change stands, only current attempts move', () => {
+  const db = current();
   const b = new SpoolBatch(db);
-  const [a1, a2] = leased(b);
+  const [a1, a2] = leased(db, b);
   const w = new RecordWrites();
   w.move({ kind: 'renew', id: 1, attemptId: a1 });
   w.move({ kind: 'final', id: 1, attemptId: a1, state: 'delivered', reason: null, sentAt: 5, parts: 1, cost: null, job, destination: 'x' });
@@ -60,8 +46,9 @@ it('keeps the order moves were decided in: a renewal gives way, the first state 
 });
 
 it('merges an attempt’s reports in one batch into one patch: a later outcome replaces the response, unset fields keep earlier ones', () => {
+  const db = current();
   const b = new SpoolBatch(db);
-  const [a1] = leased(b);
+  const [a1] = leased(db, b);
   const w = new RecordWrites();
   w.patchAttempt(a1, { peerId: 'p-1', parts: 2, connectedAt: 3 });
   w.patchAttempt(a1, { status: 'failed_retryable', response: 'timeout', endedAt: 4 });

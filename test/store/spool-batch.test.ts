@@ -1,37 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { migrate, openDb, type Db } from '../../dist/store/db.js';
+import { describe, expect, it } from 'vitest';
 import { SpoolBatch, moveKey } from '../../dist/store/spool-batch.js';
 import { CallbackStore } from '../../dist/store/callbacks.js';
+import { seedJob, tempDb } from '../helpers/temp-db.js';
 
-let dir: string;
-let db: Db;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'switchpost-batch-'));
-  db = openDb(join(dir, 'spool.db'));
-  migrate(db);
-});
-afterEach(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** A job with `n` queued recipients (ids 1..n on a fresh file). */
-function seed(n: number): number {
-  db.prepare(`INSERT INTO users (user_code, password_hash, role, timezone, country, created_at, updated_at) VALUES ('u', 'x', 'user', 'UTC', 'AU', 0, 0)`).run();
-  db.prepare(`INSERT INTO providers (name, driver, services, settings, created_at, updated_at) VALUES ('p', 'sandbox', '["sms"]', '{}', 0, 0)`).run();
-  const job = Number(db.prepare(`INSERT INTO jobs (user_id, face, channel, name, content, options, total, remaining, created_at) VALUES (1, 'v1', 'sms', 'b', '{}', '{}', ?, ?, 0)`).run(n, n).lastInsertRowid);
-  const add = db.prepare(`INSERT INTO recipients (job_id, seq, destination, state, due_at) VALUES (?, ?, ?, 'queued', 0)`);
-  db.transaction(() => {
-    for (let i = 0; i < n; i++) add.run(job, i, `+6149157${String(i).padStart(4, '0')}`);
-  })();
-  return job;
-}
+const current = tempDb();
 
 describe('the spool’s set-based statements', () => {
   it('are each driven by their batch: no table or state-index scan, whatever the spool holds', () => {
+    const db = current();
     // The SQL each statement was prepared from, caught as the store prepares it.
     const sqls: string[] = [];
     const spy = new Proxy(db, { get: (t, k) => (k === 'prepare' ? (sql: string) => (sqls.push(sql), t.prepare(sql)) : Reflect.get(t, k, t)) });
@@ -51,7 +27,8 @@ describe('the spool’s set-based statements', () => {
   });
 
   it('claims a batch in a few statements, and applies each guarded move only while its attempt is current', () => {
-    const job = seed(3);
+    const db = current();
+    const job = seedJob(db, 3);
     const b = new SpoolBatch(db);
     const now = Date.now();
     const attempts = b.insertAttempts(
@@ -91,7 +68,8 @@ describe('the spool’s set-based statements', () => {
   });
 
   it('merges a batch’s patches into the attempt row, keeping what a later patch leaves unset', () => {
-    const job = seed(1);
+    const db = current();
+    const job = seedJob(db, 1);
     const b = new SpoolBatch(db);
     const id = b.insertAttempts([{ recipientId: 1, jobId: job, providerId: 1, tryNo: 1, destination: '+61491570000', sender: 'Acme', twoWay: true, unsent: false }], 1).get(1)!;
     b.patchAttempts([{ id, peerId: 'abc', parts: 2, encoding: 'gsm7', connectedAt: 2, status: null, response: null, endedAt: null, cost: null, duration: null }]);

@@ -1,3 +1,4 @@
+import { SwitchpostError } from '../core/errors.js';
 import type { Db } from './db.js';
 import { checkContent, type Content } from '../core/content.js';
 import { HELD_UNTIL, type NewJob, type NewRecipient } from '../core/jobs.js';
@@ -139,6 +140,8 @@ export class JobStore {
       r.contactId ?? null,
     ];
     return this.db.transaction(() => {
+      // The caller was authenticated before this transaction: a user deleted since is told so, not a foreign-key failure.
+      if (!stmt(this.db, 'SELECT 1 FROM users WHERE id = ?').get(job.userId)) throw new SwitchpostError('unauthenticated', 'the user this request was made as no longer exists; nothing was stored');
       const n = job.recipients.length;
       const jobId = Number(
         insertJob.run(

@@ -35,7 +35,23 @@ fi
 nohup node dist/cli.js start >> data/switchpost.log 2>&1 &
 echo $! > data/switchpost.pid
 port="${SWITCHPOST_HTTP_PORT:-8080}"
-node -e '(async () => { for (let i = 0; i < 100; i++) { try { if ((await fetch(process.argv[1])).ok) return; } catch {} await new Promise((r) => setTimeout(r, 200)); } console.error("switchpost did not start; see data/switchpost.log"); process.exit(1); })()' "http://127.0.0.1:$port/health"
+# Ready once /health answers from the process started here: another daemon already on the port (its
+# /health answers too) must not pass for this one, nor a process that died at start.
+node -e '(async () => {
+  const [url, pid] = [process.argv[1], Number(process.argv[2])];
+  const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  for (let i = 0; i < 100; i++) {
+    try {
+      const res = await fetch(url);
+      const body = await res.json();
+      if (body.pid === pid) return;
+      if (body.pid && !alive()) { console.error(`port already in use by another switchpost (pid ${body.pid}); this one stopped: see data/switchpost.log`); process.exit(1); }
+    } catch {}
+    if (!alive()) { console.error("switchpost did not start; see data/switchpost.log"); process.exit(1); }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  console.error("switchpost did not answer on " + url + " in 20 s; see data/switchpost.log"); process.exit(1);
+})()' "http://127.0.0.1:$port/health" "$(cat data/switchpost.pid)"
 echo "switchpost is running on http://127.0.0.1:$port (pid $(cat data/switchpost.pid), log in data/switchpost.log)"
 [ -f data/initial-admin-password ] && echo "first admin: user 'admin', password in data/initial-admin-password"
 exit 0

@@ -224,7 +224,14 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
     undo.push(() => office.stop());
     app.get('/health', async () => {
       const storage = storageState(config.data_dir, minFree).state;
-      return { status: storage === 'ok' && engine.alive ? 'ok' : 'degraded', storage, spool: engine.alive ? 'ok' : 'down', in_flight: engine.inFlightCount, providers: engine.allGateways().map((g) => ({ id: g.providerId, up: g.isUp() })) };
+      return {
+        status: storage === 'ok' && engine.alive ? 'ok' : 'degraded',
+        pid: process.pid,
+        storage,
+        spool: engine.alive ? 'ok' : 'down',
+        in_flight: engine.inFlightCount,
+        providers: engine.allGateways().map((g) => ({ id: g.providerId, up: g.isUp() })),
+      };
     });
     // ICTCore's tasks: armed from SQLite once the server listens (when that face is on), stopped first at stop.
     const schedules = new Schedules(stores.schedules, log.child({ part: 'schedules' }), () => clock.now());

@@ -25,7 +25,7 @@ export async function killAll(): Promise<void> {
   children.clear();
 }
 
-/** Start the built daemon as a real process; resolves once its /health answers on SWITCHPOST_HTTP_PORT. */
+/** Start the built daemon as a real process; resolves once its own /health (its pid) answers on SWITCHPOST_HTTP_PORT. */
 export async function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   const child = spawn(process.execPath, [CLI, 'start'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
@@ -36,7 +36,9 @@ export async function startProcess(env: Record<string, string>): Promise<{ child
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${err}`);
     try {
-      if ((await fetch(`${url}/health`)).ok) return { child, url, stderr: () => err };
+      // Another daemon left on the port must not pass for this one: /health names the process answering.
+      const res = await fetch(`${url}/health`);
+      if (res.ok && ((await res.json()) as { pid?: number }).pid === child.pid) return { child, url, stderr: () => err };
     } catch {}
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -13,7 +13,7 @@
 //   store     core and config (the provider rows are the config's): never a face, gateway, the events or spool
 //   events    core, net, store: never a face (faces format callbacks for it), a gateway, the spool or config
 //   spool     anything but the faces
-//   api       the faces: anything but a gateway and the database (store/db.ts, better-sqlite3); they are
+//   api       the faces: anything but a gateway and the database (store/db.ts, better-sqlite3, pg); they are
 //             handed stores and services
 //   main.ts, cli.ts, spool-worker.ts  the wiring: anything; nothing imports them, but the CLI starts main
 //             and the spool's host starts spool-worker.ts as a thread (by URL, not by import)
@@ -68,7 +68,7 @@ module.exports = {
     only('events-below', 'The events: core, net, store; never a face, a gateway, the spool or config.', 'events', ['core', 'net', 'store']),
     never('spool-not-faces', 'The spool never knows a face.', '^src/spool/', '^src/api/'),
     never('faces-not-gateways', 'Faces are handed services, never a gateway.', '^src/api/', '^src/gateways/'),
-    never('faces-not-database', 'Faces are handed stores, never the database.', '^src/api/', '^src/store/db\\.ts$|(^|/)node_modules/(@types/)?better-sqlite3/'),
+    never('faces-not-database', 'Faces are handed stores, never the database.', '^src/api/', '^src/store/(db|pg/migrate)\\.ts$|(^|/)node_modules/(@types/)?(better-sqlite3|pg)/'),
     // Not only what a module imports but all it loads through others: a face or the store that reached a
     // driver class through the config would load every protocol (the rules above see one step only).
     reaching('faces-reach-no-driver', 'A face loads no gateway, not even through the config or a store.', '^src/api/'),

@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 # Debian packages: the toolchain better-sqlite3 compiles with (it builds from source on Node 20), and
 # the real parts the daemon and its tests use: Kannel (bearerbox + smsbox), openssl for TLS
 # certificates, espeak-ng (text to speech), ffmpeg (audio to 8 kHz WAV), ghostscript (documents to fax
-# TIFF), libtiff-tools, and libspandsp-dev + pkg-config (the tests' real fax stack); LibreOffice
-# without a GUI and its python3-uno bridge (office documents to fax), without its recommends (none are
-# needed to render documents headless).
+# TIFF), libtiff-tools, and libspandsp-dev + pkg-config (the tests' real fax stack); PostgreSQL, whose
+# initdb and pg_ctl the tests use to start a throwaway cluster of their own (the daemon needs none
+# unless store.driver is postgres; Debian's package also starts a cluster of its own on port 5432,
+# which switchpost does not use); LibreOffice without a GUI and its python3-uno bridge (office
+# documents to fax), without its recommends (none are needed to render documents headless).
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for p in python3 make g++ ca-certificates kannel openssl espeak-ng ffmpeg ghostscript libtiff-tools libspandsp-dev pkg-config; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+for p in python3 make g++ ca-certificates kannel openssl espeak-ng ffmpeg ghostscript libtiff-tools libspandsp-dev pkg-config postgresql; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if ! command -v node >/dev/null; then need+=(nodejs npm); fi
 office=()
 for p in libreoffice-nogui python3-uno fonts-dejavu-core; do dpkg -s "$p" >/dev/null 2>&1 || office+=("$p"); done

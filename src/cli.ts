@@ -21,6 +21,7 @@ import { toFaxTiff } from './media/fax.js';
 import { OfficeConverter } from './media/office.js';
 import { MediaRefused } from './media/refused.js';
 import { permissionDeniedOf, storageErrorOf } from './store/storage-error.js';
+import { SchemaTooNew } from './store/schema-error.js';
 import { smsContent } from './core/content.js';
 import { plainJob } from './core/jobs.js';
 
@@ -287,7 +288,7 @@ main(process.argv.slice(2)).then(
     // A data directory that is full or read-only: one line naming it, no stack.
     const storage = storageErrorOf(err);
     if (storage) console.error(`switchpost: ${storage.message} (${storage.where})`);
-    else if (err instanceof ConfigError || err instanceof UsageError || err instanceof MediaRefused || err instanceof MediaToolError || err instanceof OfficeUnavailable) console.error(`switchpost: ${err.message}`);
+    else if (err instanceof ConfigError || err instanceof UsageError || err instanceof MediaRefused || err instanceof MediaToolError || err instanceof OfficeUnavailable || err instanceof SchemaTooNew) console.error(`switchpost: ${err.message}`);
     else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`switchpost: ${(err as Error).message}\n\n${USAGE}`);
     else console.error(`switchpost: ${(err as Error).stack ?? String(err)}`);
     process.exit(1);

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MIGRATIONS, type Migration } from './migrations.js';
+import { SchemaTooNew } from './schema-error.js';
 
 export type Db = Database.Database;
 
@@ -29,12 +30,12 @@ export function openDb(file: string, opts: OpenOptions = {}): Db {
 
 export const schemaVersion = (db: Db): number => db.pragma('user_version', { simple: true }) as number;
 
-/** Apply every migration newer than the database, each in its own transaction. Returns the ones applied. */
+/** Apply every migration newer than the database, each in its own transaction. Returns the ones applied; a database newer than `migrations` is a SchemaTooNew. */
 export function migrate(db: Db, migrations: Migration[] = MIGRATIONS): Migration[] {
   const applied: Migration[] = [];
   const current = schemaVersion(db);
   const latest = migrations.at(-1)?.version ?? 0;
-  if (current > latest) throw new Error(`database schema is version ${current}, newer than this switchpost (${latest}); refusing to run`);
+  if (current > latest) throw new SchemaTooNew(current, latest);
   for (const m of migrations) {
     if (m.version <= current) continue;
     db.transaction(() => {

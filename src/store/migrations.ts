@@ -1,11 +1,21 @@
 /**
- * Versioned schema. Append only: a released migration is never edited.
+ * Versioned schema, one history for both store drivers (SQLite's `sql`, PostgreSQL's `postgres`).
+ * Append only: a released migration is never edited.
  * Times are epoch milliseconds (INTEGER); JSON columns hold TEXT.
  */
 export interface Migration {
   version: number;
   name: string;
+  /** SQLite's text, applied by store/db.ts. */
   sql: string;
+  /**
+   * PostgreSQL's text of the same step, applied by store/pg/migrate.ts: the same tables, columns,
+   * constraints and index names. SQLite's INTEGER PRIMARY KEY ids are `bigint GENERATED ALWAYS AS
+   * IDENTITY` (never reused); epoch-ms times and the columns holding an id are bigint, other INTEGERs
+   * integer, REAL double precision; JSON stays text. test/store/pg-migrations.test.ts holds the two
+   * schemas to each other.
+   */
+  postgres: string;
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -201,6 +211,193 @@ CREATE TABLE instance (
   heartbeat_at INTEGER NOT NULL
 );
 `,
+    postgres: `
+-- SQLite's INTEGER PRIMARY KEY ids are identities here (never reused, never given by an INSERT);
+-- times are epoch milliseconds in bigint, ids and the columns that hold one bigint, other integers
+-- integer, REAL double precision, JSON text.
+CREATE TABLE companies (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name text NOT NULL,
+  details text NOT NULL DEFAULT '{}',
+  created_at bigint NOT NULL
+);
+
+CREATE TABLE users (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_code text NOT NULL,
+  password_hash text NOT NULL,
+  role text NOT NULL CHECK (role IN ('admin', 'agent', 'user')),
+  agent_id bigint REFERENCES users(id),
+  company_id bigint REFERENCES companies(id),
+  first_name text, last_name text, email text, phone text, mobile text, fax text,
+  timezone text NOT NULL,
+  country text NOT NULL,
+  active integer NOT NULL DEFAULT 1,
+  profile text NOT NULL DEFAULT '{}',
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+-- SQLite's UNIQUE COLLATE NOCASE: one user_code whatever its case. A lookup compares
+-- lower(user_code) to lower($1) to use it (the column itself compares case and all).
+CREATE UNIQUE INDEX users_user_code_key ON users (lower(user_code));
+CREATE INDEX users_agent ON users(agent_id);
+
+CREATE TABLE providers (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name text NOT NULL UNIQUE,
+  driver text NOT NULL,
+  services text NOT NULL,
+  host text, port integer, username text, password text,
+  dialstring text, prefix text,
+  weight integer NOT NULL DEFAULT 1,
+  throughput double precision NOT NULL DEFAULT 0,
+  concurrency integer NOT NULL DEFAULT 0,
+  settings text NOT NULL DEFAULT '{}',
+  active integer NOT NULL DEFAULT 1,
+  owner_user_id bigint REFERENCES users(id),
+  source text NOT NULL DEFAULT 'db' CHECK (source IN ('builtin', 'config', 'db')),
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+
+CREATE TABLE jobs (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users(id),
+  face text NOT NULL,
+  channel text NOT NULL,
+  name text,
+  status text NOT NULL DEFAULT 'submitted' CHECK (status IN ('submitted', 'complete', 'cancelled')),
+  content text NOT NULL DEFAULT '{}',
+  options text NOT NULL DEFAULT '{}',
+  callback_url text,
+  sender text,
+  scheduled_at bigint,
+  valid_until bigint,
+  reply_until bigint,
+  cutoff text,
+  blackouts text,
+  total integer NOT NULL DEFAULT 0,
+  remaining integer NOT NULL DEFAULT 0,
+  succeeded integer NOT NULL DEFAULT 0,
+  failed integer NOT NULL DEFAULT 0,
+  cost double precision NOT NULL DEFAULT 0,
+  created_at bigint NOT NULL,
+  first_sent_at bigint,
+  completed_at bigint
+);
+CREATE INDEX jobs_created ON jobs(created_at);
+CREATE INDEX jobs_user_created ON jobs(user_id, created_at);
+
+CREATE TABLE recipients (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  job_id bigint NOT NULL REFERENCES jobs(id),
+  seq integer NOT NULL,
+  destination text NOT NULL,
+  address text,
+  name text,
+  reference text,
+  fields text,
+  blackouts text,
+  state text NOT NULL,
+  reason text,
+  due_at bigint NOT NULL,
+  tries integer NOT NULL DEFAULT 0,
+  attempt_id bigint,
+  parts integer,
+  cost double precision,
+  duration integer,
+  keypress text,
+  voicemail integer,
+  sent_at bigint,
+  final_at bigint
+);
+CREATE INDEX recipients_due ON recipients(state, due_at);
+CREATE INDEX recipients_job ON recipients(job_id, seq);
+
+CREATE TABLE attempts (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  recipient_id bigint NOT NULL,
+  job_id bigint NOT NULL,
+  provider_id bigint,
+  try integer NOT NULL,
+  destination text NOT NULL,
+  sender text,
+  queued_at bigint NOT NULL,
+  started_at bigint,
+  connected_at bigint,
+  ended_at bigint,
+  status text NOT NULL,
+  response text,
+  peer_id text,
+  parts integer,
+  encoding text,
+  cost double precision,
+  duration integer
+);
+CREATE INDEX attempts_recipient ON attempts(recipient_id);
+CREATE INDEX attempts_peer ON attempts(provider_id, peer_id) WHERE peer_id IS NOT NULL;
+CREATE INDEX attempts_destination ON attempts(destination);
+
+CREATE TABLE results (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  attempt_id bigint,
+  recipient_id bigint,
+  job_id bigint,
+  kind text NOT NULL,
+  value text,
+  data text,
+  created_at bigint NOT NULL
+);
+CREATE INDEX results_recipient ON results(recipient_id);
+
+CREATE TABLE inbound (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  provider_id bigint,
+  channel text NOT NULL,
+  sender text NOT NULL,
+  receiver text,
+  body text,
+  job_id bigint,
+  recipient_id bigint,
+  received_at bigint NOT NULL,
+  data text
+);
+CREATE INDEX inbound_job ON inbound(job_id);
+
+CREATE TABLE opt_outs (
+  user_id bigint NOT NULL,
+  address text NOT NULL,
+  source text,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (user_id, address)
+);
+
+CREATE TABLE callbacks (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id bigint,
+  job_id bigint,
+  recipient_id bigint,
+  kind text NOT NULL,
+  url text NOT NULL,
+  content_type text NOT NULL,
+  body text NOT NULL,
+  state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+  tries integer NOT NULL DEFAULT 0,
+  next_at bigint NOT NULL,
+  last_error text,
+  created_at bigint NOT NULL,
+  done_at bigint
+);
+CREATE INDEX callbacks_due ON callbacks(state, next_at);
+
+-- One row, id 1: not an identity.
+CREATE TABLE instance (
+  id bigint PRIMARY KEY CHECK (id = 1),
+  token text NOT NULL,
+  pid integer NOT NULL,
+  heartbeat_at bigint NOT NULL
+);
+`,
   },
   {
     version: 2,
@@ -220,6 +417,19 @@ CREATE TABLE attempt_parts (
 ) WITHOUT ROWID;
 CREATE INDEX attempt_parts_peer ON attempt_parts(provider_id, peer_id);
 `,
+    postgres: `
+CREATE TABLE attempt_parts (
+  attempt_id bigint NOT NULL,
+  part integer NOT NULL,
+  provider_id bigint NOT NULL,
+  peer_id text NOT NULL,
+  status text,
+  response text,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (attempt_id, part)
+);
+CREATE INDEX attempt_parts_peer ON attempt_parts(provider_id, peer_id);
+`,
   },
   {
     version: 3,
@@ -230,6 +440,12 @@ ALTER TABLE jobs ADD COLUMN external_id TEXT;
 CREATE UNIQUE INDEX jobs_external ON jobs(face, external_id) WHERE external_id IS NOT NULL;
 -- Same content to the same recipients: a digest, for faces that refuse duplicates within a window.
 ALTER TABLE jobs ADD COLUMN dedupe_key TEXT;
+CREATE INDEX jobs_dedupe ON jobs(user_id, dedupe_key, created_at) WHERE dedupe_key IS NOT NULL;
+`,
+    postgres: `
+ALTER TABLE jobs ADD COLUMN external_id text;
+CREATE UNIQUE INDEX jobs_external ON jobs(face, external_id) WHERE external_id IS NOT NULL;
+ALTER TABLE jobs ADD COLUMN dedupe_key text;
 CREATE INDEX jobs_dedupe ON jobs(user_id, dedupe_key, created_at) WHERE dedupe_key IS NOT NULL;
 `,
   },
@@ -245,6 +461,16 @@ CREATE TABLE sessions (
   created_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE INDEX sessions_expiry ON sessions(expires_at);
+`,
+    postgres: `
+CREATE TABLE sessions (
+  token_hash text PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users(id),
+  face text NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL
+);
 CREATE INDEX sessions_expiry ON sessions(expires_at);
 `,
   },
@@ -272,6 +498,26 @@ CREATE TABLE verification_failures (
 );
 CREATE INDEX verification_failures_ref ON verification_failures(user_id, client_ref, at);
 `,
+    postgres: `
+CREATE TABLE verification_codes (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id bigint NOT NULL,
+  client_ref text NOT NULL,
+  code_hash text NOT NULL,
+  channel text NOT NULL,
+  destination text NOT NULL,
+  job_id bigint,
+  sent_at bigint NOT NULL,
+  used_at bigint
+);
+CREATE INDEX verification_codes_ref ON verification_codes(user_id, client_ref, sent_at);
+CREATE TABLE verification_failures (
+  user_id bigint NOT NULL,
+  client_ref text NOT NULL,
+  at bigint NOT NULL
+);
+CREATE INDEX verification_failures_ref ON verification_failures(user_id, client_ref, at);
+`,
   },
   {
     version: 6,
@@ -280,6 +526,10 @@ CREATE INDEX verification_failures_ref ON verification_failures(user_id, client_
 -- Lower goes first (uContact's priority). NULL: no priority; such rows go by due time alone.
 ALTER TABLE recipients ADD COLUMN priority INTEGER;
 -- Only prioritised rows are in it, so reading it costs nothing when none are queued.
+CREATE INDEX recipients_priority ON recipients(priority, due_at) WHERE state = 'queued' AND priority IS NOT NULL;
+`,
+    postgres: `
+ALTER TABLE recipients ADD COLUMN priority integer;
 CREATE INDEX recipients_priority ON recipients(priority, due_at) WHERE state = 'queued' AND priority IS NOT NULL;
 `,
   },
@@ -419,6 +669,129 @@ ALTER TABLE jobs ADD COLUMN account_id INTEGER;
 ALTER TABLE jobs ADD COLUMN campaign_id INTEGER;
 CREATE INDEX jobs_campaign ON jobs(campaign_id) WHERE campaign_id IS NOT NULL;
 `,
+    postgres: `
+CREATE TABLE contacts (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users(id),
+  first_name text, last_name text, phone text, email text, address text,
+  custom1 text, custom2 text, custom3 text, description text,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE INDEX contacts_user ON contacts(user_id, id);
+CREATE TABLE contact_groups (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users(id),
+  name text NOT NULL,
+  description text,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE INDEX contact_groups_user ON contact_groups(user_id, id);
+CREATE TABLE group_members (
+  group_id bigint NOT NULL,
+  contact_id bigint NOT NULL,
+  PRIMARY KEY (group_id, contact_id)
+);
+CREATE INDEX group_members_contact ON group_members(contact_id);
+
+CREATE TABLE messages (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users(id),
+  kind text NOT NULL CHECK (kind IN ('document', 'recording', 'template', 'text')),
+  name text NOT NULL,
+  description text,
+  type text,
+  data text NOT NULL DEFAULT '{}',
+  media text,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE INDEX messages_user ON messages(user_id, kind, id);
+
+CREATE TABLE programs (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users(id),
+  type text NOT NULL,
+  name text NOT NULL,
+  parent_id bigint,
+  data text NOT NULL DEFAULT '{}',
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE INDEX programs_user ON programs(user_id, id);
+
+CREATE TABLE accounts (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id bigint REFERENCES users(id),
+  type text NOT NULL DEFAULT 'account',
+  username text,
+  password_hash text,
+  pin_hash text,
+  first_name text, last_name text, phone text, email text, address text,
+  active integer NOT NULL DEFAULT 1,
+  created_by bigint NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE UNIQUE INDEX accounts_username ON accounts(username) WHERE username IS NOT NULL;
+CREATE TABLE account_settings (
+  account_id bigint NOT NULL,
+  name text NOT NULL,
+  value text,
+  PRIMARY KEY (account_id, name)
+);
+CREATE TABLE account_programs (
+  account_id bigint NOT NULL,
+  program_id bigint NOT NULL,
+  PRIMARY KEY (account_id, program_id)
+);
+
+CREATE TABLE campaigns (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users(id),
+  program_id bigint NOT NULL,
+  group_id bigint NOT NULL,
+  account_id bigint,
+  cpm integer NOT NULL DEFAULT 60,
+  try_allowed integer NOT NULL DEFAULT 1,
+  status text NOT NULL DEFAULT 'new',
+  job_id bigint,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE INDEX campaigns_user ON campaigns(user_id, id);
+
+CREATE TABLE schedules (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id bigint NOT NULL,
+  target text NOT NULL CHECK (target IN ('transmission', 'campaign')),
+  target_id bigint NOT NULL,
+  action text NOT NULL CHECK (action IN ('send', 'start', 'stop')),
+  cron text,
+  at bigint,
+  recurring integer NOT NULL DEFAULT 0,
+  expiry bigint,
+  timezone text NOT NULL,
+  last_run_at bigint,
+  created_at bigint NOT NULL
+);
+CREATE INDEX schedules_target ON schedules(target, target_id);
+
+CREATE TABLE user_permissions (
+  user_id bigint NOT NULL,
+  permission text NOT NULL,
+  granted integer NOT NULL,
+  PRIMARY KEY (user_id, permission)
+);
+
+ALTER TABLE recipients ADD COLUMN contact_id bigint;
+ALTER TABLE recipients ADD COLUMN hidden integer;
+ALTER TABLE jobs ADD COLUMN program_id bigint;
+ALTER TABLE jobs ADD COLUMN account_id bigint;
+ALTER TABLE jobs ADD COLUMN campaign_id bigint;
+CREATE INDEX jobs_campaign ON jobs(campaign_id) WHERE campaign_id IS NOT NULL;
+`,
   },
   {
     version: 8,
@@ -427,11 +800,17 @@ CREATE INDEX jobs_campaign ON jobs(campaign_id) WHERE campaign_id IS NOT NULL;
 -- A message a user injected through a face is that user's (a matched reply: its job's user).
 ALTER TABLE inbound ADD COLUMN user_id INTEGER;
 `,
+    postgres: `
+ALTER TABLE inbound ADD COLUMN user_id bigint;
+`,
   },
   {
     version: 9,
     name: 'callbacks by job, for the callback status in reports',
     sql: `
+CREATE INDEX callbacks_job ON callbacks(job_id, recipient_id) WHERE job_id IS NOT NULL;
+`,
+    postgres: `
 CREATE INDEX callbacks_job ON callbacks(job_id, recipient_id) WHERE job_id IS NOT NULL;
 `,
   },
@@ -444,6 +823,9 @@ CREATE INDEX callbacks_job ON callbacks(job_id, recipient_id) WHERE job_id IS NO
 -- have been sent, so its try counts.
 ALTER TABLE attempts ADD COLUMN unsent INTEGER NOT NULL DEFAULT 0;
 `,
+    postgres: `
+ALTER TABLE attempts ADD COLUMN unsent integer NOT NULL DEFAULT 0;
+`,
   },
   {
     version: 11,
@@ -452,6 +834,11 @@ ALTER TABLE attempts ADD COLUMN unsent INTEGER NOT NULL DEFAULT 0;
 -- A reply is matched among the 2-way messages sent to its number lately: one-way traffic to the
 -- number (anyone's, however much) stays out of that index.
 ALTER TABLE attempts ADD COLUMN two_way INTEGER;
+UPDATE attempts SET two_way = 1 WHERE job_id IN (SELECT id FROM jobs WHERE channel IN ('sms2way', 'mms'));
+CREATE INDEX attempts_two_way ON attempts(destination, queued_at) WHERE two_way = 1;
+`,
+    postgres: `
+ALTER TABLE attempts ADD COLUMN two_way integer;
 UPDATE attempts SET two_way = 1 WHERE job_id IN (SELECT id FROM jobs WHERE channel IN ('sms2way', 'mms'));
 CREATE INDEX attempts_two_way ON attempts(destination, queued_at) WHERE two_way = 1;
 `,
@@ -495,6 +882,55 @@ UPDATE jobs SET content = json_object(
   'header', json_extract(content, '$.fax_header'),
   'fileNames', CASE WHEN json_type(content, '$.file_names') = 'array' THEN json(json_extract(content, '$.file_names')) ELSE json('[]') END)
 WHERE channel = 'fax' AND json_extract(content, '$.kind') IS NULL;
+`,
+    postgres: `
+-- The same documents SQLite's text makes of the same stored content: j is the content as jsonb, for
+-- lookups (j->'k' is json_extract's value, JSON null included; nullif(…, 'null') makes that SQL
+-- NULL where SQLite's coalesce sees one). The key responses are read as json, which keeps an object's
+-- members in their stored order as SQLite's json_each does; like json_each, a null or a scalar there
+-- is one response of nulls, and a missing one none. The new text is jsonb's (keys in its own order).
+UPDATE jobs SET content = (SELECT jsonb_build_object(
+  'kind', 'sms',
+  'text', CASE WHEN jsonb_typeof(j->'messages') = 'array' THEN jsonb_build_object('texts', j->'messages')
+               ELSE jsonb_build_object('template', coalesce(nullif(j->'message', 'null'), '""')) END,
+  'sms', CASE WHEN jsonb_typeof(j->'sms') = 'object' THEN j->'sms' ELSE '{}' END)::text
+  FROM (SELECT jobs.content::jsonb AS j) AS s)
+WHERE channel IN ('sms', 'sms2way') AND content::jsonb->>'kind' IS NULL;
+
+UPDATE jobs SET content = (SELECT jsonb_build_object(
+  'kind', 'call',
+  'text', CASE WHEN jsonb_typeof(j->'messages') = 'array' THEN jsonb_build_object('texts', j->'messages')
+               ELSE jsonb_build_object('template', coalesce(nullif(j->'message', 'null'), '""')) END,
+  'voice', coalesce(nullif(trim(j->>'voice'), ''), 'default'),
+  'header', j->'header',
+  'voicemail', j->'voicemail_message',
+  'recording', CASE WHEN coalesce(j->>'audio_file', '') <> ''
+                    THEN jsonb_build_object('file', j->'audio_file', 'name', coalesce(nullif(j->'audio_name', 'null'), '""')) END,
+  -- skip_message_repeat was true or 1 (SQLite's json_extract gives 1 for both) to read the message once.
+  'repeat', CASE WHEN j->'skip_message_repeat' IN ('true', '1') THEN false ELSE true END,
+  'responses', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                          'key', CASE json_typeof(r.value->'key_press')
+                                   WHEN 'boolean' THEN CASE WHEN r.value->>'key_press' = 'true' THEN '1' ELSE '0' END
+                                   ELSE r.value->>'key_press' END,
+                          'message', r.value->'response_message',
+                          'redirectTo', r.value->'redirect_to') ORDER BY r.ord), '[]')
+                FROM (SELECT e.value, e.ord FROM json_array_elements(CASE WHEN json_typeof(s.responses) = 'array' THEN s.responses END) WITH ORDINALITY AS e(value, ord)
+                      UNION ALL
+                      SELECT o.value, o.ord FROM json_each(CASE WHEN json_typeof(s.responses) = 'object' THEN s.responses END) WITH ORDINALITY AS o(key, value, ord)
+                      UNION ALL
+                      SELECT s.responses, 1 WHERE json_typeof(s.responses) NOT IN ('array', 'object')) AS r))::text
+  FROM (SELECT jobs.content::jsonb AS j, jobs.content::json->'two_way_key_responses' AS responses) AS s)
+WHERE channel IN ('tts', 'tts2way', 'voice') AND content::jsonb->>'kind' IS NULL;
+
+UPDATE jobs SET content = (SELECT jsonb_build_object(
+  'kind', 'fax',
+  'document', coalesce(nullif(j->'fax_file', 'null'), '""'),
+  'pages', coalesce(nullif(j->'fax_pages', 'null'), '0'),
+  'fine', CASE WHEN j->'fine' IN ('true', '1') THEN true ELSE false END,
+  'header', j->'fax_header',
+  'fileNames', CASE WHEN jsonb_typeof(j->'file_names') = 'array' THEN j->'file_names' ELSE '[]' END)::text
+  FROM (SELECT jobs.content::jsonb AS j) AS s)
+WHERE channel = 'fax' AND content::jsonb->>'kind' IS NULL;
 `,
   },
 ];

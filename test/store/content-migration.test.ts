@@ -3,31 +3,7 @@ import { migrate, openDb } from '../../dist/store/db.js';
 import { MIGRATIONS } from '../../dist/store/migrations.js';
 import { UserStore } from '../../dist/store/users.js';
 import { parseContent } from '../../dist/core/content.js';
-
-// Content as the jobs of earlier versions stored it: under the v1 face's wire names.
-const LEGACY: [channel: string, content: unknown][] = [
-  ['sms', { message: 'Hi [[recipient]]', sms: { maxParts: 10 } }],
-  ['sms', { messages: ['first', 'second'], sms: { encoding: 'ucs2', invalid: 'refuse', maxParts: 255, flash: true, validityMinutes: null } }],
-  ['sms2way', { messages: ['Code [[code]]'] }],
-  [
-    'tts2way',
-    {
-      message: 'Press 1',
-      header: 'Hello',
-      voicemail_message: null,
-      voice: 'en-au',
-      skip_message_repeat: true,
-      two_way_key_responses: [
-        { key_press: '1', response_message: 'Thanks', redirect_to: '+6987654321' },
-        { key_press: 2, response_message: null, redirect_to: '+6987654322' },
-      ],
-    },
-  ],
-  ['tts', { message: 'Spoken', header: null, voicemail_message: 'Call us', voice: '', skip_message_repeat: 1, two_way_key_responses: [] }],
-  ['tts', { messages: ['Your code is 1'] }],
-  ['voice', { message: '', header: null, voicemail_message: null, voice: 'default', skip_message_repeat: false, two_way_key_responses: [], audio_file: '/data/media/audio/a.wav', audio_name: 'message.mp3' }],
-  ['fax', { message: '', fax_file: '/data/media/fax/a.tiff', fax_pages: 3, fine: true, fax_header: 'Acme', file_names: ['a.pdf', 'b.txt'] }],
-];
+import { LEGACY } from '../fixtures/legacy-content.js';
 
 describe("migration 12: stored content in the domain's words", () => {
   it('turns every legacy shape into typed content that reads back, the same job as before', () => {

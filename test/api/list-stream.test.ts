@@ -96,8 +96,8 @@ describe('Retarus GET /rest/v1/sms?jobId= and /rest/v1/jobs/{jobId}, streamed', 
       ).toBe(true);
     }
     // Refusals are answered before anything streams, as before.
-    expect((await get('/rest/v1/sms?jobId=J.list-1203', bob.auth)).status).toBe(404);
-    expect((await get('/rest/v1/jobs/J.list-1203', bob.auth)).status).toBe(404);
+    expect((await get('/rest/v1/sms?jobId=J.list-1203', bob.auth)).status).toBe(400);
+    expect((await get('/rest/v1/jobs/J.list-1203', bob.auth)).status).toBe(400);
   });
 });
 

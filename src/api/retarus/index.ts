@@ -60,10 +60,14 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
       return fail(reply, 401, 'Authentication failed');
     }
     const user = login.user;
-    const wait = window.take(user.id, deps.clock.now());
-    if (wait > 0) {
-      reply.header('Retry-After', String(Math.ceil(wait / 1000)));
-      return fail(reply, 429, `Too many requests in the last 10 seconds; retry in ${Math.ceil(wait / 1000)} s`);
+    // The seed's 429 is the job submission's ("too many requests in the last 10 seconds"): Retarus counts
+    // sends, so polling reports and lists never uses up an account's submissions.
+    if (req.method === 'POST' && req.routeOptions.url === `${app.prefix}/jobs`) {
+      const wait = window.take(user.id, deps.clock.now());
+      if (wait > 0) {
+        reply.header('Retry-After', String(Math.ceil(wait / 1000)));
+        return fail(reply, 429, `Too many requests in the last 10 seconds; retry in ${Math.ceil(wait / 1000)} s`);
+      }
     }
     const missing = await missingPermission(deps.permissions, user, req, app.prefix, RETARUS_PERMISSIONS);
     if (missing) return fail(reply, 403, `This account lacks the ${missing} permission`);
@@ -108,8 +112,12 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
     if (to - from > 30 * DAY) throw new ValidationError('fromTs', 'fromTs: at most 30 days before toTs');
     const limit = wholeNumber(q.limit, 'limit', { min: 1, max: 1000, dflt: 100 });
     const offset = wholeNumber(q.offset, 'offset', { min: 0, max: 1_000_000_000, dflt: 0 });
-    if (q.jobIdsOnly !== undefined && q.jobIdsOnly !== '' && q.jobIdsOnly !== 'true') throw new ValidationError('jobIdsOnly', 'jobIdsOnly: must be true');
-    const open = q.open === undefined || q.open === '' ? null : q.open === 'true' ? true : q.open === 'false' ? false : undefined;
+    // Booleans in any case (TRUE, True): clients generated from the seed's schema send them so.
+    const flag = (k: string): string | undefined => q[k]?.toLowerCase();
+    const jobIdsOnly = flag('jobIdsOnly');
+    if (jobIdsOnly !== undefined && jobIdsOnly !== '' && jobIdsOnly !== 'true') throw new ValidationError('jobIdsOnly', 'jobIdsOnly: must be true');
+    const openFlag = flag('open');
+    const open = openFlag === undefined || openFlag === '' ? null : openFlag === 'true' ? true : openFlag === 'false' ? false : undefined;
     if (open === undefined) throw new ValidationError('open', 'open: expected true, false or nothing');
     const ids = await deps.jobs.externalIds(scopeOf(user), 'retarus', Math.max(from, now - HISTORY_MS), to, open, limit, offset);
     return ids.map((jobId) => ({ jobId }));
@@ -118,7 +126,9 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
   const visibleJob = async (user: { id: number; role: 'admin' | 'agent' | 'user' }, externalId: string | undefined) => {
     if (!externalId) throw new ValidationError('jobId', 'No job-id given');
     const job = await deps.jobs.byExternalId('retarus', externalId);
-    if (!job || job.created_at < deps.clock.now() - HISTORY_MS || !(await deps.users.canSee(scopeOf(user), job.user_id))) throw new SwitchpostError('not_found', 'Job not found');
+    // The seed lists no 404 for either report: a job id that names no job the caller may see (unknown,
+    // older than the 3 months kept, someone else's) is an invalid request parameter, 400.
+    if (!job || job.created_at < deps.clock.now() - HISTORY_MS || !(await deps.users.canSee(scopeOf(user), job.user_id))) throw new ValidationError('jobId', 'Unknown job-id');
     return job;
   };
 

@@ -469,11 +469,12 @@ describe('bad input on every route of every face', () => {
       });
       const before = snapshot();
 
-      // Plainly asked: a 403 or a 404, in the face's envelope.
+      // Plainly asked: a 403 or a 404, in the face's envelope (Retarus: 400 "Unknown job-id", its seed lists no 404 for a report).
       const plain: string[] = [];
       for (const c of theirs) {
         const a = await call(c.method, c.url, ['POST', 'PUT', 'PATCH'].includes(c.method) ? { body: '{}' } : {});
-        if (a.status !== 403 && a.status !== 404) plain.push(`${c.method} ${c.url} → ${a.status} ${a.text.slice(0, 80)}`);
+        const refused = faceOf(c.url) === 'retarus' ? a.status === 400 && a.text.includes('Unknown job-id') : a.status === 403 || a.status === 404;
+        if (!refused) plain.push(`${c.method} ${c.url} → ${a.status} ${a.text.slice(0, 80)}`);
         const bad = envelopeProblem(faceOf(c.url), a);
         if (bad) plain.push(`${c.method} ${c.url} → ${bad}`);
       }

@@ -52,7 +52,7 @@ describe('uContact Integra face (SMS)', () => {
     expect(jobsOf(d)).toHaveLength(2);
   });
 
-  it('takes an inbound SMS by URL: a STOP reply to a 2-way job made on the v1 API opts the number out', async () => {
+  it('takes an inbound SMS by URL (GET or POST): a STOP reply to a 2-way job made on the v1 API opts the number out', async () => {
     d = await testDaemon();
     const { token, auth } = await login(d);
     const job = (await d.api('POST', '/api/v1/jobs', { auth, body: { job_type: '2 way sms', message: 'Come?', optout_code: 'STOP', recipients: [{ destination: '+61491570156' }] } })).json.data;
@@ -63,6 +63,15 @@ describe('uContact Integra face (SMS)', () => {
     expect(d.db.prepare('SELECT address FROM opt_outs').all()).toEqual([{ address: '+61491570156' }]);
     const bad = await fetch(`${d.url}/Integra/resources/InboundSMS/ReceiveURLSMS?phone=x&message=hi`, { headers: { authorization: token } });
     expect(bad.status).toBe(400);
+    // By POST too, its form in the body (the seed's content type): stored the same way; a bad one refused alike.
+    expect(await formPost(d, '/Integra/resources/InboundSMS/ReceiveURLSMS', { phone: '0491570157', message: 'posted' }, token)).toMatchObject({ status: 200, text: 'OK' });
+    expect(d.db.prepare('SELECT sender, body FROM inbound ORDER BY id').all()).toEqual([
+      { sender: '+61491570156', body: 'STOP' },
+      { sender: '+61491570157', body: 'posted' },
+    ]);
+    expect((await formPost(d, '/Integra/resources/InboundSMS/ReceiveURLSMS', { phone: 'x', message: 'hi' }, token)).status).toBe(400);
+    expect((await formPost(d, '/Integra/resources/InboundSMS/ReceiveURLSMS', { phone: '0491570157', message: 'no token' }, '')).status).toBe(401);
+    expect(d.db.prepare('SELECT COUNT(*) AS n FROM inbound').get()).toEqual({ n: 2 });
   });
 
   it("keeps an injected inbound SMS to its injector: another user's STOP neither lands on a victim's 2-way job nor opts the number out of its list", async () => {

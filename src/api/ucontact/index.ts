@@ -39,6 +39,7 @@ const UCONTACT_PERMISSIONS: RoutePermissions = {
   'POST /SMS/SendSMS': 'transmission_create',
   'POST /SMS/SendSMSv2': 'transmission_create',
   'GET /InboundSMS/ReceiveURLSMS': 'transmission_create',
+  'POST /InboundSMS/ReceiveURLSMS': 'transmission_create',
   'POST /SMS/ScheduleDialerSMS': 'transmission_create',
   'POST /SMS/uploadbase': 'transmission_create',
 };
@@ -140,20 +141,20 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
     }),
   );
 
-  app.get(
-    '/InboundSMS/ReceiveURLSMS',
-    authed(async (req, reply, user) => {
-      const f = form(req);
-      const phone = (f.phone ?? '').trim();
-      if (!/^\+?[0-9]{3,15}$/.test(phone)) return refuse(req, reply, 400, 'phone: expected a phone number');
-      if (typeof f.message !== 'string' || f.message.length > 1600) return refuse(req, reply, 400, 'message: required, at most 1600 characters');
-      const checked = validateNumber(phone, user.country);
-      const from = checked.ok ? checked.e164 : phone;
-      // Answered once the message is stored (and its callbacks written).
-      await new Promise<void>((resolve) => deps.inbound({ providerId: null, userId: user.id, channel: 'sms', from, to: null, text: f.message!, at: deps.clock.now(), data: { via: 'ucontact' } }, resolve));
-      return text(reply, 200, 'OK');
-    }),
-  );
+  // The seed says GET with a form content type; clients that follow the content type POST the form: both.
+  const receiveUrlSms = authed(async (req, reply, user) => {
+    const f = form(req);
+    const phone = (f.phone ?? '').trim();
+    if (!/^\+?[0-9]{3,15}$/.test(phone)) return refuse(req, reply, 400, 'phone: expected a phone number');
+    if (typeof f.message !== 'string' || f.message.length > 1600) return refuse(req, reply, 400, 'message: required, at most 1600 characters');
+    const checked = validateNumber(phone, user.country);
+    const from = checked.ok ? checked.e164 : phone;
+    // Answered once the message is stored (and its callbacks written).
+    await new Promise<void>((resolve) => deps.inbound({ providerId: null, userId: user.id, channel: 'sms', from, to: null, text: f.message!, at: deps.clock.now(), data: { via: 'ucontact' } }, resolve));
+    return text(reply, 200, 'OK');
+  });
+  app.get('/InboundSMS/ReceiveURLSMS', receiveUrlSms);
+  app.post('/InboundSMS/ReceiveURLSMS', receiveUrlSms);
 
   app.post(
     '/SMS/ScheduleDialerSMS',

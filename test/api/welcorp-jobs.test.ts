@@ -33,6 +33,23 @@ describe('authentication', () => {
   });
 });
 
+describe('methods', () => {
+  it('answers a known path asked with a method it does not take 405 with Allow, an unknown path 404, and either only after the login', async () => {
+    const ask = async (method: string, path: string, auth?: string) => {
+      const res = await fetch(d.url + path, { method, headers: auth ? { authorization: auth } : {} });
+      return { status: res.status, allow: res.headers.get('allow'), json: (await res.json()) as unknown };
+    };
+    expect(await ask('DELETE', '/api/v1/jobs', alice.auth)).toEqual({ status: 405, allow: 'GET, HEAD, POST', json: { status: 405, errors: 'Method not allowed: /api/v1/jobs takes GET, HEAD, POST' } });
+    const one = await ask('PATCH', '/api/v1/jobs/12345', alice.auth);
+    expect(one.status).toBe(405);
+    expect(one.allow?.split(', ')).toContain('GET');
+    expect(one.allow?.split(', ')).not.toContain('PATCH');
+    expect((await ask('PUT', '/api/v1/jobs/12345?x=1', alice.auth)).status).toBe(405);
+    expect(await ask('DELETE', '/api/v1/nothing-here', alice.auth)).toEqual({ status: 404, allow: null, json: { status: 404, errors: 'Not found' } });
+    expect((await ask('DELETE', '/api/v1/jobs')).status).toBe(401);
+  });
+});
+
 describe('POST /api/v1/jobs', () => {
   it('accepts the seed SMS example and delivers it with merged text and a callback URL taken from callback_on_sms_status_update', async () => {
     const r = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: SEED_SMS });

@@ -20,6 +20,7 @@ import { userRoutes } from './users.js';
 import type { AudioFile } from '../../media/audio.js';
 import { MediaRefused } from '../../media/refused.js';
 import { verificationRoutes, type VerificationDeps } from './verification.js';
+import { RouteMethods } from '../route-methods.js';
 import type { CompanyStore } from '../../store/companies.js';
 import type { PermissionStore } from '../../store/permissions.js';
 import type { Remote } from '../../store/remote.js';
@@ -84,7 +85,15 @@ const WELCORP_PERMISSIONS: RoutePermissions = {
 export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Promise<void> {
   const send = welcorpSend;
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => welcorpError(err, reply, app.log));
-  app.setNotFoundHandler((_req, reply) => send(reply, 404, { errors: 'Not found' }));
+  const methods = new RouteMethods(app);
+  app.setNotFoundHandler((req, reply) => {
+    // After the onRequest hook: only a caller that logged in learns which methods a path takes.
+    const path = req.url.split('?')[0]!;
+    const allow = methods.allowed(path);
+    if (allow.length === 0) return send(reply, 404, { errors: 'Not found' });
+    reply.header('Allow', allow.join(', '));
+    return send(reply, 405, { errors: `Method not allowed: ${path.slice(0, 100)} takes ${allow.join(', ')}` });
+  });
   guardInput(app, (reply, status, message) => send(reply, status, { errors: message }));
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {

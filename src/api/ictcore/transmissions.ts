@@ -14,7 +14,7 @@ import type { TransmissionStore, AttemptRow, TransmissionFilter, TransmissionRow
 import { programContent, SERVICE_FLAG } from './programs.js';
 import { presentContact } from './contacts.js';
 import { ownedAccount } from './accounts.js';
-import { idParam, jsonString, listFilter, parseBody, positiveInt, seconds, text, invalid, invalidAs } from './fields.js';
+import { filterValue, idParam, jsonString, parseBody, positiveInt, seconds, text, invalid, invalidAs } from './fields.js';
 import { wholeNumber } from '../input.js';
 import { JSON_TYPE, jsonStream, mapPages } from '../json-stream.js';
 import { viewPages } from './crud.js';
@@ -41,6 +41,40 @@ export function spoolStatus(a: Pick<AttemptRow, 'status'>): 'initiated' | 'compl
   // "unknown": no receipt came before the timeout; the message counts as sent.
   if (a.status === 'delivered' || a.status === 'sent' || a.status === 'unknown') return 'completed';
   return 'failed';
+}
+
+/** ICTCore's own direction values (core/Transmission.php). */
+const DIRECTIONS = ['outbound', 'inbound', 'internal'];
+
+/**
+ * A transmission list's query string as ICTCore's `Transmission::search()` reads it (core/Transmission.php):
+ * ids, `phone`, `status`, `service_flag` (a bitmask: every flag it names), `direction`, `before` and
+ * `after` (epoch seconds of date_created), `user_id`/`created_by`. Its other fields (title, origin,
+ * response, email…) and unknown ones are ignored; a known one with a bad value is a 412 naming it.
+ */
+export function transmissionFilter(query: Record<string, unknown>): TransmissionFilter {
+  const f: TransmissionFilter = {};
+  const ids = { transmission_id: 'id', program_id: 'program_id', account_id: 'account_id', campaign_id: 'campaign_id', contact_id: 'contact_id', user_id: 'user_id', created_by: 'user_id' } as const;
+  for (const [k, col] of Object.entries(ids)) if (query[k] !== undefined) f[col] = filterValue(k, query[k], 'whole');
+  if (query.phone !== undefined) f.destination = filterValue('phone', query.phone);
+  if (query.status !== undefined) {
+    const status = filterValue('status', query.status);
+    const states = STATES_OF[status];
+    if (!states) throw invalid('status', `one of ${Object.keys(STATES_OF).join(', ')}`);
+    f.states = states;
+  }
+  if (query.service_flag !== undefined) {
+    const flags = Number(filterValue('service_flag', query.service_flag, 'whole'));
+    f.channels = (Object.keys(SERVICE_FLAG) as Channel[]).filter((c) => (SERVICE_FLAG[c] & flags) === flags);
+  }
+  if (query.direction !== undefined) {
+    const direction = filterValue('direction', query.direction);
+    if (!DIRECTIONS.includes(direction)) throw invalid('direction', `one of ${DIRECTIONS.join(', ')}`);
+    f.direction = direction;
+  }
+  if (query.after !== undefined) f.createdFrom = Number(filterValue('after', query.after, 'whole'));
+  if (query.before !== undefined) f.createdTo = Number(filterValue('before', query.before, 'whole'));
+  return f;
 }
 
 const transmissionBody = z.object({
@@ -140,18 +174,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
   app.get('/transmissions', async (req, reply) => {
     await ctx.authorize(req, 'transmission_list');
     const { limit, offset, ...query } = (req.query ?? {}) as Record<string, string>;
-    const f = listFilter(query, { program_id: 'program_id', account_id: 'account_id', campaign_id: 'campaign_id', contact_id: 'contact_id', phone: 'destination', status: 'status', service_flag: 'service_flag' });
-    const filter: TransmissionFilter = { ...f };
-    if (f.status !== undefined) {
-      const states = STATES_OF[f.status];
-      if (!states) throw invalid('status', `one of ${Object.keys(STATES_OF).join(', ')}`);
-      filter.states = states;
-      delete (filter as Record<string, unknown>).status;
-    }
-    if (f.service_flag !== undefined) {
-      filter.channels = (Object.keys(SERVICE_FLAG) as Channel[]).filter((c) => String(SERVICE_FLAG[c]) === f.service_flag);
-      delete (filter as Record<string, unknown>).service_flag;
-    }
+    const filter = transmissionFilter(query);
     // ICTCore's lenience kept: 0 is the default, a larger limit is capped; a non-integer is refused.
     const n = Math.min(wholeNumber(limit, 'limit', { min: 0, max: Number.MAX_SAFE_INTEGER, dflt: 10_000 }) || 10_000, 100_000);
     const skip = wholeNumber(offset, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER, dflt: 0 });

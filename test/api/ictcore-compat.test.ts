@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDaemon, type TestDaemon, bearer } from '../helpers/daemon.js';
+
+// Issue 18, ICTCore: what the real ICTCore does where a client relies on it (core/Transmission.php,
+// bin/campaign): list filters it knows or ignores, one try by default, no resend of a finished one.
+let d: TestDaemon;
+let alice: string;
+
+const ids = (list: { transmission_id: number }[]) => list.map((t) => t.transmission_id);
+
+beforeAll(async () => {
+  d = await testDaemon();
+  d.addUser('alice', 'user', { password: 'alice-secret' });
+  alice = await bearer(d, 'alice', 'alice-secret');
+});
+afterAll(() => d.close());
+
+describe('ICTCore face: list filters as ICTCore has them', () => {
+  it('ignores fields it does not know, filters by service_flag, direction, before and after, and refuses a bad value for a known one', async () => {
+    const program = (await d.api('POST', '/programs/sendsms', { auth: alice, body: { name: 'filters', data: 'Filtered' } })).json as number;
+    const a = (await d.api('POST', '/transmissions', { auth: alice, body: { program_id: program, phone: '+61491571301' } })).json as number;
+    const b = (await d.api('POST', '/transmissions', { auth: alice, body: { program_id: program, phone: '+61491571302' } })).json as number;
+    const created = (await d.api('GET', `/transmissions/${a}`, { auth: alice })).json.date_created as number;
+    const list = async (query: string) => {
+      const r = await d.api('GET', `/transmissions?program_id=${program}${query}`, { auth: alice });
+      expect(r.status, `${query}: ${r.text}`).toBe(200);
+      return ids(r.json);
+    };
+    expect(await list('')).toEqual([a, b]);
+    // What ICTCore's client sends to every list, and fields neither knows: the same list.
+    expect(await list('&service_flag=4&direction=outbound&title=x&colour=red&after=0')).toEqual([a, b]);
+    // The filters ICTCore's Transmission::search() has, doing what they say.
+    expect(await list('&service_flag=1')).toEqual([]);
+    expect(await list('&service_flag=0')).toEqual([a, b]);
+    expect(await list('&direction=inbound')).toEqual([]);
+    expect(await list(`&after=${created}&before=${created + 60}`)).toEqual([a, b]);
+    expect(await list(`&after=${created + 60}`)).toEqual([]);
+    expect(await list(`&before=${created - 1}`)).toEqual([]);
+    expect(await list(`&transmission_id=${b}`)).toEqual([b]);
+    // A known filter with a bad value: ICTCore's 412, naming it.
+    for (const [query, field] of [
+      ['program_id=abc', 'program_id'],
+      ['service_flag=sms', 'service_flag'],
+      ['direction=sideways', 'direction'],
+      ['before=yesterday', 'before'],
+      ['after=-5', 'after'],
+      ['status=lost', 'status'],
+      ['transmission_id=1.5', 'transmission_id'],
+    ] as const) {
+      const r = await d.api('GET', `/transmissions?${query}`, { auth: alice });
+      expect(r.status, query).toBe(412);
+      expect(r.json.error.message, query).toMatch(new RegExp(`^Precondition Failed: Data validation failed, for ${field}: `));
+    }
+    // The other lists alike.
+    const contacts = (await d.api('GET', '/contacts', { auth: alice })).json as unknown[];
+    expect(contacts).toHaveLength(2);
+    const again = await d.api('GET', '/contacts?service_flag=1&direction=outbound&before=99&after=1', { auth: alice });
+    expect(again.status, again.text).toBe(200);
+    expect(again.json).toEqual(contacts);
+    expect((await d.api('GET', `/programs?program_id=${program}&service_flag=4`, { auth: alice })).json).toHaveLength(1);
+    const bad = await d.api('GET', `/contacts?service_flag=1&first_name=${'x'.repeat(201)}`, { auth: alice });
+    expect(bad.status).toBe(412);
+    expect(bad.json.error.message).toMatch(/for first_name: expected one value/);
+  });
+});

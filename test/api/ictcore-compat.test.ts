@@ -7,6 +7,8 @@ let d: TestDaemon;
 let alice: string;
 
 const ids = (list: { transmission_id: number }[]) => list.map((t) => t.transmission_id);
+const stateOf = (id: number) => (d.db.prepare('SELECT state FROM recipients WHERE id = ?').get(id) as { state: string }).state;
+const attemptsOf = (id: number) => (d.db.prepare('SELECT COUNT(*) AS n FROM attempts WHERE recipient_id = ?').get(id) as { n: number }).n;
 
 beforeAll(async () => {
   d = await testDaemon();
@@ -61,5 +63,26 @@ describe('ICTCore face: list filters as ICTCore has them', () => {
     const bad = await d.api('GET', `/contacts?service_flag=1&first_name=${'x'.repeat(201)}`, { auth: alice });
     expect(bad.status).toBe(412);
     expect(bad.json.error.message).toMatch(/for first_name: expected one value/);
+  });
+});
+
+describe('ICTCore face: tries and resends as ICTCore has them', () => {
+  it('tries a transmission without try_allowed once (ICTCore default), and sends a failed one again on retry', async () => {
+    const program = (await d.api('POST', '/programs/sendsms', { auth: alice, body: { name: 'once', data: 'Once' } })).json as number;
+    // +…009: the link is down on every try (retryable); with the daemon's default of 3 it would try again.
+    const id = (await d.api('POST', '/transmissions', { auth: alice, body: { program_id: program, phone: '+61491570009' } })).json as number;
+    expect((await d.api('GET', `/transmissions/${id}`, { auth: alice })).json.try_allowed).toBe(1);
+    expect((await d.api('POST', `/transmissions/${id}/send`, { auth: alice })).status).toBe(200);
+    await d.waitFor(() => stateOf(id) === 'failed', 8000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(attemptsOf(id)).toBe(1);
+    expect((await d.api('GET', `/transmissions/${id}`, { auth: alice })).json).toMatchObject({ status: 'failed', try_allowed: 1, try_done: 1 });
+    // ICTCore's send() takes a failed transmission again: a new spool.
+    const retry = await d.api('POST', `/transmissions/${id}/retry`, { auth: alice });
+    expect(retry.status, retry.text).toBe(200);
+    await d.waitFor(() => attemptsOf(id) === 2 && stateOf(id) === 'failed', 8000);
+    // A clone keeps the one try.
+    const copy = (await d.api('GET', `/transmissions/${id}/clone`, { auth: alice })).json as number;
+    expect((await d.api('GET', `/transmissions/${copy}`, { auth: alice })).json.try_allowed).toBe(1);
   });
 });

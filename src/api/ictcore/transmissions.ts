@@ -43,6 +43,9 @@ export function spoolStatus(a: Pick<AttemptRow, 'status'>): 'initiated' | 'compl
   return 'failed';
 }
 
+/** try_allowed of a transmission made without one: ICTCore's Transmission sets 1 (core/Transmission.php). */
+export const DEFAULT_TRY_ALLOWED = 1;
+
 /** ICTCore's own direction values (core/Transmission.php). */
 const DIRECTIONS = ['outbound', 'inbound', 'internal'];
 
@@ -324,7 +327,8 @@ export class TransmissionActions {
       name: o.title,
       content,
       options: { title: o.title, origin: o.origin, direction: o.direction ?? 'outbound' },
-      tries: o.tries,
+      // ICTCore's default when none is given: one try (core/Transmission.php, `$try_allowed = 1`).
+      tries: o.tries ?? DEFAULT_TRY_ALLOWED,
       callbackUrl: null,
       sender: o.sender,
       scheduledAt: null,

@@ -166,17 +166,20 @@ export class TransmissionStore {
   }
 
   /**
-   * A finished transmission queued again for a new attempt (ICTCore's retry), with its job's counters
-   * put back. False when it has not finished.
+   * A transmission that failed queued again for a new attempt (ICTCore's retry), with its job's counters
+   * put back. Not one that has not finished ('busy'), nor one that ended well or was invalid: ICTCore's
+   * Transmission::send() refuses those (core/Transmission.php, 423), checked here in the same
+   * transaction as the write.
    */
-  requeue(id: number, now: number): boolean {
+  requeue(id: number, now: number): 'requeued' | 'busy' | 'completed' | 'invalid' {
     return this.db.transaction(() => {
       const r = stmt(this.db, 'SELECT job_id, state FROM recipients WHERE id = ?').get(id) as { job_id: number; state: RecipientState } | undefined;
-      if (!r || !isFinal(r.state)) return false;
+      if (!r || !isFinal(r.state)) return 'busy';
+      if (isSuccess(r.state)) return 'completed';
+      if (r.state === 'invalid') return 'invalid';
       stmt(this.db, `UPDATE recipients SET state = 'queued', due_at = ?, reason = 'retry requested', final_at = NULL, tries = 0 WHERE id = ?`).run(now, id);
-      const col = isSuccess(r.state) ? 'succeeded' : 'failed';
-      stmt(this.db, `UPDATE jobs SET remaining = remaining + 1, ${col} = MAX(0, ${col} - 1), status = 'submitted', completed_at = NULL WHERE id = ?`).run(r.job_id);
-      return true;
+      stmt(this.db, `UPDATE jobs SET remaining = remaining + 1, failed = MAX(0, failed - 1), status = 'submitted', completed_at = NULL WHERE id = ?`).run(r.job_id);
+      return 'requeued';
     })();
   }
 

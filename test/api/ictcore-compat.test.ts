@@ -85,4 +85,40 @@ describe('ICTCore face: tries and resends as ICTCore has them', () => {
     const copy = (await d.api('GET', `/transmissions/${id}/clone`, { auth: alice })).json as number;
     expect((await d.api('GET', `/transmissions/${copy}`, { auth: alice })).json.try_allowed).toBe(1);
   });
+
+  it('refuses to send or retry a completed transmission (423) and makes no new attempt', async () => {
+    const program = (await d.api('POST', '/programs/sendsms', { auth: alice, body: { name: 'done', data: 'Done' } })).json as number;
+    const id = (await d.api('POST', '/transmissions', { auth: alice, body: { program_id: program, phone: '+61491571310' } })).json as number;
+    expect((await d.api('POST', `/transmissions/${id}/send`, { auth: alice })).status).toBe(200);
+    await d.waitFor(() => stateOf(id) === 'delivered', 5000);
+    for (const action of ['send', 'retry']) {
+      const r = await d.api('POST', `/transmissions/${id}/${action}`, { auth: alice });
+      expect(r.status, action).toBe(423);
+      expect(r.json.error.message).toMatch(/^Locked: transmission \d+ completed, request denied/);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(attemptsOf(id)).toBe(1);
+    expect(stateOf(id)).toBe('delivered');
+    expect((await d.api('GET', `/transmissions/${id}`, { auth: alice })).json).toMatchObject({ status: 'completed', try_done: 1 });
+  });
+
+  it('does not start a completed campaign again (423) and makes no new run', async () => {
+    const group = (await d.api('POST', '/groups', { auth: alice, body: { name: 'once list' } })).json as number;
+    const contact = (await d.api('POST', '/contacts', { auth: alice, body: { first_name: 'C', phone: '+61491571320' } })).json;
+    await d.api('PUT', `/contacts/${contact}/link/${group}`, { auth: alice });
+    const program = (await d.api('POST', '/programs/sendsms', { auth: alice, body: { name: 'camp', data: 'Campaign' } })).json as number;
+    const id = (await d.api('POST', '/campaigns', { auth: alice, body: { program_id: program, group_id: group } })).json as number;
+    expect((await d.api('PUT', `/campaigns/${id}/start`, { auth: alice })).json).toBe(true);
+    await d.waitFor(() => (d.db.prepare('SELECT status FROM jobs WHERE campaign_id = ?').get(id) as { status: string } | undefined)?.status === 'complete', 5000);
+    expect((await d.api('GET', `/campaigns/${id}`, { auth: alice })).json.status).toBe('completed');
+    for (const method of ['PUT', 'GET']) {
+      const r = await d.api(method, `/campaigns/${id}/start`, { auth: alice });
+      expect(r.status, method).toBe(423);
+      expect(r.json.error.message).toMatch(/already completed/);
+    }
+    const runs = d.db.prepare('SELECT COUNT(*) AS n FROM jobs WHERE campaign_id = ?').get(id) as { n: number };
+    expect(runs.n).toBe(1);
+    expect((d.db.prepare('SELECT COUNT(*) AS n FROM recipients r JOIN jobs j ON j.id = r.job_id WHERE j.campaign_id = ?').get(id) as { n: number }).n).toBe(1);
+    expect((await d.api('GET', `/campaigns/${id}`, { auth: alice })).json.status).toBe('completed');
+  });
 });

@@ -347,7 +347,7 @@ export class TransmissionActions {
   }
 
   /**
-   * Release a held transmission, or queue a finished one again; with `wait`, answer the attempt (spool)
+   * Release a held transmission, or queue a failed one again; with `wait`, answer the attempt (spool)
    * that took it once the spool has leased it (null if it is not due yet: a window, a schedule).
    */
   async send(id: number, wait: boolean): Promise<number | null> {
@@ -355,8 +355,12 @@ export class TransmissionActions {
     if (!t) throw new SwitchpostError('not_found', `transmission ${id} not found`);
     const now = this.ctx.deps.clock.now();
     // Each store call checks the state it changes (held, or finished), so a state that moved since the read changes nothing.
-    const released = t.state === 'queued' && t.due_at === HELD_UNTIL ? (await this.store.release([id], [now])) === 1 : isFinal(t.state) ? await this.store.requeue(id, now) : false;
-    if (!released) throw new SwitchpostError('locked', `transmission ${id} is already being sent`);
+    // ICTCore's Transmission::send() (core/Transmission.php): a completed or invalid transmission is
+    // refused (423), so is one in process; a failed one is sent again (its retry).
+    const outcome = t.state === 'queued' && t.due_at === HELD_UNTIL ? ((await this.store.release([id], [now])) === 1 ? 'requeued' : 'busy') : isFinal(t.state) ? await this.store.requeue(id, now) : 'busy';
+    if (outcome === 'completed') throw new SwitchpostError('locked', `transmission ${id} completed, request denied`);
+    if (outcome === 'invalid') throw new SwitchpostError('locked', `transmission ${id} is invalid, unable to process`);
+    if (outcome === 'busy') throw new SwitchpostError('locked', `transmission ${id} is already being sent`);
     this.ctx.deps.wake();
     if (!wait) return null;
     const before = t.attempt_id;

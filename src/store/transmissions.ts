@@ -64,10 +64,15 @@ const RELEASE = `UPDATE recipients SET due_at = v.value->>1, reason = NULL FROM 
   WHERE recipients.id = v.value->>0 AND +recipients.state = 'queued' AND +recipients.due_at = ${HELD_UNTIL}`;
 const BY_IDS = `${SELECT} WHERE r.id IN (SELECT value FROM json_each(?)) ORDER BY r.id`;
 
-export type TransmissionFilter = Partial<Record<'program_id' | 'account_id' | 'campaign_id' | 'contact_id' | 'destination', string>> & {
+export type TransmissionFilter = Partial<Record<'id' | 'user_id' | 'program_id' | 'account_id' | 'campaign_id' | 'contact_id' | 'destination', string>> & {
   channels?: Channel[];
   states?: RecipientState[];
   held?: boolean;
+  /** ICTCore's `direction` (kept in the job's options; outbound when none is). */
+  direction?: string;
+  /** ICTCore's `after` / `before`: created at or after / at or before these epoch seconds (its date_created). */
+  createdFrom?: number;
+  createdTo?: number;
 };
 
 /** Transmissions, their spools (attempts) and results, and the changes ICTCore's calls make to them. */
@@ -112,7 +117,12 @@ export class TransmissionStore {
     const where = [owner.sql, "j.face = 'ictcore'", 'r.hidden IS NULL'];
     const params: (string | number)[] = [...owner.params];
     for (const k of ['program_id', 'account_id', 'campaign_id'] as const) if (f[k] !== undefined) (where.push(`j.${k} = ?`), params.push(f[k]!));
-    for (const k of ['contact_id', 'destination'] as const) if (f[k] !== undefined) (where.push(`r.${k} = ?`), params.push(f[k]!));
+    for (const k of ['id', 'contact_id', 'destination'] as const) if (f[k] !== undefined) (where.push(`r.${k} = ?`), params.push(f[k]!));
+    if (f.user_id !== undefined) (where.push('j.user_id = ?'), params.push(f.user_id));
+    if (f.direction !== undefined) (where.push("COALESCE(j.options ->> '$.direction', 'outbound') = ?"), params.push(f.direction));
+    // Seconds as ICTCore compares them: a job created within second s is "at" s.
+    if (f.createdFrom !== undefined) (where.push('j.created_at >= ?'), params.push(f.createdFrom * 1000));
+    if (f.createdTo !== undefined) (where.push('j.created_at < ?'), params.push((f.createdTo + 1) * 1000));
     if (f.channels) (where.push(`j.channel IN (${f.channels.map(() => '?').join(',')})`), params.push(...f.channels));
     if (f.states) (where.push(`r.state IN (${f.states.map(() => '?').join(',')})`), params.push(...f.states));
     if (f.held !== undefined) (where.push(f.held ? 'r.due_at = ?' : 'r.due_at <> ?'), params.push(HELD_UNTIL));
@@ -156,17 +166,20 @@ export class TransmissionStore {
   }
 
   /**
-   * A finished transmission queued again for a new attempt (ICTCore's retry), with its job's counters
-   * put back. False when it has not finished.
+   * A transmission that failed queued again for a new attempt (ICTCore's retry), with its job's counters
+   * put back. Not one that has not finished ('busy'), nor one that ended well or was invalid: ICTCore's
+   * Transmission::send() refuses those (core/Transmission.php, 423), checked here in the same
+   * transaction as the write.
    */
-  requeue(id: number, now: number): boolean {
+  requeue(id: number, now: number): 'requeued' | 'busy' | 'completed' | 'invalid' {
     return this.db.transaction(() => {
       const r = stmt(this.db, 'SELECT job_id, state FROM recipients WHERE id = ?').get(id) as { job_id: number; state: RecipientState } | undefined;
-      if (!r || !isFinal(r.state)) return false;
+      if (!r || !isFinal(r.state)) return 'busy';
+      if (isSuccess(r.state)) return 'completed';
+      if (r.state === 'invalid') return 'invalid';
       stmt(this.db, `UPDATE recipients SET state = 'queued', due_at = ?, reason = 'retry requested', final_at = NULL, tries = 0 WHERE id = ?`).run(now, id);
-      const col = isSuccess(r.state) ? 'succeeded' : 'failed';
-      stmt(this.db, `UPDATE jobs SET remaining = remaining + 1, ${col} = MAX(0, ${col} - 1), status = 'submitted', completed_at = NULL WHERE id = ?`).run(r.job_id);
-      return true;
+      stmt(this.db, `UPDATE jobs SET remaining = remaining + 1, failed = MAX(0, failed - 1), status = 'submitted', completed_at = NULL WHERE id = ?`).run(r.job_id);
+      return 'requeued';
     })();
   }
 

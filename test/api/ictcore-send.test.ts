@@ -91,16 +91,14 @@ describe('ICTCore face: programs, transmissions and spools', () => {
     expect(got).toMatchObject({ transmission_id: id, program_id: program, contact_id: contact, account_id: account, service_flag: 4, status: 'completed', title: 'otp', phone: '+61491570156', try_done: 1 });
     // The account's number is the sender.
     expect((d.db.prepare('SELECT sender FROM jobs j JOIN recipients r ON r.job_id = j.id WHERE r.id = ?').get(id) as { sender: string }).sender).toBe('+61491570999');
-    // Sending again while nothing is pending: a retry makes a new spool.
+    // A completed transmission is not sent again (ICTCore's Transmission::send(): 423); no new spool.
     const again = await d.api('POST', `/transmissions/${id}/retry`, { auth: alice });
-    expect(again.json).toBeTypeOf('number');
-    expect(again.json).not.toBe(spool);
-    await d.waitFor(() => (d.db.prepare('SELECT state FROM recipients WHERE id = ?').get(id) as { state: string }).state === 'delivered');
-    expect((await d.api('GET', `/transmissions/${id}/detail`, { auth: alice })).json).toHaveLength(2);
+    expect(again.status).toBe(423);
+    expect((await d.api('GET', `/transmissions/${id}/detail`, { auth: alice })).json).toHaveLength(1);
     expect((await d.api('GET', `/transmissions?program_id=${program}&status=completed`, { auth: alice })).json.map((x: { transmission_id: number }) => x.transmission_id)).toEqual([id]);
     expect((await d.api('GET', `/transmissions?program_id=${program}`, { auth: alice })).json[0]).toMatchObject({ contact: { contact_id: contact, first_name: 'Ann' }, account: { account_id: account, phone: '+61491570999' } });
     expect((await d.api('GET', `/programs/${program}/transmissions`, { auth: alice })).json).toHaveLength(1);
-    expect((await d.api('GET', '/statistics', { auth: alice })).json).toMatchObject({ contact_total: 1, transmission_total: 1, spool_total: 2, spool_success: 2, spool_failed: 0 });
+    expect((await d.api('GET', '/statistics', { auth: alice })).json).toMatchObject({ contact_total: 1, transmission_total: 1, spool_total: 1, spool_success: 1, spool_failed: 0 });
     expect((await d.api('GET', '/statistics', { auth: bob })).json).toMatchObject({ contact_total: 0, transmission_total: 0, spool_total: 0 });
     // Another tenant sees none of it.
     for (const path of [`/transmissions/${id}`, `/transmissions/${id}/status`, `/spools/${spool}/status`, `/spools/${spool}/result`]) expect((await d.api('GET', path, { auth: bob })).status).toBe(404);

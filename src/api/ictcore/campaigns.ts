@@ -30,7 +30,7 @@ export type CampaignDeps = Pick<IctcoreStores, 'contacts' | 'groupRows' | 'accou
 /**
  * Campaigns: a program sent to a group. Each start is one job over the group's contacts, their due
  * times spread by `cpm` (transmissions a minute), `try_allowed` tries each. Stop holds what has not
- * gone; start again resumes it, spread from then. Once a run has finished, start makes a new run.
+ * gone; start again resumes it, spread from then. A completed campaign is not started again (423).
  */
 export class CampaignRuns {
   private readonly serial = new PerKey<number>();
@@ -79,6 +79,12 @@ export class CampaignRuns {
       }
       // Nothing held, but its last sends are still out (or it runs): not a new run yet.
       if ((await this.ctx.deps.jobs.get(c.job_id as number))?.status === 'submitted') throw new SwitchpostError('locked', `campaign ${c.id} is already running`);
+      // Its run has finished. ICTCore does not run a completed campaign again (bin/campaign: "Campaign
+      // already completed", 423); one paused with nothing left to send ends completed, as its daemon
+      // does when it finds no pending transmission.
+      if (c.status === 'completed' || (await this.status(c)) === 'completed') throw new SwitchpostError('locked', `campaign ${c.id} already completed; create a new campaign to send it again`);
+      await this.rows.update(c.id, { status: 'completed' }, now);
+      return true;
     }
     const owner = (await this.ctx.deps.users.byId(c.user_id))!;
     const program = await this.deps.programs.get(c.program_id as number);

@@ -67,19 +67,26 @@ export function idParam(v: unknown, what: string): number {
 }
 
 /**
- * A list call's query string → column filters. Only the named fields filter; an unknown one is a 412
- * naming it (a typo would otherwise silently list everything).
+ * A list call's query string → column filters. Only the named fields filter; any other field is
+ * ignored, as ICTCore's own search does (its `search()` switches over the fields it knows and skips the
+ * rest — core/Transmission.php, core/Campaign.php): its client sends `service_flag`, `direction`,
+ * `before`, `after` … to every list. A known field takes one value (412 naming it otherwise).
  */
 export function listFilter(query: unknown, fields: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries((query ?? {}) as Record<string, unknown>)) {
     const col = fields[k];
-    if (!col) throw invalid(k, `not a field this list can be searched by (${Object.keys(fields).join(', ')})`);
-    if (typeof v !== 'string' || v.length > 200) throw invalid(k, 'expected one value');
-    // Kept as text: column affinity converts it for id columns, and a phone stays a phone.
-    out[col] = v;
+    if (col) out[col] = filterValue(k, v);
   }
   return out;
+}
+
+/** One query-string value of a known filter: a single value of at most 200 characters; `whole` a whole number (else 412 naming it). */
+export function filterValue(k: string, v: unknown, kind: 'text' | 'whole' = 'text'): string {
+  if (typeof v !== 'string' || v.length > 200) throw invalid(k, 'expected one value');
+  if (kind === 'whole' && !/^\d{1,15}$/.test(v)) throw invalid(k, 'expected a whole number');
+  // Kept as text: column affinity converts it for id columns, and a phone stays a phone.
+  return v;
 }
 
 /** Optional trimmed text up to `max` characters; "" and null clear it. */

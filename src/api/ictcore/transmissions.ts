@@ -14,7 +14,7 @@ import type { TransmissionStore, AttemptRow, TransmissionFilter, TransmissionRow
 import { programContent, SERVICE_FLAG } from './programs.js';
 import { presentContact } from './contacts.js';
 import { ownedAccount } from './accounts.js';
-import { idParam, jsonString, listFilter, parseBody, positiveInt, seconds, text, invalid, invalidAs } from './fields.js';
+import { filterValue, idParam, jsonString, parseBody, positiveInt, seconds, text, invalid, invalidAs } from './fields.js';
 import { wholeNumber } from '../input.js';
 import { JSON_TYPE, jsonStream, mapPages } from '../json-stream.js';
 import { viewPages } from './crud.js';
@@ -41,6 +41,43 @@ export function spoolStatus(a: Pick<AttemptRow, 'status'>): 'initiated' | 'compl
   // "unknown": no receipt came before the timeout; the message counts as sent.
   if (a.status === 'delivered' || a.status === 'sent' || a.status === 'unknown') return 'completed';
   return 'failed';
+}
+
+/** try_allowed of a transmission made without one: ICTCore's Transmission sets 1 (core/Transmission.php). */
+export const DEFAULT_TRY_ALLOWED = 1;
+
+/** ICTCore's own direction values (core/Transmission.php). */
+const DIRECTIONS = ['outbound', 'inbound', 'internal'];
+
+/**
+ * A transmission list's query string as ICTCore's `Transmission::search()` reads it (core/Transmission.php):
+ * ids, `phone`, `status`, `service_flag` (a bitmask: every flag it names), `direction`, `before` and
+ * `after` (epoch seconds of date_created), `user_id`/`created_by`. Its other fields (title, origin,
+ * response, email…) and unknown ones are ignored; a known one with a bad value is a 412 naming it.
+ */
+export function transmissionFilter(query: Record<string, unknown>): TransmissionFilter {
+  const f: TransmissionFilter = {};
+  const ids = { transmission_id: 'id', program_id: 'program_id', account_id: 'account_id', campaign_id: 'campaign_id', contact_id: 'contact_id', user_id: 'user_id', created_by: 'user_id' } as const;
+  for (const [k, col] of Object.entries(ids)) if (query[k] !== undefined) f[col] = filterValue(k, query[k], 'whole');
+  if (query.phone !== undefined) f.destination = filterValue('phone', query.phone);
+  if (query.status !== undefined) {
+    const status = filterValue('status', query.status);
+    const states = STATES_OF[status];
+    if (!states) throw invalid('status', `one of ${Object.keys(STATES_OF).join(', ')}`);
+    f.states = states;
+  }
+  if (query.service_flag !== undefined) {
+    const flags = Number(filterValue('service_flag', query.service_flag, 'whole'));
+    f.channels = (Object.keys(SERVICE_FLAG) as Channel[]).filter((c) => (SERVICE_FLAG[c] & flags) === flags);
+  }
+  if (query.direction !== undefined) {
+    const direction = filterValue('direction', query.direction);
+    if (!DIRECTIONS.includes(direction)) throw invalid('direction', `one of ${DIRECTIONS.join(', ')}`);
+    f.direction = direction;
+  }
+  if (query.after !== undefined) f.createdFrom = Number(filterValue('after', query.after, 'whole'));
+  if (query.before !== undefined) f.createdTo = Number(filterValue('before', query.before, 'whole'));
+  return f;
 }
 
 const transmissionBody = z.object({
@@ -140,18 +177,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
   app.get('/transmissions', async (req, reply) => {
     await ctx.authorize(req, 'transmission_list');
     const { limit, offset, ...query } = (req.query ?? {}) as Record<string, string>;
-    const f = listFilter(query, { program_id: 'program_id', account_id: 'account_id', campaign_id: 'campaign_id', contact_id: 'contact_id', phone: 'destination', status: 'status', service_flag: 'service_flag' });
-    const filter: TransmissionFilter = { ...f };
-    if (f.status !== undefined) {
-      const states = STATES_OF[f.status];
-      if (!states) throw invalid('status', `one of ${Object.keys(STATES_OF).join(', ')}`);
-      filter.states = states;
-      delete (filter as Record<string, unknown>).status;
-    }
-    if (f.service_flag !== undefined) {
-      filter.channels = (Object.keys(SERVICE_FLAG) as Channel[]).filter((c) => String(SERVICE_FLAG[c]) === f.service_flag);
-      delete (filter as Record<string, unknown>).service_flag;
-    }
+    const filter = transmissionFilter(query);
     // ICTCore's lenience kept: 0 is the default, a larger limit is capped; a non-integer is refused.
     const n = Math.min(wholeNumber(limit, 'limit', { min: 0, max: Number.MAX_SAFE_INTEGER, dflt: 10_000 }) || 10_000, 100_000);
     const skip = wholeNumber(offset, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER, dflt: 0 });
@@ -301,7 +327,8 @@ export class TransmissionActions {
       name: o.title,
       content,
       options: { title: o.title, origin: o.origin, direction: o.direction ?? 'outbound' },
-      tries: o.tries,
+      // ICTCore's default when none is given: one try (core/Transmission.php, `$try_allowed = 1`).
+      tries: o.tries ?? DEFAULT_TRY_ALLOWED,
       callbackUrl: null,
       sender: o.sender,
       scheduledAt: null,
@@ -320,7 +347,7 @@ export class TransmissionActions {
   }
 
   /**
-   * Release a held transmission, or queue a finished one again; with `wait`, answer the attempt (spool)
+   * Release a held transmission, or queue a failed one again; with `wait`, answer the attempt (spool)
    * that took it once the spool has leased it (null if it is not due yet: a window, a schedule).
    */
   async send(id: number, wait: boolean): Promise<number | null> {
@@ -328,8 +355,12 @@ export class TransmissionActions {
     if (!t) throw new SwitchpostError('not_found', `transmission ${id} not found`);
     const now = this.ctx.deps.clock.now();
     // Each store call checks the state it changes (held, or finished), so a state that moved since the read changes nothing.
-    const released = t.state === 'queued' && t.due_at === HELD_UNTIL ? (await this.store.release([id], [now])) === 1 : isFinal(t.state) ? await this.store.requeue(id, now) : false;
-    if (!released) throw new SwitchpostError('locked', `transmission ${id} is already being sent`);
+    // ICTCore's Transmission::send() (core/Transmission.php): a completed or invalid transmission is
+    // refused (423), so is one in process; a failed one is sent again (its retry).
+    const outcome = t.state === 'queued' && t.due_at === HELD_UNTIL ? ((await this.store.release([id], [now])) === 1 ? 'requeued' : 'busy') : isFinal(t.state) ? await this.store.requeue(id, now) : 'busy';
+    if (outcome === 'completed') throw new SwitchpostError('locked', `transmission ${id} completed, request denied`);
+    if (outcome === 'invalid') throw new SwitchpostError('locked', `transmission ${id} is invalid, unable to process`);
+    if (outcome === 'busy') throw new SwitchpostError('locked', `transmission ${id} is already being sent`);
     this.ctx.deps.wake();
     if (!wait) return null;
     const before = t.attempt_id;

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDaemon, type TestDaemon, bearer } from '../helpers/daemon.js';
+
+// Issue 18, ICTCore: what the real ICTCore does where a client relies on it (core/Transmission.php,
+// bin/campaign): list filters it knows or ignores, one try by default, no resend of a finished one.
+let d: TestDaemon;
+let alice: string;
+
+const ids = (list: { transmission_id: number }[]) => list.map((t) => t.transmission_id);
+const stateOf = (id: number) => (d.db.prepare('SELECT state FROM recipients WHERE id = ?').get(id) as { state: string }).state;
+const attemptsOf = (id: number) => (d.db.prepare('SELECT COUNT(*) AS n FROM attempts WHERE recipient_id = ?').get(id) as { n: number }).n;
+
+beforeAll(async () => {
+  d = await testDaemon();
+  d.addUser('alice', 'user', { password: 'alice-secret' });
+  alice = await bearer(d, 'alice', 'alice-secret');
+});
+afterAll(() => d.close());
+
+describe('ICTCore face: list filters as ICTCore has them', () => {
+  it('ignores fields it does not know, filters by service_flag, direction, before and after, and refuses a bad value for a known one', async () => {
+    const program = (await d.api('POST', '/programs/sendsms', { auth: alice, body: { name: 'filters', data: 'Filtered' } })).json as number;
+    const a = (await d.api('POST', '/transmissions', { auth: alice, body: { program_id: program, phone: '+61491571301' } })).json as number;
+    const b = (await d.api('POST', '/transmissions', { auth: alice, body: { program_id: program, phone: '+61491571302' } })).json as number;
+    const created = (await d.api('GET', `/transmissions/${a}`, { auth: alice })).json.date_created as number;
+    const list = async (query: string) => {
+      const r = await d.api('GET', `/transmissions?program_id=${program}${query}`, { auth: alice });
+      expect(r.status, `${query}: ${r.text}`).toBe(200);
+      return ids(r.json);
+    };
+    expect(await list('')).toEqual([a, b]);
+    // What ICTCore's client sends to every list, and fields neither knows: the same list.
+    expect(await list('&service_flag=4&direction=outbound&title=x&colour=red&after=0')).toEqual([a, b]);
+    // The filters ICTCore's Transmission::search() has, doing what they say.
+    expect(await list('&service_flag=1')).toEqual([]);
+    expect(await list('&service_flag=0')).toEqual([a, b]);
+    expect(await list('&direction=inbound')).toEqual([]);
+    expect(await list(`&after=${created}&before=${created + 60}`)).toEqual([a, b]);
+    expect(await list(`&after=${created + 60}`)).toEqual([]);
+    expect(await list(`&before=${created - 1}`)).toEqual([]);
+    expect(await list(`&transmission_id=${b}`)).toEqual([b]);
+    // A known filter with a bad value: ICTCore's 412, naming it.
+    for (const [query, field] of [
+      ['program_id=abc', 'program_id'],
+      ['service_flag=sms', 'service_flag'],
+      ['direction=sideways', 'direction'],
+      ['before=yesterday', 'before'],
+      ['after=-5', 'after'],
+      ['status=lost', 'status'],
+      ['transmission_id=1.5', 'transmission_id'],
+    ] as const) {
+      const r = await d.api('GET', `/transmissions?${query}`, { auth: alice });
+      expect(r.status, query).toBe(412);
+      expect(r.json.error.message, query).toMatch(new RegExp(`^Precondition Failed: Data validation failed, for ${field}: `));
+    }
+    // The other lists alike.
+    const contacts = (await d.api('GET', '/contacts', { auth: alice })).json as unknown[];
+    expect(contacts).toHaveLength(2);
+    const again = await d.api('GET', '/contacts?service_flag=1&direction=outbound&before=99&after=1', { auth: alice });
+    expect(again.status, again.text).toBe(200);
+    expect(again.json).toEqual(contacts);
+    expect((await d.api('GET', `/programs?program_id=${program}&service_flag=4`, { auth: alice })).json).toHaveLength(1);
+    const bad = await d.api('GET', `/contacts?service_flag=1&first_name=${'x'.repeat(201)}`, { auth: alice });
+    expect(bad.status).toBe(412);
+    expect(bad.json.error.message).toMatch(/for first_name: expected one value/);
+  });
+});
+
+describe('ICTCore face: tries and resends as ICTCore has them', () => {
+  it('tries a transmission without try_allowed once (ICTCore default), and sends a failed one again on retry', async () => {
+    const program = (await d.api('POST', '/programs/sendsms', { auth: alice, body: { name: 'once', data: 'Once' } })).json as number;
+    // +…009: the link is down on every try (retryable); with the daemon's default of 3 it would try again.
+    const id = (await d.api('POST', '/transmissions', { auth: alice, body: { program_id: program, phone: '+61491570009' } })).json as number;
+    expect((await d.api('GET', `/transmissions/${id}`, { auth: alice })).json.try_allowed).toBe(1);
+    expect((await d.api('POST', `/transmissions/${id}/send`, { auth: alice })).status).toBe(200);
+    await d.waitFor(() => stateOf(id) === 'failed', 8000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(attemptsOf(id)).toBe(1);
+    expect((await d.api('GET', `/transmissions/${id}`, { auth: alice })).json).toMatchObject({ status: 'failed', try_allowed: 1, try_done: 1 });
+    // ICTCore's send() takes a failed transmission again: a new spool.
+    const retry = await d.api('POST', `/transmissions/${id}/retry`, { auth: alice });
+    expect(retry.status, retry.text).toBe(200);
+    await d.waitFor(() => attemptsOf(id) === 2 && stateOf(id) === 'failed', 8000);
+    // A clone keeps the one try.
+    const copy = (await d.api('GET', `/transmissions/${id}/clone`, { auth: alice })).json as number;
+    expect((await d.api('GET', `/transmissions/${copy}`, { auth: alice })).json.try_allowed).toBe(1);
+  });
+
+  it('refuses to send or retry a completed transmission (423) and makes no new attempt', async () => {
+    const program = (await d.api('POST', '/programs/sendsms', { auth: alice, body: { name: 'done', data: 'Done' } })).json as number;
+    const id = (await d.api('POST', '/transmissions', { auth: alice, body: { program_id: program, phone: '+61491571310' } })).json as number;
+    expect((await d.api('POST', `/transmissions/${id}/send`, { auth: alice })).status).toBe(200);
+    await d.waitFor(() => stateOf(id) === 'delivered', 5000);
+    for (const action of ['send', 'retry']) {
+      const r = await d.api('POST', `/transmissions/${id}/${action}`, { auth: alice });
+      expect(r.status, action).toBe(423);
+      expect(r.json.error.message).toMatch(/^Locked: transmission \d+ completed, request denied/);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(attemptsOf(id)).toBe(1);
+    expect(stateOf(id)).toBe('delivered');
+    expect((await d.api('GET', `/transmissions/${id}`, { auth: alice })).json).toMatchObject({ status: 'completed', try_done: 1 });
+  });
+
+  it('does not start a completed campaign again (423) and makes no new run', async () => {
+    const group = (await d.api('POST', '/groups', { auth: alice, body: { name: 'once list' } })).json as number;
+    const contact = (await d.api('POST', '/contacts', { auth: alice, body: { first_name: 'C', phone: '+61491571320' } })).json;
+    await d.api('PUT', `/contacts/${contact}/link/${group}`, { auth: alice });
+    const program = (await d.api('POST', '/programs/sendsms', { auth: alice, body: { name: 'camp', data: 'Campaign' } })).json as number;
+    const id = (await d.api('POST', '/campaigns', { auth: alice, body: { program_id: program, group_id: group } })).json as number;
+    expect((await d.api('PUT', `/campaigns/${id}/start`, { auth: alice })).json).toBe(true);
+    await d.waitFor(() => (d.db.prepare('SELECT status FROM jobs WHERE campaign_id = ?').get(id) as { status: string } | undefined)?.status === 'complete', 5000);
+    expect((await d.api('GET', `/campaigns/${id}`, { auth: alice })).json.status).toBe('completed');
+    for (const method of ['PUT', 'GET']) {
+      const r = await d.api(method, `/campaigns/${id}/start`, { auth: alice });
+      expect(r.status, method).toBe(423);
+      expect(r.json.error.message).toMatch(/already completed/);
+    }
+    const runs = d.db.prepare('SELECT COUNT(*) AS n FROM jobs WHERE campaign_id = ?').get(id) as { n: number };
+    expect(runs.n).toBe(1);
+    expect((d.db.prepare('SELECT COUNT(*) AS n FROM recipients r JOIN jobs j ON j.id = r.job_id WHERE j.campaign_id = ?').get(id) as { n: number }).n).toBe(1);
+    expect((await d.api('GET', `/campaigns/${id}`, { auth: alice })).json.status).toBe('completed');
+  });
+});

@@ -122,3 +122,35 @@ describe('ICTCore face: tries and resends as ICTCore has them', () => {
     expect((await d.api('GET', `/campaigns/${id}`, { auth: alice })).json.status).toBe('completed');
   });
 });
+
+describe('ICTCore face: bodies as its REST server reads them', () => {
+  const post = (path: string, body: Uint8Array | string, headers: Record<string, string> = {}) => fetch(`${d.url}${path}`, { method: 'POST', headers: { authorization: alice, ...headers }, body });
+
+  it('reads JSON sent without a Content-Type and form-encoded bodies (k[] as a list), and refuses a body that is neither with a 412', async () => {
+    // fetch sets no Content-Type for bytes: the request carries none.
+    const bare = await fetch(`${d.url}/authenticate`, { method: 'POST', body: Buffer.from(JSON.stringify({ username: 'alice', password: 'alice-secret' })) });
+    expect(bare.headers.get('content-type')).toMatch(/json/);
+    expect([bare.status, typeof ((await bare.json()) as { token?: unknown }).token]).toEqual([200, 'string']);
+    const form = await fetch(`${d.url}/authenticate`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' }, body: 'username=alice&password=alice-secret' });
+    expect(form.status).toBe(200);
+
+    const byForm = await post('/contacts', 'first_name=Form&last_name=Filled&phone=%2B61491571401', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(byForm.status).toBe(200);
+    const id = (await byForm.json()) as number;
+    expect(d.db.prepare('SELECT first_name, last_name, phone FROM contacts WHERE id = ?').get(id)).toEqual({ first_name: 'Form', last_name: 'Filled', phone: '+61491571401' });
+    const byBareJson = await post('/contacts', Buffer.from(JSON.stringify({ first_name: 'Bare', phone: '+61491571402' })));
+    expect(byBareJson.status).toBe(200);
+    expect(d.db.prepare('SELECT first_name FROM contacts WHERE id = ?').get((await byBareJson.json()) as number)).toEqual({ first_name: 'Bare' });
+
+    const before = d.db.prepare('SELECT COUNT(*) AS n FROM contacts').get();
+    const junk = await post('/contacts', Buffer.from('first_name: not json'));
+    expect(junk.status).toBe(412);
+    expect(await junk.text()).toMatch(/body: expected a JSON object/);
+    expect(d.db.prepare('SELECT COUNT(*) AS n FROM contacts').get()).toEqual(before);
+  });
+
+  it('reads a form field given as k[] as a list, and a repeated plain key as its last value', async () => {
+    const { formFields } = await import('../../dist/api/ictcore/bodies.js');
+    expect(formFields('a=1&a=2&b[]=x&b[]=y&c=%2B61')).toEqual({ a: '2', b: ['x', 'y'], c: '+61' });
+  });
+});

@@ -52,6 +52,8 @@ export function found<T>(row: T | undefined, what: string): T {
 
 /** Validate a body with `schema`; 412 naming the first field at fault. */
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  // Bytes here are a body that was neither JSON nor a form (see bodies.ts).
+  if (Buffer.isBuffer(body)) throw invalid('body', 'expected a JSON object (or a form-encoded body)');
   const r = schema.safeParse(body ?? {});
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;

@@ -9,6 +9,7 @@ import { messageRoutes } from './messages.js';
 import { programRoutes } from './programs.js';
 import { accountRoutes, ownedAccount } from './accounts.js';
 import { transmissionRoutes } from './transmissions.js';
+import { ictcoreBodies } from './bodies.js';
 import { CampaignRuns, campaignRoutes } from './campaigns.js';
 import { userRoutes } from './users.js';
 import { providerRoutes } from './providers.js';
@@ -84,10 +85,9 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
   // Tokens are stateless: cancelling is the client forgetting it (as in ICTCore). A password change ends them all.
   app.post('/authenticate/cancel', { config: { open: true } }, async () => true);
 
-  // Media uploads (documents, recordings, templates) arrive as raw bodies of their own type.
-  // text/plain too: Fastify's own parser would hand over a decoded string.
-  app.removeContentTypeParser('text/plain');
-  for (const type of ['*', 'text/plain']) app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // JSON without a Content-Type and form bodies as ICTCore reads them; media uploads (documents,
+  // recordings, templates) arrive as raw bodies of their own type.
+  ictcoreBodies(app);
 
   const stores = deps.stores;
   const { messages, programs, accountRows } = stores;

@@ -335,6 +335,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
         jobs: stores.jobs,
         tokens,
         logins,
+        basic: auth,
         clock,
         dataDir: config.data_dir,
         defaultTimezone: config.default_timezone,

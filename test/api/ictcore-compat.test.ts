@@ -154,3 +154,28 @@ describe('ICTCore face: bodies as its REST server reads them', () => {
     expect(formFields('a=1&a=2&b[]=x&b[]=y&c=%2B61')).toEqual({ a: '2', b: ['x', 'y'], c: '+61' });
   });
 });
+
+describe('ICTCore face: authentication as ICTCore has it', () => {
+  const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+
+  it('takes HTTP Basic credentials on every call beside the token, and refuses wrong ones 401', async () => {
+    const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    const ok = await fetch(`${d.url}/contacts`, { headers: basic('alice', 'alice-secret') });
+    expect(ok.status).toBe(200);
+    expect(Array.isArray(await ok.json())).toBe(true);
+    const made = await fetch(`${d.url}/contacts`, { method: 'POST', headers: { ...basic('alice', 'alice-secret'), 'content-type': 'application/json' }, body: JSON.stringify({ first_name: 'Basic', phone: '+61491571501' }) });
+    expect(made.status).toBe(200);
+    expect(d.db.prepare('SELECT u.user_code FROM contacts c JOIN users u ON u.id = c.user_id WHERE c.id = ?').get((await made.json()) as number)).toEqual({ user_code: 'alice' });
+    const wrong = await fetch(`${d.url}/contacts`, { headers: basic('alice', 'not-her-password') });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toMatch(/Invalid user name and password/);
+    expect((await fetch(`${d.url}/contacts`, { headers: { authorization: 'Basic !!!' } })).status).toBe(401);
+  });
+
+  it("puts ICTCore's claims in its token: user_id, username, is_admin (may create users), api-version", async () => {
+    const boss = d.addUser('boss', 'admin', { password: 'boss-secret-1' });
+    const aliceId = (d.db.prepare(`SELECT id FROM users WHERE user_code = 'alice'`).get() as { id: number }).id;
+    expect(claims(alice.slice('Bearer '.length))).toMatchObject({ user_id: aliceId, username: 'alice', is_admin: '0', 'api-version': '1.0', sub: String(aliceId) });
+    expect(claims((await bearer(d, 'boss', 'boss-secret-1')).slice('Bearer '.length))).toMatchObject({ user_id: boss.id, username: 'boss', is_admin: '1' });
+  });
+});

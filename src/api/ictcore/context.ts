@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { BasicAuth } from '../auth.js';
 import type { UserRow, UserStore, Scope } from '../../store/users.js';
 import type { PermissionStore } from '../../store/permissions.js';
 import type { JobStore } from '../../store/jobs.js';
@@ -50,6 +51,8 @@ export interface IctcoreDeps {
   tokens: Tokens;
   /** POST /authenticate checks passwords here (limited, off the event loop). */
   logins: Logins;
+  /** HTTP Basic credentials on any call, as ICTCore takes them beside its token (the other faces' checker). */
+  basic: BasicAuth;
   clock: Clock;
   dataDir: string;
   defaultTimezone: string;

@@ -46,12 +46,25 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
     }
     return null;
   };
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     // Unknown paths go on to the 404; /authenticate is the one open route.
     if (req.routeOptions.url === undefined || (req.routeOptions.config as { open?: boolean }).open) return;
+    // ICTCore takes HTTP Basic credentials on every call as well as its token (User::authenticate's
+    // AUTH_TYPE_BASIC): checked, remembered and limited as on the other faces.
+    const header = req.headers.authorization;
+    if (/^basic\s/i.test(header ?? '')) {
+      const login = await deps.basic.check(`Basic ${header!.replace(/^basic\s+/i, '')}`, req.ip);
+      if (login.kind === 'limited') {
+        reply.header('Retry-After', String(login.retryAfterS));
+        throw new SwitchpostError('rate_limited', limitedMessage(login));
+      }
+      if (login.kind !== 'ok') throw new SwitchpostError('unauthenticated', 'Invalid user name and password');
+      req.user = login.user;
+      return;
+    }
     const token = tokenOf(req);
     const user = token ? await deps.tokens.user(token) : null;
-    if (!user) throw new SwitchpostError('unauthenticated', token ? 'the token is invalid or has expired' : 'send Authorization: Bearer <token> from POST /authenticate');
+    if (!user) throw new SwitchpostError('unauthenticated', token ? 'the token is invalid or has expired' : 'send Authorization: Bearer <token> from POST /authenticate, or Basic credentials');
     req.user = user;
   });
 
@@ -67,7 +80,8 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
     }
     if (login.kind !== 'ok') throw new SwitchpostError('unauthenticated', 'Invalid user name and password');
     const user = login.user;
-    const token = deps.tokens.issue(user);
+    // is_admin as ICTCore's token has it: whether the user may create users (User::generate_token).
+    const token = deps.tokens.issue(user, await deps.permissions.can(user, 'user_create'));
     // ICTCore answers the user with its token, in OAuth's words too.
     return {
       user_id: user.id,

@@ -27,9 +27,13 @@ export class Tokens {
     this.verify = createVerifier({ key, algorithms: ['HS256'], allowedIss: 'switchpost', cache: 10_000 });
   }
 
-  issue(user: UserRow): string {
-    // A token carries a digest of the password hash, so a password change ends the user's tokens.
-    return this.sign({ sub: String(user.id), pwv: passwordVersion(user.password_hash) });
+  /**
+   * A token for the user. It carries a digest of the password hash, so a password change ends the user's
+   * tokens; and the claims ICTCore's own token has, which its client reads (User::generate_token):
+   * user_id, username, is_admin ("1" or "0"), api-version.
+   */
+  issue(user: UserRow, isAdmin: boolean): string {
+    return this.sign({ sub: String(user.id), pwv: passwordVersion(user.password_hash), user_id: user.id, username: user.user_code, is_admin: isAdmin ? '1' : '0', 'api-version': '1.0' });
   }
 
   /** The active user a token names, or null (bad signature, expired, user gone or disabled, password changed). */

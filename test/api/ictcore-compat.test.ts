@@ -179,3 +179,29 @@ describe('ICTCore face: authentication as ICTCore has it', () => {
     expect(claims((await bearer(d, 'boss', 'boss-secret-1')).slice('Bearer '.length))).toMatchObject({ user_id: boss.id, username: 'boss', is_admin: '1' });
   });
 });
+
+describe('ICTCore face: its own CSV', () => {
+  it("imports ICTCore's headerless, phone-first file (its sample's rows, a phone alone) and rejects a row with more fields than its order", async () => {
+    const g = (await d.api('POST', '/groups', { auth: alice, body: { name: 'ICTCore CSV' } })).json as number;
+    // data/contact_sample.csv's two rows as ICTCore ships them (no header, every field quoted), a bare phone, and one field too many.
+    const csv = [
+      '"923330000000","Valid","Contact","email@domain.com","street address","custome 1","custome 2","custome 3","any comments will be here"',
+      '"923331111111","First2","Last2","other@domain.com","street address","custome value 1","custome value 2","custome value 3",""',
+      '+61491571601',
+      '"923332222222","a","b","","","","","","","one too many"',
+    ].join('\n');
+    const r = await d.api('POST', `/groups/${g}/csv`, { auth: alice, raw: csv, headers: { 'content-type': 'text/csv' } });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toMatchObject({ imported: 3, rejected_total: 1, rejected: [{ line: 4, error: expect.stringMatching(/10 fields, ICTCore's order has 9/) }] });
+    const rows = d.db.prepare('SELECT c.phone, c.first_name, c.last_name, c.email, c.custom3, c.description FROM contacts c JOIN group_members m ON m.contact_id = c.id WHERE m.group_id = ? ORDER BY c.id').all(g);
+    expect(rows).toEqual([
+      { phone: '923330000000', first_name: 'Valid', last_name: 'Contact', email: 'email@domain.com', custom3: 'custome 3', description: 'any comments will be here' },
+      { phone: '923331111111', first_name: 'First2', last_name: 'Last2', email: 'other@domain.com', custom3: 'custome value 3', description: null },
+      { phone: '+61491571601', first_name: null, last_name: null, email: null, custom3: null, description: null },
+    ]);
+    // A header line still names the columns, and a row that does not fit it refuses the file.
+    const mixed = await d.api('POST', `/groups/${g}/csv`, { auth: alice, raw: 'phone,first_name\n+61491571602,Ann,extra\n', headers: { 'content-type': 'text/csv' } });
+    expect(mixed.status).toBe(412);
+    expect((await d.api('GET', `/groups/${g}`, { auth: alice })).json.contact_total).toBe(3);
+  });
+});

@@ -18,6 +18,20 @@ const MAX_ROWS = 1_000_000;
 const MAX_BYTES = 200 * 1024 * 1024;
 const MAX_REJECTED_SHOWN = 1000;
 
+/** ICTCore's contact CSV (data/contact_sample.csv, bin/contact): no header, these columns in this order. */
+const ICTCORE_COLUMNS: ContactField[] = ['phone', 'first_name', 'last_name', 'email', 'address', 'custom1', 'custom2', 'custom3', 'description'];
+/** A first field that is a phone number: the file is ICTCore's headerless one, not a header line. */
+const PHONE_LIKE = /^\+?[0-9][0-9 ()-]{2,31}$/;
+
+/** A header line's contact fields ("First Name" → first_name); 412 naming an unknown one, or a header with neither phone nor email. */
+function headerColumns(header: string[]): ContactField[] {
+  const cols = header.map((h) => h.toLowerCase().replace(/[\s-]+/g, '_'));
+  const unknown = cols.find((c) => !isContactField(c));
+  if (unknown !== undefined) throw invalid('header', `"${unknown.slice(0, 40)}" is not a contact field (${FIELDS.join(', ')})`);
+  if (!cols.includes('phone') && !cols.includes('email')) throw invalid('header', 'a phone or an email column is required');
+  return cols as ContactField[];
+}
+
 const groupBody = z.object({ name: requiredText(100), description: text(1000) });
 const groupPatch = z.object({ name: requiredText(100).optional(), description: text(1000) });
 
@@ -88,27 +102,25 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictcore
       bytes += d.length;
       if (bytes > MAX_BYTES) body.destroy(new SwitchpostError('too_large', `the CSV is larger than ${MAX_BYTES / 1024 / 1024} MB`));
     });
-    const parser = body.pipe(
-      parse({
-        bom: true,
-        trim: true,
-        skip_empty_lines: true,
-        info: true,
-        max_record_size: 64 * 1024,
-        columns: (header: string[]) => {
-          const cols = header.map((h) => h.toLowerCase().replace(/[\s-]+/g, '_'));
-          const unknown = cols.find((c) => !isContactField(c));
-          if (unknown !== undefined) throw invalid('header', `"${unknown.slice(0, 40)}" is not a contact field (${FIELDS.join(', ')})`);
-          if (!cols.includes('phone') && !cols.includes('email')) throw invalid('header', 'a phone or an email column is required');
-          return cols;
-        },
-      }),
-    );
+    const parser = body.pipe(parse({ bom: true, trim: true, skip_empty_lines: true, info: true, max_record_size: 64 * 1024, relax_column_count: true }));
     body.on('error', (err) => parser.destroy(err));
+    // A header line names the columns; ICTCore's own files have none: phone first, then its order.
+    let cols: ContactField[] | null = null;
+    let headerless = false;
     try {
-      for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+        if (cols === null) {
+          headerless = PHONE_LIKE.test(record[0] ?? '');
+          cols = headerless ? ICTCORE_COLUMNS : headerColumns(record);
+          if (!headerless) continue;
+        }
+        if (!headerless && record.length !== cols.length) throw invalid('csv', `line ${info.lines} has ${record.length} fields, the header ${cols.length}`);
+        if (record.length > cols.length) {
+          rejected.push({ line: info.lines, error: `${record.length} fields, ICTCore's order has ${cols.length} (${ICTCORE_COLUMNS.join(', ')})` });
+          continue;
+        }
         const c: ContactValues = {};
-        for (const [k, v] of Object.entries(record)) if (v !== '') c[k as ContactField] = v;
+        for (let i = 0; i < record.length; i++) if (record[i] !== '') c[cols[i]!] = record[i];
         const problem = contactProblem(c, true);
         if (problem) rejected.push({ line: info.lines, error: problem });
         else rows.push(c);
@@ -116,7 +128,7 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictcore
       }
     } catch (err) {
       if (err instanceof SwitchpostError) throw err;
-      // A broken CSV (unclosed quote, wrong column count…) imports nothing.
+      // A broken CSV (unclosed quote…) imports nothing.
       throw invalid('csv', (err as Error).message.slice(0, 300));
     }
     const imported = await store.importInto(user.id, group.id, rows, ctx.deps.clock.now());

@@ -205,3 +205,16 @@ describe('ICTCore face: its own CSV', () => {
     expect((await d.api('GET', `/groups/${g}`, { auth: alice })).json.contact_total).toBe(3);
   });
 });
+
+describe('ICTCore face: its CSV export', () => {
+  it('exports a group as ICTCore does (no header, phone first, all quoted) and imports that back, also when its first contact has only an e-mail', async () => {
+    const g = (await d.api('POST', '/groups', { auth: alice, body: { name: 'Export' } })).json as number;
+    const csv = 'email,first_name,phone\nmail-only@example.com,Mo,\n"","Quote ""Q""",+61491571701\n';
+    expect((await d.api('POST', `/groups/${g}/csv`, { auth: alice, raw: csv, headers: { 'content-type': 'text/csv' } })).json).toMatchObject({ imported: 2, rejected_total: 0 });
+    const out = (await d.api('GET', `/groups/${g}/csv`, { auth: alice })).text;
+    expect(out).toBe(['"","Mo","","mail-only@example.com","","","","",""', '"+61491571701","Quote ""Q""","","","","","","",""', ''].join('\n'));
+    const again = (await d.api('POST', '/groups', { auth: alice, body: { name: 'Export again' } })).json as number;
+    expect((await d.api('POST', `/groups/${again}/csv`, { auth: alice, raw: out, headers: { 'content-type': 'text/csv' } })).json).toMatchObject({ imported: 2, rejected_total: 0 });
+    expect((await d.api('GET', `/groups/${again}/csv`, { auth: alice })).text).toBe(out);
+  });
+});

@@ -13,7 +13,6 @@ import { presentContact } from '../../dist/api/ictcore/contacts.js';
 import { SERVICE_FLAG } from '../../dist/api/ictcore/programs.js';
 import { transmissionStatus } from '../../dist/api/ictcore/transmissions.js';
 import { seconds } from '../../dist/api/ictcore/fields.js';
-import { CONTACT_LIMITS } from '../../dist/core/contact.js';
 
 const ts = (ms: number | null, zone: string): string | undefined => (ms === null ? undefined : (DateTime.fromMillis(ms, { zone }).toISO() ?? undefined));
 
@@ -82,15 +81,10 @@ export function transmissionListV0(rows: TransmissionRow[], contact: (id: number
   });
 }
 
-const FIELDS = Object.keys(CONTACT_LIMITS);
-const csvField = (v: unknown): string => {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-const csvLine = (values: unknown[]): string => values.map(csvField).join(',') + '\r\n';
-
-/** ICTCore GET /groups/{id}/csv: the header, then each member's fields. */
-export const groupCsvV0 = (members: Row[]): string => csvLine(FIELDS) + members.map((c) => csvLine(FIELDS.map((f) => c[f]))).join('');
+/** ICTCore GET /groups/{id}/csv as ICTCore writes it (GroupApi::export_csv): no header, phone first, every field quoted, LF. */
+const ICTCORE_COLUMNS = ['phone', 'first_name', 'last_name', 'email', 'address', 'custom1', 'custom2', 'custom3', 'description'];
+const quoted = (values: unknown[]): string => values.map((v) => `"${(v === null || v === undefined ? '' : String(v)).replace(/"/g, '""')}"`).join(',') + '\n';
+export const groupCsvV0 = (members: Row[]): string => members.map((c) => quoted(ICTCORE_COLUMNS.map((f) => c[f]))).join('');
 
 /**
  * ICTCore GET /users as userRoutes built it whole before it was streamed (issue 14; 4cc4c27:

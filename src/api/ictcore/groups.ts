@@ -10,7 +10,7 @@ import { crudRoutes } from './crud.js';
 import { idParam, requiredText, seconds, text, invalid } from './fields.js';
 import { presentContact } from './contacts.js';
 import { SwitchpostError } from '../../core/errors.js';
-import { csvLine, csvStream } from '../csv-stream.js';
+import { csvStream, quotedCsvLine } from '../csv-stream.js';
 import { JSON_TYPE, jsonStream, mapPages } from '../json-stream.js';
 
 const FIELDS = Object.keys(CONTACT_LIMITS) as ContactField[];
@@ -20,12 +20,18 @@ const MAX_REJECTED_SHOWN = 1000;
 
 /** ICTCore's contact CSV (data/contact_sample.csv, bin/contact): no header, these columns in this order. */
 const ICTCORE_COLUMNS: ContactField[] = ['phone', 'first_name', 'last_name', 'email', 'address', 'custom1', 'custom2', 'custom3', 'description'];
-/** A first field that is a phone number: the file is ICTCore's headerless one, not a header line. */
 const PHONE_LIKE = /^\+?[0-9][0-9 ()-]{2,31}$/;
+const normalized = (h: string) => h.toLowerCase().replace(/[\s-]+/g, '_');
+/**
+ * Whether a file's first line is a record of ICTCore's headerless file rather than a header: its first
+ * field is a phone number or empty (a contact with an e-mail only, as the export writes it), or none of
+ * its fields names a contact field.
+ */
+const isHeaderless = (first: string[]): boolean => PHONE_LIKE.test(first[0] ?? '') || first[0] === '' || !first.some((h) => isContactField(normalized(h)));
 
 /** A header line's contact fields ("First Name" → first_name); 412 naming an unknown one, or a header with neither phone nor email. */
 function headerColumns(header: string[]): ContactField[] {
-  const cols = header.map((h) => h.toLowerCase().replace(/[\s-]+/g, '_'));
+  const cols = header.map(normalized);
   const unknown = cols.find((c) => !isContactField(c));
   if (unknown !== undefined) throw invalid('header', `"${unknown.slice(0, 40)}" is not a contact field (${FIELDS.join(', ')})`);
   if (!cols.includes('phone') && !cols.includes('email')) throw invalid('header', 'a phone or an email column is required');
@@ -55,7 +61,13 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictcore
   app.get('/groups/sample/csv', async (req, reply) => {
     await ctx.authorize(req, 'group_read');
     reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="contacts-sample.csv"');
-    return csvLine(FIELDS) + csvLine(['Ayesha', 'Khan', '+923001234567', 'ayesha@example.com', 'Lahore', 'gold', '', '', 'imported from CSV']) + csvLine(['John', 'Smith', '+61491570156', '', '', '', '', '', '']);
+    // ICTCore's own file format (data/contact_sample.csv): no header, ICTCORE_COLUMNS' order, all quoted.
+    return [
+      ['+923001234567', 'Ayesha', 'Khan', 'ayesha@example.com', 'Lahore', 'gold', '', '', 'imported from CSV'],
+      ['+61491570156', 'John', 'Smith', '', '', '', '', '', ''],
+    ]
+      .map(quotedCsvLine)
+      .join('');
   });
 
   crudRoutes(app, ctx, {
@@ -84,7 +96,8 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictcore
     await ctx.authorize(req, 'group_read', 'contact_list');
     const group = await loadGroup(req);
     reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="group-${group.id}.csv"`);
-    return csvStream(FIELDS, store.memberPages(group.id), (c) => FIELDS.map((f) => c[f]));
+    // As ICTCore exports a group (GroupApi::export_csv): no header, phone first, every field quoted.
+    return csvStream(null, store.memberPages(group.id), (c) => ICTCORE_COLUMNS.map((f) => c[f]), quotedCsvLine);
   });
 
   // CSV bodies are streamed into the parser, not buffered by Fastify.
@@ -110,7 +123,7 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictcore
     try {
       for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
         if (cols === null) {
-          headerless = PHONE_LIKE.test(record[0] ?? '');
+          headerless = isHeaderless(record);
           cols = headerless ? ICTCORE_COLUMNS : headerColumns(record);
           if (!headerless) continue;
         }

@@ -60,15 +60,6 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
       return fail(reply, 401, 'Authentication failed');
     }
     const user = login.user;
-    // The seed's 429 is the job submission's ("too many requests in the last 10 seconds"): Retarus counts
-    // sends, so polling reports and lists never uses up an account's submissions.
-    if (req.method === 'POST' && req.routeOptions.url === `${app.prefix}/jobs`) {
-      const wait = window.take(user.id, deps.clock.now());
-      if (wait > 0) {
-        reply.header('Retry-After', String(Math.ceil(wait / 1000)));
-        return fail(reply, 429, `Too many requests in the last 10 seconds; retry in ${Math.ceil(wait / 1000)} s`);
-      }
-    }
     const missing = await missingPermission(deps.permissions, user, req, app.prefix, RETARUS_PERMISSIONS);
     if (missing) return fail(reply, 403, `This account lacks the ${missing} permission`);
     req.user = user;
@@ -79,6 +70,13 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
   app.post('/jobs', async (req, reply) => {
     const user = req.user!;
     const now = deps.clock.now();
+    // The seed's 429 is the job submission's ("too many requests in the last 10 seconds"): Retarus counts
+    // sends, so polling reports and lists never uses up an account's submissions.
+    const wait = window.take(user.id, now);
+    if (wait > 0) {
+      reply.header('Retry-After', String(Math.ceil(wait / 1000)));
+      return fail(reply, 429, `Too many requests in the last 10 seconds; retry in ${Math.ceil(wait / 1000)} s`);
+    }
     const job = toNewJob(req.body, user, now);
     const { dedupeKey } = job;
     // With duplicate detection, the check and the create are one step per user (see PerKey); without, no check to race.

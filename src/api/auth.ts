@@ -23,8 +23,10 @@ export class BasicAuth {
 
   /** The login an Authorization header comes to, from `address`. */
   async check(header: string | undefined, address: string): Promise<LoginOutcome> {
-    if (!header?.startsWith('Basic ')) return REFUSED;
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    // The scheme's name is case-insensitive (RFC 9110 §11.1): "basic" is Basic.
+    const m = /^basic\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!m) return REFUSED;
+    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 1) return REFUSED;
     const code = decoded.slice(0, colon);

@@ -170,6 +170,10 @@ describe('ICTCore face: authentication as ICTCore has it', () => {
     expect(wrong.status).toBe(401);
     expect(await wrong.text()).toMatch(/Invalid user name and password/);
     expect((await fetch(`${d.url}/contacts`, { headers: { authorization: 'Basic !!!' } })).status).toBe(401);
+    // The scheme's name in any case, as HTTP has it (here and on the faces that share the checker).
+    const lower = `basic ${Buffer.from('alice:alice-secret').toString('base64')}`;
+    expect((await fetch(`${d.url}/contacts`, { headers: { authorization: lower } })).status).toBe(200);
+    expect((await fetch(`${d.url}/api/v1/jobs`, { headers: { authorization: lower } })).status).toBe(200);
   });
 
   it("puts ICTCore's claims in its token: user_id, username, is_admin (may create users), api-version", async () => {

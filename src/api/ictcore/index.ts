@@ -53,7 +53,7 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
     // AUTH_TYPE_BASIC): checked, remembered and limited as on the other faces.
     const header = req.headers.authorization;
     if (/^basic\s/i.test(header ?? '')) {
-      const login = await deps.basic.check(`Basic ${header!.replace(/^basic\s+/i, '')}`, req.ip);
+      const login = await deps.basic.check(header, req.ip);
       if (login.kind === 'limited') {
         reply.header('Retry-After', String(login.retryAfterS));
         throw new SwitchpostError('rate_limited', limitedMessage(login));

@@ -452,7 +452,15 @@ describe('bad input on every route of every face', () => {
       expect(theirs.length).toBeGreaterThan(80);
       // Their jobs are delivered (the sandbox is fast; a transmission waits for its send), so whatever changes from here is the fuzz's doing.
       const otherJobs = () => d.db.prepare('SELECT j.*, (SELECT json_group_array(state) FROM recipients r WHERE r.job_id = j.id) AS states FROM jobs j WHERE user_id = ? ORDER BY id').all(userIds['fuzz-other']) as { face: string; status: string }[];
-      await d.waitFor(() => otherJobs().every((j) => j.face === 'ictcore' || j.status === 'complete'));
+      const settled = () => otherJobs().every((j) => j.face === 'ictcore' || j.status === 'complete');
+      // A readiness wait, not a speed check: long enough for a loaded machine, and saying what was left.
+      await d
+        .waitFor(settled, 45_000)
+        .catch(() =>
+          expect.fail(
+            `their jobs never completed: ${JSON.stringify(otherJobs())} ${JSON.stringify(d.db.prepare('SELECT r.job_id, r.state, r.reason, r.due_at, r.tries FROM recipients r JOIN jobs j ON j.id = r.job_id WHERE j.user_id = ?').all(userIds['fuzz-other']))} now ${Date.now()}`,
+          ),
+        );
       const TABLES = ['users', 'companies', 'providers', 'contacts', 'contact_groups', 'group_members', 'messages', 'programs', 'accounts', 'account_settings', 'account_programs', 'campaigns', 'schedules', 'user_permissions', 'opt_outs'];
       const snapshot = () => ({
         jobs: otherJobs(),

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
-import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { bearer, testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { deliveredTestNumber } from '../../dist/gateways/sandbox/sandbox.js';
 
 let d: TestDaemon | undefined;
@@ -66,6 +66,20 @@ describe('spool', () => {
     expect(row.state).toBe('queued');
     expect(row.reason).toMatch(/no active provider offers sms/);
     expect(row.due_at).toBeGreaterThan(Date.now() + 10_000);
+  });
+
+  it('sends held work at once when a provider of its service is added, not when the hold ends', async () => {
+    d = await testDaemon({ sandbox: { enabled: false } });
+    const u = d.addUser('u', 'user');
+    d.addUser('boss', 'admin', { password: 'boss-secret' });
+    const job = await post(d, u.auth, { recipients: [{ destination: deliveredTestNumber(0) }] });
+    const held = await d.waitFor(() => recipients(d!, job).find((r) => r.reason !== null));
+    expect(held.due_at).toBeGreaterThan(Date.now() + 10_000);
+    const made = await d.api('POST', '/providers', { auth: await bearer(d, 'boss', 'boss-secret'), body: { name: 'late', type: 'sandbox', service_flag: 4 } });
+    expect(made.status, made.text).toBe(200);
+    // Well before the hold's end (≥ 10 s away): the new provider pulled the row forward.
+    await d.waitFor(complete(d, job), 5_000);
+    expect(recipients(d, job)[0]!.state).toBe('delivered');
   });
 
   it('fails a retry over to another provider of the service', async () => {

@@ -1,7 +1,7 @@
 import { jsonRows, stmt, type Db } from './db.js';
 import { OwnedRows, type Row } from './owned.js';
 import { keysetPages, LIST_PAGE_SIZE } from './pages.js';
-import { CONTACT_LIMITS, contactRecipient, type ContactField } from '../core/contact.js';
+import { CONTACT_LIMITS, contactRecipient, listDestination, type ContactField, type ListPick } from '../core/contact.js';
 import type { NewRecipient } from '../core/jobs.js';
 
 const MEMBER_PAGE = 'SELECT c.* FROM group_members m JOIN contacts c ON c.id = m.contact_id WHERE m.group_id = ? AND m.contact_id > ? ORDER BY m.contact_id LIMIT ?';
@@ -70,9 +70,16 @@ export class ContactStore {
     );
   }
 
-  /** The group's contacts that have a phone, as recipients (name, merge fields, contact id), in id order. */
-  recipientsOf(groupId: number): NewRecipient[] {
-    return this.members(groupId, 0, Number.MAX_SAFE_INTEGER).flatMap((c) => (c.phone ? [{ destination: String(c.phone), reference: null, blackouts: null, ...contactRecipient(c) }] : []));
+  /**
+   * The group's contacts as recipients (name, reference, merge fields, contact id), in id order: those
+   * with a destination for `to` (core/contact.ts listDestination; without it, the phone, as ICTCore
+   * sends to it). Data, not a function: the call may cross to the store's thread.
+   */
+  recipientsOf(groupId: number, to: ListPick | null = null): NewRecipient[] {
+    return this.members(groupId, 0, Number.MAX_SAFE_INTEGER).flatMap((c) => {
+      const destination = to ? listDestination(c, to) : c.phone ? String(c.phone) : null;
+      return destination ? [{ destination, blackouts: null, ...contactRecipient(c) }] : [];
+    });
   }
 
   /**

@@ -933,4 +933,26 @@ UPDATE jobs SET content = (SELECT jsonb_build_object(
 WHERE channel = 'fax' AND content::jsonb->>'kind' IS NULL;
 `,
   },
+  {
+    version: 15,
+    name: "contacts: the v1 lists' fields",
+    sql: `
+-- The v1 API's uploaded lists carry Reference, Fax, Mobile and CustomField1–6 beside ICTCore's fields;
+-- a list's contacts are sent to by the channel's own number (SMS: mobile, fax: fax).
+ALTER TABLE contacts ADD COLUMN reference TEXT;
+ALTER TABLE contacts ADD COLUMN fax TEXT;
+ALTER TABLE contacts ADD COLUMN mobile TEXT;
+ALTER TABLE contacts ADD COLUMN custom4 TEXT;
+ALTER TABLE contacts ADD COLUMN custom5 TEXT;
+ALTER TABLE contacts ADD COLUMN custom6 TEXT;
+`,
+    postgres: `
+ALTER TABLE contacts ADD COLUMN reference text;
+ALTER TABLE contacts ADD COLUMN fax text;
+ALTER TABLE contacts ADD COLUMN mobile text;
+ALTER TABLE contacts ADD COLUMN custom4 text;
+ALTER TABLE contacts ADD COLUMN custom5 text;
+ALTER TABLE contacts ADD COLUMN custom6 text;
+`,
+  },
 ];

@@ -85,7 +85,7 @@ describe('ICTCore face: contacts', () => {
     const cases: [unknown, RegExp][] = [
       [{ first_name: 'X', phone: 'call me' }, /for phone: not a phone number/],
       [{ first_name: 'X', email: 'not-an-address' }, /for email: not an e-mail/],
-      [{ first_name: 'X' }, /for phone: a contact needs a phone number or an e-mail/],
+      [{ first_name: 'X' }, /for phone: a contact needs a phone, mobile or fax number, or an e-mail/],
       [{ first_name: 'X'.repeat(101), phone: '+61491570156' }, /for first_name: at most 100/],
     ];
     for (const [body, pattern] of cases) {

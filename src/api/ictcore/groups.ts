@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Ctx, IctcoreStores } from './context.js';
 import type { ContactValues } from '../../store/contacts.js';
 import type { Row } from '../../store/owned.js';
-import { CONTACT_LIMITS, contactProblem, isContactField, type ContactField } from '../../core/contact.js';
+import { CONTACT_LIMITS, contactFieldOf, contactProblem, type ContactField } from '../../core/contact.js';
 import { crudRoutes } from './crud.js';
 import { idParam, requiredText, seconds, text, invalid } from './fields.js';
 import { presentContact } from './contacts.js';
@@ -21,21 +21,27 @@ const MAX_REJECTED_SHOWN = 1000;
 /** ICTCore's contact CSV (data/contact_sample.csv, bin/contact): no header, these columns in this order. */
 const ICTCORE_COLUMNS: ContactField[] = ['phone', 'first_name', 'last_name', 'email', 'address', 'custom1', 'custom2', 'custom3', 'description'];
 const PHONE_LIKE = /^\+?[0-9][0-9 ()-]{2,31}$/;
-const normalized = (h: string) => h.toLowerCase().replace(/[\s-]+/g, '_');
 /**
  * Whether a file's first line is a record of ICTCore's headerless file rather than a header: its first
  * field is a phone number or empty (a contact with an e-mail only, as the export writes it), or none of
  * its fields names a contact field.
  */
-const isHeaderless = (first: string[]): boolean => PHONE_LIKE.test(first[0] ?? '') || first[0] === '' || !first.some((h) => isContactField(normalized(h)));
+const isHeaderless = (first: string[]): boolean => PHONE_LIKE.test(first[0] ?? '') || first[0] === '' || !first.some((h) => contactFieldOf(h) !== null);
 
-/** A header line's contact fields ("First Name" → first_name); 412 naming an unknown one, or a header with neither phone nor email. */
+/**
+ * A header line's contact fields ("First Name" → first_name; the v1 lists' "Recipient", "CustomField1"…
+ * too); 412 naming an unknown or repeated one, or a header with no number and no email.
+ */
 function headerColumns(header: string[]): ContactField[] {
-  const cols = header.map(normalized);
-  const unknown = cols.find((c) => !isContactField(c));
-  if (unknown !== undefined) throw invalid('header', `"${unknown.slice(0, 40)}" is not a contact field (${FIELDS.join(', ')})`);
-  if (!cols.includes('phone') && !cols.includes('email')) throw invalid('header', 'a phone or an email column is required');
-  return cols as ContactField[];
+  const cols: ContactField[] = [];
+  for (const h of header) {
+    const f = contactFieldOf(h);
+    if (f === null) throw invalid('header', `"${h.slice(0, 40)}" is not a contact field (${FIELDS.join(', ')}, or the v1 list columns Recipient, CustomField1–6)`);
+    if (cols.includes(f)) throw invalid('header', `"${h.slice(0, 40)}" repeats the column ${f}`);
+    cols.push(f);
+  }
+  if (!cols.some((c) => c === 'phone' || c === 'mobile' || c === 'fax' || c === 'email')) throw invalid('header', 'a phone, mobile, fax or email column is required');
+  return cols;
 }
 
 const groupBody = z.object({ name: requiredText(100), description: text(1000) });

@@ -336,7 +336,7 @@ export class TransmissionActions {
       replyUntil: null,
       cutoff: null,
       blackouts: [],
-      recipients: [{ destination: String(contact.phone), reference: null, blackouts: null, ...contactRecipient(contact) }],
+      recipients: [{ destination: String(contact.phone), blackouts: null, ...contactRecipient(contact) }],
       programId: o.programId,
       accountId: o.accountId,
       held: true,

@@ -6,7 +6,7 @@ import type { Channel } from '../../core/model.js';
 import type { Clock } from '../../core/clock.js';
 import { SwitchpostError, ValidationError } from '../../core/errors.js';
 import { describeIssue, jobRequestSchema } from './job-request.js';
-import { callbackOf, listIdsWanted, toNewJob } from './submit.js';
+import { callbackOf, listIdsWanted, listPickOf, toNewJob } from './submit.js';
 import { refusedUrl } from '../../net/safe-http.js';
 import type { AddressPolicy } from '../../net/address-policy.js';
 import type { CallbackStore } from '../../store/callbacks.js';
@@ -148,7 +148,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     }
     const now = deps.clock.now();
     const listIds = listIdsWanted(parsed.data, deps.channels);
-    const fromLists = listIds.length > 0 ? await listRecipients(deps, scopeOf(user), listIds) : [];
+    const fromLists = listIds.length > 0 ? await listRecipients(deps, scopeOf(user), listIds, listPickOf(parsed.data)) : [];
     let job;
     try {
       job = toNewJob(parsed.data, user, deps.channels, now, audio, fax, (ids) => {

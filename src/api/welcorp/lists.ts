@@ -1,4 +1,5 @@
 import type { ContactStore } from '../../store/contacts.js';
+import type { ListPick } from '../../core/contact.js';
 import type { OwnedRows } from '../../store/owned.js';
 import type { Remote } from '../../store/remote.js';
 import type { Scope } from '../../store/users.js';
@@ -11,16 +12,17 @@ export interface ListStores {
 }
 
 /**
- * The v1 API's user_list_ids → recipients: the contacts (with a phone) of those groups, which must be the
- * user's own; their fields are merge fields (%%first_name%%…). A message naming the first bad id otherwise.
+ * The v1 API's user_list_ids → recipients: the contacts of those groups with a destination for the job's
+ * channel (`to`), which must be the user's own; their fields are merge fields (%%recipient%%,
+ * %%customfield1%%, %%first_name%%…). A message naming the first bad id otherwise.
  */
-export async function listRecipients(stores: ListStores, scope: Scope, ids: number[]): Promise<NewRecipient[] | string> {
+export async function listRecipients(stores: ListStores, scope: Scope, ids: number[], to: ListPick): Promise<NewRecipient[] | string> {
   const out: NewRecipient[] = [];
   // One after another: the first bad id is the one named.
   for (const id of ids) {
     if ((await stores.groups.list(scope, { id: String(id) })).length === 0) return `list ${id} not found`;
     // Two calls now, not one read: a group deleted between them gives no contacts (as if it were read after).
-    out.push(...(await stores.contacts.recipientsOf(id)));
+    out.push(...(await stores.contacts.recipientsOf(id, to)));
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { SwitchpostError, ValidationError } from '../../core/errors.js';
 import type { NewJob, NewRecipient } from '../../core/jobs.js';
 import { callContent, smsContent, type CallContent, type FaxContent } from '../../core/content.js';
 import type { Channel } from '../../core/model.js';
+import { listDestinationName, type ListPick } from '../../core/contact.js';
 import { canonicalNumber, plausibleNumber } from '../../core/numbers.js';
 import { compileTemplate, normaliseFields } from '../../core/merge.js';
 import { fewestParts, type SmsSendOptions } from '../../core/sms.js';
@@ -75,6 +76,12 @@ export function listIdsWanted(req: JobRequest, available: ReadonlySet<Channel>):
   return parseListIds(req.user_list_ids) ?? [];
 }
 
+/** Which of a list contact's numbers the job goes to (called only for a known job_type). */
+export function listPickOf(req: JobRequest): ListPick {
+  const preferred = req.preferred_destination_type?.toLowerCase();
+  return { channel: channelOf(req.job_type)!, preferred: preferred === 'mobile' || preferred === 'phone' ? preferred : null };
+}
+
 /** Turn a validated v1 job request into a core job; every refusal names its field. */
 export function toNewJob(
   req: JobRequest,
@@ -91,11 +98,14 @@ export function toNewJob(
 
   const listIds = parseListIds(req.user_list_ids);
   if (listIds === null) throw ValidationError.at('user_list_ids', 'expected list ids as a number, a comma separated string or an array');
-  // Lists are the contact groups of the ICTCore face; their contacts join the recipients given.
+  // Lists are the contact groups of the ICTCore face. With lists, the seed says, "the recipient array
+  // will be ignored".
   const fromLists = listIds.length > 0 ? lists(listIds) : [];
   if (typeof fromLists === 'string') throw ValidationError.at('user_list_ids', fromLists);
   if (!req.recipients && listIds.length === 0) throw ValidationError.at('recipients', 'give recipients or user_list_ids');
-  if ((req.recipients?.length ?? 0) + fromLists.length === 0) throw listIds.length ? ValidationError.at('user_list_ids', 'the lists have no contacts with a phone number') : ValidationError.at('recipients', 'at least one recipient is required');
+  const given = listIds.length > 0 ? [] : (req.recipients ?? []);
+  if (listIds.length > 0 && fromLists.length === 0) throw ValidationError.at('user_list_ids', `the lists have no contacts with ${listDestinationName(channel)}`);
+  if (given.length === 0 && listIds.length === 0) throw ValidationError.at('recipients', 'at least one recipient is required');
 
   const message = req.message ?? '';
   const isCall = channel === 'tts' || channel === 'tts2way' || channel === 'voice';
@@ -144,9 +154,9 @@ export function toNewJob(
   if (sender !== null && !ALPHA_SENDER.test(sender) && plausibleNumber(sender) !== null) throw ValidationError.at('manual_sender_id', 'expected up to 11 letters and digits, or a phone number');
 
   const recipients: NewRecipient[] = [];
-  for (let i = 0; i < (req.recipients?.length ?? 0); i++) {
-    const { destination: given, reference, recipient, ...rest } = req.recipients![i]!;
-    const destination = String(given);
+  for (let i = 0; i < given.length; i++) {
+    const { destination: raw, reference, recipient, ...rest } = given[i]!;
+    const destination = String(raw);
     const bad = plausibleNumber(destination);
     if (bad) throw ValidationError.at(`recipients.${i}.destination`, bad);
     const fields = Object.keys(rest).length ? normaliseFields(rest) : null;

@@ -24,6 +24,7 @@ import { permissionDeniedOf, storageErrorOf } from './store/storage-error.js';
 import { SchemaTooNew } from './store/schema-error.js';
 import { smsContent } from './core/content.js';
 import { plainJob } from './core/jobs.js';
+import { COUNTRY_EXPECTED, countryCode } from './core/countries.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
 
@@ -174,7 +175,8 @@ async function main(argv: string[]): Promise<number> {
         if (!['admin', 'agent', 'user'].includes(role)) throw new UsageError('--role: admin, agent or user');
         const timezone = o.timezone ?? config.default_timezone;
         if (!isValidZone(timezone)) throw new UsageError(`--timezone: unknown IANA zone "${timezone}"`);
-        const country = (o.country ?? config.default_country).toUpperCase();
+        const country = countryCode(o.country ?? config.default_country);
+        if (country === null) throw new UsageError(`--country: expected ${COUNTRY_EXPECTED}, not "${o.country ?? config.default_country}"`);
         let agentId: number | null = null;
         if (o.agent) {
           const agent = users.byCode(o.agent);

@@ -37,6 +37,13 @@ const FACES: Face[] = [
     limited: (a) => expect([a.text, decodeURIComponent(String(a.headers['x-error']))]).toEqual(['ERROR', expect.stringMatching(/^too many failed logins.*retry in \d+ s/)]),
   },
   {
+    name: "uContact's auth/getUserToken",
+    attempt: (d, address, user, password) =>
+      from(address, `${d.url}/IntegraChannels/resources/auth/getUserToken`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ user, password }).toString() }),
+    refused: (a) => expect([a.status, a.text, decodeURIComponent(String(a.headers['x-error']))]).toEqual([401, '0', 'wrong user or password']),
+    limited: (a) => expect([a.text, decodeURIComponent(String(a.headers['x-error']))]).toEqual(['0', expect.stringMatching(/^too many failed logins.*retry in \d+ s/)]),
+  },
+  {
     name: 'WebSocket upgrade',
     attempt: async (d, address, user, password) => {
       const r = await upgradeFrom(address, d.url.replace('http', 'ws') + '/stream', { authorization: basic(user, password) });

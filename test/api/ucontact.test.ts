@@ -52,6 +52,66 @@ describe('uContact Integra face (SMS)', () => {
     expect(jobsOf(d)).toHaveLength(2);
   });
 
+  it("logs in with uContact's own getUserToken (a JSON list, the key last, sent back as Basic) on both base paths; a refusal is 0", async () => {
+    d = await testDaemon();
+    d.addUser('agent1', 'user', { password: 'uc-password-1' });
+    for (const base of ['/Integra/resources', '/IntegraChannels/resources']) {
+      const r = await formPost(d, `${base}/auth/getUserToken`, { user: 'agent1', password: 'uc-password-1' });
+      expect(r.status, base).toBe(200);
+      const list = JSON.parse(r.text) as unknown[];
+      // The wiki's "at the end of the list" and its older "the 3rd item" both find the key.
+      expect(list).toHaveLength(3);
+      expect(list[0]).toBe('agent1');
+      const key = list[list.length - 1] as string;
+      expect(key).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+      expect(await formPost(d, `${base}/SMS/SendSMS`, { destination: '0491570156', message: 'Hola', campaign: 'Ventas' }, `Basic ${key}`)).toMatchObject({ status: 200, text: 'OK' });
+      expect(await formPost(d, `${base}/auth/logout`, {}, `Basic ${key}`)).toMatchObject({ status: 200, text: 'OK' });
+      expect((await formPost(d, `${base}/SMS/SendSMS`, { destination: '0491570156', message: 'late', campaign: 'Ventas' }, `Basic ${key}`)).status).toBe(401);
+    }
+    // A wrong password or none: uContact's `0`, with the face's status and reason; no session opened.
+    const sessions = () => (d!.db.prepare('SELECT COUNT(*) AS n FROM sessions').get() as { n: number }).n;
+    const before = sessions();
+    expect(await formPost(d, '/Integra/resources/auth/getUserToken', { user: 'agent1', password: 'wrong' })).toMatchObject({ status: 401, text: '0', error: 'wrong user or password' });
+    expect(await formPost(d, '/IntegraChannels/resources/auth/getUserToken', {})).toMatchObject({ status: 401, text: '0' });
+    const listed = await fetch(`${d.url}/Integra/resources/auth/getUserToken`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: ['agent1'], password: 'uc-password-1' }) });
+    expect([listed.status, await listed.text()]).toEqual([400, '0']);
+    expect(sessions()).toBe(before);
+    // Today's auth/login still answers its own shape, and its token works as Basic too.
+    const { token } = await login(d, 'agent2');
+    expect((await formPost(d, '/Integra/resources/SMS/SendSMS', { destination: '0491570156', message: 'Hola', campaign: 'Ventas' }, `Basic ${token}`)).status).toBe(200);
+    expect(jobsOf(d)).toHaveLength(3);
+  });
+
+  it('answers every SendSMSv2 refusal as JSON {error} (SendSMS keeps ERROR), and a refused send stores nothing', async () => {
+    d = await testDaemon();
+    const { token } = await login(d);
+    const v2 = async (fields: Record<string, string>, auth?: string, query = '') => {
+      const res = await fetch(`${d!.url}/Integra/resources/SMS/SendSMSv2${query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8', ...(auth !== undefined ? { authorization: auth } : {}) },
+        body: new URLSearchParams(fields).toString(),
+      });
+      return { status: res.status, type: res.headers.get('content-type'), json: JSON.parse(await res.text()) as unknown, error: decodeURIComponent(res.headers.get('x-error') ?? '') };
+    };
+    const good = { destination: '0491570156', message: 'Hola', campaign: 'Ventas' };
+    expect(await v2(good)).toMatchObject({ status: 401, type: expect.stringMatching(/^application\/json/), json: { error: 'no valid session token in Authorization' } });
+    expect(await v2({ ...good, destination: 'nobody' }, token)).toMatchObject({ status: 400, json: { error: expect.stringMatching(/number/) } });
+    expect(await v2({ ...good, message: '' }, token)).toMatchObject({ status: 400, json: { error: expect.stringMatching(/text/) } });
+    expect(await v2({ ...good, source: 'far too long a sender id' }, token)).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^source/) } });
+    expect(await v2(good, token, '?destination=a&destination=b')).toMatchObject({ status: 400, json: { error: expect.stringMatching(/destination/) } });
+    const listed = await fetch(`${d.url}/Integra/resources/SMS/SendSMSv2`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: token }, body: JSON.stringify({ ...good, destination: ['0491570156'] }) });
+    expect([listed.status, await listed.json()]).toEqual([400, { error: 'destination: expected one value' }]);
+    const notJson = await fetch(`${d.url}/Integra/resources/SMS/SendSMSv2`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: token }, body: '{"destination":' });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ error: expect.any(String) });
+    expect(jobsOf(d)).toEqual([]);
+    // SendSMS, same fault: the seed's text ERROR.
+    expect(await formPost(d, '/Integra/resources/SMS/SendSMS', { ...good, destination: 'nobody' }, token)).toMatchObject({ status: 400, text: 'ERROR' });
+    const ok = await v2(good, token);
+    expect(ok).toMatchObject({ status: 200, json: { id: expect.stringMatching(/^\d+$/) } });
+    expect(jobsOf(d)).toHaveLength(1);
+  });
+
   it('takes an inbound SMS by URL (GET or POST): a STOP reply to a 2-way job made on the v1 API opts the number out', async () => {
     d = await testDaemon();
     const { token, auth } = await login(d);

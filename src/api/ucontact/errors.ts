@@ -9,10 +9,27 @@ export const UCONTACT_STATUS: FaceStatuses = faceStatuses(400);
 /** A plain-text answer, as uContact's API gives. */
 export const ucontactText = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/plain; charset=utf-8').send(body);
 
-/** The uContact envelope for a refusal: the text ERROR, the reason in X-Error (and the log). */
+/**
+ * How a call's refusal reads. uContact documents `0` for a failed getUserToken and a JSON answer
+ * for SendSMSv2 (whose errors it leaves undocumented: `{"error": reason}`, the success's shape); every
+ * other call answers the text ERROR. Chosen by path, so a wrong method or a body refused before the
+ * route runs reads the same.
+ */
+export type RefusalForm = 'text' | 'zero' | 'json';
+export function refusalFormOf(req: FastifyRequest): RefusalForm {
+  const path = (req.raw.url ?? '').split('?')[0]!;
+  if (path.endsWith('/auth/getUserToken')) return 'zero';
+  if (path.endsWith('/SMS/SendSMSv2')) return 'json';
+  return 'text';
+}
+
+/** The uContact envelope for a refusal: the call's own body (refusalFormOf), the reason in X-Error (and the log). */
 export const ucontactRefuse = (req: FastifyRequest, reply: FastifyReply, status: number, why: string) => {
   req.log.info({ why }, 'ucontact request refused');
-  return ucontactText(reply.header('X-Error', encodeURIComponent(why)), status, 'ERROR');
+  reply.header('X-Error', encodeURIComponent(why));
+  const form = refusalFormOf(req);
+  if (form === 'json') return reply.code(status).type('application/json; charset=utf-8').send({ error: why });
+  return ucontactText(reply, status, form === 'zero' ? '0' : 'ERROR');
 };
 
 /** The face's error handler: a decided ApiError, a catalogue error by UCONTACT_STATUS, Fastify's own, else a 500 that says nothing. */

@@ -73,7 +73,9 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
   const tokenOf = (req: FastifyRequest): string | null => {
     const h = req.headers.authorization?.trim();
     if (!h) return null;
-    return h.toLowerCase().startsWith('bearer ') ? h.slice(7).trim() : h;
+    // uContact's own clients send `Basic <APIKey>` (its key is no user:password pair); Bearer and bare too.
+    const scheme = /^(bearer|basic)\s+/i.exec(h);
+    return scheme ? h.slice(scheme[0].length).trim() : h;
   };
   const sessionUser = async (req: FastifyRequest): Promise<UserRow | null> => {
     const token = tokenOf(req);
@@ -91,15 +93,27 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
   };
 
   // Session: log in with the daemon's user and password, use the token in Authorization, log out.
-  app.post('/auth/login', async (req, reply) => {
+  /** A session for the form's user and password, or the refusal already sent. */
+  const openSession = async (req: FastifyRequest, reply: FastifyReply): Promise<{ user: UserRow; token: string } | FastifyReply> => {
     const f = form(req);
     const code = f.user ?? f.username ?? '';
     const login = code ? await deps.logins.login(code, f.password ?? '', req.ip) : null;
     if (login?.kind === 'limited') return refuse(req, reply.header('Retry-After', String(login.retryAfterS)), 429, limitedMessage(login));
     if (login?.kind !== 'ok') return refuse(req, reply, 401, 'wrong user or password');
-    const user = login.user;
-    const token = await deps.sessions.open(user.id, FACE, deps.sessionMs, deps.clock.now());
-    return reply.code(200).send({ token, expires_in: Math.round(deps.sessionMs / 1000) });
+    return { user: login.user, token: await deps.sessions.open(login.user.id, FACE, deps.sessionMs, deps.clock.now()) };
+  };
+  const expiresIn = Math.round(deps.sessionMs / 1000);
+  app.post('/auth/login', async (req, reply) => {
+    const s = await openSession(req, reply);
+    if (!('token' in s)) return s;
+    return reply.code(200).send({ token: s.token, expires_in: expiresIn });
+  });
+  // uContact's own call (its API wiki): a JSON list with the key last, sent back as `Authorization: Basic <key>`;
+  // an older revision puts it 3rd for a user without a phone, so three items: user, lifetime, key. A refusal is `0`.
+  app.post('/auth/getUserToken', async (req, reply) => {
+    const s = await openSession(req, reply);
+    if (!('token' in s)) return s;
+    return reply.code(200).send([s.user.user_code, expiresIn, s.token]);
   });
   app.post('/auth/logout', async (req, reply) => {
     const token = tokenOf(req);

@@ -9,6 +9,7 @@ import { invalidBody, VALIDATION_FAILED } from './errors.js';
 import { paginate } from './paginate.js';
 import { baseUrlOf } from '../server.js';
 import { wholeNumber } from '../input.js';
+import { COUNTRY_EXPECTED, countryCode } from '../../core/countries.js';
 
 /** The seed's user fields kept in the profile, with the value shown when unset. */
 const PROFILE_FIELDS: Record<string, unknown> = {
@@ -83,6 +84,7 @@ const userFields = {
   fax: text(32),
   mobile: text(32),
   timezone: z.string().max(64).optional(),
+  country: z.string().max(8).optional(),
   user_live: z.boolean().optional(),
   company_id: z.number().int().positive().optional(),
   company: companySchema.optional(),
@@ -92,6 +94,13 @@ const createSchema = z.strictObject(userFields);
 const updateSchema = z.strictObject(userFields).partial();
 
 const validTimezone = (tz: string) => DateTime.local().setZone(tz).isValid;
+/** The body's country (ours, as `timezone`: the seed's user has none), checked; undefined when not given. */
+const countryOf = (raw: string | undefined): string | undefined => {
+  if (raw === undefined) return undefined;
+  const code = countryCode(raw);
+  if (code === null) throw invalidBody('country', `expected ${COUNTRY_EXPECTED}`);
+  return code;
+};
 
 export interface UserRouteDeps {
   users: Remote<UserStore>;
@@ -139,6 +148,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
       user_live: u.active === 1,
       user_added: DateTime.fromMillis(u.created_at, { zone: u.timezone }).toFormat('yyyy-MM-dd HH:mm:ss'),
       timezone: u.timezone,
+      country: u.country,
       company: company ? { company_id: company.id, dist_id: 1, agent_id: u.agent_id, name: company.name, ...Object.fromEntries(COMPANY_FIELDS.map((f) => [f, (JSON.parse(company.details) as Record<string, unknown>)[f] ?? null])) } : null,
     };
   };
@@ -201,6 +211,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     if (!parsed.success) throw ValidationError.fromMessage(`${VALIDATION_FAILED}${issue(parsed.error)}`, VALIDATION_FAILED);
     const b = parsed.data as z.infer<typeof createSchema> & Record<string, unknown>;
     if (b.timezone !== undefined && !validTimezone(b.timezone)) throw invalidBody('timezone', 'not an IANA time zone');
+    const country = countryOf(b.country);
     // Hashed first, then checked. A code taken between the check and the insert (each store call is a
     // turn of the loop now) is caught by the store (UNIQUE, UserCodeTaken): the same 422, not a 500.
     const passwordHash = await deps.hashPassword(b.password, me.id);
@@ -221,7 +232,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
         fax: b.fax ?? null,
         profile: profileOf(b),
         timezone: b.timezone ?? deps.defaultTimezone,
-        country: deps.defaultCountry,
+        country: country ?? deps.defaultCountry,
       }),
     );
     req.log.info({ userId: id, by: me.id }, 'user created');
@@ -234,6 +245,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     const parsed = updateSchema.safeParse(req.body);
     if (!parsed.success) throw ValidationError.fromMessage(`${VALIDATION_FAILED}${issue(parsed.error)}`, VALIDATION_FAILED);
     const b = parsed.data as z.infer<typeof updateSchema> & Record<string, unknown>;
+    const country = countryOf(b.country);
     // Hashed first, then checked; a code taken meanwhile is the store's UserCodeTaken (the same 422).
     const passwordHash = b.password !== undefined ? await deps.hashPassword(b.password, me.id) : undefined;
     if (b.user_code !== undefined && b.user_code.toLowerCase() !== target.user_code.toLowerCase() && (await deps.users.byCode(b.user_code))) {
@@ -244,6 +256,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     const password: UserPatch = b.password !== undefined ? { password: b.password, password_hash: passwordHash! } : {};
     const patch: UserPatch = { ...password, profile: profileOf(b) };
     for (const k of ['user_code', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax', 'timezone'] as const) if (b[k] !== undefined) (patch as Record<string, unknown>)[k] = b[k];
+    if (country !== undefined) patch.country = country;
     if (b.user_live !== undefined) patch.active = b.user_live;
     const company = await companyFor(me, b);
     if (company !== undefined) patch.company_id = company;

@@ -17,8 +17,8 @@ export interface CallPlan {
   header: string | null;
   /** The spoken message; for a recording, a placeholder that keys the recording's file. */
   message: string;
-  /** The message is read twice unless skip_message_repeat; a recording plays once. */
-  repeat: boolean;
+  /** How many times the message is read: twice (or the user's tts_repeat_count), once with skip_message_repeat; a recording plays once. */
+  plays: number;
   /** Read instead when an answering machine is detected (default: the message). */
   voicemail: string | null;
   /** 2-way: collect one key while the message plays. */
@@ -38,7 +38,7 @@ export function callPlan(content: CallContent, message: string, fields: MergeFie
     audio: content.recording?.file ?? null,
     header: merge(content.header),
     message: content.recording ? RECORDING : message,
-    repeat: !content.recording && content.repeat,
+    plays: content.recording || !content.repeat ? 1 : (content.plays ?? 2),
     voicemail: merge(content.voicemail),
     collect: twoWay,
     responses,

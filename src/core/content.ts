@@ -47,6 +47,8 @@ export interface CallContent {
   recording: { file: string; name: string } | null;
   /** A spoken message is read twice unless the client asked otherwise (skip_message_repeat). */
   repeat: boolean;
+  /** How many times a repeated message is read, when not twice (the user's tts_repeat_count). */
+  plays?: number;
   /** 2-way TTS: the keys the call listens for. */
   responses: KeyResponse[];
 }
@@ -97,6 +99,7 @@ const contentSchema = z.discriminatedUnion('kind', [
     voicemail: nullableText,
     recording: z.strictObject({ file: z.string().min(1), name: z.string() }).nullable(),
     repeat: z.boolean(),
+    plays: z.number().int().min(1).max(5).optional(),
     responses: z.array(z.strictObject({ key: z.string().regex(/^[0-9*#]$/), message: nullableText, redirectTo: nullableText })),
   }),
   z.strictObject({ kind: z.literal('fax'), document: z.string(), pages: z.number().int().min(0), fine: z.boolean(), header: nullableText, fileNames: z.array(z.string()) }),

@@ -17,7 +17,7 @@ export const VOICES: Record<string, string> = {
   russell: 'en-gb-scotland+m2',
 };
 
-export const isVoice = (name: string): boolean => name.toLowerCase() in VOICES;
+export const isVoice = (name: string): boolean => Object.hasOwn(VOICES, name.toLowerCase());
 
 export const MAX_TTS_CHARS = 4000;
 

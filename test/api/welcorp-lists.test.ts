@@ -11,8 +11,8 @@ let list: number;
 
 const LIST_CSV = [
   'Recipient,Reference,Email,Fax,Phone,Mobile,CustomField1,CustomField2,CustomField3,CustomField4,CustomField5,CustomField6',
-  'Jane Smith,ref-1,jane@example.com,+61491574101,+61491574102,+61491574103,c1,c2,c3,c4,c5,c6',
-  'Phone Only,ref-2,,,+61491574202,,,,,,,',
+  'Jane Smith,ref-1,jane@example.com,+61491574701,+61491574702,+61491574703,c1,c2,c3,c4,c5,c6',
+  'Phone Only,ref-2,,,+61491574712,,,,,,,',
   'Mail Only,ref-3,mail@example.com,,,,,,,,,',
 ].join('\n');
 
@@ -36,24 +36,24 @@ describe("v1 lists with the seed's columns", () => {
     expect(r.status, r.text).toBe(200);
     const [jane] = recipientsOf(r.json.data);
     expect(jane).toMatchObject({ name: 'Jane Smith', reference: 'ref-1' });
-    expect(JSON.parse(jane!.fields!)).toMatchObject({ recipient: 'Jane Smith', reference: 'ref-1', email: 'jane@example.com', fax: '+61491574101', phone: '+61491574102', mobile: '+61491574103', customfield1: 'c1', customfield6: 'c6' });
+    expect(JSON.parse(jane!.fields!)).toMatchObject({ recipient: 'Jane Smith', reference: 'ref-1', email: 'jane@example.com', fax: '+61491574701', phone: '+61491574702', mobile: '+61491574703', customfield1: 'c1', customfield6: 'c6' });
     // The reference is the report's, as for a recipient given inline.
     await d.waitFor(() => (d.db.prepare('SELECT status FROM jobs WHERE id = ?').get(r.json.data) as { status: string }).status === 'complete');
     const report = (await d.api('GET', `/api/v1/jobs/${r.json.data}`, { auth: ann.auth })).json.data.reports;
     expect(report.map((x: { reference: string; recipient: string; destination: string }) => [x.reference, x.recipient, x.destination])).toEqual([
-      ['ref-1', 'Jane Smith', '+61491574103'],
-      ['ref-2', 'Phone Only', '+61491574202'],
+      ['ref-1', 'Jane Smith', '+61491574703'],
+      ['ref-2', 'Phone Only', '+61491574712'],
     ]);
   });
 
   it("sends each channel to the contact's own number: SMS to the mobile, calls to the phone or the preferred one, fax to the fax", async () => {
     const sms = await post({ job_type: 'sms', message: 'x', user_list_ids: list });
-    expect(recipientsOf(sms.json.data).map((x) => x.destination)).toEqual(['+61491574103', '+61491574202']);
+    expect(recipientsOf(sms.json.data).map((x) => x.destination)).toEqual(['+61491574703', '+61491574712']);
     const tts = await post({ job_type: 'tts', message: 'hello', user_list_ids: [list] });
     expect(tts.status, tts.text).toBe(200);
-    expect(recipientsOf(tts.json.data).map((x) => x.destination)).toEqual(['+61491574102', '+61491574202']);
+    expect(recipientsOf(tts.json.data).map((x) => x.destination)).toEqual(['+61491574702', '+61491574712']);
     const mobile = await post({ job_type: 'tts', message: 'hello', user_list_ids: [list], preferred_destination_type: 'Mobile' });
-    expect(recipientsOf(mobile.json.data).map((x) => x.destination)).toEqual(['+61491574103', '+61491574202']);
+    expect(recipientsOf(mobile.json.data).map((x) => x.destination)).toEqual(['+61491574703', '+61491574712']);
   });
 
   it('ignores the recipients array when lists are given, as the seed says', async () => {
@@ -72,10 +72,10 @@ describe("v1 lists with the seed's columns", () => {
   });
 
   it('refuses an upload whose header repeats a column or names none it knows', async () => {
-    const again = await d.api('POST', `/groups/${list}/csv`, { auth: token, raw: 'Recipient,First Name,Phone\nA,B,+61491574301\n', headers: { 'content-type': 'text/csv' } });
+    const again = await d.api('POST', `/groups/${list}/csv`, { auth: token, raw: 'Recipient,First Name,Phone\nA,B,+61491574721\n', headers: { 'content-type': 'text/csv' } });
     expect(again.status).toBe(412);
     expect(again.json.error.message).toMatch(/"First Name" repeats the column first_name/);
-    const unknown = await d.api('POST', `/groups/${list}/csv`, { auth: token, raw: 'Phone,CustomField7\n+61491574301,x\n', headers: { 'content-type': 'text/csv' } });
+    const unknown = await d.api('POST', `/groups/${list}/csv`, { auth: token, raw: 'Phone,CustomField7\n+61491574721,x\n', headers: { 'content-type': 'text/csv' } });
     expect(unknown.status).toBe(412);
     expect(unknown.json.error.message).toMatch(/"CustomField7" is not a contact field/);
     const mobileBad = await d.api('POST', `/groups/${list}/csv`, { auth: token, raw: 'Mobile\nnot-a-number\n', headers: { 'content-type': 'text/csv' } });

@@ -49,12 +49,12 @@ describe('delivery plans made by the core', () => {
     const twoWay = planDelivery(content, 'tts2way', 'Press 1, Ann', { name: 'Ann' }, { sms: PLAIN_SMS_LINK, faxHistory: noHistory });
     expect(twoWay).toEqual({
       kind: 'call',
-      call: { voice: 'default', audio: null, header: 'For Ann', message: 'Press 1, Ann', repeat: true, voicemail: null, collect: true, responses: { 1: { message: 'Bye Ann', redirectTo: '+61299990000' } } },
+      call: { voice: 'default', audio: null, header: 'For Ann', message: 'Press 1, Ann', plays: 2, voicemail: null, collect: true, responses: { 1: { message: 'Bye Ann', redirectTo: '+61299990000' } } },
     });
     const oneWay = planDelivery({ ...content, repeat: false }, 'tts', 'Press 1, Ann', { name: 'Ann' }, { sms: PLAIN_SMS_LINK, faxHistory: noHistory });
-    expect(oneWay.kind === 'call' && [oneWay.call.collect, oneWay.call.repeat, oneWay.call.responses]).toEqual([false, false, {}]);
+    expect(oneWay.kind === 'call' && [oneWay.call.collect, oneWay.call.plays, oneWay.call.responses]).toEqual([false, 1, {}]);
     const voice = planDelivery(callContent({ template: '' }, { recording: { file: '/d/a.wav', name: 'a.mp3' } }), 'voice', '', {}, { sms: PLAIN_SMS_LINK, faxHistory: noHistory });
-    expect(voice.kind === 'call' && [voice.call.audio, voice.call.repeat]).toEqual(['/d/a.wav', false]);
+    expect(voice.kind === 'call' && [voice.call.audio, voice.call.plays]).toEqual(['/d/a.wav', 1]);
   });
 
   it('plans a fax from where earlier tries left it, reading its history only for a fax', () => {

@@ -166,6 +166,18 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
     expect(rows(d, job).map((r) => r.keypress)).toEqual(['2', '3', null]);
   });
 
+  it("reads the message as many times as the user's tts_repeat_count says, its tts_message_prefix first", async () => {
+    const { d, peer, u } = await start();
+    expect((await d.api('PUT', `/api/v1/users/${u.id}`, { auth: u.auth, body: { tts_repeat_count: 3, tts_message_prefix: 'Message from Acme.' } })).status).toBe(200);
+    const job = await post(d, u.auth, { job_type: 'tts', message: 'Your order is ready', recipients: [{ destination: '+61491570156' }] });
+    await d.waitFor(complete(d, job));
+    const plays = peer.executed.filter((x) => x.app === 'playback').map((x) => x.data);
+    expect(plays).toHaveLength(3);
+    expect(new Set(plays).size).toBe(1);
+    const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(job) as { content: string }).content);
+    expect(content).toMatchObject({ text: { template: 'Message from Acme. Your order is ready' }, plays: 3, repeat: true });
+  });
+
   it('leaves the voicemail message when FreeSWITCH detects an answering machine', async () => {
     const { d, peer, u } = await start(() => ({ answer: true, machine: true, playMs: 200 }), { amd: 'avmd' });
     const job = await post(d, u.auth, { ...anyHour(SEED_TTS), skip_message_repeat: true, recipients: [{ destination: '+61491570156' }] });

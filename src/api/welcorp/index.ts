@@ -11,6 +11,7 @@ import { refusedUrl } from '../../net/safe-http.js';
 import type { AddressPolicy } from '../../net/address-policy.js';
 import type { CallbackStore } from '../../store/callbacks.js';
 import { jobDetail, jobSummary, recipientEntry, reportEntry } from './present.js';
+import { jobDefaultsOf } from './user-settings.js';
 import { jsonStream, mapPages } from '../json-stream.js';
 import { paginate } from './paginate.js';
 import { channelOf, jobStatusOf } from './job-types.js';
@@ -211,7 +212,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     const query: Record<string, string> = {};
     for (const [k, v] of Object.entries(q)) if (v !== undefined) query[k] = v;
     const body = paginate(
-      rows.map((j) => jobSummary(j, base)),
+      rows.map((j) => jobSummary(j, base, !jobDefaultsOf(user.profile).hideCosts)),
       total,
       page,
       pageSize,
@@ -231,9 +232,11 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     // Streamed a page at a time (a 100,000-recipient report is ~30 MB): the same JSON as welcorpSend's.
     const withCallbacks = Boolean(job.callback_url);
     const totalDuration = await deps.jobs.totalDuration(job.id);
+    // The reader's hide_costs_in_reports: its reports show no costs.
+    const costs = !jobDefaultsOf(user.profile).hideCosts;
     const body = jsonStream((list) => ({
       status: 200,
-      data: jobDetail(job, totalDuration, list(mapPages(deps.jobs.reportPages(job.id, false), recipientEntry)), list(mapPages(deps.jobs.reportPages(job.id, withCallbacks), reportEntry(job, withCallbacks)))),
+      data: jobDetail(job, totalDuration, list(mapPages(deps.jobs.reportPages(job.id, false), recipientEntry)), list(mapPages(deps.jobs.reportPages(job.id, withCallbacks), reportEntry(job, withCallbacks, costs))), costs),
     }));
     return reply.code(200).type('application/json; charset=utf-8').send(body);
   });

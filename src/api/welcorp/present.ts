@@ -11,7 +11,10 @@ export const isoDate = (ms: number | null, zone: string): string | null => (ms =
 
 const money = (n: number): number => Math.round(n * 10000) / 10000;
 
-export function jobSummary(j: JobRow, baseUrl: string) {
+/** A cost as shown: null for a user whose hide_costs_in_reports is set. */
+const shown = (n: number, costs: boolean): number | null => (costs ? money(n) : null);
+
+export function jobSummary(j: JobRow, baseUrl: string, costs = true) {
   return {
     job_id: j.id,
     user_id: j.user_id,
@@ -25,13 +28,13 @@ export function jobSummary(j: JobRow, baseUrl: string) {
     total_recipients: j.total,
     failed_recipients: j.failed,
     sent_recipients: j.succeeded,
-    total_amount: money(j.cost),
+    total_amount: shown(j.cost, costs),
     job_status: jobStatusName(j.status),
     details_url: `${baseUrl}/jobs/${j.id}`,
   };
 }
 
-export function report(r: RecipientRow, zone: string, sender: string | null, sms = false, callback?: CallbackStatus | null) {
+export function report(r: RecipientRow, zone: string, sender: string | null, sms = false, callback?: CallbackStatus | null, costs = true) {
   const s = { ...REPORT_STATUS[r.state], status: reportStatus(r.state, r.reason, !sms) };
   const notes = [r.reason, sender ? `SenderID: ${sender}.` : null].filter(Boolean).join(' ');
   return {
@@ -41,7 +44,7 @@ export function report(r: RecipientRow, zone: string, sender: string | null, sms
     destination: r.destination,
     status: s.status,
     duration: r.duration ?? r.parts ?? null,
-    message_cost: r.cost ?? 0,
+    message_cost: shown(r.cost ?? 0, costs),
     stage: s.stage,
     notes: notes || null,
     send_date_time: isoDate(r.sent_at, zone),
@@ -57,16 +60,16 @@ export function report(r: RecipientRow, zone: string, sender: string | null, sms
 export const recipientEntry = (r: RecipientRow) => ({ destination: r.destination, reference: r.reference, recipient: r.name, ...(r.fields ? (JSON.parse(r.fields) as object) : {}) });
 
 /** A report row's entry in `reports`; its callback status only for a job with a callback URL. */
-export const reportEntry = (j: JobRow, withCallbacks: boolean) => {
+export const reportEntry = (j: JobRow, withCallbacks: boolean, costs = true) => {
   const sms = j.channel === 'sms' || j.channel === 'sms2way';
-  return (r: ReportRow) => report(r, j.timezone, j.sender, sms, withCallbacks ? r.callback : undefined);
+  return (r: ReportRow) => report(r, j.timezone, j.sender, sms, withCallbacks ? r.callback : undefined, costs);
 };
 
 /**
  * The job detail, with its two per-recipient lists given as values made by the caller (the streamed
  * lists of jsonStream), and the sum of the recipients' durations read beforehand.
  */
-export function jobDetail(j: JobRow, totalDuration: number, recipients: unknown, reports: unknown) {
+export function jobDetail(j: JobRow, totalDuration: number, recipients: unknown, reports: unknown, costs = true) {
   const options = JSON.parse(j.options) as Record<string, unknown>;
   const content = parseContent(j.content);
   const zone = j.timezone;
@@ -75,7 +78,7 @@ export function jobDetail(j: JobRow, totalDuration: number, recipients: unknown,
     ...options,
     job_id: j.id,
     user_id: j.user_id,
-    cost: money(j.cost),
+    cost: shown(j.cost, costs),
     user_code: j.user_code,
     job_type: CHANNEL_TO_TYPE[j.channel],
     job_name: j.name,
@@ -87,7 +90,7 @@ export function jobDetail(j: JobRow, totalDuration: number, recipients: unknown,
     total_recipients: j.total,
     failed_recipients: j.failed,
     sent_recipients: j.succeeded,
-    total_amount: money(j.cost),
+    total_amount: shown(j.cost, costs),
     total_duration: totalDuration,
     job_status: jobStatusName(j.status),
     manual_sender_id: j.sender,

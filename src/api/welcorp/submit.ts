@@ -8,7 +8,8 @@ import type { Channel } from '../../core/model.js';
 import { listDestinationName, type ListPick } from '../../core/contact.js';
 import { canonicalNumber, plausibleNumber } from '../../core/numbers.js';
 import { compileTemplate, normaliseFields } from '../../core/merge.js';
-import { fewestParts, type SmsSendOptions } from '../../core/sms.js';
+import { fewestParts, planSms, type SmsSendOptions } from '../../core/sms.js';
+import { jobDefaultsOf, senderProblem, type JobDefaults } from './user-settings.js';
 import { dedupe } from '../../core/dedupe.js';
 import { parseLocalDateTime } from '../../core/windows.js';
 import { checkUrl, UrlRefused } from '../../net/safe-http.js';
@@ -23,7 +24,6 @@ export interface Submitter {
 }
 
 const HOUR = 3_600_000;
-const ALPHA_SENDER = /^[A-Za-z0-9 ._&-]{1,11}$/;
 
 /** A fax job's document (converted at submit), resolution and header (the user's fax_header_text). */
 function faxContentOf(fax: { path: string; pages: number }, req: JobRequest, user: Submitter): FaxContent {
@@ -33,8 +33,8 @@ function faxContentOf(fax: { path: string; pages: number }, req: JobRequest, use
 }
 
 /** A TTS job's call fields, checked: the voice exists, keys are unique, redirects are numbers. */
-function callContentOf(req: JobRequest, message: string, twoWay: boolean, country: string, audio: { path: string; name: string } | null): CallContent {
-  const voice = req.voice?.trim() || 'default';
+function callContentOf(req: JobRequest, message: string, twoWay: boolean, country: string, audio: { path: string; name: string } | null, defaults: JobDefaults): CallContent {
+  const voice = req.voice?.trim() || defaults.ttsVoice || 'default';
   if (!isVoice(voice)) throw ValidationError.at('voice', `unknown voice "${voice}"; one of ${Object.keys(VOICES).join(', ')}`);
   const responses = twoWay ? (req.two_way_key_responses ?? []) : [];
   if (!twoWay && req.two_way_key_responses?.length) throw ValidationError.at('two_way_key_responses', 'only for "2 way tts" jobs');
@@ -53,7 +53,20 @@ function callContentOf(req: JobRequest, message: string, twoWay: boolean, countr
     if (!r.response_message && !redirect) throw ValidationError.at(`two_way_key_responses.${i}`, 'give response_message, redirect_to or both');
     return { key: r.key_press, message: r.response_message ?? null, redirectTo: redirect };
   });
-  return callContent({ template: message }, { header: req.header ?? null, voicemail: req.voicemail_message ?? null, voice, recording: audio ? { file: audio.path, name: audio.name } : null, repeat: req.skip_message_repeat !== true, responses: keys });
+  // The user's tts_message_prefix is read before the message itself (not before a recording).
+  const spoken = defaults.ttsPrefix && !audio ? `${defaults.ttsPrefix} ${message}` : message;
+  return callContent(
+    { template: spoken },
+    {
+      header: req.header ?? null,
+      voicemail: req.voicemail_message ?? null,
+      voice,
+      recording: audio ? { file: audio.path, name: audio.name } : null,
+      repeat: req.skip_message_repeat !== true,
+      ...(defaults.ttsPlays !== null ? { plays: defaults.ttsPlays } : {}),
+      responses: keys,
+    },
+  );
 }
 
 /**
@@ -80,6 +93,20 @@ export function listIdsWanted(req: JobRequest, available: ReadonlySet<Channel>):
 export function listPickOf(req: JobRequest): ListPick {
   const preferred = req.preferred_destination_type?.toLowerCase();
   return { channel: channelOf(req.job_type)!, preferred: preferred === 'mobile' || preferred === 'phone' ? preferred : null };
+}
+
+type FileGiven = NonNullable<JobRequest['audiofile']>;
+/** A file as the job's detail echoes it: its name and URL, never its contents (a fax's base64 is megabytes, and the client's own). */
+const fileEcho = (f: FileGiven) => ({ name: f.name, ...(f.url ? { url: f.url } : {}) });
+
+/** The request as it is stored for the job's detail: file contents left out. */
+export function withoutFileContents(req: JobRequest): JobRequest {
+  return {
+    ...req,
+    ...(req.files ? { files: req.files.map(fileEcho) } : {}),
+    ...(req.attachments ? { attachments: req.attachments.map(fileEcho) } : {}),
+    ...(req.audiofile ? { audiofile: fileEcho(req.audiofile) } : {}),
+  };
 }
 
 /** Turn a validated v1 job request into a core job; every refusal names its field. */
@@ -112,18 +139,21 @@ export function toNewJob(
   if (channel === 'voice' && !audio) throw ValidationError.at('audiofile', 'is required for voice jobs');
   if (channel === 'fax' && !fax) throw ValidationError.at('files', 'at least one document is required for fax jobs');
   if (message.trim() === '' && channel !== 'voice' && channel !== 'fax') throw ValidationError.at('message', 'is required');
-  const maxChars = isCall ? MAX_TTS_CHARS : MAX_SMS_CHARS;
-  if ([...message].length > maxChars) throw ValidationError.at('message', `must be at most ${maxChars} characters`);
+  const defaults = jobDefaultsOf(user.profile);
+  const maxChars = isCall ? Math.min(MAX_TTS_CHARS, defaults.ttsMaxChars ?? MAX_TTS_CHARS) : MAX_SMS_CHARS;
+  if ([...message].length > maxChars) throw ValidationError.at('message', `must be at most ${maxChars} characters${isCall && defaults.ttsMaxChars !== null ? " (the user's tts_max_character_limit)" : ''}`);
   // 10 parts hold for each recipient's text as sent (1530 GSM characters): the gateway that plans the
   // merged text refuses more (that recipient fails, naming the limit); here the template, fields empty.
-  const smsLimits: SmsSendOptions | null = channel === 'sms' || channel === 'sms2way' ? { maxParts: MAX_SMS_PARTS } : null;
+  // filter_non_ascii_in_sms: GSM 7-bit, anything outside it transliterated, so that a stray character never makes the message UCS-2.
+  const smsLimits: SmsSendOptions | null = channel === 'sms' || channel === 'sms2way' ? { maxParts: MAX_SMS_PARTS, ...(defaults.asciiSms ? { encoding: 'gsm7', invalid: 'transliterate' } : {}) } : null;
   if (smsLimits) {
     // The provider is not known yet: refused only when no encoding a provider could use (GSM, Latin-1,
     // UCS-2, the text unchanged) fits it in 10 parts; the gateway's own plan is exact per recipient.
-    const best = fewestParts(compileTemplate(message)({}));
+    const template = compileTemplate(message)({});
+    const best = defaults.asciiSms ? { encoding: 'gsm7', parts: planSms(template, { encoding: 'gsm7', invalid: 'transliterate', maxParts: Infinity }).parts.length } : fewestParts(template);
     if (best.parts > MAX_SMS_PARTS) throw ValidationError.at('message', `the message needs ${best.parts} parts in ${best.encoding}, more than the limit of ${MAX_SMS_PARTS} parts`);
   }
-  const call = isCall ? callContentOf(req, message, channel === 'tts2way', user.country, audio) : null;
+  const call = isCall ? callContentOf(req, message, channel === 'tts2way', user.country, audio, defaults) : null;
 
   let scheduledAt: number | null = null;
   if (req.scheduled_date) {
@@ -139,7 +169,8 @@ export function toNewJob(
   }
 
   const callback = callbackOf(req);
-  const callbackUrl = callback?.url ?? null;
+  // The user's call_back_url serves a job that names none (checked when it was set).
+  const callbackUrl = callback?.url ?? defaults.callbackUrl;
   if (callback) {
     const checked = checkUrl(callback.url);
     if (checked instanceof UrlRefused) throw ValidationError.at(callback.field, checked.message);
@@ -147,11 +178,11 @@ export function toNewJob(
   const statusFlag = req.callback_on_sms_status_update;
   const statusUpdates = statusFlag === true || statusFlag === 1 || (typeof statusFlag === 'string' && statusFlag !== '' && statusFlag !== 'false' && statusFlag !== '0');
 
-  // Calls show the user's default voice caller id (else the provider's); SMS the given sender.
-  const profile = user.profile ? (JSON.parse(user.profile) as Record<string, unknown>) : {};
-  const callerId = typeof profile.default_voice_caller_id === 'string' && /^\+?\d{3,20}$/.test(profile.default_voice_caller_id.trim()) ? profile.default_voice_caller_id.trim() : null;
-  const sender = isCall ? callerId : req.manual_sender_id?.trim() || null;
-  if (sender !== null && !ALPHA_SENDER.test(sender) && plausibleNumber(sender) !== null) throw ValidationError.at('manual_sender_id', 'expected up to 11 letters and digits, or a phone number');
+  // Calls show the user's default voice caller id (else the provider's); SMS the given sender, else the user's default_sms_sender_id.
+  const manual = isCall ? null : req.manual_sender_id?.trim() || null;
+  const manualProblem = manual === null ? null : senderProblem(manual);
+  if (manualProblem) throw ValidationError.at('manual_sender_id', manualProblem);
+  const sender = isCall ? defaults.voiceCallerId : (manual ?? defaults.smsSender);
 
   const recipients: NewRecipient[] = [];
   for (let i = 0; i < given.length; i++) {
@@ -166,7 +197,7 @@ export function toNewJob(
   const kept = req.dedupe ? dedupe(recipients, (r) => canonicalNumber(r.destination, user.country)).kept : recipients;
 
   const twoWay = channel === 'sms2way' || channel === 'mms';
-  const { recipients: _omit, ...echo } = req;
+  const { recipients: _omit, ...echo } = withoutFileContents(req);
   return {
     userId: user.id,
     face: 'welcorp',

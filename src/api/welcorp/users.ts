@@ -1,3 +1,4 @@
+import { settingProblem } from './user-settings.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { DateTime } from 'luxon';
@@ -156,6 +157,13 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     const i = err.issues[0]!;
     return i.code === 'unrecognized_keys' ? `unknown field "${i.keys[0]}"` : `${i.path.join('.') || 'body'}: ${i.message}`;
   };
+  // The settings a job reads are checked as they are written: a job never meets a bad one.
+  const checkSettings = (body: Record<string, unknown>) => {
+    for (const k of Object.keys(PROFILE_FIELDS)) {
+      const problem = body[k] === undefined ? null : settingProblem(k, body[k]);
+      if (problem) throw invalidBody(k, problem);
+    }
+  };
   const profileOf = (body: Record<string, unknown>) =>
     Object.fromEntries(
       Object.keys(PROFILE_FIELDS)
@@ -212,6 +220,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     const b = parsed.data as z.infer<typeof createSchema> & Record<string, unknown>;
     if (b.timezone !== undefined && !validTimezone(b.timezone)) throw invalidBody('timezone', 'not an IANA time zone');
     const country = countryOf(b.country);
+    checkSettings(b);
     // Hashed first, then checked. A code taken between the check and the insert (each store call is a
     // turn of the loop now) is caught by the store (UNIQUE, UserCodeTaken): the same 422, not a 500.
     const passwordHash = await deps.hashPassword(b.password, me.id);
@@ -246,6 +255,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     if (!parsed.success) throw ValidationError.fromMessage(`${VALIDATION_FAILED}${issue(parsed.error)}`, VALIDATION_FAILED);
     const b = parsed.data as z.infer<typeof updateSchema> & Record<string, unknown>;
     const country = countryOf(b.country);
+    checkSettings(b);
     // Hashed first, then checked; a code taken meanwhile is the store's UserCodeTaken (the same 422).
     const passwordHash = b.password !== undefined ? await deps.hashPassword(b.password, me.id) : undefined;
     if (b.user_code !== undefined && b.user_code.toLowerCase() !== target.user_code.toLowerCase() && (await deps.users.byCode(b.user_code))) {
@@ -261,7 +271,9 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     const company = await companyFor(me, b);
     if (company !== undefined) patch.company_id = company;
     await codeTaken(() => deps.users.update(target.id, patch));
-    if (patch.password !== undefined || patch.active !== undefined || patch.user_code !== undefined) deps.auth.forget();
+    // A cached login carries the user's row: its settings (a new default sender, hidden costs) apply from the next request.
+    const settingsChanged = Object.keys(patch.profile ?? {}).length > 0 || patch.timezone !== undefined || patch.country !== undefined;
+    if (patch.password !== undefined || patch.active !== undefined || patch.user_code !== undefined || settingsChanged) deps.auth.forget();
     return send(reply, 200, { data: target.id });
   });
 }

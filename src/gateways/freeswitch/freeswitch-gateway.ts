@@ -308,8 +308,8 @@ export class FreeswitchGateway implements Gateway {
     const steps: Step[] = [];
     if (plan.header) steps.push({ app: 'playback', file: files.get(plan.header)! });
     const message = files.get(plan.message)!;
-    if (plan.collect) steps.push({ app: 'collect', file: message, tries: plan.repeat ? 2 : 1 });
-    else steps.push({ app: 'playback', file: message }, ...(plan.repeat ? [{ app: 'playback' as const, file: message }] : []));
+    if (plan.collect) steps.push({ app: 'collect', file: message, tries: plan.plays });
+    else for (let i = 0; i < plan.plays; i++) steps.push({ app: 'playback', file: message });
     steps.push({ app: 'hangup' });
     return steps;
   }

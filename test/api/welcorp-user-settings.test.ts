@@ -113,5 +113,24 @@ describe("the user's own settings", () => {
     expect(detail.json.data.audiofile).toEqual({ name: 'hello.wav' });
     expect(detail.text).not.toContain(b64.slice(0, 64));
     expect(jobRow(r.json.data).options).not.toContain(b64.slice(0, 64));
+
+    // The seed's field table names the voice file `attachments`: one file there is the job's recording.
+    const viaAttachments = await post({ job_type: 'voice', attachments: [{ name: 'hello.wav', base64content: b64 }], recipients: [{ destination: '+61491576911' }] });
+    expect(viaAttachments.status, viaAttachments.text).toBe(200);
+    expect(JSON.parse(jobRow(viaAttachments.json.data).content)).toMatchObject({ kind: 'call', recording: { name: 'hello.wav', file: expect.stringMatching(/\.wav$/) } });
+    const two = await post({
+      job_type: 'voice',
+      attachments: [
+        { name: 'a.wav', base64content: b64 },
+        { name: 'b.wav', base64content: b64 },
+      ],
+      recipients: [{ destination: '+61491576912' }],
+    });
+    expect(two.json).toEqual({ status: 422, errors: 'Validation failed: attachments: a voice job plays one audio file, 2 given' });
+    const bad = await post({ job_type: 'voice', attachments: [{ name: 'x.wav', base64content: Buffer.from('not audio').toString('base64') }], recipients: [{ destination: '+61491576913' }] });
+    expect(bad.status).toBe(422);
+    expect(bad.json.errors).toMatch(/^Validation failed: attachments\.0 "x\.wav": /);
+    const none = await post({ job_type: 'voice', recipients: [{ destination: '+61491576914' }] });
+    expect(none.json.errors).toMatch(/audiofile: is required for voice jobs/);
   });
 });

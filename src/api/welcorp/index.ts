@@ -127,12 +127,16 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     if (refused) throw invalidBody(callback!.field, refused.message);
     let audio: { path: string; name: string } | null = null;
     if (channelOf(parsed.data.job_type) === 'voice' && deps.channels.has('voice')) {
-      const file = parsed.data.audiofile;
-      if (!file) throw invalidBody('audiofile', 'is required for voice jobs');
+      // The seed's example sends `audiofile`, its field table `attachments` (an array): either, one file.
+      const { audiofile, attachments } = parsed.data;
+      const field = audiofile ? 'audiofile' : attachments?.length ? 'attachments' : null;
+      if (field === null) throw invalidBody('audiofile', 'is required for voice jobs (or one file in attachments)');
+      if (!audiofile && attachments!.length > 1) throw invalidBody('attachments', `a voice job plays one audio file, ${attachments!.length} given`);
+      const file = audiofile ?? attachments![0]!;
       try {
         audio = { path: (await deps.prepareAudio(file)).path, name: file.name };
       } catch (err) {
-        if (err instanceof MediaRefused) throw new ValidationError('audiofile', `Validation failed: audiofile "${file.name.slice(0, 100)}": ${err.message}`);
+        if (err instanceof MediaRefused) throw new ValidationError(field, `Validation failed: ${field}${field === 'attachments' ? '.0' : ''} "${file.name.slice(0, 100)}": ${err.message}`);
         throw err;
       }
     }

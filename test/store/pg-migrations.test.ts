@@ -365,8 +365,10 @@ describe("migration 12 on PostgreSQL: the same documents as SQLite's", () => {
     const user = (await db.pool.query(`INSERT INTO users (user_code, password_hash, role, timezone, country, created_at, updated_at) VALUES ('u', 'x', 'user', 'UTC', 'AU', 0, 0) RETURNING id`)).rows[0].id;
     for (const [channel, content] of ROWS) await db.pool.query(`INSERT INTO jobs (user_id, face, channel, content, created_at) VALUES ($1, 'welcorp', $2, $3, 0)`, [user, channel, JSON.stringify(content)]);
 
-    migrate(lite);
-    expect((await migratePg(db.pool)).map((m) => m.version)).toEqual([12]);
+    // Up to 12 only: later migrations are not this test's subject.
+    const through12 = MIGRATIONS.filter((m) => m.version <= 12);
+    migrate(lite, through12);
+    expect((await migratePg(db.pool, through12)).map((m) => m.version)).toEqual([12]);
     const want = (lite.prepare('SELECT channel, content FROM jobs ORDER BY id').all() as { channel: string; content: string }[]).map((r) => ({ channel: r.channel, content: JSON.parse(r.content) as unknown }));
     const got = (await db.pool.query<{ channel: string; content: string }>('SELECT channel, content FROM jobs ORDER BY id')).rows.map((r) => ({ channel: r.channel, content: JSON.parse(r.content) as unknown }));
     lite.close();

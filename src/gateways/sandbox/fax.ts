@@ -60,9 +60,10 @@ export class SandboxFax {
 
   send(d: FaxDelivery): void {
     const report = (o: Outcome) => this.line.report(d.attemptId, o);
+    // Through later(): nothing is reported once the sandbox has stopped.
     void readFile(d.fax.file).then(
-      (tiff) => this.call(d, pagesOf(tiff), report),
-      (err: Error) => report({ kind: 'failed', retryable: true, reason: `could not place the call: ${err.message}` }),
+      (tiff) => this.line.later(0, () => this.call(d, pagesOf(tiff), report)),
+      (err: Error) => this.line.later(0, () => report({ kind: 'failed', retryable: true, reason: `could not place the call: ${err.message}` })),
     );
   }
 

@@ -46,7 +46,7 @@ export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms
 export const dbFile = (config: Config): string => dbPath(config.data_dir);
 
 export function createLogger(config: Config): Logger {
-  return pino({ level: config.log.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+  return pino({ level: config.log.level, base: { pid: process.pid, node: config.node.id }, timestamp: pino.stdTimeFunctions.isoTime });
 }
 
 /** Built-in sandbox plus the providers the config declares; applied at every start. */
@@ -102,7 +102,8 @@ export interface Daemon {
 
 export async function startDaemon(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<Daemon> {
   const clock = opts.clock ?? systemClock;
-  const log = opts.log ?? createLogger(config);
+  // Every line names the node (several daemons may share a store): a given logger gets it as a binding.
+  const log = opts.log ? opts.log.child({ node: config.node.id }) : createLogger(config);
   const minFree = config.store.min_free_mb * 1024 * 1024;
   // A data directory that cannot take writes stops start-up with its name, not a stack.
   assertWritable(config.data_dir, config.store.min_free_mb, [dbFile(config), `${dbFile(config)}-wal`, `${dbFile(config)}-shm`]);
@@ -227,6 +228,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       return {
         status: storage === 'ok' && engine.alive ? 'ok' : 'degraded',
         pid: process.pid,
+        node: config.node.id,
         storage,
         spool: engine.alive ? 'ok' : 'down',
         in_flight: engine.inFlightCount,

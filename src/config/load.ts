@@ -86,7 +86,8 @@ export function loadConfig(opts: { file?: string | undefined; env?: NodeJS.Proce
     if (parsed != null && !isPlain(parsed)) throw new ConfigError(`config file ${file}: expected a mapping of keys at the top`);
     raw = (parsed as Plain | null) ?? {};
   }
-  const defaults = configSchema.parse({}) as unknown as Plain;
+  // The keys and their kinds; node.id set here since its default, the host name, may be refused (the real parse says so).
+  const defaults = configSchema.parse({ node: { id: 'node' } }) as unknown as Plain;
   for (const path of leafPaths(defaults)) {
     const name = envName(path);
     const value = env[name];

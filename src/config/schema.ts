@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { isProxyEntry } from '../net/trust-proxy.js';
 import { DRIVER_RULES, DRIVERS } from '../gateways/drivers.js';
@@ -72,6 +73,21 @@ export const configSchema = z
           })
           .prefault({})
           .refine((t) => (t.cert_file === null) === (t.key_file === null), 'set both cert_file and key_file, or neither'),
+      })
+      .prefault({}),
+    node: z
+      .strictObject({
+        /**
+         * This daemon's name among the nodes sharing a store (issue 15): recorded on each attempt it
+         * makes, on every log line and in /health. Null: the host name. A short token either way, so it
+         * fits a column and a log field; a host name that is not one needs node.id set.
+         */
+        id: z
+          .string()
+          .nullable()
+          .default(null)
+          .transform((id) => id ?? hostname())
+          .pipe(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a short name: letters, digits, . _ - only (1-64), such as "node-1" (by default the host name, which must then fit too)')),
       })
       .prefault({}),
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),

@@ -73,7 +73,7 @@ export class SpoolEngine {
       (e) => e.type === 'job.finished' && log.info({ jobId: e.jobId, succeeded: e.succeeded, failed: e.failed }, 'job finished'),
       (type) => type === 'job.finished',
     );
-    this.spool = new SpoolStore(this.db);
+    this.spool = new SpoolStore(this.db, config.node.id);
     const callbacks = new CallbackStore(this.db);
     const replies = new ReplyStore(this.db, config.default_country);
     const jobs = new JobCache(this.db, {

@@ -934,6 +934,18 @@ WHERE channel = 'fax' AND content::jsonb->>'kind' IS NULL;
 `,
   },
   {
+    version: 13,
+    name: 'the node that made each attempt',
+    sql: `
+-- node.id of the daemon whose engine made the attempt (several daemons share one store, issue 15);
+-- NULL for attempts made before this column.
+ALTER TABLE attempts ADD COLUMN node_id TEXT;
+`,
+    postgres: `
+ALTER TABLE attempts ADD COLUMN node_id text;
+`,
+  },
+  {
     version: 15,
     name: "contacts: the v1 lists' fields",
     sql: `

@@ -118,7 +118,11 @@ const keys = (r: { id: number; attempt_id: number }[]): Set<string> => new Set(r
 export class SpoolBatch {
   private readonly s;
 
-  constructor(readonly db: Db) {
+  /** `nodeId`: node.id of the daemon whose engine this is, written on every attempt it makes. */
+  constructor(
+    readonly db: Db,
+    private readonly nodeId: string | null = null,
+  ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       attempts: p(`SELECT a.id, a.recipient_id, a.job_id, a.provider_id, a.destination FROM jsonb_each(?) v JOIN attempts a ON a.id = v.value`),
@@ -140,8 +144,8 @@ export class SpoolBatch {
       partStatuses: p(`SELECT attempt_id, part, status FROM attempt_parts WHERE attempt_id IN (SELECT value FROM jsonb_each(?)) ORDER BY attempt_id, part`),
 
       insertAttempts: p(
-        `INSERT INTO attempts (recipient_id, job_id, provider_id, try, destination, sender, queued_at, started_at, status, two_way, unsent)
-         SELECT v.value->>0, v.value->>1, v.value->>2, v.value->>3, v.value->>4, v.value->>5, @at, @at, 'sending', v.value->>6, v.value->>7
+        `INSERT INTO attempts (recipient_id, job_id, provider_id, try, destination, sender, queued_at, started_at, status, two_way, unsent, node_id)
+         SELECT v.value->>0, v.value->>1, v.value->>2, v.value->>3, v.value->>4, v.value->>5, @at, @at, 'sending', v.value->>6, v.value->>7, @node
            FROM jsonb_each(@rows) v RETURNING id, recipient_id`,
       ),
       lease: p(
@@ -238,7 +242,7 @@ export class SpoolBatch {
   insertAttempts(list: readonly NewAttempt[], now: number): Map<number, number> {
     if (list.length === 0) return new Map();
     const bound = rows(list.map((a) => [a.recipientId, a.jobId, a.providerId, a.tryNo, a.destination, a.sender, a.twoWay ? 1 : null, a.unsent ? 1 : 0]));
-    return new Map((this.s.insertAttempts.all({ at: now, rows: bound }) as { id: number; recipient_id: number }[]).map((r) => [r.recipient_id, r.id]));
+    return new Map((this.s.insertAttempts.all({ at: now, rows: bound, node: this.nodeId }) as { id: number; recipient_id: number }[]).map((r) => [r.recipient_id, r.id]));
   }
 
   /** Each row leased to its attempt until `leaseUntil`, its try counted. */

@@ -34,9 +34,13 @@ export class SpoolStore {
   readonly batch: SpoolBatch;
   private readonly s;
 
-  constructor(readonly db: Db) {
+  /** `nodeId`: node.id of the daemon whose engine this is (its attempts carry it). */
+  constructor(
+    readonly db: Db,
+    nodeId: string | null = null,
+  ) {
     this.tx = <T>(fn: () => T): T => db.transaction(fn)();
-    this.batch = new SpoolBatch(db);
+    this.batch = new SpoolBatch(db, nodeId);
     this.s = {
       due: db.prepare(
         `SELECT id, job_id, attempt_id, destination, address, name, reference, fields, blackouts, tries FROM recipients

@@ -39,6 +39,8 @@ export interface AttemptRow {
   cost: number | null;
   duration: number | null;
   parts: number | null;
+  /** node.id of the daemon that made it; null before migration 13. */
+  node_id: string | null;
   user_id: number;
 }
 

@@ -273,6 +273,8 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
     try: a.try,
     amount: a.duration ?? a.parts ?? null,
     cost: a.cost,
+    // Which daemon made it (node.id). ICTCore's own node_id is a number into its node table; ours is a name.
+    node: a.node_id,
   });
   app.get('/transmissions/:id/detail', async (req) => {
     await ctx.authorize(req, 'transmission_read', 'spool_read');

@@ -5,8 +5,8 @@ import type { OpenAttempt } from '../../core/jobs.js';
 import type { Outcome } from '../../core/outcomes.js';
 import { planTexts, type CallPlan } from '../../core/call-plan.js';
 import { checkFile, dialNumber, dialstring, DialError, originateArg } from './originate.js';
-import { hangupHook, hangupOutcome, HANGUP_REALM, keptCallEnd, type KeptCallEnd } from './hangup.js';
-import { defaultT38, t38Failed, t38Variables, T38_FAILURE_CODE, type T38Mode } from '../../core/fax.js';
+import { faxOutcome, hangupHook, hangupOutcome, HANGUP_REALM, keptCallEnd, type FaxResult, type KeptCallEnd } from './hangup.js';
+import { defaultT38, t38Variables, type T38Mode } from '../../core/fax.js';
 import type { TtsRenderer } from '../../media/tts.js';
 import { EslError, EslLink, type EslEvent } from './esl-link.js';
 import type { FreeswitchSettings } from './settings.js';
@@ -22,17 +22,6 @@ export interface FreeswitchEndpoint {
 
 /** One step of an answered call: an application run on the channel, then the next step. */
 type Step = { app: 'playback'; file: string } | { app: 'collect'; file: string; tries: number } | { app: 'bridge'; number: string } | { app: 'set'; variable: string; value: string } | { app: 'txfax'; file: string } | { app: 'hangup' };
-
-/** What spandsp said of a fax (the fax_* variables on txfax's CHANNEL_EXECUTE_COMPLETE). */
-interface FaxResult {
-  success: boolean;
-  code: string;
-  text: string;
-  pages: number;
-  total: number;
-  /** mod_spandsp's fax_t38_status: off, requested, negotiated, refused. */
-  t38: string;
-}
 
 interface Call {
   /** Which attempt, recipient and number the call is for (an adopted call knows no more). */
@@ -294,14 +283,7 @@ export class FreeswitchGateway implements Gateway {
 
   /** A fax went only when spandsp says so and every page went; otherwise it is tried again by policy. */
   private faxOutcome(r: FaxResult | null, billsec: number, before: number): Outcome {
-    // `before`: pages a previous try already delivered (this try started after them).
-    if (r && r.success && r.total > 0 && before + r.pages >= r.total) {
-      return { kind: 'receipt', status: 'delivered', code: r.code || '0', text: r.text || 'OK', cost: this.cost(billsec), call: { duration: billsec, keypress: null, voicemail: false, pages: before + r.pages } };
-    }
-    const what = r ? `fax failed: ${r.text || 'no result'} (${before + r.pages} of ${r.total} pages, T.38 ${r.t38})` : 'fax failed: the call ended before the fax did';
-    // A T.38 failure is stored under its own code: the next tries to the number go in audio mode.
-    const code = r ? `${r && t38Failed(r.success, r.t38, r.pages) ? T38_FAILURE_CODE : 'fax_'}${r.code || 'none'}` : 'fax';
-    return { kind: 'failed', retryable: true, reason: what, code, ...(r && r.pages > 0 ? { pages: r.pages } : {}) };
+    return faxOutcome(r, billsec, before, this.cost(billsec));
   }
 
   private stepsFor(plan: CallPlan, files: Map<string, string>): Step[] {

@@ -1,4 +1,5 @@
 import type { Outcome } from '../../core/outcomes.js';
+import { t38Failed, T38_FAILURE_CODE } from '../../core/fax.js';
 
 /** FreeSWITCH hangup causes (Q.850 names) as the spool's outcomes. */
 const RETRY = new Set([
@@ -51,6 +52,34 @@ export function hangupOutcome(end: CallEnd): Outcome {
   if (RETRY.has(end.cause) || OURS.has(end.cause)) return { kind: 'failed', retryable: true, reason, code: end.cause };
   if (INVALID.has(end.cause)) return { kind: 'failed', retryable: false, state: 'invalid', reason, code: end.cause };
   return { kind: 'failed', retryable: false, state: 'rejected', reason, code: end.cause };
+}
+
+/** What spandsp said of a fax (the fax_* variables on txfax's CHANNEL_EXECUTE_COMPLETE). */
+export interface FaxResult {
+  success: boolean;
+  code: string;
+  text: string;
+  /** Pages that went in this call. */
+  pages: number;
+  /** The document's pages. */
+  total: number;
+  /** mod_spandsp's fax_t38_status: off, requested, negotiated, refused. */
+  t38: string;
+}
+
+/**
+ * A fax's end from spandsp's result (null: none came): delivered with its pages when every page went,
+ * otherwise retried by policy with the result's text; `before`: pages a previous try already delivered
+ * (this one started after them). The sandbox reports its faxes with it too.
+ */
+export function faxOutcome(r: FaxResult | null, billsec: number, before: number, cost?: number): Outcome {
+  if (r && r.success && r.total > 0 && before + r.pages >= r.total) {
+    return { kind: 'receipt', status: 'delivered', code: r.code || '0', text: r.text || 'OK', ...(cost !== undefined ? { cost } : {}), call: { duration: billsec, keypress: null, voicemail: false, pages: before + r.pages } };
+  }
+  const what = r ? `fax failed: ${r.text || 'no result'} (${before + r.pages} of ${r.total} pages, T.38 ${r.t38})` : 'fax failed: the call ended before the fax did';
+  // A T.38 failure is stored under its own code: the next tries to the number go in audio mode.
+  const code = r ? `${t38Failed(r.success, r.t38, r.pages) ? T38_FAILURE_CODE : 'fax_'}${r.code || 'none'}` : 'fax';
+  return { kind: 'failed', retryable: true, reason: what, code, ...(r && r.pages > 0 ? { pages: r.pages } : {}) };
 }
 
 /**

@@ -1,5 +1,8 @@
 import type { Delivery, Gateway, GatewaySink } from '../gateway.js';
 import type { Outcome } from '../../core/outcomes.js';
+import type { SandboxLine } from './line.js';
+import { sandboxCall } from './calls.js';
+import { SandboxFax } from './fax.js';
 
 export interface SandboxTiming {
   accept_ms: readonly [number, number];
@@ -39,6 +42,14 @@ export class SandboxGateway implements Gateway {
   private readonly throttled = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private up = false;
+  /** What the channels' simulations (calls.ts, fax.ts) use of this sandbox. */
+  private readonly line: SandboxLine = {
+    report: (attemptId, outcome) => this.sink.report({ attemptId, at: Date.now(), outcome }),
+    later: (ms, fn) => this.later(ms, fn),
+    peerId: () => this.newPeerId(),
+    ringMs: () => this.between(this.timing.receipt_ms),
+  };
+  private readonly fax = new SandboxFax(this.line);
 
   constructor(
     readonly providerId: number,
@@ -63,6 +74,9 @@ export class SandboxGateway implements Gateway {
   }
 
   send(d: Delivery): void {
+    // Calls and faxes end as the FreeSWITCH gateway reports them (calls.ts, fax.ts); their own test numbers.
+    if (d.kind === 'call') return this.later(this.between(this.timing.accept_ms), () => sandboxCall(this.line, d));
+    if (d.kind === 'fax') return this.later(this.between(this.timing.accept_ms), () => this.fax.send(d));
     const behaviour = sandboxBehaviour(d.destination);
     this.later(this.between(this.timing.accept_ms), () => this.accept(d, behaviour));
   }
@@ -77,7 +91,7 @@ export class SandboxGateway implements Gateway {
       this.throttled.add(d.destination);
       return report({ kind: 'failed', retryable: true, reason: 'throttled', code: '0x00000058' });
     }
-    const peerId = this.runPrefix + (this.nextPeerId++).toString(16).padStart(8, '0');
+    const peerId = this.newPeerId();
     report({ kind: 'accepted', peerId, awaitReceipt: true, parts: plan?.parts.length ?? 1, encoding: plan?.encoding ?? 'gsm7' });
     if (behaviour === 'no_receipt') return;
     const receiptIn = behaviour === 'delayed' ? this.timing.delayed_receipt_ms : this.between(this.timing.receipt_ms);
@@ -88,6 +102,10 @@ export class SandboxGateway implements Gateway {
       const text = behaviour === 'reply' ? SANDBOX_REPLY_TEXT : SANDBOX_OPTOUT_TEXT;
       this.later(receiptIn + this.timing.reply_ms, () => this.sink.inbound({ providerId: this.providerId, channel: 'sms', from: d.destination, to: d.sender, text, at: Date.now() }));
     }
+  }
+
+  private newPeerId(): string {
+    return this.runPrefix + (this.nextPeerId++).toString(16).padStart(8, '0');
   }
 
   private between([lo, hi]: readonly [number, number]): number {

@@ -100,8 +100,12 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-export async function startDaemon(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<Daemon> {
-  const clock = opts.clock ?? systemClock;
+/**
+ * Start the daemon. It keeps the system's time: the spool's engine runs on its own thread, where a
+ * clock object given here could not follow, and a daemon on two times would schedule against itself.
+ */
+export async function startDaemon(config: Config, opts: { log?: Logger } = {}): Promise<Daemon> {
+  const clock: Clock = systemClock;
   // Every line names the node (several daemons may share a store): a given logger gets it as a binding.
   const log = opts.log ? opts.log.child({ node: config.node.id }) : createLogger(config);
   const minFree = config.store.min_free_mb * 1024 * 1024;

@@ -13,6 +13,7 @@ import { ictcoreBodies } from './bodies.js';
 import { CampaignRuns, campaignRoutes } from './campaigns.js';
 import { userRoutes } from './users.js';
 import { providerRoutes } from './providers.js';
+import { statisticsRoutes } from './statistics.js';
 import { guardInput } from '../input.js';
 import { ictcoreError, ictcoreFail } from './errors.js';
 import { bearerToken } from './token.js';
@@ -144,4 +145,5 @@ async function ictcoreRoutes(app: FastifyInstance, { deps, shared }: { deps: Ict
   campaignRoutes(app, ctx, campaigns, { ...stores, schedules: deps.schedules });
   userRoutes(app, ctx);
   providerRoutes(app, ctx);
+  statisticsRoutes(app, ctx);
 }

@@ -209,11 +209,6 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
       .type(JSON_TYPE)
       .send(jsonStream((list) => list(viewPages(pages, entry))));
   });
-  // The seed's Statistics object (ICTCore's GET /statistics), over what the user may see.
-  app.get('/statistics', async (req) => {
-    await ctx.authorize(req, 'transmission_list');
-    return store.statistics(ctx.scope(req));
-  });
   app.get('/transmissions/:id', async (req) => {
     await ctx.authorize(req, 'transmission_read');
     return present(await load(req));

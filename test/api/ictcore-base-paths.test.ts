@@ -112,14 +112,16 @@ describe('every face answers its own paths on a default daemon', () => {
   });
 
   it("answers an unknown path under /api in ICTCore's envelope, under /api/v1 in the v1 API's", async () => {
-    for (const path of ['/api/nothing', '/api/v2/jobs', '/api/', '/nothing']) {
+    for (const path of ['/api/nothing', '/api/v2/jobs', '/api/', '/api', '/nothing']) {
       const r = await d.api('GET', path, { auth: admin.auth });
       expect(r.status, path).toBe(404);
       expect(r.json, path).toMatchObject({ error: { code: 404, message: expect.stringContaining('no API at') } });
     }
-    const v1 = await d.api('GET', '/api/v1/nothing', { auth: admin.auth });
-    expect(v1.status).toBe(404);
-    expect(v1.json).toEqual({ status: 404, errors: 'Not found' });
+    for (const path of ['/api/v1/nothing', '/api/v1/', '/api/v1']) {
+      const v1 = await d.api('GET', path, { auth: admin.auth });
+      expect(v1.status, path).toBe(404);
+      expect(v1.json, path).toEqual({ status: 404, errors: 'Not found' });
+    }
     const retarus = await d.api('GET', '/rest/v1/nothing', { auth: admin.auth });
     expect(retarus.status).toBe(404);
     expect(retarus.json?.error?.code).toBeUndefined();

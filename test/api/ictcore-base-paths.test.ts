@@ -165,6 +165,9 @@ describe('the paths in the config', () => {
   it('takes the older base_path alone', () => {
     expect(load({ base_path: '/ictcore' })().ictcore).toMatchObject({ base_path: '/ictcore' });
     expect(load({ base_paths: ['/api'] })().ictcore.base_paths).toEqual(['/api']);
+    // From the environment too, the list as JSON, the older key as a bare path.
+    expect(loadConfig({ env: { SWITCHPOST_ICTCORE_BASE_PATHS: '["/ict"]' } }).ictcore.base_paths).toEqual(['/ict']);
+    expect(loadConfig({ env: { SWITCHPOST_ICTCORE_BASE_PATH: '/old' } }).ictcore.base_path).toBe('/old');
   });
   it("refuses a path at or under another face's, one given twice, or both keys", () => {
     expect(load({ base_paths: ['/api/v1'] })).toThrow(/ictcore\.base_paths\.0: \/api\/v1 is \/api\/v1 \(the v1 API\)/);

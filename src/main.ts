@@ -35,6 +35,7 @@ import { welcorpFace } from './api/welcorp/index.js';
 import { retarusFace } from './api/retarus/index.js';
 import { ucontactFace } from './api/ucontact/index.js';
 import { ictcoreFace } from './api/ictcore/index.js';
+import { ictcorePrefixes, UCONTACT_PREFIXES, WELCORP_PREFIX } from './config/base-paths.js';
 import { Tokens } from './api/ictcore/token.js';
 import { Schedules } from './spool/schedules.js';
 import { loadOrCreateKey } from './store/secret-key.js';
@@ -246,7 +247,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
       void engine.call('jobCreated', { jobId }).catch((err: unknown) => log.error({ err, jobId }, 'could not tell the spool of a new job'));
     };
     await app.register(welcorpFace, {
-      prefix: '/api/v1',
+      prefix: WELCORP_PREFIX,
       auth,
       hashPassword: (password, by) => logins.hash(password, by),
       permissions: sharedPermissions,
@@ -281,7 +282,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
       onJobCreated,
     });
     if (config.ucontact.enabled) {
-      for (const prefix of ['/Integra/resources', '/IntegraChannels/resources']) {
+      for (const prefix of UCONTACT_PREFIXES) {
         await app.register(ucontactFace, {
           prefix,
           jobs: stores.jobs,
@@ -322,7 +323,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
       });
     if (config.ictcore.enabled) {
       await app.register(ictcoreFace, {
-        prefix: config.ictcore.base_path === '/' ? '' : config.ictcore.base_path,
+        prefixes: ictcorePrefixes(config.ictcore),
         stores: {
           contacts: stores.contacts,
           contactRows: stores['contacts.contacts'],

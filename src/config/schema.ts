@@ -2,12 +2,14 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { isProxyEntry } from '../net/trust-proxy.js';
 import { DRIVER_RULES, DRIVERS } from '../gateways/drivers.js';
+import { basePathProblems, ICTCORE_BASE_PATHS } from './base-paths.js';
 
 /** Services a provider can carry; a job's channel needs one of them. */
 export const SERVICES = ['sms', 'mms', 'voice', 'fax', 'email'] as const;
 export { DRIVERS };
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour)');
+const ictcorePath = z.string().regex(/^\/[A-Za-z0-9/_-]*$/, 'a path such as / or /api');
 const range = z.tuple([z.number().int().min(0), z.number().int().min(0)]).refine(([a, b]) => a <= b, 'expected [min, max] with min <= max');
 
 export const providerConfigSchema = z
@@ -217,11 +219,17 @@ export const configSchema = z
     ictcore: z
       .strictObject({
         enabled: z.boolean().default(true),
-        /** Where the face lives; ICTCore's own clients point at the site root. */
-        base_path: z
-          .string()
-          .regex(/^\/[A-Za-z0-9/_-]*$/, 'a path such as / or /ictcore')
-          .default('/'),
+        /**
+         * Where the face lives: ICTCore's own path (`Alias /api` in its etc/http/ictcore.conf) and the
+         * site root, one face at both (the same tokens, rows and schedules).
+         */
+        base_paths: z
+          .array(ictcorePath)
+          .min(1)
+          .max(8)
+          .default([...ICTCORE_BASE_PATHS]),
+        /** The older single path: when set, the face is at this one path (instead of base_paths). */
+        base_path: ictcorePath.nullable().default(null),
         /** Lifetime of a token from POST /authenticate (ICTCore's: one year). A password change ends it sooner. */
         token_hours: z
           .number()
@@ -253,6 +261,7 @@ export const configSchema = z
     providers: z.array(providerConfigSchema).default([]),
   })
   .superRefine((c, ctx) => {
+    for (const problem of basePathProblems(c)) ctx.addIssue({ code: 'custom', path: ['ictcore', ...problem.path], message: problem.message });
     c.providers.forEach((p, i) => {
       const problem = DRIVER_RULES[p.driver].check?.(p.settings, { leaseSeconds: c.spool.lease_seconds });
       if (problem) ctx.addIssue({ code: 'custom', path: ['providers', i, 'settings', ...problem.path], message: problem.message });

@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MIGRATIONS, type Migration } from './migrations.js';
-import { SchemaTooNew } from './schema-error.js';
+import { MigrationFailed, SchemaTooNew } from './schema-error.js';
+import { foreignKeyViolations, rebuildWithAutoincrement } from './rebuild.js';
 
 export type Db = Database.Database;
 
@@ -38,13 +39,36 @@ export function migrate(db: Db, migrations: Migration[] = MIGRATIONS): Migration
   if (current > latest) throw new SchemaTooNew(current, latest);
   for (const m of migrations) {
     if (m.version <= current) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
-    })();
+    if (m.autoincrement) rebuilding(db, m, m.autoincrement);
+    else
+      db.transaction(() => {
+        db.exec(m.sql);
+        db.pragma(`user_version = ${m.version}`);
+      })();
     applied.push(m);
   }
   return applied;
+}
+
+/**
+ * A migration that rebuilds tables, as SQLite documents it: foreign keys off (outside the
+ * transaction: the pragma does nothing inside one), the rebuilds in one transaction, then
+ * foreign_key_check; a violation the rebuild made rolls it all back (MigrationFailed).
+ */
+function rebuilding(db: Db, m: Migration, tables: Readonly<Record<string, readonly string[]>>): void {
+  const enforced = db.pragma('foreign_keys', { simple: true }) === 1;
+  db.pragma('foreign_keys = OFF');
+  try {
+    db.transaction(() => {
+      const before = foreignKeyViolations(db);
+      db.exec(m.sql);
+      for (const [table, seen] of Object.entries(tables)) rebuildWithAutoincrement(db, table, seen);
+      for (const [table, n] of foreignKeyViolations(db)) if (n > (before.get(table) ?? 0)) throw new MigrationFailed(m, new Error(`foreign_key_check: ${table} has ${n - (before.get(table) ?? 0)} new violations`));
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  } finally {
+    if (enforced) db.pragma('foreign_keys = ON');
+  }
 }
 
 const statements = new WeakMap<Db, Map<string, Database.Statement>>();

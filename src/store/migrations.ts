@@ -16,6 +16,12 @@ export interface Migration {
    * schemas to each other.
    */
   postgres: string;
+  /**
+   * SQLite only: tables rebuilt after `sql` so that their `id INTEGER PRIMARY KEY` is AUTOINCREMENT
+   * (store/rebuild.ts), each with queries of the highest of its ids other rows still hold; run with
+   * foreign keys off and checked after, as SQLite's table rebuild is.
+   */
+  autoincrement?: Readonly<Record<string, readonly string[]>>;
 }
 
 export const MIGRATIONS: Migration[] = [
@@ -944,6 +950,47 @@ ALTER TABLE attempts ADD COLUMN node_id TEXT;
     postgres: `
 ALTER TABLE attempts ADD COLUMN node_id text;
 `,
+  },
+  {
+    version: 14,
+    name: 'ids never reused after a delete',
+    sql: `
+-- Without AUTOINCREMENT, SQLite gives a new row the highest id + 1: delete the newest contact (job,
+-- transmission…) and the next one gets its id, which a client, a report or a reference still holds.
+-- Every table whose id numbers new rows is rebuilt with it (the migration's autoincrement list, run
+-- by store/db.ts), its sequence starting past every id its rows or other rows' references hold.
+`,
+    // PostgreSQL's ids are identity columns from migration 1: a sequence, never reused.
+    postgres: `
+SELECT 1;
+`,
+    autoincrement: {
+      companies: ['SELECT max(company_id) FROM users'],
+      users: [
+        'SELECT max(agent_id) FROM users',
+        ...['accounts', 'campaigns', 'contact_groups', 'contacts', 'jobs', 'messages', 'programs', 'sessions', 'user_permissions', 'opt_outs', 'schedules', 'callbacks', 'inbound', 'verification_codes', 'verification_failures'].map(
+          (t) => `SELECT max(user_id) FROM ${t}`,
+        ),
+        'SELECT max(owner_user_id) FROM providers',
+        'SELECT max(created_by) FROM accounts',
+      ],
+      providers: ['SELECT max(provider_id) FROM attempts', 'SELECT max(provider_id) FROM attempt_parts', 'SELECT max(provider_id) FROM inbound'],
+      accounts: ['SELECT max(account_id) FROM account_programs', 'SELECT max(account_id) FROM account_settings', 'SELECT max(account_id) FROM jobs', 'SELECT max(account_id) FROM campaigns'],
+      programs: ['SELECT max(program_id) FROM account_programs', 'SELECT max(program_id) FROM jobs', 'SELECT max(program_id) FROM campaigns', 'SELECT max(parent_id) FROM programs'],
+      // A program names its message in its data (text_id, recording_id, document_id or template_id).
+      messages: ["SELECT max(CAST(coalesce(json_extract(data, '$.text_id'), json_extract(data, '$.recording_id'), json_extract(data, '$.document_id'), json_extract(data, '$.template_id')) AS INTEGER)) FROM programs WHERE json_valid(data)"],
+      contact_groups: ['SELECT max(group_id) FROM group_members', 'SELECT max(group_id) FROM campaigns'],
+      contacts: ['SELECT max(contact_id) FROM group_members', 'SELECT max(contact_id) FROM recipients'],
+      campaigns: ['SELECT max(campaign_id) FROM jobs', "SELECT max(target_id) FROM schedules WHERE target = 'campaign'"],
+      jobs: ['recipients', 'attempts', 'results', 'inbound', 'callbacks', 'verification_codes', 'campaigns'].map((t) => `SELECT max(job_id) FROM ${t}`),
+      recipients: [...['attempts', 'results', 'inbound', 'callbacks'].map((t) => `SELECT max(recipient_id) FROM ${t}`), "SELECT max(target_id) FROM schedules WHERE target = 'transmission'"],
+      attempts: ['SELECT max(attempt_id) FROM attempt_parts', 'SELECT max(attempt_id) FROM recipients', 'SELECT max(attempt_id) FROM results'],
+      results: [],
+      inbound: [],
+      callbacks: [],
+      schedules: [],
+      verification_codes: [],
+    },
   },
   {
     version: 15,

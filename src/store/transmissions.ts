@@ -78,6 +78,18 @@ export type TransmissionFilter = Partial<Record<'id' | 'user_id' | 'program_id' 
 };
 
 /** Transmissions, their spools (attempts) and results, and the changes ICTCore's calls make to them. */
+/** ICTCore's statistics filters (Core::statistic), as the face has parsed them. */
+export interface StatisticsFilter {
+  /** Rows made at or after this (epoch seconds): ICTCore's date_created, since, from. */
+  since?: number;
+  /** One user's rows, within what the caller may see: ICTCore's user_id, created_by. */
+  userId?: number;
+  /** Transmissions and spools of these channels (ICTCore's service_flag); none matches nothing. */
+  channels?: Channel[];
+  /** Accounts of this type in account_total (ICTCore's account_type). */
+  accountType?: string;
+}
+
 export class TransmissionStore {
   constructor(private readonly db: Db) {}
 
@@ -210,26 +222,49 @@ export class TransmissionStore {
     })();
   }
 
-  /** ICTCore's Statistics: totals of the campaigns, groups, contacts, transmissions and spools `scope` may see. */
-  statistics(scope: Scope): Record<string, number> {
-    const count = (sql: string, col: string) => {
-      const owner = ownerFilter(scope, col);
-      return (stmt(this.db, sql.replace('$OWNER', owner.sql)).get(...owner.params) as { n: number }).n;
+  /**
+   * ICTCore's Statistics over what `scope` may see: the seed's totals (campaigns, groups, contacts,
+   * transmissions, spools) and the real ICTCore's (Core::statistic: users, accounts, DIDs, inbound and
+   * outbound transmissions), narrowed by `f` (ICTCore's filters).
+   */
+  statistics(scope: Scope, f: StatisticsFilter = {}): Record<string, number> {
+    /**
+     * `sql` with $WHERE: the scope on `owner`, the user filter on `owner` (or `made`), `since` on `at`;
+     * `pre` binds the placeholders before $WHERE.
+     */
+    const count = (sql: string, owner: string, at: string, { made = owner, pre = [] as unknown[] } = {}) => {
+      const scoped = ownerFilter(scope, owner);
+      const where = [scoped.sql];
+      const params: unknown[] = [...pre, ...scoped.params];
+      if (f.userId !== undefined) (where.push(made === owner ? `${owner} = ?` : `(${owner} = ? OR ${made} = ?)`), params.push(...(made === owner ? [f.userId] : [f.userId, f.userId])));
+      if (f.since !== undefined) (where.push(`${at} >= ?`), params.push(f.since * 1000));
+      return (stmt(this.db, sql.replace('$WHERE', where.join(' AND '))).get(...params) as { n: number }).n;
     };
-    const ict = "j.face = 'ictcore' AND r.hidden IS NULL";
+    // Transmissions and spools of the channels asked for (ICTCore's service_flag), else all.
+    const channels = f.channels ? (f.channels.length ? `j.channel IN (${f.channels.map(() => '?').join(', ')})` : '0') : '1';
+    const ict = `j.face = 'ictcore' AND r.hidden IS NULL AND ${channels}`;
+    const pre = f.channels ?? [];
+    const direction = "COALESCE(j.options ->> '$.direction', 'outbound')";
+    const recipients = `SELECT COUNT(*) AS n FROM recipients r JOIN jobs j ON j.id = r.job_id WHERE ${ict}`;
+    const spools = `SELECT COUNT(*) AS n FROM attempts a JOIN recipients r ON r.id = a.recipient_id JOIN jobs j ON j.id = a.job_id WHERE ${ict}`;
+    const accountType = f.accountType === undefined ? '' : ' AND type = ?';
     return {
-      campaign_total: count('SELECT COUNT(*) AS n FROM campaigns WHERE $OWNER', 'user_id'),
-      campaign_active: count("SELECT COUNT(*) AS n FROM campaigns c JOIN jobs j ON j.id = c.job_id WHERE c.status = 'running' AND j.status = 'submitted' AND $OWNER", 'c.user_id'),
-      group_total: count('SELECT COUNT(*) AS n FROM contact_groups WHERE $OWNER', 'user_id'),
-      contact_total: count('SELECT COUNT(*) AS n FROM contacts WHERE $OWNER', 'user_id'),
-      transmission_total: count(`SELECT COUNT(*) AS n FROM recipients r JOIN jobs j ON j.id = r.job_id WHERE ${ict} AND $OWNER`, 'j.user_id'),
-      transmission_active: count(`SELECT COUNT(*) AS n FROM recipients r JOIN jobs j ON j.id = r.job_id WHERE ${ict} AND r.state IN ('sending', 'submitted') AND $OWNER`, 'j.user_id'),
-      spool_total: count(`SELECT COUNT(*) AS n FROM attempts a JOIN recipients r ON r.id = a.recipient_id JOIN jobs j ON j.id = a.job_id WHERE ${ict} AND $OWNER`, 'j.user_id'),
-      spool_success: count(`SELECT COUNT(*) AS n FROM attempts a JOIN recipients r ON r.id = a.recipient_id JOIN jobs j ON j.id = a.job_id WHERE ${ict} AND a.status IN ('delivered', 'sent', 'unknown') AND $OWNER`, 'j.user_id'),
-      spool_failed: count(
-        `SELECT COUNT(*) AS n FROM attempts a JOIN recipients r ON r.id = a.recipient_id JOIN jobs j ON j.id = a.job_id WHERE ${ict} AND a.status NOT IN ('delivered', 'sent', 'unknown', 'sending', 'submitted', 'dialing') AND $OWNER`,
-        'j.user_id',
-      ),
+      campaign_total: count('SELECT COUNT(*) AS n FROM campaigns WHERE $WHERE', 'user_id', 'created_at'),
+      campaign_active: count("SELECT COUNT(*) AS n FROM campaigns c JOIN jobs j ON j.id = c.job_id WHERE c.status = 'running' AND j.status = 'submitted' AND $WHERE", 'c.user_id', 'c.created_at'),
+      group_total: count('SELECT COUNT(*) AS n FROM contact_groups WHERE $WHERE', 'user_id', 'created_at'),
+      contact_total: count('SELECT COUNT(*) AS n FROM contacts WHERE $WHERE', 'user_id', 'created_at'),
+      transmission_total: count(`${recipients} AND $WHERE`, 'j.user_id', 'j.created_at', { pre }),
+      transmission_active: count(`${recipients} AND r.state IN ('sending', 'submitted') AND $WHERE`, 'j.user_id', 'j.created_at', { pre }),
+      spool_total: count(`${spools} AND $WHERE`, 'j.user_id', 'a.queued_at', { pre }),
+      spool_success: count(`${spools} AND a.status IN ('delivered', 'sent', 'unknown') AND $WHERE`, 'j.user_id', 'a.queued_at', { pre }),
+      spool_failed: count(`${spools} AND a.status NOT IN ('delivered', 'sent', 'unknown', 'sending', 'submitted', 'dialing') AND $WHERE`, 'j.user_id', 'a.queued_at', { pre }),
+      // A user's "maker" is its agent, as ICTCore's created_by.
+      user_total: count('SELECT COUNT(*) AS n FROM users WHERE $WHERE', 'id', 'created_at', { made: 'agent_id' }),
+      // An account set free stays its maker's.
+      account_total: count(`SELECT COUNT(*) AS n FROM accounts WHERE 1${accountType} AND $WHERE`, 'COALESCE(user_id, created_by)', 'created_at', { pre: f.accountType === undefined ? [] : [f.accountType] }),
+      did_total: count("SELECT COUNT(*) AS n FROM accounts WHERE type = 'did' AND $WHERE", 'COALESCE(user_id, created_by)', 'created_at'),
+      transmission_inbound: count(`${recipients} AND ${direction} = 'inbound' AND $WHERE`, 'j.user_id', 'j.created_at', { pre }),
+      transmission_outbound: count(`${recipients} AND ${direction} = 'outbound' AND $WHERE`, 'j.user_id', 'j.created_at', { pre }),
     };
   }
 }

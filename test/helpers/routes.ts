@@ -19,12 +19,13 @@ export const concrete = (path: string) => (path.startsWith('/') ? path : `/${pat
 
 /**
  * A URL for a route at real records: `:id` (`:jobId`) is the record of the route's resource (its
- * first segments: "contacts", "messages/texts", "api/v1/users"), another `:name` the id of that name;
+ * first segments: "contacts" (also at /api/contacts), "messages/texts", "api/v1/users"), another `:name` the id of that name;
  * null when there is no record of that resource.
  */
 export function concreteWith(path: string, ids: ReadonlyMap<string, string>): string | null {
   const p = path.startsWith('/') ? path : `/${path}`;
-  const resource = /^\/((?:api|rest)\/v1\/[a-z_]+|messages\/[a-z]+|[a-z_]+)\//.exec(p)?.[1];
+  // ICTCore's routes are served at /api too: /api/contacts/:id is a contact's as /contacts/:id is.
+  const resource = /^\/(?:api\/(?!v1\/))?((?:api|rest)\/v1\/[a-z_]+|messages\/[a-z]+|[a-z_]+)\//.exec(p)?.[1];
   let missing = false;
   const url = p.replace(/:id\|:type|:[A-Za-z_]+/g, (param) => {
     const name = param === ':id|:type' ? 'id' : param.slice(1);

@@ -14,8 +14,10 @@ const phone = z
   .refine((v) => v === null || plausibleNumber(v) === null, 'not a phone number')
   .nullable()
   .optional();
+/** ICTCore's account types (core/Account.php and its Account/ kinds). */
+export const ACCOUNT_TYPES = ['account', 'did', 'extension', 'eaddress'] as const;
 const fields = {
-  type: z.enum(['account', 'did', 'extension', 'eaddress']).optional(),
+  type: z.enum(ACCOUNT_TYPES).optional(),
   username: text(64),
   passwd: z.string().min(6, 'at least 6 characters').max(200).optional(),
   passwd_pin: z

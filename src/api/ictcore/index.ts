@@ -8,11 +8,12 @@ import { groupRoutes } from './groups.js';
 import { messageRoutes } from './messages.js';
 import { programRoutes } from './programs.js';
 import { accountRoutes, ownedAccount } from './accounts.js';
-import { transmissionRoutes } from './transmissions.js';
+import { TransmissionActions, transmissionRoutes } from './transmissions.js';
 import { ictcoreBodies } from './bodies.js';
 import { CampaignRuns, campaignRoutes } from './campaigns.js';
 import { userRoutes } from './users.js';
 import { providerRoutes } from './providers.js';
+import { statisticsRoutes } from './statistics.js';
 import { guardInput } from '../input.js';
 import { ictcoreError, ictcoreFail } from './errors.js';
 import { bearerToken } from './token.js';
@@ -27,13 +28,41 @@ const credentials = z.object({
   password: z.string().max(200),
 });
 
+/** What the face's routes share under every base path: one of each, made once per face. */
+interface Shared {
+  ctx: Ctx;
+  transmissions: TransmissionActions;
+  campaigns: CampaignRuns;
+}
+
 /**
- * The ICTCore REST API (seed 001). JSON in and out, bare values as ICTCore answers them (an id, true,
+ * The ICTCore REST API (seed 001), served at each of `prefixes` (ICTCore's own `/api`, and the site
+ * root) as one face: its sends, campaign runs and schedule handler are made once and shared by the
+ * routes of every path, so a schedule runs once and a campaign's start is serialised across paths.
+ */
+export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps & { prefixes: readonly string[] }): Promise<void> {
+  const ctx = new Ctx(deps);
+  const transmissions = new TransmissionActions(ctx, deps.stores.transmissions);
+  const campaigns = new CampaignRuns(deps.stores.campaigns, ctx, { ...deps.stores, schedules: deps.schedules });
+  // What a schedule does, while the face is up (main arms them from SQLite at start and stops them).
+  const unhandle = deps.schedules.handle(async (target, id, action) => {
+    if (target === 'transmission') return transmissions.send(id, false);
+    const c = await campaigns.rows.get(id);
+    if (!c) return;
+    return action === 'start' ? campaigns.start(c) : campaigns.stop(c);
+  });
+  app.addHook('onClose', async () => unhandle());
+  const shared: Shared = { ctx, transmissions, campaigns };
+  for (const prefix of deps.prefixes) await app.register(ictcoreRoutes, { prefix, deps, shared });
+}
+
+/**
+ * The face's routes at one base path. JSON in and out, bare values as ICTCore answers them (an id, true,
  * a status string), errors as {"error": {"code", "message"}}; every call but /authenticate takes a
  * Bearer JWT in Authorization (or Authentication, the header the seed prints).
  */
-export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Promise<void> {
-  const ctx = new Ctx(deps);
+async function ictcoreRoutes(app: FastifyInstance, { deps, shared }: { deps: IctcoreDeps; shared: Shared }): Promise<void> {
+  const { ctx, transmissions, campaigns } = shared;
   const fail = ictcoreFail;
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => ictcoreError(err, reply, app.log));
   app.setNotFoundHandler((req, reply) => fail(reply, 404, `no API at ${req.method} ${req.url.split('?')[0]!.slice(0, 100)}`));
@@ -105,7 +134,6 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
 
   const stores = deps.stores;
   const { messages, programs, accountRows } = stores;
-  const schedules = deps.schedules;
   contactRoutes(app, ctx, stores);
   groupRoutes(app, ctx, stores);
   messageRoutes(app, ctx, messages);
@@ -113,19 +141,9 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps): Prom
   const ownAccount = async (req: FastifyRequest, id: number) => void (await ownedAccount(ctx, req, accountRows, id));
   programRoutes(app, ctx, programs, messages, ownAccount);
   accountRoutes(app, ctx, stores, ownProgram);
-  const transmissions = transmissionRoutes(app, ctx, { ...stores, schedules });
-  const campaignDeps = { ...stores, schedules };
-  const campaigns = new CampaignRuns(deps.stores.campaigns, ctx, campaignDeps);
-  campaignRoutes(app, ctx, campaigns, campaignDeps);
+  transmissionRoutes(app, ctx, transmissions, { ...stores, schedules: deps.schedules });
+  campaignRoutes(app, ctx, campaigns, { ...stores, schedules: deps.schedules });
   userRoutes(app, ctx);
   providerRoutes(app, ctx);
-
-  // What a schedule does, while the face is up (main arms them from SQLite at start and stops them).
-  const unhandle = schedules.handle(async (target, id, action) => {
-    if (target === 'transmission') return transmissions.send(id, false);
-    const c = await campaigns.rows.get(id);
-    if (!c) return;
-    return action === 'start' ? campaigns.start(c) : campaigns.stop(c);
-  });
-  app.addHook('onClose', async () => unhandle());
+  statisticsRoutes(app, ctx);
 }

@@ -102,9 +102,8 @@ export type TransmissionDeps = Pick<IctcoreStores, 'contactRows' | 'accountRows'
  * Transmissions (each is a recipient of its own held job until sent), their spools and results.
  * Sending releases the held recipient to the spool and answers with the attempt that took it.
  */
-export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: TransmissionDeps): TransmissionActions {
-  const store = ctx.deps.stores.transmissions;
-  const actions = new TransmissionActions(ctx, store);
+export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: TransmissionActions, deps: TransmissionDeps): void {
+  const store = actions.store;
 
   const present = (t: TransmissionRow, options = JSON.parse(t.options) as Record<string, unknown>) => {
     return {
@@ -210,11 +209,6 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
       .type(JSON_TYPE)
       .send(jsonStream((list) => list(viewPages(pages, entry))));
   });
-  // The seed's Statistics object (ICTCore's GET /statistics), over what the user may see.
-  app.get('/statistics', async (req) => {
-    await ctx.authorize(req, 'transmission_list');
-    return store.statistics(ctx.scope(req));
-  });
   app.get('/transmissions/:id', async (req) => {
     await ctx.authorize(req, 'transmission_read');
     return present(await load(req));
@@ -305,7 +299,6 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, deps: Transmi
     await ctx.authorize(req, 'spool_read', 'result_read');
     return results(await loadSpool(req));
   });
-  return actions;
 }
 
 /** What sends: a held transmission made, released, retried, cloned — used by the routes and the schedules. */

@@ -324,6 +324,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
     if (config.ictcore.enabled) {
       await app.register(ictcoreFace, {
         prefixes: ictcorePrefixes(config.ictcore),
+        cors: config.ictcore.cors,
         stores: {
           contacts: stores.contacts,
           contactRows: stores['contacts.contacts'],

@@ -1,3 +1,4 @@
+import { CORS_ORIGIN } from '../core/cors.js';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { isProxyEntry } from '../net/trust-proxy.js';
@@ -230,6 +231,11 @@ export const configSchema = z
           .default([...ICTCORE_BASE_PATHS]),
         /** The older single path: when set, the face is at this one path (instead of base_paths). */
         base_path: ictcorePath.nullable().default(null),
+        /**
+         * Origins whose web pages may call the face (CORS, as ICTCore's `[website] cors`, `*` by default
+         * as there); [] turns CORS off. Credentials are allowed to origins listed by name only.
+         */
+        cors: z.array(z.string().regex(CORS_ORIGIN, 'an origin such as https://fax.example.com, or *')).max(64).default(['*']),
         /** Lifetime of a token from POST /authenticate (ICTCore's: one year). A password change ends it sooner. */
         token_hours: z
           .number()

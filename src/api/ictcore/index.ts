@@ -1,3 +1,4 @@
+import { CORS_METHODS, corsHeaders } from '../../core/cors.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Ctx, type IctcoreDeps } from './context.js';
@@ -40,7 +41,7 @@ interface Shared {
  * root) as one face: its sends, campaign runs and schedule handler are made once and shared by the
  * routes of every path, so a schedule runs once and a campaign's start is serialised across paths.
  */
-export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps & { prefixes: readonly string[] }): Promise<void> {
+export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps & { prefixes: readonly string[]; cors: readonly string[] }): Promise<void> {
   const ctx = new Ctx(deps);
   const transmissions = new TransmissionActions(ctx, deps.stores.transmissions);
   const campaigns = new CampaignRuns(deps.stores.campaigns, ctx, { ...deps.stores, schedules: deps.schedules });
@@ -53,7 +54,7 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps & { pr
   });
   app.addHook('onClose', async () => unhandle());
   const shared: Shared = { ctx, transmissions, campaigns };
-  for (const prefix of deps.prefixes) await app.register(ictcoreRoutes, { prefix, deps, shared });
+  for (const prefix of deps.prefixes) await app.register(ictcoreRoutes, { prefix, deps, shared, cors: deps.cors });
 }
 
 /**
@@ -61,11 +62,21 @@ export async function ictcoreFace(app: FastifyInstance, deps: IctcoreDeps & { pr
  * a status string), errors as {"error": {"code", "message"}}; every call but /authenticate takes a
  * Bearer JWT in Authorization (or Authentication, the header the seed prints).
  */
-async function ictcoreRoutes(app: FastifyInstance, { deps, shared }: { deps: IctcoreDeps; shared: Shared }): Promise<void> {
+async function ictcoreRoutes(app: FastifyInstance, { deps, shared, cors }: { deps: IctcoreDeps; shared: Shared; cors: readonly string[] }): Promise<void> {
   const { ctx, transmissions, campaigns } = shared;
   const fail = ictcoreFail;
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => ictcoreError(err, reply, app.log));
-  app.setNotFoundHandler((req, reply) => fail(reply, 404, `no API at ${req.method} ${req.url.split('?')[0]!.slice(0, 100)}`));
+  // CORS on every answer, errors and 404s included, as ICTCore's RestServer sends it (src/core/cors.ts).
+  app.addHook('onSend', async (req, reply, payload) => {
+    const headers = corsHeaders(req.headers.origin, cors);
+    if (headers) reply.headers(headers);
+    return payload;
+  });
+  app.setNotFoundHandler((req, reply) => {
+    // A preflight: ICTCore answers OPTIONS on any path with its CORS headers, before routing or auth.
+    if (req.method === 'OPTIONS' && cors.length > 0) return reply.code(200).header('allow', CORS_METHODS).send();
+    return fail(reply, 404, `no API at ${req.method} ${req.url.split('?')[0]!.slice(0, 100)}`);
+  });
   guardInput(app, fail);
 
   const tokenOf = (req: FastifyRequest): string | null => {

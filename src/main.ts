@@ -148,6 +148,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
 
     const tts = new TtsRenderer(join(config.data_dir, 'media', 'tts'));
     const providerHosts = new AddressPolicy(config.agent_providers.allow_hosts);
+    // The VERP tags' key lives beside the database, as the 2FA key does: a bounce names only attempts we made.
+    const bounce = config.email.bounce_domain ? { domain: config.email.bounce_domain, prefix: config.email.bounce_prefix, key: loadOrCreateKey(join(config.data_dir, 'verp.key')) } : null;
     const limits: DriverLimits = { leaseSeconds: config.spool.lease_seconds, freeswitchDir: config.freeswitch.config_dir };
     /** Whether refusal() looks at the provider's owner: an API-made provider with a host and an owner. */
     const ownerChecked = (p: Provider): p is Provider & { owner_user_id: number } => p.source === 'db' && !!p.host && p.owner_user_id !== null;
@@ -180,7 +182,7 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
         log.warn({ provider: p.name, driver: p.driver }, 'this driver is not available yet; the provider is treated as down');
         return null;
       }
-      return driver.create(p, { ...limits, sink, log: log.child({ provider: p.name }), tts, sandbox: config.sandbox });
+      return driver.create(p, { ...limits, sink, log: log.child({ provider: p.name }), tts, sandbox: config.sandbox, bounce });
     };
     const gateways: Gateway[] = [];
     for (const p of new ProviderStore(db).list()) {

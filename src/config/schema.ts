@@ -159,6 +159,21 @@ export const configSchema = z
         failure_window_minutes: z.number().int().min(1).max(1440).default(15),
       })
       .prefault({}),
+    email: z
+      .strictObject({
+        /** The daemon's own domain for VERP return paths (bounce+<recipient>-<attempt>-<tag>@domain); null: the From address is the envelope sender. */
+        bounce_domain: z
+          .string()
+          .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'a domain name such as bounces.example.com')
+          .nullable()
+          .default(null),
+        /** The return paths' local part before "+". */
+        bounce_prefix: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9._-]{0,30}$/, 'letters, digits, . _ - (1-31), lower case')
+          .default('bounce'),
+      })
+      .prefault({}),
     live: z
       .strictObject({
         /** How often open /stream connections are checked against their user's password, role and state (a change by the CLI). */

@@ -1,5 +1,6 @@
 import type { Delivery, Gateway, GatewaySink } from '../gateway.js';
 import type { Outcome } from '../../core/outcomes.js';
+import { SandboxEmail } from './email.js';
 
 export interface SandboxTiming {
   accept_ms: readonly [number, number];
@@ -39,13 +40,16 @@ export class SandboxGateway implements Gateway {
   private readonly throttled = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private up = false;
+  private readonly email: SandboxEmail;
 
   constructor(
     readonly providerId: number,
     private readonly sink: GatewaySink,
     private readonly timing: SandboxTiming,
     private readonly rand: () => number = Math.random,
-  ) {}
+  ) {
+    this.email = new SandboxEmail(sink, this.runPrefix);
+  }
 
   async start(): Promise<void> {
     this.up = true;
@@ -63,6 +67,7 @@ export class SandboxGateway implements Gateway {
   }
 
   send(d: Delivery): void {
+    if (d.kind === 'email') return this.later(this.between(this.timing.accept_ms), () => this.email.accept(d));
     const behaviour = sandboxBehaviour(d.destination);
     this.later(this.between(this.timing.accept_ms), () => this.accept(d, behaviour));
   }

@@ -41,7 +41,7 @@ import { loadOrCreateKey } from './store/secret-key.js';
 import { assertWritable, StorageError, storageErrorOf, storageState } from './store/storage-error.js';
 
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
-export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'tts', 'tts2way', 'voice', 'fax']);
+export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'tts', 'tts2way', 'voice', 'fax', 'email']);
 
 export const dbFile = (config: Config): string => dbPath(config.data_dir);
 

@@ -71,8 +71,9 @@ export class ContactStore {
   }
 
   /** The group's contacts that have a phone, as recipients (name, merge fields, contact id), in id order. */
-  recipientsOf(groupId: number): NewRecipient[] {
-    return this.members(groupId, 0, Number.MAX_SAFE_INTEGER).flatMap((c) => (c.phone ? [{ destination: String(c.phone), reference: null, blackouts: null, ...contactRecipient(c) }] : []));
+  /** A group's contacts as recipients, by their phone (SMS, calls, fax) or their e-mail address; contacts without one are left out. */
+  recipientsOf(groupId: number, by: 'phone' | 'email' = 'phone'): NewRecipient[] {
+    return this.members(groupId, 0, Number.MAX_SAFE_INTEGER).flatMap((c) => (c[by] ? [{ destination: String(c[by]), reference: null, blackouts: null, ...contactRecipient(c) }] : []));
   }
 
   /**

@@ -148,7 +148,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     }
     const now = deps.clock.now();
     const listIds = listIdsWanted(parsed.data, deps.channels);
-    const fromLists = listIds.length > 0 ? await listRecipients(deps, scopeOf(user), listIds) : [];
+    const fromLists = listIds.length > 0 ? await listRecipients(deps, scopeOf(user), listIds, channelOf(parsed.data.job_type) === 'email' ? 'email' : 'phone') : [];
     let job;
     try {
       job = toNewJob(parsed.data, user, deps.channels, now, audio, fax, (ids) => {

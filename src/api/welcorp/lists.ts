@@ -11,16 +11,16 @@ export interface ListStores {
 }
 
 /**
- * The v1 API's user_list_ids → recipients: the contacts (with a phone) of those groups, which must be the
+ * The v1 API's user_list_ids → recipients: the contacts (with a phone, or for e-mail an address) of those groups, which must be the
  * user's own; their fields are merge fields (%%first_name%%…). A message naming the first bad id otherwise.
  */
-export async function listRecipients(stores: ListStores, scope: Scope, ids: number[]): Promise<NewRecipient[] | string> {
+export async function listRecipients(stores: ListStores, scope: Scope, ids: number[], by: 'phone' | 'email' = 'phone'): Promise<NewRecipient[] | string> {
   const out: NewRecipient[] = [];
   // One after another: the first bad id is the one named.
   for (const id of ids) {
     if ((await stores.groups.list(scope, { id: String(id) })).length === 0) return `list ${id} not found`;
     // Two calls now, not one read: a group deleted between them gives no contacts (as if it were read after).
-    out.push(...(await stores.contacts.recipientsOf(id)));
+    out.push(...(await stores.contacts.recipientsOf(id, by)));
   }
   return out;
 }

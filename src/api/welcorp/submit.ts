@@ -3,7 +3,8 @@ import { MAX_SMS_CHARS, MAX_SMS_PARTS, parseListIds } from './job-request.js';
 import { channelOf, JOB_TYPES } from './job-types.js';
 import { SwitchpostError, ValidationError } from '../../core/errors.js';
 import type { NewJob, NewRecipient } from '../../core/jobs.js';
-import { callContent, smsContent, type CallContent, type FaxContent } from '../../core/content.js';
+import { callContent, smsContent, type CallContent, type EmailContent, type FaxContent } from '../../core/content.js';
+import { checkEmailAddress } from '../../core/email-address.js';
 import type { Channel } from '../../core/model.js';
 import { canonicalNumber, plausibleNumber } from '../../core/numbers.js';
 import { compileTemplate, normaliseFields } from '../../core/merge.js';
@@ -55,6 +56,31 @@ function callContentOf(req: JobRequest, message: string, twoWay: boolean, countr
   return callContent({ template: message }, { header: req.header ?? null, voicemail: req.voicemail_message ?? null, voice, recording: audio ? { file: audio.path, name: audio.name } : null, repeat: req.skip_message_repeat !== true, responses: keys });
 }
 
+const ONE_LINE = /[\r\n]/;
+
+/** An e-mail job's sender, subject and bodies, checked: one body at least, a From address, header fields on one line. */
+function emailContentOf(req: JobRequest): EmailContent {
+  const text = req.text_message?.trim() ? req.text_message : null;
+  const html = req.html_message?.trim() ? req.html_message : null;
+  if (text === null && html === null) throw ValidationError.at(req.html_message !== undefined && req.html_message !== null ? 'html_message' : 'text_message', 'give text_message, html_message or both (one of them must have a value)');
+  if (req.attachments?.length) throw new SwitchpostError('not_implemented', 'attachments: e-mail attachments are not available on this server yet');
+  if (!req.from_email?.trim()) throw ValidationError.at('from_email', 'is required for email jobs');
+  const from = checkEmailAddress(req.from_email);
+  if (!from.ok) throw ValidationError.at('from_email', from.reason);
+  const name = req.from_name?.trim() || null;
+  if (name !== null && ONE_LINE.test(name)) throw ValidationError.at('from_name', 'must be one line');
+  const subject = req.subject ?? '';
+  if (ONE_LINE.test(subject)) throw ValidationError.at('subject', 'must be one line');
+  return { kind: 'email', from: { address: from.address, name }, subject, text, html };
+}
+
+/** A recipient's destination as its channel takes it: a mailbox for e-mail, a number otherwise; why not, or null. */
+function destinationProblem(channel: Channel, destination: string): string | null {
+  if (channel !== 'email') return plausibleNumber(destination);
+  const c = checkEmailAddress(destination);
+  return c.ok ? null : c.reason;
+}
+
 /**
  * The job's callback URL and the field it came from: `callback_url`, or — as the seed's own example
  * does — a URL given in `callback_on_sms_status_update` (taken as "true" and as the URL).
@@ -95,13 +121,15 @@ export function toNewJob(
   const fromLists = listIds.length > 0 ? lists(listIds) : [];
   if (typeof fromLists === 'string') throw ValidationError.at('user_list_ids', fromLists);
   if (!req.recipients && listIds.length === 0) throw ValidationError.at('recipients', 'give recipients or user_list_ids');
-  if ((req.recipients?.length ?? 0) + fromLists.length === 0) throw listIds.length ? ValidationError.at('user_list_ids', 'the lists have no contacts with a phone number') : ValidationError.at('recipients', 'at least one recipient is required');
+  if ((req.recipients?.length ?? 0) + fromLists.length === 0)
+    throw listIds.length ? ValidationError.at('user_list_ids', `the lists have no contacts with ${channel === 'email' ? 'an e-mail address' : 'a phone number'}`) : ValidationError.at('recipients', 'at least one recipient is required');
 
+  const email = channel === 'email' ? emailContentOf(req) : null;
   const message = req.message ?? '';
   const isCall = channel === 'tts' || channel === 'tts2way' || channel === 'voice';
   if (channel === 'voice' && !audio) throw ValidationError.at('audiofile', 'is required for voice jobs');
   if (channel === 'fax' && !fax) throw ValidationError.at('files', 'at least one document is required for fax jobs');
-  if (message.trim() === '' && channel !== 'voice' && channel !== 'fax') throw ValidationError.at('message', 'is required');
+  if (message.trim() === '' && channel !== 'voice' && channel !== 'fax' && channel !== 'email') throw ValidationError.at('message', 'is required');
   const maxChars = isCall ? MAX_TTS_CHARS : MAX_SMS_CHARS;
   if ([...message].length > maxChars) throw ValidationError.at('message', `must be at most ${maxChars} characters`);
   // 10 parts hold for each recipient's text as sent (1530 GSM characters): the gateway that plans the
@@ -140,20 +168,22 @@ export function toNewJob(
   // Calls show the user's default voice caller id (else the provider's); SMS the given sender.
   const profile = user.profile ? (JSON.parse(user.profile) as Record<string, unknown>) : {};
   const callerId = typeof profile.default_voice_caller_id === 'string' && /^\+?\d{3,20}$/.test(profile.default_voice_caller_id.trim()) ? profile.default_voice_caller_id.trim() : null;
-  const sender = isCall ? callerId : req.manual_sender_id?.trim() || null;
-  if (sender !== null && !ALPHA_SENDER.test(sender) && plausibleNumber(sender) !== null) throw ValidationError.at('manual_sender_id', 'expected up to 11 letters and digits, or a phone number');
+  const sender = email ? email.from.address : isCall ? callerId : req.manual_sender_id?.trim() || null;
+  if (!email && sender !== null && !ALPHA_SENDER.test(sender) && plausibleNumber(sender) !== null) throw ValidationError.at('manual_sender_id', 'expected up to 11 letters and digits, or a phone number');
 
   const recipients: NewRecipient[] = [];
   for (let i = 0; i < (req.recipients?.length ?? 0); i++) {
     const { destination: given, reference, recipient, ...rest } = req.recipients![i]!;
     const destination = String(given);
-    const bad = plausibleNumber(destination);
+    const bad = destinationProblem(channel, destination);
     if (bad) throw ValidationError.at(`recipients.${i}.destination`, bad);
     const fields = Object.keys(rest).length ? normaliseFields(rest) : null;
     recipients.push({ destination: destination.trim(), name: recipient ?? null, reference: reference ?? null, fields, blackouts: null });
   }
   recipients.push(...fromLists);
-  const kept = req.dedupe ? dedupe(recipients, (r) => canonicalNumber(r.destination, user.country)).kept : recipients;
+  // E-mail: one address however its case is written (mailbox names are case-blind in practice).
+  const canonical = channel === 'email' ? (r: NewRecipient) => r.destination.trim().toLowerCase() : (r: NewRecipient) => canonicalNumber(r.destination, user.country);
+  const kept = req.dedupe ? dedupe(recipients, canonical).kept : recipients;
 
   const twoWay = channel === 'sms2way' || channel === 'mms';
   const { recipients: _omit, ...echo } = req;
@@ -162,7 +192,7 @@ export function toNewJob(
     face: 'welcorp',
     channel,
     name: req.job_name ?? null,
-    content: fax ? faxContentOf(fax, req, user) : (call ?? smsContent({ template: message }, smsLimits ?? {})),
+    content: email ?? (fax ? faxContentOf(fax, req, user) : (call ?? smsContent({ template: message }, smsLimits ?? {}))),
     options: { ...echo, dedupe: req.dedupe ? 1 : 0, callback_on_sms_status_update: statusUpdates },
     optoutCode: req.optout_code ?? null,
     callbackUrl,

@@ -126,12 +126,15 @@ describe.skipIf(!hasOpenssl())('smtp driver through a real SMTP server', () => {
   it('keeps to max_connections, however many recipients are due', async () => {
     const before = smtp.maxOpen;
     smtp.maxOpen = smtp.open;
+    const connections = smtp.connections;
     const job = await post({ recipients: Array.from({ length: 12 }, (_, i) => ({ destination: `many${i}@example.org` })) });
     await d.waitFor(complete(job));
     expect(rows(job).every((r) => r.state === 'sent')).toBe(true);
     // Two connections of the pool (max_connections: 2), and no third; each message took 60 ms on the server.
     expect(smtp.maxOpen).toBeLessThanOrEqual(2);
     expect(Math.max(before, smtp.maxOpen)).toBe(2);
+    // max_messages: 3 — twelve messages need at least four connections.
+    expect(smtp.connections - connections).toBeGreaterThanOrEqual(4);
   }, 30_000);
 
   it('holds the work while the relay is down (no try used) and sends it when it is back', async () => {

@@ -24,11 +24,12 @@ const reply = (code, text) => Object.assign(new Error(text), { responseCode: cod
 /**
  * Options: users ({ name: password }; AUTH required when given), script(rcpt, tries) → null or
  * { at: 'rcpt' | 'data', code, text } (tries: how often this address was offered before), cert (from
- * makeCertificate; STARTTLS offered and required before AUTH), holdMs (time each message's DATA takes,
- * so that connections overlap).
+ * makeCertificate; STARTTLS offered and required before AUTH), secure (TLS from the first byte instead,
+ * as on port 465), holdMs (time each message's DATA takes, so that connections overlap).
  */
 export class TestSmtp {
-  constructor({ users = { relay: 'relay-secret' }, script = () => null, cert, holdMs = 0 } = {}) {
+  constructor({ users = { relay: 'relay-secret' }, script = () => null, cert, secure = false, holdMs = 0 } = {}) {
+    this.secure = secure;
     this.users = users;
     this.script = script;
     this.cert = cert;
@@ -37,6 +38,8 @@ export class TestSmtp {
     this.messages = [];
     /** Every RCPT TO offered, with what it answered. */
     this.offers = [];
+    /** The AUTH mechanism of every login tried. */
+    this.authMethods = [];
     this.open = 0;
     this.maxOpen = 0;
     this.connections = 0;
@@ -49,6 +52,7 @@ export class TestSmtp {
     const tries = new Map();
     this.server = new SMTPServer({
       name: 'relay.test',
+      secure: this.secure,
       key: this.cert?.key,
       cert: this.cert?.cert,
       hideSTARTTLS: !this.cert,
@@ -69,6 +73,7 @@ export class TestSmtp {
       },
       onAuth: (auth, session, cb) => {
         if (this.cert && !session.secure) return cb(reply(538, 'Error: must issue a STARTTLS command first'));
+        this.authMethods.push(auth.method);
         if (Object.hasOwn(this.users, auth.username) && this.users[auth.username] === auth.password) return cb(null, { user: auth.username });
         cb(reply(535, '5.7.8 Error: authentication failed'));
       },

@@ -23,6 +23,7 @@ import { providerHostProblem } from './net/provider-hosts.js';
 import { TtsRenderer } from './media/tts.js';
 import { convertAudio, prepareAudio } from './media/audio.js';
 import { prepareFax } from './media/fax.js';
+import { prepareAttachments } from './media/attachments.js';
 import { readFaxDocuments } from './media/fax-documents.js';
 import { OfficeConverter } from './media/office.js';
 import { trustProxyOf } from './net/trust-proxy.js';
@@ -253,6 +254,8 @@ export async function startDaemon(config: Config, opts: { clock?: Clock; log?: L
       companies: stores.companies,
       prepareFax: async (files, fine) =>
         prepareFax(await readFaxDocuments(files, { maxMb: config.media.max_fax_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) }), join(config.data_dir, 'media', 'fax'), { fine, office }),
+      prepareAttachments: (files) =>
+        prepareAttachments(files, join(config.data_dir, 'media', 'attachments'), { maxMb: config.media.max_email_attachments_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) }),
       prepareAudio: (file) =>
         prepareAudio(file, join(config.data_dir, 'media', 'audio'), {
           maxBytes: Math.round(config.media.max_audio_mb * 1024 * 1024),

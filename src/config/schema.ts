@@ -130,6 +130,8 @@ export const configSchema = z
         max_audio_seconds: z.number().int().min(1).max(3600).default(300),
         /** Largest fax document a job may bring (url or base64), and all of its documents together. */
         max_fax_mb: z.number().min(0.1).max(500).default(20),
+        /** All of an e-mail job's attachments together (url or base64), fetched once per job. */
+        max_email_attachments_mb: z.number().min(0.1).max(100).default(20),
         fetch_timeout_ms: z.number().int().min(100).default(15_000),
         /** Host names, IPs or CIDRs that audio URLs may reach although private or loopback. */
         allow_private: z.array(z.string()).default([]),

@@ -63,9 +63,16 @@ export interface FaxContent {
   fileNames: string[];
 }
 
+/** A file an e-mail carries: stored once for the job (its path in the data dir), the name recipients see. */
+export interface EmailAttachment {
+  file: string;
+  name: string;
+  size: number;
+}
+
 /**
- * An e-mail: its sender, and a subject and bodies that are templates merged per recipient (the HTML body's
- * merge values HTML-escaped; see core/email.ts). At least one body. Attachments are not carried yet.
+ * An e-mail: its sender, a subject and bodies that are templates merged per recipient (the HTML body's
+ * merge values HTML-escaped; see core/email.ts), at least one body, and the same attachments for all.
  */
 export interface EmailContent {
   kind: 'email';
@@ -74,6 +81,7 @@ export interface EmailContent {
   subject: string;
   text: string | null;
   html: string | null;
+  attachments: EmailAttachment[];
 }
 
 /** Which kind of content each channel carries; null: no content kind yet (the channel answers 501). */
@@ -119,6 +127,7 @@ const contentSchema = z.discriminatedUnion('kind', [
       subject: z.string(),
       text: nullableText,
       html: nullableText,
+      attachments: z.array(z.strictObject({ file: z.string().min(1), name: z.string().min(1), size: z.number().int().min(0) })),
     })
     .refine((e) => e.text !== null || e.html !== null, { message: 'an e-mail needs a text or an HTML body', path: ['text'] }),
   z.strictObject({ kind: z.literal('fax'), document: z.string(), pages: z.number().int().min(0), fine: z.boolean(), header: nullableText, fileNames: z.array(z.string()) }),

@@ -1,4 +1,4 @@
-import type { EmailContent } from './content.js';
+import type { EmailAttachment, EmailContent } from './content.js';
 import { compileTemplate, htmlEscape, type Template } from './merge.js';
 import type { MergeFields } from './model.js';
 
@@ -8,6 +8,7 @@ export interface EmailMessage {
   subject: string;
   text: string | null;
   html: string | null;
+  attachments: EmailAttachment[];
 }
 
 interface Compiled {
@@ -39,5 +40,6 @@ export function emailMessage(c: EmailContent, fields: MergeFields): EmailMessage
     subject: t.subject(fields).replace(/[\r\n]+/g, ' '),
     text: t.text?.(fields) ?? null,
     html: t.html?.(fields) ?? null,
+    attachments: c.attachments,
   };
 }

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { bearer, testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { callbackReceiver } from '../helpers/receiver.js';
 
@@ -50,7 +52,7 @@ describe('v1 API: email jobs', () => {
     const job = r.json.data as number;
     await d.waitFor(complete(job));
     const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(job) as { content: string }).content);
-    expect(content).toEqual({ kind: 'email', from: { address: 'janetest@mymail.com', name: 'Jane Test' }, subject: SEED_EMAIL.subject, text: SEED_EMAIL.text_message, html: SEED_EMAIL.html_message });
+    expect(content).toEqual({ kind: 'email', from: { address: 'janetest@mymail.com', name: 'Jane Test' }, subject: SEED_EMAIL.subject, text: SEED_EMAIL.text_message, html: SEED_EMAIL.html_message, attachments: [] });
     const report = (await d.api('GET', `/api/v1/jobs/${job}`, { auth: alice.auth })).json.data;
     expect(report.job_type).toBe('Email');
     expect(report.subject).toBe(SEED_EMAIL.subject);
@@ -84,6 +86,32 @@ describe('v1 API: email jobs', () => {
     ]);
   });
 
+  it('stores the attachments once for the job, by content (the same file twice is one file)', async () => {
+    const bytes = Buffer.from('%PDF-1.4 not really\n');
+    const file = { base64content: bytes.toString('base64') };
+    const r = await d.api('POST', '/api/v1/jobs', {
+      auth: alice.auth,
+      body: {
+        ...SEED_EMAIL,
+        attachments: [
+          { name: 'a.pdf', ...file },
+          { name: 'copy\r\nof/a.pdf', ...file },
+        ],
+        recipients: [{ destination: 'delivered@example.com' }],
+      },
+    });
+    expect(r.status, r.text).toBe(200);
+    const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(r.json.data) as { content: string }).content);
+    expect(content.attachments.map((a: { name: string; size: number }) => [a.name, a.size])).toEqual([
+      ['a.pdf', bytes.length],
+      ['copyofa.pdf', bytes.length],
+    ]);
+    expect(content.attachments[0].file).toBe(content.attachments[1].file);
+    expect(content.attachments[0].file.startsWith(join(d.dir, 'media', 'attachments'))).toBe(true);
+    expect(readFileSync(content.attachments[0].file).equals(bytes)).toBe(true);
+    await d.waitFor(complete(r.json.data));
+  });
+
   it('dedupes addresses however their case is written', async () => {
     const r = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: { ...SEED_EMAIL, dedupe: true, recipients: [{ destination: 'Jane@Example.com' }, { destination: 'jane@example.COM' }, { destination: 'tom@example.com' }] } });
     expect(r.status, r.text).toBe(200);
@@ -100,7 +128,21 @@ describe('v1 API: email jobs', () => {
     ['a subject of two lines', { ...SEED_EMAIL, subject: 'Hi\r\nBcc: x@example.com', recipients: one }, 422, /subject: must be one line/],
     ['a from_name of two lines', { ...SEED_EMAIL, from_name: 'Jane\nBcc: x@example.com', recipients: one }, 422, /from_name: must be one line/],
     ['a control character in the HTML', { ...SEED_EMAIL, html_message: '<p>\u001b</p>', recipients: one }, 422, /html_message: contains a control character/],
-    ['attachments (not carried yet)', { ...SEED_EMAIL, attachments: [{ name: 'a.pdf', url: 'https://example.com/a.pdf' }], recipients: one }, 501, /attachments: e-mail attachments are not available/],
+    ['an attachment that is not base64', { ...SEED_EMAIL, attachments: [{ name: 'a.pdf', base64content: 'not*base64' }], recipients: one }, 422, /attachments: "a\.pdf": base64content is not valid base64/],
+    ['an attachment at a refused address', { ...SEED_EMAIL, attachments: [{ name: 'a.pdf', url: 'http://10.1.2.3/a.pdf' }], recipients: one }, 422, /attachments: "a\.pdf": could not be fetched/],
+    [
+      'attachments over 20 MB together',
+      {
+        ...SEED_EMAIL,
+        attachments: [
+          { name: 'a.bin', base64content: Buffer.alloc(11 * 1024 * 1024).toString('base64') },
+          { name: 'b.bin', base64content: Buffer.alloc(10 * 1024 * 1024).toString('base64') },
+        ],
+        recipients: one,
+      },
+      422,
+      /attachments: the attachments are larger than 20 MB together/,
+    ],
   ])("refuses %s in the face's envelope, storing nothing", async (_what, body, status, message) => {
     const before = jobCount();
     const r = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body });

@@ -55,6 +55,7 @@ describe('e-mail content', () => {
     subject: 'Schedule for %%recipient%%',
     text: 'Hi %%recipient%%, see <%%link%%>',
     html: '<p>Hi %%recipient%%</p><a href="%%link%%">here</a>',
+    attachments: [{ file: '/var/lib/switchpost/media/attachments/ab.bin', name: 'map.jpg', size: 3 }],
   };
   it('merges subject and both bodies, HTML-escaping only the HTML body', () => {
     const m = emailMessage(content, { recipient: 'Tom & <b>Jerry</b>', link: 'https://x.example/?a=1&b="2"' });
@@ -62,6 +63,7 @@ describe('e-mail content', () => {
     expect(m.text).toBe('Hi Tom & <b>Jerry</b>, see <https://x.example/?a=1&b="2">');
     expect(m.html).toBe('<p>Hi Tom &amp; &lt;b&gt;Jerry&lt;/b&gt;</p><a href="https://x.example/?a=1&amp;b=&quot;2&quot;">here</a>');
     expect(m.from).toEqual({ address: 'news@example.com', name: 'Example News' });
+    expect(m.attachments).toEqual(content.attachments);
   });
   it('keeps the subject one line whatever a field holds', () => {
     expect(emailMessage(content, { recipient: 'Jane\r\nBcc: x@example.com' }).subject).toBe('Schedule for Jane Bcc: x@example.com');

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -13,6 +16,11 @@ let d: TestDaemon;
 let smtp: TestSmtp;
 let cert: ReturnType<typeof makeCertificate>;
 let auth: string;
+// A document served over HTTP for url attachments, counting its fetches.
+const DOC = randomBytes(100 * 1024);
+let docServer: http.Server;
+let docFetches = 0;
+let docUrl: string;
 
 const script = (rcpt: string, tries: number) => {
   if (rcpt.startsWith('grey@')) return tries === 0 ? { at: 'rcpt', code: 451, text: '4.7.1 Greylisted, try again later' } : null;
@@ -36,7 +44,14 @@ describe.skipIf(!hasOpenssl())('smtp driver through a real SMTP server', () => {
     cert = makeCertificate();
     smtp = new TestSmtp({ cert, script, holdMs: 60 });
     const port = await smtp.listen();
+    docServer = http.createServer((req, res) => {
+      docFetches++;
+      res.writeHead(200, { 'content-type': 'application/pdf' }).end(DOC);
+    });
+    await new Promise<void>((r) => docServer.listen(0, '127.0.0.1', r));
+    docUrl = `http://127.0.0.1:${(docServer.address() as AddressInfo).port}/download/test_doc_v2.pdf`;
     d = await testDaemon({
+      media: { allow_private: ['127.0.0.1'] },
       sandbox: { enabled: false },
       email: { bounce_domain: BOUNCE_DOMAIN },
       providers: [
@@ -59,6 +74,7 @@ describe.skipIf(!hasOpenssl())('smtp driver through a real SMTP server', () => {
     await d?.close();
     await smtp?.close();
     cert?.remove();
+    await new Promise((r) => docServer?.close(r));
   });
 
   it('sends each recipient its own message: VERP return path, From with its name, merged subject, both bodies, the HTML escaped', async () => {
@@ -97,6 +113,32 @@ describe.skipIf(!hasOpenssl())('smtp driver through a real SMTP server', () => {
     const tomMail = await simpleParser(receivedBy('tom@example.net')[0]!.raw);
     expect(tomMail.subject).toBe('Schedule for Tom');
     expect(tomMail.text?.trim()).toBe('Hi Tom,\nyour code is 7.');
+  }, 30_000);
+
+  it("attaches the job's files byte for byte to every recipient's message, fetching a url once for the whole job", async () => {
+    const jpg = randomBytes(3000);
+    const job = await post({
+      html_message: '<p>see attached</p>',
+      attachments: [
+        { name: 'my test doc.pdf', url: docUrl },
+        { name: 'map.jpg', base64content: jpg.toString('base64') },
+      ],
+      recipients: [{ destination: 'att1@example.org' }, { destination: 'att2@example.org' }, { destination: 'att3@example.org' }],
+    });
+    await d.waitFor(complete(job));
+    expect(docFetches).toBe(1);
+    for (const rcpt of ['att1@example.org', 'att2@example.org', 'att3@example.org']) {
+      const mail = await simpleParser(receivedBy(rcpt)[0]!.raw);
+      expect(mail.headers.get('content-type')).toMatchObject({ value: 'multipart/mixed' });
+      expect(mail.attachments.map((a) => [a.filename, a.contentType, a.content.length])).toEqual([
+        ['my test doc.pdf', 'application/pdf', DOC.length],
+        ['map.jpg', 'image/jpeg', jpg.length],
+      ]);
+      expect(mail.attachments[0]!.content.equals(DOC)).toBe(true);
+      expect(mail.attachments[1]!.content.equals(jpg)).toBe(true);
+      expect(mail.text?.trim()).toBe('Hi');
+      expect(mail.html?.trim()).toBe('<p>see attached</p>');
+    }
   }, 30_000);
 
   it('sends a text-only or HTML-only e-mail as that one part', async () => {

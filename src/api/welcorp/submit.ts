@@ -3,7 +3,7 @@ import { MAX_SMS_CHARS, MAX_SMS_PARTS, parseListIds } from './job-request.js';
 import { channelOf, JOB_TYPES } from './job-types.js';
 import { SwitchpostError, ValidationError } from '../../core/errors.js';
 import type { NewJob, NewRecipient } from '../../core/jobs.js';
-import { callContent, smsContent, type CallContent, type EmailContent, type FaxContent } from '../../core/content.js';
+import { callContent, smsContent, type CallContent, type EmailAttachment, type EmailContent, type FaxContent } from '../../core/content.js';
 import { checkEmailAddress } from '../../core/email-address.js';
 import type { Channel } from '../../core/model.js';
 import { canonicalNumber, plausibleNumber } from '../../core/numbers.js';
@@ -59,11 +59,10 @@ function callContentOf(req: JobRequest, message: string, twoWay: boolean, countr
 const ONE_LINE = /[\r\n]/;
 
 /** An e-mail job's sender, subject and bodies, checked: one body at least, a From address, header fields on one line. */
-function emailContentOf(req: JobRequest): EmailContent {
+function emailContentOf(req: JobRequest, attachments: EmailAttachment[]): EmailContent {
   const text = req.text_message?.trim() ? req.text_message : null;
   const html = req.html_message?.trim() ? req.html_message : null;
   if (text === null && html === null) throw ValidationError.at(req.html_message !== undefined && req.html_message !== null ? 'html_message' : 'text_message', 'give text_message, html_message or both (one of them must have a value)');
-  if (req.attachments?.length) throw new SwitchpostError('not_implemented', 'attachments: e-mail attachments are not available on this server yet');
   if (!req.from_email?.trim()) throw ValidationError.at('from_email', 'is required for email jobs');
   const from = checkEmailAddress(req.from_email);
   if (!from.ok) throw ValidationError.at('from_email', from.reason);
@@ -71,7 +70,7 @@ function emailContentOf(req: JobRequest): EmailContent {
   if (name !== null && ONE_LINE.test(name)) throw ValidationError.at('from_name', 'must be one line');
   const subject = req.subject ?? '';
   if (ONE_LINE.test(subject)) throw ValidationError.at('subject', 'must be one line');
-  return { kind: 'email', from: { address: from.address, name }, subject, text, html };
+  return { kind: 'email', from: { address: from.address, name }, subject, text, html, attachments };
 }
 
 /** A recipient's destination as its channel takes it: a mailbox for e-mail, a number otherwise; why not, or null. */
@@ -110,6 +109,7 @@ export function toNewJob(
   audio: { path: string; name: string } | null = null,
   fax: { path: string; pages: number } | null = null,
   lists: (ids: number[]) => NewRecipient[] | string = () => 'contact lists are not available here',
+  attachments: EmailAttachment[] = [],
 ): NewJob {
   const channel = channelOf(req.job_type);
   if (!channel) throw ValidationError.at('job_type', `must be one of ${JOB_TYPES.map((t) => `"${t}"`).join(', ')}`);
@@ -124,7 +124,7 @@ export function toNewJob(
   if ((req.recipients?.length ?? 0) + fromLists.length === 0)
     throw listIds.length ? ValidationError.at('user_list_ids', `the lists have no contacts with ${channel === 'email' ? 'an e-mail address' : 'a phone number'}`) : ValidationError.at('recipients', 'at least one recipient is required');
 
-  const email = channel === 'email' ? emailContentOf(req) : null;
+  const email = channel === 'email' ? emailContentOf(req, attachments) : null;
   const message = req.message ?? '';
   const isCall = channel === 'tts' || channel === 'tts2way' || channel === 'voice';
   if (channel === 'voice' && !audio) throw ValidationError.at('audiofile', 'is required for voice jobs');

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { createTransport } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Delivery, Gateway, GatewaySink } from '../gateway.js';
@@ -101,6 +101,8 @@ export class SmtpGateway implements Gateway {
         subject: m.subject,
         ...(m.text !== null ? { text: m.text } : {}),
         ...(m.html !== null ? { html: m.html } : {}),
+        // Each message reads the job's stored files afresh: nothing of them is held in memory per job.
+        attachments: m.attachments.map((a) => ({ filename: a.name, content: createReadStream(a.file) })),
         // The content is the client's: nothing in it may make nodemailer read a file or fetch a URL.
         disableFileAccess: true,
         disableUrlAccess: true,

@@ -57,6 +57,8 @@ describe('v1 API: email jobs', () => {
     expect(report.job_type).toBe('Email');
     expect(report.subject).toBe(SEED_EMAIL.subject);
     expect(report.from_email).toBe('janetest@mymail.com');
+    expect(report.manual_sender_id).toBeNull();
+    expect(report.reports.map((x: { notes: string }) => x.notes)).toEqual([null, null, expect.stringMatching(/^550 5\.1\.1 /)]);
     const by = Object.fromEntries(report.reports.map((x: { destination: string; status: string; stage: string }) => [x.destination, [x.status, x.stage]]));
     expect(by).toEqual({ 'delivered@example.com': ['SENT', 'Unconfirmed'], 'tempfail@example.com': ['SENT', 'Unconfirmed'], 'undeliverable@example.com': ['FAILED', 'Undeliverable'] });
     const tries = d.db.prepare('SELECT destination, tries, reason FROM recipients WHERE job_id = ? ORDER BY seq').all(job) as { destination: string; tries: number; reason: string | null }[];

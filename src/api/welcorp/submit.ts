@@ -168,8 +168,9 @@ export function toNewJob(
   // Calls show the user's default voice caller id (else the provider's); SMS the given sender.
   const profile = user.profile ? (JSON.parse(user.profile) as Record<string, unknown>) : {};
   const callerId = typeof profile.default_voice_caller_id === 'string' && /^\+?\d{3,20}$/.test(profile.default_voice_caller_id.trim()) ? profile.default_voice_caller_id.trim() : null;
-  const sender = email ? email.from.address : isCall ? callerId : req.manual_sender_id?.trim() || null;
-  if (!email && sender !== null && !ALPHA_SENDER.test(sender) && plausibleNumber(sender) !== null) throw ValidationError.at('manual_sender_id', 'expected up to 11 letters and digits, or a phone number');
+  // E-mail's sender is its From (in the content), not an SMS sender id: the job's own stays empty.
+  const sender = email ? null : isCall ? callerId : req.manual_sender_id?.trim() || null;
+  if (sender !== null && !ALPHA_SENDER.test(sender) && plausibleNumber(sender) !== null) throw ValidationError.at('manual_sender_id', 'expected up to 11 letters and digits, or a phone number');
 
   const recipients: NewRecipient[] = [];
   for (let i = 0; i < (req.recipients?.length ?? 0); i++) {

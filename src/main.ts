@@ -23,6 +23,7 @@ import { providerHostProblem } from './net/provider-hosts.js';
 import { TtsRenderer } from './media/tts.js';
 import { convertAudio, prepareAudio } from './media/audio.js';
 import { prepareFax } from './media/fax.js';
+import { prepareAttachments } from './media/attachments.js';
 import { readFaxDocuments } from './media/fax-documents.js';
 import { OfficeConverter } from './media/office.js';
 import { trustProxyOf } from './net/trust-proxy.js';
@@ -42,7 +43,7 @@ import { loadOrCreateKey } from './store/secret-key.js';
 import { assertWritable, StorageError, storageErrorOf, storageState } from './store/storage-error.js';
 
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
-export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'tts', 'tts2way', 'voice', 'fax']);
+export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'tts', 'tts2way', 'voice', 'fax', 'email']);
 
 export const dbFile = (config: Config): string => dbPath(config.data_dir);
 
@@ -154,6 +155,8 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
 
     const tts = new TtsRenderer(join(config.data_dir, 'media', 'tts'));
     const providerHosts = new AddressPolicy(config.agent_providers.allow_hosts);
+    // The VERP tags' key lives beside the database, as the 2FA key does: a bounce names only attempts we made.
+    const bounce = config.email.bounce_domain ? { domain: config.email.bounce_domain, prefix: config.email.bounce_prefix, key: loadOrCreateKey(join(config.data_dir, 'verp.key')) } : null;
     const limits: DriverLimits = { leaseSeconds: config.spool.lease_seconds, freeswitchDir: config.freeswitch.config_dir };
     /** Whether refusal() looks at the provider's owner: an API-made provider with a host and an owner. */
     const ownerChecked = (p: Provider): p is Provider & { owner_user_id: number } => p.source === 'db' && !!p.host && p.owner_user_id !== null;
@@ -186,7 +189,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
         log.warn({ provider: p.name, driver: p.driver }, 'this driver is not available yet; the provider is treated as down');
         return null;
       }
-      return driver.create(p, { ...limits, sink, log: log.child({ provider: p.name }), tts, sandbox: config.sandbox });
+      return driver.create(p, { ...limits, sink, log: log.child({ provider: p.name }), tts, sandbox: config.sandbox, bounce });
     };
     const gateways: Gateway[] = [];
     for (const p of new ProviderStore(db).list()) {
@@ -258,6 +261,8 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
       companies: stores.companies,
       prepareFax: async (files, fine) =>
         prepareFax(await readFaxDocuments(files, { maxMb: config.media.max_fax_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) }), join(config.data_dir, 'media', 'fax'), { fine, office }),
+      prepareAttachments: (files) =>
+        prepareAttachments(files, join(config.data_dir, 'media', 'attachments'), { maxMb: config.media.max_email_attachments_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) }),
       prepareAudio: (file) =>
         prepareAudio(file, join(config.data_dir, 'media', 'audio'), {
           maxBytes: Math.round(config.media.max_audio_mb * 1024 * 1024),

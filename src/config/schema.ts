@@ -149,6 +149,8 @@ export const configSchema = z
         max_audio_seconds: z.number().int().min(1).max(3600).default(300),
         /** Largest fax document a job may bring (url or base64), and all of its documents together. */
         max_fax_mb: z.number().min(0.1).max(500).default(20),
+        /** All of an e-mail job's attachments together (url or base64), fetched once per job. */
+        max_email_attachments_mb: z.number().min(0.1).max(100).default(20),
         fetch_timeout_ms: z.number().int().min(100).default(15_000),
         /** Host names, IPs or CIDRs that audio URLs may reach although private or loopback. */
         allow_private: z.array(z.string()).default([]),
@@ -176,6 +178,21 @@ export const configSchema = z
         /** Failed validations per client_ref within the window before 429. */
         max_failures: z.number().int().min(1).max(100).default(5),
         failure_window_minutes: z.number().int().min(1).max(1440).default(15),
+      })
+      .prefault({}),
+    email: z
+      .strictObject({
+        /** The daemon's own domain for VERP return paths (bounce+<recipient>-<attempt>-<tag>@domain); null: the From address is the envelope sender. */
+        bounce_domain: z
+          .string()
+          .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'a domain name such as bounces.example.com')
+          .nullable()
+          .default(null),
+        /** The return paths' local part before "+". */
+        bounce_prefix: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9._-]{0,30}$/, 'letters, digits, . _ - (1-31), lower case')
+          .default('bounce'),
       })
       .prefault({}),
     live: z

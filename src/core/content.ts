@@ -8,10 +8,10 @@ import type { SmsSendOptions } from './sms.js';
  * onto it (each face's mapping is its only knowledge of these shapes); the spool stores it as JSON and reads
  * it back through `parseContent`; the core makes each recipient's plan from it (see core/delivery-plan.ts).
  *
- * A new channel is one more kind here (e-mail: `{ kind: 'email', subject, text, html, attachments }`; MMS:
- * `{ kind: 'mms', subject, text, media }`), its schema below, its entry in CONTENT_KIND, and its plan.
+ * A new channel is one more kind here (MMS: `{ kind: 'mms', subject, text, media }`), its schema below, its
+ * entry in CONTENT_KIND, and its plan.
  */
-export type Content = SmsContent | CallContent | FaxContent;
+export type Content = SmsContent | CallContent | FaxContent | EmailContent;
 export type ContentKind = Content['kind'];
 
 /**
@@ -65,6 +65,27 @@ export interface FaxContent {
   fileNames: string[];
 }
 
+/** A file an e-mail carries: stored once for the job (its path in the data dir), the name recipients see. */
+export interface EmailAttachment {
+  file: string;
+  name: string;
+  size: number;
+}
+
+/**
+ * An e-mail: its sender, a subject and bodies that are templates merged per recipient (the HTML body's
+ * merge values HTML-escaped; see core/email.ts), at least one body, and the same attachments for all.
+ */
+export interface EmailContent {
+  kind: 'email';
+  /** The From header: a mailbox checked by core/email-address.ts, and the display name. */
+  from: { address: string; name: string | null };
+  subject: string;
+  text: string | null;
+  html: string | null;
+  attachments: EmailAttachment[];
+}
+
 /** Which kind of content each channel carries; null: no content kind yet (the channel answers 501). */
 export const CONTENT_KIND: Record<Channel, ContentKind | null> = {
   sms: 'sms',
@@ -74,7 +95,7 @@ export const CONTENT_KIND: Record<Channel, ContentKind | null> = {
   voice: 'call',
   fax: 'fax',
   mms: null,
-  email: null,
+  email: 'email',
 };
 
 const messageText = z.union([z.strictObject({ template: z.string() }), z.strictObject({ texts: z.array(z.string()) })]);
@@ -102,6 +123,16 @@ const contentSchema = z.discriminatedUnion('kind', [
     plays: z.number().int().min(1).max(5).optional(),
     responses: z.array(z.strictObject({ key: z.string().regex(/^[0-9*#]$/), message: nullableText, redirectTo: nullableText })),
   }),
+  z
+    .strictObject({
+      kind: z.literal('email'),
+      from: z.strictObject({ address: z.string().min(3), name: nullableText }),
+      subject: z.string(),
+      text: nullableText,
+      html: nullableText,
+      attachments: z.array(z.strictObject({ file: z.string().min(1), name: z.string().min(1), size: z.number().int().min(0) })),
+    })
+    .refine((e) => e.text !== null || e.html !== null, { message: 'an e-mail needs a text or an HTML body', path: ['text'] }),
   z.strictObject({ kind: z.literal('fax'), document: z.string(), pages: z.number().int().min(0), fine: z.boolean(), header: nullableText, fileNames: z.array(z.string()) }),
 ]) satisfies z.ZodType<Content>;
 
@@ -136,7 +167,7 @@ export function textFor(text: MessageText): Template {
 }
 
 /** The job's message template as the client wrote it, or null when its texts are fixed per recipient (or it has none). */
-export const templateOf = (c: Content): string | null => (c.kind !== 'fax' && 'template' in c.text ? c.text.template : null);
+export const templateOf = (c: Content): string | null => ((c.kind === 'sms' || c.kind === 'call') && 'template' in c.text ? c.text.template : null);
 
 /** The same content with other words (a finished 2FA job keeps its template, not the codes sent). */
 export const withText = (c: SmsContent | CallContent, text: MessageText): Content => ({ ...c, text });

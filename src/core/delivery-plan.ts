@@ -1,5 +1,6 @@
 import { callPlan, type CallPlan } from './call-plan.js';
 import type { Content } from './content.js';
+import { emailMessage, type EmailMessage } from './email.js';
 import type { Channel, MergeFields } from './model.js';
 import { smsMessage, type SmsLink, type SmsMessage } from './sms.js';
 
@@ -19,7 +20,7 @@ export interface FaxPlan extends FaxHistory {
 }
 
 /** What a gateway is handed for one recipient: the plan the core made from the job's content. */
-export type DeliveryPlan = { kind: 'sms'; sms: SmsMessage } | { kind: 'call'; call: CallPlan } | { kind: 'fax'; fax: FaxPlan };
+export type DeliveryPlan = { kind: 'sms'; sms: SmsMessage } | { kind: 'call'; call: CallPlan } | { kind: 'fax'; fax: FaxPlan } | { kind: 'email'; email: EmailMessage };
 
 /** What the plan depends on beyond the job: the link it goes over, and a fax's history. */
 export interface PlanContext {
@@ -39,5 +40,7 @@ export function planDelivery(content: Content, channel: Channel, text: string, f
       return { kind: 'call', call: callPlan(content, text, fields, channel === 'tts2way') };
     case 'fax':
       return { kind: 'fax', fax: { file: content.document, header: content.header, ...ctx.faxHistory() } };
+    case 'email':
+      return { kind: 'email', email: emailMessage(content, fields) };
   }
 }

@@ -33,12 +33,18 @@ export function controlCharacterIn(text: string): string | null {
   return m ? `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at character ${m.index + 1}` : null;
 }
 
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** A value as HTML text (an element's content or a quoted attribute): a recipient's field never becomes markup. */
+export const htmlEscape = (value: string): string => value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+
 /**
  * Compile once per job, merge once per recipient: the text is split into literal and field parts
  * so merging is a join, not a regex per recipient. A field with no value merges as empty; values lose
- * their control characters (plainValue), the template's own text is taken as the client wrote it.
+ * their control characters (plainValue), then pass through `escape` (an HTML body's htmlEscape); the
+ * template's own text is taken as the client wrote it.
  */
-export function compileTemplate(text: string): Template {
+export function compileTemplate(text: string, escape: (value: string) => string = (v) => v): Template {
   const parts: string[] = [];
   const names: string[] = [];
   let last = 0;
@@ -51,7 +57,7 @@ export function compileTemplate(text: string): Template {
   parts.push(text.slice(last));
   return (fields) => {
     let out = parts[0]!;
-    for (let i = 0; i < names.length; i++) out += plainValue(fields[names[i]!] ?? '') + parts[i + 1]!;
+    for (let i = 0; i < names.length; i++) out += escape(plainValue(fields[names[i]!] ?? '')) + parts[i + 1]!;
     return out;
   };
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { smppSettingsSchema } from './smpp/settings.js';
 import { kannelSettingsSchema } from './kannel/settings.js';
+import { smtpSettingsSchema } from './smtp/settings.js';
 import { freeswitchSettingsSchema, leaseProblem } from './freeswitch/settings.js';
 import { gatewayDirProblem } from './freeswitch/trunk-dir.js';
 
@@ -59,5 +60,5 @@ export const DRIVER_RULES: Record<DriverName, DriverRules> = {
       return why && `settings.trunk.gateway_dir: ${why}`;
     },
   },
-  smtp: { settings: null, requires: {} },
+  smtp: { settings: smtpSettingsSchema, requires: { host: 'is required for smtp (the relay)' } },
 };

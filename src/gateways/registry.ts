@@ -7,6 +7,8 @@ import { SmppGateway } from './smpp/smpp-gateway.js';
 import { smppConfig } from './smpp/settings.js';
 import { KannelGateway } from './kannel/kannel-gateway.js';
 import { kannelConfig } from './kannel/settings.js';
+import { SmtpGateway, type BounceAddress } from './smtp/smtp-gateway.js';
+import { smtpConfig } from './smtp/settings.js';
 import { FreeswitchGateway, type FreeswitchEndpoint } from './freeswitch/freeswitch-gateway.js';
 import { freeswitchSettingsSchema, type FreeswitchSettings } from './freeswitch/settings.js';
 import { defaultGatewayDir, resolvedDir } from './freeswitch/trunk-dir.js';
@@ -20,6 +22,8 @@ export interface GatewayDeps extends DriverLimits {
   log: Logger;
   tts: TtsRenderer;
   sandbox: SandboxTiming;
+  /** E-mail's VERP return paths (email.bounce_domain and the daemon's key); null: the From address is the envelope sender. */
+  bounce: BounceAddress | null;
 }
 
 /** A driver's rules (drivers.ts) and how its gateway is built. */
@@ -53,7 +57,10 @@ const FACTORIES: Record<DriverName, Driver['create']> = {
     if (settings.trunk) settings.trunk.gateway_dir = resolvedDir(settings.trunk.gateway_dir ?? defaultGatewayDir(deps.freeswitchDir, settings.trunk.profile));
     return new FreeswitchGateway(p.id, freeswitchEndpoint(p), settings, deps.tts, deps.sink, deps.log, p.concurrency);
   },
-  smtp: null,
+  smtp: (p, deps) => {
+    const { endpoint, settings } = smtpConfig(p);
+    return new SmtpGateway(p.id, endpoint, settings, deps.bounce, deps.sink, deps.log);
+  },
 };
 
 /** Every driver with its factory: main builds gateways through it. */

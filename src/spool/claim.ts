@@ -3,6 +3,7 @@ import type { Gateway } from '../gateways/gateway.js';
 import type { Provider } from '../store/providers.js';
 import { nextAllowed } from '../core/windows.js';
 import { validateNumber } from '../core/numbers.js';
+import { checkEmailAddress } from '../core/email-address.js';
 import type { Blackout, Service } from '../core/model.js';
 import type { Content } from '../core/content.js';
 import type { SpoolJob } from './job-cache.js';
@@ -33,8 +34,13 @@ export interface ClaimFacts {
   pick(service: Service, avoid: number | null): Pick;
 }
 
-/** The row's address as the claim uses it: the stored E.164, or the destination validated in the job's country. */
-export const addressOf = (row: DueRow, job: SpoolJob): { ok: true; e164: string } | { ok: false; reason: string } => (row.address !== null ? { ok: true, e164: row.address } : validateNumber(row.destination, job.info.country));
+/** The row's address as the claim uses it: the stored one, or the destination checked now (an e-mail job's as a mailbox, others' as a number in the job's country). */
+export const addressOf = (row: DueRow, job: SpoolJob): { ok: true; e164: string } | { ok: false; reason: string } => {
+  if (row.address !== null) return { ok: true, e164: row.address };
+  if (job.info.channel !== 'email') return validateNumber(row.destination, job.info.country);
+  const checked = checkEmailAddress(row.destination);
+  return checked.ok ? { ok: true, e164: checked.address } : checked;
+};
 
 /**
  * The claim's decisions for a batch, in row order: windows, the job's state and tries, the number, opt-outs,

@@ -95,7 +95,7 @@ export class JobCache {
       },
       content,
       unreadable,
-      template: !content || content.kind === 'fax' ? () => '' : textFor(content.text),
+      template: !content || content.kind === 'fax' || content.kind === 'email' ? () => '' : textFor(content.text),
       retry: { ...this.defaults.retry, tries: tries ?? this.defaults.retry.tries },
     };
   }

@@ -4,6 +4,8 @@ import type { EventBus, SpoolEvent } from '../events/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { JobCache } from './job-cache.js';
 import type { NumberChecker } from './number-checker.js';
+import type { NumberResult } from './number-worker.js';
+import { checkEmailAddress } from '../core/email-address.js';
 import type { Recorder } from './recorder.js';
 
 /**
@@ -59,10 +61,17 @@ export class Preparer {
       const rows = this.spool.unvalidated(jobId, afterSeq, this.chunk);
       if (rows.length === 0) return;
       afterSeq = rows[rows.length - 1]!.seq;
-      const results = await this.checker.check(
-        job.info.country,
-        rows.map((r) => [r.id, r.destination]),
-      );
+      // A mailbox check is a regex: e-mail jobs' addresses are checked here, numbers on the worker.
+      const results: NumberResult[] =
+        job.info.channel === 'email'
+          ? rows.map((r) => {
+              const c = checkEmailAddress(r.destination);
+              return c.ok ? [r.id, c.address, null] : [r.id, null, c.reason];
+            })
+          : await this.checker.check(
+              job.info.country,
+              rows.map((r) => [r.id, r.destination]),
+            );
       if (!this.running) return;
       const now = this.clock.now();
       const events: SpoolEvent[] = [];
@@ -71,7 +80,7 @@ export class Preparer {
       this.spool.tx(() => {
         this.spool.batch.setAddresses(results.flatMap(([id, e164]) => (e164 !== null ? [[id, e164] as const] : [])));
         this.recorder.finalizeQueued(
-          results.flatMap(([id, e164, reason]) => (e164 === null ? [{ job, recipientId: id, destination: given.get(id)!, state: 'invalid' as const, reason: reason ?? 'invalid number' }] : [])),
+          results.flatMap(([id, e164, reason]) => (e164 === null ? [{ job, recipientId: id, destination: given.get(id)!, state: 'invalid' as const, reason: reason ?? (job.info.channel === 'email' ? 'invalid address' : 'invalid number') }] : [])),
           now,
           events,
           counters,

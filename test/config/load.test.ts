@@ -32,6 +32,12 @@ describe('config', () => {
     expect(new Set(names).size).toBe(names.length);
     expect(names).toContain('SWITCHPOST_DATA_DIR');
   });
+  it('takes the e-mail bounce domain from the environment, and refuses one that is no domain', () => {
+    expect(loadConfig({ env: {} }).email).toEqual({ bounce_domain: null, bounce_prefix: 'bounce' });
+    expect(loadConfig({ env: { SWITCHPOST_EMAIL_BOUNCE_DOMAIN: 'bounces.example.com' } }).email.bounce_domain).toBe('bounces.example.com');
+    expect(() => loadConfig({ env: { SWITCHPOST_EMAIL_BOUNCE_DOMAIN: 'bounces@example.com' } })).toThrow(/email\.bounce_domain/);
+  });
+
   it('names the key at fault, once', () => {
     expect(() => loadConfig({ env: { SWITCHPOST_SPOOL_POLL_MS: 'soon' } })).toThrow('SWITCHPOST_SPOOL_POLL_MS: expected a number, got "soon"');
     expect(() => loadConfig({ file: file('b.yaml', 'http:\n  tls:\n    cert_file: /x.pem\n'), env: {} })).toThrow(/http\.tls: set both cert_file and key_file/);

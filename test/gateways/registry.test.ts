@@ -9,6 +9,7 @@ import { SandboxGateway } from '../../dist/gateways/sandbox/sandbox.js';
 import { SmppGateway } from '../../dist/gateways/smpp/smpp-gateway.js';
 import { KannelGateway } from '../../dist/gateways/kannel/kannel-gateway.js';
 import { FreeswitchGateway } from '../../dist/gateways/freeswitch/freeswitch-gateway.js';
+import { SmtpGateway } from '../../dist/gateways/smtp/smtp-gateway.js';
 import { TtsRenderer } from '../../dist/media/tts.js';
 
 const fsDir = mkdtempSync(join(tmpdir(), 'switchpost-registry-'));
@@ -21,6 +22,7 @@ const deps = {
   sandbox: { accept_ms: [5, 40] as const, receipt_ms: [200, 2000] as const, delayed_receipt_ms: 30_000, reply_ms: 1500 },
   leaseSeconds: 120,
   freeswitchDir: fsDir,
+  bounce: null,
 };
 
 describe('the driver registry', () => {
@@ -31,14 +33,16 @@ describe('the driver registry', () => {
     expect(driverOf('toString')).toBeUndefined(); // not an inherited property
   });
 
-  it("builds each available driver's gateway from a provider, and holds smtp down (no factory)", () => {
+  it("builds each driver's gateway from a provider", () => {
     expect(DRIVER_REGISTRY.sandbox.create!(provider(), deps)).toBeInstanceOf(SandboxGateway);
     const smpp = DRIVER_REGISTRY.smpp.create!(provider(), deps);
     expect(smpp).toBeInstanceOf(SmppGateway);
     expect(smpp.providerId).toBe(7);
     expect(DRIVER_REGISTRY.kannel.create!(provider(), deps)).toBeInstanceOf(KannelGateway);
     expect(DRIVER_REGISTRY.freeswitch.create!(provider(), deps)).toBeInstanceOf(FreeswitchGateway);
-    expect(DRIVER_REGISTRY.smtp.create).toBeNull();
+    expect(DRIVER_REGISTRY.smtp.create!(provider(), deps)).toBeInstanceOf(SmtpGateway);
+    expect(() => DRIVER_REGISTRY.smtp.create!(provider({ host: null }), deps)).toThrow(/host is required for smtp/);
+    expect(() => DRIVER_REGISTRY.smtp.create!(provider({ settings: { security: 'ssl' } }), deps)).toThrow(/settings\.security: /);
     expect(() => DRIVER_REGISTRY.smpp.create!(provider({ username: null }), deps)).toThrow(/username \(system_id\) is required for smpp/);
     expect(() => DRIVER_REGISTRY.kannel.create!(provider({ settings: { window: 0 } }), deps)).toThrow(/settings\./);
   });
@@ -62,5 +66,7 @@ describe('the driver registry', () => {
     expect(issues({ ...base, driver: 'kannel', host: null, username: null })).toEqual(['host: is required for kannel', 'username: is required for kannel (the sendsms-user)']);
     expect(issues({ ...base, driver: 'freeswitch', username: null, settings: { amd: 'maybe' } })).toEqual([expect.stringMatching(/^settings\.amd: /)]);
     expect(issues({ ...base, driver: 'sandbox', host: null, settings: { anything: 1 } })).toEqual([]);
+    expect(issues({ ...base, services: ['email'], driver: 'smtp', host: null, settings: { max_connections: 0 } })).toEqual([expect.stringMatching(/^settings\.max_connections: /), 'host: is required for smtp (the relay)']);
+    expect(issues({ ...base, services: ['email'], driver: 'smtp', settings: { security: 'tls', tls_ca_file: '/etc/ssl/relay.pem', max_connections: 10 } })).toEqual([]);
   });
 });

@@ -152,7 +152,7 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
       if (why) throw refuse('host', why);
     }
     // A file the daemon reads: the administrator's to name, like a trunk's directory.
-    const caFile = config.driver === 'smpp' ? config.settings.tls_ca_file : undefined;
+    const caFile = config.driver === 'smpp' || config.driver === 'smtp' ? config.settings.tls_ca_file : undefined;
     if (user.role !== 'admin' && caFile !== undefined && caFile !== null && caFile !== base?.settings.tls_ca_file) throw refuse('settings.tls_ca_file', 'only an administrator sets it');
     const trunk = config.driver === 'freeswitch' ? (config.settings.trunk as { gateway_dir?: unknown; profile?: unknown } | null | undefined) : null;
     if (!trunk || trunk.gateway_dir === undefined) return;

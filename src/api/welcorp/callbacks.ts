@@ -17,7 +17,7 @@ const form = (kind: string, url: string, fields: [string, string | number | bool
   body: new URLSearchParams(fields.map(([k, v]) => [k, v === null ? '' : String(v)])).toString(),
 });
 
-/** The v1 API's form-encoded callbacks: SMS delivery report, SMS reply, and the fax/TTS/voice report. */
+/** The v1 API's form-encoded callbacks: SMS delivery report, SMS reply, the fax/TTS/voice report, and e-mail's (the SMS report's fields). */
 export const welcorpCallbacks: CallbackFormatter = {
   status(job: JobInfo, r: RecipientView, at: number) {
     if (!job.callbackUrl) return null;
@@ -33,6 +33,8 @@ export const welcorpCallbacks: CallbackFormatter = {
       if (job.options.callback_on_sms_status_update !== true) return null;
       return form('sms.status', job.callbackUrl, [...common(), ['BroadcastName', job.name]]);
     }
+    // E-mail: the seed names no fields of its own; the delivery report's, the address as given.
+    if (job.channel === 'email') return form('email.status', job.callbackUrl, [...common().map(([k, v]): [string, string | number | boolean | null] => (k === 'Destination' ? [k, r.address ?? r.destination] : [k, v])), ['BroadcastName', job.name]]);
     return form('call.status', job.callbackUrl, [...common(), ['Duration', r.duration ?? 0], ['Cost', r.cost ?? 0], ['Keypress', r.keypress], ['Voicemail', r.voicemail ?? false], ['BroadcastName', job.name]]);
   },
   reply(job: JobInfo, r: RecipientView, text: string, at: number) {

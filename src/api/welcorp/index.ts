@@ -19,6 +19,7 @@ import { parseLocalDateTime } from '../../core/windows.js';
 import { baseUrlOf } from '../server.js';
 import { userRoutes } from './users.js';
 import type { AudioFile } from '../../media/audio.js';
+import type { StoredAttachment } from '../../media/attachments.js';
 import { MediaRefused } from '../../media/refused.js';
 import { verificationRoutes, type VerificationDeps } from './verification.js';
 import { RouteMethods } from '../route-methods.js';
@@ -50,6 +51,8 @@ export interface WelcorpDeps {
   prepareAudio: (file: AudioFile) => Promise<{ path: string }>;
   /** A fax job's files → one fax TIFF on disk; throws MediaRefused naming the file. */
   prepareFax: (files: AudioFile[], fine: boolean) => Promise<{ path: string; pages: number }>;
+  /** An e-mail job's attachments, fetched once and stored; throws MediaRefused naming the file. */
+  prepareAttachments: (files: AudioFile[]) => Promise<StoredAttachment[]>;
   defaultTimezone: string;
   defaultCountry: string;
   channels: ReadonlySet<Channel>;
@@ -151,16 +154,34 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
         throw err;
       }
     }
+    let attachments: StoredAttachment[] = [];
+    if (channelOf(parsed.data.job_type) === 'email' && deps.channels.has('email') && parsed.data.attachments?.length) {
+      try {
+        attachments = await deps.prepareAttachments(parsed.data.attachments);
+      } catch (err) {
+        if (err instanceof MediaRefused) throw invalidBody('attachments', err.message);
+        throw err;
+      }
+    }
     const now = deps.clock.now();
     const listIds = listIdsWanted(parsed.data, deps.channels);
     const fromLists = listIds.length > 0 ? await listRecipients(deps, scopeOf(user), listIds, listPickOf(parsed.data)) : [];
     let job;
     try {
-      job = toNewJob(parsed.data, user, deps.channels, now, audio, fax, (ids) => {
-        // Read above for the ids listIdsWanted said it would ask; other ids would be a bug here, not the client's.
-        if (ids.join() !== listIds.join()) throw new Error(`v1 jobs: lists ${listIds.join()} read, ${ids.join()} asked for`);
-        return fromLists;
-      });
+      job = toNewJob(
+        parsed.data,
+        user,
+        deps.channels,
+        now,
+        audio,
+        fax,
+        (ids) => {
+          // Read above for the ids listIdsWanted said it would ask; other ids would be a bug here, not the client's.
+          if (ids.join() !== listIds.join()) throw new Error(`v1 jobs: lists ${listIds.join()} read, ${ids.join()} asked for`);
+          return fromLists;
+        },
+        attachments,
+      );
     } catch (err) {
       if (err instanceof ValidationError) throw new ValidationError(err.field, `${VALIDATION_FAILED}${err.message}`);
       throw err;

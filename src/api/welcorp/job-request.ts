@@ -8,6 +8,8 @@ export const MAX_SMS_CHARS = 1530;
 export const MAX_SMS_PARTS = 10;
 export const MAX_RECIPIENTS = 1_000_000;
 export const MAX_MERGE_FIELDS = 100;
+/** Longest e-mail body accepted (each of text_message and html_message), before merging. */
+export const MAX_EMAIL_BODY = 1_000_000;
 
 const str = (max: number) => z.string().max(max, `must be at most ${max} characters`);
 /** A message text with a control character in it is refused, naming it (see controlCharacterIn). */
@@ -98,11 +100,11 @@ export const jobRequestSchema = z.strictObject({
   expires: z.number().int().min(1).max(REPLY_WINDOW_MAX_HOURS).nullish(),
   use_two_way_custom_sender_id: flag.nullish(),
   // MMS, fax, email, voice
-  subject: str(998).nullish(),
+  subject: str(998).superRefine(noControls).nullish(),
   files: z.array(fileSchema).max(20).nullish(),
   use_high_resolution: flag.nullish(),
-  html_message: z.string().nullish(),
-  text_message: z.string().nullish(),
+  html_message: z.string().max(MAX_EMAIL_BODY, `must be at most ${MAX_EMAIL_BODY} characters`).superRefine(noControls).nullish(),
+  text_message: z.string().max(MAX_EMAIL_BODY, `must be at most ${MAX_EMAIL_BODY} characters`).superRefine(noControls).nullish(),
   from_name: str(255).nullish(),
   from_email: str(255).nullish(),
   attachments: z.array(fileSchema).max(20).nullish(),

@@ -3,7 +3,8 @@ import { MAX_SMS_CHARS, MAX_SMS_PARTS, parseListIds } from './job-request.js';
 import { channelOf, JOB_TYPES } from './job-types.js';
 import { SwitchpostError, ValidationError } from '../../core/errors.js';
 import type { NewJob, NewRecipient } from '../../core/jobs.js';
-import { callContent, smsContent, type CallContent, type FaxContent } from '../../core/content.js';
+import { callContent, smsContent, type CallContent, type EmailAttachment, type EmailContent, type FaxContent } from '../../core/content.js';
+import { checkEmailAddress } from '../../core/email-address.js';
 import type { Channel } from '../../core/model.js';
 import { listDestinationName, type ListPick } from '../../core/contact.js';
 import { canonicalNumber, plausibleNumber } from '../../core/numbers.js';
@@ -69,6 +70,30 @@ function callContentOf(req: JobRequest, message: string, twoWay: boolean, countr
   );
 }
 
+const ONE_LINE = /[\r\n]/;
+
+/** An e-mail job's sender, subject and bodies, checked: one body at least, a From address, header fields on one line. */
+function emailContentOf(req: JobRequest, attachments: EmailAttachment[]): EmailContent {
+  const text = req.text_message?.trim() ? req.text_message : null;
+  const html = req.html_message?.trim() ? req.html_message : null;
+  if (text === null && html === null) throw ValidationError.at(req.html_message !== undefined && req.html_message !== null ? 'html_message' : 'text_message', 'give text_message, html_message or both (one of them must have a value)');
+  if (!req.from_email?.trim()) throw ValidationError.at('from_email', 'is required for email jobs');
+  const from = checkEmailAddress(req.from_email);
+  if (!from.ok) throw ValidationError.at('from_email', from.reason);
+  const name = req.from_name?.trim() || null;
+  if (name !== null && ONE_LINE.test(name)) throw ValidationError.at('from_name', 'must be one line');
+  const subject = req.subject ?? '';
+  if (ONE_LINE.test(subject)) throw ValidationError.at('subject', 'must be one line');
+  return { kind: 'email', from: { address: from.address, name }, subject, text, html, attachments };
+}
+
+/** A recipient's destination as its channel takes it: a mailbox for e-mail, a number otherwise; why not, or null. */
+function destinationProblem(channel: Channel, destination: string): string | null {
+  if (channel !== 'email') return plausibleNumber(destination);
+  const c = checkEmailAddress(destination);
+  return c.ok ? null : c.reason;
+}
+
 /**
  * The job's callback URL and the field it came from: `callback_url`, or — as the seed's own example
  * does — a URL given in `callback_on_sms_status_update` (taken as "true" and as the URL).
@@ -118,6 +143,7 @@ export function toNewJob(
   audio: { path: string; name: string } | null = null,
   fax: { path: string; pages: number } | null = null,
   lists: (ids: number[]) => NewRecipient[] | string = () => 'contact lists are not available here',
+  attachments: EmailAttachment[] = [],
 ): NewJob {
   const channel = channelOf(req.job_type);
   if (!channel) throw ValidationError.at('job_type', `must be one of ${JOB_TYPES.map((t) => `"${t}"`).join(', ')}`);
@@ -134,11 +160,12 @@ export function toNewJob(
   if (listIds.length > 0 && fromLists.length === 0) throw ValidationError.at('user_list_ids', `the lists have no contacts with ${listDestinationName(channel)}`);
   if (given.length === 0 && listIds.length === 0) throw ValidationError.at('recipients', 'at least one recipient is required');
 
+  const email = channel === 'email' ? emailContentOf(req, attachments) : null;
   const message = req.message ?? '';
   const isCall = channel === 'tts' || channel === 'tts2way' || channel === 'voice';
   if (channel === 'voice' && !audio) throw ValidationError.at('audiofile', 'is required for voice jobs');
   if (channel === 'fax' && !fax) throw ValidationError.at('files', 'at least one document is required for fax jobs');
-  if (message.trim() === '' && channel !== 'voice' && channel !== 'fax') throw ValidationError.at('message', 'is required');
+  if (message.trim() === '' && channel !== 'voice' && channel !== 'fax' && channel !== 'email') throw ValidationError.at('message', 'is required');
   const defaults = jobDefaultsOf(user.profile);
   const maxChars = isCall ? Math.min(MAX_TTS_CHARS, defaults.ttsMaxChars ?? MAX_TTS_CHARS) : MAX_SMS_CHARS;
   if ([...message].length > maxChars) throw ValidationError.at('message', `must be at most ${maxChars} characters${isCall && defaults.ttsMaxChars !== null ? " (the user's tts_max_character_limit)" : ''}`);
@@ -179,22 +206,25 @@ export function toNewJob(
   const statusUpdates = statusFlag === true || statusFlag === 1 || (typeof statusFlag === 'string' && statusFlag !== '' && statusFlag !== 'false' && statusFlag !== '0');
 
   // Calls show the user's default voice caller id (else the provider's); SMS the given sender, else the user's default_sms_sender_id.
-  const manual = isCall ? null : req.manual_sender_id?.trim() || null;
+  // E-mail's sender is its From (in the content), not an SMS sender id: the job's own stays empty.
+  const manual = isCall || email ? null : req.manual_sender_id?.trim() || null;
   const manualProblem = manual === null ? null : senderProblem(manual);
   if (manualProblem) throw ValidationError.at('manual_sender_id', manualProblem);
-  const sender = isCall ? defaults.voiceCallerId : (manual ?? defaults.smsSender);
+  const sender = email ? null : isCall ? defaults.voiceCallerId : (manual ?? defaults.smsSender);
 
   const recipients: NewRecipient[] = [];
   for (let i = 0; i < given.length; i++) {
     const { destination: raw, reference, recipient, ...rest } = given[i]!;
     const destination = String(raw);
-    const bad = plausibleNumber(destination);
+    const bad = destinationProblem(channel, destination);
     if (bad) throw ValidationError.at(`recipients.${i}.destination`, bad);
     const fields = Object.keys(rest).length ? normaliseFields(rest) : null;
     recipients.push({ destination: destination.trim(), name: recipient ?? null, reference: reference ?? null, fields, blackouts: null });
   }
   recipients.push(...fromLists);
-  const kept = req.dedupe ? dedupe(recipients, (r) => canonicalNumber(r.destination, user.country)).kept : recipients;
+  // E-mail: one address however its case is written (mailbox names are case-blind in practice).
+  const canonical = channel === 'email' ? (r: NewRecipient) => r.destination.trim().toLowerCase() : (r: NewRecipient) => canonicalNumber(r.destination, user.country);
+  const kept = req.dedupe ? dedupe(recipients, canonical).kept : recipients;
 
   const twoWay = channel === 'sms2way' || channel === 'mms';
   const { recipients: _omit, ...echo } = withoutFileContents(req);
@@ -203,7 +233,7 @@ export function toNewJob(
     face: 'welcorp',
     channel,
     name: req.job_name ?? null,
-    content: fax ? faxContentOf(fax, req, user) : (call ?? smsContent({ template: message }, smsLimits ?? {})),
+    content: email ?? (fax ? faxContentOf(fax, req, user) : (call ?? smsContent({ template: message }, smsLimits ?? {}))),
     options: { ...echo, dedupe: req.dedupe ? 1 : 0, callback_on_sms_status_update: statusUpdates },
     optoutCode: req.optout_code ?? null,
     callbackUrl,

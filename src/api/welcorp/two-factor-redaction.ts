@@ -14,7 +14,7 @@ export function redactFinishedTwoFactor(bus: EventBus, jobs: JobStore): () => vo
       const options = job ? (JSON.parse(job.options) as Record<string, unknown>) : {};
       if (!job || options.two_factor !== true) return;
       const content = parseContent(job.content);
-      if (content.kind !== 'fax') jobs.setContent(e.jobId, withText(content, { texts: [String(options.template ?? '')] }));
+      if (content.kind === 'sms' || content.kind === 'call') jobs.setContent(e.jobId, withText(content, { texts: [String(options.template ?? '')] }));
     },
     (type) => type === 'job.finished',
   );

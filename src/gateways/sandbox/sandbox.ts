@@ -3,6 +3,7 @@ import type { Outcome } from '../../core/outcomes.js';
 import type { SandboxLine } from './line.js';
 import { sandboxCall } from './calls.js';
 import { SandboxFax } from './fax.js';
+import { SandboxEmail } from './email.js';
 
 export interface SandboxTiming {
   accept_ms: readonly [number, number];
@@ -50,13 +51,16 @@ export class SandboxGateway implements Gateway {
     ringMs: () => this.between(this.timing.receipt_ms),
   };
   private readonly fax = new SandboxFax(this.line);
+  private readonly email: SandboxEmail;
 
   constructor(
     readonly providerId: number,
     private readonly sink: GatewaySink,
     private readonly timing: SandboxTiming,
     private readonly rand: () => number = Math.random,
-  ) {}
+  ) {
+    this.email = new SandboxEmail(sink, this.runPrefix);
+  }
 
   async start(): Promise<void> {
     this.up = true;
@@ -77,6 +81,7 @@ export class SandboxGateway implements Gateway {
     // Calls and faxes end as the FreeSWITCH gateway reports them (calls.ts, fax.ts); their own test numbers.
     if (d.kind === 'call') return this.later(this.between(this.timing.accept_ms), () => sandboxCall(this.line, d));
     if (d.kind === 'fax') return this.later(this.between(this.timing.accept_ms), () => this.fax.send(d));
+    if (d.kind === 'email') return this.later(this.between(this.timing.accept_ms), () => this.email.accept(d));
     const behaviour = sandboxBehaviour(d.destination);
     this.later(this.between(this.timing.accept_ms), () => this.accept(d, behaviour));
   }

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import type { ProviderEntry } from '../gateway.js';
+
+/**
+ * An SMTP relay provider's `settings`. host and port are the relay's submission service; username and
+ * password, when given, its AUTH credentials. Certificates are verified unless `tls_verify` is false.
+ */
+export const smtpSettingsSchema = z.strictObject({
+  /** starttls: plain connect, then STARTTLS, required (587); tls: TLS from the first byte (465); none: no TLS (a relay on loopback). */
+  security: z.enum(['starttls', 'tls', 'none']).default('starttls'),
+  /** Check the relay's certificate against the system's CAs (or `tls_ca_file`) and its name. */
+  tls_verify: z.boolean().default(true),
+  /** PEM of the relay's CA; default: the system's CAs. */
+  tls_ca_file: z.string().nullable().default(null),
+  /** The name the certificate must carry, when it is not `host`. */
+  tls_servername: z.string().min(1).nullable().default(null),
+  /** AUTH mechanism; null: the best the relay offers (PLAIN or LOGIN). */
+  auth_method: z.enum(['PLAIN', 'LOGIN']).nullable().default(null),
+  /** Connections held open to the relay; each carries one message at a time. */
+  max_connections: z.number().int().min(1).max(100).default(5),
+  /** Messages sent over one connection before it is replaced. */
+  max_messages: z.number().int().min(1).max(100_000).default(100),
+  /** EHLO name; null: the host's name. */
+  helo_name: z.string().min(1).nullable().default(null),
+  /** Connect, greeting and inactivity timeouts. */
+  timeout_ms: z.number().int().min(100).default(30_000),
+  /** How often a relay that is down is probed. */
+  probe_ms: z.number().int().min(100).default(5000),
+});
+export type SmtpSettings = z.infer<typeof smtpSettingsSchema>;
+
+export interface SmtpEndpoint {
+  name: string;
+  host: string;
+  port: number;
+  username: string | null;
+  password: string | null;
+}
+
+const DEFAULT_PORT: Record<SmtpSettings['security'], number> = { starttls: 587, tls: 465, none: 25 };
+
+/** The provider's columns and settings, checked; throws one message naming the setting. */
+export function smtpConfig(p: ProviderEntry): { endpoint: SmtpEndpoint; settings: SmtpSettings } {
+  const parsed = smtpSettingsSchema.safeParse(p.settings);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new Error(`provider ${p.name}: settings.${i.path.join('.')}: ${i.message}`);
+  }
+  if (!p.host) throw new Error(`provider ${p.name}: host is required for smtp (the relay)`);
+  const s = parsed.data;
+  return { endpoint: { name: p.name, host: p.host, port: p.port ?? DEFAULT_PORT[s.security], username: p.username, password: p.password }, settings: s };
+}

@@ -1,0 +1,186 @@
+import { createReadStream, readFileSync } from 'node:fs';
+import { createTransport } from 'nodemailer';
+import type { Logger } from 'pino';
+import type { Delivery, Gateway, GatewaySink } from '../gateway.js';
+import type { Outcome } from '../../core/outcomes.js';
+import { returnPath } from '../../core/verp.js';
+import { classifySmtpError, queueIdOf, type SmtpErrorFields } from './reply.js';
+import type { SmtpEndpoint, SmtpSettings } from './settings.js';
+
+type EmailDelivery = Extract<Delivery, { kind: 'email' }>;
+
+/** Where bounces go: each attempt's envelope sender is its own address on this domain (core/verp.ts). */
+export interface BounceAddress {
+  domain: string;
+  prefix: string;
+  key: Buffer;
+}
+
+/**
+ * E-mail through an SMTP relay: a nodemailer pool of `max_connections` connections, each carrying one
+ * message at a time and `max_messages` before it is replaced. The gateway's room is its free
+ * connections, so the spool hands it work as connections free up (and paces it by the provider's
+ * throughput, as every driver); nothing waits here beyond what the pool is sending. Each message has one
+ * recipient, so the relay's answer is that recipient's outcome. See README.md.
+ */
+export class SmtpGateway implements Gateway {
+  private readonly transport: ReturnType<typeof createPool>;
+  private readonly waiting: EmailDelivery[] = [];
+  private active = 0;
+  private up = false;
+  private stopped = false;
+  private probeTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly providerId: number,
+    private readonly endpoint: SmtpEndpoint,
+    private readonly settings: SmtpSettings,
+    private readonly bounce: BounceAddress | null,
+    private readonly sink: GatewaySink,
+    private readonly log: Logger,
+  ) {
+    this.transport = createPool(endpoint, settings);
+  }
+
+  async start(): Promise<void> {
+    await this.probe();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.drain();
+    // Messages on the wire finish (or fail, and are reported) first.
+    this.transport.close();
+  }
+
+  drain(): void {
+    for (const d of this.waiting.splice(0)) this.report(d, { kind: 'held', reason: 'the daemon is stopping', retryMs: this.settings.probe_ms });
+  }
+
+  isUp(): boolean {
+    return this.up;
+  }
+
+  /** Free connections: the spool sends no more than the pool can put on the wire now. */
+  room(): number {
+    return Math.max(0, this.settings.max_connections - this.active - this.waiting.length);
+  }
+
+  send(d: Delivery): void {
+    if (d.kind !== 'email') return this.report(d, { kind: 'failed', retryable: false, state: 'rejected', reason: `an SMTP provider carries e-mail, not ${d.channel}`, code: 'channel' });
+    if (!this.up || this.stopped) return this.report(d, { kind: 'held', reason: 'the SMTP relay is not reachable', retryMs: this.settings.probe_ms });
+    this.waiting.push(d);
+    this.pump();
+  }
+
+  private report(d: Delivery, outcome: Outcome): void {
+    this.sink.report({ attemptId: d.attemptId, at: Date.now(), outcome });
+  }
+
+  private pump(): void {
+    while (this.up && this.active < this.settings.max_connections && this.waiting.length > 0) {
+      const d = this.waiting.shift()!;
+      this.active++;
+      void this.deliver(d).finally(() => {
+        this.active--;
+        this.pump();
+      });
+    }
+  }
+
+  private async deliver(d: EmailDelivery): Promise<void> {
+    const m = d.email;
+    // Without a bounce domain the envelope sender is the From address, as any mail client sends.
+    const envelopeFrom = this.bounce ? returnPath({ recipientId: d.recipientId, attemptId: d.attemptId }, this.bounce.domain, this.bounce.key, this.bounce.prefix) : m.from.address;
+    try {
+      const info = await this.transport.sendMail({
+        envelope: { from: envelopeFrom, to: [d.destination] },
+        from: m.from.name ? { name: m.from.name, address: m.from.address } : m.from.address,
+        to: d.destination,
+        subject: m.subject,
+        ...(m.text !== null ? { text: m.text } : {}),
+        ...(m.html !== null ? { html: m.html } : {}),
+        // Each message reads the job's stored files afresh: nothing of them is held in memory per job.
+        attachments: m.attachments.map((a) => ({ filename: a.name, content: createReadStream(a.file) })),
+        // The content is the client's: nothing in it may make nodemailer read a file or fetch a URL.
+        disableFileAccess: true,
+        disableUrlAccess: true,
+      });
+      this.report(d, { kind: 'accepted', peerId: queueIdOf(info.response) ?? info.messageId, awaitReceipt: false });
+    } catch (err) {
+      const failure = classifySmtpError(err as SmtpErrorFields);
+      switch (failure.kind) {
+        case 'link':
+          this.report(d, { kind: 'held', reason: failure.reason, retryMs: this.settings.probe_ms });
+          return this.setUp(false, failure.reason);
+        case 'temporary':
+          return this.report(d, { kind: 'failed', retryable: true, reason: failure.reason, code: failure.code });
+        case 'permanent':
+          return this.report(d, { kind: 'failed', retryable: false, state: failure.recipient ? 'undeliverable' : 'rejected', reason: failure.reason });
+      }
+    }
+  }
+
+  private setUp(up: boolean, reason?: string): void {
+    if (up === this.up) return;
+    this.up = up;
+    this.sink.health(this.providerId, up, reason);
+    if (up) return this.pump();
+    this.log.warn({ reason }, 'the SMTP relay is down; its work is held');
+    for (const d of this.waiting.splice(0)) this.report(d, { kind: 'held', reason: 'the SMTP relay is not reachable', retryMs: this.settings.probe_ms });
+    this.scheduleProbe();
+  }
+
+  /** A connection, EHLO, STARTTLS and AUTH as the pool makes them: the relay is up when it takes us. */
+  private async probe(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.transport.verify();
+      this.setUp(true);
+    } catch (err) {
+      const failure = classifySmtpError(err as SmtpErrorFields);
+      if (failure.reason.includes('login')) this.log.error({ reason: failure.reason }, 'the SMTP relay refused our credentials');
+      else this.log.warn({ reason: failure.reason }, 'the SMTP relay is not reachable');
+      if (this.up) this.setUp(false, failure.reason);
+      else this.scheduleProbe();
+    }
+  }
+
+  private scheduleProbe(): void {
+    if (this.stopped || this.probeTimer) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      void this.probe();
+    }, this.settings.probe_ms);
+    this.probeTimer.unref();
+  }
+}
+
+function createPool(e: SmtpEndpoint, s: SmtpSettings) {
+  return createTransport({
+    pool: true,
+    host: e.host,
+    port: e.port,
+    secure: s.security === 'tls',
+    requireTLS: s.security === 'starttls',
+    ignoreTLS: s.security === 'none',
+    ...(e.username ? { auth: { user: e.username, pass: e.password ?? '' } } : {}),
+    ...(s.auth_method ? { authMethod: s.auth_method } : {}),
+    ...(s.helo_name ? { name: s.helo_name } : {}),
+    tls: {
+      rejectUnauthorized: s.tls_verify,
+      ...(s.tls_ca_file ? { ca: readFileSync(s.tls_ca_file) } : {}),
+      ...(s.tls_servername ? { servername: s.tls_servername } : {}),
+    },
+    maxConnections: s.max_connections,
+    maxMessages: s.max_messages,
+    // A message whose connection dropped comes back to us (held, or retried by policy), not resent by the pool.
+    maxRequeues: 0,
+    connectionTimeout: s.timeout_ms,
+    greetingTimeout: s.timeout_ms,
+    socketTimeout: s.timeout_ms,
+    // Pacing is the spool's (the provider's throughput), not nodemailer's rateLimit.
+    logger: false,
+  });
+}

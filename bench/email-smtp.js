@@ -1,0 +1,140 @@
+// Benchmark (not a test): issue 16's figures.
+//  1. a BENCH_RECIPIENTS (100,000) recipient v1 e-mail job (small HTML + text, one 100 KB attachment by
+//     URL) through the smtp driver to a local SMTP sink in its own process: messages/s with every SMTP
+//     answer stored, the daemon's peak RSS (flat: not growing with the job), fetches of the attachment
+//     (exactly one), event-loop delay;
+//  2. in the same run, a bare nodemailer pool (the same connections and messages per connection) sending
+//     the same messages to the same sink (target: the daemon at >= 70% of it, >= 1,000 messages/s).
+// Knobs: BENCH_RECIPIENTS, BENCH_CONNECTIONS (5), BENCH_SKIP_BARE.
+import http from 'node:http';
+import { cpus } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import nodemailer from 'nodemailer';
+import { forkPeer, benchDaemon } from './lib.js';
+
+const N = Number(process.env.BENCH_RECIPIENTS ?? 100_000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 5);
+const MESSAGES_PER_CONNECTION = 1000;
+const ATTACHMENT = randomBytes(100 * 1024);
+
+const sink = await forkPeer('./smtp-sink-process.js');
+let fetches = 0;
+const files = http.createServer((_req, res) => {
+  fetches++;
+  res.writeHead(200, { 'content-type': 'application/pdf', 'content-length': ATTACHMENT.length }).end(ATTACHMENT);
+});
+await new Promise((r) => files.listen(0, '127.0.0.1', r));
+const fileUrl = `http://127.0.0.1:${files.address().port}/brochure.pdf`;
+
+const { d, config, auth, stop } = await benchDaemon({
+  sandbox: { enabled: false },
+  media: { allow_private: ['127.0.0.1'] },
+  email: { bounce_domain: 'bounces.example.net' },
+  spool: { max_in_flight: 5000, batch_size: 2000, poll_ms: 20 },
+  providers: [
+    {
+      name: 'relay',
+      driver: 'smtp',
+      services: ['email'],
+      host: '127.0.0.1',
+      port: sink.port,
+      settings: { security: 'none', max_connections: CONNECTIONS, max_messages: MESSAGES_PER_CONNECTION },
+    },
+  ],
+});
+
+const HTML = '<p>Hello %%recipient%%,</p><p>Your statement for this month is attached. Thank you for being with us.</p>';
+const TEXT = 'Hello %%recipient%%,\nYour statement for this month is attached. Thank you for being with us.';
+const recipients = Array.from({ length: N }, (_, i) => ({ destination: `customer${i}@example.org`, recipient: `Customer ${i}` }));
+const body = JSON.stringify({
+  job_type: 'email',
+  job_name: 'bench',
+  subject: 'Your statement, %%recipient%%',
+  html_message: HTML,
+  text_message: TEXT,
+  from_name: 'Bench',
+  from_email: 'statements@example.com',
+  attachments: [{ name: 'brochure.pdf', url: fileUrl }],
+  recipients,
+});
+
+const cpu0 = process.cpuUsage();
+const sink0 = await sink.stats();
+const loop = monitorEventLoopDelay({ resolution: 5 });
+loop.enable();
+const t0 = performance.now();
+const res = await fetch(`${d.url}/api/v1/jobs`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body });
+const posted = await res.json();
+if (res.status !== 200) throw new Error(`POST: ${res.status} ${JSON.stringify(posted)}`);
+const jobId = posted.data;
+const tPost = performance.now() - t0;
+const remaining = d.db.prepare('SELECT remaining FROM jobs WHERE id = ?');
+let peakRss = 0;
+const rssAt = [];
+for (;;) {
+  const rss = process.memoryUsage().rss;
+  peakRss = Math.max(peakRss, rss);
+  const left = remaining.get(jobId).remaining;
+  rssAt.push([N - left, rss]);
+  if (left === 0) break;
+  await new Promise((r) => setTimeout(r, 50));
+}
+const tFinal = performance.now() - t0 - tPost;
+loop.disable();
+const cpu = process.cpuUsage(cpu0);
+const sink1 = await sink.stats();
+const states = d.db.prepare('SELECT state, COUNT(*) AS n FROM recipients WHERE job_id = ? GROUP BY state').all(jobId);
+const answers = d.db.prepare(`SELECT COUNT(*) AS n FROM attempts WHERE job_id = ? AND peer_id IS NOT NULL`).get(jobId).n;
+await stop();
+// RSS after a tenth and at the end of the job: flat means the job is not held in memory.
+const rssTenth = rssAt.find(([done]) => done >= N / 10)?.[1] ?? 0;
+
+const bare = process.env.BENCH_SKIP_BARE ? null : await bareNodemailer(sink.port, N);
+sink.kill();
+files.close();
+
+const daemonRate = N / (tFinal / 1000);
+const sinkCpuMs = (sink1.cpu.user + sink1.cpu.system - sink0.cpu.user - sink0.cpu.system) / 1000;
+console.log(
+  `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; SMTP sink in its own process on loopback; ${CONNECTIONS} connections, ${MESSAGES_PER_CONNECTION} messages each; sqlite synchronous=${config.store.synchronous}`,
+);
+console.log(`POST with ${N} recipients and one 100 KB attachment by URL: ${tPost.toFixed(0)} ms; attachment fetched ${fetches} time(s) (target 1)`);
+console.log(
+  `daemon: ${N} messages with every SMTP answer stored in ${(tFinal / 1000).toFixed(2)} s = ${Math.round(daemonRate)} messages/s (target >= 1000/s); answers stored ${answers}; states ${states.map((s) => `${s.state}=${s.n}`).join(' ')}; sink took ${sink1.messages - sink0.messages} messages, ${((sink1.bytes - sink0.bytes) / 1048576).toFixed(0)} MB`,
+);
+console.log(
+  `daemon CPU ${(((cpu.user + cpu.system) / 1000 / (tPost + tFinal)) * 100).toFixed(0)}% of one core; RSS at a tenth of the job ${(rssTenth / 1048576).toFixed(0)} MB, peak ${(peakRss / 1048576).toFixed(0)} MB (bench process, daemon in it); sink CPU ${((sinkCpuMs / (tPost + tFinal)) * 100).toFixed(0)}%`,
+);
+console.log(`daemon event-loop delay over the run: p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`);
+if (bare) {
+  console.log(`bare nodemailer pool (${CONNECTIONS} connections): ${N} messages answered in ${(bare.ms / 1000).toFixed(2)} s = ${Math.round(bare.rate)} messages/s`);
+  console.log(`daemon / bare pool: ${((daemonRate / bare.rate) * 100).toFixed(0)}% (target >= 70%)`);
+}
+process.exit(0);
+
+/** The same messages through a nodemailer pool alone: no API, no store, the attachment in memory. */
+async function bareNodemailer(port, n) {
+  const transport = nodemailer.createTransport({ pool: true, host: '127.0.0.1', port, secure: false, ignoreTLS: true, maxConnections: CONNECTIONS, maxMessages: MESSAGES_PER_CONNECTION });
+  const t0 = performance.now();
+  let next = 0;
+  // As many in flight as the pool has connections, each next message sent as one is answered.
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      const name = `Customer ${i}`;
+      await transport.sendMail({
+        from: { name: 'Bench', address: 'statements@example.com' },
+        to: `customer${i}@example.org`,
+        subject: `Your statement, ${name}`,
+        text: TEXT.replace('%%recipient%%', name),
+        html: HTML.replace('%%recipient%%', name),
+        attachments: [{ filename: 'brochure.pdf', content: ATTACHMENT, contentType: 'application/pdf' }],
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  const ms = performance.now() - t0;
+  transport.close();
+  return { ms, rate: n / (ms / 1000) };
+}

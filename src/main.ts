@@ -300,6 +300,11 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
           inbound: (m, committed) => engine.inbound(m, committed),
           bus,
           onJobCreated,
+          templates: stores['messages.template'],
+          prepareAttachments: (files) =>
+            prepareAttachments(files, join(config.data_dir, 'media', 'attachments'), { maxMb: config.media.max_email_attachments_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) }),
+          filesDir: join(config.data_dir, 'media', 'ucontact-files'),
+          maxAttachmentMb: config.media.max_email_attachments_mb,
         });
       }
     }

@@ -84,6 +84,17 @@ export interface EmailContent {
   text: string | null;
   html: string | null;
   attachments: EmailAttachment[];
+  /**
+   * A calendar invite sent with the message, the same for every recipient: the iCalendar text
+   * (core/ics.ts) and its iTIP method, sent as a `text/calendar; method=…` part. Absent: none.
+   */
+  invite?: CalendarPart;
+}
+
+/** An iCalendar object as an e-mail carries it. */
+export interface CalendarPart {
+  method: 'REQUEST';
+  ics: string;
 }
 
 /** Which kind of content each channel carries; null: no content kind yet (the channel answers 501). */
@@ -131,6 +142,7 @@ const contentSchema = z.discriminatedUnion('kind', [
       text: nullableText,
       html: nullableText,
       attachments: z.array(z.strictObject({ file: z.string().min(1), name: z.string().min(1), size: z.number().int().min(0) })),
+      invite: z.strictObject({ method: z.literal('REQUEST'), ics: z.string().min(1) }).optional(),
     })
     .refine((e) => e.text !== null || e.html !== null, { message: 'an e-mail needs a text or an HTML body', path: ['text'] }),
   z.strictObject({ kind: z.literal('fax'), document: z.string(), pages: z.number().int().min(0), fine: z.boolean(), header: nullableText, fileNames: z.array(z.string()) }),

@@ -1,4 +1,4 @@
-import type { EmailAttachment, EmailContent } from './content.js';
+import type { CalendarPart, EmailAttachment, EmailContent } from './content.js';
 import { compileTemplate, htmlEscape, type Template } from './merge.js';
 import type { MergeFields } from './model.js';
 
@@ -9,6 +9,8 @@ export interface EmailMessage {
   text: string | null;
   html: string | null;
   attachments: EmailAttachment[];
+  /** The job's calendar invite, or null. */
+  invite: CalendarPart | null;
 }
 
 interface Compiled {
@@ -41,5 +43,6 @@ export function emailMessage(c: EmailContent, fields: MergeFields): EmailMessage
     text: t.text?.(fields) ?? null,
     html: t.html?.(fields) ?? null,
     attachments: c.attachments,
+    invite: c.invite ?? null,
   };
 }

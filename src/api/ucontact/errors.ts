@@ -11,7 +11,7 @@ export const ucontactText = (reply: FastifyReply, status: number, body: string) 
 
 /**
  * How a call's refusal reads. uContact documents `0` for a failed getUserToken and a JSON answer
- * for SendSMSv2 (whose errors it leaves undocumented: `{"error": reason}`, the success's shape); every
+ * for SendSMSv2 and Forms/sendEmail (whose error bodies it leaves undocumented: `{"error": reason}`); every
  * other call answers the text ERROR. Chosen by path, so a wrong method or a body refused before the
  * route runs reads the same.
  */
@@ -19,7 +19,7 @@ export type RefusalForm = 'text' | 'zero' | 'json';
 export function refusalFormOf(req: FastifyRequest): RefusalForm {
   const path = (req.raw.url ?? '').split('?')[0]!;
   if (path.endsWith('/auth/getUserToken')) return 'zero';
-  if (path.endsWith('/SMS/SendSMSv2')) return 'json';
+  if (path.endsWith('/SMS/SendSMSv2') || path.endsWith('/Forms/sendEmail')) return 'json';
   return 'text';
 }
 

@@ -1,36 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { JobStore } from '../../store/jobs.js';
-import type { UserRow, UserStore } from '../../store/users.js';
-import type { SessionStore } from '../../store/sessions.js';
-import type { PermissionStore } from '../../store/permissions.js';
-import type { Remote } from '../../store/remote.js';
+import type { UserRow } from '../../store/users.js';
+import type { Form, UcontactDeps } from './deps.js';
 import { missingPermission, type RoutePermissions } from '../route-permissions.js';
-import type { Clock } from '../../core/clock.js';
-import type { Channel } from '../../core/model.js';
-import type { InboundMessage } from '../../core/inbound.js';
-import type { EventBus } from '../../events/bus.js';
-import { limitedMessage, type Logins } from '../login-limiter.js';
+import { limitedMessage } from '../login-limiter.js';
 import { parseLocalDateTime } from '../../core/windows.js';
 import { validateNumber } from '../../core/numbers.js';
 import { campaignJob, parseBase, rowProblem, type SmsRow } from './jobs.js';
 import { ValidationError } from '../../core/errors.js';
 import { guardInput } from '../input.js';
 import { ucontactError, ucontactRefuse, ucontactText } from './errors.js';
+import { emailRoutes } from './email-routes.js';
 
-export interface UcontactDeps {
-  jobs: Remote<JobStore>;
-  permissions: Remote<PermissionStore>;
-  users: Remote<UserStore>;
-  sessions: Remote<SessionStore>;
-  /** auth/login checks passwords here (limited, off the event loop). */
-  logins: Logins;
-  clock: Clock;
-  sessionMs: number;
-  /** The recorder's inbound (as a gateway reports one); `committed` once it is durable. */
-  inbound: (m: InboundMessage, committed?: () => void) => void;
-  bus: EventBus;
-  onJobCreated: (jobId: number, userId: number, channel: Channel, total: number) => void;
-}
+export type { UcontactDeps, Form } from './deps.js';
 
 const FACE = 'ucontact';
 
@@ -42,8 +23,10 @@ const UCONTACT_PERMISSIONS: RoutePermissions = {
   'POST /InboundSMS/ReceiveURLSMS': 'transmission_create',
   'POST /SMS/ScheduleDialerSMS': 'transmission_create',
   'POST /SMS/uploadbase': 'transmission_create',
+  'POST /Forms/sendEmail': 'transmission_create',
+  'POST /DialersResources/uploadMultiChannelBlacklistuploadDialerBase': 'transmission_create',
+  'POST /DialersResources/uploadDialerBase': 'transmission_create',
 };
-type Form = Record<string, string | undefined>;
 
 /** uContact Integra (seed 002), SMS part: plain-text answers (OK / ERROR / 1), form-encoded bodies, session tokens. */
 export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Promise<void> {
@@ -214,4 +197,6 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
       return text(reply, 200, '1');
     }),
   );
+
+  emailRoutes(app, deps, { authed, form, refuse, text });
 }

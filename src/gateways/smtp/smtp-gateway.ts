@@ -107,6 +107,8 @@ export class SmtpGateway implements Gateway {
         ...(m.html !== null ? { html: m.html } : {}),
         // Each message reads the job's stored files afresh: nothing of them is held in memory per job.
         attachments: m.attachments.map((a) => ({ filename: a.name, content: createReadStream(a.file) })),
+        // nodemailer sends it as a text/calendar; method=… alternative and an invite.ics attachment (as Outlook does).
+        ...(m.invite ? { icalEvent: { method: m.invite.method, content: m.invite.ics, filename: 'invite.ics' } } : {}),
         // The content is the client's: nothing in it may make nodemailer read a file or fetch a URL.
         disableFileAccess: true,
         disableUrlAccess: true,

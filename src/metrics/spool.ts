@@ -19,6 +19,15 @@ export interface SpoolSources {
 /** Receipts come in a second (a sandbox, a fast SMSC) or hours later (a phone that was off). */
 const RECEIPT_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 14_400, 86_400];
 
+/** How long a scrape waits for the spool's levels. */
+const LEVELS_MS = 2000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer from the spool's thread in ${ms} ms`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * The spool's metrics: counters from what the engine counted (its tally, with its stats), gauges read
  * at scrape time. Providers are labelled by name (an id means nothing on a dashboard).
@@ -49,10 +58,10 @@ export class SpoolMetrics {
       registers,
     });
     this.callbacks = new Counter({ name: 'switchpost_callback_deliveries_total', help: 'Callback deliveries by result: delivered, retried (a try failed), failed (given up).', labelNames: ['result'], registers });
-    // prom-client collects every metric at once: the gauges share the one read under way.
+    // prom-client collects every metric at once: the gauges share the one read under way. A store that
+    // stalls (a frozen disk) leaves these gauges out after LEVELS_MS rather than the whole scrape hanging.
     const levels = (): Promise<SpoolLevels | null> =>
-      (this.reading ??= sources
-        .levels()
+      (this.reading ??= withTimeout(sources.levels(), LEVELS_MS)
         .catch((err: unknown) => {
           sources.onError(err);
           return null;

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { deliveredTestNumber } from '../../dist/gateways/sandbox/sandbox.js';
@@ -89,6 +91,38 @@ describe('GET /metrics', () => {
     expect(after.samples.find((s) => s.name === 'process_cpu_user_seconds_total')?.labels.node).toBe('metrics-node');
   });
 
+  it('counts a long SMS as one attempt of its parts, and its status callback as delivered', async () => {
+    let calls = 0;
+    const receiver = createServer((req, res) => {
+      calls++;
+      req.resume();
+      res.end('ok');
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      const before = (await scrape()).samples;
+      const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/cb`;
+      // 200 GSM characters: two parts of 153.
+      const r = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: { job_type: 'sms', message: 'x'.repeat(200), callback_on_sms_status_update: callbackUrl, recipients: [{ destination: deliveredTestNumber(500) }] } });
+      expect(r.status).toBe(200);
+      const id = r.json.data as number;
+      await d.waitFor(() => (d.db.prepare('SELECT status FROM jobs WHERE id = ?').get(id) as { status: string }).status === 'complete');
+      await d.waitFor(() => calls >= 1);
+      const diff = (after: Sample[], name: string, labels: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
+      let after = (await scrape()).samples;
+      for (let i = 0; i < 50 && diff(after, 'switchpost_callback_deliveries_total', { result: 'delivered' }) < 1; i++) {
+        await new Promise((res) => setTimeout(res, 50));
+        after = (await scrape()).samples;
+      }
+      expect(diff(after, 'switchpost_attempts_total', { provider: 'sandbox', outcome: 'delivered' })).toBe(1);
+      expect(diff(after, 'switchpost_sms_parts_submitted_total', { provider: 'sandbox' })).toBe(2);
+      expect(diff(after, 'switchpost_callback_deliveries_total', { result: 'delivered' })).toBe(calls);
+      expect(after.find((s) => s.name === 'switchpost_callback_outbox_depth' && s.labels.state === 'pending')?.value).toBe(0);
+    } finally {
+      receiver.close();
+    }
+  });
+
   it('labels HTTP requests by face and route pattern, never the raw URL', async () => {
     await d.api('GET', '/api/v1/jobs/424242', { auth: alice.auth });
     await d.api('GET', '/api/v1/jobs/434343', { auth: alice.auth });
@@ -117,10 +151,12 @@ describe('GET /metrics', () => {
 
 describe('GET /metrics spool levels', () => {
   it('shows queued work by channel and the due lag of the oldest', async () => {
-    // Polled once a minute and never woken (rows written straight into the store): the row stays queued and overdue.
+    // Polled once a minute and not woken after start (rows written straight into the store): the row stays queued and overdue.
     const d = await testDaemon({ spool: { poll_ms: 60_000 } });
     try {
       const alice = d.addUser('au/alice', 'user');
+      // The start's own commits (the sandbox's link coming up) wake the dispatcher once: let that pass first.
+      await new Promise((r) => setTimeout(r, 500));
       const job = d.db.prepare(`INSERT INTO jobs (user_id, face, channel, content, created_at, total, remaining) VALUES (?, 'welcorp', 'fax', '{}', ?, 1, 1)`).run(alice.id, Date.now());
       d.db.prepare(`INSERT INTO recipients (job_id, seq, destination, state, due_at) VALUES (?, 1, '+61491570156', 'queued', ?)`).run(job.lastInsertRowid, Date.now() - 60_000);
       const { samples } = parseProm(await (await fetch(`${d.url}/metrics`)).text());

@@ -36,7 +36,7 @@ import { welcorpFace } from './api/welcorp/index.js';
 import { retarusFace } from './api/retarus/index.js';
 import { ucontactFace } from './api/ucontact/index.js';
 import { ictcoreFace } from './api/ictcore/index.js';
-import { ictcorePrefixes, UCONTACT_PREFIXES, WELCORP_PREFIX } from './config/base-paths.js';
+import { DAEMON_PATHS, ictcorePrefixes, prefixOf, UCONTACT_PREFIXES, WELCORP_PREFIX } from './config/base-paths.js';
 import { Tokens } from './api/ictcore/token.js';
 import { Schedules } from './spool/schedules.js';
 import { loadOrCreateKey } from './store/secret-key.js';
@@ -241,13 +241,13 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
     const live = new LiveStream(bus, streamLogin(auth, tokens, trustProxyOf(config.http.trust_proxy)), async (userId) => (await remoteUsers.byId(userId))?.agent_id ?? null, streamCredentials(remoteUsers), undefined, config.live.recheck_ms);
     const app = buildServer(config, log, live);
     const faces: FacePrefix[] = [
-      { prefix: '/api/v1', face: 'welcorp' },
-      ...(config.ucontact.enabled ? ['/Integra/resources', '/IntegraChannels/resources'].map((prefix) => ({ prefix, face: 'ucontact' })) : []),
-      ...(config.retarus.enabled ? [{ prefix: config.retarus.base_path, face: 'retarus' }] : []),
-      ...(config.ictcore.enabled ? [{ prefix: config.ictcore.base_path === '/' ? '' : config.ictcore.base_path, face: 'ictcore' }] : []),
+      { prefix: WELCORP_PREFIX, face: 'welcorp' },
+      ...(config.ucontact.enabled ? UCONTACT_PREFIXES.map((prefix) => ({ prefix, face: 'ucontact' })) : []),
+      ...(config.retarus.enabled ? [{ prefix: prefixOf(config.retarus.base_path), face: 'retarus' }] : []),
+      ...(config.ictcore.enabled ? ictcorePrefixes(config.ictcore).map((prefix) => ({ prefix, face: 'ictcore' })) : []),
     ];
     // Before any route: the hook counts every route registered after it.
-    countRequests(app, registry, faceOfRoute(faces));
+    countRequests(app, registry, faceOfRoute(faces, DAEMON_PATHS));
     if (config.metrics.enabled) metricsRoute(app, registry, scrapeAccess(config.metrics.allow, config.metrics.token));
     undo.push(
       () => app.close(),

@@ -4,14 +4,17 @@ export interface FacePrefix {
   face: string;
 }
 
-/** The daemon's own routes: no face's. */
-const DAEMON_ROUTES = [/^\/health$/, /^\/metrics$/, /^\/stream$/, /^\/gateways\//];
+const within = (route: string, prefix: string): boolean => prefix === '' || route === prefix || route.startsWith(`${prefix}/`);
 
-/** The face a route pattern belongs to: the longest prefix that holds it; the daemon's own routes are "daemon". */
-export function faceOfRoute(faces: readonly FacePrefix[]): (route: string) => string {
+/**
+ * The face a route pattern belongs to: "daemon" for the daemon's own paths (/health, /metrics, …),
+ * else the face of the longest prefix that holds it, as the router decides (/api/v1 is the v1 API's
+ * under ICTCore's /api).
+ */
+export function faceOfRoute(faces: readonly FacePrefix[], daemonPaths: readonly string[]): (route: string) => string {
   const byLength = [...faces].sort((a, b) => b.prefix.length - a.prefix.length);
   return (route) => {
-    if (DAEMON_ROUTES.some((r) => r.test(route))) return 'daemon';
-    return byLength.find((f) => f.prefix === '' || route === f.prefix || route.startsWith(`${f.prefix}/`))?.face ?? 'daemon';
+    if (daemonPaths.some((p) => within(route, p))) return 'daemon';
+    return byLength.find((f) => within(route, f.prefix))?.face ?? 'daemon';
   };
 }

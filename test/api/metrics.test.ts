@@ -133,6 +133,11 @@ describe('GET /metrics', () => {
     expect(jobs.every((s) => s.labels.face === 'welcorp')).toBe(true);
     expect(value(samples, 'switchpost_http_requests_total', { route: '/api/v1/jobs/:id', method: 'GET' })).toBeGreaterThanOrEqual(2);
     expect(text).not.toContain('424242');
+    // ICTCore at both its bases (/api and the root), told from the v1 API under its /api.
+    await d.api('GET', '/api/users', { auth: alice.auth });
+    await d.api('GET', '/users', { auth: alice.auth });
+    const after = parseProm(await (await fetch(`${d.url}/metrics`)).text()).samples;
+    expect(after.filter((s) => s.name === 'switchpost_http_requests_total' && (s.labels.route === '/api/users' || s.labels.route === '/users')).map((s) => s.labels.face)).toEqual(['ictcore', 'ictcore']);
     expect(samples.some((s) => s.name === 'switchpost_http_requests_total' && s.labels.route === '/metrics' && s.labels.face === 'daemon' && s.labels.status === '200')).toBe(true);
     expect(samples.some((s) => s.name === 'switchpost_http_request_duration_seconds_bucket' && s.labels.route === '/api/v1/jobs/:id' && s.labels.le === '+Inf')).toBe(true);
   });

@@ -13,6 +13,8 @@
 //   store     core and config (the provider rows are the config's): never a face, gateway, the events or spool
 //   events    core, net, store: never a face (faces format callbacks for it), a gateway, the spool or config
 //   spool     anything but the faces
+//   metrics   core, and the shapes of what it is handed (the spool's tally, the store's levels): the
+//             wiring hands it its sources, so it never reaches the engine's thread or the database itself
 //   api       the faces: anything but a gateway and the database (store/db.ts, better-sqlite3, pg); they are
 //             handed stores and services
 //   main.ts, cli.ts, spool-worker.ts  the wiring: anything; nothing imports them, but the CLI starts main
@@ -66,6 +68,7 @@ module.exports = {
     only('config-below', "config: core, net and the drivers' rules (no gateway class).", 'config', ['core', 'net', 'gateways/drivers\\.ts']),
     only('store-below', 'The store: core and config; never a face, a gateway, the events or the spool.', 'store', ['core', 'config']),
     only('events-below', 'The events: core, net, store; never a face, a gateway, the spool or config.', 'events', ['core', 'net', 'store']),
+    only('metrics-below', 'metrics: core and the shapes it is handed (spool/tally.ts, store/spool-gauges.ts); the wiring gives it its sources.', 'metrics', ['core', 'spool/tally\\.ts', 'store/spool-gauges\\.ts']),
     never('spool-not-faces', 'The spool never knows a face.', '^src/spool/', '^src/api/'),
     never('faces-not-gateways', 'Faces are handed services, never a gateway.', '^src/api/', '^src/gateways/'),
     never('faces-not-database', 'Faces are handed stores, never the database.', '^src/api/', '^src/store/(db|pg/migrate)\\.ts$|(^|/)node_modules/(@types/)?(better-sqlite3|pg)/'),

@@ -36,10 +36,15 @@ import { welcorpFace } from './api/welcorp/index.js';
 import { retarusFace } from './api/retarus/index.js';
 import { ucontactFace } from './api/ucontact/index.js';
 import { ictcoreFace } from './api/ictcore/index.js';
-import { ictcorePrefixes, UCONTACT_PREFIXES, WELCORP_PREFIX } from './config/base-paths.js';
+import { DAEMON_PATHS, ictcorePrefixes, prefixOf, UCONTACT_PREFIXES, WELCORP_PREFIX } from './config/base-paths.js';
 import { Tokens } from './api/ictcore/token.js';
 import { Schedules } from './spool/schedules.js';
 import { loadOrCreateKey } from './store/secret-key.js';
+import { metricsRegistry } from './metrics/registry.js';
+import { SpoolMetrics } from './metrics/spool.js';
+import { countRequests, metricsRoute } from './metrics/http.js';
+import { scrapeAccess } from './metrics/access.js';
+import { faceOfRoute, type FacePrefix } from './metrics/faces.js';
 import { assertWritable, StorageError, storageErrorOf, storageState } from './store/storage-error.js';
 
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
@@ -141,6 +146,18 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
     db.close();
     throw err;
   }
+  // The daemon's metrics (issue 19): a registry of its own; the engine's counts come with its stats.
+  const registry = metricsRegistry(config.node.id);
+  const stores = remoteStores(engine.stores);
+  const spoolMetrics = new SpoolMetrics(registry, {
+    levels: () => stores.gauges.levels(),
+    links: () => engine.allGateways().map((g) => ({ providerId: g.providerId, up: g.isUp() })),
+    inFlight: () => engine.inFlightCount,
+    channels: [...IMPLEMENTED_CHANNELS],
+    now: () => clock.now(),
+    onError: (err) => log.warn({ err }, 'metrics: the spool levels could not be read'),
+  });
+  engine.onTally((t) => spoolMetrics.add(t));
   const wake = (): void => void engine.call('wake', {}).catch((err: unknown) => log.error({ err }, 'could not wake the spool'));
   // The engine's thread failing leaves nothing to send or record with: end the process, so that its
   // supervisor restarts it (a restart recovers every lease, as after a crash).
@@ -196,12 +213,12 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
       // Before the daemon listens: this thread's store may still be read synchronously.
       const gw = p.active ? gatewayFor(p, engine, ownerChecked(p) ? users.byId(p.owner_user_id)?.role : undefined) : null;
       engine.setProvider(p, gw);
+      spoolMetrics.provider(p.id, p.name);
       if (gw) gateways.push(gw);
     }
 
     // The faces' stores, served from the engine's thread. Every face uses the one PermissionStore there:
     // its per-user cache must be the one that is told of a change.
-    const stores = remoteStores(engine.stores);
     const remoteUsers = stores.users;
     const sharedPermissions = stores.permissions;
     const lc = config.login;
@@ -223,6 +240,15 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
     const tokens = new Tokens(loadOrCreateKey(join(config.data_dir, 'ictcore-jwt.key')), remoteUsers, config.ictcore.token_hours * 3_600_000);
     const live = new LiveStream(bus, streamLogin(auth, tokens, trustProxyOf(config.http.trust_proxy)), async (userId) => (await remoteUsers.byId(userId))?.agent_id ?? null, streamCredentials(remoteUsers), undefined, config.live.recheck_ms);
     const app = buildServer(config, log, live);
+    const faces: FacePrefix[] = [
+      { prefix: WELCORP_PREFIX, face: 'welcorp' },
+      ...(config.ucontact.enabled ? UCONTACT_PREFIXES.map((prefix) => ({ prefix, face: 'ucontact' })) : []),
+      ...(config.retarus.enabled ? [{ prefix: prefixOf(config.retarus.base_path), face: 'retarus' }] : []),
+      ...(config.ictcore.enabled ? ictcorePrefixes(config.ictcore).map((prefix) => ({ prefix, face: 'ictcore' })) : []),
+    ];
+    // Before any route: the hook counts every route registered after it.
+    countRequests(app, registry, faceOfRoute(faces, DAEMON_PATHS));
+    if (config.metrics.enabled) metricsRoute(app, registry, scrapeAccess(config.metrics.allow, config.metrics.token));
     undo.push(
       () => app.close(),
       () => logins.close(),
@@ -317,7 +343,11 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
       reloads.run(id, async () => {
         const p = await stores.providers.byId(id);
         await engine.gateway(id)?.stop();
-        if (!p) return engine.removeProvider(id);
+        if (!p) {
+          spoolMetrics.forget(id);
+          return engine.removeProvider(id);
+        }
+        spoolMetrics.provider(p.id, p.name);
         let gw: Gateway | null = null;
         try {
           // The owner is read in here: a store that fails holds the provider down, as a refusal would.

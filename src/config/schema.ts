@@ -93,6 +93,16 @@ export const configSchema = z
           .pipe(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a short name: letters, digits, . _ - only (1-64), such as "node-1" (by default the host name, which must then fit too)')),
       })
       .prefault({}),
+    metrics: z
+      .strictObject({
+        /** GET /metrics (Prometheus text) on the HTTP port; false: not served (404). */
+        enabled: z.boolean().default(true),
+        /** The clients (addresses or CIDRs, as http.trust_proxy takes them) that may scrape; others get 403. */
+        allow: z.array(z.string().refine(isProxyEntry, 'expected an IP address or CIDR such as 10.0.0.0/8 (or loopback)')).default(['127.0.0.1', '::1']),
+        /** When set, a scrape also needs "Authorization: Bearer <token>" (401 without it). */
+        token: z.string().min(16, 'use at least 16 characters').nullable().default(null),
+      })
+      .prefault({}),
     log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
     store: z
       .strictObject({

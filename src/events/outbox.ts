@@ -11,6 +11,8 @@ export interface OutboxOptions {
   maxTries: number;
   backoffSeconds: number;
   concurrency: number;
+  /** Told each delivery's result, for the metrics: delivered, retried later, or failed for good. */
+  onResult?: (result: 'delivered' | 'retried' | 'failed') => void;
 }
 
 export const SIGNATURE_HEADER = 'X-Switchpost-Signature';
@@ -88,6 +90,7 @@ export class Outbox {
       const res = await safeRequest(row.url, { method: 'POST', headers, body: row.body, timeoutMs: this.opts.timeoutMs, policy: this.policy });
       if (res.status >= 200 && res.status < 300) {
         this.store.delivered(row.id, this.clock.now());
+        this.opts.onResult?.('delivered');
         return;
       }
       error = `HTTP ${res.status}`;
@@ -98,10 +101,12 @@ export class Outbox {
     const tries = row.tries + 1;
     if (tries >= this.opts.maxTries || permanent) {
       this.store.failed(row.id, this.clock.now(), error);
+      this.opts.onResult?.('failed');
       this.log.warn({ callbackId: row.id, url: row.url, tries, error }, 'callback failed for good');
     } else {
       const delay = Math.min(this.opts.backoffSeconds * 2 ** (tries - 1), 3600) * 1000;
       this.store.retry(row.id, this.clock.now() + delay, error);
+      this.opts.onResult?.('retried');
       this.log.info({ callbackId: row.id, tries, error, retryInMs: delay }, 'callback will be retried');
     }
   }

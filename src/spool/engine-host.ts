@@ -6,6 +6,7 @@ import { SPOOL_EVENT_TYPES, type EventBus } from '../events/bus.js';
 import type { Gateway, GatewayReport, GatewaySink, InboundMessage } from '../gateways/gateway.js';
 import { reviveError } from '../store/remote-errors.js';
 import type { StoreChannel } from '../store/remote.js';
+import type { TallyData } from './tally.js';
 import type { EngineCalls, EngineData, EngineOp, FromEngine, GatewayState, SendItem, SinkItem, ToEngine } from './engine-protocol.js';
 
 const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
@@ -52,6 +53,7 @@ export class SpoolHost implements GatewaySink {
   private readonly generations = new Map<number, number>();
   private nextGeneration = 1;
   private failureListener: ((err: Error) => void) | null = null;
+  private tallyListener: ((tally: TallyData) => void) | null = null;
   private interest = '';
   private readonly timer: NodeJS.Timeout;
   private failed: Error | null = null;
@@ -88,6 +90,11 @@ export class SpoolHost implements GatewaySink {
   /** Told once if the engine's thread fails (not at close): the daemon cannot go on without it. */
   onFailure(listener: (err: Error) => void): void {
     this.failureListener = listener;
+  }
+
+  /** Told what the engine counted for the metrics, as its stats bring it (every 100 ms at most). */
+  onTally(listener: (tally: TallyData) => void): void {
+    this.tallyListener = listener;
   }
 
   /** Whether the engine's thread is running (false once it failed: /health says so). */
@@ -237,6 +244,7 @@ export class SpoolHost implements GatewaySink {
         return this.logLine(m.line);
       case 'stats':
         this.inFlightCount = m.inFlight;
+        if (m.tally) this.tallyListener?.(m.tally);
         return;
       case 'result': {
         const p = this.pending.get(m.id);

@@ -11,6 +11,7 @@ import type { SpoolEvent } from '../events/bus.js';
 import type { Provider } from '../store/providers.js';
 import type { Config } from '../config/schema.js';
 import type { SentError } from '../store/remote-errors.js';
+import type { TallyData } from './tally.js';
 
 /** One thing a gateway told its sink; `ack` (0: none) is answered in `acks` once it is durable. */
 export type SinkItem =
@@ -82,7 +83,8 @@ export type FromEngine =
   /** Put nothing more on the wire and hand back what is held (a stop past its grace); answered by `drained`. */
   | { t: 'drain'; req: number; providerId: number }
   | { t: 'log'; line: string }
-  | { t: 'stats'; inFlight: number }
+  /** Attempts in flight, and what was counted for the metrics since the last stats (null: nothing). */
+  | { t: 'stats'; inFlight: number; tally: TallyData | null }
   | { t: 'result'; id: number; ok: true; value: unknown }
   | { t: 'result'; id: number; ok: false; error: SentError };
 

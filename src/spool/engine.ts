@@ -104,6 +104,7 @@ export class SpoolEngine {
       maxTries: config.callbacks.max_tries,
       backoffSeconds: config.callbacks.backoff_seconds,
       concurrency: config.callbacks.concurrency,
+      onResult: (result) => this.recorder.tally.callback(result),
     });
     // Beside the dispatcher's own wake: a flush may have written callbacks for the outbox to deliver.
     this.recorder.on('flushed', () => this.outbox.wake());
@@ -137,9 +138,10 @@ export class SpoolEngine {
 
   private postStats(): void {
     const n = this.dispatcher.inFlightCount;
-    if (n === this.lastInFlight) return;
+    const tally = this.recorder.tally.take();
+    if (n === this.lastInFlight && !tally) return;
     this.lastInFlight = n;
-    this.send({ t: 'stats', inFlight: n });
+    this.send({ t: 'stats', inFlight: n, tally });
   }
 
   private ack(id: number): (() => void) | undefined {

@@ -11,6 +11,7 @@ import type { Awaiting, ReceiptMatcher, Unmatched } from './receipt-matcher.js';
 import type { Finalizer } from './finalizer.js';
 import { queueUpdated } from './recipient-updates.js';
 import { RecordWrites } from './record-writes.js';
+import { Tally } from './tally.js';
 
 export interface OutcomeOptions {
   /** How long a submitted message waits for its receipt before it is final as "sent". */
@@ -46,9 +47,11 @@ export interface Batch {
   currents: Map<number, CurrentRow>;
   /** Long messages' part statuses: as stored, then as this batch's receipts set them. */
   parts: Map<number, (string | null)[]>;
+  /** The metrics this batch's decisions count; added to the engine's once it commits. */
+  tally: Tally;
 }
 
-export const newBatch = (now: number): Batch => ({ now, events: [], released: [], counters: new Map(), unmatched: [], submits: new Map(), writes: new RecordWrites(), currents: new Map(), parts: new Map() });
+export const newBatch = (now: number): Batch => ({ now, events: [], released: [], counters: new Map(), unmatched: [], submits: new Map(), writes: new RecordWrites(), currents: new Map(), parts: new Map(), tally: new Tally() });
 
 /** A recipient its gateway handed back unsent (link down), now held until `dueAt`. */
 export type HeldListener = (recipientId: number, service: Service, dueAt: number) => void;
@@ -138,6 +141,8 @@ export class OutcomeWriter {
       b.submits.set(attempt.id, { job: undefined, attempt, at: r.at, peerId: o.peerId ?? null, parts: o.parts ?? null, encoding: o.encoding ?? null });
       const ids = o.partPeerIds && o.partPeerIds.length > 1 ? o.partPeerIds : null;
       const providerId = attempt.provider_id;
+      if (o.parts !== undefined) b.tally.partsSubmitted(providerId, o.parts);
+      if (!o.awaitReceipt) b.tally.attemptEnded(providerId, 'sent');
       if (ids && providerId !== null) {
         writes.insertParts(ids.map((peerId, i) => ({ attemptId: attempt.id, part: i + 1, providerId, peerId, at: r.at })));
         b.parts.set(
@@ -146,8 +151,8 @@ export class OutcomeWriter {
         );
       }
       if (o.awaitReceipt && providerId !== null) {
-        if (ids) ids.forEach((id, i) => this.receipts.remember(providerId, id, { attempt, part: i + 1 }));
-        else if (o.peerId) this.receipts.remember(providerId, o.peerId, { attempt, part: null });
+        if (ids) ids.forEach((id, i) => this.receipts.remember(providerId, id, { attempt, part: i + 1, submittedAt: r.at }));
+        else if (o.peerId) this.receipts.remember(providerId, o.peerId, { attempt, part: null, submittedAt: r.at });
       }
     } else {
       const accepted = b.submits.get(attempt.id);
@@ -164,6 +169,9 @@ export class OutcomeWriter {
         parts: o.kind === 'failed' ? (o.pages ?? null) : null,
       });
       recipientSubmit = accepted;
+      b.tally.attemptEnded(attempt.provider_id, attemptStatus(o));
+      const submittedAt = accepted?.at ?? found.submittedAt;
+      if (o.kind === 'receipt' && submittedAt !== undefined) b.tally.receiptAfter(attempt.provider_id, r.at - submittedAt);
     }
     const job = this.jobs.get(attempt.job_id);
     if (!job) return;

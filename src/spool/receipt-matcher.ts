@@ -16,6 +16,8 @@ export interface ReceiptMatchOptions {
 export interface Awaiting {
   attempt: AttemptRef;
   part: number | null;
+  /** When the peer took it (remembered in memory only): the receipt's latency is measured from it. */
+  submittedAt?: number;
 }
 
 /** A receipt that matched no attempt yet, kept for a later flush. */

@@ -11,6 +11,7 @@ import { ReceiptMatcher, type InFlightLookup, type ReceiptMatchOptions } from '.
 import { OutcomeWriter, newBatch, type HeldListener, type OutcomeOptions } from './outcome-writer.js';
 import { InboundWriter } from './inbound-writer.js';
 import { Finalizer, type FinalItem } from './finalizer.js';
+import { Tally } from './tally.js';
 
 export interface RecorderOptions extends ReceiptMatchOptions, OutcomeOptions {
   flushMs: number;
@@ -55,6 +56,8 @@ export class Recorder implements GatewaySink {
   private readonly outcomes: OutcomeWriter;
   private readonly inboundWriter: InboundWriter;
   private readonly finalizer: Finalizer;
+  /** What committed batches counted for the metrics (issue 19); the engine takes it with its stats. */
+  readonly tally = new Tally();
 
   constructor(
     private readonly spool: SpoolStore,
@@ -197,6 +200,7 @@ export class Recorder implements GatewaySink {
       }
     }
     this.receipts.keep(b.unmatched);
+    this.tally.merge(b.tally);
     if (this.receipts.unmatchedCount && !this.timer) this.timer = setTimeout(() => ((this.timer = null), this.flush()), 250);
     if (released.length) for (const l of this.listeners.released) l(released);
     for (const e of events) this.bus.emit(e);

@@ -15,6 +15,7 @@ import { TransmissionStore } from './transmissions.js';
 import { ProviderStore } from './providers.js';
 import { ScheduleStore } from './schedules.js';
 import { ReplyStore } from './replies.js';
+import { SpoolGauges } from './spool-gauges.js';
 import type { OwnedRows } from './owned.js';
 import { remote, type Remote, type StoreChannel } from './remote.js';
 
@@ -42,6 +43,8 @@ export interface FaceStores {
   providers: ProviderStore;
   schedules: ScheduleStore;
   replies: ReplyStore;
+  /** Not a face's: the spool's levels the metrics read at each scrape. */
+  gauges: SpoolGauges;
 }
 
 /** The stores on one connection (the engine's thread builds them once). */
@@ -69,6 +72,7 @@ export function faceStores(db: Db, defaultCountry: string): FaceStores {
     providers: new ProviderStore(db),
     schedules: new ScheduleStore(db),
     replies: new ReplyStore(db, defaultCountry),
+    gauges: new SpoolGauges(db),
   };
 }
 
@@ -100,5 +104,6 @@ export function remoteStores(channel: StoreChannel): RemoteStores {
     providers: remote<ProviderStore>(channel, 'providers'),
     schedules: remote<ScheduleStore>(channel, 'schedules'),
     replies: remote<ReplyStore>(channel, 'replies'),
+    gauges: remote<SpoolGauges>(channel, 'gauges'),
   };
 }

@@ -24,7 +24,15 @@ let ucAuth: string;
 type Face = 'welcorp' | 'retarus' | 'ucontact' | 'ictcore' | 'daemon';
 
 const faceOf = (path: string): Face =>
-  path.startsWith('/api/v1') ? 'welcorp' : path.startsWith('/rest/v1') ? 'retarus' : path.startsWith('/Integra') ? 'ucontact' : path === '/health' || path.startsWith('/gateways') || path === '*' || path === '/*' ? 'daemon' : 'ictcore';
+  path.startsWith('/api/v1')
+    ? 'welcorp'
+    : path.startsWith('/rest/v1')
+      ? 'retarus'
+      : path.startsWith('/Integra')
+        ? 'ucontact'
+        : path === '/health' || path === '/metrics' || path.startsWith('/gateways') || path === '*' || path === '/*'
+          ? 'daemon'
+          : 'ictcore';
 
 const authFor = (face: Face) => (face === 'ictcore' ? ictAuth[who]! : face === 'ucontact' ? `Bearer ${ucAuth}` : basicAuth[who]!);
 

@@ -85,4 +85,12 @@ describe('http.trust_proxy', () => {
     expect(() => loadConfig({ file: file('tp3.yaml', 'http:\n  trust_proxy: [10.0.0.0/33]\n'), env: {} })).toThrow(/http\.trust_proxy\.0: expected an IP address or CIDR/);
     expect(() => loadConfig({ file: file('tp4.yaml', 'http:\n  trust_proxy: 1\n'), env: {} })).toThrow(/http\.trust_proxy: expected false or a list/);
   });
+
+  it('takes metrics.allow and metrics.token from the environment, and refuses a bad entry or a short token with the key', () => {
+    expect(loadConfig({ env: {} }).metrics).toEqual({ enabled: true, allow: ['127.0.0.1', '::1'], token: null });
+    const c = loadConfig({ env: { SWITCHPOST_METRICS_ALLOW: '["10.0.0.0/8"]', SWITCHPOST_METRICS_TOKEN: 'a-token-of-16-chars-or-more' } });
+    expect(c.metrics).toEqual({ enabled: true, allow: ['10.0.0.0/8'], token: 'a-token-of-16-chars-or-more' });
+    expect(() => loadConfig({ env: { SWITCHPOST_METRICS_ALLOW: '["not-an-address"]' } })).toThrow(/metrics\.allow\.0: expected an IP address or CIDR/);
+    expect(() => loadConfig({ env: { SWITCHPOST_METRICS_TOKEN: 'short' } })).toThrow(/metrics\.token: use at least 16 characters \(env SWITCHPOST_METRICS_TOKEN\)/);
+  });
 });

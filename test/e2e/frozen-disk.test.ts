@@ -135,6 +135,14 @@ describe('a frozen data disk', () => {
       const r = await fetch(`${p.url}/api/v1/jobs/${jobId}`, { headers: { authorization: basic('freeze', 'freeze-password'), accept: 'application/json' } });
       return { status: r.status, body: await r.text() };
     })();
+    // A scrape needs the spool's levels from the engine's thread, which waits for the disk: it is answered
+    // after its wait for them (2 s) with the levels left out, and the main thread's metrics all there.
+    const scrape = (async () => {
+      await sleep(500);
+      const t = performance.now();
+      const r = await fetch(`${p.url}/metrics`);
+      return { status: r.status, text: await r.text(), ms: performance.now() - t };
+    })();
     const until = t0 + FREEZE_MS - HEALTH_EVERY_MS; // every probe goes out while frozen
     const health: number[] = [];
     const enquires: number[] = [];
@@ -167,6 +175,12 @@ describe('a frozen data disk', () => {
     disk.thaw(); // the guard would now anyway
     const frozenFor = Math.round(performance.now() - t0);
     await Promise.all(probes);
+    const scraped = await scrape;
+    expect(scraped.status).toBe(200);
+    expect(scraped.ms, 'GET /metrics during the freeze').toBeLessThan(2000 + LIMIT_MS);
+    expect(scraped.text).toMatch(/^switchpost_provider_link_up\{provider="smsc",node="[^"]+"\} 1$/m);
+    expect(scraped.text).toContain('# TYPE switchpost_spool_recipients gauge');
+    expect(scraped.text).not.toMatch(/^switchpost_spool_recipients\{/m);
     const answered = await report;
     expect(answered.status, answered.body.slice(0, 200)).toBe(200);
     expect(JSON.parse(answered.body)).toMatchObject({ status: 200, data: { job_type: 'SMS' } });
@@ -188,6 +202,10 @@ describe('a frozen data disk', () => {
     expect(count(dataDir, "SELECT COUNT(*) AS n FROM recipients WHERE job_id = ? AND state = 'delivered' AND final_at IS NOT NULL", jobId)).toBe(N);
     expect(count(dataDir, "SELECT COUNT(DISTINCT recipient_id) AS n FROM attempts WHERE job_id = ? AND status = 'delivered' AND response = '000 DELIVRD'", jobId)).toBe(N);
     for (let i = 0; i < 100 && smsc.deliverResps.length < smsc.receiptsSent; i++) await sleep(20);
+    // Every delivered attempt counted once for its provider, after the thaw as before it.
+    const delivered = async () => Number(/^switchpost_attempts_total\{provider="smsc",outcome="delivered",node="[^"]+"\} (\d+)$/m.exec(await (await fetch(`${p.url}/metrics`)).text())?.[1] ?? 0);
+    for (let i = 0; i < 50 && (await delivered()) < N; i++) await sleep(50);
+    expect(await delivered()).toBe(N);
     expect(smsc.receiptsSent).toBeGreaterThanOrEqual(N);
     expect(smsc.deliverResps.length).toBe(smsc.receiptsSent);
     expect(smsc.deliverResps.filter((s: number) => s !== 0)).toEqual([]);

@@ -1,0 +1,35 @@
+import type { Db } from './db.js';
+import { stmt } from './db.js';
+import { ACTIVE_STATES } from '../core/model.js';
+
+/** The spool's levels at one moment, for the metrics (issue 19). */
+export interface SpoolLevels {
+  /** Recipients not final yet, by state and their job's channel. */
+  depth: { state: string; channel: string; n: number }[];
+  /** The due time (epoch ms) of the oldest queued recipient, or null when none is queued. */
+  oldestQueuedDueAt: number | null;
+  /** Callbacks in the outbox by state: pending (waiting or retrying) and failed (given up). */
+  outbox: { state: string; n: number }[];
+}
+
+/**
+ * Read at each scrape on the engine's thread (the main thread asks for it as a store call). Only the
+ * open states are counted: the final ones are history, which grows without bound. Each query is on an
+ * index (recipients_due, callbacks_due); the depth still reads every open row once, which is the
+ * price of counting them by channel.
+ */
+export class SpoolGauges {
+  constructor(private readonly db: Db) {}
+
+  levels(): SpoolLevels {
+    const states = JSON.stringify(ACTIVE_STATES);
+    const depth = stmt(
+      this.db,
+      `SELECT r.state AS state, j.channel AS channel, count(*) AS n FROM recipients r JOIN jobs j ON j.id = r.job_id
+       WHERE r.state IN (SELECT value FROM json_each(?)) GROUP BY r.state, j.channel`,
+    ).all(states) as SpoolLevels['depth'];
+    const oldest = stmt(this.db, `SELECT min(due_at) AS at FROM recipients WHERE state = 'queued'`).get() as { at: number | null };
+    const outbox = stmt(this.db, `SELECT state, count(*) AS n FROM callbacks WHERE state IN ('pending', 'failed') GROUP BY state`).all() as SpoolLevels['outbox'];
+    return { depth, oldestQueuedDueAt: oldest.at, outbox };
+  }
+}

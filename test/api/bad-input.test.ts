@@ -80,7 +80,7 @@ function envelopeProblem(face: Face, a: Answer, url: string): string | null {
     case 'ucontact': {
       const path = url.split('?')[0]!;
       if (path.endsWith('/auth/getUserToken')) return a.text === '0' && a.xError ? null : 'not 0 with X-Error';
-      if (path.endsWith('/SMS/SendSMSv2')) return typeof at(a.json, 'error') === 'string' && a.xError ? null : 'not {error} with X-Error';
+      if (path.endsWith('/SMS/SendSMSv2') || path.endsWith('/Forms/sendEmail')) return typeof at(a.json, 'error') === 'string' && a.xError ? null : 'not {error} with X-Error';
       return a.text === 'ERROR' && a.xError ? null : 'not ERROR with X-Error';
     }
     case 'ictcore':

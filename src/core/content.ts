@@ -84,6 +84,11 @@ export interface EmailContent {
   text: string | null;
   html: string | null;
   attachments: EmailAttachment[];
+  /**
+   * Subject and bodies sent as written, not merged: the daemon's own e-mails (2FA codes, replies and
+   * reports), whose texts come from elsewhere (an SMS reply may hold "%%x%%"). Absent: templates.
+   */
+  literal?: true;
 }
 
 /** Which kind of content each channel carries; null: no content kind yet (the channel answers 501). */
@@ -131,6 +136,7 @@ const contentSchema = z.discriminatedUnion('kind', [
       text: nullableText,
       html: nullableText,
       attachments: z.array(z.strictObject({ file: z.string().min(1), name: z.string().min(1), size: z.number().int().min(0) })),
+      literal: z.literal(true).optional(),
     })
     .refine((e) => e.text !== null || e.html !== null, { message: 'an e-mail needs a text or an HTML body', path: ['text'] }),
   z.strictObject({ kind: z.literal('fax'), document: z.string(), pages: z.number().int().min(0), fine: z.boolean(), header: nullableText, fileNames: z.array(z.string()) }),

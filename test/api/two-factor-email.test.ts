@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { simpleParser } from 'mailparser';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { TestSmtp } from '../peers/smtp.js';
@@ -12,9 +13,9 @@ let u: { id: number; auth: string };
 const codeIn = (text: string) => /(\d{6})/.exec(text)![1]!;
 const received = (rcpt: string) => smtp.messages.filter((m) => m.rcptTo.includes(rcpt));
 
-describe('v1 client verification by e-mail', () => {
+describe('v1 client verification and report e-mails by e-mail', () => {
   beforeAll(async () => {
-    smtp = new TestSmtp({ users: {} });
+    smtp = new TestSmtp({ users: {}, script: (rcpt: string) => (rcpt.startsWith('nobody@') ? { at: 'rcpt', code: 550, text: '5.1.1 User unknown' } : null) });
     const port = await smtp.listen();
     d = await testDaemon({
       sandbox: { enabled: false },
@@ -65,6 +66,41 @@ describe('v1 client verification by e-mail', () => {
     expect(r.json.errors).toEqual(['message_destination: not an e-mail address (expected name@domain)']);
     expect((d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n).toBe(before);
   });
+
+  // The report e-mails ride on the same relay: a job's report, as the relay received it.
+  it('sends a Detailed report with its CSV attachment, as received byte for byte', async () => {
+    d.db.prepare(`UPDATE users SET profile = json_patch(profile, ?) WHERE id = ?`).run(JSON.stringify({ report_type: 'Detailed' }), u.id);
+    const r = await d.api('POST', '/api/v1/jobs', {
+      auth: u.auth,
+      body: {
+        job_type: 'email',
+        job_name: 'news',
+        from_email: 'news@example.com',
+        subject: 'Hello',
+        text_message: 'Hi',
+        additional_report_emails: 'report@example.net',
+        recipients: [
+          { destination: 'ann@example.org', reference: 'a' },
+          { destination: 'nobody@example.org', reference: 'b' },
+        ],
+      },
+    });
+    expect(r.status, r.text).toBe(200);
+    const job = r.json.data as number;
+    await d.waitFor(() => received('report@example.net').length === 1, 20_000);
+    const mail = await simpleParser(received('report@example.net')[0]!.raw);
+    expect(mail.from?.value).toEqual([{ address: 'noreply@switchpost.test', name: 'Switchpost' }]);
+    expect(mail.subject).toBe(`Report of "news" (job ${job}): Complete`);
+    expect(mail.text).toContain('Recipients: 2\nSent:       1\nFailed:     1\n');
+    expect(mail.attachments.map((a) => [a.filename, a.contentType])).toEqual([[`job-${job}-report.csv`, 'text/csv']]);
+    const content = JSON.parse((d.db.prepare(`SELECT content FROM jobs WHERE json_extract(options, '$.for_job') = ?`).get(job) as { content: string }).content);
+    expect(mail.attachments[0]!.content.equals(readFileSync(content.attachments[0].file))).toBe(true);
+    const lines = mail.attachments[0]!.content.toString('utf8').split('\r\n');
+    expect(lines.slice(1, 3).map((l) => l.split(',').slice(1, 6))).toEqual([
+      ['a', '', 'ann@example.org', 'SENT', 'Unconfirmed'],
+      ['b', '', 'nobody@example.org', 'FAILED', 'Undeliverable'],
+    ]);
+  }, 30_000);
 });
 
 describe('v1 client verification by e-mail without a system sender', () => {

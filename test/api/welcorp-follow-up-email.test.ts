@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { deliveredTestNumber } from '../../dist/gateways/sandbox/sandbox.js';
 
 // The v1 API's reply and report e-mails (seed 000): `email` jobs of the job's user from
 // email.system_from, made by the spool in the transaction of the reply or of the job's end, and sent
@@ -110,6 +111,22 @@ describe('v1 API: reply and report e-mails', () => {
     expect(m!.content.text).toMatch(/^2 replies to your 2 Way SMS job "My 2 Way SMS test"/);
     expect(d.db.prepare('SELECT COUNT(*) AS n FROM mail_timers WHERE job_id = ?').get(job)).toEqual({ n: 0 });
     expect(mails(job, 'reply')).toEqual([]);
+  });
+
+  it('records a reply that comes after expires but mails none', async () => {
+    const number = deliveredTestNumber(4321);
+    const job = await post(twoWay({ response_email_address: 'late@example.com', recipients: [{ destination: number, recipient: 'Late' }] }));
+    await d.waitFor(() => status(job) === 'complete');
+    // Its reply window is over (the job left the spool's cache when it finished, so this is what a reply reads).
+    d.db.prepare('UPDATE jobs SET reply_until = ? WHERE id = ?').run(Date.now() - 1000, job);
+    const login = await fetch(`${d.url}/Integra/resources/auth/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ user: 'alice', password: 'pw-alice-secret' }) });
+    const token = (JSON.parse(await login.text()) as { token: string }).token;
+    const res = await fetch(`${d.url}/Integra/resources/InboundSMS/ReceiveURLSMS?phone=${encodeURIComponent(number)}&message=too+late`, { headers: { authorization: token } });
+    expect(res.status).toBe(200);
+    await d.waitFor(() => replies(job) === 1);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(mails(job, 'reply')).toEqual([]);
+    expect(d.db.prepare('SELECT COUNT(*) AS n FROM mail_timers WHERE job_id = ?').get(job)).toEqual({ n: 0 });
   });
 
   it("mails a finished job's summary to additional_report_emails; the report e-mail sends none of its own", async () => {

@@ -84,7 +84,7 @@ export class Finalizer {
       const row = this.spool.applyJobCounters(jobId, d, now);
       if (row && row.remaining <= 0 && d.done > 0) {
         events.push({ type: 'job.finished', at: now, userId: row.user_id, jobId, status: row.status as 'complete', succeeded: row.succeeded, failed: row.failed });
-        this.followUps?.finished(jobId, now);
+        this.followUps?.finished(jobId, now, events);
         this.jobs.forget(jobId);
       }
     }

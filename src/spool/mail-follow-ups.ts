@@ -65,17 +65,37 @@ export class MailFollowUpWriter {
 
   /** A reply was recorded (in its transaction): its e-mails made, a batch's timer set. */
   replied(r: RecordedReply, now: number, events: SpoolEvent[]): void {
-    if (!this.hooks) return;
-    const { mails, batchAt } = this.hooks.reply(r, now);
-    for (const m of mails) this.make(m, now, events);
-    if (batchAt !== null) this.timers.set(r.job.id, 'replies', batchAt);
+    const hooks = this.hooks;
+    if (!hooks) return;
+    this.apart({ jobId: r.job.id, kind: 'reply' }, events, () => {
+      const { mails, batchAt } = hooks.reply(r, now);
+      for (const m of mails) this.make(m, now, events);
+      if (batchAt !== null) this.timers.set(r.job.id, 'replies', batchAt);
+    });
   }
 
   /** A job finished (in its transaction): its report's timer, due now. */
-  finished(jobId: number, now: number): void {
-    if (this.hooks?.wantsReport(jobId)) {
+  finished(jobId: number, now: number, events: SpoolEvent[]): void {
+    const hooks = this.hooks;
+    if (!hooks) return;
+    this.apart({ jobId, kind: 'report' }, events, () => {
+      if (!hooks.wantsReport(jobId)) return;
       this.timers.set(jobId, 'report', now);
       this.wake();
+    });
+  }
+
+  /**
+   * In its own savepoint: an e-mail that cannot be made (a bug, a user deleted meanwhile) is logged
+   * and undone alone, never rolling back the reply or the batch of outcomes that caused it.
+   */
+  private apart(what: { jobId: number; kind: string }, events: SpoolEvent[], fn: () => void): void {
+    const mark = events.length;
+    try {
+      this.tx(fn);
+    } catch (err) {
+      events.length = mark;
+      this.log.error({ err, ...what }, 'a follow-up e-mail could not be made');
     }
   }
 
@@ -123,7 +143,13 @@ export class MailFollowUpWriter {
         for (const e of events) this.bus.emit(e);
       } catch (err) {
         this.log.error({ err, jobId: t.job_id, kind: t.kind }, 'a follow-up e-mail could not be made; trying again later');
-        this.timers.postpone(t.job_id, t.kind, this.clock.now() + RETRY_MS);
+        try {
+          this.timers.postpone(t.job_id, t.kind, this.clock.now() + RETRY_MS);
+        } catch (again) {
+          // The store itself failing: the timer stays due and is tried at the next poll.
+          this.log.error({ err: again }, 'a mail timer could not be postponed');
+          return;
+        }
       }
     }
   }

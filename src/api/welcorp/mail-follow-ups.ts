@@ -94,7 +94,7 @@ export function welcorpMailFollowUps(deps: WelcorpMailDeps): MailFollowUps {
   const replyBlock = (r: Pick<JobReply, 'from' | 'to' | 'text' | 'at' | 'name' | 'reference'>, zone: string): string =>
     [`From:      ${r.from}`, `To:        ${r.to ?? '-'}`, `Received:  ${when(r.at, zone)}`, `Recipient: ${r.name ?? '-'}${r.reference ? ` (reference ${r.reference})` : ''}`, '', r.text ?? ''].join('\n');
 
-  const batchOf = async (jobId: number): Promise<NewJob[]> => {
+  const batchMails = (jobId: number): NewJob[] => {
     const j = deps.jobs.get(jobId);
     if (!j || !deps.from) return [];
     const to = replyAddress(optionsOf(j), j.user_id);
@@ -105,7 +105,7 @@ export function welcorpMailFollowUps(deps: WelcorpMailDeps): MailFollowUps {
     const head = `${count} ${count === 1 ? 'reply' : 'replies'} to your ${CHANNEL_TO_TYPE[j.channel]} job ${jobTitle(j)}, received until ${when(until, j.timezone)}.`;
     const more = count > listed.length ? [`... and ${count - listed.length} more, not listed here.`] : [];
     const text = [head, '', ...listed.map((r) => replyBlock(r, j.timezone) + '\n\n----'), ...more].join('\n');
-    return Promise.resolve([mail(j.user_id, j.id, 'replies', `Replies to job ${j.id}`, [to], `${count} ${count === 1 ? 'reply' : 'replies'} to ${jobTitle(j)}`, text)]);
+    return [mail(j.user_id, j.id, 'replies', `Replies to job ${j.id}`, [to], `${count} ${count === 1 ? 'reply' : 'replies'} to ${jobTitle(j)}`, text)];
   };
 
   /** Every recipient's report as CSV, written a page at a time to a file beside the others (then renamed into place). */
@@ -172,7 +172,7 @@ export function welcorpMailFollowUps(deps: WelcorpMailDeps): MailFollowUps {
       return !isSystemJob(o) && reportAddresses(j, o).to.length > 0;
     },
     due(jobId: number, kind: MailTimerKind) {
-      return kind === 'replies' ? batchOf(jobId) : reportOf(jobId);
+      return kind === 'replies' ? Promise.resolve(batchMails(jobId)) : reportOf(jobId);
     },
   };
 }

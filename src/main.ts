@@ -302,6 +302,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
         codeTtlMs: config.two_factor.code_ttl_minutes * 60_000,
         maxFailures: config.two_factor.max_failures,
         failureWindowMs: config.two_factor.failure_window_minutes * 60_000,
+        systemFrom: config.email.system_from ? { address: config.email.system_from, name: config.email.system_from_name } : null,
       },
       defaultTimezone: config.default_timezone,
       defaultCountry: config.default_country,

@@ -8,6 +8,8 @@ import pino from 'pino';
 import { CallbackFormatters } from './events/callbacks.js';
 import { welcorpCallbacks } from './api/welcorp/callbacks.js';
 import { redactFinishedTwoFactor } from './api/welcorp/two-factor-redaction.js';
+import { welcorpMailFollowUps } from './api/welcorp/mail-follow-ups.js';
+import { join } from 'node:path';
 import { SpoolEngine } from './spool/engine.js';
 import type { EngineData, FromEngine } from './spool/engine-protocol.js';
 import { faceStores } from './store/face-stores.js';
@@ -23,3 +25,14 @@ const stores = faceStores(engine.db, data.config.default_country);
 engine.serve(stores);
 // On this thread: it writes as each job finishes.
 redactFinishedTwoFactor(engine.bus, stores.jobs);
+// The v1 API's reply and report e-mails, made in the spool's own transactions (spool/mail-follow-ups.ts).
+const { system_from: systemFrom, system_from_name: systemFromName } = data.config.email;
+engine.mail.register(
+  welcorpMailFollowUps({
+    jobs: stores.jobs,
+    users: stores.users,
+    replies: stores.replies,
+    from: systemFrom ? { address: systemFrom, name: systemFromName } : null,
+    reportDir: join(data.config.data_dir, 'media', 'reports'),
+  }),
+);

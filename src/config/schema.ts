@@ -1,3 +1,4 @@
+import { isEmailAddress } from '../core/email-address.js';
 import { CORS_ORIGIN } from '../core/cors.js';
 import { hostname } from 'node:os';
 import { z } from 'zod';
@@ -203,6 +204,17 @@ export const configSchema = z
           .string()
           .regex(/^[a-z0-9][a-z0-9._-]{0,30}$/, 'letters, digits, . _ - (1-31), lower case')
           .default('bounce'),
+        /**
+         * The From of the daemon's own e-mails (2FA codes by e-mail, reply and report e-mails of the v1 API);
+         * null: none are sent (2FA by e-mail answers 501, reply and report e-mails are not made).
+         */
+        system_from: z
+          .string()
+          .refine((s) => isEmailAddress(s), 'one mailbox such as noreply@example.com')
+          .nullable()
+          .default(null),
+        /** The display name beside system_from. */
+        system_from_name: z.string().max(100).nullable().default(null),
       })
       .prefault({}),
     live: z

@@ -89,6 +89,11 @@ export interface EmailContent {
    * (core/ics.ts) and its iTIP method, sent as a `text/calendar; method=…` part. Absent: none.
    */
   invite?: CalendarPart;
+  /**
+   * Subject and bodies sent as written, not merged: the daemon's own e-mails (2FA codes, replies and
+   * reports), whose texts come from elsewhere (an SMS reply may hold "%%x%%"). Absent: templates.
+   */
+  literal?: true;
 }
 
 /** An iCalendar object as an e-mail carries it. */
@@ -143,6 +148,7 @@ const contentSchema = z.discriminatedUnion('kind', [
       html: nullableText,
       attachments: z.array(z.strictObject({ file: z.string().min(1), name: z.string().min(1), size: z.number().int().min(0) })),
       invite: z.strictObject({ method: z.literal('REQUEST'), ics: z.string().min(1) }).optional(),
+      literal: z.literal(true).optional(),
     })
     .refine((e) => e.text !== null || e.html !== null, { message: 'an e-mail needs a text or an HTML body', path: ['text'] }),
   z.strictObject({ kind: z.literal('fax'), document: z.string(), pages: z.number().int().min(0), fine: z.boolean(), header: nullableText, fileNames: z.array(z.string()) }),

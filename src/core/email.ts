@@ -25,7 +25,8 @@ const compiled = new WeakMap<EmailContent, Compiled>();
 function compile(c: EmailContent): Compiled {
   let t = compiled.get(c);
   if (!t) {
-    t = { subject: compileTemplate(c.subject), text: c.text === null ? null : compileTemplate(c.text), html: c.html === null ? null : compileTemplate(c.html, htmlEscape) };
+    const as = (text: string, escape?: (v: string) => string): Template => (c.literal ? () => text : compileTemplate(text, escape));
+    t = { subject: as(c.subject), text: c.text === null ? null : as(c.text), html: c.html === null ? null : as(c.html, htmlEscape) };
     compiled.set(c, t);
   }
   return t;
@@ -45,4 +46,9 @@ export function emailMessage(c: EmailContent, fields: MergeFields): EmailMessage
     attachments: c.attachments,
     invite: c.invite ?? null,
   };
+}
+
+/** The daemon's own e-mail (a 2FA code, replies, a report): from the configured system sender, its texts sent as written. */
+export function systemEmail(from: EmailContent['from'], subject: string, text: string, attachments: EmailAttachment[] = []): EmailContent {
+  return { kind: 'email', from, subject: subject.replace(/[\r\n]+/g, ' '), text, html: null, attachments, literal: true };
 }

@@ -19,6 +19,9 @@ import { NumberChecker } from './number-checker.js';
 import { Preparer } from './preparer.js';
 import { GatewayStub } from './gateway-stub.js';
 import { sendError } from '../store/remote-errors.js';
+import { JobStore } from '../store/jobs.js';
+import { MailTimerStore } from '../store/mail-timers.js';
+import { MailFollowUpWriter } from './mail-follow-ups.js';
 import type { EngineCalls, EngineOp, FromEngine, SendItem, SinkItem, ToEngine } from './engine-protocol.js';
 
 /** A list left unread this long is closed (its client went away without a word). */
@@ -33,6 +36,8 @@ export class SpoolEngine {
   /** For the wiring's own listeners on this thread (the 2FA redaction): the engine's connection and bus. */
   readonly db: Db;
   readonly bus: EventBus;
+  /** The faces' follow-up e-mails (reply and report e-mails): the wiring registers its hooks here. */
+  readonly mail: MailFollowUpWriter;
   private readonly recorder: Recorder;
   private readonly dispatcher: Dispatcher;
   private readonly preparer: Preparer;
@@ -106,6 +111,17 @@ export class SpoolEngine {
       concurrency: config.callbacks.concurrency,
       onResult: (result) => this.recorder.tally.callback(result),
     });
+    this.mail = new MailFollowUpWriter(new JobStore(this.db), new MailTimerStore(this.db), (fn) => this.spool.tx(fn), this.bus, clock, log.child({ part: 'mail' }));
+    this.recorder.setFollowUps(this.mail);
+    // A job made on this thread (a follow-up e-mail) is prepared and sent as a face's would be.
+    this.bus.on(
+      (e) => {
+        if (e.type !== 'job.created') return;
+        this.preparer.add(e.jobId);
+        this.dispatcher.wake();
+      },
+      (type) => type === 'job.created',
+    );
     // Beside the dispatcher's own wake: a flush may have written callbacks for the outbox to deliver.
     this.recorder.on('flushed', () => this.outbox.wake());
     this.recorder.on('health', (providerId, up) => up && this.dispatcher.providerUp(providerId));
@@ -293,6 +309,7 @@ export class SpoolEngine {
       this.dispatcher.start(adopted);
       this.preparer.start();
       this.outbox.start();
+      this.mail.start();
       return null;
     },
     jobCreated: async ({ jobId }) => {
@@ -305,6 +322,7 @@ export class SpoolEngine {
       return null;
     },
     stopDispatch: async ({ graceMs }) => {
+      await this.mail.stop();
       await this.preparer.stop();
       await this.dispatcher.stop(graceMs);
       await this.outbox.stop(Math.min(graceMs, 2000));

@@ -7,6 +7,7 @@ import type { CallbackFormatters } from '../events/callbacks.js';
 import { isSuccess, type RecipientState } from '../core/model.js';
 import type { JobCache, SpoolJob } from './job-cache.js';
 import { queueUpdated, viewOf } from './recipient-updates.js';
+import type { MailFollowUpWriter } from './mail-follow-ups.js';
 
 /** A recipient that became final in a batch. */
 export interface FinalItem {
@@ -25,6 +26,9 @@ export interface FinalItem {
  * caller owns the transaction and emits the events once it has committed.
  */
 export class Finalizer {
+  /** The faces' report e-mails: a finished job's timer is set in its transaction (set by the wiring). */
+  followUps: MailFollowUpWriter | null = null;
+
   constructor(
     private readonly spool: SpoolStore,
     private readonly batch: SpoolBatch,
@@ -80,6 +84,7 @@ export class Finalizer {
       const row = this.spool.applyJobCounters(jobId, d, now);
       if (row && row.remaining <= 0 && d.done > 0) {
         events.push({ type: 'job.finished', at: now, userId: row.user_id, jobId, status: row.status as 'complete', succeeded: row.succeeded, failed: row.failed });
+        this.followUps?.finished(jobId, now, events);
         this.jobs.forget(jobId);
       }
     }

@@ -8,6 +8,7 @@ import type { CallbackFormatters } from '../events/callbacks.js';
 import { forwardsReply, isOptOut } from '../core/reply-match.js';
 import type { JobCache } from './job-cache.js';
 import { viewOf } from './recipient-updates.js';
+import type { MailFollowUpWriter } from './mail-follow-ups.js';
 
 /**
  * Inbound messages inside the batch's transaction: a reply to a 2-way job is matched to the recipient
@@ -16,6 +17,9 @@ import { viewOf } from './recipient-updates.js';
  * unmatched, its injector's or its provider's owner's.
  */
 export class InboundWriter {
+  /** The faces' reply e-mails, made in the reply's own savepoint (set by the recorder's wiring). */
+  followUps: MailFollowUpWriter | null = null;
+
   constructor(
     private readonly spool: SpoolStore,
     private readonly replies: ReplyStore,
@@ -60,7 +64,9 @@ export class InboundWriter {
     this.replies.insertInbound({ providerId: m.providerId, userId: job.info.userId, channel: m.channel, from: m.from, to: m.to, text: m.text, jobId: job.info.id, recipientId: cur.id, at: m.at, data: m.data });
     this.spool.insertResult(cur.attempt_id, cur.id, job.info.id, 'reply', m.text, { from: m.from, to: m.to, optOut }, m.at);
     if (optOut) this.replies.optOut(job.info.userId, target.destination, `reply to job ${job.info.id}`, now);
-    const cb = forwardsReply(job.info.replyUntil, m.at) && job.info.callbackUrl ? this.formatters.for(job.info.face)?.reply(job.info, viewOf(cur, cur.state, cur.reason), m.text, m.at) : null;
+    const forwarded = forwardsReply(job.info.replyUntil, m.at);
+    this.followUps?.replied({ job: job.info, recipient: { id: cur.id, destination: cur.destination, name: cur.name, reference: cur.reference }, from: m.from, to: m.to, text: m.text, at: m.at, forwarded }, now, events);
+    const cb = forwarded && job.info.callbackUrl ? this.formatters.for(job.info.face)?.reply(job.info, viewOf(cur, cur.state, cur.reason), m.text, m.at) : null;
     if (cb) this.callbacks.enqueue(cb, { userId: job.info.userId, jobId: job.info.id, recipientId: cur.id }, now);
     events.push({ type: 'reply.received', at: now, userId: job.info.userId, jobId: job.info.id, recipientId: cur.id, from: m.from, text: m.text, optOut });
   }

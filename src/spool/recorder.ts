@@ -5,6 +5,7 @@ import type { ReplyStore } from '../store/replies.js';
 import type { GatewayReport, GatewaySink, InboundMessage } from '../gateways/gateway.js';
 import type { EventBus, SpoolEvent } from '../events/bus.js';
 import type { CallbackFormatters } from '../events/callbacks.js';
+import type { MailFollowUpWriter } from './mail-follow-ups.js';
 import type { Clock } from '../core/clock.js';
 import type { JobCache } from './job-cache.js';
 import { ReceiptMatcher, type InFlightLookup, type ReceiptMatchOptions } from './receipt-matcher.js';
@@ -78,6 +79,12 @@ export class Recorder implements GatewaySink {
     this.outcomes = new OutcomeWriter(batch, jobs, this.receipts, this.finalizer, bus, log, opts, rand, (recipientId, service, dueAt) => {
       for (const l of this.listeners.held) l(recipientId, service, dueAt);
     });
+  }
+
+  /** The faces' follow-up e-mails, made in the transactions that record replies and finish jobs. */
+  setFollowUps(writer: MailFollowUpWriter): void {
+    this.finalizer.followUps = writer;
+    this.inboundWriter.followUps = writer;
   }
 
   /** Subscribe to one of the recorder's events; returns the unsubscribe. */

@@ -240,6 +240,11 @@ export class JobStore {
 
   /** One page of a job's report: the recipients after `afterSeq`, in order, by the recipients_job index. */
   async reportPage(jobId: number, afterSeq: number, limit: number, withCallbacks: boolean): Promise<ReportRow[]> {
+    return Promise.resolve(this.reportRows(jobId, afterSeq, limit, withCallbacks));
+  }
+
+  /** One page of a job's report, read now (the engine thread's own readers: a report e-mail's CSV). */
+  reportRows(jobId: number, afterSeq: number, limit: number, withCallbacks = false): ReportRow[] {
     const rows = stmt(this.db, withCallbacks ? REPORT_PAGE_WITH_CALLBACKS : REPORT_PAGE).all(jobId, afterSeq, limit) as ReportSqlRow[];
     return rows.map(({ callback_state, callback_error, ...r }) => ({ ...r, callback: callback_state ? { state: callback_state, error: callback_error ?? null } : null }));
   }

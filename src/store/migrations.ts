@@ -1014,4 +1014,29 @@ ALTER TABLE contacts ADD COLUMN custom5 text;
 ALTER TABLE contacts ADD COLUMN custom6 text;
 `,
   },
+  {
+    version: 16,
+    name: 'mail timers: the e-mails a job sends later (batched replies at expiry, its report)',
+    sql: `
+-- A durable timer per job and kind: 'replies' (the batch of a 2-way job's replies, due when its reply
+-- window ends) and 'report' (its report e-mail, due when it finishes). Written in the transaction that
+-- decides it; removed in the one that makes the e-mail's job, so a crash between sends it once.
+CREATE TABLE mail_timers (
+  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL CHECK (kind IN ('replies', 'report')),
+  due_at INTEGER NOT NULL,
+  PRIMARY KEY (job_id, kind)
+);
+CREATE INDEX mail_timers_due ON mail_timers(due_at);
+`,
+    postgres: `
+CREATE TABLE mail_timers (
+  job_id bigint NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  kind text NOT NULL CHECK (kind IN ('replies', 'report')),
+  due_at bigint NOT NULL,
+  PRIMARY KEY (job_id, kind)
+);
+CREATE INDEX mail_timers_due ON mail_timers(due_at);
+`,
+  },
 ];

@@ -16,6 +16,17 @@ const LOOKBACK_MS = REPLY_WINDOW_MAX_HOURS * 3_600_000;
  */
 const MAX_CANDIDATES = 1000;
 
+/** A reply to a job as its reply e-mails list it: the message, and the recipient it answers. */
+export interface JobReply {
+  from: string;
+  to: string | null;
+  text: string | null;
+  at: number;
+  name: string | null;
+  reference: string | null;
+  destination: string | null;
+}
+
 /** Inbound messages, reply matching and the opt-out list. */
 export class ReplyStore {
   private readonly s;
@@ -46,6 +57,20 @@ export class ReplyStore {
 
   insertInbound(m: { providerId: number | null; userId: number | null; channel: string; from: string; to: string | null; text: string; jobId: number | null; recipientId: number | null; at: number; data?: unknown }): number {
     return Number(this.s.insertInbound.run(m.providerId, m.userId, m.channel, m.from, m.to, m.text, m.jobId, m.recipientId, m.at, m.data === undefined ? null : JSON.stringify(m.data)).lastInsertRowid);
+  }
+
+  /** A job's replies received by `until`, in the order they came, at most `limit` of them. */
+  repliesOf(jobId: number, until: number, limit: number): JobReply[] {
+    return stmt(
+      this.db,
+      `SELECT i.sender AS "from", i.receiver AS "to", i.body AS text, i.received_at AS at, r.name, r.reference, r.destination
+       FROM inbound i LEFT JOIN recipients r ON r.id = i.recipient_id WHERE i.job_id = ? AND i.received_at <= ? ORDER BY i.id LIMIT ?`,
+    ).all(jobId, until, limit) as JobReply[];
+  }
+
+  /** How many replies a job has received by `until`. */
+  replyCount(jobId: number, until: number): number {
+    return (stmt(this.db, 'SELECT COUNT(*) AS n FROM inbound WHERE job_id = ? AND received_at <= ?').get(jobId, until) as { n: number }).n;
   }
 
   /**

@@ -10,7 +10,7 @@ import { listDestinationName, type ListPick } from '../../core/contact.js';
 import { canonicalNumber, plausibleNumber } from '../../core/numbers.js';
 import { compileTemplate, normaliseFields } from '../../core/merge.js';
 import { fewestParts, planSms, type SmsSendOptions } from '../../core/sms.js';
-import { jobDefaultsOf, senderProblem, type JobDefaults } from './user-settings.js';
+import { emailListProblem, jobDefaultsOf, senderProblem, type JobDefaults } from './user-settings.js';
 import { dedupe } from '../../core/dedupe.js';
 import { parseLocalDateTime } from '../../core/windows.js';
 import { checkUrl, UrlRefused } from '../../net/safe-http.js';
@@ -225,6 +225,12 @@ export function toNewJob(
   // E-mail: one address however its case is written (mailbox names are case-blind in practice).
   const canonical = channel === 'email' ? (r: NewRecipient) => r.destination.trim().toLowerCase() : (r: NewRecipient) => canonicalNumber(r.destination, user.country);
   const kept = req.dedupe ? dedupe(recipients, canonical).kept : recipients;
+
+  // The addresses its reply and report e-mails go to (src/api/welcorp/mail-follow-ups.ts), checked here so that none fails later.
+  const replyTo = req.response_email_address?.trim() ? emailListProblem(req.response_email_address, true) : null;
+  if (replyTo) throw ValidationError.at('response_email_address', replyTo);
+  const reportTo = req.additional_report_emails?.trim() ? emailListProblem(req.additional_report_emails) : null;
+  if (reportTo) throw ValidationError.at('additional_report_emails', reportTo);
 
   const twoWay = channel === 'sms2way' || channel === 'mms';
   const { recipients: _omit, ...echo } = withoutFileContents(req);

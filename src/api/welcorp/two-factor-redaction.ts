@@ -15,6 +15,8 @@ export function redactFinishedTwoFactor(bus: EventBus, jobs: JobStore): () => vo
       if (!job || options.two_factor !== true) return;
       const content = parseContent(job.content);
       if (content.kind === 'sms' || content.kind === 'call') jobs.setContent(e.jobId, withText(content, { texts: [String(options.template ?? '')] }));
+      // An e-mailed code's body is the template too; its subject never held the code.
+      if (content.kind === 'email') jobs.setContent(e.jobId, { ...content, text: String(options.template ?? '') });
     },
     (type) => type === 'job.finished',
   );

@@ -1,10 +1,42 @@
 import { plausibleNumber } from '../../core/numbers.js';
 import { checkUrl, UrlRefused } from '../../net/safe-http.js';
 import { isVoice, MAX_TTS_CHARS, VOICES } from '../../media/tts.js';
+import { checkEmailAddress } from '../../core/email-address.js';
 
 /** An SMS sender as the v1 API takes it: up to 11 letters and digits, or a phone number. */
 export const ALPHA_SENDER = /^[A-Za-z0-9 ._&-]{1,11}$/;
 export const senderProblem = (s: string): string | null => (ALPHA_SENDER.test(s) || plausibleNumber(s) === null ? null : 'expected up to 11 letters and digits, or a phone number');
+
+/** A comma separated list of e-mail addresses (additional_report_emails), at most this many. */
+export const MAX_REPORT_ADDRESSES = 20;
+
+/** Comma separated mailboxes, each checked and written canonically; null when one is not a mailbox or there are too many. */
+export function emailList(raw: string): string[] | null {
+  const parts = raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  if (parts.length > MAX_REPORT_ADDRESSES) return null;
+  const out: string[] = [];
+  for (const p of parts) {
+    const c = checkEmailAddress(p);
+    if (!c.ok) return null;
+    out.push(c.address);
+  }
+  return out;
+}
+
+/** What is wrong with a comma separated list of e-mail addresses (`one` allows a single one), or null. */
+export function emailListProblem(raw: string, one = false): string | null {
+  const parts = raw.split(',').filter((p) => p.trim() !== '');
+  if (one && parts.length > 1) return 'expected one e-mail address';
+  if (parts.length > MAX_REPORT_ADDRESSES) return `at most ${MAX_REPORT_ADDRESSES} e-mail addresses, separated by commas`;
+  for (const p of parts) {
+    const c = checkEmailAddress(p);
+    if (!c.ok) return `${p.trim()}: ${c.reason}`;
+  }
+  return null;
+}
 
 /** How many times a spoken message may be read (tts_repeat_count). */
 export const MAX_PLAYS = 5;
@@ -61,8 +93,15 @@ export function settingProblem(field: string, value: unknown): string | null {
       return wholeIn(value, 1, MAX_TTS_CHARS) === null ? `expected a whole number from 1 to ${MAX_TTS_CHARS}` : null;
     case 'tts_message_prefix':
       return typeof value === 'string' && value.length <= 500 ? null : 'expected a text of at most 500 characters';
+    case 'default_sms_reply_email_address':
+      return typeof value === 'string' ? emailListProblem(value, true) : 'expected an e-mail address';
+    case 'additional_reports_address':
+      return typeof value === 'string' ? emailListProblem(value) : 'expected e-mail addresses separated by commas';
+    case 'report_type':
+      return typeof value === 'string' && ['summary', 'detailed'].includes(value.trim().toLowerCase()) ? null : 'expected Summary or Detailed';
     case 'filter_non_ascii_in_sms':
     case 'hide_costs_in_reports':
+    case 'receive_reports':
       return [true, false, 0, 1].includes(value as never) ? null : 'expected true or false';
     default:
       return null;

@@ -8,7 +8,9 @@ import type { Channel } from '../../core/model.js';
 import type { Clock } from '../../core/clock.js';
 import { plainValue, controlCharacterIn } from '../../core/merge.js';
 import { validateNumber } from '../../core/numbers.js';
-import { callContent, smsContent } from '../../core/content.js';
+import { callContent, smsContent, type Content } from '../../core/content.js';
+import { checkEmailAddress } from '../../core/email-address.js';
+import { systemEmail } from '../../core/email.js';
 
 export interface VerificationDeps {
   codes: Remote<VerificationStore>;
@@ -20,10 +22,16 @@ export interface VerificationDeps {
   maxFailures: number;
   failureWindowMs: number;
   onJobCreated: (jobId: number, userId: number, channel: Channel, total: number) => void;
+  /** The From of codes sent by e-mail (config email.system_from); null: e-mail codes answer 501. */
+  systemFrom: { address: string; name: string | null } | null;
 }
 
 const MINUTE = 60_000;
 const DEFAULT_TEMPLATE = 'Your [[company_name]] verification code is [[code]]';
+/** An e-mailed code's subject (the seed gives none): the company's name when given, no code in it. */
+const emailSubject = (company: string | undefined): string => (company ? `Your ${plainValue(company)} verification code` : 'Your verification code');
+
+type Destination = { ok: true; address: string } | { ok: false; reason: string };
 
 /**
  * The v1 API's 2FA (seed 000, client_verification): sendCode and validateCode, as POST JSON or GET
@@ -60,21 +68,24 @@ export function verificationRoutes(app: FastifyInstance, deps: VerificationDeps,
     const control = template === undefined ? null : controlCharacterIn(template);
     if (control) errors.push(`message_template: contains a control character (${control}); only LF, CR and TAB are taken`);
     if (errors.length) return fail(reply, 422, errors);
-    if (type === 'email' || (type === 'tts' && !deps.channels.has('tts'))) return fail(reply, 501, [`message_type: ${type} codes are not available on this server yet`]);
-    // "a valid international mobile number, including the country code", with or without "+".
-    const check = validateNumber(/^\d+$/.test(destination!) && !destination!.startsWith('0') ? `+${destination}` : destination!, user.country);
+    if (type === 'tts' && !deps.channels.has('tts')) return fail(reply, 501, [`message_type: ${type} codes are not available on this server yet`]);
+    if (type === 'email' && (!deps.systemFrom || !deps.channels.has('email'))) return fail(reply, 501, ['message_type: email codes are not available on this server (no email.system_from is configured)']);
+    const check = destinationOf(type!, destination!, user.country);
     if (!check.ok) return fail(reply, 422, [`message_destination: ${check.reason}`]);
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     // A function replacer: "$&" or "$'" in a company name are text, not replacement patterns.
     const base = template ?? DEFAULT_TEMPLATE.replace('[[company_name]]', () => plainValue(company!));
     const now = deps.clock.now();
+    const channel: Channel = type === 'tts' ? 'tts' : type === 'email' ? 'email' : 'sms';
+    const text = base.replaceAll('[[code]]', code);
+    const content: Content = type === 'tts' ? callContent({ texts: [text] }) : type === 'email' ? systemEmail(deps.systemFrom!, emailSubject(company), text) : smsContent({ texts: [text] });
     const jobId = await deps.jobs.create(
       {
         userId: user.id,
         face: 'welcorp',
-        channel: type === 'tts' ? 'tts' : 'sms',
+        channel,
         name: '2FA verification',
-        content: type === 'tts' ? callContent({ texts: [base.replaceAll('[[code]]', code)] }) : smsContent({ texts: [base.replaceAll('[[code]]', code)] }),
+        content,
         options: { two_factor: true, client_ref: clientRef, template: base },
         callbackUrl: null,
         sender: null,
@@ -83,12 +94,12 @@ export function verificationRoutes(app: FastifyInstance, deps: VerificationDeps,
         replyUntil: null,
         cutoff: null,
         blackouts: [],
-        recipients: [{ destination: check.e164, name: null, reference: clientRef!, fields: { __message: '0' }, blackouts: null }],
+        recipients: [{ destination: check.address, name: null, reference: clientRef!, fields: { __message: '0' }, blackouts: null }],
       },
       now,
     );
-    await deps.codes.add(user.id, clientRef!, digest(user.id, clientRef!, code), type!, check.e164, jobId, now);
-    deps.onJobCreated(jobId, user.id, type === 'tts' ? 'tts' : 'sms', 1);
+    await deps.codes.add(user.id, clientRef!, digest(user.id, clientRef!, code), type!, check.address, jobId, now);
+    deps.onJobCreated(jobId, user.id, channel, 1);
     return send(reply, 200, { data: 'message sent' });
   };
 
@@ -141,4 +152,14 @@ export function verificationRoutes(app: FastifyInstance, deps: VerificationDeps,
     app.get(path, handler);
     app.post(path, handler);
   }
+}
+
+/**
+ * Where a code goes: an e-mail code to one mailbox (core/email-address.ts); an SMS or TTS code to "a
+ * valid international mobile number, including the country code", with or without "+".
+ */
+function destinationOf(type: string, destination: string, country: string): Destination {
+  if (type === 'email') return checkEmailAddress(destination);
+  const check = validateNumber(/^\d+$/.test(destination) && !destination.startsWith('0') ? `+${destination}` : destination, country);
+  return check.ok ? { ok: true, address: check.e164 } : check;
 }

@@ -18,6 +18,7 @@ import { remoteStores } from './store/face-stores.js';
 import { PerKey } from './api/serial.js';
 import type { Gateway, GatewaySink } from './gateways/gateway.js';
 import { driverOf, type DriverLimits } from './gateways/registry.js';
+import { BounceListener } from './gateways/smtp/bounce-listener.js';
 import { defaultGatewayDir, gatewayDirProblem } from './gateways/freeswitch/trunk-dir.js';
 import { providerHostProblem } from './net/provider-hosts.js';
 import { TtsRenderer } from './media/tts.js';
@@ -104,6 +105,8 @@ export interface Daemon {
   /** Every face's password checks; tests read its hashCounts (where the hashes ran). */
   logins: Logins;
   url: string;
+  /** Where the bounce listener (email.listener) listens; null when it is off. */
+  bounces: { host: string; port: number } | null;
   stop(): Promise<void>;
 }
 
@@ -424,6 +427,21 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
     gateways.forEach((gw, i) => leftOpen[i]!.length && gw.adopt?.(leftOpen[i]!));
     // Ringing calls of a previous run stay leased while their gateway finds out what became of them.
     await engine.call('start', { adopted: gateways.flatMap((gw, i) => (gw.adopt ? leftOpen[i]!.filter((a) => a.state === 'sending').map((a) => a.attemptId) : [])) });
+    // Bounces (DSNs to the VERP return paths) are reported as any gateway reports, once the spool runs.
+    const listen = config.email.listener;
+    const bounces =
+      listen.enabled && bounce
+        ? new BounceListener(
+            { host: listen.host, port: listen.port, tlsKeyFile: listen.tls_key_file, tlsCertFile: listen.tls_cert_file, maxBytes: listen.max_message_kb * 1024, maxRecipients: listen.max_recipients, commitTimeoutMs: 10_000 },
+            bounce,
+            engine,
+            log.child({ part: 'bounces' }),
+          )
+        : null;
+    if (bounces) {
+      await bounces.start();
+      undo.push(() => bounces.stop());
+    }
     // Armed from the engine's thread; a failure leaves schedules unarmed, not the daemon down.
     if (config.ictcore.enabled) await schedules.start().catch((err: unknown) => log.error({ err }, 'could not arm the schedules'));
 
@@ -435,6 +453,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
         live.close();
         schedules.stop();
         await app.close();
+        await bounces?.stop();
         await logins.close();
         await office.stop();
         // The engine drains the gateways (through this thread) when its grace runs out.
@@ -459,6 +478,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
       },
       logins,
       url,
+      bounces: bounces?.listening ?? null,
       stop,
     };
   } catch (err) {

@@ -203,7 +203,25 @@ export const configSchema = z
           .string()
           .regex(/^[a-z0-9][a-z0-9._-]{0,30}$/, 'letters, digits, . _ - (1-31), lower case')
           .default('bounce'),
+        /** The SMTP listener that takes the DSNs sent to the return paths (needs bounce_domain). */
+        listener: z
+          .strictObject({
+            enabled: z.boolean().default(false),
+            host: z.string().min(1).default('127.0.0.1'),
+            /** 25 where the bounce domain's MX points here; a high port behind a relay that forwards the domain. */
+            port: z.number().int().min(0).max(65535).default(2525),
+            /** PEM key and certificate for STARTTLS; without them STARTTLS is not offered. */
+            tls_key_file: z.string().min(1).nullable().default(null),
+            tls_cert_file: z.string().min(1).nullable().default(null),
+            /** Largest message taken (a DSN with the returned headers is a few KB). */
+            max_message_kb: z.number().int().min(16).max(10_240).default(256),
+            /** Return paths taken in one message. */
+            max_recipients: z.number().int().min(1).max(100).default(10),
+          })
+          .refine((l) => !l.tls_key_file === !l.tls_cert_file, { message: 'tls_key_file and tls_cert_file go together', path: ['tls_cert_file'] })
+          .prefault({}),
       })
+      .refine((e) => !e.listener.enabled || e.bounce_domain !== null, { message: 'the bounce listener needs email.bounce_domain', path: ['listener', 'enabled'] })
       .prefault({}),
     live: z
       .strictObject({

@@ -33,7 +33,9 @@ describe('config', () => {
     expect(names).toContain('SWITCHPOST_DATA_DIR');
   });
   it('takes the e-mail bounce domain from the environment, and refuses one that is no domain', () => {
-    expect(loadConfig({ env: {} }).email).toEqual({ bounce_domain: null, bounce_prefix: 'bounce' });
+    expect(loadConfig({ env: {} }).email).toMatchObject({ bounce_domain: null, bounce_prefix: 'bounce', listener: { enabled: false, host: '127.0.0.1', port: 2525 } });
+    // The listener takes bounces for the bounce domain: without one it cannot be on.
+    expect(() => loadConfig({ env: {}, overrides: { email: { listener: { enabled: true } } } })).toThrow(/email\.listener\.enabled/);
     expect(loadConfig({ env: { SWITCHPOST_EMAIL_BOUNCE_DOMAIN: 'bounces.example.com' } }).email.bounce_domain).toBe('bounces.example.com');
     expect(() => loadConfig({ env: { SWITCHPOST_EMAIL_BOUNCE_DOMAIN: 'bounces@example.com' } })).toThrow(/email\.bounce_domain/);
   });

@@ -103,6 +103,8 @@ export class SmtpGateway implements Gateway {
         from: m.from.name ? { name: m.from.name, address: m.from.address } : m.from.address,
         to: d.destination,
         subject: m.subject,
+        // ORCPT names the recipient in the DSN too, besides the return path.
+        ...(this.settings.dsn ? { dsn: { notify: this.settings.dsn.notify, ret: this.settings.dsn.ret, recipient: d.destination } } : {}),
         ...(m.text !== null ? { text: m.text } : {}),
         ...(m.html !== null ? { html: m.html } : {}),
         // Each message reads the job's stored files afresh: nothing of them is held in memory per job.

@@ -19,6 +19,7 @@ import { PerKey } from './api/serial.js';
 import type { Gateway, GatewaySink } from './gateways/gateway.js';
 import { driverOf, type DriverLimits } from './gateways/registry.js';
 import { BounceListener } from './gateways/smtp/bounce-listener.js';
+import { loadDkimKeys } from './gateways/smtp/dkim.js';
 import { defaultGatewayDir, gatewayDirProblem } from './gateways/freeswitch/trunk-dir.js';
 import { providerHostProblem } from './net/provider-hosts.js';
 import { TtsRenderer } from './media/tts.js';
@@ -177,6 +178,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
     const providerHosts = new AddressPolicy(config.agent_providers.allow_hosts);
     // The VERP tags' key lives beside the database, as the 2FA key does: a bounce names only attempts we made.
     const bounce = config.email.bounce_domain ? { domain: config.email.bounce_domain, prefix: config.email.bounce_prefix, key: loadOrCreateKey(join(config.data_dir, 'verp.key')) } : null;
+    const dkim = loadDkimKeys(config.email.dkim, join(config.data_dir, 'tmp', 'dkim'), config.email.dkim_cache_threshold_kb * 1024);
     const limits: DriverLimits = { leaseSeconds: config.spool.lease_seconds, freeswitchDir: config.freeswitch.config_dir };
     /** Whether refusal() looks at the provider's owner: an API-made provider with a host and an owner. */
     const ownerChecked = (p: Provider): p is Provider & { owner_user_id: number } => p.source === 'db' && !!p.host && p.owner_user_id !== null;
@@ -209,7 +211,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
         log.warn({ provider: p.name, driver: p.driver }, 'this driver is not available yet; the provider is treated as down');
         return null;
       }
-      return driver.create(p, { ...limits, sink, log: log.child({ provider: p.name }), tts, sandbox: config.sandbox, bounce });
+      return driver.create(p, { ...limits, sink, log: log.child({ provider: p.name }), tts, sandbox: config.sandbox, bounce, dkim });
     };
     const gateways: Gateway[] = [];
     for (const p of new ProviderStore(db).list()) {

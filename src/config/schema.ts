@@ -203,6 +203,20 @@ export const configSchema = z
           .string()
           .regex(/^[a-z0-9][a-z0-9._-]{0,30}$/, 'letters, digits, . _ - (1-31), lower case')
           .default('bounce'),
+        /** DKIM signing keys, one per sending domain (the From address's domain, matched exactly); mail from other domains goes unsigned. */
+        dkim: z
+          .array(
+            z.strictObject({
+              domain: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'a domain name such as example.com'),
+              selector: z.string().regex(/^[a-z0-9]([a-z0-9_-]{0,62})(\.[a-z0-9]([a-z0-9_-]{0,62}))*$/i, 'a DNS label such as mail2026'),
+              /** PEM private key (RSA or Ed25519), read at start. */
+              key_file: z.string().min(1),
+            }),
+          )
+          .refine((keys) => new Set(keys.map((k) => k.domain.toLowerCase())).size === keys.length, 'one key per domain')
+          .default([]),
+        /** Bodies larger than this are buffered under data_dir/tmp/dkim while signed, not in memory. */
+        dkim_cache_threshold_kb: z.number().int().min(1).max(102_400).default(1024),
         /** The SMTP listener that takes the DSNs sent to the return paths (needs bounce_domain). */
         listener: z
           .strictObject({

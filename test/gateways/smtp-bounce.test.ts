@@ -70,7 +70,7 @@ describe('bounce listener', () => {
       email: { bounce_domain: BOUNCE_DOMAIN, listener: { enabled: true, port: 0, max_message_kb: 16 } },
       providers: [{ name: 'relay', driver: 'smtp', services: ['email'], host: '127.0.0.1', port, settings: { security: 'none', probe_ms: 200, timeout_ms: 5000, dsn: { notify: ['FAILURE', 'DELAY'], ret: 'HDRS' } } }],
     });
-    auth = d.addUser('u', 'user').auth;
+    auth = d.addUser('u', 'user', { email: 'u@example.com' }).auth;
   }, 30_000);
 
   afterAll(async () => {

@@ -43,7 +43,7 @@ describe('DKIM signing by sending domain', () => {
       email: { dkim: [{ domain: 'Example.com', selector: 'mail2026', key_file: join(keyDir, 'example.com.pem') }], dkim_cache_threshold_kb: 16 },
       providers: [{ name: 'relay', driver: 'smtp', services: ['email'], host: '127.0.0.1', port, settings: { security: 'none', probe_ms: 200, timeout_ms: 5000 } }],
     });
-    auth = d.addUser('u', 'user').auth;
+    auth = d.addUser('u', 'user', { profile: { allowed_email_senders: ['@example.com', 'news@other.example.net'] } }).auth;
   }, 30_000);
 
   afterAll(async () => {

@@ -1,4 +1,5 @@
 import { plausibleNumber } from '../../core/numbers.js';
+import { senderListProblem } from '../../core/allowed-senders.js';
 import { checkUrl, UrlRefused } from '../../net/safe-http.js';
 import { isVoice, MAX_TTS_CHARS, VOICES } from '../../media/tts.js';
 
@@ -29,6 +30,8 @@ export interface JobDefaults {
   asciiSms: boolean;
   /** Reports show no costs. */
   hideCosts: boolean;
+  /** The From addresses and @domains its e-mail may use (core/allowed-senders.ts); null: unset. */
+  emailSenders: string[] | null;
 }
 
 const flag = (v: unknown): boolean => v === true || v === 1 || v === '1' || v === 'true';
@@ -61,6 +64,8 @@ export function settingProblem(field: string, value: unknown): string | null {
       return wholeIn(value, 1, MAX_TTS_CHARS) === null ? `expected a whole number from 1 to ${MAX_TTS_CHARS}` : null;
     case 'tts_message_prefix':
       return typeof value === 'string' && value.length <= 500 ? null : 'expected a text of at most 500 characters';
+    case 'allowed_email_senders':
+      return senderListProblem(value);
     case 'filter_non_ascii_in_sms':
     case 'hide_costs_in_reports':
       return [true, false, 0, 1].includes(value as never) ? null : 'expected true or false';
@@ -83,5 +88,6 @@ export function jobDefaultsOf(profileJson: string | undefined): JobDefaults {
     ttsMaxChars: wholeIn(valid('tts_max_character_limit'), 1, MAX_TTS_CHARS),
     asciiSms: flag(valid('filter_non_ascii_in_sms')),
     hideCosts: flag(valid('hide_costs_in_reports')),
+    emailSenders: (valid('allowed_email_senders') as string[] | null) ?? null,
   };
 }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTransport } from 'nodemailer';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { TestSmtp } from '../peers/smtp.js';
+import { join } from 'node:path';
+import { hasOpenssl, makeCertificate, TestSmtp } from '../peers/smtp.js';
 import { parseDeliveryStatus } from '../../dist/gateways/smtp/dsn.js';
 
 // Bounces: the daemon's SMTP listener takes DSNs sent by a real SMTP client (nodemailer) to the return
@@ -10,6 +11,7 @@ const BOUNCE_DOMAIN = 'bounces.switchpost.test';
 let d: TestDaemon;
 let relay: TestSmtp;
 let auth: string;
+let cert: ReturnType<typeof makeCertificate> | null = null;
 
 type Row = { id: number; destination: string; state: string; reason: string | null; status: string; response: string | null };
 const rows = (job: number) => d.db.prepare('SELECT r.id, r.destination, r.state, r.reason, a.status, a.response FROM recipients r JOIN attempts a ON a.id = r.attempt_id WHERE r.job_id = ? ORDER BY r.seq').all(job) as Row[];
@@ -65,9 +67,11 @@ describe('bounce listener', () => {
   beforeAll(async () => {
     relay = new TestSmtp({ users: {}, dsn: true });
     const port = await relay.listen();
+    cert = hasOpenssl() ? makeCertificate() : null;
+    const tls = cert ? { tls_key_file: join(cert.dir, 'key.pem'), tls_cert_file: cert.certFile } : {};
     d = await testDaemon({
       sandbox: { enabled: false },
-      email: { bounce_domain: BOUNCE_DOMAIN, listener: { enabled: true, port: 0, max_message_kb: 16 } },
+      email: { bounce_domain: BOUNCE_DOMAIN, listener: { enabled: true, port: 0, max_message_kb: 16, ...tls } },
       providers: [{ name: 'relay', driver: 'smtp', services: ['email'], host: '127.0.0.1', port, settings: { security: 'none', probe_ms: 200, timeout_ms: 5000, dsn: { notify: ['FAILURE', 'DELAY'], ret: 'HDRS' } } }],
     });
     auth = d.addUser('u', 'user', { email: 'u@example.com' }).auth;
@@ -76,6 +80,7 @@ describe('bounce listener', () => {
   afterAll(async () => {
     await d?.close();
     await relay?.close();
+    cert?.remove();
   });
 
   let job: number;
@@ -155,6 +160,13 @@ describe('bounce listener', () => {
     );
     expect(err).toMatchObject({ responseCode: 552 });
     expect(rows(job)[2]!.state).toBe('sent');
+  });
+
+  it.skipIf(!hasOpenssl())('takes a bounce over STARTTLS with its certificate', async () => {
+    const tlsClient = createTransport({ host: '127.0.0.1', port: d.bounces!.port, secure: false, requireTLS: true, tls: { ca: cert!.cert, servername: 'localhost' }, logger: false });
+    const info = await tlsClient.sendMail({ envelope: { from: 'mailer-daemon@mx.example.org', to: [returnPathOf('ann@example.net')] }, raw: dsn('ann@example.net', 'failed', '5.2.1', '550 5.2.1 mailbox disabled for this recipient here') });
+    expect(info.response).toMatch(/^250 /);
+    expect(rows(job)[2]!).toMatchObject({ state: 'undeliverable', reason: '550 5.2.1 mailbox disabled for this recipient here' });
   });
 });
 

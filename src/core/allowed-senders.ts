@@ -47,3 +47,10 @@ export function senderRefusal(from: string, allowed: readonly string[] | null, o
   const domain = domainOf(own.address);
   return domainOf(f) === domain ? null : `${from} is not a sender this account may use (without allowed_email_senders, only addresses @${domain}, its own e-mail's domain)`;
 }
+
+/** The account's list as its stored profile (JSON) holds it; null when unset or not a valid list (as unset). */
+export function allowedSendersOf(profileJson: string | undefined | null): string[] | null {
+  const p = profileJson ? (JSON.parse(profileJson) as Record<string, unknown>) : {};
+  const v = p.allowed_email_senders;
+  return Array.isArray(v) && senderListProblem(v) === null ? (v as string[]) : null;
+}

@@ -18,6 +18,8 @@ import { remoteStores } from './store/face-stores.js';
 import { PerKey } from './api/serial.js';
 import type { Gateway, GatewaySink } from './gateways/gateway.js';
 import { driverOf, type DriverLimits } from './gateways/registry.js';
+import { BounceListener } from './gateways/smtp/bounce-listener.js';
+import { loadDkimKeys } from './gateways/smtp/dkim.js';
 import { defaultGatewayDir, gatewayDirProblem } from './gateways/freeswitch/trunk-dir.js';
 import { providerHostProblem } from './net/provider-hosts.js';
 import { TtsRenderer } from './media/tts.js';
@@ -104,6 +106,8 @@ export interface Daemon {
   /** Every face's password checks; tests read its hashCounts (where the hashes ran). */
   logins: Logins;
   url: string;
+  /** Where the bounce listener (email.listener) listens; null when it is off. */
+  bounces: { host: string; port: number } | null;
   stop(): Promise<void>;
 }
 
@@ -174,6 +178,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
     const providerHosts = new AddressPolicy(config.agent_providers.allow_hosts);
     // The VERP tags' key lives beside the database, as the 2FA key does: a bounce names only attempts we made.
     const bounce = config.email.bounce_domain ? { domain: config.email.bounce_domain, prefix: config.email.bounce_prefix, key: loadOrCreateKey(join(config.data_dir, 'verp.key')) } : null;
+    const dkim = loadDkimKeys(config.email.dkim, join(config.data_dir, 'tmp', 'dkim'), config.email.dkim_cache_threshold_kb * 1024);
     const limits: DriverLimits = { leaseSeconds: config.spool.lease_seconds, freeswitchDir: config.freeswitch.config_dir };
     /** Whether refusal() looks at the provider's owner: an API-made provider with a host and an owner. */
     const ownerChecked = (p: Provider): p is Provider & { owner_user_id: number } => p.source === 'db' && !!p.host && p.owner_user_id !== null;
@@ -206,7 +211,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
         log.warn({ provider: p.name, driver: p.driver }, 'this driver is not available yet; the provider is treated as down');
         return null;
       }
-      return driver.create(p, { ...limits, sink, log: log.child({ provider: p.name }), tts, sandbox: config.sandbox, bounce });
+      return driver.create(p, { ...limits, sink, log: log.child({ provider: p.name }), tts, sandbox: config.sandbox, bounce, dkim });
     };
     const gateways: Gateway[] = [];
     for (const p of new ProviderStore(db).list()) {
@@ -425,6 +430,21 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
     gateways.forEach((gw, i) => leftOpen[i]!.length && gw.adopt?.(leftOpen[i]!));
     // Ringing calls of a previous run stay leased while their gateway finds out what became of them.
     await engine.call('start', { adopted: gateways.flatMap((gw, i) => (gw.adopt ? leftOpen[i]!.filter((a) => a.state === 'sending').map((a) => a.attemptId) : [])) });
+    // Bounces (DSNs to the VERP return paths) are reported as any gateway reports, once the spool runs.
+    const listen = config.email.listener;
+    const bounces =
+      listen.enabled && bounce
+        ? new BounceListener(
+            { host: listen.host, port: listen.port, tlsKeyFile: listen.tls_key_file, tlsCertFile: listen.tls_cert_file, maxBytes: listen.max_message_kb * 1024, maxRecipients: listen.max_recipients, commitTimeoutMs: 10_000 },
+            bounce,
+            engine,
+            log.child({ part: 'bounces' }),
+          )
+        : null;
+    if (bounces) {
+      await bounces.start();
+      undo.push(() => bounces.stop());
+    }
     // Armed from the engine's thread; a failure leaves schedules unarmed, not the daemon down.
     if (config.ictcore.enabled) await schedules.start().catch((err: unknown) => log.error({ err }, 'could not arm the schedules'));
 
@@ -436,6 +456,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
         live.close();
         schedules.stop();
         await app.close();
+        await bounces?.stop();
         await logins.close();
         await office.stop();
         // The engine drains the gateways (through this thread) when its grace runs out.
@@ -460,6 +481,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
       },
       logins,
       url,
+      bounces: bounces?.listening ?? null,
       stop,
     };
   } catch (err) {

@@ -215,7 +215,39 @@ export const configSchema = z
           .default(null),
         /** The display name beside system_from. */
         system_from_name: z.string().max(100).nullable().default(null),
+        /** DKIM signing keys, one per sending domain (the From address's domain, matched exactly); mail from other domains goes unsigned. */
+        dkim: z
+          .array(
+            z.strictObject({
+              domain: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'a domain name such as example.com'),
+              selector: z.string().regex(/^[a-z0-9]([a-z0-9_-]{0,62})(\.[a-z0-9]([a-z0-9_-]{0,62}))*$/i, 'a DNS label such as mail2026'),
+              /** PEM private key (RSA or Ed25519), read at start. */
+              key_file: z.string().min(1),
+            }),
+          )
+          .refine((keys) => new Set(keys.map((k) => k.domain.toLowerCase())).size === keys.length, 'one key per domain')
+          .default([]),
+        /** Bodies larger than this are buffered under data_dir/tmp/dkim while signed, not in memory. */
+        dkim_cache_threshold_kb: z.number().int().min(1).max(102_400).default(1024),
+        /** The SMTP listener that takes the DSNs sent to the return paths (needs bounce_domain). */
+        listener: z
+          .strictObject({
+            enabled: z.boolean().default(false),
+            host: z.string().min(1).default('127.0.0.1'),
+            /** 25 where the bounce domain's MX points here; a high port behind a relay that forwards the domain. */
+            port: z.number().int().min(0).max(65535).default(2525),
+            /** PEM key and certificate for STARTTLS; without them STARTTLS is not offered. */
+            tls_key_file: z.string().min(1).nullable().default(null),
+            tls_cert_file: z.string().min(1).nullable().default(null),
+            /** Largest message taken (a DSN with the returned headers is a few KB). */
+            max_message_kb: z.number().int().min(16).max(10_240).default(256),
+            /** Return paths taken in one message. */
+            max_recipients: z.number().int().min(1).max(100).default(10),
+          })
+          .refine((l) => !l.tls_key_file === !l.tls_cert_file, { message: 'tls_key_file and tls_cert_file go together', path: ['tls_cert_file'] })
+          .prefault({}),
       })
+      .refine((e) => !e.listener.enabled || e.bounce_domain !== null, { message: 'the bounce listener needs email.bounce_domain', path: ['listener', 'enabled'] })
       .prefault({}),
     live: z
       .strictObject({

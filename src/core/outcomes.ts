@@ -17,7 +17,12 @@ export type Outcome =
   /** The gateway could not send it now (link down): back to the queue after `retryMs`, without using a try. */
   | { kind: 'held'; reason: string; retryMs: number }
   /** Not an outcome yet: the peer's id for the attempt, stored before the peer acts (a call's UUID before it is dialled). */
-  | { kind: 'dialing'; peerId: string };
+  | { kind: 'dialing'; peerId: string }
+  /**
+   * A bounce (an e-mail's delivery status notification) for an attempt that may already be final as sent:
+   * the recipient becomes undeliverable even then (see `bounceMove`). `code` is the DSN's Status (5.1.1).
+   */
+  | { kind: 'bounced'; reason: string; code?: string | undefined };
 
 /** What an answered call produced. */
 export interface CallResult {
@@ -62,6 +67,8 @@ export function transition(outcome: Outcome, triesMade: number, policy: RetryPol
       return { state: RECEIPT_STATE[outcome.status], final: true, reason: outcome.text ?? (outcome.status === 'delivered' ? null : outcome.status) };
     case 'dialing':
       return { state: 'submitted', final: false };
+    case 'bounced':
+      return { state: 'undeliverable', final: true, reason: outcome.reason };
     case 'held':
       return { state: 'queued', final: false, dueAt: now + outcome.retryMs, reason: outcome.reason };
     case 'failed':
@@ -74,8 +81,9 @@ export function transition(outcome: Outcome, triesMade: number, policy: RetryPol
 }
 
 /** The status an attempt's own record takes from an outcome that ends it (its recipient may still be retried). */
-export function attemptStatus(outcome: Extract<Outcome, { kind: 'receipt' | 'failed' | 'held' }>): string {
+export function attemptStatus(outcome: Extract<Outcome, { kind: 'receipt' | 'failed' | 'held' | 'bounced' }>): string {
   if (outcome.kind === 'receipt') return outcome.status;
+  if (outcome.kind === 'bounced') return 'undeliverable';
   if (outcome.kind === 'held') return 'held';
   return outcome.retryable ? 'failed_retryable' : (outcome.state ?? 'failed');
 }
@@ -83,10 +91,20 @@ export function attemptStatus(outcome: Extract<Outcome, { kind: 'receipt' | 'fai
 /** The attempt's `response`: what the peer or the gateway said of it, or null when it said nothing. */
 export function responseOf(outcome: Outcome): string | null {
   if (outcome.kind === 'held') return outcome.reason;
-  if (outcome.kind === 'failed') return [outcome.code, outcome.reason].filter(Boolean).join(' ');
+  if (outcome.kind === 'failed' || outcome.kind === 'bounced') return [outcome.code, outcome.reason].filter(Boolean).join(' ');
   if (outcome.kind === 'receipt') return [outcome.code, outcome.text].filter(Boolean).join(' ') || null;
   return null;
 }
 
 /** A state only moves forward: a late or repeated report never reopens a final recipient. */
 export const canApply = (current: RecipientState): boolean => current === 'sending' || current === 'submitted';
+
+/**
+ * What a bounce does to its recipient in `current` state: an open one becomes final (undeliverable), one
+ * final as a success (sent, or delivered: a DSN can follow a relay's success report) moves to
+ * undeliverable, counted again as a failure; one already failed is left as it is.
+ */
+export function bounceMove(current: RecipientState): 'final' | 'reopen' | null {
+  if (canApply(current)) return 'final';
+  return current === 'sent' || current === 'delivered' ? 'reopen' : null;
+}

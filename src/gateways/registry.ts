@@ -7,7 +7,7 @@ import { SmppGateway } from './smpp/smpp-gateway.js';
 import { smppConfig } from './smpp/settings.js';
 import { KannelGateway } from './kannel/kannel-gateway.js';
 import { kannelConfig } from './kannel/settings.js';
-import { SmtpGateway, type BounceAddress } from './smtp/smtp-gateway.js';
+import { SmtpGateway, type BounceAddress, type DkimSigning } from './smtp/smtp-gateway.js';
 import { smtpConfig } from './smtp/settings.js';
 import { FreeswitchGateway, type FreeswitchEndpoint } from './freeswitch/freeswitch-gateway.js';
 import { freeswitchSettingsSchema, type FreeswitchSettings } from './freeswitch/settings.js';
@@ -24,6 +24,8 @@ export interface GatewayDeps extends DriverLimits {
   sandbox: SandboxTiming;
   /** E-mail's VERP return paths (email.bounce_domain and the daemon's key); null: the From address is the envelope sender. */
   bounce: BounceAddress | null;
+  /** E-mail's DKIM keys by sending domain (email.dkim, read at start); null: nothing is signed. */
+  dkim: DkimSigning | null;
 }
 
 /** A driver's rules (drivers.ts) and how its gateway is built. */
@@ -59,7 +61,7 @@ const FACTORIES: Record<DriverName, Driver['create']> = {
   },
   smtp: (p, deps) => {
     const { endpoint, settings } = smtpConfig(p);
-    return new SmtpGateway(p.id, endpoint, settings, deps.bounce, deps.sink, deps.log);
+    return new SmtpGateway(p.id, endpoint, settings, deps.bounce, deps.dkim, deps.sink, deps.log);
   },
 };
 

@@ -17,6 +17,8 @@ export interface FinalItem {
   state: RecipientState;
   reason: string | null;
   cost: number | null;
+  /** It was final as a success and a bounce undid that: counted again as a failure, not as one more done. */
+  reopened?: boolean;
 }
 
 /**
@@ -49,7 +51,8 @@ export class Finalizer {
     for (const i of items) {
       const { job } = i;
       const d = counters.get(job.info.id) ?? { done: 0, succeeded: 0, failed: 0, cost: 0 };
-      d.done++;
+      if (i.reopened) d.succeeded--;
+      else d.done++;
       if (isSuccess(i.state)) d.succeeded++;
       else d.failed++;
       d.cost += i.cost ?? 0;

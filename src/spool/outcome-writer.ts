@@ -3,7 +3,7 @@ import type { AttemptRef, CurrentRow, JobCounterDelta } from '../store/spool.js'
 import type { SpoolBatch } from '../store/spool-batch.js';
 import type { GatewayReport } from '../gateways/gateway.js';
 import type { EventBus, SpoolEvent } from '../events/bus.js';
-import { attemptStatus, canApply, responseOf, transition, type ReceiptStatus, type Transition } from '../core/outcomes.js';
+import { attemptStatus, bounceMove, canApply, responseOf, transition, type ReceiptStatus, type Transition } from '../core/outcomes.js';
 import { combinePartReceipts } from '../core/parts.js';
 import { isSuccess, type Service } from '../core/model.js';
 import type { JobCache, SpoolJob } from './job-cache.js';
@@ -85,7 +85,8 @@ export class OutcomeWriter {
   applyAll(reports: readonly GatewayReport[], retried: readonly Unmatched[], b: Batch): void {
     const byId = reports.filter((r): r is ById => 'attemptId' in r);
     const found = this.receipts.attemptsOf(byId.map((r) => r.attemptId));
-    const retries = byId.flatMap((r, i) => (r.outcome.kind === 'failed' && r.outcome.retryable && found[i] ? [found[i].attempt.recipient_id] : []));
+    // Retries need their tries so far, bounces their recipient's state: read for the batch.
+    const retries = byId.flatMap((r, i) => (((r.outcome.kind === 'failed' && r.outcome.retryable) || r.outcome.kind === 'bounced') && found[i] ? [found[i].attempt.recipient_id] : []));
     b.currents = this.store.currents([...new Set(retries)]);
     byId.forEach((r, i) => {
       const f = found[i];
@@ -121,6 +122,7 @@ export class OutcomeWriter {
       if (this.opts.leaseMs) writes.move({ kind: 'renew', id: attempt.recipient_id, attemptId: attempt.id });
       return;
     }
+    if (o.kind === 'bounced') return this.applyBounce(o, found, r.at, b);
     let recipientSubmit: PendingSubmit | undefined;
     if ('attemptId' in r) b.released.push(attempt.id);
     if (o.kind === 'receipt' && 'peerId' in r) this.receipts.received(r.providerId, r.peerId);
@@ -205,6 +207,28 @@ export class OutcomeWriter {
     writes.move({ kind: 'final', ...of, state: t.state, reason: t.reason, sentAt, parts: recipientSubmit?.parts ?? null, cost });
   }
 
+  /**
+   * A bounce: recorded on its attempt whatever its recipient's state; the recipient fails only while this
+   * attempt is its current one — an open recipient as any failure does, one final as sent (or delivered)
+   * moves to undeliverable. It frees no in-flight slot: the attempt's own outcome does that.
+   */
+  private applyBounce(o: Extract<GatewayReport['outcome'], { kind: 'bounced' }>, found: Awaiting, at: number, b: Batch): void {
+    const { attempt } = found;
+    b.writes.patchAttempt(attempt.id, { status: attemptStatus(o), response: responseOf(o), endedAt: at });
+    const cur = b.currents.get(attempt.recipient_id);
+    const job = this.jobs.get(attempt.job_id);
+    if (!cur || !job || cur.attempt_id !== attempt.id || b.writes.moved(attempt.recipient_id, attempt.id)) return;
+    const of = { id: attempt.recipient_id, attemptId: attempt.id, job, destination: attempt.destination };
+    switch (bounceMove(cur.state)) {
+      case 'final':
+        return b.writes.move({ kind: 'final', ...of, state: 'undeliverable', reason: o.reason, sentAt: null, parts: null, cost: null });
+      case 'reopen':
+        return b.writes.move({ kind: 'bounce', ...of, reason: o.reason });
+      case null:
+        this.log.info({ recipientId: cur.id, state: cur.state }, 'a bounce for a recipient already failed: left as it is');
+    }
+  }
+
   /** Accepted messages whose receipt did not come in the same batch: now submitted, awaiting it. */
   private queueSubmits(b: Batch): void {
     for (const p of b.submits.values()) {
@@ -224,7 +248,10 @@ export class OutcomeWriter {
       queueUpdated(this.bus, events, m.job, m.id, m.destination, 'queued', m.reason, now);
     }
     this.finalizer.recipientsFinal(
-      applied.finals.map((m) => ({ job: m.job, recipientId: m.id, destination: m.destination, state: m.state, reason: m.reason, cost: m.cost })),
+      [
+        ...applied.finals.map((m) => ({ job: m.job, recipientId: m.id, destination: m.destination, state: m.state, reason: m.reason, cost: m.cost })),
+        ...applied.bounced.map((m) => ({ job: m.job, recipientId: m.id, destination: m.destination, state: 'undeliverable' as const, reason: m.reason, cost: null, reopened: true })),
+      ],
       now,
       events,
       b.counters,

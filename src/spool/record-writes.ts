@@ -14,7 +14,9 @@ export type Move =
   /** Queued for another try. */
   | ({ kind: 'requeue'; dueAt: number; reason: string } & GuardedRow & MoveOf)
   /** Held back without using a try (its link is down). */
-  | ({ kind: 'hold'; dueAt: number; reason: string } & GuardedRow & MoveOf);
+  | ({ kind: 'hold'; dueAt: number; reason: string } & GuardedRow & MoveOf)
+  /** A success undone by a bounce: sent or delivered → undeliverable. */
+  | ({ kind: 'bounce'; reason: string } & GuardedRow & MoveOf);
 
 /** The moves that applied (their guard held), by kind. */
 export interface Applied {
@@ -22,6 +24,7 @@ export interface Applied {
   finals: Extract<Move, { kind: 'final' }>[];
   requeued: Extract<Move, { kind: 'requeue' }>[];
   held: Extract<Move, { kind: 'hold' }>[];
+  bounced: Extract<Move, { kind: 'bounce' }>[];
 }
 
 const EMPTY_PATCH: Omit<AttemptPatch, 'id'> = { peerId: null, parts: null, encoding: null, connectedAt: null, status: null, response: null, endedAt: null, cost: null, duration: null };
@@ -94,13 +97,14 @@ export class RecordWrites {
     store.patchAttempts([...this.attempts.values()]);
     store.insertParts(this.parts);
     store.setPartStatuses([...this.partStatuses.values()]);
-    const by = { renew: [] as Extract<Move, { kind: 'renew' }>[], submit: [] as Applied['submitted'], final: [] as Applied['finals'], requeue: [] as Applied['requeued'], hold: [] as Applied['held'] };
+    const by = { renew: [] as Extract<Move, { kind: 'renew' }>[], submit: [] as Applied['submitted'], final: [] as Applied['finals'], requeue: [] as Applied['requeued'], hold: [] as Applied['held'], bounce: [] as Applied['bounced'] };
     for (const m of this.moves.values()) (by[m.kind] as Move[]).push(m);
     store.renewLeases(by.renew, leaseUntil);
     const submitted = store.submit(by.submit, receiptDeadline);
     const finals = store.finalize(by.final, now);
     const requeued = store.requeue(by.requeue);
     const held = store.holdBack(by.hold);
+    const bounced = store.bounce(by.bounce, now);
     store.callResults(this.calls);
     store.insertResults(this.results);
     return {
@@ -108,6 +112,7 @@ export class RecordWrites {
       finals: by.final.filter((m) => finals.has(moveKey(m.id, m.attemptId))),
       requeued: by.requeue.filter((m) => requeued.has(moveKey(m.id, m.attemptId))),
       held: by.hold.filter((m) => held.has(moveKey(m.id, m.attemptId))),
+      bounced: by.bounce.filter((m) => bounced.has(moveKey(m.id, m.attemptId))),
     };
   }
 }

@@ -182,6 +182,12 @@ export class SpoolBatch {
            FROM jsonb_each(@rows) v WHERE recipients.id = v.value->>0 AND recipients.attempt_id = v.value->>1 AND +recipients.state IN ('sending', 'submitted')
            RETURNING recipients.id, recipients.attempt_id`,
       ),
+      // A bounce after a success: the only move out of a final state (sent or delivered → undeliverable).
+      bounce: p(
+        `UPDATE recipients SET state = 'undeliverable', reason = v.value->>2, final_at = @at
+           FROM jsonb_each(@rows) v WHERE recipients.id = v.value->>0 AND recipients.attempt_id = v.value->>1 AND +recipients.state IN ('sent', 'delivered')
+           RETURNING recipients.id, recipients.attempt_id`,
+      ),
       requeue: p(
         `UPDATE recipients SET state = 'queued', due_at = v.value->>2, reason = v.value->>3
            FROM jsonb_each(?) v WHERE recipients.id = v.value->>0 AND recipients.attempt_id = v.value->>1 AND +recipients.state IN ('sending', 'submitted')
@@ -303,6 +309,12 @@ export class SpoolBatch {
   finalize(list: readonly FinalRow[], now: number): Set<string> {
     if (list.length === 0) return new Set();
     return keys(this.s.finalize.all({ at: now, rows: rows(list.map((r) => [r.id, r.attemptId, r.state, r.reason, r.sentAt, r.parts, r.cost])) }) as { id: number; attempt_id: number }[]);
+  }
+
+  /** Sent/delivered → undeliverable (a bounce after the relay took the message); the ids it applied to. */
+  bounce(list: readonly (GuardedRow & { reason: string })[], now: number): Set<string> {
+    if (list.length === 0) return new Set();
+    return keys(this.s.bounce.all({ at: now, rows: rows(list.map((r) => [r.id, r.attemptId, r.reason])) }) as { id: number; attempt_id: number }[]);
   }
 
   /** Sending/submitted → queued for another try; the ids it applied to. */

@@ -108,6 +108,11 @@ describe('uContact e-mail: Forms/sendEmail', () => {
     await login(d, 'nomail', null).then(async (u) => {
       expect(await sendEmail(d!, u.token, SEED_BODY)).toMatchObject({ status: 400, error: expect.stringMatching(/no e-mail address to send from/) });
     });
+    // The user's own address is its From, and still one its account must allow (allowed_email_senders).
+    await login(d, 'listed', 'listed@acme.example.com').then(async (u) => {
+      d!.db.prepare('UPDATE users SET profile = ? WHERE id = ?').run(JSON.stringify({ allowed_email_senders: ['@other.example'] }), u.id);
+      expect(await sendEmail(d!, u.token, SEED_BODY)).toMatchObject({ status: 400, error: expect.stringMatching(/listed@acme\.example\.com is not a sender this account may use \(allowed: @other\.example\)/) });
+    });
     d.db.prepare('INSERT INTO messages (user_id, kind, name, data, created_at, updated_at) VALUES (?, \'template\', \'empty\', \'{"subject":"s","body":" "}\', 0, 0)').run(id);
     const cases: [unknown, RegExp][] = [
       [{ ...SEED_BODY, to: 'not-an-address' }, /^to: /],

@@ -27,7 +27,7 @@ const jobCount = () => (d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as 
 describe('v1 API: email jobs', () => {
   beforeAll(async () => {
     d = await testDaemon();
-    alice = d.addUser('alice', 'user', { password: 'alice-secret' });
+    alice = d.addUser('alice', 'user', { password: 'alice-secret', email: 'alice@mymail.com' });
     cb = await callbackReceiver();
   });
   afterAll(async () => {

@@ -33,9 +33,11 @@ describe('config', () => {
     expect(names).toContain('SWITCHPOST_DATA_DIR');
   });
   it('takes the e-mail bounce domain from the environment, and refuses one that is no domain', () => {
-    expect(loadConfig({ env: {} }).email).toEqual({ bounce_domain: null, bounce_prefix: 'bounce', system_from: null, system_from_name: null });
+    expect(loadConfig({ env: {} }).email).toMatchObject({ bounce_domain: null, bounce_prefix: 'bounce', system_from: null, system_from_name: null, listener: { enabled: false, host: '127.0.0.1', port: 2525 } });
     expect(loadConfig({ env: { SWITCHPOST_EMAIL_SYSTEM_FROM: 'noreply@example.com' } }).email.system_from).toBe('noreply@example.com');
     expect(() => loadConfig({ env: { SWITCHPOST_EMAIL_SYSTEM_FROM: 'Switchpost <noreply@example.com>' } })).toThrow(/email\.system_from/);
+    // The listener takes bounces for the bounce domain: without one it cannot be on.
+    expect(() => loadConfig({ env: {}, overrides: { email: { listener: { enabled: true } } } })).toThrow(/email\.listener\.enabled/);
     expect(loadConfig({ env: { SWITCHPOST_EMAIL_BOUNCE_DOMAIN: 'bounces.example.com' } }).email.bounce_domain).toBe('bounces.example.com');
     expect(() => loadConfig({ env: { SWITCHPOST_EMAIL_BOUNCE_DOMAIN: 'bounces@example.com' } })).toThrow(/email\.bounce_domain/);
   });

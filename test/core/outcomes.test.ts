@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retryDelayMs, transition, canApply, attemptStatus, responseOf } from '../../dist/core/outcomes.js';
+import { retryDelayMs, transition, canApply, attemptStatus, responseOf, bounceMove } from '../../dist/core/outcomes.js';
 import { reconnectDelay } from '../../dist/core/backoff.js';
 import { pageWindow } from '../../dist/api/welcorp/paginate.js';
 
@@ -40,6 +40,17 @@ describe('outcomes and retries', () => {
     expect(responseOf({ kind: 'receipt', status: 'delivered' })).toBeNull();
     expect(responseOf({ kind: 'held', reason: 'link down', retryMs: 1000 })).toBe('link down');
     expect(responseOf({ kind: 'accepted', awaitReceipt: true })).toBeNull();
+  });
+});
+
+describe('bounces', () => {
+  it('fail an open recipient, reopen a success as undeliverable, leave a failure as it is', () => {
+    expect(['sending', 'submitted'].map((s) => bounceMove(s as 'sending'))).toEqual(['final', 'final']);
+    expect(['sent', 'delivered'].map((s) => bounceMove(s as 'sent'))).toEqual(['reopen', 'reopen']);
+    expect(['undeliverable', 'failed', 'rejected', 'cancelled', 'queued'].map((s) => bounceMove(s as 'failed'))).toEqual([null, null, null, null, null]);
+    const o = { kind: 'bounced', reason: '550 5.1.1 User unknown', code: '5.1.1' } as const;
+    expect(transition(o, 1, { tries: 3, backoffSeconds: 1, backoffMaxSeconds: 1 }, 0, 0)).toEqual({ state: 'undeliverable', final: true, reason: '550 5.1.1 User unknown' });
+    expect([attemptStatus(o), responseOf(o)]).toEqual(['undeliverable', '5.1.1 550 5.1.1 User unknown']);
   });
 });
 

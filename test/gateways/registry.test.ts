@@ -23,6 +23,7 @@ const deps = {
   leaseSeconds: 120,
   freeswitchDir: fsDir,
   bounce: null,
+  dkim: null,
 };
 
 describe('the driver registry', () => {

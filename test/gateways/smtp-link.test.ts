@@ -14,7 +14,7 @@ async function daemonFor(port: number, settings: Record<string, unknown>, more: 
     sandbox: { enabled: false },
     providers: [{ name: 'relay', driver: 'smtp', services: ['email'], host: '127.0.0.1', port, username: 'relay', password: 'relay-secret', settings: { probe_ms: 200, timeout_ms: 3000, ...settings }, ...more }],
   });
-  const auth = d.addUser('u', 'user').auth;
+  const auth = d.addUser('u', 'user', { email: 'u@example.com' }).auth;
   const r = await d.api('POST', '/api/v1/jobs', { auth, body: { job_type: 'email', from_email: 'news@example.com', from_name: 'News', subject: 'Hi', text_message: 'Hello', recipients: [{ destination: 'jane@example.org' }] } });
   expect(r.status, r.text).toBe(200);
   return { d, job: r.json.data as number };

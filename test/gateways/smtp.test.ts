@@ -67,7 +67,7 @@ describe.skipIf(!hasOpenssl())('smtp driver through a real SMTP server', () => {
         },
       ],
     });
-    auth = d.addUser('u', 'user').auth;
+    auth = d.addUser('u', 'user', { email: 'u@example.com' }).auth;
   }, 30_000);
 
   afterAll(async () => {

@@ -9,7 +9,7 @@ import type { Role } from '../../dist/core/model.js';
 
 export interface TestDaemon extends Daemon {
   dir: string;
-  addUser(code: string, role: Role, opts?: { agent?: number; timezone?: string; password?: string }): { id: number; auth: string };
+  addUser(code: string, role: Role, opts?: { agent?: number; timezone?: string; password?: string; email?: string; profile?: Record<string, unknown> }): { id: number; auth: string };
   api(method: string, path: string, opts?: { auth?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; json: any; text: string }>;
   waitFor<T>(fn: () => T | undefined | null | false, ms?: number): Promise<T>;
   close(): Promise<void>;
@@ -37,9 +37,9 @@ export async function testDaemon(overrides: Record<string, unknown> = {}): Promi
   const users = new UserStore(d.db);
   return Object.assign(d, {
     dir,
-    addUser(code: string, role: Role, opts: { agent?: number; timezone?: string; password?: string } = {}) {
+    addUser(code: string, role: Role, opts: { agent?: number; timezone?: string; password?: string; email?: string; profile?: Record<string, unknown> } = {}) {
       const password = opts.password ?? `pw-${code}-secret`;
-      const id = users.add({ user_code: code, password, role, agent_id: opts.agent ?? null, timezone: opts.timezone ?? 'Australia/Sydney', country: 'AU' });
+      const id = users.add({ user_code: code, password, role, agent_id: opts.agent ?? null, timezone: opts.timezone ?? 'Australia/Sydney', country: 'AU', email: opts.email ?? null, ...(opts.profile ? { profile: opts.profile } : {}) });
       return { id, auth: basic(code, password) };
     },
     async api(method: string, path: string, opts: { auth?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {

@@ -25,16 +25,18 @@ const reply = (code, text) => Object.assign(new Error(text), { responseCode: cod
  * Options: users ({ name: password }; AUTH required when given), script(rcpt, tries) → null or
  * { at: 'rcpt' | 'data', code, text } (tries: how often this address was offered before), cert (from
  * makeCertificate; STARTTLS offered and required before AUTH), secure (TLS from the first byte instead,
- * as on port 465), holdMs (time each message's DATA takes, so that connections overlap).
+ * as on port 465), holdMs (time each message's DATA takes, so that connections overlap), dsn (offer the
+ * DSN extension, RFC 3461: smtp-server hides it by default).
  */
 export class TestSmtp {
-  constructor({ users = { relay: 'relay-secret' }, script = () => null, cert, secure = false, holdMs = 0 } = {}) {
+  constructor({ users = { relay: 'relay-secret' }, script = () => null, cert, secure = false, holdMs = 0, dsn = false } = {}) {
+    this.dsn = dsn;
     this.secure = secure;
     this.users = users;
     this.script = script;
     this.cert = cert;
     this.holdMs = holdMs;
-    /** What it took: { mailFrom, rcptTo, raw (Buffer), user, secure, queueId } */
+    /** What it took: { mailFrom, rcptTo, raw (Buffer), dsn, rcptDsn, user, secure, queueId } */
     this.messages = [];
     /** Every RCPT TO offered, with what it answered. */
     this.offers = [];
@@ -56,6 +58,7 @@ export class TestSmtp {
       key: this.cert?.key,
       cert: this.cert?.cert,
       hideSTARTTLS: !this.cert,
+      hideDSN: !this.dsn,
       authMethods: ['PLAIN', 'LOGIN'],
       authOptional: Object.keys(this.users).length === 0,
       allowInsecureAuth: !this.cert,
@@ -99,6 +102,9 @@ export class TestSmtp {
               mailFrom: session.envelope.mailFrom.address,
               rcptTo: session.envelope.rcptTo.map((r) => r.address),
               raw: Buffer.concat(chunks),
+              // RFC 3461 parameters as smtp-server read them: MAIL FROM's RET/ENVID, each RCPT TO's NOTIFY/ORCPT.
+              dsn: session.envelope.dsn,
+              rcptDsn: session.envelope.rcptTo.map((r) => r.dsn),
               user: session.user,
               secure: session.secure,
               queueId,

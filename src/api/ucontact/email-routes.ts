@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { UserRow } from '../../store/users.js';
 import { parseLocalDateTime } from '../../core/windows.js';
 import { checkEmailAddress } from '../../core/email-address.js';
+import { allowedSendersOf, senderRefusal } from '../../core/allowed-senders.js';
 import { inviteIcs } from '../../core/ics.js';
 import type { EmailAttachment, EmailContent } from '../../core/content.js';
 import type { AudioFile } from '../../media/audio.js';
@@ -32,6 +33,9 @@ export function emailRoutes(app: FastifyInstance, deps: UcontactDeps, h: Helpers
   const fromOf = (user: UserRow): { address: string; name: string | null } => {
     const c = user.email ? checkEmailAddress(user.email) : null;
     if (!c?.ok) throw new Bad(`this user has no e-mail address to send from (set the user's email)`);
+    // The From is the user's own address, and still one its account must allow (allowed_email_senders).
+    const refused = senderRefusal(c.address, allowedSendersOf(user.profile), user.email);
+    if (refused) throw new Bad(refused);
     const name = [user.first_name, user.last_name].filter((s) => s?.trim()).join(' ') || null;
     return { address: c.address, name: name && !ONE_LINE.test(name) ? name : null };
   };

@@ -6,7 +6,7 @@ import type { Channel } from '../../core/model.js';
 import type { Clock } from '../../core/clock.js';
 import { SwitchpostError, ValidationError } from '../../core/errors.js';
 import { describeIssue, jobRequestSchema } from './job-request.js';
-import { callbackOf, listIdsWanted, listPickOf, toNewJob } from './submit.js';
+import { callbackOf, emailSenderRefusal, listIdsWanted, listPickOf, toNewJob } from './submit.js';
 import { refusedUrl } from '../../net/safe-http.js';
 import type { AddressPolicy } from '../../net/address-policy.js';
 import type { CallbackStore } from '../../store/callbacks.js';
@@ -128,6 +128,10 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     const callback = callbackOf(parsed.data);
     const refused = callback ? await refusedUrl(callback.url, deps.callbackPolicy) : null;
     if (refused) throw invalidBody(callback!.field, refused.message);
+    if (deps.channels.has('email')) {
+      const notAllowed = emailSenderRefusal(parsed.data, user);
+      if (notAllowed) throw invalidBody('from_email', notAllowed);
+    }
     let audio: { path: string; name: string } | null = null;
     if (channelOf(parsed.data.job_type) === 'voice' && deps.channels.has('voice')) {
       // The seed's example sends `audiofile`, its field table `attachments` (an array): either, one file.

@@ -14,6 +14,7 @@ import { emailListProblem, jobDefaultsOf, senderProblem, type JobDefaults } from
 import { dedupe } from '../../core/dedupe.js';
 import { parseLocalDateTime } from '../../core/windows.js';
 import { checkUrl, UrlRefused } from '../../net/safe-http.js';
+import { senderRefusal } from '../../core/allowed-senders.js';
 import { isVoice, MAX_TTS_CHARS, VOICES } from '../../media/tts.js';
 
 export interface Submitter {
@@ -22,6 +23,19 @@ export interface Submitter {
   country: string;
   /** The user's profile (default_voice_caller_id, default_sms_sender_id…). */
   profile?: string;
+  /** The user's own e-mail address: without allowed_email_senders, its domain is the one it may send from. */
+  email?: string | null;
+}
+
+/**
+ * Why this user may not send this e-mail job's from_email (core/allowed-senders.ts), or null. Asked
+ * before any media work, so that a refused sender fetches and stores nothing; a from_email that is no
+ * address is left to the content's own check.
+ */
+export function emailSenderRefusal(req: JobRequest, user: Submitter): string | null {
+  if (channelOf(req.job_type) !== 'email' || !req.from_email) return null;
+  const from = checkEmailAddress(req.from_email);
+  return from.ok ? senderRefusal(from.address, jobDefaultsOf(user.profile).emailSenders, user.email ?? null) : null;
 }
 
 const HOUR = 3_600_000;

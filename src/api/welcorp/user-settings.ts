@@ -1,4 +1,5 @@
 import { plausibleNumber } from '../../core/numbers.js';
+import { senderListProblem } from '../../core/allowed-senders.js';
 import { checkUrl, UrlRefused } from '../../net/safe-http.js';
 import { isVoice, MAX_TTS_CHARS, VOICES } from '../../media/tts.js';
 import { checkEmailAddress } from '../../core/email-address.js';
@@ -61,6 +62,8 @@ export interface JobDefaults {
   asciiSms: boolean;
   /** Reports show no costs. */
   hideCosts: boolean;
+  /** The From addresses and @domains its e-mail may use (core/allowed-senders.ts); null: unset. */
+  emailSenders: string[] | null;
 }
 
 const flag = (v: unknown): boolean => v === true || v === 1 || v === '1' || v === 'true';
@@ -99,6 +102,8 @@ export function settingProblem(field: string, value: unknown): string | null {
       return typeof value === 'string' ? emailListProblem(value) : 'expected e-mail addresses separated by commas';
     case 'report_type':
       return typeof value === 'string' && ['summary', 'detailed'].includes(value.trim().toLowerCase()) ? null : 'expected Summary or Detailed';
+    case 'allowed_email_senders':
+      return senderListProblem(value);
     case 'filter_non_ascii_in_sms':
     case 'hide_costs_in_reports':
     case 'receive_reports':
@@ -122,5 +127,6 @@ export function jobDefaultsOf(profileJson: string | undefined): JobDefaults {
     ttsMaxChars: wholeIn(valid('tts_max_character_limit'), 1, MAX_TTS_CHARS),
     asciiSms: flag(valid('filter_non_ascii_in_sms')),
     hideCosts: flag(valid('hide_costs_in_reports')),
+    emailSenders: (valid('allowed_email_senders') as string[] | null) ?? null,
   };
 }

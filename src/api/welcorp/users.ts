@@ -11,6 +11,7 @@ import { paginate } from './paginate.js';
 import { baseUrlOf } from '../server.js';
 import { wholeNumber } from '../input.js';
 import { COUNTRY_EXPECTED, countryCode } from '../../core/countries.js';
+import { MAX_SENDER_ENTRIES } from '../../core/allowed-senders.js';
 
 /** The seed's user fields kept in the profile, with the value shown when unset. */
 const PROFILE_FIELDS: Record<string, unknown> = {
@@ -54,6 +55,8 @@ const PROFILE_FIELDS: Record<string, unknown> = {
   tts_message_prefix: null,
   maximum_document_retention_hours: null,
   include_fax_content_in_reports: false,
+  // Beyond the seed: the From addresses and @domains the user's e-mail may use (admins set it).
+  allowed_email_senders: null,
 };
 const COMPANY_FIELDS = [
   'abn',
@@ -90,6 +93,7 @@ const userFields = {
   company_id: z.number().int().positive().optional(),
   company: companySchema.optional(),
   ...Object.fromEntries(Object.keys(PROFILE_FIELDS).map((f) => [f, scalar.optional()])),
+  allowed_email_senders: z.array(z.string().max(254)).max(MAX_SENDER_ENTRIES).nullable().optional(),
 };
 const createSchema = z.strictObject(userFields);
 const updateSchema = z.strictObject(userFields).partial();
@@ -158,7 +162,9 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     return i.code === 'unrecognized_keys' ? `unknown field "${i.keys[0]}"` : `${i.path.join('.') || 'body'}: ${i.message}`;
   };
   // The settings a job reads are checked as they are written: a job never meets a bad one.
-  const checkSettings = (body: Record<string, unknown>) => {
+  const checkSettings = (me: UserRow, body: Record<string, unknown>) => {
+    // Who may send as which domain is the operator's word, not an agent's or the user's own.
+    if (body.allowed_email_senders !== undefined && me.role !== 'admin') throw new SwitchpostError('forbidden', 'Permission denied: only an admin sets allowed_email_senders');
     for (const k of Object.keys(PROFILE_FIELDS)) {
       const problem = body[k] === undefined ? null : settingProblem(k, body[k]);
       if (problem) throw invalidBody(k, problem);
@@ -220,7 +226,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     const b = parsed.data as z.infer<typeof createSchema> & Record<string, unknown>;
     if (b.timezone !== undefined && !validTimezone(b.timezone)) throw invalidBody('timezone', 'not an IANA time zone');
     const country = countryOf(b.country);
-    checkSettings(b);
+    checkSettings(me, b);
     // Hashed first, then checked. A code taken between the check and the insert (each store call is a
     // turn of the loop now) is caught by the store (UNIQUE, UserCodeTaken): the same 422, not a 500.
     const passwordHash = await deps.hashPassword(b.password, me.id);
@@ -255,7 +261,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     if (!parsed.success) throw ValidationError.fromMessage(`${VALIDATION_FAILED}${issue(parsed.error)}`, VALIDATION_FAILED);
     const b = parsed.data as z.infer<typeof updateSchema> & Record<string, unknown>;
     const country = countryOf(b.country);
-    checkSettings(b);
+    checkSettings(me, b);
     // Hashed first, then checked; a code taken meanwhile is the store's UserCodeTaken (the same 422).
     const passwordHash = b.password !== undefined ? await deps.hashPassword(b.password, me.id) : undefined;
     if (b.user_code !== undefined && b.user_code.toLowerCase() !== target.user_code.toLowerCase() && (await deps.users.byCode(b.user_code))) {

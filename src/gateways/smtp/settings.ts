@@ -26,6 +26,20 @@ export const smtpSettingsSchema = z.strictObject({
   timeout_ms: z.number().int().min(100).default(30_000),
   /** How often a relay that is down is probed. */
   probe_ms: z.number().int().min(100).default(5000),
+  /**
+   * A DSN request (RFC 3461) with each message, where the relay offers DSN: NOTIFY for each recipient
+   * (e.g. FAILURE, DELAY) and RET (HDRS: only the headers come back). null: the relay's default.
+   */
+  dsn: z
+    .strictObject({
+      notify: z
+        .array(z.enum(['NEVER', 'SUCCESS', 'FAILURE', 'DELAY']))
+        .min(1)
+        .refine((n) => !n.includes('NEVER') || n.length === 1, 'NEVER goes alone'),
+      ret: z.enum(['HDRS', 'FULL']).default('HDRS'),
+    })
+    .nullable()
+    .default(null),
 });
 export type SmtpSettings = z.infer<typeof smtpSettingsSchema>;
 

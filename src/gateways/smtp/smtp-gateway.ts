@@ -16,6 +16,14 @@ export interface BounceAddress {
   key: Buffer;
 }
 
+/** DKIM keys by sending domain (lower case), and where nodemailer spools a large body while it signs. */
+export interface DkimSigning {
+  keys: ReadonlyMap<string, { selector: string; privateKey: string }>;
+  /** A directory of the daemon's (inside data_dir): bodies over `cacheThreshold` bytes are buffered there, not in memory. */
+  cacheDir: string;
+  cacheThreshold: number;
+}
+
 /**
  * E-mail through an SMTP relay: a nodemailer pool of `max_connections` connections, each carrying one
  * message at a time and `max_messages` before it is replaced. The gateway's room is its free
@@ -36,6 +44,7 @@ export class SmtpGateway implements Gateway {
     private readonly endpoint: SmtpEndpoint,
     private readonly settings: SmtpSettings,
     private readonly bounce: BounceAddress | null,
+    private readonly dkim: DkimSigning | null,
     private readonly sink: GatewaySink,
     private readonly log: Logger,
   ) {
@@ -103,6 +112,9 @@ export class SmtpGateway implements Gateway {
         from: m.from.name ? { name: m.from.name, address: m.from.address } : m.from.address,
         to: d.destination,
         subject: m.subject,
+        ...this.dkimFor(m.from.address),
+        // ORCPT names the recipient in the DSN too, besides the return path.
+        ...(this.settings.dsn ? { dsn: { notify: this.settings.dsn.notify, ret: this.settings.dsn.ret, recipient: d.destination } } : {}),
         ...(m.text !== null ? { text: m.text } : {}),
         ...(m.html !== null ? { html: m.html } : {}),
         // Each message reads the job's stored files afresh: nothing of them is held in memory per job.
@@ -126,6 +138,14 @@ export class SmtpGateway implements Gateway {
           return this.report(d, { kind: 'failed', retryable: false, state: failure.recipient ? 'undeliverable' : 'rejected', reason: failure.reason });
       }
     }
+  }
+
+  /** nodemailer's per-message dkim option for the From address's domain, when a key is set for it; else nothing (unsigned). */
+  private dkimFor(from: string) {
+    const domain = from.slice(from.lastIndexOf('@') + 1).toLowerCase();
+    const key = this.dkim?.keys.get(domain);
+    if (!this.dkim || !key) return {};
+    return { dkim: { domainName: domain, keySelector: key.selector, privateKey: key.privateKey, cacheDir: this.dkim.cacheDir, cacheTreshold: this.dkim.cacheThreshold } };
   }
 
   private setUp(up: boolean, reason?: string): void {

@@ -22,7 +22,7 @@ describe('v1 client verification and report e-mails by e-mail', () => {
       email: { system_from: 'noreply@switchpost.test', system_from_name: 'Switchpost' },
       providers: [{ name: 'relay', driver: 'smtp', services: ['email'], host: '127.0.0.1', port, settings: { security: 'none', probe_ms: 200, timeout_ms: 5000 } }],
     });
-    u = d.addUser('app', 'user');
+    u = d.addUser('app', 'user', { email: 'app@example.com' });
   }, 30_000);
   afterAll(async () => {
     await d?.close();

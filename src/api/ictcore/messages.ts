@@ -16,6 +16,8 @@ import { SwitchpostError } from '../../core/errors.js';
 export interface Media {
   /** File names inside data_dir/media/messages: made from the message id, never from the client. */
   original: string;
+  /** A document of files appended (POST …/media): every original, in order (`original` is the first). */
+  parts?: string[];
   content_type: string;
   type: string;
   size: number;
@@ -120,86 +122,111 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, messages: IctcoreS
     };
   };
 
-  for (const kind of ['document', 'recording', 'template', 'text'] as const) {
-    const s = SPECS[kind];
-    const rows = messages[kind];
-    // Bodies keep their fields as given; beforeWrite moves the kind's own fields into data.
-    const spec = s as unknown as { create: z.ZodType<Values>; update: z.ZodType<Values> };
-    crudRoutes(app, ctx, {
-      path: s.path,
-      what: kind,
-      perm: 'message',
-      store: rows,
-      create: spec.create,
-      update: spec.update,
-      filters: { [`${kind}_id`]: 'id', name: 'name', type: 'type', description: 'description' },
-      present: present(kind),
-      beforeWrite: (_req, values, existing) => toColumns(kind, values, existing),
-      remove: async (id) => {
-        // Read again (a concurrent delete may have taken it since the load: then nothing is removed, a 417).
-        const row = await rows.get(id);
-        if (!row) return false;
-        const media = mediaOf(row);
-        const gone = await rows.delete(id);
-        // The converted file may be shared by identical uploads (named by hash): only the original goes.
-        if (gone && media) rmSync(join(dir, media.original), { force: true });
-        return gone;
-      },
-    });
-    if (kind === 'text') continue;
+  // ICTCore serves each kind at /messages/{kind}s and at /{kind}s (core/Api/Message/*Api.php).
+  for (const kind of ['document', 'recording', 'template', 'text'] as const)
+    for (const path of [SPECS[kind].path, SPECS[kind].path.replace(/^\/messages/, '')]) {
+      const s = { ...SPECS[kind], path };
+      const rows = messages[kind];
+      // Bodies keep their fields as given; beforeWrite moves the kind's own fields into data.
+      const spec = s as unknown as { create: z.ZodType<Values>; update: z.ZodType<Values> };
+      crudRoutes(app, ctx, {
+        path: s.path,
+        what: kind,
+        perm: 'message',
+        store: rows,
+        create: spec.create,
+        update: spec.update,
+        filters: { [`${kind}_id`]: 'id', name: 'name', type: 'type', description: 'description' },
+        present: present(kind),
+        beforeWrite: (_req, values, existing) => toColumns(kind, values, existing),
+        remove: async (id) => {
+          // Read again (a concurrent delete may have taken it since the load: then nothing is removed, a 417).
+          const row = await rows.get(id);
+          if (!row) return false;
+          const media = mediaOf(row);
+          const gone = await rows.delete(id);
+          // The converted file may be shared by identical uploads (named by hash): only the original goes.
+          if (gone && media) rmSync(join(dir, media.original), { force: true });
+          return gone;
+        },
+      });
+      if (kind === 'text') continue;
 
-    const load = async (req: FastifyRequest) => {
-      const id = idParam((req.params as { id: string }).id, kind);
-      return ctx.own(req, await rows.get(id), `${kind} ${id}`);
-    };
-    app.put(`${s.path}/:id/media`, { bodyLimit: 25 * 1024 * 1024 }, async (req) => {
-      await ctx.authorize(req, 'message_update');
-      const row = await load(req);
-      const contentType = String(req.headers['content-type'] ?? '')
-        .split(';')[0]!
-        .trim()
-        .toLowerCase();
-      const types = kind === 'document' ? DOCUMENT_TYPES : kind === 'recording' ? RECORDING_TYPES : TEMPLATE_TYPES;
-      // application/octet-stream is taken when the message's own type names the extension.
-      const declared = typeof row.type === 'string' && EXTENSIONS.includes(row.type.toLowerCase()) ? row.type.toLowerCase() : null;
-      const ext = types[contentType] ?? (contentType === 'application/octet-stream' && declared && Object.values(types).includes(declared) ? declared : undefined);
-      if (!ext) throw new SwitchpostError('unsupported_media_type', `a ${kind} takes ${[...new Set(Object.keys(types))].join(', ')}`);
-      const bytes = req.body;
-      if (!Buffer.isBuffer(bytes) || bytes.length === 0) throw invalid('media', 'the body is empty');
-      let converted: string | null = null;
-      let pages: number | undefined;
-      let secs: number | undefined;
-      try {
-        if (kind === 'document') {
-          const fine = dataOf(row).quality === 'fine';
-          const fax = await ctx.deps.prepareFax([{ name: `document.${ext}`, bytes }], fine);
-          converted = fax.path;
-          pages = fax.pages;
-        } else if (kind === 'recording') {
-          const wav = await ctx.deps.convertAudio(bytes);
-          converted = wav.path;
-          secs = Math.round(((statSync(wav.path).size - 44) / 16_000) * 10) / 10;
-        } else if (bytes.includes(0) || !isUtf8(bytes)) {
-          throw new MediaRefused('is not UTF-8 text');
+      const load = async (req: FastifyRequest) => {
+        const id = idParam((req.params as { id: string }).id, kind);
+        return ctx.own(req, await rows.get(id), `${kind} ${id}`);
+      };
+      const upload = async (req: FastifyRequest, append: boolean) => {
+        await ctx.authorize(req, 'message_update');
+        const row = await load(req);
+        const contentType = String(req.headers['content-type'] ?? '')
+          .split(';')[0]!
+          .trim()
+          .toLowerCase();
+        const types = kind === 'document' ? DOCUMENT_TYPES : kind === 'recording' ? RECORDING_TYPES : TEMPLATE_TYPES;
+        // application/octet-stream is taken when the message's own type names the extension.
+        const declared = typeof row.type === 'string' && EXTENSIONS.includes(row.type.toLowerCase()) ? row.type.toLowerCase() : null;
+        const ext = types[contentType] ?? (contentType === 'application/octet-stream' && declared && Object.values(types).includes(declared) ? declared : undefined);
+        if (!ext) throw new SwitchpostError('unsupported_media_type', `a ${kind} takes ${[...new Set(Object.keys(types))].join(', ')}`);
+        const bytes = req.body;
+        if (!Buffer.isBuffer(bytes) || bytes.length === 0) throw invalid('media', 'the body is empty');
+        let converted: string | null = null;
+        let pages: number | undefined;
+        let secs: number | undefined;
+        // POST appends a file to a document (DocumentApi::upload: path_append): the fax is made of all of them.
+        const before = append ? mediaOf(row) : null;
+        const earlier = before ? (before.parts ?? [before.original]) : [];
+        try {
+          if (kind === 'document') {
+            const fine = dataOf(row).quality === 'fine';
+            const files = earlier.map((f) => ({ name: `document.${f.split('.').pop()}`, bytes: readFileSync(join(dir, f)) }));
+            const fax = await ctx.deps.prepareFax([...files, { name: `document.${ext}`, bytes }], fine);
+            converted = fax.path;
+            pages = fax.pages;
+          } else if (kind === 'recording') {
+            const wav = await ctx.deps.convertAudio(bytes);
+            converted = wav.path;
+            secs = Math.round(((statSync(wav.path).size - 44) / 16_000) * 10) / 10;
+          } else if (bytes.includes(0) || !isUtf8(bytes)) {
+            throw new MediaRefused('is not UTF-8 text');
+          }
+        } catch (err) {
+          if (err instanceof MediaRefused) throw invalid('media', err.message.replace(/^"document\.\w+": /, ''));
+          throw err;
         }
-      } catch (err) {
-        if (err instanceof MediaRefused) throw invalid('media', err.message.replace(/^"document\.\w+": /, ''));
-        throw err;
-      }
-      mkdirSync(dir, { recursive: true });
-      const original = `${kind}-${row.id}.${ext}`;
-      const tmp = join(dir, `${original}.${process.pid}.tmp`);
-      writeStored(tmp, join(dir, original), bytes);
-      const media: Media = { original, content_type: MIME_OF[ext] ?? contentType, type: ext, size: bytes.length, converted, ...(pages ? { pages } : {}), ...(secs !== undefined ? { seconds: secs } : {}) };
-      await rows.update(row.id, { media: JSON.stringify(media), type: ext }, ctx.deps.clock.now());
-      return row.id;
-    });
-    app.get(`${s.path}/:id/media`, async (req, reply) => {
-      await ctx.authorize(req, 'message_read');
-      const media = mediaOf(await load(req));
-      const file = media && join(dir, media.original);
-      if (!media || !file || !existsSync(file)) throw new SwitchpostError('not_found', `${kind} has no media yet; PUT it first`);
-      return reply.type(media.content_type).header('content-disposition', `attachment; filename="${media.original}"`).send(readFileSync(file));
-    });
-  }
+        mkdirSync(dir, { recursive: true });
+        // A replaced document's appended parts go; a part's name carries its place, so a later one never overwrites an earlier.
+        const file = earlier.length ? `${kind}-${row.id}-${earlier.length + 1}.${ext}` : `${kind}-${row.id}.${ext}`;
+        const tmp = join(dir, `${file}.${process.pid}.tmp`);
+        writeStored(tmp, join(dir, file), bytes);
+        const old = mediaOf(row);
+        if (!append && old?.parts) for (const f of old.parts.slice(1)) if (f !== file) rmSync(join(dir, f), { force: true });
+        const parts = earlier.length ? [...earlier, file] : undefined;
+        const first = parts ? parts[0]! : file;
+        const size = parts ? parts.reduce((n, f) => n + statSync(join(dir, f)).size, 0) : bytes.length;
+        const media: Media = {
+          original: first,
+          ...(parts ? { parts } : {}),
+          content_type: parts ? 'image/tiff' : (MIME_OF[ext] ?? contentType),
+          type: parts ? 'tif' : ext,
+          size,
+          converted,
+          ...(pages ? { pages } : {}),
+          ...(secs !== undefined ? { seconds: secs } : {}),
+        };
+        await rows.update(row.id, { media: JSON.stringify(media), type: media.type }, ctx.deps.clock.now());
+        return row.id;
+      };
+      app.put(`${s.path}/:id/media`, { bodyLimit: 25 * 1024 * 1024 }, (req) => upload(req, false));
+      if (kind === 'document') app.post(`${s.path}/:id/media`, { bodyLimit: 25 * 1024 * 1024 }, (req) => upload(req, true));
+      app.get(`${s.path}/:id/media`, async (req, reply) => {
+        await ctx.authorize(req, 'message_read');
+        const media = mediaOf(await load(req));
+        // A document of several files downloads as its fax (ICTCore's download is made from the fax too).
+        const file = media && (media.parts && media.converted ? media.converted : join(dir, media.original));
+        if (!media || !file || !existsSync(file)) throw new SwitchpostError('not_found', `${kind} has no media yet; PUT it first`);
+        const name = media.parts ? `${kind}-${media.original.split('-')[1]!.split('.')[0]!}.tif` : media.original;
+        return reply.type(media.content_type).header('content-disposition', `attachment; filename="${name}"`).send(readFileSync(file));
+      });
+    }
 }

@@ -11,7 +11,7 @@ import { isFinal, type Channel, type RecipientState } from '../../core/model.js'
 import { contactProblem, contactRecipient } from '../../core/contact.js';
 import { parseSchedule } from '../../core/schedule.js';
 import type { TransmissionStore, AttemptRow, TransmissionFilter, TransmissionRow } from '../../store/transmissions.js';
-import { programContent, SERVICE_FLAG } from './programs.js';
+import { makeProgram, programBody, programContent, programType, SERVICE_FLAG } from './programs.js';
 import { presentContact } from './contacts.js';
 import { ownedAccount } from './accounts.js';
 import { filterValue, idParam, jsonString, parseBody, positiveInt, seconds, text, invalid, invalidAs } from './fields.js';
@@ -96,6 +96,8 @@ const transmissionBody = z.object({
   service_flag: z.unknown().optional(),
 });
 
+const instantBody = z.object({ program_data: z.record(z.string(), z.unknown()).optional(), transmission_data: z.record(z.string(), z.unknown()).optional() });
+
 export type TransmissionDeps = Pick<IctcoreStores, 'contactRows' | 'accountRows' | 'messages' | 'programs'> & { schedules: Schedules };
 
 /**
@@ -161,6 +163,27 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
     const user = await ctx.authorize(req, 'transmission_create');
     const program = await ctx.own(req, await deps.programs.get(idParam((req.params as { id: string }).id, 'program')), 'program');
     return create(req, user, program, parseBody(transmissionBody, req.body));
+  });
+  // One call, as ProgramApi::transmission: {program_data, transmission_data} → a new program of the
+  // type and a held transmission of it (Program::transmission_instant), answered by the transmission's id.
+  app.post('/programs/:type/transmissions', async (req) => {
+    const type = programType(String((req.params as { type: string }).type));
+    const user = await ctx.authorize(req, 'program_create');
+    await ctx.authorize(req, 'transmission_create');
+    const body = parseBody(instantBody, req.body);
+    if (!body.transmission_data || Object.keys(body.transmission_data).length === 0) throw invalid('transmission_data', 'Transmission data is missing');
+    const p = parseBody(programBody, body.program_data ?? {});
+    const t = parseBody(transmissionBody, body.transmission_data);
+    const accountOwned = async (r: FastifyRequest, id: number) => void (await ownedAccount(ctx, r, deps.accountRows, id));
+    const made = await makeProgram(ctx, deps, accountOwned, req, type, p);
+    try {
+      return await create(req, user, (await deps.programs.get(made.id))!, t);
+    } catch (err) {
+      // Bad transmission data changes nothing: the program (and its inline text) made for it go again.
+      await deps.programs.delete(made.id);
+      if (made.madeText !== null) await deps.messages.text.delete(made.madeText);
+      throw err;
+    }
   });
   app.get('/programs/:id/transmissions', async (req, reply) => {
     await ctx.authorize(req, 'transmission_list');

@@ -58,9 +58,21 @@ const RECORDING_TYPES: Record<string, string> = {
   'audio/ogg': 'ogg',
   'audio/x-gsm': 'gsm',
 };
-const TEMPLATE_TYPES: Record<string, string> = { 'text/plain': 'txt', 'text/html': 'html' };
+// A template's file is its e-mail attachment (ICTCore's Template::attachment): text, HTML or a PDF.
+const TEMPLATE_TYPES: Record<string, string> = { 'text/plain': 'txt', 'text/html': 'html', 'application/pdf': 'pdf', 'application/x-pdf': 'pdf' };
 const EXTENSIONS = [...new Set([...Object.values(DOCUMENT_TYPES), ...Object.values(RECORDING_TYPES), ...Object.values(TEMPLATE_TYPES)])];
 const MIME_OF: Record<string, string> = Object.fromEntries([...Object.entries(DOCUMENT_TYPES), ...Object.entries(RECORDING_TYPES), ...Object.entries(TEMPLATE_TYPES)].reverse().map(([m, e]) => [e, m]));
+
+/**
+ * A template's attached document: its id, as `document_id` or as ICTCore's `attachment` (there a file on
+ * its server, which a client cannot name here); null takes it away.
+ */
+const attachmentId = z
+  .union([z.number(), z.string().regex(/^\d+$/, 'a document id (files on the server cannot be named)')])
+  .transform(Number)
+  .pipe(z.number().int().positive())
+  .nullable()
+  .optional();
 
 const SPECS = {
   text: {
@@ -71,9 +83,18 @@ const SPECS = {
   },
   template: {
     path: '/messages/templates',
-    create: z.object({ name: requiredText(100), subject: requiredText(500), body: requiredText(200_000), body_alt: text(200_000), type: text(10), description: text(1000) }),
-    update: z.object({ name: requiredText(100).optional(), subject: requiredText(500).optional(), body: requiredText(200_000).optional(), body_alt: text(200_000), type: text(10), description: text(1000) }),
-    fields: ['subject', 'body', 'body_alt'],
+    create: z.object({ name: requiredText(100), subject: requiredText(500), body: requiredText(200_000), body_alt: text(200_000), type: text(10), description: text(1000), document_id: attachmentId, attachment: attachmentId }),
+    update: z.object({
+      name: requiredText(100).optional(),
+      subject: requiredText(500).optional(),
+      body: requiredText(200_000).optional(),
+      body_alt: text(200_000),
+      type: text(10),
+      description: text(1000),
+      document_id: attachmentId,
+      attachment: attachmentId,
+    }),
+    fields: ['subject', 'body', 'body_alt', 'document_id'],
   },
   document: {
     path: '/messages/documents',
@@ -116,7 +137,8 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, messages: IctcoreS
       ...dataOf(r),
       ...(kind === 'document' ? { pages: media?.pages ?? null, file_size: media?.size ?? null } : {}),
       ...(kind === 'recording' ? { length: media?.seconds ?? null, file_size: media?.size ?? null } : {}),
-      ...(kind === 'template' ? { attachment: media ? media.type : null } : {}),
+      // ICTCore's `attachment` names the file; here the template's own file's type, else its document's id.
+      ...(kind === 'template' ? { attachment: media ? media.type : (dataOf(r).document_id ?? null) } : {}),
       created_by: r.user_id,
       date_created: seconds(r.created_at as number),
     };
@@ -138,7 +160,15 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, messages: IctcoreS
         update: spec.update,
         filters: { [`${kind}_id`]: 'id', name: 'name', type: 'type', description: 'description' },
         present: present(kind),
-        beforeWrite: (_req, values, existing) => toColumns(kind, values, existing),
+        beforeWrite: async (req, values, existing) => {
+          if (kind === 'template') {
+            const { attachment, ...rest } = values;
+            values = attachment !== undefined && rest.document_id === undefined ? { ...rest, document_id: attachment } : rest;
+            const doc = values.document_id;
+            if (typeof doc === 'number') await ctx.own(req, await messages.document.get(doc), `document ${doc}`);
+          }
+          return toColumns(kind, values, existing);
+        },
         remove: async (id) => {
           // Read again (a concurrent delete may have taken it since the load: then nothing is removed, a 417).
           const row = await rows.get(id);

@@ -3,9 +3,15 @@ import { z } from 'zod';
 import type { Ctx, IctcoreStores } from './context.js';
 import type { UserRow } from '../../store/users.js';
 import type { Channel } from '../../core/model.js';
-import { callContent, smsContent, type Content } from '../../core/content.js';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { callContent, smsContent, type Content, type EmailAttachment, type EmailContent } from '../../core/content.js';
+import { checkEmailAddress } from '../../core/email-address.js';
+import { attachmentName } from '../../media/attachments.js';
+import { writeStored } from '../../media/store-file.js';
 import type { Row } from '../../store/owned.js';
-import { dataOf, mediaOf } from './messages.js';
+import { dataOf, mediaOf, type Media } from './messages.js';
 import { crudRoutes, type Values } from './crud.js';
 import { parseBody, positiveInt, requiredText, seconds, text, invalid } from './fields.js';
 import { isVoice, MAX_TTS_CHARS, VOICES } from '../../media/tts.js';
@@ -123,7 +129,7 @@ export function programType(raw: string): ProgramType {
 export const presentProgram = (r: Row) => ({ program_id: r.id, name: r.name, type: r.type, parent_id: r.parent_id ?? null, ...dataOf(r), created_by: r.user_id, date_created: seconds(r.created_at as number) });
 
 /** What a transmission of `program` sends: its channel and the job content, read from its message now. */
-export async function programContent(ctx: Ctx, messages: IctcoreStores['messages'], program: Row, user: UserRow): Promise<{ channel: Channel; content: Content }> {
+export async function programContent(ctx: Ctx, messages: IctcoreStores['messages'], program: Row, user: UserRow, account: Row | null = null): Promise<{ channel: Channel; content: Content }> {
   const type = String(program.type);
   const spec = isProgramType(type) ? PROGRAM_TYPES[type] : null;
   if (!spec?.channel) throw new SwitchpostError('not_implemented', `${type} programs cannot send transmissions on this server yet`);
@@ -154,9 +160,64 @@ export async function programContent(ctx: Ctx, messages: IctcoreStores['messages
       const header = typeof profile.fax_header_text === 'string' ? profile.fax_header_text.replace(/[^\p{L}\p{N} .,:;()/&@+_-]/gu, '').slice(0, 60) : null;
       return { channel: 'fax', content: { kind: 'fax', document: media.converted, pages: media.pages ?? 0, fine: dataOf(doc).quality === 'fine', header: header || null, fileNames: [String(doc.name)] } };
     }
+    case 'email': {
+      const tpl = await message('template');
+      const attachments: EmailAttachment[] = [];
+      const file = (media: Media | null) => (media ? join(ctx.deps.dataDir, 'media', 'messages', media.original) : null);
+      // The template's own file (PUT …/templates/{id}/media: ICTCore's Template::attachment), then a
+      // document it names (`document_id`): copied for the job, so a later upload changes no queued mail.
+      const own = file(mediaOf(tpl));
+      if (own) attachments.push(keepAttachment(ctx.deps.dataDir, own, `${String(tpl.name)}.${mediaOf(tpl)!.type}`));
+      const docId = dataOf(tpl).document_id;
+      if (typeof docId === 'number') {
+        const doc = await messages.document.get(docId);
+        const media = doc ? mediaOf(doc) : null;
+        if (!doc || !media) throw invalid('template_id', `template ${tpl.id}'s attachment, document ${docId}, ${doc ? 'has no media yet' : 'no longer exists'}`);
+        const whole = media.parts && media.converted ? media.converted : file(media)!;
+        attachments.push(keepAttachment(ctx.deps.dataDir, whole, `${String(doc.name)}.${media.parts ? 'tif' : media.type}`));
+      }
+      return { channel: 'email', content: templateEmail(dataOf(tpl), emailSender(user, account), attachments) };
+    }
     default:
       throw new SwitchpostError('not_implemented', `${type} programs cannot send transmissions on this server yet`);
   }
+}
+
+/**
+ * The From of a sendemail transmission, as ICTCore's Email_send has it (`[transmission:source:email]`):
+ * the transmission's account's address, else (ICTCore's user default account) the user's own.
+ */
+function emailSender(user: UserRow, account: Row | null): { address: string; name: string | null } {
+  const given = typeof account?.email === 'string' && account.email !== '' ? account.email : user.email;
+  if (!given) throw invalid('account_id', 'a sendemail transmission needs a sender: give an account with an e-mail address, or set your own e-mail address');
+  const c = checkEmailAddress(given);
+  if (!c.ok) throw invalid('account_id', `the sender's e-mail address: ${c.reason}`);
+  const owner = account ?? user;
+  const name = [owner.first_name, owner.last_name].filter((v) => typeof v === 'string' && v.trim() !== '').join(' ');
+  return { address: c.address, name: name.replace(/[\r\n]+/g, ' ') || null };
+}
+
+/** A markup body: ICTCore's Template body is HTML (body_alt the plain text); a body without tags is text. */
+const looksHtml = (body: string): boolean => /<\/?[a-z][^>]*>/i.test(body);
+
+/** An e-mail from an ICTCore template's subject, body and body_alt. */
+export function templateEmail(t: Record<string, unknown>, from: { address: string; name: string | null }, attachments: EmailAttachment[]): EmailContent {
+  const body = typeof t.body === 'string' && t.body.trim() !== '' ? t.body : null;
+  const alt = typeof t.body_alt === 'string' && t.body_alt.trim() !== '' ? t.body_alt : null;
+  const html = body !== null && looksHtml(body) ? body : null;
+  const text = alt ?? (html === null ? body : null);
+  if (text === null && html === null) throw invalid('template_id', 'the template has no body');
+  return { kind: 'email', from, subject: String(t.subject ?? '').replace(/[\r\n]+/g, ' '), text, html, attachments };
+}
+
+/** A file kept for a job's e-mail: stored once by content hash beside the v1 API's attachments. */
+function keepAttachment(dataDir: string, path: string, name: string): EmailAttachment {
+  const bytes = readFileSync(path);
+  const dir = join(dataDir, 'media', 'attachments');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${createHash('sha256').update(bytes).digest('hex')}.bin`);
+  if (!existsSync(file)) writeStored(`${file}.${process.pid}.tmp`, file, bytes);
+  return { file, name: attachmentName(name), size: bytes.length };
 }
 
 /** Programs: one POST per type (/programs/sendsms…), list (all or by type), read, update, delete. */

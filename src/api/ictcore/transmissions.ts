@@ -9,6 +9,7 @@ import { HELD_UNTIL, type NewJob } from '../../core/jobs.js';
 import { parseContent, type Content } from '../../core/content.js';
 import { isFinal, type Channel, type RecipientState } from '../../core/model.js';
 import { contactProblem, contactRecipient } from '../../core/contact.js';
+import { checkEmailAddress } from '../../core/email-address.js';
 import { parseSchedule } from '../../core/schedule.js';
 import type { TransmissionStore, AttemptRow, TransmissionFilter, TransmissionRow } from '../../store/transmissions.js';
 import { makeProgram, programBody, programContent, programType, SERVICE_FLAG } from './programs.js';
@@ -135,21 +136,25 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
   /** A new held transmission of `program` for the body's contact (or a contact made from its phone). */
   const create = async (req: FastifyRequest, user: UserRow, program: Row, b: z.infer<typeof transmissionBody>): Promise<number> => {
     if (b.direction === 'inbound') throw new SwitchpostError('not_implemented', 'inbound transmissions are made by the daemon when messages arrive, not by the API');
-    const { channel, content } = await programContent(ctx, deps.messages, program, user);
     // Everything is checked before anything is stored: bad input changes nothing.
-    let sender: string | null = null;
-    if (b.account_id) sender = ((await ownedAccount(ctx, req, deps.accountRows, b.account_id)).phone as string | null) ?? null;
+    const account = b.account_id ? await ownedAccount(ctx, req, deps.accountRows, b.account_id) : null;
+    const { channel, content } = await programContent(ctx, deps.messages, program, user, account);
+    const sender = channel === 'email' ? null : ((account?.phone as string | null | undefined) ?? null);
+    // An e-mail goes to the contact's address (Email_send: `[transmission:destination:email]`), the rest to its number.
+    const email = channel === 'email';
     let contact: Row;
     if (b.contact_id !== undefined) contact = await ctx.own(req, await deps.contactRows.get(b.contact_id), `contact ${b.contact_id}`);
-    else if (b.phone) {
-      const problem = contactProblem({ phone: b.phone, email: b.email ?? null }, true);
+    else if (b.phone || (email && b.email)) {
+      const problem = contactProblem({ phone: b.phone || null, email: b.email ?? null }, true);
       if (problem) throw invalidAs(problem);
-      // ICTCore makes a contact of a bare phone number.
-      const id = await deps.contactRows.insert(user.id, { phone: b.phone, email: b.email ?? null }, ctx.deps.clock.now());
+      // ICTCore makes a contact of a bare phone number (or, to mail, a bare address).
+      const id = await deps.contactRows.insert(user.id, { phone: b.phone || null, email: b.email ?? null }, ctx.deps.clock.now());
       contact = (await deps.contactRows.get(id))!;
-    } else throw invalid('contact_id', 'give contact_id or phone');
-    if (!contact.phone) throw invalid('contact_id', `contact ${contact.id} has no phone number`);
-    return actions.createHeld(user, channel, content, contact, { programId: program.id, accountId: b.account_id ?? null, sender, title: b.title ?? null, origin: b.origin ?? null, tries: b.try_allowed ?? null });
+    } else throw invalid('contact_id', email ? 'give contact_id or email' : 'give contact_id or phone');
+    const destination = email ? (contact.email as string | null) : (contact.phone as string | null);
+    if (!destination) throw invalid('contact_id', `contact ${contact.id} has no ${email ? 'e-mail address' : 'phone number'}`);
+    if (email && !checkEmailAddress(destination).ok) throw invalid('contact_id', `contact ${contact.id}'s e-mail address: ${(checkEmailAddress(destination) as { reason: string }).reason}`);
+    return actions.createHeld(user, channel, content, contact, { programId: program.id, accountId: b.account_id ?? null, sender, destination, title: b.title ?? null, origin: b.origin ?? null, tries: b.try_allowed ?? null });
   };
 
   app.post('/transmissions', async (req) => {
@@ -336,7 +341,7 @@ export class TransmissionActions {
     channel: Channel,
     content: Content,
     contact: Row,
-    o: { programId: number | null; accountId: number | null; sender: string | null; title: string | null; origin: string | null; tries: number | null; direction?: string },
+    o: { programId: number | null; accountId: number | null; sender: string | null; destination?: string; title: string | null; origin: string | null; tries: number | null; direction?: string },
   ): Promise<number> {
     const job: NewJob = {
       userId: user.id,
@@ -354,7 +359,7 @@ export class TransmissionActions {
       replyUntil: null,
       cutoff: null,
       blackouts: [],
-      recipients: [{ destination: String(contact.phone), blackouts: null, ...contactRecipient(contact) }],
+      recipients: [{ destination: o.destination ?? String(contact.phone), blackouts: null, ...contactRecipient(contact) }],
       programId: o.programId,
       accountId: o.accountId,
       held: true,

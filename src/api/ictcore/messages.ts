@@ -64,6 +64,17 @@ const EXTENSIONS = [...new Set([...Object.values(DOCUMENT_TYPES), ...Object.valu
 const MIME_OF: Record<string, string> = Object.fromEntries([...Object.entries(DOCUMENT_TYPES), ...Object.entries(RECORDING_TYPES), ...Object.entries(TEMPLATE_TYPES)].reverse().map(([m, e]) => [e, m]));
 
 /**
+ * A text's type: the seed's plain, unicode, binary, or one of ICTCore's charsets (core/Message/Text.php:
+ * its CHARSET_* constants, UTF-8 by default), in any case, stored as ICTCore spells it. The daemon picks
+ * an SMS's encoding from the text itself either way.
+ */
+const TEXT_TYPES = ['plain', 'unicode', 'binary', 'GSM', 'ASCII', 'windows-1252', 'ISO-8859-1', 'ISO-8859-7', 'UTF-8', 'UTF-16BE'];
+const textType = z
+  .string()
+  .transform((t) => TEXT_TYPES.find((k) => k.toLowerCase() === t.trim().toLowerCase()) ?? t)
+  .refine((t) => TEXT_TYPES.includes(t), `one of ${TEXT_TYPES.join(', ')}`);
+
+/**
  * A template's attached document: its id, as `document_id` or as ICTCore's `attachment` (there a file on
  * its server, which a client cannot name here); null takes it away.
  */
@@ -77,8 +88,8 @@ const attachmentId = z
 const SPECS = {
   text: {
     path: '/messages/texts',
-    create: z.object({ name: requiredText(100), data: requiredText(5000), type: z.enum(['plain', 'unicode', 'binary']).optional(), description: text(1000) }),
-    update: z.object({ name: requiredText(100).optional(), data: requiredText(5000).optional(), type: z.enum(['plain', 'unicode', 'binary']).optional(), description: text(1000) }),
+    create: z.object({ name: requiredText(100), data: requiredText(5000), type: textType.default('UTF-8'), description: text(1000) }),
+    update: z.object({ name: requiredText(100).optional(), data: requiredText(5000).optional(), type: textType.optional(), description: text(1000) }),
     fields: ['data'],
   },
   template: {

@@ -105,7 +105,7 @@ export async function programValues(
   const name = b.name ?? (existing ? String(existing.name) : type);
   let madeText: number | null = null;
   if (id !== undefined) data[needs] = id;
-  else if (inline !== null) data[needs] = madeText = await s.messages.text.insert(user.id, { name, data: JSON.stringify({ data: inline }) }, ctx.deps.clock.now());
+  else if (inline !== null) data[needs] = madeText = await s.messages.text.insert(user.id, { name, type: 'UTF-8', data: JSON.stringify({ data: inline }) }, ctx.deps.clock.now());
   const values: Record<string, string | number | null> = { name, data: JSON.stringify(data) };
   if (!existing) values.type = type;
   if (b.parent_id !== undefined) values.parent_id = b.parent_id ?? null;

@@ -7,7 +7,8 @@ import { isValidZone } from '../../core/windows.js';
 import { COUNTRY_EXPECTED, countryCode } from '../../core/countries.js';
 import { alpha2OfNumeric } from '../../core/country-numbers.js';
 import { zoneOfIctcoreId } from './timezones.js';
-import { isPermission, permissionById, permissionId, ROLE_IDS, roleId, type Permission } from '../../core/permissions.js';
+import { isPermission, ROLE_IDS, roleId, type Permission } from '../../core/permissions.js';
+import { ictcorePermissionId, permissionsOf } from './permission-ids.js';
 import { SwitchpostError } from '../../core/errors.js';
 import { JSON_TYPE, jsonStream } from '../json-stream.js';
 import { viewPages } from './crud.js';
@@ -90,7 +91,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
       active: u.active,
       role_id: roleId(u.role),
       role: u.role,
-      permissions: [...exceptions].map(([p, granted]) => ({ permission_id: isPermission(p) ? permissionId(p) : null, name: p, granted })),
+      permissions: [...exceptions].map(([p, granted]) => ({ permission_id: isPermission(p) ? ictcorePermissionId(p) : null, name: p, granted })),
       created_by: u.agent_id,
       date_created: seconds(u.created_at),
     };
@@ -245,22 +246,24 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     return present(found(await users.byId(u.id), `user ${u.id}`));
   });
 
-  const permissionOf = (req: FastifyRequest): Permission => {
+  // An ICTCore id or name (permission-ids.ts): a parent stands for its children, as ICTCore's authorize.
+  const permissionOf = (req: FastifyRequest): Permission[] => {
     const raw = String((req.params as { permission_id: string }).permission_id);
-    const p = /^\d+$/.test(raw) ? permissionById(Number(raw)) : isPermission(raw) ? raw : undefined;
-    if (!p) throw new SwitchpostError('not_found', `permission ${raw.slice(0, 40)} not found`);
-    return p;
+    const ps = permissionsOf(raw);
+    if (!ps) throw new SwitchpostError('not_found', `permission ${raw.slice(0, 40)} not found`);
+    if (ps.length === 0) throw new SwitchpostError('not_found', `permission ${raw.slice(0, 40)} is ICTCore's, but nothing on this server is checked by it`);
+    return ps;
   };
   app.put('/users/:id/permissions/:permission_id', async (req) => {
     await ctx.authorize(req, 'user_permission');
     const u = await load(req);
-    await permissions.set(u.id, permissionOf(req), true);
+    for (const p of permissionOf(req)) await permissions.set(u.id, p, true);
     return present(u);
   });
   app.delete('/users/:id/permissions/:permission_id', async (req) => {
     await ctx.authorize(req, 'user_permission');
     const u = await load(req);
-    await permissions.set(u.id, permissionOf(req), false);
+    for (const p of permissionOf(req)) await permissions.set(u.id, p, false);
     return true;
   });
 }

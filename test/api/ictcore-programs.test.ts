@@ -141,4 +141,22 @@ describe('ICTCore face: programs as ProgramApi has them', () => {
     expect((await d.api('DELETE', `/accounts/${account}/programs/receivesms`, { auth: alice })).json).toBe(true);
     expect((await d.api('GET', `/accounts/${account}`, { auth: alice })).json.programs).toEqual([]);
   });
+
+  it("answers results in ICTCore's words: the application's success or error, and the error's text", async () => {
+    const ok = (await d.api('POST', '/programs/sendsms/transmissions', { auth: alice, body: { program_data: { message: 'ok' }, transmission_data: { phone: '+61491571410' } } })).json as number;
+    // +…009: the sandbox's link is down on every try.
+    const bad = (await d.api('POST', '/programs/sendsms/transmissions', { auth: alice, body: { program_data: { message: 'bad' }, transmission_data: { phone: '+61491570009' } } })).json as number;
+    for (const id of [ok, bad]) await d.api('POST', `/transmissions/${id}/send`, { auth: alice });
+    const state = (id: number) => (d.db.prepare('SELECT state FROM recipients WHERE id = ?').get(id) as { state: string }).state;
+    await d.waitFor(() => state(ok) === 'delivered' && state(bad) === 'failed', 8000);
+    expect((await d.api('GET', `/transmissions/${ok}/result`, { auth: alice })).json).toEqual([expect.objectContaining({ type: 'application', name: 'sms_send', data: 'success' })]);
+    const failed = (await d.api('GET', `/transmissions/${bad}/result`, { auth: alice })).json as { type: string; name: string; data: string; spool_id: number }[];
+    expect(failed.map((r) => [r.type, r.name])).toEqual([
+      ['application', 'sms_send'],
+      ['error', 'error'],
+    ]);
+    expect(failed[0]!.data).toBe('error');
+    expect(failed[1]!.data).not.toBe('');
+    expect((await d.api('GET', `/spools/${failed[0]!.spool_id}/result`, { auth: alice })).json).toEqual(failed);
+  });
 });

@@ -19,6 +19,7 @@ import { filterValue, idParam, jsonString, parseBody, positiveInt, seconds, text
 import { wholeNumber } from '../input.js';
 import { JSON_TYPE, jsonStream, mapPages } from '../json-stream.js';
 import { viewPages } from './crud.js';
+import { ictcoreResults } from './results.js';
 import { SwitchpostError } from '../../core/errors.js';
 
 /** ICTCore's transmission statuses (seed 001: pending, processing, completed, failed, invalid). */
@@ -303,12 +304,11 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
     return (await store.attempts((await load(req)).id)).map(presentSpool);
   });
 
-  /** A spool's results as ICTCore lists them: what the far end said (status, keys pressed, replies, pages). */
-  const results = async (a: AttemptRow) => [
-    { spool_result_id: null, spool_id: a.id, type: 'result', name: 'status', data: a.status, date_created: seconds(a.ended_at ?? a.started_at) },
-    ...(a.response ? [{ spool_result_id: null, spool_id: a.id, type: 'result', name: 'response', data: a.response, date_created: seconds(a.ended_at ?? a.started_at) }] : []),
-    ...(await store.results(a.id)).map((r) => ({ spool_result_id: r.id, spool_id: a.id, type: r.kind, name: r.kind, data: r.value ?? r.data, date_created: seconds(r.created_at) })),
-  ];
+  /** A spool's results in ICTCore's words (results.ts), for the channel of its transmission. */
+  const results = async (a: AttemptRow) => {
+    const t = await store.get(a.recipient_id);
+    return t ? ictcoreResults(t.channel, a, spoolStatus(a), await store.results(a.id)) : [];
+  };
   app.get('/transmissions/:id/result', async (req) => {
     await ctx.authorize(req, 'transmission_read', 'result_read');
     const attempts = await store.attempts((await load(req)).id);

@@ -57,10 +57,10 @@ describe('ICTCore face: users, roles and permissions', () => {
     // Roles are the admin's to give.
     expect((await d.api('PUT', `/users/${aliceId}/roles/2`, { auth: agent })).status).toBe(403);
     // Take transmission_create from alice: the ICTCore, v1 and Retarus faces all refuse her sends.
-    const pid = 18; // transmission_create, by ICTCore's permission order
+    const pid = 17; // transmission_create, by ICTCore's permission order (db/database.sql)
     const took = await d.api('DELETE', `/users/${aliceId}/permissions/${pid}`, { auth: admin });
     expect(took.status, took.text).toBe(200);
-    expect((await d.api('GET', `/users/${aliceId}`, { auth: admin })).json.permissions).toEqual([{ permission_id: 18, name: 'transmission_create', granted: false }]);
+    expect((await d.api('GET', `/users/${aliceId}`, { auth: admin })).json.permissions).toEqual([{ permission_id: 17, name: 'transmission_create', granted: false }]);
     const program = (await d.api('POST', '/programs/sendsms', { auth: alice, body: { name: 'p', data: 'hi' } })).json;
     const ict = await d.api('POST', '/transmissions', { auth: alice, body: { program_id: program, phone: '+61491570156' } });
     expect(ict.status).toBe(403);

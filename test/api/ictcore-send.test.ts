@@ -86,7 +86,7 @@ describe('ICTCore face: programs, transmissions and spools', () => {
     expect((await d.api('GET', `/spools/${spool}/status`, { auth: alice })).json).toBe('completed');
     const detail = (await d.api('GET', `/transmissions/${id}/detail`, { auth: alice })).json;
     expect(detail).toMatchObject([{ spool_id: spool, transmission_id: id, status: 'completed' }]);
-    expect((await d.api('GET', `/transmissions/${id}/result`, { auth: alice })).json).toContainEqual(expect.objectContaining({ spool_id: spool, type: 'result', name: 'status', data: 'delivered' }));
+    expect((await d.api('GET', `/transmissions/${id}/result`, { auth: alice })).json).toEqual([expect.objectContaining({ spool_id: spool, type: 'application', name: 'sms_send', data: 'success' })]);
     const got = (await d.api('GET', `/transmissions/${id}`, { auth: alice })).json;
     expect(got).toMatchObject({ transmission_id: id, program_id: program, contact_id: contact, account_id: account, service_flag: 4, status: 'completed', title: 'otp', phone: '+61491570156', try_done: 1 });
     // The account's number is the sender.

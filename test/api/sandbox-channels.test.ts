@@ -130,7 +130,7 @@ describe('sandbox calls and faxes (ICTCore)', () => {
     await d.waitFor(done(busy), 20_000);
     expect((await d.api('GET', `/transmissions/${vm}/status`, { auth: token })).json).toBe('completed');
     expect(await detail(vm)).toMatchObject([{ status: 'completed', response: 'NORMAL_CLEARING answered, 25 s', amount: 25 }]);
-    expect(await results(vm)).toContainEqual(expect.objectContaining({ type: 'voicemail', name: 'voicemail', data: 'true' }));
+    expect(await results(vm)).toContainEqual(expect.objectContaining({ type: 'info', name: 'voicemail', data: 'true' }));
     expect((await d.api('GET', `/transmissions/${busy}/status`, { auth: token })).json).toBe('failed');
     expect((await detail(busy)).map((s) => [s.status, s.response])).toEqual([
       ['failed', 'USER_BUSY user busy'],
@@ -151,14 +151,14 @@ describe('sandbox calls and faxes (ICTCore)', () => {
 
     // 20 s a page on the line: the spool's amount is the call's seconds.
     expect(await detail(whole)).toMatchObject([{ status: 'completed', response: '0 OK', amount: 80 }]);
-    expect(await results(whole)).toContainEqual(expect.objectContaining({ type: 'fax_pages', data: '4' }));
+    expect(await results(whole)).toContainEqual(expect.objectContaining({ type: 'info', name: 'pages', data: '4' }));
 
     // Two of four pages, then the retry sends the other two: all four delivered.
     expect((await detail(partial)).map((s) => [s.status, s.response])).toEqual([
       ['failed', 'fax_49 fax failed: The call dropped prematurely (2 of 4 pages, T.38 negotiated)'],
       ['completed', '0 OK'],
     ]);
-    expect(await results(partial)).toContainEqual(expect.objectContaining({ type: 'fax_pages', data: '4' }));
+    expect(await results(partial)).toContainEqual(expect.objectContaining({ type: 'info', name: 'pages', data: '4' }));
     // The retry started after the two pages that arrived (Delivery.fax.startPage): two pages, 40 s.
     expect((await detail(partial))[1]!.amount).toBe(40);
     expect(d.db.prepare(`SELECT parts FROM attempts WHERE recipient_id = ? ORDER BY id`).all(partial)).toEqual([{ parts: 2 }, { parts: null }]);

@@ -7,7 +7,9 @@ import type { JobRow } from '../../dist/store/jobs.js';
 import type { Row } from '../../dist/store/owned.js';
 import type { TransmissionRow } from '../../dist/store/transmissions.js';
 import type { UserRow } from '../../dist/store/users.js';
-import { isPermission, permissionId, roleId } from '../../dist/core/permissions.js';
+import { isPermission, roleId } from '../../dist/core/permissions.js';
+// Permission ids as ICTCore numbers them since issue 18 (the one change to the reference).
+import { ictcorePermissionId } from '../../dist/api/ictcore/permission-ids.js';
 import { smsId } from '../../dist/api/retarus/present.js';
 import { presentContact } from '../../dist/api/ictcore/contacts.js';
 import { SERVICE_FLAG } from '../../dist/api/ictcore/programs.js';
@@ -107,7 +109,7 @@ export function userListV0(rows: UserRow[], f: Record<string, string>, exception
       active: u.active,
       role_id: roleId(u.role),
       role: u.role,
-      permissions: [...exceptions(u.id)].map(([p, granted]) => ({ permission_id: isPermission(p) ? permissionId(p) : null, name: p, granted })),
+      permissions: [...exceptions(u.id)].map(([p, granted]) => ({ permission_id: isPermission(p) ? ictcorePermissionId(p) : null, name: p, granted })),
       created_by: u.agent_id,
       date_created: seconds(u.created_at),
     };

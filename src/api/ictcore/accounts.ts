@@ -49,7 +49,15 @@ const toColumns = (b: z.infer<typeof accountPatch>): Record<string, string | num
 /** The account `req`'s user may use (its own, or one it made and set free), else 404. */
 export const ownedAccount = async (ctx: Ctx, req: FastifyRequest, rows: IctcoreStores['accountRows'], id: number): Promise<Row> => ctx.own(req, await rows.get(id), `account ${id}`, accountOwner);
 
-export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<IctcoreStores, 'accounts' | 'accountRows'>, programOwned: (req: FastifyRequest, id: number) => Promise<void>): void {
+/** What accounts need of programs: ownership of one, a new one of a type for an account, and reading one. */
+export interface AccountPrograms {
+  owned: (req: FastifyRequest, id: number) => Promise<void>;
+  install: (req: FastifyRequest, accountId: number, type: string) => Promise<number>;
+  get: (id: number) => Promise<Row | undefined>;
+}
+
+export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<IctcoreStores, 'accounts' | 'accountRows'>, programs: AccountPrograms): void {
+  const programOwned = programs.owned;
   const { accounts: store, accountRows: rows } = stores;
   const present = async (r: Row) => ({
     account_id: r.id,
@@ -102,6 +110,15 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
   app.put('/accounts/:id/programs/:program_id', async (req) => {
     await ctx.authorize(req, 'account_update');
     const account = await load(req);
+    const param = (req.params as { program_id: string }).program_id;
+    if (!/^\d+$/.test(param)) {
+      // By type (AccountApi::subscribe → Account::install_program): a new program of that type for this
+      // account, answered by its id — receivesms, receivefax… (a send type needs its message: 412).
+      await ctx.authorize(req, 'program_create');
+      const id = await programs.install(req, account.id, param);
+      await store.subscribe(account.id, id);
+      return id;
+    }
     const programId = idParam((req.params as { program_id: string }).program_id, 'program');
     await programOwned(req, programId);
     await store.subscribe(account.id, programId);
@@ -110,6 +127,16 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
   const unsubscribe = async (req: FastifyRequest) => {
     await ctx.authorize(req, 'account_update');
     const account = await load(req);
+    const param = (req.params as { program_id: string }).program_id;
+    if (!/^\d+$/.test(param)) {
+      // By name (Account::remove_program): the account's programs of that name (or type; `all`: every one). Always true.
+      const name = param.toLowerCase();
+      for (const id of await store.programs(account.id)) {
+        const p = await programs.get(id);
+        if (name === 'all' || (p && (String(p.name).toLowerCase() === name || String(p.type) === name))) await store.unsubscribe(account.id, id);
+      }
+      return true;
+    }
     const programId = idParam((req.params as { program_id: string }).program_id, 'program');
     if ((await store.unsubscribe(account.id, programId)) === 0) throw new SwitchpostError('not_found', `account ${account.id} is not subscribed to program ${programId}`);
     return present(account);

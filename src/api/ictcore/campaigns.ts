@@ -89,10 +89,12 @@ export class CampaignRuns {
     const owner = (await this.ctx.deps.users.byId(c.user_id))!;
     const program = await this.deps.programs.get(c.program_id as number);
     if (!program) throw invalid('program_id', `program ${c.program_id} no longer exists`);
-    const { channel, content } = await programContent(this.ctx, this.deps.messages, program, owner);
     const account = c.account_id ? await this.deps.accountRows.get(c.account_id as number) : undefined;
-    const recipients = (await this.deps.contacts.recipientsOf(c.group_id as number)).map((r, i) => ({ ...r, dueAt: dueAt(i) }));
-    if (recipients.length === 0) throw invalid('group_id', `group ${c.group_id} has no contacts with a phone number`);
+    const { channel, content } = await programContent(this.ctx, this.deps.messages, program, owner, account ?? null);
+    // A sendemail campaign mails the group's contacts that have an address; the others call or text their numbers.
+    const email = channel === 'email';
+    const recipients = (await this.deps.contacts.recipientsOf(c.group_id as number, email ? { channel, preferred: null } : null)).map((r, i) => ({ ...r, dueAt: dueAt(i) }));
+    if (recipients.length === 0) throw invalid('group_id', `group ${c.group_id} has no contacts with ${email ? 'an e-mail address' : 'a phone number'}`);
     const jobId = await this.ctx.deps.jobs.create(
       {
         userId: owner.id,
@@ -103,7 +105,7 @@ export class CampaignRuns {
         options: { title: `campaign ${c.id}`, origin: 'campaign', direction: 'outbound' },
         tries: c.try_allowed as number,
         callbackUrl: null,
-        sender: (account?.phone as string | undefined) ?? null,
+        sender: email ? null : ((account?.phone as string | undefined) ?? null),
         scheduledAt: null,
         validUntil: null,
         replyUntil: null,

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { OwnedRows, Row } from '../../store/owned.js';
 import type { Permission } from '../../core/permissions.js';
@@ -37,6 +37,8 @@ export interface CrudSpec {
   remove?: (id: number) => Promise<boolean>;
   /** A write a unique index refused (a value beforeWrite found free, taken since): the error to answer, else null. */
   clash?: (err: unknown, values: Values) => Error | null;
+  /** GET {path}/{name} for a name that is no id: the list filtered by what it names (ICTCore's GET /programs/sendsms lists by type), or null for a 404. */
+  byName?: (name: string) => Record<string, string> | null;
   /** Who owns a row, when not its user_id (an account set free: its creator). */
   ownerOf?: (row: Row) => number | null;
 }
@@ -71,15 +73,19 @@ export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
   }
   // A list grows with the data (a user's contacts: 100,000 and more): written a keyset page at a time,
   // the same JSON as the whole array (cut at 100,000 rows as it always was).
-  app.get(s.path, async (req, reply) => {
+  const list = async (req: FastifyRequest, reply: FastifyReply, extra: Record<string, string> = {}) => {
     await ctx.authorize(req, perm('list'));
-    const pages = s.store.pages(ctx.scope(req), listFilter(req.query, s.filters));
+    const pages = s.store.pages(ctx.scope(req), { ...listFilter(req.query, s.filters), ...extra });
     return reply
       .code(200)
       .type(JSON_TYPE)
       .send(jsonStream((list) => list(viewPages(pages, (r) => s.present(r)))));
-  });
-  app.get(`${s.path}/:id`, async (req) => {
+  };
+  app.get(s.path, (req, reply) => list(req, reply));
+  app.get(`${s.path}/:id`, async (req, reply) => {
+    const name = (req.params as { id: string }).id;
+    const byName = s.byName && !/^\d+$/.test(name) ? s.byName(name) : null;
+    if (byName) return list(req, reply, byName);
     await ctx.authorize(req, perm('read'));
     return s.present(await load(req));
   });

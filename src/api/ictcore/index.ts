@@ -7,7 +7,7 @@ import { limitedMessage } from '../login-limiter.js';
 import { contactRoutes } from './contacts.js';
 import { groupRoutes } from './groups.js';
 import { messageRoutes } from './messages.js';
-import { programRoutes } from './programs.js';
+import { makeProgram, programRoutes, programType } from './programs.js';
 import { accountRoutes, ownedAccount } from './accounts.js';
 import { TransmissionActions, transmissionRoutes } from './transmissions.js';
 import { ictcoreBodies } from './bodies.js';
@@ -151,7 +151,8 @@ async function ictcoreRoutes(app: FastifyInstance, { deps, shared, cors }: { dep
   const ownProgram = async (req: FastifyRequest, id: number) => void (await ctx.own(req, await programs.get(id), `program ${id}`));
   const ownAccount = async (req: FastifyRequest, id: number) => void (await ownedAccount(ctx, req, accountRows, id));
   programRoutes(app, ctx, programs, messages, ownAccount);
-  accountRoutes(app, ctx, stores, ownProgram);
+  const install = async (req: FastifyRequest, accountId: number, type: string) => (await makeProgram(ctx, { programs, messages }, ownAccount, req, programType(type), { account_id: accountId })).id;
+  accountRoutes(app, ctx, stores, { owned: ownProgram, install, get: (id) => programs.get(id) });
   transmissionRoutes(app, ctx, transmissions, { ...stores, schedules: deps.schedules });
   campaignRoutes(app, ctx, campaigns, { ...stores, schedules: deps.schedules });
   userRoutes(app, ctx);

@@ -16,6 +16,8 @@ import { SwitchpostError } from '../../core/errors.js';
 export interface Media {
   /** File names inside data_dir/media/messages: made from the message id, never from the client. */
   original: string;
+  /** A document of files appended (POST …/media): every original, in order (`original` is the first). */
+  parts?: string[];
   content_type: string;
   type: string;
   size: number;
@@ -56,22 +58,54 @@ const RECORDING_TYPES: Record<string, string> = {
   'audio/ogg': 'ogg',
   'audio/x-gsm': 'gsm',
 };
-const TEMPLATE_TYPES: Record<string, string> = { 'text/plain': 'txt', 'text/html': 'html' };
+// A template's file is its e-mail attachment (ICTCore's Template::attachment): text, HTML or a PDF.
+const TEMPLATE_TYPES: Record<string, string> = { 'text/plain': 'txt', 'text/html': 'html', 'application/pdf': 'pdf', 'application/x-pdf': 'pdf' };
 const EXTENSIONS = [...new Set([...Object.values(DOCUMENT_TYPES), ...Object.values(RECORDING_TYPES), ...Object.values(TEMPLATE_TYPES)])];
 const MIME_OF: Record<string, string> = Object.fromEntries([...Object.entries(DOCUMENT_TYPES), ...Object.entries(RECORDING_TYPES), ...Object.entries(TEMPLATE_TYPES)].reverse().map(([m, e]) => [e, m]));
+
+/**
+ * A text's type: the seed's plain, unicode, binary, or one of ICTCore's charsets (core/Message/Text.php:
+ * its CHARSET_* constants, UTF-8 by default), in any case, stored as ICTCore spells it. The daemon picks
+ * an SMS's encoding from the text itself either way.
+ */
+const TEXT_TYPES = ['plain', 'unicode', 'binary', 'GSM', 'ASCII', 'windows-1252', 'ISO-8859-1', 'ISO-8859-7', 'UTF-8', 'UTF-16BE'];
+const textType = z
+  .string()
+  .transform((t) => TEXT_TYPES.find((k) => k.toLowerCase() === t.trim().toLowerCase()) ?? t)
+  .refine((t) => TEXT_TYPES.includes(t), `one of ${TEXT_TYPES.join(', ')}`);
+
+/**
+ * A template's attached document: its id, as `document_id` or as ICTCore's `attachment` (there a file on
+ * its server, which a client cannot name here); null takes it away.
+ */
+const attachmentId = z
+  .union([z.number(), z.string().regex(/^\d+$/, 'a document id (files on the server cannot be named)')])
+  .transform(Number)
+  .pipe(z.number().int().positive())
+  .nullable()
+  .optional();
 
 const SPECS = {
   text: {
     path: '/messages/texts',
-    create: z.object({ name: requiredText(100), data: requiredText(5000), type: z.enum(['plain', 'unicode', 'binary']).optional(), description: text(1000) }),
-    update: z.object({ name: requiredText(100).optional(), data: requiredText(5000).optional(), type: z.enum(['plain', 'unicode', 'binary']).optional(), description: text(1000) }),
+    create: z.object({ name: requiredText(100), data: requiredText(5000), type: textType.default('UTF-8'), description: text(1000) }),
+    update: z.object({ name: requiredText(100).optional(), data: requiredText(5000).optional(), type: textType.optional(), description: text(1000) }),
     fields: ['data'],
   },
   template: {
     path: '/messages/templates',
-    create: z.object({ name: requiredText(100), subject: requiredText(500), body: requiredText(200_000), body_alt: text(200_000), type: text(10), description: text(1000) }),
-    update: z.object({ name: requiredText(100).optional(), subject: requiredText(500).optional(), body: requiredText(200_000).optional(), body_alt: text(200_000), type: text(10), description: text(1000) }),
-    fields: ['subject', 'body', 'body_alt'],
+    create: z.object({ name: requiredText(100), subject: requiredText(500), body: requiredText(200_000), body_alt: text(200_000), type: text(10), description: text(1000), document_id: attachmentId, attachment: attachmentId }),
+    update: z.object({
+      name: requiredText(100).optional(),
+      subject: requiredText(500).optional(),
+      body: requiredText(200_000).optional(),
+      body_alt: text(200_000),
+      type: text(10),
+      description: text(1000),
+      document_id: attachmentId,
+      attachment: attachmentId,
+    }),
+    fields: ['subject', 'body', 'body_alt', 'document_id'],
   },
   document: {
     path: '/messages/documents',
@@ -114,92 +148,126 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, messages: IctcoreS
       ...dataOf(r),
       ...(kind === 'document' ? { pages: media?.pages ?? null, file_size: media?.size ?? null } : {}),
       ...(kind === 'recording' ? { length: media?.seconds ?? null, file_size: media?.size ?? null } : {}),
-      ...(kind === 'template' ? { attachment: media ? media.type : null } : {}),
+      // ICTCore's `attachment` names the file; here the template's own file's type, else its document's id.
+      ...(kind === 'template' ? { attachment: media ? media.type : (dataOf(r).document_id ?? null) } : {}),
       created_by: r.user_id,
       date_created: seconds(r.created_at as number),
     };
   };
 
-  for (const kind of ['document', 'recording', 'template', 'text'] as const) {
-    const s = SPECS[kind];
-    const rows = messages[kind];
-    // Bodies keep their fields as given; beforeWrite moves the kind's own fields into data.
-    const spec = s as unknown as { create: z.ZodType<Values>; update: z.ZodType<Values> };
-    crudRoutes(app, ctx, {
-      path: s.path,
-      what: kind,
-      perm: 'message',
-      store: rows,
-      create: spec.create,
-      update: spec.update,
-      filters: { [`${kind}_id`]: 'id', name: 'name', type: 'type', description: 'description' },
-      present: present(kind),
-      beforeWrite: (_req, values, existing) => toColumns(kind, values, existing),
-      remove: async (id) => {
-        // Read again (a concurrent delete may have taken it since the load: then nothing is removed, a 417).
-        const row = await rows.get(id);
-        if (!row) return false;
-        const media = mediaOf(row);
-        const gone = await rows.delete(id);
-        // The converted file may be shared by identical uploads (named by hash): only the original goes.
-        if (gone && media) rmSync(join(dir, media.original), { force: true });
-        return gone;
-      },
-    });
-    if (kind === 'text') continue;
+  // ICTCore serves each kind at /messages/{kind}s and at /{kind}s (core/Api/Message/*Api.php).
+  for (const kind of ['document', 'recording', 'template', 'text'] as const)
+    for (const path of [SPECS[kind].path, SPECS[kind].path.replace(/^\/messages/, '')]) {
+      const s = { ...SPECS[kind], path };
+      const rows = messages[kind];
+      // Bodies keep their fields as given; beforeWrite moves the kind's own fields into data.
+      const spec = s as unknown as { create: z.ZodType<Values>; update: z.ZodType<Values> };
+      crudRoutes(app, ctx, {
+        path: s.path,
+        what: kind,
+        perm: 'message',
+        store: rows,
+        create: spec.create,
+        update: spec.update,
+        filters: { [`${kind}_id`]: 'id', name: 'name', type: 'type', description: 'description' },
+        present: present(kind),
+        beforeWrite: async (req, values, existing) => {
+          if (kind === 'template') {
+            const { attachment, ...rest } = values;
+            values = attachment !== undefined && rest.document_id === undefined ? { ...rest, document_id: attachment } : rest;
+            const doc = values.document_id;
+            if (typeof doc === 'number') await ctx.own(req, await messages.document.get(doc), `document ${doc}`);
+          }
+          return toColumns(kind, values, existing);
+        },
+        remove: async (id) => {
+          // Read again (a concurrent delete may have taken it since the load: then nothing is removed, a 417).
+          const row = await rows.get(id);
+          if (!row) return false;
+          const media = mediaOf(row);
+          const gone = await rows.delete(id);
+          // The converted file may be shared by identical uploads (named by hash): only the original goes.
+          if (gone && media) rmSync(join(dir, media.original), { force: true });
+          return gone;
+        },
+      });
+      if (kind === 'text') continue;
 
-    const load = async (req: FastifyRequest) => {
-      const id = idParam((req.params as { id: string }).id, kind);
-      return ctx.own(req, await rows.get(id), `${kind} ${id}`);
-    };
-    app.put(`${s.path}/:id/media`, { bodyLimit: 25 * 1024 * 1024 }, async (req) => {
-      await ctx.authorize(req, 'message_update');
-      const row = await load(req);
-      const contentType = String(req.headers['content-type'] ?? '')
-        .split(';')[0]!
-        .trim()
-        .toLowerCase();
-      const types = kind === 'document' ? DOCUMENT_TYPES : kind === 'recording' ? RECORDING_TYPES : TEMPLATE_TYPES;
-      // application/octet-stream is taken when the message's own type names the extension.
-      const declared = typeof row.type === 'string' && EXTENSIONS.includes(row.type.toLowerCase()) ? row.type.toLowerCase() : null;
-      const ext = types[contentType] ?? (contentType === 'application/octet-stream' && declared && Object.values(types).includes(declared) ? declared : undefined);
-      if (!ext) throw new SwitchpostError('unsupported_media_type', `a ${kind} takes ${[...new Set(Object.keys(types))].join(', ')}`);
-      const bytes = req.body;
-      if (!Buffer.isBuffer(bytes) || bytes.length === 0) throw invalid('media', 'the body is empty');
-      let converted: string | null = null;
-      let pages: number | undefined;
-      let secs: number | undefined;
-      try {
-        if (kind === 'document') {
-          const fine = dataOf(row).quality === 'fine';
-          const fax = await ctx.deps.prepareFax([{ name: `document.${ext}`, bytes }], fine);
-          converted = fax.path;
-          pages = fax.pages;
-        } else if (kind === 'recording') {
-          const wav = await ctx.deps.convertAudio(bytes);
-          converted = wav.path;
-          secs = Math.round(((statSync(wav.path).size - 44) / 16_000) * 10) / 10;
-        } else if (bytes.includes(0) || !isUtf8(bytes)) {
-          throw new MediaRefused('is not UTF-8 text');
+      const load = async (req: FastifyRequest) => {
+        const id = idParam((req.params as { id: string }).id, kind);
+        return ctx.own(req, await rows.get(id), `${kind} ${id}`);
+      };
+      const upload = async (req: FastifyRequest, append: boolean) => {
+        await ctx.authorize(req, 'message_update');
+        const row = await load(req);
+        const contentType = String(req.headers['content-type'] ?? '')
+          .split(';')[0]!
+          .trim()
+          .toLowerCase();
+        const types = kind === 'document' ? DOCUMENT_TYPES : kind === 'recording' ? RECORDING_TYPES : TEMPLATE_TYPES;
+        // application/octet-stream is taken when the message's own type names the extension.
+        const declared = typeof row.type === 'string' && EXTENSIONS.includes(row.type.toLowerCase()) ? row.type.toLowerCase() : null;
+        const ext = types[contentType] ?? (contentType === 'application/octet-stream' && declared && Object.values(types).includes(declared) ? declared : undefined);
+        if (!ext) throw new SwitchpostError('unsupported_media_type', `a ${kind} takes ${[...new Set(Object.keys(types))].join(', ')}`);
+        const bytes = req.body;
+        if (!Buffer.isBuffer(bytes) || bytes.length === 0) throw invalid('media', 'the body is empty');
+        let converted: string | null = null;
+        let pages: number | undefined;
+        let secs: number | undefined;
+        // POST appends a file to a document (DocumentApi::upload: path_append): the fax is made of all of them.
+        const before = append ? mediaOf(row) : null;
+        const earlier = before ? (before.parts ?? [before.original]) : [];
+        try {
+          if (kind === 'document') {
+            const fine = dataOf(row).quality === 'fine';
+            const files = earlier.map((f) => ({ name: `document.${f.split('.').pop()}`, bytes: readFileSync(join(dir, f)) }));
+            const fax = await ctx.deps.prepareFax([...files, { name: `document.${ext}`, bytes }], fine);
+            converted = fax.path;
+            pages = fax.pages;
+          } else if (kind === 'recording') {
+            const wav = await ctx.deps.convertAudio(bytes);
+            converted = wav.path;
+            secs = Math.round(((statSync(wav.path).size - 44) / 16_000) * 10) / 10;
+          } else if (bytes.includes(0) || !isUtf8(bytes)) {
+            throw new MediaRefused('is not UTF-8 text');
+          }
+        } catch (err) {
+          if (err instanceof MediaRefused) throw invalid('media', err.message.replace(/^"document\.\w+": /, ''));
+          throw err;
         }
-      } catch (err) {
-        if (err instanceof MediaRefused) throw invalid('media', err.message.replace(/^"document\.\w+": /, ''));
-        throw err;
-      }
-      mkdirSync(dir, { recursive: true });
-      const original = `${kind}-${row.id}.${ext}`;
-      const tmp = join(dir, `${original}.${process.pid}.tmp`);
-      writeStored(tmp, join(dir, original), bytes);
-      const media: Media = { original, content_type: MIME_OF[ext] ?? contentType, type: ext, size: bytes.length, converted, ...(pages ? { pages } : {}), ...(secs !== undefined ? { seconds: secs } : {}) };
-      await rows.update(row.id, { media: JSON.stringify(media), type: ext }, ctx.deps.clock.now());
-      return row.id;
-    });
-    app.get(`${s.path}/:id/media`, async (req, reply) => {
-      await ctx.authorize(req, 'message_read');
-      const media = mediaOf(await load(req));
-      const file = media && join(dir, media.original);
-      if (!media || !file || !existsSync(file)) throw new SwitchpostError('not_found', `${kind} has no media yet; PUT it first`);
-      return reply.type(media.content_type).header('content-disposition', `attachment; filename="${media.original}"`).send(readFileSync(file));
-    });
-  }
+        mkdirSync(dir, { recursive: true });
+        // A replaced document's appended parts go; a part's name carries its place, so a later one never overwrites an earlier.
+        const file = earlier.length ? `${kind}-${row.id}-${earlier.length + 1}.${ext}` : `${kind}-${row.id}.${ext}`;
+        const tmp = join(dir, `${file}.${process.pid}.tmp`);
+        writeStored(tmp, join(dir, file), bytes);
+        const old = mediaOf(row);
+        if (!append && old?.parts) for (const f of old.parts.slice(1)) if (f !== file) rmSync(join(dir, f), { force: true });
+        const parts = earlier.length ? [...earlier, file] : undefined;
+        const first = parts ? parts[0]! : file;
+        const size = parts ? parts.reduce((n, f) => n + statSync(join(dir, f)).size, 0) : bytes.length;
+        const media: Media = {
+          original: first,
+          ...(parts ? { parts } : {}),
+          content_type: parts ? 'image/tiff' : (MIME_OF[ext] ?? contentType),
+          type: parts ? 'tif' : ext,
+          size,
+          converted,
+          ...(pages ? { pages } : {}),
+          ...(secs !== undefined ? { seconds: secs } : {}),
+        };
+        await rows.update(row.id, { media: JSON.stringify(media), type: media.type }, ctx.deps.clock.now());
+        return row.id;
+      };
+      app.put(`${s.path}/:id/media`, { bodyLimit: 25 * 1024 * 1024 }, (req) => upload(req, false));
+      if (kind === 'document') app.post(`${s.path}/:id/media`, { bodyLimit: 25 * 1024 * 1024 }, (req) => upload(req, true));
+      app.get(`${s.path}/:id/media`, async (req, reply) => {
+        await ctx.authorize(req, 'message_read');
+        const media = mediaOf(await load(req));
+        // A document of several files downloads as its fax (ICTCore's download is made from the fax too).
+        const file = media && (media.parts && media.converted ? media.converted : join(dir, media.original));
+        if (!media || !file || !existsSync(file)) throw new SwitchpostError('not_found', `${kind} has no media yet; PUT it first`);
+        const name = media.parts ? `${kind}-${media.original.split('-')[1]!.split('.')[0]!}.tif` : media.original;
+        return reply.type(media.content_type).header('content-disposition', `attachment; filename="${name}"`).send(readFileSync(file));
+      });
+    }
 }

@@ -3,10 +3,16 @@ import { z } from 'zod';
 import type { Ctx, IctcoreStores } from './context.js';
 import type { UserRow } from '../../store/users.js';
 import type { Channel } from '../../core/model.js';
-import { callContent, smsContent, type Content } from '../../core/content.js';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { callContent, smsContent, type Content, type EmailAttachment, type EmailContent } from '../../core/content.js';
+import { checkEmailAddress } from '../../core/email-address.js';
+import { attachmentName } from '../../media/attachments.js';
+import { writeStored } from '../../media/store-file.js';
 import type { Row } from '../../store/owned.js';
-import { dataOf, mediaOf } from './messages.js';
-import { crudRoutes } from './crud.js';
+import { dataOf, mediaOf, type Media } from './messages.js';
+import { crudRoutes, type Values } from './crud.js';
 import { parseBody, positiveInt, requiredText, seconds, text, invalid } from './fields.js';
 import { isVoice, MAX_TTS_CHARS, VOICES } from '../../media/tts.js';
 import { SwitchpostError } from '../../core/errors.js';
@@ -31,24 +37,99 @@ const isProgramType = (t: string): t is ProgramType => Object.hasOwn(PROGRAM_TYP
 /** ICTCore's service flags. */
 export const SERVICE_FLAG: Record<Channel, number> = { tts: 1, tts2way: 1, voice: 1, fax: 2, sms: 4, sms2way: 4, mms: 4, email: 8 };
 
-const programBody = z.object({
-  name: requiredText(100),
+const programFields = {
+  name: requiredText(100).optional(),
   parent_id: positiveInt.nullable().optional(),
   text_id: positiveInt.optional(),
   recording_id: positiveInt.optional(),
   document_id: positiveInt.optional(),
   template_id: positiveInt.optional(),
   account_id: positiveInt.optional(),
-  // ICTCore's data_map: a text given inline becomes a stored text.
-  data: text(MAX_TTS_CHARS),
+  // A message given inline becomes a stored text: sendsms's `message` or `content`
+  // (core/Program/Sendsms.php), voicetts's `text` (core/Program/Voicetts.php), our older `data`.
+  message: text(MAX_TTS_CHARS),
   content: text(MAX_TTS_CHARS),
+  text: text(MAX_TTS_CHARS),
+  data: text(MAX_TTS_CHARS),
   voice: z.string().optional(),
-});
+};
+export const programBody = z.object(programFields);
+export type ProgramBody = z.infer<typeof programBody>;
+
+/** The inline message of a text program's body, in the field names its ICTCore type reads first. */
+function inlineText(type: ProgramType, b: ProgramBody): string | null {
+  const order = type === 'voicetts' ? [b.text, b.data, b.content, b.message] : [b.message, b.content, b.data, b.text];
+  return order.find((v) => v !== undefined && v !== '') ?? null;
+}
+
+export const isProgramTypeName = isProgramType;
+
+export interface ProgramStores {
+  programs: IctcoreStores['programs'];
+  messages: IctcoreStores['messages'];
+}
+
+/**
+ * A program's columns from a body of its type (a new one when `existing` is null; an update keeps what
+ * the body leaves out). Everything is checked before anything is stored; an inline text is stored last
+ * (its id in `madeText`, for a caller that must undo it).
+ */
+export async function programValues(
+  ctx: Ctx,
+  s: ProgramStores,
+  accountOwned: (req: FastifyRequest, id: number) => Promise<void>,
+  req: FastifyRequest,
+  type: ProgramType,
+  b: ProgramBody,
+  existing: Row | null,
+): Promise<{ values: Record<string, string | number | null>; madeText: number | null }> {
+  const user = ctx.user(req);
+  const needs = PROGRAM_TYPES[type].needs;
+  const data: Record<string, unknown> = existing ? dataOf(existing) : {};
+  const inline = needs === 'text_id' && b.text_id === undefined ? inlineText(type, b) : null;
+  const id = b[needs];
+  if (id === undefined && inline === null && data[needs] === undefined) throw invalid(needs, `is required for ${type} programs`);
+  if (id !== undefined) {
+    if (needs === 'account_id') await accountOwned(req, id);
+    else {
+      const kind = needs.replace('_id', '') as 'text' | 'recording' | 'document' | 'template';
+      await ctx.own(req, await s.messages[kind].get(id), `${kind} ${id}`);
+    }
+  }
+  if (type === 'voicetts' && b.voice !== undefined) {
+    if (!isVoice(b.voice)) throw invalid('voice', `one of ${Object.keys(VOICES).join(', ')}`);
+    data.voice = b.voice;
+  }
+  if (b.parent_id) await ctx.own(req, await s.programs.get(b.parent_id), `program ${b.parent_id}`);
+  // ICTCore's programs are named after their type unless named (public $name = 'sendsms').
+  const name = b.name ?? (existing ? String(existing.name) : type);
+  let madeText: number | null = null;
+  if (id !== undefined) data[needs] = id;
+  else if (inline !== null) data[needs] = madeText = await s.messages.text.insert(user.id, { name, type: 'UTF-8', data: JSON.stringify({ data: inline }) }, ctx.deps.clock.now());
+  const values: Record<string, string | number | null> = { name, data: JSON.stringify(data) };
+  if (!existing) values.type = type;
+  if (b.parent_id !== undefined) values.parent_id = b.parent_id ?? null;
+  else if (!existing) values.parent_id = null;
+  return { values, madeText };
+}
+
+/** A new program of `type` from `b`: its id, and the inline text it made (for a caller that must undo it). */
+export async function makeProgram(ctx: Ctx, s: ProgramStores, accountOwned: (req: FastifyRequest, id: number) => Promise<void>, req: FastifyRequest, type: ProgramType, b: ProgramBody): Promise<{ id: number; madeText: number | null }> {
+  const { values, madeText } = await programValues(ctx, s, accountOwned, req, type, b, null);
+  return { id: await s.programs.insert(ctx.user(req).id, values, ctx.deps.clock.now()), madeText };
+}
+
+/** A program type named in a path, or 404 listing the types. */
+export function programType(raw: string): ProgramType {
+  const type = raw.toLowerCase();
+  if (!isProgramType(type)) throw new SwitchpostError('not_found', `no program type "${type.slice(0, 30)}" (${Object.keys(PROGRAM_TYPES).join(', ')})`);
+  return type;
+}
 
 export const presentProgram = (r: Row) => ({ program_id: r.id, name: r.name, type: r.type, parent_id: r.parent_id ?? null, ...dataOf(r), created_by: r.user_id, date_created: seconds(r.created_at as number) });
 
 /** What a transmission of `program` sends: its channel and the job content, read from its message now. */
-export async function programContent(ctx: Ctx, messages: IctcoreStores['messages'], program: Row, user: UserRow): Promise<{ channel: Channel; content: Content }> {
+export async function programContent(ctx: Ctx, messages: IctcoreStores['messages'], program: Row, user: UserRow, account: Row | null = null): Promise<{ channel: Channel; content: Content }> {
   const type = String(program.type);
   const spec = isProgramType(type) ? PROGRAM_TYPES[type] : null;
   if (!spec?.channel) throw new SwitchpostError('not_implemented', `${type} programs cannot send transmissions on this server yet`);
@@ -79,13 +160,69 @@ export async function programContent(ctx: Ctx, messages: IctcoreStores['messages
       const header = typeof profile.fax_header_text === 'string' ? profile.fax_header_text.replace(/[^\p{L}\p{N} .,:;()/&@+_-]/gu, '').slice(0, 60) : null;
       return { channel: 'fax', content: { kind: 'fax', document: media.converted, pages: media.pages ?? 0, fine: dataOf(doc).quality === 'fine', header: header || null, fileNames: [String(doc.name)] } };
     }
+    case 'email': {
+      const tpl = await message('template');
+      const attachments: EmailAttachment[] = [];
+      const file = (media: Media | null) => (media ? join(ctx.deps.dataDir, 'media', 'messages', media.original) : null);
+      // The template's own file (PUT …/templates/{id}/media: ICTCore's Template::attachment), then a
+      // document it names (`document_id`): copied for the job, so a later upload changes no queued mail.
+      const own = file(mediaOf(tpl));
+      if (own) attachments.push(keepAttachment(ctx.deps.dataDir, own, `${String(tpl.name)}.${mediaOf(tpl)!.type}`));
+      const docId = dataOf(tpl).document_id;
+      if (typeof docId === 'number') {
+        const doc = await messages.document.get(docId);
+        const media = doc ? mediaOf(doc) : null;
+        if (!doc || !media) throw invalid('template_id', `template ${tpl.id}'s attachment, document ${docId}, ${doc ? 'has no media yet' : 'no longer exists'}`);
+        const whole = media.parts && media.converted ? media.converted : file(media)!;
+        attachments.push(keepAttachment(ctx.deps.dataDir, whole, `${String(doc.name)}.${media.parts ? 'tif' : media.type}`));
+      }
+      return { channel: 'email', content: templateEmail(dataOf(tpl), emailSender(user, account), attachments) };
+    }
     default:
       throw new SwitchpostError('not_implemented', `${type} programs cannot send transmissions on this server yet`);
   }
 }
 
-/** Programs: one POST per type (/programs/sendsms…), list, read, delete. */
+/**
+ * The From of a sendemail transmission, as ICTCore's Email_send has it (`[transmission:source:email]`):
+ * the transmission's account's address, else (ICTCore's user default account) the user's own.
+ */
+function emailSender(user: UserRow, account: Row | null): { address: string; name: string | null } {
+  const given = typeof account?.email === 'string' && account.email !== '' ? account.email : user.email;
+  if (!given) throw invalid('account_id', 'a sendemail transmission needs a sender: give an account with an e-mail address, or set your own e-mail address');
+  const c = checkEmailAddress(given);
+  if (!c.ok) throw invalid('account_id', `the sender's e-mail address: ${c.reason}`);
+  const owner = account ?? user;
+  const name = [owner.first_name, owner.last_name].filter((v) => typeof v === 'string' && v.trim() !== '').join(' ');
+  return { address: c.address, name: name.replace(/[\r\n]+/g, ' ') || null };
+}
+
+/** A markup body: ICTCore's Template body is HTML (body_alt the plain text); a body without tags is text. */
+const looksHtml = (body: string): boolean => /<\/?[a-z][^>]*>/i.test(body);
+
+/** An e-mail from an ICTCore template's subject, body and body_alt. */
+export function templateEmail(t: Record<string, unknown>, from: { address: string; name: string | null }, attachments: EmailAttachment[]): EmailContent {
+  const body = typeof t.body === 'string' && t.body.trim() !== '' ? t.body : null;
+  const alt = typeof t.body_alt === 'string' && t.body_alt.trim() !== '' ? t.body_alt : null;
+  const html = body !== null && looksHtml(body) ? body : null;
+  const text = alt ?? (html === null ? body : null);
+  if (text === null && html === null) throw invalid('template_id', 'the template has no body');
+  return { kind: 'email', from, subject: String(t.subject ?? '').replace(/[\r\n]+/g, ' '), text, html, attachments };
+}
+
+/** A file kept for a job's e-mail: stored once by content hash beside the v1 API's attachments. */
+function keepAttachment(dataDir: string, path: string, name: string): EmailAttachment {
+  const bytes = readFileSync(path);
+  const dir = join(dataDir, 'media', 'attachments');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${createHash('sha256').update(bytes).digest('hex')}.bin`);
+  if (!existsSync(file)) writeStored(`${file}.${process.pid}.tmp`, file, bytes);
+  return { file, name: attachmentName(name), size: bytes.length };
+}
+
+/** Programs: one POST per type (/programs/sendsms…), list (all or by type), read, update, delete. */
 export function programRoutes(app: FastifyInstance, ctx: Ctx, programs: IctcoreStores['programs'], messages: IctcoreStores['messages'], accountOwned: (req: FastifyRequest, id: number) => Promise<void>): void {
+  const stores = { programs, messages };
   crudRoutes(app, ctx, {
     path: '/programs',
     what: 'program',
@@ -93,34 +230,21 @@ export function programRoutes(app: FastifyInstance, ctx: Ctx, programs: IctcoreS
     store: programs,
     filters: { program_id: 'id', name: 'name', type: 'type', parent_id: 'parent_id' },
     present: presentProgram,
-    // No create or update here: ICTCore makes programs by type (below) and never updates one.
+    // GET /programs/sendsms lists that type's programs (ProgramApi::list_view).
+    byName: (name) => (isProgramType(name.toLowerCase()) ? { type: name.toLowerCase() } : null),
+    // PUT /programs/{id} (ProgramApi::update): its name, parent and the message of its type; the type stays.
+    update: programBody as unknown as z.ZodType<Values>,
+    beforeWrite: async (req, values, existing) => {
+      const type = String(existing!.type);
+      if (!isProgramType(type)) throw invalid('type', `${type} programs cannot be changed`);
+      return (await programValues(ctx, stores, accountOwned, req, type, values as ProgramBody, existing)).values;
+    },
+    // No create here: ICTCore makes programs by type (below).
   });
 
   app.post('/programs/:type', async (req) => {
-    const type = String((req.params as { type: string }).type).toLowerCase();
-    if (!isProgramType(type)) throw new SwitchpostError('not_found', `no program type "${type.slice(0, 30)}" (${Object.keys(PROGRAM_TYPES).join(', ')})`);
-    const user = await ctx.authorize(req, 'program_create');
-    const b = parseBody(programBody, req.body);
-    const needs = PROGRAM_TYPES[type].needs;
-    // Everything is checked before anything is stored (an inline text is stored last).
-    const inline = needs === 'text_id' && b.text_id === undefined ? (b.data ?? b.content ?? null) : null;
-    const id = b[needs];
-    if (id === undefined && inline === null) throw invalid(needs, `is required for ${type} programs`);
-    if (id !== undefined) {
-      if (needs === 'account_id') await accountOwned(req, id);
-      else {
-        const kind = needs.replace('_id', '') as 'text' | 'recording' | 'document' | 'template';
-        await ctx.own(req, await messages[kind].get(id), `${kind} ${id}`);
-      }
-    }
-    const data: Record<string, unknown> = {};
-    if (type === 'voicetts' && b.voice !== undefined) {
-      if (!isVoice(b.voice)) throw invalid('voice', `one of ${Object.keys(VOICES).join(', ')}`);
-      data.voice = b.voice;
-    }
-    if (b.parent_id) await ctx.own(req, await programs.get(b.parent_id), `program ${b.parent_id}`);
-    // ICTCore's data_map: a text given inline is stored as a text message of the user's.
-    data[needs] = id ?? (await messages.text.insert(user.id, { name: b.name, data: JSON.stringify({ data: inline }) }, ctx.deps.clock.now()));
-    return programs.insert(user.id, { type, name: b.name, parent_id: b.parent_id ?? null, data: JSON.stringify(data) }, ctx.deps.clock.now());
+    const type = programType(String((req.params as { type: string }).type));
+    await ctx.authorize(req, 'program_create');
+    return (await makeProgram(ctx, stores, accountOwned, req, type, parseBody(programBody, req.body))).id;
   });
 }

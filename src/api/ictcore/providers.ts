@@ -27,9 +27,30 @@ const poolWeight = (w: number) => Math.max(1, Math.round(1000 / w));
 const ictcoreWeight = (p: Provider) => (p.weight > 0 ? Math.round(1000 / p.weight) : 0);
 
 const num = z.union([z.number(), z.string().regex(/^\d+$/)]).transform(Number);
+
+/**
+ * ICTCore's provider types (core/Provider/*.php: `$type` and its default `$service_flag`) → the driver
+ * that does their work here. Its `http` (an HTTP SMSC inside its Kannel) and `emailcmd` (a local mail
+ * command) have none: a `kannel` or `smtp` provider does that here.
+ */
+const ICTCORE_TYPES: Record<string, { driver: (typeof DRIVERS)[number]; serviceFlag: number } | string> = {
+  sip: { driver: 'freeswitch', serviceFlag: 3 },
+  smpp: { driver: 'smpp', serviceFlag: 4 },
+  smtp: { driver: 'smtp', serviceFlag: 8 },
+  http: 'an HTTP SMSC is configured in Kannel here: give type kannel, with the smsc in settings',
+  emailcmd: 'e-mail leaves through a relay here: give type smtp',
+};
+const providerType = z
+  .string()
+  .transform((t) => t.trim().toLowerCase())
+  .superRefine((t, c) => {
+    const known = ICTCORE_TYPES[t];
+    if (typeof known === 'string') c.addIssue({ code: 'custom', message: known });
+    else if (!known && !(DRIVERS as readonly string[]).includes(t)) c.addIssue({ code: 'custom', message: `one of ${[...DRIVERS, 'sip'].join(', ')}` });
+  });
 const providerBody = z.object({
   name: z.string(),
-  type: z.enum(DRIVERS).optional(),
+  type: providerType.optional(),
   gateway_flag: num.optional(),
   service_flag: num.optional(),
   services: z.array(z.string()).optional(),
@@ -54,7 +75,9 @@ type Body = z.infer<typeof providerBody>;
 
 /** An ICTCore provider body (over what the provider was) → the daemon's provider, validated like the config file's. */
 function toConfig(b: Partial<Body>, base: Provider | null): ProviderConfig {
-  const driver = b.type ?? (b.gateway_flag !== undefined ? (Object.entries(GATEWAY_FLAG).find(([, f]) => f === b.gateway_flag)?.[0] as ProviderConfig['driver'] | undefined) : undefined) ?? base?.driver;
+  const ictcore = b.type !== undefined ? ICTCORE_TYPES[b.type] : undefined;
+  const named = typeof ictcore === 'object' ? ictcore.driver : (b.type as ProviderConfig['driver'] | undefined);
+  const driver = named ?? (b.gateway_flag !== undefined ? (Object.entries(GATEWAY_FLAG).find(([, f]) => f === b.gateway_flag)?.[0] as ProviderConfig['driver'] | undefined) : undefined) ?? base?.driver;
   if (!driver)
     throw invalid(
       'gateway_flag',
@@ -73,7 +96,9 @@ function toConfig(b: Partial<Body>, base: Provider | null): ProviderConfig {
   }
   const driverSettings = settings;
   if (b.register !== undefined && driver === 'freeswitch' && typeof driverSettings.trunk === 'object' && driverSettings.trunk) (driverSettings.trunk as Record<string, unknown>).register = b.register;
-  const services = b.services ?? (b.service_flag !== undefined ? SERVICE_BITS.filter(([bit]) => (b.service_flag! & bit) !== 0).map(([, s]) => s) : base?.services);
+  // An ICTCore type without a service_flag takes its own (Sip: voice and fax, Smpp: sms, Smtp: email).
+  const flag = b.service_flag ?? (b.services === undefined && !base && typeof ictcore === 'object' ? ictcore.serviceFlag : undefined);
+  const services = b.services ?? (flag !== undefined ? SERVICE_BITS.filter(([bit]) => (flag & bit) !== 0).map(([, s]) => s) : base?.services);
   const weight = b.weight !== undefined ? b.weight : base ? ictcoreWeight(base) : 1;
   const parsed = providerConfigSchema.safeParse({
     name: b.name ?? base?.name,

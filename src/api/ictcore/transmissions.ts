@@ -9,15 +9,17 @@ import { HELD_UNTIL, type NewJob } from '../../core/jobs.js';
 import { parseContent, type Content } from '../../core/content.js';
 import { isFinal, type Channel, type RecipientState } from '../../core/model.js';
 import { contactProblem, contactRecipient } from '../../core/contact.js';
+import { checkEmailAddress } from '../../core/email-address.js';
 import { parseSchedule } from '../../core/schedule.js';
 import type { TransmissionStore, AttemptRow, TransmissionFilter, TransmissionRow } from '../../store/transmissions.js';
-import { programContent, SERVICE_FLAG } from './programs.js';
+import { makeProgram, programBody, programContent, programType, SERVICE_FLAG } from './programs.js';
 import { presentContact } from './contacts.js';
 import { ownedAccount } from './accounts.js';
 import { filterValue, idParam, jsonString, parseBody, positiveInt, seconds, text, invalid, invalidAs } from './fields.js';
 import { wholeNumber } from '../input.js';
 import { JSON_TYPE, jsonStream, mapPages } from '../json-stream.js';
 import { viewPages } from './crud.js';
+import { ictcoreResults } from './results.js';
 import { SwitchpostError } from '../../core/errors.js';
 
 /** ICTCore's transmission statuses (seed 001: pending, processing, completed, failed, invalid). */
@@ -96,6 +98,8 @@ const transmissionBody = z.object({
   service_flag: z.unknown().optional(),
 });
 
+const instantBody = z.object({ program_data: z.record(z.string(), z.unknown()).optional(), transmission_data: z.record(z.string(), z.unknown()).optional() });
+
 export type TransmissionDeps = Pick<IctcoreStores, 'contactRows' | 'accountRows' | 'messages' | 'programs'> & { schedules: Schedules };
 
 /**
@@ -133,21 +137,25 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
   /** A new held transmission of `program` for the body's contact (or a contact made from its phone). */
   const create = async (req: FastifyRequest, user: UserRow, program: Row, b: z.infer<typeof transmissionBody>): Promise<number> => {
     if (b.direction === 'inbound') throw new SwitchpostError('not_implemented', 'inbound transmissions are made by the daemon when messages arrive, not by the API');
-    const { channel, content } = await programContent(ctx, deps.messages, program, user);
     // Everything is checked before anything is stored: bad input changes nothing.
-    let sender: string | null = null;
-    if (b.account_id) sender = ((await ownedAccount(ctx, req, deps.accountRows, b.account_id)).phone as string | null) ?? null;
+    const account = b.account_id ? await ownedAccount(ctx, req, deps.accountRows, b.account_id) : null;
+    const { channel, content } = await programContent(ctx, deps.messages, program, user, account);
+    const sender = channel === 'email' ? null : ((account?.phone as string | null | undefined) ?? null);
+    // An e-mail goes to the contact's address (Email_send: `[transmission:destination:email]`), the rest to its number.
+    const email = channel === 'email';
     let contact: Row;
     if (b.contact_id !== undefined) contact = await ctx.own(req, await deps.contactRows.get(b.contact_id), `contact ${b.contact_id}`);
-    else if (b.phone) {
-      const problem = contactProblem({ phone: b.phone, email: b.email ?? null }, true);
+    else if (b.phone || (email && b.email)) {
+      const problem = contactProblem({ phone: b.phone || null, email: b.email ?? null }, true);
       if (problem) throw invalidAs(problem);
-      // ICTCore makes a contact of a bare phone number.
-      const id = await deps.contactRows.insert(user.id, { phone: b.phone, email: b.email ?? null }, ctx.deps.clock.now());
+      // ICTCore makes a contact of a bare phone number (or, to mail, a bare address).
+      const id = await deps.contactRows.insert(user.id, { phone: b.phone || null, email: b.email ?? null }, ctx.deps.clock.now());
       contact = (await deps.contactRows.get(id))!;
-    } else throw invalid('contact_id', 'give contact_id or phone');
-    if (!contact.phone) throw invalid('contact_id', `contact ${contact.id} has no phone number`);
-    return actions.createHeld(user, channel, content, contact, { programId: program.id, accountId: b.account_id ?? null, sender, title: b.title ?? null, origin: b.origin ?? null, tries: b.try_allowed ?? null });
+    } else throw invalid('contact_id', email ? 'give contact_id or email' : 'give contact_id or phone');
+    const destination = email ? (contact.email as string | null) : (contact.phone as string | null);
+    if (!destination) throw invalid('contact_id', `contact ${contact.id} has no ${email ? 'e-mail address' : 'phone number'}`);
+    if (email && !checkEmailAddress(destination).ok) throw invalid('contact_id', `contact ${contact.id}'s e-mail address: ${(checkEmailAddress(destination) as { reason: string }).reason}`);
+    return actions.createHeld(user, channel, content, contact, { programId: program.id, accountId: b.account_id ?? null, sender, destination, title: b.title ?? null, origin: b.origin ?? null, tries: b.try_allowed ?? null });
   };
 
   app.post('/transmissions', async (req) => {
@@ -161,6 +169,27 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
     const user = await ctx.authorize(req, 'transmission_create');
     const program = await ctx.own(req, await deps.programs.get(idParam((req.params as { id: string }).id, 'program')), 'program');
     return create(req, user, program, parseBody(transmissionBody, req.body));
+  });
+  // One call, as ProgramApi::transmission: {program_data, transmission_data} → a new program of the
+  // type and a held transmission of it (Program::transmission_instant), answered by the transmission's id.
+  app.post('/programs/:type/transmissions', async (req) => {
+    const type = programType(String((req.params as { type: string }).type));
+    const user = await ctx.authorize(req, 'program_create');
+    await ctx.authorize(req, 'transmission_create');
+    const body = parseBody(instantBody, req.body);
+    if (!body.transmission_data || Object.keys(body.transmission_data).length === 0) throw invalid('transmission_data', 'Transmission data is missing');
+    const p = parseBody(programBody, body.program_data ?? {});
+    const t = parseBody(transmissionBody, body.transmission_data);
+    const accountOwned = async (r: FastifyRequest, id: number) => void (await ownedAccount(ctx, r, deps.accountRows, id));
+    const made = await makeProgram(ctx, deps, accountOwned, req, type, p);
+    try {
+      return await create(req, user, (await deps.programs.get(made.id))!, t);
+    } catch (err) {
+      // Bad transmission data changes nothing: the program (and its inline text) made for it go again.
+      await deps.programs.delete(made.id);
+      if (made.madeText !== null) await deps.messages.text.delete(made.madeText);
+      throw err;
+    }
   });
   app.get('/programs/:id/transmissions', async (req, reply) => {
     await ctx.authorize(req, 'transmission_list');
@@ -275,12 +304,11 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
     return (await store.attempts((await load(req)).id)).map(presentSpool);
   });
 
-  /** A spool's results as ICTCore lists them: what the far end said (status, keys pressed, replies, pages). */
-  const results = async (a: AttemptRow) => [
-    { spool_result_id: null, spool_id: a.id, type: 'result', name: 'status', data: a.status, date_created: seconds(a.ended_at ?? a.started_at) },
-    ...(a.response ? [{ spool_result_id: null, spool_id: a.id, type: 'result', name: 'response', data: a.response, date_created: seconds(a.ended_at ?? a.started_at) }] : []),
-    ...(await store.results(a.id)).map((r) => ({ spool_result_id: r.id, spool_id: a.id, type: r.kind, name: r.kind, data: r.value ?? r.data, date_created: seconds(r.created_at) })),
-  ];
+  /** A spool's results in ICTCore's words (results.ts), for the channel of its transmission. */
+  const results = async (a: AttemptRow) => {
+    const t = await store.get(a.recipient_id);
+    return t ? ictcoreResults(t.channel, a, spoolStatus(a), await store.results(a.id)) : [];
+  };
   app.get('/transmissions/:id/result', async (req) => {
     await ctx.authorize(req, 'transmission_read', 'result_read');
     const attempts = await store.attempts((await load(req)).id);
@@ -313,7 +341,7 @@ export class TransmissionActions {
     channel: Channel,
     content: Content,
     contact: Row,
-    o: { programId: number | null; accountId: number | null; sender: string | null; title: string | null; origin: string | null; tries: number | null; direction?: string },
+    o: { programId: number | null; accountId: number | null; sender: string | null; destination?: string; title: string | null; origin: string | null; tries: number | null; direction?: string },
   ): Promise<number> {
     const job: NewJob = {
       userId: user.id,
@@ -331,7 +359,7 @@ export class TransmissionActions {
       replyUntil: null,
       cutoff: null,
       blackouts: [],
-      recipients: [{ destination: String(contact.phone), blackouts: null, ...contactRecipient(contact) }],
+      recipients: [{ destination: o.destination ?? String(contact.phone), blackouts: null, ...contactRecipient(contact) }],
       programId: o.programId,
       accountId: o.accountId,
       held: true,

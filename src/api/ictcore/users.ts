@@ -4,16 +4,44 @@ import type { Ctx } from './context.js';
 import { UserCodeTaken, type UserFilter, type UserPatch, type UserRow } from '../../store/users.js';
 import { flag, idParam, listFilter, parseBody, requiredText, seconds, text, invalid, found } from './fields.js';
 import { isValidZone } from '../../core/windows.js';
-import { isPermission, permissionById, permissionId, ROLE_IDS, roleId, type Permission } from '../../core/permissions.js';
+import { COUNTRY_EXPECTED, countryCode } from '../../core/countries.js';
+import { alpha2OfNumeric } from '../../core/country-numbers.js';
+import { zoneOfIctcoreId } from './timezones.js';
+import { isPermission, ROLE_IDS, roleId, type Permission } from '../../core/permissions.js';
+import { ictcorePermissionId, permissionsOf } from './permission-ids.js';
 import { SwitchpostError } from '../../core/errors.js';
 import { JSON_TYPE, jsonStream } from '../json-stream.js';
 import { viewPages } from './crud.js';
 
-const country = z
-  .string()
-  .regex(/^[A-Za-z]{2}$/, 'an ISO 3166 country code such as PK or AU')
-  .transform((c) => c.toUpperCase());
-const timezone = z.string().refine(isValidZone, 'an IANA time zone such as Asia/Karachi');
+/**
+ * A country as ICTCore numbers it (its country_id: the ISO 3166-1 numeric code, 586 for Pakistan) or by
+ * its alpha-2 code; either must name a country whose numbers the daemon can read (core/countries.ts).
+ */
+const country = z.union([z.number(), z.string()]).transform((v, c) => {
+  const given = String(v).trim();
+  const alpha2 = /^\d+$/.test(given) ? alpha2OfNumeric(Number(given)) : given;
+  const code = alpha2 === null ? null : countryCode(alpha2);
+  if (code === null) {
+    c.addIssue({ code: 'custom', message: /^\d+$/.test(given) ? `${given.slice(0, 10)} is no ISO 3166 numeric country code with a numbering plan (e.g. 586, Pakistan)` : `${COUNTRY_EXPECTED}, or ICTCore's numeric id (e.g. 586)` });
+    return z.NEVER;
+  }
+  return code;
+});
+/** A time zone as ICTCore numbers it (its timezone_id: the offset in seconds) or an IANA name. */
+const timezone = z.union([z.number(), z.string()]).transform((v, c) => {
+  const given = String(v).trim();
+  if (/^-?\d+$/.test(given)) {
+    const z2 = zoneOfIctcoreId(Number(given));
+    if ('zone' in z2) return z2.zone;
+    c.addIssue({ code: 'custom', message: z2.problem });
+    return z.NEVER;
+  }
+  if (!isValidZone(given)) {
+    c.addIssue({ code: 'custom', message: "an IANA time zone such as Asia/Karachi, or ICTCore's id (the offset in seconds, e.g. 18000)" });
+    return z.NEVER;
+  }
+  return given;
+});
 const fields = {
   username: requiredText(64).pipe(z.string().regex(/^[A-Za-z0-9_.@-]+$/, 'letters, digits, _ . @ - only')),
   passwd: z.string().min(8, 'at least 8 characters').max(200),
@@ -27,8 +55,21 @@ const fields = {
   timezone_id: timezone.optional(),
   active: flag.optional(),
 };
-const userBody = z.object(fields);
-const userPatch = z.object({ ...fields, username: fields.username.optional(), passwd: fields.passwd.optional() });
+// ICTCore's User takes the plain password as `password` (User::set_password; `passwd` is its stored hash
+// column); the face took it as `passwd` before. Either, one value.
+const withPassword = <T extends { passwd?: string | undefined; password?: string | undefined }>(b: T, c: z.RefinementCtx): Omit<T, 'password'> => {
+  const { password, ...rest } = b;
+  if (password !== undefined && b.passwd !== undefined && password !== b.passwd) c.addIssue({ code: 'custom', path: ['password'], message: 'give password or passwd, not two different ones' });
+  return { ...rest, passwd: b.passwd ?? password } as Omit<T, 'password'>;
+};
+const userBody = z
+  .object({ ...fields, passwd: fields.passwd.optional(), password: fields.passwd.optional() })
+  .transform(withPassword)
+  .superRefine((b, c) => {
+    if (b.passwd === undefined) c.addIssue({ code: 'custom', path: ['password'], message: 'is required' });
+  })
+  .transform((b) => ({ ...b, passwd: b.passwd! }));
+const userPatch = z.object({ ...fields, username: fields.username.optional(), passwd: fields.passwd.optional(), password: fields.passwd.optional() }).transform(withPassword);
 
 /** Users, their password, role and permission exceptions (ICTCore's User), on the same users every face uses. */
 export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
@@ -50,7 +91,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
       active: u.active,
       role_id: roleId(u.role),
       role: u.role,
-      permissions: [...exceptions].map(([p, granted]) => ({ permission_id: isPermission(p) ? permissionId(p) : null, name: p, granted })),
+      permissions: [...exceptions].map(([p, granted]) => ({ permission_id: isPermission(p) ? ictcorePermissionId(p) : null, name: p, granted })),
       created_by: u.agent_id,
       date_created: seconds(u.created_at),
     };
@@ -205,22 +246,24 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     return present(found(await users.byId(u.id), `user ${u.id}`));
   });
 
-  const permissionOf = (req: FastifyRequest): Permission => {
+  // An ICTCore id or name (permission-ids.ts): a parent stands for its children, as ICTCore's authorize.
+  const permissionOf = (req: FastifyRequest): Permission[] => {
     const raw = String((req.params as { permission_id: string }).permission_id);
-    const p = /^\d+$/.test(raw) ? permissionById(Number(raw)) : isPermission(raw) ? raw : undefined;
-    if (!p) throw new SwitchpostError('not_found', `permission ${raw.slice(0, 40)} not found`);
-    return p;
+    const ps = permissionsOf(raw);
+    if (!ps) throw new SwitchpostError('not_found', `permission ${raw.slice(0, 40)} not found`);
+    if (ps.length === 0) throw new SwitchpostError('not_found', `permission ${raw.slice(0, 40)} is ICTCore's, but nothing on this server is checked by it`);
+    return ps;
   };
   app.put('/users/:id/permissions/:permission_id', async (req) => {
     await ctx.authorize(req, 'user_permission');
     const u = await load(req);
-    await permissions.set(u.id, permissionOf(req), true);
+    for (const p of permissionOf(req)) await permissions.set(u.id, p, true);
     return present(u);
   });
   app.delete('/users/:id/permissions/:permission_id', async (req) => {
     await ctx.authorize(req, 'user_permission');
     const u = await load(req);
-    await permissions.set(u.id, permissionOf(req), false);
+    for (const p of permissionOf(req)) await permissions.set(u.id, p, false);
     return true;
   });
 }

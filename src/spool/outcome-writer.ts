@@ -144,7 +144,11 @@ export class OutcomeWriter {
       const ids = o.partPeerIds && o.partPeerIds.length > 1 ? o.partPeerIds : null;
       const providerId = attempt.provider_id;
       if (o.parts !== undefined) b.tally.partsSubmitted(providerId, o.parts);
-      if (!o.awaitReceipt) b.tally.attemptEnded(providerId, 'sent');
+      if (!o.awaitReceipt) {
+        // No receipt will end it (an SMTP 250, a Kannel send without DLR): the attempt ends here, as sent.
+        writes.patchAttempt(attempt.id, { status: 'sent', endedAt: r.at });
+        b.tally.attemptEnded(providerId, 'sent');
+      }
       if (ids && providerId !== null) {
         writes.insertParts(ids.map((peerId, i) => ({ attemptId: attempt.id, part: i + 1, providerId, peerId, at: r.at })));
         b.parts.set(

@@ -50,9 +50,18 @@ describe('ICTCore face: sendemail', () => {
     await d.waitFor(() => stateOf(id) === 'sent');
     expect((await d.api('GET', `/transmissions/${id}/status`, { auth: alice })).json).toBe('completed');
     const detail = (await d.api('GET', `/transmissions/${id}/detail`, { auth: alice })).json;
-    // One spool, with the relay's queue id. (Its own status is the spool's: an accepted e-mail's attempt
-    // stays "sending" in main's outcome writer today, so it is not asserted here.)
-    expect(detail).toMatchObject([{ transmission_id: id }]);
+    // One spool, completed: an e-mail the relay took ends its attempt as sent (no receipt follows).
+    expect(detail).toMatchObject([{ transmission_id: id, status: 'completed' }]);
+    expect(d.db.prepare('SELECT status, ended_at FROM attempts WHERE job_id = (SELECT job_id FROM recipients WHERE id = ?)').get(id)).toEqual({ status: 'sent', ended_at: expect.any(Number) });
+
+    // An account's address is the user's to write, so it is held to the same allowed senders as every face:
+    // without a list, the domain of the user's own address only (no open relay).
+    const spoof = (await d.api('POST', '/accounts', { auth: alice, body: { username: 'spoof', type: 'eaddress', email: 'ceo@bank.example' } })).json as number;
+    const jobs = (d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n;
+    const refused = await d.api('POST', '/transmissions', { auth: alice, body: { program_id: program.json, contact_id: contact, account_id: spoof } });
+    expect(refused.status).toBe(412);
+    expect(refused.json.error.message).toMatch(/account_id: .*ceo@bank\.example|account_id: .*allowed/);
+    expect((d.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n).toBe(jobs);
   });
 
   it('answers a refused address as a failed transmission, mails in one call to a bare address, and runs a campaign over the group', async () => {

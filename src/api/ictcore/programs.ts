@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callContent, smsContent, type Content, type EmailAttachment, type EmailContent } from '../../core/content.js';
 import { checkEmailAddress } from '../../core/email-address.js';
+import { allowedSendersOf, senderRefusal } from '../../core/allowed-senders.js';
 import { attachmentName } from '../../media/attachments.js';
 import { writeStored } from '../../media/store-file.js';
 import type { Row } from '../../store/owned.js';
@@ -192,6 +193,9 @@ function emailSender(user: UserRow, account: Row | null): { address: string; nam
   if (!given) throw invalid('account_id', 'a sendemail transmission needs a sender: give an account with an e-mail address, or set your own e-mail address');
   const c = checkEmailAddress(given);
   if (!c.ok) throw invalid('account_id', `the sender's e-mail address: ${c.reason}`);
+  // An account's address is the user's to write: the same allowed senders as on every face (no open relay).
+  const refused = senderRefusal(c.address, allowedSendersOf(user.profile), user.email);
+  if (refused) throw invalid('account_id', refused);
   const owner = account ?? user;
   const name = [owner.first_name, owner.last_name].filter((v) => typeof v === 'string' && v.trim() !== '').join(' ');
   return { address: c.address, name: name.replace(/[\r\n]+/g, ' ') || null };

@@ -90,7 +90,17 @@ describe('v1 API: allowed e-mail senders', () => {
     expect((await post(jane.auth, 'jane@mymail.com')).status).toBe(200);
   });
 
+  it("lets an admin without a list send from any address (a fresh install's admin has no e-mail), and holds one with a list to it", async () => {
+    expect((await post(admin.auth, 'anyone@anywhere.example')).status).toBe(200);
+    expect((await d.api('PUT', `/api/v1/users/${admin.id}`, { auth: admin.auth, body: { allowed_email_senders: ['@ops.example'] } })).status).toBe(200);
+    expect((await post(admin.auth, 'anyone@anywhere.example')).status).toBe(422);
+    expect((await post(admin.auth, 'alerts@ops.example')).status).toBe(200);
+  });
+
   it('the rule itself', () => {
+    expect(senderRefusal('a@x.example', null, null, true)).toBeNull();
+    expect(senderRefusal('a@x.example', ['@y.example'], null, true)).toMatch(/not a sender/);
+    expect(senderRefusal('a@x.example', null, null, false)).toMatch(/may send no e-mail/);
     expect(senderRefusal('a@x.example', ['@X.example'], null)).toBeNull();
     expect(senderRefusal('a@x.example', [], 'me@x.example')).toMatch(/allowed: none/);
     expect(senderRefusal('a@x.example', null, 'me@X.Example')).toBeNull();

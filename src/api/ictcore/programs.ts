@@ -194,7 +194,7 @@ function emailSender(user: UserRow, account: Row | null): { address: string; nam
   const c = checkEmailAddress(given);
   if (!c.ok) throw invalid('account_id', `the sender's e-mail address: ${c.reason}`);
   // An account's address is the user's to write: the same allowed senders as on every face (no open relay).
-  const refused = senderRefusal(c.address, allowedSendersOf(user.profile), user.email);
+  const refused = senderRefusal(c.address, allowedSendersOf(user.profile), user.email, user.role === 'admin');
   if (refused) throw invalid('account_id', refused);
   const owner = account ?? user;
   const name = [owner.first_name, owner.last_name].filter((v) => typeof v === 'string' && v.trim() !== '').join(' ');

@@ -34,7 +34,7 @@ export function emailRoutes(app: FastifyInstance, deps: UcontactDeps, h: Helpers
     const c = user.email ? checkEmailAddress(user.email) : null;
     if (!c?.ok) throw new Bad(`this user has no e-mail address to send from (set the user's email)`);
     // The From is the user's own address, and still one its account must allow (allowed_email_senders).
-    const refused = senderRefusal(c.address, allowedSendersOf(user.profile), user.email);
+    const refused = senderRefusal(c.address, allowedSendersOf(user.profile), user.email, user.role === 'admin');
     if (refused) throw new Bad(refused);
     const name = [user.first_name, user.last_name].filter((s) => s?.trim()).join(' ') || null;
     return { address: c.address, name: name && !ONE_LINE.test(name) ? name : null };

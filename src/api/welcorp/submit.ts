@@ -25,6 +25,8 @@ export interface Submitter {
   profile?: string;
   /** The user's own e-mail address: without allowed_email_senders, its domain is the one it may send from. */
   email?: string | null;
+  /** An admin without allowed_email_senders may send from any address (core/allowed-senders.ts). */
+  role?: string;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface Submitter {
 export function emailSenderRefusal(req: JobRequest, user: Submitter): string | null {
   if (channelOf(req.job_type) !== 'email' || !req.from_email) return null;
   const from = checkEmailAddress(req.from_email);
-  return from.ok ? senderRefusal(from.address, jobDefaultsOf(user.profile).emailSenders, user.email ?? null) : null;
+  return from.ok ? senderRefusal(from.address, jobDefaultsOf(user.profile).emailSenders, user.email ?? null, user.role === 'admin') : null;
 }
 
 const HOUR = 3_600_000;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { NewJob, NewRecipient } from '../../core/jobs.js';
+import { plainJob, type NewJob, type NewRecipient } from '../../core/jobs.js';
 import type { EmailAttachment, EmailContent } from '../../core/content.js';
 import { checkEmailAddress } from '../../core/email-address.js';
 import type { MergeFields } from '../../core/model.js';
@@ -69,22 +69,7 @@ export function ucontactEmailContent(from: { address: string; name: string | nul
 /** One e-mail job of the user: each address a recipient with the same fields. */
 export function emailJob(userId: number, campaign: string, content: EmailContent, recipients: { address: string; fields: MergeFields; priority?: number | null }[], options: Record<string, string>): NewJob {
   const rs: NewRecipient[] = recipients.map((r) => ({ destination: r.address, name: null, reference: null, fields: r.fields, blackouts: null, priority: r.priority ?? null }));
-  return {
-    userId,
-    face: 'ucontact',
-    channel: 'email',
-    name: campaign || null,
-    content,
-    options: { campaign, ...options },
-    callbackUrl: null,
-    sender: null,
-    scheduledAt: null,
-    validUntil: null,
-    replyUntil: null,
-    cutoff: null,
-    blackouts: [],
-    recipients: rs,
-  };
+  return plainJob({ userId, face: 'ucontact', channel: 'email', name: campaign || null, content, options: { campaign, ...options }, recipients: rs });
 }
 
 /** One row of an e-mail dialer base: `campaign;address;body;subject;"var":"value",…;priority`. */

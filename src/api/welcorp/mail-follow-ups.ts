@@ -5,7 +5,7 @@ import type { UserRow, UserStore } from '../../store/users.js';
 import type { JobReply, ReplyStore } from '../../store/replies.js';
 import type { MailTimerKind } from '../../store/mail-timers.js';
 import type { MailFollowUps, RecordedReply } from '../../spool/mail-follow-ups.js';
-import type { NewJob } from '../../core/jobs.js';
+import { plainJob, type NewJob } from '../../core/jobs.js';
 import type { EmailAttachment, EmailContent } from '../../core/content.js';
 import { systemEmail } from '../../core/email.js';
 import { csvLine } from '../csv-stream.js';
@@ -48,22 +48,16 @@ const when = (ms: number | null, zone: string): string => (ms === null ? '-' : `
  * recipient's report when its `report_type` is Detailed.
  */
 export function welcorpMailFollowUps(deps: WelcorpMailDeps): MailFollowUps {
-  const mail = (user: number, forJob: number, kind: string, name: string, to: string[], subject: string, text: string, attachments: EmailAttachment[] = []): NewJob => ({
-    userId: user,
-    face: 'welcorp',
-    channel: 'email',
-    name,
-    content: systemEmail(deps.from!, subject, text, attachments),
-    options: { system: kind, for_job: forJob },
-    callbackUrl: null,
-    sender: null,
-    scheduledAt: null,
-    validUntil: null,
-    replyUntil: null,
-    cutoff: null,
-    blackouts: [],
-    recipients: to.map((destination) => ({ destination, name: null, reference: null, fields: null, blackouts: null })),
-  });
+  const mail = (user: number, forJob: number, kind: string, name: string, to: string[], subject: string, text: string, attachments: EmailAttachment[] = []): NewJob =>
+    plainJob({
+      userId: user,
+      face: 'welcorp',
+      channel: 'email',
+      name,
+      content: systemEmail(deps.from!, subject, text, attachments),
+      options: { system: kind, for_job: forJob },
+      recipients: to.map((destination) => ({ destination, name: null, reference: null, fields: null, blackouts: null })),
+    });
 
   /** Where a 2-way job's replies go: the job's address, else its user's default; none: not mailed. */
   const replyAddress = (options: Options, userId: number): string | null => {

@@ -4,7 +4,8 @@ import type { Remote } from '../store/remote.js';
 import type { StreamLogin } from '../events/live.js';
 import { passwordVersion } from '../core/passwords.js';
 import type { BasicAuth } from './auth.js';
-import { bearerToken, type Tokens } from './ictcore/token.js';
+import type { Tokens } from './ictcore/token.js';
+import { bearerToken } from '../core/bearer.js';
 import { clientAddress, type TrustProxy } from '../net/trust-proxy.js';
 
 /** What an open stream was granted on: the password and the role (what it may see); a change of either ends it. */

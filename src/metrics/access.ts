@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import proxyAddr from '@fastify/proxy-addr';
+import { bearerToken } from '../core/bearer.js';
 
 /** Who may scrape: 'ok', or the status a refusal answers with (403: not an allowed address; 401: no or a wrong token). */
 export type ScrapeAccess = (address: string, authorization: string | undefined) => 'ok' | 401 | 403;
@@ -16,7 +17,7 @@ export function scrapeAccess(allow: readonly string[], token: string | null): Sc
   return (address, authorization) => {
     if (!address || !allowed(address, 0)) return 403;
     if (want === null) return 'ok';
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-    return m && timingSafeEqual(digest(m[1]!), want) ? 'ok' : 401;
+    const given = bearerToken(authorization);
+    return given && timingSafeEqual(digest(given), want) ? 'ok' : 401;
   };
 }

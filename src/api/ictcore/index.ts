@@ -17,7 +17,7 @@ import { providerRoutes } from './providers.js';
 import { statisticsRoutes } from './statistics.js';
 import { guardInput } from '../input.js';
 import { ictcoreError, ictcoreFail } from './errors.js';
-import { bearerToken } from './token.js';
+import { bearerToken } from '../../core/bearer.js';
 import { SwitchpostError } from '../../core/errors.js';
 
 export type { IctcoreDeps, IctcoreStores } from './context.js';

@@ -3,15 +3,6 @@ import type { UserRow, UserStore } from '../../store/users.js';
 import type { Remote } from '../../store/remote.js';
 import { passwordVersion } from '../../core/passwords.js';
 
-/**
- * The token of a Bearer Authorization header ("Bearer <token>", any case; "" when it is blank), or
- * null when the header is not a Bearer one. The one parser for the ICTCore face and the live stream.
- */
-export function bearerToken(header: string | string[] | undefined): string | null {
-  const v = Array.isArray(header) ? header[0] : header;
-  return v && /^bearer\s+/i.test(v) ? v.replace(/^bearer\s+/i, '').trim() : null;
-}
-
 /** HS256 tokens for the ICTCore face: subject = user id, checked for signature, expiry, user and password. */
 export class Tokens {
   private readonly sign: (payload: Record<string, unknown>) => string;

@@ -35,6 +35,19 @@ describe('v1 API: email jobs', () => {
     await cb?.close();
   });
 
+  it("shows a bounce after delivery on the sandbox's bounce@ address: sent, then undeliverable with the DSN's diagnostic", async () => {
+    const r = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: { ...SEED_EMAIL, recipients: [{ destination: 'bounce@example.com' }, { destination: 'delivered@example.com' }] } });
+    expect(r.status, r.text).toBe(200);
+    const job = r.json.data as number;
+    const states = () => (d.db.prepare('SELECT state FROM recipients WHERE job_id = ? ORDER BY seq').all(job) as { state: string }[]).map((x) => x.state);
+    await d.waitFor(() => states().join() === 'undeliverable,sent');
+    const report = (await d.api('GET', `/api/v1/jobs/${job}`, { auth: alice.auth })).json.data;
+    expect(report).toMatchObject({ job_status: 'Complete', sent_recipients: 1, failed_recipients: 1 });
+    expect(report.reports[0]).toMatchObject({ destination: 'bounce@example.com', status: 'FAILED', stage: 'Undeliverable', notes: expect.stringMatching(/^550 5\.1\.1 .*User unknown/) });
+    // The 250 came first: the attempt has the relay's queue id, and the bounce is on it.
+    expect(d.db.prepare('SELECT status, peer_id FROM attempts WHERE job_id = ? AND destination = ?').get(job, 'bounce@example.com')).toMatchObject({ status: 'undeliverable', peer_id: expect.any(String) });
+  });
+
   it('sends the seed example through the sandbox, with a report and a callback per recipient', async () => {
     const r = await d.api('POST', '/api/v1/jobs', {
       auth: alice.auth,

@@ -2,12 +2,13 @@ import type { Delivery, GatewaySink } from '../gateway.js';
 import type { Outcome } from '../../core/outcomes.js';
 
 /** What the sandbox does with an e-mail, by the address's local part (see README.md, "E-mail test addresses"). */
-export type SandboxEmailBehaviour = 'delivered' | 'tempfail_once' | 'deferred' | 'undeliverable';
+export type SandboxEmailBehaviour = 'delivered' | 'tempfail_once' | 'deferred' | 'undeliverable' | 'bounce';
 
 const BY_LOCAL_PART: Record<string, SandboxEmailBehaviour> = {
   tempfail: 'tempfail_once',
   deferred: 'deferred',
   undeliverable: 'undeliverable',
+  bounce: 'bounce',
 };
 
 export const sandboxEmailBehaviour = (address: string): SandboxEmailBehaviour => {
@@ -17,7 +18,8 @@ export const sandboxEmailBehaviour = (address: string): SandboxEmailBehaviour =>
 
 /**
  * The sandbox's e-mail: answers as an SMTP relay would for each test address (250 with a queue id, 451
- * once then 250, always 451, 550), so a v1 email job completes on a fresh install.
+ * once then 250, always 451, 550, or 250 and a DSN after it, as the bounce listener reports one), so
+ * a v1 email job completes on a fresh install.
  */
 export class SandboxEmail {
   private readonly deferredOnce = new Set<number>();
@@ -26,6 +28,8 @@ export class SandboxEmail {
   constructor(
     private readonly sink: GatewaySink,
     private readonly runPrefix: string,
+    /** When the bounce of a `bounce@` address comes (the sandbox's receipt delay): after its 250 is stored. */
+    private readonly later: (fn: () => void) => void = () => undefined,
   ) {}
 
   accept(d: Delivery): void {
@@ -37,5 +41,7 @@ export class SandboxEmail {
       return report({ kind: 'failed', retryable: true, reason: `451 4.7.1 <${d.destination}>: Recipient address rejected: Greylisted, try again later`, code: '451' });
     }
     report({ kind: 'accepted', peerId: `${this.runPrefix}E${(this.next++).toString(16).padStart(8, '0')}`, awaitReceipt: false });
+    // The remote MTA took it from the relay, then refused it: its DSN, as the listener turns one into an outcome.
+    if (behaviour === 'bounce') this.later(() => report({ kind: 'bounced', reason: `550 5.1.1 <${d.destination}>: Recipient address rejected: User unknown in virtual mailbox table`, code: '5.1.1' }));
   }
 }

@@ -59,7 +59,7 @@ export class SandboxGateway implements Gateway {
     private readonly timing: SandboxTiming,
     private readonly rand: () => number = Math.random,
   ) {
-    this.email = new SandboxEmail(sink, this.runPrefix);
+    this.email = new SandboxEmail(sink, this.runPrefix, (fn) => this.later(this.between(this.timing.receipt_ms), fn));
   }
 
   async start(): Promise<void> {

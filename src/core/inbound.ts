@@ -24,4 +24,36 @@ export interface InboundDetails {
   /** Given up waiting for its other parts: the parts (1-based) that never came. */
   incomplete?: boolean;
   missing?: number[];
+  /** A fax received on an inbound call (channel `fax`): what spandsp reported and where the document is. */
+  fax?: InboundFax;
+}
+
+/**
+ * A received fax as the freeswitch gateway reports it, from spandsp's channel variables after `rxfax`
+ * (mod_spandsp: fax_success, fax_result_code, fax_result_text, fax_document_transferred_pages,
+ * fax_document_total_pages, fax_remote_station_id, fax_image_resolution, fax_transfer_rate,
+ * fax_t38_status). A failed or partial receive is reported too, with the pages that did arrive.
+ */
+export interface InboundFax {
+  /** The call's Unique-ID. */
+  call_uuid: string;
+  /** The received pages as a PDF, relative to the data dir; null when no page arrived. */
+  pdf: string | null;
+  /** Pages received (fax_document_transferred_pages). */
+  pages: number;
+  /** Pages the sender announced, when spandsp knew (fax_document_total_pages). */
+  total_pages?: number;
+  /** spandsp's verdict: fax_success = 1. */
+  success: boolean;
+  result_code: number;
+  result_text: string;
+  remote_station_id?: string;
+  /** e.g. "8031x7700" (fax_image_resolution). */
+  resolution?: string;
+  /** Bits per second (fax_transfer_rate). */
+  transfer_rate?: number;
+  /** fax_t38_status: "off", "negotiated", … */
+  t38?: string;
+  /** Seconds from answer to the result. */
+  duration_s?: number;
 }

@@ -13,6 +13,7 @@ import { TransmissionActions, transmissionRoutes } from './transmissions.js';
 import { ictcoreBodies } from './bodies.js';
 import { CampaignRuns, campaignRoutes } from './campaigns.js';
 import { userRoutes } from './users.js';
+import { roleRoutes } from './roles.js';
 import { providerRoutes } from './providers.js';
 import { statisticsRoutes } from './statistics.js';
 import { guardInput } from '../input.js';
@@ -156,6 +157,7 @@ async function ictcoreRoutes(app: FastifyInstance, { deps, shared, cors }: { dep
   transmissionRoutes(app, ctx, transmissions, { ...stores, schedules: deps.schedules });
   campaignRoutes(app, ctx, campaigns, { ...stores, schedules: deps.schedules });
   userRoutes(app, ctx);
+  roleRoutes(app, ctx);
   providerRoutes(app, ctx);
   statisticsRoutes(app, ctx);
 }

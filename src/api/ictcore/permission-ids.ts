@@ -132,6 +132,15 @@ export function ictcorePermissionId(p: Permission): number {
 }
 
 /**
+ * Every permission as `GET /permissions` lists it (ICTCore's Permission::search: permission_id and name):
+ * ICTCore's core list by its ids, then the daemon's own names that list lacks, at 1000 + their place.
+ */
+export function permissionList(): { permission_id: number; name: string }[] {
+  const own = PERMISSIONS.filter((p) => !ICTCORE_PERMISSIONS.includes(p)).map((p) => ({ permission_id: OWN_BASE + permissionId(p), name: p }));
+  return [...ICTCORE_PERMISSIONS.map((name, i) => ({ permission_id: i + 1, name })), ...own];
+}
+
+/**
  * The daemon's permissions an ICTCore permission id or name stands for: itself, a parent's children
  * (`contact` → contact_create … contact_delete), a message module's (`text_read` → message_read). An
  * empty list: ICTCore knows it, the daemon checks nothing by it; null: unknown.

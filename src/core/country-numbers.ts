@@ -258,3 +258,11 @@ const ALPHA2_OF: Readonly<Record<number, string>> = {
 
 /** The alpha-2 code of an ISO 3166-1 numeric one, or null for a number the standard does not give. */
 export const alpha2OfNumeric = (n: number): string | null => ALPHA2_OF[n] ?? null;
+
+const NUMERIC_OF: Readonly<Record<string, number>> = {
+  ...Object.fromEntries(Object.entries(ALPHA2_OF).map(([n, a]) => [a, Number(n)])),
+  SD: 736, // ICTCore's number for Sudan (see above), whichever order the entries come in
+};
+
+/** The ISO 3166-1 numeric code ICTCore numbers a country by (its country_id), or null for a code it has none for. */
+export const numericOfAlpha2 = (alpha2: string): number | null => NUMERIC_OF[alpha2.toUpperCase()] ?? null;

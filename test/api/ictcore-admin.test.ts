@@ -30,7 +30,18 @@ describe('ICTCore face: users, roles and permissions', () => {
     const r = await d.api('POST', '/users', { auth: agent, body: { username: 'customer1', passwd: 'customer-pass', first_name: 'Cu', email: 'c@example.com', country_id: 'pk', timezone_id: 'Asia/Karachi', company: 'Acme' } });
     expect(r.status, r.text).toBe(200);
     const id = r.json as number;
-    expect((await d.api('GET', `/users/${id}`, { auth: agent })).json).toMatchObject({ user_id: id, username: 'customer1', country_id: 'PK', timezone_id: 'Asia/Karachi', company: 'Acme', role: 'user', role_id: 3, created_by: agentId });
+    expect((await d.api('GET', `/users/${id}`, { auth: agent })).json).toMatchObject({
+      user_id: id,
+      username: 'customer1',
+      country_id: 586,
+      country: 'PK',
+      timezone_id: 18000,
+      timezone: 'Asia/Karachi',
+      company: 'Acme',
+      role: 'user',
+      role_id: 3,
+      created_by: agentId,
+    });
     expect((await d.api('GET', '/users', { auth: agent })).json.map((u: { username: string }) => u.username).sort()).toEqual(['alice', 'customer1', 'reseller']);
     expect((await d.api('GET', '/users?username=customer1', { auth: agent })).json).toHaveLength(1);
     expect((await d.api('PUT', `/users/${id}`, { auth: agent, body: { last_name: 'Stomer' } })).json.last_name).toBe('Stomer');

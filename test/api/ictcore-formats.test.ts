@@ -55,11 +55,16 @@ describe('ICTCore face: field formats as ICTCore has them', () => {
       [{ timezone_id: 0 }, { country: 'SD', timezone: 'Etc/GMT' }],
       [{ timezone_id: 45900 }, { country: 'SD', timezone: 'Pacific/Chatham' }],
     ];
+    const numericOf: Record<string, number> = { AU: 36, IN: 356, UY: 858, SD: 736 };
+    const offsetOf: Record<string, number> = { 'Etc/GMT-10': 36000, 'Asia/Kolkata': 19800, 'Etc/GMT+3': -10800, 'Africa/Khartoum': 7200, 'Etc/GMT': 0, 'Pacific/Chatham': 45900 };
     for (const [body, row] of cases) {
       const up = await d.api('PUT', `/users/${r.json}`, { auth: admin, body });
       expect(up.status, `${JSON.stringify(body)}: ${up.text}`).toBe(200);
       expect(userRow(r.json), JSON.stringify(body)).toEqual(row);
-      expect(up.json).toMatchObject({ country_id: row.country, timezone_id: row.timezone });
+      expect(up.json).toMatchObject({ country: row.country, timezone: row.timezone });
+      // Answered as ICTCore numbers them: the ISO numeric code, the standard offset in seconds.
+      expect(up.json.country_id, JSON.stringify(body)).toBe(numericOf[row.country]);
+      expect(up.json.timezone_id, JSON.stringify(body)).toBe(offsetOf[row.timezone]);
     }
     const refused: [Record<string, unknown>, RegExp][] = [
       [{ country_id: 530 }, /for country_id: 530 is no ISO 3166 numeric country code/],

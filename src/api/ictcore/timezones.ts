@@ -1,3 +1,4 @@
+import { IANAZone } from 'luxon';
 /**
  * ICTCore's time zones (its `timezone` table, db/database.sql): the id is the offset from GMT in
  * seconds ("GMT +05:30" is 19800). A whole hour is the fixed-offset IANA zone (Etc/GMT-5 is GMT +05:00:
@@ -29,3 +30,15 @@ export function zoneOfIctcoreId(id: number): { zone: string } | { problem: strin
 }
 
 const offsetText = (s: number): string => `${s < 0 ? '-' : '+'}${String(Math.floor(Math.abs(s) / 3600)).padStart(2, '0')}:${String((Math.abs(s) % 3600) / 60).padStart(2, '0')}`;
+
+/**
+ * A zone as ICTCore numbers it: its standard offset from GMT in seconds (the smaller of its January and
+ * July offsets, so a zone with summer time is answered by its standard time, as ICTCore's table lists
+ * zones). Null for a name that is no zone.
+ */
+export function ictcoreIdOfZone(zone: string): number | null {
+  const z = IANAZone.create(zone);
+  if (!z.isValid) return null;
+  const year = new Date().getUTCFullYear();
+  return Math.min(z.offset(Date.UTC(year, 0, 1)), z.offset(Date.UTC(year, 6, 1))) * 60;
+}

@@ -5,8 +5,8 @@ import { UserCodeTaken, type UserFilter, type UserPatch, type UserRow } from '..
 import { flag, idParam, listFilter, parseBody, requiredText, seconds, text, invalid, found } from './fields.js';
 import { isValidZone } from '../../core/windows.js';
 import { COUNTRY_EXPECTED, countryCode } from '../../core/countries.js';
-import { alpha2OfNumeric } from '../../core/country-numbers.js';
-import { zoneOfIctcoreId } from './timezones.js';
+import { alpha2OfNumeric, numericOfAlpha2 } from '../../core/country-numbers.js';
+import { ictcoreIdOfZone, zoneOfIctcoreId } from './timezones.js';
 import { isPermission, ROLE_IDS, roleId, type Permission } from '../../core/permissions.js';
 import { ictcorePermissionId, permissionsOf } from './permission-ids.js';
 import { SwitchpostError } from '../../core/errors.js';
@@ -86,8 +86,11 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
       email: u.email,
       address: (profile.address as string | undefined) ?? null,
       company: (profile.company as string | undefined) ?? null,
-      country_id: u.country,
-      timezone_id: u.timezone,
+      // ICTCore's numbers (its client reads them so), and the code and zone they stand for.
+      country_id: numericOfAlpha2(u.country) ?? u.country,
+      country: u.country,
+      timezone_id: ictcoreIdOfZone(u.timezone) ?? u.timezone,
+      timezone: u.timezone,
       active: u.active,
       role_id: roleId(u.role),
       role: u.role,

@@ -23,7 +23,7 @@ import { loadDkimKeys } from './gateways/smtp/dkim.js';
 import { defaultGatewayDir, gatewayDirProblem } from './gateways/freeswitch/trunk-dir.js';
 import { providerHostProblem } from './net/provider-hosts.js';
 import { TtsRenderer } from './media/tts.js';
-import { convertAudio, prepareAudio } from './media/audio.js';
+import { convertAudio, joinAudio, prepareAudio } from './media/audio.js';
 import { prepareFax } from './media/fax.js';
 import { prepareAttachments } from './media/attachments.js';
 import { readFaxDocuments } from './media/fax-documents.js';
@@ -403,6 +403,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
         credentialsChanged: () => auth.forget(),
         prepareFax: (files, fine) => prepareFax(files, join(config.data_dir, 'media', 'fax'), { fine, office }),
         convertAudio: (bytes) => convertAudio(bytes, join(config.data_dir, 'media', 'audio'), config.media.max_audio_seconds),
+        joinAudio: (wavs) => joinAudio(wavs, config.media.max_audio_seconds),
       });
     }
     if (config.retarus.enabled) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { safeRequest } from '../net/safe-http.js';
 import { MediaToolError, runTool } from './run.js';
@@ -80,6 +80,38 @@ export async function convertAudio(input: Buffer, dir: string, maxSeconds: numbe
     const tmp = `${path}.${process.pid}.tmp`;
     writeStored(tmp, path, wav);
     return { path, seconds };
+  }
+  return { path, seconds: 0 };
+}
+
+/**
+ * 8 kHz WAVs (convertAudio's) played one after the other, as one WAV in the first one's directory,
+ * named by the hash of what it joins (joined once). A recording of several files is played so
+ * (ICTCore's POST …/recordings/{id}/media appends a file to it).
+ */
+export async function joinAudio(wavs: readonly string[], maxSeconds: number): Promise<{ path: string; seconds: number }> {
+  if (wavs.length === 0) throw new MediaRefused('nothing to join');
+  const dir = dirname(wavs[0]!);
+  const path = join(
+    dir,
+    `${createHash('sha256')
+      .update(wavs.map((w) => basename(w)).join('\n'))
+      .digest('hex')}.joined.wav`,
+  );
+  if (!existsSync(path)) {
+    const inputs = wavs.flatMap((w) => ['-i', w]);
+    const filter = `${wavs.map((_, i) => `[${i}:a]`).join('')}concat=n=${wavs.length}:v=0:a=1[out]`;
+    let wav: Buffer;
+    try {
+      wav = await runTool('ffmpeg', ['-hide_banner', '-loglevel', 'error', ...inputs, '-filter_complex', filter, '-map', '[out]', '-ar', '8000', '-ac', '1', '-c:a', 'pcm_s16le', '-map_metadata', '-1', '-fflags', '+bitexact', '-f', 'wav', 'pipe:1'], {
+        timeoutMs: 60_000,
+      });
+    } catch (err) {
+      throw new MediaRefused(err instanceof MediaToolError ? 'could not be joined to the recording' : (err as Error).message);
+    }
+    const seconds = (wav.length - 44) / BYTES_PER_SECOND;
+    if (seconds > maxSeconds) throw new MediaRefused(`the recording would be longer than ${maxSeconds} seconds`);
+    writeStored(`${path}.${process.pid}.tmp`, path, wav);
   }
   return { path, seconds: 0 };
 }

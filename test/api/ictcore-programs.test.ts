@@ -8,7 +8,6 @@ import { testDaemon, type TestDaemon, bearer } from '../helpers/daemon.js';
 let d: TestDaemon;
 let alice: string;
 let bob: string;
-const hasMedia = spawnSync('gs', ['--version']).status === 0;
 const count = (table: string) => (d.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
 const binary = async (method: string, path: string, auth: string, type: string, body: Buffer) => {
   const res = await fetch(d.url + path, { method, headers: { authorization: auth, 'content-type': type }, body });
@@ -111,7 +110,7 @@ describe('ICTCore face: programs as ProgramApi has them', () => {
     expect((await d.api('GET', `/messages/texts/${t}`, { auth: alice })).status).toBe(404);
   });
 
-  it.skipIf(!hasMedia)('appends files to a document by POST …/media (DocumentApi::upload), PUT replaces them', async () => {
+  it('appends files to a document by POST …/media (DocumentApi::upload), PUT replaces them', async () => {
     const doc = (await d.api('POST', '/documents', { auth: alice, body: { name: 'pack' } })).json as number;
     expect((await binary('PUT', `/documents/${doc}/media`, alice, 'application/pdf', await pdf('first', 2))).json).toBe(doc);
     expect((await d.api('GET', `/documents/${doc}`, { auth: alice })).json).toMatchObject({ pages: 2, type: 'pdf' });
@@ -126,6 +125,36 @@ describe('ICTCore face: programs as ProgramApi has them', () => {
     expect((await d.api('GET', `/documents/${doc}`, { auth: alice })).json.pages).toBe(6);
     expect((await binary('PUT', `/documents/${doc}/media`, alice, 'application/pdf', await pdf('alone'))).json).toBe(doc);
     expect((await d.api('GET', `/documents/${doc}`, { auth: alice })).json).toMatchObject({ pages: 1, type: 'pdf' });
+  });
+
+  it('appends audio to a recording by POST …/media (RecordingApi::upload): it plays its files in order', async () => {
+    const tone = (secs: number, hz: number) => {
+      const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${hz}:duration=${secs}`, '-ar', '44100', '-f', 'wav', 'pipe:1'], { maxBuffer: 1 << 24 });
+      expect(r.status, String(r.stderr)).toBe(0);
+      return r.stdout;
+    };
+    const rec = (await d.api('POST', '/recordings', { auth: alice, body: { name: 'greeting' } })).json as number;
+    expect((await binary('PUT', `/recordings/${rec}/media`, alice, 'audio/wav', tone(1, 440))).json).toBe(rec);
+    expect((await d.api('GET', `/recordings/${rec}`, { auth: alice })).json.length).toBe(1);
+    expect((await binary('POST', `/recordings/${rec}/media`, alice, 'audio/wav', tone(2, 880))).json).toBe(rec);
+    expect((await d.api('GET', `/recordings/${rec}`, { auth: alice })).json).toMatchObject({ length: 3, type: 'wav' });
+    // The download is what is played: one 8 kHz WAV of both, the first tone then the second.
+    const back = await fetch(`${d.url}/recordings/${rec}/media`, { headers: { authorization: alice } });
+    expect(back.headers.get('content-type')).toBe('audio/wav');
+    const wav = Buffer.from(await back.arrayBuffer());
+    expect(wav.readUInt32LE(24)).toBe(8000);
+    expect(Math.round((wav.length - 44) / 16_000)).toBe(3);
+    // A voice transmission of it plays the joined file.
+    const program = (await d.api('POST', '/programs/voicemessage', { auth: alice, body: { recording_id: rec } })).json as number;
+    const t = (await d.api('POST', '/transmissions', { auth: alice, body: { program_id: program, phone: '+61491571409' } })).json as number;
+    const content = JSON.parse((d.db.prepare('SELECT j.content FROM recipients r JOIN jobs j ON j.id = r.job_id WHERE r.id = ?').get(t) as { content: string }).content);
+    expect(content.recording.file).toMatch(/\.joined\.wav$/);
+    // Not audio: refused, and the recording is as it was.
+    expect((await binary('POST', `/recordings/${rec}/media`, alice, 'audio/wav', Buffer.from('not audio at all'))).status).toBe(412);
+    expect((await d.api('GET', `/recordings/${rec}`, { auth: alice })).json.length).toBe(3);
+    // PUT replaces them with one.
+    expect((await binary('PUT', `/recordings/${rec}/media`, alice, 'audio/wav', tone(1, 660))).json).toBe(rec);
+    expect((await d.api('GET', `/recordings/${rec}`, { auth: alice })).json.length).toBe(1);
   });
 
   it('installs a program on an account by type (PUT /accounts/{id}/programs/{type}) and removes it by name', async () => {

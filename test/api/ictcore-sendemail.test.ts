@@ -25,6 +25,32 @@ beforeAll(async () => {
 afterAll(() => d.close());
 
 describe('ICTCore face: sendemail', () => {
+  it('attaches every file appended to a template by POST …/media (TemplateApi::upload), in order; PUT replaces them', async () => {
+    const post = async (path: string, type: string, body: string) => {
+      const res = await fetch(d.url + path, { method: 'POST', headers: { authorization: alice, 'content-type': type }, body });
+      return { status: res.status, json: await res.json().catch(() => null) };
+    };
+    const tpl = (await d.api('POST', '/templates', { auth: alice, body: { name: 'pack', subject: 'Files', body: 'See attached' } })).json as number;
+    expect((await put(`/templates/${tpl}/media`, 'text/plain', 'one')).json).toBe(tpl);
+    expect((await post(`/templates/${tpl}/media`, 'text/plain', 'two')).json).toBe(tpl);
+    expect((await post(`/templates/${tpl}/media`, 'text/html', '<p>three</p>')).json).toBe(tpl);
+    // A file of a type a template does not take is refused and changes nothing.
+    expect((await post(`/templates/${tpl}/media`, 'application/x-msdownload', 'MZ')).status).toBe(415);
+    const program = (await d.api('POST', '/programs/sendemail', { auth: alice, body: { template_id: tpl } })).json as number;
+    const contact = (await d.api('POST', '/contacts', { auth: alice, body: { first_name: 'Pat', email: 'delivered@example.com' } })).json as number;
+    const id = (await d.api('POST', '/transmissions', { auth: alice, body: { program_id: program, contact_id: contact } })).json as number;
+    const c = contentOf(id);
+    expect(c.attachments.map((a: { name: string }) => a.name)).toEqual(['pack-1.txt', 'pack-2.txt', 'pack-3.html']);
+    expect(c.attachments.map((a: { file: string }) => readFileSync(a.file, 'utf8'))).toEqual(['one', 'two', '<p>three</p>']);
+    // PUT replaces them all with one.
+    expect((await put(`/templates/${tpl}/media`, 'text/plain', 'alone')).json).toBe(tpl);
+    const again = (await d.api('POST', '/transmissions', { auth: alice, body: { program_id: program, contact_id: contact } })).json as number;
+    expect(contentOf(again).attachments.map((a: { name: string }) => a.name)).toEqual(['pack.txt']);
+    // Another user cannot append to it.
+    const res = await fetch(`${d.url}/templates/${tpl}/media`, { method: 'POST', headers: { authorization: bob, 'content-type': 'text/plain' }, body: 'x' });
+    expect(res.status).toBe(404);
+  });
+
   it("mails a template to contacts' addresses from the account's address, with the template's file and a document attached", async () => {
     const doc = (await d.api('POST', '/documents', { auth: alice, body: { name: 'terms' } })).json as number;
     expect((await put(`/documents/${doc}/media`, 'text/plain', 'Terms and conditions')).json).toBe(doc);

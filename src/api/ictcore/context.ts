@@ -73,6 +73,8 @@ export interface IctcoreDeps {
   prepareFax: (files: { name: string; bytes: Buffer }[], fine: boolean) => Promise<{ path: string; pages: number }>;
   /** A recording → 8 kHz WAV on disk (converted once per content); throws MediaRefused. */
   convertAudio: (bytes: Buffer) => Promise<{ path: string }>;
+  /** Converted recordings played one after the other → one WAV on disk; throws MediaRefused when too long. */
+  joinAudio: (wavs: string[]) => Promise<{ path: string }>;
 }
 
 /** The signed-in user, permission checks and tenancy, shared by every route module of the face. */

@@ -32,6 +32,9 @@ export const dataOf = (r: Row): Record<string, unknown> => JSON.parse((r.data as
 
 type Kind = MessageKind;
 
+/** Files one message may be made of by appending (POST …/media): a bound on the work one message makes. */
+const MAX_PARTS = 20;
+
 /** Content types → the extension the converters know. Anything else is refused (415). */
 const DOCUMENT_TYPES: Record<string, string> = {
   'application/pdf': 'pdf',
@@ -217,6 +220,7 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, messages: IctcoreS
         // POST appends a file to a document (DocumentApi::upload: path_append): the fax is made of all of them.
         const before = append ? mediaOf(row) : null;
         const earlier = before ? (before.parts ?? [before.original]) : [];
+        if (earlier.length >= MAX_PARTS) throw invalid('media', `a ${kind} takes at most ${MAX_PARTS} files`);
         try {
           if (kind === 'document') {
             const fine = dataOf(row).quality === 'fine';
@@ -225,9 +229,10 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, messages: IctcoreS
             converted = fax.path;
             pages = fax.pages;
           } else if (kind === 'recording') {
+            // Appended (RecordingApi::upload by POST: path_append), the recording plays its files in order.
             const wav = await ctx.deps.convertAudio(bytes);
-            converted = wav.path;
-            secs = Math.round(((statSync(wav.path).size - 44) / 16_000) * 10) / 10;
+            converted = before?.converted ? (await ctx.deps.joinAudio([before.converted, wav.path])).path : wav.path;
+            secs = Math.round(((statSync(converted).size - 44) / 16_000) * 10) / 10;
           } else if (bytes.includes(0) || !isUtf8(bytes)) {
             throw new MediaRefused('is not UTF-8 text');
           }
@@ -245,11 +250,13 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, messages: IctcoreS
         const parts = earlier.length ? [...earlier, file] : undefined;
         const first = parts ? parts[0]! : file;
         const size = parts ? parts.reduce((n, f) => n + statSync(join(dir, f)).size, 0) : bytes.length;
+        // A document of several files is its fax and a recording its joined WAV; a template's files stay each its own.
+        const joined = parts && kind !== 'template' ? (kind === 'document' ? 'tif' : 'wav') : null;
         const media: Media = {
           original: first,
           ...(parts ? { parts } : {}),
-          content_type: parts ? 'image/tiff' : (MIME_OF[ext] ?? contentType),
-          type: parts ? 'tif' : ext,
+          content_type: joined ? MIME_OF[joined]! : (MIME_OF[ext] ?? contentType),
+          type: joined ?? ext,
           size,
           converted,
           ...(pages ? { pages } : {}),
@@ -259,14 +266,16 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, messages: IctcoreS
         return row.id;
       };
       app.put(`${s.path}/:id/media`, { bodyLimit: 25 * 1024 * 1024 }, (req) => upload(req, false));
-      if (kind === 'document') app.post(`${s.path}/:id/media`, { bodyLimit: 25 * 1024 * 1024 }, (req) => upload(req, true));
+      // POST appends (ICTCore's DocumentApi, RecordingApi and TemplateApi::upload by POST: path_append).
+      app.post(`${s.path}/:id/media`, { bodyLimit: 25 * 1024 * 1024 }, (req) => upload(req, true));
       app.get(`${s.path}/:id/media`, async (req, reply) => {
         await ctx.authorize(req, 'message_read');
         const media = mediaOf(await load(req));
         // A document of several files downloads as its fax (ICTCore's download is made from the fax too).
+        // So does a recording of several files (its joined WAV); a template of several, its first file.
         const file = media && (media.parts && media.converted ? media.converted : join(dir, media.original));
         if (!media || !file || !existsSync(file)) throw new SwitchpostError('not_found', `${kind} has no media yet; PUT it first`);
-        const name = media.parts ? `${kind}-${media.original.split('-')[1]!.split('.')[0]!}.tif` : media.original;
+        const name = media.parts && media.converted ? `${kind}-${media.original.split('-')[1]!.split('.')[0]!}.${media.type}` : media.original;
         return reply.type(media.content_type).header('content-disposition', `attachment; filename="${name}"`).send(readFileSync(file));
       });
     }

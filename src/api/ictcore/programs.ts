@@ -167,8 +167,10 @@ export async function programContent(ctx: Ctx, messages: IctcoreStores['messages
       const file = (media: Media | null) => (media ? join(ctx.deps.dataDir, 'media', 'messages', media.original) : null);
       // The template's own file (PUT …/templates/{id}/media: ICTCore's Template::attachment), then a
       // document it names (`document_id`): copied for the job, so a later upload changes no queued mail.
-      const own = file(mediaOf(tpl));
-      if (own) attachments.push(keepAttachment(ctx.deps.dataDir, own, `${String(tpl.name)}.${mediaOf(tpl)!.type}`));
+      // Files appended to it (POST …/media) are each an attachment, in order.
+      const tplMedia = mediaOf(tpl);
+      const own = tplMedia ? (tplMedia.parts ?? [tplMedia.original]) : [];
+      own.forEach((f, i) => attachments.push(keepAttachment(ctx.deps.dataDir, join(ctx.deps.dataDir, 'media', 'messages', f), `${String(tpl.name)}${own.length > 1 ? `-${i + 1}` : ''}.${f.split('.').pop()!}`)));
       const docId = dataOf(tpl).document_id;
       if (typeof docId === 'number') {
         const doc = await messages.document.get(docId);

@@ -4,7 +4,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 
-const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 /** Audio made by ffmpeg itself: a tone of `seconds` in `format` (wav, mp3, ogg). */
 const tone = (seconds: number, format: string): Buffer => spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`, '-f', format, 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 }).stdout;
 
@@ -18,7 +17,7 @@ afterEach(async () => {
 
 const voiceJob = (audiofile: Record<string, unknown>) => ({ job_type: 'voice', job_name: 'test voice', audiofile, recipients: [{ destination: '+61491570156' }] });
 
-describe.skipIf(!hasFfmpeg)("voice jobs: the job's own audio", () => {
+describe("voice jobs: the job's own audio", () => {
   it('converts a base64 file (wav, mp3, ogg) to 8 kHz WAV once per distinct file, and sends it', async () => {
     d = await testDaemon({ media: { max_audio_seconds: 5 } });
     const u = d.addUser('v', 'user');

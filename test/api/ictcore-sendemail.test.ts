@@ -114,6 +114,30 @@ describe('ICTCore face: sendemail', () => {
     expect(sent().map((x) => x.destination)).toEqual(['a@example.com', 'b@example.com']);
   });
 
+  it("takes the template inline as template_array (Sendemail's Template::construct_from_array), stored as a template", async () => {
+    const messages = () => (d.db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n;
+    const r = await d.api('POST', '/programs/sendemail/transmissions', {
+      auth: alice,
+      body: { program_data: { template_array: { subject: 'Inline %%first_name%%', body: '<p>Made inline</p>', body_alt: 'Made inline' } }, transmission_data: { email: 'delivered@example.com' } },
+    });
+    expect(r.status, r.text).toBe(200);
+    expect(contentOf(r.json)).toMatchObject({ subject: 'Inline %%first_name%%', html: '<p>Made inline</p>', text: 'Made inline' });
+    const program = (await d.api('GET', `/programs/${(await d.api('GET', `/transmissions/${r.json}`, { auth: alice })).json.program_id}`, { auth: alice })).json;
+    expect((await d.api('GET', `/templates/${program.template_id}`, { auth: alice })).json).toMatchObject({ name: 'sendemail', subject: 'Inline %%first_name%%', body: '<p>Made inline</p>' });
+    // A bad inline template names its field; bad transmission data takes the template made for it away again.
+    const before = messages();
+    const bad = await d.api('POST', '/programs/sendemail', { auth: alice, body: { template_array: { body: 'no subject' } } });
+    expect(bad.status).toBe(412);
+    expect(bad.json.error.message).toMatch(/template_array\.subject/);
+    const noAddress = await d.api('POST', '/programs/sendemail/transmissions', { auth: alice, body: { program_data: { template_array: { subject: 'S', body: 'B' } }, transmission_data: { phone: '+61491571409' } } });
+    expect(noAddress.status).toBe(412);
+    expect(messages()).toBe(before);
+    // Another user's document cannot be its attachment.
+    const bobDoc = (await d.api('POST', '/documents', { auth: bob, body: { name: 'secret' } })).json as number;
+    expect((await d.api('POST', '/programs/sendemail', { auth: alice, body: { template_array: { subject: 'S', body: 'B', attachment: bobDoc } } })).status).toBe(404);
+    expect(messages()).toBe(before + 1);
+  });
+
   it('refuses what cannot be mailed, storing nothing', async () => {
     const tpl = (await d.api('POST', '/templates', { auth: alice, body: { name: 't', subject: 'S', body: 'B' } })).json as number;
     const program = (await d.api('POST', '/programs/sendemail', { auth: alice, body: { template_id: tpl } })).json as number;

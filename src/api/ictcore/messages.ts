@@ -88,6 +88,9 @@ const attachmentId = z
   .nullable()
   .optional();
 
+/** A new template's fields (TemplateApi::create; sendemail's inline `template_array` too). */
+export const templateFields = z.object({ name: requiredText(100), subject: requiredText(500), body: requiredText(200_000), body_alt: text(200_000), type: text(10), description: text(1000), document_id: attachmentId, attachment: attachmentId });
+
 const SPECS = {
   text: {
     path: '/messages/texts',
@@ -97,7 +100,7 @@ const SPECS = {
   },
   template: {
     path: '/messages/templates',
-    create: z.object({ name: requiredText(100), subject: requiredText(500), body: requiredText(200_000), body_alt: text(200_000), type: text(10), description: text(1000), document_id: attachmentId, attachment: attachmentId }),
+    create: templateFields,
     update: z.object({
       name: requiredText(100).optional(),
       subject: requiredText(500).optional(),

@@ -12,7 +12,7 @@ import { allowedSendersOf, senderRefusal } from '../../core/allowed-senders.js';
 import { attachmentName } from '../../media/attachments.js';
 import { writeStored } from '../../media/store-file.js';
 import type { Row } from '../../store/owned.js';
-import { dataOf, mediaOf, type Media } from './messages.js';
+import { dataOf, mediaOf, templateFields, type Media } from './messages.js';
 import { crudRoutes, type Values } from './crud.js';
 import { parseBody, positiveInt, requiredText, seconds, text, invalid } from './fields.js';
 import { isVoice, MAX_TTS_CHARS, VOICES } from '../../media/tts.js';
@@ -53,6 +53,8 @@ const programFields = {
   text: text(MAX_TTS_CHARS),
   data: text(MAX_TTS_CHARS),
   voice: z.string().optional(),
+  // sendemail's template given inline (core/Program/Sendemail.php: Template::construct_from_array), stored as a template.
+  template_array: templateFields.partial({ name: true }).optional(),
 };
 export const programBody = z.object(programFields);
 export type ProgramBody = z.infer<typeof programBody>;
@@ -72,8 +74,8 @@ export interface ProgramStores {
 
 /**
  * A program's columns from a body of its type (a new one when `existing` is null; an update keeps what
- * the body leaves out). Everything is checked before anything is stored; an inline text is stored last
- * (its id in `madeText`, for a caller that must undo it).
+ * the body leaves out). Everything is checked before anything is stored; an inline text or template is
+ * stored last (in `made`, for a caller that must undo it).
  */
 export async function programValues(
   ctx: Ctx,
@@ -83,13 +85,16 @@ export async function programValues(
   type: ProgramType,
   b: ProgramBody,
   existing: Row | null,
-): Promise<{ values: Record<string, string | number | null>; madeText: number | null }> {
+): Promise<{ values: Record<string, string | number | null>; made: MadeMessage | null }> {
   const user = ctx.user(req);
   const needs = PROGRAM_TYPES[type].needs;
   const data: Record<string, unknown> = existing ? dataOf(existing) : {};
   const inline = needs === 'text_id' && b.text_id === undefined ? inlineText(type, b) : null;
+  const inlineTemplate = needs === 'template_id' && b.template_id === undefined ? (b.template_array ?? null) : null;
   const id = b[needs];
-  if (id === undefined && inline === null && data[needs] === undefined) throw invalid(needs, `is required for ${type} programs`);
+  if (id === undefined && inline === null && inlineTemplate === null && data[needs] === undefined) throw invalid(needs, `is required for ${type} programs`);
+  const tplDoc = inlineTemplate?.document_id ?? inlineTemplate?.attachment;
+  if (typeof tplDoc === 'number') await ctx.own(req, await s.messages.document.get(tplDoc), `document ${tplDoc}`);
   if (id !== undefined) {
     if (needs === 'account_id') await accountOwned(req, id);
     else {
@@ -104,20 +109,33 @@ export async function programValues(
   if (b.parent_id) await ctx.own(req, await s.programs.get(b.parent_id), `program ${b.parent_id}`);
   // ICTCore's programs are named after their type unless named (public $name = 'sendsms').
   const name = b.name ?? (existing ? String(existing.name) : type);
-  let madeText: number | null = null;
+  let made: MadeMessage | null = null;
+  const now = ctx.deps.clock.now();
   if (id !== undefined) data[needs] = id;
-  else if (inline !== null) data[needs] = madeText = await s.messages.text.insert(user.id, { name, type: 'UTF-8', data: JSON.stringify({ data: inline }) }, ctx.deps.clock.now());
+  else if (inline !== null) data[needs] = (made = { kind: 'text', id: await s.messages.text.insert(user.id, { name, type: 'UTF-8', data: JSON.stringify({ data: inline }) }, now) }).id;
+  else if (inlineTemplate !== null) {
+    const t = inlineTemplate;
+    const fields = { subject: t.subject, body: t.body, body_alt: t.body_alt ?? null, ...(typeof tplDoc === 'number' ? { document_id: tplDoc } : {}) };
+    const row = { name: t.name ?? name, type: t.type ?? null, description: t.description ?? null, data: JSON.stringify(fields) };
+    data[needs] = (made = { kind: 'template', id: await s.messages.template.insert(user.id, row, now) }).id;
+  }
   const values: Record<string, string | number | null> = { name, data: JSON.stringify(data) };
   if (!existing) values.type = type;
   if (b.parent_id !== undefined) values.parent_id = b.parent_id ?? null;
   else if (!existing) values.parent_id = null;
-  return { values, madeText };
+  return { values, made };
+}
+
+/** A message a program's body gave inline and `programValues` stored. */
+export interface MadeMessage {
+  kind: 'text' | 'template';
+  id: number;
 }
 
 /** A new program of `type` from `b`: its id, and the inline text it made (for a caller that must undo it). */
-export async function makeProgram(ctx: Ctx, s: ProgramStores, accountOwned: (req: FastifyRequest, id: number) => Promise<void>, req: FastifyRequest, type: ProgramType, b: ProgramBody): Promise<{ id: number; madeText: number | null }> {
-  const { values, madeText } = await programValues(ctx, s, accountOwned, req, type, b, null);
-  return { id: await s.programs.insert(ctx.user(req).id, values, ctx.deps.clock.now()), madeText };
+export async function makeProgram(ctx: Ctx, s: ProgramStores, accountOwned: (req: FastifyRequest, id: number) => Promise<void>, req: FastifyRequest, type: ProgramType, b: ProgramBody): Promise<{ id: number; made: MadeMessage | null }> {
+  const { values, made } = await programValues(ctx, s, accountOwned, req, type, b, null);
+  return { id: await s.programs.insert(ctx.user(req).id, values, ctx.deps.clock.now()), made };
 }
 
 /** A program type named in a path, or 404 listing the types. */

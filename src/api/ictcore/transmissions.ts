@@ -187,7 +187,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
     } catch (err) {
       // Bad transmission data changes nothing: the program (and its inline text) made for it go again.
       await deps.programs.delete(made.id);
-      if (made.madeText !== null) await deps.messages.text.delete(made.madeText);
+      if (made.made !== null) await deps.messages[made.made.kind].delete(made.made.id);
       throw err;
     }
   });

@@ -98,11 +98,10 @@ export class Dispatcher {
    */
   private endSpentLeases(adopted: readonly number[], now: number): void {
     let ended = 0;
-    for (const r of this.spool.leasedBy(adopted)) {
-      if (r.unsent) {
-        this.spool.giveBackTry(r.id, r.attempt_id);
-        continue;
-      }
+    const leased = this.spool.leasedBy(adopted);
+    this.spool.giveBackTries(leased.filter((r) => r.unsent).map((r) => r.attempt_id));
+    for (const r of leased) {
+      if (r.unsent) continue;
       const job = this.jobs.get(r.job_id);
       if (!job || r.tries < job.retry.tries) continue;
       this.recorder.report({ attemptId: r.attempt_id, at: now, outcome: { kind: 'failed', retryable: true, reason: 'interrupted by a restart on its last try (it may have been sent)', code: 'interrupted' } });

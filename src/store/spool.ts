@@ -87,9 +87,9 @@ export class SpoolStore {
          WHERE r.state = 'sending' AND r.attempt_id NOT IN (SELECT value FROM json_each(?))`,
       ),
       markOnWire: db.prepare(`UPDATE attempts SET unsent = 0 WHERE id IN (SELECT value FROM json_each(?))`),
-      giveBackTry: db.prepare(`UPDATE recipients SET tries = MAX(0, tries - 1) WHERE id = ? AND attempt_id = ? AND state = 'sending'
-         AND EXISTS (SELECT 1 FROM attempts WHERE id = ? AND unsent = 1)`),
-      clearUnsent: db.prepare(`UPDATE attempts SET unsent = 0 WHERE id = ?`),
+      // The attempts of the given ids that never left give their recipients' tries back: one statement each.
+      giveBackTries: db.prepare(`UPDATE recipients SET tries = MAX(0, tries - 1) WHERE state = 'sending'
+         AND attempt_id IN (SELECT a.id FROM attempts a WHERE a.id IN (SELECT value FROM json_each(?)) AND a.unsent = 1)`),
       extendLease: db.prepare(`UPDATE recipients SET due_at = ? WHERE state = 'sending' AND attempt_id IN (SELECT value FROM json_each(?))`),
     };
   }
@@ -176,13 +176,16 @@ export class SpoolStore {
   }
 
   /**
-   * A leased attempt that never left: its try is given back (before its lease is recovered), once — the
-   * mark goes with it, so a start-up interrupted before the lease is recovered cannot give it back twice.
+   * Leased attempts that never left: their tries are given back (before their leases are recovered), once —
+   * the mark goes with them, so a start-up interrupted before the leases are recovered cannot give them
+   * back twice. Set-based: two statements however many a previous run left.
    */
-  giveBackTry(id: number, attemptId: number): void {
+  giveBackTries(attemptIds: readonly number[]): void {
+    if (attemptIds.length === 0) return;
+    const ids = JSON.stringify(attemptIds);
     this.tx(() => {
-      this.s.giveBackTry.run(id, attemptId, attemptId);
-      this.s.clearUnsent.run(attemptId);
+      this.s.giveBackTries.run(ids);
+      this.s.markOnWire.run(ids);
     });
   }
 

@@ -182,7 +182,12 @@ describe('start-up recovery', () => {
     const attemptId = batch.insertAttempts([{ recipientId: r.id, jobId: job, providerId: 1, tryNo: 2, destination: '+61491570156', sender: null, twoWay: false, unsent: true }], Date.now()).get(r.id)!;
     batch.lease([{ id: r.id, address: '+61491570156', attemptId }], Date.now() + 60_000);
     const giveBack = () => {
-      for (const row of spool.leasedBy([])) if (row.unsent) spool.giveBackTry(row.id, row.attempt_id);
+      spool.giveBackTries(
+        spool
+          .leasedBy([])
+          .filter((row) => row.unsent)
+          .map((row) => row.attempt_id),
+      );
     };
     giveBack(); // killed here, before recoverLeases
     giveBack(); // the next start-up runs it again

@@ -3,7 +3,7 @@ import { createTransport } from 'nodemailer';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { join } from 'node:path';
 import { hasOpenssl, makeCertificate, TestSmtp } from '../peers/smtp.js';
-import { parseDeliveryStatus } from '../../dist/gateways/smtp/dsn.js';
+import { parseDeliveryStatus, parseQsbmf } from '../../dist/gateways/smtp/dsn.js';
 
 // Bounces: the daemon's SMTP listener takes DSNs sent by a real SMTP client (nodemailer) to the return
 // paths its smtp driver used, and fails the recipient named by the address, even after it was sent.
@@ -136,6 +136,56 @@ describe('bounce listener', () => {
     expect(rows(job)[1]!.state).toBe('sent');
   });
 
+  it("reads qmail's plain-text bounces (QSBMF) and RFC 6533's internationalized DSNs; an automatic reply is none", async () => {
+    const r = await d.api('POST', '/api/v1/jobs', {
+      auth,
+      body: { job_type: 'email', from_email: 'news@example.com', subject: 'Again', text_message: 'Hi', recipients: [{ destination: 'q@example.org' }, { destination: 'g@example.org' }, { destination: 'v@example.org' }] },
+    });
+    const second = r.json.data as number;
+    await d.waitFor(() => counters(second).status === 'complete');
+    // qmail-send's bounce (cr.yp.to's QSBMF): the intro, a recipient paragraph, the break, the message.
+    const qsbmf = [
+      'From: MAILER-DAEMON@mx.example.org',
+      'Subject: failure notice',
+      '',
+      'Hi. This is the qmail-send program at mx.example.org.',
+      "I'm afraid I wasn't able to deliver your message to the following addresses.",
+      "This is a permanent error; I've given up. Sorry it didn't work out.",
+      '',
+      '<q@example.org>:',
+      '192.0.2.7 does not like recipient.',
+      'Remote host said: 550 5.1.1 <q@example.org>: user unknown',
+      'Giving up on 192.0.2.7.',
+      '',
+      '--- Below this line is a copy of the message.',
+      '',
+      'Return-Path: <x@example.com>',
+      '',
+      '<not-a-recipient@example.org>:',
+      'this paragraph is the returned message and must not be read',
+      '',
+    ].join('\r\n');
+    expect((await sendTo(returnPathOf('q@example.org'), qsbmf)).response).toMatch(/^250 /);
+    expect(rows(second)[0]).toMatchObject({ state: 'undeliverable', reason: '192.0.2.7 does not like recipient. Remote host said: 550 5.1.1 <q@example.org>: user unknown Giving up on 192.0.2.7.' });
+    expect(rows(second)[0]!.response).toMatch(/^5\.1\.1 /);
+
+    // RFC 6533: report-type=global-delivery-status, its part message/global-delivery-status in UTF-8.
+    const global = dsn('g@example.org', 'failed', '5.2.2', '552 5.2.2 Mailbox full: boîte aux lettres pleine — Ελληνικά')
+      .replace('report-type=delivery-status', 'report-type=global-delivery-status')
+      .replace('Content-Type: message/delivery-status', 'Content-Type: message/global-delivery-status');
+    expect((await sendTo(returnPathOf('g@example.org'), global)).response).toMatch(/^250 /);
+    expect(rows(second)[1]).toMatchObject({ state: 'undeliverable', reason: '552 5.2.2 Mailbox full: boîte aux lettres pleine — Ελληνικά' });
+
+    // A vacation notice to the return path that happens to read like a bounce: Auto-Submitted says what it is.
+    const vacation = qsbmf.replace('Subject: failure notice', 'Auto-Submitted: auto-replied\r\nSubject: Away').replace('<q@example.org>:', '<v@example.org>:');
+    expect((await sendTo(returnPathOf('v@example.org'), vacation)).response).toMatch(/^250 /);
+    // A report whose part does not match its report type is no DSN either.
+    const mismatched = dsn('v@example.org', 'failed', '5.1.1', '550 5.1.1 user unknown, but the part is of the wrong type').replace('report-type=delivery-status', 'report-type=global-delivery-status');
+    expect((await sendTo(returnPathOf('v@example.org'), mismatched)).response).toMatch(/^250 /);
+    expect(rows(second)[2]!.state).toBe('sent');
+    expect(counters(second)).toMatchObject({ succeeded: 1, failed: 2 });
+  });
+
   it('refuses at RCPT TO an address with a wrong tag, of another domain, or not a return path at all', async () => {
     const good = returnPathOf('ann@example.net');
     const at = good.lastIndexOf('@');
@@ -190,6 +240,35 @@ describe('delivery-status fields', () => {
     expect(parseDeliveryStatus(body)).toEqual([
       { action: 'failed', status: '5.2.2', diagnostic: '552 5.2.2 Mailbox full', finalRecipient: 'a@example.org' },
       { action: 'delayed', status: '4.4.7', diagnostic: null, finalRecipient: 'b@example.org' },
+    ]);
+  });
+
+  it('reads each QSBMF recipient paragraph up to the break, with a status code where the text has one', () => {
+    const body = [
+      'Hi. This is the qmail-send program at a.example.',
+      'Sorry.',
+      '',
+      '<a@example.org>:',
+      'Sorry, no mailbox here by that name. (#5.1.1)',
+      '',
+      '<b@example.org>:',
+      "Sorry, I couldn't find any host by that name.",
+      '',
+      '<>:',
+      'an empty address',
+      '',
+      'not a recipient paragraph',
+      '',
+      '--- Below this line is a copy of the message.',
+      '',
+      '<c@example.org>:',
+      'returned text',
+      '',
+    ].join('\n');
+    expect(parseQsbmf(body)).toEqual([
+      { action: 'failed', status: '5.1.1', diagnostic: 'Sorry, no mailbox here by that name. (#5.1.1)', finalRecipient: 'a@example.org' },
+      { action: 'failed', status: null, diagnostic: "Sorry, I couldn't find any host by that name.", finalRecipient: 'b@example.org' },
+      { action: 'failed', status: null, diagnostic: 'an empty address', finalRecipient: null },
     ]);
   });
 });

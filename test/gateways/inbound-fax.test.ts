@@ -212,3 +212,33 @@ describe.skipIf(!hasStack)('inbound fax over the outbound event socket (ESL peer
     expect(call.rxfax.slice(dataDir.length + 1)).toMatch(tiffName);
   });
 });
+
+describe.skipIf(!hasStack)('inbound fax through a daemon', () => {
+  it("reaches the store's inbound table with its PDF in the data directory", async () => {
+    const { createServer } = await import('node:net');
+    const { testDaemon } = await import('../helpers/daemon.js');
+    // A free port for the listener: the dialplan must name a fixed one.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const faxPort = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    esl = new EslPeer({ password: 'Esl-test-secret-1' });
+    const port = await esl.listen();
+    const d = await testDaemon({
+      sandbox: { enabled: false },
+      providers: [{ name: 'fs', driver: 'freeswitch', services: ['fax'], host: '127.0.0.1', port, password: 'Esl-test-secret-1', settings: { reconnect_min_ms: 50, inbound_fax: { listen_port: faxPort, hangup_timeout_s: 1 } } }],
+    });
+    try {
+      const call = await esl.inboundCall({ port: faxPort, caller: '61298765432', did: '61290001111', fax: { faxcheck, tiff: sent, drop: 2 } });
+      const row = () => d.db.prepare(`SELECT channel, sender, receiver, body, data FROM inbound WHERE channel = 'fax'`).get() as { channel: string; sender: string; receiver: string; body: string; data: string } | undefined;
+      await until(() => row() !== undefined);
+      const r = row()!;
+      expect(r).toMatchObject({ channel: 'fax', sender: '61298765432', receiver: '61290001111', body: 'fax failed: 2 pages (The call dropped prematurely)' });
+      const fax = JSON.parse(r.data).fax;
+      expect(fax).toMatchObject({ call_uuid: call.uuid, success: false, pages: 2, result_code: 49 });
+      expect((await pdfPages(join(d.dir, fax.pdf))).count).toBe(2);
+    } finally {
+      await d.close();
+    }
+  });
+});

@@ -229,9 +229,14 @@ export class InboundFaxCall {
     const text = `${fax.success ? 'fax received' : 'fax failed'}: ${pages} page${pages === 1 ? '' : 's'}${fax.success ? '' : ` (${fax.result_text})`}`;
     const m: InboundMessage = { providerId: this.opts.providerId, channel: 'fax', from: this.from, to: this.to, text, at: Date.now(), data: { fax } };
     this.log.info({ uuid: this.uuid, success: fax.success, pages, code: fax.result_code }, 'inbound fax received');
-    // The TIFF goes once the PDF holding its pages is stored and the report committed.
-    this.sink.inbound(m, () => {
-      if (pdf && !problem) rmSync(this.tiff, { force: true });
-    });
+    try {
+      // The TIFF goes once the PDF holding its pages is stored and the report committed.
+      this.sink.inbound(m, () => {
+        if (pdf && !problem) rmSync(this.tiff, { force: true });
+      });
+    } catch (err) {
+      // A report after the spool stopped (the daemon stopping under a call): the files stay for a look.
+      this.log.error({ uuid: this.uuid, err: (err as Error).message }, 'inbound fax: could not be reported');
+    }
   }
 }

@@ -242,3 +242,65 @@ describe.skipIf(!hasStack)('inbound fax through a daemon', () => {
     }
   });
 });
+
+describe("the outbound event socket's framing", () => {
+  it('decodes header values as FreeSWITCH encodes them, bytes that are not UTF-8 included, without throwing', async () => {
+    const { decodeHeaderValue } = await import('../../dist/gateways/freeswitch/outbound-socket.js');
+    expect(decodeHeaderValue('%2BOK%0A')).toBe('+OK\n');
+    expect(decodeHeaderValue('2026-12-03%2008%3A20%3A00')).toBe('2026-12-03 08:20:00');
+    expect(decodeHeaderValue('Ren%C3%A9')).toBe('René');
+    expect(decodeHeaderValue('Ren%E9')).toBe('Ren\ufffd');
+    expect(decodeHeaderValue('100%zz')).toBe('100%zz');
+    expect(() => decodeURIComponent('Ren%E9')).toThrow(URIError); // what modesl's parser does with it
+  });
+
+  it('reads replies and events split anywhere across TCP segments, in order, and closes on a frame too large', async () => {
+    const net = await import('node:net');
+    const { OutboundServer } = await import('../../dist/gateways/freeswitch/outbound-socket.js');
+    const calls: import('../../dist/gateways/freeswitch/outbound-socket.js').OutboundCall[] = [];
+    const server = new OutboundServer({ host: '127.0.0.1', port: 0, maxCalls: 1, timeoutMs: 2000 }, (c) => calls.push(c), pino({ level: 'silent' }));
+    await server.listen();
+    try {
+      const fs = net.connect(server.port, '127.0.0.1');
+      await new Promise((r) => fs.once('connect', r));
+      await until(() => calls.length === 1);
+      const call = calls[0]!;
+      const events: string[] = [];
+      call.on('event', (e: { name: string; get(h: string): string | undefined }) => events.push(`${e.name} ${e.get('Unique-ID')}`));
+      const asked: string[] = [];
+      fs.on('data', (d) => asked.push(d.toString()));
+      const connect = call.command('connect');
+      const linger = call.command('linger 15');
+      const json = JSON.stringify({ 'Event-Name': 'CHANNEL_ANSWER', 'Unique-ID': 'é-1' });
+      const wire = Buffer.from(
+        `Event-Name: CHANNEL_DATA\nUnique-ID: abc\nCaller-Caller-ID-Name: Ren%E9\nContent-Type: command/reply\nReply-Text: %2BOK%0A\n\n` +
+          `Content-Length: ${Buffer.byteLength(json)}\nContent-Type: text/event-json\n\n${json}` +
+          `Content-Type: command/reply\nReply-Text: +OK will linger 15 seconds\n\n`,
+      );
+      for (const b of wire) {
+        fs.write(Buffer.from([b]));
+        await new Promise((r) => setImmediate(r));
+      }
+      const c = await connect;
+      expect(c.headers.get('Unique-ID')).toBe('abc');
+      expect(c.headers.get('Reply-Text')).toBe('+OK\n');
+      expect(c.headers.get('Caller-Caller-ID-Name')).toBe('Ren\ufffd');
+      expect((await linger).headers.get('Reply-Text')).toBe('+OK will linger 15 seconds');
+      expect(events).toEqual(['CHANNEL_ANSWER é-1']);
+      expect(asked.join('')).toBe('connect\n\nlinger 15\n\n');
+      // A line break never reaches the wire.
+      await expect(call.command('sendmsg', { 'execute-app-arg': 'a\nb' })).rejects.toMatchObject({ code: 'line_break' });
+      // A second call beyond max_calls is closed at once.
+      const extra = net.connect(server.port, '127.0.0.1');
+      await new Promise((r) => extra.once('close', r));
+      // A header block past 1 MB with no end: the connection is dropped.
+      const closed = new Promise((r) => call.once('close', r));
+      fs.write(Buffer.alloc(1024 * 1024 + 10, 'a'));
+      await closed;
+      expect(call.isClosed).toBe(true);
+      fs.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+});

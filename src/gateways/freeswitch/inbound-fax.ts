@@ -9,6 +9,7 @@ import type { GatewaySink } from '../gateway.js';
 import type { EslEvent } from './esl-link.js';
 import type { EslHeaders, OutboundCall } from './outbound-socket.js';
 import { callNumber, rxfaxResult, type RxfaxResult } from './rxfax-result.js';
+import { checkFile } from './originate.js';
 
 export interface InboundFaxOptions {
   providerId: number;
@@ -98,6 +99,14 @@ export class InboundFaxCall {
     } catch (err) {
       this.log.warn({ uuid, err: (err as Error).message }, 'inbound fax: FreeSWITCH refused the event subscription; closing');
       this.why = 'the event subscription failed';
+      return this.call.close();
+    }
+    try {
+      // Ours, but it goes into a command: the same strict path rule as txfax's files.
+      checkFile(this.tiff);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'inbound fax: the data directory makes an unsafe rxfax path; closing');
+      this.why = 'the data directory makes an unsafe rxfax path';
       return this.call.close();
     }
     const t38 = t38Variables(this.opts.t38, false);

@@ -237,6 +237,9 @@ describe.skipIf(!hasStack)('inbound fax through a daemon', () => {
       const fax = JSON.parse(r.data).fax;
       expect(fax).toMatchObject({ call_uuid: call.uuid, success: false, pages: 2, result_code: 49 });
       expect((await pdfPages(join(d.dir, fax.pdf))).count).toBe(2);
+      // Once the row is committed the TIFF goes; the PDF stays.
+      await until(() => readdirSync(join(d.dir, 'media', 'fax-in')).length === 1);
+      expect(readdirSync(join(d.dir, 'media', 'fax-in'))).toEqual([fax.pdf.split('/').pop()]);
     } finally {
       await d.close();
     }

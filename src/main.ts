@@ -211,7 +211,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
         log.warn({ provider: p.name, driver: p.driver }, 'this driver is not available yet; the provider is treated as down');
         return null;
       }
-      return driver.create(p, { ...limits, sink, log: log.child({ provider: p.name }), tts, sandbox: config.sandbox, bounce, dkim });
+      return driver.create(p, { ...limits, sink, dataDir: config.data_dir, log: log.child({ provider: p.name }), tts, sandbox: config.sandbox, bounce, dkim });
     };
     const gateways: Gateway[] = [];
     for (const p of new ProviderStore(db).list()) {

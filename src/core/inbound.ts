@@ -29,30 +29,37 @@ export interface InboundDetails {
 }
 
 /**
- * A received fax as the freeswitch gateway reports it, from spandsp's channel variables after `rxfax`
- * (mod_spandsp: fax_success, fax_result_code, fax_result_text, fax_document_transferred_pages,
- * fax_document_total_pages, fax_remote_station_id, fax_image_resolution, fax_transfer_rate,
- * fax_t38_status). A failed or partial receive is reported too, with the pages that did arrive.
+ * A received fax as the freeswitch gateway reports it, from mod_spandsp's result after `rxfax`: the
+ * CUSTOM spandsp::rxfaxresult event and the channel variables its phase E handler sets (fax_success,
+ * fax_result_code, fax_result_text, fax_document_transferred_pages, fax_document_total_pages,
+ * fax_remote_station_id, fax_image_resolution, fax_transfer_rate, fax_t38_status; checked in
+ * mod_spandsp_fax.c). A failed or partial receive is reported too, with the pages that did arrive; so is
+ * a call that never got a result (success false, result_code -1, result_text saying why).
  */
 export interface InboundFax {
   /** The call's Unique-ID. */
   call_uuid: string;
-  /** The received pages as a PDF, relative to the data dir; null when no page arrived. */
+  /** The received pages as a PDF, relative to the data dir (media/fax-in/<our id>.pdf); null when no page arrived. */
   pdf: string | null;
-  /** Pages received (fax_document_transferred_pages). */
+  /** Pages received: those in the PDF (spandsp's fax_document_transferred_pages counts the same). */
   pages: number;
-  /** Pages the sender announced, when spandsp knew (fax_document_total_pages). */
+  /**
+   * fax_document_total_pages. On receive spandsp counts the pages it wrote to the file (t4_rx's
+   * pages_in_file), not a total the sender announced: T.30 announces none, so this is never more than `pages`.
+   */
   total_pages?: number;
-  /** spandsp's verdict: fax_success = 1. */
+  /** spandsp's verdict: fax_success = 1 (T.30 ended with T30_ERR_OK). */
   success: boolean;
+  /** spandsp's T.30 completion code (0 OK, 49 the call dropped prematurely…); -1 when spandsp gave none. */
   result_code: number;
   result_text: string;
+  /** The sender's fax ident (TSI) as it sent it, printable ASCII only. */
   remote_station_id?: string;
-  /** e.g. "8031x7700" (fax_image_resolution). */
+  /** fax_image_resolution, "<x>x<y>" in pixels per metre as spandsp counts it: "8031x3850" is 204×98 dpi, "8031x7700" 204×196. */
   resolution?: string;
   /** Bits per second (fax_transfer_rate). */
   transfer_rate?: number;
-  /** fax_t38_status: "off", "negotiated", … */
+  /** fax_t38_status: "off", "requested", "negotiated", "refused". */
   t38?: string;
   /** Seconds from answer to the result. */
   duration_s?: number;

@@ -57,7 +57,10 @@ export const DRIVER_RULES: Record<DriverName, DriverRules> = {
     refusal: (raw, limits) => {
       const dir = trunkOf(raw)?.gateway_dir;
       const why = typeof dir === 'string' ? gatewayDirProblem(limits.freeswitchDir, dir) : null;
-      return why && `settings.trunk.gateway_dir: ${why}`;
+      if (why) return `settings.trunk.gateway_dir: ${why}`;
+      // A provider made through the API opens no port beyond this host: FreeSWITCH shares its disk anyway.
+      const host = (raw.inbound_fax as { listen_host?: unknown } | null | undefined)?.listen_host;
+      return typeof host === 'string' && !/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1)$/.test(host) ? 'settings.inbound_fax.listen_host: a provider made through the API listens on a loopback address only' : null;
     },
   },
   smtp: { settings: smtpSettingsSchema, requires: { host: 'is required for smtp (the relay)' } },

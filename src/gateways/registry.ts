@@ -18,6 +18,8 @@ export { DRIVERS, type DriverLimits, type DriverName } from './drivers.js';
 /** What main hands a factory besides the provider. */
 export interface GatewayDeps extends DriverLimits {
   sink: GatewaySink;
+  /** The daemon's data directory (received faxes are stored under it). */
+  dataDir: string;
   /** The provider's own logger. */
   log: Logger;
   tts: TtsRenderer;
@@ -57,7 +59,7 @@ const FACTORIES: Record<DriverName, Driver['create']> = {
     const settings: FreeswitchSettings = freeswitchSettingsSchema.parse(p.settings);
     // Its links resolved now, as checked: the write later refuses a path that has changed since.
     if (settings.trunk) settings.trunk.gateway_dir = resolvedDir(settings.trunk.gateway_dir ?? defaultGatewayDir(deps.freeswitchDir, settings.trunk.profile));
-    return new FreeswitchGateway(p.id, freeswitchEndpoint(p), settings, deps.tts, deps.sink, deps.log, p.concurrency);
+    return new FreeswitchGateway(p.id, freeswitchEndpoint(p), settings, deps.tts, deps.sink, deps.log, p.concurrency, deps.dataDir);
   },
   smtp: (p, deps) => {
     const { endpoint, settings } = smtpConfig(p);

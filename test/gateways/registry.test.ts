@@ -22,6 +22,7 @@ const deps = {
   sandbox: { accept_ms: [5, 40] as const, receipt_ms: [200, 2000] as const, delayed_receipt_ms: 30_000, reply_ms: 1500 },
   leaseSeconds: 120,
   freeswitchDir: fsDir,
+  dataDir: fsDir,
   bounce: null,
   dkim: null,
 };

@@ -35,9 +35,37 @@
 //  - src/mod/endpoints/mod_sofia/mod_sofia.c: sofia status gateway / profile rescan / killgw answers.
 // And in freeswitch/spandsp master (0c7bceb): T30_TEXT's codes and texts, src/spandsp/t30.h (T30_ERR_* order)
 // and src/t30_logging.c (t30_completion_code_to_str).
+// Inbound calls (inboundCall): FreeSWITCH's side of the outbound Event Socket, checked in the same tree:
+//  - mod_event_socket.c socket_function / parse_command: the dialplan's `socket <ip>:<port> async full`
+//    connects; `connect` is answered with the channel's CHANNEL_DATA event serialized as plain headers
+//    (switch_event_serialize, values url-encoded by switch_url_encode: not ASCII-printable and
+//    "\r\n #%&+:;<=>?@[\\]^`{|}\"" as %XX, a "%XX" already there left as it is) followed by Content-Type:
+//    command/reply, Reply-Text: +OK\n (encoded), Socket-Mode: async, Control: full; `myevents` → "+OK Events
+//    Enabled" (the channel's own events, by Unique-ID), `event json …` → "+OK event listener enabled json",
+//    `linger N` → "+OK will linger N seconds", `sendmsg` without a uuid → the controlled channel ("+OK");
+//    once the channel is down with linger, "text/disconnect-notice" with Content-Disposition: linger; when
+//    the socket closes, the `socket` application returns and the dialplan's next action runs;
+//  - switch_event.c switch_event_prep_for_delivery_detailed: Event-Name, Core-UUID, FreeSWITCH-Hostname,
+//    -Switchname, -IPv4, -IPv6, Event-Date-Local, -GMT, -Timestamp, Event-Calling-File/-Function/-Line-Number,
+//    Event-Sequence; switch_channel.c switch_channel_event_set_basic_data / _extended_data (every variable
+//    as variable_<name> on CHANNEL_DATA, CHANNEL_EXECUTE(_COMPLETE), HANGUP(_COMPLETE), CUSTOM…);
+//    switch_caller.c switch_caller_profile_event_set_data: the "Caller-" (and for CHANNEL_DATA "Channel-")
+//    profile headers, Caller-Caller-ID-Number, Caller-Destination-Number…;
+//  - mod_sofia/sofia.c sofia_handle_sip_i_invite: destination_number is the request URI's user (the To
+//    header's when it has none); url_set_chanvars(…, sip_to) sets sip_to_user, sip_from_user, sip_req_user;
+//  - mod_spandsp_fax.c: rxfax (spanfax_rx): phase B sets fax_transfer_rate, fax_ecm_used, fax_t38_status,
+//    fax_local_station_id, fax_remote_station_id… and fires spandsp::rxfaxnegociateresult; phase E sets
+//    fax_success, fax_result_code, fax_result_text, fax_ecm_used, fax_t38_status, fax_local_station_id,
+//    fax_remote_station_id, fax_document_transferred_pages (pages_rx), fax_document_total_pages
+//    (pages_in_file: on receive the receiver's own count), fax_image_resolution, fax_image_size,
+//    fax_bad_rows, fax_transfer_rate and fires spandsp::rxfaxresult (fax-success, fax-result-code…); a
+//    hangup under rxfax ends its loop and spanfax_destroy's t30_terminate makes phase E run then (49).
+// The fax itself is received by spandsp: test/peers/fax/faxcheck.c sends the caller's TIFF and receives it
+// into rxfax's file; its receiver's phase E statistics become the fax_* variables.
 // Plain ESM JavaScript so a benchmark can run it in its own process.
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 
 /** spandsp's t30_completion_code_to_str() (t30_logging.c) for the result codes the tests use (t30.h's T30_ERR_* order). */
 const T30_TEXT = {
@@ -53,7 +81,57 @@ const T30_TEXT = {
 const CTL_SYNTAX =
   '[api_expansion [on|off]|recover|send_sighup|hupall|pause [inbound|outbound]|resume [inbound|outbound]|shutdown [cancel|elegant|asap|now|restart]|uuid_version [4|7]|sps|sps_peak_reset|sync_clock|sync_clock_when_idle|reclaim_mem|max_sessions|min_dtmf_duration [num]|max_dtmf_duration [num]|default_dtmf_duration [num]|min_idle_cpu|loglevel [level]|debug_level [level]|mdns_resolve [enable|disable]]';
 
+/** What `myevents` subscribes an outbound socket to (mod_event_socket.c parse_command). */
+const MYEVENTS = new Set([
+  'CHANNEL_ANSWER',
+  'CHANNEL_APPLICATION',
+  'CHANNEL_BRIDGE',
+  'CHANNEL_CREATE',
+  'CHANNEL_DATA',
+  'CHANNEL_DESTROY',
+  'CHANNEL_EXECUTE',
+  'CHANNEL_EXECUTE_COMPLETE',
+  'CHANNEL_HANGUP',
+  'CHANNEL_HANGUP_COMPLETE',
+  'CHANNEL_ORIGINATE',
+  'CHANNEL_UUID',
+  'CHANNEL_OUTGOING',
+  'CHANNEL_PARK',
+  'CHANNEL_PROGRESS',
+  'CHANNEL_PROGRESS_MEDIA',
+  'CHANNEL_STATE',
+  'CHANNEL_UNBRIDGE',
+  'CHANNEL_UNPARK',
+  'DETECTED_SPEECH',
+  'DTMF',
+  'NOTALK',
+  'TALK',
+]);
+
 const DISCONNECT = 'Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n';
+
+/** switch_url_encode_opt (not double-encoding) over a value's bytes: what plain-serialized headers carry. */
+export function fsUrlEncode(value) {
+  const bytes = Buffer.isBuffer(value) ? value : Buffer.from(String(value), 'utf8');
+  const hex = '0123456789ABCDEF';
+  const unsafe = '\r\n #%&+:;<=>?@[\\]^`{|}"';
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    const c = String.fromCharCode(b);
+    const already = b === 0x25 && i + 2 < bytes.length && hex.includes(String.fromCharCode(bytes[i + 1])) && hex.includes(String.fromCharCode(bytes[i + 2]));
+    if (!already && (b < 0x20 || b > 0x7e || unsafe.includes(c))) out += `%${hex[b >> 4]}${hex[b & 15]}`;
+    else out += c;
+  }
+  return out;
+}
+
+/** switch_event_serialize(…, SWITCH_TRUE): "Name: value\n" per header, values encoded, then the empty line. */
+export function serializePlain(headers) {
+  return `${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${fsUrlEncode(v) || '_undef_'}`)
+    .join('\n')}\n\n`;
+}
 
 /** Split an originate argument: `{a=b,c='d e'}sofia/gateway/gw/123 &park()` → vars, endpoint, application. */
 export function parseOriginate(arg) {
@@ -565,6 +643,288 @@ export class EslPeer {
     }
     this.emit('CHANNEL_HANGUP_COMPLETE', fields);
     if (!ch.answeredAt) ch.finishJob?.(`-ERR ${cause}\n`);
+  }
+
+  /**
+   * An inbound call whose dialplan runs `socket 127.0.0.1:<port> async full` (config/freeswitch): FreeSWITCH
+   * connects to the daemon and lets it drive the channel. Options:
+   *  - port (host 127.0.0.1), caller (Caller-Caller-ID-Number), callerName (bytes or text, as the SIP From's
+   *    display name came), did (the request URI's user: Caller-Destination-Number, sip_req_user), toUser
+   *    (the To header's user, sip_to_user; default did), uuid;
+   *  - fax: { faxcheck, tiff, drop } — rxfax runs faxcheck (the caller's TIFF sent by a spandsp sender and
+   *    received by a spandsp receiver into rxfax's file); drop=N: the caller hangs up once N pages arrived
+   *    (0: before any); or { silent: true }: no fax on the line, rxfax waits until the call is hung up;
+   *  - ignoreHangup: the channel never hangs up when asked (the watchdog's case);
+   *  - dialplanAfter: the dialplan's action after `socket` (default `hangup NORMAL_TEMPORARY_FAILURE`).
+   * Resolves with the call's record once the daemon closed the socket and the channel is gone: uuid, commands
+   * (each command line and headers the daemon sent), rxfax (the file it was told to write), result (faxcheck's
+   * receiver), hangup (cause, and whether our dialplan's action made it), events (what was sent, by name).
+   */
+  inboundCall(opts) {
+    const uuid = opts.uuid ?? randomUUID();
+    const did = opts.did ?? '15550001000';
+    const caller = opts.caller ?? '15557654321';
+    const record = { uuid, commands: [], rxfax: null, result: null, hangup: null, events: [], closedByDaemon: false };
+    const vars = {
+      direction: 'inbound',
+      uuid,
+      session_id: String(this.seq),
+      sip_from_user: caller,
+      sip_from_host: '192.0.2.10',
+      sip_req_user: did,
+      sip_to_user: opts.toUser ?? did,
+      sip_to_host: '192.0.2.1',
+      sip_call_id: `${randomUUID()}@192.0.2.10`,
+      sofia_profile_name: 'external',
+      channel_name: `sofia/external/${caller}@192.0.2.10`,
+      socket_host: '127.0.0.1',
+      ...(opts.vars ?? {}),
+    };
+    const ch = { uuid, answeredAt: null, createdAt: Date.now(), vars, up: true, running: null, timers: [], linger: false };
+    const header = (name) => ({
+      'Event-Name': name,
+      'Core-UUID': this.coreUuid,
+      'FreeSWITCH-Hostname': 'peer',
+      'FreeSWITCH-Switchname': 'peer',
+      'FreeSWITCH-IPv4': '127.0.0.1',
+      'FreeSWITCH-IPv6': '::1',
+      'Event-Date-Local': new Date().toISOString().slice(0, 19).replace('T', ' '),
+      'Event-Date-GMT': new Date().toUTCString(),
+      'Event-Date-Timestamp': String(Date.now() * 1000),
+      'Event-Calling-File': 'switch_channel.c',
+      'Event-Calling-Function': 'switch_channel_event_set_data',
+      'Event-Calling-Line-Number': '1',
+      'Event-Sequence': String(this.seq++),
+    });
+    const profile = (prefix) => ({
+      [`${prefix}-Direction`]: 'inbound',
+      [`${prefix}-Logical-Direction`]: 'inbound',
+      [`${prefix}-Username`]: caller,
+      [`${prefix}-Dialplan`]: 'XML',
+      ...(opts.callerName !== undefined ? { [`${prefix}-Caller-ID-Name`]: opts.callerName, [`${prefix}-Orig-Caller-ID-Name`]: opts.callerName } : {}),
+      [`${prefix}-Caller-ID-Number`]: caller,
+      [`${prefix}-Orig-Caller-ID-Number`]: caller,
+      [`${prefix}-Network-Addr`]: '192.0.2.10',
+      [`${prefix}-ANI`]: caller,
+      [`${prefix}-Destination-Number`]: did,
+      [`${prefix}-Unique-ID`]: uuid,
+      [`${prefix}-Source`]: 'mod_sofia',
+      [`${prefix}-Context`]: 'public',
+      [`${prefix}-Channel-Name`]: vars.channel_name,
+      [`${prefix}-Profile-Index`]: '1',
+      [`${prefix}-Profile-Created-Time`]: String(ch.createdAt * 1000),
+      [`${prefix}-Channel-Created-Time`]: String(ch.createdAt * 1000),
+      [`${prefix}-Channel-Answered-Time`]: String((ch.answeredAt ?? 0) * 1000),
+      [`${prefix}-Channel-Hangup-Time`]: '0',
+    });
+    const channelData = (name) => ({
+      ...header(name),
+      'Channel-State': ch.up ? 'CS_EXECUTE' : 'CS_HANGUP',
+      'Channel-Call-State': ch.answeredAt ? 'ACTIVE' : 'RINGING',
+      'Channel-Name': vars.channel_name,
+      'Unique-ID': uuid,
+      'Call-Direction': 'inbound',
+      'Presence-Call-Direction': 'inbound',
+      'Channel-HIT-Dialplan': 'true',
+      'Channel-Call-UUID': uuid,
+      'Answer-State': !ch.up ? 'hangup' : ch.answeredAt ? 'answered' : 'ringing',
+      ...(ch.cause ? { 'Hangup-Cause': ch.cause } : {}),
+      'Channel-Read-Codec-Name': 'PCMA',
+      'Channel-Read-Codec-Rate': '8000',
+      ...profile('Caller'),
+      ...Object.fromEntries(Object.entries(ch.vars).map(([k, v]) => [`variable_${k}`, v])),
+    });
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(opts.port, opts.host ?? '127.0.0.1');
+      let buffer = Buffer.alloc(0);
+      let format = 'plain';
+      let mine = false;
+      const custom = new Set();
+      const send = (text) => !socket.destroyed && socket.write(text);
+      const reply = (text) => send(`Content-Type: command/reply\nReply-Text: ${text}\n\n`);
+      const emit = (name, fields) => {
+        const event = { ...channelData(name), ...fields };
+        const subscribed = (mine && MYEVENTS.has(name)) || (name === 'CUSTOM' && custom.has(event['Event-Subclass']));
+        if (!subscribed) return;
+        record.events.push(name === 'CUSTOM' ? event['Event-Subclass'] : name);
+        const json = JSON.stringify(event);
+        if (format === 'json') send(`Content-Length: ${Buffer.byteLength(json)}\nContent-Type: text/event-json\n\n${json}`);
+      };
+      const hangup = (cause, byDialplan = false) => {
+        if (!ch.up) return;
+        ch.up = false;
+        ch.cause = cause;
+        for (const t of ch.timers) clearTimeout(t);
+        record.hangup = { cause, byDialplan };
+        const billsec = ch.answeredAt ? Math.floor(Date.now() / 1000) - Math.floor(ch.answeredAt / 1000) : 0;
+        Object.assign(ch.vars, { hangup_cause: cause, billsec: String(billsec), answer_epoch: String(ch.answeredAt ? Math.floor(ch.answeredAt / 1000) : 0), end_epoch: String(Math.floor(Date.now() / 1000)) });
+        emit('CHANNEL_HANGUP', { 'Hangup-Cause': cause });
+        const running = ch.running;
+        ch.running = null;
+        running?.onHangup();
+        emit('CHANNEL_HANGUP_COMPLETE', { 'Hangup-Cause': cause });
+        if (!ch.linger) return socket.end();
+        send(`Content-Type: text/disconnect-notice\nControlled-Session-UUID: ${uuid}\nContent-Disposition: linger\nChannel-Name: ${vars.channel_name}\nLinger-Time: ${ch.linger}\nContent-Length: 0\n\n`);
+        // The linger timeout: FreeSWITCH closes the socket itself (send_disconnect, then close_socket).
+        setTimeout(() => {
+          const bye = 'Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n';
+          send(`Content-Type: text/disconnect-notice\nControlled-Session-UUID: ${uuid}\nContent-Disposition: disconnect\nContent-Length: ${bye.length}\n\n${bye}`);
+          socket.end();
+        }, ch.linger * 1000).unref();
+      };
+      const complete = (app, data, appUuid, response = '') => emit('CHANNEL_EXECUTE_COMPLETE', { Application: app, 'Application-Data': data, 'Application-Response': response, 'Application-UUID': appUuid });
+      const rxfax = (data, appUuid) => {
+        record.rxfax = data;
+        const fax = opts.fax ?? { silent: true };
+        // Phase E as mod_spandsp's phase_e_handler sets it, from the receiver's own statistics.
+        const phaseE = (rx) => {
+          const f = {
+            fax_success: rx.status === 0 ? '1' : '0',
+            fax_result_code: String(rx.status),
+            fax_result_text: rx.status_text,
+            fax_ecm_used: rx.ecm ? 'on' : 'off',
+            fax_t38_status: 'off',
+            fax_local_station_id: ch.vars.fax_ident ?? 'SpanDSP Fax Ident',
+            fax_remote_station_id: rx.remote_ident,
+            fax_document_transferred_pages: String(rx.pages),
+            fax_document_total_pages: String(rx.pages_in_file),
+            fax_image_resolution: `${rx.x_resolution}x${rx.y_resolution}`,
+            fax_image_size: '0',
+            fax_bad_rows: '0',
+            fax_transfer_rate: String(rx.bit_rate),
+          };
+          Object.assign(ch.vars, f);
+          emit('CUSTOM', {
+            'Event-Subclass': 'spandsp::rxfaxresult',
+            'fax-success': f.fax_success,
+            'fax-result-code': f.fax_result_code,
+            'fax-result-text': f.fax_result_text,
+            'fax-document-transferred-pages': f.fax_document_transferred_pages,
+            'fax-document-total-pages': f.fax_document_total_pages,
+            'fax-image-resolution': f.fax_image_resolution,
+            'fax-image-size': f.fax_image_size,
+            'fax-bad-rows': f.fax_bad_rows,
+            'fax-transfer-rate': f.fax_transfer_rate,
+            'fax-ecm-used': f.fax_ecm_used,
+            'fax-t38-status': f.fax_t38_status,
+            'fax-local-station-id': f.fax_local_station_id,
+            'fax-remote-station-id': f.fax_remote_station_id,
+          });
+        };
+        if (fax.silent) {
+          // No fax tones: spandsp waits; the hangup's t30_terminate ends it with "The call dropped prematurely".
+          ch.running = { onHangup: () => (phaseE({ status: 49, status_text: T30_TEXT[49], pages: 0, pages_in_file: 0, x_resolution: 0, y_resolution: 0, bit_rate: 14400, ecm: 0, remote_ident: '' }), complete('rxfax', data, appUuid)) };
+          return;
+        }
+        const r = spawnSync(fax.faxcheck, [fax.tiff, data, ...(fax.drop !== undefined ? [`drop=${fax.drop}`] : [])], { encoding: 'utf8', timeout: 60_000 });
+        const result = JSON.parse(r.stdout);
+        record.result = result.rx;
+        const rx = result.rx;
+        ch.timers.push(
+          setTimeout(() => {
+            if (rx.pages > 0 || rx.status === 0) {
+              Object.assign(ch.vars, { fax_transfer_rate: String(rx.bit_rate), fax_ecm_used: rx.ecm ? 'on' : 'off', fax_t38_status: 'off', fax_remote_station_id: rx.remote_ident });
+              emit('CUSTOM', { 'Event-Subclass': 'spandsp::rxfaxnegociateresult', uuid, 'fax-transfer-rate': String(rx.bit_rate), 'fax-ecm-used': rx.ecm ? 'on' : 'off', 'fax-t38-status': 'off', 'fax-remote-station-id': rx.remote_ident });
+            }
+            if (fax.drop !== undefined) {
+              // The caller hangs up mid-fax: CHANNEL_HANGUP, rxfax's loop ends, phase E from t30_terminate.
+              ch.running = { onHangup: () => (phaseE(rx), complete('rxfax', data, appUuid)) };
+              return hangup('NORMAL_CLEARING');
+            }
+            phaseE(rx);
+            ch.running = null;
+            complete('rxfax', data, appUuid);
+          }, fax.ms ?? 5),
+        );
+        ch.running = { onHangup: () => complete('rxfax', data, appUuid) };
+      };
+      const execute = (headers) => {
+        const app = headers['execute-app-name'];
+        const data = headers['execute-app-arg'] ?? '';
+        const appUuid = headers['Event-UUID'] ?? randomUUID();
+        emit('CHANNEL_EXECUTE', { Application: app, 'Application-Data': data, 'Application-UUID': appUuid });
+        if (app === 'set' || app === 'export') {
+          const i = data.indexOf('=');
+          ch.vars[data.slice(0, i)] = data.slice(i + 1);
+          return complete(app, data, appUuid);
+        }
+        if (app === 'answer') {
+          ch.answeredAt = Date.now();
+          emit('CHANNEL_ANSWER', {});
+          return complete(app, data, appUuid);
+        }
+        if (app === 'rxfax') return rxfax(data, appUuid);
+        if (app === 'hangup') {
+          if (opts.ignoreHangup) return;
+          return hangup(data || 'NORMAL_CLEARING');
+        }
+        complete(app, data, appUuid, `-ERR the peer does not run ${app}`);
+      };
+      const onCommand = (line, headers) => {
+        record.commands.push({ line, headers });
+        const [cmd, ...rest] = line.split(' ');
+        switch (cmd) {
+          case 'connect':
+            // The channel data, then Content-Type last: switch_event_serialize of the CHANNEL_DATA event.
+            return send(serializePlain({ ...channelData('CHANNEL_DATA'), ...profile('Channel'), 'Content-Type': 'command/reply', 'Reply-Text': '+OK\n', 'Socket-Mode': 'async', Control: 'full' }));
+          case 'myevents':
+            if (mine) return reply('-ERR aready enabled.');
+            mine = true;
+            if (/json/i.test(line)) format = 'json';
+            return reply('+OK Events Enabled');
+          case 'event': {
+            const [fmt, ...names] = rest;
+            format = fmt === 'json' ? 'json' : format;
+            let subclass = false;
+            for (const n of names) {
+              if (n === 'CUSTOM') subclass = true;
+              else if (subclass) custom.add(n);
+            }
+            return reply(`+OK event listener enabled ${fmt}`);
+          }
+          case 'linger':
+            ch.linger = Number(rest[0]) || 600;
+            return reply(`+OK will linger ${ch.linger} seconds`);
+          case 'sendmsg':
+            reply('+OK');
+            if (!ch.up) return;
+            if (headers['call-command'] === 'hangup') return opts.ignoreHangup ? undefined : hangup(headers['hangup-cause'] || 'NORMAL_CLEARING');
+            if (headers['call-command'] === 'execute') return execute(headers);
+            return;
+          case 'exit':
+            reply('+OK bye');
+            return socket.end();
+          default:
+            return reply('-ERR command not found');
+        }
+      };
+      socket.on('data', (d) => {
+        buffer = Buffer.concat([buffer, d]);
+        for (;;) {
+          const end = buffer.indexOf('\n\n');
+          if (end < 0) return;
+          const [first, ...lines] = buffer.subarray(0, end).toString('utf8').split('\n');
+          buffer = buffer.subarray(end + 2);
+          const headers = {};
+          for (const l of lines) {
+            const i = l.indexOf(': ');
+            if (i > 0) headers[l.slice(0, i)] = l.slice(i + 2);
+          }
+          onCommand(first.trim(), headers);
+        }
+      });
+      socket.on('error', reject);
+      socket.on('close', () => {
+        // The daemon closed the socket first: the `socket` application returns and the dialplan goes on.
+        if (ch.up) {
+          record.closedByDaemon = true;
+          const [app, cause] = (opts.dialplanAfter ?? 'hangup NORMAL_TEMPORARY_FAILURE').split(' ');
+          if (app === 'hangup') hangup(cause || 'NORMAL_CLEARING', true);
+        }
+        for (const t of ch.timers) clearTimeout(t);
+        resolve(record);
+      });
+    });
   }
 
   /** The far end hangs up every live call. */

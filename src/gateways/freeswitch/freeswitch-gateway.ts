@@ -11,6 +11,10 @@ import type { TtsRenderer } from '../../media/tts.js';
 import { EslError, EslLink, type EslEvent } from './esl-link.js';
 import type { FreeswitchSettings } from './settings.js';
 import { writeGateway } from './trunk.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { OutboundServer } from './outbound-socket.js';
+import { FAX_IN_DIR, InboundFaxCall } from './inbound-fax.js';
 
 export interface FreeswitchEndpoint {
   host: string;
@@ -83,6 +87,8 @@ export class FreeswitchGateway implements Gateway {
     private readonly sink: GatewaySink,
     private readonly log: Logger,
     private readonly maxCalls = 0,
+    /** The daemon's data directory: inbound faxes are written under it (needed with settings.inbound_fax). */
+    private readonly dataDir: string | null = null,
   ) {
     this.link = new EslLink({ host: endpoint.host, port: endpoint.port, password: endpoint.password, events: EVENTS, timeoutMs: settings.esl_timeout_ms, reconnectMinMs: settings.reconnect_min_ms, reconnectMaxMs: settings.reconnect_max_ms }, log);
     this.t38 = settings.t38 ?? defaultT38(endpoint.dialstring);
@@ -102,9 +108,46 @@ export class FreeswitchGateway implements Gateway {
 
   async start(): Promise<void> {
     this.link.start();
+    await this.startInboundFax();
+  }
+
+  /** Inbound faxes (settings.inbound_fax): FreeSWITCH's outbound event socket, one connection per call. */
+  private inbound: OutboundServer | null = null;
+
+  /** The port the inbound fax listener is bound to; null when it is off. */
+  get inboundFaxPort(): number | null {
+    return this.inbound?.port ?? null;
+  }
+
+  private async startInboundFax(): Promise<void> {
+    const s = this.settings.inbound_fax;
+    if (!s) return;
+    const dataDir = this.dataDir;
+    if (!dataDir) throw new Error('settings.inbound_fax needs the data directory');
+    // rxfax (spandsp's TIFFOpen) does not make directories: FreeSWITCH's user must be able to write here.
+    mkdirSync(join(dataDir, FAX_IN_DIR), { recursive: true });
+    const log = this.log.child({ inbound: 'fax' });
+    const server = new OutboundServer(
+      { host: s.listen_host, port: s.listen_port, maxCalls: s.max_calls, timeoutMs: this.settings.esl_timeout_ms },
+      (call) => {
+        const ident = this.settings.caller_id_number?.replace(/^\+/, '') ?? null;
+        void new InboundFaxCall(call, { providerId: this.providerId, dataDir, t38: this.t38, ident, resultTimeoutS: s.result_timeout_s, hangupTimeoutS: s.hangup_timeout_s }, this.sink, log).start();
+      },
+      log,
+    );
+    try {
+      await server.listen();
+      this.inbound = server;
+      log.info({ host: s.listen_host, port: server.port }, 'inbound fax: listening for the outbound event socket');
+    } catch (err) {
+      // Outbound calls still go; FreeSWITCH's dialplan hangs fax calls up (the sender tries again later).
+      log.error({ err: (err as Error).message, host: s.listen_host, port: s.listen_port }, 'inbound fax: could not listen; no fax is received');
+    }
   }
 
   async stop(): Promise<void> {
+    await this.inbound?.close();
+    this.inbound = null;
     for (const c of this.calls.values()) if (c.watchdog) clearTimeout(c.watchdog);
     if (this.reconcileTimer) clearTimeout(this.reconcileTimer);
     await this.link.stop();

@@ -59,6 +59,27 @@ export const freeswitchSettingsSchema = z.strictObject({
     })
     .nullable()
     .default(null),
+  /**
+   * Inbound faxes: the daemon listens here for FreeSWITCH's outbound event socket (the fax DIDs'
+   * dialplan runs `socket <listen_host>:<listen_port> async full`) and receives each call's fax with
+   * rxfax. FreeSWITCH writes the TIFF into the daemon's data directory, so it runs on the same host (or
+   * shares that directory). null: off.
+   */
+  inbound_fax: z
+    .strictObject({
+      /** An address literal, not a name: loopback unless FreeSWITCH is elsewhere. */
+      listen_host: z.union([z.ipv4(), z.ipv6()]).default('127.0.0.1'),
+      /** 0: a free port the system picks (tests; the dialplan must name the real one). */
+      listen_port: z.number().int().min(0).max(65535),
+      /** Calls received at once; more are refused (the socket closed: the dialplan's next action hangs up). */
+      max_calls: z.number().int().min(1).max(1000).default(20),
+      /** A call with no fax result this long after it connected is hung up (rxfax waits for ever for a T.38 answer or a silent line). */
+      result_timeout_s: z.number().int().min(1).max(7200).default(900),
+      /** After the result (or our hangup) the channel's hangup must follow within this, or the socket is closed. */
+      hangup_timeout_s: z.number().int().min(1).max(600).default(10),
+    })
+    .nullable()
+    .default(null),
   esl_timeout_ms: z.number().int().min(100).default(5000),
   reconnect_min_ms: z.number().int().min(10).default(1000),
   reconnect_max_ms: z.number().int().min(10).default(30_000),

@@ -1052,7 +1052,7 @@ CREATE TABLE numbers (
 ) WITHOUT ROWID;
 CREATE INDEX numbers_user ON numbers(user_id);
 -- Inbound e-mail to an account is looked up by its address (its phone is compared in E.164, in code).
-CREATE INDEX accounts_email ON accounts(lower(email)) WHERE email IS NOT NULL;
+CREATE INDEX accounts_email ON accounts(email COLLATE NOCASE) WHERE email IS NOT NULL;
 `,
     postgres: `
 CREATE TABLE numbers (

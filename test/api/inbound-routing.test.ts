@@ -102,6 +102,17 @@ describe('inbound messages routed to the owner of the number they were sent to',
     const cli = (...args: string[]) => execFileSync(process.execPath, ['dist/cli.js', ...args], { env: { ...process.env, SWITCHPOST_DATA_DIR: d.dir, SWITCHPOST_LOG_LEVEL: 'silent' }, encoding: 'utf8' });
     expect(cli('numbers', 'add', '0412000001', '--user', 'alice')).toContain(`${ALICE_NUMBER} routed to alice`);
     cli('numbers', 'add', CAROL_NUMBER, '--user', 'carol');
+    // A number is never moved to another user, and a bad one is refused, each with one line.
+    const refused = (...args: string[]) => {
+      try {
+        cli(...args);
+      } catch (err) {
+        return String((err as { stderr: string }).stderr);
+      }
+      throw new Error('not refused');
+    };
+    expect(refused('numbers', 'add', CAROL_NUMBER, '--user', 'alice')).toContain('already assigned to another user');
+    expect(refused('numbers', 'add', '12', '--user', 'alice')).toContain('too short');
     // Bob is an ICTCore user: an account with his DID and address, a receivesms program that mails a copy.
     bobToken = await bearer(d, 'bob', 'bob-secret-1');
     const acc = await d.api('POST', '/accounts', { auth: bobToken, body: { username: 'bob-did', type: 'did', phone: BOB_PHONE, email: 'bob-inbox@example.org' } });

@@ -8,7 +8,7 @@ import { ProviderStore } from './store/providers.js';
 import { JobStore } from './store/jobs.js';
 import { dbFile, startDaemon, syncProviders } from './main.js';
 import { randomPassword } from './core/passwords.js';
-import { plausibleNumber } from './core/numbers.js';
+import { plausibleNumber, validateNumber } from './core/numbers.js';
 import { isValidZone } from './core/windows.js';
 import { isFinal, type Role } from './core/model.js';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,8 @@ import { SchemaTooNew } from './store/schema-error.js';
 import { smsContent } from './core/content.js';
 import { plainJob } from './core/jobs.js';
 import { COUNTRY_EXPECTED, countryCode } from './core/countries.js';
+import { NumberStore } from './store/numbers.js';
+import { SwitchpostError } from './core/errors.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
 
@@ -38,6 +40,11 @@ usage: switchpost [command] [--config FILE]
   provider add NAME --driver D --services sms,voice,... [--host H] [--port N] [--username U] [--password P]
                [--dialstring S] [--prefix P] [--weight N] [--throughput N] [--concurrency N] [--settings JSON] [--inactive]
   provider list
+  numbers add NUMBER --user CODE [--country CC]
+                                      route inbound SMS and fax to NUMBER to that user (kept in E.164;
+                                      a national NUMBER is read in --country, else the user's country)
+  numbers list [--user CODE]
+  numbers remove NUMBER [--country CC]
   send --to NUMBER --text TEXT [--user CODE] [--from SENDER] [--wait]
                                       queue a test SMS (the running daemon sends it)
   convert tts "TEXT" OUT.wav [--voice NAME]
@@ -237,6 +244,47 @@ async function main(argv: string[]): Promise<number> {
         }
         const id = providers.upsert(parsed.data, 'db');
         console.log(`provider ${arg} saved with id ${id}; restart the daemon to use it`);
+        return 0;
+      }
+    }
+    if (cmd === 'numbers') {
+      const users = new UserStore(db);
+      const numbers = new NumberStore(db);
+      const userOf = (code: string) => {
+        const u = users.byCode(code);
+        if (!u) throw new UsageError(`--user: no user "${code}"`);
+        return u;
+      };
+      if (sub === 'list') {
+        for (const n of numbers.list(o.user ? userOf(o.user).id : undefined)) console.log(`${n.number}\t${n.user_code}`);
+        return 0;
+      }
+      if (sub !== 'add' && sub !== 'remove') throw new UsageError(`numbers: add, list or remove\n\n${USAGE}`);
+      if (!arg) throw new UsageError(`numbers ${sub}: give the number`);
+      const e164 = (country: string) => {
+        const c = countryCode(o.country ?? country);
+        if (c === null) throw new UsageError(`--country: expected ${COUNTRY_EXPECTED}, not "${o.country ?? country}"`);
+        const checked = validateNumber(arg, c);
+        if (!checked.ok) throw new UsageError(`${arg}: ${checked.reason}`);
+        return checked.e164;
+      };
+      if (sub === 'add') {
+        if (!o.user) throw new UsageError('numbers add: --user CODE is required');
+        const u = userOf(o.user);
+        const n = e164(u.country);
+        try {
+          numbers.add(n, u.id, Date.now());
+        } catch (err) {
+          if (err instanceof SwitchpostError) throw new UsageError(err.message);
+          throw err;
+        }
+        console.log(`${n} routed to ${u.user_code}`);
+        return 0;
+      }
+      if (sub === 'remove') {
+        const n = e164(config.default_country);
+        if (!numbers.remove(n)) throw new UsageError(`${n} is not assigned`);
+        console.log(`${n} removed`);
         return 0;
       }
     }

@@ -17,6 +17,7 @@ import { SpoolHost } from './spool/engine-host.js';
 import { remoteStores } from './store/face-stores.js';
 import { PerKey } from './api/serial.js';
 import type { Gateway, GatewaySink } from './gateways/gateway.js';
+import type { InboundMessage } from './core/inbound.js';
 import { driverOf, type DriverLimits } from './gateways/registry.js';
 import { BounceListener } from './gateways/smtp/bounce-listener.js';
 import { loadDkimKeys } from './gateways/smtp/dkim.js';
@@ -108,6 +109,8 @@ export interface Daemon {
   url: string;
   /** Where the bounce listener (email.listener) listens; null when it is off. */
   bounces: { host: string; port: number } | null;
+  /** Hand the spool a message received, as a gateway's sink does (`committed` once it is durable). */
+  inbound(m: InboundMessage, committed?: () => void): void;
   stop(): Promise<void>;
 }
 
@@ -483,6 +486,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
       logins,
       url,
       bounces: bounces?.listening ?? null,
+      inbound: (m, committed) => engine.inbound(m, committed),
       stop,
     };
   } catch (err) {

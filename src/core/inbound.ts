@@ -24,6 +24,8 @@ export interface InboundDetails {
   /** Given up waiting for its other parts: the parts (1-based) that never came. */
   incomplete?: boolean;
   missing?: number[];
+  /** An e-mail's Subject (channel `email`). */
+  subject?: string;
   /** A fax received on an inbound call (channel `fax`): what spandsp reported and where the document is. */
   fax?: InboundFax;
 }

@@ -6,7 +6,7 @@ export type SpoolEvent =
   | { type: 'recipient.updated'; at: number; userId: number; jobId: number; recipientId: number; destination: string; state: RecipientState; reason: string | null }
   | { type: 'job.finished'; at: number; userId: number; jobId: number; status: JobStatus; succeeded: number; failed: number }
   | { type: 'reply.received'; at: number; userId: number; jobId: number; recipientId: number; from: string; text: string; optOut: boolean }
-  | { type: 'inbound.received'; at: number; userId: number | null; from: string; to: string | null; text: string }
+  | { type: 'inbound.received'; at: number; userId: number | null; from: string; to: string | null; text: string; channel?: 'sms' | 'mms' | 'fax' | 'email'; transmissionId?: number }
   | { type: 'import.rejected'; at: number; userId: number; source: string; line: number; reason: string }
   | { type: 'provider.health'; at: number; userId: null; providerId: number; up: boolean; reason: string | null };
 

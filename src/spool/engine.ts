@@ -22,6 +22,9 @@ import { sendError } from '../store/remote-errors.js';
 import { JobStore } from '../store/jobs.js';
 import { MailTimerStore } from '../store/mail-timers.js';
 import { MailFollowUpWriter } from './mail-follow-ups.js';
+import { InboundRouter } from './inbound-router.js';
+import { NumberStore } from '../store/numbers.js';
+import { InboundOwners } from '../store/inbound-owners.js';
 import type { EngineCalls, EngineOp, FromEngine, SendItem, SinkItem, ToEngine } from './engine-protocol.js';
 
 /** A list left unread this long is closed (its client went away without a word). */
@@ -113,6 +116,8 @@ export class SpoolEngine {
     });
     this.mail = new MailFollowUpWriter(new JobStore(this.db), new MailTimerStore(this.db), (fn) => this.spool.tx(fn), this.bus, clock, log.child({ part: 'mail' }));
     this.recorder.setFollowUps(this.mail);
+    const systemFrom = config.email.system_from ? { address: config.email.system_from, name: config.email.system_from_name } : null;
+    this.recorder.setInboundRouter(new InboundRouter(new JobStore(this.db), new NumberStore(this.db), new InboundOwners(this.db), callbacks, { dataDir: config.data_dir, systemFrom }, log.child({ part: 'inbound' })));
     // A job made on this thread (a follow-up e-mail) is prepared and sent as a face's would be.
     this.bus.on(
       (e) => {

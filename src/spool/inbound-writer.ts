@@ -9,16 +9,20 @@ import { forwardsReply, isOptOut } from '../core/reply-match.js';
 import type { JobCache } from './job-cache.js';
 import { viewOf } from './recipient-updates.js';
 import type { MailFollowUpWriter } from './mail-follow-ups.js';
+import type { InboundRouter } from './inbound-router.js';
 
 /**
  * Inbound messages inside the batch's transaction: a reply to a 2-way job is matched to the recipient
  * it answers (`ReplyStore.replyTarget`, by `core/reply-match`), recorded as its result, opts its number
- * out when it is the job's opt-out code and is forwarded as a callback; anything else (MO) is stored
- * unmatched, its injector's or its provider's owner's.
+ * out when it is the job's opt-out code and is forwarded as a callback; anything else (MO, a fax, an
+ * e-mail) is routed by where it was sent to its owner's receive program (`inbound-router.ts`), or, owned
+ * by nobody, stored unmatched and logged, its injector's or its provider's owner's.
  */
 export class InboundWriter {
   /** The faces' reply e-mails, made in the reply's own savepoint (set by the recorder's wiring). */
   followUps: MailFollowUpWriter | null = null;
+  /** Routes what answers no job to its number's or address's owner (set by the engine's wiring). */
+  router: InboundRouter | null = null;
 
   constructor(
     private readonly spool: SpoolStore,
@@ -52,10 +56,18 @@ export class InboundWriter {
     const scope = this.replies.scope(query);
     // Unmatched, it is its injector's, or its provider's owner's when a reseller made that provider.
     const userId = scope.owner;
-    const target = this.replies.replyTarget(query, scope);
+    // Only an SMS answers a 2-way SMS: a fax or an e-mail from that number is its own message.
+    const target = m.channel === 'sms' || m.channel === 'mms' ? this.replies.replyTarget(query, scope) : undefined;
     const cur = target && this.spool.current(target.recipient_id);
     const job = target && this.jobs.get(target.job_id);
     if (!target || !cur || !job) {
+      const route = this.router?.route(m, scope) ?? null;
+      if (route) {
+        const transmission = this.router!.receive(m, route, now, events);
+        this.replies.insertInbound({ providerId: m.providerId, userId: route.userId, channel: m.channel, from: m.from, to: m.to, text: m.text, jobId: null, recipientId: null, at: m.at, data: { ...m.data, transmission } });
+        return;
+      }
+      if (m.userId === undefined) this.log.info({ providerId: m.providerId, channel: m.channel, from: m.from, to: m.to }, 'inbound message to a number or address nobody owns: stored, given to no one');
       this.replies.insertInbound({ providerId: m.providerId, userId, channel: m.channel, from: m.from, to: m.to, text: m.text, jobId: null, recipientId: null, at: m.at, data: m.data });
       events.push({ type: 'inbound.received', at: now, userId, from: m.from, to: m.to, text: m.text });
       return;

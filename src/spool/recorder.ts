@@ -11,6 +11,7 @@ import type { JobCache } from './job-cache.js';
 import { ReceiptMatcher, type InFlightLookup, type ReceiptMatchOptions } from './receipt-matcher.js';
 import { OutcomeWriter, newBatch, type HeldListener, type OutcomeOptions } from './outcome-writer.js';
 import { InboundWriter } from './inbound-writer.js';
+import type { InboundRouter } from './inbound-router.js';
 import { Finalizer, type FinalItem } from './finalizer.js';
 import { Tally } from './tally.js';
 
@@ -85,6 +86,11 @@ export class Recorder implements GatewaySink {
   setFollowUps(writer: MailFollowUpWriter): void {
     this.finalizer.followUps = writer;
     this.inboundWriter.followUps = writer;
+  }
+
+  /** What routes a message that answers no job to its owner's receive program (issue 17). */
+  setInboundRouter(router: InboundRouter): void {
+    this.inboundWriter.router = router;
   }
 
   /** Subscribe to one of the recorder's events; returns the unsubscribe. */

@@ -175,6 +175,22 @@ export class JobStore {
     })();
   }
 
+  /**
+   * A message received (an inbound transmission): a job of one recipient that is final from the start
+   * (`state`, e.g. delivered; a partial fax failed), so no part of the spool ever sends it. One
+   * transaction (inside the caller's when there is one). Its recipient's id.
+   */
+  createReceived(job: NewJob, outcome: { state: 'delivered' | 'failed'; reason: string | null }, now: number): { jobId: number; recipientId: number } {
+    return this.db.transaction(() => {
+      const jobId = this.create({ ...job, held: true }, now);
+      const ok = outcome.state === 'delivered' ? 1 : 0;
+      stmt(this.db, `UPDATE recipients SET state = ?, reason = ?, due_at = ${Number.MAX_SAFE_INTEGER}, sent_at = ?, final_at = ? WHERE job_id = ?`).run(outcome.state, outcome.reason, now, now, jobId);
+      stmt(this.db, `UPDATE jobs SET status = 'complete', remaining = 0, succeeded = ?, failed = ?, first_sent_at = ?, completed_at = ? WHERE id = ?`).run(ok, 1 - ok, now, now, jobId);
+      const recipientId = (stmt(this.db, 'SELECT id FROM recipients WHERE job_id = ?').get(jobId) as { id: number }).id;
+      return { jobId, recipientId };
+    })();
+  }
+
   /** Replace a job's content (to drop a secret from it once sent). */
   setContent(id: number, content: Content): void {
     this.db.prepare('UPDATE jobs SET content = ? WHERE id = ?').run(JSON.stringify(content), id);

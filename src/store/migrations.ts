@@ -1039,4 +1039,29 @@ CREATE TABLE mail_timers (
 CREATE INDEX mail_timers_due ON mail_timers(due_at);
 `,
   },
+  {
+    version: 17,
+    name: 'numbers: the inbound numbers an administrator assigns to users',
+    sql: `
+-- A number the daemon receives on (an MO's destination, a fax DID), in E.164, and the user it is
+-- routed to. One owner per number; ICTCore accounts' phones route too (accounts.phone).
+CREATE TABLE numbers (
+  number TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX numbers_user ON numbers(user_id);
+-- Inbound e-mail to an account is looked up by its address (its phone is compared in E.164, in code).
+CREATE INDEX accounts_email ON accounts(email COLLATE NOCASE) WHERE email IS NOT NULL;
+`,
+    postgres: `
+CREATE TABLE numbers (
+  number text PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at bigint NOT NULL
+);
+CREATE INDEX numbers_user ON numbers(user_id);
+CREATE INDEX accounts_email ON accounts(lower(email)) WHERE email IS NOT NULL;
+`,
+  },
 ];

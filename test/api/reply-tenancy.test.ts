@@ -60,6 +60,21 @@ describe("replies through a reseller's provider", () => {
     expect(d.db.prepare('SELECT * FROM opt_outs').all()).toEqual([]);
   });
 
+  it("routes an MO that answers no job to its own users' numbers only: another tenant's number is given to no one", async () => {
+    const assign = d.db.prepare('INSERT INTO numbers (number, user_id, created_at) VALUES (?, ?, ?)');
+    assign.run('+61412000101', victim.id, Date.now());
+    assign.run('+61412000102', customer.id, Date.now());
+    expect((await mo('+61491570301', '+61412000101', 'for the victim')).status).toBe(200);
+    expect((await mo('+61491570302', '0412000102', 'for the customer')).status).toBe(200);
+    const owner = (body: string) => d.db.prepare('SELECT user_id FROM inbound WHERE body = ?').get(body);
+    // Stored as the reseller's provider's own unmatched message, as before: never the victim's.
+    expect(owner('for the victim')).toEqual({ user_id: agent.id });
+    expect(d.db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE user_id = ? AND json_extract(options, '$.direction') = 'inbound'`).get(victim.id)).toEqual({ n: 0 });
+    expect(owner('for the customer')).toEqual({ user_id: customer.id });
+    const listed = await d.api('GET', '/transmissions?direction=inbound', { auth: customer.auth });
+    expect((listed.json as { message: string }[]).map((t) => t.message)).toEqual(['for the customer']);
+  });
+
   it("answers its own users' jobs; a STOP from the number in national form opts out the number as sent (E.164)", async () => {
     // Kannel's %p is the number as the SMSC wrote it: here national.
     expect((await mo('0491570157', '+61412345679', 'STOP')).status).toBe(200);

@@ -104,6 +104,22 @@ describe.skipIf(!hasKannel())('Kannel driver through a real bearerbox and smsbox
     ]);
   });
 
+  it('routes an MO that answers no job to the owner of the number it was sent to (issue 17), for that owner alone', async () => {
+    const owner = d.addUser('kannel-owner', 'user');
+    const other = d.addUser('kannel-other', 'user');
+    d.db.prepare('INSERT INTO numbers (number, user_id, created_at) VALUES (?, ?, ?)').run('+61412000201', owner.id, Date.now());
+    smsc.deliver({ source_addr_ton: 1, source_addr: '61491570163', dest_addr_ton: 1, destination_addr: '61412000201', data_coding: 0, short_message: planSms('Hi owner').parts[0] });
+    const inbound = async (a: string) => (await d.api('GET', '/transmissions?direction=inbound', { auth: a })).json as { phone: string; message: string; direction: string }[];
+    let mine: { phone: string; message: string; direction: string }[] = [];
+    for (let i = 0; i < 500 && mine.length === 0; i++) {
+      mine = await inbound(owner.auth);
+      if (mine.length === 0) await new Promise((r) => setTimeout(r, 40));
+    }
+    expect(mine).toEqual([expect.objectContaining({ phone: '+61491570163', message: 'Hi owner', direction: 'inbound' })]);
+    expect(await inbound(other.auth)).toEqual([]);
+    expect(await inbound(auth)).toEqual([]);
+  });
+
   it('takes MO messages from the sms-service, GSM and UCS-2, and refuses callers without the secret or token', async () => {
     smsc.deliver({ source_addr_ton: 1, source_addr: '61491570160', destination_addr: '5551', data_coding: 0, short_message: planSms('Yes € please').parts[0] });
     smsc.deliver({ source_addr_ton: 1, source_addr: '61491570161', destination_addr: '5551', data_coding: 8, short_message: Buffer.from('Да, спасибо', 'utf16le').swap16() });

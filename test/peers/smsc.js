@@ -65,6 +65,8 @@ export class TestSmsc {
     this.n = 0;
     this.receiptsSent = 0;
     this.deliverResps = [];
+    /** command_status of each data_sm_resp the client sent back. */
+    this.dataResps = [];
     this.throttled = 0;
     this.perDestination = opts.countDestinations ? new Map() : null;
     this.firstAcceptedAt = 0;
@@ -112,6 +114,7 @@ export class TestSmsc {
       session.close();
     });
     session.on('deliver_sm_resp', (pdu) => this.deliverResps.push(pdu.command_status));
+    session.on('data_sm_resp', (pdu) => this.dataResps.push(pdu.command_status));
     session.on('submit_sm', (pdu) => this.onSubmit(session, pdu));
   }
 
@@ -189,6 +192,13 @@ export class TestSmsc {
     const s = [...this.sessions].find((x) => x.mode === 'receiver' || x.mode === 'transceiver');
     if (!s) throw new Error('no receiving bind');
     s.send(new smpp.PDU('deliver_sm', { esm_class: 0, data_coding: 0, ...fields }));
+  }
+
+  /** Send an MO as a data_sm (SMPP 3.4 §4.7: the text in the message_payload TLV) on a receiving bind. */
+  deliverData(fields) {
+    const s = [...this.sessions].find((x) => x.mode === 'receiver' || x.mode === 'transceiver');
+    if (!s) throw new Error('no receiving bind');
+    s.send(new smpp.PDU('data_sm', { esm_class: 0, data_coding: 0, registered_delivery: 0, ...fields }));
   }
 
   /** Ask the client for an enquire_link response (the SMSC side of the keep-alive). */

@@ -25,7 +25,8 @@ export const PROGRAM_TYPES = {
   voicemessage: { channel: 'voice', needs: 'recording_id' },
   sendfax: { channel: 'fax', needs: 'document_id' },
   sendemail: { channel: 'email', needs: 'template_id' },
-  // Inbound and gateway programs: stored, and answer 501 until those flows exist.
+  // Receive programs: run by the daemon as messages arrive on their account (spool/inbound-router.ts);
+  // emailtofax is stored and answers 501 until that flow exists. None sends a transmission of its own.
   receivesms: { channel: null, needs: 'account_id' },
   receivefax: { channel: null, needs: 'account_id' },
   receiveemail: { channel: null, needs: 'account_id' },
@@ -55,6 +56,8 @@ const programFields = {
   voice: z.string().optional(),
   // sendemail's template given inline (core/Program/Sendemail.php: Template::construct_from_array), stored as a template.
   template_array: templateFields.partial({ name: true }).optional(),
+  // A receive program's copy by e-mail (receivesms, receivefax, receiveemail, faxtoemail): where it goes.
+  email: z.string().max(320).nullable().optional(),
 };
 export const programBody = z.object(programFields);
 export type ProgramBody = z.infer<typeof programBody>;
@@ -105,6 +108,15 @@ export async function programValues(
   if (type === 'voicetts' && b.voice !== undefined) {
     if (!isVoice(b.voice)) throw invalid('voice', `one of ${Object.keys(VOICES).join(', ')}`);
     data.voice = b.voice;
+  }
+  if (b.email !== undefined) {
+    if (needs !== 'account_id') throw invalid('email', `is for receive programs, not ${type}`);
+    if (b.email === null || b.email.trim() === '') delete data.email;
+    else {
+      const c = checkEmailAddress(b.email);
+      if (!c.ok) throw invalid('email', c.reason);
+      data.email = c.address;
+    }
   }
   if (b.parent_id) await ctx.own(req, await s.programs.get(b.parent_id), `program ${b.parent_id}`);
   // ICTCore's programs are named after their type unless named (public $name = 'sendsms').

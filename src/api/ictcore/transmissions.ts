@@ -45,6 +45,23 @@ export function spoolStatus(a: Pick<AttemptRow, 'status'>): 'initiated' | 'compl
   return 'failed';
 }
 
+/**
+ * What an inbound transmission adds to ICTCore's fields (issue 17; the daemon makes them as messages
+ * arrive): `phone` is who sent it, `destination` the number or address it came to, `message` its text;
+ * a fax's `document` (its PDF, relative to the data directory; null when no page came) and `pages`.
+ */
+function inboundFields(o: Record<string, unknown>): Record<string, unknown> {
+  const f: Record<string, unknown> = { destination: o.destination ?? null, message: o.text ?? '' };
+  if (o.pages !== undefined) Object.assign(f, { document: o.document ?? null, pages: o.pages, total_pages: o.total_pages ?? null });
+  return f;
+}
+
+/** A message received is a record: never sent, retried or copied as an outbound one. */
+function refuseInbound(t: TransmissionRow, what: string): TransmissionRow {
+  if ((JSON.parse(t.options) as Record<string, unknown>).direction === 'inbound') throw new SwitchpostError('locked', `transmission ${t.id} is inbound (a message received); it cannot be ${what}`);
+  return t;
+}
+
 /** try_allowed of a transmission made without one: ICTCore's Transmission sets 1 (core/Transmission.php). */
 export const DEFAULT_TRY_ALLOWED = 1;
 
@@ -127,6 +144,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
       try_done: t.tries,
       last_run: seconds(t.sent_at),
       date_created: seconds(t.created_at),
+      ...(options.direction === 'inbound' ? inboundFields(options) : {}),
     };
   };
   const load = async (req: FastifyRequest, param = 'id') => {
@@ -255,7 +273,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
 
   const send = async (req: FastifyRequest) => {
     await ctx.authorize(req, 'transmission_send');
-    const t = await load(req);
+    const t = refuseInbound(await load(req), 'sent');
     if (!ctx.deps.channels.has(t.channel)) throw new SwitchpostError('not_implemented', `the ${t.channel} channel is not available on this server yet`);
     return actions.send(t.id, true);
   };
@@ -264,7 +282,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
 
   app.put('/transmissions/:id/schedule', async (req) => {
     const user = await ctx.authorize(req, 'transmission_send', 'task_create');
-    const t = await load(req);
+    const t = refuseInbound(await load(req), 'scheduled');
     const spec = parseSchedule((req.body ?? {}) as Record<string, unknown>, ctx.deps.clock.now(), user.timezone);
     if (typeof spec === 'string') throw invalidAs(spec);
     return deps.schedules.add(user, 'transmission', t.id, 'send', spec);
@@ -277,7 +295,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
 
   app.get('/transmissions/:id/clone', async (req) => {
     const user = await ctx.authorize(req, 'transmission_read', 'transmission_create');
-    return actions.clone(user, await load(req));
+    return actions.clone(user, refuseInbound(await load(req), 'cloned'));
   });
 
   app.get('/transmissions/:id/status', async (req, reply) => {
@@ -376,6 +394,7 @@ export class TransmissionActions {
   async send(id: number, wait: boolean): Promise<number | null> {
     const t = await this.store.get(id);
     if (!t) throw new SwitchpostError('not_found', `transmission ${id} not found`);
+    refuseInbound(t, 'sent');
     const now = this.ctx.deps.clock.now();
     // Each store call checks the state it changes (held, or finished), so a state that moved since the read changes nothing.
     // ICTCore's Transmission::send() (core/Transmission.php): a completed or invalid transmission is

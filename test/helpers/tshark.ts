@@ -1,6 +1,7 @@
 // Decoding bytes with a real decoder: Wireshark's dissectors, through tshark. Each payload is put in
-// a UDP/IPv4 packet of a pcap file (libpcap's format: a 24-octet file header, then per packet a
-// 16-octet record header and the packet; link type 101, raw IP) and read back with `tshark -T json`.
+// a UDP/IPv4 packet, or a TCP one (a stream's segments in order), of a pcap file (libpcap's format: a
+// 24-octet file header, then per packet a 16-octet record header and the packet; link type 101, raw
+// IP) and read back with `tshark -T json`.
 // A missing tshark fails the test (scripts/install.sh installs it), never skips it.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,18 @@ export interface UdpPacket {
   srcPort: number;
   dstPort: number;
   payload: Buffer;
+  /** Sent over TCP: the segment's sequence number (a stream's segments follow one another). */
+  tcpSeq?: number;
+}
+
+/** A TCP stream's payloads as consecutive segments from srcPort to dstPort. */
+export function tcpStream(srcPort: number, dstPort: number, payloads: Buffer[]): UdpPacket[] {
+  let seq = 1000;
+  return payloads.map((payload) => {
+    const p = { srcPort, dstPort, payload, tcpSeq: seq };
+    seq += payload.length;
+    return p;
+  });
 }
 
 function ipv4Checksum(h: Buffer): number {
@@ -20,21 +33,37 @@ function ipv4Checksum(h: Buffer): number {
   return ~sum & 0xffff;
 }
 
+function transport(p: UdpPacket): Buffer {
+  if (p.tcpSeq === undefined) {
+    const udp = Buffer.alloc(8);
+    udp.writeUInt16BE(p.srcPort, 0);
+    udp.writeUInt16BE(p.dstPort, 2);
+    udp.writeUInt16BE(8 + p.payload.length, 4);
+    udp.writeUInt16BE(0, 6); // no checksum (allowed over IPv4)
+    return udp;
+  }
+  const tcp = Buffer.alloc(20);
+  tcp.writeUInt16BE(p.srcPort, 0);
+  tcp.writeUInt16BE(p.dstPort, 2);
+  tcp.writeUInt32BE(p.tcpSeq, 4);
+  tcp.writeUInt32BE(1, 8);
+  tcp[12] = 5 << 4; // header of 5 words
+  tcp[13] = 0x18; // PSH, ACK
+  tcp.writeUInt16BE(65535, 14); // window; checksum left 0 (tshark does not check it by default)
+  return tcp;
+}
+
 function udpIpv4(p: UdpPacket): Buffer {
-  const udp = Buffer.alloc(8);
-  udp.writeUInt16BE(p.srcPort, 0);
-  udp.writeUInt16BE(p.dstPort, 2);
-  udp.writeUInt16BE(8 + p.payload.length, 4);
-  udp.writeUInt16BE(0, 6); // no checksum (allowed over IPv4)
+  const l4 = transport(p);
   const ip = Buffer.alloc(20);
   ip[0] = 0x45;
-  ip.writeUInt16BE(20 + 8 + p.payload.length, 2);
+  ip.writeUInt16BE(20 + l4.length + p.payload.length, 2);
   ip[8] = 64; // TTL
-  ip[9] = 17; // UDP
+  ip[9] = p.tcpSeq === undefined ? 17 : 6; // UDP or TCP
   Buffer.from([10, 0, 0, 1]).copy(ip, 12);
   Buffer.from([10, 0, 0, 2]).copy(ip, 16);
   ip.writeUInt16BE(ipv4Checksum(ip), 10);
-  return Buffer.concat([ip, udp, p.payload]);
+  return Buffer.concat([ip, l4, p.payload]);
 }
 
 export function pcapOf(packets: UdpPacket[]): Buffer {

@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { checkHostedToken, type HostedKind } from '../core/mms/hosted-token.js';
+import { checkHostedToken, HOSTED_PATH, type HostedKind } from '../core/mms/hosted-token.js';
 import type { HandsetEvents } from '../core/mms/handset-events.js';
 import { decodeHandsetResponse } from '../core/mms/responses.js';
 import { MmsPduError } from '../core/mms/wsp.js';
 import type { HostedSource } from '../media/hosted.js';
 
-export const HOSTED_PATH = '/m';
 /** The MMSC URL a handset posts its M-NotifyResp.ind and M-Acknowledge.ind to, when not the Content-Location. */
 export const MMSC_PATH = '/mms';
 const MMS_TYPE = 'application/vnd.wap.mms-message';
@@ -19,9 +18,6 @@ export interface HostedMediaService {
   events: HandsetEvents;
   now?: () => number;
 }
-
-/** The hosted URL of a signed token (see core/mms/hosted-token.ts), under the daemon's base URL. */
-export const hostedUrl = (base: string, token: string): string => `${base.replace(/\/+$/, '')}${HOSTED_PATH}/${token}`;
 
 /**
  * Hosted media on the daemon's own port (issue 20): `GET /m/<token>` serves an M-Retrieve.conf

@@ -2,9 +2,8 @@
 // data directory, fetched and answered as a handset does.
 import { afterEach, describe, expect, it } from 'vitest';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { checkHostedToken, hostedKey, signHostedToken } from '../../dist/core/mms/hosted-token.js';
+import { checkHostedToken, hostedKey, hostedUrl, signHostedToken } from '../../dist/core/mms/hosted-token.js';
 import { encodeRetrieveConf } from '../../dist/core/mms/retrieve-conf.js';
-import { hostedUrl } from '../../dist/api/hosted-media.js';
 import { field, tshark } from '../helpers/tshark.js';
 
 let d: TestDaemon | undefined;

@@ -8,12 +8,17 @@ import { SmppGateway } from '../../dist/gateways/smpp/smpp-gateway.js';
 import { smppSettingsSchema } from '../../dist/gateways/smpp/settings.js';
 import { encodeNotificationInd } from '../../dist/core/mms/notification.js';
 import { wspPush } from '../../dist/core/mms/wap-push.js';
+import { planWapPush } from '../../dist/core/mms/wap-push-plan.js';
 import { field, fieldValues, tcpStream, tshark } from '../helpers/tshark.js';
+import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 let smsc: TestSmsc | undefined;
+let d: TestDaemon | undefined;
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of closers.splice(0)) await c();
+  await d?.close();
+  d = undefined;
   await smsc?.close();
   smsc = undefined;
 });
@@ -121,5 +126,63 @@ describe('WAP Push over SMPP against the real SMSC peer', () => {
     expect(reports.find((r) => r.attemptId === 9)!.outcome).toMatchObject({ kind: 'failed', state: 'invalid' });
     expect(reports.find((r) => r.attemptId === 10)!.outcome).toMatchObject({ kind: 'failed', retryable: false, state: 'rejected' });
     expect(smsc.submits.every((s: { destination_addr: string }) => s.destination_addr === '61491570158')).toBe(true);
+  });
+});
+
+describe('the WAP Push loop: notification over SMPP, fetch from the daemon, the handset answers', () => {
+  it('delivers a notification whose Content-Location serves the text and media byte for byte, and whose answer is reported', async () => {
+    d = await testDaemon({ sandbox: { enabled: false } });
+    const answered: { ref: string; status?: string }[] = [];
+    const fetched: string[] = [];
+    d.hosted.listen({ fetched: (e) => fetched.push(e.ref), answered: (e) => answered.push({ ref: e.ref, ...('status' in e.response ? { status: e.response.status } : {}) }) });
+    const photo = Buffer.concat([Buffer.from('ffd8ffe0', 'hex'), Buffer.alloc(3000, 0x5a), Buffer.from('ffd9', 'hex')]);
+    const now = new Date();
+    const plan = planWapPush({
+      message: { from: '+61412345678', subject: 'Weekend', text: 'Grüße vom Strand', media: [{ contentType: 'image/jpeg', bytes: photo, name: 'beach.jpg' }] },
+      to: '+61491570156',
+      ref: 'a501',
+      baseUrl: d.url,
+      key: d.hosted.key,
+      now,
+      expiresAt: new Date(now.getTime() + 3_600_000),
+      wspTid: 0x21,
+    });
+    d.hosted.files.put('mms', 'a501', { contentType: 'application/vnd.wap.mms-message', bytes: plan.retrieveConf });
+
+    const { gw, reports, smsc } = await gateway();
+    gw.sendWapPush({ attemptId: 501, destination: '+61491570156', sender: '+61412345678', push: plan.push });
+    await until(() => reports.some((r) => r.attemptId === 501));
+    expect(reports.find((r) => r.attemptId === 501)!.outcome).toMatchObject({ kind: 'accepted', encoding: 'binary' });
+
+    // The handset's side: what the SMSC got, reassembled and decoded by tshark.
+    const frames = decodedSubmits(smsc);
+    const whole = frames.find((f) => f.mmse)!;
+    const location = field(whole.mmse, 'mmse.content_location') as string;
+    const tid = field(whole.mmse, 'mmse.transaction_id') as string;
+    expect(location).toBe(plan.contentLocation);
+    expect(field(whole.mmse, 'mmse.message_size')).toBe(String(plan.retrieveConf.length));
+    expect(field(whole.mmse, 'mmse.expiry.rel')).toBe('3600.000000000');
+
+    const res = await fetch(location);
+    expect([res.status, res.headers.get('content-type')]).toEqual([200, 'application/vnd.wap.mms-message']);
+    const conf = Buffer.from(await res.arrayBuffer());
+    const [p] = tshark([{ srcPort: 9200, dstPort: 40000, payload: Buffer.concat([Buffer.from([1, 0x04, 0x20, 1, 0xbe]), conf]) }], ['-x']);
+    expect(field(p!.mmse, 'mmse.message_type')).toBe('0x84');
+    expect(field(p!.mmse, 'mmse.transaction_id')).toBe(tid);
+    expect(field(p!.mmse, 'mmse.to')).toBe('+61491570156/TYPE=PLMN');
+    const multipart = ((p!.mmse as Record<string, unknown>)['wsp.post.data'] as Record<string, Record<string, unknown>>)['Multipart body']!;
+    const tree = multipart['wsp.multipart_tree'] as Record<string, unknown>[];
+    expect(tree.map((t) => t['wsp.header.content_type'])).toEqual(['image/jpeg', 'text/plain']);
+    const raws = (multipart['wsp.multipart_raw'] as [string][]).map((r) => r[0]);
+    expect(raws[0]!.endsWith(photo.toString('hex'))).toBe(true);
+    expect(raws[1]!.endsWith(Buffer.from('Grüße vom Strand', 'utf8').toString('hex'))).toBe(true);
+    await until(() => fetched.length === 1);
+    expect(fetched).toEqual(['a501']);
+
+    // M-NotifyResp.ind, status Retrieved, posted to the MMSC URL with the notification's Transaction-Id.
+    const resp = Buffer.concat([Buffer.from([0x8c, 0x83, 0x98]), Buffer.from(tid + '\0'), Buffer.from([0x8d, 0x92, 0x95, 0x81])]);
+    const r = await fetch(`${d.url}/mms`, { method: 'POST', headers: { 'content-type': 'application/vnd.wap.mms-message' }, body: resp });
+    expect(r.status).toBe(200);
+    expect(answered).toEqual([{ ref: 'a501', status: 'retrieved' }]);
   });
 });

@@ -8,6 +8,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export type HostedKind = 'mms' | 'file';
+
+/** The daemon's path for hosted media: `<base>/m/<token>` (kept short: the URL goes in an SMS). */
+export const HOSTED_PATH = '/m';
+export const hostedUrl = (base: string, token: string): string => `${base.replace(/\/+$/, '')}${HOSTED_PATH}/${token}`;
 export interface HostedClaims {
   kind: HostedKind;
   /** The caller's name for what is served: letters, digits, "_" and "-", at most 64. */

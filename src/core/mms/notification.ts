@@ -23,7 +23,7 @@ export interface MmsNotification {
 }
 
 export function encodeNotificationInd(n: MmsNotification): Buffer {
-  if (!/^[\x21-\x7e]{1,64}$/.test(n.transactionId)) throw new MmsPduError('transactionId: 1 to 64 printable ASCII characters');
+  if (!/^[\x21-\x7e]{1,128}$/.test(n.transactionId)) throw new MmsPduError('transactionId: 1 to 128 printable ASCII characters');
   if (!/^https?:\/\/[\x21-\x7e]+$/.test(n.contentLocation)) throw new MmsPduError('contentLocation: an absolute http(s) URL');
   const parts = [header(FIELD.messageType, Buffer.from([MESSAGE_TYPE.notificationInd])), header(FIELD.transactionId, textString(n.transactionId)), header(FIELD.mmsVersion, mmsVersion(n.version ?? '1.2'))];
   if (n.from !== undefined) parts.push(header(FIELD.from, fromValue(n.from)));

@@ -7,7 +7,7 @@
  * media out above the text; `mixed` (application/vnd.wap.multipart.mixed) leaves it to the handset.
  */
 import { contentType, encodedString, multipart, MmsPduError, quotedString, textString, UTF8_MIB, type MultipartEntry } from './wsp.js';
-import { dateValue, FIELD, fromValue, header, MESSAGE_TYPE, messageClass, mmsVersion, type MessageClass, type MmsVersion } from './headers.js';
+import { dateValue, FIELD, fromValue, header, MESSAGE_TYPE, messageClass, mmsAddress, mmsVersion, type MessageClass, type MmsVersion } from './headers.js';
 
 export interface MmsMedia {
   contentType: string;
@@ -82,7 +82,7 @@ export function encodeRetrieveConf(m: MmsMessage): Buffer {
   if (m.transactionId !== undefined) head.push(header(FIELD.transactionId, textString(m.transactionId)));
   head.push(header(FIELD.mmsVersion, mmsVersion(m.version ?? '1.2')), header(FIELD.messageId, textString(m.messageId)), header(FIELD.date, dateValue(m.date)));
   if (m.from !== undefined) head.push(header(FIELD.from, fromValue(m.from)));
-  if (m.to !== undefined) head.push(header(FIELD.to, encodedString(m.to.startsWith('+') ? `${m.to}/TYPE=PLMN` : m.to)));
+  if (m.to !== undefined) head.push(header(FIELD.to, encodedString(mmsAddress(m.to))));
   if (m.subject) head.push(header(FIELD.subject, encodedString(m.subject)));
   head.push(header(FIELD.messageClass, messageClass(m.messageClass ?? 'personal')));
   const type = related ? contentType('application/vnd.wap.multipart.related', [{ start: `<${SMIL_ID}>` }, { type: 'application/smil' }]) : contentType('application/vnd.wap.multipart.mixed');

@@ -42,7 +42,14 @@ export function hostedMediaRoutes(app: FastifyInstance, svc: HostedMediaService)
     scope.get<{ Params: { token: string } }>(`${HOSTED_PATH}/:token`, async (req, reply) => {
       const claims = claimsOf(req.params.token, reply);
       if (!claims) return reply;
-      const obj = await svc.source.read(claims.kind, claims.ref);
+      let obj;
+      try {
+        obj = await svc.source.read(claims.kind, claims.ref);
+      } catch (err) {
+        // A disk that fails says nothing of its paths to the handset; the log has it.
+        req.log.error({ err, kind: claims.kind, ref: claims.ref }, 'hosted media could not be read');
+        return plain(reply.header('retry-after', 60), 503, 'unavailable');
+      }
       if (!obj) return plain(reply, 404, 'not found');
       const kind: HostedKind = claims.kind;
       if (req.method === 'GET') {

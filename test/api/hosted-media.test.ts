@@ -1,6 +1,8 @@
 // Hosted media on the daemon's own port (issue 20): the real daemon on 127.0.0.1, its files in its
 // data directory, fetched and answered as a handset does.
 import { afterEach, describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { checkHostedToken, hostedKey, hostedUrl, signHostedToken } from '../../dist/core/mms/hosted-token.js';
 import { encodeRetrieveConf } from '../../dist/core/mms/retrieve-conf.js';
@@ -95,6 +97,22 @@ describe('hosted media on the daemon port', () => {
     }
     expect(events).toEqual([]);
     expect((await fetch(hostedUrl(d.url, good))).status).toBe(200);
+    // HEAD answers as GET does, but is not a fetch.
+    const head = await fetch(hostedUrl(d.url, good), { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-length')]).toEqual([200, String(jpeg.length)]);
+    await d.waitFor(() => events.length === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events).toHaveLength(1);
+  });
+
+  it('answers a file it cannot read with 503 and no path', async () => {
+    const { d } = await daemon();
+    const dir = join(d.dir, 'media', 'hosted', 'file');
+    mkdirSync(join(dir, 'broken'), { recursive: true }); // a directory where the file should be
+    writeFileSync(join(dir, 'broken.type'), 'image/jpeg');
+    const r = await fetch(hostedUrl(d.url, signHostedToken({ kind: 'file', ref: 'broken', expiresAt: new Date(Date.now() + 60_000) }, d.hosted.key)));
+    const text = await r.text();
+    expect([r.status, text, r.headers.get('retry-after')]).toEqual([503, 'unavailable', '60']);
   });
 
   it("reports the handset's M-NotifyResp.ind and M-Acknowledge.ind, at the Content-Location or the MMSC URL", async () => {

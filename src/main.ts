@@ -32,6 +32,10 @@ import { OfficeConverter } from './media/office.js';
 import { trustProxyOf } from './net/trust-proxy.js';
 import { buildServer } from './api/server.js';
 import { gatewayRoutes } from './api/gateway-routes.js';
+import { hostedMediaRoutes } from './api/hosted-media.js';
+import { HostedFiles } from './media/hosted.js';
+import { hostedKey } from './core/mms/hosted-token.js';
+import type { HandsetEvents } from './core/mms/handset-events.js';
 import { BasicAuth } from './api/auth.js';
 import { Logins } from './api/login-limiter.js';
 import { streamCredentials, streamLogin } from './api/stream-auth.js';
@@ -111,6 +115,11 @@ export interface Daemon {
   bounces: { host: string; port: number } | null;
   /** Hand the spool a message received, as a gateway's sink does (`committed` once it is durable). */
   inbound(m: InboundMessage, committed?: () => void): void;
+  /**
+   * Hosted media (`/m/<token>`, issue 20): the files served, the key tokens are signed with, and what
+   * handsets report. Not yet joined to jobs: nothing here writes a recipient's state.
+   */
+  hosted: { files: HostedFiles; key: Buffer; listen(l: HandsetEvents): () => void };
   stop(): Promise<void>;
 }
 
@@ -423,6 +432,21 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
       });
     }
     gatewayRoutes(app, () => engine.allGateways().flatMap((g) => g.routes ?? []));
+    // Until MMS jobs are joined to it (issue 20), what handsets report is logged and told to listeners.
+    const hostedFiles = new HostedFiles(join(config.data_dir, 'media', 'hosted'));
+    const hostedMediaKey = hostedKey(loadOrCreateKey(join(config.data_dir, 'hosted-media.key')));
+    const handsetListeners = new Set<HandsetEvents>();
+    const handsetEvents: HandsetEvents = {
+      fetched: (e) => {
+        log.info(e, 'hosted media fetched');
+        for (const l of handsetListeners) l.fetched(e);
+      },
+      answered: (e) => {
+        log.info({ ref: e.ref, response: e.response }, 'handset answered an MMS notification');
+        for (const l of handsetListeners) l.answered(e);
+      },
+    };
+    hostedMediaRoutes(app, { key: hostedMediaKey, source: hostedFiles, events: handsetEvents });
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     const url = address.replace('0.0.0.0', '127.0.0.1');
     baseUrl = url;
@@ -487,6 +511,11 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
       url,
       bounces: bounces?.listening ?? null,
       inbound: (m, committed) => engine.inbound(m, committed),
+      hosted: {
+        files: hostedFiles,
+        key: hostedMediaKey,
+        listen: (l) => (handsetListeners.add(l), () => void handsetListeners.delete(l)),
+      },
       stop,
     };
   } catch (err) {

@@ -51,6 +51,8 @@ export function receiptFields(id, { stat = 'DELIVRD', err = '000', destination =
  *  - rateLimit: { perSecond, burst } to take at most perSecond submit_sm a second (a token bucket holding
  *    burst, default a tenth of a second's worth) and answer the rest ESME_RTHROTTLED (0x58), as an
  *    SMSC enforcing an account's rate does; counted in `throttled`
+ *  - recordWire: true to keep every octet each bind sent, as read off its socket (`wire`, one array of
+ *    chunks per session; `receivedPdus()` cuts them into PDUs)
  *  - countDestinations: true to count every submit_sm per destination_addr in `perDestination`, and the
  *    times of the first and last one accepted in `firstAcceptedAt` / `lastAcceptedAt` (without `record`)
  */
@@ -68,6 +70,7 @@ export class TestSmsc {
     /** command_status of each data_sm_resp the client sent back. */
     this.dataResps = [];
     this.throttled = 0;
+    this.wire = [];
     this.perDestination = opts.countDestinations ? new Map() : null;
     this.firstAcceptedAt = 0;
     this.lastAcceptedAt = 0;
@@ -91,6 +94,17 @@ export class TestSmsc {
 
   onSession(session) {
     session.socket.setNoDelay(true);
+    if (this.opts.recordWire) {
+      // The package pulls PDUs with socket.read(); a 'data' listener would take them from it.
+      const chunks = [];
+      this.wire.push(chunks);
+      const read = session.socket.read.bind(session.socket);
+      session.socket.read = (n) => {
+        const b = read(n);
+        if (b) chunks.push(Buffer.from(b));
+        return b;
+      };
+    }
     this.sessions.add(session);
     session.socket.on('close', () => this.sessions.delete(session));
     session.on('error', () => session.socket.destroy());
@@ -169,6 +183,20 @@ export class TestSmsc {
     if (receipt?.beforeResp) sendReceipt();
     if (plan.respDelayMs) setTimeout(respond, plan.respDelayMs);
     else respond();
+  }
+
+  /** Every PDU the binds sent, as octets, in the order each session read them (needs `recordWire`). */
+  receivedPdus() {
+    const out = [];
+    for (const chunks of this.wire) {
+      const all = Buffer.concat(chunks);
+      for (let at = 0; at + 4 <= all.length;) {
+        const len = all.readUInt32BE(at);
+        out.push(all.subarray(at, at + len));
+        at += len;
+      }
+    }
+    return out;
   }
 
   takeToken() {

@@ -2,7 +2,9 @@ import type smpp from 'smpp';
 import type { Logger } from 'pino';
 import type { Delivery, Gateway, GatewaySink, SmsDelivery } from '../gateway.js';
 import type { Outcome } from '../../core/outcomes.js';
-import { concatUdh, senderAddress, SmsAddressError, type SmsLink, type SmsPlan } from '../../core/sms.js';
+import { concatUdh, senderAddress, SmsAddressError, type SmsLink } from '../../core/sms.js';
+import { MmsPduError } from '../../core/mms/wsp.js';
+import { WAP_PUSH_DATA_CODING, wapPushParts } from '../../core/mms/wap-push.js';
 import { dataCoding, destinationAddress, relativeValidity } from './fields.js';
 import { canonicalMessageId } from '../../core/receipts.js';
 import { classifyStatus, statusCode, statusName } from './status.js';
@@ -13,11 +15,13 @@ import { useRawMessages } from './raw-messages.js';
 import type { SubmitSmFields } from './encode.js';
 import { inboundOf, moMessage, receiptOf } from './deliver.js';
 import type { SmppEndpoint, SmppSettings } from './settings.js';
+import type { WapPushDelivery } from './wap-push.js';
 
 /** One message on its way: its parts go out in order, each answered by its own submit_sm_resp. */
 interface Outgoing {
-  d: Delivery;
-  plan: SmsPlan;
+  d: { attemptId: number };
+  /** What the accepted outcome says it was sent as: the SMS encoding, or `binary` (a WAP Push). */
+  encoding: string;
   peerIds: (string | null)[];
   answered: number;
   /** A part went on the wire: from then on, a lost link leaves its fate unknown. */
@@ -125,11 +129,25 @@ export class SmppGateway implements Gateway {
   send(d: Delivery): void {
     const report = (outcome: Outcome) => this.sink.report({ attemptId: d.attemptId, at: Date.now(), outcome });
     if (d.kind !== 'sms') return report({ kind: 'failed', retryable: false, state: 'rejected', reason: `an SMPP provider carries SMS, not ${d.channel}`, code: 'channel' });
+    this.enqueue(d.attemptId, report, () => this.partsOf(d));
+  }
+
+  /**
+   * A binary WAP Push (an MMS notification's WSP push PDU) to one handset: 8-bit data (data_coding 4),
+   * UDHI set, each part its UDH with the WAP ports and, when long, the concatenation IE; paced, windowed,
+   * armed and reported like an SMS (accepted with every part's id, a receipt per part). Must not throw.
+   */
+  sendWapPush(p: WapPushDelivery): void {
+    const report = (outcome: Outcome) => this.sink.report({ attemptId: p.attemptId, at: Date.now(), outcome });
+    this.enqueue(p.attemptId, report, () => this.pushPartsOf(p));
+  }
+
+  private enqueue(attemptId: number, report: (o: Outcome) => void, build: () => PartSend[]): void {
     let parts: PartSend[];
     try {
-      parts = this.partsOf(d);
+      parts = build();
     } catch (err) {
-      if (err instanceof SmsAddressError) {
+      if (err instanceof SmsAddressError || err instanceof MmsPduError) {
         return report({ kind: 'failed', retryable: false, state: 'rejected', reason: err.message, code: 'encoding' });
       }
       return report({ kind: 'failed', retryable: true, reason: `could not build the message: ${(err as Error).message}` });
@@ -143,33 +161,32 @@ export class SmppGateway implements Gateway {
   /** submit_sm fields for every part of a planned message. */
   private partsOf(d: SmsDelivery): PartSend[] {
     const plan = d.sms.plan;
-    const sender = d.sender ?? this.settings.default_sender;
-    const src = sender ? senderAddress(sender) : { ton: 0, npi: 0, addr: '' };
-    const dst = destinationAddress(d.destination);
     const coding = dataCoding(plan.encoding, d.sms.flash);
-    const validity = d.sms.validityMinutes ? relativeValidity(d.sms.validityMinutes) : '';
-    const msg: Outgoing = { d, plan, peerIds: plan.parts.map(() => null), answered: 0, onWire: false, reported: false, armed: d.lastTry !== true || !this.sink.onWire, counted: false, arming: false };
+    const addresses = this.addresses(d.destination, d.sender);
     const total = plan.parts.length;
     const ref = total > 1 ? this.nextRef(d.destination) : 0;
-    return plan.parts.map((payload, index) => ({
-      msg,
-      index,
-      throttles: 0,
-      fields: {
-        source_addr_ton: this.settings.source_ton ?? src.ton,
-        source_addr_npi: this.settings.source_npi ?? src.npi,
-        source_addr: src.addr,
-        dest_addr_ton: dst.ton,
-        dest_addr_npi: dst.npi,
-        destination_addr: dst.addr,
-        // Store-and-forward default mode; UDHI when the part carries a concatenation header.
-        esm_class: total > 1 ? 0x40 : 0x00,
-        registered_delivery: this.settings.registered_delivery,
-        data_coding: coding,
-        validity_period: validity,
-        short_message: total > 1 ? Buffer.concat([concatUdh(ref, total, index + 1), payload]) : payload,
-      },
-    }));
+    const messages = total > 1 ? plan.parts.map((payload, i) => Buffer.concat([concatUdh(ref, total, i + 1), payload])) : plan.parts;
+    // Store-and-forward default mode; UDHI when the part carries a concatenation header.
+    return this.partSends(d.attemptId, d.lastTry, plan.encoding, messages, { ...addresses, esm_class: total > 1 ? 0x40 : 0x00, data_coding: coding, validity_period: d.sms.validityMinutes ? relativeValidity(d.sms.validityMinutes) : '' });
+  }
+
+  /** submit_sm fields for a WAP Push: every part has a UDH (the ports), so UDHI is always set. */
+  private pushPartsOf(p: WapPushDelivery): PartSend[] {
+    const addresses = this.addresses(p.destination, p.sender);
+    const messages = wapPushParts(p.push, this.nextRef(p.destination));
+    return this.partSends(p.attemptId, p.lastTry, 'binary', messages, { ...addresses, esm_class: 0x40, data_coding: WAP_PUSH_DATA_CODING, validity_period: p.validityMinutes ? relativeValidity(p.validityMinutes) : '' });
+  }
+
+  private addresses(destination: string, sender: string | null): Pick<SubmitSmFields, 'source_addr_ton' | 'source_addr_npi' | 'source_addr' | 'dest_addr_ton' | 'dest_addr_npi' | 'destination_addr'> {
+    const from = sender ?? this.settings.default_sender;
+    const src = from ? senderAddress(from) : { ton: 0, npi: 0, addr: '' };
+    const dst = destinationAddress(destination);
+    return { source_addr_ton: this.settings.source_ton ?? src.ton, source_addr_npi: this.settings.source_npi ?? src.npi, source_addr: src.addr, dest_addr_ton: dst.ton, dest_addr_npi: dst.npi, destination_addr: dst.addr };
+  }
+
+  private partSends(attemptId: number, lastTry: boolean | undefined, encoding: string, messages: Buffer[], common: Omit<SubmitSmFields, 'short_message' | 'registered_delivery'>): PartSend[] {
+    const msg: Outgoing = { d: { attemptId }, encoding, peerIds: messages.map(() => null), answered: 0, onWire: false, reported: false, armed: lastTry !== true || !this.sink.onWire, counted: false, arming: false };
+    return messages.map((short_message, index) => ({ msg, index, throttles: 0, fields: { ...common, registered_delivery: this.settings.registered_delivery, short_message } }));
   }
 
   /** Concatenation references per destination, so two long messages to one handset never share one. */
@@ -297,7 +314,7 @@ export class SmppGateway implements Gateway {
         peerId: ids[0],
         awaitReceipt: this.settings.registered_delivery !== 0,
         parts: ids.length,
-        encoding: msg.plan.encoding,
+        encoding: msg.encoding,
         ...(ids.length > 1 ? { partPeerIds: ids } : {}),
       });
       return;

@@ -27,22 +27,26 @@ const files = http.createServer((_req, res) => {
 await new Promise((r) => files.listen(0, '127.0.0.1', r));
 const fileUrl = `http://127.0.0.1:${files.address().port}/brochure.pdf`;
 
-const { d, config, auth, stop } = await benchDaemon({
-  sandbox: { enabled: false },
-  media: { allow_private: ['127.0.0.1'] },
-  email: { bounce_domain: 'bounces.example.net' },
-  spool: { max_in_flight: 5000, batch_size: 2000, poll_ms: 20 },
-  providers: [
-    {
-      name: 'relay',
-      driver: 'smtp',
-      services: ['email'],
-      host: '127.0.0.1',
-      port: sink.port,
-      settings: { security: 'none', max_connections: CONNECTIONS, max_messages: MESSAGES_PER_CONNECTION },
-    },
-  ],
-});
+// The bench user's own address is on the From's domain: without allowed senders that is what it may send from.
+const { d, config, auth, stop } = await benchDaemon(
+  {
+    sandbox: { enabled: false },
+    media: { allow_private: ['127.0.0.1'] },
+    email: { bounce_domain: 'bounces.example.net' },
+    spool: { max_in_flight: 5000, batch_size: 2000, poll_ms: 20 },
+    providers: [
+      {
+        name: 'relay',
+        driver: 'smtp',
+        services: ['email'],
+        host: '127.0.0.1',
+        port: sink.port,
+        settings: { security: 'none', max_connections: CONNECTIONS, max_messages: MESSAGES_PER_CONNECTION },
+      },
+    ],
+  },
+  { timezone: 'UTC', country: 'AU', email: 'bench@example.com' },
+);
 
 const HTML = '<p>Hello %%recipient%%,</p><p>Your statement for this month is attached. Thank you for being with us.</p>';
 const TEXT = 'Hello %%recipient%%,\nYour statement for this month is attached. Thank you for being with us.';

@@ -26,6 +26,7 @@ export type Delivery = DeliveryBase & DeliveryPlan;
 export type SmsDelivery = Extract<Delivery, { kind: 'sms' }>;
 export type CallDelivery = Extract<Delivery, { kind: 'call' }>;
 export type FaxDelivery = Extract<Delivery, { kind: 'fax' }>;
+export type MmsDelivery = Extract<Delivery, { kind: 'mms' }>;
 
 interface DeliveryBase {
   attemptId: number;

@@ -98,7 +98,9 @@ async function fitImage(input: Buffer, type: 'image/jpeg' | 'image/png' | 'image
   const width = meta.width ?? 0;
   const height = meta.pageHeight ?? meta.height ?? 0;
   const longest = Math.max(width, height);
-  const sides = [longest, ...SIDES.filter((s) => s < longest)];
+  // Bytes go roughly with pixels: start near the side that would fit (a little above), not at full size.
+  const guess = Math.ceil(longest * Math.sqrt(budget / input.length) * 1.2);
+  const sides = [...(guess < longest ? [guess] : [longest]), ...SIDES.filter((s) => s < Math.min(guess, longest))];
   const animated = type === 'image/gif' && (meta.pages ?? 1) > 1;
   for (const side of sides) {
     const resized = () => sharp(input, { limitInputPixels: PIXELS, animated }).timeout({ seconds: 30 }).resize({ width: side, height: side, fit: 'inside', withoutEnlargement: true });
@@ -112,7 +114,7 @@ async function fitImage(input: Buffer, type: 'image/jpeg' | 'image/png' | 'image
     }
     for (const quality of QUALITIES) {
       // A still image becomes a JPEG on white (PNG's transparency has no JPEG form).
-      const bytes = await resized().flatten({ background: '#ffffff' }).jpeg({ quality, mozjpeg: true }).toBuffer();
+      const bytes = await resized().flatten({ background: '#ffffff' }).jpeg({ quality }).toBuffer();
       if (bytes.length <= budget) return { bytes, type: 'image/jpeg', ext: 'jpg' };
     }
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import MimeNode from 'nodemailer/lib/mime-node';
 import { simpleParser } from 'mailparser';
+import type { MmsMedia } from '../../core/content.js';
 import type { MmsMessage } from '../../core/mms.js';
 
 /** The Content-IDs of the SOAP part and of the message's content (the multipart the SubmitReq's Content href names). */
@@ -13,16 +14,48 @@ export interface Mm7Body {
   body: Buffer;
 }
 
+/** How media parts are carried: as they are (HTTP is 8-bit clean) or in base64, for an MMSC that asks it. */
+export type MediaEncoding = 'binary' | 'base64';
+
+// A job's media part is made once, not per recipient (its headers and its encoded bytes, by MimeNode):
+// its file is named by its hash, so never changes. Each message then carries the part as made.
+const madeParts = new Map<string, Buffer>();
+const PARTS_KEPT = 32;
+
+async function mediaPart(p: MmsMedia, name: string, encoding: MediaEncoding): Promise<Buffer> {
+  const key = `${p.file}\0${name}\0${encoding}\0${p.contentType}`;
+  let made = madeParts.get(key);
+  if (!made) {
+    const part = new MimeNode('multipart/mixed').createChild(p.contentType);
+    part.setHeader('Content-ID', `<${name}>`);
+    part.setHeader('Content-Location', name);
+    part.setHeader('Content-Transfer-Encoding', encoding);
+    const bytes = readFileSync(p.file);
+    if (encoding === 'base64') {
+      part.setContent(bytes);
+      made = await part.build();
+    } else {
+      // Binary bytes go as they are after MimeNode's headers: its build would end them with a line
+      // break they did not have (a final CR gets an LF), which the delimiter's CRLF then follows.
+      made = Buffer.concat([Buffer.from(`${part.buildHeaders()}\r\n\r\n`), bytes]);
+    }
+    if (madeParts.size >= PARTS_KEPT) madeParts.delete(madeParts.keys().next().value!);
+    madeParts.set(key, made);
+  }
+  return made;
+}
+
 const ROOT_TYPE = `multipart/related; type="text/xml"; start="<${SOAP_CID}>"`;
 
 /**
  * A SubmitReq as MM7 carries it (TS 23.140 annex: SOAP with attachments): multipart/related whose
  * start is the SOAP envelope and whose second part is the message, itself multipart/related: a SMIL
- * presentation (start), the text and each media part with its Content-ID and type, media in base64.
- * Built by nodemailer's MimeNode.
+ * presentation (start), the text and each media part with its Content-ID and type (binary, or base64
+ * when the MMSC asks it). Built by nodemailer's MimeNode.
  */
-export async function submitBody(soapXml: string, m: MmsMessage): Promise<Mm7Body> {
-  const root = new MimeNode(ROOT_TYPE, { newline: 'win' });
+export async function submitBody(soapXml: string, m: MmsMessage, encoding: MediaEncoding = 'binary'): Promise<Mm7Body> {
+  // No newline conversion: it would rewrite the line breaks inside binary media too.
+  const root = new MimeNode(ROOT_TYPE);
   const soap = root.createChild('text/xml; charset=utf-8');
   soap.setHeader('Content-ID', `<${SOAP_CID}>`);
   soap.setContent(soapXml);
@@ -37,13 +70,7 @@ export async function submitBody(soapXml: string, m: MmsMessage): Promise<Mm7Bod
     text.setHeader('Content-ID', '<text.txt>');
     text.setContent(m.text);
   }
-  m.media.forEach((p, i) => {
-    const part = content.createChild(p.contentType);
-    part.setHeader('Content-ID', `<${names[i]}>`);
-    part.setHeader('Content-Location', names[i]!);
-    part.setHeader('Content-Transfer-Encoding', 'base64');
-    part.setContent(readFileSync(p.file));
-  });
+  for (const [i, p] of m.media.entries()) content.createChild(false).setRaw(await mediaPart(p, names[i]!, encoding));
   const whole = await root.build();
   // MimeNode writes the root's own header block first (RFC 5322: up to the first empty line); HTTP
   // carries that header itself, with the boundary MimeNode chose.

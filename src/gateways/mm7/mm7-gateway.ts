@@ -120,7 +120,7 @@ export class Mm7Gateway implements Gateway {
         expiry: this.settings.expiry_hours ? new Date(Date.now() + this.settings.expiry_hours * 3_600_000) : null,
         contentId: CONTENT_CID,
       });
-      const body = await submitBody(soap, d.mms);
+      const body = await submitBody(soap, d.mms, this.settings.transfer_encoding);
       answer = await request(this.agent, this.url, 'POST', this.headers(body.contentType), body.body, this.settings.timeout_ms);
     } catch (err) {
       if (err instanceof HttpFailure && err.unreachable) {

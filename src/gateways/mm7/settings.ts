@@ -31,6 +31,8 @@ export const mm7SettingsSchema = z.strictObject({
   sender_type: z.enum(['ShortCode', 'Number']).nullable().default(null),
   /** Recipients' numbers as the MMSC takes them: international digits without "+" (most MMSCs) or with it. */
   number_format: z.enum(['digits', 'plus']).default('digits'),
+  /** How media parts travel: as they are (HTTP is 8-bit clean) or base64, for an MMSC that wants it. */
+  transfer_encoding: z.enum(['binary', 'base64']).default('binary'),
   /** The MMSC's size limit for one message: media is fitted within the smallest of the MMS providers'. */
   max_bytes: z
     .number()

@@ -183,3 +183,31 @@ describe('mm7 driver: a v1 mms job to an MMSC', () => {
     expect(unknownId.status).toBe(200);
   });
 });
+
+describe('mm7 driver: an MMSC that cannot be reached', () => {
+  it('holds the work without using a try, probes, and sends once the MMSC answers', async () => {
+    const probe = new TestMmsc();
+    const port = await probe.listen();
+    await probe.close(); // a port nothing listens on, for now
+    const down = await testDaemon({
+      sandbox: { enabled: false },
+      providers: [{ name: 'later', driver: 'mm7', services: ['mms'], host: '127.0.0.1', port, settings: { vasp_id: 'V', probe_ms: 100, delivery_report: false } }],
+    });
+    const later = new TestMmsc();
+    try {
+      const user = down.addUser('bob', 'user').auth;
+      const photo = await noisyJpeg(100, 80, 70);
+      const r = await down.api('POST', '/api/v1/jobs', { auth: user, body: { job_type: 'mms', message: 'Hi', files: [{ name: 'p.jpg', base64content: photo.toString('base64') }], recipients: [{ destination: '+61491570156' }] } });
+      expect(r.status, r.text).toBe(200);
+      await new Promise((ok) => setTimeout(ok, 600));
+      expect(down.db.prepare('SELECT state, tries FROM recipients WHERE job_id = ?').get(r.json.data)).toEqual({ state: 'queued', tries: 0 });
+      await later.listen(port);
+      await down.waitFor(() => (down.db.prepare('SELECT state FROM recipients WHERE job_id = ?').get(r.json.data) as { state: string }).state === 'sent', 15_000);
+      expect(later.submits).toHaveLength(1);
+      expect(down.db.prepare('SELECT tries FROM recipients WHERE job_id = ?').get(r.json.data)).toEqual({ tries: 1 });
+    } finally {
+      await down.close();
+      await later.close();
+    }
+  }, 30_000);
+});

@@ -27,6 +27,7 @@ import { TtsRenderer } from './media/tts.js';
 import { convertAudio, joinAudio, prepareAudio } from './media/audio.js';
 import { prepareFax } from './media/fax.js';
 import { prepareAttachments } from './media/attachments.js';
+import { MMS_DEFAULT_MAX_BYTES, prepareMmsMedia } from './media/mms.js';
 import { readFaxDocuments } from './media/fax-documents.js';
 import { OfficeConverter } from './media/office.js';
 import { trustProxyOf } from './net/trust-proxy.js';
@@ -55,7 +56,13 @@ import { faceOfRoute, type FacePrefix } from './metrics/faces.js';
 import { assertWritable, StorageError, storageErrorOf, storageState } from './store/storage-error.js';
 
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
-export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'tts', 'tts2way', 'voice', 'fax', 'email']);
+export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'mms', 'tts', 'tts2way', 'voice', 'fax', 'email']);
+
+/** The size an MMS's media is fitted within: the smallest `settings.max_bytes` of the active providers that carry MMS (300 KB where one names none). */
+export function mmsMaxBytes(providers: readonly Pick<Provider, 'active' | 'services' | 'settings'>[]): number {
+  const limits = providers.filter((p) => p.active && p.services.includes('mms')).map((p) => (typeof p.settings.max_bytes === 'number' && p.settings.max_bytes > 0 ? p.settings.max_bytes : MMS_DEFAULT_MAX_BYTES));
+  return limits.length ? Math.min(...limits) : MMS_DEFAULT_MAX_BYTES;
+}
 
 export const dbFile = (config: Config): string => dbPath(config.data_dir);
 
@@ -306,6 +313,12 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
         prepareFax(await readFaxDocuments(files, { maxMb: config.media.max_fax_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) }), join(config.data_dir, 'media', 'fax'), { fine, office }),
       prepareAttachments: (files) =>
         prepareAttachments(files, join(config.data_dir, 'media', 'attachments'), { maxMb: config.media.max_email_attachments_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) }),
+      prepareMms: async (files) => {
+        // Fitted for the strictest provider that may carry it, read now: one changed at run time counts from the next job.
+        const maxBytes = mmsMaxBytes(await stores.providers.list());
+        const media = await prepareMmsMedia(files, join(config.data_dir, 'media', 'mms'), { maxBytes, maxInputMb: config.media.max_mms_input_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) });
+        return { media, maxBytes };
+      },
       prepareAudio: (file) =>
         prepareAudio(file, join(config.data_dir, 'media', 'audio'), {
           maxBytes: Math.round(config.media.max_audio_mb * 1024 * 1024),

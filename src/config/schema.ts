@@ -162,6 +162,8 @@ export const configSchema = z
         max_fax_mb: z.number().min(0.1).max(500).default(20),
         /** All of an e-mail job's attachments together (url or base64), fetched once per job. */
         max_email_attachments_mb: z.number().min(0.1).max(100).default(20),
+        /** Largest media file an MMS job may bring (url or base64), before it is fitted to the providers' size limit. */
+        max_mms_input_mb: z.number().min(0.1).max(200).default(20),
         fetch_timeout_ms: z.number().int().min(100).default(15_000),
         /** Host names, IPs or CIDRs that audio URLs may reach although private or loopback. */
         allow_private: z.array(z.string()).default([]),

@@ -8,10 +8,9 @@ import type { SmsSendOptions } from './sms.js';
  * onto it (each face's mapping is its only knowledge of these shapes); the spool stores it as JSON and reads
  * it back through `parseContent`; the core makes each recipient's plan from it (see core/delivery-plan.ts).
  *
- * A new channel is one more kind here (MMS: `{ kind: 'mms', subject, text, media }`), its schema below, its
- * entry in CONTENT_KIND, and its plan.
+ * A new channel is one more kind here, its schema below, its entry in CONTENT_KIND, and its plan.
  */
-export type Content = SmsContent | CallContent | FaxContent | EmailContent;
+export type Content = SmsContent | CallContent | FaxContent | EmailContent | MmsContent;
 export type ContentKind = Content['kind'];
 
 /**
@@ -96,6 +95,32 @@ export interface EmailContent {
   literal?: true;
 }
 
+/**
+ * One media part of an MMS as fitted once for the job (media/mms.ts): the stored file (named by its
+ * content hash in the data dir), its real type as sniffed from the bytes, its size and hash, the
+ * client's name. Every delivery path (MM7, WAP Push, a hosted link) sends these bytes as they are.
+ */
+export interface MmsMedia {
+  file: string;
+  contentType: string;
+  size: number;
+  /** sha256 of the fitted bytes, hex: the file's name and the part's identity across paths. */
+  sha256: string;
+  name: string;
+}
+
+/**
+ * An MMS: a subject and a text, each a template merged per recipient (either may be empty), and the
+ * media parts, the same for every recipient. `maxBytes` is the size the media was fitted within.
+ */
+export interface MmsContent {
+  kind: 'mms';
+  subject: string;
+  text: MessageText;
+  media: MmsMedia[];
+  maxBytes: number;
+}
+
 /** An iCalendar object as an e-mail carries it. */
 export interface CalendarPart {
   method: 'REQUEST';
@@ -110,7 +135,7 @@ export const CONTENT_KIND: Record<Channel, ContentKind | null> = {
   tts2way: 'call',
   voice: 'call',
   fax: 'fax',
-  mms: null,
+  mms: 'mms',
   email: 'email',
 };
 
@@ -151,6 +176,13 @@ const contentSchema = z.discriminatedUnion('kind', [
       literal: z.literal(true).optional(),
     })
     .refine((e) => e.text !== null || e.html !== null, { message: 'an e-mail needs a text or an HTML body', path: ['text'] }),
+  z.strictObject({
+    kind: z.literal('mms'),
+    subject: z.string(),
+    text: messageText,
+    media: z.array(z.strictObject({ file: z.string().min(1), contentType: z.string().regex(/^[a-z]+\/[a-z0-9.+-]+$/), size: z.number().int().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), name: z.string().min(1) })).min(1),
+    maxBytes: z.number().int().min(1),
+  }),
   z.strictObject({ kind: z.literal('fax'), document: z.string(), pages: z.number().int().min(0), fine: z.boolean(), header: nullableText, fileNames: z.array(z.string()) }),
 ]) satisfies z.ZodType<Content>;
 
@@ -185,7 +217,7 @@ export function textFor(text: MessageText): Template {
 }
 
 /** The job's message template as the client wrote it, or null when its texts are fixed per recipient (or it has none). */
-export const templateOf = (c: Content): string | null => ((c.kind === 'sms' || c.kind === 'call') && 'template' in c.text ? c.text.template : null);
+export const templateOf = (c: Content): string | null => ((c.kind === 'sms' || c.kind === 'call' || c.kind === 'mms') && 'template' in c.text ? c.text.template : null);
 
 /** The same content with other words (a finished 2FA job keeps its template, not the codes sent). */
 export const withText = (c: SmsContent | CallContent, text: MessageText): Content => ({ ...c, text });

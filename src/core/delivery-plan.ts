@@ -2,6 +2,7 @@ import { callPlan, type CallPlan } from './call-plan.js';
 import type { Content } from './content.js';
 import { emailMessage, type EmailMessage } from './email.js';
 import type { Channel, MergeFields } from './model.js';
+import { mmsMessage, type MmsMessage } from './mms.js';
 import { smsMessage, type SmsLink, type SmsMessage } from './sms.js';
 
 /** What the spool knows of a fax's earlier tries to this number. */
@@ -20,7 +21,7 @@ export interface FaxPlan extends FaxHistory {
 }
 
 /** What a gateway is handed for one recipient: the plan the core made from the job's content. */
-export type DeliveryPlan = { kind: 'sms'; sms: SmsMessage } | { kind: 'call'; call: CallPlan } | { kind: 'fax'; fax: FaxPlan } | { kind: 'email'; email: EmailMessage };
+export type DeliveryPlan = { kind: 'sms'; sms: SmsMessage } | { kind: 'call'; call: CallPlan } | { kind: 'fax'; fax: FaxPlan } | { kind: 'email'; email: EmailMessage } | { kind: 'mms'; mms: MmsMessage };
 
 /** What the plan depends on beyond the job: the link it goes over, and a fax's history. */
 export interface PlanContext {
@@ -30,7 +31,7 @@ export interface PlanContext {
 
 /**
  * A recipient's plan: its text (`text`, already merged) cut into SMS parts for the link, its call's steps,
- * or its fax resumed where earlier tries left it. Throws SmsEncodingError when the job's SMS limits refuse the text.
+ * its fax resumed where earlier tries left it, or its MMS (subject and text merged, the job's media). Throws SmsEncodingError when the job's SMS limits refuse the text.
  */
 export function planDelivery(content: Content, channel: Channel, text: string, fields: MergeFields, ctx: PlanContext): DeliveryPlan {
   switch (content.kind) {
@@ -42,5 +43,7 @@ export function planDelivery(content: Content, channel: Channel, text: string, f
       return { kind: 'fax', fax: { file: content.document, header: content.header, ...ctx.faxHistory() } };
     case 'email':
       return { kind: 'email', email: emailMessage(content, fields) };
+    case 'mms':
+      return { kind: 'mms', mms: mmsMessage(content, text, fields) };
   }
 }

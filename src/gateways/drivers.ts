@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { smppSettingsSchema } from './smpp/settings.js';
 import { kannelSettingsSchema } from './kannel/settings.js';
 import { smtpSettingsSchema } from './smtp/settings.js';
+import { mm7SettingsSchema } from './mm7/settings.js';
 import { freeswitchSettingsSchema, leaseProblem } from './freeswitch/settings.js';
 import { gatewayDirProblem } from './freeswitch/trunk-dir.js';
 
@@ -12,7 +13,7 @@ import { gatewayDirProblem } from './freeswitch/trunk-dir.js';
  * builds gateways through registry.ts, which adds each driver's factory. A new driver is one entry here
  * and one there.
  */
-export const DRIVERS = ['sandbox', 'smpp', 'kannel', 'freeswitch', 'smtp'] as const;
+export const DRIVERS = ['sandbox', 'smpp', 'kannel', 'freeswitch', 'smtp', 'mm7'] as const;
 export type DriverName = (typeof DRIVERS)[number];
 
 /** The daemon's settings a driver's checks read. */
@@ -64,4 +65,5 @@ export const DRIVER_RULES: Record<DriverName, DriverRules> = {
     },
   },
   smtp: { settings: smtpSettingsSchema, requires: { host: 'is required for smtp (the relay)' } },
+  mm7: { settings: mm7SettingsSchema, requires: { host: 'is required for mm7 (the MMSC)' } },
 };

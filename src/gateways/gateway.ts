@@ -26,6 +26,7 @@ export type Delivery = DeliveryBase & DeliveryPlan;
 export type SmsDelivery = Extract<Delivery, { kind: 'sms' }>;
 export type CallDelivery = Extract<Delivery, { kind: 'call' }>;
 export type FaxDelivery = Extract<Delivery, { kind: 'fax' }>;
+export type MmsDelivery = Extract<Delivery, { kind: 'mms' }>;
 
 interface DeliveryBase {
   attemptId: number;
@@ -60,12 +61,18 @@ export interface GatewaySink {
   health(providerId: number, up: boolean, reason?: string): void;
 }
 
-/** An HTTP endpoint a gateway's peer calls back (Kannel's dlr-url and get-url), served by the daemon. */
+/** What a peer's POST brought: its headers and its body as bytes, for the driver's protocol code to parse. */
+export interface GatewayRequest {
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** An HTTP endpoint a gateway's peer calls back (Kannel's dlr-url and get-url, an MMSC's MM7 requests), served by the daemon. */
 export interface GatewayRoute {
   method: 'GET' | 'POST';
   path: string;
-  /** The raw query string (without "?"); resolves with the answer once what it reports is stored. */
-  handle(rawQuery: string): Promise<{ status: number; body: string }>;
+  /** The raw query string (without "?") and the request; resolves with the answer (plain text unless `contentType`) once what it reports is stored. */
+  handle(rawQuery: string, request: GatewayRequest): Promise<{ status: number; body: string; contentType?: string }>;
 }
 
 export interface GatewayContext {

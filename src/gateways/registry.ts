@@ -9,6 +9,8 @@ import { KannelGateway } from './kannel/kannel-gateway.js';
 import { kannelConfig } from './kannel/settings.js';
 import { SmtpGateway, type BounceAddress, type DkimSigning } from './smtp/smtp-gateway.js';
 import { smtpConfig } from './smtp/settings.js';
+import { Mm7Gateway } from './mm7/mm7-gateway.js';
+import { mm7Config } from './mm7/settings.js';
 import { FreeswitchGateway, type FreeswitchEndpoint } from './freeswitch/freeswitch-gateway.js';
 import { freeswitchSettingsSchema, type FreeswitchSettings } from './freeswitch/settings.js';
 import { defaultGatewayDir, resolvedDir } from './freeswitch/trunk-dir.js';
@@ -64,6 +66,10 @@ const FACTORIES: Record<DriverName, Driver['create']> = {
   smtp: (p, deps) => {
     const { endpoint, settings } = smtpConfig(p);
     return new SmtpGateway(p.id, endpoint, settings, deps.bounce, deps.dkim, deps.sink, deps.log);
+  },
+  mm7: (p, deps) => {
+    const { endpoint, settings } = mm7Config(p);
+    return new Mm7Gateway(p.id, endpoint, settings, deps.sink, deps.log);
   },
 };
 

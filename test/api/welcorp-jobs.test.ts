@@ -122,7 +122,7 @@ describe('POST /api/v1/jobs', () => {
     expect(row.due_at).toBe(Date.parse(when));
   });
 
-  it('answers the 2-way, TTS and 2-way TTS seed examples, and 501 for channels not yet available (mms)', async () => {
+  it('answers the 2-way, TTS and 2-way TTS seed examples, and 422 for an mms job without its media (every job type is available now)', async () => {
     expect((await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: SEED_2WAY })).status).toBe(200);
     expect((await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: SEED_TTS })).status).toBe(200);
     const twoWay = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: SEED_2WAY_TTS });
@@ -134,8 +134,8 @@ describe('POST /api/v1/jobs', () => {
       { key: '3', message: null, redirectTo: '+6987654322' },
     ]);
     const mms = await d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: { job_type: 'mms', recipients: [{ destination: '+61491570156' }], message: 'x' } });
-    expect(mms.status).toBe(501);
-    expect(mms.json.errors).toMatch(/job_type/);
+    expect(mms.status).toBe(422);
+    expect(mms.json.errors).toBe('Validation failed: files: at least one media file is required for mms jobs');
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ ...SEED_TTS, voice: 'klingon' }, /voice: unknown voice "klingon"/],
       [{ ...SEED_2WAY_TTS, two_way_key_responses: [{ key_press: 'A', response_message: 'x' }] }, /key_press: a key is 0-9, \* or #/],

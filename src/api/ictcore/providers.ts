@@ -10,7 +10,7 @@ import { providerHostProblem } from '../../net/provider-hosts.js';
 import { SwitchpostError } from '../../core/errors.js';
 
 /** ICTCore's gateway flags (Freeswitch 8, Kannel 2, Sendmail 4) and ours for the drivers it lacks. */
-const GATEWAY_FLAG: Record<(typeof DRIVERS)[number], number> = { kannel: 2, smtp: 4, freeswitch: 8, smpp: 16, sandbox: 32 };
+const GATEWAY_FLAG: Record<(typeof DRIVERS)[number], number> = { kannel: 2, smtp: 4, freeswitch: 8, smpp: 16, sandbox: 32, mm7: 64 };
 /** ICTCore's service flags: bits of voice 1, fax 2, sms 4, email 8. */
 const SERVICE_BITS: [number, Service][] = [
   [1, 'voice'],
@@ -177,7 +177,7 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
       if (why) throw refuse('host', why);
     }
     // A file the daemon reads: the administrator's to name, like a trunk's directory.
-    const caFile = config.driver === 'smpp' || config.driver === 'smtp' ? config.settings.tls_ca_file : undefined;
+    const caFile = config.driver === 'smpp' || config.driver === 'smtp' || config.driver === 'mm7' ? config.settings.tls_ca_file : undefined;
     if (user.role !== 'admin' && caFile !== undefined && caFile !== null && caFile !== base?.settings.tls_ca_file) throw refuse('settings.tls_ca_file', 'only an administrator sets it');
     const trunk = config.driver === 'freeswitch' ? (config.settings.trunk as { gateway_dir?: unknown; profile?: unknown } | null | undefined) : null;
     if (!trunk || trunk.gateway_dir === undefined) return;

@@ -5,8 +5,8 @@ import type { UserRow, UserStore } from '../../store/users.js';
 import type { Channel } from '../../core/model.js';
 import type { Clock } from '../../core/clock.js';
 import { SwitchpostError, ValidationError } from '../../core/errors.js';
-import { describeIssue, jobRequestSchema } from './job-request.js';
-import { callbackOf, emailSenderRefusal, listIdsWanted, listPickOf, toNewJob } from './submit.js';
+import { describeIssue, jobRequestSchema, MAX_MMS_FILES } from './job-request.js';
+import { callbackOf, emailSenderRefusal, listIdsWanted, listPickOf, toNewJob, type FittedMms } from './submit.js';
 import { refusedUrl } from '../../net/safe-http.js';
 import type { AddressPolicy } from '../../net/address-policy.js';
 import type { CallbackStore } from '../../store/callbacks.js';
@@ -51,6 +51,8 @@ export interface WelcorpDeps {
   prepareAudio: (file: AudioFile) => Promise<{ path: string }>;
   /** A fax job's files → one fax TIFF on disk; throws MediaRefused naming the file. */
   prepareFax: (files: AudioFile[], fine: boolean) => Promise<{ path: string; pages: number }>;
+  /** An MMS job's media files, fetched, sniffed and fitted once for the job within the MMS providers' size limit; throws MediaRefused naming the file. */
+  prepareMms: (files: AudioFile[]) => Promise<FittedMms>;
   /** An e-mail job's attachments, fetched once and stored; throws MediaRefused naming the file. */
   prepareAttachments: (files: AudioFile[]) => Promise<StoredAttachment[]>;
   defaultTimezone: string;
@@ -167,6 +169,19 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
         throw err;
       }
     }
+    let fittedMms: FittedMms | null = null;
+    if (channelOf(parsed.data.job_type) === 'mms' && deps.channels.has('mms')) {
+      const files = parsed.data.files ?? [];
+      if (files.length === 0) throw invalidBody('files', 'at least one media file is required for mms jobs');
+      if (files.length > MAX_MMS_FILES) throw invalidBody('files', `an MMS carries at most ${MAX_MMS_FILES} media files, ${files.length} given`);
+      try {
+        fittedMms = await deps.prepareMms(files);
+      } catch (err) {
+        if (err instanceof MediaRefused) throw invalidBody('files', err.message);
+        throw err;
+      }
+      req.log.info({ files: fittedMms.media.map((m) => ({ type: m.contentType, size: m.size, sha256: m.sha256 })), maxBytes: fittedMms.maxBytes }, 'mms media fitted');
+    }
     const now = deps.clock.now();
     const listIds = listIdsWanted(parsed.data, deps.channels);
     const fromLists = listIds.length > 0 ? await listRecipients(deps, scopeOf(user), listIds, listPickOf(parsed.data)) : [];
@@ -185,6 +200,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
           return fromLists;
         },
         attachments,
+        fittedMms,
       );
     } catch (err) {
       if (err instanceof ValidationError) throw new ValidationError(err.field, `${VALIDATION_FAILED}${err.message}`);

@@ -8,6 +8,10 @@ export const MAX_SMS_CHARS = 1530;
 export const MAX_SMS_PARTS = 10;
 export const MAX_RECIPIENTS = 1_000_000;
 export const MAX_MERGE_FIELDS = 100;
+/** Longest MMS text accepted, in UTF-8 bytes before merging (the media's fitting keeps 8 KB for text, subject and SMIL). */
+export const MAX_MMS_TEXT_BYTES = 5000;
+/** Most media files one MMS job may carry (the seed sends one; they share the size limit). */
+export const MAX_MMS_FILES = 5;
 /** Longest e-mail body accepted (each of text_message and html_message), before merging. */
 export const MAX_EMAIL_BODY = 1_000_000;
 

@@ -1,9 +1,9 @@
 import type { JobRequest } from './job-request.js';
-import { MAX_SMS_CHARS, MAX_SMS_PARTS, parseListIds } from './job-request.js';
+import { MAX_MMS_TEXT_BYTES, MAX_SMS_CHARS, MAX_SMS_PARTS, parseListIds } from './job-request.js';
 import { channelOf, JOB_TYPES } from './job-types.js';
 import { SwitchpostError, ValidationError } from '../../core/errors.js';
 import type { NewJob, NewRecipient } from '../../core/jobs.js';
-import { callContent, smsContent, type CallContent, type EmailAttachment, type EmailContent, type FaxContent } from '../../core/content.js';
+import { callContent, smsContent, type CallContent, type EmailAttachment, type EmailContent, type FaxContent, type MmsContent, type MmsMedia } from '../../core/content.js';
 import { checkEmailAddress } from '../../core/email-address.js';
 import type { Channel } from '../../core/model.js';
 import { listDestinationName, type ListPick } from '../../core/contact.js';
@@ -103,6 +103,22 @@ function emailContentOf(req: JobRequest, attachments: EmailAttachment[]): EmailC
   return { kind: 'email', from: { address: from.address, name }, subject, text, html, attachments };
 }
 
+/** The media a v1 MMS job's files were fitted into (once, at submit), and the size they were fitted within. */
+export interface FittedMms {
+  media: MmsMedia[];
+  maxBytes: number;
+}
+
+/** An MMS job's subject, text and fitted media: a subject on one line, a text within MAX_MMS_TEXT_BYTES (fields empty). */
+function mmsContentOf(req: JobRequest, fitted: FittedMms): MmsContent {
+  const subject = req.subject ?? '';
+  if (ONE_LINE.test(subject)) throw ValidationError.at('subject', 'must be one line');
+  const message = req.message ?? '';
+  const bytes = Buffer.byteLength(compileTemplate(message)({}));
+  if (bytes > MAX_MMS_TEXT_BYTES) throw ValidationError.at('message', `an MMS text is at most ${MAX_MMS_TEXT_BYTES} bytes in UTF-8 (${bytes} given)`);
+  return { kind: 'mms', subject, text: { template: message }, media: fitted.media, maxBytes: fitted.maxBytes };
+}
+
 /** A recipient's destination as its channel takes it: a mailbox for e-mail, a number otherwise; why not, or null. */
 function destinationProblem(channel: Channel, destination: string): string | null {
   if (channel !== 'email') return plausibleNumber(destination);
@@ -160,6 +176,7 @@ export function toNewJob(
   fax: { path: string; pages: number } | null = null,
   lists: (ids: number[]) => NewRecipient[] | string = () => 'contact lists are not available here',
   attachments: EmailAttachment[] = [],
+  fittedMms: FittedMms | null = null,
 ): NewJob {
   const channel = channelOf(req.job_type);
   if (!channel) throw ValidationError.at('job_type', `must be one of ${JOB_TYPES.map((t) => `"${t}"`).join(', ')}`);
@@ -181,10 +198,13 @@ export function toNewJob(
   const isCall = channel === 'tts' || channel === 'tts2way' || channel === 'voice';
   if (channel === 'voice' && !audio) throw ValidationError.at('audiofile', 'is required for voice jobs');
   if (channel === 'fax' && !fax) throw ValidationError.at('files', 'at least one document is required for fax jobs');
-  if (message.trim() === '' && channel !== 'voice' && channel !== 'fax' && channel !== 'email') throw ValidationError.at('message', 'is required');
+  if (channel === 'mms' && !fittedMms) throw ValidationError.at('files', 'at least one media file is required for mms jobs');
+  // An MMS may be its media alone: the seed makes its message and subject optional.
+  const mms = channel === 'mms' ? mmsContentOf(req, fittedMms!) : null;
+  if (message.trim() === '' && channel !== 'voice' && channel !== 'fax' && channel !== 'email' && channel !== 'mms') throw ValidationError.at('message', 'is required');
   const defaults = jobDefaultsOf(user.profile);
   const maxChars = isCall ? Math.min(MAX_TTS_CHARS, defaults.ttsMaxChars ?? MAX_TTS_CHARS) : MAX_SMS_CHARS;
-  if ([...message].length > maxChars) throw ValidationError.at('message', `must be at most ${maxChars} characters${isCall && defaults.ttsMaxChars !== null ? " (the user's tts_max_character_limit)" : ''}`);
+  if (!mms && [...message].length > maxChars) throw ValidationError.at('message', `must be at most ${maxChars} characters${isCall && defaults.ttsMaxChars !== null ? " (the user's tts_max_character_limit)" : ''}`);
   // 10 parts hold for each recipient's text as sent (1530 GSM characters): the gateway that plans the
   // merged text refuses more (that recipient fails, naming the limit); here the template, fields empty.
   // filter_non_ascii_in_sms: GSM 7-bit, anything outside it transliterated, so that a stray character never makes the message UCS-2.
@@ -255,7 +275,7 @@ export function toNewJob(
     face: 'welcorp',
     channel,
     name: req.job_name ?? null,
-    content: email ?? (fax ? faxContentOf(fax, req, user) : (call ?? smsContent({ template: message }, smsLimits ?? {}))),
+    content: email ?? mms ?? (fax ? faxContentOf(fax, req, user) : (call ?? smsContent({ template: message }, smsLimits ?? {}))),
     options: { ...echo, dedupe: req.dedupe ? 1 : 0, callback_on_sms_status_update: statusUpdates },
     optoutCode: req.optout_code ?? null,
     callbackUrl,

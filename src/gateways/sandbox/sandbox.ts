@@ -4,6 +4,7 @@ import type { SandboxLine } from './line.js';
 import { sandboxCall } from './calls.js';
 import { SandboxFax } from './fax.js';
 import { SandboxEmail } from './email.js';
+import { sandboxMms } from './mms.js';
 
 export interface SandboxTiming {
   accept_ms: readonly [number, number];
@@ -82,6 +83,11 @@ export class SandboxGateway implements Gateway {
     if (d.kind === 'call') return this.later(this.between(this.timing.accept_ms), () => sandboxCall(this.line, d));
     if (d.kind === 'fax') return this.later(this.between(this.timing.accept_ms), () => this.fax.send(d));
     if (d.kind === 'email') return this.later(this.between(this.timing.accept_ms), () => this.email.accept(d));
+    if (d.kind === 'mms') {
+      const receipt = (peerId: string, outcome: Outcome) => this.sink.report({ providerId: this.providerId, peerId, at: Date.now(), outcome });
+      const reply = () => this.sink.inbound({ providerId: this.providerId, channel: 'mms', from: d.destination, to: d.sender, text: SANDBOX_REPLY_TEXT, at: Date.now() });
+      return this.later(this.between(this.timing.accept_ms), () => sandboxMms(this.line, d, receipt, reply));
+    }
     const behaviour = sandboxBehaviour(d.destination);
     this.later(this.between(this.timing.accept_ms), () => this.accept(d, behaviour));
   }

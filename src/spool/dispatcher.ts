@@ -64,7 +64,8 @@ export class Dispatcher {
   ) {
     recorder.setInFlightLookup((id) => {
       const held = this.inFlight.get(id);
-      return held && { id, recipient_id: held.recipientId, job_id: held.jobId, provider_id: held.providerId, destination: held.destination };
+      // In flight: nothing taken yet (an accepted outcome brings its parts).
+      return held && { id, recipient_id: held.recipientId, job_id: held.jobId, provider_id: held.providerId, destination: held.destination, parts: null };
     });
     recorder.on('released', (ids) => this.release(ids));
     recorder.on('flushed', () => this.wake());

@@ -97,6 +97,7 @@ export class SpoolEngine {
       leaseMs: config.spool.lease_seconds * 1000,
     });
     this.pool = new ProviderPool(Math.random, config.spool.burst_seconds);
+    this.recorder.setRates((providerId) => this.pool.ratesOf(providerId));
     this.dispatcher = new Dispatcher(this.spool, replies, jobs, this.pool, this.recorder, this.bus, clock, log.child({ part: 'dispatcher' }), {
       batchSize: config.spool.batch_size,
       pollMs: config.spool.poll_ms,

@@ -5,6 +5,7 @@ import type { GatewayReport } from '../gateways/gateway.js';
 import type { EventBus, SpoolEvent } from '../events/bus.js';
 import { attemptStatus, bounceMove, canApply, responseOf, transition, type ReceiptStatus, type Transition } from '../core/outcomes.js';
 import { combinePartReceipts } from '../core/parts.js';
+import { submitCost, type Rates } from '../core/costs.js';
 import { isSuccess, type Service } from '../core/model.js';
 import type { JobCache, SpoolJob } from './job-cache.js';
 import type { Awaiting, ReceiptMatcher, Unmatched } from './receipt-matcher.js';
@@ -64,6 +65,9 @@ export type HeldListener = (recipientId: number, service: Service, dueAt: number
  * applied, tell the finalizer and the bus.
  */
 export class OutcomeWriter {
+  /** A provider's rates, for the cost of what it took (set by the engine, which holds the providers). */
+  ratesOf: (providerId: number) => Rates | null = () => null;
+
   constructor(
     private readonly store: SpoolBatch,
     private readonly jobs: JobCache,
@@ -157,8 +161,10 @@ export class OutcomeWriter {
         );
       }
       if (o.awaitReceipt && providerId !== null) {
-        if (ids) ids.forEach((id, i) => this.receipts.remember(providerId, id, { attempt, part: i + 1, submittedAt: r.at }));
-        else if (o.peerId) this.receipts.remember(providerId, o.peerId, { attempt, part: null, submittedAt: r.at });
+        // Remembered with the parts the peer took: its receipt's cost counts them.
+        const taken = { ...attempt, parts: o.parts ?? null };
+        if (ids) ids.forEach((id, i) => this.receipts.remember(providerId, id, { attempt: taken, part: i + 1, submittedAt: r.at }));
+        else if (o.peerId) this.receipts.remember(providerId, o.peerId, { attempt: taken, part: null, submittedAt: r.at });
       }
     } else {
       const accepted = b.submits.get(attempt.id);
@@ -198,7 +204,7 @@ export class OutcomeWriter {
       b.submits.get(attempt.id)!.job = job;
       return;
     }
-    const cost = o.kind === 'receipt' ? (o.cost ?? null) : null;
+    const cost = o.kind === 'receipt' && o.cost !== undefined ? o.cost : this.costOf(o, attempt, recipientSubmit);
     if (o.kind === 'receipt' && o.call) {
       const { call } = o;
       writes.callResult({ id: attempt.recipient_id, attemptId: attempt.id, duration: call.duration, keypress: call.keypress, voicemail: call.voicemail });
@@ -209,6 +215,13 @@ export class OutcomeWriter {
     }
     const sentAt = recipientSubmit?.at ?? (isSuccess(t.state) ? now : null);
     writes.move({ kind: 'final', ...of, state: t.state, reason: t.reason, sentAt, parts: recipientSubmit?.parts ?? null, cost });
+  }
+
+  /** What the provider charges for a message it took (accepted, or a receipt came): its rates by the parts it took. */
+  private costOf(o: GatewayReport['outcome'], attempt: AttemptRef, submit: PendingSubmit | undefined): number | null {
+    if ((o.kind !== 'accepted' && o.kind !== 'receipt') || attempt.provider_id === null) return null;
+    const parts = submit?.parts ?? (o.kind === 'accepted' ? o.parts : undefined) ?? attempt.parts;
+    return submitCost(this.ratesOf(attempt.provider_id), parts ?? null);
   }
 
   /**

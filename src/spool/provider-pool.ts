@@ -1,10 +1,12 @@
 import type { Service } from '../core/model.js';
+import { ratesOf, type Rates } from '../core/costs.js';
 import type { Provider } from '../store/providers.js';
 import type { Gateway } from '../gateways/gateway.js';
 import { SlidingWindow, type RateLimit } from './rate.js';
 
 interface Slot {
   provider: Provider;
+  rates: Rates | null;
   gateway: Gateway | null;
   bucket: RateLimit | null;
   inFlight: number;
@@ -26,11 +28,17 @@ export class ProviderPool {
     const old = this.slots.get(provider.id);
     this.slots.set(provider.id, {
       provider,
+      rates: ratesOf(provider.settings),
       gateway,
       // A whole second's throughput at once trips peers that count per second (FreeSWITCH's sessions-per-second).
       bucket: provider.throughput > 0 ? new SlidingWindow(provider.throughput, this.burstSeconds) : null,
       inFlight: old?.inFlight ?? 0,
     });
+  }
+
+  /** What the provider charges (its settings' rates), null: nothing, or a provider no longer here. */
+  ratesOf(providerId: number): Rates | null {
+    return this.slots.get(providerId)?.rates ?? null;
   }
 
   /** The provider's gateway now, if it has one. */

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Rates } from '../core/costs.js';
 import type { SpoolStore, JobCounterDelta } from '../store/spool.js';
 import type { CallbackStore } from '../store/callbacks.js';
 import type { ReplyStore } from '../store/replies.js';
@@ -80,6 +81,11 @@ export class Recorder implements GatewaySink {
     this.outcomes = new OutcomeWriter(batch, jobs, this.receipts, this.finalizer, bus, log, opts, rand, (recipientId, service, dueAt) => {
       for (const l of this.listeners.held) l(recipientId, service, dueAt);
     });
+  }
+
+  /** The providers' rates, for the cost of each message a provider took (core/costs.ts). */
+  setRates(ratesOf: (providerId: number) => Rates | null): void {
+    this.outcomes.ratesOf = ratesOf;
   }
 
   /** The faces' follow-up e-mails, made in the transactions that record replies and finish jobs. */

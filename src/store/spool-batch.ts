@@ -20,6 +20,8 @@ export interface AttemptRef {
   provider_id: number | null;
   /** The address the attempt went to (E.164 or e-mail). */
   destination: string;
+  /** The parts the peer took (null: not taken yet, or not counted): what a final outcome's cost counts. */
+  parts: number | null;
 }
 
 export interface CurrentRow {
@@ -125,14 +127,14 @@ export class SpoolBatch {
   ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      attempts: p(`SELECT a.id, a.recipient_id, a.job_id, a.provider_id, a.destination FROM jsonb_each(?) v JOIN attempts a ON a.id = v.value`),
+      attempts: p(`SELECT a.id, a.recipient_id, a.job_id, a.provider_id, a.destination, a.parts FROM jsonb_each(?) v JOIN attempts a ON a.id = v.value`),
       // Peers reuse message ids (wrap-around, restarts): the newest attempt with the id is the one meant.
       attemptsByPeer: p(
-        `SELECT v.value AS peer_id, a.id, a.recipient_id, a.job_id, a.provider_id, a.destination FROM jsonb_each(?) v
+        `SELECT v.value AS peer_id, a.id, a.recipient_id, a.job_id, a.provider_id, a.destination, a.parts FROM jsonb_each(?) v
            JOIN attempts a ON a.id = (SELECT MAX(id) FROM attempts WHERE provider_id = ? AND peer_id = v.value)`,
       ),
       partsByPeer: p(
-        `SELECT v.value AS peer_id, a.id, a.recipient_id, a.job_id, a.provider_id, a.destination, p.part FROM jsonb_each(@rows) v
+        `SELECT v.value AS peer_id, a.id, a.recipient_id, a.job_id, a.provider_id, a.destination, a.parts, p.part FROM jsonb_each(@rows) v
            CROSS JOIN attempt_parts p ON p.provider_id = @provider AND p.peer_id = v.value
            AND p.attempt_id = (SELECT MAX(attempt_id) FROM attempt_parts WHERE provider_id = @provider AND peer_id = v.value)
            CROSS JOIN attempts a ON a.id = p.attempt_id`,
@@ -219,9 +221,9 @@ export class SpoolBatch {
     const list = JSON.stringify(peerIds);
     // A part's id first, as a single receipt would be matched: a part and a whole message never share an id.
     for (const r of this.s.partsByPeer.all({ rows: list, provider: providerId }) as (AttemptRef & { peer_id: string; part: number })[])
-      out.set(r.peer_id, { id: r.id, recipient_id: r.recipient_id, job_id: r.job_id, provider_id: r.provider_id, destination: r.destination, part: r.part });
+      out.set(r.peer_id, { id: r.id, recipient_id: r.recipient_id, job_id: r.job_id, provider_id: r.provider_id, destination: r.destination, parts: r.parts, part: r.part });
     for (const r of this.s.attemptsByPeer.all(list, providerId) as (AttemptRef & { peer_id: string })[])
-      if (!out.has(r.peer_id)) out.set(r.peer_id, { id: r.id, recipient_id: r.recipient_id, job_id: r.job_id, provider_id: r.provider_id, destination: r.destination, part: null });
+      if (!out.has(r.peer_id)) out.set(r.peer_id, { id: r.id, recipient_id: r.recipient_id, job_id: r.job_id, provider_id: r.provider_id, destination: r.destination, parts: r.parts, part: null });
     return out;
   }
 

@@ -2,6 +2,8 @@ import { z } from 'zod';
 
 /** A Kannel provider's `settings`; host and port are smsbox's sendsms interface, username/password its sendsms-user. */
 export const kannelSettingsSchema = z.strictObject({
+  /** What an SMS part costs (the reports' cost: parts × this; core/costs.ts). */
+  cost_per_part: z.number().min(0).max(1_000_000).default(0),
   sendsms_path: z.string().startsWith('/').default('/cgi-bin/sendsms'),
   tls: z.boolean().default(false),
   /** Route through one smsc-id of Kannel's (the `smsc` parameter); null lets Kannel route. */

@@ -11,6 +11,8 @@ export const MM7_DEFAULT_MAX_BYTES = 300 * 1024;
  * auth it asks of us (none: no Authorization header).
  */
 export const mm7SettingsSchema = z.strictObject({
+  /** What an MMS the MMSC took costs (the reports' cost; core/costs.ts). */
+  cost_per_message: z.number().min(0).max(1_000_000).default(0),
   /** The MMSC's MM7 path. */
   path: z.string().startsWith('/').default('/'),
   tls: z.boolean().default(false),

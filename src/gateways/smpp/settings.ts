@@ -5,6 +5,8 @@ const ms = (def: number) => z.number().int().min(1).default(def);
 
 /** An SMPP provider's `settings` (host, port, system_id = username, password and throughput are the provider's columns). */
 export const smppSettingsSchema = z.strictObject({
+  /** What an SMS part costs (the reports' cost: parts the SMSC took × this; core/costs.ts). */
+  cost_per_part: z.number().min(0).max(1_000_000).default(0),
   system_type: z.string().max(12).default(''),
   /** transceiver: one bind carries both ways; transmitter_receiver: a transmitter and a receiver bind each. */
   bind: z.enum(['transceiver', 'transmitter_receiver']).default('transceiver'),

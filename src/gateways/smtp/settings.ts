@@ -6,6 +6,8 @@ import type { ProviderEntry } from '../gateway.js';
  * password, when given, its AUTH credentials. Certificates are verified unless `tls_verify` is false.
  */
 export const smtpSettingsSchema = z.strictObject({
+  /** What an e-mail the relay took costs (the reports' cost; core/costs.ts). */
+  cost_per_message: z.number().min(0).max(1_000_000).default(0),
   /** starttls: plain connect, then STARTTLS, required (587); tls: TLS from the first byte (465); none: no TLS (a relay on loopback). */
   security: z.enum(['starttls', 'tls', 'none']).default('starttls'),
   /** Check the relay's certificate against the system's CAs (or `tls_ca_file`) and its name. */

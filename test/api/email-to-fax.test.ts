@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTransport } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import type Mail from 'nodemailer/lib/mailer';
 import { simpleParser } from 'mailparser';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
@@ -78,11 +77,10 @@ async function pdf(text: string): Promise<Buffer> {
   doc.addPage([595, 842]).drawText(text, { x: 50, y: 750, size: 30, font: await doc.embedFont(StandardFonts.Helvetica) });
   return Buffer.from(await doc.save());
 }
-const image = (format: 'png' | 'tiff') =>
-  sharp({ create: { width: 800, height: 600, channels: 3, background: '#ffffff' } })
-    .composite([{ input: Buffer.from('<svg width="800" height="600"><text x="50" y="300" font-size="80">FAX</text></svg>') }])
-    [format]()
-    .toBuffer();
+const image = (format: 'png' | 'tiff') => {
+  const img = sharp({ create: { width: 800, height: 600, channels: 3, background: '#ffffff' } }).composite([{ input: Buffer.from('<svg width="800" height="600"><text x="50" y="300" font-size="80">FAX</text></svg>') }]);
+  return (format === 'png' ? img.png() : img.tiff()).toBuffer();
+};
 
 describe('e-mail to fax and receiveemail on the SMTP listener', () => {
   beforeAll(async () => {
@@ -91,6 +89,8 @@ describe('e-mail to fax and receiveemail on the SMTP listener', () => {
     d = await testDaemon(
       {
         sandbox: { enabled: false },
+        // One try: the sandbox's +61491570022 (drops after half the pages) then fails for good.
+        spool: { poll_ms: 20, retry: { tries: 1, backoff_seconds: 0.05, backoff_max_seconds: 1 } },
         email: {
           system_from: 'noreply@switchpost.test',
           bounce_domain: BOUNCE_DOMAIN,
@@ -148,7 +148,7 @@ describe('e-mail to fax and receiveemail on the SMTP listener', () => {
     const docx = readFileSync(join('test/fixtures/office', 'letter.docx'));
     const info = await client({ user: 'alice', pass: 'alice-secret-1' }).sendMail({
       from: 'Alice <alice@good.test>',
-      to: [`+61491570021@${FAX_DOMAIN}`, `FAX=+61-4-9157-0156@${FAX_DOMAIN}`],
+      to: [`+61491570021@${FAX_DOMAIN}`, `FAX=+61-4-9157-0022@${FAX_DOMAIN}`],
       subject: 'Contract',
       text: 'Body not faxed: Alice does not use it as a cover page',
       attachments: [
@@ -170,15 +170,16 @@ describe('e-mail to fax and receiveemail on the SMTP listener', () => {
     expect(content.fileNames).toEqual(['one.pdf', 'two.tif', 'letter.docx', 'notes.txt', 'attachment-5.png']);
     expect(content.pages).toBeGreaterThanOrEqual(5);
     expect(content.header).toBe('ALICE CO');
-    expect(destinations(jobId)).toEqual(['+61491570021', '+61491570156']);
+    expect(destinations(jobId)).toEqual(['+61491570021', '+61491570022']);
     const accepted = await until(async () => (await parsedMails('alice@good.test')).find((m) => m.subject === `Fax job ${jobId} accepted`));
     expect(accepted.text).toContain('one.pdf, two.tif, letter.docx, notes.txt, attachment-5.png');
-    // When the job ends: one e-mail per recipient, each saying it was sent.
+    // When the job ends: one e-mail per recipient, saying it was sent or why it failed.
     const results = await until(async () => {
       const got = (await parsedMails('alice@good.test')).filter((m) => /^Fax to .* \(job \d+\)$/.test(m.subject ?? '') && m.subject!.endsWith(`(job ${jobId})`));
       return got.length === 2 ? got : null;
     }, 60_000);
-    expect(results.map((m) => m.subject).sort()).toEqual([`Fax to +61491570021 sent (job ${jobId})`, `Fax to +61491570156 sent (job ${jobId})`]);
+    expect(results.map((m) => m.subject).sort()).toEqual([`Fax to +61491570021 sent (job ${jobId})`, `Fax to +61491570022 failed (job ${jobId})`]);
+    expect(results.find((m) => m.subject!.includes('failed'))!.text).toMatch(/failed: .+/);
     expect((await d.api('GET', `/api/v1/jobs/${jobId}`, { auth: alice.auth })).status).toBe(200);
     // Tenancy: the job and the sender's e-mails are Alice's alone (the v1 face answers 403 for another's job).
     expect((await d.api('GET', `/api/v1/jobs/${jobId}`, { auth: bob.auth })).status).toBe(403);

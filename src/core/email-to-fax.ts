@@ -156,8 +156,11 @@ function oneLine(t: string, ascii: boolean): string {
 /** A fax header line as the fax job keeps one (the v1 face's fax_header_text rule). */
 export const faxHeader = (t: string): string | null => t.replace(/[^\p{L}\p{N} .,:;()/&@+_-]/gu, '').slice(0, 60) || null;
 
+/** Where the store writes a new job's id in the e-mails made with it (JobStore.createAnnounced), before the id exists. */
+export const JOB_ID_MARK = '{{job_id}}';
+
 /** The sender's e-mails: what was taken, what was refused, how each fax ended. */
-export const acceptedMail = (jobId: number, numbers: string[], files: string[], pages: number): { subject: string; text: string } => ({
+export const acceptedMail = (jobId: number | string, numbers: string[], files: string[], pages: number): { subject: string; text: string } => ({
   subject: `Fax job ${jobId} accepted`,
   text: [
     `Your e-mail to fax was accepted as fax job ${jobId}: ${pages} page${pages === 1 ? '' : 's'} to ${numbers.join(', ')}.`,

@@ -13,7 +13,7 @@ import { checkEmailAddress } from '../../core/email-address.js';
 import { validateNumber } from '../../core/numbers.js';
 import { parseFaxAddress } from '../../core/fax-address.js';
 import { MediaRefused } from '../../media/refused.js';
-import { acceptedMail, alertMail, etobSettingsOf, faxHeader, faxParts, rejectedMail, sameAddress, senderAtData, senderAtRcpt, type EtobSettings, type MailRefusal, type SenderPass } from '../../core/email-to-fax.js';
+import { acceptedMail, alertMail, JOB_ID_MARK, etobSettingsOf, faxHeader, faxParts, rejectedMail, sameAddress, senderAtData, senderAtRcpt, type EtobSettings, type MailRefusal, type SenderPass } from '../../core/email-to-fax.js';
 
 /** A document to fax, as media/fax.ts takes it (its name gives the type; never a path). */
 export interface FaxFile {
@@ -170,12 +170,14 @@ export class EmailToFax implements MailDomain {
       programId: sender.account?.program_id ?? null,
       accountId: sender.account?.account_id ?? null,
     });
-    // Stored (committed on the engine's thread) before the 250: a crash after it loses nothing.
-    const jobId = await this.deps.jobs.create(job, Date.now());
+    // The job and the sender's "accepted" e-mail in one transaction, committed on the engine's thread
+    // before the 250: a crash after it loses nothing, one before it leaves nothing and the client sends again.
+    const { subject: s, text } = acceptedMail(JOB_ID_MARK, numbers, fileNames, fax.pages);
+    const notice = this.mail(sender.user.id, sender.replyTo, s, text, { system: 'email_to_fax_accepted' });
+    const { jobId, noticeIds } = await this.deps.jobs.createAnnounced(job, notice ? [notice] : [], Date.now());
     this.deps.onJobCreated(jobId, job.userId, job.channel, job.recipients.length);
+    for (const id of noticeIds) this.deps.onJobCreated(id, job.userId, 'email', 1);
     this.deps.log.info({ jobId, user: sender.user.id, via: pass.via, pages: fax.pages, recipients: numbers.length }, 'e-mail to fax: fax job made');
-    const { subject: s, text } = acceptedMail(jobId, numbers, fileNames, fax.pages);
-    await this.mailTo(sender.user.id, sender.replyTo, s, text, { system: 'email_to_fax_accepted', for_job: jobId });
     return { ok: true, text: `Ok: fax job ${jobId}` };
   }
 
@@ -250,10 +252,10 @@ export class EmailToFax implements MailDomain {
     for (const a of list.slice(0, 5)) await this.mailTo(sender.user.id, a, subject, text, { system: 'email_to_fax_alert' });
   }
 
-  /** One of the daemon's own e-mails to `to`, as an `email` job of the user (made, not awaited to be sent). */
-  private async mailTo(userId: number, to: string | null, subject: string, text: string, options: Record<string, unknown>): Promise<void> {
-    if (!to || !this.deps.systemFrom) return;
-    const job: NewJob = plainJob({
+  /** One of the daemon's own e-mails to `to`, as an `email` job of the user; null when there is no one to send it to or no system sender. */
+  private mail(userId: number, to: string | null, subject: string, text: string, options: Record<string, unknown>): NewJob | null {
+    if (!to || !this.deps.systemFrom) return null;
+    return plainJob({
       userId,
       face: 'welcorp',
       channel: 'email',
@@ -262,6 +264,12 @@ export class EmailToFax implements MailDomain {
       options,
       recipients: [{ destination: to, name: null, reference: null, fields: null, blackouts: null }],
     });
+  }
+
+  /** Makes that e-mail now (not awaited to be sent). */
+  private async mailTo(userId: number, to: string | null, subject: string, text: string, options: Record<string, unknown>): Promise<void> {
+    const job = this.mail(userId, to, subject, text, options);
+    if (!job) return;
     try {
       const id = await this.deps.jobs.create(job, Date.now());
       this.deps.onJobCreated(id, userId, 'email', 1);

@@ -67,6 +67,9 @@ const EXTENSION_OF: Record<string, string> = {
   'application/vnd.oasis.opendocument.text': 'odt',
 };
 
+/** A user's alert address is told at most this often. */
+const ALERT_EVERY_MS = 60_000;
+
 const refusal = (code: number, status: string, text: string): MailRefusal => ({ code, status, text });
 const profileOf = (u: UserRow): Record<string, unknown> => {
   try {
@@ -109,6 +112,8 @@ function accountSettings(a: EmailToFaxAccount): EtobSettings {
  */
 export class EmailToFax implements MailDomain {
   readonly name = 'email-to-fax';
+  /** When each user's alert address was last told: at most one alert a minute, however many refusals (a forger cannot flood it). */
+  private readonly alerted = new Map<number, number>();
 
   constructor(private readonly deps: EmailToFaxDeps) {}
 
@@ -241,13 +246,17 @@ export class EmailToFax implements MailDomain {
     return { ok: false, refusal: why };
   }
 
-  /** Mail refused in a user's name: its alert addresses are told (never the sender, whose address may be forged). */
+  /** Mail refused in a user's name: its alert addresses are told, at most once a minute (never the sender, whose address may be forged). */
   private async alert(sender: Sender, why: string, session: MailSession, to: string): Promise<void> {
     const list = sender.settings.alertAddresses.flatMap((a) => {
       const c = checkEmailAddress(a);
       return c.ok ? [c.address] : [];
     });
     if (list.length === 0) return;
+    const now = Date.now();
+    if ((this.alerted.get(sender.user.id) ?? 0) > now - ALERT_EVERY_MS) return;
+    if (this.alerted.size > 10_000) this.alerted.clear();
+    this.alerted.set(sender.user.id, now);
     const { subject, text } = alertMail(why, { ip: session.remoteAddress, sender: session.mailFrom, to });
     for (const a of list.slice(0, 5)) await this.mailTo(sender.user.id, a, subject, text, { system: 'email_to_fax_alert' });
   }

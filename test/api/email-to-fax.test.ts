@@ -8,7 +8,7 @@ import { simpleParser } from 'mailparser';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
 import { testDaemon, type TestDaemon, bearer } from '../helpers/daemon.js';
-import { TestSmtp } from '../peers/smtp.js';
+import { makeCertificate, TestSmtp } from '../peers/smtp.js';
 
 // Issue 17's e-mail to fax and receiveemail through the daemon's one SMTP listener, with real parts: a
 // nodemailer client (with and without AUTH, DKIM-signed), the SMTP front, mailauth checking SPF/DKIM/DMARC
@@ -287,5 +287,43 @@ describe('e-mail to fax and receiveemail on the SMTP listener', () => {
     // Two domains in one message: the second is answered 452 (send it on its own).
     const mixed = await client().sendMail({ from: 'someone@example.com', to: [`inbox@${MAIL_DOMAIN}`, `+61491570021@${FAX_DOMAIN}`], text: 'x' });
     expect(mixed.rejected).toEqual([`+61491570021@${FAX_DOMAIN}`]);
+  }, 30_000);
+});
+
+describe('SMTP AUTH on the listener without allow_insecure_auth', () => {
+  let td: TestDaemon;
+  let cert: ReturnType<typeof makeCertificate>;
+  beforeAll(async () => {
+    cert = makeCertificate();
+    td = await testDaemon({
+      sandbox: { enabled: false },
+      email: { listener: { enabled: true, port: 0, max_message_kb: 1024, fax_domains: [FAX_DOMAIN], tls_key_file: join(cert.dir, 'key.pem'), tls_cert_file: cert.certFile } },
+      providers: [{ name: 'faxes', driver: 'sandbox', services: ['fax'] }],
+    });
+    td.addUser('tls', 'user', { password: 'tls-secret-1' });
+  }, 30_000);
+  afterAll(async () => {
+    await td?.close();
+    cert?.remove();
+  });
+
+  it('refuses a password in clear and takes it after STARTTLS', async () => {
+    const send = (tls: boolean) =>
+      createTransport({
+        host: '127.0.0.1',
+        port: td.bounces!.port,
+        secure: false,
+        ...(tls ? { requireTLS: true, tls: { ca: cert.cert, servername: 'localhost' } } : { ignoreTLS: true }),
+        auth: { user: 'tls', pass: 'tls-secret-1' },
+        logger: false,
+      }).sendMail({
+        from: 'tls@example.com',
+        to: `+61491570021@${FAX_DOMAIN}`,
+        text: 'x',
+        attachments: [{ filename: 'a.txt', content: 'page' }],
+      });
+    const clear = await refused(send(false));
+    expect(clear.responseCode).toBe(538);
+    expect((await send(true)).response).toMatch(/^250 .*fax job \d+/);
   }, 30_000);
 });

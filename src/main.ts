@@ -19,7 +19,13 @@ import { PerKey } from './api/serial.js';
 import type { Gateway, GatewaySink } from './gateways/gateway.js';
 import type { InboundMessage } from './core/inbound.js';
 import { driverOf, type DriverLimits } from './gateways/registry.js';
-import { BounceListener } from './gateways/smtp/bounce-listener.js';
+import { BounceDomain } from './gateways/smtp/bounce-listener.js';
+import { SmtpFront } from './gateways/smtp/smtp-front.js';
+import type { MailDomain } from './core/mail-front.js';
+import { EmailToFax } from './api/mail/email-to-fax.js';
+import { ReceiveEmail } from './api/mail/receive-email.js';
+import { dmarcVerdict, type DNSResolver } from './api/mail/dmarc.js';
+import { ipInList } from './net/ip-list.js';
 import { loadDkimKeys } from './gateways/smtp/dkim.js';
 import { defaultGatewayDir, gatewayDirProblem } from './gateways/freeswitch/trunk-dir.js';
 import { providerHostProblem } from './net/provider-hosts.js';
@@ -118,7 +124,7 @@ export interface Daemon {
   /** Every face's password checks; tests read its hashCounts (where the hashes ran). */
   logins: Logins;
   url: string;
-  /** Where the bounce listener (email.listener) listens; null when it is off. */
+  /** Where the SMTP listener (email.listener: bounces, e-mail to fax, receiveemail) listens; null when it is off. */
   bounces: { host: string; port: number } | null;
   /** Hand the spool a message received, as a gateway's sink does (`committed` once it is durable). */
   inbound(m: InboundMessage, committed?: () => void): void;
@@ -134,7 +140,7 @@ export interface Daemon {
  * Start the daemon. It keeps the system's time: the spool's engine runs on its own thread, where a
  * clock object given here could not follow, and a daemon on two times would schedule against itself.
  */
-export async function startDaemon(config: Config, opts: { log?: Logger } = {}): Promise<Daemon> {
+export async function startDaemon(config: Config, opts: { log?: Logger; /** The SMTP listener's DNS for SPF/DKIM/DMARC (tests: a stub). */ mailResolver?: DNSResolver } = {}): Promise<Daemon> {
   const clock: Clock = systemClock;
   // Every line names the node (several daemons may share a store): a given logger gets it as a binding.
   const log = opts.log ? opts.log.child({ node: config.node.id }) : createLogger(config);
@@ -471,20 +477,56 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
     gateways.forEach((gw, i) => leftOpen[i]!.length && gw.adopt?.(leftOpen[i]!));
     // Ringing calls of a previous run stay leased while their gateway finds out what became of them.
     await engine.call('start', { adopted: gateways.flatMap((gw, i) => (gw.adopt ? leftOpen[i]!.filter((a) => a.state === 'sending').map((a) => a.attemptId) : [])) });
-    // Bounces (DSNs to the VERP return paths) are reported as any gateway reports, once the spool runs.
+    // One SMTP front for the daemon (email.listener), each recipient's domain routed to what takes it:
+    // bounces (DSNs to the VERP return paths, reported as any gateway reports), e-mail to fax and
+    // ICTCore's receiveemail. Started once the spool runs.
     const listen = config.email.listener;
-    const bounces =
-      listen.enabled && bounce
-        ? new BounceListener(
-            { host: listen.host, port: listen.port, tlsKeyFile: listen.tls_key_file, tlsCertFile: listen.tls_cert_file, maxBytes: listen.max_message_kb * 1024, maxRecipients: listen.max_recipients, commitTimeoutMs: 10_000 },
-            bounce,
-            engine,
-            log.child({ part: 'bounces' }),
+    const mailDomains = new Map<string, MailDomain>();
+    if (listen.enabled) {
+      if (bounce) mailDomains.set(bounce.domain.toLowerCase(), new BounceDomain({ commitTimeoutMs: 10_000 }, bounce, engine, log.child({ part: 'bounces' })));
+      const faxMail = new EmailToFax({
+        users: stores.users,
+        senders: stores.mailSenders,
+        jobs: stores.jobs,
+        domains: listen.fax_domains,
+        prepareFax: (files) => prepareFax(files, join(config.data_dir, 'media', 'fax'), { office }),
+        dmarc: (message, session) => dmarcVerdict(message, session, config.node.id, opts.mailResolver),
+        ipAllowed: ipInList,
+        onJobCreated,
+        systemFrom: config.email.system_from ? { address: config.email.system_from, name: config.email.system_from_name } : null,
+        log: log.child({ part: 'email-to-fax' }),
+      });
+      for (const d of listen.fax_domains) mailDomains.set(d, faxMail);
+      const received = new ReceiveEmail({ senders: stores.mailSenders, inbound: (m, committed) => engine.inbound(m, committed), commitTimeoutMs: 10_000, maxTextChars: 100_000, log: log.child({ part: 'receive-email' }) });
+      for (const d of listen.receive_domains) mailDomains.set(d, received);
+    }
+    const smtpFront =
+      mailDomains.size > 0
+        ? new SmtpFront(
+            {
+              host: listen.host,
+              port: listen.port,
+              name: bounce?.domain ?? listen.fax_domains[0] ?? listen.receive_domains[0] ?? config.node.id,
+              tlsKeyFile: listen.tls_key_file,
+              tlsCertFile: listen.tls_cert_file,
+              maxBytes: listen.max_message_kb * 1024,
+              maxRecipients: listen.max_recipients,
+              allowInsecureAuth: listen.allow_insecure_auth,
+            },
+            mailDomains,
+            // SMTP AUTH only where it means something: for e-mail to fax.
+            listen.fax_domains.length > 0
+              ? async (code, password, address) => {
+                  const o = await logins.login(code, password, address);
+                  return o.kind === 'ok' ? { id: o.user.id, code: o.user.user_code } : null;
+                }
+              : null,
+            log.child({ part: 'smtp' }),
           )
         : null;
-    if (bounces) {
-      await bounces.start();
-      undo.push(() => bounces.stop());
+    if (smtpFront) {
+      await smtpFront.start();
+      undo.push(() => smtpFront.stop());
     }
     // Armed from the engine's thread; a failure leaves schedules unarmed, not the daemon down.
     if (config.ictcore.enabled) await schedules.start().catch((err: unknown) => log.error({ err }, 'could not arm the schedules'));
@@ -497,7 +539,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
         live.close();
         schedules.stop();
         await app.close();
-        await bounces?.stop();
+        await smtpFront?.stop();
         await logins.close();
         await office.stop();
         // The engine drains the gateways (through this thread) when its grace runs out.
@@ -522,7 +564,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger } = {}): 
       },
       logins,
       url,
-      bounces: bounces?.listening ?? null,
+      bounces: smtpFront?.listening ?? null,
       inbound: (m, committed) => engine.inbound(m, committed),
       hosted: {
         files: hostedFiles,

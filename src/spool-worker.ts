@@ -11,6 +11,8 @@ import { redactFinishedTwoFactor } from './api/welcorp/two-factor-redaction.js';
 import { welcorpMailFollowUps } from './api/welcorp/mail-follow-ups.js';
 import { join } from 'node:path';
 import { SpoolEngine } from './spool/engine.js';
+import { allFollowUps } from './spool/mail-follow-ups.js';
+import { emailToFaxFollowUps } from './api/mail/follow-ups.js';
 import type { EngineData, FromEngine } from './spool/engine-protocol.js';
 import { faceStores } from './store/face-stores.js';
 
@@ -27,12 +29,11 @@ engine.serve(stores);
 redactFinishedTwoFactor(engine.bus, stores.jobs);
 // The v1 API's reply and report e-mails, made in the spool's own transactions (spool/mail-follow-ups.ts).
 const { system_from: systemFrom, system_from_name: systemFromName } = data.config.email;
+const from = systemFrom ? { address: systemFrom, name: systemFromName } : null;
 engine.mail.register(
-  welcorpMailFollowUps({
-    jobs: stores.jobs,
-    users: stores.users,
-    replies: stores.replies,
-    from: systemFrom ? { address: systemFrom, name: systemFromName } : null,
-    reportDir: join(data.config.data_dir, 'media', 'reports'),
-  }),
+  allFollowUps([
+    welcorpMailFollowUps({ jobs: stores.jobs, users: stores.users, replies: stores.replies, from, reportDir: join(data.config.data_dir, 'media', 'reports') }),
+    // E-mail to fax tells its sender how each fax ended.
+    emailToFaxFollowUps({ jobs: stores.jobs, from }),
+  ]),
 );

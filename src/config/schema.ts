@@ -13,6 +13,8 @@ export { DRIVERS };
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour)');
 const ictcorePath = z.string().regex(/^\/[A-Za-z0-9/_-]*$/, 'a path such as / or /api');
 const range = z.tuple([z.number().int().min(0), z.number().int().min(0)]).refine(([a, b]) => a <= b, 'expected [min, max] with min <= max');
+/** A domain name of LDH labels. */
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
 export const providerConfigSchema = z
   .strictObject({
@@ -241,15 +243,43 @@ export const configSchema = z
             /** PEM key and certificate for STARTTLS; without them STARTTLS is not offered. */
             tls_key_file: z.string().min(1).nullable().default(null),
             tls_cert_file: z.string().min(1).nullable().default(null),
-            /** Largest message taken (a DSN with the returned headers is a few KB). */
-            max_message_kb: z.number().int().min(16).max(10_240).default(256),
-            /** Return paths taken in one message. */
+            /** Largest message taken, announced by SIZE and refused with 552 (a DSN is a few KB; e-mail to fax carries documents: raise it). */
+            max_message_kb: z.number().int().min(16).max(51_200).default(256),
+            /** Recipients taken in one message. */
             max_recipients: z.number().int().min(1).max(100).default(10),
+            /** E-mail to fax: mail to <number>@ and FAX=+<number>@ these domains is faxed for the user it authenticates as (issue 17). */
+            fax_domains: z
+              .array(
+                z
+                  .string()
+                  .regex(DOMAIN, 'a domain name such as fax.example.com')
+                  .transform((d) => d.toLowerCase()),
+              )
+              .default([]),
+            /** ICTCore's receiveemail: mail to an account's address on these domains is stored as the account's inbound transmission. */
+            receive_domains: z
+              .array(
+                z
+                  .string()
+                  .regex(DOMAIN, 'a domain name such as mail.example.com')
+                  .transform((d) => d.toLowerCase()),
+              )
+              .default([]),
+            /** Offer SMTP AUTH before STARTTLS (passwords in clear): only for a listener on loopback. */
+            allow_insecure_auth: z.boolean().default(false),
           })
           .refine((l) => !l.tls_key_file === !l.tls_cert_file, { message: 'tls_key_file and tls_cert_file go together', path: ['tls_cert_file'] })
+          .refine((l) => new Set([...l.fax_domains, ...l.receive_domains]).size === l.fax_domains.length + l.receive_domains.length, { message: 'a domain is a fax domain or a receive domain, once', path: ['receive_domains'] })
           .prefault({}),
       })
-      .refine((e) => !e.listener.enabled || e.bounce_domain !== null, { message: 'the bounce listener needs email.bounce_domain', path: ['listener', 'enabled'] })
+      .refine((e) => !e.listener.enabled || e.bounce_domain !== null || e.listener.fax_domains.length + e.listener.receive_domains.length > 0, {
+        message: 'the SMTP listener needs email.bounce_domain or a fax or receive domain',
+        path: ['listener', 'enabled'],
+      })
+      .refine((e) => !e.bounce_domain || ![...e.listener.fax_domains, ...e.listener.receive_domains].includes(e.bounce_domain.toLowerCase()), {
+        message: 'the bounce domain cannot also be a fax or receive domain',
+        path: ['listener', 'fax_domains'],
+      })
       .prefault({}),
     live: z
       .strictObject({

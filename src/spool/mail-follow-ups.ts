@@ -159,3 +159,17 @@ export class MailFollowUpWriter {
     events.push({ type: 'job.created', at: now, userId: job.userId, jobId, channel: job.channel, total: job.recipients.length });
   }
 }
+
+/** Several faces' follow-ups as one: each reply's and report's e-mails are all of theirs. */
+export function allFollowUps(hooks: readonly MailFollowUps[]): MailFollowUps {
+  return {
+    reply(r, now) {
+      const each = hooks.map((h) => h.reply(r, now));
+      const times = each.flatMap((e) => (e.batchAt === null ? [] : [e.batchAt]));
+      return { mails: each.flatMap((e) => e.mails), batchAt: times.length ? Math.min(...times) : null };
+    },
+    wantsReport: (jobId) => hooks.some((h) => h.wantsReport(jobId)),
+    // A report timer is one per job: only the hooks that want the job's report make one.
+    due: async (jobId, kind, now) => (await Promise.all(hooks.filter((h) => kind !== 'report' || h.wantsReport(jobId)).map((h) => h.due(jobId, kind, now)))).flat(),
+  };
+}

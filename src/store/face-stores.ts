@@ -16,6 +16,7 @@ import { ProviderStore } from './providers.js';
 import { ScheduleStore } from './schedules.js';
 import { ReplyStore } from './replies.js';
 import { SpoolGauges } from './spool-gauges.js';
+import { MailSenderStore } from './mail-senders.js';
 import type { OwnedRows } from './owned.js';
 import { remote, type Remote, type StoreChannel } from './remote.js';
 
@@ -43,6 +44,8 @@ export interface FaceStores {
   providers: ProviderStore;
   schedules: ScheduleStore;
   replies: ReplyStore;
+  /** Who may send e-mail to fax (the SMTP front's). */
+  mailSenders: MailSenderStore;
   /** Not a face's: the spool's levels the metrics read at each scrape. */
   gauges: SpoolGauges;
 }
@@ -72,6 +75,7 @@ export function faceStores(db: Db, defaultCountry: string): FaceStores {
     providers: new ProviderStore(db),
     schedules: new ScheduleStore(db),
     replies: new ReplyStore(db, defaultCountry),
+    mailSenders: new MailSenderStore(db),
     gauges: new SpoolGauges(db),
   };
 }
@@ -104,6 +108,7 @@ export function remoteStores(channel: StoreChannel): RemoteStores {
     providers: remote<ProviderStore>(channel, 'providers'),
     schedules: remote<ScheduleStore>(channel, 'schedules'),
     replies: remote<ReplyStore>(channel, 'replies'),
+    mailSenders: remote<MailSenderStore>(channel, 'mailSenders'),
     gauges: remote<SpoolGauges>(channel, 'gauges'),
   };
 }

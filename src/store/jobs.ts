@@ -1,4 +1,5 @@
 import { SwitchpostError } from '../core/errors.js';
+import { JOB_ID_MARK } from '../core/email-to-fax.js';
 import type { Db } from './db.js';
 import { checkContent, type Content } from '../core/content.js';
 import { HELD_UNTIL, type NewJob, type NewRecipient } from '../core/jobs.js';
@@ -172,6 +173,22 @@ export class JobStore {
       const insertRecipients = stmt(this.db, INSERT_RECIPIENTS);
       for (const rows of jsonRows(job.recipients, recipientRow)) insertRecipients.run(jobId, rows);
       return jobId;
+    })();
+  }
+
+  /**
+   * A job and the e-mails that announce it (e-mail to fax's "accepted"), in one transaction: a crash
+   * keeps all or none. `JOB_ID_MARK` in a notice's subject and text becomes the job's id.
+   */
+  createAnnounced(job: NewJob, notices: NewJob[], now = Date.now()): { jobId: number; noticeIds: number[] } {
+    return this.db.transaction(() => {
+      const jobId = this.create(job, now);
+      const noticeIds = notices.map((n) => {
+        const c = n.content;
+        const content = c.kind === 'email' ? { ...c, subject: c.subject.replaceAll(JOB_ID_MARK, String(jobId)), text: c.text?.replaceAll(JOB_ID_MARK, String(jobId)) ?? null } : c;
+        return this.create({ ...n, content, name: n.name?.replaceAll(JOB_ID_MARK, String(jobId)) ?? null }, now);
+      });
+      return { jobId, noticeIds };
     })();
   }
 

@@ -34,6 +34,13 @@ describe("the user's own settings", () => {
       [{ tts_message_prefix: 'x'.repeat(501) }, 'tts_message_prefix'],
       [{ hide_costs_in_reports: 'maybe' }, 'hide_costs_in_reports'],
       [{ filter_non_ascii_in_sms: 2 }, 'filter_non_ascii_in_sms'],
+      // E-mail to fax's settings (src/api/mail/README.md).
+      [{ etob_email_address: 'not an address' }, 'etob_email_address'],
+      [{ etob_ip_whitelist: '192.0.2.0/24, example.com' }, 'etob_ip_whitelist'],
+      [{ etob_ip_whitelist_alert_address: 'a@example.com, nope' }, 'etob_ip_whitelist_alert_address'],
+      [{ etob_authentication_type: 'password' }, 'etob_authentication_type'],
+      [{ etob_subject_behaviour: 'shout' }, 'etob_subject_behaviour'],
+      [{ etob_disabled: 'maybe' }, 'etob_disabled'],
     ] as const) {
       const r = await put(body);
       expect(r.status, JSON.stringify(body)).toBe(422);

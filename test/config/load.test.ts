@@ -36,10 +36,17 @@ describe('config', () => {
     expect(loadConfig({ env: {} }).email).toMatchObject({ bounce_domain: null, bounce_prefix: 'bounce', system_from: null, system_from_name: null, listener: { enabled: false, host: '127.0.0.1', port: 2525 } });
     expect(loadConfig({ env: { SWITCHPOST_EMAIL_SYSTEM_FROM: 'noreply@example.com' } }).email.system_from).toBe('noreply@example.com');
     expect(() => loadConfig({ env: { SWITCHPOST_EMAIL_SYSTEM_FROM: 'Switchpost <noreply@example.com>' } })).toThrow(/email\.system_from/);
-    // The listener takes bounces for the bounce domain: without one it cannot be on.
+    // The listener takes mail for the bounce domain, a fax or a receive domain: without one it cannot be on.
     expect(() => loadConfig({ env: {}, overrides: { email: { listener: { enabled: true } } } })).toThrow(/email\.listener\.enabled/);
     expect(loadConfig({ env: { SWITCHPOST_EMAIL_BOUNCE_DOMAIN: 'bounces.example.com' } }).email.bounce_domain).toBe('bounces.example.com');
     expect(() => loadConfig({ env: { SWITCHPOST_EMAIL_BOUNCE_DOMAIN: 'bounces@example.com' } })).toThrow(/email\.bounce_domain/);
+  });
+  it('takes fax and receive domains for the SMTP listener (lower-cased), each once and never the bounce domain', () => {
+    const l = loadConfig({ env: { SWITCHPOST_EMAIL_LISTENER_ENABLED: 'true', SWITCHPOST_EMAIL_LISTENER_FAX_DOMAINS: '["Fax.Example.com"]', SWITCHPOST_EMAIL_LISTENER_RECEIVE_DOMAINS: '["mail.example.com"]' } }).email.listener;
+    expect(l).toMatchObject({ enabled: true, fax_domains: ['fax.example.com'], receive_domains: ['mail.example.com'], allow_insecure_auth: false });
+    expect(() => loadConfig({ env: {}, overrides: { email: { listener: { fax_domains: ['fax@example.com'] } } } })).toThrow(/email\.listener\.fax_domains\.0/);
+    expect(() => loadConfig({ env: {}, overrides: { email: { listener: { fax_domains: ['a.example.com'], receive_domains: ['a.example.com'] } } } })).toThrow(/email\.listener\.receive_domains/);
+    expect(() => loadConfig({ env: {}, overrides: { email: { bounce_domain: 'b.example.com', listener: { fax_domains: ['b.example.com'] } } } })).toThrow(/email\.listener\.fax_domains/);
   });
 
   it('names the key at fault, once', () => {

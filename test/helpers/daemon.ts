@@ -18,7 +18,7 @@ export interface TestDaemon extends Daemon {
 export const basic = (user: string, pass: string) => 'Basic ' + Buffer.from(`${user}:${pass}`).toString('base64');
 
 /** A real daemon on a temp SQLite file and an ephemeral loopback port, with a fast sandbox. */
-export async function testDaemon(overrides: Record<string, unknown> = {}): Promise<TestDaemon> {
+export async function testDaemon(overrides: Record<string, unknown> = {}, opts: { mailResolver?: (name: string, rrtype: string) => Promise<string[][] | string[]> } = {}): Promise<TestDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'switchpost-test-'));
   const config = loadConfig({
     env: {},
@@ -33,7 +33,7 @@ export async function testDaemon(overrides: Record<string, unknown> = {}): Promi
       ...overrides,
     },
   });
-  const d = await startDaemon(config, { log: pino({ level: 'silent' }) });
+  const d = await startDaemon(config, { log: pino({ level: 'silent' }), ...opts });
   const users = new UserStore(d.db);
   return Object.assign(d, {
     dir,

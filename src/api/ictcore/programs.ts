@@ -26,7 +26,7 @@ export const PROGRAM_TYPES = {
   sendfax: { channel: 'fax', needs: 'document_id' },
   sendemail: { channel: 'email', needs: 'template_id' },
   // Receive programs: run by the daemon as messages arrive on their account (spool/inbound-router.ts);
-  // emailtofax is stored and answers 501 until that flow exists. None sends a transmission of its own.
+  // emailtofax lets the account's address fax by e-mail (api/mail/email-to-fax.ts). None sends a transmission of its own.
   receivesms: { channel: null, needs: 'account_id' },
   receivefax: { channel: null, needs: 'account_id' },
   receiveemail: { channel: null, needs: 'account_id' },

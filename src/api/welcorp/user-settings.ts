@@ -3,6 +3,8 @@ import { senderListProblem } from '../../core/allowed-senders.js';
 import { checkUrl, UrlRefused } from '../../net/safe-http.js';
 import { isVoice, MAX_TTS_CHARS, VOICES } from '../../media/tts.js';
 import { checkEmailAddress } from '../../core/email-address.js';
+import { ETOB_AUTH_TYPES, ETOB_SUBJECTS, etobAuthTypeOf, etobSubjectOf } from '../../core/email-to-fax.js';
+import { ipListProblem } from '../../net/ip-list.js';
 
 /** An SMS sender as the v1 API takes it: up to 11 letters and digits, or a phone number. */
 export const ALPHA_SENDER = /^[A-Za-z0-9 ._&-]{1,11}$/;
@@ -104,6 +106,24 @@ export function settingProblem(field: string, value: unknown): string | null {
       return typeof value === 'string' && ['summary', 'detailed'].includes(value.trim().toLowerCase()) ? null : 'expected Summary or Detailed';
     case 'allowed_email_senders':
       return senderListProblem(value);
+    // E-mail to fax (api/mail/email-to-fax.ts).
+    case 'etob_email_address':
+      return typeof value === 'string' ? emailListProblem(value, true) : 'expected an e-mail address';
+    case 'etob_ip_whitelist_alert_address':
+      return typeof value === 'string' ? emailListProblem(value) : 'expected e-mail addresses separated by commas';
+    case 'etob_ip_whitelist':
+      return typeof value === 'string' ? (value.length > 4000 ? 'at most 4000 characters' : ipListProblem(value.split(/[,\s]+/).filter(Boolean))) : 'expected IP addresses or CIDR blocks separated by commas';
+    case 'etob_authentication_type':
+      return etobAuthTypeOf(value) ? null : `expected one of ${ETOB_AUTH_TYPES.join(', ')}`;
+    case 'etob_subject_behaviour':
+      return etobSubjectOf(value) ? null : `expected one of ${ETOB_SUBJECTS.join(', ')}`;
+    case 'etob_email_message_start_string':
+    case 'etob_email_message_end_string':
+      return typeof value === 'string' && value.length <= 200 ? null : 'expected a text of at most 200 characters';
+    case 'etob_use_email_body_as_fax_cover':
+    case 'etob_email_message_start_string_include':
+    case 'etob_strip_non_ascii':
+    case 'etob_disabled':
     case 'filter_non_ascii_in_sms':
     case 'hide_costs_in_reports':
     case 'receive_reports':

@@ -27,6 +27,9 @@ import { plainJob } from './core/jobs.js';
 import { COUNTRY_EXPECTED, countryCode } from './core/countries.js';
 import { NumberStore } from './store/numbers.js';
 import { SwitchpostError } from './core/errors.js';
+import { serve } from './ops/service.js';
+import { tellLogLevel } from './ops/log-level-command.js';
+import { OpsError } from './ops/errors.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
 
@@ -52,6 +55,8 @@ usage: switchpost [command] [--config FILE]
   convert audio IN OUT.wav [--max-seconds N]
                                       any audio ffmpeg reads → 8 kHz mono 16-bit WAV
   convert fax IN... OUT.tif [--fine]  documents (pdf, txt) → one fax TIFF (1728 px, G4)
+  log-level LEVEL                     the running daemon logs at LEVEL (fatal … trace, silent) until its
+                                      next reload or restart (written to the data directory, then SIGUSR2)
 
 The config file is --config FILE or $SWITCHPOST_CONFIG; every key can be set as SWITCHPOST_<KEY>.`;
 
@@ -110,22 +115,8 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig({ file: o.config });
 
   if (cmd === 'start') {
-    const daemon = await startDaemon(config);
-    let signals = 0;
-    const onSignal = (sig: string) => {
-      if (++signals > 1) process.exit(1);
-      const bound = setTimeout(() => process.exit(1), (config.shutdown.grace_seconds + 5) * 1000);
-      bound.unref();
-      daemon.stop().then(
-        () => process.exit(0),
-        (err) => {
-          console.error(`switchpost: error while stopping on ${sig}: ${(err as Error).message}`);
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => onSignal('SIGTERM'));
-    process.on('SIGINT', () => onSignal('SIGINT'));
+    // Signals (stop, SIGHUP reload, SIGUSR2 log level) and systemd's notifications: src/ops/service.ts.
+    serve(await startDaemon(config), { readConfig: () => loadConfig({ file: o.config }) });
     return new Promise<number>(() => {});
   }
 
@@ -170,6 +161,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(`database ${dbFile(config)} is at schema version ${db.pragma('user_version', { simple: true }) as number}`);
       return 0;
     }
+    if (cmd === 'log-level') return tellLogLevel(db, config, sub);
     if (cmd === 'user') {
       const users = new UserStore(db);
       if (sub === 'list') {
@@ -338,7 +330,8 @@ main(process.argv.slice(2)).then(
     // A data directory that is full or read-only: one line naming it, no stack.
     const storage = storageErrorOf(err);
     if (storage) console.error(`switchpost: ${storage.message} (${storage.where})`);
-    else if (err instanceof ConfigError || err instanceof UsageError || err instanceof MediaRefused || err instanceof MediaToolError || err instanceof OfficeUnavailable || err instanceof SchemaTooNew) console.error(`switchpost: ${err.message}`);
+    else if (err instanceof ConfigError || err instanceof UsageError || err instanceof MediaRefused || err instanceof MediaToolError || err instanceof OfficeUnavailable || err instanceof SchemaTooNew || err instanceof OpsError)
+      console.error(`switchpost: ${err.message}`);
     else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`switchpost: ${(err as Error).message}\n\n${USAGE}`);
     else console.error(`switchpost: ${(err as Error).stack ?? String(err)}`);
     process.exit(1);

@@ -30,6 +30,8 @@ import { SwitchpostError } from './core/errors.js';
 import { serve } from './ops/service.js';
 import { tellLogLevel } from './ops/log-level-command.js';
 import { OpsError } from './ops/errors.js';
+import { runDoctor } from './ops/doctor.js';
+import { exitCodeOf, formatReport } from './ops/doctor-report.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
 
@@ -55,6 +57,8 @@ usage: switchpost [command] [--config FILE]
   convert audio IN OUT.wav [--max-seconds N]
                                       any audio ffmpeg reads → 8 kHz mono 16-bit WAV
   convert fax IN... OUT.tif [--fine]  documents (pdf, txt) → one fax TIFF (1728 px, G4)
+  doctor [--timeout-ms N]             check what the daemon needs (tools, data dir, store, each provider
+                                      reachable and authenticated): one line each with a fix; exit 1 on any FAIL
   log-level LEVEL                     the running daemon logs at LEVEL (fatal … trace, silent) until its
                                       next reload or restart (written to the data directory, then SIGUSR2)
 
@@ -87,6 +91,7 @@ const options = {
   voice: { type: 'string' },
   'max-seconds': { type: 'string' },
   fine: { type: 'boolean' },
+  'timeout-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -120,6 +125,11 @@ async function main(argv: string[]): Promise<number> {
     return new Promise<number>(() => {});
   }
 
+  if (cmd === 'doctor') {
+    const results = await runDoctor(config, { timeoutMs: num(o['timeout-ms'], 'timeout-ms') ?? 10_000 });
+    console.log(formatReport(results));
+    return exitCodeOf(results);
+  }
   if (cmd === 'convert' && sub === 'fax') {
     const files = positionals.slice(2);
     const out = files.pop();

@@ -31,6 +31,7 @@ import { serve } from './ops/service.js';
 import { tellLogLevel } from './ops/log-level-command.js';
 import { OpsError } from './ops/errors.js';
 import { runDoctor } from './ops/doctor.js';
+import { progress } from './ops/progress.js';
 import { exitCodeOf, formatReport } from './ops/doctor-report.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
@@ -99,7 +100,13 @@ class UsageError extends Error {}
 
 function openStore(config: Config): Db {
   const db = openDb(dbFile(config), { synchronous: config.store.synchronous });
-  migrate(db);
+  // A large store's migrations take a while: a progress line on a terminal, nothing elsewhere.
+  const shown = progress('migrating the store');
+  try {
+    migrate(db, undefined, (done, total, m) => shown.step(done, total, `${m.version} ${m.name}`));
+  } finally {
+    shown.end();
+  }
   return db;
 }
 
@@ -137,10 +144,12 @@ async function main(argv: string[]): Promise<number> {
     // Its own listener in a temporary directory: a daemon's listener on the same data_dir is left alone.
     const workDir = mkdtempSync(join(tmpdir(), 'switchpost-office-'));
     const office = new OfficeConverter({ workDir });
+    const shown = progress('converting fax');
     const { tiff, pages } = await toFaxTiff(
       files.map((f) => ({ name: f, bytes: readFileSync(f) })),
-      { fine: o.fine === true, office },
+      { fine: o.fine === true, office, onStep: (done, total, what) => shown.step(done, total, what) },
     ).finally(async () => {
+      shown.end();
       await office.stop();
       rmSync(workDir, { recursive: true, force: true });
     });

@@ -50,6 +50,8 @@ describe('progress', () => {
 });
 
 describe('the CLI on a terminal and off it', () => {
+  /** The line erase (carriage return, ESC [2K) made visible, for the matchers. */
+  const erased = (s: string) => s.replaceAll('\r\x1b[2K', '<erase>');
   /** Under a pseudo-terminal (util-linux script), as an operator at a shell would run it. */
   const onTty = (args: string[], env: Record<string, string>) => spawnSync('script', ['-qec', [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], { env: { ...process.env, ...env }, encoding: 'utf8' });
 
@@ -63,8 +65,9 @@ describe('the CLI on a terminal and off it', () => {
       expect(tty.status, tty.stderr).toBe(0);
       expect(tty.stdout).toContain('\r\x1b[2Kconverting fax  0/4  0%');
       // The steps between are drawn at most every 100 ms: a fast conversion shows the first and the last.
-      expect(tty.stdout).toMatch(/\r\x1b\[2Kconverting fax {2}4\/4 {2}100% {2}3 page\(s\)/);
-      expect(tty.stdout).toMatch(/\r\x1b\[2Kwrote .*tty\.tif: 3 page\(s\)/);
+      const shown = erased(tty.stdout);
+      expect(shown).toMatch(/<erase>converting fax {2}4\/4 {2}100% {2}3 page\(s\)/);
+      expect(shown).toMatch(/<erase>wrote .*tty\.tif: 3 page\(s\)/);
       const piped = cli(['convert', 'fax', ...files, join(dir, 'pipe.tif')], env);
       expect(piped.status, piped.stderr).toBe(0);
       expect(piped.stdout).toMatch(/^wrote .*pipe\.tif: 3 page\(s\), 1728 px wide/);
@@ -81,7 +84,7 @@ describe('the CLI on a terminal and off it', () => {
     try {
       const tty = onTty(['migrate'], { SWITCHPOST_DATA_DIR: join(dir, 'tty') });
       expect(tty.status, tty.stderr).toBe(0);
-      expect(tty.stdout).toMatch(/\r\x1b\[2Kmigrating the store {2}0\/\d+ {2}0% {2}1 /);
+      expect(erased(tty.stdout)).toMatch(/<erase>migrating the store {2}0\/\d+ {2}0% {2}1 /);
       expect(tty.stdout).toMatch(/is at schema version \d+/);
       const piped = cli(['migrate'], { SWITCHPOST_DATA_DIR: join(dir, 'pipe') });
       expect(piped.status, piped.stderr).toBe(0);

@@ -8,6 +8,7 @@ import { exitCodeOf, fail, formatReport, ok, versionOf } from '../../dist/ops/do
 import { TestSmsc } from '../peers/smsc.js';
 import { EslPeer } from '../peers/esl.js';
 import { TestSmtp } from '../peers/smtp.js';
+import { startKannel } from '../peers/kannel.js';
 
 describe('the doctor report', () => {
   it('prints one line per check, ok or FAIL with its fix, names aligned, and a total', () => {
@@ -119,6 +120,27 @@ describe('switchpost doctor', () => {
     // The good bind was unbound, the SMSC holds no session for it.
     expect(smsc.binds.filter((b: { system_id: string; status: number }) => b.system_id === 'smsc-good' && b.status === 0)).toHaveLength(1);
     expect(smsc.unbinds).toBe(1);
+  });
+
+  it("checks a Kannel provider's sendsms-user against a real smsbox: the right one answered, a wrong one refused with a fix", async () => {
+    const kannelSmsc = new TestSmsc({ record: false });
+    const kannel = await startKannel({ smscPort: await kannelSmsc.listen(), moUrl: 'http://127.0.0.1:9/mo?text=%b' });
+    try {
+      const config = join(dir, 'kannel.json');
+      const data = join(dir, 'kannel-data');
+      const k = (name: string, password: string) => ({ name, driver: 'kannel', services: ['sms'], host: '127.0.0.1', port: kannel.sendsmsPort, username: 'switchpost', password });
+      writeFileSync(config, JSON.stringify({ data_dir: data, providers: [k('kannel-good', 'kannel-secret'), k('kannel-bad', 'wrong')] }));
+      const migrated = spawn(process.execPath, [CLI, 'migrate'], { env: { ...process.env, SWITCHPOST_CONFIG: config } });
+      await new Promise((r) => migrated.on('close', r));
+      const r = await doctor({ SWITCHPOST_CONFIG: config });
+      expect(r.stdout).toMatch(/^ok {4}provider kannel-good \(kannel\) +http:\/\/127\.0\.0\.1:\d+\/cgi-bin\/sendsms: smsbox answered \((?!40[13])\d+/m);
+      expect(r.stdout).toMatch(/^FAIL {2}provider kannel-bad \(kannel\) +.*: 403 .*→ fix: set the provider username and password to a sendsms-user/m);
+      // Nothing was sent: no receiver was named.
+      expect(kannelSmsc.submitCount ?? 0).toBe(0);
+    } finally {
+      await kannel.stop();
+      await kannelSmsc.close();
+    }
   });
 
   it('fails the store and names the fix when the database is missing, and the data dir when it is not there', async () => {

@@ -18,7 +18,12 @@ export function tellLogLevel(db: Db, config: Config, level: string | undefined):
   // Whole or not at all: the daemon may read it at any moment.
   writeFileSync(`${file}.tmp`, `${level}\n`, { mode: 0o640 });
   renameSync(`${file}.tmp`, file);
-  process.kill(row.pid, 'SIGUSR2');
+  try {
+    process.kill(row.pid, 'SIGUSR2');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+    throw new OpsError('daemon_other_user', `switchpost (pid ${row.pid}) runs as another user: run this as root or as that user`, { cause: err });
+  }
   console.log(`switchpost (pid ${row.pid}) now logs at ${level}, until its next reload or restart`);
   return 0;
 }
@@ -28,7 +33,7 @@ function alive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (err) {
-    // EPERM: it runs, as another user (root may still signal it; anyone else is told so by kill).
+    // EPERM: it runs, as another user (root may still signal it; anyone else is told so below).
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -172,6 +172,10 @@ describe('under systemd (Type=notify)', () => {
     expect((await gone).code).toBe(0);
     // No ping after STOPPING=1.
     expect(sock.messages.slice(stopping.index + 1).filter((m) => m.text === 'WATCHDOG=1')).toEqual([]);
+    // Stopped: nobody to tell a level to.
+    const told = cli(['log-level', 'debug'], env);
+    expect(told.status).toBe(1);
+    expect(told.stderr).toMatch(/^switchpost: no switchpost is running on /);
   });
 
   it('sends nothing without NOTIFY_SOCKET, even with WATCHDOG_USEC set', async () => {

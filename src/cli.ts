@@ -27,7 +27,7 @@ import { plainJob } from './core/jobs.js';
 import { COUNTRY_EXPECTED, countryCode } from './core/countries.js';
 import { NumberStore } from './store/numbers.js';
 import { SwitchpostError } from './core/errors.js';
-import { serve } from './ops/service.js';
+import { holdSignals, serve } from './ops/service.js';
 import { tellLogLevel } from './ops/log-level-command.js';
 import { OpsError } from './ops/errors.js';
 import { runDoctor } from './ops/doctor.js';
@@ -128,7 +128,8 @@ async function main(argv: string[]): Promise<number> {
 
   if (cmd === 'start') {
     // Signals (stop, SIGHUP reload, SIGUSR2 log level) and systemd's notifications: src/ops/service.ts.
-    serve(await startDaemon(config), { readConfig: () => loadConfig({ file: o.config }) });
+    const held = holdSignals();
+    serve(await startDaemon(config), { readConfig: () => loadConfig({ file: o.config }), held });
     return new Promise<number>(() => {});
   }
 

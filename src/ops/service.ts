@@ -6,6 +6,39 @@ import { describeDiff, type ProviderDiff } from './provider-diff.js';
 import { isLogLevel, type LogLevel } from './log-level.js';
 import { systemdOf } from './systemd.js';
 
+type Held = 'SIGHUP' | 'SIGUSR2' | 'SIGTERM' | 'SIGINT';
+
+/** Signals taken while the daemon starts, to be acted on once it serves. */
+export interface HeldSignals {
+  release(): Held[];
+}
+
+/**
+ * Hold the signals `serve` handles from now until it does: their default is to end the process at
+ * once, and the daemon can be told them while it starts (`switchpost log-level` finds its pid in the
+ * store from the moment it holds the lock; a stop during start then stops it cleanly once started).
+ * A second SIGTERM or SIGINT while starting exits at once, as during a stop.
+ */
+export function holdSignals(exit: (code: number) => void = (code) => process.exit(code)): HeldSignals {
+  const pending = new Set<Held>();
+  const handlers = new Map<Held, () => void>();
+  for (const sig of ['SIGHUP', 'SIGUSR2', 'SIGTERM', 'SIGINT'] as const) {
+    const h = () => {
+      const stops = sig === 'SIGTERM' || sig === 'SIGINT';
+      if (stops && (pending.has('SIGTERM') || pending.has('SIGINT'))) exit(1);
+      pending.add(sig);
+    };
+    handlers.set(sig, h);
+    process.on(sig, h);
+  }
+  return {
+    release() {
+      for (const [sig, h] of handlers) process.off(sig, h);
+      return [...pending];
+    },
+  };
+}
+
 /** What the service loop needs of a started daemon (main.ts's Daemon). */
 export interface ServedDaemon {
   config: Config;
@@ -27,7 +60,7 @@ export const logLevelFile = (dataDir: string): string => join(dataDir, 'log-leve
  * SIGUSR2 takes the log level `switchpost log-level` left in the data directory. Under systemd
  * (NOTIFY_SOCKET) READY=1 is sent now and watchdog pings while the loop and the store are healthy.
  */
-export function serve(daemon: ServedDaemon, o: { readConfig: () => Config; env?: NodeJS.ProcessEnv; exit?: (code: number) => void }): void {
+export function serve(daemon: ServedDaemon, o: { readConfig: () => Config; env?: NodeJS.ProcessEnv; exit?: (code: number) => void; held?: HeldSignals }): void {
   const exit = o.exit ?? ((code: number) => process.exit(code));
   const log = daemon.log.child({ part: 'service' });
   const systemd = systemdOf(o.env ?? process.env, { probe: () => daemon.probeStore(), log });
@@ -91,6 +124,11 @@ export function serve(daemon: ServedDaemon, o: { readConfig: () => Config; env?:
   process.on('SIGINT', () => onStop('SIGINT'));
   process.on('SIGHUP', onReload);
   process.on('SIGUSR2', onLogLevel);
+  // What came while the daemon was starting is done now, once each.
+  const held = o.held?.release() ?? [];
+  const stop = held.find((sig) => sig === 'SIGTERM' || sig === 'SIGINT');
+  if (stop) return onStop(stop);
   // Once every handler is in place: a `systemctl reload` right after start must not find SIGHUP's default (exit).
   systemd.ready(`serving on ${daemon.url}`);
+  for (const sig of held) (sig === 'SIGHUP' ? onReload : onLogLevel)();
 }

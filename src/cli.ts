@@ -27,6 +27,12 @@ import { plainJob } from './core/jobs.js';
 import { COUNTRY_EXPECTED, countryCode } from './core/countries.js';
 import { NumberStore } from './store/numbers.js';
 import { SwitchpostError } from './core/errors.js';
+import { holdSignals, serve } from './ops/service.js';
+import { tellLogLevel } from './ops/log-level-command.js';
+import { OpsError } from './ops/errors.js';
+import { runDoctor } from './ops/doctor.js';
+import { progress } from './ops/progress.js';
+import { exitCodeOf, formatReport } from './ops/doctor-report.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
 
@@ -52,6 +58,10 @@ usage: switchpost [command] [--config FILE]
   convert audio IN OUT.wav [--max-seconds N]
                                       any audio ffmpeg reads → 8 kHz mono 16-bit WAV
   convert fax IN... OUT.tif [--fine]  documents (pdf, txt) → one fax TIFF (1728 px, G4)
+  doctor [--timeout-ms N]             check what the daemon needs (tools, data dir, store, each provider
+                                      reachable and authenticated): one line each with a fix; exit 1 on any FAIL
+  log-level LEVEL                     the running daemon logs at LEVEL (fatal … trace, silent) until its
+                                      next reload or restart (written to the data directory, then SIGUSR2)
 
 The config file is --config FILE or $SWITCHPOST_CONFIG; every key can be set as SWITCHPOST_<KEY>.`;
 
@@ -82,6 +92,7 @@ const options = {
   voice: { type: 'string' },
   'max-seconds': { type: 'string' },
   fine: { type: 'boolean' },
+  'timeout-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -89,7 +100,13 @@ class UsageError extends Error {}
 
 function openStore(config: Config): Db {
   const db = openDb(dbFile(config), { synchronous: config.store.synchronous });
-  migrate(db);
+  // A large store's migrations take a while: a progress line on a terminal, nothing elsewhere.
+  const shown = progress('migrating the store');
+  try {
+    migrate(db, undefined, (done, total, m) => shown.step(done, total, `${m.version} ${m.name}`));
+  } finally {
+    shown.end();
+  }
   return db;
 }
 
@@ -110,25 +127,17 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig({ file: o.config });
 
   if (cmd === 'start') {
-    const daemon = await startDaemon(config);
-    let signals = 0;
-    const onSignal = (sig: string) => {
-      if (++signals > 1) process.exit(1);
-      const bound = setTimeout(() => process.exit(1), (config.shutdown.grace_seconds + 5) * 1000);
-      bound.unref();
-      daemon.stop().then(
-        () => process.exit(0),
-        (err) => {
-          console.error(`switchpost: error while stopping on ${sig}: ${(err as Error).message}`);
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => onSignal('SIGTERM'));
-    process.on('SIGINT', () => onSignal('SIGINT'));
+    // Signals (stop, SIGHUP reload, SIGUSR2 log level) and systemd's notifications: src/ops/service.ts.
+    const held = holdSignals();
+    serve(await startDaemon(config), { readConfig: () => loadConfig({ file: o.config }), held });
     return new Promise<number>(() => {});
   }
 
+  if (cmd === 'doctor') {
+    const results = await runDoctor(config, { timeoutMs: num(o['timeout-ms'], 'timeout-ms') ?? 10_000 });
+    console.log(formatReport(results));
+    return exitCodeOf(results);
+  }
   if (cmd === 'convert' && sub === 'fax') {
     const files = positionals.slice(2);
     const out = files.pop();
@@ -136,10 +145,12 @@ async function main(argv: string[]): Promise<number> {
     // Its own listener in a temporary directory: a daemon's listener on the same data_dir is left alone.
     const workDir = mkdtempSync(join(tmpdir(), 'switchpost-office-'));
     const office = new OfficeConverter({ workDir });
+    const shown = progress('converting fax');
     const { tiff, pages } = await toFaxTiff(
       files.map((f) => ({ name: f, bytes: readFileSync(f) })),
-      { fine: o.fine === true, office },
+      { fine: o.fine === true, office, onStep: (done, total, what) => shown.step(done, total, what) },
     ).finally(async () => {
+      shown.end();
       await office.stop();
       rmSync(workDir, { recursive: true, force: true });
     });
@@ -170,6 +181,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(`database ${dbFile(config)} is at schema version ${db.pragma('user_version', { simple: true }) as number}`);
       return 0;
     }
+    if (cmd === 'log-level') return tellLogLevel(db, config, sub);
     if (cmd === 'user') {
       const users = new UserStore(db);
       if (sub === 'list') {
@@ -338,7 +350,8 @@ main(process.argv.slice(2)).then(
     // A data directory that is full or read-only: one line naming it, no stack.
     const storage = storageErrorOf(err);
     if (storage) console.error(`switchpost: ${storage.message} (${storage.where})`);
-    else if (err instanceof ConfigError || err instanceof UsageError || err instanceof MediaRefused || err instanceof MediaToolError || err instanceof OfficeUnavailable || err instanceof SchemaTooNew) console.error(`switchpost: ${err.message}`);
+    else if (err instanceof ConfigError || err instanceof UsageError || err instanceof MediaRefused || err instanceof MediaToolError || err instanceof OfficeUnavailable || err instanceof SchemaTooNew || err instanceof OpsError)
+      console.error(`switchpost: ${err.message}`);
     else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`switchpost: ${(err as Error).message}\n\n${USAGE}`);
     else console.error(`switchpost: ${(err as Error).stack ?? String(err)}`);
     process.exit(1);

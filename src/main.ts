@@ -60,6 +60,8 @@ import { countRequests, metricsRoute } from './metrics/http.js';
 import { scrapeAccess } from './metrics/access.js';
 import { faceOfRoute, type FacePrefix } from './metrics/faces.js';
 import { assertWritable, StorageError, storageErrorOf, storageState } from './store/storage-error.js';
+import { gatedLogger, LogLevelGate, type LogLevel } from './ops/log-level.js';
+import { diffProviders, type ProviderDiff } from './ops/provider-diff.js';
 
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
 export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'mms', 'tts', 'tts2way', 'voice', 'fax', 'email']);
@@ -72,8 +74,9 @@ export function mmsMaxBytes(providers: readonly Pick<Provider, 'active' | 'servi
 
 export const dbFile = (config: Config): string => dbPath(config.data_dir);
 
-export function createLogger(config: Config): Logger {
-  return pino({ level: config.log.level, base: { pid: process.pid, node: config.node.id }, timestamp: pino.stdTimeFunctions.isoTime });
+/** The daemon's logger; its level (and its children's) is `gate`'s, changeable at run time (ops/log-level.ts). */
+export function createLogger(config: Config, gate = new LogLevelGate(config.log.level)): Logger {
+  return gatedLogger(gate, { base: { pid: process.pid, node: config.node.id }, timestamp: pino.stdTimeFunctions.isoTime });
 }
 
 /** Built-in sandbox plus the providers the config declares; applied at every start. */
@@ -133,6 +136,19 @@ export interface Daemon {
    * handsets report. Not yet joined to jobs: nothing here writes a recipient's state.
    */
   hosted: { files: HostedFiles; key: Buffer; listen(l: HandsetEvents): () => void };
+  /** The daemon's logger (the operator's tools log reloads and signals to it). */
+  log: Logger;
+  /** The watchdog's store probe: a cheap read on the spool engine's thread (ops/watchdog.ts bounds it). */
+  probeStore(): Promise<void>;
+  /**
+   * Apply a config file read anew (SIGHUP): the file's providers by their diff (only changed ones
+   * restarted, rates retuned in place, new ones started, removed ones stopped and made inactive) and
+   * the log level. Anything else in it takes a restart.
+   */
+  reload(next: Config): Promise<ProviderDiff>;
+  /** The level of every log line from now on, both threads (until the next reload or restart). */
+  setLogLevel(level: LogLevel): void;
+  readonly logLevel: LogLevel;
   stop(): Promise<void>;
 }
 
@@ -143,7 +159,9 @@ export interface Daemon {
 export async function startDaemon(config: Config, opts: { log?: Logger; /** The SMTP listener's DNS for SPF/DKIM/DMARC (tests: a stub). */ mailResolver?: DNSResolver } = {}): Promise<Daemon> {
   const clock: Clock = systemClock;
   // Every line names the node (several daemons may share a store): a given logger gets it as a binding.
-  const log = opts.log ? opts.log.child({ node: config.node.id }) : createLogger(config);
+  // A given logger keeps its own level; one made here follows setLogLevel (its gate).
+  const gate = new LogLevelGate(config.log.level);
+  const log = opts.log ? opts.log.child({ node: config.node.id }) : createLogger(config, gate);
   const minFree = config.store.min_free_mb * 1024 * 1024;
   // A data directory that cannot take writes stops start-up with its name, not a stack.
   assertWritable(config.data_dir, config.store.min_free_mb, [dbFile(config), `${dbFile(config)}-wal`, `${dbFile(config)}-shm`]);
@@ -169,7 +187,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
   // that stalls stalls it, not the sockets here.
   let engine: SpoolHost;
   try {
-    engine = await SpoolHost.start(config, bus, log.child({ part: 'spool' }));
+    engine = await SpoolHost.start(config, bus, log.child({ part: 'spool' }), opts.log ? log.level : gate.level);
   } catch (err) {
     lock.release();
     db.close();
@@ -531,6 +549,39 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
     // Armed from the engine's thread; a failure leaves schedules unarmed, not the daemon down.
     if (config.ictcore.enabled) await schedules.start().catch((err: unknown) => log.error({ err }, 'could not arm the schedules'));
 
+    // A reload (SIGHUP): the file's providers as they were at start or the last reload, against the new ones.
+    let fileProviders = config.providers;
+    let reloading: Promise<unknown> = Promise.resolve();
+    // A logger the caller gave (tests) keeps the level it was given.
+    const setLogLevel = (level: LogLevel) => {
+      if (opts.log) return;
+      gate.set(level);
+      engine.setLogLevel(level);
+    };
+    const reload = (next: Config): Promise<ProviderDiff> => {
+      const run = reloading.then(async () => {
+        const diff = diffProviders(fileProviders, next.providers);
+        setLogLevel(next.log.level);
+        for (const p of [...diff.added, ...diff.restarted]) await reloadProvider(await stores.providers.upsert(p, 'config'));
+        for (const p of diff.retuned) {
+          const id = await stores.providers.upsert(p, 'config');
+          const row = await stores.providers.byId(id);
+          // The same gateway (its bind, its event socket) under the new rates: the pool reads them from the row.
+          await reloads.run(id, async () => row && engine.setProvider(row, engine.gateway(id)));
+        }
+        for (const name of diff.removed) {
+          // Kept (its attempts name it) but inactive: its gateway stops, its work goes to the others.
+          const row = await stores.providers.byName(name);
+          if (row && row.source === 'config' && (await stores.providers.setActive(name, false))) await reloadProvider(row.id);
+        }
+        fileProviders = next.providers;
+        if (diff.added.length || diff.retuned.length) wake();
+        return diff;
+      });
+      reloading = run.catch(() => undefined);
+      return run;
+    };
+
     let stopping: Promise<void> | null = null;
     const stop = () =>
       (stopping ??= (async () => {
@@ -553,6 +604,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
 
     return {
       config,
+      log,
       db,
       app,
       bus,
@@ -570,6 +622,12 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
         files: hostedFiles,
         key: hostedMediaKey,
         listen: (l) => (handsetListeners.add(l), () => void handsetListeners.delete(l)),
+      },
+      probeStore: async () => void (await engine.call('probe', {})),
+      reload,
+      setLogLevel,
+      get logLevel() {
+        return gate.level;
       },
       stop,
     };

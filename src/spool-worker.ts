@@ -4,7 +4,6 @@
  * listeners that write when a job finishes run here too; and it serves the faces' stores by name.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import pino from 'pino';
 import { CallbackFormatters } from './events/callbacks.js';
 import { welcorpCallbacks } from './api/welcorp/callbacks.js';
 import { redactFinishedTwoFactor } from './api/welcorp/two-factor-redaction.js';
@@ -13,13 +12,19 @@ import { join } from 'node:path';
 import { SpoolEngine } from './spool/engine.js';
 import { allFollowUps } from './spool/mail-follow-ups.js';
 import { emailToFaxFollowUps } from './api/mail/follow-ups.js';
-import type { EngineData, FromEngine } from './spool/engine-protocol.js';
+import type { EngineData, FromEngine, ToEngine } from './spool/engine-protocol.js';
+import { gatedLogger, isLogLevel, LogLevelGate } from './ops/log-level.js';
 import { faceStores } from './store/face-stores.js';
 
 const port = parentPort;
 if (!port) throw new Error('spool-worker.js runs as a worker thread');
 const data = workerData as EngineData;
-const log = pino({ level: data.logLevel, base: undefined }, { write: (line: string) => port.postMessage({ t: 'log', line } satisfies FromEngine) });
+// Its level follows the main thread's (`logLevel` messages): lines below it are not even posted.
+const gate = new LogLevelGate(isLogLevel(data.logLevel) ? data.logLevel : 'info');
+const log = gatedLogger(gate, { base: undefined }, { write: (line: string) => port.postMessage({ t: 'log', line } satisfies FromEngine) });
+port.on('message', (m: ToEngine) => {
+  if (m.t === 'logLevel' && isLogLevel(m.level)) gate.set(m.level);
+});
 const formatters = new CallbackFormatters();
 formatters.register('welcorp', welcorpCallbacks);
 const engine = new SpoolEngine(data.config, formatters, port, log);

@@ -22,6 +22,8 @@ export interface FaxOptions {
   compression?: 'g4' | 'g3';
   /** Renders doc/docx/xls/xlsx/ppt/pptx; without one, office documents are refused. */
   office?: OfficeConverter;
+  /** Told as each document is made a PDF and before the fax is rendered (`done` of `total` steps): the CLI's progress line. */
+  onStep?: (done: number, total: number, what: string) => void;
 }
 
 /** The types this build converts, by extension, and the magic bytes their content must start with. */
@@ -162,7 +164,9 @@ export async function toFaxTiff(inputs: FaxInput[], opts: FaxOptions = {}): Prom
   const dir = mkdtempSync(join(tmpdir(), 'switchpost-fax-'));
   try {
     const pdfs: string[] = [];
+    const steps = inputs.length + 1;
     for (const [i, input] of inputs.entries()) {
+      opts.onStep?.(i, steps, input.name);
       const ext = extension(input.name);
       const type = Object.hasOwn(TYPES, ext) ? TYPES[ext] : undefined;
       if (!type) throw new MediaRefused(`"${input.name}": type .${ext || '?'} is not supported (${Object.keys(TYPES).join(', ')})`);
@@ -175,6 +179,7 @@ export async function toFaxTiff(inputs: FaxInput[], opts: FaxOptions = {}): Prom
     }
     const out = join(dir, 'fax.tif');
     const fine = opts.fine === true;
+    opts.onStep?.(inputs.length, steps, 'rendering the fax pages');
     try {
       await runTool(
         'gs',
@@ -203,6 +208,7 @@ export async function toFaxTiff(inputs: FaxInput[], opts: FaxOptions = {}): Prom
     const tiff = readFileSync(out);
     const pages = tiffPages(tiff);
     if (pages === 0) throw new MediaRefused('the documents have no pages');
+    opts.onStep?.(steps, steps, `${pages} page(s)`);
     return { tiff, pages };
   } finally {
     rmSync(dir, { recursive: true, force: true });

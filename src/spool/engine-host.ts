@@ -73,8 +73,8 @@ export class SpoolHost implements GatewaySink {
   }
 
   /** Start the engine's thread on the data directory's database (migrated already) and wait until it is ready. */
-  static async start(config: Config, bus: EventBus, log: Logger): Promise<SpoolHost> {
-    const data: EngineData = { config, logLevel: log.level };
+  static async start(config: Config, bus: EventBus, log: Logger, logLevel: string = log.level): Promise<SpoolHost> {
+    const data: EngineData = { config, logLevel };
     const worker = new Worker(new URL('../spool-worker.js', import.meta.url), { workerData: data });
     const host = new SpoolHost(worker, bus, log);
     await new Promise<void>((resolve, reject) => {
@@ -127,6 +127,11 @@ export class SpoolHost implements GatewaySink {
         reject(err as Error);
       }
     });
+  }
+
+  /** The engine's thread logs at `level` from now on (its lines come through this thread's logger). */
+  setLogLevel(level: string): void {
+    this.post({ t: 'logLevel', level });
   }
 
   /** A provider's gateway now (null: it is held down). */

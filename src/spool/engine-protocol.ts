@@ -49,6 +49,8 @@ export interface EngineCalls {
   wake: { args: Record<string, never>; result: null };
   /** Stop taking work and give in-flight attempts `graceMs` (gateways are drained through `drain`). */
   stopDispatch: { args: { graceMs: number }; result: null };
+  /** The watchdog's store probe (ops/watchdog.ts): a cheap read answered by this thread's connection. */
+  probe: { args: Record<string, never>; result: number };
   /** Commit what is queued and close the database. */
   close: { args: Record<string, never>; result: null };
 }
@@ -62,6 +64,8 @@ export type ToEngine =
   /** The event types someone on the main thread listens to now (the engine builds no others). */
   | { t: 'interest'; types: SpoolEvent['type'][] }
   | { t: 'drained'; req: number }
+  /** The log level now (`switchpost log-level`, a reload): the thread's logger follows it. */
+  | { t: 'logLevel'; level: string }
   /** A face's store call (`store/remote.ts`); paging calls open a generator, read it a page at a time and close it. */
   | { t: 'store'; id: number; store: string; method: string; args: unknown[] }
   | { t: 'storeOpen'; id: number; store: string; method: string; args: unknown[] }

@@ -209,6 +209,9 @@ export class SpoolEngine {
       case 'interest':
         this.wanted = new Set(m.types);
         return;
+      case 'logLevel':
+        // The thread's logger is spool-worker.ts's, which follows this message itself.
+        return;
       case 'drained':
         this.drains.get(m.req)?.();
         this.drains.delete(m.req);
@@ -334,6 +337,8 @@ export class SpoolEngine {
       await this.outbox.stop(Math.min(graceMs, 2000));
       return null;
     },
+    // The schema version: read through the pager (a read transaction), so a connection that cannot read does not answer.
+    probe: async () => this.db.pragma('user_version', { simple: true }) as number,
     close: async () => {
       await this.checker.close();
       this.recorder.flush();

@@ -32,13 +32,16 @@ export function openDb(file: string, opts: OpenOptions = {}): Db {
 export const schemaVersion = (db: Db): number => db.pragma('user_version', { simple: true }) as number;
 
 /** Apply every migration newer than the database, each in its own transaction. Returns the ones applied; a database newer than `migrations` is a SchemaTooNew. */
-export function migrate(db: Db, migrations: Migration[] = MIGRATIONS): Migration[] {
+/** `onStep`: told before each migration is applied (the CLI's progress line on a large store). */
+export function migrate(db: Db, migrations: Migration[] = MIGRATIONS, onStep?: (done: number, total: number, m: Migration) => void): Migration[] {
   const applied: Migration[] = [];
   const current = schemaVersion(db);
   const latest = migrations.at(-1)?.version ?? 0;
   if (current > latest) throw new SchemaTooNew(current, latest);
+  const pending = migrations.filter((m) => m.version > current).length;
   for (const m of migrations) {
     if (m.version <= current) continue;
+    onStep?.(applied.length, pending, m);
     if (m.autoincrement) rebuilding(db, m, m.autoincrement);
     else
       db.transaction(() => {

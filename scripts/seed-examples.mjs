@@ -48,6 +48,25 @@ function cut(text, start, seed) {
   throw new Error(`${seed}: the example at ${JSON.stringify(start)} does not close`);
 }
 
+/**
+ * An API Blueprint request's attributes (ICTCore's seed: "• username: admin (string) - …"), from the
+ * first Attributes list after `start`, as the object they describe.
+ */
+function attributes(text, start, seed) {
+  const at = text.indexOf(start);
+  if (at < 0) throw new Error(`${seed}: no request at ${JSON.stringify(start)}`);
+  const lines = text.slice(text.indexOf('Attributes', at)).split('\n').slice(1);
+  const out = {};
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    const m = /^\s*\u2022\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*?)\s*\((string|number|boolean)\)/.exec(line);
+    if (!m) break;
+    out[m[1]] = m[3] === 'number' ? Number(m[2]) : m[3] === 'boolean' ? m[2] === 'true' : m[2];
+  }
+  if (Object.keys(out).length === 0) throw new Error(`${seed}: no attributes after ${JSON.stringify(start)}`);
+  return out;
+}
+
 /** face → route ("METHOD /path" as the face registers it) → example name → where it begins and its repairs. */
 const EXAMPLES = {
   retarus: {
@@ -70,7 +89,9 @@ const EXAMPLES = {
   ucontact: {
     'POST /Forms/sendEmail': { sendEmail: { start: '{\n"campaign": "Email"', repairs: ['missingCommas'] } },
   },
-  ictcore: {},
+  ictcore: {
+    'POST /authenticate': { credentials: { attributes: 'Authenticate parameter [POST]' } },
+  },
 };
 
 const out = {};
@@ -79,7 +100,11 @@ for (const [face, routes] of Object.entries(EXAMPLES)) {
   out[face] = {};
   for (const [route, examples] of Object.entries(routes)) {
     out[face][route] = {};
-    for (const [name, { start, repairs }] of Object.entries(examples)) {
+    for (const [name, { start, repairs, attributes: request }] of Object.entries(examples)) {
+      if (request) {
+        out[face][route][name] = attributes(text, request, SEED[face]);
+        continue;
+      }
       const json = repairs.reduce((t, r) => REPAIRS[r](t), cut(text, start, SEED[face]));
       try {
         out[face][route][name] = JSON.parse(json);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { documented, exampleResults, servedAt, structuralProblems, type Doc } from '../helpers/openapi.js';
+import { documented, exampleResults, servedAt, structuralProblems, unserved, type Doc } from '../helpers/openapi.js';
 
 let d: TestDaemon;
 let doc: Doc;
@@ -21,8 +21,10 @@ describe("Retarus face's OpenAPI document", () => {
 
   it('lists every route the face serves, and only those', () => {
     const served = servedAt(d.app.printRoutes({ commonPrefix: false }), '/rest/v1');
-    expect(served).toContain('GET /jobs/{jobId}');
+    expect(served).toContain('GET /jobs/{}');
     expect(documented(doc)).toEqual(served);
+    expect(unserved(doc, '/rest/v1', (r) => d.app.findRoute(r))).toEqual([]);
+    expect(Object.keys(doc.paths)).toContain('/jobs/{jobId}');
   });
 
   it("gives the seed's JobRequest as the example of POST /jobs, and it validates against the body's schema", () => {

@@ -12,24 +12,52 @@ export interface Doc {
 }
 
 /**
- * Every (method, path) fastify serves at `prefix`, as OpenAPI writes it (`/jobs/{jobId}`), the
- * paths relative to the prefix; routes under `otherPrefixes` (another face's, nested under this
- * one's) left out.
+ * Every (method, path) fastify serves at `prefix` (from its printRoutes tree), the paths relative to
+ * the prefix, path parameters as `{}`: the tree writes the parameters that share a place under one
+ * name (`:id|:type`), so names are compared by `served` (fastify's hasRoute) instead. Routes under
+ * `otherPrefixes` (another face's, nested under this one's) are left out, and so is a line the tree
+ * parser cannot place (the daemon's `/gateways/*` wildcard comes out as a bare `*`).
  */
 export function servedAt(tree: string, prefix: string, otherPrefixes: readonly string[] = []): string[] {
   const under = (p: string, pre: string) => pre === '' || p === pre || p.startsWith(`${pre}/`);
   return routesOf(tree)
-    .map((r) => ({ method: r.method, path: r.path.startsWith('/') ? r.path : `/${r.path}` }))
+    .filter((r) => r.path.startsWith('/'))
     .filter((r) => under(r.path, prefix) && !otherPrefixes.some((o) => o.length > prefix.length && under(r.path, o)))
-    .map((r) => `${r.method} ${(r.path.slice(prefix.length) || '/').replace(/:([A-Za-z0-9_-]+)(\([^/]*\))?/g, '{$1}').replace(/\*$/, '{wildcard}')}`)
+    .map((r) => `${r.method} ${anonymous((r.path.slice(prefix.length) || '/').replace(/:[A-Za-z0-9_|:-]+/g, '{}').replace(/\*$/, '{}'))}`)
     .sort();
 }
 
-/** Every (method, path) the document lists. */
+const anonymous = (path: string): string => path.replace(/\{[^}]*\}/g, '{}');
+
+/** Every (method, path) the document lists, path parameters as `{}` (compare with servedAt). */
 export const documented = (doc: Doc): string[] =>
   Object.entries(doc.paths)
-    .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+    .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${anonymous(path)}`))
     .sort();
+
+/** What fastify's findRoute answers for a URL: the route's parameters by their names. */
+type FindRoute = (r: { method: string; url: string }) => { params: Record<string, string | undefined> } | null;
+
+/**
+ * The operations of the document that fastify does not route at `prefix` to a route with those
+ * parameter names: each path is asked with a value of its own in every parameter, and the route
+ * fastify finds must name them as the document does.
+ */
+export function unserved(doc: Doc, prefix: string, findRoute: FindRoute): string[] {
+  return Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.keys(ops)
+      .filter((m) => {
+        const names = [...path.matchAll(/\{([^}]+)\}/g)].map((x) => x[1]!);
+        let i = 0;
+        const url = prefix + path.replace(/\{[^}]+\}/g, () => `value${i++}`);
+        const found = findRoute({ method: m.toUpperCase(), url });
+        if (!found) return true;
+        const wanted = Object.fromEntries(names.map((n, k) => [n === 'wildcard' ? '*' : n, `value${k}`]));
+        return JSON.stringify(Object.entries(found.params).sort()) !== JSON.stringify(Object.entries(wanted).sort());
+      })
+      .map((m) => `${m} ${path}`),
+  );
+}
 
 /** Where a JSON pointer (`#/components/schemas/X`) leads in `doc`, or undefined. */
 const at = (doc: unknown, ref: string): unknown =>

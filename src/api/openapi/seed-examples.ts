@@ -181,5 +181,12 @@ export const SEED_EXAMPLES: Readonly<Record<string, Readonly<Record<string, Read
       },
     },
   },
-  ictcore: {},
+  ictcore: {
+    'POST /authenticate': {
+      credentials: {
+        username: 'admin',
+        password: 'mysecret',
+      },
+    },
+  },
 };

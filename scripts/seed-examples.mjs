@@ -88,6 +88,8 @@ const EXAMPLES = {
   },
   ucontact: {
     'POST /Forms/sendEmail': { sendEmail: { start: '{\n"campaign": "Email"', repairs: ['missingCommas'] } },
+    // The seed's "Json Object" is the value of the form's one field, `sms`.
+    'POST /SMS/ScheduleDialerSMS': { scheduleDialerSMS: { start: '{\n"calldate"', repairs: ['lineComments'], formField: 'sms' } },
   },
   ictcore: {
     'POST /authenticate': { credentials: { attributes: 'Authenticate parameter [POST]' } },
@@ -100,14 +102,15 @@ for (const [face, routes] of Object.entries(EXAMPLES)) {
   out[face] = {};
   for (const [route, examples] of Object.entries(routes)) {
     out[face][route] = {};
-    for (const [name, { start, repairs, attributes: request }] of Object.entries(examples)) {
+    for (const [name, { start, repairs, attributes: request, formField }] of Object.entries(examples)) {
       if (request) {
         out[face][route][name] = attributes(text, request, SEED[face]);
         continue;
       }
       const json = repairs.reduce((t, r) => REPAIRS[r](t), cut(text, start, SEED[face]));
       try {
-        out[face][route][name] = JSON.parse(json);
+        const value = JSON.parse(json);
+        out[face][route][name] = formField ? { [formField]: JSON.stringify(value) } : value;
       } catch (err) {
         throw new Error(`${SEED[face]} ${route} ${name}: ${err.message}\n${json}`, { cause: err });
       }

@@ -29,9 +29,13 @@ describe.each(PREFIXES)("uContact's OpenAPI document at %s", (prefix) => {
     expect(unserved(docs.get(prefix)!, prefix, (r) => d.app.findRoute(r))).toEqual([]);
   });
 
-  it("gives the seed's sendEmail request as its example, and it validates against the route's schema", () => {
+  it("gives the seed's sendEmail and ScheduleDialerSMS requests as examples, and they validate against the routes' schemas", () => {
     const results = exampleResults(docs.get(prefix)!);
-    expect(results).toEqual([{ where: 'post /Forms/sendEmail application/json sendEmail', errors: null }]);
+    expect(results).toEqual([
+      { where: 'post /Forms/sendEmail application/json sendEmail', errors: null },
+      { where: 'post /SMS/ScheduleDialerSMS application/x-www-form-urlencoded scheduleDialerSMS', errors: null },
+      { where: 'post /SMS/ScheduleDialerSMS application/json scheduleDialerSMS', errors: null },
+    ]);
   });
 });
 

@@ -180,6 +180,11 @@ export const SEED_EXAMPLES: Readonly<Record<string, Readonly<Record<string, Read
         },
       },
     },
+    'POST /SMS/ScheduleDialerSMS': {
+      scheduleDialerSMS: {
+        sms: '{"calldate":"2015-10-11 15:00:00","campaign":"Ventas->","destination":"098344484","data":"Message"}',
+      },
+    },
   },
   ictcore: {
     'POST /authenticate': {

@@ -12,6 +12,7 @@ import { ucontactError, ucontactRefuse, ucontactText } from './errors.js';
 import { emailRoutes } from './email-routes.js';
 import { describeFace } from '../openapi/serve.js';
 import { formFields, FORM_TYPES } from '../openapi/form-fields.js';
+import { SEED_EXAMPLES } from '../openapi/seed-examples.js';
 
 export type { UcontactDeps, Form } from './deps.js';
 
@@ -219,6 +220,7 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
           summary: 'Schedule an SMS for the dialer',
           body: formFields({ sms: 'a JSON object: {"calldate": "YYYY-MM-DD HH:MM:SS", "campaign", "destination", "data": the text}' }, ['sms']),
           bodyTypes: FORM_TYPES,
+          examples: SEED_EXAMPLES.ucontact!['POST /SMS/ScheduleDialerSMS'],
           responses: { '200': '1', '400': 'ERROR (text)', '401': 'no valid session token' },
         },
       },

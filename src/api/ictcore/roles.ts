@@ -24,7 +24,8 @@ function matches(query: unknown, idField: string, id: number, name: string): boo
  * ICTCore's role and permission APIs (core/Api/User/RoleApi.php, PermissionApi.php) over the daemon's
  * three fixed roles: listed and read as ICTCore answers them; a role's permissions are what the role
  * allows before any user's exceptions, by ICTCore's ids. Roles cannot be made, changed or removed here
- * (501): every face's checks are the roles of core/permissions.ts.
+ * (403, a refusal the client should not retry, not a server fault): every face's checks are the roles
+ * of core/permissions.ts.
  */
 export function roleRoutes(app: FastifyInstance, ctx: Ctx): void {
   const roles = () => Object.entries(ROLE_IDS).map(([id, name]) => ({ role_id: Number(id), name }));
@@ -43,7 +44,7 @@ export function roleRoutes(app: FastifyInstance, ctx: Ctx): void {
   });
   const fixed = async (req: FastifyRequest) => {
     await ctx.authorize(req, 'user_role');
-    throw new SwitchpostError('not_implemented', FIXED);
+    throw new SwitchpostError('forbidden', FIXED);
   };
   app.post('/roles', ictDoc('Create a role (501: the roles are fixed)'), fixed);
   app.put('/roles/:role_id', ictDoc('Change a role (501: the roles are fixed)'), fixed);
@@ -57,6 +58,6 @@ export function roleRoutes(app: FastifyInstance, ctx: Ctx): void {
   });
   app.post('/permissions', ictDoc('Add a permission (501)'), async (req) => {
     await ctx.authorize(req, 'user_permission');
-    throw new SwitchpostError('not_implemented', 'permissions are the ones the daemon checks; they cannot be added');
+    throw new SwitchpostError('forbidden', 'permissions are the ones the daemon checks; they cannot be added');
   });
 }

@@ -46,17 +46,17 @@ export function roleRoutes(app: FastifyInstance, ctx: Ctx): void {
     await ctx.authorize(req, 'user_role');
     throw new SwitchpostError('forbidden', FIXED);
   };
-  app.post('/roles', ictDoc('Create a role (501: the roles are fixed)'), fixed);
-  app.put('/roles/:role_id', ictDoc('Change a role (501: the roles are fixed)'), fixed);
-  app.delete('/roles/:role_id', ictDoc('Delete a role (501: the roles are fixed)'), fixed);
-  app.put('/roles/:role_id/permissions/:permission_id', ictDoc('Give a role a permission (501)'), fixed);
-  app.delete('/roles/:role_id/permissions/:permission_id', ictDoc('Take a permission from a role (501)'), fixed);
+  app.post('/roles', ictDoc('Create a role (403: the roles are fixed)'), fixed);
+  app.put('/roles/:role_id', ictDoc('Change a role (403: the roles are fixed)'), fixed);
+  app.delete('/roles/:role_id', ictDoc('Delete a role (403: the roles are fixed)'), fixed);
+  app.put('/roles/:role_id/permissions/:permission_id', ictDoc('Give a role a permission (403: the roles are fixed)'), fixed);
+  app.delete('/roles/:role_id/permissions/:permission_id', ictDoc('Take a permission from a role (403: the roles are fixed)'), fixed);
 
   app.get('/permissions', ictDoc('List the permissions'), async (req) => {
     await ctx.authorize(req, 'user_permission');
     return permissionList().filter((p) => matches(req.query, 'permission_id', p.permission_id, p.name));
   });
-  app.post('/permissions', ictDoc('Add a permission (501)'), async (req) => {
+  app.post('/permissions', ictDoc('Add a permission (403: the permissions are the ones the daemon checks)'), async (req) => {
     await ctx.authorize(req, 'user_permission');
     throw new SwitchpostError('forbidden', 'permissions are the ones the daemon checks; they cannot be added');
   });

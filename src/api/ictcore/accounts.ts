@@ -7,6 +7,7 @@ import { crudRoutes } from './crud.js';
 import { flag, idParam, isUniqueClash, jsonString, parseBody, requiredText, seconds, text, invalid, found } from './fields.js';
 import { plausibleNumber } from '../../core/numbers.js';
 import { SwitchpostError } from '../../core/errors.js';
+import { ictDoc } from './route-docs.js';
 
 const phone = z
   .union([z.string(), z.number()])
@@ -34,6 +35,13 @@ const fields = {
 };
 const accountBody = z.object({ ...fields, username: requiredText(64) });
 const accountPatch = z.object(fields);
+/** An account setting's new value: any scalar, kept as its text. */
+const settingBody = z.object({
+  value: z
+    .union([z.string().max(10_000), z.number(), z.boolean()])
+    .transform(String)
+    .nullable(),
+});
 
 /** Body → columns: flags as 1/0; passwords still plain here (beforeWrite hashes them, off the event loop). */
 const toColumns = (b: z.infer<typeof accountPatch>): Record<string, string | number | null> => {
@@ -107,7 +115,7 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
     ownerOf: accountOwner,
   });
 
-  app.put('/accounts/:id/programs/:program_id', async (req) => {
+  app.put('/accounts/:id/programs/:program_id', ictDoc('Subscribe an account to a program'), async (req) => {
     await ctx.authorize(req, 'account_update');
     const account = await load(req);
     const param = (req.params as { program_id: string }).program_id;
@@ -141,15 +149,15 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
     if ((await store.unsubscribe(account.id, programId)) === 0) throw new SwitchpostError('not_found', `account ${account.id} is not subscribed to program ${programId}`);
     return present(account);
   };
-  app.delete('/accounts/:id/programs/:program_id', unsubscribe);
-  app.delete('/accounts/:id/programs', async (req) => {
+  app.delete('/accounts/:id/programs/:program_id', ictDoc('Unsubscribe an account from a program'), unsubscribe);
+  app.delete('/accounts/:id/programs', ictDoc('Unsubscribe an account from all its programs'), async (req) => {
     await ctx.authorize(req, 'account_update');
     const account = await load(req);
     await store.unsubscribe(account.id);
     return present(account);
   });
 
-  app.put('/accounts/:id/users/:user_id', async (req) => {
+  app.put('/accounts/:id/users/:user_id', ictDoc('Give an account to a user'), async (req) => {
     await ctx.authorize(req, 'account_update');
     const account = await load(req);
     const userId = idParam((req.params as { user_id: string }).user_id, 'user');
@@ -158,7 +166,7 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
     await rows.update(account.id, { user_id: userId }, ctx.deps.clock.now());
     return present(found(await rows.get(account.id), `account ${account.id}`));
   });
-  app.delete('/accounts/:id/users', async (req) => {
+  app.delete('/accounts/:id/users', ictDoc('Set an account free of its user'), async (req) => {
     await ctx.authorize(req, 'account_update');
     const account = await load(req);
     await rows.update(account.id, { user_id: null }, ctx.deps.clock.now());
@@ -170,29 +178,21 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(name)) throw invalid('name', 'letters, digits, _ . : - (up to 64)');
     return name;
   };
-  app.get('/accounts/:id/settings/:name', async (req, reply) => {
+  app.get('/accounts/:id/settings/:name', ictDoc("An account's setting"), async (req, reply) => {
     await ctx.authorize(req, 'account_read');
     const account = await load(req);
     const value = await store.setting(account.id, settingName(req));
     if (value === undefined) throw new SwitchpostError('not_found', `account ${account.id} has no setting "${settingName(req)}"`);
     return value === null ? null : jsonString(reply, value);
   });
-  app.put('/accounts/:id/settings/:name', async (req) => {
+  app.put('/accounts/:id/settings/:name', ictDoc("Set an account's setting", { body: settingBody }), async (req) => {
     await ctx.authorize(req, 'account_update');
     const account = await load(req);
-    const { value } = parseBody(
-      z.object({
-        value: z
-          .union([z.string().max(10_000), z.number(), z.boolean()])
-          .transform(String)
-          .nullable(),
-      }),
-      req.body,
-    );
+    const { value } = parseBody(settingBody, req.body);
     await store.setSetting(account.id, settingName(req), value);
     return true;
   });
-  app.delete('/accounts/:id/settings/:name', async (req) => {
+  app.delete('/accounts/:id/settings/:name', ictDoc("Remove an account's setting"), async (req) => {
     await ctx.authorize(req, 'account_update');
     const account = await load(req);
     if (!(await store.deleteSetting(account.id, settingName(req)))) throw new SwitchpostError('not_found', `account ${account.id} has no setting "${settingName(req)}"`);

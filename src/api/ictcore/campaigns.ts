@@ -13,6 +13,7 @@ import { idParam, positiveInt, seconds, invalid, invalidAs } from './fields.js';
 import { programContent } from './programs.js';
 import { SwitchpostError } from '../../core/errors.js';
 import { PerKey } from '../serial.js';
+import { ictDoc } from './route-docs.js';
 
 const MAX_CPM = 60_000;
 const body = {
@@ -174,8 +175,13 @@ export function campaignRoutes(app: FastifyInstance, ctx: Ctx, runs: CampaignRun
     return ctx.own(req, await runs.rows.get(id), `campaign ${id}`);
   };
   for (const method of ['PUT', 'GET'] as const) {
-    app.route({ method, url: '/campaigns/:id/start', handler: async (req) => (await ctx.authorize(req, 'campaign_start'), runs.start(await load(req))) });
-    app.route({ method, url: '/campaigns/:id/stop', handler: async (req) => (await ctx.authorize(req, 'campaign_stop'), runs.stop(await load(req))) });
+    app.route({
+      method,
+      url: '/campaigns/:id/start',
+      ...ictDoc(`Start a campaign (${method})`, { responses: { '200': 'true', '423': 'a completed campaign' } }),
+      handler: async (req) => (await ctx.authorize(req, 'campaign_start'), runs.start(await load(req))),
+    });
+    app.route({ method, url: '/campaigns/:id/stop', ...ictDoc(`Stop a campaign (${method})`, { responses: { '200': 'true' } }), handler: async (req) => (await ctx.authorize(req, 'campaign_stop'), runs.stop(await load(req))) });
   }
   for (const action of ['start', 'stop'] as const) {
     const handler = async (req: FastifyRequest) => {
@@ -185,10 +191,11 @@ export function campaignRoutes(app: FastifyInstance, ctx: Ctx, runs: CampaignRun
       if (typeof spec === 'string') throw invalidAs(spec);
       return deps.schedules.add(user, 'campaign', c.id, action, spec);
     };
-    app.post(`/campaigns/:id/${action}/schedule`, handler);
-    app.put(`/campaigns/:id/${action}/schedule`, handler);
+    const doc = ictDoc(`Schedule a campaign's ${action}`, { responses: { '200': "the schedule's id", '412': 'Data validation failed, for <field>: …' } });
+    app.post(`/campaigns/:id/${action}/schedule`, doc, handler);
+    app.put(`/campaigns/:id/${action}/schedule`, doc, handler);
   }
-  app.delete('/campaigns/:id/schedule', async (req) => {
+  app.delete('/campaigns/:id/schedule', ictDoc("Cancel a campaign's schedules"), async (req) => {
     await ctx.authorize(req, 'task_delete');
     await deps.schedules.cancel('campaign', (await load(req)).id);
     return true;

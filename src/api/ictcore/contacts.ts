@@ -7,6 +7,7 @@ import { CONTACT_LIMITS, contactProblem, type ContactField } from '../../core/co
 import { crudRoutes } from './crud.js';
 import { idParam, seconds, text } from './fields.js';
 import { SwitchpostError } from '../../core/errors.js';
+import { ictDoc } from './route-docs.js';
 
 const FIELDS = Object.keys(CONTACT_LIMITS) as ContactField[];
 // Phones arrive as numbers too (the seed's example is 03001234567); a leading zero a JSON number lost
@@ -58,7 +59,7 @@ export function contactRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
     else if (!(await store.unlink(group.id, contact.id))) throw new SwitchpostError('not_found', `contact ${contact.id} is not in group ${group.id}`);
     return presentContact(contact);
   };
-  app.put('/contacts/:id/link/:group_id', link(true));
-  app.delete('/contacts/:id/link/:group_id', link(false));
-  app.get('/contacts/:id/link/:group_id/delete', link(false));
+  app.put('/contacts/:id/link/:group_id', ictDoc('Add a contact to a group'), link(true));
+  app.delete('/contacts/:id/link/:group_id', ictDoc('Take a contact out of a group'), link(false));
+  app.get('/contacts/:id/link/:group_id/delete', ictDoc('Take a contact out of a group (GET)'), link(false));
 }

@@ -7,6 +7,7 @@ import { idParam, listFilter, parseBody, found } from './fields.js';
 import { ApiError } from '../errors.js';
 import { JSON_TYPE, jsonStream } from '../json-stream.js';
 import type { Remote } from '../../store/remote.js';
+import type { RouteDoc } from '../openapi/route-doc.js';
 
 export type Values = Record<string, string | number | null>;
 
@@ -63,8 +64,14 @@ export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
   };
 
   const { create, update } = s;
+  const what = s.what;
+  // The document's words for each route, from the spec that makes the route (see src/api/openapi).
+  const doc = (summary: string, responses: Record<string, string>, more: Omit<RouteDoc, 'summary' | 'responses'> = {}): { config: { doc: RouteDoc } } => ({
+    config: { doc: { summary, responses: { ...responses, '401': 'no valid token or credentials', '403': 'permission denied' }, ...more } },
+  });
+  const missing = { '404': `no such ${what}` };
   if (create) {
-    app.post(s.path, async (req) => {
+    app.post(s.path, doc(`Create a ${what}`, { '200': `the new ${what}'s id`, '412': 'Data validation failed, for <field>: …' }, { body: create }), async (req) => {
       const user = await ctx.authorize(req, perm('create'));
       let values = parseBody(create, req.body);
       if (s.beforeWrite) values = await s.beforeWrite(req, values, null);
@@ -81,8 +88,8 @@ export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
       .type(JSON_TYPE)
       .send(jsonStream((list) => list(viewPages(pages, (r) => s.present(r)))));
   };
-  app.get(s.path, (req, reply) => list(req, reply));
-  app.get(`${s.path}/:id`, async (req, reply) => {
+  app.get(s.path, doc(`List ${what}s (filtered by the query)`, { '200': `an array of ${what}s` }, { queryNames: Object.fromEntries(Object.keys(s.filters).map((k) => [k, `${what}s whose ${k} is this`])) }), (req, reply) => list(req, reply));
+  app.get(`${s.path}/:id`, doc(`A ${what}${s.byName ? ' (a name: the list of that kind)' : ''}`, { '200': `the ${what}`, ...missing }), async (req, reply) => {
     const name = (req.params as { id: string }).id;
     const byName = s.byName && !/^\d+$/.test(name) ? s.byName(name) : null;
     if (byName) return list(req, reply, byName);
@@ -90,7 +97,7 @@ export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
     return s.present(await load(req));
   });
   if (update) {
-    app.put(`${s.path}/:id`, async (req) => {
+    app.put(`${s.path}/:id`, doc(`Change a ${what}`, { '200': `the changed ${what}`, ...missing, '412': 'Data validation failed, for <field>: …' }, { body: update }), async (req) => {
       await ctx.authorize(req, perm('update'));
       const row = await load(req);
       let values = parseBody(update, req.body);
@@ -107,6 +114,6 @@ export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
     if (!(await (s.remove ? s.remove(row.id) : s.store.delete(row.id)))) throw new ApiError(417, `${s.what} delete failed`);
     return true;
   };
-  app.delete(`${s.path}/:id`, remove);
-  app.get(`${s.path}/:id/delete`, remove);
+  app.delete(`${s.path}/:id`, doc(`Delete a ${what}`, { '200': 'true', ...missing, '417': 'the delete removed nothing' }), remove);
+  app.get(`${s.path}/:id/delete`, doc(`Delete a ${what} (GET, as ICTCore takes it)`, { '200': 'true', ...missing, '417': 'the delete removed nothing' }), remove);
 }

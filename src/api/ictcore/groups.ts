@@ -12,6 +12,7 @@ import { presentContact } from './contacts.js';
 import { SwitchpostError } from '../../core/errors.js';
 import { csvStream, quotedCsvLine } from '../csv-stream.js';
 import { JSON_TYPE, jsonStream, mapPages } from '../json-stream.js';
+import { ictDoc } from './route-docs.js';
 
 const FIELDS = Object.keys(CONTACT_LIMITS) as ContactField[];
 const MAX_ROWS = 1_000_000;
@@ -64,7 +65,7 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictcore
   };
 
   // The sample is static: registered before /groups/:id/… so that "sample" is never read as an id.
-  app.get('/groups/sample/csv', async (req, reply) => {
+  app.get('/groups/sample/csv', ictDoc('A sample contacts CSV'), async (req, reply) => {
     await ctx.authorize(req, 'group_read');
     reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="contacts-sample.csv"');
     // ICTCore's own file format (data/contact_sample.csv): no header, ICTCORE_COLUMNS' order, all quoted.
@@ -89,7 +90,7 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictcore
   });
 
   // Both grow with the group: written a keyset page at a time, with the event loop free between pages.
-  app.get('/groups/:id/contacts', async (req, reply) => {
+  app.get('/groups/:id/contacts', ictDoc("A group's contacts"), async (req, reply) => {
     await ctx.authorize(req, 'group_read', 'contact_list');
     const pages = store.memberPages((await loadGroup(req)).id, MAX_ROWS);
     return reply
@@ -98,7 +99,7 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictcore
       .send(jsonStream((list) => list(mapPages(pages, presentContact))));
   });
 
-  app.get('/groups/:id/csv', async (req, reply) => {
+  app.get('/groups/:id/csv', ictDoc("A group's contacts as CSV"), async (req, reply) => {
     await ctx.authorize(req, 'group_read', 'contact_list');
     const group = await loadGroup(req);
     reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="group-${group.id}.csv"`);
@@ -109,7 +110,7 @@ export function groupRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictcore
   // CSV bodies are streamed into the parser, not buffered by Fastify.
   for (const type of ['text/csv', 'application/csv']) app.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
 
-  app.post('/groups/:id/csv', async (req) => {
+  app.post('/groups/:id/csv', ictDoc('Import contacts into a group from CSV'), async (req) => {
     const user = await ctx.authorize(req, 'group_update', 'contact_create');
     const group = await loadGroup(req);
     if (!(req.body instanceof Readable)) throw new SwitchpostError('unsupported_media_type', 'send the CSV as the body with Content-Type: text/csv');

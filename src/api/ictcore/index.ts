@@ -20,6 +20,8 @@ import { guardInput } from '../input.js';
 import { ictcoreError, ictcoreFail } from './errors.js';
 import { bearerToken } from '../../core/bearer.js';
 import { SwitchpostError } from '../../core/errors.js';
+import { describeFace } from '../openapi/serve.js';
+import { SEED_EXAMPLES } from '../openapi/seed-examples.js';
 
 export type { IctcoreDeps, IctcoreStores } from './context.js';
 
@@ -79,6 +81,15 @@ async function ictcoreRoutes(app: FastifyInstance, { deps, shared, cors }: { dep
     return fail(reply, 404, `no API at ${req.method} ${req.url.split('?')[0]!.slice(0, 100)}`);
   });
   guardInput(app, fail);
+  describeFace(app, {
+    title: 'ICTCore REST API (switchpost)',
+    version: '1',
+    description: 'Programs, transmissions, spools and results, contacts and groups, campaigns, messages, accounts, users, roles, providers (seed 001). Bare JSON values as ICTCore answers them; errors are {"error": {"code", "message"}}.',
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'the token from POST /authenticate, in Authorization (or Authentication, as the seed prints it)' },
+      basic: { type: 'http', scheme: 'basic', description: "a switchpost user's code and password" },
+    },
+  });
 
   const tokenOf = (req: FastifyRequest): string | null => {
     for (const h of [req.headers.authorization, req.headers.authentication]) {
@@ -89,7 +100,7 @@ async function ictcoreRoutes(app: FastifyInstance, { deps, shared, cors }: { dep
   };
   app.addHook('onRequest', async (req, reply) => {
     // Unknown paths go on to the 404; /authenticate is the one open route.
-    if (req.routeOptions.url === undefined || (req.routeOptions.config as { open?: boolean }).open) return;
+    if (req.routeOptions.url === undefined || (req.routeOptions.config as { open?: boolean }).open || req.routeOptions.config.doc?.open) return;
     // ICTCore takes HTTP Basic credentials on every call as well as its token (User::authenticate's
     // AUTH_TYPE_BASIC): checked, remembered and limited as on the other faces.
     const header = req.headers.authorization;
@@ -109,36 +120,51 @@ async function ictcoreRoutes(app: FastifyInstance, { deps, shared, cors }: { dep
     req.user = user;
   });
 
-  app.post('/authenticate', { config: { open: true } }, async (req, reply) => {
-    const c = parseBody(credentials, req.body);
-    const name = c.username ?? c.email ?? c.user_id;
-    if (!name) throw new SwitchpostError('unauthenticated', 'No valid username found');
-    // A user code first; a number no code has is a user id.
-    const login = await deps.logins.login(name, c.password, req.ip, async (n) => (await deps.users.byCode(n)) ?? (/^\d+$/.test(n) ? deps.users.byId(Number(n)) : undefined));
-    if (login.kind === 'limited') {
-      reply.header('Retry-After', String(login.retryAfterS));
-      throw new SwitchpostError('rate_limited', limitedMessage(login));
-    }
-    if (login.kind !== 'ok') throw new SwitchpostError('unauthenticated', 'Invalid user name and password');
-    const user = login.user;
-    // is_admin as ICTCore's token has it: whether the user may create users (User::generate_token).
-    const token = deps.tokens.issue(user, await deps.permissions.can(user, 'user_create'));
-    // ICTCore answers the user with its token, in OAuth's words too.
-    return {
-      user_id: user.id,
-      username: user.user_code,
-      first_name: user.first_name,
-      last_name: user.last_name,
-      email: user.email,
-      token,
-      access_token: token,
-      token_type: 'Bearer',
-      expires_in: Math.round(deps.tokens.ttlMs / 1000),
-      scope: 'All',
-    };
-  });
+  app.post(
+    '/authenticate',
+    {
+      config: {
+        open: true,
+        doc: {
+          summary: 'Log in: a JWT for the other calls',
+          open: true,
+          body: credentials,
+          examples: SEED_EXAMPLES.ictcore!['POST /authenticate'],
+          responses: { '200': 'the user with its token', '401': 'Invalid user name and password', '429': 'too many failed logins (Retry-After)' },
+        },
+      },
+    },
+    async (req, reply) => {
+      const c = parseBody(credentials, req.body);
+      const name = c.username ?? c.email ?? c.user_id;
+      if (!name) throw new SwitchpostError('unauthenticated', 'No valid username found');
+      // A user code first; a number no code has is a user id.
+      const login = await deps.logins.login(name, c.password, req.ip, async (n) => (await deps.users.byCode(n)) ?? (/^\d+$/.test(n) ? deps.users.byId(Number(n)) : undefined));
+      if (login.kind === 'limited') {
+        reply.header('Retry-After', String(login.retryAfterS));
+        throw new SwitchpostError('rate_limited', limitedMessage(login));
+      }
+      if (login.kind !== 'ok') throw new SwitchpostError('unauthenticated', 'Invalid user name and password');
+      const user = login.user;
+      // is_admin as ICTCore's token has it: whether the user may create users (User::generate_token).
+      const token = deps.tokens.issue(user, await deps.permissions.can(user, 'user_create'));
+      // ICTCore answers the user with its token, in OAuth's words too.
+      return {
+        user_id: user.id,
+        username: user.user_code,
+        first_name: user.first_name,
+        last_name: user.last_name,
+        email: user.email,
+        token,
+        access_token: token,
+        token_type: 'Bearer',
+        expires_in: Math.round(deps.tokens.ttlMs / 1000),
+        scope: 'All',
+      };
+    },
+  );
   // Tokens are stateless: cancelling is the client forgetting it (as in ICTCore). A password change ends them all.
-  app.post('/authenticate/cancel', { config: { open: true } }, async () => true);
+  app.post('/authenticate/cancel', { config: { open: true, doc: { summary: 'Log out (the client forgets its token)', open: true, responses: { '200': 'true' } } } }, async () => true);
 
   // JSON without a Content-Type and form bodies as ICTCore reads them; media uploads (documents,
   // recordings, templates) arrive as raw bodies of their own type.

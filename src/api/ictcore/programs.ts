@@ -17,6 +17,7 @@ import { crudRoutes, type Values } from './crud.js';
 import { parseBody, positiveInt, requiredText, seconds, text, invalid } from './fields.js';
 import { isVoice, MAX_TTS_CHARS, VOICES } from '../../media/tts.js';
 import { SwitchpostError } from '../../core/errors.js';
+import { ictDoc } from './route-docs.js';
 
 /** ICTCore's program types: what each sends, and the message it needs. */
 export const PROGRAM_TYPES = {
@@ -278,7 +279,7 @@ export function programRoutes(app: FastifyInstance, ctx: Ctx, programs: IctcoreS
     // No create here: ICTCore makes programs by type (below).
   });
 
-  app.post('/programs/:type', async (req) => {
+  app.post('/programs/:type', ictDoc('Create a program of a type (sendsms, sendfax, voicemessage, …)', { body: programBody }), async (req) => {
     const type = programType(String((req.params as { type: string }).type));
     await ctx.authorize(req, 'program_create');
     return (await makeProgram(ctx, stores, accountOwned, req, type, parseBody(programBody, req.body))).id;

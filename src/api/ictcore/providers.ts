@@ -8,6 +8,7 @@ import { flag, idParam, listFilter, parseBody, invalid, unlessTaken, found } fro
 import type { UserRow } from '../../store/users.js';
 import { providerHostProblem } from '../../net/provider-hosts.js';
 import { SwitchpostError } from '../../core/errors.js';
+import { ictDoc } from './route-docs.js';
 
 /** ICTCore's gateway flags (Freeswitch 8, Kannel 2, Sendmail 4) and ours for the drivers it lacks. */
 const GATEWAY_FLAG: Record<(typeof DRIVERS)[number], number> = { kannel: 2, smtp: 4, freeswitch: 8, smpp: 16, sandbox: 32, mm7: 64 };
@@ -71,6 +72,8 @@ const providerBody = z.object({
   concurrency: num.optional(),
   active: flag.optional(),
 });
+/** A change to a provider: any of its fields. */
+const providerPatch = providerBody.partial();
 type Body = z.infer<typeof providerBody>;
 
 /** An ICTCore provider body (over what the provider was) → the daemon's provider, validated like the config file's. */
@@ -194,7 +197,7 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
     if (other && other.id !== except) throw takenError(name);
   };
 
-  app.post('/providers', async (req) => {
+  app.post('/providers', ictDoc('Add a provider (trunk)', { body: providerBody }), async (req) => {
     const user = await ctx.authorize(req, 'provider_create');
     const config = toConfig(parseBody(providerBody, req.body), null);
     await confine(user, config, null);
@@ -208,7 +211,7 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
     await ctx.deps.providerChanged(id);
     return id;
   });
-  app.get('/providers', async (req) => {
+  app.get('/providers', ictDoc('List providers'), async (req) => {
     await ctx.authorize(req, 'provider_list');
     const f = listFilter(req.query, { provider_id: 'id', name: 'name', type: 'driver', host: 'host', active: 'active' });
     const all = await store.list();
@@ -218,14 +221,14 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
       .filter((p) => Object.entries(f).every(([k, v]) => String(k === 'active' ? (p.active ? 1 : 0) : p[k as keyof Provider]) === v))
       .map(present);
   });
-  app.get('/providers/:id', async (req) => {
+  app.get('/providers/:id', ictDoc('A provider'), async (req) => {
     await ctx.authorize(req, 'provider_read');
     return present(await load(req, false));
   });
-  app.put('/providers/:id', async (req) => {
+  app.put('/providers/:id', ictDoc('Change a provider', { body: providerPatch }), async (req) => {
     const user = await ctx.authorize(req, 'provider_update');
     const p = await load(req, true);
-    const config = toConfig(parseBody(providerBody.partial(), req.body), p);
+    const config = toConfig(parseBody(providerPatch, req.body), p);
     await confine(user, config, p);
     await nameTaken(config.name, p.id);
     await unlessTaken(
@@ -243,6 +246,6 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
     await ctx.deps.providerChanged(p.id);
     return true;
   };
-  app.delete('/providers/:id', remove);
-  app.get('/providers/:id/delete', remove);
+  app.delete('/providers/:id', ictDoc('Delete a provider'), remove);
+  app.get('/providers/:id/delete', ictDoc('Delete a provider (GET)'), remove);
 }

@@ -5,6 +5,7 @@ import { SwitchpostError } from '../../core/errors.js';
 import { ictcorePermissionId, permissionList } from './permission-ids.js';
 import { filterValue, idParam } from './fields.js';
 import type { Ctx } from './context.js';
+import { ictDoc } from './route-docs.js';
 
 /** Each role's description: ICTCore's own for admin and user (db/data/role_*.sql), the daemon's for its reseller role. */
 const DESCRIPTIONS: Record<Role, string> = { admin: 'system administrator', agent: 'reseller: its own users and providers', user: 'authorized user' };
@@ -29,11 +30,11 @@ function matches(query: unknown, idField: string, id: number, name: string): boo
 export function roleRoutes(app: FastifyInstance, ctx: Ctx): void {
   const roles = () => Object.entries(ROLE_IDS).map(([id, name]) => ({ role_id: Number(id), name }));
 
-  app.get('/roles', async (req) => {
+  app.get('/roles', ictDoc('List the roles'), async (req) => {
     await ctx.authorize(req, 'user_role');
     return roles().filter((r) => matches(req.query, 'role_id', r.role_id, r.name));
   });
-  app.get('/roles/:role_id', async (req) => {
+  app.get('/roles/:role_id', ictDoc('A role with its permissions'), async (req) => {
     await ctx.authorize(req, 'user_role');
     const id = idParam((req.params as { role_id: string }).role_id, 'role');
     const role = ROLE_IDS[id];
@@ -45,17 +46,17 @@ export function roleRoutes(app: FastifyInstance, ctx: Ctx): void {
     await ctx.authorize(req, 'user_role');
     throw new SwitchpostError('forbidden', FIXED);
   };
-  app.post('/roles', fixed);
-  app.put('/roles/:role_id', fixed);
-  app.delete('/roles/:role_id', fixed);
-  app.put('/roles/:role_id/permissions/:permission_id', fixed);
-  app.delete('/roles/:role_id/permissions/:permission_id', fixed);
+  app.post('/roles', ictDoc('Create a role (403: the roles are fixed)'), fixed);
+  app.put('/roles/:role_id', ictDoc('Change a role (403: the roles are fixed)'), fixed);
+  app.delete('/roles/:role_id', ictDoc('Delete a role (403: the roles are fixed)'), fixed);
+  app.put('/roles/:role_id/permissions/:permission_id', ictDoc('Give a role a permission (403: the roles are fixed)'), fixed);
+  app.delete('/roles/:role_id/permissions/:permission_id', ictDoc('Take a permission from a role (403: the roles are fixed)'), fixed);
 
-  app.get('/permissions', async (req) => {
+  app.get('/permissions', ictDoc('List the permissions'), async (req) => {
     await ctx.authorize(req, 'user_permission');
     return permissionList().filter((p) => matches(req.query, 'permission_id', p.permission_id, p.name));
   });
-  app.post('/permissions', async (req) => {
+  app.post('/permissions', ictDoc('Add a permission (403: the permissions are the ones the daemon checks)'), async (req) => {
     await ctx.authorize(req, 'user_permission');
     throw new SwitchpostError('forbidden', 'permissions are the ones the daemon checks; they cannot be added');
   });

@@ -5,6 +5,7 @@ import type { StatisticsFilter } from '../../store/transmissions.js';
 import { SERVICE_FLAG } from './programs.js';
 import { ACCOUNT_TYPES } from './accounts.js';
 import { filterValue, invalid } from './fields.js';
+import { ictDoc } from './route-docs.js';
 
 /**
  * ICTCore's statistics filters (Core::statistic in core/Core.php): `date_created`, `since` or `from`
@@ -34,7 +35,7 @@ export function statisticsFilter(query: Record<string, unknown>): StatisticsFilt
  * over what the user may see.
  */
 export function statisticsRoutes(app: FastifyInstance, ctx: Ctx): void {
-  app.get('/statistics', async (req) => {
+  app.get('/statistics', ictDoc("Counts of the caller's transmissions, campaigns and contacts"), async (req) => {
     await ctx.authorize(req, 'transmission_list');
     return ctx.deps.stores.transmissions.statistics(ctx.scope(req), statisticsFilter(req.query as Record<string, unknown>));
   });

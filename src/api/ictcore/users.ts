@@ -12,6 +12,7 @@ import { ictcorePermissionId, permissionsOf } from './permission-ids.js';
 import { SwitchpostError } from '../../core/errors.js';
 import { JSON_TYPE, jsonStream } from '../json-stream.js';
 import { viewPages } from './crud.js';
+import { ictDoc } from './route-docs.js';
 
 /**
  * A country as ICTCore numbers it (its country_id: the ISO 3166-1 numeric code, 586 for Pakistan) or by
@@ -70,6 +71,7 @@ const userBody = z
   })
   .transform((b) => ({ ...b, passwd: b.passwd! }));
 const userPatch = z.object({ ...fields, username: fields.username.optional(), passwd: fields.passwd.optional(), password: fields.passwd.optional() }).transform(withPassword);
+const passwordBody = z.object({ password: fields.passwd });
 
 /** Users, their password, role and permission exceptions (ICTCore's User), on the same users every face uses. */
 export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
@@ -120,7 +122,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     }
   };
 
-  app.post('/users', async (req) => {
+  app.post('/users', ictDoc('Create a user', { body: userBody }), async (req) => {
     const me = await ctx.authorize(req, 'user_create');
     const b = parseBody(userBody, req.body);
     // Hashed first, then checked; a code taken between the check and the insert is UserCodeTaken (codeTaken).
@@ -147,7 +149,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
       ),
     );
   });
-  app.get('/users', async (req, reply) => {
+  app.get('/users', ictDoc('List users'), async (req, reply) => {
     await ctx.authorize(req, 'user_list');
     const f: UserFilter = listFilter(req.query, { user_id: 'id', username: 'user_code', first_name: 'first_name', last_name: 'last_name', email: 'email', phone: 'phone', active: 'active', role: 'role' });
     // Up to 100,000, filtered in SQL as the whole list was in memory: a page at a time, the same JSON.
@@ -157,11 +159,11 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
       .type(JSON_TYPE)
       .send(jsonStream((list) => list(viewPages(pages, present))));
   });
-  app.get('/users/:id', async (req) => {
+  app.get('/users/:id', ictDoc('A user'), async (req) => {
     await ctx.authorize(req, 'user_read');
     return present(await load(req));
   });
-  app.put('/users/:id', async (req) => {
+  app.put('/users/:id', ictDoc('Change a user', { body: userPatch }), async (req) => {
     const me = await ctx.authorize(req, 'user_update');
     const u = await load(req);
     const b = parseBody(userPatch, req.body);
@@ -204,13 +206,13 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     ctx.deps.credentialsChanged();
     return true;
   };
-  app.delete('/users/:id', remove);
-  app.get('/users/:id/delete', remove);
+  app.delete('/users/:id', ictDoc('Delete a user'), remove);
+  app.get('/users/:id/delete', ictDoc('Delete a user (GET)'), remove);
 
-  app.put('/users/:id/password', async (req) => {
+  app.put('/users/:id/password', ictDoc("Change a user's password", { body: passwordBody }), async (req) => {
     const me = await ctx.authorize(req, 'user_update');
     const u = await load(req);
-    const { password } = parseBody(z.object({ password: fields.passwd }), req.body);
+    const { password } = parseBody(passwordBody, req.body);
     await users.update(u.id, { password, password_hash: await ctx.deps.logins.hash(password, me.id) }, ctx.deps.clock.now());
     ctx.deps.credentialsChanged();
     return present(found(await users.byId(u.id), `user ${u.id}`));
@@ -228,7 +230,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
       );
     return role;
   };
-  app.put('/users/:id/roles/:role_id', async (req) => {
+  app.put('/users/:id/roles/:role_id', ictDoc('Give a user a role'), async (req) => {
     const me = await ctx.authorize(req, 'user_role');
     const u = await load(req);
     const role = roleOf(req);
@@ -237,7 +239,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     ctx.deps.credentialsChanged(); // open streams were scoped to the old role
     return present(found(await users.byId(u.id), `user ${u.id}`));
   });
-  app.delete('/users/:id/roles/:role_id', async (req) => {
+  app.delete('/users/:id/roles/:role_id', ictDoc('Take a role from a user'), async (req) => {
     const me = await ctx.authorize(req, 'user_role');
     const u = await load(req);
     const role = roleOf(req);
@@ -257,13 +259,13 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     if (ps.length === 0) throw new SwitchpostError('not_found', `permission ${raw.slice(0, 40)} is ICTCore's, but nothing on this server is checked by it`);
     return ps;
   };
-  app.put('/users/:id/permissions/:permission_id', async (req) => {
+  app.put('/users/:id/permissions/:permission_id', ictDoc('Give a user a permission beyond its role'), async (req) => {
     await ctx.authorize(req, 'user_permission');
     const u = await load(req);
     for (const p of permissionOf(req)) await permissions.set(u.id, p, true);
     return present(u);
   });
-  app.delete('/users/:id/permissions/:permission_id', async (req) => {
+  app.delete('/users/:id/permissions/:permission_id', ictDoc('Take a permission from a user'), async (req) => {
     await ctx.authorize(req, 'user_permission');
     const u = await load(req);
     for (const p of permissionOf(req)) await permissions.set(u.id, p, false);

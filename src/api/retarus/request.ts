@@ -41,3 +41,12 @@ export const messageSchema = z.strictObject({
 });
 
 export type RetarusMessage = z.infer<typeof messageSchema>;
+
+/**
+ * The JobRequest as a whole, made of the schemas toNewJob parses its parts with (each part on its
+ * own, so a refusal names its field): what the OpenAPI document says the body is.
+ */
+export const jobRequestSchema = z.strictObject({
+  options: optionsSchema.optional(),
+  messages: z.array(messageSchema).min(1).max(MAX_MESSAGES),
+});

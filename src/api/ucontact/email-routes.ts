@@ -11,6 +11,8 @@ import { inviteIcs } from '../../core/ics.js';
 import type { EmailAttachment, EmailContent } from '../../core/content.js';
 import type { AudioFile } from '../../media/audio.js';
 import { MediaRefused } from '../../media/refused.js';
+import { formFields, FORM_TYPES } from '../openapi/form-fields.js';
+import { SEED_EXAMPLES } from '../openapi/seed-examples.js';
 import { bodiesOf, emailJob, parseEmailBase, recipientsOf, sendEmailSchema, ucontactEmailContent, variablesOf, type EmailRow } from './email.js';
 import type { Form, UcontactDeps } from './deps.js';
 
@@ -151,6 +153,16 @@ export function emailRoutes(app: FastifyInstance, deps: UcontactDeps, h: Helpers
 
   app.post(
     '/Forms/sendEmail',
+    {
+      config: {
+        doc: {
+          summary: 'Send an e-mail (template, variables, attachments, a calendar invite)',
+          body: sendEmailSchema,
+          examples: SEED_EXAMPLES.ucontact!['POST /Forms/sendEmail'],
+          responses: { '200': '{"guid": …}', '400': 'Wrong parameters', '401': 'no valid session token' },
+        },
+      },
+    },
     h.authed(async (req, reply, user) => {
       try {
         return reply.code(200).send({ guid: await sendEmail(req, user) });
@@ -208,6 +220,12 @@ export function emailRoutes(app: FastifyInstance, deps: UcontactDeps, h: Helpers
     req.log.info({ file: source, accepted: rows.length, rejected: rejected.length, jobs: groups.size }, 'e-mail base processed');
     return h.text(reply, 200, '1');
   });
-  app.post('/DialersResources/uploadMultiChannelBlacklistuploadDialerBase', uploadBase);
-  app.post('/DialersResources/uploadDialerBase', uploadBase);
+  const uploadDoc = {
+    summary: 'Upload a CSV base of e-mails (campaign;address;body;;variables;priority)',
+    body: formFields({ filename: 'File name', fileb64: 'Csv file content in base 64', channel: "'email' (this value will always be the same)", user: 'username', dialer: 'dialername', cant: 'registries count' }, ['fileb64']),
+    bodyTypes: FORM_TYPES,
+    responses: { '200': '1', '400': 'ERROR (text)', '401': 'no valid session token' },
+  };
+  app.post('/DialersResources/uploadMultiChannelBlacklistuploadDialerBase', { config: { doc: uploadDoc } }, uploadBase);
+  app.post('/DialersResources/uploadDialerBase', { config: { doc: uploadDoc } }, uploadBase);
 }

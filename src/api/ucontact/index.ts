@@ -10,6 +10,9 @@ import { ValidationError } from '../../core/errors.js';
 import { guardInput } from '../input.js';
 import { ucontactError, ucontactRefuse, ucontactText } from './errors.js';
 import { emailRoutes } from './email-routes.js';
+import { describeFace } from '../openapi/serve.js';
+import { formFields, FORM_TYPES } from '../openapi/form-fields.js';
+import { SEED_EXAMPLES } from '../openapi/seed-examples.js';
 
 export type { UcontactDeps, Form } from './deps.js';
 
@@ -39,6 +42,12 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => ucontactError(err, req, reply, app.log));
   app.setNotFoundHandler((req, reply) => refuse(req, reply, 404, 'not found'));
   guardInput(app, (reply, status, why) => refuse(reply.request, reply, status, why));
+  describeFace(app, {
+    title: 'uContact Integra SMS and e-mail (switchpost)',
+    version: '1',
+    description: 'SendSMS, SendSMSv2, inbound SMS by URL, scheduled SMS, CSV bases, Forms/sendEmail (seed 002). Answers are plain text (OK, ERROR, 1) unless said; forms are form-encoded or JSON.',
+    securitySchemes: { session: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'the token from auth/login (or auth/getUserToken), as the header itself, or after "Bearer " or "Basic "' } },
+  });
 
   // A JSON body may carry numbers; a list or an object where one value belongs is refused.
   const form = (req: FastifyRequest): Form => {
@@ -86,19 +95,47 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
     return { user: login.user, token: await deps.sessions.open(login.user.id, FACE, deps.sessionMs, deps.clock.now()) };
   };
   const expiresIn = Math.round(deps.sessionMs / 1000);
-  app.post('/auth/login', async (req, reply) => {
-    const s = await openSession(req, reply);
-    if (!('token' in s)) return s;
-    return reply.code(200).send({ token: s.token, expires_in: expiresIn });
-  });
+  app.post(
+    '/auth/login',
+    {
+      config: {
+        doc: {
+          summary: 'Open a session',
+          open: true,
+          body: formFields({ user: "a switchpost user's code (or username)", username: 'the same as user', password: 'its password' }, ['password']),
+          bodyTypes: FORM_TYPES,
+          responses: { '200': '{"token", "expires_in"}', '401': 'wrong user or password', '429': 'too many failed logins (Retry-After)' },
+        },
+      },
+    },
+    async (req, reply) => {
+      const s = await openSession(req, reply);
+      if (!('token' in s)) return s;
+      return reply.code(200).send({ token: s.token, expires_in: expiresIn });
+    },
+  );
   // uContact's own call (its API wiki): a JSON list with the key last, sent back as `Authorization: Basic <key>`;
   // an older revision puts it 3rd for a user without a phone, so three items: user, lifetime, key. A refusal is `0`.
-  app.post('/auth/getUserToken', async (req, reply) => {
-    const s = await openSession(req, reply);
-    if (!('token' in s)) return s;
-    return reply.code(200).send([s.user.user_code, expiresIn, s.token]);
-  });
-  app.post('/auth/logout', async (req, reply) => {
+  app.post(
+    '/auth/getUserToken',
+    {
+      config: {
+        doc: {
+          summary: "Open a session (uContact's own call)",
+          open: true,
+          body: formFields({ user: "a switchpost user's code (or username)", username: 'the same as user', password: 'its password' }, ['password']),
+          bodyTypes: FORM_TYPES,
+          responses: { '200': '[user, lifetime in seconds, token]', '401': 'wrong user or password' },
+        },
+      },
+    },
+    async (req, reply) => {
+      const s = await openSession(req, reply);
+      if (!('token' in s)) return s;
+      return reply.code(200).send([s.user.user_code, expiresIn, s.token]);
+    },
+  );
+  app.post('/auth/logout', { config: { doc: { summary: 'End the session whose token is in Authorization', responses: { '200': 'OK', '401': 'no such session' } } } }, async (req, reply) => {
     const token = tokenOf(req);
     if (!token || !(await deps.sessions.close(token, FACE))) return refuse(req, reply, 401, 'no such session');
     return text(reply, 200, 'OK');
@@ -122,6 +159,16 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
 
   app.post(
     '/SMS/SendSMS',
+    {
+      config: {
+        doc: {
+          summary: 'Send an SMS',
+          body: formFields({ destination: 'Number of the sms destination', message: 'Text message', campaign: 'Outbound campaign', agent: 'Sender Agent', source: 'Callerid or Port Number' }, ['destination', 'message']),
+          bodyTypes: FORM_TYPES,
+          responses: { '200': 'OK', '400': 'ERROR (text)', '401': 'no valid session token' },
+        },
+      },
+    },
     authed(async (req, reply, user) => {
       const r = await oneSms(req, user);
       return typeof r === 'string' ? refuse(req, reply, 400, r) : text(reply, 200, 'OK');
@@ -130,6 +177,16 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
 
   app.post(
     '/SMS/SendSMSv2',
+    {
+      config: {
+        doc: {
+          summary: 'Send an SMS, answered with its id',
+          body: formFields({ destination: 'Number of the sms destination', message: 'Text message', campaign: 'Outbound campaign', agent: 'Sender Agent', source: 'Callerid or Port Number' }, ['destination', 'message']),
+          bodyTypes: FORM_TYPES,
+          responses: { '200': '{"id": "<smsId>"}', '400': 'ERROR (text)', '401': 'no valid session token' },
+        },
+      },
+    },
     authed(async (req, reply, user) => {
       const r = await oneSms(req, user);
       if (typeof r === 'string') return refuse(req, reply, 400, r);
@@ -150,11 +207,24 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
     await new Promise<void>((resolve) => deps.inbound({ providerId: null, userId: user.id, channel: 'sms', from, to: null, text: f.message!, at: deps.clock.now(), data: { via: 'ucontact' } }, resolve));
     return text(reply, 200, 'OK');
   });
-  app.get('/InboundSMS/ReceiveURLSMS', receiveUrlSms);
-  app.post('/InboundSMS/ReceiveURLSMS', receiveUrlSms);
+  const inboundFields = { phone: 'Número origen del sms', message: 'Mensaje de texto' };
+  const inboundResponses = { '200': 'OK', '400': 'ERROR (text)', '401': 'no valid session token' };
+  app.get('/InboundSMS/ReceiveURLSMS', { config: { doc: { summary: 'Take in an SMS received elsewhere', queryNames: inboundFields, responses: inboundResponses } } }, receiveUrlSms);
+  app.post('/InboundSMS/ReceiveURLSMS', { config: { doc: { summary: 'Take in an SMS received elsewhere', body: formFields(inboundFields, ['phone', 'message']), bodyTypes: FORM_TYPES, responses: inboundResponses } } }, receiveUrlSms);
 
   app.post(
     '/SMS/ScheduleDialerSMS',
+    {
+      config: {
+        doc: {
+          summary: 'Schedule an SMS for the dialer',
+          body: formFields({ sms: 'a JSON object: {"calldate": "YYYY-MM-DD HH:MM:SS", "campaign", "destination", "data": the text}' }, ['sms']),
+          bodyTypes: FORM_TYPES,
+          examples: SEED_EXAMPLES.ucontact!['POST /SMS/ScheduleDialerSMS'],
+          responses: { '200': '1', '400': 'ERROR (text)', '401': 'no valid session token' },
+        },
+      },
+    },
     authed(async (req, reply, user) => {
       let sms: Record<string, unknown>;
       try {
@@ -176,6 +246,16 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
 
   app.post(
     '/SMS/uploadbase',
+    {
+      config: {
+        doc: {
+          summary: 'Upload a CSV base of SMS (campaign;number;text;priority)',
+          body: formFields({ filename: 'Name of the file', fileb64: 'base64 content of the file', campaign: 'Name of the campaign' }, ['fileb64']),
+          bodyTypes: FORM_TYPES,
+          responses: { '200': '1 (the rows are stored; rejected rows are logged and on the event stream)', '400': 'ERROR (text)', '401': 'no valid session token' },
+        },
+      },
+    },
     authed(async (req, reply, user) => {
       const f = form(req);
       const b64 = (f.fileb64 ?? '').replace(/\s+/g, '');

@@ -12,6 +12,7 @@ import { baseUrlOf } from '../server.js';
 import { wholeNumber } from '../input.js';
 import { COUNTRY_EXPECTED, countryCode } from '../../core/countries.js';
 import { MAX_SENDER_ENTRIES } from '../../core/allowed-senders.js';
+import { SEED_EXAMPLES } from '../openapi/seed-examples.js';
 
 /** The seed's user fields kept in the profile, with the value shown when unset. */
 const PROFILE_FIELDS: Record<string, unknown> = {
@@ -178,19 +179,27 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     );
   const scopeOf = (u: UserRow) => ({ userId: u.id, role: u.role });
 
-  app.get('/users', async (req, reply) => {
-    const me = req.user!;
-    if (me.role === 'user') return send(reply, 200, { data: await present(me) });
-    const q = req.query as Record<string, string | undefined>;
-    const page = wholeNumber(q.page, 'page', { min: 1, max: 1_000_000, dflt: 1 }, 422);
-    const size = wholeNumber(q.page_size, 'page_size', { min: 1, max: 1000, dflt: 10 }, 422);
-    const { rows, total } = await deps.users.page(scopeOf(me), q.user_code?.trim() || null, page, size);
-    const base = baseUrlOf(deps.publicUrl) + '/api/v1';
-    const query = Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined));
-    // The page's companies asked for together (the engine answers them in turn); the order is the rows'.
-    const data = await Promise.all(rows.map(present));
-    return reply.code(200).send({ ...paginate(data, total, page, size, `${base}/users`, query), status: 200 });
-  });
+  app.get(
+    '/users',
+    {
+      config: {
+        doc: { summary: 'List users (a user: itself)', queryNames: { page: 'from 1', page_size: '1 to 1000, default 10', user_code: 'users whose code contains this' }, responses: { '200': 'a page of users', '401': 'Invalid credentials.' } },
+      },
+    },
+    async (req, reply) => {
+      const me = req.user!;
+      if (me.role === 'user') return send(reply, 200, { data: await present(me) });
+      const q = req.query as Record<string, string | undefined>;
+      const page = wholeNumber(q.page, 'page', { min: 1, max: 1_000_000, dflt: 1 }, 422);
+      const size = wholeNumber(q.page_size, 'page_size', { min: 1, max: 1000, dflt: 10 }, 422);
+      const { rows, total } = await deps.users.page(scopeOf(me), q.user_code?.trim() || null, page, size);
+      const base = baseUrlOf(deps.publicUrl) + '/api/v1';
+      const query = Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined));
+      // The page's companies asked for together (the engine answers them in turn); the order is the rows'.
+      const data = await Promise.all(rows.map(present));
+      return reply.code(200).send({ ...paginate(data, total, page, size, `${base}/users`, query), status: 200 });
+    },
+  );
 
   const visible = async (me: UserRow, raw: string) => {
     if (!/^\d{1,15}$/.test(raw)) throw new SwitchpostError('not_found', 'User not found');
@@ -200,7 +209,9 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     return u;
   };
 
-  app.get('/users/:id', async (req, reply) => send(reply, 200, { data: await present(await visible(req.user!, (req.params as { id: string }).id)) }));
+  app.get('/users/:id', { config: { doc: { summary: 'A user', responses: { '200': '{"status": 200, "data": {…}}', '403': 'Permission denied', '404': 'User not found' } } } }, async (req, reply) =>
+    send(reply, 200, { data: await present(await visible(req.user!, (req.params as { id: string }).id)) }),
+  );
 
   /** The company a created or updated user goes into: one `me` may join (see UserStore.mayJoin), or a new one. */
   const companyFor = async (me: UserRow, body: { company_id?: number | undefined; company?: Record<string, unknown> | undefined }): Promise<number | null | undefined> => {
@@ -218,68 +229,85 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     return undefined;
   };
 
-  app.post('/users', async (req, reply) => {
-    const me = req.user!;
-    if (me.role === 'user') throw new SwitchpostError('forbidden', 'Permission denied');
-    const parsed = createSchema.safeParse(req.body);
-    if (!parsed.success) throw ValidationError.fromMessage(`${VALIDATION_FAILED}${issue(parsed.error)}`, VALIDATION_FAILED);
-    const b = parsed.data as z.infer<typeof createSchema> & Record<string, unknown>;
-    if (b.timezone !== undefined && !validTimezone(b.timezone)) throw invalidBody('timezone', 'not an IANA time zone');
-    const country = countryOf(b.country);
-    checkSettings(me, b);
-    // Hashed first, then checked. A code taken between the check and the insert (each store call is a
-    // turn of the loop now) is caught by the store (UNIQUE, UserCodeTaken): the same 422, not a 500.
-    const passwordHash = await deps.hashPassword(b.password, me.id);
-    if (await deps.users.byCode(b.user_code)) throw userCodeTaken();
-    const id = await codeTaken(async () =>
-      deps.users.add({
-        user_code: b.user_code,
-        password: b.password,
-        password_hash: passwordHash,
-        role: 'user',
-        agent_id: me.role === 'agent' ? me.id : null,
-        company_id: (await companyFor(me, b)) ?? (me.role === 'agent' ? me.company_id : null),
-        first_name: b.first_name ?? null,
-        last_name: b.last_name ?? null,
-        email: b.email ?? null,
-        phone: b.phone ?? null,
-        mobile: b.mobile ?? null,
-        fax: b.fax ?? null,
-        profile: profileOf(b),
-        timezone: b.timezone ?? deps.defaultTimezone,
-        country: country ?? deps.defaultCountry,
-      }),
-    );
-    req.log.info({ userId: id, by: me.id }, 'user created');
-    return send(reply, 200, { data: id });
-  });
+  app.post(
+    '/users',
+    { config: { doc: { summary: 'Add a user', body: createSchema, examples: SEED_EXAMPLES.welcorp!['POST /users'], responses: { '200': '{"status": 200, "data": <user id>}', '403': 'Permission denied', '422': 'Validation failed: …' } } } },
+    async (req, reply) => {
+      const me = req.user!;
+      if (me.role === 'user') throw new SwitchpostError('forbidden', 'Permission denied');
+      const parsed = createSchema.safeParse(req.body);
+      if (!parsed.success) throw ValidationError.fromMessage(`${VALIDATION_FAILED}${issue(parsed.error)}`, VALIDATION_FAILED);
+      const b = parsed.data as z.infer<typeof createSchema> & Record<string, unknown>;
+      if (b.timezone !== undefined && !validTimezone(b.timezone)) throw invalidBody('timezone', 'not an IANA time zone');
+      const country = countryOf(b.country);
+      checkSettings(me, b);
+      // Hashed first, then checked. A code taken between the check and the insert (each store call is a
+      // turn of the loop now) is caught by the store (UNIQUE, UserCodeTaken): the same 422, not a 500.
+      const passwordHash = await deps.hashPassword(b.password, me.id);
+      if (await deps.users.byCode(b.user_code)) throw userCodeTaken();
+      const id = await codeTaken(async () =>
+        deps.users.add({
+          user_code: b.user_code,
+          password: b.password,
+          password_hash: passwordHash,
+          role: 'user',
+          agent_id: me.role === 'agent' ? me.id : null,
+          company_id: (await companyFor(me, b)) ?? (me.role === 'agent' ? me.company_id : null),
+          first_name: b.first_name ?? null,
+          last_name: b.last_name ?? null,
+          email: b.email ?? null,
+          phone: b.phone ?? null,
+          mobile: b.mobile ?? null,
+          fax: b.fax ?? null,
+          profile: profileOf(b),
+          timezone: b.timezone ?? deps.defaultTimezone,
+          country: country ?? deps.defaultCountry,
+        }),
+      );
+      req.log.info({ userId: id, by: me.id }, 'user created');
+      return send(reply, 200, { data: id });
+    },
+  );
 
-  app.put('/users/:id', async (req, reply) => {
-    const me = req.user!;
-    const target = await visible(me, (req.params as { id: string }).id);
-    const parsed = updateSchema.safeParse(req.body);
-    if (!parsed.success) throw ValidationError.fromMessage(`${VALIDATION_FAILED}${issue(parsed.error)}`, VALIDATION_FAILED);
-    const b = parsed.data as z.infer<typeof updateSchema> & Record<string, unknown>;
-    const country = countryOf(b.country);
-    checkSettings(me, b);
-    // Hashed first, then checked; a code taken meanwhile is the store's UserCodeTaken (the same 422).
-    const passwordHash = b.password !== undefined ? await deps.hashPassword(b.password, me.id) : undefined;
-    if (b.user_code !== undefined && b.user_code.toLowerCase() !== target.user_code.toLowerCase() && (await deps.users.byCode(b.user_code))) {
-      throw userCodeTaken();
-    }
-    if (b.timezone !== undefined && !validTimezone(b.timezone)) throw invalidBody('timezone', 'not an IANA time zone');
-    if (b.user_live !== undefined && me.id === target.id) throw new SwitchpostError('forbidden', 'Permission denied: a user cannot deactivate itself');
-    const password: UserPatch = b.password !== undefined ? { password: b.password, password_hash: passwordHash! } : {};
-    const patch: UserPatch = { ...password, profile: profileOf(b) };
-    for (const k of ['user_code', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax', 'timezone'] as const) if (b[k] !== undefined) (patch as Record<string, unknown>)[k] = b[k];
-    if (country !== undefined) patch.country = country;
-    if (b.user_live !== undefined) patch.active = b.user_live;
-    const company = await companyFor(me, b);
-    if (company !== undefined) patch.company_id = company;
-    await codeTaken(() => deps.users.update(target.id, patch));
-    // A cached login carries the user's row: its settings (a new default sender, hidden costs) apply from the next request.
-    const settingsChanged = Object.keys(patch.profile ?? {}).length > 0 || patch.timezone !== undefined || patch.country !== undefined;
-    if (patch.password !== undefined || patch.active !== undefined || patch.user_code !== undefined || settingsChanged) deps.auth.forget();
-    return send(reply, 200, { data: target.id });
-  });
+  app.put(
+    '/users/:id',
+    {
+      config: {
+        doc: {
+          summary: 'Change a user',
+          body: updateSchema,
+          examples: SEED_EXAMPLES.welcorp!['PUT /users/:id'],
+          responses: { '200': '{"status": 200, "data": <user id>}', '403': 'Permission denied', '404': 'User not found', '422': 'Validation failed: …' },
+        },
+      },
+    },
+    async (req, reply) => {
+      const me = req.user!;
+      const target = await visible(me, (req.params as { id: string }).id);
+      const parsed = updateSchema.safeParse(req.body);
+      if (!parsed.success) throw ValidationError.fromMessage(`${VALIDATION_FAILED}${issue(parsed.error)}`, VALIDATION_FAILED);
+      const b = parsed.data as z.infer<typeof updateSchema> & Record<string, unknown>;
+      const country = countryOf(b.country);
+      checkSettings(me, b);
+      // Hashed first, then checked; a code taken meanwhile is the store's UserCodeTaken (the same 422).
+      const passwordHash = b.password !== undefined ? await deps.hashPassword(b.password, me.id) : undefined;
+      if (b.user_code !== undefined && b.user_code.toLowerCase() !== target.user_code.toLowerCase() && (await deps.users.byCode(b.user_code))) {
+        throw userCodeTaken();
+      }
+      if (b.timezone !== undefined && !validTimezone(b.timezone)) throw invalidBody('timezone', 'not an IANA time zone');
+      if (b.user_live !== undefined && me.id === target.id) throw new SwitchpostError('forbidden', 'Permission denied: a user cannot deactivate itself');
+      const password: UserPatch = b.password !== undefined ? { password: b.password, password_hash: passwordHash! } : {};
+      const patch: UserPatch = { ...password, profile: profileOf(b) };
+      for (const k of ['user_code', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax', 'timezone'] as const) if (b[k] !== undefined) (patch as Record<string, unknown>)[k] = b[k];
+      if (country !== undefined) patch.country = country;
+      if (b.user_live !== undefined) patch.active = b.user_live;
+      const company = await companyFor(me, b);
+      if (company !== undefined) patch.company_id = company;
+      await codeTaken(() => deps.users.update(target.id, patch));
+      // A cached login carries the user's row: its settings (a new default sender, hidden costs) apply from the next request.
+      const settingsChanged = Object.keys(patch.profile ?? {}).length > 0 || patch.timezone !== undefined || patch.country !== undefined;
+      if (patch.password !== undefined || patch.active !== undefined || patch.user_code !== undefined || settingsChanged) deps.auth.forget();
+      return send(reply, 200, { data: target.id });
+    },
+  );
 }

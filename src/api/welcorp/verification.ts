@@ -11,6 +11,9 @@ import { validateNumber } from '../../core/numbers.js';
 import { callContent, smsContent, type Content } from '../../core/content.js';
 import { checkEmailAddress } from '../../core/email-address.js';
 import { systemEmail } from '../../core/email.js';
+import { z } from 'zod';
+import type { RouteDoc } from '../openapi/route-doc.js';
+import { SEED_EXAMPLES } from '../openapi/seed-examples.js';
 
 export interface VerificationDeps {
   codes: Remote<VerificationStore>;
@@ -145,12 +148,13 @@ export function verificationRoutes(app: FastifyInstance, deps: VerificationDeps,
     return send(reply, 200, { data: 'invalid' });
   };
 
-  for (const [path, handler] of [
-    ['/client_verification/sendCode', sendCode],
-    ['/client_verification/validateCode', validateCode],
+  for (const [path, handler, doc] of [
+    ['/client_verification/sendCode', sendCode, SEND_CODE_DOC],
+    ['/client_verification/validateCode', validateCode, VALIDATE_CODE_DOC],
   ] as const) {
-    app.get(path, handler);
-    app.post(path, handler);
+    const fields = Object.fromEntries(Object.keys(doc.body.shape).map((k) => [k, 'as in the body']));
+    app.get(path, { config: { doc: { summary: doc.summary, queryNames: fields, responses: doc.responses } } }, handler);
+    app.post(path, { config: { doc: { ...doc, examples: SEED_EXAMPLES.welcorp![`POST ${path}`] } } }, handler);
   }
 }
 
@@ -163,3 +167,20 @@ function destinationOf(type: string, destination: string, country: string): Dest
   const check = validateNumber(/^\d+$/.test(destination) && !destination.startsWith('0') ? `+${destination}` : destination, country);
   return check.ok ? { ok: true, address: check.e164 } : check;
 }
+
+/**
+ * The fields each call reads (query or JSON body) and their types, for the OpenAPI document. The
+ * handlers check them one by one (every problem in one answer), so these say what is read, not
+ * every rule.
+ */
+const field = z.union([z.string(), z.number()]);
+const SEND_CODE_DOC = {
+  summary: 'Send a 2FA code by sms, email or tts',
+  body: z.looseObject({ client_ref: field, message_type: z.string(), message_destination: field, message_template: z.string().optional(), company_name: z.string().optional() }),
+  responses: { '200': '{"status": 200, "data": "message sent"}', '401': 'Invalid credentials.', '422': '{"status": 422, "errors": […]}', '501': 'that message type is not available here' },
+} satisfies RouteDoc;
+const VALIDATE_CODE_DOC = {
+  summary: 'Check a 2FA code a user entered',
+  body: z.looseObject({ client_ref: field, entered_code: field, validation_window: z.union([z.number(), z.string()]).optional() }),
+  responses: { '200': '{"status": 200, "data": "valid"} or "invalid"', '401': 'Invalid credentials.', '422': '{"status": 422, "errors": […]}' },
+} satisfies RouteDoc;

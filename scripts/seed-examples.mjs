@@ -1,0 +1,126 @@
+// Writes src/api/openapi/seed-examples.ts: the request examples of the four seed documents, cut out
+// of the seeds' own text (never written by hand), for the faces' OpenAPI documents.
+//
+//   node scripts/seed-examples.mjs /path/to/seeds
+//
+// Each example is found by the text it begins with, then taken to its closing brace. The seeds are
+// copies of web pages: where an example is not JSON as printed, the repairs it needs are named below
+// (PHP's `=>`, trailing commas, a missing comma, line comments, values broken across lines), and
+// nothing else is changed.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [seeds] = process.argv.slice(2);
+if (!seeds) throw new Error('usage: node scripts/seed-examples.mjs SEEDS_DIR');
+
+const SEED = { welcorp: '000_774a0449b03c98e9.txt', ictcore: '001_4aee3f2f9b4f51a4.txt', ucontact: '002_9cb482233725b4a3.txt', retarus: '003_896cfb3582804f73.txt' };
+
+/** The repairs, each undoing one way a page mangled its JSON. */
+const REPAIRS = {
+  /** A value the page broke across lines after a hyphen ("…/2018-09-\n24T13…"). */
+  brokenLines: (t) => t.replace(/-\r?\n/g, '-'),
+  trailingCommas: (t) => t.replace(/,(\s*[}\]])/g, '$1'),
+  /** PHP's array syntax (`"k" => "v"`) and its single-quoted strings. */
+  phpArrows: (t) => t.replace(/\s*=>\s*/g, ': ').replace(/'([^'\n]*)'/g, '"$1"'),
+  /** `// comment` to the end of a line. */
+  lineComments: (t) => t.replace(/\s*\/\/[^\n]*/g, ''),
+  /** A member that closes a line with `}` and the next begins without the comma between. */
+  missingCommas: (t) => t.replace(/}(\s*\n\s*")/g, '},$1'),
+  /** Ids printed bare with commas (`"user_list_ids": 1234,5678`): the string they are. */
+  bareIdList: (t) => t.replace(/:\s*(\d+(?:,\d+)+)\s*}/g, ': "$1" }'),
+};
+
+/** The text from `start` to its balanced closing brace (braces inside strings ignored). */
+function cut(text, start, seed) {
+  const at = text.indexOf(start);
+  if (at < 0) throw new Error(`${seed}: no example begins with ${JSON.stringify(start)}`);
+  let depth = 0;
+  let inString = false;
+  for (let i = at; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return text.slice(at, i + 1);
+  }
+  throw new Error(`${seed}: the example at ${JSON.stringify(start)} does not close`);
+}
+
+/**
+ * An API Blueprint request's attributes (ICTCore's seed: "• username: admin (string) - …"), from the
+ * first Attributes list after `start`, as the object they describe.
+ */
+function attributes(text, start, seed) {
+  const at = text.indexOf(start);
+  if (at < 0) throw new Error(`${seed}: no request at ${JSON.stringify(start)}`);
+  const lines = text.slice(text.indexOf('Attributes', at)).split('\n').slice(1);
+  const out = {};
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    const m = /^\s*\u2022\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*?)\s*\((string|number|boolean)\)/.exec(line);
+    if (!m) break;
+    out[m[1]] = m[3] === 'number' ? Number(m[2]) : m[3] === 'boolean' ? m[2] === 'true' : m[2];
+  }
+  if (Object.keys(out).length === 0) throw new Error(`${seed}: no attributes after ${JSON.stringify(start)}`);
+  return out;
+}
+
+/** face → route ("METHOD /path" as the face registers it) → example name → where it begins and its repairs. */
+const EXAMPLES = {
+  retarus: {
+    'POST /jobs': { jobRequest: { start: '{\n"options":{', repairs: ['brokenLines'] } },
+  },
+  welcorp: {
+    'POST /jobs': {
+      overview: { start: '{ "job_type": "sms", "job_name": "My SMS Test", "message"', repairs: ['trailingCommas'] },
+      smsToLists: { start: '{ "job_type": "sms", "job_name": "My SMS Test to a list"', repairs: ['bareIdList'] },
+      sms: { start: '{ "job_type": "sms", "job_name": "My SMS test"', repairs: [] },
+    },
+    'POST /users': {
+      newCompany: { start: '{ "user_code": "au/mytestuser", "password"', repairs: [] },
+      existingCompany: { start: '{ "user_code": "au/mytestuser", "company_id"', repairs: ['trailingCommas'] },
+    },
+    'PUT /users/:id': { changes: { start: '{ "email": "mynewemail@test.com"', repairs: ['trailingCommas'] } },
+    'POST /client_verification/sendCode': { sendCode: { start: '{ "client_ref" => "user-123", "message_type"', repairs: ['phpArrows'] } },
+    'POST /client_verification/validateCode': { validateCode: { start: '{ "client_ref" => "user-123", "entered_code"', repairs: ['phpArrows', 'trailingCommas'] } },
+  },
+  ucontact: {
+    'POST /Forms/sendEmail': { sendEmail: { start: '{\n"campaign": "Email"', repairs: ['missingCommas'] } },
+    // The seed's "Json Object" is the value of the form's one field, `sms`.
+    'POST /SMS/ScheduleDialerSMS': { scheduleDialerSMS: { start: '{\n"calldate"', repairs: ['lineComments'], formField: 'sms' } },
+  },
+  ictcore: {
+    'POST /authenticate': { credentials: { attributes: 'Authenticate parameter [POST]' } },
+  },
+};
+
+const out = {};
+for (const [face, routes] of Object.entries(EXAMPLES)) {
+  const text = readFileSync(join(seeds, SEED[face]), 'utf8');
+  out[face] = {};
+  for (const [route, examples] of Object.entries(routes)) {
+    out[face][route] = {};
+    for (const [name, { start, repairs, attributes: request, formField }] of Object.entries(examples)) {
+      if (request) {
+        out[face][route][name] = attributes(text, request, SEED[face]);
+        continue;
+      }
+      const json = repairs.reduce((t, r) => REPAIRS[r](t), cut(text, start, SEED[face]));
+      try {
+        const value = JSON.parse(json);
+        out[face][route][name] = formField ? { [formField]: JSON.stringify(value) } : value;
+      } catch (err) {
+        throw new Error(`${SEED[face]} ${route} ${name}: ${err.message}\n${json}`, { cause: err });
+      }
+    }
+  }
+}
+
+const file = `// Generated by scripts/seed-examples.mjs from the seed documents: do not edit; run the script again.
+/** The seeds' request examples: face → route (as the face registers it) → example name → body. */
+export const SEED_EXAMPLES: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>> = ${JSON.stringify(out, null, 2)};
+`;
+writeFileSync(new URL('../src/api/openapi/seed-examples.ts', import.meta.url), file);
+console.log('wrote src/api/openapi/seed-examples.ts');

@@ -17,6 +17,9 @@
 //             wiring hands it its sources, so it never reaches the engine's thread or the database itself
 //   api       the faces: anything but a gateway and the database (store/db.ts, better-sqlite3, pg); they are
 //             handed stores and services
+//   ops       the operator's views (the status page and its JSON): core, the events' bus, the faces' logins
+//             (auth, tokens) and the shapes it is handed (the spool's tally, the stores' rows); never a
+//             gateway or the database: the wiring gives it its sources
 //   main.ts, cli.ts, spool-worker.ts  the wiring: anything; nothing imports them, but the CLI starts main
 //             and the spool's host starts spool-worker.ts as a thread (by URL, not by import)
 const only = (name, why, layer, allowed) => ({
@@ -69,6 +72,13 @@ module.exports = {
     only('store-below', 'The store: core and config; never a face, a gateway, the events or the spool.', 'store', ['core', 'config']),
     only('events-below', 'The events: core, net, store; never a face, a gateway, the spool or config.', 'events', ['core', 'net', 'store']),
     only('metrics-below', 'metrics: core and the shapes it is handed (spool/tally.ts, store/spool-gauges.ts); the wiring gives it its sources.', 'metrics', ['core', 'spool/tally\\.ts', 'store/spool-gauges\\.ts']),
+    only('ops-below', "ops: core, the bus, the faces' logins and the shapes it is handed; the wiring gives it its sources.", 'ops', [
+      'core',
+      'events/bus\\.ts',
+      'api/(auth|login-limiter|ictcore/token)\\.ts',
+      'spool/tally\\.ts',
+      'store/(spool-gauges|users|remote)\\.ts',
+    ]),
     never('spool-not-faces', 'The spool never knows a face.', '^src/spool/', '^src/api/'),
     never('faces-not-gateways', 'Faces are handed services, never a gateway.', '^src/api/', '^src/gateways/'),
     never('faces-not-database', 'Faces are handed stores, never the database.', '^src/api/', '^src/store/(db|pg/migrate)\\.ts$|(^|/)node_modules/(@types/)?(better-sqlite3|pg)/'),

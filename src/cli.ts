@@ -27,6 +27,8 @@ import { plainJob } from './core/jobs.js';
 import { COUNTRY_EXPECTED, countryCode } from './core/countries.js';
 import { NumberStore } from './store/numbers.js';
 import { SwitchpostError } from './core/errors.js';
+import { authorizationOf, daemonUrl, fetchStatus, StatusClientError } from './ops/status-client.js';
+import { statusText } from './core/status-text.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
 
@@ -52,6 +54,9 @@ usage: switchpost [command] [--config FILE]
   convert audio IN OUT.wav [--max-seconds N]
                                       any audio ffmpeg reads → 8 kHz mono 16-bit WAV
   convert fax IN... OUT.tif [--fine]  documents (pdf, txt) → one fax TIFF (1728 px, G4)
+  status [--url URL] [--token T | --user CODE --password P] [--json]
+                                      what the status page shows, from the running daemon (an admin's
+                                      token or password, also $SWITCHPOST_ADMIN_TOKEN, _USER, _PASSWORD)
 
 The config file is --config FILE or $SWITCHPOST_CONFIG; every key can be set as SWITCHPOST_<KEY>.`;
 
@@ -82,6 +87,9 @@ const options = {
   voice: { type: 'string' },
   'max-seconds': { type: 'string' },
   fine: { type: 'boolean' },
+  url: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -160,6 +168,13 @@ async function main(argv: string[]): Promise<number> {
       writeFileSync(out, await toTelephonyWav(readFileSync(arg), seconds ? { maxSeconds: seconds } : {}));
     }
     console.log(`wrote ${out} (8 kHz mono 16-bit WAV)`);
+    return 0;
+  }
+
+  if (cmd === 'status') {
+    const url = o.url ?? process.env.SWITCHPOST_URL ?? daemonUrl(config.http);
+    const snapshot = await fetchStatus(url, authorizationOf({ token: o.token, user: o.user, password: o.password }, process.env, config.data_dir));
+    process.stdout.write(o.json ? JSON.stringify(snapshot, null, 2) + '\n' : statusText(snapshot));
     return 0;
   }
 
@@ -338,7 +353,8 @@ main(process.argv.slice(2)).then(
     // A data directory that is full or read-only: one line naming it, no stack.
     const storage = storageErrorOf(err);
     if (storage) console.error(`switchpost: ${storage.message} (${storage.where})`);
-    else if (err instanceof ConfigError || err instanceof UsageError || err instanceof MediaRefused || err instanceof MediaToolError || err instanceof OfficeUnavailable || err instanceof SchemaTooNew) console.error(`switchpost: ${err.message}`);
+    else if (err instanceof ConfigError || err instanceof UsageError || err instanceof MediaRefused || err instanceof MediaToolError || err instanceof OfficeUnavailable || err instanceof SchemaTooNew || err instanceof StatusClientError)
+      console.error(`switchpost: ${err.message}`);
     else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`switchpost: ${(err as Error).message}\n\n${USAGE}`);
     else console.error(`switchpost: ${(err as Error).stack ?? String(err)}`);
     process.exit(1);

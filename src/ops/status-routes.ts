@@ -49,6 +49,8 @@ export function statusRoutes(app: FastifyInstance, deps: StatusRouteDeps): void 
   const page = asset('status.html');
   const script = asset('status.js');
   const style = asset('status.css');
+  // Its own icon: else the browser asks /favicon.ico, which is no route of ours.
+  const icon = asset('favicon.svg');
 
   const admin = async (req: FastifyRequest): Promise<Admin> => {
     const h = req.headers.authorization;
@@ -89,5 +91,6 @@ export function statusRoutes(app: FastifyInstance, deps: StatusRouteDeps): void 
   // The page holds no data: it logs in and reads the JSON and the stream with the token.
   app.get(STATUS_PAGE_PATH, async (_req, reply) => security(reply).header('content-security-policy', STATUS_CSP).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page));
   app.get(`${STATUS_PAGE_PATH}/status.js`, async (_req, reply) => security(reply).header('cache-control', 'no-cache').type('text/javascript; charset=utf-8').send(script));
+  app.get(`${STATUS_PAGE_PATH}/favicon.svg`, async (_req, reply) => security(reply).header('cache-control', 'max-age=86400').type('image/svg+xml').send(icon));
   app.get(`${STATUS_PAGE_PATH}/status.css`, async (_req, reply) => security(reply).header('cache-control', 'no-cache').type('text/css; charset=utf-8').send(style));
 }

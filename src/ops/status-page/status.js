@@ -112,7 +112,11 @@ function render() {
   fill(
     'providers',
     snap.providers.map((p) =>
-      row([p.name, p.driver, p.services.join(', '), el('span', p.link, `link-${p.link}`), p.attempts, p.failures, p.parts, p.throughput ? `${p.throughput}/s` : '-', p.liveCalls ?? '-', p.reason ?? ''], { provider: p.name, link: p.link }),
+      row([p.name, p.driver, p.services.join(', '), el('span', p.link, `link-${p.link}`), p.attempts, p.failures, p.parts, p.throughput ? `${p.throughput}/s` : '-', p.liveCalls ?? '-', p.reason ?? ''], {
+        provider: p.name,
+        link: p.link,
+        attempts: p.attempts,
+      }),
     ),
   );
   fill(
@@ -142,6 +146,12 @@ function render() {
   );
 }
 
+/** Read the snapshot again shortly (a new job's owner and name, a finished job's last counts), once however many ask. */
+let readTimer = null;
+function readSoon() {
+  if (readTimer === null) readTimer = setTimeout(() => ((readTimer = null), void readSnapshot().catch(() => undefined)), 300);
+}
+
 /** Render at most every 100 ms however fast the stream runs. */
 function renderSoon() {
   if (renderTimer === null) renderTimer = setTimeout(() => ((renderTimer = null), render()), 100);
@@ -163,12 +173,14 @@ function apply(e) {
       p.since = e.at;
     }
     if (!e.up) addError({ at: e.at, kind: 'provider', provider: p?.name ?? String(e.providerId), jobId: null, destination: null, status: 'down', message: e.reason ?? 'link down' });
+    readSoon();
     return renderSoon();
   }
   if (e.type === 'job.created') {
     if (!snap.jobs.shown.some((j) => j.id === e.jobId)) {
       snap.jobs.shown.unshift({ id: e.jobId, user: '', channel: e.channel, name: null, total: e.total, done: 0, succeeded: 0, failed: 0, createdAt: e.at });
       snap.jobs.count++;
+      readSoon();
     }
     return renderSoon();
   }
@@ -194,6 +206,8 @@ function apply(e) {
       j.failed = e.failed;
       finished.set(j.id, { job: j, until: Date.now() + FINISHED_KEEP_MS });
     }
+    // Its attempts are in the providers' rates and its recipients out of the queues now.
+    readSoon();
     return renderSoon();
   }
 }

@@ -30,7 +30,7 @@ const faceOf = (path: string): Face =>
       ? 'retarus'
       : path.startsWith('/Integra')
         ? 'ucontact'
-        : path === '/health' || path === '/metrics' || path.startsWith('/gateways') || path === '*' || path === '/*'
+        : path === '/health' || path === '/metrics' || path.startsWith('/gateways') || path.startsWith('/status') || path.startsWith('/admin/') || path === '*' || path === '/*'
           ? 'daemon'
           : 'ictcore';
 

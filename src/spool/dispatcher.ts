@@ -36,6 +36,8 @@ interface InFlight {
  */
 /** How long a row whose claim failed waits before it is tried again. */
 const QUARANTINE_MS = 60_000;
+/** Due rows a claim reads beyond the providers' room, for the decisions that are not a send. */
+const CLAIM_BEYOND_ROOM = 64;
 
 export class Dispatcher {
   private readonly inFlight = new Map<number, InFlight>();
@@ -43,6 +45,8 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private ticking = false;
+  /** How many due rows the last claim asked for: a claim that moved as many goes again at once. */
+  private claimLimit = Infinity;
   private nextSweep = 0;
   /** The services the last claim found no provider for, and when their limit clears. */
   private readonly lastBlocked = new Map<Service, number>();
@@ -148,7 +152,7 @@ export class Dispatcher {
     const capacity = this.opts.maxInFlight - this.inFlight.size;
     // A batch that all moved on means more is probably due: go again at once. Otherwise wait for the
     // poll, a wake, or (when a rate limit held rows back) the sleep claim() set until the next token.
-    if (progressed >= this.opts.batchSize && capacity > 0) setImmediate(() => this.running && !this.timer && this.tick());
+    if (progressed >= this.claimLimit && capacity > 0) setImmediate(() => this.running && !this.timer && this.tick());
     else if (!this.timer) this.sleep(this.opts.pollMs);
   }
 
@@ -156,7 +160,10 @@ export class Dispatcher {
   private claim(now: number): number {
     const capacity = this.opts.maxInFlight - this.inFlight.size;
     if (capacity <= 0) return 0;
-    const rows = this.spool.due(now, Math.min(this.opts.batchSize, capacity));
+    // Rows beyond the providers' room would only stay: read those, and a few more that other decisions
+    // than a send may move on (a window, a provider down, a service nobody carries).
+    this.claimLimit = Math.min(this.opts.batchSize, capacity, this.pool.room() + CLAIM_BEYOND_ROOM);
+    const rows = this.spool.due(now, this.claimLimit);
     if (rows.length === 0) return 0;
     try {
       return this.claimRows(rows, now);

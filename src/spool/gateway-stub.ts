@@ -54,7 +54,12 @@ export class GatewayStub implements Gateway {
   }
 
   hasCapacity(): boolean {
-    return this.measured === null || this.measured - Math.max(0, this.sent - this.applied) - this.reserved > 0;
+    return this.room() > 0;
+  }
+
+  /** What it can take now: the main thread's measure, less the sends it had not counted and this tick's picks. */
+  room(): number {
+    return this.measured === null ? Infinity : this.measured - Math.max(0, this.sent - this.applied) - this.reserved;
   }
 
   reserve(): void {

@@ -51,6 +51,24 @@ export class ProviderPool {
     return [...this.slots.values()].flatMap((s) => (s.gateway ? [s.gateway] : []));
   }
 
+  /**
+   * How many sends the active providers could take now, all together (Infinity when one has no limit
+   * or is down): a claim reads no more due rows than this, plus a few, instead of a whole batch of which all
+   * but the room would stay where they are (read, decided, and left, at every wake).
+   */
+  room(): number {
+    let room = 0;
+    for (const s of this.slots.values()) {
+      if (!s.provider.active) continue;
+      // A provider that is down has its work held, row by row, as fast as before: no bound for it.
+      if (!s.gateway || !s.gateway.isUp()) return Infinity;
+      const gateway = s.gateway.room ? Math.max(0, s.gateway.room()) : Infinity;
+      const concurrency = s.provider.concurrency > 0 ? Math.max(0, s.provider.concurrency - s.inFlight) : Infinity;
+      room += Math.min(gateway, concurrency);
+    }
+    return room;
+  }
+
   /** A provider for `service`; `avoid` (the last attempt's provider) is passed over when another can take it. */
   pick(service: Service, now: number, avoid: number | null = null): Pick {
     const usable: Slot[] = [];

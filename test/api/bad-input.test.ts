@@ -23,16 +23,19 @@ let ucAuth: string;
 
 type Face = 'welcorp' | 'retarus' | 'ucontact' | 'ictcore' | 'daemon';
 
-const faceOf = (path: string): Face =>
-  path.startsWith('/api/v1')
+const faceOf = (url: string): Face => {
+  const path = url.split('?')[0]!;
+  return path.startsWith('/api/v1')
     ? 'welcorp'
     : path.startsWith('/rest/v1')
       ? 'retarus'
       : path.startsWith('/Integra')
         ? 'ucontact'
-        : path === '/health' || path === '/metrics' || path.startsWith('/gateways') || path.startsWith('/status') || path.startsWith('/admin/') || path === '*' || path === '/*'
+        : // The daemon's own routes (the status page and its JSON too); /mms and /m/<token> are a handset's (WAP, plain text), no face's.
+          path === '/health' || path === '/metrics' || path.startsWith('/gateways') || path.startsWith('/status') || path.startsWith('/admin/') || path === '/mms' || path.startsWith('/m/') || path === '*' || path === '/*'
           ? 'daemon'
           : 'ictcore';
+};
 
 const authFor = (face: Face) => (face === 'ictcore' ? ictAuth[who]! : face === 'ucontact' ? `Bearer ${ucAuth}` : basicAuth[who]!);
 

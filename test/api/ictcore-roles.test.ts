@@ -60,9 +60,9 @@ describe("ICTCore face: /roles and /permissions as ICTCore's RoleApi and Permiss
 
   it('keeps the roles fixed and the lists for administrators', async () => {
     const made = await d.api('POST', '/roles', { auth: admin, body: { name: 'supervisor' } });
-    expect(made.status).toBe(501);
+    expect(made.status).toBe(403);
     expect(made.json.error.message).toMatch(/roles are fixed/);
-    expect((await d.api('PUT', '/roles/3/permissions/17', { auth: admin })).status).toBe(501);
+    expect((await d.api('PUT', '/roles/3/permissions/17', { auth: admin })).status).toBe(403);
     expect((await d.api('GET', '/roles', { auth: admin })).json).toHaveLength(3);
     expect((await d.api('GET', '/roles', { auth: agent })).status).toBe(403);
     expect((await d.api('GET', '/permissions', { auth: agent })).status).toBe(403);

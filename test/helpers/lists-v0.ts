@@ -8,8 +8,10 @@ import type { Row } from '../../dist/store/owned.js';
 import type { TransmissionRow } from '../../dist/store/transmissions.js';
 import type { UserRow } from '../../dist/store/users.js';
 import { isPermission, roleId } from '../../dist/core/permissions.js';
-// Permission ids as ICTCore numbers them since issue 18 (the one change to the reference).
+// Since issue 18 (the changes to the reference): permission ids, country and timezone ids as ICTCore numbers them.
 import { ictcorePermissionId } from '../../dist/api/ictcore/permission-ids.js';
+import { numericOfAlpha2 } from '../../dist/core/country-numbers.js';
+import { ictcoreIdOfZone } from '../../dist/api/ictcore/timezones.js';
 import { smsId } from '../../dist/api/retarus/present.js';
 import { presentContact } from '../../dist/api/ictcore/contacts.js';
 import { SERVICE_FLAG } from '../../dist/api/ictcore/programs.js';
@@ -104,8 +106,10 @@ export function userListV0(rows: UserRow[], f: Record<string, string>, exception
       email: u.email,
       address: (profile.address as string | undefined) ?? null,
       company: (profile.company as string | undefined) ?? null,
-      country_id: u.country,
-      timezone_id: u.timezone,
+      country_id: numericOfAlpha2(u.country) ?? u.country,
+      country: u.country,
+      timezone_id: ictcoreIdOfZone(u.timezone) ?? u.timezone,
+      timezone: u.timezone,
       active: u.active,
       role_id: roleId(u.role),
       role: u.role,

@@ -23,7 +23,8 @@ function matches(query: unknown, idField: string, id: number, name: string): boo
  * ICTCore's role and permission APIs (core/Api/User/RoleApi.php, PermissionApi.php) over the daemon's
  * three fixed roles: listed and read as ICTCore answers them; a role's permissions are what the role
  * allows before any user's exceptions, by ICTCore's ids. Roles cannot be made, changed or removed here
- * (501): every face's checks are the roles of core/permissions.ts.
+ * (403, a refusal the client should not retry, not a server fault): every face's checks are the roles
+ * of core/permissions.ts.
  */
 export function roleRoutes(app: FastifyInstance, ctx: Ctx): void {
   const roles = () => Object.entries(ROLE_IDS).map(([id, name]) => ({ role_id: Number(id), name }));
@@ -42,7 +43,7 @@ export function roleRoutes(app: FastifyInstance, ctx: Ctx): void {
   });
   const fixed = async (req: FastifyRequest) => {
     await ctx.authorize(req, 'user_role');
-    throw new SwitchpostError('not_implemented', FIXED);
+    throw new SwitchpostError('forbidden', FIXED);
   };
   app.post('/roles', fixed);
   app.put('/roles/:role_id', fixed);
@@ -56,6 +57,6 @@ export function roleRoutes(app: FastifyInstance, ctx: Ctx): void {
   });
   app.post('/permissions', async (req) => {
     await ctx.authorize(req, 'user_permission');
-    throw new SwitchpostError('not_implemented', 'permissions are the ones the daemon checks; they cannot be added');
+    throw new SwitchpostError('forbidden', 'permissions are the ones the daemon checks; they cannot be added');
   });
 }

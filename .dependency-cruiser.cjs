@@ -15,9 +15,10 @@
 //   spool     anything but the faces
 //   metrics   core, and the shapes of what it is handed (the spool's tally, the store's levels): the
 //             wiring hands it its sources, so it never reaches the engine's thread or the database itself
-//   ops       the operator's tools (doctor, reload, systemd, progress): anything but the faces
 //   api       the faces: anything but a gateway and the database (store/db.ts, better-sqlite3, pg); they are
 //             handed stores and services
+//   ops       the operator's tools (doctor, reload, systemd, progress) and views (the status page and its
+//             JSON): anything but the faces, of which the status page uses the logins (auth, tokens)
 //   main.ts, cli.ts, spool-worker.ts  the wiring: anything; nothing imports them, but the CLI starts main
 //             and the spool's host starts spool-worker.ts as a thread (by URL, not by import)
 const only = (name, why, layer, allowed) => ({
@@ -71,7 +72,13 @@ module.exports = {
     only('events-below', 'The events: core, net, store; never a face, a gateway, the spool or config.', 'events', ['core', 'net', 'store']),
     only('metrics-below', 'metrics: core and the shapes it is handed (spool/tally.ts, store/spool-gauges.ts); the wiring gives it its sources.', 'metrics', ['core', 'spool/tally\\.ts', 'store/spool-gauges\\.ts']),
     never('spool-not-faces', 'The spool never knows a face.', '^src/spool/', '^src/api/'),
-    never('ops-not-faces', "The operator's tools (src/ops) never know a face.", '^src/ops/', '^src/api/'),
+    {
+      name: 'ops-not-faces',
+      comment: "The operator's tools (src/ops) never know a face; the status page logs its admin in as the faces do (their auth, login limits, tokens).",
+      severity: 'error',
+      from: { path: '^src/ops/' },
+      to: { path: '^src/api/', pathNot: '^src/api/(auth|login-limiter|ictcore/token)\\.ts$' },
+    },
     never('faces-not-gateways', 'Faces are handed services, never a gateway.', '^src/api/', '^src/gateways/'),
     never('faces-not-database', 'Faces are handed stores, never the database.', '^src/api/', '^src/store/(db|pg/migrate)\\.ts$|(^|/)node_modules/(@types/)?(better-sqlite3|pg)/'),
     // Not only what a module imports but all it loads through others: a face or the store that reached a

@@ -13,10 +13,11 @@ cd "$(dirname "$0")/.."
 # which switchpost does not use); LibreOffice without a GUI and its python3-uno bridge (office
 # documents to fax), without its recommends (none are needed to render documents headless); tshark,
 # whose WSP and MMSE dissectors the tests decode the MMS and WAP Push bytes with (its debconf
-# question, whether non-root users may capture, takes its default "no" when non-interactive).
+# question, whether non-root users may capture, takes its default "no" when non-interactive); chromium,
+# the headless browser the status page's test drives through playwright-core (which downloads none).
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for p in python3 make g++ ca-certificates kannel openssl espeak-ng ffmpeg ghostscript libtiff-tools libspandsp-dev pkg-config postgresql tshark; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+for p in python3 make g++ ca-certificates kannel openssl espeak-ng ffmpeg ghostscript libtiff-tools libspandsp-dev pkg-config postgresql tshark chromium; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if ! command -v node >/dev/null; then need+=(nodejs npm); fi
 office=()
 for p in libreoffice-nogui python3-uno fonts-dejavu-core; do dpkg -s "$p" >/dev/null 2>&1 || office+=("$p"); done

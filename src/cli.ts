@@ -33,6 +33,8 @@ import { OpsError } from './ops/errors.js';
 import { runDoctor } from './ops/doctor.js';
 import { progress } from './ops/progress.js';
 import { exitCodeOf, formatReport } from './ops/doctor-report.js';
+import { authorizationOf, daemonUrl, fetchStatus, StatusClientError } from './ops/status-client.js';
+import { statusText } from './core/status-text.js';
 
 const USAGE = `switchpost — telephony, fax, SMS and email gateway daemon
 
@@ -62,6 +64,9 @@ usage: switchpost [command] [--config FILE]
                                       reachable and authenticated): one line each with a fix; exit 1 on any FAIL
   log-level LEVEL                     the running daemon logs at LEVEL (fatal … trace, silent) until its
                                       next reload or restart (written to the data directory, then SIGUSR2)
+  status [--url URL] [--token T | --user CODE --password P] [--json]
+                                      what the status page shows, from the running daemon (an admin's
+                                      token or password, also $SWITCHPOST_ADMIN_TOKEN, _USER, _PASSWORD)
 
 The config file is --config FILE or $SWITCHPOST_CONFIG; every key can be set as SWITCHPOST_<KEY>.`;
 
@@ -93,6 +98,9 @@ const options = {
   'max-seconds': { type: 'string' },
   fine: { type: 'boolean' },
   'timeout-ms': { type: 'string' },
+  url: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -171,6 +179,13 @@ async function main(argv: string[]): Promise<number> {
       writeFileSync(out, await toTelephonyWav(readFileSync(arg), seconds ? { maxSeconds: seconds } : {}));
     }
     console.log(`wrote ${out} (8 kHz mono 16-bit WAV)`);
+    return 0;
+  }
+
+  if (cmd === 'status') {
+    const url = o.url ?? process.env.SWITCHPOST_URL ?? daemonUrl(config.http);
+    const snapshot = await fetchStatus(url, authorizationOf({ token: o.token, user: o.user, password: o.password }, process.env, config.data_dir));
+    process.stdout.write(o.json ? JSON.stringify(snapshot, null, 2) + '\n' : statusText(snapshot));
     return 0;
   }
 
@@ -350,7 +365,16 @@ main(process.argv.slice(2)).then(
     // A data directory that is full or read-only: one line naming it, no stack.
     const storage = storageErrorOf(err);
     if (storage) console.error(`switchpost: ${storage.message} (${storage.where})`);
-    else if (err instanceof ConfigError || err instanceof UsageError || err instanceof MediaRefused || err instanceof MediaToolError || err instanceof OfficeUnavailable || err instanceof SchemaTooNew || err instanceof OpsError)
+    else if (
+      err instanceof ConfigError ||
+      err instanceof UsageError ||
+      err instanceof MediaRefused ||
+      err instanceof MediaToolError ||
+      err instanceof OfficeUnavailable ||
+      err instanceof SchemaTooNew ||
+      err instanceof OpsError ||
+      err instanceof StatusClientError
+    )
       console.error(`switchpost: ${err.message}`);
     else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(`switchpost: ${(err as Error).message}\n\n${USAGE}`);
     else console.error(`switchpost: ${(err as Error).stack ?? String(err)}`);

@@ -62,6 +62,8 @@ import { faceOfRoute, type FacePrefix } from './metrics/faces.js';
 import { assertWritable, StorageError, storageErrorOf, storageState } from './store/storage-error.js';
 import { gatedLogger, LogLevelGate, type LogLevel } from './ops/log-level.js';
 import { diffProviders, type ProviderDiff } from './ops/provider-diff.js';
+import { StatusTracker } from './ops/status-tracker.js';
+import { statusRoutes } from './ops/status-routes.js';
 
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
 export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'mms', 'tts', 'tts2way', 'voice', 'fax', 'email']);
@@ -204,7 +206,26 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
     now: () => clock.now(),
     onError: (err) => log.warn({ err }, 'metrics: the spool levels could not be read'),
   });
-  engine.onTally((t) => spoolMetrics.add(t));
+  // The status page's rates, last health and last errors (issue 19), gathered from here on.
+  const status = new StatusTracker(bus, {
+    node: config.node.id,
+    pid: process.pid,
+    startedAt: clock.now(),
+    now: () => clock.now(),
+    providers: async () => (await stores.providers.list()).map((p) => ({ id: p.id, name: p.name, driver: p.driver, services: p.services, active: p.active, throughput: p.throughput })),
+    link: (id) => {
+      const gw = engine.gateway(id);
+      return gw ? { up: gw.isUp(), liveCalls: gw.liveCalls ?? null } : null;
+    },
+    levels: () => stores.gauges.levels(),
+    openJobs: (limit) => stores.gauges.openJobs(limit),
+    inFlight: () => engine.inFlightCount,
+    channels: [...IMPLEMENTED_CHANNELS],
+  });
+  engine.onTally((t) => {
+    spoolMetrics.add(t);
+    status.add(t);
+  });
   const wake = (): void => void engine.call('wake', {}).catch((err: unknown) => log.error({ err }, 'could not wake the spool'));
   // The engine's thread failing leaves nothing to send or record with: end the process, so that its
   // supervisor restarts it (a restart recovers every lease, as after a crash).
@@ -262,6 +283,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
       const gw = p.active ? gatewayFor(p, engine, ownerChecked(p) ? users.byId(p.owner_user_id)?.role : undefined) : null;
       engine.setProvider(p, gw);
       spoolMetrics.provider(p.id, p.name);
+      status.provider(p.id, p.name);
       if (gw) gateways.push(gw);
     }
 
@@ -297,10 +319,13 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
     // Before any route: the hook counts every route registered after it.
     countRequests(app, registry, faceOfRoute(faces, DAEMON_PATHS));
     if (config.metrics.enabled) metricsRoute(app, registry, scrapeAccess(config.metrics.allow, config.metrics.token));
+    // The status page and its JSON (admins only), the daemon's own routes.
+    statusRoutes(app, { snapshot: () => status.snapshot(), auth, tokens, logins });
     undo.push(
       () => app.close(),
       () => logins.close(),
       async () => live.close(),
+      async () => status.close(),
     );
     // Started on the first office document a fax job brings; stopped with the daemon.
     const office = new OfficeConverter({ workDir: join(config.data_dir, 'media', 'office') });
@@ -403,6 +428,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
           return engine.removeProvider(id);
         }
         spoolMetrics.provider(p.id, p.name);
+        status.provider(p.id, p.name);
         let gw: Gateway | null = null;
         try {
           // The owner is read in here: a store that fails holds the provider down, as a refusal would.
@@ -588,6 +614,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
         log.info('stopping: no new work is taken');
         const grace = config.shutdown.grace_seconds * 1000;
         live.close();
+        status.close();
         schedules.stop();
         await app.close();
         await smtpFront?.stop();

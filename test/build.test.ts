@@ -21,6 +21,7 @@ describe('the suite tests what the sources say', () => {
     });
     expect(stale.map((s) => relative(ROOT, s))).toEqual([]);
     expect(statSync(join(ROOT, 'dist', 'media', 'office-bridge.py')).isFile()).toBe(true);
+    for (const f of ['status.html', 'status.js', 'status.css', 'favicon.svg']) expect(statSync(join(ROOT, 'dist', 'ops', 'status-page', f)).isFile()).toBe(true);
   });
 
   it('a compiler error fails the build with the compiler message, and leaves no old output behind', () => {

@@ -5,7 +5,7 @@ import type { StreamLogin } from '../events/live.js';
 import { passwordVersion } from '../core/passwords.js';
 import type { BasicAuth } from './auth.js';
 import type { Tokens } from './ictcore/token.js';
-import { bearerToken } from '../core/bearer.js';
+import { bearerToken, protocolBearer } from '../core/bearer.js';
 import { clientAddress, type TrustProxy } from '../net/trust-proxy.js';
 
 /** What an open stream was granted on: the password and the role (what it may see); a change of either ends it. */
@@ -19,12 +19,13 @@ export const streamCredentials =
     return u && u.active ? grantOf(u) : null;
   };
 
-/** The live stream's upgrade login: Basic credentials (limited as on every face), or an ICTCore token (Bearer). */
+/** The live stream's upgrade login: Basic credentials (limited as on every face), or an ICTCore token (Bearer, or the `switchpost, bearer.<token>` subprotocols). */
 export function streamLogin(auth: BasicAuth, tokens: Tokens, trust: TrustProxy | false): (req: IncomingMessage) => Promise<StreamLogin> {
   const ok = (u: UserRow): StreamLogin => ({ kind: 'ok', user: { id: u.id, role: u.role, credentials: grantOf(u) } });
   return async (req) => {
     const h = req.headers.authorization;
-    const bearer = bearerToken(h);
+    // A browser cannot set Authorization on a WebSocket: the status page sends its token as a subprotocol.
+    const bearer = bearerToken(h) ?? (h === undefined ? protocolBearer(req.headers['sec-websocket-protocol']) : null);
     if (bearer !== null) {
       const u = await tokens.user(bearer);
       return u ? ok(u) : { kind: 'refused' };

@@ -7,8 +7,8 @@
 export const ICTCORE_BASE_PATHS = ['/api', '/'] as const;
 export const WELCORP_PREFIX = '/api/v1';
 export const UCONTACT_PREFIXES = ['/Integra/resources', '/IntegraChannels/resources'] as const;
-/** The daemon's own routes: the health check, the metrics, the live stream, the peers' callbacks. */
-export const DAEMON_PATHS = ['/health', '/metrics', '/stream', '/gateways'] as const;
+/** The daemon's own routes: the health check, the metrics, the live stream, the peers' callbacks, the status page and its JSON. */
+export const DAEMON_PATHS = ['/health', '/metrics', '/stream', '/gateways', '/status', '/admin'] as const;
 
 /** A configured path as Fastify's prefix: no trailing slash, the root as ''. */
 export const prefixOf = (path: string): string => path.replace(/\/+$/, '');

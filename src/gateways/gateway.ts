@@ -87,6 +87,8 @@ export interface Gateway {
   start(ctx: GatewayContext): Promise<void>;
   stop(): Promise<void>;
   isUp(): boolean;
+  /** Calls up or dialling now, for a gateway that places calls (the status page's live calls); none: it places none. */
+  readonly liveCalls?: number;
   /** How many more it can take now (a call gateway's live channels count until they hang up); none: no limit of its own. */
   room?(): number;
   /** Whether it can take one more now: what the spool's pool asks (its stub answers from `room`). */

@@ -181,7 +181,9 @@ export class OutcomeWriter {
         parts: o.kind === 'failed' ? (o.pages ?? null) : null,
       });
       recipientSubmit = accepted;
-      b.tally.attemptEnded(attempt.provider_id, attemptStatus(o));
+      const status = attemptStatus(o);
+      b.tally.attemptEnded(attempt.provider_id, status);
+      if (status !== 'delivered' && status !== 'held') b.tally.failed({ at: r.at, providerId: attempt.provider_id, jobId: attempt.job_id, destination: attempt.destination, status, reason: responseOf(o) });
       const submittedAt = accepted?.at ?? found.submittedAt;
       if (o.kind === 'receipt' && submittedAt !== undefined) b.tally.receiptAfter(attempt.provider_id, r.at - submittedAt);
     }

@@ -12,16 +12,32 @@ export interface TallyData {
   receipts: [number, number][];
   /** [result, count]: delivered, retried, failed (given up). */
   callbacks: [string, number][];
+  /** The newest attempts that ended in failure (at most MAX_FAILURES, oldest first), for the status page's last errors. */
+  failures: AttemptFailure[];
+}
+
+/** One attempt that failed, as the status page's last errors show it. */
+export interface AttemptFailure {
+  at: number;
+  providerId: number | null;
+  jobId: number;
+  destination: string;
+  /** The attempt's end status (failed_retryable, undeliverable, rejected, …). */
+  status: string;
+  reason: string | null;
 }
 
 /** Receipt latencies kept between two stats messages; beyond it they are dropped (a sample still). */
 const MAX_RECEIPTS = 20_000;
+/** Failures kept between two stats messages: a sample of the newest, not a log (the attempts table is that). */
+const MAX_FAILURES = 20;
 
 export class Tally {
   private attempts = new Map<string, [number, string, number]>();
   private parts = new Map<number, number>();
   private receipts: [number, number][] = [];
   private callbacks = new Map<string, number>();
+  private failures: AttemptFailure[] = [];
 
   attemptEnded(providerId: number | null, outcome: string, n = 1): void {
     if (providerId === null) return;
@@ -45,22 +61,29 @@ export class Tally {
     this.callbacks.set(result, (this.callbacks.get(result) ?? 0) + 1);
   }
 
+  failed(f: AttemptFailure): void {
+    this.failures.push(f);
+    if (this.failures.length > MAX_FAILURES) this.failures.shift();
+  }
+
   /** Add a committed batch's tally (a batch that rolled back is retried, and counted then). */
   merge(other: Tally): void {
     for (const [p, o, n] of other.attempts.values()) this.attemptEnded(p, o, n);
     for (const [p, n] of other.parts) this.partsSubmitted(p, n);
     for (const [p, s] of other.receipts) this.receiptAfter(p, s * 1000);
     for (const [r, n] of other.callbacks) this.callbacks.set(r, (this.callbacks.get(r) ?? 0) + n);
+    for (const f of other.failures) this.failed(f);
   }
 
   /** What was counted, and start again; null when nothing was. */
   take(): TallyData | null {
-    if (!this.attempts.size && !this.parts.size && !this.receipts.length && !this.callbacks.size) return null;
-    const data: TallyData = { attempts: [...this.attempts.values()], parts: [...this.parts], receipts: this.receipts, callbacks: [...this.callbacks] };
+    if (!this.attempts.size && !this.parts.size && !this.receipts.length && !this.callbacks.size && !this.failures.length) return null;
+    const data: TallyData = { attempts: [...this.attempts.values()], parts: [...this.parts], receipts: this.receipts, callbacks: [...this.callbacks], failures: this.failures };
     this.attempts = new Map();
     this.parts = new Map();
     this.receipts = [];
     this.callbacks = new Map();
+    this.failures = [];
     return data;
   }
 }

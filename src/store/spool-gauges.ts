@@ -12,6 +12,20 @@ export interface SpoolLevels {
   outbox: { state: string; n: number }[];
 }
 
+/** A job with recipients not final yet, as the status page shows it. */
+export interface OpenJob {
+  id: number;
+  user: string;
+  channel: string;
+  name: string | null;
+  total: number;
+  /** Recipients final (delivered, failed, …): total less what remains. */
+  done: number;
+  succeeded: number;
+  failed: number;
+  createdAt: number;
+}
+
 /**
  * Read at each scrape on the engine's thread (the main thread asks for it as a store call). Only the
  * open states are counted: the final ones are history, which grows without bound. Each query is on an
@@ -31,5 +45,22 @@ export class SpoolGauges {
     const oldest = stmt(this.db, `SELECT min(due_at) AS at FROM recipients WHERE state = 'queued'`).get() as { at: number | null };
     const outbox = stmt(this.db, `SELECT state, count(*) AS n FROM callbacks WHERE state IN ('pending', 'failed') GROUP BY state`).all() as SpoolLevels['outbox'];
     return { depth, oldestQueuedDueAt: oldest.at, outbox };
+  }
+
+  /**
+   * The newest `limit` jobs with open recipients, and how many jobs have them. Found from the open rows
+   * (recipients_due, as the depth is): the jobs table has no index on its status, and most of it is history.
+   */
+  openJobs(limit: number): { count: number; jobs: OpenJob[] } {
+    const states = JSON.stringify(ACTIVE_STATES);
+    const open = `SELECT DISTINCT job_id FROM recipients WHERE state IN (SELECT value FROM json_each(?))`;
+    const count = (stmt(this.db, `SELECT count(*) AS n FROM (${open})`).get(states) as { n: number }).n;
+    const jobs = stmt(
+      this.db,
+      `SELECT j.id AS id, u.user_code AS user, j.channel AS channel, j.name AS name, j.total AS total, j.total - j.remaining AS done,
+              j.succeeded AS succeeded, j.failed AS failed, j.created_at AS createdAt
+       FROM jobs j JOIN users u ON u.id = j.user_id WHERE j.id IN (${open}) ORDER BY j.id DESC LIMIT ?`,
+    ).all(states, limit) as OpenJob[];
+    return { count, jobs };
   }
 }

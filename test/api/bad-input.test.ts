@@ -31,8 +31,8 @@ const faceOf = (url: string): Face => {
       ? 'retarus'
       : path.startsWith('/Integra')
         ? 'ucontact'
-        : // The daemon's own routes; /mms and /m/<token> are a handset's (WAP, plain text), no face's.
-          path === '/health' || path === '/metrics' || path.startsWith('/gateways') || path === '/mms' || path.startsWith('/m/') || path === '*' || path === '/*'
+        : // The daemon's own routes (the status page and its JSON too); /mms and /m/<token> are a handset's (WAP, plain text), no face's.
+          path === '/health' || path === '/metrics' || path.startsWith('/gateways') || path.startsWith('/status') || path.startsWith('/admin/') || path === '/mms' || path.startsWith('/m/') || path === '*' || path === '/*'
           ? 'daemon'
           : 'ictcore';
 };

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,7 +9,8 @@ const TSC = join(ROOT, 'node_modules', 'typescript-native', 'bin', 'tsc');
 
 /**
  * Build `root`'s dist/ from its sources as `npm run build` does: emptied first (a module deleted from
- * src/ must not live on in the output), then tsc, then the office bridge copied beside its module.
+ * src/ must not live on in the output), then tsc, then the office bridge and the status page's files
+ * copied beside their modules.
  * A compiler error throws with the compiler's own message.
  */
 export function build(root: string): void {
@@ -22,6 +23,7 @@ export function build(root: string): void {
     throw new Error(`the build failed (tsc -p tsconfig.json):\n${(e.stdout ?? '') + (e.stderr ?? '') || e.message}`);
   }
   copyFileSync(join(root, 'src', 'media', 'office-bridge.py'), join(root, 'dist', 'media', 'office-bridge.py'));
+  cpSync(join(root, 'src', 'ops', 'status-page'), join(root, 'dist', 'ops', 'status-page'), { recursive: true });
 }
 
 /**

@@ -56,6 +56,8 @@ import { Schedules } from './spool/schedules.js';
 import { loadOrCreateKey } from './store/secret-key.js';
 import { metricsRegistry } from './metrics/registry.js';
 import { SpoolMetrics } from './metrics/spool.js';
+import { conversionMetrics } from './metrics/conversions.js';
+import { storeLatencyMetrics } from './metrics/store.js';
 import { countRequests, metricsRoute } from './metrics/http.js';
 import { scrapeAccess } from './metrics/access.js';
 import { faceOfRoute, type FacePrefix } from './metrics/faces.js';
@@ -197,10 +199,12 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
   }
   // The daemon's metrics (issue 19): a registry of its own; the engine's counts come with its stats.
   const registry = metricsRegistry(config.node.id);
+  const timed = conversionMetrics(registry);
+  engine.onCallAnswered(storeLatencyMetrics(registry));
   const stores = remoteStores(engine.stores);
   const spoolMetrics = new SpoolMetrics(registry, {
     levels: () => stores.gauges.levels(),
-    links: () => engine.allGateways().map((g) => ({ providerId: g.providerId, up: g.isUp() })),
+    links: () => engine.allGateways().map((g) => ({ providerId: g.providerId, up: g.isUp(), liveCalls: g.liveCalls })),
     inFlight: () => engine.inFlightCount,
     channels: [...IMPLEMENTED_CHANNELS],
     now: () => clock.now(),
@@ -238,7 +242,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
   try {
     const policy = new AddressPolicy(config.callbacks.allow_private);
 
-    const tts = new TtsRenderer(join(config.data_dir, 'media', 'tts'));
+    const tts = new TtsRenderer(join(config.data_dir, 'media', 'tts'), undefined, (run) => timed('tts', run));
     const providerHosts = new AddressPolicy(config.agent_providers.allow_hosts);
     // The VERP tags' key lives beside the database, as the 2FA key does: a bounce names only attempts we made.
     const bounce = config.email.bounce_domain ? { domain: config.email.bounce_domain, prefix: config.email.bounce_prefix, key: loadOrCreateKey(join(config.data_dir, 'verp.key')) } : null;
@@ -358,23 +362,29 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
       jobs: stores.jobs,
       users: stores.users,
       companies: stores.companies,
-      prepareFax: async (files, fine) =>
-        prepareFax(await readFaxDocuments(files, { maxMb: config.media.max_fax_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) }), join(config.data_dir, 'media', 'fax'), { fine, office }),
+      prepareFax: async (files, fine) => {
+        const documents = await readFaxDocuments(files, { maxMb: config.media.max_fax_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) });
+        return timed('fax', () => prepareFax(documents, join(config.data_dir, 'media', 'fax'), { fine, office }));
+      },
       prepareAttachments: (files) =>
         prepareAttachments(files, join(config.data_dir, 'media', 'attachments'), { maxMb: config.media.max_email_attachments_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) }),
       prepareMms: async (files) => {
         // Fitted for the strictest provider that may carry it, read now: one changed at run time counts from the next job.
         const maxBytes = mmsMaxBytes(await stores.providers.list());
-        const media = await prepareMmsMedia(files, join(config.data_dir, 'media', 'mms'), { maxBytes, maxInputMb: config.media.max_mms_input_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) });
+        const media = await timed('mms', () =>
+          prepareMmsMedia(files, join(config.data_dir, 'media', 'mms'), { maxBytes, maxInputMb: config.media.max_mms_input_mb, fetchTimeoutMs: config.media.fetch_timeout_ms, policy: new AddressPolicy(config.media.allow_private) }),
+        );
         return { media, maxBytes };
       },
       prepareAudio: (file) =>
-        prepareAudio(file, join(config.data_dir, 'media', 'audio'), {
-          maxBytes: Math.round(config.media.max_audio_mb * 1024 * 1024),
-          maxSeconds: config.media.max_audio_seconds,
-          fetchTimeoutMs: config.media.fetch_timeout_ms,
-          policy: new AddressPolicy(config.media.allow_private),
-        }),
+        timed('audio', () =>
+          prepareAudio(file, join(config.data_dir, 'media', 'audio'), {
+            maxBytes: Math.round(config.media.max_audio_mb * 1024 * 1024),
+            maxSeconds: config.media.max_audio_seconds,
+            fetchTimeoutMs: config.media.fetch_timeout_ms,
+            policy: new AddressPolicy(config.media.allow_private),
+          }),
+        ),
       verification: {
         codes: stores.verification,
         key: loadOrCreateKey(join(config.data_dir, 'verification.key')),
@@ -476,9 +486,9 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
         providerHosts,
         trunkDirs: { fallback: (profile) => defaultGatewayDir(config.freeswitch.config_dir, profile), problem: (dir) => gatewayDirProblem(config.freeswitch.config_dir, dir) },
         credentialsChanged: () => auth.forget(),
-        prepareFax: (files, fine) => prepareFax(files, join(config.data_dir, 'media', 'fax'), { fine, office }),
-        convertAudio: (bytes) => convertAudio(bytes, join(config.data_dir, 'media', 'audio'), config.media.max_audio_seconds),
-        joinAudio: (wavs) => joinAudio(wavs, config.media.max_audio_seconds),
+        prepareFax: (files, fine) => timed('fax', () => prepareFax(files, join(config.data_dir, 'media', 'fax'), { fine, office })),
+        convertAudio: (bytes) => timed('audio', () => convertAudio(bytes, join(config.data_dir, 'media', 'audio'), config.media.max_audio_seconds)),
+        joinAudio: (wavs) => timed('audio_join', () => joinAudio(wavs, config.media.max_audio_seconds)),
       });
     }
     if (config.retarus.enabled) {
@@ -533,7 +543,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
         senders: stores.mailSenders,
         jobs: stores.jobs,
         domains: listen.fax_domains,
-        prepareFax: (files) => prepareFax(files, join(config.data_dir, 'media', 'fax'), { office }),
+        prepareFax: (files) => timed('fax', () => prepareFax(files, join(config.data_dir, 'media', 'fax'), { office })),
         dmarc: (message, session) => dmarcVerdict(message, session, config.node.id, opts.mailResolver),
         ipAllowed: ipInList,
         onJobCreated,

@@ -33,6 +33,8 @@ export class TtsRenderer {
   constructor(
     private readonly dir: string,
     private readonly concurrency = 4,
+    /** Wraps each render (not a file served from disk): the daemon times them for its metrics. */
+    private readonly timed: <T>(run: () => Promise<T>) => Promise<T> = (run) => run(),
   ) {
     mkdirSync(dir, { recursive: true });
   }
@@ -49,14 +51,16 @@ export class TtsRenderer {
     if (existsSync(file)) return Promise.resolve(file);
     let p = this.inFlight.get(file);
     if (!p) {
-      p = this.limited(async () => {
-        // Text goes on stdin, never on a command line.
-        const raw = await runTool('espeak-ng', ['--stdin', '-v', espeakVoice, '-s', '150', '--stdout'], { input: text, timeoutMs: 60_000 });
-        const wav = await toTelephonyWav(raw);
-        const tmp = `${file}.${process.pid}.tmp`;
-        writeStored(tmp, file, wav);
-        return file;
-      }).finally(() => this.inFlight.delete(file));
+      p = this.limited(() =>
+        this.timed(async () => {
+          // Text goes on stdin, never on a command line.
+          const raw = await runTool('espeak-ng', ['--stdin', '-v', espeakVoice, '-s', '150', '--stdout'], { input: text, timeoutMs: 60_000 });
+          const wav = await toTelephonyWav(raw);
+          const tmp = `${file}.${process.pid}.tmp`;
+          writeStored(tmp, file, wav);
+          return file;
+        }),
+      ).finally(() => this.inFlight.delete(file));
       this.inFlight.set(file, p);
     }
     return p;

@@ -8,7 +8,7 @@ export interface SpoolSources {
   /** The spool's levels, read on the engine's thread (asynchronous: a message there and back). */
   levels(): Promise<SpoolLevels>;
   /** Each known provider's gateway link now (binds, event socket), as the main thread holds them. */
-  links(): { providerId: number; up: boolean }[];
+  links(): { providerId: number; up: boolean; liveCalls?: number | undefined }[];
   inFlight(): number;
   /** The channels whose depth is always reported (0 when empty), so a series does not vanish when it drains. */
   channels: readonly string[];
@@ -38,6 +38,7 @@ export class SpoolMetrics {
   private readonly parts: Counter<'provider'>;
   private readonly receipts: Histogram<'provider'>;
   private readonly callbacks: Counter<'result'>;
+  private readonly faxPages: Counter<'provider'>;
   /** The read under way, shared by the gauges that need it (one per scrape). */
   private reading: Promise<SpoolLevels | null> | null = null;
 
@@ -49,6 +50,7 @@ export class SpoolMetrics {
       labelNames: ['provider', 'outcome'],
       registers,
     });
+    this.faxPages = new Counter({ name: 'switchpost_fax_pages_total', help: "Fax pages delivered, by provider: a fax's pages, counted once as it ends (a fax resumed after a failed try counts its pages once).", labelNames: ['provider'], registers });
     this.parts = new Counter({ name: 'switchpost_sms_parts_submitted_total', help: 'SMS parts the providers took (a long message counts each part).', labelNames: ['provider'], registers });
     this.receipts = new Histogram({
       name: 'switchpost_receipt_latency_seconds',
@@ -123,6 +125,19 @@ export class SpoolMetrics {
         for (const [id, provider] of names) this.set({ provider }, up.get(id) ? 1 : 0);
       },
     });
+    new Gauge({
+      name: 'switchpost_live_calls',
+      help: "Calls up or being placed now, by provider (FreeSWITCH's channels the daemon controls).",
+      labelNames: ['provider'],
+      registers,
+      collect() {
+        this.reset();
+        for (const l of sources.links()) {
+          const provider = names.get(l.providerId);
+          if (provider !== undefined && l.liveCalls !== undefined) this.set({ provider }, l.liveCalls);
+        }
+      },
+    });
   }
 
   /** A provider's name for its series; set as it is started or reloaded. */
@@ -140,6 +155,7 @@ export class SpoolMetrics {
     const name = (id: number) => this.names.get(id) ?? String(id);
     for (const [p, outcome, n] of t.attempts) this.attempts.inc({ provider: name(p), outcome }, n);
     for (const [p, n] of t.parts) this.parts.inc({ provider: name(p) }, n);
+    for (const [p, n] of t.faxPages) this.faxPages.inc({ provider: name(p) }, n);
     for (const [p, s] of t.receipts) this.receipts.observe({ provider: name(p) }, s);
     for (const [result, n] of t.callbacks) this.callbacks.inc({ result }, n);
   }

@@ -43,7 +43,7 @@ export class SpoolHost implements GatewaySink {
   private flushing: NodeJS.Immediate | null = null;
   private readonly acks = new Map<number, () => void>();
   private nextAck = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; kind: ToEngine['t']; at: number }>();
   private nextCall = 1;
   private readonly gateways = new Map<number, Gateway>();
   /** Sends handed to each provider's gateway since it was set (the engine's stubs count theirs). */
@@ -54,6 +54,7 @@ export class SpoolHost implements GatewaySink {
   private nextGeneration = 1;
   private failureListener: ((err: Error) => void) | null = null;
   private tallyListener: ((tally: TallyData) => void) | null = null;
+  private callListener: ((kind: ToEngine['t'], seconds: number) => void) | null = null;
   private interest = '';
   private readonly timer: NodeJS.Timeout;
   private failed: Error | null = null;
@@ -97,6 +98,11 @@ export class SpoolHost implements GatewaySink {
     this.tallyListener = listener;
   }
 
+  /** Told how long each call into the engine's thread took to answer (the store's latency as the faces see it). */
+  onCallAnswered(listener: (kind: ToEngine['t'], seconds: number) => void): void {
+    this.callListener = listener;
+  }
+
   /** Whether the engine's thread is running (false once it failed: /health says so). */
   get alive(): boolean {
     return this.failed === null;
@@ -117,10 +123,11 @@ export class SpoolHost implements GatewaySink {
   private ask(message: (id: number) => ToEngine): Promise<unknown> {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.nextCall++;
+    const m = message(id);
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, kind: m.t, at: performance.now() });
       try {
-        this.post(message(id));
+        this.post(m);
       } catch (err) {
         // Not cloneable (a function, a class instance): a bug of the caller's, answered at once.
         this.pending.delete(id);
@@ -257,6 +264,7 @@ export class SpoolHost implements GatewaySink {
       case 'result': {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
+        if (p) this.callListener?.(p.kind, (performance.now() - p.at) / 1000);
         if (m.ok) p?.resolve(m.value);
         else p?.reject(reviveError(m.error));
         return;

@@ -213,7 +213,10 @@ export class OutcomeWriter {
       const result = (kind: string, value: string) => writes.result({ attemptId: attempt.id, recipientId: attempt.recipient_id, jobId: attempt.job_id, kind, value, data: null, at: r.at });
       if (call.keypress !== null) result('keypress', call.keypress);
       if (call.voicemail) result('voicemail', 'true');
-      if (call.pages !== undefined) result('fax_pages', String(call.pages));
+      if (call.pages !== undefined) {
+        result('fax_pages', String(call.pages));
+        b.tally.faxPages(attempt.provider_id, call.pages);
+      }
     }
     const sentAt = recipientSubmit?.at ?? (isSuccess(t.state) ? now : null);
     writes.move({ kind: 'final', ...of, state: t.state, reason: t.reason, sentAt, parts: recipientSubmit?.parts ?? null, cost });

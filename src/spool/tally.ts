@@ -1,6 +1,6 @@
 /**
  * What the engine counted since it last told the main thread (issue 19's metrics): attempts ended by
- * provider and outcome, SMS parts submitted, receipt latencies, callback deliveries. Plain data, sent
+ * provider and outcome, SMS parts submitted, fax pages, receipt latencies, callback deliveries. Plain data, sent
  * with the periodic stats message (every 100 ms at most), never a message per attempt.
  */
 export interface TallyData {
@@ -8,6 +8,8 @@ export interface TallyData {
   attempts: [number, string, number][];
   /** [providerId, parts]. */
   parts: [number, number][];
+  /** [providerId, fax pages of faxes that ended with pages (a resumed fax's pages once)]. */
+  faxPages: [number, number][];
   /** [providerId, seconds from submit to receipt]. */
   receipts: [number, number][];
   /** [result, count]: delivered, retried, failed (given up). */
@@ -35,6 +37,7 @@ const MAX_FAILURES = 20;
 export class Tally {
   private attempts = new Map<string, [number, string, number]>();
   private parts = new Map<number, number>();
+  private pages = new Map<number, number>();
   private receipts: [number, number][] = [];
   private callbacks = new Map<string, number>();
   private failures: AttemptFailure[] = [];
@@ -50,6 +53,11 @@ export class Tally {
   partsSubmitted(providerId: number | null, parts: number): void {
     if (providerId === null || parts <= 0) return;
     this.parts.set(providerId, (this.parts.get(providerId) ?? 0) + parts);
+  }
+
+  faxPages(providerId: number | null, pages: number): void {
+    if (providerId === null || pages <= 0) return;
+    this.pages.set(providerId, (this.pages.get(providerId) ?? 0) + pages);
   }
 
   receiptAfter(providerId: number | null, ms: number): void {
@@ -70,6 +78,7 @@ export class Tally {
   merge(other: Tally): void {
     for (const [p, o, n] of other.attempts.values()) this.attemptEnded(p, o, n);
     for (const [p, n] of other.parts) this.partsSubmitted(p, n);
+    for (const [p, n] of other.pages) this.faxPages(p, n);
     for (const [p, s] of other.receipts) this.receiptAfter(p, s * 1000);
     for (const [r, n] of other.callbacks) this.callbacks.set(r, (this.callbacks.get(r) ?? 0) + n);
     for (const f of other.failures) this.failed(f);
@@ -77,10 +86,11 @@ export class Tally {
 
   /** What was counted, and start again; null when nothing was. */
   take(): TallyData | null {
-    if (!this.attempts.size && !this.parts.size && !this.receipts.length && !this.callbacks.size && !this.failures.length) return null;
-    const data: TallyData = { attempts: [...this.attempts.values()], parts: [...this.parts], receipts: this.receipts, callbacks: [...this.callbacks], failures: this.failures };
+    if (!this.attempts.size && !this.parts.size && !this.pages.size && !this.receipts.length && !this.callbacks.size && !this.failures.length) return null;
+    const data: TallyData = { attempts: [...this.attempts.values()], parts: [...this.parts], faxPages: [...this.pages], receipts: this.receipts, callbacks: [...this.callbacks], failures: this.failures };
     this.attempts = new Map();
     this.parts = new Map();
+    this.pages = new Map();
     this.receipts = [];
     this.callbacks = new Map();
     this.failures = [];

@@ -142,6 +142,27 @@ describe('GET /metrics', () => {
     expect(samples.some((s) => s.name === 'switchpost_http_request_duration_seconds_bucket' && s.labels.route === '/api/v1/jobs/:id' && s.labels.le === '+Inf')).toBe(true);
   });
 
+  it('times conversions by kind and result, and the calls into the store thread', async () => {
+    const before = await scrape();
+    const count = (x: { samples: Sample[] }, kind: string, result: string) => value(x.samples, 'switchpost_conversion_duration_seconds_count', { kind, result });
+    // A fax job with a text document: ghostscript renders it (real); one with a file that is no document fails.
+    const fax = (name: string, content: string) =>
+      d.api('POST', '/api/v1/jobs', { auth: alice.auth, body: { job_type: 'fax', recipients: [{ destination: '+61491570156' }], files: [{ name, base64content: Buffer.from(content).toString('base64') }] } });
+    expect((await fax('note.txt', 'Hello fax')).status).toBe(200);
+    expect((await fax('broken.pdf', 'not a PDF at all')).status).toBe(422);
+    const after = await scrape();
+    expect(count(after, 'fax', 'ok') - count(before, 'fax', 'ok')).toBe(1);
+    expect(count(after, 'fax', 'failed') - count(before, 'fax', 'failed')).toBe(1);
+    expect(value(after.samples, 'switchpost_conversion_duration_seconds_sum', { kind: 'fax', result: 'ok' })).toBeGreaterThan(0);
+    expect(after.types.get('switchpost_conversion_duration_seconds')).toBe('histogram');
+    // Every API request above read or wrote the store on its thread.
+    expect(value(after.samples, 'switchpost_store_call_duration_seconds_count', { kind: 'store' })).toBeGreaterThan(value(before.samples, 'switchpost_store_call_duration_seconds_count', { kind: 'store' }));
+    expect(after.types.get('switchpost_store_call_duration_seconds')).toBe('histogram');
+    // Declared even before any fax page or call (the sandbox has no live calls to report).
+    expect(after.types.get('switchpost_fax_pages_total')).toBe('counter');
+    expect(after.types.get('switchpost_live_calls')).toBe('gauge');
+  });
+
   it('serves every metric the Grafana dashboard uses', async () => {
     const dashboard = readFileSync(new URL('../../config/grafana/switchpost.json', import.meta.url), 'utf8');
     const exprs = [...dashboard.matchAll(/"expr":\s*"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);

@@ -264,6 +264,10 @@ describe.skipIf(!hasTools)('TTS calls through FreeSWITCH (ESL peer)', () => {
       ['1', 'true'],
     ]);
     expect(d.db.prepare(`SELECT value FROM results WHERE job_id = ? AND kind = 'fax_pages'`).all(job)).toEqual([{ value: '2' }, { value: '2' }]);
+    // The metrics count each fax's pages once (the resumed one too), and the calls up now: none.
+    const metrics = await (await fetch(`${d.url}/metrics`)).text();
+    expect(metrics).toMatch(/^switchpost_fax_pages_total\{provider="fs",node="[^"]+"\} 4$/m);
+    expect(metrics).toMatch(/^switchpost_live_calls\{provider="fs",node="[^"]+"\} 0$/m);
   });
 
   const faxJob = { job_type: 'fax', files: [{ name: 'note.txt', base64content: Buffer.from('hello').toString('base64') }], recipients: [{ destination: '+61491570156' }] };

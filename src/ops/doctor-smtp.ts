@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { createTransport } from 'nodemailer';
 import type { ProviderEntry } from '../gateways/gateway.js';
-import { smtpConfig } from '../gateways/smtp/settings.js';
+import { relayConnection, smtpConfig } from '../gateways/smtp/settings.js';
 import { fail, ok, type CheckResult } from './doctor-report.js';
 
 /**
@@ -12,15 +11,7 @@ export async function checkSmtp(name: string, p: ProviderEntry, timeoutMs: numbe
   const { endpoint: e, settings: s } = smtpConfig(p);
   const where = `${e.host}:${e.port} (${s.security})`;
   const transport = createTransport({
-    host: e.host,
-    port: e.port,
-    secure: s.security === 'tls',
-    requireTLS: s.security === 'starttls',
-    ignoreTLS: s.security === 'none',
-    ...(e.username ? { auth: { user: e.username, pass: e.password ?? '' } } : {}),
-    ...(s.auth_method ? { authMethod: s.auth_method } : {}),
-    ...(s.helo_name ? { name: s.helo_name } : {}),
-    tls: { rejectUnauthorized: s.tls_verify, ...(s.tls_ca_file ? { ca: readFileSync(s.tls_ca_file) } : {}), ...(s.tls_servername ? { servername: s.tls_servername } : {}) },
+    ...relayConnection(e, s),
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,

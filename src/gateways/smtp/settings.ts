@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ProviderEntry } from '../gateway.js';
 
@@ -65,4 +66,26 @@ export function smtpConfig(p: ProviderEntry): { endpoint: SmtpEndpoint; settings
   if (!p.host) throw new Error(`provider ${p.name}: host is required for smtp (the relay)`);
   const s = parsed.data;
   return { endpoint: { name: p.name, host: p.host, port: p.port ?? DEFAULT_PORT[s.security], username: p.username, password: p.password }, settings: s };
+}
+
+/**
+ * How to reach and log in to the relay, as nodemailer takes it: the gateway's pool and the doctor's
+ * one-off check connect the same way.
+ */
+export function relayConnection(e: SmtpEndpoint, s: SmtpSettings) {
+  return {
+    host: e.host,
+    port: e.port,
+    secure: s.security === 'tls',
+    requireTLS: s.security === 'starttls',
+    ignoreTLS: s.security === 'none',
+    ...(e.username ? { auth: { user: e.username, pass: e.password ?? '' } } : {}),
+    ...(s.auth_method ? { authMethod: s.auth_method } : {}),
+    ...(s.helo_name ? { name: s.helo_name } : {}),
+    tls: {
+      rejectUnauthorized: s.tls_verify,
+      ...(s.tls_ca_file ? { ca: readFileSync(s.tls_ca_file) } : {}),
+      ...(s.tls_servername ? { servername: s.tls_servername } : {}),
+    },
+  };
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { createTransport } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { Delivery, Gateway, GatewaySink } from '../gateway.js';
@@ -6,7 +5,7 @@ import type { Outcome } from '../../core/outcomes.js';
 import { returnPath } from '../../core/verp.js';
 import { AttachmentParts } from './attachment-parts.js';
 import { classifySmtpError, queueIdOf, type SmtpErrorFields } from './reply.js';
-import type { SmtpEndpoint, SmtpSettings } from './settings.js';
+import { relayConnection, type SmtpEndpoint, type SmtpSettings } from './settings.js';
 
 type EmailDelivery = Extract<Delivery, { kind: 'email' }>;
 
@@ -190,19 +189,7 @@ export class SmtpGateway implements Gateway {
 function createPool(e: SmtpEndpoint, s: SmtpSettings) {
   return createTransport({
     pool: true,
-    host: e.host,
-    port: e.port,
-    secure: s.security === 'tls',
-    requireTLS: s.security === 'starttls',
-    ignoreTLS: s.security === 'none',
-    ...(e.username ? { auth: { user: e.username, pass: e.password ?? '' } } : {}),
-    ...(s.auth_method ? { authMethod: s.auth_method } : {}),
-    ...(s.helo_name ? { name: s.helo_name } : {}),
-    tls: {
-      rejectUnauthorized: s.tls_verify,
-      ...(s.tls_ca_file ? { ca: readFileSync(s.tls_ca_file) } : {}),
-      ...(s.tls_servername ? { servername: s.tls_servername } : {}),
-    },
+    ...relayConnection(e, s),
     maxConnections: s.max_connections,
     maxMessages: s.max_messages,
     // A message whose connection dropped comes back to us (held, or retried by policy), not resent by the pool.

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { DAEMON_PATHS, UCONTACT_PREFIXES } from '../../dist/config/base-paths.js';
 import { documented, exampleResults, servedAt, structuralProblems, unserved, type Doc } from '../helpers/openapi.js';
 
 /** ICTCore is served at /api and at the site root; every other mount is another face's or the daemon's. */
-const OTHERS = ['/api', '/api/v1', '/rest/v1', '/Integra/resources', '/IntegraChannels/resources', '/health', '/metrics', '/stream', '/gateways', '/m', '/mms'];
+const OTHERS = ['/api', '/api/v1', '/rest/v1', ...UCONTACT_PREFIXES, ...DAEMON_PATHS, '/m', '/mms'];
 let d: TestDaemon;
 const docs = new Map<string, Doc>();
 beforeAll(async () => {

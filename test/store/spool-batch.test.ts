@@ -86,6 +86,6 @@ describe('the spool’s set-based statements', () => {
       two_way: 1,
       sender: 'Acme',
     });
-    expect(b.byPeer(1, ['abc', 'nope'])).toEqual(new Map([['abc', { id, recipient_id: 1, job_id: job, provider_id: 1, destination: '+61491570000', part: null }]]));
+    expect(b.byPeer(1, ['abc', 'nope'])).toEqual(new Map([['abc', { id, recipient_id: 1, job_id: job, provider_id: 1, destination: '+61491570000', parts: 2, part: null }]]));
   });
 });

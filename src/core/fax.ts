@@ -19,3 +19,23 @@ export const t38Failed = (success: boolean, t38Status: string, pages: number): b
 
 /** The outcome code a T.38 failure is stored under; the spool finds earlier T.38 failures to a number by it. */
 export const T38_FAILURE_CODE = 'fax_t38_';
+
+/**
+ * The documents the fax converter takes (media/fax.ts: PDF, text, images, TIFF, and with LibreOffice
+ * the office types of media/office.ts), by the MIME type a client sends: the extension each is read as.
+ */
+export const FAX_DOCUMENT_TYPES: Readonly<Record<string, string>> = {
+  'application/pdf': 'pdf',
+  'application/x-pdf': 'pdf',
+  'text/plain': 'txt',
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/gif': 'gif',
+  'image/tiff': 'tif',
+  'application/msword': 'doc',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+  'application/vnd.ms-excel': 'xls',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+  'application/vnd.ms-powerpoint': 'ppt',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
+};

@@ -183,7 +183,8 @@ export class OutcomeWriter {
       recipientSubmit = accepted;
       const status = attemptStatus(o);
       b.tally.attemptEnded(attempt.provider_id, status);
-      if (status !== 'delivered' && status !== 'held') b.tally.failed({ at: r.at, providerId: attempt.provider_id, jobId: attempt.job_id, destination: attempt.destination, status, reason: responseOf(o) });
+      // The status page's last errors: not a delivery, a hand-back, or a receipt that never came (the message went, as sent).
+      if (status !== 'delivered' && status !== 'held' && status !== 'unknown') b.tally.failed({ at: r.at, providerId: attempt.provider_id, jobId: attempt.job_id, destination: attempt.destination, status, reason: responseOf(o) });
       const submittedAt = accepted?.at ?? found.submittedAt;
       if (o.kind === 'receipt' && submittedAt !== undefined) b.tally.receiptAfter(attempt.provider_id, r.at - submittedAt);
     }

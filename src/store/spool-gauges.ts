@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import type { OpenJobInfo } from '../core/status.js';
 import { stmt } from './db.js';
 import { ACTIVE_STATES } from '../core/model.js';
 
@@ -12,19 +13,8 @@ export interface SpoolLevels {
   outbox: { state: string; n: number }[];
 }
 
-/** A job with recipients not final yet, as the status page shows it. */
-export interface OpenJob {
-  id: number;
-  user: string;
-  channel: string;
-  name: string | null;
-  total: number;
-  /** Recipients final (delivered, failed, …): total less what remains. */
-  done: number;
-  succeeded: number;
-  failed: number;
-  createdAt: number;
-}
+/** A job with recipients not final yet, as the status page shows it (done: total less what remains). */
+export type OpenJob = OpenJobInfo;
 
 /**
  * Read at each scrape on the engine's thread (the main thread asks for it as a store call). Only the

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { FAX_DOCUMENT_TYPES } from '../../core/fax.js';
 import { isUtf8 } from 'node:buffer';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,21 +38,7 @@ type Kind = MessageKind;
 const MAX_PARTS = 20;
 
 /** Content types → the extension the converters know. Anything else is refused (415). */
-const DOCUMENT_TYPES: Record<string, string> = {
-  'application/pdf': 'pdf',
-  'application/x-pdf': 'pdf',
-  'text/plain': 'txt',
-  'image/png': 'png',
-  'image/jpeg': 'jpg',
-  'image/gif': 'gif',
-  'image/tiff': 'tif',
-  'application/msword': 'doc',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
-  'application/vnd.ms-excel': 'xls',
-  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
-  'application/vnd.ms-powerpoint': 'ppt',
-  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
-};
+const DOCUMENT_TYPES = FAX_DOCUMENT_TYPES;
 const RECORDING_TYPES: Record<string, string> = {
   'audio/wav': 'wav',
   'audio/x-wav': 'wav',

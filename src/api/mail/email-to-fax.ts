@@ -1,4 +1,5 @@
 import { simpleParser, type Attachment } from 'mailparser';
+import { FAX_DOCUMENT_TYPES } from '../../core/fax.js';
 import type { Logger } from 'pino';
 import type { Remote } from '../../store/remote.js';
 import type { UserRow, UserStore } from '../../store/users.js';
@@ -49,23 +50,6 @@ interface Sender {
 }
 
 type Found = { ok: true; sender: Sender; pass: SenderPass } | { ok: false; refusal: MailRefusal; tell: Sender | null };
-
-/** Extensions media/fax.ts converts, by the MIME type a mail client writes for an attachment without a usable name. */
-const EXTENSION_OF: Record<string, string> = {
-  'application/pdf': 'pdf',
-  'image/tiff': 'tif',
-  'image/png': 'png',
-  'image/jpeg': 'jpg',
-  'image/gif': 'gif',
-  'text/plain': 'txt',
-  'application/msword': 'doc',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
-  'application/vnd.ms-excel': 'xls',
-  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
-  'application/vnd.ms-powerpoint': 'ppt',
-  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
-  'application/vnd.oasis.opendocument.text': 'odt',
-};
 
 /** A user's alert address is told at most this often. */
 const ALERT_EVERY_MS = 60_000;
@@ -236,7 +220,7 @@ export class EmailToFax implements MailDomain {
   private fileName(a: Attachment, i: number): string {
     const own = (a.filename ?? '').replace(/[\\/\r\n\0]/g, '_').slice(-100);
     if (/\.[A-Za-z0-9]{1,5}$/.test(own)) return own;
-    const ext = EXTENSION_OF[a.contentType.toLowerCase()] ?? 'bin';
+    const ext = FAX_DOCUMENT_TYPES[a.contentType.toLowerCase()] ?? 'bin';
     return `${own || `attachment-${i + 1}`}.${ext}`;
   }
 

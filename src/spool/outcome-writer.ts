@@ -240,7 +240,12 @@ export class OutcomeWriter {
     b.writes.patchAttempt(attempt.id, { status: attemptStatus(o), response: responseOf(o), endedAt: at });
     const cur = b.currents.get(attempt.recipient_id);
     const job = this.jobs.get(attempt.job_id);
-    if (!cur || !job || cur.attempt_id !== attempt.id || b.writes.moved(attempt.recipient_id, attempt.id)) return;
+    if (!cur || !job || cur.attempt_id !== attempt.id) return;
+    // Its success came in this same flush (under load the DSN can catch up with the 250): undone before it is written.
+    if (b.writes.moved(attempt.recipient_id, attempt.id)) {
+      if (!b.writes.undoSuccess(attempt.recipient_id, attempt.id, o.reason)) this.log.info({ recipientId: cur.id }, 'a bounce for a recipient this flush failed: left as it is');
+      return;
+    }
     const of = { id: attempt.recipient_id, attemptId: attempt.id, job, destination: attempt.destination };
     switch (bounceMove(cur.state)) {
       case 'final':

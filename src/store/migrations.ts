@@ -1087,7 +1087,7 @@ CREATE INDEX jobs_documents_kept ON jobs(user_id, completed_at) WHERE documents 
 -- crash, checked again first: a job made since may name the same file).
 CREATE TABLE file_removals (
   file TEXT PRIMARY KEY,
-  since INTEGER NOT NULL
+  queued_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 -- The jobs made before: their content's paths cut to media/<dir>/<file> as documentKey() cuts them
@@ -1122,7 +1122,7 @@ ALTER TABLE jobs ADD COLUMN documents_removed_at bigint;
 CREATE INDEX jobs_documents_kept ON jobs(user_id, completed_at) WHERE documents = 'kept';
 CREATE TABLE file_removals (
   file text PRIMARY KEY,
-  since bigint NOT NULL
+  queued_at bigint NOT NULL
 );
 INSERT INTO job_files (job_id, file)
   SELECT DISTINCT job_id, substring(p from '(?:^|/)(media/(?:fax|audio|attachments|mms|reports|fax-in)/[^/]*[^./][^/]*)$') FROM (

@@ -8,6 +8,7 @@ import { MIGRATIONS } from '../../dist/store/migrations.js';
 import { JobStore } from '../../dist/store/jobs.js';
 import { UserStore } from '../../dist/store/users.js';
 import { RetentionStore } from '../../dist/store/retention.js';
+import { TransmissionStore } from '../../dist/store/transmissions.js';
 import { DocumentRetention } from '../../dist/spool/retention.js';
 import { plainJob } from '../../dist/core/jobs.js';
 import { documentKeys } from '../../dist/core/documents.js';
@@ -134,6 +135,32 @@ describe('document retention', () => {
     expect(existsSync(a)).toBe(false);
     expect(existsSync(b)).toBe(true);
     expect(jobDocs(db, again).documents).toBe('kept');
+    db.close();
+  });
+
+  it("refuses ICTCore's retry of a failed transmission whose job's documents were removed: nothing left to send", async () => {
+    const t0 = Date.now();
+    const doc = file('fax', '9999.tif');
+    const db = openDb(dbFile);
+    migrate(db);
+    const u = new UserStore(db).add({ user_code: 'r', password: 'pw-r-secret', role: 'user', timezone: 'UTC', country: 'AU', profile: { maximum_document_retention_hours: 2 } });
+    const jobs = new JobStore(db);
+    const job = jobs.create(plainJob({ userId: u, face: 'ictcore', channel: 'fax', content: fax(doc), recipients: [recipient, { ...recipient, destination: '+61491570157' }] }), t0);
+    db.prepare(`UPDATE recipients SET state = 'failed', final_at = ? WHERE job_id = ?`).run(t0, job);
+    db.prepare(`UPDATE jobs SET status = 'complete', remaining = 0, failed = total, completed_at = ? WHERE id = ?`).run(t0, job);
+    const [first, second] = (db.prepare('SELECT id FROM recipients WHERE job_id = ? ORDER BY seq').all(job) as { id: number }[]).map((r) => r.id);
+    const transmissions = new TransmissionStore(db);
+    // Within its hours a failed fax is sent again (its job reopened)…
+    expect(transmissions.requeue(first!, t0 + HOUR)).toBe('requeued');
+    db.prepare(`UPDATE recipients SET state = 'failed', final_at = ? WHERE id = ?`).run(t0 + HOUR, first);
+    db.prepare(`UPDATE jobs SET status = 'complete', remaining = 0, completed_at = ? WHERE id = ?`).run(t0 + HOUR, job);
+    // …and the hours count from when it finished again.
+    expect(await sweeper(db, t0 + 2.5 * HOUR).sweep()).toEqual({ jobs: 0, removed: 0 });
+    expect(await sweeper(db, t0 + 3.5 * HOUR).sweep()).toEqual({ jobs: 1, removed: 1 });
+    expect(existsSync(doc)).toBe(false);
+    expect(transmissions.requeue(second!, t0 + 4 * HOUR)).toBe('documents_removed');
+    expect(db.prepare('SELECT state FROM recipients WHERE id = ?').get(second)).toEqual({ state: 'failed' });
+    expect(db.prepare('SELECT status FROM jobs WHERE id = ?').get(job)).toEqual({ status: 'complete' });
     db.close();
   });
 

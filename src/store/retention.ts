@@ -9,7 +9,7 @@ const HOURS = `CAST(u.profile ->> '$.maximum_document_retention_hours' AS INTEGE
  * the users that have the setting, then each one's range of the partial index of jobs that keep
  * documents (CROSS JOIN keeps SQLite to that order, rather than a scan of every job that keeps documents).
  */
-const DUE = `SELECT j.id FROM users u CROSS JOIN jobs j ON j.user_id = u.id AND j.documents = 'kept'
+export const DUE = `SELECT j.id FROM users u CROSS JOIN jobs j ON j.user_id = u.id AND j.documents = 'kept'
   WHERE ${HOURS} BETWEEN 1 AND ${MAX_RETENTION_HOURS} AND j.status <> 'submitted' AND j.completed_at <= @now - 3600000 * ${HOURS}
   LIMIT @limit`;
 

@@ -7,7 +7,7 @@ import { migrate, openDb, type Db } from '../../dist/store/db.js';
 import { MIGRATIONS } from '../../dist/store/migrations.js';
 import { JobStore } from '../../dist/store/jobs.js';
 import { UserStore } from '../../dist/store/users.js';
-import { RetentionStore } from '../../dist/store/retention.js';
+import { DUE, RetentionStore } from '../../dist/store/retention.js';
 import { TransmissionStore } from '../../dist/store/transmissions.js';
 import { DocumentRetention } from '../../dist/spool/retention.js';
 import { plainJob } from '../../dist/core/jobs.js';
@@ -161,6 +161,15 @@ describe('document retention', () => {
     expect(transmissions.requeue(second!, t0 + 4 * HOUR)).toBe('documents_removed');
     expect(db.prepare('SELECT state FROM recipients WHERE id = ?').get(second)).toEqual({ state: 'failed' });
     expect(db.prepare('SELECT status FROM jobs WHERE id = ?').get(job)).toEqual({ status: 'complete' });
+    db.close();
+  });
+
+  it("finds the due jobs by each retaining user's range of the kept-documents index, never a scan of the jobs", () => {
+    const db = openDb(dbFile);
+    migrate(db);
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${DUE}`).all({ now: 0, limit: 1 }) as { detail: string }[]).map((r) => r.detail);
+    expect(plan).toContainEqual(expect.stringMatching(/^SEARCH j USING INDEX jobs_documents_kept \(user_id=\? AND completed_at<\?\)/));
+    expect(plan.some((d) => /^SCAN j\b/.test(d))).toBe(false);
     db.close();
   });
 

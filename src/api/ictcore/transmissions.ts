@@ -402,6 +402,7 @@ export class TransmissionActions {
     // refused (423), so is one in process; a failed one is sent again (its retry).
     const outcome = t.state === 'queued' && t.due_at === HELD_UNTIL ? ((await this.store.release([id], [now])) === 1 ? 'requeued' : 'busy') : isFinal(t.state) ? await this.store.requeue(id, now) : 'busy';
     if (outcome === 'completed') throw new SwitchpostError('locked', `transmission ${id} completed, request denied`);
+    if (outcome === 'documents_removed') throw new SwitchpostError('locked', `transmission ${id} cannot be sent again: its documents are no longer kept (maximum_document_retention_hours)`);
     if (outcome === 'invalid') throw new SwitchpostError('locked', `transmission ${id} is invalid, unable to process`);
     if (outcome === 'busy') throw new SwitchpostError('locked', `transmission ${id} is already being sent`);
     this.ctx.deps.wake();

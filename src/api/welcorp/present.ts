@@ -98,6 +98,9 @@ export function jobDetail(j: JobRow, totalDuration: number, recipients: unknown,
     message: content.kind === 'fax' ? (options.message ?? '') : templateOf(content),
     callback_url: j.callback_url,
     cutoff_hour: j.cutoff,
+    // Beyond the seed, for a job with documents (a fax's, a recording, attachments, MMS media): whether
+    // they are still kept, or were removed by the user's maximum_document_retention_hours, and when.
+    ...(j.documents !== null ? { documents_kept: j.documents === 'kept', documents_removed_date: isoDate(j.documents_removed_at, zone) } : {}),
     recipients,
     user_list_ids: options.user_list_ids ?? null,
     reports,

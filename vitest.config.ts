@@ -12,7 +12,7 @@ const ALONE = [
   'test/api/ictcore-user-list.test.ts',
   'test/api/ictcore-clone.test.ts',
   'test/spool/spool.test.ts',
-  'test/gateways/smpp.test.ts',
+  'test/gateways/smpp-rate.test.ts',
   'test/e2e/frozen-disk.test.ts',
   'test/ops/watchdog-frozen.test.ts',
 ];

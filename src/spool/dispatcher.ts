@@ -8,6 +8,8 @@ import { planDelivery } from '../core/delivery-plan.js';
 import type { Content } from '../core/content.js';
 import { PLAIN_SMS_LINK, SmsEncodingError } from '../core/sms.js';
 import type { MergeFields, Service } from '../core/model.js';
+import type { Outcome } from '../core/outcomes.js';
+import { pushExpiryOutcome } from '../core/mms/push-outcomes.js';
 import type { JobCache, SpoolJob } from './job-cache.js';
 import type { ProviderPool } from './provider-pool.js';
 import type { Recorder } from './recorder.js';
@@ -355,7 +357,10 @@ export class Dispatcher {
       this.recorder.report({ attemptId: r.attempt_id, at: now, outcome: { kind: 'failed', retryable: true, reason: 'no answer from the gateway before the lease expired' } });
     }
     for (const r of this.spool.overdue('submitted', now, 1000)) {
-      if (r.attempt_id !== null) this.recorder.report({ attemptId: r.attempt_id, at: now, outcome: { kind: 'receipt', status: 'unknown', text: 'no receipt before the timeout' } });
+      if (r.attempt_id === null) continue;
+      // A WAP Push's deadline is its notification's expiry: unfetched by then is its failure (durable: due_at).
+      const outcome: Outcome = r.encoding === 'wap_push' ? pushExpiryOutcome(r.attempt_status) : { kind: 'receipt', status: 'unknown', text: 'no receipt before the timeout' };
+      this.recorder.report({ attemptId: r.attempt_id, at: now, outcome });
     }
     this.recorder.flush();
   }

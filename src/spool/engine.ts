@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { dbPath, openDb, type Db } from '../store/db.js';
 import { SpoolStore } from '../store/spool.js';
@@ -26,6 +27,8 @@ import { InboundRouter } from './inbound-router.js';
 import { NumberStore } from '../store/numbers.js';
 import { InboundOwners } from '../store/inbound-owners.js';
 import type { EngineCalls, EngineOp, FromEngine, SendItem, SinkItem, ToEngine } from './engine-protocol.js';
+import { HostedFiles } from '../media/hosted.js';
+import { attemptRef } from '../core/mms/push-outcomes.js';
 
 /** A list left unread this long is closed (its client went away without a word). */
 const IDLE_PAGES_MS = 10 * 60_000;
@@ -132,6 +135,18 @@ export class SpoolEngine {
     this.recorder.on('flushed', () => this.outbox.wake());
     this.recorder.on('health', (providerId, up) => up && this.dispatcher.providerUp(providerId));
     this.recorder.on('flushed', () => this.postStats());
+    // An MMS recipient final: its WAP Push message and link file are no longer served (issue 20).
+    const hosted = new HostedFiles(join(config.data_dir, 'media', 'hosted'));
+    this.recorder.on('mmsFinal', (ids) => {
+      for (const id of ids) {
+        try {
+          hosted.remove('mms', attemptRef(id));
+          hosted.remove('file', attemptRef(id));
+        } catch (err) {
+          log.warn({ err, attemptId: id }, 'hosted media could not be removed');
+        }
+      }
+    });
     this.statsTimer = setInterval(() => this.postStats(), 100);
     port.on('message', (m: ToEngine) => this.receive(m));
     this.send({ t: 'ready' });

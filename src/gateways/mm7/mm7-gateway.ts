@@ -152,7 +152,7 @@ export class Mm7Gateway implements Gateway {
     if (!isSuccess(st.code)) return submitFailure(st.code, st.text);
     const messageId = textOf(child(m.body, 'MessageID'))?.trim();
     if (m.kind !== 'SubmitRsp' || !messageId) return { kind: 'failed', retryable: true, reason: `a ${m.kind} of ${st.code} without a MessageID`, code: 'no_message_id' };
-    return { kind: 'accepted', peerId: messageId, awaitReceipt: this.settings.delivery_report, parts: 1, encoding: 'mms' };
+    return { kind: 'accepted', peerId: messageId, awaitReceipt: this.settings.delivery_report, parts: 1, encoding: 'mm7' };
   }
 
   /** The MMSC's requests to us: checked (its Basic auth when one is set), parsed, stored, then answered. */

@@ -25,7 +25,7 @@ export function sandboxMms(line: SandboxLine, d: MmsDelivery, receipt: (peerId: 
   if (behaviour === 'mm7_error') return line.report(d.attemptId, { kind: 'failed', retryable: false, state: 'rejected', reason: 'MM7 StatusCode 2004: Multimedia content refused', code: '2004' });
   if (behaviour === 'link_fallback') return line.report(d.attemptId, { kind: 'failed', retryable: false, reason: 'the MMS path failed and the fallback to an SMS with a link is not available yet', code: 'link_fallback_not_yet' });
   const peerId = line.peerId();
-  line.report(d.attemptId, { kind: 'accepted', peerId, awaitReceipt: true, parts: 1, encoding: 'mms' });
+  line.report(d.attemptId, { kind: 'accepted', peerId, awaitReceipt: true, parts: 1, encoding: 'mm7' });
   const ms = line.ringMs();
   const outcome: Outcome = behaviour === 'expired' ? { kind: 'receipt', status: 'expired', code: 'Expired', text: 'EXPIRED: not fetched before its expiry' } : { kind: 'receipt', status: 'delivered', code: 'Retrieved' };
   line.later(ms, () => receipt(peerId, outcome));

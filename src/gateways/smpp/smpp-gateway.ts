@@ -1,6 +1,6 @@
 import type smpp from 'smpp';
 import type { Logger } from 'pino';
-import type { Delivery, Gateway, GatewaySink, SmsDelivery } from '../gateway.js';
+import type { Delivery, Gateway, GatewayContext, GatewaySink, MmsDelivery, SmsDelivery } from '../gateway.js';
 import type { Outcome } from '../../core/outcomes.js';
 import { concatUdh, senderAddress, SmsAddressError, type SmsLink } from '../../core/sms.js';
 import { MmsPduError } from '../../core/mms/wsp.js';
@@ -16,6 +16,7 @@ import type { SubmitSmFields } from './encode.js';
 import { inboundOf, moMessage, receiptOf } from './deliver.js';
 import type { SmppEndpoint, SmppSettings } from './settings.js';
 import type { WapPushDelivery } from './wap-push.js';
+import { hostWapPush, type HostedMedia, type SmppMmsSettings } from './mms.js';
 
 /** One message on its way: its parts go out in order, each answered by its own submit_sm_resp. */
 interface Outgoing {
@@ -34,6 +35,8 @@ interface Outgoing {
   counted: boolean;
   /** Armed by us and not yet on the wire: counted against the free window slots. */
   arming: boolean;
+  /** What its outcome says before it is reported (an MMS path's accepted: submitted until the handset answers). */
+  decorate?: ((o: Outcome) => Outcome) | undefined;
 }
 
 interface PartSend {
@@ -74,6 +77,8 @@ export class SmppGateway implements Gateway {
   private up = false;
   /** Stopping past the grace: nothing more goes on the wire. */
   private draining = false;
+  /** The daemon's own URL (hosted media's base when `mms.public_url` is unset), from start(). */
+  private baseUrl = 'http://127.0.0.1';
 
   constructor(
     readonly providerId: number,
@@ -82,6 +87,8 @@ export class SmppGateway implements Gateway {
     private readonly sink: GatewaySink,
     private readonly log: Logger,
     private readonly rand: () => number = Math.random,
+    /** Hosted media for an MMS path (`settings.mms`); null: MMS is refused. */
+    private readonly hosted: HostedMedia | null = null,
   ) {
     useRawMessages();
     this.smsLink = { encoding: settings.encoding, latin1: true, latin1Fallback: settings.latin1 };
@@ -98,7 +105,8 @@ export class SmppGateway implements Gateway {
     }
   }
 
-  async start(): Promise<void> {
+  async start(ctx?: GatewayContext): Promise<void> {
+    if (ctx) this.baseUrl = ctx.baseUrl;
     for (const b of this.binds) b.start();
     this.expireTimer = setInterval(() => this.expireMo(), Math.max(1000, Math.floor(this.settings.mo_reassembly_ms / 4)));
     this.expireTimer.unref();
@@ -128,8 +136,51 @@ export class SmppGateway implements Gateway {
 
   send(d: Delivery): void {
     const report = (outcome: Outcome) => this.sink.report({ attemptId: d.attemptId, at: Date.now(), outcome });
+    if (d.kind === 'mms' && this.settings.mms) return this.sendMms(d, this.settings.mms, report);
     if (d.kind !== 'sms') return report({ kind: 'failed', retryable: false, state: 'rejected', reason: `an SMPP provider carries SMS, not ${d.channel}`, code: 'channel' });
     this.enqueue(d.attemptId, report, () => this.partsOf(d));
+  }
+
+  /**
+   * An MMS by WAP Push (`settings.mms.path`): its M-Retrieve.conf hosted under the attempt's ref, the
+   * M-Notification.ind pushed as binary SMS without SMS receipts (the handset's fetch and answers are the
+   * receipt); accepted is submitted until the notification's expiry. Its hosted file goes when it fails here.
+   */
+  private sendMms(d: MmsDelivery, mms: SmppMmsSettings, report: (o: Outcome) => void): void {
+    const hosted = this.hosted;
+    if (!hosted) return report({ kind: 'failed', retryable: false, reason: "MMS over SMPP needs the daemon's hosted media", code: 'config' });
+    if (mms.path !== 'wap_push') return report({ kind: 'failed', retryable: false, reason: 'the SMS-with-a-link path is not available yet', code: 'link_not_yet' });
+    // Nothing is hosted for a link that is down: the work is held as any other.
+    if (!this.up) return report({ kind: 'held', reason: 'the SMPP link is down', retryMs: this.settings.reconnect_min_ms * 2 });
+    hostWapPush(d, mms, hosted, this.baseUrl, new Date(), Math.floor(this.rand() * 256)).then(
+      ({ push, expiresAt, ref }) => {
+        const decorate = (o: Outcome): Outcome => {
+          if (o.kind === 'accepted') return { kind: 'accepted', awaitReceipt: true, encoding: 'wap_push', deadline: expiresAt.getTime(), ...(o.parts !== undefined ? { parts: o.parts } : {}) };
+          hosted.files.remove('mms', ref);
+          return o;
+        };
+        const p: WapPushDelivery = {
+          attemptId: d.attemptId,
+          destination: d.destination,
+          sender: d.sender,
+          push,
+          receipts: false,
+          validityMinutes: Math.max(1, Math.ceil(mms.expiry_seconds / 60)),
+          ...(d.lastTry !== undefined ? { lastTry: d.lastTry } : {}),
+        };
+        this.enqueue(
+          d.attemptId,
+          (o) => report(decorate(o)),
+          () => this.pushPartsOf(p, decorate),
+        );
+      },
+      (err: unknown) => {
+        if (err instanceof MmsPduError) return report({ kind: 'failed', retryable: false, state: 'rejected', reason: err.message, code: 'encoding' });
+        // The stored media is gone or unreadable: the job's content cannot be sent again either.
+        this.log.error({ err, attemptId: d.attemptId }, 'could not host an MMS for WAP Push');
+        report({ kind: 'failed', retryable: false, reason: `the MMS could not be hosted: ${(err as Error).message}`, code: 'content' });
+      },
+    );
   }
 
   /**
@@ -171,10 +222,11 @@ export class SmppGateway implements Gateway {
   }
 
   /** submit_sm fields for a WAP Push: every part has a UDH (the ports), so UDHI is always set. */
-  private pushPartsOf(p: WapPushDelivery): PartSend[] {
+  private pushPartsOf(p: WapPushDelivery, decorate?: (o: Outcome) => Outcome): PartSend[] {
     const addresses = this.addresses(p.destination, p.sender);
     const messages = wapPushParts(p.push, this.nextRef(p.destination));
-    return this.partSends(p.attemptId, p.lastTry, 'binary', messages, { ...addresses, esm_class: 0x40, data_coding: WAP_PUSH_DATA_CODING, validity_period: p.validityMinutes ? relativeValidity(p.validityMinutes) : '' });
+    const registered = p.receipts === false ? 0 : this.settings.registered_delivery;
+    return this.partSends(p.attemptId, p.lastTry, 'binary', messages, { ...addresses, esm_class: 0x40, data_coding: WAP_PUSH_DATA_CODING, validity_period: p.validityMinutes ? relativeValidity(p.validityMinutes) : '' }, registered, decorate);
   }
 
   private addresses(destination: string, sender: string | null): Pick<SubmitSmFields, 'source_addr_ton' | 'source_addr_npi' | 'source_addr' | 'dest_addr_ton' | 'dest_addr_npi' | 'destination_addr'> {
@@ -184,9 +236,17 @@ export class SmppGateway implements Gateway {
     return { source_addr_ton: this.settings.source_ton ?? src.ton, source_addr_npi: this.settings.source_npi ?? src.npi, source_addr: src.addr, dest_addr_ton: dst.ton, dest_addr_npi: dst.npi, destination_addr: dst.addr };
   }
 
-  private partSends(attemptId: number, lastTry: boolean | undefined, encoding: string, messages: Buffer[], common: Omit<SubmitSmFields, 'short_message' | 'registered_delivery'>): PartSend[] {
-    const msg: Outgoing = { d: { attemptId }, encoding, peerIds: messages.map(() => null), answered: 0, onWire: false, reported: false, armed: lastTry !== true || !this.sink.onWire, counted: false, arming: false };
-    return messages.map((short_message, index) => ({ msg, index, throttles: 0, fields: { ...common, registered_delivery: this.settings.registered_delivery, short_message } }));
+  private partSends(
+    attemptId: number,
+    lastTry: boolean | undefined,
+    encoding: string,
+    messages: Buffer[],
+    common: Omit<SubmitSmFields, 'short_message' | 'registered_delivery'>,
+    registered: number = this.settings.registered_delivery,
+    decorate?: (o: Outcome) => Outcome,
+  ): PartSend[] {
+    const msg: Outgoing = { d: { attemptId }, encoding, peerIds: messages.map(() => null), answered: 0, onWire: false, reported: false, armed: lastTry !== true || !this.sink.onWire, counted: false, arming: false, decorate };
+    return messages.map((short_message, index) => ({ msg, index, throttles: 0, fields: { ...common, registered_delivery: registered, short_message } }));
   }
 
   /** Concatenation references per destination, so two long messages to one handset never share one. */
@@ -350,7 +410,7 @@ export class SmppGateway implements Gateway {
 
   private report(msg: Outgoing, outcome: Outcome): void {
     this.disarm(msg);
-    this.sink.report({ attemptId: msg.d.attemptId, at: Date.now(), outcome }, msg.counted ? this.settle : undefined);
+    this.sink.report({ attemptId: msg.d.attemptId, at: Date.now(), outcome: msg.decorate ? msg.decorate(outcome) : outcome }, msg.counted ? this.settle : undefined);
   }
 
   /** A message's outcome is committed: it can no longer go twice; room for another. */

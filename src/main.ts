@@ -535,6 +535,19 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
       },
     };
     hostedMediaRoutes(app, { key: hostedMediaKey, source: hostedFiles, events: handsetEvents });
+    // An SMS link's files (a job's media, shared by its recipients) go once their newest link has expired.
+    const sweepLinks = () => {
+      try {
+        const gone = hostedFiles.removeExpired('file', clock.now());
+        if (gone.length) log.info({ files: gone.length }, 'expired link media removed');
+      } catch (err) {
+        log.warn({ err }, 'expired link media could not be removed');
+      }
+    };
+    sweepLinks();
+    const linkSweeper = setInterval(sweepLinks, 10 * 60_000);
+    linkSweeper.unref();
+    undo.push(async () => clearInterval(linkSweeper));
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     const url = address.replace('0.0.0.0', '127.0.0.1');
     baseUrl = url;
@@ -640,6 +653,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
         const grace = config.shutdown.grace_seconds * 1000;
         live.close();
         status.close();
+        clearInterval(linkSweeper);
         schedules.stop();
         await app.close();
         await smtpFront?.stop();

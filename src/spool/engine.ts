@@ -135,13 +135,13 @@ export class SpoolEngine {
     this.recorder.on('flushed', () => this.outbox.wake());
     this.recorder.on('health', (providerId, up) => up && this.dispatcher.providerUp(providerId));
     this.recorder.on('flushed', () => this.postStats());
-    // An MMS recipient final: its WAP Push message and link file are no longer served (issue 20).
+    // An MMS recipient final: its WAP Push message is no longer served (issue 20). A link's files are the
+    // job's and outlive it until their last link expires (main.ts removes them).
     const hosted = new HostedFiles(join(config.data_dir, 'media', 'hosted'));
     this.recorder.on('mmsFinal', (ids) => {
       for (const id of ids) {
         try {
           hosted.remove('mms', attemptRef(id));
-          hosted.remove('file', attemptRef(id));
         } catch (err) {
           log.warn({ err, attemptId: id }, 'hosted media could not be removed');
         }

@@ -4,7 +4,7 @@
 // text and media byte for byte; the handset's M-NotifyResp.ind delivers it; an unfetched one expires,
 // found after a restart from the recipient's due time, not from a timer.
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -13,6 +13,7 @@ import { testDaemon, basic, type TestDaemon } from '../helpers/daemon.js';
 import { noisyJpeg } from '../helpers/mms-media.js';
 import { field, tcpStream, tshark } from '../helpers/tshark.js';
 import { WspReader } from '../../dist/core/mms/wsp.js';
+import { decodeSms } from '../../dist/core/sms.js';
 import { loadConfig } from '../../dist/config/load.js';
 import { startDaemon, type Daemon } from '../../dist/main.js';
 import { UserStore } from '../../dist/store/users.js';
@@ -206,5 +207,98 @@ describe('MMS by WAP Push over an SMPP provider', () => {
     expect(smsc.submits.filter((s: { destination_addr: string }) => s.destination_addr === '61491570157').length).toBeGreaterThan(0);
     const pushes = new Set(smsc.submits.filter((s: { destination_addr: string }) => s.destination_addr === '61491570157').map((s: { short_message: Buffer }) => (s.short_message[0] === 11 ? s.short_message[9] : -1)));
     expect(pushes.size).toBe(1);
+  }, 60_000);
+
+  it("sends an SMS-only provider's MMS as its text and a signed, expiring link to the media", async () => {
+    smsc = new TestSmsc({ recordWire: true });
+    const port = await smsc.listen();
+    d = await testDaemon({ sandbox: { enabled: false }, providers: [provider(port, { path: 'sms_link', expiry_seconds: 4 })] });
+    const { auth } = d.addUser('carol', 'user');
+    const photo = await noisyJpeg(200, 150, 80);
+    const r = await d.api('POST', '/api/v1/jobs', {
+      auth,
+      body: { job_type: 'mms', job_name: 'link', subject: 'Map', message: 'Hello %%recipient%%, the map:', files: [{ name: 'map.jpg', base64content: photo.toString('base64') }], recipients: [{ destination: '+61491570158', recipient: 'Kim' }] },
+    });
+    expect(r.status, r.text).toBe(200);
+    const job = r.json.data as number;
+    await d.waitFor(() => stateOf(d!.db, '+61491570158')?.state === 'delivered');
+    expect(stateOf(d.db, '+61491570158')).toMatchObject({ status: 'delivered', encoding: 'sms_link' });
+
+    // A text SMS (no binary, no WAP ports), its receipt asked: the subject, the text, the link.
+    const parts = smsc.submits.filter((x: { destination_addr: string }) => x.destination_addr === '61491570158');
+    expect(parts.every((p: { data_coding: number; registered_delivery: number }) => p.data_coding !== 4 && p.registered_delivery === 1)).toBe(true);
+    const text = parts.map((p: { esm_class: number; short_message: Buffer; data_coding: number }) => decodeSms(p.esm_class & 0x40 ? p.short_message.subarray(p.short_message[0]! + 1) : p.short_message, p.data_coding).text).join('');
+    const link = new RegExp(`^Map\\nHello Kim, the map:\\n(${d.url.replace(/[.]/g, '\\.')}/m/[A-Za-z0-9._-]+)$`).exec(text);
+    expect(link, text).not.toBeNull();
+    const url = link![1]!;
+    expect(url.length - d.url.length).toBeLessThan(50); // short: /m/ and a token of about 40 characters
+
+    const content = JSON.parse((d.db.prepare('SELECT content FROM jobs WHERE id = ?').get(job) as { content: string }).content);
+    const res = await fetch(url);
+    const body = Buffer.from(await res.arrayBuffer());
+    expect([res.status, res.headers.get('content-type'), res.headers.get('content-length'), res.headers.get('cache-control')]).toEqual([200, 'image/jpeg', String(body.length), 'no-store']);
+    expect(body.equals(readFileSync(content.media[0].file))).toBe(true);
+    // Nothing else: another part, another job, the other kind, an altered MAC are the same bare 404.
+    const token = url.slice(url.lastIndexOf('/') + 1);
+    const [, ref, exp, mac] = token.split('.');
+    for (const t of [`f.${ref!.replace('p1', 'p2')}.${exp}.${mac}`, `f.j${job + 1}p1.${exp}.${mac}`, `m.${ref}.${exp}.${mac}`, `f.${ref}.${exp}.${mac!.slice(0, -1)}${mac!.endsWith('A') ? 'B' : 'A'}`]) {
+      const x = await fetch(`${d.url}/m/${t}`);
+      expect([x.status, await x.text()], t).toEqual([404, 'not found']);
+    }
+    const report = (await d.api('GET', `/api/v1/jobs/${job}`, { auth })).json.data;
+    expect(report.reports[0]).toMatchObject({ status: 'SENT', mms_path: 'sms_link' });
+
+    // After its expiry: 410, and the job's file goes once its newest link has expired.
+    await new Promise((res) => setTimeout(res, Number.parseInt(exp!, 36) * 1000 - Date.now() + 100));
+    const gone = await fetch(url);
+    expect([gone.status, await gone.text()]).toEqual([410, 'gone']);
+    const file = join(d.dir, 'media', 'hosted', 'file', ref!);
+    expect(existsSync(file)).toBe(true);
+    expect(d.hosted.files.removeExpired('file', Date.now())).toEqual([ref]);
+    expect(existsSync(file)).toBe(false);
+  }, 60_000);
+
+  it('falls back to the SMS with a link when the SMSC refuses the WAP Push, where the provider allows it', async () => {
+    // This SMSC takes no binary SMS: ESME_RINVESMCLASS, a final refusal.
+    smsc = new TestSmsc({ script: (s: { data_coding: number }) => (s.data_coding === 4 ? { status: 0x43 } : {}) });
+    const port = await smsc.listen();
+    d = await testDaemon({ sandbox: { enabled: false }, providers: [provider(port, { path: 'wap_push', fallback: 'sms_link' })] });
+    const { auth } = d.addUser('dan', 'user');
+    const r = await d.api('POST', '/api/v1/jobs', {
+      auth,
+      body: { job_type: 'mms', job_name: 'fallback', subject: '', message: 'See this', files: [{ name: 'p.jpg', base64content: (await noisyJpeg(64, 48)).toString('base64') }], recipients: [{ destination: '+61491570159' }] },
+    });
+    expect(r.status, r.text).toBe(200);
+    await d.waitFor(() => stateOf(d!.db, '+61491570159')?.state === 'delivered');
+    // One attempt: the push refused, then the text with its link, delivered by its receipt.
+    expect(d.db.prepare('SELECT COUNT(*) AS n FROM attempts WHERE destination = ?').get('+61491570159')).toEqual({ n: 1 });
+    expect(stateOf(d.db, '+61491570159')).toMatchObject({ encoding: 'sms_link' });
+    const codings = smsc.submits.map((s: { data_coding: number }) => s.data_coding);
+    expect(codings[0]).toBe(4);
+    expect(codings.slice(1).every((c: number) => c !== 4)).toBe(true);
+    const text = smsc.submits
+      .slice(1)
+      .map((p: { esm_class: number; short_message: Buffer; data_coding: number }) => decodeSms(p.esm_class & 0x40 ? p.short_message.subarray(p.short_message[0]! + 1) : p.short_message, p.data_coding).text)
+      .join('');
+    expect(text).toMatch(/^See this\n.*\/m\/f\.j\d+p1\./);
+    // The push's hosted message is gone: it was refused.
+    expect(existsSync(join(d.dir, 'media', 'hosted', 'mms'))).toBe(true);
+    expect(readdirSync(join(d.dir, 'media', 'hosted', 'mms'))).toEqual([]);
+  }, 60_000);
+
+  it('fails an MMS whose path is refused without a fallback, and keeps nothing hosted', async () => {
+    smsc = new TestSmsc({ script: (s: { data_coding: number }) => (s.data_coding === 4 ? { status: 0x43 } : {}) });
+    const port = await smsc.listen();
+    d = await testDaemon({ sandbox: { enabled: false }, providers: [provider(port, { path: 'wap_push' })] });
+    const { auth } = d.addUser('eve', 'user');
+    const r = await d.api('POST', '/api/v1/jobs', {
+      auth,
+      body: { job_type: 'mms', job_name: 'no fallback', subject: '', message: 'See this', files: [{ name: 'p.jpg', base64content: (await noisyJpeg(64, 48)).toString('base64') }], recipients: [{ destination: '+61491570161' }] },
+    });
+    expect(r.status, r.text).toBe(200);
+    await d.waitFor(() => stateOf(d!.db, '+61491570161')?.state === 'rejected');
+    expect(stateOf(d.db, '+61491570161')!.reason).toContain('ESME_RINVESMCLASS');
+    expect(smsc.submits.every((s: { data_coding: number }) => s.data_coding === 4)).toBe(true);
+    expect(readdirSync(join(d.dir, 'media', 'hosted', 'mms'))).toEqual([]);
   }, 60_000);
 });

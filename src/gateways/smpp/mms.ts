@@ -3,6 +3,7 @@ import type { MmsDelivery } from '../gateway.js';
 import type { HostedFiles } from '../../media/hosted.js';
 import { planWapPush } from '../../core/mms/wap-push-plan.js';
 import { attemptRef } from '../../core/mms/push-outcomes.js';
+import { linkRef } from '../../core/mms/sms-link.js';
 import type { MmsMedia } from '../../core/mms/retrieve-conf.js';
 import type { SmppSettings } from './settings.js';
 
@@ -61,4 +62,16 @@ export async function hostWapPush(d: MmsDelivery, s: SmppMmsSettings, hosted: Ho
   });
   hosted.files.put('mms', ref, { contentType: 'application/vnd.wap.mms-message', bytes: plan.retrieveConf });
   return { push: plan.push, expiresAt, ref };
+}
+
+/**
+ * The job's media parts as its links serve them (`j<job>p<n>`, kind `file`): stored once for the job,
+ * each kept at least until `until` (the newest link's expiry), then removed by `removeExpired`.
+ */
+export async function hostLinkFiles(d: MmsDelivery, hosted: HostedMedia, until: number): Promise<void> {
+  for (const [i, m] of d.mms.media.entries()) {
+    const ref = linkRef(d.jobId, i + 1);
+    hosted.files.keepUntil('file', ref, until);
+    if (!hosted.files.has('file', ref)) hosted.files.put('file', ref, { contentType: m.contentType, bytes: await mediaBytes(m.file) });
+  }
 }

@@ -72,7 +72,7 @@ const FACTORIES: Record<DriverName, Driver['create']> = {
   },
   mm7: (p, deps) => {
     const { endpoint, settings } = mm7Config(p);
-    return new Mm7Gateway(p.id, endpoint, settings, deps.sink, deps.log);
+    return new Mm7Gateway(p.id, endpoint, settings, deps.sink, deps.log, deps.dataDir);
   },
 };
 

@@ -1,6 +1,7 @@
 import { stmt, type Db } from './db.js';
 import { SpoolBatch, type CurrentRow } from './spool-batch.js';
 import type { OpenAttempt } from '../core/jobs.js';
+import { PUSH_EXPIRED_FALLBACK } from '../core/mms/push-outcomes.js';
 
 export type { AttemptRef, CurrentRow } from './spool-batch.js';
 
@@ -36,6 +37,7 @@ export interface OverdueRow {
   tries: number;
   encoding: string | null;
   attempt_status: string | null;
+  provider_id: number | null;
 }
 
 export class SpoolStore {
@@ -61,7 +63,7 @@ export class SpoolStore {
          WHERE state = 'queued' AND priority IS NOT NULL AND due_at <= ? ORDER BY priority, due_at LIMIT ?`,
       ),
       overdue: db.prepare(
-        `SELECT r.id, r.job_id, r.attempt_id, r.tries, a.encoding, a.status AS attempt_status FROM recipients r LEFT JOIN attempts a ON a.id = r.attempt_id
+        `SELECT r.id, r.job_id, r.attempt_id, r.tries, a.encoding, a.status AS attempt_status, a.provider_id FROM recipients r LEFT JOIN attempts a ON a.id = r.attempt_id
          WHERE r.state = ? AND r.due_at <= ? ORDER BY r.due_at LIMIT ?`,
       ),
       reschedule: db.prepare(`UPDATE recipients SET due_at = ?, reason = ? WHERE id = ?`),
@@ -168,6 +170,11 @@ export class SpoolStore {
   faxHistory(recipientId: number, destination: string, now: number, audioDays = 30): { startPage: number; audio: boolean } {
     const { pages } = this.s.faxPagesSent.get(recipientId, recipientId) as { pages: number };
     return { startPage: pages, audio: this.s.faxT38Failed.get(destination, now - audioDays * 86_400_000) !== undefined };
+  }
+
+  /** Whether an earlier try of this recipient was a WAP Push that expired for its link fallback (from the attempts: it survives restarts). */
+  pushExpired(recipientId: number): boolean {
+    return stmt(this.db, "SELECT 1 FROM attempts WHERE recipient_id = ? AND encoding = 'wap_push' AND response LIKE ? LIMIT 1").get(recipientId, `${PUSH_EXPIRED_FALLBACK} %`) !== undefined;
   }
 
   insertResult(attemptId: number | null, recipientId: number, jobId: number, kind: string, value: string | null, data: unknown, now: number): void {

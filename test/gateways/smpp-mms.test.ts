@@ -301,4 +301,29 @@ describe('MMS by WAP Push over an SMPP provider', () => {
     expect(smsc.submits.every((s: { data_coding: number }) => s.data_coding === 4)).toBe(true);
     expect(readdirSync(join(d.dir, 'media', 'hosted', 'mms'))).toEqual([]);
   }, 60_000);
+
+  it('sends the SMS with a link on the next try once an unfetched WAP Push expires, where the provider allows it', async () => {
+    smsc = new TestSmsc();
+    const port = await smsc.listen();
+    d = await testDaemon({ sandbox: { enabled: false }, providers: [provider(port, { path: 'wap_push', fallback: 'sms_link', expiry_seconds: 2 })] });
+    const { auth } = d.addUser('fay', 'user');
+    const r = await d.api('POST', '/api/v1/jobs', {
+      auth,
+      body: { job_type: 'mms', job_name: 'expiry fallback', subject: '', message: 'Look', files: [{ name: 'p.jpg', base64content: (await noisyJpeg(64, 48)).toString('base64') }], recipients: [{ destination: '+61491570162' }] },
+    });
+    expect(r.status, r.text).toBe(200);
+    await d.waitFor(() => stateOf(d!.db, '+61491570162')?.state === 'delivered', 20_000);
+    const attempts = d.db.prepare('SELECT encoding, status, response FROM attempts WHERE destination = ? ORDER BY id').all('+61491570162') as { encoding: string; status: string; response: string }[];
+    expect(attempts).toHaveLength(2);
+    expect(attempts[0]).toMatchObject({ encoding: 'wap_push', status: 'failed_retryable' });
+    expect(attempts[0]!.response).toMatch(/^expired_fallback EXPIRED: not fetched before its expiry/);
+    expect(attempts[1]).toMatchObject({ encoding: 'sms_link', status: 'delivered' });
+    // The push first (binary), then the text with its link.
+    const codings = smsc.submits.map((s: { data_coding: number }) => s.data_coding);
+    expect(codings[0]).toBe(4);
+    expect(codings.slice(1).length).toBeGreaterThan(0);
+    expect(codings.slice(1).every((c: number) => c !== 4)).toBe(true);
+    const report = (await d.api('GET', `/api/v1/jobs/${r.json.data}`, { auth })).json.data;
+    expect(report.reports[0]).toMatchObject({ status: 'SENT', mms_path: 'sms_link' });
+  }, 60_000);
 });

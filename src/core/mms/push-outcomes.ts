@@ -53,11 +53,16 @@ export function answerOutcome(r: HandsetResponse): Outcome | null {
   }
 }
 
+/** The code an expired WAP Push's failure carries when its next try is the SMS with a link (the attempt's response starts with it). */
+export const PUSH_EXPIRED_FALLBACK = 'expired_fallback';
+
 /**
  * A WAP Push notification whose expiry passed with its recipient still submitted: never fetched is the
- * failure (`expired`); fetched whole but never answered is delivered (the handset has the message).
+ * failure (`expired`), or, where its provider falls back to the link, a retryable one whose next try is
+ * the SMS with a link; fetched whole but never answered is delivered (the handset has the message).
  */
-export function pushExpiryOutcome(attemptStatus: string | null): Outcome {
+export function pushExpiryOutcome(attemptStatus: string | null, linkFallback = false): Outcome {
   if (attemptStatus === RETRIEVED_STAGE) return { kind: 'receipt', status: 'delivered', code: 'Retrieved', text: 'retrieved; no M-NotifyResp.ind before the expiry' };
+  if (linkFallback) return { kind: 'failed', retryable: true, reason: 'EXPIRED: not fetched before its expiry; the next try is the SMS with a link', code: PUSH_EXPIRED_FALLBACK };
   return { kind: 'failed', retryable: false, state: 'expired', reason: 'EXPIRED: not fetched before its expiry', code: 'expired' };
 }

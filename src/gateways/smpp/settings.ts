@@ -78,6 +78,12 @@ export const smppSettingsSchema = z.strictObject({
 });
 export type SmppSettings = z.infer<typeof smppSettingsSchema>;
 
+/** Whether a provider's stored settings send an expired or refused WAP Push as the SMS with a link (the spool's sweep asks). */
+export function linkFallback(settings: Readonly<Record<string, unknown>> | null): boolean {
+  const mms = settings?.mms;
+  return typeof mms === 'object' && mms !== null && (mms as Record<string, unknown>).path === 'wap_push' && (mms as Record<string, unknown>).fallback === 'sms_link';
+}
+
 export interface SmppEndpoint {
   host: string;
   port: number;

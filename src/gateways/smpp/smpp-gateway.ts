@@ -157,6 +157,8 @@ export class SmppGateway implements Gateway {
     // Nothing is hosted for a link that is down: the work is held as any other.
     if (!this.up) return report({ kind: 'held', reason: 'the SMPP link is down', retryMs: this.settings.reconnect_min_ms * 2 });
     if (mms.path === 'sms_link') return this.sendLink(d, mms, hosted, report, null);
+    // An earlier try's push expired unfetched: this one is the link (a provider without the fallback pushes again).
+    if (d.mms.pushExpired && mms.fallback === 'sms_link') return this.sendLink(d, mms, hosted, report, 'not fetched before its expiry');
     const fallback = (o: Outcome): boolean => {
       if (mms.fallback !== 'sms_link' || !fallsBack(o)) return false;
       this.sendLink(d, mms, hosted, report, o.reason);

@@ -535,13 +535,14 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
       },
     };
     hostedMediaRoutes(app, { key: hostedMediaKey, source: hostedFiles, events: handsetEvents });
-    // An SMS link's files (a job's media, shared by its recipients) go once their newest link has expired.
+    // An SMS link's files (a job's media, shared by its recipients) go once their newest link has expired;
+    // a WAP Push's message at its expiry if its recipient's end did not remove it (a cancelled job, a crash).
     const sweepLinks = () => {
       try {
-        const gone = hostedFiles.removeExpired('file', clock.now());
-        if (gone.length) log.info({ files: gone.length }, 'expired link media removed');
+        const gone = [...hostedFiles.removeExpired('file', clock.now()), ...hostedFiles.removeExpired('mms', clock.now())];
+        if (gone.length) log.info({ files: gone.length }, 'expired hosted media removed');
       } catch (err) {
-        log.warn({ err }, 'expired link media could not be removed');
+        log.warn({ err }, 'expired hosted media could not be removed');
       }
     };
     sweepLinks();

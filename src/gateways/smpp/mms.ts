@@ -60,6 +60,8 @@ export async function hostWapPush(d: MmsDelivery, s: SmppMmsSettings, hosted: Ho
     wspTid,
     version: s.version,
   });
+  // Removed once its recipient is final; kept no later than its expiry whatever happens (a cancelled job, a crash).
+  hosted.files.keepUntil('mms', ref, expiresAt.getTime());
   hosted.files.put('mms', ref, { contentType: 'application/vnd.wap.mms-message', bytes: plan.retrieveConf });
   return { push: plan.push, expiresAt, ref };
 }

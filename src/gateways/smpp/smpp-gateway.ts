@@ -19,6 +19,15 @@ import type { SmppEndpoint, SmppSettings } from './settings.js';
 import type { WapPushDelivery } from './wap-push.js';
 import { hostLinkFiles, hostWapPush, type HostedMedia, type SmppMmsSettings } from './mms.js';
 
+/**
+ * Hosting an MMS failed: its stored media gone (the job's content cannot be sent again either) is final;
+ * anything else (a disk full or read-only for now) is retried by the spool's policy. Nothing of paths is said.
+ */
+function hostingFailure(err: unknown): Outcome {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'failed', retryable: false, reason: "the job's media is no longer stored", code: 'content' };
+  return { kind: 'failed', retryable: true, reason: `the MMS could not be hosted: ${(err as { errorCode?: string }).errorCode ?? (err as Error).name}`, code: 'hosting' };
+}
+
 /** One message on its way: its parts go out in order, each answered by its own submit_sm_resp. */
 interface Outgoing {
   d: { attemptId: number };
@@ -194,9 +203,8 @@ export class SmppGateway implements Gateway {
           const o: Outcome = { kind: 'failed', retryable: false, state: 'rejected', reason: err.message, code: 'encoding' };
           return fallback(o) || report(o);
         }
-        // The stored media is gone or unreadable: the job's content cannot be sent again either.
         this.log.error({ err, attemptId: d.attemptId }, 'could not host an MMS for WAP Push');
-        report({ kind: 'failed', retryable: false, reason: `the MMS could not be hosted: ${(err as Error).message}`, code: 'content' });
+        report(hostingFailure(err));
       },
     );
   }
@@ -233,13 +241,13 @@ export class SmppGateway implements Gateway {
           };
         } catch (err) {
           if (err instanceof SmsEncodingError) return shown({ kind: 'failed', retryable: false, state: 'rejected', reason: err.message, code: 'encoding' });
-          throw err;
+          return shown({ kind: 'failed', retryable: true, reason: `could not build the message: ${(err as Error).message}` });
         }
         this.enqueue(d.attemptId, shown, () => this.partsOf(sms, decorate));
       },
       (err: unknown) => {
         this.log.error({ err, attemptId: d.attemptId }, "could not host an MMS's media for its link");
-        shown({ kind: 'failed', retryable: false, reason: `the media could not be hosted: ${(err as Error).message}`, code: 'content' });
+        shown(hostingFailure(err));
       },
     );
   }

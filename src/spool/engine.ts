@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { dbPath, openDb, type Db } from '../store/db.js';
 import { SpoolStore } from '../store/spool.js';
@@ -28,6 +29,8 @@ import { InboundOwners } from '../store/inbound-owners.js';
 import { RetentionStore } from '../store/retention.js';
 import { DocumentRetention } from './retention.js';
 import type { EngineCalls, EngineOp, FromEngine, SendItem, SinkItem, ToEngine } from './engine-protocol.js';
+import { HostedFiles } from '../media/hosted.js';
+import { attemptRef } from '../core/mms/push-outcomes.js';
 
 /** How often finished jobs' documents are checked against their users' maximum_document_retention_hours. */
 const RETENTION_SWEEP_MS = 10 * 60_000;
@@ -139,6 +142,18 @@ export class SpoolEngine {
     this.recorder.on('flushed', () => this.outbox.wake());
     this.recorder.on('health', (providerId, up) => up && this.dispatcher.providerUp(providerId));
     this.recorder.on('flushed', () => this.postStats());
+    // An MMS recipient final: its WAP Push message is no longer served (issue 20). A link's files are the
+    // job's and outlive it until their last link expires (main.ts removes them).
+    const hosted = new HostedFiles(join(config.data_dir, 'media', 'hosted'));
+    this.recorder.on('mmsFinal', (ids) => {
+      for (const id of ids) {
+        try {
+          hosted.remove('mms', attemptRef(id));
+        } catch (err) {
+          log.warn({ err, attemptId: id }, 'hosted media could not be removed');
+        }
+      }
+    });
     this.statsTimer = setInterval(() => this.postStats(), 100);
     port.on('message', (m: ToEngine) => this.receive(m));
     this.send({ t: 'ready' });

@@ -9,7 +9,8 @@ interface MoveOf {
 
 export type Move =
   | ({ kind: 'renew' } & GuardedRow)
-  | ({ kind: 'submit'; sentAt: number; parts: number | null } & GuardedRow & MoveOf)
+  /** `deadline`: its own receipt deadline (an MMS notification's expiry); null: the spool's receipt timeout. */
+  | ({ kind: 'submit'; sentAt: number; parts: number | null; deadline: number | null } & GuardedRow & MoveOf)
   | ({ kind: 'final' } & FinalRow & MoveOf)
   /** Queued for another try. */
   | ({ kind: 'requeue'; dueAt: number; reason: string } & GuardedRow & MoveOf)

@@ -259,7 +259,7 @@ export class TransmissionStore {
       transmission_active: count(`${recipients} AND r.state IN ('sending', 'submitted') AND $WHERE`, 'j.user_id', 'j.created_at', { pre }),
       spool_total: count(`${spools} AND $WHERE`, 'j.user_id', 'a.queued_at', { pre }),
       spool_success: count(`${spools} AND a.status IN ('delivered', 'sent', 'unknown') AND $WHERE`, 'j.user_id', 'a.queued_at', { pre }),
-      spool_failed: count(`${spools} AND a.status NOT IN ('delivered', 'sent', 'unknown', 'sending', 'submitted', 'dialing') AND $WHERE`, 'j.user_id', 'a.queued_at', { pre }),
+      spool_failed: count(`${spools} AND a.status NOT IN ('delivered', 'sent', 'unknown', 'sending', 'submitted', 'dialing', 'retrieved', 'deferred') AND $WHERE`, 'j.user_id', 'a.queued_at', { pre }),
       // A user's "maker" is its agent, as ICTCore's created_by.
       user_total: count('SELECT COUNT(*) AS n FROM users WHERE $WHERE', 'id', 'created_at', { made: 'agent_id' }),
       // An account set free stays its maker's.

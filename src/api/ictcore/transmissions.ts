@@ -40,7 +40,8 @@ const STATES_OF: Record<string, RecipientState[]> = {
 
 /** An attempt's status as ICTCore's spool has it: under way, ended well, or not (held and interrupted ones too). */
 export function spoolStatus(a: Pick<AttemptRow, 'status'>): 'initiated' | 'completed' | 'failed' {
-  if (a.status === 'sending' || a.status === 'submitted' || a.status === 'dialing') return 'initiated';
+  // retrieved / deferred: an MMS by WAP Push fetched or put off by its handset, its answer still to come.
+  if (a.status === 'sending' || a.status === 'submitted' || a.status === 'dialing' || a.status === 'retrieved' || a.status === 'deferred') return 'initiated';
   // "unknown": no receipt came before the timeout; the message counts as sent.
   if (a.status === 'delivered' || a.status === 'sent' || a.status === 'unknown') return 'completed';
   return 'failed';

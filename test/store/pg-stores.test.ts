@@ -10,6 +10,9 @@ import { SessionStore } from '../../dist/store/sessions.js';
 import { CallbackStore } from '../../dist/store/callbacks.js';
 import { SpoolBatch, moveKey } from '../../dist/store/spool-batch.js';
 import type { StoreDb } from '../../dist/store/store-db.js';
+import { ReplyStore } from '../../dist/store/replies.js';
+import { SpoolStore } from '../../dist/store/spool.js';
+import { VerificationStore } from '../../dist/store/verification.js';
 import { pgDatabases } from '../helpers/pg-db.js';
 
 const { fresh } = pgDatabases();
@@ -267,6 +270,39 @@ describe.each(ENGINES)('stores on $name', ({ open }) => {
     expect(b.byPeer(1, ['p2']).size).toBe(0);
     b.markJobsSent([job], 9);
     expect(db.prepare('SELECT first_sent_at FROM jobs WHERE id = ?').pluck().get(job)).toBe(9);
+  });
+});
+
+describe('every statement the stores prepare as they are built', () => {
+  it('translates, and PostgreSQL parses and types it (PREPARE)', async () => {
+    // The SQL each constructor prepares, caught on SQLite as the store prepares it.
+    const sqlite = openDb(':memory:');
+    migrate(sqlite);
+    opened.push(sqlite);
+    const sqls = new Map<string, string>();
+    const preparing = new Set<string>();
+    // The stores that prepare their statements as they are built (the others prepare per call).
+    const classes = [CallbackStore, ReplyStore, SessionStore, SpoolBatch, SpoolStore, VerificationStore];
+    for (const C of classes) {
+      const spy = new Proxy(sqlite, { get: (t, k) => (k === 'prepare' ? (sql: string) => (preparing.add(C.name), sqls.has(sql) || sqls.set(sql, C.name), t.prepare(sql)) : Reflect.get(t, k, t)) });
+      new (C as new (db: unknown) => unknown)(spy);
+    }
+    expect(preparing).toEqual(new Set(classes.map((c) => c.name)));
+    expect(sqls.size).toBeGreaterThan(60);
+    const d = await fresh();
+    await migratePg(d.pool);
+    const db = PgDb.open({ connectionString: d.url });
+    opened.push(db);
+    const refused: { store: string; sql: string; why: string }[] = [];
+    for (const [sql, store] of sqls) {
+      try {
+        db.bridge.exec(`PREPARE probe AS ${db.translate(sql).sql}`);
+        db.bridge.exec('DEALLOCATE probe');
+      } catch (err) {
+        refused.push({ store, sql: sql.replace(/\s+/g, ' '), why: (err as Error).message });
+      }
+    }
+    expect(refused).toEqual([]);
   });
 });
 

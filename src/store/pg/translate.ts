@@ -258,12 +258,28 @@ function typeRowValues(text: string, sources: RowSource[], schema: PgSchema, sql
     const expr = index !== undefined ? `(${base}->>${index})` : `(${base} #>> '{}')`;
     const left = /((?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*)\s*(?:=|<>|!=|<=|>=|<|>)\s*$/.exec(text.slice(0, pos));
     const right = /^\s*(?:=|<>|!=|<=|>=|<|>)\s*((?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*)/.exec(text.slice(pos + m.length));
-    const inList = /((?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*)\s+IN\s*\(\s*SELECT\s+$/i.exec(text.slice(0, pos));
+    const inList = /((?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*)\s+(?:NOT\s+)?IN\s*\(\s*SELECT\s+$/i.exec(text.slice(0, pos));
     const compared = [left?.[1], right?.[1], inList?.[1]].find((c) => c !== undefined && !/^\$|^(value|and|or|not|where|on)$/i.test(c));
     const type = (compared !== undefined ? columnType(compared, aliases, schema) : null) ?? insertItems.find((i) => pos >= i.start && pos < i.end)?.type ?? setItems.find((i) => pos >= i.start && pos < i.end)?.type ?? null;
     if (type) return `${expr}::${type}`;
     if (compared === undefined && selectList(pos)) return expr;
     throw new TranslateError(sql, `no type for the row value ${m.trim()}`);
+  });
+}
+
+/**
+ * A parameter tested `IS [NOT] NULL` (`@user IS NULL OR j.user_id = @user`) cast to the type of the column
+ * it is compared with elsewhere in the statement: PostgreSQL types a parameter where it first meets it,
+ * and IS NULL tells it nothing.
+ */
+function nullTestedParams(text: string, schema: PgSchema): string {
+  const aliases = tableAliases(text, schema);
+  return text.replace(/\$(\d+)(?=\s+IS\s+(?:NOT\s+)?NULL\b)/gi, (m, n: string) => {
+    const ref = '((?:[A-Za-z_][A-Za-z0-9_]*\\.)?[A-Za-z_][A-Za-z0-9_]*)';
+    const cmp = new RegExp(`${ref}\\s*(?:=|<>|!=|<=|>=|<|>)\\s*\\$${n}(?!\\d)|\\$${n}(?!\\d)\\s*(?:=|<>|!=|<=|>=|<|>)\\s*${ref}`).exec(text);
+    const col = cmp?.[1] ?? cmp?.[2];
+    const type = col ? columnType(col, aliases, schema) : null;
+    return type ? `${m}::${type}` : m;
   });
 }
 
@@ -307,6 +323,8 @@ export function translate(sql: string, schema: PgSchema = EMPTY): Translated {
   // A condition that is the literal 1 (an admin's owner filter).
   t = t.replace(/(\b(?:WHERE|AND|OR)\s+)1(?=\s+(?:AND|OR|ORDER|GROUP|LIMIT)\b|\s*\)|\s*$)/gi, '$1TRUE');
   t = t.replace(/\bIFNULL\s*\(/gi, 'COALESCE(');
+  // SQLite's planner hint naming the index to use: PostgreSQL's planner chooses.
+  t = t.replace(/\s+INDEXED\s+BY\s+[A-Za-z_][A-Za-z0-9_]*/gi, '');
   // SQLite's CROSS JOIN … ON (an inner join whose order the planner keeps) is PostgreSQL's JOIN … ON.
   t = t.replace(/\bCROSS\s+JOIN(?=\s+[A-Za-z_][A-Za-z0-9_]*(?:\s+(?:AS\s+)?[A-Za-z_][A-Za-z0-9_]*)?\s+ON\b)/gi, 'JOIN');
   // SQLite's LIKE ignores ASCII case.
@@ -323,6 +341,7 @@ export function translate(sql: string, schema: PgSchema = EMPTY): Translated {
   t = scalarMinMax(t);
   t = groupArray(t);
   t = insertOr(t, schema, sql);
+  t = nullTestedParams(t, schema);
   const sources = rowSources(t);
   t = typeRowValues(sources.text, sources.sources, schema, sql);
   let returnsIdentity: string | null = null;

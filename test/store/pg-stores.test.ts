@@ -194,6 +194,9 @@ describe.each(ENGINES)('stores on $name', ({ open }) => {
       })(),
     ).toThrow('outer');
     expect(users.byCode('gone')).toBeUndefined();
+    // An async function would commit before it settles: refused, and rolled back, as better-sqlite3 does.
+    expect(() => db.transaction(async () => users.add(user('async')))()).toThrow(TypeError);
+    expect(db.inTransaction).toBe(false);
   });
 
   it('SpoolBatch: claims a batch and applies each guarded move only while its attempt is current', async () => {

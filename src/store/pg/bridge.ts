@@ -98,6 +98,8 @@ export class PgBridge {
     let result: T;
     try {
       result = fn();
+      // As better-sqlite3 refuses one: the transaction would commit before the promise settles.
+      if (typeof (result as { then?: unknown } | null)?.then === 'function') throw new TypeError('Transaction function cannot return a promise');
     } catch (err) {
       // A broken bridge cannot roll back; the server does when the connection goes.
       if (!this.broken) this.rollback();

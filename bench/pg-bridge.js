@@ -44,12 +44,17 @@ async function perQueryAsync(label, fn) {
 
 const bridge = new PgBridge({ connectionString: url });
 perQuery('bridge: SELECT $1::int (sync, worker thread)', (i) => bridge.query('SELECT $1::int AS x', [i]));
-perQuery('bridge: BEGIN; SELECT; COMMIT (3 trips a call)', (i) => bridge.transaction(() => bridge.query('SELECT $1::int AS x', [i])));
+perQuery('bridge: BEGIN; SELECT; COMMIT', (i) => bridge.transaction(() => bridge.query('SELECT $1::int AS x', [i])));
 bridge.close();
 
 const client = new pg.Client({ connectionString: url });
 await client.connect();
 await perQueryAsync('node-postgres awaited: SELECT $1::int', (i) => client.query({ name: 'x', text: 'SELECT $1::int AS x', values: [i] }));
+await perQueryAsync('node-postgres awaited: BEGIN; SELECT; COMMIT', async (i) => {
+  await client.query('BEGIN');
+  await client.query({ name: 'x', text: 'SELECT $1::int AS x', values: [i] });
+  await client.query('COMMIT');
+});
 await client.end();
 
 const sqlite = new Database(':memory:');

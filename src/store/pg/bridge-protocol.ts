@@ -22,7 +22,8 @@ export interface WorkerData {
   queryTimeoutMs: number;
 }
 
-export type Request = { id: number; kind: 'connect' } | { id: number; kind: 'query'; sql: string; params: unknown[] } | { id: number; kind: 'exec'; sql: string } | { id: number; kind: 'close' };
+/** `before`: statements to run first (a BEGIN or SAVEPOINT the caller deferred to its next request, saving a trip). */
+export type Request = { id: number; kind: 'connect' } | { id: number; kind: 'query'; sql: string; params: unknown[]; before: string[] } | { id: number; kind: 'exec'; sql: string; before: string[] } | { id: number; kind: 'close' };
 
 /** A PostgreSQL error as it crosses: node-postgres's DatabaseError fields, or a connection's loss. */
 export interface WireError {

@@ -64,10 +64,12 @@ async function run(req: Request): Promise<Answer> {
         await client.connect();
         return { id: req.id, ok: true, rows: [], rowCount: 0 };
       case 'query': {
+        for (const b of req.before) await client.query(b);
         const r = await client.query({ name: named(req.sql), text: req.sql, values: req.params });
         return { id: req.id, ok: true, rows: r.rows as Record<string, unknown>[], rowCount: r.rowCount ?? 0 };
       }
       case 'exec': {
+        for (const b of req.before) await client.query(b);
         await client.query(req.sql);
         return { id: req.id, ok: true, rows: [], rowCount: 0 };
       }

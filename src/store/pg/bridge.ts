@@ -37,6 +37,8 @@ export class PgBridge {
   private broken: PgBridgeError | null = null;
   /** Open transaction levels: 0 none, 1 a transaction, 2+ savepoints inside it. */
   private depth = 0;
+  /** The BEGIN and SAVEPOINTs not sent yet: they go with the next request (a trip saved), or not at all for a level that ran nothing. */
+  private readonly deferred: string[] = [];
 
   constructor(opts: BridgeOptions) {
     this.callTimeoutMs = opts.callTimeoutMs ?? 30_000;
@@ -61,13 +63,13 @@ export class PgBridge {
 
   /** One statement with `$n` parameters: its rows (an empty list for a statement without RETURNING). */
   query(sql: string, params: readonly unknown[] = []): QueryResult {
-    const a = this.call({ id: 0, kind: 'query', sql, params: [...params] });
+    const a = this.call({ id: 0, kind: 'query', sql, params: [...params], before: this.deferred.splice(0) });
     return { rows: a.rows, rowCount: a.rowCount };
   }
 
   /** Statements without parameters, several at once (the simple query protocol). */
   exec(sql: string): void {
-    this.call({ id: 0, kind: 'exec', sql });
+    this.call({ id: 0, kind: 'exec', sql, before: this.deferred.splice(0) });
   }
 
   get inTransaction(): boolean {
@@ -76,20 +78,24 @@ export class PgBridge {
 
   /** BEGIN, or inside a transaction a savepoint, as better-sqlite3's nested db.transaction does. */
   begin(): void {
-    this.exec(this.depth === 0 ? 'BEGIN' : `SAVEPOINT sp${this.depth}`);
+    if (this.broken) throw this.broken;
+    this.deferred.push(this.depth === 0 ? 'BEGIN' : `SAVEPOINT sp${this.depth}`);
     this.depth++;
   }
 
   commit(): void {
     if (this.depth === 0) throw new Error('commit outside a transaction');
     this.depth--;
-    this.exec(this.depth === 0 ? 'COMMIT' : `RELEASE sp${this.depth}`);
+    // A level whose BEGIN or SAVEPOINT was never sent ran nothing: nothing to end.
+    if (this.deferred.length) this.deferred.pop();
+    else this.exec(this.depth === 0 ? 'COMMIT' : `RELEASE sp${this.depth}`);
   }
 
   rollback(): void {
     if (this.depth === 0) throw new Error('rollback outside a transaction');
     this.depth--;
-    this.exec(this.depth === 0 ? 'ROLLBACK' : `ROLLBACK TO sp${this.depth}; RELEASE sp${this.depth}`);
+    if (this.deferred.length) this.deferred.pop();
+    else this.exec(this.depth === 0 ? 'ROLLBACK' : `ROLLBACK TO sp${this.depth}; RELEASE sp${this.depth}`);
   }
 
   /** `fn` in a transaction (a savepoint when nested): committed when it returns, rolled back when it throws. */

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { StoreDb } from './store-db.js';
 import type { RecipientState } from '../core/model.js';
 
 /**
@@ -122,7 +122,7 @@ export class SpoolBatch {
 
   /** `nodeId`: node.id of the daemon whose engine this is, written on every attempt it makes. */
   constructor(
-    readonly db: Db,
+    readonly db: StoreDb,
     private readonly nodeId: string | null = null,
   ) {
     const p = (sql: string) => db.prepare(sql);

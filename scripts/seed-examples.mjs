@@ -36,9 +36,14 @@ const REPAIRS = {
   singleQuotes: (t) => t.replace(/'([^'\n]*)'/g, '"$1"'),
 };
 
-/** The text from `start` to its balanced closing brace (braces inside strings ignored). */
-function cut(text, start, seed) {
-  const at = text.indexOf(start);
+/**
+ * The text from `start` (its first occurrence after the text `after`, when given) to its balanced
+ * closing brace or bracket (those inside strings ignored): an object or, for an answer, an array.
+ */
+function cut(text, start, seed, after) {
+  const from = after === undefined ? 0 : text.indexOf(after);
+  if (from < 0) throw new Error(`${seed}: no ${JSON.stringify(after)} to look after`);
+  const at = text.indexOf(start, from);
   if (at < 0) throw new Error(`${seed}: no example begins with ${JSON.stringify(start)}`);
   let depth = 0;
   let inString = false;
@@ -48,8 +53,8 @@ function cut(text, start, seed) {
       if (c === '\\') i++;
       else if (c === '"') inString = false;
     } else if (c === '"') inString = true;
-    else if (c === '{') depth++;
-    else if (c === '}' && --depth === 0) return text.slice(at, i + 1);
+    else if (c === '{' || c === '[') depth++;
+    else if ((c === '}' || c === ']') && --depth === 0) return text.slice(at, i + 1);
   }
   throw new Error(`${seed}: the example at ${JSON.stringify(start)} does not close`);
 }
@@ -107,6 +112,14 @@ const EXAMPLES = {
  * is the answer the seed prints for that route (an error answer under the status it carries).
  */
 const ANSWERS = {
+  retarus: {
+    // The seed prints the same body under 200 and 201; this face answers 201 (Job successfully created).
+    'POST /jobs': { 201: { created: { after: 'Response 201', start: '{\n"jobId"', repairs: [] } } },
+    'GET /jobs': { 200: { jobIds: { start: '[\n{\n"jobId":"J.20180924-131731.737', repairs: [] } } },
+    'GET /jobs/:jobId': { 200: { jobReport: { start: '{\n"jobId":"J.20180924-121731.737', repairs: [] } } },
+    'GET /sms': { 200: { recipients: { start: '[\n{\n"smsId"', repairs: [] } } },
+    'GET /version': { 200: { version: { start: '{\n"buildNumber"', repairs: [] } } },
+  },
   welcorp: {
     'POST /jobs': {
       200: { created: { start: '{ "status": 200, "data": 119724 }', repairs: [] } },
@@ -156,8 +169,8 @@ for (const [face, routes] of Object.entries(ANSWERS)) {
     answers[face][route] = {};
     for (const [status, examples] of Object.entries(statuses)) {
       answers[face][route][status] = {};
-      for (const [name, { start, repairs }] of Object.entries(examples)) {
-        const json = repairs.reduce((t, r) => REPAIRS[r](t), cut(text, start, SEED[face]));
+      for (const [name, { start, repairs, after }] of Object.entries(examples)) {
+        const json = repairs.reduce((t, r) => REPAIRS[r](t), cut(text, start, SEED[face], after));
         try {
           answers[face][route][status][name] = JSON.parse(json);
         } catch (err) {

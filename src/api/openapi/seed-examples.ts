@@ -198,6 +198,91 @@ export const SEED_EXAMPLES: Readonly<Record<string, Readonly<Record<string, Read
 
 /** The seeds' answers: face → route → status → example name → body. */
 export const SEED_ANSWERS: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>>>> = {
+  retarus: {
+    'POST /jobs': {
+      '201': {
+        created: {
+          jobId: 'J.20180924-131731.737-0iey4kxqyTQCQDIFN1',
+        },
+      },
+    },
+    'GET /jobs': {
+      '200': {
+        jobIds: [
+          {
+            jobId: 'J.20180924-131731.737-0iey4kxqyTQCQDIFN1',
+          },
+          {
+            jobId: 'J.20180924-131731.907-0iey4kxqyTFUEFIFN1',
+          },
+          {
+            jobId: 'J.20180924-131731.933-0iey4kxqyTQCOPQRS1',
+          },
+        ],
+      },
+    },
+    'GET /jobs/:jobId': {
+      '200': {
+        jobReport: {
+          jobId: 'J.20180924-121731.737-0iey4kxqyTQCQDIFN1',
+          src: 'retarusREST',
+          encoding: 'standard',
+          billcode: 'Billingcode',
+          statusRequested: true,
+          flash: false,
+          validityMin: 5,
+          customerRef: 'JOBREF.000001',
+          qos: 'EXPRESS',
+          receiptTs: '2018-09-24T12:17:44.653+02:00',
+          finishedTs: '2018-09-24T12:19:42.668+02:00',
+          recipientIds: ['S.20180924-121800-00001', 'S.20180924-121800-00002', 'S.20180924-121800-00003', 'S.20180924-121800-00004'],
+        },
+      },
+    },
+    'GET /sms': {
+      '200': {
+        recipients: [
+          {
+            smsId: 'S.20180924-114600-00001',
+            dst: '+4917615500001',
+            processStatus: 'DONE',
+            status: 'SUC_FIN',
+            customerRef: 'RECIREF.001',
+            reason: 'Delivered to destination.',
+            sentTs: '2018-09-24T18:09:47.445+02:00',
+            finishedTs: '2018-09-24T18:09:52.445+02:00',
+          },
+          {
+            smsId: 'S.20180924-114600-00002',
+            dst: '+4917615500002',
+            processStatus: 'OPEN',
+            status: 'SUC_ACC',
+            customerRef: 'RECIREF.002',
+            reason: 'Accepted.',
+            sentTs: '2018-09-24T18:09:47.445+02:00',
+          },
+          {
+            smsId: 'S.20180924-114600-00003',
+            dst: '+4917615500003',
+            processStatus: 'OPEN',
+            customerRef: 'RECIREF.003',
+          },
+        ],
+      },
+    },
+    'GET /version': {
+      '200': {
+        version: {
+          buildNumber: 39,
+          buildTimestamp: '2018-03-26 17:21:55 +0200',
+          majorVersion: 2015,
+          minorVersion: 10,
+          versionInfo: 'REST Interface',
+          message: '1st version.',
+        },
+      },
+    },
+  },
   welcorp: {
     'POST /jobs': {
       '200': {

@@ -59,6 +59,16 @@ function cut(text, start, seed, after) {
   throw new Error(`${seed}: the example at ${JSON.stringify(start)} does not close`);
 }
 
+/** The word that follows `marker` (its first occurrence after `after`, when given): a text answer as a seed prints it. */
+function wordAfter(text, marker, seed, after) {
+  const from = after === undefined ? 0 : text.indexOf(after);
+  const at = from < 0 ? -1 : text.indexOf(marker, from);
+  if (at < 0) throw new Error(`${seed}: no ${JSON.stringify(marker)}${after ? ` after ${JSON.stringify(after)}` : ''}`);
+  const m = /^\S+/.exec(text.slice(at + marker.length));
+  if (!m) throw new Error(`${seed}: no word after ${JSON.stringify(marker)}`);
+  return m[0];
+}
+
 /**
  * An API Blueprint request's attributes (ICTCore's seed: "• username: admin (string) - …"), from the
  * first Attributes list after `start`, as the object they describe.
@@ -112,6 +122,13 @@ const EXAMPLES = {
  * is the answer the seed prints for that route (an error answer under the status it carries).
  */
 const ANSWERS = {
+  // uContact's text answers are the word after "Result: TEXT" (or TEXTO) and the one on the next line.
+  ucontact: {
+    'POST /SMS/SendSMS': { 200: { ok: { after: 'SMS/SendSMS\nMethod', word: 'Result: TEXT ' } }, 400: { error: { after: 'SMS/SendSMS\nMethod', word: 'Result: TEXT OK\n' } } },
+    'GET /InboundSMS/ReceiveURLSMS': { 200: { ok: { word: 'Result: TEXTO ' } }, 400: { error: { word: 'Result: TEXTO OK\n' } } },
+    'POST /InboundSMS/ReceiveURLSMS': { 200: { ok: { word: 'Result: TEXTO ' } }, 400: { error: { word: 'Result: TEXTO OK\n' } } },
+    'POST /Forms/sendEmail': { 200: { guid: { start: '{\n"guid"', repairs: [] } } },
+  },
   retarus: {
     // The seed prints the same body under 200 and 201; this face answers 201 (Job successfully created).
     'POST /jobs': { 201: { created: { after: 'Response 201', start: '{\n"jobId"', repairs: [] } } },
@@ -169,7 +186,11 @@ for (const [face, routes] of Object.entries(ANSWERS)) {
     answers[face][route] = {};
     for (const [status, examples] of Object.entries(statuses)) {
       answers[face][route][status] = {};
-      for (const [name, { start, repairs, after }] of Object.entries(examples)) {
+      for (const [name, { start, repairs, after, word }] of Object.entries(examples)) {
+        if (word) {
+          answers[face][route][status][name] = wordAfter(text, word, SEED[face], after);
+          continue;
+        }
         const json = repairs.reduce((t, r) => REPAIRS[r](t), cut(text, start, SEED[face], after));
         try {
           answers[face][route][status][name] = JSON.parse(json);

@@ -81,12 +81,20 @@ const operationName = (method: string, path: string): string =>
 
 const ERROR_COMPONENT = 'ErrorAnswer';
 
-/** A route's answers: each status with its description; a 2xx with the route's answer schema and examples, a 4xx/5xx with the face's error answer. */
+/** A route's answers: each status with its description; a 2xx with the route's answer schema and examples, a 4xx/5xx with the route's error answer, else the face's. */
 function responsesOf(name: string, doc: RouteDoc | undefined, face: FaceInfo, components: Record<string, JsonObject>): JsonObject {
   let answerRef: JsonObject | null = null;
   if (doc?.answer) {
     components[`${name}Answer`] = schemaOf(doc.answer, `${name}Answer`, components, 'output');
     answerRef = { $ref: `#/components/schemas/${name}Answer` };
+  }
+  // The route's own error answer, else the face's.
+  let errorRef: JsonObject | null = face.errorAnswer ? { $ref: `#/components/schemas/${ERROR_COMPONENT}` } : null;
+  let errorType = face.errorType ?? 'application/json';
+  if (doc?.errorAnswer) {
+    components[`${name}Error`] = schemaOf(doc.errorAnswer, `${name}Error`, components, 'output');
+    errorRef = { $ref: `#/components/schemas/${name}Error` };
+    errorType = doc.errorType ?? 'application/json';
   }
   const examplesAt = (status: string): JsonObject => {
     const named = doc?.answerExamples?.[status];
@@ -96,7 +104,7 @@ function responsesOf(name: string, doc: RouteDoc | undefined, face: FaceInfo, co
   for (const [status, description] of Object.entries(doc?.responses ?? { '200': 'the answer' })) {
     const code = Number(status);
     if (answerRef && code >= 200 && code < 300) out[status] = { description, content: { [doc?.answerType ?? 'application/json']: { schema: answerRef, ...examplesAt(status) } } };
-    else if (face.errorAnswer && code >= 400) out[status] = { description, content: { [face.errorType ?? 'application/json']: { schema: { $ref: `#/components/schemas/${ERROR_COMPONENT}` }, ...examplesAt(status) } } };
+    else if (errorRef && code >= 400) out[status] = { description, content: { [errorType]: { schema: errorRef, ...examplesAt(status) } } };
     else out[status] = { description };
   }
   return out;

@@ -27,6 +27,9 @@ export interface RouteDoc {
   answer?: z.ZodType;
   /** The answer's media type; JSON when not given. */
   answerType?: string;
+  /** This route's error answer and its media type, where it is not the face's (uContact's getUserToken answers `0`). */
+  errorAnswer?: z.ZodType;
+  errorType?: string;
   /** Answers from the seed (seed-examples.ts SEED_ANSWERS): status → name → body; an error's under its status. */
   answerExamples?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** The route is open: no credentials asked (the face's security does not apply). */

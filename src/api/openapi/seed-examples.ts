@@ -198,6 +198,39 @@ export const SEED_EXAMPLES: Readonly<Record<string, Readonly<Record<string, Read
 
 /** The seeds' answers: face → route → status → example name → body. */
 export const SEED_ANSWERS: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>>>> = {
+  ucontact: {
+    'POST /SMS/SendSMS': {
+      '200': {
+        ok: 'OK',
+      },
+      '400': {
+        error: 'ERROR',
+      },
+    },
+    'GET /InboundSMS/ReceiveURLSMS': {
+      '200': {
+        ok: 'OK',
+      },
+      '400': {
+        error: 'ERROR',
+      },
+    },
+    'POST /InboundSMS/ReceiveURLSMS': {
+      '200': {
+        ok: 'OK',
+      },
+      '400': {
+        error: 'ERROR',
+      },
+    },
+    'POST /Forms/sendEmail': {
+      '200': {
+        guid: {
+          guid: '23e5a082-adeb-4e51-9e39-9e8efee7aacc',
+        },
+      },
+    },
+  },
   retarus: {
     'POST /jobs': {
       '201': {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { DAEMON_PATHS, UCONTACT_PREFIXES } from '../../dist/config/base-paths.js';
-import { documented, exampleResults, servedAt, structuralProblems, unserved, type Doc } from '../helpers/openapi.js';
+import { answerProblems, answersWithoutSchema, documented, exampleResults, servedAt, structuralProblems, unserved, type Doc } from '../helpers/openapi.js';
+import { bearer } from '../helpers/daemon.js';
 
 /** ICTCore is served at /api and at the site root; every other mount is another face's or the daemon's. */
 const OTHERS = ['/api', '/api/v1', '/rest/v1', ...UCONTACT_PREFIXES, ...DAEMON_PATHS, '/m', '/mms'];
@@ -79,5 +80,118 @@ describe("ICTCore's OpenAPI document", () => {
     const doc = docs.get('/api')!;
     const ref = (doc.paths['/programs/{type}']!.post!.requestBody!.content['application/json']!.schema as { $ref: string }).$ref.split('/').pop()!;
     expect(Object.keys((doc.components.schemas[ref] as { properties: object }).properties)).toEqual(expect.arrayContaining(['name', 'account_id']));
+  });
+});
+
+describe("ICTCore's answers in its OpenAPI document", () => {
+  /** The resources made by crudRoutes (each at /messages/<kind>s and /<kind>s too) and the other routes given a schema so far. */
+  const CRUD = ['/contacts', '/groups', '/campaigns', '/accounts', '/programs', '/messages/documents', '/documents', '/messages/recordings', '/recordings', '/messages/templates', '/templates', '/messages/texts', '/texts'];
+  const OTHERS = [
+    'post /authenticate 200',
+    'get /groups/sample/csv 200',
+    'get /groups/{id}/contacts 200',
+    'get /groups/{id}/csv 200',
+    'post /groups/{id}/csv 200',
+    'put /contacts/{id}/link/{group_id} 200',
+    'delete /contacts/{id}/link/{group_id} 200',
+    'get /campaigns/{id}/start 200',
+    'post /campaigns/{id}/stop 200',
+  ];
+
+  it("puts the face's error envelope under every error answer, and a schema under the success answers of every resource and the routes done", () => {
+    const doc = docs.get('/api')!;
+    expect(answersWithoutSchema(doc, 'error')).toEqual([]);
+    expect(doc.components.schemas.ErrorAnswer).toMatchObject({ type: 'object', required: ['error'] });
+    const missing = answersWithoutSchema(doc, 'success');
+    const resourceOps = Object.entries(doc.paths)
+      .filter(([path]) => CRUD.some((c) => path === c || path === `${c}/{id}` || path === `${c}/{id}/delete`))
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path} 200`));
+    // Every resource's list, item and delete are there (the others as the resource has them).
+    for (const c of CRUD) expect(resourceOps).toEqual(expect.arrayContaining([`get ${c} 200`, `get ${c}/{id} 200`, `delete ${c}/{id} 200`, `get ${c}/{id}/delete 200`]));
+    expect(missing.filter((m) => resourceOps.includes(m) || OTHERS.includes(m))).toEqual([]);
+  });
+
+  it("the face's real answers validate against the document's schemas, and one that differs does not", async () => {
+    const doc = docs.get('/api')!;
+    d.addUser('ict-doc', 'user', { password: 'ict-doc-password-1' });
+    const token = await bearer(d, 'ict-doc', 'ict-doc-password-1');
+    const checks: [string, string, number, unknown, string][] = [];
+    const call = async (method: string, docPath: string, url: string, body?: unknown, opts: { raw?: string; auth?: string | null; type?: string } = {}) => {
+      const res = await fetch(`${d.url}/api${url}`, {
+        method,
+        headers: { ...(opts.auth === null ? {} : { authorization: opts.auth ?? token }), ...(body !== undefined ? { 'content-type': 'application/json' } : opts.raw !== undefined ? { 'content-type': 'text/csv' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : opts.raw !== undefined ? { body: opts.raw } : {}),
+      });
+      const type = (res.headers.get('content-type') ?? '').split(';')[0]!;
+      const text = await res.text();
+      const value = type === 'application/json' ? (JSON.parse(text) as unknown) : text;
+      checks.push([method, docPath, res.status, value, type]);
+      return value;
+    };
+    const auth = (await call('POST', '/authenticate', '/authenticate', { username: 'ict-doc', password: 'ict-doc-password-1' }, { auth: null })) as { token: string };
+    expect(auth.token).toEqual(expect.any(String));
+    const contact = (await call('POST', '/contacts', '/contacts', { first_name: 'Ann', phone: '+61491570156' })) as number;
+    await call('GET', '/contacts', '/contacts');
+    await call('GET', '/contacts/{id}', `/contacts/${contact}`);
+    await call('PUT', '/contacts/{id}', `/contacts/${contact}`, { last_name: 'Lee' });
+    const group = (await call('POST', '/groups', '/groups', { name: 'doc group' })) as number;
+    await call('PUT', '/contacts/{id}/link/{group_id}', `/contacts/${contact}/link/${group}`);
+    await call('POST', '/groups/{id}/csv', `/groups/${group}/csv`, undefined, { raw: 'phone,first_name\n+61491570157,Ben\nbad,Cy\n' });
+    await call('GET', '/groups/{id}/contacts', `/groups/${group}/contacts`);
+    await call('GET', '/groups/{id}', `/groups/${group}`);
+    await call('GET', '/groups/{id}/csv', `/groups/${group}/csv`);
+    await call('GET', '/groups/sample/csv', '/groups/sample/csv');
+    const program = (await call('POST', '/programs/{type}', '/programs/sendsms', { name: 'doc program', data: 'hi' })) as number;
+    await call('GET', '/programs/{id}', `/programs/${program}`);
+    await call('GET', '/programs/{id}', '/programs/sendsms');
+    await call('GET', '/texts', '/texts');
+    const campaign = (await call('POST', '/campaigns', '/campaigns', { program_id: program, group_id: group })) as number;
+    await call('GET', '/campaigns/{id}', `/campaigns/${campaign}`);
+    await call('POST', '/accounts', '/accounts', { username: 'ict-doc-acc', type: 'eaddress', email: 'doc@example.com' });
+    await call('GET', '/accounts', '/accounts');
+    await call('DELETE', '/contacts/{id}/link/{group_id}', `/contacts/${contact}/link/${group}`);
+    await call('DELETE', '/contacts/{id}', `/contacts/${contact}`);
+    // Errors, each in the face's envelope.
+    await call('GET', '/contacts', '/contacts', undefined, { auth: 'Bearer not-a-token' });
+    await call('GET', '/contacts/{id}', `/contacts/${contact}`);
+    await call('POST', '/contacts', '/contacts', { phone: 'abc' });
+    await call('POST', '/groups/{id}/csv', `/groups/${group}/csv`, undefined, { raw: 'phone,Phone\n+61491570158,+61491570159\n' });
+    expect(checks.map(([m, p, status, , type]) => `${m} ${p} ${status} ${type}`)).toEqual([
+      'POST /authenticate 200 application/json',
+      'POST /contacts 200 application/json',
+      'GET /contacts 200 application/json',
+      'GET /contacts/{id} 200 application/json',
+      'PUT /contacts/{id} 200 application/json',
+      'POST /groups 200 application/json',
+      'PUT /contacts/{id}/link/{group_id} 200 application/json',
+      'POST /groups/{id}/csv 200 application/json',
+      'GET /groups/{id}/contacts 200 application/json',
+      'GET /groups/{id} 200 application/json',
+      'GET /groups/{id}/csv 200 text/csv',
+      'GET /groups/sample/csv 200 text/csv',
+      'POST /programs/{type} 200 application/json',
+      'GET /programs/{id} 200 application/json',
+      'GET /programs/{id} 200 application/json',
+      'GET /texts 200 application/json',
+      'POST /campaigns 200 application/json',
+      'GET /campaigns/{id} 200 application/json',
+      'POST /accounts 200 application/json',
+      'GET /accounts 200 application/json',
+      'DELETE /contacts/{id}/link/{group_id} 200 application/json',
+      'DELETE /contacts/{id} 200 application/json',
+      'GET /contacts 401 application/json',
+      'GET /contacts/{id} 404 application/json',
+      'POST /contacts 412 application/json',
+      'POST /groups/{id}/csv 412 application/json',
+    ]);
+    // POST /programs/{type} and the transmissions are among the routes whose answers are still words.
+    const withSchema = checks.filter(([m, p, status]) => !answersWithoutSchema(doc, /^2/.test(String(status)) ? 'success' : 'error').includes(`${m.toLowerCase()} ${p} ${status}`));
+    expect(withSchema.map(([m, p]) => `${m} ${p}`)).not.toContain('POST /programs/{type}');
+    expect(withSchema.length).toBe(checks.length - 1);
+    expect(withSchema.map(([m, p, status, value, type]) => [`${m} ${p} ${status}`, answerProblems(doc, m, p, status, value, type)]).filter(([, problems]) => problems !== null)).toEqual([]);
+    // The check can fail: a contact without its id, a CSV import's rejected row without its line.
+    const got = checks[3]![3] as Record<string, unknown>;
+    expect(answerProblems(doc, 'GET', '/contacts/{id}', 200, { ...got, contact_id: 'one' })).toMatch(/contact_id must be integer/);
+    expect(answerProblems(doc, 'POST', '/groups/{id}/csv', 200, { ...(checks[7]![3] as object), rejected: [{ error: 'x' }] })).toMatch(/required property 'line'/);
   });
 });

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { account as accountAnswer } from './answers.js';
 import { z } from 'zod';
 import type { Ctx, IctcoreStores } from './context.js';
 import type { Row } from '../../store/owned.js';
@@ -100,6 +101,7 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
     update: accountPatch.transform(toColumns),
     filters: { account_id: 'id', type: 'type', username: 'username', phone: 'phone', email: 'email', active: 'active', user_id: 'user_id' },
     present,
+    answer: accountAnswer,
     beforeWrite: async (req, values, existing) => {
       const { passwd, passwd_pin, ...columns } = values;
       const by = ctx.user(req).id;

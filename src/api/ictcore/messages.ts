@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { message as messageAnswer } from './answers.js';
 import { FAX_DOCUMENT_TYPES } from '../../core/fax.js';
 import { isUtf8 } from 'node:buffer';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -165,6 +166,7 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, messages: IctcoreS
         update: spec.update,
         filters: { [`${kind}_id`]: 'id', name: 'name', type: 'type', description: 'description' },
         present: present(kind),
+        answer: messageAnswer(kind),
         beforeWrite: async (req, values, existing) => {
           if (kind === 'template') {
             const { attachment, ...rest } = values;

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { program as programAnswer } from './answers.js';
 import { z } from 'zod';
 import type { Ctx, IctcoreStores } from './context.js';
 import type { UserRow } from '../../store/users.js';
@@ -267,6 +268,7 @@ export function programRoutes(app: FastifyInstance, ctx: Ctx, programs: IctcoreS
     store: programs,
     filters: { program_id: 'id', name: 'name', type: 'type', parent_id: 'parent_id' },
     present: presentProgram,
+    answer: programAnswer,
     // GET /programs/sendsms lists that type's programs (ProgramApi::list_view).
     byName: (name) => (isProgramType(name.toLowerCase()) ? { type: name.toLowerCase() } : null),
     // PUT /programs/{id} (ProgramApi::update): its name, parent and the message of its type; the type stays.

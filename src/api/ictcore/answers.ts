@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { CONTACT_LIMITS } from '../../core/contact.js';
+
+/**
+ * The ICTCore face's answers as JSON Schema for its OpenAPI document (the handlers build them as
+ * plain objects: each module's `present`). ICTCore answers bare JSON values (an id, `true`, an
+ * object, an array). Objects are loose: a program or message carries the fields of its type
+ * (`dataOf`), and ICTCore's clients read the keys they know. test/api/ictcore-openapi.test.ts holds
+ * these to the face's real answers.
+ */
+
+const id = z.int().min(1);
+/** Unix seconds, as ICTCore keeps dates. */
+const seconds = z.int().nullable();
+const text = z.string().nullable();
+
+/** The face's error answer: `{"error": {"code": <the HTTP status>, "message": "<its phrase>: …"}}`. */
+export const errorAnswer = z.object({ error: z.object({ code: z.int().min(400).max(599), message: z.string() }) });
+
+/** A new row's id (POST of a resource). */
+export const newId = id.describe("the new resource's id");
+/** What a delete, a start or a stop answers. */
+export const TRUE = z.literal(true);
+
+export const contact = z.looseObject({
+  contact_id: id,
+  ...Object.fromEntries(Object.keys(CONTACT_LIMITS).map((k) => [k, text])),
+  created_by: id,
+  date_created: seconds,
+  last_updated: seconds,
+});
+
+export const group = z.looseObject({ group_id: id, name: z.string(), description: text, contact_total: z.int().min(0), created_by: id, date_created: seconds });
+
+export const campaign = z.looseObject({
+  campaign_id: id,
+  program_id: id,
+  group_id: id,
+  account_id: z.int().nullable(),
+  cpm: z.number(),
+  try_allowed: z.int(),
+  status: z.string(),
+  contact_total: z.int().min(0),
+  contact_done: z.int().min(0),
+  created_by: id,
+  date_created: seconds,
+});
+
+export const account = z.looseObject({
+  account_id: id,
+  type: z.string(),
+  username: z.string(),
+  first_name: text,
+  last_name: text,
+  phone: text,
+  email: text,
+  address: text,
+  active: z.union([z.int(), z.boolean()]),
+  user_id: z.int().nullable(),
+  created_by: id,
+  programs: z.array(id),
+  date_created: seconds,
+});
+
+export const program = z.looseObject({ program_id: id, name: z.string(), type: z.string(), parent_id: z.int().nullable(), created_by: id, date_created: seconds });
+
+/** A document, recording, template or text: `<kind>_id`, its name and type, the fields of its kind. */
+export const message = (kind: string) => z.looseObject({ [`${kind}_id`]: id, name: z.string(), description: text, type: text, created_by: id, date_created: seconds });
+
+/** POST /authenticate: the user with its token, in OAuth's words too. */
+export const authenticated = z.looseObject({ user_id: id, username: z.string(), token: z.string(), access_token: z.string(), token_type: z.literal('Bearer') });
+
+/** A contacts CSV import (groups.ts): what was stored, and the rows rejected with their lines. */
+export const csvImport = z.object({ group_id: id, imported: z.int().min(0), rejected_total: z.int().min(0), rejected: z.array(z.object({ line: z.int().min(1), error: z.string() })) });
+
+/** A CSV file (ICTCore's own format: no header, every field quoted). */
+export const csvFile = z.string();

@@ -75,3 +75,55 @@ export const csvImport = z.object({ group_id: id, imported: z.int().min(0), reje
 
 /** A CSV file (ICTCore's own format: no header, every field quoted). */
 export const csvFile = z.string();
+
+/** A transmission (transmissions.ts present); an inbound one adds what was received. */
+export const transmission = z.looseObject({
+  transmission_id: id,
+  title: text,
+  origin: text,
+  service_flag: z.int(),
+  account_id: z.int().nullable(),
+  contact_id: z.int().nullable(),
+  program_id: z.int().nullable(),
+  campaign_id: z.int().nullable(),
+  phone: text,
+  direction: z.enum(['outbound', 'inbound']),
+  status: z.enum(['pending', 'processing', 'completed', 'failed', 'invalid']),
+  response: z.string(),
+  try_allowed: z.int().nullable(),
+  try_done: z.int().min(0),
+  last_run: seconds,
+  date_created: seconds,
+});
+
+/** GET /transmissions: each with its contact and account as objects too. */
+export const listedTransmission = transmission.extend({
+  contact: contact.nullable(),
+  account: z.object({ account_id: id, username: z.string(), phone: text, email: text }).nullable(),
+});
+
+/** A spool: one attempt of a transmission. */
+export const spool = z.looseObject({
+  spool_id: id,
+  transmission_id: id,
+  time_spool: seconds,
+  time_start: seconds,
+  time_connect: seconds,
+  time_end: seconds,
+  status: z.enum(['initiated', 'completed', 'failed']),
+  response: text,
+  try: z.int().min(1),
+  amount: z.number().nullable(),
+  cost: z.number().nullable(),
+  node: text,
+});
+
+/** A spool's results (results.ts): what the application did, its error, keypresses, pages… */
+export const result = z.looseObject({ spool_result_id: z.int().nullable(), spool_id: id, type: z.string(), name: z.string(), data: z.unknown(), date_created: seconds });
+
+/** POST …/send and …/retry: the spool that took it, or null when none did yet. */
+export const sent = z.int().nullable();
+/** A schedule's id (PUT …/schedule). */
+export const scheduleId = id;
+/** DELETE …/schedule: whether there was one to cancel (ICTCore answers true either way). */
+export const cancelled = z.boolean();

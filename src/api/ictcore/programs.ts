@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { program as programAnswer } from './answers.js';
+import { newId, program as programAnswer } from './answers.js';
 import { z } from 'zod';
 import type { Ctx, IctcoreStores } from './context.js';
 import type { UserRow } from '../../store/users.js';
@@ -281,7 +281,7 @@ export function programRoutes(app: FastifyInstance, ctx: Ctx, programs: IctcoreS
     // No create here: ICTCore makes programs by type (below).
   });
 
-  app.post('/programs/:type', ictDoc('Create a program of a type (sendsms, sendfax, voicemessage, …)', { body: programBody }), async (req) => {
+  app.post('/programs/:type', ictDoc('Create a program of a type (sendsms, sendfax, voicemessage, …)', { body: programBody, answer: newId }), async (req) => {
     const type = programType(String((req.params as { type: string }).type));
     await ctx.authorize(req, 'program_create');
     return (await makeProgram(ctx, stores, accountOwned, req, type, parseBody(programBody, req.body))).id;

@@ -94,6 +94,11 @@ describe("ICTCore's answers in its OpenAPI document", () => {
     'get /transmissions/{id}/detail 200',
     'get /spools/{id}/result 200',
     'post /programs/{type} 200',
+    'get /users 200',
+    'put /users/{id}/permissions/{permission_id} 200',
+    'get /providers/{id} 200',
+    'get /roles/{role_id} 200',
+    'get /permissions 200',
     'post /authenticate 200',
     'get /groups/sample/csv 200',
     'get /groups/{id}/contacts 200',
@@ -170,6 +175,25 @@ describe("ICTCore's answers in its OpenAPI document", () => {
     await call('GET', '/transmissions/{id}/clone', `/transmissions/${tx}/clone`);
     await call('DELETE', '/contacts/{id}/link/{group_id}', `/contacts/${contact}/link/${group}`);
     await call('DELETE', '/contacts/{id}', `/contacts/${contact}`);
+    // An admin's: users, providers, roles and permissions.
+    d.addUser('ict-doc-admin', 'admin', { password: 'ict-doc-admin-password-1' });
+    const admin = await bearer(d, 'ict-doc-admin', 'ict-doc-admin-password-1');
+    const as = { auth: admin };
+    const newUser = (await call('POST', '/users', '/users', { username: 'ict-doc-new', password: 'ict-doc-new-password-1', first_name: 'Nia' }, as)) as number;
+    await call('GET', '/users', '/users', undefined, as);
+    await call('GET', '/users/{id}', `/users/${newUser}`, undefined, as);
+    await call('PUT', '/users/{id}', `/users/${newUser}`, { last_name: 'Cole' }, as);
+    await call('PUT', '/users/{id}/password', `/users/${newUser}/password`, { password: 'ict-doc-new-password-2' }, as);
+    await call('PUT', '/users/{id}/roles/{role_id}', `/users/${newUser}/roles/2`, undefined, as);
+    await call('DELETE', '/users/{id}', `/users/${newUser}`, undefined, as);
+    const trunk = (await call('POST', '/providers', '/providers', { name: 'doc-trunk', type: 'kannel', service_flag: 4, host: '127.0.0.1', port: 9, username: 'u', password: 'p', active: 0 }, as)) as number;
+    await call('GET', '/providers', '/providers', undefined, as);
+    await call('GET', '/providers/{id}', `/providers/${trunk}`, undefined, as);
+    await call('DELETE', '/providers/{id}', `/providers/${trunk}`, undefined, as);
+    await call('GET', '/roles', '/roles', undefined, as);
+    await call('GET', '/roles/{role_id}', '/roles/3', undefined, as);
+    await call('GET', '/permissions', '/permissions', undefined, as);
+    await call('POST', '/roles', '/roles', { name: 'x' }, as);
     // Errors, each in the face's envelope.
     await call('GET', '/contacts', '/contacts', undefined, { auth: 'Bearer not-a-token' });
     await call('GET', '/contacts/{id}', `/contacts/${contact}`);
@@ -209,6 +233,21 @@ describe("ICTCore's answers in its OpenAPI document", () => {
       'GET /transmissions/{id}/clone 200 application/json',
       'DELETE /contacts/{id}/link/{group_id} 200 application/json',
       'DELETE /contacts/{id} 200 application/json',
+      'POST /users 200 application/json',
+      'GET /users 200 application/json',
+      'GET /users/{id} 200 application/json',
+      'PUT /users/{id} 200 application/json',
+      'PUT /users/{id}/password 200 application/json',
+      'PUT /users/{id}/roles/{role_id} 200 application/json',
+      'DELETE /users/{id} 200 application/json',
+      'POST /providers 200 application/json',
+      'GET /providers 200 application/json',
+      'GET /providers/{id} 200 application/json',
+      'DELETE /providers/{id} 200 application/json',
+      'GET /roles 200 application/json',
+      'GET /roles/{role_id} 200 application/json',
+      'GET /permissions 200 application/json',
+      'POST /roles 403 application/json',
       'GET /contacts 401 application/json',
       'GET /contacts/{id} 404 application/json',
       'POST /contacts 412 application/json',

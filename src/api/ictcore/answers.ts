@@ -127,3 +127,52 @@ export const sent = z.int().nullable();
 export const scheduleId = id;
 /** DELETE …/schedule: whether there was one to cancel (ICTCore answers true either way). */
 export const cancelled = z.boolean();
+
+/** A user (users.ts present): ICTCore's numbers for its country, zone and role beside what they stand for. */
+export const user = z.looseObject({
+  user_id: id,
+  username: z.string(),
+  first_name: text,
+  last_name: text,
+  phone: text,
+  email: text,
+  address: text,
+  company: text,
+  country_id: z.union([z.int(), z.string()]),
+  country: z.string(),
+  timezone_id: z.union([z.int(), z.string()]),
+  timezone: z.string(),
+  active: z.union([z.int(), z.boolean()]),
+  role_id: z.int(),
+  role: z.string(),
+  permissions: z.array(z.object({ permission_id: z.int().nullable(), name: z.string(), granted: z.boolean() })),
+  created_by: z.int().nullable(),
+  date_created: seconds,
+});
+
+/** A provider (trunk): its secrets are written, never read back. */
+export const provider = z.looseObject({
+  provider_id: id,
+  name: z.string(),
+  type: z.string(),
+  gateway_flag: z.int(),
+  service_flag: z.int(),
+  services: z.array(z.string()),
+  host: text,
+  port: z.int().nullable(),
+  username: text,
+  dialstring: text,
+  prefix: text,
+  settings: z.string(),
+  weight: z.number(),
+  throughput: z.number(),
+  concurrency: z.number(),
+  active: z.union([z.literal(0), z.literal(1)]),
+  source: z.string(),
+  created_by: z.int().nullable(),
+});
+
+export const role = z.object({ role_id: id, name: z.string() });
+const permissionEntry = z.object({ permission_id: z.int(), name: z.string() });
+export const roleDetail = role.extend({ description: z.string(), permissions: z.array(permissionEntry) });
+export const permissions = z.array(permissionEntry.loose());

@@ -176,3 +176,10 @@ export const role = z.object({ role_id: id, name: z.string() });
 const permissionEntry = z.object({ permission_id: z.int(), name: z.string() });
 export const roleDetail = role.extend({ description: z.string(), permissions: z.array(permissionEntry) });
 export const permissions = z.array(permissionEntry.loose());
+
+/** GET /statistics: counts by name (campaign_total, transmission_active, spool_failed…). */
+export const statistics = z.record(z.string(), z.int().min(0));
+/** An account's setting: its value, or null when it has none. */
+export const setting = z.string().nullable();
+/** A message's media as uploaded or converted (a PDF, a TIFF, a WAV…), its type in Content-Type. */
+export const mediaFile = z.string().describe('the file');

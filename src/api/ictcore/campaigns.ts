@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { campaign as campaignAnswer, TRUE } from './answers.js';
+import { campaign as campaignAnswer, scheduleId, TRUE } from './answers.js';
 import { z } from 'zod';
 import type { Ctx, IctcoreStores } from './context.js';
 import type { UserRow } from '../../store/users.js';
@@ -193,11 +193,11 @@ export function campaignRoutes(app: FastifyInstance, ctx: Ctx, runs: CampaignRun
       if (typeof spec === 'string') throw invalidAs(spec);
       return deps.schedules.add(user, 'campaign', c.id, action, spec);
     };
-    const doc = ictDoc(`Schedule a campaign's ${action}`, { responses: { '200': "the schedule's id", '412': 'Data validation failed, for <field>: …' } });
+    const doc = ictDoc(`Schedule a campaign's ${action}`, { responses: { '200': "the schedule's id", '412': 'Data validation failed, for <field>: …' }, answer: scheduleId });
     app.post(`/campaigns/:id/${action}/schedule`, doc, handler);
     app.put(`/campaigns/:id/${action}/schedule`, doc, handler);
   }
-  app.delete('/campaigns/:id/schedule', ictDoc("Cancel a campaign's schedules"), async (req) => {
+  app.delete('/campaigns/:id/schedule', ictDoc("Cancel a campaign's schedules", { answer: TRUE }), async (req) => {
     await ctx.authorize(req, 'task_delete');
     await deps.schedules.cancel('campaign', (await load(req)).id);
     return true;

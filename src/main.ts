@@ -43,6 +43,8 @@ import { hostedMediaRoutes } from './api/hosted-media.js';
 import { HostedFiles } from './media/hosted.js';
 import { hostedKey } from './core/mms/hosted-token.js';
 import type { HandsetEvents } from './core/mms/handset-events.js';
+import { answerOutcome, attemptOfRef, fetchOutcome } from './core/mms/push-outcomes.js';
+import type { Outcome } from './core/outcomes.js';
 import { BasicAuth } from './api/auth.js';
 import { Logins } from './api/login-limiter.js';
 import { streamCredentials, streamLogin } from './api/stream-auth.js';
@@ -72,7 +74,12 @@ export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms
 
 /** The size an MMS's media is fitted within: the smallest `settings.max_bytes` of the active providers that carry MMS (300 KB where one names none). */
 export function mmsMaxBytes(providers: readonly Pick<Provider, 'active' | 'services' | 'settings'>[]): number {
-  const limits = providers.filter((p) => p.active && p.services.includes('mms')).map((p) => (typeof p.settings.max_bytes === 'number' && p.settings.max_bytes > 0 ? p.settings.max_bytes : MMS_DEFAULT_MAX_BYTES));
+  // An smpp provider names its limit under settings.mms (its MMS path's).
+  const limitOf = (s: Record<string, unknown>): unknown => s.max_bytes ?? (s.mms && typeof s.mms === 'object' ? (s.mms as Record<string, unknown>).max_bytes : undefined);
+  const limits = providers
+    .filter((p) => p.active && p.services.includes('mms'))
+    .map((p) => limitOf(p.settings))
+    .map((n) => (typeof n === 'number' && n > 0 ? n : MMS_DEFAULT_MAX_BYTES));
   return limits.length ? Math.min(...limits) : MMS_DEFAULT_MAX_BYTES;
 }
 
@@ -137,7 +144,7 @@ export interface Daemon {
   inbound(m: InboundMessage, committed?: () => void): void;
   /**
    * Hosted media (`/m/<token>`, issue 20): the files served, the key tokens are signed with, and what
-   * handsets report. Not yet joined to jobs: nothing here writes a recipient's state.
+   * handsets report (each also its attempt's outcome).
    */
   hosted: { files: HostedFiles; key: Buffer; listen(l: HandsetEvents): () => void };
   /** The daemon's logger (the operator's tools log reloads and signals to it). */
@@ -242,6 +249,9 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
   try {
     const policy = new AddressPolicy(config.callbacks.allow_private);
 
+    // Hosted media (issue 20): an MMS's M-Retrieve.conf and an SMS link's file, served at /m/<token>.
+    const hostedFiles = new HostedFiles(join(config.data_dir, 'media', 'hosted'));
+    const hostedMediaKey = hostedKey(loadOrCreateKey(join(config.data_dir, 'hosted-media.key')));
     const tts = new TtsRenderer(join(config.data_dir, 'media', 'tts'), undefined, (run) => timed('tts', run));
     const providerHosts = new AddressPolicy(config.agent_providers.allow_hosts);
     // The VERP tags' key lives beside the database, as the 2FA key does: a bounce names only attempts we made.
@@ -279,7 +289,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
         log.warn({ provider: p.name, driver: p.driver }, 'this driver is not available yet; the provider is treated as down');
         return null;
       }
-      return driver.create(p, { ...limits, sink, dataDir: config.data_dir, log: log.child({ provider: p.name }), tts, sandbox: config.sandbox, bounce, dkim });
+      return driver.create(p, { ...limits, sink, dataDir: config.data_dir, log: log.child({ provider: p.name }), tts, sandbox: config.sandbox, bounce, dkim, hosted: { files: hostedFiles, key: hostedMediaKey } });
     };
     const gateways: Gateway[] = [];
     for (const p of new ProviderStore(db).list()) {
@@ -505,21 +515,40 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
       });
     }
     gatewayRoutes(app, () => engine.allGateways().flatMap((g) => g.routes ?? []));
-    // Until MMS jobs are joined to it (issue 20), what handsets report is logged and told to listeners.
-    const hostedFiles = new HostedFiles(join(config.data_dir, 'media', 'hosted'));
-    const hostedMediaKey = hostedKey(loadOrCreateKey(join(config.data_dir, 'hosted-media.key')));
+    // What handsets report of a WAP Push (its fetch, its M-NotifyResp.ind / M-Acknowledge.ind) is its
+    // attempt's outcome (the ref names it: tokens are HMAC-signed, so only attempts we made); listeners hear it too.
     const handsetListeners = new Set<HandsetEvents>();
+    const handsetReport = (ref: string, at: number, outcome: Outcome | null) => {
+      const attemptId = attemptOfRef(ref);
+      if (attemptId !== null && outcome) engine.report({ attemptId, at, outcome });
+    };
     const handsetEvents: HandsetEvents = {
       fetched: (e) => {
         log.info(e, 'hosted media fetched');
+        handsetReport(e.ref, e.at, fetchOutcome(e.kind));
         for (const l of handsetListeners) l.fetched(e);
       },
       answered: (e) => {
         log.info({ ref: e.ref, response: e.response }, 'handset answered an MMS notification');
+        handsetReport(e.ref, e.at, answerOutcome(e.response));
         for (const l of handsetListeners) l.answered(e);
       },
     };
     hostedMediaRoutes(app, { key: hostedMediaKey, source: hostedFiles, events: handsetEvents });
+    // An SMS link's files (a job's media, shared by its recipients) go once their newest link has expired;
+    // a WAP Push's message at its expiry if its recipient's end did not remove it (a cancelled job, a crash).
+    const sweepLinks = () => {
+      try {
+        const gone = [...hostedFiles.removeExpired('file', clock.now()), ...hostedFiles.removeExpired('mms', clock.now())];
+        if (gone.length) log.info({ files: gone.length }, 'expired hosted media removed');
+      } catch (err) {
+        log.warn({ err }, 'expired hosted media could not be removed');
+      }
+    };
+    sweepLinks();
+    const linkSweeper = setInterval(sweepLinks, 10 * 60_000);
+    linkSweeper.unref();
+    undo.push(async () => clearInterval(linkSweeper));
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     const url = address.replace('0.0.0.0', '127.0.0.1');
     baseUrl = url;
@@ -625,6 +654,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
         const grace = config.shutdown.grace_seconds * 1000;
         live.close();
         status.close();
+        clearInterval(linkSweeper);
         schedules.stop();
         await app.close();
         await smtpFront?.stop();

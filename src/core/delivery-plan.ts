@@ -27,6 +27,8 @@ export type DeliveryPlan = { kind: 'sms'; sms: SmsMessage } | { kind: 'call'; ca
 export interface PlanContext {
   sms: SmsLink;
   faxHistory: () => FaxHistory;
+  /** Whether an earlier try of this MMS recipient was a WAP Push that expired for its link fallback. */
+  pushExpired?: () => boolean;
 }
 
 /**
@@ -44,6 +46,6 @@ export function planDelivery(content: Content, channel: Channel, text: string, f
     case 'email':
       return { kind: 'email', email: emailMessage(content, fields) };
     case 'mms':
-      return { kind: 'mms', mms: mmsMessage(content, text, fields) };
+      return { kind: 'mms', mms: { ...mmsMessage(content, text, fields), ...(ctx.pushExpired?.() ? { pushExpired: true } : {}) } };
   }
 }

@@ -26,8 +26,11 @@ export interface InboundDetails {
   missing?: number[];
   /** An e-mail's Subject (channel `email`). */
   subject?: string;
-  /** An MMS received (channel `mms`): its subject, the id the MMSC linked it by, and its media parts (type, bytes); the media itself is not kept yet. */
-  mms?: { subject?: string; linked_id?: string; parts: { type: string; size: number }[] };
+  /**
+   * An MMS received (channel `mms`): its subject, the id the MMSC linked it by, and its media parts: type,
+   * bytes, and, when kept, the sha256 and the file under the data dir (`media/mms-in/<sha256>`).
+   */
+  mms?: { subject?: string; linked_id?: string; parts: { type: string; size: number; declared?: string; sha256?: string; file?: string }[] };
   /** A fax received on an inbound call (channel `fax`): what spandsp reported and where the document is. */
   fax?: InboundFax;
 }

@@ -14,6 +14,8 @@ export interface MmsMessage {
   media: MmsMedia[];
   /** What the media was fitted within (a path may refuse a message larger than its own limit). */
   maxBytes: number;
+  /** An earlier try's WAP Push expired unfetched with a link fallback: this try is the SMS with a link. */
+  pushExpired?: boolean;
 }
 
 // Compiled once per job's content object (the job cache keeps one per job), merged per recipient.

@@ -6,7 +6,16 @@ export type Outcome =
    * The peer took the message; awaitReceipt says whether a receipt (DLR) will follow. A message sent as
    * several parts lists every part's peer id in partPeerIds (peerId is the first): each gets a receipt.
    */
-  | { kind: 'accepted'; peerId?: string | undefined; awaitReceipt: boolean; parts?: number; encoding?: string; partPeerIds?: string[] }
+  | {
+      kind: 'accepted';
+      peerId?: string | undefined;
+      awaitReceipt: boolean;
+      parts?: number;
+      encoding?: string;
+      partPeerIds?: string[];
+      /** Until when its receipt is awaited (epoch ms; an MMS notification's expiry); none: `spool.receipt_timeout_hours`. */
+      deadline?: number;
+    }
   /** The final word from the network (an SMS DLR, a call's end). */
   | { kind: 'receipt'; status: ReceiptStatus; code?: string | undefined; text?: string | undefined; cost?: number; call?: CallResult }
   /**
@@ -16,6 +25,11 @@ export type Outcome =
   | { kind: 'failed'; retryable: boolean; state?: 'undeliverable' | 'rejected' | 'invalid' | 'expired'; reason: string; code?: string | undefined; pages?: number }
   /** The gateway could not send it now (link down): back to the queue after `retryMs`, without using a try. */
   | { kind: 'held'; reason: string; retryMs: number }
+  /**
+   * Not an outcome yet: a stage the attempt reached while its recipient stays submitted (an MMS fetched
+   * by the handset: `retrieved`). Recorded on the attempt only while it is its recipient's open one.
+   */
+  | { kind: 'stage'; status: string; text?: string }
   /** Not an outcome yet: the peer's id for the attempt, stored before the peer acts (a call's UUID before it is dialled). */
   | { kind: 'dialing'; peerId: string }
   /**
@@ -66,6 +80,7 @@ export function transition(outcome: Outcome, triesMade: number, policy: RetryPol
     case 'receipt':
       return { state: RECEIPT_STATE[outcome.status], final: true, reason: outcome.text ?? (outcome.status === 'delivered' ? null : outcome.status) };
     case 'dialing':
+    case 'stage':
       return { state: 'submitted', final: false };
     case 'bounced':
       return { state: 'undeliverable', final: true, reason: outcome.reason };

@@ -5,6 +5,7 @@ import { DRIVER_RULES, type DriverLimits, type DriverName, type DriverRules } fr
 import { SandboxGateway, type SandboxTiming } from './sandbox/sandbox.js';
 import { SmppGateway } from './smpp/smpp-gateway.js';
 import { smppConfig } from './smpp/settings.js';
+import type { HostedMedia } from './smpp/mms.js';
 import { KannelGateway } from './kannel/kannel-gateway.js';
 import { kannelConfig } from './kannel/settings.js';
 import { SmtpGateway, type BounceAddress, type DkimSigning } from './smtp/smtp-gateway.js';
@@ -30,6 +31,8 @@ export interface GatewayDeps extends DriverLimits {
   bounce: BounceAddress | null;
   /** E-mail's DKIM keys by sending domain (email.dkim, read at start); null: nothing is signed. */
   dkim: DkimSigning | null;
+  /** The daemon's hosted media (`/m/<token>`: its files and token key), for the MMS paths over SMPP. */
+  hosted: HostedMedia | null;
 }
 
 /** A driver's rules (drivers.ts) and how its gateway is built. */
@@ -51,7 +54,7 @@ const FACTORIES: Record<DriverName, Driver['create']> = {
   sandbox: (p, deps) => new SandboxGateway(p.id, deps.sink, deps.sandbox),
   smpp: (p, deps) => {
     const { endpoint, settings } = smppConfig(p);
-    return new SmppGateway(p.id, endpoint, settings, deps.sink, deps.log);
+    return new SmppGateway(p.id, endpoint, settings, deps.sink, deps.log, Math.random, deps.hosted);
   },
   kannel: (p, deps) => {
     const { endpoint, settings } = kannelConfig(p);
@@ -69,7 +72,7 @@ const FACTORIES: Record<DriverName, Driver['create']> = {
   },
   mm7: (p, deps) => {
     const { endpoint, settings } = mm7Config(p);
-    return new Mm7Gateway(p.id, endpoint, settings, deps.sink, deps.log);
+    return new Mm7Gateway(p.id, endpoint, settings, deps.sink, deps.log, deps.dataDir);
   },
 };
 

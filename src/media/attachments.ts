@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { fileBytes, type AudioFile } from './audio.js';
 import { MediaRefused } from './refused.js';
-import { writeStored } from './store-file.js';
+import { reuseStored, writeStored } from './store-file.js';
 
 export interface AttachmentLimits {
   /** media.max_email_attachments_mb: all of a job's attachments together. */
@@ -42,7 +42,7 @@ export async function prepareAttachments(files: AudioFile[], dir: string, limits
     total += bytes.length;
     if (total > maxBytes) throw new MediaRefused(`the attachments are larger than ${limits.maxMb} MB together`);
     const file = join(dir, `${createHash('sha256').update(bytes).digest('hex')}.bin`);
-    if (!existsSync(file)) writeStored(`${file}.${process.pid}.tmp`, file, bytes);
+    if (!reuseStored(file)) writeStored(`${file}.${process.pid}.tmp`, file, bytes);
     out.push({ file, name: attachmentName(f.name), size: bytes.length });
   }
   return out;

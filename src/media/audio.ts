@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { safeRequest } from '../net/safe-http.js';
 import { MediaToolError, runTool } from './run.js';
 import { MediaRefused } from './refused.js';
-import { writeStored } from './store-file.js';
+import { reuseStored, writeStored } from './store-file.js';
 
 export interface AudioLimits {
   maxBytes: number;
@@ -62,7 +62,7 @@ export async function convertAudio(input: Buffer, dir: string, maxSeconds: numbe
   if (input.length === 0) throw new MediaRefused('is empty');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${createHash('sha256').update(input).digest('hex')}.wav`);
-  if (!existsSync(path)) {
+  if (!reuseStored(path)) {
     let wav: Buffer;
     try {
       // One second more than allowed is enough to tell a file that is too long.
@@ -98,7 +98,7 @@ export async function joinAudio(wavs: readonly string[], maxSeconds: number): Pr
       .update(wavs.map((w) => basename(w)).join('\n'))
       .digest('hex')}.joined.wav`,
   );
-  if (!existsSync(path)) {
+  if (!reuseStored(path)) {
     const inputs = wavs.flatMap((w) => ['-i', w]);
     const filter = `${wavs.map((_, i) => `[${i}:a]`).join('')}concat=n=${wavs.length}:v=0:a=1[out]`;
     let wav: Buffer;

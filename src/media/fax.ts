@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MediaToolError, runTool } from './run.js';
 import { MediaRefused } from './refused.js';
-import { writeStored } from './store-file.js';
+import { reuseStored, writeStored } from './store-file.js';
 import { isOfficeType, OFFICE_TYPES, type OfficeConverter } from './office.js';
 
 export interface FaxInput {
@@ -241,7 +241,14 @@ export async function prepareFax(inputs: FaxInput[], dir: string, opts: FaxOptio
   for (const i of inputs) h.update(extension(i.name)).update('\u0000').update(i.bytes).update('\u0001');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${h.digest('hex')}.tif`);
-  if (existsSync(path)) return { path, pages: tiffPages(readFileSync(path)) };
+  // Taken again (its time set, so that a retention sweep leaves it); one removed meanwhile is made again.
+  if (reuseStored(path)) {
+    try {
+      return { path, pages: tiffPages(readFileSync(path)) };
+    } catch {
+      // removed between the two: converted below
+    }
+  }
   const { tiff, pages } = await toFaxTiff(inputs, opts);
   const tmp = `${path}.${process.pid}.tmp`;
   writeStored(tmp, path, tiff);

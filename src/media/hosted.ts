@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { HOSTED_REF, type HostedKind } from '../core/mms/hosted-token.js';
@@ -57,10 +57,61 @@ export class HostedFiles implements HostedSource {
     }
   }
 
+  /** Whether an object is stored whole (its type written last). */
+  has(kind: HostedKind, ref: string): boolean {
+    const path = this.pathOf(kind, ref);
+    return !!path && existsSync(`${path}.type`);
+  }
+
+  /**
+   * Keep an object at least until `until` (epoch ms), beside it in `<ref>.until`; only ever moved later.
+   * Objects that outlive their recipient (an SMS link's file, shared by a job's recipients) go at
+   * `removeExpired` once the last link to them has expired.
+   */
+  keepUntil(kind: HostedKind, ref: string, until: number): void {
+    const path = this.pathOf(kind, ref);
+    if (!path) throw new RangeError(`hosted ref "${ref.slice(0, 64)}": 1 to 64 of A-Z a-z 0-9 _ -`);
+    if (this.untilOf(path) >= until) return;
+    mkdirSync(join(this.dir, kind), { recursive: true });
+    writeStored(`${path}.until.tmp`, `${path}.until`, Buffer.from(String(Math.ceil(until))));
+  }
+
+  private untilOf(path: string): number {
+    try {
+      const n = Number(readFileSync(`${path}.until`, 'utf8'));
+      return Number.isFinite(n) ? n : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Remove the objects of `kind` kept until before `now`; the refs removed. */
+  removeExpired(kind: HostedKind, now: number): string[] {
+    const dir = join(this.dir, kind);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const gone: string[] = [];
+    for (const name of names) {
+      if (!name.endsWith('.until')) continue;
+      const ref = name.slice(0, -'.until'.length);
+      const path = this.pathOf(kind, ref);
+      if (!path || this.untilOf(path) >= now) continue;
+      this.remove(kind, ref);
+      gone.push(ref);
+    }
+    return gone;
+  }
+
   remove(kind: HostedKind, ref: string): void {
     const path = this.pathOf(kind, ref);
     if (!path) return;
     rmSync(`${path}.type`, { force: true });
     rmSync(path, { force: true });
+    rmSync(`${path}.until`, { force: true });
   }
 }

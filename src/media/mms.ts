@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -10,7 +10,7 @@ import { fileBytes, type AudioFile } from './audio.js';
 import { MediaRefused } from './refused.js';
 import { MediaToolError, runTool } from './run.js';
 import { sniff } from './sniff.js';
-import { writeStored } from './store-file.js';
+import { reuseStored, writeStored } from './store-file.js';
 
 export interface MmsLimits {
   /** The provider's size limit for the whole message (settings.max_bytes; 300 KB by default). */
@@ -54,7 +54,7 @@ export async function prepareMmsMedia(files: AudioFile[], dir: string, limits: M
     const fitted = await fitMedia(input, budget).catch(named);
     const sha256 = createHash('sha256').update(fitted.bytes).digest('hex');
     const file = join(dir, `${sha256}.${fitted.ext}`);
-    if (!existsSync(file)) writeStored(`${file}.${process.pid}.tmp`, file, fitted.bytes);
+    if (!reuseStored(file)) writeStored(`${file}.${process.pid}.tmp`, file, fitted.bytes);
     out.push({ file, contentType: fitted.type, size: fitted.bytes.length, sha256, name: attachmentName(f.name) });
   }
   return out;

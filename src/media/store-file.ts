@@ -1,4 +1,4 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { permissionDeniedOf, storageErrorOf } from '../store/storage-error.js';
 
 /**
@@ -14,5 +14,20 @@ export function writeStored(tmp: string, path: string, bytes: Buffer): void {
   } catch (err) {
     rmSync(tmp, { force: true });
     throw storageErrorOf(err) ?? permissionDeniedOf(err) ?? err;
+  }
+}
+
+/**
+ * A stored file named by its content, taken again for a new job: its modification time set to now, so
+ * that a retention sweep (spool/retention.ts) that no job's row keeps it from yet — the job is made
+ * after this returns — leaves it alone. False when it is not there (never made, or removed): make it.
+ */
+export function reuseStored(path: string): boolean {
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+    return true;
+  } catch {
+    return false;
   }
 }

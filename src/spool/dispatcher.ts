@@ -8,6 +8,9 @@ import { planDelivery } from '../core/delivery-plan.js';
 import type { Content } from '../core/content.js';
 import { PLAIN_SMS_LINK, SmsEncodingError } from '../core/sms.js';
 import type { MergeFields, Service } from '../core/model.js';
+import type { Outcome } from '../core/outcomes.js';
+import { pushExpiryOutcome } from '../core/mms/push-outcomes.js';
+import { linkFallback } from '../gateways/smpp/settings.js';
 import type { JobCache, SpoolJob } from './job-cache.js';
 import type { ProviderPool } from './provider-pool.js';
 import type { Recorder } from './recorder.js';
@@ -332,7 +335,7 @@ export class Dispatcher {
       fields.reference ??= row.reference ?? '';
       fields.destination ??= address;
       // A fax resumes after the pages an earlier try delivered, in audio mode where T.38 failed.
-      const plan = planDelivery(content, job.info.channel, job.template(fields), fields, { sms: gateway.smsLink ?? PLAIN_SMS_LINK, faxHistory: () => this.spool.faxHistory(row.id, address, now) });
+      const plan = planDelivery(content, job.info.channel, job.template(fields), fields, { sms: gateway.smsLink ?? PLAIN_SMS_LINK, faxHistory: () => this.spool.faxHistory(row.id, address, now), pushExpired: () => this.spool.pushExpired(row.id) });
       return { attemptId, recipientId: row.id, jobId: row.job_id, channel: job.info.channel, destination: address, sender: job.info.sender, lastTry, ...plan };
     } catch (err) {
       const outcome =
@@ -355,7 +358,11 @@ export class Dispatcher {
       this.recorder.report({ attemptId: r.attempt_id, at: now, outcome: { kind: 'failed', retryable: true, reason: 'no answer from the gateway before the lease expired' } });
     }
     for (const r of this.spool.overdue('submitted', now, 1000)) {
-      if (r.attempt_id !== null) this.recorder.report({ attemptId: r.attempt_id, at: now, outcome: { kind: 'receipt', status: 'unknown', text: 'no receipt before the timeout' } });
+      if (r.attempt_id === null) continue;
+      // A WAP Push's deadline is its notification's expiry: unfetched by then is its failure (durable: due_at).
+      const outcome: Outcome =
+        r.encoding === 'wap_push' ? pushExpiryOutcome(r.attempt_status, r.provider_id !== null && linkFallback(this.pool.settingsOf(r.provider_id))) : { kind: 'receipt', status: 'unknown', text: 'no receipt before the timeout' };
+      this.recorder.report({ attemptId: r.attempt_id, at: now, outcome });
     }
     this.recorder.flush();
   }

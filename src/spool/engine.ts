@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { dbPath, openDb, type Db } from '../store/db.js';
 import { SpoolStore } from '../store/spool.js';
@@ -25,7 +26,14 @@ import { MailFollowUpWriter } from './mail-follow-ups.js';
 import { InboundRouter } from './inbound-router.js';
 import { NumberStore } from '../store/numbers.js';
 import { InboundOwners } from '../store/inbound-owners.js';
+import { RetentionStore } from '../store/retention.js';
+import { DocumentRetention } from './retention.js';
 import type { EngineCalls, EngineOp, FromEngine, SendItem, SinkItem, ToEngine } from './engine-protocol.js';
+import { HostedFiles } from '../media/hosted.js';
+import { attemptRef } from '../core/mms/push-outcomes.js';
+
+/** How often finished jobs' documents are checked against their users' maximum_document_retention_hours. */
+const RETENTION_SWEEP_MS = 10 * 60_000;
 
 /** A list left unread this long is closed (its client went away without a word). */
 const IDLE_PAGES_MS = 10 * 60_000;
@@ -46,6 +54,7 @@ export class SpoolEngine {
   private readonly preparer: Preparer;
   private readonly checker: NumberChecker;
   private readonly outbox: Outbox;
+  private readonly retention: DocumentRetention;
   private readonly pool: ProviderPool;
   private readonly spool: SpoolStore;
   private readonly stubs = new Map<number, GatewayStub>();
@@ -117,6 +126,7 @@ export class SpoolEngine {
     });
     this.mail = new MailFollowUpWriter(new JobStore(this.db), new MailTimerStore(this.db), (fn) => this.spool.tx(fn), this.bus, clock, log.child({ part: 'mail' }));
     this.recorder.setFollowUps(this.mail);
+    this.retention = new DocumentRetention(new RetentionStore(this.db), clock, log.child({ part: 'retention' }), { dataDir: config.data_dir, intervalMs: RETENTION_SWEEP_MS });
     const systemFrom = config.email.system_from ? { address: config.email.system_from, name: config.email.system_from_name } : null;
     this.recorder.setInboundRouter(new InboundRouter(new JobStore(this.db), new NumberStore(this.db), new InboundOwners(this.db), callbacks, { dataDir: config.data_dir, systemFrom }, log.child({ part: 'inbound' })));
     // A job made on this thread (a follow-up e-mail) is prepared and sent as a face's would be.
@@ -132,6 +142,18 @@ export class SpoolEngine {
     this.recorder.on('flushed', () => this.outbox.wake());
     this.recorder.on('health', (providerId, up) => up && this.dispatcher.providerUp(providerId));
     this.recorder.on('flushed', () => this.postStats());
+    // An MMS recipient final: its WAP Push message is no longer served (issue 20). A link's files are the
+    // job's and outlive it until their last link expires (main.ts removes them).
+    const hosted = new HostedFiles(join(config.data_dir, 'media', 'hosted'));
+    this.recorder.on('mmsFinal', (ids) => {
+      for (const id of ids) {
+        try {
+          hosted.remove('mms', attemptRef(id));
+        } catch (err) {
+          log.warn({ err, attemptId: id }, 'hosted media could not be removed');
+        }
+      }
+    });
     this.statsTimer = setInterval(() => this.postStats(), 100);
     port.on('message', (m: ToEngine) => this.receive(m));
     this.send({ t: 'ready' });
@@ -319,6 +341,7 @@ export class SpoolEngine {
       this.preparer.start();
       this.outbox.start();
       this.mail.start();
+      this.retention.start();
       return null;
     },
     jobCreated: async ({ jobId }) => {
@@ -332,6 +355,7 @@ export class SpoolEngine {
     },
     stopDispatch: async ({ graceMs }) => {
       await this.mail.stop();
+      await this.retention.stop();
       await this.preparer.stop();
       await this.dispatcher.stop(graceMs);
       await this.outbox.stop(Math.min(graceMs, 2000));

@@ -29,6 +29,8 @@ interface PendingSubmit {
   peerId: string | null;
   parts: number | null;
   encoding: string | null;
+  /** The accepted outcome's own receipt deadline, if any. */
+  deadline: number | null;
 }
 
 type ById = Extract<GatewayReport, { attemptId: number }>;
@@ -50,9 +52,11 @@ export interface Batch {
   parts: Map<number, (string | null)[]>;
   /** The metrics this batch's decisions count; added to the engine's once it commits. */
   tally: Tally;
+  /** Attempts of MMS recipients made final: their hosted media is removed once this commits. */
+  mmsFinal: number[];
 }
 
-export const newBatch = (now: number): Batch => ({ now, events: [], released: [], counters: new Map(), unmatched: [], submits: new Map(), writes: new RecordWrites(), currents: new Map(), parts: new Map(), tally: new Tally() });
+export const newBatch = (now: number): Batch => ({ now, events: [], released: [], counters: new Map(), unmatched: [], submits: new Map(), writes: new RecordWrites(), currents: new Map(), parts: new Map(), tally: new Tally(), mmsFinal: [] });
 
 /** A recipient its gateway handed back unsent (link down), now held until `dueAt`. */
 export type HeldListener = (recipientId: number, service: Service, dueAt: number) => void;
@@ -90,7 +94,7 @@ export class OutcomeWriter {
     const byId = reports.filter((r): r is ById => 'attemptId' in r);
     const found = this.receipts.attemptsOf(byId.map((r) => r.attemptId));
     // Retries need their tries so far, bounces their recipient's state: read for the batch.
-    const retries = byId.flatMap((r, i) => (((r.outcome.kind === 'failed' && r.outcome.retryable) || r.outcome.kind === 'bounced') && found[i] ? [found[i].attempt.recipient_id] : []));
+    const retries = byId.flatMap((r, i) => (((r.outcome.kind === 'failed' && r.outcome.retryable) || r.outcome.kind === 'bounced' || r.outcome.kind === 'stage') && found[i] ? [found[i].attempt.recipient_id] : []));
     b.currents = this.store.currents([...new Set(retries)]);
     byId.forEach((r, i) => {
       const f = found[i];
@@ -127,6 +131,12 @@ export class OutcomeWriter {
       return;
     }
     if (o.kind === 'bounced') return this.applyBounce(o, found, r.at, b);
+    if (o.kind === 'stage') {
+      // Only while the attempt is its recipient's open one: a late fetch never overwrites a final status.
+      const cur = b.currents.get(attempt.recipient_id);
+      if (cur && cur.attempt_id === attempt.id && cur.state === 'submitted' && !writes.moved(attempt.recipient_id, attempt.id)) writes.patchAttempt(attempt.id, { status: o.status, response: o.text ?? null });
+      return;
+    }
     let recipientSubmit: PendingSubmit | undefined;
     if ('attemptId' in r) b.released.push(attempt.id);
     if (o.kind === 'receipt' && 'peerId' in r) this.receipts.received(r.providerId, r.peerId);
@@ -144,7 +154,7 @@ export class OutcomeWriter {
     // The attempt's own record takes every report; the recipient only those of its current attempt.
     if (o.kind === 'accepted') {
       // Written with the receipt if that comes in this batch, else by queueSubmits at its end.
-      b.submits.set(attempt.id, { job: undefined, attempt, at: r.at, peerId: o.peerId ?? null, parts: o.parts ?? null, encoding: o.encoding ?? null });
+      b.submits.set(attempt.id, { job: undefined, attempt, at: r.at, peerId: o.peerId ?? null, parts: o.parts ?? null, encoding: o.encoding ?? null, deadline: o.deadline ?? null });
       const ids = o.partPeerIds && o.partPeerIds.length > 1 ? o.partPeerIds : null;
       const providerId = attempt.provider_id;
       if (o.parts !== undefined) b.tally.partsSubmitted(providerId, o.parts);
@@ -240,7 +250,12 @@ export class OutcomeWriter {
     b.writes.patchAttempt(attempt.id, { status: attemptStatus(o), response: responseOf(o), endedAt: at });
     const cur = b.currents.get(attempt.recipient_id);
     const job = this.jobs.get(attempt.job_id);
-    if (!cur || !job || cur.attempt_id !== attempt.id || b.writes.moved(attempt.recipient_id, attempt.id)) return;
+    if (!cur || !job || cur.attempt_id !== attempt.id) return;
+    // Its success came in this same flush (under load the DSN can catch up with the 250): undone before it is written.
+    if (b.writes.moved(attempt.recipient_id, attempt.id)) {
+      if (!b.writes.undoSuccess(attempt.recipient_id, attempt.id, o.reason)) this.log.info({ recipientId: cur.id }, 'a bounce for a recipient this flush failed: left as it is');
+      return;
+    }
     const of = { id: attempt.recipient_id, attemptId: attempt.id, job, destination: attempt.destination };
     switch (bounceMove(cur.state)) {
       case 'final':
@@ -256,7 +271,7 @@ export class OutcomeWriter {
   private queueSubmits(b: Batch): void {
     for (const p of b.submits.values()) {
       b.writes.patchAttempt(p.attempt.id, { peerId: p.peerId, parts: p.parts, encoding: p.encoding, connectedAt: p.at });
-      if (p.job) b.writes.move({ kind: 'submit', id: p.attempt.recipient_id, attemptId: p.attempt.id, sentAt: p.at, parts: p.parts, job: p.job, destination: p.attempt.destination });
+      if (p.job) b.writes.move({ kind: 'submit', id: p.attempt.recipient_id, attemptId: p.attempt.id, sentAt: p.at, parts: p.parts, deadline: p.deadline, job: p.job, destination: p.attempt.destination });
     }
   }
 
@@ -264,6 +279,7 @@ export class OutcomeWriter {
   private write(b: Batch): void {
     const { now, events } = b;
     const applied = b.writes.write(this.store, now, now + (this.opts.leaseMs ?? 0), now + this.opts.receiptTimeoutMs);
+    for (const m of applied.finals) if (m.job.info.channel === 'mms') b.mmsFinal.push(m.attemptId);
     for (const m of applied.submitted) queueUpdated(this.bus, events, m.job, m.id, m.destination, 'submitted', null, now);
     for (const m of applied.requeued) queueUpdated(this.bus, events, m.job, m.id, m.destination, 'queued', m.reason, now);
     for (const m of applied.held) {

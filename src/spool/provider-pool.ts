@@ -46,6 +46,11 @@ export class ProviderPool {
     return this.slots.get(providerId)?.gateway ?? null;
   }
 
+  /** The provider's settings as stored (a driver's to read), or none for a provider no longer here. */
+  settingsOf(providerId: number): Readonly<Record<string, unknown>> | null {
+    return this.slots.get(providerId)?.provider.settings ?? null;
+  }
+
   servicesOf(providerId: number): readonly Service[] {
     return this.slots.get(providerId)?.provider.services ?? [];
   }

@@ -9,7 +9,8 @@ interface MoveOf {
 
 export type Move =
   | ({ kind: 'renew' } & GuardedRow)
-  | ({ kind: 'submit'; sentAt: number; parts: number | null } & GuardedRow & MoveOf)
+  /** `deadline`: its own receipt deadline (an MMS notification's expiry); null: the spool's receipt timeout. */
+  | ({ kind: 'submit'; sentAt: number; parts: number | null; deadline: number | null } & GuardedRow & MoveOf)
   | ({ kind: 'final' } & FinalRow & MoveOf)
   /** Queued for another try. */
   | ({ kind: 'requeue'; dueAt: number; reason: string } & GuardedRow & MoveOf)
@@ -82,6 +83,24 @@ export class RecordWrites {
   moved(recipientId: number, attemptId: number): boolean {
     const m = this.moves.get(moveKey(recipientId, attemptId));
     return m !== undefined && m.kind !== 'renew';
+  }
+
+  /**
+   * A bounce decided in the same flush as the success it undoes (a relay's 250 and its DSN read together):
+   * that success is written as undeliverable instead, keeping what the peer took (sent at, parts, cost).
+   * False when this flush moved the recipient otherwise (a failure stays as it is).
+   */
+  undoSuccess(recipientId: number, attemptId: number, reason: string): boolean {
+    const key = moveKey(recipientId, attemptId);
+    const m = this.moves.get(key);
+    if (m === undefined) return false;
+    if (m.kind === 'submit') {
+      this.moves.set(key, { kind: 'final', id: m.id, attemptId: m.attemptId, job: m.job, destination: m.destination, state: 'undeliverable', reason, sentAt: m.sentAt, parts: m.parts, cost: null });
+      return true;
+    }
+    if (m.kind !== 'final' || (m.state !== 'sent' && m.state !== 'delivered')) return false;
+    this.moves.set(key, { ...m, state: 'undeliverable', reason });
+    return true;
   }
 
   callResult(row: GuardedRow & { duration: number; keypress: string | null; voicemail: boolean }): void {

@@ -27,6 +27,8 @@ export interface RecorderEvents {
   released: (attemptIds: number[]) => void;
   /** After commit, once the batch's events are emitted: capacity may be free, callbacks may be due. */
   flushed: () => void;
+  /** After commit, the attempts of MMS recipients this batch made final (their hosted media can go). */
+  mmsFinal: (attemptIds: number[]) => void;
   /**
    * A recipient its gateway handed back unsent (link down): it waits for its provider to come back.
    * Told inside the batch's transaction, as the hold is written.
@@ -54,7 +56,7 @@ export class Recorder implements GatewaySink {
   private acks: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
   private soon = false;
-  private readonly listeners: ListenerSets = { released: new Set(), flushed: new Set(), held: new Set(), health: new Set() };
+  private readonly listeners: ListenerSets = { released: new Set(), flushed: new Set(), mmsFinal: new Set(), held: new Set(), health: new Set() };
   private readonly receipts: ReceiptMatcher;
   private readonly outcomes: OutcomeWriter;
   private readonly inboundWriter: InboundWriter;
@@ -223,6 +225,7 @@ export class Recorder implements GatewaySink {
     if (this.receipts.unmatchedCount && !this.timer) this.timer = setTimeout(() => ((this.timer = null), this.flush()), 250);
     if (released.length) for (const l of this.listeners.released) l(released);
     for (const e of events) this.bus.emit(e);
+    if (b.mmsFinal.length) for (const l of this.listeners.mmsFinal) l(b.mmsFinal);
     for (const l of this.listeners.flushed) l();
   }
 }

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { StoreDb } from './store-db.js';
 
 /** A callback ready for the outbox: the face decides its format, the outbox only delivers it. */
 export interface CallbackRequest {
@@ -34,7 +34,7 @@ const RANK = { delivered: 0, pending: 1, failed: 2 } as const;
 
 export class CallbackStore {
   private readonly s;
-  constructor(private readonly db: Db) {
+  constructor(private readonly db: StoreDb) {
     this.s = {
       insert: db.prepare(`INSERT INTO callbacks (user_id, job_id, recipient_id, kind, url, content_type, body, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertMany: db.prepare(

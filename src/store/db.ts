@@ -4,8 +4,12 @@ import { dirname, join } from 'node:path';
 import { MIGRATIONS, type Migration } from './migrations.js';
 import { MigrationFailed, SchemaTooNew } from './schema-error.js';
 import { foreignKeyViolations, rebuildWithAutoincrement } from './rebuild.js';
+import type { StoreDb, StoreStatement } from './store-db.js';
 
 export type Db = Database.Database;
+// SQLite's connection is a StoreDb (the interface PostgreSQL's facade, pg/db.ts, also meets).
+const _isStoreDb = (db: Db): StoreDb => db;
+void _isStoreDb;
 
 /** The spool database in a data directory. */
 export const dbPath = (dataDir: string): string => join(dataDir, 'switchpost.db');
@@ -74,21 +78,25 @@ function rebuilding(db: Db, m: Migration, tables: Readonly<Record<string, readon
   }
 }
 
-const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+const statements = new WeakMap<StoreDb, Map<string, StoreStatement>>();
 
 /**
  * A prepared statement, prepared once per database: better-sqlite3 does not cache them, and preparing
- * costs more than running a keyed SELECT (read paths under load use this).
+ * costs more than running a keyed SELECT (read paths under load use this). On a StoreDb (PostgreSQL's
+ * facade too) it is the interface's statement.
  */
-export function stmt(db: Db, sql: string): Database.Statement {
+export function stmt(db: Db, sql: string): Database.Statement;
+export function stmt(db: StoreDb, sql: string): StoreStatement;
+export function stmt(db: StoreDb, sql: string): Database.Statement {
   let m = statements.get(db);
-  if (!m) statements.set(db, (m = new Map<string, Database.Statement>()));
+  if (!m) statements.set(db, (m = new Map<string, StoreStatement>()));
   let s = m.get(sql);
   if (!s) {
     if (m.size > 2000) m.clear();
     m.set(sql, (s = db.prepare(sql)));
   }
-  return s;
+  // A Db's statements are better-sqlite3's (the first overload); another StoreDb's are only read as StoreStatement.
+  return s as Database.Statement;
 }
 
 /**

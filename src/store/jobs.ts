@@ -2,6 +2,7 @@ import { SwitchpostError } from '../core/errors.js';
 import { JOB_ID_MARK } from '../core/email-to-fax.js';
 import type { Db } from './db.js';
 import { checkContent, type Content } from '../core/content.js';
+import { documentKeys } from '../core/documents.js';
 import { HELD_UNTIL, type NewJob, type NewRecipient } from '../core/jobs.js';
 import type { Channel, JobStatus, RecipientState } from '../core/model.js';
 import { ownerFilter, type Scope } from './users.js';
@@ -35,6 +36,9 @@ export interface JobRow {
   external_id: string | null;
   first_sent_at: number | null;
   completed_at: number | null;
+  /** The files its content names (core/documents.ts): null none, kept, or removed by its user's retention. */
+  documents: 'kept' | 'removed' | null;
+  documents_removed_at: number | null;
   timezone: string;
   country: string;
 }
@@ -124,8 +128,8 @@ export class JobStore {
   /** Store a job and all its recipients in one transaction; nothing is stored if anything fails. */
   create(job: NewJob, now = Date.now()): number {
     const insertJob = this.db.prepare(
-      `INSERT INTO jobs (user_id, face, channel, name, content, options, callback_url, sender, scheduled_at, valid_until, reply_until, cutoff, blackouts, total, remaining, created_at, external_id, dedupe_key, program_id, account_id, campaign_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO jobs (user_id, face, channel, name, content, options, callback_url, sender, scheduled_at, valid_until, reply_until, cutoff, blackouts, total, remaining, created_at, external_id, dedupe_key, program_id, account_id, campaign_id, documents)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const dueAt = job.held ? HELD_UNTIL : Math.max(now, job.scheduledAt ?? now);
     // In INSERT_RECIPIENTS' order; JSON columns as the text of their JSON.
@@ -144,13 +148,15 @@ export class JobStore {
       // The caller was authenticated before this transaction: a user deleted since is told so, not a foreign-key failure.
       if (!stmt(this.db, 'SELECT 1 FROM users WHERE id = ?').get(job.userId)) throw new SwitchpostError('unauthenticated', 'the user this request was made as no longer exists; nothing was stored');
       const n = job.recipients.length;
+      const content = checkContent(job.channel, job.content);
+      const files = documentKeys(content);
       const jobId = Number(
         insertJob.run(
           job.userId,
           job.face,
           job.channel,
           job.name,
-          JSON.stringify(checkContent(job.channel, job.content)),
+          JSON.stringify(content),
           storedOptions(job),
           job.callbackUrl,
           job.sender,
@@ -167,8 +173,11 @@ export class JobStore {
           job.programId ?? null,
           job.accountId ?? null,
           job.campaignId ?? null,
+          files.length ? 'kept' : null,
         ).lastInsertRowid,
       );
+      // What keeps a shared file from a retention sweep (store/retention.ts): one statement for the job's files.
+      if (files.length) stmt(this.db, 'INSERT OR IGNORE INTO job_files (job_id, file) SELECT ?, value FROM json_each(?)').run(jobId, JSON.stringify(files));
       // Set-based: one statement per ROWS_PER_STATEMENT recipients, seq their order in the job.
       const insertRecipients = stmt(this.db, INSERT_RECIPIENTS);
       for (const rows of jsonRows(job.recipients, recipientRow)) insertRecipients.run(jobId, rows);

@@ -1064,4 +1064,75 @@ CREATE INDEX numbers_user ON numbers(user_id);
 CREATE INDEX accounts_email ON accounts(lower(email)) WHERE email IS NOT NULL;
 `,
   },
+  {
+    version: 18,
+    name: "document retention: the files each job's content names, and their removal",
+    sql: `
+-- A job's documents (the files its content names: a fax's TIFF, a recording, attachments, MMS media, a
+-- received fax's PDF) by their place under data_dir, media/<dir>/<file> (core/documents.ts): files are
+-- named by their content and shared between jobs, so a file goes only when no job still keeps it.
+-- A job's rows go when its documents are removed; what is left is what some job still keeps.
+CREATE TABLE job_files (
+  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  file TEXT NOT NULL,
+  PRIMARY KEY (job_id, file)
+) WITHOUT ROWID;
+CREATE INDEX job_files_file ON job_files(file);
+-- NULL: the job has no documents; 'kept'; 'removed' (its user's maximum_document_retention_hours after it finished).
+ALTER TABLE jobs ADD COLUMN documents TEXT CHECK (documents IN ('kept', 'removed'));
+ALTER TABLE jobs ADD COLUMN documents_removed_at INTEGER;
+-- The sweep's range: a user's finished jobs that keep documents, by when they finished.
+CREATE INDEX jobs_documents_kept ON jobs(user_id, completed_at) WHERE documents = 'kept';
+-- Files no job keeps any more, decided in the sweep's transaction and unlinked after it (again after a
+-- crash, checked again first: a job made since may name the same file).
+CREATE TABLE file_removals (
+  file TEXT PRIMARY KEY,
+  queued_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- The jobs made before: their content's paths cut to media/<dir>/<file> as documentKey() cuts them
+-- (the last three segments; rtrim by the path's other characters leaves it up to its last '/').
+WITH paths(job_id, p) AS (
+  SELECT id, content ->> '$.document' FROM jobs WHERE content ->> '$.kind' = 'fax'
+  UNION ALL SELECT id, content ->> '$.recording.file' FROM jobs WHERE content ->> '$.kind' = 'call'
+  UNION ALL SELECT j.id, a.value ->> '$.file' FROM jobs j, json_each(j.content, '$.attachments') a WHERE j.content ->> '$.kind' = 'email'
+  UNION ALL SELECT j.id, m.value ->> '$.file' FROM jobs j, json_each(j.content, '$.media') m WHERE j.content ->> '$.kind' = 'mms'
+),
+s1(job_id, p, d1) AS (SELECT job_id, p, rtrim(p, replace(p, '/', '')) FROM paths WHERE p IS NOT NULL AND p <> ''),
+s2(job_id, name, up) AS (SELECT job_id, substr(p, length(d1) + 1), substr(d1, 1, length(d1) - 1) FROM s1 WHERE d1 <> ''),
+s3(job_id, name, dir, d2) AS (SELECT job_id, name, substr(up, length(rtrim(up, replace(up, '/', ''))) + 1), rtrim(up, replace(up, '/', '')) FROM s2),
+s4(job_id, name, dir, media) AS (
+  SELECT job_id, name, dir, substr(substr(d2, 1, length(d2) - 1), length(rtrim(substr(d2, 1, length(d2) - 1), replace(substr(d2, 1, length(d2) - 1), '/', ''))) + 1)
+  FROM s3 WHERE d2 <> ''
+)
+INSERT OR IGNORE INTO job_files (job_id, file)
+  SELECT job_id, 'media/' || dir || '/' || name FROM s4
+  WHERE media = 'media' AND dir IN ('fax', 'audio', 'attachments', 'mms', 'reports', 'fax-in') AND name NOT IN ('', '.', '..');
+UPDATE jobs SET documents = 'kept' WHERE id IN (SELECT job_id FROM job_files);
+`,
+    postgres: `
+CREATE TABLE job_files (
+  job_id bigint NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  file text NOT NULL,
+  PRIMARY KEY (job_id, file)
+);
+CREATE INDEX job_files_file ON job_files(file);
+ALTER TABLE jobs ADD COLUMN documents text CHECK (documents IN ('kept', 'removed'));
+ALTER TABLE jobs ADD COLUMN documents_removed_at bigint;
+CREATE INDEX jobs_documents_kept ON jobs(user_id, completed_at) WHERE documents = 'kept';
+CREATE TABLE file_removals (
+  file text PRIMARY KEY,
+  queued_at bigint NOT NULL
+);
+INSERT INTO job_files (job_id, file)
+  SELECT DISTINCT job_id, substring(p from '(?:^|/)(media/(?:fax|audio|attachments|mms|reports|fax-in)/[^/]*[^./][^/]*)$') FROM (
+    SELECT id AS job_id, content::jsonb ->> 'document' AS p FROM jobs WHERE content::jsonb ->> 'kind' = 'fax'
+    UNION ALL SELECT id, content::jsonb -> 'recording' ->> 'file' FROM jobs WHERE content::jsonb ->> 'kind' = 'call'
+    UNION ALL SELECT j.id, a ->> 'file' FROM jobs j, jsonb_array_elements(CASE WHEN j.content::jsonb ->> 'kind' = 'email' THEN j.content::jsonb -> 'attachments' ELSE '[]'::jsonb END) a
+    UNION ALL SELECT j.id, m ->> 'file' FROM jobs j, jsonb_array_elements(CASE WHEN j.content::jsonb ->> 'kind' = 'mms' THEN j.content::jsonb -> 'media' ELSE '[]'::jsonb END) m
+  ) paths
+  WHERE substring(p from '(?:^|/)(media/(?:fax|audio|attachments|mms|reports|fax-in)/[^/]*[^./][^/]*)$') IS NOT NULL;
+UPDATE jobs SET documents = 'kept' WHERE id IN (SELECT job_id FROM job_files);
+`,
+  },
 ];

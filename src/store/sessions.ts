@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Db } from './db.js';
+import type { StoreDb } from './store-db.js';
 
 const digest = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -7,7 +7,7 @@ const digest = (token: string): string => createHash('sha256').update(token).dig
 export class SessionStore {
   private readonly s;
 
-  constructor(db: Db) {
+  constructor(db: StoreDb) {
     this.s = {
       insert: db.prepare('INSERT INTO sessions (token_hash, user_id, face, created_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
       get: db.prepare('SELECT user_id FROM sessions WHERE token_hash = ? AND face = ? AND expires_at > ?'),

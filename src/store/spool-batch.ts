@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { StoreDb } from './store-db.js';
 import type { RecipientState } from '../core/model.js';
 
 /**
@@ -122,7 +122,7 @@ export class SpoolBatch {
 
   /** `nodeId`: node.id of the daemon whose engine this is, written on every attempt it makes. */
   constructor(
-    readonly db: Db,
+    readonly db: StoreDb,
     private readonly nodeId: string | null = null,
   ) {
     const p = (sql: string) => db.prepare(sql);
@@ -175,7 +175,7 @@ export class SpoolBatch {
       partStatus: p(`UPDATE attempt_parts SET status = v.value->>2, response = v.value->>3, updated_at = v.value->>4 FROM jsonb_each(?) v WHERE attempt_parts.attempt_id = v.value->>0 AND attempt_parts.part = v.value->>1`),
       renewLeases: p(`UPDATE recipients SET due_at = @at FROM jsonb_each(@rows) v WHERE recipients.id = v.value->>0 AND recipients.attempt_id = v.value->>1 AND +recipients.state = 'sending'`),
       submit: p(
-        `UPDATE recipients SET state = 'submitted', due_at = @at, sent_at = COALESCE(sent_at, v.value->>2), parts = COALESCE(v.value->>3, parts)
+        `UPDATE recipients SET state = 'submitted', due_at = COALESCE(v.value->>4, @at), sent_at = COALESCE(sent_at, v.value->>2), parts = COALESCE(v.value->>3, parts)
            FROM jsonb_each(@rows) v WHERE recipients.id = v.value->>0 AND recipients.attempt_id = v.value->>1 AND +recipients.state = 'sending' RETURNING recipients.id, recipients.attempt_id`,
       ),
       finalize: p(
@@ -302,9 +302,9 @@ export class SpoolBatch {
   }
 
   /** Sending → submitted, awaiting a receipt until `receiptDeadline`; the ids it applied to. */
-  submit(list: readonly (GuardedRow & { sentAt: number; parts: number | null })[], receiptDeadline: number): Set<string> {
+  submit(list: readonly (GuardedRow & { sentAt: number; parts: number | null; deadline?: number | null })[], receiptDeadline: number): Set<string> {
     if (list.length === 0) return new Set();
-    return keys(this.s.submit.all({ at: receiptDeadline, rows: rows(list.map((r) => [r.id, r.attemptId, r.sentAt, r.parts])) }) as { id: number; attempt_id: number }[]);
+    return keys(this.s.submit.all({ at: receiptDeadline, rows: rows(list.map((r) => [r.id, r.attemptId, r.sentAt, r.parts, r.deadline ?? null])) }) as { id: number; attempt_id: number }[]);
   }
 
   /** Sending/submitted → final; `sentAt` fills sent_at if unset. The ids it applied to. */

@@ -1,6 +1,7 @@
 import { stmt, type Db } from './db.js';
 import { SpoolBatch, type CurrentRow } from './spool-batch.js';
 import type { OpenAttempt } from '../core/jobs.js';
+import { PUSH_EXPIRED_FALLBACK } from '../core/mms/push-outcomes.js';
 
 export type { AttemptRef, CurrentRow } from './spool-batch.js';
 
@@ -28,6 +29,17 @@ export interface JobCounterDelta {
 }
 
 /** The spool's statements, prepared once; callers group them into transactions. */
+/** A recipient past its due_at, with its current attempt's encoding (an MMS's path) and status. */
+export interface OverdueRow {
+  id: number;
+  job_id: number;
+  attempt_id: number | null;
+  tries: number;
+  encoding: string | null;
+  attempt_status: string | null;
+  provider_id: number | null;
+}
+
 export class SpoolStore {
   readonly tx: <T>(fn: () => T) => T;
   /** The set-based statements of claims and flushes, prepared once for this connection. */
@@ -50,7 +62,10 @@ export class SpoolStore {
         `SELECT id, job_id, attempt_id, destination, address, name, reference, fields, blackouts, tries FROM recipients INDEXED BY recipients_priority
          WHERE state = 'queued' AND priority IS NOT NULL AND due_at <= ? ORDER BY priority, due_at LIMIT ?`,
       ),
-      overdue: db.prepare(`SELECT id, job_id, attempt_id, tries FROM recipients WHERE state = ? AND due_at <= ? ORDER BY due_at LIMIT ?`),
+      overdue: db.prepare(
+        `SELECT r.id, r.job_id, r.attempt_id, r.tries, a.encoding, a.status AS attempt_status, a.provider_id FROM recipients r LEFT JOIN attempts a ON a.id = r.attempt_id
+         WHERE r.state = ? AND r.due_at <= ? ORDER BY r.due_at LIMIT ?`,
+      ),
       reschedule: db.prepare(`UPDATE recipients SET due_at = ?, reason = ? WHERE id = ?`),
       current: db.prepare(`SELECT ${CURRENT_COLUMNS} FROM recipients WHERE id = ?`),
       unvalidated: db.prepare(`SELECT id, seq, destination FROM recipients WHERE job_id = ? AND seq > ? AND state = 'queued' AND address IS NULL ORDER BY seq LIMIT ?`),
@@ -108,9 +123,9 @@ export class SpoolStore {
     return [...first, ...rest.slice(0, limit - first.length)];
   }
 
-  /** Rows in `state` whose due_at (lease or receipt deadline) has passed. */
-  overdue(state: 'sending' | 'submitted', now: number, limit: number): { id: number; job_id: number; attempt_id: number | null; tries: number }[] {
-    return this.s.overdue.all(state, now, limit) as { id: number; job_id: number; attempt_id: number | null; tries: number }[];
+  /** Rows in `state` whose due_at (lease or receipt deadline) has passed, with their current attempt's encoding (an MMS's path) and status. */
+  overdue(state: 'sending' | 'submitted', now: number, limit: number): OverdueRow[] {
+    return this.s.overdue.all(state, now, limit) as OverdueRow[];
   }
 
   reschedule(id: number, dueAt: number, reason: string | null): void {
@@ -155,6 +170,11 @@ export class SpoolStore {
   faxHistory(recipientId: number, destination: string, now: number, audioDays = 30): { startPage: number; audio: boolean } {
     const { pages } = this.s.faxPagesSent.get(recipientId, recipientId) as { pages: number };
     return { startPage: pages, audio: this.s.faxT38Failed.get(destination, now - audioDays * 86_400_000) !== undefined };
+  }
+
+  /** Whether an earlier try of this recipient was a WAP Push that expired for its link fallback (from the attempts: it survives restarts). */
+  pushExpired(recipientId: number): boolean {
+    return stmt(this.db, "SELECT 1 FROM attempts WHERE recipient_id = ? AND encoding = 'wap_push' AND response LIKE ? LIMIT 1").get(recipientId, `${PUSH_EXPIRED_FALLBACK} %`) !== undefined;
   }
 
   insertResult(attemptId: number | null, recipientId: number, jobId: number, kind: string, value: string | null, data: unknown, now: number): void {

@@ -185,12 +185,14 @@ export class TransmissionStore {
    * Transmission::send() refuses those (core/Transmission.php, 423), checked here in the same
    * transaction as the write.
    */
-  requeue(id: number, now: number): 'requeued' | 'busy' | 'completed' | 'invalid' {
+  requeue(id: number, now: number): 'requeued' | 'busy' | 'completed' | 'invalid' | 'documents_removed' {
     return this.db.transaction(() => {
-      const r = stmt(this.db, 'SELECT job_id, state FROM recipients WHERE id = ?').get(id) as { job_id: number; state: RecipientState } | undefined;
+      const r = stmt(this.db, 'SELECT r.job_id, r.state, j.documents FROM recipients r JOIN jobs j ON j.id = r.job_id WHERE r.id = ?').get(id) as { job_id: number; state: RecipientState; documents: string | null } | undefined;
       if (!r || !isFinal(r.state)) return 'busy';
       if (isSuccess(r.state)) return 'completed';
       if (r.state === 'invalid') return 'invalid';
+      // Its fax or recording is gone (its user's maximum_document_retention_hours): nothing to send again.
+      if (r.documents === 'removed') return 'documents_removed';
       stmt(this.db, `UPDATE recipients SET state = 'queued', due_at = ?, reason = 'retry requested', final_at = NULL, tries = 0 WHERE id = ?`).run(now, id);
       stmt(this.db, `UPDATE jobs SET remaining = remaining + 1, failed = MAX(0, failed - 1), status = 'submitted', completed_at = NULL WHERE id = ?`).run(r.job_id);
       return 'requeued';
@@ -257,7 +259,7 @@ export class TransmissionStore {
       transmission_active: count(`${recipients} AND r.state IN ('sending', 'submitted') AND $WHERE`, 'j.user_id', 'j.created_at', { pre }),
       spool_total: count(`${spools} AND $WHERE`, 'j.user_id', 'a.queued_at', { pre }),
       spool_success: count(`${spools} AND a.status IN ('delivered', 'sent', 'unknown') AND $WHERE`, 'j.user_id', 'a.queued_at', { pre }),
-      spool_failed: count(`${spools} AND a.status NOT IN ('delivered', 'sent', 'unknown', 'sending', 'submitted', 'dialing') AND $WHERE`, 'j.user_id', 'a.queued_at', { pre }),
+      spool_failed: count(`${spools} AND a.status NOT IN ('delivered', 'sent', 'unknown', 'sending', 'submitted', 'dialing', 'retrieved', 'deferred') AND $WHERE`, 'j.user_id', 'a.queued_at', { pre }),
       // A user's "maker" is its agent, as ICTCore's created_by.
       user_total: count('SELECT COUNT(*) AS n FROM users WHERE $WHERE', 'id', 'created_at', { made: 'agent_id' }),
       // An account set free stays its maker's.

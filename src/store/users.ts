@@ -1,4 +1,5 @@
-import { stmt, type Db } from './db.js';
+import { stmt } from './db.js';
+import type { StoreDb } from './store-db.js';
 import type { Role } from '../core/model.js';
 import { hashPassword } from '../core/passwords.js';
 import type { Catalogued } from '../core/errors.js';
@@ -117,7 +118,7 @@ function codeClash(err: unknown, userCode: string | undefined): unknown {
 }
 
 export class UserStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: StoreDb) {}
 
   /** The new user's id; UserCodeTaken when its code is another's. */
   add(u: NewUser, now = Date.now()): number {

@@ -228,7 +228,15 @@ async function sweep(cases: { method: string; url: string; body?: string; type?:
   const isDelete = (c: (typeof cases)[number]) => c.method === 'DELETE' || /\/delete(\?|$)/.test(c.url);
   const first = cases.filter((c) => !isLogout(c) && !isDelete(c));
   const deletes = cases.filter((c) => !isLogout(c) && isDelete(c));
-  for (const batch of [first, deletes]) for (let i = 0; i < batch.length; i += 8) await Promise.all(batch.slice(i, i + 8).map(check));
+  // Eight in flight, each taking the next case as it finishes (no batch waits for its slowest).
+  for (const batch of [first, deletes]) {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < batch.length) await check(batch[next++]!);
+      }),
+    );
+  }
   for (const c of cases.filter(isLogout)) await check(c);
   return wrong;
 }

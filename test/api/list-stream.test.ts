@@ -212,17 +212,18 @@ describe('ICTCore lists, streamed', () => {
 });
 
 describe('100,000-row lists', () => {
-  // Generous bounds: the machine is shared, and a loaded one deschedules us for 100-200 ms at times;
-  // bench/list-stream.js has the figures. The whole-list routes held the loop for seconds.
-  it('Retarus /sms?jobId= of 100,000 recipients is served while timers and /health keep running (nothing past 400 ms)', async () => {
+  // Generous bounds, not speed checks: the suite runs three files at a time on 2 cores, and a loaded
+  // machine deschedules us for hundreds of ms at times; bench/list-stream.js has the figures (≤ 50 ms).
+  // The whole-list routes held the loop for seconds (2-3 s for the Retarus job and the transmissions).
+  it('Retarus /sms?jobId= of 100,000 recipients is served while timers and /health keep running (nothing past 1 s)', async () => {
     const id = d.db.transaction(() => makeJob(alice.id, 100_000, { face: 'retarus', externalId: 'J.huge', options: { src: 'Sender' } }))();
     d.db.prepare("UPDATE recipients SET state = 'delivered', sent_at = ?, final_at = ? WHERE job_id = ?").run(Date.now(), Date.now(), id);
     const r = await underProbe(d.url, () => bodyBytes(d.url, '/rest/v1/sms?jobId=J.huge', alice.auth));
     console.log(`Retarus /sms of ${r.result} bytes: longest timer gap ${r.gap.toFixed(1)} ms, slowest /health ${r.health.toFixed(1)} ms of ${r.n}`);
     expect(r.result).toBeGreaterThan(15_000_000);
     expect(r.n).toBeGreaterThan(3);
-    expect(r.gap).toBeLessThan(400);
-    expect(r.health).toBeLessThan(400);
+    expect(r.gap).toBeLessThan(1000);
+    expect(r.health).toBeLessThan(1000);
   }, 120_000);
 
   it('an ICTCore group of 100,000 contacts (its list and CSV) and its 100,000 transmissions are served so too', async () => {
@@ -239,8 +240,8 @@ describe('100,000-row lists', () => {
       const r = await underProbe(d.url, () => bodyBytes(d.url, path, alice.token));
       console.log(`ICTCore ${path.replace(/\d+/, 'N')} of ${r.result} bytes: longest timer gap ${r.gap.toFixed(1)} ms, slowest /health ${r.health.toFixed(1)} ms of ${r.n}`);
       expect(r.result).toBeGreaterThan(5_000_000);
-      expect(r.gap, path).toBeLessThan(400);
-      expect(r.health, path).toBeLessThan(400);
+      expect(r.gap, path).toBeLessThan(1000);
+      expect(r.health, path).toBeLessThan(1000);
     }
   }, 240_000);
 });

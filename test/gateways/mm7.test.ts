@@ -150,7 +150,12 @@ describe('mm7 driver: a v1 mms job to an MMSC', () => {
     expect(mo.envelope).toMatchObject({ kind: 'DeliverRsp', body: { Status: { StatusCode: '1000' } } });
     const inbound = d.db.prepare('SELECT channel, sender, receiver, body, data, job_id FROM inbound').get() as { channel: string; sender: string; receiver: string; body: string; data: string; job_id: number };
     expect(inbound).toMatchObject({ channel: 'mms', sender: '+61491570159', receiver: '12345', body: 'Lovely, thanks', job_id: job });
-    expect(JSON.parse(inbound.data)).toMatchObject({ via: 'mm7', mms: { subject: 'Re: your MMS', parts: [{ type: 'image/gif', size: 43 }] } });
+    const gif = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
+    expect(JSON.parse(inbound.data)).toEqual({ via: 'mm7', mms: { subject: 'Re: your MMS', linked_id: expect.any(String), parts: [{ type: 'image/gif', size: 43, sha256: sha(gif), file: join('media', 'mms-in', sha(gif)) }] } });
+    // The picture itself is kept under the data dir, byte for byte, named by its hash: reachable from the record.
+    const kept = JSON.parse(inbound.data).mms.parts[0];
+    expect(readFileSync(join(d.dir, kept.file)).equals(gif)).toBe(true);
+    expect(readdirSync(join(d.dir, 'media', 'mms-in'))).toEqual([sha(gif)]);
     const forwarded = await d.waitFor(() => cb.got.find((g) => g.form.Response));
     expect(forwarded.form).toMatchObject({ BroadcastID: String(job), Reference: 'r4', Response: 'Lovely, thanks' });
     const mail = await d.waitFor(() => d.db.prepare(`SELECT id FROM jobs WHERE json_extract(options, '$.for_job') = ? AND json_extract(options, '$.system') = 'reply'`).get(job) as { id: number } | undefined);
@@ -178,6 +183,14 @@ describe('mm7 driver: a v1 mms job to an MMSC', () => {
     const authz = `Basic ${Buffer.from('mmsc:inbound-secret-1').toString('base64')}`;
     const notSoap = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/xml', authorization: authz }, body: '<html>no</html>' });
     expect([notSoap.status, await notSoap.text()]).toEqual([400, 'no SOAP Envelope with a Body']);
+    // A part that lies about its type and names a path: kept by its hash, as what its bytes are.
+    const lie = Buffer.from('not a picture at all');
+    const mo = await mmsc.deliver('61491570170', '12345', 'hostile', [{ type: 'image/png', id: '<../../../hosted-media.key>', location: '../../../../etc/passwd', content: lie }]);
+    expect(mo.status).toBe(200);
+    const row = d.db.prepare("SELECT data FROM inbound WHERE sender = '+61491570170'").get() as { data: string };
+    expect(JSON.parse(row.data).mms.parts).toEqual([{ type: 'application/octet-stream', declared: 'image/png', size: lie.length, sha256: sha(lie), file: join('media', 'mms-in', sha(lie)) }]);
+    expect(readFileSync(join(d.dir, 'media', 'mms-in', sha(lie))).equals(lie)).toBe(true);
+    expect(readdirSync(d.dir).filter((n) => n.includes('passwd'))).toEqual([]);
     const unknownId = await mmsc.deliveryReport('no-such-id', '61491570156', '12345');
     // A report for no message we know is still answered (stored unmatched, as a DLR is).
     expect(unknownId.status).toBe(200);

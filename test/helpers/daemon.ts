@@ -57,7 +57,7 @@ export async function testDaemon(overrides: Record<string, unknown> = {}, opts: 
       } catch {}
       return { status: res.status, json, text };
     },
-    async waitFor<T>(fn: () => T | undefined | null | false, ms = 15_000): Promise<T> {
+    async waitFor<T>(fn: () => T | undefined | null | false, ms = 30_000): Promise<T> {
       const until = Date.now() + ms;
       for (;;) {
         const v = fn();

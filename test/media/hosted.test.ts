@@ -36,4 +36,21 @@ describe('HostedFiles', () => {
     expect(() => files.put('file', 'ok', { contentType: 'not a type', bytes: Buffer.from('x') })).toThrow(RangeError);
     expect(existsSync(join(root, 'hosted', 'file', 'ok'))).toBe(false);
   });
+
+  it('keeps an object until the latest time asked, then removes it; never one it was not asked to keep', async () => {
+    const root = temp();
+    const files = new HostedFiles(join(root, 'hosted'));
+    files.put('file', 'j1p1', { contentType: 'image/png', bytes: Buffer.from([1]) });
+    files.put('file', 'j2p1', { contentType: 'image/png', bytes: Buffer.from([2]) });
+    files.keepUntil('file', 'j1p1', 2000);
+    files.keepUntil('file', 'j1p1', 1000); // never moved earlier
+    writeFileSync(join(root, 'hosted', 'file', '..until'), '0'); // a name no ref has
+    expect(files.removeExpired('file', 1500)).toEqual([]);
+    expect(files.has('file', 'j1p1')).toBe(true);
+    expect(files.removeExpired('file', 2500)).toEqual(['j1p1']);
+    expect(files.has('file', 'j1p1')).toBe(false);
+    expect(existsSync(join(root, 'hosted', 'file', 'j1p1.until'))).toBe(false);
+    expect(await files.read('file', 'j2p1')).toEqual({ contentType: 'image/png', bytes: Buffer.from([2]) });
+    expect(files.removeExpired('mms', 2500)).toEqual([]); // no directory yet
+  });
 });

@@ -183,8 +183,11 @@ export class TestMmsc {
     return answer;
   }
 
-  /** A DeliverReq: an MMS from `from` to `to` with a text part and a small picture, multipart/related. */
-  async deliver(from, to, words) {
+  /**
+   * A DeliverReq: an MMS from `from` to `to` with a text part and a small picture, multipart/related;
+   * `parts` ([{ type, id, location, content }]) in place of the picture.
+   */
+  async deliver(from, to, words, parts = [{ type: 'image/gif', id: '<image_0.gif>', content: Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64') }]) {
     const ns = this.opts.namespace;
     const xml = envelope(ns, `mo-${this.next++}`, {
       DeliverReq: {
@@ -208,9 +211,12 @@ export class TestMmsc {
     const t = content.createChild('text/plain; charset=utf-8');
     t.setHeader('Content-ID', '<text_0.txt>');
     t.setContent(words);
-    const img = content.createChild('image/gif');
-    img.setHeader('Content-ID', '<image_0.gif>');
-    img.setContent(Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64'));
+    for (const p of parts) {
+      const node = content.createChild(p.type);
+      node.setHeader('Content-ID', p.id);
+      if (p.location) node.setHeader('Content-Location', p.location);
+      node.setContent(p.content);
+    }
     const whole = await root.build();
     const body = whole.subarray(whole.indexOf('\r\n\r\n') + 4);
     const answer = await this.post(`multipart/related; type="text/xml"; start="<mo-soap>"; boundary="${root.boundary}"`, body).catch((err) => ({ status: 0, text: String(err) }));

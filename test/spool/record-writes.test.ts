@@ -64,3 +64,24 @@ it('merges an attempt’s reports in one batch into one patch: a later outcome r
     cost: 0.2,
   });
 });
+
+it('undoes a success this flush decided when its bounce is read in the same flush: written undeliverable, keeping what the peer took; a failure stays', () => {
+  const db = current();
+  const b = new SpoolBatch(db);
+  const [a1, a2] = leased(db, b);
+  const w = new RecordWrites();
+  w.move({ kind: 'final', id: 1, attemptId: a1, state: 'sent', reason: null, sentAt: 5, parts: 1, cost: 0.02, job, destination: 'x' });
+  w.move({ kind: 'final', id: 2, attemptId: a2, state: 'failed', reason: '451 later', sentAt: null, parts: null, cost: null, job, destination: 'x' });
+  expect(w.undoSuccess(1, a1, '550 5.1.1 User unknown')).toBe(true);
+  expect(w.undoSuccess(2, a2, '550 5.1.1 User unknown')).toBe(false);
+  // Nothing moved on an attempt: nothing to undo.
+  expect(w.undoSuccess(1, a1 + 10, 'x')).toBe(false);
+  const applied = w.write(b, 10, 2_000, 3_000);
+  expect(applied.finals.map((m) => [m.id, m.state])).toEqual([
+    [1, 'undeliverable'],
+    [2, 'failed'],
+  ]);
+  expect(row(1)).toMatchObject({ state: 'undeliverable', reason: '550 5.1.1 User unknown' });
+  expect(db.prepare('SELECT sent_at, cost FROM recipients WHERE id = 1').get()).toEqual({ sent_at: 5, cost: 0.02 });
+  expect(row(2)).toMatchObject({ state: 'failed', reason: '451 later' });
+});

@@ -5,13 +5,13 @@ import type { Ctx, IctcoreStores } from './context.js';
 import type { UserRow } from '../../store/users.js';
 import type { Channel } from '../../core/model.js';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callContent, smsContent, type Content, type EmailAttachment, type EmailContent } from '../../core/content.js';
 import { checkEmailAddress } from '../../core/email-address.js';
 import { allowedSendersOf, senderRefusal } from '../../core/allowed-senders.js';
 import { attachmentName } from '../../media/attachments.js';
-import { writeStored } from '../../media/store-file.js';
+import { reuseStored, writeStored } from '../../media/store-file.js';
 import type { Row } from '../../store/owned.js';
 import { dataOf, mediaOf, templateFields, type Media } from './messages.js';
 import { crudRoutes, type Values } from './crud.js';
@@ -254,7 +254,7 @@ function keepAttachment(dataDir: string, path: string, name: string): EmailAttac
   const dir = join(dataDir, 'media', 'attachments');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${createHash('sha256').update(bytes).digest('hex')}.bin`);
-  if (!existsSync(file)) writeStored(`${file}.${process.pid}.tmp`, file, bytes);
+  if (!reuseStored(file)) writeStored(`${file}.${process.pid}.tmp`, file, bytes);
   return { file, name: attachmentName(name), size: bytes.length };
 }
 

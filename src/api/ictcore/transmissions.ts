@@ -41,7 +41,8 @@ const STATES_OF: Record<string, RecipientState[]> = {
 
 /** An attempt's status as ICTCore's spool has it: under way, ended well, or not (held and interrupted ones too). */
 export function spoolStatus(a: Pick<AttemptRow, 'status'>): 'initiated' | 'completed' | 'failed' {
-  if (a.status === 'sending' || a.status === 'submitted' || a.status === 'dialing') return 'initiated';
+  // retrieved / deferred: an MMS by WAP Push fetched or put off by its handset, its answer still to come.
+  if (a.status === 'sending' || a.status === 'submitted' || a.status === 'dialing' || a.status === 'retrieved' || a.status === 'deferred') return 'initiated';
   // "unknown": no receipt came before the timeout; the message counts as sent.
   if (a.status === 'delivered' || a.status === 'sent' || a.status === 'unknown') return 'completed';
   return 'failed';
@@ -403,6 +404,7 @@ export class TransmissionActions {
     // refused (423), so is one in process; a failed one is sent again (its retry).
     const outcome = t.state === 'queued' && t.due_at === HELD_UNTIL ? ((await this.store.release([id], [now])) === 1 ? 'requeued' : 'busy') : isFinal(t.state) ? await this.store.requeue(id, now) : 'busy';
     if (outcome === 'completed') throw new SwitchpostError('locked', `transmission ${id} completed, request denied`);
+    if (outcome === 'documents_removed') throw new SwitchpostError('locked', `transmission ${id} cannot be sent again: its documents are no longer kept (maximum_document_retention_hours)`);
     if (outcome === 'invalid') throw new SwitchpostError('locked', `transmission ${id} is invalid, unable to process`);
     if (outcome === 'busy') throw new SwitchpostError('locked', `transmission ${id} is already being sent`);
     this.ctx.deps.wake();

@@ -34,7 +34,7 @@ export function jobSummary(j: JobRow, baseUrl: string, costs = true) {
   };
 }
 
-export function report(r: RecipientRow, zone: string, sender: string | null, sms = false, callback?: CallbackStatus | null, costs = true) {
+export function report(r: RecipientRow, zone: string, sender: string | null, sms = false, callback?: CallbackStatus | null, costs = true, mms = false) {
   const s = { ...REPORT_STATUS[r.state], status: reportStatus(r.state, r.reason, !sms) };
   const notes = [r.reason, sender ? `SenderID: ${sender}.` : null].filter(Boolean).join(' ');
   return {
@@ -50,6 +50,8 @@ export function report(r: RecipientRow, zone: string, sender: string | null, sms
     send_date_time: isoDate(r.sent_at, zone),
     // Beyond the seed (clients ignore unknown keys): how an SMS went on the air.
     ...(sms ? { sms_parts: r.parts, sms_encoding: r.encoding } : {}),
+    // An MMS's path (its current attempt's: mm7, wap_push, sms_link; null before one was taken).
+    ...(mms ? { mms_path: r.encoding } : {}),
     // Beyond the seed, for a job with a callback_url: whether this recipient's callbacks arrived
     // (null: none sent yet), so that a callback that failed for good is seen, not only logged.
     ...(callback !== undefined ? { callback_status: callback?.state ?? null, callback_error: callback?.error ?? null } : {}),
@@ -62,7 +64,8 @@ export const recipientEntry = (r: RecipientRow) => ({ destination: r.destination
 /** A report row's entry in `reports`; its callback status only for a job with a callback URL. */
 export const reportEntry = (j: JobRow, withCallbacks: boolean, costs = true) => {
   const sms = j.channel === 'sms' || j.channel === 'sms2way';
-  return (r: ReportRow) => report(r, j.timezone, j.sender, sms, withCallbacks ? r.callback : undefined, costs);
+  const mms = j.channel === 'mms';
+  return (r: ReportRow) => report(r, j.timezone, j.sender, sms, withCallbacks ? r.callback : undefined, costs, mms);
 };
 
 /**
@@ -98,6 +101,9 @@ export function jobDetail(j: JobRow, totalDuration: number, recipients: unknown,
     message: content.kind === 'fax' ? (options.message ?? '') : templateOf(content),
     callback_url: j.callback_url,
     cutoff_hour: j.cutoff,
+    // Beyond the seed, for a job with documents (a fax's, a recording, attachments, MMS media): whether
+    // they are still kept, or were removed by the user's maximum_document_retention_hours, and when.
+    ...(j.documents !== null ? { documents_kept: j.documents === 'kept', documents_removed_date: isoDate(j.documents_removed_at, zone) } : {}),
     recipients,
     user_list_ids: options.user_list_ids ?? null,
     reports,

@@ -5,6 +5,7 @@ import { isVoice, MAX_TTS_CHARS, VOICES } from '../../media/tts.js';
 import { checkEmailAddress } from '../../core/email-address.js';
 import { ETOB_AUTH_TYPES, ETOB_SUBJECTS, etobAuthTypeOf, etobSubjectOf } from '../../core/email-to-fax.js';
 import { ipListProblem } from '../../net/ip-list.js';
+import { MAX_RETENTION_HOURS, retentionHours } from '../../core/documents.js';
 
 /** An SMS sender as the v1 API takes it: up to 11 letters and digits, or a phone number. */
 export const ALPHA_SENDER = /^[A-Za-z0-9 ._&-]{1,11}$/;
@@ -102,6 +103,8 @@ export function settingProblem(field: string, value: unknown): string | null {
       return typeof value === 'string' ? emailListProblem(value, true) : 'expected an e-mail address';
     case 'additional_reports_address':
       return typeof value === 'string' ? emailListProblem(value) : 'expected e-mail addresses separated by commas';
+    case 'maximum_document_retention_hours':
+      return retentionHours(value) === null ? `expected a whole number of hours from 1 to ${MAX_RETENTION_HOURS}, or null to keep documents` : null;
     case 'report_type':
       return typeof value === 'string' && ['summary', 'detailed'].includes(value.trim().toLowerCase()) ? null : 'expected Summary or Detailed';
     case 'allowed_email_senders':

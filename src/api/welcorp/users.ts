@@ -11,6 +11,7 @@ import { paginate } from './paginate.js';
 import { baseUrlOf } from '../server.js';
 import { wholeNumber } from '../input.js';
 import { COUNTRY_EXPECTED, countryCode } from '../../core/countries.js';
+import { v1IdOfZone, zoneOfV1Id } from '../../core/v1-timezones.js';
 import { MAX_SENDER_ENTRIES } from '../../core/allowed-senders.js';
 import { SEED_ANSWERS, SEED_EXAMPLES } from '../openapi/seed-examples.js';
 import { ANSWERS } from './answers.js';
@@ -22,7 +23,6 @@ const PROFILE_FIELDS: Record<string, unknown> = {
   title: null,
   additional_reports_address: null,
   report_type: null,
-  timezone_id: null,
   monthly_limit: null,
   agree_spam_policy: 0,
   receive_reports: false,
@@ -90,6 +90,8 @@ const userFields = {
   fax: text(32),
   mobile: text(32),
   timezone: z.string().max(64).optional(),
+  // The seed's numeric zone (core/v1-timezones.ts); null: no change (a user read back and written again).
+  timezone_id: z.union([z.number(), z.string().max(16), z.null()]).optional(),
   country: z.string().max(8).optional(),
   user_live: z.boolean().optional(),
   company_id: z.number().int().positive().optional(),
@@ -101,6 +103,19 @@ const createSchema = z.strictObject(userFields);
 const updateSchema = z.strictObject(userFields).partial();
 
 const validTimezone = (tz: string) => DateTime.local().setZone(tz).isValid;
+/**
+ * The zone a body gives, by `timezone` (IANA) or `timezone_id` (the v1 number), checked; undefined when
+ * it gives neither. Both given must name the same zone.
+ */
+const zoneOf = (b: { timezone?: string | undefined; timezone_id?: number | string | null | undefined }): string | undefined => {
+  if (b.timezone !== undefined && !validTimezone(b.timezone)) throw invalidBody('timezone', 'not an IANA time zone');
+  if (b.timezone_id === undefined || b.timezone_id === null) return b.timezone;
+  const byId = zoneOfV1Id(b.timezone_id);
+  if ('problem' in byId) throw invalidBody('timezone_id', byId.problem);
+  if (b.timezone !== undefined && DateTime.local().setZone(b.timezone).zoneName?.toLowerCase() !== byId.zone.toLowerCase())
+    throw invalidBody('timezone_id', `${String(b.timezone_id)} is ${byId.zone}, but timezone says ${b.timezone}; give one of them`);
+  return byId.zone;
+};
 /** The body's country (ours, as `timezone`: the seed's user has none), checked; undefined when not given. */
 const countryOf = (raw: string | undefined): string | undefined => {
   if (raw === undefined) return undefined;
@@ -155,6 +170,8 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
       user_live: u.active === 1,
       user_added: DateTime.fromMillis(u.created_at, { zone: u.timezone }).toFormat('yyyy-MM-dd HH:mm:ss'),
       timezone: u.timezone,
+      // The seed's number for the zone; null when the user's zone is one the table does not number.
+      timezone_id: v1IdOfZone(u.timezone),
       country: u.country,
       company: company ? { company_id: company.id, dist_id: 1, agent_id: u.agent_id, name: company.name, ...Object.fromEntries(COMPANY_FIELDS.map((f) => [f, (JSON.parse(company.details) as Record<string, unknown>)[f] ?? null])) } : null,
     };
@@ -258,7 +275,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
       const parsed = createSchema.safeParse(req.body);
       if (!parsed.success) throw ValidationError.fromMessage(`${VALIDATION_FAILED}${issue(parsed.error)}`, VALIDATION_FAILED);
       const b = parsed.data as z.infer<typeof createSchema> & Record<string, unknown>;
-      if (b.timezone !== undefined && !validTimezone(b.timezone)) throw invalidBody('timezone', 'not an IANA time zone');
+      const timezone = zoneOf(b);
       const country = countryOf(b.country);
       checkSettings(me, b);
       // Hashed first, then checked. A code taken between the check and the insert (each store call is a
@@ -280,7 +297,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
           mobile: b.mobile ?? null,
           fax: b.fax ?? null,
           profile: profileOf(b),
-          timezone: b.timezone ?? deps.defaultTimezone,
+          timezone: timezone ?? deps.defaultTimezone,
           country: country ?? deps.defaultCountry,
         }),
       );
@@ -309,6 +326,7 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
       const parsed = updateSchema.safeParse(req.body);
       if (!parsed.success) throw ValidationError.fromMessage(`${VALIDATION_FAILED}${issue(parsed.error)}`, VALIDATION_FAILED);
       const b = parsed.data as z.infer<typeof updateSchema> & Record<string, unknown>;
+      const timezone = zoneOf(b);
       const country = countryOf(b.country);
       checkSettings(me, b);
       // Hashed first, then checked; a code taken meanwhile is the store's UserCodeTaken (the same 422).
@@ -316,11 +334,11 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
       if (b.user_code !== undefined && b.user_code.toLowerCase() !== target.user_code.toLowerCase() && (await deps.users.byCode(b.user_code))) {
         throw userCodeTaken();
       }
-      if (b.timezone !== undefined && !validTimezone(b.timezone)) throw invalidBody('timezone', 'not an IANA time zone');
       if (b.user_live !== undefined && me.id === target.id) throw new SwitchpostError('forbidden', 'Permission denied: a user cannot deactivate itself');
       const password: UserPatch = b.password !== undefined ? { password: b.password, password_hash: passwordHash! } : {};
       const patch: UserPatch = { ...password, profile: profileOf(b) };
-      for (const k of ['user_code', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax', 'timezone'] as const) if (b[k] !== undefined) (patch as Record<string, unknown>)[k] = b[k];
+      for (const k of ['user_code', 'first_name', 'last_name', 'email', 'phone', 'mobile', 'fax'] as const) if (b[k] !== undefined) (patch as Record<string, unknown>)[k] = b[k];
+      if (timezone !== undefined) patch.timezone = timezone;
       if (country !== undefined) patch.country = country;
       if (b.user_live !== undefined) patch.active = b.user_live;
       const company = await companyFor(me, b);

@@ -11,6 +11,7 @@ import { addressOf, child, mm7Response, Mm7ParseError, parseMm7, statusOf, submi
 import { CONTENT_CID, readMm7Request, submitBody } from './mime.js';
 import { isSuccess, mmStatusReceipt, submitFailure } from './status.js';
 import { HttpFailure, request } from './http.js';
+import { keepInboundMedia } from '../../media/inbound-mms.js';
 
 type Answer = { status: number; body: string; contentType?: string };
 
@@ -37,6 +38,8 @@ export class Mm7Gateway implements Gateway {
     private readonly settings: Mm7Settings,
     private readonly sink: GatewaySink,
     private readonly log: Logger,
+    /** The daemon's data dir: a received MMS's media is kept under it (media/mms-in/); null: not kept. */
+    private readonly dataDir: string | null = null,
   ) {
     this.url = mm7Url(endpoint, settings);
     const sockets = { keepAlive: true, maxSockets: settings.concurrency };
@@ -150,7 +153,7 @@ export class Mm7Gateway implements Gateway {
     if (!isSuccess(st.code)) return submitFailure(st.code, st.text);
     const messageId = textOf(child(m.body, 'MessageID'))?.trim();
     if (m.kind !== 'SubmitRsp' || !messageId) return { kind: 'failed', retryable: true, reason: `a ${m.kind} of ${st.code} without a MessageID`, code: 'no_message_id' };
-    return { kind: 'accepted', peerId: messageId, awaitReceipt: this.settings.delivery_report, parts: 1, encoding: 'mms' };
+    return { kind: 'accepted', peerId: messageId, awaitReceipt: this.settings.delivery_report, parts: 1, encoding: 'mm7' };
   }
 
   /** The MMSC's requests to us: checked (its Basic auth when one is set), parsed, stored, then answered. */
@@ -168,12 +171,18 @@ export class Mm7Gateway implements Gateway {
       throw err;
     }
     if (m.kind === 'DeliveryReportReq') return this.onDeliveryReport(m);
-    if (m.kind === 'DeliverReq')
-      return this.onDeliver(
-        m,
-        received.text,
-        received.parts.map((p) => ({ type: p.contentType, size: p.content.length })),
-      );
+    if (m.kind === 'DeliverReq') {
+      let parts: NonNullable<InboundDetails['mms']>['parts'];
+      try {
+        // Kept before the message is stored, so that the inbound record never names a file not there.
+        parts = this.dataDir ? keepInboundMedia(this.dataDir, received.parts) : received.parts.map((p) => ({ type: p.contentType, size: p.content.length }));
+      } catch (err) {
+        // A disk that refuses: the MMSC is told to try again later (a server error, MM7's 3000), nothing said of paths.
+        this.log.error({ err }, "a received MMS's media could not be kept");
+        return this.answer('DeliverRsp', m.transactionId, 3000, 'Server Error', 500);
+      }
+      return this.onDeliver(m, received.text, parts);
+    }
     return this.answer('DeliverRsp', m.transactionId, 4003, `${m.kind} is not taken here`, 500);
   }
 
@@ -202,7 +211,7 @@ export class Mm7Gateway implements Gateway {
   }
 
   /** DeliverReq: an MMS from a handset (a reply), its text as the message's; answered DeliverRsp once stored. */
-  private onDeliver(m: Mm7Message, text: string, parts: { type: string; size: number }[]): Promise<Answer> {
+  private onDeliver(m: Mm7Message, text: string, parts: NonNullable<InboundDetails['mms']>['parts']): Promise<Answer> {
     const raw = addressOf(child(m.body, 'Sender'));
     const from = raw && /^\+?\d{3,20}$/.test(raw) ? `+${raw.replace(/^\+/, '')}` : raw;
     if (!from || from.length > 64) return Promise.resolve(this.answer('DeliverRsp', m.transactionId, 2002, 'a Sender address is required', 500));

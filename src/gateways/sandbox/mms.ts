@@ -18,14 +18,20 @@ export const sandboxMmsBehaviour = (destination: string): SandboxMmsBehaviour =>
  * The sandbox's MMS, reported as the mm7 driver reports an MMSC's answers: a SubmitRsp's MessageID as
  * the peer id, then the DeliveryReportReq's MMStatus as the receipt (Retrieved: delivered; Expired:
  * the handset never fetched it), or the MMSC's refusal (StatusCode 2004). A reply comes back as an
- * inbound MMS (a DeliverReq). The fallback to an SMS with a link is not built yet: that number fails saying so.
+ * inbound MMS (a DeliverReq). The link fallback (032) is reported as an smpp provider with
+ * `mms.fallback: sms_link` reports it: the MMS refused, then the SMS with a link accepted (path
+ * `sms_link`) and its receipt delivered. No link is hosted: the sandbox sends nothing.
  */
 export function sandboxMms(line: SandboxLine, d: MmsDelivery, receipt: (peerId: string, outcome: Outcome) => void, reply: () => void): void {
   const behaviour = sandboxMmsBehaviour(d.destination);
   if (behaviour === 'mm7_error') return line.report(d.attemptId, { kind: 'failed', retryable: false, state: 'rejected', reason: 'MM7 StatusCode 2004: Multimedia content refused', code: '2004' });
-  if (behaviour === 'link_fallback') return line.report(d.attemptId, { kind: 'failed', retryable: false, reason: 'the MMS path failed and the fallback to an SMS with a link is not available yet', code: 'link_fallback_not_yet' });
   const peerId = line.peerId();
-  line.report(d.attemptId, { kind: 'accepted', peerId, awaitReceipt: true, parts: 1, encoding: 'mms' });
+  if (behaviour === 'link_fallback') {
+    line.report(d.attemptId, { kind: 'accepted', peerId, awaitReceipt: true, parts: 1, encoding: 'sms_link' });
+    line.later(line.ringMs(), () => receipt(peerId, { kind: 'receipt', status: 'delivered', code: 'DELIVRD', text: 'the MMS was refused (StatusCode 2004); delivered as an SMS with a link' }));
+    return;
+  }
+  line.report(d.attemptId, { kind: 'accepted', peerId, awaitReceipt: true, parts: 1, encoding: 'mm7' });
   const ms = line.ringMs();
   const outcome: Outcome = behaviour === 'expired' ? { kind: 'receipt', status: 'expired', code: 'Expired', text: 'EXPIRED: not fetched before its expiry' } : { kind: 'receipt', status: 'delivered', code: 'Retrieved' };
   line.later(ms, () => receipt(peerId, outcome));

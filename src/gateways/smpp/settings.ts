@@ -43,8 +43,46 @@ export const smppSettingsSchema = z.strictObject({
   default_sender: z.string().max(20).nullable().default(null),
   /** How long the parts of an MO message are awaited before it is delivered incomplete. */
   mo_reassembly_ms: ms(60_000),
+  /**
+   * MMS over this provider (issue 20; the provider's services must name `mms`): `wap_push` hosts each
+   * recipient's M-Retrieve.conf and pushes the M-Notification.ind as binary SMS; `sms_link` sends the
+   * text and a signed link to the media as an SMS. null: the provider carries no MMS.
+   */
+  mms: z
+    .strictObject({
+      path: z.enum(['wap_push', 'sms_link']),
+      /** After a WAP Push fails (refused, or expired unfetched), the next try sends the SMS with a link. */
+      fallback: z.enum(['sms_link']).nullable().default(null),
+      /** How long the handset may fetch the message (the notification's X-Mms-Expiry, the URL's and the link's life). */
+      expiry_seconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(30 * 86_400)
+        .default(3 * 86_400),
+      /** The base URL handsets reach the daemon at (`…/m/<token>`); null: the daemon's own URL. */
+      public_url: z
+        .string()
+        .regex(/^https?:\/\/[\x21-\x7e]+$/, 'an absolute http(s) URL')
+        .nullable()
+        .default(null),
+      /** X-Mms-MMS-Version of the notification and the message. */
+      version: z.enum(['1.2', '1.3']).default('1.2'),
+      /** The M-Retrieve.conf's body: multipart.related with a SMIL slide, or multipart.mixed. */
+      presentation: z.enum(['related', 'mixed']).default('related'),
+      /** The message size limit media is fitted within (as an MMSC's max_bytes). */
+      max_bytes: z.number().int().min(1024).default(307_200),
+    })
+    .nullable()
+    .default(null),
 });
 export type SmppSettings = z.infer<typeof smppSettingsSchema>;
+
+/** Whether a provider's stored settings send an expired or refused WAP Push as the SMS with a link (the spool's sweep asks). */
+export function linkFallback(settings: Readonly<Record<string, unknown>> | null): boolean {
+  const mms = settings?.mms;
+  return typeof mms === 'object' && mms !== null && (mms as Record<string, unknown>).path === 'wap_push' && (mms as Record<string, unknown>).fallback === 'sms_link';
+}
 
 export interface SmppEndpoint {
   host: string;

@@ -1,8 +1,9 @@
 import type smpp from 'smpp';
 import type { Logger } from 'pino';
-import type { Delivery, Gateway, GatewaySink, SmsDelivery } from '../gateway.js';
+import type { Delivery, Gateway, GatewayContext, GatewaySink, MmsDelivery, SmsDelivery } from '../gateway.js';
 import type { Outcome } from '../../core/outcomes.js';
-import { concatUdh, senderAddress, SmsAddressError, type SmsLink } from '../../core/sms.js';
+import { concatUdh, senderAddress, SmsAddressError, SmsEncodingError, smsMessage, type SmsLink } from '../../core/sms.js';
+import { fallsBack, linkText, mediaLinks } from '../../core/mms/sms-link.js';
 import { MmsPduError } from '../../core/mms/wsp.js';
 import { WAP_PUSH_DATA_CODING, wapPushParts } from '../../core/mms/wap-push.js';
 import { dataCoding, destinationAddress, relativeValidity } from './fields.js';
@@ -16,6 +17,16 @@ import type { SubmitSmFields } from './encode.js';
 import { inboundOf, moMessage, receiptOf } from './deliver.js';
 import type { SmppEndpoint, SmppSettings } from './settings.js';
 import type { WapPushDelivery } from './wap-push.js';
+import { hostLinkFiles, hostWapPush, type HostedMedia, type SmppMmsSettings } from './mms.js';
+
+/**
+ * Hosting an MMS failed: its stored media gone (the job's content cannot be sent again either) is final;
+ * anything else (a disk full or read-only for now) is retried by the spool's policy. Nothing of paths is said.
+ */
+function hostingFailure(err: unknown): Outcome {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'failed', retryable: false, reason: "the job's media is no longer stored", code: 'content' };
+  return { kind: 'failed', retryable: true, reason: `the MMS could not be hosted: ${(err as { errorCode?: string }).errorCode ?? (err as Error).name}`, code: 'hosting' };
+}
 
 /** One message on its way: its parts go out in order, each answered by its own submit_sm_resp. */
 interface Outgoing {
@@ -34,6 +45,11 @@ interface Outgoing {
   counted: boolean;
   /** Armed by us and not yet on the wire: counted against the free window slots. */
   arming: boolean;
+  /**
+   * What its outcome says before it is reported (an MMS path's accepted: submitted until the handset
+   * answers); null: nothing is reported, another send of the same attempt took over (a fallback).
+   */
+  decorate?: ((o: Outcome) => Outcome | null) | undefined;
 }
 
 interface PartSend {
@@ -74,6 +90,8 @@ export class SmppGateway implements Gateway {
   private up = false;
   /** Stopping past the grace: nothing more goes on the wire. */
   private draining = false;
+  /** The daemon's own URL (hosted media's base when `mms.public_url` is unset), from start(). */
+  private baseUrl = 'http://127.0.0.1';
 
   constructor(
     readonly providerId: number,
@@ -82,6 +100,8 @@ export class SmppGateway implements Gateway {
     private readonly sink: GatewaySink,
     private readonly log: Logger,
     private readonly rand: () => number = Math.random,
+    /** Hosted media for an MMS path (`settings.mms`); null: MMS is refused. */
+    private readonly hosted: HostedMedia | null = null,
   ) {
     useRawMessages();
     this.smsLink = { encoding: settings.encoding, latin1: true, latin1Fallback: settings.latin1 };
@@ -98,7 +118,8 @@ export class SmppGateway implements Gateway {
     }
   }
 
-  async start(): Promise<void> {
+  async start(ctx?: GatewayContext): Promise<void> {
+    if (ctx) this.baseUrl = ctx.baseUrl;
     for (const b of this.binds) b.start();
     this.expireTimer = setInterval(() => this.expireMo(), Math.max(1000, Math.floor(this.settings.mo_reassembly_ms / 4)));
     this.expireTimer.unref();
@@ -128,8 +149,107 @@ export class SmppGateway implements Gateway {
 
   send(d: Delivery): void {
     const report = (outcome: Outcome) => this.sink.report({ attemptId: d.attemptId, at: Date.now(), outcome });
+    if (d.kind === 'mms' && this.settings.mms) return this.sendMms(d, this.settings.mms, report);
     if (d.kind !== 'sms') return report({ kind: 'failed', retryable: false, state: 'rejected', reason: `an SMPP provider carries SMS, not ${d.channel}`, code: 'channel' });
     this.enqueue(d.attemptId, report, () => this.partsOf(d));
+  }
+
+  /**
+   * An MMS over this SMSC (`settings.mms`). By WAP Push: its M-Retrieve.conf hosted under the attempt's
+   * ref, the M-Notification.ind pushed as binary SMS without SMS receipts (the handset's fetch and answers
+   * are the receipt); accepted is submitted until the notification's expiry; its hosted file goes when
+   * it fails here. A refusal falls back to the SMS with a link where `mms.fallback` allows it (same attempt).
+   */
+  private sendMms(d: MmsDelivery, mms: SmppMmsSettings, report: (o: Outcome) => void): void {
+    const hosted = this.hosted;
+    if (!hosted) return report({ kind: 'failed', retryable: false, reason: "MMS over SMPP needs the daemon's hosted media", code: 'config' });
+    // Nothing is hosted for a link that is down: the work is held as any other.
+    if (!this.up) return report({ kind: 'held', reason: 'the SMPP link is down', retryMs: this.settings.reconnect_min_ms * 2 });
+    if (mms.path === 'sms_link') return this.sendLink(d, mms, hosted, report, null);
+    // An earlier try's push expired unfetched: this one is the link (a provider without the fallback pushes again).
+    if (d.mms.pushExpired && mms.fallback === 'sms_link') return this.sendLink(d, mms, hosted, report, 'not fetched before its expiry');
+    const fallback = (o: Outcome): boolean => {
+      if (mms.fallback !== 'sms_link' || !fallsBack(o)) return false;
+      this.sendLink(d, mms, hosted, report, o.reason);
+      return true;
+    };
+    hostWapPush(d, mms, hosted, this.baseUrl, new Date(), Math.floor(this.rand() * 256)).then(
+      ({ push, expiresAt, ref }) => {
+        const decorate = (o: Outcome): Outcome | null => {
+          if (o.kind === 'accepted') return { kind: 'accepted', awaitReceipt: true, encoding: 'wap_push', deadline: expiresAt.getTime(), ...(o.parts !== undefined ? { parts: o.parts } : {}) };
+          hosted.files.remove('mms', ref);
+          return fallback(o) ? null : o;
+        };
+        const p: WapPushDelivery = {
+          attemptId: d.attemptId,
+          destination: d.destination,
+          sender: d.sender,
+          push,
+          receipts: false,
+          validityMinutes: Math.max(1, Math.ceil(mms.expiry_seconds / 60)),
+          ...(d.lastTry !== undefined ? { lastTry: d.lastTry } : {}),
+        };
+        this.enqueue(
+          d.attemptId,
+          (o) => {
+            const shown = decorate(o);
+            if (shown) report(shown);
+          },
+          () => this.pushPartsOf(p, decorate),
+        );
+      },
+      (err: unknown) => {
+        if (err instanceof MmsPduError) {
+          const o: Outcome = { kind: 'failed', retryable: false, state: 'rejected', reason: err.message, code: 'encoding' };
+          return fallback(o) || report(o);
+        }
+        this.log.error({ err, attemptId: d.attemptId }, 'could not host an MMS for WAP Push');
+        report(hostingFailure(err));
+      },
+    );
+  }
+
+  /**
+   * An MMS as an SMS with a link (`mms.path: sms_link`, or the fallback after a refused WAP Push, whose
+   * reason `after` is kept in the outcome): the job's media parts hosted once for the job, each kept
+   * until the newest link to it expires; the text and a signed, expiring link per part sent as an SMS
+   * of this link's encoding, with its receipts. The attempt's encoding is `sms_link`.
+   */
+  private sendLink(d: MmsDelivery, mms: SmppMmsSettings, hosted: HostedMedia, report: (o: Outcome) => void, after: string | null): void {
+    const decorate = (o: Outcome): Outcome => {
+      if (o.kind === 'accepted') return { ...o, encoding: 'sms_link' };
+      if (o.kind === 'failed' && after) return { ...o, reason: `WAP Push failed (${after}); the SMS with a link: ${o.reason}` };
+      return o;
+    };
+    const shown = (o: Outcome) => report(decorate(o));
+    const expiresAt = new Date(Date.now() + mms.expiry_seconds * 1000);
+    hostLinkFiles(d, hosted, expiresAt.getTime()).then(
+      () => {
+        let sms: SmsDelivery;
+        try {
+          const text = linkText(d.mms, mediaLinks(d.jobId, d.mms.media.length, mms.public_url ?? this.baseUrl, hosted.key, expiresAt));
+          sms = {
+            attemptId: d.attemptId,
+            recipientId: d.recipientId,
+            jobId: d.jobId,
+            channel: d.channel,
+            destination: d.destination,
+            sender: d.sender,
+            kind: 'sms',
+            sms: smsMessage(text, {}, this.smsLink),
+            ...(d.lastTry !== undefined ? { lastTry: d.lastTry } : {}),
+          };
+        } catch (err) {
+          if (err instanceof SmsEncodingError) return shown({ kind: 'failed', retryable: false, state: 'rejected', reason: err.message, code: 'encoding' });
+          return shown({ kind: 'failed', retryable: true, reason: `could not build the message: ${(err as Error).message}` });
+        }
+        this.enqueue(d.attemptId, shown, () => this.partsOf(sms, decorate));
+      },
+      (err: unknown) => {
+        this.log.error({ err, attemptId: d.attemptId }, "could not host an MMS's media for its link");
+        shown(hostingFailure(err));
+      },
+    );
   }
 
   /**
@@ -159,7 +279,7 @@ export class SmppGateway implements Gateway {
   }
 
   /** submit_sm fields for every part of a planned message. */
-  private partsOf(d: SmsDelivery): PartSend[] {
+  private partsOf(d: SmsDelivery, decorate?: (o: Outcome) => Outcome | null): PartSend[] {
     const plan = d.sms.plan;
     const coding = dataCoding(plan.encoding, d.sms.flash);
     const addresses = this.addresses(d.destination, d.sender);
@@ -167,14 +287,23 @@ export class SmppGateway implements Gateway {
     const ref = total > 1 ? this.nextRef(d.destination) : 0;
     const messages = total > 1 ? plan.parts.map((payload, i) => Buffer.concat([concatUdh(ref, total, i + 1), payload])) : plan.parts;
     // Store-and-forward default mode; UDHI when the part carries a concatenation header.
-    return this.partSends(d.attemptId, d.lastTry, plan.encoding, messages, { ...addresses, esm_class: total > 1 ? 0x40 : 0x00, data_coding: coding, validity_period: d.sms.validityMinutes ? relativeValidity(d.sms.validityMinutes) : '' });
+    return this.partSends(
+      d.attemptId,
+      d.lastTry,
+      plan.encoding,
+      messages,
+      { ...addresses, esm_class: total > 1 ? 0x40 : 0x00, data_coding: coding, validity_period: d.sms.validityMinutes ? relativeValidity(d.sms.validityMinutes) : '' },
+      this.settings.registered_delivery,
+      decorate,
+    );
   }
 
   /** submit_sm fields for a WAP Push: every part has a UDH (the ports), so UDHI is always set. */
-  private pushPartsOf(p: WapPushDelivery): PartSend[] {
+  private pushPartsOf(p: WapPushDelivery, decorate?: (o: Outcome) => Outcome | null): PartSend[] {
     const addresses = this.addresses(p.destination, p.sender);
     const messages = wapPushParts(p.push, this.nextRef(p.destination));
-    return this.partSends(p.attemptId, p.lastTry, 'binary', messages, { ...addresses, esm_class: 0x40, data_coding: WAP_PUSH_DATA_CODING, validity_period: p.validityMinutes ? relativeValidity(p.validityMinutes) : '' });
+    const registered = p.receipts === false ? 0 : this.settings.registered_delivery;
+    return this.partSends(p.attemptId, p.lastTry, 'binary', messages, { ...addresses, esm_class: 0x40, data_coding: WAP_PUSH_DATA_CODING, validity_period: p.validityMinutes ? relativeValidity(p.validityMinutes) : '' }, registered, decorate);
   }
 
   private addresses(destination: string, sender: string | null): Pick<SubmitSmFields, 'source_addr_ton' | 'source_addr_npi' | 'source_addr' | 'dest_addr_ton' | 'dest_addr_npi' | 'destination_addr'> {
@@ -184,9 +313,17 @@ export class SmppGateway implements Gateway {
     return { source_addr_ton: this.settings.source_ton ?? src.ton, source_addr_npi: this.settings.source_npi ?? src.npi, source_addr: src.addr, dest_addr_ton: dst.ton, dest_addr_npi: dst.npi, destination_addr: dst.addr };
   }
 
-  private partSends(attemptId: number, lastTry: boolean | undefined, encoding: string, messages: Buffer[], common: Omit<SubmitSmFields, 'short_message' | 'registered_delivery'>): PartSend[] {
-    const msg: Outgoing = { d: { attemptId }, encoding, peerIds: messages.map(() => null), answered: 0, onWire: false, reported: false, armed: lastTry !== true || !this.sink.onWire, counted: false, arming: false };
-    return messages.map((short_message, index) => ({ msg, index, throttles: 0, fields: { ...common, registered_delivery: this.settings.registered_delivery, short_message } }));
+  private partSends(
+    attemptId: number,
+    lastTry: boolean | undefined,
+    encoding: string,
+    messages: Buffer[],
+    common: Omit<SubmitSmFields, 'short_message' | 'registered_delivery'>,
+    registered: number = this.settings.registered_delivery,
+    decorate?: (o: Outcome) => Outcome | null,
+  ): PartSend[] {
+    const msg: Outgoing = { d: { attemptId }, encoding, peerIds: messages.map(() => null), answered: 0, onWire: false, reported: false, armed: lastTry !== true || !this.sink.onWire, counted: false, arming: false, decorate };
+    return messages.map((short_message, index) => ({ msg, index, throttles: 0, fields: { ...common, registered_delivery: registered, short_message } }));
   }
 
   /** Concatenation references per destination, so two long messages to one handset never share one. */
@@ -350,7 +487,10 @@ export class SmppGateway implements Gateway {
 
   private report(msg: Outgoing, outcome: Outcome): void {
     this.disarm(msg);
-    this.sink.report({ attemptId: msg.d.attemptId, at: Date.now(), outcome }, msg.counted ? this.settle : undefined);
+    const shown = msg.decorate ? msg.decorate(outcome) : outcome;
+    // Superseded (refused, so never delivered): its slot is free at once.
+    if (!shown) return void (msg.counted && this.settle());
+    this.sink.report({ attemptId: msg.d.attemptId, at: Date.now(), outcome: shown }, msg.counted ? this.settle : undefined);
   }
 
   /** A message's outcome is committed: it can no longer go twice; room for another. */

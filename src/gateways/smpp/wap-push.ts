@@ -9,6 +9,8 @@ export interface WapPushDelivery {
   lastTry?: boolean;
   /** The connectionless WSP push PDU (`core/mms/wap-push.ts` wspPush of the M-Notification.ind). */
   push: Buffer;
+  /** Ask the SMSC for receipts (registered_delivery as the provider's); false: none (an MMS's receipt is the handset's answer). */
+  receipts?: boolean;
   /** SMPP validity_period, relative: the notification is worthless once the message has expired. */
   validityMinutes?: number;
 }

@@ -1,4 +1,4 @@
-// Writes src/api/openapi/seed-examples.ts: the request examples of the four seed documents, cut out
+// Writes src/api/openapi/seed-examples.ts: the request examples and answers of the seed documents, cut out
 // of the seeds' own text (never written by hand), for the faces' OpenAPI documents.
 //
 //   node scripts/seed-examples.mjs /path/to/seeds
@@ -28,11 +28,22 @@ const REPAIRS = {
   missingCommas: (t) => t.replace(/}(\s*\n\s*")/g, '},$1'),
   /** Ids printed bare with commas (`"user_list_ids": 1234,5678`): the string they are. */
   bareIdList: (t) => t.replace(/:\s*(\d+(?:,\d+)+)\s*}/g, ': "$1" }'),
+  /** A member that ends in a string and the next begins without the comma between (`"…/n" "send_date_time":`). */
+  adjacentStrings: (t) => t.replace(/"(\s+)"(?=[A-Za-z_]+"\s*:)/g, '",$1"'),
+  /** `{...}` standing for more of the same in a list. */
+  placeholders: (t) => t.replace(/,\s*\{\.\.\.\}/g, ''),
+  /** A string in single quotes (`"data": 'message sent'`). */
+  singleQuotes: (t) => t.replace(/'([^'\n]*)'/g, '"$1"'),
 };
 
-/** The text from `start` to its balanced closing brace (braces inside strings ignored). */
-function cut(text, start, seed) {
-  const at = text.indexOf(start);
+/**
+ * The text from `start` (its first occurrence after the text `after`, when given) to its balanced
+ * closing brace or bracket (those inside strings ignored): an object or, for an answer, an array.
+ */
+function cut(text, start, seed, after) {
+  const from = after === undefined ? 0 : text.indexOf(after);
+  if (from < 0) throw new Error(`${seed}: no ${JSON.stringify(after)} to look after`);
+  const at = text.indexOf(start, from);
   if (at < 0) throw new Error(`${seed}: no example begins with ${JSON.stringify(start)}`);
   let depth = 0;
   let inString = false;
@@ -42,10 +53,20 @@ function cut(text, start, seed) {
       if (c === '\\') i++;
       else if (c === '"') inString = false;
     } else if (c === '"') inString = true;
-    else if (c === '{') depth++;
-    else if (c === '}' && --depth === 0) return text.slice(at, i + 1);
+    else if (c === '{' || c === '[') depth++;
+    else if ((c === '}' || c === ']') && --depth === 0) return text.slice(at, i + 1);
   }
   throw new Error(`${seed}: the example at ${JSON.stringify(start)} does not close`);
+}
+
+/** The word that follows `marker` (its first occurrence after `after`, when given): a text answer as a seed prints it. */
+function wordAfter(text, marker, seed, after) {
+  const from = after === undefined ? 0 : text.indexOf(after);
+  const at = from < 0 ? -1 : text.indexOf(marker, from);
+  if (at < 0) throw new Error(`${seed}: no ${JSON.stringify(marker)}${after ? ` after ${JSON.stringify(after)}` : ''}`);
+  const m = /^\S+/.exec(text.slice(at + marker.length));
+  if (!m) throw new Error(`${seed}: no word after ${JSON.stringify(marker)}`);
+  return m[0];
 }
 
 /**
@@ -96,6 +117,45 @@ const EXAMPLES = {
   },
 };
 
+/**
+ * The seeds' answers: face → route → status → example name → where it begins and its repairs. Each
+ * is the answer the seed prints for that route (an error answer under the status it carries).
+ */
+const ANSWERS = {
+  // uContact's text answers are the word after "Result: TEXT" (or TEXTO) and the one on the next line.
+  ucontact: {
+    'POST /SMS/SendSMS': { 200: { ok: { after: 'SMS/SendSMS\nMethod', word: 'Result: TEXT ' } }, 400: { error: { after: 'SMS/SendSMS\nMethod', word: 'Result: TEXT OK\n' } } },
+    'GET /InboundSMS/ReceiveURLSMS': { 200: { ok: { word: 'Result: TEXTO ' } }, 400: { error: { word: 'Result: TEXTO OK\n' } } },
+    'POST /InboundSMS/ReceiveURLSMS': { 200: { ok: { word: 'Result: TEXTO ' } }, 400: { error: { word: 'Result: TEXTO OK\n' } } },
+    'POST /Forms/sendEmail': { 200: { guid: { start: '{\n"guid"', repairs: [] } } },
+  },
+  retarus: {
+    // The seed prints the same body under 200 and 201; this face answers 201 (Job successfully created).
+    'POST /jobs': { 201: { created: { after: 'Response 201', start: '{\n"jobId"', repairs: [] } } },
+    'GET /jobs': { 200: { jobIds: { start: '[\n{\n"jobId":"J.20180924-131731.737', repairs: [] } } },
+    'GET /jobs/:jobId': { 200: { jobReport: { start: '{\n"jobId":"J.20180924-121731.737', repairs: [] } } },
+    'GET /sms': { 200: { recipients: { start: '[\n{\n"smsId"', repairs: [] } } },
+    'GET /version': { 200: { version: { start: '{\n"buildNumber"', repairs: [] } } },
+  },
+  welcorp: {
+    'POST /jobs': {
+      200: { created: { start: '{ "status": 200, "data": 119724 }', repairs: [] } },
+      401: { invalidCredentials: { start: '{ "status": 401, "errors": "Invalid credentials." }', repairs: [] } },
+    },
+    'GET /jobs': { 200: { page: { start: '{ "current_page": 1, "data": [ { "job_id"', repairs: [] } } },
+    'GET /jobs/:id': { 200: { job: { start: '{ "data": { "job_id": 60276558', repairs: ['adjacentStrings'] } } },
+    'GET /users': { 200: { page: { start: '{ "current_page": 1, "data": [ { "user_id"', repairs: ['placeholders', 'trailingCommas'] } } },
+    'GET /users/:id': { 200: { user: { start: '{ "status": 200, "data": { "user_id": 123', repairs: [] } } },
+    'POST /users': {
+      200: { saved: { start: '{ "status": 200, "data": 123 }', repairs: [] } },
+      422: { taken: { start: '{ "status": 422, "errors": "Validation failed: The user_code has already been taken." }', repairs: [] } },
+    },
+    'PUT /users/:id': { 200: { saved: { start: '{ "status": 200, "data": 123 }', repairs: [] } } },
+    'POST /client_verification/sendCode': { 200: { sent: { start: `{ "status": 200, "data": 'message sent' }`, repairs: ['singleQuotes'] } } },
+    'POST /client_verification/validateCode': { 200: { invalid: { start: `{ "status": 200, "data": 'invalid' }`, repairs: ['singleQuotes'] } } },
+  },
+};
+
 const out = {};
 for (const [face, routes] of Object.entries(EXAMPLES)) {
   const text = readFileSync(join(seeds, SEED[face]), 'utf8');
@@ -118,9 +178,36 @@ for (const [face, routes] of Object.entries(EXAMPLES)) {
   }
 }
 
+const answers = {};
+for (const [face, routes] of Object.entries(ANSWERS)) {
+  const text = readFileSync(join(seeds, SEED[face]), 'utf8');
+  answers[face] = {};
+  for (const [route, statuses] of Object.entries(routes)) {
+    answers[face][route] = {};
+    for (const [status, examples] of Object.entries(statuses)) {
+      answers[face][route][status] = {};
+      for (const [name, { start, repairs, after, word }] of Object.entries(examples)) {
+        if (word) {
+          answers[face][route][status][name] = wordAfter(text, word, SEED[face], after);
+          continue;
+        }
+        const json = repairs.reduce((t, r) => REPAIRS[r](t), cut(text, start, SEED[face], after));
+        try {
+          answers[face][route][status][name] = JSON.parse(json);
+        } catch (err) {
+          throw new Error(`${SEED[face]} ${route} ${status} ${name}: ${err.message}\n${json}`, { cause: err });
+        }
+      }
+    }
+  }
+}
+
 const file = `// Generated by scripts/seed-examples.mjs from the seed documents: do not edit; run the script again.
 /** The seeds' request examples: face → route (as the face registers it) → example name → body. */
 export const SEED_EXAMPLES: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>> = ${JSON.stringify(out, null, 2)};
+
+/** The seeds' answers: face → route → status → example name → body. */
+export const SEED_ANSWERS: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>>>> = ${JSON.stringify(answers, null, 2)};
 `;
 writeFileSync(new URL('../src/api/openapi/seed-examples.ts', import.meta.url), file);
 console.log('wrote src/api/openapi/seed-examples.ts');

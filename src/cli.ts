@@ -32,6 +32,7 @@ import { tellLogLevel } from './ops/log-level-command.js';
 import { OpsError } from './ops/errors.js';
 import { runDoctor } from './ops/doctor.js';
 import { progress } from './ops/progress.js';
+import { importContacts, importSummary, rejectedLines } from './ops/contact-import.js';
 import { exitCodeOf, formatReport } from './ops/doctor-report.js';
 import { authorizationOf, daemonUrl, fetchStatus, StatusClientError } from './ops/status-client.js';
 import { statusText } from './core/status-text.js';
@@ -53,6 +54,9 @@ usage: switchpost [command] [--config FILE]
                                       a national NUMBER is read in --country, else the user's country)
   numbers list [--user CODE]
   numbers remove NUMBER [--country CC]
+  import FILE.csv --user CODE --list NAME|ID
+                                      contacts from a CSV into one of the user's lists (a new NAME makes
+                                      it), as POST /groups/{id}/csv reads it; works beside the running daemon
   send --to NUMBER --text TEXT [--user CODE] [--from SENDER] [--wait]
                                       queue a test SMS (the running daemon sends it)
   convert tts "TEXT" OUT.wav [--voice NAME]
@@ -92,6 +96,7 @@ const options = {
   to: { type: 'string' },
   text: { type: 'string' },
   user: { type: 'string' },
+  list: { type: 'string' },
   from: { type: 'string' },
   wait: { type: 'boolean' },
   voice: { type: 'string' },
@@ -314,6 +319,15 @@ async function main(argv: string[]): Promise<number> {
         console.log(`${n} removed`);
         return 0;
       }
+    }
+    if (cmd === 'import') {
+      if (!sub || arg) throw new UsageError('import: one FILE.csv');
+      if (!o.user || !o.list) throw new UsageError('import: --user CODE and --list NAME|ID are required');
+      const result = await importContacts(db, { file: sub, userCode: o.user, list: o.list });
+      for (const line of rejectedLines(result)) console.error(line);
+      console.log(importSummary(result));
+      // Some rows left out (listed on stderr), the others stored: a script can tell.
+      return result.rejected.length ? 2 : 0;
     }
     if (cmd === 'send') {
       if (!o.to || !o.text) throw new UsageError('send: --to NUMBER and --text TEXT are required');

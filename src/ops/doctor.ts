@@ -8,6 +8,7 @@ import { checkSmpp } from './doctor-smpp.js';
 import { checkEsl } from './doctor-esl.js';
 import { checkSmtp } from './doctor-smtp.js';
 import { checkKannel } from './doctor-kannel.js';
+import { checkMm7 } from './doctor-mm7.js';
 
 export interface DoctorOptions {
   /** Each tool and each provider gets this long (default 10 s). */
@@ -15,7 +16,7 @@ export interface DoctorOptions {
 }
 
 type Check = (name: string, p: ProviderEntry, timeoutMs: number) => Promise<CheckResult>;
-const BY_DRIVER: Partial<Record<string, Check>> = { smpp: checkSmpp, freeswitch: checkEsl, smtp: checkSmtp, kannel: checkKannel };
+const BY_DRIVER: Partial<Record<string, Check>> = { smpp: checkSmpp, freeswitch: checkEsl, smtp: checkSmtp, kannel: checkKannel, mm7: checkMm7 };
 
 /** One provider's check by its driver; a setting that does not parse fails with its message, not a stack. */
 async function checkProvider(p: ProviderEntry & { driver: string }, timeoutMs: number): Promise<CheckResult> {

@@ -1,5 +1,5 @@
-/** What the operator's tools (systemd notifications, reload, doctor) fail with: a code and a sentence for the log. */
-export type OpsErrorCode = 'notify_socket_abstract' | 'notify_socket_invalid' | 'notify_failed' | 'log_level_invalid' | 'daemon_not_running' | 'daemon_other_user';
+/** What the operator's tools (systemd notifications, reload, doctor, import) fail with: a code and a sentence for the log. */
+export type OpsErrorCode = 'notify_socket_abstract' | 'notify_socket_invalid' | 'notify_failed' | 'log_level_invalid' | 'daemon_not_running' | 'daemon_other_user' | 'import_refused';
 
 export class OpsError extends Error {
   constructor(

@@ -13,7 +13,7 @@ export interface Progress {
 
 const QUIET: Progress = { step() {}, end() {} };
 
-export function progress(label: string, stream: NodeJS.WriteStream = process.stdout, opts: { everyMs?: number; now?: () => number } = {}): Progress {
+export function progress(label: string, stream: NodeJS.WriteStream = process.stdout, opts: { everyMs?: number; now?: () => number; unit?: 'count' | 'bytes' } = {}): Progress {
   if (!stream.isTTY) return QUIET;
   const now = opts.now ?? (() => Date.now());
   const everyMs = opts.everyMs ?? 100;
@@ -27,7 +27,7 @@ export function progress(label: string, stream: NodeJS.WriteStream = process.std
       if (drawn && done < total && t - last < everyMs) return;
       last = t;
       drawn = true;
-      stream.write(`\r\x1b[2K${progressText({ label, done, total, elapsedMs: t - started, ...(what ? { what } : {}) }, stream.columns || 80)}`);
+      stream.write(`\r\x1b[2K${progressText({ label, done, total, elapsedMs: t - started, ...(what ? { what } : {}), ...(opts.unit ? { unit: opts.unit } : {}) }, stream.columns || 80)}`);
     },
     end() {
       if (drawn) stream.write('\r\x1b[2K');

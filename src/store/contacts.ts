@@ -3,13 +3,15 @@ import { OwnedRows, type Row } from './owned.js';
 import { keysetPages, LIST_PAGE_SIZE } from './pages.js';
 import { CONTACT_LIMITS, contactRecipient, listDestination, type ContactField, type ListPick } from '../core/contact.js';
 import type { NewRecipient } from '../core/jobs.js';
+import type { ContactValues } from '../core/contact-csv.js';
+
+export type { ContactValues };
 
 const MEMBER_PAGE = 'SELECT c.* FROM group_members m JOIN contacts c ON c.id = m.contact_id WHERE m.group_id = ? AND m.contact_id > ? ORDER BY m.contact_id LIMIT ?';
 const CONTACT_FIELDS = Object.keys(CONTACT_LIMITS) as ContactField[];
 /** An import's contacts, a chunk of jsonRows() at a time, each row its CONTACT_FIELDS in order. */
 const IMPORT_CONTACTS = `INSERT INTO contacts (user_id, ${CONTACT_FIELDS.join(', ')}, created_at, updated_at)
   SELECT ?, ${CONTACT_FIELDS.map((_, i) => `value->>${i}`).join(', ')}, ?, ? FROM jsonb_each(?) RETURNING id`;
-export type ContactValues = Partial<Record<ContactField, string | null>>;
 
 /** The address book: contacts, groups and who is in which group. */
 export class ContactStore {

@@ -19,6 +19,22 @@ export interface OpenOptions {
   readonly?: boolean;
 }
 
+/**
+ * Every transaction begins IMMEDIATE (the write lock taken at BEGIN, waiting out busy_timeout for it)
+ * rather than DEFERRED. With another process writing beside the daemon (`switchpost import`, `send`,
+ * `user add`), a deferred transaction that read before that commit fails at its first write with
+ * SQLITE_BUSY_SNAPSHOT at once (or SQLITE_BUSY), whatever the busy timeout: the daemon answered such
+ * a job submission 500 and put off a claim by a minute. The store's transactions all write, so
+ * taking the lock first costs them nothing. A nested call is a savepoint, as before.
+ */
+function immediateTransactions(db: Db): void {
+  const deferred = db.transaction.bind(db);
+  db.transaction = ((fn: (...args: never[]) => unknown) => {
+    const t = deferred(fn);
+    return Object.assign((...args: never[]) => t.immediate(...args), t);
+  }) as Db['transaction'];
+}
+
 /** Open (creating if needed) the spool database with the pragmas the daemon relies on. */
 export function openDb(file: string, opts: OpenOptions = {}): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -30,6 +46,7 @@ export function openDb(file: string, opts: OpenOptions = {}): Db {
   db.pragma('busy_timeout = 5000');
   db.pragma('cache_size = -65536');
   db.pragma('temp_store = MEMORY');
+  if (!(opts.readonly ?? false)) immediateTransactions(db);
   return db;
 }
 

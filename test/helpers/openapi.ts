@@ -115,3 +115,56 @@ export function exampleResults(doc: Doc): { where: string; errors: string | null
         }
   return out;
 }
+
+type Answer = { description: string; content?: Record<string, { schema: unknown; examples?: Record<string, { value: unknown }> }> };
+const answersOf = (op: unknown): Record<string, Answer> => (op as { responses: Record<string, Answer> }).responses;
+
+/** The ajv validator of a schema in the document (its components beside it, so its refs resolve). */
+function validatorOf(doc: Doc, ajv: InstanceType<typeof Ajv2020>, schema: unknown) {
+  return ajv.compile({ ...(schema as object), components: doc.components });
+}
+const newAjv = () => {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  return ajv;
+};
+
+/** Every example of the document's answers checked against the schema of its status and media type. */
+export function answerExampleResults(doc: Doc): { where: string; errors: string | null }[] {
+  const ajv = newAjv();
+  const out: { where: string; errors: string | null }[] = [];
+  for (const [path, ops] of Object.entries(doc.paths))
+    for (const [method, op] of Object.entries(ops))
+      for (const [status, answer] of Object.entries(answersOf(op)))
+        for (const [type, media] of Object.entries(answer.content ?? {}))
+          for (const [name, example] of Object.entries(media.examples ?? {})) {
+            const validate = validatorOf(doc, ajv, media.schema);
+            out.push({ where: `${method} ${path} ${status} ${type} ${name}`, errors: validate(example.value) ? null : ajv.errorsText(validate.errors) });
+          }
+  return out;
+}
+
+/** The operations whose success (2xx) answers, or whose error (4xx/5xx) answers, carry no schema. */
+export function answersWithoutSchema(doc: Doc, which: 'success' | 'error'): string[] {
+  return Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).flatMap(([method, op]) =>
+      Object.entries(answersOf(op))
+        .filter(([status]) => (which === 'success' ? /^2/.test(status) : /^[45]/.test(status)))
+        .filter(([, a]) => !Object.values(a.content ?? {}).some((m) => m.schema))
+        .map(([status]) => `${method} ${path} ${status}`),
+    ),
+  );
+}
+
+/**
+ * What is wrong with a real answer `body` of `method path` (as the document writes the path) under
+ * `status`, by the document's schema for it; null when it validates. Throws when the document has none.
+ */
+export function answerProblems(doc: Doc, method: string, path: string, status: number, body: unknown, type = 'application/json'): string | null {
+  const answer = answersOf(doc.paths[path]?.[method.toLowerCase()])?.[String(status)];
+  const schema = answer?.content?.[type]?.schema;
+  if (!schema) throw new Error(`the document has no ${type} schema for ${method} ${path} ${status}`);
+  const ajv = newAjv();
+  const validate = validatorOf(doc, ajv, schema);
+  return validate(body) ? null : ajv.errorsText(validate.errors);
+}

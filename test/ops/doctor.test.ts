@@ -9,6 +9,8 @@ import { TestSmsc } from '../peers/smsc.js';
 import { EslPeer } from '../peers/esl.js';
 import { TestSmtp } from '../peers/smtp.js';
 import { startKannel } from '../peers/kannel.js';
+import { TestMmsc } from '../peers/mmsc.js';
+import { createServer } from 'node:http';
 
 describe('the doctor report', () => {
   it('prints one line per check, ok or FAIL with its fix, names aligned, and a total', () => {
@@ -140,6 +142,57 @@ describe('switchpost doctor', () => {
     } finally {
       await kannel.stop();
       await kannelSmsc.close();
+    }
+  });
+
+  it('checks an MM7 provider with a CancelReq for no message: the right account answered, wrong credentials, VASP id, path or port each failed with a fix, nothing sent', async () => {
+    const mmsc = new TestMmsc({ auth: 'vasp:mm7-secret-1', vaspId: 'VASP1' });
+    await mmsc.listen();
+    // An HTTP server that is no MMSC (a wrong path or port lands on such): 404 with a page.
+    const web = createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<html><body>Not Found</body></html>'));
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+    const webPort = (web.address() as { port: number }).port;
+    try {
+      const config = join(dir, 'mm7.json');
+      const m = (name: string, port: number, username: string | null, password: string | null, vasp: string) => ({ name, driver: 'mm7', services: ['mms'], host: '127.0.0.1', port, username, password, settings: { vasp_id: vasp, path: '/mm7' } });
+      const closed = await freePort();
+      writeFileSync(
+        config,
+        JSON.stringify({
+          data_dir: join(dir, 'mm7-data'),
+          providers: [
+            m('mm7-good', mmsc.port, 'vasp', 'mm7-secret-1', 'VASP1'),
+            m('mm7-badpass', mmsc.port, 'vasp', 'wrong', 'VASP1'),
+            m('mm7-nouser', mmsc.port, null, null, 'VASP1'),
+            m('mm7-badvasp', mmsc.port, 'vasp', 'mm7-secret-1', 'OTHER'),
+            m('mm7-web', webPort, 'vasp', 'mm7-secret-1', 'VASP1'),
+            m('mm7-down', closed, 'vasp', 'mm7-secret-1', 'VASP1'),
+          ],
+        }),
+      );
+      const migrated = spawn(process.execPath, [CLI, 'migrate'], { env: { ...process.env, SWITCHPOST_CONFIG: config } });
+      await new Promise((r) => migrated.on('close', r));
+      const r = await doctor({ SWITCHPOST_CONFIG: config });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(1);
+      const line = (name: string) => r.stdout.split('\n').find((l) => l.slice(6).startsWith(`provider ${name} (mm7) `)) ?? `(no line for ${name})\n${r.stdout}`;
+      expect(line('mm7-good')).toMatch(/^ok {4}provider mm7-good \(mm7\) +http:\/\/127\.0\.0\.1:\d+\/mm7: MMSC answered a CancelReq for no message as vasp \(StatusCode 2005 Message ID Not found\); nothing sent$/);
+      expect(line('mm7-badpass')).toMatch(/^FAIL .*: HTTP 401 {2}→ fix: set the provider username and password to the MM7 \(VASP\) account's/);
+      expect(line('mm7-nouser')).toMatch(/^FAIL .*: HTTP 401 \(no username set: no Authorization sent\) {2}→ fix: set the provider username and password/);
+      expect(line('mm7-badvasp')).toMatch(/^FAIL .*CancelReq as vasp refused, StatusCode 4001 Improper identification {2}→ fix: check settings\.vasp_id and settings\.vas_id/);
+      expect(line('mm7-web')).toMatch(/^FAIL .*: HTTP 404, not an MM7 answer \(.*\) {2}→ fix: check settings\.path/);
+      expect(line('mm7-down')).toMatch(/^FAIL .*ECONNREFUSED.* {2}→ fix: check host, port, settings\.tls and settings\.path/);
+      // What reached the MMSC: CancelReqs naming the doctor's own message ids and the provider's VASPID; no SubmitReq.
+      expect(mmsc.submitCount).toBe(0);
+      expect(mmsc.cancels.map((c: { vaspId: string }) => c.vaspId).sort()).toEqual(['OTHER', 'VASP1']);
+      for (const c of mmsc.cancels as { messageId: string; envelope: { transactionId: string; mustUnderstand: string; namespace: string } }[]) {
+        expect(c.messageId).toMatch(/^switchpost-doctor-[0-9a-f-]{36}$/);
+        expect(c.envelope).toMatchObject({ transactionId: expect.stringMatching(/^doctor-/), mustUnderstand: '1', namespace: 'http://www.3gpp.org/ftp/Specs/archive/23_series/23.140/schema/REL-6-MM7-1-4' });
+      }
+      expect(mmsc.unauthorised).toBe(2);
+    } finally {
+      await mmsc.close();
+      await new Promise((r) => web.close(r));
     }
   });
 

@@ -48,11 +48,13 @@ export class TestMmsc {
    * opts: reportTo (the VASP's URL for DeliveryReportReq/DeliverReq), version, namespace, auth ("user:pass"
    * the VASP must send), reportAuth (what we send it), status (destination → StatusCode for SubmitRsp),
    * mmStatus (destination → MMStatus; default Retrieved), replies (destination → text it answers with),
-   * record (keep every request: false for benchmarks), reportDelayMs.
+   * record (keep every request: false for benchmarks), reportDelayMs, vaspId (the VASPID a CancelReq
+   * must name: 4001 Improper identification otherwise).
    */
   constructor(opts = {}) {
     this.opts = { version: '6.8.0', namespace: 'http://www.3gpp.org/ftp/Specs/archive/23_series/23.140/schema/REL-6-MM7-1-4', record: true, reportDelayMs: 5, ...opts };
     this.submits = [];
+    this.cancels = [];
     this.reportAnswers = [];
     this.deliverAnswers = [];
     this.submitCount = 0;
@@ -86,6 +88,8 @@ export class TestMmsc {
       return res.writeHead(401, { 'www-authenticate': 'Basic realm="mm7"' }).end();
     }
     try {
+      // A request without attachments (CancelReq) comes as bare SOAP.
+      if (/^text\/xml/i.test(req.headers['content-type'] ?? '')) return this.bareRequest(readEnvelope(body.toString('utf8')), res);
       const mail = await simpleParser(Buffer.concat([Buffer.from(`Content-Type: ${req.headers['content-type']}\r\n\r\n`), body]));
       const start = mail.headers.get('content-type')?.params?.start;
       const soapPart = mail.attachments.find((a) => a.contentId === start);
@@ -125,6 +129,29 @@ export class TestMmsc {
       this.lastError = err;
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`unreadable: ${err.message}`);
     }
+  }
+
+  /**
+   * A CancelReq: CancelRsp 1000 for a message this MMSC took (it is marked cancelled), else a Fault with
+   * 2005 Message ID Not found; 4001 when the VASPID is not opts.vaspId; 4003 for any other request.
+   */
+  bareRequest(env, res) {
+    const ns = this.opts.namespace;
+    const fault = (code, words) =>
+      res.writeHead(500, { 'content-type': 'text/xml; charset=utf-8' }).end(
+        envelope(ns, env.transactionId, {
+          'soap-env:Fault': { faultcode: 'soap-env:Client', faultstring: 'Client error', detail: { RSErrorRsp: { '@_xmlns': ns, MM7Version: this.opts.version, Status: { StatusCode: String(code), StatusText: words } } } },
+        }),
+      );
+    if (env.kind !== 'CancelReq') return fault(4003, 'Unsupported operation');
+    const messageId = text(env.body.MessageID) ?? '';
+    const vaspId = text(env.body.SenderIdentification?.VASPID) ?? '';
+    if (this.opts.record) this.cancels.push({ messageId, vaspId, envelope: env });
+    if (this.opts.vaspId && vaspId !== this.opts.vaspId) return fault(4001, 'Improper identification');
+    const submitted = this.submits.find((x) => x.messageId === messageId);
+    if (!submitted) return fault(2005, 'Message ID Not found');
+    submitted.cancelled = true;
+    res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(envelope(ns, env.transactionId, { CancelRsp: { '@_xmlns': ns, MM7Version: this.opts.version, Status: { StatusCode: '1000', StatusText: 'Success' } } }));
   }
 
   async post(contentType, body) {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { account as accountAnswer, newId, setting, TRUE } from './answers.js';
 import { z } from 'zod';
 import type { Ctx, IctcoreStores } from './context.js';
 import type { Row } from '../../store/owned.js';
@@ -100,6 +101,7 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
     update: accountPatch.transform(toColumns),
     filters: { account_id: 'id', type: 'type', username: 'username', phone: 'phone', email: 'email', active: 'active', user_id: 'user_id' },
     present,
+    answer: accountAnswer,
     beforeWrite: async (req, values, existing) => {
       const { passwd, passwd_pin, ...columns } = values;
       const by = ctx.user(req).id;
@@ -115,7 +117,7 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
     ownerOf: accountOwner,
   });
 
-  app.put('/accounts/:id/programs/:program_id', ictDoc('Subscribe an account to a program'), async (req) => {
+  app.put('/accounts/:id/programs/:program_id', ictDoc('Subscribe an account to a program (a type: a new program of it, answered by its id)', { answer: z.union([accountAnswer, newId]) }), async (req) => {
     await ctx.authorize(req, 'account_update');
     const account = await load(req);
     const param = (req.params as { program_id: string }).program_id;
@@ -149,15 +151,15 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
     if ((await store.unsubscribe(account.id, programId)) === 0) throw new SwitchpostError('not_found', `account ${account.id} is not subscribed to program ${programId}`);
     return present(account);
   };
-  app.delete('/accounts/:id/programs/:program_id', ictDoc('Unsubscribe an account from a program'), unsubscribe);
-  app.delete('/accounts/:id/programs', ictDoc('Unsubscribe an account from all its programs'), async (req) => {
+  app.delete('/accounts/:id/programs/:program_id', ictDoc('Unsubscribe an account from a program (a name or type: true)', { answer: z.union([accountAnswer, TRUE]) }), unsubscribe);
+  app.delete('/accounts/:id/programs', ictDoc('Unsubscribe an account from all its programs', { answer: accountAnswer }), async (req) => {
     await ctx.authorize(req, 'account_update');
     const account = await load(req);
     await store.unsubscribe(account.id);
     return present(account);
   });
 
-  app.put('/accounts/:id/users/:user_id', ictDoc('Give an account to a user'), async (req) => {
+  app.put('/accounts/:id/users/:user_id', ictDoc('Give an account to a user', { answer: accountAnswer }), async (req) => {
     await ctx.authorize(req, 'account_update');
     const account = await load(req);
     const userId = idParam((req.params as { user_id: string }).user_id, 'user');
@@ -166,7 +168,7 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
     await rows.update(account.id, { user_id: userId }, ctx.deps.clock.now());
     return present(found(await rows.get(account.id), `account ${account.id}`));
   });
-  app.delete('/accounts/:id/users', ictDoc('Set an account free of its user'), async (req) => {
+  app.delete('/accounts/:id/users', ictDoc('Set an account free of its user', { answer: accountAnswer }), async (req) => {
     await ctx.authorize(req, 'account_update');
     const account = await load(req);
     await rows.update(account.id, { user_id: null }, ctx.deps.clock.now());
@@ -178,21 +180,21 @@ export function accountRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(name)) throw invalid('name', 'letters, digits, _ . : - (up to 64)');
     return name;
   };
-  app.get('/accounts/:id/settings/:name', ictDoc("An account's setting"), async (req, reply) => {
+  app.get('/accounts/:id/settings/:name', ictDoc("An account's setting", { answer: setting }), async (req, reply) => {
     await ctx.authorize(req, 'account_read');
     const account = await load(req);
     const value = await store.setting(account.id, settingName(req));
     if (value === undefined) throw new SwitchpostError('not_found', `account ${account.id} has no setting "${settingName(req)}"`);
     return value === null ? null : jsonString(reply, value);
   });
-  app.put('/accounts/:id/settings/:name', ictDoc("Set an account's setting", { body: settingBody }), async (req) => {
+  app.put('/accounts/:id/settings/:name', ictDoc("Set an account's setting", { body: settingBody, answer: TRUE }), async (req) => {
     await ctx.authorize(req, 'account_update');
     const account = await load(req);
     const { value } = parseBody(settingBody, req.body);
     await store.setSetting(account.id, settingName(req), value);
     return true;
   });
-  app.delete('/accounts/:id/settings/:name', ictDoc("Remove an account's setting"), async (req) => {
+  app.delete('/accounts/:id/settings/:name', ictDoc("Remove an account's setting", { answer: TRUE }), async (req) => {
     await ctx.authorize(req, 'account_update');
     const account = await load(req);
     if (!(await store.deleteSetting(account.id, settingName(req)))) throw new SwitchpostError('not_found', `account ${account.id} has no setting "${settingName(req)}"`);

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { campaign as campaignAnswer, scheduleId, TRUE } from './answers.js';
 import { z } from 'zod';
 import type { Ctx, IctcoreStores } from './context.js';
 import type { UserRow } from '../../store/users.js';
@@ -164,6 +165,7 @@ export function campaignRoutes(app: FastifyInstance, ctx: Ctx, runs: CampaignRun
     update: campaignPatch.transform((b) => Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined)) as Record<string, number | null>),
     filters: { campaign_id: 'id', program_id: 'program_id', group_id: 'group_id', account_id: 'account_id', status: 'status' },
     present,
+    answer: campaignAnswer,
     beforeWrite: async (req, values) => (await checkRefs(req, values), values),
     beforeDelete: async (_req, row) => {
       if ((await runs.status(row)) === 'running') throw new SwitchpostError('locked', `campaign ${row.id} is running; stop it first`);
@@ -178,10 +180,10 @@ export function campaignRoutes(app: FastifyInstance, ctx: Ctx, runs: CampaignRun
     app.route({
       method,
       url: '/campaigns/:id/start',
-      ...ictDoc(`Start a campaign (${method})`, { responses: { '200': 'true', '423': 'a completed campaign' } }),
+      ...ictDoc(`Start a campaign (${method})`, { responses: { '200': 'true', '423': 'a completed campaign' }, answer: TRUE }),
       handler: async (req) => (await ctx.authorize(req, 'campaign_start'), runs.start(await load(req))),
     });
-    app.route({ method, url: '/campaigns/:id/stop', ...ictDoc(`Stop a campaign (${method})`, { responses: { '200': 'true' } }), handler: async (req) => (await ctx.authorize(req, 'campaign_stop'), runs.stop(await load(req))) });
+    app.route({ method, url: '/campaigns/:id/stop', ...ictDoc(`Stop a campaign (${method})`, { responses: { '200': 'true' }, answer: TRUE }), handler: async (req) => (await ctx.authorize(req, 'campaign_stop'), runs.stop(await load(req))) });
   }
   for (const action of ['start', 'stop'] as const) {
     const handler = async (req: FastifyRequest) => {
@@ -191,11 +193,11 @@ export function campaignRoutes(app: FastifyInstance, ctx: Ctx, runs: CampaignRun
       if (typeof spec === 'string') throw invalidAs(spec);
       return deps.schedules.add(user, 'campaign', c.id, action, spec);
     };
-    const doc = ictDoc(`Schedule a campaign's ${action}`, { responses: { '200': "the schedule's id", '412': 'Data validation failed, for <field>: …' } });
+    const doc = ictDoc(`Schedule a campaign's ${action}`, { responses: { '200': "the schedule's id", '412': 'Data validation failed, for <field>: …' }, answer: scheduleId });
     app.post(`/campaigns/:id/${action}/schedule`, doc, handler);
     app.put(`/campaigns/:id/${action}/schedule`, doc, handler);
   }
-  app.delete('/campaigns/:id/schedule', ictDoc("Cancel a campaign's schedules"), async (req) => {
+  app.delete('/campaigns/:id/schedule', ictDoc("Cancel a campaign's schedules", { answer: TRUE }), async (req) => {
     await ctx.authorize(req, 'task_delete');
     await deps.schedules.cancel('campaign', (await load(req)).id);
     return true;

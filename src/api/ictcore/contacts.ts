@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { contact as contactAnswer } from './answers.js';
 import { z } from 'zod';
 import type { Ctx } from './context.js';
 import type { IctcoreStores } from './context.js';
@@ -46,6 +47,7 @@ export function contactRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
     update: checked(false),
     filters: { contact_id: 'id', ...Object.fromEntries(FIELDS.map((f) => [f, f])) },
     present: presentContact,
+    answer: contactAnswer,
     // A contact's group links go with it.
     remove: (id) => store.deleteContact(id),
   });
@@ -59,7 +61,7 @@ export function contactRoutes(app: FastifyInstance, ctx: Ctx, stores: Pick<Ictco
     else if (!(await store.unlink(group.id, contact.id))) throw new SwitchpostError('not_found', `contact ${contact.id} is not in group ${group.id}`);
     return presentContact(contact);
   };
-  app.put('/contacts/:id/link/:group_id', ictDoc('Add a contact to a group'), link(true));
-  app.delete('/contacts/:id/link/:group_id', ictDoc('Take a contact out of a group'), link(false));
-  app.get('/contacts/:id/link/:group_id/delete', ictDoc('Take a contact out of a group (GET)'), link(false));
+  app.put('/contacts/:id/link/:group_id', ictDoc('Add a contact to a group', { answer: contactAnswer }), link(true));
+  app.delete('/contacts/:id/link/:group_id', ictDoc('Take a contact out of a group', { answer: contactAnswer }), link(false));
+  app.get('/contacts/:id/link/:group_id/delete', ictDoc('Take a contact out of a group (GET)', { answer: contactAnswer }), link(false));
 }

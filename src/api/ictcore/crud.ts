@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { newId, TRUE } from './answers.js';
 import type { OwnedRows, Row } from '../../store/owned.js';
 import type { Permission } from '../../core/permissions.js';
 import type { Ctx } from './context.js';
@@ -30,6 +31,8 @@ export interface CrudSpec {
   /** Query-string field → column a list may be filtered by. */
   filters: Record<string, string>;
   present: (row: Row) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** What `present` makes, as a schema for the OpenAPI document (answers.ts). */
+  answer: z.ZodType;
   /** Checks and side effects before a row is written (validate ids the body names…); may add values. */
   beforeWrite?: (req: FastifyRequest, values: Values, existing: Row | null) => Values | Promise<Values>;
   /** Refuse a delete (409-like cases answer 423). */
@@ -71,7 +74,7 @@ export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
   });
   const missing = { '404': `no such ${what}` };
   if (create) {
-    app.post(s.path, doc(`Create a ${what}`, { '200': `the new ${what}'s id`, '412': 'Data validation failed, for <field>: …' }, { body: create }), async (req) => {
+    app.post(s.path, doc(`Create a ${what}`, { '200': `the new ${what}'s id`, '412': 'Data validation failed, for <field>: …' }, { body: create, answer: newId }), async (req) => {
       const user = await ctx.authorize(req, perm('create'));
       let values = parseBody(create, req.body);
       if (s.beforeWrite) values = await s.beforeWrite(req, values, null);
@@ -88,8 +91,10 @@ export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
       .type(JSON_TYPE)
       .send(jsonStream((list) => list(viewPages(pages, (r) => s.present(r)))));
   };
-  app.get(s.path, doc(`List ${what}s (filtered by the query)`, { '200': `an array of ${what}s` }, { queryNames: Object.fromEntries(Object.keys(s.filters).map((k) => [k, `${what}s whose ${k} is this`])) }), (req, reply) => list(req, reply));
-  app.get(`${s.path}/:id`, doc(`A ${what}${s.byName ? ' (a name: the list of that kind)' : ''}`, { '200': `the ${what}`, ...missing }), async (req, reply) => {
+  app.get(s.path, doc(`List ${what}s (filtered by the query)`, { '200': `an array of ${what}s` }, { queryNames: Object.fromEntries(Object.keys(s.filters).map((k) => [k, `${what}s whose ${k} is this`])), answer: z.array(s.answer) }), (req, reply) =>
+    list(req, reply),
+  );
+  app.get(`${s.path}/:id`, doc(`A ${what}${s.byName ? ' (a name: the list of that kind)' : ''}`, { '200': `the ${what}`, ...missing }, { answer: s.byName ? z.union([s.answer, z.array(s.answer)]) : s.answer }), async (req, reply) => {
     const name = (req.params as { id: string }).id;
     const byName = s.byName && !/^\d+$/.test(name) ? s.byName(name) : null;
     if (byName) return list(req, reply, byName);
@@ -97,7 +102,7 @@ export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
     return s.present(await load(req));
   });
   if (update) {
-    app.put(`${s.path}/:id`, doc(`Change a ${what}`, { '200': `the changed ${what}`, ...missing, '412': 'Data validation failed, for <field>: …' }, { body: update }), async (req) => {
+    app.put(`${s.path}/:id`, doc(`Change a ${what}`, { '200': `the changed ${what}`, ...missing, '412': 'Data validation failed, for <field>: …' }, { body: update, answer: s.answer }), async (req) => {
       await ctx.authorize(req, perm('update'));
       const row = await load(req);
       let values = parseBody(update, req.body);
@@ -114,6 +119,6 @@ export function crudRoutes(app: FastifyInstance, ctx: Ctx, s: CrudSpec): void {
     if (!(await (s.remove ? s.remove(row.id) : s.store.delete(row.id)))) throw new ApiError(417, `${s.what} delete failed`);
     return true;
   };
-  app.delete(`${s.path}/:id`, doc(`Delete a ${what}`, { '200': 'true', ...missing, '417': 'the delete removed nothing' }), remove);
-  app.get(`${s.path}/:id/delete`, doc(`Delete a ${what} (GET, as ICTCore takes it)`, { '200': 'true', ...missing, '417': 'the delete removed nothing' }), remove);
+  app.delete(`${s.path}/:id`, doc(`Delete a ${what}`, { '200': 'true', ...missing, '417': 'the delete removed nothing' }, { answer: TRUE }), remove);
+  app.get(`${s.path}/:id/delete`, doc(`Delete a ${what} (GET, as ICTCore takes it)`, { '200': 'true', ...missing, '417': 'the delete removed nothing' }, { answer: TRUE }), remove);
 }

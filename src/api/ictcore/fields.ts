@@ -21,13 +21,13 @@ export const STATUS_TEXT: Record<number, string> = {
 };
 
 /** ICTCore's words before the field at fault in a 412: "Data validation failed, for phone: …". */
-const INVALID = 'Data validation failed, for ';
+export const INVALID_LEAD = 'Data validation failed, for ';
 
 /** A validation error (412) in ICTCore's words, naming `field`. */
-export const invalid = (field: string, why: string): ValidationError => ValidationError.at(field, why, INVALID);
+export const invalid = (field: string, why: string): ValidationError => ValidationError.at(field, why, INVALID_LEAD);
 
 /** A validation error (412) for a problem already written "field: why" (a contact's, a schedule's). */
-export const invalidAs = (problem: string): ValidationError => ValidationError.fromMessage(`${INVALID}${problem}`, INVALID);
+export const invalidAs = (problem: string): ValidationError => ValidationError.fromMessage(`${INVALID_LEAD}${problem}`, INVALID_LEAD);
 
 /**
  * A write that a unique index on `column` ("table.column") refused, as `taken()`: the value was free at

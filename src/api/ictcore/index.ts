@@ -1,4 +1,5 @@
 import { CORS_METHODS, corsHeaders } from '../../core/cors.js';
+import { authenticated, errorAnswer, TRUE } from './answers.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Ctx, type IctcoreDeps } from './context.js';
@@ -89,6 +90,7 @@ async function ictcoreRoutes(app: FastifyInstance, { deps, shared, cors }: { dep
       bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'the token from POST /authenticate, in Authorization (or Authentication, as the seed prints it)' },
       basic: { type: 'http', scheme: 'basic', description: "a switchpost user's code and password" },
     },
+    errorAnswer,
   });
 
   const tokenOf = (req: FastifyRequest): string | null => {
@@ -131,6 +133,7 @@ async function ictcoreRoutes(app: FastifyInstance, { deps, shared, cors }: { dep
           body: credentials,
           examples: SEED_EXAMPLES.ictcore!['POST /authenticate'],
           responses: { '200': 'the user with its token', '401': 'Invalid user name and password', '429': 'too many failed logins (Retry-After)' },
+          answer: authenticated,
         },
       },
     },
@@ -164,7 +167,7 @@ async function ictcoreRoutes(app: FastifyInstance, { deps, shared, cors }: { dep
     },
   );
   // Tokens are stateless: cancelling is the client forgetting it (as in ICTCore). A password change ends them all.
-  app.post('/authenticate/cancel', { config: { open: true, doc: { summary: 'Log out (the client forgets its token)', open: true, responses: { '200': 'true' } } } }, async () => true);
+  app.post('/authenticate/cancel', { config: { open: true, doc: { summary: 'Log out (the client forgets its token)', open: true, responses: { '200': 'true' }, answer: TRUE } } }, async () => true);
 
   // JSON without a Content-Type and form bodies as ICTCore reads them; media uploads (documents,
   // recordings, templates) arrive as raw bodies of their own type.

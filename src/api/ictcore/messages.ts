@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { mediaFile, message as messageAnswer, newId } from './answers.js';
 import { FAX_DOCUMENT_TYPES } from '../../core/fax.js';
 import { isUtf8 } from 'node:buffer';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -165,6 +166,7 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, messages: IctcoreS
         update: spec.update,
         filters: { [`${kind}_id`]: 'id', name: 'name', type: 'type', description: 'description' },
         present: present(kind),
+        answer: messageAnswer(kind),
         beforeWrite: async (req, values, existing) => {
           if (kind === 'template') {
             const { attachment, ...rest } = values;
@@ -256,10 +258,14 @@ export function messageRoutes(app: FastifyInstance, ctx: Ctx, messages: IctcoreS
         await rows.update(row.id, { media: JSON.stringify(media), type: media.type }, ctx.deps.clock.now());
         return row.id;
       };
-      app.put(`${s.path}/:id/media`, { bodyLimit: 25 * 1024 * 1024, ...ictDoc(`Upload a ${kind}'s media (the raw file as the body)`, { responses: { '200': `the ${kind}'s id`, '415': 'a type it cannot take' } }) }, (req) => upload(req, false));
+      app.put(`${s.path}/:id/media`, { bodyLimit: 25 * 1024 * 1024, ...ictDoc(`Upload a ${kind}'s media (the raw file as the body)`, { responses: { '200': `the ${kind}'s id`, '415': 'a type it cannot take' }, answer: newId }) }, (req) =>
+        upload(req, false),
+      );
       // POST appends (ICTCore's DocumentApi, RecordingApi and TemplateApi::upload by POST: path_append).
-      app.post(`${s.path}/:id/media`, { bodyLimit: 25 * 1024 * 1024, ...ictDoc(`Add a file to a ${kind}'s media (the raw file as the body)`, { responses: { '200': `the ${kind}'s id`, '415': 'a type it cannot take' } }) }, (req) => upload(req, true));
-      app.get(`${s.path}/:id/media`, ictDoc(`Download a ${kind}'s media`, { responses: { '200': 'the file', '404': 'no media yet' } }), async (req, reply) => {
+      app.post(`${s.path}/:id/media`, { bodyLimit: 25 * 1024 * 1024, ...ictDoc(`Add a file to a ${kind}'s media (the raw file as the body)`, { responses: { '200': `the ${kind}'s id`, '415': 'a type it cannot take' }, answer: newId }) }, (req) =>
+        upload(req, true),
+      );
+      app.get(`${s.path}/:id/media`, ictDoc(`Download a ${kind}'s media`, { responses: { '200': 'the file', '404': 'no media yet' }, answer: mediaFile, answerType: '*/*' }), async (req, reply) => {
         await ctx.authorize(req, 'message_read');
         const media = mediaOf(await load(req));
         // A document of several files downloads as its fax (ICTCore's download is made from the fax too).

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { newId, program as programAnswer } from './answers.js';
 import { z } from 'zod';
 import type { Ctx, IctcoreStores } from './context.js';
 import type { UserRow } from '../../store/users.js';
@@ -267,6 +268,7 @@ export function programRoutes(app: FastifyInstance, ctx: Ctx, programs: IctcoreS
     store: programs,
     filters: { program_id: 'id', name: 'name', type: 'type', parent_id: 'parent_id' },
     present: presentProgram,
+    answer: programAnswer,
     // GET /programs/sendsms lists that type's programs (ProgramApi::list_view).
     byName: (name) => (isProgramType(name.toLowerCase()) ? { type: name.toLowerCase() } : null),
     // PUT /programs/{id} (ProgramApi::update): its name, parent and the message of its type; the type stays.
@@ -279,7 +281,7 @@ export function programRoutes(app: FastifyInstance, ctx: Ctx, programs: IctcoreS
     // No create here: ICTCore makes programs by type (below).
   });
 
-  app.post('/programs/:type', ictDoc('Create a program of a type (sendsms, sendfax, voicemessage, …)', { body: programBody }), async (req) => {
+  app.post('/programs/:type', ictDoc('Create a program of a type (sendsms, sendfax, voicemessage, …)', { body: programBody, answer: newId }), async (req) => {
     const type = programType(String((req.params as { type: string }).type));
     await ctx.authorize(req, 'program_create');
     return (await makeProgram(ctx, stores, accountOwned, req, type, parseBody(programBody, req.body))).id;

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { newId, provider as providerAnswer, TRUE } from './answers.js';
 import { z } from 'zod';
 import type { Ctx } from './context.js';
 import type { Provider } from '../../store/providers.js';
@@ -197,7 +198,7 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
     if (other && other.id !== except) throw takenError(name);
   };
 
-  app.post('/providers', ictDoc('Add a provider (trunk)', { body: providerBody }), async (req) => {
+  app.post('/providers', ictDoc('Add a provider (trunk)', { body: providerBody, answer: newId }), async (req) => {
     const user = await ctx.authorize(req, 'provider_create');
     const config = toConfig(parseBody(providerBody, req.body), null);
     await confine(user, config, null);
@@ -211,7 +212,7 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
     await ctx.deps.providerChanged(id);
     return id;
   });
-  app.get('/providers', ictDoc('List providers'), async (req) => {
+  app.get('/providers', ictDoc('List providers', { answer: z.array(providerAnswer) }), async (req) => {
     await ctx.authorize(req, 'provider_list');
     const f = listFilter(req.query, { provider_id: 'id', name: 'name', type: 'driver', host: 'host', active: 'active' });
     const all = await store.list();
@@ -221,11 +222,11 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
       .filter((p) => Object.entries(f).every(([k, v]) => String(k === 'active' ? (p.active ? 1 : 0) : p[k as keyof Provider]) === v))
       .map(present);
   });
-  app.get('/providers/:id', ictDoc('A provider'), async (req) => {
+  app.get('/providers/:id', ictDoc('A provider', { answer: providerAnswer }), async (req) => {
     await ctx.authorize(req, 'provider_read');
     return present(await load(req, false));
   });
-  app.put('/providers/:id', ictDoc('Change a provider', { body: providerPatch }), async (req) => {
+  app.put('/providers/:id', ictDoc('Change a provider', { body: providerPatch, answer: providerAnswer }), async (req) => {
     const user = await ctx.authorize(req, 'provider_update');
     const p = await load(req, true);
     const config = toConfig(parseBody(providerPatch, req.body), p);
@@ -246,6 +247,6 @@ export function providerRoutes(app: FastifyInstance, ctx: Ctx): void {
     await ctx.deps.providerChanged(p.id);
     return true;
   };
-  app.delete('/providers/:id', ictDoc('Delete a provider'), remove);
-  app.get('/providers/:id/delete', ictDoc('Delete a provider (GET)'), remove);
+  app.delete('/providers/:id', ictDoc('Delete a provider', { answer: TRUE }), remove);
+  app.get('/providers/:id/delete', ictDoc('Delete a provider (GET)', { answer: TRUE }), remove);
 }

@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { permissions, role, roleDetail } from './answers.js';
 import { ROLE_IDS, roleAllows, PERMISSIONS } from '../../core/permissions.js';
 import type { Role } from '../../core/model.js';
 import { SwitchpostError } from '../../core/errors.js';
@@ -30,11 +32,11 @@ function matches(query: unknown, idField: string, id: number, name: string): boo
 export function roleRoutes(app: FastifyInstance, ctx: Ctx): void {
   const roles = () => Object.entries(ROLE_IDS).map(([id, name]) => ({ role_id: Number(id), name }));
 
-  app.get('/roles', ictDoc('List the roles'), async (req) => {
+  app.get('/roles', ictDoc('List the roles', { answer: z.array(role) }), async (req) => {
     await ctx.authorize(req, 'user_role');
     return roles().filter((r) => matches(req.query, 'role_id', r.role_id, r.name));
   });
-  app.get('/roles/:role_id', ictDoc('A role with its permissions'), async (req) => {
+  app.get('/roles/:role_id', ictDoc('A role with its permissions', { answer: roleDetail }), async (req) => {
     await ctx.authorize(req, 'user_role');
     const id = idParam((req.params as { role_id: string }).role_id, 'role');
     const role = ROLE_IDS[id];
@@ -46,17 +48,17 @@ export function roleRoutes(app: FastifyInstance, ctx: Ctx): void {
     await ctx.authorize(req, 'user_role');
     throw new SwitchpostError('forbidden', FIXED);
   };
-  app.post('/roles', ictDoc('Create a role (403: the roles are fixed)'), fixed);
-  app.put('/roles/:role_id', ictDoc('Change a role (403: the roles are fixed)'), fixed);
-  app.delete('/roles/:role_id', ictDoc('Delete a role (403: the roles are fixed)'), fixed);
-  app.put('/roles/:role_id/permissions/:permission_id', ictDoc('Give a role a permission (403: the roles are fixed)'), fixed);
-  app.delete('/roles/:role_id/permissions/:permission_id', ictDoc('Take a permission from a role (403: the roles are fixed)'), fixed);
+  app.post('/roles', ictDoc('Create a role (403: the roles are fixed)', {}, { alwaysRefused: true }), fixed);
+  app.put('/roles/:role_id', ictDoc('Change a role (403: the roles are fixed)', {}, { alwaysRefused: true }), fixed);
+  app.delete('/roles/:role_id', ictDoc('Delete a role (403: the roles are fixed)', {}, { alwaysRefused: true }), fixed);
+  app.put('/roles/:role_id/permissions/:permission_id', ictDoc('Give a role a permission (403: the roles are fixed)', {}, { alwaysRefused: true }), fixed);
+  app.delete('/roles/:role_id/permissions/:permission_id', ictDoc('Take a permission from a role (403: the roles are fixed)', {}, { alwaysRefused: true }), fixed);
 
-  app.get('/permissions', ictDoc('List the permissions'), async (req) => {
+  app.get('/permissions', ictDoc('List the permissions', { answer: permissions }), async (req) => {
     await ctx.authorize(req, 'user_permission');
     return permissionList().filter((p) => matches(req.query, 'permission_id', p.permission_id, p.name));
   });
-  app.post('/permissions', ictDoc('Add a permission (403: the permissions are the ones the daemon checks)'), async (req) => {
+  app.post('/permissions', ictDoc('Add a permission (403: the permissions are the ones the daemon checks)', {}, { alwaysRefused: true }), async (req) => {
     await ctx.authorize(req, 'user_permission');
     throw new SwitchpostError('forbidden', 'permissions are the ones the daemon checks; they cannot be added');
   });

@@ -7,7 +7,9 @@ const COMMON = { '401': 'no valid token or credentials', '403': 'permission deni
  * A route's options with its description for the face's OpenAPI document (src/api/openapi):
  * `app.get('/roles', ictDoc('List the roles'), handler)`. The answer is JSON unless said.
  */
-export function ictDoc(summary: string, more: Omit<RouteDoc, 'summary'> = {}): { config: { doc: RouteDoc } } {
+export function ictDoc(summary: string, more: Omit<RouteDoc, 'summary'> = {}, opts: { alwaysRefused?: boolean } = {}): { config: { doc: RouteDoc } } {
   const { responses, ...rest } = more;
-  return { config: { doc: { summary, ...rest, responses: { '200': 'the answer', ...COMMON, ...responses } } } };
+  // A route kept for ICTCore's clients that always refuses (the fixed roles) lists no success.
+  const success: Record<string, string> = opts.alwaysRefused ? {} : { '200': 'the answer' };
+  return { config: { doc: { summary, ...rest, responses: { ...success, ...COMMON, ...responses } } } };
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { statistics } from './answers.js';
 import type { Ctx } from './context.js';
 import type { Channel } from '../../core/model.js';
 import type { StatisticsFilter } from '../../store/transmissions.js';
@@ -35,7 +36,7 @@ export function statisticsFilter(query: Record<string, unknown>): StatisticsFilt
  * over what the user may see.
  */
 export function statisticsRoutes(app: FastifyInstance, ctx: Ctx): void {
-  app.get('/statistics', ictDoc("Counts of the caller's transmissions, campaigns and contacts"), async (req) => {
+  app.get('/statistics', ictDoc("Counts of the caller's transmissions, campaigns and contacts", { answer: statistics }), async (req) => {
     await ctx.authorize(req, 'transmission_list');
     return ctx.deps.stores.transmissions.statistics(ctx.scope(req), statisticsFilter(req.query as Record<string, unknown>));
   });

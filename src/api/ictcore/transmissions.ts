@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { cancelled, listedTransmission, newId, result, scheduleId, sent, spool, transmission, TRUE } from './answers.js';
 import { z } from 'zod';
 import type { Ctx, IctcoreStores } from './context.js';
 import type { Row } from '../../store/owned.js';
@@ -178,21 +179,21 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
     return actions.createHeld(user, channel, content, contact, { programId: program.id, accountId: b.account_id ?? null, sender, destination, title: b.title ?? null, origin: b.origin ?? null, tries: b.try_allowed ?? null });
   };
 
-  app.post('/transmissions', ictDoc('Create a transmission', { body: transmissionBody }), async (req) => {
+  app.post('/transmissions', ictDoc('Create a transmission', { body: transmissionBody, answer: newId }), async (req) => {
     const user = await ctx.authorize(req, 'transmission_create');
     const b = parseBody(transmissionBody, req.body);
     if (b.program_id === undefined) throw invalid('program_id', 'is required');
     const program = await ctx.own(req, await deps.programs.get(b.program_id), `program ${b.program_id}`);
     return create(req, user, program, b);
   });
-  app.put('/programs/:id/transmissions', ictDoc('Create a transmission of a program', { body: transmissionBody }), async (req) => {
+  app.put('/programs/:id/transmissions', ictDoc('Create a transmission of a program', { body: transmissionBody, answer: newId }), async (req) => {
     const user = await ctx.authorize(req, 'transmission_create');
     const program = await ctx.own(req, await deps.programs.get(idParam((req.params as { id: string }).id, 'program')), 'program');
     return create(req, user, program, parseBody(transmissionBody, req.body));
   });
   // One call, as ProgramApi::transmission: {program_data, transmission_data} → a new program of the
   // type and a held transmission of it (Program::transmission_instant), answered by the transmission's id.
-  app.post('/programs/:type/transmissions', ictDoc('Create a program and its transmission at once', { body: instantBody }), async (req) => {
+  app.post('/programs/:type/transmissions', ictDoc('Create a program and its transmission at once', { body: instantBody, answer: newId }), async (req) => {
     const type = programType(String((req.params as { type: string }).type));
     const user = await ctx.authorize(req, 'program_create');
     await ctx.authorize(req, 'transmission_create');
@@ -211,7 +212,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
       throw err;
     }
   });
-  app.get('/programs/:id/transmissions', ictDoc("A program's transmissions"), async (req, reply) => {
+  app.get('/programs/:id/transmissions', ictDoc("A program's transmissions", { answer: z.array(transmission) }), async (req, reply) => {
     await ctx.authorize(req, 'transmission_list');
     const program = await ctx.own(req, await deps.programs.get(idParam((req.params as { id: string }).id, 'program')), 'program');
     // Grows with the program (a campaign's every transmission): a page at a time, cut at 100,000 as always.
@@ -222,7 +223,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
       .send(jsonStream((list) => list(mapPages(pages, (t) => present(t)))));
   });
 
-  app.get('/transmissions', ictDoc('List transmissions'), async (req, reply) => {
+  app.get('/transmissions', ictDoc('List transmissions', { answer: z.array(listedTransmission) }), async (req, reply) => {
     await ctx.authorize(req, 'transmission_list');
     const { limit, offset, ...query } = (req.query ?? {}) as Record<string, string>;
     const filter = transmissionFilter(query);
@@ -258,7 +259,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
       .type(JSON_TYPE)
       .send(jsonStream((list) => list(viewPages(pages, entry))));
   });
-  app.get('/transmissions/:id', ictDoc('A transmission'), async (req) => {
+  app.get('/transmissions/:id', ictDoc('A transmission', { answer: transmission }), async (req) => {
     await ctx.authorize(req, 'transmission_read');
     return present(await load(req));
   });
@@ -270,8 +271,8 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
     await deps.schedules.cancel('transmission', t.id);
     return true;
   };
-  app.delete('/transmissions/:id', ictDoc('Delete a transmission'), remove);
-  app.get('/transmissions/:id/delete', ictDoc('Delete a transmission (GET)'), remove);
+  app.delete('/transmissions/:id', ictDoc('Delete a transmission', { answer: TRUE }), remove);
+  app.get('/transmissions/:id/delete', ictDoc('Delete a transmission (GET)', { answer: TRUE }), remove);
 
   const send = async (req: FastifyRequest) => {
     await ctx.authorize(req, 'transmission_send');
@@ -279,28 +280,28 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
     if (!ctx.deps.channels.has(t.channel)) throw new SwitchpostError('not_implemented', `the ${t.channel} channel is not available on this server yet`);
     return actions.send(t.id, true);
   };
-  app.post('/transmissions/:id/send', ictDoc('Send a transmission now'), send);
-  app.post('/transmissions/:id/retry', ictDoc('Send a transmission again'), send);
+  app.post('/transmissions/:id/send', ictDoc('Send a transmission now', { answer: sent }), send);
+  app.post('/transmissions/:id/retry', ictDoc('Send a transmission again', { answer: sent }), send);
 
-  app.put('/transmissions/:id/schedule', ictDoc('Schedule a transmission'), async (req) => {
+  app.put('/transmissions/:id/schedule', ictDoc('Schedule a transmission', { answer: scheduleId }), async (req) => {
     const user = await ctx.authorize(req, 'transmission_send', 'task_create');
     const t = refuseInbound(await load(req), 'scheduled');
     const spec = parseSchedule((req.body ?? {}) as Record<string, unknown>, ctx.deps.clock.now(), user.timezone);
     if (typeof spec === 'string') throw invalidAs(spec);
     return deps.schedules.add(user, 'transmission', t.id, 'send', spec);
   });
-  app.delete('/transmissions/:id/schedule', ictDoc("Cancel a transmission's schedule"), async (req) => {
+  app.delete('/transmissions/:id/schedule', ictDoc("Cancel a transmission's schedule", { answer: cancelled }), async (req) => {
     await ctx.authorize(req, 'transmission_update', 'task_delete');
     const t = await load(req);
     return (await deps.schedules.cancel('transmission', t.id)) >= 0;
   });
 
-  app.get('/transmissions/:id/clone', ictDoc('Clone a transmission'), async (req) => {
+  app.get('/transmissions/:id/clone', ictDoc('Clone a transmission', { answer: newId }), async (req) => {
     const user = await ctx.authorize(req, 'transmission_read', 'transmission_create');
     return actions.clone(user, refuseInbound(await load(req), 'cloned'));
   });
 
-  app.get('/transmissions/:id/status', ictDoc("A transmission's status"), async (req, reply) => {
+  app.get('/transmissions/:id/status', ictDoc("A transmission's status", { answer: transmission.shape.status }), async (req, reply) => {
     await ctx.authorize(req, 'transmission_read');
     return jsonString(reply, transmissionStatus((await load(req)).state));
   });
@@ -319,7 +320,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
     // Which daemon made it (node.id). ICTCore's own node_id is a number into its node table; ours is a name.
     node: a.node_id,
   });
-  app.get('/transmissions/:id/detail', ictDoc("A transmission's spools (attempts)"), async (req) => {
+  app.get('/transmissions/:id/detail', ictDoc("A transmission's spools (attempts)", { answer: z.array(spool) }), async (req) => {
     await ctx.authorize(req, 'transmission_read', 'spool_read');
     return (await store.attempts((await load(req)).id)).map(presentSpool);
   });
@@ -329,7 +330,7 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
     const t = await store.get(a.recipient_id);
     return t ? ictcoreResults(t.channel, a, spoolStatus(a), await store.results(a.id)) : [];
   };
-  app.get('/transmissions/:id/result', ictDoc("A transmission's results"), async (req) => {
+  app.get('/transmissions/:id/result', ictDoc("A transmission's results", { answer: z.array(result) }), async (req) => {
     await ctx.authorize(req, 'transmission_read', 'result_read');
     const attempts = await store.attempts((await load(req)).id);
     const last = attempts[attempts.length - 1];
@@ -339,11 +340,11 @@ export function transmissionRoutes(app: FastifyInstance, ctx: Ctx, actions: Tran
     const id = idParam((req.params as { id: string }).id, 'spool');
     return ctx.own(req, await store.attempt(id), `spool ${id}`);
   };
-  app.get('/spools/:id/status', ictDoc("A spool's status"), async (req, reply) => {
+  app.get('/spools/:id/status', ictDoc("A spool's status", { answer: spool.shape.status }), async (req, reply) => {
     await ctx.authorize(req, 'spool_read');
     return jsonString(reply, spoolStatus(await loadSpool(req)));
   });
-  app.get('/spools/:id/result', ictDoc("A spool's results"), async (req) => {
+  app.get('/spools/:id/result', ictDoc("A spool's results", { answer: z.array(result) }), async (req) => {
     await ctx.authorize(req, 'spool_read', 'result_read');
     return results(await loadSpool(req));
   });

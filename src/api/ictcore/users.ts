@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { newId, TRUE, user as userAnswer } from './answers.js';
 import { z } from 'zod';
 import type { Ctx } from './context.js';
 import { UserCodeTaken, type UserFilter, type UserPatch, type UserRow } from '../../store/users.js';
@@ -122,7 +123,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     }
   };
 
-  app.post('/users', ictDoc('Create a user', { body: userBody }), async (req) => {
+  app.post('/users', ictDoc('Create a user', { body: userBody, answer: newId }), async (req) => {
     const me = await ctx.authorize(req, 'user_create');
     const b = parseBody(userBody, req.body);
     // Hashed first, then checked; a code taken between the check and the insert is UserCodeTaken (codeTaken).
@@ -149,7 +150,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
       ),
     );
   });
-  app.get('/users', ictDoc('List users'), async (req, reply) => {
+  app.get('/users', ictDoc('List users', { answer: z.array(userAnswer) }), async (req, reply) => {
     await ctx.authorize(req, 'user_list');
     const f: UserFilter = listFilter(req.query, { user_id: 'id', username: 'user_code', first_name: 'first_name', last_name: 'last_name', email: 'email', phone: 'phone', active: 'active', role: 'role' });
     // Up to 100,000, filtered in SQL as the whole list was in memory: a page at a time, the same JSON.
@@ -159,11 +160,11 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
       .type(JSON_TYPE)
       .send(jsonStream((list) => list(viewPages(pages, present))));
   });
-  app.get('/users/:id', ictDoc('A user'), async (req) => {
+  app.get('/users/:id', ictDoc('A user', { answer: userAnswer }), async (req) => {
     await ctx.authorize(req, 'user_read');
     return present(await load(req));
   });
-  app.put('/users/:id', ictDoc('Change a user', { body: userPatch }), async (req) => {
+  app.put('/users/:id', ictDoc('Change a user', { body: userPatch, answer: userAnswer }), async (req) => {
     const me = await ctx.authorize(req, 'user_update');
     const u = await load(req);
     const b = parseBody(userPatch, req.body);
@@ -206,10 +207,10 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     ctx.deps.credentialsChanged();
     return true;
   };
-  app.delete('/users/:id', ictDoc('Delete a user'), remove);
-  app.get('/users/:id/delete', ictDoc('Delete a user (GET)'), remove);
+  app.delete('/users/:id', ictDoc('Delete a user', { answer: TRUE }), remove);
+  app.get('/users/:id/delete', ictDoc('Delete a user (GET)', { answer: TRUE }), remove);
 
-  app.put('/users/:id/password', ictDoc("Change a user's password", { body: passwordBody }), async (req) => {
+  app.put('/users/:id/password', ictDoc("Change a user's password", { body: passwordBody, answer: userAnswer }), async (req) => {
     const me = await ctx.authorize(req, 'user_update');
     const u = await load(req);
     const { password } = parseBody(passwordBody, req.body);
@@ -230,7 +231,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
       );
     return role;
   };
-  app.put('/users/:id/roles/:role_id', ictDoc('Give a user a role'), async (req) => {
+  app.put('/users/:id/roles/:role_id', ictDoc('Give a user a role', { answer: userAnswer }), async (req) => {
     const me = await ctx.authorize(req, 'user_role');
     const u = await load(req);
     const role = roleOf(req);
@@ -239,7 +240,7 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     ctx.deps.credentialsChanged(); // open streams were scoped to the old role
     return present(found(await users.byId(u.id), `user ${u.id}`));
   });
-  app.delete('/users/:id/roles/:role_id', ictDoc('Take a role from a user'), async (req) => {
+  app.delete('/users/:id/roles/:role_id', ictDoc('Take a role from a user', { answer: userAnswer }), async (req) => {
     const me = await ctx.authorize(req, 'user_role');
     const u = await load(req);
     const role = roleOf(req);
@@ -259,13 +260,13 @@ export function userRoutes(app: FastifyInstance, ctx: Ctx): void {
     if (ps.length === 0) throw new SwitchpostError('not_found', `permission ${raw.slice(0, 40)} is ICTCore's, but nothing on this server is checked by it`);
     return ps;
   };
-  app.put('/users/:id/permissions/:permission_id', ictDoc('Give a user a permission beyond its role'), async (req) => {
+  app.put('/users/:id/permissions/:permission_id', ictDoc('Give a user a permission beyond its role', { answer: userAnswer }), async (req) => {
     await ctx.authorize(req, 'user_permission');
     const u = await load(req);
     for (const p of permissionOf(req)) await permissions.set(u.id, p, true);
     return present(u);
   });
-  app.delete('/users/:id/permissions/:permission_id', ictDoc('Take a permission from a user'), async (req) => {
+  app.delete('/users/:id/permissions/:permission_id', ictDoc('Take a permission from a user', { answer: userAnswer }), async (req) => {
     await ctx.authorize(req, 'user_permission');
     const u = await load(req);
     for (const p of permissionOf(req)) await permissions.set(u.id, p, false);

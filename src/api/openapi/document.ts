@@ -14,6 +14,9 @@ export interface FaceInfo {
   description: string;
   /** How its routes are authenticated, by scheme name (OpenAPI security schemes); none: open. */
   securitySchemes: Readonly<Record<string, SecurityScheme>>;
+  /** The face's error answer (its envelope), under every 4xx and 5xx status a route lists, and its media type (JSON when not given). */
+  errorAnswer?: z.ZodType;
+  errorType?: string;
 }
 
 export type SecurityScheme = { type: 'http'; scheme: 'basic' | 'bearer'; bearerFormat?: string; description?: string } | { type: 'apiKey'; in: 'header' | 'query' | 'cookie'; name: string; description?: string };
@@ -52,9 +55,12 @@ export function openApiPath(path: string): { path: string; params: string[] } {
   return { path: out, params };
 }
 
-/** A zod schema as JSON Schema, its input side (what a client sends), with any $defs moved into the components under `name`. */
-function schemaOf(schema: z.ZodType, name: string, components: Record<string, JsonObject>): JsonObject {
-  const raw = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonObject;
+/**
+ * A zod schema as JSON Schema, with any $defs moved into the components under `name`: its input side
+ * for what a client sends, its output side for an answer.
+ */
+function schemaOf(schema: z.ZodType, name: string, components: Record<string, JsonObject>, io: 'input' | 'output' = 'input'): JsonObject {
+  const raw = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonObject;
   const { $schema: _drop, $defs, ...rest } = raw;
   const rewrite = (value: JsonObject): JsonObject => JSON.parse(JSON.stringify(value).replaceAll('"#/$defs/', `"#/components/schemas/${name}.`)) as JsonObject;
   if ($defs && typeof $defs === 'object' && !Array.isArray($defs)) {
@@ -73,7 +79,38 @@ const operationName = (method: string, path: string): string =>
     .map((w) => w[0]!.toUpperCase() + w.slice(1))
     .join('')}`;
 
-function operation(method: string, path: string, params: string[], doc: RouteDoc | undefined, components: Record<string, JsonObject>): JsonObject {
+const ERROR_COMPONENT = 'ErrorAnswer';
+
+/** A route's answers: each status with its description; a 2xx with the route's answer schema and examples, a 4xx/5xx with the route's error answer, else the face's. */
+function responsesOf(name: string, doc: RouteDoc | undefined, face: FaceInfo, components: Record<string, JsonObject>): JsonObject {
+  let answerRef: JsonObject | null = null;
+  if (doc?.answer) {
+    components[`${name}Answer`] = schemaOf(doc.answer, `${name}Answer`, components, 'output');
+    answerRef = { $ref: `#/components/schemas/${name}Answer` };
+  }
+  // The route's own error answer, else the face's.
+  let errorRef: JsonObject | null = face.errorAnswer ? { $ref: `#/components/schemas/${ERROR_COMPONENT}` } : null;
+  let errorType = face.errorType ?? 'application/json';
+  if (doc?.errorAnswer) {
+    components[`${name}Error`] = schemaOf(doc.errorAnswer, `${name}Error`, components, 'output');
+    errorRef = { $ref: `#/components/schemas/${name}Error` };
+    errorType = doc.errorType ?? 'application/json';
+  }
+  const examplesAt = (status: string): JsonObject => {
+    const named = doc?.answerExamples?.[status];
+    return named ? { examples: Object.fromEntries(Object.entries(named).map(([k, value]) => [k, { value: value as Json }])) } : {};
+  };
+  const out: JsonObject = {};
+  for (const [status, description] of Object.entries(doc?.responses ?? { '200': 'the answer' })) {
+    const code = Number(status);
+    if (answerRef && code >= 200 && code < 300) out[status] = { description, content: { [doc?.answerType ?? 'application/json']: { schema: answerRef, ...examplesAt(status) } } };
+    else if (errorRef && code >= 400) out[status] = { description, content: { [errorType]: { schema: errorRef, ...examplesAt(status) } } };
+    else out[status] = { description };
+  }
+  return out;
+}
+
+function operation(method: string, path: string, params: string[], doc: RouteDoc | undefined, face: FaceInfo, components: Record<string, JsonObject>): JsonObject {
   const name = operationName(method, path);
   const parameters: JsonObject[] = params.map((p) => ({ name: p, in: 'path', required: true, schema: { type: 'string' } }));
   if (doc?.query) {
@@ -88,7 +125,7 @@ function operation(method: string, path: string, params: string[], doc: RouteDoc
     summary: doc?.summary ?? `${method} ${path}`,
     ...(doc?.description ? { description: doc.description } : {}),
     ...(parameters.length ? { parameters } : {}),
-    responses: Object.fromEntries(Object.entries(doc?.responses ?? { '200': 'the answer' }).map(([status, description]) => [status, { description }])),
+    responses: responsesOf(name, doc, face, components),
     ...(doc?.open ? { security: [] } : {}),
   };
   if (doc?.body) {
@@ -108,13 +145,14 @@ function operation(method: string, path: string, params: string[], doc: RouteDoc
  */
 export function openApiDocument(face: FaceInfo, server: string, routes: readonly ServedRoute[]): OpenApiDocument {
   const components: Record<string, JsonObject> = {};
+  if (face.errorAnswer) components[ERROR_COMPONENT] = schemaOf(face.errorAnswer, ERROR_COMPONENT, components, 'output');
   const paths: Record<string, Record<string, JsonObject>> = {};
   const gets = new Set(routes.filter((r) => r.method === 'GET').map((r) => r.path));
   const sorted = [...routes].sort((a, b) => (a.path === b.path ? a.method.localeCompare(b.method) : a.path.localeCompare(b.path)));
   for (const r of sorted) {
     if (r.method === 'HEAD' && gets.has(r.path)) continue;
     const { path, params } = openApiPath(r.path);
-    (paths[path] ??= {})[r.method.toLowerCase()] = operation(r.method, path, params, r.doc, components);
+    (paths[path] ??= {})[r.method.toLowerCase()] = operation(r.method, path, params, r.doc, face, components);
   }
   return {
     openapi: '3.1.0',

@@ -19,6 +19,19 @@ export interface RouteDoc {
   queryNames?: Readonly<Record<string, string>>;
   /** Status → what that answer is; at least the success. */
   responses?: Readonly<Record<string, string>>;
+  /**
+   * The success answer's body (under each 2xx status of `responses`), its output side. The faces build
+   * their answers without zod, so this is written beside the route, and the tests hold the route's
+   * real answers and the seed's examples to it.
+   */
+  answer?: z.ZodType;
+  /** The answer's media type; JSON when not given. */
+  answerType?: string;
+  /** This route's error answer and its media type, where it is not the face's (uContact's getUserToken answers `0`). */
+  errorAnswer?: z.ZodType;
+  errorType?: string;
+  /** Answers from the seed (seed-examples.ts SEED_ANSWERS): status → name → body; an error's under its status. */
+  answerExamples?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** The route is open: no credentials asked (the face's security does not apply). */
   open?: boolean;
   /** Request bodies from the seed (seed-examples.ts): name → value. */

@@ -18,7 +18,8 @@ import { guardInput, wholeNumber } from '../input.js';
 import { retarusError, retarusFail } from './errors.js';
 import { PerKey } from '../serial.js';
 import { describeFace } from '../openapi/serve.js';
-import { SEED_EXAMPLES } from '../openapi/seed-examples.js';
+import { SEED_ANSWERS, SEED_EXAMPLES } from '../openapi/seed-examples.js';
+import { ANSWERS, errorAnswer } from './answers.js';
 import { jobRequestSchema } from './request.js';
 
 const RETARUS_PERMISSIONS: RoutePermissions = {
@@ -56,6 +57,7 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
     version: '1',
     description: 'SMS jobs with options, job lists and reports, per-recipient reports (seed 003). Errors are {"message": …} with the seed\'s status codes.',
     securitySchemes: { basic: { type: 'http', scheme: 'basic', description: "a switchpost user's code and password" } },
+    errorAnswer,
   });
 
   app.addHook('onRequest', async (req, reply) => {
@@ -92,6 +94,8 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
             '422': 'Invalid JobRequest-data (invalid chars, no messages, ..)',
             '429': 'Too many requests in the last 10 seconds (Retry-After)',
           },
+          answer: ANSWERS.created,
+          answerExamples: SEED_ANSWERS.retarus!['POST /jobs'],
         },
       },
     },
@@ -137,6 +141,8 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
             open: 'true: only jobs not finished; false: only finished',
           },
           responses: { '200': '[{"jobId": …}]', '400': 'an invalid parameter', '401': 'Authentication failed' },
+          answer: ANSWERS.jobIds,
+          answerExamples: SEED_ANSWERS.retarus!['GET /jobs'],
         },
       },
     },
@@ -180,15 +186,33 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
 
   // Both lists grow with the job (100,000 recipients and more): written a keyset page at a time, the
   // same JSON as the whole array, with the event loop free between pages.
-  app.get('/jobs/:jobId', { config: { doc: { summary: "A job's report", responses: { '200': 'the job report with its recipientIds', '400': 'Unknown job-id', '401': 'Authentication failed' } } } }, async (req, reply) => {
-    const job = await visibleJob(req.user!, (req.params as { jobId: string }).jobId);
-    const body = jsonStream((list) => jobReport(job, list(mapPages(deps.jobs.recipientPages(job.id), (r) => smsId(job, r.id)))));
-    return reply.code(200).type(JSON_TYPE).send(body);
-  });
+  app.get(
+    '/jobs/:jobId',
+    {
+      config: {
+        doc: { summary: "A job's report", responses: { '200': 'the job report with its recipientIds', '400': 'Unknown job-id', '401': 'Authentication failed' }, answer: ANSWERS.jobReport, answerExamples: SEED_ANSWERS.retarus!['GET /jobs/:jobId'] },
+      },
+    },
+    async (req, reply) => {
+      const job = await visibleJob(req.user!, (req.params as { jobId: string }).jobId);
+      const body = jsonStream((list) => jobReport(job, list(mapPages(deps.jobs.recipientPages(job.id), (r) => smsId(job, r.id)))));
+      return reply.code(200).type(JSON_TYPE).send(body);
+    },
+  );
 
   app.get(
     '/sms',
-    { config: { doc: { summary: 'A report for each recipient of a job', queryNames: { jobId: 'the job id' }, responses: { '200': '[{smsId, dst, status, processStatus …}]', '400': 'Unknown job-id', '401': 'Authentication failed' } } } },
+    {
+      config: {
+        doc: {
+          summary: 'A report for each recipient of a job',
+          queryNames: { jobId: 'the job id' },
+          responses: { '200': '[{smsId, dst, status, processStatus …}]', '400': 'Unknown job-id', '401': 'Authentication failed' },
+          answer: ANSWERS.recipients,
+          answerExamples: SEED_ANSWERS.retarus!['GET /sms'],
+        },
+      },
+    },
     async (req, reply) => {
       const job = await visibleJob(req.user!, (req.query as { jobId?: string }).jobId);
       const body = jsonStream((list) => list(mapPages(deps.jobs.recipientPages(job.id), (r) => recipientReport(job, r))));
@@ -196,7 +220,7 @@ export async function retarusFace(app: FastifyInstance, deps: RetarusDeps): Prom
     },
   );
 
-  app.get('/version', { config: { doc: { summary: 'API version information', open: true, responses: { '200': 'the version info' } } } }, async () => ({
+  app.get('/version', { config: { doc: { summary: 'API version information', open: true, responses: { '200': 'the version info' }, answer: ANSWERS.version, answerExamples: SEED_ANSWERS.retarus!['GET /version'] } } }, async () => ({
     buildNumber: 1,
     buildTimestamp: '2026-11-22 00:00:00 +0000',
     majorVersion: 2015,

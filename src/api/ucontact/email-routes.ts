@@ -12,7 +12,8 @@ import type { EmailAttachment, EmailContent } from '../../core/content.js';
 import type { AudioFile } from '../../media/audio.js';
 import { MediaRefused } from '../../media/refused.js';
 import { formFields, FORM_TYPES } from '../openapi/form-fields.js';
-import { SEED_EXAMPLES } from '../openapi/seed-examples.js';
+import { SEED_ANSWERS, SEED_EXAMPLES } from '../openapi/seed-examples.js';
+import { ANSWERS, jsonError, TEXT } from './answers.js';
 import { bodiesOf, emailJob, parseEmailBase, recipientsOf, sendEmailSchema, ucontactEmailContent, variablesOf, type EmailRow } from './email.js';
 import type { Form, UcontactDeps } from './deps.js';
 
@@ -159,7 +160,10 @@ export function emailRoutes(app: FastifyInstance, deps: UcontactDeps, h: Helpers
           summary: 'Send an e-mail (template, variables, attachments, a calendar invite)',
           body: sendEmailSchema,
           examples: SEED_EXAMPLES.ucontact!['POST /Forms/sendEmail'],
-          responses: { '200': '{"guid": …}', '400': 'Wrong parameters', '401': 'no valid session token' },
+          responses: { '200': '{"guid": …}', '400': 'Wrong parameters: {"error": …}', '401': 'no valid session token' },
+          answer: ANSWERS.guid,
+          answerExamples: SEED_ANSWERS.ucontact!['POST /Forms/sendEmail'],
+          errorAnswer: jsonError,
         },
       },
     },
@@ -225,6 +229,8 @@ export function emailRoutes(app: FastifyInstance, deps: UcontactDeps, h: Helpers
     body: formFields({ filename: 'File name', fileb64: 'Csv file content in base 64', channel: "'email' (this value will always be the same)", user: 'username', dialer: 'dialername', cant: 'registries count' }, ['fileb64']),
     bodyTypes: FORM_TYPES,
     responses: { '200': '1', '400': 'ERROR (text)', '401': 'no valid session token' },
+    answer: ANSWERS.one,
+    answerType: TEXT,
   };
   app.post('/DialersResources/uploadMultiChannelBlacklistuploadDialerBase', { config: { doc: uploadDoc } }, uploadBase);
   app.post('/DialersResources/uploadDialerBase', { config: { doc: uploadDoc } }, uploadBase);

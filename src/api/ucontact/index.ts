@@ -12,7 +12,8 @@ import { ucontactError, ucontactRefuse, ucontactText } from './errors.js';
 import { emailRoutes } from './email-routes.js';
 import { describeFace } from '../openapi/serve.js';
 import { formFields, FORM_TYPES } from '../openapi/form-fields.js';
-import { SEED_EXAMPLES } from '../openapi/seed-examples.js';
+import { SEED_ANSWERS, SEED_EXAMPLES } from '../openapi/seed-examples.js';
+import { ANSWERS, errorAnswer, jsonError, TEXT, zeroAnswer } from './answers.js';
 
 export type { UcontactDeps, Form } from './deps.js';
 
@@ -47,6 +48,8 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
     version: '1',
     description: 'SendSMS, SendSMSv2, inbound SMS by URL, scheduled SMS, CSV bases, Forms/sendEmail (seed 002). Answers are plain text (OK, ERROR, 1) unless said; forms are form-encoded or JSON.',
     securitySchemes: { session: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'the token from auth/login (or auth/getUserToken), as the header itself, or after "Bearer " or "Basic "' } },
+    errorAnswer,
+    errorType: TEXT,
   });
 
   // A JSON body may carry numbers; a list or an object where one value belongs is refused.
@@ -105,6 +108,7 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
           body: formFields({ user: "a switchpost user's code (or username)", username: 'the same as user', password: 'its password' }, ['password']),
           bodyTypes: FORM_TYPES,
           responses: { '200': '{"token", "expires_in"}', '401': 'wrong user or password', '429': 'too many failed logins (Retry-After)' },
+          answer: ANSWERS.session,
         },
       },
     },
@@ -126,6 +130,9 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
           body: formFields({ user: "a switchpost user's code (or username)", username: 'the same as user', password: 'its password' }, ['password']),
           bodyTypes: FORM_TYPES,
           responses: { '200': '[user, lifetime in seconds, token]', '401': 'wrong user or password' },
+          answer: ANSWERS.userToken,
+          errorAnswer: zeroAnswer,
+          errorType: TEXT,
         },
       },
     },
@@ -135,7 +142,7 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
       return reply.code(200).send([s.user.user_code, expiresIn, s.token]);
     },
   );
-  app.post('/auth/logout', { config: { doc: { summary: 'End the session whose token is in Authorization', responses: { '200': 'OK', '401': 'no such session' } } } }, async (req, reply) => {
+  app.post('/auth/logout', { config: { doc: { summary: 'End the session whose token is in Authorization', responses: { '200': 'OK', '401': 'no such session' }, answer: ANSWERS.ok, answerType: TEXT } } }, async (req, reply) => {
     const token = tokenOf(req);
     if (!token || !(await deps.sessions.close(token, FACE))) return refuse(req, reply, 401, 'no such session');
     return text(reply, 200, 'OK');
@@ -166,6 +173,9 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
           body: formFields({ destination: 'Number of the sms destination', message: 'Text message', campaign: 'Outbound campaign', agent: 'Sender Agent', source: 'Callerid or Port Number' }, ['destination', 'message']),
           bodyTypes: FORM_TYPES,
           responses: { '200': 'OK', '400': 'ERROR (text)', '401': 'no valid session token' },
+          answer: ANSWERS.ok,
+          answerType: TEXT,
+          answerExamples: SEED_ANSWERS.ucontact!['POST /SMS/SendSMS'],
         },
       },
     },
@@ -183,7 +193,9 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
           summary: 'Send an SMS, answered with its id',
           body: formFields({ destination: 'Number of the sms destination', message: 'Text message', campaign: 'Outbound campaign', agent: 'Sender Agent', source: 'Callerid or Port Number' }, ['destination', 'message']),
           bodyTypes: FORM_TYPES,
-          responses: { '200': '{"id": "<smsId>"}', '400': 'ERROR (text)', '401': 'no valid session token' },
+          responses: { '200': '{"id": "<smsId>"}', '400': '{"error": …}', '401': 'no valid session token' },
+          answer: ANSWERS.smsId,
+          errorAnswer: jsonError,
         },
       },
     },
@@ -209,8 +221,13 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
   });
   const inboundFields = { phone: 'Número origen del sms', message: 'Mensaje de texto' };
   const inboundResponses = { '200': 'OK', '400': 'ERROR (text)', '401': 'no valid session token' };
-  app.get('/InboundSMS/ReceiveURLSMS', { config: { doc: { summary: 'Take in an SMS received elsewhere', queryNames: inboundFields, responses: inboundResponses } } }, receiveUrlSms);
-  app.post('/InboundSMS/ReceiveURLSMS', { config: { doc: { summary: 'Take in an SMS received elsewhere', body: formFields(inboundFields, ['phone', 'message']), bodyTypes: FORM_TYPES, responses: inboundResponses } } }, receiveUrlSms);
+  const inboundAnswer = (method: 'GET' | 'POST') => ({ answer: ANSWERS.ok, answerType: TEXT, answerExamples: SEED_ANSWERS.ucontact![`${method} /InboundSMS/ReceiveURLSMS`] });
+  app.get('/InboundSMS/ReceiveURLSMS', { config: { doc: { summary: 'Take in an SMS received elsewhere', queryNames: inboundFields, responses: inboundResponses, ...inboundAnswer('GET') } } }, receiveUrlSms);
+  app.post(
+    '/InboundSMS/ReceiveURLSMS',
+    { config: { doc: { summary: 'Take in an SMS received elsewhere', body: formFields(inboundFields, ['phone', 'message']), bodyTypes: FORM_TYPES, responses: inboundResponses, ...inboundAnswer('POST') } } },
+    receiveUrlSms,
+  );
 
   app.post(
     '/SMS/ScheduleDialerSMS',
@@ -222,6 +239,8 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
           bodyTypes: FORM_TYPES,
           examples: SEED_EXAMPLES.ucontact!['POST /SMS/ScheduleDialerSMS'],
           responses: { '200': '1', '400': 'ERROR (text)', '401': 'no valid session token' },
+          answer: ANSWERS.one,
+          answerType: TEXT,
         },
       },
     },
@@ -253,6 +272,8 @@ export async function ucontactFace(app: FastifyInstance, deps: UcontactDeps): Pr
           body: formFields({ filename: 'Name of the file', fileb64: 'base64 content of the file', campaign: 'Name of the campaign' }, ['fileb64']),
           bodyTypes: FORM_TYPES,
           responses: { '200': '1 (the rows are stored; rejected rows are logged and on the event stream)', '400': 'ERROR (text)', '401': 'no valid session token' },
+          answer: ANSWERS.one,
+          answerType: TEXT,
         },
       },
     },

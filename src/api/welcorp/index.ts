@@ -34,7 +34,8 @@ import { limitedSentence } from '../login-limiter.js';
 import { guardInput, wholeNumber } from '../input.js';
 import { invalidBody, VALIDATION_FAILED, welcorpError, welcorpSend } from './errors.js';
 import { describeFace } from '../openapi/serve.js';
-import { SEED_EXAMPLES } from '../openapi/seed-examples.js';
+import { ANSWERS, errorAnswer } from './answers.js';
+import { SEED_ANSWERS, SEED_EXAMPLES } from '../openapi/seed-examples.js';
 
 export interface WelcorpDeps {
   auth: BasicAuth;
@@ -108,6 +109,7 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
     version: '1.01',
     description: 'Jobs of type sms, 2 way sms, mms, tts, 2 way tts, fax, email and voice; users; 2FA codes (seed 000). Answers are {"status", "data"} or {"status", "errors"}.',
     securitySchemes: { basic: { type: 'http', scheme: 'basic', description: "a switchpost user's code and password" } },
+    errorAnswer,
   });
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -139,6 +141,8 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
           body: jobRequestSchema,
           examples: SEED_EXAMPLES.welcorp!['POST /jobs'],
           responses: { '200': '{"status": 200, "data": <job id>}', '401': 'Invalid credentials.', '403': 'a permission the user lacks', '422': 'Validation failed: …' },
+          answer: ANSWERS.created,
+          answerExamples: SEED_ANSWERS.welcorp!['POST /jobs'],
         },
       },
     },
@@ -252,6 +256,8 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
             user_code: "a user's jobs",
           },
           responses: { '200': 'a page of job summaries', '401': 'Invalid credentials.', '422': 'an invalid parameter' },
+          answer: ANSWERS.jobs,
+          answerExamples: SEED_ANSWERS.welcorp!['GET /jobs'],
         },
       },
     },
@@ -313,7 +319,16 @@ export async function welcorpFace(app: FastifyInstance, deps: WelcorpDeps): Prom
 
   app.get(
     '/jobs/:id',
-    { config: { doc: { summary: "A job's details with its recipients and their reports", responses: { '200': '{"status": 200, "data": {…}}', '401': 'Invalid credentials.', '403': 'Permission denied', '404': 'Job not found' } } } },
+    {
+      config: {
+        doc: {
+          summary: "A job's details with its recipients and their reports",
+          responses: { '200': '{"status": 200, "data": {…}}', '401': 'Invalid credentials.', '403': 'Permission denied', '404': 'Job not found' },
+          answer: ANSWERS.job,
+          answerExamples: SEED_ANSWERS.welcorp!['GET /jobs/:id'],
+        },
+      },
+    },
     async (req, reply) => {
       const user = req.user!;
       const raw = (req.params as { id: string }).id;

@@ -13,7 +13,8 @@ import { wholeNumber } from '../input.js';
 import { COUNTRY_EXPECTED, countryCode } from '../../core/countries.js';
 import { v1IdOfZone, zoneOfV1Id } from '../../core/v1-timezones.js';
 import { MAX_SENDER_ENTRIES } from '../../core/allowed-senders.js';
-import { SEED_EXAMPLES } from '../openapi/seed-examples.js';
+import { SEED_ANSWERS, SEED_EXAMPLES } from '../openapi/seed-examples.js';
+import { ANSWERS } from './answers.js';
 
 /** The seed's user fields kept in the profile, with the value shown when unset. */
 const PROFILE_FIELDS: Record<string, unknown> = {
@@ -200,7 +201,13 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     '/users',
     {
       config: {
-        doc: { summary: 'List users (a user: itself)', queryNames: { page: 'from 1', page_size: '1 to 1000, default 10', user_code: 'users whose code contains this' }, responses: { '200': 'a page of users', '401': 'Invalid credentials.' } },
+        doc: {
+          summary: 'List users (a user: itself)',
+          queryNames: { page: 'from 1', page_size: '1 to 1000, default 10', user_code: 'users whose code contains this' },
+          responses: { '200': 'a page of users', '401': 'Invalid credentials.' },
+          answer: ANSWERS.users,
+          answerExamples: SEED_ANSWERS.welcorp!['GET /users'],
+        },
       },
     },
     async (req, reply) => {
@@ -226,8 +233,10 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
     return u;
   };
 
-  app.get('/users/:id', { config: { doc: { summary: 'A user', responses: { '200': '{"status": 200, "data": {…}}', '403': 'Permission denied', '404': 'User not found' } } } }, async (req, reply) =>
-    send(reply, 200, { data: await present(await visible(req.user!, (req.params as { id: string }).id)) }),
+  app.get(
+    '/users/:id',
+    { config: { doc: { summary: 'A user', responses: { '200': '{"status": 200, "data": {…}}', '403': 'Permission denied', '404': 'User not found' }, answer: ANSWERS.user, answerExamples: SEED_ANSWERS.welcorp!['GET /users/:id'] } } },
+    async (req, reply) => send(reply, 200, { data: await present(await visible(req.user!, (req.params as { id: string }).id)) }),
   );
 
   /** The company a created or updated user goes into: one `me` may join (see UserStore.mayJoin), or a new one. */
@@ -248,7 +257,18 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
 
   app.post(
     '/users',
-    { config: { doc: { summary: 'Add a user', body: createSchema, examples: SEED_EXAMPLES.welcorp!['POST /users'], responses: { '200': '{"status": 200, "data": <user id>}', '403': 'Permission denied', '422': 'Validation failed: …' } } } },
+    {
+      config: {
+        doc: {
+          summary: 'Add a user',
+          body: createSchema,
+          examples: SEED_EXAMPLES.welcorp!['POST /users'],
+          responses: { '200': '{"status": 200, "data": <user id>}', '403': 'Permission denied', '422': 'Validation failed: …' },
+          answer: ANSWERS.saved,
+          answerExamples: SEED_ANSWERS.welcorp!['POST /users'],
+        },
+      },
+    },
     async (req, reply) => {
       const me = req.user!;
       if (me.role === 'user') throw new SwitchpostError('forbidden', 'Permission denied');
@@ -295,6 +315,8 @@ export function userRoutes(app: FastifyInstance, deps: UserRouteDeps, send: (rep
           body: updateSchema,
           examples: SEED_EXAMPLES.welcorp!['PUT /users/:id'],
           responses: { '200': '{"status": 200, "data": <user id>}', '403': 'Permission denied', '404': 'User not found', '422': 'Validation failed: …' },
+          answer: ANSWERS.saved,
+          answerExamples: SEED_ANSWERS.welcorp!['PUT /users/:id'],
         },
       },
     },

@@ -13,7 +13,8 @@ import { checkEmailAddress } from '../../core/email-address.js';
 import { systemEmail } from '../../core/email.js';
 import { z } from 'zod';
 import type { RouteDoc } from '../openapi/route-doc.js';
-import { SEED_EXAMPLES } from '../openapi/seed-examples.js';
+import { SEED_ANSWERS, SEED_EXAMPLES } from '../openapi/seed-examples.js';
+import { ANSWERS } from './answers.js';
 
 export interface VerificationDeps {
   codes: Remote<VerificationStore>;
@@ -153,8 +154,9 @@ export function verificationRoutes(app: FastifyInstance, deps: VerificationDeps,
     ['/client_verification/validateCode', validateCode, VALIDATE_CODE_DOC],
   ] as const) {
     const fields = Object.fromEntries(Object.keys(doc.body.shape).map((k) => [k, 'as in the body']));
-    app.get(path, { config: { doc: { summary: doc.summary, queryNames: fields, responses: doc.responses } } }, handler);
-    app.post(path, { config: { doc: { ...doc, examples: SEED_EXAMPLES.welcorp![`POST ${path}`] } } }, handler);
+    const answers = { answer: doc.answer, answerExamples: SEED_ANSWERS.welcorp![`POST ${path}`] };
+    app.get(path, { config: { doc: { summary: doc.summary, queryNames: fields, responses: doc.responses, ...answers } } }, handler);
+    app.post(path, { config: { doc: { ...doc, ...answers, examples: SEED_EXAMPLES.welcorp![`POST ${path}`] } } }, handler);
   }
 }
 
@@ -178,9 +180,11 @@ const SEND_CODE_DOC = {
   summary: 'Send a 2FA code by sms, email or tts',
   body: z.looseObject({ client_ref: field, message_type: z.string(), message_destination: field, message_template: z.string().optional(), company_name: z.string().optional() }),
   responses: { '200': '{"status": 200, "data": "message sent"}', '401': 'Invalid credentials.', '422': '{"status": 422, "errors": […]}', '501': 'that message type is not available here' },
+  answer: ANSWERS.codeSent,
 } satisfies RouteDoc;
 const VALIDATE_CODE_DOC = {
   summary: 'Check a 2FA code a user entered',
   body: z.looseObject({ client_ref: field, entered_code: field, validation_window: z.union([z.number(), z.string()]).optional() }),
   responses: { '200': '{"status": 200, "data": "valid"} or "invalid"', '401': 'Invalid credentials.', '422': '{"status": 422, "errors": […]}' },
+  answer: ANSWERS.codeChecked,
 } satisfies RouteDoc;

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Delivery, InboundDetails, Gateway, GatewayRequest, GatewayRoute, GatewaySink, MmsDelivery } from '../gateway.js';
 import type { Outcome } from '../../core/outcomes.js';
 import { mmsBodyBytes } from '../../core/mms.js';
-import type { Mm7Endpoint, Mm7Settings } from './settings.js';
+import { mm7Headers, mm7Url, type Mm7Endpoint, type Mm7Settings } from './settings.js';
 import { addressOf, child, mm7Response, Mm7ParseError, parseMm7, statusOf, submitReq, textOf, type Mm7Dialect, type Mm7Message } from './soap.js';
 import { CONTENT_CID, readMm7Request, submitBody } from './mime.js';
 import { isSuccess, mmStatusReceipt, submitFailure } from './status.js';
@@ -41,7 +41,7 @@ export class Mm7Gateway implements Gateway {
     /** The daemon's data dir: a received MMS's media is kept under it (media/mms-in/); null: not kept. */
     private readonly dataDir: string | null = null,
   ) {
-    this.url = new URL(`${settings.tls ? 'https' : 'http'}://${endpoint.host}:${endpoint.port}${settings.path}`);
+    this.url = mm7Url(endpoint, settings);
     const sockets = { keepAlive: true, maxSockets: settings.concurrency };
     this.agent = settings.tls ? new https.Agent({ ...sockets, ...(settings.tls_ca_file ? { ca: readFileSync(settings.tls_ca_file) } : {}) }) : new http.Agent(sockets);
     this.dialect = { version: settings.version, namespace: settings.namespace };
@@ -92,9 +92,7 @@ export class Mm7Gateway implements Gateway {
   }
 
   private headers(contentType: string): Record<string, string> {
-    const h: Record<string, string> = { 'content-type': contentType, soapaction: '""' };
-    if (this.endpoint.username !== null) h.authorization = `Basic ${Buffer.from(`${this.endpoint.username}:${this.endpoint.password ?? ''}`).toString('base64')}`;
-    return h;
+    return mm7Headers(this.endpoint, contentType);
   }
 
   private number(e164: string): string {

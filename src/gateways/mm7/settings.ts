@@ -82,3 +82,13 @@ export function mm7Config(p: { name: string; host: string | null; port: number |
   if ((parsed.data.inbound_username === null) !== (parsed.data.inbound_password === null)) throw new Error(`provider ${p.name}: settings.inbound_username and settings.inbound_password go together`);
   return { endpoint: { name: p.name, host: p.host, port: p.port ?? (parsed.data.tls ? 443 : 80), username: p.username, password: p.password }, settings: parsed.data };
 }
+
+/** The MMSC's MM7 URL. */
+export const mm7Url = (e: Mm7Endpoint, s: Mm7Settings): URL => new URL(`${s.tls ? 'https' : 'http'}://${e.host}:${e.port}${s.path}`);
+
+/** A request's headers to the MMSC: SOAP 1.1's empty SOAPAction, and the provider's Basic auth when it has a username. */
+export function mm7Headers(e: Mm7Endpoint, contentType: string): Record<string, string> {
+  const h: Record<string, string> = { 'content-type': contentType, soapaction: '""' };
+  if (e.username !== null) h.authorization = `Basic ${Buffer.from(`${e.username}:${e.password ?? ''}`).toString('base64')}`;
+  return h;
+}

@@ -54,6 +54,22 @@ export function submitReq(d: Mm7Dialect, r: SubmitReq): string {
   });
 }
 
+/**
+ * A CancelReq for `messageId` (its elements in the schema's order: MM7Version, SenderIdentification,
+ * MessageID). The doctor sends one naming no message of ours: the MMSC identifies the VASP, finds
+ * nothing to cancel and answers so (2005 Message ID Not found), and nothing is sent or changed.
+ */
+export function cancelReq(d: Mm7Dialect, r: { transactionId: string; vaspId: string; vasId: string | null; messageId: string }): string {
+  return envelope(d, r.transactionId, {
+    CancelReq: {
+      '@_xmlns': d.namespace,
+      MM7Version: d.version,
+      SenderIdentification: { VASPID: r.vaspId, ...(r.vasId ? { VASID: r.vasId } : {}) },
+      MessageID: r.messageId,
+    },
+  });
+}
+
 /** The answer to an MMSC's request (DeliveryReportRsp, DeliverRsp), with its TransactionID and a status. */
 export function mm7Response(d: Mm7Dialect, kind: 'DeliveryReportRsp' | 'DeliverRsp', transactionId: string, code: number, text: string): string {
   return envelope(d, transactionId, { [kind]: { '@_xmlns': d.namespace, MM7Version: d.version, Status: { StatusCode: String(code), StatusText: text } } });

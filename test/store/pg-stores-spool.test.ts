@@ -12,6 +12,8 @@ import { ContactStore } from '../../dist/store/contacts.js';
 import { JobStore } from '../../dist/store/jobs.js';
 import { HELD_UNTIL, plainJob, type NewRecipient } from '../../dist/core/jobs.js';
 import { smsContent, type Content } from '../../dist/core/content.js';
+import { errorCodeOf } from '../../dist/core/errors.js';
+import { reviveError, sendError } from '../../dist/store/remote-errors.js';
 import { pgDatabases } from '../helpers/pg-db.js';
 
 const { fresh } = pgDatabases();
@@ -108,6 +110,31 @@ describe.each(ENGINES)('the spool’s stores on $name', ({ open }) => {
     bad[N - 1] = { ...bad[N - 1]!, destination: null as unknown as string };
     expect(() => jobs.create(plainJob({ userId, face: 'v1', channel: 'sms', content: smsContent({ template: 'hi' }), recipients: bad }))).toThrow(/NOT NULL|null value/);
     expect(db.prepare('SELECT (SELECT COUNT(*) FROM jobs) AS jobs, (SELECT COUNT(*) FROM recipients) AS recipients').get()).toEqual({ jobs: 2, recipients: N + 1 });
+  });
+
+  it('JobStore: a job for a user deleted meanwhile is refused as unauthenticated, nothing stored; a foreign-key refusal crosses as a conflict (gone-references)', async () => {
+    const db = await open();
+    const userId = new UserStore(db).add(user('u'));
+    const jobs = new JobStore(db);
+    const job = (u: number) => plainJob({ userId: u, face: 'v1', channel: 'sms', content: smsContent({ template: 'Hi' }), recipients: [recipient('+61491570001')] });
+    expect(jobs.create(job(userId))).toBeGreaterThan(0);
+    const counts = () => db.prepare('SELECT (SELECT COUNT(*) FROM jobs) AS jobs, (SELECT COUNT(*) FROM recipients) AS recipients').get();
+    let thrown: unknown;
+    try {
+      jobs.create(job(42));
+    } catch (err) {
+      thrown = err;
+    }
+    expect(errorCodeOf(reviveError(sendError(thrown)))).toBe('unauthenticated');
+    expect(counts()).toEqual({ jobs: 1, recipients: 1 });
+    thrown = undefined;
+    try {
+      db.prepare(`INSERT INTO contacts (user_id, created_at, updated_at) VALUES (42, 0, 0)`).run();
+    } catch (err) {
+      thrown = err;
+    }
+    expect((thrown as { code?: string }).code).toBe('SQLITE_CONSTRAINT_FOREIGNKEY');
+    expect(errorCodeOf(reviveError(sendError(thrown)))).toBe('conflict');
   });
 
   it('JobStore: received messages, external ids, duplicates, pages by filter, reports and durations', async () => {

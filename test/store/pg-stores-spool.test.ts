@@ -159,8 +159,18 @@ describe.each(ENGINES)('the spool’s stores on $name', ({ open }) => {
     expect(jobs.externalIds({ userId: alice, role: 'user' }, 'ictcore', 0, 5000, false, 10, 0)).toEqual([]);
     const admin = { userId: 0, role: 'admin' as const };
     expect(jobs.list(admin, {}, 1, 10)).toMatchObject({ total: 3, rows: [{ id: got.jobId }, { id: b }, { id: a }] });
+    expect(jobs.list(admin, {}, 2, 2)).toMatchObject({ total: 3, rows: [{ id: a }] });
     expect(jobs.list(admin, { channels: ['sms'], statuses: ['submitted'], createdAfter: 500, userCode: 'BOB' }, 1, 10).rows.map((j) => j.id)).toEqual([b]);
     expect(jobs.list({ userId: alice, role: 'user' }, { name: 'first' }, 1, 10)).toMatchObject({ total: 1, rows: [{ id: a }] });
+    const mail = (subject: string): Content => ({ kind: 'email', from: { address: 'a@example.com', name: null }, subject, text: subject, html: null, attachments: [] });
+    const announced = jobs.createAnnounced(
+      plainJob({ userId: alice, face: 'v1', channel: 'sms', content: smsContent({ template: 'fax' }), recipients: [recipient('+61491570005')] }),
+      [plainJob({ userId: alice, face: 'v1', channel: 'email', content: mail('job {{job_id}} accepted'), name: 'n {{job_id}}', recipients: [recipient('a@example.com')] })],
+      4000,
+    );
+    expect(JSON.parse(jobs.get(announced.noticeIds[0]!)!.content)).toMatchObject({ subject: `job ${announced.jobId} accepted`, text: `job ${announced.jobId} accepted` });
+    expect(jobs.get(announced.noticeIds[0]!)!.name).toBe(`n ${announced.jobId}`);
+    expect(jobs.list(admin, { userId: bob }, 1, 10).rows.map((j) => j.id)).toEqual([b]);
     jobs.setContent(a, smsContent({ template: 'redacted' }));
     expect(JSON.parse(jobs.get(a)!.content)).toMatchObject({ text: { template: 'redacted' } });
     db.prepare('UPDATE recipients SET duration = seq + 10 WHERE job_id = ?').run(a);
@@ -241,6 +251,8 @@ describe.each(ENGINES)('the spool’s stores on $name', ({ open }) => {
     expect(spool.faxHistory(faxR, '+61299990000', 2500)).toEqual({ startPage: 2, audio: true });
     expect(spool.faxHistory(faxR, '+61299990000', 2000 + 31 * 86_400_000)).toEqual({ startPage: 2, audio: false });
     expect(spool.pushExpired(faxR)).toBe(false);
+    db.prepare(`UPDATE attempts SET encoding = 'wap_push', response = 'expired_fallback after 60 s' WHERE id = ?`).run(tried);
+    expect(spool.pushExpired(faxR)).toBe(true);
   });
 
   it('ReplyStore: matches a reply to the 2-way job that sent to its number, within scope; records inbound; keeps the opt-out list', async () => {

@@ -1,4 +1,5 @@
-import { jsonRows, stmt, type Db } from './db.js';
+import { jsonRows, stmt } from './db.js';
+import type { StoreDb } from './store-db.js';
 import { OwnedRows, type Row } from './owned.js';
 import { keysetPages, LIST_PAGE_SIZE } from './pages.js';
 import { CONTACT_LIMITS, contactRecipient, listDestination, type ContactField, type ListPick } from '../core/contact.js';
@@ -18,7 +19,7 @@ export class ContactStore {
   readonly contacts: OwnedRows;
   readonly groups: OwnedRows;
 
-  constructor(private readonly db: Db) {
+  constructor(private readonly db: StoreDb) {
     this.contacts = new OwnedRows(db, { table: 'contacts', columns: CONTACT_FIELDS });
     this.groups = new OwnedRows(db, { table: 'contact_groups', columns: ['name', 'description'] });
   }

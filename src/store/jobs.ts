@@ -1,6 +1,6 @@
 import { SwitchpostError } from '../core/errors.js';
 import { JOB_ID_MARK } from '../core/email-to-fax.js';
-import type { Db } from './db.js';
+import type { StoreDb } from './store-db.js';
 import { checkContent, type Content } from '../core/content.js';
 import { documentKeys } from '../core/documents.js';
 import { HELD_UNTIL, type NewJob, type NewRecipient } from '../core/jobs.js';
@@ -123,7 +123,7 @@ export function jobChoices(optionsJson: string): { tries: number | null; optoutC
 }
 
 export class JobStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: StoreDb) {}
 
   /** Store a job and all its recipients in one transaction; nothing is stored if anything fails. */
   create(job: NewJob, now = Date.now()): number {

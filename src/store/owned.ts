@@ -1,4 +1,5 @@
-import { stmt, type Db } from './db.js';
+import { stmt } from './db.js';
+import type { StoreDb } from './store-db.js';
 import { ownerFilter, type Scope } from './users.js';
 import { keysetPages, LIST_PAGE_SIZE } from './pages.js';
 
@@ -24,7 +25,7 @@ export class OwnedRows {
   private readonly fixedParams: string[];
 
   constructor(
-    private readonly db: Db,
+    private readonly db: StoreDb,
     readonly spec: OwnedSpec,
   ) {
     const fixed = Object.entries(spec.fixed ?? {});

@@ -1,4 +1,5 @@
-import { stmt, type Db } from './db.js';
+import { stmt } from './db.js';
+import type { StoreDb } from './store-db.js';
 import { numberForms, replyMatcher, REPLY_WINDOW_MAX_HOURS } from '../core/reply-match.js';
 
 /**
@@ -32,7 +33,7 @@ export class ReplyStore {
   private readonly s;
   /** `country` reads a reply's national `from` (attempts hold E.164) when its owner's country is not known. */
   constructor(
-    private readonly db: Db,
+    private readonly db: StoreDb,
     private readonly country = 'AU',
   ) {
     this.s = {

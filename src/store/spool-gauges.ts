@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { StoreDb } from './store-db.js';
 import type { OpenJobInfo } from '../core/status.js';
 import { stmt } from './db.js';
 import { ACTIVE_STATES } from '../core/model.js';
@@ -23,7 +23,7 @@ export type OpenJob = OpenJobInfo;
  * price of counting them by channel.
  */
 export class SpoolGauges {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: StoreDb) {}
 
   levels(): SpoolLevels {
     const states = JSON.stringify(ACTIVE_STATES);

@@ -1,4 +1,5 @@
-import { stmt, type Db } from './db.js';
+import { stmt } from './db.js';
+import type { StoreDb } from './store-db.js';
 import { SpoolBatch, type CurrentRow } from './spool-batch.js';
 import type { OpenAttempt } from '../core/jobs.js';
 import { PUSH_EXPIRED_FALLBACK } from '../core/mms/push-outcomes.js';
@@ -48,7 +49,7 @@ export class SpoolStore {
 
   /** `nodeId`: node.id of the daemon whose engine this is (its attempts carry it). */
   constructor(
-    readonly db: Db,
+    readonly db: StoreDb,
     nodeId: string | null = null,
   ) {
     this.tx = <T>(fn: () => T): T => db.transaction(fn)();

@@ -123,7 +123,9 @@ export class UserStore {
   /** The new user's id; UserCodeTaken when its code is another's. */
   add(u: NewUser, now = Date.now()): number {
     try {
-      return this.insert(u, now);
+      // Its own (nested) transaction: inside a caller's, a clash is a savepoint's, so the caller's goes on
+      // after it on PostgreSQL too (where a refused statement aborts the whole transaction).
+      return this.db.transaction(() => this.insert(u, now))();
     } catch (err) {
       throw codeClash(err, u.user_code);
     }

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { StoreDb } from './store-db.js';
 
 export interface CodeRow {
   id: number;
@@ -9,7 +9,7 @@ export interface CodeRow {
 export class VerificationStore {
   private readonly s;
 
-  constructor(db: Db) {
+  constructor(db: StoreDb) {
     this.s = {
       insert: db.prepare('INSERT INTO verification_codes (user_id, client_ref, code_hash, channel, destination, job_id, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       usable: db.prepare('SELECT id, code_hash FROM verification_codes WHERE user_id = ? AND client_ref = ? AND sent_at >= ? AND used_at IS NULL ORDER BY id DESC LIMIT 50'),

@@ -126,4 +126,25 @@ describe('SQLite to PostgreSQL', () => {
   it('leaves string literals as written, whatever they hold', () => {
     expect(pg("SELECT 'INSERT OR IGNORE LIKE +x MAX(a, b) COLLATE NOCASE' AS s FROM users WHERE user_code = 'x?'")).toBe("SELECT 'INSERT OR IGNORE LIKE +x MAX(a, b) COLLATE NOCASE' AS s FROM users WHERE user_code = 'x?'");
   });
+
+  it('quotes an alias with capitals and its bare uses (PostgreSQL folds unquoted names to lower case); leaves types and lower-case names', () => {
+    expect(pg('SELECT a.id AS attemptId, r.id AS recipientId FROM recipients r JOIN attempts a ON a.id = r.attempt_id ORDER BY attemptId')).toBe(
+      'SELECT a.id AS "attemptId", r.id AS "recipientId" FROM recipients r JOIN attempts a ON a.id = r.attempt_id ORDER BY "attemptId"',
+    );
+    expect(pg('SELECT CAST(x AS INTEGER) AS n, y AS "from" FROM t')).toBe('SELECT CAST(x AS INTEGER) AS n, y AS "from" FROM t');
+    expect(pg("SELECT 'AS fooBar' AS s FROM t")).toBe("SELECT 'AS fooBar' AS s FROM t");
+  });
+
+  it('names a subquery in FROM that has no alias; leaves one that has', () => {
+    expect(pg('SELECT count(*) AS n FROM (SELECT DISTINCT job_id FROM recipients WHERE state = ?)')).toBe('SELECT count(*) AS n FROM (SELECT DISTINCT job_id FROM recipients WHERE state = $1) AS sub0');
+    expect(pg('SELECT n FROM (SELECT 1 AS n) x WHERE n = 1')).toBe('SELECT n FROM (SELECT 1 AS n) x WHERE n = 1');
+    expect(pg('SELECT n FROM (SELECT 1 AS n) WHERE n = 1')).toBe('SELECT n FROM (SELECT 1 AS n) AS sub0 WHERE n = 1');
+  });
+
+  it('says which parameters a condition compares with an integer column, never one an assignment takes or one tested IS NULL', () => {
+    expect([...(translate('SELECT * FROM recipients r WHERE r.id = ? AND state = ? AND ? = tries', SCHEMA).integerParams ?? [])]).toEqual([1, 3]);
+    expect([...(translate('UPDATE recipients SET tries = ?, due_at = ? WHERE id = ?', SCHEMA).integerParams ?? [])]).toEqual([3]);
+    expect(translate('SELECT * FROM recipients WHERE (@id IS NULL OR id = @id)', SCHEMA).integerParams).toBeUndefined();
+    expect(translate('SELECT * FROM recipients WHERE address = ?', SCHEMA).integerParams).toBeUndefined();
+  });
 });

@@ -6,6 +6,8 @@ export interface BridgeOptions {
   connectionString: string;
   /** How long one call may wait for its answer before the bridge gives up (and is broken). */
   callTimeoutMs?: number;
+  /** How long starting the worker and connecting may take (default 30 s): a thread's start, a TCP connect and authentication, apart from the calls' bound. */
+  connectTimeoutMs?: number;
   /** How long the worker may go without beating before it is taken for stalled. */
   stallMs?: number;
 }
@@ -53,7 +55,7 @@ export class PgBridge {
     this.worker.on('error', () => {});
     this.worker.unref();
     try {
-      this.call({ id: 0, kind: 'connect' });
+      this.call({ id: 0, kind: 'connect' }, opts.connectTimeoutMs ?? 30_000);
     } catch (err) {
       this.broken = new PgBridgeError('connect_failed', `could not connect to PostgreSQL: ${(err as Error).message}`);
       void this.worker.terminate();
@@ -126,7 +128,7 @@ export class PgBridge {
     this.port.close();
   }
 
-  private call(req: Request): Answer & { ok: true } {
+  private call(req: Request, timeoutMs = this.callTimeoutMs): Answer & { ok: true } {
     if (this.broken) throw this.broken;
     const id = ++this.seq;
     let seen = Atomics.load(this.flags, SLOT.answered);
@@ -151,7 +153,7 @@ export class PgBridge {
       const b = Atomics.load(this.flags, SLOT.beat);
       if (b !== beat) ((beat = b), (beatAt = now));
       else if (now - beatAt > Math.max(this.stallMs, 4 * BEAT_MS)) throw this.fail('worker_stalled', `the PostgreSQL worker thread stopped for ${now - beatAt} ms`);
-      if (now - started > this.callTimeoutMs) throw this.fail('timeout', `no answer from PostgreSQL in ${this.callTimeoutMs} ms`);
+      if (now - started > timeoutMs) throw this.fail('timeout', `no answer from PostgreSQL in ${timeoutMs} ms`);
     }
   }
 

@@ -81,6 +81,18 @@ const isNamed = (v: unknown): v is Record<string, unknown> => typeof v === 'obje
 /** Values as node-postgres sends them for what better-sqlite3 binds (a bigint as its digits, undefined as NULL). */
 const value = (v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v === undefined ? null : v);
 
+/**
+ * A value compared with an integer column: text that is not an integer's (`'abc'`, `'1e99'`) equals no
+ * integer on SQLite, so it is bound as NULL, which matches nothing, instead of PostgreSQL refusing it
+ * (22P02) — and aborting the transaction it is in. An integer's text (`' 5 '`) is SQLite's 5 too.
+ */
+function integerOrNull(v: unknown): unknown {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : null;
+  if (typeof v !== 'string') return v;
+  const t = v.trim();
+  return /^[+-]?\d{1,18}$/.test(t) ? t : null;
+}
+
 export class PgStatement implements StoreStatement {
   private plucked = false;
 
@@ -93,13 +105,17 @@ export class PgStatement implements StoreStatement {
   private bind(args: unknown[]): unknown[] {
     const named = args.find(isNamed);
     const positional = args.filter((a) => !isNamed(a));
-    return this.translated.params.map((p) => {
+    const ints = this.translated.integerParams;
+    return this.translated.params.map((p, i) => {
+      let v: unknown;
       if (typeof p === 'number') {
         if (p >= positional.length) throw new RangeError(`Too few parameter values were provided`);
-        return value(positional[p]);
+        v = value(positional[p]);
+      } else {
+        if (!named || !(p in named)) throw new RangeError(`Missing named parameter "${p}"`);
+        v = value(named[p]);
       }
-      if (!named || !(p in named)) throw new RangeError(`Missing named parameter "${p}"`);
-      return value(named[p]);
+      return ints?.has(i + 1) ? integerOrNull(v) : v;
     });
   }
 

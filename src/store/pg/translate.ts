@@ -20,6 +20,12 @@ export interface Translated {
   params: (number | string)[];
   /** The identity column a plain INSERT returns, for lastInsertRowid (appended as `RETURNING`). */
   returnsIdentity: string | null;
+  /**
+   * The `$n` (1-based) a condition compares with an integer column (`id = $n`): a value that is not an
+   * integer's text cannot equal one, as on SQLite, so the facade binds it as NULL (no match) rather than
+   * have PostgreSQL refuse it (22P02). Absent: none.
+   */
+  integerParams?: ReadonlySet<number>;
 }
 
 export class TranslateError extends Error {
@@ -283,6 +289,56 @@ function nullTestedParams(text: string, schema: PgSchema): string {
   });
 }
 
+/**
+ * An alias with capitals (`AS attemptId`) quoted, and its bare uses with it: PostgreSQL folds an unquoted
+ * name to lower case, SQLite keeps it as written (the stores read the rows by those names).
+ */
+function casedAliases(text: string): string {
+  const names = new Set([...text.matchAll(/\bAS\s+([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()/gi)].map((m) => m[1]!).filter((n) => /[A-Z]/.test(n) && /[a-z]/.test(n) && !KEYWORDS.has(n.toLowerCase())));
+  if (names.size === 0) return text;
+  const re = new RegExp(`(?<![\\w."$])(${[...names].join('|')})(?![\\w"(])`, 'g');
+  return text.replace(re, '"$1"');
+}
+
+/** A subquery in FROM without an alias (SQLite's may have none; PostgreSQL before 16 requires one). */
+function subqueryAliases(text: string): string {
+  let out = text;
+  let from = 0;
+  let n = 0;
+  for (;;) {
+    const m = /\bFROM\s*\(\s*SELECT\b/gi;
+    m.lastIndex = from;
+    const hit = m.exec(out);
+    if (!hit) return out;
+    const open = out.indexOf('(', hit.index);
+    const close = closing(out, open);
+    const after = out.slice(close + 1);
+    if (/^\s*(?:AS\s+)?[A-Za-z_][A-Za-z0-9_]*/i.test(after) && !/^\s*(?:WHERE|GROUP|ORDER|LIMIT|OFFSET|JOIN|LEFT|INNER|CROSS|UNION|ON|HAVING|WINDOW|RETURNING)\b/i.test(after)) from = close + 1;
+    else {
+      out = `${out.slice(0, close + 1)} AS sub${n++}${after}`;
+      from = close + 1;
+    }
+  }
+}
+
+/** The `$n` a condition (after WHERE or ON) compares with `=` or `<>` to an integer column. */
+function integerParams(text: string, schema: PgSchema): Set<number> {
+  const out = new Set<number>();
+  const aliases = tableAliases(text, schema);
+  const where = /\b(?:WHERE|ON)\b/i.exec(text);
+  if (!where) return out;
+  const ref = '((?:[A-Za-z_][A-Za-z0-9_]*\\.)?[A-Za-z_][A-Za-z0-9_]*)';
+  const re = new RegExp(`${ref}\\s*(?:=|<>|!=)\\s*\\$(\\d+)(?!\\d|\\s*::)|\\$(\\d+)(?!\\d)\\s*(?:=|<>|!=)\\s*${ref}`, 'g');
+  for (const m of text.slice(where.index).matchAll(re)) {
+    const col = m[1] ?? m[4];
+    const type = col ? columnType(col, aliases, schema) : null;
+    const n = Number(m[2] ?? m[3]);
+    // Not one tested IS NULL as well: there NULL would mean "any".
+    if ((type === 'bigint' || type === 'integer' || type === 'smallint') && !new RegExp(`\\$${n}(?!\\d)(?:::\\w+)?\\s+IS\\b`, 'i').test(text)) out.add(n);
+  }
+  return out;
+}
+
 /** `INSERT OR IGNORE` / `INSERT OR REPLACE` as an INSERT with its ON CONFLICT clause (before any RETURNING). */
 function insertOr(text: string, schema: PgSchema, sql: string): string {
   const m = /^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(([^)]*)\))?/i.exec(text);
@@ -342,6 +398,9 @@ export function translate(sql: string, schema: PgSchema = EMPTY): Translated {
   t = groupArray(t);
   t = insertOr(t, schema, sql);
   t = nullTestedParams(t, schema);
+  t = casedAliases(t);
+  t = subqueryAliases(t);
+  const ints = integerParams(t, schema);
   const sources = rowSources(t);
   t = typeRowValues(sources.text, sources.sources, schema, sql);
   let returnsIdentity: string | null = null;
@@ -350,5 +409,5 @@ export function translate(sql: string, schema: PgSchema = EMPTY): Translated {
     returnsIdentity = schema.identities.get(insert[1]!) ?? null;
     if (returnsIdentity) t = `${t.trimEnd()} RETURNING ${returnsIdentity}`;
   }
-  return { sql: unmask(t, literals), params: numbered.params, returnsIdentity };
+  return { sql: unmask(t, literals), params: numbered.params, returnsIdentity, ...(ints.size ? { integerParams: ints } : {}) };
 }

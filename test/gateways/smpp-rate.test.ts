@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TestDaemon } from '../helpers/daemon.js';
 import type { TestSmsc } from '../peers/smsc.js';
-import { smppDaemon, waitUp } from '../helpers/smpp-daemon.js';
+import { jobComplete as complete, postSms as post, smppDaemon, waitUp } from '../helpers/smpp-daemon.js';
 
 // Apart from smpp.test.ts: a rate learnt over a few seconds, run alone (vitest.config.ts), so that
 // another file's load is not what it measures.
@@ -20,13 +20,6 @@ async function start(settings: Record<string, unknown>, smscOpts: Record<string,
   await waitUp(made.d);
   return made;
 }
-
-const post = async (dd: TestDaemon, auth: string, body: Record<string, unknown>) => {
-  const r = await dd.api('POST', '/api/v1/jobs', { auth, body: { job_type: 'sms', ...body } });
-  expect(r.status).toBe(200);
-  return r.json.data as number;
-};
-const complete = (dd: TestDaemon, job: number) => () => (dd.db.prepare('SELECT status FROM jobs WHERE id = ?').get(job) as { status: string }).status === 'complete';
 
 describe('SMPP pacing', () => {
   it('learns the rate of an SMSC that takes 400 submit_sm/s: well above the old fixed pause, few answered throttled, no PDU resent past the cap', async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { TestSmsc } from '../peers/smsc.js';
-import { FAST_SMPP, smppDaemon, waitUp } from '../helpers/smpp-daemon.js';
+import { FAST_SMPP, jobComplete as complete, postSms as post, smppDaemon, waitUp } from '../helpers/smpp-daemon.js';
 import { SmppGateway } from '../../dist/gateways/smpp/smpp-gateway.js';
 import { smppSettingsSchema } from '../../dist/gateways/smpp/settings.js';
 import { planSms, smsMessage } from '../../dist/core/sms.js';
@@ -30,12 +30,6 @@ async function start(script?: Parameters<typeof smppDaemon>[0], settings: Record
   return made;
 }
 
-const post = async (dd: TestDaemon, auth: string, body: Record<string, unknown>) => {
-  const r = await dd.api('POST', '/api/v1/jobs', { auth, body: { job_type: 'sms', ...body } });
-  expect(r.status).toBe(200);
-  return r.json.data as number;
-};
-const complete = (dd: TestDaemon, job: number) => () => (dd.db.prepare('SELECT status FROM jobs WHERE id = ?').get(job) as { status: string }).status === 'complete';
 const rows = (dd: TestDaemon, job: number) =>
   dd.db.prepare('SELECT id, destination, state, reason, tries, parts, attempt_id FROM recipients WHERE job_id = ? ORDER BY seq').all(job) as {
     id: number;

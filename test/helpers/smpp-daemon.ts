@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { testDaemon, type TestDaemon } from './daemon.js';
 import { TestSmsc } from '../peers/smsc.js';
 
@@ -25,3 +26,13 @@ export async function smppDaemon(script?: ConstructorParameters<typeof TestSmsc>
   });
   return { d, smsc, u: d.addUser('u', 'user') };
 }
+
+/** A v1 SMS job posted as the user; its id. */
+export const postSms = async (dd: TestDaemon, auth: string, body: Record<string, unknown>): Promise<number> => {
+  const r = await dd.api('POST', '/api/v1/jobs', { auth, body: { job_type: 'sms', ...body } });
+  expect(r.status).toBe(200);
+  return r.json.data as number;
+};
+
+/** Whether the job has completed, for waitFor. */
+export const jobComplete = (dd: TestDaemon, job: number) => () => (dd.db.prepare('SELECT status FROM jobs WHERE id = ?').get(job) as { status: string }).status === 'complete';

@@ -115,6 +115,14 @@ describe('SQLite to PostgreSQL', () => {
     expect(pg('SELECT IFNULL(a, 0) FROM t')).toBe('SELECT COALESCE(a, 0) FROM t');
     expect(pg('SELECT * FROM users WHERE 1 AND id > ? ORDER BY id')).toBe('SELECT * FROM users WHERE TRUE AND id > $1 ORDER BY id');
     expect(pg('SELECT * FROM users WHERE 1')).toBe('SELECT * FROM users WHERE TRUE');
+    expect(pg('SELECT COUNT(*) AS n FROM jobs j WHERE 0 AND j.user_id = ?')).toBe('SELECT COUNT(*) AS n FROM jobs j WHERE FALSE AND j.user_id = $1');
+    expect(pg('SELECT * FROM users WHERE id = 10')).toBe('SELECT * FROM users WHERE id = 10');
+  });
+
+  it('an empty IN () list as an empty array, NOT IN () too (a syntax error on PostgreSQL)', () => {
+    expect(pg('SELECT * FROM jobs j WHERE j.channel IN () AND j.id = ?')).toBe("SELECT * FROM jobs j WHERE j.channel = ANY('{}') AND j.id = $1");
+    expect(pg('SELECT * FROM jobs WHERE id NOT IN ( )')).toBe("SELECT * FROM jobs WHERE id <> ALL('{}')");
+    expect(pg("SELECT * FROM jobs WHERE face IN ('x') AND name = 'IN ()'")).toBe("SELECT * FROM jobs WHERE face IN ('x') AND name = 'IN ()'");
     expect(pg('SELECT * FROM users WHERE id = 1 LIMIT 1')).toBe('SELECT * FROM users WHERE id = 1 LIMIT 1');
   });
 

@@ -376,8 +376,11 @@ export function translate(sql: string, schema: PgSchema = EMPTY): Translated {
   let t = numbered.text;
   // Planner hints: a unary + before a column in a condition.
   t = t.replace(/(\b(?:AND|OR|WHERE|ON|NOT)\s+|\(\s*)\+(?=[A-Za-z_])/gi, '$1');
-  // A condition that is the literal 1 (an admin's owner filter).
-  t = t.replace(/(\b(?:WHERE|AND|OR)\s+)1(?=\s+(?:AND|OR|ORDER|GROUP|LIMIT)\b|\s*\)|\s*$)/gi, '$1TRUE');
+  // A condition that is the literal 1 or 0 (an admin's owner filter; no channel asked for).
+  t = t.replace(/(\b(?:WHERE|AND|OR)\s+)([01])(?=\s+(?:AND|OR|ORDER|GROUP|LIMIT)\b|\s*\)|\s*$)/gi, (_, pre: string, b: string) => `${pre}${b === '1' ? 'TRUE' : 'FALSE'}`);
+  // An empty list (`IN ()`: SQLite's matches nothing, NOT IN all) is a syntax error on PostgreSQL; an
+  // empty array takes the type of what it is compared with.
+  t = t.replace(/\bNOT\s+IN\s*\(\s*\)/gi, "<> ALL('{}')").replace(/\bIN\s*\(\s*\)/gi, "= ANY('{}')");
   t = t.replace(/\bIFNULL\s*\(/gi, 'COALESCE(');
   // SQLite's planner hint naming the index to use: PostgreSQL's planner chooses.
   t = t.replace(/\s+INDEXED\s+BY\s+[A-Za-z_][A-Za-z0-9_]*/gi, '');

@@ -1,0 +1,173 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { migrate, openDb, ROWS_PER_STATEMENT } from '../../dist/store/db.js';
+import { migratePg } from '../../dist/store/pg/migrate.js';
+import { PgDb } from '../../dist/store/pg/db.js';
+import type { StoreDb } from '../../dist/store/store-db.js';
+import { UserStore, type NewUser } from '../../dist/store/users.js';
+import { JobStore } from '../../dist/store/jobs.js';
+import { TransmissionStore } from '../../dist/store/transmissions.js';
+import { MessageStore } from '../../dist/store/messages.js';
+import { campaignStore } from '../../dist/store/campaigns.js';
+import { programStore } from '../../dist/store/programs.js';
+import { HELD_UNTIL, plainJob, type NewRecipient } from '../../dist/core/jobs.js';
+import { smsContent } from '../../dist/core/content.js';
+import { pgDatabases } from '../helpers/pg-db.js';
+
+const { fresh } = pgDatabases();
+
+/**
+ * The faces' stores moved onto StoreDb (issue 15): the same store code and the same assertions on
+ * SQLite and on PostgreSQL through the facade (src/store/pg/db.ts).
+ */
+const opened: { close(): void }[] = [];
+afterAll(() => {
+  for (const db of opened) db.close();
+});
+
+const ENGINES = [
+  {
+    name: 'SQLite',
+    open: async (): Promise<StoreDb> => {
+      const db = openDb(':memory:');
+      migrate(db);
+      opened.push(db);
+      return db;
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    open: async (): Promise<StoreDb> => {
+      const d = await fresh();
+      await migratePg(d.pool);
+      const db = PgDb.open({ connectionString: d.url });
+      opened.push(db);
+      return db;
+    },
+  },
+];
+
+const user = (code: string, extra: Partial<NewUser> = {}): NewUser => ({ user_code: code, password: `${code}-secret-1`, password_hash: `hash-of-${code}`, role: 'user', timezone: 'UTC', country: 'AU', ...extra });
+const recipient = (destination: string): NewRecipient => ({ destination, name: null, reference: null, fields: null, blackouts: null });
+const N = ROWS_PER_STATEMENT * 2 + 7;
+
+describe.each(ENGINES)('the faces’ stores on $name', ({ open }) => {
+  it('TransmissionStore.release (set-writes.test.ts): held rows only, each to its due time, counted; a repeated id keeps its first', async () => {
+    const db = await open();
+    const userId = new UserStore(db).add(user('u'));
+    const recipients = Array.from({ length: N }, (_, i) => recipient(`+614915${String(i).padStart(5, '0')}`));
+    const jobId = new JobStore(db).create(plainJob({ userId, face: 'ictcore', channel: 'sms', content: smsContent({ template: 'hi' }), recipients, held: true }), 1);
+    const ids = (db.prepare('SELECT id FROM recipients WHERE job_id = ? ORDER BY seq').all(jobId) as { id: number }[]).map((r) => r.id);
+    db.prepare("UPDATE recipients SET state = 'delivered' WHERE id = ?").run(ids[5]);
+    db.prepare('UPDATE recipients SET reason = ? WHERE job_id = ?').run('stopped', jobId);
+    const store = new TransmissionStore(db);
+    const asked = [...ids, ids[0]!, 999_999_999];
+    expect(
+      store.release(
+        asked,
+        asked.map((_, i) => 1000 + i),
+      ),
+    ).toBe(N - 1);
+    const rows = db.prepare('SELECT id, state, due_at, reason FROM recipients WHERE job_id = ? ORDER BY seq').all(jobId) as { id: number; state: string; due_at: number; reason: string | null }[];
+    expect(rows.map((r) => [r.due_at, r.reason])).toEqual(rows.map((r, i) => (i === 5 ? [HELD_UNTIL, 'stopped'] : [1000 + i, null])));
+    expect(
+      store.release(
+        ids,
+        ids.map(() => 5),
+      ),
+    ).toBe(0);
+  });
+
+  it('TransmissionStore: get, list and its filters, ids, byIds, pages, hold and heldOf, requeue, remove, statistics', async () => {
+    const db = await open();
+    const users = new UserStore(db);
+    const alice = users.add(user('alice'));
+    const bob = users.add(user('bob'));
+    const jobs = new JobStore(db);
+    const a = jobs.create(plainJob({ userId: alice, face: 'ictcore', channel: 'sms', content: smsContent({ template: 'hi' }), recipients: ['+61400000001', '+61400000002', '+61400000003'].map(recipient), held: true }), 5_000);
+    const b = jobs.create(plainJob({ userId: bob, face: 'ictcore', channel: 'sms', content: smsContent({ template: 'yo' }), recipients: [recipient('+61400000009')] }), 9_000);
+    const idsOf = (job: number) => (db.prepare('SELECT id FROM recipients WHERE job_id = ? ORDER BY seq').all(job) as { id: number }[]).map((r) => r.id);
+    const [a1, a2, a3] = idsOf(a) as [number, number, number];
+    const [b1] = idsOf(b) as [number];
+    const store = new TransmissionStore(db);
+    const admin = { userId: alice, role: 'admin' as const };
+    const asAlice = { userId: alice, role: 'user' as const };
+
+    expect(store.get(a1)).toMatchObject({ id: a1, destination: '+61400000001' });
+    expect(store.get(999_999)).toBeUndefined();
+    expect(store.list(asAlice, {}, 100).map((r) => r.id)).toEqual([a1, a2, a3]);
+    expect(store.list(admin, {}, 100).map((r) => r.id)).toEqual([a1, a2, a3, b1]);
+    expect(store.list(admin, {}, 2, 1).map((r) => r.id)).toEqual([a2, a3]);
+    expect(store.list(admin, { destination: '+61400000009' }, 100).map((r) => r.id)).toEqual([b1]);
+    expect(store.list(admin, { id: String(a2) }, 100).map((r) => r.id)).toEqual([a2]);
+    expect(store.list(admin, { id: 'abc' }, 100)).toEqual([]);
+    expect(store.list(admin, { user_id: String(bob) }, 100).map((r) => r.id)).toEqual([b1]);
+    expect(store.list(admin, { held: true }, 100).map((r) => r.id)).toEqual([a1, a2, a3]);
+    expect(store.list(admin, { held: false }, 100).map((r) => r.id)).toEqual([b1]);
+    expect(store.list(admin, { direction: 'outbound', channels: ['sms'], states: ['queued'] }, 100)).toHaveLength(4);
+    expect(store.list(admin, { direction: 'inbound' }, 100)).toEqual([]);
+    expect(store.list(admin, { createdFrom: 6, createdTo: 9 }, 100).map((r) => r.id)).toEqual([b1]);
+    expect(store.list(admin, { channels: [] }, 100)).toEqual([]);
+    expect(await store.ids(admin, {}, 3, 1)).toEqual([a2, a3, b1]);
+    expect((await store.byIds([b1, a1])).map((r) => r.id)).toEqual([a1, b1]);
+    const paged: number[] = [];
+    for await (const page of store.pages(admin, {}, 100, 0, 3)) paged.push(...page.map((r) => r.id));
+    expect(paged).toEqual([a1, a2, a3, b1]);
+
+    expect(store.heldOf(a)).toEqual([a1, a2, a3]);
+    expect(store.release([a1, a2], [100, 100])).toBe(2);
+    expect(store.heldOf(a)).toEqual([a3]);
+    expect(store.hold(a)).toBe(3);
+    expect(store.heldOf(a)).toEqual([a1, a2, a3]);
+    expect(db.prepare('SELECT reason FROM recipients WHERE id = ?').pluck().get(a1)).toBe('stopped');
+
+    expect(store.requeue(b1, 1)).toBe('busy');
+    db.prepare("UPDATE recipients SET state = 'failed', final_at = 7 WHERE id = ?").run(b1);
+    db.prepare('UPDATE jobs SET remaining = 0, failed = 1 WHERE id = ?').run(b);
+    expect(store.requeue(b1, 42)).toBe('requeued');
+    expect(db.prepare('SELECT state, due_at, final_at, tries FROM recipients WHERE id = ?').get(b1)).toEqual({ state: 'queued', due_at: 42, final_at: null, tries: 0 });
+    expect(db.prepare('SELECT remaining, failed, status FROM jobs WHERE id = ?').get(b)).toEqual({ remaining: 1, failed: 0, status: 'submitted' });
+    db.prepare("UPDATE recipients SET state = 'delivered' WHERE id = ?").run(a3);
+    expect(store.requeue(a3, 1)).toBe('completed');
+
+    expect(store.remove(b1, 50)).toBe('busy');
+    expect(store.remove(a1, 50)).toBe('removed');
+    expect(store.remove(a1, 50)).toBe('missing');
+    expect(db.prepare('SELECT state, hidden FROM recipients WHERE id = ?').get(a1)).toEqual({ state: 'cancelled', hidden: 1 });
+    expect(store.remove(a3, 50)).toBe('removed');
+    expect(store.get(a3)).toBeUndefined();
+    expect(store.attempts(a2)).toEqual([]);
+
+    const stats = store.statistics(admin);
+    expect(stats).toMatchObject({ transmission_total: 2, transmission_outbound: 2, transmission_inbound: 0, user_total: 2, spool_total: 0, campaign_total: 0, account_total: 0 });
+    expect(store.statistics(asAlice, { channels: ['sms'] })).toMatchObject({ transmission_total: 1, user_total: 1 });
+    expect(store.statistics(admin, { channels: [], userId: bob, since: 0, accountType: 'did' })).toMatchObject({ transmission_total: 0, user_total: 1, account_total: 0 });
+  });
+
+  it('MessageStore, campaigns and programs: owned rows of their kind', async () => {
+    const db = await open();
+    const users = new UserStore(db);
+    const alice = users.add(user('alice'));
+    const bob = users.add(user('bob'));
+    const messages = new MessageStore(db);
+    const t = messages.kinds.template.insert(alice, { name: 'greeting', description: 'd', type: 'sms', data: 'hello', media: null }, 10);
+    messages.kinds.text.insert(bob, { name: 'other', description: null, type: 'sms', data: 'x', media: null }, 10);
+    const asAlice = { userId: alice, role: 'user' as const };
+    expect(messages.kinds.template.list(asAlice, {}).map((r) => r.name)).toEqual(['greeting']);
+    expect(messages.kinds.text.list(asAlice, {})).toEqual([]);
+    expect(messages.kinds.text.list({ userId: alice, role: 'admin' }, {}).map((r) => r.name)).toEqual(['other']);
+    messages.kinds.template.update(t, { data: 'hi there' }, 20);
+    expect(messages.kinds.template.get(t)).toMatchObject({ data: 'hi there', kind: 'template' });
+    expect(messages.kinds.document.get(t)).toBeUndefined();
+    expect(messages.kinds.template.delete(t)).toBe(true);
+    expect(messages.kinds.template.delete(t)).toBe(false);
+
+    const programs = programStore(db);
+    const p = programs.insert(alice, { type: 'sendsms', name: 'p', parent_id: null, data: '{}' }, 10);
+    const campaigns = campaignStore(db);
+    const c = campaigns.insert(alice, { program_id: p, group_id: 1, account_id: null, cpm: 2, try_allowed: 1, status: 'new', job_id: null }, 10);
+    expect(campaigns.list(asAlice, { program_id: p }).map((r) => r.id)).toEqual([c]);
+    expect(campaigns.list(asAlice, { program_id: 'abc' })).toEqual([]);
+    expect(campaigns.list({ userId: bob, role: 'user' }, {})).toEqual([]);
+    expect(programs.get(p)).toMatchObject({ name: 'p', type: 'sendsms' });
+  });
+});

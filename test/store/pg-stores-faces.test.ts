@@ -9,6 +9,9 @@ import { TransmissionStore } from '../../dist/store/transmissions.js';
 import { MessageStore } from '../../dist/store/messages.js';
 import { campaignStore } from '../../dist/store/campaigns.js';
 import { programStore } from '../../dist/store/programs.js';
+import { AccountStore, accountOwner } from '../../dist/store/accounts.js';
+import { PermissionStore } from '../../dist/store/permissions.js';
+import { CompanyStore } from '../../dist/store/companies.js';
 import { HELD_UNTIL, plainJob, type NewRecipient } from '../../dist/core/jobs.js';
 import { smsContent } from '../../dist/core/content.js';
 import { pgDatabases } from '../helpers/pg-db.js';
@@ -169,5 +172,74 @@ describe.each(ENGINES)('the faces’ stores on $name', ({ open }) => {
     expect(campaigns.list(asAlice, { program_id: 'abc' })).toEqual([]);
     expect(campaigns.list({ userId: bob, role: 'user' }, {})).toEqual([]);
     expect(programs.get(p)).toMatchObject({ name: 'p', type: 'sendsms' });
+  });
+
+  it('AccountStore: owned rows (a freed one its maker’s), programs, settings upserted, usernames taken but by itself, delete with its settings', async () => {
+    const db = await open();
+    const users = new UserStore(db);
+    const alice = users.add(user('alice'));
+    const bob = users.add(user('bob'));
+    const accounts = new AccountStore(db);
+    const a = accounts.rows.insert(alice, { type: 'did', username: '+61255501234', created_by: alice, active: 1 }, 10);
+    const b = accounts.rows.insert(bob, { type: 'account', username: 'bob@example.com', created_by: alice, active: 1 }, 10);
+    const asAlice = { userId: alice, role: 'user' as const };
+    expect(accounts.rows.list(asAlice, {}).map((r) => r.id)).toEqual([a]);
+    expect(accounts.rows.list({ userId: bob, role: 'user' }, {}).map((r) => r.id)).toEqual([b]);
+    expect(accountOwner(accounts.rows.get(b)!)).toBe(bob);
+    accounts.rows.update(b, { user_id: null }, 20);
+    expect(accounts.rows.list(asAlice, {}).map((r) => r.id)).toEqual([a, b]);
+    expect(accounts.rows.list({ userId: bob, role: 'user' }, {})).toEqual([]);
+    expect(accountOwner(accounts.rows.get(b)!)).toBe(alice);
+    accounts.subscribe(a, 7);
+    accounts.subscribe(a, 3);
+    accounts.subscribe(a, 7);
+    expect(accounts.programs(a)).toEqual([3, 7]);
+    expect(accounts.unsubscribe(a, 7)).toBe(1);
+    expect(accounts.unsubscribe(a, 7)).toBe(0);
+    accounts.setSetting(a, 'cli', '123');
+    accounts.setSetting(a, 'cli', '456');
+    accounts.setSetting(a, 'none', null);
+    expect(accounts.setting(a, 'cli')).toBe('456');
+    expect(accounts.setting(a, 'none')).toBeNull();
+    expect(accounts.setting(a, 'missing')).toBeUndefined();
+    expect(accounts.deleteSetting(a, 'none')).toBe(true);
+    expect(accounts.deleteSetting(a, 'none')).toBe(false);
+    expect(accounts.usernameTaken('+61255501234', null)).toBe(true);
+    expect(accounts.usernameTaken('+61255501234', a)).toBe(false);
+    expect(accounts.usernameTaken('+61255501234', b)).toBe(true);
+    expect(accounts.usernameTaken('nobody', null)).toBe(false);
+    expect(accounts.delete(a)).toBe(true);
+    expect(accounts.setting(a, 'cli')).toBeUndefined();
+    expect(accounts.programs(a)).toEqual([]);
+    expect(accounts.delete(a)).toBe(false);
+    expect(new TransmissionStore(db).statistics({ userId: alice, role: 'admin' }, { accountType: 'account' })).toMatchObject({ account_total: 1, did_total: 0 });
+  });
+
+  it('PermissionStore: exceptions granted and taken away over the role, upserted, cleared; CompanyStore: add and byId', async () => {
+    const db = await open();
+    const users = new UserStore(db);
+    const alice = users.add(user('alice'));
+    const perms = new PermissionStore(db);
+    const me = { id: alice, role: 'user' as const };
+    const before = perms.can(me, 'contact_create');
+    perms.set(alice, 'contact_create', !before);
+    expect(perms.can(me, 'contact_create')).toBe(!before);
+    perms.set(alice, 'contact_create', before);
+    perms.set(alice, 'contact_list', false);
+    expect(perms.can(me, 'contact_create')).toBe(before);
+    expect([...perms.exceptions(alice)].sort()).toEqual([
+      ['contact_create', before],
+      ['contact_list', false],
+    ]);
+    expect(new PermissionStore(db).exceptions(alice).get('contact_list')).toBe(false);
+    perms.clear(alice, 'contact_list');
+    expect([...perms.exceptions(alice).keys()]).toEqual(['contact_create']);
+    perms.clear(alice);
+    expect(perms.exceptions(alice).size).toBe(0);
+
+    const companies = new CompanyStore(db);
+    const c = companies.add('Acme', { abn: '1' }, 5);
+    expect(companies.byId(c)).toEqual({ id: c, name: 'Acme', details: '{"abn":"1"}', created_at: 5 });
+    expect(companies.byId(c + 1)).toBeUndefined();
   });
 });

@@ -13,6 +13,7 @@ const SCHEMA: PgSchema = {
   primaryKeys: new Map([
     ['attempt_parts', ['attempt_id', 'part']],
     ['recipients', ['id']],
+    ['account_settings', ['account_id', 'name']],
   ]),
   identities: new Map([
     ['results', 'id'],
@@ -117,6 +118,18 @@ describe('SQLite to PostgreSQL', () => {
     expect(pg('SELECT * FROM users WHERE 1')).toBe('SELECT * FROM users WHERE TRUE');
     expect(pg('SELECT COUNT(*) AS n FROM jobs j WHERE 0 AND j.user_id = ?')).toBe('SELECT COUNT(*) AS n FROM jobs j WHERE FALSE AND j.user_id = $1');
     expect(pg('SELECT * FROM users WHERE id = 10')).toBe('SELECT * FROM users WHERE id = 10');
+  });
+
+  it('IS / IS NOT with a value as IS [NOT] DISTINCT FROM; ON CONFLICT DO UPDATE without a target on the primary key', () => {
+    expect(pg('SELECT 1 FROM accounts WHERE username = ? AND id IS NOT ?')).toBe('SELECT 1 FROM accounts WHERE username = $1 AND id IS DISTINCT FROM $2');
+    expect(pg('SELECT 1 FROM accounts WHERE id IS ? AND x IS NOT NULL AND y IS NULL')).toBe('SELECT 1 FROM accounts WHERE id IS NOT DISTINCT FROM $1 AND x IS NOT NULL AND y IS NULL');
+    expect(pg('INSERT INTO account_settings (account_id, name, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value')).toBe(
+      'INSERT INTO account_settings (account_id, name, value) VALUES ($1, $2, $3) ON CONFLICT (account_id, name) DO UPDATE SET value = excluded.value',
+    );
+    expect(pg('INSERT INTO account_settings (account_id, name) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET name = excluded.name')).toBe(
+      'INSERT INTO account_settings (account_id, name) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET name = excluded.name',
+    );
+    expect(() => translate('INSERT INTO unknown_table (a) VALUES (?) ON CONFLICT DO UPDATE SET a = 1', SCHEMA)).toThrow(TranslateError);
   });
 
   it('an empty IN () list as an empty array, NOT IN () too (a syntax error on PostgreSQL)', () => {

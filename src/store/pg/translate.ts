@@ -357,6 +357,18 @@ function insertOr(text: string, schema: PgSchema, sql: string): string {
   return ret ? `${body.slice(0, ret.index)}${clause} ${body.slice(ret.index)}` : `${body.trimEnd()} ${clause}`;
 }
 
+/**
+ * `ON CONFLICT DO UPDATE` without a target (SQLite's: whichever uniqueness constraint clashed) with the
+ * table's primary key as its target, which PostgreSQL requires; the stores' uses are on their key.
+ */
+function conflictTarget(text: string, schema: PgSchema, sql: string): string {
+  if (!/\bON\s+CONFLICT\s+DO\s+UPDATE\b/i.test(text)) return text;
+  const table = /^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)/i.exec(text)?.[1];
+  const key = table ? schema.primaryKeys.get(table) : undefined;
+  if (!key) throw new TranslateError(sql, `ON CONFLICT DO UPDATE without a target needs ${table ?? 'the table'}'s primary key`);
+  return text.replace(/\bON\s+CONFLICT\s+DO\s+UPDATE\b/i, `ON CONFLICT (${key.join(', ')}) DO UPDATE`);
+}
+
 /** `json_group_array(x)` as json_agg, an empty set `[]` as SQLite's is (json_agg's is NULL). */
 function groupArray(text: string): string {
   let out = text;
@@ -381,6 +393,8 @@ export function translate(sql: string, schema: PgSchema = EMPTY): Translated {
   // An empty list (`IN ()`: SQLite's matches nothing, NOT IN all) is a syntax error on PostgreSQL; an
   // empty array takes the type of what it is compared with.
   t = t.replace(/\bNOT\s+IN\s*\(\s*\)/gi, "<> ALL('{}')").replace(/\bIN\s*\(\s*\)/gi, "= ANY('{}')");
+  // SQLite's `IS` / `IS NOT` with a value: PostgreSQL's IS [NOT] takes only NULL, TRUE, FALSE.
+  t = t.replace(/\bIS\s+NOT\s+(\$\d+)/gi, 'IS DISTINCT FROM $1').replace(/\bIS\s+(\$\d+)/gi, 'IS NOT DISTINCT FROM $1');
   t = t.replace(/\bIFNULL\s*\(/gi, 'COALESCE(');
   // SQLite's planner hint naming the index to use: PostgreSQL's planner chooses.
   t = t.replace(/\s+INDEXED\s+BY\s+[A-Za-z_][A-Za-z0-9_]*/gi, '');
@@ -400,6 +414,7 @@ export function translate(sql: string, schema: PgSchema = EMPTY): Translated {
   t = scalarMinMax(t);
   t = groupArray(t);
   t = insertOr(t, schema, sql);
+  t = conflictTarget(t, schema, sql);
   t = nullTestedParams(t, schema);
   t = casedAliases(t);
   t = subqueryAliases(t);

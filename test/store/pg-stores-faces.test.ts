@@ -12,6 +12,9 @@ import { programStore } from '../../dist/store/programs.js';
 import { AccountStore, accountOwner } from '../../dist/store/accounts.js';
 import { PermissionStore } from '../../dist/store/permissions.js';
 import { CompanyStore } from '../../dist/store/companies.js';
+import { ScheduleStore } from '../../dist/store/schedules.js';
+import { NumberStore } from '../../dist/store/numbers.js';
+import { MailTimerStore } from '../../dist/store/mail-timers.js';
 import { HELD_UNTIL, plainJob, type NewRecipient } from '../../dist/core/jobs.js';
 import { smsContent } from '../../dist/core/content.js';
 import { pgDatabases } from '../helpers/pg-db.js';
@@ -241,5 +244,73 @@ describe.each(ENGINES)('the faces’ stores on $name', ({ open }) => {
     const c = companies.add('Acme', { abn: '1' }, 5);
     expect(companies.byId(c)).toEqual({ id: c, name: 'Acme', details: '{"abn":"1"}', created_at: 5 });
     expect(companies.byId(c + 1)).toBeUndefined();
+  });
+
+  it('ScheduleStore: add, get, all, idsOf, ran, delete', async () => {
+    const db = await open();
+    const alice = new UserStore(db).add(user('alice'));
+    const schedules = new ScheduleStore(db);
+    const owner = { id: alice, timezone: 'Australia/Sydney' };
+    const s1 = schedules.add(owner, 'campaign', 4, 'start', { cron: '0 9 * * 1', at: null, recurring: true, expiry: 99_000 }, 10);
+    const s2 = schedules.add(owner, 'transmission', 4, 'send', { cron: null, at: 5_000, recurring: false, expiry: null }, 11);
+    expect(schedules.get(s1)).toMatchObject({ id: s1, user_id: alice, target: 'campaign', target_id: 4, action: 'start', cron: '0 9 * * 1', at: null, recurring: 1, expiry: 99_000, timezone: 'Australia/Sydney' });
+    expect(schedules.all().map((r) => [r.id, r.at, r.recurring])).toEqual([
+      [s1, null, 1],
+      [s2, 5_000, 0],
+    ]);
+    expect(schedules.idsOf('campaign', 4)).toEqual([s1]);
+    expect(schedules.idsOf('campaign', 5)).toEqual([]);
+    schedules.ran(s2, 6_000);
+    expect(db.prepare('SELECT last_run_at FROM schedules WHERE id = ?').pluck().get(s2)).toBe(6_000);
+    schedules.delete(s1);
+    expect(schedules.get(s1)).toBeUndefined();
+    expect(schedules.all().map((r) => r.id)).toEqual([s2]);
+  });
+
+  it('NumberStore: one owner a number, list by user with its code, ownerOf the first form found, remove', async () => {
+    const db = await open();
+    const users = new UserStore(db);
+    const alice = users.add(user('alice'));
+    const bob = users.add(user('bob'));
+    const numbers = new NumberStore(db);
+    numbers.add('+61255501234', alice, 10);
+    numbers.add('+61255509999', bob, 11);
+    expect(() => numbers.add('+61255501234', bob, 12)).toThrow(/already assigned to another user/);
+    expect(() => numbers.add('+61255501234', alice, 12)).toThrow(/already assigned to this user/);
+    expect(numbers.list()).toEqual([
+      { number: '+61255501234', user_id: alice, user_code: 'alice', created_at: 10 },
+      { number: '+61255509999', user_id: bob, user_code: 'bob', created_at: 11 },
+    ]);
+    expect(numbers.list(bob).map((r) => r.number)).toEqual(['+61255509999']);
+    expect(numbers.ownerOf(['0255501234', '+61255501234'])).toBe(alice);
+    expect(numbers.ownerOf(['0255501234'])).toBeUndefined();
+    expect(numbers.remove('+61255501234')).toBe(true);
+    expect(numbers.remove('+61255501234')).toBe(false);
+  });
+
+  it('MailTimerStore: set once a job and kind, due in order, next, postpone, remove', async () => {
+    const db = await open();
+    const alice = new UserStore(db).add(user('alice'));
+    const jobs = new JobStore(db);
+    const j1 = jobs.create(plainJob({ userId: alice, face: 'ictcore', channel: 'sms', content: smsContent({ template: 'a' }), recipients: [recipient('+61400000001')] }), 1);
+    const j2 = jobs.create(plainJob({ userId: alice, face: 'ictcore', channel: 'sms', content: smsContent({ template: 'b' }), recipients: [recipient('+61400000002')] }), 1);
+    const timers = new MailTimerStore(db);
+    expect(timers.next()).toBeNull();
+    timers.set(j1, 'report', 300);
+    timers.set(j1, 'report', 100);
+    timers.set(j1, 'replies', 200);
+    timers.set(j2, 'report', 50);
+    expect(timers.next()).toBe(50);
+    expect(timers.due(250, 10)).toEqual([
+      { job_id: j2, kind: 'report', due_at: 50 },
+      { job_id: j1, kind: 'replies', due_at: 200 },
+    ]);
+    expect(timers.due(1_000, 1)).toEqual([{ job_id: j2, kind: 'report', due_at: 50 }]);
+    timers.postpone(j2, 'report', 400);
+    timers.remove(j1, 'replies');
+    expect(timers.due(1_000, 10).map((t) => [t.job_id, t.kind, t.due_at])).toEqual([
+      [j1, 'report', 300],
+      [j2, 'report', 400],
+    ]);
   });
 });

@@ -76,6 +76,8 @@ describe('SQLite to PostgreSQL', () => {
 
   it('a parameter tested IS NULL takes the type of the column it is compared with elsewhere', () => {
     expect(pg('SELECT a.id FROM attempts a WHERE (@p IS NULL OR a.provider_id = @p) AND (? IS NOT NULL)')).toBe('SELECT a.id FROM attempts a WHERE ($1::bigint IS NULL OR a.provider_id = $1) AND ($2 IS NOT NULL)');
+    // Positional, the value given twice: the column the next parameter is compared with.
+    expect(pg('SELECT a.id FROM attempts a WHERE ? IS NULL OR a.provider_id = ? ORDER BY a.id')).toBe('SELECT a.id FROM attempts a WHERE $1::bigint IS NULL OR a.provider_id = $2 ORDER BY a.id');
   });
 
   it('drops INDEXED BY (SQLite’s planner hint)', () => {

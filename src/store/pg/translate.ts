@@ -275,7 +275,8 @@ function typeRowValues(text: string, sources: RowSource[], schema: PgSchema, sql
 
 /**
  * A parameter tested `IS [NOT] NULL` (`@user IS NULL OR j.user_id = @user`) cast to the type of the column
- * it is compared with elsewhere in the statement: PostgreSQL types a parameter where it first meets it,
+ * it is compared with elsewhere in the statement (or, positional, `? IS NULL OR col = ?`, the column the
+ * next parameter is compared with): PostgreSQL types a parameter where it first meets it,
  * and IS NULL tells it nothing.
  */
 function nullTestedParams(text: string, schema: PgSchema): string {
@@ -283,7 +284,9 @@ function nullTestedParams(text: string, schema: PgSchema): string {
   return text.replace(/\$(\d+)(?=\s+IS\s+(?:NOT\s+)?NULL\b)/gi, (m, n: string) => {
     const ref = '((?:[A-Za-z_][A-Za-z0-9_]*\\.)?[A-Za-z_][A-Za-z0-9_]*)';
     const cmp = new RegExp(`${ref}\\s*(?:=|<>|!=|<=|>=|<|>)\\s*\\$${n}(?!\\d)|\\$${n}(?!\\d)\\s*(?:=|<>|!=|<=|>=|<|>)\\s*${ref}`).exec(text);
-    const col = cmp?.[1] ?? cmp?.[2];
+    // Positional, the value given twice: `? IS NULL OR n.user_id = ?`.
+    const pair = cmp ? null : new RegExp(`\\$${n}(?!\\d)\\s+IS\\s+NULL\\s+OR\\s+${ref}\\s*(?:=|<>|!=|<=|>=|<|>)\\s*\\$\\d+`, 'i').exec(text);
+    const col = cmp?.[1] ?? cmp?.[2] ?? pair?.[1];
     const type = col ? columnType(col, aliases, schema) : null;
     return type ? `${m}::${type}` : m;
   });

@@ -15,6 +15,7 @@ import { CompanyStore } from '../../dist/store/companies.js';
 import { ScheduleStore } from '../../dist/store/schedules.js';
 import { NumberStore } from '../../dist/store/numbers.js';
 import { MailTimerStore } from '../../dist/store/mail-timers.js';
+import { MailSenderStore } from '../../dist/store/mail-senders.js';
 import { HELD_UNTIL, plainJob, type NewRecipient } from '../../dist/core/jobs.js';
 import { smsContent } from '../../dist/core/content.js';
 import { pgDatabases } from '../helpers/pg-db.js';
@@ -312,5 +313,34 @@ describe.each(ENGINES)('the faces’ stores on $name', ({ open }) => {
       [j1, 'report', 300],
       [j2, 'report', 400],
     ]);
+  });
+
+  it('MailSenderStore: e-mail-to-fax senders by address whatever the case, accounts with their programs, active ones only', async () => {
+    const db = await open();
+    const users = new UserStore(db);
+    const alice = users.add(user('alice'));
+    const bob = users.add(user('bob'));
+    db.prepare('UPDATE users SET profile = ? WHERE id = ?').run(JSON.stringify({ etob_email_address: ' Alice@Example.com ' }), alice);
+    const senders = new MailSenderStore(db);
+    expect(senders.etobUsers('alice@example.COM').map((u) => [u.id, u.user_code])).toEqual([[alice, 'alice']]);
+    expect(senders.etobUsers('bob@example.com')).toEqual([]);
+    const accounts = new AccountStore(db);
+    const a = accounts.rows.insert(alice, { type: 'account', email: 'Fax@Example.com', created_by: alice, active: 1 }, 10);
+    const off = accounts.rows.insert(bob, { type: 'account', email: 'off@example.com', created_by: bob, active: 0 }, 10);
+    const programs = programStore(db);
+    const p1 = programs.insert(alice, { type: 'emailtofax', name: 'by data', parent_id: null, data: JSON.stringify({ account_id: a }) }, 10);
+    const p2 = programs.insert(alice, { type: 'emailtofax', name: 'subscribed', parent_id: null, data: '{}' }, 10);
+    programs.insert(alice, { type: 'sendsms', name: 'other', parent_id: null, data: JSON.stringify({ account_id: a }) }, 10);
+    accounts.subscribe(a, p2);
+    accounts.subscribe(off, p2);
+    const found = senders.emailToFaxAccounts({ address: 'fax@example.com' });
+    expect(found.map((r) => [r.account_id, r.owner, r.email, r.program_id])).toEqual([
+      [a, alice, 'Fax@Example.com', p1],
+      [a, alice, 'Fax@Example.com', p2],
+    ]);
+    expect(senders.emailToFaxAccounts({ owner: alice }).map((r) => r.program_id)).toEqual([p1, p2]);
+    expect(senders.emailToFaxAccounts({ owner: bob })).toEqual([]);
+    expect(senders.hasAccountAddress('FAX@example.com')).toBe(true);
+    expect(senders.hasAccountAddress('off@example.com')).toBe(false);
   });
 });

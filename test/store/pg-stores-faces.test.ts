@@ -16,6 +16,7 @@ import { ScheduleStore } from '../../dist/store/schedules.js';
 import { NumberStore } from '../../dist/store/numbers.js';
 import { MailTimerStore } from '../../dist/store/mail-timers.js';
 import { MailSenderStore } from '../../dist/store/mail-senders.js';
+import { InboundOwners } from '../../dist/store/inbound-owners.js';
 import { HELD_UNTIL, plainJob, type NewRecipient } from '../../dist/core/jobs.js';
 import { smsContent } from '../../dist/core/content.js';
 import { pgDatabases } from '../helpers/pg-db.js';
@@ -342,5 +343,29 @@ describe.each(ENGINES)('the faces’ stores on $name', ({ open }) => {
     expect(senders.emailToFaxAccounts({ owner: bob })).toEqual([]);
     expect(senders.hasAccountAddress('FAX@example.com')).toBe(true);
     expect(senders.hasAccountAddress('off@example.com')).toBe(false);
+  });
+
+  it('InboundOwners: active accounts by address whatever the case and by phone tail, their receiving programs, a user', async () => {
+    const db = await open();
+    const alice = new UserStore(db).add(user('alice'));
+    const accounts = new AccountStore(db);
+    const a = accounts.rows.insert(alice, { type: 'did', phone: '02 5550 1234', email: 'In@Example.com', created_by: alice, active: 1 }, 10);
+    accounts.rows.insert(alice, { type: 'did', phone: '+61255501234', email: 'in@example.com', created_by: alice, active: 0 }, 10);
+    const programs = programStore(db);
+    const p1 = programs.insert(alice, { type: 'receivesms', name: 'r', parent_id: null, data: JSON.stringify({ account_id: a }) }, 10);
+    const p2 = programs.insert(alice, { type: 'receivefax', name: 'f', parent_id: null, data: '{}' }, 10);
+    programs.insert(alice, { type: 'sendsms', name: 's', parent_id: null, data: JSON.stringify({ account_id: a }) }, 10);
+    accounts.subscribe(a, p2);
+    const owners = new InboundOwners(db);
+    expect(owners.accountsByEmail('IN@example.com')).toEqual([{ id: a, owner: alice, phone: '02 5550 1234', email: 'In@Example.com' }]);
+    expect(owners.accountsByPhoneTail('+61 2 5550 1234').map((r) => r.id)).toEqual([]);
+    expect(owners.accountsByPhoneTail('+61255501234').map((r) => r.id)).toEqual([]);
+    accounts.rows.update(a, { phone: '0255501234' }, 20);
+    expect(owners.accountsByPhoneTail('+61255501234').map((r) => r.id)).toEqual([a]);
+    expect(owners.receivePrograms(a, ['receivesms', 'receivefax']).map((r) => r.id)).toEqual([p1, p2]);
+    expect(owners.receivePrograms(a, ['receivefax']).map((r) => [r.id, r.type])).toEqual([[p2, 'receivefax']]);
+    expect(owners.receivePrograms(a, [])).toEqual([]);
+    expect(owners.user(alice)).toMatchObject({ id: alice, role: 'user', timezone: 'UTC', country: 'AU' });
+    expect(owners.user(alice + 100)).toBeUndefined();
   });
 });

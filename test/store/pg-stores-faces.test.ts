@@ -17,6 +17,8 @@ import { NumberStore } from '../../dist/store/numbers.js';
 import { MailTimerStore } from '../../dist/store/mail-timers.js';
 import { MailSenderStore } from '../../dist/store/mail-senders.js';
 import { InboundOwners } from '../../dist/store/inbound-owners.js';
+import { ProviderStore } from '../../dist/store/providers.js';
+import { providerConfigSchema } from '../../dist/config/schema.js';
 import { HELD_UNTIL, plainJob, type NewRecipient } from '../../dist/core/jobs.js';
 import { smsContent } from '../../dist/core/content.js';
 import { pgDatabases } from '../helpers/pg-db.js';
@@ -367,5 +369,28 @@ describe.each(ENGINES)('the faces’ stores on $name', ({ open }) => {
     expect(owners.receivePrograms(a, [])).toEqual([]);
     expect(owners.user(alice)).toMatchObject({ id: alice, role: 'user', timezone: 'UTC', country: 'AU' });
     expect(owners.user(alice + 100)).toBeUndefined();
+  });
+
+  it('ProviderStore: upsert by name (config re-applied), insert owned, list, byName, byId, update, setActive, delete', async () => {
+    const db = await open();
+    const alice = new UserStore(db).add(user('alice'));
+    const smpp = (name: string, host = '127.0.0.2') => providerConfigSchema.parse({ name, driver: 'smpp', services: ['sms'], host, port: 2775, username: 'esme', password: 'x', settings: { reconnect_min_ms: 50 } });
+    const providers = new ProviderStore(db);
+    const a = providers.upsert(smpp('a'), 'config', 10);
+    expect(providers.upsert(smpp('a', '127.0.0.3'), 'config', 20)).toBe(a);
+    const b = providers.insert(smpp('b'), alice, 30);
+    expect(providers.list().map((p) => [p.id, p.name, p.host, p.source, p.owner_user_id, p.active])).toEqual([
+      [a, 'a', '127.0.0.3', 'config', null, true],
+      [b, 'b', '127.0.0.2', 'db', alice, true],
+    ]);
+    expect(providers.byName('b')).toMatchObject({ id: b, services: ['sms'], settings: { reconnect_min_ms: 50 }, port: 2775 });
+    providers.update(b, smpp('b2'), 40);
+    expect(providers.byId(b)).toMatchObject({ name: 'b2' });
+    expect(providers.setActive('b2', false, 50)).toBe(true);
+    expect(providers.byId(b)?.active).toBe(false);
+    expect(providers.setActive('nobody', true, 50)).toBe(false);
+    expect(providers.delete(b)).toBe(true);
+    expect(providers.delete(b)).toBe(false);
+    expect(providers.byName('b2')).toBeUndefined();
   });
 });

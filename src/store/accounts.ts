@@ -1,10 +1,11 @@
-import { stmt, type Db } from './db.js';
+import { stmt } from './db.js';
+import type { StoreDb } from './store-db.js';
 import { OwnedRows, type Row } from './owned.js';
 
 /** Sending identities (ICTCore accounts): a DID or caller id, an e-mail address; with settings and programs. */
 export class AccountStore {
   readonly rows: OwnedRows;
-  constructor(private readonly db: Db) {
+  constructor(private readonly db: StoreDb) {
     // An account set free (no user) stays visible to whoever made it.
     this.rows = new OwnedRows(db, { table: 'accounts', columns: ['type', 'username', 'password_hash', 'pin_hash', 'first_name', 'last_name', 'phone', 'email', 'address', 'active', 'created_by', 'user_id'], owner: 'COALESCE(user_id, created_by)' });
   }

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { StoreDb } from './store-db.js';
 
 export interface CompanyRow {
   id: number;
@@ -8,7 +8,7 @@ export interface CompanyRow {
 }
 
 export class CompanyStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: StoreDb) {}
 
   add(name: string, details: Record<string, unknown>, now = Date.now()): number {
     return Number(this.db.prepare('INSERT INTO companies (name, details, created_at) VALUES (?, ?, ?)').run(name, JSON.stringify(details), now).lastInsertRowid);

@@ -1,4 +1,5 @@
-import { stmt, type Db } from './db.js';
+import { stmt } from './db.js';
+import type { StoreDb } from './store-db.js';
 
 /** An ICTCore account an inbound message may be for: its owner and where it says to send copies. */
 export interface InboundAccount {
@@ -28,7 +29,7 @@ export interface InboundUser {
 
 /** The lookups that route an inbound message to its owner (issue 17): accounts, their programs, users. */
 export class InboundOwners {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: StoreDb) {}
 
   /** Active accounts whose address is `address` (case aside): receiveemail's. */
   accountsByEmail(address: string): InboundAccount[] {

@@ -1,4 +1,5 @@
-import { stmt, type Db } from './db.js';
+import { stmt } from './db.js';
+import type { StoreDb } from './store-db.js';
 
 /** A v1 user whose etob_email_address is a sender's address. */
 export interface EtobSender {
@@ -18,7 +19,7 @@ export interface EmailToFaxAccount {
 
 /** Who may send e-mail to fax (issue 17): users by their etob_email_address, accounts by their emailtofax program. */
 export class MailSenderStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: StoreDb) {}
 
   /** Active users whose etob_email_address is `address` (case aside). */
   etobUsers(address: string): EtobSender[] {

@@ -1,4 +1,5 @@
-import { stmt, type Db } from './db.js';
+import { stmt } from './db.js';
+import type { StoreDb } from './store-db.js';
 
 /** What a job's timer sends: the batch of its replies (at its reply window's end), or its report. */
 export type MailTimerKind = 'replies' | 'report';
@@ -15,7 +16,7 @@ export interface MailTimer {
  * again, never twice.
  */
 export class MailTimerStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: StoreDb) {}
 
   /** Set a job's timer; one already set for the job and kind stays as it is. */
   set(jobId: number, kind: MailTimerKind, dueAt: number): void {

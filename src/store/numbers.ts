@@ -1,4 +1,5 @@
-import { stmt, type Db } from './db.js';
+import { stmt } from './db.js';
+import type { StoreDb } from './store-db.js';
 import { SwitchpostError } from '../core/errors.js';
 
 /** A number the daemon receives on and the user it is routed to (`switchpost numbers …`). */
@@ -11,7 +12,7 @@ export interface NumberRow {
 
 /** The inbound numbers an administrator assigns to users (migration 17), kept in E.164. */
 export class NumberStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: StoreDb) {}
 
   /** Assign `number` (E.164) to a user; a number already someone's is refused, never moved. */
   add(number: string, userId: number, now: number): void {

@@ -1,4 +1,5 @@
-import { stmt, type Db } from './db.js';
+import { stmt } from './db.js';
+import type { StoreDb } from './store-db.js';
 import type { Role } from '../core/model.js';
 import { allows, type Permission } from '../core/permissions.js';
 
@@ -6,7 +7,7 @@ import { allows, type Permission } from '../core/permissions.js';
 export class PermissionStore {
   private readonly cache = new Map<number, Map<string, boolean>>();
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: StoreDb) {}
 
   exceptions(userId: number): ReadonlyMap<string, boolean> {
     let m = this.cache.get(userId);

@@ -1,5 +1,5 @@
-import type { Db } from './db.js';
+import type { StoreDb } from './store-db.js';
 import { OwnedRows } from './owned.js';
 
 /** ICTCore programs: what a transmission or campaign sends (type, name, parent, its message ids in data). */
-export const programStore = (db: Db): OwnedRows => new OwnedRows(db, { table: 'programs', columns: ['type', 'name', 'parent_id', 'data'] });
+export const programStore = (db: StoreDb): OwnedRows => new OwnedRows(db, { table: 'programs', columns: ['type', 'name', 'parent_id', 'data'] });

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { StoreDb } from './store-db.js';
 import type { Service } from '../core/model.js';
 import type { ProviderConfig } from '../config/schema.js';
 
@@ -33,7 +33,7 @@ const INSERT = `INSERT INTO providers (${CONFIG_COLUMNS.join(', ')}, owner_user_
   VALUES (${CONFIG_COLUMNS.map((c) => '@' + c).join(', ')}, @owner, @source, @now, @now)`;
 
 export class ProviderStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: StoreDb) {}
 
   /** Insert or update by name; config-declared providers are re-applied at every start. */
   upsert(p: ProviderConfig, source: Provider['source'], now = Date.now()): number {

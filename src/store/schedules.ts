@@ -1,4 +1,5 @@
-import { stmt, type Db } from './db.js';
+import { stmt } from './db.js';
+import type { StoreDb } from './store-db.js';
 import type { ScheduleSpec } from '../core/schedule.js';
 
 export type ScheduleTarget = 'transmission' | 'campaign';
@@ -19,7 +20,7 @@ export interface ScheduleRow {
 
 /** Schedules (ICTCore tasks) as stored: what to do to which target, by cron or at an instant, in whose time zone. */
 export class ScheduleStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: StoreDb) {}
 
   add(owner: { id: number; timezone: string }, target: ScheduleTarget, targetId: number, action: ScheduleAction, spec: ScheduleSpec, now: number): number {
     return Number(

@@ -1,4 +1,5 @@
-import { jsonRows, stmt, type Db } from './db.js';
+import { jsonRows, stmt } from './db.js';
+import type { StoreDb } from './store-db.js';
 import { ownerFilter, type Scope } from './users.js';
 import { HELD_UNTIL } from '../core/jobs.js';
 import { isFinal, isSuccess, type Channel, type RecipientState } from '../core/model.js';
@@ -91,7 +92,7 @@ export interface StatisticsFilter {
 }
 
 export class TransmissionStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: StoreDb) {}
 
   get(id: number): TransmissionRow | undefined {
     return stmt(this.db, `${SELECT} WHERE r.id = ? AND r.hidden IS NULL`).get(id) as TransmissionRow | undefined;

@@ -13,6 +13,7 @@ const SCHEMA: PgSchema = {
   primaryKeys: new Map([
     ['attempt_parts', ['attempt_id', 'part']],
     ['recipients', ['id']],
+    ['account_settings', ['account_id', 'name']],
   ]),
   identities: new Map([
     ['results', 'id'],
@@ -75,6 +76,8 @@ describe('SQLite to PostgreSQL', () => {
 
   it('a parameter tested IS NULL takes the type of the column it is compared with elsewhere', () => {
     expect(pg('SELECT a.id FROM attempts a WHERE (@p IS NULL OR a.provider_id = @p) AND (? IS NOT NULL)')).toBe('SELECT a.id FROM attempts a WHERE ($1::bigint IS NULL OR a.provider_id = $1) AND ($2 IS NOT NULL)');
+    // Positional, the value given twice: the column the next parameter is compared with.
+    expect(pg('SELECT a.id FROM attempts a WHERE ? IS NULL OR a.provider_id = ? ORDER BY a.id')).toBe('SELECT a.id FROM attempts a WHERE $1::bigint IS NULL OR a.provider_id = $2 ORDER BY a.id');
   });
 
   it('drops INDEXED BY (SQLite’s planner hint)', () => {
@@ -115,6 +118,26 @@ describe('SQLite to PostgreSQL', () => {
     expect(pg('SELECT IFNULL(a, 0) FROM t')).toBe('SELECT COALESCE(a, 0) FROM t');
     expect(pg('SELECT * FROM users WHERE 1 AND id > ? ORDER BY id')).toBe('SELECT * FROM users WHERE TRUE AND id > $1 ORDER BY id');
     expect(pg('SELECT * FROM users WHERE 1')).toBe('SELECT * FROM users WHERE TRUE');
+    expect(pg('SELECT COUNT(*) AS n FROM jobs j WHERE 0 AND j.user_id = ?')).toBe('SELECT COUNT(*) AS n FROM jobs j WHERE FALSE AND j.user_id = $1');
+    expect(pg('SELECT * FROM users WHERE id = 10')).toBe('SELECT * FROM users WHERE id = 10');
+  });
+
+  it('IS / IS NOT with a value as IS [NOT] DISTINCT FROM; ON CONFLICT DO UPDATE without a target on the primary key', () => {
+    expect(pg('SELECT 1 FROM accounts WHERE username = ? AND id IS NOT ?')).toBe('SELECT 1 FROM accounts WHERE username = $1 AND id IS DISTINCT FROM $2');
+    expect(pg('SELECT 1 FROM accounts WHERE id IS ? AND x IS NOT NULL AND y IS NULL')).toBe('SELECT 1 FROM accounts WHERE id IS NOT DISTINCT FROM $1 AND x IS NOT NULL AND y IS NULL');
+    expect(pg('INSERT INTO account_settings (account_id, name, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value')).toBe(
+      'INSERT INTO account_settings (account_id, name, value) VALUES ($1, $2, $3) ON CONFLICT (account_id, name) DO UPDATE SET value = excluded.value',
+    );
+    expect(pg('INSERT INTO account_settings (account_id, name) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET name = excluded.name')).toBe(
+      'INSERT INTO account_settings (account_id, name) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET name = excluded.name',
+    );
+    expect(() => translate('INSERT INTO unknown_table (a) VALUES (?) ON CONFLICT DO UPDATE SET a = 1', SCHEMA)).toThrow(TranslateError);
+  });
+
+  it('an empty IN () list as an empty array, NOT IN () too (a syntax error on PostgreSQL)', () => {
+    expect(pg('SELECT * FROM jobs j WHERE j.channel IN () AND j.id = ?')).toBe("SELECT * FROM jobs j WHERE j.channel = ANY('{}') AND j.id = $1");
+    expect(pg('SELECT * FROM jobs WHERE id NOT IN ( )')).toBe("SELECT * FROM jobs WHERE id <> ALL('{}')");
+    expect(pg("SELECT * FROM jobs WHERE face IN ('x') AND name = 'IN ()'")).toBe("SELECT * FROM jobs WHERE face IN ('x') AND name = 'IN ()'");
     expect(pg('SELECT * FROM users WHERE id = 1 LIMIT 1')).toBe('SELECT * FROM users WHERE id = 1 LIMIT 1');
   });
 

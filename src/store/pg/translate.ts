@@ -275,7 +275,8 @@ function typeRowValues(text: string, sources: RowSource[], schema: PgSchema, sql
 
 /**
  * A parameter tested `IS [NOT] NULL` (`@user IS NULL OR j.user_id = @user`) cast to the type of the column
- * it is compared with elsewhere in the statement: PostgreSQL types a parameter where it first meets it,
+ * it is compared with elsewhere in the statement (or, positional, `? IS NULL OR col = ?`, the column the
+ * next parameter is compared with): PostgreSQL types a parameter where it first meets it,
  * and IS NULL tells it nothing.
  */
 function nullTestedParams(text: string, schema: PgSchema): string {
@@ -283,7 +284,9 @@ function nullTestedParams(text: string, schema: PgSchema): string {
   return text.replace(/\$(\d+)(?=\s+IS\s+(?:NOT\s+)?NULL\b)/gi, (m, n: string) => {
     const ref = '((?:[A-Za-z_][A-Za-z0-9_]*\\.)?[A-Za-z_][A-Za-z0-9_]*)';
     const cmp = new RegExp(`${ref}\\s*(?:=|<>|!=|<=|>=|<|>)\\s*\\$${n}(?!\\d)|\\$${n}(?!\\d)\\s*(?:=|<>|!=|<=|>=|<|>)\\s*${ref}`).exec(text);
-    const col = cmp?.[1] ?? cmp?.[2];
+    // Positional, the value given twice: `? IS NULL OR n.user_id = ?`.
+    const pair = cmp ? null : new RegExp(`\\$${n}(?!\\d)\\s+IS\\s+NULL\\s+OR\\s+${ref}\\s*(?:=|<>|!=|<=|>=|<|>)\\s*\\$\\d+`, 'i').exec(text);
+    const col = cmp?.[1] ?? cmp?.[2] ?? pair?.[1];
     const type = col ? columnType(col, aliases, schema) : null;
     return type ? `${m}::${type}` : m;
   });
@@ -357,6 +360,18 @@ function insertOr(text: string, schema: PgSchema, sql: string): string {
   return ret ? `${body.slice(0, ret.index)}${clause} ${body.slice(ret.index)}` : `${body.trimEnd()} ${clause}`;
 }
 
+/**
+ * `ON CONFLICT DO UPDATE` without a target (SQLite's: whichever uniqueness constraint clashed) with the
+ * table's primary key as its target, which PostgreSQL requires; the stores' uses are on their key.
+ */
+function conflictTarget(text: string, schema: PgSchema, sql: string): string {
+  if (!/\bON\s+CONFLICT\s+DO\s+UPDATE\b/i.test(text)) return text;
+  const table = /^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)/i.exec(text)?.[1];
+  const key = table ? schema.primaryKeys.get(table) : undefined;
+  if (!key) throw new TranslateError(sql, `ON CONFLICT DO UPDATE without a target needs ${table ?? 'the table'}'s primary key`);
+  return text.replace(/\bON\s+CONFLICT\s+DO\s+UPDATE\b/i, `ON CONFLICT (${key.join(', ')}) DO UPDATE`);
+}
+
 /** `json_group_array(x)` as json_agg, an empty set `[]` as SQLite's is (json_agg's is NULL). */
 function groupArray(text: string): string {
   let out = text;
@@ -376,8 +391,13 @@ export function translate(sql: string, schema: PgSchema = EMPTY): Translated {
   let t = numbered.text;
   // Planner hints: a unary + before a column in a condition.
   t = t.replace(/(\b(?:AND|OR|WHERE|ON|NOT)\s+|\(\s*)\+(?=[A-Za-z_])/gi, '$1');
-  // A condition that is the literal 1 (an admin's owner filter).
-  t = t.replace(/(\b(?:WHERE|AND|OR)\s+)1(?=\s+(?:AND|OR|ORDER|GROUP|LIMIT)\b|\s*\)|\s*$)/gi, '$1TRUE');
+  // A condition that is the literal 1 or 0 (an admin's owner filter; no channel asked for).
+  t = t.replace(/(\b(?:WHERE|AND|OR)\s+)([01])(?=\s+(?:AND|OR|ORDER|GROUP|LIMIT)\b|\s*\)|\s*$)/gi, (_, pre: string, b: string) => `${pre}${b === '1' ? 'TRUE' : 'FALSE'}`);
+  // An empty list (`IN ()`: SQLite's matches nothing, NOT IN all) is a syntax error on PostgreSQL; an
+  // empty array takes the type of what it is compared with.
+  t = t.replace(/\bNOT\s+IN\s*\(\s*\)/gi, "<> ALL('{}')").replace(/\bIN\s*\(\s*\)/gi, "= ANY('{}')");
+  // SQLite's `IS` / `IS NOT` with a value: PostgreSQL's IS [NOT] takes only NULL, TRUE, FALSE.
+  t = t.replace(/\bIS\s+NOT\s+(\$\d+)/gi, 'IS DISTINCT FROM $1').replace(/\bIS\s+(\$\d+)/gi, 'IS NOT DISTINCT FROM $1');
   t = t.replace(/\bIFNULL\s*\(/gi, 'COALESCE(');
   // SQLite's planner hint naming the index to use: PostgreSQL's planner chooses.
   t = t.replace(/\s+INDEXED\s+BY\s+[A-Za-z_][A-Za-z0-9_]*/gi, '');
@@ -397,6 +417,7 @@ export function translate(sql: string, schema: PgSchema = EMPTY): Translated {
   t = scalarMinMax(t);
   t = groupArray(t);
   t = insertOr(t, schema, sql);
+  t = conflictTarget(t, schema, sql);
   t = nullTestedParams(t, schema);
   t = casedAliases(t);
   t = subqueryAliases(t);

@@ -1,9 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { migrate, openDb, ROWS_PER_STATEMENT } from '../../dist/store/db.js';
-import { migratePg } from '../../dist/store/pg/migrate.js';
-import { PgDb } from '../../dist/store/pg/db.js';
-import type { StoreDb } from '../../dist/store/store-db.js';
-import { UserStore, type NewUser } from '../../dist/store/users.js';
+import { describe, expect, it } from 'vitest';
+import { ROWS_PER_STATEMENT } from '../../dist/store/db.js';
+import { UserStore } from '../../dist/store/users.js';
 import { JobStore } from '../../dist/store/jobs.js';
 import { TransmissionStore } from '../../dist/store/transmissions.js';
 import { MessageStore } from '../../dist/store/messages.js';
@@ -19,45 +16,18 @@ import { MailSenderStore } from '../../dist/store/mail-senders.js';
 import { InboundOwners } from '../../dist/store/inbound-owners.js';
 import { ProviderStore } from '../../dist/store/providers.js';
 import { providerConfigSchema } from '../../dist/config/schema.js';
-import { HELD_UNTIL, plainJob, type NewRecipient } from '../../dist/core/jobs.js';
+import { HELD_UNTIL, plainJob } from '../../dist/core/jobs.js';
 import { smsContent } from '../../dist/core/content.js';
-import { pgDatabases } from '../helpers/pg-db.js';
-
-const { fresh } = pgDatabases();
+import { storeEngines, storeRecipient, storeUser } from '../helpers/store-engines.js';
 
 /**
  * The faces' stores moved onto StoreDb (issue 15): the same store code and the same assertions on
  * SQLite and on PostgreSQL through the facade (src/store/pg/db.ts).
  */
-const opened: { close(): void }[] = [];
-afterAll(() => {
-  for (const db of opened) db.close();
-});
+const { engines: ENGINES } = storeEngines();
 
-const ENGINES = [
-  {
-    name: 'SQLite',
-    open: async (): Promise<StoreDb> => {
-      const db = openDb(':memory:');
-      migrate(db);
-      opened.push(db);
-      return db;
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    open: async (): Promise<StoreDb> => {
-      const d = await fresh();
-      await migratePg(d.pool);
-      const db = PgDb.open({ connectionString: d.url });
-      opened.push(db);
-      return db;
-    },
-  },
-];
-
-const user = (code: string, extra: Partial<NewUser> = {}): NewUser => ({ user_code: code, password: `${code}-secret-1`, password_hash: `hash-of-${code}`, role: 'user', timezone: 'UTC', country: 'AU', ...extra });
-const recipient = (destination: string): NewRecipient => ({ destination, name: null, reference: null, fields: null, blackouts: null });
+const user = storeUser;
+const recipient = storeRecipient;
 const N = ROWS_PER_STATEMENT * 2 + 7;
 
 describe.each(ENGINES)('the faces’ stores on $name', ({ open }) => {

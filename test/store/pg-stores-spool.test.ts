@@ -1,9 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { migrate, openDb, ROWS_PER_STATEMENT } from '../../dist/store/db.js';
-import { migratePg } from '../../dist/store/pg/migrate.js';
-import { PgDb } from '../../dist/store/pg/db.js';
+import { describe, expect, it } from 'vitest';
+import { ROWS_PER_STATEMENT } from '../../dist/store/db.js';
 import type { StoreDb } from '../../dist/store/store-db.js';
-import { UserCodeTaken, UserStore, type NewUser } from '../../dist/store/users.js';
+import { UserCodeTaken, UserStore } from '../../dist/store/users.js';
 import { SpoolStore } from '../../dist/store/spool.js';
 import { ReplyStore } from '../../dist/store/replies.js';
 import { VerificationStore } from '../../dist/store/verification.js';
@@ -14,43 +12,16 @@ import { HELD_UNTIL, plainJob, type NewRecipient } from '../../dist/core/jobs.js
 import { smsContent, type Content } from '../../dist/core/content.js';
 import { errorCodeOf } from '../../dist/core/errors.js';
 import { reviveError, sendError } from '../../dist/store/remote-errors.js';
-import { pgDatabases } from '../helpers/pg-db.js';
-
-const { fresh } = pgDatabases();
+import { storeEngines, storeRecipient, storeUser } from '../helpers/store-engines.js';
 
 /**
  * The spool's and the faces' stores moved onto StoreDb (issue 15): the same store code and the same
  * assertions on SQLite and on PostgreSQL through the facade (src/store/pg/db.ts).
  */
-const opened: { close(): void }[] = [];
-afterAll(() => {
-  for (const db of opened) db.close();
-});
+const { engines: ENGINES } = storeEngines();
 
-const ENGINES = [
-  {
-    name: 'SQLite',
-    open: async (): Promise<StoreDb> => {
-      const db = openDb(':memory:');
-      migrate(db);
-      opened.push(db);
-      return db;
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    open: async (): Promise<StoreDb> => {
-      const d = await fresh();
-      await migratePg(d.pool);
-      const db = PgDb.open({ connectionString: d.url });
-      opened.push(db);
-      return db;
-    },
-  },
-];
-
-const user = (code: string, extra: Partial<NewUser> = {}): NewUser => ({ user_code: code, password: `${code}-secret-1`, password_hash: `hash-of-${code}`, role: 'user', timezone: 'UTC', country: 'AU', ...extra });
-const recipient = (destination: string, extra: Partial<NewRecipient> = {}): NewRecipient => ({ destination, name: null, reference: null, fields: null, blackouts: null, ...extra });
+const user = storeUser;
+const recipient = storeRecipient;
 const provider = (db: StoreDb, name = 'p'): number => Number(db.prepare(`INSERT INTO providers (name, driver, services, settings, created_at, updated_at) VALUES (?, 'sandbox', '["sms"]', '{}', 0, 0)`).run(name).lastInsertRowid);
 
 // set-writes.test.ts's rows: odd text, nulls, priorities, contact ids and due times, across chunk boundaries.

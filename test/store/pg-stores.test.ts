@@ -1,11 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Worker } from 'node:worker_threads';
 import { migrate, openDb } from '../../dist/store/db.js';
 import { migratePg } from '../../dist/store/pg/migrate.js';
 import { PgDb } from '../../dist/store/pg/db.js';
 import { PgBridge } from '../../dist/store/pg/bridge.js';
 import { PgBridgeError, PgError } from '../../dist/store/pg/errors.js';
-import { UserCodeTaken, UserStore, type NewUser } from '../../dist/store/users.js';
+import { UserCodeTaken, UserStore } from '../../dist/store/users.js';
 import { SessionStore } from '../../dist/store/sessions.js';
 import { CallbackStore } from '../../dist/store/callbacks.js';
 import { SpoolBatch, moveKey } from '../../dist/store/spool-batch.js';
@@ -13,46 +13,15 @@ import type { StoreDb } from '../../dist/store/store-db.js';
 import { ReplyStore } from '../../dist/store/replies.js';
 import { SpoolStore } from '../../dist/store/spool.js';
 import { VerificationStore } from '../../dist/store/verification.js';
-import { pgDatabases } from '../helpers/pg-db.js';
-
-const { fresh } = pgDatabases();
+import { storeEngines, storeUser } from '../helpers/store-engines.js';
 
 /**
  * The same store code and the same assertions on both engines: SQLite as the daemon opens it, and
  * PostgreSQL through the synchronous bridge and its facade (src/store/pg/db.ts).
  */
-interface Engine {
-  name: string;
-  open: () => Promise<StoreDb>;
-}
-const opened: { close(): void }[] = [];
-afterAll(() => {
-  for (const db of opened) db.close();
-});
+const { engines: ENGINES, fresh, closeAfter } = storeEngines();
 
-const ENGINES: Engine[] = [
-  {
-    name: 'SQLite',
-    open: async () => {
-      const db = openDb(':memory:');
-      migrate(db);
-      opened.push(db);
-      return db;
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    open: async () => {
-      const d = await fresh();
-      await migratePg(d.pool);
-      const db = PgDb.open({ connectionString: d.url });
-      opened.push(db);
-      return db;
-    },
-  },
-];
-
-const user = (code: string, extra: Partial<NewUser> = {}): NewUser => ({ user_code: code, password: `${code}-secret-1`, password_hash: `hash-of-${code}`, role: 'user', timezone: 'UTC', country: 'AU', ...extra });
+const user = storeUser;
 
 /** A user, a provider and a job of `n` queued recipients (ids 1..n), written in the stores' own dialect. */
 function seedJob(db: StoreDb, n: number): number {
@@ -284,7 +253,7 @@ describe('every statement the stores prepare as they are built', () => {
     // The SQL each constructor prepares, caught on SQLite as the store prepares it.
     const sqlite = openDb(':memory:');
     migrate(sqlite);
-    opened.push(sqlite);
+    closeAfter(sqlite);
     const sqls = new Map<string, string>();
     const preparing = new Set<string>();
     // The stores that prepare their statements as they are built (the others prepare per call).
@@ -298,7 +267,7 @@ describe('every statement the stores prepare as they are built', () => {
     const d = await fresh();
     await migratePg(d.pool);
     const db = PgDb.open({ connectionString: d.url });
-    opened.push(db);
+    closeAfter(db);
     const refused: { store: string; sql: string; why: string }[] = [];
     for (const [sql, store] of sqls) {
       try {
@@ -317,7 +286,7 @@ describe('the PostgreSQL bridge', () => {
     const d = await fresh();
     await migratePg(d.pool);
     const b = new PgBridge({ connectionString: d.url, ...opts });
-    opened.push(b);
+    closeAfter(b);
     return { b, d };
   };
 

@@ -8,11 +8,12 @@ import { VerificationStore } from '../../dist/store/verification.js';
 import { SpoolGauges } from '../../dist/store/spool-gauges.js';
 import { ContactStore } from '../../dist/store/contacts.js';
 import { JobStore } from '../../dist/store/jobs.js';
-import { HELD_UNTIL, plainJob, type NewRecipient } from '../../dist/core/jobs.js';
+import { plainJob } from '../../dist/core/jobs.js';
 import { smsContent, type Content } from '../../dist/core/content.js';
 import { errorCodeOf } from '../../dist/core/errors.js';
 import { reviveError, sendError } from '../../dist/store/remote-errors.js';
 import { storeEngines, storeRecipient, storeUser } from '../helpers/store-engines.js';
+import { ODD_TEXT_PG, oddRecipient } from '../helpers/odd-recipients.js';
 
 /**
  * The spool's and the faces' stores moved onto StoreDb (issue 15): the same store code and the same
@@ -25,18 +26,9 @@ const recipient = storeRecipient;
 const provider = (db: StoreDb, name = 'p'): number => Number(db.prepare(`INSERT INTO providers (name, driver, services, settings, created_at, updated_at) VALUES (?, 'sandbox', '["sms"]', '{}', 0, 0)`).run(name).lastInsertRowid);
 
 // set-writes.test.ts's rows: odd text, nulls, priorities, contact ids and due times, across chunk boundaries.
-const odd = ['plain', '', 'quote " back \\ slash', 'é ü 中文 😀', 'ctl \n\t\r\b\f \u0001', '\u2028\u2029', '{"x":1}', '\uFEFFbom'];
+const odd = ODD_TEXT_PG;
 const N = ROWS_PER_STATEMENT * 2 + 7;
-const recipientAt = (i: number): NewRecipient => ({
-  destination: `+614915${String(i).padStart(5, '0')}`,
-  name: i % 3 === 0 ? null : `${odd[i % odd.length]} ${i}`,
-  reference: i % 4 === 0 ? null : odd[(i + 3) % odd.length]!,
-  fields: i % 5 === 0 ? null : { recipient: odd[i % odd.length]!, n: String(i), nested: `{"a":[${i}]}` },
-  blackouts: i % 7 === 0 ? [{ from: '2026-01-01T00:00', to: '2026-01-02T00:00' }] : i % 7 === 1 ? [] : null,
-  ...(i % 2 === 0 ? { priority: i % 6 === 0 ? null : i - 5000 } : {}),
-  ...(i % 3 === 1 ? { contactId: i * 1000 } : {}),
-  ...(i % 11 === 0 ? { dueAt: i % 22 === 0 ? HELD_UNTIL : 1_796_204_250_047 + i } : {}),
-});
+const recipientAt = oddRecipient(odd);
 const fax = (document: string): Content => ({ kind: 'fax', document, pages: 1, fine: false, header: null, fileNames: ['a.pdf'] });
 const email = (...files: string[]): Content => ({ kind: 'email', from: { address: 'a@example.com', name: null }, subject: 's', text: 't', html: null, attachments: files.map((f) => ({ file: f, name: 'x.pdf', size: 1 })) });
 

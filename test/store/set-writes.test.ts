@@ -4,8 +4,9 @@ import { JobStore } from '../../dist/store/jobs.js';
 import { ContactStore } from '../../dist/store/contacts.js';
 import { TransmissionStore } from '../../dist/store/transmissions.js';
 import { UserStore } from '../../dist/store/users.js';
-import { HELD_UNTIL, plainJob, type NewRecipient } from '../../dist/core/jobs.js';
+import { HELD_UNTIL, plainJob } from '../../dist/core/jobs.js';
 import { smsContent } from '../../dist/core/content.js';
+import { ODD_TEXT, oddRecipient } from '../helpers/odd-recipients.js';
 
 // The stores write many rows a chunk per statement (jsonb_each): these check that what they store is,
 // column by column and type by type, what one INSERT/UPDATE a row stored, across chunk boundaries.
@@ -45,18 +46,9 @@ const RECIPIENT_COLUMNS = [
 ];
 const recipientsTyped = (db: Db, jobId: number) => typed(db, `SELECT ${RECIPIENT_COLUMNS.map((c) => `typeof(${c}) AS t_${c}, quote(${c}) AS ${c}`).join(', ')} FROM recipients WHERE job_id = ? ORDER BY id`, jobId);
 
-const odd = ['plain', '', 'quote " back \\ slash', 'é ü 中文 😀', 'ctl \n\t\r\b\f \u0001', 'nul \u0000 mid', 'lone \ud800 surrogate', '\u2028\u2029', '{"x":1}', '\uFEFFbom'];
+const odd = ODD_TEXT;
 const N = ROWS_PER_STATEMENT * 2 + 7;
-const recipientAt = (i: number): NewRecipient => ({
-  destination: `+614915${String(i).padStart(5, '0')}`,
-  name: i % 3 === 0 ? null : `${odd[i % odd.length]} ${i}`,
-  reference: i % 4 === 0 ? null : odd[(i + 3) % odd.length]!,
-  fields: i % 5 === 0 ? null : { recipient: odd[i % odd.length]!, n: String(i), nested: `{"a":[${i}]}` },
-  blackouts: i % 7 === 0 ? [{ from: '2026-01-01T00:00', to: '2026-01-02T00:00' }] : i % 7 === 1 ? [] : null,
-  ...(i % 2 === 0 ? { priority: i % 6 === 0 ? null : i - 5000 } : {}),
-  ...(i % 3 === 1 ? { contactId: i * 1000 } : {}),
-  ...(i % 11 === 0 ? { dueAt: i % 22 === 0 ? HELD_UNTIL : 1_796_204_250_047 + i } : {}),
-});
+const recipientAt = oddRecipient(odd);
 
 describe('set-based writes', () => {
   it('JobStore.create stores every recipient as one INSERT a recipient did: values, types, seq and id order', () => {

@@ -41,8 +41,10 @@ export function checkHostedToken(token: string, key: Buffer, now: number): Token
   const m = TOKEN.exec(token);
   if (!m) return { ok: false, reason: 'forged' };
   const body = `${m[1]}.${m[2]}.${m[3]}`;
-  const given = Buffer.from(m[4]!, 'base64url');
-  const want = mac(key, body);
+  // The MAC's text is compared, not its decoded bytes: the last of 22 base64url characters carries
+  // 4 unused bits, so decoding would let four spellings of one MAC pass.
+  const given = Buffer.from(m[4]!);
+  const want = Buffer.from(mac(key, body).toString('base64url'));
   if (given.length !== want.length || !timingSafeEqual(given, want)) return { ok: false, reason: 'forged' };
   const expiresAt = new Date(parseInt(m[3]!, 36) * 1000);
   if (expiresAt.getTime() <= now) return { ok: false, reason: 'expired' };

@@ -1,5 +1,6 @@
 import { documentKey, MAX_RETENTION_HOURS } from '../core/documents.js';
-import { stmt, type Db } from './db.js';
+import { stmt } from './db.js';
+import type { StoreDb } from './store-db.js';
 
 /** The user's v1 setting as the sweep reads it from the profile: a whole number of hours in range, else none. */
 const HOURS = `CAST(u.profile ->> '$.maximum_document_retention_hours' AS INTEGER)`;
@@ -19,7 +20,7 @@ export const DUE = `SELECT j.id FROM users u CROSS JOIN jobs j ON j.user_id = u.
  * (spool/retention.ts drives it).
  */
 export class RetentionStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: StoreDb) {}
 
   /**
    * Mark up to `limit` jobs whose documents' time is up as removed, drop their files from what jobs

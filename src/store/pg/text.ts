@@ -17,7 +17,7 @@ const MAYBE_BAD = /[\u0000\uD800-\uDFFF]/;
  * A JSON escape (after an even number of backslashes, so not an escaped backslash's `\\u…`) of a NUL
  * or of a lone surrogate: a high one not followed by a low one's escape, a low one not after a high one's.
  */
-const BAD_ESCAPE = /(?<=(?:^|[^\\])(?:\\\\)*)\\u(?:0000|d[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})|(?<!\\ud[89ab][0-9a-f]{2})d[c-f][0-9a-f]{2})/gi;
+const BAD_ESCAPE = /(?<=(?:^|[^\\])(?:\\\\)*)(?:\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2})/gi;
 const MAYBE_BAD_ESCAPE = /\\u(?:0000|d[89a-f])/i;
 
 /** `s` as PostgreSQL's text can hold it: each NUL and lone surrogate (and, in JSON, each escape of one) a U+FFFD. */

@@ -123,9 +123,9 @@ export class Dispatcher {
           this.endSpentLeases(keep, now, scope);
           return this.spool.recoverLeases(now, keep, null, scope);
         });
-        if (requeued !== null) this.log.warn({ node: dead.row.id, requeued, calls: dead.calls }, 'recovered the leases of a node that stopped answering');
+        if (requeued !== null) this.log.warn({ deadNode: dead.row.id, requeued, calls: dead.calls }, 'recovered the leases of a node that stopped answering');
       } catch (err) {
-        this.log.error({ err, node: dead.row.id }, "could not recover a dead node's leases");
+        this.log.error({ err, deadNode: dead.row.id }, "could not recover a dead node's leases");
       }
     }
   }

@@ -55,7 +55,7 @@ export class NodePresence {
     if (!this.store.beat(this.opts.id, [...this.offered()], now)) {
       // Taken for dead (a stall longer than node.timeout_seconds): another node requeued its leases, so
       // what it still has in flight may go twice; its reports for those rows no longer apply (guarded).
-      this.log.error({ node: this.opts.id }, 'this node was taken for dead by another (its heartbeat was late): its leases were requeued; registering again');
+      this.log.error('this node was taken for dead by another (its heartbeat was late): its leases were requeued; registering again');
       this.store.register(this.opts.id, this.opts, [...this.offered()], now);
     }
     this.refresh(now);

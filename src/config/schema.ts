@@ -105,8 +105,8 @@ export const configSchema = z
         calls_grace_seconds: z.number().int().min(60).default(3600),
       })
       .prefault({})
-      .refine((n) => n.timeout_seconds >= 3 * n.heartbeat_seconds, 'node.timeout_seconds must be at least 3 × node.heartbeat_seconds, or a node a little late would be taken for dead')
-      .refine((n) => n.calls_grace_seconds > n.timeout_seconds, 'node.calls_grace_seconds must be longer than node.timeout_seconds'),
+      .refine((n) => n.timeout_seconds >= 3 * n.heartbeat_seconds, { path: ['timeout_seconds'], message: 'node.timeout_seconds must be at least 3 × node.heartbeat_seconds, or a node a little late would be taken for dead' })
+      .refine((n) => n.calls_grace_seconds > n.timeout_seconds, { path: ['calls_grace_seconds'], message: 'node.calls_grace_seconds must be longer than node.timeout_seconds' }),
     metrics: z
       .strictObject({
         /** GET /metrics (Prometheus text) on the HTTP port; false: not served (404). */

@@ -1,4 +1,14 @@
+import { MAX_RETENTION_HOURS } from '../../core/documents.js';
+import { DUE } from '../retention.js';
 import { DUE_SQL } from '../spool.js';
+
+export function overrideKey(sql: string): string {
+  return sql.replace(/\s+/g, ' ').trim();
+}
+
+/** A JSON value's text as SQLite's CAST(… AS INTEGER) reads a number (its whole part), or NULL for anything else (SQLite's 0, out of range too). */
+// No `?` in it: the placeholders are numbered in an override's whole text.
+const wholeNumber = (text: string) => `CASE WHEN ${text} ~ '^\\s*[+-]{0,1}[0-9]{1,9}(\\.[0-9]*){0,1}\\s*$' THEN trunc((${text})::numeric)::bigint END`;
 
 /**
  * The claim's due-row reads on PostgreSQL: each locks what it returns, skipping rows another node's claim
@@ -12,10 +22,23 @@ const locking = (sql: string): string => `${sql.replace(/\s+INDEXED BY recipient
  * Statements whose PostgreSQL text is written by hand rather than translated (`translate.ts`): keyed
  * by the SQLite text as a store prepares it (whitespace runs read as one space), the value written
  * with the same placeholders (`?` in the same order, the same `@names`), which are the only thing
- * the translator still rewrites in it: the claim's locking reads (above), taken from the store's own texts.
+ * the translator still rewrites in it.
  */
-export const PG_OVERRIDES: ReadonlyMap<string, string> = new Map<string, string>(Object.values(DUE_SQL).map((sql) => [overrideKey(sql), locking(sql)]));
-
-export function overrideKey(sql: string): string {
-  return sql.replace(/\s+/g, ' ').trim();
-}
+export const PG_OVERRIDES: ReadonlyMap<string, string> = new Map<string, string>(
+  [
+    // Retention's due jobs: the hours a user's profile sets, read once per user (PostgreSQL types @now by
+    // its context, an integer, in `@now - 3600000 * hours`; and its CAST of text that is not an integer's
+    // is an error where SQLite's gives a number). Only the profiles that name the setting are cast to jsonb.
+    [
+      DUE,
+      `SELECT j.id FROM users u
+       CROSS JOIN LATERAL (SELECT ${wholeNumber(`(u.profile)::jsonb ->> 'maximum_document_retention_hours'`)} AS hours) h
+       JOIN jobs j ON j.user_id = u.id AND j.documents = 'kept'
+      WHERE u.profile LIKE '%maximum_document_retention_hours%' AND h.hours BETWEEN 1 AND ${MAX_RETENTION_HOURS}
+        AND j.status <> 'submitted' AND j.completed_at <= CAST(@now AS bigint) - 3600000 * h.hours
+      LIMIT @limit`,
+    ],
+    // The claim's due-row reads, locking (above), from the spool store's own texts.
+    ...Object.values(DUE_SQL).map((sql) => [sql, locking(sql)]),
+  ].map(([sqlite, postgres]) => [overrideKey(sqlite!), postgres!]),
+);

@@ -123,7 +123,9 @@ export class Dispatcher {
           this.endSpentLeases(keep, now, scope);
           return this.spool.recoverLeases(now, keep, null, scope);
         });
-        if (requeued !== null) this.log.warn({ deadNode: dead.row.id, requeued, calls: dead.calls }, 'recovered the leases of a node that stopped answering');
+        // A node stopped cleanly leaves nothing but its calls: its recovery is worth a warning only when it requeued.
+        if (requeued) this.log.warn({ deadNode: dead.row.id, requeued, calls: dead.calls }, 'recovered the leases of a node that stopped answering');
+        else if (requeued === 0) this.log.info({ deadNode: dead.row.id, calls: dead.calls }, 'a node stopped answering; it had no leases to recover');
       } catch (err) {
         this.log.error({ err, deadNode: dead.row.id }, "could not recover a dead node's leases");
       }

@@ -6,9 +6,9 @@
 //  2. in the same run, a bare nodemailer pool (the same connections and messages per connection) sending
 //     the same messages to the same sink (target: the daemon at >= 70% of it, >= 1,000 messages/s), and
 //     the same pool with the attachment's MIME part made once, as the daemon's driver makes it.
-// Knobs: BENCH_RECIPIENTS, BENCH_CONNECTIONS (5), BENCH_SKIP_BARE.
+// Knobs: BENCH_RECIPIENTS, BENCH_CONNECTIONS (5), BENCH_THREADS (the driver's SMTP threads, 1), BENCH_SKIP_BARE.
 import http from 'node:http';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import nodemailer from 'nodemailer';
@@ -18,6 +18,7 @@ import { forkPeer, benchDaemon } from './lib.js';
 const N = Number(process.env.BENCH_RECIPIENTS ?? 100_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 5);
 const MESSAGES_PER_CONNECTION = 1000;
+const THREADS = Number(process.env.BENCH_THREADS ?? 1);
 const ATTACHMENT = randomBytes(100 * 1024);
 
 const sink = await forkPeer('./smtp-sink-process.js');
@@ -43,7 +44,7 @@ const { d, config, auth, stop } = await benchDaemon(
         services: ['email'],
         host: '127.0.0.1',
         port: sink.port,
-        settings: { security: 'none', max_connections: CONNECTIONS, max_messages: MESSAGES_PER_CONNECTION },
+        settings: { security: 'none', max_connections: CONNECTIONS, max_messages: MESSAGES_PER_CONNECTION, threads: THREADS },
       },
     ],
   },
@@ -67,6 +68,7 @@ const body = JSON.stringify({
 
 const cpu0 = process.cpuUsage();
 const sink0 = await sink.stats();
+const elu0 = performance.eventLoopUtilization();
 const loop = monitorEventLoopDelay({ resolution: 5 });
 loop.enable();
 const t0 = performance.now();
@@ -88,6 +90,7 @@ for (;;) {
 }
 const tFinal = performance.now() - t0 - tPost;
 loop.disable();
+const elu = performance.eventLoopUtilization(elu0);
 const cpu = process.cpuUsage(cpu0);
 const sink1 = await sink.stats();
 const states = d.db.prepare('SELECT state, COUNT(*) AS n FROM recipients WHERE job_id = ? GROUP BY state').all(jobId);
@@ -105,14 +108,16 @@ files.close();
 const daemonRate = N / (tFinal / 1000);
 const sinkCpuMs = (sink1.cpu.user + sink1.cpu.system - sink0.cpu.user - sink0.cpu.system) / 1000;
 console.log(
-  `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; SMTP sink in its own process on loopback; ${CONNECTIONS} connections, ${MESSAGES_PER_CONNECTION} messages each; sqlite synchronous=${config.store.synchronous}`,
+  `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}; SMTP sink in its own process on loopback; ${CONNECTIONS} connections in ${THREADS} SMTP thread(s), ${MESSAGES_PER_CONNECTION} messages each; sqlite synchronous=${config.store.synchronous}`,
 );
 console.log(`POST with ${N} recipients and one 100 KB attachment by URL: ${tPost.toFixed(0)} ms; attachment fetched ${fetches} time(s) (target 1)`);
 console.log(
   `daemon: ${N} messages with every SMTP answer stored in ${(tFinal / 1000).toFixed(2)} s = ${Math.round(daemonRate)} messages/s (target >= 1000/s); answers stored ${answers}; states ${states.map((s) => `${s.state}=${s.n}`).join(' ')}; sink took ${sink1.messages - sink0.messages} messages, ${((sink1.bytes - sink0.bytes) / 1048576).toFixed(0)} MB`,
 );
 console.log(
-  `daemon CPU ${(((cpu.user + cpu.system) / 1000 / (tPost + tFinal)) * 100).toFixed(0)}% of one core; RSS at a tenth of the job ${(rssTenth / 1048576).toFixed(0)} MB, peak ${(peakRss / 1048576).toFixed(0)} MB (bench process, daemon in it); sink CPU ${((sinkCpuMs / (tPost + tFinal)) * 100).toFixed(0)}%`,
+  `daemon CPU ${(((cpu.user + cpu.system) / 1000 / (tPost + tFinal)) * 100).toFixed(0)}% of one core (${((cpu.user + cpu.system) / 1000 / N).toFixed(2)} ms a message), its main thread busy ${(elu.utilization * 100).toFixed(0)}%; RSS at a tenth of the job ${(rssTenth / 1048576).toFixed(0)} MB, peak ${(peakRss / 1048576).toFixed(0)} MB (bench process, daemon in it); sink CPU ${((sinkCpuMs / (tPost + tFinal)) * 100).toFixed(0)}% (${(sinkCpuMs / N).toFixed(2)} ms a message)`,
 );
 console.log(`daemon event-loop delay over the run: p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`);
 if (bare) {

@@ -12,6 +12,8 @@ import { loadConfig } from '../../dist/config/load.js';
 import { startDaemon } from '../../dist/main.js';
 import { PgDb } from '../../dist/store/pg/db.js';
 import { MIGRATIONS } from '../../dist/store/migrations.js';
+import { migratePg } from '../../dist/store/pg/migrate.js';
+import { checkPgStore } from '../../dist/ops/doctor-store.js';
 
 const pg = pgDatabases();
 const LATEST = MIGRATIONS.at(-1)!.version;
@@ -175,5 +177,21 @@ describe('a daemon on PostgreSQL', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^switchpost: store postgres:\/\/sp@127\.0\.0\.1:\d+\/switchpost: cannot reach the PostgreSQL server[^\n]*\n$/);
     expect(r.stderr).not.toContain('hunter2');
+  });
+
+  it("doctor's store check on PostgreSQL: the connection and the schema version, not a SQLite file", async () => {
+    const dir = tempDir();
+    const config = (url: string) => loadConfig({ env: {}, overrides: { data_dir: dir, store: { driver: 'postgres', url } } });
+    const db = await pg.fresh();
+    expect(checkPgStore(config(db.url), 10_000)).toMatchObject({ result: { ok: false, detail: expect.stringMatching(`is at schema 0, this switchpost migrates to ${LATEST}`), fix: expect.stringMatching(/switchpost migrate/) }, providers: null });
+    await migratePg(db.pool);
+    const good = checkPgStore(config(db.url), 10_000);
+    expect(good.result).toEqual({ name: 'store', ok: true, detail: expect.stringMatching(new RegExp(`^postgres://.*/${db.name} answers, schema ${LATEST} \\(current\\)$`)) });
+    expect(good.providers).toEqual([]);
+    const closed = await freePort();
+    expect(checkPgStore(config(`postgres://sp@127.0.0.1:${closed}/x`), 5_000).result).toMatchObject({ ok: false, detail: expect.stringMatching(/cannot reach the PostgreSQL server/), fix: expect.stringMatching(/start PostgreSQL/) });
+    // The CLI's doctor names it the same way.
+    const r = cli(['doctor', '--timeout-ms', '5000'], { SWITCHPOST_STORE_DRIVER: 'postgres', SWITCHPOST_STORE_URL: db.url, SWITCHPOST_DATA_DIR: dir, SWITCHPOST_LOG_LEVEL: 'silent' });
+    expect(r.stdout).toMatch(new RegExp(`ok\\s+store\\s+postgres://\\S+/${db.name} answers, schema ${LATEST} \\(current\\)`));
   });
 });

@@ -120,7 +120,12 @@ describe('a daemon on PostgreSQL', () => {
   it('frees the node when its process dies (the connection drops with it)', async () => {
     const { url } = await pg.fresh();
     const env = { SWITCHPOST_STORE_DRIVER: 'postgres', SWITCHPOST_STORE_URL: url, SWITCHPOST_NODE_ID: 'node-k', SWITCHPOST_LOG_LEVEL: 'silent' };
-    const first = await startProcess({ ...env, SWITCHPOST_DATA_DIR: tempDir(), SWITCHPOST_HTTP_PORT: String(await freePort()) });
+    const firstDir = tempDir();
+    const first = await startProcess({ ...env, SWITCHPOST_DATA_DIR: firstDir, SWITCHPOST_HTTP_PORT: String(await freePort()) });
+    // `switchpost log-level` finds the daemon of its data_dir (several share the database).
+    const told = cli(['log-level', 'debug'], { ...env, SWITCHPOST_DATA_DIR: firstDir });
+    expect(told.stderr).toBe('');
+    expect(told.stdout).toContain(`(pid ${first.child.pid}) now logs at debug`);
     const refused = cli(['start'], { ...env, SWITCHPOST_DATA_DIR: tempDir(), SWITCHPOST_HTTP_PORT: String(await freePort()) });
     expect(refused.status).toBe(1);
     expect(refused.stderr.trim()).toMatch(/^switchpost: another switchpost with node\.id "node-k" is running on postgres:\/\/[^\n]*$/);
@@ -129,6 +134,16 @@ describe('a daemon on PostgreSQL', () => {
     const next = await startProcess({ ...env, SWITCHPOST_DATA_DIR: tempDir(), SWITCHPOST_HTTP_PORT: String(await freePort()) });
     next.child.kill('SIGTERM');
     expect((await exited(next.child)).code).toBe(0);
+  });
+
+  it('exits when its connection to PostgreSQL is lost, since its node lock went with it', async () => {
+    const db = await pg.fresh();
+    const env = { SWITCHPOST_STORE_DRIVER: 'postgres', SWITCHPOST_STORE_URL: db.url, SWITCHPOST_NODE_ID: 'node-l', SWITCHPOST_LOG_LEVEL: 'info' };
+    const d = await startProcess({ ...env, SWITCHPOST_DATA_DIR: tempDir(), SWITCHPOST_HTTP_PORT: String(await freePort()) });
+    const gone = exited(d.child);
+    await db.pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    const { code } = await gone;
+    expect(code).toBe(70);
   });
 
   it('`switchpost migrate` on PostgreSQL applies the migrations and says the version; again, nothing to do', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testDaemon } from '../helpers/daemon.js';
@@ -146,7 +146,7 @@ describe('a daemon on PostgreSQL', () => {
     expect(code).toBe(70);
   });
 
-  it('`switchpost migrate` on PostgreSQL applies the migrations and says the version; again, nothing to do', async () => {
+  it('`switchpost migrate` on PostgreSQL applies the migrations and says the version; again, nothing to do; user add, import and send write there', async () => {
     const db = await pg.fresh();
     const env = { SWITCHPOST_STORE_DRIVER: 'postgres', SWITCHPOST_STORE_URL: db.url, SWITCHPOST_DATA_DIR: tempDir(), SWITCHPOST_LOG_LEVEL: 'silent' };
     const r = cli(['migrate'], env);
@@ -162,6 +162,16 @@ describe('a daemon on PostgreSQL', () => {
     // Another command opens the same store: a user added there is the daemon's.
     expect(cli(['user', 'add', 'carol', '--password', 'carol-secret-1'], env).status).toBe(0);
     expect((await db.pool.query(`SELECT user_code FROM users`)).rows.map((u) => u.user_code)).toEqual(['carol']);
+    // `switchpost import` and `send` on the same store.
+    const csv = join(env.SWITCHPOST_DATA_DIR, 'contacts.csv');
+    writeFileSync(csv, 'Recipient,Mobile\n"Smith, Jane",+61491574703\nJohn,+61491574712\nBad,12ab\n');
+    const imported = cli(['import', csv, '--user', 'carol', '--list', 'customers'], env);
+    expect(imported.status, imported.stderr).toBe(2);
+    expect(imported.stdout).toMatch(/^imported 2 contacts into list \d+ "customers" of carol \(a new list\); 1 row rejected\n$/);
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM contacts`)).rows[0].n).toBe(2);
+    const sent = cli(['send', '--to', '+61491570156', '--text', 'hi', '--user', 'carol'], env);
+    expect(sent.status, sent.stderr).toBe(0);
+    expect((await db.pool.query(`SELECT face, total FROM jobs`)).rows).toEqual([{ face: 'cli', total: 1 }]);
   });
 
   it('a bad store.url stops the start with one clear line: no server, no database, no such role, a role that cannot create tables', async () => {

@@ -22,7 +22,7 @@ const ALONE = [
  * test/helpers/daemon.ts makes each a fresh database of the run's cluster): the same tests, no copy.
  * PG_ALONE are ALONE's, run one at a time after them.
  */
-const PG = ['test/spool/costs.test.ts', 'test/spool/unreadable-content.test.ts', 'test/spool/claim-rollback.test.ts', 'test/api/welcorp-jobs.test.ts', 'test/events/callbacks.test.ts'];
+const PG = ['test/spool/costs.test.ts', 'test/spool/unreadable-content.test.ts', 'test/spool/claim-rollback.test.ts', 'test/api/welcorp-jobs.test.ts', 'test/api/welcorp-retention.test.ts', 'test/events/callbacks.test.ts'];
 const PG_ALONE = ['test/spool/spool.test.ts'];
 const onPostgres = { SWITCHPOST_TEST_STORE: 'postgres' };
 

@@ -146,9 +146,12 @@ async function startDaemon(store, nodeId, nodes, dir = mkdtempSync(join(tmpdir()
     SWITCHPOST_SPOOL_BATCH_SIZE: String(process.env.BENCH_BATCH ?? 2000),
     SWITCHPOST_SPOOL_POLL_MS: '20',
   };
-  const child = spawn(process.execPath, [CLI, 'start'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its log (stdout, level warn) and stderr, the tail kept to say why it failed.
   let err = '';
-  child.stderr.on('data', (c) => (err += c));
+  const keep = (c) => (err = (err + c).slice(-8000));
+  child.stderr.on('data', keep);
+  child.stdout.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null && nodesSetting && /Unrecognized key: "nodes"/.test(err)) {
@@ -215,6 +218,7 @@ async function scenario(label, engine, nodes, { async = false } = {}) {
   }
   const daemons = [];
   let sqliteDir = null;
+  let reader = null;
   try {
     // The schema and the user through the CLI first (SQLite: in the daemon's data_dir; PostgreSQL: once, shared).
     sqliteDir = engine === 'sqlite' ? mkdtempSync(join(tmpdir(), 'switchpost-bench-')) : null;
@@ -223,7 +227,7 @@ async function scenario(label, engine, nodes, { async = false } = {}) {
     cliRun(['user', 'add', 'bench', '--role', 'user', '--password', 'bench-password', '--timezone', 'UTC', '--country', 'AU'], cliEnv);
     if (!sqliteDir) rmSync(cliEnv.SWITCHPOST_DATA_DIR, { recursive: true, force: true });
     for (let i = 1; i <= nodes; i++) daemons.push(await startDaemon(store, `node-${i}`, nodes, ...(sqliteDir ? [sqliteDir] : [])));
-    const reader =
+    reader =
       engine === 'sqlite'
         ? (() => {
             const db = new Database(join(sqliteDir, 'switchpost.db'), { readonly: true, fileMustExist: true });
@@ -233,6 +237,7 @@ async function scenario(label, engine, nodes, { async = false } = {}) {
           })()
         : await (async () => {
             const c = new pg.Client({ connectionString: dbUrl });
+            c.on('error', () => undefined);
             await c.connect();
             return {
               remaining: async () => Number((await c.query('SELECT COALESCE(SUM(remaining), 0) AS n FROM jobs')).rows[0].n),
@@ -252,10 +257,15 @@ async function scenario(label, engine, nodes, { async = false } = {}) {
     const t0 = performance.now();
     const posts = await Promise.all(
       daemons.map((d, i) =>
-        fetch(`${d.url}/api/v1/jobs`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: bodies[i] }).then(async (r) => ({ status: r.status, ms: performance.now() - t0, body: await r.json() })),
+        fetch(`${d.url}/api/v1/jobs`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: bodies[i] }).then(
+          async (r) => ({ status: r.status, ms: performance.now() - t0, body: await r.json() }),
+          (err) => {
+            throw new Error(`POST to daemon ${d.nodeId}: ${err.message} (${err.cause?.message ?? ''}); its stderr: ${d.stderr().slice(-2000)}`);
+          },
+        ),
       ),
     );
-    for (const p of posts) if (p.status !== 200 && p.status !== 201) throw new Error(`POST: ${p.status} ${JSON.stringify(p.body)}`);
+    for (const p of posts) if (p.status !== 200 && p.status !== 201) throw new Error(`POST: ${p.status} ${JSON.stringify(p.body).slice(0, 500)}`);
     const tPost = Math.max(...posts.map((p) => p.ms));
     let tSubmitted = 0;
     for (;;) {
@@ -263,7 +273,12 @@ async function scenario(label, engine, nodes, { async = false } = {}) {
       await Promise.all(
         daemons.map(async (d, i) => {
           const h0 = performance.now();
-          await fetch(`${d.url}/health`).then((r) => r.arrayBuffer());
+          await fetch(`${d.url}/health`)
+            .then((r) => r.arrayBuffer())
+            .catch(async (err) => {
+              await sleep(200);
+              throw new Error(`/health of daemon ${d.nodeId}: ${err.message}; exit ${d.child.exitCode}; its stderr: ${d.stderr().slice(-2000)}`);
+            });
           health[i].push(performance.now() - h0);
         }),
       );
@@ -280,6 +295,7 @@ async function scenario(label, engine, nodes, { async = false } = {}) {
     const load1 = loadavg()[0];
     const receipts = await reader.receipts();
     await reader.close();
+    reader = null;
     for (const d of daemons.splice(0)) await d.stop();
     // Stopped daemons have flushed their statistics (a backend reports at its exit at the latest).
     await sleep(700);
@@ -305,6 +321,7 @@ async function scenario(label, engine, nodes, { async = false } = {}) {
       tables: dbName ? await tableWrites(dbUrl) : null,
     };
   } finally {
+    await reader?.close().catch(() => undefined);
     for (const d of daemons) await d.stop().catch(() => undefined);
     if (sqliteDir) rmSync(sqliteDir, { recursive: true, force: true });
     if (dbName) await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
@@ -315,9 +332,13 @@ async function scenario(label, engine, nodes, { async = false } = {}) {
 async function tableWrites(url) {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
-  const rows = (await c.query('SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot, n_tup_del AS del FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY n_tup_ins + n_tup_upd + n_tup_del DESC')).rows;
+  const rows = (
+    await c.query(
+      'SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot, n_tup_del AS del, seq_scan, seq_tup_read FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del + seq_tup_read > 0 ORDER BY n_tup_ins + n_tup_upd + n_tup_del DESC',
+    )
+  ).rows;
   await c.end();
-  return rows.map((r) => ({ table: r.relname, ins: Number(r.ins), upd: Number(r.upd), hot: Number(r.hot), del: Number(r.del) }));
+  return rows.map((r) => ({ table: r.relname, ins: Number(r.ins), upd: Number(r.upd), hot: Number(r.hot), del: Number(r.del), seqScans: Number(r.seq_scan), seqRead: Number(r.seq_tup_read) }));
 }
 
 const results = [];
@@ -359,6 +380,12 @@ for (const r of results) {
       `  per message on PostgreSQL: ${per('xact_commit')} commits, ${per('xact_rollback')} rollbacks${statements ? `, ${per('calls')} statements (pg_stat_statements, BEGIN/COMMIT included)` : ''}, rows ${per('tup_inserted')} inserted ${per('tup_updated')} updated ${per('tup_deleted')} deleted ${per('tup_returned')} returned, WAL ${Math.round(r.delta.wal_bytes / N)} bytes (${per('wal_records')} records, ${per('wal_fpi')} full pages)${r.wire ? `, wire ${Math.round(r.wire.received / N)} bytes to the server and ${Math.round(r.wire.sent / N)} back` : ''}`,
     );
     console.log(`  rows written by table (its life): ${r.tables.map((t) => `${t.table} ${t.ins}i/${t.upd}u(${t.hot} hot)/${t.del}d`).join(', ')}`);
+    console.log(
+      `  sequential scans (its life): ${r.tables
+        .filter((t) => t.seqScans)
+        .map((t) => `${t.table} ${t.seqScans} reading ${t.seqRead} rows`)
+        .join(', ')}`,
+    );
   }
 }
 const a = results.find((r) => r.label === 'a-sqlite');

@@ -108,6 +108,15 @@ export interface JobFilter {
 const INSERT_RECIPIENTS = `INSERT INTO recipients (job_id, seq, destination, name, reference, fields, blackouts, state, due_at, priority, contact_id)
   SELECT ?, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, 'queued', value->>6, value->>7, value->>8 FROM jsonb_each(?)`;
 
+/**
+ * A big job's recipients change the table's statistics: PostgreSQL's planner, on figures from before
+ * them, takes the queued rows for one and loops the spool's row-list writes over all of them
+ * (test/store/pg-plans.test.ts). On PostgreSQL this is `ANALYZE recipients` (pg/overrides.ts), in the
+ * job's transaction; on SQLite, whose plans read no statistics, nothing.
+ */
+export const REFRESH_RECIPIENT_STATISTICS = `SELECT 'recipient statistics' AS refreshed`;
+const REFRESH_AT = 1000;
+
 const JOB_SELECT = `SELECT j.*, u.user_code, u.timezone, u.country FROM jobs j JOIN users u ON u.id = j.user_id`;
 
 /**
@@ -181,6 +190,7 @@ export class JobStore {
       // Set-based: one statement per ROWS_PER_STATEMENT recipients, seq their order in the job.
       const insertRecipients = stmt(this.db, INSERT_RECIPIENTS);
       for (const rows of jsonRows(job.recipients, recipientRow)) insertRecipients.run(jobId, rows);
+      if (job.recipients.length >= REFRESH_AT) stmt(this.db, REFRESH_RECIPIENT_STATISTICS).get();
       return jobId;
     })();
   }

@@ -1,4 +1,5 @@
 import { MAX_RETENTION_HOURS } from '../../core/documents.js';
+import { REFRESH_RECIPIENT_STATISTICS } from '../jobs.js';
 import { DUE } from '../retention.js';
 import { DUE_SQL } from '../spool.js';
 
@@ -38,6 +39,8 @@ export const PG_OVERRIDES: ReadonlyMap<string, string> = new Map<string, string>
         AND j.status <> 'submitted' AND j.completed_at <= CAST(@now AS bigint) - 3600000 * h.hours
       LIMIT @limit`,
     ],
+    // A big job's recipients: the planner's figures for them (jobs.ts).
+    [REFRESH_RECIPIENT_STATISTICS, 'ANALYZE recipients'],
     // The claim's due-row reads, locking (above), from the spool store's own texts.
     ...Object.values(DUE_SQL).map((sql) => [sql, locking(sql)]),
   ].map(([sqlite, postgres]) => [overrideKey(sqlite!), postgres!]),

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * A provider's binds across the nodes sharing a store (issue 15): the provider allows `slots` nodes
  * at once (its `settings.nodes`, default 1), each slot held by one node while its lease runs. A node
@@ -23,6 +25,13 @@ export interface HoldPlan {
 
 /** The most a provider may allow: enough for any cluster, few enough to keep a heartbeat cheap. */
 export const MAX_NODES = 64;
+
+/**
+ * `settings.nodes`, every driver's but the sandbox's: how many daemons (nodes) sharing a store may run
+ * the provider's gateway at once (its binds, its event socket, its relay connections). Default 1: an
+ * SMSC that allows one bind never sees two. One daemon on SQLite runs every provider whatever it says.
+ */
+export const nodesSetting = z.number().int('a whole number of nodes').min(1, 'at least 1 (the nodes that may run this provider at once)').max(MAX_NODES, `at most ${MAX_NODES}`).optional();
 
 /** `settings.nodes` as the holders read it: an integer from 1 to MAX_NODES (validated where settings are), else 1. */
 export const nodesOf = (settings: Readonly<Record<string, unknown>>): number => {

@@ -2,11 +2,11 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from './config/load.js';
 import { providerConfigSchema, type Config } from './config/schema.js';
-import { openDb, migrate, type Db } from './store/db.js';
+import { openMigratedStore, storeName, storeSchemaVersion, StoreOpenError, type StoreConnection } from './store/open.js';
 import { UserStore } from './store/users.js';
 import { ProviderStore } from './store/providers.js';
 import { JobStore } from './store/jobs.js';
-import { dbFile, startDaemon, syncProviders } from './main.js';
+import { startDaemon, syncProviders } from './main.js';
 import { randomPassword } from './core/passwords.js';
 import { plausibleNumber, validateNumber } from './core/numbers.js';
 import { isValidZone } from './core/windows.js';
@@ -111,16 +111,15 @@ const options = {
 
 class UsageError extends Error {}
 
-function openStore(config: Config): Db {
-  const db = openDb(dbFile(config), { synchronous: config.store.synchronous });
+/** The config's store (SQLite's file or PostgreSQL's database), migrated. */
+async function openStore(config: Config): Promise<StoreConnection> {
   // A large store's migrations take a while: a progress line on a terminal, nothing elsewhere.
   const shown = progress('migrating the store');
   try {
-    migrate(db, undefined, (done, total, m) => shown.step(done, total, `${m.version} ${m.name}`));
+    return (await openMigratedStore(config, (done, total, m) => shown.step(done, total, `${m.version} ${m.name}`))).db;
   } finally {
     shown.end();
   }
-  return db;
 }
 
 const num = (v: string | undefined, name: string): number | undefined => {
@@ -194,11 +193,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const db = openStore(config);
+  const db = await openStore(config);
   try {
     if (cmd === 'migrate') {
       syncProviders(db, config);
-      console.log(`database ${dbFile(config)} is at schema version ${db.pragma('user_version', { simple: true }) as number}`);
+      console.log(`database ${storeName(config)} is at schema version ${storeSchemaVersion(db)}`);
       return 0;
     }
     if (cmd === 'log-level') return tellLogLevel(db, config, sub);
@@ -386,6 +385,7 @@ main(process.argv.slice(2)).then(
       err instanceof MediaToolError ||
       err instanceof OfficeUnavailable ||
       err instanceof SchemaTooNew ||
+      err instanceof StoreOpenError ||
       err instanceof OpsError ||
       err instanceof StatusClientError
     )

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
-import { openDb, migrate, dbPath, type Db } from './store/db.js';
+import { dbPath } from './store/db.js';
+import type { StoreDb } from './store/store-db.js';
+import { lockStore, openMigratedStore, storeName, type StoreConnection } from './store/open.js';
 import { UserStore } from './store/users.js';
 import { ProviderStore, type Provider } from './store/providers.js';
-import { InstanceLock } from './store/instance.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { randomPassword } from './core/passwords.js';
 import type { Channel, Role } from './core/model.js';
@@ -95,7 +96,7 @@ export function createLogger(config: Config, gate = new LogLevelGate(config.log.
 }
 
 /** Built-in sandbox plus the providers the config declares; applied at every start. */
-export function syncProviders(db: Db, config: Config): void {
+export function syncProviders(db: StoreDb, config: Config): void {
   const providers = new ProviderStore(db);
   db.transaction(() => {
     providers.upsert(
@@ -134,7 +135,8 @@ function bootstrapAdmin(users: UserStore, config: Config, log: Logger): void {
 
 export interface Daemon {
   config: Config;
-  db: Db;
+  /** The main thread's connection to the store (SQLite's file or PostgreSQL's facade, both synchronous). */
+  db: StoreDb;
   app: FastifyInstance;
   bus: EventBus;
   /** The spool engine (its own thread): wake it, read its attempts in flight. */
@@ -179,16 +181,17 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
   const log = opts.log ? opts.log.child({ node: config.node.id }) : createLogger(config, gate);
   const minFree = config.store.min_free_mb * 1024 * 1024;
   // A data directory that cannot take writes stops start-up with its name, not a stack.
-  assertWritable(config.data_dir, config.store.min_free_mb, [dbFile(config), `${dbFile(config)}-wal`, `${dbFile(config)}-shm`]);
-  let db: Db;
-  let lock: InstanceLock;
+  assertWritable(config.data_dir, config.store.min_free_mb, config.store.driver === 'sqlite' ? [dbFile(config), `${dbFile(config)}-wal`, `${dbFile(config)}-shm`] : []);
+  let db: StoreConnection | undefined;
+  let lock: { release(): void };
   try {
-    db = openDb(dbFile(config), { synchronous: config.store.synchronous });
-    const applied = migrate(db);
-    if (applied.length) log.info({ migrations: applied.map((m) => m.version) }, 'database migrated');
-    lock = new InstanceLock(db, join(config.data_dir, 'switchpost.lock'));
-    lock.acquire();
+    const opened = await openMigratedStore(config);
+    db = opened.db;
+    if (opened.applied.length) log.info({ migrations: opened.applied.map((m) => m.version), store: storeName(config) }, 'database migrated');
+    // One daemon per SQLite file; on PostgreSQL one per node.id (open.ts).
+    lock = lockStore(db, config);
   } catch (err) {
+    db?.close();
     const storage = storageErrorOf(err);
     throw storage ? new StorageError(storage.code, `the data directory ${config.data_dir}`, err) : err;
   }

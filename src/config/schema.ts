@@ -110,11 +110,12 @@ export const configSchema = z
     store: z
       .strictObject({
         /**
-         * sqlite: the embedded store, a file in data_dir (switchpost.db). postgres (store.url) is the shared
-         * store several daemons use; it is refused at start until its driver lands (issue 15).
+         * sqlite: the embedded store, a file in data_dir (switchpost.db). postgres: the database of
+         * store.url, which several daemons (each its own node.id) may share; its role must own the database.
+         * data_dir is still needed either way (media, keys, logs).
          */
         driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
-        /** postgres://user@host:5432/db for store.driver postgres; unused by sqlite. */
+        /** postgres://user:password@host:5432/db for store.driver postgres; unused by sqlite. */
         url: z.string().nullable().default(null),
         /** full: every commit survives power loss; normal: survives a process crash only. */
         synchronous: z.enum(['full', 'normal']).default('full'),
@@ -122,8 +123,7 @@ export const configSchema = z
         min_free_mb: z.number().min(0).default(16),
       })
       .prefault({})
-      .refine((s) => s.driver !== 'postgres' || (s.url !== null && /^postgres(ql)?:\/\//.test(s.url)), 'store.driver postgres needs store.url, a postgres:// URL')
-      .refine((s) => s.driver !== 'postgres', 'store.driver postgres is not available in this version yet: use sqlite (the default)'),
+      .refine((s) => s.driver !== 'postgres' || (s.url !== null && /^postgres(ql)?:\/\//.test(s.url)), 'store.driver postgres needs store.url, a postgres:// URL'),
     spool: z
       .strictObject({
         batch_size: z.number().int().min(1).max(10_000).default(1000),

@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parse } from 'csv-parse';
-import type { Db } from '../store/db.js';
+import type { StoreDb } from '../store/store-db.js';
 import { ContactStore } from '../store/contacts.js';
 import { UserStore } from '../store/users.js';
 import { CONTACT_CSV_MAX_ROWS, CONTACT_CSV_PARSE, readContactCsv, type CsvRecord, type RejectedRow } from '../core/contact-csv.js';
@@ -35,7 +35,7 @@ export interface ImportResult {
 /** Rows per transaction: about a quarter of a second of the store's time, well under the daemon's busy timeout. */
 const STEP = 20_000;
 
-export async function importContacts(db: Db, req: ImportRequest, opts: { stream?: NodeJS.WriteStream; now?: () => number } = {}): Promise<ImportResult> {
+export async function importContacts(db: StoreDb, req: ImportRequest, opts: { stream?: NodeJS.WriteStream; now?: () => number } = {}): Promise<ImportResult> {
   const now = opts.now ?? (() => Date.now());
   const user = new UserStore(db).byCode(req.userCode);
   if (!user) throw new OpsError('import_refused', `--user: no user "${req.userCode}"`);

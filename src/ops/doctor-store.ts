@@ -5,6 +5,8 @@ import type { Config } from '../config/schema.js';
 import { dbPath } from '../store/db.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import { ProviderStore, type Provider } from '../store/providers.js';
+import { PgDb } from '../store/pg/db.js';
+import { storeName, storeOpenErrorOf } from '../store/open.js';
 import { storageState } from '../store/storage-error.js';
 import { fail, ok, type CheckResult } from './doctor-report.js';
 
@@ -74,5 +76,36 @@ export function checkStore(config: Config): { result: CheckResult; providers: Pr
     db?.close();
     const owner = statSync(file);
     for (const f of sidecars) if (existsSync(f) && statSync(f).uid !== owner.uid) chownSync(f, owner.uid, owner.gid);
+  }
+}
+
+/**
+ * The store on PostgreSQL (store.driver postgres): the server answers, the role logs in, the database
+ * exists, and its schema (schema_migrations) is the one this code migrates to. Read only.
+ */
+export function checkPgStore(config: Config, timeoutMs: number): { result: CheckResult; providers: Provider[] | null } {
+  const name = 'store';
+  const where = storeName(config);
+  const latest = MIGRATIONS.at(-1)?.version ?? 0;
+  let db: PgDb | null = null;
+  try {
+    db = PgDb.open({ connectionString: config.store.url ?? '', connectTimeoutMs: timeoutMs, callTimeoutMs: timeoutMs });
+    const made = db.bridge.query(`SELECT to_regclass('schema_migrations')::text AS t`).rows[0]?.t != null;
+    const version = made ? ((db.bridge.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').rows[0]?.v as number | undefined) ?? 0) : 0;
+    const providers = version === latest ? new ProviderStore(db).list() : null;
+    if (version < latest) return { result: fail(name, `${where} is at schema ${version}, this switchpost migrates to ${latest}`, 'run switchpost migrate, or start the daemon (it migrates at start)'), providers };
+    if (version > latest) return { result: fail(name, `${where} is at schema ${version}, newer than this switchpost (${latest})`, 'install the switchpost that made it (or a newer one)'), providers };
+    return { result: ok(name, `${where} answers, schema ${version} (current)`), providers };
+  } catch (err) {
+    const known = storeOpenErrorOf(err, where);
+    const fix: Record<string, string> = {
+      STORE_UNREACHABLE: "start PostgreSQL, or fix store.url's host and port",
+      STORE_AUTH_FAILED: "fix store.url's user and password, or pg_hba.conf",
+      STORE_DATABASE_MISSING: "create the database, owned by the daemon's role",
+      STORE_CANNOT_CREATE: "make the daemon's role the database's owner",
+    };
+    return { result: fail(name, known?.message ?? `${where}: ${(err as Error).message}`, fix[known?.code ?? ''] ?? 'ask for help with the error'), providers: null };
+  } finally {
+    db?.close();
   }
 }

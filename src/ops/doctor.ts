@@ -3,7 +3,7 @@ import type { Provider } from '../store/providers.js';
 import type { ProviderEntry } from '../gateways/gateway.js';
 import { fail, ok, type CheckResult } from './doctor-report.js';
 import { checkTool, TOOLS } from './doctor-tools.js';
-import { checkDataDir, checkStore } from './doctor-store.js';
+import { checkDataDir, checkPgStore, checkStore } from './doctor-store.js';
 import { checkSmpp } from './doctor-smpp.js';
 import { checkEsl } from './doctor-esl.js';
 import { checkSmtp } from './doctor-smtp.js';
@@ -40,7 +40,7 @@ export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promi
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const tools = Promise.all(TOOLS.map((t) => checkTool(t, timeoutMs)));
   const dataDir = checkDataDir(config);
-  const store = checkStore(config);
+  const store = config.store.driver === 'postgres' ? checkPgStore(config, timeoutMs) : checkStore(config);
   const rows: (ProviderEntry & { driver: string; active: boolean })[] = store.providers ?? config.providers.map((p, i) => ({ ...p, id: -(i + 1) }) satisfies Omit<Provider, 'owner_user_id' | 'source'>);
   const providers = Promise.all(rows.filter((p) => p.active && p.driver !== 'sandbox').map((p) => checkProvider(p, timeoutMs)));
   return [...(await tools), dataDir, store.result, ...(await providers)];

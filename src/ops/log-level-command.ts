@@ -1,5 +1,5 @@
 import { renameSync, writeFileSync } from 'node:fs';
-import type { Db } from '../store/db.js';
+import type { StoreDb } from '../store/store-db.js';
 import type { Config } from '../config/schema.js';
 import { isLogLevel, LOG_LEVELS } from './log-level.js';
 import { logLevelFile } from './service.js';
@@ -10,7 +10,7 @@ import { OpsError } from './errors.js';
  * holds the database (its pid is in the instance row). A signal, not an HTTP route: only the daemon's
  * user and root may send it, and nothing new listens.
  */
-export function tellLogLevel(db: Db, config: Config, level: string | undefined): number {
+export function tellLogLevel(db: StoreDb, config: Config, level: string | undefined): number {
   if (!level || !isLogLevel(level)) throw new OpsError('log_level_invalid', `log-level: give one of ${LOG_LEVELS.join(', ')}`);
   const row = db.prepare('SELECT pid FROM instance WHERE id = 1').get() as { pid: number } | undefined;
   if (!row || !alive(row.pid)) throw new OpsError('daemon_not_running', `no switchpost is running on ${config.data_dir}`);

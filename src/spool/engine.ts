@@ -2,7 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { dbPath, openDb, type Db } from '../store/db.js';
+import { openStore, storeSchemaVersion, type StoreConnection } from '../store/open.js';
 import { SpoolStore } from '../store/spool.js';
 import { CallbackStore } from '../store/callbacks.js';
 import { ReplyStore } from '../store/replies.js';
@@ -45,7 +45,7 @@ const IDLE_PAGES_MS = 10 * 60_000;
  */
 export class SpoolEngine {
   /** For the wiring's own listeners on this thread (the 2FA redaction): the engine's connection and bus. */
-  readonly db: Db;
+  readonly db: StoreConnection;
   readonly bus: EventBus;
   /** The faces' follow-up e-mails (reply and report e-mails): the wiring registers its hooks here. */
   readonly mail: MailFollowUpWriter;
@@ -79,7 +79,8 @@ export class SpoolEngine {
     private readonly log: Logger,
   ) {
     const clock = systemClock;
-    this.db = openDb(dbPath(config.data_dir), { synchronous: config.store.synchronous });
+    // Its own connection on this thread (SQLite's file, or PostgreSQL's facade), migrated by the main thread.
+    this.db = openStore(config);
     // Everything the engine tells the main thread leaves in one message per turn.
     this.bus = new EventBus((err) => log.error({ err }, 'event listener failed'));
     this.bus.on(
@@ -362,8 +363,8 @@ export class SpoolEngine {
       await this.outbox.stop(Math.min(graceMs, 2000));
       return null;
     },
-    // The schema version: read through the pager (a read transaction), so a connection that cannot read does not answer.
-    probe: async () => this.db.pragma('user_version', { simple: true }) as number,
+    // The schema version: read through the pager (a read transaction) or from PostgreSQL, so a connection that cannot read does not answer.
+    probe: async () => storeSchemaVersion(this.db),
     close: async () => {
       await this.checker.close();
       this.recorder.flush();

@@ -1,4 +1,4 @@
-import type { Db } from '../store/db.js';
+import type { StoreDb } from '../store/store-db.js';
 import { jobChoices, JobStore, type JobRow } from '../store/jobs.js';
 import { ContentError, parseContent, textFor, type Content } from '../core/content.js';
 import type { JobInfo } from '../core/jobs.js';
@@ -34,7 +34,7 @@ export class JobCache {
   private readonly store: JobStore;
 
   constructor(
-    db: Db,
+    db: StoreDb,
     private readonly defaults: JobCacheDefaults,
     private readonly max = 2000,
   ) {

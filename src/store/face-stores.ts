@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { StoreDb } from './store-db.js';
 import { UserStore } from './users.js';
 import { PermissionStore } from './permissions.js';
 import { JobStore } from './jobs.js';
@@ -54,7 +54,7 @@ export interface FaceStores {
 }
 
 /** The stores on one connection (the engine's thread builds them once). */
-export function faceStores(db: Db, defaultCountry: string): FaceStores {
+export function faceStores(db: StoreDb, defaultCountry: string): FaceStores {
   const messages = new MessageStore(db);
   const accounts = new AccountStore(db);
   const contacts = new ContactStore(db);

@@ -1,5 +1,6 @@
 import { documentKey, MAX_RETENTION_HOURS } from '../core/documents.js';
-import { stmt, type Db } from './db.js';
+import { stmt } from './db.js';
+import type { StoreDb } from './store-db.js';
 
 /** The user's v1 setting as the sweep reads it from the profile: a whole number of hours in range, else none. */
 const HOURS = `CAST(u.profile ->> '$.maximum_document_retention_hours' AS INTEGER)`;
@@ -19,7 +20,7 @@ export const DUE = `SELECT j.id FROM users u CROSS JOIN jobs j ON j.user_id = u.
  * (spool/retention.ts drives it).
  */
 export class RetentionStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: StoreDb) {}
 
   /**
    * Mark up to `limit` jobs whose documents' time is up as removed, drop their files from what jobs
@@ -60,7 +61,20 @@ export class RetentionStore {
 
   /** The document files ICTCore's messages (documents, recordings) send: their converted fax TIFF or WAV. */
   private messageFiles(): Set<string> {
-    const rows = stmt(this.db, `SELECT media ->> '$.converted' AS converted FROM messages WHERE media IS NOT NULL AND json_valid(media) AND media ->> '$.converted' IS NOT NULL`).all() as { converted: string }[];
-    return new Set(rows.flatMap((r) => documentKey(r.converted) ?? []));
+    // Parsed here, not by the engine: a media that is not JSON is skipped alike on SQLite and PostgreSQL
+    // (whose cast to jsonb would refuse the whole statement).
+    const rows = stmt(this.db, `SELECT media FROM messages WHERE media IS NOT NULL AND media LIKE '%"converted"%'`).all() as { media: string }[];
+    return new Set(rows.flatMap((r) => documentKey(convertedOf(r.media) ?? '') ?? []));
+  }
+}
+
+/** A message's converted file (`media.converted`), or null when its media is not JSON or names none. */
+function convertedOf(media: string): string | null {
+  try {
+    const m = JSON.parse(media) as unknown;
+    const c = m && typeof m === 'object' ? (m as Record<string, unknown>).converted : undefined;
+    return typeof c === 'string' ? c : null;
+  } catch {
+    return null;
   }
 }

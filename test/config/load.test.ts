@@ -55,10 +55,11 @@ describe('config', () => {
     expect(() => loadConfig({ file: file('c.yaml', 'colour: red\n'), env: {} })).toThrow('invalid config at (top level): unknown key "colour"');
     expect(() => loadConfig({ file: file('d.yaml', 'providers:\n  - name: x\n    driver: telepathy\n    services: [sms]\n'), env: {} })).toThrow(/providers\.0\.driver/);
     expect(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} })).toThrow(/missing\.yaml/);
-    // The store's driver, from the environment as the issue names the keys: sqlite by default, postgres refused until it lands.
+    // The store's driver, from the environment as the issue names the keys: sqlite by default, postgres with its URL.
     expect(loadConfig({ env: {} }).store).toMatchObject({ driver: 'sqlite', url: null });
     expect(() => loadConfig({ env: { SWITCHPOST_STORE_DRIVER: 'postgres' } })).toThrow(/store: store\.driver postgres needs store\.url/);
-    expect(() => loadConfig({ env: { SWITCHPOST_STORE_DRIVER: 'postgres', SWITCHPOST_STORE_URL: 'postgres://sp@127.0.0.1:5432/switchpost' } })).toThrow(/store\.driver postgres is not available in this version yet/);
+    expect(loadConfig({ env: { SWITCHPOST_STORE_DRIVER: 'postgres', SWITCHPOST_STORE_URL: 'postgres://sp@127.0.0.1:5432/switchpost' } }).store).toMatchObject({ driver: 'postgres', url: 'postgres://sp@127.0.0.1:5432/switchpost' });
+    expect(() => loadConfig({ env: { SWITCHPOST_STORE_DRIVER: 'postgres', SWITCHPOST_STORE_URL: 'mysql://sp@127.0.0.1/switchpost' } })).toThrow(/store\.driver postgres needs store\.url/);
     expect(() => loadConfig({ env: { SWITCHPOST_STORE_DRIVER: 'mysql' } })).toThrow(/store\.driver/);
     // A call would still ring when its lease ends, and be dialled again: both keys named.
     const fs = 'providers:\n  - name: fs\n    driver: freeswitch\n    services: [voice]\n    host: 127.0.0.1\n    settings: { originate_timeout_s: 60 }\n';

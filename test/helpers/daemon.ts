@@ -6,6 +6,7 @@ import { loadConfig } from '../../dist/config/load.js';
 import { startDaemon, type Daemon } from '../../dist/main.js';
 import { UserStore } from '../../dist/store/users.js';
 import type { Role } from '../../dist/core/model.js';
+import { dropTestDatabase, freshTestDatabase } from './pg-db.js';
 
 export interface TestDaemon extends Daemon {
   dir: string;
@@ -17,23 +18,43 @@ export interface TestDaemon extends Daemon {
 
 export const basic = (user: string, pass: string) => 'Basic ' + Buffer.from(`${user}:${pass}`).toString('base64');
 
-/** A real daemon on a temp SQLite file and an ephemeral loopback port, with a fast sandbox. */
-export async function testDaemon(overrides: Record<string, unknown> = {}, opts: { mailResolver?: (name: string, rrtype: string) => Promise<string[][] | string[]> } = {}): Promise<TestDaemon> {
+/** The store a test daemon runs on: SQLite unless SWITCHPOST_TEST_STORE=postgres (vitest.config.ts's pg project) or the caller says. */
+export type TestStore = 'sqlite' | 'postgres';
+export const testStore = (): TestStore => (process.env.SWITCHPOST_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite');
+
+/** Each data directory's PostgreSQL database: a daemon started again on the same data_dir (a restart) finds its store. */
+const databases = new Map<string, string>();
+
+/** The `store` config for a daemon on `dir`: SQLite's file there, or a fresh database of the run's cluster (the same one again for the same dir). */
+export async function testStoreConfig(dir: string, store: TestStore = testStore()): Promise<Record<string, unknown>> {
+  if (store === 'sqlite') return { synchronous: 'normal' };
+  let url = databases.get(dir);
+  if (!url) databases.set(dir, (url = (await freshTestDatabase()).url));
+  return { driver: 'postgres', url, synchronous: 'normal' };
+}
+
+/**
+ * A real daemon on a temp SQLite file (or, `store` or SWITCHPOST_TEST_STORE postgres, a fresh database
+ * of the run's PostgreSQL) and an ephemeral loopback port, with a fast sandbox.
+ */
+export async function testDaemon(overrides: Record<string, unknown> = {}, opts: { mailResolver?: (name: string, rrtype: string) => Promise<string[][] | string[]>; store?: TestStore } = {}): Promise<TestDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'switchpost-test-'));
+  const { store: storeOverrides, ...rest } = overrides as { store?: Record<string, unknown> };
+  const dataDir = typeof overrides.data_dir === 'string' ? overrides.data_dir : dir;
   const config = loadConfig({
     env: {},
     overrides: {
       data_dir: dir,
       http: { port: 0 },
       log: { level: 'silent' },
-      store: { synchronous: 'normal' },
+      store: { ...(await testStoreConfig(dataDir, opts.store)), ...storeOverrides },
       sandbox: { accept_ms: [1, 5], receipt_ms: [5, 20], delayed_receipt_ms: 300, reply_ms: 10 },
       spool: { poll_ms: 20, retry: { tries: 3, backoff_seconds: 0.05, backoff_max_seconds: 1 } },
       callbacks: { allow_private: ['127.0.0.1'], backoff_seconds: 0.05 },
-      ...overrides,
+      ...rest,
     },
   });
-  const d = await startDaemon(config, { log: pino({ level: 'silent' }), ...opts });
+  const d = await startDaemon(config, { log: pino({ level: 'silent' }), ...(opts.mailResolver ? { mailResolver: opts.mailResolver } : {}) });
   const users = new UserStore(d.db);
   return Object.assign(d, {
     dir,
@@ -69,6 +90,9 @@ export async function testDaemon(overrides: Record<string, unknown> = {}, opts: 
     async close() {
       await d.stop();
       rmSync(dir, { recursive: true, force: true });
+      const url = databases.get(dataDir);
+      databases.delete(dataDir);
+      if (url) await dropTestDatabase(url);
     },
   });
 }

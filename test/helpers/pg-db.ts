@@ -57,3 +57,20 @@ export function pgDatabases(): { fresh: () => Promise<TestDatabase> } {
     },
   };
 }
+
+/**
+ * A fresh database of the run's cluster outside a file's `pgDatabases()` (a test daemon's store, made
+ * inside a test): its name and URL. `dropTestDatabase` drops it; one left behind goes with the cluster.
+ */
+export async function freshTestDatabase(): Promise<{ name: string; url: string }> {
+  const name = `switchpost_test_${randomBytes(6).toString('hex')}`;
+  await admin((c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
+  const url = new URL(pgClusterUrl());
+  url.pathname = `/${name}`;
+  return { name, url: url.href };
+}
+
+export async function dropTestDatabase(url: string): Promise<void> {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  await admin((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
+}

@@ -55,6 +55,9 @@ export function receiptFields(id, { stat = 'DELIVRD', err = '000', destination =
  *    chunks per session; `receivedPdus()` cuts them into PDUs)
  *  - countDestinations: true to count every submit_sm per destination_addr in `perDestination`, and the
  *    times of the first and last one accepted in `firstAcceptedAt` / `lastAcceptedAt` (without `record`)
+ *  - receiptsElsewhere: n to send every n-th receipt on another receiving bind than the one the message
+ *    came on (as an SMSC does that delivers a system_id's receipts on whichever of its binds: with
+ *    several daemons bound, another node's); counted in `receiptsMoved`
  */
 export class TestSmsc {
   constructor(opts = {}) {
@@ -66,6 +69,7 @@ export class TestSmsc {
     this.sessions = new Set();
     this.n = 0;
     this.receiptsSent = 0;
+    this.receiptsMoved = 0;
     this.deliverResps = [];
     /** command_status of each data_sm_resp the client sent back. */
     this.dataResps = [];
@@ -170,7 +174,7 @@ export class TestSmsc {
     const deliverTo = this.receiverFor(session);
     const sendReceipt = () => {
       if (!receipt || status !== 0) return;
-      const target = this.receiverFor(session) ?? deliverTo;
+      const target = this.elsewhere(session) ?? this.receiverFor(session) ?? deliverTo;
       if (!target || !target.socket.writable) return;
       this.receiptsSent++;
       const rid = receipt.id ?? (this.opts.receiptId ?? ((x) => x))(id);
@@ -207,6 +211,15 @@ export class TestSmsc {
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
+  }
+
+  /** With `receiptsElsewhere`, every n-th receipt's bind: a receiving one other than `session`, if any. */
+  elsewhere(session) {
+    const n = this.opts.receiptsElsewhere;
+    if (!n || (this.receiptsSent + 1) % n !== 0) return undefined;
+    const others = [...this.sessions].filter((s) => s !== session && (s.mode === 'receiver' || s.mode === 'transceiver') && s.socket.writable);
+    if (!others.length) return undefined;
+    return others[this.receiptsMoved++ % others.length];
   }
 
   /** The session that takes deliver_sm: a transceiver or receiver bind of the same client. */

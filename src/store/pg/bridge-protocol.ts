@@ -17,6 +17,8 @@ export const BEAT_MS = 100;
 export interface WorkerData {
   flags: SharedArrayBuffer;
   port: MessagePort;
+  /** Where the worker posts the NOTIFYs its connection receives (`Notice`), apart from the answers. */
+  notices: MessagePort;
   connectionString: string;
   /** node-postgres's query_timeout: a connection that stops answering fails the query. */
   queryTimeoutMs: number;
@@ -24,6 +26,13 @@ export interface WorkerData {
 
 /** `before`: statements to run first (a BEGIN or SAVEPOINT the caller deferred to its next request, saving a trip). */
 export type Request = { id: number; kind: 'connect' } | { id: number; kind: 'query'; sql: string; params: unknown[]; before: string[] } | { id: number; kind: 'exec'; sql: string; before: string[] } | { id: number; kind: 'close' };
+
+/** A NOTIFY on a channel the connection LISTENs to; `self`: sent by this same session. */
+export interface Notice {
+  channel: string;
+  payload: string;
+  self: boolean;
+}
 
 /** A PostgreSQL error as it crosses: node-postgres's DatabaseError fields, or a connection's loss. */
 export interface WireError {

@@ -1,13 +1,13 @@
 import { workerData as data } from 'node:worker_threads';
 import pg from 'pg';
-import { BEAT_MS, SLOT, type Answer, type Request, type WireError, type WorkerData } from './bridge-protocol.js';
+import { BEAT_MS, SLOT, type Answer, type Notice, type Request, type WireError, type WorkerData } from './bridge-protocol.js';
 
 /**
  * The PostgreSQL worker of `bridge.ts`: owns one connection and runs what the bridge posts, one request
  * at a time in the order posted (so a transaction is the caller's sequence of statements), posting each
  * answer and then waking the caller through the shared flags.
  */
-const { flags: buffer, port, connectionString, queryTimeoutMs } = data as WorkerData;
+const { flags: buffer, port, notices, connectionString, queryTimeoutMs } = data as WorkerData;
 const flags = new Int32Array(buffer);
 
 const wake = (): void => {
@@ -35,8 +35,14 @@ const types = {
 
 const client = new pg.Client({ connectionString, types, query_timeout: queryTimeoutMs });
 let lost: Error | null = null;
+/** This session's server process, to tell its own NOTIFYs from other sessions'. */
+let backendPid = 0;
 client.on('error', (err) => {
   lost = err;
+});
+// The server sends a NOTIFY between the session's transactions; it goes to the caller's event loop, not its waits.
+client.on('notification', (n) => {
+  notices.postMessage({ channel: n.channel, payload: n.payload ?? '', self: n.processId === backendPid } satisfies Notice);
 });
 client.on('end', () => {
   lost ??= new Error('the connection to PostgreSQL ended');
@@ -62,6 +68,7 @@ async function run(req: Request): Promise<Answer> {
     switch (req.kind) {
       case 'connect':
         await client.connect();
+        backendPid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
         return { id: req.id, ok: true, rows: [], rowCount: 0 };
       case 'query': {
         for (const b of req.before) await client.query(b);

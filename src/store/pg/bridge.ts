@@ -1,5 +1,5 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { BEAT_MS, SLOT, SLOTS, type Answer, type Request, type WorkerData } from './bridge-protocol.js';
+import { BEAT_MS, SLOT, SLOTS, type Answer, type Notice, type Request, type WorkerData } from './bridge-protocol.js';
 import { PgBridgeError, PgError } from './errors.js';
 
 export interface BridgeOptions {
@@ -16,6 +16,9 @@ export interface QueryResult {
   rows: Record<string, unknown>[];
   rowCount: number;
 }
+
+/** A channel name as LISTEN takes it unquoted (so it needs no escaping). */
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** How long one Atomics.wait lasts before the caller looks whether the worker is still there. */
 const SLICE_MS = 50;
@@ -41,6 +44,8 @@ export class PgBridge {
   private depth = 0;
   /** The BEGIN and SAVEPOINTs not sent yet: they go with the next request (a trip saved), or not at all for a level that ran nothing. */
   private readonly deferred: string[] = [];
+  private readonly notices: MessagePort;
+  private readonly listeners = new Map<string, ((n: Notice) => void)[]>();
 
   constructor(opts: BridgeOptions) {
     this.callTimeoutMs = opts.callTimeoutMs ?? 30_000;
@@ -49,8 +54,15 @@ export class PgBridge {
     this.flags = new Int32Array(buffer);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const data: WorkerData = { flags: buffer, port: port2, connectionString: opts.connectionString, queryTimeoutMs: this.callTimeoutMs };
-    this.worker = new Worker(new URL('./bridge-worker.js', import.meta.url), { workerData: data, transferList: [port2] });
+    // NOTIFYs come on a port of their own, read by this thread's event loop: the answers' port is read only in waits.
+    const notices = new MessageChannel();
+    this.notices = notices.port1;
+    this.notices.on('message', (n: Notice) => {
+      for (const fn of this.listeners.get(n.channel) ?? []) fn(n);
+    });
+    this.notices.unref();
+    const data: WorkerData = { flags: buffer, port: port2, notices: notices.port2, connectionString: opts.connectionString, queryTimeoutMs: this.callTimeoutMs };
+    this.worker = new Worker(new URL('./bridge-worker.js', import.meta.url), { workerData: data, transferList: [port2, notices.port2] });
     // Its errors are seen through the exit flag; an unhandled 'error' event would throw on this thread.
     this.worker.on('error', () => {});
     this.worker.unref();
@@ -72,6 +84,25 @@ export class PgBridge {
   /** Statements without parameters, several at once (the simple query protocol). */
   exec(sql: string): void {
     this.call({ id: 0, kind: 'exec', sql, before: this.deferred.splice(0) });
+  }
+
+  /**
+   * LISTEN on `channel`: `fn` gets each NOTIFY on it, its own session's too (`self`), on this thread's
+   * event loop (after the call blocking it, if any). The server delivers them between transactions.
+   */
+  listen(channel: string, fn: (n: Notice) => void): void {
+    if (!CHANNEL.test(channel)) throw new RangeError(`a NOTIFY channel is a lower-case name of at most 63 characters: ${JSON.stringify(channel)}`);
+    if (this.depth > 0) throw new Error('LISTEN inside a transaction would wait for its commit: listen outside one');
+    const fns = this.listeners.get(channel);
+    if (fns) return void fns.push(fn);
+    this.exec(`LISTEN ${channel}`);
+    this.listeners.set(channel, [fn]);
+  }
+
+  /** NOTIFY `channel` (inside a transaction, sent when it commits; dropped when it rolls back). */
+  notify(channel: string, payload = ''): void {
+    if (!CHANNEL.test(channel)) throw new RangeError(`a NOTIFY channel is a lower-case name of at most 63 characters: ${JSON.stringify(channel)}`);
+    this.query('SELECT pg_notify($1, $2)', [channel, payload]);
   }
 
   get inTransaction(): boolean {
@@ -126,6 +157,7 @@ export class PgBridge {
     }
     this.broken = new PgBridgeError('closed', 'the PostgreSQL bridge is closed');
     this.port.close();
+    this.notices.close();
   }
 
   private call(req: Request, timeoutMs = this.callTimeoutMs): Answer & { ok: true } {

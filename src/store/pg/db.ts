@@ -2,11 +2,12 @@ import { PgBridge, type BridgeOptions } from './bridge.js';
 import { numberPlaceholders, translate, type PgSchema, type Translated } from './translate.js';
 import { overrideKey, PG_OVERRIDES } from './overrides.js';
 import type { StoreDb, StoreRunResult, StoreStatement, StoreTransaction } from '../store-db.js';
+import { pgText } from './text.js';
 
 /**
  * better-sqlite3's Database as far as the stores use it, on PostgreSQL: statements are translated once
  * (`translate.ts`, or taken from `overrides.ts`) and run synchronously through the bridge's worker.
- * Groundwork for issue 15: the daemon does not open one yet (`store.driver: postgres` is refused).
+ * The daemon opens one for `store.driver: postgres` (`../open.ts`).
  */
 export class PgDb implements StoreDb {
   private readonly translated = new Map<string, Translated>();
@@ -78,8 +79,11 @@ export class PgDb implements StoreDb {
 
 const isNamed = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 
-/** Values as node-postgres sends them for what better-sqlite3 binds (a bigint as its digits, undefined as NULL). */
-const value = (v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v === undefined ? null : v);
+/**
+ * Values as node-postgres sends them for what better-sqlite3 binds (a bigint as its digits, undefined as
+ * NULL; a string as PostgreSQL's text can hold it: a NUL or a lone surrogate a U+FFFD, `text.ts`).
+ */
+const value = (v: unknown): unknown => (typeof v === 'string' ? pgText(v) : typeof v === 'bigint' ? v.toString() : v === undefined ? null : v);
 
 /**
  * A value compared with an integer column: text that is not an integer's (`'abc'`, `'1e99'`) equals no

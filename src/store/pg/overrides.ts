@@ -1,23 +1,42 @@
+import { MAX_RETENTION_HOURS } from '../../core/documents.js';
+import { DUE } from '../retention.js';
 import { CLAIM_DUE_SQL } from '../callbacks.js';
+
+export const overrideKey = (sql: string): string => sql.replace(/\s+/g, ' ').trim();
+
+/** A JSON value's text as SQLite's CAST(… AS INTEGER) reads a number (its whole part), or NULL for anything else (SQLite's 0, out of range too). */
+// No `?` in it: the placeholders are numbered in an override's whole text.
+const wholeNumber = (text: string) => `CASE WHEN ${text} ~ '^\\s*[+-]{0,1}[0-9]{1,9}(\\.[0-9]*){0,1}\\s*$' THEN trunc((${text})::numeric)::bigint END`;
 
 /**
  * Statements whose PostgreSQL text is written by hand rather than translated (`translate.ts`): keyed
  * by the SQLite text as a store prepares it (whitespace runs read as one space), the value written
  * with the same placeholders (`?` in the same order, the same `@names`), which are the only thing
- * the translator still rewrites in it. Only where PostgreSQL's own text says more than the translation
- * could: a claim between nodes that locks the rows it picks.
+ * the translator still rewrites in it.
  */
-export const overrideKey = (sql: string): string => sql.replace(/\s+/g, ' ').trim();
-
-export const PG_OVERRIDES: ReadonlyMap<string, string> = new Map<string, string>([
-  // Two nodes claiming at once: each skips the rows the other's statement has locked (never waits
-  // on them), and a row claimed and committed meanwhile is re-checked against the claim's condition.
+export const PG_OVERRIDES: ReadonlyMap<string, string> = new Map<string, string>(
   [
-    overrideKey(CLAIM_DUE_SQL),
-    `UPDATE callbacks SET claimed_by = @node, claimed_until = @until
-      WHERE id IN (SELECT id FROM callbacks WHERE state = 'pending' AND next_at <= @now AND (claimed_until IS NULL OR claimed_until <= @now)
-                   ORDER BY next_at LIMIT @limit FOR UPDATE SKIP LOCKED)
-        AND (claimed_until IS NULL OR claimed_until <= @now)
-      RETURNING id, kind, url, content_type, body, tries, next_at`,
-  ],
-]);
+    // Retention's due jobs: the hours a user's profile sets, read once per user (PostgreSQL types @now by
+    // its context, an integer, in `@now - 3600000 * hours`; and its CAST of text that is not an integer's
+    // is an error where SQLite's gives a number). Only the profiles that name the setting are cast to jsonb.
+    [
+      DUE,
+      `SELECT j.id FROM users u
+       CROSS JOIN LATERAL (SELECT ${wholeNumber(`(u.profile)::jsonb ->> 'maximum_document_retention_hours'`)} AS hours) h
+       JOIN jobs j ON j.user_id = u.id AND j.documents = 'kept'
+      WHERE u.profile LIKE '%maximum_document_retention_hours%' AND h.hours BETWEEN 1 AND ${MAX_RETENTION_HOURS}
+        AND j.status <> 'submitted' AND j.completed_at <= CAST(@now AS bigint) - 3600000 * h.hours
+      LIMIT @limit`,
+    ],
+    // The outbox's claim between nodes: each skips the rows another node's claim has locked (never waits
+    // on them), and a row claimed and committed meanwhile is re-checked against the claim's condition.
+    [
+      CLAIM_DUE_SQL,
+      `UPDATE callbacks SET claimed_by = @node, claimed_until = @until
+        WHERE id IN (SELECT id FROM callbacks WHERE state = 'pending' AND next_at <= @now AND (claimed_until IS NULL OR claimed_until <= @now)
+                     ORDER BY next_at LIMIT @limit FOR UPDATE SKIP LOCKED)
+          AND (claimed_until IS NULL OR claimed_until <= @now)
+        RETURNING id, kind, url, content_type, body, tries, next_at`,
+    ],
+  ].map(([sqlite, postgres]) => [overrideKey(sqlite!), postgres!]),
+);

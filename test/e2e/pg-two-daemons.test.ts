@@ -1,0 +1,109 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { TestSmsc } from '../peers/smsc.js';
+import { callbackReceiver } from '../helpers/receiver.js';
+import { FAST_SMPP, jobComplete, postSms } from '../helpers/smpp-daemon.js';
+import { pgDatabases } from '../helpers/pg-db.js';
+
+/**
+ * Two daemons (nodes) on one PostgreSQL database and one real SMSC peer (issue 15): a provider's binds
+ * held by as many nodes as it allows, handed over when its holder stops; callbacks delivered once.
+ */
+const pg = pgDatabases();
+const closers: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+async function smsc(opts: Record<string, unknown> = {}) {
+  const s = new TestSmsc({ systemId: 'esme', password: 'secret', ...opts });
+  const port = await s.listen();
+  closers.push(() => s.close());
+  return { peer: s, port };
+}
+
+/** The SMSC's bound sessions, sampled every 10 ms: the most it ever had at once. */
+function watchBinds(peer: TestSmsc) {
+  let most = 0;
+  const t = setInterval(() => (most = Math.max(most, peer.bound)), 10);
+  closers.push(async () => clearInterval(t));
+  return { most: () => Math.max(most, peer.bound) };
+}
+
+async function twoDaemons(port: number, settings: Record<string, unknown> = {}): Promise<[TestDaemon, TestDaemon]> {
+  const { url } = await pg.fresh();
+  const node = async (id: string) => {
+    const d = await testDaemon({
+      node: { id },
+      store: { driver: 'postgres', url },
+      sandbox: { enabled: false },
+      providers: [{ name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'esme', password: 'secret', settings: { ...FAST_SMPP, ...settings } }],
+    });
+    closers.push(() => d.close());
+    return d;
+  };
+  // Sequential: the second closes first (its database is the first's).
+  const a = await node('node-a');
+  const b = await node('node-b');
+  return [a, b];
+}
+
+const holders = (d: TestDaemon) => d.db.prepare(`SELECT node_id FROM provider_holders ORDER BY slot`).all() as { node_id: string }[];
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('two daemons on one PostgreSQL', () => {
+  it('a provider that allows one bind is bound by one node only; when it stops, the other binds within a few seconds', async () => {
+    const { peer, port } = await smsc();
+    const binds = watchBinds(peer);
+    const [a, b] = await twoDaemons(port);
+    await a.waitFor(() => peer.bound === 1);
+    // The heartbeats go on (3 s): still one bind, node a's (it started first and took the slot).
+    await wait(4000);
+    expect(binds.most()).toBe(1);
+    expect(holders(a)).toEqual([{ node_id: 'node-a' }]);
+    const u = a.addUser('u', 'user');
+    // Node a stops: it unbinds, then gives its slot up; node b takes it at its next heartbeat and binds.
+    await a.stop();
+    await b.waitFor(() => holders(b).length === 1 && holders(b)[0]!.node_id === 'node-b' && peer.bound === 1, 10_000);
+    expect(binds.most()).toBe(1);
+    // And node b sends through it.
+    const job = await postSms(b, u.auth, { message: 'after the hand-over', recipients: [{ destination: '0491 570 156' }] });
+    await b.waitFor(jobComplete(b, job));
+    expect(peer.submits.map((s) => s.destination_addr)).toEqual(['61491570156']);
+  });
+
+  it('settings.nodes 2: both nodes bind; receipts the SMSC sends on the other node’s bind are matched there; each callback delivered once', async () => {
+    const { peer, port } = await smsc({ receiptsElsewhere: 2 });
+    const rx = await callbackReceiver();
+    closers.push(() => rx.close());
+    const [a, b] = await twoDaemons(port, { nodes: 2 });
+    await a.waitFor(() => peer.bound === 2);
+    expect(
+      holders(a)
+        .map((h) => h.node_id)
+        .sort(),
+    ).toEqual(['node-a', 'node-b']);
+    const u = a.addUser('u', 'user');
+    const n = 12;
+    const job = await postSms(a, u.auth, {
+      message: 'both nodes',
+      callback_url: rx.url,
+      callback_on_sms_status_update: true,
+      recipients: Array.from({ length: n }, (_, i) => ({ destination: `0491 570 ${String(100 + i)}` })),
+    });
+    await a.waitFor(jobComplete(a, job), 30_000);
+    const attempts = a.db.prepare(`SELECT status, node_id FROM attempts WHERE job_id = ?`).all(job) as { status: string; node_id: string }[];
+    expect(attempts.every((x) => x.status === 'delivered')).toBe(true);
+    // Some receipts came on a bind other than their message's: with two nodes bound, another node's.
+    expect(peer.receiptsMoved).toBeGreaterThan(0);
+    // Every callback row delivered, each exactly once to the receiver, whichever node's outbox took it.
+    await a.waitFor(() => (a.db.prepare(`SELECT count(*) AS n FROM callbacks WHERE job_id = ? AND state <> 'delivered'`).get(job) as { n: number }).n === 0, 30_000);
+    const rows = (a.db.prepare(`SELECT count(*) AS n FROM callbacks WHERE job_id = ?`).get(job) as { n: number }).n;
+    await wait(300);
+    const ids = rx.got.map((g) => g.headers['x-switchpost-delivery']);
+    expect(rows).toBeGreaterThanOrEqual(n);
+    expect(ids).toHaveLength(rows);
+    expect(new Set(ids).size).toBe(rows);
+    void b;
+  });
+});

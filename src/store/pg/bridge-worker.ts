@@ -68,7 +68,7 @@ async function run(req: Request): Promise<Answer> {
     switch (req.kind) {
       case 'connect':
         await client.connect();
-        backendPid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+        backendPid = Number((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
         return { id: req.id, ok: true, rows: [], rowCount: 0 };
       case 'query': {
         for (const b of req.before) await client.query(b);

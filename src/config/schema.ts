@@ -94,8 +94,19 @@ export const configSchema = z
           .default(null)
           .transform((id) => id ?? hostname())
           .pipe(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a short name: letters, digits, . _ - only (1-64), such as "node-1" (by default the host name, which must then fit too)')),
+        /** How often the node writes its heartbeat (the store's nodes table), in seconds. */
+        heartbeat_seconds: z.number().int().min(1).max(300).default(5),
+        /** A node whose heartbeat is older than this is dead: a live node takes back its leases (at-least-once). */
+        timeout_seconds: z.number().int().min(3).max(3600).default(30),
+        /**
+         * A dead node's calls (attempts FreeSWITCH knows by id) wait this long for it to come back and find
+         * them; after it they are requeued by a live node (a call may then be placed again).
+         */
+        calls_grace_seconds: z.number().int().min(60).default(3600),
       })
-      .prefault({}),
+      .prefault({})
+      .refine((n) => n.timeout_seconds >= 3 * n.heartbeat_seconds, { path: ['timeout_seconds'], message: 'node.timeout_seconds must be at least 3 × node.heartbeat_seconds, or a node a little late would be taken for dead' })
+      .refine((n) => n.calls_grace_seconds > n.timeout_seconds, { path: ['calls_grace_seconds'], message: 'node.calls_grace_seconds must be longer than node.timeout_seconds' }),
     metrics: z
       .strictObject({
         /** GET /metrics (Prometheus text) on the HTTP port; false: not served (404). */

@@ -16,6 +16,8 @@ import type { ProviderPool } from './provider-pool.js';
 import type { Recorder } from './recorder.js';
 import { HeldWork } from './held-work.js';
 import { addressOf, decideClaim, type ClaimFacts, type RowDecision } from './claim.js';
+import type { NodePresence } from './node-presence.js';
+import type { LeaseScope } from '../store/spool.js';
 
 export interface DispatcherOptions {
   batchSize: number;
@@ -24,6 +26,8 @@ export interface DispatcherOptions {
   maxInFlight: number;
   leaseMs: number;
   sweepMs: number;
+  /** This daemon among the nodes sharing the store: heartbeats, dead nodes' leases, work left to others. None: a lone node. */
+  node?: NodePresence;
 }
 
 interface InFlight {
@@ -81,8 +85,10 @@ export class Dispatcher {
 
   /** `adopted`: attempts a gateway reconciles itself (calls placed by a previous run); they stay leased. */
   start(adopted: readonly number[] = []): void {
+    this.opts.node?.register(this.clock.now());
     const recovered = this.releaseLeases(adopted);
     if (recovered) this.log.warn({ recovered }, 'requeued recipients leased by a previous run');
+    this.recoverDeadNodes(this.clock.now());
     this.running = true;
     this.wake();
   }
@@ -94,9 +100,36 @@ export class Dispatcher {
   private releaseLeases(keep: readonly number[]): number {
     const now = this.clock.now();
     return this.spool.tx(() => {
-      this.endSpentLeases(keep, now);
+      this.endSpentLeases(keep, now, this.spool.own);
       return this.spool.recoverLeases(now, keep, now + this.opts.leaseMs);
     });
+  }
+
+  /**
+   * Other nodes silent past node.timeout_seconds: their leases are recovered as their own restart would
+   * (at-least-once: what was on their wire may go again), each by one live node — the one whose mark of
+   * the node's row wins, in the transaction that recovers. Their calls (attempts with a peer id) stay
+   * theirs to adopt when they come back, until node.calls_grace_seconds; then they are requeued too.
+   */
+  private recoverDeadNodes(now: number): void {
+    const node = this.opts.node;
+    if (!node) return;
+    for (const dead of node.dead(now)) {
+      const scope: LeaseScope = { node: dead.row.id, legacy: false };
+      try {
+        const requeued = this.spool.tx(() => {
+          if (!node.take(dead, now)) return null;
+          const keep = dead.calls ? [] : this.spool.leasedWithPeer(scope);
+          this.endSpentLeases(keep, now, scope);
+          return this.spool.recoverLeases(now, keep, null, scope);
+        });
+        // A node stopped cleanly leaves nothing but its calls: its recovery is worth a warning only when it requeued.
+        if (requeued) this.log.warn({ deadNode: dead.row.id, requeued, calls: dead.calls }, 'recovered the leases of a node that stopped answering');
+        else if (requeued === 0) this.log.info({ deadNode: dead.row.id, calls: dead.calls }, 'a node stopped answering; it had no leases to recover');
+      } catch (err) {
+        this.log.error({ err, deadNode: dead.row.id }, "could not recover a dead node's leases");
+      }
+    }
   }
 
   /**
@@ -104,9 +137,9 @@ export class Dispatcher {
    * try may have reached the peer — its try counted when it was leased — so it ends as that try's failure
    * rather than going out once more than `tries` allows. The rest are requeued by `recoverLeases`.
    */
-  private endSpentLeases(adopted: readonly number[], now: number): void {
+  private endSpentLeases(adopted: readonly number[], now: number, scope: LeaseScope): void {
     let ended = 0;
-    const leased = this.spool.leasedBy(adopted);
+    const leased = this.spool.leasedBy(adopted, scope);
     this.spool.giveBackTries(leased.filter((r) => r.unsent).map((r) => r.attempt_id));
     for (const r of leased) {
       if (r.unsent) continue;
@@ -143,6 +176,7 @@ export class Dispatcher {
     let progressed = 0;
     try {
       const now = this.clock.now();
+      if (this.opts.node?.beat(now)) this.recoverDeadNodes(now);
       if (now >= this.nextSweep) {
         this.sweep(now);
         this.nextSweep = now + this.opts.sweepMs;
@@ -167,18 +201,24 @@ export class Dispatcher {
     // Rows beyond the providers' room would only stay: read those, and a few more that other decisions
     // than a send may move on (a window, a provider down, a service nobody carries).
     this.claimLimit = Math.min(this.opts.batchSize, capacity, this.pool.room() + CLAIM_BEYOND_ROOM);
-    const rows = this.spool.due(now, this.claimLimit);
-    if (rows.length === 0) return 0;
+    const limit = this.claimLimit;
+    let rows: DueRow[] = [];
     try {
-      return this.claimRows(rows, now);
+      // Read in the claim's transaction: on PostgreSQL the read locks its rows until the leases are written.
+      return this.claimRows(() => (rows = this.spool.due(now, limit, this.except())), now);
     } catch (err) {
+      if (rows.length === 0) throw err;
       if (rows.length === 1) return this.quarantine(rows[0]!, now, err);
       // One row the store refuses must not hold the batch: claim each alone, and set aside the ones that fail.
       this.log.error({ err, rows: rows.length }, 'a claim failed; claiming its rows one by one');
       let moved = 0;
       for (const row of rows) {
         try {
-          moved += this.claimRows([row], now);
+          // Read again, locked: another node may have claimed it since the batch rolled back.
+          moved += this.claimRows(() => {
+            const again = this.spool.dueOne(row.id, now);
+            return again ? [again] : [];
+          }, now);
         } catch (rowErr) {
           moved += this.quarantine(row, now, rowErr);
         }
@@ -187,12 +227,18 @@ export class Dispatcher {
     }
   }
 
+  /** Channels this node leaves to others (their service only other live nodes carry). */
+  private except(): readonly string[] {
+    return this.opts.node?.exceptChannels() ?? [];
+  }
+
   /** A row whose claim fails: it waits a minute, saying why, rather than being tried at every tick. */
   private quarantine(row: DueRow, now: number, err: unknown): number {
     const why = `could not be claimed: ${(err as Error).message}`;
     this.log.error({ err, recipientId: row.id, jobId: row.job_id }, why);
     try {
-      this.spool.tx(() => this.spool.reschedule(row.id, now + QUARANTINE_MS, why));
+      // Only while it is still queued and free: not a row another node leased meanwhile.
+      this.spool.tx(() => this.spool.dueOne(row.id, now) && this.spool.reschedule(row.id, now + QUARANTINE_MS, why));
       return 1;
     } catch (again) {
       this.log.error({ err: again, recipientId: row.id }, 'could not set the row aside either');
@@ -201,11 +247,12 @@ export class Dispatcher {
   }
 
   /**
-   * Claim these rows: in one transaction, read what the batch's decisions need (jobs, opt-outs, the
-   * providers of retries' last attempts), decide every row in memory (`claim.ts`), then write the
-   * decisions; after the commit, hand the deliveries to their gateways.
+   * Claim the rows `read` gives: in one transaction, read them (locked, on PostgreSQL) and what the
+   * batch's decisions need (jobs, opt-outs, the providers of retries' last attempts), decide every row in
+   * memory (`claim.ts`), then write the decisions; after the commit, hand the deliveries to their gateways.
    */
-  private claimRows(rows: DueRow[], now: number): number {
+  private claimRows(read: () => DueRow[], now: number): number {
+    let rows: DueRow[] = [];
     const events: SpoolEvent[] = [];
     const counters = new Map<number, JobCounterDelta>();
     let decisions: RowDecision[] = [];
@@ -215,6 +262,8 @@ export class Dispatcher {
     const picked: number[] = [];
     try {
       this.spool.tx(() => {
+        rows = read();
+        if (rows.length === 0) return;
         decisions = decideClaim(rows, this.facts(rows, now, picked));
         const by = { reschedule: [] as Extract<RowDecision, { kind: 'reschedule' | 'hold' }>[], final: [] as Extract<RowDecision, { kind: 'final' }>[], send: [] as Extract<RowDecision, { kind: 'send' }>[] };
         for (const d of decisions) {
@@ -276,6 +325,7 @@ export class Dispatcher {
         this.recorder.report({ attemptId, at: now, outcome: { kind: 'failed', retryable: true, reason: `gateway error: ${(err as Error).message}` } });
       }
     }
+    if (rows.length === 0) return 0;
     for (const e of events) this.bus.emit(e);
     if (this.lastBlocked.size) {
       // Rows held back by a limit stay due; look again when the soonest limit clears, not at once.

@@ -31,6 +31,9 @@ import { DocumentRetention } from './retention.js';
 import type { EngineCalls, EngineOp, FromEngine, SendItem, SinkItem, ToEngine } from './engine-protocol.js';
 import { HostedFiles } from '../media/hosted.js';
 import { attemptRef } from '../core/mms/push-outcomes.js';
+import { hostname } from 'node:os';
+import { NodeStore } from '../store/nodes.js';
+import { NodePresence } from './node-presence.js';
 
 /** How often finished jobs' documents are checked against their users' maximum_document_retention_hours. */
 const RETENTION_SWEEP_MS = 10 * 60_000;
@@ -114,6 +117,14 @@ export class SpoolEngine {
       maxInFlight: config.spool.max_in_flight,
       leaseMs: config.spool.lease_seconds * 1000,
       sweepMs: 1000,
+      node: new NodePresence(new NodeStore(this.db), () => this.pool.offered(), log.child({ part: 'node' }), {
+        id: config.node.id,
+        pid: process.pid,
+        host: hostname(),
+        heartbeatMs: config.node.heartbeat_seconds * 1000,
+        timeoutMs: config.node.timeout_seconds * 1000,
+        callsGraceMs: config.node.calls_grace_seconds * 1000,
+      }),
     });
     this.checker = new NumberChecker();
     this.preparer = new Preparer(this.spool, jobs, this.checker, this.recorder, this.bus, clock, log.child({ part: 'preparer' }));

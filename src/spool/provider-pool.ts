@@ -55,6 +55,13 @@ export class ProviderPool {
     return this.slots.get(providerId)?.provider.services ?? [];
   }
 
+  /** The services the active providers offer, up or down: the work this node's claims take on. */
+  offered(): Set<Service> {
+    const out = new Set<Service>();
+    for (const s of this.slots.values()) if (s.provider.active) for (const service of s.provider.services) out.add(service);
+    return out;
+  }
+
   /** A deleted provider takes no more work; what it has in flight still reports through the recorder. */
   remove(providerId: number): void {
     this.slots.delete(providerId);

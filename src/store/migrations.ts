@@ -1136,6 +1136,37 @@ UPDATE jobs SET documents = 'kept' WHERE id IN (SELECT job_id FROM job_files);
 `,
   },
   {
+    version: 19,
+    name: 'nodes: the daemons sharing the store, and their heartbeats',
+    sql: `
+-- One row a daemon (node.id) sharing the store (issue 15): it registers at start and heartbeats every
+-- node.heartbeat_seconds. A heartbeat older than node.timeout_seconds is a dead node's: one live node
+-- sets recovered_at (only one UPDATE wins) and takes back its leases as a restart would; the node's own
+-- calls (attempts with a peer id) wait for it, and are taken too only after node.calls_grace_seconds,
+-- when the row goes. services: what its active providers offer (a JSON list), for the others' claims.
+CREATE TABLE nodes (
+  id TEXT PRIMARY KEY,
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL,
+  services TEXT NOT NULL DEFAULT '[]',
+  recovered_at INTEGER
+) WITHOUT ROWID;
+`,
+    postgres: `
+CREATE TABLE nodes (
+  id text PRIMARY KEY,
+  pid integer NOT NULL,
+  host text NOT NULL,
+  started_at bigint NOT NULL,
+  heartbeat_at bigint NOT NULL,
+  services text NOT NULL DEFAULT '[]',
+  recovered_at bigint
+);
+`,
+  },
+  {
     version: 20,
     name: "nodes sharing a store: callbacks claimed by a node, providers' binds held by slots",
     sql: `

@@ -20,6 +20,39 @@ export interface DueRow {
   tries: number;
 }
 
+const DUE_COLUMNS = 'id, job_id, attempt_id, destination, address, name, reference, fields, blackouts, tries';
+/**
+ * The claim's reads of due rows, exported for their PostgreSQL texts (`pg/overrides.ts`): there each
+ * locks the rows it returns (`FOR UPDATE OF recipients SKIP LOCKED`) in the claim's transaction, so two
+ * nodes claiming at once read disjoint rows. SQLite has one writer: its texts lock nothing.
+ * The `Except` forms leave out the jobs of channels other live nodes carry and this one does not.
+ */
+const NOT_CHANNELS = `AND job_id NOT IN (SELECT id FROM jobs WHERE channel IN (SELECT value FROM json_each(@except)))`;
+export const DUE_SQL = {
+  due: `SELECT ${DUE_COLUMNS} FROM recipients
+         WHERE state = 'queued' AND due_at <= ? ORDER BY due_at LIMIT ?`,
+  duePrioritised: `SELECT ${DUE_COLUMNS} FROM recipients INDEXED BY recipients_priority
+         WHERE state = 'queued' AND priority IS NOT NULL AND due_at <= ? ORDER BY priority, due_at LIMIT ?`,
+  dueExcept: `SELECT ${DUE_COLUMNS} FROM recipients
+         WHERE state = 'queued' AND due_at <= @now ${NOT_CHANNELS} ORDER BY due_at LIMIT @limit`,
+  duePrioritisedExcept: `SELECT ${DUE_COLUMNS} FROM recipients INDEXED BY recipients_priority
+         WHERE state = 'queued' AND priority IS NOT NULL AND due_at <= @now ${NOT_CHANNELS} ORDER BY priority, due_at LIMIT @limit`,
+  /** One row again, for a claim of its own (after a batch's failed): still queued and due, and free. */
+  dueOne: `SELECT ${DUE_COLUMNS} FROM recipients WHERE id = ? AND state = 'queued' AND due_at <= ?`,
+} as const;
+
+/**
+ * Whose leases a statement touches: a node's (`node`, its attempts' node_id) and, when `legacy`, the
+ * rows whose attempt names no node (made before migration 13, or by a store given no node id). In SQL
+ * `(a.node_id = @node OR a.node_id IS @orNull)`: @orNull is NULL for legacy rows too, else the node again.
+ */
+export interface LeaseScope {
+  node: string | null;
+  legacy: boolean;
+}
+const scopeParams = (scope: LeaseScope) => ({ node: scope.node, orNull: scope.legacy ? null : scope.node });
+const OWNED = `(a.node_id = @node OR a.node_id IS @orNull)`;
+
 const CURRENT_COLUMNS = 'id, job_id, state, reason, tries, attempt_id, destination, address, name, reference, cost, duration, keypress, voicemail';
 
 export interface JobCounterDelta {
@@ -45,6 +78,8 @@ export class SpoolStore {
   readonly tx: <T>(fn: () => T) => T;
   /** The set-based statements of claims and flushes, prepared once for this connection. */
   readonly batch: SpoolBatch;
+  /** This node's leases and the legacy rows: what a restart of it recovers. */
+  readonly own: LeaseScope;
   private readonly s;
 
   /** `nodeId`: node.id of the daemon whose engine this is (its attempts carry it). */
@@ -54,18 +89,19 @@ export class SpoolStore {
   ) {
     this.tx = <T>(fn: () => T): T => db.transaction(fn)();
     this.batch = new SpoolBatch(db, nodeId);
+    this.own = { node: nodeId, legacy: true };
     this.s = {
-      due: db.prepare(
-        `SELECT id, job_id, attempt_id, destination, address, name, reference, fields, blackouts, tries FROM recipients
-         WHERE state = 'queued' AND due_at <= ? ORDER BY due_at LIMIT ?`,
-      ),
-      duePrioritised: db.prepare(
-        `SELECT id, job_id, attempt_id, destination, address, name, reference, fields, blackouts, tries FROM recipients INDEXED BY recipients_priority
-         WHERE state = 'queued' AND priority IS NOT NULL AND due_at <= ? ORDER BY priority, due_at LIMIT ?`,
-      ),
+      due: db.prepare(DUE_SQL.due),
+      duePrioritised: db.prepare(DUE_SQL.duePrioritised),
+      dueOne: db.prepare(DUE_SQL.dueOne),
       overdue: db.prepare(
         `SELECT r.id, r.job_id, r.attempt_id, r.tries, a.encoding, a.status AS attempt_status, a.provider_id FROM recipients r LEFT JOIN attempts a ON a.id = r.attempt_id
          WHERE r.state = ? AND r.due_at <= ? ORDER BY r.due_at LIMIT ?`,
+      ),
+      // A node's own leases past their due time (the sweep never takes another live node's).
+      overdueLeases: db.prepare(
+        `SELECT r.id, r.job_id, r.attempt_id, r.tries, a.encoding, a.status AS attempt_status, a.provider_id FROM recipients r JOIN attempts a ON a.id = r.attempt_id
+         WHERE r.state = 'sending' AND r.due_at <= @now AND ${OWNED} ORDER BY r.due_at LIMIT @limit`,
       ),
       reschedule: db.prepare(`UPDATE recipients SET due_at = ?, reason = ? WHERE id = ?`),
       current: db.prepare(`SELECT ${CURRENT_COLUMNS} FROM recipients WHERE id = ?`),
@@ -73,7 +109,7 @@ export class SpoolStore {
       openJobs: db.prepare(`SELECT id FROM jobs WHERE status = 'submitted' ORDER BY id`),
       openWithPeer: db.prepare(
         `SELECT a.id AS attemptId, r.id AS recipientId, a.destination, a.peer_id AS peerId, r.state AS state FROM recipients r JOIN attempts a ON a.id = r.attempt_id
-         WHERE r.state IN ('sending', 'submitted') AND a.provider_id = ? AND a.peer_id IS NOT NULL`,
+         WHERE r.state IN ('sending', 'submitted') AND a.provider_id = @provider AND a.peer_id IS NOT NULL AND ${OWNED}`,
       ),
       // A fax's pages that arrived in failed tries since its last success, and T.38 failures to its number.
       faxPagesSent: db.prepare(
@@ -93,14 +129,17 @@ export class SpoolStore {
          WHERE id = @id RETURNING status, remaining, succeeded, failed, user_id`,
       ),
       interruptAttempts: db.prepare(
-        `UPDATE attempts SET status = 'interrupted', ended_at = ? WHERE id IN (SELECT attempt_id FROM recipients WHERE state = 'sending')
-           AND id NOT IN (SELECT value FROM json_each(?))`,
+        `UPDATE attempts SET status = 'interrupted', ended_at = @now WHERE id IN (SELECT r.attempt_id FROM recipients r JOIN attempts a ON a.id = r.attempt_id WHERE r.state = 'sending' AND ${OWNED})
+           AND id NOT IN (SELECT value FROM json_each(@keep))`,
       ),
-      requeueLeased: db.prepare(`UPDATE recipients SET state = 'queued', due_at = ?, reason = 'requeued after restart' WHERE state = 'sending' AND attempt_id NOT IN (SELECT value FROM json_each(?))`),
-      leasedWithPeer: db.prepare(`SELECT a.id FROM recipients r JOIN attempts a ON a.id = r.attempt_id WHERE r.state = 'sending' AND a.peer_id IS NOT NULL`),
+      requeueLeased: db.prepare(
+        `UPDATE recipients SET state = 'queued', due_at = @now, reason = @reason WHERE state = 'sending' AND attempt_id NOT IN (SELECT value FROM json_each(@keep))
+           AND attempt_id IN (SELECT a.id FROM attempts a WHERE ${OWNED})`,
+      ),
+      leasedWithPeer: db.prepare(`SELECT a.id FROM recipients r JOIN attempts a ON a.id = r.attempt_id WHERE r.state = 'sending' AND a.peer_id IS NOT NULL AND ${OWNED}`),
       leasedBy: db.prepare(
         `SELECT r.id, r.job_id, r.tries, r.attempt_id, a.unsent FROM recipients r JOIN attempts a ON a.id = r.attempt_id
-         WHERE r.state = 'sending' AND r.attempt_id NOT IN (SELECT value FROM json_each(?))`,
+         WHERE r.state = 'sending' AND r.attempt_id NOT IN (SELECT value FROM json_each(@keep)) AND ${OWNED}`,
       ),
       markOnWire: db.prepare(`UPDATE attempts SET unsent = 0 WHERE id IN (SELECT value FROM json_each(?))`),
       // The attempts of the given ids that never left give their recipients' tries back: one statement each.
@@ -114,18 +153,33 @@ export class SpoolStore {
    * Due rows: prioritised ones first, lowest priority number first (up to half the batch when others
    * wait too), then the rest by due time.
    */
-  due(now: number, limit: number): DueRow[] {
-    const urgent = this.s.duePrioritised.all(now, limit) as DueRow[];
-    if (urgent.length === 0) return this.s.due.all(now, limit) as DueRow[];
+  due(now: number, limit: number, exceptChannels: readonly string[] = []): DueRow[] {
+    // Leaving channels out is a node's among others: a lone node (SQLite's) reads as it always has.
+    const read = (prioritised: boolean): DueRow[] => {
+      if (exceptChannels.length === 0) return (prioritised ? this.s.duePrioritised : this.s.due).all(now, limit) as DueRow[];
+      return stmt(this.db, prioritised ? DUE_SQL.duePrioritisedExcept : DUE_SQL.dueExcept).all({ now, limit, except: JSON.stringify(exceptChannels) }) as DueRow[];
+    };
+    const urgent = read(true);
+    if (urgent.length === 0) return read(false);
     const taken = new Set(urgent.map((u) => u.id));
-    const rest = (this.s.due.all(now, limit) as DueRow[]).filter((r) => !taken.has(r.id));
+    const rest = read(false).filter((r) => !taken.has(r.id));
     const share = rest.length ? Math.max(1, Math.ceil(limit / 2)) : limit;
     const first = urgent.slice(0, share);
     return [...first, ...rest.slice(0, limit - first.length)];
   }
 
-  /** Rows in `state` whose due_at (lease or receipt deadline) has passed, with their current attempt's encoding (an MMS's path) and status. */
-  overdue(state: 'sending' | 'submitted', now: number, limit: number): OverdueRow[] {
+  /** The row, if it is still queued and due (and, on PostgreSQL, not locked by another node's claim: then locked by this one's). */
+  dueOne(id: number, now: number): DueRow | undefined {
+    return this.s.dueOne.get(id, now) as DueRow | undefined;
+  }
+
+  /**
+   * Rows in `state` whose due_at (lease or receipt deadline) has passed, with their current attempt's
+   * encoding (an MMS's path) and status. Leases ('sending') only of `scope` (by default this node's and
+   * legacy rows): another live node's are its own to sweep. Receipt deadlines are anyone's.
+   */
+  overdue(state: 'sending' | 'submitted', now: number, limit: number, scope: LeaseScope = this.own): OverdueRow[] {
+    if (state === 'sending') return this.s.overdueLeases.all({ now, limit, ...scopeParams(scope) }) as OverdueRow[];
     return this.s.overdue.all(state, now, limit) as OverdueRow[];
   }
 
@@ -153,14 +207,14 @@ export class SpoolStore {
     return (this.s.openJobs.all() as { id: number }[]).map((r) => r.id);
   }
 
-  /** Leased attempts the peer already knows by id (calls placed): left leased at shutdown for the next run to adopt. */
-  leasedWithPeer(): number[] {
-    return (this.s.leasedWithPeer.all() as { id: number }[]).map((r) => r.id);
+  /** Leased attempts the peer already knows by id (calls placed), of `scope`: left leased at shutdown for the node's next run to adopt. */
+  leasedWithPeer(scope: LeaseScope = this.own): number[] {
+    return (this.s.leasedWithPeer.all(scopeParams(scope)) as { id: number }[]).map((r) => r.id);
   }
 
-  /** A provider's attempts still open with a peer id (calls placed or up), for reconciling after a restart. */
+  /** A provider's attempts this node left open with a peer id (calls placed or up), for reconciling after a restart; other nodes' are theirs. */
   openWithPeer(providerId: number): OpenAttempt[] {
-    return this.s.openWithPeer.all(providerId) as OpenAttempt[];
+    return this.s.openWithPeer.all({ provider: providerId, ...scopeParams(this.own) }) as OpenAttempt[];
   }
 
   /**
@@ -186,9 +240,9 @@ export class SpoolStore {
     return this.s.jobCounters.get({ id: jobId, ...d, now }) as { status: string; remaining: number; succeeded: number; failed: number; user_id: number } | undefined;
   }
 
-  /** Rows leased (by a previous run, at start), but for `keep`: what a crash left in flight. */
-  leasedBy(keep: readonly number[]): { id: number; job_id: number; tries: number; attempt_id: number; unsent: number }[] {
-    return this.s.leasedBy.all(JSON.stringify(keep)) as { id: number; job_id: number; tries: number; attempt_id: number; unsent: number }[];
+  /** Rows leased by `scope` (this node's previous run, at start; a dead node's), but for `keep`: what a crash left in flight. */
+  leasedBy(keep: readonly number[], scope: LeaseScope = this.own): { id: number; job_id: number; tries: number; attempt_id: number; unsent: number }[] {
+    return this.s.leasedBy.all({ keep: JSON.stringify(keep), ...scopeParams(scope) }) as { id: number; job_id: number; tries: number; attempt_id: number; unsent: number }[];
   }
 
   /** These attempts go on the wire now: from here a crash counts their try. */
@@ -211,15 +265,19 @@ export class SpoolStore {
   }
 
   /**
-   * After a crash or restart: every leased row belonged to a dead process; its attempt is interrupted —
-   * except attempts a gateway adopts (`keep`: calls it can still find), whose leases are renewed.
+   * After a crash or restart: every row `scope` leased (by default this node's and legacy rows) belonged
+   * to a dead process; its attempt is interrupted — except attempts a gateway adopts (`keep`: calls it
+   * can still find), whose leases are renewed (not a dead node's: `leaseUntil` null leaves them as they are).
+   * Other nodes' leases are never touched.
    */
-  recoverLeases(now: number, keep: readonly number[] = [], leaseUntil = now): number {
+  recoverLeases(now: number, keep: readonly number[] = [], leaseUntil: number | null = now, scope: LeaseScope = this.own): number {
     const kept = JSON.stringify(keep);
+    const whose = scopeParams(scope);
+    const reason = scope.legacy ? 'requeued after restart' : `requeued: its node ${scope.node ?? ''} stopped answering`;
     return this.tx(() => {
-      this.s.interruptAttempts.run(now, kept);
-      if (keep.length) this.s.extendLease.run(leaseUntil, kept);
-      return this.s.requeueLeased.run(now, kept).changes;
+      this.s.interruptAttempts.run({ now, keep: kept, ...whose });
+      if (keep.length && leaseUntil !== null) this.s.extendLease.run(leaseUntil, kept);
+      return this.s.requeueLeased.run({ now, keep: kept, reason, ...whose }).changes;
     });
   }
 }

@@ -37,6 +37,19 @@ describe('node.id', () => {
     }
   });
 
+  it('node.heartbeat_seconds, timeout_seconds and calls_grace_seconds: defaults, environment, and combinations refused naming the key', () => {
+    expect(loadConfig({ env: {} }).node).toMatchObject({ heartbeat_seconds: 5, timeout_seconds: 30, calls_grace_seconds: 3600 });
+    expect(loadConfig({ env: { SWITCHPOST_NODE_HEARTBEAT_SECONDS: '2', SWITCHPOST_NODE_TIMEOUT_SECONDS: '6', SWITCHPOST_NODE_CALLS_GRACE_SECONDS: '600' } }).node).toMatchObject({
+      heartbeat_seconds: 2,
+      timeout_seconds: 6,
+      calls_grace_seconds: 600,
+    });
+    expect(loadConfig({ env: { SWITCHPOST_NODE_HEARTBEAT_SECONDS: '10' } }).node.timeout_seconds).toBe(30);
+    expect(() => loadConfig({ env: { SWITCHPOST_NODE_HEARTBEAT_SECONDS: '11' } })).toThrow(/^invalid config at node\.timeout_seconds: node\.timeout_seconds must be at least 3 × node\.heartbeat_seconds.* \(env SWITCHPOST_NODE_TIMEOUT_SECONDS\)$/);
+    expect(() => loadConfig({ env: { SWITCHPOST_NODE_TIMEOUT_SECONDS: '3600' } })).toThrow(/^invalid config at node\.calls_grace_seconds: node\.calls_grace_seconds must be longer than node\.timeout_seconds/);
+    expect(() => loadConfig({ env: { SWITCHPOST_NODE_HEARTBEAT_SECONDS: '0' } })).toThrow(/node\.heartbeat_seconds/);
+  });
+
   it('a bad node id stops `switchpost start` with a clear error, before anything is created', () => {
     const dir = join(tempDir(), 'data');
     const r = cli(['start'], { SWITCHPOST_DATA_DIR: dir, SWITCHPOST_HTTP_PORT: '0', SWITCHPOST_NODE_ID: 'node one' });

@@ -57,7 +57,8 @@ export function receiptFields(id, { stat = 'DELIVRD', err = '000', destination =
  *    times of the first and last one accepted in `firstAcceptedAt` / `lastAcceptedAt` (without `record`)
  *  - receiptsElsewhere: n to send every n-th receipt on another receiving bind than the one the message
  *    came on (as an SMSC does that delivers a system_id's receipts on whichever of its binds: with
- *    several daemons bound, another node's); counted in `receiptsMoved`
+ *    several daemons bound, another node's), and a receipt whose own bind is gone on another one too
+ *    (as an SMSC keeps a receipt for the system_id's next bind); counted in `receiptsMoved`
  */
 export class TestSmsc {
   constructor(opts = {}) {
@@ -216,7 +217,7 @@ export class TestSmsc {
   /** With `receiptsElsewhere`, every n-th receipt's bind: a receiving one other than `session`, if any. */
   elsewhere(session) {
     const n = this.opts.receiptsElsewhere;
-    if (!n || (this.receiptsSent + 1) % n !== 0) return undefined;
+    if (!n || (session.socket.writable && (this.receiptsSent + 1) % n !== 0)) return undefined;
     const others = [...this.sessions].filter((s) => s !== session && (s.mode === 'receiver' || s.mode === 'transceiver') && s.socket.writable);
     if (!others.length) return undefined;
     return others[this.receiptsMoved++ % others.length];

@@ -1,12 +1,23 @@
 import { MAX_RETENTION_HOURS } from '../../core/documents.js';
 import { DUE } from '../retention.js';
+import { DUE_SQL } from '../spool.js';
 import { CLAIM_DUE_SQL } from '../callbacks.js';
 
-export const overrideKey = (sql: string): string => sql.replace(/\s+/g, ' ').trim();
+export function overrideKey(sql: string): string {
+  return sql.replace(/\s+/g, ' ').trim();
+}
 
 /** A JSON value's text as SQLite's CAST(… AS INTEGER) reads a number (its whole part), or NULL for anything else (SQLite's 0, out of range too). */
 // No `?` in it: the placeholders are numbered in an override's whole text.
 const wholeNumber = (text: string) => `CASE WHEN ${text} ~ '^\\s*[+-]{0,1}[0-9]{1,9}(\\.[0-9]*){0,1}\\s*$' THEN trunc((${text})::numeric)::bigint END`;
+
+/**
+ * The claim's due-row reads on PostgreSQL: each locks what it returns, skipping rows another node's claim
+ * holds (`FOR UPDATE OF recipients SKIP LOCKED`), so that claims running at once read disjoint rows;
+ * the locks last until the claim's transaction, which writes the leases, commits. The jobs the `Except`
+ * forms leave out are read, not locked.
+ */
+const locking = (sql: string): string => `${sql.replace(/\s+INDEXED BY recipients_priority/, '').replace('SELECT value FROM json_each(@except)', 'SELECT jsonb_array_elements_text(@except::jsonb)')} FOR UPDATE OF recipients SKIP LOCKED`;
 
 /**
  * Statements whose PostgreSQL text is written by hand rather than translated (`translate.ts`): keyed
@@ -28,6 +39,8 @@ export const PG_OVERRIDES: ReadonlyMap<string, string> = new Map<string, string>
         AND j.status <> 'submitted' AND j.completed_at <= CAST(@now AS bigint) - 3600000 * h.hours
       LIMIT @limit`,
     ],
+    // The claim's due-row reads, locking (above), from the spool store's own texts.
+    ...Object.values(DUE_SQL).map((sql) => [sql, locking(sql)]),
     // The outbox's claim between nodes: each skips the rows another node's claim has locked (never waits
     // on them), and a row claimed and committed meanwhile is re-checked against the claim's condition.
     [

@@ -304,6 +304,9 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
     let followSlot: (id: number) => void = () => undefined;
     const holds = new ProviderHolds(config.store.driver === 'postgres' ? stores.holders : null, config.node.id, clock, log.child({ part: 'holds' }), HOLDS, (id) => followSlot(id));
     undo.push(() => holds.stop());
+    // A provider another node runs is not this node's to claim for (inactive here): its work is left to
+    // that node's claims (node.services), never held here for want of a gateway.
+    const asHeld = (p: Provider): Provider => (holds.holds(p.id) ? p : { ...p, active: false });
     const startProviders = new ProviderStore(db).list();
     for (const p of startProviders) holds.want(p.id, p.active ? slotsOf(p) : undefined);
     await holds.beat();
@@ -311,7 +314,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
     for (const p of startProviders) {
       // Before the daemon listens: this thread's store may still be read synchronously.
       const gw = p.active && holds.holds(p.id) ? gatewayFor(p, engine, ownerChecked(p) ? users.byId(p.owner_user_id)?.role : undefined) : null;
-      engine.setProvider(p, gw);
+      engine.setProvider(asHeld(p), gw);
       spoolMetrics.provider(p.id, p.name);
       status.provider(p.id, p.name);
       if (gw) gateways.push(gw);
@@ -479,7 +482,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
           // Stored, but held down until it is fixed: its work waits rather than failing.
           log.error({ provider: p.name, err: (err as Error).message }, 'provider cannot start');
         }
-        engine.setProvider(p, gw);
+        engine.setProvider(asHeld(p), gw);
         if (gw) await gw.start({ baseUrl });
         wake();
       });
@@ -657,7 +660,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
           const id = await stores.providers.upsert(p, 'config');
           const row = await stores.providers.byId(id);
           // The same gateway (its bind, its event socket) under the new rates: the pool reads them from the row.
-          await reloads.run(id, async () => row && engine.setProvider(row, engine.gateway(id)));
+          await reloads.run(id, async () => row && engine.setProvider(asHeld(row), engine.gateway(id)));
         }
         for (const name of diff.removed) {
           // Kept (its attempts name it) but inactive: its gateway stops, its work goes to the others.

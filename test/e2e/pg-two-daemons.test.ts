@@ -62,6 +62,12 @@ describe('two daemons on one PostgreSQL', () => {
     expect(binds.most()).toBe(1);
     expect(holders(a)).toEqual([{ node_id: 'node-a' }]);
     const u = a.addUser('u', 'user');
+    // A job posted to node b (which runs no gateway for the provider) is sent through node a's bind:
+    // node b leaves the service's work to the node that carries it, never holding it for want of one.
+    const first = await postSms(b, u.auth, { message: 'through node a', recipients: [{ destination: '0491 570 150' }, { destination: '0491 570 151' }] });
+    await b.waitFor(jobComplete(b, first));
+    const sentBy = b.db.prepare(`SELECT DISTINCT node_id, status FROM attempts WHERE job_id = ?`).all(first);
+    expect(sentBy).toEqual([{ node_id: 'node-a', status: 'delivered' }]);
     // Node a stops: it unbinds, then gives its slot up; node b takes it at its next heartbeat and binds.
     await a.stop();
     await b.waitFor(() => holders(b).length === 1 && holders(b)[0]!.node_id === 'node-b' && peer.bound === 1, 10_000);
@@ -69,7 +75,7 @@ describe('two daemons on one PostgreSQL', () => {
     // And node b sends through it.
     const job = await postSms(b, u.auth, { message: 'after the hand-over', recipients: [{ destination: '0491 570 156' }] });
     await b.waitFor(jobComplete(b, job));
-    expect(peer.submits.map((s) => s.destination_addr)).toEqual(['61491570156']);
+    expect(peer.submits.map((s) => s.destination_addr)).toEqual(['61491570150', '61491570151', '61491570156']);
   });
 
   it('settings.nodes 2: both nodes bind; receipts the SMSC sends on the other node’s bind are matched there; each callback delivered once', async () => {

@@ -4,6 +4,10 @@ import { TestSmsc } from '../peers/smsc.js';
 import { callbackReceiver } from '../helpers/receiver.js';
 import { FAST_SMPP, jobComplete, postSms } from '../helpers/smpp-daemon.js';
 import { pgDatabases } from '../helpers/pg-db.js';
+import { exited, freePort, killAll, startProcess } from '../helpers/process.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Two daemons (nodes) on one PostgreSQL database and one real SMSC peer (issue 15): a provider's binds
@@ -12,6 +16,7 @@ import { pgDatabases } from '../helpers/pg-db.js';
 const pg = pgDatabases();
 const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
+  await killAll();
   for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
 });
 
@@ -52,7 +57,7 @@ const holders = (d: TestDaemon) => d.db.prepare(`SELECT node_id FROM provider_ho
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('two daemons on one PostgreSQL', () => {
-  it('a provider that allows one bind is bound by one node only; when it stops, the other binds within a few seconds', async () => {
+  it('a provider that allows one bind is bound by one node only; when it stops, the other binds at its next heartbeat', async () => {
     const { peer, port } = await smsc();
     const binds = watchBinds(peer);
     const [a, b] = await twoDaemons(port);
@@ -70,7 +75,7 @@ describe('two daemons on one PostgreSQL', () => {
     expect(sentBy).toEqual([{ node_id: 'node-a', status: 'delivered' }]);
     // Node a stops: it unbinds, then gives its slot up; node b takes it at its next heartbeat and binds.
     await a.stop();
-    await b.waitFor(() => holders(b).length === 1 && holders(b)[0]!.node_id === 'node-b' && peer.bound === 1, 10_000);
+    await b.waitFor(() => holders(b).length === 1 && holders(b)[0]!.node_id === 'node-b' && peer.bound === 1, 30_000);
     expect(binds.most()).toBe(1);
     // And node b sends through it.
     const job = await postSms(b, u.auth, { message: 'after the hand-over', recipients: [{ destination: '0491 570 156' }] });
@@ -111,5 +116,47 @@ describe('two daemons on one PostgreSQL', () => {
     expect(ids).toHaveLength(rows);
     expect(new Set(ids).size).toBe(rows);
     void b;
+  });
+
+  it('a holder killed mid-run (SIGKILL): its lease ends and the other node binds; the SMSC never sees two binds', async () => {
+    const { peer, port } = await smsc();
+    const binds = watchBinds(peer);
+    const { url } = await pg.fresh();
+    const dir = mkdtempSync(join(tmpdir(), 'switchpost-nodes-'));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const provider = { name: 'smsc', driver: 'smpp', services: ['sms'], host: '127.0.0.1', port, username: 'esme', password: 'secret', settings: FAST_SMPP };
+    const config = join(dir, 'switchpost.json');
+    writeFileSync(config, JSON.stringify({ sandbox: { enabled: false }, providers: [provider] }));
+    // Node a is a process of its own, so that it can die without a word.
+    const a = await startProcess({
+      SWITCHPOST_CONFIG: config,
+      SWITCHPOST_DATA_DIR: join(dir, 'a'),
+      SWITCHPOST_HTTP_PORT: String(await freePort()),
+      SWITCHPOST_STORE_DRIVER: 'postgres',
+      SWITCHPOST_STORE_URL: url,
+      SWITCHPOST_NODE_ID: 'node-a',
+      SWITCHPOST_LOG_LEVEL: 'silent',
+    });
+    const until = async (what: () => boolean, ms: number) => {
+      const end = Date.now() + ms;
+      while (!what()) {
+        if (Date.now() > end) throw new Error('timed out');
+        await wait(20);
+      }
+    };
+    await until(() => peer.bound === 1, 15_000);
+    const b = await testDaemon({ node: { id: 'node-b' }, store: { driver: 'postgres', url }, sandbox: { enabled: false }, providers: [provider] });
+    closers.push(() => b.close());
+    await wait(3500);
+    expect(holders(b)).toEqual([{ node_id: 'node-a' }]);
+    expect(peer.bound).toBe(1);
+    a.child.kill('SIGKILL');
+    await exited(a.child);
+    const leaseEnd = (b.db.prepare(`SELECT lease_until FROM provider_holders`).get() as { lease_until: number }).lease_until;
+    // Its socket closes with it; its slot stays its own until its lease (15 s from its last heartbeat) ends.
+    await b.waitFor(() => holders(b)[0]?.node_id === 'node-b' && peer.bound === 1, 30_000);
+    // Node b bound only once node a's lease had ended.
+    expect(peer.binds.at(-1)!.at).toBeGreaterThanOrEqual(leaseEnd);
+    expect(binds.most()).toBe(1);
   });
 });

@@ -189,7 +189,10 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
     db = opened.db;
     if (opened.applied.length) log.info({ migrations: opened.applied.map((m) => m.version), store: storeName(config) }, 'database migrated');
     // One daemon per SQLite file; on PostgreSQL one per node.id (open.ts).
-    lock = lockStore(db, config);
+    lock = lockStore(db, config, (err) => {
+      log.fatal({ err }, `lost the store's connection, and with it node.id ${config.node.id}'s lock: exiting`);
+      process.exit(70);
+    });
   } catch (err) {
     db?.close();
     const storage = storageErrorOf(err);

@@ -1,5 +1,6 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import type { StoreDb } from '../store/store-db.js';
+import { daemonPid, isPgDb } from '../store/open.js';
 import type { Config } from '../config/schema.js';
 import { isLogLevel, LOG_LEVELS } from './log-level.js';
 import { logLevelFile } from './service.js';
@@ -7,12 +8,13 @@ import { OpsError } from './errors.js';
 
 /**
  * `switchpost log-level LEVEL`: the level goes into the data directory, then SIGUSR2 to the daemon that
- * holds the database (its pid is in the instance row). A signal, not an HTTP route: only the daemon's
+ * holds the database (its pid is in the instance row; on PostgreSQL, in its data_dir's switchpost.pid). A signal, not an HTTP route: only the daemon's
  * user and root may send it, and nothing new listens.
  */
 export function tellLogLevel(db: StoreDb, config: Config, level: string | undefined): number {
   if (!level || !isLogLevel(level)) throw new OpsError('log_level_invalid', `log-level: give one of ${LOG_LEVELS.join(', ')}`);
-  const row = db.prepare('SELECT pid FROM instance WHERE id = 1').get() as { pid: number } | undefined;
+  // On PostgreSQL several daemons share the database: the one of this data_dir is meant.
+  const row = isPgDb(db) ? ((pid) => (pid === null ? undefined : { pid }))(daemonPid(config.data_dir)) : (db.prepare('SELECT pid FROM instance WHERE id = 1').get() as { pid: number } | undefined);
   if (!row || !alive(row.pid)) throw new OpsError('daemon_not_running', `no switchpost is running on ${config.data_dir}`);
   const file = logLevelFile(config.data_dir);
   // Whole or not at all: the daemon may read it at any moment.

@@ -1,3 +1,4 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
@@ -128,9 +129,11 @@ const NODE_LOCK = 0x73_77_70_6e;
  * a lock file beside it). PostgreSQL: several daemons share the database, each under its own node.id,
  * never two under one: a session-level advisory lock on the node id, held by the main thread's
  * connection for the daemon's life (a try: a second daemon is refused at once). The server drops it
- * when the connection goes, so a daemon that dies frees its node.
+ * when the connection goes, so a daemon that dies frees its node; and a daemon whose connection goes
+ * (the server restarted, the network lost) holds its node no longer: `onLost` is told (within
+ * `checkMs`), and the daemon exits rather than run beside the next holder.
  */
-export function lockStore(db: StoreConnection, config: Config): { release(): void } {
+export function lockStore(db: StoreConnection, config: Config, onLost: (err: Error) => void = () => {}, checkMs = 5000): { release(): void } {
   if (!isPgDb(db)) {
     const lock = new InstanceLock(db as Db, join(config.data_dir, 'switchpost.lock'));
     lock.acquire();
@@ -139,8 +142,25 @@ export function lockStore(db: StoreConnection, config: Config): { release(): voi
   const node = config.node.id;
   const got = db.bridge.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [NODE_LOCK, node]).rows[0]?.ok;
   if (got !== true && got !== 1) throw new StoreOpenError('STORE_NODE_TAKEN', `another switchpost with node.id "${node}" is running on ${storeName(config)}; give each daemon its own node.id`);
+  const check = setInterval(() => {
+    try {
+      db.bridge.query('SELECT 1');
+    } catch (err) {
+      // A bridge broken is broken for good (its session, and the lock, are gone); a refusal is not that.
+      if (err instanceof PgBridgeError) {
+        clearInterval(check);
+        onLost(err);
+      }
+    }
+  }, checkMs);
+  check.unref();
+  // The instance row names one daemon per database; here each daemon's pid is in its own data_dir (`switchpost log-level` reads it).
+  const pidFile = daemonPidFile(config.data_dir);
+  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o644 });
   return {
     release: () => {
+      clearInterval(check);
+      if (daemonPid(config.data_dir) === process.pid) rmSync(pidFile, { force: true });
       try {
         db.bridge.query('SELECT pg_advisory_unlock($1, hashtext($2))', [NODE_LOCK, node]);
       } catch {
@@ -148,4 +168,16 @@ export function lockStore(db: StoreConnection, config: Config): { release(): voi
       }
     },
   };
+}
+
+const daemonPidFile = (dataDir: string): string => join(dataDir, 'switchpost.pid');
+
+/** The pid of the daemon on PostgreSQL whose data_dir this is (null: none wrote it). */
+export function daemonPid(dataDir: string): number | null {
+  try {
+    const pid = Number(readFileSync(daemonPidFile(dataDir), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
 }

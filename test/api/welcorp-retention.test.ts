@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { openDb } from '../../dist/store/db.js';
+import { openStore } from '../../dist/store/open.js';
 import { RetentionStore } from '../../dist/store/retention.js';
 import { DocumentRetention } from '../../dist/spool/retention.js';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -79,7 +79,8 @@ describe('v1 API: maximum_document_retention_hours', () => {
     await d!.stop();
 
     // While the daemon is down: the sweep, its clock a day and more on (as the engine runs it).
-    const db = openDb(join(dir, 'switchpost.db'));
+    // The daemon's store as it opens it (SQLite's file, or PostgreSQL's database on the pg project).
+    const db = openStore(d!.config);
     const now = Date.now() + 25 * HOUR;
     const swept = await new DocumentRetention(new RetentionStore(db), { now: () => now }, pino({ level: 'silent' }), { dataDir: dir, intervalMs: HOUR }).sweep();
     expect(swept).toEqual({ jobs: 2, removed: 1 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testDaemon } from '../helpers/daemon.js';
@@ -12,6 +12,8 @@ import { loadConfig } from '../../dist/config/load.js';
 import { startDaemon } from '../../dist/main.js';
 import { PgDb } from '../../dist/store/pg/db.js';
 import { MIGRATIONS } from '../../dist/store/migrations.js';
+import { migratePg } from '../../dist/store/pg/migrate.js';
+import { checkPgStore } from '../../dist/ops/doctor-store.js';
 
 const pg = pgDatabases();
 const LATEST = MIGRATIONS.at(-1)!.version;
@@ -118,7 +120,12 @@ describe('a daemon on PostgreSQL', () => {
   it('frees the node when its process dies (the connection drops with it)', async () => {
     const { url } = await pg.fresh();
     const env = { SWITCHPOST_STORE_DRIVER: 'postgres', SWITCHPOST_STORE_URL: url, SWITCHPOST_NODE_ID: 'node-k', SWITCHPOST_LOG_LEVEL: 'silent' };
-    const first = await startProcess({ ...env, SWITCHPOST_DATA_DIR: tempDir(), SWITCHPOST_HTTP_PORT: String(await freePort()) });
+    const firstDir = tempDir();
+    const first = await startProcess({ ...env, SWITCHPOST_DATA_DIR: firstDir, SWITCHPOST_HTTP_PORT: String(await freePort()) });
+    // `switchpost log-level` finds the daemon of its data_dir (several share the database).
+    const told = cli(['log-level', 'debug'], { ...env, SWITCHPOST_DATA_DIR: firstDir });
+    expect(told.stderr).toBe('');
+    expect(told.stdout).toContain(`(pid ${first.child.pid}) now logs at debug`);
     const refused = cli(['start'], { ...env, SWITCHPOST_DATA_DIR: tempDir(), SWITCHPOST_HTTP_PORT: String(await freePort()) });
     expect(refused.status).toBe(1);
     expect(refused.stderr.trim()).toMatch(/^switchpost: another switchpost with node\.id "node-k" is running on postgres:\/\/[^\n]*$/);
@@ -129,7 +136,17 @@ describe('a daemon on PostgreSQL', () => {
     expect((await exited(next.child)).code).toBe(0);
   });
 
-  it('`switchpost migrate` on PostgreSQL applies the migrations and says the version; again, nothing to do', async () => {
+  it('exits when its connection to PostgreSQL is lost, since its node lock went with it', async () => {
+    const db = await pg.fresh();
+    const env = { SWITCHPOST_STORE_DRIVER: 'postgres', SWITCHPOST_STORE_URL: db.url, SWITCHPOST_NODE_ID: 'node-l', SWITCHPOST_LOG_LEVEL: 'info' };
+    const d = await startProcess({ ...env, SWITCHPOST_DATA_DIR: tempDir(), SWITCHPOST_HTTP_PORT: String(await freePort()) });
+    const gone = exited(d.child);
+    await db.pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    const { code } = await gone;
+    expect(code).toBe(70);
+  });
+
+  it('`switchpost migrate` on PostgreSQL applies the migrations and says the version; again, nothing to do; user add, import and send write there', async () => {
     const db = await pg.fresh();
     const env = { SWITCHPOST_STORE_DRIVER: 'postgres', SWITCHPOST_STORE_URL: db.url, SWITCHPOST_DATA_DIR: tempDir(), SWITCHPOST_LOG_LEVEL: 'silent' };
     const r = cli(['migrate'], env);
@@ -145,6 +162,16 @@ describe('a daemon on PostgreSQL', () => {
     // Another command opens the same store: a user added there is the daemon's.
     expect(cli(['user', 'add', 'carol', '--password', 'carol-secret-1'], env).status).toBe(0);
     expect((await db.pool.query(`SELECT user_code FROM users`)).rows.map((u) => u.user_code)).toEqual(['carol']);
+    // `switchpost import` and `send` on the same store.
+    const csv = join(env.SWITCHPOST_DATA_DIR, 'contacts.csv');
+    writeFileSync(csv, 'Recipient,Mobile\n"Smith, Jane",+61491574703\nJohn,+61491574712\nBad,12ab\n');
+    const imported = cli(['import', csv, '--user', 'carol', '--list', 'customers'], env);
+    expect(imported.status, imported.stderr).toBe(2);
+    expect(imported.stdout).toMatch(/^imported 2 contacts into list \d+ "customers" of carol \(a new list\); 1 row rejected\n$/);
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM contacts`)).rows[0].n).toBe(2);
+    const sent = cli(['send', '--to', '+61491570156', '--text', 'hi', '--user', 'carol'], env);
+    expect(sent.status, sent.stderr).toBe(0);
+    expect((await db.pool.query(`SELECT face, total FROM jobs`)).rows).toEqual([{ face: 'cli', total: 1 }]);
   });
 
   it('a bad store.url stops the start with one clear line: no server, no database, no such role, a role that cannot create tables', async () => {
@@ -175,5 +202,21 @@ describe('a daemon on PostgreSQL', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^switchpost: store postgres:\/\/sp@127\.0\.0\.1:\d+\/switchpost: cannot reach the PostgreSQL server[^\n]*\n$/);
     expect(r.stderr).not.toContain('hunter2');
+  });
+
+  it("doctor's store check on PostgreSQL: the connection and the schema version, not a SQLite file", async () => {
+    const dir = tempDir();
+    const config = (url: string) => loadConfig({ env: {}, overrides: { data_dir: dir, store: { driver: 'postgres', url } } });
+    const db = await pg.fresh();
+    expect(checkPgStore(config(db.url), 10_000)).toMatchObject({ result: { ok: false, detail: expect.stringMatching(`is at schema 0, this switchpost migrates to ${LATEST}`), fix: expect.stringMatching(/switchpost migrate/) }, providers: null });
+    await migratePg(db.pool);
+    const good = checkPgStore(config(db.url), 10_000);
+    expect(good.result).toEqual({ name: 'store', ok: true, detail: expect.stringMatching(new RegExp(`^postgres://.*/${db.name} answers, schema ${LATEST} \\(current\\)$`)) });
+    expect(good.providers).toEqual([]);
+    const closed = await freePort();
+    expect(checkPgStore(config(`postgres://sp@127.0.0.1:${closed}/x`), 5_000).result).toMatchObject({ ok: false, detail: expect.stringMatching(/cannot reach the PostgreSQL server/), fix: expect.stringMatching(/start PostgreSQL/) });
+    // The CLI's doctor names it the same way.
+    const r = cli(['doctor', '--timeout-ms', '5000'], { SWITCHPOST_STORE_DRIVER: 'postgres', SWITCHPOST_STORE_URL: db.url, SWITCHPOST_DATA_DIR: dir, SWITCHPOST_LOG_LEVEL: 'silent' });
+    expect(r.stdout).toMatch(new RegExp(`ok\\s+store\\s+postgres://\\S+/${db.name} answers, schema ${LATEST} \\(current\\)`));
   });
 });

@@ -1,5 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
 import { testDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { refuseInsert } from '../helpers/store-faults.js';
 
 let d: TestDaemon | undefined;
 afterEach(async () => {
@@ -11,7 +12,7 @@ it('a row the store refuses to claim waits, saying why; the rest of its batch go
   d = await testDaemon({ spool: { poll_ms: 20, max_in_flight: 5, retry: { tries: 3, backoff_seconds: 0.05, backoff_max_seconds: 1 } } });
   const u = d.addUser('u', 'user');
   // The store refuses the attempt of one number: a claim that reaches it rolls back, the rows before it too.
-  d.db.exec(`CREATE TRIGGER refuse_attempt BEFORE INSERT ON attempts WHEN NEW.destination = '+61491570199' BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
+  const allow = refuseInsert(d.db, 'attempts', 'destination', '+61491570199', 'disk says no');
   const destinations = ['+61491570156', '+61491570157', '+61491570158', '+61491570199'];
   const r = await d.api('POST', '/api/v1/jobs', { auth: u.auth, body: { job_type: 'sms', message: 'x', recipients: destinations.map((destination) => ({ destination })) } });
   expect(r.status).toBe(200);
@@ -24,7 +25,7 @@ it('a row the store refuses to claim waits, saying why; the rest of its batch go
   // Every slot the failed claims took is back: the limit of five would otherwise be spent.
   const health = await fetch(`${d.url}/health`).then((res) => res.json());
   expect(health.in_flight).toBe(0);
-  d.db.exec('DROP TRIGGER refuse_attempt');
+  allow();
   d.db.prepare('UPDATE recipients SET due_at = 0 WHERE job_id = ? AND state = ?').run(job, 'queued');
   await d.waitFor(() => rows().every((x) => x.state === 'delivered'));
 });

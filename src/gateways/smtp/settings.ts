@@ -24,6 +24,12 @@ export const smtpSettingsSchema = z.strictObject({
   auth_method: z.enum(['PLAIN', 'LOGIN']).nullable().default(null),
   /** Connections held open to the relay; each carries one message at a time. */
   max_connections: z.number().int().min(1).max(100).default(5),
+  /**
+   * Worker threads carrying the connections (each its own nodemailer pool with its share of
+   * `max_connections`): a message's MIME build, DKIM signing and bytes on the wire are off the main
+   * thread. More than one helps only with spare cores.
+   */
+  threads: z.number().int().min(1).max(16).default(1),
   /** Messages sent over one connection before it is replaced. */
   max_messages: z.number().int().min(1).max(100_000).default(100),
   /** EHLO name; null: the host's name. */

@@ -139,6 +139,7 @@ export class SpoolEngine {
       maxTries: config.callbacks.max_tries,
       backoffSeconds: config.callbacks.backoff_seconds,
       concurrency: config.callbacks.concurrency,
+      node: config.node.id,
       onResult: (result) => this.recorder.tally.callback(result),
     });
     this.mail = new MailFollowUpWriter(new JobStore(this.db), new MailTimerStore(this.db), (fn) => this.spool.tx(fn), this.bus, clock, log.child({ part: 'mail' }));

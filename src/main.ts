@@ -15,6 +15,7 @@ import { EventBus } from './events/bus.js';
 import { LiveStream } from './events/live.js';
 import { AddressPolicy } from './net/address-policy.js';
 import { SpoolHost } from './spool/engine-host.js';
+import { ProviderHolds, slotsOf } from './spool/provider-holds.js';
 import { remoteStores } from './store/face-stores.js';
 import { PerKey } from './api/serial.js';
 import type { Gateway, GatewaySink } from './gateways/gateway.js';
@@ -72,6 +73,9 @@ import { statusRoutes } from './ops/status-routes.js';
 
 /** Channels whose whole flow (plan, gateway, reports) exists; others answer 501 on the faces. */
 export const IMPLEMENTED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>(['sms', 'sms2way', 'mms', 'tts', 'tts2way', 'voice', 'fax', 'email']);
+
+/** The providers' slots' heartbeat across nodes (issue 15): renewed every 3 s, free to other nodes 15 s after the last. */
+const HOLDS = { intervalMs: 3000, leaseMs: 15_000 };
 
 /** The size an MMS's media is fitted within: the smallest `settings.max_bytes` of the active providers that carry MMS (300 KB where one names none). */
 export function mmsMaxBytes(providers: readonly Pick<Provider, 'active' | 'services' | 'settings'>[]): number {
@@ -297,11 +301,23 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
       }
       return driver.create(p, { ...limits, sink, dataDir: config.data_dir, log: log.child({ provider: p.name }), tts, sandbox: config.sandbox, bounce, dkim, hosted: { files: hostedFiles, key: hostedMediaKey } });
     };
+    // Daemons sharing a store (issue 15): a provider's gateway runs on the nodes holding its slots only
+    // (settings.nodes, default 1). On SQLite (one daemon) this node holds them all and nothing runs.
+    // Its gateway started or stopped as its slot is taken or lost: from when the daemon has started them.
+    let followSlot: (id: number) => void = () => undefined;
+    const holds = new ProviderHolds(config.store.driver === 'postgres' ? stores.holders : null, config.node.id, clock, log.child({ part: 'holds' }), HOLDS, (id) => followSlot(id));
+    undo.push(() => holds.stop());
+    // A provider another node runs is not this node's to claim for (inactive here): its work is left to
+    // that node's claims (node.services), never held here for want of a gateway.
+    const asHeld = (p: Provider): Provider => (holds.holds(p.id) ? p : { ...p, active: false });
+    const startProviders = new ProviderStore(db).list();
+    for (const p of startProviders) holds.want(p.id, p.active ? slotsOf(p) : undefined);
+    await holds.beat();
     const gateways: Gateway[] = [];
-    for (const p of new ProviderStore(db).list()) {
+    for (const p of startProviders) {
       // Before the daemon listens: this thread's store may still be read synchronously.
-      const gw = p.active ? gatewayFor(p, engine, ownerChecked(p) ? users.byId(p.owner_user_id)?.role : undefined) : null;
-      engine.setProvider(p, gw);
+      const gw = p.active && holds.holds(p.id) ? gatewayFor(p, engine, ownerChecked(p) ? users.byId(p.owner_user_id)?.role : undefined) : null;
+      engine.setProvider(asHeld(p), gw);
       spoolMetrics.provider(p.id, p.name);
       status.provider(p.id, p.name);
       if (gw) gateways.push(gw);
@@ -445,10 +461,15 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
     let baseUrl = '';
     // One at a time per provider: two reloads at once would each start a gateway, and one would be left running.
     const reloads = new PerKey<number>();
-    const reloadProvider = (id: number): Promise<void> =>
+    // `slotChanged`: its slot was taken or lost (the heartbeat); nothing to do if its gateway follows already.
+    const reloadProvider = (id: number, slotChanged = false): Promise<void> =>
       reloads.run(id, async () => {
+        if (slotChanged && holds.holds(id) === !!engine.gateway(id)) return;
         const p = await stores.providers.byId(id);
         await engine.gateway(id)?.stop();
+        holds.want(id, p?.active ? slotsOf(p) : undefined);
+        // A provider now wanted here (added, or allowed on more nodes) starts once a slot is this node's.
+        if (p?.active && !holds.holds(id)) await holds.beat();
         if (!p) {
           spoolMetrics.forget(id);
           return engine.removeProvider(id);
@@ -459,12 +480,12 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
         try {
           // The owner is read in here: a store that fails holds the provider down, as a refusal would.
           const ownerRole = p.active && ownerChecked(p) ? (await stores.users.byId(p.owner_user_id))?.role : undefined;
-          gw = p.active ? gatewayFor(p, engine, ownerRole) : null;
+          gw = p.active && holds.holds(id) ? gatewayFor(p, engine, ownerRole) : null;
         } catch (err) {
           // Stored, but held down until it is fixed: its work waits rather than failing.
           log.error({ provider: p.name, err: (err as Error).message }, 'provider cannot start');
         }
-        engine.setProvider(p, gw);
+        engine.setProvider(asHeld(p), gw);
         if (gw) await gw.start({ baseUrl });
         wake();
       });
@@ -566,6 +587,10 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
     gateways.forEach((gw, i) => leftOpen[i]!.length && gw.adopt?.(leftOpen[i]!));
     // Ringing calls of a previous run stay leased while their gateway finds out what became of them.
     await engine.call('start', { adopted: gateways.flatMap((gw, i) => (gw.adopt ? leftOpen[i]!.filter((a) => a.state === 'sending').map((a) => a.attemptId) : [])) });
+    followSlot = (id) => void reloadProvider(id, true);
+    // A slot taken or lost while they started.
+    if (holds.shared) for (const p of startProviders) followSlot(p.id);
+    holds.start();
     // One SMTP front for the daemon (email.listener), each recipient's domain routed to what takes it:
     // bounces (DSNs to the VERP return paths, reported as any gateway reports), e-mail to fax and
     // ICTCore's receiveemail. Started once the spool runs.
@@ -638,7 +663,7 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
           const id = await stores.providers.upsert(p, 'config');
           const row = await stores.providers.byId(id);
           // The same gateway (its bind, its event socket) under the new rates: the pool reads them from the row.
-          await reloads.run(id, async () => row && engine.setProvider(row, engine.gateway(id)));
+          await reloads.run(id, async () => row && engine.setProvider(asHeld(row), engine.gateway(id)));
         }
         for (const name of diff.removed) {
           // Kept (its attempts name it) but inactive: its gateway stops, its work goes to the others.
@@ -669,6 +694,8 @@ export async function startDaemon(config: Config, opts: { log?: Logger; /** The 
         // The engine drains the gateways (through this thread) when its grace runs out.
         await engine.call('stopDispatch', { graceMs: grace }).catch((err: unknown) => log.error({ err }, 'stopping the spool failed'));
         for (const g of engine.allGateways()) await g.stop();
+        // Its gateways stopped: their slots are given up for another node to take at once.
+        await holds.stop();
         await engine.close().catch((err: unknown) => log.error({ err }, 'closing the spool failed'));
         lock.release();
         db.close();

@@ -139,6 +139,11 @@ export const configSchema = z
       .strictObject({
         batch_size: z.number().int().min(1).max(10_000).default(1000),
         poll_ms: z.number().int().min(5).max(60_000).default(100),
+        /**
+         * On a shared store (postgres), where the nodes wake each other with NOTIFY: how long an idle
+         * dispatcher sleeps at most (until its next due row; never past node.heartbeat_seconds).
+         */
+        idle_poll_ms: z.number().int().min(5).max(60_000).default(1000),
         max_in_flight: z.number().int().min(1).max(100_000).default(2000),
         lease_seconds: z.number().int().min(5).default(120),
         /** A provider's rate limit lets this much of a second's throughput go at once. */

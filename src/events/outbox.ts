@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { CallbackStore, CallbackRow } from '../store/callbacks.js';
+import type { CallbackStore, CallbackRow, CallbackClaim } from '../store/callbacks.js';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { safeRequest, UrlRefused } from '../net/safe-http.js';
 import type { Clock } from '../core/clock.js';
@@ -11,6 +11,16 @@ export interface OutboxOptions {
   maxTries: number;
   backoffSeconds: number;
   concurrency: number;
+  /**
+   * This daemon's node.id: the name its claims carry, so that several daemons on one store deliver
+   * each callback once. Default 'local' (one daemon).
+   */
+  node?: string;
+  /**
+   * How long a claim keeps other nodes off a callback; a node that dies mid-delivery holds it this
+   * long. Default: twice the request's timeout and a minute more, so a live delivery never outlasts it.
+   */
+  claimMs?: number;
   /** Told each delivery's result, for the metrics: delivered, retried later, or failed for good. */
   onResult?: (result: 'delivered' | 'retried' | 'failed') => void;
 }
@@ -25,6 +35,12 @@ export const signCallback = (secret: string, timestamp: string, body: string): s
  * Delivers the durable callback outbox. Runs beside the spool and never blocks it: a slow or dead
  * receiver only delays its own callbacks. Retried with exponential backoff; survives restarts because
  * every callback is a row until it is delivered or has used its tries.
+ *
+ * Several daemons (nodes) sharing a store deliver each callback once: a node claims the due rows it
+ * takes in one statement (its node.id and the claim's end, `CallbackStore.claim`) and writes each
+ * result only while the claim is still its own. A node that dies mid-delivery keeps its claims until
+ * they end; then another node delivers them. That one may repeat a delivery the dead node made but
+ * could not record: at least once, the receiver tells repeats by X-Switchpost-Delivery.
  */
 export class Outbox {
   private readonly busy = new Set<number>();
@@ -41,7 +57,14 @@ export class Outbox {
     private readonly opts: OutboxOptions,
   ) {}
 
+  private get node(): string {
+    return this.opts.node ?? 'local';
+  }
+
   start(): void {
+    // This node's earlier run is gone (a node.id is one daemon's): what it was delivering is due now.
+    const released = this.store.releaseClaims(this.node);
+    if (released) this.log.info({ callbacks: released }, 'callbacks claimed by this node before its restart are due again');
     this.running = true;
     this.wake();
   }
@@ -58,11 +81,13 @@ export class Outbox {
     const room = this.opts.concurrency - this.inFlight;
     if (room > 0) {
       const now = this.clock.now();
-      for (const row of this.store.due(now, room + this.busy.size)) {
-        if (this.busy.has(row.id) || this.inFlight >= this.opts.concurrency) continue;
+      const claim: CallbackClaim = { node: this.node, until: now + (this.opts.claimMs ?? 2 * this.opts.timeoutMs + 60_000) };
+      for (const row of this.store.claim(now, room, claim)) {
+        // Claimed again while its delivery runs here (a claim outlived): the running one writes the result.
+        if (this.busy.has(row.id)) continue;
         this.busy.add(row.id);
         this.inFlight++;
-        void this.deliver(row).finally(() => {
+        void this.deliver(row, claim).finally(() => {
           this.busy.delete(row.id);
           this.inFlight--;
           if (this.inFlight === 0) for (const f of this.idle.splice(0)) f();
@@ -77,7 +102,7 @@ export class Outbox {
     }
   }
 
-  private async deliver(row: CallbackRow): Promise<void> {
+  private async deliver(row: CallbackRow, claim: CallbackClaim): Promise<void> {
     const ts = Math.floor(this.clock.now() / 1000).toString();
     const headers: Record<string, string> = { 'content-type': row.content_type, 'user-agent': 'switchpost', 'x-switchpost-delivery': String(row.id) };
     if (this.opts.secret) {
@@ -89,7 +114,7 @@ export class Outbox {
     try {
       const res = await safeRequest(row.url, { method: 'POST', headers, body: row.body, timeoutMs: this.opts.timeoutMs, policy: this.policy });
       if (res.status >= 200 && res.status < 300) {
-        this.store.delivered(row.id, this.clock.now());
+        if (!this.store.delivered(row.id, this.clock.now(), claim)) this.lost(row);
         this.opts.onResult?.('delivered');
         return;
       }
@@ -100,15 +125,20 @@ export class Outbox {
     }
     const tries = row.tries + 1;
     if (tries >= this.opts.maxTries || permanent) {
-      this.store.failed(row.id, this.clock.now(), error);
+      if (!this.store.failed(row.id, this.clock.now(), error, claim)) return this.lost(row);
       this.opts.onResult?.('failed');
       this.log.warn({ callbackId: row.id, url: row.url, tries, error }, 'callback failed for good');
     } else {
       const delay = Math.min(this.opts.backoffSeconds * 2 ** (tries - 1), 3600) * 1000;
-      this.store.retry(row.id, this.clock.now() + delay, error);
+      if (!this.store.retry(row.id, this.clock.now() + delay, error, claim)) return this.lost(row);
       this.opts.onResult?.('retried');
       this.log.info({ callbackId: row.id, tries, error, retryInMs: delay }, 'callback will be retried');
     }
+  }
+
+  /** The claim ended before the result was written and another claim has the row: its result is that one's. */
+  private lost(row: CallbackRow): void {
+    this.log.warn({ callbackId: row.id, url: row.url }, "callback's claim ended before its delivery did: the result is left to the node that claimed it since");
   }
 
   /** Stop starting new deliveries; wait up to `ms` for those under way. */

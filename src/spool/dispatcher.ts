@@ -26,6 +26,11 @@ export interface DispatcherOptions {
   maxInFlight: number;
   leaseMs: number;
   sweepMs: number;
+  /**
+   * How long an idle dispatcher may sleep when other nodes wake it (LISTEN/NOTIFY, `wakeups.ts`): until
+   * its next due row, at most this. Unset: it polls every `pollMs`, as a lone node does.
+   */
+  idleMs?: number;
   /** This daemon among the nodes sharing the store: heartbeats, dead nodes' leases, work left to others. None: a lone node. */
   node?: NodePresence;
 }
@@ -166,7 +171,7 @@ export class Dispatcher {
   private sleep(ms: number): void {
     if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.tick(), Math.max(0, Math.min(ms, this.opts.pollMs)));
+    this.timer = setTimeout(() => this.tick(), Math.max(0, Math.min(ms, this.opts.idleMs ?? this.opts.pollMs)));
   }
 
   private tick(): void {
@@ -191,7 +196,20 @@ export class Dispatcher {
     // A batch that all moved on means more is probably due: go again at once. Otherwise wait for the
     // poll, a wake, or (when a rate limit held rows back) the sleep claim() set until the next token.
     if (progressed >= this.claimLimit && capacity > 0) setImmediate(() => this.running && !this.timer && this.tick());
-    else if (!this.timer) this.sleep(this.opts.pollMs);
+    else if (!this.timer) this.sleep(this.idleSleep());
+  }
+
+  /** A lone node's poll; with other nodes to wake it, until the next due row (the idle bound at most). */
+  private idleSleep(): number {
+    const idle = this.opts.idleMs;
+    if (idle === undefined) return this.opts.pollMs;
+    try {
+      const next = this.spool.nextDueAt();
+      return next === null ? idle : Math.min(idle, Math.max(this.opts.pollMs, next - this.clock.now()));
+    } catch (err) {
+      this.log.warn({ err }, 'could not read when work is next due');
+      return this.opts.pollMs;
+    }
   }
 
   /** Lease and send what is due now; returns how many rows moved on (sent, finalized or rescheduled). */

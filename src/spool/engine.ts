@@ -2,6 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
+import { storeWakeups, type Wakeups } from './wakeups.js';
 import { openStore, storeSchemaVersion, type StoreConnection } from '../store/open.js';
 import { SpoolStore } from '../store/spool.js';
 import { CallbackStore } from '../store/callbacks.js';
@@ -57,6 +58,8 @@ export class SpoolEngine {
   private readonly preparer: Preparer;
   private readonly checker: NumberChecker;
   private readonly outbox: Outbox;
+  /** The other nodes told of new work, and this one woken by theirs (PostgreSQL); nothing on SQLite. */
+  private readonly wakeups: Wakeups;
   private readonly retention: DocumentRetention;
   private readonly pool: ProviderPool;
   private readonly spool: SpoolStore;
@@ -117,6 +120,8 @@ export class SpoolEngine {
       maxInFlight: config.spool.max_in_flight,
       leaseMs: config.spool.lease_seconds * 1000,
       sweepMs: 1000,
+      // Nodes on PostgreSQL wake each other (wakeups.ts): an idle one sleeps long, beating in time.
+      ...(config.store.driver === 'postgres' ? { idleMs: Math.min(config.spool.idle_poll_ms, config.node.heartbeat_seconds * 1000) } : {}),
       node: new NodePresence(new NodeStore(this.db), () => this.pool.offered(), log.child({ part: 'node' }), {
         id: config.node.id,
         pid: process.pid,
@@ -134,6 +139,7 @@ export class SpoolEngine {
       maxTries: config.callbacks.max_tries,
       backoffSeconds: config.callbacks.backoff_seconds,
       concurrency: config.callbacks.concurrency,
+      node: config.node.id,
       onResult: (result) => this.recorder.tally.callback(result),
     });
     this.mail = new MailFollowUpWriter(new JobStore(this.db), new MailTimerStore(this.db), (fn) => this.spool.tx(fn), this.bus, clock, log.child({ part: 'mail' }));
@@ -141,12 +147,21 @@ export class SpoolEngine {
     this.retention = new DocumentRetention(new RetentionStore(this.db), clock, log.child({ part: 'retention' }), { dataDir: config.data_dir, intervalMs: RETENTION_SWEEP_MS });
     const systemFrom = config.email.system_from ? { address: config.email.system_from, name: config.email.system_from_name } : null;
     this.recorder.setInboundRouter(new InboundRouter(new JobStore(this.db), new NumberStore(this.db), new InboundOwners(this.db), callbacks, { dataDir: config.data_dir, systemFrom }, log.child({ part: 'inbound' })));
+    this.wakeups = storeWakeups(
+      this.db,
+      () => {
+        this.dispatcher.wake();
+        this.outbox.wake();
+      },
+      log.child({ part: 'wakeups' }),
+    );
     // A job made on this thread (a follow-up e-mail) is prepared and sent as a face's would be.
     this.bus.on(
       (e) => {
         if (e.type !== 'job.created') return;
         this.preparer.add(e.jobId);
         this.dispatcher.wake();
+        this.wakeups.announce();
       },
       (type) => type === 'job.created',
     );
@@ -359,10 +374,12 @@ export class SpoolEngine {
     jobCreated: async ({ jobId }) => {
       this.preparer.add(jobId);
       this.dispatcher.wake();
+      this.wakeups.announce();
       return null;
     },
     wake: async () => {
       this.dispatcher.wake();
+      this.wakeups.announce();
       return null;
     },
     stopDispatch: async ({ graceMs }) => {
@@ -370,6 +387,8 @@ export class SpoolEngine {
       await this.retention.stop();
       await this.preparer.stop();
       await this.dispatcher.stop(graceMs);
+      // What it gave back is the others' now: they start on it at once.
+      this.wakeups.announce();
       await this.outbox.stop(Math.min(graceMs, 2000));
       return null;
     },

@@ -17,6 +17,7 @@ import { ScheduleStore } from './schedules.js';
 import { ReplyStore } from './replies.js';
 import { SpoolGauges } from './spool-gauges.js';
 import { MailSenderStore } from './mail-senders.js';
+import { HolderStore } from './holders.js';
 import type { OwnedRows } from './owned.js';
 import { remote, type Remote, type StoreChannel } from './remote.js';
 
@@ -48,6 +49,8 @@ export interface FaceStores {
   mailSenders: MailSenderStore;
   /** Not a face's: the spool's levels the metrics read at each scrape. */
   gauges: SpoolGauges;
+  /** Not a face's: which providers' slots this node holds, when several share the store (main.ts's heartbeat). */
+  holders: HolderStore;
 }
 
 /** The stores on one connection (the engine's thread builds them once). */
@@ -77,6 +80,7 @@ export function faceStores(db: StoreDb, defaultCountry: string): FaceStores {
     replies: new ReplyStore(db, defaultCountry),
     mailSenders: new MailSenderStore(db),
     gauges: new SpoolGauges(db),
+    holders: new HolderStore(db),
   };
 }
 
@@ -110,5 +114,6 @@ export function remoteStores(channel: StoreChannel): RemoteStores {
     replies: remote<ReplyStore>(channel, 'replies'),
     mailSenders: remote<MailSenderStore>(channel, 'mailSenders'),
     gauges: remote<SpoolGauges>(channel, 'gauges'),
+    holders: remote<HolderStore>(channel, 'holders'),
   };
 }

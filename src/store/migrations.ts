@@ -1166,4 +1166,36 @@ CREATE TABLE nodes (
 );
 `,
   },
+  {
+    version: 20,
+    name: "nodes sharing a store: callbacks claimed by a node, providers' binds held by slots",
+    sql: `
+-- A callback a node is delivering: claimed_by is its node.id, claimed_until the claim's end. Another
+-- node takes it only after that (the holder died mid-delivery); the holder's result is written only
+-- while the claim is still the one it took (its node and its end). NULL: nobody is delivering it.
+ALTER TABLE callbacks ADD COLUMN claimed_by TEXT;
+ALTER TABLE callbacks ADD COLUMN claimed_until INTEGER;
+-- A provider's binds across nodes: settings.nodes slots (default 1), each held by one node while its
+-- lease runs (renewed by the holder's heartbeat). A node runs the provider's gateway only while it
+-- holds one; an expired slot is free for any node to take.
+CREATE TABLE provider_holders (
+  provider_id INTEGER NOT NULL REFERENCES providers(id) ON DELETE CASCADE,
+  slot INTEGER NOT NULL,
+  node_id TEXT NOT NULL,
+  lease_until INTEGER NOT NULL,
+  PRIMARY KEY (provider_id, slot)
+) WITHOUT ROWID;
+`,
+    postgres: `
+ALTER TABLE callbacks ADD COLUMN claimed_by text;
+ALTER TABLE callbacks ADD COLUMN claimed_until bigint;
+CREATE TABLE provider_holders (
+  provider_id bigint NOT NULL REFERENCES providers(id) ON DELETE CASCADE,
+  slot integer NOT NULL,
+  node_id text NOT NULL,
+  lease_until bigint NOT NULL,
+  PRIMARY KEY (provider_id, slot)
+);
+`,
+  },
 ];

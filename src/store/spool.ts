@@ -94,6 +94,7 @@ export class SpoolStore {
       due: db.prepare(DUE_SQL.due),
       duePrioritised: db.prepare(DUE_SQL.duePrioritised),
       dueOne: db.prepare(DUE_SQL.dueOne),
+      nextDueAt: db.prepare(`SELECT MIN(due_at) AS t FROM recipients WHERE state = 'queued'`),
       overdue: db.prepare(
         `SELECT r.id, r.job_id, r.attempt_id, r.tries, a.encoding, a.status AS attempt_status, a.provider_id FROM recipients r LEFT JOIN attempts a ON a.id = r.attempt_id
          WHERE r.state = ? AND r.due_at <= ? ORDER BY r.due_at LIMIT ?`,
@@ -166,6 +167,11 @@ export class SpoolStore {
     const share = rest.length ? Math.max(1, Math.ceil(limit / 2)) : limit;
     const first = urgent.slice(0, share);
     return [...first, ...rest.slice(0, limit - first.length)];
+  }
+
+  /** When the next queued row falls due (null: none queued), for a dispatcher that sleeps until then. */
+  nextDueAt(): number | null {
+    return (this.s.nextDueAt.get() as { t: number | null }).t;
   }
 
   /** The row, if it is still queued and due (and, on PostgreSQL, not locked by another node's claim: then locked by this one's). */

@@ -73,6 +73,14 @@ describe('config', () => {
     expect(() => loadConfig({ file: file('g.yaml', smpp + '    settings: { windw: 5 }\n'), env: {} })).toThrow(/providers\.0\.settings.*windw/);
     expect(() => loadConfig({ file: file('h.yaml', 'providers:\n  - name: k\n    driver: kannel\n    services: [sms]\n    settings: { mo_secret: short }\n'), env: {} })).toThrow(/providers\.0\.(settings\.mo_secret|host)/);
   });
+  it('takes settings.nodes (how many nodes may run a provider at once) for every driver: a whole number from 1 to 64', () => {
+    const smpp = 'providers:\n  - name: smsc\n    driver: smpp\n    services: [sms]\n    host: 10.0.0.1\n    username: esme\n';
+    const smtp = 'providers:\n  - name: relay\n    driver: smtp\n    services: [email]\n    host: 10.0.0.2\n';
+    expect(loadConfig({ file: file('n1.yaml', smpp + '    settings: { nodes: 2 }\n'), env: {} }).providers[0]!.settings).toEqual({ nodes: 2 });
+    expect(loadConfig({ file: file('n2.yaml', smtp + '    settings: { nodes: 64 }\n'), env: {} }).providers[0]!.settings).toEqual({ nodes: 64 });
+    for (const bad of ['0', '1.5', '65', '"2"']) expect(() => loadConfig({ file: file('n3.yaml', smpp + `    settings: { nodes: ${bad} }\n`), env: {} })).toThrow(/providers\.0\.settings\.nodes/);
+    expect(() => loadConfig({ file: file('n4.yaml', smtp + '    settings: { nodes: 0 }\n'), env: {} })).toThrow(/providers\.0\.settings\.nodes: at least 1/);
+  });
   it('documents every key in the example file', async () => {
     const { readFileSync } = await import('node:fs');
     const example = readFileSync(new URL('../../config/switchpost.example.yaml', import.meta.url), 'utf8');

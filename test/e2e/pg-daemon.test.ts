@@ -153,7 +153,7 @@ describe('a daemon on PostgreSQL', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`database postgres://[^ ]*/${db.name} is at schema version ${LATEST}\n$`));
-    expect((await db.pool.query('SELECT count(*)::int AS n FROM schema_migrations')).rows[0].n).toBe(LATEST);
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM schema_migrations')).rows[0].n).toBe(MIGRATIONS.length);
     // The built-in sandbox provider is there as on SQLite.
     expect((await db.pool.query(`SELECT name FROM providers`)).rows.map((p) => p.name)).toEqual(['sandbox']);
     const again = cli(['migrate'], env);

@@ -8,6 +8,7 @@ import { PgBridgeError, PgError } from '../../dist/store/pg/errors.js';
 import { UserCodeTaken, UserStore } from '../../dist/store/users.js';
 import { SessionStore } from '../../dist/store/sessions.js';
 import { CallbackStore } from '../../dist/store/callbacks.js';
+import { HolderStore } from '../../dist/store/holders.js';
 import { SpoolBatch, moveKey } from '../../dist/store/spool-batch.js';
 import type { StoreDb } from '../../dist/store/store-db.js';
 import { ReplyStore } from '../../dist/store/replies.js';
@@ -257,7 +258,7 @@ describe('every statement the stores prepare as they are built', () => {
     const sqls = new Map<string, string>();
     const preparing = new Set<string>();
     // The stores that prepare their statements as they are built (the others prepare per call).
-    const classes = [CallbackStore, ReplyStore, SessionStore, SpoolBatch, SpoolStore, VerificationStore];
+    const classes = [CallbackStore, HolderStore, ReplyStore, SessionStore, SpoolBatch, SpoolStore, VerificationStore];
     for (const C of classes) {
       const spy = new Proxy(sqlite, { get: (t, k) => (k === 'prepare' ? (sql: string) => (preparing.add(C.name), sqls.has(sql) || sqls.set(sql, C.name), t.prepare(sql)) : Reflect.get(t, k, t)) });
       new (C as new (db: unknown) => unknown)(spy);

@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { nodesSetting } from '../../core/holders.js';
 
 /** A freeswitch provider's `settings`; host, port and password are the event socket's, dialstring and prefix the provider's columns. */
 export const freeswitchSettingsSchema = z.strictObject({
+  /** How many nodes sharing a store may run this provider at once (core/holders.ts). */
+  nodes: nodesSetting,
   /** The sofia gateway name put in {gateway} of the dialstring. */
   gateway: z
     .string()

@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { nodesSetting } from '../../core/holders.js';
 
 /** A Kannel provider's `settings`; host and port are smsbox's sendsms interface, username/password its sendsms-user. */
 export const kannelSettingsSchema = z.strictObject({
+  /** How many nodes sharing a store may run this provider at once (core/holders.ts). */
+  nodes: nodesSetting,
   /** What an SMS part costs (the reports' cost: parts × this; core/costs.ts). */
   cost_per_part: z.number().min(0).max(1_000_000).default(0),
   sendsms_path: z.string().startsWith('/').default('/cgi-bin/sendsms'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nodesSetting } from '../../core/holders.js';
 
 /** The namespace of 3GPP TS 23.140 Release 6's MM7 schema (REL-6-MM7-1-4, MM7 version 6.8.0), which most MMSCs take. */
 export const MM7_REL6_NAMESPACE = 'http://www.3gpp.org/ftp/Specs/archive/23_series/23.140/schema/REL-6-MM7-1-4';
@@ -11,6 +12,8 @@ export const MM7_DEFAULT_MAX_BYTES = 300 * 1024;
  * auth it asks of us (none: no Authorization header).
  */
 export const mm7SettingsSchema = z.strictObject({
+  /** How many nodes sharing a store may run this provider at once (core/holders.ts). */
+  nodes: nodesSetting,
   /** What an MMS the MMSC took costs (the reports' cost; core/costs.ts). */
   cost_per_message: z.number().min(0).max(1_000_000).default(0),
   /** The MMSC's MM7 path. */

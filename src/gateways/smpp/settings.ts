@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { nodesSetting } from '../../core/holders.js';
 import type { ProviderEntry } from '../gateway.js';
 
 const ms = (def: number) => z.number().int().min(1).default(def);
 
 /** An SMPP provider's `settings` (host, port, system_id = username, password and throughput are the provider's columns). */
 export const smppSettingsSchema = z.strictObject({
+  /** How many nodes sharing a store may run this provider at once (core/holders.ts). */
+  nodes: nodesSetting,
   /** What an SMS part costs (the reports' cost: parts the SMSC took × this; core/costs.ts). */
   cost_per_part: z.number().min(0).max(1_000_000).default(0),
   system_type: z.string().max(12).default(''),

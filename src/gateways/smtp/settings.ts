@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { nodesSetting } from '../../core/holders.js';
 import type { ProviderEntry } from '../gateway.js';
 
 /**
@@ -7,6 +8,8 @@ import type { ProviderEntry } from '../gateway.js';
  * password, when given, its AUTH credentials. Certificates are verified unless `tls_verify` is false.
  */
 export const smtpSettingsSchema = z.strictObject({
+  /** How many nodes sharing a store may run this provider at once (core/holders.ts). */
+  nodes: nodesSetting,
   /** What an e-mail the relay took costs (the reports' cost; core/costs.ts). */
   cost_per_message: z.number().min(0).max(1_000_000).default(0),
   /** starttls: plain connect, then STARTTLS, required (587); tls: TLS from the first byte (465); none: no TLS (a relay on loopback). */

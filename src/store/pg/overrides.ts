@@ -2,6 +2,7 @@ import { MAX_RETENTION_HOURS } from '../../core/documents.js';
 import { REFRESH_RECIPIENT_STATISTICS } from '../jobs.js';
 import { DUE } from '../retention.js';
 import { DUE_SQL } from '../spool.js';
+import { CLAIM_DUE_SQL } from '../callbacks.js';
 
 export function overrideKey(sql: string): string {
   return sql.replace(/\s+/g, ' ').trim();
@@ -43,5 +44,15 @@ export const PG_OVERRIDES: ReadonlyMap<string, string> = new Map<string, string>
     [REFRESH_RECIPIENT_STATISTICS, 'ANALYZE recipients'],
     // The claim's due-row reads, locking (above), from the spool store's own texts.
     ...Object.values(DUE_SQL).map((sql) => [sql, locking(sql)]),
+    // The outbox's claim between nodes: each skips the rows another node's claim has locked (never waits
+    // on them), and a row claimed and committed meanwhile is re-checked against the claim's condition.
+    [
+      CLAIM_DUE_SQL,
+      `UPDATE callbacks SET claimed_by = @node, claimed_until = @until
+        WHERE id IN (SELECT id FROM callbacks WHERE state = 'pending' AND next_at <= @now AND (claimed_until IS NULL OR claimed_until <= @now)
+                     ORDER BY next_at LIMIT @limit FOR UPDATE SKIP LOCKED)
+          AND (claimed_until IS NULL OR claimed_until <= @now)
+        RETURNING id, kind, url, content_type, body, tries, next_at`,
+    ],
   ].map(([sqlite, postgres]) => [overrideKey(sqlite!), postgres!]),
 );

@@ -293,6 +293,8 @@ async function scenario(label, engine, nodes, { async = false } = {}) {
     const pgServerCpu = pgCpuDelta(pg0, pgCpu(postmaster));
     const wire1 = engine === 'postgres' ? pgWireBytes(pgPort) : null;
     const load1 = loadavg()[0];
+    // The daemons' connections to the database (the bench's reader is one more).
+    const connections = dbName ? Number((await admin.query('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1', [dbName])).rows[0].n) - 1 : 0;
     const receipts = await reader.receipts();
     await reader.close();
     reader = null;
@@ -311,6 +313,7 @@ async function scenario(label, engine, nodes, { async = false } = {}) {
       tPost,
       tFinal,
       receipts,
+      connections,
       daemonCpu,
       smscCpu: (smsc1.cpu.user + smsc1.cpu.system - smsc0.cpu.user - smsc0.cpu.system) / 1e6,
       pgServerCpu,
@@ -319,6 +322,7 @@ async function scenario(label, engine, nodes, { async = false } = {}) {
       delta: before && after ? Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - before[k]])) : null,
       wire: wire0 && wire1?.ok ? { sent: wire1.sent - wire0.sent, received: wire1.received - wire0.received } : null,
       tables: dbName ? await tableWrites(dbUrl) : null,
+      top: dbName && statements ? await topStatements(dbName) : [],
     };
   } finally {
     await reader?.close().catch(() => undefined);
@@ -326,6 +330,18 @@ async function scenario(label, engine, nodes, { async = false } = {}) {
     if (sqliteDir) rmSync(sqliteDir, { recursive: true, force: true });
     if (dbName) await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
   }
+}
+
+/** The statements that cost the server most in this database (pg_stat_statements), then reset for the next. */
+async function topStatements(dbName) {
+  const rows = (
+    await admin.query(
+      `SELECT calls, rows, total_exec_time AS ms, shared_blks_hit + shared_blks_read AS blocks, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
+         FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 ORDER BY total_exec_time DESC LIMIT 6`,
+      [dbName],
+    )
+  ).rows;
+  return rows.map((r) => ({ calls: Number(r.calls), rows: Number(r.rows), ms: Number(r.ms), blocks: Number(r.blocks), query: r.query }));
 }
 
 /** Rows written per table over the database's life (the run's, plus migrations and the one user). */
@@ -367,7 +383,7 @@ const pct = (s, ms) => `${((s / (ms / 1000)) * 100).toFixed(0)}%`;
 for (const r of results) {
   const name = `(${r.label[0]}${r.async ? "'" : ''}) ${r.nodes} daemon${r.nodes > 1 ? 's' : ''} on ${r.engine === 'sqlite' ? 'SQLite' : `PostgreSQL${r.async ? ' synchronous_commit=off' : ''}`}`;
   console.log(
-    `\n${name}: ${Math.round(r.rate)} recipients/s to final (${(r.tFinal / 1000).toFixed(1)} s, POST ${r.tPost.toFixed(0)} ms, every submit_sm taken at ${Math.round(r.submitRate)}/s), receipts stored ${r.receipts}; load ${r.load[0].toFixed(1)} → ${r.load[1].toFixed(1)}`,
+    `\n${name}: ${Math.round(r.rate)} recipients/s to final (${(r.tFinal / 1000).toFixed(1)} s, POST ${r.tPost.toFixed(0)} ms, every submit_sm taken at ${Math.round(r.submitRate)}/s), receipts stored ${r.receipts}${r.engine === 'postgres' ? `, ${r.connections} PostgreSQL connections held by the daemons` : ''}; load ${r.load[0].toFixed(1)} → ${r.load[1].toFixed(1)}`,
   );
   const cpuLine = r.daemonCpu.map((c, i) => `daemon ${i + 1} ${pct(c, r.tFinal)} (${((c / N) * 1e6).toFixed(0)} µs/msg)`).join(', ');
   console.log(
@@ -386,6 +402,7 @@ for (const r of results) {
         .map((t) => `${t.table} ${t.seqScans} reading ${t.seqRead} rows`)
         .join(', ')}`,
     );
+    for (const t of r.top) console.log(`  top: ${t.ms.toFixed(0)} ms in ${t.calls} calls (${t.rows} rows, ${t.blocks} blocks): ${t.query}`);
   }
 }
 const a = results.find((r) => r.label === 'a-sqlite');

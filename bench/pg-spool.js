@@ -211,6 +211,8 @@ async function scenario(label, engine, nodes, { async = false } = {}) {
     dbName = `bench_${label.replace(/\W/g, '')}_${process.pid}`;
     await admin.query(`CREATE DATABASE ${dbName}`);
     if (async) await admin.query(`ALTER DATABASE ${dbName} SET synchronous_commit = off`);
+    // BENCH_PLAN_CACHE=force_custom_plan: every execution of a prepared statement planned for its own list (a probe).
+    if (process.env.BENCH_PLAN_CACHE) await admin.query(`ALTER DATABASE ${dbName} SET plan_cache_mode = ${process.env.BENCH_PLAN_CACHE.replace(/\W/g, '')}`);
     const u = new URL(adminUrl);
     u.pathname = `/${dbName}`;
     dbUrl = u.toString();

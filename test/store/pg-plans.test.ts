@@ -32,4 +32,12 @@ describe('PostgreSQL plans on fresh statistics', () => {
     expect(plan).toMatch(/recipients_pkey/);
     expect(plan).not.toMatch(/Join Filter: \(recipients\.id =/);
   });
+
+  it('the bridge’s session plans each execution of a prepared statement for its own parameters (plan_cache_mode), not once for the table as it was', async () => {
+    const d = await fresh();
+    await migratePg(d.pool);
+    const db = PgDb.open({ connectionString: d.url });
+    closeAfter(db);
+    expect(db.bridge.query('SHOW plan_cache_mode').rows).toEqual([{ plan_cache_mode: 'force_custom_plan' }]);
+  });
 });

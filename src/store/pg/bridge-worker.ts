@@ -33,7 +33,10 @@ const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => PARSERS.get(oid) ?? (pg.types.getTypeParser(oid, format as 'text') as (v: string) => unknown)) as typeof pg.types.getTypeParser,
 };
 
-const client = new pg.Client({ connectionString, types, query_timeout: queryTimeoutMs });
+// Every execution planned for its own parameters: a store's statements are prepared once for the daemon's
+// life, and a generic plan made while a table was small (a scan of `attempts` at each flush) would stay
+// as it grows (test/store/pg-plans.test.ts; bench/pg-spool.js: a third of a daemon's time).
+const client = new pg.Client({ connectionString, types, query_timeout: queryTimeoutMs, options: '-c plan_cache_mode=force_custom_plan' });
 let lost: Error | null = null;
 /** This session's server process, to tell its own NOTIFYs from other sessions'. */
 let backendPid = 0;

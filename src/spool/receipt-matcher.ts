@@ -125,15 +125,14 @@ export class ReceiptMatcher {
     this.unmatched = taken.concat(this.unmatched);
   }
 
-  /** After a commit: the receipts that matched nothing are kept for a later flush, within the bound. */
-  keep(unmatched: Unmatched[]): void {
+  /** After a commit: the receipts that matched nothing are kept for a later flush, within the bound; the ones dropped for it returned. */
+  keep(unmatched: Unmatched[]): Unmatched[] {
     this.unmatched.push(...unmatched);
     // Receipts for ids nobody sent (a confused peer, a guessing caller) must not grow without bound.
     const over = this.unmatched.length - (this.opts.maxUnmatched ?? 100_000);
-    if (over > 0) {
-      this.log.warn({ dropped: over }, 'too many receipts match no message; dropping the oldest');
-      this.unmatched.splice(0, over);
-    }
+    if (over <= 0) return [];
+    this.log.warn({ dropped: over }, 'too many receipts match no message; dropping the oldest');
+    return this.unmatched.splice(0, over);
   }
 }
 

@@ -54,6 +54,8 @@ export class Recorder implements GatewaySink {
   private wired: number[] = [];
   /** Acknowledgements waiting for the reports queued with them to commit. */
   private acks: (() => void)[] = [];
+  /** Each receipt's acknowledgement, given once the receipt is matched (or given up on). */
+  private readonly receiptAcks = new WeakMap<GatewayReport, () => void>();
   private timer: NodeJS.Timeout | null = null;
   private soon = false;
   private readonly listeners: ListenerSets = { released: new Set(), flushed: new Set(), mmsFinal: new Set(), held: new Set(), health: new Set() };
@@ -115,7 +117,10 @@ export class Recorder implements GatewaySink {
 
   report(r: GatewayReport, committed?: () => void): void {
     this.queue.push(r);
-    if (committed) this.acks.push(committed);
+    // A receipt is acknowledged once it is matched and stored, not merely seen: one that beat its
+    // message's commit (on this node or, with several nodes, on another) is kept in memory meanwhile,
+    // and the peer must still hold it if this process ends (it resends it, perhaps to another node).
+    if (committed) 'peerId' in r ? this.receiptAcks.set(r, committed) : this.acks.push(committed);
     this.schedule();
   }
 
@@ -213,6 +218,15 @@ export class Recorder implements GatewaySink {
       }, 500);
       return;
     }
+    const dropped = this.receipts.keep(b.unmatched);
+    const waiting = new Set<GatewayReport>(b.unmatched.map((u) => u.report));
+    for (const u of dropped) waiting.delete(u.report);
+    for (const r of [...reports, ...unmatched.map((u) => u.report), ...dropped.map((u) => u.report)]) {
+      const ack = this.receiptAcks.get(r);
+      if (!ack || waiting.has(r)) continue;
+      this.receiptAcks.delete(r);
+      acks.push(ack);
+    }
     for (const ack of acks) {
       try {
         ack();
@@ -220,7 +234,6 @@ export class Recorder implements GatewaySink {
         this.log.error({ err }, 'acknowledging a committed report failed');
       }
     }
-    this.receipts.keep(b.unmatched);
     this.tally.merge(b.tally);
     if (this.receipts.unmatchedCount && !this.timer) this.timer = setTimeout(() => ((this.timer = null), this.flush()), 250);
     if (released.length) for (const l of this.listeners.released) l(released);

@@ -111,7 +111,10 @@ export class TestSmsc {
       };
     }
     this.sessions.add(session);
-    session.socket.on('close', () => this.sessions.delete(session));
+    session.socket.on('close', () => {
+      this.sessions.delete(session);
+      if (this.opts.receiptsElsewhere) this.redeliver(session);
+    });
     session.on('error', () => session.socket.destroy());
     for (const cmd of ['bind_transceiver', 'bind_transmitter', 'bind_receiver']) {
       session.on(cmd, (pdu) => {
@@ -120,7 +123,10 @@ export class TestSmsc {
         this.binds.push({ command: cmd, system_id: pdu.system_id, system_type: pdu.system_type, interface_version: pdu.interface_version, status, at: Date.now() });
         session.send(pdu.response({ command_status: status, system_id: 'TESTSMSC' }));
         if (status) session.close();
-        else session.mode = cmd.slice(5);
+        else {
+          session.mode = cmd.slice(5);
+          if (this.kept?.length && cmd !== 'bind_transmitter') this.redeliver(null);
+        }
       });
     }
     session.on('enquire_link', (pdu) => {
@@ -179,7 +185,7 @@ export class TestSmsc {
       if (!target || !target.socket.writable) return;
       this.receiptsSent++;
       const rid = receipt.id ?? (this.opts.receiptId ?? ((x) => x))(id);
-      target.send(new smpp.PDU('deliver_sm', receiptFields(rid, { stat: receipt.stat ?? 'DELIVRD', err: receipt.err, destination: submit.destination_addr, source: submit.source_addr, tlv: receipt.tlv })));
+      this.sendReceipt(target, receiptFields(rid, { stat: receipt.stat ?? 'DELIVRD', err: receipt.err, destination: submit.destination_addr, source: submit.source_addr, tlv: receipt.tlv }));
     };
     const respond = () => {
       if (session.socket.writable) session.send(pdu.response({ command_status: status, message_id: id }));
@@ -212,6 +218,38 @@ export class TestSmsc {
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
+  }
+
+  /**
+   * A receipt on `session`. With `receiptsElsewhere` it is kept until its deliver_sm_resp: one whose
+   * bind closes first goes again on another receiving bind, now or the next to bind (an SMSC stores
+   * receipts and retries them; only a resp ends one).
+   */
+  sendReceipt(session, fields) {
+    if (!this.opts.receiptsElsewhere) return session.send(new smpp.PDU('deliver_sm', fields));
+    const unanswered = (session.unanswered ??= new Map());
+    const pdu = new smpp.PDU('deliver_sm', fields);
+    session.send(pdu, (resp) => {
+      unanswered.delete(pdu.sequence_number);
+      // Refused (a daemon that could not store it yet): tried again shortly, on whichever bind then.
+      if (resp.command_status !== 0) setTimeout(() => ((this.kept ??= []).push(fields), this.redeliver(null)), 100);
+    });
+    unanswered.set(pdu.sequence_number, fields);
+  }
+
+  /** The receipts a closed bind never answered: on another receiving bind, or kept for the next. */
+  redeliver(closed) {
+    const left = [...(closed?.unanswered?.values() ?? []), ...(this.kept ?? [])];
+    closed?.unanswered?.clear();
+    this.kept = [];
+    for (const fields of left) {
+      const to = [...this.sessions].find((s) => s !== closed && (s.mode === 'receiver' || s.mode === 'transceiver') && s.socket.writable);
+      if (!to) this.kept.push(fields);
+      else {
+        this.receiptsMoved++;
+        this.sendReceipt(to, fields);
+      }
+    }
   }
 
   /** With `receiptsElsewhere`, every n-th receipt's bind: a receiving one other than `session`, if any. */

@@ -4,12 +4,12 @@
 // per kill), and nothing lost. Bounded: BENCH_KILLS kills, and at most BENCH_SECONDS in all.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { TestSmsc } from '../test/peers/smsc.js';
+import { freePort } from './lib.js';
 
 const N = Number(process.env.BENCH_RECIPIENTS ?? 100_000);
 const KILLS = Number(process.env.BENCH_KILLS ?? 5);
@@ -17,14 +17,6 @@ const DEADLINE = Date.now() + Number(process.env.BENCH_SECONDS ?? 240) * 1000;
 const [BINDS, WINDOW] = [2, 50];
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // A copy sent again is laid to the kill that ended the run its previous copy went in.

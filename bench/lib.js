@@ -4,10 +4,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import pino from 'pino';
 import { loadConfig } from '../dist/config/load.js';
 import { startDaemon } from '../dist/main.js';
 import { UserStore } from '../dist/store/users.js';
+
+/** A free TCP port on 127.0.0.1 (for a daemon process's HTTP port). */
+export const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 
 /** Fork a peer script that prints its port and answers 'stats' over IPC. */
 export async function forkPeer(script, env = {}) {

@@ -18,10 +18,9 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import Database from 'better-sqlite3';
-import { forkPeer } from './lib.js';
+import { forkPeer, freePort } from './lib.js';
 import { deliveredTestNumber } from '../dist/gateways/sandbox/sandbox.js';
 import { startPgServer } from '../test/helpers/pg-server.mjs';
 
@@ -34,14 +33,6 @@ const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const TICK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const AUTH = 'Basic ' + Buffer.from('bench:bench-password').toString('base64');
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const uptime = () => spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
 

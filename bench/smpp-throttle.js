@@ -3,23 +3,13 @@
 //     submits throttled, the most one PDU was sent (targets >= 360/s, <= 5%; before: ~190/s, one PDU 76 times)
 //  2. A provider that comes back (its bind up again) with work held for it: time from the bind to the
 //     first submit_sm (target <= 200 ms; before: 2.4-2.8 s)
-import { createServer } from 'node:net';
-import { forkPeer, benchDaemon } from './lib.js';
+import { forkPeer, benchDaemon, freePort } from './lib.js';
 import { deliveredTestNumber } from '../dist/gateways/sandbox/sandbox.js';
 
 const N = Number(process.env.BENCH_RECIPIENTS ?? 4000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SETTINGS = { window: 10, binds: 2, reconnect_min_ms: 1000, reconnect_max_ms: 1000 };
 const QUIET = { log: { level: 'error' } }; // the refused connects while the SMSC is away are expected
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 async function post(d, auth, n, offset) {
   const recipients = Array.from({ length: n }, (_, i) => ({ destination: deliveredTestNumber(offset + i) }));

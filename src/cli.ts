@@ -22,6 +22,7 @@ import { OfficeConverter } from './media/office.js';
 import { MediaRefused } from './media/refused.js';
 import { permissionDeniedOf, storageErrorOf } from './store/storage-error.js';
 import { SchemaTooNew } from './store/schema-error.js';
+import { PgBridgeError } from './store/pg/errors.js';
 import { smsContent } from './core/content.js';
 import { plainJob } from './core/jobs.js';
 import { COUNTRY_EXPECTED, countryCode } from './core/countries.js';
@@ -141,6 +142,12 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'start') {
     // Signals (stop, SIGHUP reload, SIGUSR2 log level) and systemd's notifications: src/ops/service.ts.
     const held = holdSignals();
+    // The store's connection lost where no caller catches it (a timer's read on the main thread) is
+    // the same failure as the engine's: exit 70 for the supervisor, as main.ts does; anything else as Node would.
+    process.on('uncaughtException', (err) => {
+      process.stderr.write(`switchpost: ${err instanceof PgBridgeError ? 'lost the store' : 'uncaught error'}: ${err.stack ?? err.message}\n`);
+      process.exit(err instanceof PgBridgeError ? 70 : 1);
+    });
     serve(await startDaemon(config), { readConfig: () => loadConfig({ file: o.config }), held });
     return new Promise<number>(() => {});
   }

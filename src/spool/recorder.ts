@@ -16,6 +16,8 @@ import type { InboundRouter } from './inbound-router.js';
 import { Finalizer, type FinalItem } from './finalizer.js';
 import { Tally } from './tally.js';
 
+/** How long a receipt that matches no message yet goes unacknowledged (its peer holds it meanwhile). */
+export const UNMATCHED_ACK_MS = 2000;
 export interface RecorderOptions extends ReceiptMatchOptions, OutcomeOptions {
   flushMs: number;
   maxBatch: number;
@@ -54,7 +56,7 @@ export class Recorder implements GatewaySink {
   private wired: number[] = [];
   /** Acknowledgements waiting for the reports queued with them to commit. */
   private acks: (() => void)[] = [];
-  /** Each receipt's acknowledgement, given once the receipt is matched (or given up on). */
+  /** Each receipt's acknowledgement, given once the receipt is matched, or has waited UNMATCHED_ACK_MS. */
   private readonly receiptAcks = new WeakMap<GatewayReport, () => void>();
   private timer: NodeJS.Timeout | null = null;
   private soon = false;
@@ -120,6 +122,7 @@ export class Recorder implements GatewaySink {
     // A receipt is acknowledged once it is matched and stored, not merely seen: one that beat its
     // message's commit (on this node or, with several nodes, on another) is kept in memory meanwhile,
     // and the peer must still hold it if this process ends (it resends it, perhaps to another node).
+    // One still unmatched after UNMATCHED_ACK_MS is acknowledged and kept trying in memory, as before.
     if (committed) 'peerId' in r ? this.receiptAcks.set(r, committed) : this.acks.push(committed);
     this.schedule();
   }
@@ -219,7 +222,8 @@ export class Recorder implements GatewaySink {
       return;
     }
     const dropped = this.receipts.keep(b.unmatched);
-    const waiting = new Set<GatewayReport>(b.unmatched.map((u) => u.report));
+    // Unmatched for long (a receipt for no message we sent, or an HTTP peer waiting on its answer): acknowledged anyway.
+    const waiting = new Set<GatewayReport>(b.unmatched.filter((u) => now - u.firstSeen < UNMATCHED_ACK_MS).map((u) => u.report));
     for (const u of dropped) waiting.delete(u.report);
     for (const r of [...reports, ...unmatched.map((u) => u.report), ...dropped.map((u) => u.report)]) {
       const ack = this.receiptAcks.get(r);

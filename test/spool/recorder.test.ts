@@ -10,7 +10,7 @@ import { ReplyStore } from '../../dist/store/replies.js';
 import { EventBus } from '../../dist/events/bus.js';
 import { CallbackFormatters } from '../../dist/events/callbacks.js';
 import { JobCache } from '../../dist/spool/job-cache.js';
-import { Recorder } from '../../dist/spool/recorder.js';
+import { Recorder, UNMATCHED_ACK_MS } from '../../dist/spool/recorder.js';
 import { SpoolBatch } from '../../dist/store/spool-batch.js';
 
 let dir: string;
@@ -21,12 +21,12 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function recorder(): Recorder {
+function recorder(clock: { now: () => number } = { now: () => Date.now() }): Recorder {
   dir = mkdtempSync(join(tmpdir(), 'switchpost-recorder-'));
   db = openDb(join(dir, 'switchpost.db'));
   migrate(db);
   const jobs = new JobCache(db, { dayStart: '08:00', retry: { tries: 3, backoffSeconds: 1, backoffMaxSeconds: 10 } });
-  return new Recorder(new SpoolStore(db), new CallbackStore(db), new ReplyStore(db), jobs, new CallbackFormatters(), new EventBus(), { now: () => Date.now() }, pino({ level: process.env.RLOG ?? 'silent' }), {
+  return new Recorder(new SpoolStore(db), new CallbackStore(db), new ReplyStore(db), jobs, new CallbackFormatters(), new EventBus(), clock, pino({ level: process.env.RLOG ?? 'silent' }), {
     receiptTimeoutMs: 60_000,
     unmatchedReceiptMs: 60_000,
     flushMs: 5,
@@ -85,5 +85,20 @@ describe('a receipt that beat its message', () => {
     expect(r.pending).toBe(0);
     expect(acked).toEqual(['other', 'receipt']);
     expect(d.prepare('SELECT state FROM recipients WHERE id = ?').pluck().get(rec)).toBe('delivered');
+  });
+
+  it('is acknowledged anyway once it has waited UNMATCHED_ACK_MS (a receipt for no message, an HTTP peer waiting), and kept trying', () => {
+    let t = 1_000_000;
+    const r = recorder({ now: () => t });
+    const acked: string[] = [];
+    r.report({ providerId: 1, peerId: 'nobody-sent-this', at: t, outcome: { kind: 'receipt', status: 'delivered' } }, () => acked.push('receipt'));
+    r.flush();
+    t += UNMATCHED_ACK_MS - 1;
+    r.flush();
+    expect(acked).toEqual([]);
+    t += 2;
+    r.flush();
+    expect(acked).toEqual(['receipt']);
+    expect(r.pending).toBe(1);
   });
 });

@@ -143,7 +143,7 @@ describe('a daemon on PostgreSQL', () => {
     const gone = exited(d.child);
     await db.pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
     const { code } = await gone;
-    expect(code).toBe(70);
+    expect(code, d.stderr()).toBe(70);
   });
 
   it('`switchpost migrate` on PostgreSQL applies the migrations and says the version; again, nothing to do; user add, import and send write there', async () => {

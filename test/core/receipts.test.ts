@@ -13,6 +13,12 @@ describe('delivery receipt text', () => {
   it('does not read a word ending in a field name as that field', () => {
     expect(parseReceiptText('prepaid:9 id:77 stat:DELIVRD')).toMatchObject({ id: '77', stat: 'DELIVRD' });
   });
+  it("keeps a field's first value when an SMSC repeats it, and reads no field after text", () => {
+    expect(parseReceiptText('id:1 stat:DELIVRD id:2 err:001 stat:UNDELIV err:002 text:a stat:x')).toEqual({ id: '1', sub: null, dlvrd: null, submitDate: null, doneDate: null, stat: 'DELIVRD', err: '001', text: 'a stat:x' });
+    expect(parseReceiptText('id: stat:DELIVRD')).toBeNull();
+    // The same text twice gives the same answer (the pattern's position is reset per call).
+    expect(parseReceiptText('id:9 stat:ENROUTE')).toEqual(parseReceiptText('id:9 stat:ENROUTE'));
+  });
   it('is null for a message that is not a receipt', () => {
     expect(parseReceiptText('Yes please, call me')).toBeNull();
     expect(parseReceiptText('id:12 but no state')).toBeNull();

@@ -142,13 +142,17 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'start') {
     // Signals (stop, SIGHUP reload, SIGUSR2 log level) and systemd's notifications: src/ops/service.ts.
     const held = holdSignals();
-    // The store's connection lost where no caller catches it (a timer's read on the main thread) is
-    // the same failure as the engine's: exit 70 for the supervisor, as main.ts does; anything else as Node would.
+    // Anything uncaught but a lost store ends the process as Node would.
     process.on('uncaughtException', (err) => {
-      process.stderr.write(`switchpost: ${err instanceof PgBridgeError ? 'lost the store' : 'uncaught error'}: ${err.stack ?? err.message}\n`);
-      process.exit(err instanceof PgBridgeError ? 70 : 1);
+      exitIfStoreLost(err);
+      process.stderr.write(`switchpost: uncaught error: ${err.stack ?? err.message}\n`);
+      process.exit(1);
     });
-    serve(await startDaemon(config), { readConfig: () => loadConfig({ file: o.config }), held });
+    const daemon = await startDaemon(config).catch((err: unknown) => {
+      exitIfStoreLost(err);
+      throw err;
+    });
+    serve(daemon, { readConfig: () => loadConfig({ file: o.config }), held });
     return new Promise<number>(() => {});
   }
 
@@ -371,6 +375,17 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     db.close();
   }
+}
+
+/**
+ * The daemon's store connection lost is its node lock lost: exit 70 for the supervisor, as main.ts
+ * does, whether it comes uncaught (a timer's read) or fails a start in its last steps (the listener
+ * is up, the engine's calls open the gateways).
+ */
+function exitIfStoreLost(err: unknown): void {
+  if (!(err instanceof PgBridgeError)) return;
+  process.stderr.write(`switchpost: lost the store: ${err.stack ?? err.message}\n`);
+  process.exit(70);
 }
 
 main(process.argv.slice(2)).then(

@@ -2,13 +2,14 @@ import { StorageError, PermissionDenied, permissionDeniedOf, storageErrorOf, typ
 import { UserCodeTaken } from './users.js';
 import { ContentError } from '../core/content.js';
 import { errorCodeOf, SwitchpostError, ValidationError, type ErrorCode } from '../core/errors.js';
+import { PgBridgeError, isBridgeFailure } from './pg/errors.js';
 
 /** A store's error as it crosses threads: its class by name, and what rebuilds it. */
 export interface SentError {
   name: string;
   message: string;
   code: string | null;
-  /** StorageError and PermissionDenied: what failed; UserCodeTaken: the code; a catalogued error: its field. */
+  /** StorageError and PermissionDenied: what failed; UserCodeTaken: the code; PgBridgeError: its failure; a catalogued error: its field. */
   detail: string | null;
   /** The catalogue code a typed error carries (SwitchpostError and its kind, any `Catalogued`), so it is answered as such. */
   errorCode: ErrorCode | null;
@@ -28,6 +29,7 @@ export function sendError(err: unknown): SentError {
   let detail: string | null = null;
   if (e instanceof StorageError || e instanceof PermissionDenied) detail = e.where;
   if (e instanceof UserCodeTaken) detail = e.userCode;
+  if (e instanceof PgBridgeError) detail = e.failure;
   if (e instanceof SwitchpostError) detail = e.field ?? null;
   return { name: e.name, message: e.message, code: typeof code === 'string' ? code : null, detail, errorCode: errorCodeOf(e) };
 }
@@ -45,6 +47,9 @@ export function reviveError(s: SentError): Error {
       return new ContentError(s.message);
     case 'ValidationError':
       return new ValidationError(s.detail ?? 'body', s.message);
+    case 'PgBridgeError':
+      // The engine's connection lost: the main thread must know it as such (cli.ts exits 70 on it).
+      return new PgBridgeError(isBridgeFailure(s.detail) ? s.detail : 'connection_lost', s.message);
   }
   // Any other catalogued error keeps its code (and field), so the face answers it as it would have here.
   if (s.errorCode !== null) return new SwitchpostError(s.errorCode, s.message, s.detail === null ? {} : { field: s.detail });

@@ -5,6 +5,7 @@ import { migratePg } from '../../dist/store/pg/migrate.js';
 import { PgDb } from '../../dist/store/pg/db.js';
 import { PgBridge } from '../../dist/store/pg/bridge.js';
 import { PgBridgeError, PgError } from '../../dist/store/pg/errors.js';
+import { reviveError, sendError } from '../../dist/store/remote-errors.js';
 import { UserCodeTaken, UserStore } from '../../dist/store/users.js';
 import { SessionStore } from '../../dist/store/sessions.js';
 import { CallbackStore } from '../../dist/store/callbacks.js';
@@ -325,6 +326,16 @@ describe('the PostgreSQL bridge', () => {
     expect(() => b.query('SELECT 1')).toThrow(PgBridgeError);
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(() => b.query('SELECT 1')).toThrow(expect.objectContaining({ failure: 'connection_lost', code: 'PG_BRIDGE_CONNECTION_LOST' }));
+    // Lost on the engine's thread, it reaches the main thread as what it is (cli.ts exits 70 on it, not 1).
+    let lost: unknown;
+    try {
+      b.query('SELECT 1');
+    } catch (err) {
+      lost = err;
+    }
+    const revived = reviveError(sendError(lost));
+    expect(revived).toBeInstanceOf(PgBridgeError);
+    expect(revived).toMatchObject({ failure: 'connection_lost', code: 'PG_BRIDGE_CONNECTION_LOST', message: (lost as Error).message });
   });
 
   it('fails, never hangs, when its worker thread dies', async () => {

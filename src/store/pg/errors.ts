@@ -50,7 +50,9 @@ function sqliteTerms(e: WireError & { sqlstate: string }): [string, string | nul
   }
 }
 
-export type BridgeFailure = 'worker_died' | 'worker_stalled' | 'timeout' | 'connection_lost' | 'closed' | 'connect_failed';
+export const BRIDGE_FAILURES = ['worker_died', 'worker_stalled', 'timeout', 'connection_lost', 'closed', 'connect_failed'] as const;
+export type BridgeFailure = (typeof BRIDGE_FAILURES)[number];
+export const isBridgeFailure = (s: string | null): s is BridgeFailure => (BRIDGE_FAILURES as readonly (string | null)[]).includes(s);
 
 /**
  * The bridge itself failed: its worker died or stopped beating, an answer did not come in time, the

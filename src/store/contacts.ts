@@ -1,4 +1,5 @@
 import { jsonRows, stmt } from './db.js';
+import { onKeptPlans } from './kept-plans.js';
 import type { StoreDb } from './store-db.js';
 import { OwnedRows, type Row } from './owned.js';
 import { keysetPages, LIST_PAGE_SIZE } from './pages.js';
@@ -92,13 +93,16 @@ export class ContactStore {
   importInto(userId: number, groupId: number, rows: ContactValues[], now = Date.now()): number {
     const insert = stmt(this.db, IMPORT_CONTACTS);
     const link = stmt(this.db, 'INSERT INTO group_members (group_id, contact_id) SELECT ?, value FROM jsonb_each(?)');
-    return this.db.transaction(() => {
-      for (const chunk of jsonRows(rows, (r) => CONTACT_FIELDS.map((f) => r[f] ?? null))) {
-        // The new ids, whatever rowids SQLite chose (RETURNING's order is unspecified; links have none).
-        const ids = (insert.all(userId, now, now, chunk) as { id: number }[]).map((c) => c.id);
-        link.run(groupId, JSON.stringify(ids));
-      }
-      return rows.length;
-    })();
+    return this.db.transaction(() =>
+      // Each contact's user and each link's group and contact are foreign keys: checked on kept plans (many rows).
+      onKeptPlans(this.db, rows.length, () => {
+        for (const chunk of jsonRows(rows, (r) => CONTACT_FIELDS.map((f) => r[f] ?? null))) {
+          // The new ids, whatever rowids SQLite chose (RETURNING's order is unspecified; links have none).
+          const ids = (insert.all(userId, now, now, chunk) as { id: number }[]).map((c) => c.id);
+          link.run(groupId, JSON.stringify(ids));
+        }
+        return rows.length;
+      }),
+    )();
   }
 }

@@ -7,6 +7,7 @@ import { HELD_UNTIL, type NewJob, type NewRecipient } from '../core/jobs.js';
 import type { Channel, JobStatus, RecipientState } from '../core/model.js';
 import { ownerFilter, type Scope } from './users.js';
 import { jsonRows, stmt } from './db.js';
+import { onKeptPlans } from './kept-plans.js';
 import type { CallbackStatus } from './callbacks.js';
 import { keysetPages } from './pages.js';
 
@@ -189,8 +190,10 @@ export class JobStore {
       if (files.length) stmt(this.db, 'INSERT OR IGNORE INTO job_files (job_id, file) SELECT ?, value FROM json_each(?)').run(jobId, JSON.stringify(files));
       // Set-based: one statement per ROWS_PER_STATEMENT recipients, seq their order in the job.
       const insertRecipients = stmt(this.db, INSERT_RECIPIENTS);
-      for (const rows of jsonRows(job.recipients, recipientRow)) insertRecipients.run(jobId, rows);
-      if (job.recipients.length >= REFRESH_AT) stmt(this.db, REFRESH_RECIPIENT_STATISTICS).get();
+      onKeptPlans(this.db, n, () => {
+        for (const rows of jsonRows(job.recipients, recipientRow)) insertRecipients.run(jobId, rows);
+      });
+      if (n >= REFRESH_AT) stmt(this.db, REFRESH_RECIPIENT_STATISTICS).get();
       return jobId;
     })();
   }

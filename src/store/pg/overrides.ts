@@ -1,5 +1,6 @@
 import { MAX_RETENTION_HOURS } from '../../core/documents.js';
 import { REFRESH_RECIPIENT_STATISTICS } from '../jobs.js';
+import { FRESH_PLANS, KEPT_PLANS } from '../kept-plans.js';
 import { DUE } from '../retention.js';
 import { DUE_SQL } from '../spool.js';
 import { CLAIM_DUE_SQL } from '../callbacks.js';
@@ -42,6 +43,10 @@ export const PG_OVERRIDES: ReadonlyMap<string, string> = new Map<string, string>
     ],
     // A big job's recipients: the planner's figures for them (jobs.ts).
     [REFRESH_RECIPIENT_STATISTICS, 'ANALYZE recipients'],
+    // Bulk rows' foreign-key checks on kept plans (kept-plans.ts); DEFAULT is the session's own
+    // setting, the one its connection set, for the rest of the transaction.
+    [KEPT_PLANS, 'SET LOCAL plan_cache_mode = auto'],
+    [FRESH_PLANS, 'SET LOCAL plan_cache_mode TO DEFAULT'],
     // The claim's due-row reads, locking (above), from the spool store's own texts.
     ...Object.values(DUE_SQL).map((sql) => [sql, locking(sql)]),
     // The outbox's claim between nodes: each skips the rows another node's claim has locked (never waits
